@@ -1,0 +1,125 @@
+import { MikroORM as PgliteORM } from "@mikro-orm/pglite";
+import { MikroORM as PostgresORM } from "@mikro-orm/postgresql";
+import { Migrator } from "@mikro-orm/migrations";
+import type { Migration } from "@mikro-orm/migrations";
+import type { EntityManager } from "@mikro-orm/sql";
+import { CompiledQuery } from "kysely";
+import pg from "pg";
+import { acquirePglite, releasePglite } from "./pglite.js";
+
+type MigrationClass = new (...args: ConstructorParameters<typeof Migration>) => Migration;
+
+export interface DatabaseOptions {
+  /** `postgres://…` for PostgreSQL; `pglite:<dir>` or `pglite:memory` for the embedded database. */
+  url: string;
+  /** The service's own schema; its migrations table lives there too. */
+  schema: string;
+  // MikroORM's entity schema type is deeply generic; the services pass their defineEntity results.
+  entities: unknown[];
+  migrations: { name: string; class: MigrationClass }[];
+  poolSize?: number;
+  debug?: boolean;
+}
+
+export interface Database {
+  readonly kind: "postgres" | "pglite";
+  readonly orm: PgliteORM | PostgresORM;
+  /** A fresh unit of work; use one per request. */
+  em(): EntityManager;
+  /** Raw parameterised SQL with `$1…$n` placeholders; values are passed to the driver untouched. */
+  query<Row>(em: EntityManager, sql: string, params?: readonly unknown[]): Promise<Row[]>;
+  /** Subscribes to NOTIFY on a channel; resolves once listening. Returns the unsubscribe. */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+export function parseDatabaseUrl(url: string): { kind: "postgres" } | { kind: "pglite"; dataDir: string | undefined } {
+  if (/^postgres(ql)?:\/\//.test(url)) return { kind: "postgres" };
+  if (url.startsWith("pglite:")) {
+    const dir = url.slice("pglite:".length);
+    return { kind: "pglite", dataDir: dir === "memory" || dir === "" ? undefined : dir };
+  }
+  throw new Error(`DATABASE_URL must start with postgres:// or pglite: (got "${url.split(":")[0]}:…")`);
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  const target = parseDatabaseUrl(options.url);
+  const common = {
+    entities: options.entities as never[],
+    extensions: [Migrator],
+    discovery: { warnWhenNoEntities: false },
+    debug: options.debug ?? false,
+    allowGlobalContext: false,
+    migrations: {
+      migrationsList: options.migrations,
+      schema: options.schema,
+      tableName: "mikro_orm_migrations",
+      snapshot: false,
+      transactional: true,
+      allOrNothing: true,
+    },
+  };
+
+  if (target.kind === "pglite") {
+    const pglite = await acquirePglite(target.dataDir);
+    const orm = await PgliteORM.init({ ...common, driverOptions: { pglite } } as never);
+    await migrate(orm, options.schema);
+    return {
+      kind: "pglite",
+      orm,
+      em: () => orm.em.fork() as unknown as EntityManager,
+      query,
+      async listen(channel, onPayload) {
+        return pglite.listen(channel, onPayload);
+      },
+      async close() {
+        await orm.close();
+        await releasePglite(target.dataDir);
+      },
+    };
+  }
+
+  const orm = await PostgresORM.init({
+    ...common,
+    clientUrl: options.url,
+    pool: { min: 0, max: options.poolSize ?? 10 },
+  } as never);
+  await migrate(orm, options.schema);
+  const listeners: pg.Client[] = [];
+  return {
+    kind: "postgres",
+    orm,
+    em: () => orm.em.fork() as unknown as EntityManager,
+    query,
+    async listen(channel, onPayload) {
+      // LISTEN needs a session of its own, outside the pool.
+      const client = new pg.Client({ connectionString: options.url });
+      await client.connect();
+      client.on("notification", (n) => {
+        if (n.channel === channel) onPayload(n.payload ?? "");
+      });
+      await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      listeners.push(client);
+      return async () => {
+        listeners.splice(listeners.indexOf(client), 1);
+        await client.end();
+      };
+    },
+    async close() {
+      await Promise.all(listeners.splice(0).map((c) => c.end()));
+      await orm.close();
+    },
+  };
+}
+
+async function query<Row>(em: EntityManager, sql: string, params: readonly unknown[] = []): Promise<Row[]> {
+  const result = await em.getKysely().executeQuery(CompiledQuery.raw(sql, [...params]));
+  return result.rows as Row[];
+}
+
+async function migrate(orm: PgliteORM | PostgresORM, schema: string): Promise<void> {
+  const em = orm.em.fork();
+  // The migration table lives in the service schema, which must exist before the migrator looks.
+  await em.getKysely().executeQuery(CompiledQuery.raw(`CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(schema)}`));
+  await orm.migrator.up();
+}

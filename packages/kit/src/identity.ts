@@ -1,0 +1,27 @@
+import { Code, ConnectError, createContextKey, type HandlerContext } from "@connectrpc/connect";
+
+/**
+ * The caller's user id, set from trusted request metadata. Services never authenticate: the
+ * gateway (or the mesh) does, and forwards the identity in this header.
+ */
+export const USER_ID_HEADER = "x-user-id";
+export const kUserId = createContextKey<string | undefined>(undefined, { description: "authenticated user id" });
+
+const USER_ID = /^[A-Za-z0-9._@:-]{1,128}$/;
+
+export function userIdFromHeaders(headers: { get(name: string): string | null } | NodeJS.Dict<string | string[]>): string | undefined {
+  const raw = typeof headers.get === "function" ? (headers as { get(name: string): string | null }).get(USER_ID_HEADER) : (headers as NodeJS.Dict<string | string[]>)[USER_ID_HEADER];
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  return value && USER_ID.test(value) ? value : undefined;
+}
+
+export function requireUser(ctx: HandlerContext): string {
+  const userId = ctx.values.get(kUserId) ?? userIdFromHeaders(ctx.requestHeader);
+  if (!userId) {
+    throw new ConnectError(
+      `missing or malformed "${USER_ID_HEADER}" metadata: send the caller's user id (1-128 chars of A-Z a-z 0-9 . _ @ : -)`,
+      Code.Unauthenticated,
+    );
+  }
+  return userId;
+}

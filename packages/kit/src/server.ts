@@ -1,0 +1,166 @@
+import type { DescService } from "@bufbuild/protobuf";
+import { Code, ConnectError, createContextValues, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { createValidateInterceptor } from "@connectrpc/validate";
+import type http from "node:http";
+import type http2 from "node:http2";
+import { randomUUID } from "node:crypto";
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
+import { HealthState } from "./health.js";
+import { kUserId, userIdFromHeaders } from "./identity.js";
+import type { Logger } from "./logger.js";
+import { metricsRegistry, rpcMetricsInterceptor } from "./metrics.js";
+import { createOnePortServer } from "./one-port.js";
+import { reflectionRoutes } from "./reflection.js";
+
+type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
+type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
+/** Serves a non-RPC request; returns false when it does not handle the path. */
+export type HttpRoute = (req: NodeRequest, res: NodeResponse) => boolean | Promise<boolean>;
+
+export interface ServerOptions {
+  logger: Logger;
+  /** The Connect services hosted; each is registered for health and reflection. */
+  services: DescService[];
+  routes: (router: ConnectRouter) => void;
+  /** Extra HTTP routes (web app, static files), tried after /healthz, /readyz, /metrics. */
+  http?: HttpRoute[];
+  /** Largest request message accepted; larger ones get RESOURCE_EXHAUSTED. */
+  readMaxBytes?: number;
+  /** How long to keep serving after turning unready, so load balancers notice (Kubernetes preStop). */
+  drainDelayMs?: number;
+  /** How long in-flight calls may take to finish after the delay. */
+  drainTimeoutMs?: number;
+}
+
+export interface RunningServer {
+  readonly port: number;
+  readonly url: string;
+  readonly health: HealthState;
+  /** Unready, wait, stop accepting, end streams, wait for in-flight calls, close. */
+  drain(): Promise<void>;
+}
+
+export async function startServer(options: ServerOptions, port: number, host = "0.0.0.0"): Promise<RunningServer> {
+  const { logger } = options;
+  const health = new HealthState();
+  for (const service of options.services) health.set(service.typeName, false);
+  const registry = metricsRegistry();
+  const shutdown = new AbortController();
+  let inFlight = 0;
+  const idle = new EventTarget();
+
+  const internalErrors: Interceptor = (next) => async (req) => {
+    try {
+      return await next(req);
+    } catch (err) {
+      if (err instanceof ConnectError) throw err;
+      // Never leak internals to callers, never crash: log with an id the caller can quote.
+      const id = randomUUID();
+      logger.error({ err, errorId: id, rpc: `${req.service.typeName}/${req.method.name}` }, "internal error");
+      throw new ConnectError(`internal error (id ${id}); the server log has the details`, Code.Internal);
+    }
+  };
+
+  const rpc = connectNodeAdapter({
+    routes: (router) => {
+      options.routes(router);
+      health.routes(router);
+      reflectionRoutes(options.services)(router);
+    },
+    interceptors: [rpcMetricsInterceptor(), internalErrors, createValidateInterceptor()],
+    readMaxBytes: options.readMaxBytes ?? 4 * 1024 * 1024,
+    shutdownSignal: shutdown.signal,
+    contextValues: (req) => createContextValues().set(kUserId, userIdFromHeaders(req.headers)),
+  });
+
+  const builtIn: HttpRoute = async (req, res) => {
+    const path = (req.url ?? "/").split("?")[0];
+    if (path === "/healthz") return text(res, 200, "ok\n");
+    if (path === "/readyz") return health.ready ? text(res, 200, "ready\n") : text(res, 503, "not ready\n");
+    if (path === "/metrics") {
+      res.writeHead(200, { "content-type": registry.contentType });
+      res.end(await registry.metrics());
+      return true;
+    }
+    return false;
+  };
+  const httpRoutes = [builtIn, ...(options.http ?? [])];
+
+  const handler = (req: NodeRequest, res: NodeResponse): void => {
+    inFlight++;
+    res.once("close", () => {
+      if (--inFlight === 0) idle.dispatchEvent(new Event("idle"));
+    });
+    void (async () => {
+      for (const route of httpRoutes) if (await route(req, res)) return;
+      rpc(req, res);
+    })().catch((err: unknown) => {
+      logger.error({ err }, "http route failed");
+      if (!res.headersSent) text(res, 500, "internal error\n");
+    });
+  };
+
+  const { server, h1, h2 } = createOnePortServer(handler);
+  const sessions = new Set<http2.Http2Session>();
+  h2.on("session", (s) => {
+    sessions.add(s);
+    s.once("close", () => sessions.delete(s));
+  });
+  server.listen(port, host);
+  await once(server, "listening");
+  const actualPort = (server.address() as AddressInfo).port;
+  health.setAll(true);
+
+  return {
+    port: actualPort,
+    url: `http://127.0.0.1:${actualPort}`,
+    health,
+    async drain() {
+      health.setAll(false);
+      await sleep(options.drainDelayMs ?? 0);
+      server.close();
+      h1.closeIdleConnections();
+      for (const s of sessions) s.close();
+      shutdown.abort(new ConnectError("server is shutting down, retry on another replica", Code.Unavailable));
+      if (inFlight > 0) {
+        await Promise.race([once(idle, "idle"), sleep(options.drainTimeoutMs ?? 10_000)]);
+      }
+      h1.closeAllConnections();
+      for (const s of sessions) s.destroy();
+    },
+  };
+}
+
+function text(res: NodeResponse, status: number, body: string): true {
+  res.writeHead(status, { "content-type": "text/plain; charset=utf-8" });
+  res.end(body);
+  return true;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Drains on SIGTERM/SIGINT, then runs `after` (close databases, flush) and exits. */
+export function drainOnSignals(servers: RunningServer[], logger: Logger, after: () => Promise<void>): void {
+  let draining = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (draining) return;
+    draining = true;
+    logger.info({ signal }, "draining");
+    void Promise.all(servers.map((s) => s.drain()))
+      .then(after)
+      .then(() => {
+        logger.info("stopped");
+        process.exit(0);
+      })
+      .catch((err: unknown) => {
+        logger.error({ err }, "drain failed");
+        process.exit(1);
+      });
+  };
+  process.once("SIGTERM", onSignal);
+  process.once("SIGINT", onSignal);
+}
