@@ -1,0 +1,132 @@
+// Issue 2 benchmark: CreateTask and ListTasks over real HTTP/2 (gRPC) against a task service
+// process, on PostgreSQL and on PGlite, with 100,000 tasks for one user and 1,000 users × 100.
+//   npm run bench -- tasks [postgres|pglite]
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { openDatabase } from "@taskmesh/db";
+import { Priority } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { migrations } from "../services/tasks/src/migrations/index.js";
+import { startPostgres } from "../scripts/infra/postgres.js";
+import { freePort } from "../scripts/infra/cache.js";
+import { load, mb, row } from "./lib.js";
+
+const root = path.resolve(import.meta.dirname, "..");
+const BIG_USER = "bench-big";
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+
+async function seed(url: string): Promise<void> {
+  const t0 = Date.now();
+  const db = await openDatabase({ url, schema: "tasks", entities: [], migrations });
+  const em = db.em();
+  // Realistic-looking rows generated in SQL: a word vocabulary for search, a tag set, priorities,
+  // dues spread over ±60 days (a quarter without), a third completed.
+  const insert = (userExpr: string, count: number) => `
+    WITH words AS (SELECT ARRAY['buy','groceries','call','mum','file','taxes','renew','passport','book','dentist','fix','bike',
+                                'plan','trip','rome','pay','rent','water','plants','write','report','review','budget','clean',
+                                'garage','email','landlord','order','printer','ink','schedule','meeting','prepare','slides'] AS w,
+                          ARRAY['home','work','errands','finance','health','travel','family','admin','garden','music'] AS t)
+    INSERT INTO tasks.tasks (id, user_id, title, notes, status, priority, tags, due_at, due_time, time_zone, created_at, updated_at, completed_at)
+    SELECT gen_random_uuid(), ${userExpr},
+           initcap(w[1 + (random()*33)::int] || ' ' || w[1 + (random()*33)::int] || ' ' || w[1 + (random()*33)::int]),
+           w[1 + (random()*33)::int] || ' ' || w[1 + (random()*33)::int] || ' notes ' || g,
+           CASE WHEN random() < 0.33 THEN 2 ELSE 1 END,
+           1 + (random()*3)::int,
+           ARRAY[t[1 + (random()*9)::int]] || CASE WHEN random() < 0.4 THEN ARRAY[t[1 + (random()*9)::int]] ELSE '{}' END,
+           d, d, 'UTC', now() - (g || ' seconds')::interval, now() - (g || ' seconds')::interval, NULL
+    FROM words, generate_series(1, ${count}) AS g,
+         LATERAL (SELECT CASE WHEN random() < 0.25 THEN NULL ELSE now() + ((random()*120 - 60) || ' days')::interval END AS d) AS due`;
+  await db.query(em, insert(`'${BIG_USER}'`, 100_000));
+  await db.query(em, insert(`'bench-user-' || (g % 1000)`, 100_000));
+  await db.query(em, "ANALYZE tasks.tasks");
+  await db.close();
+  console.log(`seeded 200,000 tasks in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+async function startService(url: string): Promise<{ proc: ChildProcess; baseUrl: string }> {
+  const port = await freePort();
+  const proc = spawn(process.execPath, ["--import", "tsx", path.join(root, "services/tasks/src/main.ts")], {
+    cwd: root,
+    env: { ...process.env, DATABASE_URL: url, PORT: String(port), LOG_LEVEL: "warn" },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300; i++) {
+    if (await fetch(`${baseUrl}/readyz`).then((r) => r.ok, () => false)) return { proc, baseUrl };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("task service did not become ready in 30 s");
+}
+
+async function rssOf(pid: number): Promise<number> {
+  const { readFile } = await import("node:fs/promises");
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+async function bench(target: "postgres" | "pglite"): Promise<void> {
+  console.log(`\n## ${target}  (${CONCURRENCY} concurrent clients, gRPC over h2c, separate server process)`);
+  let url: string;
+  let cleanup: () => Promise<void>;
+  if (target === "postgres") {
+    const pg = await startPostgres();
+    url = pg.url;
+    cleanup = () => pg.stop();
+  } else {
+    const dir = mkdtempSync(path.join(tmpdir(), "bench-pglite-"));
+    url = `pglite:${dir}`;
+    cleanup = async () => rmSync(dir, { recursive: true, force: true });
+  }
+  try {
+    await seed(url);
+    const { proc, baseUrl } = await startService(url);
+    try {
+      const client = createClient(TaskService, createGrpcTransport({ baseUrl }));
+      const as = (user: string) => ({ headers: { "x-user-id": user } });
+      const big = as(BIG_USER);
+
+      // Warm up connections and plans.
+      await load(200, CONCURRENCY, () => client.listTasks({ query: "tag:home" }, big));
+
+      const create = await load(target === "postgres" ? 10_000 : 3_000, CONCURRENCY, (i) =>
+        client.createTask({ title: `Bench task ${i}`, notes: "created by the benchmark", priority: Priority.MEDIUM, tags: ["bench", "work"] }, as(`bench-user-${i % 1000}`)),
+      );
+      console.log(row("CreateTask (1,000 users)", create));
+      const createOne = await load(2_000, CONCURRENCY, (i) => client.createTask({ title: `Same user ${i}`, tags: ["bench"] }, as("bench-one")));
+      console.log(row("CreateTask (one user, serialised per user)", createOne));
+
+      const queries: [string, string, string][] = [
+        ["text search: groceries", "groceries", "due"],
+        ["partial word: groc", "groc", "due"],
+        ["tag + priority + due, by due", "tag:home priority>=medium due:next-7-days", "due"],
+        ["open, by priority", "status:open", "priority"],
+        ["everything, by due", "", "due"],
+        ["overdue OR today, by updated", "(due:overdue OR due:today) AND NOT tag:work", "updated"],
+        ["title search, by title", "passport renew", "title"],
+      ];
+      for (const [label, query, orderBy] of queries) {
+        const s = await load(2_000, CONCURRENCY, () => client.listTasks({ query, orderBy, pageSize: 50 }, big));
+        console.log(row(`ListTasks 100k: ${label}`, s));
+      }
+      // Deep keyset paging: page 20 costs the same as page 1.
+      let token = "";
+      for (let p = 0; p < 20; p++) token = (await client.listTasks({ orderBy: "due", pageSize: 50, pageToken: token }, big)).nextPageToken;
+      const deep = await load(2_000, CONCURRENCY, () => client.listTasks({ orderBy: "due", pageSize: 50, pageToken: token }, big));
+      console.log(row("ListTasks 100k: page 21 via keyset token", deep));
+      const small = await load(2_000, CONCURRENCY, (i) => client.listTasks({ query: "tag:home", orderBy: "due" }, as(`bench-user-${i % 1000}`)));
+      console.log(row("ListTasks 1,000 users × 100: tag filter", small));
+      console.log(`server RSS after run: ${mb(await rssOf(proc.pid!))}`);
+    } finally {
+      proc.kill("SIGTERM");
+    }
+  } finally {
+    await cleanup();
+  }
+}
+
+const targets = (process.argv[2] ? [process.argv[2]] : ["postgres", "pglite"]) as ("postgres" | "pglite")[];
+for (const t of targets) await bench(t);

@@ -1,0 +1,72 @@
+// `npm test`: every check and suite, with the real infrastructure they need started here and
+// stopped after. Steps print as they go; the node test runner's summary closes the output.
+import { spawn } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
+import path from "node:path";
+import { startPostgres } from "./infra/postgres.js";
+
+const root = path.resolve(import.meta.dirname, "..");
+const started = Date.now();
+
+function step(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<void> {
+  const t0 = Date.now();
+  process.stderr.write(`\n▶ ${name}\n`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: root, stdio: "inherit", env: { ...process.env, ...env } });
+    child.on("error", reject);
+    child.on("exit", (code, signal) => {
+      if (code === 0) {
+        process.stderr.write(`✔ ${name} (${((Date.now() - t0) / 1000).toFixed(1)}s)\n`);
+        resolve();
+      } else reject(new Error(`${name} failed (${signal ?? `exit ${code}`})`));
+    });
+  });
+}
+
+function capture(cmd: string, args: string[]): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: root });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (out += d));
+    child.on("exit", (code) => resolve({ code: code ?? 1, out }));
+  });
+}
+
+function testFiles(dir: string, out: string[] = []): string[] {
+  for (const entry of readdirSync(dir)) {
+    if (entry === "node_modules" || entry.startsWith(".")) continue;
+    const full = path.join(dir, entry);
+    if (statSync(full).isDirectory()) testFiles(full, out);
+    else if (entry.endsWith(".test.ts") && full.split(path.sep).includes("test")) out.push(path.relative(root, full));
+  }
+  return out.sort();
+}
+
+const bin = (name: string) => path.join(root, "node_modules", ".bin", name);
+const only = process.argv.slice(2);
+
+let stopInfra = async () => {};
+try {
+  await step("typecheck", bin("tsc"), ["-p", "tsconfig.json"]);
+  await step("buf lint", bin("buf"), ["lint"]);
+  const hasMain = (await capture("git", ["rev-parse", "--verify", "--quiet", "main"])).code === 0;
+  if (hasMain) await step("buf breaking (against main)", bin("buf"), ["breaking", "--against", ".git#branch=main"]);
+  else process.stderr.write("\n(no main branch yet: buf breaking skipped)\n");
+  await step("generated code is current", "sh", ["-c", `${bin("buf")} generate && git diff --exit-code --stat -- packages/proto/src/gen`]);
+
+  process.stderr.write("\n▶ starting PostgreSQL\n");
+  const pg = await startPostgres();
+  stopInfra = () => pg.stop();
+
+  const files = only.length > 0 ? only : testFiles(root);
+  await step(`tests (${files.length} files)`, process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", ...files], {
+    TASKMESH_TEST_POSTGRES_URL: pg.url,
+  });
+  process.stderr.write(`\nall checks passed in ${((Date.now() - started) / 1000).toFixed(0)}s\n`);
+} catch (err) {
+  process.stderr.write(`\n✖ ${(err as Error).message}\n`);
+  process.exitCode = 1;
+} finally {
+  await stopInfra();
+}

@@ -1,0 +1,102 @@
+import { createHash } from "node:crypto";
+
+/**
+ * ListTasks ordering and keyset paging. Every order is a tuple of key expressions compared in one
+ * direction, so the next page is `(k1, k2, …, id) > (last values)`: one index range scan per page
+ * (see the tasks_by_* indexes in the migration), however deep the page.
+ */
+interface OrderKey {
+  sql: string;
+  /** SQL cast of the page-token value when fed back as a parameter. */
+  type: "timestamptz" | "int" | "text" | "uuid";
+}
+
+export interface ListOrder {
+  keys: OrderKey[];
+  descending: boolean;
+  /** Canonical text, part of the page-token fingerprint. */
+  canonical: string;
+}
+
+const DUE: OrderKey = { sql: `coalesce(due_at, 'infinity'::timestamptz)`, type: "timestamptz" };
+const DUE_LAST_DESC: OrderKey = { sql: `coalesce(due_at, '-infinity'::timestamptz)`, type: "timestamptz" };
+const ID: OrderKey = { sql: "id", type: "uuid" };
+
+const ORDERS: Record<string, { defaultDesc: boolean; keys(desc: boolean): { keys: OrderKey[]; descending: boolean } }> = {
+  // Tasks without a due come last in both directions.
+  due: { defaultDesc: false, keys: (desc) => ({ keys: [desc ? DUE_LAST_DESC : DUE, ID], descending: desc }) },
+  // Within one priority the soonest due first: rank is flipped instead of the direction.
+  priority: {
+    defaultDesc: true,
+    keys: (desc) => ({ keys: [{ sql: desc ? "(5 - priority)" : "priority", type: "int" }, DUE, ID], descending: false }),
+  },
+  created: { defaultDesc: true, keys: (desc) => ({ keys: [{ sql: "created_at", type: "timestamptz" }, ID], descending: desc }) },
+  updated: { defaultDesc: true, keys: (desc) => ({ keys: [{ sql: "updated_at", type: "timestamptz" }, ID], descending: desc }) },
+  title: { defaultDesc: false, keys: (desc) => ({ keys: [{ sql: "lower(title)", type: "text" }, ID], descending: desc }) },
+};
+
+export class ListRequestError extends Error {
+  constructor(
+    readonly field: "order_by" | "page_token",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function parseOrderBy(orderBy: string): ListOrder {
+  const text = orderBy.trim().toLowerCase();
+  const match = /^([a-z_]+)(?:\s+(asc|desc))?$/.exec(text || "due");
+  const field = match?.[1]?.replace(/_time$/, "");
+  const spec = field ? ORDERS[field] : undefined;
+  if (!match || !spec) {
+    throw new ListRequestError("order_by", `cannot order by "${orderBy}": use one of ${Object.keys(ORDERS).join(", ")}, optionally followed by " asc" or " desc"`);
+  }
+  const desc = match[2] ? match[2] === "desc" : spec.defaultDesc;
+  return { ...spec.keys(desc), canonical: `${field} ${desc ? "desc" : "asc"}` };
+}
+
+/** Columns to select so the last row of a page can become the next token. */
+export function keySelect(order: ListOrder): string {
+  return order.keys.map((k, i) => `${k.sql} AS "k${i}"`).join(", ");
+}
+
+export function orderBySql(order: ListOrder): string {
+  const dir = order.descending ? "DESC" : "ASC";
+  return order.keys.map((k) => `${k.sql} ${dir}`).join(", ");
+}
+
+/** Fingerprint tying a token to its query and order, so a token is never applied to another list. */
+export function fingerprint(query: string, order: ListOrder): string {
+  return createHash("sha256").update(`${query}\u0000${order.canonical}`).digest("base64url").slice(0, 12);
+}
+
+export function encodePageToken(order: ListOrder, fp: string, lastRow: Record<string, unknown>): string {
+  const values = order.keys.map((_, i) => {
+    const v = lastRow[`k${i}`];
+    return v instanceof Date ? v.toISOString() : v === Infinity || v === -Infinity ? String(v) : v;
+  });
+  return Buffer.from(JSON.stringify({ f: fp, v: values })).toString("base64url");
+}
+
+/** The `(keys) > (values)` condition for the page after `token`. */
+export function afterToken(order: ListOrder, fp: string, token: string, placeholder: (value: unknown, type: string) => string): string {
+  let decoded: { f?: unknown; v?: unknown };
+  try {
+    decoded = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as typeof decoded;
+  } catch {
+    throw new ListRequestError("page_token", "page_token is not one this service issued: pass next_page_token unchanged");
+  }
+  if (decoded.f !== fp || !Array.isArray(decoded.v) || decoded.v.length !== order.keys.length) {
+    throw new ListRequestError("page_token", "page_token belongs to another query or order_by: start again without a page_token");
+  }
+  const values = decoded.v as unknown[];
+  for (const [i, k] of order.keys.entries()) {
+    const v = values[i];
+    const ok = k.type === "int" ? Number.isInteger(v) : typeof v === "string" && v.length <= 600;
+    if (!ok) throw new ListRequestError("page_token", "page_token is damaged: pass next_page_token unchanged");
+  }
+  const lhs = order.keys.map((k) => k.sql).join(", ");
+  const rhs = order.keys.map((k, i) => placeholder(values[i], k.type)).join(", ");
+  return `(${lhs}) ${order.descending ? "<" : ">"} (${rhs})`;
+}

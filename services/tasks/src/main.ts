@@ -1,0 +1,17 @@
+// The task service as its own process (cluster mode): PORT, DATABASE_URL.
+import { createLogger, drainOnSignals, startServer } from "@taskmesh/kit";
+import { startTasksModule } from "./index.js";
+
+const logger = createLogger("tasks");
+const databaseUrl = process.env.DATABASE_URL;
+if (!databaseUrl) {
+  logger.fatal("DATABASE_URL is not set: point it at PostgreSQL (postgres://user@host:5432/db) or use pglite:<dir>");
+  process.exit(2);
+}
+const tasks = await startTasksModule({ databaseUrl });
+const server = await startServer(
+  { logger, services: tasks.services, routes: tasks.routes, drainDelayMs: Number(process.env.DRAIN_DELAY_MS ?? 0) },
+  Number(process.env.PORT ?? 8081),
+);
+logger.info({ port: server.port }, "tasks service listening");
+drainOnSignals([server], logger, () => tasks.stop());

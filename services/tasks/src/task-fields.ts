@@ -1,0 +1,101 @@
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { Temporal } from "temporal-polyfill";
+import { randomUUID } from "node:crypto";
+import type { FieldViolation } from "@taskmesh/kit";
+import { Priority, RecurrenceMode, type Recurrence, type Reminder } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { reminderToJson, type RecurrenceJson, type ReminderJson } from "./task-row.js";
+
+/** The user-writable fields, as CreateTaskRequest and Task both carry them. */
+export interface WritableTask {
+  title: string;
+  notes: string;
+  priority: Priority;
+  tags: string[];
+  due: { case: "dueTime"; value: Timestamp } | { case: "dueDate"; value: string } | { case: undefined; value?: undefined };
+  timeZone: string;
+  recurrence?: Recurrence;
+  reminders: Reminder[];
+}
+
+/** What the store writes for those fields. */
+export interface TaskFields {
+  title: string;
+  notes: string;
+  priority: number;
+  tags: string[];
+  dueTime: Date | null;
+  dueDate: string | null;
+  dueAt: Date | null;
+  timeZone: string;
+  recurrence: RecurrenceJson | null;
+  reminders: ReminderJson[];
+}
+
+/**
+ * Normalises and checks what protovalidate cannot: IANA zones, calendar dates, reminders and
+ * recurrence that need a due. `prefix` is prepended to field paths ("" or "task.").
+ */
+export function toTaskFields(input: WritableTask, defaultZone: string, prefix: string): TaskFields | FieldViolation[] {
+  const violations: FieldViolation[] = [];
+  const bad = (field: string, ruleId: string, message: string) => violations.push({ field: prefix + field, ruleId, message });
+
+  const timeZone = canonicalZone(input.timeZone || defaultZone);
+  if (!timeZone) bad("time_zone", "time_zone.iana", `"${input.timeZone}" is not an IANA time zone (e.g. "Europe/Berlin", "America/New_York", "UTC")`);
+
+  let dueTime: Date | null = null;
+  let dueDate: string | null = null;
+  let dueAt: Date | null = null;
+  if (input.due.case === "dueTime") {
+    dueTime = timestampDate(input.due.value);
+    dueAt = dueTime;
+  } else if (input.due.case === "dueDate") {
+    try {
+      const date = Temporal.PlainDate.from(input.due.value, { overflow: "reject" });
+      dueDate = date.toString();
+      // All-day tasks sort and filter from the start of their day in the task's zone.
+      if (timeZone) dueAt = new Date(date.toZonedDateTime({ timeZone }).epochMilliseconds);
+    } catch {
+      bad("due_date", "due_date.calendar", `"${input.due.value}" is not a calendar date (YYYY-MM-DD)`);
+    }
+  }
+  const hasDue = input.due.case !== undefined;
+
+  const seenIds = new Set<string>();
+  const reminders = input.reminders.map((r, i) => {
+    if (r.trigger.case === "beforeDue" && !hasDue) bad(`reminders[${i}].before_due`, "reminders.needs_due", "a reminder relative to the due needs a due date or time");
+    const id = r.id || randomUUID().slice(0, 8);
+    if (seenIds.has(id)) bad(`reminders[${i}].id`, "reminders.unique_id", `reminder id "${id}" is used twice`);
+    seenIds.add(id);
+    return reminderToJson(r, id);
+  });
+
+  let recurrence: RecurrenceJson | null = null;
+  if (input.recurrence) {
+    const mode = input.recurrence.mode === RecurrenceMode.UNSPECIFIED ? RecurrenceMode.SCHEDULE : input.recurrence.mode;
+    if (mode === RecurrenceMode.SCHEDULE && !hasDue) bad("recurrence", "recurrence.needs_due", "a task repeating on a schedule needs a due date or time to start from");
+    recurrence = { rrule: input.recurrence.rrule.trim(), mode, floating: input.recurrence.floating };
+  }
+
+  if (violations.length > 0) return violations;
+  return {
+    title: input.title.trim(),
+    notes: input.notes,
+    priority: input.priority === Priority.UNSPECIFIED ? Priority.NONE : input.priority,
+    tags: [...new Set(input.tags.map((t) => t.trim().toLowerCase()))],
+    dueTime,
+    dueDate,
+    dueAt,
+    timeZone: timeZone!,
+    recurrence,
+    reminders,
+  };
+}
+
+export function canonicalZone(zone: string): string | undefined {
+  try {
+    return new Intl.DateTimeFormat("en-US", { timeZone: zone }).resolvedOptions().timeZone;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,92 @@
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { durationFromMs, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import {
+  RecurrenceSchema,
+  ReminderSchema,
+  TaskSchema,
+  type Recurrence,
+  type Reminder,
+  type Task,
+} from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+
+export interface ReminderJson {
+  id: string;
+  /** ISO instant, for absolute reminders. */
+  at?: string;
+  /** Seconds before the due, for relative reminders. */
+  beforeDueSeconds?: number;
+}
+
+export interface RecurrenceJson {
+  rrule: string;
+  mode: number;
+  floating: boolean;
+}
+
+/** A tasks.tasks row as the store reads it (columns aliased to these names). */
+export interface TaskRow {
+  id: string;
+  userId: string;
+  title: string;
+  notes: string;
+  status: number;
+  priority: number;
+  tags: string[];
+  dueTime: Date | null;
+  /** YYYY-MM-DD (selected as text so no driver turns it into a local-midnight Date). */
+  dueDate: string | null;
+  dueAt: Date | null;
+  timeZone: string;
+  recurrence: RecurrenceJson | null;
+  reminders: ReminderJson[];
+  seriesId: string | null;
+  requestId: string | null;
+  version: number;
+  fieldVersions: Record<string, number>;
+  createdAt: Date;
+  updatedAt: Date;
+  completedAt: Date | null;
+}
+
+export const TASK_COLUMNS = `id, user_id AS "userId", title, notes, status, priority, tags,
+  due_time AS "dueTime", due_date::text AS "dueDate", due_at AS "dueAt", time_zone AS "timeZone",
+  recurrence, reminders, series_id AS "seriesId", request_id AS "requestId", version,
+  field_versions AS "fieldVersions", created_at AS "createdAt", updated_at AS "updatedAt",
+  completed_at AS "completedAt"`;
+
+export function taskFromRow(row: TaskRow): Task {
+  const init: MessageInitShape<typeof TaskSchema> = {
+    id: row.id,
+    title: row.title,
+    notes: row.notes,
+    status: row.status,
+    priority: row.priority,
+    tags: row.tags,
+    timeZone: row.timeZone,
+    reminders: row.reminders.map(reminderFromJson),
+    createTime: timestampFromDate(new Date(row.createdAt)),
+    updateTime: timestampFromDate(new Date(row.updatedAt)),
+    version: BigInt(row.version),
+    seriesId: row.seriesId ?? "",
+  };
+  if (row.dueTime) init.due = { case: "dueTime", value: timestampFromDate(new Date(row.dueTime)) };
+  else if (row.dueDate) init.due = { case: "dueDate", value: row.dueDate };
+  if (row.recurrence) init.recurrence = recurrenceFromJson(row.recurrence);
+  if (row.completedAt) init.completeTime = timestampFromDate(new Date(row.completedAt));
+  return create(TaskSchema, init);
+}
+
+export function reminderFromJson(r: ReminderJson): Reminder {
+  if (r.at !== undefined) return create(ReminderSchema, { id: r.id, trigger: { case: "absoluteTime", value: timestampFromDate(new Date(r.at)) } });
+  return create(ReminderSchema, { id: r.id, trigger: { case: "beforeDue", value: durationFromMs((r.beforeDueSeconds ?? 0) * 1000) } });
+}
+
+export function reminderToJson(r: Reminder, id: string): ReminderJson {
+  if (r.trigger.case === "absoluteTime") return { id, at: timestampDate(r.trigger.value).toISOString() };
+  const d = r.trigger.value;
+  return { id, beforeDueSeconds: d ? Number(d.seconds) : 0 };
+}
+
+export function recurrenceFromJson(r: RecurrenceJson): Recurrence {
+  return create(RecurrenceSchema, r);
+}

@@ -1,0 +1,315 @@
+import { create, fromJson, type JsonValue } from "@bufbuild/protobuf";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { createValidator, violationsToProto } from "@bufbuild/protovalidate";
+import { FieldPathElementSchema, FieldPathSchema, ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
+import { compileFilterToSql, explainFilter, FilterSyntaxError, normalizeFilter, parseFilter } from "@taskmesh/filter";
+import { invalidArgument, requireUser } from "@taskmesh/kit";
+import { TaskSchema, TaskStatus, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import {
+  QueryErrorSchema,
+  TaskConflictSchema,
+  TaskService,
+  type WatchTasksResponse,
+  WatchTasksResponseSchema,
+} from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { randomUUID } from "node:crypto";
+import type { ChangeHub } from "./change-hub.js";
+import { bumpFields, conflictingPaths, MASK_FIELDS, unknownMaskPaths } from "./field-merge.js";
+import { afterToken, encodePageToken, fingerprint, keySelect, ListRequestError, orderBySql, parseOrderBy } from "./list-query.js";
+import { changedPaths, taskEventRecord, type ChangeOrigin } from "./task-events.js";
+import { taskFromRow, type TaskRow } from "./task-row.js";
+import { toTaskFields, canonicalZone, type WritableTask } from "./task-fields.js";
+import type { TaskStore, Tx } from "./task-store.js";
+
+/** Trusted metadata from the gateway: the account's zone, for relative dates in filters. */
+export const TIME_ZONE_HEADER = "x-time-zone";
+const DEFAULT_PAGE_SIZE = 50;
+const FEED_BATCH = 500;
+
+export interface TaskServiceDeps {
+  store: TaskStore;
+  hub: ChangeHub;
+  now?: () => Date;
+}
+
+export function createTaskServiceImpl({ store, hub, now = () => new Date() }: TaskServiceDeps): ServiceImpl<typeof TaskService> {
+  const validator = createValidator();
+
+  const zoneOf = (ctx: HandlerContext) => canonicalZone(ctx.requestHeader.get(TIME_ZONE_HEADER) ?? "") ?? "UTC";
+
+  const fieldsOrThrow = (input: WritableTask, ctx: HandlerContext, prefix: string) => {
+    const fields = toTaskFields(input, zoneOf(ctx), prefix);
+    if (Array.isArray(fields)) throw invalidArgument(fields);
+    return fields;
+  };
+
+  const originOf = (ctx: HandlerContext): ChangeOrigin => ({
+    userId: requireUser(ctx),
+    traceparent: ctx.requestHeader.get("traceparent") ?? "",
+    device: (ctx.requestHeader.get("x-device") ?? "").slice(0, 64),
+  });
+
+  const notFound = (id: string) => new ConnectError(`task ${id} not found`, Code.NotFound);
+
+  /** Locks the task and checks expected_version (0 = any) for whole-task operations. */
+  const lockForChange = async (tx: Tx, id: string, expectedVersion: bigint): Promise<TaskRow> => {
+    const row = await tx.lock(id);
+    if (!row) throw notFound(id);
+    if (expectedVersion !== 0n && BigInt(row.version) !== expectedVersion) {
+      throw conflict(row, [], `task ${id} is at version ${row.version}, not ${expectedVersion}: reload it and retry`);
+    }
+    return row;
+  };
+
+  return {
+    async createTask(req, ctx) {
+      const origin = originOf(ctx);
+      const fields = fieldsOrThrow(req, ctx, "");
+      const row = await store.write(origin.userId, async (tx) => {
+        if (req.requestId) {
+          const existing = await tx.byRequestId(req.requestId);
+          if (existing) return existing;
+        }
+        const at = now();
+        const created = await tx.insert(randomUUID(), fields, { requestId: req.requestId || null, seriesId: null, now: at });
+        await tx.emit(taskEventRecord(origin, taskFromRow(created), { case: "created", value: { task: taskFromRow(created) } }, at));
+        return created;
+      });
+      return { task: taskFromRow(row) };
+    },
+
+    async getTask(req, ctx) {
+      const row = await store.get(requireUser(ctx), req.id);
+      if (!row) throw notFound(req.id);
+      return { task: taskFromRow(row) };
+    },
+
+    async updateTask(req, ctx) {
+      const origin = originOf(ctx);
+      const id = req.task?.id ?? "";
+      if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
+        throw invalidArgument([{ field: "task.id", ruleId: "task.id.uuid", message: "task.id must be the UUID of the task to update" }]);
+      }
+      const paths = [...new Set(req.updateMask?.paths ?? [])];
+      const unknown = unknownMaskPaths(paths);
+      if (paths.length === 0 || unknown.length > 0) {
+        throw invalidArgument([
+          {
+            field: "update_mask",
+            ruleId: "update_mask.paths",
+            message: `${paths.length === 0 ? "name at least one field" : `cannot update ${unknown.join(", ")}`}; updatable: ${Object.keys(MASK_FIELDS).join(", ")}`,
+          },
+        ]);
+      }
+      const row = await store.write(origin.userId, async (tx) => {
+        const current = await tx.lock(id);
+        if (!current) throw notFound(id);
+        if (req.expectedVersion > BigInt(current.version)) {
+          throw new ConnectError(
+            `expected_version ${req.expectedVersion} is newer than the task (version ${current.version})`,
+            Code.FailedPrecondition,
+          );
+        }
+        const conflicts = conflictingPaths(paths, current.fieldVersions, Number(req.expectedVersion));
+        if (conflicts.length > 0) {
+          throw conflict(current, conflicts, `${conflicts.join(", ")} changed since version ${req.expectedVersion}: review the current task and retry`);
+        }
+        const before = taskFromRow(current);
+        const merged = mergeMasked(before, req.task!, paths);
+        const result = validator.validate(TaskSchema, merged);
+        if (result.kind === "invalid") throw violationsUnder("task", result.violations);
+        if (result.kind === "error") throw result.error;
+        const fields = fieldsOrThrow(merged, ctx, "task.");
+        const changed = changedPaths(before, taskFromRow({ ...current, ...fields }), paths);
+        // Saving what is already there is not a change: no new version, no event.
+        if (changed.length === 0) return current;
+        const version = current.version + 1;
+        const touched = new Set(changed.map((p) => MASK_FIELDS[p]!));
+        const at = now();
+        const updated = await tx.updateFields(id, fields, bumpFields(current.fieldVersions, touched, version), at);
+        const after = taskFromRow(updated);
+        await tx.emit(taskEventRecord(origin, after, { case: "updated", value: { before, after, changedFields: changed } }, at));
+        return updated;
+      });
+      return { task: taskFromRow(row) };
+    },
+
+    async completeTask(req, ctx) {
+      const origin = originOf(ctx);
+      const row = await store.write(origin.userId, async (tx) => {
+        const current = await lockForChange(tx, req.id, req.expectedVersion);
+        if (current.status === TaskStatus.COMPLETED) return current;
+        const at = now();
+        const done = await tx.setStatus(req.id, TaskStatus.COMPLETED, at, bumpFields(current.fieldVersions, ["status"], current.version + 1), at);
+        await tx.emit(taskEventRecord(origin, taskFromRow(done), { case: "completed", value: { task: taskFromRow(done) } }, at));
+        return done;
+      });
+      return { task: taskFromRow(row) };
+    },
+
+    async reopenTask(req, ctx) {
+      const origin = originOf(ctx);
+      const row = await store.write(origin.userId, async (tx) => {
+        const current = await lockForChange(tx, req.id, req.expectedVersion);
+        if (current.status === TaskStatus.OPEN) return current;
+        const at = now();
+        const open = await tx.setStatus(req.id, TaskStatus.OPEN, null, bumpFields(current.fieldVersions, ["status"], current.version + 1), at);
+        await tx.emit(taskEventRecord(origin, taskFromRow(open), { case: "reopened", value: { task: taskFromRow(open) } }, at));
+        return open;
+      });
+      return { task: taskFromRow(row) };
+    },
+
+    async deleteTask(req, ctx) {
+      const origin = originOf(ctx);
+      await store.write(origin.userId, async (tx) => {
+        const last = taskFromRow(await lockForChange(tx, req.id, req.expectedVersion));
+        const at = now();
+        await tx.delete(req.id, at);
+        // The deletion is one more version of the task, so per-task versions keep increasing.
+        last.version += 1n;
+        await tx.emit(taskEventRecord(origin, last, { case: "deleted", value: { task: last } }, at));
+      });
+      return {};
+    },
+
+    async listTasks(req, ctx) {
+      const userId = requireUser(ctx);
+      let filter;
+      try {
+        filter = parseFilter(req.query);
+      } catch (err) {
+        if (!(err instanceof FilterSyntaxError)) throw err;
+        throw invalidArgument(
+          [{ field: "query", ruleId: "query.syntax", message: `at position ${err.position}: ${err.message}` }],
+          { desc: QueryErrorSchema, value: { position: err.position, length: err.length, message: err.message } },
+        );
+      }
+      try {
+        const order = parseOrderBy(req.orderBy);
+        const params: unknown[] = [];
+        // $1 is the user id; the filter's parameters follow.
+        const compiled = compileFilterToSql(filter, { now: now(), timeZone: zoneOf(ctx), placeholder: (i) => `$${i}`, firstIndex: 2 });
+        params.push(...compiled.params);
+        const conditions = [compiled.sql];
+        const fp = fingerprint(normalizeFilter(filter), order);
+        if (req.pageToken) {
+          conditions.push(
+            afterToken(order, fp, req.pageToken, (value, type) => {
+              params.push(value);
+              return `$${params.length + 1}::${type === "int" ? "int" : type}`;
+            }),
+          );
+        }
+        const pageSize = req.pageSize || DEFAULT_PAGE_SIZE;
+        const rows = await store.list(userId, conditions.join(" AND "), params, keySelect(order), orderBySql(order), pageSize + 1);
+        const page = rows.slice(0, pageSize);
+        return {
+          tasks: page.map(taskFromRow),
+          nextPageToken: rows.length > pageSize ? encodePageToken(order, fp, page[page.length - 1]!) : "",
+          explanation: req.explain ? { normalizedQuery: normalizeFilter(filter), summary: explainFilter(filter) } : undefined,
+        };
+      } catch (err) {
+        if (err instanceof ListRequestError) throw invalidArgument([{ field: err.field, ruleId: `${err.field}.invalid`, message: err.message }]);
+        throw err;
+      }
+    },
+
+    async listTags(_req, ctx) {
+      const tags = await store.tags(requireUser(ctx));
+      return { tags: tags.map((t) => ({ name: t.name, openTaskCount: t.open, taskCount: t.total })) };
+    },
+
+    async *watchTasks(req, ctx) {
+      const userId = requireUser(ctx);
+      const bounds = await store.feedBounds();
+      let cursor = bounds.latest;
+      if (req.cursor) {
+        if (!/^\d{1,19}$/.test(req.cursor)) {
+          throw invalidArgument([{ field: "cursor", ruleId: "cursor.format", message: "cursor must be a value received from WatchTasks" }]);
+        }
+        const asked = BigInt(req.cursor);
+        // Too old (pruned) or from another database: the client must refetch.
+        if (asked < bounds.prunedThrough || asked > bounds.latest) {
+          yield create(WatchTasksResponseSchema, { cursor: cursor.toString(), change: { case: "resyncRequired", value: {} } });
+        } else {
+          cursor = asked;
+        }
+      }
+
+      let pending = true;
+      let wake: (() => void) | undefined;
+      const unsubscribe = hub.subscribe(userId, () => {
+        pending = true;
+        wake?.();
+      });
+      const aborted = new Promise<void>((resolve) => ctx.signal.addEventListener("abort", () => resolve(), { once: true }));
+      try {
+        let caughtUp = false;
+        while (!ctx.signal.aborted) {
+          if (!pending) await Promise.race([new Promise<void>((resolve) => (wake = resolve)), aborted]);
+          if (ctx.signal.aborted) break;
+          pending = false;
+          const rows = await store.changesAfter(userId, cursor, FEED_BATCH);
+          for (const row of rows) {
+            cursor = BigInt(row.seq);
+            yield changeMessage(row.seq, row.deleted ? undefined : row.snapshot, row.taskId);
+          }
+          if (rows.length === FEED_BATCH) {
+            pending = true;
+            continue;
+          }
+          if (!caughtUp) {
+            caughtUp = true;
+            yield create(WatchTasksResponseSchema, { cursor: cursor.toString(), change: { case: "caughtUp", value: {} } });
+          }
+        }
+      } finally {
+        unsubscribe();
+      }
+    },
+  };
+}
+
+function changeMessage(seq: string, snapshot: unknown, taskId: string): WatchTasksResponse {
+  if (snapshot === undefined) return create(WatchTasksResponseSchema, { cursor: seq, change: { case: "deletedTaskId", value: taskId } });
+  return create(WatchTasksResponseSchema, { cursor: seq, change: { case: "upserted", value: fromJson(TaskSchema, snapshot as JsonValue) } });
+}
+
+function conflict(current: TaskRow, fields: string[], message: string): ConnectError {
+  return new ConnectError(message, Code.Aborted, undefined, [
+    { desc: TaskConflictSchema, value: { current: taskFromRow(current), conflictingFields: fields } },
+  ]);
+}
+
+/** Copies the masked fields of `patch` onto `base`. */
+function mergeMasked(base: Task, patch: Task, paths: string[]): Task {
+  const merged = create(TaskSchema, base);
+  for (const path of paths) {
+    switch (path) {
+      case "title": merged.title = patch.title; break;
+      case "notes": merged.notes = patch.notes; break;
+      case "priority": merged.priority = patch.priority; break;
+      case "tags": merged.tags = patch.tags; break;
+      case "time_zone": merged.timeZone = patch.timeZone; break;
+      case "recurrence": merged.recurrence = patch.recurrence; break;
+      case "reminders": merged.reminders = patch.reminders; break;
+      // due_time and due_date are one oneof: naming either replaces the due (unset clears it).
+      case "due_time":
+      case "due_date": merged.due = patch.due; break;
+    }
+  }
+  return merged;
+}
+
+/** Rule violations of the merged task, reported under the request's field path. */
+function violationsUnder(prefix: string, violations: Parameters<typeof violationsToProto>[0]): ConnectError {
+  const [proto] = violationsToProto(violations);
+  for (const v of proto.violations) {
+    v.field ??= create(FieldPathSchema);
+    v.field.elements.unshift(create(FieldPathElementSchema, { fieldName: prefix }));
+  }
+  const summary = proto.violations.map((v) => `${v.field!.elements.map((e) => e.fieldName).join(".")}: ${v.message}`).join("; ");
+  return new ConnectError(summary, Code.InvalidArgument, undefined, [{ desc: ViolationsSchema, value: proto }]);
+}
+
