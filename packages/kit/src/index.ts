@@ -1,5 +1,5 @@
 export { startServer, drainOnSignals } from "./server.js";
-export type { ServerOptions, RunningServer, HttpRoute } from "./server.js";
+export type { ServerOptions, RunningServer, HttpRoute, ServiceModule } from "./server.js";
 export { HealthState } from "./health.js";
 export { kUserId, requireUser, USER_ID_HEADER } from "./identity.js";
 export { invalidArgument } from "./errors.js";

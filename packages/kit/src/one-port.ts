@@ -1,6 +1,7 @@
 import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
+import { Duplex } from "node:stream";
 
 export type Handler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void;
 
@@ -11,21 +12,65 @@ const H2_PREFACE = "PRI * HTTP/2.0";
  * (gRPC, grpcurl, buf curl). Node's http2 server only falls back to HTTP/1.1 over TLS (ALPN), so the
  * protocol is chosen by sniffing the client preface.
  */
-export function createOnePortServer(handler: Handler): { server: net.Server; h1: http.Server; h2: http2.Http2Server } {
+export function createOnePortServer(handler: Handler): {
+  server: net.Server;
+  h1: http.Server;
+  h2: http2.Http2Server;
+  /** Every accepted connection still open, so a drain can end the ones its protocol server kept. */
+  sockets: Set<net.Socket>;
+} {
+  const sockets = new Set<net.Socket>();
   const h1 = http.createServer(handler as http.RequestListener);
   const h2 = http2.createServer({}, handler as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void);
   // Long-lived streams (WatchTasks, reflection) must not be cut by Node's default timeouts.
   h1.requestTimeout = 0;
   h1.keepAliveTimeout = 65_000;
+  // h1 never listens itself, but Node only tracks its connections (closeIdleConnections,
+  // closeAllConnections, used when draining) once it has seen 'listening'.
+  h1.emit("listening");
   const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    socket.on("error", () => socket.destroy());
     socket.once("data", (chunk: Buffer) => {
       socket.pause();
-      socket.unshift(chunk);
-      const target = chunk.toString("latin1", 0, H2_PREFACE.length) === H2_PREFACE ? h2 : h1;
-      target.emit("connection", socket);
-      socket.resume();
+      if (chunk.toString("latin1", 0, H2_PREFACE.length) === H2_PREFACE) {
+        h2.emit("connection", replay(socket, chunk));
+      } else {
+        socket.unshift(chunk);
+        h1.emit("connection", socket);
+        socket.resume();
+      }
     });
-    socket.on("error", () => socket.destroy());
   });
-  return { server, h1, h2 };
+  return { server, h1, h2, sockets };
+}
+
+/**
+ * Node's http2 reads a net.Socket through its native handle, so bytes already read (and unshifted)
+ * would be lost; a plain Duplex makes it read through JavaScript, starting with the sniffed chunk.
+ */
+function replay(socket: net.Socket, first: Buffer): Duplex {
+  const duplex = new Duplex({
+    read() {
+      socket.resume();
+    },
+    write(chunk: Buffer, _encoding, callback) {
+      socket.write(chunk, callback);
+    },
+    final(callback) {
+      socket.end(callback);
+    },
+    destroy(err, callback) {
+      socket.destroy(err ?? undefined);
+      callback(err);
+    },
+  });
+  duplex.push(first);
+  socket.on("data", (data: Buffer) => {
+    if (!duplex.push(data)) socket.pause();
+  });
+  socket.on("end", () => duplex.push(null));
+  socket.on("close", () => duplex.destroy());
+  return duplex;
 }

@@ -19,6 +19,13 @@ type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
 /** Serves a non-RPC request; returns false when it does not handle the path. */
 export type HttpRoute = (req: NodeRequest, res: NodeResponse) => boolean | Promise<boolean>;
 
+/** A service (or several) ready to mount on a server, standalone or with others in embedded mode. */
+export interface ServiceModule {
+  services: DescService[];
+  routes: (router: ConnectRouter) => void;
+  stop(): Promise<void>;
+}
+
 export interface ServerOptions {
   logger: Logger;
   /** The Connect services hosted; each is registered for health and reflection. */
@@ -102,7 +109,7 @@ export async function startServer(options: ServerOptions, port: number, host = "
     });
   };
 
-  const { server, h1, h2 } = createOnePortServer(handler);
+  const { server, h1, h2, sockets } = createOnePortServer(handler);
   const sessions = new Set<http2.Http2Session>();
   h2.on("session", (s) => {
     sessions.add(s);
@@ -129,6 +136,8 @@ export async function startServer(options: ServerOptions, port: number, host = "
       }
       h1.closeAllConnections();
       for (const s of sessions) s.destroy();
+      // A destroyed h2c session does not always close the socket under its replayed stream.
+      for (const socket of sockets) socket.destroy();
     },
   };
 }
