@@ -57,6 +57,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       snapshot: false,
       transactional: true,
       allOrNothing: true,
+      silent: true,
     },
   };
 

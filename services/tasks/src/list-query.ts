@@ -56,9 +56,12 @@ export function parseOrderBy(orderBy: string): ListOrder {
   return { ...spec.keys(desc), canonical: `${field} ${desc ? "desc" : "asc"}` };
 }
 
-/** Columns to select so the last row of a page can become the next token. */
+/**
+ * Columns to select so the last row of a page can become the next token. Timestamps travel as
+ * Postgres text: exact to the microsecond (a JS Date is not) and ±infinity survive every driver.
+ */
 export function keySelect(order: ListOrder): string {
-  return order.keys.map((k, i) => `${k.sql} AS "k${i}"`).join(", ");
+  return order.keys.map((k, i) => `${k.sql}${k.type === "timestamptz" ? "::text" : ""} AS "k${i}"`).join(", ");
 }
 
 export function orderBySql(order: ListOrder): string {
@@ -72,10 +75,7 @@ export function fingerprint(query: string, order: ListOrder): string {
 }
 
 export function encodePageToken(order: ListOrder, fp: string, lastRow: Record<string, unknown>): string {
-  const values = order.keys.map((_, i) => {
-    const v = lastRow[`k${i}`];
-    return v instanceof Date ? v.toISOString() : v === Infinity || v === -Infinity ? String(v) : v;
-  });
+  const values = order.keys.map((_, i) => lastRow[`k${i}`]);
   return Buffer.from(JSON.stringify({ f: fp, v: values })).toString("base64url");
 }
 

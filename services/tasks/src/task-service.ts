@@ -1,4 +1,4 @@
-import { create, fromJson, type JsonValue } from "@bufbuild/protobuf";
+import { clone, create, fromJson, type JsonValue } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { createValidator, violationsToProto } from "@bufbuild/protovalidate";
 import { FieldPathElementSchema, FieldPathSchema, ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
@@ -284,7 +284,7 @@ function conflict(current: TaskRow, fields: string[], message: string): ConnectE
 
 /** Copies the masked fields of `patch` onto `base`. */
 function mergeMasked(base: Task, patch: Task, paths: string[]): Task {
-  const merged = create(TaskSchema, base);
+  const merged = clone(TaskSchema, base);
   for (const path of paths) {
     switch (path) {
       case "title": merged.title = patch.title; break;

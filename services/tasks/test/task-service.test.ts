@@ -100,7 +100,7 @@ for (const target of databaseTargets()) {
       ];
       for (const [input, field] of cases) {
         const err = await expectCode(client.createTask(input, as(alice)), Code.InvalidArgument);
-        assert.ok(violatedFields(err).some((f) => f.startsWith(field)), `${JSON.stringify(input).slice(0, 80)}: expected violation on ${field}, got ${violatedFields(err)}`);
+        assert.ok(violatedFields(err).some((f) => f.startsWith(field)), `${JSON.stringify(input, (_, v) => (typeof v === "bigint" ? String(v) : v)).slice(0, 80)}: expected violation on ${field}, got ${violatedFields(err)}`);
       }
       const { tasks } = await client.listTasks({}, as(alice));
       assert.equal(tasks.length, 0, "nothing was written by rejected requests");
@@ -194,7 +194,7 @@ for (const target of databaseTargets()) {
       const { task } = await client.createTask({ title: "Valid" }, as(alice));
       const id = task!.id;
       let err = await expectCode(client.updateTask({ task: { id, title: "" }, updateMask: { paths: ["title"] }, expectedVersion: 1n }, as(alice)), Code.InvalidArgument);
-      assert.deepEqual(violatedFields(err), ["task.title"]);
+      assert.deepEqual(new Set(violatedFields(err)), new Set(["task.title"]));
       err = await expectCode(client.updateTask({ task: { id }, updateMask: { paths: ["status"] }, expectedVersion: 1n }, as(alice)), Code.InvalidArgument);
       assert.deepEqual(violatedFields(err), ["update_mask"]);
       err = await expectCode(client.updateTask({ task: { id }, updateMask: { paths: [] }, expectedVersion: 1n }, as(alice)), Code.InvalidArgument);

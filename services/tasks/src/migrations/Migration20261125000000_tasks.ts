@@ -27,7 +27,7 @@ export class Migration20261125000000_tasks extends Migration {
       updated_at timestamptz NOT NULL,
       completed_at timestamptz,
       search tsvector GENERATED ALWAYS AS (
-        setweight(to_tsvector('simple', title), 'A') || setweight(to_tsvector('simple', notes), 'B')
+        setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', notes), 'B')
       ) STORED
     )`);
     this.addSql(`CREATE UNIQUE INDEX tasks_request_id ON tasks.tasks (user_id, request_id) WHERE request_id IS NOT NULL`);

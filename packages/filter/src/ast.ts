@@ -1,0 +1,44 @@
+/**
+ * The parsed form of a filter query. It knows nothing about SQL: the same tree selects tasks in
+ * ListTasks, webhooks and saved views. Trees from `parseFilter` are canonical: `and`/`or` have at
+ * least two children and never a child of their own kind, `not` never wraps a `not`, and `all`
+ * only stands alone (the empty query).
+ */
+export type FilterNode =
+  | { kind: "all" }
+  | { kind: "and"; children: FilterNode[] }
+  | { kind: "or"; children: FilterNode[] }
+  | { kind: "not"; child: FilterNode }
+  /** Words (`phrase: false`, one bare word) or a "quoted phrase" in the title or notes. */
+  | { kind: "text"; value: string; phrase: boolean }
+  /** Lower-case tag; `null` = the task has no tags. */
+  | { kind: "tag"; tag: string | null }
+  | { kind: "priority"; op: Comparison; level: PriorityLevel }
+  | { kind: "status"; status: StatusValue }
+  /** A whole-day range in the caller's zone: a relative day word or an ISO date (YYYY-MM-DD). */
+  | { kind: "date"; field: DateField; op: Comparison; day: RelativeDay | IsoDate }
+  | { kind: "due"; state: "none" | "any" | "overdue" };
+
+export type Comparison = "=" | "<" | "<=" | ">" | ">=";
+export type DateField = "due" | "created" | "updated";
+/** `YYYY-MM-DD`, a valid calendar date. */
+export type IsoDate = `${number}-${number}-${number}`;
+
+export const RELATIVE_DAYS = ["today", "tomorrow", "yesterday", "this-week", "next-week", "last-week", "next-7-days"] as const;
+export type RelativeDay = (typeof RELATIVE_DAYS)[number];
+
+export const PRIORITY_LEVELS = ["none", "low", "medium", "high"] as const;
+export type PriorityLevel = (typeof PRIORITY_LEVELS)[number];
+/** Stored smallint values of tasks.priority (taskmesh.tasks.v1.Priority). */
+export const PRIORITY_RANK: Record<PriorityLevel, number> = { none: 1, low: 2, medium: 3, high: 4 };
+
+export const STATUS_VALUES = ["open", "completed", "all"] as const;
+export type StatusValue = (typeof STATUS_VALUES)[number];
+/** Stored smallint values of tasks.status. */
+export const STATUS_CODE = { open: 1, completed: 2 } as const;
+
+export const FIELDS = ["tag", "priority", "status", "due", "created", "updated"] as const;
+
+export function isRelativeDay(day: string): day is RelativeDay {
+  return (RELATIVE_DAYS as readonly string[]).includes(day);
+}

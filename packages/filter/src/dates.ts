@@ -1,0 +1,36 @@
+import { Temporal } from "temporal-polyfill";
+import { isRelativeDay, type IsoDate, type RelativeDay } from "./ast.js";
+
+/**
+ * The instants [start, end) covered by whole calendar days in `timeZone`, as seen at `now`.
+ * `today` is [start of today, start of tomorrow): 23 or 25 hours long on DST-change days. All
+ * zone math is Temporal's; a day whose midnight is skipped starts at its first existing instant.
+ */
+export function dayRange(day: RelativeDay | IsoDate, now: Date, timeZone: string): { start: Date; end: Date } {
+  const [first, days] = isRelativeDay(day) ? relative(day, todayIn(now, timeZone)) : [Temporal.PlainDate.from(day), 1];
+  return { start: startOfDay(first, timeZone), end: startOfDay(first.add({ days }), timeZone) };
+}
+
+/** Throws RangeError for an unknown IANA zone or an invalid `now`. */
+export function todayIn(now: Date, timeZone: string): Temporal.PlainDate {
+  const ms = now.getTime();
+  if (!Number.isFinite(ms)) throw new RangeError("now is not a valid Date");
+  return Temporal.Instant.fromEpochMilliseconds(ms).toZonedDateTimeISO(timeZone).toPlainDate();
+}
+
+function relative(day: RelativeDay, today: Temporal.PlainDate): [Temporal.PlainDate, number] {
+  const monday = today.subtract({ days: today.dayOfWeek - 1 }); // ISO weeks: Monday..Sunday
+  switch (day) {
+    case "today": return [today, 1];
+    case "tomorrow": return [today.add({ days: 1 }), 1];
+    case "yesterday": return [today.subtract({ days: 1 }), 1];
+    case "this-week": return [monday, 7];
+    case "next-week": return [monday.add({ days: 7 }), 7];
+    case "last-week": return [monday.subtract({ days: 7 }), 7];
+    case "next-7-days": return [today, 7];
+  }
+}
+
+function startOfDay(date: Temporal.PlainDate, timeZone: string): Date {
+  return new Date(date.toZonedDateTime({ timeZone }).epochMilliseconds);
+}

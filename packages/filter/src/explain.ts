@@ -1,0 +1,74 @@
+import type { Comparison, FilterNode } from "./ast.js";
+import { FilterSyntaxError } from "./errors.js";
+import { tokenize } from "./lexer.js";
+import { classifyWord } from "./parser.js";
+
+/**
+ * Canonical query text: `parseFilter(normalizeFilter(parseFilter(q)))` deep-equals
+ * `parseFilter(q)`. Lower-case fields and values, upper-case AND / OR / NOT, no shorthands, and
+ * only the parentheses that precedence needs (so it never nests deeper than the input did).
+ */
+export function normalizeFilter(node: FilterNode): string {
+  switch (node.kind) {
+    case "all": return "";
+    case "and": return node.children.map((c) => (c.kind === "or" ? `(${normalizeFilter(c)})` : nested(c))).join(" AND ");
+    case "or": return node.children.map(nested).join(" OR ");
+    case "not": return `NOT ${node.child.kind === "and" || node.child.kind === "or" ? `(${normalizeFilter(node.child)})` : nested(node.child)}`;
+    case "text": return !node.phrase && isBareWord(node.value) ? node.value : `"${node.value.replace(/["\\]/g, "\\$&")}"`;
+    case "tag": return `tag:${node.tag ?? "none"}`;
+    case "priority": return `priority${op(node.op)}${node.level}`;
+    case "status": return `status:${node.status}`;
+    case "date": return `${node.field}${op(node.op)}${node.day}`;
+    case "due": return `due:${node.state}`;
+  }
+}
+
+// `all` only stands alone in parser output; elsewhere it is written as the equivalent status:all.
+function nested(n: FilterNode): string {
+  return n.kind === "all" ? "status:all" : normalizeFilter(n);
+}
+
+/** How the query was understood, in words; stable, for UIs and tests. */
+export function explainFilter(node: FilterNode): string {
+  switch (node.kind) {
+    case "all": return "all tasks";
+    case "and": return node.children.map((c) => (c.kind === "or" ? `(${explainFilter(c)})` : explainFilter(c))).join(" AND ");
+    case "or": return node.children.map((c) => (c.kind === "and" ? `(${explainFilter(c)})` : explainFilter(c))).join(" OR ");
+    case "not": return `NOT ${node.child.kind === "and" || node.child.kind === "or" ? `(${explainFilter(node.child)})` : explainFilter(node.child)}`;
+    case "text": return `title/notes contain ${node.phrase ? "the phrase " : ""}${JSON.stringify(node.value)}`;
+    case "tag": return node.tag === null ? "no tags" : `tag:${node.tag}`;
+    case "priority": return `priority ${node.op} ${node.level}`;
+    case "status": return node.status === "all" ? "any status" : `status = ${node.status}`;
+    case "due": return { none: "no due date", any: "has a due date", overdue: "overdue" }[node.state];
+    case "date": {
+      const iso = /^\d/.test(node.day);
+      const day = node.day === "next-7-days" ? "next 7 days" : iso ? node.day : node.day.replace("-", " ");
+      const when = {
+        "=": iso ? `on ${day}` : node.day === "next-7-days" ? `in ${day}` : day,
+        "<": `before ${day}`,
+        "<=": `on or before ${day}`,
+        ">": `after ${day}`,
+        ">=": `on or after ${day}`,
+      }[node.op];
+      return `${node.field} ${when}`;
+    }
+  }
+}
+
+function op(o: Comparison): string {
+  return o === "=" ? ":" : o;
+}
+
+/** True when `value` written bare reads back as exactly this word (otherwise it must be quoted). */
+function isBareWord(value: string): boolean {
+  try {
+    const tokens = tokenize(value);
+    const t = tokens[0];
+    if (tokens.length !== 1 || t?.type !== "word" || t.text !== value) return false;
+    const node = classifyWord(value, 0);
+    return node.kind === "text" && !node.phrase && node.value === value;
+  } catch (e) {
+    if (e instanceof FilterSyntaxError) return false;
+    throw e;
+  }
+}

@@ -1,0 +1,255 @@
+import { Temporal } from "temporal-polyfill";
+import {
+  FIELDS,
+  PRIORITY_LEVELS,
+  RELATIVE_DAYS,
+  isRelativeDay,
+  type Comparison,
+  type DateField,
+  type FilterNode,
+  type IsoDate,
+  type PriorityLevel,
+  type RelativeDay,
+} from "./ast.js";
+import { FilterSyntaxError, LIMITS } from "./errors.js";
+import { tokenize, type Token } from "./lexer.js";
+
+type Field = (typeof FIELDS)[number];
+const ALIASES: Record<string, Field> = { tags: "tag" };
+const FIELD_TERM = /^([A-Za-z_]+)(:|<=|>=|<|>|=)/;
+/** Same alphabet as stored tags (task.proto), plus combining marks that lower-casing can produce. */
+const TAG = /^[\p{L}\p{M}\p{N}_./-]{1,64}$/u;
+
+/**
+ * Parses a filter query into its AST. Grammar (NOT binds tighter than AND, AND tighter than OR):
+ *   query   := or?
+ *   or      := and (("OR" | "|") and)*
+ *   and     := unary (("AND" | "&")? unary)*
+ *   unary   := ("NOT" | "!" | "-") unary | "(" or ")" | term
+ */
+export function parseFilter(query: string): FilterNode {
+  if (query.length > LIMITS.maxLength) {
+    throw new FilterSyntaxError(
+      `the query is longer than ${LIMITS.maxLength} characters: shorten it`,
+      LIMITS.maxLength,
+      query.length - LIMITS.maxLength,
+    );
+  }
+  const nul = query.indexOf("\u0000");
+  if (nul >= 0) throw new FilterSyntaxError("the query contains a NUL character (U+0000): remove it", nul, 1);
+  const tokens = tokenize(query);
+  if (tokens.length === 0) return { kind: "all" };
+  return new Parser(query, tokens).parse();
+}
+
+class Parser {
+  #i = 0;
+  #terms = 0;
+
+  constructor(
+    private readonly input: string,
+    private readonly tokens: Token[],
+  ) {}
+
+  parse(): FilterNode {
+    const node = this.#or(0);
+    const extra = this.#peek();
+    if (extra) {
+      // #or stops only before ')' or a binary operator that has nothing before it.
+      throw extra.type === ")"
+        ? at(extra, "unexpected ')': there is no '(' for it to close; remove it or add a '(' earlier")
+        : at(extra, `unexpected ${describe(extra)}`);
+    }
+    return node;
+  }
+
+  #peek(): Token | undefined {
+    return this.tokens[this.#i];
+  }
+
+  #or(depth: number): FilterNode {
+    const children = [this.#and(depth)];
+    while (this.#peek()?.type === "or") {
+      const op = this.tokens[this.#i++]!;
+      if (!startsTerm(this.#peek())) throw at(op, "OR needs a term after it, e.g. `tag:home OR tag:work`");
+      children.push(this.#and(depth));
+    }
+    return children.length === 1 ? children[0]! : { kind: "or", children: children.flatMap((c) => (c.kind === "or" ? c.children : [c])) };
+  }
+
+  #and(depth: number): FilterNode {
+    const children = [this.#unary(depth)];
+    for (;;) {
+      const next = this.#peek();
+      if (next?.type === "and") {
+        this.#i++;
+        if (!startsTerm(this.#peek())) throw at(next, "AND needs a term after it, e.g. `tag:home AND due:today`");
+      } else if (!startsTerm(next)) {
+        break;
+      }
+      children.push(this.#unary(depth));
+    }
+    return children.length === 1 ? children[0]! : { kind: "and", children: children.flatMap((c) => (c.kind === "and" ? c.children : [c])) };
+  }
+
+  #unary(depth: number): FilterNode {
+    const t = this.#peek();
+    if (!t) throw new FilterSyntaxError("the query ends where a term was expected", this.input.length, 0);
+    if (t.type === "not") {
+      this.#deeper(t, depth);
+      this.#i++;
+      if (!startsTerm(this.#peek())) throw at(t, `${t.len === 1 ? `'${this.input[t.pos]}'` : "NOT"} needs a term after it, e.g. \`NOT tag:work\` or \`-tag:work\``);
+      const child = this.#unary(depth + 1);
+      return child.kind === "not" ? child.child : { kind: "not", child };
+    }
+    if (t.type === "(") {
+      this.#deeper(t, depth);
+      this.#i++;
+      if (this.#peek()?.type === ")") throw new FilterSyntaxError("empty parentheses: put a term inside them or remove them", t.pos, this.#peek()!.pos - t.pos + 1);
+      const inner = this.#or(depth + 1);
+      if (this.#peek()?.type !== ")") throw at(t, "unclosed parenthesis: add a ')' to close this '('");
+      this.#i++;
+      return inner;
+    }
+    if (t.type === "word" || t.type === "phrase" || t.type === "priority") {
+      this.#i++;
+      if (++this.#terms > LIMITS.maxTerms) throw at(t, `the query has more than ${LIMITS.maxTerms} terms: split it up`);
+      if (t.type === "priority") return { kind: "priority", op: "=", level: t.text as PriorityLevel };
+      if (t.type === "phrase") {
+        if (t.text.trim() === "") throw at(t, "empty quotes: put the words to search for between them, or remove them");
+        return { kind: "text", value: t.text, phrase: true };
+      }
+      return classifyWord(t.text, t.pos);
+    }
+    throw at(t, `${describe(t)} needs a term before it, e.g. \`tag:home ${describe(t)} tag:work\``);
+  }
+
+  #deeper(t: Token, depth: number): void {
+    if (depth >= LIMITS.maxDepth) throw at(t, `the query nests more than ${LIMITS.maxDepth} levels of parentheses and negations: simplify it`);
+  }
+}
+
+function startsTerm(t: Token | undefined): boolean {
+  return t !== undefined && t.type !== ")" && t.type !== "and" && t.type !== "or";
+}
+
+function at(t: Token, message: string): FilterSyntaxError {
+  return new FilterSyntaxError(message, t.pos, t.len);
+}
+
+function describe(t: Token): string {
+  switch (t.type) {
+    case "and": return "AND";
+    case "or": return "OR";
+    case "not": return "NOT";
+    case "(": case ")": return `'${t.type}'`;
+    default: return JSON.stringify(t.text);
+  }
+}
+
+/** What a bare word means: a field term, `#tag`, or a word to search for. `pos` is its offset for errors. */
+export function classifyWord(text: string, pos: number): FilterNode {
+  if (text.startsWith("#")) return { kind: "tag", tag: tagValue(text.slice(1), pos + 1, "#") };
+  const m = FIELD_TERM.exec(text);
+  if (!m) return { kind: "text", value: text, phrase: false };
+  const name = m[1]!.toLowerCase();
+  const field = (FIELDS as readonly string[]).includes(name) ? (name as Field) : ALIASES[name];
+  const rawOp = m[2]!;
+  const value = text.slice(m[0].length);
+  if (!field) {
+    // `a<b`, `x=1` and URLs (`https://…`) are plain words; `foo:bar` is most likely a mistyped field.
+    if (rawOp !== ":" || value.startsWith("//")) return { kind: "text", value: text, phrase: false };
+    const hint = FIELDS.find((f) => name.length >= 3 && f.startsWith(name)) ?? FIELDS.find((f) => editDistance(f, name) <= 2);
+    throw new FilterSyntaxError(
+      `unknown field "${m[1]}:"${hint ? ` (did you mean "${hint}:"?)` : ""}: the fields are ${FIELDS.join(", ")}; ` +
+        `to search for text containing ':' put it in quotes`,
+      pos,
+      m[0].length,
+    );
+  }
+  const op: Comparison = rawOp === ":" ? "=" : (rawOp as Comparison);
+  const valuePos = pos + m[0].length;
+  const bad = (message: string) => new FilterSyntaxError(message, valuePos, Math.max(1, value.length));
+  if (value === "") {
+    const example = { tag: "tag:home", priority: "priority:high", status: "status:open", due: "due:today", created: "created>=2025-01-01", updated: "updated:today" }[field];
+    throw new FilterSyntaxError(`"${m[0]}" needs a value, e.g. ${example}`, pos, m[0].length);
+  }
+  const lower = value.toLowerCase();
+  switch (field) {
+    case "tag":
+      if (op !== "=") throw new FilterSyntaxError(`tags cannot be compared with "${rawOp}": write tag:name`, pos + m[1]!.length, rawOp.length);
+      return { kind: "tag", tag: tagValue(value, valuePos, m[0]) };
+    case "priority":
+      if (!(PRIORITY_LEVELS as readonly string[]).includes(lower)) {
+        throw bad(`unknown priority "${value}": use high, medium, low or none (e.g. priority:high or priority>=medium)`);
+      }
+      return { kind: "priority", op, level: lower as PriorityLevel };
+    case "status": {
+      if (op !== "=") throw new FilterSyntaxError(`status cannot be compared with "${rawOp}": write status:open, status:completed or status:all`, pos + m[1]!.length, rawOp.length);
+      const status = lower === "done" ? "completed" : lower;
+      if (status !== "open" && status !== "completed" && status !== "all") throw bad(`unknown status "${value}": use open, completed or all`);
+      return { kind: "status", status };
+    }
+    default:
+      return dateTerm(field, op, lower, value, valuePos);
+  }
+}
+
+function dateTerm(field: DateField, op: Comparison, lower: string, value: string, valuePos: number): FilterNode {
+  let day = lower;
+  let dayPos = valuePos;
+  const prefixed = op === "=" ? /^(before|after):/.exec(lower) : null;
+  if (prefixed) {
+    op = prefixed[1] === "before" ? "<" : ">";
+    day = lower.slice(prefixed[0].length);
+    dayPos += prefixed[0].length;
+    if (day === "") throw new FilterSyntaxError(`"${field}:${prefixed[0]}" needs a date after it, e.g. ${field}:${prefixed[0]}2025-01-31`, valuePos, value.length);
+  }
+  const bad = (message: string) => new FilterSyntaxError(message, dayPos, value.length - (dayPos - valuePos));
+  if (day === "overdue" || day === "none" || day === "any") {
+    if (field !== "due") throw bad(`${field}:${day} is not available: every task has a ${field} time; use a date such as ${field}:today`);
+    if (op !== "=") throw bad(`due:${day} cannot be combined with a comparison: write due:${day}`);
+    return { kind: "due", state: day };
+  }
+  if (isRelativeDay(day)) return { kind: "date", field, op, day: day satisfies RelativeDay };
+  const iso = isoDate(day);
+  if (iso) return { kind: "date", field, op, day: iso };
+  const words = `${RELATIVE_DAYS.join(", ")}${field === "due" && !prefixed && op === "=" ? ", overdue, none, any" : ""}`;
+  const what = /^\d{4}-\d{2}-\d{2}$/.test(day) ? `a valid date ("${day}" does not exist)` : `a date, not "${day}"`;
+  throw bad(`${field} needs ${what}: use YYYY-MM-DD (e.g. 2025-01-31) or one of ${words}`);
+}
+
+function isoDate(text: string): IsoDate | undefined {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return undefined;
+  try {
+    return Temporal.PlainDate.from(text, { overflow: "reject" }).toString() as IsoDate;
+  } catch {
+    return undefined;
+  }
+}
+
+function tagValue(raw: string, pos: number, written: string): string | null {
+  const tag = raw.toLowerCase();
+  if (tag === "none") return null;
+  if (!TAG.test(tag)) {
+    throw new FilterSyntaxError(
+      raw === ""
+        ? `"${written}" needs a tag name, e.g. #home or tag:home`
+        : `"${raw}" is not a tag name: tags are 1-64 letters, digits, '-', '_', '.' or '/'`,
+      raw === "" ? pos - written.length : pos,
+      raw === "" ? written.length : raw.length,
+    );
+  }
+  return tag;
+}
+
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2) return 3;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]!;
+}

@@ -1,0 +1,97 @@
+import { PRIORITY_RANK, STATUS_CODE, type FilterNode } from "./ast.js";
+import { dayRange, todayIn } from "./dates.js";
+
+export interface SqlContext {
+  /** The instant relative days and `overdue` are evaluated at. */
+  now: Date;
+  /** The user's IANA zone: `today` is a calendar day there. */
+  timeZone: string;
+  /** Renders parameter number `index`: `(i) => "$" + i` for PostgreSQL, `() => "?"` for others. */
+  placeholder: (index: number) => string;
+  /** Number of the first parameter (default 1), for appending to a statement that has some already. */
+  firstIndex?: number;
+}
+
+/** Config of to_tsquery; must be the one the `search` column's to_tsvector uses. */
+const TS_CONFIG = "english";
+/** The trigram-indexed expression. */
+const TEXT = "(title || ' ' || notes)";
+const DATE_COLUMNS = { due: "due_at", created: "created_at", updated: "updated_at" } as const;
+
+/**
+ * Compiles to a parenthesised boolean SQL expression over the columns of `tasks`. Every value is a
+ * parameter (user text never becomes SQL): strings, numbers (smallint priority/status codes) and
+ * JS `Date` objects for timestamptz bounds (node-postgres/PGlite send them as instants). Throws
+ * RangeError for an unknown time zone.
+ */
+export function compileFilterToSql(node: FilterNode, ctx: SqlContext): { sql: string; params: unknown[] } {
+  todayIn(ctx.now, ctx.timeZone); // fail fast on a bad zone or now, even when no term needs them
+  const params: unknown[] = [];
+  const first = ctx.firstIndex ?? 1;
+  const p = (value: unknown): string => {
+    params.push(value);
+    return ctx.placeholder(first + params.length - 1);
+  };
+
+  const compile = (n: FilterNode): string => {
+    switch (n.kind) {
+      case "all":
+        return "TRUE";
+      case "and":
+      case "or":
+        return `(${n.children.map(compile).join(n.kind === "and" ? " AND " : " OR ")})`;
+      case "not":
+        // Comparisons on the nullable due_at are NULL (not false) for tasks without a due; NOT must
+        // still select those, so a nullable operand is negated with IS NOT TRUE.
+        return nullable(n.child) ? `(${compile(n.child)} IS NOT TRUE)` : `(NOT ${compile(n.child)})`;
+      case "text": {
+        const words = n.value.match(/[\p{L}\p{M}\p{N}]+/gu) ?? [];
+        const tsquery = words.length === 0 ? null : n.phrase ? words.join(" <-> ") : words.map((w) => `${w}:*`).join(" & ");
+        const fts = tsquery === null ? "" : `search @@ to_tsquery('${TS_CONFIG}', ${p(tsquery)}) OR `;
+        return `(${fts}${TEXT} ILIKE ${p(`%${escapeLike(n.value)}%`)})`;
+      }
+      case "tag":
+        return n.tag === null ? "(cardinality(tags) = 0)" : `(tags @> ARRAY[${p(n.tag)}]::text[])`;
+      case "priority":
+        return `(priority ${n.op} ${p(PRIORITY_RANK[n.level])})`;
+      case "status":
+        return n.status === "all" ? "TRUE" : `(status = ${p(STATUS_CODE[n.status])})`;
+      case "due":
+        if (n.state === "none") return "(due_at IS NULL)";
+        if (n.state === "any") return "(due_at IS NOT NULL)";
+        return `(due_at < ${p(ctx.now)} AND status = ${p(STATUS_CODE.open)})`;
+      case "date": {
+        const column = DATE_COLUMNS[n.field];
+        const { start, end } = dayRange(n.day, ctx.now, ctx.timeZone);
+        switch (n.op) {
+          case "=": return `(${column} >= ${p(start)} AND ${column} < ${p(end)})`;
+          case "<": return `(${column} < ${p(start)})`;
+          case "<=": return `(${column} < ${p(end)})`;
+          case ">": return `(${column} >= ${p(end)})`;
+          case ">=": return `(${column} >= ${p(start)})`;
+        }
+      }
+    }
+  };
+  return { sql: compile(node), params };
+}
+
+/** Whether the compiled expression can be NULL (only comparisons on due_at can). */
+function nullable(n: FilterNode): boolean {
+  switch (n.kind) {
+    case "and":
+    case "or":
+      return n.children.some(nullable);
+    case "date":
+      return n.field === "due";
+    case "due":
+      return n.state === "overdue";
+    default:
+      return false;
+  }
+}
+
+/** ILIKE pattern text matching `value` literally (backslash is PostgreSQL's default LIKE escape). */
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, "\\$&");
+}

@@ -1,0 +1,77 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { FilterSyntaxError, LIMITS, parseFilter } from "@taskmesh/filter";
+
+// query → [position, length, fragment of the message]
+const CASES: [string, number, number, string][] = [
+  ["(tag:a", 0, 1, "unclosed parenthesis: add a ')'"],
+  ["#a (#b (#c)", 3, 1, "unclosed parenthesis"],
+  ["#a)", 2, 1, "unexpected ')'"],
+  ["()", 0, 2, "empty parentheses"],
+  ["#a (  ) #b", 3, 4, "empty parentheses"],
+  ['"buy milk', 0, 9, 'unclosed quote: add a closing "'],
+  ['a "b\\"', 2, 4, "unclosed quote"],
+  ['""', 0, 2, "empty quotes"],
+  ['"   "', 0, 5, "empty quotes"],
+  ["priority:urgent", 9, 6, 'unknown priority "urgent": use high, medium, low or none'],
+  ["priority>=", 0, 10, '"priority>=" needs a value'],
+  ["status:closed", 7, 6, "use open, completed or all"],
+  ["status>open", 6, 1, "status cannot be compared"],
+  ["tag>x", 3, 1, "tags cannot be compared"],
+  ["tag:", 0, 4, '"tag:" needs a value, e.g. tag:home'],
+  ["tag:a,b", 4, 3, "is not a tag name"],
+  ["#", 0, 1, '"#" needs a tag name'],
+  ["#a:b", 1, 3, "is not a tag name"],
+  ["due:2025-13-45", 4, 10, '("2025-13-45" does not exist): use YYYY-MM-DD'],
+  ["due:2025-02-29", 4, 10, "does not exist"],
+  ["due:someday", 4, 7, 'due needs a date, not "someday"'],
+  ["due:before:", 4, 7, '"due:before:" needs a date after it'],
+  ["due:before:2025-1-1", 11, 8, "use YYYY-MM-DD"],
+  ["due<overdue", 4, 7, "cannot be combined with a comparison"],
+  ["created:none", 8, 4, "every task has a created time"],
+  ["updated:overdue", 8, 7, "not available"],
+  ["foo:bar", 0, 4, 'unknown field "foo:": the fields are tag, priority, status, due, created, updated'],
+  ["tga:x", 0, 4, 'did you mean "tag:"?'],
+  ["priorty:high", 0, 8, 'did you mean "priority:"?'],
+  ["stat:open", 0, 5, 'did you mean "status:"?'],
+  ["Note: call", 0, 5, "put it in quotes"],
+  ["tag:a AND", 6, 3, "AND needs a term after it"],
+  ["tag:a &", 6, 1, "AND needs a term after it"],
+  ["AND tag:a", 0, 3, "AND needs a term before it"],
+  ["a OR", 2, 2, "OR needs a term after it"],
+  ["| a", 0, 1, "OR needs a term before it"],
+  ["a OR AND b", 2, 2, "OR needs a term after it"],
+  ["(a OR) b", 3, 2, "OR needs a term after it"],
+  ["NOT", 0, 3, "NOT needs a term after it"],
+  ["a NOT", 2, 3, "NOT needs a term after it"],
+  ["a !", 2, 1, "'!' needs a term after it"],
+  ["(!)", 1, 1, "'!' needs a term after it"],
+  ["-)", 1, 1, "unexpected ')'"], // a lone '-' is a word
+  ["milk\u0000", 4, 1, "NUL character"],
+  ["a".repeat(LIMITS.maxLength + 5), LIMITS.maxLength, 5, `longer than ${LIMITS.maxLength} characters`],
+  ["(".repeat(33) + "a" + ")".repeat(33), 32, 1, `more than ${LIMITS.maxDepth} levels`],
+  ["NOT ".repeat(33) + "a", 128, 3, "nests more than 32 levels"],
+  ["-".repeat(40) + "a", 32, 1, "nests more than 32 levels"],
+  [Array.from({ length: 101 }, (_, i) => `t${i}`).join(" "), 390, 4, `more than ${LIMITS.maxTerms} terms`],
+];
+
+for (const [query, position, length, fragment] of CASES) {
+  test(`error for ${JSON.stringify(query.length > 40 ? `${query.slice(0, 40)}…` : query)}`, () => {
+    assert.throws(
+      () => parseFilter(query),
+      (e: unknown) => {
+        assert.ok(e instanceof FilterSyntaxError, `a FilterSyntaxError, got ${String(e)}`);
+        assert.ok(e.message.includes(fragment), `message ${JSON.stringify(e.message)} includes ${JSON.stringify(fragment)}`);
+        assert.deepEqual([e.position, e.length], [position, length], e.message);
+        assert.equal(e.name, "FilterSyntaxError");
+        return true;
+      },
+    );
+  });
+}
+
+test("limits are inclusive: exactly the maximum still parses", () => {
+  assert.doesNotThrow(() => parseFilter("a".repeat(LIMITS.maxLength)));
+  assert.doesNotThrow(() => parseFilter("(".repeat(LIMITS.maxDepth) + "a" + ")".repeat(LIMITS.maxDepth)));
+  assert.doesNotThrow(() => parseFilter(Array.from({ length: LIMITS.maxTerms }, (_, i) => `t${i}`).join(" ")));
+});

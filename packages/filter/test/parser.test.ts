@@ -1,0 +1,126 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { explainFilter, normalizeFilter, parseFilter, type FilterNode } from "@taskmesh/filter";
+
+// query → [canonical text (normalizeFilter), explanation (explainFilter)]
+const CASES: [string, string, string][] = [
+  ["", "", "all tasks"],
+  ["   \t\n ", "", "all tasks"],
+  ["milk", "milk", 'title/notes contain "milk"'],
+  ["buy milk", "buy AND milk", 'title/notes contain "buy" AND title/notes contain "milk"'],
+  ['"buy milk"', '"buy milk"', 'title/notes contain the phrase "buy milk"'],
+  ['"say \\"hi\\" \\\\ bye"', '"say \\"hi\\" \\\\ bye"', 'title/notes contain the phrase "say \\"hi\\" \\\\ bye"'],
+  ["e-mail 50%_off C# a<b x=1", "e-mail AND 50%_off AND C# AND a<b AND x=1", 'title/notes contain "e-mail" AND title/notes contain "50%_off" AND title/notes contain "C#" AND title/notes contain "a<b" AND title/notes contain "x=1"'],
+  ["https://example.com/a", "https://example.com/a", 'title/notes contain "https://example.com/a"'],
+  ["10:30", "10:30", 'title/notes contain "10:30"'],
+  ["tag:home", "tag:home", "tag:home"],
+  ["#Home", "tag:home", "tag:home"],
+  ["TAGS:Work/Client.A", "tag:work/client.a", "tag:work/client.a"],
+  ["tag:none", "tag:none", "no tags"],
+  ["#none", "tag:none", "no tags"],
+  ["#über", "tag:über", "tag:über"],
+  ["priority:high", "priority:high", "priority = high"],
+  ["priority=LOW", "priority:low", "priority = low"],
+  ["priority>=medium", "priority>=medium", "priority >= medium"],
+  ["priority>low", "priority>low", "priority > low"],
+  ["priority<=none", "priority<=none", "priority <= none"],
+  ["priority<high", "priority<high", "priority < high"],
+  ["!high", "priority:high", "priority = high"],
+  ["!Medium !low", "priority:medium AND priority:low", "priority = medium AND priority = low"],
+  ["!highest", "NOT highest", 'NOT title/notes contain "highest"'],
+  ["!none", "NOT none", 'NOT title/notes contain "none"'],
+  ["! high", "NOT high", 'NOT title/notes contain "high"'],
+  ["!(tag:a)", "NOT tag:a", "NOT tag:a"],
+  ["status:open", "status:open", "status = open"],
+  ["status:Completed", "status:completed", "status = completed"],
+  ["status:done", "status:completed", "status = completed"],
+  ["status:all", "status:all", "any status"],
+  ["due:today", "due:today", "due today"],
+  ["due:tomorrow", "due:tomorrow", "due tomorrow"],
+  ["due:yesterday", "due:yesterday", "due yesterday"],
+  ["due:this-week", "due:this-week", "due this week"],
+  ["due:next-week", "due:next-week", "due next week"],
+  ["due:last-week", "due:last-week", "due last week"],
+  ["due:next-7-days", "due:next-7-days", "due in next 7 days"],
+  ["due:overdue", "due:overdue", "overdue"],
+  ["due:none", "due:none", "no due date"],
+  ["due:any", "due:any", "has a due date"],
+  ["due:2025-01-31", "due:2025-01-31", "due on 2025-01-31"],
+  ["due=2024-02-29", "due:2024-02-29", "due on 2024-02-29"],
+  ["due<2025-01-31", "due<2025-01-31", "due before 2025-01-31"],
+  ["due<=2025-01-31", "due<=2025-01-31", "due on or before 2025-01-31"],
+  ["due>2025-01-31", "due>2025-01-31", "due after 2025-01-31"],
+  ["due>=2025-01-31", "due>=2025-01-31", "due on or after 2025-01-31"],
+  ["due:before:2025-01-31", "due<2025-01-31", "due before 2025-01-31"],
+  ["due:after:2025-01-31", "due>2025-01-31", "due after 2025-01-31"],
+  ["due:BEFORE:Today", "due<today", "due before today"],
+  ["due<today", "due<today", "due before today"],
+  ["due<=this-week", "due<=this-week", "due on or before this week"],
+  ["created>=2025-01-01", "created>=2025-01-01", "created on or after 2025-01-01"],
+  ["updated:today", "updated:today", "updated today"],
+  ["created:after:yesterday", "created>yesterday", "created after yesterday"],
+  ["tag:home priority>=medium due:next-7-days", "tag:home AND priority>=medium AND due:next-7-days", "tag:home AND priority >= medium AND due in next 7 days"],
+  ["a AND b", "a AND b", 'title/notes contain "a" AND title/notes contain "b"'],
+  ["#a & #b && #c", "tag:a AND tag:b AND tag:c", "tag:a AND tag:b AND tag:c"],
+  ["#a and #b Or #c", "tag:a AND tag:b OR tag:c", "(tag:a AND tag:b) OR tag:c"],
+  ["#a | #b || #c", "tag:a OR tag:b OR tag:c", "tag:a OR tag:b OR tag:c"],
+  ["#a OR #b #c", "tag:a OR tag:b AND tag:c", "tag:a OR (tag:b AND tag:c)"],
+  ["(#a OR #b) #c", "(tag:a OR tag:b) AND tag:c", "(tag:a OR tag:b) AND tag:c"],
+  ["#a (#b (#c #d))", "tag:a AND tag:b AND tag:c AND tag:d", "tag:a AND tag:b AND tag:c AND tag:d"],
+  ["((#a))", "tag:a", "tag:a"],
+  ["NOT #a #b", "NOT tag:a AND tag:b", "NOT tag:a AND tag:b"],
+  ["not (#a #b)", "NOT (tag:a AND tag:b)", "NOT (tag:a AND tag:b)"],
+  ["-tag:work", "NOT tag:work", "NOT tag:work"],
+  ['-"a b"', 'NOT "a b"', 'NOT title/notes contain the phrase "a b"'],
+  ["-(#a | #b)", "NOT (tag:a OR tag:b)", "NOT (tag:a OR tag:b)"],
+  ["NOT NOT #a", "tag:a", "tag:a"],
+  ["--#a", "tag:a", "tag:a"],
+  ["a - b", "a AND - AND b", 'title/notes contain "a" AND title/notes contain "-" AND title/notes contain "b"'],
+  ["-", "-", 'title/notes contain "-"'],
+  ['"and" "OR"', '"and" AND "OR"', 'title/notes contain the phrase "and" AND title/notes contain the phrase "OR"'],
+  ['tag:x"y"', 'tag:x AND "y"', 'tag:x AND title/notes contain the phrase "y"'],
+  ["#a(#b|#c)", "tag:a AND (tag:b OR tag:c)", "tag:a AND (tag:b OR tag:c)"],
+  ["NOT due:today OR !high", "NOT due:today OR priority:high", "NOT due today OR priority = high"],
+];
+
+for (const [query, normalized, explained] of CASES) {
+  test(`parse ${JSON.stringify(query)}`, () => {
+    const ast = parseFilter(query);
+    assert.equal(normalizeFilter(ast), normalized);
+    assert.equal(explainFilter(ast), explained);
+    assert.deepEqual(parseFilter(normalized), ast, "the canonical text parses to the same tree");
+  });
+}
+
+const TREES: [string, FilterNode][] = [
+  ["", { kind: "all" }],
+  ["#a #b | -#c", {
+    kind: "or",
+    children: [
+      { kind: "and", children: [{ kind: "tag", tag: "a" }, { kind: "tag", tag: "b" }] },
+      { kind: "not", child: { kind: "tag", tag: "c" } },
+    ],
+  }],
+  ['"x y" due>=2025-02-01 priority<high due:overdue', {
+    kind: "and",
+    children: [
+      { kind: "text", value: "x y", phrase: true },
+      { kind: "date", field: "due", op: ">=", day: "2025-02-01" },
+      { kind: "priority", op: "<", level: "high" },
+      { kind: "due", state: "overdue" },
+    ],
+  }],
+  ["(a OR b) OR (c OR d)", {
+    kind: "or",
+    children: ["a", "b", "c", "d"].map((value) => ({ kind: "text", value, phrase: false })),
+  }],
+];
+
+for (const [query, tree] of TREES) {
+  test(`tree of ${JSON.stringify(query)}`, () => assert.deepEqual(parseFilter(query), tree));
+}
+
+test("hand-built trees that the parser never makes still normalize to equivalent text", () => {
+  assert.equal(normalizeFilter({ kind: "text", value: "two words", phrase: false }), '"two words"');
+  assert.equal(normalizeFilter({ kind: "and", children: [{ kind: "all" }, { kind: "tag", tag: "a" }] }), "status:all AND tag:a");
+});

@@ -1,0 +1,124 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { compileFilterToSql, dayRange, parseFilter, type SqlContext } from "@taskmesh/filter";
+
+const pg = (i: number) => `$${i}`;
+const CTX = {
+  // Sunday 2025-03-30, 12:00 CEST: clocks went 02:00 → 03:00 that night, so today has 23 hours.
+  berlinSpring: { now: new Date("2025-03-30T10:00:00Z"), timeZone: "Europe/Berlin", placeholder: pg },
+  // Sunday 2025-10-26, 12:00 CET: clocks went 03:00 → 02:00, so today has 25 hours.
+  berlinFall: { now: new Date("2025-10-26T11:00:00Z"), timeZone: "Europe/Berlin", placeholder: pg },
+  // UTC+14: already Thursday 2025-01-16 02:00 there while UTC is on Wednesday noon.
+  kiritimati: { now: new Date("2025-01-15T12:00:00Z"), timeZone: "Pacific/Kiritimati", placeholder: pg },
+  // UTC-3:30: still Tuesday 2025-01-14 23:30 there.
+  stJohns: { now: new Date("2025-01-15T03:00:00Z"), timeZone: "America/St_Johns", placeholder: pg },
+  utc: { now: new Date("2025-01-15T12:00:00Z"), timeZone: "UTC", placeholder: pg },
+} satisfies Record<string, SqlContext>;
+
+const TEXT = "(title || ' ' || notes)";
+// [query, context, sql, params (Dates as ISO strings)]
+const CASES: [string, keyof typeof CTX, string, unknown[]][] = [
+  ["", "utc", "TRUE", []],
+  ["status:all", "utc", "TRUE", []],
+  ["milk", "utc", `(search @@ to_tsquery('english', $1) OR ${TEXT} ILIKE $2)`, ["milk:*", "%milk%"]],
+  ["e-mail", "utc", `(search @@ to_tsquery('english', $1) OR ${TEXT} ILIKE $2)`, ["e:* & mail:*", "%e-mail%"]],
+  ['"Buy  fresh milk"', "utc", `(search @@ to_tsquery('english', $1) OR ${TEXT} ILIKE $2)`, ["Buy <-> fresh <-> milk", "%Buy  fresh milk%"]],
+  ["100%_done\\", "utc", `(search @@ to_tsquery('english', $1) OR ${TEXT} ILIKE $2)`, ["100:* & done:*", "%100\\%\\_done\\\\%"]],
+  ['"\'; DROP TABLE tasks; --"', "utc", `(search @@ to_tsquery('english', $1) OR ${TEXT} ILIKE $2)`, ["DROP <-> TABLE <-> tasks", "%'; DROP TABLE tasks; --%"]],
+  ['"%%"', "utc", `(${TEXT} ILIKE $1)`, ["%\\%\\%%"]],
+  ["tag:Home", "utc", "(tags @> ARRAY[$1]::text[])", ["home"]],
+  ["tag:none", "utc", "(cardinality(tags) = 0)", []],
+  ["priority:high", "utc", "(priority = $1)", [4]],
+  ["priority>=medium", "utc", "(priority >= $1)", [3]],
+  ["priority<low", "utc", "(priority < $1)", [2]],
+  ["priority>none", "utc", "(priority > $1)", [1]],
+  ["status:open", "utc", "(status = $1)", [1]],
+  ["status:completed", "utc", "(status = $1)", [2]],
+  ["due:none", "utc", "(due_at IS NULL)", []],
+  ["due:any", "utc", "(due_at IS NOT NULL)", []],
+  ["due:overdue", "utc", "(due_at < $1 AND status = $2)", ["2025-01-15T12:00:00.000Z", 1]],
+  ["due:today", "utc", "(due_at >= $1 AND due_at < $2)", ["2025-01-15T00:00:00.000Z", "2025-01-16T00:00:00.000Z"]],
+  // Whole days on DST-change days: 23 and 25 hours.
+  ["due:today", "berlinSpring", "(due_at >= $1 AND due_at < $2)", ["2025-03-29T23:00:00.000Z", "2025-03-30T22:00:00.000Z"]],
+  ["due:today", "berlinFall", "(due_at >= $1 AND due_at < $2)", ["2025-10-25T22:00:00.000Z", "2025-10-26T23:00:00.000Z"]],
+  ["due:tomorrow", "berlinSpring", "(due_at >= $1 AND due_at < $2)", ["2025-03-30T22:00:00.000Z", "2025-03-31T22:00:00.000Z"]],
+  ["due:yesterday", "berlinSpring", "(due_at >= $1 AND due_at < $2)", ["2025-03-28T23:00:00.000Z", "2025-03-29T23:00:00.000Z"]],
+  // Today is a Sunday: this week is Monday 03-24 .. Sunday 03-30.
+  ["due:this-week", "berlinSpring", "(due_at >= $1 AND due_at < $2)", ["2025-03-23T23:00:00.000Z", "2025-03-30T22:00:00.000Z"]],
+  ["due:next-week", "berlinSpring", "(due_at >= $1 AND due_at < $2)", ["2025-03-30T22:00:00.000Z", "2025-04-06T22:00:00.000Z"]],
+  ["due:last-week", "berlinSpring", "(due_at >= $1 AND due_at < $2)", ["2025-03-16T23:00:00.000Z", "2025-03-23T23:00:00.000Z"]],
+  ["due:next-7-days", "berlinSpring", "(due_at >= $1 AND due_at < $2)", ["2025-03-29T23:00:00.000Z", "2025-04-05T22:00:00.000Z"]],
+  ["due:today", "kiritimati", "(due_at >= $1 AND due_at < $2)", ["2025-01-15T10:00:00.000Z", "2025-01-16T10:00:00.000Z"]],
+  ["due:this-week", "kiritimati", "(due_at >= $1 AND due_at < $2)", ["2025-01-12T10:00:00.000Z", "2025-01-19T10:00:00.000Z"]],
+  // 1994-12-31 never happened on Kiritimati (the date line moved): an empty range.
+  ["due:1994-12-31", "kiritimati", "(due_at >= $1 AND due_at < $2)", ["1994-12-31T10:00:00.000Z", "1994-12-31T10:00:00.000Z"]],
+  ["due:today", "stJohns", "(due_at >= $1 AND due_at < $2)", ["2025-01-14T03:30:00.000Z", "2025-01-15T03:30:00.000Z"]],
+  ["due:2025-07-01", "stJohns", "(due_at >= $1 AND due_at < $2)", ["2025-07-01T02:30:00.000Z", "2025-07-02T02:30:00.000Z"]],
+  ["due<today", "stJohns", "(due_at < $1)", ["2025-01-14T03:30:00.000Z"]],
+  ["due<=today", "stJohns", "(due_at < $1)", ["2025-01-15T03:30:00.000Z"]],
+  ["due>today", "stJohns", "(due_at >= $1)", ["2025-01-15T03:30:00.000Z"]],
+  ["due>=today", "stJohns", "(due_at >= $1)", ["2025-01-14T03:30:00.000Z"]],
+  ["due:before:2025-01-31", "utc", "(due_at < $1)", ["2025-01-31T00:00:00.000Z"]],
+  ["due:after:2025-01-31", "utc", "(due_at >= $1)", ["2025-02-01T00:00:00.000Z"]],
+  ["created>=2025-01-01", "berlinSpring", "(created_at >= $1)", ["2024-12-31T23:00:00.000Z"]],
+  ["updated:today", "utc", "(updated_at >= $1 AND updated_at < $2)", ["2025-01-15T00:00:00.000Z", "2025-01-16T00:00:00.000Z"]],
+  // NOT of a comparison on the nullable due_at keeps tasks without a due.
+  ["NOT due:today", "utc", "((due_at >= $1 AND due_at < $2) IS NOT TRUE)", ["2025-01-15T00:00:00.000Z", "2025-01-16T00:00:00.000Z"]],
+  ["-due:overdue", "utc", "((due_at < $1 AND status = $2) IS NOT TRUE)", ["2025-01-15T12:00:00.000Z", 1]],
+  ["NOT (#a OR due<today)", "utc", "(((tags @> ARRAY[$1]::text[]) OR (due_at < $2)) IS NOT TRUE)", ["a", "2025-01-15T00:00:00.000Z"]],
+  ["NOT due:none", "utc", "(NOT (due_at IS NULL))", []],
+  ["-tag:work", "utc", "(NOT (tags @> ARRAY[$1]::text[]))", ["work"]],
+  ["-created:today", "utc", "(NOT (created_at >= $1 AND created_at < $2))", ["2025-01-15T00:00:00.000Z", "2025-01-16T00:00:00.000Z"]],
+  [
+    "#home !high | (due:today -#work)",
+    "utc",
+    "(((tags @> ARRAY[$1]::text[]) AND (priority = $2)) OR ((due_at >= $3 AND due_at < $4) AND (NOT (tags @> ARRAY[$5]::text[]))))",
+    ["home", 4, "2025-01-15T00:00:00.000Z", "2025-01-16T00:00:00.000Z", "work"],
+  ],
+];
+
+const iso = (params: unknown[]) => params.map((p) => (p instanceof Date ? p.toISOString() : p));
+
+for (const [query, ctx, sql, params] of CASES) {
+  test(`sql for ${JSON.stringify(query)} in ${CTX[ctx].timeZone}`, () => {
+    const out = compileFilterToSql(parseFilter(query), CTX[ctx]);
+    assert.equal(out.sql, sql);
+    assert.deepEqual(iso(out.params), params);
+    for (const p of out.params) assert.ok(typeof p === "string" || typeof p === "number" || p instanceof Date);
+  });
+}
+
+test("placeholder style and first index are the caller's", () => {
+  const node = parseFilter("#a !high milk");
+  const q = compileFilterToSql(node, { ...CTX.utc, placeholder: () => "?" });
+  assert.equal(q.sql, `((tags @> ARRAY[?]::text[]) AND (priority = ?) AND (search @@ to_tsquery('english', ?) OR ${TEXT} ILIKE ?))`);
+  const shifted = compileFilterToSql(node, { ...CTX.utc, firstIndex: 2 });
+  assert.equal(shifted.sql, `((tags @> ARRAY[$2]::text[]) AND (priority = $3) AND (search @@ to_tsquery('english', $4) OR ${TEXT} ILIKE $5))`);
+  assert.deepEqual(shifted.params, ["a", 4, "milk:*", "%milk%"]);
+});
+
+test("an unknown time zone or invalid now is a RangeError, not a syntax error", () => {
+  assert.throws(() => compileFilterToSql(parseFilter("#a"), { ...CTX.utc, timeZone: "Mars/Olympus" }), RangeError);
+  assert.throws(() => compileFilterToSql(parseFilter("#a"), { ...CTX.utc, now: new Date(Number.NaN) }), RangeError);
+});
+
+test("a day whose midnight is skipped starts at its first instant (São Paulo, 2018-11-04)", () => {
+  const { start, end } = dayRange("2018-11-04", new Date("2018-11-04T12:00:00Z"), "America/Sao_Paulo");
+  assert.deepEqual([start.toISOString(), end.toISOString()], ["2018-11-04T03:00:00.000Z", "2018-11-05T02:00:00.000Z"]);
+});
+
+test("every calendar day of 2024-2026 in DST zones is 23, 24 or 25 hours and days tile without gaps", () => {
+  for (const timeZone of ["Europe/Berlin", "America/St_Johns", "Australia/Lord_Howe", "America/Sao_Paulo"]) {
+    let day = new Date("2024-01-01T12:00:00Z");
+    let previousEnd: number | undefined;
+    for (let i = 0; i < 3 * 366; i++) {
+      const { start, end } = dayRange("today", day, timeZone);
+      const hours = (end.getTime() - start.getTime()) / 3_600_000;
+      assert.ok([23, 23.5, 24, 24.5, 25].includes(hours), `${timeZone} ${start.toISOString()}: ${hours}h`);
+      if (previousEnd !== undefined) assert.equal(start.getTime(), previousEnd);
+      assert.ok(start <= day && day < end);
+      previousEnd = end.getTime();
+      day = end; // the first instant of the next day
+    }
+  }
+});
