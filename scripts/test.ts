@@ -3,6 +3,8 @@
 import { spawn } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
+import { startApicurio } from "./infra/apicurio.js";
+import { startKafka } from "./infra/kafka.js";
 import { startPostgres } from "./infra/postgres.js";
 
 const root = path.resolve(import.meta.dirname, "..");
@@ -55,13 +57,21 @@ try {
   else process.stderr.write("\n(no main branch yet: buf breaking skipped)\n");
   await step("generated code is current", "sh", ["-c", `${bin("buf")} generate && git diff --exit-code --stat -- packages/proto/src/gen`]);
 
-  process.stderr.write("\n▶ starting PostgreSQL\n");
-  const pg = await startPostgres();
-  stopInfra = () => pg.stop();
+  process.stderr.write("\n▶ starting PostgreSQL, Kafka and Apicurio Registry (installed on first run)\n");
+  const infra = await Promise.allSettled([startPostgres(), startKafka(), startApicurio()]);
+  const running = infra.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+  stopInfra = async () => {
+    await Promise.all(running.map((r) => r.stop()));
+  };
+  const failed = infra.find((s) => s.status === "rejected");
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  const [pg, kafka, registry] = running as [Awaited<ReturnType<typeof startPostgres>>, Awaited<ReturnType<typeof startKafka>>, Awaited<ReturnType<typeof startApicurio>>];
 
   const files = only.length > 0 ? only : testFiles(root);
   await step(`tests (${files.length} files)`, process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", ...files], {
     TASKMESH_TEST_POSTGRES_URL: pg.url,
+    TASKMESH_TEST_KAFKA_BROKERS: kafka.bootstrap,
+    TASKMESH_TEST_SCHEMA_REGISTRY_URL: registry.ccompatUrl,
   });
   process.stderr.write(`\nall checks passed in ${((Date.now() - started) / 1000).toFixed(0)}s\n`);
 } catch (err) {

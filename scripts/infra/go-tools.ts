@@ -1,0 +1,33 @@
+// Developer tools written in Go (grpcurl; later helm, kubeconform, actionlint), built from the Go
+// module proxy with `go install module@version` into the cache, once per version and machine.
+import fs from 'node:fs';
+import path from 'node:path';
+import { cacheDir, elapsed, InfraError, log, run, which, withLock } from './cache.js';
+
+export const GO_TOOLS = {
+  grpcurl: { module: 'github.com/fullstorydev/grpcurl/cmd/grpcurl', version: 'v1.9.3' },
+} as const;
+
+export type GoTool = keyof typeof GO_TOOLS;
+
+/** Absolute path of the tool's binary, built on first use. */
+export async function ensureGoTool(name: GoTool): Promise<string> {
+  const { module, version } = GO_TOOLS[name];
+  const dir = cacheDir('go-tools', `${name}-${version}`);
+  const bin = path.join(dir, name);
+  if (fs.existsSync(bin)) return bin;
+  const go = which('go');
+  if (!go) throw new InfraError(`building ${name} needs Go (https://go.dev/dl/); install it and run again`);
+  return withLock(`go-${name}-${version}`, async () => {
+    if (fs.existsSync(bin)) return bin;
+    const t0 = Date.now();
+    log(name, `building ${module}@${version} with ${go} (first run only)…`);
+    await run(go, ['install', `${module}@${version}`], {
+      env: { ...process.env, GOBIN: dir, CGO_ENABLED: '0', GOFLAGS: '-trimpath' },
+      component: name,
+      what: `go install ${name}`,
+    });
+    log(name, `built in ${elapsed(t0)}: ${bin}`);
+    return bin;
+  });
+}
