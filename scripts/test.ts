@@ -4,6 +4,7 @@ import { spawn } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { startApicurio } from "./infra/apicurio.js";
+import { ensureGoTool } from "./infra/go-tools.js";
 import { startKafka } from "./infra/kafka.js";
 import { startPostgres } from "./infra/postgres.js";
 
@@ -57,7 +58,8 @@ try {
   else process.stderr.write("\n(no main branch yet: buf breaking skipped)\n");
   await step("generated code is current", "sh", ["-c", `${bin("buf")} generate && git diff --exit-code --stat -- packages/proto/src/gen`]);
 
-  process.stderr.write("\n▶ starting PostgreSQL, Kafka and Apicurio Registry (installed on first run)\n");
+  process.stderr.write("\n▶ starting PostgreSQL, Kafka and Apicurio Registry, building grpcurl (installed on first run)\n");
+  const grpcurl = ensureGoTool("grpcurl");
   const infra = await Promise.allSettled([startPostgres(), startKafka(), startApicurio()]);
   const running = infra.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
   stopInfra = async () => {
@@ -72,6 +74,7 @@ try {
     TASKMESH_TEST_POSTGRES_URL: pg.url,
     TASKMESH_TEST_KAFKA_BROKERS: kafka.bootstrap,
     TASKMESH_TEST_SCHEMA_REGISTRY_URL: registry.ccompatUrl,
+    TASKMESH_TEST_GRPCURL: await grpcurl,
   });
   process.stderr.write(`\nall checks passed in ${((Date.now() - started) / 1000).toFixed(0)}s\n`);
 } catch (err) {

@@ -1,6 +1,7 @@
 import { create, toBinary, type DescFile, type DescService, type Registry, createRegistry } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import type { ConnectRouter } from "@connectrpc/connect";
+import { Health } from "@taskmesh/proto/grpc/health/v1/health_pb.js";
 import * as v1 from "@taskmesh/proto/grpc/reflection/v1/reflection_pb.js";
 import * as v1alpha from "@taskmesh/proto/grpc/reflection/v1alpha/reflection_pb.js";
 
@@ -10,7 +11,9 @@ type Api = typeof v1;
  * gRPC server reflection (v1 and v1alpha) over the descriptors the process serves, so that
  * `grpcurl -plaintext host:port list` and `buf curl --reflect` work without .proto files.
  */
-export function reflectionRoutes(services: DescService[]): (router: ConnectRouter) => void {
+export function reflectionRoutes(hosted: DescService[]): (router: ConnectRouter) => void {
+  // Listed like grpc-go lists them: tools probe for health and reflection by name.
+  const services = [...hosted, Health, v1.ServerReflection, v1alpha.ServerReflection];
   const files = new Map<string, DescFile>();
   const add = (file: DescFile): void => {
     if (files.has(file.proto.name)) return;

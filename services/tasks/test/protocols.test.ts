@@ -113,6 +113,24 @@ describe("task service over the network", () => {
     assert.equal((JSON.parse(stdout) as { task: { title: string } }).task.title, "from buf curl");
   });
 
+  test("grpcurl lists, describes and calls through reflection", async () => {
+    const grpcurl = process.env.TASKMESH_TEST_GRPCURL;
+    assert.ok(grpcurl, "TASKMESH_TEST_GRPCURL is not set: run the suites with `npm test`, which builds grpcurl");
+    const address = server.url.replace("http://", "");
+    const { stdout: list } = await run(grpcurl, ["-plaintext", address, "list"]);
+    assert.match(list, /^taskmesh\.tasks\.v1\.TaskService$/m);
+    assert.match(list, /^grpc\.health\.v1\.Health$/m);
+    const { stdout: described } = await run(grpcurl, ["-plaintext", address, "describe", "taskmesh.tasks.v1.Task"]);
+    assert.match(described, /string title = 2/);
+    const { stdout } = await run(grpcurl, [
+      "-plaintext", "-H", "x-user-id: carol", "-d", JSON.stringify({ title: "from grpcurl", tags: ["cli"] }),
+      address, "taskmesh.tasks.v1.TaskService/CreateTask",
+    ]);
+    assert.equal((JSON.parse(stdout) as { task: { title: string } }).task.title, "from grpcurl");
+    const bad = await run(grpcurl, ["-plaintext", "-H", "x-user-id: carol", "-d", `{"title": ""}`, address, "taskmesh.tasks.v1.TaskService/CreateTask"]).catch((e: { stderr: string }) => e);
+    assert.match((bad as { stderr: string }).stderr, /Code: InvalidArgument/);
+  });
+
   test("drain: unready first, open streams end cleanly, then the port closes", async () => {
     const db = await databaseTargets()[0]!.fresh();
     const tasks = await startTasksModule({ databaseUrl: db.url });
