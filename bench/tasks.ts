@@ -49,7 +49,9 @@ async function seed(url: string): Promise<void> {
 
 async function startService(url: string): Promise<{ proc: ChildProcess; baseUrl: string }> {
   const port = await freePort();
-  const proc = spawn(process.execPath, ["--import", "tsx", path.join(root, "services/tasks/src/main.ts")], {
+  // BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the service.
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const proc = spawn(process.execPath, [...nodeArgs, "--import", "tsx", path.join(root, "services/tasks/src/main.ts")], {
     cwd: root,
     env: { ...process.env, DATABASE_URL: url, PORT: String(port), LOG_LEVEL: "warn" },
     stdio: ["ignore", "inherit", "inherit"],

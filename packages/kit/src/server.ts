@@ -5,7 +5,7 @@ import { createValidateInterceptor } from "@connectrpc/validate";
 import type http from "node:http";
 import type http2 from "node:http2";
 import { randomUUID } from "node:crypto";
-import { once } from "node:events";
+import { once, setMaxListeners } from "node:events";
 import type { AddressInfo } from "node:net";
 import { HealthState } from "./health.js";
 import { kUserId, userIdFromHeaders } from "./identity.js";
@@ -55,6 +55,8 @@ export async function startServer(options: ServerOptions, port: number, host = "
   for (const service of options.services) health.set(service.typeName, false);
   const registry = metricsRegistry();
   const shutdown = new AbortController();
+  // Every in-flight call listens for shutdown; hundreds at once is normal, not a leak.
+  setMaxListeners(0, shutdown.signal);
   let inFlight = 0;
   const idle = new EventTarget();
 

@@ -74,7 +74,20 @@ export function toTaskFields(input: WritableTask, defaultZone: string, prefix: s
   if (input.recurrence) {
     const mode = input.recurrence.mode === RecurrenceMode.UNSPECIFIED ? RecurrenceMode.SCHEDULE : input.recurrence.mode;
     if (mode === RecurrenceMode.SCHEDULE && !hasDue) bad("recurrence", "recurrence.needs_due", "a task repeating on a schedule needs a due date or time to start from");
-    recurrence = { rrule: input.recurrence.rrule.trim(), mode, floating: input.recurrence.floating };
+    const given = input.recurrence.start;
+    let start: RecurrenceJson["start"];
+    if (given.case === "startTime") start = { time: timestampDate(given.value).toISOString() };
+    else if (given.case === "startDate") start = { date: given.value };
+    else if (dueTime) start = { time: dueTime.toISOString() };
+    else if (dueDate) start = { date: dueDate };
+    recurrence = {
+      rrule: input.recurrence.rrule.trim(),
+      mode,
+      floating: input.recurrence.floating,
+      ...(start ? { start } : {}),
+      exdates: input.recurrence.exdates,
+      occurrence: Math.max(1, input.recurrence.occurrence),
+    };
   }
 
   if (violations.length > 0) return violations;

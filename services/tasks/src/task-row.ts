@@ -21,6 +21,10 @@ export interface RecurrenceJson {
   rrule: string;
   mode: number;
   floating: boolean;
+  /** DTSTART of the series: an ISO instant or a YYYY-MM-DD date. */
+  start?: { time: string } | { date: string };
+  exdates?: string[];
+  occurrence?: number;
 }
 
 /** A tasks.tasks row as the store reads it (columns aliased to these names). */
@@ -88,5 +92,17 @@ export function reminderToJson(r: Reminder, id: string): ReminderJson {
 }
 
 export function recurrenceFromJson(r: RecurrenceJson): Recurrence {
-  return create(RecurrenceSchema, r);
+  const start = !r.start
+    ? undefined
+    : "time" in r.start
+      ? { case: "startTime" as const, value: timestampFromDate(new Date(r.start.time)) }
+      : { case: "startDate" as const, value: r.start.date };
+  return create(RecurrenceSchema, {
+    rrule: r.rrule,
+    mode: r.mode,
+    floating: r.floating,
+    start,
+    exdates: r.exdates ?? [],
+    occurrence: r.occurrence ?? 0,
+  });
 }

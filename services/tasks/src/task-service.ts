@@ -13,6 +13,7 @@ import {
   WatchTasksResponseSchema,
 } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { randomUUID } from "node:crypto";
+import { v5 as uuidv5 } from "uuid";
 import type { ChangeHub } from "./change-hub.js";
 import { bumpFields, conflictingPaths, MASK_FIELDS, unknownMaskPaths } from "./field-merge.js";
 import { afterToken, encodePageToken, fingerprint, keySelect, ListRequestError, orderBySql, parseOrderBy } from "./list-query.js";
@@ -71,7 +72,10 @@ export function createTaskServiceImpl({ store, hub, now = () => new Date() }: Ta
           if (existing) return existing;
         }
         const at = now();
-        const created = await tx.insert(randomUUID(), fields, { requestId: req.requestId || null, seriesId: null, now: at });
+        const id = req.requestId ? idForRequest(origin.userId, req.requestId) : randomUUID();
+        // A recurring task starts its own series unless it continues one.
+        const seriesId = req.seriesId || (fields.recurrence ? id : null);
+        const created = await tx.insert(id, fields, { requestId: req.requestId || null, seriesId, now: at });
         await tx.emit(taskEventRecord(origin, taskFromRow(created), { case: "created", value: { task: taskFromRow(created) } }, at));
         return created;
       });
@@ -313,3 +317,10 @@ function violationsUnder(prefix: string, violations: Parameters<typeof violation
   return new ConnectError(summary, Code.InvalidArgument, undefined, [{ desc: ViolationsSchema, value: proto }]);
 }
 
+// Namespace for task ids derived from (user, request id); any fixed UUID, never to change.
+const REQUEST_NAMESPACE = "6f1d3c1e-7c55-4b47-9a7e-1f0b4f5f2a11";
+
+/** The task id a user's request id maps to (UUID v5), so retries land on the same row. */
+export function idForRequest(userId: string, requestId: string): string {
+  return uuidv5(`${userId}\u0000${requestId}`, REQUEST_NAMESPACE);
+}

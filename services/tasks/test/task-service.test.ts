@@ -116,6 +116,44 @@ for (const target of databaseTargets()) {
       assert.equal(tasks.length, 1);
     });
 
+    test("a request_id maps to the same task id for its user only", async () => {
+      const [alice, bob] = [newUser(), newUser()];
+      const a1 = (await client.createTask({ title: "A", requestId: "same" }, as(alice))).task!;
+      const a2 = (await client.createTask({ title: "A again", requestId: "same" }, as(alice))).task!;
+      const b = (await client.createTask({ title: "B", requestId: "same" }, as(bob))).task!;
+      assert.equal(a2.id, a1.id);
+      assert.equal(a2.title, "A", "a retry returns the first task, unchanged");
+      assert.notEqual(b.id, a1.id);
+    });
+
+    test("a recurring task starts a series from its due; an occurrence continues it", async () => {
+      const alice = newUser();
+      const first = (await client.createTask(
+        { title: "Rent", due: { case: "dueDate", value: "2027-01-31" }, timeZone: "Europe/Berlin", recurrence: { rrule: "FREQ=MONTHLY" } },
+        as(alice),
+      )).task!;
+      assert.equal(first.seriesId, first.id);
+      assert.deepEqual(first.recurrence?.start, { case: "startDate", value: "2027-01-31" });
+      assert.equal(first.recurrence?.occurrence, 1);
+      const next = (await client.createTask(
+        {
+          title: "Rent",
+          due: { case: "dueDate", value: "2027-02-28" },
+          timeZone: "Europe/Berlin",
+          recurrence: { ...first.recurrence!, occurrence: 2, exdates: ["2027-04-30"] },
+          seriesId: first.seriesId,
+          requestId: `next:${first.id}`,
+        },
+        as(alice),
+      )).task!;
+      assert.equal(next.seriesId, first.id);
+      assert.deepEqual(next.recurrence?.start, { case: "startDate", value: "2027-01-31" }, "DTSTART stays the series'");
+      assert.equal(next.recurrence?.occurrence, 2);
+      assert.deepEqual(next.recurrence?.exdates, ["2027-04-30"]);
+      const plain = (await client.createTask({ title: "Once" }, as(alice))).task!;
+      assert.equal(plain.seriesId, "");
+    });
+
     test("calls without identity are UNAUTHENTICATED", async () => {
       await expectCode(client.listTasks({}), Code.Unauthenticated);
       await expectCode(client.createTask({ title: "x" }, { headers: { "x-user-id": "bad id with spaces" } }), Code.Unauthenticated);

@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file taskmesh/tasks/v1/task.proto.
  */
 export const file_taskmesh_tasks_v1_task: GenFile = /*@__PURE__*/
-  fileDesc("Chx0YXNrbWVzaC90YXNrcy92MS90YXNrLnByb3RvEhF0YXNrbWVzaC50YXNrcy52MSLbBQoEVGFzaxIKCgJpZBgBIAEoCRJbCgV0aXRsZRgCIAEoCUJMukhJugE/Cg90aXRsZS5ub3RfYmxhbmsSF3RpdGxlIG11c3Qgbm90IGJlIGJsYW5rGhN0aGlzLm1hdGNoZXMoJ1xcUycpcgUQARj0AxIYCgVub3RlcxgDIAEoCUIJukgGcgQYoJwBEi0KBnN0YXR1cxgEIAEoDjIdLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2tTdGF0dXMSNwoIcHJpb3JpdHkYBSABKA4yGy50YXNrbWVzaC50YXNrcy52MS5Qcmlvcml0eUIIukgFggECEAESNgoEdGFncxgGIAMoCUIoukglkgEiEB4YASIcchoyGF5bXHB7TH1ccHtOfV8uLy1dezEsNjR9JBIuCghkdWVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBIABI3CghkdWVfZGF0ZRgIIAEoCUIjukggch4yHF5bMC05XXs0fS1bMC05XXsyfS1bMC05XXsyfSRIABIaCgl0aW1lX3pvbmUYCSABKAlCB7pIBHICGEASMQoKcmVjdXJyZW5jZRgKIAEoCzIdLnRhc2ttZXNoLnRhc2tzLnYxLlJlY3VycmVuY2USOAoJcmVtaW5kZXJzGAsgAygLMhsudGFza21lc2gudGFza3MudjEuUmVtaW5kZXJCCLpIBZIBAhAUEi8KC2NyZWF0ZV90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoNY29tcGxldGVfdGltZRgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHdmVyc2lvbhgPIAEoAxIRCglzZXJpZXNfaWQYECABKAlCBQoDZHVlInQKClJlY3VycmVuY2USGQoFcnJ1bGUYASABKAlCCrpIB3IFEAEY6AcSOQoEbW9kZRgCIAEoDjIhLnRhc2ttZXNoLnRhc2tzLnYxLlJlY3VycmVuY2VNb2RlQgi6SAWCAQIQARIQCghmbG9hdGluZxgDIAEoCCKoAQoIUmVtaW5kZXISEwoCaWQYASABKAlCB7pIBHICGEASMwoNYWJzb2x1dGVfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBIABJACgpiZWZvcmVfZHVlGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQg+6SAyqAQkiBQiAiooPMgBIAEIQCgd0cmlnZ2VyEgW6SAIIASpaCgpUYXNrU3RhdHVzEhsKF1RBU0tfU1RBVFVTX1VOU1BFQ0lGSUVEEAASFAoQVEFTS19TVEFUVVNfT1BFThABEhkKFVRBU0tfU1RBVFVTX0NPTVBMRVRFRBACKnEKCFByaW9yaXR5EhgKFFBSSU9SSVRZX1VOU1BFQ0lGSUVEEAASEQoNUFJJT1JJVFlfTk9ORRABEhAKDFBSSU9SSVRZX0xPVxACEhMKD1BSSU9SSVRZX01FRElVTRADEhEKDVBSSU9SSVRZX0hJR0gQBCp1Cg5SZWN1cnJlbmNlTW9kZRIfChtSRUNVUlJFTkNFX01PREVfVU5TUEVDSUZJRUQQABIcChhSRUNVUlJFTkNFX01PREVfU0NIRURVTEUQARIkCiBSRUNVUlJFTkNFX01PREVfQUZURVJfQ09NUExFVElPThACYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("Chx0YXNrbWVzaC90YXNrcy92MS90YXNrLnByb3RvEhF0YXNrbWVzaC50YXNrcy52MSLbBQoEVGFzaxIKCgJpZBgBIAEoCRJbCgV0aXRsZRgCIAEoCUJMukhJugE/Cg90aXRsZS5ub3RfYmxhbmsSF3RpdGxlIG11c3Qgbm90IGJlIGJsYW5rGhN0aGlzLm1hdGNoZXMoJ1xcUycpcgUQARj0AxIYCgVub3RlcxgDIAEoCUIJukgGcgQYoJwBEi0KBnN0YXR1cxgEIAEoDjIdLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2tTdGF0dXMSNwoIcHJpb3JpdHkYBSABKA4yGy50YXNrbWVzaC50YXNrcy52MS5Qcmlvcml0eUIIukgFggECEAESNgoEdGFncxgGIAMoCUIoukglkgEiEB4YASIcchoyGF5bXHB7TH1ccHtOfV8uLy1dezEsNjR9JBIuCghkdWVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBIABI3CghkdWVfZGF0ZRgIIAEoCUIjukggch4yHF5bMC05XXs0fS1bMC05XXsyfS1bMC05XXsyfSRIABIaCgl0aW1lX3pvbmUYCSABKAlCB7pIBHICGEASMQoKcmVjdXJyZW5jZRgKIAEoCzIdLnRhc2ttZXNoLnRhc2tzLnYxLlJlY3VycmVuY2USOAoJcmVtaW5kZXJzGAsgAygLMhsudGFza21lc2gudGFza3MudjEuUmVtaW5kZXJCCLpIBZIBAhAUEi8KC2NyZWF0ZV90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoNY29tcGxldGVfdGltZRgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHdmVyc2lvbhgPIAEoAxIRCglzZXJpZXNfaWQYECABKAlCBQoDZHVlIqkCCgpSZWN1cnJlbmNlEhkKBXJydWxlGAEgASgJQgq6SAdyBRABGOgHEjkKBG1vZGUYAiABKA4yIS50YXNrbWVzaC50YXNrcy52MS5SZWN1cnJlbmNlTW9kZUIIukgFggECEAESEAoIZmxvYXRpbmcYAyABKAgSMAoKc3RhcnRfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBIABI5CgpzdGFydF9kYXRlGAUgASgJQiO6SCByHjIcXlswLTldezR9LVswLTldezJ9LVswLTldezJ9JEgAEiAKB2V4ZGF0ZXMYBiADKAlCD7pIDJIBCRDIASIEcgIYKBIbCgpvY2N1cnJlbmNlGAcgASgFQge6SAQaAigAQgcKBXN0YXJ0IqgBCghSZW1pbmRlchITCgJpZBgBIAEoCUIHukgEcgIYQBIzCg1hYnNvbHV0ZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAEkAKCmJlZm9yZV9kdWUYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25CD7pIDKoBCSIFCICKig8yAEgAQhAKB3RyaWdnZXISBbpIAggBKloKClRhc2tTdGF0dXMSGwoXVEFTS19TVEFUVVNfVU5TUEVDSUZJRUQQABIUChBUQVNLX1NUQVRVU19PUEVOEAESGQoVVEFTS19TVEFUVVNfQ09NUExFVEVEEAIqcQoIUHJpb3JpdHkSGAoUUFJJT1JJVFlfVU5TUEVDSUZJRUQQABIRCg1QUklPUklUWV9OT05FEAESEAoMUFJJT1JJVFlfTE9XEAISEwoPUFJJT1JJVFlfTUVESVVNEAMSEQoNUFJJT1JJVFlfSElHSBAEKnUKDlJlY3VycmVuY2VNb2RlEh8KG1JFQ1VSUkVOQ0VfTU9ERV9VTlNQRUNJRklFRBAAEhwKGFJFQ1VSUkVOQ0VfTU9ERV9TQ0hFRFVMRRABEiQKIFJFQ1VSUkVOQ0VfTU9ERV9BRlRFUl9DT01QTEVUSU9OEAJiBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * A task belongs to exactly one user. Output-only fields (id, status, times, version, series_id)
@@ -155,6 +155,42 @@ export type Recurrence = Message<"taskmesh.tasks.v1.Recurrence"> & {
    * @generated from field: bool floating = 3;
    */
   floating: boolean;
+
+  /**
+   * DTSTART: the due of the series' first occurrence. Set by the service from the task's due when
+   * the recurrence is first given, then carried to every occurrence, so that a monthly series that
+   * started on the 31st returns to the 31st after a short month and COUNT is counted from it.
+   *
+   * @generated from oneof taskmesh.tasks.v1.Recurrence.start
+   */
+  start: {
+    /**
+     * @generated from field: google.protobuf.Timestamp start_time = 4;
+     */
+    value: Timestamp;
+    case: "startTime";
+  } | {
+    /**
+     * @generated from field: string start_date = 5;
+     */
+    value: string;
+    case: "startDate";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * Skipped occurrences (EXDATE): "YYYY-MM-DD" skips that local day, an RFC 3339 instant skips that one.
+   *
+   * @generated from field: repeated string exdates = 6;
+   */
+  exdates: string[];
+
+  /**
+   * 1-based number of this occurrence within the series (0: the first). Lets COUNT end a series
+   * that repeats after completion.
+   *
+   * @generated from field: int32 occurrence = 7;
+   */
+  occurrence: number;
 };
 
 /**
