@@ -28,8 +28,12 @@ export interface Database {
   em(): EntityManager;
   /** Raw parameterised SQL with `$1…$n` placeholders; values are passed to the driver untouched. */
   query<Row>(em: EntityManager, sql: string, params?: readonly unknown[]): Promise<Row[]>;
-  /** Subscribes to NOTIFY on a channel; resolves once listening. Returns the unsubscribe. */
-  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Subscribes to NOTIFY on a channel; resolves once listening. Returns the unsubscribe. After the
+   * listening session was lost and re-established, `onPayload(null)` says notifications may have
+   * been missed, so listeners re-check everything.
+   */
+  listen(channel: string, onPayload: (payload: string | null) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -86,28 +90,53 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     pool: { min: 0, max: options.poolSize ?? 10 },
   } as never);
   await migrate(orm, options.schema);
-  const listeners: pg.Client[] = [];
+  const listeners = new Set<() => Promise<void>>();
   return {
     kind: "postgres",
     orm,
     em: () => orm.em.fork() as unknown as EntityManager,
     query,
     async listen(channel, onPayload) {
-      // LISTEN needs a session of its own, outside the pool.
-      const client = new pg.Client({ connectionString: options.url });
-      await client.connect();
-      client.on("notification", (n) => {
-        if (n.channel === channel) onPayload(n.payload ?? "");
-      });
-      await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
-      listeners.push(client);
-      return async () => {
-        listeners.splice(listeners.indexOf(client), 1);
-        await client.end();
+      // LISTEN needs a session of its own, outside the pool; it is re-opened when the server drops it.
+      let client: pg.Client | undefined;
+      let stopped = false;
+      const open = async (): Promise<void> => {
+        const c = new pg.Client({ connectionString: options.url });
+        c.on("error", () => reopen(c));
+        c.on("end", () => reopen(c));
+        c.on("notification", (n) => {
+          if (n.channel === channel) onPayload(n.payload ?? "");
+        });
+        await c.connect();
+        await c.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+        client = c;
       };
+      const reopen = (lost: pg.Client): void => {
+        if (stopped || client !== lost) return;
+        client = undefined;
+        lost.removeAllListeners("end");
+        void lost.end().catch(() => {});
+        const retry = (delay: number) =>
+          setTimeout(() => {
+            if (stopped) return;
+            open().then(
+              () => onPayload(null),
+              () => retry(Math.min(delay * 2, 5_000)),
+            );
+          }, delay);
+        retry(100);
+      };
+      await open();
+      const stop = async () => {
+        stopped = true;
+        listeners.delete(stop);
+        await client?.end().catch(() => {});
+      };
+      listeners.add(stop);
+      return stop;
     },
     async close() {
-      await Promise.all(listeners.splice(0).map((c) => c.end()));
+      await Promise.all([...listeners].map((stop) => stop()));
       await orm.close();
     },
   };

@@ -28,7 +28,9 @@ export function createOnePortServer(handler: Handler): {
   // h1 never listens itself, but Node only tracks its connections (closeIdleConnections,
   // closeAllConnections, used when draining) once it has seen 'listening'.
   h1.emit("listening");
-  const server = net.createServer((socket) => {
+  // Nagle would hold small gRPC frames back for delayed ACKs (tens of ms); http.createServer sets
+  // noDelay itself, a plain net server must ask for it.
+  const server = net.createServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
     socket.on("error", () => socket.destroy());

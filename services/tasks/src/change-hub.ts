@@ -28,7 +28,8 @@ export class ChangeHub {
     };
   }
 
-  #wake(userId: string): void {
-    for (const fn of this.#waiters.get(userId) ?? []) fn();
+  #wake(userId: string | null): void {
+    const sets = userId === null ? [...this.#waiters.values()] : [this.#waiters.get(userId) ?? []];
+    for (const set of sets) for (const fn of set) fn();
   }
 }
