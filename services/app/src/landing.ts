@@ -18,11 +18,15 @@ identity is the <code>x-user-id</code> header (this server listens on loopback o
 <h2>Try it</h2>
 <pre>curl -s ${baseUrl}/taskmesh.tasks.v1.TaskService/CreateTask \\
   -H 'content-type: application/json' -H 'x-user-id: alice' \\
-  -d '{"title":"Pay rent","priority":"PRIORITY_HIGH","tags":["home"],"dueDate":"2026-12-01"}'
+  -d '{"title":"Pay rent","priority":"PRIORITY_HIGH","tags":["home"],
+       "dueDate":"2026-12-01","recurrence":{"rrule":"FREQ=MONTHLY"}}'
 
 curl -s ${baseUrl}/taskmesh.tasks.v1.TaskService/ListTasks \\
   -H 'content-type: application/json' -H 'x-user-id: alice' \\
   -d '{"query":"tag:home due:next-7-days","explain":true}'
+
+curl -s ${baseUrl}/taskmesh.recurrence.v1.RecurrenceService/ParseRecurrence \\
+  -H 'content-type: application/json' -d '{"text":"every weekday"}'
 
 grpcurl -plaintext ${baseUrl.replace(/^http:\/\//, "")} list</pre>
 <p>Health: <a href="/healthz">/healthz</a> · <a href="/readyz">/readyz</a> · Metrics: <a href="/metrics">/metrics</a></p>
