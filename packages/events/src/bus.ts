@@ -1,0 +1,51 @@
+import type { Message } from "@bufbuild/protobuf";
+
+/** One event to publish: the outbox row shape. `payload` is the protobuf binary of the topic's message. */
+export interface EventRecord {
+  topic: string;
+  key: string;
+  payload: Uint8Array;
+  headers: Record<string, string>;
+}
+
+export interface ConsumedEvent {
+  topic: string;
+  key: string;
+  /** Kafka partition; the embedded log has one ordered stream per topic. */
+  partition?: number;
+  offset: string;
+  headers: Record<string, string>;
+  /** The topic's envelope message (TaskEvent, ReminderEvent, TaskUpdate), decoded. */
+  value: Message;
+  /** The message's event_id: the key consumers deduplicate redeliveries by (see processOnce). */
+  eventId: string;
+}
+
+export interface RetryOptions {
+  /** Handler attempts after the first before the message is dead-lettered (default 5). */
+  retries?: number;
+  /** Backoff before the first retry, doubled for each next one (default 100 ms). */
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+export interface SubscribeOptions extends RetryOptions {
+  /** Consumer group: members share the work, each event is handled by one member. A new group
+   *  starts at the beginning of each topic, so nothing published before it first subscribed is missed. */
+  group: string;
+  topics: string[];
+  /** Resolve to acknowledge; throw to retry. Delivery is at least once. */
+  handler(event: ConsumedEvent): Promise<void>;
+}
+
+export interface Subscription {
+  /** Stops after the event in hand; what was handled is committed, the rest is redelivered. */
+  stop(): Promise<void>;
+}
+
+export interface EventBus {
+  /** Resolves once every record is durable; records with the same key stay in order. */
+  publish(records: EventRecord[]): Promise<void>;
+  subscribe(options: SubscribeOptions): Promise<Subscription>;
+  close(): Promise<void>;
+}

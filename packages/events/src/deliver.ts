@@ -1,0 +1,109 @@
+import type { ConsumedEvent, EventRecord, RetryOptions, SubscribeOptions } from "./bus.js";
+import type { EventCodec } from "./codec.js";
+import { deadLetterTopic } from "./topics.js";
+
+/** A message as it sits in the log, before decoding. */
+export interface RawMessage {
+  topic: string;
+  key: string;
+  partition?: number;
+  offset: string;
+  headers: Record<string, string>;
+  value: Uint8Array;
+}
+
+export interface DeliveryContext {
+  codec: EventCodec;
+  options: SubscribeOptions;
+  deadLetter(record: EventRecord): Promise<void>;
+  /** True once the subscription is stopping: a retry wait ends early and the message stays uncommitted. */
+  stopping(): boolean;
+  /** Called while waiting between retries (Kafka: heartbeats so the group keeps the partition). */
+  keepAlive?(): Promise<void>;
+}
+
+/** "stopped": neither handled nor dead-lettered; its offset must not be committed. */
+export type DeliveryOutcome = "handled" | "dead-lettered" | "stopped";
+
+export const DLQ_HEADERS = {
+  error: "dlq-error",
+  originalTopic: "dlq-original-topic",
+  originalPartition: "dlq-original-partition",
+  originalOffset: "dlq-original-offset",
+  group: "dlq-group",
+  attempts: "dlq-attempts",
+  failedAt: "dlq-failed-at",
+} as const;
+
+/**
+ * Decodes and hands one message to the handler, retrying with exponential backoff; after the
+ * last retry, or at once when it does not decode, the raw message goes to `<topic>.dlq` with the
+ * error and its origin in headers, so the partition moves on.
+ */
+export async function deliver(raw: RawMessage, ctx: DeliveryContext): Promise<DeliveryOutcome> {
+  let event: ConsumedEvent;
+  try {
+    const { message } = ctx.codec.decode(raw.topic, raw.value);
+    const eventId = (message as { eventId?: unknown }).eventId;
+    event = {
+      topic: raw.topic,
+      key: raw.key,
+      partition: raw.partition,
+      offset: raw.offset,
+      headers: raw.headers,
+      value: message,
+      eventId: typeof eventId === "string" && eventId !== "" ? eventId : `${raw.topic}/${raw.partition ?? 0}/${raw.offset}`,
+    };
+  } catch (err) {
+    await ctx.deadLetter(deadLetterRecord(raw, ctx.options.group, err, 0));
+    return "dead-lettered";
+  }
+
+  const retries = ctx.options.retries ?? 5;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await ctx.options.handler(event);
+      return "handled";
+    } catch (err) {
+      if (attempt > retries) {
+        await ctx.deadLetter(deadLetterRecord(raw, ctx.options.group, err, attempt));
+        return "dead-lettered";
+      }
+      if (!(await backoff(backoffMs(ctx.options, attempt), ctx))) return "stopped";
+    }
+  }
+}
+
+export function backoffMs(options: RetryOptions, attempt: number): number {
+  return Math.min(options.maxBackoffMs ?? 10_000, (options.initialBackoffMs ?? 100) * 2 ** (attempt - 1));
+}
+
+/** Waits in short slices so stop() and heartbeats are not held up; false when stopping. */
+async function backoff(ms: number, ctx: DeliveryContext): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (ctx.stopping()) return false;
+    await new Promise((r) => setTimeout(r, Math.min(250, until - Date.now())));
+    await ctx.keepAlive?.();
+  }
+  return !ctx.stopping();
+}
+
+function deadLetterRecord(raw: RawMessage, group: string, err: unknown, attempts: number): EventRecord {
+  const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return {
+    topic: deadLetterTopic(raw.topic),
+    key: raw.key,
+    payload: raw.value,
+    headers: {
+      ...raw.headers,
+      [DLQ_HEADERS.error]: error.slice(0, 2_000),
+      [DLQ_HEADERS.originalTopic]: raw.topic,
+      [DLQ_HEADERS.originalPartition]: String(raw.partition ?? 0),
+      [DLQ_HEADERS.originalOffset]: raw.offset,
+      [DLQ_HEADERS.group]: group,
+      [DLQ_HEADERS.attempts]: String(attempts),
+      [DLQ_HEADERS.failedAt]: new Date().toISOString(),
+    },
+  };
+}

@@ -1,0 +1,155 @@
+import { TransactionContext } from "@mikro-orm/core";
+import type { EntityManager } from "@mikro-orm/sql";
+import { openDatabase, type Database } from "@taskmesh/db";
+import { createLogger, type Logger } from "@taskmesh/kit";
+import type { EventBus, EventRecord, SubscribeOptions, Subscription } from "../bus.js";
+import { EventCodec } from "../codec.js";
+import { GroupCommit } from "../group-commit.js";
+import { busMetrics } from "../metrics.js";
+import { registerSchemas } from "../schema-registry.js";
+import { TOPICS, type TopicContract } from "../topics.js";
+import { TopicReader, type ReaderSettings } from "./topic-reader.js";
+import { localSchemaRegistry } from "./local-registry.js";
+import { EVENTS_SCHEMA, eventLogMigrations } from "./migrations.js";
+import { Wakeup } from "./wakeup.js";
+
+export const EVENTS_CHANNEL = "taskmesh_events";
+
+export interface EmbeddedBusOptions {
+  /** `pglite:<dir>` (the embedded app) or `postgres://…`; the log lives in schema `events`. */
+  url: string;
+  topics?: readonly TopicContract[];
+  protoRoots?: readonly string[];
+  /** Events a reader takes per round (default 500). */
+  batchSize?: number;
+  /** How long a group member may go silent before another takes its topics over (default 15 s). */
+  leaseMs?: number;
+  /** Safety net when a notification is missed (default 5 s). */
+  idlePollMs?: number;
+  logger?: Logger;
+}
+
+/** Opens (and migrates) the event log on @taskmesh/db and registers the topic schemas in it. */
+export async function openEmbeddedBus(options: EmbeddedBusOptions): Promise<EventBus> {
+  const db = await openDatabase({ url: options.url, schema: EVENTS_SCHEMA, entities: [], migrations: eventLogMigrations, poolSize: 4 });
+  try {
+    const topics = options.topics ?? TOPICS;
+    const schemaIds = await registerSchemas({ registry: localSchemaRegistry(db), topics, protoRoots: options.protoRoots });
+    const bus = new EmbeddedBus(db, new EventCodec(schemaIds, topics), options);
+    await bus.listen();
+    return bus;
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+}
+
+// Parameters per INSERT stay far below PostgreSQL's 65,535.
+const ROWS_PER_INSERT = 1_000;
+
+class EmbeddedBus implements EventBus {
+  readonly #wakeups = new Map<string, Wakeup>();
+  readonly #subscriptions = new Set<Subscription>();
+  readonly #append: GroupCommit<EventRecord>;
+  readonly #readerSettings: ReaderSettings;
+  #unlisten: (() => Promise<void>) | undefined;
+
+  constructor(
+    private readonly db: Database,
+    private readonly codec: EventCodec,
+    options: EmbeddedBusOptions,
+  ) {
+    this.#append = new GroupCommit((records) => this.#appendNow(records));
+    this.#readerSettings = { ...options, logger: options.logger ?? createLogger("events") };
+  }
+
+  async listen(): Promise<void> {
+    this.#unlisten = await this.db.listen(EVENTS_CHANNEL, (topic) => {
+      // An empty payload means the LISTEN session was re-opened: anything may have been missed.
+      if (topic) this.#wakeup(topic).signal();
+      else for (const w of this.#wakeups.values()) w.signal();
+    });
+  }
+
+  async publish(records: EventRecord[]): Promise<void> {
+    const framed = records.map((r) => ({ ...r, payload: this.codec.encode(r.topic, r.payload) }));
+    // PGlite is one connection: a caller publishing from inside its own transaction on it (the
+    // outbox relay does) would wait for ours forever while we wait for theirs. Join it instead;
+    // the events then commit or roll back together with the caller's work.
+    const ambient = this.#ambientTransactionOnThisDatabase();
+    if (ambient) return this.#appendIn(ambient, framed);
+    return this.#append.submit(framed);
+  }
+
+  #ambientTransactionOnThisDatabase(): EntityManager | undefined {
+    if (this.db.kind !== "pglite") return undefined;
+    const em = TransactionContext.getEntityManager() as EntityManager | undefined;
+    if (!em?.isInTransaction()) return undefined;
+    const pgliteOf = (e: { config: { get(key: "driverOptions"): unknown } }) => (e.config.get("driverOptions") as { pglite?: unknown } | undefined)?.pglite;
+    return pgliteOf(em) === pgliteOf(this.db.orm.em) ? em : undefined;
+  }
+
+  async #appendNow(records: EventRecord[]): Promise<void> {
+    await this.db.em().transactional((tx) => this.#appendIn(tx as unknown as EntityManager, records));
+  }
+
+  async #appendIn(em: EntityManager, records: EventRecord[]): Promise<void> {
+    const byTopic = new Map<string, EventRecord[]>();
+    for (const r of records) {
+      let list = byTopic.get(r.topic);
+      if (!list) byTopic.set(r.topic, (list = []));
+      list.push(r);
+    }
+    for (const [topic, list] of byTopic) {
+      const [head] = await this.db.query<{ first: string }>(
+        em,
+        `INSERT INTO events.topics (topic, next_offset) VALUES ($1, $2)
+         ON CONFLICT (topic) DO UPDATE SET next_offset = events.topics.next_offset + EXCLUDED.next_offset
+         RETURNING (next_offset - $2)::text AS first`,
+        [topic, list.length],
+      );
+      const first = BigInt(head!.first);
+      for (let start = 0; start < list.length; start += ROWS_PER_INSERT) {
+        const chunk = list.slice(start, start + ROWS_PER_INSERT);
+        const params = chunk.flatMap((r, i) => [(first + BigInt(start + i)).toString(), r.key, r.payload, JSON.stringify(r.headers)]);
+        await this.db.query(em, insertSql(chunk.length), [topic, ...params]);
+      }
+      await this.db.query(em, `SELECT pg_notify($1, $2)`, [EVENTS_CHANNEL, topic]);
+    }
+    for (const [topic, list] of byTopic) busMetrics.published().inc({ bus: "embedded", topic }, list.length);
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    const readers = options.topics.map((topic) => new TopicReader(this.db, this.codec, topic, options, this.#wakeup(topic), this.#readerSettings, (r) => this.#append.submit(r)));
+    const running = readers.map((r) => r.run());
+    const subscription: Subscription = {
+      stop: async () => {
+        this.#subscriptions.delete(subscription);
+        for (const r of readers) r.stop();
+        await Promise.all(running);
+      },
+    };
+    this.#subscriptions.add(subscription);
+    return subscription;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#subscriptions].map((s) => s.stop()));
+    await this.#unlisten?.();
+    await this.db.close();
+  }
+
+  #wakeup(topic: string): Wakeup {
+    let w = this.#wakeups.get(topic);
+    if (!w) this.#wakeups.set(topic, (w = new Wakeup()));
+    return w;
+  }
+}
+
+function insertSql(rows: number): string {
+  const values = Array.from({ length: rows }, (_, i) => {
+    const p = 2 + i * 4;
+    return `($1, $${p}::bigint, $${p + 1}, $${p + 2}::bytea, $${p + 3}::jsonb)`;
+  });
+  return `INSERT INTO events.log (topic, "offset", key, value, headers) VALUES ${values.join(", ")}`;
+}

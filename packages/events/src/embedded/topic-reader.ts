@@ -1,0 +1,151 @@
+import { randomUUID } from "node:crypto";
+import type { Database } from "@taskmesh/db";
+import type { Logger } from "@taskmesh/kit";
+import type { EventRecord, SubscribeOptions } from "../bus.js";
+import type { EventCodec } from "../codec.js";
+import { deliver, type DeliveryContext } from "../deliver.js";
+import { busMetrics } from "../metrics.js";
+import type { Wakeup } from "./wakeup.js";
+
+interface LogRow {
+  offset: string;
+  key: string;
+  value: Uint8Array;
+  headers: Record<string, string>;
+}
+
+export interface ReaderSettings {
+  batchSize?: number;
+  leaseMs?: number;
+  idlePollMs?: number;
+  logger: Logger;
+}
+
+/**
+ * One group member reading one topic of the embedded log: claims the group's lease on the topic,
+ * delivers batches in offset order and moves the group's position only after the handler
+ * resolved (or the event was dead-lettered).
+ */
+export class TopicReader {
+  readonly #owner = randomUUID();
+  #stopping = false;
+  #lastRenewal = 0;
+
+  constructor(
+    private readonly db: Database,
+    private readonly codec: EventCodec,
+    private readonly topic: string,
+    private readonly options: SubscribeOptions,
+    private readonly wakeup: Wakeup,
+    private readonly settings: ReaderSettings,
+    private readonly deadLetter: (records: EventRecord[]) => Promise<void>,
+  ) {}
+
+  stop(): void {
+    this.#stopping = true;
+    this.wakeup.signal();
+  }
+
+  async run(): Promise<void> {
+    const idleMs = this.settings.idlePollMs ?? 5_000;
+    let failures = 0;
+    try {
+      while (!this.#stopping) {
+        const seen = this.wakeup.generation;
+        try {
+          const position = await this.#claim();
+          if (position === undefined) {
+            // Another member holds the topic: stand by until its lease may have run out.
+            await this.wakeup.wait(seen, this.#leaseMs() / 2);
+            continue;
+          }
+          const handled = await this.#readBatch(position);
+          failures = 0;
+          if (handled === 0) await this.wakeup.wait(seen, idleMs);
+        } catch (err) {
+          if (this.#stopping) break;
+          // The database is unreachable (PostgreSQL restart, failover): nothing was committed
+          // past the last handled event, so back off and claim again.
+          failures++;
+          const retryInMs = Math.min(5_000, 100 * 2 ** failures);
+          this.settings.logger.warn({ err, topic: this.topic, group: this.options.group, retryInMs }, "event log reader failed; will retry");
+          await new Promise((r) => setTimeout(r, retryInMs));
+        }
+      }
+    } finally {
+      await this.#release().catch(() => {});
+    }
+  }
+
+  async #readBatch(position: bigint): Promise<number> {
+    const rows = await this.db.query<LogRow>(
+      this.db.em(),
+      `SELECT "offset"::text AS "offset", key, value, headers FROM events.log l WHERE l.topic = $1 AND l."offset" >= $2 ORDER BY l."offset" LIMIT $3`,
+      [this.topic, position.toString(), this.settings.batchSize ?? 500],
+    );
+    const context: DeliveryContext = {
+      codec: this.codec,
+      options: this.options,
+      deadLetter: (record) => this.deadLetter([record]),
+      stopping: () => this.#stopping,
+      keepAlive: () => this.#renewLease(),
+    };
+    const counts = { handled: 0, "dead-lettered": 0 };
+    let next: bigint | undefined;
+    for (const row of rows) {
+      if (this.#stopping) break;
+      const outcome = await deliver({ topic: this.topic, key: row.key, offset: row.offset, headers: row.headers, value: new Uint8Array(row.value) }, context);
+      if (outcome === "stopped") break;
+      counts[outcome]++;
+      next = BigInt(row.offset) + 1n;
+    }
+    if (next === undefined) return 0;
+    const committed = await this.db.query<{ lag: string }>(
+      this.db.em(),
+      `UPDATE events.group_offsets g SET next_offset = $4, lease_until = now() + make_interval(secs => $5)
+       FROM events.topics t
+       WHERE g.group_id = $1 AND g.topic = $2 AND g.owner = $3 AND t.topic = g.topic
+       RETURNING (t.next_offset - $4)::text AS lag`,
+      [this.options.group, this.topic, this.#owner, next.toString(), this.#leaseMs() / 1000],
+    );
+    const labels = { bus: "embedded", group: this.options.group, topic: this.topic };
+    busMetrics.consumed().inc(labels, counts.handled);
+    busMetrics.deadLettered().inc(labels, counts["dead-lettered"]);
+    // No row: the lease ran out while handling and another member took over; it redelivers
+    // from the last committed position (at least once).
+    if (committed[0]) busMetrics.lag().set({ ...labels, partition: "0" }, Number(committed[0].lag));
+    return rows.length;
+  }
+
+  /** The group's position when this member holds (or just took) the lease; undefined otherwise. */
+  async #claim(): Promise<bigint | undefined> {
+    const [row] = await this.db.query<{ next_offset: string }>(
+      this.db.em(),
+      `INSERT INTO events.group_offsets AS g (group_id, topic, next_offset, owner, lease_until)
+       VALUES ($1, $2, 0, $3, now() + make_interval(secs => $4))
+       ON CONFLICT (group_id, topic) DO UPDATE SET owner = EXCLUDED.owner, lease_until = EXCLUDED.lease_until
+       WHERE g.owner IS NULL OR g.owner = EXCLUDED.owner OR g.lease_until < now()
+       RETURNING g.next_offset::text AS next_offset`,
+      [this.options.group, this.topic, this.#owner, this.#leaseMs() / 1000],
+    );
+    if (row) this.#lastRenewal = Date.now();
+    return row ? BigInt(row.next_offset) : undefined;
+  }
+
+  async #renewLease(): Promise<void> {
+    if (Date.now() - this.#lastRenewal < this.#leaseMs() / 3) return;
+    await this.#claim();
+  }
+
+  async #release(): Promise<void> {
+    await this.db.query(this.db.em(), `UPDATE events.group_offsets SET owner = NULL, lease_until = NULL WHERE group_id = $1 AND topic = $2 AND owner = $3`, [
+      this.options.group,
+      this.topic,
+      this.#owner,
+    ]);
+  }
+
+  #leaseMs(): number {
+    return this.settings.leaseMs ?? 15_000;
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * Runs one flush at a time and folds every call that arrived meanwhile into the next flush:
+ * concurrent publishers share round trips (Kafka request, DB transaction) instead of queueing
+ * behind each other, and flushes happen in call order, so per-key order across calls holds.
+ */
+export class GroupCommit<T> {
+  #pending: { items: T[]; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  #draining = false;
+
+  constructor(
+    private readonly flush: (items: T[]) => Promise<void>,
+    private readonly maxItems = 10_000,
+  ) {}
+
+  submit(items: T[]): Promise<void> {
+    if (items.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ items, resolve, reject });
+      if (!this.#draining) void this.#drain();
+    });
+  }
+
+  async #drain(): Promise<void> {
+    this.#draining = true;
+    while (this.#pending.length > 0) {
+      const group = [this.#pending.shift()!];
+      let size = group[0]!.items.length;
+      while (this.#pending.length > 0 && size + this.#pending[0]!.items.length <= this.maxItems) {
+        const next = this.#pending.shift()!;
+        size += next.items.length;
+        group.push(next);
+      }
+      try {
+        await this.flush(group.flatMap((g) => g.items));
+        for (const g of group) g.resolve();
+      } catch (err) {
+        for (const g of group) g.reject(err);
+      }
+    }
+    this.#draining = false;
+  }
+}

@@ -1,0 +1,24 @@
+export type { ConsumedEvent, EventBus, EventRecord, RetryOptions, SubscribeOptions, Subscription } from "./bus.js";
+export { EventCodec, type DecodedValue } from "./codec.js";
+export { DLQ_HEADERS } from "./deliver.js";
+export { openEmbeddedBus, EVENTS_CHANNEL, type EmbeddedBusOptions } from "./embedded/embedded-bus.js";
+export { localSchemaRegistry } from "./embedded/local-registry.js";
+export { eventLogMigrations, EVENTS_SCHEMA } from "./embedded/migrations.js";
+export { connectKafkaBus, ensureKafkaTopics, type KafkaBusOptions, type KafkaTopicsOptions } from "./kafka-bus.js";
+export { processOnce, processedEventsMigration, type ConsumerName } from "./process-once.js";
+export { DEFAULT_PROTO_ROOTS } from "./proto-sources.js";
+export {
+  confluentSchemaRegistry,
+  registerSchemas,
+  SchemaRefusedError,
+  type Compatibility,
+  type RegisteredSchema,
+  type RegisterSchemasOptions,
+  type SchemaDefinition,
+  type SchemaIds,
+  type SchemaReference,
+  type SchemaRegistryClient,
+} from "./schema-registry.js";
+export { deadLetterTopic, messageIndexes, TOPICS, topicContract, valueSubject, type TopicContract } from "./topics.js";
+export { decodeFrame, encodeFrame, encodeMessageIndexes, WireFormatError, type Frame } from "./wire-format.js";
+export { kafkaBusFromEnv } from "./from-env.js";

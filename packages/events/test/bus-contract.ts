@@ -1,0 +1,233 @@
+// The behaviour every EventBus owes its users, run against the Kafka bus and the embedded bus
+// (test/kafka-bus.test.ts, test/embedded-bus.test.ts).
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { create, equals, fromBinary, isMessage, toBinary } from "@bufbuild/protobuf";
+import { timestampNow } from "@bufbuild/protobuf/wkt";
+import { ReminderEventSchema, TaskEventSchema, TaskUpdateSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
+import { TaskSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { randomUUID } from "node:crypto";
+import { register } from "prom-client";
+import { DLQ_HEADERS, deadLetterTopic, type ConsumedEvent, type EventBus, type TopicContract } from "../src/index.js";
+import { freshTopics, openEffects, taskEventRecord, waitUntil, type Effects } from "./fixtures.js";
+
+export interface DeadLetter {
+  key: string;
+  value: Uint8Array;
+  headers: Record<string, string>;
+}
+
+export interface BusFixture {
+  name: string;
+  /** A bus on the fixture's shared store (same Kafka cluster / same database). */
+  openBus(topics: TopicContract[]): Promise<EventBus>;
+  /** Appends bytes as they are, past the codec: what a foreign or broken producer might write. */
+  produceRaw(topics: TopicContract[], topic: string, key: string, value: Uint8Array): Promise<void>;
+  deadLetters(topics: TopicContract[], topic: string): Promise<DeadLetter[]>;
+  /** Where the consumer's effects (processed_events) live. */
+  effectsUrl(): string;
+  /** Lets test/consumer-child.ts open the same bus in another process. */
+  childEnv(topics: TopicContract[]): Record<string, string>;
+}
+
+const CHILD = path.join(import.meta.dirname, "consumer-child.ts");
+
+export function busContract(fixture: BusFixture): void {
+  describe(`EventBus contract: ${fixture.name}`, () => {
+    let effects: Effects;
+    const buses: EventBus[] = [];
+    const open = async (topics: TopicContract[]) => {
+      const bus = await fixture.openBus(topics);
+      buses.push(bus);
+      return bus;
+    };
+
+    before(async () => {
+      effects = await openEffects(fixture.effectsUrl());
+    });
+    after(async () => {
+      await Promise.all(buses.map((b) => b.close()));
+      await effects.close();
+    });
+
+    test("round trip: every topic's message arrives decoded, equal, with key and headers", async () => {
+      const t = freshTopics();
+      const bus = await open(t.table);
+      const taskId = randomUUID();
+      const task = create(TaskSchema, { id: taskId, title: "Pay rent", tags: ["home"], version: 3n });
+      const taskEvent = create(TaskEventSchema, { eventId: randomUUID(), occurredAt: timestampNow(), userId: "alice", taskId, version: 3n, event: { case: "completed", value: { task } } });
+      const reminder = create(ReminderEventSchema, { eventId: randomUUID(), occurredAt: timestampNow(), userId: "alice", taskId, reminderId: "r1", event: { case: "fired", value: { taskTitle: "Pay rent", firedAt: timestampNow() } } });
+      const update = create(TaskUpdateSchema, { eventId: randomUUID(), userId: "alice", cursor: "42", occurredAt: timestampNow(), change: { case: "upserted", value: task } });
+      await bus.publish([
+        { topic: t.taskEvents, key: taskId, payload: toBinary(TaskEventSchema, taskEvent), headers: { traceparent: "00-abc-def-01", "event-type": "completed" } },
+        { topic: t.reminders, key: taskId, payload: toBinary(ReminderEventSchema, reminder), headers: {} },
+        { topic: t.taskUpdates, key: "alice", payload: toBinary(TaskUpdateSchema, update), headers: {} },
+      ]);
+      const received = new Map<string, ConsumedEvent>();
+      const sub = await bus.subscribe({ group: "round-trip", topics: [t.taskEvents, t.reminders, t.taskUpdates], handler: async (e) => void received.set(e.topic, e) });
+      await waitUntil("three events", () => received.size === 3);
+      await sub.stop();
+
+      const te = received.get(t.taskEvents)!;
+      assert.ok(isMessage(te.value, TaskEventSchema) && equals(TaskEventSchema, te.value, taskEvent));
+      assert.equal(te.key, taskId);
+      assert.equal(te.eventId, taskEvent.eventId);
+      assert.equal(te.headers.traceparent, "00-abc-def-01");
+      assert.equal(te.headers["event-type"], "completed");
+      const re = received.get(t.reminders)!;
+      assert.ok(isMessage(re.value, ReminderEventSchema) && equals(ReminderEventSchema, re.value, reminder));
+      const tu = received.get(t.taskUpdates)!;
+      assert.ok(isMessage(tu.value, TaskUpdateSchema) && equals(TaskUpdateSchema, tu.value, update));
+      assert.equal(tu.key, "alice");
+    });
+
+    test("publishing to a topic without an accepted schema fails before anything is sent", async () => {
+      const t = freshTopics();
+      const bus = await open(t.table);
+      await assert.rejects(bus.publish([{ topic: "no-such-topic", key: "k", payload: new Uint8Array(), headers: {} }]), /no registered value schema/);
+    });
+
+    test("order per key: versions of each task arrive in order", async () => {
+      const t = freshTopics();
+      const bus = await open(t.table);
+      const keys = Array.from({ length: 12 }, () => randomUUID());
+      const perKey = 40;
+      for (let v = 1; v <= perKey; v += 10) {
+        // Several publish calls in flight at once, as concurrent relays or requests would.
+        await Promise.all(keys.map((k) => bus.publish(Array.from({ length: 10 }, (_, i) => taskEventRecord(t.taskEvents, k, v + i)))));
+      }
+      const seen = new Map<string, number[]>();
+      const sub = await bus.subscribe({
+        group: "ordering",
+        topics: [t.taskEvents],
+        handler: async (e) => {
+          assert.ok(isMessage(e.value, TaskEventSchema));
+          seen.set(e.key, [...(seen.get(e.key) ?? []), Number(e.value.version)]);
+        },
+      });
+      await waitUntil("all events", () => [...seen.values()].reduce((n, l) => n + l.length, 0) >= keys.length * perKey);
+      await sub.stop();
+      for (const k of keys) assert.deepEqual(seen.get(k), Array.from({ length: perKey }, (_, i) => i + 1), `order of ${k}`);
+    });
+
+    test("a redelivered event is applied once (processOnce)", async () => {
+      const t = freshTopics();
+      const bus = await open(t.table);
+      const records = Array.from({ length: 20 }, (_, i) => taskEventRecord(t.taskEvents, randomUUID(), i + 1));
+      await bus.publish(records);
+      const before = await effects.counts();
+      const deliveries = new Map<string, number>();
+      const sub = await bus.subscribe({
+        group: "redelivery",
+        topics: [t.taskEvents],
+        initialBackoffMs: 5,
+        handler: async (e) => {
+          const n = (deliveries.get(e.eventId) ?? 0) + 1;
+          deliveries.set(e.eventId, n);
+          await effects.applyOnce(e);
+          // The work committed but the acknowledgement is lost: the bus must deliver it again.
+          if (n === 1) throw new Error("ack lost");
+        },
+      });
+      await waitUntil("every event delivered twice", () => records.every((r) => deliveries.get(r.eventId) === 2));
+      await sub.stop();
+      const afterCounts = await effects.counts();
+      assert.equal(afterCounts.rows - before.rows, 20);
+      assert.equal(afterCounts.distinct - before.distinct, 20);
+    });
+
+    test("poison messages go to <topic>.dlq with the error; the next ones still flow", async () => {
+      const t = freshTopics();
+      const bus = await open(t.table);
+      const key = randomUUID();
+      const failing = taskEventRecord(t.taskEvents, key, 2);
+      await bus.publish([taskEventRecord(t.taskEvents, key, 1)]);
+      await fixture.produceRaw(t.table, t.taskEvents, key, Uint8Array.of(7, 7, 7, 7, 7, 7, 7));
+      await bus.publish([failing, taskEventRecord(t.taskEvents, key, 3), taskEventRecord(t.taskEvents, key, 4)]);
+      const handled: number[] = [];
+      let attempts = 0;
+      const sub = await bus.subscribe({
+        group: "poison",
+        topics: [t.taskEvents],
+        retries: 2,
+        initialBackoffMs: 5,
+        handler: async (e) => {
+          if (e.eventId === failing.eventId) {
+            attempts++;
+            throw new Error("handler cannot apply this event");
+          }
+          assert.ok(isMessage(e.value, TaskEventSchema));
+          handled.push(Number(e.value.version));
+        },
+      });
+      await waitUntil("the events after the poison ones", () => handled.length === 3);
+      await waitUntil("two dead letters", async () => (await fixture.deadLetters(t.table, t.taskEvents)).length === 2);
+      await sub.stop();
+      assert.deepEqual(handled, [1, 3, 4]);
+      assert.equal(attempts, 3, "first attempt + 2 retries");
+
+      const letters = await fixture.deadLetters(t.table, t.taskEvents);
+      const undecodable = letters.find((l) => l.value[0] === 7)!;
+      assert.match(undecodable.headers[DLQ_HEADERS.error]!, /magic byte/);
+      assert.equal(undecodable.headers[DLQ_HEADERS.originalTopic], t.taskEvents);
+      assert.equal(undecodable.headers[DLQ_HEADERS.attempts], "0");
+      assert.ok(undecodable.headers[DLQ_HEADERS.originalOffset]);
+      assert.ok(undecodable.headers[DLQ_HEADERS.originalPartition]);
+      const failed = letters.find((l) => l !== undecodable)!;
+      assert.match(failed.headers[DLQ_HEADERS.error]!, /handler cannot apply this event/);
+      assert.equal(failed.headers[DLQ_HEADERS.attempts], "3");
+      assert.equal(failed.headers[DLQ_HEADERS.group], "poison");
+      assert.equal(failed.headers["event-type"], "updated", "original headers kept");
+      assert.equal(failed.key, key);
+      // The raw message is parked as it was: still framed, still decodable by a repair tool.
+      const { decodeFrame } = await import("../src/index.js");
+      assert.equal(fromBinary(TaskEventSchema, decodeFrame(failed.value).payload).eventId, failing.eventId);
+      assert.equal(deadLetterTopic(t.taskEvents), `${t.taskEvents}.dlq`);
+
+      const metric = async (name: string) => (await register.getSingleMetric(name)!.get()).values.filter((v) => v.labels.group === "poison" && v.labels.topic === t.taskEvents);
+      assert.equal((await metric("taskmesh_events_dead_lettered_total")).reduce((n, v) => n + v.value, 0), 2);
+      assert.equal((await metric("taskmesh_events_consumed_total")).reduce((n, v) => n + v.value, 0), 3);
+      assert.ok((await metric("taskmesh_events_consumer_lag")).length > 0, "lag per partition is reported");
+    });
+
+    test("a consumer killed mid-batch (SIGKILL) and restarted loses nothing and applies nothing twice", async () => {
+      const t = freshTopics();
+      const bus = await open(t.table);
+      const total = 300;
+      const records = Array.from({ length: total }, (_, i) => taskEventRecord(t.taskEvents, `task-${i % 7}`, i + 1));
+      await bus.publish(records);
+      const before = await effects.counts();
+      const ids = new Set(records.map((r) => r.eventId));
+
+      // The effects database may be the bus's own PGlite, which one process opens at a time.
+      await Promise.all(buses.splice(0).map((b) => b.close()));
+      await effects.close();
+      const child = spawn(process.execPath, ["--import", "tsx", CHILD], {
+        env: { ...process.env, ...fixture.childEnv(t.table), CHILD_TOPIC: t.taskEvents, CHILD_GROUP: "crash", EFFECTS_URL: fixture.effectsUrl() },
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      let applied = 0;
+      child.stdout.on("data", (chunk: Buffer) => (applied += (chunk.toString().match(/applied/g) ?? []).length));
+      const exited = new Promise((resolve) => child.on("exit", resolve));
+      await waitUntil("the child to apply some events", () => applied >= 40, 60_000);
+      child.kill("SIGKILL");
+      await exited;
+      assert.ok(applied < total, "killed before the end");
+
+      effects = await openEffects(fixture.effectsUrl());
+      const restarted = await fixture.openBus(t.table);
+      buses.push(restarted);
+      const sub = await restarted.subscribe({ group: "crash", topics: [t.taskEvents], handler: async (e) => void (await effects.applyOnce(e)) });
+      await waitUntil("all events applied", async () => (await effects.counts()).distinct - before.distinct >= total, 60_000);
+      await new Promise((r) => setTimeout(r, 300));
+      await sub.stop();
+      const counts = await effects.counts();
+      assert.equal(counts.distinct - before.distinct, total, "nothing lost");
+      assert.equal(counts.rows - before.rows, total, "nothing applied twice");
+      const [row] = await effects.db.query<{ n: number }>(effects.db.em(), `SELECT count(*)::int AS n FROM contract_consumer.applied WHERE event_id = ANY($1)`, [[...ids]]);
+      assert.equal(row!.n, total);
+    });
+  });
+}

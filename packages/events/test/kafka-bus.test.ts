@@ -1,0 +1,198 @@
+// The Kafka bus against real Kafka and the real registry (Apicurio, Confluent API): the bus
+// contract, a broker restart mid-stream, schema registration and evolution.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { spawnSync } from "node:child_process";
+import { Kafka, logLevel, type Consumer } from "kafkajs";
+import { databaseTargets } from "@taskmesh/testing";
+import { TaskEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
+import { startKafka } from "../../../scripts/infra/kafka.js";
+import {
+  confluentSchemaRegistry,
+  connectKafkaBus,
+  deadLetterTopic,
+  ensureKafkaTopics,
+  registerSchemas,
+  SchemaRefusedError,
+  type EventBus,
+  type TopicContract,
+} from "../src/index.js";
+import { busContract, type DeadLetter } from "./bus-contract.js";
+import { freshTopics, requireEnv, taskEventRecord, topicTableToEnv, waitUntil } from "./fixtures.js";
+
+const brokers = [requireEnv("TASKMESH_TEST_KAFKA_BROKERS")];
+const registryUrl = requireEnv("TASKMESH_TEST_SCHEMA_REGISTRY_URL");
+const registry = confluentSchemaRegistry(registryUrl);
+const SESSION_TIMEOUT_MS = 6_000;
+const repoRoot = path.resolve(import.meta.dirname, "../../..");
+
+async function openKafkaBus(topics: TopicContract[], brokerList = brokers): Promise<EventBus> {
+  const schemaIds = await registerSchemas({ registry, topics });
+  await ensureKafkaTopics({ brokers: brokerList, topics: topics.map((t) => t.topic) });
+  return connectKafkaBus({ brokers: brokerList, schemaIds, topics, sessionTimeoutMs: SESSION_TIMEOUT_MS });
+}
+
+const kafka = new Kafka({ brokers, clientId: "events-test", logLevel: logLevel.NOTHING });
+const rawProducer = kafka.producer();
+const dlqReaders = new Map<string, { consumer: Consumer; letters: DeadLetter[] }>();
+const effectsDb = await databaseTargets().find((t) => t.name === "postgres")!.fresh();
+before(() => rawProducer.connect());
+after(async () => {
+  await rawProducer.disconnect();
+  await Promise.all([...dlqReaders.values()].map((r) => r.consumer.disconnect()));
+  await effectsDb.drop();
+});
+
+busContract({
+  name: "Kafka bus",
+  openBus: (topics) => openKafkaBus(topics),
+  async produceRaw(_topics, topic, key, value) {
+    await rawProducer.send({ topic, acks: -1, messages: [{ key, value: Buffer.from(value) }] });
+  },
+  async deadLetters(_topics, topic) {
+    const dlq = deadLetterTopic(topic);
+    let reader = dlqReaders.get(dlq);
+    if (!reader) {
+      const consumer = kafka.consumer({ groupId: `dlq-reader-${randomUUID()}` });
+      const letters: DeadLetter[] = [];
+      reader = { consumer, letters };
+      dlqReaders.set(dlq, reader);
+      await consumer.connect();
+      await consumer.subscribe({ topic: dlq, fromBeginning: true });
+      await consumer.run({
+        eachMessage: async ({ message }) => {
+          const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
+          letters.push({ key: message.key?.toString() ?? "", value: new Uint8Array(message.value!), headers });
+        },
+      });
+    }
+    return [...reader.letters];
+  },
+  effectsUrl: () => effectsDb.url,
+  childEnv: (topics) => ({
+    CHILD_BUS: "kafka",
+    CHILD_BROKERS: brokers[0]!,
+    CHILD_REGISTRY: registryUrl,
+    CHILD_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS),
+    CHILD_TOPICS: topicTableToEnv(topics),
+  }),
+});
+
+describe("Kafka bus against its own broker", () => {
+  test("a broker restart mid-stream loses nothing and keeps order per key", { timeout: 180_000 }, async () => {
+    const own = await startKafka();
+    const t = freshTopics();
+    let bus: EventBus | undefined;
+    try {
+      bus = await openKafkaBus(t.table, [own.bootstrap]);
+      const keys = Array.from({ length: 10 }, () => randomUUID());
+      const total = 3_000;
+      const firstSeen = new Map<string, number[]>();
+      const delivered = new Set<string>();
+      const sub = await bus.subscribe({
+        group: "restart",
+        topics: [t.taskEvents],
+        handler: async (e) => {
+          if (delivered.has(e.eventId)) return;
+          delivered.add(e.eventId);
+          firstSeen.set(e.key, [...(firstSeen.get(e.key) ?? []), Number((e.value as unknown as { version: bigint }).version)]);
+        },
+      });
+      let published = 0;
+      let failedPublishes = 0;
+      const publishing = (async () => {
+        for (let v = 1; published < total; v++) {
+          const batch = keys.map((k) => taskEventRecord(t.taskEvents, k, v));
+          // As the outbox relay does: a batch that was not confirmed is sent again.
+          for (;;) {
+            try {
+              await bus!.publish(batch);
+              break;
+            } catch {
+              failedPublishes++;
+              await new Promise((r) => setTimeout(r, 200));
+            }
+          }
+          published += batch.length;
+          await new Promise((r) => setTimeout(r, 2));
+        }
+      })();
+      await waitUntil("a third published", () => published >= total / 3, 60_000);
+      await own.restart();
+      await publishing;
+      await waitUntil("every event delivered", () => delivered.size >= total, 120_000);
+      await sub.stop();
+      assert.equal(delivered.size, total);
+      for (const k of keys) assert.deepEqual(firstSeen.get(k), Array.from({ length: total / keys.length }, (_, i) => i + 1), `order of ${k}`);
+      console.log(`broker restart: ${failedPublishes} publish calls failed and were retried by the caller`);
+    } finally {
+      await bus?.close();
+      await own.stop();
+    }
+  });
+});
+
+describe("schema registration (Apicurio, Confluent API)", () => {
+  test("each topic's value schema is under <topic>-value with its imports as references, BACKWARD", async () => {
+    const t = freshTopics();
+    const ids = await registerSchemas({ registry, topics: t.table });
+    assert.equal(ids.size, 3);
+    const get = async (p: string) => {
+      const res = await fetch(`${registryUrl}${p}`);
+      assert.equal(res.status, 200, p);
+      return res.json() as Promise<Record<string, unknown>>;
+    };
+    const latest = await get(`/subjects/${encodeURIComponent(`${t.taskEvents}-value`)}/versions/latest`);
+    assert.equal(latest.schemaType, "PROTOBUF");
+    assert.equal(latest.id, ids.get(t.taskEvents));
+    assert.equal(latest.schema, readFileSync(path.join(repoRoot, "proto/taskmesh/events/v1/events.proto"), "utf8"));
+    const refs = (latest.references as { name: string; subject: string }[]).map((r) => r.name).sort();
+    assert.deepEqual(refs, ["buf/validate/validate.proto", "taskmesh/tasks/v1/task.proto"], "google/protobuf well-known types are not references");
+    const task = await get(`/subjects/${encodeURIComponent("taskmesh/tasks/v1/task.proto")}/versions/latest`);
+    assert.deepEqual((task.references as { name: string }[]).map((r) => r.name), ["buf/validate/validate.proto"]);
+    for (const subject of [`${t.taskEvents}-value`, `${t.reminders}-value`, "taskmesh/tasks/v1/task.proto", "buf/validate/validate.proto"]) {
+      assert.equal((await get(`/config/${encodeURIComponent(subject)}`)).compatibilityLevel, "BACKWARD", subject);
+    }
+    // Registering again is idempotent: same ids.
+    assert.deepEqual(await registerSchemas({ registry, topics: t.table }), ids);
+  });
+
+  describe("evolution of events.proto: checked by the registry (BACKWARD) and by buf breaking", () => {
+    const original = mkdtempSync(path.join(tmpdir(), "taskmesh-proto-original-"));
+    for (const part of ["buf.yaml", "proto", "third_party"]) cpSync(path.join(repoRoot, part), path.join(original, part), { recursive: true });
+    after(() => rmSync(original, { recursive: true, force: true }));
+
+    const cases = [
+      { change: "adding a field", from: "string device = 7;", to: "string device = 7;\n  string client_version = 8;", accepted: true },
+      { change: "removing a field", from: "  string device = 7;\n", to: "", accepted: false },
+      { change: "renumbering a field", from: "string device = 7;", to: "string device = 8;", accepted: false },
+    ];
+    for (const c of cases) {
+      test(`${c.change} is ${c.accepted ? "accepted" : "refused"}`, async () => {
+        const changed = mkdtempSync(path.join(tmpdir(), "taskmesh-proto-changed-"));
+        try {
+          cpSync(original, changed, { recursive: true });
+          const file = path.join(changed, "proto/taskmesh/events/v1/events.proto");
+          const text = readFileSync(file, "utf8");
+          assert.ok(text.includes(c.from));
+          writeFileSync(file, text.replace(c.from, c.to));
+
+          const topics = [{ topic: `evo-${randomUUID().slice(0, 8)}`, message: TaskEventSchema }];
+          const [firstId] = (await registerSchemas({ registry, topics })).values();
+          const evolved = registerSchemas({ registry, topics, protoRoots: [path.join(changed, "proto"), path.join(changed, "third_party/protovalidate")] });
+          if (c.accepted) assert.notEqual([...(await evolved).values()][0], firstId, "a new version");
+          else await assert.rejects(evolved, (err: unknown) => err instanceof SchemaRefusedError && /evo-.*-value/.test(err.message) && err.status === 409);
+
+          const buf = spawnSync(path.join(repoRoot, "node_modules/.bin/buf"), ["breaking", changed, "--against", original], { encoding: "utf8" });
+          assert.equal(buf.status === 0, c.accepted, `buf breaking: ${buf.stdout}${buf.stderr}`);
+        } finally {
+          rmSync(changed, { recursive: true, force: true });
+        }
+      });
+    }
+  });
+});
