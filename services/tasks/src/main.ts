@@ -1,4 +1,6 @@
-// The task service as its own process (cluster mode): PORT, DATABASE_URL.
+// The task service as its own process (cluster mode): PORT, DATABASE_URL; with KAFKA_BROKERS and
+// SCHEMA_REGISTRY_URL its outbox is relayed to Kafka.
+import { kafkaBusFromEnv } from "@taskmesh/events";
 import { createLogger, drainOnSignals, startServer } from "@taskmesh/kit";
 import { startTasksModule } from "./index.js";
 
@@ -8,10 +10,14 @@ if (!databaseUrl) {
   logger.fatal("DATABASE_URL is not set: point it at PostgreSQL (postgres://user@host:5432/db) or use pglite:<dir>");
   process.exit(2);
 }
-const tasks = await startTasksModule({ databaseUrl });
+const bus = await kafkaBusFromEnv(logger);
+const tasks = await startTasksModule({ databaseUrl, logger, events: bus && { send: (records) => bus.publish(records) } });
 const server = await startServer(
   { logger, services: tasks.services, routes: tasks.routes, drainDelayMs: Number(process.env.DRAIN_DELAY_MS ?? 0) },
   Number(process.env.PORT ?? 8081),
 );
 logger.info({ port: server.port }, "tasks service listening");
-drainOnSignals([server], logger, () => tasks.stop());
+drainOnSignals([server], logger, async () => {
+  await tasks.stop();
+  await bus?.close();
+});
