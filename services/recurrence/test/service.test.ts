@@ -8,7 +8,7 @@ import { RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurr
 import { RecurrenceMode } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { startRecurrenceModule } from "../src/index.js";
 
-const mod = startRecurrenceModule();
+const mod = await startRecurrenceModule();
 const client = createClient(RecurrenceService, createRouterTransport(mod.routes, { router: { interceptors: [createValidateInterceptor()] } }));
 
 async function expectInvalid(promise: Promise<unknown>): Promise<{ fields: string[]; messages: string[] }> {

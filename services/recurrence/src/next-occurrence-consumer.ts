@@ -1,0 +1,26 @@
+import { isMessage } from "@bufbuild/protobuf";
+import type { Client } from "@connectrpc/connect";
+import type { EventBus, Subscription } from "@taskmesh/events";
+import { TaskEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
+import type { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { planNextOccurrence } from "./next-occurrence.js";
+
+export const RECURRENCE_GROUP = "recurrence";
+
+/**
+ * Creates the next occurrence of every completed recurring task. Safe under redelivery, replays and
+ * several replicas without a dedupe table: CreateTask is idempotent by the occurrence key, and the
+ * task service derives the new task's id from it.
+ */
+export function startNextOccurrenceConsumer(bus: EventBus, tasks: Client<typeof TaskService>): Promise<Subscription> {
+  return bus.subscribe({
+    group: RECURRENCE_GROUP,
+    topics: ["task-events"],
+    async handler({ value }) {
+      if (!isMessage(value, TaskEventSchema)) return;
+      const request = planNextOccurrence(value);
+      if (!request) return;
+      await tasks.createTask(request, { headers: { "x-user-id": value.userId } });
+    },
+  });
+}

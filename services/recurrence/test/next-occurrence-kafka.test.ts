@@ -1,0 +1,65 @@
+// Cluster mode, as configured by environment: the task service on PostgreSQL relays its outbox to a
+// real Kafka (values framed with ids from a real Apicurio Registry); the recurrence service consumes
+// task-events and calls the task service over gRPC to create the next occurrence.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { createClient, type Client } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { ensureKafkaTopics, kafkaBusFromEnv, type EventBus } from "@taskmesh/events";
+import { createLogger, startServer, type RunningServer } from "@taskmesh/kit";
+import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { startTasksModule } from "@taskmesh/tasks";
+import { databaseTargets } from "@taskmesh/testing";
+import { startRecurrenceModule } from "../src/index.js";
+
+const logger = createLogger("recurrence-kafka-test");
+const me = { headers: { "x-user-id": "kafka-user" } };
+const stops: (() => Promise<void>)[] = [];
+let client: Client<typeof TaskService>;
+
+function busEnv(): NodeJS.ProcessEnv {
+  const brokers = process.env.TASKMESH_TEST_KAFKA_BROKERS;
+  const registry = process.env.TASKMESH_TEST_SCHEMA_REGISTRY_URL;
+  assert.ok(brokers && registry, "TASKMESH_TEST_KAFKA_BROKERS / TASKMESH_TEST_SCHEMA_REGISTRY_URL are not set: run with `npm test`");
+  return { KAFKA_BROKERS: brokers, SCHEMA_REGISTRY_URL: registry };
+}
+
+before(async () => {
+  const env = busEnv();
+  await ensureKafkaTopics({ brokers: env.KAFKA_BROKERS!.split(",") });
+  const db = await databaseTargets().find((t) => t.name === "postgres")!.fresh();
+  stops.push(() => db.drop());
+  const tasksBus = (await kafkaBusFromEnv(logger, env)) as EventBus;
+  stops.push(() => tasksBus.close());
+  const tasks = await startTasksModule({ databaseUrl: db.url, logger, events: { send: (r) => tasksBus.publish(r) } });
+  stops.push(() => tasks.stop());
+  const server: RunningServer = await startServer({ logger, services: tasks.services, routes: tasks.routes }, 0, "127.0.0.1");
+  stops.push(() => server.drain());
+  client = createClient(TaskService, createGrpcTransport({ baseUrl: server.url }));
+  // The recurrence service has a bus connection of its own, as its own process would.
+  const recurrenceBus = (await kafkaBusFromEnv(logger, env)) as EventBus;
+  stops.push(() => recurrenceBus.close());
+  const recurrence = await startRecurrenceModule({ events: recurrenceBus, tasks: client });
+  stops.push(() => recurrence.stop());
+});
+
+after(async () => {
+  for (const stop of stops.reverse()) await stop();
+});
+
+test("a completed weekly task gets its next occurrence through Kafka", async () => {
+  const { task } = await client.createTask(
+    { title: "Water plants", due: { case: "dueDate", value: "2027-05-03" }, timeZone: "Asia/Tokyo", recurrence: { rrule: "FREQ=WEEKLY;BYDAY=MO" } },
+    me,
+  );
+  await client.completeTask({ id: task!.id }, me);
+  const deadline = Date.now() + 30_000;
+  let next;
+  while (!next && Date.now() < deadline) {
+    next = (await client.listTasks({ query: "status:open" }, me)).tasks.find((t) => t.seriesId === task!.id);
+    if (!next) await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.ok(next, "the next occurrence appeared within 30 s");
+  assert.deepEqual(next.due, { case: "dueDate", value: "2027-05-10" });
+  assert.equal(next.title, "Water plants");
+});
