@@ -137,8 +137,8 @@ export async function startServer(options: ServerOptions, port: number, host = "
         await Promise.race([once(idle, "idle"), sleep(options.drainTimeoutMs ?? 10_000)]);
       }
       h1.closeAllConnections();
-      for (const s of sessions) s.destroy();
-      // A destroyed h2c session does not always close the socket under its replayed stream.
+      // Destroying the sockets ends what is left of both protocols (a destroyed h2c session does
+      // not always close the socket under its replayed stream).
       for (const socket of sockets) socket.destroy();
     },
   };

@@ -19,6 +19,22 @@ export interface OutboxRelayOptions {
   idlePollMs?: number;
 }
 
+/** The relays of this process that are running: the backlog gauge reads their databases. */
+const running = new Set<OutboxRelay>();
+
+function backlogGauge(): void {
+  const name = "taskmesh_outbox_backlog";
+  if (register.getSingleMetric(name)) return;
+  new Gauge({
+    name,
+    help: "Events written by the task service and not yet published",
+    async collect() {
+      const backlogs = await Promise.all([...running].map((relay) => relay.backlog()));
+      this.set(backlogs.reduce((a, b) => a + b, 0));
+    },
+  });
+}
+
 /**
  * Publishes the outbox in id order and deletes what the sink confirmed, in one transaction. A
  * crash between publish and delete republishes that batch: delivery is at least once, and
@@ -36,27 +52,19 @@ export class OutboxRelay {
     private readonly logger: Logger,
     private readonly options: OutboxRelayOptions = {},
   ) {
-    const name = "taskmesh_outbox_backlog";
-    if (!register.getSingleMetric(name)) {
-      const relay = this;
-      new Gauge({
-        name,
-        help: "Events written by the task service and not yet published",
-        async collect() {
-          this.set(await relay.backlog());
-        },
-      });
-    }
+    backlogGauge();
   }
 
   async start(): Promise<void> {
     this.#running = true;
+    running.add(this);
     this.#unlisten = await this.db.listen(OUTBOX_CHANNEL, () => this.#wake?.());
     this.#loop = this.#run();
   }
 
   async stop(): Promise<void> {
     this.#running = false;
+    running.delete(this);
     this.#wake?.();
     await this.#loop;
     await this.#unlisten?.();
