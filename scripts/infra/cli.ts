@@ -26,10 +26,12 @@ interface State {
   startedAt: string;
 }
 
+/** TASKMESH_INFRA_INSTANCE names an instance, so that several stacks can run side by side. */
 function stateFile(name: string): string {
   const dir = path.join(os.tmpdir(), 'taskmesh-infra');
   fs.mkdirSync(dir, { recursive: true });
-  return path.join(dir, `${name}.json`);
+  const instance = process.env['TASKMESH_INFRA_INSTANCE'];
+  return path.join(dir, instance ? `${name}-${instance}.json` : `${name}.json`);
 }
 
 function readState(name: string): State | undefined {
@@ -62,7 +64,7 @@ export async function serviceCli(name: string, spec: ServiceCliSpec, argv = proc
       case 'start':
       case 'up': {
         const existing = readState(name);
-        if (existing) throw new InfraError(`${name} already running (pid ${existing.pid}). Next: tsx scripts/infra/${name}.ts stop`);
+        if (existing) throw new InfraError(`${name} already running (pid ${existing.pid}). Next: tsx scripts/infra/${name}.ts stop, or set TASKMESH_INFRA_INSTANCE=<name> to start another`);
         const h = await spec.start();
         const file = stateFile(name);
         fs.writeFileSync(file, JSON.stringify({ pid: process.pid, env: h.env, startedAt: new Date().toISOString() } satisfies State));
