@@ -22,3 +22,4 @@ export {
 export { deadLetterTopic, messageIndexes, TOPICS, topicContract, valueSubject, type TopicContract } from "./topics.js";
 export { decodeFrame, encodeFrame, encodeMessageIndexes, WireFormatError, type Frame } from "./wire-format.js";
 export { kafkaBusFromEnv } from "./from-env.js";
+export { OutboxRelay, outboxMigration, writeOutbox, type Outbox, type OutboxRelayOptions, type OutboxSink } from "./outbox-relay.js";

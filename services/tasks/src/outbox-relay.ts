@@ -1,122 +1,16 @@
 import type { Database } from "@taskmesh/db";
-import type { EntityManager } from "@mikro-orm/sql";
-import { Gauge, register } from "prom-client";
+import { OutboxRelay as Relay, type OutboxRelayOptions, type OutboxSink } from "@taskmesh/events";
 import type { Logger } from "@taskmesh/kit";
-import type { OutboxRecord } from "./task-events.js";
 import { OUTBOX_CHANNEL } from "./task-store.js";
 
-/** Where relayed records go: the event bus, with registry framing. Resolves once durable. */
-export interface OutboxSink {
-  send(records: OutboxRecord[]): Promise<void>;
-}
+export type { OutboxSink } from "@taskmesh/events";
 
-// Any fixed number: only one relay per database publishes at a time, which keeps id order.
-const RELAY_LOCK = 7_140_501;
+/** The lock key relays of tasks.outbox have always used (running old and new relays side by side keeps one at a time). */
+export const TASKS_OUTBOX = { schema: "tasks", channel: OUTBOX_CHANNEL, lockKey: 7_140_501 };
 
-export interface OutboxRelayOptions {
-  batchSize?: number;
-  /** Safety net when a notification is missed (e.g. LISTEN connection re-established). */
-  idlePollMs?: number;
-}
-
-/** The relays of this process that are running: the backlog gauge reads their databases. */
-const running = new Set<OutboxRelay>();
-
-function backlogGauge(): void {
-  const name = "taskmesh_outbox_backlog";
-  if (register.getSingleMetric(name)) return;
-  new Gauge({
-    name,
-    help: "Events written by the task service and not yet published",
-    async collect() {
-      const backlogs = await Promise.all([...running].map((relay) => relay.backlog()));
-      this.set(backlogs.reduce((a, b) => a + b, 0));
-    },
-  });
-}
-
-/**
- * Publishes the outbox in id order and deletes what the sink confirmed, in one transaction. A
- * crash between publish and delete republishes that batch: delivery is at least once, and
- * consumers dedupe by event_id.
- */
-export class OutboxRelay {
-  #running = false;
-  #wake: (() => void) | undefined;
-  #loop: Promise<void> | undefined;
-  #unlisten: (() => Promise<void>) | undefined;
-
-  constructor(
-    private readonly db: Database,
-    private readonly sink: OutboxSink,
-    private readonly logger: Logger,
-    private readonly options: OutboxRelayOptions = {},
-  ) {
-    backlogGauge();
-  }
-
-  async start(): Promise<void> {
-    this.#running = true;
-    running.add(this);
-    this.#unlisten = await this.db.listen(OUTBOX_CHANNEL, () => this.#wake?.());
-    this.#loop = this.#run();
-  }
-
-  async stop(): Promise<void> {
-    this.#running = false;
-    running.delete(this);
-    this.#wake?.();
-    await this.#loop;
-    await this.#unlisten?.();
-  }
-
-  async backlog(): Promise<number> {
-    const [row] = await this.db.query<{ n: number }>(this.db.em(), `SELECT count(*)::int AS n FROM tasks.outbox`);
-    return row?.n ?? 0;
-  }
-
-  /** Publishes one batch; returns how many records went out (0: empty, or another relay holds the lock). */
-  async publishBatch(): Promise<number> {
-    const limit = this.options.batchSize ?? 500;
-    return this.db.em().transactional(async (emTx) => {
-      const em = emTx as unknown as EntityManager;
-      const [lock] = await this.db.query<{ ok: boolean }>(em, `SELECT pg_try_advisory_xact_lock($1) AS ok`, [RELAY_LOCK]);
-      if (!lock?.ok) return 0;
-      const rows = await this.db.query<{ id: string; topic: string; key: string; payload: Uint8Array; headers: Record<string, string> }>(
-        em,
-        `SELECT id::text AS id, topic, key, payload, headers FROM tasks.outbox ORDER BY id LIMIT ${Number(limit)}`,
-      );
-      if (rows.length === 0) return 0;
-      await this.sink.send(rows.map(({ topic, key, payload, headers }) => ({ topic, key, payload: new Uint8Array(payload), headers })));
-      // By id, not by range: a lower id may commit after this read (other users' writes run
-      // concurrently) and must stay for the next batch.
-      await this.db.query(em, `DELETE FROM tasks.outbox WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
-      return rows.length;
-    });
-  }
-
-  async #run(): Promise<void> {
-    let failures = 0;
-    while (this.#running) {
-      let sent = 0;
-      try {
-        sent = await this.publishBatch();
-        failures = 0;
-      } catch (err) {
-        failures++;
-        const delay = Math.min(5_000, 100 * 2 ** failures);
-        this.logger.warn({ err, retryInMs: delay }, "outbox relay could not publish; will retry");
-        await new Promise((r) => setTimeout(r, delay));
-        continue;
-      }
-      if (sent > 0) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.options.idlePollMs ?? 2_000);
-        this.#wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
+/** The relay of the task service's outbox (tasks.outbox, written by TaskStore). */
+export class OutboxRelay extends Relay {
+  constructor(db: Database, sink: OutboxSink, logger: Logger, options?: OutboxRelayOptions) {
+    super(db, TASKS_OUTBOX, sink, logger, options);
   }
 }

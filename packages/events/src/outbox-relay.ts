@@ -1,0 +1,164 @@
+import { Migration } from "@mikro-orm/migrations";
+import type { EntityManager } from "@mikro-orm/sql";
+import type { Database } from "@taskmesh/db";
+import type { Logger } from "@taskmesh/kit";
+import { Gauge, register } from "prom-client";
+import type { EventRecord } from "./bus.js";
+
+/** Where relayed records go: the event bus, with registry framing. Resolves once durable. */
+export interface OutboxSink {
+  send(records: EventRecord[]): Promise<void>;
+}
+
+/** A service's outbox: `<schema>.outbox`, the NOTIFY channel its writers signal, the relay's lock. */
+export interface Outbox {
+  schema: string;
+  channel: string;
+  /** Advisory lock key: only one relay per outbox publishes at a time, which keeps id order. */
+  lockKey: number;
+}
+
+export interface OutboxRelayOptions {
+  batchSize?: number;
+  /** Safety net when a notification is missed (e.g. LISTEN connection re-established). */
+  idlePollMs?: number;
+}
+
+/** Appends records to the outbox inside the caller's transaction and wakes the relay on commit. */
+export async function writeOutbox(db: Database, em: EntityManager, outbox: Outbox, records: readonly EventRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  await db.query(
+    em,
+    `INSERT INTO ${outbox.schema}.outbox (topic, key, payload, headers)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::jsonb[])`,
+    [records.map((r) => r.topic), records.map((r) => r.key), records.map((r) => r.payload), records.map((r) => JSON.stringify(r.headers))],
+  );
+  await db.query(em, `SELECT pg_notify($1, '')`, [outbox.channel]);
+}
+
+/** Add to a producing service's migrations: creates `<schema>.outbox`. */
+export function outboxMigration(schema: string) {
+  const name = "Migration20261126000000_outbox";
+  class OutboxTable extends Migration {
+    override name = name;
+    override up(): void {
+      // Transactional outbox: events are written with the state change that caused them and
+      // published by the relay afterwards, in id order (so in order per key).
+      this.addSql(`CREATE TABLE ${schema}.outbox (
+        id bigserial PRIMARY KEY,
+        topic text NOT NULL,
+        key text NOT NULL,
+        payload bytea NOT NULL,
+        headers jsonb NOT NULL DEFAULT '{}',
+        created_at timestamptz NOT NULL DEFAULT now()
+      )`);
+    }
+    override down(): void {
+      this.addSql(`DROP TABLE ${schema}.outbox`);
+    }
+  }
+  return { name, class: OutboxTable };
+}
+
+/** The relays of this process that are running: the backlog gauge reads their databases. */
+const running = new Set<OutboxRelay>();
+
+function backlogGauge(): void {
+  const name = "taskmesh_outbox_backlog";
+  if (register.getSingleMetric(name)) return;
+  new Gauge({
+    name,
+    help: "Events written to the outboxes of this process's services and not yet published",
+    async collect() {
+      const backlogs = await Promise.all([...running].map((relay) => relay.backlog()));
+      this.set(backlogs.reduce((a, b) => a + b, 0));
+    },
+  });
+}
+
+/**
+ * Publishes the outbox in id order and deletes what the sink confirmed, in one transaction. A
+ * crash between publish and delete republishes that batch: delivery is at least once, and
+ * consumers dedupe by event_id.
+ */
+export class OutboxRelay {
+  #running = false;
+  #wake: (() => void) | undefined;
+  #loop: Promise<void> | undefined;
+  #unlisten: (() => Promise<void>) | undefined;
+
+  constructor(
+    private readonly db: Database,
+    private readonly outbox: Outbox,
+    private readonly sink: OutboxSink,
+    private readonly logger: Logger,
+    private readonly options: OutboxRelayOptions = {},
+  ) {
+    backlogGauge();
+  }
+
+  async start(): Promise<void> {
+    this.#running = true;
+    running.add(this);
+    this.#unlisten = await this.db.listen(this.outbox.channel, () => this.#wake?.());
+    this.#loop = this.#run();
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    running.delete(this);
+    this.#wake?.();
+    await this.#loop;
+    await this.#unlisten?.();
+  }
+
+  async backlog(): Promise<number> {
+    const [row] = await this.db.query<{ n: number }>(this.db.em(), `SELECT count(*)::int AS n FROM ${this.outbox.schema}.outbox`);
+    return row?.n ?? 0;
+  }
+
+  /** Publishes one batch; returns how many records went out (0: empty, or another relay holds the lock). */
+  async publishBatch(): Promise<number> {
+    const limit = this.options.batchSize ?? 500;
+    return this.db.em().transactional(async (emTx) => {
+      const em = emTx as unknown as EntityManager;
+      const [lock] = await this.db.query<{ ok: boolean }>(em, `SELECT pg_try_advisory_xact_lock($1) AS ok`, [this.outbox.lockKey]);
+      if (!lock?.ok) return 0;
+      const rows = await this.db.query<{ id: string; topic: string; key: string; payload: Uint8Array; headers: Record<string, string> }>(
+        em,
+        `SELECT id::text AS id, topic, key, payload, headers FROM ${this.outbox.schema}.outbox ORDER BY id LIMIT ${Number(limit)}`,
+      );
+      if (rows.length === 0) return 0;
+      await this.sink.send(rows.map(({ topic, key, payload, headers }) => ({ topic, key, payload: new Uint8Array(payload), headers })));
+      // By id, not by range: a lower id may commit after this read (other users' writes run
+      // concurrently) and must stay for the next batch.
+      await this.db.query(em, `DELETE FROM ${this.outbox.schema}.outbox WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
+      return rows.length;
+    });
+  }
+
+  async #run(): Promise<void> {
+    let failures = 0;
+    while (this.#running) {
+      let sent = 0;
+      try {
+        sent = await this.publishBatch();
+        failures = 0;
+      } catch (err) {
+        failures++;
+        const delay = Math.min(5_000, 100 * 2 ** failures);
+        this.logger.warn({ err, retryInMs: delay, outbox: this.outbox.schema }, "outbox relay could not publish; will retry");
+        await new Promise((r) => setTimeout(r, delay));
+        continue;
+      }
+      if (sent > 0) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.options.idlePollMs ?? 2_000);
+        this.#wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+}
