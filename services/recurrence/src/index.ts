@@ -13,12 +13,14 @@ export { startNextOccurrenceConsumer, RECURRENCE_GROUP } from "./next-occurrence
 export interface RecurrenceModuleOptions {
   /** With both: completed recurring tasks (from task-events) get their next occurrence created. */
   events?: EventBus;
+  /** Also needed by SkipOccurrence and EndSeries. */
   tasks?: Client<typeof TaskService>;
+  now?: () => Date;
 }
 
 /** The recurrence service, ready to mount on a server (embedded or standalone), and its consumer. */
 export async function startRecurrenceModule(options: RecurrenceModuleOptions = {}) {
-  const impl = createRecurrenceServiceImpl();
+  const impl = createRecurrenceServiceImpl({ tasks: options.tasks, now: options.now });
   const consumer = options.events && options.tasks ? await startNextOccurrenceConsumer(options.events, options.tasks) : undefined;
   return {
     services: [RecurrenceService],

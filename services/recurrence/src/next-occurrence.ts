@@ -1,7 +1,7 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { TaskEvent } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
-import { ReminderSchema, type Reminder, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { RecurrenceSchema, ReminderSchema, type Recurrence, type Reminder, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import type { CreateTaskRequestSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { Temporal } from "temporal-polyfill";
 import { nextOccurrence, type Due } from "./engine.js";
@@ -23,8 +23,39 @@ export function nextOccurrenceKey(task: Task): string {
 export function planNextOccurrence(event: TaskEvent): CreateTaskInit | undefined {
   if (event.event.case !== "completed") return undefined;
   const task = event.event.value.task;
-  const recurrence = task?.recurrence;
-  if (!task || !recurrence) return undefined;
+  if (!task?.recurrence) return undefined;
+  const completedAt = task.completeTime ? timestampDate(task.completeTime) : event.occurredAt ? timestampDate(event.occurredAt) : new Date();
+  const following = followingOccurrence(task, completedAt);
+  if (!following) return undefined;
+  return {
+    title: task.title,
+    notes: task.notes,
+    priority: task.priority,
+    tags: task.tags,
+    due: dueField(following.due),
+    timeZone: task.timeZone,
+    recurrence: following.recurrence,
+    reminders: following.reminders,
+    seriesId: task.seriesId || task.id,
+    requestId: nextOccurrenceKey(task),
+  };
+}
+
+export interface FollowingOccurrence {
+  due: Due;
+  /** The task's recurrence as the following occurrence carries it (occurrence number advanced). */
+  recurrence: Recurrence;
+  /** The task's reminders for the following occurrence (absolute ones shifted by the due's move). */
+  reminders: Reminder[];
+}
+
+/**
+ * The occurrence after the one `task` stands for, as if it were done at `doneAt` (which only
+ * matters for rules that repeat after completion); undefined when the series has ended.
+ */
+export function followingOccurrence(task: Task, doneAt: Date): FollowingOccurrence | undefined {
+  const recurrence = task.recurrence;
+  if (!recurrence) return undefined;
   const previous = dueOf(task);
   const start: Due | undefined =
     recurrence.start.case === "startTime"
@@ -32,35 +63,31 @@ export function planNextOccurrence(event: TaskEvent): CreateTaskInit | undefined
       : recurrence.start.case === "startDate"
         ? { date: recurrence.start.value }
         : previous;
-  const completedAt = task.completeTime ? timestampDate(task.completeTime) : event.occurredAt ? timestampDate(event.occurredAt) : new Date();
   const occurrence = Math.max(1, recurrence.occurrence);
   const next = nextOccurrence({
     rrule: recurrence.rrule,
     mode: recurrence.mode,
     floating: recurrence.floating,
-    start: start ?? { time: completedAt },
+    start: start ?? { time: doneAt },
     previous,
     timeZone: task.timeZone || "UTC",
-    completedAt,
+    completedAt: doneAt,
     exdates: recurrence.exdates,
     completedCount: occurrence,
   });
   if (!next) return undefined;
   return {
-    title: task.title,
-    notes: task.notes,
-    priority: task.priority,
-    tags: task.tags,
-    due: "time" in next ? { case: "dueTime", value: timestampFromDate(next.time) } : { case: "dueDate", value: next.date },
-    timeZone: task.timeZone,
-    recurrence: { ...recurrence, occurrence: occurrence + 1 },
+    due: next,
+    recurrence: create(RecurrenceSchema, { ...recurrence, occurrence: occurrence + 1 }),
     reminders: task.reminders.map((r) => shiftReminder(r, previous, next, task.timeZone || "UTC")),
-    seriesId: task.seriesId || task.id,
-    requestId: nextOccurrenceKey(task),
   };
 }
 
-function dueOf(task: Task): Due | undefined {
+export function dueField(due: Due): CreateTaskInit["due"] {
+  return "time" in due ? { case: "dueTime", value: timestampFromDate(due.time) } : { case: "dueDate", value: due.date };
+}
+
+export function dueOf(task: Task): Due | undefined {
   if (task.due.case === "dueTime") return { time: timestampDate(task.due.value) };
   if (task.due.case === "dueDate") return { date: task.due.value };
   return undefined;

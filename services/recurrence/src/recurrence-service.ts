@@ -1,10 +1,15 @@
-// taskmesh.recurrence.v1.RecurrenceService on the pure engine: no database, no identity needed.
+// taskmesh.recurrence.v1.RecurrenceService: parsing and previews on the pure engine (no database, no
+// identity needed); series edits (skip, end) on the caller's task through the task service.
 import { create } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
-import type { ServiceImpl } from "@connectrpc/connect";
-import { invalidArgument } from "@taskmesh/kit";
+import { Code, ConnectError, type Client, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { invalidArgument, requireUser, USER_ID_HEADER } from "@taskmesh/kit";
+import type { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import {
+  EndSeriesResponseSchema,
   OccurrenceSchema,
+  SkipOccurrenceResponseSchema,
   ParseRecurrenceResponseSchema,
   PreviewOccurrencesResponseSchema,
   type RecurrenceService,
@@ -20,6 +25,13 @@ import {
   validateRRule,
   type Due,
 } from "./engine.js";
+import { planEndSeries, planSkip, SeriesEditRefused } from "./series-edits.js";
+
+export interface RecurrenceServiceOptions {
+  /** The task service, for SkipOccurrence and EndSeries (called as the caller). */
+  tasks?: Client<typeof TaskService>;
+  now?: () => Date;
+}
 
 /** Engine field names → request field paths. */
 function requestField(engineField: string, startCase: "startTime" | "startDate" | undefined): string {
@@ -40,8 +52,53 @@ function rethrow(e: unknown, startCase?: "startTime" | "startDate"): never {
   throw e;
 }
 
-export function createRecurrenceServiceImpl(): ServiceImpl<typeof RecurrenceService> {
+function occurrenceOf(due: Due) {
+  return create(OccurrenceSchema, {
+    when: "date" in due ? { case: "date", value: due.date } : { case: "time", value: timestampFromDate(due.time) },
+  });
+}
+
+export function createRecurrenceServiceImpl(options: RecurrenceServiceOptions = {}): ServiceImpl<typeof RecurrenceService> {
+  const now = options.now ?? (() => new Date());
+
+  /** Loads the caller's task at the version they saw, plans an edit of its series, applies it. */
+  async function editSeries<T>(
+    ctx: HandlerContext,
+    req: { taskId: string; expectedVersion: bigint },
+    plan: (task: Task) => T & { update: Parameters<Client<typeof TaskService>["updateTask"]>[0] },
+  ): Promise<{ task: Task | undefined; planned: T }> {
+    const tasks = options.tasks;
+    if (!tasks) {
+      throw new ConnectError("series edits need the task service: start the recurrence service with TASKS_URL", Code.Unavailable);
+    }
+    const callOptions = { headers: { [USER_ID_HEADER]: requireUser(ctx) }, signal: ctx.signal };
+    const { task } = await tasks.getTask({ id: req.taskId }, callOptions);
+    if (!task) throw new ConnectError("task not found", Code.NotFound);
+    if (req.expectedVersion !== 0n && req.expectedVersion !== task.version) {
+      throw new ConnectError(`the task changed since version ${req.expectedVersion} (now ${task.version}): reload it and try again`, Code.Aborted);
+    }
+    let planned;
+    try {
+      planned = plan(task);
+    } catch (e) {
+      if (e instanceof SeriesEditRefused) throw new ConnectError(e.message, Code.FailedPrecondition);
+      throw e;
+    }
+    const updated = await tasks.updateTask(planned.update, callOptions);
+    return { task: updated.task, planned };
+  }
+
   return {
+    async skipOccurrence(req, ctx) {
+      const { task, planned } = await editSeries(ctx, req, (t) => planSkip(t, now()));
+      return create(SkipOccurrenceResponseSchema, { task, skipped: occurrenceOf(planned.skipped) });
+    },
+
+    async endSeries(req, ctx) {
+      const { task, planned } = await editSeries(ctx, req, planEndSeries);
+      return create(EndSeriesResponseSchema, { task, summary: planned.summary });
+    },
+
     parseRecurrence(req) {
       const parsed = parseRecurrenceText(req.text);
       if (isParseError(parsed)) {
@@ -76,11 +133,7 @@ export function createRecurrenceServiceImpl(): ServiceImpl<typeof RecurrenceServ
         if (count < 0 || count > 100) throw new RecurrenceError("count", "count.range", "count must be 0..100 (0 means 10)");
         const occurrences = previewOccurrences({ rrule, mode, floating: recurrence.floating }, start, zone, count);
         return create(PreviewOccurrencesResponseSchema, {
-          occurrences: occurrences.map((o) =>
-            create(OccurrenceSchema, {
-              when: "date" in o ? { case: "date", value: o.date } : { case: "time", value: timestampFromDate(o.time) },
-            }),
-          ),
+          occurrences: occurrences.map(occurrenceOf),
           summary: summarize(rrule, mode),
         });
       } catch (e) {

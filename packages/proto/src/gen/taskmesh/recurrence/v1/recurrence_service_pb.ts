@@ -7,7 +7,7 @@ import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2
 import { file_buf_validate_validate } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { Recurrence } from "../../tasks/v1/task_pb.js";
+import type { Recurrence, Task } from "../../tasks/v1/task_pb.js";
 import { file_taskmesh_tasks_v1_task } from "../../tasks/v1/task_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file taskmesh/recurrence/v1/recurrence_service.proto.
  */
 export const file_taskmesh_recurrence_v1_recurrence_service: GenFile = /*@__PURE__*/
-  fileDesc("Ci90YXNrbWVzaC9yZWN1cnJlbmNlL3YxL3JlY3VycmVuY2Vfc2VydmljZS5wcm90bxIWdGFza21lc2gucmVjdXJyZW5jZS52MSIyChZQYXJzZVJlY3VycmVuY2VSZXF1ZXN0EhgKBHRleHQYASABKAlCCrpIB3IFEAEYyAEiXQoXUGFyc2VSZWN1cnJlbmNlUmVzcG9uc2USMQoKcmVjdXJyZW5jZRgBIAEoCzIdLnRhc2ttZXNoLnRhc2tzLnYxLlJlY3VycmVuY2USDwoHc3VtbWFyeRgCIAEoCSKLAgoZUHJldmlld09jY3VycmVuY2VzUmVxdWVzdBI5CgpyZWN1cnJlbmNlGAEgASgLMh0udGFza21lc2gudGFza3MudjEuUmVjdXJyZW5jZUIGukgDyAEBEjAKCnN0YXJ0X3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSAASOQoKc3RhcnRfZGF0ZRgDIAEoCUIjukggch4yHF5bMC05XXs0fS1bMC05XXsyfS1bMC05XXsyfSRIABIcCgl0aW1lX3pvbmUYBCABKAlCCbpIBnIEEAEYQBIYCgVjb3VudBgFIAEoBUIJukgGGgQYZCgAQg4KBXN0YXJ0EgW6SAIIASJmChpQcmV2aWV3T2NjdXJyZW5jZXNSZXNwb25zZRI3CgtvY2N1cnJlbmNlcxgBIAMoCzIiLnRhc2ttZXNoLnJlY3VycmVuY2UudjEuT2NjdXJyZW5jZRIPCgdzdW1tYXJ5GAIgASgJIlAKCk9jY3VycmVuY2USKgoEdGltZRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBIABIOCgRkYXRlGAIgASgJSABCBgoEd2hlbjKPAgoRUmVjdXJyZW5jZVNlcnZpY2USdwoPUGFyc2VSZWN1cnJlbmNlEi4udGFza21lc2gucmVjdXJyZW5jZS52MS5QYXJzZVJlY3VycmVuY2VSZXF1ZXN0Gi8udGFza21lc2gucmVjdXJyZW5jZS52MS5QYXJzZVJlY3VycmVuY2VSZXNwb25zZSIDkAIBEoABChJQcmV2aWV3T2NjdXJyZW5jZXMSMS50YXNrbWVzaC5yZWN1cnJlbmNlLnYxLlByZXZpZXdPY2N1cnJlbmNlc1JlcXVlc3QaMi50YXNrbWVzaC5yZWN1cnJlbmNlLnYxLlByZXZpZXdPY2N1cnJlbmNlc1Jlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_timestamp, file_taskmesh_tasks_v1_task]);
+  fileDesc("Ci90YXNrbWVzaC9yZWN1cnJlbmNlL3YxL3JlY3VycmVuY2Vfc2VydmljZS5wcm90bxIWdGFza21lc2gucmVjdXJyZW5jZS52MSIyChZQYXJzZVJlY3VycmVuY2VSZXF1ZXN0EhgKBHRleHQYASABKAlCCrpIB3IFEAEYyAEiXQoXUGFyc2VSZWN1cnJlbmNlUmVzcG9uc2USMQoKcmVjdXJyZW5jZRgBIAEoCzIdLnRhc2ttZXNoLnRhc2tzLnYxLlJlY3VycmVuY2USDwoHc3VtbWFyeRgCIAEoCSKLAgoZUHJldmlld09jY3VycmVuY2VzUmVxdWVzdBI5CgpyZWN1cnJlbmNlGAEgASgLMh0udGFza21lc2gudGFza3MudjEuUmVjdXJyZW5jZUIGukgDyAEBEjAKCnN0YXJ0X3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSAASOQoKc3RhcnRfZGF0ZRgDIAEoCUIjukggch4yHF5bMC05XXs0fS1bMC05XXsyfS1bMC05XXsyfSRIABIcCgl0aW1lX3pvbmUYBCABKAlCCbpIBnIEEAEYQBIYCgVjb3VudBgFIAEoBUIJukgGGgQYZCgAQg4KBXN0YXJ0EgW6SAIIASJmChpQcmV2aWV3T2NjdXJyZW5jZXNSZXNwb25zZRI3CgtvY2N1cnJlbmNlcxgBIAMoCzIiLnRhc2ttZXNoLnJlY3VycmVuY2UudjEuT2NjdXJyZW5jZRIPCgdzdW1tYXJ5GAIgASgJIlAKCk9jY3VycmVuY2USKgoEdGltZRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBIABIOCgRkYXRlGAIgASgJSABCBgoEd2hlbiJVChVTa2lwT2NjdXJyZW5jZVJlcXVlc3QSGQoHdGFza19pZBgBIAEoCUIIukgFcgOwAQESIQoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoA0IHukgEIgIoACJ0ChZTa2lwT2NjdXJyZW5jZVJlc3BvbnNlEiUKBHRhc2sYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrEjMKB3NraXBwZWQYAiABKAsyIi50YXNrbWVzaC5yZWN1cnJlbmNlLnYxLk9jY3VycmVuY2UiUAoQRW5kU2VyaWVzUmVxdWVzdBIZCgd0YXNrX2lkGAEgASgJQgi6SAVyA7ABARIhChBleHBlY3RlZF92ZXJzaW9uGAIgASgDQge6SAQiAigAIksKEUVuZFNlcmllc1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrEg8KB3N1bW1hcnkYAiABKAky4gMKEVJlY3VycmVuY2VTZXJ2aWNlEncKD1BhcnNlUmVjdXJyZW5jZRIuLnRhc2ttZXNoLnJlY3VycmVuY2UudjEuUGFyc2VSZWN1cnJlbmNlUmVxdWVzdBovLnRhc2ttZXNoLnJlY3VycmVuY2UudjEuUGFyc2VSZWN1cnJlbmNlUmVzcG9uc2UiA5ACARKAAQoSUHJldmlld09jY3VycmVuY2VzEjEudGFza21lc2gucmVjdXJyZW5jZS52MS5QcmV2aWV3T2NjdXJyZW5jZXNSZXF1ZXN0GjIudGFza21lc2gucmVjdXJyZW5jZS52MS5QcmV2aWV3T2NjdXJyZW5jZXNSZXNwb25zZSIDkAIBEm8KDlNraXBPY2N1cnJlbmNlEi0udGFza21lc2gucmVjdXJyZW5jZS52MS5Ta2lwT2NjdXJyZW5jZVJlcXVlc3QaLi50YXNrbWVzaC5yZWN1cnJlbmNlLnYxLlNraXBPY2N1cnJlbmNlUmVzcG9uc2USYAoJRW5kU2VyaWVzEigudGFza21lc2gucmVjdXJyZW5jZS52MS5FbmRTZXJpZXNSZXF1ZXN0GikudGFza21lc2gucmVjdXJyZW5jZS52MS5FbmRTZXJpZXNSZXNwb25zZWIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_timestamp, file_taskmesh_tasks_v1_task]);
 
 /**
  * @generated from message taskmesh.recurrence.v1.ParseRecurrenceRequest
@@ -160,6 +160,104 @@ export const OccurrenceSchema: GenMessage<Occurrence> = /*@__PURE__*/
   messageDesc(file_taskmesh_recurrence_v1_recurrence_service, 4);
 
 /**
+ * @generated from message taskmesh.recurrence.v1.SkipOccurrenceRequest
+ */
+export type SkipOccurrenceRequest = Message<"taskmesh.recurrence.v1.SkipOccurrenceRequest"> & {
+  /**
+   * @generated from field: string task_id = 1;
+   */
+  taskId: string;
+
+  /**
+   * The version the client saw; 0: whatever the current version is.
+   *
+   * @generated from field: int64 expected_version = 2;
+   */
+  expectedVersion: bigint;
+};
+
+/**
+ * Describes the message taskmesh.recurrence.v1.SkipOccurrenceRequest.
+ * Use `create(SkipOccurrenceRequestSchema)` to create a new message.
+ */
+export const SkipOccurrenceRequestSchema: GenMessage<SkipOccurrenceRequest> = /*@__PURE__*/
+  messageDesc(file_taskmesh_recurrence_v1_recurrence_service, 5);
+
+/**
+ * @generated from message taskmesh.recurrence.v1.SkipOccurrenceResponse
+ */
+export type SkipOccurrenceResponse = Message<"taskmesh.recurrence.v1.SkipOccurrenceResponse"> & {
+  /**
+   * The task, now due at the following occurrence.
+   *
+   * @generated from field: taskmesh.tasks.v1.Task task = 1;
+   */
+  task?: Task | undefined;
+
+  /**
+   * The occurrence that was skipped.
+   *
+   * @generated from field: taskmesh.recurrence.v1.Occurrence skipped = 2;
+   */
+  skipped?: Occurrence | undefined;
+};
+
+/**
+ * Describes the message taskmesh.recurrence.v1.SkipOccurrenceResponse.
+ * Use `create(SkipOccurrenceResponseSchema)` to create a new message.
+ */
+export const SkipOccurrenceResponseSchema: GenMessage<SkipOccurrenceResponse> = /*@__PURE__*/
+  messageDesc(file_taskmesh_recurrence_v1_recurrence_service, 6);
+
+/**
+ * @generated from message taskmesh.recurrence.v1.EndSeriesRequest
+ */
+export type EndSeriesRequest = Message<"taskmesh.recurrence.v1.EndSeriesRequest"> & {
+  /**
+   * @generated from field: string task_id = 1;
+   */
+  taskId: string;
+
+  /**
+   * The version the client saw; 0: whatever the current version is.
+   *
+   * @generated from field: int64 expected_version = 2;
+   */
+  expectedVersion: bigint;
+};
+
+/**
+ * Describes the message taskmesh.recurrence.v1.EndSeriesRequest.
+ * Use `create(EndSeriesRequestSchema)` to create a new message.
+ */
+export const EndSeriesRequestSchema: GenMessage<EndSeriesRequest> = /*@__PURE__*/
+  messageDesc(file_taskmesh_recurrence_v1_recurrence_service, 7);
+
+/**
+ * @generated from message taskmesh.recurrence.v1.EndSeriesResponse
+ */
+export type EndSeriesResponse = Message<"taskmesh.recurrence.v1.EndSeriesResponse"> & {
+  /**
+   * @generated from field: taskmesh.tasks.v1.Task task = 1;
+   */
+  task?: Task | undefined;
+
+  /**
+   * Readable summary of the ended rule, e.g. "every month on day 31, until 31 Mar 2027".
+   *
+   * @generated from field: string summary = 2;
+   */
+  summary: string;
+};
+
+/**
+ * Describes the message taskmesh.recurrence.v1.EndSeriesResponse.
+ * Use `create(EndSeriesResponseSchema)` to create a new message.
+ */
+export const EndSeriesResponseSchema: GenMessage<EndSeriesResponse> = /*@__PURE__*/
+  messageDesc(file_taskmesh_recurrence_v1_recurrence_service, 8);
+
+/**
  * Recurrence rules in RFC 5545 RRULE form: parsing from English, previews. The service also
  * consumes TaskCompleted events and creates exactly one next occurrence per completed occurrence.
  *
@@ -186,6 +284,29 @@ export const RecurrenceService: GenService<{
     methodKind: "unary";
     input: typeof PreviewOccurrencesRequestSchema;
     output: typeof PreviewOccurrencesResponseSchema;
+  },
+  /**
+   * Skips the open occurrence of a recurring task: the task moves to the following occurrence of
+   * its series (the skipped one is recorded as an EXDATE), keeping its id, notes, tags and
+   * reminders (absolute reminders move with the due). FAILED_PRECONDITION when it is the last one.
+   *
+   * @generated from rpc taskmesh.recurrence.v1.RecurrenceService.SkipOccurrence
+   */
+  skipOccurrence: {
+    methodKind: "unary";
+    input: typeof SkipOccurrenceRequestSchema;
+    output: typeof SkipOccurrenceResponseSchema;
+  },
+  /**
+   * Ends a series after its open occurrence: that task stays, and completing it creates no next
+   * occurrence (the rule gets UNTIL = this occurrence's due; COUNT is dropped).
+   *
+   * @generated from rpc taskmesh.recurrence.v1.RecurrenceService.EndSeries
+   */
+  endSeries: {
+    methodKind: "unary";
+    input: typeof EndSeriesRequestSchema;
+    output: typeof EndSeriesResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_taskmesh_recurrence_v1_recurrence_service, 0);
