@@ -1,0 +1,64 @@
+import { create, fromJson } from "@bufbuild/protobuf";
+import { timestampFromDate, timestampFromMs, ValueSchema } from "@bufbuild/protobuf/wkt";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { invalidArgument, requireUser } from "@taskmesh/kit";
+import { ActivityEntrySchema, type ActivityEntry } from "@taskmesh/proto/taskmesh/audit/v1/activity_pb.js";
+import type { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
+import type { ActivityLog, ActivityRow } from "./activity-log.js";
+import { decodePageToken, encodePageToken, listFingerprint, PageTokenError } from "./page-token.js";
+import { changeSummary, entrySummary, TimeFormat } from "./summary.js";
+import { undoFor } from "./undo.js";
+
+const DEFAULT_PAGE_SIZE = 50;
+
+export function createAuditServiceImpl(log: ActivityLog): ServiceImpl<typeof AuditService> {
+  return {
+    async listActivity(req, ctx) {
+      const userId = requireUser(ctx);
+      const fingerprint = listFingerprint(req.taskId, req.kinds);
+      let after;
+      try {
+        after = req.pageToken ? decodePageToken(fingerprint, req.pageToken) : undefined;
+      } catch (err) {
+        if (!(err instanceof PageTokenError)) throw err;
+        throw invalidArgument([{ field: "page_token", ruleId: "page_token.invalid", message: err.message }]);
+      }
+      const pageSize = req.pageSize || DEFAULT_PAGE_SIZE;
+      const rows = await log.list({ userId, taskId: req.taskId || undefined, kinds: req.kinds, after, limit: pageSize + 1 });
+      const page = rows.slice(0, pageSize);
+      const last = page[page.length - 1];
+      return {
+        entries: page.map(entryFromRow),
+        nextPageToken: rows.length > pageSize && last ? encodePageToken(fingerprint, last) : "",
+      };
+    },
+  };
+}
+
+export function entryFromRow(row: ActivityRow): ActivityEntry {
+  const occurredAt = new Date(row.occurredAt);
+  const taskVersion = BigInt(row.taskVersion);
+  const when = new TimeFormat(row.timeZone, occurredAt);
+  const fireTime = row.reminder?.fireTime;
+  return create(ActivityEntrySchema, {
+    id: row.eventId,
+    taskId: row.taskId,
+    kind: row.kind,
+    occurTime: timestampFromDate(occurredAt),
+    actor: row.actor,
+    device: row.device,
+    taskVersion,
+    taskTitle: row.taskTitle,
+    changes: row.changes.map((c) => ({
+      field: c.field,
+      before: fromJson(ValueSchema, c.before),
+      after: fromJson(ValueSchema, c.after),
+      summary: changeSummary(c, when),
+    })),
+    summary: entrySummary({ ...row, occurredAt }),
+    reminder: row.reminder
+      ? { reminderId: row.reminder.id, fireTime: fireTime ? timestampFromMs(Date.parse(fireTime)) : undefined, reason: row.reminder.reason ?? "" }
+      : undefined,
+    undo: undoFor({ ...row, taskVersion }),
+  });
+}

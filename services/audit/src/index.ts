@@ -1,0 +1,62 @@
+import type { ConnectRouter } from "@connectrpc/connect";
+import { openDatabase } from "@taskmesh/db";
+import type { EventBus } from "@taskmesh/events";
+import { createLogger, type Logger } from "@taskmesh/kit";
+import { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
+import { startActivityConsumer } from "./activity-consumer.js";
+import { ActivityLog } from "./activity-log.js";
+import { createAuditServiceImpl } from "./audit-service.js";
+import { AUDIT_SCHEMA, migrations } from "./migrations/index.js";
+import { DEFAULT_RETENTION_DAYS, RetentionJob, retentionDaysFromEnv } from "./retention.js";
+
+export { AUDIT_GROUP, AUDIT_TOPICS } from "./activity-consumer.js";
+export { DEFAULT_RETENTION_DAYS, retentionDaysFromEnv } from "./retention.js";
+export { RESTORE_REQUEST_PREFIX } from "./undo.js";
+
+export interface AuditModuleOptions {
+  databaseUrl: string;
+  /** With it, task-events and reminders are recorded (consumer group "audit"). */
+  events?: EventBus;
+  /** Days entries are kept; default AUDIT_RETENTION_DAYS, else 90. */
+  retentionDays?: number;
+  /** Time between retention purges (default 1 h); the first runs at start. */
+  purgeIntervalMs?: number;
+  /** Entries deleted per purge transaction (default 1,000). */
+  purgeBatchSize?: number;
+  now?: () => Date;
+  poolSize?: number;
+  logger?: Logger;
+}
+
+/** The audit service with its database, consumer and retention job, ready to mount on a server. */
+export async function startAuditModule(options: AuditModuleOptions) {
+  const logger = options.logger ?? createLogger("audit");
+  const retentionDays = options.retentionDays ?? retentionDaysFromEnv(process.env) ?? DEFAULT_RETENTION_DAYS;
+  const db = await openDatabase({ url: options.databaseUrl, schema: AUDIT_SCHEMA, entities: [], migrations, poolSize: options.poolSize });
+  try {
+    const log = new ActivityLog(db);
+    const consumer = options.events ? await startActivityConsumer(options.events, db, log) : undefined;
+    const retention = new RetentionJob(log, {
+      retentionDays,
+      intervalMs: options.purgeIntervalMs,
+      batchSize: options.purgeBatchSize,
+      now: options.now ?? (() => new Date()),
+      logger,
+    });
+    retention.start();
+    return {
+      services: [AuditService],
+      routes: (router: ConnectRouter) => router.service(AuditService, createAuditServiceImpl(log)),
+      retention,
+      db,
+      async stop() {
+        await consumer?.stop();
+        await retention.stop();
+        await db.close();
+      },
+    };
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+}

@@ -1,0 +1,10 @@
+import { processedEventsMigration } from "@taskmesh/events";
+import { Migration20261125200000_activity } from "./Migration20261125200000_activity.js";
+
+export const AUDIT_SCHEMA = "audit";
+
+/** In order; committed migrations are never edited, only appended. */
+export const migrations = [
+  { name: "Migration20261125200000_activity", class: Migration20261125200000_activity },
+  processedEventsMigration(AUDIT_SCHEMA),
+];

@@ -1,0 +1,156 @@
+import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
+import { ActivityKind } from "@taskmesh/proto/taskmesh/audit/v1/activity_pb.js";
+import { isDueDate, type StoredChange } from "./field-changes.js";
+import type { StoredReminder } from "./activity-record.js";
+
+/** What a summary is made of: a stored entry, and the zone its times are shown in (the task's). */
+export interface SummaryInput {
+  kind: ActivityKind;
+  taskTitle: string;
+  changes: StoredChange[];
+  reminder: StoredReminder | null;
+  timeZone: string;
+  occurredAt: Date;
+}
+
+/** Readable English for an entry: "priority high → low; due moved from Tue 3 Dec 09:00 to Wed 4 Dec 09:00". */
+export function entrySummary(entry: SummaryInput): string {
+  const when = new TimeFormat(entry.timeZone, entry.occurredAt);
+  const title = quote(entry.taskTitle);
+  const reminderAt = entry.reminder?.fireTime ? when.instant(entry.reminder.fireTime) : undefined;
+  switch (entry.kind) {
+    case ActivityKind.TASK_CREATED:
+      return `created ${title}`;
+    case ActivityKind.TASK_UPDATED:
+      return entry.changes.map((c) => changeSummary(c, when)).join("; ") || "updated";
+    case ActivityKind.TASK_COMPLETED:
+      return "completed";
+    case ActivityKind.TASK_REOPENED:
+      return "reopened";
+    case ActivityKind.TASK_DELETED:
+      return `deleted ${title}`;
+    case ActivityKind.REMINDER_SCHEDULED:
+      return reminderAt ? `reminder set for ${reminderAt}` : "reminder set";
+    case ActivityKind.REMINDER_FIRED:
+      return "reminder fired";
+    case ActivityKind.REMINDER_SNOOZED:
+      return reminderAt ? `reminder snoozed until ${reminderAt}` : "reminder snoozed";
+    case ActivityKind.REMINDER_CANCELLED:
+      return entry.reminder?.reason ? `reminder cancelled (${entry.reminder.reason})` : "reminder cancelled";
+    default:
+      return "changed";
+  }
+}
+
+/** One field: "priority high → low", "tag home added", "notes edited". */
+export function changeSummary(change: StoredChange, when: TimeFormat): string {
+  const { before, after } = change;
+  switch (change.field) {
+    case "title":
+      return `title ${quote(String(before ?? ""))} → ${quote(String(after ?? ""))}`;
+    case "notes":
+      return !before ? "notes added" : !after ? "notes cleared" : "notes edited";
+    case "priority":
+      return `priority ${priorityName(before)} → ${priorityName(after)}`;
+    case "tags":
+      return tagsSummary(strings(before), strings(after));
+    case "due": {
+      const show = (v: JsonValue) => (isDueDate(v) ? when.date(v) : when.instant(String(v)));
+      if (before === null) return `due set to ${show(after)}`;
+      if (after === null) return `due removed (was ${show(before)})`;
+      return `due moved from ${show(before)} to ${show(after)}`;
+    }
+    case "time_zone":
+      return `time zone ${before ?? "default"} → ${after ?? "default"}`;
+    case "recurrence": {
+      const rule = (v: JsonValue) => {
+        const r = v as JsonObject;
+        return `${r.rrule}${r.mode === "RECURRENCE_MODE_AFTER_COMPLETION" ? " after completion" : ""}`;
+      };
+      if (before === null) return `repeat set (${rule(after)})`;
+      if (after === null) return "repeat removed";
+      return rule(before) === rule(after) ? "repeat edited" : `repeat ${rule(before)} → ${rule(after)}`;
+    }
+    case "reminders":
+      return remindersSummary(reminderIds(before), reminderIds(after));
+  }
+}
+
+function priorityName(value: JsonValue): string {
+  const name = typeof value === "string" ? value.replace(/^PRIORITY_/, "").toLowerCase() : "";
+  return name === "" || name === "unspecified" ? "none" : name;
+}
+
+function tagsSummary(before: string[], after: string[]): string {
+  const added = after.filter((t) => !before.includes(t));
+  const removed = before.filter((t) => !after.includes(t));
+  const part = (list: string[], verb: string) => (list.length ? `tag${list.length > 1 ? "s" : ""} ${list.join(", ")} ${verb}` : "");
+  return [part(added, "added"), part(removed, "removed")].filter(Boolean).join(", ") || "tags reordered";
+}
+
+function remindersSummary(before: Map<string, string>, after: Map<string, string>): string {
+  const count = (n: number, what: string) => (n === 0 ? "" : `${n === 1 ? "reminder" : `${n} reminders`} ${what}`);
+  const added = [...after.keys()].filter((id) => !before.has(id)).length;
+  const removed = [...before.keys()].filter((id) => !after.has(id)).length;
+  const changed = [...after].filter(([id, json]) => before.has(id) && before.get(id) !== json).length;
+  return [count(added, "added"), count(removed, "removed"), count(changed, "changed")].filter(Boolean).join(", ") || "reminders reordered";
+}
+
+function strings(value: JsonValue): string[] {
+  return Array.isArray(value) ? value.map(String) : [];
+}
+
+function reminderIds(value: JsonValue): Map<string, string> {
+  const list = Array.isArray(value) ? (value as JsonObject[]) : [];
+  return new Map(list.map((r, i) => [String(r.id ?? i), JSON.stringify(r)]));
+}
+
+function quote(text: string): string {
+  return `"${text.length > 60 ? `${text.slice(0, 59)}…` : text}"`;
+}
+
+// Building an Intl.DateTimeFormat is costly and zones are few: one per zone, kept.
+const formats = new Map<string, Intl.DateTimeFormat>();
+
+function formatIn(timeZone: string): Intl.DateTimeFormat {
+  let format = formats.get(timeZone);
+  if (!format) {
+    const options = { weekday: "short", day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" } as const;
+    try {
+      format = new Intl.DateTimeFormat("en-US", { ...options, timeZone });
+    } catch {
+      format = formatIn("UTC");
+    }
+    if (formats.size < 1000) formats.set(timeZone, format);
+  }
+  return format;
+}
+
+/** "Tue 3 Dec 09:00" in a zone; the year only when it is not the year the entry happened in. */
+export class TimeFormat {
+  readonly #zone: string;
+  readonly #year: string;
+
+  constructor(timeZone: string, reference: Date) {
+    this.#zone = timeZone || "UTC";
+    this.#year = this.#parts(reference, this.#zone).year ?? "";
+  }
+
+  instant(iso: string): string {
+    const p = this.#parts(new Date(iso), this.#zone);
+    return `${this.#day(p)} ${p.hour}:${p.minute}`;
+  }
+
+  /** An all-day date (YYYY-MM-DD): no zone, no time. */
+  date(day: string): string {
+    return this.#day(this.#parts(new Date(`${day}T12:00:00Z`), "UTC"));
+  }
+
+  #day(p: Partial<Record<Intl.DateTimeFormatPartTypes, string>>): string {
+    return `${p.weekday} ${p.day} ${p.month}${p.year === this.#year ? "" : ` ${p.year}`}`;
+  }
+
+  #parts(date: Date, zone: string): Partial<Record<Intl.DateTimeFormatPartTypes, string>> {
+    return Object.fromEntries(formatIn(zone).formatToParts(date).map((p) => [p.type, p.value]));
+  }
+}
