@@ -1,0 +1,59 @@
+// The access token lives in memory only; the refresh token is the gateway's httpOnly cookie, so a
+// reload signs the user back in through Refresh without the page ever seeing a long-lived secret.
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-web";
+import { AuthService, type User } from "@taskmesh/proto/taskmesh/auth/v1/auth_service_pb.js";
+
+export interface Session {
+  accessToken: string;
+  user: User;
+}
+
+type Listener = (session: Session | undefined) => void;
+
+/** AuthService calls that carry no bearer token (the cookie or the password is the credential). */
+export const authClient = createClient(AuthService, createConnectTransport({ baseUrl: location.origin }));
+
+let current: Session | undefined;
+let refreshing: Promise<Session | undefined> | undefined;
+const listeners = new Set<Listener>();
+
+export function currentSession(): Session | undefined {
+  return current;
+}
+
+export function setSession(session: Session | undefined): void {
+  current = session;
+  for (const listener of listeners) listener(session);
+}
+
+export function onSessionChange(listener: Listener): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+/**
+ * Renews the access token from the refresh cookie; undefined when the cookie is missing, expired or
+ * revoked. Concurrent callers share one request, and tabs of one browser take turns (Web Locks):
+ * the refresh token rotates, and presenting an already-rotated one would revoke the whole chain.
+ */
+export function refreshSession(): Promise<Session | undefined> {
+  refreshing ??= withRefreshLock(async () => {
+    try {
+      const res = await authClient.refresh({});
+      const session = res.user ? { accessToken: res.accessToken, user: res.user } : undefined;
+      setSession(session);
+      return session;
+    } catch {
+      setSession(undefined);
+      return undefined;
+    }
+  }).finally(() => {
+    refreshing = undefined;
+  });
+  return refreshing;
+}
+
+function withRefreshLock<T>(fn: () => Promise<T>): Promise<T> {
+  return "locks" in navigator ? (navigator.locks.request("taskmesh-refresh", fn) as Promise<T>) : fn();
+}

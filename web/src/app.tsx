@@ -1,0 +1,157 @@
+import { useInfiniteQuery } from "@connectrpc/connect-query";
+import { QueryErrorSchema, TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { keepPreviousData } from "@tanstack/react-query";
+import { useEffect, useMemo, useRef, useState } from "react";
+import { authClient, onSessionChange, refreshSession, setSession, type Session } from "./api/auth-client.js";
+import { SignIn } from "./auth/sign-in.js";
+import { useLiveSync } from "./live/use-live-sync.js";
+import { NotificationCenter } from "./notifications/notification-center.js";
+import { Toasts } from "./notifications/notifications.js";
+import { QuickAdd } from "./quick-add/quick-add.js";
+import { FilterBar } from "./tasks/filter-bar.js";
+import { useTaskActions } from "./tasks/task-actions.js";
+import { TaskEditor } from "./tasks/task-editor.js";
+import { TaskList } from "./tasks/task-list.js";
+import { useDebounced } from "./ui/use-debounced.js";
+import { useShortcuts } from "./ui/use-shortcuts.js";
+
+export function App() {
+  const [session, setCurrent] = useState<Session | undefined | "loading">("loading");
+  useEffect(() => {
+    const unsubscribe = onSessionChange(setCurrent);
+    void refreshSession();
+    return unsubscribe;
+  }, []);
+  return (
+    <>
+      {session === "loading" ? <div className="splash" aria-busy="true" /> : session ? <Workspace session={session} /> : <SignIn />}
+      <Toasts />
+    </>
+  );
+}
+
+const SHORTCUTS: [string, string][] = [
+  ["q / n", "quick add"],
+  ["/", "filter"],
+  ["j / k", "next / previous task"],
+  ["x", "complete or reopen"],
+  ["e / Enter", "edit"],
+  ["Esc", "close, leave a field"],
+  ["?", "this help"],
+];
+
+function Workspace({ session }: { session: Session }) {
+  const live = useLiveSync();
+  const actions = useTaskActions();
+  const [query, setQuery] = useState("status:open");
+  const [orderBy, setOrderBy] = useState("due");
+  const [selectedId, setSelectedId] = useState<string>();
+  const [editingId, setEditingId] = useState<string>();
+  const [help, setHelp] = useState(false);
+  const quickAddRef = useRef<HTMLInputElement>(null);
+  const filterRef = useRef<HTMLInputElement>(null);
+  const settledQuery = useDebounced(query, 200);
+
+  const list = useInfiniteQuery(
+    TaskService.method.listTasks,
+    { query: settledQuery, orderBy, explain: true, pageSize: 50, pageToken: "" },
+    { pageParamKey: "pageToken", getNextPageParam: (last) => last.nextPageToken || undefined, placeholderData: keepPreviousData, retry: false },
+  );
+  const tasks = useMemo(() => list.data?.pages.flatMap((p) => p.tasks) ?? [], [list.data]);
+  const summary = list.data?.pages[0]?.explanation?.summary;
+  const queryError = list.error?.findDetails(QueryErrorSchema)[0];
+  const listProblem = list.error && !queryError ? list.error.rawMessage : undefined;
+  const selectedIndex = tasks.findIndex((t) => t.id === selectedId);
+
+  const move = (step: number) => {
+    if (tasks.length === 0) return;
+    const next = selectedIndex < 0 ? 0 : Math.min(tasks.length - 1, Math.max(0, selectedIndex + step));
+    setSelectedId(tasks[next]!.id);
+  };
+  const selected = selectedIndex >= 0 ? tasks[selectedIndex] : undefined;
+  useShortcuts({
+    q: () => quickAddRef.current?.focus(),
+    n: () => quickAddRef.current?.focus(),
+    "/": () => filterRef.current?.focus(),
+    j: () => move(1),
+    k: () => move(-1),
+    x: () => selected && void actions.toggle(selected),
+    e: () => selected && setEditingId(selected.id),
+    Enter: () => selected && setEditingId(selected.id),
+    "?": () => setHelp((h) => !h),
+    Escape: () => {
+      if (document.activeElement instanceof HTMLElement && document.activeElement !== document.body) document.activeElement.blur();
+      else if (help) setHelp(false);
+      else setEditingId(undefined);
+    },
+  });
+
+  async function signOut() {
+    try {
+      await authClient.signOut({});
+    } finally {
+      setSession(undefined);
+    }
+  }
+
+  return (
+    <div className={`workspace${editingId ? " with-editor" : ""}`}>
+      <header className="topbar">
+        <h1 className="brand">
+          <span className="logo" aria-hidden /> taskmesh
+        </h1>
+        <span className={`live live-${live}`} role="status" title="Changes from your other devices appear here as they happen">
+          <span className="dot" aria-hidden /> {live === "live" ? "Live" : live === "connecting" ? "Connecting…" : "Offline — reconnecting"}
+        </span>
+        <span className="spacer" />
+        <NotificationCenter onOpenTask={(id) => setEditingId(id)} />
+        <button type="button" className="link muted" onClick={() => setHelp(!help)} aria-expanded={help}>
+          Shortcuts
+        </button>
+        <span className="who" title={session.user.email}>
+          {session.user.displayName || session.user.email}
+        </span>
+        <button type="button" onClick={() => void signOut()}>
+          Sign out
+        </button>
+      </header>
+      {help && (
+        <div className="shortcut-help" role="dialog" aria-label="Keyboard shortcuts">
+          <dl>
+            {SHORTCUTS.map(([keys, what]) => (
+              <div key={keys}>
+                <dt>
+                  <kbd>{keys}</kbd>
+                </dt>
+                <dd>{what}</dd>
+              </div>
+            ))}
+          </dl>
+        </div>
+      )}
+      <main className="main">
+        <QuickAdd ref={quickAddRef} />
+        <FilterBar ref={filterRef} query={query} onQuery={setQuery} orderBy={orderBy} onOrderBy={setOrderBy} {...(summary ? { summary } : {})} {...(queryError ? { error: queryError } : {})} />
+        {listProblem && (
+          <p className="field-error" role="alert">
+            {listProblem}
+          </p>
+        )}
+        <TaskList
+          tasks={tasks}
+          {...(selectedId ? { selectedId } : {})}
+          onSelect={(t) => setSelectedId(t.id)}
+          onOpen={(t) => {
+            setSelectedId(t.id);
+            setEditingId(t.id);
+          }}
+          onToggle={(t) => void actions.toggle(t)}
+          loading={list.isLoading}
+          hasMore={list.hasNextPage}
+          onMore={() => void list.fetchNextPage()}
+        />
+      </main>
+      {editingId && <TaskEditor taskId={editingId} onClose={() => setEditingId(undefined)} />}
+    </div>
+  );
+}

@@ -1,0 +1,162 @@
+// Live sync over the gateway's /live WebSocket. Framework-free so it can be tested in Node against a
+// real server. Resumes from the last cursor after any drop, so a device that reconnects receives
+// exactly what it missed (or a refetch when the gap is too old).
+import { fromJson, type JsonValue } from "@bufbuild/protobuf";
+import { TaskSchema, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+
+export interface FiredReminder {
+  taskId: string;
+  reminderId: string;
+  title: string;
+  scheduledFor: string;
+  firedAt: string;
+}
+
+export type LiveStatus = "connecting" | "live" | "offline";
+
+export interface LiveHandlers {
+  task(task: Task): void;
+  deleted(taskId: string): void;
+  /** The server could not replay the gap, or this is a fresh connection: reload the lists. */
+  refetch(): void;
+  reminder(reminder: FiredReminder): void;
+  status(status: LiveStatus): void;
+}
+
+export interface LiveOptions {
+  url: string;
+  /** The current access token, if any. */
+  token(): string | undefined;
+  /** Renews the access token after a 4401 close; false when the user must sign in again. */
+  renew(): Promise<boolean>;
+  handlers: LiveHandlers;
+  WebSocket?: typeof WebSocket;
+  /** Reconnect delays grow from minDelayMs to maxDelayMs (with jitter). */
+  minDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+type ServerFrame =
+  | { type: "ready"; cursor: string }
+  | { type: "task"; cursor: string; task: JsonValue }
+  | { type: "deleted"; cursor: string; taskId: string }
+  | { type: "refetch"; cursor: string }
+  | ({ type: "reminder" } & FiredReminder)
+  | { type: "ping" };
+
+export const CLOSE_UNAUTHENTICATED = 4401;
+
+export class LiveConnection {
+  private socket: WebSocket | undefined;
+  private cursor: string | undefined;
+  private attempt = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private stopped = false;
+  private readonly Socket: typeof WebSocket;
+
+  constructor(private readonly options: LiveOptions) {
+    this.Socket = options.WebSocket ?? WebSocket;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.connect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.socket?.close(1000);
+    this.socket = undefined;
+  }
+
+  /** Drop the connection and start over without a cursor (another user signed in). */
+  restart(): void {
+    clearTimeout(this.timer);
+    this.attempt = 0;
+    this.cursor = undefined;
+    this.socket?.close(1000);
+    this.connect();
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const token = this.options.token();
+    if (!token) return this.options.handlers.status("offline");
+    this.options.handlers.status("connecting");
+    const socket = new this.Socket(this.options.url);
+    this.socket = socket;
+    let fresh = this.cursor === undefined;
+    socket.onopen = () => {
+      socket.send(JSON.stringify({ type: "hello", token, ...(this.cursor ? { cursor: this.cursor } : {}) }));
+    };
+    socket.onmessage = (event) => {
+      if (socket !== this.socket) return;
+      let frame: ServerFrame;
+      try {
+        frame = JSON.parse(String(event.data)) as ServerFrame;
+      } catch {
+        return;
+      }
+      this.handle(frame, socket);
+      if (frame.type === "ready" && fresh) {
+        // Without a cursor nothing is replayed: changes made before now may be missing from lists
+        // loaded earlier.
+        fresh = false;
+        this.options.handlers.refetch();
+      }
+    };
+    socket.onclose = (event) => {
+      if (socket !== this.socket) return;
+      this.socket = undefined;
+      if (this.stopped) return;
+      this.options.handlers.status("offline");
+      if (event.code === CLOSE_UNAUTHENTICATED) {
+        void this.options.renew().then((ok) => (ok ? this.connect() : undefined));
+        return;
+      }
+      this.scheduleReconnect();
+    };
+  }
+
+  private handle(frame: ServerFrame, socket: WebSocket): void {
+    const { handlers } = this.options;
+    switch (frame.type) {
+      case "ping":
+        socket.send(JSON.stringify({ type: "pong" }));
+        return;
+      case "ready":
+        this.attempt = 0;
+        this.cursor = frame.cursor;
+        handlers.status("live");
+        return;
+      case "task":
+        this.cursor = frame.cursor;
+        handlers.task(fromJson(TaskSchema, frame.task, { ignoreUnknownFields: true }));
+        return;
+      case "deleted":
+        this.cursor = frame.cursor;
+        handlers.deleted(frame.taskId);
+        return;
+      case "refetch":
+        this.cursor = frame.cursor;
+        handlers.refetch();
+        return;
+      case "reminder":
+        handlers.reminder({ taskId: frame.taskId, reminderId: frame.reminderId, title: frame.title, scheduledFor: frame.scheduledFor, firedAt: frame.firedAt });
+        return;
+    }
+  }
+
+  private scheduleReconnect(): void {
+    const min = this.options.minDelayMs ?? 500;
+    const max = this.options.maxDelayMs ?? 15_000;
+    const delay = Math.min(max, min * 2 ** this.attempt) * (0.75 + Math.random() * 0.5);
+    this.attempt++;
+    this.timer = setTimeout(() => this.connect(), delay);
+  }
+}
+
+export function liveUrl(origin: string): string {
+  return `${origin.replace(/^http/, "ws")}/live`;
+}

@@ -1,0 +1,163 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { ConnectError } from "@connectrpc/connect";
+import { createConnectQueryKey } from "@connectrpc/connect-query";
+import { CreateTaskRequestSchema, TaskService, type CreateTaskRequest } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { ReminderSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { forwardRef, useState } from "react";
+import { recurrenceClient, tasksClient } from "../api/clients.js";
+import { useDebounced } from "../ui/use-debounced.js";
+import { useNotifications } from "../notifications/notifications.js";
+import { browserTimeZone, formatDay, formatDuration, formatTime, PRIORITY_LABELS } from "../tasks/format.js";
+import { parseQuickAdd, type Due } from "./parse-quick-add.js";
+import { resolveQuickAdd, type ResolvedQuickAdd } from "./resolve-quick-add.js";
+
+function describeDue(due: Due): string {
+  return due.kind === "date" ? formatDay(new Date(`${due.date}T00:00`)) : `${formatDay(due.time)} ${formatTime(due.time)}`;
+}
+
+export function toCreateRequest(draft: ResolvedQuickAdd, timeZone: string): CreateTaskRequest {
+  const reminder = draft.reminder;
+  return create(CreateTaskRequestSchema, {
+    title: draft.title,
+    tags: draft.tags,
+    ...(draft.priority !== undefined ? { priority: draft.priority } : {}),
+    due: !draft.due ? { case: undefined } : draft.due.kind === "date" ? { case: "dueDate", value: draft.due.date } : { case: "dueTime", value: timestampFromDate(draft.due.time) },
+    timeZone,
+    ...(draft.recurrence ? { recurrence: draft.recurrence } : {}),
+    reminders: reminder
+      ? [
+          create(ReminderSchema, {
+            trigger: reminder.kind === "before" ? { case: "beforeDue", value: { seconds: BigInt(reminder.seconds) } } : { case: "absoluteTime", value: timestampFromDate(reminder.time) },
+          }),
+        ]
+      : [],
+    requestId: crypto.randomUUID(),
+  });
+}
+
+/** One line, natural language; shows what was understood before it is saved. */
+export const QuickAdd = forwardRef<HTMLInputElement>(function QuickAdd(_props, ref) {
+  const [text, setText] = useState("");
+  const [error, setError] = useState<string>();
+  const [saving, setSaving] = useState(false);
+  const queryClient = useQueryClient();
+  const { toast } = useNotifications();
+  const timeZone = browserTimeZone();
+  const typed = useDebounced(text.trim(), 250);
+  const resolveQuery = (line: string) => ({
+    queryKey: ["quick-add", line, timeZone],
+    queryFn: ({ signal }: { signal: AbortSignal }) => resolveQuickAdd(parseQuickAdd(line), recurrenceClient, timeZone, new Date(), signal),
+    staleTime: 30_000,
+  });
+  const understood = useQuery({ ...resolveQuery(typed), enabled: typed.length > 0 });
+  // What can be read without the server shows at once; the recurrence joins when it is understood.
+  const draft: ResolvedQuickAdd | undefined = text.trim() ? (text.trim() === typed && understood.data) || parseQuickAdd(text.trim()) : undefined;
+
+  async function save() {
+    const line = text.trim();
+    if (!line || saving) return;
+    setSaving(true);
+    setError(undefined);
+    try {
+      const resolved = await queryClient.fetchQuery(resolveQuery(line));
+      if (!resolved.title) throw new Error("Give the task a title");
+      const { task } = await tasksClient.createTask(toCreateRequest(resolved, timeZone));
+      setText("");
+      toast({ text: `Added “${task?.title}”` }, 3000);
+      await queryClient.invalidateQueries({ queryKey: createConnectQueryKey({ schema: TaskService, cardinality: undefined }) });
+    } catch (err) {
+      setError(err instanceof ConnectError ? err.rawMessage : (err as Error).message);
+    } finally {
+      setSaving(false);
+    }
+  }
+
+  return (
+    <form
+      className="quick-add"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void save();
+      }}
+    >
+      <label htmlFor="quick-add-input" className="visually-hidden">
+        Quick add a task
+      </label>
+      <div className="quick-add-row">
+        <span className="quick-add-plus" aria-hidden>
+          +
+        </span>
+        <input
+          id="quick-add-input"
+          ref={ref}
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+          placeholder="Add a task — e.g. Pay rent every month on the 1st at 9am #home !high"
+          autoComplete="off"
+          aria-describedby="quick-add-understood"
+          onKeyDown={(e) => {
+            if (e.key === "Escape") {
+              setText("");
+              e.currentTarget.blur();
+            }
+          }}
+        />
+        <button type="submit" className="primary" disabled={!text.trim() || saving}>
+          {saving ? "Adding…" : "Add"}
+        </button>
+      </div>
+      <div id="quick-add-understood" className="chips understood" aria-live="polite">
+        {draft && (
+          <>
+            <span className="chip chip-title" data-kind="title">
+              {draft.title || <em>no title yet</em>}
+            </span>
+            {draft.due && (
+              <span className="chip" data-kind="due">
+                <b>Due</b> {describeDue(draft.due)}
+              </span>
+            )}
+            {draft.recurrenceSummary && (
+              <span className="chip" data-kind="recurrence">
+                <b>Repeats</b> {draft.recurrenceSummary}
+              </span>
+            )}
+            {draft.recurrenceText && !draft.recurrenceSummary && (
+              <span className="chip chip-pending" data-kind="recurrence">
+                <b>Repeats</b> …
+              </span>
+            )}
+            {draft.recurrenceError && (
+              <span className="chip chip-warn" data-kind="recurrence-error" title={draft.recurrenceError}>
+                Repeat not understood
+              </span>
+            )}
+            {draft.priority !== undefined && (
+              <span className={`chip priority-${PRIORITY_LABELS[draft.priority].toLowerCase()}`} data-kind="priority">
+                <b>Priority</b> {PRIORITY_LABELS[draft.priority]}
+              </span>
+            )}
+            {draft.tags.map((tag) => (
+              <span key={tag} className="chip chip-tag" data-kind="tag">
+                #{tag}
+              </span>
+            ))}
+            {draft.reminder && (
+              <span className={`chip${draft.reminder.kind === "before" && !draft.due ? " chip-warn" : ""}`} data-kind="reminder">
+                <b>Remind</b> {draft.reminder.kind === "before" ? formatDuration(draft.reminder.seconds) : `${formatDay(draft.reminder.time)} ${formatTime(draft.reminder.time)}`}
+                {draft.reminder.kind === "before" && !draft.due && " (needs a due date)"}
+              </span>
+            )}
+          </>
+        )}
+        {error && (
+          <span className="chip chip-error" role="alert">
+            {error}
+          </span>
+        )}
+      </div>
+    </form>
+  );
+});

@@ -1,0 +1,85 @@
+// A task's history, newest first, with Undo of the latest change that can be undone.
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { ConnectError } from "@connectrpc/connect";
+import { createConnectQueryKey, useQuery } from "@connectrpc/connect-query";
+import type { ActivityEntry } from "@taskmesh/proto/taskmesh/audit/v1/activity_pb.js";
+import { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
+import { useQueryClient } from "@tanstack/react-query";
+import { useEffect } from "react";
+import { tasksClient } from "../api/clients.js";
+import { currentSession } from "../api/auth-client.js";
+import { useNotifications } from "../notifications/notifications.js";
+import { formatDay, formatTime } from "./format.js";
+import { useTaskActions } from "./task-actions.js";
+
+function sendUndo(entry: ActivityEntry): Promise<unknown> {
+  const undo = entry.undo?.request;
+  switch (undo?.case) {
+    case "updateTask":
+      return tasksClient.updateTask(undo.value);
+    case "reopenTask":
+      return tasksClient.reopenTask(undo.value);
+    case "completeTask":
+      return tasksClient.completeTask(undo.value);
+    case "deleteTask":
+      return tasksClient.deleteTask(undo.value);
+    case "createTask":
+      return tasksClient.createTask(undo.value);
+    default:
+      return Promise.resolve();
+  }
+}
+
+export function ActivityPanel({ taskId, version }: { taskId: string; version: bigint }) {
+  const activity = useQuery(AuditService.method.listActivity, { taskId, pageSize: 20 });
+  // The history is recorded from events, a moment after the change: reload shortly after each new version.
+  const { refetch } = activity;
+  useEffect(() => {
+    const timer = setTimeout(() => void refetch(), 500);
+    return () => clearTimeout(timer);
+  }, [version, refetch]);
+  const queryClient = useQueryClient();
+  const { refresh } = useTaskActions();
+  const { toast } = useNotifications();
+  const me = currentSession()?.user?.id;
+  const entries = activity.data?.entries ?? [];
+  const latestUndoable = entries.find((e) => e.undo?.request.case !== undefined);
+
+  async function undo(entry: ActivityEntry) {
+    try {
+      await sendUndo(entry);
+      toast({ text: `Undone: ${entry.summary}` }, 3000);
+    } catch (err) {
+      toast({ text: `Could not undo: ${ConnectError.from(err).rawMessage}`, tone: "error" });
+    }
+    await Promise.all([refresh(), queryClient.invalidateQueries({ queryKey: createConnectQueryKey({ schema: AuditService, cardinality: undefined }) })]);
+  }
+
+  return (
+    <section className="activity" aria-label="Activity">
+      <h3>Activity</h3>
+      {activity.error && <p className="muted">History is not available: {activity.error.rawMessage}</p>}
+      {!activity.error && entries.length === 0 && <p className="muted">{activity.isLoading ? "Loading…" : "Nothing yet."}</p>}
+      <ol className="activity-list">
+        {entries.map((entry) => {
+          const when = entry.occurTime ? timestampDate(entry.occurTime) : undefined;
+          const who = !entry.actor ? "" : entry.actor === me ? "by you" : `by ${entry.actor}`;
+          return (
+            <li key={entry.id}>
+              <span className="activity-summary">{entry.summary}</span>
+              <span className="muted">
+                {" "}
+                {[who, entry.device && `on ${entry.device}`, when && `${formatDay(when)} ${formatTime(when)}`].filter(Boolean).join(" · ")}
+              </span>
+              {entry === latestUndoable && (
+                <button type="button" className="link" onClick={() => void undo(entry)}>
+                  Undo
+                </button>
+              )}
+            </li>
+          );
+        })}
+      </ol>
+    </section>
+  );
+}

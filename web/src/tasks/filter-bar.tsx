@@ -1,0 +1,113 @@
+import { useQuery } from "@connectrpc/connect-query";
+import { TaskService, type QueryError } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { forwardRef } from "react";
+import { hasTerm, toggleTerm } from "./query-tokens.js";
+import { useSavedFilters } from "./saved-filters.js";
+
+export const SORTS = [
+  { value: "due", label: "Due date" },
+  { value: "priority desc", label: "Priority" },
+  { value: "created desc", label: "Newest" },
+  { value: "updated desc", label: "Recently changed" },
+  { value: "title", label: "Title" },
+] as const;
+
+const STATUS = ["status:open", "status:completed", "status:all"] as const;
+const QUICK_FILTERS: { term: string; label: string; exclusive?: readonly string[] }[] = [
+  { term: "status:open", label: "Open", exclusive: STATUS },
+  { term: "status:completed", label: "Completed", exclusive: STATUS },
+  { term: "due:today", label: "Today" },
+  { term: "due:this-week", label: "This week" },
+  { term: "due:overdue", label: "Overdue" },
+  { term: "!high", label: "High priority" },
+  { term: "!medium", label: "Medium priority" },
+];
+
+interface Props {
+  query: string;
+  onQuery(query: string): void;
+  orderBy: string;
+  onOrderBy(orderBy: string): void;
+  summary?: string;
+  error?: QueryError;
+}
+
+export const FilterBar = forwardRef<HTMLInputElement, Props>(function FilterBar({ query, onQuery, orderBy, onOrderBy, summary, error }, ref) {
+  const tags = useQuery(TaskService.method.listTags, {});
+  const { saved, save, remove } = useSavedFilters();
+  return (
+    <section className="filter-bar" aria-label="Search and filter">
+      <div className="filter-row">
+        <label htmlFor="filter-input" className="visually-hidden">
+          Filter tasks
+        </label>
+        <input
+          id="filter-input"
+          ref={ref}
+          type="search"
+          value={query}
+          onChange={(e) => onQuery(e.target.value)}
+          placeholder="Filter — e.g. #home !high due:this-week"
+          spellCheck={false}
+          autoComplete="off"
+          aria-invalid={error ? true : undefined}
+          aria-describedby="filter-feedback"
+          onKeyDown={(e) => e.key === "Escape" && e.currentTarget.blur()}
+        />
+        <label className="sort">
+          <span>Sort</span>
+          <select value={orderBy} onChange={(e) => onOrderBy(e.target.value)} aria-label="Sort by">
+            {SORTS.map((s) => (
+              <option key={s.value} value={s.value}>
+                {s.label}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <div id="filter-feedback" className={`filter-feedback${error ? " has-error" : ""}`} aria-live="polite">
+        {error ? (
+          <>
+            <code className="query-echo">
+              {query.slice(0, error.position)}
+              <mark>{query.slice(error.position, error.position + Math.max(1, error.length)) || " "}</mark>
+              {query.slice(error.position + Math.max(1, error.length))}
+            </code>
+            <span role="alert">{error.message}</span>
+          </>
+        ) : (
+          summary && <span className="explain">Showing {summary === "all tasks" ? summary : `tasks where ${summary}`}</span>
+        )}
+      </div>
+      <div className="chips filters" role="group" aria-label="Quick filters">
+        {QUICK_FILTERS.map((f) => (
+          <button key={f.term} type="button" className="chip toggle" aria-pressed={hasTerm(query, f.term)} onClick={() => onQuery(toggleTerm(query, f.term, f.exclusive))}>
+            {f.label}
+          </button>
+        ))}
+        {tags.data?.tags.map((t) => (
+          <button key={t.name} type="button" className="chip toggle chip-tag" aria-pressed={hasTerm(query, `#${t.name}`)} onClick={() => onQuery(toggleTerm(query, `#${t.name}`))}>
+            #{t.name} <span className="count">{t.openTaskCount}</span>
+          </button>
+        ))}
+      </div>
+      <div className="chips saved" role="group" aria-label="Saved filters">
+        {saved.map((q) => (
+          <span key={q} className="chip saved-filter">
+            <button type="button" className="link" aria-pressed={q === query} onClick={() => onQuery(q)}>
+              {q || "all tasks"}
+            </button>
+            <button type="button" className="icon" aria-label={`Forget saved filter ${q}`} onClick={() => remove(q)}>
+              ×
+            </button>
+          </span>
+        ))}
+        {!error && query.trim() && !saved.includes(query.trim()) && (
+          <button type="button" className="link" onClick={() => save(query.trim())}>
+            Save this filter
+          </button>
+        )}
+      </div>
+    </section>
+  );
+});

@@ -1,0 +1,15 @@
+// Clickable filters edit the query text itself, so the box always shows exactly what is applied.
+
+/** Adds the term, or removes it when present; terms in `exclusive` replace each other (one status). */
+export function toggleTerm(query: string, term: string, exclusive: readonly string[] = []): string {
+  const terms = query.split(/\s+/).filter(Boolean);
+  const lower = term.toLowerCase();
+  if (terms.some((t) => t.toLowerCase() === lower)) return terms.filter((t) => t.toLowerCase() !== lower).join(" ");
+  const others = new Set(exclusive.map((t) => t.toLowerCase()));
+  return [...terms.filter((t) => !others.has(t.toLowerCase())), term].join(" ");
+}
+
+export function hasTerm(query: string, term: string): boolean {
+  const lower = term.toLowerCase();
+  return query.split(/\s+/).some((t) => t.toLowerCase() === lower);
+}

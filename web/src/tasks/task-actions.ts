@@ -1,0 +1,66 @@
+// Complete, reopen and delete, each with an Undo in its toast.
+import { create } from "@bufbuild/protobuf";
+import { ConnectError } from "@connectrpc/connect";
+import { createConnectQueryKey } from "@connectrpc/connect-query";
+import { TaskStatus, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { CreateTaskRequestSchema, TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { useQueryClient } from "@tanstack/react-query";
+import { useMemo } from "react";
+import { tasksClient } from "../api/clients.js";
+import { useNotifications } from "../notifications/notifications.js";
+
+export function useTaskActions() {
+  const queryClient = useQueryClient();
+  const { toast } = useNotifications();
+  return useMemo(() => {
+    const refresh = () => queryClient.invalidateQueries({ queryKey: createConnectQueryKey({ schema: TaskService, cardinality: undefined }) });
+    const run = async (what: () => Promise<unknown>) => {
+      try {
+        await what();
+      } catch (err) {
+        toast({ text: ConnectError.from(err).rawMessage, tone: "error" });
+      } finally {
+        await refresh();
+      }
+    };
+    const complete = (task: Task) =>
+      run(async () => {
+        await tasksClient.completeTask({ id: task.id });
+        toast({
+          text: task.recurrence ? `Completed “${task.title}” — the next one is on its way` : `Completed “${task.title}”`,
+          action: { label: "Undo", run: () => void run(() => tasksClient.reopenTask({ id: task.id })) },
+        });
+      });
+    const reopen = (task: Task) => run(() => tasksClient.reopenTask({ id: task.id }));
+    const toggle = (task: Task) => (task.status === TaskStatus.COMPLETED ? reopen(task) : complete(task));
+    const remove = (task: Task) =>
+      run(async () => {
+        await tasksClient.deleteTask({ id: task.id });
+        toast({
+          text: `Deleted “${task.title}”`,
+          // A deleted task cannot come back under its id: Undo creates it again with the same content.
+          action: {
+            label: "Undo",
+            run: () =>
+              void run(() =>
+                tasksClient.createTask(
+                  create(CreateTaskRequestSchema, {
+                    title: task.title,
+                    notes: task.notes,
+                    priority: task.priority,
+                    tags: task.tags,
+                    due: task.due,
+                    timeZone: task.timeZone,
+                    ...(task.recurrence ? { recurrence: task.recurrence } : {}),
+                    reminders: task.reminders,
+                    seriesId: task.seriesId === task.id ? "" : task.seriesId,
+                    requestId: `undo-delete:${task.id}:${task.version}`,
+                  }),
+                ),
+              ),
+          },
+        });
+      });
+    return { complete, reopen, toggle, remove, refresh };
+  }, [queryClient, toast]);
+}

@@ -1,0 +1,189 @@
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { createConnectQueryKey, useQuery } from "@connectrpc/connect-query";
+import { Priority, TaskStatus, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { useQueryClient } from "@tanstack/react-query";
+import { useEffect, useId, useState } from "react";
+import { tasksClient } from "../api/clients.js";
+import { useNotifications } from "../notifications/notifications.js";
+import { ActivityPanel } from "./activity-panel.js";
+import { browserTimeZone, PRIORITY_LABELS } from "./format.js";
+import { RecurrencePicker } from "./recurrence-picker.js";
+import { RemindersEditor } from "./reminders-editor.js";
+import { useTaskActions } from "./task-actions.js";
+import { dueOf, formFromTask, updateRequest, type TaskForm } from "./task-form.js";
+import { isTimeZone, TIME_ZONES } from "./zoned.js";
+
+interface Props {
+  taskId: string;
+  onClose(): void;
+}
+
+export function TaskEditor({ taskId, onClose }: Props) {
+  const { data, error } = useQuery(TaskService.method.getTask, { id: taskId });
+  const task = data?.task;
+  return (
+    <aside className="editor" aria-label="Task details">
+      <header className="editor-header">
+        <h2>Task</h2>
+        <button type="button" className="icon" aria-label="Close details" onClick={onClose}>
+          ×
+        </button>
+      </header>
+      {error && <p className="field-error">{error.code === Code.NotFound ? "This task was deleted." : error.rawMessage}</p>}
+      {task && <EditorForm key={task.id} task={task} onClose={onClose} />}
+    </aside>
+  );
+}
+
+function EditorForm({ task, onClose }: { task: Task; onClose(): void }) {
+  const defaultZone = browserTimeZone();
+  const [form, setForm] = useState<TaskForm>(() => formFromTask(task, defaultZone));
+  const [base, setBase] = useState(task);
+  const [problem, setProblem] = useState<string>();
+  const [saving, setSaving] = useState(false);
+  const ids = useId();
+  const queryClient = useQueryClient();
+  const actions = useTaskActions();
+  const { toast } = useNotifications();
+  const pending = updateRequest(base, form);
+
+  // A change from another device replaces an untouched form; with local edits, Save reports a conflict.
+  useEffect(() => {
+    if (task.version !== base.version && !pending) {
+      setBase(task);
+      setForm(formFromTask(task, defaultZone));
+    }
+  }, [task, base.version, pending, defaultZone]);
+
+  const set = <K extends keyof TaskForm>(key: K, value: TaskForm[K]) => setForm((f) => ({ ...f, [key]: value }));
+  const due = dueOf(form);
+  const start = due.case === "dueTime" ? ({ case: "startTime", value: timestampDate(due.value) } as const) : due.case === "dueDate" ? ({ case: "startDate", value: due.value } as const) : undefined;
+
+  async function save() {
+    if (!pending) return;
+    if (!isTimeZone(form.timeZone)) return setProblem(`“${form.timeZone}” is not a time zone`);
+    setSaving(true);
+    setProblem(undefined);
+    try {
+      const { task: saved } = await tasksClient.updateTask(pending);
+      if (saved) {
+        queryClient.setQueryData(createConnectQueryKey({ schema: TaskService.method.getTask, input: { id: saved.id }, cardinality: "finite" }), (old) => (old ? { ...old, task: saved } : old));
+        setBase(saved);
+        setForm(formFromTask(saved, defaultZone));
+      }
+      toast({ text: "Saved" }, 2000);
+      await actions.refresh();
+    } catch (err) {
+      const e = ConnectError.from(err);
+      setProblem(
+        e.code === Code.Aborted
+          ? "This task was changed on another device. Your edits are kept here: review and save again, or reload to see theirs."
+          : e.rawMessage,
+      );
+      if (e.code === Code.Aborted) {
+        const { task: current } = await tasksClient.getTask({ id: task.id });
+        if (current) setBase(current);
+      }
+    } finally {
+      setSaving(false);
+    }
+  }
+
+  const done = task.status === TaskStatus.COMPLETED;
+  return (
+    <form
+      className="editor-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void save();
+      }}
+      onKeyDown={(e) => {
+        if (e.key === "Escape") {
+          e.stopPropagation();
+          onClose();
+        }
+        if (e.key === "Enter" && (e.metaKey || e.ctrlKey)) void save();
+      }}
+    >
+      <label htmlFor={`${ids}-title`}>Title</label>
+      <input id={`${ids}-title`} value={form.title} onChange={(e) => set("title", e.target.value)} required maxLength={500} />
+
+      <label htmlFor={`${ids}-notes`}>Notes</label>
+      <textarea id={`${ids}-notes`} value={form.notes} rows={3} onChange={(e) => set("notes", e.target.value)} />
+
+      <div className="field-row">
+        <div>
+          <label htmlFor={`${ids}-priority`}>Priority</label>
+          <select id={`${ids}-priority`} value={form.priority} onChange={(e) => set("priority", Number(e.target.value) as Priority)}>
+            {[Priority.NONE, Priority.LOW, Priority.MEDIUM, Priority.HIGH].map((p) => (
+              <option key={p} value={p}>
+                {PRIORITY_LABELS[p]}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="grow">
+          <label htmlFor={`${ids}-tags`}>Tags</label>
+          <input id={`${ids}-tags`} value={form.tags} placeholder="home errands" onChange={(e) => set("tags", e.target.value)} />
+        </div>
+      </div>
+
+      <fieldset className="due-picker">
+        <legend>Due</legend>
+        <div className="field-row">
+          <select aria-label="Due kind" value={form.dueKind} onChange={(e) => set("dueKind", e.target.value as TaskForm["dueKind"])}>
+            <option value="none">No due date</option>
+            <option value="date">All day</option>
+            <option value="time">At a time</option>
+          </select>
+          {form.dueKind !== "none" && <input type="date" aria-label="Due date" value={form.date} onChange={(e) => set("date", e.target.value)} required />}
+          {form.dueKind === "time" && <input type="time" aria-label="Due time" value={form.time} onChange={(e) => set("time", e.target.value)} required />}
+        </div>
+        {form.dueKind !== "none" && (
+          <div className="field-row">
+            <label htmlFor={`${ids}-tz`} className="inline-label">
+              Time zone
+            </label>
+            <input id={`${ids}-tz`} className="grow" list={`${ids}-zones`} value={form.timeZone} onChange={(e) => set("timeZone", e.target.value)} />
+            <datalist id={`${ids}-zones`}>
+              {TIME_ZONES.map((z) => (
+                <option key={z} value={z} />
+              ))}
+            </datalist>
+          </div>
+        )}
+      </fieldset>
+
+      <RecurrencePicker value={form.rule} onChange={(rule) => setForm(({ rule: _old, ...f }) => (rule ? { ...f, rule } : f))} start={start} timeZone={form.timeZone} />
+      <RemindersEditor reminders={form.reminders} onChange={(r) => set("reminders", r)} hasDue={due.case !== undefined} timeZone={form.timeZone} />
+
+      {problem && (
+        <p className="field-error" role="alert">
+          {problem}
+        </p>
+      )}
+      <div className="editor-actions">
+        <button type="submit" className="primary" disabled={!pending || saving}>
+          {saving ? "Saving…" : "Save"}
+        </button>
+        <button type="button" onClick={() => void (done ? actions.reopen(task) : actions.complete(task))}>
+          {done ? "Reopen" : "Complete"}
+        </button>
+        <span className="spacer" />
+        <button
+          type="button"
+          className="danger"
+          onClick={() => {
+            onClose();
+            void actions.remove(task);
+          }}
+        >
+          Delete
+        </button>
+      </div>
+      <ActivityPanel taskId={task.id} version={task.version} />
+    </form>
+  );
+}

@@ -1,0 +1,86 @@
+import { TaskStatus, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { useEffect, useRef } from "react";
+import { formatDue, isOverdue, PRIORITY_LABELS } from "./format.js";
+
+interface Props {
+  tasks: Task[];
+  selectedId?: string;
+  onSelect(task: Task): void;
+  onOpen(task: Task): void;
+  onToggle(task: Task): void;
+  loading: boolean;
+  hasMore: boolean;
+  onMore(): void;
+}
+
+export function TaskList({ tasks, selectedId, onSelect, onOpen, onToggle, loading, hasMore, onMore }: Props) {
+  const selectedRef = useRef<HTMLLIElement>(null);
+  useEffect(() => selectedRef.current?.scrollIntoView({ block: "nearest" }), [selectedId]);
+  if (!loading && tasks.length === 0) {
+    return (
+      <div className="empty">
+        <p>No tasks here.</p>
+        <p className="muted">Add one above, or change the filter.</p>
+      </div>
+    );
+  }
+  return (
+    <>
+      <ul className="task-list" aria-label="Tasks">
+        {tasks.map((task) => {
+          const done = task.status === TaskStatus.COMPLETED;
+          const due = formatDue(task);
+          const priority = PRIORITY_LABELS[task.priority].toLowerCase();
+          return (
+            <li
+              key={task.id}
+              ref={task.id === selectedId ? selectedRef : undefined}
+              className={`task${done ? " done" : ""}${task.id === selectedId ? " selected" : ""}`}
+              data-task-id={task.id}
+              aria-current={task.id === selectedId ? "true" : undefined}
+              onClick={() => onSelect(task)}
+              onDoubleClick={() => onOpen(task)}
+            >
+              <button
+                type="button"
+                className={`check priority-${priority}`}
+                role="checkbox"
+                aria-checked={done}
+                aria-label={done ? `Reopen ${task.title}` : `Complete ${task.title}`}
+                onClick={(e) => {
+                  e.stopPropagation();
+                  onToggle(task);
+                }}
+              />
+              <div className="task-body">
+                <button type="button" className="task-title" onClick={() => onOpen(task)}>
+                  {task.title}
+                </button>
+                <div className="task-meta">
+                  {due && <span className={`due${isOverdue(task) ? " overdue" : ""}`}>{due}</span>}
+                  {task.recurrence && (
+                    <span className="repeats" title={task.recurrence.rrule}>
+                      ↻ repeats
+                    </span>
+                  )}
+                  {task.reminders.length > 0 && <span className="has-reminder">reminder</span>}
+                  {task.tags.map((tag) => (
+                    <span key={tag} className="tag">
+                      #{tag}
+                    </span>
+                  ))}
+                </div>
+              </div>
+              {priority !== "none" && <span className={`priority-badge priority-${priority}`}>{PRIORITY_LABELS[task.priority]}</span>}
+            </li>
+          );
+        })}
+      </ul>
+      {hasMore && (
+        <button type="button" className="more" onClick={onMore}>
+          Load more
+        </button>
+      )}
+    </>
+  );
+}
