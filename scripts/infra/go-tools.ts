@@ -1,4 +1,4 @@
-// Developer tools written in Go (grpcurl; later helm, kubeconform, actionlint), built from the Go
+// Developer tools written in Go (grpcurl, helm, kubeconform, actionlint), built from the Go
 // module proxy with `go install module@version` into the cache, once per version and machine.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -6,6 +6,9 @@ import { cacheDir, elapsed, InfraError, log, run, which, withLock } from './cach
 
 export const GO_TOOLS = {
   grpcurl: { module: 'github.com/fullstorydev/grpcurl/cmd/grpcurl', version: 'v1.9.3' },
+  helm: { module: 'helm.sh/helm/v3/cmd/helm', version: 'v3.19.0' },
+  kubeconform: { module: 'github.com/yannh/kubeconform/cmd/kubeconform', version: 'v0.7.0' },
+  actionlint: { module: 'github.com/rhysd/actionlint/cmd/actionlint', version: 'v1.7.7' },
 } as const;
 
 export type GoTool = keyof typeof GO_TOOLS;

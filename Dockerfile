@@ -1,0 +1,90 @@
+# syntax=docker/dockerfile:1
+#
+# One image per deployable, each a target of this file (same name as its folder, Helm values key and
+# Dapr app-id):
+#
+#   docker build --target tasks -t taskmesh/tasks .   # also: recurrence, reminders, audit, gateway,
+#                                                     # prepare (the chart's migration hook)
+#
+# Build stages use the full Node image; the runtime is distroless (no shell, no package manager,
+# uid 65532), holds production dependencies only and runs the TypeScript sources with tsx loaded
+# into node itself (`node --import tsx`): node is PID 1, so SIGTERM reaches the service's drain.
+# Nothing is written under / at run time (tsx's cache is off), so the root filesystem can be
+# read-only. No HEALTHCHECK: Kubernetes probes gRPC health and /readyz.
+
+ARG NODE_IMAGE=node:20.20.2-bookworm-slim
+ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs20-debian12:nonroot
+
+# Every package.json and the lockfile, nothing else, so editing sources doesn't re-run npm ci.
+FROM ${NODE_IMAGE} AS manifests
+WORKDIR /src
+COPY . .
+RUN mkdir /manifests \
+ && cp package.json package-lock.json /manifests/ \
+ && find . -mindepth 2 -name package.json -not -path '*/node_modules/*' -exec cp --parents {} /manifests/ \;
+
+# Production dependencies of the server workspaces (the root's only one is tsx). Shared by every
+# image, so a node pulls this layer once for all deployables.
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY --from=manifests /manifests/ ./
+RUN --mount=type=cache,target=/root/.npm \
+    npm ci --omit=dev --ignore-scripts --no-audit --no-fund --include-workspace-root \
+      --workspace=packages --workspace=services --workspace=gateway
+
+# The web app, built with its dev dependencies; only web/dist reaches the gateway image.
+FROM ${NODE_IMAGE} AS web
+WORKDIR /app
+COPY --from=manifests /manifests/ ./
+RUN --mount=type=cache,target=/root/.npm \
+    npm ci --ignore-scripts --no-audit --no-fund --include-workspace-root --workspace=web
+COPY . .
+RUN npm run build --workspace=web
+
+FROM ${RUNTIME_IMAGE} AS runtime
+WORKDIR /app
+ENV NODE_ENV=production TSX_DISABLE_CACHE=1
+COPY --from=deps /app/ ./
+COPY package.json tsconfig.json tsconfig.base.json ./
+COPY packages/ packages/
+USER 65532:65532
+ENTRYPOINT ["/nodejs/bin/node", "--import=tsx"]
+
+FROM runtime AS tasks
+COPY services/tasks/ services/tasks/
+ENV PORT=8081
+EXPOSE 8081
+CMD ["services/tasks/src/main.ts"]
+
+FROM runtime AS recurrence
+COPY services/recurrence/ services/recurrence/
+ENV PORT=8082
+EXPOSE 8082
+CMD ["services/recurrence/src/main.ts"]
+
+FROM runtime AS reminders
+COPY services/reminders/ services/reminders/
+ENV PORT=8083
+EXPOSE 8083
+CMD ["services/reminders/src/main.ts"]
+
+FROM runtime AS audit
+COPY services/audit/ services/audit/
+ENV PORT=8084
+EXPOSE 8084
+CMD ["services/audit/src/main.ts"]
+
+FROM runtime AS gateway
+COPY gateway/ gateway/
+COPY --from=web /app/web/dist/ web/dist/
+ENV PORT=8080
+EXPOSE 8080
+ENV TASKMESH_WEB_DIR=/app/web/dist
+CMD ["gateway/src/main.ts"]
+
+# The chart's prepare hook (deploy/src/prepare.ts): migrations of every service, schema registration.
+FROM runtime AS prepare
+COPY services/ services/
+COPY gateway/ gateway/
+COPY deploy/src/ deploy/src/
+CMD ["deploy/src/prepare.ts"]
