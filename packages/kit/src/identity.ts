@@ -7,6 +7,9 @@ import { Code, ConnectError, createContextKey, type HandlerContext } from "@conn
 export const USER_ID_HEADER = "x-user-id";
 export const kUserId = createContextKey<string | undefined>(undefined, { description: "authenticated user id" });
 
+/** The TCP peer of the request (the gateway keys rate limits by it). */
+export const kClientAddress = createContextKey<string | undefined>(undefined, { description: "client network address" });
+
 const USER_ID = /^[A-Za-z0-9._@:-]{1,128}$/;
 
 export function userIdFromHeaders(headers: { get(name: string): string | null } | NodeJS.Dict<string | string[]>): string | undefined {

@@ -4,11 +4,12 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { createValidateInterceptor } from "@connectrpc/validate";
 import type http from "node:http";
 import type http2 from "node:http2";
+import type { Duplex } from "node:stream";
 import { randomUUID } from "node:crypto";
 import { once, setMaxListeners } from "node:events";
 import type { AddressInfo } from "node:net";
 import { HealthState } from "./health.js";
-import { kUserId, userIdFromHeaders } from "./identity.js";
+import { kClientAddress, kUserId, userIdFromHeaders } from "./identity.js";
 import type { Logger } from "./logger.js";
 import { metricsRegistry, rpcMetricsInterceptor } from "./metrics.js";
 import { createOnePortServer } from "./one-port.js";
@@ -33,6 +34,8 @@ export interface ServerOptions {
   routes: (router: ConnectRouter) => void;
   /** Extra HTTP routes (web app, static files), tried after /healthz, /readyz, /metrics. */
   http?: HttpRoute[];
+  /** HTTP/1.1 upgrade requests (WebSocket); without it they are served as plain requests. */
+  upgrade?: (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void;
   /** Largest request message accepted; larger ones get RESOURCE_EXHAUSTED. */
   readMaxBytes?: number;
   /** How long to keep serving after turning unready, so load balancers notice (Kubernetes preStop). */
@@ -81,7 +84,8 @@ export async function startServer(options: ServerOptions, port: number, host = "
     interceptors: [rpcMetricsInterceptor(), internalErrors, createValidateInterceptor()],
     readMaxBytes: options.readMaxBytes ?? 4 * 1024 * 1024,
     shutdownSignal: shutdown.signal,
-    contextValues: (req) => createContextValues().set(kUserId, userIdFromHeaders(req.headers)),
+    contextValues: (req) =>
+      createContextValues().set(kUserId, userIdFromHeaders(req.headers)).set(kClientAddress, req.socket.remoteAddress),
   });
 
   const builtIn: HttpRoute = async (req, res) => {
@@ -112,6 +116,8 @@ export async function startServer(options: ServerOptions, port: number, host = "
   };
 
   const { server, h1, h2, sockets } = createOnePortServer(handler);
+  // Only with a handler: while h1 has an 'upgrade' listener, Node hands it every upgrade request.
+  if (options.upgrade) h1.on("upgrade", options.upgrade);
   const sessions = new Set<http2.Http2Session>();
   h2.on("session", (s) => {
     sessions.add(s);

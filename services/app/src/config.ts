@@ -1,3 +1,4 @@
+import { edgeSettings, jwtSecret, type EdgeSettings } from "@taskmesh/gateway";
 import path from "node:path";
 
 export interface EmbeddedConfig {
@@ -5,6 +6,11 @@ export interface EmbeddedConfig {
   host: string;
   dataDir: string;
   databaseUrl: string;
+  edge: EdgeSettings;
+  /** TASKMESH_JWT_SECRET, else a key generated once and kept in the data folder. */
+  jwtSecret: Uint8Array;
+  /** The built web app (TASKMESH_WEB_DIR, default web/dist). */
+  webDir: string | undefined;
 }
 
 export function embeddedConfig(env: NodeJS.ProcessEnv = process.env): EmbeddedConfig {
@@ -13,9 +19,12 @@ export function embeddedConfig(env: NodeJS.ProcessEnv = process.env): EmbeddedCo
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a TCP port number, got "${env.PORT}"`);
   return {
     port,
-    // Until the gateway authenticates callers, identity is a trusted header: stay on loopback.
+    // A laptop app: reachable from this machine only unless HOST says otherwise.
     host: env.HOST ?? "127.0.0.1",
     dataDir,
     databaseUrl: env.DATABASE_URL ?? `pglite:${path.join(dataDir, "pg")}`,
+    edge: edgeSettings(env),
+    jwtSecret: jwtSecret(env, dataDir),
+    webDir: env.TASKMESH_WEB_DIR,
   };
 }

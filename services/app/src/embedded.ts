@@ -1,12 +1,11 @@
-import { createClient, createRouterTransport } from "@connectrpc/connect";
-import { createValidateInterceptor } from "@connectrpc/validate";
+import { createClient } from "@connectrpc/connect";
 import { openEmbeddedBus } from "@taskmesh/events";
-import { startServer, type Logger, type RunningServer, type ServiceModule } from "@taskmesh/kit";
+import { inProcessUpstream, startGateway } from "@taskmesh/gateway";
+import type { Logger, RunningServer, ServiceModule } from "@taskmesh/kit";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { startRecurrenceModule } from "@taskmesh/recurrence";
 import { startTasksModule } from "@taskmesh/tasks";
 import type { EmbeddedConfig } from "./config.js";
-import { landingPage } from "./landing.js";
 
 export interface EmbeddedApp {
   server: RunningServer;
@@ -18,7 +17,8 @@ export interface EmbeddedApp {
 
 /**
  * Every service in one process: one database (PGlite on disk by default) holding each service's
- * schema and the event log, services calling each other in-process, one port.
+ * schema and the event log, services calling each other in-process, and the gateway on one port
+ * in front of them all (accounts, authentication, live sync, the web app).
  */
 export async function startEmbeddedApp(config: EmbeddedConfig, logger: Logger): Promise<EmbeddedApp> {
   const started: { stop(): Promise<void> }[] = [];
@@ -30,26 +30,26 @@ export async function startEmbeddedApp(config: EmbeddedConfig, logger: Logger): 
     started.push({ stop: () => bus.close() });
     const tasks = await startTasksModule({ databaseUrl: config.databaseUrl, events: { send: (records) => bus.publish(records) }, logger });
     started.push(tasks);
-    // In-process calls still go through validation, as they would over the network.
-    const tasksClient = createClient(TaskService, createRouterTransport(tasks.routes, { router: { interceptors: [createValidateInterceptor()] } }));
+    const tasksClient = createClient(TaskService, inProcessUpstream(tasks).transport);
     const recurrence = await startRecurrenceModule({ events: bus, tasks: tasksClient });
     started.push(recurrence);
     const modules: ServiceModule[] = [tasks, recurrence];
-    const server = await startServer(
-      {
-        logger,
-        services: modules.flatMap((m) => m.services),
-        routes: (router) => modules.forEach((m) => m.routes(router)),
-        http: [landingPage(`http://localhost:${config.port}`)],
-      },
-      config.port,
-      config.host,
-    );
+    const gateway = await startGateway({
+      logger,
+      port: config.port,
+      host: config.host,
+      upstreams: modules.map(inProcessUpstream),
+      auth: { databaseUrl: config.databaseUrl, jwtSecret: config.jwtSecret, secureCookie: config.edge.secureCookie },
+      bus,
+      replicaId: "embedded",
+      allowedOrigins: config.edge.allowedOrigins,
+      webDir: config.webDir,
+    });
     return {
-      server,
+      server: gateway.server,
       close: stopAll,
       async stop() {
-        await server.drain();
+        await gateway.stop();
         await stopAll();
       },
     };

@@ -1,20 +1,22 @@
 // The embedded app as `npm start` runs it: one process, PGlite on disk, the event log in the same
 // database. A completed recurring task gets exactly one next occurrence through task-events, also
-// when completed again after a reopen, and across a restart of the app.
+// when completed again after a reopen, and across a restart of the app; the gateway in front
+// asks for credentials, and the session survives the restart (the signing key is in the data folder).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createClient, type Client } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { createLogger } from "@taskmesh/kit";
+import { AuthService } from "@taskmesh/proto/taskmesh/auth/v1/auth_service_pb.js";
 import { TaskStatus } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { embeddedConfig } from "../src/config.js";
 import { startEmbeddedApp, type EmbeddedApp } from "../src/embedded.js";
 
-const me = { headers: { "x-user-id": "embedded-user" } };
+const me = { headers: { authorization: "" } };
 const dataDir = mkdtempSync(path.join(tmpdir(), "taskmesh-embedded-"));
 const config = embeddedConfig({ TASKMESH_DATA_DIR: dataDir, PORT: "0" });
 let app: EmbeddedApp;
@@ -39,7 +41,16 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>, 
   }
 }
 
-before(open);
+before(async () => {
+  await open();
+  const auth = createClient(AuthService, createConnectTransport({ baseUrl: app.server.url, httpVersion: "1.1" }));
+  const { accessToken } = await auth.signUp({ email: "embedded@example.com", password: "embedded-secret", timeZone: "Europe/Berlin" });
+  me.headers.authorization = `Bearer ${accessToken}`;
+});
+
+test("the gateway refuses calls without credentials", async () => {
+  await assert.rejects(client.listTasks({}, { headers: { "x-user-id": "embedded-user" } }), (err: ConnectError) => err.code === Code.Unauthenticated);
+});
 after(async () => {
   await app.stop();
   rmSync(dataDir, { recursive: true, force: true });

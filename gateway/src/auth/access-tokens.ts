@@ -1,0 +1,76 @@
+import { errors, jwtVerify, SignJWT } from "jose";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+
+const ISSUER = "taskmesh";
+const AUDIENCE = "taskmesh";
+/** Short-lived: a stolen access token is useful for minutes; the refresh cookie renews it. */
+export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
+
+export interface AccessClaims {
+  userId: string;
+  /** The account's IANA time zone, so forwarding needs no account lookup. */
+  timeZone: string;
+  expiresAt: Date;
+}
+
+/** Signs and verifies HS256 access tokens. Only HS256 is accepted: `alg: none` and others fail. */
+export class AccessTokens {
+  readonly #key: Uint8Array;
+
+  constructor(secret: Uint8Array) {
+    if (secret.length < 32) throw new Error("the JWT secret must be at least 32 bytes");
+    this.#key = secret;
+  }
+
+  async issue(userId: string, timeZone: string, now = new Date()): Promise<{ token: string; expiresAt: Date }> {
+    const iat = Math.floor(now.getTime() / 1000);
+    const exp = iat + ACCESS_TOKEN_TTL_SECONDS;
+    const token = await new SignJWT({ tz: timeZone })
+      .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+      .setSubject(userId)
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setIssuedAt(iat)
+      .setExpirationTime(exp)
+      .sign(this.#key);
+    return { token, expiresAt: new Date(exp * 1000) };
+  }
+
+  /** The claims, or a reason the token is not acceptable. */
+  async verify(token: string): Promise<AccessClaims | { rejected: string }> {
+    try {
+      const { payload } = await jwtVerify(token, this.#key, { algorithms: ["HS256"], issuer: ISSUER, audience: AUDIENCE, requiredClaims: ["sub", "exp"] });
+      return { userId: payload.sub!, timeZone: typeof payload.tz === "string" ? payload.tz : "UTC", expiresAt: new Date(payload.exp! * 1000) };
+    } catch (err) {
+      if (err instanceof errors.JWTExpired) return { rejected: "access token expired: refresh it" };
+      return { rejected: "invalid access token" };
+    }
+  }
+}
+
+/**
+ * The signing secret: TASKMESH_JWT_SECRET (cluster mode: the same on every replica), else one
+ * generated on first start and kept in the data folder (embedded mode), so sessions survive restarts.
+ */
+export function jwtSecret(env: NodeJS.ProcessEnv, dataDir: string | undefined): Uint8Array {
+  const fromEnv = env.TASKMESH_JWT_SECRET;
+  if (fromEnv) {
+    const bytes = Buffer.from(fromEnv, "utf8");
+    if (bytes.length < 32) throw new Error("TASKMESH_JWT_SECRET must be at least 32 bytes (e.g. `openssl rand -base64 48`)");
+    return bytes;
+  }
+  if (!dataDir) throw new Error("TASKMESH_JWT_SECRET is not set: set it to a random string of at least 32 bytes, the same on every gateway replica");
+  const file = path.join(dataDir, "jwt-secret");
+  if (!existsSync(file)) {
+    mkdirSync(dataDir, { recursive: true });
+    // "wx": two processes starting at once cannot overwrite each other's key.
+    try {
+      writeFileSync(file, randomBytes(48).toString("base64url"), { mode: 0o600, flag: "wx" });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    }
+  }
+  return Buffer.from(readFileSync(file, "utf8").trim(), "utf8");
+}

@@ -1,0 +1,36 @@
+import { cors } from "@connectrpc/connect";
+import type { HttpRoute } from "@taskmesh/kit";
+
+const ALLOWED_HEADERS = [...cors.allowedHeaders, "authorization", "x-time-zone", "x-refresh-in-body", "traceparent"].join(", ");
+const EXPOSED_HEADERS = [...cors.exposedHeaders, "retry-after"].join(", ");
+
+/**
+ * CORS for browser apps served from other origins (the gateway's own web app needs none). Listed
+ * origins get credentials (the refresh cookie); a preflight from any other origin is refused.
+ */
+export function corsRoute(allowedOrigins: readonly string[]): HttpRoute {
+  const allowed = new Set(allowedOrigins);
+  return (req, res) => {
+    const origin = req.headers.origin;
+    if (typeof origin !== "string" || !allowed.has(origin)) {
+      if (req.method === "OPTIONS" && typeof origin === "string") {
+        res.writeHead(403, { "content-type": "text/plain; charset=utf-8" });
+        res.end(`origin ${origin} is not allowed: add it to TASKMESH_CORS_ORIGINS\n`);
+        return true;
+      }
+      return false;
+    }
+    res.setHeader("access-control-allow-origin", origin);
+    res.setHeader("access-control-allow-credentials", "true");
+    res.setHeader("vary", "Origin");
+    res.setHeader("access-control-expose-headers", EXPOSED_HEADERS);
+    if (req.method !== "OPTIONS") return false;
+    res.writeHead(204, {
+      "access-control-allow-methods": cors.allowedMethods.join(", "),
+      "access-control-allow-headers": ALLOWED_HEADERS,
+      "access-control-max-age": "7200",
+    });
+    res.end();
+    return true;
+  };
+}

@@ -1,0 +1,65 @@
+import type { DescMethod, DescService } from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient, type ConnectRouter, type HandlerContext, type Transport } from "@connectrpc/connect";
+import { USER_ID_HEADER } from "@taskmesh/kit";
+import type { Authenticator, Identity } from "./auth/index.js";
+
+/** Services reached through one transport (an in-process module, a URL, a sidecar). */
+export interface Upstream {
+  services: DescService[];
+  transport: Transport;
+}
+
+// The time zone a request is read in (filters like due:today); the account's when the client sends none.
+const TIME_ZONE_HEADER = "x-time-zone";
+// Client headers worth passing on; everything else (x-user-id first of all) stays at the edge.
+const PASSED_THROUGH = ["traceparent", "tracestate", TIME_ZONE_HEADER];
+
+/**
+ * Registers every method of the upstream services as a handler that authenticates the caller and
+ * forwards the call with the trusted identity header. Unauthenticated calls never leave the gateway.
+ */
+export function forwardingRoutes(upstreams: Upstream[], authenticator: Authenticator): (router: ConnectRouter) => void {
+  return (router) => {
+    for (const { services, transport } of upstreams) {
+      for (const service of services) {
+        // Calls go through the typed client, by method name (the gateway knows methods only at run time).
+        const client = createClient(service, transport) as unknown as Record<string, (req: unknown, options: object) => unknown>;
+        for (const method of service.methods) {
+          const call = client[method.localName]!;
+          const options = async (ctx: HandlerContext) => ({
+            headers: upstreamHeaders(ctx.requestHeader, await authenticator.fromHeaders(ctx.requestHeader)),
+            signal: ctx.signal,
+            timeoutMs: ctx.timeoutMs(),
+          });
+          router.rpc(method as DescMethod, handlerFor(method, call, options) as never);
+        }
+      }
+    }
+  };
+}
+
+function handlerFor(method: DescMethod, call: (req: unknown, options: object) => unknown, options: (ctx: HandlerContext) => Promise<object>) {
+  switch (method.methodKind) {
+    case "unary":
+      return async (req: unknown, ctx: HandlerContext) => call(req, await options(ctx));
+    case "server_streaming":
+      return async function* (req: unknown, ctx: HandlerContext) {
+        yield* call(req, await options(ctx)) as AsyncIterable<unknown>;
+      };
+    default:
+      // No mesh service streams from the client; refuse loudly rather than half-forward one.
+      return () => {
+        throw new ConnectError(`${method.parent.typeName}/${method.name}: ${method.methodKind} calls are not forwarded`, Code.Unimplemented);
+      };
+  }
+}
+
+export function upstreamHeaders(incoming: Headers, identity: Identity): Headers {
+  const headers = new Headers({ [USER_ID_HEADER]: identity.userId });
+  for (const name of PASSED_THROUGH) {
+    const value = incoming.get(name);
+    if (value) headers.set(name, value);
+  }
+  if (!headers.has(TIME_ZONE_HEADER)) headers.set(TIME_ZONE_HEADER, identity.timeZone);
+  return headers;
+}

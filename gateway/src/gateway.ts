@@ -1,0 +1,89 @@
+import { createClient } from "@connectrpc/connect";
+import type { EventBus } from "@taskmesh/events";
+import { startServer, type Logger, type RunningServer } from "@taskmesh/kit";
+import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { fileURLToPath } from "node:url";
+import { startAuthModule, type AuthModuleOptions } from "./auth/index.js";
+import { corsRoute } from "./cors.js";
+import { forwardingRoutes, type Upstream } from "./forward.js";
+import { LiveSync } from "./live/live-sync.js";
+import { webApp } from "./static-files.js";
+
+/** Where `npm run build -w web` puts the web app. */
+export const DEFAULT_WEB_DIR = fileURLToPath(new URL("../../web/dist", import.meta.url));
+/** Largest request message: generous for a task (notes are ≤ 20,000 chars), small for abuse. */
+export const DEFAULT_READ_MAX_BYTES = 1024 * 1024;
+
+export interface GatewayOptions {
+  logger: Logger;
+  port: number;
+  host?: string;
+  /** The mesh: every service to expose and the transport that reaches it. */
+  upstreams: Upstream[];
+  auth: AuthModuleOptions;
+  /** task-updates and reminders come from here for live sync. */
+  bus: EventBus;
+  replicaId: string;
+  /** Browser origins allowed cross-origin (CORS, WebSocket); the gateway's own needs no entry. */
+  allowedOrigins?: readonly string[];
+  webDir?: string;
+  readMaxBytes?: number;
+  drainDelayMs?: number;
+}
+
+export interface Gateway {
+  server: RunningServer;
+  live: LiveSync;
+  /** Drains the server, closes live sockets and the accounts database. */
+  stop(): Promise<void>;
+}
+
+/** The browser-facing edge on one port: accounts, every mesh service behind authentication, live sync, the web app. */
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const tasksUpstream = options.upstreams.find((u) => u.services.includes(TaskService));
+  if (!tasksUpstream) throw new Error("the gateway needs an upstream serving taskmesh.tasks.v1.TaskService (live sync reads its change feed)");
+  const auth = await startAuthModule(options.auth);
+  const allowedOrigins = options.allowedOrigins ?? [];
+  const live = new LiveSync({
+    authenticator: auth.authenticator,
+    tasks: createClient(TaskService, tasksUpstream.transport),
+    bus: options.bus,
+    replicaId: options.replicaId,
+    allowedOrigins,
+    logger: options.logger,
+  });
+  try {
+    await live.start();
+    const services = [...auth.services, ...options.upstreams.flatMap((u) => u.services)];
+    const forwarded = forwardingRoutes(options.upstreams, auth.authenticator);
+    const server = await startServer(
+      {
+        logger: options.logger,
+        services,
+        routes: (router) => {
+          auth.routes(router);
+          forwarded(router);
+        },
+        http: [corsRoute(allowedOrigins), webApp(options.webDir ?? DEFAULT_WEB_DIR, [...services.map((s) => `/${s.typeName}/`), "/grpc."])],
+        upgrade: live.upgrade,
+        readMaxBytes: options.readMaxBytes ?? DEFAULT_READ_MAX_BYTES,
+        drainDelayMs: options.drainDelayMs,
+      },
+      options.port,
+      options.host,
+    );
+    return {
+      server,
+      live,
+      async stop() {
+        await live.stop();
+        await server.drain();
+        await auth.stop();
+      },
+    };
+  } catch (err) {
+    await live.stop();
+    await auth.stop();
+    throw err;
+  }
+}

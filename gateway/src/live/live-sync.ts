@@ -1,0 +1,208 @@
+import { isMessage } from "@bufbuild/protobuf";
+import type { Client } from "@connectrpc/connect";
+import type { ConsumedEvent, EventBus, Subscription } from "@taskmesh/events";
+import type { Logger } from "@taskmesh/kit";
+import { ReminderEventSchema, TaskUpdateSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
+import type { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import type http from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocketServer, type RawData, type WebSocket } from "ws";
+import type { Authenticator } from "../auth/index.js";
+import { upstreamHeaders } from "../forward.js";
+import { CLOSE, LiveConnection, liveFrame, reminderFrame } from "./live-connection.js";
+
+export const LIVE_PATH = "/live";
+const HELLO_TIMEOUT_MS = 10_000;
+const PING_INTERVAL_MS = 25_000;
+const MAX_FRAME_BYTES = 16 * 1024;
+const CURSOR = /^\d{1,19}$/;
+
+export interface LiveSyncOptions {
+  authenticator: Authenticator;
+  /** Reads the change feed from a cursor (catch-up), as the caller. */
+  tasks: Client<typeof TaskService>;
+  bus: EventBus;
+  /** Names this replica's consumer group: every replica reads every change for its own sockets. */
+  replicaId: string;
+  /** Browser origins allowed besides the gateway's own. */
+  allowedOrigins: readonly string[];
+  logger: Logger;
+  pingIntervalMs?: number;
+}
+
+/**
+ * Live sync over WebSocket at GET /live. Each replica consumes `task-updates` and `reminders` and
+ * pushes them to the sockets it holds; a device that reconnects with its cursor first gets what it
+ * missed from the task service's change feed (WatchTasks), or is told to refetch.
+ */
+export class LiveSync {
+  readonly #wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+  readonly #byUser = new Map<string, Set<LiveConnection>>();
+  #subscription: Subscription | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: LiveSyncOptions) {}
+
+  get connections(): number {
+    let n = 0;
+    for (const set of this.#byUser.values()) n += set.size;
+    return n;
+  }
+
+  async start(): Promise<void> {
+    this.#subscription = await this.options.bus.subscribe({
+      group: `gateway-live-${this.options.replicaId}`,
+      topics: ["task-updates", "reminders"],
+      handler: async (event) => this.#deliver(event),
+    });
+    this.#heartbeat = setInterval(() => this.#ping(), this.options.pingIntervalMs ?? PING_INTERVAL_MS);
+    this.#heartbeat.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#heartbeat);
+    for (const set of this.#byUser.values()) for (const c of set) c.close(CLOSE.goingAway, "server restarting: reconnect with your cursor");
+    for (const ws of this.#wss.clients) ws.terminate();
+    await this.#subscription?.stop();
+    this.#wss.close();
+  }
+
+  /** The HTTP upgrade handler for the gateway's port. */
+  upgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const path = (req.url ?? "/").split("?")[0];
+    if (path !== LIVE_PATH) return refuse(socket, 404, `no WebSocket at ${path}: use ${LIVE_PATH}`);
+    if (!this.#originAllowed(req)) return refuse(socket, 403, "origin not allowed");
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws));
+  };
+
+  #originAllowed(req: http.IncomingMessage): boolean {
+    const origin = req.headers.origin;
+    // Non-browser clients send no Origin; a browser page may connect from its own origin or a listed one.
+    if (!origin) return true;
+    if (this.options.allowedOrigins.includes(origin)) return true;
+    try {
+      return new URL(origin).host === req.headers.host;
+    } catch {
+      return false;
+    }
+  }
+
+  #accept(ws: WebSocket): void {
+    const helloTimer = setTimeout(() => ws.close(CLOSE.malformedHello, "send hello first"), HELLO_TIMEOUT_MS);
+    ws.once("message", (data, isBinary) => {
+      clearTimeout(helloTimer);
+      void this.#hello(ws, data, isBinary).catch((err: unknown) => {
+        this.options.logger.error({ err }, "live hello failed");
+        ws.close(1011, "internal error");
+      });
+    });
+    ws.on("error", () => ws.terminate());
+  }
+
+  async #hello(ws: WebSocket, data: RawData, isBinary: boolean): Promise<void> {
+    const hello = isBinary ? undefined : parseHello(data.toString());
+    if (!hello) return ws.close(CLOSE.malformedHello, 'expected {"type":"hello","token":"…","cursor":"…"?}');
+    let identity;
+    try {
+      identity = await this.options.authenticator.verify(hello.token);
+    } catch (err) {
+      return ws.close(CLOSE.unauthenticated, (err as Error).message.slice(0, 120));
+    }
+    if (ws.readyState !== ws.OPEN) return;
+    const conn = new LiveConnection(identity.userId, ws);
+    // Registered before the catch-up read, so nothing committed meanwhile falls between the two.
+    this.#add(conn);
+    ws.on("close", () => this.#remove(conn));
+    ws.on("message", (raw) => {
+      conn.alive = true;
+      if (raw.toString() === '{"type":"ping"}') conn.send({ type: "pong" });
+    });
+    if (identity.expiresAt) {
+      const expiry = setTimeout(() => conn.close(CLOSE.unauthenticated, "access token expired: reconnect with a fresh one"), identity.expiresAt.getTime() - Date.now());
+      expiry.unref();
+      ws.on("close", () => clearTimeout(expiry));
+    }
+
+    const stop = new AbortController();
+    ws.on("close", () => stop.abort());
+    let ready = false;
+    try {
+      const feed = this.options.tasks.watchTasks(
+        { cursor: hello.cursor ?? "" },
+        { headers: upstreamHeaders(new Headers(), identity), signal: stop.signal },
+      );
+      for await (const message of feed) {
+        if (!ready) {
+          ready = true;
+          const resumeAt = message.change.case === "resyncRequired" || !hello.cursor ? message.cursor : hello.cursor;
+          conn.send({ type: "ready", cursor: resumeAt });
+        }
+        conn.catchUp(message);
+        if (message.change.case === "caughtUp") break;
+      }
+    } catch (err) {
+      if (stop.signal.aborted) return;
+      throw err;
+    } finally {
+      stop.abort();
+    }
+    conn.goLive();
+  }
+
+  #add(conn: LiveConnection): void {
+    let set = this.#byUser.get(conn.userId);
+    if (!set) this.#byUser.set(conn.userId, (set = new Set()));
+    set.add(conn);
+  }
+
+  #remove(conn: LiveConnection): void {
+    const set = this.#byUser.get(conn.userId);
+    set?.delete(conn);
+    if (set?.size === 0) this.#byUser.delete(conn.userId);
+  }
+
+  async #deliver(event: ConsumedEvent): Promise<void> {
+    const { value } = event;
+    if (isMessage(value, TaskUpdateSchema)) {
+      const set = this.#byUser.get(value.userId);
+      if (!set) return;
+      const frame = liveFrame(value);
+      for (const conn of set) conn.offer(value, frame);
+    } else if (isMessage(value, ReminderEventSchema)) {
+      const set = this.#byUser.get(value.userId);
+      const frame = set && reminderFrame(value);
+      if (frame) for (const conn of set) conn.send(frame);
+    }
+  }
+
+  #ping(): void {
+    for (const set of this.#byUser.values()) {
+      for (const conn of set) {
+        if (!conn.alive) {
+          conn.drop();
+          continue;
+        }
+        conn.alive = false;
+        conn.send({ type: "ping" });
+      }
+    }
+  }
+}
+
+function parseHello(text: string): { token: string; cursor?: string } | undefined {
+  let hello: unknown;
+  try {
+    hello = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof hello !== "object" || hello === null) return undefined;
+  const { type, token, cursor } = hello as Record<string, unknown>;
+  if (type !== "hello" || typeof token !== "string" || token.length === 0 || token.length > 4096) return undefined;
+  if (cursor !== undefined && cursor !== null && cursor !== "" && (typeof cursor !== "string" || !CURSOR.test(cursor))) return undefined;
+  return { token, cursor: typeof cursor === "string" && cursor !== "" ? cursor : undefined };
+}
+
+function refuse(socket: Duplex, status: number, message: string): void {
+  socket.end(`HTTP/1.1 ${status} ${status === 404 ? "Not Found" : "Forbidden"}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${message}\n`);
+}

@@ -1,0 +1,92 @@
+import type { HttpRoute } from "@taskmesh/kit";
+import { createReadStream, existsSync } from "node:fs";
+import { stat } from "node:fs/promises";
+import path from "node:path";
+
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".json": "application/json",
+  ".webmanifest": "application/manifest+json",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".jpg": "image/jpeg",
+  ".ico": "image/x-icon",
+  ".woff2": "font/woff2",
+  ".txt": "text/plain; charset=utf-8",
+  ".map": "application/json",
+};
+// Vite puts content-hashed bundles under /assets/: they never change, so browsers keep them.
+const HASHED = /^\/assets\//;
+
+/**
+ * The web app (web/dist): files as they are, and index.html for any other GET that is not an API
+ * path, so client-side routes load the app. Without a build, a page saying how to make one.
+ */
+export function webApp(dir: string, apiPrefixes: readonly string[]): HttpRoute {
+  const root = path.resolve(dir);
+  const index = path.join(root, "index.html");
+  return async (req, res) => {
+    if (req.method !== "GET" && req.method !== "HEAD") return false;
+    let urlPath: string;
+    try {
+      urlPath = decodeURIComponent((req.url ?? "/").split("?")[0]!);
+    } catch {
+      res.writeHead(400, { "content-type": "text/plain; charset=utf-8" });
+      res.end("malformed URL encoding\n");
+      return true;
+    }
+    if (apiPrefixes.some((p) => urlPath.startsWith(p))) return false;
+    if (!existsSync(index)) {
+      res.writeHead(503, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
+      res.end(notBuiltPage(root));
+      return true;
+    }
+    const file = path.join(root, path.normalize(urlPath));
+    const inside = file.startsWith(root + path.sep);
+    const found = inside ? await stat(file).catch(() => undefined) : undefined;
+    if (found?.isFile()) {
+      serve(req.method, res, file, found.size, HASHED.test(urlPath) ? "public, max-age=31536000, immutable" : "no-cache");
+      return true;
+    }
+    // A missing file with an extension is a broken link, not a client-side route.
+    if (path.extname(urlPath)) {
+      res.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
+      res.end(`not found: ${urlPath}\n`);
+      return true;
+    }
+    serve(req.method, res, index, (await stat(index)).size, "no-cache");
+    return true;
+  };
+}
+
+function serve(method: string, res: Parameters<HttpRoute>[1], file: string, size: number, cache: string): void {
+  res.writeHead(200, {
+    "content-type": TYPES[path.extname(file)] ?? "application/octet-stream",
+    "content-length": size,
+    "cache-control": cache,
+    "x-content-type-options": "nosniff",
+  });
+  if (method === "HEAD") {
+    res.end();
+    return;
+  }
+  createReadStream(file).pipe(res as NodeJS.WritableStream);
+}
+
+function notBuiltPage(root: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>taskmesh</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:44rem;margin:3rem auto;padding:0 1rem}code,pre{background:#f4f6fa;border-radius:4px;padding:.1rem .3rem}</style>
+</head><body><h1>taskmesh is running</h1>
+<p>The API answers on this port, but the web app has not been built (no <code>${escapeHtml(root)}/index.html</code>). Build it and reload:</p>
+<pre>npm run build -w web</pre>
+<p>Scripts can use the API now: sign up with <code>taskmesh.auth.v1.AuthService/SignUp</code>, create an API token, and send
+<code>authorization: Bearer &lt;token&gt;</code> (see the README). Health: <a href="/healthz">/healthz</a> · <a href="/metrics">/metrics</a></p>
+</body></html>`;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
