@@ -9,16 +9,23 @@
 // itself (service invocation, resiliency, Jobs API, secrets API, metrics, tracing) is unchanged.
 import fs from 'node:fs';
 import path from 'node:path';
-import { cacheDir, elapsed, InfraError, isMain, log, rmrf, run, which, withLock } from './cache.js';
+import YAML from 'yaml';
+import { cacheDir, elapsed, freePorts, InfraError, isMain, log, rmrf, run, serviceDir, serviceGuard, spawnServer, waitFor, which, withLock } from './cache.js';
+import type { ServerProcess } from './cache.js';
 
-/** Newest stable Dapr release whose `go` line (1.26.6) this project's Go toolchain accepts. */
-export const DAPR_VERSION = 'v1.18.3';
+/**
+ * Newest stable Dapr release that builds from the module proxy this project uses (`go 1.26.5`, accepted
+ * by Go 1.26): v1.18.3 needs github.com/dapr/durabletask-go v0.12.4, which the proxy refuses (403 "This
+ * module version is not available"); v1.18.0/1 need github.com/diagridio/go-etcd-cron v0.12.5, likewise.
+ */
+export const DAPR_VERSION = 'v1.18.2';
 
 /** cmd/daprd/components/<file>.go registrations kept in our sidecar build. */
 const KEPT_COMPONENTS = [
   'secretstores_local_file.go', // local stack
   'secretstores_local_env.go',
   'secretstores_kubernetes.go', // chart
+  'nameresolution_sqlite.go', // local stack: sidecars on one machine find each other in one SQLite file
   'nameresolution_mdns.go', // standalone default
   'nameresolution_kubernetes.go',
 ];
@@ -39,7 +46,7 @@ export async function ensureDapr(): Promise<DaprBinaries> {
   const done = path.join(dir, '.complete');
   if (fs.existsSync(done)) return binaries(dir);
   const go = which('go');
-  if (!go) throw new InfraError('building daprd needs Go 1.26.6+ (https://go.dev/dl/); install it and run again');
+  if (!go) throw new InfraError('building daprd needs Go 1.26.5+ (https://go.dev/dl/); install it and run again');
   return withLock(
     `dapr-${DAPR_VERSION}`,
     async () => {
@@ -91,6 +98,190 @@ export async function ensureDapr(): Promise<DaprBinaries> {
     },
     60 * 60_000,
   );
+}
+
+// ---------------------------------------------------------------------------
+// running sidecars (local stack and tests)
+
+const K8S_DAPR = path.resolve(import.meta.dirname, '..', '..', 'k8s', 'dapr');
+/** The secret every service reads (a Kubernetes Secret in the chart, a JSON object locally). */
+export const SECRET_STORE = 'taskmesh-secrets';
+export const SECRET_NAME = 'taskmesh';
+
+export interface SidecarOptions {
+  appId: string;
+  /** the app's port; omitted for a sidecar that only calls out */
+  appPort?: number;
+  appProtocol?: 'grpc' | 'h2c' | 'http';
+  /** connect to the mesh's scheduler (Jobs API) */
+  scheduler?: boolean;
+}
+
+export interface Sidecar {
+  readonly appId: string;
+  readonly grpcPort: number;
+  readonly httpPort: number;
+  readonly metricsPort: number;
+  /** env for the app: DAPR_GRPC_PORT / DAPR_HTTP_PORT, as the Kubernetes injector sets them */
+  readonly env: Record<string, string>;
+  readonly proc: ServerProcess;
+  /** daprd's Prometheus text */
+  metrics(): Promise<string>;
+  /** SIGKILL, as a crashed pod */
+  kill(): void;
+  /** start again on the same ports (after stop() or kill()) */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface DaprScheduler {
+  readonly address: string;
+  readonly proc: ServerProcess;
+  stop(): Promise<void>;
+}
+
+export interface DaprMeshOptions {
+  /** keys of the secret "taskmesh" served by the local file secret store */
+  secrets?: Record<string, string>;
+  /** start a scheduler (Jobs API) for sidecars that ask for it */
+  scheduler?: boolean;
+}
+
+/** Sidecars on one machine that find each other by app id (SQLite name resolution in a shared file). */
+export interface DaprMesh {
+  readonly dir: string;
+  readonly binaries: DaprBinaries;
+  readonly scheduler?: DaprScheduler;
+  sidecar(opts: SidecarOptions): Promise<Sidecar>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The mesh's folder: config.yaml (k8s/dapr/configuration.yaml plus SQLite name resolution, no
+ * collector), resources/ (resiliency + the local file secret store), secrets.json, the resolver's
+ * database and one log per sidecar.
+ */
+function writeMeshFiles(dir: string, secrets: Record<string, string>): void {
+  const config = YAML.parse(fs.readFileSync(path.join(K8S_DAPR, 'configuration.yaml'), 'utf8')) as { spec: Record<string, unknown> };
+  const tracing = config.spec['tracing'] as Record<string, unknown> | undefined;
+  if (tracing) delete tracing['otel'];
+  config.spec['nameResolution'] = {
+    component: 'sqlite',
+    version: 'v1',
+    configuration: { connectionString: path.join(dir, 'name-resolution.db'), updateInterval: '2s' },
+  };
+  fs.writeFileSync(path.join(dir, 'config.yaml'), YAML.stringify(config));
+  const resources = path.join(dir, 'resources');
+  fs.mkdirSync(resources, { recursive: true });
+  fs.copyFileSync(path.join(K8S_DAPR, 'resiliency.yaml'), path.join(resources, 'resiliency.yaml'));
+  fs.copyFileSync(path.join(K8S_DAPR, 'local', 'secretstore-file.yaml'), path.join(resources, 'secretstore-file.yaml'));
+  fs.writeFileSync(path.join(dir, 'secrets.json'), JSON.stringify({ [SECRET_NAME]: secrets }, null, 2), { mode: 0o600 });
+}
+
+export async function startDaprMesh(opts: DaprMeshOptions = {}): Promise<DaprMesh> {
+  const binaries = await ensureDapr();
+  const dir = serviceDir('dapr');
+  const guard = serviceGuard('dapr', dir);
+  const sidecars: Sidecar[] = [];
+  try {
+    writeMeshFiles(dir, opts.secrets ?? {});
+    const scheduler = opts.scheduler ? await startScheduler(binaries.scheduler, dir) : undefined;
+    return {
+      dir,
+      binaries,
+      scheduler,
+      async sidecar(o) {
+        if (o.scheduler && !scheduler) throw new InfraError(`sidecar ${o.appId} wants the scheduler: start the mesh with { scheduler: true }`);
+        const s = await startSidecar(binaries.daprd, dir, o, o.scheduler ? scheduler?.address : undefined);
+        sidecars.push(s);
+        return s;
+      },
+      async stop() {
+        await Promise.all(sidecars.map((s) => s.stop()));
+        await scheduler?.stop();
+        await guard.shutdown();
+      },
+    };
+  } catch (err) {
+    await guard.fail();
+    throw err;
+  }
+}
+
+async function startSidecar(daprd: string, dir: string, o: SidecarOptions, schedulerAddress: string | undefined): Promise<Sidecar> {
+  const [grpcPort, httpPort, metricsPort, internalPort] = (await freePorts(4)) as [number, number, number, number];
+  const args = [
+    '--app-id', o.appId,
+    '--mode', 'standalone',
+    '--dapr-listen-addresses', '127.0.0.1',
+    '--dapr-grpc-port', String(grpcPort),
+    '--dapr-http-port', String(httpPort),
+    '--dapr-internal-grpc-port', String(internalPort),
+    '--dapr-internal-grpc-listen-address', '127.0.0.1',
+    '--metrics-port', String(metricsPort),
+    '--metrics-listen-address', '127.0.0.1',
+    '--resources-path', path.join(dir, 'resources'),
+    '--config', path.join(dir, 'config.yaml'),
+    '--log-level', process.env['TASKMESH_DAPR_LOG_LEVEL'] ?? 'info',
+    '--dapr-graceful-shutdown-seconds', '2',
+  ];
+  if (o.appPort !== undefined) args.push('--app-port', String(o.appPort), '--app-protocol', o.appProtocol ?? 'grpc', '--app-channel-address', '127.0.0.1');
+  if (schedulerAddress) args.push('--scheduler-host-address', schedulerAddress);
+  let proc: ServerProcess;
+  const start = async (): Promise<void> => {
+    const t0 = Date.now();
+    proc = spawnServer({ name: `daprd-${o.appId}`, command: daprd, args, cwd: dir, logFile: path.join(dir, `daprd-${o.appId}.log`), stopTimeoutMs: 10_000 });
+    // outbound-ready: components loaded, the app may call daprd's APIs (it need not listen yet)
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${httpPort}/v1.0/healthz/outbound`)).status === 204, {
+      timeoutMs: 60_000,
+      what: `daprd ${o.appId} (http ${httpPort})`,
+      component: 'dapr',
+      proc,
+    });
+    log('dapr', `daprd ${o.appId} ready in ${elapsed(t0)} (grpc ${grpcPort}, http ${httpPort}${o.appPort ? `, app ${o.appPort}` : ''})`);
+  };
+  await start();
+  return {
+    appId: o.appId,
+    grpcPort,
+    httpPort,
+    metricsPort,
+    env: { DAPR_GRPC_PORT: String(grpcPort), DAPR_HTTP_PORT: String(httpPort) },
+    get proc() {
+      return proc;
+    },
+    metrics: async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(),
+    kill: () => proc.kill(),
+    restart: start,
+    stop: () => proc.stop(),
+  };
+}
+
+async function startScheduler(bin: string, dir: string): Promise<DaprScheduler> {
+  const [port, healthz, metrics, etcdClient, etcdPeer] = (await freePorts(5)) as [number, number, number, number, number];
+  const t0 = Date.now();
+  const proc = spawnServer({
+    name: 'dapr-scheduler',
+    command: bin,
+    args: [
+      '--mode', 'standalone',
+      '--listen-address', '127.0.0.1',
+      '--port', String(port),
+      '--healthz-port', String(healthz),
+      '--healthz-listen-address', '127.0.0.1',
+      '--metrics-port', String(metrics),
+      '--metrics-listen-address', '127.0.0.1',
+      '--etcd-data-dir', path.join(dir, 'scheduler-etcd'),
+      '--etcd-client-port', String(etcdClient),
+      '--etcd-initial-cluster', `dapr-scheduler-server-0=http://127.0.0.1:${etcdPeer}`,
+      '--log-level', process.env['TASKMESH_DAPR_LOG_LEVEL'] ?? 'info',
+    ],
+    cwd: dir,
+    logFile: path.join(dir, 'scheduler.log'),
+  });
+  await waitFor(async () => (await fetch(`http://127.0.0.1:${healthz}/healthz`)).ok, { timeoutMs: 60_000, what: 'dapr scheduler', component: 'dapr', proc });
+  log('dapr', `scheduler ready in ${elapsed(t0)} (127.0.0.1:${port})`);
+  return { address: `127.0.0.1:${port}`, proc, stop: () => proc.stop() };
 }
 
 if (isMain(import.meta.url)) {
