@@ -72,8 +72,9 @@ export class ActivityLog {
     }
     return this.db.query<ActivityRow>(
       this.db.em(),
-      `SELECT ${COLUMNS} FROM audit.activity WHERE ${where.join(" AND ")}
-       ORDER BY occurred_at DESC, seq DESC LIMIT ${Number(filter.limit)}`,
+      // Qualified: a bare "seq" in ORDER BY would name the text output column and sort 100 before 97.
+      `SELECT ${COLUMNS} FROM audit.activity a WHERE ${where.join(" AND ")}
+       ORDER BY a.occurred_at DESC, a.seq DESC LIMIT ${Number(filter.limit)}`,
       params,
     );
   }
