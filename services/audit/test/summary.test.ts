@@ -37,7 +37,7 @@ function task(init: TaskInit = {}) {
 }
 
 function updated(before: TaskInit, after: TaskInit, changedFields: string[]) {
-  return entryOf(taskEvent("alice", TASK, 4, { case: "updated", value: { before: task(before), after: task({ ...before, ...after, version: 4n }), changedFields } }, AT));
+  return entryOf(taskEvent("alice", TASK, 4, { case: "updated", value: { before: task(before), after: task({ ...before, ...after, version: 4n } as TaskInit), changedFields } }, AT));
 }
 
 test("every field of an update reads as a sentence", () => {
