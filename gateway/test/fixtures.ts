@@ -1,0 +1,140 @@
+// A gateway in front of an in-process task service, on a fresh database, for the gateway suites.
+import { createClient, type Client } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { openEmbeddedBus, type EventBus } from "@taskmesh/events";
+import { createLogger } from "@taskmesh/kit";
+import { AuthService } from "@taskmesh/proto/taskmesh/auth/v1/auth_service_pb.js";
+import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { startRecurrenceModule } from "@taskmesh/recurrence";
+import { startTasksModule } from "@taskmesh/tasks";
+import { randomBytes } from "node:crypto";
+import { WebSocket } from "ws";
+import { startGateway, type Gateway } from "../src/gateway.js";
+import { inProcessUpstream } from "../src/mesh.js";
+
+export const JWT_SECRET = randomBytes(48);
+const logger = createLogger("gateway-test");
+
+export interface TestMesh {
+  gateway: Gateway;
+  tasks: Awaited<ReturnType<typeof startTasksModule>>;
+  url: string;
+  auth: Client<typeof AuthService>;
+  taskClient: Client<typeof TaskService>;
+  /** Signs a new user up; returns the bearer headers and the user id. */
+  user(name: string): Promise<{ id: string; token: string; headers: { authorization: string } }>;
+  stop(): Promise<void>;
+}
+
+export interface MeshOptions {
+  databaseUrl: string;
+  /** Live-sync events; default the embedded log in the same database. */
+  bus?: EventBus;
+  replicaId?: string;
+  /** An existing task service (a second replica in front of the same one). */
+  tasks?: TestMesh["tasks"];
+  signInLimit?: { points: number; windowSeconds: number };
+  now?: () => Date;
+}
+
+export async function startMesh(options: MeshOptions): Promise<TestMesh> {
+  const stops: (() => Promise<void>)[] = [];
+  const bus = options.bus ?? (await openEmbeddedBus({ url: options.databaseUrl, logger }));
+  if (!options.bus) stops.push(() => bus.close());
+  let tasks = options.tasks;
+  if (!tasks) {
+    tasks = await startTasksModule({ databaseUrl: options.databaseUrl, logger, events: { send: (r) => bus.publish(r) } });
+    stops.push(tasks.stop);
+  }
+  // Its RPCs only: these suites are about the edge, not about next occurrences.
+  const recurrence = await startRecurrenceModule();
+  const gateway = await startGateway({
+    logger,
+    port: 0,
+    host: "127.0.0.1",
+    upstreams: [inProcessUpstream(tasks), inProcessUpstream(recurrence)],
+    auth: { databaseUrl: options.databaseUrl, jwtSecret: JWT_SECRET, signInLimit: options.signInLimit, now: options.now },
+    bus,
+    replicaId: options.replicaId ?? "test",
+    allowedOrigins: ["https://app.example.com"],
+    webDir: "/nonexistent-web-dist",
+  });
+  stops.push(gateway.stop);
+  const transport = createConnectTransport({ baseUrl: gateway.server.url, httpVersion: "1.1" });
+  const auth = createClient(AuthService, transport);
+  return {
+    gateway,
+    tasks,
+    url: gateway.server.url,
+    auth,
+    taskClient: createClient(TaskService, transport),
+    async user(name) {
+      const res = await auth.signUp({ email: `${name}-${randomBytes(4).toString("hex")}@example.com`, password: "long enough secret", timeZone: "Europe/Paris" });
+      return { id: res.user!.id, token: res.accessToken, headers: { authorization: `Bearer ${res.accessToken}` } };
+    },
+    async stop() {
+      for (const stop of stops.reverse()) await stop();
+    },
+  };
+}
+
+export type Frame = Record<string, unknown> & { type: string };
+
+/** A live-sync client: collects frames; `next` waits for one matching. */
+export class LiveClient {
+  readonly frames: Frame[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  #waiters = new Set<() => void>();
+  #read = 0;
+
+  private constructor(readonly socket: WebSocket) {
+    socket.on("message", (data) => {
+      this.frames.push(JSON.parse(data.toString()) as Frame);
+      for (const w of this.#waiters) w();
+    });
+    this.closed = new Promise((resolve) => socket.on("close", (code, reason) => resolve({ code, reason: reason.toString() })));
+  }
+
+  static async open(baseUrl: string, hello?: unknown, headers?: Record<string, string>): Promise<LiveClient> {
+    const socket = new WebSocket(baseUrl.replace(/^http/, "ws") + "/live", { headers });
+    const client = new LiveClient(socket);
+    await new Promise<void>((resolve, reject) => {
+      socket.once("open", resolve);
+      socket.once("error", reject);
+    });
+    if (hello !== undefined) socket.send(typeof hello === "string" ? hello : JSON.stringify(hello));
+    return client;
+  }
+
+  /** The next unread frame matching `match` (frames before it are consumed). */
+  async next(match: (f: Frame) => boolean = () => true, timeoutMs = 10_000): Promise<Frame> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      while (this.#read < this.frames.length) {
+        const frame = this.frames[this.#read++]!;
+        if (match(frame)) return frame;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(this.frames)}`);
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          this.#waiters.delete(wake);
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(wake, left);
+        this.#waiters.add(wake);
+      });
+    }
+  }
+
+  /** Frames still unread after waiting `ms`. */
+  async quiet(ms: number): Promise<Frame[]> {
+    await new Promise((r) => setTimeout(r, ms));
+    return this.frames.slice(this.#read).filter((f) => f.type !== "ping");
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
