@@ -1,9 +1,8 @@
 import { CompressionTypes, Kafka, Partitioners, logLevel, type IHeaders, type LogEntry, type Producer } from "kafkajs";
-import { createLogger, type Logger } from "@taskmesh/kit";
+import { createLogger, GroupCommit, type Logger } from "@taskmesh/kit";
 import type { EventBus, EventRecord, SubscribeOptions, Subscription } from "./bus.js";
 import { EventCodec } from "./codec.js";
 import { deliver, type DeliveryContext, type RawMessage } from "./deliver.js";
-import { GroupCommit } from "./group-commit.js";
 import { busMetrics } from "./metrics.js";
 import type { SchemaIds } from "./schema-registry.js";
 import { TOPICS, deadLetterTopic, type TopicContract } from "./topics.js";
@@ -114,8 +113,8 @@ class KafkaBus implements EventBus {
     return this.#produceRaw(framed);
   }
 
-  #produceRaw(records: EventRecord[]): Promise<void> {
-    return this.#send.submit(
+  async #produceRaw(records: EventRecord[]): Promise<void> {
+    await this.#send.submit(
       records.map((r) => ({ topic: r.topic, key: r.key, value: Buffer.from(r.payload.buffer, r.payload.byteOffset, r.payload.byteLength), headers: r.headers })),
     );
   }

@@ -7,3 +7,4 @@ export type { FieldViolation } from "./errors.js";
 export { createLogger } from "./logger.js";
 export type { Logger } from "./logger.js";
 export { metricsRegistry } from "./metrics.js";
+export { GroupCommit } from "./group-commit.js";

@@ -40,6 +40,18 @@ export function toTaskFields(input: WritableTask, defaultZone: string, prefix: s
   const violations: FieldViolation[] = [];
   const bad = (field: string, ruleId: string, message: string) => violations.push({ field: prefix + field, ruleId, message });
 
+  // PostgreSQL text and jsonb cannot hold U+0000: refuse it here rather than fail in the database.
+  const noNul = (field: string, value: string) => {
+    if (value.includes("\u0000")) bad(field, "string.no_nul", "must not contain the NUL character (U+0000)");
+  };
+  noNul("title", input.title);
+  noNul("notes", input.notes);
+  input.reminders.forEach((r, i) => noNul(`reminders[${i}].id`, r.id));
+  if (input.recurrence) {
+    noNul("recurrence.rrule", input.recurrence.rrule);
+    input.recurrence.exdates.forEach((d, i) => noNul(`recurrence.exdates[${i}]`, d));
+  }
+
   const timeZone = canonicalZone(input.timeZone || defaultZone);
   if (!timeZone) bad("time_zone", "time_zone.iana", `"${input.timeZone}" is not an IANA time zone (e.g. "Europe/Berlin", "America/New_York", "UTC")`);
 

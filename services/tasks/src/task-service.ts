@@ -3,7 +3,7 @@ import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@conn
 import { createValidator, violationsToProto } from "@bufbuild/protovalidate";
 import { FieldPathElementSchema, FieldPathSchema, ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import { compileFilterToSql, explainFilter, FilterSyntaxError, normalizeFilter, parseFilter } from "@taskmesh/filter";
-import { invalidArgument, requireUser } from "@taskmesh/kit";
+import { GroupCommit, invalidArgument, requireUser } from "@taskmesh/kit";
 import { TaskSchema, TaskStatus, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import {
   QueryErrorSchema,
@@ -20,12 +20,15 @@ import { afterToken, encodePageToken, fingerprint, keySelect, ListRequestError, 
 import { changedPaths, taskEventRecord, type ChangeOrigin } from "./task-events.js";
 import { taskFromRow, type TaskRow } from "./task-row.js";
 import { toTaskFields, canonicalZone, type WritableTask } from "./task-fields.js";
-import type { TaskStore, Tx } from "./task-store.js";
+import type { NewTask, TaskStore, Tx } from "./task-store.js";
 
 /** Trusted metadata from the gateway: the account's zone, for relative dates in filters. */
 export const TIME_ZONE_HEADER = "x-time-zone";
 const DEFAULT_PAGE_SIZE = 50;
 const FEED_BATCH = 500;
+const CREATE_BATCH = 256;
+
+const asError = (err: unknown) => (err instanceof Error ? err : new Error(String(err)));
 
 export interface TaskServiceDeps {
   store: TaskStore;
@@ -50,6 +53,20 @@ export function createTaskServiceImpl({ store, hub, now = () => new Date() }: Ta
     device: (ctx.requestHeader.get("x-device") ?? "").slice(0, 64),
   });
 
+  // Concurrent creates share one transaction (TaskStore.createMany): under load, one commit per
+  // batch instead of one per task. A batch that fails is retried item by item, so that one bad
+  // create fails alone.
+  const creates = new GroupCommit<NewTask, TaskRow | Error>(async (items) => {
+    try {
+      return await store.createMany(items);
+    } catch (err) {
+      if (items.length === 1) return [asError(err)];
+      const results: (TaskRow | Error)[] = [];
+      for (const item of items) results.push(await store.createMany([item]).then((rows) => rows[0]!, asError));
+      return results;
+    }
+  }, CREATE_BATCH);
+
   const notFound = (id: string) => new ConnectError(`task ${id} not found`, Code.NotFound);
 
   /** Locks the task and checks expected_version (0 = any) for whole-task operations. */
@@ -65,21 +82,26 @@ export function createTaskServiceImpl({ store, hub, now = () => new Date() }: Ta
   return {
     async createTask(req, ctx) {
       const origin = originOf(ctx);
+      if (req.requestId.includes("\u0000")) {
+        throw invalidArgument([{ field: "request_id", ruleId: "string.no_nul", message: "must not contain the NUL character (U+0000)" }]);
+      }
       const fields = fieldsOrThrow(req, ctx, "");
-      const row = await store.write(origin.userId, async (tx) => {
-        if (req.requestId) {
-          const existing = await tx.byRequestId(req.requestId);
-          if (existing) return existing;
-        }
-        const at = now();
-        const id = req.requestId ? idForRequest(origin.userId, req.requestId) : randomUUID();
-        // A recurring task starts its own series unless it continues one.
-        const seriesId = req.seriesId || (fields.recurrence ? id : null);
-        const created = await tx.insert(id, fields, { requestId: req.requestId || null, seriesId, now: at });
-        await tx.emit(taskEventRecord(origin, taskFromRow(created), { case: "created", value: { task: taskFromRow(created) } }, at));
-        return created;
-      });
-      return { task: taskFromRow(row) };
+      const at = now();
+      const id = req.requestId ? idForRequest(origin.userId, req.requestId) : randomUUID();
+      const [row] = await creates.submit([
+        {
+          id,
+          userId: origin.userId,
+          fields,
+          requestId: req.requestId || null,
+          // A recurring task starts its own series unless it continues one.
+          seriesId: req.seriesId || (fields.recurrence ? id : null),
+          now: at,
+          events: (created) => [taskEventRecord(origin, taskFromRow(created), { case: "created", value: { task: taskFromRow(created) } }, at)],
+        },
+      ]);
+      if (row instanceof Error) throw row;
+      return { task: taskFromRow(row!) };
     },
 
     async getTask(req, ctx) {

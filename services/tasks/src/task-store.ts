@@ -1,5 +1,6 @@
 import { toJson } from "@bufbuild/protobuf";
 import type { Database } from "@taskmesh/db";
+import { writeOutbox, type Outbox } from "@taskmesh/events";
 import type { EntityManager } from "@mikro-orm/sql";
 import { TaskSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { taskUpdateRecord, type OutboxRecord } from "./task-events.js";
@@ -8,6 +9,20 @@ import type { TaskFields } from "./task-fields.js";
 
 export const CHANGES_CHANNEL = "tasks_changed";
 export const OUTBOX_CHANNEL = "tasks_outbox";
+/** The lock key relays of tasks.outbox have always used (running old and new relays side by side keeps one at a time). */
+export const TASKS_OUTBOX: Outbox = { schema: "tasks", channel: OUTBOX_CHANNEL, lockKey: 7_140_501 };
+
+/** A task to create, for createMany. */
+export interface NewTask {
+  id: string;
+  userId: string;
+  fields: TaskFields;
+  requestId: string | null;
+  seriesId: string | null;
+  now: Date;
+  /** The events its creation publishes, from the row as stored. */
+  events(row: TaskRow): OutboxRecord[];
+}
 
 export interface ChangeRow {
   seq: string;
@@ -29,6 +44,72 @@ export class TaskStore {
       const tx = new Tx(this.db, em as unknown as EntityManager, userId);
       await tx.sql(`SELECT pg_advisory_xact_lock(hashtext($1))`, [userId]);
       return work(tx);
+    });
+  }
+
+  /**
+   * Creates tasks of any users in one transaction, a handful of statements whatever their number:
+   * the rows, their change-feed entries and their events. Returns one row per item: the new task,
+   * or the one that already carries the item's request id (a retry creates nothing).
+   */
+  async createMany(items: readonly NewTask[]): Promise<TaskRow[]> {
+    return this.db.em().transactional(async (transaction) => {
+      const em = transaction as unknown as EntityManager;
+      const sql = <Row>(text: string, params: unknown[]) => this.db.query<Row>(em, text, params);
+      // Sorted, so that two batches always take their users' locks in the same order.
+      const users = [...new Set(items.map((i) => i.userId))].sort();
+      await sql(`SELECT pg_advisory_xact_lock(hashtext(u)) FROM unnest($1::text[]) AS u`, [users]);
+
+      const byId = new Map<string, TaskRow>();
+      const keyed = items.filter((i) => i.requestId);
+      if (keyed.length > 0) {
+        const found = await sql<TaskRow>(
+          `SELECT ${TASK_COLUMNS} FROM tasks.tasks WHERE (user_id, request_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+          [keyed.map((i) => i.userId), keyed.map((i) => i.requestId)],
+        );
+        for (const row of found) byId.set(row.id, row);
+      }
+      // Ids derive from (user, request id), so one id stands for all retries of a request.
+      const fresh = [...new Map(items.filter((i) => !byId.has(i.id)).map((i) => [i.id, i])).values()];
+      if (fresh.length === 0) return items.map((i) => byId.get(i.id)!);
+
+      const inserted = await sql<TaskRow>(
+        `INSERT INTO tasks.tasks (id, user_id, title, notes, priority, tags, due_time, due_date, due_at, time_zone,
+           recurrence, reminders, series_id, request_id, created_at, updated_at)
+         SELECT r.id, r.user_id, r.title, r.notes, r.priority, ARRAY(SELECT jsonb_array_elements_text(r.tags)), r.due_time,
+                r.due_date, r.due_at, r.time_zone, r.recurrence, r.reminders, r.series_id, r.request_id, r.at, r.at
+           FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, user_id text, title text, notes text, priority smallint, tags jsonb,
+                due_time timestamptz, due_date date, due_at timestamptz, time_zone text, recurrence jsonb, reminders jsonb,
+                series_id uuid, request_id text, at timestamptz)
+         RETURNING ${TASK_COLUMNS}`,
+        [
+          json(
+            fresh.map(({ id, userId, fields: f, seriesId, requestId, now }) => ({
+              id, user_id: userId, title: f.title, notes: f.notes, priority: f.priority, tags: f.tags, due_time: f.dueTime,
+              due_date: f.dueDate, due_at: f.dueAt, time_zone: f.timeZone, recurrence: f.recurrence, reminders: f.reminders,
+              series_id: seriesId, request_id: requestId, at: now,
+            })),
+          ),
+        ],
+      );
+      for (const row of inserted) byId.set(row.id, row);
+      const created = fresh.map((i) => ({ item: i, row: byId.get(i.id)!, task: taskFromRow(byId.get(i.id)!) }));
+      // Serial values follow the SELECT's order: within the batch, a user's feed follows call order.
+      const changes = await sql<{ seq: string; taskId: string }>(
+        `INSERT INTO tasks.task_changes (user_id, task_id, deleted, snapshot)
+         SELECT r.user_id, r.task_id, false, r.snapshot FROM jsonb_to_recordset($1::jsonb) AS r(user_id text, task_id uuid, snapshot jsonb)
+         RETURNING seq::text AS seq, task_id AS "taskId"`,
+        [json(created.map((c) => ({ user_id: c.item.userId, task_id: c.row.id, snapshot: toJson(TaskSchema, c.task) })))],
+      );
+      const seqOf = new Map(changes.map((c) => [c.taskId, c.seq]));
+      await writeOutbox(
+        this.db,
+        em,
+        TASKS_OUTBOX,
+        created.flatMap((c) => [taskUpdateRecord(c.item.userId, seqOf.get(c.row.id)!, { task: c.task }, c.item.now), ...c.item.events(c.row)]),
+      );
+      await sql(`SELECT pg_notify($1, u) FROM unnest($2::text[]) AS u`, [CHANGES_CHANNEL, users]);
+      return items.map((i) => byId.get(i.id)!);
     });
   }
 
@@ -104,25 +185,6 @@ export class Tx {
     return rows[0];
   }
 
-  async byRequestId(requestId: string): Promise<TaskRow | undefined> {
-    const rows = await this.sql<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks.tasks WHERE user_id = $1 AND request_id = $2`, [this.userId, requestId]);
-    return rows[0];
-  }
-
-  async insert(id: string, f: TaskFields, extra: { requestId: string | null; seriesId: string | null; now: Date }): Promise<TaskRow> {
-    const [row] = await this.sql<TaskRow>(
-      `INSERT INTO tasks.tasks (id, user_id, title, notes, priority, tags, due_time, due_date, due_at, time_zone,
-         recurrence, reminders, series_id, request_id, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8::date, $9, $10, $11::jsonb, $12::jsonb, $13, $14, $15, $15)
-       RETURNING ${TASK_COLUMNS}`,
-      [
-        id, this.userId, f.title, f.notes, f.priority, f.tags, f.dueTime, f.dueDate, f.dueAt, f.timeZone,
-        json(f.recurrence), json(f.reminders), extra.seriesId, extra.requestId, extra.now,
-      ],
-    );
-    await this.recordChange(row!);
-    return row!;
-  }
 
   async updateFields(id: string, f: TaskFields, fieldVersions: Record<string, number>, now: Date): Promise<TaskRow> {
     const [row] = await this.sql<TaskRow>(
@@ -161,13 +223,7 @@ export class Tx {
 
   /** Queues an event for the relay, in this transaction: it is published iff the change commits. */
   async emit(record: OutboxRecord): Promise<void> {
-    await this.sql(`INSERT INTO tasks.outbox (topic, key, payload, headers) VALUES ($1, $2, $3, $4::jsonb)`, [
-      record.topic,
-      record.key,
-      record.payload,
-      json(record.headers),
-    ]);
-    await this.sql(`SELECT pg_notify($1, '')`, [OUTBOX_CHANNEL]);
+    await writeOutbox(this.db, this.em, TASKS_OUTBOX, [record]);
   }
 
   private async recordChange(row: TaskRow): Promise<void> {

@@ -1,10 +1,9 @@
 import { TransactionContext } from "@mikro-orm/core";
 import type { EntityManager } from "@mikro-orm/sql";
 import { openDatabase, type Database } from "@taskmesh/db";
-import { createLogger, type Logger } from "@taskmesh/kit";
+import { createLogger, GroupCommit, type Logger } from "@taskmesh/kit";
 import type { EventBus, EventRecord, SubscribeOptions, Subscription } from "../bus.js";
 import { EventCodec } from "../codec.js";
-import { GroupCommit } from "../group-commit.js";
 import { busMetrics } from "../metrics.js";
 import { registerSchemas } from "../schema-registry.js";
 import { TOPICS, type TopicContract } from "../topics.js";
@@ -78,7 +77,7 @@ class EmbeddedBus implements EventBus {
     // the events then commit or roll back together with the caller's work.
     const ambient = this.#ambientTransactionOnThisDatabase();
     if (ambient) return this.#appendIn(ambient, framed);
-    return this.#append.submit(framed);
+    return this.#append.submit(framed).then(() => undefined);
   }
 
   #ambientTransactionOnThisDatabase(): EntityManager | undefined {
@@ -120,7 +119,7 @@ class EmbeddedBus implements EventBus {
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
-    const readers = options.topics.map((topic) => new TopicReader(this.db, this.codec, topic, options, this.#wakeup(topic), this.#readerSettings, (r) => this.#append.submit(r)));
+    const readers = options.topics.map((topic) => new TopicReader(this.db, this.codec, topic, options, this.#wakeup(topic), this.#readerSettings, (r) => this.#append.submit(r).then(() => undefined)));
     const running = readers.map((r) => r.run());
     const subscription: Subscription = {
       stop: async () => {

@@ -1,19 +1,20 @@
 /**
  * Runs one flush at a time and folds every call that arrived meanwhile into the next flush:
- * concurrent publishers share round trips (Kafka request, DB transaction) instead of queueing
+ * concurrent writers share round trips (Kafka request, DB transaction) instead of queueing
  * behind each other, and flushes happen in call order, so per-key order across calls holds.
+ * A flush may return one result per item; each caller gets the results of its own items.
  */
-export class GroupCommit<T> {
-  #pending: { items: T[]; resolve: () => void; reject: (err: unknown) => void }[] = [];
+export class GroupCommit<T, R = void> {
+  #pending: { items: T[]; resolve: (results: R[]) => void; reject: (err: unknown) => void }[] = [];
   #draining = false;
 
   constructor(
-    private readonly flush: (items: T[]) => Promise<void>,
+    private readonly flush: (items: T[]) => Promise<R[] | void>,
     private readonly maxItems = 10_000,
   ) {}
 
-  submit(items: T[]): Promise<void> {
-    if (items.length === 0) return Promise.resolve();
+  submit(items: T[]): Promise<R[]> {
+    if (items.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
       this.#pending.push({ items, resolve, reject });
       if (!this.#draining) void this.#drain();
@@ -31,8 +32,12 @@ export class GroupCommit<T> {
         group.push(next);
       }
       try {
-        await this.flush(group.flatMap((g) => g.items));
-        for (const g of group) g.resolve();
+        const results = (await this.flush(group.flatMap((g) => g.items))) ?? [];
+        let offset = 0;
+        for (const g of group) {
+          g.resolve(results.slice(offset, offset + g.items.length));
+          offset += g.items.length;
+        }
       } catch (err) {
         for (const g of group) g.reject(err);
       }

@@ -1,0 +1,127 @@
+// Concurrent CreateTask calls share transactions (TaskStore.createMany through GroupCommit). What
+// callers must not notice: every task, feed entry and event exactly once, retries by request id
+// collapsing to one task, and one bad create failing alone with a clear error.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { fromBinary } from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
+import { createValidateInterceptor } from "@connectrpc/validate";
+import { TaskEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
+import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { databaseTargets } from "@taskmesh/testing";
+import { ChangeHub } from "../src/change-hub.js";
+import { startTasksModule } from "../src/index.js";
+import { createTaskServiceImpl } from "../src/task-service.js";
+import type { TaskRow } from "../src/task-row.js";
+import type { NewTask, TaskStore } from "../src/task-store.js";
+
+const as = (user: string) => ({ headers: { "x-user-id": user } });
+
+for (const target of databaseTargets()) {
+  describe(`batched creates (${target.name})`, () => {
+    let module: Awaited<ReturnType<typeof startTasksModule>>;
+    let client: Client<typeof TaskService>;
+    let drop: () => Promise<void>;
+
+    before(async () => {
+      const db = await target.fresh();
+      drop = db.drop;
+      module = await startTasksModule({ databaseUrl: db.url });
+      client = createClient(TaskService, createRouterTransport(module.routes, { router: { interceptors: [createValidateInterceptor()] } }));
+    });
+    after(async () => {
+      await module.stop();
+      await drop();
+    });
+
+    const outbox = (topic: string) =>
+      module.db.query<{ key: string; payload: Uint8Array }>(module.db.em(), `SELECT key, payload FROM tasks.outbox WHERE topic = $1 ORDER BY id`, [topic]);
+
+    test("200 concurrent creates of 20 users: every task, feed entry and event once, each user's feed in order", async () => {
+      const users = Array.from({ length: 20 }, (_, u) => `burst-${u}`);
+      const created = await Promise.all(
+        users.flatMap((user) => Array.from({ length: 10 }, (_, n) => client.createTask({ title: `${user} task ${n}`, tags: ["burst"] }, as(user)))),
+      );
+      assert.equal(new Set(created.map((c) => c.task!.id)).size, 200);
+      for (const user of users) {
+        const { tasks } = await client.listTasks({ query: "tag:burst", pageSize: 50 }, as(user));
+        assert.equal(tasks.length, 10, `${user} sees exactly their 10 tasks`);
+        assert.ok(tasks.every((t) => t.title.startsWith(`${user} `)));
+        const feed = await module.db.query<{ seq: string; taskId: string }>(
+          module.db.em(),
+          `SELECT seq::text AS seq, task_id AS "taskId" FROM tasks.task_changes WHERE user_id = $1 ORDER BY seq`,
+          [user],
+        );
+        assert.deepEqual(new Set(feed.map((f) => f.taskId)), new Set(tasks.map((t) => t.id)), "one feed entry per task");
+      }
+      const events = (await outbox("task-events")).map((r) => fromBinary(TaskEventSchema, r.payload));
+      const burst = events.filter((e) => e.userId.startsWith("burst-"));
+      assert.equal(burst.length, 200);
+      assert.ok(burst.every((e) => e.event.case === "created" && e.version === 1n));
+      assert.equal(new Set(burst.map((e) => e.taskId)).size, 200);
+      assert.equal((await outbox("task-updates")).filter((r) => r.key.startsWith("burst-")).length, 200);
+    });
+
+    test("the same request sent 30 times at once creates one task and one event", async () => {
+      const replies = await Promise.all(Array.from({ length: 30 }, () => client.createTask({ title: "Once only", requestId: "retry-storm" }, as("retrier"))));
+      assert.equal(new Set(replies.map((r) => r.task!.id)).size, 1);
+      const events = (await outbox("task-events")).map((r) => fromBinary(TaskEventSchema, r.payload)).filter((e) => e.userId === "retrier");
+      assert.equal(events.length, 1);
+      const again = await client.createTask({ title: "Once only", requestId: "retry-storm" }, as("retrier"));
+      assert.equal(again.task!.id, replies[0]!.task!.id, "a later retry returns the same task");
+    });
+
+    test("a create the database would refuse fails alone, with a field error, among good ones", async () => {
+      const results = await Promise.allSettled([
+        ...Array.from({ length: 10 }, (_, n) => client.createTask({ title: `good ${n}` }, as("mixed"))),
+        client.createTask({ title: "bad series", seriesId: "not-a-uuid" }, as("mixed")),
+        client.createTask({ title: "nul \u0000 in title" }, as("mixed")),
+        client.createTask({ title: "nul in notes", notes: "a\u0000b" }, as("mixed")),
+        client.createTask({ title: "nul in request id", requestId: "r\u0000" }, as("mixed")),
+      ]);
+      assert.equal(results.filter((r) => r.status === "fulfilled").length, 10);
+      const errors = results.flatMap((r) => (r.status === "rejected" ? [ConnectError.from(r.reason)] : []));
+      assert.deepEqual(
+        errors.map((e) => e.code),
+        [Code.InvalidArgument, Code.InvalidArgument, Code.InvalidArgument, Code.InvalidArgument],
+      );
+      assert.match(errors[0]!.rawMessage, /series_id/);
+      assert.match(errors[1]!.rawMessage, /title/);
+      assert.match(errors[2]!.rawMessage, /notes/);
+      assert.match(errors[3]!.rawMessage, /request_id/);
+      assert.equal((await client.listTasks({ pageSize: 50 }, as("mixed"))).tasks.length, 10);
+    });
+  });
+}
+
+// The database refusing one create of a batch is what validation is there to prevent; should it
+// happen anyway (a constraint added later, a bug), the other callers of that batch must not fail.
+describe("batched creates when the database refuses one of them", () => {
+  test("the batch is retried item by item and only the refused create fails", async () => {
+    const batches: string[][] = [];
+    const store = {
+      async createMany(items: NewTask[]) {
+        batches.push(items.map((i) => i.fields.title));
+        if (items.some((i) => i.fields.title === "refused")) throw new Error("database refused the row");
+        return items.map((i) => rowOf(i));
+      },
+    } as unknown as TaskStore;
+    const impl = createTaskServiceImpl({ store, hub: new ChangeHub() });
+    const client = createClient(TaskService, createRouterTransport((r) => r.service(TaskService, impl)));
+    const results = await Promise.allSettled(["a", "refused", "b", "c"].map((title) => client.createTask({ title }, as("u"))));
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ["fulfilled", "rejected", "fulfilled", "fulfilled"],
+    );
+    assert.equal(ConnectError.from((results[1] as PromiseRejectedResult).reason).code, Code.Internal);
+    assert.ok(batches.some((b) => b.length > 1), `calls were batched: ${JSON.stringify(batches)}`);
+  });
+});
+
+function rowOf(item: NewTask): TaskRow {
+  return {
+    id: item.id, userId: item.userId, title: item.fields.title, notes: "", status: 1, priority: 1, tags: [], dueTime: null, dueDate: null,
+    dueAt: null, timeZone: "UTC", recurrence: null, reminders: [], seriesId: null, requestId: null, version: 1, fieldVersions: {},
+    createdAt: item.now, updatedAt: item.now, completedAt: null,
+  };
+}
