@@ -1,4 +1,5 @@
 import { createClient } from "@connectrpc/connect";
+import { startAuditModule } from "@taskmesh/audit";
 import { openEmbeddedBus } from "@taskmesh/events";
 import { inProcessUpstream, startGateway } from "@taskmesh/gateway";
 import type { Logger, RunningServer, ServiceModule } from "@taskmesh/kit";
@@ -33,7 +34,9 @@ export async function startEmbeddedApp(config: EmbeddedConfig, logger: Logger): 
     const tasksClient = createClient(TaskService, inProcessUpstream(tasks).transport);
     const recurrence = await startRecurrenceModule({ events: bus, tasks: tasksClient });
     started.push(recurrence);
-    const modules: ServiceModule[] = [tasks, recurrence];
+    const audit = await startAuditModule({ databaseUrl: config.databaseUrl, events: bus, logger });
+    started.push(audit);
+    const modules: ServiceModule[] = [tasks, recurrence, audit];
     const gateway = await startGateway({
       logger,
       port: config.port,
