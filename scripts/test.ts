@@ -4,7 +4,10 @@ import { spawn } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { startApicurio } from "./infra/apicurio.js";
+import { ensureChromium } from "./infra/chromium.js";
+import { ensureDapr } from "./infra/dapr.js";
 import { ensureGoTool } from "./infra/go-tools.js";
+import { ensureKubernetesSchemas } from "./infra/k8s-schemas.js";
 import { startKafka } from "./infra/kafka.js";
 import { startPostgres } from "./infra/postgres.js";
 
@@ -52,6 +55,7 @@ const only = process.argv.slice(2);
 let stopInfra = async () => {};
 try {
   await step("typecheck", bin("tsc"), ["-p", "tsconfig.json"]);
+  await step("typecheck (web app)", bin("tsc"), ["-p", "web"]);
   await step("buf lint", bin("buf"), ["lint"]);
   const hasMain = (await capture("git", ["rev-parse", "--verify", "--quiet", "main"])).code === 0;
   if (hasMain) await step("buf breaking (against main)", bin("buf"), ["breaking", "--against", ".git#branch=main"]);
@@ -60,6 +64,10 @@ try {
 
   process.stderr.write("\n▶ starting PostgreSQL, Kafka and Apicurio Registry, building grpcurl (installed on first run)\n");
   const grpcurl = ensureGoTool("grpcurl");
+  // chart, manifest and workflow checks (deploy/test): offline once installed
+  const deployTools = Promise.all([ensureGoTool("helm"), ensureGoTool("kubeconform"), ensureGoTool("actionlint"), ensureKubernetesSchemas()]);
+  const dapr = ensureDapr(); // first run: daprd + scheduler built from the Go module proxy (many minutes)
+  const chromium = ensureChromium();
   const infra = await Promise.allSettled([startPostgres(), startKafka(), startApicurio()]);
   const running = infra.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
   stopInfra = async () => {
@@ -75,6 +83,15 @@ try {
     TASKMESH_TEST_KAFKA_BROKERS: kafka.bootstrap,
     TASKMESH_TEST_SCHEMA_REGISTRY_URL: registry.ccompatUrl,
     TASKMESH_TEST_GRPCURL: await grpcurl,
+    ...(await deployTools.then(([helm, kubeconform, actionlint, schemas]) => ({
+      TASKMESH_TEST_HELM: helm,
+      TASKMESH_TEST_KUBECONFORM: kubeconform,
+      TASKMESH_TEST_ACTIONLINT: actionlint,
+      TASKMESH_TEST_K8S_SCHEMAS: schemas,
+    }))),
+    TASKMESH_TEST_DAPRD: (await dapr).daprd,
+    TASKMESH_TEST_DAPR_SCHEDULER: (await dapr).scheduler,
+    TASKMESH_TEST_CHROMIUM: await chromium,
   });
   process.stderr.write(`\nall checks passed in ${((Date.now() - started) / 1000).toFixed(0)}s\n`);
 } catch (err) {

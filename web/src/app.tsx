@@ -1,4 +1,5 @@
 import { useInfiniteQuery } from "@connectrpc/connect-query";
+import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { QueryErrorSchema, TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { keepPreviousData } from "@tanstack/react-query";
 import { useEffect, useMemo, useRef, useState } from "react";
@@ -57,7 +58,12 @@ function Workspace({ session }: { session: Session }) {
     { query: settledQuery, orderBy, explain: true, pageSize: 50, pageToken: "" },
     { pageParamKey: "pageToken", getNextPageParam: (last) => last.nextPageToken || undefined, placeholderData: keepPreviousData, retry: false },
   );
-  const tasks = useMemo(() => list.data?.pages.flatMap((p) => p.tasks) ?? [], [list.data]);
+  // While the filter has a mistake, the last good results stay (dimmed) instead of an empty list.
+  const lastGood = useRef<Task[]>([]);
+  const tasks = useMemo(() => {
+    if (list.error || !list.data) return lastGood.current;
+    return (lastGood.current = list.data.pages.flatMap((p) => p.tasks));
+  }, [list.data, list.error]);
   const summary = list.data?.pages[0]?.explanation?.summary;
   const queryError = list.error?.findDetails(QueryErrorSchema)[0];
   const listProblem = list.error && !queryError ? list.error.rawMessage : undefined;
@@ -72,7 +78,10 @@ function Workspace({ session }: { session: Session }) {
   useShortcuts({
     q: () => quickAddRef.current?.focus(),
     n: () => quickAddRef.current?.focus(),
-    "/": () => filterRef.current?.focus(),
+    "/": () => {
+      filterRef.current?.focus();
+      filterRef.current?.select();
+    },
     j: () => move(1),
     k: () => move(-1),
     x: () => selected && void actions.toggle(selected),
@@ -138,6 +147,7 @@ function Workspace({ session }: { session: Session }) {
           </p>
         )}
         <TaskList
+          stale={!!list.error}
           tasks={tasks}
           {...(selectedId ? { selectedId } : {})}
           onSelect={(t) => setSelectedId(t.id)}

@@ -1,7 +1,7 @@
 // Reads one line of quick-add text: "Pay rent every month on the 1st at 9am #home !high remind me 1 day before".
 // Tags, priority and the reminder are found here; dates and times by chrono-node; the recurrence
 // phrase is only cut out here and understood by RecurrenceService.ParseRecurrence (see resolve.ts).
-import * as chrono from "chrono-node";
+import * as chrono from "chrono-node/en";
 import { Priority } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 
 export type Due = { kind: "date"; date: string } | { kind: "time"; time: Date };

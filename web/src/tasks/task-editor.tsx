@@ -15,6 +15,12 @@ import { useTaskActions } from "./task-actions.js";
 import { dueOf, formFromTask, updateRequest, type TaskForm } from "./task-form.js";
 import { isTimeZone, TIME_ZONES } from "./zoned.js";
 
+const DUE_KINDS: [TaskForm["dueKind"], string][] = [
+  ["none", "No due date"],
+  ["date", "All day"],
+  ["time", "At a time"],
+];
+
 interface Props {
   taskId: string;
   onClose(): void;
@@ -132,15 +138,19 @@ function EditorForm({ task, onClose }: { task: Task; onClose(): void }) {
 
       <fieldset className="due-picker">
         <legend>Due</legend>
-        <div className="field-row">
-          <select aria-label="Due kind" value={form.dueKind} onChange={(e) => set("dueKind", e.target.value as TaskForm["dueKind"])}>
-            <option value="none">No due date</option>
-            <option value="date">All day</option>
-            <option value="time">At a time</option>
-          </select>
-          {form.dueKind !== "none" && <input type="date" aria-label="Due date" value={form.date} onChange={(e) => set("date", e.target.value)} required />}
-          {form.dueKind === "time" && <input type="time" aria-label="Due time" value={form.time} onChange={(e) => set("time", e.target.value)} required />}
+        <div className="segmented" role="radiogroup" aria-label="Due kind">
+          {DUE_KINDS.map(([kind, label]) => (
+            <button key={kind} type="button" role="radio" aria-checked={form.dueKind === kind} onClick={() => set("dueKind", kind)}>
+              {label}
+            </button>
+          ))}
         </div>
+        {form.dueKind !== "none" && (
+          <div className="field-row">
+            <input type="date" aria-label="Due date" className="grow" value={form.date} onChange={(e) => set("date", e.target.value)} required />
+            {form.dueKind === "time" && <input type="time" aria-label="Due time" value={form.time} onChange={(e) => set("time", e.target.value)} required />}
+          </div>
+        )}
         {form.dueKind !== "none" && (
           <div className="field-row">
             <label htmlFor={`${ids}-tz`} className="inline-label">

@@ -4,6 +4,8 @@ import { formatDue, isOverdue, PRIORITY_LABELS } from "./format.js";
 
 interface Props {
   tasks: Task[];
+  /** The list no longer matches the filter box (it has a mistake). */
+  stale?: boolean;
   selectedId?: string;
   onSelect(task: Task): void;
   onOpen(task: Task): void;
@@ -13,7 +15,7 @@ interface Props {
   onMore(): void;
 }
 
-export function TaskList({ tasks, selectedId, onSelect, onOpen, onToggle, loading, hasMore, onMore }: Props) {
+export function TaskList({ tasks, stale, selectedId, onSelect, onOpen, onToggle, loading, hasMore, onMore }: Props) {
   const selectedRef = useRef<HTMLLIElement>(null);
   useEffect(() => selectedRef.current?.scrollIntoView({ block: "nearest" }), [selectedId]);
   if (!loading && tasks.length === 0) {
@@ -26,7 +28,7 @@ export function TaskList({ tasks, selectedId, onSelect, onOpen, onToggle, loadin
   }
   return (
     <>
-      <ul className="task-list" aria-label="Tasks">
+      <ul className={`task-list${stale ? " stale" : ""}`} aria-label="Tasks" aria-busy={loading}>
         {tasks.map((task) => {
           const done = task.status === TaskStatus.COMPLETED;
           const due = formatDue(task);

@@ -1,0 +1,198 @@
+// The web app in Debian's Chromium against the real embedded app: what a person does, end to end.
+// Screenshots of each screen land in test-artifacts/web.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { startApp, type RunningApp } from "./support/app.js";
+import { launchBrowser, screenshot } from "./support/browser.js";
+
+const TIME_ZONE = "Europe/Berlin";
+const PASSWORD = "correct horse battery";
+let app: RunningApp;
+let browser: Browser;
+let users = 0;
+
+before(async () => {
+  app = await startApp();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await app?.stop();
+});
+
+async function newPage(): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, timezoneId: TIME_ZONE, locale: "en-GB" });
+  context.setDefaultTimeout(15_000);
+  const page = await context.newPage();
+  page.on("pageerror", (err) => process.stderr.write(`page error: ${err.message}\n`));
+  await page.goto(app.url);
+  return { context, page };
+}
+
+async function signUp(page: Page, shot?: string): Promise<string> {
+  const email = `user${++users}-${Date.now()}@example.com`;
+  await page.getByRole("button", { name: "Create an account" }).click();
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  if (shot) await screenshot(page, shot);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.getByLabel("Quick add a task").waitFor();
+  return email;
+}
+
+async function signIn(page: Page, email: string): Promise<void> {
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByLabel("Quick add a task").waitFor();
+}
+
+const row = (page: Page, title: string) => page.locator("li.task", { has: page.getByRole("button", { name: title, exact: true }) });
+
+/** Waits until the list shows exactly n tasks. */
+async function rowCount(page: Page, n: number): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while ((await page.locator("li.task").count()) !== n) {
+    if (Date.now() > deadline) throw new Error(`expected ${n} tasks in the list, saw ${await page.locator("li.task").count()}`);
+    await page.waitForTimeout(100);
+  }
+}
+
+/** Types a line into quick add, waits until every part of it is understood, saves it. */
+async function quickAdd(page: Page, line: string, understood: Record<string, string> = {}): Promise<void> {
+  const input = page.getByLabel("Quick add a task");
+  await input.fill(line);
+  for (const [kind, text] of Object.entries(understood)) await page.locator(`.understood [data-kind="${kind}"]`, { hasText: text }).waitFor();
+  await input.press("Enter");
+  await page.locator(".toast", { hasText: "Added" }).first().waitFor();
+}
+
+test("sign up, then quick add a monthly task with tag, priority and a reminder: understood before saving, all of it saved", async () => {
+  const { context, page } = await newPage();
+  await signUp(page, "01-sign-up");
+  await screenshot(page, "02-empty-list");
+
+  await page.keyboard.press("q");
+  await page.keyboard.type("Pay rent every month on the 1st at 9am #home !high remind me 1 day before");
+  const chips = page.locator(".understood");
+  await chips.locator('[data-kind="recurrence"]', { hasText: "monthly on the 1st" }).waitFor();
+  assert.equal(await chips.locator('[data-kind="title"]').textContent(), "Pay rent");
+  assert.match((await chips.locator('[data-kind="due"]').textContent()) ?? "", /1 Dec 9:00/);
+  assert.equal(await chips.locator('[data-kind="tag"]').textContent(), "#home");
+  assert.match((await chips.locator('[data-kind="priority"]').textContent()) ?? "", /High/);
+  assert.match((await chips.locator('[data-kind="reminder"]').textContent()) ?? "", /1 day before/);
+  await screenshot(page, "03-quick-add-understood");
+  await page.keyboard.press("Enter");
+
+  const task = row(page, "Pay rent");
+  await task.waitFor();
+  assert.match((await task.locator(".task-meta").textContent()) ?? "", /1 Dec 9:00.*repeats.*reminder.*#home/);
+  assert.equal(await task.locator(".priority-badge").textContent(), "High");
+  await screenshot(page, "04-list");
+
+  await task.getByRole("button", { name: "Pay rent" }).click();
+  const editor = page.getByRole("complementary", { name: "Task details" });
+  await editor.locator(".recurrence-summary", { hasText: "monthly on the 1st" }).waitFor();
+  assert.match((await editor.locator(".reminder-list").textContent()) ?? "", /1 day before/);
+  assert.equal(await editor.getByLabel("Due time").inputValue(), "09:00");
+  assert.equal(await editor.getByLabel("Time zone").inputValue(), TIME_ZONE);
+  await screenshot(page, "05-editor");
+  await context.close();
+});
+
+test("filter with the language (explained), mistakes shown at their position, clickable filters", async () => {
+  const { context, page } = await newPage();
+  await signUp(page);
+  await quickAdd(page, "Buy milk #errands", { tag: "#errands" });
+  await quickAdd(page, "Plan trip !low", { priority: "Low" });
+  await quickAdd(page, "Call the bank tomorrow !high", { due: "Tomorrow", priority: "High" });
+  await row(page, "Call the bank").waitFor();
+
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("/");
+  await page.keyboard.type("#errands");
+  await page.locator(".explain", { hasText: "errands" }).waitFor();
+  await rowCount(page, 1);
+  await row(page, "Buy milk").waitFor();
+
+  await page.getByLabel("Filter tasks").fill("status:open priority:urgent");
+  const problem = page.locator(".filter-feedback [role=alert]");
+  await problem.waitFor();
+  assert.match((await problem.textContent()) ?? "", /urgent/);
+  assert.equal(await page.locator(".query-echo mark").textContent(), "urgent", "the mistake is marked where it is");
+  await screenshot(page, "06-filter-mistake");
+
+  await page.getByLabel("Filter tasks").fill("status:open");
+  await rowCount(page, 3);
+  await page.getByRole("button", { name: "High priority" }).click();
+  assert.equal(await page.getByLabel("Filter tasks").inputValue(), "status:open !high");
+  await rowCount(page, 1);
+  await row(page, "Call the bank").waitFor();
+  await page.getByRole("button", { name: "Save this filter" }).click();
+  await page.getByRole("group", { name: "Saved filters" }).getByRole("button", { name: "status:open !high", exact: true }).waitFor();
+
+  await page.getByRole("combobox", { name: "Sort by" }).selectOption("title");
+  await page.getByRole("button", { name: "High priority" }).click();
+  await rowCount(page, 3);
+  const titles = await page.locator("li.task .task-title").allTextContents();
+  assert.deepEqual(titles, ["Buy milk", "Call the bank", "Plan trip"]);
+  await screenshot(page, "07-filters");
+  await context.close();
+});
+
+test("completing a recurring task (with the keyboard) brings its next occurrence into the list", async () => {
+  const { context, page } = await newPage();
+  await signUp(page);
+  await quickAdd(page, "Water plants every day", { recurrence: "every day", due: "Today" });
+  const today = row(page, "Water plants");
+  await today.locator(".due", { hasText: "Today" }).waitFor();
+
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("j");
+  await page.locator("li.task.selected").waitFor();
+  await page.keyboard.press("x");
+  await page.locator(".toast", { hasText: "Completed" }).waitFor();
+  // The completed one leaves the open list; the recurrence service creates the next one.
+  await row(page, "Water plants").locator(".due", { hasText: "Tomorrow" }).waitFor({ timeout: 20_000 });
+  assert.equal(await page.locator("li.task").count(), 1);
+  await screenshot(page, "08-next-occurrence");
+
+  await page.getByRole("button", { name: "Completed", exact: true }).click();
+  await page.locator("li.task.done", { hasText: "Water plants" }).waitFor();
+  await context.close();
+});
+
+test("two devices of one user see each other's changes live", async () => {
+  const first = await newPage();
+  const email = await signUp(first.page);
+  const second = await newPage();
+  await signIn(second.page, email);
+  await Promise.all([first.page, second.page].map((p) => p.locator(".live-live").waitFor()));
+
+  await quickAdd(first.page, "Book flights #travel", { tag: "#travel" });
+  await row(second.page, "Book flights").waitFor({ timeout: 5_000 });
+
+  await row(second.page, "Book flights").getByRole("checkbox", { name: "Complete Book flights" }).click();
+  await row(first.page, "Book flights").waitFor({ state: "detached", timeout: 5_000 });
+
+  await quickAdd(second.page, "Renew passport !high", { priority: "High" });
+  await row(first.page, "Renew passport").waitFor({ timeout: 5_000 });
+  await screenshot(first.page, "09-live-first-device");
+  await screenshot(second.page, "10-live-second-device");
+  await Promise.all([first.context.close(), second.context.close()]);
+});
+
+test("a reminder firing shows a notification", async () => {
+  const { context, page } = await newPage();
+  await signUp(page);
+  const at = new Date(Date.now() + 6_000).toLocaleTimeString("en-GB", { timeZone: TIME_ZONE, hour12: false });
+  await quickAdd(page, `Stretch remind me at ${at}`, { reminder: at.slice(0, 5) });
+  await page.locator(".toast-reminder", { hasText: "Stretch" }).waitFor({ timeout: 30_000 });
+  await page.getByRole("button", { name: "Notifications, 1 unread" }).waitFor();
+  await screenshot(page, "11-reminder-toast");
+  await page.getByRole("button", { name: "Notifications, 1 unread" }).click();
+  await page.getByRole("dialog", { name: "Notifications" }).getByRole("button", { name: "Stretch" }).waitFor();
+  await screenshot(page, "12-notifications");
+  await context.close();
+});
