@@ -1,0 +1,77 @@
+import type { Client, ConnectRouter } from "@connectrpc/connect";
+import { openDatabase, type Database } from "@taskmesh/db";
+import { OutboxRelay, type EventBus } from "@taskmesh/events";
+import { createLogger, type Logger } from "@taskmesh/kit";
+import { ReminderService } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
+import type { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import type { DeliveryOptions } from "./delivery.js";
+import { smtpMailer } from "./email.js";
+import { migrations, SCHEMA } from "./migrations/index.js";
+import { OUTBOX } from "./outbox.js";
+import { ReminderEngine } from "./reminder-engine.js";
+import { createReminderServiceImpl } from "./reminder-service.js";
+import { PostgresScheduler } from "./scheduler/postgres-scheduler.js";
+import type { Scheduler } from "./scheduler/scheduler.js";
+import { startTaskEventsConsumer } from "./task-events-consumer.js";
+
+export type { DueHandler, DueJob, Scheduler, SchedulerJob } from "./scheduler/scheduler.js";
+export { PostgresScheduler, schedulerJobsMigration, type PostgresSchedulerOptions } from "./scheduler/postgres-scheduler.js";
+export { afterQuietHours, type QuietHours } from "./quiet-hours.js";
+export { signatureHeader, SIGNATURE_HEADER, EVENT_ID_HEADER } from "./webhook.js";
+export { REMINDERS_TOPIC } from "./reminder-events.js";
+export { REMINDERS_GROUP } from "./task-events-consumer.js";
+export { OUTBOX as REMINDERS_OUTBOX } from "./outbox.js";
+
+export interface RemindersModuleOptions {
+  databaseUrl: string;
+  /** task-events come from here and ReminderEvents go here. Without it nothing is armed from tasks. */
+  events?: EventBus;
+  /** For SetReminders. */
+  tasks?: Client<typeof TaskService>;
+  /** E-mail delivery: SMTP server URL (smtp://…) and the From address. */
+  smtp?: { url: string; from: string };
+  delivery?: Omit<DeliveryOptions, "mailer">;
+  /** The timer backend; default: the built-in scheduler on this service's database. */
+  scheduler?: (db: Database, logger: Logger) => Scheduler;
+  logger?: Logger;
+  poolSize?: number;
+}
+
+/** The reminders service with its database, scheduler, outbox relay and consumer. */
+export async function startRemindersModule(options: RemindersModuleOptions) {
+  const logger = options.logger ?? createLogger("reminders");
+  const db = await openDatabase({ url: options.databaseUrl, schema: SCHEMA, entities: [], migrations, poolSize: options.poolSize });
+  const stops: (() => Promise<void> | void)[] = [() => db.close()];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop();
+  };
+  try {
+    const mailer = options.smtp ? smtpMailer(options.smtp.url, options.smtp.from) : undefined;
+    if (mailer) stops.push(() => mailer.close());
+    const scheduler = options.scheduler?.(db, logger) ?? new PostgresScheduler(db, { schema: SCHEMA, logger });
+    const engine = new ReminderEngine(db, scheduler, { ...options.delivery, mailer }, logger);
+    if (options.events) {
+      const bus = options.events;
+      const relay = new OutboxRelay(db, OUTBOX, { send: (records) => bus.publish(records) }, logger);
+      await relay.start();
+      stops.push(() => relay.stop());
+    }
+    await engine.reconcile();
+    await scheduler.start(engine.onDue);
+    stops.push(() => scheduler.stop());
+    if (options.events) {
+      const consumer = await startTaskEventsConsumer(options.events, engine);
+      stops.push(() => consumer.stop());
+    }
+    const impl = createReminderServiceImpl({ engine, tasks: options.tasks });
+    return {
+      services: [ReminderService],
+      routes: (router: ConnectRouter) => router.service(ReminderService, impl),
+      db,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

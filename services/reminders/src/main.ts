@@ -1,0 +1,37 @@
+// The reminders service as its own process (cluster mode): PORT (default 8083), DATABASE_URL; with
+// KAFKA_BROKERS and SCHEMA_REGISTRY_URL it arms reminders from task-events and publishes
+// ReminderEvents; TASKS_URL for SetReminders; SMTP_URL and REMINDERS_EMAIL_FROM for e-mail.
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { kafkaBusFromEnv } from "@taskmesh/events";
+import { createLogger, drainOnSignals, startServer } from "@taskmesh/kit";
+import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { startRemindersModule } from "./index.js";
+
+const logger = createLogger("reminders");
+const databaseUrl = process.env.DATABASE_URL;
+if (!databaseUrl) {
+  logger.fatal("DATABASE_URL is not set (postgres://… or pglite:<dir>)");
+  process.exit(2);
+}
+const events = await kafkaBusFromEnv(logger);
+const tasksUrl = process.env.TASKS_URL;
+if (!tasksUrl) logger.warn("TASKS_URL is not set: SetReminders answers UNIMPLEMENTED (e.g. TASKS_URL=http://tasks:8081)");
+const smtpUrl = process.env.SMTP_URL;
+if (!smtpUrl) logger.warn("SMTP_URL is not set: e-mail deliveries fail and are retried until it is");
+const reminders = await startRemindersModule({
+  databaseUrl,
+  events,
+  tasks: tasksUrl ? createClient(TaskService, createGrpcTransport({ baseUrl: tasksUrl })) : undefined,
+  smtp: smtpUrl ? { url: smtpUrl, from: process.env.REMINDERS_EMAIL_FROM ?? "taskmesh <reminders@localhost>" } : undefined,
+  logger,
+});
+const server = await startServer(
+  { logger, services: reminders.services, routes: reminders.routes, drainDelayMs: Number(process.env.DRAIN_DELAY_MS ?? 0) },
+  Number(process.env.PORT ?? 8083),
+);
+logger.info({ port: server.port, consumesEvents: Boolean(events) }, "reminders service listening");
+drainOnSignals([server], logger, async () => {
+  await reminders.stop();
+  await events?.close();
+});

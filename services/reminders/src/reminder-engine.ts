@@ -1,0 +1,99 @@
+import type { EntityManager } from "@mikro-orm/sql";
+import type { Database } from "@taskmesh/db";
+import { processOnce } from "@taskmesh/events";
+import type { Logger } from "@taskmesh/kit";
+import type { TaskEvent } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { applyTaskState, type TaskSnapshot } from "./arming.js";
+import { attemptDelivery, type DeliveryOptions } from "./delivery.js";
+import { fireReminder } from "./firing.js";
+import { deliveryJobId, parseJobId, reminderJobId } from "./jobs.js";
+import { SCHEMA } from "./migrations/index.js";
+import type { DueJob, Scheduler, SchedulerJob } from "./scheduler/scheduler.js";
+
+/** The task snapshot a task event carries, or undefined for an event without one. */
+export function snapshotOf(event: TaskEvent): TaskSnapshot | undefined {
+  const e = event.event;
+  const task = e.case === "updated" ? e.value.after : e.value?.task;
+  if (!task) return undefined;
+  return { task, userId: event.userId, version: event.version, deleted: e.case === "deleted", traceparent: event.traceparent };
+}
+
+/**
+ * Keeps the scheduler's timers in line with the reminders table and handles what falls due. The
+ * table is the truth: after every change the task's timers are re-synced from it (idempotent), and
+ * on start every pending reminder and delivery is scheduled again, so a crash between a commit and
+ * its schedule() loses nothing.
+ */
+export class ReminderEngine {
+  constructor(
+    readonly db: Database,
+    private readonly scheduler: Scheduler,
+    private readonly delivery: DeliveryOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  /** A task-events message, applied once per event id. */
+  async applyTaskEvent(event: TaskEvent): Promise<void> {
+    const snap = snapshotOf(event);
+    if (!snap) return;
+    const ref = event.occurredAt ? timestampDate(event.occurredAt) : new Date();
+    await processOnce(this.db, this.db.em(), { schema: SCHEMA, consumer: "task-events" }, event.eventId, async (em) => {
+      await applyTaskState(this.db, em, snap, ref);
+    });
+    // Also after a duplicate: the previous delivery may have committed and then failed to schedule.
+    await this.syncTask(snap.task.id);
+  }
+
+  /** A task as TaskService returned it (SetReminders): armed now, before its event arrives. */
+  async applySnapshot(snap: TaskSnapshot): Promise<void> {
+    await this.db.em().transactional((tx) => applyTaskState(this.db, tx as unknown as EntityManager, snap, new Date()));
+    await this.syncTask(snap.task.id);
+  }
+
+  async syncTask(taskId: string): Promise<void> {
+    const rows = await this.db.query<{ reminder_id: string; fire_at: Date | null }>(
+      this.db.em(),
+      `SELECT reminder_id, fire_at FROM ${SCHEMA}.reminders WHERE task_id = $1`,
+      [taskId],
+    );
+    await this.scheduler.schedule(rows.filter((r) => r.fire_at).map((r) => ({ id: reminderJobId(taskId, r.reminder_id), dueAt: new Date(r.fire_at!) })));
+    await this.scheduler.cancel(rows.filter((r) => !r.fire_at).map((r) => reminderJobId(taskId, r.reminder_id)));
+  }
+
+  /** The scheduler's handler: a reminder's timer fires it, a delivery's attempts it. */
+  readonly onDue = async (job: DueJob): Promise<void> => {
+    const ref = parseJobId(job.id);
+    let next: SchedulerJob[] = [];
+    if (ref?.kind === "reminder") next = await fireReminder(this.db, ref.taskId, ref.reminderId, job.dueAt);
+    else if (ref?.kind === "delivery") next = await attemptDelivery(this.db, ref.deliveryId, this.delivery, this.logger);
+    else this.logger.warn({ job: job.id }, "unknown scheduler job; dropped");
+    await this.scheduler.schedule(next);
+  };
+
+  /** Schedules every pending reminder and delivery (start-up). */
+  async reconcile(): Promise<void> {
+    const batch = 1000;
+    for (let after = ""; ; ) {
+      const rows = await this.db.query<{ key: string; task_id: string; reminder_id: string; fire_at: Date }>(
+        this.db.em(),
+        `SELECT task_id::text || '/' || reminder_id AS key, task_id, reminder_id, fire_at FROM ${SCHEMA}.reminders
+         WHERE fire_at IS NOT NULL AND task_id::text || '/' || reminder_id > $1 ORDER BY 1 LIMIT ${batch}`,
+        [after],
+      );
+      await this.scheduler.schedule(rows.map((r) => ({ id: reminderJobId(r.task_id, r.reminder_id), dueAt: new Date(r.fire_at) })));
+      if (rows.length < batch) break;
+      after = rows[rows.length - 1]!.key;
+    }
+    for (let after = 0; ; ) {
+      const rows = await this.db.query<{ id: number; not_before: Date }>(
+        this.db.em(),
+        `SELECT id::float8 AS id, not_before FROM ${SCHEMA}.deliveries WHERE status = 'pending' AND id > $1 ORDER BY id LIMIT ${batch}`,
+        [after],
+      );
+      await this.scheduler.schedule(rows.map((r) => ({ id: deliveryJobId(String(r.id)), dueAt: new Date(r.not_before) })));
+      if (rows.length < batch) break;
+      after = rows[rows.length - 1]!.id;
+    }
+  }
+}

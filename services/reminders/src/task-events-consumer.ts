@@ -1,0 +1,17 @@
+import { isMessage } from "@bufbuild/protobuf";
+import type { EventBus, Subscription } from "@taskmesh/events";
+import { TaskEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
+import type { ReminderEngine } from "./reminder-engine.js";
+
+export const REMINDERS_GROUP = "reminders";
+
+/** Arms, moves and cancels reminders from `task-events` (idempotent by event id). */
+export function startTaskEventsConsumer(bus: EventBus, engine: ReminderEngine): Promise<Subscription> {
+  return bus.subscribe({
+    group: REMINDERS_GROUP,
+    topics: ["task-events"],
+    async handler({ value }) {
+      if (isMessage(value, TaskEventSchema)) await engine.applyTaskEvent(value);
+    },
+  });
+}
