@@ -1,7 +1,8 @@
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type ConnectRouter, type HandlerContext, type Transport } from "@connectrpc/connect";
 import { USER_ID_HEADER } from "@taskmesh/kit";
-import type { Authenticator, Identity } from "./auth/index.js";
+import { callerOf } from "./auth/auth-interceptor.js";
+import type { Identity } from "./auth/index.js";
 
 /** Services reached through one transport (an in-process module, a URL, a sidecar). */
 export interface Upstream {
@@ -15,10 +16,10 @@ const TIME_ZONE_HEADER = "x-time-zone";
 const PASSED_THROUGH = ["traceparent", "tracestate", TIME_ZONE_HEADER];
 
 /**
- * Registers every method of the upstream services as a handler that authenticates the caller and
- * forwards the call with the trusted identity header. Unauthenticated calls never leave the gateway.
+ * Registers every method of the upstream services as a handler that forwards the call with the
+ * trusted identity header of the caller (authenticated by authInterceptor before it gets here).
  */
-export function forwardingRoutes(upstreams: Upstream[], authenticator: Authenticator): (router: ConnectRouter) => void {
+export function forwardingRoutes(upstreams: Upstream[]): (router: ConnectRouter) => void {
   return (router) => {
     for (const { services, transport } of upstreams) {
       for (const service of services) {
@@ -26,8 +27,8 @@ export function forwardingRoutes(upstreams: Upstream[], authenticator: Authentic
         const client = createClient(service, transport) as unknown as Record<string, (req: unknown, options: object) => unknown>;
         for (const method of service.methods) {
           const call = client[method.localName]!;
-          const options = async (ctx: HandlerContext) => ({
-            headers: upstreamHeaders(ctx.requestHeader, await authenticator.fromHeaders(ctx.requestHeader)),
+          const options = (ctx: HandlerContext) => ({
+            headers: upstreamHeaders(ctx.requestHeader, callerOf(ctx)),
             signal: ctx.signal,
             timeoutMs: ctx.timeoutMs(),
           });
@@ -38,13 +39,13 @@ export function forwardingRoutes(upstreams: Upstream[], authenticator: Authentic
   };
 }
 
-function handlerFor(method: DescMethod, call: (req: unknown, options: object) => unknown, options: (ctx: HandlerContext) => Promise<object>) {
+function handlerFor(method: DescMethod, call: (req: unknown, options: object) => unknown, options: (ctx: HandlerContext) => object) {
   switch (method.methodKind) {
     case "unary":
-      return async (req: unknown, ctx: HandlerContext) => call(req, await options(ctx));
+      return (req: unknown, ctx: HandlerContext) => call(req, options(ctx));
     case "server_streaming":
       return async function* (req: unknown, ctx: HandlerContext) {
-        yield* call(req, await options(ctx)) as AsyncIterable<unknown>;
+        yield* call(req, options(ctx)) as AsyncIterable<unknown>;
       };
     default:
       // No mesh service streams from the client; refuse loudly rather than half-forward one.

@@ -3,7 +3,7 @@ import type { EventBus } from "@taskmesh/events";
 import { startServer, type Logger, type RunningServer } from "@taskmesh/kit";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { fileURLToPath } from "node:url";
-import { startAuthModule, type AuthModuleOptions } from "./auth/index.js";
+import { authInterceptor, startAuthModule, type AuthModuleOptions } from "./auth/index.js";
 import { corsRoute } from "./cors.js";
 import { forwardingRoutes, type Upstream } from "./forward.js";
 import { LiveSync } from "./live/live-sync.js";
@@ -29,6 +29,8 @@ export interface GatewayOptions {
   webDir?: string;
   readMaxBytes?: number;
   drainDelayMs?: number;
+  /** How often live sockets are pinged (default 25 s); one missed answer drops the socket. */
+  livePingIntervalMs?: number;
 }
 
 export interface Gateway {
@@ -51,11 +53,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     replicaId: options.replicaId,
     allowedOrigins,
     logger: options.logger,
+    pingIntervalMs: options.livePingIntervalMs,
   });
   try {
     await live.start();
     const services = [...auth.services, ...options.upstreams.flatMap((u) => u.services)];
-    const forwarded = forwardingRoutes(options.upstreams, auth.authenticator);
+    const forwarded = forwardingRoutes(options.upstreams);
     const server = await startServer(
       {
         logger: options.logger,
@@ -64,6 +67,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           auth.routes(router);
           forwarded(router);
         },
+        interceptors: [authInterceptor(auth.authenticator)],
         http: [corsRoute(allowedOrigins), webApp(options.webDir ?? DEFAULT_WEB_DIR, [...services.map((s) => `/${s.typeName}/`), "/grpc."])],
         upgrade: live.upgrade,
         readMaxBytes: options.readMaxBytes ?? DEFAULT_READ_MAX_BYTES,

@@ -17,6 +17,7 @@ const logger = createLogger("gateway-test");
 
 export interface TestMesh {
   gateway: Gateway;
+  bus: EventBus;
   tasks: Awaited<ReturnType<typeof startTasksModule>>;
   url: string;
   auth: Client<typeof AuthService>;
@@ -35,6 +36,7 @@ export interface MeshOptions {
   tasks?: TestMesh["tasks"];
   signInLimit?: { points: number; windowSeconds: number };
   now?: () => Date;
+  livePingIntervalMs?: number;
 }
 
 export async function startMesh(options: MeshOptions): Promise<TestMesh> {
@@ -58,12 +60,14 @@ export async function startMesh(options: MeshOptions): Promise<TestMesh> {
     replicaId: options.replicaId ?? "test",
     allowedOrigins: ["https://app.example.com"],
     webDir: "/nonexistent-web-dist",
+    livePingIntervalMs: options.livePingIntervalMs,
   });
   stops.push(gateway.stop);
   const transport = createConnectTransport({ baseUrl: gateway.server.url, httpVersion: "1.1" });
   const auth = createClient(AuthService, transport);
   return {
     gateway,
+    bus,
     tasks,
     url: gateway.server.url,
     auth,

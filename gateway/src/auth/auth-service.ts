@@ -5,7 +5,8 @@ import { invalidArgument, kClientAddress } from "@taskmesh/kit";
 import { ApiTokenSchema, type AuthService, UserSchema, type User } from "@taskmesh/proto/taskmesh/auth/v1/auth_service_pb.js";
 import type { AccountStore, ApiTokenRow, UserRow } from "./account-store.js";
 import type { AccessTokens } from "./access-tokens.js";
-import { unauthenticated, type Authenticator } from "./authenticator.js";
+import { callerOf } from "./auth-interceptor.js";
+import { unauthenticated } from "./authenticator.js";
 import { DUMMY_HASH, hashPassword, verifyPassword } from "./passwords.js";
 import type { AuthRateLimit } from "./rate-limit.js";
 import { clearedRefreshCookie, REFRESH_IN_BODY_HEADER, refreshCookie, refreshFromCookie } from "./refresh-cookie.js";
@@ -13,7 +14,6 @@ import { clearedRefreshCookie, REFRESH_IN_BODY_HEADER, refreshCookie, refreshFro
 export interface AuthServiceDeps {
   accounts: AccountStore;
   tokens: AccessTokens;
-  authenticator: Authenticator;
   signInLimit: AuthRateLimit;
   signUpLimit: AuthRateLimit;
   /** Mark the refresh cookie Secure (served over HTTPS). */
@@ -29,7 +29,7 @@ const REFRESH_REFUSED: Record<string, string> = {
 };
 
 export function createAuthServiceImpl(deps: AuthServiceDeps): ServiceImpl<typeof AuthService> {
-  const { accounts, tokens, authenticator } = deps;
+  const { accounts, tokens } = deps;
   const now = deps.now ?? (() => new Date());
 
   /** Access token + refresh token (cookie for browsers, body for clients that ask). */
@@ -48,8 +48,7 @@ export function createAuthServiceImpl(deps: AuthServiceDeps): ServiceImpl<typeof
   };
 
   const caller = async (ctx: HandlerContext) => {
-    const { userId } = await authenticator.fromHeaders(ctx.requestHeader);
-    const user = await accounts.user(userId);
+    const user = await accounts.user(callerOf(ctx).userId);
     if (!user) throw unauthenticated("the account of this token no longer exists");
     return user;
   };

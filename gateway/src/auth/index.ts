@@ -9,6 +9,7 @@ import { Authenticator } from "./authenticator.js";
 import { AuthRateLimit, type RateLimitOptions } from "./rate-limit.js";
 
 export { Authenticator, type Identity } from "./authenticator.js";
+export { authInterceptor } from "./auth-interceptor.js";
 export { AccessTokens, jwtSecret, ACCESS_TOKEN_TTL_SECONDS } from "./access-tokens.js";
 export { REFRESH_COOKIE, REFRESH_COOKIE_PATH, REFRESH_IN_BODY_HEADER } from "./refresh-cookie.js";
 
@@ -31,7 +32,6 @@ export async function startAuthModule(options: AuthModuleOptions) {
   const impl = createAuthServiceImpl({
     accounts,
     tokens,
-    authenticator,
     signInLimit: new AuthRateLimit("sign-in", options.signInLimit ?? { points: 10, windowSeconds: 300 }),
     signUpLimit: new AuthRateLimit("sign-up", options.signUpLimit ?? { points: 5, windowSeconds: 3600 }),
     secureCookie: options.secureCookie ?? false,

@@ -34,6 +34,8 @@ export interface ServerOptions {
   routes: (router: ConnectRouter) => void;
   /** Extra HTTP routes (web app, static files), tried after /healthz, /readyz, /metrics. */
   http?: HttpRoute[];
+  /** Run before request validation (the gateway authenticates there: no answer before credentials). */
+  interceptors?: Interceptor[];
   /** HTTP/1.1 upgrade requests (WebSocket); without it they are served as plain requests. */
   upgrade?: (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void;
   /** Largest request message accepted; larger ones get RESOURCE_EXHAUSTED. */
@@ -81,7 +83,7 @@ export async function startServer(options: ServerOptions, port: number, host = "
       health.routes(router);
       reflectionRoutes(options.services)(router);
     },
-    interceptors: [rpcMetricsInterceptor(), internalErrors, createValidateInterceptor()],
+    interceptors: [rpcMetricsInterceptor(), internalErrors, ...(options.interceptors ?? []), createValidateInterceptor()],
     readMaxBytes: options.readMaxBytes ?? 4 * 1024 * 1024,
     shutdownSignal: shutdown.signal,
     contextValues: (req) =>
