@@ -1,0 +1,199 @@
+// Webhook (HMAC-signed, retried with backoff, given up after N attempts), e-mail through a real SMTP
+// server process (smtp-server) and quiet hours, on PGlite and PostgreSQL.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { createHmac, timingSafeEqual } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { simpleParser, type ParsedMail } from "mailparser";
+import { SMTPServer } from "smtp-server";
+import { NotificationChannel } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
+import { databaseTargets } from "@taskmesh/testing";
+import { afterQuietHours, EVENT_ID_HEADER, SIGNATURE_HEADER } from "../src/index.js";
+import { as, eventually, sleep, startStack, type Stack } from "./harness.js";
+
+interface Hook {
+  url: string;
+  requests: { body: string; eventId: string; signatureValid: boolean }[];
+  close(): Promise<void>;
+}
+
+/** A webhook receiver that verifies signatures as the README tells integrators to, and answers `status(n)` to the n-th call. */
+async function webhookReceiver(secret: () => string, status: (n: number) => number): Promise<Hook> {
+  const requests: Hook["requests"] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks).toString();
+      const header = String(req.headers[SIGNATURE_HEADER] ?? "");
+      const parts = Object.fromEntries(header.split(",").map((p) => p.split("=") as [string, string]));
+      const expected = createHmac("sha256", secret()).update(`${parts.t}.${body}`).digest();
+      const given = Buffer.from(parts.v1 ?? "", "hex");
+      const fresh = Math.abs(Date.now() / 1000 - Number(parts.t)) < 300;
+      const signatureValid = fresh && given.length === expected.length && timingSafeEqual(given, expected);
+      requests.push({ body, eventId: String(req.headers[EVENT_ID_HEADER]), signatureValid });
+      res.writeHead(signatureValid ? status(requests.length) : 401).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/reminders`,
+    requests,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
+
+async function smtpServer() {
+  const mails: ParsedMail[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ["STARTTLS"],
+    logger: false,
+    onData(stream, _session, done) {
+      simpleParser(stream).then(
+        (mail) => {
+          mails.push(mail);
+          done();
+        },
+        (err: Error) => done(err),
+      );
+    },
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.server.address() as AddressInfo).port;
+  return { url: `smtp://127.0.0.1:${port}`, mails, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+const inMs = (ms: number) => timestampFromDate(new Date(Date.now() + ms));
+
+for (const target of databaseTargets()) {
+  describe(`reminder deliveries on ${target.name}`, () => {
+    let db: Awaited<ReturnType<typeof target.fresh>>;
+    let smtp: Awaited<ReturnType<typeof smtpServer>>;
+    let stack: Stack;
+    before(async () => {
+      db = await target.fresh();
+      smtp = await smtpServer();
+      stack = await startStack(db.url, { smtp: { url: smtp.url, from: "taskmesh <reminders@taskmesh.test>" }, delivery: { retryMs: 200, maxAttempts: 3 } });
+    });
+    after(async () => {
+      await stack.stop();
+      await smtp.close();
+      await db.drop();
+    });
+
+    const deliveries = (userId: string) =>
+      stack.module().db.query<{ channel: string; status: string; attempts: number; not_before: Date; last_error: string }>(
+        stack.module().db.em(),
+        `SELECT channel, status, attempts, not_before, last_error FROM reminders.deliveries WHERE user_id = $1 ORDER BY id`,
+        [userId],
+      );
+
+    test("webhook: signed POST, retried with backoff until it is accepted", async () => {
+      const user = as("hook-user");
+      let secret = "";
+      const hook = await webhookReceiver(() => secret, (n) => (n <= 2 ? 503 : 204));
+      try {
+        const prefs = await stack.reminders.updateNotificationPreferences(
+          { preferences: { channels: [NotificationChannel.IN_APP, NotificationChannel.WEBHOOK], webhookUrl: hook.url } },
+          user,
+        );
+        secret = prefs.webhookSigningSecret;
+        const { task } = await stack.tasks.createTask({ title: "Feed the cat", reminders: [{ id: "r", trigger: { case: "absoluteTime", value: inMs(1_000) } }] }, user);
+        await eventually("three webhook calls", () => hook.requests.length >= 3 || undefined);
+        assert.ok(hook.requests.every((r) => r.signatureValid), "every call signed with the user's secret");
+        const body = JSON.parse(hook.requests[0]!.body) as Record<string, string>;
+        assert.equal(body.type, "reminder.fired");
+        assert.equal(body.taskId, task!.id);
+        assert.equal(body.taskTitle, "Feed the cat");
+        assert.equal(new Set(hook.requests.map((r) => r.eventId)).size, 1, "one event id across retries (receivers dedupe by it)");
+        assert.equal(hook.requests[0]!.eventId, body.eventId);
+        const [fired] = stack.fired(task!.id);
+        assert.equal(fired!.eventId, body.eventId, "the same id as the in-app ReminderEvent");
+        const [row] = await eventually("delivered", async () => ((await deliveries("hook-user"))[0]?.status === "delivered" ? deliveries("hook-user") : undefined));
+        assert.equal(row!.attempts, 3);
+        await sleep(500);
+        assert.equal(hook.requests.length, 3, "nothing after success");
+      } finally {
+        await hook.close();
+      }
+    });
+
+    test("webhook: given up after maxAttempts, recorded as failed", async () => {
+      const user = as("dead-hook-user");
+      const hook = await webhookReceiver(() => "", () => 500);
+      try {
+        await stack.reminders.updateNotificationPreferences({ preferences: { channels: [NotificationChannel.WEBHOOK], webhookUrl: hook.url } }, user);
+        await stack.tasks.createTask({ title: "Doomed", reminders: [{ id: "r", trigger: { case: "absoluteTime", value: inMs(500) } }] }, user);
+        const [row] = await eventually("failed", async () => ((await deliveries("dead-hook-user"))[0]?.status === "failed" ? deliveries("dead-hook-user") : undefined));
+        assert.equal(row!.attempts, 3);
+        assert.match(row!.last_error, /401|500/);
+        await sleep(1_000);
+        assert.equal(hook.requests.length, 3);
+      } finally {
+        await hook.close();
+      }
+    });
+
+    test("e-mail through SMTP", async () => {
+      const user = as("mail-user");
+      await stack.reminders.updateNotificationPreferences({ preferences: { channels: [NotificationChannel.EMAIL], emailAddress: "dave@example.test" } }, user);
+      await stack.tasks.createTask({ title: "Renew passport", reminders: [{ id: "r", trigger: { case: "absoluteTime", value: inMs(500) } }] }, user);
+      const mail = await eventually("the e-mail", () => smtp.mails.find((m) => m.subject === "Reminder: Renew passport"));
+      assert.equal((mail.to as { text: string }).text, "dave@example.test");
+      assert.match(mail.from!.text, /reminders@taskmesh\.test/);
+      assert.match(mail.text ?? "", /Renew passport/);
+      assert.equal((await deliveries("mail-user"))[0]!.status, "delivered");
+    });
+
+    test("quiet hours defer webhook and e-mail to their end; the in-app event goes out at once", async () => {
+      const user = as("quiet-user");
+      const hook = await webhookReceiver(() => "", () => 204);
+      try {
+        const hhmm = (d: Date) => d.toISOString().slice(11, 16);
+        const quiet = { start: hhmm(new Date(Date.now() - 3_600_000)), end: hhmm(new Date(Date.now() + 3_600_000)) };
+        await stack.reminders.updateNotificationPreferences(
+          { preferences: { channels: [NotificationChannel.IN_APP, NotificationChannel.WEBHOOK, NotificationChannel.EMAIL], webhookUrl: hook.url, emailAddress: "quiet@example.test", quietHours: quiet, timeZone: "UTC" } },
+          user,
+        );
+        const { task } = await stack.tasks.createTask({ title: "Shh", reminders: [{ id: "r", trigger: { case: "absoluteTime", value: inMs(500) } }] }, user);
+        const [fired] = await eventually("the in-app event", () => (stack.fired(task!.id).length ? stack.fired(task!.id) : undefined));
+        const rows = await eventually("two deliveries", async () => ((await deliveries("quiet-user")).length === 2 ? deliveries("quiet-user") : undefined));
+        if (fired!.event.case !== "fired") return assert.fail();
+        const firedAt = new Date(Number(fired!.event.value.firedAt!.seconds) * 1000 + fired!.event.value.firedAt!.nanos / 1e6);
+        const end = afterQuietHours(firedAt, { ...quiet, timeZone: "UTC" });
+        assert.ok(end.getTime() > Date.now() + 30 * 60_000, "the end of quiet hours is ahead");
+        for (const row of rows) {
+          assert.equal(row.status, "pending");
+          assert.equal(new Date(row.not_before).getTime(), end.getTime());
+        }
+        await sleep(1_000);
+        assert.equal(hook.requests.length, 0);
+        assert.equal(smtp.mails.filter((m) => (m.to as { text: string }).text === "quiet@example.test").length, 0);
+      } finally {
+        await hook.close();
+      }
+    });
+  });
+}
+
+test("quiet hours: inside, outside, across midnight and a DST change", () => {
+  const berlin = (start: string, end: string) => ({ start, end, timeZone: "Europe/Berlin" });
+  // 23:30 in Berlin (CET = UTC+1) inside 22:00–07:00: waits for 07:00 the next morning.
+  assert.equal(afterQuietHours(new Date("2027-01-10T22:30:00Z"), berlin("22:00", "07:00")).toISOString(), "2027-01-11T06:00:00.000Z");
+  // 06:00 local, same night: 07:00 that morning.
+  assert.equal(afterQuietHours(new Date("2027-01-11T05:00:00Z"), berlin("22:00", "07:00")).toISOString(), "2027-01-11T06:00:00.000Z");
+  // Noon: not quiet.
+  assert.equal(afterQuietHours(new Date("2027-01-11T11:00:00Z"), berlin("22:00", "07:00")).toISOString(), "2027-01-11T11:00:00.000Z");
+  // Same-day window 12:00–14:00, at 13:00 CEST (UTC+2).
+  assert.equal(afterQuietHours(new Date("2027-07-01T11:00:00Z"), berlin("12:00", "14:00")).toISOString(), "2027-07-01T12:00:00.000Z");
+  // The night clocks go forward (2027-03-28, 02:00 → 03:00): 07:00 is CEST, UTC+2.
+  assert.equal(afterQuietHours(new Date("2027-03-27T23:00:00Z"), berlin("22:00", "07:00")).toISOString(), "2027-03-28T05:00:00.000Z");
+  // An end that does not exist that night (02:30) resolves forward, as the wall clock does.
+  assert.equal(afterQuietHours(new Date("2027-03-28T00:30:00Z"), berlin("01:00", "02:30")).toISOString(), "2027-03-28T01:30:00.000Z");
+  // Equal start and end: no quiet hours.
+  assert.equal(afterQuietHours(new Date("2027-01-11T11:00:00Z"), berlin("08:00", "08:00")).toISOString(), "2027-01-11T11:00:00.000Z");
+  assert.equal(afterQuietHours(new Date("2027-01-11T11:00:00Z"), undefined).toISOString(), "2027-01-11T11:00:00.000Z");
+});
