@@ -89,7 +89,8 @@ function Workspace({ session }: { session: Session }) {
     Enter: () => selected && setEditingId(selected.id),
     "?": () => setHelp((h) => !h),
     Escape: () => {
-      if (document.activeElement instanceof HTMLElement && document.activeElement !== document.body) document.activeElement.blur();
+      const active = document.activeElement;
+      if (active instanceof HTMLInputElement || active instanceof HTMLTextAreaElement || active instanceof HTMLSelectElement) active.blur();
       else if (help) setHelp(false);
       else setEditingId(undefined);
     },

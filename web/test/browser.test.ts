@@ -183,6 +183,47 @@ test("two devices of one user see each other's changes live", async () => {
   await Promise.all([first.context.close(), second.context.close()]);
 });
 
+test("a task's history shows who changed what, and Undo reverts the last change", async () => {
+  const { context, page } = await newPage();
+  await signUp(page);
+  await quickAdd(page, "Pay rent #home", { tag: "#home" });
+  await row(page, "Pay rent").getByRole("button", { name: "Pay rent" }).click();
+  const editor = page.getByRole("complementary", { name: "Task details" });
+  await editor.locator(".activity-list li", { hasText: "created" }).waitFor();
+
+  await editor.getByLabel("Title").fill("Pay the rent");
+  await editor.getByRole("radio", { name: "All day" }).click();
+  await editor.getByLabel("Due date").fill("2027-01-01");
+  await editor.getByRole("button", { name: "Save" }).click();
+  await row(page, "Pay the rent").waitFor();
+  const change = editor.locator(".activity-list li", { hasText: "title" }).first();
+  await change.waitFor();
+  assert.match((await change.textContent()) ?? "", /by you/);
+  await screenshot(page, "11-activity");
+
+  await change.getByRole("button", { name: "Undo" }).click();
+  await row(page, "Pay rent").waitFor();
+  assert.equal(await editor.getByLabel("Title").inputValue(), "Pay rent");
+  assert.equal(await editor.getByRole("radio", { name: "No due date" }).getAttribute("aria-checked"), "true");
+  await context.close();
+});
+
+test("small screens: the editor takes the whole screen", async () => {
+  const { context, page } = await newPage();
+  await page.setViewportSize({ width: 390, height: 844 });
+  await signUp(page);
+  await quickAdd(page, "Call mom tomorrow at 5pm !medium #family", { due: "Tomorrow" });
+  await screenshot(page, "12-phone-list");
+  await row(page, "Call mom").getByRole("button", { name: "Call mom" }).click();
+  const editor = page.getByRole("complementary", { name: "Task details" });
+  const box = await editor.boundingBox();
+  assert.deepEqual([box?.x, box?.width], [0, 390]);
+  await screenshot(page, "13-phone-editor");
+  await page.keyboard.press("Escape");
+  await editor.waitFor({ state: "detached" });
+  await context.close();
+});
+
 test("a reminder firing shows a notification", async () => {
   const { context, page } = await newPage();
   await signUp(page);
@@ -190,9 +231,9 @@ test("a reminder firing shows a notification", async () => {
   await quickAdd(page, `Stretch remind me at ${at}`, { reminder: at.slice(0, 5) });
   await page.locator(".toast-reminder", { hasText: "Stretch" }).waitFor({ timeout: 30_000 });
   await page.getByRole("button", { name: "Notifications, 1 unread" }).waitFor();
-  await screenshot(page, "11-reminder-toast");
+  await screenshot(page, "14-reminder-toast");
   await page.getByRole("button", { name: "Notifications, 1 unread" }).click();
   await page.getByRole("dialog", { name: "Notifications" }).getByRole("button", { name: "Stretch" }).waitFor();
-  await screenshot(page, "12-notifications");
+  await screenshot(page, "15-notifications");
   await context.close();
 });

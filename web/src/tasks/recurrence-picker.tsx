@@ -78,7 +78,7 @@ export function RecurrencePicker({ value, onChange, start, timeZone }: Props) {
             {o.label}
           </option>
         ))}
-        <option value="custom">Custom…</option>
+        <option value="custom">{selected === "custom" && preview.data ? preview.data.summary : "Custom…"}</option>
       </select>
       <div className="phrase-row">
         <input
