@@ -43,7 +43,7 @@ async function seed(url: string): Promise<void> {
            d, d, 'UTC', now() - (g || ' seconds')::interval, now() - (g || ' seconds')::interval, NULL
     FROM words, generate_series(1, ${count}) AS g,
          -- Correlated with g (WHERE g > 0): an uncorrelated LATERAL runs once, giving every row one due.
-         LATERAL (SELECT CASE WHEN random() < 0.25 THEN NULL ELSE now() + ((random()*120 - 60) || ' days')::interval END AS d WHERE g > 0) AS due`;
+         LATERAL (SELECT CASE WHEN random() < 0.25 THEN NULL ELSE now() + (random()*120 - 60) * interval '1 day' END AS d WHERE g > 0) AS due`;
   await db.query(em, insert(`'${BIG_USER}'`, 100_000));
   await db.query(em, insert(`'bench-user-' || (g % 1000)`, 100_000));
   await db.query(em, "ANALYZE tasks.tasks");
