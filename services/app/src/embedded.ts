@@ -5,6 +5,7 @@ import { inProcessUpstream, startGateway } from "@taskmesh/gateway";
 import type { Logger, RunningServer, ServiceModule } from "@taskmesh/kit";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { startRecurrenceModule } from "@taskmesh/recurrence";
+import { smtpFromEnv, startRemindersModule } from "@taskmesh/reminders";
 import { startTasksModule } from "@taskmesh/tasks";
 import type { EmbeddedConfig } from "./config.js";
 
@@ -36,7 +37,9 @@ export async function startEmbeddedApp(config: EmbeddedConfig, logger: Logger): 
     started.push(recurrence);
     const audit = await startAuditModule({ databaseUrl: config.databaseUrl, events: bus, logger });
     started.push(audit);
-    const modules: ServiceModule[] = [tasks, recurrence, audit];
+    const reminders = await startRemindersModule({ databaseUrl: config.databaseUrl, events: bus, tasks: tasksClient, smtp: smtpFromEnv(), logger });
+    started.push(reminders);
+    const modules: ServiceModule[] = [tasks, recurrence, audit, reminders];
     const gateway = await startGateway({
       logger,
       port: config.port,

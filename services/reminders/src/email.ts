@@ -15,3 +15,8 @@ export function smtpMailer(smtpUrl: string, from: string): Mailer {
     close: () => transport.close(),
   };
 }
+
+/** SMTP_URL and REMINDERS_EMAIL_FROM; undefined when SMTP_URL is not set (e-mail deliveries then wait and fail). */
+export function smtpFromEnv(env: NodeJS.ProcessEnv = process.env): { url: string; from: string } | undefined {
+  return env.SMTP_URL ? { url: env.SMTP_URL, from: env.REMINDERS_EMAIL_FROM ?? "taskmesh <reminders@localhost>" } : undefined;
+}

@@ -6,6 +6,8 @@ import { ReminderService } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_
 import type { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import type { DeliveryOptions } from "./delivery.js";
 import { smtpMailer } from "./email.js";
+
+export { smtpFromEnv } from "./email.js";
 import { migrations, SCHEMA } from "./migrations/index.js";
 import { OUTBOX } from "./outbox.js";
 import { ReminderEngine } from "./reminder-engine.js";

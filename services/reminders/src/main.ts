@@ -6,7 +6,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { kafkaBusFromEnv } from "@taskmesh/events";
 import { createLogger, drainOnSignals, startServer } from "@taskmesh/kit";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
-import { startRemindersModule } from "./index.js";
+import { smtpFromEnv, startRemindersModule } from "./index.js";
 
 const logger = createLogger("reminders");
 const databaseUrl = process.env.DATABASE_URL;
@@ -17,13 +17,13 @@ if (!databaseUrl) {
 const events = await kafkaBusFromEnv(logger);
 const tasksUrl = process.env.TASKS_URL;
 if (!tasksUrl) logger.warn("TASKS_URL is not set: SetReminders answers UNIMPLEMENTED (e.g. TASKS_URL=http://tasks:8081)");
-const smtpUrl = process.env.SMTP_URL;
-if (!smtpUrl) logger.warn("SMTP_URL is not set: e-mail deliveries fail and are retried until it is");
+const smtp = smtpFromEnv();
+if (!smtp) logger.warn("SMTP_URL is not set: e-mail deliveries fail (retried, then recorded as failed)");
 const reminders = await startRemindersModule({
   databaseUrl,
   events,
   tasks: tasksUrl ? createClient(TaskService, createGrpcTransport({ baseUrl: tasksUrl })) : undefined,
-  smtp: smtpUrl ? { url: smtpUrl, from: process.env.REMINDERS_EMAIL_FROM ?? "taskmesh <reminders@localhost>" } : undefined,
+  smtp,
   logger,
 });
 const server = await startServer(
