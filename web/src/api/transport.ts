@@ -8,8 +8,10 @@ import { currentSession, refreshSession } from "./auth-client.js";
  */
 export const bearerAuth: Interceptor = (next) => async (req) => {
   const send = (token: string | undefined) => {
-    // Names this client in the activity history ("by you on web").
+    // Names this client in the activity history ("by you on web"), and reads filters such as
+    // due:today in the zone the device is in now.
     req.header.set("x-device", "web");
+    req.header.set("x-time-zone", Intl.DateTimeFormat().resolvedOptions().timeZone);
     if (token) req.header.set("authorization", `Bearer ${token}`);
     return next(req);
   };
