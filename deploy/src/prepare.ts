@@ -10,11 +10,13 @@ import { confluentSchemaRegistry, registerSchemas } from "@taskmesh/events";
 import { createLogger } from "@taskmesh/kit";
 import { migrations as auth } from "../../gateway/src/migrations/index.js";
 import { AUDIT_SCHEMA, migrations as audit } from "../../services/audit/src/migrations/index.js";
+import { SCHEMA as REMINDERS_SCHEMA, migrations as reminders } from "../../services/reminders/src/migrations/index.js";
 import { migrations as tasks } from "../../services/tasks/src/migrations/index.js";
 
 /** Every service that owns a schema in the shared database, with the schema's name. */
 const SCHEMAS = [
   { schema: "tasks", migrations: tasks },
+  { schema: REMINDERS_SCHEMA, migrations: reminders },
   { schema: AUDIT_SCHEMA, migrations: audit },
   { schema: "auth", migrations: auth },
 ];

@@ -130,8 +130,6 @@ spec:
         dapr.io/enable-metrics: "true"
         dapr.io/metrics-port: "9090"
         dapr.io/log-as-json: "true"
-        dapr.io/enable-app-health-check: "true"
-        dapr.io/app-health-check-path: /readyz
         {{- /* the sidecar outlives the app's drain, so calls made while draining still go out */}}
         dapr.io/graceful-shutdown-seconds: {{ sub $g.drain.terminationGracePeriodSeconds 2 | quote }}
         dapr.io/block-shutdown-duration: {{ printf "%ds" (add $g.drain.preStopSeconds $g.drain.delaySeconds $g.drain.inFlightSeconds) | quote }}
