@@ -40,6 +40,7 @@ export function entryFromRow(row: ActivityRow): ActivityEntry {
   const taskVersion = BigInt(row.taskVersion);
   const when = new TimeFormat(row.timeZone, occurredAt);
   const fireTime = row.reminder?.fireTime;
+  const changeSummaries = row.changes.map((c) => changeSummary(c, when));
   return create(ActivityEntrySchema, {
     id: row.eventId,
     taskId: row.taskId,
@@ -49,13 +50,13 @@ export function entryFromRow(row: ActivityRow): ActivityEntry {
     device: row.device,
     taskVersion,
     taskTitle: row.taskTitle,
-    changes: row.changes.map((c) => ({
+    changes: row.changes.map((c, i) => ({
       field: c.field,
       before: fromJson(ValueSchema, c.before),
       after: fromJson(ValueSchema, c.after),
-      summary: changeSummary(c, when),
+      summary: changeSummaries[i],
     })),
-    summary: entrySummary({ ...row, occurredAt }),
+    summary: entrySummary({ ...row, changeSummaries, when }),
     reminder: row.reminder
       ? { reminderId: row.reminder.id, fireTime: fireTime ? timestampFromMs(Date.parse(fireTime)) : undefined, reason: row.reminder.reason ?? "" }
       : undefined,

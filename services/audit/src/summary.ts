@@ -3,26 +3,24 @@ import { ActivityKind } from "@taskmesh/proto/taskmesh/audit/v1/activity_pb.js";
 import { isDueDate, type StoredChange } from "./field-changes.js";
 import type { StoredReminder } from "./activity-record.js";
 
-/** What a summary is made of: a stored entry, and the zone its times are shown in (the task's). */
+/** What a summary is made of: a stored entry, its changes already summarised, and how to show times. */
 export interface SummaryInput {
   kind: ActivityKind;
   taskTitle: string;
-  changes: StoredChange[];
+  changeSummaries: string[];
   reminder: StoredReminder | null;
-  timeZone: string;
-  occurredAt: Date;
+  when: TimeFormat;
 }
 
 /** Readable English for an entry: "priority high → low; due moved from Tue 3 Dec 09:00 to Wed 4 Dec 09:00". */
 export function entrySummary(entry: SummaryInput): string {
-  const when = new TimeFormat(entry.timeZone, entry.occurredAt);
   const title = quote(entry.taskTitle);
-  const reminderAt = entry.reminder?.fireTime ? when.instant(entry.reminder.fireTime) : undefined;
+  const reminderAt = entry.reminder?.fireTime ? entry.when.instant(entry.reminder.fireTime) : undefined;
   switch (entry.kind) {
     case ActivityKind.TASK_CREATED:
       return `created ${title}`;
     case ActivityKind.TASK_UPDATED:
-      return entry.changes.map((c) => changeSummary(c, when)).join("; ") || "updated";
+      return entry.changeSummaries.join("; ") || "updated";
     case ActivityKind.TASK_COMPLETED:
       return "completed";
     case ActivityKind.TASK_REOPENED:
@@ -126,14 +124,18 @@ function formatIn(timeZone: string): Intl.DateTimeFormat {
   return format;
 }
 
-/** "Tue 3 Dec 09:00" in a zone; the year only when it is not the year the entry happened in. */
+/**
+ * "Tue 3 Dec 09:00" in a zone; the year only when it is not the year the entry happened in.
+ * formatToParts is most of the cost of a ListActivity page: called only for times shown.
+ */
 export class TimeFormat {
   readonly #zone: string;
-  readonly #year: string;
+  readonly #reference: Date;
+  #year: string | undefined;
 
   constructor(timeZone: string, reference: Date) {
     this.#zone = timeZone || "UTC";
-    this.#year = this.#parts(reference, this.#zone).year ?? "";
+    this.#reference = reference;
   }
 
   instant(iso: string): string {
@@ -147,6 +149,7 @@ export class TimeFormat {
   }
 
   #day(p: Partial<Record<Intl.DateTimeFormatPartTypes, string>>): string {
+    this.#year ??= this.#parts(this.#reference, this.#zone).year ?? "";
     return `${p.weekday} ${p.day} ${p.month}${p.year === this.#year ? "" : ` ${p.year}`}`;
   }
 
