@@ -5,8 +5,9 @@
 //
 // The sidecar is built with the component set the project uses (secret stores, name resolution);
 // every other contrib component (cloud SDKs, databases, brokers) is left out, which cuts the build
-// from the full "stablecomponents" flavour to a fraction of its time on a small machine. The runtime
-// itself (service invocation, resiliency, Jobs API, secrets API, metrics, tracing) is unchanged.
+// from Dapr's full flavour to a fraction of its time on a small machine. The runtime itself
+// (service invocation, resiliency, Jobs API, secrets API, metrics, tracing) is unchanged.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
@@ -25,10 +26,15 @@ const KEPT_COMPONENTS = [
   'secretstores_local_file.go', // local stack
   'secretstores_local_env.go',
   'secretstores_kubernetes.go', // chart
-  'nameresolution_sqlite.go', // local stack: sidecars on one machine find each other in one SQLite file
+  // local stack and tests: each mesh's sidecars find each other in its own SQLite file (mDNS would
+  // mix up meshes running side by side on one machine); only in the allcomponents flavour
+  'nameresolution_sqlite.go',
   'nameresolution_mdns.go', // standalone default
   'nameresolution_kubernetes.go',
 ];
+
+/** Names the component set in the cache path, so changing KEPT_COMPONENTS rebuilds. */
+const BUILD_FLAVOUR = `components-${createHash('sha1').update(KEPT_COMPONENTS.join(',')).digest('hex').slice(0, 8)}`;
 
 export interface DaprBinaries {
   version: string;
@@ -42,13 +48,13 @@ function binaries(dir: string): DaprBinaries {
 
 /** Paths of daprd and scheduler, building them on first use (many minutes on 2 cores). */
 export async function ensureDapr(): Promise<DaprBinaries> {
-  const dir = cacheDir('dapr', DAPR_VERSION);
+  const dir = cacheDir('dapr', `${DAPR_VERSION}-${BUILD_FLAVOUR}`);
   const done = path.join(dir, '.complete');
   if (fs.existsSync(done)) return binaries(dir);
   const go = which('go');
   if (!go) throw new InfraError('building daprd needs Go 1.26.5+ (https://go.dev/dl/); install it and run again');
   return withLock(
-    `dapr-${DAPR_VERSION}`,
+    `dapr-${DAPR_VERSION}-${BUILD_FLAVOUR}`,
     async () => {
       if (fs.existsSync(done)) return binaries(dir);
       const t0 = Date.now();
@@ -82,7 +88,7 @@ export async function ensureDapr(): Promise<DaprBinaries> {
       fs.mkdirSync(out);
       const ldflags = `-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=${DAPR_VERSION.slice(1)}`;
       log('dapr', 'go build ./cmd/daprd ./cmd/scheduler (downloads dependencies, then compiles; progress every 10s)');
-      await run(go, ['build', '-trimpath', '-tags', 'stablecomponents', '-ldflags', ldflags, '-o', out + '/', './cmd/daprd', './cmd/scheduler'], {
+      await run(go, ['build', '-trimpath', '-tags', 'allcomponents', '-ldflags', ldflags, '-o', out + '/', './cmd/daprd', './cmd/scheduler'], {
         env,
         cwd: src,
         logFile,
@@ -145,6 +151,8 @@ export interface DaprMeshOptions {
   secrets?: Record<string, string>;
   /** start a scheduler (Jobs API) for sidecars that ask for it */
   scheduler?: boolean;
+  /** binaries to run (tests get them from `npm test`); built into the cache when omitted */
+  binaries?: DaprBinaries;
 }
 
 /** Sidecars on one machine that find each other by app id (SQLite name resolution in a shared file). */
@@ -179,7 +187,7 @@ function writeMeshFiles(dir: string, secrets: Record<string, string>): void {
 }
 
 export async function startDaprMesh(opts: DaprMeshOptions = {}): Promise<DaprMesh> {
-  const binaries = await ensureDapr();
+  const binaries = opts.binaries ?? (await ensureDapr());
   const dir = serviceDir('dapr');
   const guard = serviceGuard('dapr', dir);
   const sidecars: Sidecar[] = [];

@@ -1,20 +1,23 @@
 // The task service as its own process (cluster mode): PORT, DATABASE_URL; with KAFKA_BROKERS and
-// SCHEMA_REGISTRY_URL its outbox is relayed to Kafka.
+// SCHEMA_REGISTRY_URL its outbox is relayed to Kafka. Credentials come from the Dapr secrets API
+// when a sidecar runs beside it (DAPR_HTTP_PORT), else from the environment.
 import { kafkaBusFromEnv } from "@taskmesh/events";
 import { createLogger, drainOnSignals, startServer } from "@taskmesh/kit";
+import { resolveSecrets } from "@taskmesh/transport";
 import { startTasksModule } from "./index.js";
 
 const logger = createLogger("tasks");
-const databaseUrl = process.env.DATABASE_URL;
+const env = await resolveSecrets();
+const databaseUrl = env.DATABASE_URL;
 if (!databaseUrl) {
   logger.fatal("DATABASE_URL is not set: point it at PostgreSQL (postgres://user@host:5432/db) or use pglite:<dir>");
   process.exit(2);
 }
-const bus = await kafkaBusFromEnv(logger);
+const bus = await kafkaBusFromEnv(logger, env);
 const tasks = await startTasksModule({ databaseUrl, logger, events: bus && { send: (records) => bus.publish(records) } });
 const server = await startServer(
-  { logger, services: tasks.services, routes: tasks.routes, drainDelayMs: Number(process.env.DRAIN_DELAY_MS ?? 0) },
-  Number(process.env.PORT ?? 8081),
+  { logger, services: tasks.services, routes: tasks.routes, drainDelayMs: Number(env.DRAIN_DELAY_MS ?? 0) },
+  Number(env.PORT ?? 8081),
 );
 logger.info({ port: server.port }, "tasks service listening");
 drainOnSignals([server], logger, async () => {

@@ -1,0 +1,41 @@
+// Credentials through daprd's secrets API (the local stack's file store; the chart's Kubernetes
+// store answers the same request the same way), or from the environment without a sidecar.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import type { DaprMesh, Sidecar } from "../../../scripts/infra/dapr.js";
+import { resolveSecrets } from "../src/index.js";
+import { testMesh } from "./dapr-env.js";
+
+describe("secrets", () => {
+  let mesh: DaprMesh;
+  let sidecar: Sidecar;
+  before(async () => {
+    mesh = await testMesh({ secrets: { DATABASE_URL: "postgres://svc:pw@db:5432/taskmesh", TASKMESH_JWT_SECRET: "from-the-store" } });
+    sidecar = await mesh.sidecar({ appId: "secrets-reader" });
+  });
+  after(() => mesh?.stop());
+
+  test("with a sidecar, every key of the secret becomes a variable", async () => {
+    const env = await resolveSecrets({ DAPR_HTTP_PORT: String(sidecar.httpPort), PORT: "8081" });
+    assert.equal(env.DATABASE_URL, "postgres://svc:pw@db:5432/taskmesh");
+    assert.equal(env.TASKMESH_JWT_SECRET, "from-the-store");
+    assert.equal(env.PORT, "8081");
+  });
+
+  test("an explicit environment value overrides the store", async () => {
+    const env = await resolveSecrets({ DAPR_HTTP_PORT: String(sidecar.httpPort), DATABASE_URL: "postgres://override/db" });
+    assert.equal(env.DATABASE_URL, "postgres://override/db");
+    assert.equal(env.TASKMESH_JWT_SECRET, "from-the-store");
+  });
+
+  test("a missing store or secret is a clear error naming it", async () => {
+    await assert.rejects(resolveSecrets({ DAPR_HTTP_PORT: String(sidecar.httpPort), TASKMESH_SECRET_STORE: "nope" }), /store "nope"/);
+    await assert.rejects(resolveSecrets({ DAPR_HTTP_PORT: String(sidecar.httpPort), TASKMESH_SECRET_NAME: "other" }), /secret "other"/);
+  });
+
+  test("without a sidecar the environment is used as is", async () => {
+    const env = { DATABASE_URL: "pglite:./.data" };
+    assert.equal(await resolveSecrets(env), env);
+    await assert.rejects(resolveSecrets({ TASKMESH_SECRETS: "dapr", DAPR_HTTP_PORT: "1" }, { timeoutMs: 500 }), /sidecar .* not ready/);
+  });
+});
