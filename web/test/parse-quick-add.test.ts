@@ -69,3 +69,12 @@ test("plain text stays the title", () => {
   const draft = parseQuickAdd("  Buy   milk  ", now);
   assert.deepEqual(draft, { title: "Buy milk", tags: [] });
 });
+
+test("rule words used as adjectives stay in the title", () => {
+  const draft = parseQuickAdd("Prepare quarterly report by friday #work !medium", now);
+  assert.equal(draft.recurrenceText, undefined);
+  assert.equal(draft.title, "Prepare quarterly report");
+  assert.deepEqual(draft.due, { kind: "date", date: "2026-11-27" });
+  assert.equal(parseQuickAdd("Review budget monthly", now).recurrenceText, "monthly");
+  assert.equal(parseQuickAdd("Standup daily at 9:30", now).recurrenceText, "daily at 9:30");
+});

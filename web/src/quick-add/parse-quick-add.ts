@@ -37,7 +37,9 @@ const PRIORITIES: Record<string, Priority> = {
 };
 const REMIND_BEFORE = /(^|\s)remind(?:\s+me)?\s+(\d+|an?|one)\s*(m|mins?|minutes?|h|hrs?|hours?|d|days?|w|wks?|weeks?)\s+(?:before|early|earlier|ahead)(?=\s|$)/iu;
 const REMIND_AT = /(^|\s)remind(?:\s+me)?\s+(?=at\s|on\s|tomorrow|today|next\s)/iu;
-const RECURRENCE_START = /(^|\s)(every!?|daily|weekly|monthly|yearly|annually|quarterly|biweekly|fortnightly|weekdays|weekends)(?=\s|$)/iu;
+// "every …" always starts a rule; a bare "weekly" only when nothing but rule words follow it, so
+// "Prepare monthly report" keeps its title.
+const RECURRENCE_START = /(^|\s)(every!?(?=\s)|(?:daily|weekly|monthly|yearly|annually|quarterly|biweekly|fortnightly|weekdays|weekends)(?=\s*$|\s+(?:at|on|in|from|starting|beginning|until|after|for|\d)\b))/iu;
 // Introduces the first due of a recurring task: "every monday starting next week".
 const SERIES_START = /\s(?:starting|beginning|from)\s/iu;
 const UNIT_SECONDS: Record<string, number> = { m: 60, h: 3600, d: 86400, w: 604800 };
@@ -88,12 +90,11 @@ export function parseQuickAdd(text: string, now: Date = new Date()): QuickAddDra
     rest = rest.slice(0, phraseStart);
   }
 
-  const due = chrono.parse(dueSource, now, { forwardDate: true })[0];
-  if (due) {
-    const date = due.start.date();
-    draft.due = due.start.isCertain("hour") ? { kind: "time", time: date } : { kind: "date", date: localDate(date) };
-    draft.dueText = due.text;
-    if (dueSource === rest) rest = rest.slice(0, due.index) + rest.slice(due.index + due.text.length);
+  const found = takeDue(dueSource, now);
+  if (found.due) {
+    draft.due = found.due;
+    draft.dueText = found.dueText;
+    if (dueSource === rest) rest = found.rest;
   }
 
   if (reminderAt) {
@@ -107,8 +108,20 @@ export function parseQuickAdd(text: string, now: Date = new Date()): QuickAddDra
   return draft;
 }
 
+/** The first date or time in the text (chrono), and the text without it. */
+export function takeDue(text: string, now: Date): { due?: Due; dueText?: string; rest: string } {
+  const found = chrono.parse(text, now, { forwardDate: true })[0];
+  if (!found) return { rest: text };
+  const date = found.start.date();
+  return {
+    due: found.start.isCertain("hour") ? { kind: "time", time: date } : { kind: "date", date: localDate(date) },
+    dueText: found.text,
+    rest: text.slice(0, found.index) + text.slice(found.index + found.text.length),
+  };
+}
+
 /** Words left dangling when the date was cut out: "Submit report by" → "Submit report". */
-function cleanTitle(text: string): string {
+export function cleanTitle(text: string): string {
   let title = text.replace(/\s+/g, " ").trim();
   for (;;) {
     const trimmed = title.replace(/\s+(?:on|at|by|due|in|for|from|starting|before|until)$/iu, "");

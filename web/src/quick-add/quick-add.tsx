@@ -41,7 +41,7 @@ export function toCreateRequest(draft: ResolvedQuickAdd, timeZone: string): Crea
 export const QuickAdd = forwardRef<HTMLInputElement>(function QuickAdd(_props, ref) {
   const [text, setText] = useState("");
   const [error, setError] = useState<string>();
-  const [saving, setSaving] = useState(false);
+  const [saving, setSaving] = useState(0);
   const queryClient = useQueryClient();
   const { toast } = useNotifications();
   const timeZone = browserTimeZone();
@@ -55,22 +55,25 @@ export const QuickAdd = forwardRef<HTMLInputElement>(function QuickAdd(_props, r
   // What can be read without the server shows at once; the recurrence joins when it is understood.
   const draft: ResolvedQuickAdd | undefined = text.trim() ? (text.trim() === typed && understood.data) || parseQuickAdd(text.trim()) : undefined;
 
+  // The line is cleared at once so the next one can be typed while this one saves; if saving
+  // fails, it comes back (unless something new was typed meanwhile).
   async function save() {
     const line = text.trim();
-    if (!line || saving) return;
-    setSaving(true);
+    if (!line) return;
+    setText("");
+    setSaving((n) => n + 1);
     setError(undefined);
     try {
       const resolved = await queryClient.fetchQuery(resolveQuery(line));
       if (!resolved.title) throw new Error("Give the task a title");
       const { task } = await tasksClient.createTask(toCreateRequest(resolved, timeZone));
-      setText("");
       toast({ text: `Added “${task?.title}”` }, 3000);
       await queryClient.invalidateQueries({ queryKey: createConnectQueryKey({ schema: TaskService, cardinality: undefined }) });
     } catch (err) {
+      setText((current) => current || line);
       setError(err instanceof ConnectError ? err.rawMessage : (err as Error).message);
     } finally {
-      setSaving(false);
+      setSaving((n) => n - 1);
     }
   }
 
@@ -93,7 +96,10 @@ export const QuickAdd = forwardRef<HTMLInputElement>(function QuickAdd(_props, r
           id="quick-add-input"
           ref={ref}
           value={text}
-          onChange={(e) => setText(e.target.value)}
+          onChange={(e) => {
+            setText(e.target.value);
+            setError(undefined);
+          }}
           placeholder="Add a task — e.g. Pay rent every month on the 1st at 9am #home !high"
           autoComplete="off"
           aria-describedby="quick-add-understood"
@@ -104,8 +110,8 @@ export const QuickAdd = forwardRef<HTMLInputElement>(function QuickAdd(_props, r
             }
           }}
         />
-        <button type="submit" className="primary" disabled={!text.trim() || saving}>
-          {saving ? "Adding…" : "Add"}
+        <button type="submit" className="primary" disabled={!text.trim()}>
+          {saving > 0 && !text.trim() ? "Adding…" : "Add"}
         </button>
       </div>
       <div id="quick-add-understood" className="chips understood" aria-live="polite">

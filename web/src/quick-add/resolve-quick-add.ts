@@ -4,7 +4,7 @@ import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import type { RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurrence_service_pb.js";
 import type { Recurrence } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
-import { localDate, type Due, type QuickAddDraft } from "./parse-quick-add.js";
+import { cleanTitle, localDate, takeDue, type Due, type QuickAddDraft } from "./parse-quick-add.js";
 
 export interface ResolvedQuickAdd extends QuickAddDraft {
   recurrence?: Recurrence;
@@ -31,11 +31,12 @@ export async function resolveQuickAdd(
     try {
       const parsed = await recurrence.parseRecurrence({ text: words.slice(0, n).join(" ") }, { signal });
       if (!parsed.recurrence) break;
-      const leftover = words.slice(n).join(" ");
-      const due = draft.due ?? (await firstOccurrence(recurrence, parsed.recurrence, timeZone, now, signal));
+      // Words after the rule go back to the title, and may name the first due ("… by friday").
+      const leftover = draft.due ? { rest: words.slice(n).join(" ") } : takeDue(words.slice(n).join(" "), now);
+      const due = draft.due ?? leftover.due ?? (await firstOccurrence(recurrence, parsed.recurrence, timeZone, now, signal));
       return {
         ...draft,
-        title: leftover ? `${draft.title} ${leftover}` : draft.title,
+        title: cleanTitle(`${draft.title} ${leftover.rest}`),
         recurrence: parsed.recurrence,
         recurrenceSummary: parsed.summary,
         ...(due ? { due } : {}),
@@ -47,7 +48,7 @@ export async function resolveQuickAdd(
     }
   }
   const { recurrenceText, ...rest } = draft;
-  return { ...rest, title: `${draft.title} ${recurrenceText}`, recurrenceError: firstError ?? "not a recurrence" };
+  return { ...rest, title: cleanTitle(`${draft.title} ${recurrenceText}`), recurrenceError: firstError ?? "not a recurrence" };
 }
 
 /**
