@@ -84,7 +84,7 @@ async function send(db: Database, d: PendingDelivery, options: DeliveryOptions):
       scheduledFor: scheduledFor.toISOString(),
       firedAt: new Date(d.fired_at).toISOString(),
     };
-    await postWebhook(d.target, webhookSecret, d.event_id, payload, options.webhookTimeoutMs ?? 10_000);
+    await postWebhook(d.target, webhookSecret, d.event_id, payload, options.webhookTimeoutMs ?? 5_000);
     return;
   }
   if (!options.mailer) throw new Error("no SMTP server configured (SMTP_URL)");

@@ -1,12 +1,14 @@
 // The reminders service as its own process (cluster mode): PORT (default 8083), DATABASE_URL; with
 // KAFKA_BROKERS and SCHEMA_REGISTRY_URL it arms reminders from task-events and publishes
-// ReminderEvents; TASKS_URL for SetReminders; SMTP_URL and REMINDERS_EMAIL_FROM for e-mail.
+// ReminderEvents; TASKS_URL for SetReminders; SMTP_URL and REMINDERS_EMAIL_FROM for e-mail;
+// SCHEDULER_LEASE_MS: how long a crashed replica's claimed timers wait before another takes them.
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { kafkaBusFromEnv } from "@taskmesh/events";
 import { createLogger, drainOnSignals, startServer } from "@taskmesh/kit";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
-import { smtpFromEnv, startRemindersModule } from "./index.js";
+import { PostgresScheduler, smtpFromEnv, startRemindersModule } from "./index.js";
+import { SCHEMA } from "./migrations/index.js";
 
 const logger = createLogger("reminders");
 const databaseUrl = process.env.DATABASE_URL;
@@ -25,6 +27,7 @@ const reminders = await startRemindersModule({
   tasks: tasksUrl ? createClient(TaskService, createGrpcTransport({ baseUrl: tasksUrl })) : undefined,
   smtp,
   logger,
+  scheduler: (db) => new PostgresScheduler(db, { schema: SCHEMA, logger, leaseMs: Number(process.env.SCHEDULER_LEASE_MS ?? 10_000) }),
 });
 const server = await startServer(
   { logger, services: reminders.services, routes: reminders.routes, drainDelayMs: Number(process.env.DRAIN_DELAY_MS ?? 0) },

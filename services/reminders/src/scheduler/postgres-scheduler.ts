@@ -8,7 +8,8 @@ export interface PostgresSchedulerOptions {
   /** Schema holding `scheduler_jobs` (see schedulerJobsMigration). */
   schema: string;
   logger: Logger;
-  /** How long a claim keeps other replicas off a job; after it, a crashed claimer's job is retaken. */
+  /** How long a claim keeps other replicas off a job; after it, a crashed claimer's job is retaken
+   *  (default 10 s: longer than a handler's transaction, short enough to be late by little). */
   leaseMs?: number;
   /** Handlers running at once in this replica. */
   concurrency?: number;
@@ -170,7 +171,7 @@ export class PostgresScheduler implements Scheduler {
        FROM (SELECT id FROM ${this.options.schema}.scheduler_jobs WHERE ready_at <= $1::timestamptz
              ORDER BY ready_at LIMIT ${Number(limit)} FOR UPDATE SKIP LOCKED) c
        WHERE j.id = c.id RETURNING j.id, j.due_at, j.attempts`,
-      [new Date(now).toISOString(), new Date(now + (this.options.leaseMs ?? 60_000)).toISOString()],
+      [new Date(now).toISOString(), new Date(now + (this.options.leaseMs ?? 10_000)).toISOString()],
     );
     return rows.map((r) => ({ id: r.id, dueAt: new Date(r.due_at), attempt: r.attempts }));
   }
