@@ -98,6 +98,14 @@ test("sign up, then quick add a monthly task with tag, priority and a reminder: 
   assert.equal(await editor.getByLabel("Due time").inputValue(), "09:00");
   assert.equal(await editor.getByLabel("Time zone").inputValue(), TIME_ZONE);
   await screenshot(page, "05-editor");
+
+  // A reload keeps the session (the refresh cookie); signing out ends it, also for a reload.
+  await page.reload();
+  await row(page, "Pay rent").waitFor();
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("button", { name: "Sign in" }).waitFor();
+  await page.reload();
+  await page.getByRole("button", { name: "Sign in" }).waitFor();
   await context.close();
 });
 
