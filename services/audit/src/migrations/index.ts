@@ -1,5 +1,6 @@
 import { processedEventsMigration } from "@taskmesh/events";
 import { Migration20261125200000_activity } from "./Migration20261125200000_activity.js";
+import { Migration20261125210000_activity_by_kind } from "./Migration20261125210000_activity_by_kind.js";
 
 export const AUDIT_SCHEMA = "audit";
 
@@ -7,4 +8,5 @@ export const AUDIT_SCHEMA = "audit";
 export const migrations = [
   { name: "Migration20261125200000_activity", class: Migration20261125200000_activity },
   processedEventsMigration(AUDIT_SCHEMA),
+  { name: "Migration20261125210000_activity_by_kind", class: Migration20261125210000_activity_by_kind },
 ];
