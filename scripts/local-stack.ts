@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { ensureKafkaTopics } from '@taskmesh/events';
 import { startDaprMesh, type DaprMesh } from './infra/dapr.js';
 import { elapsed, InfraError, isMain, log, spawnServer, waitFor, waitForever, type ServerProcess } from './infra/cache.js';
 import { startStack } from './infra/stack.js';
@@ -46,6 +47,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     for (const s of stops.reverse()) await s().catch(() => undefined);
   };
   try {
+    // the chart declares them as Strimzi KafkaTopics; consumers expect them to exist
+    await ensureKafkaTopics({ brokers: [infra.env['KAFKA_BROKERS']!] });
     const mesh = await startDaprMesh({
       scheduler: true,
       // what the chart keeps in the Kubernetes Secret "taskmesh"
