@@ -192,6 +192,28 @@ test("two devices of one user see each other's changes live", async () => {
   await row(first.page, "Renew passport").waitFor({ timeout: 5_000 });
   await screenshot(first.page, "09-live-first-device");
   await screenshot(second.page, "10-live-second-device");
+
+  // Both open the task. An untouched editor follows the other device's save; one with unsaved edits
+  // of the same field is told about the conflict instead of overwriting.
+  const editors = await Promise.all(
+    [first.page, second.page].map(async (p) => {
+      await row(p, "Renew passport").getByRole("button", { name: "Renew passport" }).click();
+      return p.getByRole("complementary", { name: "Task details" });
+    }),
+  );
+  const [mine, theirs] = editors as [ReturnType<Page["getByRole"]>, ReturnType<Page["getByRole"]>];
+  await theirs.getByLabel("Notes").fill("photos first");
+  await theirs.getByLabel("Title").fill("Renew passports");
+  await mine.getByLabel("Title").fill("Renew passport and ID");
+  await mine.getByRole("button", { name: "Save" }).click();
+  await row(second.page, "Renew passport and ID").waitFor({ timeout: 5_000 });
+  await theirs.getByRole("button", { name: "Save" }).click();
+  await theirs.getByRole("alert").filter({ hasText: "Changed on another device meanwhile: title (now “Renew passport and ID”)" }).waitFor();
+  assert.equal(await theirs.getByLabel("Title").inputValue(), "Renew passports", "the unsaved edit is kept");
+  await theirs.getByRole("button", { name: "Save" }).click();
+  await row(first.page, "Renew passports").waitFor({ timeout: 5_000 });
+  assert.equal(await mine.getByLabel("Notes").inputValue(), "photos first", "the other device's editor followed");
+  await screenshot(second.page, "11-edit-conflict");
   await Promise.all([first.context.close(), second.context.close()]);
 });
 
@@ -211,7 +233,7 @@ test("a task's history shows who changed what, and Undo reverts the last change"
   const change = editor.locator(".activity-list li", { hasText: "title" }).first();
   await change.waitFor();
   assert.match((await change.textContent()) ?? "", /by you/);
-  await screenshot(page, "11-activity");
+  await screenshot(page, "12-activity");
 
   await change.getByRole("button", { name: "Undo" }).click();
   await row(page, "Pay rent").waitFor();
@@ -225,12 +247,12 @@ test("small screens: the editor takes the whole screen", async () => {
   await page.setViewportSize({ width: 390, height: 844 });
   await signUp(page);
   await quickAdd(page, "Call mom tomorrow at 5pm !medium #family", { due: "Tomorrow" });
-  await screenshot(page, "12-phone-list");
+  await screenshot(page, "13-phone-list");
   await row(page, "Call mom").getByRole("button", { name: "Call mom" }).click();
   const editor = page.getByRole("complementary", { name: "Task details" });
   const box = await editor.boundingBox();
   assert.deepEqual([box?.x, box?.width], [0, 390]);
-  await screenshot(page, "13-phone-editor");
+  await screenshot(page, "14-phone-editor");
   await page.keyboard.press("Escape");
   await editor.waitFor({ state: "detached" });
   await context.close();
@@ -243,9 +265,9 @@ test("a reminder firing shows a notification", async () => {
   await quickAdd(page, `Stretch remind me at ${at}`, { reminder: at.slice(0, 5) });
   await page.locator(".toast-reminder", { hasText: "Stretch" }).waitFor({ timeout: 30_000 });
   await page.getByRole("button", { name: "Notifications, 1 unread" }).waitFor();
-  await screenshot(page, "14-reminder-toast");
+  await screenshot(page, "15-reminder-toast");
   await page.getByRole("button", { name: "Notifications, 1 unread" }).click();
   await page.getByRole("dialog", { name: "Notifications" }).getByRole("button", { name: "Stretch" }).waitFor();
-  await screenshot(page, "15-notifications");
+  await screenshot(page, "16-notifications");
   await context.close();
 });

@@ -9,11 +9,7 @@ import { RecurrenceMode } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { useState } from "react";
 import { recurrenceClient } from "../api/clients.js";
 import { formatDay, formatTime } from "./format.js";
-
-export interface RuleValue {
-  rrule: string;
-  mode: RecurrenceMode;
-}
+import type { RuleValue } from "./task-form.js";
 
 const WEEKDAYS = ["SU", "MO", "TU", "WE", "TH", "FR", "SA"] as const;
 

@@ -2,7 +2,7 @@ import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { createConnectQueryKey, useQuery } from "@connectrpc/connect-query";
 import { Priority, TaskStatus, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
-import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { TaskConflictSchema, TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useId, useState } from "react";
 import { tasksClient } from "../api/clients.js";
@@ -12,7 +12,7 @@ import { browserTimeZone, PRIORITY_LABELS } from "./format.js";
 import { RecurrencePicker } from "./recurrence-picker.js";
 import { RemindersEditor } from "./reminders-editor.js";
 import { useTaskActions } from "./task-actions.js";
-import { dueOf, formFromTask, updateRequest, type TaskForm } from "./task-form.js";
+import { dueOf, formFromTask, rebaseForm, updateRequest, type TaskForm } from "./task-form.js";
 import { isTimeZone, TIME_ZONES } from "./zoned.js";
 
 const DUE_KINDS: [TaskForm["dueKind"], string][] = [
@@ -83,15 +83,19 @@ function EditorForm({ task, onClose }: { task: Task; onClose(): void }) {
       await actions.refresh();
     } catch (err) {
       const e = ConnectError.from(err);
+      const conflict = e.code === Code.Aborted ? e.findDetails(TaskConflictSchema)[0] : undefined;
+      if (!conflict?.current) return setProblem(e.rawMessage);
+      const theirs = formFromTask(conflict.current, defaultZone);
+      const fields = [...new Set(conflict.conflictingFields.map((f) => f.replace(/^due_(time|date)$/, "due").replace("_", " ")))];
       setProblem(
-        e.code === Code.Aborted
-          ? "This task was changed on another device. Your edits are kept here: review and save again, or reload to see theirs."
-          : e.rawMessage,
+        `Changed on another device meanwhile: ${fields.join(", ")}` +
+          (fields.includes("title") ? ` (now “${theirs.title}”)` : "") +
+          ". Your edits are kept here: Save again to apply them over it.",
       );
-      if (e.code === Code.Aborted) {
-        const { task: current } = await tasksClient.getTask({ id: task.id });
-        if (current) setBase(current);
-      }
+      // Fields not edited here take the other device's values; saving again is a deliberate choice
+      // to put these edits over the version that won.
+      setForm((mine) => rebaseForm(mine, formFromTask(base, defaultZone), theirs));
+      setBase(conflict.current);
     } finally {
       setSaving(false);
     }

@@ -2,10 +2,14 @@
 // so an edit made elsewhere to another field is kept).
 import { create } from "@bufbuild/protobuf";
 import { FieldMaskSchema, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { Priority, RecurrenceSchema, TaskSchema, type Reminder, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { Priority, RecurrenceSchema, TaskSchema, type RecurrenceMode, type Reminder, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { UpdateTaskRequestSchema, type UpdateTaskRequest } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
-import type { RuleValue } from "./recurrence-picker.js";
 import { fromWallClock, toWallClock } from "./zoned.js";
+
+export interface RuleValue {
+  rrule: string;
+  mode: RecurrenceMode;
+}
 
 export interface TaskForm {
   title: string;
@@ -74,3 +78,15 @@ export function updateRequest(task: Task, form: TaskForm): UpdateTaskRequest | u
   if (paths.length === 0) return undefined;
   return create(UpdateTaskRequestSchema, { task: next, updateMask: create(FieldMaskSchema, { paths }), expectedVersion: task.version });
 }
+
+/** My edits on top of theirs: each field I left as it was in `base` takes its value from `theirs`. */
+export function rebaseForm(mine: TaskForm, base: TaskForm, theirs: TaskForm): TaskForm {
+  const merged = { ...theirs };
+  for (const key of Object.keys(mine) as (keyof TaskForm)[]) {
+    if (JSON.stringify(mine[key], jsonSafe) !== JSON.stringify(base[key], jsonSafe)) Object.assign(merged, { [key]: mine[key] });
+  }
+  return merged;
+}
+
+// Reminders carry bigint seconds.
+const jsonSafe = (_key: string, value: unknown) => (typeof value === "bigint" ? value.toString() : value);
