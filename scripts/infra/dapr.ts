@@ -216,6 +216,22 @@ export async function startDaprMesh(opts: DaprMeshOptions = {}): Promise<DaprMes
   }
 }
 
+/** Set by `npm test` (scripts/test.ts) to the binaries ensureDapr() built. */
+export const DAPRD_TEST_ENV = 'TASKMESH_TEST_DAPRD';
+export const DAPR_SCHEDULER_TEST_ENV = 'TASKMESH_TEST_DAPR_SCHEDULER';
+
+/** A mesh for a test file, on the binaries `npm test` built; a clear error when run without it. */
+export function startTestMesh(opts: Omit<DaprMeshOptions, 'binaries'> = {}): Promise<DaprMesh> {
+  const daprd = process.env[DAPRD_TEST_ENV];
+  const scheduler = process.env[DAPR_SCHEDULER_TEST_ENV];
+  if (!daprd || !scheduler) {
+    throw new InfraError(
+      `${DAPRD_TEST_ENV} and ${DAPR_SCHEDULER_TEST_ENV} are not set: run the tests with \`npm test\`, which builds daprd and the scheduler and sets them`,
+    );
+  }
+  return startDaprMesh({ ...opts, binaries: { version: DAPR_VERSION, daprd, scheduler } });
+}
+
 async function startSidecar(daprd: string, dir: string, o: SidecarOptions, schedulerAddress: string | undefined): Promise<Sidecar> {
   const [grpcPort, httpPort, metricsPort, internalPort] = (await freePorts(4)) as [number, number, number, number];
   const args = [

@@ -2,15 +2,14 @@
 // store answers the same request the same way), or from the environment without a sidecar.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { DaprMesh, Sidecar } from "../../../scripts/infra/dapr.js";
+import { startTestMesh, type DaprMesh, type Sidecar } from "../../../scripts/infra/dapr.js";
 import { resolveSecrets } from "../src/index.js";
-import { testMesh } from "./dapr-env.js";
 
 describe("secrets", () => {
   let mesh: DaprMesh;
   let sidecar: Sidecar;
   before(async () => {
-    mesh = await testMesh({ secrets: { DATABASE_URL: "postgres://svc:pw@db:5432/taskmesh", TASKMESH_JWT_SECRET: "from-the-store" } });
+    mesh = await startTestMesh({ secrets: { DATABASE_URL: "postgres://svc:pw@db:5432/taskmesh", TASKMESH_JWT_SECRET: "from-the-store" } });
     sidecar = await mesh.sidecar({ appId: "secrets-reader" });
   });
   after(() => mesh?.stop());

@@ -10,9 +10,8 @@ import { createLogger, startServer, type RunningServer } from "@taskmesh/kit";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { startTasksModule } from "@taskmesh/tasks";
 import { databaseTargets } from "@taskmesh/testing";
-import type { DaprMesh, Sidecar } from "../../../scripts/infra/dapr.js";
+import { startTestMesh, type DaprMesh, type Sidecar } from "../../../scripts/infra/dapr.js";
 import { serviceTransport, type TransportConfig } from "../src/index.js";
-import { testMesh } from "./dapr-env.js";
 
 type Tasks = Client<typeof TaskService>;
 const as = (user: string) => ({ headers: { "x-user-id": user } });
@@ -57,7 +56,7 @@ before(async () => {
   dropDb = db.drop;
   tasksModule = await startTasksModule({ databaseUrl: db.url });
   server = await serveTasks(0);
-  mesh = await testMesh();
+  mesh = await startTestMesh();
   [tasksSidecar, callerSidecar] = await Promise.all([
     mesh.sidecar({ appId: "tasks", appPort: server.port, appProtocol: "grpc" }),
     mesh.sidecar({ appId: "caller" }),

@@ -141,7 +141,12 @@ export class DaprJobsScheduler implements Scheduler {
       this.options.logger.debug({ id: job.id, dueAt: job.dueAt }, "duplicate Dapr job delivery acknowledged");
       return {};
     }
-    await onDue({ id: job.id, dueAt, attempt: row!.attempts });
+    try {
+      await onDue({ id: job.id, dueAt, attempt: row!.attempts });
+    } catch (err) {
+      this.options.logger.warn({ err, id: job.id, dueAt: job.dueAt, attempt: row!.attempts }, "job handler failed; Dapr delivers it again");
+      throw new ConnectError(`job ${job.id} handler failed: ${(err as Error).message}`, Code.Unavailable);
+    }
     await this.db.query(em, `UPDATE ${schema}.dapr_job_fires SET done_at = now() WHERE id = $1 AND due_at = $2::timestamptz`, [job.id, job.dueAt]);
     return {};
   }
