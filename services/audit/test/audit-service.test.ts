@@ -48,11 +48,13 @@ for (const target of databaseTargets()) {
     let audit: Client<typeof AuditService>;
     let auditModule: Awaited<ReturnType<typeof startAuditModule>>;
     let clock = new Date();
+    let databaseUrl: string;
     const stops: (() => Promise<void>)[] = [];
 
     before(async () => {
       const db = await target.fresh();
       stops.push(() => db.drop());
+      databaseUrl = db.url;
       bus = await openEmbeddedBus({ url: db.url, logger });
       stops.push(() => bus.close());
       const tasksModule = await startTasksModule({ databaseUrl: db.url, logger, events: { send: (records) => bus.publish(records) } });
@@ -234,21 +236,46 @@ for (const target of databaseTargets()) {
       assert.equal(reminders.entries.length, 2);
     });
 
-    test("entries past retention are purged in batches; newer ones stay", async () => {
+    test("entries past retention are purged in batches, by the periodic job and by replicas at once; newer ones stay", async () => {
       const alice = newUser();
       const taskId = crypto.randomUUID();
       const now = Date.parse("2027-06-01T00:00:00Z");
-      const old = Array.from({ length: 30 }, (_, i) => taskEvent(alice, taskId, i + 1, { case: "reopened", value: { task: { title: "old" } } }, new Date(now - 91 * DAY + i)));
-      const recent = Array.from({ length: 5 }, (_, i) => taskEvent(alice, taskId, 31 + i, { case: "completed", value: { task: { title: "recent" } } }, new Date(now - 89 * DAY + i)));
-      await bus.publish([...old, ...recent].map(recordOf));
-      await entriesOf(alice, taskId, 35);
+      let version = 0;
+      const publishAged = async (count: number, ageDays: number) => {
+        const events = Array.from({ length: count }, (_, i) => taskEvent(alice, taskId, ++version, { case: "reopened", value: { task: { title: "t" } } }, new Date(now - ageDays * DAY + i)));
+        await bus.publish(events.map(recordOf));
+        return events;
+      };
+      const remaining = (count: number, newest?: string) =>
+        eventually(`${count} entries left`, async () => {
+          const { entries } = await audit.listActivity({ taskId, pageSize: 500 }, as(alice));
+          return entries.length === count && (!newest || entries[0]!.id === newest) ? entries : undefined;
+        });
+      const recent = await publishAged(5, 89);
+      await publishAged(30, 91);
+      await remaining(35);
       clock = new Date(now);
-      // Two purges at once, as two replicas would run them: each row is deleted once.
+
+      // Another replica's job, with nothing but its timer: it purges at start and then periodically.
+      const replica = await startAuditModule({ databaseUrl, logger, now: () => clock, purgeIntervalMs: 100, purgeBatchSize: 7 });
+      try {
+        await remaining(5);
+        // More expired entries while it runs; a fresh one after them (same task: recorded in order)
+        // shows they were all recorded, and purged.
+        await publishAged(30, 120);
+        const [marker] = await publishAged(1, 1);
+        await remaining(6, marker!.eventId);
+      } finally {
+        await replica.stop();
+      }
+
+      // Two purges at once, as two replicas run them: each row is deleted once, by one of them.
+      await publishAged(40, 95);
+      await remaining(46);
       const [a, b] = await Promise.all([auditModule.retention.purgeExpired(), auditModule.retention.purgeExpired()]);
-      assert.ok(a + b >= 30, `purged ${a} + ${b}`);
-      const left = (await audit.listActivity({ taskId, pageSize: 500 }, as(alice))).entries;
-      assert.deepEqual(left.map((e) => e.id), recent.map((e) => e.eventId).reverse());
-      assert.equal(await auditModule.retention.purgeExpired(), 0);
+      assert.equal(a + b, 40);
+      const left = await remaining(6);
+      assert.deepEqual(left.slice(1).map((e) => e.id), recent.map((e) => e.eventId).reverse());
     });
 
     test("bad input is INVALID_ARGUMENT with the field", async () => {
