@@ -91,17 +91,23 @@ export class LiveClient {
   #waiters = new Set<() => void>();
   #read = 0;
 
-  private constructor(readonly socket: WebSocket) {
+  private constructor(
+    readonly socket: WebSocket,
+    answerPings: boolean,
+  ) {
     socket.on("message", (data) => {
-      this.frames.push(JSON.parse(data.toString()) as Frame);
+      const frame = JSON.parse(data.toString()) as Frame;
+      if (frame.type === "ping" && answerPings) socket.send('{"type":"pong"}');
+      this.frames.push(frame);
       for (const w of this.#waiters) w();
     });
     this.closed = new Promise((resolve) => socket.on("close", (code, reason) => resolve({ code, reason: reason.toString() })));
   }
 
-  static async open(baseUrl: string, hello?: unknown, headers?: Record<string, string>): Promise<LiveClient> {
+  /** Answers pings like a real device unless `answerPings` is false. */
+  static async open(baseUrl: string, hello?: unknown, headers?: Record<string, string>, answerPings = true): Promise<LiveClient> {
     const socket = new WebSocket(baseUrl.replace(/^http/, "ws") + "/live", { headers });
-    const client = new LiveClient(socket);
+    const client = new LiveClient(socket, answerPings);
     await new Promise<void>((resolve, reject) => {
       socket.once("open", resolve);
       socket.once("error", reject);

@@ -31,6 +31,8 @@ export class LiveConnection {
   #lastCursor = 0n;
   /** Live changes that arrived during catch-up, sent (deduplicated) once it ends. */
   #pending: TaskUpdate[] | undefined = [];
+  /** Frames to send after `ready`, which is always the first frame. */
+  #beforeReady: (ServerFrame | string)[] | undefined = [];
   alive = true;
 
   constructor(
@@ -38,7 +40,20 @@ export class LiveConnection {
     private readonly socket: WebSocket,
   ) {}
 
+  /** The first frame: the position the server resumes from. */
+  ready(cursor: string): void {
+    const early = this.#beforeReady ?? [];
+    this.#beforeReady = undefined;
+    this.send({ type: "ready", cursor });
+    for (const frame of early) this.send(frame);
+  }
+
   send(frame: ServerFrame | string): void {
+    if (this.#beforeReady) {
+      // A ping before ready is pointless (the hello just arrived); anything else waits for ready.
+      if (typeof frame === "string" || frame.type !== "ping") this.#beforeReady.push(frame);
+      return;
+    }
     if (this.socket.readyState !== this.socket.OPEN) return;
     if (this.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
       this.socket.close(CLOSE.slowConsumer, "not reading fast enough: reconnect with your cursor");

@@ -89,17 +89,32 @@ export class LiveSync {
 
   #accept(ws: WebSocket): void {
     const helloTimer = setTimeout(() => ws.close(CLOSE.malformedHello, "send hello first"), HELLO_TIMEOUT_MS);
-    ws.once("message", (data, isBinary) => {
-      clearTimeout(helloTimer);
-      void this.#hello(ws, data, isBinary).catch((err: unknown) => {
-        this.options.logger.error({ err }, "live hello failed");
-        ws.close(1011, "internal error");
-      });
-    });
+    ws.on("close", () => clearTimeout(helloTimer));
     ws.on("error", () => ws.terminate());
+    let conn: LiveConnection | undefined;
+    let helloSeen = false;
+    let pongOwed = false;
+    ws.on("message", (data, isBinary) => {
+      if (!helloSeen) {
+        helloSeen = true;
+        clearTimeout(helloTimer);
+        void this.#hello(ws, data, isBinary, (c) => {
+          conn = c;
+          if (pongOwed) c.send({ type: "pong" });
+        }).catch((err: unknown) => {
+          this.options.logger.error({ err }, "live hello failed");
+          ws.close(1011, "internal error");
+        });
+        return;
+      }
+      if (conn) conn.alive = true;
+      if (data.toString() !== '{"type":"ping"}') return;
+      if (conn) conn.send({ type: "pong" });
+      else pongOwed = true;
+    });
   }
 
-  async #hello(ws: WebSocket, data: RawData, isBinary: boolean): Promise<void> {
+  async #hello(ws: WebSocket, data: RawData, isBinary: boolean, onConnection: (conn: LiveConnection) => void): Promise<void> {
     const hello = isBinary ? undefined : parseHello(data.toString());
     if (!hello) return ws.close(CLOSE.malformedHello, 'expected {"type":"hello","token":"…","cursor":"…"?}');
     let identity;
@@ -113,10 +128,7 @@ export class LiveSync {
     // Registered before the catch-up read, so nothing committed meanwhile falls between the two.
     this.#add(conn);
     ws.on("close", () => this.#remove(conn));
-    ws.on("message", (raw) => {
-      conn.alive = true;
-      if (raw.toString() === '{"type":"ping"}') conn.send({ type: "pong" });
-    });
+    onConnection(conn);
     if (identity.expiresAt) {
       const expiry = setTimeout(() => conn.close(CLOSE.unauthenticated, "access token expired: reconnect with a fresh one"), identity.expiresAt.getTime() - Date.now());
       expiry.unref();
@@ -134,8 +146,7 @@ export class LiveSync {
       for await (const message of feed) {
         if (!ready) {
           ready = true;
-          const resumeAt = message.change.case === "resyncRequired" || !hello.cursor ? message.cursor : hello.cursor;
-          conn.send({ type: "ready", cursor: resumeAt });
+          conn.ready(message.change.case === "resyncRequired" || !hello.cursor ? message.cursor : hello.cursor);
         }
         conn.catchUp(message);
         if (message.change.case === "caughtUp") break;

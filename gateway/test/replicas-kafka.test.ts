@@ -1,0 +1,67 @@
+// Cluster mode: two gateway replicas in front of one task service on PostgreSQL, whose outbox goes
+// to a real Kafka. Each replica consumes task-updates in its own consumer group and delivers to the
+// sockets it holds: a change made through replica A reaches the user's socket on replica B.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { ensureKafkaTopics, kafkaBusFromEnv, type EventBus } from "@taskmesh/events";
+import { createLogger } from "@taskmesh/kit";
+import { databaseTargets } from "@taskmesh/testing";
+import { randomBytes } from "node:crypto";
+import { LiveClient, startMesh, type TestMesh } from "./fixtures.js";
+
+const logger = createLogger("gateway-replicas-test");
+const stops: (() => Promise<void>)[] = [];
+let a: TestMesh;
+let b: TestMesh;
+
+async function kafkaBus(): Promise<EventBus> {
+  const brokers = process.env.TASKMESH_TEST_KAFKA_BROKERS;
+  const registry = process.env.TASKMESH_TEST_SCHEMA_REGISTRY_URL;
+  assert.ok(brokers && registry, "TASKMESH_TEST_KAFKA_BROKERS / TASKMESH_TEST_SCHEMA_REGISTRY_URL are not set: run with `npm test`");
+  await ensureKafkaTopics({ brokers: brokers.split(",") });
+  const bus = (await kafkaBusFromEnv(logger, { KAFKA_BROKERS: brokers, SCHEMA_REGISTRY_URL: registry }))!;
+  stops.push(() => bus.close());
+  return bus;
+}
+
+before(async () => {
+  const db = await databaseTargets().find((t) => t.name === "postgres")!.fresh();
+  stops.push(() => db.drop());
+  const run = randomBytes(4).toString("hex");
+  a = await startMesh({ databaseUrl: db.url, bus: await kafkaBus(), replicaId: `a-${run}` });
+  stops.push(() => a.stop());
+  b = await startMesh({ databaseUrl: db.url, bus: await kafkaBus(), replicaId: `b-${run}`, tasks: a.tasks });
+  stops.push(() => b.stop());
+});
+
+after(async () => {
+  for (const stop of stops.reverse()) await stop();
+});
+
+test("a change made through replica A reaches the user's sockets on both replicas within a second", async () => {
+  const u = await a.user("replicas");
+  const onB = await LiveClient.open(b.url, { type: "hello", token: u.token });
+  const onA = await LiveClient.open(a.url, { type: "hello", token: u.token });
+  await onB.next((f) => f.type === "ready");
+  await onA.next((f) => f.type === "ready");
+  // The first change also waits for the replicas' consumer groups to join.
+  await a.taskClient.createTask({ title: "warm-up" }, { headers: u.headers });
+  await onB.next((f) => f.type === "task", 60_000);
+  await onA.next((f) => f.type === "task", 60_000);
+
+  const delays: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const sent = Date.now();
+    await a.taskClient.createTask({ title: `change ${i}` }, { headers: u.headers });
+    const frame = await onB.next((f) => f.type === "task", 10_000);
+    delays.push(Date.now() - sent);
+    assert.equal((frame.task as { title: string }).title, `change ${i}`);
+    assert.equal(((await onA.next((f) => f.type === "task", 10_000)).task as { title: string }).title, `change ${i}`);
+  }
+  delays.sort((x, y) => x - y);
+  logger.info({ delaysMs: delays }, "A → B delivery delays");
+  assert.ok(delays[Math.floor(delays.length / 2)]! < 1_000, `median A → B delay under a second: ${delays.join(", ")} ms`);
+  assert.deepEqual((await onB.quiet(500)).map((f) => f.type), [], "each change once");
+  onA.close();
+  onB.close();
+});
