@@ -42,13 +42,13 @@ const SHORTCUTS: [string, string][] = [
 ];
 
 function Workspace({ session }: { session: Session }) {
-  const live = useLiveSync();
   const actions = useTaskActions();
   const [query, setQuery] = useState("status:open");
   const [orderBy, setOrderBy] = useState("due");
   const [selectedId, setSelectedId] = useState<string>();
   const [editingId, setEditingId] = useState<string>();
   const [help, setHelp] = useState(false);
+  const live = useLiveSync(setEditingId);
   const quickAddRef = useRef<HTMLInputElement>(null);
   const filterRef = useRef<HTMLInputElement>(null);
   const settledQuery = useDebounced(query, 200);

@@ -10,12 +10,12 @@ import { LiveConnection, liveUrl, type LiveStatus } from "./live-connection.js";
  * Keeps the task queries current with changes from other devices and turns fired reminders into
  * notifications. Returns the connection state for the header's indicator.
  */
-export function useLiveSync(): LiveStatus {
+export function useLiveSync(openTask: (taskId: string) => void): LiveStatus {
   const queryClient = useQueryClient();
   const { addReminder, toast } = useNotifications();
   const [status, setStatus] = useState<LiveStatus>("connecting");
-  const notify = useRef({ addReminder, toast });
-  notify.current = { addReminder, toast };
+  const notify = useRef({ addReminder, toast, openTask });
+  notify.current = { addReminder, toast, openTask };
 
   useEffect(() => {
     // Bursts of changes (a bulk edit, a replay after reconnect) refetch once.
@@ -39,7 +39,7 @@ export function useLiveSync(): LiveStatus {
         refetch: refetchTasks,
         reminder: (r) => {
           notify.current.addReminder({ id: `${r.reminderId}@${r.scheduledFor}`, taskId: r.taskId, title: r.title, firedAt: new Date(r.firedAt) });
-          notify.current.toast({ text: `⏰ ${r.title}`, tone: "reminder" }, 12_000);
+          notify.current.toast({ text: `Reminder: ${r.title}`, tone: "reminder", action: { label: "Open", run: () => notify.current.openTask(r.taskId) } }, 12_000);
         },
         status: setStatus,
       },

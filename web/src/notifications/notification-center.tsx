@@ -1,6 +1,6 @@
 import { useState } from "react";
 import { formatDay, formatTime } from "../tasks/format.js";
-import { useNotifications } from "./notifications.js";
+import { BellIcon, useNotifications } from "./notifications.js";
 
 /** The bell in the header: fired reminders, unread first count. */
 export function NotificationCenter({ onOpenTask }: { onOpenTask(taskId: string): void }) {
@@ -19,9 +19,7 @@ export function NotificationCenter({ onOpenTask }: { onOpenTask(taskId: string):
           if (open) markAllRead();
         }}
       >
-        <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden>
-          <path d="M12 3a6 6 0 0 0-6 6v3.5L4.5 16h15L18 12.5V9a6 6 0 0 0-6-6zm-2 15a2 2 0 0 0 4 0" fill="none" stroke="currentColor" strokeWidth="1.7" strokeLinejoin="round" />
-        </svg>
+        <BellIcon />
         {unread > 0 && <span className="badge">{unread}</span>}
       </button>
       {open && (

@@ -58,12 +58,21 @@ export function useNotifications(): Notifications {
   return value;
 }
 
+export function BellIcon() {
+  return (
+    <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden className="bell-icon">
+      <path d="M12 3a6 6 0 0 0-6 6v3.5L4.5 16h15L18 12.5V9a6 6 0 0 0-6-6zm-2 15a2 2 0 0 0 4 0" fill="none" stroke="currentColor" strokeWidth="1.7" strokeLinejoin="round" />
+    </svg>
+  );
+}
+
 export function Toasts() {
   const { toasts, dismiss } = useNotifications();
   return (
     <div className="toasts" role="status" aria-live="polite">
       {toasts.map((t) => (
         <div key={t.id} className={`toast toast-${t.tone ?? "info"}`}>
+          {t.tone === "reminder" && <BellIcon />}
           <span>{t.text}</span>
           {t.action && (
             <button
