@@ -40,17 +40,18 @@ function channelName(channel: NotificationChannel): string {
   return Object.entries(CHANNEL_NAMES).find(([, c]) => c === channel)![0];
 }
 
-export async function loadPreferences(db: Database, em: EntityManager, userId: string): Promise<Preferences> {
-  const [row] = await db.query<{
-    channels: string[];
-    webhook_url: string;
-    webhook_secret: string;
-    email_address: string;
-    quiet_start: string;
-    quiet_end: string;
-    time_zone: string;
-  }>(em, `SELECT * FROM ${SCHEMA}.preferences WHERE user_id = $1`, [userId]);
-  if (!row) return { ...DEFAULT_PREFERENCES };
+/** The columns of reminders.preferences. */
+export interface PreferencesRow {
+  channels: string[];
+  webhook_url: string;
+  webhook_secret: string;
+  email_address: string;
+  quiet_start: string;
+  quiet_end: string;
+  time_zone: string;
+}
+
+export function preferencesFromRow(row: PreferencesRow): Preferences {
   return {
     channels: row.channels.map((c) => CHANNEL_NAMES[c]!).filter(Boolean),
     webhookUrl: row.webhook_url,
@@ -60,6 +61,11 @@ export async function loadPreferences(db: Database, em: EntityManager, userId: s
     quietEnd: row.quiet_end,
     timeZone: row.time_zone,
   };
+}
+
+export async function loadPreferences(db: Database, em: EntityManager, userId: string): Promise<Preferences> {
+  const [row] = await db.query<PreferencesRow>(em, `SELECT * FROM ${SCHEMA}.preferences WHERE user_id = $1`, [userId]);
+  return row ? preferencesFromRow(row) : { ...DEFAULT_PREFERENCES };
 }
 
 export async function savePreferences(db: Database, em: EntityManager, userId: string, p: Preferences): Promise<void> {

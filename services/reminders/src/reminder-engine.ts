@@ -6,7 +6,7 @@ import type { TaskEvent } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js"
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { applyTaskState, type TaskSnapshot } from "./arming.js";
 import { attemptDelivery, type DeliveryOptions } from "./delivery.js";
-import { fireReminder } from "./firing.js";
+import { ReminderFiring } from "./firing.js";
 import { deliveryJobId, parseJobId, reminderJobId } from "./jobs.js";
 import { SCHEMA } from "./migrations/index.js";
 import type { DueJob, Scheduler, SchedulerJob } from "./scheduler/scheduler.js";
@@ -26,12 +26,16 @@ export function snapshotOf(event: TaskEvent): TaskSnapshot | undefined {
  * its schedule() loses nothing.
  */
 export class ReminderEngine {
+  readonly #firing: ReminderFiring;
+
   constructor(
     readonly db: Database,
     private readonly scheduler: Scheduler,
     private readonly delivery: DeliveryOptions,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.#firing = new ReminderFiring(db);
+  }
 
   /** A task-events message, applied once per event id. */
   async applyTaskEvent(event: TaskEvent): Promise<void> {
@@ -65,7 +69,7 @@ export class ReminderEngine {
   readonly onDue = async (job: DueJob): Promise<void> => {
     const ref = parseJobId(job.id);
     let next: SchedulerJob[] = [];
-    if (ref?.kind === "reminder") next = await fireReminder(this.db, ref.taskId, ref.reminderId, job.dueAt);
+    if (ref?.kind === "reminder") next = await this.#firing.fire({ taskId: ref.taskId, reminderId: ref.reminderId, scheduledFor: job.dueAt });
     else if (ref?.kind === "delivery") next = await attemptDelivery(this.db, ref.deliveryId, this.delivery, this.logger);
     else this.logger.warn({ job: job.id }, "unknown scheduler job; dropped");
     await this.scheduler.schedule(next);
