@@ -313,7 +313,7 @@ async function run(): Promise<void> {
       `zero-downtime rollout: 4 replicas rolled (2 tasks, 2 gateway) in ${rolloutSeconds.toFixed(1)}s under load`,
       `  requests ${outcomes.length} (writes ${writes}, reads ${reads}), failed ${failed}, latency p50 ${pct(0.5)} ms p99 ${pct(0.99)} ms max ${pct(1)} ms`,
       `  tasks acknowledged ${totalCreated}, stored ${stored}; task-events "created" received for ${createdEvents.size}, duplicated ${[...createdEvents.values()].filter((ids) => new Set(ids).size !== ids.length || ids.length > 1).length}`,
-      `  live devices ${users.length}: ${reconnects} reconnects, all resumed; updates seen ${users.reduce((n, u) => n + u.live.seen.size, 0)}`,
+      `  live devices ${users.length}: ${reconnects} reconnects; changes seen ${users.reduce((n, u) => n + u.live.seen.size, 0)}, acknowledged changes missed ${users.reduce((n, u) => n + [...u.created].filter((id) => !u.live.seen.has(id)).length, 0)}`,
       `  failed by phase: ${JSON.stringify(outcomes.filter((o) => !o.ok).reduce<Record<string, number>>((by, o) => ({ ...by, [o.phase!]: (by[o.phase!] ?? 0) + 1 }), {}))}`,
       `  old replicas exited: ${exits.join(", ")}`,
     ].join("\n"),
