@@ -4,10 +4,14 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { createValidateInterceptor } from "@connectrpc/validate";
 import type http from "node:http";
 import type http2 from "node:http2";
+import { constants as http2constants } from "node:http2";
 import type { Duplex } from "node:stream";
 import { randomUUID } from "node:crypto";
 import { once, setMaxListeners } from "node:events";
 import type { AddressInfo } from "node:net";
+import { Health } from "@taskmesh/proto/grpc/health/v1/health_pb.js";
+import * as reflectionV1 from "@taskmesh/proto/grpc/reflection/v1/reflection_pb.js";
+import * as reflectionV1alpha from "@taskmesh/proto/grpc/reflection/v1alpha/reflection_pb.js";
 import { HealthState } from "./health.js";
 import { kClientAddress, kUserId, userIdFromHeaders } from "./identity.js";
 import type { Logger } from "./logger.js";
@@ -55,7 +59,11 @@ export interface RunningServer {
   readonly port: number;
   readonly url: string;
   readonly health: HealthState;
-  /** Unready, wait, stop accepting, end streams, wait for in-flight calls, close. */
+  /**
+   * Unready and tell clients to take new calls elsewhere (HTTP/2 GOAWAY, HTTP/1.1 Connection: close)
+   * while still serving for `drainDelayMs`; then stop accepting, let unary calls finish, end
+   * streams, close.
+   */
   drain(): Promise<void>;
 }
 
@@ -67,8 +75,15 @@ export async function startServer(options: ServerOptions, port: number, host = "
   const shutdown = new AbortController();
   // Every in-flight call listens for shutdown; hundreds at once is normal, not a leak.
   setMaxListeners(0, shutdown.signal);
-  let inFlight = 0;
-  const idle = new EventTarget();
+  // Streams run until told to stop; unary calls are left to finish before that.
+  const streamingPaths = new Set(
+    [...options.services, Health, reflectionV1.ServerReflection, reflectionV1alpha.ServerReflection].flatMap((s) =>
+      s.methods.filter((m) => m.methodKind !== "unary").map((m) => `/${s.typeName}/${m.name}`),
+    ),
+  );
+  const inFlight = { all: 0, unary: 0 };
+  const settled = new EventTarget();
+  let draining = false;
 
   const internalErrors: Interceptor = (next) => async (req) => {
     try {
@@ -110,10 +125,16 @@ export async function startServer(options: ServerOptions, port: number, host = "
   const httpRoutes = [builtIn, ...(options.http ?? [])];
 
   const handler = (req: NodeRequest, res: NodeResponse): void => {
-    inFlight++;
+    const unary = !streamingPaths.has((req.url ?? "/").split("?")[0]!);
+    inFlight.all++;
+    if (unary) inFlight.unary++;
     res.once("close", () => {
-      if (--inFlight === 0) idle.dispatchEvent(new Event("idle"));
+      inFlight.all--;
+      if (unary) inFlight.unary--;
+      settled.dispatchEvent(new Event("settled"));
     });
+    // A keep-alive client would otherwise reuse the socket just as drain closes it.
+    if (draining && req.httpVersionMajor === 1) res.setHeader("connection", "close");
     void (async () => {
       for (const route of httpRoutes) if (await route(req, res)) return;
       rpc(req, res);
@@ -130,6 +151,7 @@ export async function startServer(options: ServerOptions, port: number, host = "
   h2.on("session", (s) => {
     sessions.add(s);
     s.once("close", () => sessions.delete(s));
+    if (draining) announceShutdown(s);
   });
   server.listen(port, host);
   await once(server, "listening");
@@ -141,15 +163,17 @@ export async function startServer(options: ServerOptions, port: number, host = "
     url: `http://127.0.0.1:${actualPort}`,
     health,
     async drain() {
+      draining = true;
       health.setAll(false);
+      for (const s of sessions) announceShutdown(s);
       await sleep(options.drainDelayMs ?? 0);
       server.close();
       h1.closeIdleConnections();
       for (const s of sessions) s.close();
+      const deadline = Date.now() + (options.drainTimeoutMs ?? 10_000);
+      await until(() => inFlight.unary === 0, settled, deadline);
       shutdown.abort(new ConnectError("server is shutting down, retry on another replica", Code.Unavailable));
-      if (inFlight > 0) {
-        await Promise.race([once(idle, "idle"), sleep(options.drainTimeoutMs ?? 10_000)]);
-      }
+      await until(() => inFlight.all === 0, settled, deadline);
       h1.closeAllConnections();
       // Destroying the sockets ends what is left of both protocols (a destroyed h2c session does
       // not always close the socket under its replayed stream).
@@ -162,6 +186,29 @@ function text(res: NodeResponse, status: number, body: string): true {
   res.writeHead(status, { "content-type": "text/plain; charset=utf-8" });
   res.end(body);
   return true;
+}
+
+/**
+ * The first step of a graceful HTTP/2 shutdown: GOAWAY with the highest stream id, so the client
+ * sends new calls on a new connection while every call already on the wire is still served.
+ */
+function announceShutdown(session: http2.Http2Session): void {
+  if (!session.closed && !session.destroyed) session.goaway(http2constants.NGHTTP2_NO_ERROR, 2 ** 31 - 1);
+}
+
+/** Resolves when `done()` holds after a change, or at the deadline. */
+function until(done: () => boolean, changes: EventTarget, deadline: number): Promise<void> {
+  if (done()) return Promise.resolve();
+  return new Promise((resolve) => {
+    const finish = () => {
+      clearTimeout(timer);
+      changes.removeEventListener("settled", check);
+      resolve();
+    };
+    const check = () => done() && finish();
+    const timer = setTimeout(finish, Math.max(0, deadline - Date.now()));
+    changes.addEventListener("settled", check);
+  });
 }
 
 function sleep(ms: number): Promise<void> {

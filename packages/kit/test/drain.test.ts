@@ -1,0 +1,91 @@
+// A rolling update must not fail a call: drain keeps serving through its delay while telling
+// clients to go elsewhere, lets unary calls finish, and only then ends streams and closes.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { create } from "@bufbuild/protobuf";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { TaskSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import http2 from "node:http2";
+import { createLogger, startServer } from "../src/index.js";
+
+const logger = createLogger("drain-test");
+logger.level = "silent";
+
+/**
+ * A task service whose GetTask answers when the test says so (and gives up when its context is
+ * cancelled, as the gateway's forwarded calls do), and whose WatchTasks never ends by itself.
+ */
+async function serverWithSlowCalls(drainDelayMs: number) {
+  const pending: (() => void)[] = [];
+  const server = await startServer(
+    {
+      logger,
+      services: [TaskService],
+      drainDelayMs,
+      routes: (router) =>
+        router.service(TaskService, {
+          getTask: async (req, ctx) => {
+            await new Promise<void>((resolve, reject) => {
+              pending.push(resolve);
+              ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason));
+            });
+            return { task: create(TaskSchema, { id: req.id, title: "slow" }) };
+          },
+          watchTasks: async function* (_req, ctx) {
+            await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
+          },
+        }),
+    },
+    0,
+    "127.0.0.1",
+  );
+  return { server, releaseAll: () => pending.splice(0).forEach((release) => release()) };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const ID = "00000000-0000-4000-8000-000000000001";
+
+test("a unary call still running when the drain delay ends completes; the stream beside it ends cleanly", async () => {
+  const { server, releaseAll } = await serverWithSlowCalls(200);
+  const client = createClient(TaskService, createGrpcTransport({ baseUrl: server.url }));
+  const slow = client.getTask({ id: ID });
+  const watching = (async () => {
+    for await (const _ of client.watchTasks({})) void _;
+  })();
+  await sleep(100);
+  const draining = server.drain();
+  await sleep(400); // past the delay: the listener is closed, the call is still running
+  releaseAll();
+  assert.equal((await slow).task?.title, "slow");
+  await watching;
+  await draining;
+});
+
+test("drain announces GOAWAY to HTTP/2 clients at once and still serves what they send during the delay", async () => {
+  const { server, releaseAll } = await serverWithSlowCalls(500);
+  const session = http2.connect(server.url);
+  const goaway = new Promise<number>((resolve) => session.once("goaway", (_code, lastStreamId) => resolve(lastStreamId)));
+  await new Promise((resolve) => session.once("connect", resolve));
+  const draining = server.drain();
+  assert.equal(await goaway, 2 ** 31 - 1, "the first GOAWAY lets calls already sent through");
+  // A client that has not yet opened a new connection: its call is served on the new one.
+  const client = createClient(TaskService, createGrpcTransport({ baseUrl: server.url }));
+  const during = client.getTask({ id: ID });
+  await sleep(50);
+  releaseAll();
+  assert.equal((await during).task?.title, "slow");
+  session.destroy();
+  await draining;
+});
+
+test("HTTP/1.1 responses during the drain delay carry Connection: close", async () => {
+  const { server } = await serverWithSlowCalls(300);
+  assert.notEqual((await fetch(`${server.url}/healthz`)).headers.get("connection"), "close");
+  const draining = server.drain();
+  const during = await fetch(`${server.url}/healthz`);
+  assert.equal(during.headers.get("connection"), "close");
+  assert.equal((await fetch(`${server.url}/readyz`)).status, 503);
+  await draining;
+});
