@@ -86,6 +86,8 @@ function backlogGauge(): void {
 export class OutboxRelay {
   #running = false;
   #wake: (() => void) | undefined;
+  /** A NOTIFY arrived since the last batch began: its records may postdate that batch's read. */
+  #notified = false;
   #loop: Promise<void> | undefined;
   #unlisten: (() => Promise<void>) | undefined;
 
@@ -102,7 +104,10 @@ export class OutboxRelay {
   async start(): Promise<void> {
     this.#running = true;
     running.add(this);
-    this.#unlisten = await this.db.listen(this.outbox.channel, () => this.#wake?.());
+    this.#unlisten = await this.db.listen(this.outbox.channel, () => {
+      this.#notified = true;
+      this.#wake?.();
+    });
     this.#loop = this.#run();
   }
 
@@ -128,7 +133,8 @@ export class OutboxRelay {
       if (!lock?.ok) return 0;
       const rows = await this.db.query<{ id: string; topic: string; key: string; payload: Uint8Array; headers: Record<string, string> }>(
         em,
-        `SELECT id::text AS id, topic, key, payload, headers FROM ${this.outbox.schema}.outbox ORDER BY id LIMIT ${Number(limit)}`,
+        // Qualified: a bare "id" in ORDER BY names the text output column (and sorts "10" before "9").
+        `SELECT o.id::text AS id, o.topic, o.key, o.payload, o.headers FROM ${this.outbox.schema}.outbox o ORDER BY o.id LIMIT ${Number(limit)}`,
       );
       if (rows.length === 0) return 0;
       await this.sink.send(rows.map(({ topic, key, payload, headers }) => ({ topic, key, payload: new Uint8Array(payload), headers })));
@@ -143,6 +149,7 @@ export class OutboxRelay {
     let failures = 0;
     while (this.#running) {
       let sent = 0;
+      this.#notified = false;
       try {
         sent = await this.publishBatch();
         failures = 0;
@@ -153,7 +160,8 @@ export class OutboxRelay {
         await new Promise((r) => setTimeout(r, delay));
         continue;
       }
-      if (sent > 0) continue;
+      // Stopped during the batch: its wake-up came before there was a wait to end.
+      if (sent > 0 || this.#notified || !this.#running) continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, this.options.idlePollMs ?? 2_000);
         this.#wake = () => {

@@ -135,8 +135,9 @@ export class TaskStore {
   async changesAfter(userId: string, seq: bigint, limit: number): Promise<ChangeRow[]> {
     return this.db.query(
       this.db.em(),
-      `SELECT seq::text AS seq, task_id AS "taskId", deleted, snapshot FROM tasks.task_changes
-        WHERE user_id = $1 AND seq > $2 ORDER BY seq LIMIT ${Number(limit)}`,
+      // Qualified: a bare "seq" in ORDER BY names the text output column (and sorts "10" before "9").
+      `SELECT c.seq::text AS seq, c.task_id AS "taskId", c.deleted, c.snapshot FROM tasks.task_changes c
+        WHERE c.user_id = $1 AND c.seq > $2 ORDER BY c.seq LIMIT ${Number(limit)}`,
       [userId, seq.toString()],
     );
   }

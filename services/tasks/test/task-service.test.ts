@@ -387,6 +387,25 @@ for (const target of databaseTargets()) {
       assert.equal(resync!.change.case, "resyncRequired");
       await expectCode(take(client.watchTasks({ cursor: "abc" }, as(alice)), 1), Code.InvalidArgument);
     });
+
+    test("WatchTasks catches up in commit order across digit boundaries of the cursor (9 → 10, 99 → 100)", async () => {
+      const alice = newUser();
+      const { task } = await client.createTask({ title: "v1" }, as(alice));
+      const [start] = await take(client.watchTasks({}, as(alice)), 1);
+      // Enough changes that the cursors pass a power of ten whatever the feed held before.
+      const cursor = BigInt(start!.cursor);
+      const digits = (n: bigint) => n.toString().length;
+      let version = 1n;
+      do {
+        await client.updateTask({ task: { id: task!.id, title: `v${++version}` }, updateMask: { paths: ["title"] }, expectedVersion: version - 1n }, as(alice));
+      } while (digits(cursor + version) === digits(cursor) || version < 12n);
+      const seen: string[] = [];
+      for await (const msg of client.watchTasks({ cursor: start!.cursor }, as(alice))) {
+        if (msg.change.case === "caughtUp") break;
+        seen.push((msg.change.value as { title: string }).title);
+      }
+      assert.deepEqual(seen, Array.from({ length: Number(version) - 1 }, (_, i) => `v${i + 2}`));
+    });
   });
 }
 

@@ -1,0 +1,69 @@
+// The relay sleeps only when it has nothing to publish and nothing was announced meanwhile: a
+// NOTIFY for a record committed just after the relay read an empty outbox must not wait for the
+// idle poll.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { openDatabase, type Database } from "@taskmesh/db";
+import { createLogger } from "@taskmesh/kit";
+import { databaseTargets } from "@taskmesh/testing";
+import { OutboxRelay, outboxMigration, writeOutbox, type EventRecord, type Outbox } from "../src/index.js";
+
+const logger = createLogger("outbox-relay-test");
+const outbox: Outbox = { schema: "relay_test", channel: "relay_test_outbox", lockKey: 917_001 };
+const record: EventRecord = { topic: "task-events", key: "k", payload: new Uint8Array([1]), headers: {} };
+
+// A writer's transaction needs its own connection while the relay's is open: PostgreSQL only.
+const postgres = databaseTargets().find((t) => t.name === "postgres")!;
+
+test("a record committed while the relay reads an empty outbox is published at once, not after the idle poll; stop is prompt", async () => {
+  const fresh = await postgres.fresh();
+  const db = await openDatabase({ url: fresh.url, schema: outbox.schema, entities: [], migrations: [outboxMigration(outbox.schema)] });
+  const published: EventRecord[] = [];
+  let raced = false;
+  // The relay's view of the database: its first read of the outbox finds it empty, and a writer
+  // commits (and notifies) before the relay gets to wait.
+  const racing: Database = Object.create(db, {
+    query: {
+      value: async <Row>(em: Parameters<Database["query"]>[0], sql: string, params?: readonly unknown[]) => {
+        const rows = await db.query<Row>(em, sql, params);
+        if (!raced && /^SELECT[\s\S]*FROM relay_test\.outbox/.test(sql)) {
+          raced = true;
+          assert.equal(rows.length, 0);
+          await db.em().transactional(async (tx) => writeOutbox(db, tx as never, outbox, [record]));
+          await new Promise((resolve) => setTimeout(resolve, 200)); // the NOTIFY arrives
+        }
+        return rows;
+      },
+    },
+  });
+  const relay = new OutboxRelay(racing, outbox, { send: async (records) => void published.push(...records) }, logger, { idlePollMs: 60_000 });
+  await relay.start();
+  try {
+    const deadline = Date.now() + 5_000;
+    while (published.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.ok(raced, "the race was staged");
+    assert.equal(published.length, 1, "published without waiting for the 60 s idle poll");
+  } finally {
+    const stopping = Date.now();
+    await relay.stop();
+    assert.ok(Date.now() - stopping < 5_000, "stop does not wait out the idle poll");
+    await db.close();
+    await fresh.drop();
+  }
+});
+
+test("records go out in the order they were written, past 9 → 10 and 99 → 100", async () => {
+  const fresh = await postgres.fresh();
+  const db = await openDatabase({ url: fresh.url, schema: outbox.schema, entities: [], migrations: [outboxMigration(outbox.schema)] });
+  const keys = Array.from({ length: 120 }, (_, i) => `k${i}`);
+  for (const key of keys) await db.em().transactional(async (tx) => writeOutbox(db, tx as never, outbox, [{ ...record, key }]));
+  const published: string[] = [];
+  const relay = new OutboxRelay(db, outbox, { send: async (records) => void published.push(...records.map((r) => r.key)) }, logger, { batchSize: 50 });
+  try {
+    while ((await relay.publishBatch()) > 0);
+    assert.deepEqual(published, keys);
+  } finally {
+    await db.close();
+    await fresh.drop();
+  }
+});
