@@ -27,6 +27,15 @@ test("an untouched form sends nothing; a due edited in its zone's wall clock sen
   assert.equal(req?.expectedVersion, 3n);
 });
 
+test("a task saved without a priority (UNSPECIFIED on the wire) shows as None and is untouched", () => {
+  const plain = create(TaskSchema, { ...task, priority: Priority.UNSPECIFIED });
+  const form = formFromTask(plain, "UTC");
+  assert.equal(form.priority, Priority.NONE);
+  // Otherwise the editor counts an edit nobody made and stops following other devices' changes.
+  assert.equal(updateRequest(plain, form), undefined);
+  assert.deepEqual(updateRequest(plain, { ...form, priority: Priority.LOW })?.updateMask?.paths, ["priority"]);
+});
+
 test("after a conflict, fields edited here stay and the others take the winning values", () => {
   const base = formFromTask(task, "UTC");
   const theirs = formFromTask(create(TaskSchema, { ...task, title: "Pay the rent", priority: Priority.LOW, version: 4n }), "UTC");

@@ -30,7 +30,7 @@ export function formFromTask(task: Task, defaultTimeZone: string): TaskForm {
   return {
     title: task.title,
     notes: task.notes,
-    priority: task.priority === Priority.UNSPECIFIED ? Priority.NONE : task.priority,
+    priority: priorityOf(task),
     tags: task.tags.join(" "),
     dueKind: task.due.case === "dueTime" ? "time" : task.due.case === "dueDate" ? "date" : "none",
     date: task.due.case === "dueDate" ? task.due.value : (wall?.date ?? ""),
@@ -40,6 +40,9 @@ export function formFromTask(task: Task, defaultTimeZone: string): TaskForm {
     reminders: task.reminders,
   };
 }
+
+// A task saved without a priority has none; the form has no "unspecified".
+const priorityOf = (task: Task) => (task.priority === Priority.UNSPECIFIED ? Priority.NONE : task.priority);
 
 export function parseTags(text: string): string[] {
   return [...new Set(text.split(/[\s,]+/).map((t) => t.replace(/^#/, "").toLowerCase()).filter(Boolean))];
@@ -61,7 +64,7 @@ export function updateRequest(task: Task, form: TaskForm): UpdateTaskRequest | u
   const paths: string[] = [];
   if (form.title !== task.title) (next.title = form.title), paths.push("title");
   if (form.notes !== task.notes) (next.notes = form.notes), paths.push("notes");
-  if (form.priority !== task.priority) (next.priority = form.priority), paths.push("priority");
+  if (form.priority !== priorityOf(task)) (next.priority = form.priority), paths.push("priority");
   const tags = parseTags(form.tags);
   if (tags.join(" ") !== task.tags.join(" ")) (next.tags = tags), paths.push("tags");
   const due = dueOf(form);
