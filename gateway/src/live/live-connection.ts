@@ -40,6 +40,11 @@ export class LiveConnection {
     private readonly socket: WebSocket,
   ) {}
 
+  /** Past hello and catch-up: pinged from now on. */
+  get started(): boolean {
+    return this.#beforeReady === undefined;
+  }
+
   /** The first frame: the position the server resumes from. */
   ready(cursor: string): void {
     const early = this.#beforeReady ?? [];

@@ -139,8 +139,10 @@ export class LiveSync {
     ws.on("close", () => stop.abort());
     let ready = false;
     try {
+      // The service ends the stream after caughtUp: thousands of devices reconnecting at once would
+      // otherwise each cancel one, and a burst of stream resets makes HTTP/2 servers drop the connection.
       const feed = this.options.tasks.watchTasks(
-        { cursor: hello.cursor ?? "" },
+        { cursor: hello.cursor ?? "", untilCaughtUp: true },
         { headers: upstreamHeaders(new Headers(), identity), signal: stop.signal },
       );
       for await (const message of feed) {
@@ -149,7 +151,6 @@ export class LiveSync {
           conn.ready(message.change.case === "resyncRequired" || !hello.cursor ? message.cursor : hello.cursor);
         }
         conn.catchUp(message);
-        if (message.change.case === "caughtUp") break;
       }
     } catch (err) {
       if (stop.signal.aborted) return;
@@ -189,6 +190,8 @@ export class LiveSync {
   #ping(): void {
     for (const set of this.#byUser.values()) {
       for (const conn of set) {
+        // Still catching up (slow under a reconnect storm): a ping now would go unsent, unanswered.
+        if (!conn.started) continue;
         if (!conn.alive) {
           conn.drop();
           continue;

@@ -288,6 +288,7 @@ export function createTaskServiceImpl({ store, hub, now = () => new Date() }: Ta
           if (!caughtUp) {
             caughtUp = true;
             yield create(WatchTasksResponseSchema, { cursor: cursor.toString(), change: { case: "caughtUp", value: {} } });
+            if (req.untilCaughtUp) return;
           }
         }
       } finally {

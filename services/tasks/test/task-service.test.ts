@@ -388,7 +388,7 @@ for (const target of databaseTargets()) {
       await expectCode(take(client.watchTasks({ cursor: "abc" }, as(alice)), 1), Code.InvalidArgument);
     });
 
-    test("WatchTasks catches up in commit order across digit boundaries of the cursor (9 → 10, 99 → 100)", async () => {
+    test("WatchTasks catches up in commit order across digit boundaries of the cursor (9 → 10, 99 → 100), and can end there", async () => {
       const alice = newUser();
       const { task } = await client.createTask({ title: "v1" }, as(alice));
       const [start] = await take(client.watchTasks({}, as(alice)), 1);
@@ -400,11 +400,11 @@ for (const target of databaseTargets()) {
         await client.updateTask({ task: { id: task!.id, title: `v${++version}` }, updateMask: { paths: ["title"] }, expectedVersion: version - 1n }, as(alice));
       } while (digits(cursor + version) === digits(cursor) || version < 12n);
       const seen: string[] = [];
-      for await (const msg of client.watchTasks({ cursor: start!.cursor }, as(alice))) {
-        if (msg.change.case === "caughtUp") break;
-        seen.push((msg.change.value as { title: string }).title);
+      // untilCaughtUp: the stream ends by itself after caughtUp (the signal only bounds a hang).
+      for await (const msg of client.watchTasks({ cursor: start!.cursor, untilCaughtUp: true }, { ...as(alice), signal: AbortSignal.timeout(10_000) })) {
+        seen.push(msg.change.case === "caughtUp" ? "caught up" : (msg.change.value as { title: string }).title);
       }
-      assert.deepEqual(seen, Array.from({ length: Number(version) - 1 }, (_, i) => `v${i + 2}`));
+      assert.deepEqual(seen, [...Array.from({ length: Number(version) - 1 }, (_, i) => `v${i + 2}`), "caught up"]);
     });
   });
 }
