@@ -1,5 +1,13 @@
-// Shared by the benchmarks: latency percentiles and a fixed-concurrency load loop.
+// Shared by the benchmarks: latency percentiles, a fixed-concurrency load loop, service processes
+// and databases.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { performance } from "node:perf_hooks";
+import { freePort, serviceDir, spawnServer, waitFor, type ServerProcess } from "../scripts/infra/cache.js";
+import { startPostgres } from "../scripts/infra/postgres.js";
+
+const root = path.resolve(import.meta.dirname, "..");
 
 export interface Stats {
   count: number;
@@ -50,4 +58,39 @@ export function row(label: string, s: Stats): string {
 
 export function mb(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+}
+
+export interface ServiceProcess {
+  port: number;
+  url: string;
+  proc: ServerProcess;
+}
+
+/**
+ * Starts a deployable from its main.ts with node + tsx, as its image's ENTRYPOINT does, on a free
+ * port, and waits until /readyz answers.
+ */
+export async function startServiceProcess(name: string, entry: string, env: Record<string, string>, stopTimeoutMs = 20_000): Promise<ServiceProcess> {
+  const port = await freePort();
+  const proc = spawnServer({
+    name,
+    command: process.execPath,
+    args: ["--import=tsx", entry],
+    cwd: root,
+    env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: "warn" },
+    logFile: path.join(serviceDir(name), "out.log"),
+    stopTimeoutMs,
+  });
+  await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, { timeoutMs: 180_000, what: `${name} ready`, proc, intervalMs: 250 });
+  return { port, url: `http://127.0.0.1:${port}`, proc };
+}
+
+/** A database for one run: a PostgreSQL server of its own, or PGlite in a temporary directory. */
+export async function benchDatabase(target: "postgres" | "pglite", name: string): Promise<{ url: string; cleanup(): Promise<void> }> {
+  if (target === "postgres") {
+    const pg = await startPostgres();
+    return { url: pg.url, cleanup: () => pg.stop() };
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), `bench-${name}-`));
+  return { url: `pglite:${dir}`, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
 }

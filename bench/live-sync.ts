@@ -24,9 +24,8 @@ import { ensureKafkaTopics } from "@taskmesh/events";
 import { POSTGRES_ENV, databaseTargets } from "@taskmesh/testing";
 import { WebSocket } from "ws";
 import { AccessTokens } from "../gateway/src/auth/access-tokens.js";
-import { freePort, serviceDir, spawnServer, waitFor, type ServerProcess } from "../scripts/infra/cache.js";
 import { startStack, type Stack } from "../scripts/infra/stack.js";
-import { mb, summarize, type Stats } from "./lib.js";
+import { mb, startServiceProcess, summarize, type ServiceProcess, type Stats } from "./lib.js";
 
 const root = path.resolve(import.meta.dirname, "..");
 process.env.LOG_LEVEL ??= "error";
@@ -78,25 +77,6 @@ function checkOpenFiles(who: string, pid: number | "self"): number {
 // ---------------------------------------------------------------------------
 // the processes
 
-interface Server {
-  port: number;
-  proc: ServerProcess;
-}
-
-async function startServer(name: string, entry: string, env: Record<string, string>): Promise<Server> {
-  const port = await freePort();
-  const proc = spawnServer({
-    name,
-    command: process.execPath,
-    args: ["--import=tsx", entry],
-    cwd: root,
-    env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: "warn" },
-    logFile: path.join(serviceDir(name), "out.log"),
-    stopTimeoutMs: 20_000,
-  });
-  await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, { timeoutMs: 180_000, what: `${name} ready`, proc, intervalMs: 250 });
-  return { port, proc };
-}
 
 interface Memory {
   rss: number;
@@ -106,7 +86,7 @@ interface Memory {
 }
 
 /** The gateway's RSS from the kernel, its heap and CPU time from its prom-client default metrics. */
-async function gatewayMemory(gateway: Server): Promise<Memory> {
+async function gatewayMemory(gateway: ServiceProcess): Promise<Memory> {
   const status = readFileSync(`/proc/${gateway.proc.pid}/status`, "utf8");
   const rssKb = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]);
   const metrics = await (await fetch(`http://127.0.0.1:${gateway.port}/metrics`)).text();
@@ -119,7 +99,7 @@ async function gatewayMemory(gateway: Server): Promise<Memory> {
 }
 
 /** Memory once the gateway has been idle a moment (timers and GC settle; no way to force a GC from here). */
-async function settledMemory(gateway: Server): Promise<Memory> {
+async function settledMemory(gateway: ServiceProcess): Promise<Memory> {
   await new Promise((r) => setTimeout(r, 3_000));
   return gatewayMemory(gateway);
 }
@@ -254,7 +234,7 @@ function memoryLine(label: string, m: Memory): string {
   return `  gateway ${label.padEnd(26)} RSS ${mb(m.rss).padStart(8)}, heap used ${mb(m.heapUsed).padStart(7)} (of ${mb(m.heapTotal)})`;
 }
 
-async function run(gateway: Server, secret: Uint8Array): Promise<boolean> {
+async function run(gateway: ServiceProcess, secret: Uint8Array): Promise<boolean> {
   const url = `ws://127.0.0.1:${gateway.port}/live`;
   // Access tokens minted with the gateway's secret: it verifies the signature and claims only (no
   // account lookup), and the task service trusts the user id the gateway forwards, so no sign-ups.
@@ -382,7 +362,7 @@ async function run(gateway: Server, secret: Uint8Array): Promise<boolean> {
 
 let stack: Stack | undefined;
 let database: { url: string; drop(): Promise<void> } | undefined;
-const servers: Server[] = [];
+const servers: ServiceProcess[] = [];
 try {
   checkOpenFiles("this process", "self");
   stack = await startStack();
@@ -394,10 +374,10 @@ try {
   // as the chart's hook does before the pods start: migrations and schema registration, once
   const prepare = spawnSync(process.execPath, ["--import=tsx", "deploy/src/prepare.ts"], { cwd: root, env: { ...process.env, ...common }, encoding: "utf8" });
   if (prepare.status !== 0) throw new Error(`prepare failed: ${prepare.stdout}${prepare.stderr}`);
-  const tasks = await startServer("tasks", "services/tasks/src/main.ts", common);
+  const tasks = await startServiceProcess("tasks", "services/tasks/src/main.ts", common);
   servers.push(tasks);
   const secret = randomUUID() + randomUUID();
-  const gateway = await startServer("gateway", "gateway/src/main.ts", {
+  const gateway = await startServiceProcess("gateway", "gateway/src/main.ts", {
     ...common,
     TASKS_URL: `http://127.0.0.1:${tasks.port}`,
     TASKMESH_JWT_SECRET: secret,

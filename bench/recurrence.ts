@@ -47,9 +47,9 @@ import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.j
 import { nextOccurrenceKey, startRecurrenceModule } from "@taskmesh/recurrence";
 import { idForRequest, startTasksModule } from "@taskmesh/tasks";
 import { migrations } from "../services/tasks/src/migrations/index.js";
-import { freePort, serviceDir, spawnServer, waitFor, type ServerProcess } from "../scripts/infra/cache.js";
+import { freePort, type ServerProcess } from "../scripts/infra/cache.js";
 import { startStack } from "../scripts/infra/stack.js";
-import { load, mb, summarize } from "./lib.js";
+import { load, mb, startServiceProcess, summarize } from "./lib.js";
 
 const root = path.resolve(import.meta.dirname, "..");
 const COUNT = Number(process.env.BENCH_RECURRENCE_COUNT ?? 1000);
@@ -122,18 +122,9 @@ async function kafka(): Promise<System> {
     const prepare = spawnSync(process.execPath, ["--import=tsx", "deploy/src/prepare.ts"], { cwd: root, env: { ...process.env, ...env }, encoding: "utf8" });
     if (prepare.status !== 0) throw new Error(`prepare failed: ${prepare.stdout}${prepare.stderr}`);
     const start = async (name: string, entry: string, extra: Record<string, string> = {}) => {
-      const port = await freePort();
-      const proc = spawnServer({
-        name,
-        command: process.execPath,
-        args: ["--import=tsx", entry],
-        cwd: root,
-        env: { ...process.env, ...env, ...extra, PORT: String(port), LOG_LEVEL: "warn" },
-        logFile: path.join(serviceDir(name), "out.log"),
-      });
-      procs.push(proc);
-      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, { timeoutMs: 120_000, what: `${name} ready`, proc, intervalMs: 250 });
-      return { proc, url: `http://127.0.0.1:${port}` };
+      const service = await startServiceProcess(name, entry, { ...env, ...extra });
+      procs.push(service.proc);
+      return service;
     };
     const tasks = await start("bench-tasks", "services/tasks/src/main.ts");
     const recurrence = await start("bench-recurrence", "services/recurrence/src/main.ts", { TASKMESH_TRANSPORT: "direct", TASKS_URL: tasks.url });

@@ -4,17 +4,13 @@
 // table), missed and duplicate fires (by the unique fires and by the published events), memory.
 //   npm run bench -- reminders [postgres|pglite]      BENCH_REMINDERS=10000 BENCH_WINDOW_S=60
 import { isMessage } from "@bufbuild/protobuf";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { openDatabase } from "@taskmesh/db";
 import { openEmbeddedBus } from "@taskmesh/events";
 import { createLogger } from "@taskmesh/kit";
 import { ReminderEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
 import { startRemindersModule } from "@taskmesh/reminders";
 import { migrations } from "../services/reminders/src/migrations/index.js";
-import { startPostgres } from "../scripts/infra/postgres.js";
-import { mb, summarize } from "./lib.js";
+import { benchDatabase, mb, summarize } from "./lib.js";
 
 const COUNT = Number(process.env.BENCH_REMINDERS ?? 10_000);
 const WINDOW_MS = Number(process.env.BENCH_WINDOW_S ?? 60) * 1000;
@@ -39,17 +35,7 @@ async function seed(url: string, firstDue: Date): Promise<void> {
 }
 
 async function bench(target: "postgres" | "pglite"): Promise<void> {
-  let url: string;
-  let cleanup: () => Promise<void>;
-  if (target === "postgres") {
-    const pg = await startPostgres();
-    url = pg.url;
-    cleanup = () => pg.stop();
-  } else {
-    const dir = mkdtempSync(path.join(tmpdir(), "bench-reminders-"));
-    url = `pglite:${dir}`;
-    cleanup = async () => rmSync(dir, { recursive: true, force: true });
-  }
+  const { url, cleanup } = await benchDatabase(target, "reminders");
   try {
     const firstDue = new Date(Date.now() + LEAD_MS);
     const t0 = Date.now();

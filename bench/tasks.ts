@@ -2,8 +2,6 @@
 // process, on PostgreSQL and on PGlite, with 100,000 tasks for one user and 1,000 users × 100.
 //   npm run bench -- tasks [postgres|pglite]
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
@@ -11,9 +9,8 @@ import { openDatabase } from "@taskmesh/db";
 import { Priority } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { migrations } from "../services/tasks/src/migrations/index.js";
-import { startPostgres } from "../scripts/infra/postgres.js";
 import { freePort } from "../scripts/infra/cache.js";
-import { load, mb, row } from "./lib.js";
+import { benchDatabase, load, mb, row } from "./lib.js";
 
 const root = path.resolve(import.meta.dirname, "..");
 const BIG_USER = "bench-big";
@@ -76,17 +73,7 @@ async function rssOf(pid: number): Promise<number> {
 
 async function bench(target: "postgres" | "pglite"): Promise<void> {
   console.log(`\n## ${target}  (gRPC over h2c, separate server process; "load": ${CONCURRENCY} callers, "light": ${LATENCY_CONCURRENCY})`);
-  let url: string;
-  let cleanup: () => Promise<void>;
-  if (target === "postgres") {
-    const pg = await startPostgres();
-    url = pg.url;
-    cleanup = () => pg.stop();
-  } else {
-    const dir = mkdtempSync(path.join(tmpdir(), "bench-pglite-"));
-    url = `pglite:${dir}`;
-    cleanup = async () => rmSync(dir, { recursive: true, force: true });
-  }
+  const { url, cleanup } = await benchDatabase(target, "tasks");
   try {
     await seed(url);
     const { proc, baseUrl } = await startService(url);

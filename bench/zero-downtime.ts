@@ -22,32 +22,18 @@ import { createLogger } from "@taskmesh/kit";
 import { TaskEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
 import { POSTGRES_ENV, databaseTargets } from "@taskmesh/testing";
 import { WebSocket } from "ws";
-import { freePort, serviceDir, spawnServer, waitFor, type ServerProcess } from "../scripts/infra/cache.js";
 import { startStack, type Stack } from "../scripts/infra/stack.js";
+import { startServiceProcess, type ServiceProcess } from "./lib.js";
 
 const root = path.resolve(import.meta.dirname, "..");
 process.env.LOG_LEVEL ??= "error";
 
-interface Replica {
+interface Replica extends ServiceProcess {
   name: string;
-  port: number;
-  proc: ServerProcess;
 }
 
-/** Starts `<entry>` with node + tsx, as the image's ENTRYPOINT does, and waits for /readyz. */
 async function startReplica(name: string, entry: string, env: Record<string, string>): Promise<Replica> {
-  const port = await freePort();
-  const proc = spawnServer({
-    name,
-    command: process.execPath,
-    args: ["--import=tsx", entry],
-    cwd: root,
-    env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: "warn" },
-    logFile: path.join(serviceDir(name), "out.log"),
-    stopTimeoutMs: 30_000,
-  });
-  await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, { timeoutMs: 120_000, what: `${name} ready`, proc, intervalMs: 250 });
-  return { name, port, proc };
+  return { name, ...(await startServiceProcess(name, entry, env, 30_000)) };
 }
 
 /** SIGTERM and wait: the replica drains and must exit by itself with code 0. */
