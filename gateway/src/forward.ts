@@ -1,4 +1,5 @@
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
+import { MethodOptions_IdempotencyLevel as Idempotency } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient, type ConnectRouter, type HandlerContext, type Transport } from "@connectrpc/connect";
 import { USER_ID_HEADER } from "@taskmesh/kit";
 import { callerOf } from "./auth/auth-interceptor.js";
@@ -42,7 +43,17 @@ export function forwardingRoutes(upstreams: Upstream[]): (router: ConnectRouter)
 function handlerFor(method: DescMethod, call: (req: unknown, options: object) => unknown, options: (ctx: HandlerContext) => object) {
   switch (method.methodKind) {
     case "unary":
-      return (req: unknown, ctx: HandlerContext) => call(req, options(ctx));
+      if (method.idempotency === Idempotency.IDEMPOTENCY_UNKNOWN) return (req: unknown, ctx: HandlerContext) => call(req, options(ctx));
+      return async (req: unknown, ctx: HandlerContext) => {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await call(req, options(ctx));
+          } catch (err) {
+            if (attempt >= RETRY_ATTEMPTS || ctx.signal.aborted || !retryable(err)) throw err;
+            await new Promise((resolve) => setTimeout(resolve, RETRY_BACKOFF_MS * attempt));
+          }
+        }
+      };
     case "server_streaming":
       return async function* (req: unknown, ctx: HandlerContext) {
         yield* call(req, options(ctx)) as AsyncIterable<unknown>;
@@ -53,6 +64,16 @@ function handlerFor(method: DescMethod, call: (req: unknown, options: object) =>
         throw new ConnectError(`${method.parent.typeName}/${method.name}: ${method.methodKind} calls are not forwarded`, Code.Unimplemented);
       };
   }
+}
+
+// A call without side effects that a replica dropped while shutting down (its connection closed,
+// its stream reset) is tried again, as Dapr's resiliency policy does in the cluster; writes are not
+// (CreateTask is repeated by the client with its request_id).
+const RETRY_ATTEMPTS = 3;
+const RETRY_BACKOFF_MS = 25;
+
+function retryable(err: unknown): boolean {
+  return err instanceof ConnectError && (err.code === Code.Unavailable || err.code === Code.Canceled);
 }
 
 export function upstreamHeaders(incoming: Headers, identity: Identity): Headers {

@@ -1,0 +1,50 @@
+// A replica going away may drop a call (its connection closes, its stream is reset): the gateway
+// tries a call without side effects again, and never a write.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Code, ConnectError, createClient, createRouterTransport, type ConnectRouter } from "@connectrpc/connect";
+import { openEmbeddedBus } from "@taskmesh/events";
+import { createLogger } from "@taskmesh/kit";
+import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { startTasksModule } from "@taskmesh/tasks";
+import { databaseTargets } from "@taskmesh/testing";
+import { startMesh } from "./fixtures.js";
+
+const logger = createLogger("forward-retry-test");
+
+test("a dropped ListTasks is tried again; a dropped CreateTask is reported, not repeated", async () => {
+  const db = await databaseTargets()[0]!.fresh();
+  const bus = await openEmbeddedBus({ url: db.url, logger });
+  const tasks = await startTasksModule({ databaseUrl: db.url, logger, events: { send: (records) => bus.publish(records) } });
+  const real = createClient(TaskService, createRouterTransport(tasks.routes));
+  const calls = { listTasks: 0, createTask: 0 };
+  const dropped = () => new ConnectError("http/2 stream closed with error code CANCEL (0x8)", Code.Canceled);
+  // Each method's first call is dropped, as by a replica shutting down.
+  const flakyRoutes = (router: ConnectRouter) =>
+    router.service(TaskService, {
+      listTasks: (req, ctx) => {
+        if (calls.listTasks++ === 0) throw dropped();
+        return real.listTasks(req, { headers: ctx.requestHeader });
+      },
+      createTask: (req, ctx) => {
+        if (calls.createTask++ === 0) throw new ConnectError("replica shutting down", Code.Unavailable);
+        return real.createTask(req, { headers: ctx.requestHeader });
+      },
+    });
+  const mesh = await startMesh({ databaseUrl: db.url, bus, tasks: { ...tasks, routes: flakyRoutes } });
+  try {
+    const u = await mesh.user("retry");
+    const err = await mesh.taskClient.createTask({ title: "once" }, { headers: u.headers }).catch((e: unknown) => ConnectError.from(e));
+    assert.equal((err as ConnectError).code, Code.Unavailable, "the write's failure reaches the client");
+    assert.equal(calls.createTask, 1, "and the write was not repeated");
+    await mesh.taskClient.createTask({ title: "once" }, { headers: u.headers });
+    const { tasks: listed } = await mesh.taskClient.listTasks({}, { headers: u.headers });
+    assert.deepEqual(listed.map((t) => t.title), ["once"]);
+    assert.equal(calls.listTasks, 2, "the read was tried again");
+  } finally {
+    await mesh.stop();
+    await tasks.stop();
+    await bus.close();
+    await db.drop();
+  }
+});
