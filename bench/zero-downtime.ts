@@ -345,3 +345,5 @@ try {
   await tearDown();
   await stack?.stopAll();
 }
+// Live devices keep reconnecting to the stopped gateway and the bus keeps its timers: leave now.
+process.exit();
