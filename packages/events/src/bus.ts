@@ -36,6 +36,11 @@ export interface SubscribeOptions extends RetryOptions {
   topics: string[];
   /** Resolve to acknowledge; throw to retry. Delivery is at least once. */
   handler(event: ConsumedEvent): Promise<void>;
+  /**
+   * Events of different keys handled at once, at most this many (default 1). Events of one key are
+   * always handled one after the other, in order. For handlers that wait on I/O (an RPC per event).
+   */
+  concurrency?: number;
 }
 
 export interface Subscription {

@@ -149,9 +149,8 @@ class KafkaBus implements EventBus {
           keepAlive: heartbeat,
         };
         const counts = { handled: 0, "dead-lettered": 0 };
-        let next: bigint | undefined;
-        for (const m of batch.messages) {
-          if (stopping || !isRunning() || isStale()) break;
+        const handled = await handleByKey(batch.messages, options.concurrency ?? 1, async (m) => {
+          if (stopping || !isRunning() || isStale()) return false;
           const raw: RawMessage = {
             topic: batch.topic,
             partition: batch.partition,
@@ -161,11 +160,14 @@ class KafkaBus implements EventBus {
             value: m.value ?? Buffer.alloc(0),
           };
           const outcome = await deliver(raw, context);
-          if (outcome === "stopped") break;
+          if (outcome === "stopped") return false;
           counts[outcome]++;
-          resolveOffset(m.offset);
-          next = BigInt(m.offset) + 1n;
-        }
+          return true;
+        });
+        // Only the run of messages handled from the batch's start is acknowledged: the rest come again.
+        const last = handled > 0 ? batch.messages[handled - 1]!.offset : undefined;
+        if (last !== undefined) resolveOffset(last);
+        const next = last === undefined ? undefined : BigInt(last) + 1n;
         if (next === undefined) return;
         // Only offsets whose handler resolved (or whose message is parked on the DLQ) are ever
         // committed: a crash redelivers, it never skips. Committing at most every
@@ -246,4 +248,32 @@ function logKafkaJs(logger: Logger, { level, log }: LogEntry): void {
   if (level === logLevel.ERROR) logger.error(fields, `kafkajs: ${message}`);
   else if (level === logLevel.WARN) logger.warn(fields, `kafkajs: ${message}`);
   else logger.debug(fields, `kafkajs: ${message}`);
+}
+
+/**
+ * Handles a batch's messages, those of one key in order and up to `concurrency` keys at once.
+ * `handle` returns false to stop (shutdown): that key's later messages are left. Returns how many
+ * messages from the start of the batch were all handled.
+ */
+async function handleByKey<M extends { key: Buffer | null }>(messages: M[], concurrency: number, handle: (m: M) => Promise<boolean>): Promise<number> {
+  const done = new Array<boolean>(messages.length).fill(false);
+  const chains = new Map<string, number[]>();
+  messages.forEach((m, i) => {
+    // One at a time: the batch in offset order, as one chain.
+    const key = concurrency > 1 ? (m.key?.toString() ?? "") : "";
+    chains.get(key)?.push(i) ?? chains.set(key, [i]);
+  });
+  const queue = [...chains.values()];
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(concurrency, queue.length)) }, async () => {
+      for (let chain = queue.shift(); chain; chain = queue.shift()) {
+        for (const i of chain) {
+          if (!(await handle(messages[i]!))) break;
+          done[i] = true;
+        }
+      }
+    }),
+  );
+  const firstUndone = done.indexOf(false);
+  return firstUndone === -1 ? messages.length : firstUndone;
 }

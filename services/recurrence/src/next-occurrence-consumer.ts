@@ -16,6 +16,8 @@ export function startNextOccurrenceConsumer(bus: EventBus, tasks: Client<typeof 
   return bus.subscribe({
     group: RECURRENCE_GROUP,
     topics: ["task-events"],
+    // Each completion waits on a CreateTask call: other tasks' completions need not queue behind it.
+    concurrency: 16,
     async handler({ value }) {
       if (!isMessage(value, TaskEventSchema)) return;
       const request = planNextOccurrence(value);
