@@ -42,18 +42,20 @@ export function forwardingRoutes(upstreams: Upstream[]): (router: ConnectRouter)
 
 function handlerFor(method: DescMethod, call: (req: unknown, options: object) => unknown, options: (ctx: HandlerContext) => object) {
   switch (method.methodKind) {
-    case "unary":
-      if (method.idempotency === Idempotency.IDEMPOTENCY_UNKNOWN) return (req: unknown, ctx: HandlerContext) => call(req, options(ctx));
+    case "unary": {
+      const idempotent = method.idempotency !== Idempotency.IDEMPOTENCY_UNKNOWN;
       return async (req: unknown, ctx: HandlerContext) => {
         for (let attempt = 1; ; attempt++) {
           try {
             return await call(req, options(ctx));
           } catch (err) {
-            if (attempt >= RETRY_ATTEMPTS || ctx.signal.aborted || !retryable(err)) throw err;
+            const again = neverProcessed(err) || (idempotent && dropped(err));
+            if (attempt >= RETRY_ATTEMPTS || ctx.signal.aborted || !again) throw err;
             await new Promise((resolve) => setTimeout(resolve, RETRY_BACKOFF_MS * attempt));
           }
         }
       };
+    }
     case "server_streaming":
       return async function* (req: unknown, ctx: HandlerContext) {
         yield* call(req, options(ctx)) as AsyncIterable<unknown>;
@@ -66,13 +68,18 @@ function handlerFor(method: DescMethod, call: (req: unknown, options: object) =>
   }
 }
 
-// A call without side effects that a replica dropped while shutting down (its connection closed,
-// its stream reset) is tried again, as Dapr's resiliency policy does in the cluster; writes are not
-// (CreateTask is repeated by the client with its request_id).
+// A replica shutting down may drop a call (its connection closes, its stream is reset). A call it
+// refused is tried again whatever it is (HTTP/2 REFUSED_STREAM: never processed); one it dropped only
+// if it has no side effects, as Dapr's resiliency policy does in the cluster (CreateTask is repeated
+// by the client, with its request_id).
 const RETRY_ATTEMPTS = 3;
 const RETRY_BACKOFF_MS = 25;
 
-function retryable(err: unknown): boolean {
+function neverProcessed(err: unknown): boolean {
+  return err instanceof ConnectError && err.rawMessage.includes("REFUSED_STREAM");
+}
+
+function dropped(err: unknown): boolean {
   return err instanceof ConnectError && (err.code === Code.Unavailable || err.code === Code.Canceled);
 }
 

@@ -1,5 +1,5 @@
 // A replica going away may drop a call (its connection closes, its stream is reset): the gateway
-// tries a call without side effects again, and never a write.
+// tries a call without side effects again, a write only when the replica refused it unprocessed.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Code, ConnectError, createClient, createRouterTransport, type ConnectRouter } from "@connectrpc/connect";
@@ -12,12 +12,12 @@ import { startMesh } from "./fixtures.js";
 
 const logger = createLogger("forward-retry-test");
 
-test("a dropped ListTasks is tried again; a dropped CreateTask is reported, not repeated", async () => {
+test("a dropped ListTasks is tried again; a dropped CreateTask is reported, not repeated; a refused DeleteTask is sent again", async () => {
   const db = await databaseTargets()[0]!.fresh();
   const bus = await openEmbeddedBus({ url: db.url, logger });
   const tasks = await startTasksModule({ databaseUrl: db.url, logger, events: { send: (records) => bus.publish(records) } });
   const real = createClient(TaskService, createRouterTransport(tasks.routes));
-  const calls = { listTasks: 0, createTask: 0 };
+  const calls = { listTasks: 0, createTask: 0, deleteTask: 0 };
   const dropped = () => new ConnectError("http/2 stream closed with error code CANCEL (0x8)", Code.Canceled);
   // Each method's first call is dropped, as by a replica shutting down.
   const flakyRoutes = (router: ConnectRouter) =>
@@ -25,6 +25,11 @@ test("a dropped ListTasks is tried again; a dropped CreateTask is reported, not 
       listTasks: (req, ctx) => {
         if (calls.listTasks++ === 0) throw dropped();
         return real.listTasks(req, { headers: ctx.requestHeader });
+      },
+      deleteTask: (req, ctx) => {
+        // Node's words for a stream refused by a GOAWAY, as connect-node passes them on (code internal).
+        if (calls.deleteTask++ === 0) throw new ConnectError("Stream closed with error code NGHTTP2_REFUSED_STREAM", Code.Internal);
+        return real.deleteTask(req, { headers: ctx.requestHeader });
       },
       createTask: (req, ctx) => {
         if (calls.createTask++ === 0) throw new ConnectError("replica shutting down", Code.Unavailable);
@@ -41,6 +46,8 @@ test("a dropped ListTasks is tried again; a dropped CreateTask is reported, not 
     const { tasks: listed } = await mesh.taskClient.listTasks({}, { headers: u.headers });
     assert.deepEqual(listed.map((t) => t.title), ["once"]);
     assert.equal(calls.listTasks, 2, "the read was tried again");
+    await mesh.taskClient.deleteTask({ id: listed[0]!.id }, { headers: u.headers });
+    assert.equal(calls.deleteTask, 2, "the refused write was sent again");
   } finally {
     await mesh.stop();
     await tasks.stop();
