@@ -59,6 +59,17 @@ async function rowCount(page: Page, n: number): Promise<void> {
   }
 }
 
+/** Polls `read` until it returns `expected` (5 s at most); returns the last value read. */
+async function settled<T>(read: () => Promise<T>, expected: T): Promise<T> {
+  const deadline = Date.now() + 5_000;
+  let value = await read();
+  while (value !== expected && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    value = await read();
+  }
+  return value;
+}
+
 /** Types a line into quick add, waits until every part of it is understood, saves it. */
 async function quickAdd(page: Page, line: string, understood: Record<string, string> = {}): Promise<void> {
   const input = page.getByLabel("Quick add a task");
@@ -253,8 +264,9 @@ test("a task's history shows who changed what, and Undo reverts the last change"
 
   await change.getByRole("button", { name: "Undo" }).click();
   await row(page, "Pay rent").waitFor();
-  assert.equal(await editor.getByLabel("Title").inputValue(), "Pay rent");
-  assert.equal(await editor.getByRole("radio", { name: "No due date" }).getAttribute("aria-checked"), "true");
+  // The list and the open editor read the task through different queries: the editor follows a moment later.
+  assert.equal(await settled(() => editor.getByLabel("Title").inputValue(), "Pay rent"), "Pay rent");
+  assert.equal(await settled(() => editor.getByRole("radio", { name: "No due date" }).getAttribute("aria-checked"), "true"), "true");
   await context.close();
 });
 

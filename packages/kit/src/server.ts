@@ -53,6 +53,8 @@ export interface ServerOptions {
   drainDelayMs?: number;
   /** How long in-flight calls may take to finish after the delay. */
   drainTimeoutMs?: number;
+  /** How long, once every call is done, clients get to close their connections before they are cut. */
+  lingerMs?: number;
 }
 
 export interface RunningServer {
@@ -174,9 +176,16 @@ export async function startServer(options: ServerOptions, port: number, host = "
       await until(() => inFlight.unary === 0, settled, deadline);
       shutdown.abort(new ConnectError("server is shutting down, retry on another replica", Code.Unavailable));
       await until(() => inFlight.all === 0, settled, deadline);
-      h1.closeAllConnections();
-      // Destroying the sockets ends what is left of both protocols (a destroyed h2c session does
-      // not always close the socket under its replayed stream).
+      // A lingering close: FIN after what is written, reading (and dropping) until the peer closes.
+      // Closing a socket with unread input (a PING, a WINDOW_UPDATE) sends an RST, and a peer that
+      // gets an RST drops what it has not read yet: the last responses. What is left after a moment
+      // is destroyed (a destroyed h2c session does not always close the socket under its replayed stream).
+      const open = [...sockets].filter((socket) => !socket.destroyed);
+      for (const socket of open) {
+        socket.resume();
+        socket.end();
+      }
+      await Promise.race([Promise.all(open.map((socket) => once(socket, "close"))), sleep(options.lingerMs ?? 2_000)]);
       for (const socket of sockets) socket.destroy();
     },
   };

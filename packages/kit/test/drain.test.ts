@@ -8,6 +8,8 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { TaskSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import http2 from "node:http2";
+import { once } from "node:events";
+import net from "node:net";
 import { createLogger, startServer } from "../src/index.js";
 
 const logger = createLogger("drain-test");
@@ -88,4 +90,61 @@ test("HTTP/1.1 responses during the drain delay carry Connection: close", async 
   assert.equal(during.headers.get("connection"), "close");
   assert.equal((await fetch(`${server.url}/readyz`)).status, 503);
   await draining;
+});
+
+/** A TCP hop whose reading from the server can be held, as a slow network or client would. */
+async function slowHop(target: number) {
+  const upstreams: net.Socket[] = [];
+  const hop = net.createServer((client) => {
+    const upstream = net.connect(target, "127.0.0.1");
+    upstreams.push(upstream);
+    client.pipe(upstream).on("error", () => {});
+    upstream.pipe(client).on("error", () => {});
+  });
+  hop.listen(0, "127.0.0.1");
+  await once(hop, "listening");
+  return {
+    url: `http://127.0.0.1:${(hop.address() as net.AddressInfo).port}`,
+    hold: () => upstreams.forEach((u) => u.pause()),
+    release: () => upstreams.forEach((u) => u.resume()),
+    close: () => hop.close(),
+  };
+}
+
+test("a response still queued for a slow reader when the last call ends reaches it whole", async () => {
+  const big = "x".repeat(8 * 1024 * 1024);
+  const server = await startServer(
+    {
+      logger,
+      services: [TaskService],
+      routes: (router) => router.service(TaskService, { getTask: (req) => ({ task: create(TaskSchema, { id: req.id, notes: big }) }) }),
+    },
+    0,
+    "127.0.0.1",
+  );
+  const hop = await slowHop(server.port);
+  // Windows that never hold the server back: the response leaves its HTTP/2 stream at once and
+  // waits in the socket's write queue while the hop reads nothing.
+  const session = http2.connect(hop.url, { settings: { initialWindowSize: 2 ** 31 - 1 } });
+  await once(session, "remoteSettings");
+  session.setLocalWindowSize(2 ** 31 - 1);
+  hop.hold();
+  const stream = session.request({ ":method": "POST", ":path": "/taskmesh.tasks.v1.TaskService/GetTask", "content-type": "application/json" });
+  stream.end(JSON.stringify({ id: ID }));
+  const body: Buffer[] = [];
+  stream.on("data", (chunk: Buffer) => body.push(chunk));
+  const ended = new Promise<void>((resolve, reject) => {
+    stream.on("end", resolve);
+    stream.on("error", reject);
+  });
+  await sleep(300);
+  const draining = server.drain();
+  await sleep(300);
+  hop.release();
+  await draining;
+  await ended;
+  const json = JSON.parse(Buffer.concat(body).toString()) as { task: { notes: string } };
+  assert.equal(json.task.notes.length, big.length);
+  session.destroy();
+  hop.close();
 });
