@@ -52,24 +52,16 @@ function rssOf(pid: number): number {
   return m ? Number(m[1]) * 1024 : 0;
 }
 
-/**
- * Dapr refuses job names containing '/', '\\', '#' or '?' (HTTP 500 "job name is invalid"), and the
- * reminder engine's job ids are `reminder/<task>/<reminder>`, which DaprJobsScheduler passes on as
- * they are. Until it encodes names itself, the benchmark hands it base64url names and decodes them
- * on delivery; a few string operations per job, nothing measurable next to the HTTP call.
- */
-function daprSafeNames(inner: Scheduler, handling: { now: number; peak: number }): Scheduler {
-  const encode = (id: string) => Buffer.from(id).toString("base64url");
-  const decode = (name: string) => Buffer.from(name, "base64url").toString();
+/** Counts how many deliveries daprd has this app handle at once. */
+function countingHandlers(inner: Scheduler, handling: { now: number; peak: number }): Scheduler {
   return {
-    schedule: (jobs) => inner.schedule(jobs.map((j) => ({ id: encode(j.id), dueAt: j.dueAt }))),
-    cancel: (ids) => inner.cancel(ids.map(encode)),
+    schedule: (jobs) => inner.schedule(jobs),
+    cancel: (ids) => inner.cancel(ids),
     start: (onDue) =>
       inner.start(async (job) => {
-        // how many deliveries daprd has this app handle at once
         handling.peak = Math.max(handling.peak, ++handling.now);
         try {
-          await onDue({ ...job, id: decode(job.id) });
+          await onDue(job);
         } finally {
           handling.now--;
         }
@@ -104,7 +96,7 @@ async function daprJobsBackend(url: string) {
     const handling = { now: 0, peak: 0 };
     const pids = { daprd: sidecar.proc.pid, scheduler: mesh.scheduler!.proc.pid };
     return {
-      scheduler: (() => daprSafeNames(scheduler, handling)) satisfies RemindersModuleOptions["scheduler"],
+      scheduler: (() => countingHandlers(scheduler, handling)) satisfies RemindersModuleOptions["scheduler"],
       /** RSS of daprd and the Dapr scheduler (its embedded etcd included). */
       rss: () => ({ daprd: rssOf(pids.daprd), scheduler: rssOf(pids.scheduler) }),
       handling,

@@ -70,7 +70,8 @@ export function schedulerContract(backend: SchedulerBackend): void {
         const rec = recorder();
         await scheduler.start(rec.handler);
         const base = Date.now();
-        const jobs = [300, 500, 800, 1_200].map((ms, i) => ({ id: `exact-${i}`, dueAt: new Date(base + ms) }));
+        // Ids shaped as the reminder engine makes them (slashes; reminder ids are the client's).
+        const jobs = [300, 500, 800, 1_200].map((ms, i) => ({ id: `reminder/task-${i}/r #${i}?`, dueAt: new Date(base + ms) }));
         await scheduler.schedule(jobs);
         await until("4 deliveries", () => rec.deliveries.length >= 4);
         await sleep(300);
@@ -106,10 +107,10 @@ export function schedulerContract(backend: SchedulerBackend): void {
         const base = Date.now();
         await scheduler.schedule([
           { id: "moved", dueAt: new Date(base + 300) },
-          { id: "cancelled", dueAt: new Date(base + 300) },
+          { id: "delivery/cancelled", dueAt: new Date(base + 300) },
         ]);
         await scheduler.schedule([{ id: "moved", dueAt: new Date(base + 900) }]);
-        await scheduler.cancel(["cancelled", "never-existed"]);
+        await scheduler.cancel(["delivery/cancelled", "never-existed"]);
         await until("the moved job", () => rec.deliveries.length >= 1);
         await sleep(500);
         assert.deepEqual(

@@ -47,7 +47,7 @@ interface JobData {
 
 /**
  * Timers as Dapr jobs (Jobs API, delivered by the Dapr scheduler service through daprd's
- * AppCallback/OnJobEvent to this app). Each job is named by its id, so re-scheduling overwrites it;
+ * AppCallback/OnJobEvent to this app). Each job is named after its id, so re-scheduling overwrites it;
  * its data carries the due time the handler sees. Failed or unanswered deliveries are retried by
  * Dapr at a constant interval without limit (a job is never dropped); deliveries of an (id, dueAt)
  * whose handler already finished are acknowledged without calling it again. Replicas share the
@@ -98,7 +98,7 @@ export class DaprJobsScheduler implements Scheduler {
   }
 
   async #call(method: "POST" | "DELETE", id: string, body: unknown, missingOk = false): Promise<void> {
-    const url = `${this.options.daprHttpUrl}/v1.0/jobs/${encodeURIComponent(id)}`;
+    const url = `${this.options.daprHttpUrl}/v1.0/jobs/${jobName(id)}`;
     const res = await fetch(url, {
       method,
       headers: body === undefined ? undefined : { "content-type": "application/json" },
@@ -150,6 +150,15 @@ export class DaprJobsScheduler implements Scheduler {
     await this.db.query(em, `UPDATE ${schema}.dapr_job_fires SET done_at = now() WHERE id = $1 AND due_at = $2::timestamptz`, [job.id, job.dueAt]);
     return {};
   }
+}
+
+/**
+ * The Dapr job's name for a timer id: Dapr refuses names with '/', '\\', '#' or '?', which the
+ * reminder engine's ids have ("reminder/<task>/<reminder>"); base64url has none of them. The id
+ * itself travels in the job's data.
+ */
+function jobName(id: string): string {
+  return Buffer.from(id).toString("base64url");
 }
 
 function jobData(req: JobEventRequest): JobData | undefined {
