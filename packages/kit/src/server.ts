@@ -185,7 +185,9 @@ export async function startServer(options: ServerOptions, port: number, host = "
         socket.resume();
         socket.end();
       }
-      await Promise.race([Promise.all(open.map((socket) => once(socket, "close"))), sleep(options.lingerMs ?? 2_000)]);
+      // 'close' comes after an 'error' too (a peer that resets instead of closing).
+      const closed = open.map((socket) => new Promise((resolve) => socket.once("close", resolve)));
+      await Promise.race([Promise.all(closed), sleep(options.lingerMs ?? 2_000)]);
       for (const socket of sockets) socket.destroy();
     },
   };

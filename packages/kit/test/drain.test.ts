@@ -148,3 +148,16 @@ test("a response still queued for a slow reader when the last call ends reaches 
   session.destroy();
   hop.close();
 });
+
+test("a client that resets its connection while the drain lingers does not fail the drain", async () => {
+  const server = await startServer({ logger, services: [TaskService], routes: () => {}, lingerMs: 5_000 }, 0, "127.0.0.1");
+  const socket = net.connect(server.port, "127.0.0.1");
+  await once(socket, "connect");
+  // An HTTP/2 connection that never gets past its preface: still open when the drain lingers.
+  socket.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+  await once(socket, "data");
+  const draining = server.drain();
+  await sleep(200);
+  socket.resetAndDestroy();
+  await draining;
+});
