@@ -8,9 +8,11 @@ import { jwtSecret } from "./auth/index.js";
 import { edgeSettings } from "./config.js";
 import { startGateway } from "./gateway.js";
 import { clusterUpstreams } from "./mesh.js";
+import { resolveSecrets } from "@taskmesh/transport";
 
 const logger = createLogger("gateway");
-const env = process.env;
+// Credentials (DATABASE_URL, TASKMESH_JWT_SECRET) from the Dapr secrets API beside a sidecar.
+const env = await resolveSecrets();
 
 function fail(message: string): never {
   logger.fatal(message);
@@ -21,7 +23,7 @@ const databaseUrl = env.DATABASE_URL ?? fail("DATABASE_URL is not set: point it 
 const { upstreams, missing } = clusterUpstreams(env);
 if (missing.includes("TASKS_URL")) fail("TASKS_URL is not set: the gateway needs the task service (e.g. http://tasks:8080)");
 if (missing.length > 0) logger.warn({ missing }, "services without a URL are not exposed");
-const bus = (await kafkaBusFromEnv(logger)) ?? fail("KAFKA_BROKERS and SCHEMA_REGISTRY_URL are not set: live sync consumes task-updates from Kafka");
+const bus = (await kafkaBusFromEnv(logger, env)) ?? fail("KAFKA_BROKERS and SCHEMA_REGISTRY_URL are not set: live sync consumes task-updates from Kafka");
 const settings = edgeSettings(env);
 
 const gateway = await startGateway({

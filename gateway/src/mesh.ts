@@ -1,10 +1,11 @@
 import type { DescService } from "@bufbuild/protobuf";
-import { createRouterTransport, type ConnectRouter, type Transport } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import { createRouterTransport, type ConnectRouter } from "@connectrpc/connect";
 import { createValidateInterceptor } from "@connectrpc/validate";
 import { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
 import { RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurrence_service_pb.js";
+import { ReminderService } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { serviceTransport, transportConfigFromEnv } from "@taskmesh/transport";
 import type { Upstream } from "./forward.js";
 
 /** Every service of the mesh the gateway exposes, and the target (app id) that serves it. */
@@ -12,28 +13,26 @@ export const MESH_SERVICES: { service: DescService; target: string }[] = [
   { service: TaskService, target: "tasks" },
   { service: RecurrenceService, target: "recurrence" },
   { service: AuditService, target: "audit" },
+  { service: ReminderService, target: "reminders" },
 ];
 
 /**
- * Cluster mode: each target at `<TARGET>_URL` (TASKS_URL, RECURRENCE_URL, …), called over gRPC.
- * A target without a URL is left out (the caller says so).
+ * Cluster mode: each target through the transport the environment configures — its Dapr sidecar
+ * (DAPR_GRPC_PORT, app id = target), or directly at `<TARGET>_URL` (TASKS_URL, RECURRENCE_URL, …)
+ * with TASKMESH_TRANSPORT=direct. Without a sidecar, a target without a URL is left out (the
+ * caller says so).
  */
 export function clusterUpstreams(env: NodeJS.ProcessEnv): { upstreams: Upstream[]; missing: string[] } {
   const byTarget = new Map<string, DescService[]>();
   for (const { service, target } of MESH_SERVICES) byTarget.set(target, [...(byTarget.get(target) ?? []), service]);
+  const config = transportConfigFromEnv([...byTarget.keys()], env);
   const upstreams: Upstream[] = [];
   const missing: string[] = [];
   for (const [target, services] of byTarget) {
-    const url = env[`${target.toUpperCase()}_URL`];
-    if (url) upstreams.push({ services, transport: transportTo(url) });
-    else missing.push(`${target.toUpperCase()}_URL`);
+    if (config.mode === "direct" && !config.urls[target]) missing.push(`${target.toUpperCase()}_URL`);
+    else upstreams.push({ services, transport: serviceTransport(config, target) });
   }
   return { upstreams, missing };
-}
-
-/** The one place that picks how the gateway reaches a service in cluster mode. */
-function transportTo(baseUrl: string): Transport {
-  return createGrpcTransport({ baseUrl });
 }
 
 /**

@@ -1,0 +1,24 @@
+// In cluster mode the gateway reaches every service through its Dapr sidecar when one runs beside
+// it, or directly at <TARGET>_URL: reminders included (the web app sets reminders and preferences).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { clusterUpstreams } from "../src/mesh.js";
+
+const names = (upstreams: ReturnType<typeof clusterUpstreams>["upstreams"]) => upstreams.flatMap((u) => u.services.map((s) => s.typeName)).sort();
+
+test("beside a sidecar every service is reached through it, with no URL to set", () => {
+  const { upstreams, missing } = clusterUpstreams({ DAPR_GRPC_PORT: "50001" });
+  assert.deepEqual(missing, []);
+  assert.deepEqual(names(upstreams), [
+    "taskmesh.audit.v1.AuditService",
+    "taskmesh.recurrence.v1.RecurrenceService",
+    "taskmesh.reminders.v1.ReminderService",
+    "taskmesh.tasks.v1.TaskService",
+  ]);
+});
+
+test("direct: the services with a URL, the others named as missing", () => {
+  const { upstreams, missing } = clusterUpstreams({ TASKMESH_TRANSPORT: "direct", TASKS_URL: "http://tasks:8081", REMINDERS_URL: "http://reminders:8083" });
+  assert.deepEqual(names(upstreams), ["taskmesh.reminders.v1.ReminderService", "taskmesh.tasks.v1.TaskService"]);
+  assert.deepEqual(missing.sort(), ["AUDIT_URL", "RECURRENCE_URL"]);
+});
