@@ -25,7 +25,7 @@ import { POSTGRES_ENV, databaseTargets } from "@taskmesh/testing";
 import { WebSocket } from "ws";
 import { AccessTokens } from "../gateway/src/auth/access-tokens.js";
 import { startStack, type Stack } from "../scripts/infra/stack.js";
-import { mb, startServiceProcess, summarize, type ServiceProcess, type Stats } from "./lib.js";
+import { load, mb, startServiceProcess, summarize, type ServiceProcess, type Stats } from "./lib.js";
 
 const root = path.resolve(import.meta.dirname, "..");
 process.env.LOG_LEVEL ??= "error";
@@ -250,26 +250,7 @@ async function run(gateway: ServiceProcess, secret: Uint8Array): Promise<boolean
 
   // connect: CONNECT_CONCURRENCY handshakes (TCP + upgrade + hello + the catch-up read) in flight
   const devices = Array.from({ length: CONNECTIONS }, (_, i) => new Device(i));
-  const connectTimes: number[] = [];
-  let next = 0;
-  let connectErrors = 0;
-  let firstConnectError: unknown;
-  const tConnect = performance.now();
-  await Promise.all(
-    Array.from({ length: Math.min(CONNECT_CONCURRENCY, CONNECTIONS) }, async () => {
-      while (next < devices.length) {
-        const device = devices[next++]!;
-        try {
-          connectTimes.push(await device.connect(url, users[device.user]!.token));
-        } catch (err) {
-          connectErrors++;
-          firstConnectError ??= err;
-        }
-      }
-    }),
-  );
-  const connect = summarize(connectTimes, (performance.now() - tConnect) / 1000, connectErrors);
-  if (firstConnectError) console.error("first connect error:", firstConnectError);
+  const connect = await load(devices.length, CONNECT_CONCURRENCY, (i) => devices[i]!.connect(url, users[devices[i]!.user]!.token));
   const connected = await settledMemory(gateway);
 
   // the changes: an open loop at RATE/s (a slow response does not slow the next write down)
@@ -357,7 +338,7 @@ async function run(gateway: ServiceProcess, secret: Uint8Array): Promise<boolean
   );
 
   for (const d of devices) d.close();
-  return missed === 0 && duplicates === 0 && wrongUser === 0 && connectErrors === 0 && unexpectedCloses.size === 0;
+  return missed === 0 && duplicates === 0 && wrongUser === 0 && connect.errors === 0 && unexpectedCloses.size === 0;
 }
 
 let stack: Stack | undefined;
