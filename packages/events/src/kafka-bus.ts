@@ -165,10 +165,10 @@ class KafkaBus implements EventBus {
           return true;
         });
         // Only the run of messages handled from the batch's start is acknowledged: the rest come again.
-        const last = handled > 0 ? batch.messages[handled - 1]!.offset : undefined;
-        if (last !== undefined) resolveOffset(last);
-        const next = last === undefined ? undefined : BigInt(last) + 1n;
-        if (next === undefined) return;
+        if (handled === 0) return;
+        const last = batch.messages[handled - 1]!.offset;
+        resolveOffset(last);
+        const next = BigInt(last) + 1n;
         // Only offsets whose handler resolved (or whose message is parked on the DLQ) are ever
         // committed: a crash redelivers, it never skips. Committing at most every
         // commitIntervalMs spares the broker a commit per small batch when traffic trickles in.

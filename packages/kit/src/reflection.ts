@@ -11,9 +11,14 @@ type Api = typeof v1;
  * gRPC server reflection (v1 and v1alpha) over the descriptors the process serves, so that
  * `grpcurl -plaintext host:port list` and `buf curl --reflect` work without .proto files.
  */
-export function reflectionRoutes(hosted: DescService[]): (router: ConnectRouter) => void {
+/** Every service a server answers: the hosted ones, health and reflection. */
+export function servedServices(hosted: DescService[]): DescService[] {
   // Listed like grpc-go lists them: tools probe for health and reflection by name.
-  const services = [...hosted, Health, v1.ServerReflection, v1alpha.ServerReflection];
+  return [...hosted, Health, v1.ServerReflection, v1alpha.ServerReflection];
+}
+
+export function reflectionRoutes(hosted: DescService[]): (router: ConnectRouter) => void {
+  const services = servedServices(hosted);
   const files = new Map<string, DescFile>();
   const add = (file: DescFile): void => {
     if (files.has(file.proto.name)) return;

@@ -9,15 +9,12 @@ import type { Duplex } from "node:stream";
 import { randomUUID } from "node:crypto";
 import { once, setMaxListeners } from "node:events";
 import type { AddressInfo } from "node:net";
-import { Health } from "@taskmesh/proto/grpc/health/v1/health_pb.js";
-import * as reflectionV1 from "@taskmesh/proto/grpc/reflection/v1/reflection_pb.js";
-import * as reflectionV1alpha from "@taskmesh/proto/grpc/reflection/v1alpha/reflection_pb.js";
 import { HealthState } from "./health.js";
 import { kClientAddress, kUserId, userIdFromHeaders } from "./identity.js";
 import type { Logger } from "./logger.js";
 import { metricsRegistry, rpcMetricsInterceptor } from "./metrics.js";
 import { createOnePortServer } from "./one-port.js";
-import { reflectionRoutes } from "./reflection.js";
+import { reflectionRoutes, servedServices } from "./reflection.js";
 
 type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
 type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
@@ -79,7 +76,7 @@ export async function startServer(options: ServerOptions, port: number, host = "
   setMaxListeners(0, shutdown.signal);
   // Streams run until told to stop; unary calls are left to finish before that.
   const streamingPaths = new Set(
-    [...options.services, Health, reflectionV1.ServerReflection, reflectionV1alpha.ServerReflection].flatMap((s) =>
+    servedServices(options.services).flatMap((s) =>
       s.methods.filter((m) => m.methodKind !== "unary").map((m) => `/${s.typeName}/${m.name}`),
     ),
   );
@@ -187,7 +184,9 @@ export async function startServer(options: ServerOptions, port: number, host = "
       }
       // 'close' comes after an 'error' too (a peer that resets instead of closing).
       const closed = open.map((socket) => new Promise((resolve) => socket.once("close", resolve)));
-      await Promise.race([Promise.all(closed), sleep(options.lingerMs ?? 2_000)]);
+      const linger = new AbortController();
+      await Promise.race([Promise.all(closed), sleep(options.lingerMs ?? 2_000, linger.signal)]);
+      linger.abort();
       for (const socket of sockets) socket.destroy();
     },
   };
@@ -222,8 +221,15 @@ function until(done: () => boolean, changes: EventTarget, deadline: number): Pro
   });
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Resolves after `ms`, or at once when `signal` aborts (its timer then no longer holds the process). */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 /** Drains on SIGTERM/SIGINT, then runs `after` (close databases, flush) and exits. */
