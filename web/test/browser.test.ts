@@ -79,7 +79,7 @@ async function quickAdd(page: Page, line: string, understood: Record<string, str
   await page.locator(".toast", { hasText: "Added" }).first().waitFor();
 }
 
-/** How the list shows the next "1st at 9am" from now in TIME_ZONE: Today, Tomorrow, or "1 Jan". */
+/** How the list shows the next "1st at 9am" from now in TIME_ZONE: Today, Tomorrow, "1 Mar" or "1 Jan 2027". */
 function nextFirstAtNine(now = new Date()): RegExp {
   const at = (d: Date) =>
     Object.fromEntries(
@@ -90,8 +90,11 @@ function nextFirstAtNine(now = new Date()): RegExp {
   const today = at(now);
   if (today.day === 1 && today.hour! < 9) return /Today 9:00/;
   if (at(new Date(now.getTime() + 86_400_000)).day === 1) return /Tomorrow 9:00/;
-  const month = new Date(Date.UTC(today.year!, today.month!, 1)).toLocaleDateString("en-GB", { month: "short", timeZone: "UTC" });
-  return new RegExp(`1 ${month} 9:00`);
+  const first = new Date(Date.UTC(today.year!, today.month!, 1));
+  const month = first.toLocaleDateString("en-GB", { month: "short", timeZone: "UTC" });
+  // The list names the year only when it is not this one ("Fri, 1 Jan 2027 9:00" in December).
+  const year = first.getUTCFullYear() === today.year ? "" : ` ${first.getUTCFullYear()}`;
+  return new RegExp(`1 ${month}${year} 9:00`);
 }
 
 test("sign up, then quick add a monthly task with tag, priority and a reminder: understood before saving, all of it saved", async () => {
