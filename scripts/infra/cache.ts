@@ -403,6 +403,8 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
+    // A command may exit without reading its input (or before it is written): EPIPE is not an error of ours.
+    child.stdin!.on('error', () => {});
     child.stdin!.end(opts.input ?? '');
     const heartbeat = opts.component
       ? setInterval(() => log(opts.component!, `  … ${opts.what ?? cmd} still running (${elapsed(t0)})`), 10_000)
