@@ -18,8 +18,11 @@ export function createOnePortServer(handler: Handler): {
   h2: http2.Http2Server;
   /** Every accepted connection still open, so a drain can end the ones its protocol server kept. */
   sockets: Set<net.Socket>;
+  /** The connections handed to the HTTP/2 server: their session ends them, after its last frames. */
+  http2Sockets: WeakSet<net.Socket>;
 } {
   const sockets = new Set<net.Socket>();
+  const http2Sockets = new WeakSet<net.Socket>();
   const h1 = http.createServer(handler as http.RequestListener);
   const h2 = http2.createServer({}, handler as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void);
   // Long-lived streams (WatchTasks, reflection) must not be cut by Node's default timeouts.
@@ -37,6 +40,7 @@ export function createOnePortServer(handler: Handler): {
     socket.once("data", (chunk: Buffer) => {
       socket.pause();
       if (chunk.toString("latin1", 0, H2_PREFACE.length) === H2_PREFACE) {
+        http2Sockets.add(socket);
         h2.emit("connection", replay(socket, chunk));
       } else {
         socket.unshift(chunk);
@@ -45,7 +49,7 @@ export function createOnePortServer(handler: Handler): {
       }
     });
   });
-  return { server, h1, h2, sockets };
+  return { server, h1, h2, sockets, http2Sockets };
 }
 
 /**

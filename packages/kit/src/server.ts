@@ -143,7 +143,7 @@ export async function startServer(options: ServerOptions, port: number, host = "
     });
   };
 
-  const { server, h1, h2, sockets } = createOnePortServer(handler);
+  const { server, h1, h2, sockets, http2Sockets } = createOnePortServer(handler);
   // Only with a handler: while h1 has an 'upgrade' listener, Node hands it every upgrade request.
   if (options.upgrade) h1.on("upgrade", options.upgrade);
   const sessions = new Set<http2.Http2Session>();
@@ -177,10 +177,13 @@ export async function startServer(options: ServerOptions, port: number, host = "
       // Closing a socket with unread input (a PING, a WINDOW_UPDATE) sends an RST, and a peer that
       // gets an RST drops what it has not read yet: the last responses. What is left after a moment
       // is destroyed (a destroyed h2c session does not always close the socket under its replayed stream).
+      // An HTTP/2 session closes its own connection, after its final GOAWAY: that frame, naming the
+      // last stream served, is what lets clients resend calls still on the wire (never processed).
+      // Ending the socket under the session first loses it, and those calls fail as cancelled.
       const open = [...sockets].filter((socket) => !socket.destroyed);
       for (const socket of open) {
         socket.resume();
-        socket.end();
+        if (!http2Sockets.has(socket)) socket.end();
       }
       // 'close' comes after an 'error' too (a peer that resets instead of closing).
       const closed = open.map((socket) => new Promise((resolve) => socket.once("close", resolve)));

@@ -161,3 +161,37 @@ test("a client that resets its connection while the drain lingers does not fail 
   socket.resetAndDestroy();
   await draining;
 });
+
+/** The frames an HTTP/2 connection receives: type and, for GOAWAY, the last stream id it names. */
+function readFrames(socket: net.Socket): { type: number; lastStreamId?: number }[] {
+  const frames: { type: number; lastStreamId?: number }[] = [];
+  let buffered = Buffer.alloc(0);
+  socket.on("data", (chunk: Buffer) => {
+    buffered = Buffer.concat([buffered, chunk]);
+    while (buffered.length >= 9 && buffered.length >= 9 + buffered.readUIntBE(0, 3)) {
+      const length = buffered.readUIntBE(0, 3);
+      const type = buffered[3]!;
+      frames.push(type === 7 ? { type, lastStreamId: buffered.readUInt32BE(9) & 0x7fffffff } : { type });
+      buffered = buffered.subarray(9 + length);
+    }
+  });
+  return frames;
+}
+
+test("an HTTP/2 connection gets the final GOAWAY, naming the last stream served, before the connection ends", async () => {
+  const { server } = await serverWithSlowCalls(100);
+  const socket = net.connect(server.port, "127.0.0.1");
+  await once(socket, "connect");
+  const frames = readFrames(socket);
+  // The client preface and an empty SETTINGS frame; no stream opened, so the last stream served is 0.
+  socket.write(Buffer.concat([Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]));
+  socket.on("end", () => socket.end());
+  socket.on("error", () => {});
+  await sleep(100);
+  const draining = server.drain();
+  await once(socket, "close");
+  await draining;
+  // Without the second GOAWAY a client cannot tell calls still on the wire were never processed
+  // (so safe to send again) from calls dropped half-way.
+  assert.deepEqual(frames.filter((f) => f.type === 7).map((f) => f.lastStreamId), [2 ** 31 - 1, 0]);
+});
