@@ -182,25 +182,29 @@ class LiveClient {
 
   constructor(private readonly token: string) {}
 
+  /** Connects, and keeps reconnecting until stopped; resolves once the first connection is ready. */
   start(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.connects++;
-      const ws = new WebSocket(`ws://127.0.0.1:${gatewayService.port}/live`);
-      this.#ws = ws;
-      ws.on("open", () => ws.send(JSON.stringify({ type: "hello", token: this.token, ...(this.cursor ? { cursor: this.cursor } : {}) })));
-      ws.on("message", (data) => {
-        const frame = JSON.parse(data.toString()) as { type: string; cursor?: string; task?: { id: string } };
-        if (frame.type === "ready") resolve();
-        if (frame.type === "ping") ws.send('{"type":"ping"}');
-        if (frame.type === "task" && frame.task) this.seen.add(frame.task.id);
-        if (frame.cursor) this.cursor = frame.cursor;
-      });
-      ws.on("error", reject);
-      ws.on("close", () => {
-        if (this.#stopped) return;
-        // reconnect through the Service, as the web app does, with a short back-off
-        setTimeout(() => void this.start().catch(() => void this.start()), 100);
-      });
+    return new Promise((resolve) => this.#connect(resolve));
+  }
+
+  #connect(ready: () => void): void {
+    this.connects++;
+    const ws = new WebSocket(`ws://127.0.0.1:${gatewayService.port}/live`);
+    this.#ws = ws;
+    ws.on("open", () => ws.send(JSON.stringify({ type: "hello", token: this.token, ...(this.cursor ? { cursor: this.cursor } : {}) })));
+    ws.on("message", (data) => {
+      const frame = JSON.parse(data.toString()) as { type: string; cursor?: string; task?: { id: string } };
+      if (frame.type === "ready") ready();
+      if (frame.type === "ping") ws.send('{"type":"ping"}');
+      if (frame.type === "task" && frame.task) this.seen.add(frame.task.id);
+      if (frame.cursor) this.cursor = frame.cursor;
+    });
+    // A failed connection attempt (a replica going away) closes too: the close handler retries.
+    ws.on("error", () => {});
+    ws.on("close", () => {
+      if (this.#stopped) return;
+      // reconnect through the Service, as the web app does, with a short back-off
+      setTimeout(() => this.#connect(ready), 100);
     });
   }
 
