@@ -1,6 +1,7 @@
 import { Code, ConnectError, createRouterTransport, type ConnectRouter, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { createValidateInterceptor } from "@connectrpc/validate";
+import { GoawaySafeSessionManager } from "./http2-sessions.js";
 
 /**
  * How a service reaches another one:
@@ -34,13 +35,12 @@ export function serviceTransport(config: TransportConfig, service: string): Tran
     case "direct": {
       const baseUrl = config.urls[service];
       if (!baseUrl) throw new Error(`no URL for service "${service}": set ${urlVariable(service)} (e.g. http://${service}:8080)`);
-      return createGrpcTransport({ baseUrl });
+      return createGrpcTransport({ baseUrl, sessionManager: new GoawaySafeSessionManager(baseUrl) });
     }
-    case "dapr":
-      return createGrpcTransport({
-        baseUrl: `http://${config.daprHost ?? "127.0.0.1"}:${config.daprGrpcPort}`,
-        interceptors: [daprInvocation(service)],
-      });
+    case "dapr": {
+      const baseUrl = `http://${config.daprHost ?? "127.0.0.1"}:${config.daprGrpcPort}`;
+      return createGrpcTransport({ baseUrl, sessionManager: new GoawaySafeSessionManager(baseUrl), interceptors: [daprInvocation(service)] });
+    }
   }
 }
 
