@@ -1,7 +1,6 @@
 import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
-import { Duplex } from "node:stream";
 
 export type Handler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void;
 
@@ -39,44 +38,17 @@ export function createOnePortServer(handler: Handler): {
     socket.on("error", () => socket.destroy());
     socket.once("data", (chunk: Buffer) => {
       socket.pause();
+      socket.unshift(chunk);
       if (chunk.toString("latin1", 0, H2_PREFACE.length) === H2_PREFACE) {
+        // The session reads the socket natively from here on, and first takes what is buffered in
+        // it (the sniffed chunk): Node feeds a new session a socket's readable buffer.
         http2Sockets.add(socket);
-        h2.emit("connection", replay(socket, chunk));
+        h2.emit("connection", socket);
       } else {
-        socket.unshift(chunk);
         h1.emit("connection", socket);
         socket.resume();
       }
     });
   });
   return { server, h1, h2, sockets, http2Sockets };
-}
-
-/**
- * Node's http2 reads a net.Socket through its native handle, so bytes already read (and unshifted)
- * would be lost; a plain Duplex makes it read through JavaScript, starting with the sniffed chunk.
- */
-function replay(socket: net.Socket, first: Buffer): Duplex {
-  const duplex = new Duplex({
-    read() {
-      socket.resume();
-    },
-    write(chunk: Buffer, _encoding, callback) {
-      socket.write(chunk, callback);
-    },
-    final(callback) {
-      socket.end(callback);
-    },
-    destroy(err, callback) {
-      socket.destroy(err ?? undefined);
-      callback(err);
-    },
-  });
-  duplex.push(first);
-  socket.on("data", (data: Buffer) => {
-    if (!duplex.push(data)) socket.pause();
-  });
-  socket.on("end", () => duplex.push(null));
-  socket.on("close", () => duplex.destroy());
-  return duplex;
 }

@@ -176,7 +176,7 @@ export async function startServer(options: ServerOptions, port: number, host = "
       // A lingering close: FIN after what is written, reading (and dropping) until the peer closes.
       // Closing a socket with unread input (a PING, a WINDOW_UPDATE) sends an RST, and a peer that
       // gets an RST drops what it has not read yet: the last responses. What is left after a moment
-      // is destroyed (a destroyed h2c session does not always close the socket under its replayed stream).
+      // is destroyed.
       // An HTTP/2 session closes its own connection, after its final GOAWAY: that frame, naming the
       // last stream served, is what lets clients resend calls still on the wire (never processed).
       // Ending the socket under the session first loses it, and those calls fail as cancelled.

@@ -193,5 +193,7 @@ test("an HTTP/2 connection gets the final GOAWAY, naming the last stream served,
   await draining;
   // Without the second GOAWAY a client cannot tell calls still on the wire were never processed
   // (so safe to send again) from calls dropped half-way.
-  assert.deepEqual(frames.filter((f) => f.type === 7).map((f) => f.lastStreamId), [2 ** 31 - 1, 0]);
+  const goaways = frames.filter((f) => f.type === 7).map((f) => f.lastStreamId);
+  assert.equal(goaways[0], 2 ** 31 - 1, "the first GOAWAY lets calls already sent through");
+  assert.equal(goaways.at(-1), 0, "the last GOAWAY names the last stream served (none here)");
 });
