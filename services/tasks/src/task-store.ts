@@ -56,23 +56,9 @@ export class TaskStore {
     return this.db.em().transactional(async (transaction) => {
       const em = transaction as unknown as EntityManager;
       const sql = <Row>(text: string, params: unknown[]) => this.db.query<Row>(em, text, params);
-      // Sorted, so that two batches always take their users' locks in the same order.
-      const users = [...new Set(items.map((i) => i.userId))].sort();
-      await sql(`SELECT pg_advisory_xact_lock(hashtext(u)) FROM unnest($1::text[]) AS u`, [users]);
-
-      const byId = new Map<string, TaskRow>();
-      const keyed = items.filter((i) => i.requestId);
-      if (keyed.length > 0) {
-        const found = await sql<TaskRow>(
-          `SELECT ${TASK_COLUMNS} FROM tasks.tasks WHERE (user_id, request_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
-          [keyed.map((i) => i.userId), keyed.map((i) => i.requestId)],
-        );
-        for (const row of found) byId.set(row.id, row);
-      }
-      // Ids derive from (user, request id), so one id stands for all retries of a request.
-      const fresh = [...new Map(items.filter((i) => !byId.has(i.id)).map((i) => [i.id, i])).values()];
-      if (fresh.length === 0) return items.map((i) => byId.get(i.id)!);
-
+      // Ids derive from (user, request id), so one id stands for all retries of a request: a task
+      // already there is a conflict, skipped here and read below.
+      const unique = [...new Map(items.map((i) => [i.id, i])).values()];
       const inserted = await sql<TaskRow>(
         `INSERT INTO tasks.tasks (id, user_id, title, notes, priority, tags, due_time, due_date, due_at, time_zone,
            recurrence, reminders, series_id, request_id, created_at, updated_at)
@@ -81,10 +67,11 @@ export class TaskStore {
            FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, user_id text, title text, notes text, priority smallint, tags jsonb,
                 due_time timestamptz, due_date date, due_at timestamptz, time_zone text, recurrence jsonb, reminders jsonb,
                 series_id uuid, request_id text, at timestamptz)
+         ON CONFLICT DO NOTHING
          RETURNING ${TASK_COLUMNS}`,
         [
           json(
-            fresh.map(({ id, userId, fields: f, seriesId, requestId, now }) => ({
+            unique.map(({ id, userId, fields: f, seriesId, requestId, now }) => ({
               id, user_id: userId, title: f.title, notes: f.notes, priority: f.priority, tags: f.tags, due_time: f.dueTime,
               due_date: f.dueDate, due_at: f.dueAt, time_zone: f.timeZone, recurrence: f.recurrence, reminders: f.reminders,
               series_id: seriesId, request_id: requestId, at: now,
@@ -92,14 +79,31 @@ export class TaskStore {
           ),
         ],
       );
-      for (const row of inserted) byId.set(row.id, row);
-      const created = fresh.map((i) => ({ item: i, row: byId.get(i.id)!, task: taskFromRow(byId.get(i.id)!) }));
-      // Serial values follow the SELECT's order: within the batch, a user's feed follows call order.
+      const byId = new Map(inserted.map((row) => [row.id, row]));
+      const retried = unique.filter((i) => !byId.has(i.id));
+      if (retried.length > 0) {
+        const existing = await sql<TaskRow>(
+          `SELECT ${TASK_COLUMNS} FROM tasks.tasks WHERE (user_id, id) IN (SELECT * FROM unnest($1::text[], $2::uuid[]))`,
+          [retried.map((i) => i.userId), retried.map((i) => i.id)],
+        );
+        for (const row of existing) byId.set(row.id, row);
+      }
+      if (inserted.length === 0) return items.map((i) => byId.get(i.id)!);
+
+      const created = unique.filter((i) => !retried.includes(i)).map((i) => ({ item: i, row: byId.get(i.id)!, task: taskFromRow(byId.get(i.id)!) }));
+      // The users' write locks (see task_changes) are taken before the first sequence value is drawn
+      // (every row of the SELECT needs the lock count), in sorted order so that two batches never
+      // deadlock; serial values then follow the SELECT's order, so a user's feed follows call order.
+      // Listeners of the change feed are woken at commit (PostgreSQL sends each user once).
+      const users = [...new Set(created.map((c) => c.item.userId))].sort();
       const changes = await sql<{ seq: string; taskId: string }>(
         `INSERT INTO tasks.task_changes (user_id, task_id, deleted, snapshot)
-         SELECT r.user_id, r.task_id, false, r.snapshot FROM jsonb_to_recordset($1::jsonb) AS r(user_id text, task_id uuid, snapshot jsonb)
-         RETURNING seq::text AS seq, task_id AS "taskId"`,
-        [json(created.map((c) => ({ user_id: c.item.userId, task_id: c.row.id, snapshot: toJson(TaskSchema, c.task) })))],
+         SELECT r.user_id, r.task_id, false, r.snapshot
+           FROM (SELECT count(pg_advisory_xact_lock(hashtext(u))) FROM unnest($2::text[]) AS u) AS locked,
+                ROWS FROM (jsonb_to_recordset($1::jsonb) AS (user_id text, task_id uuid, snapshot jsonb)) WITH ORDINALITY AS r(user_id, task_id, snapshot, ord)
+          ORDER BY r.ord
+         RETURNING seq::text AS seq, task_id AS "taskId", pg_notify($3, user_id)::text AS notified`,
+        [json(created.map((c) => ({ user_id: c.item.userId, task_id: c.row.id, snapshot: toJson(TaskSchema, c.task) }))), users, CHANGES_CHANNEL],
       );
       const seqOf = new Map(changes.map((c) => [c.taskId, c.seq]));
       await writeOutbox(
@@ -108,7 +112,6 @@ export class TaskStore {
         TASKS_OUTBOX,
         created.flatMap((c) => [taskUpdateRecord(c.item.userId, seqOf.get(c.row.id)!, { task: c.task }, c.item.now), ...c.item.events(c.row)]),
       );
-      await sql(`SELECT pg_notify($1, u) FROM unnest($2::text[]) AS u`, [CHANGES_CHANNEL, users]);
       return items.map((i) => byId.get(i.id)!);
     });
   }
