@@ -1,4 +1,4 @@
-// Developer tools written in Go (grpcurl, helm, kubeconform, actionlint), built from the Go
+// Developer tools written in Go (grpcurl, helm, kubeconform, actionlint, ghz), built from the Go
 // module proxy with `go install module@version` into the cache, once per version and machine.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,6 +9,8 @@ export const GO_TOOLS = {
   helm: { module: 'helm.sh/helm/v3/cmd/helm', version: 'v3.19.0' },
   kubeconform: { module: 'github.com/yannh/kubeconform/cmd/kubeconform', version: 'v0.7.0' },
   actionlint: { module: 'github.com/rhysd/actionlint/cmd/actionlint', version: 'v1.7.7' },
+  // gRPC load generator for the benchmarks: a client that costs the shared cores far less than Node's
+  ghz: { module: 'github.com/bojand/ghz/cmd/ghz', version: 'v0.93.0' },
 } as const;
 
 export type GoTool = keyof typeof GO_TOOLS;
