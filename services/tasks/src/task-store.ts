@@ -79,18 +79,25 @@ export class TaskStore {
           ),
         ],
       );
-      const byId = new Map(inserted.map((row) => [row.id, row]));
-      const retried = unique.filter((i) => !byId.has(i.id));
+      const insertedIds = new Set(inserted.map((row) => row.id));
+      const rowOf = new Map(inserted.map((row) => [row.id, row]));
+      const retried = unique.filter((i) => !insertedIds.has(i.id));
       if (retried.length > 0) {
+        // By request id too: tasks stored before ids were derived from it have ids of their own.
         const existing = await sql<TaskRow>(
-          `SELECT ${TASK_COLUMNS} FROM tasks.tasks WHERE (user_id, id) IN (SELECT * FROM unnest($1::text[], $2::uuid[]))`,
-          [retried.map((i) => i.userId), retried.map((i) => i.id)],
+          `SELECT ${TASK_COLUMNS} FROM tasks.tasks
+            WHERE (user_id, id) IN (SELECT * FROM unnest($1::text[], $2::uuid[]))
+               OR (user_id, request_id) IN (SELECT * FROM unnest($1::text[], $3::text[]))`,
+          [retried.map((i) => i.userId), retried.map((i) => i.id), retried.map((i) => i.requestId)],
         );
-        for (const row of existing) byId.set(row.id, row);
+        for (const item of retried) {
+          const row = existing.find((r) => r.userId === item.userId && (r.id === item.id || (item.requestId !== null && r.requestId === item.requestId)));
+          if (row) rowOf.set(item.id, row);
+        }
       }
-      if (inserted.length === 0) return items.map((i) => byId.get(i.id)!);
+      if (inserted.length === 0) return items.map((i) => rowOf.get(i.id)!);
 
-      const created = unique.filter((i) => !retried.includes(i)).map((i) => ({ item: i, row: byId.get(i.id)!, task: taskFromRow(byId.get(i.id)!) }));
+      const created = unique.filter((i) => insertedIds.has(i.id)).map((i) => ({ item: i, row: rowOf.get(i.id)!, task: taskFromRow(rowOf.get(i.id)!) }));
       // The users' write locks (see task_changes) are taken before the first sequence value is drawn
       // (every row of the SELECT needs the lock count), in sorted order so that two batches never
       // deadlock; serial values then follow the SELECT's order, so a user's feed follows call order.
@@ -112,7 +119,7 @@ export class TaskStore {
         TASKS_OUTBOX,
         created.flatMap((c) => [taskUpdateRecord(c.item.userId, seqOf.get(c.row.id)!, { task: c.task }, c.item.now), ...c.item.events(c.row)]),
       );
-      return items.map((i) => byId.get(i.id)!);
+      return items.map((i) => rowOf.get(i.id)!);
     });
   }
 

@@ -71,6 +71,24 @@ for (const target of databaseTargets()) {
       assert.equal(again.task!.id, replies[0]!.task!.id, "a later retry returns the same task");
     });
 
+    test("a retry finds its task by request id even when the task's id was not derived from it", async () => {
+      // Tasks stored before ids were derived from request ids carry random ids.
+      const legacyId = "00000000-0000-4000-8000-00000000abcd";
+      await module.db.query(
+        module.db.em(),
+        `INSERT INTO tasks.tasks (id, user_id, title, request_id, created_at, updated_at) VALUES ($1, 'legacy-user', 'From before', 'old-request', now(), now())`,
+        [legacyId],
+      );
+      const [alone, ...together] = await Promise.all([
+        client.createTask({ title: "From before", requestId: "old-request" }, as("legacy-user")),
+        ...Array.from({ length: 3 }, (_, n) => client.createTask({ title: `New ${n}` }, as("legacy-user"))),
+      ]);
+      assert.equal(alone!.task!.id, legacyId);
+      assert.equal(new Set(together.map((r) => r.task!.id)).size, 3);
+      const { tasks } = await client.listTasks({ pageSize: 50 }, as("legacy-user"));
+      assert.equal(tasks.length, 4, "the retry created nothing");
+    });
+
     test("a create the database would refuse fails alone, with a field error, among good ones", async () => {
       const results = await Promise.allSettled([
         ...Array.from({ length: 10 }, (_, n) => client.createTask({ title: `good ${n}` }, as("mixed"))),
