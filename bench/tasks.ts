@@ -96,9 +96,8 @@ async function createWithGhz(baseUrl: string, total: number, concurrency: number
   return { count: report.count, seconds: report.total / 1e9, perSecond: report.rps, p50: at(50), p99: at(99), max: ms(report.slowest), errors: report.count - ok };
 }
 
-async function rssOf(pid: number): Promise<number> {
-  const { readFile } = await import("node:fs/promises");
-  const status = await readFile(`/proc/${pid}/status`, "utf8");
+function rssOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
 }
 
@@ -153,7 +152,7 @@ async function bench(target: "postgres" | "pglite"): Promise<void> {
       console.log(row("ListTasks 100k: page 21 via keyset token", deep));
       const small = await load(2_000, CONCURRENCY, (i) => client.listTasks({ query: "tag:home", orderBy: "due" }, as(`bench-user-${i % 1000}`)));
       console.log(row("ListTasks 1,000 users × 100: tag filter", small));
-      console.log(`server RSS after run: ${mb(await rssOf(proc.pid!))}`);
+      console.log(`server RSS after run: ${mb(rssOf(proc.pid!))}`);
     } finally {
       proc.kill("SIGTERM");
     }

@@ -176,10 +176,9 @@ export async function startServer(options: ServerOptions, port: number, host = "
       // A lingering close: FIN after what is written, reading (and dropping) until the peer closes.
       // Closing a socket with unread input (a PING, a WINDOW_UPDATE) sends an RST, and a peer that
       // gets an RST drops what it has not read yet: the last responses. What is left after a moment
-      // is destroyed.
-      // An HTTP/2 session closes its own connection, after its final GOAWAY: that frame, naming the
-      // last stream served, is what lets clients resend calls still on the wire (never processed).
-      // Ending the socket under the session first loses it, and those calls fail as cancelled.
+      // is destroyed. An HTTP/2 session ends its own connection, after its final GOAWAY: that frame,
+      // naming the last stream served, lets clients resend calls still on the wire (never read);
+      // ending the socket under the session first loses it, and those calls fail as cancelled.
       const open = [...sockets].filter((socket) => !socket.destroyed);
       for (const socket of open) {
         socket.resume();
