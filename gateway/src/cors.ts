@@ -1,5 +1,5 @@
 import { cors } from "@connectrpc/connect";
-import type { HttpRoute } from "@taskmesh/kit";
+import { writeHead, type HttpRoute } from "@taskmesh/kit";
 
 const ALLOWED_HEADERS = [...cors.allowedHeaders, "authorization", "x-time-zone", "x-refresh-in-body", "traceparent"].join(", ");
 const EXPOSED_HEADERS = [...cors.exposedHeaders, "retry-after"].join(", ");
@@ -14,7 +14,7 @@ export function corsRoute(allowedOrigins: readonly string[]): HttpRoute {
     const origin = req.headers.origin;
     if (typeof origin !== "string" || !allowed.has(origin)) {
       if (req.method === "OPTIONS" && typeof origin === "string") {
-        res.writeHead(403, { "content-type": "text/plain; charset=utf-8" });
+        writeHead(res, 403, { "content-type": "text/plain; charset=utf-8" });
         res.end(`origin ${origin} is not allowed: add it to TASKMESH_CORS_ORIGINS\n`);
         return true;
       }
@@ -25,7 +25,7 @@ export function corsRoute(allowedOrigins: readonly string[]): HttpRoute {
     res.setHeader("vary", "Origin");
     res.setHeader("access-control-expose-headers", EXPOSED_HEADERS);
     if (req.method !== "OPTIONS") return false;
-    res.writeHead(204, {
+    writeHead(res, 204, {
       "access-control-allow-methods": cors.allowedMethods.join(", "),
       "access-control-allow-headers": ALLOWED_HEADERS,
       "access-control-max-age": "7200",

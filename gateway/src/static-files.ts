@@ -1,4 +1,4 @@
-import type { HttpRoute } from "@taskmesh/kit";
+import { writeHead, type HttpRoute } from "@taskmesh/kit";
 import { createReadStream, existsSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import path from "node:path";
@@ -34,13 +34,13 @@ export function webApp(dir: string, apiPrefixes: readonly string[]): HttpRoute {
     try {
       urlPath = decodeURIComponent((req.url ?? "/").split("?")[0]!);
     } catch {
-      res.writeHead(400, { "content-type": "text/plain; charset=utf-8" });
+      writeHead(res, 400, { "content-type": "text/plain; charset=utf-8" });
       res.end("malformed URL encoding\n");
       return true;
     }
     if (apiPrefixes.some((p) => urlPath.startsWith(p))) return false;
     if (!existsSync(index)) {
-      res.writeHead(503, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
+      writeHead(res, 503, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
       res.end(notBuiltPage(root));
       return true;
     }
@@ -53,7 +53,7 @@ export function webApp(dir: string, apiPrefixes: readonly string[]): HttpRoute {
     }
     // A missing file with an extension is a broken link, not a client-side route.
     if (path.extname(urlPath)) {
-      res.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
+      writeHead(res, 404, { "content-type": "text/plain; charset=utf-8" });
       res.end(`not found: ${urlPath}\n`);
       return true;
     }
@@ -63,7 +63,7 @@ export function webApp(dir: string, apiPrefixes: readonly string[]): HttpRoute {
 }
 
 function serve(method: string, res: Parameters<HttpRoute>[1], file: string, size: number, cache: string): void {
-  res.writeHead(200, {
+  writeHead(res, 200, {
     "content-type": TYPES[path.extname(file)] ?? "application/octet-stream",
     "content-length": size,
     "cache-control": cache,

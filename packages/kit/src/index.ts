@@ -1,4 +1,4 @@
-export { startServer, drainOnSignals } from "./server.js";
+export { startServer, drainOnSignals, writeHead } from "./server.js";
 export type { ServerOptions, RunningServer, HttpRoute, ServiceModule } from "./server.js";
 export { HealthState } from "./health.js";
 export { kClientAddress, kUserId, requireUser, USER_ID_HEADER } from "./identity.js";

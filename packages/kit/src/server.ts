@@ -115,7 +115,7 @@ export async function startServer(options: ServerOptions, port: number, host = "
     if (path === "/healthz") return text(res, 200, "ok\n");
     if (path === "/readyz") return health.ready ? text(res, 200, "ready\n") : text(res, 503, "not ready\n");
     if (path === "/metrics") {
-      res.writeHead(200, { "content-type": registry.contentType });
+      writeHead(res, 200, { "content-type": registry.contentType });
       res.end(await registry.metrics());
       return true;
     }
@@ -194,8 +194,16 @@ export async function startServer(options: ServerOptions, port: number, host = "
   };
 }
 
+/**
+ * `res.writeHead(status, headers)` on either response: HTTP/1.1's and HTTP/2's compatibility API take
+ * the same arguments, but their overloads (@types/node 24) cannot be called through the union.
+ */
+export function writeHead(res: NodeResponse, status: number, headers: http.OutgoingHttpHeaders): void {
+  (res as http.ServerResponse).writeHead(status, headers);
+}
+
 function text(res: NodeResponse, status: number, body: string): true {
-  res.writeHead(status, { "content-type": "text/plain; charset=utf-8" });
+  writeHead(res, status, { "content-type": "text/plain; charset=utf-8" });
   res.end(body);
   return true;
 }
