@@ -13,6 +13,7 @@ import { FilterBar } from "./tasks/filter-bar.js";
 import { useTaskActions } from "./tasks/task-actions.js";
 import { TaskEditor } from "./tasks/task-editor.js";
 import { TaskList } from "./tasks/task-list.js";
+import { ErrorBoundary } from "./ui/error-boundary.js";
 import { useDebounced } from "./ui/use-debounced.js";
 import { useShortcuts } from "./ui/use-shortcuts.js";
 
@@ -25,7 +26,9 @@ export function App() {
   }, []);
   return (
     <>
-      {session === "loading" ? <div className="splash" aria-busy="true" /> : session ? <Workspace session={session} /> : <SignIn />}
+      <ErrorBoundary area="this page">
+        {session === "loading" ? <div className="splash" aria-busy="true" /> : session ? <Workspace session={session} /> : <SignIn />}
+      </ErrorBoundary>
       <Toasts />
     </>
   );
@@ -147,20 +150,22 @@ function Workspace({ session }: { session: Session }) {
             {listProblem}
           </p>
         )}
-        <TaskList
-          stale={!!list.error}
-          tasks={tasks}
-          {...(selectedId ? { selectedId } : {})}
-          onSelect={(t) => setSelectedId(t.id)}
-          onOpen={(t) => {
-            setSelectedId(t.id);
-            setEditingId(t.id);
-          }}
-          onToggle={(t) => void actions.toggle(t)}
-          loading={list.isLoading}
-          hasMore={list.hasNextPage}
-          onMore={() => void list.fetchNextPage()}
-        />
+        <ErrorBoundary area="the task list" resetKey={settledQuery}>
+          <TaskList
+            stale={!!list.error}
+            tasks={tasks}
+            {...(selectedId ? { selectedId } : {})}
+            onSelect={(t) => setSelectedId(t.id)}
+            onOpen={(t) => {
+              setSelectedId(t.id);
+              setEditingId(t.id);
+            }}
+            onToggle={(t) => void actions.toggle(t)}
+            loading={list.isLoading}
+            hasMore={list.hasNextPage}
+            onMore={() => void list.fetchNextPage()}
+          />
+        </ErrorBoundary>
       </main>
       {editingId && <TaskEditor taskId={editingId} onClose={() => setEditingId(undefined)} />}
     </div>

@@ -1,6 +1,6 @@
 // The web app in Debian's Chromium against the real embedded app: what a person does, end to end.
 // Screenshots of each screen land in test-artifacts/web.
-import { after, before, test } from "node:test";
+import { after, afterEach, before, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { startApp, type RunningApp } from "./support/app.js";
@@ -11,6 +11,9 @@ const PASSWORD = "correct horse battery";
 let app: RunningApp;
 let browser: Browser;
 let users = 0;
+// Every uncaught error in any page fails the test that caused it: a blank page is a failure even
+// when the steps before it passed.
+const pageErrors: string[] = [];
 
 before(async () => {
   app = await startApp();
@@ -20,12 +23,15 @@ after(async () => {
   await browser?.close();
   await app?.stop();
 });
+afterEach(() => {
+  assert.deepEqual(pageErrors.splice(0), [], "uncaught errors in the page");
+});
 
 async function newPage(): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, timezoneId: TIME_ZONE, locale: "en-GB" });
   context.setDefaultTimeout(15_000);
   const page = await context.newPage();
-  page.on("pageerror", (err) => process.stderr.write(`page error: ${err.message}\n`));
+  page.on("pageerror", (err) => pageErrors.push(err.message));
   await page.goto(app.url);
   return { context, page };
 }
@@ -202,6 +208,87 @@ test("completing a recurring task (with the keyboard) brings its next occurrence
 
   await page.getByRole("button", { name: "Completed", exact: true }).click();
   await page.locator("li.task.done", { hasText: "Water plants" }).waitFor();
+  await context.close();
+});
+
+test("selecting and opening one task after another: j/k walk the whole list, clicks and Enter switch the editor", async () => {
+  const { context, page } = await newPage();
+  await signUp(page);
+  const titles = ["Alpha", "Bravo", "Charlie", "Delta"];
+  const input = page.getByLabel("Quick add a task");
+  for (const title of titles) {
+    await input.fill(title);
+    await input.press("Enter");
+  }
+  await rowCount(page, titles.length);
+  const order = await page.locator("li.task .task-title").allTextContents();
+  assert.deepEqual([...order].sort(), titles);
+  const selected = () => page.locator("li.task.selected .task-title").textContent();
+
+  await page.keyboard.press("Escape");
+  for (const title of order) {
+    await page.keyboard.press("j");
+    assert.equal(await settled(selected, title), title);
+  }
+  await page.keyboard.press("j"); // past the end stays on the last
+  assert.equal(await selected(), order.at(-1));
+  for (const title of [...order].reverse().slice(1)) {
+    await page.keyboard.press("k");
+    assert.equal(await settled(selected, title), title);
+  }
+
+  const editor = page.getByRole("complementary", { name: "Task details" });
+  const editorTitle = () => editor.getByLabel("Title").inputValue();
+  // A click on the row (not its title) selects it.
+  await row(page, order[0]!).dispatchEvent("click");
+  await row(page, order[1]!).dispatchEvent("click");
+  assert.equal(await settled(selected, order[1]!), order[1]);
+  await row(page, order[0]!).getByRole("button", { name: order[0]!, exact: true }).click();
+  assert.equal(await settled(editorTitle, order[0]!), order[0]);
+  await row(page, order[2]!).getByRole("button", { name: order[2]!, exact: true }).click();
+  assert.equal(await settled(editorTitle, order[2]!), order[2]);
+  await page.keyboard.press("Escape");
+  await editor.waitFor({ state: "detached" });
+  await page.keyboard.press("j");
+  await page.keyboard.press("Enter");
+  assert.equal(await settled(editorTitle, order[3]!), order[3]);
+  await page.keyboard.press("Escape");
+  await editor.waitFor({ state: "detached" });
+  await page.keyboard.press("k");
+  await page.keyboard.press("e");
+  assert.equal(await settled(editorTitle, order[2]!), order[2]);
+  await rowCount(page, titles.length);
+  await screenshot(page, "08b-walk-the-list");
+  await context.close();
+});
+
+test("a task the editor cannot show (a time zone this browser does not know) leaves the rest of the page working", async () => {
+  const { context, page } = await newPage();
+  await signUp(page);
+  await quickAdd(page, "Call Lisbon tomorrow at 10am", { due: "Tomorrow" });
+  await quickAdd(page, "Water plants");
+  // As when the server's time-zone database is newer than the browser's.
+  await page.route("**/taskmesh.tasks.v1.TaskService/GetTask", async (route) => {
+    const response = await route.fetch();
+    const body = await response.json();
+    if (body.task?.title.startsWith("Call Lisbon")) body.task.timeZone = "Atlantis/Capital";
+    await route.fulfill({ response, json: body });
+  });
+  const consoleErrors: string[] = [];
+  page.on("console", (message) => message.type() === "error" && consoleErrors.push(message.text()));
+
+  await row(page, "Call Lisbon").getByRole("button", { name: "Call Lisbon", exact: true }).click();
+  const editor = page.getByRole("complementary", { name: "Task details" });
+  await editor.getByRole("alert").filter({ hasText: "Something went wrong showing this task" }).waitFor();
+  assert.ok(consoleErrors.some((text) => text.includes("this task failed to show")), "the error is reported in the console");
+  await screenshot(page, "08c-editor-error");
+  await row(page, "Water plants").getByRole("button", { name: "Water plants", exact: true }).click();
+  assert.equal(await settled(() => editor.getByLabel("Title").inputValue(), "Water plants"), "Water plants");
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("j");
+  await page.locator("li.task.selected").waitFor();
+  await quickAdd(page, "Still works");
+  await rowCount(page, 3);
   await context.close();
 });
 

@@ -14,6 +14,7 @@ import { RemindersEditor } from "./reminders-editor.js";
 import { useTaskActions } from "./task-actions.js";
 import { dueOf, formFromTask, rebaseForm, updateRequest, type TaskForm } from "./task-form.js";
 import { isTimeZone, TIME_ZONES } from "./zoned.js";
+import { ErrorBoundary } from "../ui/error-boundary.js";
 
 const DUE_KINDS: [TaskForm["dueKind"], string][] = [
   ["none", "No due date"],
@@ -38,7 +39,11 @@ export function TaskEditor({ taskId, onClose }: Props) {
         </button>
       </header>
       {error && <p className="field-error">{error.code === Code.NotFound ? "This task was deleted." : error.rawMessage}</p>}
-      {task && <EditorForm key={task.id} task={task} onClose={onClose} />}
+      {task && (
+        <ErrorBoundary area="this task" resetKey={task.id}>
+          <EditorForm key={task.id} task={task} onClose={onClose} />
+        </ErrorBoundary>
+      )}
     </aside>
   );
 }

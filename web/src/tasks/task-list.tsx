@@ -17,7 +17,11 @@ interface Props {
 
 export function TaskList({ tasks, stale, selectedId, onSelect, onOpen, onToggle, loading, hasMore, onMore }: Props) {
   const selectedRef = useRef<HTMLLIElement>(null);
-  useEffect(() => selectedRef.current?.scrollIntoView({ block: "nearest" }), [selectedId]);
+  // A block body: an effect's return value is its cleanup, and Chromium's scrollIntoView returns a
+  // Promise that React would later call.
+  useEffect(() => {
+    selectedRef.current?.scrollIntoView({ block: "nearest" });
+  }, [selectedId]);
   if (!loading && tasks.length === 0) {
     return (
       <div className="empty">
