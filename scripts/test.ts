@@ -60,7 +60,8 @@ try {
   const hasMain = (await capture("git", ["rev-parse", "--verify", "--quiet", "main"])).code === 0;
   if (hasMain) await step("buf breaking (against main)", bin("buf"), ["breaking", "--against", ".git#branch=main"]);
   else process.stderr.write("\n(no main branch yet: buf breaking skipped)\n");
-  await step("generated code is current", "sh", ["-c", `${bin("buf")} generate && git diff --exit-code --stat -- packages/proto/src/gen`]);
+  const generateSchemaSources = `"${process.execPath}" --import tsx scripts/generate-schema-sources.ts`;
+  await step("generated code is current", "sh", ["-c", `${bin("buf")} generate && ${generateSchemaSources} && git diff --exit-code --stat -- packages/proto/src/gen packages/events/src/schema-sources.ts`]);
 
   process.stderr.write("\n▶ starting PostgreSQL, Kafka and Apicurio Registry, building grpcurl (installed on first run)\n");
   const grpcurl = ensureGoTool("grpcurl");

@@ -8,10 +8,10 @@
 import { openDatabase } from "@taskmesh/db";
 import { confluentSchemaRegistry, registerSchemas } from "@taskmesh/events";
 import { createLogger } from "@taskmesh/kit";
-import { migrations as auth } from "../../gateway/src/migrations/index.js";
-import { AUDIT_SCHEMA, migrations as audit } from "../../services/audit/src/migrations/index.js";
-import { SCHEMA as REMINDERS_SCHEMA, migrations as reminders } from "../../services/reminders/src/migrations/index.js";
-import { migrations as tasks } from "../../services/tasks/src/migrations/index.js";
+import { AUDIT_SCHEMA, migrations as audit } from "@taskmesh/audit/migrations";
+import { migrations as auth } from "@taskmesh/gateway/migrations";
+import { SCHEMA as REMINDERS_SCHEMA, migrations as reminders } from "@taskmesh/reminders/migrations";
+import { migrations as tasks } from "@taskmesh/tasks/migrations";
 
 /** Every service that owns a schema in the shared database, with the schema's name. */
 const SCHEMAS = [

@@ -8,6 +8,12 @@ import pg from "pg";
 import { acquirePglite, releasePglite } from "./pglite.js";
 
 type MigrationClass = new (...args: ConstructorParameters<typeof Migration>) => Migration;
+/** One migration of a service's list; also the declared return type of migration factories (a class
+ * made inside a function cannot appear in a declaration file: Migration has protected members). */
+export interface MigrationEntry {
+  name: string;
+  class: MigrationClass;
+}
 
 export interface DatabaseOptions {
   /** `postgres://…` for PostgreSQL; `pglite:<dir>` or `pglite:memory` for the embedded database. */
@@ -16,7 +22,7 @@ export interface DatabaseOptions {
   schema: string;
   // MikroORM's entity schema type is deeply generic; the services pass their defineEntity results.
   entities: unknown[];
-  migrations: { name: string; class: MigrationClass }[];
+  migrations: MigrationEntry[];
   poolSize?: number;
   debug?: boolean;
 }

@@ -1,6 +1,6 @@
 import { Migration } from "@mikro-orm/migrations";
 import type { EntityManager } from "@mikro-orm/sql";
-import type { Database } from "@taskmesh/db";
+import type { Database, MigrationEntry } from "@taskmesh/db";
 import type { Logger } from "@taskmesh/kit";
 import { Gauge, register } from "prom-client";
 import type { EventRecord } from "./bus.js";
@@ -39,7 +39,7 @@ export async function writeOutbox(db: Database, em: EntityManager, outbox: Outbo
 }
 
 /** Add to a producing service's migrations: creates `<schema>.outbox`. */
-export function outboxMigration(schema: string) {
+export function outboxMigration(schema: string): MigrationEntry {
   const name = "Migration20261126000000_outbox";
   class OutboxTable extends Migration {
     override name = name;

@@ -1,6 +1,6 @@
 import { Migration } from "@mikro-orm/migrations";
 import type { EntityManager } from "@mikro-orm/sql";
-import type { Database } from "@taskmesh/db";
+import type { Database, MigrationEntry } from "@taskmesh/db";
 
 /** A consuming service's schema (where `processed_events` lives) and the consumer's name in it. */
 export interface ConsumerName {
@@ -34,7 +34,7 @@ export async function processOnce(
 }
 
 /** Add to a consuming service's migrations: creates `<schema>.processed_events`. */
-export function processedEventsMigration(schema: string) {
+export function processedEventsMigration(schema: string): MigrationEntry {
   const name = "Migration20261126000100_processed_events";
   class ProcessedEvents extends Migration {
     override name = name;

@@ -1,6 +1,6 @@
 import type { DescFile } from "@bufbuild/protobuf";
 import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
-import { DEFAULT_PROTO_ROOTS, isWellKnownImport, readProtoSource } from "./proto-sources.js";
+import { isWellKnownImport, readProtoSource } from "./proto-sources.js";
 import { TOPICS, valueSubject, type TopicContract } from "./topics.js";
 
 export type Compatibility = "BACKWARD" | "BACKWARD_TRANSITIVE" | "FULL" | "FULL_TRANSITIVE";
@@ -76,7 +76,7 @@ export function confluentSchemaRegistry(url: string): SchemaRegistryClient {
 
 export interface RegisterSchemasOptions {
   registry: SchemaRegistryClient;
-  /** Directories the import paths resolve against; default: the repo's proto/ and third_party/protovalidate. */
+  /** Directories the import paths resolve against; default: the texts compiled in (schema-sources.ts). */
   protoRoots?: readonly string[];
   topics?: readonly TopicContract[];
   compatibility?: Compatibility;
@@ -89,7 +89,7 @@ export interface RegisterSchemasOptions {
  * so a producer never frames values with a schema the registry did not accept.
  */
 export async function registerSchemas(options: RegisterSchemasOptions): Promise<SchemaIds> {
-  const { registry, protoRoots = DEFAULT_PROTO_ROOTS, topics = TOPICS, compatibility = "BACKWARD" } = options;
+  const { registry, protoRoots, topics = TOPICS, compatibility = "BACKWARD" } = options;
   const registeredFiles = new Map<string, Promise<RegisteredSchema>>();
 
   const registerUnder = async (subject: string, file: DescFile): Promise<RegisteredSchema> => {

@@ -2,7 +2,7 @@ import { Migration } from "@mikro-orm/migrations";
 import { toJson } from "@bufbuild/protobuf";
 import { anyUnpack, ValueSchema } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
-import type { Database } from "@taskmesh/db";
+import type { Database, MigrationEntry } from "@taskmesh/db";
 import type { Logger } from "@taskmesh/kit";
 import { AppCallback, AppCallbackAlpha, type JobEventRequest } from "@taskmesh/proto/dapr/proto/runtime/v1/appcallback_pb.js";
 import type { DueHandler, Scheduler, SchedulerJob } from "./scheduler.js";
@@ -18,7 +18,7 @@ export interface DaprJobsSchedulerOptions {
 }
 
 /** Add to the owning service's migrations (beside or instead of schedulerJobsMigration). */
-export function daprJobFiresMigration(schema: string) {
+export function daprJobFiresMigration(schema: string): MigrationEntry {
   const name = "Migration20261126000300_dapr_job_fires";
   class DaprJobFires extends Migration {
     override name = name;

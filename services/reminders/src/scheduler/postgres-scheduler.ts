@@ -1,6 +1,6 @@
 import { Migration } from "@mikro-orm/migrations";
 import type { EntityManager } from "@mikro-orm/sql";
-import type { Database } from "@taskmesh/db";
+import type { Database, MigrationEntry } from "@taskmesh/db";
 import { GroupCommit, type Logger } from "@taskmesh/kit";
 import type { DueHandler, DueJob, Scheduler, SchedulerJob } from "./scheduler.js";
 
@@ -21,7 +21,7 @@ export interface PostgresSchedulerOptions {
 }
 
 /** Add to the owning service's migrations. */
-export function schedulerJobsMigration(schema: string) {
+export function schedulerJobsMigration(schema: string): MigrationEntry {
   const name = "Migration20261126000200_scheduler_jobs";
   class SchedulerJobs extends Migration {
     override name = name;
