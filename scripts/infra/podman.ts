@@ -1,0 +1,149 @@
+/**
+ * The container engine: podman and buildah from Debian, plus what building base images needs
+ * (mmdebstrap, uidmap, fuse-overlayfs), installed with apt-get when missing and configured by the
+ * project's own files (never a hand edit under /etc):
+ *
+ *  - scripts/infra/containers.conf (CONTAINERS_CONF): ulimits that root without CAP_SYS_RESOURCE may
+ *    set (podman's defaults fail with "error setting rlimit type 7: operation not permitted"),
+ *    cgroupfs, file-based events.
+ *  - scripts/infra/storage.conf (CONTAINERS_STORAGE_CONF): the storage driver (see STORAGE below).
+ *
+ *   tsx scripts/infra/podman.ts install     # install + print the env (KEY=value)
+ *   tsx scripts/infra/podman.ts check       # a hello-world container from a scratch image
+ *   tsx scripts/infra/podman.ts cleanup [prefix]   # remove containers named <prefix>* (default taskmesh-)
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { InfraError, cacheDir, elapsed, isMain, log, run, which, withLock } from './cache.js';
+import type { RunOptions } from './cache.js';
+
+const C = 'podman';
+const HERE = import.meta.dirname;
+
+/** Debian packages: the engine, its runtime and networking, and the base-image builder. */
+export const PODMAN_PACKAGES = [
+  'podman',
+  'buildah',
+  'runc',
+  'uidmap',
+  'fuse-overlayfs',
+  'slirp4netns',
+  'netavark',
+  'aardvark-dns',
+  'mmdebstrap',
+  'debian-archive-keyring',
+  'ca-certificates',
+];
+
+/** The env every podman/buildah call of the project runs with. */
+export function podmanEnv(): Record<string, string> {
+  return {
+    CONTAINERS_CONF: path.join(HERE, 'containers.conf'),
+    CONTAINERS_STORAGE_CONF: path.join(HERE, 'storage.conf'),
+  };
+}
+
+function missing(): string[] {
+  // [command on PATH or absolute file, Debian package]
+  const needs: [string, string][] = [
+    ['podman', 'podman'],
+    ['buildah', 'buildah'],
+    ['runc', 'runc'],
+    ['newuidmap', 'uidmap'],
+    ['fuse-overlayfs', 'fuse-overlayfs'],
+    ['mmdebstrap', 'mmdebstrap'],
+    ['/usr/lib/podman/netavark', 'netavark'],
+    ['/usr/share/keyrings/debian-archive-keyring.gpg', 'debian-archive-keyring'],
+  ];
+  return needs.filter(([bin]) => (bin.startsWith('/') ? !fs.existsSync(bin) : !which(bin))).map(([, pkg]) => pkg);
+}
+
+let ensured: Promise<Record<string, string>> | undefined;
+
+/** podman, buildah and mmdebstrap installed (apt-get once), and the env to run them with. */
+export function ensurePodman(): Promise<Record<string, string>> {
+  ensured ??= (async () => {
+    if (missing().length > 0) {
+      if (process.getuid?.() !== 0) {
+        throw new InfraError(`podman/buildah/mmdebstrap missing (${missing().join(', ')}) and not running as root.\n  Next: sudo apt-get install -y ${PODMAN_PACKAGES.join(' ')}`);
+      }
+      await withLock('apt', async () => {
+        if (missing().length === 0) return;
+        const t0 = Date.now();
+        const logFile = path.join(cacheDir('logs'), 'apt-podman.log');
+        const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+        log(C, `installing ${PODMAN_PACKAGES.join(' ')} with apt-get (log: ${logFile})`);
+        await run('apt-get', ['update'], { env, logFile, component: C, what: 'apt-get update' });
+        await run('apt-get', ['install', '-y', '--no-install-recommends', ...PODMAN_PACKAGES], { env, logFile, component: C, what: 'apt-get install podman' });
+        log(C, `installed in ${elapsed(t0)}`);
+      });
+      const still = missing();
+      if (still.length > 0) throw new InfraError(`apt-get install finished but ${still.join(', ')} still missing`);
+    }
+    return podmanEnv();
+  })();
+  ensured.catch(() => (ensured = undefined));
+  return ensured;
+}
+
+/** Run podman with the project's configuration; resolves with its output (stdout + stderr). */
+export async function podman(args: string[], opts: RunOptions = {}): Promise<string> {
+  const env = await ensurePodman();
+  return run('podman', args, { ...opts, env: { ...process.env, ...opts.env, ...env } });
+}
+
+/** podman's stdout only (no stderr mixed in), synchronously; undefined on failure. */
+export function podmanSync(args: string[]): { ok: boolean; stdout: string; stderr: string } {
+  const r = spawnSync('podman', args, { encoding: 'utf8', env: { ...process.env, ...podmanEnv() }, maxBuffer: 64 * 1024 * 1024 });
+  return { ok: r.status === 0, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+export function imageExists(ref: string): boolean {
+  return spawnSync('podman', ['image', 'exists', ref], { env: { ...process.env, ...podmanEnv() } }).status === 0;
+}
+
+/**
+ * Why containers cannot run here, or undefined when they can: installs the engine, then runs a
+ * container from a one-file scratch image (the real rlimit/cgroup/storage path, no pull).
+ */
+export async function podmanProblem(): Promise<string | undefined> {
+  try {
+    await ensurePodman();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  const r = podmanSync(['info', '--format', '{{.Store.GraphDriverName}}']);
+  if (!r.ok) return `podman info failed: ${r.stderr.trim()}`;
+  return undefined;
+}
+
+/** Remove every container whose name starts with prefix (leftovers of a killed run). */
+export function removeContainers(prefix: string): string[] {
+  const r = podmanSync(['ps', '-a', '--format', '{{.Names}}']);
+  const names = r.stdout.split('\n').filter((n) => n.startsWith(prefix));
+  if (names.length > 0) podmanSync(['rm', '-f', '-t', '0', ...names]);
+  return names;
+}
+
+if (isMain(import.meta.url)) {
+  const cmd = process.argv[2] ?? 'install';
+  const t0 = Date.now();
+  (async () => {
+    if (cmd === 'install') {
+      const env = await ensurePodman();
+      for (const [k, v] of Object.entries(env)) process.stdout.write(`${k}=${v}\n`);
+      process.stdout.write(`storage driver: ${podmanSync(['info', '--format', '{{.Store.GraphDriverName}}']).stdout.trim()}\n`);
+    } else if (cmd === 'cleanup') {
+      const removed = removeContainers(process.argv[3] ?? 'taskmesh-');
+      log(C, `removed ${removed.length} container(s)${removed.length ? `: ${removed.join(' ')}` : ''}`);
+    } else {
+      process.stderr.write('usage: tsx scripts/infra/podman.ts install|cleanup [prefix]\n');
+      process.exit(2);
+    }
+    log(C, `${cmd} done in ${elapsed(t0)}`);
+  })().catch((e: unknown) => {
+    process.stderr.write(`${(e as Error).message}\n`);
+    process.exit(1);
+  });
+}
