@@ -60,7 +60,7 @@ test("a target per deployable (and the chart's prepare hook) with the name the c
   }
 });
 
-test("runtime images: distroless, non-root, node as PID 1 in exec form, the deployable's TypeScript entry, no HEALTHCHECK", () => {
+test("runtime images: distroless, non-root, node as PID 1 in exec form, the deployable's compiled entry, no HEALTHCHECK", () => {
   const runtimeImage = args.get("RUNTIME_IMAGE") ?? "";
   assert.match(runtimeImage, /^gcr\.io\/distroless\/nodejs\d+-debian\d+:nonroot$/);
   for (const name of [...DEPLOYABLES, "prepare"]) {
@@ -69,10 +69,19 @@ test("runtime images: distroless, non-root, node as PID 1 in exec form, the depl
     const entrypoint = json(last(name, "ENTRYPOINT"));
     assert.ok(entrypoint, `${name}: ENTRYPOINT in exec (JSON) form: no shell between the runtime and node`);
     assert.match(entrypoint[0]!, /\/node$/, name);
-    assert.ok(entrypoint.includes("--import=tsx"), `${name}: runs the TypeScript sources in-process`);
+    assert.ok(entrypoint.includes("--conditions=taskmesh-dist"), `${name}: packages resolve to their compiled dist/`);
+    assert.ok(!entrypoint.some((a) => a.includes("tsx")), `${name}: no tsx at run time`);
     const cmd = json(last(name, "CMD"));
     assert.ok(cmd?.length === 1, `${name}: CMD in exec form`);
-    assert.ok(fs.existsSync(path.join(root, cmd[0]!)), `${name}: entry ${cmd[0]} exists`);
+    const source = cmd[0]!.replace(/\/dist\/(.*)\.js$/, "/src/$1.ts");
+    assert.notEqual(source, cmd[0], `${name}: entry ${cmd[0]} is compiled JavaScript in a dist/`);
+    assert.ok(fs.existsSync(path.join(root, source)), `${name}: entry ${cmd[0]} is compiled from ${source}, which exists`);
+    const folder = cmd[0]!.split("/dist/")[0]!;
+    const fromBuild = lineage(name)
+      .filter((i) => i.getKeyword() === "COPY")
+      .map((i) => i.getTextContent().replace(/^COPY\s+/, ""))
+      .filter((a) => a.startsWith("--from=build "));
+    assert.ok(fromBuild.some((a) => a.includes(`/out/${folder}/`)), `${name}: ${folder}'s dist/ from the build stage`);
     assert.ok(!lineage(name).some((i) => i.getKeyword() === "HEALTHCHECK"), `${name}: Kubernetes probes, no HEALTHCHECK`);
     assert.ok(!lineage(name).some((i) => i.getKeyword() === "RUN"), `${name}: nothing runs in the runtime image (it has no shell)`);
   }
