@@ -1,4 +1,5 @@
 import { edgeSettings, jwtSecret, type EdgeSettings } from "@taskmesh/gateway";
+import { webhookTargetsFromEnv, type WebhookTargetOptions } from "@taskmesh/reminders";
 import path from "node:path";
 
 export interface EmbeddedConfig {
@@ -11,6 +12,8 @@ export interface EmbeddedConfig {
   jwtSecret: Uint8Array;
   /** The built web app (TASKMESH_WEB_DIR, default web/dist). */
   webDir: string | undefined;
+  /** Where reminder webhooks may go: TASKMESH_WEBHOOK_ALLOWED_HOSTS, TASKMESH_WEBHOOK_ALLOW_HTTP. */
+  webhooks: WebhookTargetOptions;
 }
 
 export function embeddedConfig(env: NodeJS.ProcessEnv = process.env): EmbeddedConfig {
@@ -26,5 +29,6 @@ export function embeddedConfig(env: NodeJS.ProcessEnv = process.env): EmbeddedCo
     edge: edgeSettings(env),
     jwtSecret: jwtSecret(env, dataDir),
     webDir: env.TASKMESH_WEB_DIR,
+    webhooks: webhookTargetsFromEnv(env),
   };
 }

@@ -37,7 +37,7 @@ export async function startEmbeddedApp(config: EmbeddedConfig, logger: Logger): 
     started.push(recurrence);
     const audit = await startAuditModule({ databaseUrl: config.databaseUrl, events: bus, logger });
     started.push(audit);
-    const reminders = await startRemindersModule({ databaseUrl: config.databaseUrl, events: bus, tasks: tasksClient, smtp: smtpFromEnv(), logger });
+    const reminders = await startRemindersModule({ databaseUrl: config.databaseUrl, events: bus, tasks: tasksClient, smtp: smtpFromEnv(), webhooks: config.webhooks, logger });
     started.push(reminders);
     const modules: ServiceModule[] = [tasks, recurrence, audit, reminders];
     const gateway = await startGateway({

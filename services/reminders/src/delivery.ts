@@ -6,7 +6,8 @@ import { reminderMetrics } from "./metrics.js";
 import { SCHEMA } from "./migrations/index.js";
 import { loadPreferences } from "./preferences.js";
 import type { SchedulerJob } from "./scheduler/scheduler.js";
-import { postWebhook } from "./webhook.js";
+import { isPermanentWebhookError, postWebhook } from "./webhook.js";
+import { WebhookTargetPolicy, WebhookTargetRefused } from "./webhook-target.js";
 
 export interface DeliveryOptions {
   mailer?: Mailer;
@@ -16,6 +17,8 @@ export interface DeliveryOptions {
   retryMs?: number;
   maxRetryMs?: number;
   webhookTimeoutMs?: number;
+  /** Where webhooks may go; default: public https URLs only. */
+  webhookTargets?: WebhookTargetPolicy;
 }
 
 interface PendingDelivery {
@@ -34,7 +37,8 @@ interface PendingDelivery {
 
 /**
  * Attempts one pending delivery. The outcome is recorded in the deliveries table: delivered, or
- * a retry timer at exponential backoff (returned, to arm), or failed after maxAttempts. Delivery is
+ * a retry timer at exponential backoff (returned, to arm), or failed after maxAttempts, or at once
+ * when retrying cannot help (a webhook URL the policy refuses, a redirect). Delivery is
  * at least once (a crash after the send and before the record sends again): webhook receivers
  * dedupe by the event id header.
  */
@@ -51,7 +55,8 @@ export async function attemptDelivery(db: Database, deliveryId: string, options:
     await send(db, d, options);
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
-    const giveUp = attempts >= (options.maxAttempts ?? 8);
+    const permanent = isPermanentWebhookError(err);
+    const giveUp = permanent || attempts >= (options.maxAttempts ?? 8);
     const retryAt = new Date(Date.now() + Math.min(options.maxRetryMs ?? 3_600_000, (options.retryMs ?? 5_000) * 2 ** (attempts - 1)));
     await db.query(db.em(), `UPDATE ${SCHEMA}.deliveries SET attempts = $2, last_error = $3, status = $4, not_before = $5::timestamptz WHERE id = $1`, [
       d.id,
@@ -60,8 +65,16 @@ export async function attemptDelivery(db: Database, deliveryId: string, options:
       giveUp ? "failed" : "pending",
       retryAt.toISOString(),
     ]);
-    reminderMetrics.deliveries().inc({ channel: d.channel, outcome: giveUp ? "failed" : "retry" });
-    logger.warn({ delivery: d.id, channel: d.channel, attempts, error, giveUp }, giveUp ? "reminder delivery failed; giving up" : "reminder delivery failed; will retry");
+    const refused = err instanceof WebhookTargetRefused;
+    reminderMetrics.deliveries().inc({ channel: d.channel, outcome: refused ? "refused" : giveUp ? "failed" : "retry" });
+    const message = refused
+      ? "webhook target refused by TASKMESH_WEBHOOK_ALLOWED_HOSTS; giving up"
+      : permanent
+        ? "reminder delivery failed permanently; giving up"
+        : giveUp
+          ? "reminder delivery failed; giving up"
+          : "reminder delivery failed; will retry";
+    logger.warn({ delivery: d.id, channel: d.channel, user: d.user_id, attempts, error, giveUp }, message);
     return giveUp ? [] : [{ id: deliveryJobId(d.id), dueAt: retryAt }];
   }
   await db.query(db.em(), `UPDATE ${SCHEMA}.deliveries SET attempts = $2, status = 'delivered', delivered_at = now(), last_error = '' WHERE id = $1`, [d.id, attempts]);
@@ -84,7 +97,9 @@ async function send(db: Database, d: PendingDelivery, options: DeliveryOptions):
       scheduledFor: scheduledFor.toISOString(),
       firedAt: new Date(d.fired_at).toISOString(),
     };
-    await postWebhook(d.target, webhookSecret, d.event_id, payload, options.webhookTimeoutMs ?? 5_000);
+    // The policy is applied again here (it may have changed since the URL was saved, and the
+    // name's addresses certainly may have), down to the address the connection uses.
+    await postWebhook(d.target, webhookSecret, d.event_id, payload, options.webhookTimeoutMs ?? 5_000, options.webhookTargets ?? new WebhookTargetPolicy());
     return;
   }
   if (!options.mailer) throw new Error("no SMTP server configured (SMTP_URL)");

@@ -15,11 +15,19 @@ import { createReminderServiceImpl } from "./reminder-service.js";
 import { PostgresScheduler } from "./scheduler/postgres-scheduler.js";
 import type { Scheduler } from "./scheduler/scheduler.js";
 import { startTaskEventsConsumer } from "./task-events-consumer.js";
+import { WebhookTargetPolicy, type WebhookTargetOptions } from "./webhook-target.js";
 
 export type { DueHandler, DueJob, Scheduler, SchedulerJob } from "./scheduler/scheduler.js";
 export { PostgresScheduler, schedulerJobsMigration, type PostgresSchedulerOptions } from "./scheduler/postgres-scheduler.js";
 export { afterQuietHours, type QuietHours } from "./quiet-hours.js";
 export { signatureHeader, SIGNATURE_HEADER, EVENT_ID_HEADER } from "./webhook.js";
+export {
+  webhookTargetsFromEnv,
+  WebhookTargetPolicy,
+  WebhookTargetRefused,
+  type ResolveHost,
+  type WebhookTargetOptions,
+} from "./webhook-target.js";
 export { REMINDERS_TOPIC } from "./reminder-events.js";
 export { REMINDERS_GROUP } from "./task-events-consumer.js";
 export { OUTBOX as REMINDERS_OUTBOX } from "./outbox.js";
@@ -32,7 +40,12 @@ export interface RemindersModuleOptions {
   tasks?: Client<typeof TaskService>;
   /** E-mail delivery: SMTP server URL (smtp://…) and the From address. */
   smtp?: { url: string; from: string };
-  delivery?: Omit<DeliveryOptions, "mailer">;
+  delivery?: Omit<DeliveryOptions, "mailer" | "webhookTargets">;
+  /**
+   * Where webhook URLs may point, checked when saved and at each delivery (webhookTargetsFromEnv
+   * reads TASKMESH_WEBHOOK_ALLOWED_HOSTS and TASKMESH_WEBHOOK_ALLOW_HTTP); default: public https only.
+   */
+  webhooks?: WebhookTargetOptions;
   /** The timer backend; default: the built-in scheduler on this service's database. */
   scheduler?: (db: Database, logger: Logger) => Scheduler;
   logger?: Logger;
@@ -51,7 +64,8 @@ export async function startRemindersModule(options: RemindersModuleOptions) {
     const mailer = options.smtp ? smtpMailer(options.smtp.url, options.smtp.from) : undefined;
     if (mailer) stops.push(() => mailer.close());
     const scheduler = options.scheduler?.(db, logger) ?? new PostgresScheduler(db, { schema: SCHEMA, logger });
-    const engine = new ReminderEngine(db, scheduler, { ...options.delivery, mailer }, logger);
+    const webhookTargets = new WebhookTargetPolicy(options.webhooks);
+    const engine = new ReminderEngine(db, scheduler, { ...options.delivery, mailer, webhookTargets }, logger);
     if (options.events) {
       const bus = options.events;
       const relay = new OutboxRelay(db, OUTBOX, { send: (records) => bus.publish(records) }, logger);
@@ -65,7 +79,7 @@ export async function startRemindersModule(options: RemindersModuleOptions) {
       const consumer = await startTaskEventsConsumer(options.events, engine);
       stops.push(() => consumer.stop());
     }
-    const impl = createReminderServiceImpl({ engine, tasks: options.tasks });
+    const impl = createReminderServiceImpl({ engine, tasks: options.tasks, webhookTargets });
     return {
       services: [ReminderService],
       routes: (router: ConnectRouter) => router.service(ReminderService, impl),

@@ -2,14 +2,15 @@
 // KAFKA_BROKERS and SCHEMA_REGISTRY_URL it arms reminders from task-events and publishes
 // ReminderEvents; SetReminders calls the task service through its Dapr sidecar (DAPR_GRPC_PORT) or
 // directly (TASKMESH_TRANSPORT=direct, TASKS_URL); SMTP_URL and REMINDERS_EMAIL_FROM for e-mail;
-// SCHEDULER_LEASE_MS: how long a crashed replica's claimed timers wait before another takes them.
+// SCHEDULER_LEASE_MS: how long a crashed replica's claimed timers wait before another takes them;
+// TASKMESH_WEBHOOK_ALLOWED_HOSTS and TASKMESH_WEBHOOK_ALLOW_HTTP: where webhooks may go (see README).
 // Credentials come from the Dapr secrets API when a sidecar runs beside it, else the environment.
 import { createClient } from "@connectrpc/connect";
 import { kafkaBusFromEnv } from "@taskmesh/events";
 import { createLogger, drainOnSignals, startServer } from "@taskmesh/kit";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { resolveSecrets, serviceTransport, transportConfigFromEnv } from "@taskmesh/transport";
-import { PostgresScheduler, smtpFromEnv, startRemindersModule } from "./index.js";
+import { PostgresScheduler, smtpFromEnv, startRemindersModule, webhookTargetsFromEnv } from "./index.js";
 import { SCHEMA } from "./migrations/index.js";
 
 const logger = createLogger("reminders");
@@ -25,11 +26,14 @@ const reachesTasks = transport.mode === "dapr" || Boolean(transport.urls.tasks);
 if (!reachesTasks) logger.warn("TASKS_URL is not set: SetReminders answers UNIMPLEMENTED (e.g. TASKS_URL=http://tasks:8081)");
 const smtp = smtpFromEnv(env);
 if (!smtp) logger.warn("SMTP_URL is not set: e-mail deliveries fail (retried, then recorded as failed)");
+const webhooks = webhookTargetsFromEnv(env);
+logger.info({ allowedHosts: webhooks.allowedHosts, allowHttp: webhooks.allowHttp }, "webhook targets");
 const reminders = await startRemindersModule({
   databaseUrl,
   events,
   tasks: reachesTasks ? createClient(TaskService, serviceTransport(transport, "tasks")) : undefined,
   smtp,
+  webhooks,
   logger,
   scheduler: (db) => new PostgresScheduler(db, { schema: SCHEMA, logger, leaseMs: Number(env.SCHEDULER_LEASE_MS ?? 10_000) }),
 });

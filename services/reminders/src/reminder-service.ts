@@ -20,6 +20,7 @@ import { OUTBOX } from "./outbox.js";
 import { loadPreferences, preferencesToProto, savePreferences, type Preferences } from "./preferences.js";
 import type { ReminderEngine } from "./reminder-engine.js";
 import { reminderEventRecord } from "./reminder-events.js";
+import { WebhookTargetPolicy, WebhookTargetRefused } from "./webhook-target.js";
 
 const MAX_SNOOZE_MS = 30 * 24 * 3600 * 1000;
 const PREFERENCE_PATHS = ["channels", "webhook_url", "email_address", "quiet_hours", "time_zone"] as const;
@@ -63,9 +64,27 @@ function isTimeZone(zone: string): boolean {
   }
 }
 
-/** The preferences after applying the masked fields of an update; throws on violations. */
-export function mergePreferences(current: Preferences, req: UpdateNotificationPreferencesRequest): Preferences {
-  const paths = req.updateMask?.paths.length ? req.updateMask.paths : [...PREFERENCE_PATHS];
+const maskedPaths = (req: UpdateNotificationPreferencesRequest) => (req.updateMask?.paths.length ? req.updateMask.paths : [...PREFERENCE_PATHS]);
+
+/**
+ * Why the webhook URL of an update may not be saved, as a field violation, or undefined. Only a URL
+ * this update sets is checked: one saved earlier is checked again at each delivery.
+ */
+export async function webhookUrlViolation(req: UpdateNotificationPreferencesRequest, targets: WebhookTargetPolicy): Promise<FieldViolation | undefined> {
+  const url = req.preferences?.webhookUrl;
+  if (!url || !maskedPaths(req).includes("webhook_url")) return undefined;
+  try {
+    await targets.check(url);
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof WebhookTargetRefused)) throw err;
+    return { field: "preferences.webhook_url", ruleId: `webhook_url.${err.rule}`, message: err.message };
+  }
+}
+
+/** The preferences after applying the masked fields of an update; throws on violations (with webhookViolation among them). */
+export function mergePreferences(current: Preferences, req: UpdateNotificationPreferencesRequest, webhookViolation?: FieldViolation): Preferences {
+  const paths = maskedPaths(req);
   const unknown = paths.filter((p) => !(PREFERENCE_PATHS as readonly string[]).includes(p));
   if (unknown.length) {
     throw invalidArgument([{ field: "update_mask", ruleId: "update_mask.known", message: `unknown paths ${unknown.join(", ")}; known: ${PREFERENCE_PATHS.join(", ")}` }]);
@@ -82,9 +101,7 @@ export function mergePreferences(current: Preferences, req: UpdateNotificationPr
   if (next.channels.includes(NotificationChannel.WEBHOOK) && !next.webhookUrl) {
     violations.push({ field: "preferences.webhook_url", ruleId: "webhook_url.required", message: "the webhook channel needs a webhook URL" });
   }
-  if (next.webhookUrl && !/^https?:\/\//i.test(next.webhookUrl)) {
-    violations.push({ field: "preferences.webhook_url", ruleId: "webhook_url.http", message: "the webhook URL must be http(s)" });
-  }
+  if (webhookViolation) violations.push(webhookViolation);
   if (next.channels.includes(NotificationChannel.EMAIL) && !next.emailAddress) {
     violations.push({ field: "preferences.email_address", ruleId: "email_address.required", message: "the e-mail channel needs an e-mail address" });
   }
@@ -102,9 +119,11 @@ export interface ReminderServiceDeps {
   engine: ReminderEngine;
   /** For SetReminders; without it SetReminders is UNIMPLEMENTED. */
   tasks?: Client<typeof TaskService>;
+  /** Where webhook URLs may point; default: public https URLs only. */
+  webhookTargets?: WebhookTargetPolicy;
 }
 
-export function createReminderServiceImpl({ engine, tasks }: ReminderServiceDeps): ServiceImpl<typeof ReminderService> {
+export function createReminderServiceImpl({ engine, tasks, webhookTargets = new WebhookTargetPolicy() }: ReminderServiceDeps): ServiceImpl<typeof ReminderService> {
   const { db } = engine;
 
   const selectRows = `SELECT r.*, t.title FROM ${SCHEMA}.reminders r JOIN ${SCHEMA}.tasks t USING (task_id)`;
@@ -228,11 +247,13 @@ export function createReminderServiceImpl({ engine, tasks }: ReminderServiceDeps
 
     async updateNotificationPreferences(req, ctx) {
       const userId = requireUser(ctx);
+      // Before the transaction: the check may wait on DNS, which must not hold the lock.
+      const webhookViolation = await webhookUrlViolation(req, webhookTargets);
       return db.em().transactional(async (tx) => {
         const em = tx as unknown as EntityManager;
         await db.query(em, `SELECT pg_advisory_xact_lock(hashtext($1))`, [`reminders.preferences:${userId}`]);
         const current = await loadPreferences(db, em, userId);
-        const next = mergePreferences(current, req);
+        const next = mergePreferences(current, req, webhookViolation);
         let secret = "";
         if ((next.webhookUrl && !next.webhookSecret) || req.rotateWebhookSecret) {
           secret = `whsec_${randomBytes(32).toString("base64url")}`;

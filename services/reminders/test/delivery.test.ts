@@ -1,5 +1,5 @@
-// Webhook (HMAC-signed, retried with backoff, given up after N attempts), e-mail through a real SMTP
-// server process (smtp-server) and quiet hours, on PGlite and PostgreSQL.
+// Webhook (HMAC-signed, retried with backoff, given up after N attempts, redirects not followed),
+// e-mail through a real SMTP server process (smtp-server) and quiet hours, on PGlite and PostgreSQL.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHmac, timingSafeEqual } from "node:crypto";
@@ -76,7 +76,12 @@ for (const target of databaseTargets()) {
     before(async () => {
       db = await target.fresh();
       smtp = await smtpServer();
-      stack = await startStack(db.url, { smtp: { url: smtp.url, from: "taskmesh <reminders@taskmesh.test>" }, delivery: { retryMs: 200, maxAttempts: 3 } });
+      // The receivers listen on 127.0.0.1 over http: allowed only because this stack opts in (by default, public https only).
+      stack = await startStack(db.url, {
+        smtp: { url: smtp.url, from: "taskmesh <reminders@taskmesh.test>" },
+        delivery: { retryMs: 200, maxAttempts: 3 },
+        webhooks: { allowedHosts: "loopback", allowHttp: true },
+      });
     });
     after(async () => {
       await stack.stop();
@@ -134,6 +139,32 @@ for (const target of databaseTargets()) {
         assert.equal(hook.requests.length, 3);
       } finally {
         await hook.close();
+      }
+    });
+
+    test("webhook: a redirect is not followed; the delivery fails at once", async () => {
+      const user = as("redirect-user");
+      const elsewhere = await webhookReceiver(() => "", () => 204);
+      let calls = 0;
+      const redirecting = http.createServer((req, res) => {
+        req.resume();
+        calls++;
+        res.writeHead(302, { location: elsewhere.url }).end();
+      });
+      await new Promise<void>((r) => redirecting.listen(0, "127.0.0.1", r));
+      try {
+        const url = `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/hooks/old`;
+        await stack.reminders.updateNotificationPreferences({ preferences: { channels: [NotificationChannel.WEBHOOK], webhookUrl: url } }, user);
+        await stack.tasks.createTask({ title: "Moved", reminders: [{ id: "r", trigger: { case: "absoluteTime", value: inMs(500) } }] }, user);
+        const [row] = await eventually("failed", async () => ((await deliveries("redirect-user"))[0]?.status === "failed" ? deliveries("redirect-user") : undefined));
+        assert.equal(row!.attempts, 1, "not retried: the same URL redirects again");
+        assert.match(row!.last_error, /HTTP 302 redirecting to http:\/\/127\.0\.0\.1:\d+\/hooks\/reminders: redirects are not followed/);
+        await sleep(500);
+        assert.equal(calls, 1);
+        assert.equal(elsewhere.requests.length, 0, "the redirect target got nothing");
+      } finally {
+        await new Promise((r) => redirecting.close(r));
+        await elsewhere.close();
       }
     });
 
