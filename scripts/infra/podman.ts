@@ -126,6 +126,35 @@ export function removeContainers(prefix: string): string[] {
   return names;
 }
 
+/**
+ * Name prefix for the containers of one run: `taskmesh-<kind>-<pid>-<random>-`. The pid lets a later
+ * run (sweepStaleContainers) remove what a killed run left behind, while runs alive keep theirs.
+ */
+export function runPrefix(kind: string): string {
+  return `taskmesh-${kind}-${process.pid}-${Math.random().toString(36).slice(2, 8)}-`;
+}
+
+/** Remove containers `taskmesh-<kind>-<pid>-…` whose process is gone; returns their names. */
+export function sweepStaleContainers(kind: string): string[] {
+  const r = podmanSync(['ps', '-a', '--format', '{{.Names}}']);
+  const pattern = new RegExp(`^taskmesh-${kind}-(\\d+)-`);
+  const stale = r.stdout.split('\n').filter((n) => {
+    const pid = Number(pattern.exec(n)?.[1] ?? 0);
+    if (!pid) return false;
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'ESRCH';
+    }
+  });
+  if (stale.length > 0) {
+    podmanSync(['rm', '-f', '-t', '0', ...stale]);
+    log(C, `removed ${stale.length} container(s) of killed runs: ${stale.join(' ')}`);
+  }
+  return stale;
+}
+
 if (isMain(import.meta.url)) {
   const cmd = process.argv[2] ?? 'install';
   const t0 = Date.now();
@@ -135,7 +164,8 @@ if (isMain(import.meta.url)) {
       for (const [k, v] of Object.entries(env)) process.stdout.write(`${k}=${v}\n`);
       process.stdout.write(`storage driver: ${podmanSync(['info', '--format', '{{.Store.GraphDriverName}}']).stdout.trim()}\n`);
     } else if (cmd === 'cleanup') {
-      const removed = removeContainers(process.argv[3] ?? 'taskmesh-');
+      // default: every taskmesh-* container of a run that is gone; a prefix: all of those
+      const removed = process.argv[3] ? removeContainers(process.argv[3]) : ['imgtest', 'bench'].flatMap((k) => sweepStaleContainers(k));
       log(C, `removed ${removed.length} container(s)${removed.length ? `: ${removed.join(' ')}` : ''}`);
     } else {
       process.stderr.write('usage: tsx scripts/infra/podman.ts install|cleanup [prefix]\n');

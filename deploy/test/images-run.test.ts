@@ -1,0 +1,199 @@
+// Every deployable's image, started as the chart starts it: read-only root, uid 65532, no
+// capabilities, /tmp a tmpfs (the chart's emptyDir), the env the chart renders from values.yaml
+// (ports, DRAIN_DELAY_MS, LOG_LEVEL, <TARGET>_URL, DATABASE_URL only where `database: true`), against
+// the PostgreSQL, Kafka and registry `npm test` started on this host (host network). The prepare
+// image migrates every schema and registers the event schemas; each service reaches /readyz; the
+// gateway serves the web app and answers SignUp, CreateTask and ListTasks; each drains and exits 0 on
+// SIGTERM (`podman stop`) within the chart's grace period.
+//
+// The images come from scripts/infra/images.ts (npm test builds them and sets TASKMESH_TEST_IMAGES).
+// Containers are named taskmesh-imgtest-<pid>-…: removed in `finally`, and a run killed before that
+// leaves containers the next run (or `tsx scripts/infra/podman.ts cleanup`) removes.
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { test } from "node:test";
+import { databaseTargets } from "@taskmesh/testing";
+import { Kafka, logLevel } from "kafkajs";
+import pg from "pg";
+import YAML from "yaml";
+import { freePorts } from "../../scripts/infra/cache.js";
+import { podmanEnv, podmanProblem, podmanSync, runPrefix, sweepStaleContainers } from "../../scripts/infra/podman.js";
+import { DEPLOYABLES, chartDir } from "./tools.js";
+
+/** Set by `npm test`: JSON object target → image reference. */
+export const IMAGES_ENV = "TASKMESH_TEST_IMAGES";
+
+const images = process.env[IMAGES_ENV] ? (JSON.parse(process.env[IMAGES_ENV]) as Record<string, string>) : undefined;
+const skip = !images
+  ? `${IMAGES_ENV} is not set: \`npm test\` builds the images (scripts/infra/images.ts) and sets it`
+  : ((await podmanProblem()) ?? false);
+if (skip) console.log(`# images-run skipped: ${skip}`);
+
+interface Values {
+  global: { logLevel: string; drain: { delaySeconds: number; terminationGracePeriodSeconds: number } };
+  [name: string]: any;
+}
+const values = YAML.parse(fs.readFileSync(path.join(chartDir, "values.yaml"), "utf8")) as Values;
+
+const podmanEnvironment = { ...process.env, ...podmanEnv() };
+
+function podman(args: string[], timeoutMs = 120_000): string {
+  const r = spawnSync("podman", args, { encoding: "utf8", env: podmanEnvironment, timeout: timeoutMs });
+  if (r.status !== 0) throw new Error(`podman ${args.join(" ")} failed (${r.status ?? r.signal}): ${r.stderr}${r.stdout}`);
+  return r.stdout.trim();
+}
+
+function podmanAsync(args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("podman", args, { env: podmanEnvironment, stdio: ["ignore", "ignore", "pipe"] });
+    let err = "";
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    child.on("error", reject);
+    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`podman ${args.join(" ")} failed (${code}): ${err}`))));
+  });
+}
+
+function logsOf(name: string): string {
+  const r = podmanSync(["logs", "--tail", "40", name]);
+  return r.stdout + r.stderr;
+}
+
+/** `podman run` flags for the chart's pod and container securityContext. */
+function runFlags(name: string, env: Record<string, string>): string[] {
+  return [
+    "--name", name,
+    "--network", "host",
+    "--read-only",
+    "--tmpfs", "/tmp:rw,size=64m",
+    "--user", "65532:65532",
+    "--cap-drop", "ALL",
+    "--security-opt", "no-new-privileges",
+    ...Object.entries(env).flatMap(([k, v]) => ["-e", `${k}=${v}`]),
+  ];
+}
+
+async function waitReady(name: string, port: number, timeoutMs: number): Promise<number> {
+  const t0 = Date.now();
+  for (;;) {
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2000) });
+      if (r.status === 200) return (Date.now() - t0) / 1000;
+    } catch {
+      /* not listening yet */
+    }
+    const state = podmanSync(["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", name]).stdout.trim();
+    if (!state.startsWith("running")) throw new Error(`${name} is ${state} before /readyz:\n${logsOf(name)}`);
+    if (Date.now() - t0 > timeoutMs) throw new Error(`${name}: /readyz not 200 within ${timeoutMs / 1000}s:\n${logsOf(name)}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+async function rpc<T>(port: number, method: string, body: unknown, token?: string): Promise<T> {
+  const res = await fetch(`http://127.0.0.1:${port}/${method}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  assert.equal(res.status, 200, `${method}: ${text}`);
+  return JSON.parse(text) as T;
+}
+
+test("each image runs as the cluster runs it: prepare migrates, services reach /readyz, the gateway answers, all drain on SIGTERM", { skip, timeout: 10 * 60_000 }, async () => {
+  const registryUrl = process.env.TASKMESH_TEST_SCHEMA_REGISTRY_URL!;
+  const brokers = process.env.TASKMESH_TEST_KAFKA_BROKERS!;
+  assert.ok(registryUrl && brokers, "TASKMESH_TEST_SCHEMA_REGISTRY_URL and TASKMESH_TEST_KAFKA_BROKERS (npm test sets them)");
+  sweepStaleContainers("imgtest");
+  const prefix = runPrefix("imgtest");
+  const started: string[] = [];
+  const database = await databaseTargets().find((t) => t.name === "postgres")!.fresh();
+  try {
+    const free = await freePorts(DEPLOYABLES.length);
+    const ports: Record<string, number> = Object.fromEntries(DEPLOYABLES.map((name, i) => [name, free[i]!]));
+    const common = {
+      DRAIN_DELAY_MS: String(values.global.drain.delaySeconds * 1000),
+      LOG_LEVEL: values.global.logLevel,
+      KAFKA_BROKERS: brokers,
+      SCHEMA_REGISTRY_URL: registryUrl,
+    };
+
+    // the topics, as the chart's KafkaTopics make them before any pod starts (a fresh broker has none)
+    const admin = new Kafka({ brokers: brokers.split(","), clientId: "images-test", logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      const topics = values.kafka.topics as Record<string, { partitions: number }>;
+      await admin.createTopics({ waitForLeaders: true, topics: Object.entries(topics).map(([topic, t]) => ({ topic, numPartitions: Math.min(t.partitions, 3), replicationFactor: 1 })) });
+    } finally {
+      await admin.disconnect();
+    }
+
+    // the prepare hook: a Job, run to completion
+    const prepareName = `${prefix}prepare`;
+    started.push(prepareName);
+    const t0 = Date.now();
+    podman(["run", ...runFlags(prepareName, { ...common, DATABASE_URL: database.url }), images!.prepare!], 180_000);
+    const exit = podman(["inspect", "--format", "{{.State.ExitCode}}", prepareName]);
+    assert.equal(exit, "0", `prepare exited ${exit}:\n${logsOf(prepareName)}`);
+    console.log(`# prepare: ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ schema: string }>(`SELECT table_schema AS schema FROM information_schema.tables WHERE table_name = 'mikro_orm_migrations' ORDER BY 1`);
+      assert.deepEqual(rows.map((r) => r.schema), ["audit", "auth", "reminders", "tasks"]);
+    } finally {
+      await client.end();
+    }
+    const subjects = (await (await fetch(`${registryUrl}/subjects`)).json()) as string[];
+    for (const topic of ["task-events", "reminders", "task-updates"]) assert.ok(subjects.includes(`${topic}-value`), `registered ${topic}-value`);
+
+    // every deployable, with the env its Deployment gets
+    const names: Record<string, string> = {};
+    for (const name of DEPLOYABLES) {
+      const v = values[name] as { port: number; database: boolean; targets: string[]; env: Record<string, string>; secretEnv?: Record<string, string> };
+      const env: Record<string, string> = { ...common, PORT: String(ports[name]), ...v.env };
+      if (v.database) env.DATABASE_URL = database.url;
+      for (const target of v.targets) env[`${target.toUpperCase()}_URL`] = `http://127.0.0.1:${ports[target]}`;
+      if (v.secretEnv?.TASKMESH_JWT_SECRET) env.TASKMESH_JWT_SECRET = `images-test-${prefix}-0123456789abcdef0123456789`;
+      names[name] = `${prefix}${name}`;
+      started.push(names[name]);
+      podman(["run", "-d", ...runFlags(names[name], env), images![name]!]);
+    }
+    const readyIn = await Promise.all(DEPLOYABLES.map((name) => waitReady(names[name]!, ports[name]!, 180_000)));
+    console.log(`# ready after: ${DEPLOYABLES.map((n, i) => `${n} ${readyIn[i]!.toFixed(1)}s`).join(", ")}`);
+
+    // the gateway: the web app and a user's first calls
+    const gw = ports.gateway!;
+    const page = await fetch(`http://127.0.0.1:${gw}/`);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<div id="root">|<script/i, "the built web app");
+    const email = `images-${Date.now()}@example.com`;
+    const signUp = await rpc<{ accessToken: string }>(gw, "taskmesh.auth.v1.AuthService/SignUp", { email, password: "correct horse battery staple", displayName: "Images", timeZone: "Europe/Berlin" });
+    assert.ok(signUp.accessToken);
+    const created = await rpc<{ task: { id: string; title: string } }>(gw, "taskmesh.tasks.v1.TaskService/CreateTask", { title: "Runs in its image", tags: ["images"] }, signUp.accessToken);
+    assert.equal(created.task.title, "Runs in its image");
+    const listed = await rpc<{ tasks: { id: string }[] }>(gw, "taskmesh.tasks.v1.TaskService/ListTasks", { query: "tag:images" }, signUp.accessToken);
+    assert.deepEqual(listed.tasks.map((t) => t.id), [created.task.id]);
+    const parsed = await rpc<{ rrule?: string }>(gw, "taskmesh.recurrence.v1.RecurrenceService/ParseRecurrence", { text: "every monday" }, signUp.accessToken);
+    assert.ok(JSON.stringify(parsed).includes("MO"), `recurrence through the gateway: ${JSON.stringify(parsed)}`);
+
+    // SIGTERM, as the kubelet sends it: each drains and exits 0 within the grace period
+    const grace = values.global.drain.terminationGracePeriodSeconds;
+    const stopped = await Promise.all(
+      DEPLOYABLES.map(async (name) => {
+        const t = Date.now();
+        await podmanAsync(["stop", "-t", String(grace), names[name]!]);
+        return { name, seconds: (Date.now() - t) / 1000, exit: podman(["inspect", "--format", "{{.State.ExitCode}}", names[name]!]) };
+      }),
+    );
+    console.log(`# stopped (SIGTERM) in: ${stopped.map((s) => `${s.name} ${s.seconds.toFixed(1)}s`).join(", ")}`);
+    for (const s of stopped) {
+      assert.equal(s.exit, "0", `${s.name} exit code after SIGTERM (137 = killed after the grace period):\n${logsOf(names[s.name]!)}`);
+      assert.ok(s.seconds < grace, `${s.name} stopped in ${s.seconds}s, grace ${grace}s`);
+    }
+  } finally {
+    if (started.length) podmanSync(["rm", "-f", "-t", "0", ...started]);
+    await database.drop();
+  }
+});
