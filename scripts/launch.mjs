@@ -138,7 +138,7 @@ run(["web/ensure-build.mjs"], "building the web app");
 let args;
 if (command === "start") {
   build();
-  args = ["--conditions=taskmesh-dist", "services/app/dist/main.js", ...rest];
+  args = ["--conditions=taskmesh-dist", "--enable-source-maps", "services/app/dist/main.js", ...rest];
 } else {
   args = ["--import", "tsx", ...rest];
 }

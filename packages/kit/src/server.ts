@@ -242,7 +242,12 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** Drains on SIGTERM/SIGINT, then runs `after` (close databases, flush) and exits. */
+/**
+ * Drains on SIGTERM/SIGINT, then runs `after` (close databases, flush) and exits. Signals that
+ * arrive while draining are ignored: one Ctrl-C can reach a process twice (from the terminal to its
+ * process group, and relayed by the npm script and scripts/launch.mjs above it), and a second one
+ * must not cut the drain short.
+ */
 export function drainOnSignals(servers: RunningServer[], logger: Logger, after: () => Promise<void>): void {
   let draining = false;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -260,6 +265,6 @@ export function drainOnSignals(servers: RunningServer[], logger: Logger, after: 
         process.exit(1);
       });
   };
-  process.once("SIGTERM", onSignal);
-  process.once("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
 }
