@@ -14,11 +14,12 @@ import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
-import { databaseTargets } from "@taskmesh/testing";
+import { freshDatabase } from "@taskmesh/testing";
 import { Kafka, logLevel } from "kafkajs";
 import pg from "pg";
 import YAML from "yaml";
 import { freePorts } from "../../scripts/infra/cache.js";
+import { kafkaProbe } from "../../scripts/infra/kafka.js";
 import { podmanEnv, podmanProblem, podmanSync, runPrefix, sweepStaleContainers } from "../../scripts/infra/podman.js";
 import { DEPLOYABLES, chartDir } from "./tools.js";
 
@@ -26,8 +27,9 @@ import { DEPLOYABLES, chartDir } from "./tools.js";
 export const IMAGES_ENV = "TASKMESH_TEST_IMAGES";
 
 const images = process.env[IMAGES_ENV] ? (JSON.parse(process.env[IMAGES_ENV]) as Record<string, string>) : undefined;
+const infraImages = process.env.TASKMESH_TEST_INFRA_IMAGES ? (JSON.parse(process.env.TASKMESH_TEST_INFRA_IMAGES) as Record<string, string>) : undefined;
 const skip = !images
-  ? `${IMAGES_ENV} is not set: \`npm test\` builds the images (scripts/infra/images.ts) and sets it`
+  ? (process.env.TASKMESH_TEST_IMAGES_SKIP ?? `${IMAGES_ENV} is not set: \`npm test\` builds the images (scripts/infra/images.ts) and sets it (TASKMESH_TEST_IMAGES=0 npm test skips them)`)
   : ((await podmanProblem()) ?? false);
 if (skip) console.log(`# images-run skipped: ${skip}`);
 
@@ -108,7 +110,7 @@ test("each image runs as the cluster runs it: prepare migrates, services reach /
   sweepStaleContainers("imgtest");
   const prefix = runPrefix("imgtest");
   const started: string[] = [];
-  const database = await databaseTargets().find((t) => t.name === "postgres")!.fresh();
+  const database = await freshDatabase();
   try {
     const free = await freePorts(DEPLOYABLES.length);
     const ports: Record<string, number> = Object.fromEntries(DEPLOYABLES.map((name, i) => [name, free[i]!]));
@@ -195,5 +197,83 @@ test("each image runs as the cluster runs it: prepare migrates, services reach /
   } finally {
     if (started.length) podmanSync(["rm", "-f", "-t", "0", ...started]);
     await database.drop();
+  }
+});
+
+async function until<T>(what: string, name: string, fn: () => Promise<T | undefined | false>, timeoutMs = 120_000): Promise<number> {
+  const t0 = Date.now();
+  for (;;) {
+    try {
+      if (await fn()) return (Date.now() - t0) / 1000;
+    } catch {
+      /* not yet */
+    }
+    const state = podmanSync(["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", name]).stdout.trim();
+    if (!state.startsWith("running")) throw new Error(`${name} is ${state} before ${what}:\n${logsOf(name)}`);
+    if (Date.now() - t0 > timeoutMs) throw new Error(`${name}: no ${what} within ${timeoutMs / 1000}s:\n${logsOf(name)}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+test("the infrastructure images serve: PostgreSQL (pg_trgm), Kafka in KRaft mode, the schema registry, daprd, the Dapr scheduler and placement", { skip: skip || (!infraImages && "TASKMESH_TEST_INFRA_IMAGES is not set"), timeout: 10 * 60_000 }, async () => {
+  sweepStaleContainers("imgtest");
+  const prefix = runPrefix("imgtest");
+  const started: string[] = [];
+  const run = (name: string, image: string, flags: string[], args: string[] = []) => {
+    started.push(`${prefix}${name}`);
+    podman(["run", "-d", "--name", `${prefix}${name}`, "--network", "host", ...flags, image, ...args]);
+    return `${prefix}${name}`;
+  };
+  try {
+    const [pgPort, kafkaPort, controllerPort, registryPort, daprHttp, daprGrpc, daprMetrics, daprInternal, schedPort, schedHealth, schedMetrics, etcdClient, etcdPeer, placePort, placeHealth, placeMetrics] = await freePorts(16);
+    const postgres = run("postgres", infraImages!.postgres!, ["-e", "POSTGRES_DB=taskmesh", "-e", "POSTGRES_PASSWORD=images-test"], ["-c", `port=${pgPort}`, "-c", "listen_addresses=127.0.0.1"]);
+    const kafka = run("kafka", infraImages!.kafka!, ["-e", `KAFKA_PORT=${kafkaPort}`, "-e", `KAFKA_CONTROLLER_PORT=${controllerPort}`, "-e", "KAFKA_HEAP_OPTS=-Xms128m -Xmx512m"]);
+    const registry = run("registry", infraImages!.registry!, ["--read-only", "--tmpfs", "/tmp", "-e", `QUARKUS_HTTP_PORT=${registryPort}`, "-e", "QUARKUS_HTTP_HOST=127.0.0.1"]);
+    const secure = ["--read-only", "--tmpfs", "/tmp", "--user", "65532:65532", "--cap-drop", "ALL"];
+    const daprd = run("daprd", infraImages!.dapr!, secure, ["--app-id", "images-test", "--mode", "standalone", "--dapr-listen-addresses", "127.0.0.1", "--dapr-http-port", String(daprHttp), "--dapr-grpc-port", String(daprGrpc), "--metrics-port", String(daprMetrics), "--dapr-internal-grpc-port", String(daprInternal), "--dapr-internal-grpc-listen-address", "127.0.0.1"]);
+    const scheduler = run("scheduler", infraImages!.dapr!, [...secure, "--tmpfs", "/data:rw,mode=1777", "--entrypoint", "/scheduler"], ["--mode", "standalone", "--listen-address", "127.0.0.1", "--port", String(schedPort), "--healthz-port", String(schedHealth), "--healthz-listen-address", "127.0.0.1", "--metrics-port", String(schedMetrics), "--metrics-listen-address", "127.0.0.1", "--etcd-data-dir", "/data/etcd", "--etcd-client-port", String(etcdClient), "--etcd-initial-cluster", `dapr-scheduler-server-0=http://127.0.0.1:${etcdPeer}`]);
+    const placement = run("placement", infraImages!.dapr!, [...secure, "--entrypoint", "/placement"], ["--mode", "standalone", "--port", String(placePort), "--healthz-port", String(placeHealth), "--metrics-port", String(placeMetrics)]);
+
+    const url = `postgres://postgres:images-test@127.0.0.1:${pgPort}/taskmesh`;
+    const times = await Promise.all([
+      until("a PostgreSQL connection with pg_trgm", postgres, async () => {
+        const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+        await client.connect();
+        try {
+          await client.query("CREATE EXTENSION IF NOT EXISTS pg_trgm");
+          return (await client.query("SELECT similarity('taskmesh', 'taskmash') > 0.3 AS ok")).rows[0].ok as boolean;
+        } finally {
+          await client.end();
+        }
+      }),
+      until("Kafka ApiVersions + Metadata", kafka, async () => (await kafkaProbe("127.0.0.1", kafkaPort!)).brokers >= 1),
+      until("the registry's ccompat API", registry, async () => (await fetch(`http://127.0.0.1:${registryPort}/apis/ccompat/v7/subjects`)).status === 200),
+      until("daprd outbound health", daprd, async () => (await fetch(`http://127.0.0.1:${daprHttp}/v1.0/healthz/outbound`)).status === 204),
+      until("scheduler health", scheduler, async () => (await fetch(`http://127.0.0.1:${schedHealth}/healthz`)).ok),
+      until("placement health", placement, async () => (await fetch(`http://127.0.0.1:${placeHealth}/healthz`)).ok),
+    ]);
+    console.log(`# infra ready after: ${["postgres", "kafka", "registry", "daprd", "scheduler", "placement"].map((n, i) => `${n} ${times[i]!.toFixed(1)}s`).join(", ")}`);
+
+    // a real use of each: a topic round trip through the broker, a schema through the registry
+    const k = new Kafka({ brokers: [`127.0.0.1:${kafkaPort}`], clientId: "images-test", logLevel: logLevel.NOTHING });
+    const producer = k.producer({ allowAutoTopicCreation: true });
+    await producer.connect();
+    await producer.send({ topic: "images-test", messages: [{ value: "hello" }] });
+    await producer.disconnect();
+    const schema = await fetch(`http://127.0.0.1:${registryPort}/apis/ccompat/v7/subjects/images-test-value/versions`, {
+      method: "POST",
+      headers: { "content-type": "application/vnd.schemaregistry.v1+json" },
+      body: JSON.stringify({ schemaType: "PROTOBUF", schema: 'syntax = "proto3"; message Ping { string text = 1; }' }),
+    });
+    assert.equal(schema.status, 200, await schema.text());
+
+    const stops = await Promise.all(started.map(async (name) => {
+      const t = Date.now();
+      await podmanAsync(["stop", "-t", "30", name]);
+      return `${name.slice(prefix.length)} ${((Date.now() - t) / 1000).toFixed(1)}s (exit ${podman(["inspect", "--format", "{{.State.ExitCode}}", name])})`;
+    }));
+    console.log(`# infra stopped: ${stops.join(", ")}`);
+  } finally {
+    if (started.length) podmanSync(["rm", "-f", "-t", "0", ...started]);
   }
 });

