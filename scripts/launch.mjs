@@ -19,7 +19,7 @@
 //   node scripts/launch.mjs ts scripts/test.ts [files…]
 import { spawn, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
@@ -149,12 +149,10 @@ if (command === "start") {
  * unchecked before: the type check is `npm test`'s first step.
  */
 function build() {
+  // the projects tsconfig.build.json references (each writes dist/tsconfig.build.tsbuildinfo)
+  const projects = [...readFileSync(path.join(root, "tsconfig.build.json"), "utf8").matchAll(/"path":\s*"([^"]+)"/g)].map((m) => path.dirname(m[1]));
   const stamps = () =>
-    ["packages", "services"]
-      .flatMap((d) => readdirSync(path.join(root, d)).map((p) => path.join(d, p)))
-      .concat(["gateway", "deploy"])
-      .map((dir) => path.join(root, dir, "dist", "tsconfig.build.tsbuildinfo"))
-      .map((info) => (existsSync(info) ? statSync(info).mtimeMs : 0));
+    projects.map((dir) => path.join(root, dir, "dist", "tsconfig.build.tsbuildinfo")).map((info) => (existsSync(info) ? statSync(info).mtimeMs : 0));
   const before = stamps();
   if (before.includes(0)) process.stderr.write("Compiling the server (tsc -b into dist/, a few seconds)…\n");
   const started = Date.now();

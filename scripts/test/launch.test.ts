@@ -58,7 +58,7 @@ test("SIGTERM to the launcher reaches the command once; it exits as the command 
   await new Promise<void>((resolve) => child.stdout.on("data", () => out.includes("ready") && resolve()));
   child.kill("SIGTERM");
   child.kill("SIGTERM"); // npm relays what it receives: the command still gets it once
-  const [code] = (await new Promise((resolve) => child.on("exit", (...a) => resolve(a)))) as [number | null];
+  const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
   assert.equal(code, 3);
   assert.match(out, /got 1\n/);
 });
