@@ -19,6 +19,7 @@
  *   tsx scripts/infra/images.ts [base|infra|apps|all]... [--no-dapr]   # default: base apps
  *   tsx scripts/infra/images.ts list                                    # tags and sizes
  */
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 
@@ -444,17 +445,47 @@ export function appImageTag(target: string, tag = 'local'): string {
 }
 
 /**
+ * What the app images are made of, by content and cheaply: the bases, git's blob ids of the tracked
+ * files, and the content of the files changed or untracked (not ignored): a superset of the build
+ * context (.dockerignore drops more). Same hash: nothing podman build would see has changed, so the
+ * build is skipped (a fresh CI checkout of the same commit hashes the same).
+ */
+function contextHash(base: BaseImages): string {
+  const git = (args: string[]) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const index = git(['ls-files', '-s', '-z']);
+  const changed = git(['ls-files', '-z', '--modified', '--others', '--exclude-standard']);
+  if (index.status !== 0 || changed.status !== 0) return `nogit-${Date.now()}`;
+  const h = createHash('sha256').update(JSON.stringify(base)).update(index.stdout);
+  for (const f of [...new Set(changed.stdout.split('\0').filter(Boolean))].sort()) {
+    h.update(`\0${f}\0`);
+    try {
+      h.update(fs.readFileSync(path.join(ROOT, f)));
+    } catch {
+      h.update('(gone)');
+    }
+  }
+  return h.digest('hex').slice(0, 16);
+}
+
+/**
  * Every target of the Dockerfile on the local bases (podman's layer cache makes a rebuild without
  * changes a few seconds per target). Returns seconds per target.
  */
 export async function buildAppImages(targets: readonly string[] = APP_TARGETS, tag = 'local'): Promise<Record<string, number>> {
   const { tags: base } = await ensureBaseImages();
   const times: Record<string, number> = {};
+  const context = contextHash(base);
   for (const target of targets) {
     const t0 = Date.now();
+    const ref = appImageTag(target, tag);
+    if (process.env['TASKMESH_IMAGES_REBUILD'] !== '1' && podmanSync(['image', 'inspect', '--format', '{{index .Labels "taskmesh.context"}}', ref]).stdout.trim() === context) {
+      times[target] = (Date.now() - t0) / 1000;
+      log(C, `${ref}: up to date (build context unchanged)`);
+      continue;
+    }
     log(C, `podman build --target ${target} (NODE_IMAGE=${base.node}, RUNTIME_IMAGE=${base.runtime})`);
     await podman(
-      ['build', '--network', 'host', '--layers', '--build-arg', `NODE_IMAGE=${base.node}`, '--build-arg', `RUNTIME_IMAGE=${base.runtime}`, '--target', target, '-t', appImageTag(target, tag), '-f', path.join(ROOT, 'Dockerfile'), ROOT],
+      ['build', '--network', 'host', '--layers', '--label', `taskmesh.context=${context}`, '--build-arg', `NODE_IMAGE=${base.node}`, '--build-arg', `RUNTIME_IMAGE=${base.runtime}`, '--target', target, '-t', appImageTag(target, tag), '-f', path.join(ROOT, 'Dockerfile'), ROOT],
       { component: C, what: `podman build --target ${target}`, logFile: path.join(cacheDir('logs'), `image-app-${target}.log`) },
     );
     times[target] = (Date.now() - t0) / 1000;
