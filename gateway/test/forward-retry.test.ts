@@ -7,13 +7,13 @@ import { openEmbeddedBus } from "@taskmesh/events";
 import { createLogger } from "@taskmesh/kit";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { startTasksModule } from "@taskmesh/tasks";
-import { databaseTargets } from "@taskmesh/testing";
+import { freshDatabase } from "@taskmesh/testing";
 import { startMesh } from "./fixtures.js";
 
 const logger = createLogger("forward-retry-test");
 
 test("a dropped ListTasks is tried again; a dropped CreateTask is reported, not repeated; a refused DeleteTask is sent again", async () => {
-  const db = await databaseTargets()[0]!.fresh();
+  const db = await freshDatabase();
   const bus = await openEmbeddedBus({ url: db.url, logger });
   const tasks = await startTasksModule({ databaseUrl: db.url, logger, events: { send: (records) => bus.publish(records) } });
   const real = createClient(TaskService, createRouterTransport(tasks.routes));

@@ -7,7 +7,7 @@ import { openEmbeddedBus } from "@taskmesh/events";
 import { createLogger } from "@taskmesh/kit";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { startTasksModule } from "@taskmesh/tasks";
-import { databaseTargets } from "@taskmesh/testing";
+import { freshDatabase } from "@taskmesh/testing";
 import { LiveClient, startMesh } from "./fixtures.js";
 
 const logger = createLogger("live-slow-catch-up-test");
@@ -15,7 +15,7 @@ const CATCH_UP_MS = 1_500;
 const PING_MS = 200;
 
 test("a device still catching up after several ping intervals stays connected and goes live", async () => {
-  const db = await databaseTargets()[0]!.fresh();
+  const db = await freshDatabase();
   const bus = await openEmbeddedBus({ url: db.url, logger });
   const tasks = await startTasksModule({ databaseUrl: db.url, logger, events: { send: (records) => bus.publish(records) } });
   const real = createClient(TaskService, createRouterTransport(tasks.routes));

@@ -1,162 +1,160 @@
-// Live sync over WebSocket, on PGlite and PostgreSQL (events through the embedded log): every device
-// of a user gets each change; a device reconnecting with its cursor gets exactly what it missed, or
-// is told to refetch when it cannot resume; reminders arrive on the same socket; dead sockets and
-// expired tokens are dropped.
+// Live sync over WebSocket, on PostgreSQL (events through the embedded log): every device of a user
+// gets each change; a device reconnecting with its cursor gets exactly what it missed, or is told to
+// refetch when it cannot resume; reminders arrive on the same socket; dead sockets and expired
+// tokens are dropped.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ReminderEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
-import { databaseTargets } from "@taskmesh/testing";
+import { freshDatabase } from "@taskmesh/testing";
 import { randomUUID } from "node:crypto";
 import { AccessTokens, ACCESS_TOKEN_TTL_SECONDS } from "../src/auth/access-tokens.js";
 import { JWT_SECRET, LiveClient, startMesh, type Frame, type TestMesh } from "./fixtures.js";
 
 const title = (f: Frame) => (f.task as { title: string }).title;
 
-for (const target of databaseTargets()) {
-  describe(`live sync on ${target.name}`, () => {
-    let mesh: TestMesh;
-    let drop: () => Promise<void>;
+describe("live sync", () => {
+  let mesh: TestMesh;
+  let drop: () => Promise<void>;
 
-    before(async () => {
-      const db = await target.fresh();
-      drop = db.drop;
-      mesh = await startMesh({ databaseUrl: db.url, livePingIntervalMs: 500 });
-    });
-    after(async () => {
-      await mesh.stop();
-      await drop();
-    });
-
-    test("every device of the user gets creates, updates and deletes, in order, with growing cursors", async () => {
-      const u = await mesh.user("devices");
-      const phone = await LiveClient.open(mesh.url, { type: "hello", token: u.token });
-      const laptop = await LiveClient.open(mesh.url, { type: "hello", token: u.token });
-      const ready = await phone.next();
-      assert.equal(ready.type, "ready");
-      assert.match(ready.cursor as string, /^\d+$/);
-      await laptop.next((f) => f.type === "ready");
-
-      const { task } = await mesh.taskClient.createTask({ title: "Buy milk", tags: ["home"] }, { headers: u.headers });
-      await mesh.taskClient.updateTask({ task: { id: task!.id, title: "Buy oat milk" }, updateMask: { paths: ["title"] }, expectedVersion: task!.version }, { headers: u.headers });
-      await mesh.taskClient.deleteTask({ id: task!.id }, { headers: u.headers });
-      for (const device of [phone, laptop]) {
-        const created = await device.next((f) => f.type !== "ping");
-        const updated = await device.next((f) => f.type !== "ping");
-        const deleted = await device.next((f) => f.type !== "ping");
-        assert.equal(created.type, "task");
-        assert.equal(title(created), "Buy milk");
-        assert.deepEqual((created.task as { tags: string[] }).tags, ["home"], "the task in proto3 JSON");
-        assert.equal((created.task as { status: string }).status, "TASK_STATUS_OPEN");
-        assert.equal(title(updated), "Buy oat milk");
-        assert.deepEqual({ type: deleted.type, taskId: deleted.taskId }, { type: "deleted", taskId: task!.id });
-        const cursors = [ready.cursor, created.cursor, updated.cursor, deleted.cursor].map((c) => BigInt(c as string));
-        assert.ok(cursors.every((c, i) => i === 0 || c > cursors[i - 1]!), `cursors grow: ${cursors}`);
-        assert.deepEqual((await device.quiet(300)).map((f) => f.type), [], "nothing twice");
-      }
-      phone.close();
-      laptop.close();
-    });
-
-    test("a device reconnecting with its cursor receives exactly what it missed, then live changes", async () => {
-      const u = await mesh.user("reconnect");
-      const h = { headers: u.headers };
-      const first = await LiveClient.open(mesh.url, { type: "hello", token: u.token });
-      await first.next((f) => f.type === "ready");
-      const { task: a } = await mesh.taskClient.createTask({ title: "seen before" }, h);
-      const seen = await first.next((f) => f.type === "task");
-      first.close();
-      await first.closed;
-
-      // Offline: three changes.
-      const { task: b } = await mesh.taskClient.createTask({ title: "missed 1" }, h);
-      await mesh.taskClient.completeTask({ id: a!.id, expectedVersion: a!.version }, h);
-      await mesh.taskClient.deleteTask({ id: b!.id }, h);
-
-      const again = await LiveClient.open(mesh.url, { type: "hello", token: u.token, cursor: seen.cursor });
-      const ready = await again.next();
-      assert.deepEqual(ready, { type: "ready", cursor: seen.cursor });
-      const missed = [await again.next(), await again.next(), await again.next()];
-      assert.deepEqual(
-        missed.map((f) => (f.type === "task" ? `${title(f)}:${(f.task as { status: string }).status}` : `deleted:${f.taskId}`)),
-        ["missed 1:TASK_STATUS_OPEN", "seen before:TASK_STATUS_COMPLETED", `deleted:${b!.id}`],
-      );
-      await mesh.taskClient.createTask({ title: "live again" }, h);
-      const live = await again.next((f) => f.type !== "ping");
-      assert.equal(title(live), "live again");
-      assert.deepEqual((await again.quiet(500)).map((f) => f.type), [], "no duplicates from the topic of what catch-up sent");
-      again.close();
-    });
-
-    test("a cursor the feed cannot resume from gets refetch, then live changes", async () => {
-      const u = await mesh.user("stale");
-      // A cursor from another database (or pruned history): the task service says resync.
-      const back = await LiveClient.open(mesh.url, { type: "hello", token: u.token, cursor: "999999999999" });
-      const ready = await back.next();
-      const refetch = await back.next();
-      assert.equal(ready.type, "ready");
-      assert.deepEqual(refetch, { type: "refetch", cursor: ready.cursor });
-      assert.ok(BigInt(ready.cursor as string) < 999999999999n, "resume from the feed's current position");
-      await mesh.taskClient.createTask({ title: "after refetch" }, { headers: u.headers });
-      assert.equal(title(await back.next((f) => f.type === "task")), "after refetch");
-      back.close();
-    });
-
-    test("fired reminders arrive on the user's sockets only", async () => {
-      const u = await mesh.user("reminded");
-      const other = await mesh.user("not-reminded");
-      const mine = await LiveClient.open(mesh.url, { type: "hello", token: u.token });
-      const theirs = await LiveClient.open(mesh.url, { type: "hello", token: other.token });
-      await mine.next((f) => f.type === "ready");
-      await theirs.next((f) => f.type === "ready");
-      const taskId = randomUUID();
-      const scheduledFor = new Date("2026-12-01T08:00:00Z");
-      const firedAt = new Date("2026-12-01T08:00:00.120Z");
-      const event = (eventCase: "fired" | "scheduled") =>
-        create(ReminderEventSchema, {
-          eventId: randomUUID(),
-          occurredAt: timestampFromDate(firedAt),
-          userId: u.id,
-          taskId,
-          reminderId: "r1",
-          event:
-            eventCase === "fired"
-              ? { case: "fired", value: { scheduledFor: timestampFromDate(scheduledFor), firedAt: timestampFromDate(firedAt), taskTitle: "Pay rent" } }
-              : { case: "scheduled", value: { fireAt: timestampFromDate(scheduledFor) } },
-        });
-      await mesh.bus.publish(
-        (["scheduled", "fired"] as const).map((c) => ({ topic: "reminders", key: taskId, payload: toBinary(ReminderEventSchema, event(c)), headers: {} })),
-      );
-      const frame = await mine.next((f) => f.type !== "ping");
-      assert.deepEqual(frame, { type: "reminder", taskId, reminderId: "r1", title: "Pay rent", scheduledFor: scheduledFor.toISOString(), firedAt: firedAt.toISOString() });
-      assert.deepEqual((await theirs.quiet(500)).map((f) => f.type), []);
-      mine.close();
-      theirs.close();
-    });
-
-    test("ping/pong keeps a socket; one that does not answer is dropped", async () => {
-      const u = await mesh.user("pinged");
-      const answering = await LiveClient.open(mesh.url, { type: "hello", token: u.token });
-      const silent = await LiveClient.open(mesh.url, { type: "hello", token: u.token }, undefined, false);
-      answering.socket.send(JSON.stringify({ type: "ping" }));
-      assert.equal((await answering.next((f) => f.type === "pong")).type, "pong");
-      const { code } = await silent.closed;
-      assert.equal(code, 1006, "dropped without a closing handshake");
-      assert.ok(silent.frames.some((f) => f.type === "ping"));
-      assert.equal(answering.socket.readyState, answering.socket.OPEN);
-      answering.close();
-    });
-
-    test("a socket closes with 4401 when its access token expires", async () => {
-      const u = await mesh.user("expiring");
-      // Issued so that it has a few seconds left.
-      const { token } = await new AccessTokens(JWT_SECRET).issue(u.id, "UTC", new Date(Date.now() - (ACCESS_TOKEN_TTL_SECONDS - 4) * 1000));
-      const s = await LiveClient.open(mesh.url, { type: "hello", token });
-      assert.equal((await s.next()).type, "ready");
-      const closed = await s.closed;
-      assert.equal(closed.code, 4401);
-      assert.match(closed.reason, /expired/);
-    });
+  before(async () => {
+    const db = await freshDatabase();
+    drop = db.drop;
+    mesh = await startMesh({ databaseUrl: db.url, livePingIntervalMs: 500 });
   });
-}
+  after(async () => {
+    await mesh.stop();
+    await drop();
+  });
+
+  test("every device of the user gets creates, updates and deletes, in order, with growing cursors", async () => {
+    const u = await mesh.user("devices");
+    const phone = await LiveClient.open(mesh.url, { type: "hello", token: u.token });
+    const laptop = await LiveClient.open(mesh.url, { type: "hello", token: u.token });
+    const ready = await phone.next();
+    assert.equal(ready.type, "ready");
+    assert.match(ready.cursor as string, /^\d+$/);
+    await laptop.next((f) => f.type === "ready");
+
+    const { task } = await mesh.taskClient.createTask({ title: "Buy milk", tags: ["home"] }, { headers: u.headers });
+    await mesh.taskClient.updateTask({ task: { id: task!.id, title: "Buy oat milk" }, updateMask: { paths: ["title"] }, expectedVersion: task!.version }, { headers: u.headers });
+    await mesh.taskClient.deleteTask({ id: task!.id }, { headers: u.headers });
+    for (const device of [phone, laptop]) {
+      const created = await device.next((f) => f.type !== "ping");
+      const updated = await device.next((f) => f.type !== "ping");
+      const deleted = await device.next((f) => f.type !== "ping");
+      assert.equal(created.type, "task");
+      assert.equal(title(created), "Buy milk");
+      assert.deepEqual((created.task as { tags: string[] }).tags, ["home"], "the task in proto3 JSON");
+      assert.equal((created.task as { status: string }).status, "TASK_STATUS_OPEN");
+      assert.equal(title(updated), "Buy oat milk");
+      assert.deepEqual({ type: deleted.type, taskId: deleted.taskId }, { type: "deleted", taskId: task!.id });
+      const cursors = [ready.cursor, created.cursor, updated.cursor, deleted.cursor].map((c) => BigInt(c as string));
+      assert.ok(cursors.every((c, i) => i === 0 || c > cursors[i - 1]!), `cursors grow: ${cursors}`);
+      assert.deepEqual((await device.quiet(300)).map((f) => f.type), [], "nothing twice");
+    }
+    phone.close();
+    laptop.close();
+  });
+
+  test("a device reconnecting with its cursor receives exactly what it missed, then live changes", async () => {
+    const u = await mesh.user("reconnect");
+    const h = { headers: u.headers };
+    const first = await LiveClient.open(mesh.url, { type: "hello", token: u.token });
+    await first.next((f) => f.type === "ready");
+    const { task: a } = await mesh.taskClient.createTask({ title: "seen before" }, h);
+    const seen = await first.next((f) => f.type === "task");
+    first.close();
+    await first.closed;
+
+    // Offline: three changes.
+    const { task: b } = await mesh.taskClient.createTask({ title: "missed 1" }, h);
+    await mesh.taskClient.completeTask({ id: a!.id, expectedVersion: a!.version }, h);
+    await mesh.taskClient.deleteTask({ id: b!.id }, h);
+
+    const again = await LiveClient.open(mesh.url, { type: "hello", token: u.token, cursor: seen.cursor });
+    const ready = await again.next();
+    assert.deepEqual(ready, { type: "ready", cursor: seen.cursor });
+    const missed = [await again.next(), await again.next(), await again.next()];
+    assert.deepEqual(
+      missed.map((f) => (f.type === "task" ? `${title(f)}:${(f.task as { status: string }).status}` : `deleted:${f.taskId}`)),
+      ["missed 1:TASK_STATUS_OPEN", "seen before:TASK_STATUS_COMPLETED", `deleted:${b!.id}`],
+    );
+    await mesh.taskClient.createTask({ title: "live again" }, h);
+    const live = await again.next((f) => f.type !== "ping");
+    assert.equal(title(live), "live again");
+    assert.deepEqual((await again.quiet(500)).map((f) => f.type), [], "no duplicates from the topic of what catch-up sent");
+    again.close();
+  });
+
+  test("a cursor the feed cannot resume from gets refetch, then live changes", async () => {
+    const u = await mesh.user("stale");
+    // A cursor from another database (or pruned history): the task service says resync.
+    const back = await LiveClient.open(mesh.url, { type: "hello", token: u.token, cursor: "999999999999" });
+    const ready = await back.next();
+    const refetch = await back.next();
+    assert.equal(ready.type, "ready");
+    assert.deepEqual(refetch, { type: "refetch", cursor: ready.cursor });
+    assert.ok(BigInt(ready.cursor as string) < 999999999999n, "resume from the feed's current position");
+    await mesh.taskClient.createTask({ title: "after refetch" }, { headers: u.headers });
+    assert.equal(title(await back.next((f) => f.type === "task")), "after refetch");
+    back.close();
+  });
+
+  test("fired reminders arrive on the user's sockets only", async () => {
+    const u = await mesh.user("reminded");
+    const other = await mesh.user("not-reminded");
+    const mine = await LiveClient.open(mesh.url, { type: "hello", token: u.token });
+    const theirs = await LiveClient.open(mesh.url, { type: "hello", token: other.token });
+    await mine.next((f) => f.type === "ready");
+    await theirs.next((f) => f.type === "ready");
+    const taskId = randomUUID();
+    const scheduledFor = new Date("2026-12-01T08:00:00Z");
+    const firedAt = new Date("2026-12-01T08:00:00.120Z");
+    const event = (eventCase: "fired" | "scheduled") =>
+      create(ReminderEventSchema, {
+        eventId: randomUUID(),
+        occurredAt: timestampFromDate(firedAt),
+        userId: u.id,
+        taskId,
+        reminderId: "r1",
+        event:
+          eventCase === "fired"
+            ? { case: "fired", value: { scheduledFor: timestampFromDate(scheduledFor), firedAt: timestampFromDate(firedAt), taskTitle: "Pay rent" } }
+            : { case: "scheduled", value: { fireAt: timestampFromDate(scheduledFor) } },
+      });
+    await mesh.bus.publish(
+      (["scheduled", "fired"] as const).map((c) => ({ topic: "reminders", key: taskId, payload: toBinary(ReminderEventSchema, event(c)), headers: {} })),
+    );
+    const frame = await mine.next((f) => f.type !== "ping");
+    assert.deepEqual(frame, { type: "reminder", taskId, reminderId: "r1", title: "Pay rent", scheduledFor: scheduledFor.toISOString(), firedAt: firedAt.toISOString() });
+    assert.deepEqual((await theirs.quiet(500)).map((f) => f.type), []);
+    mine.close();
+    theirs.close();
+  });
+
+  test("ping/pong keeps a socket; one that does not answer is dropped", async () => {
+    const u = await mesh.user("pinged");
+    const answering = await LiveClient.open(mesh.url, { type: "hello", token: u.token });
+    const silent = await LiveClient.open(mesh.url, { type: "hello", token: u.token }, undefined, false);
+    answering.socket.send(JSON.stringify({ type: "ping" }));
+    assert.equal((await answering.next((f) => f.type === "pong")).type, "pong");
+    const { code } = await silent.closed;
+    assert.equal(code, 1006, "dropped without a closing handshake");
+    assert.ok(silent.frames.some((f) => f.type === "ping"));
+    assert.equal(answering.socket.readyState, answering.socket.OPEN);
+    answering.close();
+  });
+
+  test("a socket closes with 4401 when its access token expires", async () => {
+    const u = await mesh.user("expiring");
+    // Issued so that it has a few seconds left.
+    const { token } = await new AccessTokens(JWT_SECRET).issue(u.id, "UTC", new Date(Date.now() - (ACCESS_TOKEN_TTL_SECONDS - 4) * 1000));
+    const s = await LiveClient.open(mesh.url, { type: "hello", token });
+    assert.equal((await s.next()).type, "ready");
+    const closed = await s.closed;
+    assert.equal(closed.code, 4401);
+    assert.match(closed.reason, /expired/);
+  });
+});

@@ -5,7 +5,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { ensureKafkaTopics, kafkaBusFromEnv, type EventBus } from "@taskmesh/events";
 import { createLogger } from "@taskmesh/kit";
-import { databaseTargets } from "@taskmesh/testing";
+import { freshDatabase } from "@taskmesh/testing";
 import { randomBytes } from "node:crypto";
 import { LiveClient, startMesh, type TestMesh } from "./fixtures.js";
 
@@ -25,7 +25,7 @@ async function kafkaBus(): Promise<EventBus> {
 }
 
 before(async () => {
-  const db = await databaseTargets().find((t) => t.name === "postgres")!.fresh();
+  const db = await freshDatabase();
   stops.push(() => db.drop());
   const run = randomBytes(4).toString("hex");
   a = await startMesh({ databaseUrl: db.url, bus: await kafkaBus(), replicaId: `a-${run}` });

@@ -1,12 +1,11 @@
 // LISTEN sessions outlive a PostgreSQL that drops them (restart, failover, admin kill).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { databaseTargets } from "@taskmesh/testing";
+import { freshDatabase } from "@taskmesh/testing";
 import { openDatabase } from "../src/index.js";
 
 test("a dropped LISTEN session is re-opened and says notifications may have been missed", async () => {
-  const target = databaseTargets().find((t) => t.name === "postgres")!;
-  const fresh = await target.fresh();
+  const fresh = await freshDatabase();
   const db = await openDatabase({ url: fresh.url, schema: "listen_test", entities: [], migrations: [] });
   const received: (string | null)[] = [];
   const arrived = (value: string | null) =>

@@ -229,7 +229,8 @@ export function busContract(fixture: BusFixture): void {
       const before = await effects.counts();
       const ids = new Set(records.map((r) => r.eventId));
 
-      // The effects database may be the bus's own PGlite, which one process opens at a time.
+      // This process lets go of its buses and the effects database while the child consumes, and
+      // opens both again afterwards, as a restarted consumer would.
       await Promise.all(buses.splice(0).map((b) => b.close()));
       await effects.close();
       const child = spawn(process.execPath, ["--import", "tsx", CHILD], {

@@ -1,5 +1,5 @@
-// The embedded bus (event log on @taskmesh/db) on PGlite and on PostgreSQL: the bus contract,
-// plus what only a database-backed log has to show (reopen, joining a caller's transaction).
+// The embedded bus (event log on @taskmesh/db) on PostgreSQL: the bus contract, plus what only a
+// database-backed log has to show (reopen, publishing from inside a caller's transaction).
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
@@ -7,7 +7,7 @@ import { isMessage } from "@bufbuild/protobuf";
 import type { EntityManager } from "@mikro-orm/sql";
 import { openDatabase, type Database } from "@taskmesh/db";
 import { TaskEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
-import { databaseTargets } from "@taskmesh/testing";
+import { freshDatabase } from "@taskmesh/testing";
 import { deadLetterTopic, eventLogMigrations, EVENTS_CHANNEL, openEmbeddedBus, type EventBus, type TopicContract } from "../src/index.js";
 import { busContract } from "./bus-contract.js";
 import { freshTopics, taskEventRecord, topicTableToEnv, waitUntil } from "./fixtures.js";
@@ -23,95 +23,93 @@ async function withEventsDb<T>(url: string, fn: (db: Database) => Promise<T>): P
   }
 }
 
-for (const target of databaseTargets()) {
-  const fresh = await target.fresh();
-  after(() => fresh.drop());
+const fresh = await freshDatabase();
+after(() => fresh.drop());
 
-  busContract({
-    name: `embedded bus on ${target.name}`,
-    openBus: (topics) => openEmbeddedBus({ url: fresh.url, topics, leaseMs: LEASE_MS }),
-    produceRaw: (_topics, topic, key, value) =>
-      withEventsDb(fresh.url, async (db) => {
-        await db.query(
-          db.em(),
-          `WITH head AS (
-             INSERT INTO events.topics (topic, next_offset) VALUES ($1, 1)
-             ON CONFLICT (topic) DO UPDATE SET next_offset = events.topics.next_offset + 1 RETURNING next_offset - 1 AS o)
-           INSERT INTO events.log (topic, "offset", key, value) SELECT $1, o, $2, $3 FROM head`,
-          [topic, key, value],
-        );
-        await db.query(db.em(), `SELECT pg_notify($1, $2)`, [EVENTS_CHANNEL, topic]);
-      }),
-    deadLetters: (_topics, topic) =>
-      withEventsDb(fresh.url, (db) =>
-        db.query<{ key: string; value: Uint8Array; headers: Record<string, string> }>(
-          db.em(),
-          `SELECT key, value, headers FROM events.log l WHERE l.topic = $1 ORDER BY l."offset"`,
-          [deadLetterTopic(topic)],
-        ),
+busContract({
+  name: "embedded bus",
+  openBus: (topics) => openEmbeddedBus({ url: fresh.url, topics, leaseMs: LEASE_MS }),
+  produceRaw: (_topics, topic, key, value) =>
+    withEventsDb(fresh.url, async (db) => {
+      await db.query(
+        db.em(),
+        `WITH head AS (
+           INSERT INTO events.topics (topic, next_offset) VALUES ($1, 1)
+           ON CONFLICT (topic) DO UPDATE SET next_offset = events.topics.next_offset + 1 RETURNING next_offset - 1 AS o)
+         INSERT INTO events.log (topic, "offset", key, value) SELECT $1, o, $2, $3 FROM head`,
+        [topic, key, value],
+      );
+      await db.query(db.em(), `SELECT pg_notify($1, $2)`, [EVENTS_CHANNEL, topic]);
+    }),
+  deadLetters: (_topics, topic) =>
+    withEventsDb(fresh.url, (db) =>
+      db.query<{ key: string; value: Uint8Array; headers: Record<string, string> }>(
+        db.em(),
+        `SELECT key, value, headers FROM events.log l WHERE l.topic = $1 ORDER BY l."offset"`,
+        [deadLetterTopic(topic)],
       ),
-    effectsUrl: () => fresh.url,
-    childEnv: (topics: TopicContract[]) => ({ CHILD_BUS: "embedded", CHILD_BUS_URL: fresh.url, CHILD_LEASE_MS: String(LEASE_MS), CHILD_TOPICS: topicTableToEnv(topics) }),
+    ),
+  effectsUrl: () => fresh.url,
+  childEnv: (topics: TopicContract[]) => ({ CHILD_BUS: "embedded", CHILD_BUS_URL: fresh.url, CHILD_LEASE_MS: String(LEASE_MS), CHILD_TOPICS: topicTableToEnv(topics) }),
+});
+
+describe("embedded bus", () => {
+  test("survives reopen: what was published before a restart is delivered, what was consumed is not again", async () => {
+    const t = freshTopics();
+    const key = randomUUID();
+    let bus: EventBus = await openEmbeddedBus({ url: fresh.url, topics: t.table, leaseMs: LEASE_MS });
+    await bus.publish(Array.from({ length: 30 }, (_, i) => taskEventRecord(t.taskEvents, key, i + 1)));
+    const seen: number[] = [];
+    const collect = async (e: { value: unknown }) => {
+      assert.ok(isMessage(e.value as never, TaskEventSchema));
+      seen.push(Number((e.value as unknown as { version: bigint }).version));
+    };
+    let sub = await bus.subscribe({ group: "reopen", topics: [t.taskEvents], handler: async (e) => {
+      await collect(e);
+      if (seen.length === 10) void sub.stop();
+    } });
+    await waitUntil("ten events", () => seen.length >= 10);
+    await sub.stop();
+    await bus.close();
+
+    bus = await openEmbeddedBus({ url: fresh.url, topics: t.table, leaseMs: LEASE_MS });
+    await bus.publish(Array.from({ length: 5 }, (_, i) => taskEventRecord(t.taskEvents, key, 31 + i)));
+    sub = await bus.subscribe({ group: "reopen", topics: [t.taskEvents], handler: collect });
+    await waitUntil("the rest", () => seen.length >= 35);
+    await new Promise((r) => setTimeout(r, 200));
+    await sub.stop();
+    await bus.close();
+    assert.deepEqual(seen, Array.from({ length: 35 }, (_, i) => i + 1));
   });
 
-  describe(`embedded bus on ${target.name}`, () => {
-    test("survives reopen: what was published before a restart is delivered, what was consumed is not again", async () => {
-      const t = freshTopics();
+  test("publish inside a caller's transaction on the same database does not join it: its events stand when the caller rolls back", async () => {
+    const t = freshTopics();
+    const bus = await openEmbeddedBus({ url: fresh.url, topics: t.table, leaseMs: LEASE_MS });
+    const caller = await openDatabase({ url: fresh.url, schema: "relay_like", entities: [], migrations: [] });
+    try {
       const key = randomUUID();
-      let bus: EventBus = await openEmbeddedBus({ url: fresh.url, topics: t.table, leaseMs: LEASE_MS });
-      await bus.publish(Array.from({ length: 30 }, (_, i) => taskEventRecord(t.taskEvents, key, i + 1)));
-      const seen: number[] = [];
-      const collect = async (e: { value: unknown }) => {
-        assert.ok(isMessage(e.value as never, TaskEventSchema));
-        seen.push(Number((e.value as unknown as { version: bigint }).version));
-      };
-      let sub = await bus.subscribe({ group: "reopen", topics: [t.taskEvents], handler: async (e) => {
-        await collect(e);
-        if (seen.length === 10) void sub.stop();
-      } });
-      await waitUntil("ten events", () => seen.length >= 10);
-      await sub.stop();
-      await bus.close();
-
-      bus = await openEmbeddedBus({ url: fresh.url, topics: t.table, leaseMs: LEASE_MS });
-      await bus.publish(Array.from({ length: 5 }, (_, i) => taskEventRecord(t.taskEvents, key, 31 + i)));
-      sub = await bus.subscribe({ group: "reopen", topics: [t.taskEvents], handler: collect });
-      await waitUntil("the rest", () => seen.length >= 35);
+      // As the outbox relay does: read under a transaction, publish, then delete.
+      await caller.em().transactional(async (em) => {
+        await caller.query(em as unknown as EntityManager, `SELECT 1`);
+        await bus.publish([taskEventRecord(t.taskEvents, key, 1)]);
+      });
+      await assert.rejects(
+        caller.em().transactional(async () => {
+          await bus.publish([taskEventRecord(t.taskEvents, key, 99)]);
+          throw new Error("relay failed after publishing");
+        }),
+        /relay failed/,
+      );
+      await bus.publish([taskEventRecord(t.taskEvents, key, 2)]);
+      const versions: number[] = [];
+      const sub = await bus.subscribe({ group: "joined", topics: [t.taskEvents], handler: async (e) => void versions.push(Number((e.value as unknown as { version: bigint }).version)) });
+      await waitUntil("two events", () => versions.length >= 2);
       await new Promise((r) => setTimeout(r, 200));
       await sub.stop();
+      assert.deepEqual(versions, [1, 99, 2]);
+    } finally {
+      await caller.close();
       await bus.close();
-      assert.deepEqual(seen, Array.from({ length: 35 }, (_, i) => i + 1));
-    });
-
-    test("publish inside a caller's transaction on the same database joins it: commits and rolls back with it", async () => {
-      const t = freshTopics();
-      const bus = await openEmbeddedBus({ url: fresh.url, topics: t.table, leaseMs: LEASE_MS });
-      const caller = await openDatabase({ url: fresh.url, schema: "relay_like", entities: [], migrations: [] });
-      try {
-        const key = randomUUID();
-        // As the outbox relay does: read under a transaction, publish, then delete.
-        await caller.em().transactional(async (em) => {
-          await caller.query(em as unknown as EntityManager, `SELECT 1`);
-          await bus.publish([taskEventRecord(t.taskEvents, key, 1)]);
-        });
-        await assert.rejects(
-          caller.em().transactional(async () => {
-            await bus.publish([taskEventRecord(t.taskEvents, key, 99)]);
-            throw new Error("relay failed after publishing");
-          }),
-          /relay failed/,
-        );
-        await bus.publish([taskEventRecord(t.taskEvents, key, 2)]);
-        const versions: number[] = [];
-        const sub = await bus.subscribe({ group: "joined", topics: [t.taskEvents], handler: async (e) => void versions.push(Number((e.value as unknown as { version: bigint }).version)) });
-        await waitUntil("two events", () => versions.length >= 2);
-        await new Promise((r) => setTimeout(r, 200));
-        await sub.stop();
-        assert.deepEqual(versions, target.name === "pglite" ? [1, 2] : [1, 99, 2]);
-      } finally {
-        await caller.close();
-        await bus.close();
-      }
-    });
+    }
   });
-}
+});

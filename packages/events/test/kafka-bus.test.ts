@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { spawnSync } from "node:child_process";
 import { Kafka, logLevel, type Consumer } from "kafkajs";
-import { databaseTargets } from "@taskmesh/testing";
+import { freshDatabase } from "@taskmesh/testing";
 import { TaskEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
 import { startKafka } from "../../../scripts/infra/kafka.js";
 import {
@@ -39,7 +39,7 @@ async function openKafkaBus(topics: TopicContract[], brokerList = brokers): Prom
 const kafka = new Kafka({ brokers, clientId: "events-test", logLevel: logLevel.NOTHING });
 const rawProducer = kafka.producer();
 const dlqReaders = new Map<string, { consumer: Consumer; letters: DeadLetter[] }>();
-const effectsDb = await databaseTargets().find((t) => t.name === "postgres")!.fresh();
+const effectsDb = await freshDatabase();
 before(() => rawProducer.connect());
 after(async () => {
   await rawProducer.disconnect();

@@ -5,18 +5,15 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { openDatabase, type Database } from "@taskmesh/db";
 import { createLogger } from "@taskmesh/kit";
-import { databaseTargets } from "@taskmesh/testing";
+import { freshDatabase } from "@taskmesh/testing";
 import { OutboxRelay, outboxMigration, writeOutbox, type EventRecord, type Outbox } from "../src/index.js";
 
 const logger = createLogger("outbox-relay-test");
 const outbox: Outbox = { schema: "relay_test", channel: "relay_test_outbox", lockKey: 917_001 };
 const record: EventRecord = { topic: "task-events", key: "k", payload: new Uint8Array([1]), headers: {} };
 
-// A writer's transaction needs its own connection while the relay's is open: PostgreSQL only.
-const postgres = databaseTargets().find((t) => t.name === "postgres")!;
-
 test("a record committed while the relay reads an empty outbox is published at once, not after the idle poll; stop is prompt", async () => {
-  const fresh = await postgres.fresh();
+  const fresh = await freshDatabase();
   const db = await openDatabase({ url: fresh.url, schema: outbox.schema, entities: [], migrations: [outboxMigration(outbox.schema)] });
   const published: EventRecord[] = [];
   let raced = false;
@@ -53,7 +50,7 @@ test("a record committed while the relay reads an empty outbox is published at o
 });
 
 test("records go out in the order they were written, past 9 → 10 and 99 → 100", async () => {
-  const fresh = await postgres.fresh();
+  const fresh = await freshDatabase();
   const db = await openDatabase({ url: fresh.url, schema: outbox.schema, entities: [], migrations: [outboxMigration(outbox.schema)] });
   const keys = Array.from({ length: 120 }, (_, i) => `k${i}`);
   for (const key of keys) await db.em().transactional(async (tx) => writeOutbox(db, tx as never, outbox, [{ ...record, key }]));

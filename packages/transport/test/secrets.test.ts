@@ -33,7 +33,7 @@ describe("secrets", () => {
   });
 
   test("without a sidecar the environment is used as is", async () => {
-    const env = { DATABASE_URL: "pglite:./.data" };
+    const env = { DATABASE_URL: "postgres://taskmesh@localhost:5432/taskmesh" };
     assert.equal(await resolveSecrets(env), env);
     await assert.rejects(resolveSecrets({ TASKMESH_SECRETS: "dapr", DAPR_HTTP_PORT: "1" }, { timeoutMs: 500 }), /sidecar .* not ready/);
   });

@@ -9,7 +9,7 @@ import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/valid
 import { createLogger, startServer, type RunningServer } from "@taskmesh/kit";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { startTasksModule } from "@taskmesh/tasks";
-import { databaseTargets } from "@taskmesh/testing";
+import { freshDatabase } from "@taskmesh/testing";
 import { startTestMesh, type DaprMesh, type Sidecar } from "../../../scripts/infra/dapr.js";
 import { serviceTransport, type TransportConfig } from "../src/index.js";
 
@@ -51,8 +51,7 @@ async function serveTasks(port: number): Promise<RunningServer> {
 }
 
 before(async () => {
-  const [pglite] = databaseTargets();
-  const db = await pglite!.fresh();
+  const db = await freshDatabase();
   dropDb = db.drop;
   tasksModule = await startTasksModule({ databaseUrl: db.url });
   server = await serveTasks(0);
