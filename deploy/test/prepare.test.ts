@@ -1,16 +1,16 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { after, before, test } from "node:test";
-import { databaseTargets } from "@taskmesh/testing";
+import { freshDatabase, type FreshDatabase } from "@taskmesh/testing";
 import pg from "pg";
 import { root } from "./tools.js";
 
 const registryUrl = process.env.TASKMESH_TEST_SCHEMA_REGISTRY_URL;
-let database: Awaited<ReturnType<ReturnType<typeof databaseTargets>[number]["fresh"]>>;
+let database: FreshDatabase;
 
 before(async () => {
   if (!registryUrl) throw new Error("TASKMESH_TEST_SCHEMA_REGISTRY_URL is not set: run this test through `npm test`");
-  database = await databaseTargets().find((t) => t.name === "postgres")!.fresh();
+  database = await freshDatabase();
 });
 after(() => database?.drop());
 

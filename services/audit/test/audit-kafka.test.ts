@@ -12,7 +12,7 @@ import { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb
 import { Priority } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { startTasksModule } from "@taskmesh/tasks";
-import { databaseTargets } from "@taskmesh/testing";
+import { freshDatabase } from "@taskmesh/testing";
 import { startAuditModule } from "../src/index.js";
 import { eventually, recordOf, taskEvent } from "./fixtures.js";
 
@@ -34,7 +34,7 @@ function busEnv(): NodeJS.ProcessEnv {
 before(async () => {
   const env = busEnv();
   await ensureKafkaTopics({ brokers: env.KAFKA_BROKERS!.split(",") });
-  const db = await databaseTargets().find((t) => t.name === "postgres")!.fresh();
+  const db = await freshDatabase();
   stops.push(() => db.drop());
   tasksBus = (await kafkaBusFromEnv(logger, env))!;
   stops.push(() => tasksBus.close());

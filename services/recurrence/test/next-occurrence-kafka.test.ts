@@ -9,7 +9,7 @@ import { ensureKafkaTopics, kafkaBusFromEnv, type EventBus } from "@taskmesh/eve
 import { createLogger, startServer, type RunningServer } from "@taskmesh/kit";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { startTasksModule } from "@taskmesh/tasks";
-import { databaseTargets } from "@taskmesh/testing";
+import { freshDatabase } from "@taskmesh/testing";
 import { startRecurrenceModule } from "../src/index.js";
 
 const logger = createLogger("recurrence-kafka-test");
@@ -27,7 +27,7 @@ function busEnv(): NodeJS.ProcessEnv {
 before(async () => {
   const env = busEnv();
   await ensureKafkaTopics({ brokers: env.KAFKA_BROKERS!.split(",") });
-  const db = await databaseTargets().find((t) => t.name === "postgres")!.fresh();
+  const db = await freshDatabase();
   stops.push(() => db.drop());
   const tasksBus = (await kafkaBusFromEnv(logger, env)) as EventBus;
   stops.push(() => tasksBus.close());

@@ -12,7 +12,7 @@ import { ensureKafkaTopics, kafkaBusFromEnv, type EventBus } from "@taskmesh/eve
 import { ReminderEventSchema, type ReminderEvent } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { startTasksModule } from "@taskmesh/tasks";
-import { databaseTargets } from "@taskmesh/testing";
+import { freshDatabase } from "@taskmesh/testing";
 import pg from "pg";
 import { eventually, logger, sleep } from "./harness.js";
 
@@ -55,7 +55,7 @@ before(async () => {
   assert.ok(brokers && registry, "TASKMESH_TEST_KAFKA_BROKERS / TASKMESH_TEST_SCHEMA_REGISTRY_URL are not set: run with `npm test`");
   env = { KAFKA_BROKERS: brokers, SCHEMA_REGISTRY_URL: registry };
   await ensureKafkaTopics({ brokers: brokers.split(",") });
-  const db = await databaseTargets().find((t) => t.name === "postgres")!.fresh();
+  const db = await freshDatabase();
   databaseUrl = db.url;
   stops.push(() => db.drop());
   const bus = (await kafkaBusFromEnv(logger, env)) as EventBus;

@@ -1,12 +1,12 @@
 // The Dapr Jobs API backend passes the scheduler contract: real daprd sidecars (one per replica,
 // same app id) and a real Dapr scheduler, deliveries through AppCallback/OnJobEvent, fires deduped
-// in PGlite.
+// in PostgreSQL.
 import { after } from "node:test";
 import { randomBytes } from "node:crypto";
 import { openDatabase } from "@taskmesh/db";
 import { createLogger, startServer, type RunningServer } from "@taskmesh/kit";
 import { AppCallback, AppCallbackAlpha } from "@taskmesh/proto/dapr/proto/runtime/v1/appcallback_pb.js";
-import { databaseTargets } from "@taskmesh/testing";
+import { freshDatabase } from "@taskmesh/testing";
 import { freePort } from "../../../scripts/infra/cache.js";
 import { startTestMesh, type DaprMesh } from "../../../scripts/infra/dapr.js";
 import { DaprJobsScheduler, daprJobFiresMigration } from "../src/scheduler/dapr-jobs-scheduler.js";
@@ -19,7 +19,6 @@ const schema = "dapr_jobs_test";
 let mesh: Promise<DaprMesh> | undefined;
 after(async () => (await mesh)?.stop());
 
-const [pglite] = databaseTargets();
 schedulerContract({
   name: "Dapr Jobs API",
   async fresh() {
@@ -27,7 +26,7 @@ schedulerContract({
     const m = await mesh;
     // a fresh app id per store: its jobs are its own
     const appId = `jobs-${randomBytes(4).toString("hex")}`;
-    const database = await pglite!.fresh();
+    const database = await freshDatabase();
     const db = await openDatabase({ url: database.url, schema, entities: [], migrations: [daprJobFiresMigration(schema)] });
     const replicas: { server: RunningServer; stopSidecar: () => Promise<void> }[] = [];
     return {

@@ -1,5 +1,5 @@
 // Webhook (HMAC-signed, retried with backoff, given up after N attempts, redirects not followed),
-// e-mail through a real SMTP server process (smtp-server) and quiet hours, on PGlite and PostgreSQL.
+// e-mail through a real SMTP server process (smtp-server) and quiet hours, on PostgreSQL.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHmac, timingSafeEqual } from "node:crypto";
@@ -9,7 +9,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { simpleParser, type ParsedMail } from "mailparser";
 import { SMTPServer } from "smtp-server";
 import { NotificationChannel } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
-import { databaseTargets } from "@taskmesh/testing";
+import { freshDatabase, type FreshDatabase } from "@taskmesh/testing";
 import { afterQuietHours, EVENT_ID_HEADER, SIGNATURE_HEADER } from "../src/index.js";
 import { as, eventually, sleep, startStack, type Stack } from "./harness.js";
 
@@ -68,147 +68,145 @@ async function smtpServer() {
 
 const inMs = (ms: number) => timestampFromDate(new Date(Date.now() + ms));
 
-for (const target of databaseTargets()) {
-  describe(`reminder deliveries on ${target.name}`, () => {
-    let db: Awaited<ReturnType<typeof target.fresh>>;
-    let smtp: Awaited<ReturnType<typeof smtpServer>>;
-    let stack: Stack;
-    before(async () => {
-      db = await target.fresh();
-      smtp = await smtpServer();
-      // The receivers listen on 127.0.0.1 over http: allowed only because this stack opts in (by default, public https only).
-      stack = await startStack(db.url, {
-        smtp: { url: smtp.url, from: "taskmesh <reminders@taskmesh.test>" },
-        delivery: { retryMs: 200, maxAttempts: 3 },
-        webhooks: { allowedHosts: "loopback", allowHttp: true },
-      });
-    });
-    after(async () => {
-      await stack.stop();
-      await smtp.close();
-      await db.drop();
-    });
-
-    const deliveries = (userId: string) =>
-      stack.module().db.query<{ channel: string; status: string; attempts: number; not_before: Date; last_error: string }>(
-        stack.module().db.em(),
-        `SELECT channel, status, attempts, not_before, last_error FROM reminders.deliveries WHERE user_id = $1 ORDER BY id`,
-        [userId],
-      );
-
-    test("webhook: signed POST, retried with backoff until it is accepted", async () => {
-      const user = as("hook-user");
-      let secret = "";
-      const hook = await webhookReceiver(() => secret, (n) => (n <= 2 ? 503 : 204));
-      try {
-        const prefs = await stack.reminders.updateNotificationPreferences(
-          { preferences: { channels: [NotificationChannel.IN_APP, NotificationChannel.WEBHOOK], webhookUrl: hook.url } },
-          user,
-        );
-        secret = prefs.webhookSigningSecret;
-        const { task } = await stack.tasks.createTask({ title: "Feed the cat", reminders: [{ id: "r", trigger: { case: "absoluteTime", value: inMs(1_000) } }] }, user);
-        await eventually("three webhook calls", () => hook.requests.length >= 3 || undefined);
-        assert.ok(hook.requests.every((r) => r.signatureValid), "every call signed with the user's secret");
-        const body = JSON.parse(hook.requests[0]!.body) as Record<string, string>;
-        assert.equal(body.type, "reminder.fired");
-        assert.equal(body.taskId, task!.id);
-        assert.equal(body.taskTitle, "Feed the cat");
-        assert.equal(new Set(hook.requests.map((r) => r.eventId)).size, 1, "one event id across retries (receivers dedupe by it)");
-        assert.equal(hook.requests[0]!.eventId, body.eventId);
-        const [fired] = stack.fired(task!.id);
-        assert.equal(fired!.eventId, body.eventId, "the same id as the in-app ReminderEvent");
-        const [row] = await eventually("delivered", async () => ((await deliveries("hook-user"))[0]?.status === "delivered" ? deliveries("hook-user") : undefined));
-        assert.equal(row!.attempts, 3);
-        await sleep(500);
-        assert.equal(hook.requests.length, 3, "nothing after success");
-      } finally {
-        await hook.close();
-      }
-    });
-
-    test("webhook: given up after maxAttempts, recorded as failed", async () => {
-      const user = as("dead-hook-user");
-      const hook = await webhookReceiver(() => "", () => 500);
-      try {
-        await stack.reminders.updateNotificationPreferences({ preferences: { channels: [NotificationChannel.WEBHOOK], webhookUrl: hook.url } }, user);
-        await stack.tasks.createTask({ title: "Doomed", reminders: [{ id: "r", trigger: { case: "absoluteTime", value: inMs(500) } }] }, user);
-        const [row] = await eventually("failed", async () => ((await deliveries("dead-hook-user"))[0]?.status === "failed" ? deliveries("dead-hook-user") : undefined));
-        assert.equal(row!.attempts, 3);
-        assert.match(row!.last_error, /401|500/);
-        await sleep(1_000);
-        assert.equal(hook.requests.length, 3);
-      } finally {
-        await hook.close();
-      }
-    });
-
-    test("webhook: a redirect is not followed; the delivery fails at once", async () => {
-      const user = as("redirect-user");
-      const elsewhere = await webhookReceiver(() => "", () => 204);
-      let calls = 0;
-      const redirecting = http.createServer((req, res) => {
-        req.resume();
-        calls++;
-        res.writeHead(302, { location: elsewhere.url }).end();
-      });
-      await new Promise<void>((r) => redirecting.listen(0, "127.0.0.1", r));
-      try {
-        const url = `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/hooks/old`;
-        await stack.reminders.updateNotificationPreferences({ preferences: { channels: [NotificationChannel.WEBHOOK], webhookUrl: url } }, user);
-        await stack.tasks.createTask({ title: "Moved", reminders: [{ id: "r", trigger: { case: "absoluteTime", value: inMs(500) } }] }, user);
-        const [row] = await eventually("failed", async () => ((await deliveries("redirect-user"))[0]?.status === "failed" ? deliveries("redirect-user") : undefined));
-        assert.equal(row!.attempts, 1, "not retried: the same URL redirects again");
-        assert.match(row!.last_error, /HTTP 302 redirecting to http:\/\/127\.0\.0\.1:\d+\/hooks\/reminders: redirects are not followed/);
-        await sleep(500);
-        assert.equal(calls, 1);
-        assert.equal(elsewhere.requests.length, 0, "the redirect target got nothing");
-      } finally {
-        await new Promise((r) => redirecting.close(r));
-        await elsewhere.close();
-      }
-    });
-
-    test("e-mail through SMTP", async () => {
-      const user = as("mail-user");
-      await stack.reminders.updateNotificationPreferences({ preferences: { channels: [NotificationChannel.EMAIL], emailAddress: "dave@example.test" } }, user);
-      await stack.tasks.createTask({ title: "Renew passport", reminders: [{ id: "r", trigger: { case: "absoluteTime", value: inMs(500) } }] }, user);
-      const mail = await eventually("the e-mail", () => smtp.mails.find((m) => m.subject === "Reminder: Renew passport"));
-      assert.equal((mail.to as { text: string }).text, "dave@example.test");
-      assert.match(mail.from!.text, /reminders@taskmesh\.test/);
-      assert.match(mail.text ?? "", /Renew passport/);
-      assert.equal((await deliveries("mail-user"))[0]!.status, "delivered");
-    });
-
-    test("quiet hours defer webhook and e-mail to their end; the in-app event goes out at once", async () => {
-      const user = as("quiet-user");
-      const hook = await webhookReceiver(() => "", () => 204);
-      try {
-        const hhmm = (d: Date) => d.toISOString().slice(11, 16);
-        const quiet = { start: hhmm(new Date(Date.now() - 3_600_000)), end: hhmm(new Date(Date.now() + 3_600_000)) };
-        await stack.reminders.updateNotificationPreferences(
-          { preferences: { channels: [NotificationChannel.IN_APP, NotificationChannel.WEBHOOK, NotificationChannel.EMAIL], webhookUrl: hook.url, emailAddress: "quiet@example.test", quietHours: quiet, timeZone: "UTC" } },
-          user,
-        );
-        const { task } = await stack.tasks.createTask({ title: "Shh", reminders: [{ id: "r", trigger: { case: "absoluteTime", value: inMs(500) } }] }, user);
-        const [fired] = await eventually("the in-app event", () => (stack.fired(task!.id).length ? stack.fired(task!.id) : undefined));
-        const rows = await eventually("two deliveries", async () => ((await deliveries("quiet-user")).length === 2 ? deliveries("quiet-user") : undefined));
-        if (fired!.event.case !== "fired") return assert.fail();
-        const firedAt = new Date(Number(fired!.event.value.firedAt!.seconds) * 1000 + fired!.event.value.firedAt!.nanos / 1e6);
-        const end = afterQuietHours(firedAt, { ...quiet, timeZone: "UTC" });
-        assert.ok(end.getTime() > Date.now() + 30 * 60_000, "the end of quiet hours is ahead");
-        for (const row of rows) {
-          assert.equal(row.status, "pending");
-          assert.equal(new Date(row.not_before).getTime(), end.getTime());
-        }
-        await sleep(1_000);
-        assert.equal(hook.requests.length, 0);
-        assert.equal(smtp.mails.filter((m) => (m.to as { text: string }).text === "quiet@example.test").length, 0);
-      } finally {
-        await hook.close();
-      }
+describe("reminder deliveries", () => {
+  let db: FreshDatabase;
+  let smtp: Awaited<ReturnType<typeof smtpServer>>;
+  let stack: Stack;
+  before(async () => {
+    db = await freshDatabase();
+    smtp = await smtpServer();
+    // The receivers listen on 127.0.0.1 over http: allowed only because this stack opts in (by default, public https only).
+    stack = await startStack(db.url, {
+      smtp: { url: smtp.url, from: "taskmesh <reminders@taskmesh.test>" },
+      delivery: { retryMs: 200, maxAttempts: 3 },
+      webhooks: { allowedHosts: "loopback", allowHttp: true },
     });
   });
-}
+  after(async () => {
+    await stack.stop();
+    await smtp.close();
+    await db.drop();
+  });
+
+  const deliveries = (userId: string) =>
+    stack.module().db.query<{ channel: string; status: string; attempts: number; not_before: Date; last_error: string }>(
+      stack.module().db.em(),
+      `SELECT channel, status, attempts, not_before, last_error FROM reminders.deliveries WHERE user_id = $1 ORDER BY id`,
+      [userId],
+    );
+
+  test("webhook: signed POST, retried with backoff until it is accepted", async () => {
+    const user = as("hook-user");
+    let secret = "";
+    const hook = await webhookReceiver(() => secret, (n) => (n <= 2 ? 503 : 204));
+    try {
+      const prefs = await stack.reminders.updateNotificationPreferences(
+        { preferences: { channels: [NotificationChannel.IN_APP, NotificationChannel.WEBHOOK], webhookUrl: hook.url } },
+        user,
+      );
+      secret = prefs.webhookSigningSecret;
+      const { task } = await stack.tasks.createTask({ title: "Feed the cat", reminders: [{ id: "r", trigger: { case: "absoluteTime", value: inMs(1_000) } }] }, user);
+      await eventually("three webhook calls", () => hook.requests.length >= 3 || undefined);
+      assert.ok(hook.requests.every((r) => r.signatureValid), "every call signed with the user's secret");
+      const body = JSON.parse(hook.requests[0]!.body) as Record<string, string>;
+      assert.equal(body.type, "reminder.fired");
+      assert.equal(body.taskId, task!.id);
+      assert.equal(body.taskTitle, "Feed the cat");
+      assert.equal(new Set(hook.requests.map((r) => r.eventId)).size, 1, "one event id across retries (receivers dedupe by it)");
+      assert.equal(hook.requests[0]!.eventId, body.eventId);
+      const [fired] = stack.fired(task!.id);
+      assert.equal(fired!.eventId, body.eventId, "the same id as the in-app ReminderEvent");
+      const [row] = await eventually("delivered", async () => ((await deliveries("hook-user"))[0]?.status === "delivered" ? deliveries("hook-user") : undefined));
+      assert.equal(row!.attempts, 3);
+      await sleep(500);
+      assert.equal(hook.requests.length, 3, "nothing after success");
+    } finally {
+      await hook.close();
+    }
+  });
+
+  test("webhook: given up after maxAttempts, recorded as failed", async () => {
+    const user = as("dead-hook-user");
+    const hook = await webhookReceiver(() => "", () => 500);
+    try {
+      await stack.reminders.updateNotificationPreferences({ preferences: { channels: [NotificationChannel.WEBHOOK], webhookUrl: hook.url } }, user);
+      await stack.tasks.createTask({ title: "Doomed", reminders: [{ id: "r", trigger: { case: "absoluteTime", value: inMs(500) } }] }, user);
+      const [row] = await eventually("failed", async () => ((await deliveries("dead-hook-user"))[0]?.status === "failed" ? deliveries("dead-hook-user") : undefined));
+      assert.equal(row!.attempts, 3);
+      assert.match(row!.last_error, /401|500/);
+      await sleep(1_000);
+      assert.equal(hook.requests.length, 3);
+    } finally {
+      await hook.close();
+    }
+  });
+
+  test("webhook: a redirect is not followed; the delivery fails at once", async () => {
+    const user = as("redirect-user");
+    const elsewhere = await webhookReceiver(() => "", () => 204);
+    let calls = 0;
+    const redirecting = http.createServer((req, res) => {
+      req.resume();
+      calls++;
+      res.writeHead(302, { location: elsewhere.url }).end();
+    });
+    await new Promise<void>((r) => redirecting.listen(0, "127.0.0.1", r));
+    try {
+      const url = `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/hooks/old`;
+      await stack.reminders.updateNotificationPreferences({ preferences: { channels: [NotificationChannel.WEBHOOK], webhookUrl: url } }, user);
+      await stack.tasks.createTask({ title: "Moved", reminders: [{ id: "r", trigger: { case: "absoluteTime", value: inMs(500) } }] }, user);
+      const [row] = await eventually("failed", async () => ((await deliveries("redirect-user"))[0]?.status === "failed" ? deliveries("redirect-user") : undefined));
+      assert.equal(row!.attempts, 1, "not retried: the same URL redirects again");
+      assert.match(row!.last_error, /HTTP 302 redirecting to http:\/\/127\.0\.0\.1:\d+\/hooks\/reminders: redirects are not followed/);
+      await sleep(500);
+      assert.equal(calls, 1);
+      assert.equal(elsewhere.requests.length, 0, "the redirect target got nothing");
+    } finally {
+      await new Promise((r) => redirecting.close(r));
+      await elsewhere.close();
+    }
+  });
+
+  test("e-mail through SMTP", async () => {
+    const user = as("mail-user");
+    await stack.reminders.updateNotificationPreferences({ preferences: { channels: [NotificationChannel.EMAIL], emailAddress: "dave@example.test" } }, user);
+    await stack.tasks.createTask({ title: "Renew passport", reminders: [{ id: "r", trigger: { case: "absoluteTime", value: inMs(500) } }] }, user);
+    const mail = await eventually("the e-mail", () => smtp.mails.find((m) => m.subject === "Reminder: Renew passport"));
+    assert.equal((mail.to as { text: string }).text, "dave@example.test");
+    assert.match(mail.from!.text, /reminders@taskmesh\.test/);
+    assert.match(mail.text ?? "", /Renew passport/);
+    assert.equal((await deliveries("mail-user"))[0]!.status, "delivered");
+  });
+
+  test("quiet hours defer webhook and e-mail to their end; the in-app event goes out at once", async () => {
+    const user = as("quiet-user");
+    const hook = await webhookReceiver(() => "", () => 204);
+    try {
+      const hhmm = (d: Date) => d.toISOString().slice(11, 16);
+      const quiet = { start: hhmm(new Date(Date.now() - 3_600_000)), end: hhmm(new Date(Date.now() + 3_600_000)) };
+      await stack.reminders.updateNotificationPreferences(
+        { preferences: { channels: [NotificationChannel.IN_APP, NotificationChannel.WEBHOOK, NotificationChannel.EMAIL], webhookUrl: hook.url, emailAddress: "quiet@example.test", quietHours: quiet, timeZone: "UTC" } },
+        user,
+      );
+      const { task } = await stack.tasks.createTask({ title: "Shh", reminders: [{ id: "r", trigger: { case: "absoluteTime", value: inMs(500) } }] }, user);
+      const [fired] = await eventually("the in-app event", () => (stack.fired(task!.id).length ? stack.fired(task!.id) : undefined));
+      const rows = await eventually("two deliveries", async () => ((await deliveries("quiet-user")).length === 2 ? deliveries("quiet-user") : undefined));
+      if (fired!.event.case !== "fired") return assert.fail();
+      const firedAt = new Date(Number(fired!.event.value.firedAt!.seconds) * 1000 + fired!.event.value.firedAt!.nanos / 1e6);
+      const end = afterQuietHours(firedAt, { ...quiet, timeZone: "UTC" });
+      assert.ok(end.getTime() > Date.now() + 30 * 60_000, "the end of quiet hours is ahead");
+      for (const row of rows) {
+        assert.equal(row.status, "pending");
+        assert.equal(new Date(row.not_before).getTime(), end.getTime());
+      }
+      await sleep(1_000);
+      assert.equal(hook.requests.length, 0);
+      assert.equal(smtp.mails.filter((m) => (m.to as { text: string }).text === "quiet@example.test").length, 0);
+    } finally {
+      await hook.close();
+    }
+  });
+});
 
 test("quiet hours: inside, outside, across midnight and a DST change", () => {
   const berlin = (start: string, end: string) => ({ start, end, timeZone: "Europe/Berlin" });

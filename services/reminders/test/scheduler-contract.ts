@@ -1,4 +1,4 @@
-// The contract every Scheduler backend passes (built-in PostgreSQL/PGlite, Dapr Jobs): run it with
+// The contract every Scheduler backend passes (built-in on PostgreSQL, Dapr Jobs): run it with
 // `schedulerContract(backend)` from a *.test.ts file.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";

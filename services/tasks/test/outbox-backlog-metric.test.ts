@@ -6,7 +6,7 @@ import { register } from "prom-client";
 import { createClient, createRouterTransport } from "@connectrpc/connect";
 import { createLogger } from "@taskmesh/kit";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
-import { databaseTargets } from "@taskmesh/testing";
+import { freshDatabase } from "@taskmesh/testing";
 import { OutboxRelay, startTasksModule } from "../src/index.js";
 
 const logger = createLogger("backlog-metric-test");
@@ -19,8 +19,7 @@ async function backlogMetric(): Promise<number> {
 }
 
 test("the backlog gauge sums the outboxes of the relays running now", async () => {
-  const [pglite] = databaseTargets();
-  const first = await pglite!.fresh();
+  const first = await freshDatabase();
   const firstTasks = await startTasksModule({ databaseUrl: first.url });
   const firstRelay = new OutboxRelay(firstTasks.db, { send: async () => {} }, logger);
   await firstRelay.start();
@@ -28,7 +27,7 @@ test("the backlog gauge sums the outboxes of the relays running now", async () =
   await firstTasks.stop();
   await first.drop();
 
-  const second = await pglite!.fresh();
+  const second = await freshDatabase();
   const tasks = await startTasksModule({ databaseUrl: second.url });
   const client = createClient(TaskService, createRouterTransport(tasks.routes));
   for (let i = 0; i < 3; i++) await client.createTask({ title: `t${i}` }, { headers: { "x-user-id": "metric-user" } });

@@ -8,7 +8,7 @@ import { isMessage } from "@bufbuild/protobuf";
 import { ensureKafkaTopics, kafkaBusFromEnv } from "@taskmesh/events";
 import { createLogger } from "@taskmesh/kit";
 import { TaskEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
-import { databaseTargets } from "@taskmesh/testing";
+import { freshDatabase } from "@taskmesh/testing";
 import { OutboxRelay, startTasksModule } from "../src/index.js";
 import { createClient, createRouterTransport } from "@connectrpc/connect";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
@@ -21,7 +21,7 @@ test("relay killed mid-stream and restarted: every event arrives, none is applie
   assert.ok(brokers && registry, "run with `npm test`: it starts Kafka and the registry and sets TASKMESH_TEST_KAFKA_BROKERS / _SCHEMA_REGISTRY_URL");
   const env = { KAFKA_BROKERS: brokers, SCHEMA_REGISTRY_URL: registry };
   await ensureKafkaTopics({ brokers: brokers.split(",") });
-  const db = await databaseTargets().find((t) => t.name === "postgres")!.fresh();
+  const db = await freshDatabase();
   const user = `relay-crash-${Date.now()}`;
 
   // Without a sink the events wait in the outbox: 400 task-events (and as many task-updates).

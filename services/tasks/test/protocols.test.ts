@@ -8,7 +8,7 @@ import path from "node:path";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { createLogger, startServer, type RunningServer } from "@taskmesh/kit";
-import { databaseTargets } from "@taskmesh/testing";
+import { freshDatabase } from "@taskmesh/testing";
 import { Health, HealthCheckResponse_ServingStatus as Serving } from "@taskmesh/proto/grpc/health/v1/health_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { startTasksModule } from "../src/index.js";
@@ -22,8 +22,7 @@ describe("task service over the network", () => {
   let stop: () => Promise<void>;
 
   before(async () => {
-    const [pglite] = databaseTargets();
-    const db = await pglite!.fresh();
+    const db = await freshDatabase();
     const tasks = await startTasksModule({ databaseUrl: db.url });
     server = await startServer({ logger: createLogger("test"), services: tasks.services, routes: tasks.routes, readMaxBytes: 64 * 1024 }, 0, "127.0.0.1");
     stop = async () => {
@@ -132,7 +131,7 @@ describe("task service over the network", () => {
   });
 
   test("drain: unready first, open streams end cleanly, then the port closes", async () => {
-    const db = await databaseTargets()[0]!.fresh();
+    const db = await freshDatabase();
     const tasks = await startTasksModule({ databaseUrl: db.url });
     const own = await startServer({ logger: createLogger("drain"), services: tasks.services, routes: tasks.routes, drainDelayMs: 300 }, 0, "127.0.0.1");
     const client = createClient(TaskService, createGrpcTransport({ baseUrl: own.url }));

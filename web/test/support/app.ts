@@ -1,5 +1,5 @@
-// The real embedded app (gateway, services, PGlite in a temporary folder) on a free port, serving
-// the built web app — what `npm start` runs.
+// The real embedded app (gateway, services, its own PostgreSQL in a temporary folder) on a free
+// port, serving the built web app — what `npm start` runs.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
