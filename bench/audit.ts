@@ -1,16 +1,14 @@
 // Audit benchmark: how fast the activity log takes events in, and how fast ListActivity reads it.
-//   npm run bench -- audit [postgres|pglite|kafka]
+//   npm run bench -- audit [postgres|kafka]
 // Ingest: a backlog of TaskEvents (updates with before/after snapshots, completions) is published,
 // then the audit module starts and its consumer (group "audit", one transaction per event with
-// processOnce) records them; events/s until the last one is in the log. postgres and pglite use the
-// embedded bus on the same database, as the embedded app does; kafka: Kafka + Apicurio, log on PostgreSQL.
+// processOnce) records them; events/s until the last one is in the log. postgres uses the embedded
+// bus on the same database, as the embedded app does; kafka: Kafka + Apicurio, log on PostgreSQL.
 // ListActivity: 100,000 entries for one user (1,000 tasks × 100) plus 1,000 users × 100, read over
 // gRPC (h2c) from the audit service running as its own process (services/audit/src/main.ts).
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { create, toBinary } from "@bufbuild/protobuf";
@@ -157,23 +155,6 @@ async function benchPostgres(): Promise<void> {
   }
 }
 
-async function benchPglite(): Promise<void> {
-  console.log(`\n## PGlite, embedded bus (the embedded app) ("load": ${CONCURRENCY} callers, "light": ${LATENCY_CONCURRENCY})`);
-  const dir = mkdtempSync(path.join(tmpdir(), "bench-audit-"));
-  const url = `pglite:${dir}`;
-  try {
-    const bus = await openEmbeddedBus({ url, logger: quiet });
-    try {
-      await ingest("PGlite, embedded bus", url, bus, 10_000);
-    } finally {
-      await bus.close();
-    }
-    await listActivity(url);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 async function benchKafka(): Promise<void> {
   console.log("\n## Kafka (KRaft) + Apicurio, log on PostgreSQL");
   const [kafka, registry, pg] = await Promise.all([startKafka(), startApicurio(), startPostgres()]);
@@ -193,5 +174,4 @@ async function benchKafka(): Promise<void> {
 
 const which = process.argv[2];
 if (!which || which === "postgres") await benchPostgres();
-if (!which || which === "pglite") await benchPglite();
 if (!which || which === "kafka") await benchKafka();

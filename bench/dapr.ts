@@ -13,7 +13,7 @@ import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.j
 import { serviceTransport } from "@taskmesh/transport";
 import { freePort, spawnServer, waitFor } from "../scripts/infra/cache.js";
 import { startDaprMesh } from "../scripts/infra/dapr.js";
-import { load, mb, row } from "./lib.js";
+import { benchDatabase, load, mb, row } from "./lib.js";
 
 const root = path.resolve(import.meta.dirname, "..");
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -32,6 +32,7 @@ function percentile(sorted: number[], q: number): number {
 }
 
 const dataDir = mkdtempSync(path.join(tmpdir(), "taskmesh-bench-dapr-"));
+const database = await benchDatabase();
 const port = await freePort();
 const service = spawnServer({
   name: "tasks",
@@ -39,7 +40,7 @@ const service = spawnServer({
   args: ["--import", "tsx", path.join(root, "services/tasks/src/main.ts")],
   cwd: root,
   logFile: path.join(dataDir, "tasks.log"),
-  env: { ...process.env, DATABASE_URL: `pglite:${dataDir}/db`, PORT: String(port), LOG_LEVEL: "warn", TASKMESH_SECRETS: "env" },
+  env: { ...process.env, DATABASE_URL: database.url, PORT: String(port), LOG_LEVEL: "warn", TASKMESH_SECRETS: "env" },
 });
 const mesh = await startDaprMesh();
 try {
@@ -91,5 +92,6 @@ try {
 } finally {
   await mesh.stop();
   await service.stop();
+  await database.cleanup();
   rmSync(dataDir, { recursive: true, force: true });
 }

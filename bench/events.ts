@@ -3,12 +3,10 @@
 // Throughput: as many events as the bus takes, published in relay-sized batches (500) with a few
 // batches in flight, until the consumer group has handled and committed all of them.
 // Latency: a fixed 1,000 events/s, time from publish() to the handler, p50/p99.
-// Kafka (KRaft, 3 partitions) and Apicurio are started here; the embedded bus runs on PGlite in a
-// temp dir, as in the embedded app. Benchmark, broker and registry share the machine's cores.
+// Kafka (KRaft, 3 partitions) and Apicurio are started here; the embedded bus runs on a PostgreSQL
+// server of its own, as in the embedded app. Benchmark, broker, registry and database share the
+// machine's cores.
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { CompressionTypes } from "kafkajs";
 import { create, toBinary } from "@bufbuild/protobuf";
@@ -19,7 +17,7 @@ import { createLogger } from "@taskmesh/kit";
 import { confluentSchemaRegistry, connectKafkaBus, ensureKafkaTopics, openEmbeddedBus, registerSchemas, type EventBus, type EventRecord, type TopicContract } from "@taskmesh/events";
 import { startApicurio } from "../scripts/infra/apicurio.js";
 import { startKafka } from "../scripts/infra/kafka.js";
-import { mb, row, summarize } from "./lib.js";
+import { benchDatabase, mb, row, summarize } from "./lib.js";
 
 const BATCH = Number(process.env.BENCH_BATCH ?? 500);
 const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 4);
@@ -158,19 +156,22 @@ async function benchKafka(): Promise<void> {
 }
 
 async function benchEmbedded(): Promise<void> {
-  console.log("\n## Embedded bus (event log on PGlite, LISTEN/NOTIFY wake-ups)");
-  const dir = mkdtempSync(path.join(tmpdir(), "taskmesh-bench-events-"));
+  console.log("\n## Embedded bus (event log on PostgreSQL, LISTEN/NOTIFY wake-ups)");
+  const { url, cleanup } = await benchDatabase();
   const topics: TopicContract[] = [
     { topic: "bench-throughput", message: TaskEventSchema },
     { topic: "bench-latency", message: TaskEventSchema },
   ];
-  const bus = await openEmbeddedBus({ url: `pglite:${dir}`, topics, logger: quiet });
   try {
-    await throughput("embedded (PGlite): publish → consume → commit", bus, "bench-throughput", 30_000);
-    await latency(`embedded (PGlite): end-to-end latency at ${LATENCY_RATE}/s`, bus, "bench-latency");
+    const bus = await openEmbeddedBus({ url, topics, logger: quiet });
+    try {
+      await throughput("embedded (PostgreSQL): publish → consume → commit", bus, "bench-throughput", 30_000);
+      await latency(`embedded (PostgreSQL): end-to-end latency at ${LATENCY_RATE}/s`, bus, "bench-latency");
+    } finally {
+      await bus.close();
+    }
   } finally {
-    await bus.close();
-    rmSync(dir, { recursive: true, force: true });
+    await cleanup();
   }
 }
 

@@ -1,7 +1,5 @@
 // Shared by the benchmarks: latency percentiles, a fixed-concurrency load loop, service processes
 // and databases.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { freePort, serviceDir, spawnServer, waitFor, type ServerProcess } from "../scripts/infra/cache.js";
@@ -85,12 +83,8 @@ export async function startServiceProcess(name: string, entry: string, env: Reco
   return { port, url: `http://127.0.0.1:${port}`, proc };
 }
 
-/** A database for one run: a PostgreSQL server of its own, or PGlite in a temporary directory. */
-export async function benchDatabase(target: "postgres" | "pglite", name: string): Promise<{ url: string; cleanup(): Promise<void> }> {
-  if (target === "postgres") {
-    const pg = await startPostgres();
-    return { url: pg.url, cleanup: () => pg.stop() };
-  }
-  const dir = mkdtempSync(path.join(tmpdir(), `bench-${name}-`));
-  return { url: `pglite:${dir}`, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+/** A database for one run: a PostgreSQL server of its own, stopped by `cleanup`. */
+export async function benchDatabase(): Promise<{ url: string; cleanup(): Promise<void> }> {
+  const pg = await startPostgres();
+  return { url: pg.url, cleanup: () => pg.stop() };
 }

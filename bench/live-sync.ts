@@ -21,7 +21,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { ensureKafkaTopics } from "@taskmesh/events";
-import { POSTGRES_ENV, databaseTargets } from "@taskmesh/testing";
+import { POSTGRES_ENV, freshDatabase, type FreshDatabase } from "@taskmesh/testing";
 import { WebSocket } from "ws";
 import { AccessTokens } from "../gateway/src/auth/access-tokens.js";
 import { startStack, type Stack } from "../scripts/infra/stack.js";
@@ -342,13 +342,13 @@ async function run(gateway: ServiceProcess, secret: Uint8Array): Promise<boolean
 }
 
 let stack: Stack | undefined;
-let database: { url: string; drop(): Promise<void> } | undefined;
+let database: FreshDatabase | undefined;
 const servers: ServiceProcess[] = [];
 try {
   checkOpenFiles("this process", "self");
   stack = await startStack();
   process.env[POSTGRES_ENV] = stack.env["DATABASE_URL"];
-  database = await databaseTargets().find((t) => t.name === "postgres")!.fresh();
+  database = await freshDatabase();
   const brokers = stack.env["KAFKA_BROKERS"]!;
   await ensureKafkaTopics({ brokers: brokers.split(",") });
   const common = { DATABASE_URL: database.url, KAFKA_BROKERS: brokers, SCHEMA_REGISTRY_URL: stack.env["SCHEMA_REGISTRY_URL"]! };

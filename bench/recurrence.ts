@@ -4,8 +4,8 @@
 //   BENCH_RECURRENCE_COUNT=1000 BENCH_RECURRENCE_CONCURRENCY=8 BENCH_RECURRENCE_USERS=50
 //   BENCH_RECURRENCE_PROBE=watch|poll (watch)
 //
-// embedded: the app's embedded wiring in this process — tasks and recurrence modules on PGlite in a
-//   temporary directory with the embedded event bus, the consumer calling the task service
+// embedded: the app's embedded wiring in this process — tasks and recurrence modules on a PostgreSQL
+//   server of their own with the embedded event bus, the consumer calling the task service
 //   in-process; the task service is served on a local port and called over gRPC (h2c).
 // kafka: the cluster path — PostgreSQL, Kafka and Apicurio (scripts/infra/stack.ts), the task
 //   service and the recurrence service each its own process from its main.ts (the recurrence
@@ -28,8 +28,7 @@
 // Either way, after the run every next occurrence is fetched with GetTask (missing must be 0) and
 // the database is counted per series (exactly 2 tasks each: duplicates must be 0).
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { setMaxListeners } from "node:events";
 import { performance } from "node:perf_hooks";
@@ -49,7 +48,7 @@ import { idForRequest, startTasksModule } from "@taskmesh/tasks";
 import { migrations } from "../services/tasks/src/migrations/index.js";
 import { freePort, type ServerProcess } from "../scripts/infra/cache.js";
 import { startStack } from "../scripts/infra/stack.js";
-import { load, mb, startServiceProcess, summarize } from "./lib.js";
+import { benchDatabase, load, mb, startServiceProcess, summarize } from "./lib.js";
 
 const root = path.resolve(import.meta.dirname, "..");
 const COUNT = Number(process.env.BENCH_RECURRENCE_COUNT ?? 1000);
@@ -87,27 +86,31 @@ interface System {
 }
 
 async function embedded(): Promise<System> {
-  const dir = mkdtempSync(path.join(tmpdir(), "bench-recurrence-"));
-  const url = `pglite:${dir}`;
-  // as services/app/src/embedded.ts wires them, minus audit, reminders and the gateway
-  const bus = await openEmbeddedBus({ url, logger });
-  const tasks = await startTasksModule({ databaseUrl: url, events: { send: (records) => bus.publish(records) }, logger });
-  const recurrence = await startRecurrenceModule({ events: bus, tasks: createClient(TaskService, inProcessUpstream(tasks).transport) });
-  const port = await freePort();
-  const server = await startServer({ logger, services: tasks.services, routes: tasks.routes }, port, "127.0.0.1");
-  return {
-    baseUrl: `http://127.0.0.1:${server.port}`,
-    db: tasks.db,
-    bus,
-    rss: () => ({ "embedded (this process)": process.memoryUsage().rss }),
-    async stop() {
-      await server.drain();
-      await recurrence.stop();
-      await tasks.stop();
-      await bus.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  const { url, cleanup } = await benchDatabase();
+  try {
+    // as services/app/src/embedded.ts wires them, minus audit, reminders and the gateway
+    const bus = await openEmbeddedBus({ url, logger });
+    const tasks = await startTasksModule({ databaseUrl: url, events: { send: (records) => bus.publish(records) }, logger });
+    const recurrence = await startRecurrenceModule({ events: bus, tasks: createClient(TaskService, inProcessUpstream(tasks).transport) });
+    const port = await freePort();
+    const server = await startServer({ logger, services: tasks.services, routes: tasks.routes }, port, "127.0.0.1");
+    return {
+      baseUrl: `http://127.0.0.1:${server.port}`,
+      db: tasks.db,
+      bus,
+      rss: () => ({ "embedded (this process)": process.memoryUsage().rss }),
+      async stop() {
+        await server.drain();
+        await recurrence.stop();
+        await tasks.stop();
+        await bus.close();
+        await cleanup();
+      },
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
 }
 
 async function kafka(): Promise<System> {

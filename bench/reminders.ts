@@ -2,10 +2,10 @@
 // firing into the outbox and out on the embedded event log. Prints fires/s, lateness p50/p99/max
 // (fire time − scheduled time, from the fires table), missed and duplicate fires (by the unique
 // fires and by the published events), memory.
-//   postgres, pglite: the built-in scheduler (PostgresScheduler) on that database;
+//   postgres (the default): the built-in scheduler (PostgresScheduler) on PostgreSQL;
 //   dapr-jobs: the Dapr Jobs API scheduler (DaprJobsScheduler) on PostgreSQL, with a real daprd
 //   sidecar and Dapr scheduler service; also counts Dapr's deliveries per job (at least once).
-//   npm run bench -- reminders [postgres|pglite|dapr-jobs]   BENCH_REMINDERS=10000 BENCH_WINDOW_S=60
+//   npm run bench -- reminders [postgres|dapr-jobs]   BENCH_REMINDERS=10000 BENCH_WINDOW_S=60
 //   BENCH_LEAD_S (20; 60 for dapr-jobs, which arms one job per HTTP call)
 import { readFileSync } from "node:fs";
 import { isMessage } from "@bufbuild/protobuf";
@@ -21,7 +21,7 @@ import { migrations } from "../services/reminders/src/migrations/index.js";
 import { DaprJobsScheduler, daprJobFiresMigration } from "../services/reminders/src/scheduler/dapr-jobs-scheduler.js";
 import { benchDatabase, mb, summarize } from "./lib.js";
 
-type Target = "postgres" | "pglite" | "dapr-jobs";
+type Target = "postgres" | "dapr-jobs";
 const COUNT = Number(process.env.BENCH_REMINDERS ?? 10_000);
 const WINDOW_MS = Number(process.env.BENCH_WINDOW_S ?? 60) * 1000;
 // Time to arm everything before the first one is due (seeding, then the start-up reconcile).
@@ -118,7 +118,7 @@ async function daprJobsBackend(url: string) {
 }
 
 async function bench(target: Target): Promise<void> {
-  const { url, cleanup } = await benchDatabase(target === "pglite" ? "pglite" : "postgres", "reminders");
+  const { url, cleanup } = await benchDatabase();
   let dapr: Awaited<ReturnType<typeof daprJobsBackend>> | undefined;
   try {
     if (target === "dapr-jobs") dapr = await daprJobsBackend(url);
@@ -194,8 +194,6 @@ async function bench(target: Target): Promise<void> {
   }
 }
 
-const targets = (process.argv[2] ? [process.argv[2]] : ["postgres", "pglite"]) as Target[];
-for (const target of targets) {
-  if (!["postgres", "pglite", "dapr-jobs"].includes(target)) throw new Error(`unknown target ${target}: postgres, pglite or dapr-jobs`);
-  await bench(target);
-}
+const target = (process.argv[2] ?? "postgres") as Target;
+if (!["postgres", "dapr-jobs"].includes(target)) throw new Error(`unknown target ${target}: postgres or dapr-jobs`);
+await bench(target);

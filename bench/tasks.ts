@@ -1,6 +1,6 @@
 // Issue 2 benchmark: CreateTask and ListTasks over real HTTP/2 (gRPC) against a task service
-// process, on PostgreSQL and on PGlite, with 100,000 tasks for one user and 1,000 users × 100.
-//   npm run bench -- tasks [postgres|pglite]
+// process on PostgreSQL, with 100,000 tasks for one user and 1,000 users × 100.
+//   npm run bench -- tasks
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -101,9 +101,9 @@ function rssOf(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
 }
 
-async function bench(target: "postgres" | "pglite"): Promise<void> {
-  console.log(`\n## ${target}  (gRPC over h2c, separate server process; "load": ${CONCURRENCY} callers, "light": ${LATENCY_CONCURRENCY})`);
-  const { url, cleanup } = await benchDatabase(target, "tasks");
+async function bench(): Promise<void> {
+  console.log(`\n## postgres  (gRPC over h2c, separate server process; "load": ${CONCURRENCY} callers, "light": ${LATENCY_CONCURRENCY})`);
+  const { url, cleanup } = await benchDatabase();
   try {
     await seed(url);
     const { proc, baseUrl } = await startService(url);
@@ -115,7 +115,7 @@ async function bench(target: "postgres" | "pglite"): Promise<void> {
       // Warm up connections and plans.
       await load(200, CONCURRENCY, () => client.listTasks({ query: "tag:home" }, big));
 
-      const create = await load(target === "postgres" ? 10_000 : 3_000, CONCURRENCY, (i) =>
+      const create = await load(10_000, CONCURRENCY, (i) =>
         client.createTask({ title: `Bench task ${i}`, notes: "created by the benchmark", priority: Priority.MEDIUM, tags: ["bench", "work"] }, as(`bench-user-${i % 1000}`)),
       );
       console.log(row("CreateTask (1,000 users), load", create));
@@ -125,10 +125,8 @@ async function bench(target: "postgres" | "pglite"): Promise<void> {
       console.log(row("CreateTask (1,000 users), light", createLight));
       const createOne = await load(2_000, CONCURRENCY, (i) => client.createTask({ title: `Same user ${i}`, tags: ["bench"] }, as("bench-one")));
       console.log(row("CreateTask (one user, serialised per user)", createOne));
-      if (target === "postgres") {
-        for (const callers of [CONCURRENCY, 64]) {
-          console.log(row(`CreateTask (1,000 users), Go client, ${callers} callers`, await createWithGhz(baseUrl, 10_000, callers)));
-        }
+      for (const callers of [CONCURRENCY, 64]) {
+        console.log(row(`CreateTask (1,000 users), Go client, ${callers} callers`, await createWithGhz(baseUrl, 10_000, callers)));
       }
 
       const queries: [string, string, string][] = [
@@ -161,5 +159,4 @@ async function bench(target: "postgres" | "pglite"): Promise<void> {
   }
 }
 
-const targets = (process.argv[2] ? [process.argv[2]] : ["postgres", "pglite"]) as ("postgres" | "pglite")[];
-for (const t of targets) await bench(t);
+await bench();

@@ -20,7 +20,7 @@ import { isMessage } from "@bufbuild/protobuf";
 import { connectKafkaBus, confluentSchemaRegistry, ensureKafkaTopics, registerSchemas, type Subscription } from "@taskmesh/events";
 import { createLogger } from "@taskmesh/kit";
 import { TaskEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
-import { POSTGRES_ENV, databaseTargets } from "@taskmesh/testing";
+import { POSTGRES_ENV, freshDatabase, type FreshDatabase } from "@taskmesh/testing";
 import { WebSocket } from "ws";
 import { startStack, type Stack } from "../scripts/infra/stack.js";
 import { startServiceProcess, type ServiceProcess } from "./lib.js";
@@ -95,8 +95,7 @@ const USERS = 3;
 const PRE_STOP_MS = 300;
 const DRAIN_DELAY_MS = "500";
 
-const postgres = databaseTargets().find((t) => t.name === "postgres")!;
-let database: Awaited<ReturnType<typeof postgres.fresh>> | undefined;
+let database: FreshDatabase | undefined;
 let brokers = "";
 let registryUrl = "";
 const tasksService = new Balancer();
@@ -105,7 +104,7 @@ const replicas = { tasks: [] as Replica[], gateway: [] as Replica[] };
 let env: Record<string, Record<string, string>>;
 
 async function setUp(): Promise<void> {
-  database = await postgres.fresh();
+  database = await freshDatabase();
   await ensureKafkaTopics({ brokers: brokers.split(",") });
   await tasksService.listen();
   await gatewayService.listen();
