@@ -173,8 +173,27 @@ test("each image runs as the cluster runs it: prepare migrates, services reach /
     const email = `images-${Date.now()}@example.com`;
     const signUp = await rpc<{ accessToken: string }>(gw, "taskmesh.auth.v1.AuthService/SignUp", { email, password: "correct horse battery staple", displayName: "Images", timeZone: "Europe/Berlin" });
     assert.ok(signUp.accessToken);
+    // a device on the live socket (hello with the token, then ready) sees the task it did not create
+    const frames: { type: string; task?: { id?: string } }[] = [];
+    const live = new WebSocket(`ws://127.0.0.1:${gw}/live`);
+    await new Promise((resolve, reject) => {
+      live.onopen = resolve;
+      live.onerror = () => reject(new Error("live socket did not open"));
+    });
+    live.onmessage = (e) => frames.push(JSON.parse(String(e.data)));
+    live.send(JSON.stringify({ type: "hello", token: signUp.accessToken }));
+    const frame = async (what: string, test: (f: (typeof frames)[number]) => boolean) => {
+      const t = Date.now();
+      while (!frames.some(test)) {
+        if (Date.now() - t > 30_000) throw new Error(`no ${what} frame on the live socket within 30 s: ${JSON.stringify(frames)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    await frame("ready", (f) => f.type === "ready");
     const created = await rpc<{ task: { id: string; title: string } }>(gw, "taskmesh.tasks.v1.TaskService/CreateTask", { title: "Runs in its image", tags: ["images"] }, signUp.accessToken);
     assert.equal(created.task.title, "Runs in its image");
+    await frame("task", (f) => f.type === "task" && f.task?.id === created.task.id);
+    live.close();
     const listed = await rpc<{ tasks: { id: string }[] }>(gw, "taskmesh.tasks.v1.TaskService/ListTasks", { query: "tag:images" }, signUp.accessToken);
     assert.deepEqual(listed.tasks.map((t) => t.id), [created.task.id]);
     const parsed = await rpc<{ rrule?: string }>(gw, "taskmesh.recurrence.v1.RecurrenceService/ParseRecurrence", { text: "every monday" }, signUp.accessToken);

@@ -471,14 +471,14 @@ function contextHash(base: BaseImages): string {
  * Every target of the Dockerfile on the local bases (podman's layer cache makes a rebuild without
  * changes a few seconds per target). Returns seconds per target.
  */
-export async function buildAppImages(targets: readonly string[] = APP_TARGETS, tag = 'local'): Promise<Record<string, number>> {
+export async function buildAppImages(targets: readonly string[] = APP_TARGETS, tag = 'local', opts: { force?: boolean } = {}): Promise<Record<string, number>> {
   const { tags: base } = await ensureBaseImages();
   const times: Record<string, number> = {};
   const context = contextHash(base);
   for (const target of targets) {
     const t0 = Date.now();
     const ref = appImageTag(target, tag);
-    if (process.env['TASKMESH_IMAGES_REBUILD'] !== '1' && podmanSync(['image', 'inspect', '--format', '{{index .Labels "taskmesh.context"}}', ref]).stdout.trim() === context) {
+    if (!opts.force && process.env['TASKMESH_IMAGES_REBUILD'] !== '1' && podmanSync(['image', 'inspect', '--format', '{{index .Labels "taskmesh.context"}}', ref]).stdout.trim() === context) {
       times[target] = (Date.now() - t0) / 1000;
       log(C, `${ref}: up to date (build context unchanged)`);
       continue;
