@@ -1,4 +1,4 @@
-// Developer tools written in Go (grpcurl, helm, kubeconform, actionlint, ghz), built from the Go
+// Developer tools written in Go (grpcurl, helm, kubeconform, actionlint, ghz, hey), built from the Go
 // module proxy with `go install module@version` into the cache, once per version and machine.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,6 +11,8 @@ export const GO_TOOLS = {
   actionlint: { module: 'github.com/rhysd/actionlint/cmd/actionlint', version: 'v1.7.7' },
   // gRPC load generator for the benchmarks: a client that costs the shared cores far less than Node's
   ghz: { module: 'github.com/bojand/ghz/cmd/ghz', version: 'v0.93.0' },
+  // HTTP load generator: Connect JSON through the gateway, as the browser and curl send it
+  hey: { module: 'github.com/rakyll/hey', version: 'v0.1.4' },
 } as const;
 
 export type GoTool = keyof typeof GO_TOOLS;

@@ -1,11 +1,9 @@
-import { MikroORM as PgliteORM } from "@mikro-orm/pglite";
 import { MikroORM as PostgresORM } from "@mikro-orm/postgresql";
 import { Migrator } from "@mikro-orm/migrations";
 import type { Migration } from "@mikro-orm/migrations";
 import type { EntityManager } from "@mikro-orm/sql";
 import { CompiledQuery } from "kysely";
 import pg from "pg";
-import { acquirePglite, releasePglite } from "./pglite.js";
 
 type MigrationClass = new (...args: ConstructorParameters<typeof Migration>) => Migration;
 /** One migration of a service's list; also the declared return type of migration factories (a class
@@ -16,7 +14,7 @@ export interface MigrationEntry {
 }
 
 export interface DatabaseOptions {
-  /** `postgres://…` for PostgreSQL; `pglite:<dir>` or `pglite:memory` for the embedded database. */
+  /** `postgres://user@host:port/db`, or `postgres://user@localhost/db?host=<socket dir>`. */
   url: string;
   /** The service's own schema; its migrations table lives there too. */
   schema: string;
@@ -28,8 +26,7 @@ export interface DatabaseOptions {
 }
 
 export interface Database {
-  readonly kind: "postgres" | "pglite";
-  readonly orm: PgliteORM | PostgresORM;
+  readonly orm: PostgresORM;
   /** A fresh unit of work; use one per request. */
   em(): EntityManager;
   /** Raw parameterised SQL with `$1…$n` placeholders; values are passed to the driver untouched. */
@@ -43,17 +40,12 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export function parseDatabaseUrl(url: string): { kind: "postgres" } | { kind: "pglite"; dataDir: string | undefined } {
-  if (/^postgres(ql)?:\/\//.test(url)) return { kind: "postgres" };
-  if (url.startsWith("pglite:")) {
-    const dir = url.slice("pglite:".length);
-    return { kind: "pglite", dataDir: dir === "memory" || dir === "" ? undefined : dir };
-  }
-  throw new Error(`DATABASE_URL must start with postgres:// or pglite: (got "${url.split(":")[0]}:…")`);
+function checkDatabaseUrl(url: string): void {
+  if (!/^postgres(ql)?:\/\//.test(url)) throw new Error(`DATABASE_URL must be a PostgreSQL URL, postgres://user@host:5432/db (got "${url.split(":")[0]}:…")`);
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  const target = parseDatabaseUrl(options.url);
+  checkDatabaseUrl(options.url);
   const common = {
     entities: options.entities as never[],
     extensions: [Migrator],
@@ -71,34 +63,17 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     },
   };
 
-  if (target.kind === "pglite") {
-    const pglite = await acquirePglite(target.dataDir);
-    const orm = await PgliteORM.init({ ...common, driverOptions: { pglite } } as never);
-    await migrate(orm, options.schema);
-    return {
-      kind: "pglite",
-      orm,
-      em: () => orm.em.fork() as unknown as EntityManager,
-      query,
-      async listen(channel, onPayload) {
-        return pglite.listen(channel, onPayload);
-      },
-      async close() {
-        await orm.close();
-        await releasePglite(target.dataDir);
-      },
-    };
-  }
-
+  // MikroORM reads host, port, user and database from the URL but not libpq's `?host=<socket dir>`.
+  const socketDir = new URL(options.url).searchParams.get("host");
   const orm = await PostgresORM.init({
     ...common,
     clientUrl: options.url,
     pool: { min: 0, max: options.poolSize ?? 10 },
+    ...(socketDir ? { driverOptions: { host: socketDir } } : {}),
   } as never);
   await migrate(orm, options.schema);
   const listeners = new Set<() => Promise<void>>();
   return {
-    kind: "postgres",
     orm,
     em: () => orm.em.fork() as unknown as EntityManager,
     query,
@@ -153,7 +128,7 @@ async function query<Row>(em: EntityManager, sql: string, params: readonly unkno
   return result.rows as Row[];
 }
 
-async function migrate(orm: PgliteORM | PostgresORM, schema: string): Promise<void> {
+async function migrate(orm: PostgresORM, schema: string): Promise<void> {
   const em = orm.em.fork();
   // The migration table lives in the service schema, which must exist before the migrator looks.
   await em.getKysely().executeQuery(CompiledQuery.raw(`CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(schema)}`));

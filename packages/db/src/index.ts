@@ -1,2 +1,2 @@
-export { openDatabase, parseDatabaseUrl } from "./database.js";
+export { openDatabase } from "./database.js";
 export type { Database, DatabaseOptions, MigrationEntry } from "./database.js";

@@ -6,7 +6,8 @@ export interface EmbeddedConfig {
   port: number;
   host: string;
   dataDir: string;
-  databaseUrl: string;
+  /** DATABASE_URL: an external PostgreSQL; without it the app runs its own in `<dataDir>/postgres`. */
+  databaseUrl: string | undefined;
   edge: EdgeSettings;
   /** TASKMESH_JWT_SECRET, else a key generated once and kept in the data folder. */
   jwtSecret: Uint8Array;
@@ -25,7 +26,7 @@ export function embeddedConfig(env: NodeJS.ProcessEnv = process.env): EmbeddedCo
     // A laptop app: reachable from this machine only unless HOST says otherwise.
     host: env.HOST ?? "127.0.0.1",
     dataDir,
-    databaseUrl: env.DATABASE_URL ?? `pglite:${path.join(dataDir, "pg")}`,
+    databaseUrl: env.DATABASE_URL || undefined,
     edge: edgeSettings(env),
     jwtSecret: jwtSecret(env, dataDir),
     webDir: env.TASKMESH_WEB_DIR,

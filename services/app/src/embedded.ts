@@ -1,3 +1,4 @@
+import path from "node:path";
 import { createClient } from "@connectrpc/connect";
 import { startAuditModule } from "@taskmesh/audit";
 import { openEmbeddedBus } from "@taskmesh/events";
@@ -8,9 +9,13 @@ import { startRecurrenceModule } from "@taskmesh/recurrence";
 import { smtpFromEnv, startRemindersModule } from "@taskmesh/reminders";
 import { startTasksModule } from "@taskmesh/tasks";
 import type { EmbeddedConfig } from "./config.js";
+import { needsUpgrade, POSTGRES_FOLDER } from "./pglite-upgrade.js";
+import { startPostgresServer } from "./postgres-server.js";
 
 export interface EmbeddedApp {
   server: RunningServer;
+  /** The database every service of the app uses. */
+  databaseUrl: string;
   /** Stops consumers, services and the event log, in that order (after the server drained). */
   close(): Promise<void>;
   /** Drains the server, then closes. */
@@ -18,8 +23,8 @@ export interface EmbeddedApp {
 }
 
 /**
- * Every service in one process: one database (PGlite on disk by default) holding each service's
- * schema and the event log, services calling each other in-process, and the gateway on one port
+ * Every service in one process: one database (a PostgreSQL server the app runs as its child, data
+ * under the data folder, unless DATABASE_URL names another) holding each service's schema and the event log, services calling each other in-process, and the gateway on one port
  * in front of them all (accounts, authentication, live sync, the web app).
  */
 export async function startEmbeddedApp(config: EmbeddedConfig, logger: Logger): Promise<EmbeddedApp> {
@@ -28,16 +33,28 @@ export async function startEmbeddedApp(config: EmbeddedConfig, logger: Logger): 
     for (const part of started.reverse()) await part.stop();
   };
   try {
-    const bus = await openEmbeddedBus({ url: config.databaseUrl, logger });
+    let databaseUrl = config.databaseUrl;
+    if (!databaseUrl) {
+      if (needsUpgrade(config.dataDir)) {
+        throw new Error(
+          `${config.dataDir} holds tasks of an earlier taskmesh (embedded PGlite). Move them once with \`npm run upgrade-data\` ` +
+            "(about a minute; the old folder is kept), then start again.",
+        );
+      }
+      const postgres = await startPostgresServer(path.join(config.dataDir, POSTGRES_FOLDER), logger);
+      started.push(postgres);
+      databaseUrl = postgres.url;
+    }
+    const bus = await openEmbeddedBus({ url: databaseUrl, logger });
     started.push({ stop: () => bus.close() });
-    const tasks = await startTasksModule({ databaseUrl: config.databaseUrl, events: { send: (records) => bus.publish(records) }, logger });
+    const tasks = await startTasksModule({ databaseUrl, events: { send: (records) => bus.publish(records) }, logger });
     started.push(tasks);
     const tasksClient = createClient(TaskService, inProcessUpstream(tasks).transport);
     const recurrence = await startRecurrenceModule({ events: bus, tasks: tasksClient });
     started.push(recurrence);
-    const audit = await startAuditModule({ databaseUrl: config.databaseUrl, events: bus, logger });
+    const audit = await startAuditModule({ databaseUrl, events: bus, logger });
     started.push(audit);
-    const reminders = await startRemindersModule({ databaseUrl: config.databaseUrl, events: bus, tasks: tasksClient, smtp: smtpFromEnv(), webhooks: config.webhooks, logger });
+    const reminders = await startRemindersModule({ databaseUrl, events: bus, tasks: tasksClient, smtp: smtpFromEnv(), webhooks: config.webhooks, logger });
     started.push(reminders);
     const modules: ServiceModule[] = [tasks, recurrence, audit, reminders];
     const gateway = await startGateway({
@@ -45,7 +62,7 @@ export async function startEmbeddedApp(config: EmbeddedConfig, logger: Logger): 
       port: config.port,
       host: config.host,
       upstreams: modules.map(inProcessUpstream),
-      auth: { databaseUrl: config.databaseUrl, jwtSecret: config.jwtSecret, secureCookie: config.edge.secureCookie },
+      auth: { databaseUrl, jwtSecret: config.jwtSecret, secureCookie: config.edge.secureCookie },
       bus,
       replicaId: "embedded",
       allowedOrigins: config.edge.allowedOrigins,
@@ -53,6 +70,7 @@ export async function startEmbeddedApp(config: EmbeddedConfig, logger: Logger): 
     });
     return {
       server: gateway.server,
+      databaseUrl,
       close: stopAll,
       async stop() {
         await gateway.stop();

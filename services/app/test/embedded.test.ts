@@ -1,4 +1,4 @@
-// The embedded app as `npm start` runs it: one process, PGlite on disk, the event log in the same
+// The embedded app as `npm start` runs it: one process beside its own PostgreSQL, the event log in the same
 // database. A completed recurring task gets exactly one next occurrence through task-events, also
 // when completed again after a reopen, and across a restart of the app; the gateway in front
 // asks for credentials, and the session survives the restart (the signing key is in the data folder).

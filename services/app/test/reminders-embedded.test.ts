@@ -31,7 +31,7 @@ const events: ReminderEvent[] = [];
 before(async () => {
   app = await startEmbeddedApp(config, logger);
   // The app's own event log (same database): what the gateway's live sync consumes.
-  bus = await openEmbeddedBus({ url: config.databaseUrl, logger });
+  bus = await openEmbeddedBus({ url: app.databaseUrl, logger });
   watcher = await bus.subscribe({
     group: "reminders-embedded-test",
     topics: ["reminders"],

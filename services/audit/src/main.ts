@@ -11,7 +11,7 @@ const logger = createLogger("audit");
 const env = await resolveSecrets();
 const databaseUrl = env.DATABASE_URL;
 if (!databaseUrl) {
-  logger.fatal("DATABASE_URL is not set: point it at PostgreSQL (postgres://user@host:5432/db) or use pglite:<dir>");
+  logger.fatal("DATABASE_URL is not set: point it at PostgreSQL (postgres://user@host:5432/db)");
   process.exit(2);
 }
 const events = await kafkaBusFromEnv(logger, env);

@@ -17,7 +17,7 @@ const logger = createLogger("reminders");
 const env = await resolveSecrets();
 const databaseUrl = env.DATABASE_URL;
 if (!databaseUrl) {
-  logger.fatal("DATABASE_URL is not set (postgres://… or pglite:<dir>)");
+  logger.fatal("DATABASE_URL is not set (postgres://user@host:5432/db)");
   process.exit(2);
 }
 const events = await kafkaBusFromEnv(logger, env);

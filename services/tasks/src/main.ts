@@ -10,7 +10,7 @@ const logger = createLogger("tasks");
 const env = await resolveSecrets();
 const databaseUrl = env.DATABASE_URL;
 if (!databaseUrl) {
-  logger.fatal("DATABASE_URL is not set: point it at PostgreSQL (postgres://user@host:5432/db) or use pglite:<dir>");
+  logger.fatal("DATABASE_URL is not set: point it at PostgreSQL (postgres://user@host:5432/db)");
   process.exit(2);
 }
 const bus = await kafkaBusFromEnv(logger, env);

@@ -1,4 +1,3 @@
-import { TransactionContext } from "@mikro-orm/core";
 import type { EntityManager } from "@mikro-orm/sql";
 import { openDatabase, type Database } from "@taskmesh/db";
 import { createLogger, GroupCommit, type Logger } from "@taskmesh/kit";
@@ -15,7 +14,7 @@ import { Wakeup } from "./wakeup.js";
 export const EVENTS_CHANNEL = "taskmesh_events";
 
 export interface EmbeddedBusOptions {
-  /** `pglite:<dir>` (the embedded app) or `postgres://…`; the log lives in schema `events`. */
+  /** `postgres://…`; the log lives in schema `events`. */
   url: string;
   topics?: readonly TopicContract[];
   protoRoots?: readonly string[];
@@ -72,20 +71,7 @@ class EmbeddedBus implements EventBus {
 
   async publish(records: EventRecord[]): Promise<void> {
     const framed = records.map((r) => ({ ...r, payload: this.codec.encode(r.topic, r.payload) }));
-    // PGlite is one connection: a caller publishing from inside its own transaction on it (the
-    // outbox relay does) would wait for ours forever while we wait for theirs. Join it instead;
-    // the events then commit or roll back together with the caller's work.
-    const ambient = this.#ambientTransactionOnThisDatabase();
-    if (ambient) return this.#appendIn(ambient, framed);
-    return this.#append.submit(framed).then(() => undefined);
-  }
-
-  #ambientTransactionOnThisDatabase(): EntityManager | undefined {
-    if (this.db.kind !== "pglite") return undefined;
-    const em = TransactionContext.getEntityManager() as EntityManager | undefined;
-    if (!em?.isInTransaction()) return undefined;
-    const pgliteOf = (e: { config: { get(key: "driverOptions"): unknown } }) => (e.config.get("driverOptions") as { pglite?: unknown } | undefined)?.pglite;
-    return pgliteOf(em) === pgliteOf(this.db.orm.em) ? em : undefined;
+    await this.#append.submit(framed);
   }
 
   async #appendNow(records: EventRecord[]): Promise<void> {
