@@ -9,7 +9,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { freePorts, rmrf, sleep } from "../scripts/infra/cache.js";
-import { APP_TARGETS, appImageTag, buildAppImages, ensureBaseImages, ensureInfraImages, imageBytes, type StepResult } from "../scripts/infra/images.js";
+import { APP_TARGETS, NODE_VERSION, appImageTag, buildAppImages, ensureBaseImages, ensureInfraImages, imageBytes, type StepResult } from "../scripts/infra/images.js";
 import { podman, podmanSync, runPrefix, sweepStaleContainers } from "../scripts/infra/podman.js";
 import { startStack } from "../scripts/infra/stack.js";
 import { Kafka, logLevel } from "kafkajs";
@@ -121,7 +121,7 @@ if (!args.includes("--no-run")) {
       await sleep(5000);
       lines.push(`| ${name} | ${ready.toFixed(1)} s | ${mb(atReady)} | ${mb(rss())} |`);
     }
-    console.log(`\nstart-up of each image (compiled JavaScript, Node ${process.versions.node} in the runtime image; read-only, uid 65532, host network)\n| image | to /readyz | RSS at ready | RSS idle 5 s |\n|---|---:|---:|---:|\n${lines.join("\n")}`);
+    console.log(`\nstart-up of each image (compiled JavaScript, Node ${NODE_VERSION} in the runtime image; read-only, uid 65532, host network)\n| image | to /readyz | RSS at ready | RSS idle 5 s |\n|---|---:|---:|---:|\n${lines.join("\n")}`);
   } finally {
     if (started.length) podmanSync(["rm", "-f", "-t", "0", ...started]);
     await stack.stopAll();
