@@ -1,6 +1,7 @@
 import type { DescService } from "@bufbuild/protobuf";
 import { createRouterTransport, type ConnectRouter } from "@connectrpc/connect";
 import { createValidateInterceptor } from "@connectrpc/validate";
+import { createLogger, internalErrorInterceptor, type Logger } from "@taskmesh/kit";
 import { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
 import { RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurrence_service_pb.js";
 import { ReminderService } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
@@ -39,6 +40,13 @@ export function clusterUpstreams(env: NodeJS.ProcessEnv): { upstreams: Upstream[
  * Embedded mode: a module mounted in this process, called without a network hop but through
  * validation, as it would be over the network.
  */
-export function inProcessUpstream(module: { services: DescService[]; routes: (router: ConnectRouter) => void }): Upstream {
-  return { services: module.services, transport: createRouterTransport(module.routes, { router: { interceptors: [createValidateInterceptor()] } }) };
+export function inProcessUpstream(module: { services: DescService[]; routes: (router: ConnectRouter) => void; logger?: Logger }): Upstream {
+  const logger = module.logger ?? meshLogger();
+  // Errors of the module are logged here, with their stack and an id the caller sees: crossing the
+  // in-memory transport turns them into a bare `internal` that has lost both.
+  const interceptors = [internalErrorInterceptor(logger), createValidateInterceptor()];
+  return { services: module.services, transport: createRouterTransport(module.routes, { router: { interceptors } }) };
 }
+
+let defaultLogger: Logger | undefined;
+const meshLogger = () => (defaultLogger ??= createLogger("mesh"));

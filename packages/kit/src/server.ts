@@ -6,14 +6,15 @@ import type http from "node:http";
 import type http2 from "node:http2";
 import { constants as http2constants } from "node:http2";
 import type { Duplex } from "node:stream";
-import { randomUUID } from "node:crypto";
 import { once, setMaxListeners } from "node:events";
 import type { AddressInfo } from "node:net";
 import { HealthState } from "./health.js";
 import { kClientAddress, kUserId, userIdFromHeaders } from "./identity.js";
 import type { Logger } from "./logger.js";
 import { metricsRegistry, rpcMetricsInterceptor } from "./metrics.js";
+import { internalErrorInterceptor } from "./internal-errors.js";
 import { createOnePortServer } from "./one-port.js";
+import { requestChecksInterceptor } from "./request-checks.js";
 import { reflectionRoutes, servedServices } from "./reflection.js";
 
 type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
@@ -84,17 +85,7 @@ export async function startServer(options: ServerOptions, port: number, host = "
   const settled = new EventTarget();
   let draining = false;
 
-  const internalErrors: Interceptor = (next) => async (req) => {
-    try {
-      return await next(req);
-    } catch (err) {
-      if (err instanceof ConnectError) throw err;
-      // Never leak internals to callers, never crash: log with an id the caller can quote.
-      const id = randomUUID();
-      logger.error({ err, errorId: id, rpc: `${req.service.typeName}/${req.method.name}` }, "internal error");
-      throw new ConnectError(`internal error (id ${id}); the server log has the details`, Code.Internal);
-    }
-  };
+  const internalErrors = internalErrorInterceptor(logger);
 
   const rpc = connectNodeAdapter({
     routes: (router) => {
@@ -102,7 +93,10 @@ export async function startServer(options: ServerOptions, port: number, host = "
       health.routes(router);
       reflectionRoutes(options.services)(router);
     },
-    interceptors: [rpcMetricsInterceptor(), internalErrors, ...(options.interceptors ?? []), createValidateInterceptor()],
+    interceptors: [rpcMetricsInterceptor(), internalErrors, ...(options.interceptors ?? []), requestChecksInterceptor(), createValidateInterceptor()],
+    // Proto3 JSON as the spec reads it: an unknown key or enum name is an error (INVALID_ARGUMENT
+    // naming the field), not silently dropped ("PRIORITY_URGENT" became PRIORITY_UNSPECIFIED).
+    jsonOptions: { ignoreUnknownFields: false },
     readMaxBytes: options.readMaxBytes ?? 4 * 1024 * 1024,
     compressMinBytes: options.compressMinBytes ?? 64 * 1024,
     shutdownSignal: shutdown.signal,

@@ -33,6 +33,21 @@ export type { ParsedRecurrence, ParseError } from "./phrases.js";
 /** A due: an exact instant, or an all-day date (YYYY-MM-DD) in the task's zone. */
 export type Due = { time: Date } | { date: string };
 
+const LAST_INSTANT_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
+const FIRST_INSTANT_MS = new Date("0001-01-01T00:00:00Z").getTime();
+
+/**
+ * Whether a due can be stored and sent (google.protobuf.Timestamp and due_date stop at 9999-12-31):
+ * a series whose next occurrence falls beyond ends there.
+ */
+export function dueWithinRange(due: Due): boolean {
+  if ("time" in due) {
+    const ms = due.time.getTime();
+    return Number.isFinite(ms) && ms >= FIRST_INSTANT_MS && ms <= LAST_INSTANT_MS;
+  }
+  return /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(due.date) && due.date >= "0001-01-01";
+}
+
 /** Bad input for the engine; `field` names the offending input ("rrule", "time_zone", "start", …). */
 export class RecurrenceError extends Error {
   constructor(

@@ -1,6 +1,7 @@
 import { isMessage } from "@bufbuild/protobuf";
 import type { Client } from "@connectrpc/connect";
 import type { EventBus, Subscription } from "@taskmesh/events";
+import { createLogger, type Logger } from "@taskmesh/kit";
 import { TaskEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
 import type { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { planNextOccurrence } from "./next-occurrence.js";
@@ -12,7 +13,7 @@ export const RECURRENCE_GROUP = "recurrence";
  * several replicas without a dedupe table: CreateTask is idempotent by the occurrence key, and the
  * task service derives the new task's id from it.
  */
-export function startNextOccurrenceConsumer(bus: EventBus, tasks: Client<typeof TaskService>): Promise<Subscription> {
+export function startNextOccurrenceConsumer(bus: EventBus, tasks: Client<typeof TaskService>, logger: Logger = createLogger("recurrence")): Promise<Subscription> {
   return bus.subscribe({
     group: RECURRENCE_GROUP,
     topics: ["task-events"],
@@ -20,7 +21,12 @@ export function startNextOccurrenceConsumer(bus: EventBus, tasks: Client<typeof 
     concurrency: 16,
     async handler({ value }) {
       if (!isMessage(value, TaskEventSchema)) return;
-      const request = planNextOccurrence(value);
+      const request = planNextOccurrence(value, (task, due) =>
+        logger.warn(
+          { taskId: task.id, seriesId: task.seriesId || task.id, userId: value.userId, rrule: task.recurrence?.rrule, nextDue: "time" in due ? due.time.getTime() : due.date },
+          "series ended: its next occurrence falls after 9999-12-31, beyond what can be stored",
+        ),
+      );
       if (!request) return;
       await tasks.createTask(request, { headers: { "x-user-id": value.userId } });
     },

@@ -4,7 +4,7 @@ import type { TaskEvent } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js"
 import { RecurrenceSchema, ReminderSchema, type Recurrence, type Reminder, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import type { CreateTaskRequestSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { Temporal } from "temporal-polyfill";
-import { nextOccurrence, type Due } from "./engine.js";
+import { dueWithinRange, nextOccurrence, type Due } from "./engine.js";
 
 export type CreateTaskInit = MessageInitShape<typeof CreateTaskRequestSchema>;
 
@@ -20,12 +20,12 @@ export function nextOccurrenceKey(task: Task): string {
  * The CreateTask request for the next occurrence of a completed recurring task, or undefined when
  * the event is not a completion, the task does not repeat, or the series has ended (COUNT, UNTIL).
  */
-export function planNextOccurrence(event: TaskEvent): CreateTaskInit | undefined {
+export function planNextOccurrence(event: TaskEvent, onBeyondRange?: (task: Task, due: Due) => void): CreateTaskInit | undefined {
   if (event.event.case !== "completed") return undefined;
   const task = event.event.value.task;
   if (!task?.recurrence) return undefined;
   const completedAt = task.completeTime ? timestampDate(task.completeTime) : event.occurredAt ? timestampDate(event.occurredAt) : new Date();
-  const following = followingOccurrence(task, completedAt);
+  const following = followingOccurrence(task, completedAt, (due) => onBeyondRange?.(task, due));
   if (!following) return undefined;
   return {
     title: task.title,
@@ -51,9 +51,10 @@ export interface FollowingOccurrence {
 
 /**
  * The occurrence after the one `task` stands for, as if it were done at `doneAt` (which only
- * matters for rules that repeat after completion); undefined when the series has ended.
+ * matters for rules that repeat after completion); undefined when the series has ended (COUNT,
+ * UNTIL, or a next due past 9999-12-31, reported to `onBeyondRange`).
  */
-export function followingOccurrence(task: Task, doneAt: Date): FollowingOccurrence | undefined {
+export function followingOccurrence(task: Task, doneAt: Date, onBeyondRange?: (due: Due) => void): FollowingOccurrence | undefined {
   const recurrence = task.recurrence;
   if (!recurrence) return undefined;
   const previous = dueOf(task);
@@ -76,6 +77,11 @@ export function followingOccurrence(task: Task, doneAt: Date): FollowingOccurren
     completedCount: occurrence,
   });
   if (!next) return undefined;
+  // Past 9999-12-31 nothing can hold the due: the series ends there, as with COUNT or UNTIL.
+  if (!dueWithinRange(next)) {
+    onBeyondRange?.(next);
+    return undefined;
+  }
   return {
     due: next,
     recurrence: create(RecurrenceSchema, { ...recurrence, occurrence: occurrence + 1 }),

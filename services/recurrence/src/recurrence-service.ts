@@ -19,6 +19,7 @@ import {
   checkTimeZone,
   isParseError,
   parseRecurrenceText,
+  dueWithinRange,
   previewOccurrences,
   RecurrenceError,
   summarize,
@@ -131,7 +132,10 @@ export function createRecurrenceServiceImpl(options: RecurrenceServiceOptions = 
         const mode = recurrence.mode === RecurrenceMode.AFTER_COMPLETION ? RecurrenceMode.AFTER_COMPLETION : RecurrenceMode.SCHEDULE;
         const count = req.count === 0 ? 10 : req.count;
         if (count < 0 || count > 100) throw new RecurrenceError("count", "count.range", "count must be 0..100 (0 means 10)");
-        const occurrences = previewOccurrences({ rrule, mode, floating: recurrence.floating }, start, zone, count);
+        const all = previewOccurrences({ rrule, mode, floating: recurrence.floating }, start, zone, count);
+        // Occurrences after 9999-12-31 cannot be represented: the preview ends before them.
+        const beyond = all.findIndex((due) => !dueWithinRange(due));
+        const occurrences = beyond === -1 ? all : all.slice(0, beyond);
         return create(PreviewOccurrencesResponseSchema, {
           occurrences: occurrences.map(occurrenceOf),
           summary: summarize(rrule, mode),

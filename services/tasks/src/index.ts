@@ -18,6 +18,21 @@ export interface TasksModuleOptions {
   /** Where committed events go (the event bus). Without it they stay in the outbox. */
   events?: OutboxSink;
   logger?: Logger;
+  /**
+   * HMAC key of ListTasks page tokens (TASKMESH_PAGE_TOKEN_SECRET in cluster mode, at least 32
+   * bytes, the same on every replica). Without it the service generates one at first start and
+   * keeps it in its schema (tasks.server_keys), which every replica then shares.
+   */
+  pageTokenKey?: Uint8Array;
+}
+
+/** TASKMESH_PAGE_TOKEN_SECRET as a key, or undefined when unset (the service then keeps its own). */
+export function pageTokenKeyFromEnv(env: NodeJS.ProcessEnv): Uint8Array | undefined {
+  const value = env.TASKMESH_PAGE_TOKEN_SECRET;
+  if (!value) return undefined;
+  const bytes = Buffer.from(value, "utf8");
+  if (bytes.length < 32) throw new Error("TASKMESH_PAGE_TOKEN_SECRET must be at least 32 bytes (e.g. `openssl rand -base64 48`)");
+  return bytes;
 }
 
 /** The task service with its database, ready to mount on a server (embedded or standalone). */
@@ -26,7 +41,8 @@ export async function startTasksModule(options: TasksModuleOptions) {
   const hub = new ChangeHub();
   await hub.start(db);
   const store = new TaskStore(db);
-  const impl = createTaskServiceImpl({ store, hub, now: options.now });
+  const pageTokenKey = options.pageTokenKey ?? pageTokenKeyFromEnv(process.env) ?? (await store.serverKey("page-token"));
+  const impl = createTaskServiceImpl({ store, hub, pageTokenKey, now: options.now });
   const relay = options.events ? new OutboxRelay(db, options.events, options.logger ?? createLogger("tasks-outbox")) : undefined;
   await relay?.start();
   return {

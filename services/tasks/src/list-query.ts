@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 
 /**
  * ListTasks ordering and keyset paging. Every order is a tuple of key expressions compared in one
@@ -74,19 +74,37 @@ export function fingerprint(query: string, order: ListOrder): string {
   return createHash("sha256").update(`${query}\u0000${order.canonical}`).digest("base64url").slice(0, 12);
 }
 
-export function encodePageToken(order: ListOrder, fp: string, lastRow: Record<string, unknown>): string {
+const MAC_BYTES = 16;
+
+function mac(key: Uint8Array, payload: string): Buffer {
+  return createHmac("sha256", key).update(payload).digest().subarray(0, MAC_BYTES);
+}
+
+/**
+ * `<payload>.<mac>`: the payload (fingerprint and the last row's keys) signed with the service's
+ * key (HMAC-SHA-256), so a client can only pass back values the service produced; they go into SQL
+ * as typed parameters and a forged one would fail there.
+ */
+export function encodePageToken(order: ListOrder, fp: string, lastRow: Record<string, unknown>, key: Uint8Array): string {
   const values = order.keys.map((_, i) => lastRow[`k${i}`]);
-  return Buffer.from(JSON.stringify({ f: fp, v: values })).toString("base64url");
+  const payload = Buffer.from(JSON.stringify({ f: fp, v: values })).toString("base64url");
+  return `${payload}.${mac(key, payload).toString("base64url")}`;
 }
 
 /** The `(keys) > (values)` condition for the page after `token`. */
-export function afterToken(order: ListOrder, fp: string, token: string, placeholder: (value: unknown, type: string) => string): string {
+export function afterToken(order: ListOrder, fp: string, token: string, key: Uint8Array, placeholder: (value: unknown, type: string) => string): string {
+  const notIssued = () => new ListRequestError("page_token", "page_token is not one this service issued: pass next_page_token unchanged");
+  const [payload, signature, ...rest] = token.split(".");
+  if (!payload || !signature || rest.length > 0) throw notIssued();
+  const given = Buffer.from(signature, "base64url");
+  if (given.length !== MAC_BYTES || !timingSafeEqual(given, mac(key, payload))) throw notIssued();
   let decoded: { f?: unknown; v?: unknown };
   try {
-    decoded = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as typeof decoded;
+    decoded = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as typeof decoded;
   } catch {
-    throw new ListRequestError("page_token", "page_token is not one this service issued: pass next_page_token unchanged");
+    throw notIssued();
   }
+  if (typeof decoded !== "object" || decoded === null) throw notIssued();
   if (decoded.f !== fp || !Array.isArray(decoded.v) || decoded.v.length !== order.keys.length) {
     throw new ListRequestError("page_token", "page_token belongs to another query or order_by: start again without a page_token");
   }

@@ -67,6 +67,11 @@ export function toTaskFields(input: WritableTask, defaultZone: string, prefix: s
       dueDate = date.toString();
       // All-day tasks sort and filter from the start of their day in the task's zone.
       if (timeZone) dueAt = new Date(date.toZonedDateTime({ timeZone }).epochMilliseconds);
+      if (date.year < 1 || date.year > 9999 || (dueAt && (dueAt.getTime() < MIN_INSTANT_MS || dueAt.getTime() > MAX_INSTANT_MS))) {
+        dueDate = null;
+        dueAt = null;
+        bad("due_date", "due_date.range", `"${input.due.value}" is outside the supported range: its day must start between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z in ${timeZone ?? "the time zone"}`);
+      }
     } catch {
       bad("due_date", "due_date.calendar", `"${input.due.value}" is not a calendar date (YYYY-MM-DD)`);
     }
@@ -116,6 +121,10 @@ export function toTaskFields(input: WritableTask, defaultZone: string, prefix: s
     reminders,
   };
 }
+
+// google.protobuf.Timestamp's range: a due outside it could be stored but never sent back.
+const MIN_INSTANT_MS = new Date("0001-01-01T00:00:00Z").getTime();
+const MAX_INSTANT_MS = new Date("9999-12-31T23:59:59Z").getTime();
 
 // Building an Intl.DateTimeFormat took a tenth of the CPU of a write; zones are few, so remember them.
 const zones = new Map<string, string | undefined>();

@@ -36,10 +36,11 @@ export interface TaskRow {
   status: number;
   priority: number;
   tags: string[];
-  dueTime: Date | null;
+  /** Milliseconds since the epoch as read (a Date when written): see TASK_COLUMNS. */
+  dueTime: Date | number | null;
   /** YYYY-MM-DD (selected as text so no driver turns it into a local-midnight Date). */
   dueDate: string | null;
-  dueAt: Date | null;
+  dueAt: Date | number | null;
   timeZone: string;
   recurrence: RecurrenceJson | null;
   reminders: ReminderJson[];
@@ -52,8 +53,11 @@ export interface TaskRow {
   completedAt: Date | null;
 }
 
+// Due instants are read as epoch milliseconds: node-postgres parses a timestamptz of years 0001–0099
+// with Date.UTC, which maps them to 1900–1999 (stored right, read wrong).
 export const TASK_COLUMNS = `id, user_id AS "userId", title, notes, status, priority, tags,
-  due_time AS "dueTime", due_date::text AS "dueDate", due_at AS "dueAt", time_zone AS "timeZone",
+  (extract(epoch FROM due_time) * 1000)::float8 AS "dueTime", due_date::text AS "dueDate",
+  (extract(epoch FROM due_at) * 1000)::float8 AS "dueAt", time_zone AS "timeZone",
   recurrence, reminders, series_id AS "seriesId", request_id AS "requestId", version,
   field_versions AS "fieldVersions", created_at AS "createdAt", updated_at AS "updatedAt",
   completed_at AS "completedAt"`;
@@ -73,7 +77,7 @@ export function taskFromRow(row: TaskRow): Task {
     version: BigInt(row.version),
     seriesId: row.seriesId ?? "",
   };
-  if (row.dueTime) init.due = { case: "dueTime", value: timestampFromDate(new Date(row.dueTime)) };
+  if (row.dueTime !== null && row.dueTime !== undefined) init.due = { case: "dueTime", value: timestampFromDate(new Date(row.dueTime)) };
   else if (row.dueDate) init.due = { case: "dueDate", value: row.dueDate };
   if (row.recurrence) init.recurrence = recurrenceFromJson(row.recurrence);
   if (row.completedAt) init.completeTime = timestampFromDate(new Date(row.completedAt));

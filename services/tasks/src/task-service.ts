@@ -12,7 +12,7 @@ import {
   type WatchTasksResponse,
   WatchTasksResponseSchema,
 } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { v5 as uuidv5 } from "uuid";
 import type { ChangeHub } from "./change-hub.js";
 import { bumpFields, conflictingPaths, MASK_FIELDS, unknownMaskPaths } from "./field-merge.js";
@@ -33,10 +33,12 @@ const asError = (err: unknown) => (err instanceof Error ? err : new Error(String
 export interface TaskServiceDeps {
   store: TaskStore;
   hub: ChangeHub;
+  /** HMAC key of page tokens (default: one for this process only). */
+  pageTokenKey?: Uint8Array;
   now?: () => Date;
 }
 
-export function createTaskServiceImpl({ store, hub, now = () => new Date() }: TaskServiceDeps): ServiceImpl<typeof TaskService> {
+export function createTaskServiceImpl({ store, hub, pageTokenKey = randomBytes(32), now = () => new Date() }: TaskServiceDeps): ServiceImpl<typeof TaskService> {
   const validator = createValidator();
 
   const zoneOf = (ctx: HandlerContext) => canonicalZone(ctx.requestHeader.get(TIME_ZONE_HEADER) ?? "") ?? "UTC";
@@ -221,7 +223,7 @@ export function createTaskServiceImpl({ store, hub, now = () => new Date() }: Ta
         const fp = fingerprint(normalizeFilter(filter), order);
         if (req.pageToken) {
           conditions.push(
-            afterToken(order, fp, req.pageToken, (value, type) => {
+            afterToken(order, fp, req.pageToken, pageTokenKey, (value, type) => {
               params.push(value);
               return `$${params.length + 1}::${type === "int" ? "int" : type}`;
             }),
@@ -232,7 +234,7 @@ export function createTaskServiceImpl({ store, hub, now = () => new Date() }: Ta
         const page = rows.slice(0, pageSize);
         return {
           tasks: page.map(taskFromRow),
-          nextPageToken: rows.length > pageSize ? encodePageToken(order, fp, page[page.length - 1]!) : "",
+          nextPageToken: rows.length > pageSize ? encodePageToken(order, fp, page[page.length - 1]!, pageTokenKey) : "",
           explanation: req.explain ? { normalizedQuery: normalizeFilter(filter), summary: explainFilter(filter) } : undefined,
         };
       } catch (err) {

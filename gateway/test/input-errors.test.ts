@@ -1,0 +1,119 @@
+// Input that used to reach a 500 (issue 13, items 4 and 5), through the real gateway: each is now
+// INVALID_ARGUMENT naming the field, or comes back as it was stored.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
+import { freshDatabase } from "@taskmesh/testing";
+import { startMesh, type TestMesh } from "./fixtures.js";
+
+async function expectCode(promise: Promise<unknown>, code: Code): Promise<ConnectError> {
+  const err = await promise.then(
+    () => assert.fail(`expected ${Code[code]}, got success`),
+    (e: unknown) => ConnectError.from(e),
+  );
+  assert.equal(err.code, code, `expected ${Code[code]}, got ${Code[err.code]}: ${err.message}`);
+  return err;
+}
+
+function violatedFields(err: ConnectError): string[] {
+  const [violations] = err.findDetails(ViolationsSchema);
+  return (violations?.violations ?? []).map((v) => (v.field?.elements ?? []).map((e) => e.fieldName).join("."));
+}
+
+describe("input that used to reach a 500", () => {
+  let mesh: TestMesh;
+  let drop: () => Promise<void>;
+  let alice: Awaited<ReturnType<TestMesh["user"]>>;
+
+  const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${mesh.url}${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+
+  before(async () => {
+    const db = await freshDatabase();
+    drop = db.drop;
+    mesh = await startMesh({ databaseUrl: db.url });
+    alice = await mesh.user("alice");
+  });
+  after(async () => {
+    await mesh.stop();
+    await drop();
+  });
+
+  test("a NUL character in displayName, a token name or a sign-in e-mail is INVALID_ARGUMENT on that field", async () => {
+    let err = await expectCode(mesh.auth.signUp({ email: "nul@example.com", password: "long enough secret", displayName: "a\u0000b" }), Code.InvalidArgument);
+    assert.deepEqual(violatedFields(err), ["display_name"]);
+    err = await expectCode(mesh.auth.signIn({ email: "ali\u0000ce@example.com", password: "whatever" }), Code.InvalidArgument);
+    assert.deepEqual(violatedFields(err), ["email"]);
+    err = await expectCode(mesh.auth.createApiToken({ name: "laptop\u0000" }, { headers: alice.headers }), Code.InvalidArgument);
+    assert.deepEqual(violatedFields(err), ["name"]);
+    err = await expectCode(mesh.auth.updateAccount({ displayName: "\u0000", updateMask: ["display_name"] }, { headers: alice.headers }), Code.InvalidArgument);
+    assert.deepEqual(violatedFields(err), ["display_name"]);
+    err = await expectCode(mesh.taskClient.listTasks({ query: "tag:\u0000" }, { headers: alice.headers }), Code.InvalidArgument);
+    assert.deepEqual(violatedFields(err), ["query"]);
+  });
+
+  test("a due date whose day starts before year 1 in the task's zone is INVALID_ARGUMENT on due_date", async () => {
+    const err = await expectCode(
+      mesh.taskClient.createTask({ title: "Old", due: { case: "dueDate", value: "0001-01-01" }, timeZone: "Asia/Tokyo" }, { headers: alice.headers }),
+      Code.InvalidArgument,
+    );
+    assert.deepEqual(violatedFields(err), ["due_date"]);
+    const { task } = await mesh.taskClient.createTask({ title: "Old but fine", due: { case: "dueDate", value: "0001-01-01" }, timeZone: "UTC" }, { headers: alice.headers });
+    assert.equal(task!.due.value, "0001-01-01");
+  });
+
+  test("a due time in years 0001–0099 comes back as stored, not as 19xx", async () => {
+    for (const iso of ["0050-06-01T10:00:00.000Z", "0001-01-01T00:00:00.000Z", "0099-12-31T23:59:59.000Z"]) {
+      const { task } = await mesh.taskClient.createTask({ title: `Due ${iso}`, due: { case: "dueTime", value: timestampFromDate(new Date(iso)) }, timeZone: "UTC" }, { headers: alice.headers });
+      assert.equal(timestampDate(task!.due.value as never).toISOString(), iso, "as created");
+      const { task: read } = await mesh.taskClient.getTask({ id: task!.id }, { headers: alice.headers });
+      assert.equal(timestampDate(read!.due.value as never).toISOString(), iso, "as read back");
+    }
+  });
+
+  test("an unknown enum name is INVALID_ARGUMENT, not PRIORITY_NONE with a 200", async () => {
+    const res = await post("/taskmesh.tasks.v1.TaskService/CreateTask", { title: "Urgent?", priority: "PRIORITY_URGENT" }, alice.headers);
+    assert.equal(res.status, 400);
+    assert.equal(res.body.code, "invalid_argument");
+    assert.match(String(res.body.message), /Priority.*PRIORITY_URGENT/);
+    const ok = await post("/taskmesh.tasks.v1.TaskService/CreateTask", { title: "High", priority: "PRIORITY_HIGH" }, alice.headers);
+    assert.equal(ok.status, 200);
+  });
+
+  test("page tokens are signed: a crafted one is INVALID_ARGUMENT on page_token", async () => {
+    for (let i = 0; i < 3; i++) await mesh.taskClient.createTask({ title: `Page ${i}` }, { headers: alice.headers });
+    const first = await mesh.taskClient.listTasks({ pageSize: 1, orderBy: "created" }, { headers: alice.headers });
+    assert.ok(first.nextPageToken);
+    const [payload, signature] = first.nextPageToken.split(".");
+    const decoded = JSON.parse(Buffer.from(payload!, "base64url").toString("utf8")) as { f: string; v: unknown[] };
+    decoded.v[0] = "not a timestamp";
+    const forgedPayload = Buffer.from(JSON.stringify(decoded)).toString("base64url");
+    for (const token of [`${forgedPayload}.${signature}`, forgedPayload, `${payload}.AAAAAAAAAAAAAAAAAAAAAA`]) {
+      const err = await expectCode(mesh.taskClient.listTasks({ pageSize: 1, orderBy: "created", pageToken: token }, { headers: alice.headers }), Code.InvalidArgument);
+      assert.deepEqual(violatedFields(err), ["page_token"]);
+    }
+    const second = await mesh.taskClient.listTasks({ pageSize: 1, orderBy: "created", pageToken: first.nextPageToken }, { headers: alice.headers });
+    assert.equal(second.tasks.length, 1, "the genuine token still pages");
+  });
+
+  test("a preview that runs past 9999 stops there instead of failing to encode", async () => {
+    const res = await post(
+      "/taskmesh.recurrence.v1.RecurrenceService/PreviewOccurrences",
+      { recurrence: { rrule: "FREQ=HOURLY;INTERVAL=999;BYMONTH=2;BYMONTHDAY=29" }, startTime: "2026-01-01T00:00:00Z", timeZone: "UTC", count: 100 },
+      alice.headers,
+    );
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+  });
+
+  test("a timestamp beyond 9999 sent in binary is INVALID_ARGUMENT naming it", async () => {
+    const err = await expectCode(
+      mesh.taskClient.createTask({ title: "Far", due: { case: "dueTime", value: { seconds: 10n ** 15n, nanos: 0 } as never } }, { headers: alice.headers }),
+      Code.InvalidArgument,
+    );
+    assert.deepEqual(violatedFields(err), ["due_time"]);
+  });
+});

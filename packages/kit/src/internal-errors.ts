@@ -1,0 +1,44 @@
+import type { Message } from "@bufbuild/protobuf";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { randomUUID } from "node:crypto";
+import type { Logger } from "./logger.js";
+import { requestViolations } from "./request-checks.js";
+
+const WITH_ID = /\(id [0-9a-f-]{36}\)/;
+
+/** True when an INTERNAL/UNKNOWN error already carries an error id (logged where it happened). */
+function hasErrorId(err: ConnectError): boolean {
+  return WITH_ID.test(err.rawMessage);
+}
+
+/**
+ * Never leak internals to callers, never answer a bare `internal`: every error that is not a
+ * deliberate status (a thrown Error, an INTERNAL/UNKNOWN ConnectError from a library or an
+ * in-process upstream, a response that could not be encoded) is logged with its stack and an
+ * error id, and the caller gets INTERNAL with that id to quote.
+ */
+export function internalErrorInterceptor(logger: Logger): Interceptor {
+  return (next) => async (req) => {
+    const rpc = `${req.service.typeName}/${req.method.name}`;
+    const internal = (err: unknown, what: string) => {
+      const id = randomUUID();
+      const cause = err instanceof ConnectError ? err.cause : undefined;
+      logger.error({ err, cause, errorId: id, rpc }, what);
+      return new ConnectError(`internal error (id ${id}); the server log has the details`, Code.Internal);
+    };
+    let res;
+    try {
+      res = await next(req);
+    } catch (err) {
+      if (err instanceof ConnectError && !((err.code === Code.Internal || err.code === Code.Unknown) && !hasErrorId(err))) throw err;
+      throw internal(err, "internal error");
+    }
+    // A Timestamp outside 0001–9999 cannot be written as JSON: Connect would answer a bare
+    // `internal` after this interceptor, with nothing logged. Caught here instead.
+    if (!res.stream) {
+      const bad = requestViolations(req.method.output, res.message as Message, false);
+      if (bad.length > 0) throw internal(new Error(`response cannot be encoded: ${bad.map((v) => `${v.field} ${v.message}`).join("; ")}`), "internal error");
+    }
+    return res;
+  };
+}

@@ -1,0 +1,95 @@
+import type { DescField, DescMessage, Message } from "@bufbuild/protobuf";
+import { isMessage } from "@bufbuild/protobuf";
+import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
+import type { Interceptor } from "@connectrpc/connect";
+import { invalidArgument, type FieldViolation } from "./errors.js";
+
+// google.protobuf.Timestamp's range (0001-01-01T00:00:00Z … 9999-12-31T23:59:59Z): beyond it a
+// value cannot be encoded as JSON, stored as timestamptz or turned into a Date.
+const MIN_SECONDS = -62135596800n;
+const MAX_SECONDS = 253402300799n;
+const MAX_VIOLATIONS = 20;
+
+/**
+ * What no service can take and protovalidate does not check on every field: U+0000 in a string
+ * (PostgreSQL text and jsonb cannot hold it) and Timestamps outside 0001–9999. Walks the request
+ * message; INVALID_ARGUMENT naming each offending field.
+ */
+export function requestViolations(schema: DescMessage, message: Message, strings = true): FieldViolation[] {
+  const out: FieldViolation[] = [];
+  walk(schema, message, "", out, 0, strings);
+  return out;
+}
+
+function walk(schema: DescMessage, message: Message, prefix: string, out: FieldViolation[], depth: number, strings: boolean): void {
+  if (depth > 32 || out.length >= MAX_VIOLATIONS) return;
+  if (schema.typeName === "google.protobuf.Timestamp") {
+    const ts = message as unknown as Timestamp;
+    if (ts.seconds < MIN_SECONDS || ts.seconds > MAX_SECONDS || ts.nanos < 0 || ts.nanos > 999_999_999) {
+      out.push({ field: prefix || "timestamp", ruleId: "timestamp.range", message: "must be from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z" });
+    }
+    return;
+  }
+  const record = message as unknown as Record<string, unknown>;
+  for (const field of schema.fields) {
+    const name = prefix ? `${prefix}.${field.name}` : field.name;
+    const value = field.oneof ? oneofValue(record, field) : record[field.localName];
+    if (value === undefined || value === null) continue;
+    check(field, value, name, out, depth, strings);
+  }
+}
+
+function oneofValue(record: Record<string, unknown>, field: DescField): unknown {
+  const oneof = record[field.oneof!.localName] as { case?: string; value?: unknown } | undefined;
+  return oneof?.case === field.localName ? oneof.value : undefined;
+}
+
+function check(field: DescField, value: unknown, name: string, out: FieldViolation[], depth: number, strings: boolean): void {
+  const scalar = (v: unknown, n: string) => strings && checkScalar(v, n, out);
+  switch (field.fieldKind) {
+    case "scalar":
+      scalar(value, name);
+      return;
+    case "message":
+      if (isMessage(value)) walk(field.message, value, name, out, depth + 1, strings);
+      return;
+    case "list":
+      (value as unknown[]).forEach((item, i) => {
+        if (field.listKind === "scalar") scalar(item, `${name}[${i}]`);
+        else if (field.listKind === "message" && isMessage(item)) walk(field.message, item, `${name}[${i}]`, out, depth + 1, strings);
+      });
+      return;
+    case "map":
+      for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+        scalar(key, `${name}[${JSON.stringify(key.slice(0, 40))}]`);
+        if (field.mapKind === "scalar") scalar(item, `${name}[${JSON.stringify(key.slice(0, 40))}]`);
+        else if (field.mapKind === "message" && isMessage(item)) walk(field.message, item, `${name}[${JSON.stringify(key.slice(0, 40))}]`, out, depth + 1, strings);
+      }
+      return;
+    default:
+      return;
+  }
+}
+
+function checkScalar(value: unknown, name: string, out: FieldViolation[]): void {
+  if (typeof value === "string" && value.includes("\u0000") && out.length < MAX_VIOLATIONS) {
+    out.push({ field: name, ruleId: "string.no_nul", message: "must not contain the NUL character (U+0000)" });
+  }
+}
+
+/** Refuses requests with NUL characters or out-of-range timestamps before any handler sees them. */
+export function requestChecksInterceptor(): Interceptor {
+  return (next) => async (req) => {
+    if (!req.stream) {
+      const violations = requestViolations(req.method.input, req.message as Message);
+      if (violations.length > 0) throw invalidArgument(violations);
+    }
+    return next(req);
+  };
+}
+
+/** A Timestamp as a Date, or undefined when it is outside what a Date and the databases hold. */
+export function timestampInRange(ts: Timestamp): Date | undefined {
+  if (ts.seconds < MIN_SECONDS || ts.seconds > MAX_SECONDS) return undefined;
+  return timestampDate(ts);
+}
