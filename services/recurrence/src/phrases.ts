@@ -55,6 +55,9 @@ for (const [code, names] of Object.entries({
   }
 }
 const WEEKDAYS_MF: Weekday[] = ["MO", "TU", "WE", "TH", "FR"];
+const ALL_DAYS: Weekday[] = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
+/** Parts of the day: "every morning" is every day; they give no time of day by themselves. */
+const PART_OF_DAY = new Set(["morning", "afternoon", "evening", "night"]);
 const WEEKEND: Weekday[] = ["SA", "SU"];
 
 const MONTH_WORDS: Record<string, number> = {};
@@ -398,6 +401,11 @@ function core(t: Tokens): RRuleParts {
     }
     throw new PhraseError(`expected days, weeks, months or years after "${tok}", got "${t.rest()}"`, EXAMPLES.DAILY);
   }
+  if (PART_OF_DAY.has(tok)) {
+    // "every morning", "every night at 10pm": every day (a time only when one is given)
+    t.next();
+    return { freq: "DAILY", interval: 1 };
+  }
   const unit = unitOf(tok);
   if (unit && !tok.endsWith("s")) {
     t.next();
@@ -407,6 +415,7 @@ function core(t: Tokens): RRuleParts {
   }
   if (dayGroupOf(tok)) {
     const days = dayList(t);
+    if (PART_OF_DAY.has(t.peek() ?? "")) t.next(); // "every sunday morning"
     return { freq: "WEEKLY", interval: 1, byDay: days.map((day) => ({ day })) };
   }
   if (MONTH_WORDS[tok]) {
@@ -438,7 +447,29 @@ function core(t: Tokens): RRuleParts {
   throw new PhraseError(`did not understand "${t.rest()}" after "every"`, EXAMPLES.any);
 }
 
+/** "every weekday except friday", "every day except sunday", "every day but not saturday and sunday". */
+function exceptDays(t: Tokens, p: RRuleParts): void {
+  t.eat(",");
+  if (t.peek() === "but" && t.peek(1) === "not") t.i += 2;
+  else if (!t.eat("except", "excluding")) return;
+  t.eat("on", "for");
+  const drop = dayList(t);
+  if (!drop.length) throw new PhraseError(`expected weekdays after "except", got "${t.rest()}"`, "every day except sunday");
+  const base = p.byDay ? p.byDay.map((d) => d.day) : p.freq === "DAILY" && p.interval === 1 ? ALL_DAYS : undefined;
+  if (!base || p.byDay?.some((d) => d.n !== undefined) || (p.freq !== "DAILY" && p.freq !== "WEEKLY")) {
+    throw new PhraseError(`"except" works with days of the week`, "every day except sunday");
+  }
+  const kept = base.filter((d) => !drop.includes(d));
+  if (!kept.length) throw new PhraseError("no day is left after \"except\"", "every day except sunday");
+  if (p.freq === "DAILY") p.freq = "WEEKLY";
+  p.byDay = kept.map((day) => ({ day }));
+}
+
 const TIME = String.raw`(?:noon|midnight|\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)?)`;
+// A time of day without "at" ("every other tuesday 7am", "every weekday 9:30"): only forms that cannot
+// be a count or an ordinal (am/pm, hh:mm, noon, midnight).
+const BARE_TIME = String.raw`(?:noon|midnight|\d{1,2}:\d{2}\s*(?:am|pm|a\.m\.|p\.m\.)?|\d{1,2}\s*(?:am|pm|a\.m\.|p\.m\.))`;
+const bareTimeRe = new RegExp(String.raw`\s*,?\s*(?<![\w:])(${BARE_TIME}(?:\s*(?:,|and|&)\s*${BARE_TIME})*)(?=\s|$|,)`);
 
 function parseTime(text: string): { hour: number; minute: number } {
   if (text === "noon") return { hour: 12, minute: 0 };
@@ -519,16 +550,17 @@ export function parseRecurrenceText(text: string): ParsedRecurrence | ParseError
       s = s.replace(untilRe, " ");
     }
     const timeRe = new RegExp(String.raw`\s*,?\s*\bat\s+(${TIME}(?:\s*(?:,|and|&)\s*${TIME})*)(?=\s|$|,)`);
-    const tm = timeRe.exec(s);
+    const tm = timeRe.exec(s) ?? bareTimeRe.exec(s);
     if (tm) {
       times = tm[1]!.split(/\s*(?:,|\band\b|&)\s*/).filter(Boolean).map(parseTime);
-      s = s.replace(timeRe, " ");
+      s = s.slice(0, tm.index) + " " + s.slice(tm.index + tm[0].length);
     }
 
     const toks = s.replace(/,/g, " , ").replace(/&/g, " and ").replace(/\bbusiness days?\b/g, (m) => m.replace(" ", "-")).split(" ").filter(Boolean);
     while (toks[toks.length - 1] === ",") toks.pop();
     const t = new Tokens(toks);
     const p = core(t);
+    exceptDays(t, p);
     if (!t.done()) {
       throw new PhraseError(`did not understand "${t.rest()}"`, EXAMPLES[p.freq]);
     }

@@ -55,6 +55,17 @@ const TABLE: Array<[string, string, RecurrenceMode, string]> = [
   ["every weekday at 9am", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;BYHOUR=9;BYMINUTE=0", S, "every weekday at 9am"],
   ["every day at 9am and 5pm", "FREQ=DAILY;BYHOUR=9,17;BYMINUTE=0", S, "every day at 9am and 5pm"],
   ["every day at 17:30", "FREQ=DAILY;BYHOUR=17;BYMINUTE=30", S, "every day at 5:30pm"],
+  // a time without "at", as typed in quick add
+  ["every other tuesday 7am", "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU;BYHOUR=7;BYMINUTE=0", S, "every 2 weeks on Tuesday at 7am"],
+  ["every weekday 9:30", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;BYHOUR=9;BYMINUTE=30", S, "every weekday at 9:30am"],
+  ["every day 9am and 5pm", "FREQ=DAILY;BYHOUR=9,17;BYMINUTE=0", S, "every day at 9am and 5pm"],
+  // days left out
+  ["every weekday except friday", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH", S, "every Monday, Tuesday, Wednesday and Thursday"],
+  ["every day except sunday", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR,SA", S, "every Monday, Tuesday, Wednesday, Thursday, Friday and Saturday"],
+  ["every day but not saturday and sunday", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", S, "every weekday"],
+  // parts of the day give no time by themselves
+  ["every night at 10pm", "FREQ=DAILY;BYHOUR=22;BYMINUTE=0", S, "every day at 10pm"],
+  ["every sunday morning", "FREQ=WEEKLY;BYDAY=SU", S, "every Sunday"],
   ["FREQ=WEEKLY;BYDAY=MO", "FREQ=WEEKLY;BYDAY=MO", S, "every Monday"],
   ["RRULE:freq=monthly;byday=-1fr;interval=1", "FREQ=MONTHLY;BYDAY=-1FR", S, "monthly on the last Friday"],
   ["FREQ=YEARLY;BYWEEKNO=20;BYDAY=MO", "FREQ=YEARLY;BYWEEKNO=20;BYDAY=MO", S, "every year (BYWEEKNO=20;BYDAY=MO)"],
@@ -95,6 +106,10 @@ describe("phrases that are not understood", () => {
     ["every day at 25:00", /not a time|did not understand/],
     ["every monday for 0 times", /COUNT/],
     ["every day please", /"please"/],
+    ["every day except", /expected weekdays after "except"/],
+    ["every 2nd tuesday except monday", /"except" works with days of the week/],
+    ["every weekend except saturday and sunday", /no day is left/],
+    ["every 3 days 7", /did not understand "7"/],
     ["FREQ=DAILY;COUNT=0", /COUNT must be/],
     ["FREQ=DAILY;BYDAY=1MO", /only works with FREQ=MONTHLY/],
     ["FREQ=SECONDLY", /every second/],

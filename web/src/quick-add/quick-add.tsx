@@ -10,11 +10,16 @@ import { recurrenceClient, tasksClient } from "../api/clients.js";
 import { useDebounced } from "../ui/use-debounced.js";
 import { useNotifications } from "../notifications/notifications.js";
 import { browserTimeZone, formatDay, formatDuration, formatTime, PRIORITY_LABELS } from "../tasks/format.js";
-import { parseQuickAdd, type Due } from "./parse-quick-add.js";
+import { ALL_DAY_REMINDER_TIME, parseQuickAdd, toWall, type Due } from "./parse-quick-add.js";
 import { resolveQuickAdd, type ResolvedQuickAdd } from "./resolve-quick-add.js";
 
-function describeDue(due: Due): string {
-  return due.kind === "date" ? formatDay(new Date(`${due.date}T00:00`)) : `${formatDay(due.time)} ${formatTime(due.time)}`;
+function describeDue(due: Due, zone: string | undefined): string {
+  if (due.kind === "date") return formatDay(new Date(`${due.date}T00:00`));
+  if (!zone) return `${formatDay(due.time)} ${formatTime(due.time)}`;
+  // A zone named in the line: the time as typed, in that zone.
+  const wall = toWall(due.time, zone);
+  const shown = new Date(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute);
+  return `${formatDay(shown)} ${formatTime(shown)} ${zone}`;
 }
 
 export function toCreateRequest(draft: ResolvedQuickAdd, timeZone: string): CreateTaskRequest {
@@ -24,7 +29,7 @@ export function toCreateRequest(draft: ResolvedQuickAdd, timeZone: string): Crea
     tags: draft.tags,
     ...(draft.priority !== undefined ? { priority: draft.priority } : {}),
     due: !draft.due ? { case: undefined } : draft.due.kind === "date" ? { case: "dueDate", value: draft.due.date } : { case: "dueTime", value: timestampFromDate(draft.due.time) },
-    timeZone,
+    timeZone: draft.timeZone ?? timeZone,
     ...(draft.recurrence ? { recurrence: draft.recurrence } : {}),
     reminders: reminder
       ? [
@@ -48,12 +53,12 @@ export const QuickAdd = forwardRef<HTMLInputElement>(function QuickAdd(_props, r
   const typed = useDebounced(text.trim(), 250);
   const resolveQuery = (line: string) => ({
     queryKey: ["quick-add", line, timeZone],
-    queryFn: ({ signal }: { signal: AbortSignal }) => resolveQuickAdd(parseQuickAdd(line), recurrenceClient, timeZone, new Date(), signal),
+    queryFn: ({ signal }: { signal: AbortSignal }) => resolveQuickAdd(parseQuickAdd(line, new Date(), timeZone), recurrenceClient, timeZone, new Date(), signal),
     staleTime: 30_000,
   });
   const understood = useQuery({ ...resolveQuery(typed), enabled: typed.length > 0 });
   // What can be read without the server shows at once; the recurrence joins when it is understood.
-  const draft: ResolvedQuickAdd | undefined = text.trim() ? (text.trim() === typed && understood.data) || parseQuickAdd(text.trim()) : undefined;
+  const draft: ResolvedQuickAdd | undefined = text.trim() ? (text.trim() === typed && understood.data) || parseQuickAdd(text.trim(), new Date(), timeZone) : undefined;
 
   // The line is cleared at once so the next one can be typed while this one saves; if saving
   // fails, it comes back (unless something new was typed meanwhile).
@@ -122,7 +127,7 @@ export const QuickAdd = forwardRef<HTMLInputElement>(function QuickAdd(_props, r
             </span>
             {draft.due && (
               <span className="chip" data-kind="due">
-                <b>Due</b> {describeDue(draft.due)}
+                <b>Due</b> {describeDue(draft.due, draft.timeZone)}
               </span>
             )}
             {draft.recurrenceSummary && (
@@ -152,7 +157,9 @@ export const QuickAdd = forwardRef<HTMLInputElement>(function QuickAdd(_props, r
             ))}
             {draft.reminder && (
               <span className={`chip${draft.reminder.kind === "before" && !draft.due ? " chip-warn" : ""}`} data-kind="reminder">
-                <b>Remind</b> {draft.reminder.kind === "before" ? formatDuration(draft.reminder.seconds) : `${formatDay(draft.reminder.time)} ${formatTime(draft.reminder.time)}`}
+                <b>Remind</b> {draft.reminder.kind === "before"
+                  ? (draft.reminder.morningOf ? `${draft.reminder.morningOf} at ${ALL_DAY_REMINDER_TIME}` : formatDuration(draft.reminder.seconds))
+                  : `${formatDay(draft.reminder.time)} ${formatTime(draft.reminder.time)}`}
                 {draft.reminder.kind === "before" && !draft.due && " (needs a due date)"}
               </span>
             )}

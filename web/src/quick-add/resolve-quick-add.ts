@@ -1,10 +1,13 @@
 // Finishes a quick-add draft with the recurrence service: the phrase becomes an RRULE and a
-// readable summary, and a recurring task without a stated date gets its first occurrence as due.
+// readable summary, and the task's first due is the rule's first occurrence (from now, or from the
+// date given with "starting …"), so a weekly-on-Tuesday task is due on a Tuesday.
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
+import { Temporal } from "temporal-polyfill";
 import type { RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurrence_service_pb.js";
-import type { Recurrence } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
-import { cleanTitle, localDate, takeDue, type Due, type QuickAddDraft } from "./parse-quick-add.js";
+import { RecurrenceMode, RecurrenceSchema, type Recurrence } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { create } from "@bufbuild/protobuf";
+import { cleanTitle, finishReminder, parseQuickAdd, takeDue, toWall, type Due, type QuickAddDraft } from "./parse-quick-add.js";
 
 export interface ResolvedQuickAdd extends QuickAddDraft {
   recurrence?: Recurrence;
@@ -25,45 +28,92 @@ export async function resolveQuickAdd(
   signal?: AbortSignal,
 ): Promise<ResolvedQuickAdd> {
   if (!draft.recurrenceText) return draft;
+  const zone = draft.timeZone ?? timeZone;
+  const [before, after] = draft.titleParts ?? [draft.title, ""];
   const words = draft.recurrenceText.split(/\s+/);
   let firstError: string | undefined;
   for (let n = words.length; n >= Math.max(1, words.length - MAX_TRAILING_WORDS); n--) {
     try {
       const parsed = await recurrence.parseRecurrence({ text: words.slice(0, n).join(" ") }, { signal });
       if (!parsed.recurrence) break;
-      // Words after the rule go back to the title, and may name the first due ("… by friday").
-      const leftover = draft.due ? { rest: words.slice(n).join(" ") } : takeDue(words.slice(n).join(" "), now);
-      const due = draft.due ?? leftover.due ?? (await firstOccurrence(recurrence, parsed.recurrence, timeZone, now, signal));
-      return {
+      // Words after the rule go back to the title, and may name where the series starts ("… by friday").
+      const leftover = draft.due ? { rest: words.slice(n).join(" ") } : takeDue(words.slice(n).join(" "), now, zone);
+      const from = draft.due ?? leftover.due;
+      const due = await firstOccurrence(recurrence, parsed.recurrence, zone, now, from, signal);
+      const resolved: ResolvedQuickAdd = {
         ...draft,
-        title: cleanTitle(`${draft.title} ${leftover.rest}`),
+        title: cleanTitle(`${before} ${leftover.rest} ${after}`),
         recurrence: parsed.recurrence,
         recurrenceSummary: parsed.summary,
         ...(due ? { due } : {}),
       };
+      finishReminder(resolved, now, zone);
+      return resolved;
     } catch (err) {
       const error = ConnectError.from(err);
       if (error.code !== Code.InvalidArgument) throw err;
       firstError ??= error.rawMessage;
     }
   }
-  const { recurrenceText, ...rest } = draft;
-  return { ...rest, title: cleanTitle(`${draft.title} ${recurrenceText}`), recurrenceError: firstError ?? "not a recurrence" };
+  // Not a rule after all: the line is read again as a one-off task, the words stay in the title.
+  const { recurrenceText, titleParts: _parts, source, ...rest } = draft;
+  const again = source !== undefined ? parseQuickAdd(source, now, timeZone, { recurrence: false }) : { ...rest, title: cleanTitle(`${before} ${recurrenceText} ${after}`) };
+  return { ...again, recurrenceError: firstError ?? "not a recurrence" };
 }
 
 /**
- * The first occurrence after now. DTSTART always counts as an occurrence, so the preview starts
- * just before now and the second result is the first one the rule itself produces. Rules with no
- * day or time parts ("every month") start today.
+ * The rule's first occurrence on or after `from` (a date: that day; a time: that instant; none: now).
+ * It is looked for with INTERVAL and COUNT left out (the series is anchored at this first due, so
+ * "every other tuesday" starts on the next Tuesday) and with RFC 5545's reading of days a month
+ * lacks (RSCALE=GREGORIAN;SKIP=OMIT: "the 31st" starts on a real 31st), so the first due is always an
+ * occurrence of the rule. A rule with no day or time parts ("every month") starts on `from`.
  */
-async function firstOccurrence(client: Client<typeof RecurrenceService>, rule: Recurrence, timeZone: string, now: Date, signal?: AbortSignal): Promise<Due | undefined> {
-  const parts = rule.rrule.split(";").map((p) => p.split("=")[0]);
-  const timed = parts.some((p) => p === "BYHOUR" || p === "BYMINUTE") || /FREQ=(HOURLY|MINUTELY)/.test(rule.rrule);
-  if (!timed && parts.every((p) => p === "FREQ" || p === "INTERVAL" || p === "COUNT" || p === "UNTIL")) return { kind: "date", date: localDate(now) };
+async function firstOccurrence(
+  client: Client<typeof RecurrenceService>,
+  rule: Recurrence,
+  zone: string,
+  now: Date,
+  from: Due | undefined,
+  signal?: AbortSignal,
+): Promise<Due | undefined> {
+  const parts = rule.rrule.split(";").filter((p) => !/^(?:INTERVAL|COUNT)=/.test(p));
+  const names = parts.map((p) => p.split("=")[0]);
+  const timed = names.some((p) => p === "BYHOUR" || p === "BYMINUTE") || /FREQ=(HOURLY|MINUTELY)/.test(rule.rrule);
+  const today = toWall(now, zone).toPlainDate();
+  if (names.every((p) => p === "FREQ" || p === "UNTIL")) {
+    if (from) return from;
+    if (!timed) return { kind: "date", date: today.toString() };
+    // "every 2 hours": one interval from now.
+    const interval = Number(/INTERVAL=(\d+)/.exec(rule.rrule)?.[1] ?? 1);
+    return { kind: "time", time: new Date(Math.floor(now.getTime() / 60_000) * 60_000 + interval * (/HOURLY/.test(rule.rrule) ? 3_600_000 : 60_000)) };
+  }
+  const fromDay = from?.kind === "date" ? Temporal.PlainDate.from(from.date) : from ? toWall(from.time, zone).toPlainDate() : today;
+  if (!timed && names.every((p) => p === "FREQ" || p === "UNTIL" || p === "BYMONTH")) {
+    // "every year in march": the day of the month comes from the start, so no day before it is tried.
+    const months = (/BYMONTH=([\d,]+)/.exec(rule.rrule)?.[1] ?? "").split(",").map(Number);
+    if (months.includes(fromDay.month)) return { kind: "date", date: fromDay.toString() };
+    const probe = create(RecurrenceSchema, { ...rule, mode: RecurrenceMode.SCHEDULE, rrule: parts.join(";") });
+    const { occurrences } = await client.previewOccurrences({ recurrence: probe, start: { case: "startDate", value: fromDay.toString() }, timeZone: zone, count: 2 }, { signal });
+    const next = occurrences[1]?.when;
+    return next?.case === "date" ? { kind: "date", date: next.value } : undefined;
+  }
+  const midnight = (date: string) => Temporal.PlainDate.from(date).toZonedDateTime(zone).epochMilliseconds;
   const start = timed
-    ? ({ case: "startTime", value: timestampFromDate(new Date(Math.floor(now.getTime() / 60_000) * 60_000)) } as const)
-    : ({ case: "startDate", value: localDate(new Date(now.getTime() - 86_400_000)) } as const);
-  const { occurrences } = await client.previewOccurrences({ recurrence: rule, start, timeZone, count: 2 }, { signal });
+    ? ({
+        case: "startTime",
+        value: timestampFromDate(
+          new Date(
+            from?.kind === "time" ? from.time.getTime() - 60_000 : from ? midnight(from.date) - 60_000 : Math.floor(now.getTime() / 60_000) * 60_000,
+          ),
+        ),
+      } as const)
+    : ({
+        case: "startDate",
+        value: fromDay.subtract({ days: 1 }).toString(),
+      } as const);
+  const skipMissing = parts.some((p) => /^BYMONTHDAY=.*\b(?:29|30|31)\b/.test(p));
+  const probe = create(RecurrenceSchema, { ...rule, mode: RecurrenceMode.SCHEDULE, rrule: `${skipMissing ? "RSCALE=GREGORIAN;SKIP=OMIT;" : ""}${parts.join(";")}` });
+  const { occurrences } = await client.previewOccurrences({ recurrence: probe, start, timeZone: zone, count: 2 }, { signal });
   const next = occurrences[1]?.when;
   if (next?.case === "time") return { kind: "time", time: timestampDate(next.value) };
   if (next?.case === "date") return { kind: "date", date: next.value };
