@@ -18,6 +18,29 @@ const TYPES: Record<string, string> = {
   ".txt": "text/plain; charset=utf-8",
   ".map": "application/json",
 };
+/**
+ * Sent with every page and file of the web app. The app loads only its own scripts and talks only to
+ * its own origin (Connect and the live WebSocket), so anything else is refused: injected markup cannot
+ * run or send data away, and no other site can frame the app to trick a click.
+ */
+const SECURITY_HEADERS = {
+  "content-security-policy": [
+    "default-src 'self'",
+    "script-src 'self'",
+    // React sets style properties through the DOM (allowed); the no-build page has a <style> block.
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join("; "),
+  "x-frame-options": "DENY",
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+  "cross-origin-opener-policy": "same-origin",
+} as const;
 // Vite puts content-hashed bundles under /assets/: they never change, so browsers keep them.
 const HASHED = /^\/assets\//;
 
@@ -34,13 +57,13 @@ export function webApp(dir: string, apiPrefixes: readonly string[]): HttpRoute {
     try {
       urlPath = decodeURIComponent((req.url ?? "/").split("?")[0]!);
     } catch {
-      writeHead(res, 400, { "content-type": "text/plain; charset=utf-8" });
+      writeHead(res, 400, { ...SECURITY_HEADERS, "content-type": "text/plain; charset=utf-8" });
       res.end("malformed URL encoding\n");
       return true;
     }
     if (apiPrefixes.some((p) => urlPath.startsWith(p))) return false;
     if (!existsSync(index)) {
-      writeHead(res, 503, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
+      writeHead(res, 503, { ...SECURITY_HEADERS, "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
       res.end(notBuiltPage(root));
       return true;
     }
@@ -53,7 +76,7 @@ export function webApp(dir: string, apiPrefixes: readonly string[]): HttpRoute {
     }
     // A missing file with an extension is a broken link, not a client-side route.
     if (path.extname(urlPath)) {
-      writeHead(res, 404, { "content-type": "text/plain; charset=utf-8" });
+      writeHead(res, 404, { ...SECURITY_HEADERS, "content-type": "text/plain; charset=utf-8" });
       res.end(`not found: ${urlPath}\n`);
       return true;
     }
@@ -64,10 +87,10 @@ export function webApp(dir: string, apiPrefixes: readonly string[]): HttpRoute {
 
 function serve(method: string, res: Parameters<HttpRoute>[1], file: string, size: number, cache: string): void {
   writeHead(res, 200, {
+    ...SECURITY_HEADERS,
     "content-type": TYPES[path.extname(file)] ?? "application/octet-stream",
     "content-length": size,
     "cache-control": cache,
-    "x-content-type-options": "nosniff",
   });
   if (method === "HEAD") {
     res.end();
