@@ -4,6 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Priority } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { parseQuickAdd } from "../src/quick-add/parse-quick-add.js";
+import { allDayBefore, beforeMidnight } from "../src/tasks/format.js";
 
 // Wednesday 25 November 2026, 10:00 local time.
 const now = new Date(2026, 10, 25, 10, 0, 0);
@@ -77,4 +78,16 @@ test("rule words used as adjectives stay in the title", () => {
   assert.deepEqual(draft.due, { kind: "date", date: "2026-11-27" });
   assert.equal(parseQuickAdd("Review budget monthly", now).recurrenceText, "monthly");
   assert.equal(parseQuickAdd("Standup daily at 9:30", now).recurrenceText, "daily at 9:30");
+});
+
+test("an all-day task's reminder 'before' is the day before at 09:00, and the editor reads it back", () => {
+  const draft = parseQuickAdd("Plan trip in 3 weeks remind me 30 min before", now);
+  assert.deepEqual(draft.due, { kind: "date", date: "2026-12-16" });
+  assert.deepEqual(draft.reminder, { kind: "before", seconds: 15 * 3600, morningOf: "1 day before" });
+  assert.deepEqual(allDayBefore(15 * 3600), { days: 1, time: "09:00" });
+  assert.deepEqual(allDayBefore(2 * 86400 - 7.5 * 3600), { days: 2, time: "07:30" });
+  assert.equal(beforeMidnight(1, "09:00"), 54000);
+  assert.equal(beforeMidnight(3, "18:15"), 3 * 86400 - (18 * 3600 + 15 * 60));
+  const timed = parseQuickAdd("Dentist tomorrow at 3pm remind me 30 min before", now);
+  assert.deepEqual(timed.reminder, { kind: "before", seconds: 1800 }, "a timed due keeps the offset as typed");
 });

@@ -69,7 +69,29 @@ export function formatDuration(seconds: number): string {
   return `${Math.round(seconds / 60)} minutes before`;
 }
 
-export function formatReminder(reminder: Reminder): string {
+/**
+ * A "before" reminder on an all-day task counts back from the due day's midnight: 15 hours before
+ * is the day before at 09:00. Returns the days before and the time of day it fires.
+ */
+export function allDayBefore(seconds: number): { days: number; time: string } {
+  const days = Math.max(0, Math.ceil(seconds / 86_400));
+  const after = days * 86_400 - seconds;
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return { days, time: `${pad(Math.floor(after / 3600))}:${pad(Math.floor((after % 3600) / 60))}` };
+}
+
+/** before_due for "N days before at HH:MM" on an all-day task, counted from the due day's midnight (allDayBefore reads it back). */
+export function beforeMidnight(days: number, time: string): number {
+  const [h, m] = time.split(":").map(Number) as [number, number];
+  return Math.max(0, Math.max(1, days) * 86_400 - (h * 3600 + m * 60));
+}
+
+/** `allDay`: the reminder's task has a due date without a time ("1 day before at 09:00"). */
+export function formatReminder(reminder: Reminder, allDay = false): string {
+  if (reminder.trigger.case === "beforeDue" && allDay) {
+    const { days, time } = allDayBefore(Number(reminder.trigger.value.seconds));
+    return days === 0 ? `on the day at ${time}` : `${days} day${days === 1 ? "" : "s"} before at ${time}`;
+  }
   if (reminder.trigger.case === "beforeDue") return formatDuration(Number(reminder.trigger.value.seconds));
   if (reminder.trigger.case === "absoluteTime") {
     const at = timestampDate(reminder.trigger.value);

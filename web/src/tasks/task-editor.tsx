@@ -176,7 +176,7 @@ function EditorForm({ task, onClose }: { task: Task; onClose(): void }) {
       </fieldset>
 
       <RecurrencePicker value={form.rule} onChange={(rule) => setForm(({ rule: _old, ...f }) => (rule ? { ...f, rule } : f))} start={start} timeZone={form.timeZone} />
-      <RemindersEditor reminders={form.reminders} onChange={(r) => set("reminders", r)} hasDue={due.case !== undefined} timeZone={form.timeZone} />
+      <RemindersEditor reminders={form.reminders} onChange={(r) => set("reminders", r)} hasDue={due.case !== undefined} allDay={due.case === "dueDate"} timeZone={form.timeZone} />
 
       {problem && (
         <p className="field-error" role="alert">
