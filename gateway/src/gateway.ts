@@ -3,7 +3,8 @@ import type { EventBus } from "@taskmesh/events";
 import { startServer, type Logger, type RunningServer } from "@taskmesh/kit";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { fileURLToPath } from "node:url";
-import { authInterceptor, startAuthModule, type AuthModuleOptions } from "./auth/index.js";
+import { authInterceptor, startAuthModule, trustedProxiesFromEnv, type AuthModuleOptions } from "./auth/index.js";
+import type { PasswordQueue, PasswordQueueOptions } from "./auth/password-queue.js";
 import { corsRoute } from "./cors.js";
 import { forwardingRoutes, type Upstream } from "./forward.js";
 import { LiveSync } from "./live/live-sync.js";
@@ -35,16 +36,38 @@ export interface GatewayOptions {
 
 export interface Gateway {
   server: RunningServer;
+  /** The queue every password hash goes through (its counters, for metrics and benchmarks). */
+  passwordQueue: PasswordQueue;
   live: LiveSync;
   /** Drains the server, closes live sockets and the accounts database. */
   stop(): Promise<void>;
+}
+
+/**
+ * TASKMESH_PASSWORD_HASH_CONCURRENCY (hashes at once; default half the cores) and
+ * TASKMESH_PASSWORD_HASH_QUEUE (how many may wait; default 16).
+ */
+export function passwordQueueFromEnv(env: NodeJS.ProcessEnv): PasswordQueueOptions {
+  const int = (name: string) => {
+    const raw = env[name];
+    if (raw === undefined || raw === "") return undefined;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number, got "${raw}"`);
+    return n;
+  };
+  return { concurrency: int("TASKMESH_PASSWORD_HASH_CONCURRENCY"), maxQueued: int("TASKMESH_PASSWORD_HASH_QUEUE") };
 }
 
 /** The browser-facing edge on one port: accounts, every mesh service behind authentication, live sync, the web app. */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const tasksUpstream = options.upstreams.find((u) => u.services.includes(TaskService));
   if (!tasksUpstream) throw new Error("the gateway needs an upstream serving taskmesh.tasks.v1.TaskService (live sync reads its change feed)");
-  const auth = await startAuthModule(options.auth);
+  // TASKMESH_TRUSTED_PROXIES when the caller does not say (the embedded app passes no setting).
+  const auth = await startAuthModule({
+    ...options.auth,
+    trustedProxies: options.auth.trustedProxies ?? trustedProxiesFromEnv(process.env),
+    passwordQueue: options.auth.passwordQueue ?? passwordQueueFromEnv(process.env),
+  });
   const allowedOrigins = options.allowedOrigins ?? [];
   const live = new LiveSync({
     authenticator: auth.authenticator,
@@ -78,6 +101,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     );
     return {
       server,
+      passwordQueue: auth.passwordQueue,
       live,
       async stop() {
         await live.stop();

@@ -30,7 +30,7 @@ const gateway = await startGateway({
   logger,
   port: Number(env.PORT ?? 8080),
   upstreams,
-  auth: { databaseUrl, jwtSecret: jwtSecret(env, undefined), secureCookie: settings.secureCookie },
+  auth: { databaseUrl, jwtSecret: jwtSecret(env, undefined), secureCookie: settings.secureCookie, trustedProxies: settings.trustedProxies },
   bus,
   // Each replica reads every change for the sockets it holds: one consumer group per replica.
   replicaId: env.GATEWAY_REPLICA_ID ?? hostname(),

@@ -11,6 +11,7 @@ import { randomBytes } from "node:crypto";
 import { WebSocket } from "ws";
 import { startGateway, type Gateway } from "../src/gateway.js";
 import { inProcessUpstream } from "../src/mesh.js";
+import type { AuthModuleOptions } from "../src/auth/index.js";
 
 export const JWT_SECRET = randomBytes(48);
 const logger = createLogger("gateway-test");
@@ -35,6 +36,8 @@ export interface MeshOptions {
   /** An existing task service (a second replica in front of the same one). */
   tasks?: TestMesh["tasks"];
   signInLimit?: { points: number; windowSeconds: number };
+  /** More settings of the auth module (limits, password queue, trusted proxies). */
+  auth?: Partial<AuthModuleOptions>;
   now?: () => Date;
   livePingIntervalMs?: number;
 }
@@ -55,7 +58,7 @@ export async function startMesh(options: MeshOptions): Promise<TestMesh> {
     port: 0,
     host: "127.0.0.1",
     upstreams: [inProcessUpstream(tasks), inProcessUpstream(recurrence)],
-    auth: { databaseUrl: options.databaseUrl, jwtSecret: JWT_SECRET, signInLimit: options.signInLimit, now: options.now },
+    auth: { databaseUrl: options.databaseUrl, jwtSecret: JWT_SECRET, signInLimit: options.signInLimit, now: options.now, ...options.auth },
     bus,
     replicaId: options.replicaId ?? "test",
     allowedOrigins: ["https://app.example.com"],

@@ -8,6 +8,8 @@ import type { AccessTokens } from "./access-tokens.js";
 import { callerOf } from "./auth-interceptor.js";
 import { unauthenticated } from "./authenticator.js";
 import { DUMMY_HASH, hashPassword, verifyPassword } from "./passwords.js";
+import { clientAddressOf, type TrustedProxies } from "./client-address.js";
+import type { PasswordQueue } from "./password-queue.js";
 import type { AuthRateLimit } from "./rate-limit.js";
 import { clearedRefreshCookie, REFRESH_IN_BODY_HEADER, refreshCookie, refreshFromCookie } from "./refresh-cookie.js";
 
@@ -16,6 +18,10 @@ export interface AuthServiceDeps {
   tokens: AccessTokens;
   signInLimit: AuthRateLimit;
   signUpLimit: AuthRateLimit;
+  /** Every password hash (sign-up, sign-in, unknown e-mails included) waits its turn here. */
+  passwordQueue: PasswordQueue;
+  /** Whose X-Forwarded-For is believed. */
+  trustedProxies: TrustedProxies;
   /** Mark the refresh cookie Secure (served over HTTPS). */
   secureCookie: boolean;
   now?: () => Date;
@@ -56,20 +62,21 @@ export function createAuthServiceImpl(deps: AuthServiceDeps): ServiceImpl<typeof
   return {
     async signUp(req, ctx) {
       const email = req.email.trim();
-      await deps.signUpLimit.attempt(clientAddress(ctx), email);
+      await deps.signUpLimit.attempt(clientAddress(ctx, deps.trustedProxies), email);
       const timeZone = checkTimeZone(req.timeZone || "UTC", "time_zone");
-      const user = await accounts.createUser(email, await hashPassword(req.password), req.displayName.trim(), timeZone);
+      const hash = await deps.passwordQueue.run(() => hashPassword(req.password));
+      const user = await accounts.createUser(email, hash, req.displayName.trim(), timeZone);
       if (!user) throw new ConnectError("an account with this e-mail already exists: sign in instead", Code.AlreadyExists);
       return session(user, ctx);
     },
 
     async signIn(req, ctx) {
       const email = req.email.trim();
-      const address = clientAddress(ctx);
+      const address = clientAddress(ctx, deps.trustedProxies);
       await deps.signInLimit.attempt(address, email);
       const user = await accounts.userByEmail(email);
       // Hash even for an unknown e-mail so response time does not reveal which addresses exist.
-      const ok = await verifyPassword(req.password, user?.passwordHash ?? DUMMY_HASH);
+      const ok = await deps.passwordQueue.run(() => verifyPassword(req.password, user?.passwordHash ?? DUMMY_HASH));
       if (!user || !ok) throw unauthenticated("wrong e-mail or password");
       await deps.signInLimit.reset(address, email);
       return session(user, ctx);
@@ -133,8 +140,8 @@ export function createAuthServiceImpl(deps: AuthServiceDeps): ServiceImpl<typeof
   };
 }
 
-function clientAddress(ctx: HandlerContext): string {
-  return ctx.values.get(kClientAddress) ?? "unknown";
+function clientAddress(ctx: HandlerContext, trusted: TrustedProxies): string {
+  return clientAddressOf(ctx.values.get(kClientAddress), ctx.requestHeader.get("x-forwarded-for"), trusted);
 }
 
 function checkTimeZone(zone: string, field: string): string {

@@ -6,7 +6,12 @@ import { AccessTokens } from "./access-tokens.js";
 import { AccountStore } from "./account-store.js";
 import { createAuthServiceImpl } from "./auth-service.js";
 import { Authenticator } from "./authenticator.js";
-import { AuthRateLimit, type RateLimitOptions } from "./rate-limit.js";
+import { TrustedProxies } from "./client-address.js";
+import { PasswordQueue, type PasswordQueueOptions } from "./password-queue.js";
+import { AuthRateLimit, defaultLimits, type AuthLimits, type RateLimitOptions } from "./rate-limit.js";
+
+export { TrustedProxies, trustedProxiesFromEnv, clientAddressOf } from "./client-address.js";
+export { PasswordQueue, type PasswordQueueOptions } from "./password-queue.js";
 
 export { Authenticator, type Identity } from "./authenticator.js";
 export { authInterceptor } from "./auth-interceptor.js";
@@ -20,6 +25,13 @@ export interface AuthModuleOptions {
   /** Per client address + e-mail (defaults: sign-in 10 per 5 min, sign-up 5 per hour). */
   signInLimit?: RateLimitOptions;
   signUpLimit?: RateLimitOptions;
+  /** Per client address and per replica (defaults: see defaultLimits). */
+  signInLimits?: Partial<Omit<AuthLimits, "perAccount">>;
+  signUpLimits?: Partial<Omit<AuthLimits, "perAccount">>;
+  /** The bounded queue every password hash goes through. */
+  passwordQueue?: PasswordQueueOptions;
+  /** CIDRs of the reverse proxies whose X-Forwarded-For is believed (TASKMESH_TRUSTED_PROXIES). */
+  trustedProxies?: readonly string[];
   now?: () => Date;
 }
 
@@ -29,11 +41,22 @@ export async function startAuthModule(options: AuthModuleOptions) {
   const accounts = new AccountStore(db);
   const tokens = new AccessTokens(options.jwtSecret);
   const authenticator = new Authenticator(tokens, accounts, options.now);
+  const passwordQueue = new PasswordQueue(options.passwordQueue);
   const impl = createAuthServiceImpl({
     accounts,
     tokens,
-    signInLimit: new AuthRateLimit("sign-in", options.signInLimit ?? { points: 10, windowSeconds: 300 }),
-    signUpLimit: new AuthRateLimit("sign-up", options.signUpLimit ?? { points: 5, windowSeconds: 3600 }),
+    signInLimit: new AuthRateLimit("sign-in", {
+      perAccount: options.signInLimit ?? { points: 10, windowSeconds: 300 },
+      ...defaultLimits("sign-in"),
+      ...options.signInLimits,
+    }),
+    signUpLimit: new AuthRateLimit("sign-up", {
+      perAccount: options.signUpLimit ?? { points: 5, windowSeconds: 3600 },
+      ...defaultLimits("sign-up"),
+      ...options.signUpLimits,
+    }),
+    passwordQueue,
+    trustedProxies: new TrustedProxies(options.trustedProxies ?? []),
     secureCookie: options.secureCookie ?? false,
     now: options.now,
   });
@@ -42,6 +65,7 @@ export async function startAuthModule(options: AuthModuleOptions) {
     routes: (router: ConnectRouter) => router.service(AuthService, impl),
     authenticator,
     tokens,
+    passwordQueue,
     stop: () => db.close(),
   };
 }
