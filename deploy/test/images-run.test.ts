@@ -296,3 +296,29 @@ test("the infrastructure images serve: PostgreSQL (pg_trgm), Kafka in KRaft mode
     if (started.length) podmanSync(["rm", "-f", "-t", "0", ...started]);
   }
 });
+
+test("containers of a run that was killed are removed by the next run's sweep, those of live runs are kept", { skip, timeout: 120_000 }, async () => {
+  // a "run" that creates its container and is then SIGKILLed: sh's pid names it, `exec sleep` keeps that pid
+  const image = images!.prepare!;
+  const killed = spawn("sh", ["-c", `podman create --name "taskmesh-imgtest-$$-killed-leftover" ${image} >/dev/null && exec sleep 60`], { env: podmanEnvironment, stdio: "ignore" });
+  const leftover = `taskmesh-imgtest-${killed.pid}-killed-leftover`;
+  const mine = `${runPrefix("imgtest")}alive`;
+  try {
+    podman(["create", "--name", mine, image]);
+    const t0 = Date.now();
+    while (!podmanSync(["container", "exists", leftover]).ok) {
+      if (Date.now() - t0 > 60_000) throw new Error(`${leftover} was never created`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const exited = new Promise((r) => killed.on("exit", r));
+    killed.kill("SIGKILL");
+    await exited;
+    const swept = sweepStaleContainers("imgtest");
+    assert.ok(swept.includes(leftover), `swept ${JSON.stringify(swept)}`);
+    assert.equal(podmanSync(["container", "exists", leftover]).ok, false, `${leftover} removed`);
+    assert.equal(podmanSync(["container", "exists", mine]).ok, true, "a container of this (live) run is kept");
+  } finally {
+    killed.kill("SIGKILL");
+    podmanSync(["rm", "-f", "-t", "0", leftover, mine]);
+  }
+});
