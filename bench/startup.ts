@@ -5,12 +5,13 @@
 //   after:  npm start = npm → sh → scripts/launch.mjs → node services/app/dist/main.js (Node 24)
 //   and the command alone, as an image runs it: compiled, and tsx loaded in-process (the old image)
 //
-// For each: time from spawning the command to GET /readyz answering 200; RSS of every process the
-// command started (the whole tree, `ps` RSS summed) after 5 s idle, and after BENCH_STARTUP_TASKS
-// (2,000) CreateTask calls through the gateway by one user (8 callers, first round only).
+// For each: time from spawning the command to GET /readyz answering 200, and the CPU time its
+// processes used until then (steadier than the wall clock on a busy machine); RSS (and PSS) of every
+// process the command started, summed, after 5 s idle, and after BENCH_STARTUP_TASKS (2,000)
+// CreateTask calls through the gateway by one user (8 callers, first round only).
 // BENCH_STARTUP_ROUNDS (3) rounds per command; the table has the median (min–max).
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { freePort, sleep, spawnServer, type ServerProcess } from "../scripts/infra/cache.js";
@@ -47,7 +48,17 @@ const variants: Variant[] = [
 interface Proc {
   pid: number;
   rss: number;
+  /** proportional set size: shared pages divided among the processes sharing them (Linux) */
+  pss: number;
   args: string;
+}
+
+function pssOf(pid: number): number {
+  try {
+    return Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"))?.[1] ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
 }
 
 /** The process and all its descendants, with their RSS (bytes). */
@@ -61,17 +72,34 @@ function tree(pid: number): Proc[] {
   const out: Proc[] = [];
   const visit = (p: number) => {
     const row = rows.find((r) => r.pid === p);
-    if (row) out.push(row);
+    if (row) out.push({ ...row, pss: pssOf(row.pid) });
     for (const child of rows.filter((r) => r.ppid === p)) visit(child.pid);
   };
   visit(pid);
   return out;
 }
 
+/** CPU seconds used by the process tree so far, its reaped children (npm ci, tsc, vite) included. */
+function cpuSeconds(pid: number): number {
+  const ticks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+  let sum = 0;
+  for (const p of tree(pid)) {
+    try {
+      const stat = readFileSync(`/proc/${p.pid}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // f[0] is field 3 (state)
+      sum += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]); // utime stime cutime cstime
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return sum / ticks;
+}
+
 const total = (procs: Proc[]) => procs.reduce((sum, p) => sum + p.rss, 0);
+const totalPss = (procs: Proc[]) => procs.reduce((sum, p) => sum + p.pss, 0);
 const short = (args: string) => args.replace(root + "/", "").replace(/\/\S*\/node_modules\//g, "…/node_modules/").slice(0, 90);
 
-async function start(v: Variant, dataDir: string, logName: string): Promise<{ proc: ServerProcess; port: number; readyMs: number }> {
+async function start(v: Variant, dataDir: string, logName: string): Promise<{ proc: ServerProcess; port: number; readyMs: number; cpu: number }> {
   const port = await freePort();
   const t0 = performance.now();
   const proc = spawnServer({
@@ -89,7 +117,8 @@ async function start(v: Variant, dataDir: string, logName: string): Promise<{ pr
     if (performance.now() - t0 > 180_000) throw new Error(`${v.label}: not ready after 180 s\n${proc.logTail(20)}`);
     await sleep(25);
   }
-  return { proc, port, readyMs: performance.now() - t0 };
+  const readyMs = performance.now() - t0;
+  return { proc, port, readyMs, cpu: cpuSeconds(proc.pid) };
 }
 
 /** Stops the command as a terminal would (SIGTERM to its process group), waiting for its drain. */
@@ -130,12 +159,13 @@ const range = (xs: number[], fmt: (x: number) => string) => {
   return sorted.length === 1 ? fmt(median) : `${fmt(median)} (${fmt(sorted[0]!)}–${fmt(sorted.at(-1)!)})`;
 };
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const cpu = (s: number) => `${s.toFixed(1)} s`;
 const mib = (bytes: number) => mb(bytes).replace(" MiB", "");
 
 const results: string[] = [];
 for (const v of variants) {
   console.log(`\n## ${v.label}\n   ${[v.command, ...v.args].join(" ")}`);
-  const m = { cold: [] as number[], warm: [] as number[], idle: [] as number[], warmIdle: [] as number[], loaded: 0, processes: 0 };
+  const m = { coldCpu: [] as number[], warmCpu: [] as number[], cold: [] as number[], warm: [] as number[], idle: [] as number[], idlePss: [] as number[], warmIdle: [] as number[], loaded: 0, processes: 0 };
   for (let round = 1; round <= ROUNDS; round++) {
     const dir = mkdtempSync(path.join(tmpdir(), "taskmesh-bench-startup-"));
     chmodSync(dir, 0o755); // a database server started as another user must be able to enter it
@@ -144,11 +174,13 @@ for (const v of variants) {
       const cold = await start(v, dataDir, "cold");
       await sleep(5000);
       const idle = tree(cold.proc.pid);
-      if (round === 1) for (const p of idle) console.log(`     ${mb(p.rss).padStart(8)}  ${short(p.args)}`);
+      if (round === 1) for (const p of idle) console.log(`     ${mb(p.rss).padStart(8)} RSS ${mb(p.pss).padStart(8)} PSS  ${short(p.args)}`);
       m.cold.push(cold.readyMs);
+      m.coldCpu.push(cold.cpu);
       m.idle.push(total(idle));
       m.processes = idle.length;
-      let line = `   round ${round}: ready in ${seconds(cold.readyMs)} (empty data directory), idle ${mb(total(idle))}`;
+      m.idlePss.push(totalPss(idle));
+      let line = `   round ${round}: ready in ${seconds(cold.readyMs)} (CPU ${cold.cpu.toFixed(1)} s, empty data directory), idle ${mb(total(idle))} (PSS ${mb(totalPss(idle))})`;
       if (round === 1) {
         const created = await createTasks(cold.port);
         m.loaded = total(tree(cold.proc.pid));
@@ -160,17 +192,18 @@ for (const v of variants) {
       const warmIdle = tree(warm.proc.pid);
       await stop(warm.proc);
       m.warm.push(warm.readyMs);
+      m.warmCpu.push(warm.cpu);
       m.warmIdle.push(total(warmIdle));
-      console.log(`${line}; warm start ${seconds(warm.readyMs)}, idle ${mb(total(warmIdle))}`);
+      console.log(`${line}; warm start ${seconds(warm.readyMs)} (CPU ${warm.cpu.toFixed(1)} s), idle ${mb(total(warmIdle))}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }
   results.push(
-    `| ${v.label} | ${range(m.cold, seconds)} | ${range(m.warm, seconds)} | ${range(m.idle, mib)} (${m.processes}) | ${range(m.warmIdle, mib)} | ${mib(m.loaded)} |`,
+    `| ${v.label} | ${range(m.cold, seconds)}, CPU ${range(m.coldCpu, cpu)} | ${range(m.warm, seconds)}, CPU ${range(m.warmCpu, cpu)} | ${range(m.idle, mib)} (${m.processes}) | ${range(m.idlePss, mib)} | ${range(m.warmIdle, mib)} | ${mib(m.loaded)} |`,
   );
 }
-console.log(`\nmedian (min–max) of ${ROUNDS} rounds; RSS in MiB, summed over every process the command started`);
-console.log(`| command | ready, empty data dir | ready, warm | idle RSS after 5 s (processes) | idle RSS, warm | RSS after ${TASKS.toLocaleString("en")} creates |`);
-console.log("|---|---|---|---|---|---|");
+console.log(`\nmedian (min–max) of ${ROUNDS} rounds; MiB summed over every process the command started (RSS counts shared pages in each process, PSS divides them)`);
+console.log(`| command | ready, empty data dir | ready, warm | idle RSS after 5 s (processes) | idle PSS | idle RSS, warm | RSS after ${TASKS.toLocaleString("en")} creates |`);
+console.log("|---|---|---|---|---|---|---|");
 for (const r of results) console.log(r);
