@@ -29,14 +29,16 @@ RUN mkdir /manifests \
  && cp package.json package-lock.json /manifests/ \
  && find . -mindepth 2 -name package.json -not -path '*/node_modules/*' -exec cp --parents {} /manifests/ \;
 
-# Production dependencies of the server workspaces (the root has none). Shared by every image, so a
-# node pulls this layer once for all deployables.
+# Production dependencies of the deployed workspaces (the root has none). Shared by every image, so a
+# node pulls this layer once for all deployables. Not services/app: the embedded one-process app
+# (npm start) is never an image, and its embedded PostgreSQL and PGlite are ~90 MB.
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY --from=manifests /manifests/ ./
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --omit=dev --ignore-scripts --no-audit --no-fund --include-workspace-root \
-      --workspace=packages --workspace=services --workspace=gateway
+      --workspace=packages --workspace=services/tasks --workspace=services/recurrence \
+      --workspace=services/reminders --workspace=services/audit --workspace=gateway
 
 # The web app, built with its dev dependencies; only web/dist reaches the gateway image.
 FROM ${NODE_IMAGE} AS web
