@@ -138,7 +138,11 @@ run(["web/ensure-build.mjs"], "building the web app");
 let args;
 if (command === "start") {
   build();
-  args = ["--conditions=taskmesh-dist", "--enable-source-maps", "services/app/dist/main.js", ...rest];
+  // On a large machine V8 lets an idle heap sit at hundreds of MiB; the app's live heap is far below
+  // this bound (its data is in PostgreSQL), so a laptop or a small VPS keeps that memory. NODE_OPTIONS
+  // may set another.
+  const heap = /max-old-space-size/.test(process.env.NODE_OPTIONS ?? "") ? [] : ["--max-old-space-size=256"];
+  args = [...heap, "--conditions=taskmesh-dist", "--enable-source-maps", "services/app/dist/main.js", ...rest];
 } else {
   args = ["--import", "tsx", ...rest];
 }

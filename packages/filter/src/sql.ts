@@ -21,7 +21,7 @@ const DATE_COLUMNS = { due: "due_at", created: "created_at", updated: "updated_a
 /**
  * Compiles to a parenthesised boolean SQL expression over the columns of `tasks`. Every value is a
  * parameter (user text never becomes SQL): strings, numbers (smallint priority/status codes) and
- * JS `Date` objects for timestamptz bounds (node-postgres/PGlite send them as instants). Throws
+ * JS `Date` objects for timestamptz bounds (node-postgres sends them as instants). Throws
  * RangeError for an unknown time zone.
  */
 export function compileFilterToSql(node: FilterNode, ctx: SqlContext): { sql: string; params: unknown[] } {

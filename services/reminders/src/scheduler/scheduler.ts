@@ -13,7 +13,7 @@ export interface DueJob extends SchedulerJob {
 export type DueHandler = (job: DueJob) => Promise<void>;
 
 /**
- * A durable timer service (built-in on PostgreSQL/PGlite, or the Dapr Jobs API). The contract every
+ * A durable timer service (built-in on PostgreSQL, or the Dapr Jobs API). The contract every
  * backend passes (test/scheduler-contract.ts):
  * - a job is delivered at or after its dueAt, never before, and as soon as possible after it;
  * - delivery is at least once: a crash, an expired claim or a failing handler delivers it again, so
