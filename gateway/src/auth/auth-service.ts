@@ -74,9 +74,12 @@ export function createAuthServiceImpl(deps: AuthServiceDeps): ServiceImpl<typeof
       const email = req.email.trim();
       const address = clientAddress(ctx, deps.trustedProxies);
       await deps.signInLimit.attempt(address, email);
-      const user = await accounts.userByEmail(email);
-      // Hash even for an unknown e-mail so response time does not reveal which addresses exist.
-      const ok = await deps.passwordQueue.run(() => verifyPassword(req.password, user?.passwordHash ?? DUMMY_HASH));
+      // The lookup waits in the queue too: a refused attempt costs no database round trip.
+      const { user, ok } = await deps.passwordQueue.run(async () => {
+        const user = await accounts.userByEmail(email);
+        // Hash even for an unknown e-mail so response time does not reveal which addresses exist.
+        return { user, ok: await verifyPassword(req.password, user?.passwordHash ?? DUMMY_HASH) };
+      });
       if (!user || !ok) throw unauthenticated("wrong e-mail or password");
       await deps.signInLimit.reset(address, email);
       return session(user, ctx);
