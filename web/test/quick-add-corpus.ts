@@ -358,6 +358,11 @@ export const CORPUS: Array<[text: string, reading: Reading]> = [
   ["Pay quarterly taxes every quarter starting jan 15", { title: "Pay quarterly taxes", due: "2027-01-15", rrule: "FREQ=MONTHLY;INTERVAL=3" }],
   ["Backup every day at midnight", { title: "Backup", due: "2026-11-26 00:00", rrule: "FREQ=DAILY;BYHOUR=0;BYMINUTE=0" }],
   ["Lunch every weekday at noon", { title: "Lunch", due: "2026-11-25 12:00", rrule: "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;BYHOUR=12;BYMINUTE=0" }],
+  ["Physio every day for 2 weeks", { title: "Physio", due: "2026-11-25", rrule: "FREQ=DAILY;UNTIL=20261208" }],
+  ["Meds every 8 hours for 3 days", { title: "Meds", due: "2026-11-25 18:00", rrule: "FREQ=HOURLY;INTERVAL=8;UNTIL=20261127" }],
+  ["Swim class every monday for 6 weeks starting dec 7", { title: "Swim class", due: "2026-12-07", rrule: "FREQ=WEEKLY;UNTIL=20270117;BYDAY=MO" }],
+  ["Stretch every day for a month", { title: "Stretch", due: "2026-11-25", rrule: "FREQ=DAILY;UNTIL=20261224" }],
+  ["Buy flowers every friday for a friend", { title: "Buy flowers for a friend", due: "2026-11-27", rrule: "FREQ=WEEKLY;BYDAY=FR" }],
   ["Meditate every morning", { title: "Meditate", due: "2026-11-26 09:00", rrule: "FREQ=DAILY;BYHOUR=9;BYMINUTE=0", gap: "a part of the day alone is not a time yet: read as every day, all day (which hour 'morning' means is not decided)" }],
   ["Laundry every sunday morning", { title: "Laundry", due: "2026-11-29 09:00", rrule: "FREQ=WEEKLY;BYDAY=SU;BYHOUR=9;BYMINUTE=0", gap: "a part of the day alone is not a time yet: read as every Sunday, all day" }],
 ];

@@ -73,10 +73,10 @@ const MONTH = "jan|january|feb|february|mar|march|apr|april|may|jun|june|jul|jul
 const ORDINAL = String.raw`\d{1,2}(?:st|nd|rd|th)|first|second|third|fourth|fifth|last|penultimate`;
 const TIME = String.raw`(?:noon|midnight|\d{1,2}(?::\d{2})?\s?(?:am|pm|a\.m\.|p\.m\.)|\d{1,2}:\d{2})`;
 const RULE_WORD = new RegExp(
-  String.raw`^(?:every!?|each|other|except|excluding|but|not|morning|afternoon|evening|night|single|and|&|on|the|of|at|in|to|for|times|once|occurrences|after|completion|completed|done|it|is|days?|weeks?|months?|years?|quarters?|hours?|minutes?|weekdays?|weekends?|workdays?|business|daily|weekly|biweekly|fortnightly|monthly|bimonthly|quarterly|yearly|annually|hourly|\d{1,4}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|am|pm|a\.m\.|p\.m\.|${ORDINAL}|(?:${WEEKDAY})s?|${MONTH}|${TIME})$`,
+  String.raw`^(?:every!?|each|other|an?|except|excluding|but|not|morning|afternoon|evening|night|single|and|&|on|the|of|at|in|to|for|times|once|occurrences|after|completion|completed|done|it|is|days?|weeks?|months?|years?|quarters?|hours?|minutes?|weekdays?|weekends?|workdays?|business|daily|weekly|biweekly|fortnightly|monthly|bimonthly|quarterly|yearly|annually|hourly|\d{1,4}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|am|pm|a\.m\.|p\.m\.|${ORDINAL}|(?:${WEEKDAY})s?|${MONTH}|${TIME})$`,
   "iu",
 );
-const TRAILING_CONNECTOR = /^(?:and|&|on|the|of|at|in|to|for|after|it|is|except|excluding|but|not)$/iu;
+const TRAILING_CONNECTOR = /^(?:an?|and|&|on|the|of|at|in|to|for|after|it|is|except|excluding|but|not)$/iu;
 const SERIES_START = /^(?:starting|beginning|from)$/iu;
 const SERIES_UNTIL = /^(?:until|till|til|through|thru|ending)$/iu;
 // Parts of a rule typed before "every": "on the 31st", "on mondays and thursdays", "at 7am".
@@ -275,12 +275,23 @@ function gatherRule(before: string, tail: string, now: Date, zone: string): Gath
     if (!timeOnly) start ??= found.due.kind === "time" ? { kind: "date", date: toWall(found.due.time, zone).toPlainDate().toString() } : found.due;
     break;
   }
+  // "for 2 weeks": until the day before two weeks from the start.
+  const span = /(^|\s)for\s+(\d{1,3}|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s+(days?|weeks?|months?|years?)(?=\s|$)/iu.exec(text);
+  if (span && !/\buntil\b/iu.test(text)) {
+    const n = /^\d+$/u.test(span[2]!) ? Number(span[2]) : (SMALL_NUMBERS[span[2]!.toLowerCase()] ?? 1);
+    const unit = span[3]!.toLowerCase().replace(/s$/u, "") as "day" | "week" | "month" | "year";
+    const from = start?.kind === "date" ? Temporal.PlainDate.from(start.date) : start ? toWall(start.time, zone).toPlainDate() : toWall(now, zone).toPlainDate();
+    const until = from.add({ [`${unit}s`]: n }).subtract({ days: 1 });
+    text = `${text.slice(0, span.index)}${span[1]}until ${until.toString()}${text.slice(span.index + span[0].length)}`;
+  }
   if (startTime && !hasTime && !subDaily) {
     text += ` at ${startTime}`;
     if (start?.kind === "time") start = { kind: "date", date: toWall(start.time, zone).toPlainDate().toString() };
   }
   return { text, ...(start ? { start } : {}), before: rest, after };
 }
+
+const SMALL_NUMBERS: Record<string, number> = { a: 1, an: 1, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, eleven: 11, twelve: 12 };
 
 type ChronoResult = chrono.ParsedResult;
 
