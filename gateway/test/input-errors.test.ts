@@ -79,7 +79,15 @@ describe("input that used to reach a 500", () => {
     const res = await post("/taskmesh.tasks.v1.TaskService/CreateTask", { title: "Urgent?", priority: "PRIORITY_URGENT" }, alice.headers);
     assert.equal(res.status, 400);
     assert.equal(res.body.code, "invalid_argument");
-    assert.match(String(res.body.message), /Priority.*PRIORITY_URGENT/);
+    assert.match(String(res.body.message), /^priority: "PRIORITY_URGENT" is not a taskmesh\.tasks\.v1\.Priority value/);
+    const details = res.body.details as { type: string }[];
+    assert.equal(details[0]!.type, "buf.validate.Violations");
+    const nested = await post("/taskmesh.tasks.v1.TaskService/UpdateTask", { task: { id: "00000000-0000-4000-8000-000000000000", priority: "URGENT" }, updateMask: "priority" }, alice.headers);
+    assert.equal(nested.status, 400);
+    assert.match(String(nested.body.message), /^task\.priority: "URGENT"/);
+    const unknownKey = await post("/taskmesh.tasks.v1.TaskService/CreateTask", { title: "x", colour: "red" }, alice.headers);
+    assert.equal(unknownKey.status, 400);
+    assert.match(String(unknownKey.body.message), /^colour: /);
     const ok = await post("/taskmesh.tasks.v1.TaskService/CreateTask", { title: "High", priority: "PRIORITY_HIGH" }, alice.headers);
     assert.equal(ok.status, 200);
   });

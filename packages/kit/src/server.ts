@@ -1,6 +1,11 @@
 import type { DescService } from "@bufbuild/protobuf";
-import { Code, ConnectError, createContextValues, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { DescMessage } from "@bufbuild/protobuf";
+import { Code, ConnectError, createConnectRouter, createContextValues, type ConnectRouter, type ContextValues, type Interceptor } from "@connectrpc/connect";
+import type { UniversalHandler, UniversalServerResponse } from "@connectrpc/connect/protocol";
+import { errorFromJsonBytes, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
+import { universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
+import { invalidArgument } from "./errors.js";
+import { jsonViolation } from "./json-errors.js";
 import { createValidateInterceptor } from "@connectrpc/validate";
 import type http from "node:http";
 import type http2 from "node:http2";
@@ -87,12 +92,7 @@ export async function startServer(options: ServerOptions, port: number, host = "
 
   const internalErrors = internalErrorInterceptor(logger);
 
-  const rpc = connectNodeAdapter({
-    routes: (router) => {
-      options.routes(router);
-      health.routes(router);
-      reflectionRoutes(options.services)(router);
-    },
+  const router = createConnectRouter({
     interceptors: [rpcMetricsInterceptor(), internalErrors, ...(options.interceptors ?? []), requestChecksInterceptor(), createValidateInterceptor()],
     // Proto3 JSON as the spec reads it: an unknown key or enum name is an error (INVALID_ARGUMENT
     // naming the field), not silently dropped ("PRIORITY_URGENT" became PRIORITY_UNSPECIFIED).
@@ -100,9 +100,13 @@ export async function startServer(options: ServerOptions, port: number, host = "
     readMaxBytes: options.readMaxBytes ?? 4 * 1024 * 1024,
     compressMinBytes: options.compressMinBytes ?? 64 * 1024,
     shutdownSignal: shutdown.signal,
-    contextValues: (req) =>
-      createContextValues().set(kUserId, userIdFromHeaders(req.headers)).set(kClientAddress, req.socket.remoteAddress),
   });
+  options.routes(router);
+  health.routes(router);
+  reflectionRoutes(options.services)(router);
+  const contextValues = (req: NodeRequest) =>
+    createContextValues().set(kUserId, userIdFromHeaders(req.headers)).set(kClientAddress, req.socket.remoteAddress);
+  const rpc = rpcHandler(router, contextValues);
 
   const builtIn: HttpRoute = async (req, res) => {
     const path = (req.url ?? "/").split("?")[0];
@@ -186,6 +190,70 @@ export async function startServer(options: ServerOptions, port: number, host = "
       for (const socket of sockets) socket.destroy();
     },
   };
+}
+
+/**
+ * What connectNodeAdapter does (route by path, run the universal handler), plus: a Connect JSON
+ * request that cannot be decoded because of an unknown enum name or key gets an INVALID_ARGUMENT
+ * naming the field (protobuf-es names only the enum type), with a buf.validate.Violations detail.
+ */
+function rpcHandler(router: ConnectRouter, contextValues: (req: NodeRequest) => ContextValues) {
+  const paths = new Map<string, UniversalHandler>(router.handlers.map((h) => [h.requestPath, h]));
+  return (req: NodeRequest, res: NodeResponse): void => {
+    const handler = paths.get((req.url ?? "").split("?", 2)[0] ?? "");
+    if (!handler) {
+      writeHead(res, 404, {});
+      res.end();
+      return;
+    }
+    let uReq = universalRequestFromNodeRequest(req as http.IncomingMessage, res as http.ServerResponse, undefined, contextValues(req));
+    let body: Uint8Array[] | undefined;
+    const plainJson = handler.method.methodKind === "unary" && /^application\/json\b/i.test(uReq.header.get("content-type") ?? "") && !uReq.header.get("content-encoding");
+    if (plainJson && isAsyncIterable(uReq.body)) {
+      const captured: Uint8Array[] = (body = []);
+      const inner = uReq.body;
+      uReq = {
+        ...uReq,
+        body: (async function* () {
+          for await (const chunk of inner) {
+            captured.push(chunk);
+            yield chunk;
+          }
+        })(),
+      };
+    }
+    handler(uReq)
+      .then(async (uRes) => universalResponseToNodeResponse(body && uRes.status === 400 ? await explainJsonError(handler.method.input, body, uRes) : uRes, res))
+      .catch((reason: unknown) => {
+        if (ConnectError.from(reason).code === Code.Aborted) return;
+        console.error(`handler for rpc ${handler.method.name} of ${handler.service.typeName} failed`, reason);
+      });
+  };
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<Uint8Array> {
+  return typeof value === "object" && value !== null && Symbol.asyncIterator in value;
+}
+
+async function explainJsonError(input: DescMessage, chunks: Uint8Array[], uRes: UniversalServerResponse): Promise<UniversalServerResponse> {
+  if (!uRes.body) return uRes;
+  const out: Uint8Array[] = [];
+  for await (const chunk of uRes.body) out.push(chunk);
+  const original = Buffer.concat(out);
+  const respond = (bytes: Uint8Array) => {
+    const header = new Headers(uRes.header);
+    if (header.has("content-length")) header.set("content-length", String(bytes.byteLength));
+    return { ...uRes, header, body: (async function* () { yield bytes; })() };
+  };
+  try {
+    const error = errorFromJsonBytes(original, undefined, new ConnectError("", Code.Unknown));
+    if (error.code !== Code.InvalidArgument || !error.rawMessage.startsWith("cannot decode")) return respond(original);
+    const violation = jsonViolation(input, JSON.parse(Buffer.concat(chunks).toString("utf8")));
+    if (!violation) return respond(original);
+    return respond(errorToJsonBytes(invalidArgument([violation]), {}));
+  } catch {
+    return respond(original);
+  }
 }
 
 /**
