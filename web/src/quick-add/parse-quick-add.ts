@@ -277,8 +277,8 @@ function gatherRule(before: string, tail: string, now: Date, zone: string): Gath
   }
   // "for 2 weeks": until the day before two weeks from the start.
   const span = /(^|\s)for\s+(\d{1,3}|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s+(days?|weeks?|months?|years?)(?=\s|$)/iu.exec(text);
-  if (span && !/\buntil\b/iu.test(text)) {
-    const n = /^\d+$/u.test(span[2]!) ? Number(span[2]) : (SMALL_NUMBERS[span[2]!.toLowerCase()] ?? 1);
+  const n = span ? (/^\d+$/u.test(span[2]!) ? Number(span[2]) : (SMALL_NUMBERS[span[2]!.toLowerCase()] ?? 1)) : 0;
+  if (span && n >= 1 && !/\buntil\b/iu.test(text)) {
     const unit = span[3]!.toLowerCase().replace(/s$/u, "") as "day" | "week" | "month" | "year";
     const from = start?.kind === "date" ? Temporal.PlainDate.from(start.date) : start ? toWall(start.time, zone).toPlainDate() : toWall(now, zone).toPlainDate();
     const until = from.add({ [`${unit}s`]: n }).subtract({ days: 1 });
