@@ -43,10 +43,24 @@ function encodeToken(row: Row): string {
   return Buffer.from(JSON.stringify([new Date(row.fire_at!).toISOString(), row.task_id, row.reminder_id])).toString("base64url");
 }
 
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 function decodeToken(token: string): [string, string, string] {
   try {
     const value = JSON.parse(Buffer.from(token, "base64url").toString()) as unknown;
-    if (Array.isArray(value) && value.length === 3 && value.every((v) => typeof v === "string") && !Number.isNaN(Date.parse(value[0]))) {
+    // Checked to the letter: the values go into SQL as timestamptz, uuid and text parameters, and a
+    // crafted token must be INVALID_ARGUMENT, not a database error.
+    if (
+      Array.isArray(value) &&
+      value.length === 3 &&
+      value.every((v) => typeof v === "string") &&
+      ISO_INSTANT.test(value[0]) &&
+      !Number.isNaN(Date.parse(value[0])) &&
+      UUID.test(value[1]) &&
+      value[2].length <= 64 &&
+      !value[2].includes("\u0000")
+    ) {
       return value as [string, string, string];
     }
   } catch {
