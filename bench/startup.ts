@@ -155,7 +155,8 @@ async function createTasks(port: number): Promise<string> {
 const ROUNDS = Number(process.env.BENCH_STARTUP_ROUNDS ?? 3);
 const range = (xs: number[], fmt: (x: number) => string) => {
   const sorted = [...xs].sort((a, b) => a - b);
-  const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
+  const mid = sorted.length / 2;
+  const median = sorted.length % 2 ? sorted[Math.floor(mid)]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
   return sorted.length === 1 ? fmt(median) : `${fmt(median)} (${fmt(sorted[0]!)}–${fmt(sorted.at(-1)!)})`;
 };
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
