@@ -76,7 +76,7 @@ export class AuthRateLimit {
 /** Defaults besides the per-account limit: generous for an office behind one NAT, tight for a spray. */
 export function defaultLimits(action: string): Omit<AuthLimits, "perAccount"> {
   return action === "sign-up"
-    ? { perAddress: { points: 20, windowSeconds: 3600 }, global: { points: 300, windowSeconds: 60 } }
+    ? { perAddress: { points: 60, windowSeconds: 3600 }, global: { points: 300, windowSeconds: 60 } }
     : { perAddress: { points: 30, windowSeconds: 60 }, global: { points: 600, windowSeconds: 60 } };
 }
 

@@ -11,6 +11,7 @@ import type http from "node:http";
 import type http2 from "node:http2";
 import { constants as http2constants } from "node:http2";
 import type { Duplex } from "node:stream";
+import { randomUUID } from "node:crypto";
 import { once, setMaxListeners } from "node:events";
 import type { AddressInfo } from "node:net";
 import { HealthState } from "./health.js";
@@ -136,8 +137,9 @@ export async function startServer(options: ServerOptions, port: number, host = "
       for (const route of httpRoutes) if (await route(req, res)) return;
       rpc(req, res);
     })().catch((err: unknown) => {
-      logger.error({ err }, "http route failed");
-      if (!res.headersSent) text(res, 500, "internal error\n");
+      const errorId = randomUUID();
+      logger.error({ err, errorId, path: (req.url ?? "/").split("?")[0] }, "http route failed");
+      if (!res.headersSent) text(res, 500, `internal error (id ${errorId}); the server log has the details\n`);
     });
   };
 
