@@ -9,7 +9,7 @@ import { useLiveSync } from "./live/use-live-sync.js";
 import { NotificationCenter } from "./notifications/notification-center.js";
 import { Toasts } from "./notifications/notifications.js";
 import { QuickAdd } from "./quick-add/quick-add.js";
-import { FilterBar } from "./tasks/filter-bar.js";
+import { FilterBar, SORTS } from "./tasks/filter-bar.js";
 import { useTaskActions } from "./tasks/task-actions.js";
 import { TaskEditor } from "./tasks/task-editor.js";
 import { TaskList } from "./tasks/task-list.js";
@@ -46,8 +46,8 @@ const SHORTCUTS: [string, string][] = [
 
 function Workspace({ session }: { session: Session }) {
   const actions = useTaskActions();
-  const [query, setQuery] = useState("status:open");
-  const [orderBy, setOrderBy] = useState("due");
+  const [query, setQuery] = useState(() => readListAddress().query);
+  const [orderBy, setOrderBy] = useState(() => readListAddress().orderBy);
   const [selectedId, setSelectedId] = useState<string>();
   const [editingId, setEditingId] = useState<string>();
   const [help, setHelp] = useState(false);
@@ -55,6 +55,33 @@ function Workspace({ session }: { session: Session }) {
   const quickAddRef = useRef<HTMLInputElement>(null);
   const filterRef = useRef<HTMLInputElement>(null);
   const settledQuery = useDebounced(query, 200);
+  // The filter and the sort live in the address (?q=…&sort=…): a reload or a shared link shows the
+  // same list. Typing replaces the current entry once the query settles; a choice (a chip, a saved
+  // filter, the sort) adds one, so Back returns to the list before it.
+  const choice = useRef(false);
+  const choose = <T,>(set: (value: T) => void) => (value: T) => {
+    choice.current = true;
+    set(value);
+  };
+  useEffect(() => {
+    const next = listAddress(settledQuery, orderBy);
+    if (next !== location.search) {
+      const url = `${location.pathname}${next}${location.hash}`;
+      if (choice.current) history.pushState(history.state, "", url);
+      else history.replaceState(history.state, "", url);
+    }
+    choice.current = false;
+  }, [settledQuery, orderBy]);
+  useEffect(() => {
+    const onPop = () => {
+      const { query, orderBy } = readListAddress();
+      choice.current = false;
+      setQuery(query);
+      setOrderBy(orderBy);
+    };
+    window.addEventListener("popstate", onPop);
+    return () => window.removeEventListener("popstate", onPop);
+  }, []);
 
   const list = useInfiniteQuery(
     TaskService.method.listTasks,
@@ -144,7 +171,19 @@ function Workspace({ session }: { session: Session }) {
       )}
       <main className="main">
         <QuickAdd ref={quickAddRef} />
-        <FilterBar ref={filterRef} query={query} onQuery={setQuery} orderBy={orderBy} onOrderBy={setOrderBy} {...(summary ? { summary } : {})} {...(queryError ? { error: queryError } : {})} />
+        <FilterBar
+          ref={filterRef}
+          query={query}
+          onQuery={(typed) => {
+            choice.current = false;
+            setQuery(typed);
+          }}
+          onChoose={choose(setQuery)}
+          orderBy={orderBy}
+          onOrderBy={choose(setOrderBy)}
+          {...(summary ? { summary } : {})}
+          {...(queryError ? { error: queryError } : {})}
+        />
         {listProblem && (
           <p className="field-error" role="alert">
             {listProblem}
@@ -152,7 +191,13 @@ function Workspace({ session }: { session: Session }) {
         )}
         <ErrorBoundary area="the task list" resetKey={settledQuery}>
           <TaskList
-            stale={!!list.error}
+            stale={list.error ? (queryError ? "filter" : "load") : undefined}
+            onFixFilter={() => {
+              const input = filterRef.current;
+              if (!input) return;
+              input.focus();
+              if (queryError) input.setSelectionRange(queryError.position, queryError.position + Math.max(1, queryError.length));
+            }}
             tasks={tasks}
             {...(selectedId ? { selectedId } : {})}
             onSelect={(t) => setSelectedId(t.id)}
@@ -170,4 +215,28 @@ function Workspace({ session }: { session: Session }) {
       {editingId && <TaskEditor taskId={editingId} onClose={() => setEditingId(undefined)} />}
     </div>
   );
+}
+
+const DEFAULT_QUERY = "status:open";
+const DEFAULT_ORDER = "due";
+
+/** The list's filter and sort as the address gives them (`?q=…&sort=…`), the defaults when absent. */
+function readListAddress(): { query: string; orderBy: string } {
+  const params = new URLSearchParams(location.search);
+  const sort = params.get("sort");
+  return {
+    query: params.get("q") ?? DEFAULT_QUERY,
+    orderBy: sort && SORTS.some((s) => s.value === sort) ? sort : DEFAULT_ORDER,
+  };
+}
+
+/** The query string for a filter and sort: the defaults are left out, other parameters kept. */
+function listAddress(query: string, orderBy: string): string {
+  const params = new URLSearchParams(location.search);
+  if (query === DEFAULT_QUERY) params.delete("q");
+  else params.set("q", query);
+  if (orderBy === DEFAULT_ORDER) params.delete("sort");
+  else params.set("sort", orderBy);
+  const text = params.toString();
+  return text ? `?${text}` : "";
 }

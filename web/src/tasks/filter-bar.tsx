@@ -25,14 +25,17 @@ const QUICK_FILTERS: { term: string; label: string; exclusive?: readonly string[
 
 interface Props {
   query: string;
+  /** Typing in the filter box. */
   onQuery(query: string): void;
+  /** A chip or a saved filter chosen: a new entry in the browser's history. */
+  onChoose(query: string): void;
   orderBy: string;
   onOrderBy(orderBy: string): void;
   summary?: string;
   error?: QueryError;
 }
 
-export const FilterBar = forwardRef<HTMLInputElement, Props>(function FilterBar({ query, onQuery, orderBy, onOrderBy, summary, error }, ref) {
+export const FilterBar = forwardRef<HTMLInputElement, Props>(function FilterBar({ query, onQuery, onChoose, orderBy, onOrderBy, summary, error }, ref) {
   const tags = useQuery(TaskService.method.listTags, {});
   const { saved, save, remove } = useSavedFilters();
   return (
@@ -81,12 +84,12 @@ export const FilterBar = forwardRef<HTMLInputElement, Props>(function FilterBar(
       </div>
       <div className="chips filters" role="group" aria-label="Quick filters">
         {QUICK_FILTERS.map((f) => (
-          <button key={f.term} type="button" className="chip toggle" aria-pressed={hasTerm(query, f.term)} onClick={() => onQuery(toggleTerm(query, f.term, f.exclusive))}>
+          <button key={f.term} type="button" className="chip toggle" aria-pressed={hasTerm(query, f.term)} onClick={() => onChoose(toggleTerm(query, f.term, f.exclusive))}>
             {f.label}
           </button>
         ))}
         {tags.data?.tags.map((t) => (
-          <button key={t.name} type="button" className="chip toggle chip-tag" aria-pressed={hasTerm(query, `#${t.name}`)} onClick={() => onQuery(toggleTerm(query, `#${t.name}`))}>
+          <button key={t.name} type="button" className="chip toggle chip-tag" aria-pressed={hasTerm(query, `#${t.name}`)} onClick={() => onChoose(toggleTerm(query, `#${t.name}`))}>
             #{t.name} <span className="count">{t.openTaskCount}</span>
           </button>
         ))}
@@ -94,7 +97,7 @@ export const FilterBar = forwardRef<HTMLInputElement, Props>(function FilterBar(
       <div className="chips saved" role="group" aria-label="Saved filters">
         {saved.map((q) => (
           <span key={q} className="chip saved-filter">
-            <button type="button" className="link" aria-pressed={q === query} onClick={() => onQuery(q)}>
+            <button type="button" className="link" aria-pressed={q === query} onClick={() => onChoose(q)}>
               {q || "all tasks"}
             </button>
             <button type="button" className="icon" aria-label={`Forget saved filter ${q}`} onClick={() => remove(q)}>

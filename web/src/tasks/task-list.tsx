@@ -4,8 +4,10 @@ import { formatDue, isOverdue, PRIORITY_LABELS } from "./format.js";
 
 interface Props {
   tasks: Task[];
-  /** The list no longer matches the filter box (it has a mistake). */
-  stale?: boolean;
+  /** The list no longer matches the filter box: "filter" when the filter has a mistake, "load" when it could not be loaded. */
+  stale?: "filter" | "load" | undefined;
+  /** Takes the user to the filter box and its mistake. */
+  onFixFilter?(): void;
   selectedId?: string;
   onSelect(task: Task): void;
   onOpen(task: Task): void;
@@ -15,13 +17,35 @@ interface Props {
   onMore(): void;
 }
 
-export function TaskList({ tasks, stale, selectedId, onSelect, onOpen, onToggle, loading, hasMore, onMore }: Props) {
+export function TaskList({ tasks, stale, onFixFilter, selectedId, onSelect, onOpen, onToggle, loading, hasMore, onMore }: Props) {
   const selectedRef = useRef<HTMLLIElement>(null);
   // A block body: an effect's return value is its cleanup, and Chromium's scrollIntoView returns a
   // Promise that React would later call.
   useEffect(() => {
     selectedRef.current?.scrollIntoView({ block: "nearest" });
   }, [selectedId]);
+  if (!loading && tasks.length === 0 && stale === "filter") {
+    // Nothing is shown because the filter cannot be read, not because nothing matches it.
+    return (
+      <div className="empty empty-problem">
+        <p>The filter has a mistake.</p>
+        <p className="muted">It is marked under the filter box; the list shows tasks again once it is fixed.</p>
+        {onFixFilter && (
+          <button type="button" className="link" onClick={onFixFilter}>
+            Fix the filter
+          </button>
+        )}
+      </div>
+    );
+  }
+  if (!loading && tasks.length === 0 && stale === "load") {
+    return (
+      <div className="empty empty-problem">
+        <p>The tasks could not be loaded.</p>
+        <p className="muted">The reason is shown above.</p>
+      </div>
+    );
+  }
   if (!loading && tasks.length === 0) {
     return (
       <div className="empty">
@@ -32,6 +56,11 @@ export function TaskList({ tasks, stale, selectedId, onSelect, onOpen, onToggle,
   }
   return (
     <>
+      {stale && (
+        <p className="stale-note">
+          {stale === "filter" ? "The last results, from before the mistake in the filter." : "The last results: the list could not be refreshed."}
+        </p>
+      )}
       <ul className={`task-list${stale ? " stale" : ""}`} aria-label="Tasks" aria-busy={loading}>
         {tasks.map((task) => {
           const done = task.status === TaskStatus.COMPLETED;
