@@ -1,0 +1,43 @@
+// `npm run cluster -- up|down|status|smoke|build|kubectl <args…>`: the single-node Kubernetes of
+// scripts/infra/kubernetes.ts (built from the Go module proxy into ~/.cache/taskmesh/kubernetes).
+import { spawnSync } from 'node:child_process';
+import { clusterDown, clusterPaths, clusterSmoke, clusterStatus, clusterUp, ensureClusterBinaries, ensureNodePackages, kubectlBin } from './infra/kubernetes.js';
+
+const [cmd, ...rest] = process.argv.slice(2);
+
+async function main(): Promise<number> {
+  switch (cmd) {
+    case 'up': {
+      const c = await clusterUp();
+      process.stdout.write(`KUBECONFIG=${c.kubeconfig}\nKUBECTL=${c.kubectl}\n`);
+      return 0;
+    }
+    case 'down':
+      await clusterDown();
+      return 0;
+    case 'smoke':
+      await clusterSmoke();
+      return 0;
+    case 'status':
+      return (await clusterStatus()) ? 0 : 1;
+    case 'build': {
+      await ensureNodePackages();
+      const b = await ensureClusterBinaries();
+      process.stdout.write(`${[...Object.values(b.bin), b.etcd, b.pauseArchive, b.corednsArchive].join('\n')}\n`);
+      return 0;
+    }
+    case 'kubectl':
+      return spawnSync(kubectlBin(), [`--kubeconfig=${clusterPaths().kubeconfig}`, ...rest], { stdio: 'inherit' }).status ?? 1;
+    default:
+      process.stderr.write('usage: npm run cluster -- up | down | status | smoke | build | kubectl <args…>\n');
+      return 2;
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`\n✖ ${(e as Error).message}\n`);
+    process.exit(1);
+  },
+);
