@@ -576,6 +576,22 @@ test("accessibility: axe finds no serious or critical violation on the main scre
   await check("phone, editor open");
   await page.keyboard.press("Escape");
   await editor.waitFor({ state: "detached" });
+  // The header's bell is a 44×44 px target too, and its list stays on the screen.
+  const bell = page.getByRole("button", { name: "Notifications" });
+  const bellBox = (await bell.boundingBox())!;
+  assert.ok(bellBox.width >= 44 && bellBox.height >= 44, `the bell is ${bellBox.width}×${bellBox.height} px`);
+  await bell.click();
+  const panel = page.getByRole("dialog", { name: "Notifications" });
+  const panelBox = (await panel.boundingBox())!;
+  assert.ok(panelBox.x >= 0 && panelBox.x + panelBox.width <= 390 && panelBox.y >= bellBox.y + bellBox.height, `the notifications list is at ${JSON.stringify(panelBox)}`);
+  await check("phone, notifications open");
+  await screenshot(page, "16b-phone-notifications");
+  await page.keyboard.press("Escape");
+  await panel.waitFor({ state: "detached" });
+  await row(page, "Call mom").getByRole("button", { name: "Call mom", exact: true }).click();
+  await editor.locator(".activity-list li").first().waitFor();
+  await page.keyboard.press("Escape");
+  await editor.waitFor({ state: "detached" });
   await check("phone, list");
   await page.emulateMedia({ colorScheme: "dark" });
   await screenshot(page, "18-phone-list-dark");
