@@ -34,7 +34,7 @@ const text = fc.oneof(
   { weight: 2, arbitrary: fc.string({ unit: "grapheme", maxLength: 40 }) },
   { weight: 2, arbitrary: fc.string({ unit: "binary", maxLength: 40 }) }, // lone surrogates included
   fc.constantFrom("", "\u0000", "a\u0000b", "\ud800", "\udfff", "tag:home due:today", "0001-01-01", "9999-12-31", "FREQ=DAILY", "UTC", "Europe/Berlin", "00000000-0000-0000-0000-000000000000", "x@example.com"),
-  { weight: 1, arbitrary: fc.integer({ min: 1000, max: 60_000 }).map((n) => "x".repeat(n)) },
+  { weight: 1, arbitrary: fc.integer({ min: 1000, max: 30_000 }).map((n) => "x".repeat(n)) },
 );
 
 function fieldNames(desc: DescMessage): string[] {
