@@ -464,6 +464,8 @@ interface CertSpec {
   /** serverAuth certificates get these SANs */
   sans?: string[];
   usage: 'client' | 'server' | 'both';
+  /** signing CA (default ca) */
+  ca?: string;
 }
 
 /** A CA, the service-account key pair (RSA) and a certificate per component (openssl, ECDSA P-256: fast to make). */
@@ -471,6 +473,8 @@ export function writePki(pki: string, ip: string): void {
   fs.mkdirSync(pki, { recursive: true, mode: 0o700 });
   if (fs.existsSync(path.join(pki, '.complete'))) return;
   openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '3650', '-subj', '/CN=taskmesh-kubernetes-ca'], pki);
+  // the aggregation layer's own CA (kubeadm's front-proxy-ca): the apiserver proxies to extension apiservers with its client cert
+  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'front-proxy-ca.key', '-out', 'front-proxy-ca.crt', '-days', '3650', '-subj', '/CN=taskmesh-front-proxy-ca'], pki);
   openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'sa.key'], pki);
   openssl(['pkey', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], pki);
   const hostSans = ['DNS:localhost', 'IP:127.0.0.1', `IP:${ip}`];
@@ -488,6 +492,7 @@ export function writePki(pki: string, ip: string): void {
     { name: 'kube-proxy', subject: '/CN=system:kube-proxy', usage: 'client' },
     { name: 'kubelet-client', subject: `/O=system:nodes/CN=system:node:${NODE_NAME}`, usage: 'client' },
     { name: 'kubelet-server', subject: `/CN=${NODE_NAME}`, usage: 'server', sans: [...hostSans, `DNS:${NODE_NAME}`] },
+    { name: 'front-proxy-client', subject: '/CN=front-proxy-client', usage: 'client', ca: 'front-proxy-ca' },
   ];
   for (const c of certs) {
     const ext = [
@@ -498,7 +503,7 @@ export function writePki(pki: string, ip: string): void {
     ];
     fs.writeFileSync(path.join(pki, `${c.name}.ext`), `${ext.join('\n')}\n`);
     openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${c.name}.key`, '-out', `${c.name}.csr`, '-subj', c.subject], pki);
-    openssl(['x509', '-req', '-in', `${c.name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '825', '-out', `${c.name}.crt`, '-extfile', `${c.name}.ext`], pki);
+    openssl(['x509', '-req', '-in', `${c.name}.csr`, '-CA', `${c.ca ?? 'ca'}.crt`, '-CAkey', `${c.ca ?? 'ca'}.key`, '-CAcreateserial', '-days', '825', '-out', `${c.name}.crt`, '-extfile', `${c.name}.ext`], pki);
     fs.rmSync(path.join(pki, `${c.name}.csr`));
     fs.rmSync(path.join(pki, `${c.name}.ext`));
   }
@@ -862,6 +867,13 @@ function components(b: KubernetesBinaries, p: ReturnType<typeof clusterPaths>, i
         `--service-account-key-file=${pki('sa.pub')}`,
         `--service-account-signing-key-file=${pki('sa.key')}`,
         '--authorization-mode=Node,RBAC',
+        `--requestheader-client-ca-file=${pki('front-proxy-ca.crt')}`,
+        '--requestheader-allowed-names=front-proxy-client',
+        '--requestheader-username-headers=X-Remote-User',
+        '--requestheader-group-headers=X-Remote-Group',
+        '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+        `--proxy-client-cert-file=${pki('front-proxy-client.crt')}`,
+        `--proxy-client-key-file=${pki('front-proxy-client.key')}`,
         '--enable-admission-plugins=NodeRestriction',
         '--allow-privileged=true',
         '--profiling=false',
