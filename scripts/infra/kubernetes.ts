@@ -683,6 +683,16 @@ interface Component {
   args: string[];
   /** resolves truthy when healthy */
   healthy: () => Promise<boolean>;
+  /** TCP ports it listens on (checked free before it starts) */
+  ports?: number[];
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '0.0.0.0', () => srv.close(() => resolve(true)));
+  });
 }
 
 function pidFile(p: ReturnType<typeof clusterPaths>, name: string): string {
@@ -742,6 +752,11 @@ async function startComponent(p: ReturnType<typeof clusterPaths>, c: Component, 
     return;
   }
   if (existing) await stopPid(c.name, existing, 10_000);
+  for (const port of c.ports ?? []) {
+    if (!(await portFree(port))) {
+      throw new InfraError(`${c.name} needs port ${port}, which another process holds (ss -ltnp 'sport = :${port}'); stop it, or the other cluster (npm run cluster -- down)`);
+    }
+  }
   const pid = startDetached(p, c);
   try {
     await waitFor(
@@ -847,6 +862,7 @@ function components(b: KubernetesBinaries, p: ReturnType<typeof clusterPaths>, i
         '--log-level=warn',
       ],
       healthy: () => httpOk(`http://127.0.0.1:${PORTS.etcdMetrics}/health`),
+      ports: [PORTS.etcdClient, PORTS.etcdPeer, PORTS.etcdMetrics],
     },
     {
       name: 'kube-apiserver',
@@ -880,6 +896,7 @@ function components(b: KubernetesBinaries, p: ReturnType<typeof clusterPaths>, i
         '--v=1',
       ],
       healthy: async () => (await httpsGet(`https://127.0.0.1:${PORTS.apiserver}/readyz`, p.pki)).status === 200,
+      ports: [PORTS.apiserver],
     },
     {
       name: 'kube-controller-manager',
@@ -902,12 +919,14 @@ function components(b: KubernetesBinaries, p: ReturnType<typeof clusterPaths>, i
         '--v=1',
       ],
       healthy: async () => (await httpsGet(`https://127.0.0.1:${PORTS.controllerManager}/healthz`, p.pki)).status === 200,
+      ports: [PORTS.controllerManager],
     },
     {
       name: 'kube-scheduler',
       command: b.bin['kube-scheduler'],
       args: [...authFlags(cfg('scheduler.kubeconfig')), '--bind-address=127.0.0.1', `--secure-port=${PORTS.scheduler}`, '--leader-elect=false', '--profiling=false', '--v=1'],
       healthy: async () => (await httpsGet(`https://127.0.0.1:${PORTS.scheduler}/healthz`, p.pki)).status === 200,
+      ports: [PORTS.scheduler],
     },
     {
       name: 'kubelet',
@@ -921,12 +940,14 @@ function components(b: KubernetesBinaries, p: ReturnType<typeof clusterPaths>, i
         '--v=1',
       ],
       healthy: () => httpOk(`http://127.0.0.1:${PORTS.kubeletHealthz}/healthz`),
+      ports: [PORTS.kubelet, PORTS.kubeletHealthz],
     },
     {
       name: 'kube-proxy',
       command: b.bin['kube-proxy'],
       args: [`--config=${cfg('kube-proxy.yaml')}`, '--v=1'],
       healthy: () => httpOk(`http://127.0.0.1:${PORTS.proxyHealthz}/healthz`),
+      ports: [PORTS.proxyHealthz, PORTS.proxyMetrics],
     },
   ];
 }
