@@ -128,6 +128,7 @@ export interface KubernetesBinaries {
   pauseArchive: string;
   /** OCI archive of COREDNS_IMAGE */
   corednsArchive: string;
+  localPath: LocalPathProvisioner;
 }
 
 function k8sBinaries(dir: string): Record<K8sCommand, string> {
@@ -251,7 +252,7 @@ function sha256(data: Buffer | string): string {
  * A one-layer OCI image archive, written without a container engine: `rootfs` (a directory) becomes
  * the layer; `ctr images import` reads the name from the index's io.containerd.image.name annotation.
  */
-async function writeOciArchive(rootfs: string, archive: string, image: { name: string; entrypoint: string[]; user: string }): Promise<void> {
+async function writeOciArchive(rootfs: string, archive: string, image: { name: string; entrypoint: string[]; user: string; env?: string[] }): Promise<void> {
   const work = `${archive}.work`;
   rmrf(work);
   const blobs = path.join(work, 'blobs', 'sha256');
@@ -271,7 +272,7 @@ async function writeOciArchive(rootfs: string, archive: string, image: { name: s
     JSON.stringify({
       architecture: arch,
       os: 'linux',
-      config: { Entrypoint: image.entrypoint, User: image.user },
+      config: { Entrypoint: image.entrypoint, User: image.user, ...(image.env ? { Env: image.env } : {}) },
       rootfs: { type: 'layers', diff_ids: [layerDesc.digest] },
       history: [{ created_by: 'taskmesh scripts/infra/kubernetes.ts writeOciArchive()' }],
     }),
@@ -369,13 +370,87 @@ export async function ensureCoreDNS(): Promise<string> {
   });
 }
 
+/** rancher/local-path-provisioner: the default StorageClass (PVCs of StatefulSets: Dapr scheduler, Kafka, PostgreSQL). */
+export const LOCAL_PATH_VERSION = 'v0.0.30';
+export const LOCAL_PATH_IMAGE = `localhost/taskmesh/local-path-provisioner:${LOCAL_PATH_VERSION}`;
+/** The provisioner's helper pods (mkdir/rm of volume dirs): Debian's busybox-static, one layer. */
+export const BUSYBOX_IMAGE = 'localhost/taskmesh/busybox:bookworm';
+
+export interface LocalPathProvisioner {
+  archive: string;
+  busyboxArchive: string;
+  /** deploy/local-path-storage.yaml of the module */
+  manifest: string;
+}
+
+/** local-path-provisioner from its Go module (`go install`, no replace directives) and busybox from apt, as OCI archives. */
+export async function ensureLocalPathProvisioner(): Promise<LocalPathProvisioner> {
+  const dir = cacheDir('kubernetes', `local-path-provisioner-${LOCAL_PATH_VERSION}`);
+  const result = { archive: path.join(dir, 'local-path-provisioner.oci.tar'), busyboxArchive: path.join(dir, 'busybox.oci.tar'), manifest: path.join(dir, 'local-path-storage.yaml') };
+  const done = path.join(dir, '.complete');
+  if (fs.existsSync(done)) return result;
+  const go = requireGo('local-path-provisioner');
+  return withLock(`local-path-provisioner-${LOCAL_PATH_VERSION}`, async () => {
+    if (fs.existsSync(done)) return result;
+    const t0 = Date.now();
+    const mod = `github.com/rancher/local-path-provisioner@${LOCAL_PATH_VERSION}`;
+    log(C, `building ${mod} and a busybox image (first run only)`);
+    const rootfs = path.join(dir, 'rootfs');
+    rmrf(rootfs);
+    fs.mkdirSync(rootfs);
+    await run(go, ['install', '-trimpath', '-ldflags', '-s -w', mod], { env: { ...goEnv(), GOBIN: rootfs, GOFLAGS: '-buildvcs=false' }, logFile: path.join(dir, 'build.log') });
+    await writeOciArchive(rootfs, result.archive, { name: LOCAL_PATH_IMAGE, entrypoint: ['/local-path-provisioner'], user: '0:0', env: ['PATH=/'] });
+    fs.copyFileSync(path.join(await moduleDir(go, mod, dir), 'deploy', 'local-path-storage.yaml'), result.manifest);
+    rmrf(rootfs);
+    // busybox-static from Debian: /bin/busybox and the applets the helper scripts use
+    const work = path.join(dir, 'busybox');
+    rmrf(work);
+    fs.mkdirSync(work);
+    await run('apt-get', ['download', 'busybox-static'], { cwd: work }).catch(async () => {
+      await run('apt-get', ['update'], { cwd: work, component: C, what: 'apt-get update' }); // no package lists yet
+      return run('apt-get', ['download', 'busybox-static'], { cwd: work });
+    });
+    const deb = fs.readdirSync(work).find((f) => f.endsWith('.deb'));
+    if (!deb) throw new InfraError('apt-get download busybox-static gave no .deb');
+    await run('dpkg-deb', ['-x', path.join(work, deb), path.join(work, 'x')]);
+    const bbRoot = path.join(work, 'rootfs');
+    fs.mkdirSync(path.join(bbRoot, 'bin'), { recursive: true });
+    fs.copyFileSync(path.join(work, 'x', 'bin', 'busybox'), path.join(bbRoot, 'bin', 'busybox'));
+    fs.chmodSync(path.join(bbRoot, 'bin', 'busybox'), 0o755);
+    for (const applet of ['sh', 'mkdir', 'rm', 'chmod', 'ls', 'cat', 'sleep', 'test']) fs.symlinkSync('busybox', path.join(bbRoot, 'bin', applet));
+    fs.mkdirSync(path.join(bbRoot, 'tmp'), { mode: 0o1777 });
+    await writeOciArchive(bbRoot, result.busyboxArchive, { name: BUSYBOX_IMAGE, entrypoint: ['/bin/sh'], user: '0:0', env: ['PATH=/bin'] });
+    rmrf(work);
+    fs.writeFileSync(done, `${new Date().toISOString()} built in ${elapsed(t0)}\n`);
+    log(C, `local-path-provisioner ${LOCAL_PATH_VERSION} and busybox built in ${elapsed(t0)}`);
+    return result;
+  });
+}
+
+/**
+ * The module's deploy/local-path-storage.yaml with our images, volumes under the cluster's run dir
+ * (removed by down), and its StorageClass made the default.
+ */
+export function localPathManifest(upstream: string, volumesDir: string): string {
+  const out = upstream
+    .replace(/image: rancher\/local-path-provisioner:\S+/, `image: ${LOCAL_PATH_IMAGE}`)
+    .replace(/image: busybox\b/, `image: ${BUSYBOX_IMAGE}`)
+    .replace('"/opt/local-path-provisioner"', JSON.stringify(volumesDir))
+    .replace(/(kind: StorageClass\nmetadata:\n  name: local-path\n)/, '$1  annotations:\n    storageclass.kubernetes.io/is-default-class: "true"\n');
+  for (const want of [LOCAL_PATH_IMAGE, BUSYBOX_IMAGE, volumesDir, 'is-default-class']) {
+    if (!out.includes(want)) throw new InfraError(`local-path-storage.yaml ${LOCAL_PATH_VERSION}: could not set ${want} (the upstream manifest changed)`);
+  }
+  return out;
+}
+
 /** Everything `up` runs, built into the cache (sequentially: each build takes both cores). */
 export async function ensureClusterBinaries(): Promise<KubernetesBinaries> {
   const bin = await ensureKubernetesBinaries();
   const etcd = await ensureEtcd();
   const pauseArchive = await ensurePauseImage();
   const corednsArchive = await ensureCoreDNS();
-  return { dir: cacheDir('kubernetes', KUBERNETES_VERSION), bin, etcd, pauseArchive, corednsArchive };
+  const localPath = await ensureLocalPathProvisioner();
+  return { dir: cacheDir('kubernetes', KUBERNETES_VERSION), bin, etcd, pauseArchive, corednsArchive, localPath };
 }
 
 /** containerd, runc, the CNI plugins, iptables, conntrack and openssl from apt-get when missing. */
@@ -993,7 +1068,7 @@ async function podmanImages(): Promise<{ env: NodeJS.ProcessEnv; refs: string[] 
 async function importImages(p: ReturnType<typeof clusterPaths>, b: KubernetesBinaries): Promise<void> {
   const t0 = Date.now();
   const have = new Set(ctr(p, ['images', 'ls', '-q']).out.split('\n').filter(Boolean));
-  for (const [name, archive] of [[PAUSE_IMAGE, b.pauseArchive], [COREDNS_IMAGE, b.corednsArchive]] as const) {
+  for (const [name, archive] of [[PAUSE_IMAGE, b.pauseArchive], [COREDNS_IMAGE, b.corednsArchive], [LOCAL_PATH_IMAGE, b.localPath.archive], [BUSYBOX_IMAGE, b.localPath.busyboxArchive]] as const) {
     if (have.has(name)) continue;
     const r = ctr(p, ['images', 'import', archive]);
     if (r.status !== 0) throw new InfraError(`ctr images import ${archive} failed:\n${r.out}`);
@@ -1008,7 +1083,7 @@ async function importImages(p: ReturnType<typeof clusterPaths>, b: KubernetesBin
     rmrf(archive);
     if (r.status !== 0) throw new InfraError(`ctr images import failed:\n${r.out}`);
   }
-  log(C, `images ready in ${elapsed(t0)} (${PAUSE_IMAGE}, ${COREDNS_IMAGE}${wanted.length ? ` + ${wanted.length} from podman` : ''})`);
+  log(C, `images ready in ${elapsed(t0)} (${PAUSE_IMAGE}, ${COREDNS_IMAGE}, ${LOCAL_PATH_IMAGE}, ${BUSYBOX_IMAGE}${wanted.length ? ` + ${wanted.length} from podman` : ''})`);
 }
 
 function corednsReady(): boolean {
@@ -1164,7 +1239,13 @@ export async function clusterUp(): Promise<ClusterInfo> {
   must(kubectl(['-n', 'kube-system', 'rollout', 'status', 'deployment/coredns', '--timeout=180s'], { timeoutMs: 200_000 }), 'CoreDNS rollout');
   // rollout status can pass before a new pod has been seen failing: wait for a Ready pod of the current template
   await waitFor(() => corednsReady(), { timeoutMs: 120_000, what: 'CoreDNS pod Ready', component: C, intervalMs: 1000 });
-  log(C, `CoreDNS ready in ${elapsed(tDns)} (kube-dns ${CLUSTER_DNS}); cluster up in ${elapsed(tUp)} (total with installs/builds ${elapsed(t0)})`);
+  log(C, `CoreDNS ready in ${elapsed(tDns)} (kube-dns ${CLUSTER_DNS})`);
+  const tStorage = Date.now();
+  const manifest = localPathManifest(fs.readFileSync(b.localPath.manifest, 'utf8'), path.join(p.dir, 'volumes'));
+  must(kubectl(['apply', '--server-side', '--force-conflicts', '-f', '-'], { input: manifest }), 'kubectl apply local-path-provisioner');
+  must(kubectl(['-n', 'local-path-storage', 'rollout', 'status', 'deployment/local-path-provisioner', '--timeout=180s'], { timeoutMs: 200_000 }), 'local-path-provisioner rollout');
+  log(C, `local-path-provisioner ready in ${elapsed(tStorage)} (default StorageClass local-path, volumes in ${path.join(p.dir, 'volumes')})`);
+  log(C, `cluster up in ${elapsed(tUp)} (total with installs/builds ${elapsed(t0)})`);
   return info(p, ip);
 }
 
@@ -1300,6 +1381,7 @@ export async function clusterStatus(): Promise<boolean> {
     etcd: path.join(cacheDir('kubernetes', `etcd-${ETCD_VERSION}`), 'etcd'),
     pauseArchive: '',
     corednsArchive: '',
+    localPath: { archive: '', busyboxArchive: '', manifest: '' },
   };
   let ok = true;
   for (const c of components(b, p, nodeIp())) {
