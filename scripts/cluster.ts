@@ -1,7 +1,7 @@
-// `npm run cluster -- up|down|status|smoke|build|kubectl <args…>`: the single-node Kubernetes of
+// `npm run cluster -- up|down|status|smoke|dapr|build|kubectl <args…>`: the single-node Kubernetes of
 // scripts/infra/kubernetes.ts (built from the Go module proxy into ~/.cache/taskmesh/kubernetes).
 import { spawnSync } from 'node:child_process';
-import { clusterDown, clusterPaths, clusterSmoke, clusterStatus, clusterUp, ensureClusterBinaries, ensureNodePackages, kubectlBin } from './infra/kubernetes.js';
+import { clusterDapr, clusterDown, clusterPaths, clusterSmoke, clusterStatus, clusterUp, ensureClusterBinaries, ensureNodePackages, kubectlBin } from './infra/kubernetes.js';
 
 const [cmd, ...rest] = process.argv.slice(2);
 
@@ -14,6 +14,9 @@ async function main(): Promise<number> {
     }
     case 'down':
       await clusterDown();
+      return 0;
+    case 'dapr':
+      await clusterDapr();
       return 0;
     case 'smoke':
       await clusterSmoke();
@@ -29,7 +32,7 @@ async function main(): Promise<number> {
     case 'kubectl':
       return spawnSync(kubectlBin(), [`--kubeconfig=${clusterPaths().kubeconfig}`, ...rest], { stdio: 'inherit' }).status ?? 1;
     default:
-      process.stderr.write('usage: npm run cluster -- up | down | status | smoke | build | kubectl <args…>\n');
+      process.stderr.write('usage: npm run cluster -- up | down | status | smoke | dapr | build | kubectl <args…>\n');
       return 2;
   }
 }

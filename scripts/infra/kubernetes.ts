@@ -252,7 +252,7 @@ function sha256(data: Buffer | string): string {
  * A one-layer OCI image archive, written without a container engine: `rootfs` (a directory) becomes
  * the layer; `ctr images import` reads the name from the index's io.containerd.image.name annotation.
  */
-async function writeOciArchive(rootfs: string, archive: string, image: { name: string; entrypoint: string[]; user: string; env?: string[] }): Promise<void> {
+export async function writeOciArchive(rootfs: string, archive: string, image: { name: string; entrypoint: string[]; user: string; env?: string[] }): Promise<void> {
   const work = `${archive}.work`;
   rmrf(work);
   const blobs = path.join(work, 'blobs', 'sha256');
@@ -1521,5 +1521,128 @@ export async function clusterSmoke(): Promise<void> {
     throw e;
   } finally {
     kubectl(['delete', 'namespace', SMOKE_NS, '--wait=true', '--timeout=120s'], { timeoutMs: 130_000 });
+  }
+}
+
+// ---------------------------------------------------------------------------
+// the Dapr control plane (a head start on phase 2): Dapr's own Helm chart from the module, images built here
+
+/** The chart's images (`<global.registry>/<name>:<global.tag>`), each the binary alone in one layer, user 65532. */
+const DAPR_IMAGES = ['operator', 'injector', 'sentry', 'placement', 'scheduler', 'daprd'] as const;
+
+/**
+ * operator, injector and sentry built from github.com/dapr/dapr at dapr.ts's DAPR_VERSION (seconds
+ * once daprd's dependencies are in Go's build cache); daprd, scheduler and placement are dapr.ts's
+ * builds. Returns the OCI archives, named localhost/taskmesh/<name>:<DAPR_VERSION>.
+ */
+export async function ensureDaprImages(): Promise<{ version: string; archives: Record<string, string> }> {
+  const { DAPR_VERSION, ensureDapr, ensureDaprPlacement } = await import('./dapr.js');
+  const dir = cacheDir('kubernetes', `dapr-${DAPR_VERSION}-images`);
+  const archives = Object.fromEntries(DAPR_IMAGES.map((n) => [n, path.join(dir, `${n}.oci.tar`)]));
+  const done = path.join(dir, '.complete');
+  if (fs.existsSync(done)) return { version: DAPR_VERSION, archives };
+  const sidecar = await ensureDapr();
+  const placement = await ensureDaprPlacement();
+  const go = requireGo('the Dapr control plane');
+  return withLock(`dapr-${DAPR_VERSION}-images`, async () => {
+    if (fs.existsSync(done)) return { version: DAPR_VERSION, archives };
+    const t0 = Date.now();
+    const logFile = path.join(dir, 'build.log');
+    log(C, `building the Dapr control plane ${DAPR_VERSION} (operator, injector, sentry) from the Go module proxy (first run only). Log: ${logFile}`);
+    const src = path.join(dir, 'src');
+    rmrf(src);
+    await run('cp', ['-R', await moduleDir(go, `github.com/dapr/dapr@${DAPR_VERSION}`, dir), src]);
+    await run('chmod', ['-R', 'u+w', src]);
+    const out = path.join(dir, 'bin');
+    rmrf(out);
+    fs.mkdirSync(out);
+    const ldflags = `-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=${DAPR_VERSION.slice(1)}`;
+    await goBuild(go, ['-ldflags', ldflags, '-o', `${out}/`, './cmd/operator', './cmd/injector', './cmd/sentry'], src, logFile, 'the Dapr control plane');
+    const bins: Record<string, string> = { operator: path.join(out, 'operator'), injector: path.join(out, 'injector'), sentry: path.join(out, 'sentry'), placement, scheduler: sidecar.scheduler, daprd: sidecar.daprd };
+    for (const name of DAPR_IMAGES) {
+      const root = path.join(dir, `rootfs-${name}`);
+      rmrf(root);
+      fs.mkdirSync(path.join(root, 'tmp'), { recursive: true, mode: 0o1777 });
+      fs.copyFileSync(bins[name]!, path.join(root, name));
+      fs.chmodSync(path.join(root, name), 0o755);
+      await writeOciArchive(root, archives[name]!, { name: `localhost/taskmesh/${name}:${DAPR_VERSION}`, entrypoint: [`/${name}`], user: '65532:65532' });
+      rmrf(root);
+    }
+    rmrf(src);
+    rmrf(out);
+    fs.writeFileSync(done, `${new Date().toISOString()} built in ${elapsed(t0)}\n`);
+    log(C, `Dapr control-plane images built in ${elapsed(t0)}`);
+    return { version: DAPR_VERSION, archives };
+  });
+}
+
+/**
+ * `npm run cluster -- dapr`: imports the Dapr images into the running cluster and installs Dapr's
+ * own chart (charts/dapr of the module) into dapr-system with the images overridden, `--wait`.
+ */
+export async function clusterDapr(): Promise<void> {
+  const t0 = Date.now();
+  const p = clusterPaths();
+  if (!readPid(p, 'kube-apiserver')) throw new InfraError('no cluster running: npm run cluster -- up');
+  const { version, archives } = await ensureDaprImages();
+  const have = new Set(ctr(p, ['images', 'ls', '-q']).out.split('\n'));
+  for (const name of DAPR_IMAGES) {
+    if (have.has(`localhost/taskmesh/${name}:${version}`)) continue;
+    must(ctr(p, ['images', 'import', archives[name]!]), `ctr images import ${name}`);
+  }
+  const { ensureGoTool } = await import('./go-tools.js');
+  const helm = await ensureGoTool('helm');
+  const go = requireGo('the Dapr chart');
+  const chart = path.join(await moduleDir(go, `github.com/dapr/dapr@${version}`, cacheDir('kubernetes')), 'charts', 'dapr');
+  log(C, `helm upgrade --install dapr ${chart} (images localhost/taskmesh/*:${version})`);
+  await run(
+    helm,
+    ['upgrade', '--install', 'dapr', chart, '-n', 'dapr-system', '--create-namespace', '--set', 'global.registry=localhost/taskmesh', '--set', `global.tag=${version}`, '--set', 'global.ha.enabled=false', '--wait', '--timeout', '5m'],
+    { env: { ...process.env, KUBECONFIG: p.kubeconfig }, component: C, what: 'helm install dapr' },
+  );
+  must(kubectl(['-n', 'dapr-system', 'wait', '--for=condition=Ready', 'pods', '--all', '--timeout=180s'], { timeoutMs: 190_000 }), 'Dapr control plane pods Ready');
+  log(C, `Dapr control plane ${version} ready in ${elapsed(t0)}`);
+  process.stdout.write(kubectl(['-n', 'dapr-system', 'get', 'pods']).out);
+  await daprProbe();
+}
+
+/** A Deployment annotated for Dapr: the injector adds daprd, and a call through daprd's invoke API reaches the app. */
+async function daprProbe(): Promise<void> {
+  const t0 = Date.now();
+  const ns = 'dapr-probe';
+  const manifest = `apiVersion: v1
+kind: Namespace
+metadata: {name: ${ns}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: hello, namespace: ${ns}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: hello}}
+  template:
+    metadata:
+      labels: {app: hello}
+      annotations: {dapr.io/enabled: "true", dapr.io/app-id: hello, dapr.io/app-port: "8080", dapr.io/sidecar-listen-addresses: "0.0.0.0"}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: hello
+        image: localhost/taskmesh/gateway:local
+        imagePullPolicy: Never
+        args: ["-e", ${JSON.stringify(SMOKE_SERVER)}]
+        ports: [{containerPort: 8080}]
+`;
+  try {
+    must(kubectl(['apply', '-f', '-'], { input: manifest }), 'kubectl apply dapr-probe');
+    must(kubectl(['-n', ns, 'rollout', 'status', 'deployment/hello', '--timeout=180s'], { timeoutMs: 200_000 }), 'dapr-probe rollout');
+    const containers = must(kubectl(['-n', ns, 'get', 'pods', '-l', 'app=hello', '-o', 'jsonpath={.items[0].spec.containers[*].name}']), 'dapr-probe pod');
+    if (!containers.split(' ').includes('daprd')) throw new InfraError(`the sidecar injector did not add daprd (containers: ${containers})`);
+    const podIp = must(kubectl(['-n', ns, 'get', 'pods', '-l', 'app=hello', '-o', 'jsonpath={.items[0].status.podIP}']), 'dapr-probe pod IP').trim();
+    const text = await waitFor(() => httpGetText(`http://${podIp}:3500/v1.0/invoke/hello.${ns}/method/ping`), { timeoutMs: 60_000, what: 'a call through daprd', component: C, intervalMs: 500 });
+    process.stdout.write(`daprd injected; GET http://${podIp}:3500/v1.0/invoke/hello.${ns}/method/ping → ${text.trim()}\n`);
+    log(C, `Dapr probe passed in ${elapsed(t0)}`);
+  } finally {
+    kubectl(['delete', 'namespace', ns, '--wait=true', '--timeout=120s'], { timeoutMs: 130_000 });
   }
 }
