@@ -27,8 +27,11 @@ test("a dropped ListTasks is tried again; a dropped CreateTask is reported, not 
         return real.listTasks(req, { headers: ctx.requestHeader });
       },
       deleteTask: (req, ctx) => {
-        // Node's words for a stream refused by a GOAWAY, as connect-node passes them on (code internal).
-        if (calls.deleteTask++ === 0) throw new ConnectError("Stream closed with error code NGHTTP2_REFUSED_STREAM", Code.Internal);
+        // Node's words for a stream refused by a GOAWAY. In a deployment they arise in the gateway's own
+        // HTTP/2 client (connect-node reports them as internal); thrown here by the upstream's handler,
+        // whose server hides every internal error behind an error id, they travel as unavailable: the
+        // gateway knows a refusal by those words, whatever the code.
+        if (calls.deleteTask++ === 0) throw new ConnectError("Stream closed with error code NGHTTP2_REFUSED_STREAM", Code.Unavailable);
         return real.deleteTask(req, { headers: ctx.requestHeader });
       },
       createTask: (req, ctx) => {
