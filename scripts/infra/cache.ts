@@ -117,7 +117,8 @@ export function keepDirs(): boolean {
 // ---------------------------------------------------------------------------
 // cross-process lock (mkdir based)
 
-function pidAlive(pid: number): boolean {
+/** Whether a process with this pid exists (EPERM: it does, owned by another user). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

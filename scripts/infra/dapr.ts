@@ -36,6 +36,21 @@ const KEPT_COMPONENTS = [
 /** Names the component set in the cache path, so changing KEPT_COMPONENTS rebuilds. */
 const BUILD_FLAVOUR = `components-${createHash('sha1').update(KEPT_COMPONENTS.join(',')).digest('hex').slice(0, 8)}`;
 
+/** The Dapr module's source, downloaded through the Go module proxy, in a writable copy `<dir>/src`. */
+async function daprSource(go: string, env: NodeJS.ProcessEnv, dir: string): Promise<string> {
+  log('dapr', `go mod download github.com/dapr/dapr@${DAPR_VERSION}`);
+  const downloaded = await run(go, ['mod', 'download', '-json', `github.com/dapr/dapr@${DAPR_VERSION}`], { env, cwd: dir, component: 'dapr', what: 'go mod download' });
+  // run() merges stderr into the output: keep the JSON object only
+  const info = JSON.parse(downloaded.slice(downloaded.indexOf('{'), downloaded.lastIndexOf('}') + 1)) as { Dir?: string; Error?: string };
+  if (!info.Dir) throw new InfraError(`go mod download gave no module dir: ${info.Error ?? 'unknown error'}`);
+  const src = path.join(dir, 'src');
+  rmrf(src);
+  // the module cache is read-only: build in a writable copy
+  await run('cp', ['-R', info.Dir, src]);
+  await run('chmod', ['-R', 'u+w', src]);
+  return src;
+}
+
 export interface DaprBinaries {
   version: string;
   daprd: string;
@@ -62,22 +77,7 @@ export async function ensureDapr(): Promise<DaprBinaries> {
       const logFile = path.join(dir, 'build.log');
       log('dapr', `building daprd and scheduler ${DAPR_VERSION} from the Go module proxy (first run only; ~15-25 min on 2 cores). Log: ${logFile}`);
 
-      log('dapr', `go mod download github.com/dapr/dapr@${DAPR_VERSION}`);
-      const downloaded = await run(go, ['mod', 'download', '-json', `github.com/dapr/dapr@${DAPR_VERSION}`], {
-        env,
-        cwd: dir,
-        component: 'dapr',
-        what: 'go mod download',
-      });
-      // run() merges stderr into the output: keep the JSON object only
-      const info = JSON.parse(downloaded.slice(downloaded.indexOf('{'), downloaded.lastIndexOf('}') + 1)) as { Dir?: string; Error?: string };
-      if (!info.Dir) throw new InfraError(`go mod download gave no module dir: ${info.Error ?? 'unknown error'}`);
-
-      const src = path.join(dir, 'src');
-      rmrf(src);
-      // the module cache is read-only: build in a writable copy
-      await run('cp', ['-R', info.Dir, src]);
-      await run('chmod', ['-R', 'u+w', src]);
+      const src = await daprSource(go, env, dir);
       const componentsDir = path.join(src, 'cmd', 'daprd', 'components');
       for (const f of fs.readdirSync(componentsDir)) {
         if (f.endsWith('.go') && !KEPT_COMPONENTS.includes(f)) fs.rmSync(path.join(componentsDir, f));
@@ -126,13 +126,7 @@ export async function ensureDaprPlacement(): Promise<string> {
       const env = { ...process.env, CGO_ENABLED: '0', GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod -buildvcs=false' };
       const logFile = path.join(dir, 'build.log');
       log('dapr', `building placement ${DAPR_VERSION} from the Go module proxy (first run only). Log: ${logFile}`);
-      const downloaded = await run(go, ['mod', 'download', '-json', `github.com/dapr/dapr@${DAPR_VERSION}`], { env, cwd: dir, component: 'dapr', what: 'go mod download' });
-      const info = JSON.parse(downloaded.slice(downloaded.indexOf('{'), downloaded.lastIndexOf('}') + 1)) as { Dir?: string; Error?: string };
-      if (!info.Dir) throw new InfraError(`go mod download gave no module dir: ${info.Error ?? 'unknown error'}`);
-      const src = path.join(dir, 'src');
-      rmrf(src);
-      await run('cp', ['-R', info.Dir, src]);
-      await run('chmod', ['-R', 'u+w', src]);
+      const src = await daprSource(go, env, dir);
       const ldflags = `-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=${DAPR_VERSION.slice(1)}`;
       await run(go, ['build', '-trimpath', '-ldflags', ldflags, '-o', `${bin}.partial`, './cmd/placement'], { env, cwd: src, logFile, component: 'dapr', what: 'go build placement' });
       fs.renameSync(`${bin}.partial`, bin);

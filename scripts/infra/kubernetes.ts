@@ -23,7 +23,7 @@ import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { cacheDir, elapsed, InfraError, log, rmrf, run, sleep, waitFor, which, withLock } from './cache.js';
+import { cacheDir, elapsed, InfraError, log, pidAlive, rmrf, run, sleep, waitFor, which, withLock } from './cache.js';
 
 const C = 'cluster';
 
@@ -774,14 +774,6 @@ function pidFile(p: ReturnType<typeof clusterPaths>, name: string): string {
   return path.join(p.pids, `${name}.pid`);
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function readPid(p: ReturnType<typeof clusterPaths>, name: string): number | undefined {
   try {
