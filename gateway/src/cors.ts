@@ -1,7 +1,7 @@
 import { cors } from "@connectrpc/connect";
 import { writeHead, type HttpRoute } from "@taskmesh/kit";
 
-const ALLOWED_HEADERS = [...cors.allowedHeaders, "authorization", "x-time-zone", "x-refresh-in-body", "traceparent"].join(", ");
+const ALLOWED_HEADERS = [...cors.allowedHeaders, "authorization", "x-time-zone", "x-device", "x-refresh-in-body", "traceparent"].join(", ");
 const EXPOSED_HEADERS = [...cors.exposedHeaders, "retry-after"].join(", ");
 
 /**

@@ -13,8 +13,10 @@ export interface Upstream {
 
 // The time zone a request is read in (filters like due:today); the account's when the client sends none.
 const TIME_ZONE_HEADER = "x-time-zone";
+// The device a change came from (the activity history and TaskEvent.device show it).
+const DEVICE_HEADER = "x-device";
 // Client headers worth passing on; everything else (x-user-id first of all) stays at the edge.
-const PASSED_THROUGH = ["traceparent", "tracestate", TIME_ZONE_HEADER];
+const PASSED_THROUGH = ["traceparent", "tracestate", TIME_ZONE_HEADER, DEVICE_HEADER];
 
 /**
  * Registers every method of the upstream services as a handler that forwards the call with the

@@ -10,6 +10,7 @@ import path from "node:path";
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { createLogger } from "@taskmesh/kit";
+import { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
 import { AuthService } from "@taskmesh/proto/taskmesh/auth/v1/auth_service_pb.js";
 import { TaskStatus } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
@@ -54,6 +55,13 @@ test("the gateway refuses calls without credentials", async () => {
 after(async () => {
   await app.stop();
   rmSync(dataDir, { recursive: true, force: true });
+});
+
+test("the device a change came from reaches the activity history through the gateway (x-device)", async () => {
+  const { task } = await client.createTask({ title: "From the phone" }, { headers: { ...me.headers, "x-device": "phone" } });
+  const audit = createClient(AuditService, createConnectTransport({ baseUrl: app.server.url, httpVersion: "1.1" }));
+  const entry = await eventually("the activity entry", async () => (await audit.listActivity({ taskId: task!.id }, me)).entries[0]);
+  assert.equal(entry.device, "phone");
 });
 
 test("completing a monthly task due Jan 31 creates one next occurrence on Feb 28, even after reopen and complete", async () => {
