@@ -22,7 +22,7 @@ export interface LiveSyncOptions {
   /** Reads the change feed from a cursor (catch-up), as the caller. */
   tasks: Client<typeof TaskService>;
   bus: EventBus;
-  /** Names this replica's consumer group: every replica reads every change for its own sockets. */
+  /** Names this replica's subscription: every replica reads every change for its own sockets. */
   replicaId: string;
   /** Browser origins allowed besides the gateway's own. */
   allowedOrigins: readonly string[];
@@ -52,6 +52,9 @@ export class LiveSync {
   async start(): Promise<void> {
     this.#subscription = await this.options.bus.subscribe({
       group: `gateway-live-${this.options.replicaId}`,
+      // From now on and never committed: a device catches up from its cursor, so a new replica
+      // replays nothing and leaves no consumer group behind.
+      delivery: "broadcast",
       topics: ["task-updates", "reminders"],
       handler: async (event) => this.#deliver(event),
     });

@@ -34,6 +34,15 @@ export interface SubscribeOptions extends RetryOptions {
    *  starts at the beginning of each topic, so nothing published before it first subscribed is missed. */
   group: string;
   topics: string[];
+  /**
+   * "shared" (default): the members of the group share the work and the group's position is kept,
+   * so a restarted member resumes where the group stopped. "broadcast": this subscriber alone gets
+   * every event published from the moment subscribe() resolved; no position is kept, so a new
+   * subscriber replays nothing and a stopped one leaves nothing behind (with Kafka the group, which
+   * never commits, is removed by the broker once its member has left). For pushing to connections
+   * that catch up from elsewhere (live sync reads the change feed from the device's cursor).
+   */
+  delivery?: "shared" | "broadcast";
   /** Resolve to acknowledge; throw to retry. Delivery is at least once. */
   handler(event: ConsumedEvent): Promise<void>;
   /**

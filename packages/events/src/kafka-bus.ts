@@ -1,4 +1,4 @@
-import { CompressionTypes, Kafka, Partitioners, logLevel, type IHeaders, type LogEntry, type Producer } from "kafkajs";
+import { CompressionTypes, Kafka, Partitioners, logLevel, type Consumer, type IHeaders, type LogEntry, type Producer } from "kafkajs";
 import { createLogger, GroupCommit, type Logger } from "@taskmesh/kit";
 import type { EventBus, EventRecord, SubscribeOptions, Subscription } from "./bus.js";
 import { EventCodec } from "./codec.js";
@@ -129,8 +129,11 @@ class KafkaBus implements EventBus {
       minBytes: 64 * 1024,
       maxWaitTimeInMs: 10,
     });
+    const broadcast = options.delivery === "broadcast";
     await consumer.connect();
-    await consumer.subscribe({ topics: options.topics, fromBeginning: true });
+    await consumer.subscribe({ topics: options.topics, fromBeginning: !broadcast });
+    // A broadcast subscriber counts from the moment its partitions' end offsets are known.
+    const joined = broadcast ? firstFetch(consumer, this.options.sessionTimeoutMs ?? 30_000) : undefined;
     let stopping = false;
     const commitIntervalMs = this.options.commitIntervalMs ?? 500;
     const pending = new Map<string, { topic: string; partition: number; offset: string }>();
@@ -173,8 +176,8 @@ class KafkaBus implements EventBus {
         // committed: a crash redelivers, it never skips. Committing at most every
         // commitIntervalMs spares the broker a commit per small batch when traffic trickles in.
         const key = `${batch.topic}/${batch.partition}`;
-        pending.set(key, { topic: batch.topic, partition: batch.partition, offset: String(next) });
-        if (stopping || Date.now() - (lastCommit.get(key) ?? 0) >= commitIntervalMs) {
+        if (!broadcast) pending.set(key, { topic: batch.topic, partition: batch.partition, offset: String(next) });
+        if (pending.has(key) && (stopping || Date.now() - (lastCommit.get(key) ?? 0) >= commitIntervalMs)) {
           const offset = pending.get(key)!;
           pending.delete(key);
           lastCommit.set(key, Date.now());
@@ -195,10 +198,28 @@ class KafkaBus implements EventBus {
         pending.clear();
         if (offsets.length > 0) await consumer.commitOffsets(offsets).catch(() => {});
         await consumer.disconnect();
+        // Empty and without offsets, the broker would expire it within offsets.retention.check.interval.ms.
+        if (broadcast) await this.#deleteGroup(options.group);
       },
     };
     this.#subscriptions.add(subscription);
+    await joined?.catch(async (err: unknown) => {
+      await subscription.stop();
+      throw err;
+    });
     return subscription;
+  }
+
+  async #deleteGroup(group: string): Promise<void> {
+    const admin = this.kafka.admin();
+    try {
+      await admin.connect();
+      await admin.deleteGroups([group]);
+    } catch {
+      // Still has a member (another process subscribed under the same name) or the broker is away.
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
   }
 
   async close(): Promise<void> {
@@ -230,6 +251,24 @@ export async function ensureKafkaTopics(options: KafkaTopicsOptions): Promise<vo
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * Resolves when the consumer's first fetch is done: it has joined its group, been assigned its
+ * partitions and resolved where to read them from (kafkajs resolves offsets inside the fetch).
+ */
+function firstFetch(consumer: Consumer, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      remove();
+      reject(new Error(`no partitions assigned within ${timeoutMs / 1000}s`));
+    }, timeoutMs);
+    const remove = consumer.on(consumer.events.FETCH, () => {
+      clearTimeout(timer);
+      remove();
+      resolve();
+    });
+  });
 }
 
 function headersToStrings(headers: IHeaders | undefined): Record<string, string> {

@@ -89,6 +89,30 @@ export function busContract(fixture: BusFixture): void {
       await assert.rejects(bus.publish([{ topic: "no-such-topic", key: "k", payload: new Uint8Array(), headers: {} }]), /no registered value schema/);
     });
 
+    test("broadcast: every subscriber gets each event published after it subscribed, none before, and a new one replays nothing", async () => {
+      const t = freshTopics();
+      const bus = await open(t.table);
+      const before = randomUUID();
+      await bus.publish([taskEventRecord(t.taskEvents, before, 1)]);
+      const got = { a: [] as string[], b: [] as string[], again: [] as string[] };
+      const listen = (into: string[], group: string) => bus.subscribe({ group, delivery: "broadcast", topics: [t.taskEvents], handler: async (e) => void into.push(e.key) });
+      const [a, b] = await Promise.all([listen(got.a, "live-a"), listen(got.b, "live-b")]);
+      const after = Array.from({ length: 6 }, () => randomUUID());
+      await bus.publish(after.map((k) => taskEventRecord(t.taskEvents, k, 1)));
+      await waitUntil("both subscribers got every event", () => got.a.length >= after.length && got.b.length >= after.length);
+      assert.deepEqual([...got.a].sort(), [...after].sort());
+      assert.deepEqual([...got.b].sort(), [...after].sort());
+      await a.stop();
+      // The same name again, as a restarted replica would use: it starts from now.
+      const again = await listen(got.again, "live-a");
+      const later = randomUUID();
+      await bus.publish([taskEventRecord(t.taskEvents, later, 1)]);
+      await waitUntil("the new subscriber got the new event", () => got.again.includes(later));
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(got.again, [later]);
+      await Promise.all([again.stop(), b.stop()]);
+    });
+
     test("order per key: versions of each task arrive in order", async () => {
       const t = freshTopics();
       const bus = await open(t.table);

@@ -82,6 +82,34 @@ busContract({
   }),
 });
 
+describe("Kafka bus: broadcast subscriptions", () => {
+  test("read from the end, never commit, and leave no consumer group behind", async () => {
+    const t = freshTopics();
+    const bus = await openKafkaBus(t.table);
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await bus.publish([taskEventRecord(t.taskEvents, randomUUID(), 1)]);
+      const group = `live-${randomUUID()}`;
+      const keys: string[] = [];
+      const sub = await bus.subscribe({ group, delivery: "broadcast", topics: [t.taskEvents], handler: async (e) => void keys.push(e.key) });
+      const key = randomUUID();
+      await bus.publish([taskEventRecord(t.taskEvents, key, 1)]);
+      await waitUntil("the event published after subscribing", () => keys.includes(key));
+      assert.deepEqual(keys, [key]);
+      assert.ok((await admin.listGroups()).groups.some((g) => g.groupId === group), "the group exists while subscribed");
+      await new Promise((r) => setTimeout(r, 700)); // past the commit interval: a shared group would have committed by now
+      const offsets = await admin.fetchOffsets({ groupId: group, topics: [t.taskEvents] });
+      assert.ok(offsets.every((o) => o.partitions.every((p) => p.offset === "-1")), `no committed offsets: ${JSON.stringify(offsets)}`);
+      await sub.stop();
+      assert.ok(!(await admin.listGroups()).groups.some((g) => g.groupId === group), "the group is gone after stop");
+    } finally {
+      await admin.disconnect();
+      await bus.close();
+    }
+  });
+});
+
 describe("Kafka bus against its own broker", () => {
   test("a broker restart mid-stream loses nothing and keeps order per key", { timeout: 180_000 }, async () => {
     const own = await startKafka();

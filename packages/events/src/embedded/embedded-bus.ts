@@ -106,6 +106,7 @@ class EmbeddedBus implements EventBus {
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     const readers = options.topics.map((topic) => new TopicReader(this.db, this.codec, topic, options, this.#wakeup(topic), this.#readerSettings, (r) => this.#append.submit(r).then(() => undefined)));
+    if (options.delivery === "broadcast") await Promise.all(readers.map((r) => r.seekToEnd()));
     const running = readers.map((r) => r.run());
     const subscription: Subscription = {
       stop: async () => {

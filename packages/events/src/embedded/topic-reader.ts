@@ -30,6 +30,8 @@ export class TopicReader {
   readonly #owner = randomUUID();
   #stopping = false;
   #lastRenewal = 0;
+  /** A broadcast reader's own position, in memory only; undefined for a group member. */
+  #position: bigint | undefined;
 
   constructor(
     private readonly db: Database,
@@ -40,6 +42,12 @@ export class TopicReader {
     private readonly settings: ReaderSettings,
     private readonly deadLetter: (records: EventRecord[]) => Promise<void>,
   ) {}
+
+  /** A broadcast reader starts at the end of the topic as it is now. */
+  async seekToEnd(): Promise<void> {
+    const [row] = await this.db.query<{ next_offset: string }>(this.db.em(), `SELECT next_offset::text AS next_offset FROM events.topics WHERE topic = $1`, [this.topic]);
+    this.#position = BigInt(row?.next_offset ?? 0);
+  }
 
   stop(): void {
     this.#stopping = true;
@@ -53,7 +61,7 @@ export class TopicReader {
       while (!this.#stopping) {
         const seen = this.wakeup.generation;
         try {
-          const position = await this.#claim();
+          const position = this.#position ?? (await this.#claim());
           if (position === undefined) {
             // Another member holds the topic: stand by until its lease may have run out.
             await this.wakeup.wait(seen, this.#leaseMs() / 2);
@@ -100,6 +108,10 @@ export class TopicReader {
       next = BigInt(row.offset) + 1n;
     }
     if (next === undefined) return 0;
+    if (this.#position !== undefined) {
+      this.#position = next;
+      return rows.length;
+    }
     const committed = await this.db.query<{ lag: string }>(
       this.db.em(),
       `UPDATE events.group_offsets g SET next_offset = $4, lease_until = now() + make_interval(secs => $5)
@@ -138,6 +150,7 @@ export class TopicReader {
   }
 
   async #release(): Promise<void> {
+    if (this.#position !== undefined) return;
     await this.db.query(this.db.em(), `UPDATE events.group_offsets SET owner = NULL, lease_until = NULL WHERE group_id = $1 AND topic = $2 AND owner = $3`, [
       this.options.group,
       this.topic,
