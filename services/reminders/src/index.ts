@@ -19,6 +19,7 @@ import { WebhookTargetPolicy, type WebhookTargetOptions } from "./webhook-target
 
 export type { DueHandler, DueJob, Scheduler, SchedulerJob } from "./scheduler/scheduler.js";
 export { PostgresScheduler, schedulerJobsMigration, type PostgresSchedulerOptions } from "./scheduler/postgres-scheduler.js";
+export { DaprJobsScheduler, type DaprJobsSchedulerOptions } from "./scheduler/dapr-jobs-scheduler.js";
 export { afterQuietHours, type QuietHours } from "./quiet-hours.js";
 export { signatureHeader, SIGNATURE_HEADER, EVENT_ID_HEADER } from "./webhook.js";
 export {
@@ -63,7 +64,7 @@ export async function startRemindersModule(options: RemindersModuleOptions) {
   try {
     const mailer = options.smtp ? smtpMailer(options.smtp.url, options.smtp.from) : undefined;
     if (mailer) stops.push(() => mailer.close());
-    const scheduler = options.scheduler?.(db, logger) ?? new PostgresScheduler(db, { schema: SCHEMA, logger });
+    const scheduler: Scheduler = options.scheduler?.(db, logger) ?? new PostgresScheduler(db, { schema: SCHEMA, logger });
     const webhookTargets = new WebhookTargetPolicy(options.webhooks);
     const engine = new ReminderEngine(db, scheduler, { ...options.delivery, mailer, webhookTargets }, logger);
     if (options.events) {
@@ -81,8 +82,11 @@ export async function startRemindersModule(options: RemindersModuleOptions) {
     }
     const impl = createReminderServiceImpl({ engine, tasks: options.tasks, webhookTargets });
     return {
-      services: [ReminderService],
-      routes: (router: ConnectRouter) => router.service(ReminderService, impl),
+      services: [ReminderService, ...(scheduler.callbacks?.services ?? [])],
+      routes: (router: ConnectRouter) => {
+        router.service(ReminderService, impl);
+        scheduler.callbacks?.routes(router);
+      },
       db,
       stop: stopAll,
     };

@@ -2,6 +2,8 @@
 // KAFKA_BROKERS and SCHEMA_REGISTRY_URL it arms reminders from task-events and publishes
 // ReminderEvents; SetReminders calls the task service through its Dapr sidecar (DAPR_GRPC_PORT) or
 // directly (TASKMESH_TRANSPORT=direct, TASKS_URL); SMTP_URL and REMINDERS_EMAIL_FROM for e-mail;
+// REMINDERS_SCHEDULER: where timers live, `postgres` (default: this service's database) or
+// `dapr-jobs` (the Dapr Jobs API of the sidecar, DAPR_HTTP_PORT, delivered by Dapr's scheduler);
 // SCHEDULER_LEASE_MS: how long a crashed replica's claimed timers wait before another takes them;
 // TASKMESH_WEBHOOK_ALLOWED_HOSTS and TASKMESH_WEBHOOK_ALLOW_HTTP: where webhooks may go (see README).
 // Credentials come from the Dapr secrets API when a sidecar runs beside it, else the environment.
@@ -10,7 +12,8 @@ import { kafkaBusFromEnv } from "@taskmesh/events";
 import { createLogger, drainOnSignals, startServer } from "@taskmesh/kit";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { resolveSecrets, serviceTransport, transportConfigFromEnv } from "@taskmesh/transport";
-import { PostgresScheduler, smtpFromEnv, startRemindersModule, webhookTargetsFromEnv } from "./index.js";
+import type { Database } from "@taskmesh/db";
+import { DaprJobsScheduler, PostgresScheduler, smtpFromEnv, startRemindersModule, webhookTargetsFromEnv, type Scheduler } from "./index.js";
 import { SCHEMA } from "./migrations/index.js";
 
 const logger = createLogger("reminders");
@@ -24,6 +27,14 @@ const events = await kafkaBusFromEnv(logger, env);
 const transport = transportConfigFromEnv(["tasks"], env);
 const reachesTasks = transport.mode === "dapr" || Boolean(transport.urls.tasks);
 if (!reachesTasks) logger.warn("TASKS_URL is not set: SetReminders answers UNIMPLEMENTED (e.g. TASKS_URL=http://tasks:8081)");
+function schedulerFromEnv(db: Database): Scheduler {
+  const kind = env.REMINDERS_SCHEDULER ?? "postgres";
+  if (kind === "dapr-jobs") return new DaprJobsScheduler(db, { daprHttpUrl: `http://127.0.0.1:${env.DAPR_HTTP_PORT ?? 3500}`, schema: SCHEMA, logger });
+  if (kind === "postgres") return new PostgresScheduler(db, { schema: SCHEMA, logger, leaseMs: Number(env.SCHEDULER_LEASE_MS ?? 10_000) });
+  logger.fatal(`REMINDERS_SCHEDULER must be postgres or dapr-jobs, got "${kind}"`);
+  process.exit(2);
+}
+logger.info({ scheduler: env.REMINDERS_SCHEDULER ?? "postgres" }, "timer backend");
 const smtp = smtpFromEnv(env);
 if (!smtp) logger.warn("SMTP_URL is not set: e-mail deliveries fail (retried, then recorded as failed)");
 const webhooks = webhookTargetsFromEnv(env);
@@ -35,7 +46,7 @@ const reminders = await startRemindersModule({
   smtp,
   webhooks,
   logger,
-  scheduler: (db) => new PostgresScheduler(db, { schema: SCHEMA, logger, leaseMs: Number(env.SCHEDULER_LEASE_MS ?? 10_000) }),
+  scheduler: (db) => schedulerFromEnv(db),
 });
 const server = await startServer(
   { logger, services: reminders.services, routes: reminders.routes, drainDelayMs: Number(env.DRAIN_DELAY_MS ?? 0) },

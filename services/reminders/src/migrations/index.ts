@@ -1,4 +1,5 @@
 import { outboxMigration, processedEventsMigration } from "@taskmesh/events";
+import { daprJobFiresMigration } from "../scheduler/dapr-jobs-scheduler.js";
 import { schedulerJobsMigration } from "../scheduler/postgres-scheduler.js";
 import { Migration20261126000300_reminders } from "./Migration20261126000300_reminders.js";
 
@@ -10,4 +11,6 @@ export const migrations = [
   processedEventsMigration(SCHEMA),
   schedulerJobsMigration(SCHEMA),
   { name: "Migration20261126000300_reminders", class: Migration20261126000300_reminders },
+  // Both timer backends' tables exist, so a deployment can switch REMINDERS_SCHEDULER either way.
+  daprJobFiresMigration(SCHEMA),
 ];

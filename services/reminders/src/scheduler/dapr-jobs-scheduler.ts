@@ -70,6 +70,8 @@ export class DaprJobsScheduler implements Scheduler {
     router.service(AppCallbackAlpha, { onJobEventAlpha1: (req) => this.#track(this.#deliver(req)) });
   };
 
+  readonly callbacks = { services: [AppCallback, AppCallbackAlpha], routes: this.routes };
+
   async schedule(jobs: readonly SchedulerJob[]): Promise<void> {
     const interval = `${(this.options.retryMs ?? 1_000) / 1000}s`;
     for (const job of jobs) {

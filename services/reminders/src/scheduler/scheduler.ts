@@ -1,3 +1,5 @@
+import type { DescService } from "@bufbuild/protobuf";
+import type { ConnectRouter } from "@connectrpc/connect";
 /** A timer to fire: `id` names it (re-scheduling an id moves it), `dueAt` is when. */
 export interface SchedulerJob {
   id: string;
@@ -31,4 +33,6 @@ export interface Scheduler {
   start(onDue: DueHandler): Promise<void>;
   /** Stops claiming and waits for the handlers in flight. */
   stop(): Promise<void>;
+  /** What the backend needs served on the service's port (Dapr delivers jobs to the app there). */
+  readonly callbacks?: { services: DescService[]; routes: (router: ConnectRouter) => void };
 }
