@@ -1,7 +1,10 @@
-// `npm run cluster -- up|down|status|smoke|dapr|build|kubectl <args…>`: the single-node Kubernetes of
-// scripts/infra/kubernetes.ts (built from the Go module proxy into ~/.cache/taskmesh/kubernetes).
+// `npm run cluster -- up|install|down|status|smoke|dapr|ingress|build|kubectl <args…>`: the single-node
+// Kubernetes of scripts/infra/kubernetes.ts (built from the Go module proxy into ~/.cache/taskmesh/kubernetes)
+// and taskmesh installed on it with its chart (scripts/infra/cluster-release.ts).
 import { spawnSync } from 'node:child_process';
+import { clusterInstall } from './infra/cluster-release.js';
 import { clusterDapr, clusterDown, clusterPaths, clusterSmoke, clusterStatus, clusterUp, ensureClusterBinaries, ensureNodePackages, kubectlBin } from './infra/kubernetes.js';
+import { clusterIngress } from './infra/traefik.js';
 
 const [cmd, ...rest] = process.argv.slice(2);
 
@@ -15,8 +18,15 @@ async function main(): Promise<number> {
     case 'down':
       await clusterDown();
       return 0;
+    case 'install':
+      await clusterUp();
+      process.stdout.write(`${await clusterInstall()}\n`);
+      return 0;
     case 'dapr':
       await clusterDapr();
+      return 0;
+    case 'ingress':
+      await clusterIngress();
       return 0;
     case 'smoke':
       await clusterSmoke();
@@ -32,7 +42,7 @@ async function main(): Promise<number> {
     case 'kubectl':
       return spawnSync(kubectlBin(), [`--kubeconfig=${clusterPaths().kubeconfig}`, ...rest], { stdio: 'inherit' }).status ?? 1;
     default:
-      process.stderr.write('usage: npm run cluster -- up | down | status | smoke | dapr | build | kubectl <args…>\n');
+      process.stderr.write('usage: npm run cluster -- up | install | down | status | smoke | dapr | ingress | build | kubectl <args…>\n');
       return 2;
   }
 }

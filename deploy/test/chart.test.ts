@@ -109,6 +109,14 @@ for (const profile of PROFILES) {
       }
     });
 
+    test("a draining service's sidecar stops taking calls (app health check); the gateway's keeps carrying its calls out", () => {
+      for (const name of DEPLOYABLES) {
+        const a = find(manifests, "Deployment", name).spec.template.metadata.annotations;
+        assert.equal(a["dapr.io/enable-app-health-check"], name === "gateway" ? undefined : "true", name);
+        if (name !== "gateway") assert.equal(a["dapr.io/app-health-threshold"], "1", name);
+      }
+    });
+
     test("the gateway's Ingress passes WebSockets (/live) with long timeouts", () => {
       const ingress = find(manifests, "Ingress", "gateway");
       assert.equal(ingress.spec.rules[0].http.paths[0].backend.service.name, "gateway");
@@ -116,10 +124,22 @@ for (const profile of PROFILES) {
       assert.equal(ingress.metadata.annotations?.["nginx.ingress.kubernetes.io/proxy-http-version"], "1.1");
     });
 
-    test("a KafkaTopic for every event topic and its dead-letter topic", () => {
+    test(profile === "cloud" ? "a KafkaTopic for every event topic and its dead-letter topic" : "one KRaft Kafka node of the chart's own, its topics made by the kafka-topics Job", () => {
       const topics = manifests.filter((m) => m.kind === "KafkaTopic").map((m) => m.spec.topicName as string);
-      assert.deepEqual(topics.sort(), TOPICS.flatMap((t) => [t.topic, deadLetterTopic(t.topic)]).sort());
-      for (const m of manifests.filter((x) => x.kind === "KafkaTopic")) assert.ok(m.metadata.labels?.["strimzi.io/cluster"], m.metadata.name);
+      if (profile === "cloud") {
+        assert.deepEqual(topics.sort(), TOPICS.flatMap((t) => [t.topic, deadLetterTopic(t.topic)]).sort());
+        for (const m of manifests.filter((x) => x.kind === "KafkaTopic")) assert.ok(m.metadata.labels?.["strimzi.io/cluster"], m.metadata.name);
+        return;
+      }
+      assert.deepEqual(topics, [], "no Strimzi resources without its operator");
+      const kafka = find(manifests, "StatefulSet", "kafka");
+      assert.equal(kafka.spec.replicas, 1);
+      const job = manifests.find((m) => m.kind === "Job" && m.metadata.name.startsWith("kafka-topics-"));
+      assert.ok(job, "kafka-topics Job");
+      const c = job.spec.template.spec.containers[0];
+      assert.match(c.image, /\/prepare:/);
+      assert.deepEqual(c.args, ["deploy/dist/topics.js"]);
+      assert.ok(c.env.some((e: { name: string; valueFrom?: { secretKeyRef?: { key: string } } }) => e.name === "KAFKA_BROKERS" && e.valueFrom?.secretKeyRef?.key === "KAFKA_BROKERS"));
     });
 
     test("migrations and schema registration run as a hook before an upgrade's pods", () => {

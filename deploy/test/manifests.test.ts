@@ -43,7 +43,7 @@ test("the Kafka cluster runs in KRaft mode with a controller and a broker node p
   assert.deepEqual(pools.map((p) => p.spec.roles).flat().sort(), ["broker", "controller"]);
   for (const p of pools) assert.equal(p.metadata.labels?.["strimzi.io/cluster"], "taskmesh");
   assert.ok(kafka.spec.entityOperator.topicOperator, "the Topic Operator reconciles the chart's KafkaTopics");
-  assert.equal(render("local").find((x) => x.kind === "KafkaTopic")?.metadata.labels?.["strimzi.io/cluster"], kafka.metadata.name);
+  assert.equal(render("cloud").find((x) => x.kind === "KafkaTopic")?.metadata.labels?.["strimzi.io/cluster"], kafka.metadata.name);
 });
 
 test("the ServiceMonitor scrapes every deployable's Service on its metrics port", () => {

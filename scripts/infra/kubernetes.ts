@@ -56,14 +56,14 @@ function goEnv(): NodeJS.ProcessEnv {
   return { ...process.env, CGO_ENABLED: '0', GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod -buildvcs=false' };
 }
 
-function requireGo(what: string): string {
+export function requireGo(what: string): string {
   const go = which('go');
   if (!go) throw new InfraError(`building ${what} needs Go 1.24+ (https://go.dev/dl/); install it and run again`);
   return go;
 }
 
 /** `go mod download -json <module>@<version>` → the module's read-only source dir. */
-async function moduleDir(go: string, mod: string, cwd: string): Promise<string> {
+export async function moduleDir(go: string, mod: string, cwd: string): Promise<string> {
   const out = await run(go, ['mod', 'download', '-json', mod], { env: goEnv(), cwd });
   const info = JSON.parse(out.slice(out.indexOf('{'), out.lastIndexOf('}') + 1)) as { Dir?: string; Error?: string };
   if (!info.Dir) throw new InfraError(`go mod download ${mod} gave no module dir: ${info.Error ?? 'unknown error'}`);
@@ -71,7 +71,7 @@ async function moduleDir(go: string, mod: string, cwd: string): Promise<string> 
 }
 
 /** `go build` with a "still building…" line every 30 s and the full output in logFile. */
-async function goBuild(go: string, args: string[], cwd: string, logFile: string, what: string): Promise<void> {
+export async function goBuild(go: string, args: string[], cwd: string, logFile: string, what: string): Promise<void> {
   const t0 = Date.now();
   const timer = setInterval(() => log(C, `  still building ${what}… (${elapsed(t0)}; log: ${logFile})`), 30_000);
   try {
@@ -1032,12 +1032,12 @@ export function kubectl(args: string[], opts: { input?: string; timeoutMs?: numb
   return { status: r.status ?? 1, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
 }
 
-function must(r: { status: number; out: string }, what: string): string {
+export function must(r: { status: number; out: string }, what: string): string {
   if (r.status !== 0) throw new InfraError(`${what} failed:\n${r.out}`);
   return r.out;
 }
 
-function ctr(p: ReturnType<typeof clusterPaths>, args: string[], timeoutMs = 10 * 60_000): { status: number; out: string } {
+export function ctr(p: ReturnType<typeof clusterPaths>, args: string[], timeoutMs = 10 * 60_000): { status: number; out: string } {
   const r = spawnSync('ctr', ['--address', p.containerdSock, '-n', 'k8s.io', ...args], { encoding: 'utf8', timeout: timeoutMs });
   return { status: r.status ?? 1, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
 }

@@ -93,6 +93,8 @@ its in-flight calls and streams and exits, all within terminationGracePeriodSeco
 {{- $ctx := dict "root" $root "name" $name "values" $v -}}
 {{- if $v.enabled }}
 {{- $dapr := merge (deepCopy ($v.dapr | default dict)) $root.Values.dapr -}}
+{{- /* merge lets a default true win over a deployable's false: booleans are read key by key */}}
+{{- if hasKey ($v.dapr | default dict) "appHealthCheck" }}{{ $_ := set $dapr "appHealthCheck" $v.dapr.appHealthCheck }}{{ end -}}
 {{- if le (int $g.drain.terminationGracePeriodSeconds) (add $g.drain.preStopSeconds $g.drain.delaySeconds $g.drain.inFlightSeconds) }}
 {{- fail "global.drain.terminationGracePeriodSeconds must exceed preStopSeconds + delaySeconds + inFlightSeconds" }}
 {{- end }}
@@ -133,6 +135,14 @@ spec:
         {{- /* the sidecar outlives the app's drain, so calls made while draining still go out */}}
         dapr.io/graceful-shutdown-seconds: {{ sub $g.drain.terminationGracePeriodSeconds 2 | quote }}
         dapr.io/block-shutdown-duration: {{ printf "%ds" (add $g.drain.preStopSeconds $g.drain.delaySeconds $g.drain.inFlightSeconds) | quote }}
+        {{- if $dapr.appHealthCheck }}
+        {{- /* the block ends as soon as the app turns unready (SIGTERM): the sidecar then closes its
+        server and callers' sidecars move to the other replicas instead of calling a draining one */}}
+        dapr.io/enable-app-health-check: "true"
+        dapr.io/app-health-probe-interval: "1"
+        dapr.io/app-health-probe-timeout: "500"
+        dapr.io/app-health-threshold: "1"
+        {{- end }}
         dapr.io/sidecar-cpu-request: {{ $dapr.sidecarCpuRequest | quote }}
         dapr.io/sidecar-memory-request: {{ $dapr.sidecarMemoryRequest | quote }}
         dapr.io/sidecar-memory-limit: {{ $dapr.sidecarMemoryLimit | quote }}

@@ -22,6 +22,8 @@ export interface KafkaBusOptions {
   compression?: CompressionTypes;
   /** How long the group waits for a silent member before moving its partitions (default 30 s, broker minimum 6 s). */
   sessionTimeoutMs?: number;
+  /** How long subscribe() waits for its topics to be created before it fails (default 180 s). */
+  topicWaitMs?: number;
 }
 
 interface OutgoingMessage {
@@ -130,6 +132,7 @@ class KafkaBus implements EventBus {
       maxWaitTimeInMs: 10,
     });
     const broadcast = options.delivery === "broadcast";
+    await this.#waitForTopics(options.topics);
     await consumer.connect();
     await consumer.subscribe({ topics: options.topics, fromBeginning: !broadcast });
     // A broadcast subscriber counts from the moment its partitions' end offsets are known.
@@ -208,6 +211,30 @@ class KafkaBus implements EventBus {
       throw err;
     });
     return subscription;
+  }
+
+  /**
+   * Topics are created beside the services (Strimzi's Topic Operator, the chart's kafka-topics Job),
+   * so on a fresh cluster a consumer may start first: it waits for them rather than failing.
+   */
+  async #waitForTopics(topics: readonly string[]): Promise<void> {
+    const waitMs = this.options.topicWaitMs ?? 180_000;
+    const deadline = Date.now() + waitMs;
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      for (let attempt = 1; ; attempt++) {
+        const existing = new Set(await admin.listTopics());
+        const missing = topics.filter((t) => !existing.has(t));
+        if (missing.length === 0) return;
+        if (Date.now() > deadline) throw new Error(`Kafka topics ${missing.join(", ")} still do not exist after ${waitMs / 1000}s: create them (Strimzi KafkaTopic resources, or ensureKafkaTopics)`);
+        const retryInMs = Math.min(5_000, 250 * 2 ** attempt);
+        (this.options.logger ?? createLogger("events")).warn({ missing, retryInMs }, "waiting for Kafka topics to be created");
+        await new Promise((r) => setTimeout(r, retryInMs));
+      }
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
   }
 
   async #deleteGroup(group: string): Promise<void> {

@@ -82,7 +82,31 @@ busContract({
   }),
 });
 
-describe("Kafka bus: broadcast subscriptions", () => {
+describe("Kafka bus: subscriptions", () => {
+  test("subscribe waits for topics created after it started (Topic Operator, kafka-topics Job)", { timeout: 60_000 }, async () => {
+    const t = freshTopics();
+    const bus = await connectKafkaBus({ brokers, schemaIds: await registerSchemas({ registry, topics: t.table }), topics: t.table, sessionTimeoutMs: SESSION_TIMEOUT_MS });
+    try {
+      const keys: string[] = [];
+      let subscribed = false;
+      const subscribing = bus.subscribe({ group: "late-topic", topics: [t.taskEvents], handler: async (e) => void keys.push(e.key) }).then((sub) => {
+        subscribed = true;
+        return sub;
+      });
+      await new Promise((r) => setTimeout(r, 1_500));
+      assert.equal(subscribed, false, "still waiting: the topic does not exist");
+      await ensureKafkaTopics({ brokers, topics: [t.taskEvents] });
+      const sub = await subscribing;
+      const key = randomUUID();
+      await bus.publish([taskEventRecord(t.taskEvents, key, 1)]);
+      await waitUntil("the event on the late topic", () => keys.includes(key));
+      await sub.stop();
+    } finally {
+      await bus.close();
+    }
+  });
+
+
   test("read from the end, never commit, and leave no consumer group behind", async () => {
     const t = freshTopics();
     const bus = await openKafkaBus(t.table);

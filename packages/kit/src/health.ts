@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
 import { EventEmitter, on } from "node:events";
+import { AppCallbackHealthCheck, HealthCheckResponseSchema as DaprHealthCheckResponseSchema } from "@taskmesh/proto/dapr/proto/runtime/v1/appcallback_pb.js";
 import {
   Health,
   HealthCheckResponseSchema,
@@ -47,6 +48,15 @@ export class HealthState {
         return create(HealthCheckResponseSchema, { status });
       },
       watch: (req, ctx) => this.#watch(req.service, ctx.signal),
+    });
+    // Dapr's app health check (gRPC apps): a sidecar holding its shutdown for the app
+    // (block-shutdown-duration) shuts down once this fails, so callers' sidecars stop sending
+    // calls to a draining app and reconnect to the other replicas.
+    router.service(AppCallbackHealthCheck, {
+      healthCheck: () => {
+        if (!this.ready) throw new ConnectError("not serving (starting or draining)", Code.Unavailable);
+        return create(DaprHealthCheckResponseSchema, {});
+      },
     });
   }
 

@@ -3,8 +3,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
-import { createClient } from "@connectrpc/connect";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
+import { AppCallbackHealthCheck } from "@taskmesh/proto/dapr/proto/runtime/v1/appcallback_pb.js";
 import { TaskSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import http2 from "node:http2";
@@ -196,4 +197,14 @@ test("an HTTP/2 connection gets the final GOAWAY, naming the last stream served,
   const goaways = frames.filter((f) => f.type === 7).map((f) => f.lastStreamId);
   assert.equal(goaways[0], 2 ** 31 - 1, "the first GOAWAY lets calls already sent through");
   assert.equal(goaways.at(-1), 0, "the last GOAWAY names the last stream served (none here)");
+});
+
+test("Dapr's app health check answers while serving and fails once the drain starts, so the sidecar stops taking calls", async () => {
+  const { server } = await serverWithSlowCalls(300);
+  const dapr = createClient(AppCallbackHealthCheck, createGrpcTransport({ baseUrl: server.url }));
+  await dapr.healthCheck({});
+  const draining = server.drain();
+  await sleep(50);
+  await assert.rejects(dapr.healthCheck({}), (err: ConnectError) => err.code === Code.Unavailable);
+  await draining;
 });
