@@ -141,6 +141,21 @@ class KafkaBus implements EventBus {
     const commitIntervalMs = this.options.commitIntervalMs ?? 500;
     const pending = new Map<string, { topic: string; partition: number; offset: string }>();
     const lastCommit = new Map<string, number>();
+    // What a quiet spell leaves pending is committed by this timer, not left until the next batch:
+    // the group's lag then reaches 0 and a restart redelivers nothing already handled.
+    let flushTimer: NodeJS.Timeout | undefined;
+    const flushLater = () => {
+      if (flushTimer || stopping) return;
+      flushTimer = setTimeout(() => {
+        flushTimer = undefined;
+        const offsets = [...pending.values()];
+        pending.clear();
+        for (const o of offsets) lastCommit.set(`${o.topic}/${o.partition}`, Date.now());
+        // A rebalance may refuse it: those offsets come again, handled idempotently.
+        if (offsets.length > 0) consumer.commitOffsets(offsets).catch(() => {});
+      }, commitIntervalMs);
+      flushTimer.unref();
+    };
     const metrics = { consumed: busMetrics.consumed(), deadLettered: busMetrics.deadLettered(), lag: busMetrics.lag() };
     await consumer.run({
       autoCommit: false,
@@ -186,6 +201,7 @@ class KafkaBus implements EventBus {
           lastCommit.set(key, Date.now());
           await consumer.commitOffsets([offset]);
         }
+        if (pending.size > 0) flushLater();
         const labels = { bus: "kafka", group: options.group, topic: batch.topic };
         metrics.consumed.inc(labels, counts.handled);
         metrics.deadLettered.inc(labels, counts["dead-lettered"]);
@@ -195,6 +211,7 @@ class KafkaBus implements EventBus {
     const subscription: Subscription = {
       stop: async () => {
         stopping = true;
+        clearTimeout(flushTimer);
         this.#subscriptions.delete(subscription);
         // While the runner still runs: kafkajs drops commits once it has stopped.
         const offsets = [...pending.values()];

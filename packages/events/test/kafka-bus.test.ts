@@ -83,6 +83,32 @@ busContract({
 });
 
 describe("Kafka bus: subscriptions", () => {
+  test("what was handled just before traffic stops is committed: the group's lag reaches 0", async () => {
+    const t = freshTopics();
+    const bus = await openKafkaBus(t.table);
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const seen: string[] = [];
+      const sub = await bus.subscribe({ group: "quiet", topics: [t.taskEvents], handler: async (e) => void seen.push(e.key) });
+      // Two bursts closer together than the commit interval: the second one's offsets are the last ones.
+      await bus.publish(Array.from({ length: 5 }, () => taskEventRecord(t.taskEvents, randomUUID(), 1)));
+      await waitUntil("the first burst", () => seen.length >= 5);
+      await bus.publish(Array.from({ length: 5 }, () => taskEventRecord(t.taskEvents, randomUUID(), 1)));
+      await waitUntil("the second burst", () => seen.length >= 10);
+      const ends = new Map((await admin.fetchTopicOffsets(t.taskEvents)).map((p) => [p.partition, p.high]));
+      await waitUntil(
+        "committed offsets at the end of every partition",
+        async () => (await admin.fetchOffsets({ groupId: "quiet", topics: [t.taskEvents] }))[0]!.partitions.every((p) => p.offset === (ends.get(p.partition) === "0" ? "-1" : ends.get(p.partition))),
+        5_000,
+      );
+      await sub.stop();
+    } finally {
+      await admin.disconnect();
+      await bus.close();
+    }
+  });
+
   test("subscribe waits for topics created after it started (Topic Operator, kafka-topics Job)", { timeout: 60_000 }, async () => {
     const t = freshTopics();
     const bus = await connectKafkaBus({ brokers, schemaIds: await registerSchemas({ registry, topics: t.table }), topics: t.table, sessionTimeoutMs: SESSION_TIMEOUT_MS });
