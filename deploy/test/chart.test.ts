@@ -83,6 +83,8 @@ for (const profile of PROFILES) {
         const preStop = c.lifecycle.preStop.sleep.seconds as number;
         const drain = Number(env(d, "DRAIN_DELAY_MS")) / 1000;
         assert.ok(preStop > 0 && drain > 0, `${name}: preStop ${preStop}s, drain delay ${drain}s`);
+        // CoreDNS (kubeadm's Corefile: ttl 30) lets callers' sidecars keep a gone pod's address that long
+        assert.ok(preStop > 30, `${name}: preStop ${preStop}s outlasts the 30 s DNS records of the <app>-dapr Service`);
         assert.ok(d.spec.template.spec.terminationGracePeriodSeconds > preStop + drain + 10, `${name}: grace period leaves time for in-flight calls`);
         assert.equal(env(d, "PORT"), String(port), name);
       }
