@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Priority } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
-import { parseQuickAdd } from "../src/quick-add/parse-quick-add.js";
+import { parseQuickAdd } from "@taskmesh/quick-add";
 import { allDayBefore, beforeMidnight } from "../src/tasks/format.js";
 
 // Wednesday 25 November 2026, 10:00 local time.

@@ -9,8 +9,7 @@ import { Temporal } from "temporal-polyfill";
 import { RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurrence_service_pb.js";
 import { Priority, RecurrenceMode } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { createRecurrenceServiceImpl } from "../../services/recurrence/src/recurrence-service.js";
-import { parseQuickAdd, type Due, type ReminderDraft } from "../src/quick-add/parse-quick-add.js";
-import { resolveQuickAdd, type ResolvedQuickAdd } from "../src/quick-add/resolve-quick-add.js";
+import { parseQuickAdd, resolveQuickAdd, type Due, type ReminderDraft, type ResolvedQuickAdd } from "@taskmesh/quick-add";
 import { CORPUS, REFERENCE_NOW, REFERENCE_ZONE, type Reading } from "./quick-add-corpus.js";
 
 const client = createClient(RecurrenceService, createRouterTransport((router) => router.service(RecurrenceService, createRecurrenceServiceImpl())));

@@ -10,8 +10,7 @@ import { recurrenceClient, tasksClient } from "../api/clients.js";
 import { useDebounced } from "../ui/use-debounced.js";
 import { useNotifications } from "../notifications/notifications.js";
 import { browserTimeZone, formatDay, formatDuration, formatTime, PRIORITY_LABELS } from "../tasks/format.js";
-import { ALL_DAY_REMINDER_TIME, parseQuickAdd, toWall, type Due } from "./parse-quick-add.js";
-import { resolveQuickAdd, type ResolvedQuickAdd } from "./resolve-quick-add.js";
+import { ALL_DAY_REMINDER_TIME, parseQuickAdd, resolveQuickAdd, toWall, type Due, type ResolvedQuickAdd } from "@taskmesh/quick-add";
 
 function describeDue(due: Due, zone: string | undefined): string {
   if (due.kind === "date") return formatDay(new Date(`${due.date}T00:00`));

@@ -1,7 +1,7 @@
 // How tasks read on screen: due dates relative to today, priorities, reminders.
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Priority, TaskStatus, type Reminder, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
-import { localDate } from "../quick-add/parse-quick-add.js";
+import { localDate } from "@taskmesh/quick-add";
 
 export const PRIORITY_LABELS: Record<Priority, string> = {
   [Priority.UNSPECIFIED]: "None",

@@ -1,0 +1,11 @@
+export {
+  ALL_DAY_REMINDER_TIME,
+  isTimeZone,
+  localDate,
+  parseQuickAdd,
+  toWall,
+  type Due,
+  type QuickAddDraft,
+  type ReminderDraft,
+} from "./parse-quick-add.js";
+export { resolveQuickAdd, type ResolvedQuickAdd } from "./resolve-quick-add.js";
