@@ -1,8 +1,12 @@
 // Shared by the benchmarks: latency percentiles, a fixed-concurrency load loop, service processes
 // and databases.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { freePort, serviceDir, spawnServer, waitFor, type ServerProcess } from "../scripts/infra/cache.js";
+import { freePort, run, serviceDir, spawnServer, waitFor, type ServerProcess } from "../scripts/infra/cache.js";
+import { ensureGoTool } from "../scripts/infra/go-tools.js";
 import { startPostgres } from "../scripts/infra/postgres.js";
 
 const root = path.resolve(import.meta.dirname, "..");
@@ -87,4 +91,177 @@ export async function startServiceProcess(name: string, entry: string, env: Reco
 export async function benchDatabase(): Promise<{ url: string; cleanup(): Promise<void> }> {
   const pg = await startPostgres();
   return { url: pg.url, cleanup: () => pg.stop() };
+}
+
+const CLOCK_TICK = 100; // USER_HZ: /proc's CPU times are in 1/100 s on Linux
+
+interface Proc {
+  pid: number;
+  ppid: number;
+}
+
+function processes(): Proc[] {
+  return execFileSync("ps", ["-e", "-o", "pid=,ppid="], { encoding: "utf8" })
+    .trim()
+    .split("\n")
+    .map((l) => l.trim().split(/\s+/).map(Number))
+    .map(([pid, ppid]) => ({ pid: pid!, ppid: ppid! }));
+}
+
+/** A process and everything it started. */
+export function tree(pid: number): number[] {
+  const all = processes();
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) for (const p of all) if (p.ppid === out[i]) out.push(p.pid);
+  return out;
+}
+
+function read(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return undefined; // the process ended meanwhile
+  }
+}
+
+/** CPU ticks of one process: its own (utime, stime) and its children's that already ended (cutime, cstime). */
+function ticks(pid: number): { own: number; ended: number } {
+  const stat = read(`/proc/${pid}/stat`);
+  if (!stat) return { own: 0, ended: 0 };
+  // utime, stime, cutime, cstime (fields 14–17 of proc(5), counted from the state field here)
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return { own: Number(fields[11]) + Number(fields[12]), ended: Number(fields[13]) + Number(fields[14]) };
+}
+
+/** CPU seconds (user + system) of the tree, children that already ended included. */
+export function cpuSeconds(pid: number): number {
+  let sum = 0;
+  for (const p of tree(pid)) {
+    const t = ticks(p);
+    sum += t.own + t.ended;
+  }
+  return sum / CLOCK_TICK;
+}
+
+/** CPU seconds of the process alone, without anything it started. */
+export function ownCpuSeconds(pid: number): number {
+  return ticks(pid).own / CLOCK_TICK;
+}
+
+/** RSS and PSS in MiB of the tree: RSS counts shared pages once per process, PSS shares them out. */
+export function memory(pid: number, pids = tree(pid)): { rss: number; pss: number } {
+  let rss = 0;
+  let pss = 0;
+  for (const p of pids) {
+    const rollup = read(`/proc/${p}/smaps_rollup`) ?? "";
+    rss += Number(/^Rss:\s+(\d+)/m.exec(rollup)?.[1] ?? 0);
+    pss += Number(/^Pss:\s+(\d+)/m.exec(rollup)?.[1] ?? 0);
+  }
+  return { rss: rss / 1024, pss: pss / 1024 };
+}
+
+export interface App {
+  proc: ServerProcess;
+  url: string;
+  readyMs: number;
+}
+
+/**
+ * The `npm start` app (services/app/dist/main.js, compiled: run `npm run build` first) on a free
+ * port with its data under `dataDir`, started as scripts/launch.mjs starts it; `env` adds variables
+ * (DATABASE_URL for another PostgreSQL); `root` runs another checkout's build (to compare commits).
+ */
+export async function startApp(dataDir: string, options: { nodeArgs: string[]; env?: Record<string, string>; root?: string }): Promise<App> {
+  const port = await freePort();
+  const t0 = performance.now();
+  const proc = spawnServer({
+    name: "embedded",
+    command: process.execPath,
+    args: [...options.nodeArgs, "--conditions=taskmesh-dist", "--enable-source-maps", "services/app/dist/main.js"],
+    cwd: options.root ?? root,
+    env: {
+      ...process.env,
+      ...options.env,
+      PORT: String(port),
+      TASKMESH_DATA_DIR: dataDir,
+      LOG_LEVEL: "warn",
+    },
+    logFile: path.join(dataDir, "..", `${path.basename(dataDir)}.log`),
+    stopSignal: "SIGTERM",
+    stopTimeoutMs: 30_000,
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(async () => (await fetch(`${url}/readyz`)).status === 200, { timeoutMs: 120_000, intervalMs: 20, what: "the app ready", proc });
+  return { proc, url, readyMs: performance.now() - t0 };
+}
+
+/** One Connect JSON call. */
+export async function call<T>(url: string, method: string, body: unknown, token?: string): Promise<T> {
+  const res = await fetch(`${url}/${method}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method}: HTTP ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+export interface HeyResult {
+  perSecond: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+/** `requests` Connect JSON calls of one body from `concurrency` callers, by hey (Go), over HTTP/1.1. */
+export async function hey(url: string, token: string, method: string, body: unknown, requests: number, concurrency: number): Promise<HeyResult> {
+  const out = execFileSync(
+    await ensureGoTool("hey"),
+    ["-n", String(requests), "-c", String(concurrency), "-m", "POST", "-T", "application/json", "-H", `authorization: Bearer ${token}`, "-d", JSON.stringify(body), `${url}/${method}`],
+    { encoding: "utf8", maxBuffer: 16 << 20 },
+  );
+  const seconds = (label: string) => Number(new RegExp(`${label}% in ([\\d.]+) secs`).exec(out)?.[1]) * 1000;
+  // hey sends n/c requests per caller (n rounded down to a multiple of c): count what it reports.
+  const failures = [...out.matchAll(/^\s+\[(\d+)\]\s+(\d+ responses|.*)$/gm)].filter((m) => m[1] !== "200" || !m[2]!.endsWith("responses"));
+  if (failures.length) process.stderr.write(`  ${method}: ${failures.map((m) => m[0].trim()).join("; ")}\n`);
+  const errors = failures.reduce((n, m) => n + (m[2]!.endsWith("responses") ? Number(m[2]!.split(" ")[0]) : Number(m[1])), 0);
+  return { perSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]), p50: seconds("50"), p99: seconds("99"), errors };
+}
+
+export interface CallRequest {
+  method: string;
+  body: unknown;
+}
+
+/**
+ * Connect JSON calls from `concurrency` callers by vegeta (Go) over HTTP/1.1 with keep-alive, each
+ * request with a body of its own (hey sends one body over and over), in the order given.
+ */
+export async function vegeta(url: string, token: string, requests: CallRequest[], concurrency: number): Promise<Stats> {
+  const bin = await ensureGoTool("vegeta");
+  const dir = mkdtempSync(path.join(tmpdir(), "bench-vegeta-"));
+  try {
+    const targets = path.join(dir, "targets.jsonl");
+    const header = { "Content-Type": ["application/json"], Authorization: [`Bearer ${token}`] };
+    writeFileSync(
+      targets,
+      requests.map((r) => JSON.stringify({ method: "POST", url: `${url}/${r.method}`, body: Buffer.from(JSON.stringify(r.body)).toString("base64"), header })).join("\n") + "\n",
+    );
+    const results = path.join(dir, "results.bin");
+    // rate 0 with a fixed number of workers: each sends its next request when the last one returned.
+    // -lazy: the attack ends when the targets do.
+    await run(bin, ["attack", "-format=json", `-targets=${targets}`, "-lazy", "-rate=0", `-workers=${concurrency}`, `-max-workers=${concurrency}`, "-max-body=0", "-http2=false", `-output=${results}`]);
+    const lines = execFileSync(bin, ["encode", "-to", "json", results], { encoding: "utf8", maxBuffer: 256 << 20 }).trim().split("\n");
+    const done = lines
+      .map((l) => JSON.parse(l) as { code: number; timestamp: string; latency: number; error: string })
+      .filter((r) => r.error !== "no targets to attack");
+    const ok = done.filter((r) => r.code === 200);
+    const failed = done.filter((r) => r.code !== 200);
+    if (failed.length) process.stderr.write(`  ${requests[0]?.method}: ${failed.length} failed, first: ${failed[0]!.code} ${failed[0]!.error}\n`);
+    const start = Math.min(...done.map((r) => Date.parse(r.timestamp)));
+    const end = Math.max(...done.map((r) => Date.parse(r.timestamp) + r.latency / 1e6));
+    return summarize(ok.map((r) => r.latency / 1e6), (end - start) / 1000, failed.length);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -1,4 +1,4 @@
-// Developer tools written in Go (grpcurl, helm, kubeconform, actionlint, ghz, hey), built from the Go
+// Developer tools written in Go (grpcurl, helm, kubeconform, actionlint, ghz, hey, vegeta), built from the Go
 // module proxy with `go install module@version` into the cache, once per version and machine.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,6 +13,8 @@ export const GO_TOOLS = {
   ghz: { module: 'github.com/bojand/ghz/cmd/ghz', version: 'v0.93.0' },
   // HTTP load generator: Connect JSON through the gateway, as the browser and curl send it
   hey: { module: 'github.com/rakyll/hey', version: 'v0.1.4' },
+  // HTTP load generator taking one request per line (a body of its own each: updates, completes)
+  vegeta: { module: 'github.com/tsenart/vegeta/v12', version: 'v12.12.0' },
 } as const;
 
 export type GoTool = keyof typeof GO_TOOLS;

@@ -1,0 +1,208 @@
+// `npm run bench -- gateway [embedded|postgres]…`: the hot calls through the door users use — the
+// gateway of the `npm start` app (compiled, as npm start runs it), Connect JSON over HTTP/1.1 with an
+// API token like the browser and curl — for one user with BENCH_GATEWAY_TASKS (100,000) tasks:
+// CreateTask, UpdateTask, CompleteTask, GetTask, ListTasks `status:open` (first page of 50 by due),
+// and a deep keyset page (page 21 of all tasks by due), each at 1 and 16 callers. vegeta (Go) is the
+// load generator: one request per line, so updates and completes each name a task of their own.
+//
+// embedded: the app's own PostgreSQL (its child process); postgres: app mode on an external
+// PostgreSQL (DATABASE_URL, a server of the bench's own).
+//
+// Per row: rate, p50/p99, and server CPU from /proc per 1,000 calls — the app's node process alone,
+// PostgreSQL (postmaster, its backends, ended ones included) separately; for writes also the work
+// left after the last response (outbox relay, live feed, audit, recurrence, reminders) until both
+// are idle, as "+ background". Memory: the node process's RSS and PostgreSQL's PSS before, after
+// and at the peak.
+//
+// The tasks are seeded with one INSERT … SELECT generate_series straight into tasks.tasks (no change
+// feed or outbox rows: what the store would write for a task, without its events), then ANALYZE.
+//
+// BENCH_APP_ROOT runs the app of another checkout (its dist/ built), to compare commits run after run.
+// BENCH_CALLS (4,000) calls at 16 callers, a quarter of that at 1; BENCH_SCENARIOS (comma-separated
+// of get, list-open, list-deep, create, update, complete) runs a subset; BENCH_NODE_ARGS as for `embedded` (e.g.
+// "--max-old-space-size=256 --cpu-prof --cpu-prof-dir=/tmp/prof" profiles the app; the profile is
+// written when it stops; `node --import tsx bench/tools/cpuprofile-top.ts <profile> <window>` lists its
+// top frames in the window printed for each row).
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { startPostgres } from "../scripts/infra/postgres.js";
+import { POSTGRES_FOLDER } from "../services/app/src/pglite-upgrade.js";
+import { call, cpuSeconds, memory, ownCpuSeconds, startApp, vegeta, type CallRequest, type Stats } from "./lib.js";
+
+const TASKS = Number(process.env.BENCH_GATEWAY_TASKS ?? 100_000);
+const CALLS = Number(process.env.BENCH_CALLS ?? 4_000);
+const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "--max-old-space-size=256").split(" ").filter(Boolean);
+const only = (process.env.BENCH_SCENARIOS ?? "").split(",").filter(Boolean);
+const modes = process.argv.slice(2).length ? process.argv.slice(2) : ["embedded"];
+const appRoot = process.env.BENCH_APP_ROOT;
+const TASK_SERVICE = "taskmesh.tasks.v1.TaskService";
+
+/** Tasks for `userId` as the bench's SQL writes them: a word vocabulary for search, tags, priorities, dues over ±60 days (a quarter without), a third completed; no tag twice (the service refuses duplicates). */
+function seedSql(count: number): string {
+  return `
+    WITH words AS (SELECT ARRAY['buy','groceries','call','mum','file','taxes','renew','passport','book','dentist','fix','bike',
+                                'plan','trip','rome','pay','rent','water','plants','write','report','review','budget','clean',
+                                'garage','email','landlord','order','printer','ink','schedule','meeting','prepare','slides','harbor'] AS w,
+                          ARRAY['home','work','errands','finance','health','travel','family','admin','garden','music'] AS t)
+    INSERT INTO tasks.tasks (id, user_id, title, notes, status, priority, tags, due_at, due_time, time_zone, created_at, updated_at, completed_at)
+    SELECT gen_random_uuid(), $1,
+           initcap(w[1 + (random()*34)::int] || ' ' || w[1 + (random()*34)::int] || ' ' || w[1 + (random()*34)::int]),
+           w[1 + (random()*34)::int] || ' ' || w[1 + (random()*34)::int] || ' notes ' || g,
+           CASE WHEN c THEN 2 ELSE 1 END,
+           1 + (random()*3)::int,
+           ARRAY[t[1 + i1]] || CASE WHEN random() < 0.4 THEN ARRAY[t[1 + (i1 + 1 + (random()*8)::int) % 10]] ELSE '{}' END,
+           d, d, 'UTC', now() - (g || ' seconds')::interval, now() - (g || ' seconds')::interval,
+           CASE WHEN c THEN now() - (g || ' seconds')::interval END
+    FROM words, generate_series(1, ${Number(count)}) AS g,
+         -- Correlated with g: an uncorrelated LATERAL runs once, giving every row the same values.
+         LATERAL (SELECT CASE WHEN random() < 0.25 THEN NULL ELSE now() + (random()*120 - 60) * interval '1 day' END AS d,
+                         random() < 0.33 AS c, (random()*9)::int AS i1 WHERE g > 0) AS r`;
+}
+
+const f = (n: number, digits = 1) => n.toFixed(digits);
+
+interface Scenario {
+  /** BENCH_SCENARIOS names it so. */
+  key: string;
+  label: string;
+  write: boolean;
+  requests: (n: number) => CallRequest[];
+}
+
+async function measure(mode: string): Promise<string[]> {
+  const parent = mkdtempSync(path.join(tmpdir(), "bench-gateway-"));
+  chmodSync(parent, 0o755);
+  const dataDir = path.join(parent, "data");
+  const external = mode === "postgres" ? await startPostgres() : undefined;
+  const lines: string[] = [];
+  try {
+    const app = await startApp(dataDir, { nodeArgs, env: external ? { DATABASE_URL: external.url } : {}, root: appRoot });
+    const pid = app.proc.pid!;
+    const pgData = external?.dataDir ?? path.join(dataDir, POSTGRES_FOLDER);
+    const postmaster = Number(readFileSync(path.join(pgData, "postmaster.pid"), "utf8").split("\n")[0]);
+    const databaseUrl = external?.url ?? `postgres://taskmesh@localhost/taskmesh?host=${encodeURIComponent(pgData)}`;
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      const usage = () => ({ node: memory(pid, [pid]).rss, pg: memory(postmaster).pss });
+      const before = usage();
+      let peak = before;
+      const sampler = setInterval(() => {
+        const now = usage();
+        peak = { node: Math.max(peak.node, now.node), pg: Math.max(peak.pg, now.pg) };
+      }, 250);
+
+      const { accessToken, user } = await call<{ accessToken: string; user: { id: string } }>(app.url, "taskmesh.auth.v1.AuthService/SignUp", {
+        email: "bench@example.com",
+        password: "correct horse battery staple",
+        timeZone: "Europe/Berlin",
+      });
+      const { secret: token } = await call<{ secret: string }>(app.url, "taskmesh.auth.v1.AuthService/CreateApiToken", { name: "bench" }, accessToken);
+
+      const t0 = Date.now();
+      const db = new pg.Client({ connectionString: databaseUrl });
+      await db.connect();
+      await db.query(seedSql(TASKS), [user.id]);
+      await db.query("ANALYZE tasks.tasks");
+      const small = Math.max(1, Math.floor(CALLS / 4));
+      const open = (await db.query<{ id: string }>(`SELECT id FROM tasks.tasks WHERE user_id = $1 AND status = 1 LIMIT ${2 * (small + CALLS)}`, [user.id])).rows.map((r) => r.id);
+      await db.end();
+      lines.push(`seeded ${TASKS} tasks of one user in ${f((Date.now() - t0) / 1000)} s (INSERT … SELECT generate_series)`);
+
+      let pageToken = "";
+      for (let p = 0; p < 20; p++) {
+        pageToken = (await call<{ nextPageToken: string }>(app.url, `${TASK_SERVICE}/ListTasks`, { orderBy: "due", pageSize: 50, pageToken }, token)).nextPageToken;
+      }
+      // Updates and completes each take tasks of their own: the first ones for c=1, the next for c=16.
+      const toUpdate = open.slice(0, small + CALLS);
+      const toComplete = open.slice(small + CALLS);
+      let updateFrom = 0;
+      let completeFrom = 0;
+      const fixed = (method: string, body: unknown) => (n: number) => Array.from({ length: n }, () => ({ method: `${TASK_SERVICE}/${method}`, body }));
+      const scenarios: Scenario[] = [
+        { key: "get", label: "GetTask", write: false, requests: fixed("GetTask", { id: open[0] }) },
+        { key: "list-open", label: "ListTasks status:open, first page of 50 by due", write: false, requests: fixed("ListTasks", { query: "status:open", orderBy: "due", pageSize: 50 }) },
+        { key: "list-deep", label: "ListTasks page 21 of 50 by due (keyset token)", write: false, requests: fixed("ListTasks", { orderBy: "due", pageSize: 50, pageToken }) },
+        {
+          key: "create",
+          label: "CreateTask",
+          write: true,
+          requests: fixed("CreateTask", { title: "Harbor inspection notes", notes: "check the harbor crane", priority: "PRIORITY_HIGH", tags: ["work"], dueDate: "2027-01-15" }),
+        },
+        {
+          key: "update",
+          label: "UpdateTask (title)",
+          write: true,
+          requests: (n) => toUpdate.slice(updateFrom, (updateFrom += n)).map((id, i) => ({ method: `${TASK_SERVICE}/UpdateTask`, body: { task: { id, title: `Renamed ${i}` }, updateMask: "title", expectedVersion: "1" } })),
+        },
+        {
+          key: "complete",
+          label: "CompleteTask",
+          write: true,
+          requests: (n) => toComplete.slice(completeFrom, (completeFrom += n)).map((id) => ({ method: `${TASK_SERVICE}/CompleteTask`, body: { id } })),
+        },
+      ];
+
+      // Warm-up: connections, plans, JIT.
+      await vegeta(app.url, token, scenarios[1]!.requests(300), 16);
+      await settle(pid, postmaster);
+
+      lines.push("", `| call (${mode === "postgres" ? "app on an external PostgreSQL" : "npm start's app, its own PostgreSQL"}, ${TASKS} tasks) | callers | calls/s | p50 ms | p99 ms | app CPU s / 1,000 calls | PostgreSQL CPU s / 1,000 calls |`, "|---|---|---|---|---|---|---|");
+      for (const scenario of scenarios) {
+        if (only.length && !only.includes(scenario.key)) continue;
+        for (const c of [1, 16]) {
+          const n = c === 1 ? small : CALLS;
+          const requests = scenario.requests(n);
+          const node0 = ownCpuSeconds(pid);
+          const pg0 = cpuSeconds(postmaster);
+          // CLOCK_MONOTONIC in µs, the clock of a --cpu-prof profile's timestamps.
+          const from = process.hrtime.bigint() / 1000n;
+          const r: Stats = await vegeta(app.url, token, requests, c);
+          process.stderr.write(`  ${scenario.key} c=${c}: profile window ${from}-${process.hrtime.bigint() / 1000n}\n`);
+          const node = (ownCpuSeconds(pid) - node0) / n;
+          const pgCpu = (cpuSeconds(postmaster) - pg0) / n;
+          let cpu = `${f(node * 1000, 2)}`;
+          let pgText = `${f(pgCpu * 1000, 2)}`;
+          if (scenario.write) {
+            const bg = await settle(pid, postmaster);
+            cpu += ` + ${f((bg.node * 1000) / n, 2)} background`;
+            pgText += ` + ${f((bg.pg * 1000) / n, 2)} background`;
+          }
+          lines.push(`| ${scenario.label} | ${c} | ${f(r.perSecond, 0)} | ${f(r.p50, 2)} | ${f(r.p99, 2)} | ${cpu} | ${pgText} |${r.errors ? ` ${r.errors} errors` : ""}`);
+          process.stderr.write(`${lines[lines.length - 1]}\n`);
+        }
+      }
+      clearInterval(sampler);
+      const after = usage();
+      lines.push("", `memory (MiB): app node RSS ${f(before.node, 0)} before, ${f(after.node, 0)} after, ${f(peak.node, 0)} peak; PostgreSQL PSS ${f(before.pg, 0)} / ${f(after.pg, 0)} / ${f(peak.pg, 0)}`);
+    } finally {
+      await app.proc.stop();
+    }
+  } finally {
+    await external?.stop();
+    rmSync(parent, { recursive: true, force: true });
+  }
+  return lines;
+}
+
+/** Waits until the app and PostgreSQL are idle; the CPU seconds each used meanwhile. */
+async function settle(pid: number, postmaster: number): Promise<{ node: number; pg: number }> {
+  const node0 = ownCpuSeconds(pid);
+  const pg0 = cpuSeconds(postmaster);
+  const started = Date.now();
+  for (let last = node0 + pg0; Date.now() - started < 300_000; ) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const now = ownCpuSeconds(pid) + cpuSeconds(postmaster);
+    if (now - last <= 0.02) break;
+    last = now;
+  }
+  return { node: ownCpuSeconds(pid) - node0, pg: cpuSeconds(postmaster) - pg0 };
+}
+
+for (const mode of modes) {
+  if (mode !== "embedded" && mode !== "postgres") throw new Error(`unknown mode "${mode}": embedded or postgres`);
+  process.stderr.write(`\n▶ gateway, ${mode}${appRoot ? ` (the app of ${appRoot})` : ""}: ${TASKS} tasks of one user, ${CALLS} calls at c=16…\n`);
+  const lines = await measure(mode);
+  console.log(`\n${lines.join("\n")}`);
+}
