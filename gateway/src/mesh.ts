@@ -1,12 +1,12 @@
 import type { DescService } from "@bufbuild/protobuf";
-import { createRouterTransport, type ConnectRouter } from "@connectrpc/connect";
+import type { ConnectRouter } from "@connectrpc/connect";
 import { createValidateInterceptor } from "@connectrpc/validate";
 import { createLogger, internalErrorInterceptor, type Logger } from "@taskmesh/kit";
 import { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
 import { RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurrence_service_pb.js";
 import { ReminderService } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
-import { serviceTransport, transportConfigFromEnv } from "@taskmesh/transport";
+import { inProcessTransport, serviceTransport, transportConfigFromEnv } from "@taskmesh/transport";
 import type { Upstream } from "./forward.js";
 
 /** Every service of the mesh the gateway exposes, and the target (app id) that serves it. */
@@ -37,15 +37,15 @@ export function clusterUpstreams(env: NodeJS.ProcessEnv): { upstreams: Upstream[
 }
 
 /**
- * Embedded mode: a module mounted in this process, called without a network hop but through
- * validation, as it would be over the network.
+ * Embedded mode: a module mounted in this process, called without a network hop and without
+ * encoding messages, but through validation, as it would be over the network.
  */
 export function inProcessUpstream(module: { services: DescService[]; routes: (router: ConnectRouter) => void; logger?: Logger }): Upstream {
   const logger = module.logger ?? meshLogger();
-  // Errors of the module are logged here, with their stack and an id the caller sees: crossing the
-  // in-memory transport turns them into a bare `internal` that has lost both.
+  // Errors of the module are logged here, with their stack and an id the caller sees, as the
+  // module's own server logs them.
   const interceptors = [internalErrorInterceptor(logger), createValidateInterceptor()];
-  return { services: module.services, transport: createRouterTransport(module.routes, { router: { interceptors } }) };
+  return { services: module.services, transport: inProcessTransport(module.routes, { interceptors }) };
 }
 
 let defaultLogger: Logger | undefined;

@@ -2,3 +2,4 @@ export { serviceTransport, transportConfigFromEnv, urlVariable, DAPR_APP_ID_HEAD
 export type { TransportConfig, TransportMode } from "./transport.js";
 export { resolveSecrets } from "./secrets.js";
 export type { SecretsOptions } from "./secrets.js";
+export { inProcessTransport } from "./in-process.js";

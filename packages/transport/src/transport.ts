@@ -1,7 +1,8 @@
-import { Code, ConnectError, createRouterTransport, type ConnectRouter, type Interceptor, type Transport } from "@connectrpc/connect";
+import { Code, ConnectError, type ConnectRouter, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { createValidateInterceptor } from "@connectrpc/validate";
 import { GoawaySafeSessionManager } from "./http2-sessions.js";
+import { inProcessTransport } from "./in-process.js";
 
 /**
  * How a service reaches another one:
@@ -30,7 +31,7 @@ export function serviceTransport(config: TransportConfig, service: string): Tran
     case "inprocess": {
       const routes = config.routes[service];
       if (!routes) throw new Error(`no in-process routes for service "${service}" (have: ${Object.keys(config.routes).join(", ") || "none"})`);
-      return createRouterTransport(routes, { router: { interceptors: [createValidateInterceptor()] } });
+      return inProcessTransport(routes, { interceptors: [createValidateInterceptor()] });
     }
     case "direct": {
       const baseUrl = config.urls[service];
