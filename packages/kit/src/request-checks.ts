@@ -1,5 +1,5 @@
 import type { DescField, DescMessage, Message } from "@bufbuild/protobuf";
-import { isMessage } from "@bufbuild/protobuf";
+import { isMessage, ScalarType } from "@bufbuild/protobuf";
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import type { Interceptor } from "@connectrpc/connect";
 import { invalidArgument, type FieldViolation } from "./errors.js";
@@ -31,12 +31,58 @@ function walk(schema: DescMessage, message: Message, prefix: string, out: FieldV
     return;
   }
   const record = message as unknown as Record<string, unknown>;
-  for (const field of schema.fields) {
+  for (const field of fieldsToCheck(schema, strings)) {
     const name = prefix ? `${prefix}.${field.name}` : field.name;
     const value = field.oneof ? oneofValue(record, field) : record[field.localName];
     if (value === undefined || value === null) continue;
     check(field, value, name, out, depth, strings);
   }
+}
+
+// Per message type, the fields that can hold what is checked (strings; Timestamps at any depth):
+// a response of 50 tasks is walked on every call, and most of its fields can hold neither.
+const plans = { strings: new WeakMap<DescMessage, DescField[]>(), timestamps: new WeakMap<DescMessage, DescField[]>() };
+const holds = { strings: new WeakMap<DescMessage, boolean>(), timestamps: new WeakMap<DescMessage, boolean>() };
+
+function fieldsToCheck(schema: DescMessage, strings: boolean): DescField[] {
+  const cache = strings ? plans.strings : plans.timestamps;
+  let fields = cache.get(schema);
+  if (!fields) {
+    fields = schema.fields.filter((f) => fieldMayHold(f, strings, new Set([schema])));
+    cache.set(schema, fields);
+  }
+  return fields;
+}
+
+function fieldMayHold(field: DescField, strings: boolean, inProgress: Set<DescMessage>): boolean {
+  switch (field.fieldKind) {
+    case "scalar":
+      return strings && field.scalar === ScalarType.STRING;
+    case "enum":
+      return false;
+    case "message":
+      return typeMayHold(field.message, strings, inProgress);
+    case "list":
+      if (field.listKind === "message") return typeMayHold(field.message, strings, inProgress);
+      return strings && field.listKind === "scalar" && field.scalar === ScalarType.STRING;
+    case "map":
+      // Keys are checked as strings whatever their type.
+      return strings || (field.mapKind === "message" && typeMayHold(field.message, strings, inProgress));
+  }
+}
+
+function typeMayHold(message: DescMessage, strings: boolean, inProgress: Set<DescMessage>): boolean {
+  if (message.typeName === "google.protobuf.Timestamp") return true;
+  const cache = strings ? holds.strings : holds.timestamps;
+  const known = cache.get(message);
+  if (known !== undefined) return known;
+  // A recursive type is walked (the depth bound stops it) rather than reasoned about.
+  if (inProgress.has(message)) return true;
+  inProgress.add(message);
+  const result = message.fields.some((f) => fieldMayHold(f, strings, inProgress));
+  inProgress.delete(message);
+  cache.set(message, result);
+  return result;
 }
 
 function oneofValue(record: Record<string, unknown>, field: DescField): unknown {
