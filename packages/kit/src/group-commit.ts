@@ -45,3 +45,36 @@ export class GroupCommit<T, R = void> {
     this.#draining = false;
   }
 }
+
+/**
+ * A GroupCommit per key (a user, say): calls of one key are folded into shared flushes in call
+ * order, while different keys flush independently of each other. A key's queue is dropped when
+ * it has nothing left to do.
+ */
+export class KeyedGroupCommit<K, T, R = void> {
+  readonly #queues = new Map<K, { commit: GroupCommit<T, R>; pending: number }>();
+
+  constructor(
+    private readonly flush: (key: K, items: T[]) => Promise<R[] | void>,
+    private readonly maxItems = 10_000,
+  ) {}
+
+  async submit(key: K, items: T[]): Promise<R[]> {
+    let queue = this.#queues.get(key);
+    if (!queue) {
+      queue = { commit: new GroupCommit<T, R>((batch) => this.flush(key, batch), this.maxItems), pending: 0 };
+      this.#queues.set(key, queue);
+    }
+    queue.pending++;
+    try {
+      return await queue.commit.submit(items);
+    } finally {
+      if (--queue.pending === 0) this.#queues.delete(key);
+    }
+  }
+
+  /** Keys with calls in flight. */
+  get size(): number {
+    return this.#queues.size;
+  }
+}

@@ -7,6 +7,6 @@ export type { FieldViolation } from "./errors.js";
 export { createLogger } from "./logger.js";
 export type { Logger } from "./logger.js";
 export { metricsRegistry } from "./metrics.js";
-export { GroupCommit } from "./group-commit.js";
+export { GroupCommit, KeyedGroupCommit } from "./group-commit.js";
 export { internalErrorInterceptor } from "./internal-errors.js";
 export { requestChecksInterceptor, requestViolations, timestampInRange } from "./request-checks.js";

@@ -3,7 +3,7 @@ import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@conn
 import { createValidator, violationsToProto } from "@bufbuild/protovalidate";
 import { FieldPathElementSchema, FieldPathSchema, ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import { compileFilterToSql, explainFilter, FilterSyntaxError, normalizeFilter, parseFilter } from "@taskmesh/filter";
-import { GroupCommit, invalidArgument, requireUser } from "@taskmesh/kit";
+import { GroupCommit, invalidArgument, KeyedGroupCommit, requireUser } from "@taskmesh/kit";
 import { TaskSchema, TaskStatus, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import {
   QueryErrorSchema,
@@ -20,13 +20,14 @@ import { afterToken, encodePageToken, fingerprint, keySelect, ListRequestError, 
 import { changedPaths, taskEventRecord, type ChangeOrigin } from "./task-events.js";
 import { taskFromRow, type TaskRow } from "./task-row.js";
 import { toTaskFields, canonicalZone, type WritableTask } from "./task-fields.js";
-import type { NewTask, TaskStore, Tx } from "./task-store.js";
+import { WriteFailed, type NewTask, type TaskStore, type Tx } from "./task-store.js";
 
 /** Trusted metadata from the gateway: the account's zone, for relative dates in filters. */
 export const TIME_ZONE_HEADER = "x-time-zone";
 const DEFAULT_PAGE_SIZE = 50;
 const FEED_BATCH = 500;
 const CREATE_BATCH = 256;
+const WRITE_BATCH = 64;
 
 const asError = (err: unknown) => (err instanceof Error ? err : new Error(String(err)));
 
@@ -68,6 +69,16 @@ export function createTaskServiceImpl({ store, hub, pageTokenKey = randomBytes(3
       return results;
     }
   }, CREATE_BATCH);
+
+  // Concurrent changes of one user's tasks (update, complete, reopen, delete) share one transaction
+  // and its commit (TaskStore.writeMany), in call order: they hold the user's write lock once
+  // instead of queueing for it one commit at a time.
+  const changes = new KeyedGroupCommit<string, (tx: Tx) => Promise<unknown>, unknown>((userId, works) => store.writeMany(userId, works), WRITE_BATCH);
+  const write = async <T>(userId: string, work: (tx: Tx) => Promise<T>): Promise<T> => {
+    const [result] = await changes.submit(userId, [work]);
+    if (result instanceof WriteFailed) throw result.cause;
+    return result as T;
+  };
 
   const notFound = (id: string) => new ConnectError(`task ${id} not found`, Code.NotFound);
 
@@ -129,7 +140,7 @@ export function createTaskServiceImpl({ store, hub, pageTokenKey = randomBytes(3
           },
         ]);
       }
-      const row = await store.write(origin.userId, async (tx) => {
+      const row = await write(origin.userId, async (tx) => {
         const current = await tx.lock(id);
         if (!current) throw notFound(id);
         if (req.expectedVersion > BigInt(current.version)) {
@@ -164,7 +175,7 @@ export function createTaskServiceImpl({ store, hub, pageTokenKey = randomBytes(3
 
     async completeTask(req, ctx) {
       const origin = originOf(ctx);
-      const row = await store.write(origin.userId, async (tx) => {
+      const row = await write(origin.userId, async (tx) => {
         const current = await lockForChange(tx, req.id, req.expectedVersion);
         if (current.status === TaskStatus.COMPLETED) return current;
         const at = now();
@@ -177,7 +188,7 @@ export function createTaskServiceImpl({ store, hub, pageTokenKey = randomBytes(3
 
     async reopenTask(req, ctx) {
       const origin = originOf(ctx);
-      const row = await store.write(origin.userId, async (tx) => {
+      const row = await write(origin.userId, async (tx) => {
         const current = await lockForChange(tx, req.id, req.expectedVersion);
         if (current.status === TaskStatus.OPEN) return current;
         const at = now();
@@ -190,7 +201,7 @@ export function createTaskServiceImpl({ store, hub, pageTokenKey = randomBytes(3
 
     async deleteTask(req, ctx) {
       const origin = originOf(ctx);
-      await store.write(origin.userId, async (tx) => {
+      await write(origin.userId, async (tx) => {
         const last = taskFromRow(await lockForChange(tx, req.id, req.expectedVersion));
         const at = now();
         await tx.delete(req.id, at);

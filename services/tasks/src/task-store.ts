@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import type { Database } from "@taskmesh/db";
 import { writeOutbox, type Outbox } from "@taskmesh/events";
 import type { EntityManager } from "@mikro-orm/sql";
-import { TaskSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { TaskSchema, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { taskUpdateRecord, type OutboxRecord } from "./task-events.js";
 import { TASK_COLUMNS, taskFromRow, type TaskRow } from "./task-row.js";
 import type { TaskFields } from "./task-fields.js";
@@ -41,11 +41,53 @@ export class TaskStore {
 
   /** Runs `work` in one transaction holding the user's write lock (see task_changes). */
   async write<T>(userId: string, work: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.db.em().transactional(async (em) => {
-      const tx = new Tx(this.db, em as unknown as EntityManager, userId);
-      await tx.sql(`SELECT pg_advisory_xact_lock(hashtext($1))`, [userId]);
-      return work(tx);
-    });
+    const [result] = await this.writeMany(userId, [work]);
+    if (result instanceof WriteFailed) throw result.cause;
+    return result as T;
+  }
+
+  /**
+   * Runs several writes of one user in one transaction, one after the other in the order given,
+   * holding the user's write lock once: one commit for all of them. Each gets its own result, or
+   * its error wrapped in WriteFailed: a write that fails before it changed anything fails alone and
+   * the others commit; one that fails after (or with the transaction broken) sends every write
+   * back to run in a transaction of its own, so that each commits or rolls back as if alone.
+   */
+  async writeMany(userId: string, works: readonly ((tx: Tx) => Promise<unknown>)[]): Promise<unknown[]> {
+    try {
+      return await this.db.em().transactional(async (transaction) => {
+        const em = transaction as unknown as EntityManager;
+        await this.db.query(em, `SELECT pg_advisory_xact_lock(hashtext($1))`, [userId]);
+        const pending = new PendingWrites();
+        const results: unknown[] = [];
+        for (const work of works) {
+          const tx = new Tx(this.db, em, userId, pending);
+          try {
+            results.push(await work(tx));
+          } catch (err) {
+            // Nothing of this write reached the transaction: it fails alone, unless the error came
+            // from the database (the transaction is then aborted, and this statement fails too).
+            if (works.length === 1 || tx.wrote || !(await this.#healthy(em))) throw new BatchBroken(err);
+            results.push(new WriteFailed(err));
+          }
+        }
+        await pending.flush(this.db, em, userId);
+        return results;
+      });
+    } catch (err) {
+      if (!(err instanceof BatchBroken)) throw err;
+      if (works.length === 1) return [new WriteFailed(err.cause)];
+      const results: unknown[] = [];
+      for (const work of works) results.push((await this.writeMany(userId, [work]))[0]);
+      return results;
+    }
+  }
+
+  async #healthy(em: EntityManager): Promise<boolean> {
+    return this.db.query(em, `SELECT 1`).then(
+      () => true,
+      () => false,
+    );
   }
 
   /**
@@ -188,23 +230,87 @@ export class TaskStore {
   }
 }
 
-/** One write transaction of one user. */
+/** The error of one write of a batch (TaskStore.writeMany), as its result. */
+export class WriteFailed {
+  constructor(readonly cause: unknown) {}
+}
+
+/** A write of a batch failed in a way that the batch's transaction cannot keep. */
+class BatchBroken extends Error {
+  constructor(override readonly cause: unknown) {
+    super("a write of the batch failed");
+  }
+}
+
+/**
+ * The change-feed rows and events of a batch's writes, in the order they were made, written at the
+ * end of the batch in two statements instead of a few per write.
+ */
+class PendingWrites {
+  readonly #changes: { taskId: string; task: Task | undefined; at: Date }[] = [];
+  /** Events, and the feed change (by index) whose TaskUpdate goes at that place. */
+  readonly #outbox: (OutboxRecord | number)[] = [];
+
+  change(taskId: string, task: Task | undefined, at: Date): void {
+    this.#outbox.push(this.#changes.push({ taskId, task, at }) - 1);
+  }
+
+  emit(record: OutboxRecord): void {
+    this.#outbox.push(record);
+  }
+
+  async flush(db: Database, em: EntityManager, userId: string): Promise<void> {
+    if (this.#outbox.length === 0) return;
+    let seqs: string[] = [];
+    if (this.#changes.length > 0) {
+      // Serial values follow the SELECT's order: the feed lists the batch's changes in call order.
+      // Listeners of the change feed are woken at commit (PostgreSQL sends the user once).
+      const rows = await db.query<{ seq: string }>(
+        em,
+        `INSERT INTO tasks.task_changes (user_id, task_id, deleted, snapshot)
+         SELECT $2, r.task_id, r.snapshot IS NULL, r.snapshot
+           FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (task_id uuid, snapshot jsonb)) WITH ORDINALITY AS r(task_id, snapshot, ord)
+          ORDER BY r.ord
+         RETURNING seq::text AS seq, pg_notify($3, user_id)::text AS notified`,
+        [json(this.#changes.map((c) => ({ task_id: c.taskId, snapshot: c.task ? toJson(TaskSchema, c.task) : null }))), userId, CHANGES_CHANNEL],
+      );
+      // RETURNING promises no order; the values were drawn in the batch's order.
+      seqs = rows.map((r) => BigInt(r.seq)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(String);
+    }
+    const records = this.#outbox.map((entry) => {
+      if (typeof entry !== "number") return entry;
+      const { taskId, task, at } = this.#changes[entry]!;
+      return taskUpdateRecord(userId, seqs[entry]!, task ? { task } : { deletedId: taskId }, at);
+    });
+    await writeOutbox(db, em, TASKS_OUTBOX, records);
+  }
+}
+
+/** One write of one user, in a transaction holding the user's write lock (maybe shared with other writes of the user). */
 export class Tx {
+  #wrote = false;
+
   constructor(
     private readonly db: Database,
     private readonly em: EntityManager,
     readonly userId: string,
+    private readonly pending: PendingWrites,
   ) {}
 
+  /** Whether this write changed anything yet (statements, events). */
+  get wrote(): boolean {
+    return this.#wrote;
+  }
+
   sql<Row>(sql: string, params: unknown[] = []): Promise<Row[]> {
+    this.#wrote = true;
     return this.db.query<Row>(this.em, sql, params);
   }
 
   async lock(id: string): Promise<TaskRow | undefined> {
-    const rows = await this.sql<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks.tasks WHERE user_id = $1 AND id = $2 FOR UPDATE`, [this.userId, id]);
+    const rows = await this.db.query<TaskRow>(this.em, `SELECT ${TASK_COLUMNS} FROM tasks.tasks WHERE user_id = $1 AND id = $2 FOR UPDATE`, [this.userId, id]);
     return rows[0];
   }
-
 
   async updateFields(id: string, f: TaskFields, fieldVersions: Record<string, number>, now: Date): Promise<TaskRow> {
     const [row] = await this.sql<TaskRow>(
@@ -217,7 +323,7 @@ export class Tx {
         json(f.recurrence), json(f.reminders), json(fieldVersions), now,
       ],
     );
-    await this.recordChange(row!);
+    this.pending.change(row!.id, taskFromRow(row!), new Date(row!.updatedAt));
     return row!;
   }
 
@@ -227,34 +333,19 @@ export class Tx {
        WHERE user_id = $1 AND id = $2 RETURNING ${TASK_COLUMNS}`,
       [this.userId, id, status, completedAt, json(fieldVersions), now],
     );
-    await this.recordChange(row!);
+    this.pending.change(row!.id, taskFromRow(row!), new Date(row!.updatedAt));
     return row!;
   }
 
   async delete(id: string, now: Date): Promise<void> {
     await this.sql(`DELETE FROM tasks.tasks WHERE user_id = $1 AND id = $2`, [this.userId, id]);
-    const [change] = await this.sql<{ seq: string }>(
-      `INSERT INTO tasks.task_changes (user_id, task_id, deleted) VALUES ($1, $2, true) RETURNING seq::text AS seq`,
-      [this.userId, id],
-    );
-    await this.emit(taskUpdateRecord(this.userId, change!.seq, { deletedId: id }, now));
-    await this.sql(`SELECT pg_notify($1, $2)`, [CHANGES_CHANNEL, this.userId]);
+    this.pending.change(id, undefined, now);
   }
 
   /** Queues an event for the relay, in this transaction: it is published iff the change commits. */
   async emit(record: OutboxRecord): Promise<void> {
-    await writeOutbox(this.db, this.em, TASKS_OUTBOX, [record]);
-  }
-
-  private async recordChange(row: TaskRow): Promise<void> {
-    const task = taskFromRow(row);
-    const [change] = await this.sql<{ seq: string }>(
-      `INSERT INTO tasks.task_changes (user_id, task_id, deleted, snapshot) VALUES ($1, $2, false, $3::jsonb) RETURNING seq::text AS seq`,
-      [this.userId, row.id, json(toJson(TaskSchema, task))],
-    );
-    await this.emit(taskUpdateRecord(this.userId, change!.seq, { task }, new Date(row.updatedAt)));
-    // Delivered on commit only, to every replica listening.
-    await this.sql(`SELECT pg_notify($1, $2)`, [CHANGES_CHANNEL, this.userId]);
+    this.#wrote = true;
+    this.pending.emit(record);
   }
 }
 
