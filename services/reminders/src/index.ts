@@ -47,6 +47,8 @@ export interface RemindersModuleOptions {
    * reads TASKMESH_WEBHOOK_ALLOWED_HOSTS and TASKMESH_WEBHOOK_ALLOW_HTTP); default: public https only.
    */
   webhooks?: WebhookTargetOptions;
+  /** How often overdue timers are looked for and re-armed, and how late they must be (default 15 s / 30 s). */
+  overdueSweep?: { intervalMs: number; graceMs: number };
   /** The timer backend; default: the built-in scheduler on this service's database. */
   scheduler?: (db: Database, logger: Logger) => Scheduler;
   logger?: Logger;
@@ -76,6 +78,12 @@ export async function startRemindersModule(options: RemindersModuleOptions) {
     await engine.reconcile();
     await scheduler.start(engine.onDue);
     stops.push(() => scheduler.stop());
+    const sweep = options.overdueSweep ?? { intervalMs: 15_000, graceMs: 30_000 };
+    const sweeper = setInterval(() => {
+      engine.rearmOverdue(sweep.graceMs).catch((err: unknown) => logger.warn({ err }, "re-arming overdue timers failed; next sweep retries"));
+    }, sweep.intervalMs);
+    sweeper.unref();
+    stops.push(() => clearInterval(sweeper));
     if (options.events) {
       const consumer = await startTaskEventsConsumer(options.events, engine);
       stops.push(() => consumer.stop());

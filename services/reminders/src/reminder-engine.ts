@@ -75,6 +75,34 @@ export class ReminderEngine {
     await this.scheduler.schedule(next);
   };
 
+  /**
+   * Re-arms reminders and deliveries overdue by more than graceMs: a timer that was lost (the
+   * timer backend switched while old replicas still armed in the other one, its store wiped)
+   * fires late instead of never. Re-arming a live timer is harmless: same id, same time, and a
+   * firing is applied once per (id, due time).
+   */
+  async rearmOverdue(graceMs: number): Promise<number> {
+    const reminders = await this.db.query<{ task_id: string; reminder_id: string; fire_at: Date }>(
+      this.db.em(),
+      `SELECT task_id, reminder_id, fire_at FROM ${SCHEMA}.reminders WHERE fire_at < now() - make_interval(secs => $1) ORDER BY fire_at LIMIT 1000`,
+      [graceMs / 1000],
+    );
+    const deliveries = await this.db.query<{ id: number; not_before: Date }>(
+      this.db.em(),
+      `SELECT id::float8 AS id, not_before FROM ${SCHEMA}.deliveries WHERE status = 'pending' AND not_before < now() - make_interval(secs => $1) ORDER BY not_before LIMIT 1000`,
+      [graceMs / 1000],
+    );
+    const jobs = [
+      ...reminders.map((r) => ({ id: reminderJobId(r.task_id, r.reminder_id), dueAt: new Date(r.fire_at) })),
+      ...deliveries.map((r) => ({ id: deliveryJobId(String(r.id)), dueAt: new Date(r.not_before) })),
+    ];
+    if (jobs.length > 0) {
+      this.logger.warn({ reminders: reminders.length, deliveries: deliveries.length, graceMs }, "overdue timers re-armed");
+      await this.scheduler.schedule(jobs);
+    }
+    return jobs.length;
+  }
+
   /** Schedules every pending reminder and delivery (start-up). */
   async reconcile(): Promise<void> {
     const batch = 1000;

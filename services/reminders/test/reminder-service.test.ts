@@ -3,6 +3,7 @@
 // snooze, validation, isolation, catch-up after downtime.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import pg from "pg";
 import { timestampDate, timestampFromDate, durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
@@ -33,7 +34,7 @@ describe("reminders", () => {
   let stack: Stack;
   before(async () => {
     db = await freshDatabase();
-    stack = await startStack(db.url, { delivery: { retryMs: 100 } });
+    stack = await startStack(db.url, { delivery: { retryMs: 100 }, overdueSweep: { intervalMs: 500, graceMs: 1_000 } });
   });
   after(async () => {
     await stack.stop();
@@ -230,6 +231,20 @@ describe("reminders", () => {
       pageToken = page.nextPageToken;
     } while (pageToken);
     assert.deepEqual(titles, ["t4", "t3", "t2", "t1", "t0"]);
+  });
+
+  test("a reminder whose timer was lost still fires, late, once (the overdue sweep)", async () => {
+    const { task } = await stack.tasks.createTask({ title: "Lost timer", reminders: [{ id: "lost", trigger: { case: "absoluteTime", value: inMs(800) } }] }, alice);
+    await eventually("armed", async () => (await stack.reminders.listReminders({ taskId: task!.id }, alice)).reminders.at(0));
+    // As if the timer lived in a backend that is gone: the scheduler no longer has it.
+    const client = new pg.Client(db.url);
+    await client.connect();
+    const { rowCount } = await client.query(`DELETE FROM reminders.scheduler_jobs WHERE id LIKE $1`, [`%${task!.id}%`]);
+    await client.end();
+    assert.equal(rowCount, 1, "the timer was there to lose");
+    await eventually("the fired event", () => (stack.fired(task!.id).length ? true : undefined), 15_000);
+    await sleep(1_500);
+    assert.equal(stack.fired(task!.id).length, 1, "fired once");
   });
 
   test("reminders that fell due while the service was down fire on restart, each once", async () => {

@@ -2,6 +2,7 @@ import { outboxMigration, processedEventsMigration } from "@taskmesh/events";
 import { daprJobFiresMigration } from "../scheduler/dapr-jobs-scheduler.js";
 import { schedulerJobsMigration } from "../scheduler/postgres-scheduler.js";
 import { Migration20261126000300_reminders } from "./Migration20261126000300_reminders.js";
+import { Migration20261203000100_overdue_sweep } from "./Migration20261203000100_overdue_sweep.js";
 
 export const SCHEMA = "reminders";
 
@@ -13,4 +14,5 @@ export const migrations = [
   { name: "Migration20261126000300_reminders", class: Migration20261126000300_reminders },
   // Both timer backends' tables exist, so a deployment can switch REMINDERS_SCHEDULER either way.
   daprJobFiresMigration(SCHEMA),
+  { name: "Migration20261203000100_overdue_sweep", class: Migration20261203000100_overdue_sweep },
 ];
