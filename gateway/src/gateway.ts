@@ -8,6 +8,7 @@ import type { PasswordQueue, PasswordQueueOptions } from "./auth/password-queue.
 import { corsRoute } from "./cors.js";
 import { forwardingRoutes, type Upstream } from "./forward.js";
 import { LiveSync } from "./live/live-sync.js";
+import { mcpEndpoint } from "./mcp.js";
 import { webApp } from "./static-files.js";
 
 /** Where `npm run build -w web` puts the web app. */
@@ -91,7 +92,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           forwarded(router);
         },
         interceptors: [authInterceptor(auth.authenticator)],
-        http: [corsRoute(allowedOrigins), webApp(options.webDir ?? DEFAULT_WEB_DIR, [...services.map((s) => `/${s.typeName}/`), "/grpc."])],
+        http: [corsRoute(allowedOrigins), mcpEndpoint(auth.authenticator, options.upstreams, allowedOrigins), webApp(options.webDir ?? DEFAULT_WEB_DIR, [...services.map((s) => `/${s.typeName}/`), "/grpc."])],
         upgrade: live.upgrade,
         readMaxBytes: options.readMaxBytes ?? DEFAULT_READ_MAX_BYTES,
         drainDelayMs: options.drainDelayMs,

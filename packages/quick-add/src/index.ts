@@ -8,4 +8,4 @@ export {
   type QuickAddDraft,
   type ReminderDraft,
 } from "./parse-quick-add.js";
-export { resolveQuickAdd, type ResolvedQuickAdd } from "./resolve-quick-add.js";
+export { resolveQuickAdd, toCreateRequest, type ResolvedQuickAdd } from "./resolve-quick-add.js";

@@ -5,8 +5,9 @@ import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import { Temporal } from "temporal-polyfill";
 import type { RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurrence_service_pb.js";
-import { RecurrenceMode, RecurrenceSchema, type Recurrence } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { RecurrenceMode, RecurrenceSchema, ReminderSchema, type Recurrence } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { create } from "@bufbuild/protobuf";
+import { CreateTaskRequestSchema, type CreateTaskRequest } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { cleanTitle, finishReminder, parseQuickAdd, takeDue, toWall, type Due, type QuickAddDraft } from "./parse-quick-add.js";
 
 export interface ResolvedQuickAdd extends QuickAddDraft {
@@ -118,4 +119,25 @@ async function firstOccurrence(
   if (next?.case === "time") return { kind: "time", time: timestampDate(next.value) };
   if (next?.case === "date") return { kind: "date", date: next.value };
   return undefined;
+}
+
+/** The CreateTask request for a line as read (a fresh request_id: the web app and the MCP tools send the same). */
+export function toCreateRequest(draft: ResolvedQuickAdd, timeZone: string): CreateTaskRequest {
+  const reminder = draft.reminder;
+  return create(CreateTaskRequestSchema, {
+    title: draft.title,
+    tags: draft.tags,
+    ...(draft.priority !== undefined ? { priority: draft.priority } : {}),
+    due: !draft.due ? { case: undefined } : draft.due.kind === "date" ? { case: "dueDate", value: draft.due.date } : { case: "dueTime", value: timestampFromDate(draft.due.time) },
+    timeZone: draft.timeZone ?? timeZone,
+    ...(draft.recurrence ? { recurrence: draft.recurrence } : {}),
+    reminders: reminder
+      ? [
+          create(ReminderSchema, {
+            trigger: reminder.kind === "before" ? { case: "beforeDue", value: { seconds: BigInt(reminder.seconds) } } : { case: "absoluteTime", value: timestampFromDate(reminder.time) },
+          }),
+        ]
+      : [],
+    requestId: crypto.randomUUID(),
+  });
 }

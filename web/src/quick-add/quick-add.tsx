@@ -1,16 +1,13 @@
-import { create } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ConnectError } from "@connectrpc/connect";
 import { createConnectQueryKey } from "@connectrpc/connect-query";
-import { CreateTaskRequestSchema, TaskService, type CreateTaskRequest } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
-import { ReminderSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { forwardRef, useState } from "react";
 import { recurrenceClient, tasksClient } from "../api/clients.js";
 import { useDebounced } from "../ui/use-debounced.js";
 import { useNotifications } from "../notifications/notifications.js";
 import { browserTimeZone, formatDay, formatDuration, formatTime, PRIORITY_LABELS } from "../tasks/format.js";
-import { ALL_DAY_REMINDER_TIME, parseQuickAdd, resolveQuickAdd, toWall, type Due, type ResolvedQuickAdd } from "@taskmesh/quick-add";
+import { ALL_DAY_REMINDER_TIME, parseQuickAdd, resolveQuickAdd, toCreateRequest, toWall, type Due, type ResolvedQuickAdd } from "@taskmesh/quick-add";
 
 function describeDue(due: Due, zone: string | undefined): string {
   if (due.kind === "date") return formatDay(new Date(`${due.date}T00:00`));
@@ -19,26 +16,6 @@ function describeDue(due: Due, zone: string | undefined): string {
   const wall = toWall(due.time, zone);
   const shown = new Date(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute);
   return `${formatDay(shown)} ${formatTime(shown)} ${zone}`;
-}
-
-export function toCreateRequest(draft: ResolvedQuickAdd, timeZone: string): CreateTaskRequest {
-  const reminder = draft.reminder;
-  return create(CreateTaskRequestSchema, {
-    title: draft.title,
-    tags: draft.tags,
-    ...(draft.priority !== undefined ? { priority: draft.priority } : {}),
-    due: !draft.due ? { case: undefined } : draft.due.kind === "date" ? { case: "dueDate", value: draft.due.date } : { case: "dueTime", value: timestampFromDate(draft.due.time) },
-    timeZone: draft.timeZone ?? timeZone,
-    ...(draft.recurrence ? { recurrence: draft.recurrence } : {}),
-    reminders: reminder
-      ? [
-          create(ReminderSchema, {
-            trigger: reminder.kind === "before" ? { case: "beforeDue", value: { seconds: BigInt(reminder.seconds) } } : { case: "absoluteTime", value: timestampFromDate(reminder.time) },
-          }),
-        ]
-      : [],
-    requestId: crypto.randomUUID(),
-  });
 }
 
 /** One line, natural language; shows what was understood before it is saved. */

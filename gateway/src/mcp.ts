@@ -1,0 +1,60 @@
+import type { DescService } from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
+import type { HttpRoute } from "@taskmesh/kit";
+import { mcpRoute } from "@taskmesh/mcp";
+import { RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurrence_service_pb.js";
+import { ReminderService } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
+import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import type { Authenticator } from "./auth/index.js";
+import { upstreamHeaders, type Upstream } from "./forward.js";
+
+// What the activity history shows as the device of an agent's changes, unless the client names one.
+const MCP_DEVICE = "mcp";
+
+/**
+ * /mcp: the MCP tools, authenticated like every API call (access or API token) and calling the
+ * services through the same upstreams, with the same trusted identity headers, as forwarded calls.
+ */
+export function mcpEndpoint(authenticator: Authenticator, upstreams: Upstream[], allowedOrigins: readonly string[]): HttpRoute {
+  return mcpRoute({
+    allowedOrigins,
+    async authenticate(headers) {
+      const identity = await authenticator.fromHeaders(headers);
+      if (!headers.has("x-device")) headers.set("x-device", MCP_DEVICE);
+      const zone = headers.get("x-time-zone");
+      if (zone && !isTimeZone(zone)) headers.delete("x-time-zone");
+      const asCaller = upstreamHeaders(headers, identity);
+      const client = <S extends DescService>(service: S) => createClient(service, withHeaders(upstreams.find((u) => u.services.includes(service))?.transport, service, asCaller));
+      return {
+        tasks: client(TaskService),
+        reminders: client(ReminderService),
+        recurrence: client(RecurrenceService),
+        timeZone: asCaller.get("x-time-zone")!,
+      };
+    },
+  });
+}
+
+/** Every call through `transport` carries `headers` (the caller's identity). */
+function withHeaders(transport: Transport | undefined, service: DescService, headers: Headers): Transport {
+  const merged = (init: ConstructorParameters<typeof Headers>[0]) => {
+    const out = new Headers(init);
+    headers.forEach((value, name) => out.set(name, value));
+    return out;
+  };
+  const missing = () => Promise.reject(new ConnectError(`${service.typeName} is not reachable from this gateway`, Code.Unavailable));
+  if (!transport) return { unary: missing, stream: missing };
+  return {
+    unary: (method, signal, timeoutMs, header, input, contextValues) => transport.unary(method, signal, timeoutMs, merged(header), input, contextValues),
+    stream: (method, signal, timeoutMs, header, input, contextValues) => transport.stream(method, signal, timeoutMs, merged(header), input, contextValues),
+  };
+}
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,2 @@
+export { createTaskmeshMcpServer, MAX_BATCH, type TaskmeshBackend } from "./tools.js";
+export { mcpRoute, MCP_PATH, PROTECTED_RESOURCE_METADATA_PATH, type McpRouteOptions } from "./http.js";

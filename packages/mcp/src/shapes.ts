@@ -1,0 +1,122 @@
+// What agents send and get back: plain JSON with friendly names (priority "high", dueDate
+// "2026-12-01") rather than the proto3 JSON mapping, described by zod schemas that become the
+// tools' inputSchema and outputSchema.
+import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { ReminderState, type ReminderStatus } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
+import { create } from "@bufbuild/protobuf";
+import { Priority, RecurrenceMode, ReminderSchema, TaskStatus, type Reminder, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import * as z from "zod";
+
+export const PRIORITIES = ["none", "low", "medium", "high"] as const;
+export type PriorityName = (typeof PRIORITIES)[number];
+
+const PRIORITY_OF: Record<PriorityName, Priority> = { none: Priority.NONE, low: Priority.LOW, medium: Priority.MEDIUM, high: Priority.HIGH };
+export const priorityOf = (name: PriorityName) => PRIORITY_OF[name];
+
+export function priorityName(priority: Priority): PriorityName {
+  switch (priority) {
+    case Priority.HIGH:
+      return "high";
+    case Priority.MEDIUM:
+      return "medium";
+    case Priority.LOW:
+      return "low";
+    default:
+      return "none";
+  }
+}
+
+const iso = (t: Parameters<typeof timestampDate>[0] | undefined) => (t ? timestampDate(t).toISOString() : undefined);
+
+export const reminderOutput = z.object({
+  id: z.string(),
+  beforeDueMinutes: z.number().optional().describe("minutes before the due; on an all-day task counted from its midnight"),
+  at: z.string().optional().describe("an instant (ISO 8601, UTC)"),
+});
+
+export const taskOutput = z.object({
+  id: z.string(),
+  title: z.string(),
+  notes: z.string().optional(),
+  status: z.enum(["open", "completed"]),
+  priority: z.enum(PRIORITIES),
+  tags: z.array(z.string()),
+  dueDate: z.string().optional().describe("all-day due date, YYYY-MM-DD"),
+  dueTime: z.string().optional().describe("due instant, ISO 8601 UTC"),
+  timeZone: z.string().optional(),
+  recurrence: z.object({ rrule: z.string(), afterCompletion: z.boolean() }).optional(),
+  reminders: z.array(reminderOutput),
+  version: z.number().int().describe("send it back as `version` to update or delete the task: a change made since is then reported, not overwritten"),
+  createTime: z.string().optional(),
+  updateTime: z.string().optional(),
+  completeTime: z.string().optional(),
+});
+export type TaskOutput = z.infer<typeof taskOutput>;
+
+function reminderOut(r: Reminder): z.infer<typeof reminderOutput> {
+  if (r.trigger.case === "beforeDue") return { id: r.id, beforeDueMinutes: Number(r.trigger.value.seconds) / 60 };
+  return { id: r.id, ...(r.trigger.case === "absoluteTime" ? { at: iso(r.trigger.value) } : {}) };
+}
+
+export function taskOut(t: Task): TaskOutput {
+  return {
+    id: t.id,
+    title: t.title,
+    ...(t.notes ? { notes: t.notes } : {}),
+    status: t.status === TaskStatus.COMPLETED ? "completed" : "open",
+    priority: priorityName(t.priority),
+    tags: t.tags,
+    ...(t.due.case === "dueDate" ? { dueDate: t.due.value } : t.due.case === "dueTime" ? { dueTime: iso(t.due.value) } : {}),
+    ...(t.timeZone ? { timeZone: t.timeZone } : {}),
+    ...(t.recurrence ? { recurrence: { rrule: t.recurrence.rrule, afterCompletion: t.recurrence.mode === RecurrenceMode.AFTER_COMPLETION } } : {}),
+    reminders: t.reminders.map(reminderOut),
+    version: Number(t.version),
+    ...(t.createTime ? { createTime: iso(t.createTime) } : {}),
+    ...(t.updateTime ? { updateTime: iso(t.updateTime) } : {}),
+    ...(t.completeTime ? { completeTime: iso(t.completeTime) } : {}),
+  };
+}
+
+export const reminderInput = z
+  .strictObject({
+    beforeDueMinutes: z.number().int().min(0).max(527_040).optional().describe("this many minutes before the due (the task needs a due)"),
+    at: z.iso.datetime({ offset: true }).optional().describe("at this instant, ISO 8601 with offset, e.g. 2026-12-01T08:00:00+01:00"),
+  })
+  .refine((r) => (r.beforeDueMinutes === undefined) !== (r.at === undefined), "give exactly one of beforeDueMinutes and at");
+export type ReminderInput = z.infer<typeof reminderInput>;
+
+export function reminderIn(r: ReminderInput, index: number): Reminder {
+  return create(ReminderSchema, {
+    id: `r${index + 1}`,
+    trigger: r.at !== undefined ? { case: "absoluteTime", value: timestampFromDate(new Date(r.at)) } : { case: "beforeDue", value: { seconds: BigInt(r.beforeDueMinutes! * 60) } },
+  });
+}
+
+const STATES: Record<ReminderState, string> = {
+  [ReminderState.UNSPECIFIED]: "unknown",
+  [ReminderState.SCHEDULED]: "scheduled",
+  [ReminderState.FIRED]: "fired",
+  [ReminderState.SNOOZED]: "snoozed",
+  [ReminderState.DISMISSED]: "dismissed",
+  [ReminderState.CANCELLED]: "cancelled",
+};
+
+export const reminderStatusOutput = z.object({
+  taskId: z.string(),
+  taskTitle: z.string(),
+  reminder: reminderOutput,
+  state: z.enum(["unknown", "scheduled", "fired", "snoozed", "dismissed", "cancelled"]),
+  nextFireTime: z.string().optional(),
+  lastFireTime: z.string().optional(),
+});
+
+export function reminderStatusOut(s: ReminderStatus): z.infer<typeof reminderStatusOutput> {
+  return {
+    taskId: s.taskId,
+    taskTitle: s.taskTitle,
+    reminder: s.reminder ? reminderOut(s.reminder) : { id: "" },
+    state: STATES[s.state] as z.infer<typeof reminderStatusOutput>["state"],
+    ...(s.nextFireTime ? { nextFireTime: iso(s.nextFireTime) } : {}),
+    ...(s.lastFireTime ? { lastFireTime: iso(s.lastFireTime) } : {}),
+  };
+}

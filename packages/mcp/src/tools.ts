@@ -1,0 +1,494 @@
+import { create } from "@bufbuild/protobuf";
+import { FieldMaskSchema, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { Client } from "@connectrpc/connect";
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurrence_service_pb.js";
+import type { ReminderService } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
+import { TaskSchema, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import type { CreateTaskRequest, TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { isTimeZone, parseQuickAdd, resolveQuickAdd, toCreateRequest, type QuickAddDraft, type ResolvedQuickAdd } from "@taskmesh/quick-add";
+import { Temporal } from "temporal-polyfill";
+import * as z from "zod";
+import { errorOf, inputError, itemError, type ItemError } from "./errors.js";
+import { PRIORITIES, priorityOf, reminderIn, reminderInput, reminderStatusOut, reminderStatusOutput, taskOut, taskOutput, type TaskOutput } from "./shapes.js";
+
+/** The services, called as one user (the clients carry the caller's identity), and that user's zone. */
+export interface TaskmeshBackend {
+  tasks: Client<typeof TaskService>;
+  reminders: Client<typeof ReminderService>;
+  recurrence: Client<typeof RecurrenceService>;
+  timeZone: string;
+  now?: () => Date;
+}
+
+/** Most items one batch call takes: a runaway agent changes at most this many tasks per call. */
+export const MAX_BATCH = 50;
+/** How far get_overview counts before it says "at least". */
+const COUNT_CAP = 5_000;
+
+const uuid = z.uuid();
+const timeZone = z.string().max(64).refine(isTimeZone, "not an IANA time zone (e.g. Europe/Berlin)");
+const tags = z.array(z.string().regex(/^[\p{L}\p{N}_./-]{1,64}$/u, "letters, digits and _ . / - only, 1–64 characters")).max(30);
+const recurrencePhrase = z.string().min(1).max(200).describe("when it repeats, in English: 'every monday', 'every 2 weeks on friday at 9am', 'every month on the 1st until 2027-06-30'");
+const orderBy = z.enum(["due", "priority", "created", "updated", "title"]);
+const limit = z.number().int().min(1).max(200).default(50).describe("tasks per page (1–200)");
+const cursor = z.string().max(1024).optional().describe("nextCursor of the previous page, with the same query");
+const explanation = z.object({
+  normalizedQuery: z.string().describe("the query in canonical form"),
+  summary: z.string().describe("how the query was understood, in words"),
+});
+
+const itemResult = <T extends z.ZodRawShape>(ok: T) =>
+  z.object({
+    index: z.number().int().describe("position of the item in the input"),
+    ok: z.boolean(),
+    ...ok,
+    error: itemError.optional(),
+  });
+
+const addItem = z
+  .strictObject({
+    text: z
+      .string()
+      .min(1)
+      .max(1000)
+      .optional()
+      .describe(
+        "one line as typed in quick add: 'Pay rent every month on the 1st at 9am #home !high remind me 1 day before'. Dates and times " +
+          "in the user's zone (or one named: 'at 3pm PST'), #tags, !high/!medium/!low or p1–p4, 'every …' repeats, 'remind me …'",
+      ),
+    title: z.string().min(1).max(500).optional(),
+    notes: z.string().max(20_000).optional(),
+    priority: z.enum(PRIORITIES).optional(),
+    tags: tags.optional(),
+    dueDate: z.iso.date().optional().describe("all-day due, YYYY-MM-DD"),
+    dueTime: z.iso.datetime({ offset: true }).optional().describe("due at an instant, ISO 8601 with offset"),
+    timeZone: timeZone.optional().describe("the task's IANA zone (default: the user's)"),
+    recurrence: recurrencePhrase.optional(),
+    reminders: z.array(reminderInput).max(20).optional(),
+    requestId: z.string().min(1).max(128).optional().describe("idempotency key: sending the same item again returns the task created the first time"),
+  })
+  .superRefine((item, ctx) => {
+    if ((item.text === undefined) === (item.title === undefined)) ctx.addIssue({ code: "custom", message: "give either text (one quick-add line) or title" });
+    const structured = ["priority", "tags", "dueDate", "dueTime", "timeZone", "recurrence", "reminders"] as const;
+    if (item.text !== undefined) {
+      for (const key of structured) if (item[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: "with text, write this in the line itself (only notes and requestId go beside it)" });
+    }
+    if (item.dueDate !== undefined && item.dueTime !== undefined) ctx.addIssue({ code: "custom", path: ["dueTime"], message: "give dueDate or dueTime, not both" });
+  });
+type AddItem = z.infer<typeof addItem>;
+
+const updateItem = z
+  .strictObject({
+    id: uuid,
+    version: z.number().int().min(1).describe("the task's version as last read: a field changed since is reported as a conflict, never overwritten"),
+    title: z.string().min(1).max(500).optional(),
+    notes: z.string().max(20_000).optional(),
+    priority: z.enum(PRIORITIES).optional(),
+    tags: tags.optional().describe("replaces the tags"),
+    dueDate: z.iso.date().nullable().optional().describe("all-day due, YYYY-MM-DD; null clears the due"),
+    dueTime: z.iso.datetime({ offset: true }).nullable().optional().describe("due instant; null clears the due"),
+    timeZone: timeZone.optional(),
+    recurrence: recurrencePhrase.nullable().optional().describe("a new repeat rule in English; null stops repeating"),
+    reminders: z.array(reminderInput).max(20).optional().describe("replaces the reminders ([] removes them)"),
+  })
+  .superRefine((item, ctx) => {
+    if (item.dueDate != null && item.dueTime != null) ctx.addIssue({ code: "custom", path: ["dueTime"], message: "give dueDate or dueTime, not both" });
+    if (Object.keys(item).every((k) => k === "id" || k === "version")) ctx.addIssue({ code: "custom", message: "nothing to change: give at least one field besides id and version" });
+  });
+type UpdateItem = z.infer<typeof updateItem>;
+
+function structured<T extends Record<string, unknown>>(content: T, isError = false): CallToolResult {
+  return { structuredContent: content, content: [{ type: "text", text: JSON.stringify(content) }], ...(isError ? { isError: true } : {}) };
+}
+
+/** Each item on its own: one failing item does not stop the others, and says why it failed. */
+async function batch<I, R extends Record<string, unknown>>(items: I[], path: string, run: (item: I, at: string) => Promise<R>, parallel = false) {
+  const one = async (item: I, index: number): Promise<{ index: number; ok: boolean } & Record<string, unknown>> => {
+    const at = `${path}[${index}]`;
+    try {
+      return { index, ok: true, ...(await run(item, at)) };
+    } catch (err) {
+      return { index, ok: false, error: err instanceof ItemFailure ? err.error : errorOf(err, at) };
+    }
+  };
+  const results = parallel ? await Promise.all(items.map(one)) : [];
+  if (!parallel) for (const [index, item] of items.entries()) results.push(await one(item, index));
+  const failed = results.filter((r) => !r.ok).length;
+  return structured({ results, succeeded: results.length - failed, failed }, failed > 0);
+}
+
+class ItemFailure extends Error {
+  constructor(readonly error: ItemError) {
+    super(error.message);
+  }
+}
+
+const batchOutput = <T extends z.ZodRawShape>(ok: T) => ({
+  results: z.array(itemResult(ok)),
+  succeeded: z.number().int(),
+  failed: z.number().int().describe("items not done (see each result's error); the others were done, so retry only the failed ones"),
+});
+
+/** The MCP server with every taskmesh tool, acting for the user `backend` speaks for. */
+export function createTaskmeshMcpServer(backend: TaskmeshBackend): McpServer {
+  const server = new McpServer(
+    { name: "taskmesh", version: "1.0.0" },
+    {
+      instructions:
+        "taskmesh is the user's task manager. Find tasks with the filter language (find_tasks: '#home !high due:next-7-days', " +
+        "'due:overdue', 'status:completed updated:last-week'); each answer says how the query was understood. Changes need the " +
+        "task's `version` from a read, so an edit made meanwhile by the user is reported as a conflict instead of overwritten. " +
+        "Every change is recorded in the task's activity history (device 'mcp') and can be undone there.",
+    },
+  );
+  const now = backend.now ?? (() => new Date());
+  const { tasks, reminders, recurrence } = backend;
+
+  server.registerTool(
+    "add_tasks",
+    {
+      title: "Add tasks",
+      description:
+        `Creates up to ${MAX_BATCH} tasks. Each item is either one natural-language line (text), read exactly as the web app's quick add ` +
+        "reads it, or fields (title, priority, tags, dueDate/dueTime, recurrence phrase, reminders). Returns each task as stored, " +
+        "and for a line with a repeat phrase how the rule was understood.",
+      inputSchema: z.strictObject({ tasks: z.array(addItem).min(1).max(MAX_BATCH) }),
+      outputSchema: batchOutput({
+        task: taskOutput.optional(),
+        recurrenceSummary: z.string().optional().describe("the repeat rule as understood"),
+        recurrenceNotUnderstood: z.string().optional().describe("why a repeat phrase in the line was not understood (its words stayed in the title)"),
+      }),
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+    },
+    async ({ tasks: items }) => batch(items, "tasks", (item, at) => addOne(item, at), true),
+  );
+
+  async function addOne(item: AddItem, at: string) {
+    const zone = item.timeZone ?? backend.timeZone;
+    const at0 = now();
+    let resolved: ResolvedQuickAdd;
+    let request: CreateTaskRequest;
+    if (item.text !== undefined) {
+      resolved = await resolveQuickAdd(parseQuickAdd(item.text, at0, zone), recurrence, zone, at0);
+      if (!resolved.title) throw new ItemFailure(inputError(`${at}.text`, "the line has no title left once dates, tags and the like are read"));
+      request = toCreateRequest(resolved, zone);
+    } else {
+      const draft: QuickAddDraft = {
+        title: item.title!,
+        tags: [],
+        ...(item.dueDate ? { due: { kind: "date", date: item.dueDate } } : item.dueTime ? { due: { kind: "time", time: new Date(item.dueTime) } } : {}),
+        ...(item.recurrence ? { recurrenceText: item.recurrence, titleParts: [item.title!, ""] } : {}),
+      };
+      resolved = await resolveQuickAdd(draft, recurrence, zone, at0);
+      if (resolved.recurrenceError) throw new ItemFailure(inputError(`${at}.recurrence`, resolved.recurrenceError));
+      const spaced = (s: string) => s.replace(/\s+/g, " ").trim();
+      // Words of the phrase the rule left over would go into the title: refused instead, as not understood.
+      if (spaced(resolved.title) !== spaced(draft.title)) throw new ItemFailure(inputError(`${at}.recurrence`, `not understood: "${spaced(resolved.title).slice(spaced(draft.title).length).trim()}"`));
+      request = toCreateRequest({ ...resolved, title: item.title! }, zone);
+      request.tags = item.tags ?? [];
+      if (item.priority) request.priority = priorityOf(item.priority);
+      request.reminders = (item.reminders ?? []).map((r, i) => reminderIn(r, i));
+    }
+    if (item.notes !== undefined) request.notes = item.notes;
+    if (item.requestId !== undefined) request.requestId = item.requestId;
+    const { task } = await tasks.createTask(request);
+    return {
+      task: taskOut(task!),
+      ...(resolved.recurrenceSummary ? { recurrenceSummary: resolved.recurrenceSummary } : {}),
+      ...(resolved.recurrenceError ? { recurrenceNotUnderstood: resolved.recurrenceError } : {}),
+    };
+  }
+
+  server.registerTool(
+    "find_tasks",
+    {
+      title: "Find tasks",
+      description:
+        "Lists tasks matching a filter-language query: words search title and notes; #tag or tag:x; priority:high, !high, priority>=medium; " +
+        "status:open|completed|all; due:today|tomorrow|overdue|this-week|next-7-days|none|2026-12-01, due<2026-12-01, due>=today; " +
+        "created…/updated… alike; AND (default), OR, NOT/-, parentheses. Empty query: every task. Returns how the query was understood.",
+      inputSchema: z.strictObject({
+        query: z.string().max(1000).default("").describe("e.g. '#work !high due:this-week' or 'status:open (milk OR bread)'"),
+        orderBy: orderBy.default("due"),
+        descending: z.boolean().default(false),
+        limit,
+        cursor,
+      }),
+      outputSchema: { tasks: z.array(taskOutput), nextCursor: z.string().optional(), explanation },
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    async ({ query, orderBy, descending, limit, cursor }) => list(query, `${orderBy}${descending ? " desc" : ""}`, limit, cursor, "query"),
+  );
+
+  async function list(query: string, order: string, pageSize: number, pageToken: string | undefined, field: string): Promise<CallToolResult> {
+    try {
+      const page = await tasks.listTasks({ query, orderBy: order, pageSize, pageToken: pageToken ?? "", explain: true });
+      return structured({
+        tasks: page.tasks.map(taskOut),
+        ...(page.nextPageToken ? { nextCursor: page.nextPageToken } : {}),
+        explanation: { normalizedQuery: page.explanation?.normalizedQuery ?? "", summary: page.explanation?.summary ?? "" },
+      });
+    } catch (err) {
+      return toolError(errorOf(err, ""), field);
+    }
+  }
+
+  server.registerTool(
+    "find_tasks_by_date",
+    {
+      title: "Find tasks by date",
+      description: "Lists tasks due (or created, or last changed) between two dates, inclusive, in the user's time zone; optionally narrowed by a filter-language query.",
+      inputSchema: z
+        .strictObject({
+          from: z.iso.date().describe("first day, YYYY-MM-DD"),
+          to: z.iso.date().describe("last day, YYYY-MM-DD (inclusive)"),
+          field: z.enum(["due", "created", "updated"]).default("due"),
+          status: z.enum(["open", "completed", "all"]).default("open"),
+          query: z.string().max(900).default("").describe("more conditions in the filter language, e.g. '#work'"),
+          limit,
+          cursor,
+        })
+        .refine((r) => r.from <= r.to, { path: ["to"], message: "must not be before from" }),
+      outputSchema: { tasks: z.array(taskOutput), nextCursor: z.string().optional(), explanation },
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    async ({ from, to, field, status, query, limit, cursor }) => {
+      const q = `${field}>=${from} ${field}<=${to} status:${status}${query.trim() ? ` (${query})` : ""}`;
+      return list(q, field, limit, cursor, "query");
+    },
+  );
+
+  server.registerTool(
+    "update_tasks",
+    {
+      title: "Update tasks",
+      description:
+        `Changes only the fields given on up to ${MAX_BATCH} tasks (an update mask). Each item needs the task's version as last read: ` +
+        "when someone changed one of those fields since, the item fails with code aborted and the task's current state, and nothing is overwritten.",
+      inputSchema: z.strictObject({ updates: z.array(updateItem).min(1).max(MAX_BATCH) }),
+      outputSchema: batchOutput({ task: taskOutput.optional() }),
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+    },
+    async ({ updates }) => batch(updates, "updates", updateOne),
+  );
+
+  async function updateOne(item: UpdateItem, at: string) {
+    const task = create(TaskSchema, { id: item.id });
+    const mask: string[] = [];
+    if (item.title !== undefined) (task.title = item.title), mask.push("title");
+    if (item.notes !== undefined) (task.notes = item.notes), mask.push("notes");
+    if (item.priority !== undefined) (task.priority = priorityOf(item.priority)), mask.push("priority");
+    if (item.tags !== undefined) (task.tags = item.tags), mask.push("tags");
+    if (item.timeZone !== undefined) (task.timeZone = item.timeZone), mask.push("time_zone");
+    if (item.dueDate !== undefined || item.dueTime !== undefined) {
+      if (item.dueDate) task.due = { case: "dueDate", value: item.dueDate };
+      else if (item.dueTime) task.due = { case: "dueTime", value: timestampFromDate(new Date(item.dueTime)) };
+      mask.push(item.dueTime !== undefined ? "due_time" : "due_date");
+    }
+    if (item.recurrence !== undefined) {
+      if (item.recurrence !== null) {
+        try {
+          task.recurrence = (await recurrence.parseRecurrence({ text: item.recurrence })).recurrence;
+        } catch (err) {
+          throw new ItemFailure({ ...errorOf(err, ""), fields: [{ field: `${at}.recurrence`, message: errorOf(err, "").message }] });
+        }
+      }
+      mask.push("recurrence");
+    }
+    if (item.reminders !== undefined) (task.reminders = item.reminders.map((r, i) => reminderIn(r, i))), mask.push("reminders");
+    const { task: updated } = await tasks.updateTask({ task, updateMask: create(FieldMaskSchema, { paths: mask }), expectedVersion: BigInt(item.version) });
+    return { task: taskOut(updated!) };
+  }
+
+  const ids = z.array(uuid).min(1).max(MAX_BATCH);
+  server.registerTool(
+    "complete_tasks",
+    {
+      title: "Complete tasks",
+      description: `Marks up to ${MAX_BATCH} tasks done. A repeating task gets its next occurrence created. Undo with reopen_tasks.`,
+      inputSchema: z.strictObject({ ids }),
+      outputSchema: batchOutput({ task: taskOutput.optional() }),
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    },
+    async ({ ids }) => batch(ids, "ids", async (id) => ({ task: taskOut((await tasks.completeTask({ id })).task!) })),
+  );
+
+  server.registerTool(
+    "reopen_tasks",
+    {
+      title: "Reopen tasks",
+      description: `Marks up to ${MAX_BATCH} completed tasks open again.`,
+      inputSchema: z.strictObject({ ids }),
+      outputSchema: batchOutput({ task: taskOutput.optional() }),
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    },
+    async ({ ids }) => batch(ids, "ids", async (id) => ({ task: taskOut((await tasks.reopenTask({ id })).task!) })),
+  );
+
+  server.registerTool(
+    "delete_tasks",
+    {
+      title: "Delete tasks",
+      description:
+        `Deletes up to ${MAX_BATCH} tasks. Each needs the version last read: a task changed since is not deleted (code aborted). ` +
+        "A deletion can be undone from the task's activity history.",
+      inputSchema: z.strictObject({ tasks: z.array(z.strictObject({ id: uuid, version: z.number().int().min(1) })).min(1).max(MAX_BATCH) }),
+      outputSchema: batchOutput({ id: z.string().optional() }),
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+    },
+    async ({ tasks: items }) =>
+      batch(items, "tasks", async ({ id, version }) => {
+        await tasks.deleteTask({ id, expectedVersion: BigInt(version) });
+        return { id };
+      }),
+  );
+
+  server.registerTool(
+    "set_reminders",
+    {
+      title: "Set a task's reminders",
+      description: "Replaces a task's reminders ([] removes them): each a number of minutes before the due, or an instant.",
+      inputSchema: z.strictObject({
+        taskId: uuid,
+        reminders: z.array(reminderInput).max(20),
+        version: z.number().int().min(1).optional().describe("the task's version as last read; a task changed since is reported, not overwritten"),
+      }),
+      outputSchema: { task: taskOutput, reminders: z.array(reminderStatusOutput) },
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+    },
+    async ({ taskId, reminders: items, version }) => {
+      try {
+        const res = await reminders.setReminders({ taskId, reminders: items.map(reminderIn), expectedVersion: BigInt(version ?? 0) });
+        return structured({ task: taskOut(res.task!), reminders: res.reminders.map(reminderStatusOut) });
+      } catch (err) {
+        return toolError(errorOf(err, ""));
+      }
+    },
+  );
+
+  server.registerTool(
+    "snooze_reminder",
+    {
+      title: "Snooze a reminder",
+      description: "Fires a reminder again later: in a number of minutes (1–43200) or at an instant within 30 days.",
+      inputSchema: z
+        .strictObject({
+          taskId: uuid,
+          reminderId: z.string().min(1).max(64).describe("the reminder's id (list_reminders, or the task's reminders)"),
+          minutes: z.number().int().min(1).max(43_200).optional(),
+          until: z.iso.datetime({ offset: true }).optional(),
+        })
+        .refine((r) => (r.minutes === undefined) !== (r.until === undefined), { path: ["minutes"], message: "give exactly one of minutes and until" }),
+      outputSchema: { reminder: reminderStatusOutput },
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+    },
+    async ({ taskId, reminderId, minutes, until }) => {
+      try {
+        const res = await reminders.snoozeReminder({
+          taskId,
+          reminderId,
+          until: minutes !== undefined ? { case: "duration", value: { seconds: BigInt(minutes * 60) } } : { case: "untilTime", value: timestampFromDate(new Date(until!)) },
+        });
+        return structured({ reminder: reminderStatusOut(res.reminder!) });
+      } catch (err) {
+        return toolError(errorOf(err, ""));
+      }
+    },
+  );
+
+  server.registerTool(
+    "list_reminders",
+    {
+      title: "List reminders",
+      description: "The user's upcoming (scheduled and snoozed) reminders, soonest first; or all of one task's reminders with their state.",
+      inputSchema: z.strictObject({ taskId: uuid.optional(), limit: z.number().int().min(1).max(200).default(50), cursor: z.string().max(500).optional() }),
+      outputSchema: { reminders: z.array(reminderStatusOutput), nextCursor: z.string().optional() },
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    async ({ taskId, limit, cursor }) => {
+      try {
+        const res = await reminders.listReminders({ taskId: taskId ?? "", pageSize: limit, pageToken: cursor ?? "" });
+        return structured({ reminders: res.reminders.map(reminderStatusOut), ...(res.nextPageToken ? { nextCursor: res.nextPageToken } : {}) });
+      } catch (err) {
+        return toolError(errorOf(err, ""));
+      }
+    },
+  );
+
+  const count = z.number().int();
+  server.registerTool(
+    "get_overview",
+    {
+      title: "Overview",
+      description: "Counts of the user's open tasks: overdue, due today, due in the next 7 days after today, by priority; and the overdue and today's tasks themselves.",
+      inputSchema: z.strictObject({ listLimit: z.number().int().min(0).max(50).default(10).describe("how many overdue and today's tasks to list") }),
+      outputSchema: {
+        today: z.string().describe("the user's date, YYYY-MM-DD"),
+        timeZone: z.string(),
+        counts: z.object({
+          open: count,
+          overdue: count,
+          dueToday: count,
+          upcoming: count.describe("due in the 7 days after today"),
+          noDue: count,
+          byPriority: z.object({ high: count, medium: count, low: count, none: count }),
+        }),
+        countsCapped: z.boolean().describe(`true when a count stopped at ${COUNT_CAP} (there are at least that many)`),
+        overdue: z.array(taskOutput),
+        dueToday: z.array(taskOutput),
+      },
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    async ({ listLimit }) => {
+      try {
+        const scan = async (query: string) => {
+          const found: Task[] = [];
+          let pageToken = "";
+          do {
+            const page = await tasks.listTasks({ query, orderBy: "due", pageSize: 500, pageToken });
+            found.push(...page.tasks);
+            pageToken = page.nextPageToken;
+          } while (pageToken && found.length < COUNT_CAP);
+          return { found, capped: pageToken !== "" };
+        };
+        const today = Temporal.Now.plainDateISO(backend.timeZone);
+        const [open, overdue, dueToday, upcoming] = await Promise.all([
+          scan("status:open"),
+          scan("due:overdue"),
+          scan("status:open due:today"),
+          scan(`status:open due>today due<=${today.add({ days: 7 })}`),
+        ]);
+        // As the web app shows it: an all-day task is overdue once its day is over (due:overdue
+        // counts it from the day's first minute).
+        overdue.found = overdue.found.filter((t) => !(t.due.case === "dueDate" && t.due.value >= today.toString()));
+        const byPriority = { high: 0, medium: 0, low: 0, none: 0 };
+        let noDue = 0;
+        for (const t of open.found) {
+          byPriority[taskOut(t).priority]++;
+          if (t.due.case === undefined) noDue++;
+        }
+        const show = (list: Task[]): TaskOutput[] => list.slice(0, listLimit).map(taskOut);
+        return structured({
+          today: today.toString(),
+          timeZone: backend.timeZone,
+          counts: { open: open.found.length, overdue: overdue.found.length, dueToday: dueToday.found.length, upcoming: upcoming.found.length, noDue, byPriority },
+          countsCapped: [open, overdue, dueToday, upcoming].some((s) => s.capped),
+          overdue: show(overdue.found),
+          dueToday: show(dueToday.found),
+        });
+      } catch (err) {
+        return toolError(errorOf(err, ""));
+      }
+    },
+  );
+
+  return server;
+}
+
+/** The whole call failed: the reason as JSON, so an agent reads the fields it has to fix. */
+function toolError(error: ItemError, field?: string): CallToolResult {
+  const withField = field && error.code === "invalid_argument" && !error.fields ? { ...error, fields: [{ field, message: error.message }] } : error;
+  return { isError: true, content: [{ type: "text", text: JSON.stringify({ error: withField }) }] };
+}

@@ -1,0 +1,289 @@
+// The MCP server at /mcp of the embedded app, driven by the SDK's own client over Streamable HTTP
+// with a personal API token: every tool, its schemas and annotations, field errors, conflicts,
+// another user's tasks, and the 401 that points at the protected-resource metadata.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { createLogger } from "@taskmesh/kit";
+import { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
+import { AuthService } from "@taskmesh/proto/taskmesh/auth/v1/auth_service_pb.js";
+import { embeddedConfig } from "../../../services/app/src/config.js";
+import { startEmbeddedApp, type EmbeddedApp } from "../../../services/app/src/embedded.js";
+
+const dataDir = mkdtempSync(path.join(tmpdir(), "taskmesh-mcp-"));
+let app: EmbeddedApp;
+let alice: Client;
+let bob: Client;
+let aliceToken: string;
+
+async function signUp(email: string): Promise<string> {
+  const auth = createClient(AuthService, createConnectTransport({ baseUrl: app.server.url, httpVersion: "1.1" }));
+  const { accessToken } = await auth.signUp({ email, password: "mcp-test-secret", timeZone: "Europe/Berlin" });
+  const { secret } = await auth.createApiToken({ name: "agent" }, { headers: { authorization: `Bearer ${accessToken}` } });
+  return secret;
+}
+
+async function connect(token: string): Promise<Client> {
+  const client = new Client({ name: "mcp-test", version: "1.0.0" });
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${app.server.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+  return client;
+}
+
+type Json = Record<string, any>;
+async function call(client: Client, name: string, args: Json): Promise<CallToolResult & { structuredContent?: Json }> {
+  return (await client.callTool({ name, arguments: args })) as CallToolResult & { structuredContent?: Json };
+}
+const text = (r: CallToolResult) => (r.content[0] as { text: string }).text;
+
+before(async () => {
+  app = await startEmbeddedApp(embeddedConfig({ TASKMESH_DATA_DIR: dataDir, PORT: "0" }), createLogger("mcp-test"));
+  aliceToken = await signUp("alice-mcp@example.com");
+  alice = await connect(aliceToken);
+  bob = await connect(await signUp("bob-mcp@example.com"));
+});
+
+after(async () => {
+  await alice?.close();
+  await bob?.close();
+  await app?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+test("without credentials /mcp answers 401 pointing at the protected-resource metadata, which is served", async () => {
+  const res = await fetch(`${app.server.url}/mcp`, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+  });
+  assert.equal(res.status, 401);
+  const challenge = res.headers.get("www-authenticate") ?? "";
+  const metadataUrl = /^Bearer resource_metadata="([^"]+)"/.exec(challenge)?.[1];
+  assert.ok(metadataUrl, challenge);
+  const metadata = (await (await fetch(metadataUrl)).json()) as Json;
+  assert.equal(metadata.resource, `${app.server.url}/mcp`);
+  assert.deepEqual(metadata.authorization_servers, [app.server.url]);
+  assert.deepEqual(metadata.bearer_methods_supported, ["header"]);
+  const plain = (await (await fetch(`${app.server.url}/.well-known/oauth-protected-resource`)).json()) as Json;
+  assert.equal(plain.resource, metadata.resource);
+
+  const bad = await fetch(`${app.server.url}/mcp`, { method: "POST", headers: { authorization: "Bearer tm_pat_nope", "content-type": "application/json" }, body: "{}" });
+  assert.equal(bad.status, 401);
+  assert.match(bad.headers.get("www-authenticate") ?? "", /error="invalid_token"/);
+
+  await assert.rejects(new Client({ name: "anonymous", version: "1" }).connect(new StreamableHTTPClientTransport(new URL(`${app.server.url}/mcp`))));
+});
+
+test("a page of another origin is refused (DNS rebinding); GET has no stream in stateless mode", async () => {
+  const headers = { authorization: `Bearer ${aliceToken}`, "content-type": "application/json", accept: "application/json, text/event-stream" };
+  const foreign = await fetch(`${app.server.url}/mcp`, { method: "POST", headers: { ...headers, origin: "http://evil.example" }, body: "{}" });
+  assert.equal(foreign.status, 403);
+  const get = await fetch(`${app.server.url}/mcp`, { headers: { authorization: `Bearer ${aliceToken}`, accept: "text/event-stream" } });
+  assert.equal(get.status, 405);
+});
+
+test("tools are listed with input and output schemas and annotations", async () => {
+  const { tools } = await alice.listTools();
+  const byName = new Map(tools.map((t) => [t.name, t]));
+  assert.deepEqual([...byName.keys()].sort(), [
+    "add_tasks", "complete_tasks", "delete_tasks", "find_tasks", "find_tasks_by_date", "get_overview", "list_reminders",
+    "reopen_tasks", "set_reminders", "snooze_reminder", "update_tasks",
+  ]);
+  for (const tool of tools) {
+    assert.equal(tool.inputSchema.type, "object", tool.name);
+    assert.equal(tool.outputSchema?.type, "object", tool.name);
+    assert.equal(typeof tool.annotations?.readOnlyHint, "boolean", tool.name);
+  }
+  assert.equal(byName.get("find_tasks")!.annotations!.readOnlyHint, true);
+  assert.equal(byName.get("delete_tasks")!.annotations!.destructiveHint, true);
+  assert.equal(byName.get("add_tasks")!.annotations!.destructiveHint, false);
+  assert.equal(byName.get("update_tasks")!.annotations!.idempotentHint, true);
+  assert.equal((byName.get("add_tasks")!.inputSchema.properties!.tasks as Json).maxItems, 50);
+});
+
+test("add_tasks reads a line as quick add does, and takes fields", async () => {
+  const r = await call(alice, "add_tasks", {
+    tasks: [
+      { text: "Pay rent every month on the 1st at 9am #home !high" },
+      { title: "Write report", priority: "medium", tags: ["work"], dueDate: "2031-03-14", reminders: [{ beforeDueMinutes: 60 }], notes: "for Q1" },
+      { title: "Gym", recurrence: "every tuesday" },
+    ],
+  });
+  assert.equal(r.isError, undefined, text(r));
+  const [rent, report, gym] = r.structuredContent!.results as Json[];
+  assert.equal(rent!.task.title, "Pay rent");
+  assert.deepEqual(rent!.task.tags, ["home"]);
+  assert.equal(rent!.task.priority, "high");
+  assert.match(rent!.task.recurrence.rrule, /FREQ=MONTHLY/);
+  assert.match(rent!.task.recurrence.rrule, /BYMONTHDAY=1/);
+  assert.ok(rent!.recurrenceSummary);
+  assert.equal(report!.task.dueDate, "2031-03-14");
+  assert.equal(report!.task.notes, "for Q1");
+  assert.deepEqual(report!.task.reminders, [{ id: "r1", beforeDueMinutes: 60 }]);
+  assert.match(gym!.task.recurrence.rrule, /BYDAY=TU/);
+  // The first due is the rule's first occurrence, as quick add makes it: a Tuesday.
+  assert.equal(new Date(`${gym!.task.dueDate}T12:00:00Z`).getUTCDay(), 2);
+  assert.equal(r.structuredContent!.succeeded, 3);
+});
+
+test("bad input is a tool error naming the field, from the schema and from the service", async () => {
+  const schema = await call(alice, "add_tasks", { tasks: [{ title: "ok" }, { text: "x", priority: "high" }] });
+  assert.equal(schema.isError, true);
+  assert.match(text(schema), /tasks.*1.*priority|priority.*tasks.*1/s);
+
+  const unknownKey = await call(alice, "add_tasks", { tasks: [{ title: "t", due: "tomorrow" }] });
+  assert.equal(unknownKey.isError, true, "an unknown key is refused, not silently dropped");
+
+  const [task] = (await call(alice, "add_tasks", { tasks: [{ title: "Blank me" }] })).structuredContent!.results as Json[];
+  const service = await call(alice, "update_tasks", { updates: [{ id: task!.task.id, version: task!.task.version, title: "   " }] });
+  assert.equal(service.isError, true);
+  const [failed] = service.structuredContent!.results as Json[];
+  assert.equal(failed!.error.code, "invalid_argument");
+  assert.equal(failed!.error.fields[0].field, "updates[0].title");
+
+  const recurrence = await call(alice, "add_tasks", { tasks: [{ title: "Odd", recurrence: "every blue moon" }] });
+  assert.equal(recurrence.isError, true);
+  assert.equal((recurrence.structuredContent!.results as Json[])[0]!.error.fields[0].field, "tasks[0].recurrence");
+});
+
+test("find_tasks answers with how the query was understood; a malformed query says where", async () => {
+  await call(alice, "add_tasks", { tasks: [{ text: "Buy milk #errands !low" }] });
+  const r = await call(alice, "find_tasks", { query: "#errands milk" });
+  assert.equal(r.isError, undefined, text(r));
+  assert.deepEqual((r.structuredContent!.tasks as Json[]).map((t) => t.title), ["Buy milk"]);
+  assert.match(r.structuredContent!.explanation.summary, /errands/);
+  assert.equal(r.structuredContent!.explanation.normalizedQuery, 'tag:errands AND milk');
+
+  const bad = await call(alice, "find_tasks", { query: "priority:urgent" });
+  assert.equal(bad.isError, true);
+  const { error } = JSON.parse(text(bad)) as Json;
+  assert.equal(error.code, "invalid_argument");
+  assert.equal(error.query.position, "priority:".length);
+});
+
+test("find_tasks_by_date takes a range of days", async () => {
+  await call(alice, "add_tasks", { tasks: [{ title: "In range", dueDate: "2031-05-10" }, { title: "Out of range", dueDate: "2031-06-10" }] });
+  const r = await call(alice, "find_tasks_by_date", { from: "2031-05-01", to: "2031-05-31" });
+  assert.deepEqual((r.structuredContent!.tasks as Json[]).map((t) => t.title), ["In range"]);
+  const backwards = await call(alice, "find_tasks_by_date", { from: "2031-05-31", to: "2031-05-01" });
+  assert.equal(backwards.isError, true);
+});
+
+test("update_tasks changes only the given fields, and a conflicting edit is reported, not overwritten", async () => {
+  const [added] = (await call(alice, "add_tasks", { tasks: [{ title: "Plan trip", priority: "low" }] })).structuredContent!.results as Json[];
+  const v1 = added!.task;
+  const first = await call(alice, "update_tasks", { updates: [{ id: v1.id, version: v1.version, title: "Plan the trip", dueDate: "2031-07-01" }] });
+  const v2 = (first.structuredContent!.results as Json[])[0]!.task;
+  assert.equal(v2.title, "Plan the trip");
+  assert.equal(v2.priority, "low", "untouched fields stay");
+  assert.equal(v2.dueDate, "2031-07-01");
+
+  // Another edit of the title from the version before the first one: a conflict.
+  const stale = await call(alice, "update_tasks", { updates: [{ id: v1.id, version: v1.version, title: "Overwrite?" }] });
+  assert.equal(stale.isError, true);
+  const [conflict] = stale.structuredContent!.results as Json[];
+  assert.equal(conflict!.error.code, "aborted");
+  assert.deepEqual(conflict!.error.conflict.conflictingFields, ["title"]);
+  assert.equal(conflict!.error.conflict.current.title, "Plan the trip");
+
+  const cleared = await call(alice, "update_tasks", { updates: [{ id: v1.id, version: v2.version, dueDate: null }] });
+  assert.equal((cleared.structuredContent!.results as Json[])[0]!.task.dueDate, undefined);
+});
+
+test("complete, reopen and delete in batches; each item reports its own outcome", async () => {
+  const added = (await call(alice, "add_tasks", { tasks: [{ title: "One" }, { title: "Two" }] })).structuredContent!.results as Json[];
+  const ids = added.map((a) => a.task.id as string);
+  const done = await call(alice, "complete_tasks", { ids });
+  assert.deepEqual((done.structuredContent!.results as Json[]).map((r) => r.task.status), ["completed", "completed"]);
+  const reopened = await call(alice, "reopen_tasks", { ids: [ids[0]] });
+  const one = (reopened.structuredContent!.results as Json[])[0]!.task;
+  assert.equal(one.status, "open");
+
+  const gone = await call(alice, "delete_tasks", { tasks: [{ id: ids[0], version: one.version }, { id: ids[1], version: 1 }] });
+  assert.equal(gone.isError, true, "the second item's version is stale");
+  const [deleted, stale] = gone.structuredContent!.results as Json[];
+  assert.equal(deleted!.ok, true);
+  assert.equal(stale!.error.code, "aborted");
+  assert.equal(gone.structuredContent!.succeeded, 1);
+});
+
+test("another user's agent never reaches the tasks", async () => {
+  const [mine] = (await call(alice, "add_tasks", { tasks: [{ title: "Alice's secret" }] })).structuredContent!.results as Json[];
+  const found = await call(bob, "find_tasks", { query: "secret" });
+  assert.deepEqual(found.structuredContent!.tasks, []);
+  const update = await call(bob, "update_tasks", { updates: [{ id: mine!.task.id, version: mine!.task.version, title: "Bob's now" }] });
+  assert.equal((update.structuredContent!.results as Json[])[0]!.error.code, "not_found");
+  const del = await call(bob, "delete_tasks", { tasks: [{ id: mine!.task.id, version: mine!.task.version }] });
+  assert.equal((del.structuredContent!.results as Json[])[0]!.error.code, "not_found");
+});
+
+test("reminders: set, list upcoming, snooze once fired", async () => {
+  const [added] = (await call(alice, "add_tasks", { tasks: [{ title: "Call the bank", dueDate: "2031-09-01" }] })).structuredContent!.results as Json[];
+  const soon = new Date(Date.now() + 1_500).toISOString();
+  const set = await call(alice, "set_reminders", { taskId: added!.task.id, reminders: [{ at: soon }, { beforeDueMinutes: 30 }], version: added!.task.version });
+  assert.equal(set.isError, undefined, text(set));
+  assert.equal(set.structuredContent!.task.reminders.length, 2);
+
+  const upcoming = await call(alice, "list_reminders", {});
+  assert.ok((upcoming.structuredContent!.reminders as Json[]).some((r) => r.taskId === added!.task.id));
+
+  let fired: Json | undefined;
+  for (const deadline = Date.now() + 20_000; !fired && Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
+    const list = await call(alice, "list_reminders", { taskId: added!.task.id });
+    fired = (list.structuredContent!.reminders as Json[]).find((r) => r.state === "fired");
+  }
+  assert.ok(fired, "the reminder fired");
+  const snoozed = await call(alice, "snooze_reminder", { taskId: added!.task.id, reminderId: fired.reminder.id, minutes: 10 });
+  assert.equal(snoozed.isError, undefined, text(snoozed));
+  assert.equal(snoozed.structuredContent!.reminder.state, "snoozed");
+
+  const neither = await call(alice, "snooze_reminder", { taskId: added!.task.id, reminderId: "r1" });
+  assert.equal(neither.isError, true);
+});
+
+test("get_overview counts overdue, today, upcoming and priorities", async () => {
+  const carol = await connect(await signUp("carol-mcp@example.com"));
+  try {
+    const today = new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/Berlin" }).format(new Date());
+    const day = (offset: number) => new Date(Date.parse(`${today}T12:00:00Z`) + offset * 86_400_000).toISOString().slice(0, 10);
+    const added = await call(carol, "add_tasks", {
+      tasks: [
+        { title: "late", dueDate: day(-2), priority: "high" },
+        { title: "now", dueDate: day(0), priority: "high" },
+        { title: "soon", dueDate: day(3), priority: "low" },
+        { title: "later", dueDate: day(30) },
+        { title: "someday" },
+      ],
+    });
+    assert.equal(added.isError, undefined, text(added));
+    const r = await call(carol, "get_overview", {});
+    assert.equal(r.isError, undefined, text(r));
+    const o = r.structuredContent!;
+    assert.equal(o.today, today);
+    assert.deepEqual(o.counts, { open: 5, overdue: 1, dueToday: 1, upcoming: 1, noDue: 1, byPriority: { high: 2, medium: 0, low: 1, none: 2 } });
+    assert.deepEqual((o.overdue as Json[]).map((t) => t.title), ["late"]);
+    assert.deepEqual((o.dueToday as Json[]).map((t) => t.title), ["now"]);
+
+  } finally {
+    await carol.close();
+  }
+});
+
+test("an agent's change is in the activity history with device mcp", async () => {
+  const [added] = (await call(alice, "add_tasks", { tasks: [{ title: "Audited" }] })).structuredContent!.results as Json[];
+  const auditClient = createClient(AuditService, createConnectTransport({ baseUrl: app.server.url, httpVersion: "1.1" }));
+  for (const deadline = Date.now() + 15_000; ; await new Promise((r) => setTimeout(r, 100))) {
+    const { entries } = await auditClient.listActivity({ taskId: added!.task.id }, { headers: { authorization: `Bearer ${aliceToken}` } });
+    if (entries[0]) {
+      assert.equal(entries[0].device, "mcp");
+      break;
+    }
+    assert.ok(Date.now() < deadline, "the activity entry");
+  }
+});
