@@ -3,6 +3,6 @@ export { FIELDS, PRIORITY_LEVELS, PRIORITY_RANK, RELATIVE_DAYS, STATUS_CODE } fr
 export { parseFilter } from "./parser.js";
 export { explainFilter, normalizeFilter } from "./explain.js";
 export { compileFilterToSql } from "./sql.js";
-export type { SqlContext } from "./sql.js";
+export type { CompiledFilter, SqlContext } from "./sql.js";
 export { dayRange } from "./dates.js";
 export { FilterSyntaxError, LIMITS } from "./errors.js";

@@ -24,7 +24,7 @@ const DATE_COLUMNS = { due: "due_at", created: "created_at", updated: "updated_a
  * JS `Date` objects for timestamptz bounds (node-postgres sends them as instants). Throws
  * RangeError for an unknown time zone.
  */
-export function compileFilterToSql(node: FilterNode, ctx: SqlContext): { sql: string; params: unknown[] } {
+export function compileFilterToSql(node: FilterNode, ctx: SqlContext): CompiledFilter {
   todayIn(ctx.now, ctx.timeZone); // fail fast on a bad zone or now, even when no term needs them
   const params: unknown[] = [];
   const first = ctx.firstIndex ?? 1;
@@ -73,7 +73,32 @@ export function compileFilterToSql(node: FilterNode, ctx: SqlContext): { sql: st
       }
     }
   };
-  return { sql: compile(node), params };
+  return { sql: compile(node), params, searchesText: searchesText(node) };
+}
+
+export interface CompiledFilter {
+  sql: string;
+  params: unknown[];
+  /**
+   * The filter has a text term. PostgreSQL cannot estimate how many of one user's tasks a word
+   * matches (its statistics are per table, and a substring match has hardly any), so the caller
+   * should not let the planner bet a LIMIT on it: see the task store's list statement.
+   */
+  searchesText: boolean;
+}
+
+function searchesText(n: FilterNode): boolean {
+  switch (n.kind) {
+    case "text":
+      return true;
+    case "and":
+    case "or":
+      return n.children.some(searchesText);
+    case "not":
+      return searchesText(n.child);
+    default:
+      return false;
+  }
 }
 
 /** Whether the compiled expression can be NULL (only comparisons on due_at can). */

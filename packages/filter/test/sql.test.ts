@@ -1,5 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { compileFilterToSql, dayRange, parseFilter, type SqlContext } from "@taskmesh/filter";
 
 const pg = (i: number) => `$${i}`;
@@ -121,4 +123,20 @@ test("every calendar day of 2024-2026 in DST zones is 23, 24 or 25 hours and day
       day = end; // the first instant of the next day
     }
   }
+});
+
+test("searchesText says whether any text term is in the tree, however deep", () => {
+  const searches = (query: string) => compileFilterToSql(parseFilter(query), CTX.utc).searchesText;
+  assert.equal(searches(""), false);
+  assert.equal(searches("#home !high due:today"), false);
+  assert.equal(searches("milk"), true);
+  assert.equal(searches('"%%"'), true);
+  assert.equal(searches("#home (due:today OR NOT (!high milk))"), true);
+});
+
+test("the README names the text-search configuration the compiler uses", () => {
+  const config = /to_tsquery\('(\w+)'/.exec(compileFilterToSql(parseFilter("milk"), CTX.utc).sql)?.[1];
+  const readme = readFileSync(path.join(import.meta.dirname, "..", "README.md"), "utf8");
+  const named = [...readme.matchAll(/configuration is `'(\w+)'`/g)].map((m) => m[1]);
+  assert.deepEqual(named, [config]);
 });
