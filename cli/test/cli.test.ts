@@ -1,0 +1,142 @@
+// The taskmesh command run as a user runs it (a child process, its own config folder) against the
+// embedded app: login keeps the token readable by its owner only, add reads a quick-add line, ls
+// filters, done completes by a short id, errors say what to do next, and `taskmesh mcp` serves the
+// MCP tools over stdio to the SDK's client.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { createLogger } from "@taskmesh/kit";
+import { AuthService } from "@taskmesh/proto/taskmesh/auth/v1/auth_service_pb.js";
+import { embeddedConfig } from "../../services/app/src/config.js";
+import { startEmbeddedApp, type EmbeddedApp } from "../../services/app/src/embedded.js";
+
+const root = path.resolve(import.meta.dirname, "../..");
+const main = path.join(root, "cli/src/main.ts");
+const dataDir = mkdtempSync(path.join(tmpdir(), "taskmesh-cli-app-"));
+const home = mkdtempSync(path.join(tmpdir(), "taskmesh-cli-home-"));
+// Only the variables a user's shell would have: no TASKMESH_URL/TOKEN leaking in from the test's.
+const env = { PATH: process.env.PATH!, HOME: home, XDG_CONFIG_HOME: path.join(home, ".config"), TZ: "Europe/Berlin" };
+let app: EmbeddedApp;
+let token: string;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** `taskmesh …` from the sources (what `npm test` checks is this checkout's code, built or not). */
+function taskmesh(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ["--import", "tsx", main, ...args], { cwd: root, env, timeout: 120_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+before(async () => {
+  app = await startEmbeddedApp(embeddedConfig({ TASKMESH_DATA_DIR: dataDir, PORT: "0" }), createLogger("cli-test"));
+  const auth = createClient(AuthService, createConnectTransport({ baseUrl: app.server.url, httpVersion: "1.1" }));
+  const { accessToken } = await auth.signUp({ email: "cli@example.com", password: "cli-test-secret", timeZone: "Europe/Berlin" });
+  token = (await auth.createApiToken({ name: "cli" }, { headers: { authorization: `Bearer ${accessToken}` } })).secret;
+});
+
+after(async () => {
+  await app?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+  rmSync(home, { recursive: true, force: true });
+});
+
+test("before login, and with a wrong token or address, the error says what to do", async () => {
+  const ls = await taskmesh("ls");
+  assert.equal(ls.code, 2);
+  assert.match(ls.stderr, /not logged in: .*taskmesh login --url/);
+
+  const refused = await taskmesh("login", "--url", app.server.url, "--token", "tm_pat_not-a-real-one");
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /token was refused.*taskmesh login/);
+
+  const unreachable = await taskmesh("login", "--url", "http://127.0.0.1:9", "--token", token);
+  assert.equal(unreachable.code, 1);
+  assert.match(unreachable.stderr, /cannot reach http:\/\/127\.0\.0\.1:9.*npm start/);
+
+  const notAToken = await taskmesh("login", "--url", app.server.url, "--token", "hunter2");
+  assert.equal(notAToken.code, 2);
+  assert.match(notAToken.stderr, /tm_pat_/);
+});
+
+test("login checks the token and keeps it in the config folder, readable by the user only", async () => {
+  const login = await taskmesh("login", "--url", `${app.server.url}/`, "--token", token);
+  assert.equal(login.code, 0, login.stderr);
+  assert.match(login.stdout, /Logged in to .* as cli@example\.com/);
+  const file = path.join(env.XDG_CONFIG_HOME, "taskmesh", "config.json");
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+  assert.equal(statSync(path.dirname(file)).mode & 0o777, 0o700);
+  assert.deepEqual(JSON.parse(readFileSync(file, "utf8")), { url: app.server.url, token });
+});
+
+test("add reads a quick-add line; ls filters and shows how the filter was read; done completes by a short id", async () => {
+  const added = await taskmesh("add", "Pay rent every month on the 1st at 9am #home !high");
+  assert.equal(added.code, 0, added.stderr);
+  assert.match(added.stdout, /^Added [0-9a-f]{8} .*!high\s+Pay rent ↻\s+#home\s+\(repeats monthly on the 1st at 9am\)$/m);
+
+  const json = await taskmesh("--json", "add", "Buy milk tomorrow #errands");
+  assert.equal(json.code, 0, json.stderr);
+  const { task: milk } = JSON.parse(json.stdout);
+  assert.equal(milk.title, "Buy milk");
+  assert.deepEqual(milk.tags, ["errands"]);
+  assert.match(milk.dueDate, /^\d{4}-\d{2}-\d{2}$/);
+
+  const ls = await taskmesh("ls", "#home");
+  assert.equal(ls.code, 0, ls.stderr);
+  const [header, row, summary] = ls.stdout.trimEnd().split("\n");
+  assert.match(header!, /^ID\s+DUE\s+PRI\s+TITLE\s+TAGS$/);
+  assert.match(row!, /^[0-9a-f]{8}\s+\d{4}-\d{2}-01 09:00\s+!high\s+Pay rent ↻\s+#home$/);
+  assert.match(summary!, /^1 task where .*home/);
+
+  const lsJson = JSON.parse((await taskmesh("--json", "ls")).stdout);
+  assert.deepEqual(lsJson.tasks.map((t: { title: string }) => t.title).sort(), ["Buy milk", "Pay rent"]);
+  assert.equal(lsJson.explanation.normalizedQuery, "status:open");
+
+  const done = await taskmesh("done", milk.id.slice(0, 8));
+  assert.equal(done.code, 0, done.stderr);
+  assert.match(done.stdout, /^Completed [0-9a-f]{8}  Buy milk$/m);
+  assert.doesNotMatch((await taskmesh("ls")).stdout, /Buy milk/);
+
+  const wrong = await taskmesh("done", "zzzz");
+  assert.equal(wrong.code, 2);
+  assert.match(wrong.stderr, /not a task id: `taskmesh ls`/);
+
+  const badFilter = await taskmesh("ls", "priority:urgent");
+  assert.equal(badFilter.code, 1);
+  assert.match(badFilter.stderr, /priority/);
+});
+
+test("taskmesh mcp serves the same tools over stdio to the SDK's client", async () => {
+  const client = new Client({ name: "desktop-agent", version: "1.0.0" });
+  await client.connect(new StdioClientTransport({ command: process.execPath, args: ["--import", "tsx", main, "mcp"], cwd: root, env, stderr: "pipe" }));
+  try {
+    const { tools } = await client.listTools();
+    assert.ok(tools.some((t) => t.name === "add_tasks") && tools.some((t) => t.name === "get_overview"));
+    const added = await client.callTool({ name: "add_tasks", arguments: { tasks: [{ text: "Water the plants every saturday #home" }] } });
+    assert.equal(added.isError, undefined);
+    const found = (await client.callTool({ name: "find_tasks", arguments: { query: "#home plants" } })) as unknown as { structuredContent: { tasks: { title: string }[] } };
+    assert.deepEqual(found.structuredContent.tasks.map((t) => t.title), ["Water the plants"]);
+  } finally {
+    await client.close();
+  }
+});
+
+test("the bin runs (compiled code when built, else the sources)", async () => {
+  const version = await new Promise<string>((resolve, reject) =>
+    execFile(process.execPath, [path.join(root, "cli/bin/taskmesh.js"), "--version"], { cwd: root, env, timeout: 120_000 }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
+  );
+  assert.equal(version.trim(), "1.0.0");
+});
