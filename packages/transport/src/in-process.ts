@@ -59,7 +59,8 @@ export function inProcessTransport(routes: (router: ConnectRouter) => void, opti
     },
   };
   routes(collector);
-  const streams = createRouterTransport(routes, { router: { interceptors } });
+  // Made on the first stream: most callers never open one.
+  let streams: Transport | undefined;
 
   return {
     async unary<I extends DescMessage, O extends DescMessage>(
@@ -110,7 +111,7 @@ export function inProcessTransport(routes: (router: ConnectRouter) => void, opti
         context.abort(FINISHED);
       }
     },
-    stream: (...args) => streams.stream(...args),
+    stream: (...args) => (streams ??= createRouterTransport(routes, { router: { interceptors } })).stream(...args),
   };
 }
 
