@@ -6,7 +6,10 @@
 // load generator: one request per line, so updates and completes each name a task of their own.
 //
 // embedded: the app's own PostgreSQL (its child process); postgres: app mode on an external
-// PostgreSQL (DATABASE_URL, a server of the bench's own).
+// PostgreSQL (DATABASE_URL, a server of the bench's own, durable). There BENCH_STATEMENTS=1 lists
+// each row's statements from pg_stat_statements, and BENCH_CEILING=1 adds the ceiling of each read:
+// the statements one call issued (captured from the server's log, with their parameters) run
+// straight through pg (Node) at the same concurrency, and the gateway's share of that rate.
 //
 // Per row: rate, p50/p99, and server CPU from /proc per 1,000 calls — the app's node process alone,
 // PostgreSQL (postmaster, its backends, ended ones included) separately; for writes also the work
@@ -23,13 +26,13 @@
 // "--max-old-space-size=256 --cpu-prof --cpu-prof-dir=/tmp/prof" profiles the app; the profile is
 // written when it stops; `node --import tsx bench/tools/cpuprofile-top.ts <profile> <window>` lists its
 // top frames in the window printed for each row).
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { startPostgres } from "../scripts/infra/postgres.js";
 import { POSTGRES_FOLDER } from "../services/app/src/pglite-upgrade.js";
-import { call, cpuSeconds, memory, ownCpuSeconds, startApp, vegeta, type CallRequest, type Stats } from "./lib.js";
+import { call, cpuSeconds, load, memory, ownCpuSeconds, startApp, vegeta, type CallRequest, type Stats } from "./lib.js";
 
 const TASKS = Number(process.env.BENCH_GATEWAY_TASKS ?? 100_000);
 const CALLS = Number(process.env.BENCH_CALLS ?? 4_000);
@@ -75,7 +78,24 @@ async function measure(mode: string): Promise<string[]> {
   const parent = mkdtempSync(path.join(tmpdir(), "bench-gateway-"));
   chmodSync(parent, 0o755);
   const dataDir = path.join(parent, "data");
-  const external = mode === "postgres" ? await startPostgres() : undefined;
+  // Durable like the app's own server (the test servers' defaults are not), with pg_stat_statements:
+  // BENCH_STATEMENTS=1 lists each scenario's statements.
+  const external =
+    mode === "postgres"
+      ? await startPostgres({
+          settings: {
+            fsync: "on",
+            synchronous_commit: "on",
+            full_page_writes: "on",
+            shared_preload_libraries: "pg_stat_statements",
+            "pg_stat_statements.track": "all",
+            // The statements a call issued, with their parameters, for the ceiling (see captured()).
+            logging_collector: "on",
+            log_destination: "jsonlog",
+            log_filename: "bench",
+          },
+        })
+      : undefined;
   const lines: string[] = [];
   try {
     const app = await startApp(dataDir, { nodeArgs, env: external ? { DATABASE_URL: external.url } : {}, root: appRoot });
@@ -108,6 +128,12 @@ async function measure(mode: string): Promise<string[]> {
       const small = Math.max(1, Math.floor(CALLS / 4));
       const open = (await db.query<{ id: string }>(`SELECT id FROM tasks.tasks WHERE user_id = $1 AND status = 1 LIMIT ${2 * (small + CALLS)}`, [user.id])).rows.map((r) => r.id);
       await db.end();
+      let statements: pg.Client | undefined;
+      if (external && process.env.BENCH_STATEMENTS) {
+        statements = new pg.Client({ connectionString: databaseUrl });
+        await statements.connect();
+        await statements.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+      }
       lines.push(`seeded ${TASKS} tasks of one user in ${f((Date.now() - t0) / 1000)} s (INSERT … SELECT generate_series)`);
 
       let pageToken = "";
@@ -148,12 +174,28 @@ async function measure(mode: string): Promise<string[]> {
       await vegeta(app.url, token, scenarios[1]!.requests(300), 16);
       await settle(pid, postmaster);
 
-      lines.push("", `| call (${mode === "postgres" ? "app on an external PostgreSQL" : "npm start's app, its own PostgreSQL"}, ${TASKS} tasks) | callers | calls/s | p50 ms | p99 ms | app CPU s / 1,000 calls | PostgreSQL CPU s / 1,000 calls |`, "|---|---|---|---|---|---|---|");
+      // The ceiling of each read: the statements one call issued, captured at the server, run
+      // straight through pg at the same concurrency.
+      const raw = new Map<string, Captured[]>();
+      if (external && process.env.BENCH_CEILING) {
+        for (const scenario of scenarios.filter((sc) => !sc.write && (!only.length || only.includes(sc.key)))) {
+          const [request] = scenario.requests(1);
+          raw.set(scenario.key, await captured(external.dataDir, databaseUrl, () => call(app.url, request!.method, request!.body, token)));
+          process.stderr.write(`  ${scenario.key} issues: ${raw.get(scenario.key)!.map((st) => st.sql.replace(/\s+/g, " ").slice(0, 90)).join(" | ")}\n`);
+        }
+      }
+      const ceilingHeader = raw.size ? " its statements through pg (share) |" : "";
+      lines.push(
+        "",
+        `| call (${mode === "postgres" ? "app on an external PostgreSQL" : "npm start's app, its own PostgreSQL"}, ${TASKS} tasks) | callers | calls/s | p50 ms | p99 ms | app CPU s / 1,000 calls | PostgreSQL CPU s / 1,000 calls |${ceilingHeader}`,
+        `|---|---|---|---|---|---|---|${raw.size ? "---|" : ""}`,
+      );
       for (const scenario of scenarios) {
         if (only.length && !only.includes(scenario.key)) continue;
         for (const c of [1, 16]) {
           const n = c === 1 ? small : CALLS;
           const requests = scenario.requests(n);
+          if (statements) await statements.query("SELECT pg_stat_statements_reset()");
           const node0 = ownCpuSeconds(pid);
           const pg0 = cpuSeconds(postmaster);
           // CLOCK_MONOTONIC in µs, the clock of a --cpu-prof profile's timestamps.
@@ -169,11 +211,25 @@ async function measure(mode: string): Promise<string[]> {
             cpu += ` + ${f((bg.node * 1000) / n, 2)} background`;
             pgText += ` + ${f((bg.pg * 1000) / n, 2)} background`;
           }
-          lines.push(`| ${scenario.label} | ${c} | ${f(r.perSecond, 0)} | ${f(r.p50, 2)} | ${f(r.p99, 2)} | ${cpu} | ${pgText} |${r.errors ? ` ${r.errors} errors` : ""}`);
+          if (statements) {
+            const top = await statements.query<{ calls: string; ms: number; query: string }>(
+              `SELECT calls::text, total_exec_time + total_plan_time AS ms, regexp_replace(query, '\\s+', ' ', 'g') AS query
+                 FROM pg_stat_statements ORDER BY total_exec_time + total_plan_time DESC LIMIT 12`,
+            );
+            process.stderr.write(`  statements of ${scenario.key} c=${c} (ms per call of the scenario, calls):\n`);
+            for (const t of top.rows) process.stderr.write(`    ${f(t.ms / n, 3).padStart(7)}  ${t.calls.padStart(6)}  ${t.query.slice(0, 160)}\n`);
+          }
+          let ceiling = "";
+          if (raw.has(scenario.key)) {
+            const sql = await rawLoad(databaseUrl, raw.get(scenario.key)!, n, c);
+            ceiling = ` ${f(sql.perSecond, 0)}/s, p50 ${f(sql.p50, 2)} ms (${f((100 * r.perSecond) / sql.perSecond, 0)} %) |`;
+          }
+          lines.push(`| ${scenario.label} | ${c} | ${f(r.perSecond, 0)} | ${f(r.p50, 2)} | ${f(r.p99, 2)} | ${cpu} | ${pgText} |${ceiling}${r.errors ? ` ${r.errors} errors` : ""}`);
           process.stderr.write(`${lines[lines.length - 1]}\n`);
         }
       }
       clearInterval(sampler);
+      await statements?.end();
       const after = usage();
       lines.push("", `memory (MiB): app node RSS ${f(before.node, 0)} before, ${f(after.node, 0)} after, ${f(peak.node, 0)} peak; PostgreSQL PSS ${f(before.pg, 0)} / ${f(after.pg, 0)} / ${f(peak.pg, 0)}`);
     } finally {
@@ -184,6 +240,68 @@ async function measure(mode: string): Promise<string[]> {
     rmSync(parent, { recursive: true, force: true });
   }
   return lines;
+}
+
+interface Captured {
+  sql: string;
+  params: (string | null)[];
+}
+
+/**
+ * The statements the app's sessions executed while `act` ran, from the server's JSON log with
+ * log_statement = 'all' switched on around it, with their parameters (as text, which PostgreSQL
+ * casts as it did for the app). Background work of those moments (relay and consumer polls) is
+ * left out by what it reads: a read call touches auth.* and tasks.tasks only.
+ */
+async function captured(pgData: string, url: string, act: () => Promise<unknown>): Promise<Captured[]> {
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  const logDir = path.join(pgData, "log");
+  const file = () => path.join(logDir, readdirSync(logDir).find((name) => name.endsWith(".json"))!);
+  const pause = () => new Promise((resolve) => setTimeout(resolve, 300));
+  try {
+    const { rows } = await admin.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+    await admin.query("ALTER SYSTEM SET log_statement = 'all'");
+    await admin.query("SELECT pg_reload_conf()");
+    await pause();
+    const from = statSync(file()).size;
+    await act();
+    await pause();
+    await admin.query("ALTER SYSTEM RESET log_statement");
+    await admin.query("SELECT pg_reload_conf()");
+    const text = readFileSync(file()).subarray(from).toString("utf8");
+    const out: Captured[] = [];
+    for (const line of text.split("\n").filter(Boolean)) {
+      const record = JSON.parse(line) as { pid: number; message?: string; detail?: string };
+      const sql = /^execute [^:]*: ([\s\S]*)$/.exec(record.message ?? "")?.[1];
+      if (!sql || record.pid === rows[0]!.pid || !/\b(auth\.|tasks\.tasks\b)/.test(sql)) continue;
+      const params: (string | null)[] = [];
+      for (const m of (record.detail ?? "").matchAll(/\$(\d+) = (NULL|'((?:[^']|'')*)')/g)) params[Number(m[1]) - 1] = m[2] === "NULL" ? null : m[3]!.replaceAll("''", "'");
+      out.push({ sql, params });
+    }
+    return out;
+  } finally {
+    await admin.end();
+  }
+}
+
+/** `n` runs of the statements on a pool of `c` sessions, each run on one session, in order. */
+async function rawLoad(url: string, statements: Captured[], n: number, c: number): Promise<Stats> {
+  const pool = new pg.Pool({ connectionString: url, max: c });
+  try {
+    const run = async () => {
+      const client = await pool.connect();
+      try {
+        for (const st of statements) await client.query(st.sql, st.params);
+      } finally {
+        client.release();
+      }
+    };
+    await load(c * 4, c, run); // sessions opened, plans warm
+    return await load(n, c, run);
+  } finally {
+    await pool.end();
+  }
 }
 
 /** Waits until the app and PostgreSQL are idle; the CPU seconds each used meanwhile. */
