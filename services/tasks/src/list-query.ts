@@ -14,6 +14,8 @@ interface OrderKey {
 export interface ListOrder {
   keys: OrderKey[];
   descending: boolean;
+  /** An index has exactly these keys (read forwards or backwards), so a page can stop early. */
+  indexed: boolean;
   /** Canonical text, part of the page-token fingerprint. */
   canonical: string;
 }
@@ -22,17 +24,18 @@ const DUE: OrderKey = { sql: `coalesce(due_at, 'infinity'::timestamptz)`, type: 
 const DUE_LAST_DESC: OrderKey = { sql: `coalesce(due_at, '-infinity'::timestamptz)`, type: "timestamptz" };
 const ID: OrderKey = { sql: "id", type: "uuid" };
 
-const ORDERS: Record<string, { defaultDesc: boolean; keys(desc: boolean): { keys: OrderKey[]; descending: boolean } }> = {
+type Keys = { keys: OrderKey[]; descending: boolean; indexed: boolean };
+const ORDERS: Record<string, { defaultDesc: boolean; keys(desc: boolean): Keys }> = {
   // Tasks without a due come last in both directions.
-  due: { defaultDesc: false, keys: (desc) => ({ keys: [desc ? DUE_LAST_DESC : DUE, ID], descending: desc }) },
+  due: { defaultDesc: false, keys: (desc) => ({ keys: [desc ? DUE_LAST_DESC : DUE, ID], descending: desc, indexed: !desc }) },
   // Within one priority the soonest due first: rank is flipped instead of the direction.
   priority: {
     defaultDesc: true,
-    keys: (desc) => ({ keys: [{ sql: desc ? "(5 - priority)" : "priority", type: "int" }, DUE, ID], descending: false }),
+    keys: (desc) => ({ keys: [{ sql: desc ? "(5 - priority)" : "priority", type: "int" }, DUE, ID], descending: false, indexed: desc }),
   },
-  created: { defaultDesc: true, keys: (desc) => ({ keys: [{ sql: "created_at", type: "timestamptz" }, ID], descending: desc }) },
-  updated: { defaultDesc: true, keys: (desc) => ({ keys: [{ sql: "updated_at", type: "timestamptz" }, ID], descending: desc }) },
-  title: { defaultDesc: false, keys: (desc) => ({ keys: [{ sql: "lower(title)", type: "text" }, ID], descending: desc }) },
+  created: { defaultDesc: true, keys: (desc) => ({ keys: [{ sql: "created_at", type: "timestamptz" }, ID], descending: desc, indexed: true }) },
+  updated: { defaultDesc: true, keys: (desc) => ({ keys: [{ sql: "updated_at", type: "timestamptz" }, ID], descending: desc, indexed: true }) },
+  title: { defaultDesc: false, keys: (desc) => ({ keys: [{ sql: "lower(title)", type: "text" }, ID], descending: desc, indexed: true }) },
 };
 
 export class ListRequestError extends Error {
@@ -117,4 +120,71 @@ export function afterToken(order: ListOrder, fp: string, token: string, key: Uin
   const lhs = order.keys.map((k) => k.sql).join(", ");
   const rhs = order.keys.map((k, i) => placeholder(values[i], k.type)).join(", ");
   return `(${lhs}) ${order.descending ? "<" : ">"} (${rhs})`;
+}
+
+/** One page of ListTasks: the pieces the statement is built from. `$1` is the user id. */
+export interface ListQuery {
+  /** Boolean SQL over the columns of tasks.tasks (the compiled filter). */
+  filter: string;
+  /** The filter has a text term (see CompiledFilter.searchesText). */
+  searchesText: boolean;
+  /** `afterToken`'s condition, for a page after the first. */
+  after: string | null;
+  /** Values of `$2`, `$3`, … */
+  params: unknown[];
+  order: ListOrder;
+  limit: number;
+}
+
+/**
+ * How many rows, in list order, a text search reads before it stops betting that the page fills
+ * from the front of the list. Reading them costs about 1 µs each (the order's index and the
+ * table); a word too rare to fill a page from them then costs one pass over its matches (about
+ * 3 µs each). The worst case is a word just too rare to fill the page: WINDOW reads plus
+ * limit × tasks / WINDOW matches, least at WINDOW ≈ √(3 × 51 × tasks), about 3,900 for a user with
+ * 100,000 tasks; a little less keeps the absent word cheaper for the many shorter lists.
+ */
+export const TEXT_SEARCH_WINDOW = 3000;
+
+/**
+ * The page's statement. Without a text term: the filter, the order and a LIMIT, as the planner
+ * sees fit. With one, the planner's choice is a bet it cannot win: to fill a page it either walks
+ * the order's index and tests every row (cheap when the word is common, a scan of all the user's
+ * tasks when it is rare or absent), or fetches every match through the text indexes and sorts
+ * them (cheap when rare, every match when common), and which one is right depends on how many of
+ * this user's tasks match, which its per-table statistics cannot tell (a substring match has
+ * hardly any). So the statement does both, bounded: `head` walks the first TEXT_SEARCH_WINDOW
+ * rows of the list and keeps the matches; when those fill the page, they are the page, and
+ * nothing else runs. Otherwise `hits` takes every match of the filter by whichever plan is
+ * cheapest in total (no LIMIT to bet on: the text indexes for a rare word), `top` keeps the
+ * page's ids in order, and only those rows are read in full. Either way the rows are the
+ * filter's first `limit` in list order, exactly as the plain statement returns them.
+ */
+export function listStatement(q: ListQuery, columns: string): string {
+  const scope = q.after ? `user_id = $1 AND ${q.after}` : "user_id = $1";
+  const keys = keySelect(q.order);
+  const order = orderBySql(q.order);
+  const limit = Number(q.limit);
+  if (!q.searchesText || !q.order.indexed) {
+    return `SELECT ${columns}, ${keys} FROM tasks.tasks WHERE ${scope} AND ${q.filter} ORDER BY ${order} LIMIT ${limit}`;
+  }
+  // The sort keys as columns ("o0", …): ordering by them keeps the walk's order visible to the
+  // planner through the subquery (so LIMIT stops it early), and sorts the final union.
+  const sortColumns = q.order.keys.map((k, i) => `${k.sql} AS "o${i}"`).join(", ");
+  const dir = q.order.descending ? "DESC" : "ASC";
+  const bySortColumns = q.order.keys.map((_, i) => `"o${i}" ${dir}`).join(", ");
+  const sortNames = q.order.keys.map((_, i) => `"o${i}"`).join(", ");
+  return `WITH head AS MATERIALIZED (
+      SELECT ${columns}, ${keys}, ${sortNames}
+        FROM (SELECT *, ${sortColumns} FROM tasks.tasks WHERE ${scope} ORDER BY ${order} LIMIT ${TEXT_SEARCH_WINDOW}) AS tasks
+       WHERE ${q.filter} ORDER BY ${bySortColumns} LIMIT ${limit}
+    ), hits AS MATERIALIZED (
+      SELECT id, ${sortColumns} FROM tasks.tasks WHERE ${scope} AND ${q.filter}
+    ), top AS (
+      SELECT id FROM hits WHERE (SELECT count(*) FROM head) < ${limit} ORDER BY ${bySortColumns} LIMIT ${limit}
+    )
+    SELECT * FROM head WHERE (SELECT count(*) FROM head) = ${limit}
+    UNION ALL
+    SELECT ${columns}, ${keys}, ${sortColumns} FROM tasks.tasks WHERE user_id = $1 AND id IN (SELECT id FROM top)
+    ORDER BY ${bySortColumns} LIMIT ${limit}`;
 }

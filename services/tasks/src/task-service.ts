@@ -16,7 +16,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { v5 as uuidv5 } from "uuid";
 import type { ChangeHub } from "./change-hub.js";
 import { bumpFields, conflictingPaths, MASK_FIELDS, unknownMaskPaths } from "./field-merge.js";
-import { afterToken, encodePageToken, fingerprint, keySelect, ListRequestError, orderBySql, parseOrderBy } from "./list-query.js";
+import { afterToken, encodePageToken, fingerprint, ListRequestError, parseOrderBy } from "./list-query.js";
 import { changedPaths, taskEventRecord, type ChangeOrigin } from "./task-events.js";
 import { taskFromRow, type TaskRow } from "./task-row.js";
 import { toTaskFields, canonicalZone, type WritableTask } from "./task-fields.js";
@@ -230,18 +230,15 @@ export function createTaskServiceImpl({ store, hub, pageTokenKey = randomBytes(3
         // $1 is the user id; the filter's parameters follow.
         const compiled = compileFilterToSql(filter, { now: now(), timeZone: zoneOf(ctx), placeholder: (i) => `$${i}`, firstIndex: 2 });
         params.push(...compiled.params);
-        const conditions = [compiled.sql];
         const fp = fingerprint(normalizeFilter(filter), order);
-        if (req.pageToken) {
-          conditions.push(
-            afterToken(order, fp, req.pageToken, pageTokenKey, (value, type) => {
+        const after = req.pageToken
+          ? afterToken(order, fp, req.pageToken, pageTokenKey, (value, type) => {
               params.push(value);
               return `$${params.length + 1}::${type === "int" ? "int" : type}`;
-            }),
-          );
-        }
+            })
+          : null;
         const pageSize = req.pageSize || DEFAULT_PAGE_SIZE;
-        const rows = await store.list(userId, conditions.join(" AND "), params, keySelect(order), orderBySql(order), pageSize + 1);
+        const rows = await store.list(userId, { filter: compiled.sql, searchesText: compiled.searchesText, after, params, order, limit: pageSize + 1 });
         const page = rows.slice(0, pageSize);
         return {
           tasks: page.map(taskFromRow),

@@ -4,6 +4,7 @@ import type { Database } from "@taskmesh/db";
 import { writeOutbox, type Outbox } from "@taskmesh/events";
 import type { EntityManager } from "@mikro-orm/sql";
 import { TaskSchema, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { listStatement, type ListQuery } from "./list-query.js";
 import { taskUpdateRecord, type OutboxRecord } from "./task-events.js";
 import { TASK_COLUMNS, taskFromRow, type TaskRow } from "./task-row.js";
 import type { TaskFields } from "./task-fields.js";
@@ -179,9 +180,9 @@ export class TaskStore {
     return rows[0];
   }
 
-  async list(userId: string, where: string, params: unknown[], keys: string, orderBy: string, limit: number): Promise<(TaskRow & Record<string, unknown>)[]> {
-    const sql = `SELECT ${TASK_COLUMNS}, ${keys} FROM tasks.tasks WHERE user_id = $1 AND ${where} ORDER BY ${orderBy} LIMIT ${Number(limit)}`;
-    return this.db.query(this.db.em(), sql, [userId, ...params]);
+  /** A page of ListTasks: rows with the order's keys as "k0", "k1", … (see list-query.ts). */
+  async list(userId: string, query: ListQuery): Promise<(TaskRow & Record<string, unknown>)[]> {
+    return this.db.query(this.db.em(), listStatement(query, TASK_COLUMNS), [userId, ...query.params]);
   }
 
   async tags(userId: string): Promise<{ name: string; open: number; total: number }[]> {

@@ -2,6 +2,7 @@ import { Migration20261125000000_tasks } from "./Migration20261125000000_tasks.j
 import { Migration20261125010000_outbox } from "./Migration20261125010000_outbox.js";
 import { Migration20261125020000_due_range } from "./Migration20261125020000_due_range.js";
 import { Migration20261203000000_server_keys } from "./Migration20261203000000_server_keys.js";
+import { Migration20261203100000_list_indexes } from "./Migration20261203100000_list_indexes.js";
 
 /** In order; committed migrations are never edited, only appended. */
 export const migrations = [
@@ -9,4 +10,5 @@ export const migrations = [
   { name: "Migration20261125010000_outbox", class: Migration20261125010000_outbox },
   { name: "Migration20261125020000_due_range", class: Migration20261125020000_due_range },
   { name: "Migration20261203000000_server_keys", class: Migration20261203000000_server_keys },
+  { name: "Migration20261203100000_list_indexes", class: Migration20261203100000_list_indexes },
 ];

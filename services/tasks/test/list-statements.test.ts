@@ -1,0 +1,221 @@
+// ListTasks' statements against a straightforward evaluation of the same filter, and the plans that
+// keep a page's cost bounded. A text search is served by a statement of two parts (the first rows
+// of the list, else every match through the text indexes; see listStatement): whichever part
+// answers, pages must hold the same tasks in the same order as "every matching task, sorted", and
+// paging must visit each exactly once.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { createClient, createRouterTransport, type Client } from "@connectrpc/connect";
+import { compileFilterToSql, parseFilter } from "@taskmesh/filter";
+import { freshDatabase } from "@taskmesh/testing";
+import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { startTasksModule } from "../src/index.js";
+import { listStatement, orderBySql, parseOrderBy, TEXT_SEARCH_WINDOW } from "../src/list-query.js";
+import { TASK_COLUMNS } from "../src/task-row.js";
+
+// Wednesday 2026-03-11 10:00 UTC; the seeded dues lie around it.
+const NOW = new Date("2026-03-11T10:00:00Z");
+const USER = "lister";
+const OTHER = "neighbour";
+// More than the window, so that a search can be answered by either part.
+const ROWS = TEXT_SEARCH_WINDOW + 1000;
+// Words planted at known places of the due order: g = 1 … ROWS is that order, except that tasks
+// without a due (every tenth) come last and that dues come in threes (ties broken by id); the
+// window therefore ends around g = WINDOW_END.
+const WINDOW_END = Math.round((TEXT_SEARCH_WINDOW * 10) / 9);
+const PLANTED = `
+  CASE WHEN g % 5 = 0 THEN ' harbor' ELSE '' END ||
+  CASE WHEN g % 71 = 0 THEN ' kettle' ELSE '' END ||
+  CASE WHEN g % 263 = 0 THEN ' lantern' ELSE '' END ||
+  CASE WHEN g <= 120 THEN ' early' ELSE '' END ||
+  CASE WHEN g > ${WINDOW_END + 80} AND g % 7 = 0 THEN ' late' ELSE '' END ||
+  CASE WHEN g BETWEEN ${WINDOW_END - 6} AND ${WINDOW_END + 7} THEN ' edge' ELSE '' END ||
+  CASE WHEN g = ${ROWS - 3} THEN ' xylophone' ELSE '' END`;
+// For the plans: enough tasks, over two years, with a vocabulary of a thousand words (as real
+// notes have, so the planner's text statistics are those of real data).
+const PLANNER = "planner";
+const PLANNER_ROWS = 20_000;
+
+async function seed(sql: (text: string, params?: unknown[]) => Promise<unknown>): Promise<void> {
+  // Dues in threes (ties broken by id), every tenth task without one; titles repeat (ties for the
+  // title order); priorities, statuses, tags and times spread so that every order has ties.
+  await sql(
+    `INSERT INTO tasks.tasks (id, user_id, title, notes, status, priority, tags, due_at, due_time, time_zone, created_at, updated_at)
+     SELECT gen_random_uuid(), $1, 'Task ' || (g % 97) || ' w' || (g % 233), 'notes ' || g || ${PLANTED},
+            CASE WHEN g % 3 = 0 THEN 2 ELSE 1 END, 1 + g % 4,
+            CASE WHEN g % 4 = 0 THEN ARRAY['home'] WHEN g % 4 = 1 THEN ARRAY['work', 'home'] ELSE '{}' END,
+            d, d, 'UTC', $2::timestamptz - (g % 50) * interval '1 hour', $2::timestamptz - (g % 70) * interval '1 minute'
+       FROM generate_series(1, $3::int) AS g,
+            LATERAL (SELECT CASE WHEN g % 10 = 0 THEN NULL ELSE $2::timestamptz + (g / 3) * interval '10 minutes' - interval '3 days' END AS d) AS due`,
+    [USER, NOW, ROWS],
+  );
+  // Another user with the same words: never in the lister's pages.
+  await sql(
+    `INSERT INTO tasks.tasks (id, user_id, title, notes, priority, tags, due_at, created_at, updated_at)
+     SELECT gen_random_uuid(), $1, 'Task ' || g, 'notes ' || ${PLANTED}, 1, '{home}', $2::timestamptz, $2, $2
+       FROM generate_series(1, 400) AS g`,
+    [OTHER, NOW],
+  );
+  await sql(
+    `INSERT INTO tasks.tasks (id, user_id, title, notes, status, priority, tags, due_at, created_at, updated_at)
+     SELECT gen_random_uuid(), $1, 'w' || (g::bigint * 7919 % 1000) || ' w' || (g::bigint * 104729 % 1000),
+            'w' || (g::bigint * 1299709 % 1000) || CASE WHEN g % 5 = 0 THEN ' harbor' ELSE '' END || CASE WHEN g = 12345 THEN ' xylophone' ELSE '' END,
+            CASE WHEN g % 3 = 0 THEN 2 ELSE 1 END, 1 + g % 4, ARRAY[(ARRAY['home', 'work', 'errands', 'garden'])[1 + g % 4 / 2 + g % 7 % 3]],
+            CASE WHEN g % 4 = 0 THEN NULL ELSE $2::timestamptz + (g * 7 % 730 - 365) * interval '1 day' + g * interval '1 second' END,
+            $2, $2
+       FROM generate_series(1, $3::int) AS g`,
+    [PLANNER, NOW, PLANNER_ROWS],
+  );
+  await sql(`ANALYZE tasks.tasks`);
+}
+
+const QUERIES = [
+  "zebra", // no task of the user
+  "xylophone", // one task, past the window
+  "lantern", // a few
+  "kettle", // fewer than a page within the window
+  "late", // only past the window
+  "edge", // around the window's end
+  "early", // only at the front
+  "harbor", // fills a page from the window
+  "harb", // part of a word
+  '"notes 1"', // a phrase
+  "harbor tag:home",
+  "NOT harbor",
+  "kettle OR lantern",
+  "(kettle OR zebra) priority>=medium",
+  "late -tag:work status:open",
+  "edge OR due:none",
+];
+const ORDERS = ["due", "due desc", "priority", "priority asc", "created", "created asc", "updated", "updated asc", "title", "title desc"];
+
+describe("ListTasks statements", () => {
+  let client: Client<typeof TaskService>;
+  let sql: <Row>(text: string, params?: unknown[]) => Promise<Row[]>;
+  let stop: () => Promise<void>;
+
+  before(async () => {
+    const db = await freshDatabase();
+    const tasks = await startTasksModule({ databaseUrl: db.url, now: () => NOW });
+    client = createClient(TaskService, createRouterTransport(tasks.routes));
+    sql = (text, params = []) => tasks.db.query(tasks.db.em(), text, params);
+    stop = async () => {
+      await tasks.stop();
+      await db.drop();
+    };
+    await seed(sql);
+  });
+  after(() => stop());
+
+  const headers = { "x-user-id": USER, "x-time-zone": "UTC" };
+
+  /** Every matching task of the user, sorted: the filter's SQL with the order, nothing else. */
+  async function expected(query: string, orderBy: string): Promise<string[]> {
+    const compiled = compileFilterToSql(parseFilter(query), { now: NOW, timeZone: "UTC", placeholder: (i) => `$${i}`, firstIndex: 2 });
+    const rows = await sql<{ id: string }>(
+      `SELECT id FROM tasks.tasks WHERE user_id = $1 AND ${compiled.sql} ORDER BY ${orderBySql(parseOrderBy(orderBy))}`,
+      [USER, ...compiled.params],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  async function paged(query: string, orderBy: string, pageSize: number): Promise<string[][]> {
+    const pages: string[][] = [];
+    let pageToken = "";
+    do {
+      const page = await client.listTasks({ query, orderBy, pageSize, pageToken }, { headers });
+      pages.push(page.tasks.map((t) => t.id));
+      pageToken = page.nextPageToken;
+      assert.ok(pages.length <= ROWS, "paging ends");
+    } while (pageToken);
+    return pages;
+  }
+
+  test("the data covers both parts: some searches fill a page from the window, others do not", async () => {
+    const inWindow = async (word: string) =>
+      (await sql<{ n: number }>(
+        `SELECT count(*)::int AS n FROM (SELECT notes FROM tasks.tasks WHERE user_id = $1 ORDER BY coalesce(due_at, 'infinity'::timestamptz), id LIMIT ${TEXT_SEARCH_WINDOW}) AS w WHERE notes LIKE $2`,
+        [USER, `%${word}%`],
+      ))[0]!.n;
+    assert.ok((await inWindow("harbor")) > 51);
+    assert.ok((await inWindow("kettle")) > 0 && (await inWindow("kettle")) < 51);
+    assert.equal(await inWindow("late"), 0);
+    assert.ok((await expected("late", "due")).length > 51);
+    assert.ok((await inWindow("edge")) > 0 && (await inWindow("edge")) < 14);
+  });
+
+  for (const query of QUERIES) {
+    test(`"${query}": every order's pages are the sorted matches, each once`, async () => {
+      for (const orderBy of ORDERS) {
+        const all = await expected(query, orderBy);
+        // Pages of 7 (several pages from one window), 50 (the default) and 500 (more than a window
+        // holds, unless the word is everywhere); long lists in pages of 200 to keep the test short.
+        const sizes = all.length > 300 ? [200] : [50, 7, 500];
+        for (const pageSize of sizes) {
+          const pages = await paged(query, orderBy, pageSize);
+          assert.deepEqual(pages.flat(), all, `${orderBy}, pages of ${pageSize}`);
+          for (const page of pages.slice(0, -1)) assert.equal(page.length, pageSize, `${orderBy}: only the last page is short`);
+        }
+      }
+    });
+  }
+
+  test("the search column is built with the text-search configuration the filter compiles to", async () => {
+    const config = /to_tsquery\('(\w+)'/.exec(compileFilterToSql(parseFilter("milk"), { now: NOW, timeZone: "UTC", placeholder: (i) => `$${i}` }).sql)?.[1];
+    const [column] = await sql<{ expr: string }>(
+      `SELECT pg_get_expr(d.adbin, d.adrelid) AS expr FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+        WHERE d.adrelid = 'tasks.tasks'::regclass AND a.attname = 'search'`,
+    );
+    const used = [...column!.expr.matchAll(/'(\w+)'::regconfig/g)].map((m) => m[1]);
+    assert.ok(used.length > 0 && used.every((c) => c === config), `${column!.expr} vs ${config}`);
+    const id = (await client.createTask({ title: "Buy grocery" }, { headers: { "x-user-id": "stemmer" } })).task!.id;
+    const found = await client.listTasks({ query: "groceries" }, { headers: { "x-user-id": "stemmer" } });
+    assert.deepEqual(found.tasks.map((t) => t.id), [id], "another form of the word is found");
+  });
+
+  /** The plan of the page's statement as the store builds it, with actual row counts. */
+  async function plan(query: string, orderBy = "due", user = PLANNER): Promise<string> {
+    const compiled = compileFilterToSql(parseFilter(query), { now: NOW, timeZone: "UTC", placeholder: (i) => `$${i}`, firstIndex: 2 });
+    const statement = listStatement(
+      { filter: compiled.sql, searchesText: compiled.searchesText, after: null, params: compiled.params, order: parseOrderBy(orderBy), limit: 51 },
+      TASK_COLUMNS,
+    );
+    const rows = await sql<{ "QUERY PLAN": string }>(`EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) ${statement}`, [user, ...compiled.params]);
+    return rows.map((r) => r["QUERY PLAN"]).join("\n");
+  }
+
+  const rowsRemoved = (text: string) => [...text.matchAll(/Rows Removed by Filter: (\d+)/g)].map((m) => Number(m[1]));
+
+  // The tasks were just written (no vacuum since): the text indexes' pending entries are as a burst
+  // of creates leaves them, and the text indexes must still be the cheaper way to a rare word.
+  test("a word no task has, or one task has, reads at most the window in list order, then the text indexes", async () => {
+    for (const word of ["zebra", "xylophone"]) {
+      const text = await plan(word);
+      assert.ok(Math.max(0, ...rowsRemoved(text)) <= TEXT_SEARCH_WINDOW, `${word}: no scan tests more than the window\n${text}`);
+      assert.match(text, /Bitmap Index Scan on tasks_(search|text_trgm)_by_user \(actual rows=[\d.]+ loops=1\)/, `${word}: the text indexes answer\n${text}`);
+    }
+  });
+
+  test("a common word is answered from the front of the list alone", async () => {
+    const text = await plan("harbor");
+    assert.match(text, /Index Scan using tasks_by_due/);
+    assert.doesNotMatch(text, /Bitmap Index Scan on tasks_(search|text_trgm)_by_user \(actual rows/, `the text indexes are not read\n${text}`);
+    assert.ok(Math.max(0, ...rowsRemoved(text)) < 300, text);
+  });
+
+  test("every order said to be indexed walks its index without sorting the user's tasks", async () => {
+    for (const orderBy of ORDERS) {
+      const order = parseOrderBy(orderBy);
+      const text = await plan("status:open", orderBy);
+      if (order.indexed) assert.doesNotMatch(text, /Sort Key/, `${orderBy}\n${text}`);
+      else assert.match(text, /Sort Key/, `${orderBy} has an index now: mark it indexed\n${text}`);
+    }
+  });
+
+  test("a priority bound on a due range is tested in the index, not on every task of the range", async () => {
+    const text = await plan("tag:home priority>=high due:next-7-days");
+    const scan = /Index Scan on tasks_due_priority.*\n\s+Index Cond: (.*)/.exec(text) ?? /Index Scan using tasks_due_priority.*\n\s+Index Cond: (.*)/.exec(text);
+    assert.ok(scan, `the due range is read from its index\n${text}`);
+    assert.match(scan[1]!, /priority >=/, text);
+  });
+});
