@@ -123,9 +123,11 @@ interface User {
   created: Set<string>;
 }
 
+/** A new account with a personal API token, as scripts use: a run outlasts an access token's life. */
 async function signUp(): Promise<User> {
   const { accessToken } = await must<{ accessToken: string }>("taskmesh.auth.v1.AuthService/SignUp", { email: `rollout-${randomUUID()}@example.com`, password: randomUUID(), timeZone: "UTC" }, "");
-  const user = { token: accessToken, live: new LiveDevice(accessToken), created: new Set<string>() };
+  const { secret } = await must<{ secret: string }>("taskmesh.auth.v1.AuthService/CreateApiToken", { name: "cluster-rollout", validDays: 1 }, accessToken);
+  const user = { token: secret, live: new LiveDevice(secret), created: new Set<string>() };
   await user.live.start();
   return user;
 }

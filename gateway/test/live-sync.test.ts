@@ -147,6 +147,19 @@ describe("live sync", () => {
     answering.close();
   });
 
+  test("a socket opened with a long-lived API token stays open and gets changes", async () => {
+    const u = await mesh.user("scripted");
+    // Ten years: further away than a timer can wait (2^31 - 1 ms, about 24.8 days).
+    const { secret } = await mesh.auth.createApiToken({ name: "sync script", validDays: 3650 }, { headers: u.headers });
+    const s = await LiveClient.open(mesh.url, { type: "hello", token: secret });
+    assert.equal((await s.next()).type, "ready");
+    const { task } = await mesh.taskClient.createTask({ title: "From a script" }, { headers: u.headers });
+    const frame = await s.next((f) => f.type === "task");
+    assert.equal((frame.task as { id: string }).id, task!.id);
+    const closed = await Promise.race([s.closed, new Promise((r) => setTimeout(() => r("open"), 300))]);
+    assert.equal(closed, "open");
+  });
+
   test("a socket closes with 4401 when its access token expires", async () => {
     const u = await mesh.user("expiring");
     // Issued so that it has a few seconds left.
