@@ -131,6 +131,152 @@ const batchOutput = <T extends z.ZodRawShape>(ok: T) => ({
   failed: z.number().int().describe("items not done (see each result's error); the others were done, so retry only the failed ones"),
 });
 
+const ids = z.array(uuid).min(1).max(MAX_BATCH);
+const count = z.number().int();
+
+const ADD_TASKS = {
+  title: "Add tasks",
+  description:
+    `Creates up to ${MAX_BATCH} tasks. Each item is either one natural-language line (text), read exactly as the web app's quick add ` +
+    "reads it, or fields (title, priority, tags, dueDate/dueTime, recurrence phrase, reminders). Returns each task as stored, " +
+    "and for a line with a repeat phrase how the rule was understood.",
+  inputSchema: z.strictObject({ tasks: z.array(addItem).min(1).max(MAX_BATCH) }),
+  outputSchema: batchOutput({
+    task: taskOutput.optional(),
+    recurrenceSummary: z.string().optional().describe("the repeat rule as understood"),
+    recurrenceNotUnderstood: z.string().optional().describe("why a repeat phrase in the line was not understood (its words stayed in the title)"),
+  }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+};
+
+const FIND_TASKS = {
+  title: "Find tasks",
+  description:
+    "Lists tasks matching a filter-language query: words search title and notes; #tag or tag:x; priority:high, !high, priority>=medium; " +
+    "status:open|completed|all; due:today|tomorrow|overdue|this-week|next-7-days|none|2026-12-01, due<2026-12-01, due>=today; " +
+    "created…/updated… alike; AND (default), OR, NOT/-, parentheses. Empty query: every task. Returns how the query was understood.",
+  inputSchema: z.strictObject({
+    query: z.string().max(1000).default("").describe("e.g. '#work !high due:this-week' or 'status:open (milk OR bread)'"),
+    orderBy: orderBy.default("due"),
+    descending: z.boolean().default(false),
+    limit,
+    cursor,
+  }),
+  outputSchema: { tasks: z.array(taskOutput), nextCursor: z.string().optional(), explanation },
+  annotations: { readOnlyHint: true, openWorldHint: false },
+};
+
+const FIND_TASKS_BY_DATE = {
+  title: "Find tasks by date",
+  description: "Lists tasks due (or created, or last changed) between two dates, inclusive, in the user's time zone; optionally narrowed by a filter-language query.",
+  inputSchema: z
+    .strictObject({
+      from: z.iso.date().describe("first day, YYYY-MM-DD"),
+      to: z.iso.date().describe("last day, YYYY-MM-DD (inclusive)"),
+      field: z.enum(["due", "created", "updated"]).default("due"),
+      status: z.enum(["open", "completed", "all"]).default("open"),
+      query: z.string().max(900).default("").describe("more conditions in the filter language, e.g. '#work'"),
+      limit,
+      cursor,
+    })
+    .refine((r) => r.from <= r.to, { path: ["to"], message: "must not be before from" }),
+  outputSchema: { tasks: z.array(taskOutput), nextCursor: z.string().optional(), explanation },
+  annotations: { readOnlyHint: true, openWorldHint: false },
+};
+
+const UPDATE_TASKS = {
+  title: "Update tasks",
+  description:
+    `Changes only the fields given on up to ${MAX_BATCH} tasks (an update mask). Each item needs the task's version as last read: ` +
+    "when someone changed one of those fields since, the item fails with code aborted and the task's current state, and nothing is overwritten.",
+  inputSchema: z.strictObject({ updates: z.array(updateItem).min(1).max(MAX_BATCH) }),
+  outputSchema: batchOutput({ task: taskOutput.optional() }),
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+};
+
+const COMPLETE_TASKS = {
+  title: "Complete tasks",
+  description: `Marks up to ${MAX_BATCH} tasks done. A repeating task gets its next occurrence created. Undo with reopen_tasks.`,
+  inputSchema: z.strictObject({ ids }),
+  outputSchema: batchOutput({ task: taskOutput.optional() }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+};
+
+const REOPEN_TASKS = {
+  title: "Reopen tasks",
+  description: `Marks up to ${MAX_BATCH} completed tasks open again.`,
+  inputSchema: z.strictObject({ ids }),
+  outputSchema: batchOutput({ task: taskOutput.optional() }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+};
+
+const DELETE_TASKS = {
+  title: "Delete tasks",
+  description:
+    `Deletes up to ${MAX_BATCH} tasks. Each needs the version last read: a task changed since is not deleted (code aborted). ` +
+    "A deletion can be undone from the task's activity history.",
+  inputSchema: z.strictObject({ tasks: z.array(z.strictObject({ id: uuid, version: z.number().int().min(1) })).min(1).max(MAX_BATCH) }),
+  outputSchema: batchOutput({ id: z.string().optional() }),
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+};
+
+const SET_REMINDERS = {
+  title: "Set a task's reminders",
+  description: "Replaces a task's reminders ([] removes them): each a number of minutes before the due, or an instant.",
+  inputSchema: z.strictObject({
+    taskId: uuid,
+    reminders: z.array(reminderInput).max(20),
+    version: z.number().int().min(1).optional().describe("the task's version as last read; a task changed since is reported, not overwritten"),
+  }),
+  outputSchema: { task: taskOutput, reminders: z.array(reminderStatusOutput) },
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+};
+
+const SNOOZE_REMINDER = {
+  title: "Snooze a reminder",
+  description: "Fires a reminder again later: in a number of minutes (1–43200) or at an instant within 30 days.",
+  inputSchema: z
+    .strictObject({
+      taskId: uuid,
+      reminderId: z.string().min(1).max(64).describe("the reminder's id (list_reminders, or the task's reminders)"),
+      minutes: z.number().int().min(1).max(43_200).optional(),
+      until: z.iso.datetime({ offset: true }).optional(),
+    })
+    .refine((r) => (r.minutes === undefined) !== (r.until === undefined), { path: ["minutes"], message: "give exactly one of minutes and until" }),
+  outputSchema: { reminder: reminderStatusOutput },
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+};
+
+const LIST_REMINDERS = {
+  title: "List reminders",
+  description: "The user's upcoming (scheduled and snoozed) reminders, soonest first; or all of one task's reminders with their state.",
+  inputSchema: z.strictObject({ taskId: uuid.optional(), limit: z.number().int().min(1).max(200).default(50), cursor: z.string().max(500).optional() }),
+  outputSchema: { reminders: z.array(reminderStatusOutput), nextCursor: z.string().optional() },
+  annotations: { readOnlyHint: true, openWorldHint: false },
+};
+
+const GET_OVERVIEW = {
+  title: "Overview",
+  description: "Counts of the user's open tasks: overdue, due today, due in the next 7 days after today, by priority; and the overdue and today's tasks themselves.",
+  inputSchema: z.strictObject({ listLimit: z.number().int().min(0).max(50).default(10).describe("how many overdue and today's tasks to list") }),
+  outputSchema: {
+    today: z.string().describe("the user's date, YYYY-MM-DD"),
+    timeZone: z.string(),
+    counts: z.object({
+      open: count,
+      overdue: count,
+      dueToday: count,
+      upcoming: count.describe("due in the 7 days after today"),
+      noDue: count,
+      byPriority: z.object({ high: count, medium: count, low: count, none: count }),
+    }),
+    countsCapped: z.boolean().describe(`true when a count stopped at ${COUNT_CAP} (there are at least that many)`),
+    overdue: z.array(taskOutput),
+    dueToday: z.array(taskOutput),
+  },
+  annotations: { readOnlyHint: true, openWorldHint: false },
+};
+
 /** The MCP server with every taskmesh tool, acting for the user `backend` speaks for. */
 export function createTaskmeshMcpServer(backend: TaskmeshBackend): McpServer {
   const server = new McpServer(
@@ -148,20 +294,7 @@ export function createTaskmeshMcpServer(backend: TaskmeshBackend): McpServer {
 
   server.registerTool(
     "add_tasks",
-    {
-      title: "Add tasks",
-      description:
-        `Creates up to ${MAX_BATCH} tasks. Each item is either one natural-language line (text), read exactly as the web app's quick add ` +
-        "reads it, or fields (title, priority, tags, dueDate/dueTime, recurrence phrase, reminders). Returns each task as stored, " +
-        "and for a line with a repeat phrase how the rule was understood.",
-      inputSchema: z.strictObject({ tasks: z.array(addItem).min(1).max(MAX_BATCH) }),
-      outputSchema: batchOutput({
-        task: taskOutput.optional(),
-        recurrenceSummary: z.string().optional().describe("the repeat rule as understood"),
-        recurrenceNotUnderstood: z.string().optional().describe("why a repeat phrase in the line was not understood (its words stayed in the title)"),
-      }),
-      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
-    },
+    ADD_TASKS,
     async ({ tasks: items }) => batch(items, "tasks", (item, at) => addOne(item, at), true),
   );
 
@@ -203,22 +336,7 @@ export function createTaskmeshMcpServer(backend: TaskmeshBackend): McpServer {
 
   server.registerTool(
     "find_tasks",
-    {
-      title: "Find tasks",
-      description:
-        "Lists tasks matching a filter-language query: words search title and notes; #tag or tag:x; priority:high, !high, priority>=medium; " +
-        "status:open|completed|all; due:today|tomorrow|overdue|this-week|next-7-days|none|2026-12-01, due<2026-12-01, due>=today; " +
-        "created…/updated… alike; AND (default), OR, NOT/-, parentheses. Empty query: every task. Returns how the query was understood.",
-      inputSchema: z.strictObject({
-        query: z.string().max(1000).default("").describe("e.g. '#work !high due:this-week' or 'status:open (milk OR bread)'"),
-        orderBy: orderBy.default("due"),
-        descending: z.boolean().default(false),
-        limit,
-        cursor,
-      }),
-      outputSchema: { tasks: z.array(taskOutput), nextCursor: z.string().optional(), explanation },
-      annotations: { readOnlyHint: true, openWorldHint: false },
-    },
+    FIND_TASKS,
     async ({ query, orderBy, descending, limit, cursor }) => list(query, `${orderBy}${descending ? " desc" : ""}`, limit, cursor, "query"),
   );
 
@@ -237,23 +355,7 @@ export function createTaskmeshMcpServer(backend: TaskmeshBackend): McpServer {
 
   server.registerTool(
     "find_tasks_by_date",
-    {
-      title: "Find tasks by date",
-      description: "Lists tasks due (or created, or last changed) between two dates, inclusive, in the user's time zone; optionally narrowed by a filter-language query.",
-      inputSchema: z
-        .strictObject({
-          from: z.iso.date().describe("first day, YYYY-MM-DD"),
-          to: z.iso.date().describe("last day, YYYY-MM-DD (inclusive)"),
-          field: z.enum(["due", "created", "updated"]).default("due"),
-          status: z.enum(["open", "completed", "all"]).default("open"),
-          query: z.string().max(900).default("").describe("more conditions in the filter language, e.g. '#work'"),
-          limit,
-          cursor,
-        })
-        .refine((r) => r.from <= r.to, { path: ["to"], message: "must not be before from" }),
-      outputSchema: { tasks: z.array(taskOutput), nextCursor: z.string().optional(), explanation },
-      annotations: { readOnlyHint: true, openWorldHint: false },
-    },
+    FIND_TASKS_BY_DATE,
     async ({ from, to, field, status, query, limit, cursor }) => {
       const q = `${field}>=${from} ${field}<=${to} status:${status}${query.trim() ? ` (${query})` : ""}`;
       return list(q, field, limit, cursor, "query");
@@ -262,15 +364,7 @@ export function createTaskmeshMcpServer(backend: TaskmeshBackend): McpServer {
 
   server.registerTool(
     "update_tasks",
-    {
-      title: "Update tasks",
-      description:
-        `Changes only the fields given on up to ${MAX_BATCH} tasks (an update mask). Each item needs the task's version as last read: ` +
-        "when someone changed one of those fields since, the item fails with code aborted and the task's current state, and nothing is overwritten.",
-      inputSchema: z.strictObject({ updates: z.array(updateItem).min(1).max(MAX_BATCH) }),
-      outputSchema: batchOutput({ task: taskOutput.optional() }),
-      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
-    },
+    UPDATE_TASKS,
     async ({ updates }) => batch(updates, "updates", updateOne),
   );
 
@@ -302,42 +396,21 @@ export function createTaskmeshMcpServer(backend: TaskmeshBackend): McpServer {
     return { task: taskOut(updated!) };
   }
 
-  const ids = z.array(uuid).min(1).max(MAX_BATCH);
   server.registerTool(
     "complete_tasks",
-    {
-      title: "Complete tasks",
-      description: `Marks up to ${MAX_BATCH} tasks done. A repeating task gets its next occurrence created. Undo with reopen_tasks.`,
-      inputSchema: z.strictObject({ ids }),
-      outputSchema: batchOutput({ task: taskOutput.optional() }),
-      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-    },
+    COMPLETE_TASKS,
     async ({ ids }) => batch(ids, "ids", async (id) => ({ task: taskOut((await tasks.completeTask({ id })).task!) })),
   );
 
   server.registerTool(
     "reopen_tasks",
-    {
-      title: "Reopen tasks",
-      description: `Marks up to ${MAX_BATCH} completed tasks open again.`,
-      inputSchema: z.strictObject({ ids }),
-      outputSchema: batchOutput({ task: taskOutput.optional() }),
-      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-    },
+    REOPEN_TASKS,
     async ({ ids }) => batch(ids, "ids", async (id) => ({ task: taskOut((await tasks.reopenTask({ id })).task!) })),
   );
 
   server.registerTool(
     "delete_tasks",
-    {
-      title: "Delete tasks",
-      description:
-        `Deletes up to ${MAX_BATCH} tasks. Each needs the version last read: a task changed since is not deleted (code aborted). ` +
-        "A deletion can be undone from the task's activity history.",
-      inputSchema: z.strictObject({ tasks: z.array(z.strictObject({ id: uuid, version: z.number().int().min(1) })).min(1).max(MAX_BATCH) }),
-      outputSchema: batchOutput({ id: z.string().optional() }),
-      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
-    },
+    DELETE_TASKS,
     async ({ tasks: items }) =>
       batch(items, "tasks", async ({ id, version }) => {
         await tasks.deleteTask({ id, expectedVersion: BigInt(version) });
@@ -347,17 +420,7 @@ export function createTaskmeshMcpServer(backend: TaskmeshBackend): McpServer {
 
   server.registerTool(
     "set_reminders",
-    {
-      title: "Set a task's reminders",
-      description: "Replaces a task's reminders ([] removes them): each a number of minutes before the due, or an instant.",
-      inputSchema: z.strictObject({
-        taskId: uuid,
-        reminders: z.array(reminderInput).max(20),
-        version: z.number().int().min(1).optional().describe("the task's version as last read; a task changed since is reported, not overwritten"),
-      }),
-      outputSchema: { task: taskOutput, reminders: z.array(reminderStatusOutput) },
-      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
-    },
+    SET_REMINDERS,
     async ({ taskId, reminders: items, version }) => {
       try {
         const res = await reminders.setReminders({ taskId, reminders: items.map(reminderIn), expectedVersion: BigInt(version ?? 0) });
@@ -370,20 +433,7 @@ export function createTaskmeshMcpServer(backend: TaskmeshBackend): McpServer {
 
   server.registerTool(
     "snooze_reminder",
-    {
-      title: "Snooze a reminder",
-      description: "Fires a reminder again later: in a number of minutes (1–43200) or at an instant within 30 days.",
-      inputSchema: z
-        .strictObject({
-          taskId: uuid,
-          reminderId: z.string().min(1).max(64).describe("the reminder's id (list_reminders, or the task's reminders)"),
-          minutes: z.number().int().min(1).max(43_200).optional(),
-          until: z.iso.datetime({ offset: true }).optional(),
-        })
-        .refine((r) => (r.minutes === undefined) !== (r.until === undefined), { path: ["minutes"], message: "give exactly one of minutes and until" }),
-      outputSchema: { reminder: reminderStatusOutput },
-      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
-    },
+    SNOOZE_REMINDER,
     async ({ taskId, reminderId, minutes, until }) => {
       try {
         const res = await reminders.snoozeReminder({
@@ -400,13 +450,7 @@ export function createTaskmeshMcpServer(backend: TaskmeshBackend): McpServer {
 
   server.registerTool(
     "list_reminders",
-    {
-      title: "List reminders",
-      description: "The user's upcoming (scheduled and snoozed) reminders, soonest first; or all of one task's reminders with their state.",
-      inputSchema: z.strictObject({ taskId: uuid.optional(), limit: z.number().int().min(1).max(200).default(50), cursor: z.string().max(500).optional() }),
-      outputSchema: { reminders: z.array(reminderStatusOutput), nextCursor: z.string().optional() },
-      annotations: { readOnlyHint: true, openWorldHint: false },
-    },
+    LIST_REMINDERS,
     async ({ taskId, limit, cursor }) => {
       try {
         const res = await reminders.listReminders({ taskId: taskId ?? "", pageSize: limit, pageToken: cursor ?? "" });
@@ -417,30 +461,9 @@ export function createTaskmeshMcpServer(backend: TaskmeshBackend): McpServer {
     },
   );
 
-  const count = z.number().int();
   server.registerTool(
     "get_overview",
-    {
-      title: "Overview",
-      description: "Counts of the user's open tasks: overdue, due today, due in the next 7 days after today, by priority; and the overdue and today's tasks themselves.",
-      inputSchema: z.strictObject({ listLimit: z.number().int().min(0).max(50).default(10).describe("how many overdue and today's tasks to list") }),
-      outputSchema: {
-        today: z.string().describe("the user's date, YYYY-MM-DD"),
-        timeZone: z.string(),
-        counts: z.object({
-          open: count,
-          overdue: count,
-          dueToday: count,
-          upcoming: count.describe("due in the 7 days after today"),
-          noDue: count,
-          byPriority: z.object({ high: count, medium: count, low: count, none: count }),
-        }),
-        countsCapped: z.boolean().describe(`true when a count stopped at ${COUNT_CAP} (there are at least that many)`),
-        overdue: z.array(taskOutput),
-        dueToday: z.array(taskOutput),
-      },
-      annotations: { readOnlyHint: true, openWorldHint: false },
-    },
+    GET_OVERVIEW,
     async ({ listLimit }) => {
       try {
         const scan = async (query: string) => {
