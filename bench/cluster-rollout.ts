@@ -7,12 +7,14 @@
 //  2. with steady writes, reads and live devices running through the Ingress, four disruptions:
 //     `helm upgrade` to a changed release (every Deployment rolls), `helm rollback`, a gateway and a
 //     tasks pod deleted with --grace-period=0, and `helm upgrade` to the Dapr Jobs reminder backend;
-//  3. checks: no failed request, every acknowledged task stored once, exactly one TaskCreated event
+//  3. checks: no failed request (but those a killed pod held), every acknowledged task stored once, exactly one TaskCreated event
 //     each on Kafka, every live device saw every change of its user, no consumer group left per
 //     pod, nothing replayed, consumer lag back to 0, a reminder fires on each backend.
 //
-// Prints the figures of each phase and exits 1 when a check fails. TASKMESH_CLUSTER_LOAD_WORKERS
-// (default 4) callers, TASKMESH_CLUSTER_LOAD_USERS (default 2) users each with a live device.
+// Prints the figures of each phase and exits 1 when a check fails. Killed pods may fail the calls
+// they held (the client is told; nothing it was told succeeded may be lost), nothing else may.
+// TASKMESH_CLUSTER_LOAD_WORKERS (default 4) callers, TASKMESH_CLUSTER_LOAD_USERS (default 2) users
+// each with a live device.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
@@ -23,6 +25,7 @@ import { clusterDown, clusterStatus, clusterUp, kubectl } from "../scripts/infra
 const WORKERS = Number(process.env.TASKMESH_CLUSTER_LOAD_WORKERS ?? 4);
 const USERS = Number(process.env.TASKMESH_CLUSTER_LOAD_USERS ?? 2);
 const SERVICE_GROUPS = ["audit", "recurrence", "reminders"];
+const KILLED = "gateway and tasks pods deleted with --grace-period=0";
 
 let base = "";
 
@@ -294,7 +297,9 @@ async function underLoad(): Promise<void> {
     await helm(["rollback", RELEASE, "-n", NAMESPACE, "--wait", "--timeout", "12m"], "helm rollback");
   });
   const postgresLateMs = await checkReminder("the PostgreSQL scheduler");
-  await timed("gateway and tasks pods deleted with --grace-period=0", async () => {
+  // A pod killed without its drain: calls in flight on it fail (never acknowledged), and callers'
+  // sidecars keep its address for the DNS records' 30 s; the phase lasts until that has passed.
+  await timed(KILLED, async () => {
     for (const app of ["gateway", "tasks"]) {
       const victim = pods().find((p) => p.app === app)!;
       kubectl(["-n", NAMESPACE, "delete", "pod", victim.name, "--grace-period=0", "--force", "--wait=false"]);
@@ -303,6 +308,7 @@ async function underLoad(): Promise<void> {
       const r = kubectl(["-n", NAMESPACE, "rollout", "status", `deployment/${app}`, "--timeout=300s"], { timeoutMs: 310_000 });
       assert.equal(r.status, 0, r.out);
     }
+    await new Promise((r) => setTimeout(r, 35_000));
   });
   await timed("helm upgrade to the Dapr Jobs reminder backend", () => helmUpgrade(images, { "reminders.env.REMINDERS_SCHEDULER": "dapr-jobs" }));
   const daprJobsLateMs = await checkReminder("Dapr Jobs");
@@ -347,8 +353,8 @@ async function underLoad(): Promise<void> {
       `  container restarts ${restarts}`,
     ].join("\n"),
   );
-  for (const [error, n] of failures) console.log(`  ✖ ${n}× ${error}`);
-  assert.equal(failures.size, 0, "no request failed");
+  for (const [error, n] of failures) console.log(`  ${error.startsWith(KILLED) ? "·" : "✖"} ${n}× ${error}`);
+  assert.deepEqual([...failures.keys()].filter((e) => !e.startsWith(KILLED)), [], "no request failed in an upgrade, a rollback or steady running");
   assert.equal(stored, totalCreated, "every acknowledged task stored, none twice");
   assert.ok(eventCounts.every((n) => n === 1), "exactly one TaskCreated event per task");
   assert.equal(missed, 0, "every live device saw every change of its user");
