@@ -2,6 +2,7 @@ import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import type { HttpRoute } from "@taskmesh/kit";
 import { mcpRoute } from "@taskmesh/mcp";
+import { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
 import { RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurrence_service_pb.js";
 import { ReminderService } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
@@ -27,6 +28,7 @@ export function mcpEndpoint(authenticator: Authenticator, upstreams: Upstream[],
       const client = <S extends DescService>(service: S) => createClient(service, withHeaders(upstreams.find((u) => u.services.includes(service))?.transport, service, asCaller));
       return {
         tasks: client(TaskService),
+        audit: client(AuditService),
         reminders: client(ReminderService),
         recurrence: client(RecurrenceService),
         timeZone: asCaller.get("x-time-zone")!,

@@ -1,8 +1,10 @@
 import { create } from "@bufbuild/protobuf";
-import { FieldMaskSchema, timestampFromDate } from "@bufbuild/protobuf/wkt";
-import type { Client } from "@connectrpc/connect";
+import { FieldMaskSchema, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { ActivityKind, type ActivityEntry } from "@taskmesh/proto/taskmesh/audit/v1/activity_pb.js";
+import type { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
 import type { RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurrence_service_pb.js";
 import type { ReminderService } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
 import { TaskSchema, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
@@ -16,6 +18,7 @@ import { PRIORITIES, priorityOf, reminderIn, reminderInput, reminderStatusOut, r
 /** The services, called as one user (the clients carry the caller's identity), and that user's zone. */
 export interface TaskmeshBackend {
   tasks: Client<typeof TaskService>;
+  audit: Client<typeof AuditService>;
   reminders: Client<typeof ReminderService>;
   recurrence: Client<typeof RecurrenceService>;
   timeZone: string;
@@ -277,6 +280,53 @@ const GET_OVERVIEW = {
   annotations: { readOnlyHint: true, openWorldHint: false },
 };
 
+const activityEntry = z.object({
+  id: z.string(),
+  taskId: z.string(),
+  taskTitle: z.string(),
+  kind: z.string().describe("task_created, task_updated, task_completed, task_reopened, task_deleted, reminder_fired, …"),
+  occurTime: z.string(),
+  device: z.string().describe("where the change came from: mcp for an agent's, the web app's device name, cli, …"),
+  summary: z.string(),
+  changes: z.array(z.object({ field: z.string(), summary: z.string() })),
+  undoable: z.boolean().describe("undo can revert it"),
+});
+
+function activityOut(e: ActivityEntry): z.infer<typeof activityEntry> {
+  return {
+    id: e.id,
+    taskId: e.taskId,
+    taskTitle: e.taskTitle,
+    kind: (ActivityKind[e.kind] ?? "UNSPECIFIED").toLowerCase(),
+    occurTime: e.occurTime ? timestampDate(e.occurTime).toISOString() : "",
+    device: e.device,
+    summary: e.summary,
+    changes: e.changes.map((c) => ({ field: c.field, summary: c.summary })),
+    undoable: e.undo?.request.case !== undefined,
+  };
+}
+
+const GET_ACTIVITY = {
+  title: "Activity history",
+  description: "What changed, newest first: one task's history or all of the user's, each entry with who/where (device), what changed and whether undo can revert it.",
+  inputSchema: z.strictObject({ taskId: uuid.optional(), limit: z.number().int().min(1).max(100).default(20), cursor: z.string().max(1024).optional() }),
+  outputSchema: { entries: z.array(activityEntry), nextCursor: z.string().optional() },
+  annotations: { readOnlyHint: true, openWorldHint: false },
+};
+
+// How far back in a task's history undo looks for the entry.
+const UNDO_LOOKBACK = 500;
+
+const UNDO = {
+  title: "Undo a change",
+  description:
+    "Reverts one entry of a task's activity history (get_activity): an update gets its fields back, a completion is reopened, a deletion restored. " +
+    "When a field changed again since, nothing is overwritten: the call fails with code aborted and the task's current state.",
+  inputSchema: z.strictObject({ taskId: uuid, entryId: z.string().min(1).max(128) }),
+  outputSchema: { reverted: z.string().describe("the entry's summary"), task: taskOutput.optional().describe("the task after the undo (none when the undo deleted it)") },
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+};
+
 /** The MCP server with every taskmesh tool, acting for the user `backend` speaks for. */
 export function createTaskmeshMcpServer(backend: TaskmeshBackend): McpServer {
   const server = new McpServer(
@@ -290,7 +340,7 @@ export function createTaskmeshMcpServer(backend: TaskmeshBackend): McpServer {
     },
   );
   const now = backend.now ?? (() => new Date());
-  const { tasks, reminders, recurrence } = backend;
+  const { tasks, reminders, recurrence, audit } = backend;
 
   server.registerTool(
     "add_tasks",
@@ -386,7 +436,9 @@ export function createTaskmeshMcpServer(backend: TaskmeshBackend): McpServer {
         try {
           task.recurrence = (await recurrence.parseRecurrence({ text: item.recurrence })).recurrence;
         } catch (err) {
-          throw new ItemFailure({ ...errorOf(err, ""), fields: [{ field: `${at}.recurrence`, message: errorOf(err, "").message }] });
+          // The service names its own field (text): the agent's is this item's recurrence.
+          const e = ConnectError.from(err);
+          throw e.code === Code.InvalidArgument ? new ItemFailure(inputError(`${at}.recurrence`, e.rawMessage)) : err;
         }
       }
       mask.push("recurrence");
@@ -506,6 +558,54 @@ export function createTaskmeshMcpServer(backend: TaskmeshBackend): McpServer {
       }
     },
   );
+
+  server.registerTool("get_activity", GET_ACTIVITY, async ({ taskId, limit, cursor }) => {
+    try {
+      const page = await audit.listActivity({ taskId: taskId ?? "", pageSize: limit, pageToken: cursor ?? "" });
+      return structured({ entries: page.entries.map(activityOut), ...(page.nextPageToken ? { nextCursor: page.nextPageToken } : {}) });
+    } catch (err) {
+      return toolError(errorOf(err, ""));
+    }
+  });
+
+  server.registerTool("undo", UNDO, async ({ taskId, entryId }) => {
+    try {
+      let entry: ActivityEntry | undefined;
+      let pageToken = "";
+      for (let seen = 0; !entry && seen < UNDO_LOOKBACK; ) {
+        const page = await audit.listActivity({ taskId, pageSize: 100, pageToken });
+        entry = page.entries.find((e) => e.id === entryId);
+        seen += page.entries.length;
+        pageToken = page.nextPageToken;
+        if (!pageToken) break;
+      }
+      if (!entry) return toolError({ code: "not_found", message: `no entry ${entryId} in the history of task ${taskId} (get_activity lists them)` });
+      const undo = entry.undo?.request;
+      let task: Task | undefined;
+      switch (undo?.case) {
+        case "updateTask":
+          task = (await tasks.updateTask(undo.value)).task;
+          break;
+        case "reopenTask":
+          task = (await tasks.reopenTask(undo.value)).task;
+          break;
+        case "completeTask":
+          task = (await tasks.completeTask(undo.value)).task;
+          break;
+        case "createTask":
+          task = (await tasks.createTask(undo.value)).task;
+          break;
+        case "deleteTask":
+          await tasks.deleteTask(undo.value);
+          break;
+        default:
+          return toolError(inputError("entryId", `"${entry.summary}" cannot be undone`));
+      }
+      return structured({ reverted: entry.summary, ...(task ? { task: taskOut(task) } : {}) });
+    } catch (err) {
+      return toolError(errorOf(err, ""));
+    }
+  });
 
   return server;
 }

@@ -92,8 +92,8 @@ test("tools are listed with input and output schemas and annotations", async () 
   const { tools } = await alice.listTools();
   const byName = new Map(tools.map((t) => [t.name, t]));
   assert.deepEqual([...byName.keys()].sort(), [
-    "add_tasks", "complete_tasks", "delete_tasks", "find_tasks", "find_tasks_by_date", "get_overview", "list_reminders",
-    "reopen_tasks", "set_reminders", "snooze_reminder", "update_tasks",
+    "add_tasks", "complete_tasks", "delete_tasks", "find_tasks", "find_tasks_by_date", "get_activity", "get_overview", "list_reminders",
+    "reopen_tasks", "set_reminders", "snooze_reminder", "undo", "update_tasks",
   ]);
   for (const tool of tools) {
     assert.equal(tool.inputSchema.type, "object", tool.name);
@@ -192,6 +192,9 @@ test("update_tasks changes only the given fields, and a conflicting edit is repo
   assert.deepEqual(conflict!.error.conflict.conflictingFields, ["title"]);
   assert.equal(conflict!.error.conflict.current.title, "Plan the trip");
 
+  const rule = await call(alice, "update_tasks", { updates: [{ id: v1.id, version: v2.version, recurrence: "every blue moon" }] });
+  assert.deepEqual((rule.structuredContent!.results as Json[])[0]!.error.fields.map((f: Json) => f.field), ["updates[0].recurrence"]);
+
   const cleared = await call(alice, "update_tasks", { updates: [{ id: v1.id, version: v2.version, dueDate: null }] });
   assert.equal((cleared.structuredContent!.results as Json[])[0]!.task.dueDate, undefined);
 });
@@ -286,4 +289,31 @@ test("an agent's change is in the activity history with device mcp", async () =>
     }
     assert.ok(Date.now() < deadline, "the activity entry");
   }
+});
+
+test("get_activity shows an agent's change; undo reverts it, and refuses to overwrite a later edit", async () => {
+  const [added] = (await call(alice, "add_tasks", { tasks: [{ title: "Book flights", priority: "low" }] })).structuredContent!.results as Json[];
+  const edited = (await call(alice, "update_tasks", { updates: [{ id: added!.task.id, version: added!.task.version, priority: "high" }] })).structuredContent!.results as Json[];
+  let update: Json | undefined;
+  for (const deadline = Date.now() + 15_000; !update; await new Promise((r) => setTimeout(r, 100))) {
+    const history = await call(alice, "get_activity", { taskId: added!.task.id });
+    update = (history.structuredContent!.entries as Json[]).find((e) => e.kind === "task_updated");
+    assert.ok(update || Date.now() < deadline, "the update in the history");
+  }
+  assert.equal(update.device, "mcp");
+  assert.equal(update.undoable, true);
+  assert.match(update.summary, /priority low → high/);
+
+  const undone = await call(alice, "undo", { taskId: added!.task.id, entryId: update.id });
+  assert.equal(undone.isError, undefined, text(undone));
+  assert.equal(undone.structuredContent!.task.priority, "low");
+
+  // Undoing the same change again would overwrite the undo's own edit: refused.
+  const again = await call(alice, "undo", { taskId: added!.task.id, entryId: update.id });
+  assert.equal(again.isError, true);
+  assert.equal(JSON.parse(text(again)).error.code, "aborted");
+  assert.equal(edited[0]!.task.priority, "high");
+
+  const missing = await call(bob, "undo", { taskId: added!.task.id, entryId: update.id });
+  assert.equal(JSON.parse(text(missing)).error.code, "not_found", "another user's history stays out of reach");
 });
