@@ -27,6 +27,7 @@ const DATE_COLUMNS = { due: "due_at", created: "created_at", updated: "updated_a
 export function compileFilterToSql(node: FilterNode, ctx: SqlContext): CompiledFilter {
   todayIn(ctx.now, ctx.timeZone); // fail fast on a bad zone or now, even when no term needs them
   const params: unknown[] = [];
+  const columns = new Set<string>();
   const first = ctx.firstIndex ?? 1;
   const p = (value: unknown): string => {
     params.push(value);
@@ -45,23 +46,31 @@ export function compileFilterToSql(node: FilterNode, ctx: SqlContext): CompiledF
         // still select those, so a nullable operand is negated with IS NOT TRUE.
         return nullable(n.child) ? `(${compile(n.child)} IS NOT TRUE)` : `(NOT ${compile(n.child)})`;
       case "text": {
+        columns.add("search").add("title").add("notes");
         const words = n.value.match(/[\p{L}\p{M}\p{N}]+/gu) ?? [];
         const tsquery = words.length === 0 ? null : n.phrase ? words.join(" <-> ") : words.map((w) => `${w}:*`).join(" & ");
         const fts = tsquery === null ? "" : `search @@ to_tsquery('${TS_CONFIG}', ${p(tsquery)}) OR `;
         return `(${fts}${TEXT} ILIKE ${p(`%${escapeLike(n.value)}%`)})`;
       }
       case "tag":
+        columns.add("tags");
         return n.tag === null ? "(cardinality(tags) = 0)" : `(tags @> ARRAY[${p(n.tag)}]::text[])`;
       case "priority":
+        columns.add("priority");
         return `(priority ${n.op} ${p(PRIORITY_RANK[n.level])})`;
       case "status":
-        return n.status === "all" ? "TRUE" : `(status = ${p(STATUS_CODE[n.status])})`;
+        if (n.status === "all") return "TRUE";
+        columns.add("status");
+        return `(status = ${p(STATUS_CODE[n.status])})`;
       case "due":
+        columns.add("due_at");
         if (n.state === "none") return "(due_at IS NULL)";
         if (n.state === "any") return "(due_at IS NOT NULL)";
+        columns.add("status");
         return `(due_at < ${p(ctx.now)} AND status = ${p(STATUS_CODE.open)})`;
       case "date": {
         const column = DATE_COLUMNS[n.field];
+        columns.add(column);
         const { start, end } = dayRange(n.day, ctx.now, ctx.timeZone);
         switch (n.op) {
           case "=": return `(${column} >= ${p(start)} AND ${column} < ${p(end)})`;
@@ -73,7 +82,8 @@ export function compileFilterToSql(node: FilterNode, ctx: SqlContext): CompiledF
       }
     }
   };
-  return { sql: compile(node), params, searchesText: searchesText(node) };
+  const sql = compile(node);
+  return { sql, params, searchesText: searchesText(node), columns: [...columns].sort(), impliesDue: impliesDue(node) };
 }
 
 export interface CompiledFilter {
@@ -85,6 +95,26 @@ export interface CompiledFilter {
    * should not let the planner bet a LIMIT on it: see the task store's list statement.
    */
   searchesText: boolean;
+  /** The columns of `tasks` the SQL reads, sorted. */
+  columns: string[];
+  /** Every task the filter selects has a due (due_at is not null): an index of dues alone serves it. */
+  impliesDue: boolean;
+}
+
+function impliesDue(n: FilterNode): boolean {
+  switch (n.kind) {
+    case "and":
+      return n.children.some(impliesDue);
+    case "or":
+      return n.children.every(impliesDue);
+    case "date":
+      // Every comparison with due_at is NULL, so false, for a task without a due.
+      return n.field === "due";
+    case "due":
+      return n.state !== "none";
+    default:
+      return false;
+  }
 }
 
 function searchesText(n: FilterNode): boolean {

@@ -140,3 +140,26 @@ test("the README names the text-search configuration the compiler uses", () => {
   const named = [...readme.matchAll(/configuration is `'(\w+)'`/g)].map((m) => m[1]);
   assert.deepEqual(named, [config]);
 });
+
+test("columns lists every column the SQL reads; impliesDue holds when no task without a due can match", () => {
+  const known = ["search", "title", "notes", "tags", "priority", "status", "due_at", "created_at", "updated_at"];
+  const cases: [string, string[], boolean][] = [
+    ["", [], false],
+    ["milk", ["notes", "search", "title"], false],
+    ["#home !high due:next-7-days", ["due_at", "priority", "tags"], true],
+    ["status:all due:any", ["due_at"], true],
+    ["due:overdue", ["due_at", "status"], true],
+    ["due:none", ["due_at"], false],
+    ["NOT due:today", ["due_at"], false],
+    ["due:today OR due<yesterday", ["due_at"], true],
+    ["due:today OR #home", ["due_at", "tags"], false],
+    ["(due:today OR due:tomorrow) #home", ["due_at", "tags"], true],
+    ["created:today updated>=yesterday", ["created_at", "updated_at"], false],
+  ];
+  for (const [query, columns, impliesDue] of cases) {
+    const compiled = compileFilterToSql(parseFilter(query), CTX.utc);
+    assert.deepEqual(compiled.columns, columns, query);
+    assert.equal(compiled.impliesDue, impliesDue, query);
+    for (const column of known) if (new RegExp(`\\b${column}\\b`).test(compiled.sql)) assert.ok(compiled.columns.includes(column), `${query}: ${column}`);
+  }
+});

@@ -1,4 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import type { CompiledFilter } from "@taskmesh/filter";
 
 /**
  * ListTasks ordering and keyset paging. Every order is a tuple of key expressions compared in one
@@ -9,6 +10,8 @@ interface OrderKey {
   sql: string;
   /** SQL cast of the page-token value when fed back as a parameter. */
   type: "timestamptz" | "int" | "text" | "uuid";
+  /** The column it is computed from. */
+  column: string;
 }
 
 export interface ListOrder {
@@ -20,9 +23,9 @@ export interface ListOrder {
   canonical: string;
 }
 
-const DUE: OrderKey = { sql: `coalesce(due_at, 'infinity'::timestamptz)`, type: "timestamptz" };
-const DUE_LAST_DESC: OrderKey = { sql: `coalesce(due_at, '-infinity'::timestamptz)`, type: "timestamptz" };
-const ID: OrderKey = { sql: "id", type: "uuid" };
+const DUE: OrderKey = { sql: `coalesce(due_at, 'infinity'::timestamptz)`, type: "timestamptz", column: "due_at" };
+const DUE_LAST_DESC: OrderKey = { sql: `coalesce(due_at, '-infinity'::timestamptz)`, type: "timestamptz", column: "due_at" };
+const ID: OrderKey = { sql: "id", type: "uuid", column: "id" };
 
 type Keys = { keys: OrderKey[]; descending: boolean; indexed: boolean };
 const ORDERS: Record<string, { defaultDesc: boolean; keys(desc: boolean): Keys }> = {
@@ -31,11 +34,11 @@ const ORDERS: Record<string, { defaultDesc: boolean; keys(desc: boolean): Keys }
   // Within one priority the soonest due first: rank is flipped instead of the direction.
   priority: {
     defaultDesc: true,
-    keys: (desc) => ({ keys: [{ sql: desc ? "(5 - priority)" : "priority", type: "int" }, DUE, ID], descending: false, indexed: desc }),
+    keys: (desc) => ({ keys: [{ sql: desc ? "(5 - priority)" : "priority", type: "int", column: "priority" }, DUE, ID], descending: false, indexed: desc }),
   },
-  created: { defaultDesc: true, keys: (desc) => ({ keys: [{ sql: "created_at", type: "timestamptz" }, ID], descending: desc, indexed: true }) },
-  updated: { defaultDesc: true, keys: (desc) => ({ keys: [{ sql: "updated_at", type: "timestamptz" }, ID], descending: desc, indexed: true }) },
-  title: { defaultDesc: false, keys: (desc) => ({ keys: [{ sql: "lower(title)", type: "text" }, ID], descending: desc, indexed: true }) },
+  created: { defaultDesc: true, keys: (desc) => ({ keys: [{ sql: "created_at", type: "timestamptz", column: "created_at" }, ID], descending: desc, indexed: true }) },
+  updated: { defaultDesc: true, keys: (desc) => ({ keys: [{ sql: "updated_at", type: "timestamptz", column: "updated_at" }, ID], descending: desc, indexed: true }) },
+  title: { defaultDesc: false, keys: (desc) => ({ keys: [{ sql: "lower(title)", type: "text", column: "title" }, ID], descending: desc, indexed: true }) },
 };
 
 export class ListRequestError extends Error {
@@ -124,10 +127,8 @@ export function afterToken(order: ListOrder, fp: string, token: string, key: Uin
 
 /** One page of ListTasks: the pieces the statement is built from. `$1` is the user id. */
 export interface ListQuery {
-  /** Boolean SQL over the columns of tasks.tasks (the compiled filter). */
-  filter: string;
-  /** The filter has a text term (see CompiledFilter.searchesText). */
-  searchesText: boolean;
+  /** The compiled filter: boolean SQL over the columns of tasks.tasks, and what it reads. */
+  filter: Pick<CompiledFilter, "sql" | "searchesText" | "columns" | "impliesDue">;
   /** `afterToken`'s condition, for a page after the first. */
   after: string | null;
   /** Values of `$2`, `$3`, … */
@@ -146,9 +147,16 @@ export interface ListQuery {
  */
 export const TEXT_SEARCH_WINDOW = 3000;
 
+/** What tasks_due_covering holds besides user_id (see the tasks migrations). */
+const DUE_INDEX_COLUMNS = new Set(["due_at", "priority", "status", "tags", "id"]);
+
 /**
  * The page's statement. Without a text term: the filter, the order and a LIMIT, as the planner
- * sees fit. With one, the planner's choice is a bet it cannot win: to fill a page it either walks
+ * sees fit; when the filter selects only tasks with a due and reads nothing the covering index of
+ * dues lacks (a due range with tags, priority, status), the page's ids are found in that index
+ * alone and only the page's rows are read from the table.
+ *
+ * With a text term, the planner's choice is a bet it cannot win: to fill a page it either walks
  * the order's index and tests every row (cheap when the word is common, a scan of all the user's
  * tasks when it is rare or absent), or fetches every match through the text indexes and sorts
  * them (cheap when rare, every match when common), and which one is right depends on how many of
@@ -165,8 +173,15 @@ export function listStatement(q: ListQuery, columns: string): string {
   const keys = keySelect(q.order);
   const order = orderBySql(q.order);
   const limit = Number(q.limit);
-  if (!q.searchesText || !q.order.indexed) {
-    return `SELECT ${columns}, ${keys} FROM tasks.tasks WHERE ${scope} AND ${q.filter} ORDER BY ${order} LIMIT ${limit}`;
+  const filter = q.filter.sql;
+  if (!q.filter.searchesText || !q.order.indexed) {
+    const covered = q.filter.impliesDue && [...q.filter.columns, ...q.order.keys.map((k) => k.column)].every((c) => DUE_INDEX_COLUMNS.has(c));
+    if (covered) {
+      return `SELECT ${columns}, ${keys} FROM tasks.tasks
+               WHERE user_id = $1 AND id IN (SELECT id FROM tasks.tasks WHERE ${scope} AND ${filter} ORDER BY ${order} LIMIT ${limit})
+               ORDER BY ${order}`;
+    }
+    return `SELECT ${columns}, ${keys} FROM tasks.tasks WHERE ${scope} AND ${filter} ORDER BY ${order} LIMIT ${limit}`;
   }
   // The sort keys as columns ("o0", …): ordering by them keeps the walk's order visible to the
   // planner through the subquery (so LIMIT stops it early), and sorts the final union.
@@ -177,9 +192,9 @@ export function listStatement(q: ListQuery, columns: string): string {
   return `WITH head AS MATERIALIZED (
       SELECT ${columns}, ${keys}, ${sortNames}
         FROM (SELECT *, ${sortColumns} FROM tasks.tasks WHERE ${scope} ORDER BY ${order} LIMIT ${TEXT_SEARCH_WINDOW}) AS tasks
-       WHERE ${q.filter} ORDER BY ${bySortColumns} LIMIT ${limit}
+       WHERE ${filter} ORDER BY ${bySortColumns} LIMIT ${limit}
     ), hits AS MATERIALIZED (
-      SELECT id, ${sortColumns} FROM tasks.tasks WHERE ${scope} AND ${q.filter}
+      SELECT id, ${sortColumns} FROM tasks.tasks WHERE ${scope} AND ${filter}
     ), top AS (
       SELECT id FROM hits WHERE (SELECT count(*) FROM head) < ${limit} ORDER BY ${bySortColumns} LIMIT ${limit}
     )

@@ -238,7 +238,7 @@ export function createTaskServiceImpl({ store, hub, pageTokenKey = randomBytes(3
             })
           : null;
         const pageSize = req.pageSize || DEFAULT_PAGE_SIZE;
-        const rows = await store.list(userId, { filter: compiled.sql, searchesText: compiled.searchesText, after, params, order, limit: pageSize + 1 });
+        const rows = await store.list(userId, { filter: compiled, after, params, order, limit: pageSize + 1 });
         const page = rows.slice(0, pageSize);
         return {
           tasks: page.map(taskFromRow),
