@@ -182,7 +182,7 @@ async function userJourney(): Promise<void> {
 
 /** Node one-off inside the gateway pod (its image has node and kafkajs, and KAFKA_BROKERS in its environment). */
 function inGatewayPod(script: string): string {
-  const r = kubectl(["-n", NAMESPACE, "exec", "deploy/gateway", "-c", "gateway", "--", "/nodejs/bin/node", "-e", script], { timeoutMs: 120_000 });
+  const r = kubectl(["-n", NAMESPACE, "exec", "deploy/gateway", "-c", "gateway", "--", "/nodejs/bin/node", "-e", script], { timeoutMs: 300_000 });
   assert.equal(r.status, 0, `kubectl exec in the gateway pod failed:\n${r.out}`);
   return r.out.slice(r.out.indexOf("{"), r.out.lastIndexOf("}") + 1);
 }
@@ -227,6 +227,7 @@ const { Kafka, logLevel } = require("kafkajs");
   await admin.deleteGroups([groupId]).catch(() => {});
   await admin.disconnect();
   console.log(JSON.stringify({ groups, created }));
+  process.exit(0);
 })().catch((e) => { console.error(e); process.exit(1); });`;
   return JSON.parse(inGatewayPod(script)) as KafkaState;
 }
@@ -282,6 +283,7 @@ async function underLoad(): Promise<void> {
     const slice = outcomes.slice(from);
     const ms = slice.map((o) => o.ms).sort((a, b) => a - b);
     phases.push(`  ${name}: ${((Date.now() - t0) / 1000).toFixed(1)}s, ${slice.length} requests, ${slice.filter((o) => !o.ok).length} failed, p50 ${percentile(ms, 0.5)} ms, p99 ${percentile(ms, 0.99)} ms, max ${percentile(ms, 1)} ms`);
+    console.log(`phase done:${phases.at(-1)}`);
   };
   await timed("steady", () => new Promise((r) => setTimeout(r, 10_000)));
   const images = await releaseImages();
