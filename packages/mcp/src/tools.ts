@@ -5,7 +5,7 @@ import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { ActivityKind, type ActivityEntry } from "@taskmesh/proto/taskmesh/audit/v1/activity_pb.js";
 import type { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
-import type { RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurrence_service_pb.js";
+import type { Occurrence, RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurrence_service_pb.js";
 import type { ReminderService } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
 import { TaskSchema, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import type { CreateTaskRequest, TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
@@ -327,6 +327,42 @@ const UNDO = {
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
 };
 
+const occurrenceText = (o: Occurrence | undefined) => (o?.when.case === "time" ? timestampDate(o.when.value).toISOString() : (o?.when.value ?? ""));
+
+const PREVIEW_RECURRENCE = {
+  title: "Preview a repeat rule",
+  description: "How a repeat phrase is understood (RRULE and summary) and its next dates, without changing anything: check a phrase before add_tasks or update_tasks use it.",
+  inputSchema: z.strictObject({
+    phrase: recurrencePhrase,
+    start: z.iso.date().optional().describe("first day to look from, YYYY-MM-DD (default today)"),
+    count: z.number().int().min(1).max(20).default(5),
+    timeZone: timeZone.optional(),
+  }),
+  outputSchema: { rrule: z.string(), summary: z.string(), occurrences: z.array(z.string()).describe("dates (YYYY-MM-DD) or instants (ISO 8601)") },
+  annotations: { readOnlyHint: true, openWorldHint: false },
+};
+
+const seriesInput = z.strictObject({
+  taskId: uuid,
+  version: z.number().int().min(1).optional().describe("the task's version as last read; a task changed since is reported, not changed"),
+});
+
+const SKIP_OCCURRENCE = {
+  title: "Skip an occurrence",
+  description: "Moves a repeating task to its next date without completing it; the skipped date is kept out of the rule.",
+  inputSchema: seriesInput,
+  outputSchema: { task: taskOutput, skipped: z.string() },
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+};
+
+const END_SERIES = {
+  title: "End a series",
+  description: "Makes this occurrence of a repeating task the last one: completing it creates no next one.",
+  inputSchema: seriesInput,
+  outputSchema: { task: taskOutput, summary: z.string().describe("the rule as it now reads") },
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+};
+
 /** The MCP server with every taskmesh tool, acting for the user `backend` speaks for. */
 export function createTaskmeshMcpServer(backend: TaskmeshBackend): McpServer {
   const server = new McpServer(
@@ -602,6 +638,46 @@ export function createTaskmeshMcpServer(backend: TaskmeshBackend): McpServer {
           return toolError(inputError("entryId", `"${entry.summary}" cannot be undone`));
       }
       return structured({ reverted: entry.summary, ...(task ? { task: taskOut(task) } : {}) });
+    } catch (err) {
+      return toolError(errorOf(err, ""));
+    }
+  });
+
+  server.registerTool("preview_recurrence", PREVIEW_RECURRENCE, async ({ phrase, start, count, timeZone: zone }) => {
+    try {
+      const tz = zone ?? backend.timeZone;
+      // Read as add_tasks reads it, so the dates shown are the ones a task would get: the first is
+      // the rule's first occurrence on or after the start.
+      const draft: QuickAddDraft = { title: "", tags: [], recurrenceText: phrase, titleParts: ["", ""], ...(start ? { due: { kind: "date", date: start } } : {}) };
+      const resolved = await resolveQuickAdd(draft, recurrence, tz, now());
+      if (resolved.recurrenceError) return toolError(inputError("phrase", resolved.recurrenceError));
+      if (resolved.title) return toolError(inputError("phrase", `not understood: "${resolved.title}"`));
+      const first = resolved.due;
+      const preview = await recurrence.previewOccurrences({
+        recurrence: resolved.recurrence,
+        start: first?.kind === "time" ? { case: "startTime", value: timestampFromDate(first.time) } : { case: "startDate", value: first?.date ?? Temporal.Now.plainDateISO(tz).toString() },
+        timeZone: resolved.timeZone ?? tz,
+        count,
+      });
+      return structured({ rrule: resolved.recurrence?.rrule ?? "", summary: resolved.recurrenceSummary ?? "", occurrences: preview.occurrences.map(occurrenceText) });
+    } catch (err) {
+      return toolError(errorOf(err, ""), "phrase");
+    }
+  });
+
+  server.registerTool("skip_occurrence", SKIP_OCCURRENCE, async ({ taskId, version }) => {
+    try {
+      const res = await recurrence.skipOccurrence({ taskId, expectedVersion: BigInt(version ?? 0) });
+      return structured({ task: taskOut(res.task!), skipped: occurrenceText(res.skipped) });
+    } catch (err) {
+      return toolError(errorOf(err, ""));
+    }
+  });
+
+  server.registerTool("end_series", END_SERIES, async ({ taskId, version }) => {
+    try {
+      const res = await recurrence.endSeries({ taskId, expectedVersion: BigInt(version ?? 0) });
+      return structured({ task: taskOut(res.task!), summary: res.summary });
     } catch (err) {
       return toolError(errorOf(err, ""));
     }

@@ -92,8 +92,8 @@ test("tools are listed with input and output schemas and annotations", async () 
   const { tools } = await alice.listTools();
   const byName = new Map(tools.map((t) => [t.name, t]));
   assert.deepEqual([...byName.keys()].sort(), [
-    "add_tasks", "complete_tasks", "delete_tasks", "find_tasks", "find_tasks_by_date", "get_activity", "get_overview", "list_reminders",
-    "reopen_tasks", "set_reminders", "snooze_reminder", "undo", "update_tasks",
+    "add_tasks", "complete_tasks", "delete_tasks", "end_series", "find_tasks", "find_tasks_by_date", "get_activity", "get_overview", "list_reminders",
+    "preview_recurrence", "reopen_tasks", "set_reminders", "skip_occurrence", "snooze_reminder", "undo", "update_tasks",
   ]);
   for (const tool of tools) {
     assert.equal(tool.inputSchema.type, "object", tool.name);
@@ -316,4 +316,28 @@ test("get_activity shows an agent's change; undo reverts it, and refuses to over
 
   const missing = await call(bob, "undo", { taskId: added!.task.id, entryId: update.id });
   assert.equal(JSON.parse(text(missing)).error.code, "not_found", "another user's history stays out of reach");
+});
+
+test("repeat rules: preview a phrase, skip an occurrence, end the series", async () => {
+  const preview = await call(alice, "preview_recurrence", { phrase: "every month on the 31st", start: "2031-01-01", count: 3 });
+  assert.equal(preview.isError, undefined, text(preview));
+  assert.match(preview.structuredContent!.rrule, /BYMONTHDAY=31/);
+  assert.equal(preview.structuredContent!.occurrences.length, 3);
+  assert.equal(preview.structuredContent!.occurrences[0], "2031-01-31");
+  const nonsense = await call(alice, "preview_recurrence", { phrase: "whenever I feel like it" });
+  assert.equal(nonsense.isError, true);
+  assert.equal(JSON.parse(text(nonsense)).error.fields[0].field, "phrase");
+
+  const [added] = (await call(alice, "add_tasks", { tasks: [{ title: "Standup", dueDate: "2031-03-03", recurrence: "every monday" }] })).structuredContent!.results as Json[];
+  assert.equal(added!.task.dueDate, "2031-03-03");
+  const skipped = await call(alice, "skip_occurrence", { taskId: added!.task.id, version: added!.task.version });
+  assert.equal(skipped.isError, undefined, text(skipped));
+  assert.equal(skipped.structuredContent!.skipped, "2031-03-03");
+  assert.equal(skipped.structuredContent!.task.dueDate, "2031-03-10");
+
+  const stale = await call(alice, "end_series", { taskId: added!.task.id, version: added!.task.version });
+  assert.equal(JSON.parse(text(stale)).error.code, "aborted", "the task changed since that version");
+  const ended = await call(alice, "end_series", { taskId: added!.task.id });
+  assert.equal(ended.isError, undefined, text(ended));
+  assert.match(ended.structuredContent!.task.recurrence.rrule, /UNTIL=/);
 });
