@@ -226,8 +226,8 @@ const { Kafka, logLevel } = require("kafkajs");
   await consumer.disconnect();
   await admin.deleteGroups([groupId]).catch(() => {});
   await admin.disconnect();
-  console.log(JSON.stringify({ groups, created }));
-  process.exit(0);
+  // Exits once the whole line is written: a pipe takes it asynchronously.
+  process.stdout.write(JSON.stringify({ groups, created }) + "\n", () => process.exit(0));
 })().catch((e) => { console.error(e); process.exit(1); });`;
   return JSON.parse(inGatewayPod(script)) as KafkaState;
 }
