@@ -92,7 +92,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           forwarded(router);
         },
         interceptors: [authInterceptor(auth.authenticator)],
-        http: [corsRoute(allowedOrigins), mcpEndpoint(auth.authenticator, options.upstreams, allowedOrigins), webApp(options.webDir ?? DEFAULT_WEB_DIR, [...services.map((s) => `/${s.typeName}/`), "/grpc."])],
+        http: [corsRoute(allowedOrigins), mcpEndpoint(auth.authenticator, options.upstreams, allowedOrigins, options.auth.jwtSecret), webApp(options.webDir ?? DEFAULT_WEB_DIR, [...services.map((s) => `/${s.typeName}/`), "/grpc."])],
         upgrade: live.upgrade,
         readMaxBytes: options.readMaxBytes ?? DEFAULT_READ_MAX_BYTES,
         drainDelayMs: options.drainDelayMs,

@@ -14,11 +14,21 @@ const MCP_DEVICE = "mcp";
 
 /**
  * /mcp: the MCP tools, authenticated like every API call (access or API token) and calling the
- * services through the same upstreams, with the same trusted identity headers, as forwarded calls.
+ * services through the same upstreams, with the same trusted identity headers, as forwarded calls;
+ * and the OAuth endpoints through which an MCP client gets an API token with the user's consent.
  */
-export function mcpEndpoint(authenticator: Authenticator, upstreams: Upstream[], allowedOrigins: readonly string[]): HttpRoute {
+export function mcpEndpoint(authenticator: Authenticator, upstreams: Upstream[], allowedOrigins: readonly string[], secret: Uint8Array): HttpRoute {
   return mcpRoute({
     allowedOrigins,
+    oauth: {
+      secret,
+      userOf: async (headers) => (await authenticator.fromHeaders(headers)).userId,
+      async userOfToken(token) {
+        // Only a personal API token is handed to a client: an access token would stop working within minutes.
+        if (!token.startsWith("tm_pat_")) throw new Error("not a personal API token");
+        return (await authenticator.verify(token)).userId;
+      },
+    },
     async authenticate(headers) {
       const identity = await authenticator.fromHeaders(headers);
       if (!headers.has("x-device")) headers.set("x-device", MCP_DEVICE);

@@ -4,6 +4,7 @@ import { QueryErrorSchema, TaskService } from "@taskmesh/proto/taskmesh/tasks/v1
 import { keepPreviousData } from "@tanstack/react-query";
 import { useEffect, useMemo, useRef, useState } from "react";
 import { authClient, onSessionChange, refreshSession, setSession, type Session } from "./api/auth-client.js";
+import { Consent, CONSENT_PATH } from "./auth/consent.js";
 import { SignIn } from "./auth/sign-in.js";
 import { useLiveSync } from "./live/use-live-sync.js";
 import { NotificationCenter } from "./notifications/notification-center.js";
@@ -27,7 +28,13 @@ export function App() {
   return (
     <>
       <ErrorBoundary area="this page">
-        {session === "loading" ? <div className="splash" aria-busy="true" /> : session ? <Workspace session={session} /> : <SignIn />}
+        {session === "loading" ? (
+          <div className="splash" aria-busy="true" />
+        ) : session ? (
+          location.pathname === CONSENT_PATH ? <Consent session={session} /> : <Workspace session={session} />
+        ) : (
+          <SignIn />
+        )}
       </ErrorBoundary>
       <Toasts />
     </>

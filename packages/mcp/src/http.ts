@@ -4,9 +4,10 @@
 // protected resource: a bearer token on every request, 401 with the RFC 9728 metadata's address.
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { writeHead, type HttpRoute } from "@taskmesh/kit";
+import type { HttpRoute } from "@taskmesh/kit";
 import type http from "node:http";
-import type http2 from "node:http2";
+import { headersOf, json, originOf, readText } from "./node-http.js";
+import { oauthServer, type OAuthOptions } from "./oauth.js";
 import { createTaskmeshMcpServer, type TaskmeshBackend } from "./tools.js";
 
 export const MCP_PATH = "/mcp";
@@ -22,17 +23,23 @@ export interface McpRouteOptions {
   allowedOrigins?: readonly string[];
   /** Largest JSON-RPC request body. */
   readMaxBytes?: number;
+  /** The gateway as the clients' authorization server (OAuth 2.1 with PKCE, registration, consent in the web app). */
+  oauth?: OAuthOptions;
 }
-
-type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
-type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
 
 /** /mcp and its protected-resource metadata, as a route of the gateway's server. */
 export function mcpRoute(options: McpRouteOptions): HttpRoute {
   const allowed = new Set(options.allowedOrigins ?? []);
   const readMaxBytes = options.readMaxBytes ?? 1024 * 1024;
+  const oauth = options.oauth ? oauthServer(options.oauth) : undefined;
   return async (req, res) => {
     const path = (req.url ?? "/").split("?")[0]!;
+    if (oauth) {
+      const handled = await oauth(req, res, path, originOf(req));
+      // A valid authorization request: the web app's page asks the user (signed in) to consent.
+      if (handled === "page") return false;
+      if (handled) return true;
+    }
     if (path.startsWith("/.well-known/")) {
       // The document for /mcp under both names clients look for (RFC 9728 §3.1 inserts the resource's
       // path); any other well-known name is not here, rather than the web app's page.
@@ -74,7 +81,7 @@ export function mcpRoute(options: McpRouteOptions): HttpRoute {
       json(res, 405, jsonRpcError(-32000, "method not allowed: send JSON-RPC requests with POST"), { allow: "POST" });
       return true;
     }
-    const body = await readBody(req, readMaxBytes);
+    const body = await readText(req, readMaxBytes);
     if (body === undefined) {
       json(res, 413, jsonRpcError(-32600, `request body over ${readMaxBytes} bytes`));
       return true;
@@ -98,39 +105,6 @@ export function mcpRoute(options: McpRouteOptions): HttpRoute {
   };
 }
 
-/** Where this server is reached, as the client sees it (behind a TLS proxy: X-Forwarded-Proto). */
-function originOf(req: NodeRequest): string {
-  const forwarded = req.headers["x-forwarded-proto"];
-  const proto = (typeof forwarded === "string" && forwarded.split(",")[0]!.trim()) || ("encrypted" in req.socket ? "https" : "http");
-  const host = req.headers.host ?? req.headers[":authority"] ?? "localhost";
-  return `${proto}://${host}`;
-}
-
-function headersOf(req: NodeRequest): Headers {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (name.startsWith(":") || value === undefined) continue;
-    for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
-  }
-  return headers;
-}
-
-async function readBody(req: NodeRequest, max: number): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > max) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString("utf8");
-}
-
 function jsonRpcError(code: number, message: string) {
   return { jsonrpc: "2.0", error: { code, message }, id: null };
-}
-
-function json(res: NodeResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  writeHead(res, status, { "content-type": "application/json", ...headers });
-  res.end(JSON.stringify(body));
 }

@@ -1,2 +1,3 @@
 export { createTaskmeshMcpServer, MAX_BATCH, type TaskmeshBackend } from "./tools.js";
 export { mcpRoute, MCP_PATH, PROTECTED_RESOURCE_METADATA_PATH, type McpRouteOptions } from "./http.js";
+export { AUTHORIZE_PATH, type OAuthOptions } from "./oauth.js";
