@@ -227,7 +227,7 @@ const { Kafka, logLevel } = require("kafkajs");
   await admin.deleteGroups([groupId]).catch(() => {});
   await admin.disconnect();
   // Exits once the whole line is written: a pipe takes it asynchronously.
-  process.stdout.write(JSON.stringify({ groups, created }) + "\n", () => process.exit(0));
+  process.stdout.write(JSON.stringify({ groups, created }) + "\\n", () => process.exit(0));
 })().catch((e) => { console.error(e); process.exit(1); });`;
   return JSON.parse(inGatewayPod(script)) as KafkaState;
 }
