@@ -147,6 +147,15 @@ export interface ListQuery {
  */
 export const TEXT_SEARCH_WINDOW = 3000;
 
+/**
+ * How many matches a window must hold, short of a page, for the search to walk on from its end
+ * (up to twice the window) rather than take every match through the text indexes. The window
+ * tells the density: with `found` matches the rest of the page is expected within
+ * (limit − found) × window / found more rows, while the user's tasks hold about
+ * found × tasks / window matches to sort; from 25 on, at 100,000 tasks, walking on is cheaper.
+ */
+export const TEXT_SEARCH_CONTINUE = 25;
+
 /** What tasks_due_covering holds besides user_id (see the tasks migrations). */
 const DUE_INDEX_COLUMNS = new Set(["due_at", "priority", "status", "tags", "id"]);
 
@@ -161,12 +170,20 @@ const DUE_INDEX_COLUMNS = new Set(["due_at", "priority", "status", "tags", "id"]
  * tasks when it is rare or absent), or fetches every match through the text indexes and sorts
  * them (cheap when rare, every match when common), and which one is right depends on how many of
  * this user's tasks match, which its per-table statistics cannot tell (a substring match has
- * hardly any). So the statement does both, bounded: `head` walks the first TEXT_SEARCH_WINDOW
- * rows of the list and keeps the matches; when those fill the page, they are the page, and
- * nothing else runs. Otherwise `hits` takes every match of the filter by whichever plan is
- * cheapest in total (no LIMIT to bet on: the text indexes for a rare word), `top` keeps the
- * page's ids in order, and only those rows are read in full. Either way the rows are the
- * filter's first `limit` in list order, exactly as the plain statement returns them.
+ * hardly any). So the statement decides from what it finds, each step bounded:
+ *
+ * - `head` walks the first TEXT_SEARCH_WINDOW rows of the list (from the page token on) and keeps
+ *   the matches, and the window's last row as a marker. When the matches fill the page, or the
+ *   list ended within the window, they are the answer and nothing else runs.
+ * - `cont`, when the window held at least TEXT_SEARCH_CONTINUE matches, walks on from the marker
+ *   for up to twice the window; if the page fills, head's and cont's matches are the answer.
+ * - Otherwise `hits` takes every match after the page token by whichever plan is cheapest in total
+ *   (no LIMIT to bet on: the text indexes for a rare word), `top` keeps the page's ids in order,
+ *   and only those rows are read in full.
+ *
+ * Every branch returns the filter's first `limit` rows in list order, exactly as the plain
+ * statement does. The rows carry the sort keys ("o0", …) and two bookkeeping columns beside the
+ * task's.
  */
 export function listStatement(q: ListQuery, columns: string): string {
   const scope = q.after ? `user_id = $1 AND ${q.after}` : "user_id = $1";
@@ -183,23 +200,42 @@ export function listStatement(q: ListQuery, columns: string): string {
     }
     return `SELECT ${columns}, ${keys} FROM tasks.tasks WHERE ${scope} AND ${filter} ORDER BY ${order} LIMIT ${limit}`;
   }
+  const W = TEXT_SEARCH_WINDOW;
   // The sort keys as columns ("o0", …): ordering by them keeps the walk's order visible to the
-  // planner through the subquery (so LIMIT stops it early), and sorts the final union.
+  // planner through the subqueries (so LIMIT stops it early), and sorts the final union.
   const sortColumns = q.order.keys.map((k, i) => `${k.sql} AS "o${i}"`).join(", ");
   const dir = q.order.descending ? "DESC" : "ASC";
   const bySortColumns = q.order.keys.map((_, i) => `"o${i}" ${dir}`).join(", ");
   const sortNames = q.order.keys.map((_, i) => `"o${i}"`).join(", ");
+  const afterMarker = `(${q.order.keys.map((k) => k.sql).join(", ")}) ${q.order.descending ? "<" : ">"} (${q.order.keys
+    .map((_, i) => `(SELECT "o${i}" FROM head WHERE rn = ${W})`)
+    .join(", ")})`;
   return `WITH head AS MATERIALIZED (
-      SELECT ${columns}, ${keys}, ${sortNames}
-        FROM (SELECT *, ${sortColumns} FROM tasks.tasks WHERE ${scope} ORDER BY ${order} LIMIT ${TEXT_SEARCH_WINDOW}) AS tasks
-       WHERE ${filter} ORDER BY ${bySortColumns} LIMIT ${limit}
+      SELECT ${columns}, ${keys}, ${sortNames}, matched, rn
+        FROM (SELECT *, (${filter}) IS TRUE AS matched, row_number() OVER (ORDER BY ${bySortColumns}) AS rn
+                FROM (SELECT *, ${sortColumns} FROM tasks.tasks WHERE ${scope} ORDER BY ${order} LIMIT ${W}) AS tasks) AS tasks
+       WHERE matched OR rn = ${W}
+       ORDER BY ${bySortColumns} LIMIT ${limit}
+    ), found AS (
+      SELECT count(*) FILTER (WHERE matched) AS n, coalesce(bool_or(rn = ${W}), false) AS more FROM head
+    ), cont AS MATERIALIZED (
+      SELECT ${columns}, ${keys}, ${sortNames}, true AS matched, 0::bigint AS rn
+        FROM (SELECT *, ${sortColumns} FROM tasks.tasks WHERE ${scope} AND ${afterMarker} ORDER BY ${order} LIMIT ${2 * W}) AS tasks
+       WHERE (SELECT more AND n < ${limit} AND n >= ${TEXT_SEARCH_CONTINUE} FROM found) AND ${filter}
+       ORDER BY ${bySortColumns} LIMIT (SELECT ${limit} - n FROM found)
+    ), answer AS (
+      SELECT n = ${limit} OR NOT more AS head,
+             more AND n < ${limit} AND n >= ${TEXT_SEARCH_CONTINUE} AND n + (SELECT count(*) FROM cont) = ${limit} AS cont
+        FROM found
     ), hits AS MATERIALIZED (
       SELECT id, ${sortColumns} FROM tasks.tasks WHERE ${scope} AND ${filter}
     ), top AS (
-      SELECT id FROM hits WHERE (SELECT count(*) FROM head) < ${limit} ORDER BY ${bySortColumns} LIMIT ${limit}
+      SELECT id FROM hits WHERE (SELECT NOT (head OR cont) FROM answer) ORDER BY ${bySortColumns} LIMIT ${limit}
     )
-    SELECT * FROM head WHERE (SELECT count(*) FROM head) = ${limit}
+    SELECT * FROM head WHERE matched AND (SELECT head OR cont FROM answer)
     UNION ALL
-    SELECT ${columns}, ${keys}, ${sortColumns} FROM tasks.tasks WHERE user_id = $1 AND id IN (SELECT id FROM top)
+    SELECT * FROM cont WHERE (SELECT cont FROM answer)
+    UNION ALL
+    SELECT ${columns}, ${keys}, ${sortColumns}, true, 0::bigint FROM tasks.tasks WHERE user_id = $1 AND id IN (SELECT id FROM top)
     ORDER BY ${bySortColumns} LIMIT ${limit}`;
 }
