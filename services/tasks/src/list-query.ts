@@ -148,8 +148,8 @@ export interface ListQuery {
 export const TEXT_SEARCH_WINDOW = 3000;
 
 /**
- * How many matches a window must hold, short of a page, for the search to walk on from its end
- * (up to twice the window) rather than take every match through the text indexes. The window
+ * How many matches a window must hold, short of a page, for the search to walk on from the last
+ * of them (up to twice the window) rather than take every match through the text indexes. The window
  * tells the density: with `found` matches the rest of the page is expected within
  * (limit − found) × window / found more rows, while the user's tasks hold about
  * found × tasks / window matches to sort; from 25 on, at 100,000 tasks, walking on is cheaper.
@@ -173,17 +173,15 @@ const DUE_INDEX_COLUMNS = new Set(["due_at", "priority", "status", "tags", "id"]
  * hardly any). So the statement decides from what it finds, each step bounded:
  *
  * - `head` walks the first TEXT_SEARCH_WINDOW rows of the list (from the page token on) and keeps
- *   the matches, and the window's last row as a marker. When the matches fill the page, or the
- *   list ended within the window, they are the answer and nothing else runs.
- * - `cont`, when the window held at least TEXT_SEARCH_CONTINUE matches, walks on from the marker
- *   for up to twice the window; if the page fills, head's and cont's matches are the answer.
+ *   the matches. When they fill the page, they are the answer and nothing else runs.
+ * - `cont`, when the window held at least TEXT_SEARCH_CONTINUE matches, walks on from the last of
+ *   them for up to twice the window; if the page fills, head's and cont's matches are the answer.
  * - Otherwise `hits` takes every match after the page token by whichever plan is cheapest in total
  *   (no LIMIT to bet on: the text indexes for a rare word), `top` keeps the page's ids in order,
  *   and only those rows are read in full.
  *
  * Every branch returns the filter's first `limit` rows in list order, exactly as the plain
- * statement does. The rows carry the sort keys ("o0", …) and two bookkeeping columns beside the
- * task's.
+ * statement does. The rows carry the sort keys ("o0", …) beside the task's columns.
  */
 export function listStatement(q: ListQuery, columns: string): string {
   const scope = q.after ? `user_id = $1 AND ${q.after}` : "user_id = $1";
@@ -205,37 +203,38 @@ export function listStatement(q: ListQuery, columns: string): string {
   // planner through the subqueries (so LIMIT stops it early), and sorts the final union.
   const sortColumns = q.order.keys.map((k, i) => `${k.sql} AS "o${i}"`).join(", ");
   const dir = q.order.descending ? "DESC" : "ASC";
+  const back = q.order.descending ? "ASC" : "DESC";
   const bySortColumns = q.order.keys.map((_, i) => `"o${i}" ${dir}`).join(", ");
   const sortNames = q.order.keys.map((_, i) => `"o${i}"`).join(", ");
-  const afterMarker = `(${q.order.keys.map((k) => k.sql).join(", ")}) ${q.order.descending ? "<" : ">"} (${q.order.keys
-    .map((_, i) => `(SELECT "o${i}" FROM head WHERE rn = ${W})`)
+  // Rows after head's last match, in list order.
+  const lastMatch = `(SELECT ${sortNames} FROM head ORDER BY ${q.order.keys.map((_, i) => `"o${i}" ${back}`).join(", ")} LIMIT 1)`;
+  const afterLastMatch = `(${q.order.keys.map((k) => k.sql).join(", ")}) ${q.order.descending ? "<" : ">"} (${q.order.keys
+    .map((_, i) => `(SELECT "o${i}" FROM ${lastMatch} AS last)`)
     .join(", ")})`;
   return `WITH head AS MATERIALIZED (
-      SELECT ${columns}, ${keys}, ${sortNames}, matched, rn
-        FROM (SELECT *, (${filter}) IS TRUE AS matched, row_number() OVER (ORDER BY ${bySortColumns}) AS rn
-                FROM (SELECT *, ${sortColumns} FROM tasks.tasks WHERE ${scope} ORDER BY ${order} LIMIT ${W}) AS tasks) AS tasks
-       WHERE matched OR rn = ${W}
-       ORDER BY ${bySortColumns} LIMIT ${limit}
+      SELECT ${columns}, ${keys}, ${sortNames}
+        FROM (SELECT *, ${sortColumns} FROM tasks.tasks WHERE ${scope} ORDER BY ${order} LIMIT ${W}) AS tasks
+       WHERE ${filter} ORDER BY ${bySortColumns} LIMIT ${limit}
     ), found AS (
-      SELECT count(*) FILTER (WHERE matched) AS n, coalesce(bool_or(rn = ${W}), false) AS more FROM head
+      SELECT count(*) AS n FROM head
     ), cont AS MATERIALIZED (
-      SELECT ${columns}, ${keys}, ${sortNames}, true AS matched, 0::bigint AS rn
-        FROM (SELECT *, ${sortColumns} FROM tasks.tasks WHERE ${scope} AND ${afterMarker} ORDER BY ${order} LIMIT ${2 * W}) AS tasks
-       WHERE (SELECT more AND n < ${limit} AND n >= ${TEXT_SEARCH_CONTINUE} FROM found) AND ${filter}
+      SELECT ${columns}, ${keys}, ${sortNames}
+        FROM (SELECT *, ${sortColumns} FROM tasks.tasks WHERE ${scope} AND ${afterLastMatch} ORDER BY ${order} LIMIT ${2 * W}) AS tasks
+       WHERE (SELECT n < ${limit} AND n >= ${TEXT_SEARCH_CONTINUE} FROM found) AND ${filter}
        ORDER BY ${bySortColumns} LIMIT (SELECT ${limit} - n FROM found)
     ), answer AS (
-      SELECT n = ${limit} OR NOT more AS head,
-             more AND n < ${limit} AND n >= ${TEXT_SEARCH_CONTINUE} AND n + (SELECT count(*) FROM cont) = ${limit} AS cont
+      SELECT n = ${limit} AS head,
+             n < ${limit} AND n >= ${TEXT_SEARCH_CONTINUE} AND n + (SELECT count(*) FROM cont) = ${limit} AS cont
         FROM found
     ), hits AS MATERIALIZED (
       SELECT id, ${sortColumns} FROM tasks.tasks WHERE ${scope} AND ${filter}
     ), top AS (
       SELECT id FROM hits WHERE (SELECT NOT (head OR cont) FROM answer) ORDER BY ${bySortColumns} LIMIT ${limit}
     )
-    SELECT * FROM head WHERE matched AND (SELECT head OR cont FROM answer)
+    SELECT * FROM head WHERE (SELECT head OR cont FROM answer)
     UNION ALL
     SELECT * FROM cont WHERE (SELECT cont FROM answer)
     UNION ALL
-    SELECT ${columns}, ${keys}, ${sortColumns}, true, 0::bigint FROM tasks.tasks WHERE user_id = $1 AND id IN (SELECT id FROM top)
+    SELECT ${columns}, ${keys}, ${sortColumns} FROM tasks.tasks WHERE user_id = $1 AND id IN (SELECT id FROM top)
     ORDER BY ${bySortColumns} LIMIT ${limit}`;
 }
