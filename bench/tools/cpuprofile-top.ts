@@ -1,7 +1,7 @@
 // The top frames of a V8 CPU profile (node --cpu-prof), for the benchmark notes:
-//   node --import tsx bench/tools/cpuprofile-top.ts <file.cpuprofile> [fromUs-toUs] [count]
+//   node --import tsx bench/tools/cpuprofile-top.ts <file.cpuprofile> [fromUs-toUs|lastN] [count]
 // fromUs-toUs: only samples in that window of the monotonic clock (the bench prints the window of
-// each scenario): start-up and seeding stay out. Self time per function (file:line), then total
+// each scenario), lastN: the last N seconds of the profile; start-up and seeding stay out. Self time per function (file:line), then total
 // (self + callees) time, both as a share of busy samples (all but "(idle)").
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -19,9 +19,10 @@ interface Profile {
 }
 
 const [file, window, count = "25"] = process.argv.slice(2);
-if (!file) throw new Error("usage: cpuprofile-top.ts <file.cpuprofile> [fromUs-toUs] [count]");
+if (!file) throw new Error("usage: cpuprofile-top.ts <file.cpuprofile> [fromUs-toUs|lastN] [count]");
 const profile = JSON.parse(readFileSync(file, "utf8")) as Profile;
-const [from, to] = window ? window.split("-").map(Number) : [-Infinity, Infinity];
+const end = profile.startTime + profile.timeDeltas.reduce((a, b) => a + b, 0);
+const [from, to] = !window ? [-Infinity, Infinity] : window.startsWith("last") ? [end - Number(window.slice(4)) * 1e6, end] : window.split("-").map(Number);
 
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const parent = new Map<number, number>();
