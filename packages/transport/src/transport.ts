@@ -1,4 +1,4 @@
-import { Code, ConnectError, type ConnectRouter, type Interceptor, type Transport } from "@connectrpc/connect";
+import { type ConnectRouter, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { createValidateInterceptor } from "@connectrpc/validate";
 import { GoawaySafeSessionManager } from "./http2-sessions.js";
@@ -46,25 +46,11 @@ export function serviceTransport(config: TransportConfig, service: string): Tran
 }
 
 function daprInvocation(appId: string): Interceptor {
-  return (next) => async (req) => {
+  return (next) => (req) => {
     req.header.set(DAPR_APP_ID_HEADER, appId);
     if (req.stream) req.header.set(DAPR_STREAM_HEADER, "true");
-    try {
-      return await next(req);
-    } catch (err) {
-      throw unavailableWhenBreakerOpen(err, appId);
-    }
+    return next(req);
   };
-}
-
-/**
- * daprd's gRPC proxy answers UNKNOWN while the resiliency circuit breaker toward a target is open
- * (or half-open and already probing); callers should treat that like any unreachable target.
- */
-function unavailableWhenBreakerOpen(err: unknown, appId: string): unknown {
-  const e = ConnectError.from(err);
-  if (e.code !== Code.Unknown || !/^(circuit breaker is open|too many requests)$/.test(e.rawMessage)) return err;
-  return new ConnectError(`${appId} is unavailable: Dapr's circuit breaker toward it is open after repeated failures (${e.rawMessage}); retry later`, Code.Unavailable, e.metadata, undefined, e);
 }
 
 /** TASKS_URL for "tasks". */

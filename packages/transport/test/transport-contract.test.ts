@@ -151,6 +151,19 @@ describe("calls through Dapr", () => {
     assert.equal(received.find((h) => h["x-user-id"] !== undefined)?.["dapr-caller-app-id"], undefined);
   });
 
+  test("one user's rejected requests do not stop anyone else's calls", async () => {
+    // daprd counts every non-OK answer of a method toward a circuit breaker shared by all callers,
+    // so a breaker here would let anyone shut a method for everybody with a few invalid requests.
+    const mallory = newUser();
+    for (let i = 0; i < 12; i++) {
+      await expectCode(client.createTask({ title: "" }, as(mallory)), Code.InvalidArgument);
+      await expectCode(client.getTask({ id: "00000000-0000-4000-8000-000000000000" }, as(mallory)), Code.NotFound);
+    }
+    const alice = newUser();
+    const { task } = await client.createTask({ title: "still served" }, as(alice));
+    assert.equal((await client.getTask({ id: task!.id }, as(alice))).task?.title, "still served");
+  });
+
   test("a target that is down gives UNAVAILABLE after the resiliency policy, and is used again once back", async () => {
     const port = server.port;
     await server.drain();
@@ -159,12 +172,7 @@ describe("calls through Dapr", () => {
       const err = await expectCode(client.listTasks({}, as(newUser())), Code.Unavailable);
       // k8s/dapr/resiliency.yaml: 4 retries with exponential backoff from 100ms before giving up
       assert.ok(Date.now() - started >= 700, `gave up after ${Date.now() - started}ms: retries did not run`);
-      assert.ok(err.message.length > 0);
-      // more failures trip the circuit breaker; its fast failures are UNAVAILABLE too
-      for (let i = 0; i < 5; i++) {
-        const e = await expectCode(client.listTasks({}, as(newUser())), Code.Unavailable);
-        assert.match(e.message, /tasks|unavailable|connect/i);
-      }
+      assert.match(err.message, /tasks|unavailable|connect/i);
     } finally {
       server = await serveTasks(port);
     }
