@@ -2,8 +2,8 @@
 // @generated from file taskmesh/auth/v1/auth_service.proto (package taskmesh.auth.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_buf_validate_validate } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file taskmesh/auth/v1/auth_service.proto.
  */
 export const file_taskmesh_auth_v1_auth_service: GenFile = /*@__PURE__*/
-  fileDesc("CiN0YXNrbWVzaC9hdXRoL3YxL2F1dGhfc2VydmljZS5wcm90bxIQdGFza21lc2guYXV0aC52MSJ8CgRVc2VyEgoKAmlkGAEgASgJEg0KBWVtYWlsGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIRCgl0aW1lX3pvbmUYBCABKAkSMAoMY3JlYXRlZF90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKDAQoNU2lnblVwUmVxdWVzdBIZCgVlbWFpbBgBIAEoCUIKukgHcgUY/gFgARIcCghwYXNzd29yZBgCIAEoCUIKukgHcgUQCBiAAhIaCgl0aW1lX3pvbmUYAyABKAlCB7pIBHICGEASHQoMZGlzcGxheV9uYW1lGAQgASgJQge6SARyAhhkIqEBCg5TaWduVXBSZXNwb25zZRIUCgxhY2Nlc3NfdG9rZW4YASABKAkSJAoEdXNlchgCIAEoCzIWLnRhc2ttZXNoLmF1dGgudjEuVXNlchI8ChhhY2Nlc3NfdG9rZW5fZXhwaXJlX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXJlZnJlc2hfdG9rZW4YBCABKAkiSAoNU2lnbkluUmVxdWVzdBIZCgVlbWFpbBgBIAEoCUIKukgHcgUQAxj+ARIcCghwYXNzd29yZBgCIAEoCUIKukgHcgUQARiAAiKhAQoOU2lnbkluUmVzcG9uc2USFAoMYWNjZXNzX3Rva2VuGAEgASgJEiQKBHVzZXIYAiABKAsyFi50YXNrbWVzaC5hdXRoLnYxLlVzZXISPAoYYWNjZXNzX3Rva2VuX2V4cGlyZV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1yZWZyZXNoX3Rva2VuGAQgASgJIjEKDlJlZnJlc2hSZXF1ZXN0Eh8KDXJlZnJlc2hfdG9rZW4YASABKAlCCLpIBXIDGIAEIqIBCg9SZWZyZXNoUmVzcG9uc2USFAoMYWNjZXNzX3Rva2VuGAEgASgJEiQKBHVzZXIYAiABKAsyFi50YXNrbWVzaC5hdXRoLnYxLlVzZXISPAoYYWNjZXNzX3Rva2VuX2V4cGlyZV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1yZWZyZXNoX3Rva2VuGAQgASgJIjEKDlNpZ25PdXRSZXF1ZXN0Eh8KDXJlZnJlc2hfdG9rZW4YASABKAlCCLpIBXIDGIAEIhEKD1NpZ25PdXRSZXNwb25zZSITChFHZXRBY2NvdW50UmVxdWVzdCI6ChJHZXRBY2NvdW50UmVzcG9uc2USJAoEdXNlchgBIAEoCzIWLnRhc2ttZXNoLmF1dGgudjEuVXNlciJmChRVcGRhdGVBY2NvdW50UmVxdWVzdBIdCgxkaXNwbGF5X25hbWUYASABKAlCB7pIBHICGGQSGgoJdGltZV96b25lGAIgASgJQge6SARyAhhAEhMKC3VwZGF0ZV9tYXNrGAMgAygJIj0KFVVwZGF0ZUFjY291bnRSZXNwb25zZRIkCgR1c2VyGAEgASgLMhYudGFza21lc2guYXV0aC52MS5Vc2VyIroBCghBcGlUb2tlbhIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEi8KC2NyZWF0ZV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5sYXN0X3VzZWRfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZXhwaXJlX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIlAKFUNyZWF0ZUFwaVRva2VuUmVxdWVzdBIXCgRuYW1lGAEgASgJQgm6SAZyBBABGGQSHgoKdmFsaWRfZGF5cxgCIAEoBUIKukgHGgUYwhwoACJTChZDcmVhdGVBcGlUb2tlblJlc3BvbnNlEikKBXRva2VuGAEgASgLMhoudGFza21lc2guYXV0aC52MS5BcGlUb2tlbhIOCgZzZWNyZXQYAiABKAkiFgoUTGlzdEFwaVRva2Vuc1JlcXVlc3QiQwoVTGlzdEFwaVRva2Vuc1Jlc3BvbnNlEioKBnRva2VucxgBIAMoCzIaLnRhc2ttZXNoLmF1dGgudjEuQXBpVG9rZW4iLAoVUmV2b2tlQXBpVG9rZW5SZXF1ZXN0EhMKAmlkGAEgASgJQge6SARyAhABIhgKFlJldm9rZUFwaVRva2VuUmVzcG9uc2UiPAoKUmV0cnlMYXRlchIuCgtyZXRyeV9kZWxheRgBIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbjK4BgoLQXV0aFNlcnZpY2USSwoGU2lnblVwEh8udGFza21lc2guYXV0aC52MS5TaWduVXBSZXF1ZXN0GiAudGFza21lc2guYXV0aC52MS5TaWduVXBSZXNwb25zZRJLCgZTaWduSW4SHy50YXNrbWVzaC5hdXRoLnYxLlNpZ25JblJlcXVlc3QaIC50YXNrbWVzaC5hdXRoLnYxLlNpZ25JblJlc3BvbnNlEk4KB1JlZnJlc2gSIC50YXNrbWVzaC5hdXRoLnYxLlJlZnJlc2hSZXF1ZXN0GiEudGFza21lc2guYXV0aC52MS5SZWZyZXNoUmVzcG9uc2USTgoHU2lnbk91dBIgLnRhc2ttZXNoLmF1dGgudjEuU2lnbk91dFJlcXVlc3QaIS50YXNrbWVzaC5hdXRoLnYxLlNpZ25PdXRSZXNwb25zZRJcCgpHZXRBY2NvdW50EiMudGFza21lc2guYXV0aC52MS5HZXRBY2NvdW50UmVxdWVzdBokLnRhc2ttZXNoLmF1dGgudjEuR2V0QWNjb3VudFJlc3BvbnNlIgOQAgESYAoNVXBkYXRlQWNjb3VudBImLnRhc2ttZXNoLmF1dGgudjEuVXBkYXRlQWNjb3VudFJlcXVlc3QaJy50YXNrbWVzaC5hdXRoLnYxLlVwZGF0ZUFjY291bnRSZXNwb25zZRJjCg5DcmVhdGVBcGlUb2tlbhInLnRhc2ttZXNoLmF1dGgudjEuQ3JlYXRlQXBpVG9rZW5SZXF1ZXN0GigudGFza21lc2guYXV0aC52MS5DcmVhdGVBcGlUb2tlblJlc3BvbnNlEmUKDUxpc3RBcGlUb2tlbnMSJi50YXNrbWVzaC5hdXRoLnYxLkxpc3RBcGlUb2tlbnNSZXF1ZXN0GicudGFza21lc2guYXV0aC52MS5MaXN0QXBpVG9rZW5zUmVzcG9uc2UiA5ACARJjCg5SZXZva2VBcGlUb2tlbhInLnRhc2ttZXNoLmF1dGgudjEuUmV2b2tlQXBpVG9rZW5SZXF1ZXN0GigudGFza21lc2guYXV0aC52MS5SZXZva2VBcGlUb2tlblJlc3BvbnNlYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("CiN0YXNrbWVzaC9hdXRoL3YxL2F1dGhfc2VydmljZS5wcm90bxIQdGFza21lc2guYXV0aC52MSJ8CgRVc2VyEgoKAmlkGAEgASgJEg0KBWVtYWlsGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIRCgl0aW1lX3pvbmUYBCABKAkSMAoMY3JlYXRlZF90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKDAQoNU2lnblVwUmVxdWVzdBIZCgVlbWFpbBgBIAEoCUIKukgHcgUY/gFgARIcCghwYXNzd29yZBgCIAEoCUIKukgHcgUQCBiAAhIaCgl0aW1lX3pvbmUYAyABKAlCB7pIBHICGEASHQoMZGlzcGxheV9uYW1lGAQgASgJQge6SARyAhhkIrwBCg5TaWduVXBSZXNwb25zZRIUCgxhY2Nlc3NfdG9rZW4YASABKAkSJAoEdXNlchgCIAEoCzIWLnRhc2ttZXNoLmF1dGgudjEuVXNlchI8ChhhY2Nlc3NfdG9rZW5fZXhwaXJlX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXJlZnJlc2hfdG9rZW4YBCABKAkSGQoRdmVyaWZpY2F0aW9uX3NlbnQYBSABKAgiSAoNU2lnbkluUmVxdWVzdBIZCgVlbWFpbBgBIAEoCUIKukgHcgUQAxj+ARIcCghwYXNzd29yZBgCIAEoCUIKukgHcgUQARiAAiKhAQoOU2lnbkluUmVzcG9uc2USFAoMYWNjZXNzX3Rva2VuGAEgASgJEiQKBHVzZXIYAiABKAsyFi50YXNrbWVzaC5hdXRoLnYxLlVzZXISPAoYYWNjZXNzX3Rva2VuX2V4cGlyZV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1yZWZyZXNoX3Rva2VuGAQgASgJIjEKDlJlZnJlc2hSZXF1ZXN0Eh8KDXJlZnJlc2hfdG9rZW4YASABKAlCCLpIBXIDGIAEIqIBCg9SZWZyZXNoUmVzcG9uc2USFAoMYWNjZXNzX3Rva2VuGAEgASgJEiQKBHVzZXIYAiABKAsyFi50YXNrbWVzaC5hdXRoLnYxLlVzZXISPAoYYWNjZXNzX3Rva2VuX2V4cGlyZV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1yZWZyZXNoX3Rva2VuGAQgASgJIkgKDlNpZ25PdXRSZXF1ZXN0Eh8KDXJlZnJlc2hfdG9rZW4YASABKAlCCLpIBXIDGIAEEhUKDWV2ZXJ5X3Nlc3Npb24YAiABKAgiLwoSVmVyaWZ5RW1haWxSZXF1ZXN0EhkKBXRva2VuGAEgASgJQgq6SAdyBRABGIAEIqYBChNWZXJpZnlFbWFpbFJlc3BvbnNlEhQKDGFjY2Vzc190b2tlbhgBIAEoCRIkCgR1c2VyGAIgASgLMhYudGFza21lc2guYXV0aC52MS5Vc2VyEjwKGGFjY2Vzc190b2tlbl9leHBpcmVfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNcmVmcmVzaF90b2tlbhgEIAEoCSI4ChtSZXF1ZXN0UGFzc3dvcmRSZXNldFJlcXVlc3QSGQoFZW1haWwYASABKAlCCrpIB3IFEAMY/gEiHgocUmVxdWVzdFBhc3N3b3JkUmVzZXRSZXNwb25zZSJTChRSZXNldFBhc3N3b3JkUmVxdWVzdBIZCgV0b2tlbhgBIAEoCUIKukgHcgUQARiABBIgCgxuZXdfcGFzc3dvcmQYAiABKAlCCrpIB3IFEAgYgAIiFwoVUmVzZXRQYXNzd29yZFJlc3BvbnNlIhEKD1NpZ25PdXRSZXNwb25zZSITChFHZXRBY2NvdW50UmVxdWVzdCI6ChJHZXRBY2NvdW50UmVzcG9uc2USJAoEdXNlchgBIAEoCzIWLnRhc2ttZXNoLmF1dGgudjEuVXNlciJmChRVcGRhdGVBY2NvdW50UmVxdWVzdBIdCgxkaXNwbGF5X25hbWUYASABKAlCB7pIBHICGGQSGgoJdGltZV96b25lGAIgASgJQge6SARyAhhAEhMKC3VwZGF0ZV9tYXNrGAMgAygJIj0KFVVwZGF0ZUFjY291bnRSZXNwb25zZRIkCgR1c2VyGAEgASgLMhYudGFza21lc2guYXV0aC52MS5Vc2VyIusBCghBcGlUb2tlbhIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEi8KC2NyZWF0ZV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5sYXN0X3VzZWRfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZXhwaXJlX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KBnNjb3BlcxgGIAMoDjIfLnRhc2ttZXNoLmF1dGgudjEuQXBpVG9rZW5TY29wZSKWAQoVQ3JlYXRlQXBpVG9rZW5SZXF1ZXN0EhcKBG5hbWUYASABKAlCCbpIBnIEEAEYZBIeCgp2YWxpZF9kYXlzGAIgASgFQgq6SAcaBRjCHCgAEkQKBnNjb3BlcxgDIAMoDjIfLnRhc2ttZXNoLmF1dGgudjEuQXBpVG9rZW5TY29wZUITukgQkgENEAMYASIHggEEEAEgACJTChZDcmVhdGVBcGlUb2tlblJlc3BvbnNlEikKBXRva2VuGAEgASgLMhoudGFza21lc2guYXV0aC52MS5BcGlUb2tlbhIOCgZzZWNyZXQYAiABKAkiFgoUTGlzdEFwaVRva2Vuc1JlcXVlc3QiQwoVTGlzdEFwaVRva2Vuc1Jlc3BvbnNlEioKBnRva2VucxgBIAMoCzIaLnRhc2ttZXNoLmF1dGgudjEuQXBpVG9rZW4iLAoVUmV2b2tlQXBpVG9rZW5SZXF1ZXN0EhMKAmlkGAEgASgJQge6SARyAhABIhgKFlJldm9rZUFwaVRva2VuUmVzcG9uc2UiPAoKUmV0cnlMYXRlchIuCgtyZXRyeV9kZWxheRgBIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiqBAQoNQXBpVG9rZW5TY29wZRIfChtBUElfVE9LRU5fU0NPUEVfVU5TUEVDSUZJRUQQABIYChRBUElfVE9LRU5fU0NPUEVfUkVBRBABEhkKFUFQSV9UT0tFTl9TQ09QRV9XUklURRACEhoKFkFQSV9UT0tFTl9TQ09QRV9UT0tFTlMQAzLtCAoLQXV0aFNlcnZpY2USSwoGU2lnblVwEh8udGFza21lc2guYXV0aC52MS5TaWduVXBSZXF1ZXN0GiAudGFza21lc2guYXV0aC52MS5TaWduVXBSZXNwb25zZRJLCgZTaWduSW4SHy50YXNrbWVzaC5hdXRoLnYxLlNpZ25JblJlcXVlc3QaIC50YXNrbWVzaC5hdXRoLnYxLlNpZ25JblJlc3BvbnNlEk4KB1JlZnJlc2gSIC50YXNrbWVzaC5hdXRoLnYxLlJlZnJlc2hSZXF1ZXN0GiEudGFza21lc2guYXV0aC52MS5SZWZyZXNoUmVzcG9uc2USTgoHU2lnbk91dBIgLnRhc2ttZXNoLmF1dGgudjEuU2lnbk91dFJlcXVlc3QaIS50YXNrbWVzaC5hdXRoLnYxLlNpZ25PdXRSZXNwb25zZRJaCgtWZXJpZnlFbWFpbBIkLnRhc2ttZXNoLmF1dGgudjEuVmVyaWZ5RW1haWxSZXF1ZXN0GiUudGFza21lc2guYXV0aC52MS5WZXJpZnlFbWFpbFJlc3BvbnNlEnUKFFJlcXVlc3RQYXNzd29yZFJlc2V0Ei0udGFza21lc2guYXV0aC52MS5SZXF1ZXN0UGFzc3dvcmRSZXNldFJlcXVlc3QaLi50YXNrbWVzaC5hdXRoLnYxLlJlcXVlc3RQYXNzd29yZFJlc2V0UmVzcG9uc2USYAoNUmVzZXRQYXNzd29yZBImLnRhc2ttZXNoLmF1dGgudjEuUmVzZXRQYXNzd29yZFJlcXVlc3QaJy50YXNrbWVzaC5hdXRoLnYxLlJlc2V0UGFzc3dvcmRSZXNwb25zZRJcCgpHZXRBY2NvdW50EiMudGFza21lc2guYXV0aC52MS5HZXRBY2NvdW50UmVxdWVzdBokLnRhc2ttZXNoLmF1dGgudjEuR2V0QWNjb3VudFJlc3BvbnNlIgOQAgESYAoNVXBkYXRlQWNjb3VudBImLnRhc2ttZXNoLmF1dGgudjEuVXBkYXRlQWNjb3VudFJlcXVlc3QaJy50YXNrbWVzaC5hdXRoLnYxLlVwZGF0ZUFjY291bnRSZXNwb25zZRJjCg5DcmVhdGVBcGlUb2tlbhInLnRhc2ttZXNoLmF1dGgudjEuQ3JlYXRlQXBpVG9rZW5SZXF1ZXN0GigudGFza21lc2guYXV0aC52MS5DcmVhdGVBcGlUb2tlblJlc3BvbnNlEmUKDUxpc3RBcGlUb2tlbnMSJi50YXNrbWVzaC5hdXRoLnYxLkxpc3RBcGlUb2tlbnNSZXF1ZXN0GicudGFza21lc2guYXV0aC52MS5MaXN0QXBpVG9rZW5zUmVzcG9uc2UiA5ACARJjCg5SZXZva2VBcGlUb2tlbhInLnRhc2ttZXNoLmF1dGgudjEuUmV2b2tlQXBpVG9rZW5SZXF1ZXN0GigudGFza21lc2guYXV0aC52MS5SZXZva2VBcGlUb2tlblJlc3BvbnNlYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message taskmesh.auth.v1.User
@@ -113,6 +113,14 @@ export type SignUpResponse = Message<"taskmesh.auth.v1.SignUpResponse"> & {
    * @generated from field: string refresh_token = 4;
    */
   refreshToken: string;
+
+  /**
+   * True when the server verifies e-mail addresses: a link was sent (or, if the address already has
+   * an account, a note saying so), the other fields are empty, and VerifyEmail finishes the sign-up.
+   *
+   * @generated from field: bool verification_sent = 5;
+   */
+  verificationSent: boolean;
 };
 
 /**
@@ -235,6 +243,13 @@ export type SignOutRequest = Message<"taskmesh.auth.v1.SignOutRequest"> & {
    * @generated from field: string refresh_token = 1;
    */
   refreshToken: string;
+
+  /**
+   * Every device of the account: all refresh tokens and every access token issued so far.
+   *
+   * @generated from field: bool every_session = 2;
+   */
+  everySession: boolean;
 };
 
 /**
@@ -243,6 +258,120 @@ export type SignOutRequest = Message<"taskmesh.auth.v1.SignOutRequest"> & {
  */
 export const SignOutRequestSchema: GenMessage<SignOutRequest> = /*@__PURE__*/
   messageDesc(file_taskmesh_auth_v1_auth_service, 7);
+
+/**
+ * @generated from message taskmesh.auth.v1.VerifyEmailRequest
+ */
+export type VerifyEmailRequest = Message<"taskmesh.auth.v1.VerifyEmailRequest"> & {
+  /**
+   * @generated from field: string token = 1;
+   */
+  token: string;
+};
+
+/**
+ * Describes the message taskmesh.auth.v1.VerifyEmailRequest.
+ * Use `create(VerifyEmailRequestSchema)` to create a new message.
+ */
+export const VerifyEmailRequestSchema: GenMessage<VerifyEmailRequest> = /*@__PURE__*/
+  messageDesc(file_taskmesh_auth_v1_auth_service, 8);
+
+/**
+ * @generated from message taskmesh.auth.v1.VerifyEmailResponse
+ */
+export type VerifyEmailResponse = Message<"taskmesh.auth.v1.VerifyEmailResponse"> & {
+  /**
+   * @generated from field: string access_token = 1;
+   */
+  accessToken: string;
+
+  /**
+   * @generated from field: taskmesh.auth.v1.User user = 2;
+   */
+  user?: User | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp access_token_expire_time = 3;
+   */
+  accessTokenExpireTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string refresh_token = 4;
+   */
+  refreshToken: string;
+};
+
+/**
+ * Describes the message taskmesh.auth.v1.VerifyEmailResponse.
+ * Use `create(VerifyEmailResponseSchema)` to create a new message.
+ */
+export const VerifyEmailResponseSchema: GenMessage<VerifyEmailResponse> = /*@__PURE__*/
+  messageDesc(file_taskmesh_auth_v1_auth_service, 9);
+
+/**
+ * @generated from message taskmesh.auth.v1.RequestPasswordResetRequest
+ */
+export type RequestPasswordResetRequest = Message<"taskmesh.auth.v1.RequestPasswordResetRequest"> & {
+  /**
+   * @generated from field: string email = 1;
+   */
+  email: string;
+};
+
+/**
+ * Describes the message taskmesh.auth.v1.RequestPasswordResetRequest.
+ * Use `create(RequestPasswordResetRequestSchema)` to create a new message.
+ */
+export const RequestPasswordResetRequestSchema: GenMessage<RequestPasswordResetRequest> = /*@__PURE__*/
+  messageDesc(file_taskmesh_auth_v1_auth_service, 10);
+
+/**
+ * @generated from message taskmesh.auth.v1.RequestPasswordResetResponse
+ */
+export type RequestPasswordResetResponse = Message<"taskmesh.auth.v1.RequestPasswordResetResponse"> & {
+};
+
+/**
+ * Describes the message taskmesh.auth.v1.RequestPasswordResetResponse.
+ * Use `create(RequestPasswordResetResponseSchema)` to create a new message.
+ */
+export const RequestPasswordResetResponseSchema: GenMessage<RequestPasswordResetResponse> = /*@__PURE__*/
+  messageDesc(file_taskmesh_auth_v1_auth_service, 11);
+
+/**
+ * @generated from message taskmesh.auth.v1.ResetPasswordRequest
+ */
+export type ResetPasswordRequest = Message<"taskmesh.auth.v1.ResetPasswordRequest"> & {
+  /**
+   * @generated from field: string token = 1;
+   */
+  token: string;
+
+  /**
+   * @generated from field: string new_password = 2;
+   */
+  newPassword: string;
+};
+
+/**
+ * Describes the message taskmesh.auth.v1.ResetPasswordRequest.
+ * Use `create(ResetPasswordRequestSchema)` to create a new message.
+ */
+export const ResetPasswordRequestSchema: GenMessage<ResetPasswordRequest> = /*@__PURE__*/
+  messageDesc(file_taskmesh_auth_v1_auth_service, 12);
+
+/**
+ * @generated from message taskmesh.auth.v1.ResetPasswordResponse
+ */
+export type ResetPasswordResponse = Message<"taskmesh.auth.v1.ResetPasswordResponse"> & {
+};
+
+/**
+ * Describes the message taskmesh.auth.v1.ResetPasswordResponse.
+ * Use `create(ResetPasswordResponseSchema)` to create a new message.
+ */
+export const ResetPasswordResponseSchema: GenMessage<ResetPasswordResponse> = /*@__PURE__*/
+  messageDesc(file_taskmesh_auth_v1_auth_service, 13);
 
 /**
  * @generated from message taskmesh.auth.v1.SignOutResponse
@@ -255,7 +384,7 @@ export type SignOutResponse = Message<"taskmesh.auth.v1.SignOutResponse"> & {
  * Use `create(SignOutResponseSchema)` to create a new message.
  */
 export const SignOutResponseSchema: GenMessage<SignOutResponse> = /*@__PURE__*/
-  messageDesc(file_taskmesh_auth_v1_auth_service, 8);
+  messageDesc(file_taskmesh_auth_v1_auth_service, 14);
 
 /**
  * @generated from message taskmesh.auth.v1.GetAccountRequest
@@ -268,7 +397,7 @@ export type GetAccountRequest = Message<"taskmesh.auth.v1.GetAccountRequest"> & 
  * Use `create(GetAccountRequestSchema)` to create a new message.
  */
 export const GetAccountRequestSchema: GenMessage<GetAccountRequest> = /*@__PURE__*/
-  messageDesc(file_taskmesh_auth_v1_auth_service, 9);
+  messageDesc(file_taskmesh_auth_v1_auth_service, 15);
 
 /**
  * @generated from message taskmesh.auth.v1.GetAccountResponse
@@ -285,7 +414,7 @@ export type GetAccountResponse = Message<"taskmesh.auth.v1.GetAccountResponse"> 
  * Use `create(GetAccountResponseSchema)` to create a new message.
  */
 export const GetAccountResponseSchema: GenMessage<GetAccountResponse> = /*@__PURE__*/
-  messageDesc(file_taskmesh_auth_v1_auth_service, 10);
+  messageDesc(file_taskmesh_auth_v1_auth_service, 16);
 
 /**
  * @generated from message taskmesh.auth.v1.UpdateAccountRequest
@@ -314,7 +443,7 @@ export type UpdateAccountRequest = Message<"taskmesh.auth.v1.UpdateAccountReques
  * Use `create(UpdateAccountRequestSchema)` to create a new message.
  */
 export const UpdateAccountRequestSchema: GenMessage<UpdateAccountRequest> = /*@__PURE__*/
-  messageDesc(file_taskmesh_auth_v1_auth_service, 11);
+  messageDesc(file_taskmesh_auth_v1_auth_service, 17);
 
 /**
  * @generated from message taskmesh.auth.v1.UpdateAccountResponse
@@ -331,7 +460,7 @@ export type UpdateAccountResponse = Message<"taskmesh.auth.v1.UpdateAccountRespo
  * Use `create(UpdateAccountResponseSchema)` to create a new message.
  */
 export const UpdateAccountResponseSchema: GenMessage<UpdateAccountResponse> = /*@__PURE__*/
-  messageDesc(file_taskmesh_auth_v1_auth_service, 12);
+  messageDesc(file_taskmesh_auth_v1_auth_service, 18);
 
 /**
  * @generated from message taskmesh.auth.v1.ApiToken
@@ -361,6 +490,11 @@ export type ApiToken = Message<"taskmesh.auth.v1.ApiToken"> & {
    * @generated from field: google.protobuf.Timestamp expire_time = 5;
    */
   expireTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: repeated taskmesh.auth.v1.ApiTokenScope scopes = 6;
+   */
+  scopes: ApiTokenScope[];
 };
 
 /**
@@ -368,7 +502,7 @@ export type ApiToken = Message<"taskmesh.auth.v1.ApiToken"> & {
  * Use `create(ApiTokenSchema)` to create a new message.
  */
 export const ApiTokenSchema: GenMessage<ApiToken> = /*@__PURE__*/
-  messageDesc(file_taskmesh_auth_v1_auth_service, 13);
+  messageDesc(file_taskmesh_auth_v1_auth_service, 19);
 
 /**
  * @generated from message taskmesh.auth.v1.CreateApiTokenRequest
@@ -385,6 +519,13 @@ export type CreateApiTokenRequest = Message<"taskmesh.auth.v1.CreateApiTokenRequ
    * @generated from field: int32 valid_days = 2;
    */
   validDays: number;
+
+  /**
+   * Empty = read and write.
+   *
+   * @generated from field: repeated taskmesh.auth.v1.ApiTokenScope scopes = 3;
+   */
+  scopes: ApiTokenScope[];
 };
 
 /**
@@ -392,7 +533,7 @@ export type CreateApiTokenRequest = Message<"taskmesh.auth.v1.CreateApiTokenRequ
  * Use `create(CreateApiTokenRequestSchema)` to create a new message.
  */
 export const CreateApiTokenRequestSchema: GenMessage<CreateApiTokenRequest> = /*@__PURE__*/
-  messageDesc(file_taskmesh_auth_v1_auth_service, 14);
+  messageDesc(file_taskmesh_auth_v1_auth_service, 20);
 
 /**
  * @generated from message taskmesh.auth.v1.CreateApiTokenResponse
@@ -416,7 +557,7 @@ export type CreateApiTokenResponse = Message<"taskmesh.auth.v1.CreateApiTokenRes
  * Use `create(CreateApiTokenResponseSchema)` to create a new message.
  */
 export const CreateApiTokenResponseSchema: GenMessage<CreateApiTokenResponse> = /*@__PURE__*/
-  messageDesc(file_taskmesh_auth_v1_auth_service, 15);
+  messageDesc(file_taskmesh_auth_v1_auth_service, 21);
 
 /**
  * @generated from message taskmesh.auth.v1.ListApiTokensRequest
@@ -429,7 +570,7 @@ export type ListApiTokensRequest = Message<"taskmesh.auth.v1.ListApiTokensReques
  * Use `create(ListApiTokensRequestSchema)` to create a new message.
  */
 export const ListApiTokensRequestSchema: GenMessage<ListApiTokensRequest> = /*@__PURE__*/
-  messageDesc(file_taskmesh_auth_v1_auth_service, 16);
+  messageDesc(file_taskmesh_auth_v1_auth_service, 22);
 
 /**
  * @generated from message taskmesh.auth.v1.ListApiTokensResponse
@@ -446,7 +587,7 @@ export type ListApiTokensResponse = Message<"taskmesh.auth.v1.ListApiTokensRespo
  * Use `create(ListApiTokensResponseSchema)` to create a new message.
  */
 export const ListApiTokensResponseSchema: GenMessage<ListApiTokensResponse> = /*@__PURE__*/
-  messageDesc(file_taskmesh_auth_v1_auth_service, 17);
+  messageDesc(file_taskmesh_auth_v1_auth_service, 23);
 
 /**
  * @generated from message taskmesh.auth.v1.RevokeApiTokenRequest
@@ -463,7 +604,7 @@ export type RevokeApiTokenRequest = Message<"taskmesh.auth.v1.RevokeApiTokenRequ
  * Use `create(RevokeApiTokenRequestSchema)` to create a new message.
  */
 export const RevokeApiTokenRequestSchema: GenMessage<RevokeApiTokenRequest> = /*@__PURE__*/
-  messageDesc(file_taskmesh_auth_v1_auth_service, 18);
+  messageDesc(file_taskmesh_auth_v1_auth_service, 24);
 
 /**
  * @generated from message taskmesh.auth.v1.RevokeApiTokenResponse
@@ -476,7 +617,7 @@ export type RevokeApiTokenResponse = Message<"taskmesh.auth.v1.RevokeApiTokenRes
  * Use `create(RevokeApiTokenResponseSchema)` to create a new message.
  */
 export const RevokeApiTokenResponseSchema: GenMessage<RevokeApiTokenResponse> = /*@__PURE__*/
-  messageDesc(file_taskmesh_auth_v1_auth_service, 19);
+  messageDesc(file_taskmesh_auth_v1_auth_service, 25);
 
 /**
  * Error detail of RESOURCE_EXHAUSTED from SignIn and SignUp: too many attempts for this e-mail from
@@ -496,7 +637,41 @@ export type RetryLater = Message<"taskmesh.auth.v1.RetryLater"> & {
  * Use `create(RetryLaterSchema)` to create a new message.
  */
 export const RetryLaterSchema: GenMessage<RetryLater> = /*@__PURE__*/
-  messageDesc(file_taskmesh_auth_v1_auth_service, 20);
+  messageDesc(file_taskmesh_auth_v1_auth_service, 26);
+
+/**
+ * What an API token may do. Reads are the methods without side effects (List*, Get*, Watch*,
+ * previews); writes are every other call; tokens is managing API tokens.
+ *
+ * @generated from enum taskmesh.auth.v1.ApiTokenScope
+ */
+export enum ApiTokenScope {
+  /**
+   * @generated from enum value: API_TOKEN_SCOPE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: API_TOKEN_SCOPE_READ = 1;
+   */
+  READ = 1,
+
+  /**
+   * @generated from enum value: API_TOKEN_SCOPE_WRITE = 2;
+   */
+  WRITE = 2,
+
+  /**
+   * @generated from enum value: API_TOKEN_SCOPE_TOKENS = 3;
+   */
+  TOKENS = 3,
+}
+
+/**
+ * Describes the enum taskmesh.auth.v1.ApiTokenScope.
+ */
+export const ApiTokenScopeSchema: GenEnum<ApiTokenScope> = /*@__PURE__*/
+  enumDesc(file_taskmesh_auth_v1_auth_service, 0);
 
 /**
  * Accounts, served by the gateway. SignUp and SignIn return a short-lived access token (JWT) and
@@ -534,7 +709,8 @@ export const AuthService: GenService<{
     output: typeof RefreshResponseSchema;
   },
   /**
-   * Revokes the refresh token of this device and clears the cookie.
+   * Revokes the refresh token of this device and clears the cookie; with every_session, signs the
+   * account out of every device.
    *
    * @generated from rpc taskmesh.auth.v1.AuthService.SignOut
    */
@@ -542,6 +718,36 @@ export const AuthService: GenService<{
     methodKind: "unary";
     input: typeof SignOutRequestSchema;
     output: typeof SignOutResponseSchema;
+  },
+  /**
+   * Finishes a sign-up with the token of the verification e-mail: creates the account, signs in.
+   *
+   * @generated from rpc taskmesh.auth.v1.AuthService.VerifyEmail
+   */
+  verifyEmail: {
+    methodKind: "unary";
+    input: typeof VerifyEmailRequestSchema;
+    output: typeof VerifyEmailResponseSchema;
+  },
+  /**
+   * E-mails a single-use link to choose a new password; answers the same whether the account exists.
+   *
+   * @generated from rpc taskmesh.auth.v1.AuthService.RequestPasswordReset
+   */
+  requestPasswordReset: {
+    methodKind: "unary";
+    input: typeof RequestPasswordResetRequestSchema;
+    output: typeof RequestPasswordResetResponseSchema;
+  },
+  /**
+   * Sets a new password with the e-mailed token and signs the account out of every device.
+   *
+   * @generated from rpc taskmesh.auth.v1.AuthService.ResetPassword
+   */
+  resetPassword: {
+    methodKind: "unary";
+    input: typeof ResetPasswordRequestSchema;
+    output: typeof ResetPasswordResponseSchema;
   },
   /**
    * @generated from rpc taskmesh.auth.v1.AuthService.GetAccount
@@ -562,7 +768,9 @@ export const AuthService: GenService<{
     output: typeof UpdateAccountResponseSchema;
   },
   /**
-   * A personal API token for scripts, grpcurl and buf curl; its secret is shown only once.
+   * A personal API token for scripts, grpcurl and buf curl; its secret is shown only once. Token
+   * management needs a signed-in session or a token with the tokens scope; a token never makes one
+   * with more scopes or a later expiry than its own.
    *
    * @generated from rpc taskmesh.auth.v1.AuthService.CreateApiToken
    */
