@@ -1,6 +1,8 @@
 import type { ConsumedEvent, EventRecord, RetryOptions, SubscribeOptions } from "./bus.js";
 import type { EventCodec } from "./codec.js";
 import { deadLetterTopic } from "./topics.js";
+import type { Span } from "@opentelemetry/api";
+import { contextFromHeaders, failSpan, SpanKind, withSpan } from "@taskmesh/kit";
 
 /** A message as it sits in the log, before decoding. */
 export interface RawMessage {
@@ -59,13 +61,37 @@ export async function deliver(raw: RawMessage, ctx: DeliveryContext): Promise<De
     return "dead-lettered";
   }
 
+  // A CONSUMER span per message, child of the producer's publish span whose context the record
+  // carries: the consumers' work joins the trace of the request that made the change.
+  return withSpan(
+    `${raw.topic} process`,
+    {
+      kind: SpanKind.CONSUMER,
+      parent: contextFromHeaders(raw.headers),
+      attributes: {
+        "messaging.system": "kafka",
+        "messaging.operation.type": "process",
+        "messaging.destination.name": raw.topic,
+        "messaging.consumer.group.name": ctx.options.group,
+        "messaging.kafka.offset": raw.offset,
+        "messaging.destination.partition.id": String(raw.partition ?? 0),
+        "messaging.message.id": event.eventId,
+      },
+    },
+    (span) => handle(raw, event, ctx, span),
+  );
+}
+
+async function handle(raw: RawMessage, event: ConsumedEvent, ctx: DeliveryContext, span: Span | undefined): Promise<DeliveryOutcome> {
   const retries = ctx.options.retries ?? 5;
   for (let attempt = 1; ; attempt++) {
     try {
       await ctx.options.handler(event);
       return "handled";
     } catch (err) {
+      span?.recordException(err instanceof Error ? err : String(err));
       if (attempt > retries) {
+        failSpan(span, err);
         await ctx.deadLetter(deadLetterRecord(raw, ctx.options.group, err, attempt));
         return "dead-lettered";
       }

@@ -1,7 +1,8 @@
 import { Migration } from "@mikro-orm/migrations";
 import type { EntityManager } from "@mikro-orm/sql";
 import type { Database, MigrationEntry } from "@taskmesh/db";
-import type { Logger } from "@taskmesh/kit";
+import { contextFromHeaders, failSpan, injectHeaders, SpanKind, startSpan, type Logger } from "@taskmesh/kit";
+import { context, trace, type Span } from "@opentelemetry/api";
 import { Gauge, register } from "prom-client";
 import type { EventRecord } from "./bus.js";
 
@@ -60,6 +61,25 @@ export function outboxMigration(schema: string): MigrationEntry {
     }
   }
   return { name, class: OutboxTable };
+}
+
+/**
+ * A PRODUCER span per record, child of the change that wrote it (the traceparent stored with the
+ * row); the record then carries the span's own context, so consumers continue from the publish.
+ */
+function publishSpan(record: EventRecord): Span | undefined {
+  const span = startSpan(`${record.topic} publish`, {
+    kind: SpanKind.PRODUCER,
+    parent: contextFromHeaders(record.headers),
+    attributes: { "messaging.system": "kafka", "messaging.operation.type": "send", "messaging.destination.name": record.topic, "messaging.kafka.message.key": record.key },
+  });
+  if (span) {
+    const headers = { ...record.headers };
+    delete headers["tracestate"];
+    injectHeaders(headers, trace.setSpan(context.active(), span));
+    record.headers = headers;
+  }
+  return span;
 }
 
 /** The relays of this process that are running: the backlog gauge reads their databases. */
@@ -137,7 +157,16 @@ export class OutboxRelay {
         `SELECT o.id::text AS id, o.topic, o.key, o.payload, o.headers FROM ${this.outbox.schema}.outbox o ORDER BY o.id LIMIT ${Number(limit)}`,
       );
       if (rows.length === 0) return 0;
-      await this.sink.send(rows.map(({ topic, key, payload, headers }) => ({ topic, key, payload: new Uint8Array(payload), headers })));
+      const records = rows.map(({ topic, key, payload, headers }) => ({ topic, key, payload: new Uint8Array(payload), headers }));
+      const spans = records.map(publishSpan);
+      try {
+        await this.sink.send(records);
+      } catch (err) {
+        for (const span of spans) failSpan(span, err);
+        throw err;
+      } finally {
+        for (const span of spans) span?.end();
+      }
       // By id, not by range: a lower id may commit after this read (other users' writes run
       // concurrently) and must stay for the next batch.
       await this.db.query(em, `DELETE FROM ${this.outbox.schema}.outbox WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);

@@ -10,3 +10,17 @@ export { metricsRegistry } from "./metrics.js";
 export { GroupCommit, KeyedGroupCommit } from "./group-commit.js";
 export { internalErrorInterceptor } from "./internal-errors.js";
 export { requestChecksInterceptor, requestViolations, timestampInRange } from "./request-checks.js";
+export { startTelemetry, stopTelemetry, tracesEndpoint } from "./telemetry.js";
+export {
+  contextFromHeaders,
+  currentTraceparent,
+  failSpan,
+  injectHeaders,
+  rpcClientTracing,
+  rpcServerTracing,
+  SpanKind,
+  startSpan,
+  tracingEnabled,
+  withSpan,
+} from "./tracing.js";
+export type { SpanOptions } from "./tracing.js";

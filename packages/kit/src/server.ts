@@ -20,6 +20,8 @@ import type { Logger } from "./logger.js";
 import { metricsRegistry, rpcMetricsInterceptor } from "./metrics.js";
 import { internalErrorInterceptor } from "./internal-errors.js";
 import { createOnePortServer } from "./one-port.js";
+import { stopTelemetry } from "./telemetry.js";
+import { rpcServerTracing } from "./tracing.js";
 import { requestChecksInterceptor } from "./request-checks.js";
 import { reflectionRoutes, servedServices } from "./reflection.js";
 
@@ -94,7 +96,7 @@ export async function startServer(options: ServerOptions, port: number, host = "
   const internalErrors = internalErrorInterceptor(logger);
 
   const router = createConnectRouter({
-    interceptors: [rpcMetricsInterceptor(), internalErrors, ...(options.interceptors ?? []), requestChecksInterceptor(), createValidateInterceptor()],
+    interceptors: [rpcServerTracing(), rpcMetricsInterceptor(), internalErrors, ...(options.interceptors ?? []), requestChecksInterceptor(), createValidateInterceptor()],
     // Proto3 JSON as the spec reads it: an unknown key or enum name is an error (INVALID_ARGUMENT
     // naming the field), not silently dropped ("PRIORITY_URGENT" became PRIORITY_UNSPECIFIED).
     jsonOptions: { ignoreUnknownFields: false },
@@ -320,6 +322,7 @@ export function drainOnSignals(servers: RunningServer[], logger: Logger, after: 
     logger.info({ signal }, "draining");
     void Promise.all(servers.map((s) => s.drain()))
       .then(after)
+      .then(stopTelemetry)
       .then(() => {
         logger.info("stopped");
         process.exit(0);

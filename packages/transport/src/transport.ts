@@ -1,6 +1,7 @@
 import { type ConnectRouter, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { createValidateInterceptor } from "@connectrpc/validate";
+import { rpcClientTracing, rpcServerTracing } from "@taskmesh/kit";
 import { GoawaySafeSessionManager } from "./http2-sessions.js";
 import { inProcessTransport } from "./in-process.js";
 
@@ -31,16 +32,16 @@ export function serviceTransport(config: TransportConfig, service: string): Tran
     case "inprocess": {
       const routes = config.routes[service];
       if (!routes) throw new Error(`no in-process routes for service "${service}" (have: ${Object.keys(config.routes).join(", ") || "none"})`);
-      return inProcessTransport(routes, { interceptors: [createValidateInterceptor()] });
+      return inProcessTransport(routes, { interceptors: [rpcClientTracing(), rpcServerTracing(), createValidateInterceptor()] });
     }
     case "direct": {
       const baseUrl = config.urls[service];
       if (!baseUrl) throw new Error(`no URL for service "${service}": set ${urlVariable(service)} (e.g. http://${service}:8080)`);
-      return createGrpcTransport({ baseUrl, sessionManager: new GoawaySafeSessionManager(baseUrl) });
+      return createGrpcTransport({ baseUrl, sessionManager: new GoawaySafeSessionManager(baseUrl), interceptors: [rpcClientTracing()] });
     }
     case "dapr": {
       const baseUrl = `http://${config.daprHost ?? "127.0.0.1"}:${config.daprGrpcPort}`;
-      return createGrpcTransport({ baseUrl, sessionManager: new GoawaySafeSessionManager(baseUrl), interceptors: [daprInvocation(service)] });
+      return createGrpcTransport({ baseUrl, sessionManager: new GoawaySafeSessionManager(baseUrl), interceptors: [rpcClientTracing(), daprInvocation(service)] });
     }
   }
 }

@@ -1,10 +1,11 @@
 // `npm start`: the whole app in one process (embedded mode), data on disk under TASKMESH_DATA_DIR.
 import { mkdirSync } from "node:fs";
-import { createLogger, drainOnSignals } from "@taskmesh/kit";
+import { createLogger, drainOnSignals, startTelemetry } from "@taskmesh/kit";
 import { embeddedConfig } from "./config.js";
 import { startEmbeddedApp, type EmbeddedApp } from "./embedded.js";
 
 const logger = createLogger("taskmesh");
+await startTelemetry("taskmesh", logger);
 const config = embeddedConfig();
 mkdirSync(config.dataDir, { recursive: true });
 

@@ -3,11 +3,12 @@
 // (default 90) sets how long entries are kept. Credentials come from the Dapr secrets API when a
 // sidecar runs beside it, else from the environment.
 import { kafkaBusFromEnv } from "@taskmesh/events";
-import { createLogger, drainOnSignals, startServer } from "@taskmesh/kit";
+import { createLogger, drainOnSignals, startTelemetry, startServer } from "@taskmesh/kit";
 import { resolveSecrets } from "@taskmesh/transport";
 import { startAuditModule } from "./index.js";
 
 const logger = createLogger("audit");
+await startTelemetry("audit", logger);
 const env = await resolveSecrets();
 const databaseUrl = env.DATABASE_URL;
 if (!databaseUrl) {

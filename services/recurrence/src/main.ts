@@ -4,12 +4,13 @@
 // Kafka credentials come from the Dapr secrets API when a sidecar runs beside it, else the environment.
 import { createClient } from "@connectrpc/connect";
 import { kafkaBusFromEnv } from "@taskmesh/events";
-import { createLogger, drainOnSignals, startServer } from "@taskmesh/kit";
+import { createLogger, drainOnSignals, startTelemetry, startServer } from "@taskmesh/kit";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { resolveSecrets, serviceTransport, transportConfigFromEnv } from "@taskmesh/transport";
 import { startRecurrenceModule } from "./index.js";
 
 const logger = createLogger("recurrence");
+await startTelemetry("recurrence", logger);
 const env = await resolveSecrets();
 const events = await kafkaBusFromEnv(logger, env);
 const tasks = events ? createClient(TaskService, tasksTransport()) : undefined;

@@ -1,5 +1,5 @@
 import type { Database } from "@taskmesh/db";
-import type { Logger } from "@taskmesh/kit";
+import { SpanKind, withSpan, type Logger } from "@taskmesh/kit";
 import type { Mailer } from "./email.js";
 import { deliveryJobId } from "./jobs.js";
 import { reminderMetrics } from "./metrics.js";
@@ -52,7 +52,8 @@ export async function attemptDelivery(db: Database, deliveryId: string, options:
   if (!d) return [];
   const attempts = d.attempts + 1;
   try {
-    await send(db, d, options);
+    const attributes = { "taskmesh.delivery_id": d.id, "taskmesh.channel": d.channel, "taskmesh.attempt": attempts };
+    await withSpan(`reminder ${d.channel} delivery`, { kind: SpanKind.CLIENT, attributes }, () => send(db, d, options));
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
     const permanent = isPermanentWebhookError(err);

@@ -2,7 +2,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { EntityManager } from "@mikro-orm/sql";
 import type { Database } from "@taskmesh/db";
 import { writeOutbox } from "@taskmesh/events";
-import { GroupCommit } from "@taskmesh/kit";
+import { currentTraceparent, GroupCommit } from "@taskmesh/kit";
 import { NotificationChannel, ReminderState } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
 import { randomUUID } from "node:crypto";
 import { deliveryJobId } from "./jobs.js";
@@ -96,7 +96,7 @@ export class ReminderFiring {
         OUTBOX,
         done.map(({ row, eventId, scheduledFor }) =>
           reminderEventRecord(
-            { userId: row.user_id, taskId: row.task_id, reminderId: row.reminder_id },
+            { userId: row.user_id, taskId: row.task_id, reminderId: row.reminder_id, traceparent: currentTraceparent() },
             { case: "fired", value: { scheduledFor: timestampFromDate(scheduledFor), firedAt: timestampFromDate(firedAt), taskTitle: row.title } },
             firedAt,
             eventId,

@@ -9,7 +9,7 @@
 // Credentials come from the Dapr secrets API when a sidecar runs beside it, else the environment.
 import { createClient } from "@connectrpc/connect";
 import { kafkaBusFromEnv } from "@taskmesh/events";
-import { createLogger, drainOnSignals, startServer } from "@taskmesh/kit";
+import { createLogger, drainOnSignals, startTelemetry, startServer } from "@taskmesh/kit";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { resolveSecrets, serviceTransport, transportConfigFromEnv } from "@taskmesh/transport";
 import type { Database } from "@taskmesh/db";
@@ -17,6 +17,7 @@ import { DaprJobsScheduler, PostgresScheduler, smtpFromEnv, startRemindersModule
 import { SCHEMA } from "./migrations/index.js";
 
 const logger = createLogger("reminders");
+await startTelemetry("reminders", logger);
 const env = await resolveSecrets();
 const databaseUrl = env.DATABASE_URL;
 if (!databaseUrl) {

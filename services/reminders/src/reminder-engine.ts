@@ -1,7 +1,7 @@
 import type { EntityManager } from "@mikro-orm/sql";
 import type { Database } from "@taskmesh/db";
 import { processOnce } from "@taskmesh/events";
-import type { Logger } from "@taskmesh/kit";
+import { withSpan, type Logger } from "@taskmesh/kit";
 import type { TaskEvent } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { applyTaskState, type TaskSnapshot } from "./arming.js";
@@ -42,11 +42,13 @@ export class ReminderEngine {
     const snap = snapshotOf(event);
     if (!snap) return;
     const ref = event.occurredAt ? timestampDate(event.occurredAt) : new Date();
-    await processOnce(this.db, this.db.em(), { schema: SCHEMA, consumer: "task-events" }, event.eventId, async (em) => {
-      await applyTaskState(this.db, em, snap, ref);
+    await withSpan("reminders arm", { attributes: { "taskmesh.task_id": snap.task.id, "taskmesh.reminders": snap.task.reminders.length } }, async () => {
+      await processOnce(this.db, this.db.em(), { schema: SCHEMA, consumer: "task-events" }, event.eventId, async (em) => {
+        await applyTaskState(this.db, em, snap, ref);
+      });
+      // Also after a duplicate: the previous delivery may have committed and then failed to schedule.
+      await this.syncTask(snap.task.id);
     });
-    // Also after a duplicate: the previous delivery may have committed and then failed to schedule.
-    await this.syncTask(snap.task.id);
   }
 
   /** A task as TaskService returned it (SetReminders): armed now, before its event arrives. */
@@ -69,8 +71,11 @@ export class ReminderEngine {
   readonly onDue = async (job: DueJob): Promise<void> => {
     const ref = parseJobId(job.id);
     let next: SchedulerJob[] = [];
-    if (ref?.kind === "reminder") next = await this.#firing.fire({ taskId: ref.taskId, reminderId: ref.reminderId, scheduledFor: job.dueAt });
-    else if (ref?.kind === "delivery") next = await attemptDelivery(this.db, ref.deliveryId, this.delivery, this.logger);
+    if (ref?.kind === "reminder") {
+      const { taskId, reminderId } = ref;
+      const attributes = { "taskmesh.task_id": taskId, "taskmesh.reminder_id": reminderId, "taskmesh.scheduled_for": job.dueAt.toISOString() };
+      next = await withSpan("reminder fire", { attributes }, () => this.#firing.fire({ taskId, reminderId, scheduledFor: job.dueAt }));
+    } else if (ref?.kind === "delivery") next = await attemptDelivery(this.db, ref.deliveryId, this.delivery, this.logger);
     else this.logger.warn({ job: job.id }, "unknown scheduler job; dropped");
     await this.scheduler.schedule(next);
   };

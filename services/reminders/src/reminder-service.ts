@@ -3,7 +3,7 @@ import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type Client, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import type { EntityManager } from "@mikro-orm/sql";
 import { writeOutbox } from "@taskmesh/events";
-import { invalidArgument, requireUser, USER_ID_HEADER, type FieldViolation } from "@taskmesh/kit";
+import { currentTraceparent, invalidArgument, requireUser, USER_ID_HEADER, type FieldViolation } from "@taskmesh/kit";
 import {
   NotificationChannel,
   ReminderService,
@@ -182,7 +182,7 @@ export function createReminderServiceImpl({ engine, tasks, webhookTargets = new 
     return rows.map(statusOf);
   }
 
-  const traceparent = (ctx: HandlerContext) => ctx.requestHeader.get("traceparent") ?? "";
+  const traceparent = (ctx: HandlerContext) => currentTraceparent(ctx.requestHeader);
 
   return {
     async listReminders(req, ctx) {

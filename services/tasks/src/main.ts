@@ -3,11 +3,12 @@
 // SCHEMA_REGISTRY_URL its outbox is relayed to Kafka. Credentials come from the Dapr secrets API
 // when a sidecar runs beside it (DAPR_HTTP_PORT), else from the environment.
 import { kafkaBusFromEnv } from "@taskmesh/events";
-import { createLogger, drainOnSignals, startServer } from "@taskmesh/kit";
+import { createLogger, drainOnSignals, startTelemetry, startServer } from "@taskmesh/kit";
 import { resolveSecrets } from "@taskmesh/transport";
 import { pageTokenKeyFromEnv, startTasksModule } from "./index.js";
 
 const logger = createLogger("tasks");
+await startTelemetry("tasks", logger);
 const env = await resolveSecrets();
 const databaseUrl = env.DATABASE_URL;
 if (!databaseUrl) {

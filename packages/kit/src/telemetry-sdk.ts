@@ -1,0 +1,86 @@
+import { context, propagation, trace } from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from "@opentelemetry/core";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
+import { registerInstrumentations } from "@opentelemetry/instrumentation";
+import { PgInstrumentation } from "@opentelemetry/instrumentation-pg";
+import { detectResources, envDetector, resourceFromAttributes } from "@opentelemetry/resources";
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  TracerProvider,
+  type Sampler,
+} from "@opentelemetry/sdk-trace";
+import { createRequire } from "node:module";
+import { setTracingEnabled } from "./tracing.js";
+
+/**
+ * The sampler OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG name, as the specification defines
+ * them; parentbased_always_on by default. A ratio outside 0..1 or not a number is an error.
+ */
+export function samplerFromEnv(env: NodeJS.ProcessEnv): Sampler {
+  const name = (env.OTEL_TRACES_SAMPLER ?? "parentbased_always_on").toLowerCase();
+  const ratio = () => {
+    const arg = env.OTEL_TRACES_SAMPLER_ARG;
+    if (arg === undefined || arg === "") return 1;
+    const value = Number(arg);
+    if (!Number.isFinite(value) || value < 0 || value > 1) throw new Error(`OTEL_TRACES_SAMPLER_ARG must be a ratio from 0 to 1, got "${arg}"`);
+    return value;
+  };
+  switch (name) {
+    case "always_on":
+      return new AlwaysOnSampler();
+    case "always_off":
+      return new AlwaysOffSampler();
+    case "traceidratio":
+      return new TraceIdRatioBasedSampler(ratio());
+    case "parentbased_always_on":
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+    case "parentbased_always_off":
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case "parentbased_traceidratio":
+      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio()) });
+    default:
+      throw new Error(
+        `OTEL_TRACES_SAMPLER "${env.OTEL_TRACES_SAMPLER}" is not supported: use always_on, always_off, traceidratio or parentbased_(always_on|always_off|traceidratio)`,
+      );
+  }
+}
+
+export interface TracingOptions {
+  serviceName: string;
+  endpoint: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Registers the global tracer provider, W3C propagation and the pg instrumentation. */
+export function startTracing(options: TracingOptions): { sampler: string; shutdown: () => Promise<void> } {
+  const sampler = samplerFromEnv(options.env);
+  const resource = resourceFromAttributes({ "service.name": options.serviceName }).merge(detectResources({ detectors: [envDetector] }));
+  const exporter = new OTLPTraceExporter({ url: options.endpoint });
+  const provider = new TracerProvider({ resource, sampler, spanProcessors: [new BatchSpanProcessor({ exporter })] });
+  const contextManager = new AsyncLocalStorageContextManager().enable();
+  context.setGlobalContextManager(contextManager);
+  propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
+  trace.setGlobalTracerProvider(provider);
+  // Statements outside any traced work (LISTEN, the relay's idle polls) would only be noise.
+  const unregister = registerInstrumentations({ instrumentations: [new PgInstrumentation({ requireParentSpan: true })], tracerProvider: provider });
+  // The services load pg through ESM imports, which the require hook does not see; requiring it
+  // once here patches its Client prototype, which those imports share.
+  createRequire(import.meta.url)("pg");
+  setTracingEnabled(true);
+  return {
+    sampler: sampler.toString(),
+    shutdown: async () => {
+      setTracingEnabled(false);
+      unregister();
+      await provider.shutdown();
+      trace.disable();
+      context.disable();
+      propagation.disable();
+    },
+  };
+}

@@ -1,0 +1,101 @@
+// RPC spans across a real HTTP/2 hop: the client's span is the server span's parent, the handler
+// sees the server span as the traceparent to record, log lines inside carry its ids; the sampler and
+// endpoint settings read the standard OTEL_* variables.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { context, propagation, SpanKind, trace } from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurrence_service_pb.js";
+import { pino } from "pino";
+import { Writable } from "node:stream";
+import { createLogger, currentTraceparent, rpcClientTracing, startServer, tracesEndpoint, withSpan } from "../src/index.js";
+import { samplerFromEnv } from "../src/telemetry-sdk.js";
+import { setTracingEnabled, traceLogFields } from "../src/tracing.js";
+
+const exporter = new InMemorySpanExporter();
+const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+
+before(() => {
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  trace.setGlobalTracerProvider(provider);
+  setTracingEnabled(true);
+});
+after(async () => {
+  setTracingEnabled(false);
+  await provider.shutdown();
+  trace.disable();
+  context.disable();
+  propagation.disable();
+});
+
+test("a call's client span is the parent of the server's; the handler and its log lines see the server span", async () => {
+  const lines: Record<string, string>[] = [];
+  const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(JSON.parse(String(chunk))), done()) });
+  const log = pino({ mixin: traceLogFields }, sink);
+  let recorded = "";
+  const server = await startServer(
+    {
+      logger: createLogger("tracing-test"),
+      services: [RecurrenceService],
+      routes: (router) =>
+        router.service(RecurrenceService, {
+          parseRecurrence: (_req, ctx) => {
+            recorded = currentTraceparent(ctx.requestHeader);
+            log.info("parsing");
+            return { rrule: "FREQ=DAILY" } as never;
+          },
+          previewOccurrences: () => ({}) as never,
+        }),
+    },
+    0,
+    "127.0.0.1",
+  );
+  try {
+    const client = createClient(RecurrenceService, createGrpcTransport({ baseUrl: server.url, interceptors: [rpcClientTracing()] }));
+    // A traceparent the caller already had is replaced by the client span's (the gateway passes the browser's on).
+    await withSpan("caller", {}, () => client.parseRecurrence({ text: "every day" }, { headers: { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" } }));
+  } finally {
+    await server.drain();
+  }
+  const spans = exporter.getFinishedSpans();
+  const byKind = (kind: SpanKind) => spans.find((s) => s.kind === kind && s.name === "taskmesh.recurrence.v1.RecurrenceService/ParseRecurrence");
+  const caller = spans.find((s) => s.name === "caller")!;
+  const clientSpan = byKind(SpanKind.CLIENT)!;
+  const serverSpan = byKind(SpanKind.SERVER)!;
+  assert.ok(caller && clientSpan && serverSpan, `spans: ${spans.map((s) => s.name).join(", ")}`);
+  const traceId = caller.spanContext().traceId;
+  assert.equal(clientSpan.spanContext().traceId, traceId);
+  assert.equal(serverSpan.spanContext().traceId, traceId);
+  assert.equal(clientSpan.parentSpanContext?.spanId, caller.spanContext().spanId);
+  assert.equal(serverSpan.parentSpanContext?.spanId, clientSpan.spanContext().spanId);
+  assert.equal(serverSpan.attributes["rpc.method"], "ParseRecurrence");
+  assert.equal(recorded, `00-${traceId}-${serverSpan.spanContext().spanId}-01`);
+  const line = lines.find((l) => l["msg"] === "parsing")!;
+  assert.equal(line["trace_id"], traceId);
+  assert.equal(line["span_id"], serverSpan.spanContext().spanId);
+});
+
+test("outside a span a log line has no trace fields, and the traceparent is the caller's", () => {
+  assert.deepEqual(traceLogFields(), {});
+  assert.equal(currentTraceparent(new Headers({ traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" })), "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+});
+
+test("the exporter endpoint and the sampler come from the standard variables", () => {
+  assert.equal(tracesEndpoint({}), undefined);
+  assert.equal(tracesEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318/" }), "http://collector:4318/v1/traces");
+  assert.equal(tracesEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://a:4318", OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://b/traces" }), "http://b/traces");
+  assert.equal(tracesEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://a:4318", OTEL_SDK_DISABLED: "true" }), undefined);
+  assert.equal(tracesEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://a:4318", OTEL_TRACES_EXPORTER: "none" }), undefined);
+
+  assert.match(samplerFromEnv({}).toString(), /ParentBased\{root=AlwaysOnSampler/);
+  assert.match(samplerFromEnv({ OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.01" }).toString(), /root=TraceIdRatioBased\{0\.01\}/);
+  assert.match(samplerFromEnv({ OTEL_TRACES_SAMPLER: "traceidratio" }).toString(), /^TraceIdRatioBased\{1\}/);
+  assert.equal(samplerFromEnv({ OTEL_TRACES_SAMPLER: "always_off" }).toString(), "AlwaysOffSampler");
+  assert.throws(() => samplerFromEnv({ OTEL_TRACES_SAMPLER: "traceidratio", OTEL_TRACES_SAMPLER_ARG: "5%" }), /OTEL_TRACES_SAMPLER_ARG must be a ratio from 0 to 1, got "5%"/);
+  assert.throws(() => samplerFromEnv({ OTEL_TRACES_SAMPLER: "jaeger_remote" }), /OTEL_TRACES_SAMPLER "jaeger_remote" is not supported/);
+});
