@@ -4,7 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
 import YAML from "yaml";
-import { DEPLOYABLES, find, parseManifests, render, root, tool } from "./tools.js";
+import { DEPLOYABLES, find, helmTemplate, parseManifests, render, root, tool, type Manifest } from "./tools.js";
 
 const read = (file: string) => fs.readFileSync(path.join(root, file), "utf8");
 
@@ -78,8 +78,18 @@ test("traces: the collector receives what the services and sidecars send and exp
   const host = `${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local`;
   const dapr = find(parseManifests(read("k8s/dapr/configuration.yaml")), "Configuration", "taskmesh");
   assert.equal(dapr.spec.tracing.otel.endpointAddress, `${host}:4317`);
-  const tasks = find(render("local"), "Deployment", "tasks");
-  assert.equal(tasks.spec.template.spec.containers[0].env.find((e: { name: string }) => e.name === "OTEL_EXPORTER_OTLP_ENDPOINT").value, `http://${host}:4318`);
+  // the services' tracing is off unless the release names the collector
+  type Env = { name: string; value?: string }[];
+  const tracingEnv = (manifests: Manifest[]) =>
+    Object.fromEntries((find(manifests, "Deployment", "tasks").spec.template.spec.containers[0].env as Env).filter((e) => e.name.startsWith("OTEL_")).map((e) => [e.name, e.value]));
+  for (const profile of ["local", "cloud"] as const) assert.deepEqual(tracingEnv(render(profile)), { OTEL_SERVICE_NAME: "tasks" }, profile);
+  const on = parseManifests(helmTemplate("local", ["--set", `global.tracing.otlpEndpoint=http://${host}:4318`]));
+  assert.deepEqual(tracingEnv(on), {
+    OTEL_SERVICE_NAME: "tasks",
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://${host}:4318`,
+    OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+    OTEL_TRACES_SAMPLER_ARG: "0.01",
+  });
 });
 
 test("actionlint passes on every workflow, and they run what the README and the chart say", () => {

@@ -60,8 +60,16 @@ capabilities:
   value: {{ .root.Values.schemaRegistry.url | quote }}
 - name: OTEL_SERVICE_NAME
   value: {{ .name }}
+{{- with $g.tracing }}
+{{- if .otlpEndpoint }}
 - name: OTEL_EXPORTER_OTLP_ENDPOINT
-  value: {{ $g.otlpEndpoint | quote }}
+  value: {{ .otlpEndpoint | quote }}
+- name: OTEL_TRACES_SAMPLER
+  value: {{ .sampler | quote }}
+- name: OTEL_TRACES_SAMPLER_ARG
+  value: {{ .samplerArg | quote }}
+{{- end }}
+{{- end }}
 {{- if .values.database }}
 - name: DATABASE_URL
   valueFrom:
