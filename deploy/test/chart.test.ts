@@ -80,6 +80,8 @@ for (const profile of PROFILES) {
         assert.deepEqual(c.startupProbe.grpc, { port }, `${name} startup probe on grpc.health.v1`);
         assert.deepEqual(c.livenessProbe.grpc, { port }, `${name} liveness probe on grpc.health.v1`);
         assert.equal(c.readinessProbe.httpGet.path, "/readyz", name);
+        // one slow answer on a busy node must not take a one-replica Service out of the endpoints
+        assert.ok(c.readinessProbe.timeoutSeconds >= 3 && c.readinessProbe.failureThreshold >= 3, `${name}: readiness tolerates a slow answer`);
         const preStop = c.lifecycle.preStop.sleep.seconds as number;
         const drain = Number(env(d, "DRAIN_DELAY_MS")) / 1000;
         assert.ok(preStop > 0 && drain > 0, `${name}: preStop ${preStop}s, drain delay ${drain}s`);

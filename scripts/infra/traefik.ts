@@ -112,6 +112,7 @@ spec:
         - --ping=true
         - --providers.kubernetesingress=true
         - --providers.kubernetesingress.ingressendpoint.ip=127.0.0.1
+        - --providers.kubernetesingress.allowEmptyServices=true
         - --global.checkNewVersion=false
         - --global.sendAnonymousUsage=false
         - --log.level=INFO

@@ -210,12 +210,16 @@ spec:
               port: {{ $v.port }}
             periodSeconds: 2
             failureThreshold: {{ $g.startupFailureThreshold }}
+          # A pod being deleted leaves the endpoints at once, whatever this probe says; the probe only
+          # has to notice a replica that stopped serving. One slow answer on a busy node must not
+          # empty a one-replica Service (the Ingress then answers 404 for every request).
           readinessProbe:
             httpGet:
               path: /readyz
               port: grpc
             periodSeconds: 2
-            failureThreshold: 1
+            timeoutSeconds: 3
+            failureThreshold: 3
             successThreshold: 1
           livenessProbe:
             grpc:
