@@ -4,12 +4,13 @@ import { ConnectError } from "@connectrpc/connect";
 import { createConnectQueryKey, useQuery } from "@connectrpc/connect-query";
 import type { ActivityEntry } from "@taskmesh/proto/taskmesh/audit/v1/activity_pb.js";
 import { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
-import { useQueryClient } from "@tanstack/react-query";
+import { useQueries, useQueryClient } from "@tanstack/react-query";
 import { useEffect } from "react";
-import { tasksClient } from "../api/clients.js";
+import { recurrenceClient, tasksClient } from "../api/clients.js";
 import { currentSession } from "../api/auth-client.js";
 import { useNotifications } from "../notifications/notifications.js";
 import { formatDay, formatTime } from "./format.js";
+import { entryWords, rulesOf } from "./history-words.js";
 import { useTaskActions } from "./task-actions.js";
 
 function sendUndo(entry: ActivityEntry): Promise<unknown> {
@@ -30,7 +31,7 @@ function sendUndo(entry: ActivityEntry): Promise<unknown> {
   }
 }
 
-export function ActivityPanel({ taskId, version }: { taskId: string; version: bigint }) {
+export function ActivityPanel({ taskId, version, timeZone }: { taskId: string; version: bigint; timeZone: string }) {
   const activity = useQuery(AuditService.method.listActivity, { taskId, pageSize: 20 });
   // The history is recorded from events, a moment after the change: reload shortly after each new version.
   const { refetch } = activity;
@@ -43,12 +44,22 @@ export function ActivityPanel({ taskId, version }: { taskId: string; version: bi
   const { toast } = useNotifications();
   const me = currentSession()?.user?.id;
   const entries = activity.data?.entries ?? [];
+  const rules = useQueries({
+    queries: rulesOf(entries).map((rrule) => ({
+      queryKey: ["rule-summary", rrule],
+      queryFn: async () => (await recurrenceClient.parseRecurrence({ text: rrule })).summary,
+      staleTime: Infinity,
+      retry: false,
+    })),
+  });
+  const summaries = new Map(rulesOf(entries).map((rrule, i) => [rrule, rules[i]?.data]));
+  const words = { timeZone, rule: (rrule: string) => summaries.get(rrule) };
   const latestUndoable = entries.find((e) => e.undo?.request.case !== undefined);
 
   async function undo(entry: ActivityEntry) {
     try {
       await sendUndo(entry);
-      toast({ text: `Undone: ${entry.summary}` }, 3000);
+      toast({ text: `Undone: ${entryWords(entry, words)}` }, 3000);
     } catch (err) {
       toast({ text: `Could not undo: ${ConnectError.from(err).rawMessage}`, tone: "error" });
     }
@@ -66,7 +77,7 @@ export function ActivityPanel({ taskId, version }: { taskId: string; version: bi
           const who = !entry.actor ? "" : entry.actor === me ? "by you" : `by ${entry.actor}`;
           return (
             <li key={entry.id}>
-              <span className="activity-summary">{entry.summary}</span>
+              <span className="activity-summary">{entryWords(entry, words)}</span>
               <span className="muted">
                 {" "}
                 {[who, entry.device && `on ${entry.device}`, when && `${formatDay(when)} ${formatTime(when)}`].filter(Boolean).join(" · ")}

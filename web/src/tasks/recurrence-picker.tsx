@@ -8,21 +8,26 @@ import { RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurr
 import { RecurrenceMode } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { useState } from "react";
 import { recurrenceClient } from "../api/clients.js";
-import { formatDay, formatTime } from "./format.js";
+import { Temporal } from "temporal-polyfill";
+import { browserTimeZone, formatDate, formatInstant } from "./format.js";
 import type { RuleValue } from "./task-form.js";
+import { isTimeZone, toWallClock } from "./zoned.js";
 
-const WEEKDAYS = ["SU", "MO", "TU", "WE", "TH", "FR", "SA"] as const;
+const WEEKDAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"] as const;
 
-function presets(anchor: Date): { label: string; rrule: string }[] {
-  const weekday = anchor.toLocaleDateString(undefined, { weekday: "long" });
-  const day = anchor.getDate();
-  const month = anchor.toLocaleDateString(undefined, { month: "long" });
+/** Presets on the first occurrence's calendar date (YYYY-MM-DD) as the task's zone has it. */
+function presets(date: string): { label: string; rrule: string }[] {
+  const day = Temporal.PlainDate.from(date);
+  // Noon UTC names the same calendar day in any locale's formatting.
+  const noon = new Date(`${date}T12:00:00Z`);
+  const weekday = noon.toLocaleDateString(undefined, { weekday: "long", timeZone: "UTC" });
+  const month = noon.toLocaleDateString(undefined, { month: "long", timeZone: "UTC" });
   return [
     { label: "Every day", rrule: "FREQ=DAILY" },
     { label: "Every weekday (Mon–Fri)", rrule: "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR" },
-    { label: `Every week on ${weekday}`, rrule: `FREQ=WEEKLY;BYDAY=${WEEKDAYS[anchor.getDay()]}` },
-    { label: `Every month on day ${day}`, rrule: `FREQ=MONTHLY;BYMONTHDAY=${day}` },
-    { label: `Every year on ${month} ${day}`, rrule: `FREQ=YEARLY;BYMONTH=${anchor.getMonth() + 1};BYMONTHDAY=${day}` },
+    { label: `Every week on ${weekday}`, rrule: `FREQ=WEEKLY;BYDAY=${WEEKDAYS[day.dayOfWeek - 1]}` },
+    { label: `Every month on day ${day.day}`, rrule: `FREQ=MONTHLY;BYMONTHDAY=${day.day}` },
+    { label: `Every year on ${month} ${day.day}`, rrule: `FREQ=YEARLY;BYMONTH=${day.month};BYMONTHDAY=${day.day}` },
   ];
 }
 
@@ -34,13 +39,15 @@ interface Props {
   timeZone: string;
 }
 
-export function RecurrencePicker({ value, onChange, start, timeZone }: Props) {
+export function RecurrencePicker({ value, onChange, start, timeZone: typed }: Props) {
+  // The zone field may hold a half-typed name: the viewer's zone stands in until it is one.
+  const timeZone = isTimeZone(typed) ? typed : browserTimeZone();
   const [phrase, setPhrase] = useState("");
   const [error, setError] = useState<string>();
-  const anchor = start ? (start.case === "startTime" ? start.value : new Date(`${start.value}T00:00`)) : new Date();
-  const options = presets(anchor);
+  const firstDate = start ? (start.case === "startTime" ? toWallClock(start.value, timeZone).date : start.value) : toWallClock(new Date(), timeZone).date;
+  const options = presets(firstDate);
   const rule = value ? { rrule: value.rrule, mode: value.mode } : undefined;
-  const previewStart = start?.case === "startTime" ? { case: "startTime" as const, value: timestampFromDate(start.value) } : { case: "startDate" as const, value: start?.value ?? new Date().toISOString().slice(0, 10) };
+  const previewStart = start?.case === "startTime" ? { case: "startTime" as const, value: timestampFromDate(start.value) } : { case: "startDate" as const, value: start?.value ?? firstDate };
   const preview = useQuery(RecurrenceService.method.previewOccurrences, rule ? { recurrence: rule, start: previewStart, timeZone, count: 5 } : skipToken, { retry: false });
 
   async function applyPhrase() {
@@ -116,7 +123,7 @@ export function RecurrencePicker({ value, onChange, start, timeZone }: Props) {
           <p className="muted">
             Next:{" "}
             {preview.data.occurrences
-              .map((o) => (o.when.case === "time" ? `${formatDay(timestampDate(o.when.value))} ${formatTime(timestampDate(o.when.value))}` : o.when.case === "date" ? formatDay(new Date(`${o.when.value}T00:00`)) : ""))
+              .map((o) => (o.when.case === "time" ? formatInstant(timestampDate(o.when.value), timeZone) : o.when.case === "date" ? formatDate(o.when.value) : ""))
               .join(" · ")}
           </p>
         </div>

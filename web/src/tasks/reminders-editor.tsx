@@ -48,8 +48,8 @@ export function RemindersEditor({ reminders, onChange, hasDue, allDay = false, t
         <ul className="reminder-list">
           {reminders.map((r, i) => (
             <li key={r.id || i}>
-              <span>{formatReminder(r, allDay)}</span>
-              <button type="button" className="icon" aria-label={`Remove reminder ${formatReminder(r, allDay)}`} onClick={() => onChange(reminders.filter((_, j) => j !== i))}>
+              <span>{formatReminder(r, allDay, timeZone)}</span>
+              <button type="button" className="icon" aria-label={`Remove reminder ${formatReminder(r, allDay, timeZone)}`} onClick={() => onChange(reminders.filter((_, j) => j !== i))}>
                 ×
               </button>
             </li>

@@ -202,7 +202,7 @@ function EditorForm({ task, onClose }: { task: Task; onClose(): void }) {
           Delete
         </button>
       </div>
-      <ActivityPanel taskId={task.id} version={task.version} />
+      <ActivityPanel taskId={task.id} version={task.version} timeZone={task.timeZone || defaultZone} />
     </form>
   );
 }

@@ -1,0 +1,73 @@
+// A history entry in the viewer's words: times in the viewer's locale (its 12- or 24-hour clock) and
+// in the task's zone with its label, repeat rules as the recurrence service summarises them. The
+// service's own summary is kept for what holds neither a time nor a rule.
+import { toJson, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
+import { timestampDate, ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
+import { ActivityKind, type ActivityEntry, type FieldChange } from "@taskmesh/proto/taskmesh/audit/v1/activity_pb.js";
+import { formatDate, formatInstant } from "./format.js";
+
+export interface HistoryContext {
+  /** The task's zone: times are shown as it keeps them. */
+  timeZone: string;
+  /** The readable summary of an RRULE, when known. */
+  rule(rrule: string): string | undefined;
+}
+
+const json = (value: Value | undefined): JsonValue => (value ? toJson(ValueSchema, value) : null);
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+interface RuleJson {
+  rrule: string;
+  after: boolean;
+}
+
+function ruleOf(value: JsonValue): RuleJson | undefined {
+  const rule = value as JsonObject | null;
+  if (!rule || typeof rule.rrule !== "string") return undefined;
+  return { rrule: rule.rrule, after: rule.mode === "RECURRENCE_MODE_AFTER_COMPLETION" };
+}
+
+/** The RRULEs an entry's repeat changes mention, for their summaries to be fetched. */
+export function rulesOf(entries: ActivityEntry[]): string[] {
+  const rules = entries.flatMap((e) => e.changes.filter((c) => c.field === "recurrence").flatMap((c) => [ruleOf(json(c.before)), ruleOf(json(c.after))]));
+  return [...new Set(rules.filter((r) => r !== undefined).map((r) => r.rrule))];
+}
+
+function changeWords(change: FieldChange, ctx: HistoryContext): string {
+  const before = json(change.before);
+  const after = json(change.after);
+  switch (change.field) {
+    case "due": {
+      const show = (v: JsonValue) => (typeof v === "string" && DATE.test(v) ? formatDate(v) : formatInstant(new Date(String(v)), ctx.timeZone));
+      if (before === null) return `due set to ${show(after)}`;
+      if (after === null) return `due removed (was ${show(before)})`;
+      return `due moved from ${show(before)} to ${show(after)}`;
+    }
+    case "recurrence": {
+      const words = (v: JsonValue) => {
+        const rule = ruleOf(v);
+        if (!rule) return "";
+        return `${ctx.rule(rule.rrule) ?? "a custom rule"}${rule.after ? ", counted from completion" : ""}`;
+      };
+      if (before === null) return `repeat set: ${words(after)}`;
+      if (after === null) return "repeat removed";
+      return words(before) === words(after) ? "repeat edited" : `repeat changed from ${words(before)} to ${words(after)}`;
+    }
+    default:
+      return change.summary;
+  }
+}
+
+export function entryWords(entry: ActivityEntry, ctx: HistoryContext): string {
+  const fireTime = entry.reminder?.fireTime ? formatInstant(timestampDate(entry.reminder.fireTime), ctx.timeZone) : undefined;
+  switch (entry.kind) {
+    case ActivityKind.TASK_UPDATED:
+      return entry.changes.length > 0 ? entry.changes.map((c) => changeWords(c, ctx)).join("; ") : entry.summary;
+    case ActivityKind.REMINDER_SCHEDULED:
+      return fireTime ? `reminder set for ${fireTime}` : entry.summary;
+    case ActivityKind.REMINDER_SNOOZED:
+      return fireTime ? `reminder snoozed until ${fireTime}` : entry.summary;
+    default:
+      return entry.summary;
+  }
+}

@@ -1,0 +1,52 @@
+// A signed-up user in a fresh browser context of the app under test, for the browser suites that
+// need their own context settings (the viewer's zone and locale, service workers, the network).
+import type { Browser, BrowserContext, Page } from "playwright-core";
+
+export const PASSWORD = "correct horse battery";
+let users = 0;
+
+export interface PageOptions {
+  timezoneId?: string;
+  locale?: string;
+  /** Uncaught page errors land here: the test asserts it stays empty. */
+  errors: string[];
+}
+
+export async function openPage(browser: Browser, url: string, options: PageOptions): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 860 },
+    timezoneId: options.timezoneId ?? "Europe/Berlin",
+    locale: options.locale ?? "en-GB",
+  });
+  context.setDefaultTimeout(15_000);
+  const page = await context.newPage();
+  page.on("pageerror", (err) => options.errors.push(err.message));
+  await page.goto(url);
+  return { context, page };
+}
+
+export async function signUp(page: Page): Promise<string> {
+  const email = `web-${process.pid}-${++users}-${Date.now()}@example.com`;
+  await page.getByRole("button", { name: "Create an account" }).click();
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.getByLabel("Quick add a task").waitFor();
+  return email;
+}
+
+export async function signIn(page: Page, email: string): Promise<void> {
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByLabel("Quick add a task").waitFor();
+}
+
+/** Types a line into quick add and saves it. */
+export async function quickAdd(page: Page, line: string): Promise<void> {
+  await page.getByLabel("Quick add a task").fill(line);
+  await page.getByLabel("Quick add a task").press("Enter");
+  await page.locator(".toast", { hasText: "Added" }).first().waitFor();
+}
+
+export const taskRow = (page: Page, title: string) => page.locator("li.task", { has: page.getByRole("button", { name: title, exact: true }) });
