@@ -1,3 +1,4 @@
+import type { AccountEmailSettings } from "./auth/account-mail.js";
 import { TrustedProxies, trustedProxiesFromEnv } from "./auth/client-address.js";
 
 /** Settings both modes read from the environment. */
@@ -6,15 +7,19 @@ export interface EdgeSettings {
   secureCookie: boolean;
   /** Reverse proxies whose X-Forwarded-For names the client (rate limits key by it). */
   trustedProxies: string[];
+  /** Account e-mails: verification of sign-ups (only with SMTP) and password reset. */
+  email: AccountEmailSettings;
 }
 
 /**
  * TASKMESH_CORS_ORIGINS: comma-separated browser origins allowed to call cross-origin
  * (e.g. `https://app.example.com`); TASKMESH_COOKIE_SECURE=1 when served over HTTPS;
  * TASKMESH_TRUSTED_PROXIES: comma-separated CIDRs of the reverse proxies in front of the gateway
- * (e.g. `10.0.0.0/8,fd00::/8`), whose X-Forwarded-For is then read for the client's address.
+ * (e.g. `10.0.0.0/8,fd00::/8`), whose X-Forwarded-For is then read for the client's address;
+ * SMTP_URL (account e-mails; sign-ups are then verified by e-mail), TASKMESH_EMAIL_FROM, and
+ * TASKMESH_PUBLIC_URL (the app's address, for the links in those e-mails; required with SMTP_URL).
  */
-export function edgeSettings(env: NodeJS.ProcessEnv): EdgeSettings {
+export function edgeSettings(env: NodeJS.ProcessEnv, defaults: { publicUrl?: string } = {}): EdgeSettings {
   const allowedOrigins = (env.TASKMESH_CORS_ORIGINS ?? "")
     .split(",")
     .map((o) => o.trim())
@@ -26,5 +31,9 @@ export function edgeSettings(env: NodeJS.ProcessEnv): EdgeSettings {
   }
   const trustedProxies = trustedProxiesFromEnv(env);
   new TrustedProxies(trustedProxies); // refuses a malformed entry at start-up
-  return { allowedOrigins, secureCookie: env.TASKMESH_COOKIE_SECURE === "1", trustedProxies };
+  const publicUrl = env.TASKMESH_PUBLIC_URL || defaults.publicUrl;
+  if (publicUrl && !/^https?:\/\/[^/]/.test(publicUrl)) throw new Error(`TASKMESH_PUBLIC_URL: "${publicUrl}" is not an http(s) address`);
+  if (env.SMTP_URL && !publicUrl) throw new Error("SMTP_URL is set but TASKMESH_PUBLIC_URL is not: set it to the address users open the app at (the links in account e-mails)");
+  const email = { smtpUrl: env.SMTP_URL || undefined, from: env.TASKMESH_EMAIL_FROM ?? "taskmesh <accounts@localhost>", publicUrl };
+  return { allowedOrigins, secureCookie: env.TASKMESH_COOKIE_SECURE === "1", trustedProxies, email };
 }

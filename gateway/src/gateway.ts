@@ -65,6 +65,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   if (!tasksUpstream) throw new Error("the gateway needs an upstream serving taskmesh.tasks.v1.TaskService (live sync reads its change feed)");
   // TASKMESH_TRUSTED_PROXIES when the caller does not say (the embedded app passes no setting).
   const auth = await startAuthModule({
+    logger: options.logger,
     ...options.auth,
     trustedProxies: options.auth.trustedProxies ?? trustedProxiesFromEnv(process.env),
     passwordQueue: options.auth.passwordQueue ?? passwordQueueFromEnv(process.env),

@@ -13,6 +13,8 @@ export interface AccessClaims {
   /** The account's IANA time zone, so forwarding needs no account lookup. */
   timeZone: string;
   expiresAt: Date;
+  /** The account's session epoch when issued: signing out everywhere moves it on, ending older tokens. */
+  epoch: number;
 }
 
 /** Signs and verifies HS256 access tokens. Only HS256 is accepted: `alg: none` and others fail. */
@@ -24,10 +26,10 @@ export class AccessTokens {
     this.#key = secret;
   }
 
-  async issue(userId: string, timeZone: string, now = new Date()): Promise<{ token: string; expiresAt: Date }> {
+  async issue(userId: string, timeZone: string, now = new Date(), epoch = 0): Promise<{ token: string; expiresAt: Date }> {
     const iat = Math.floor(now.getTime() / 1000);
     const exp = iat + ACCESS_TOKEN_TTL_SECONDS;
-    const token = await new SignJWT({ tz: timeZone })
+    const token = await new SignJWT({ tz: timeZone, se: epoch })
       .setProtectedHeader({ alg: "HS256", typ: "JWT" })
       .setSubject(userId)
       .setIssuer(ISSUER)
@@ -42,7 +44,12 @@ export class AccessTokens {
   async verify(token: string): Promise<AccessClaims | { rejected: string }> {
     try {
       const { payload } = await jwtVerify(token, this.#key, { algorithms: ["HS256"], issuer: ISSUER, audience: AUDIENCE, requiredClaims: ["sub", "exp"] });
-      return { userId: payload.sub!, timeZone: typeof payload.tz === "string" ? payload.tz : "UTC", expiresAt: new Date(payload.exp! * 1000) };
+      return {
+        userId: payload.sub!,
+        timeZone: typeof payload.tz === "string" ? payload.tz : "UTC",
+        expiresAt: new Date(payload.exp! * 1000),
+        epoch: typeof payload.se === "number" ? payload.se : 0,
+      };
     } catch (err) {
       if (err instanceof errors.JWTExpired) return { rejected: "access token expired: refresh it" };
       return { rejected: "invalid access token" };

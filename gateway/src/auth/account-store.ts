@@ -1,6 +1,7 @@
 import type { EntityManager } from "@mikro-orm/sql";
 import type { Database } from "@taskmesh/db";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
+import type { Scope } from "./scopes.js";
 
 export interface UserRow {
   id: string;
@@ -9,6 +10,7 @@ export interface UserRow {
   displayName: string;
   timeZone: string;
   createdAt: Date;
+  sessionEpoch: number;
 }
 
 export interface ApiTokenRow {
@@ -17,10 +19,28 @@ export interface ApiTokenRow {
   createdAt: Date;
   lastUsedAt: Date | null;
   expiresAt: Date | null;
+  scopes: Scope[];
 }
 
-const USER_COLUMNS = `id::text, email, password_hash AS "passwordHash", display_name AS "displayName", time_zone AS "timeZone", created_at AS "createdAt"`;
-const API_TOKEN_COLUMNS = `id::text, name, created_at AS "createdAt", last_used_at AS "lastUsedAt", expires_at AS "expiresAt"`;
+export type EmailTokenPurpose = "verify-email" | "reset-password";
+
+/** What a sign-up waiting for its e-mail to be verified will become. */
+export interface PendingSignUp {
+  passwordHash: string;
+  displayName: string;
+  timeZone: string;
+}
+
+export interface EmailTokenRow {
+  email: string;
+  userId: string | null;
+  pending: PendingSignUp | null;
+}
+
+const USER_COLUMNS = `id::text, email, password_hash AS "passwordHash", display_name AS "displayName", time_zone AS "timeZone", created_at AS "createdAt", session_epoch AS "sessionEpoch"`;
+const API_TOKEN_COLUMNS = `id::text, name, created_at AS "createdAt", last_used_at AS "lastUsedAt", expires_at AS "expiresAt", scopes`;
+// Expired e-mail links are deleted when new ones are made, a day after they stop working.
+const EMAIL_TOKEN_KEEP_MS = 24 * 3600 * 1000;
 export const REFRESH_TOKEN_TTL_MS = 30 * 24 * 3600 * 1000;
 /** API-token prefix: tells them apart from JWTs and makes leaked ones easy to scan for. */
 export const API_TOKEN_PREFIX = "tm_pat_";
@@ -126,11 +146,59 @@ export class AccountStore {
     );
   }
 
-  async createApiToken(userId: string, name: string, expiresAt: Date | null): Promise<{ row: ApiTokenRow; secret: string }> {
+  /** The account's current session epoch; undefined when the account is gone. */
+  async sessionEpoch(userId: string): Promise<number | undefined> {
+    return (await this.#sql<{ epoch: number }>(`SELECT session_epoch AS epoch FROM auth.users WHERE id = $1::uuid`, [userId]))[0]?.epoch;
+  }
+
+  /** The owner of a live refresh token (the latest of its chain: unused, unrevoked, unexpired). */
+  async refreshTokenUser(token: string, now: Date): Promise<string | undefined> {
+    const rows = await this.#sql<{ userId: string }>(
+      `SELECT user_id::text AS "userId" FROM auth.refresh_tokens WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2`,
+      [sha256(token), now],
+    );
+    return rows[0]?.userId;
+  }
+
+  /** Signs the account out everywhere: every refresh token revoked, older access tokens refused. */
+  async endAllSessions(userId: string, now: Date): Promise<void> {
+    await this.db.em().transactional(async (txEm) => {
+      const em = txEm as unknown as EntityManager;
+      await this.#sql(`UPDATE auth.refresh_tokens SET revoked_at = $2 WHERE user_id = $1::uuid AND revoked_at IS NULL`, [userId, now], em);
+      await this.#sql(`UPDATE auth.users SET session_epoch = session_epoch + 1 WHERE id = $1::uuid`, [userId], em);
+    });
+  }
+
+  async setPasswordHash(userId: string, passwordHash: string): Promise<void> {
+    await this.#sql(`UPDATE auth.users SET password_hash = $2 WHERE id = $1::uuid`, [userId, passwordHash]);
+  }
+
+  /** A single-use link's token, valid for `ttlMs`; only its hash is stored. */
+  async createEmailToken(purpose: EmailTokenPurpose, email: string, userId: string | null, pending: PendingSignUp | null, now: Date, ttlMs: number): Promise<string> {
+    const token = newSecret();
+    await this.#sql(`DELETE FROM auth.email_tokens WHERE expires_at < $1`, [new Date(now.getTime() - EMAIL_TOKEN_KEEP_MS)]);
+    await this.#sql(
+      `INSERT INTO auth.email_tokens (token_hash, purpose, email, user_id, pending, created_at, expires_at) VALUES ($1, $2, $3, $4::uuid, $5::jsonb, $6, $7)`,
+      [sha256(token), purpose, email, userId, pending && JSON.stringify(pending), now, new Date(now.getTime() + ttlMs)],
+    );
+    return token;
+  }
+
+  /** Uses up a link's token: its row if it was unused, unexpired and for `purpose`, else undefined. */
+  async takeEmailToken(token: string, purpose: EmailTokenPurpose, now: Date): Promise<EmailTokenRow | undefined> {
+    const [row] = await this.#sql<EmailTokenRow>(
+      `UPDATE auth.email_tokens SET used_at = $3 WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3
+       RETURNING email, user_id::text AS "userId", pending`,
+      [sha256(token), purpose, now],
+    );
+    return row;
+  }
+
+  async createApiToken(userId: string, name: string, expiresAt: Date | null, scopes: readonly Scope[]): Promise<{ row: ApiTokenRow; secret: string }> {
     const secret = newSecret(API_TOKEN_PREFIX);
     const [row] = await this.#sql<ApiTokenRow>(
-      `INSERT INTO auth.api_tokens (id, user_id, name, secret_hash, expires_at) VALUES ($1, $2::uuid, $3, $4, $5) RETURNING ${API_TOKEN_COLUMNS}`,
-      [randomUUID(), userId, name, sha256(secret), expiresAt],
+      `INSERT INTO auth.api_tokens (id, user_id, name, secret_hash, expires_at, scopes) VALUES ($1, $2::uuid, $3, $4, $5, $6::text[]) RETURNING ${API_TOKEN_COLUMNS}`,
+      [randomUUID(), userId, name, sha256(secret), expiresAt, scopes],
     );
     return { row: row!, secret };
   }
@@ -153,10 +221,10 @@ export class AccountStore {
     return rows.length > 0;
   }
 
-  /** The owner and time zone of a live API token. */
-  async apiTokenUser(secret: string, now: Date): Promise<{ userId: string; timeZone: string } | undefined> {
-    const [row] = await this.#sql<{ id: string; userId: string; timeZone: string; lastUsedAt: Date | null }>(
-      `SELECT t.id::text, t.user_id::text AS "userId", u.time_zone AS "timeZone", t.last_used_at AS "lastUsedAt"
+  /** The owner, time zone, scopes and expiry of a live API token. */
+  async apiTokenUser(secret: string, now: Date): Promise<{ userId: string; timeZone: string; scopes: Scope[]; expiresAt?: Date } | undefined> {
+    const [row] = await this.#sql<{ id: string; userId: string; timeZone: string; lastUsedAt: Date | null; scopes: Scope[]; expiresAt: Date | null }>(
+      `SELECT t.id::text, t.user_id::text AS "userId", u.time_zone AS "timeZone", t.last_used_at AS "lastUsedAt", t.scopes, t.expires_at AS "expiresAt"
          FROM auth.api_tokens t JOIN auth.users u ON u.id = t.user_id
         WHERE t.secret_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)`,
       [sha256(secret), now],
@@ -165,6 +233,6 @@ export class AccountStore {
     if (!row.lastUsedAt || now.getTime() - new Date(row.lastUsedAt).getTime() > LAST_USED_RESOLUTION_MS) {
       await this.#sql(`UPDATE auth.api_tokens SET last_used_at = $2 WHERE id = $1::uuid`, [row.id, now]);
     }
-    return { userId: row.userId, timeZone: row.timeZone };
+    return { userId: row.userId, timeZone: row.timeZone, scopes: row.scopes, expiresAt: row.expiresAt ? new Date(row.expiresAt) : undefined };
   }
 }

@@ -1,22 +1,28 @@
 import { createContextKey, type HandlerContext, type Interceptor } from "@connectrpc/connect";
 import type { Authenticator, Identity } from "./authenticator.js";
 import { unauthenticated } from "./authenticator.js";
+import { checkScope, requiredScope } from "./scopes.js";
 
 export const kIdentity = createContextKey<Identity | undefined>(undefined, { description: "authenticated caller" });
 
 /** Calls anyone may make: getting credentials, and the probes tools and load balancers use. */
 export function isPublic(service: string, method: string): boolean {
-  if (service === "taskmesh.auth.v1.AuthService") return ["SignUp", "SignIn", "Refresh", "SignOut"].includes(method);
+  if (service === "taskmesh.auth.v1.AuthService") return ["SignUp", "SignIn", "Refresh", "SignOut", "VerifyEmail", "RequestPasswordReset", "ResetPassword"].includes(method);
   return service === "grpc.health.v1.Health" || service.startsWith("grpc.reflection.");
 }
 
 /**
- * Authenticates every non-public call before anything else looks at it (validation included), and
- * hands the identity to the handler. Unauthenticated calls end here.
+ * Authenticates every non-public call before anything else looks at it (validation included),
+ * checks the credential's scope for the method, and hands the identity to the handler.
+ * Unauthenticated calls and calls outside the token's scopes end here.
  */
 export function authInterceptor(authenticator: Authenticator): Interceptor {
   return (next) => async (req) => {
-    if (!isPublic(req.service.typeName, req.method.name)) req.contextValues.set(kIdentity, await authenticator.fromHeaders(req.header));
+    if (!isPublic(req.service.typeName, req.method.name)) {
+      const identity = await authenticator.fromHeaders(req.header);
+      checkScope(identity.scopes, requiredScope(req.method), `${req.service.typeName}/${req.method.name}`);
+      req.contextValues.set(kIdentity, identity);
+    }
     return next(req);
   };
 }

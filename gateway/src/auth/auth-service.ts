@@ -1,12 +1,15 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import { invalidArgument, kClientAddress } from "@taskmesh/kit";
+import { invalidArgument, kClientAddress, type Logger } from "@taskmesh/kit";
 import { ApiTokenSchema, type AuthService, UserSchema, type User } from "@taskmesh/proto/taskmesh/auth/v1/auth_service_pb.js";
 import type { AccountStore, ApiTokenRow, UserRow } from "./account-store.js";
 import type { AccessTokens } from "./access-tokens.js";
+import type { AccountMail } from "./account-mail.js";
 import { callerOf } from "./auth-interceptor.js";
-import { unauthenticated } from "./authenticator.js";
+import { unauthenticated, type Authenticator } from "./authenticator.js";
+import { checkPasswordStrength } from "./password-strength.js";
+import { DEFAULT_SCOPES, scopeFromProto, scopeToProto } from "./scopes.js";
 import { DUMMY_HASH, hashPassword, verifyPassword } from "./passwords.js";
 import { clientAddressOf, type TrustedProxies } from "./client-address.js";
 import type { PasswordQueue } from "./password-queue.js";
@@ -16,8 +19,13 @@ import { clearedRefreshCookie, REFRESH_IN_BODY_HEADER, refreshCookie, refreshFro
 export interface AuthServiceDeps {
   accounts: AccountStore;
   tokens: AccessTokens;
+  authenticator: Authenticator;
+  mail: AccountMail;
+  logger: Logger;
   signInLimit: AuthRateLimit;
   signUpLimit: AuthRateLimit;
+  /** Password-reset requests (each sends an e-mail). */
+  resetLimit: AuthRateLimit;
   /** Every password hash (sign-up, sign-in, unknown e-mails included) waits its turn here. */
   passwordQueue: PasswordQueue;
   /** Whose X-Forwarded-For is believed. */
@@ -34,14 +42,25 @@ const REFRESH_REFUSED: Record<string, string> = {
   reused: "refresh token was already used, so it may have leaked: every session of this sign-in is revoked; sign in again",
 };
 
+const VERIFY_LINK_TTL_MS = 24 * 3600 * 1000;
+const RESET_LINK_TTL_MS = 3600 * 1000;
+const BAD_LINK = "this link is unknown, already used or expired";
+
 export function createAuthServiceImpl(deps: AuthServiceDeps): ServiceImpl<typeof AuthService> {
-  const { accounts, tokens } = deps;
+  const { accounts, tokens, mail } = deps;
   const now = deps.now ?? (() => new Date());
+
+  // Sent after the answer, so how long a call takes does not tell whether the address has an account.
+  const deliver = (to: string, subject: string, text: string) => {
+    mail.send(to, subject, text).catch((err: unknown) => deps.logger.error({ err, subject }, "account e-mail could not be sent"));
+  };
+
+  const resetLink = async (user: UserRow) => mail.link("/reset-password", await accounts.createEmailToken("reset-password", user.email, user.id, null, now(), RESET_LINK_TTL_MS));
 
   /** Access token + refresh token (cookie for browsers, body for clients that ask). */
   const session = async (user: UserRow, ctx: HandlerContext, refresh?: string) => {
     const at = now();
-    const access = await tokens.issue(user.id, user.timeZone, at);
+    const access = await tokens.issue(user.id, user.timeZone, at, user.sessionEpoch);
     const refreshToken = refresh ?? (await accounts.startRefreshFamily(user.id, at));
     const inBody = ctx.requestHeader.get(REFRESH_IN_BODY_HEADER) === "1";
     if (!inBody) ctx.responseHeader.append("set-cookie", refreshCookie(refreshToken, deps.secureCookie));
@@ -51,6 +70,17 @@ export function createAuthServiceImpl(deps: AuthServiceDeps): ServiceImpl<typeof
       user: toUser(user),
       refreshToken: inBody ? refreshToken : "",
     };
+  };
+
+  /** Sign-out everywhere: the device's live refresh token, else a signed-in access token. */
+  const signedInUser = async (refresh: string | undefined, ctx: HandlerContext): Promise<string> => {
+    const fromRefresh = refresh && (await accounts.refreshTokenUser(refresh, now()));
+    if (fromRefresh) return fromRefresh;
+    if (ctx.requestHeader.has("authorization")) {
+      const identity = await deps.authenticator.fromHeaders(ctx.requestHeader);
+      if (identity.kind === "session") return identity.userId;
+    }
+    throw unauthenticated("signing out every session needs this device's session (the refresh cookie or a signed-in access token)");
   };
 
   const caller = async (ctx: HandlerContext) => {
@@ -64,10 +94,63 @@ export function createAuthServiceImpl(deps: AuthServiceDeps): ServiceImpl<typeof
       const email = req.email.trim();
       await deps.signUpLimit.attempt(clientAddress(ctx, deps.trustedProxies), email);
       const timeZone = checkTimeZone(req.timeZone || "UTC", "time_zone");
+      checkPasswordStrength(req.password, "password", email);
       const hash = await deps.passwordQueue.run(() => hashPassword(req.password));
-      const user = await accounts.createUser(email, hash, req.displayName.trim(), timeZone);
-      if (!user) throw new ConnectError("an account with this e-mail already exists: sign in instead", Code.AlreadyExists);
+      const displayName = req.displayName.trim();
+      if (!mail.verifiesSignUps) {
+        const user = await accounts.createUser(email, hash, displayName, timeZone);
+        if (!user) throw new ConnectError("an account with this e-mail already exists: sign in instead", Code.AlreadyExists);
+        return session(user, ctx);
+      }
+      // The same answer either way; only the owner of the address learns, by e-mail, which it was.
+      const existing = await accounts.userByEmail(email);
+      if (existing) {
+        deliver(
+          existing.email,
+          "Your taskmesh account",
+          `Someone, hopefully you, tried to sign up with this address, which already has an account.\n\nSign in, or choose a new password here (the link works once, within an hour):\n${await resetLink(existing)}\n\nIf it was not you, nothing has changed.`,
+        );
+      } else {
+        const token = await accounts.createEmailToken("verify-email", email, null, { passwordHash: hash, displayName, timeZone }, now(), VERIFY_LINK_TTL_MS);
+        deliver(
+          email,
+          "Confirm your taskmesh account",
+          `Open this link to finish signing up (it works once, within 24 hours):\n${mail.link("/verify-email", token)}\n\nIf you did not sign up, ignore this e-mail: no account is made without it.`,
+        );
+      }
+      return { verificationSent: true };
+    },
+
+    async verifyEmail(req, ctx) {
+      const row = await accounts.takeEmailToken(req.token, "verify-email", now());
+      if (!row?.pending) throw invalidArgument([{ field: "token", ruleId: "token.valid", message: `${BAD_LINK}: sign up again` }]);
+      const user = await accounts.createUser(row.email, row.pending.passwordHash, row.pending.displayName, row.pending.timeZone);
+      // Two sign-ups of one address, both confirmed: the first made the account.
+      if (!user) throw new ConnectError("this e-mail already has an account: sign in", Code.AlreadyExists);
       return session(user, ctx);
+    },
+
+    async requestPasswordReset(req, ctx) {
+      const email = req.email.trim();
+      await deps.resetLimit.attempt(clientAddress(ctx, deps.trustedProxies), email);
+      const user = await accounts.userByEmail(email);
+      if (user) {
+        const link = await resetLink(user);
+        deliver(user.email, "Reset your taskmesh password", `Choose a new password here (the link works once, within an hour):\n${link}\n\nIf you did not ask for it, ignore this e-mail: your password has not changed.`);
+      }
+      return {};
+    },
+
+    async resetPassword(req) {
+      checkPasswordStrength(req.newPassword, "new_password", "");
+      const row = await accounts.takeEmailToken(req.token, "reset-password", now());
+      if (!row?.userId) throw invalidArgument([{ field: "token", ruleId: "token.valid", message: `${BAD_LINK}: ask for a new one` }]);
+      const hash = await deps.passwordQueue.run(() => hashPassword(req.newPassword));
+      await accounts.setPasswordHash(row.userId, hash);
+      // Whoever knew the old password is signed out too.
+      await accounts.endAllSessions(row.userId, now());
+      deps.authenticator.forgetEpoch(row.userId);
+      return {};
     },
 
     async signIn(req, ctx) {
@@ -100,7 +183,11 @@ export function createAuthServiceImpl(deps: AuthServiceDeps): ServiceImpl<typeof
 
     async signOut(req, ctx) {
       const token = req.refreshToken || refreshFromCookie(ctx.requestHeader);
-      if (token) await accounts.revokeRefreshFamily(token, now());
+      if (req.everySession) {
+        const userId = await signedInUser(token, ctx);
+        await accounts.endAllSessions(userId, now());
+        deps.authenticator.forgetEpoch(userId);
+      } else if (token) await accounts.revokeRefreshFamily(token, now());
       ctx.responseHeader.append("set-cookie", clearedRefreshCookie(deps.secureCookie));
       return {};
     },
@@ -125,8 +212,21 @@ export function createAuthServiceImpl(deps: AuthServiceDeps): ServiceImpl<typeof
 
     async createApiToken(req, ctx) {
       const user = await caller(ctx);
+      const scopes = req.scopes.length > 0 ? req.scopes.map(scopeFromProto) : DEFAULT_SCOPES;
       const expiresAt = req.validDays > 0 ? new Date(now().getTime() + req.validDays * 86_400_000) : null;
-      const { row, secret } = await accounts.createApiToken(user.id, req.name.trim(), expiresAt);
+      const identity = callerOf(ctx);
+      if (identity.kind === "api-token") {
+        // A token hands on at most what it has: no scope it lacks, no life beyond its own.
+        const wider = scopes.filter((s) => !identity.scopes.includes(s));
+        if (wider.length > 0) {
+          throw invalidArgument([{ field: "scopes", ruleId: "scopes.within_caller", message: `the token making this one lacks ${wider.join(", ")}: a token can only hand on its own scopes (${identity.scopes.join(", ")})` }]);
+        }
+        if (identity.expiresAt && (!expiresAt || expiresAt > identity.expiresAt)) {
+          const days = Math.floor((identity.expiresAt.getTime() - now().getTime()) / 86_400_000);
+          throw invalidArgument([{ field: "valid_days", ruleId: "valid_days.within_caller", message: `must end before the token making it does (${identity.expiresAt.toISOString()}): at most ${days} days` }]);
+        }
+      }
+      const { row, secret } = await accounts.createApiToken(user.id, req.name.trim(), expiresAt, scopes);
       return { token: toApiToken(row), secret };
     },
 
@@ -173,5 +273,6 @@ function toApiToken(row: ApiTokenRow) {
     createTime: timestampFromDate(new Date(row.createdAt)),
     lastUsedTime: row.lastUsedAt ? timestampFromDate(new Date(row.lastUsedAt)) : undefined,
     expireTime: row.expiresAt ? timestampFromDate(new Date(row.expiresAt)) : undefined,
+    scopes: row.scopes.map(scopeToProto),
   });
 }

@@ -1,8 +1,10 @@
 import type { ConnectRouter } from "@connectrpc/connect";
 import { openDatabase } from "@taskmesh/db";
+import { createLogger, type Logger } from "@taskmesh/kit";
 import { AuthService } from "@taskmesh/proto/taskmesh/auth/v1/auth_service_pb.js";
 import { migrations } from "../migrations/index.js";
 import { AccessTokens } from "./access-tokens.js";
+import { accountMail, type AccountEmailSettings } from "./account-mail.js";
 import { AccountStore } from "./account-store.js";
 import { createAuthServiceImpl } from "./auth-service.js";
 import { Authenticator } from "./authenticator.js";
@@ -16,6 +18,7 @@ export { PasswordQueue, type PasswordQueueOptions } from "./password-queue.js";
 export { Authenticator, type Identity } from "./authenticator.js";
 export { authInterceptor } from "./auth-interceptor.js";
 export { AccessTokens, jwtSecret, ACCESS_TOKEN_TTL_SECONDS } from "./access-tokens.js";
+export type { AccountEmailSettings } from "./account-mail.js";
 export { REFRESH_COOKIE, REFRESH_COOKIE_PATH, REFRESH_IN_BODY_HEADER } from "./refresh-cookie.js";
 
 export interface AuthModuleOptions {
@@ -32,6 +35,9 @@ export interface AuthModuleOptions {
   passwordQueue?: PasswordQueueOptions;
   /** CIDRs of the reverse proxies whose X-Forwarded-For is believed (TASKMESH_TRUSTED_PROXIES). */
   trustedProxies?: readonly string[];
+  /** Verification and password-reset e-mails (default: written to the log, sign-ups not verified). */
+  email?: AccountEmailSettings;
+  logger?: Logger;
   now?: () => Date;
 }
 
@@ -42,9 +48,14 @@ export async function startAuthModule(options: AuthModuleOptions) {
   const tokens = new AccessTokens(options.jwtSecret);
   const authenticator = new Authenticator(tokens, accounts, options.now);
   const passwordQueue = new PasswordQueue(options.passwordQueue);
+  const logger = options.logger ?? createLogger("accounts");
+  const mail = accountMail(options.email ?? { from: "taskmesh <accounts@localhost>" }, logger);
   const impl = createAuthServiceImpl({
     accounts,
     tokens,
+    authenticator,
+    mail,
+    logger,
     signInLimit: new AuthRateLimit("sign-in", {
       perAccount: options.signInLimit ?? { points: 10, windowSeconds: 300 },
       ...defaultLimits("sign-in"),
@@ -55,6 +66,7 @@ export async function startAuthModule(options: AuthModuleOptions) {
       ...defaultLimits("sign-up"),
       ...options.signUpLimits,
     }),
+    resetLimit: new AuthRateLimit("password-reset", { perAccount: options.signUpLimit ?? { points: 5, windowSeconds: 3600 }, ...defaultLimits("sign-up") }),
     passwordQueue,
     trustedProxies: new TrustedProxies(options.trustedProxies ?? []),
     secureCookie: options.secureCookie ?? false,
@@ -66,6 +78,9 @@ export async function startAuthModule(options: AuthModuleOptions) {
     authenticator,
     tokens,
     passwordQueue,
-    stop: () => db.close(),
+    async stop() {
+      mail.close();
+      await db.close();
+    },
   };
 }

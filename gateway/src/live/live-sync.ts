@@ -1,20 +1,24 @@
 import { isMessage } from "@bufbuild/protobuf";
+import { timestampMs } from "@bufbuild/protobuf/wkt";
 import type { Client } from "@connectrpc/connect";
 import type { ConsumedEvent, EventBus, Subscription } from "@taskmesh/events";
-import type { Logger } from "@taskmesh/kit";
+import { withSpan, type Logger } from "@taskmesh/kit";
 import { ReminderEventSchema, TaskUpdateSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
 import type { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import type http from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import type { Authenticator } from "../auth/index.js";
+import { checkScope } from "../auth/scopes.js";
 import { upstreamHeaders } from "../forward.js";
 import { CLOSE, LiveConnection, liveFrame, reminderFrame } from "./live-connection.js";
+import { liveConnections, livePushDelay } from "./live-metrics.js";
 
 export const LIVE_PATH = "/live";
 const HELLO_TIMEOUT_MS = 10_000;
 const PING_INTERVAL_MS = 25_000;
 const MAX_FRAME_BYTES = 16 * 1024;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 const CURSOR = /^\d{1,19}$/;
 
 export interface LiveSyncOptions {
@@ -40,6 +44,7 @@ export class LiveSync {
   readonly #byUser = new Map<string, Set<LiveConnection>>();
   #subscription: Subscription | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
+  #uncount: (() => void) | undefined;
 
   constructor(private readonly options: LiveSyncOptions) {}
 
@@ -56,14 +61,16 @@ export class LiveSync {
       // replays nothing and leaves no consumer group behind.
       delivery: "broadcast",
       topics: ["task-updates", "reminders"],
-      handler: async (event) => this.#deliver(event),
+      handler: (event) => withSpan("live push", { attributes: { "messaging.destination.name": event.topic, "taskmesh.live.connections": this.connections } }, () => this.#deliver(event)),
     });
+    this.#uncount = liveConnections().add(() => this.connections);
     this.#heartbeat = setInterval(() => this.#ping(), this.options.pingIntervalMs ?? PING_INTERVAL_MS);
     this.#heartbeat.unref();
   }
 
   async stop(): Promise<void> {
     clearInterval(this.#heartbeat);
+    this.#uncount?.();
     for (const set of this.#byUser.values()) for (const c of set) c.close(CLOSE.goingAway, "server restarting: reconnect with your cursor");
     for (const ws of this.#wss.clients) ws.terminate();
     await this.#subscription?.stop();
@@ -123,6 +130,7 @@ export class LiveSync {
     let identity;
     try {
       identity = await this.options.authenticator.verify(hello.token);
+      checkScope(identity.scopes, "read", "live sync");
     } catch (err) {
       return ws.close(CLOSE.unauthenticated, (err as Error).message.slice(0, 120));
     }
@@ -132,8 +140,10 @@ export class LiveSync {
     this.#add(conn);
     ws.on("close", () => this.#remove(conn));
     onConnection(conn);
-    if (identity.expiresAt) {
-      const expiry = setTimeout(() => conn.close(CLOSE.unauthenticated, "access token expired: reconnect with a fresh one"), identity.expiresAt.getTime() - Date.now());
+    // Timers hold at most 2^31-1 ms (~24.8 days): a token expiring later outlives any socket worth timing.
+    const lifeMs = identity.expiresAt ? identity.expiresAt.getTime() - Date.now() : Infinity;
+    if (lifeMs <= MAX_TIMER_MS) {
+      const expiry = setTimeout(() => conn.close(CLOSE.unauthenticated, "access token expired: reconnect with a fresh one"), lifeMs);
       expiry.unref();
       ws.on("close", () => clearTimeout(expiry));
     }
@@ -183,6 +193,7 @@ export class LiveSync {
       if (!set) return;
       const frame = liveFrame(value);
       for (const conn of set) conn.offer(value, frame);
+      if (value.occurredAt) livePushDelay().observe(Math.max(0, Date.now() - timestampMs(value.occurredAt)) / 1000);
     } else if (isMessage(value, ReminderEventSchema)) {
       const set = this.#byUser.get(value.userId);
       const frame = set && reminderFrame(value);

@@ -1,4 +1,8 @@
 import { Migration20261125100000_auth } from "./Migration20261125100000_auth.js";
+import { Migration20261203170000_accounts_hardening } from "./Migration20261203170000_accounts_hardening.js";
 
 /** In order; committed migrations are never edited, only appended. */
-export const migrations = [{ name: "Migration20261125100000_auth", class: Migration20261125100000_auth }];
+export const migrations = [
+  { name: "Migration20261125100000_auth", class: Migration20261125100000_auth },
+  { name: "Migration20261203170000_accounts_hardening", class: Migration20261203170000_accounts_hardening },
+];

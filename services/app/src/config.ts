@@ -27,7 +27,8 @@ export function embeddedConfig(env: NodeJS.ProcessEnv = process.env): EmbeddedCo
     host: env.HOST ?? "127.0.0.1",
     dataDir,
     databaseUrl: env.DATABASE_URL || undefined,
-    edge: edgeSettings(env),
+    // Account e-mails link to this machine unless TASKMESH_PUBLIC_URL names the address users open.
+    edge: edgeSettings(env, { publicUrl: `http://localhost:${port}` }),
     jwtSecret: jwtSecret(env, dataDir),
     webDir: env.TASKMESH_WEB_DIR,
     webhooks: webhookTargetsFromEnv(env),

@@ -62,7 +62,7 @@ export async function startEmbeddedApp(config: EmbeddedConfig, logger: Logger): 
       port: config.port,
       host: config.host,
       upstreams: modules.map(inProcessUpstream),
-      auth: { databaseUrl, jwtSecret: config.jwtSecret, secureCookie: config.edge.secureCookie },
+      auth: { databaseUrl, jwtSecret: config.jwtSecret, secureCookie: config.edge.secureCookie, email: config.edge.email },
       bus,
       replicaId: "embedded",
       allowedOrigins: config.edge.allowedOrigins,

@@ -6,10 +6,9 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { simpleParser, type ParsedMail } from "mailparser";
-import { SMTPServer } from "smtp-server";
 import { NotificationChannel } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
 import { freshDatabase, type FreshDatabase } from "@taskmesh/testing";
+import { startSmtpServer } from "@taskmesh/testing/smtp";
 import { afterQuietHours, EVENT_ID_HEADER, SIGNATURE_HEADER } from "../src/index.js";
 import { as, eventually, sleep, startStack, type Stack } from "./harness.js";
 
@@ -45,36 +44,15 @@ async function webhookReceiver(secret: () => string, status: (n: number) => numb
   };
 }
 
-async function smtpServer() {
-  const mails: ParsedMail[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ["STARTTLS"],
-    logger: false,
-    onData(stream, _session, done) {
-      simpleParser(stream).then(
-        (mail) => {
-          mails.push(mail);
-          done();
-        },
-        (err: Error) => done(err),
-      );
-    },
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.server.address() as AddressInfo).port;
-  return { url: `smtp://127.0.0.1:${port}`, mails, close: () => new Promise<void>((r) => server.close(() => r())) };
-}
-
 const inMs = (ms: number) => timestampFromDate(new Date(Date.now() + ms));
 
 describe("reminder deliveries", () => {
   let db: FreshDatabase;
-  let smtp: Awaited<ReturnType<typeof smtpServer>>;
+  let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
   let stack: Stack;
   before(async () => {
     db = await freshDatabase();
-    smtp = await smtpServer();
+    smtp = await startSmtpServer();
     // The receivers listen on 127.0.0.1 over http: allowed only because this stack opts in (by default, public https only).
     stack = await startStack(db.url, {
       smtp: { url: smtp.url, from: "taskmesh <reminders@taskmesh.test>" },
