@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file taskmesh/reminders/v1/reminder_service.proto.
  */
 export const file_taskmesh_reminders_v1_reminder_service: GenFile = /*@__PURE__*/
-  fileDesc("Cix0YXNrbWVzaC9yZW1pbmRlcnMvdjEvcmVtaW5kZXJfc2VydmljZS5wcm90bxIVdGFza21lc2gucmVtaW5kZXJzLnYxIpgCCg5SZW1pbmRlclN0YXR1cxIPCgd0YXNrX2lkGAEgASgJEhIKCnRhc2tfdGl0bGUYAiABKAkSLQoIcmVtaW5kZXIYAyABKAsyGy50YXNrbWVzaC50YXNrcy52MS5SZW1pbmRlchIzCgVzdGF0ZRgEIAEoDjIkLnRhc2ttZXNoLnJlbWluZGVycy52MS5SZW1pbmRlclN0YXRlEjIKDm5leHRfZmlyZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5sYXN0X2ZpcmVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNY2FuY2VsX3JlYXNvbhgHIAEoCSJxChRMaXN0UmVtaW5kZXJzUmVxdWVzdBIcCgd0YXNrX2lkGAEgASgJQgu6SAjYAQFyA7ABARIdCglwYWdlX3NpemUYAiABKAVCCrpIBxoFGPQDKAASHAoKcGFnZV90b2tlbhgDIAEoCUIIukgFcgMY9AMiagoVTGlzdFJlbWluZGVyc1Jlc3BvbnNlEjgKCXJlbWluZGVycxgBIAMoCzIlLnRhc2ttZXNoLnJlbWluZGVycy52MS5SZW1pbmRlclN0YXR1cxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkijQEKE1NldFJlbWluZGVyc1JlcXVlc3QSGQoHdGFza19pZBgBIAEoCUIIukgFcgOwAQESOAoJcmVtaW5kZXJzGAIgAygLMhsudGFza21lc2gudGFza3MudjEuUmVtaW5kZXJCCLpIBZIBAhAUEiEKEGV4cGVjdGVkX3ZlcnNpb24YAyABKANCB7pIBCICKAAidwoUU2V0UmVtaW5kZXJzUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2sSOAoJcmVtaW5kZXJzGAIgAygLMiUudGFza21lc2gucmVtaW5kZXJzLnYxLlJlbWluZGVyU3RhdHVzIuABChVTbm9vemVSZW1pbmRlclJlcXVlc3QSGQoHdGFza19pZBgBIAEoCUIIukgFcgOwAQESHgoLcmVtaW5kZXJfaWQYAiABKAlCCbpIBnIEEAEYQBJACghkdXJhdGlvbhgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIRukgOqgELIgUIgJqeATICCDxIABI6Cgp1bnRpbF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIIukgFsgECQAFIAEIOCgV1bnRpbBIFukgCCAEiUQoWU25vb3plUmVtaW5kZXJSZXNwb25zZRI3CghyZW1pbmRlchgBIAEoCzIlLnRhc2ttZXNoLnJlbWluZGVycy52MS5SZW1pbmRlclN0YXR1cyJTChZEaXNtaXNzUmVtaW5kZXJSZXF1ZXN0EhkKB3Rhc2tfaWQYASABKAlCCLpIBXIDsAEBEh4KC3JlbWluZGVyX2lkGAIgASgJQgm6SAZyBBABGEAiUgoXRGlzbWlzc1JlbWluZGVyUmVzcG9uc2USNwoIcmVtaW5kZXIYASABKAsyJS50YXNrbWVzaC5yZW1pbmRlcnMudjEuUmVtaW5kZXJTdGF0dXMiUgoVQ2FuY2VsUmVtaW5kZXJSZXF1ZXN0EhkKB3Rhc2tfaWQYASABKAlCCLpIBXIDsAEBEh4KC3JlbWluZGVyX2lkGAIgASgJQgm6SAZyBBABGEAiUQoWQ2FuY2VsUmVtaW5kZXJSZXNwb25zZRI3CghyZW1pbmRlchgBIAEoCzIlLnRhc2ttZXNoLnJlbWluZGVycy52MS5SZW1pbmRlclN0YXR1cyJ4CgpRdWlldEhvdXJzEjUKBXN0YXJ0GAEgASgJQia6SCNyITIfXihbMDFdWzAtOV18MlswLTNdKTpbMC01XVswLTldJBIzCgNlbmQYAiABKAlCJrpII3IhMh9eKFswMV1bMC05XXwyWzAtM10pOlswLTVdWzAtOV0kIqQCChdOb3RpZmljYXRpb25QcmVmZXJlbmNlcxJRCghjaGFubmVscxgBIAMoDjIqLnRhc2ttZXNoLnJlbWluZGVycy52MS5Ob3RpZmljYXRpb25DaGFubmVsQhO6SBCSAQ0QAxgBIgeCAQQQASAAEiMKC3dlYmhvb2tfdXJsGAIgASgJQg66SAvYAQFyBhjQD4gBARIaChJ3ZWJob29rX3NlY3JldF9zZXQYAyABKAgSIQoNZW1haWxfYWRkcmVzcxgEIAEoCUIKukgH2AEBcgJgARI2CgtxdWlldF9ob3VycxgFIAEoCzIhLnRhc2ttZXNoLnJlbWluZGVycy52MS5RdWlldEhvdXJzEhoKCXRpbWVfem9uZRgGIAEoCUIHukgEcgIYQCIjCiFHZXROb3RpZmljYXRpb25QcmVmZXJlbmNlc1JlcXVlc3QiaQoiR2V0Tm90aWZpY2F0aW9uUHJlZmVyZW5jZXNSZXNwb25zZRJDCgtwcmVmZXJlbmNlcxgBIAEoCzIuLnRhc2ttZXNoLnJlbWluZGVycy52MS5Ob3RpZmljYXRpb25QcmVmZXJlbmNlcyLDAQokVXBkYXRlTm90aWZpY2F0aW9uUHJlZmVyZW5jZXNSZXF1ZXN0EksKC3ByZWZlcmVuY2VzGAEgASgLMi4udGFza21lc2gucmVtaW5kZXJzLnYxLk5vdGlmaWNhdGlvblByZWZlcmVuY2VzQga6SAPIAQESLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrEh0KFXJvdGF0ZV93ZWJob29rX3NlY3JldBgDIAEoCCKMAQolVXBkYXRlTm90aWZpY2F0aW9uUHJlZmVyZW5jZXNSZXNwb25zZRJDCgtwcmVmZXJlbmNlcxgBIAEoCzIuLnRhc2ttZXNoLnJlbWluZGVycy52MS5Ob3RpZmljYXRpb25QcmVmZXJlbmNlcxIeChZ3ZWJob29rX3NpZ25pbmdfc2VjcmV0GAIgASgJKr8BCg1SZW1pbmRlclN0YXRlEh4KGlJFTUlOREVSX1NUQVRFX1VOU1BFQ0lGSUVEEAASHAoYUkVNSU5ERVJfU1RBVEVfU0NIRURVTEVEEAESGAoUUkVNSU5ERVJfU1RBVEVfRklSRUQQAhIaChZSRU1JTkRFUl9TVEFURV9TTk9PWkVEEAMSHAoYUkVNSU5ERVJfU1RBVEVfRElTTUlTU0VEEAQSHAoYUkVNSU5ERVJfU1RBVEVfQ0FOQ0VMTEVEEAUqngEKE05vdGlmaWNhdGlvbkNoYW5uZWwSJAogTk9USUZJQ0FUSU9OX0NIQU5ORUxfVU5TUEVDSUZJRUQQABIfChtOT1RJRklDQVRJT05fQ0hBTk5FTF9JTl9BUFAQARIgChxOT1RJRklDQVRJT05fQ0hBTk5FTF9XRUJIT09LEAISHgoaTk9USUZJQ0FUSU9OX0NIQU5ORUxfRU1BSUwQAzLxBgoPUmVtaW5kZXJTZXJ2aWNlEm8KDUxpc3RSZW1pbmRlcnMSKy50YXNrbWVzaC5yZW1pbmRlcnMudjEuTGlzdFJlbWluZGVyc1JlcXVlc3QaLC50YXNrbWVzaC5yZW1pbmRlcnMudjEuTGlzdFJlbWluZGVyc1Jlc3BvbnNlIgOQAgESZwoMU2V0UmVtaW5kZXJzEioudGFza21lc2gucmVtaW5kZXJzLnYxLlNldFJlbWluZGVyc1JlcXVlc3QaKy50YXNrbWVzaC5yZW1pbmRlcnMudjEuU2V0UmVtaW5kZXJzUmVzcG9uc2USbQoOU25vb3plUmVtaW5kZXISLC50YXNrbWVzaC5yZW1pbmRlcnMudjEuU25vb3plUmVtaW5kZXJSZXF1ZXN0Gi0udGFza21lc2gucmVtaW5kZXJzLnYxLlNub296ZVJlbWluZGVyUmVzcG9uc2UScAoPRGlzbWlzc1JlbWluZGVyEi0udGFza21lc2gucmVtaW5kZXJzLnYxLkRpc21pc3NSZW1pbmRlclJlcXVlc3QaLi50YXNrbWVzaC5yZW1pbmRlcnMudjEuRGlzbWlzc1JlbWluZGVyUmVzcG9uc2USbQoOQ2FuY2VsUmVtaW5kZXISLC50YXNrbWVzaC5yZW1pbmRlcnMudjEuQ2FuY2VsUmVtaW5kZXJSZXF1ZXN0Gi0udGFza21lc2gucmVtaW5kZXJzLnYxLkNhbmNlbFJlbWluZGVyUmVzcG9uc2USlgEKGkdldE5vdGlmaWNhdGlvblByZWZlcmVuY2VzEjgudGFza21lc2gucmVtaW5kZXJzLnYxLkdldE5vdGlmaWNhdGlvblByZWZlcmVuY2VzUmVxdWVzdBo5LnRhc2ttZXNoLnJlbWluZGVycy52MS5HZXROb3RpZmljYXRpb25QcmVmZXJlbmNlc1Jlc3BvbnNlIgOQAgESmgEKHVVwZGF0ZU5vdGlmaWNhdGlvblByZWZlcmVuY2VzEjsudGFza21lc2gucmVtaW5kZXJzLnYxLlVwZGF0ZU5vdGlmaWNhdGlvblByZWZlcmVuY2VzUmVxdWVzdBo8LnRhc2ttZXNoLnJlbWluZGVycy52MS5VcGRhdGVOb3RpZmljYXRpb25QcmVmZXJlbmNlc1Jlc3BvbnNlYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_taskmesh_tasks_v1_task]);
+  fileDesc("Cix0YXNrbWVzaC9yZW1pbmRlcnMvdjEvcmVtaW5kZXJfc2VydmljZS5wcm90bxIVdGFza21lc2gucmVtaW5kZXJzLnYxIpgCCg5SZW1pbmRlclN0YXR1cxIPCgd0YXNrX2lkGAEgASgJEhIKCnRhc2tfdGl0bGUYAiABKAkSLQoIcmVtaW5kZXIYAyABKAsyGy50YXNrbWVzaC50YXNrcy52MS5SZW1pbmRlchIzCgVzdGF0ZRgEIAEoDjIkLnRhc2ttZXNoLnJlbWluZGVycy52MS5SZW1pbmRlclN0YXRlEjIKDm5leHRfZmlyZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5sYXN0X2ZpcmVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNY2FuY2VsX3JlYXNvbhgHIAEoCSJxChRMaXN0UmVtaW5kZXJzUmVxdWVzdBIcCgd0YXNrX2lkGAEgASgJQgu6SAjYAQFyA7ABARIdCglwYWdlX3NpemUYAiABKAVCCrpIBxoFGPQDKAASHAoKcGFnZV90b2tlbhgDIAEoCUIIukgFcgMY9AMiagoVTGlzdFJlbWluZGVyc1Jlc3BvbnNlEjgKCXJlbWluZGVycxgBIAMoCzIlLnRhc2ttZXNoLnJlbWluZGVycy52MS5SZW1pbmRlclN0YXR1cxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkijQEKE1NldFJlbWluZGVyc1JlcXVlc3QSGQoHdGFza19pZBgBIAEoCUIIukgFcgOwAQESOAoJcmVtaW5kZXJzGAIgAygLMhsudGFza21lc2gudGFza3MudjEuUmVtaW5kZXJCCLpIBZIBAhAUEiEKEGV4cGVjdGVkX3ZlcnNpb24YAyABKANCB7pIBCICKAAidwoUU2V0UmVtaW5kZXJzUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2sSOAoJcmVtaW5kZXJzGAIgAygLMiUudGFza21lc2gucmVtaW5kZXJzLnYxLlJlbWluZGVyU3RhdHVzIuABChVTbm9vemVSZW1pbmRlclJlcXVlc3QSGQoHdGFza19pZBgBIAEoCUIIukgFcgOwAQESHgoLcmVtaW5kZXJfaWQYAiABKAlCCbpIBnIEEAEYQBJACghkdXJhdGlvbhgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIRukgOqgELIgUIgJqeATICCDxIABI6Cgp1bnRpbF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIIukgFsgECQAFIAEIOCgV1bnRpbBIFukgCCAEiUQoWU25vb3plUmVtaW5kZXJSZXNwb25zZRI3CghyZW1pbmRlchgBIAEoCzIlLnRhc2ttZXNoLnJlbWluZGVycy52MS5SZW1pbmRlclN0YXR1cyJTChZEaXNtaXNzUmVtaW5kZXJSZXF1ZXN0EhkKB3Rhc2tfaWQYASABKAlCCLpIBXIDsAEBEh4KC3JlbWluZGVyX2lkGAIgASgJQgm6SAZyBBABGEAiUgoXRGlzbWlzc1JlbWluZGVyUmVzcG9uc2USNwoIcmVtaW5kZXIYASABKAsyJS50YXNrbWVzaC5yZW1pbmRlcnMudjEuUmVtaW5kZXJTdGF0dXMiUgoVQ2FuY2VsUmVtaW5kZXJSZXF1ZXN0EhkKB3Rhc2tfaWQYASABKAlCCLpIBXIDsAEBEh4KC3JlbWluZGVyX2lkGAIgASgJQgm6SAZyBBABGEAiUQoWQ2FuY2VsUmVtaW5kZXJSZXNwb25zZRI3CghyZW1pbmRlchgBIAEoCzIlLnRhc2ttZXNoLnJlbWluZGVycy52MS5SZW1pbmRlclN0YXR1cyJ4CgpRdWlldEhvdXJzEjUKBXN0YXJ0GAEgASgJQia6SCNyITIfXihbMDFdWzAtOV18MlswLTNdKTpbMC01XVswLTldJBIzCgNlbmQYAiABKAlCJrpII3IhMh9eKFswMV1bMC05XXwyWzAtM10pOlswLTVdWzAtOV0kIqQCChdOb3RpZmljYXRpb25QcmVmZXJlbmNlcxJRCghjaGFubmVscxgBIAMoDjIqLnRhc2ttZXNoLnJlbWluZGVycy52MS5Ob3RpZmljYXRpb25DaGFubmVsQhO6SBCSAQ0QAxgBIgeCAQQQASAAEiMKC3dlYmhvb2tfdXJsGAIgASgJQg66SAvYAQFyBhjQD4gBARIaChJ3ZWJob29rX3NlY3JldF9zZXQYAyABKAgSIQoNZW1haWxfYWRkcmVzcxgEIAEoCUIKukgH2AEBcgJgARI2CgtxdWlldF9ob3VycxgFIAEoCzIhLnRhc2ttZXNoLnJlbWluZGVycy52MS5RdWlldEhvdXJzEhoKCXRpbWVfem9uZRgGIAEoCUIHukgEcgIYQCIjCiFHZXROb3RpZmljYXRpb25QcmVmZXJlbmNlc1JlcXVlc3QiaQoiR2V0Tm90aWZpY2F0aW9uUHJlZmVyZW5jZXNSZXNwb25zZRJDCgtwcmVmZXJlbmNlcxgBIAEoCzIuLnRhc2ttZXNoLnJlbWluZGVycy52MS5Ob3RpZmljYXRpb25QcmVmZXJlbmNlcyLDAQokVXBkYXRlTm90aWZpY2F0aW9uUHJlZmVyZW5jZXNSZXF1ZXN0EksKC3ByZWZlcmVuY2VzGAEgASgLMi4udGFza21lc2gucmVtaW5kZXJzLnYxLk5vdGlmaWNhdGlvblByZWZlcmVuY2VzQga6SAPIAQESLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrEh0KFXJvdGF0ZV93ZWJob29rX3NlY3JldBgDIAEoCCKMAQolVXBkYXRlTm90aWZpY2F0aW9uUHJlZmVyZW5jZXNSZXNwb25zZRJDCgtwcmVmZXJlbmNlcxgBIAEoCzIuLnRhc2ttZXNoLnJlbWluZGVycy52MS5Ob3RpZmljYXRpb25QcmVmZXJlbmNlcxIeChZ3ZWJob29rX3NpZ25pbmdfc2VjcmV0GAIgASgJIhYKFEdldFB1c2hDb25maWdSZXF1ZXN0IjEKFUdldFB1c2hDb25maWdSZXNwb25zZRIYChB2YXBpZF9wdWJsaWNfa2V5GAEgASgJInEKGkFkZFB1c2hTdWJzY3JpcHRpb25SZXF1ZXN0Eh8KCGVuZHBvaW50GAEgASgJQg26SApyCBABGNAPiAEBEhkKBnAyNTZkaBgCIAEoCUIJukgGcgQQUBhkEhcKBGF1dGgYAyABKAlCCbpIBnIEEBAYKCIdChtBZGRQdXNoU3Vic2NyaXB0aW9uUmVzcG9uc2UiPQodUmVtb3ZlUHVzaFN1YnNjcmlwdGlvblJlcXVlc3QSHAoIZW5kcG9pbnQYASABKAlCCrpIB3IFEAEY0A8iIAoeUmVtb3ZlUHVzaFN1YnNjcmlwdGlvblJlc3BvbnNlIvoBCgxOb3RpZmljYXRpb24SCgoCaWQYASABKAkSDwoHdGFza19pZBgCIAEoCRITCgtyZW1pbmRlcl9pZBgDIAEoCRISCgp0YXNrX3RpdGxlGAQgASgJEjIKDnNjaGVkdWxlZF90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCglmaXJlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBHJlYWQYByABKAgSMwoFc3RhdGUYCCABKA4yJC50YXNrbWVzaC5yZW1pbmRlcnMudjEuUmVtaW5kZXJTdGF0ZSI4ChhMaXN0Tm90aWZpY2F0aW9uc1JlcXVlc3QSHAoJcGFnZV9zaXplGAEgASgFQgm6SAYaBBhkKAAibQoZTGlzdE5vdGlmaWNhdGlvbnNSZXNwb25zZRI6Cg1ub3RpZmljYXRpb25zGAEgAygLMiMudGFza21lc2gucmVtaW5kZXJzLnYxLk5vdGlmaWNhdGlvbhIUCgx1bnJlYWRfY291bnQYAiABKAUiSAocTWFya05vdGlmaWNhdGlvbnNSZWFkUmVxdWVzdBIbCgNpZHMYASADKAlCDrpIC5IBCBBkIgRyAhgoEgsKA2FsbBgCIAEoCCI1Ch1NYXJrTm90aWZpY2F0aW9uc1JlYWRSZXNwb25zZRIUCgx1bnJlYWRfY291bnQYASABKAUqvwEKDVJlbWluZGVyU3RhdGUSHgoaUkVNSU5ERVJfU1RBVEVfVU5TUEVDSUZJRUQQABIcChhSRU1JTkRFUl9TVEFURV9TQ0hFRFVMRUQQARIYChRSRU1JTkRFUl9TVEFURV9GSVJFRBACEhoKFlJFTUlOREVSX1NUQVRFX1NOT09aRUQQAxIcChhSRU1JTkRFUl9TVEFURV9ESVNNSVNTRUQQBBIcChhSRU1JTkRFUl9TVEFURV9DQU5DRUxMRUQQBSqeAQoTTm90aWZpY2F0aW9uQ2hhbm5lbBIkCiBOT1RJRklDQVRJT05fQ0hBTk5FTF9VTlNQRUNJRklFRBAAEh8KG05PVElGSUNBVElPTl9DSEFOTkVMX0lOX0FQUBABEiAKHE5PVElGSUNBVElPTl9DSEFOTkVMX1dFQkhPT0sQAhIeChpOT1RJRklDQVRJT05fQ0hBTk5FTF9FTUFJTBADMuoLCg9SZW1pbmRlclNlcnZpY2USbwoNTGlzdFJlbWluZGVycxIrLnRhc2ttZXNoLnJlbWluZGVycy52MS5MaXN0UmVtaW5kZXJzUmVxdWVzdBosLnRhc2ttZXNoLnJlbWluZGVycy52MS5MaXN0UmVtaW5kZXJzUmVzcG9uc2UiA5ACARJnCgxTZXRSZW1pbmRlcnMSKi50YXNrbWVzaC5yZW1pbmRlcnMudjEuU2V0UmVtaW5kZXJzUmVxdWVzdBorLnRhc2ttZXNoLnJlbWluZGVycy52MS5TZXRSZW1pbmRlcnNSZXNwb25zZRJtCg5Tbm9vemVSZW1pbmRlchIsLnRhc2ttZXNoLnJlbWluZGVycy52MS5Tbm9vemVSZW1pbmRlclJlcXVlc3QaLS50YXNrbWVzaC5yZW1pbmRlcnMudjEuU25vb3plUmVtaW5kZXJSZXNwb25zZRJwCg9EaXNtaXNzUmVtaW5kZXISLS50YXNrbWVzaC5yZW1pbmRlcnMudjEuRGlzbWlzc1JlbWluZGVyUmVxdWVzdBouLnRhc2ttZXNoLnJlbWluZGVycy52MS5EaXNtaXNzUmVtaW5kZXJSZXNwb25zZRJtCg5DYW5jZWxSZW1pbmRlchIsLnRhc2ttZXNoLnJlbWluZGVycy52MS5DYW5jZWxSZW1pbmRlclJlcXVlc3QaLS50YXNrbWVzaC5yZW1pbmRlcnMudjEuQ2FuY2VsUmVtaW5kZXJSZXNwb25zZRKWAQoaR2V0Tm90aWZpY2F0aW9uUHJlZmVyZW5jZXMSOC50YXNrbWVzaC5yZW1pbmRlcnMudjEuR2V0Tm90aWZpY2F0aW9uUHJlZmVyZW5jZXNSZXF1ZXN0GjkudGFza21lc2gucmVtaW5kZXJzLnYxLkdldE5vdGlmaWNhdGlvblByZWZlcmVuY2VzUmVzcG9uc2UiA5ACARKaAQodVXBkYXRlTm90aWZpY2F0aW9uUHJlZmVyZW5jZXMSOy50YXNrbWVzaC5yZW1pbmRlcnMudjEuVXBkYXRlTm90aWZpY2F0aW9uUHJlZmVyZW5jZXNSZXF1ZXN0GjwudGFza21lc2gucmVtaW5kZXJzLnYxLlVwZGF0ZU5vdGlmaWNhdGlvblByZWZlcmVuY2VzUmVzcG9uc2USbwoNR2V0UHVzaENvbmZpZxIrLnRhc2ttZXNoLnJlbWluZGVycy52MS5HZXRQdXNoQ29uZmlnUmVxdWVzdBosLnRhc2ttZXNoLnJlbWluZGVycy52MS5HZXRQdXNoQ29uZmlnUmVzcG9uc2UiA5ACARJ8ChNBZGRQdXNoU3Vic2NyaXB0aW9uEjEudGFza21lc2gucmVtaW5kZXJzLnYxLkFkZFB1c2hTdWJzY3JpcHRpb25SZXF1ZXN0GjIudGFza21lc2gucmVtaW5kZXJzLnYxLkFkZFB1c2hTdWJzY3JpcHRpb25SZXNwb25zZRKFAQoWUmVtb3ZlUHVzaFN1YnNjcmlwdGlvbhI0LnRhc2ttZXNoLnJlbWluZGVycy52MS5SZW1vdmVQdXNoU3Vic2NyaXB0aW9uUmVxdWVzdBo1LnRhc2ttZXNoLnJlbWluZGVycy52MS5SZW1vdmVQdXNoU3Vic2NyaXB0aW9uUmVzcG9uc2USewoRTGlzdE5vdGlmaWNhdGlvbnMSLy50YXNrbWVzaC5yZW1pbmRlcnMudjEuTGlzdE5vdGlmaWNhdGlvbnNSZXF1ZXN0GjAudGFza21lc2gucmVtaW5kZXJzLnYxLkxpc3ROb3RpZmljYXRpb25zUmVzcG9uc2UiA5ACARKCAQoVTWFya05vdGlmaWNhdGlvbnNSZWFkEjMudGFza21lc2gucmVtaW5kZXJzLnYxLk1hcmtOb3RpZmljYXRpb25zUmVhZFJlcXVlc3QaNC50YXNrbWVzaC5yZW1pbmRlcnMudjEuTWFya05vdGlmaWNhdGlvbnNSZWFkUmVzcG9uc2ViBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_taskmesh_tasks_v1_task]);
 
 /**
  * A reminder of a task with its delivery state.
@@ -480,6 +480,254 @@ export const UpdateNotificationPreferencesResponseSchema: GenMessage<UpdateNotif
   messageDesc(file_taskmesh_reminders_v1_reminder_service, 16);
 
 /**
+ * @generated from message taskmesh.reminders.v1.GetPushConfigRequest
+ */
+export type GetPushConfigRequest = Message<"taskmesh.reminders.v1.GetPushConfigRequest"> & {
+};
+
+/**
+ * Describes the message taskmesh.reminders.v1.GetPushConfigRequest.
+ * Use `create(GetPushConfigRequestSchema)` to create a new message.
+ */
+export const GetPushConfigRequestSchema: GenMessage<GetPushConfigRequest> = /*@__PURE__*/
+  messageDesc(file_taskmesh_reminders_v1_reminder_service, 17);
+
+/**
+ * @generated from message taskmesh.reminders.v1.GetPushConfigResponse
+ */
+export type GetPushConfigResponse = Message<"taskmesh.reminders.v1.GetPushConfigResponse"> & {
+  /**
+   * The application server key (VAPID, P-256, base64url without padding). Empty: push is off.
+   *
+   * @generated from field: string vapid_public_key = 1;
+   */
+  vapidPublicKey: string;
+};
+
+/**
+ * Describes the message taskmesh.reminders.v1.GetPushConfigResponse.
+ * Use `create(GetPushConfigResponseSchema)` to create a new message.
+ */
+export const GetPushConfigResponseSchema: GenMessage<GetPushConfigResponse> = /*@__PURE__*/
+  messageDesc(file_taskmesh_reminders_v1_reminder_service, 18);
+
+/**
+ * @generated from message taskmesh.reminders.v1.AddPushSubscriptionRequest
+ */
+export type AddPushSubscriptionRequest = Message<"taskmesh.reminders.v1.AddPushSubscriptionRequest"> & {
+  /**
+   * PushSubscription.endpoint.
+   *
+   * @generated from field: string endpoint = 1;
+   */
+  endpoint: string;
+
+  /**
+   * PushSubscription.getKey("p256dh"), base64url: the browser's P-256 public key.
+   *
+   * @generated from field: string p256dh = 2;
+   */
+  p256dh: string;
+
+  /**
+   * PushSubscription.getKey("auth"), base64url: 16 bytes of authentication secret.
+   *
+   * @generated from field: string auth = 3;
+   */
+  auth: string;
+};
+
+/**
+ * Describes the message taskmesh.reminders.v1.AddPushSubscriptionRequest.
+ * Use `create(AddPushSubscriptionRequestSchema)` to create a new message.
+ */
+export const AddPushSubscriptionRequestSchema: GenMessage<AddPushSubscriptionRequest> = /*@__PURE__*/
+  messageDesc(file_taskmesh_reminders_v1_reminder_service, 19);
+
+/**
+ * @generated from message taskmesh.reminders.v1.AddPushSubscriptionResponse
+ */
+export type AddPushSubscriptionResponse = Message<"taskmesh.reminders.v1.AddPushSubscriptionResponse"> & {
+};
+
+/**
+ * Describes the message taskmesh.reminders.v1.AddPushSubscriptionResponse.
+ * Use `create(AddPushSubscriptionResponseSchema)` to create a new message.
+ */
+export const AddPushSubscriptionResponseSchema: GenMessage<AddPushSubscriptionResponse> = /*@__PURE__*/
+  messageDesc(file_taskmesh_reminders_v1_reminder_service, 20);
+
+/**
+ * @generated from message taskmesh.reminders.v1.RemovePushSubscriptionRequest
+ */
+export type RemovePushSubscriptionRequest = Message<"taskmesh.reminders.v1.RemovePushSubscriptionRequest"> & {
+  /**
+   * @generated from field: string endpoint = 1;
+   */
+  endpoint: string;
+};
+
+/**
+ * Describes the message taskmesh.reminders.v1.RemovePushSubscriptionRequest.
+ * Use `create(RemovePushSubscriptionRequestSchema)` to create a new message.
+ */
+export const RemovePushSubscriptionRequestSchema: GenMessage<RemovePushSubscriptionRequest> = /*@__PURE__*/
+  messageDesc(file_taskmesh_reminders_v1_reminder_service, 21);
+
+/**
+ * @generated from message taskmesh.reminders.v1.RemovePushSubscriptionResponse
+ */
+export type RemovePushSubscriptionResponse = Message<"taskmesh.reminders.v1.RemovePushSubscriptionResponse"> & {
+};
+
+/**
+ * Describes the message taskmesh.reminders.v1.RemovePushSubscriptionResponse.
+ * Use `create(RemovePushSubscriptionResponseSchema)` to create a new message.
+ */
+export const RemovePushSubscriptionResponseSchema: GenMessage<RemovePushSubscriptionResponse> = /*@__PURE__*/
+  messageDesc(file_taskmesh_reminders_v1_reminder_service, 22);
+
+/**
+ * A fired reminder in the user's inbox.
+ *
+ * @generated from message taskmesh.reminders.v1.Notification
+ */
+export type Notification = Message<"taskmesh.reminders.v1.Notification"> & {
+  /**
+   * Opaque; stable.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string task_id = 2;
+   */
+  taskId: string;
+
+  /**
+   * @generated from field: string reminder_id = 3;
+   */
+  reminderId: string;
+
+  /**
+   * @generated from field: string task_title = 4;
+   */
+  taskTitle: string;
+
+  /**
+   * The time the reminder was set for, and when it fired.
+   *
+   * @generated from field: google.protobuf.Timestamp scheduled_time = 5;
+   */
+  scheduledTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp fire_time = 6;
+   */
+  fireTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: bool read = 7;
+   */
+  read: boolean;
+
+  /**
+   * The reminder's state now: FIRED until snoozed or dismissed.
+   *
+   * @generated from field: taskmesh.reminders.v1.ReminderState state = 8;
+   */
+  state: ReminderState;
+};
+
+/**
+ * Describes the message taskmesh.reminders.v1.Notification.
+ * Use `create(NotificationSchema)` to create a new message.
+ */
+export const NotificationSchema: GenMessage<Notification> = /*@__PURE__*/
+  messageDesc(file_taskmesh_reminders_v1_reminder_service, 23);
+
+/**
+ * @generated from message taskmesh.reminders.v1.ListNotificationsRequest
+ */
+export type ListNotificationsRequest = Message<"taskmesh.reminders.v1.ListNotificationsRequest"> & {
+  /**
+   * 1..100; 0 means 30.
+   *
+   * @generated from field: int32 page_size = 1;
+   */
+  pageSize: number;
+};
+
+/**
+ * Describes the message taskmesh.reminders.v1.ListNotificationsRequest.
+ * Use `create(ListNotificationsRequestSchema)` to create a new message.
+ */
+export const ListNotificationsRequestSchema: GenMessage<ListNotificationsRequest> = /*@__PURE__*/
+  messageDesc(file_taskmesh_reminders_v1_reminder_service, 24);
+
+/**
+ * @generated from message taskmesh.reminders.v1.ListNotificationsResponse
+ */
+export type ListNotificationsResponse = Message<"taskmesh.reminders.v1.ListNotificationsResponse"> & {
+  /**
+   * @generated from field: repeated taskmesh.reminders.v1.Notification notifications = 1;
+   */
+  notifications: Notification[];
+
+  /**
+   * @generated from field: int32 unread_count = 2;
+   */
+  unreadCount: number;
+};
+
+/**
+ * Describes the message taskmesh.reminders.v1.ListNotificationsResponse.
+ * Use `create(ListNotificationsResponseSchema)` to create a new message.
+ */
+export const ListNotificationsResponseSchema: GenMessage<ListNotificationsResponse> = /*@__PURE__*/
+  messageDesc(file_taskmesh_reminders_v1_reminder_service, 25);
+
+/**
+ * @generated from message taskmesh.reminders.v1.MarkNotificationsReadRequest
+ */
+export type MarkNotificationsReadRequest = Message<"taskmesh.reminders.v1.MarkNotificationsReadRequest"> & {
+  /**
+   * @generated from field: repeated string ids = 1;
+   */
+  ids: string[];
+
+  /**
+   * @generated from field: bool all = 2;
+   */
+  all: boolean;
+};
+
+/**
+ * Describes the message taskmesh.reminders.v1.MarkNotificationsReadRequest.
+ * Use `create(MarkNotificationsReadRequestSchema)` to create a new message.
+ */
+export const MarkNotificationsReadRequestSchema: GenMessage<MarkNotificationsReadRequest> = /*@__PURE__*/
+  messageDesc(file_taskmesh_reminders_v1_reminder_service, 26);
+
+/**
+ * @generated from message taskmesh.reminders.v1.MarkNotificationsReadResponse
+ */
+export type MarkNotificationsReadResponse = Message<"taskmesh.reminders.v1.MarkNotificationsReadResponse"> & {
+  /**
+   * @generated from field: int32 unread_count = 1;
+   */
+  unreadCount: number;
+};
+
+/**
+ * Describes the message taskmesh.reminders.v1.MarkNotificationsReadResponse.
+ * Use `create(MarkNotificationsReadResponseSchema)` to create a new message.
+ */
+export const MarkNotificationsReadResponseSchema: GenMessage<MarkNotificationsReadResponse> = /*@__PURE__*/
+  messageDesc(file_taskmesh_reminders_v1_reminder_service, 27);
+
+/**
  * @generated from enum taskmesh.reminders.v1.ReminderState
  */
 export enum ReminderState {
@@ -647,6 +895,59 @@ export const ReminderService: GenService<{
     methodKind: "unary";
     input: typeof UpdateNotificationPreferencesRequestSchema;
     output: typeof UpdateNotificationPreferencesResponseSchema;
+  },
+  /**
+   * The server's VAPID public key, for a browser's PushManager.subscribe (empty: push is off).
+   *
+   * @generated from rpc taskmesh.reminders.v1.ReminderService.GetPushConfig
+   */
+  getPushConfig: {
+    methodKind: "unary";
+    input: typeof GetPushConfigRequestSchema;
+    output: typeof GetPushConfigResponseSchema;
+  },
+  /**
+   * Registers a browser's push subscription (Web Push, RFC 8030): every reminder of the caller
+   * that fires is then sent to it, encrypted (RFC 8291). The same endpoint again replaces its keys.
+   * The endpoint must be an https URL the server may reach (the webhooks' target policy).
+   *
+   * @generated from rpc taskmesh.reminders.v1.ReminderService.AddPushSubscription
+   */
+  addPushSubscription: {
+    methodKind: "unary";
+    input: typeof AddPushSubscriptionRequestSchema;
+    output: typeof AddPushSubscriptionResponseSchema;
+  },
+  /**
+   * Forgets a push subscription (the browser unsubscribed, or the user turned push off).
+   *
+   * @generated from rpc taskmesh.reminders.v1.ReminderService.RemovePushSubscription
+   */
+  removePushSubscription: {
+    methodKind: "unary";
+    input: typeof RemovePushSubscriptionRequestSchema;
+    output: typeof RemovePushSubscriptionResponseSchema;
+  },
+  /**
+   * The caller's notification inbox: fired reminders, newest first, with read state and how many
+   * are unread. Survives reloads and is the same on every device.
+   *
+   * @generated from rpc taskmesh.reminders.v1.ReminderService.ListNotifications
+   */
+  listNotifications: {
+    methodKind: "unary";
+    input: typeof ListNotificationsRequestSchema;
+    output: typeof ListNotificationsResponseSchema;
+  },
+  /**
+   * Marks notifications read (the ids given, or all of them with all = true).
+   *
+   * @generated from rpc taskmesh.reminders.v1.ReminderService.MarkNotificationsRead
+   */
+  markNotificationsRead: {
+    methodKind: "unary";
+    input: typeof MarkNotificationsReadRequestSchema;
+    output: typeof MarkNotificationsReadResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_taskmesh_reminders_v1_reminder_service, 0);
