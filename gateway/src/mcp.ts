@@ -1,4 +1,4 @@
-import type { DescService } from "@bufbuild/protobuf";
+import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import type { HttpRoute } from "@taskmesh/kit";
 import { mcpRoute } from "@taskmesh/mcp";
@@ -7,6 +7,7 @@ import { RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurr
 import { ReminderService } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import type { Authenticator } from "./auth/index.js";
+import { checkScope, requiredScope, type Scope } from "./auth/scopes.js";
 import { upstreamHeaders, type Upstream } from "./forward.js";
 
 // What the activity history shows as the device of an agent's changes, unless the client names one.
@@ -26,7 +27,10 @@ export function mcpEndpoint(authenticator: Authenticator, upstreams: Upstream[],
       async userOfToken(token) {
         // Only a personal API token is handed to a client: an access token would stop working within minutes.
         if (!token.startsWith("tm_pat_")) throw new Error("not a personal API token");
-        return (await authenticator.verify(token)).userId;
+        const identity = await authenticator.verify(token);
+        // The tools read and write tasks; an agent never needs to make or revoke tokens.
+        if (identity.scopes.includes("tokens")) throw new Error("an MCP client's token must not have the tokens scope");
+        return identity.userId;
       },
     },
     async authenticate(headers) {
@@ -35,7 +39,8 @@ export function mcpEndpoint(authenticator: Authenticator, upstreams: Upstream[],
       const zone = headers.get("x-time-zone");
       if (zone && !isTimeZone(zone)) headers.delete("x-time-zone");
       const asCaller = upstreamHeaders(headers, identity);
-      const client = <S extends DescService>(service: S) => createClient(service, withHeaders(upstreams.find((u) => u.services.includes(service))?.transport, service, asCaller));
+      const client = <S extends DescService>(service: S) =>
+        createClient(service, withHeaders(upstreams.find((u) => u.services.includes(service))?.transport, service, asCaller, identity.scopes));
       return {
         tasks: client(TaskService),
         audit: client(AuditService),
@@ -47,8 +52,8 @@ export function mcpEndpoint(authenticator: Authenticator, upstreams: Upstream[],
   });
 }
 
-/** Every call through `transport` carries `headers` (the caller's identity). */
-function withHeaders(transport: Transport | undefined, service: DescService, headers: Headers): Transport {
+/** Every call through `transport` carries `headers` (the caller's identity) and needs its scope, as through the API. */
+function withHeaders(transport: Transport | undefined, service: DescService, headers: Headers, scopes: readonly Scope[]): Transport {
   const merged = (init: ConstructorParameters<typeof Headers>[0]) => {
     const out = new Headers(init);
     headers.forEach((value, name) => out.set(name, value));
@@ -56,9 +61,16 @@ function withHeaders(transport: Transport | undefined, service: DescService, hea
   };
   const missing = () => Promise.reject(new ConnectError(`${service.typeName} is not reachable from this gateway`, Code.Unavailable));
   if (!transport) return { unary: missing, stream: missing };
+  const allowed = (method: DescMethod) => checkScope(scopes, requiredScope(method), `${service.typeName}/${method.name}`);
   return {
-    unary: (method, signal, timeoutMs, header, input, contextValues) => transport.unary(method, signal, timeoutMs, merged(header), input, contextValues),
-    stream: (method, signal, timeoutMs, header, input, contextValues) => transport.stream(method, signal, timeoutMs, merged(header), input, contextValues),
+    unary: async (method, signal, timeoutMs, header, input, contextValues) => {
+      allowed(method);
+      return transport.unary(method, signal, timeoutMs, merged(header), input, contextValues);
+    },
+    stream: async (method, signal, timeoutMs, header, input, contextValues) => {
+      allowed(method);
+      return transport.stream(method, signal, timeoutMs, merged(header), input, contextValues);
+    },
   };
 }
 

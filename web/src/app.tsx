@@ -5,6 +5,7 @@ import { keepPreviousData } from "@tanstack/react-query";
 import { useEffect, useMemo, useRef, useState } from "react";
 import { authClient, onSessionChange, refreshSession, setSession, type Session } from "./api/auth-client.js";
 import { Consent, CONSENT_PATH } from "./auth/consent.js";
+import { EmailLink, RESET_PASSWORD_PATH, VERIFY_EMAIL_PATH } from "./auth/email-link.js";
 import { SignIn } from "./auth/sign-in.js";
 import { useLiveSync } from "./live/use-live-sync.js";
 import { NotificationCenter } from "./notifications/notification-center.js";
@@ -30,6 +31,8 @@ export function App() {
       <ErrorBoundary area="this page">
         {session === "loading" ? (
           <div className="splash" aria-busy="true" />
+        ) : location.pathname === VERIFY_EMAIL_PATH || location.pathname === RESET_PASSWORD_PATH ? (
+          <EmailLink />
         ) : session ? (
           location.pathname === CONSENT_PATH ? <Consent session={session} /> : <Workspace session={session} />
         ) : (
@@ -133,9 +136,9 @@ function Workspace({ session }: { session: Session }) {
     },
   });
 
-  async function signOut() {
+  async function signOut(everySession: boolean) {
     try {
-      await authClient.signOut({});
+      await authClient.signOut({ everySession });
     } finally {
       setSession(undefined);
     }
@@ -158,8 +161,11 @@ function Workspace({ session }: { session: Session }) {
         <span className="who" title={session.user.email}>
           {session.user.displayName || session.user.email}
         </span>
-        <button type="button" onClick={() => void signOut()}>
+        <button type="button" onClick={() => void signOut(false)}>
           Sign out
+        </button>
+        <button type="button" className="link muted" onClick={() => void signOut(true)} title="Signs this account out on every device">
+          Everywhere
         </button>
       </header>
       {help && (

@@ -13,7 +13,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { createLogger } from "@taskmesh/kit";
 import { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
-import { AuthService } from "@taskmesh/proto/taskmesh/auth/v1/auth_service_pb.js";
+import { ApiTokenScope, AuthService } from "@taskmesh/proto/taskmesh/auth/v1/auth_service_pb.js";
 import { embeddedConfig } from "../../../services/app/src/config.js";
 import { startEmbeddedApp, type EmbeddedApp } from "../../../services/app/src/embedded.js";
 
@@ -224,6 +224,21 @@ test("another user's agent never reaches the tasks", async () => {
   assert.equal((update.structuredContent!.results as Json[])[0]!.error.code, "not_found");
   const del = await call(bob, "delete_tasks", { tasks: [{ id: mine!.task.id, version: mine!.task.version }] });
   assert.equal((del.structuredContent!.results as Json[])[0]!.error.code, "not_found");
+});
+
+test("an agent with a read-only token finds tasks but cannot change them", async () => {
+  const auth = createClient(AuthService, createConnectTransport({ baseUrl: app.server.url, httpVersion: "1.1" }));
+  const { accessToken } = await auth.signIn({ email: "alice-mcp@example.com", password: "mcp-test-secret" });
+  const { secret } = await auth.createApiToken({ name: "reader", scopes: [ApiTokenScope.READ] }, { headers: { authorization: `Bearer ${accessToken}` } });
+  const reader = await connect(secret);
+  try {
+    assert.equal((await call(reader, "find_tasks", { query: "" })).isError, undefined);
+    const add = await call(reader, "add_tasks", { tasks: [{ title: "Not allowed" }] });
+    assert.equal(add.isError, true);
+    assert.match(JSON.stringify(add.structuredContent ?? text(add)), /lacks the write scope/);
+  } finally {
+    await reader.close();
+  }
 });
 
 test("reminders: set, list upcoming, snooze once fired", async () => {

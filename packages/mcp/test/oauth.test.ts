@@ -14,7 +14,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from "@modelcontextprotocol/sdk/shared/auth.js";
 import { createLogger } from "@taskmesh/kit";
-import { AuthService } from "@taskmesh/proto/taskmesh/auth/v1/auth_service_pb.js";
+import { ApiTokenScope, AuthService } from "@taskmesh/proto/taskmesh/auth/v1/auth_service_pb.js";
 import { embeddedConfig } from "../../../services/app/src/config.js";
 import { startEmbeddedApp, type EmbeddedApp } from "../../../services/app/src/embedded.js";
 
@@ -62,7 +62,10 @@ const auth = () => createClient(AuthService, createConnectTransport({ baseUrl: a
 async function consent(url: URL, accessToken: string, decision: "allow" | "deny" = "allow", apiToken?: string): Promise<Response> {
   const q = url.searchParams;
   const secret =
-    apiToken ?? (decision === "allow" ? (await auth().createApiToken({ name: "MCP: Test agent" }, { headers: { authorization: `Bearer ${accessToken}` } })).secret : undefined);
+    apiToken ??
+    (decision === "allow"
+      ? (await auth().createApiToken({ name: "MCP: Test agent", scopes: [ApiTokenScope.READ, ApiTokenScope.WRITE] }, { headers: { authorization: `Bearer ${accessToken}` } })).secret
+      : undefined);
   return fetch(`${app.server.url}/oauth/approve`, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${accessToken}` },
@@ -158,6 +161,8 @@ test("consent needs the signed-in user and that user's own token; Deny tells the
   const bobs = (await auth().createApiToken({ name: "bob's" }, { headers: { authorization: `Bearer ${users.bob}` } })).secret;
   assert.equal((await consent(url, users.alice!, "allow", bobs)).status, 401, "another user's token is not handed out");
   assert.equal((await consent(url, "not-a-session", "allow", bobs)).status, 401);
+  const minting = (await auth().createApiToken({ name: "too wide", scopes: [ApiTokenScope.READ, ApiTokenScope.WRITE, ApiTokenScope.TOKENS] }, { headers: { authorization: `Bearer ${users.alice}` } })).secret;
+  assert.equal((await consent(url, users.alice!, "allow", minting)).status, 401, "a token that could make tokens is not handed to an agent");
 
   const denied = new URL(((await (await consent(url, users.alice!, "deny")).json()) as { redirect: string }).redirect);
   assert.equal(denied.searchParams.get("error"), "access_denied");

@@ -3,9 +3,12 @@
 // which sends the browser back to the client with a one-time code; Deny sends it back without one.
 import { ConnectError } from "@connectrpc/connect";
 import { useState } from "react";
+import { ApiTokenScope } from "@taskmesh/proto/taskmesh/auth/v1/auth_service_pb.js";
 import { authClient, type Session } from "../api/auth-client.js";
 
 export const CONSENT_PATH = "/oauth/authorize";
+// The tools read and change tasks; an agent never makes or revokes tokens (the gateway refuses one that could).
+const AGENT_SCOPES = [ApiTokenScope.READ, ApiTokenScope.WRITE];
 
 /** The client's registered name: its id carries the registration as base64url JSON before the signature. */
 function clientName(clientId: string): string {
@@ -37,7 +40,7 @@ export function Consent({ session }: { session: Session }) {
     setError(undefined);
     try {
       const authorization = `Bearer ${session.accessToken}`;
-      const apiToken = decision === "allow" ? (await authClient.createApiToken({ name: `MCP: ${name}`.slice(0, 100) }, { headers: { authorization } })).secret : undefined;
+      const apiToken = decision === "allow" ? (await authClient.createApiToken({ name: `MCP: ${name}`.slice(0, 100), scopes: AGENT_SCOPES }, { headers: { authorization } })).secret : undefined;
       const res = await fetch("/oauth/approve", {
         method: "POST",
         headers: { "content-type": "application/json", authorization },
