@@ -6,7 +6,7 @@ export { invalidArgument } from "./errors.js";
 export type { FieldViolation } from "./errors.js";
 export { createLogger } from "./logger.js";
 export type { Logger } from "./logger.js";
-export { metricsRegistry } from "./metrics.js";
+export { histogram, metricsRegistry, sourcesGauge } from "./metrics.js";
 export { GroupCommit, KeyedGroupCommit } from "./group-commit.js";
 export { internalErrorInterceptor } from "./internal-errors.js";
 export { requestChecksInterceptor, requestViolations, timestampInRange } from "./request-checks.js";
