@@ -26,6 +26,7 @@ import { WebSocket } from "ws";
 import { AccessTokens } from "../gateway/src/auth/access-tokens.js";
 import { startStack, type Stack } from "../scripts/infra/stack.js";
 import { load, mb, startServiceProcess, summarize, type ServiceProcess, type Stats } from "./lib.js";
+import { freePort } from "../scripts/infra/cache.js";
 
 const root = path.resolve(import.meta.dirname, "..");
 process.env.LOG_LEVEL ??= "error";
@@ -85,11 +86,14 @@ interface Memory {
   cpuSeconds: number;
 }
 
+/** The gateway serves /metrics on a port of its own (METRICS_PORT), never on its public one. */
+type GatewayProcess = ServiceProcess & { metricsPort: number };
+
 /** The gateway's RSS from the kernel, its heap and CPU time from its prom-client default metrics. */
-async function gatewayMemory(gateway: ServiceProcess): Promise<Memory> {
+async function gatewayMemory(gateway: GatewayProcess): Promise<Memory> {
   const status = readFileSync(`/proc/${gateway.proc.pid}/status`, "utf8");
   const rssKb = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]);
-  const metrics = await (await fetch(`http://127.0.0.1:${gateway.port}/metrics`)).text();
+  const metrics = await (await fetch(`http://127.0.0.1:${gateway.metricsPort}/metrics`)).text();
   const metric = (name: string) => {
     const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, "m").exec(metrics);
     if (!m) throw new Error(`the gateway's /metrics has no ${name}`);
@@ -99,7 +103,7 @@ async function gatewayMemory(gateway: ServiceProcess): Promise<Memory> {
 }
 
 /** Memory once the gateway has been idle a moment (timers and GC settle; no way to force a GC from here). */
-async function settledMemory(gateway: ServiceProcess): Promise<Memory> {
+async function settledMemory(gateway: GatewayProcess): Promise<Memory> {
   await new Promise((r) => setTimeout(r, 3_000));
   return gatewayMemory(gateway);
 }
@@ -234,7 +238,7 @@ function memoryLine(label: string, m: Memory): string {
   return `  gateway ${label.padEnd(26)} RSS ${mb(m.rss).padStart(8)}, heap used ${mb(m.heapUsed).padStart(7)} (of ${mb(m.heapTotal)})`;
 }
 
-async function run(gateway: ServiceProcess, secret: Uint8Array): Promise<boolean> {
+async function run(gateway: GatewayProcess, secret: Uint8Array): Promise<boolean> {
   const url = `ws://127.0.0.1:${gateway.port}/live`;
   // Access tokens minted with the gateway's secret: it verifies the signature and claims only (no
   // account lookup), and the task service trusts the user id the gateway forwards, so no sign-ups.
@@ -358,12 +362,15 @@ try {
   const tasks = await startServiceProcess("tasks", "services/tasks/src/main.ts", common);
   servers.push(tasks);
   const secret = randomUUID() + randomUUID();
-  const gateway = await startServiceProcess("gateway", "gateway/src/main.ts", {
+  const metricsPort = await freePort();
+  const gatewayProcess = await startServiceProcess("gateway", "gateway/src/main.ts", {
     ...common,
     TASKS_URL: `http://127.0.0.1:${tasks.port}`,
     TASKMESH_JWT_SECRET: secret,
     GATEWAY_REPLICA_ID: "bench",
+    METRICS_PORT: String(metricsPort),
   });
+  const gateway = { ...gatewayProcess, metricsPort };
   servers.push(gateway);
   checkOpenFiles("the gateway", gateway.proc.pid);
   const ok = await run(gateway, Buffer.from(secret, "utf8"));

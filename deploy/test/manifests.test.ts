@@ -46,15 +46,25 @@ test("the Kafka cluster runs in KRaft mode with a controller and a broker node p
   assert.equal(render("cloud").find((x) => x.kind === "KafkaTopic")?.metadata.labels?.["strimzi.io/cluster"], kafka.metadata.name);
 });
 
-test("the ServiceMonitor scrapes every deployable's Service on its metrics port", () => {
-  const monitor = find(parseManifests(read("k8s/monitoring/servicemonitors.yaml")), "ServiceMonitor", "taskmesh");
-  const selected = monitor.spec.selector.matchExpressions[0].values as string[];
-  assert.deepEqual([...selected].sort(), [...DEPLOYABLES].sort());
+test("the ServiceMonitors scrape every deployable's Service on its metrics port, the gateway's apart from its public one", () => {
+  const monitors = parseManifests(read("k8s/monitoring/servicemonitors.yaml")).filter((m) => m.kind === "ServiceMonitor");
+  const selects = (monitor: (typeof monitors)[number], labels: Record<string, string>) =>
+    Object.entries(monitor.spec.selector.matchLabels as Record<string, string>).every(([k, v]) => labels[k] === v) &&
+    ((monitor.spec.selector.matchExpressions ?? []) as { key: string; values: string[] }[]).every((e) => e.values.includes(labels[e.key]!));
   for (const manifests of [render("local"), render("cloud")]) {
     for (const name of DEPLOYABLES) {
       const service = find(manifests, "Service", name);
-      for (const [k, v] of Object.entries(monitor.spec.selector.matchLabels as Record<string, string>)) assert.equal(service.metadata.labels?.[k], v, name);
-      assert.ok(service.spec.ports.some((p: { name: string }) => p.name === monitor.spec.endpoints[0].port), name);
+      const scraping = monitors.filter((m) => selects(m, service.metadata.labels ?? {}));
+      assert.equal(scraping.length, 1, `${name} is scraped by one ServiceMonitor`);
+      const port = scraping[0]!.spec.endpoints[0].port as string;
+      assert.ok(service.spec.ports.some((p: { name: string }) => p.name === port), name);
+      const deployment = find(manifests, "Deployment", name);
+      assert.ok(deployment.spec.template.spec.containers[0].ports.some((p: { name: string }) => p.name === port), name);
+      if (name === "gateway") {
+        assert.equal(port, "metrics", "the gateway's /metrics is not on the port the Ingress sends the Internet to");
+        const env = deployment.spec.template.spec.containers[0].env as { name: string; value?: string }[];
+        assert.equal(env.find((e) => e.name === "METRICS_PORT")?.value, String(service.spec.ports.find((p: { name: string }) => p.name === "metrics").port));
+      }
     }
   }
 });

@@ -1,6 +1,6 @@
 import { createClient } from "@connectrpc/connect";
 import type { EventBus } from "@taskmesh/events";
-import { startServer, type Logger, type RunningServer } from "@taskmesh/kit";
+import { startServer, writeHead, type HttpRoute, type Logger, type RunningServer } from "@taskmesh/kit";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { fileURLToPath } from "node:url";
 import { authInterceptor, startAuthModule, trustedProxiesFromEnv, type AuthModuleOptions } from "./auth/index.js";
@@ -8,7 +8,9 @@ import type { PasswordQueue, PasswordQueueOptions } from "./auth/password-queue.
 import { corsRoute } from "./cors.js";
 import { forwardingRoutes, type Upstream } from "./forward.js";
 import { LiveSync } from "./live/live-sync.js";
+import { hostCheckedUpgrade, hostCheckRoute, type AllowedHosts } from "./host-check.js";
 import { mcpEndpoint } from "./mcp.js";
+import { startMetricsServer, type MetricsServer } from "./metrics-server.js";
 import { webApp } from "./static-files.js";
 
 /** Where `npm run build -w web` puts the web app. */
@@ -33,6 +35,10 @@ export interface GatewayOptions {
   drainDelayMs?: number;
   /** How often live sockets are pinged (default 25 s); one missed answer drops the socket. */
   livePingIntervalMs?: number;
+  /** Where GET /metrics is served; never on the public port. Unset: not served. */
+  metricsPort?: number;
+  /** Host names answered besides IP addresses and localhost (DNS rebinding); default "any". */
+  allowedHosts?: AllowedHosts;
 }
 
 export interface Gateway {
@@ -40,6 +46,8 @@ export interface Gateway {
   /** The queue every password hash goes through (its counters, for metrics and benchmarks). */
   passwordQueue: PasswordQueue;
   live: LiveSync;
+  /** The /metrics listener, when metricsPort was given. */
+  metrics?: MetricsServer;
   /** Drains the server, closes live sockets and the accounts database. */
   stop(): Promise<void>;
 }
@@ -59,6 +67,14 @@ export function passwordQueueFromEnv(env: NodeJS.ProcessEnv): PasswordQueueOptio
   return { concurrency: int("TASKMESH_PASSWORD_HASH_CONCURRENCY"), maxQueued: int("TASKMESH_PASSWORD_HASH_QUEUE") };
 }
 
+/** This port is public: /metrics is on METRICS_PORT, and says so here rather than loading the web app. */
+const metricsElsewhere: HttpRoute = (req, res) => {
+  if ((req.url ?? "/").split("?")[0] !== "/metrics") return false;
+  writeHead(res, 404, { "content-type": "text/plain; charset=utf-8" });
+  res.end("not served on this port: set METRICS_PORT and scrape /metrics there\n");
+  return true;
+};
+
 /** The browser-facing edge on one port: accounts, every mesh service behind authentication, live sync, the web app. */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const tasksUpstream = options.upstreams.find((u) => u.services.includes(TaskService));
@@ -71,6 +87,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     passwordQueue: options.auth.passwordQueue ?? passwordQueueFromEnv(process.env),
   });
   const allowedOrigins = options.allowedOrigins ?? [];
+  const allowedHosts = options.allowedHosts ?? "any";
   const live = new LiveSync({
     authenticator: auth.authenticator,
     tasks: createClient(TaskService, tasksUpstream.transport),
@@ -80,7 +97,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     logger: options.logger,
     pingIntervalMs: options.livePingIntervalMs,
   });
+  let metrics: MetricsServer | undefined;
   try {
+    metrics = options.metricsPort === undefined ? undefined : await startMetricsServer(options.metricsPort, options.host);
     await live.start();
     const services = [...auth.services, ...options.upstreams.flatMap((u) => u.services)];
     const forwarded = forwardingRoutes(options.upstreams);
@@ -93,8 +112,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           forwarded(router);
         },
         interceptors: [authInterceptor(auth.authenticator)],
-        http: [corsRoute(allowedOrigins), mcpEndpoint(auth.authenticator, options.upstreams, allowedOrigins, options.auth.jwtSecret), webApp(options.webDir ?? DEFAULT_WEB_DIR, [...services.map((s) => `/${s.typeName}/`), "/grpc."])],
-        upgrade: live.upgrade,
+        http: [hostCheckRoute(allowedHosts), metricsElsewhere, corsRoute(allowedOrigins), mcpEndpoint(auth.authenticator, options.upstreams, allowedOrigins, options.auth.jwtSecret), webApp(options.webDir ?? DEFAULT_WEB_DIR, [...services.map((s) => `/${s.typeName}/`), "/grpc."])],
+        upgrade: hostCheckedUpgrade(allowedHosts, live.upgrade),
+        metricsOnMainPort: false,
         readMaxBytes: options.readMaxBytes ?? DEFAULT_READ_MAX_BYTES,
         drainDelayMs: options.drainDelayMs,
       },
@@ -105,13 +125,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       server,
       passwordQueue: auth.passwordQueue,
       live,
+      metrics,
       async stop() {
         await live.stop();
         await server.drain();
+        await metrics?.close();
         await auth.stop();
       },
     };
   } catch (err) {
+    await metrics?.close();
     await live.stop();
     await auth.stop();
     throw err;

@@ -23,24 +23,28 @@ const TYPES: Record<string, string> = {
  * its own origin (Connect and the live WebSocket), so anything else is refused: injected markup cannot
  * run or send data away, and no other site can frame the app to trick a click.
  */
-const SECURITY_HEADERS = {
-  "content-security-policy": [
+const csp = (styleSrc: string) =>
+  [
     "default-src 'self'",
     "script-src 'self'",
-    // React sets style properties through the DOM (allowed); the no-build page has a <style> block.
-    "style-src 'self' 'unsafe-inline'",
+    `style-src ${styleSrc}`,
     "img-src 'self' data:",
     "connect-src 'self'",
     "object-src 'none'",
     "base-uri 'self'",
     "form-action 'self'",
     "frame-ancestors 'none'",
-  ].join("; "),
+  ].join("; ");
+const SECURITY_HEADERS = {
+  // React sets style properties through the DOM, which style-src does not govern: no inline styles needed.
+  "content-security-policy": csp("'self'"),
   "x-frame-options": "DENY",
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
   "cross-origin-opener-policy": "same-origin",
 } as const;
+// The page shown when the web app is not built is fixed text with a <style> block of its own.
+const NOT_BUILT_HEADERS = { ...SECURITY_HEADERS, "content-security-policy": csp("'unsafe-inline'") } as const;
 // Vite puts content-hashed bundles under /assets/: they never change, so browsers keep them.
 const HASHED = /^\/assets\//;
 
@@ -63,7 +67,7 @@ export function webApp(dir: string, apiPrefixes: readonly string[]): HttpRoute {
     }
     if (apiPrefixes.some((p) => urlPath.startsWith(p))) return false;
     if (!existsSync(index)) {
-      writeHead(res, 503, { ...SECURITY_HEADERS, "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
+      writeHead(res, 503, { ...NOT_BUILT_HEADERS, "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
       res.end(notBuiltPage(root));
       return true;
     }
@@ -106,7 +110,7 @@ function notBuiltPage(root: string): string {
 <p>The API answers on this port, but the web app has not been built (no <code>${escapeHtml(root)}/index.html</code>). Build it and reload:</p>
 <pre>npm run build -w web</pre>
 <p>Scripts can use the API now: sign up with <code>taskmesh.auth.v1.AuthService/SignUp</code>, create an API token, and send
-<code>authorization: Bearer &lt;token&gt;</code> (see the README). Health: <a href="/healthz">/healthz</a> · <a href="/metrics">/metrics</a></p>
+<code>authorization: Bearer &lt;token&gt;</code> (see the README). Health: <a href="/healthz">/healthz</a></p>
 </body></html>`;
 }
 

@@ -9,7 +9,7 @@ import { startRecurrenceModule } from "@taskmesh/recurrence";
 import { startTasksModule } from "@taskmesh/tasks";
 import { randomBytes } from "node:crypto";
 import { WebSocket } from "ws";
-import { startGateway, type Gateway } from "../src/gateway.js";
+import { startGateway, type Gateway, type GatewayOptions } from "../src/gateway.js";
 import { inProcessUpstream } from "../src/mesh.js";
 import type { AuthModuleOptions } from "../src/auth/index.js";
 
@@ -40,6 +40,8 @@ export interface MeshOptions {
   auth?: Partial<AuthModuleOptions>;
   now?: () => Date;
   livePingIntervalMs?: number;
+  /** More settings of the gateway (metrics port, allowed hosts, web app folder). */
+  gateway?: Partial<Pick<GatewayOptions, "metricsPort" | "allowedHosts" | "webDir">>;
 }
 
 export async function startMesh(options: MeshOptions): Promise<TestMesh> {
@@ -64,6 +66,7 @@ export async function startMesh(options: MeshOptions): Promise<TestMesh> {
     allowedOrigins: ["https://app.example.com"],
     webDir: "/nonexistent-web-dist",
     livePingIntervalMs: options.livePingIntervalMs,
+    ...options.gateway,
   });
   stops.push(gateway.stop);
   const transport = createConnectTransport({ baseUrl: gateway.server.url, httpVersion: "1.1" });

@@ -156,7 +156,7 @@ spec:
         dapr.io/sidecar-memory-limit: {{ $dapr.sidecarMemoryLimit | quote }}
         {{- end }}
         prometheus.io/scrape: "true"
-        prometheus.io/port: {{ $v.port | quote }}
+        prometheus.io/port: {{ $v.metricsPort | default $v.port | quote }}
         prometheus.io/path: /metrics
     spec:
       {{- /* daprd reads the secret store and registers with the control plane as this account */}}
@@ -192,9 +192,18 @@ spec:
             - name: grpc
               containerPort: {{ $v.port }}
               protocol: TCP
+            {{- if $v.metricsPort }}
+            - name: metrics
+              containerPort: {{ $v.metricsPort }}
+              protocol: TCP
+            {{- end }}
           env:
             - name: PORT
               value: {{ $v.port | quote }}
+            {{- if $v.metricsPort }}
+            - name: METRICS_PORT
+              value: {{ $v.metricsPort | quote }}
+            {{- end }}
             {{- include "taskmesh.commonEnv" $ctx | nindent 12 }}
           {{- with $v.secretEnv }}
             {{- range $var, $key := . }}
@@ -258,6 +267,12 @@ spec:
       targetPort: grpc
       protocol: TCP
       appProtocol: kubernetes.io/h2c
+    {{- if $v.metricsPort }}
+    - name: metrics
+      port: {{ $v.metricsPort }}
+      targetPort: metrics
+      protocol: TCP
+    {{- end }}
 {{- if $v.autoscaling.enabled }}
 ---
 apiVersion: autoscaling/v2

@@ -44,6 +44,8 @@ export interface ServerOptions {
   routes: (router: ConnectRouter) => void;
   /** Extra HTTP routes (web app, static files), tried after /healthz, /readyz, /metrics. */
   http?: HttpRoute[];
+  /** Serve GET /metrics on this port (default true); an edge open to the Internet serves it elsewhere (startMetricsServer). */
+  metricsOnMainPort?: boolean;
   /** Run before request validation (the gateway authenticates there: no answer before credentials). */
   interceptors?: Interceptor[];
   /** HTTP/1.1 upgrade requests (WebSocket); without it they are served as plain requests. */
@@ -115,7 +117,7 @@ export async function startServer(options: ServerOptions, port: number, host = "
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/healthz") return text(res, 200, "ok\n");
     if (path === "/readyz") return health.ready ? text(res, 200, "ready\n") : text(res, 503, "not ready\n");
-    if (path === "/metrics") {
+    if (path === "/metrics" && options.metricsOnMainPort !== false) {
       writeHead(res, 200, { "content-type": registry.contentType });
       res.end(await registry.metrics());
       return true;

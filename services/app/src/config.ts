@@ -1,5 +1,5 @@
 import { edgeSettings, jwtSecret, type EdgeSettings } from "@taskmesh/gateway";
-import { webhookTargetsFromEnv, type WebhookTargetOptions } from "@taskmesh/reminders";
+import { vapidKeys, webhookTargetsFromEnv, type VapidKeys, type WebhookTargetOptions } from "@taskmesh/reminders";
 import path from "node:path";
 
 export interface EmbeddedConfig {
@@ -15,6 +15,8 @@ export interface EmbeddedConfig {
   webDir: string | undefined;
   /** Where reminder webhooks may go: TASKMESH_WEBHOOK_ALLOWED_HOSTS, TASKMESH_WEBHOOK_ALLOW_HTTP. */
   webhooks: WebhookTargetOptions;
+  /** Web Push: TASKMESH_VAPID_PUBLIC_KEY / _PRIVATE_KEY / _SUBJECT, else keys generated once and kept in the data folder. */
+  vapid: VapidKeys | undefined;
 }
 
 export function embeddedConfig(env: NodeJS.ProcessEnv = process.env): EmbeddedConfig {
@@ -28,9 +30,11 @@ export function embeddedConfig(env: NodeJS.ProcessEnv = process.env): EmbeddedCo
     dataDir,
     databaseUrl: env.DATABASE_URL || undefined,
     // Account e-mails link to this machine unless TASKMESH_PUBLIC_URL names the address users open.
-    edge: edgeSettings(env, { publicUrl: `http://localhost:${port}` }),
+    // A local install answers only to this machine's names and addresses unless told otherwise (DNS rebinding).
+    edge: edgeSettings(env, { publicUrl: `http://localhost:${port}`, allowedHosts: [] }),
     jwtSecret: jwtSecret(env, dataDir),
     webDir: env.TASKMESH_WEB_DIR,
     webhooks: webhookTargetsFromEnv(env),
+    vapid: vapidKeys(env, dataDir),
   };
 }

@@ -54,7 +54,7 @@ export async function startEmbeddedApp(config: EmbeddedConfig, logger: Logger): 
     started.push(recurrence);
     const audit = await startAuditModule({ databaseUrl, events: bus, logger });
     started.push(audit);
-    const reminders = await startRemindersModule({ databaseUrl, events: bus, tasks: tasksClient, smtp: smtpFromEnv(), webhooks: config.webhooks, logger });
+    const reminders = await startRemindersModule({ databaseUrl, events: bus, tasks: tasksClient, smtp: smtpFromEnv(), webhooks: config.webhooks, vapid: config.vapid, logger });
     started.push(reminders);
     const modules: ServiceModule[] = [tasks, recurrence, audit, reminders];
     const gateway = await startGateway({
@@ -66,6 +66,8 @@ export async function startEmbeddedApp(config: EmbeddedConfig, logger: Logger): 
       bus,
       replicaId: "embedded",
       allowedOrigins: config.edge.allowedOrigins,
+      allowedHosts: config.edge.allowedHosts,
+      metricsPort: config.edge.metricsPort,
       webDir: config.webDir,
     });
     return {

@@ -1,0 +1,105 @@
+// The public port's edges, on PostgreSQL: /metrics only on a port of its own; requests naming a host
+// the install does not answer to refused (DNS rebinding against a local install), for RPCs, pages and
+// the live socket; the web app's Content-Security-Policy without inline styles or scripts.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import http from "node:http";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { freshDatabase } from "@taskmesh/testing";
+import { startMesh, type TestMesh } from "./fixtures.js";
+
+/** A raw request with the Host header of our choosing (fetch does not let one set it). */
+function request(url: string, options: { method?: string; host: string; path: string; headers?: Record<string, string>; body?: string }) {
+  const { port } = new URL(url);
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = http.request({ host: "127.0.0.1", port, method: options.method ?? "GET", path: options.path, headers: { ...options.headers, host: options.host } }, (res) => {
+      let body = "";
+      res.on("data", (c: Buffer) => (body += c.toString()));
+      res.on("end", () => resolve({ status: res.statusCode!, body }));
+    });
+    req.on("error", reject);
+    req.end(options.body);
+  });
+}
+
+describe("the public port's edges", () => {
+  let mesh: TestMesh;
+  let drop: () => Promise<void>;
+  const webDir = mkdtempSync(path.join(tmpdir(), "taskmesh-web-"));
+
+  before(async () => {
+    writeFileSync(path.join(webDir, "index.html"), "<!doctype html><title>taskmesh</title>");
+    const db = await freshDatabase();
+    drop = db.drop;
+    mesh = await startMesh({ databaseUrl: db.url, gateway: { metricsPort: 0, allowedHosts: ["tasks.example.com"], webDir } });
+  });
+  after(async () => {
+    await mesh.stop();
+    await drop();
+    rmSync(webDir, { recursive: true, force: true });
+  });
+
+  test("/metrics is served on the metrics port only", async () => {
+    await mesh.user("metrics");
+    const scraped = await fetch(`http://127.0.0.1:${mesh.gateway.metrics!.port}/metrics`);
+    assert.equal(scraped.status, 200);
+    assert.match(await scraped.text(), /rpc_server_duration_seconds_count\{[^}]*SignUp/);
+    const onApi = await fetch(`${mesh.url}/metrics`);
+    assert.equal(onApi.status, 404);
+    const text = await onApi.text();
+    assert.doesNotMatch(text, /rpc_server_duration_seconds|process_cpu/);
+    assert.match(text, /METRICS_PORT/);
+  });
+
+  test("a Host the install does not answer to is refused (421) for RPCs, pages and the live socket; its names, IPs and configured hosts are served", async () => {
+    const rpc = (host: string) =>
+      request(mesh.url, { method: "POST", host, path: "/taskmesh.auth.v1.AuthService/SignIn", headers: { "content-type": "application/json" }, body: '{"email":"a@example.com","password":"x"}' });
+    for (const host of ["attacker.example", "attacker.example:8080", "localhost.attacker.example", "127.0.0.1.nip.io"]) {
+      const res = await rpc(host);
+      assert.equal(res.status, 421, host);
+      assert.match(res.body, /TASKMESH_ALLOWED_HOSTS/);
+      assert.equal((await request(mesh.url, { host, path: "/" })).status, 421, `${host}: the page`);
+    }
+    const port = new URL(mesh.url).port;
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, "app.localhost", "TASKS.example.com", "10.0.0.5"]) {
+      assert.equal((await rpc(host)).status, 401, `${host}: answered (wrong password)`);
+      assert.equal((await request(mesh.url, { host, path: "/" })).status, 200, `${host}: the page`);
+    }
+
+    const upgrade = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = http.request({
+          host: "127.0.0.1",
+          port,
+          path: "/live",
+          headers: { host, connection: "Upgrade", upgrade: "websocket", "sec-websocket-version": "13", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==" },
+        });
+        req.on("upgrade", (res, socket) => {
+          socket.destroy();
+          resolve(res.statusCode!);
+        });
+        req.on("response", (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        });
+        req.on("error", reject);
+        req.end();
+      });
+    assert.equal(await upgrade("attacker.example"), 421);
+    assert.equal(await upgrade(`localhost:${port}`), 101);
+  });
+
+  test("the web app's policy allows no inline script or style and no framing", async () => {
+    const res = await fetch(`${mesh.url}/`);
+    const csp = res.headers.get("content-security-policy") ?? "";
+    assert.match(csp, /script-src 'self'(;|$)/);
+    assert.match(csp, /style-src 'self'(;|$)/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.equal(res.headers.get("x-content-type-options"), "nosniff");
+    assert.equal(res.headers.get("referrer-policy"), "no-referrer");
+    assert.equal(res.headers.get("x-frame-options"), "DENY");
+  });
+});
