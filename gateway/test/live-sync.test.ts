@@ -21,7 +21,7 @@ describe("live sync", () => {
   before(async () => {
     const db = await freshDatabase();
     drop = db.drop;
-    mesh = await startMesh({ databaseUrl: db.url, livePingIntervalMs: 500 });
+    mesh = await startMesh({ databaseUrl: db.url, livePingIntervalMs: 500, gateway: { metricsPort: 0 } });
   });
   after(async () => {
     await mesh.stop();
@@ -169,5 +169,29 @@ describe("live sync", () => {
     const closed = await s.closed;
     assert.equal(closed.code, 4401);
     assert.match(closed.reason, /expired/);
+  });
+
+  test("/metrics counts the open sockets and times each push from the change's commit", async () => {
+    const metric = async (name: string) => {
+      const text = await (await fetch(`http://127.0.0.1:${mesh.gateway.metrics!.port}/metrics`)).text();
+      return Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? NaN);
+    };
+    const u = await mesh.user("metrics");
+    const open = await metric("taskmesh_live_connections");
+    const pushes = await metric("taskmesh_live_push_delay_seconds_count");
+    const a = await LiveClient.open(mesh.url, { type: "hello", token: u.token });
+    const b = await LiveClient.open(mesh.url, { type: "hello", token: u.token });
+    await a.next((f) => f.type === "ready");
+    await b.next((f) => f.type === "ready");
+    assert.equal(await metric("taskmesh_live_connections"), open + 2);
+    await mesh.taskClient.createTask({ title: "Timed" }, { headers: u.headers });
+    await a.next((f) => f.type === "task");
+    // observed once the push went out to every device of the user, which may follow the first one's frame
+    for (let i = 0; i < 40 && !((await metric("taskmesh_live_push_delay_seconds_count")) > pushes); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok((await metric("taskmesh_live_push_delay_seconds_count")) > pushes);
+    a.close();
+    b.close();
+    await Promise.all([a.closed, b.closed]);
+    assert.equal(await metric("taskmesh_live_connections"), open);
   });
 });

@@ -63,7 +63,7 @@ export class LiveSync {
       topics: ["task-updates", "reminders"],
       handler: (event) => withSpan("live push", { attributes: { "messaging.destination.name": event.topic, "taskmesh.live.connections": this.connections } }, () => this.#deliver(event)),
     });
-    this.#uncount = liveConnections().add(() => this.connections);
+    this.#uncount = liveConnections.add(() => this.connections);
     this.#heartbeat = setInterval(() => this.#ping(), this.options.pingIntervalMs ?? PING_INTERVAL_MS);
     this.#heartbeat.unref();
   }
@@ -193,7 +193,7 @@ export class LiveSync {
       if (!set) return;
       const frame = liveFrame(value);
       for (const conn of set) conn.offer(value, frame);
-      if (value.occurredAt) livePushDelay().observe(Math.max(0, Date.now() - timestampMs(value.occurredAt)) / 1000);
+      if (value.occurredAt) livePushDelay.observe(Math.max(0, Date.now() - timestampMs(value.occurredAt)) / 1000);
     } else if (isMessage(value, ReminderEventSchema)) {
       const set = this.#byUser.get(value.userId);
       const frame = set && reminderFrame(value);

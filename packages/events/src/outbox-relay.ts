@@ -1,7 +1,7 @@
 import { Migration } from "@mikro-orm/migrations";
 import type { EntityManager } from "@mikro-orm/sql";
 import type { Database, MigrationEntry } from "@taskmesh/db";
-import { contextFromHeaders, failSpan, injectHeaders, SpanKind, startSpan, type Logger } from "@taskmesh/kit";
+import { contextFromHeaders, failSpan, injectHeaders, SpanKind, startSpan, tracingEnabled, type Logger } from "@taskmesh/kit";
 import { context, trace, type Span } from "@opentelemetry/api";
 import { Gauge, register } from "prom-client";
 import type { EventRecord } from "./bus.js";
@@ -35,8 +35,16 @@ export async function writeOutbox(db: Database, em: EntityManager, outbox: Outbo
        INSERT INTO ${outbox.schema}.outbox (topic, key, payload, headers)
        SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::jsonb[])
      ) SELECT pg_notify($5, '')`,
-    [records.map((r) => r.topic), records.map((r) => r.key), records.map((r) => r.payload), records.map((r) => JSON.stringify(r.headers)), outbox.channel],
+    [records.map((r) => r.topic), records.map((r) => r.key), records.map((r) => r.payload), records.map((r) => JSON.stringify(withTraceContext(r.headers))), outbox.channel],
   );
+}
+
+/** A record without a traceparent gets the one of the change that wrote it, so its publish joins that trace. */
+function withTraceContext(headers: Record<string, string>): Record<string, string> {
+  if (!tracingEnabled() || headers["traceparent"]) return headers;
+  const traced = { ...headers };
+  injectHeaders(traced);
+  return traced;
 }
 
 /** Add to a producing service's migrations: creates `<schema>.outbox`. */
