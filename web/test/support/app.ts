@@ -15,12 +15,13 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
-export async function startApp(): Promise<RunningApp> {
+/** `env`: more settings, as `npm start` reads them (SMTP_URL, PORT…). */
+export async function startApp(env: Record<string, string> = {}): Promise<RunningApp> {
   // Same step as `npm test`'s pretest, so the file also runs on its own after a source change.
   const build = spawnSync(process.execPath, [path.join(web, "ensure-build.mjs")], { stdio: "inherit" });
   if (build.status !== 0) throw new Error("building the web app failed");
   const dataDir = mkdtempSync(path.join(tmpdir(), "taskmesh-web-test-"));
-  const config = embeddedConfig({ TASKMESH_DATA_DIR: dataDir, PORT: "0", TASKMESH_WEB_DIR: path.join(web, "dist") });
+  const config = embeddedConfig({ TASKMESH_DATA_DIR: dataDir, PORT: "0", TASKMESH_WEB_DIR: path.join(web, "dist"), ...env });
   const app = await startEmbeddedApp(config, createLogger("web-test"));
   return {
     url: app.server.url,
