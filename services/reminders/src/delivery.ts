@@ -5,6 +5,7 @@ import { deliveryJobId } from "./jobs.js";
 import { reminderMetrics } from "./metrics.js";
 import { SCHEMA } from "./migrations/index.js";
 import { loadPreferences } from "./preferences.js";
+import { forgetPushSubscription, loadPushSubscription, PushSubscriptionGone, sendPush, type PushPayload, type VapidKeys } from "./push.js";
 import type { SchedulerJob } from "./scheduler/scheduler.js";
 import { isPermanentWebhookError, postWebhook } from "./webhook.js";
 import { WebhookTargetPolicy, WebhookTargetRefused } from "./webhook-target.js";
@@ -17,17 +18,20 @@ export interface DeliveryOptions {
   retryMs?: number;
   maxRetryMs?: number;
   webhookTimeoutMs?: number;
-  /** Where webhooks may go; default: public https URLs only. */
+  /** Where webhooks and push endpoints may go; default: public https URLs only. */
   webhookTargets?: WebhookTargetPolicy;
+  /** The server's VAPID keys; without them push deliveries fail. */
+  vapid?: VapidKeys;
 }
 
 interface PendingDelivery {
   id: string;
-  channel: "webhook" | "email";
+  channel: "webhook" | "email" | "push";
   target: string;
   attempts: number;
   user_id: string;
   event_id: string;
+  fire_id: string;
   task_id: string;
   reminder_id: string;
   task_title: string;
@@ -45,7 +49,7 @@ interface PendingDelivery {
 export async function attemptDelivery(db: Database, deliveryId: string, options: DeliveryOptions, logger: Logger): Promise<SchedulerJob[]> {
   const [d] = await db.query<PendingDelivery>(
     db.em(),
-    `SELECT d.id::text AS id, d.channel, d.target, d.attempts, d.user_id, f.event_id, f.task_id, f.reminder_id, f.task_title, f.scheduled_for, f.fired_at
+    `SELECT d.id::text AS id, d.channel, d.target, d.attempts, d.user_id, f.event_id, f.id::text AS fire_id, f.task_id, f.reminder_id, f.task_title, f.scheduled_for, f.fired_at
      FROM ${SCHEMA}.deliveries d JOIN ${SCHEMA}.fires f ON f.id = d.fire_id WHERE d.id = $1 AND d.status = 'pending'`,
     [deliveryId],
   );
@@ -56,7 +60,8 @@ export async function attemptDelivery(db: Database, deliveryId: string, options:
     await withSpan(`reminder ${d.channel} delivery`, { kind: SpanKind.CLIENT, attributes }, () => send(db, d, options));
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
-    const permanent = isPermanentWebhookError(err);
+    const permanent = isPermanentWebhookError(err) || err instanceof PushSubscriptionGone;
+    if (err instanceof PushSubscriptionGone) await forgetPushSubscription(db, d.target);
     const giveUp = permanent || attempts >= (options.maxAttempts ?? 8);
     const retryAt = new Date(Date.now() + Math.min(options.maxRetryMs ?? 3_600_000, (options.retryMs ?? 5_000) * 2 ** (attempts - 1)));
     await db.query(db.em(), `UPDATE ${SCHEMA}.deliveries SET attempts = $2, last_error = $3, status = $4, not_before = $5::timestamptz WHERE id = $1`, [
@@ -69,7 +74,7 @@ export async function attemptDelivery(db: Database, deliveryId: string, options:
     const refused = err instanceof WebhookTargetRefused;
     reminderMetrics.deliveries().inc({ channel: d.channel, outcome: refused ? "refused" : giveUp ? "failed" : "retry" });
     const message = refused
-      ? "webhook target refused by TASKMESH_WEBHOOK_ALLOWED_HOSTS; giving up"
+      ? `${d.channel} target refused by TASKMESH_WEBHOOK_ALLOWED_HOSTS; giving up`
       : permanent
         ? "reminder delivery failed permanently; giving up"
         : giveUp
@@ -101,6 +106,23 @@ async function send(db: Database, d: PendingDelivery, options: DeliveryOptions):
     // The policy is applied again here (it may have changed since the URL was saved, and the
     // name's addresses certainly may have), down to the address the connection uses.
     await postWebhook(d.target, webhookSecret, d.event_id, payload, options.webhookTimeoutMs ?? 5_000, options.webhookTargets ?? new WebhookTargetPolicy());
+    return;
+  }
+  if (d.channel === "push") {
+    if (!options.vapid) throw new Error("no VAPID keys configured (TASKMESH_VAPID_PUBLIC_KEY, TASKMESH_VAPID_PRIVATE_KEY)");
+    // The target is the subscription's id: the browser may have unsubscribed since the fire.
+    const subscription = await loadPushSubscription(db, d.target);
+    if (!subscription) return;
+    const payload: PushPayload = {
+      type: "reminder",
+      notificationId: d.fire_id,
+      taskId: d.task_id,
+      reminderId: d.reminder_id,
+      title: d.task_title,
+      scheduledFor: scheduledFor.toISOString(),
+      firedAt: new Date(d.fired_at).toISOString(),
+    };
+    await sendPush(subscription, payload, options.vapid, options.webhookTargets ?? new WebhookTargetPolicy(), options.webhookTimeoutMs ?? 5_000);
     return;
   }
   if (!options.mailer) throw new Error("no SMTP server configured (SMTP_URL)");

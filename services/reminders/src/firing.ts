@@ -30,7 +30,7 @@ const keyOf = (taskId: string, reminderId: string) => `${taskId}/${reminderId}`;
  * transaction, set-based: each reminder still pending at exactly that time is marked fired, its
  * fire recorded (unique per reminder and scheduled time, so a second delivery of a timer fires
  * nothing), ReminderEvent{fired} written to the outbox (in-app delivery), and a delivery row made
- * per webhook/e-mail channel, due after the user's quiet hours. A timer that no longer matches its
+ * per webhook/e-mail channel, due after the user's quiet hours, and one per push subscription. A timer that no longer matches its
  * reminder (moved, cancelled, removed) fires nothing. Each caller gets its delivery timers to arm.
  */
 export class ReminderFiring {
@@ -111,6 +111,18 @@ export class ReminderFiring {
         const base = { fireId: fireIds.get(eventId)!, key: keyOf(row.task_id, row.reminder_id), userId: row.user_id, notBefore };
         if (prefs.channels.includes(NotificationChannel.WEBHOOK) && prefs.webhookUrl) deliveries.push({ ...base, channel: "webhook", target: prefs.webhookUrl });
         if (prefs.channels.includes(NotificationChannel.EMAIL) && prefs.emailAddress) deliveries.push({ ...base, channel: "email", target: prefs.emailAddress });
+      }
+      // Every browser the user subscribed gets a push at once, like the in-app event: a device
+      // notification is theirs to silence, quiet hours hold back webhooks and e-mail only.
+      const subscriptions = await db.query<{ id: string; user_id: string }>(
+        em,
+        `SELECT id::text AS id, user_id FROM ${SCHEMA}.push_subscriptions WHERE user_id = ANY($1::text[])`,
+        [[...new Set(done.map((f) => f.row.user_id))]],
+      );
+      for (const { row, eventId } of done) {
+        for (const s of subscriptions.filter((s) => s.user_id === row.user_id)) {
+          deliveries.push({ fireId: fireIds.get(eventId)!, key: keyOf(row.task_id, row.reminder_id), userId: row.user_id, notBefore: firedAt, channel: "push", target: s.id });
+        }
       }
       if (deliveries.length > 0) {
         const ids = await db.query<{ id: string }>(

@@ -12,6 +12,7 @@ import { migrations, SCHEMA } from "./migrations/index.js";
 import { OUTBOX } from "./outbox.js";
 import { ReminderEngine } from "./reminder-engine.js";
 import { createReminderServiceImpl } from "./reminder-service.js";
+import type { VapidKeys } from "./push.js";
 import { PostgresScheduler } from "./scheduler/postgres-scheduler.js";
 import type { Scheduler } from "./scheduler/scheduler.js";
 import { startTaskEventsConsumer } from "./task-events-consumer.js";
@@ -30,6 +31,7 @@ export {
   type WebhookTargetOptions,
 } from "./webhook-target.js";
 export { REMINDERS_TOPIC } from "./reminder-events.js";
+export { vapidKeys, VAPID_SETTINGS, type VapidKeys, type PushPayload } from "./push.js";
 export { REMINDERS_GROUP } from "./task-events-consumer.js";
 export { OUTBOX as REMINDERS_OUTBOX } from "./outbox.js";
 
@@ -47,6 +49,8 @@ export interface RemindersModuleOptions {
    * reads TASKMESH_WEBHOOK_ALLOWED_HOSTS and TASKMESH_WEBHOOK_ALLOW_HTTP); default: public https only.
    */
   webhooks?: WebhookTargetOptions;
+  /** VAPID keys for Web Push (vapidKeys reads them from the environment or the data folder); without them push is off. */
+  vapid?: VapidKeys;
   /** How often overdue timers are looked for and re-armed, and how late they must be (default 15 s / 30 s). */
   overdueSweep?: { intervalMs: number; graceMs: number };
   /** The timer backend; default: the built-in scheduler on this service's database. */
@@ -68,7 +72,7 @@ export async function startRemindersModule(options: RemindersModuleOptions) {
     if (mailer) stops.push(() => mailer.close());
     const scheduler: Scheduler = options.scheduler?.(db, logger) ?? new PostgresScheduler(db, { schema: SCHEMA, logger });
     const webhookTargets = new WebhookTargetPolicy(options.webhooks);
-    const engine = new ReminderEngine(db, scheduler, { ...options.delivery, mailer, webhookTargets }, logger);
+    const engine = new ReminderEngine(db, scheduler, { ...options.delivery, mailer, webhookTargets, vapid: options.vapid }, logger);
     if (options.events) {
       const bus = options.events;
       const relay = new OutboxRelay(db, OUTBOX, { send: (records) => bus.publish(records) }, logger);
@@ -88,7 +92,7 @@ export async function startRemindersModule(options: RemindersModuleOptions) {
       const consumer = await startTaskEventsConsumer(options.events, engine);
       stops.push(() => consumer.stop());
     }
-    const impl = createReminderServiceImpl({ engine, tasks: options.tasks, webhookTargets });
+    const impl = createReminderServiceImpl({ engine, tasks: options.tasks, webhookTargets, vapid: options.vapid });
     return {
       services: [ReminderService, ...(scheduler.callbacks?.services ?? [])],
       routes: (router: ConnectRouter) => {

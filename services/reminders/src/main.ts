@@ -5,7 +5,8 @@
 // REMINDERS_SCHEDULER: where timers live, `postgres` (default: this service's database) or
 // `dapr-jobs` (the Dapr Jobs API of the sidecar, DAPR_HTTP_PORT, delivered by Dapr's scheduler);
 // SCHEDULER_LEASE_MS: how long a crashed replica's claimed timers wait before another takes them;
-// TASKMESH_WEBHOOK_ALLOWED_HOSTS and TASKMESH_WEBHOOK_ALLOW_HTTP: where webhooks may go (see README).
+// TASKMESH_WEBHOOK_ALLOWED_HOSTS and TASKMESH_WEBHOOK_ALLOW_HTTP: where webhooks and push endpoints
+// may go (see README); TASKMESH_VAPID_PUBLIC_KEY, _PRIVATE_KEY and _SUBJECT: Web Push (off without).
 // Credentials come from the Dapr secrets API when a sidecar runs beside it, else the environment.
 import { createClient } from "@connectrpc/connect";
 import { kafkaBusFromEnv } from "@taskmesh/events";
@@ -13,7 +14,7 @@ import { createLogger, drainOnSignals, startTelemetry, startServer } from "@task
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { resolveSecrets, serviceTransport, transportConfigFromEnv } from "@taskmesh/transport";
 import type { Database } from "@taskmesh/db";
-import { DaprJobsScheduler, PostgresScheduler, smtpFromEnv, startRemindersModule, webhookTargetsFromEnv, type Scheduler } from "./index.js";
+import { DaprJobsScheduler, PostgresScheduler, smtpFromEnv, startRemindersModule, vapidKeys, webhookTargetsFromEnv, type Scheduler } from "./index.js";
 import { SCHEMA } from "./migrations/index.js";
 
 const logger = createLogger("reminders");
@@ -46,6 +47,7 @@ const reminders = await startRemindersModule({
   tasks: reachesTasks ? createClient(TaskService, serviceTransport(transport, "tasks")) : undefined,
   smtp,
   webhooks,
+  vapid: vapidKeys(env),
   logger,
   scheduler: (db) => schedulerFromEnv(db),
 });

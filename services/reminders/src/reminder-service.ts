@@ -15,9 +15,11 @@ import {
 import type { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { randomBytes } from "node:crypto";
 import { CANCEL_REASONS, reminderOf, type ReminderRow } from "./arming.js";
+import { inboxHandlers, markFiresRead } from "./inbox.js";
 import { SCHEMA } from "./migrations/index.js";
 import { OUTBOX } from "./outbox.js";
 import { loadPreferences, preferencesToProto, savePreferences, type Preferences } from "./preferences.js";
+import type { VapidKeys } from "./push.js";
 import type { ReminderEngine } from "./reminder-engine.js";
 import { reminderEventRecord } from "./reminder-events.js";
 import { WebhookTargetPolicy, WebhookTargetRefused } from "./webhook-target.js";
@@ -133,11 +135,13 @@ export interface ReminderServiceDeps {
   engine: ReminderEngine;
   /** For SetReminders; without it SetReminders is UNIMPLEMENTED. */
   tasks?: Client<typeof TaskService>;
-  /** Where webhook URLs may point; default: public https URLs only. */
+  /** Where webhook URLs and push endpoints may point; default: public https URLs only. */
   webhookTargets?: WebhookTargetPolicy;
+  /** The server's VAPID keys; without them push is off (GetPushConfig answers no key). */
+  vapid?: VapidKeys;
 }
 
-export function createReminderServiceImpl({ engine, tasks, webhookTargets = new WebhookTargetPolicy() }: ReminderServiceDeps): ServiceImpl<typeof ReminderService> {
+export function createReminderServiceImpl({ engine, tasks, webhookTargets = new WebhookTargetPolicy(), vapid }: ReminderServiceDeps): ServiceImpl<typeof ReminderService> {
   const { db } = engine;
 
   const selectRows = `SELECT r.*, t.title FROM ${SCHEMA}.reminders r JOIN ${SCHEMA}.tasks t USING (task_id)`;
@@ -185,6 +189,8 @@ export function createReminderServiceImpl({ engine, tasks, webhookTargets = new 
   const traceparent = (ctx: HandlerContext) => currentTraceparent(ctx.requestHeader);
 
   return {
+    ...inboxHandlers(db, webhookTargets, vapid),
+
     async listReminders(req, ctx) {
       const userId = requireUser(ctx);
       if (req.taskId) return { reminders: await taskReminders(userId, req.taskId) };
@@ -223,6 +229,7 @@ export function createReminderServiceImpl({ engine, tasks, webhookTargets = new 
           throw new ConnectError(`reminder "${row.reminder_id}" has not fired (state ${ReminderState[row.state]}): only a fired reminder can be snoozed`, Code.FailedPrecondition);
         }
         await setState(em, row, ReminderState.SNOOZED, until, "");
+        await markFiresRead(db, em, row.task_id, row.reminder_id);
         const ref = { userId, taskId: row.task_id, reminderId: row.reminder_id, traceparent: traceparent(ctx) };
         await writeOutbox(db, em, OUTBOX, [reminderEventRecord(ref, { case: "snoozed", value: { until: timestampFromDate(until) } }, new Date())]);
       });
@@ -235,6 +242,7 @@ export function createReminderServiceImpl({ engine, tasks, webhookTargets = new 
           throw new ConnectError(`reminder "${row.reminder_id}" has not fired (state ${ReminderState[row.state]}): cancel it instead`, Code.FailedPrecondition);
         }
         await setState(em, row, ReminderState.DISMISSED, null, "");
+        await markFiresRead(db, em, row.task_id, row.reminder_id);
         // Devices drop the notification; a pending snooze will not fire.
         const ref = { userId, taskId: row.task_id, reminderId: row.reminder_id, traceparent: traceparent(ctx) };
         await writeOutbox(db, em, OUTBOX, [reminderEventRecord(ref, { case: "cancelled", value: { reason: CANCEL_REASONS.dismissed } }, new Date())]);

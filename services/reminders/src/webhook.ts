@@ -28,8 +28,7 @@ export const isPermanentWebhookError = (err: unknown) => err instanceof WebhookT
 
 /**
  * POSTs a signed JSON body to a URL the policy allows; resolves on a 2xx answer, throws otherwise
- * (the caller retries, except after isPermanentWebhookError). The connection's DNS goes through
- * the policy's lookup, so the socket only ever reaches a checked address.
+ * (the caller retries, except after isPermanentWebhookError).
  */
 export async function postWebhook(
   url: string,
@@ -39,20 +38,30 @@ export async function postWebhook(
   timeoutMs: number,
   policy: WebhookTargetPolicy = new WebhookTargetPolicy(),
 ): Promise<void> {
-  const target = policy.checkUrl(url);
   const body = JSON.stringify(payload);
+  const headers = {
+    "content-type": "application/json",
+    [SIGNATURE_HEADER]: signatureHeader(secret, body, Math.floor(Date.now() / 1000)),
+    [EVENT_ID_HEADER]: eventId,
+  };
+  const status = await postToTarget(url, headers, Buffer.from(body), timeoutMs, policy);
+  if (status < 200 || status >= 300) throw new Error(`webhook answered HTTP ${status}`);
+}
+
+/**
+ * POSTs a body to a user-supplied URL the policy allows and answers the HTTP status (3xx throws
+ * WebhookRedirected: redirects are not followed). The connection's DNS goes through the policy's
+ * lookup, so the socket only ever reaches a checked address. Webhooks and Web Push both send here.
+ */
+export async function postToTarget(url: string, headers: Record<string, string>, body: Buffer, timeoutMs: number, policy: WebhookTargetPolicy): Promise<number> {
+  const target = policy.checkUrl(url);
   const transport = target.protocol === "https:" ? https : http;
-  await new Promise<void>((resolve, reject) => {
+  return new Promise<number>((resolve, reject) => {
     const request = transport.request(
       target,
       {
         method: "POST",
-        headers: {
-          "content-type": "application/json",
-          "content-length": Buffer.byteLength(body),
-          [SIGNATURE_HEADER]: signatureHeader(secret, body, Math.floor(Date.now() / 1000)),
-          [EVENT_ID_HEADER]: eventId,
-        },
+        headers: { ...headers, "content-length": body.length },
         lookup: policy.lookup,
         // A socket of its own: a pooled one could have been connected by code that did not check.
         agent: false,
@@ -62,12 +71,11 @@ export async function postWebhook(
         const status = response.statusCode ?? 0;
         // The body is not read: only the status counts.
         response.destroy();
-        if (status >= 200 && status < 300) resolve();
-        else if (status >= 300 && status < 400) reject(new WebhookRedirected(status, response.headers.location));
-        else reject(new Error(`webhook answered HTTP ${status}`));
+        if (status >= 300 && status < 400) reject(new WebhookRedirected(status, response.headers.location));
+        else resolve(status);
       },
     );
-    const timer = setTimeout(() => request.destroy(new Error(`webhook did not answer within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(() => request.destroy(new Error(`${target.host} did not answer within ${timeoutMs} ms`)), timeoutMs);
     request.on("error", (err) => {
       clearTimeout(timer);
       reject(err);

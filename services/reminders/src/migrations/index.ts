@@ -3,6 +3,7 @@ import { daprJobFiresMigration } from "../scheduler/dapr-jobs-scheduler.js";
 import { schedulerJobsMigration } from "../scheduler/postgres-scheduler.js";
 import { Migration20261126000300_reminders } from "./Migration20261126000300_reminders.js";
 import { Migration20261203000100_overdue_sweep } from "./Migration20261203000100_overdue_sweep.js";
+import { Migration20261203000200_push_inbox } from "./Migration20261203000200_push_inbox.js";
 
 export const SCHEMA = "reminders";
 
@@ -15,4 +16,5 @@ export const migrations = [
   // Both timer backends' tables exist, so a deployment can switch REMINDERS_SCHEDULER either way.
   daprJobFiresMigration(SCHEMA),
   { name: "Migration20261203000100_overdue_sweep", class: Migration20261203000100_overdue_sweep },
+  { name: "Migration20261203000200_push_inbox", class: Migration20261203000200_push_inbox },
 ];
