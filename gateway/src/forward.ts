@@ -2,8 +2,10 @@ import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel as Idempotency } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient, type ConnectRouter, type HandlerContext, type Transport } from "@connectrpc/connect";
 import { USER_ID_HEADER } from "@taskmesh/kit";
+import { TaskService, type WatchTasksRequest, type WatchTasksResponse } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { callerOf } from "./auth/auth-interceptor.js";
 import type { Identity } from "./auth/index.js";
+import { sealed, watchFrom, type WatchCursors } from "./watch-cursors.js";
 
 /** Services reached through one transport (an in-process module, a URL, a sidecar). */
 export interface Upstream {
@@ -15,14 +17,17 @@ export interface Upstream {
 const TIME_ZONE_HEADER = "x-time-zone";
 // The device a change came from (the activity history and TaskEvent.device show it).
 const DEVICE_HEADER = "x-device";
+// The caller's e-mail, trusted like the user id (the task service addresses project invitations to it).
+const EMAIL_HEADER = "x-user-email";
 // Client headers worth passing on; everything else (x-user-id first of all) stays at the edge.
 const PASSED_THROUGH = ["traceparent", "tracestate", TIME_ZONE_HEADER, DEVICE_HEADER];
 
 /**
  * Registers every method of the upstream services as a handler that forwards the call with the
  * trusted identity header of the caller (authenticated by authInterceptor before it gets here).
+ * WatchTasks cursors are sealed per user on the way out and opened on the way in.
  */
-export function forwardingRoutes(upstreams: Upstream[]): (router: ConnectRouter) => void {
+export function forwardingRoutes(upstreams: Upstream[], cursors: WatchCursors): (router: ConnectRouter) => void {
   return (router) => {
     for (const { services, transport } of upstreams) {
       for (const service of services) {
@@ -35,7 +40,8 @@ export function forwardingRoutes(upstreams: Upstream[]): (router: ConnectRouter)
             signal: ctx.signal,
             timeoutMs: ctx.timeoutMs(),
           });
-          router.rpc(method as DescMethod, handlerFor(method, call, options) as never);
+          const handler = service.typeName === TaskService.typeName && method.name === "WatchTasks" ? watchHandler(cursors, call, options) : handlerFor(method, call, options);
+          router.rpc(method as DescMethod, handler as never);
         }
       }
     }
@@ -70,6 +76,14 @@ function handlerFor(method: DescMethod, call: (req: unknown, options: object) =>
   }
 }
 
+function watchHandler(cursors: WatchCursors, call: (req: unknown, options: object) => unknown, options: (ctx: HandlerContext) => object) {
+  return async function* (req: WatchTasksRequest, ctx: HandlerContext) {
+    const { userId } = callerOf(ctx);
+    const watch = (cursor: string) => call({ ...req, cursor }, options(ctx)) as AsyncIterable<WatchTasksResponse>;
+    for await (const message of watchFrom(cursors, userId, req.cursor, watch)) yield sealed(cursors, userId, message);
+  };
+}
+
 // A replica shutting down may drop a call (its connection closes, its stream is reset). A call it
 // refused is tried again whatever it is (HTTP/2 REFUSED_STREAM: never processed); one it dropped only
 // if it has no side effects, as Dapr's resiliency policy does in the cluster (CreateTask is repeated
@@ -92,5 +106,6 @@ export function upstreamHeaders(incoming: Headers, identity: Identity): Headers 
     if (value) headers.set(name, value);
   }
   if (!headers.has(TIME_ZONE_HEADER)) headers.set(TIME_ZONE_HEADER, identity.timeZone);
+  if (identity.email) headers.set(EMAIL_HEADER, identity.email);
   return headers;
 }

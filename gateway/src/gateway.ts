@@ -12,6 +12,7 @@ import { hostCheckedUpgrade, hostCheckRoute, type AllowedHosts } from "./host-ch
 import { mcpEndpoint } from "./mcp.js";
 import { startMetricsServer, type MetricsServer } from "./metrics-server.js";
 import { webApp } from "./static-files.js";
+import { WatchCursors } from "./watch-cursors.js";
 
 /** Where `npm run build -w web` puts the web app. */
 export const DEFAULT_WEB_DIR = fileURLToPath(new URL("../../web/dist", import.meta.url));
@@ -88,12 +89,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   const allowedOrigins = options.allowedOrigins ?? [];
   const allowedHosts = options.allowedHosts ?? "any";
+  const cursors = new WatchCursors(options.auth.jwtSecret);
   const live = new LiveSync({
     authenticator: auth.authenticator,
     tasks: createClient(TaskService, tasksUpstream.transport),
     bus: options.bus,
     replicaId: options.replicaId,
     allowedOrigins,
+    cursors,
     logger: options.logger,
     pingIntervalMs: options.livePingIntervalMs,
   });
@@ -102,7 +105,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     metrics = options.metricsPort === undefined ? undefined : await startMetricsServer(options.metricsPort, options.host);
     await live.start();
     const services = [...auth.services, ...options.upstreams.flatMap((u) => u.services)];
-    const forwarded = forwardingRoutes(options.upstreams);
+    const forwarded = forwardingRoutes(options.upstreams, cursors);
     const server = await startServer(
       {
         logger: options.logger,

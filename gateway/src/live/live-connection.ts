@@ -38,6 +38,8 @@ export class LiveConnection {
   constructor(
     readonly userId: string,
     private readonly socket: WebSocket,
+    /** The cursor the user sees for a feed position (positions stay internal). */
+    private readonly seal: (position: string) => string,
   ) {}
 
   /** Past hello and catch-up: pinged from now on. */
@@ -46,10 +48,10 @@ export class LiveConnection {
   }
 
   /** The first frame: the position the server resumes from. */
-  ready(cursor: string): void {
+  ready(position: string): void {
     const early = this.#beforeReady ?? [];
     this.#beforeReady = undefined;
-    this.send({ type: "ready", cursor });
+    this.send({ type: "ready", cursor: this.seal(position) });
     for (const frame of early) this.send(frame);
   }
 
@@ -81,14 +83,14 @@ export class LiveConnection {
     const { change, cursor } = message;
     switch (change.case) {
       case "upserted":
-        this.#advance(cursor, () => ({ type: "task", cursor, task: toJson(TaskSchema, change.value) }));
+        this.#advance(cursor, () => ({ type: "task", cursor: this.seal(cursor), task: toJson(TaskSchema, change.value) }));
         break;
       case "deletedTaskId":
-        this.#advance(cursor, () => ({ type: "deleted", cursor, taskId: change.value }));
+        this.#advance(cursor, () => ({ type: "deleted", cursor: this.seal(cursor), taskId: change.value }));
         break;
       case "resyncRequired":
         this.#lastCursor = BigInt(cursor);
-        this.send({ type: "refetch", cursor });
+        this.send({ type: "refetch", cursor: this.seal(cursor) });
         break;
       case "caughtUp":
         if (BigInt(cursor) > this.#lastCursor) this.#lastCursor = BigInt(cursor);
@@ -100,7 +102,7 @@ export class LiveConnection {
   goLive(): void {
     const pending = this.#pending ?? [];
     this.#pending = undefined;
-    for (const update of pending) this.offer(update, liveFrame(update));
+    for (const update of pending) this.offer(update, liveFrame(update, this.seal(update.cursor)));
   }
 
   /** A change from the task-updates topic; `frame` is its JSON, shared by all the user's sockets. */
@@ -120,9 +122,9 @@ export class LiveConnection {
   }
 }
 
-/** The JSON frame of a live change (built once per change, whatever the number of sockets). */
-export function liveFrame(update: TaskUpdate): string {
-  const { change, cursor } = update;
+/** The JSON frame of a live change with its sealed cursor (built once per change, whatever the number of sockets). */
+export function liveFrame(update: TaskUpdate, cursor: string): string {
+  const { change } = update;
   if (change.case === "upserted") return JSON.stringify({ type: "task", cursor, task: toJson(TaskSchema, change.value) });
   return JSON.stringify({ type: "deleted", cursor, taskId: change.value ?? "" });
 }

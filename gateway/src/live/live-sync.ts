@@ -11,6 +11,7 @@ import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import type { Authenticator } from "../auth/index.js";
 import { checkScope } from "../auth/scopes.js";
 import { upstreamHeaders } from "../forward.js";
+import { watchFrom, type WatchCursors } from "../watch-cursors.js";
 import { CLOSE, LiveConnection, liveFrame, reminderFrame } from "./live-connection.js";
 import { liveConnections, livePushDelay } from "./live-metrics.js";
 
@@ -19,7 +20,8 @@ const HELLO_TIMEOUT_MS = 10_000;
 const PING_INTERVAL_MS = 25_000;
 const MAX_FRAME_BYTES = 16 * 1024;
 const MAX_TIMER_MS = 2 ** 31 - 1;
-const CURSOR = /^\d{1,19}$/;
+// What a cursor can look like (sealed ones, older plain numbers); what it means is checked when opened.
+const CURSOR = /^[\w.-]{1,64}$/;
 
 export interface LiveSyncOptions {
   authenticator: Authenticator;
@@ -30,6 +32,8 @@ export interface LiveSyncOptions {
   replicaId: string;
   /** Browser origins allowed besides the gateway's own. */
   allowedOrigins: readonly string[];
+  /** Seals feed positions per user on the way out, opens the hello's cursor. */
+  cursors: WatchCursors;
   logger: Logger;
   pingIntervalMs?: number;
 }
@@ -135,7 +139,9 @@ export class LiveSync {
       return ws.close(CLOSE.unauthenticated, (err as Error).message.slice(0, 120));
     }
     if (ws.readyState !== ws.OPEN) return;
-    const conn = new LiveConnection(identity.userId, ws);
+    const { cursors } = this.options;
+    const userId = identity.userId;
+    const conn = new LiveConnection(userId, ws, (position) => cursors.seal(userId, position));
     // Registered before the catch-up read, so nothing committed meanwhile falls between the two.
     this.#add(conn);
     ws.on("close", () => this.#remove(conn));
@@ -154,14 +160,13 @@ export class LiveSync {
     try {
       // The service ends the stream after caughtUp: thousands of devices reconnecting at once would
       // otherwise each cancel one, and a burst of stream resets makes HTTP/2 servers drop the connection.
-      const feed = this.options.tasks.watchTasks(
-        { cursor: hello.cursor ?? "", untilCaughtUp: true },
-        { headers: upstreamHeaders(new Headers(), identity), signal: stop.signal },
-      );
-      for await (const message of feed) {
+      const watch = (cursor: string) =>
+        this.options.tasks.watchTasks({ cursor, untilCaughtUp: true }, { headers: upstreamHeaders(new Headers(), identity), signal: stop.signal });
+      const asked = hello.cursor && cursors.open(userId, hello.cursor);
+      for await (const message of watchFrom(cursors, userId, hello.cursor ?? "", watch)) {
         if (!ready) {
           ready = true;
-          conn.ready(message.change.case === "resyncRequired" || !hello.cursor ? message.cursor : hello.cursor);
+          conn.ready(message.change.case === "resyncRequired" || !asked ? message.cursor : asked);
         }
         conn.catchUp(message);
       }
@@ -191,7 +196,7 @@ export class LiveSync {
     if (isMessage(value, TaskUpdateSchema)) {
       const set = this.#byUser.get(value.userId);
       if (!set) return;
-      const frame = liveFrame(value);
+      const frame = liveFrame(value, this.options.cursors.seal(value.userId, value.cursor));
       for (const conn of set) conn.offer(value, frame);
       if (value.occurredAt) livePushDelay.observe(Math.max(0, Date.now() - timestampMs(value.occurredAt)) / 1000);
     } else if (isMessage(value, ReminderEventSchema)) {

@@ -69,8 +69,11 @@ export function startTracing(options: TracingOptions): { sampler: string; shutdo
   // Statements outside any traced work (LISTEN, the relay's idle polls) would only be noise.
   const unregister = registerInstrumentations({ instrumentations: [new PgInstrumentation({ requireParentSpan: true })], tracerProvider: provider });
   // The services load pg through ESM imports, which the require hook does not see; requiring it
-  // once here patches its Client prototype, which those imports share.
-  createRequire(import.meta.url)("pg");
+  // here patches its Client prototype, which those imports share. MikroORM's driver pins a pg of its
+  // own (a copy beside it when the workspace's differs): that one is patched too.
+  for (const from of [import.meta.url, resolvedOrUndefined("@mikro-orm/postgresql")]) {
+    if (from) createRequire(from)("pg");
+  }
   setTracingEnabled(true);
   return {
     sampler: sampler.toString(),
@@ -83,4 +86,12 @@ export function startTracing(options: TracingOptions): { sampler: string; shutdo
       propagation.disable();
     },
   };
+}
+
+function resolvedOrUndefined(specifier: string): string | undefined {
+  try {
+    return import.meta.resolve(specifier);
+  } catch {
+    return undefined;
+  }
 }
