@@ -2,7 +2,7 @@
 // `auth`), TASKMESH_JWT_SECRET, KAFKA_BROKERS + SCHEMA_REGISTRY_URL (live sync), and the services
 // at TASKS_URL, RECURRENCE_URL, AUDIT_URL, … (see mesh.ts).
 import { kafkaBusFromEnv } from "@taskmesh/events";
-import { createLogger, drainOnSignals } from "@taskmesh/kit";
+import { createLogger, drainOnSignals, startTelemetry } from "@taskmesh/kit";
 import { hostname } from "node:os";
 import { jwtSecret } from "./auth/index.js";
 import { edgeSettings } from "./config.js";
@@ -11,6 +11,7 @@ import { clusterUpstreams } from "./mesh.js";
 import { resolveSecrets } from "@taskmesh/transport";
 
 const logger = createLogger("gateway");
+await startTelemetry("gateway", logger);
 // Credentials (DATABASE_URL, TASKMESH_JWT_SECRET) from the Dapr secrets API beside a sidecar.
 const env = await resolveSecrets();
 
