@@ -9,7 +9,7 @@ import path from "node:path";
 const web = import.meta.dirname;
 const root = path.dirname(web);
 const stamp = path.join(web, "dist", ".source-hash");
-const inputs = ["web/index.html", "web/vite.config.ts", "web/package.json", "web/src", "packages/quick-add/src", "packages/proto/src/gen", "package-lock.json"];
+const inputs = ["web/index.html", "web/vite.config.ts", "web/package.json", "web/src", "web/public", "packages/quick-add/src", "packages/proto/src/gen", "package-lock.json"];
 
 function files(rel) {
   const full = path.join(root, rel);

@@ -441,7 +441,7 @@ test("a reminder firing shows a notification", async () => {
   await page.getByRole("button", { name: "Notifications, 1 unread" }).waitFor();
   await screenshot(page, "15-reminder-toast");
   await page.getByRole("button", { name: "Notifications, 1 unread" }).click();
-  await page.getByRole("dialog", { name: "Notifications" }).getByRole("button", { name: "Stretch" }).waitFor();
+  await page.getByRole("dialog", { name: "Notifications" }).getByRole("button", { name: "Stretch", exact: true }).waitFor();
   await screenshot(page, "16-notifications");
   await context.close();
 });

@@ -3,19 +3,21 @@ import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.j
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
 import { currentSession, onSessionChange, refreshSession } from "../api/auth-client.js";
+import { SNOOZE_MINUTES, useInbox } from "../notifications/inbox.js";
 import { useNotifications } from "../notifications/notifications.js";
 import { LiveConnection, liveUrl, type LiveStatus } from "./live-connection.js";
 
 /**
  * Keeps the task queries current with changes from other devices and turns fired reminders into
- * notifications. Returns the connection state for the header's indicator.
+ * toasts (Open, Snooze, Dismiss) and a fresh inbox. Returns the connection state for the header's indicator.
  */
 export function useLiveSync(openTask: (taskId: string) => void): LiveStatus {
   const queryClient = useQueryClient();
-  const { addReminder, toast } = useNotifications();
+  const { toast } = useNotifications();
+  const inbox = useInbox();
   const [status, setStatus] = useState<LiveStatus>("connecting");
-  const notify = useRef({ addReminder, toast, openTask });
-  notify.current = { addReminder, toast, openTask };
+  const notify = useRef({ inbox, toast, openTask });
+  notify.current = { inbox, toast, openTask };
 
   useEffect(() => {
     // Bursts of changes (a bulk edit, a replay after reconnect) refetch once.
@@ -38,8 +40,20 @@ export function useLiveSync(openTask: (taskId: string) => void): LiveStatus {
         deleted: refetchTasks,
         refetch: refetchTasks,
         reminder: (r) => {
-          notify.current.addReminder({ id: `${r.reminderId}@${r.scheduledFor}`, taskId: r.taskId, title: r.title, firedAt: new Date(r.firedAt) });
-          notify.current.toast({ text: `Reminder: ${r.title}`, tone: "reminder", action: { label: "Open", run: () => notify.current.openTask(r.taskId) } }, 12_000);
+          const { inbox, toast, openTask } = notify.current;
+          void inbox.refresh();
+          toast(
+            {
+              text: `Reminder: ${r.title}`,
+              tone: "reminder",
+              actions: [
+                { label: "Open", run: () => openTask(r.taskId) },
+                { label: `Snooze ${SNOOZE_MINUTES} min`, run: () => void notify.current.inbox.snooze(r) },
+                { label: "Dismiss", run: () => void notify.current.inbox.dismiss(r) },
+              ],
+            },
+            12_000,
+          );
         },
         status: setStatus,
       },

@@ -1,26 +1,40 @@
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { ReminderState, type Notification } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
 import { useEffect, useId, useRef, useState } from "react";
-import { formatDay, formatTime } from "../tasks/format.js";
-import { BellIcon, useNotifications } from "./notifications.js";
+import { usePushSubscription } from "../push/push-subscription.js";
+import { useNotificationActions } from "../push/use-notification-actions.js";
+import { formatInstant } from "../tasks/format.js";
+import { SNOOZE_MINUTES, useInbox } from "./inbox.js";
+import { BellIcon } from "./notifications.js";
+
+const STATE_NOTES: Partial<Record<ReminderState, string>> = {
+  [ReminderState.SNOOZED]: "snoozed",
+  [ReminderState.DISMISSED]: "dismissed",
+};
 
 /**
- * The bell in the header: fired reminders, unread first count. Its popover closes with Esc (the
+ * The bell in the header: the inbox of fired reminders (the server's, the same on every device) with
+ * its unread count, Snooze and Dismiss per reminder, and push notifications turned on or off. Its popover closes with Esc (the
  * focus goes back to the bell), with a click outside it, and when the focus moves elsewhere (quick
  * add's `q`, Tab), so it never sits over the field being typed in.
  */
 export function NotificationCenter({ onOpenTask }: { onOpenTask(taskId: string): void }) {
-  const { reminders, markAllRead } = useNotifications();
+  const inbox = useInbox();
+  const { notifications, unread } = inbox;
+  const push = usePushSubscription();
+  useNotificationActions(inbox, onOpenTask);
   const [open, setOpen] = useState(false);
-  const unread = reminders.filter((r) => !r.read).length;
   const root = useRef<HTMLDivElement>(null);
   const bell = useRef<HTMLButtonElement>(null);
   const panelId = useId();
 
   const close = (refocus = false) => {
     setOpen(false);
-    markAllRead();
+    if (inbox.unread > 0) void inbox.markAllRead();
     if (refocus) bell.current?.focus();
   };
   const closeRef = useRef(close);
+  const act = (n: Notification) => n.state === ReminderState.FIRED || n.state === ReminderState.SNOOZED;
   closeRef.current = close;
 
   useEffect(() => {
@@ -66,31 +80,71 @@ export function NotificationCenter({ onOpenTask }: { onOpenTask(taskId: string):
       {open && (
         <div id={panelId} className="notification-panel" role="dialog" aria-label="Notifications" tabIndex={-1}>
           <h3>Reminders</h3>
-          {reminders.length === 0 ? (
+          {notifications.length === 0 ? (
             <p className="muted">No reminders yet.</p>
           ) : (
             <ul>
-              {reminders.map((r) => (
-                <li key={r.id} className={r.read ? "" : "unread"}>
+              {notifications.map((n) => (
+                <li key={n.id} className={n.read ? "" : "unread"}>
                   <button
                     type="button"
                     className="link"
                     onClick={() => {
-                      onOpenTask(r.taskId);
+                      onOpenTask(n.taskId);
                       close();
                     }}
                   >
-                    {r.title}
+                    {n.taskTitle}
                   </button>
                   <span className="muted">
-                    {formatDay(r.firedAt)} {formatTime(r.firedAt)}
+                    {n.fireTime && formatInstant(timestampDate(n.fireTime))}
+                    {STATE_NOTES[n.state] && ` · ${STATE_NOTES[n.state]}`}
                   </span>
+                  {act(n) && (
+                    <span className="notification-actions">
+                      <button type="button" className="link" onClick={() => void inbox.snooze(n)} aria-label={`Snooze ${n.taskTitle} ${SNOOZE_MINUTES} minutes`}>
+                        Snooze {SNOOZE_MINUTES} min
+                      </button>
+                      <button type="button" className="link" onClick={() => void inbox.dismiss(n)} aria-label={`Dismiss ${n.taskTitle}`}>
+                        Dismiss
+                      </button>
+                    </span>
+                  )}
                 </li>
               ))}
             </ul>
           )}
+          <PushSetting {...push} />
         </div>
       )}
+    </div>
+  );
+}
+
+function PushSetting({ state, problem, turnOn, turnOff }: ReturnType<typeof usePushSubscription>) {
+  if (state === "unsupported") return null;
+  return (
+    <div className="push-setting">
+      {state === "on" ? (
+        <p className="muted">
+          Reminders reach this browser even when taskmesh is closed.{" "}
+          <button type="button" className="link" onClick={() => void turnOff()}>
+            Turn off
+          </button>
+        </p>
+      ) : state === "blocked" ? (
+        <p className="muted">Notifications are blocked for this site in the browser's settings.</p>
+      ) : state === "unavailable" ? (
+        <p className="muted">This server does not send push notifications.</p>
+      ) : (
+        <p className="muted">
+          Get reminders when taskmesh is closed.{" "}
+          <button type="button" className="link" disabled={state === "working"} onClick={() => void turnOn()}>
+            Turn on notifications
+          </button>
+        </p>
+      )}
+      {problem && <p className="field-error">Could not turn them on: {problem}</p>}
     </div>
   );
 }

@@ -1,36 +1,24 @@
-// In-app notifications: short-lived toasts (with an optional action such as Undo) and a list of
-// fired reminders that stays until read.
+// In-app toasts: short-lived messages with optional actions such as Undo (fired reminders live in
+// the server's inbox, inbox.ts).
 import { createContext, useCallback, useContext, useMemo, useRef, useState, type ReactNode } from "react";
 
 export interface Toast {
   id: number;
   text: string;
   tone?: "info" | "reminder" | "error";
-  action?: { label: string; run(): void };
-}
-
-export interface ReminderNotice {
-  id: string;
-  taskId: string;
-  title: string;
-  firedAt: Date;
-  read: boolean;
+  actions?: { label: string; run(): void }[];
 }
 
 interface Notifications {
   toasts: Toast[];
-  reminders: ReminderNotice[];
   toast(toast: Omit<Toast, "id">, ttlMs?: number): void;
   dismiss(id: number): void;
-  addReminder(notice: Omit<ReminderNotice, "read">): void;
-  markAllRead(): void;
 }
 
 const NotificationsContext = createContext<Notifications | undefined>(undefined);
 
 export function NotificationsProvider({ children }: { children: ReactNode }) {
   const [toasts, setToasts] = useState<Toast[]>([]);
-  const [reminders, setReminders] = useState<ReminderNotice[]>([]);
   const nextId = useRef(1);
 
   const dismiss = useCallback((id: number) => setToasts((all) => all.filter((t) => t.id !== id)), []);
@@ -42,13 +30,7 @@ export function NotificationsProvider({ children }: { children: ReactNode }) {
     },
     [dismiss],
   );
-  const addReminder = useCallback((notice: Omit<ReminderNotice, "read">) => {
-    // The same firing can arrive twice (replay after a reconnect): keep one.
-    setReminders((all) => (all.some((r) => r.id === notice.id) ? all : [{ ...notice, read: false }, ...all].slice(0, 50)));
-  }, []);
-  const markAllRead = useCallback(() => setReminders((all) => all.map((r) => ({ ...r, read: true }))), []);
-
-  const value = useMemo(() => ({ toasts, reminders, toast, dismiss, addReminder, markAllRead }), [toasts, reminders, toast, dismiss, addReminder, markAllRead]);
+  const value = useMemo(() => ({ toasts, toast, dismiss }), [toasts, toast, dismiss]);
   return <NotificationsContext.Provider value={value}>{children}</NotificationsContext.Provider>;
 }
 
@@ -74,18 +56,19 @@ export function Toasts() {
         <div key={t.id} className={`toast toast-${t.tone ?? "info"}`}>
           {t.tone === "reminder" && <BellIcon />}
           <span>{t.text}</span>
-          {t.action && (
+          {t.actions?.map((action) => (
             <button
+              key={action.label}
               type="button"
               className="link"
               onClick={() => {
-                t.action!.run();
+                action.run();
                 dismiss(t.id);
               }}
             >
-              {t.action.label}
+              {action.label}
             </button>
-          )}
+          ))}
           <button type="button" className="icon" aria-label="Dismiss" onClick={() => dismiss(t.id)}>
             ×
           </button>

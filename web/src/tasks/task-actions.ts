@@ -28,7 +28,7 @@ export function useTaskActions() {
         await tasksClient.completeTask({ id: task.id });
         toast({
           text: task.recurrence ? `Completed “${task.title}” — the next one is on its way` : `Completed “${task.title}”`,
-          action: { label: "Undo", run: () => void run(() => tasksClient.reopenTask({ id: task.id })) },
+          actions: [{ label: "Undo", run: () => void run(() => tasksClient.reopenTask({ id: task.id })) }],
         });
       });
     const reopen = (task: Task) => run(() => tasksClient.reopenTask({ id: task.id }));
@@ -39,26 +39,28 @@ export function useTaskActions() {
         toast({
           text: `Deleted “${task.title}”`,
           // A deleted task cannot come back under its id: Undo creates it again with the same content.
-          action: {
-            label: "Undo",
-            run: () =>
-              void run(() =>
-                tasksClient.createTask(
-                  create(CreateTaskRequestSchema, {
-                    title: task.title,
-                    notes: task.notes,
-                    priority: task.priority,
-                    tags: task.tags,
-                    due: task.due,
-                    timeZone: task.timeZone,
-                    ...(task.recurrence ? { recurrence: task.recurrence } : {}),
-                    reminders: task.reminders,
-                    seriesId: task.seriesId === task.id ? "" : task.seriesId,
-                    requestId: `undo-delete:${task.id}:${task.version}`,
-                  }),
+          actions: [
+            {
+              label: "Undo",
+              run: () =>
+                void run(() =>
+                  tasksClient.createTask(
+                    create(CreateTaskRequestSchema, {
+                      title: task.title,
+                      notes: task.notes,
+                      priority: task.priority,
+                      tags: task.tags,
+                      due: task.due,
+                      timeZone: task.timeZone,
+                      ...(task.recurrence ? { recurrence: task.recurrence } : {}),
+                      reminders: task.reminders,
+                      seriesId: task.seriesId === task.id ? "" : task.seriesId,
+                      requestId: `undo-delete:${task.id}:${task.version}`,
+                    }),
+                  ),
                 ),
-              ),
-          },
+            },
+          ],
         });
       });
     return { complete, reopen, toggle, remove, refresh };

@@ -1,0 +1,38 @@
+// The notification inbox kept by the server: fired reminders with their read state, the same on
+// every device. Read changes made elsewhere arrive by polling (and at once after a live reminder
+// event or a push, which refresh it); snooze and dismiss answer a reminder and mark it read.
+import { createConnectQueryKey, useQuery } from "@connectrpc/connect-query";
+import { ReminderService, type Notification } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
+import { useQueryClient } from "@tanstack/react-query";
+import { useMemo } from "react";
+import { remindersClient } from "../api/clients.js";
+
+export const SNOOZE_MINUTES = 10;
+const POLL_MS = 20_000;
+
+export type ReminderRef = Pick<Notification, "taskId" | "reminderId">;
+
+export function useInbox() {
+  const queryClient = useQueryClient();
+  const inbox = useQuery(ReminderService.method.listNotifications, { pageSize: 30 }, { refetchInterval: POLL_MS, refetchOnWindowFocus: true });
+  return useMemo(() => {
+    const refresh = () => queryClient.invalidateQueries({ queryKey: createConnectQueryKey({ schema: ReminderService.method.listNotifications, cardinality: undefined }) });
+    const then = async (call: Promise<unknown>) => {
+      try {
+        await call;
+      } finally {
+        await refresh();
+      }
+    };
+    return {
+      notifications: inbox.data?.notifications ?? [],
+      unread: inbox.data?.unreadCount ?? 0,
+      refresh,
+      markAllRead: () => then(remindersClient.markNotificationsRead({ all: true })),
+      snooze: (r: ReminderRef) => then(remindersClient.snoozeReminder({ taskId: r.taskId, reminderId: r.reminderId, until: { case: "duration", value: { seconds: BigInt(SNOOZE_MINUTES * 60) } } })),
+      dismiss: (r: ReminderRef) => then(remindersClient.dismissReminder({ taskId: r.taskId, reminderId: r.reminderId })),
+    };
+  }, [inbox.data, queryClient]);
+}
+
+export type Inbox = ReturnType<typeof useInbox>;
