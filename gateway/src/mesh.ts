@@ -4,6 +4,7 @@ import { createValidateInterceptor } from "@connectrpc/validate";
 import { createLogger, internalErrorInterceptor, rpcClientTracing, rpcServerTracing, type Logger } from "@taskmesh/kit";
 import { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
 import { RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurrence_service_pb.js";
+import { ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { ReminderService } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { inProcessTransport, serviceTransport, transportConfigFromEnv } from "@taskmesh/transport";
@@ -12,6 +13,7 @@ import type { Upstream } from "./forward.js";
 /** Every service of the mesh the gateway exposes, and the target (app id) that serves it. */
 export const MESH_SERVICES: { service: DescService; target: string }[] = [
   { service: TaskService, target: "tasks" },
+  { service: ProjectService, target: "tasks" },
   { service: RecurrenceService, target: "recurrence" },
   { service: AuditService, target: "audit" },
   { service: ReminderService, target: "reminders" },

@@ -15,6 +15,8 @@ export interface AccessClaims {
   expiresAt: Date;
   /** The account's session epoch when issued: signing out everywhere moves it on, ending older tokens. */
   epoch: number;
+  /** The account's e-mail when issued (project invitations are addressed to it); empty in older tokens. */
+  email: string;
 }
 
 /** Signs and verifies HS256 access tokens. Only HS256 is accepted: `alg: none` and others fail. */
@@ -26,10 +28,10 @@ export class AccessTokens {
     this.#key = secret;
   }
 
-  async issue(userId: string, timeZone: string, now = new Date(), epoch = 0): Promise<{ token: string; expiresAt: Date }> {
+  async issue(userId: string, timeZone: string, now = new Date(), epoch = 0, email = ""): Promise<{ token: string; expiresAt: Date }> {
     const iat = Math.floor(now.getTime() / 1000);
     const exp = iat + ACCESS_TOKEN_TTL_SECONDS;
-    const token = await new SignJWT({ tz: timeZone, se: epoch })
+    const token = await new SignJWT({ tz: timeZone, se: epoch, em: email })
       .setProtectedHeader({ alg: "HS256", typ: "JWT" })
       .setSubject(userId)
       .setIssuer(ISSUER)
@@ -49,6 +51,7 @@ export class AccessTokens {
         timeZone: typeof payload.tz === "string" ? payload.tz : "UTC",
         expiresAt: new Date(payload.exp! * 1000),
         epoch: typeof payload.se === "number" ? payload.se : 0,
+        email: typeof payload.em === "string" ? payload.em : "",
       };
     } catch (err) {
       if (err instanceof errors.JWTExpired) return { rejected: "access token expired: refresh it" };

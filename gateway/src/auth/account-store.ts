@@ -222,9 +222,9 @@ export class AccountStore {
   }
 
   /** The owner, time zone, scopes and expiry of a live API token. */
-  async apiTokenUser(secret: string, now: Date): Promise<{ userId: string; timeZone: string; scopes: Scope[]; expiresAt?: Date } | undefined> {
-    const [row] = await this.#sql<{ id: string; userId: string; timeZone: string; lastUsedAt: Date | null; scopes: Scope[]; expiresAt: Date | null }>(
-      `SELECT t.id::text, t.user_id::text AS "userId", u.time_zone AS "timeZone", t.last_used_at AS "lastUsedAt", t.scopes, t.expires_at AS "expiresAt"
+  async apiTokenUser(secret: string, now: Date): Promise<{ userId: string; timeZone: string; email: string; scopes: Scope[]; expiresAt?: Date } | undefined> {
+    const [row] = await this.#sql<{ id: string; userId: string; timeZone: string; email: string; lastUsedAt: Date | null; scopes: Scope[]; expiresAt: Date | null }>(
+      `SELECT t.id::text, t.user_id::text AS "userId", u.time_zone AS "timeZone", u.email, t.last_used_at AS "lastUsedAt", t.scopes, t.expires_at AS "expiresAt"
          FROM auth.api_tokens t JOIN auth.users u ON u.id = t.user_id
         WHERE t.secret_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)`,
       [sha256(secret), now],
@@ -233,6 +233,6 @@ export class AccountStore {
     if (!row.lastUsedAt || now.getTime() - new Date(row.lastUsedAt).getTime() > LAST_USED_RESOLUTION_MS) {
       await this.#sql(`UPDATE auth.api_tokens SET last_used_at = $2 WHERE id = $1::uuid`, [row.id, now]);
     }
-    return { userId: row.userId, timeZone: row.timeZone, scopes: row.scopes, expiresAt: row.expiresAt ? new Date(row.expiresAt) : undefined };
+    return { userId: row.userId, timeZone: row.timeZone, email: row.email, scopes: row.scopes, expiresAt: row.expiresAt ? new Date(row.expiresAt) : undefined };
   }
 }

@@ -60,7 +60,7 @@ export function createAuthServiceImpl(deps: AuthServiceDeps): ServiceImpl<typeof
   /** Access token + refresh token (cookie for browsers, body for clients that ask). */
   const session = async (user: UserRow, ctx: HandlerContext, refresh?: string) => {
     const at = now();
-    const access = await tokens.issue(user.id, user.timeZone, at, user.sessionEpoch);
+    const access = await tokens.issue(user.id, user.timeZone, at, user.sessionEpoch, user.email);
     const refreshToken = refresh ?? (await accounts.startRefreshFamily(user.id, at));
     const inBody = ctx.requestHeader.get(REFRESH_IN_BODY_HEADER) === "1";
     if (!inBody) ctx.responseHeader.append("set-cookie", refreshCookie(refreshToken, deps.secureCookie));

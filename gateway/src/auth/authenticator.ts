@@ -6,6 +6,8 @@ import { ALL_SCOPES, type Scope } from "./scopes.js";
 export interface Identity {
   userId: string;
   timeZone: string;
+  /** The account's e-mail (forwarded as x-user-email: project invitations are addressed to it). */
+  email?: string;
   /** When the credential stops being valid; undefined for non-expiring API tokens. */
   expiresAt?: Date;
   /** "session": a signed-in access token (every scope); "api-token": a personal API token. */
@@ -38,7 +40,7 @@ export class Authenticator {
     const claims = await this.tokens.verify(token);
     if ("rejected" in claims) throw unauthenticated(claims.rejected);
     if (claims.epoch < (await this.#epoch(claims.userId))) throw unauthenticated("signed out of every session: sign in again");
-    return { userId: claims.userId, timeZone: claims.timeZone, expiresAt: claims.expiresAt, kind: "session", scopes: ALL_SCOPES };
+    return { userId: claims.userId, timeZone: claims.timeZone, email: claims.email, expiresAt: claims.expiresAt, kind: "session", scopes: ALL_SCOPES };
   }
 
   /** From request headers: `authorization: Bearer <token>`. */

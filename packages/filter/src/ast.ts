@@ -17,7 +17,11 @@ export type FilterNode =
   | { kind: "status"; status: StatusValue }
   /** A whole-day range in the caller's zone: a relative day word or an ISO date (YYYY-MM-DD). */
   | { kind: "date"; field: DateField; op: Comparison; day: RelativeDay | IsoDate }
-  | { kind: "due"; state: "none" | "any" | "overdue" };
+  | { kind: "due"; state: "none" | "any" | "overdue" }
+  /** A project or a section by name: lower-case, runs of spaces, '-' and '_' as one '-'. */
+  | { kind: "project" | "section"; name: string }
+  /** `me`: assigned to the caller; `none`: to nobody. */
+  | { kind: "assignee"; who: "me" | "none" };
 
 export type Comparison = "=" | "<" | "<=" | ">" | ">=";
 export type DateField = "due" | "created" | "updated";
@@ -37,8 +41,20 @@ export type StatusValue = (typeof STATUS_VALUES)[number];
 /** Stored smallint values of tasks.status. */
 export const STATUS_CODE = { open: 1, completed: 2 } as const;
 
-export const FIELDS = ["tag", "priority", "status", "due", "created", "updated"] as const;
+export const FIELDS = ["tag", "priority", "status", "due", "created", "updated", "project", "section", "assignee"] as const;
+
+/** How `project:` and `section:` compare names: "Home  Reno", "home-reno" and "home_reno" are one. */
+export function nameKey(name: string): string {
+  return name.trim().toLowerCase().replace(/[\s_-]+/gu, "-");
+}
 
 export function isRelativeDay(day: string): day is RelativeDay {
   return (RELATIVE_DAYS as readonly string[]).includes(day);
+}
+
+/** Whether the filter has a term of this kind (e.g. to look up sections only when asked for). */
+export function mentions(n: FilterNode, kind: FilterNode["kind"]): boolean {
+  if (n.kind === kind) return true;
+  if (n.kind === "and" || n.kind === "or") return n.children.some((c) => mentions(c, kind));
+  return n.kind === "not" && mentions(n.child, kind);
 }

@@ -20,6 +20,9 @@ export function normalizeFilter(node: FilterNode): string {
     case "status": return `status:${node.status}`;
     case "date": return `${node.field}${op(node.op)}${node.day}`;
     case "due": return `due:${node.state}`;
+    case "project":
+    case "section": return `${node.kind}:${node.name}`;
+    case "assignee": return `assignee:${node.who}`;
   }
 }
 
@@ -40,6 +43,9 @@ export function explainFilter(node: FilterNode): string {
     case "priority": return `priority ${node.op} ${node.level}`;
     case "status": return node.status === "all" ? "any status" : `status = ${node.status}`;
     case "due": return { none: "no due date", any: "has a due date", overdue: "overdue" }[node.state];
+    case "project":
+    case "section": return `${node.kind} is ${JSON.stringify(node.name)}`;
+    case "assignee": return node.who === "me" ? "assigned to me" : "assigned to nobody";
     case "date": {
       const iso = /^\d/.test(node.day);
       const day = node.day === "next-7-days" ? "next 7 days" : iso ? node.day : node.day.replace("-", " ");

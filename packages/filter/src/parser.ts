@@ -4,6 +4,7 @@ import {
   PRIORITY_LEVELS,
   RELATIVE_DAYS,
   isRelativeDay,
+  nameKey,
   type Comparison,
   type DateField,
   type FilterNode,
@@ -119,6 +120,12 @@ class Parser {
         if (t.text.trim() === "") throw at(t, "empty quotes: put the words to search for between them, or remove them");
         return { kind: "text", value: t.text, phrase: true };
       }
+      // `project:"Home reno"`: a quoted value right after the field.
+      const quoted = this.#peek();
+      if (t.text.endsWith(":") && quoted?.type === "phrase" && quoted.pos === t.pos + t.len) {
+        this.#i++;
+        return classifyWord(t.text + quoted.text, t.pos);
+      }
       return classifyWord(t.text, t.pos);
     }
     throw at(t, `${describe(t)} needs a term before it, e.g. \`tag:home ${describe(t)} tag:work\``);
@@ -171,7 +178,10 @@ export function classifyWord(text: string, pos: number): FilterNode {
   const valuePos = pos + m[0].length;
   const bad = (message: string) => new FilterSyntaxError(message, valuePos, Math.max(1, value.length));
   if (value === "") {
-    const example = { tag: "tag:home", priority: "priority:high", status: "status:open", due: "due:today", created: "created>=2025-01-01", updated: "updated:today" }[field];
+    const example = {
+      tag: "tag:home", priority: "priority:high", status: "status:open", due: "due:today", created: "created>=2025-01-01", updated: "updated:today",
+      project: 'project:inbox or project:"Home reno"', section: "section:next", assignee: "assignee:me",
+    }[field];
     throw new FilterSyntaxError(`"${m[0]}" needs a value, e.g. ${example}`, pos, m[0].length);
   }
   const lower = value.toLowerCase();
@@ -190,6 +200,14 @@ export function classifyWord(text: string, pos: number): FilterNode {
       if (status !== "open" && status !== "completed" && status !== "all") throw bad(`unknown status "${value}": use open, completed or all`);
       return { kind: "status", status };
     }
+    case "project":
+    case "section":
+      if (op !== "=") throw new FilterSyntaxError(`${field}s cannot be compared with "${rawOp}": write ${field}:name`, pos + m[1]!.length, rawOp.length);
+      if (!/[\p{L}\p{N}]/u.test(value)) throw bad(`"${value}" is not a ${field} name: write ${field}:name, or ${field}:"two words"`);
+      return { kind: field, name: nameKey(value) };
+    case "assignee":
+      if (op !== "=" || (lower !== "me" && lower !== "none")) throw bad(`use assignee:me (assigned to you) or assignee:none (to nobody)`);
+      return { kind: "assignee", who: lower };
     default:
       return dateTerm(field, op, lower, value, valuePos);
   }

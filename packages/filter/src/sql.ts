@@ -1,4 +1,4 @@
-import { PRIORITY_RANK, STATUS_CODE, type FilterNode } from "./ast.js";
+import { nameKey, PRIORITY_RANK, STATUS_CODE, type FilterNode } from "./ast.js";
 import { dayRange, todayIn } from "./dates.js";
 
 export interface SqlContext {
@@ -10,6 +10,11 @@ export interface SqlContext {
   placeholder: (index: number) => string;
   /** Number of the first parameter (default 1), for appending to a statement that has some already. */
   firstIndex?: number;
+  /** The caller (`assignee:me`). */
+  userId?: string;
+  /** The projects and sections the caller may see, for `project:` and `section:` (by name). */
+  projects?: readonly { id: string; name: string }[];
+  sections?: readonly { id: string; name: string }[];
 }
 
 /** Config of to_tsquery; must be the one the `search` column's to_tsvector uses. */
@@ -68,6 +73,16 @@ export function compileFilterToSql(node: FilterNode, ctx: SqlContext): CompiledF
         if (n.state === "any") return "(due_at IS NOT NULL)";
         columns.add("status");
         return `(due_at < ${p(ctx.now)} AND status = ${p(STATUS_CODE.open)})`;
+      case "project":
+      case "section": {
+        const column = `${n.kind}_id`;
+        columns.add(column);
+        const ids = (n.kind === "project" ? ctx.projects : ctx.sections)?.filter((x) => nameKey(x.name) === n.name).map((x) => x.id) ?? [];
+        return `(${column} = ANY(${p(ids)}::uuid[]))`;
+      }
+      case "assignee":
+        columns.add("assignee_id");
+        return n.who === "none" ? "(assignee_id IS NULL)" : `(assignee_id = ${p(ctx.userId ?? "")})`;
       case "date": {
         const column = DATE_COLUMNS[n.field];
         columns.add(column);
@@ -131,9 +146,14 @@ function searchesText(n: FilterNode): boolean {
   }
 }
 
-/** Whether the compiled expression can be NULL (only comparisons on due_at can). */
+/** Whether the compiled expression can be NULL (comparisons on due_at and the nullable ids). */
 function nullable(n: FilterNode): boolean {
   switch (n.kind) {
+    case "project":
+    case "section":
+      return true;
+    case "assignee":
+      return n.who === "me";
     case "and":
     case "or":
       return n.children.some(nullable);

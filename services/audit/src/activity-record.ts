@@ -53,7 +53,8 @@ function taskActivity(event: TaskEvent, eventId: string): ActivityRecord | undef
   return {
     ...common(event, eventId),
     kind: TASK_KINDS[which],
-    actor: event.userId,
+    // A member of a shared project acts on the owner's task.
+    actor: event.actorId || event.userId,
     device: event.device,
     taskVersion: event.version,
     taskTitle: task?.title ?? "",

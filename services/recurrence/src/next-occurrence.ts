@@ -38,6 +38,9 @@ export function planNextOccurrence(event: TaskEvent, onBeyondRange?: (task: Task
     reminders: following.reminders,
     seriesId: task.seriesId || task.id,
     requestId: nextOccurrenceKey(task),
+    projectId: task.projectId,
+    sectionId: task.sectionId,
+    assigneeId: task.assigneeId,
   };
 }
 

@@ -15,6 +15,9 @@ export const MASK_FIELDS: Record<string, string> = {
   time_zone: "time_zone",
   recurrence: "recurrence",
   reminders: "reminders",
+  project_id: "project",
+  section_id: "section",
+  assignee_id: "assignee",
 };
 
 export function unknownMaskPaths(paths: string[]): string[] {

@@ -1,14 +1,18 @@
 import type { ConnectRouter } from "@connectrpc/connect";
 import { openDatabase } from "@taskmesh/db";
 import { createLogger, type Logger } from "@taskmesh/kit";
+import { ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { ChangeHub } from "./change-hub.js";
 import { migrations } from "./migrations/index.js";
 import { OutboxRelay, type OutboxSink } from "./outbox-relay.js";
+import { createProjectServiceImpl } from "./project-service.js";
+import { ProjectStore } from "./project-store.js";
 import { createTaskServiceImpl } from "./task-service.js";
 import { TaskStore } from "./task-store.js";
 
 export { TIME_ZONE_HEADER, idForRequest } from "./task-service.js";
+export { EMAIL_HEADER } from "./project-access.js";
 export { OutboxRelay, type OutboxSink } from "./outbox-relay.js";
 
 export interface TasksModuleOptions {
@@ -35,19 +39,21 @@ export function pageTokenKeyFromEnv(env: NodeJS.ProcessEnv): Uint8Array | undefi
   return bytes;
 }
 
-/** The task service with its database, ready to mount on a server (embedded or standalone). */
+/** The task and project services with their database, ready to mount on a server (embedded or standalone). */
 export async function startTasksModule(options: TasksModuleOptions) {
   const db = await openDatabase({ url: options.databaseUrl, schema: "tasks", entities: [], migrations, poolSize: options.poolSize });
   const hub = new ChangeHub();
   await hub.start(db);
   const store = new TaskStore(db);
   const pageTokenKey = options.pageTokenKey ?? pageTokenKeyFromEnv(process.env) ?? (await store.serverKey("page-token"));
-  const impl = createTaskServiceImpl({ store, hub, pageTokenKey, now: options.now });
+  const projects = new ProjectStore(db);
+  const impl = createTaskServiceImpl({ store, projects, hub, pageTokenKey, now: options.now });
+  const projectImpl = createProjectServiceImpl({ store, projects, now: options.now });
   const relay = options.events ? new OutboxRelay(db, options.events, options.logger ?? createLogger("tasks-outbox")) : undefined;
   await relay?.start();
   return {
-    services: [TaskService],
-    routes: (router: ConnectRouter) => router.service(TaskService, impl),
+    services: [TaskService, ProjectService],
+    routes: (router: ConnectRouter) => router.service(TaskService, impl).service(ProjectService, projectImpl),
     store,
     db,
     async stop() {

@@ -127,6 +127,8 @@ export function afterToken(order: ListOrder, fp: string, token: string, key: Uin
 
 /** One page of ListTasks: the pieces the statement is built from. `$1` is the user id. */
 export interface ListQuery {
+  /** Which tasks the caller sees: "user_id = $1", or also those of the projects shared with them. */
+  scope: string;
   /** The compiled filter: boolean SQL over the columns of tasks.tasks, and what it reads. */
   filter: Pick<CompiledFilter, "sql" | "searchesText" | "columns" | "impliesDue">;
   /** `afterToken`'s condition, for a page after the first. */
@@ -184,7 +186,7 @@ const DUE_INDEX_COLUMNS = new Set(["due_at", "priority", "status", "tags", "id"]
  * statement does. The rows carry the sort keys ("o0", …) beside the task's columns.
  */
 export function listStatement(q: ListQuery, columns: string): string {
-  const scope = q.after ? `user_id = $1 AND ${q.after}` : "user_id = $1";
+  const scope = q.after ? `${q.scope} AND ${q.after}` : q.scope;
   const keys = keySelect(q.order);
   const order = orderBySql(q.order);
   const limit = Number(q.limit);
@@ -193,7 +195,7 @@ export function listStatement(q: ListQuery, columns: string): string {
     const covered = q.filter.impliesDue && [...q.filter.columns, ...q.order.keys.map((k) => k.column)].every((c) => DUE_INDEX_COLUMNS.has(c));
     if (covered) {
       return `SELECT ${columns}, ${keys} FROM tasks.tasks
-               WHERE user_id = $1 AND id IN (SELECT id FROM tasks.tasks WHERE ${scope} AND ${filter} ORDER BY ${order} LIMIT ${limit})
+               WHERE ${q.scope} AND id IN (SELECT id FROM tasks.tasks WHERE ${scope} AND ${filter} ORDER BY ${order} LIMIT ${limit})
                ORDER BY ${order}`;
     }
     return `SELECT ${columns}, ${keys} FROM tasks.tasks WHERE ${scope} AND ${filter} ORDER BY ${order} LIMIT ${limit}`;
@@ -235,6 +237,6 @@ export function listStatement(q: ListQuery, columns: string): string {
     UNION ALL
     SELECT * FROM cont WHERE (SELECT cont FROM answer)
     UNION ALL
-    SELECT ${columns}, ${keys}, ${sortColumns} FROM tasks.tasks WHERE user_id = $1 AND id IN (SELECT id FROM top)
+    SELECT ${columns}, ${keys}, ${sortColumns} FROM tasks.tasks WHERE ${q.scope} AND id IN (SELECT id FROM top)
     ORDER BY ${bySortColumns} LIMIT ${limit}`;
 }

@@ -23,11 +23,14 @@ export interface OutboxRecord {
 
 type EventCase = NonNullable<MessageInitShape<typeof TaskEventSchema>["event"]>;
 
-export function taskEventRecord(origin: ChangeOrigin, task: Task, event: EventCase, now: Date): OutboxRecord {
+/** `owner`: the task's user_id (its project's owner); `origin.userId` is who made the change. */
+export function taskEventRecord(origin: ChangeOrigin, owner: string, task: Task, event: EventCase, now: Date): OutboxRecord {
   const message = create(TaskEventSchema, {
     eventId: randomUUID(),
     occurredAt: timestampFromDate(now),
-    userId: origin.userId,
+    userId: owner,
+    actorId: origin.userId,
+    projectId: task.projectId,
     taskId: task.id,
     version: task.version,
     traceparent: origin.traceparent,
@@ -54,6 +57,13 @@ export function taskUpdateRecord(userId: string, cursor: string, change: { task:
 export function changedPaths(before: Task, after: Task, paths: string[]): string[] {
   const a = toJson(TaskSchema, before) as Record<string, unknown>;
   const b = toJson(TaskSchema, after) as Record<string, unknown>;
-  const keys: Record<string, string[]> = { due_time: ["dueTime", "dueDate"], due_date: ["dueTime", "dueDate"], time_zone: ["timeZone"] };
+  const keys: Record<string, string[]> = {
+    due_time: ["dueTime", "dueDate"],
+    due_date: ["dueTime", "dueDate"],
+    time_zone: ["timeZone"],
+    project_id: ["projectId"],
+    section_id: ["sectionId"],
+    assignee_id: ["assigneeId"],
+  };
   return paths.filter((p) => (keys[p] ?? [p]).some((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k])));
 }

@@ -46,6 +46,10 @@ export interface TaskRow {
   reminders: ReminderJson[];
   seriesId: string | null;
   requestId: string | null;
+  /** Null only for a task created by a replica older than projects: its owner's Inbox. */
+  projectId: string | null;
+  sectionId: string | null;
+  assigneeId: string | null;
   version: number;
   fieldVersions: Record<string, number>;
   createdAt: Date;
@@ -60,7 +64,7 @@ export const TASK_COLUMNS = `id, user_id AS "userId", title, notes, status, prio
   (extract(epoch FROM due_at) * 1000)::float8 AS "dueAt", time_zone AS "timeZone",
   recurrence, reminders, series_id AS "seriesId", request_id AS "requestId", version,
   field_versions AS "fieldVersions", created_at AS "createdAt", updated_at AS "updatedAt",
-  completed_at AS "completedAt"`;
+  completed_at AS "completedAt", project_id AS "projectId", section_id AS "sectionId", assignee_id AS "assigneeId"`;
 
 export function taskFromRow(row: TaskRow): Task {
   const init: MessageInitShape<typeof TaskSchema> = {
@@ -76,6 +80,9 @@ export function taskFromRow(row: TaskRow): Task {
     updateTime: timestampFromDate(new Date(row.updatedAt)),
     version: BigInt(row.version),
     seriesId: row.seriesId ?? "",
+    projectId: row.projectId ?? "",
+    sectionId: row.sectionId ?? "",
+    assigneeId: row.assigneeId ?? "",
   };
   if (row.dueTime !== null && row.dueTime !== undefined) init.due = { case: "dueTime", value: timestampFromDate(new Date(row.dueTime)) };
   else if (row.dueDate) init.due = { case: "dueDate", value: row.dueDate };

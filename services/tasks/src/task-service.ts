@@ -1,8 +1,8 @@
 import { clone, create, fromJson, type JsonValue } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import { createValidator, violationsToProto } from "@bufbuild/protovalidate";
-import { FieldPathElementSchema, FieldPathSchema, ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
-import { compileFilterToSql, explainFilter, FilterSyntaxError, normalizeFilter, parseFilter } from "@taskmesh/filter";
+import { createValidator } from "@bufbuild/protovalidate";
+import { compileFilterToSql, explainFilter, FilterSyntaxError, mentions, normalizeFilter, parseFilter } from "@taskmesh/filter";
+import { ProjectRole } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { GroupCommit, invalidArgument, KeyedGroupCommit, requireUser } from "@taskmesh/kit";
 import { TaskSchema, TaskStatus, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import {
@@ -20,7 +20,10 @@ import { afterToken, encodePageToken, fingerprint, ListRequestError, parseOrderB
 import { changedPaths, taskEventRecord, type ChangeOrigin } from "./task-events.js";
 import { taskFromRow, type TaskRow } from "./task-row.js";
 import { toTaskFields, canonicalZone, type WritableTask } from "./task-fields.js";
-import { WriteFailed, type NewTask, type TaskStore, type Tx } from "./task-store.js";
+import { WriteFailed, type NewTask, type Placement, type TaskStore, type Tx } from "./task-store.js";
+import { violationsUnder } from "./violations.js";
+import { emailOf, permissionDenied, placementOf, roleOnTask } from "./project-access.js";
+import type { ProjectStore } from "./project-store.js";
 
 /** Trusted metadata from the gateway: the account's zone, for relative dates in filters. */
 export const TIME_ZONE_HEADER = "x-time-zone";
@@ -33,13 +36,14 @@ const asError = (err: unknown) => (err instanceof Error ? err : new Error(String
 
 export interface TaskServiceDeps {
   store: TaskStore;
+  projects: ProjectStore;
   hub: ChangeHub;
   /** HMAC key of page tokens (default: one for this process only). */
   pageTokenKey?: Uint8Array;
   now?: () => Date;
 }
 
-export function createTaskServiceImpl({ store, hub, pageTokenKey = randomBytes(32), now = () => new Date() }: TaskServiceDeps): ServiceImpl<typeof TaskService> {
+export function createTaskServiceImpl({ store, projects, hub, pageTokenKey = randomBytes(32), now = () => new Date() }: TaskServiceDeps): ServiceImpl<typeof TaskService> {
   const validator = createValidator();
 
   const zoneOf = (ctx: HandlerContext) => canonicalZone(ctx.requestHeader.get(TIME_ZONE_HEADER) ?? "") ?? "UTC";
@@ -82,12 +86,35 @@ export function createTaskServiceImpl({ store, hub, pageTokenKey = randomBytes(3
 
   const notFound = (id: string) => new ConnectError(`task ${id} not found`, Code.NotFound);
 
-  /** Locks the task and checks expected_version (0 = any) for whole-task operations. */
-  const lockForChange = async (tx: Tx, id: string, expectedVersion: bigint): Promise<TaskRow> => {
-    const row = await tx.lock(id);
-    if (!row) throw notFound(id);
+  /**
+   * Runs `work` on the locked task in a write of its owner, for a caller allowed to edit it. The
+   * caller's own tasks (the common case) are found in the caller's own write; a task of a shared
+   * project is looked up first, then locked in its owner's write, where the caller's role is
+   * checked (a member removed meanwhile is refused). A task the caller may not see is NOT_FOUND.
+   */
+  const onTask = async <T>(caller: string, id: string, work: (tx: Tx, current: TaskRow) => Promise<T>): Promise<T> => {
+    const missing = Symbol("missing");
+    const own = await write(caller, async (tx) => {
+      const current = await tx.lock(id);
+      return current ? work(tx, current) : missing;
+    });
+    if (own !== missing) return own as T;
+    const row = await store.get(id);
+    if (!row || row.userId === caller) throw notFound(id);
+    return write(row.userId, async (tx) => {
+      const current = await tx.lock(id);
+      if (!current) throw notFound(id);
+      const role = await roleOnTask(projects, caller, current, tx.read);
+      if (!role) throw notFound(id);
+      if (role < ProjectRole.EDITOR) throw permissionDenied(`you are a viewer of this task's project: ask an admin to make you an editor`);
+      return work(tx, current);
+    });
+  };
+
+  /** Checks expected_version (0 = any) for whole-task operations. */
+  const checkVersion = (row: TaskRow, expectedVersion: bigint): TaskRow => {
     if (expectedVersion !== 0n && BigInt(row.version) !== expectedVersion) {
-      throw conflict(row, [], `task ${id} is at version ${row.version}, not ${expectedVersion}: reload it and retry`);
+      throw conflict(row, [], `task ${row.id} is at version ${row.version}, not ${expectedVersion}: reload it and retry`);
     }
     return row;
   };
@@ -99,18 +126,21 @@ export function createTaskServiceImpl({ store, hub, pageTokenKey = randomBytes(3
         throw invalidArgument([{ field: "request_id", ruleId: "string.no_nul", message: "must not contain the NUL character (U+0000)" }]);
       }
       const fields = fieldsOrThrow(req, ctx, "");
+      const projectId = req.projectId || (await projects.inbox(origin.userId, emailOf(ctx)));
+      const { owner, placement } = await placementOf(projects, origin.userId, projectId, req.sectionId, req.assigneeId, "");
       const at = now();
       const id = req.requestId ? idForRequest(origin.userId, req.requestId) : randomUUID();
       const [row] = await creates.submit([
         {
           id,
-          userId: origin.userId,
+          userId: owner,
           fields,
+          placement,
           requestId: req.requestId || null,
           // A recurring task starts its own series unless it continues one.
           seriesId: req.seriesId || (fields.recurrence ? id : null),
           now: at,
-          events: (created) => [taskEventRecord(origin, taskFromRow(created), { case: "created", value: { task: taskFromRow(created) } }, at)],
+          events: (created) => [taskEventRecord(origin, created.userId, taskFromRow(created), { case: "created", value: { task: taskFromRow(created) } }, at)],
         },
       ]);
       if (row instanceof Error) throw row;
@@ -118,8 +148,8 @@ export function createTaskServiceImpl({ store, hub, pageTokenKey = randomBytes(3
     },
 
     async getTask(req, ctx) {
-      const row = await store.get(requireUser(ctx), req.id);
-      if (!row) throw notFound(req.id);
+      const row = await store.get(req.id);
+      if (!row || !(await roleOnTask(projects, requireUser(ctx), row))) throw notFound(req.id);
       return { task: taskFromRow(row) };
     },
 
@@ -140,9 +170,7 @@ export function createTaskServiceImpl({ store, hub, pageTokenKey = randomBytes(3
           },
         ]);
       }
-      const row = await write(origin.userId, async (tx) => {
-        const current = await tx.lock(id);
-        if (!current) throw notFound(id);
+      const row = await onTask(origin.userId, id, async (tx, current) => {
         if (req.expectedVersion > BigInt(current.version)) {
           throw new ConnectError(
             `expected_version ${req.expectedVersion} is newer than the task (version ${current.version})`,
@@ -159,15 +187,25 @@ export function createTaskServiceImpl({ store, hub, pageTokenKey = randomBytes(3
         if (result.kind === "invalid") throw violationsUnder("task", result.violations);
         if (result.kind === "error") throw result.error;
         const fields = fieldsOrThrow(merged, ctx, "task.");
-        const changed = changedPaths(before, taskFromRow({ ...current, ...fields }), paths);
+        const { owner, placement } = await placementOf(
+          projects,
+          origin.userId,
+          merged.projectId || current.projectId || (await projects.inbox(current.userId)),
+          // Moved without naming a section: the task leaves its section.
+          paths.includes("section_id") || merged.projectId === before.projectId ? merged.sectionId : "",
+          merged.assigneeId,
+          "task.",
+          tx.read,
+        );
+        const changed = changedPaths(before, taskFromRow({ ...current, ...fields, ...placementColumns(placement) }), paths);
         // Saving what is already there is not a change: no new version, no event.
         if (changed.length === 0) return current;
         const version = current.version + 1;
         const touched = new Set(changed.map((p) => MASK_FIELDS[p]!));
         const at = now();
-        const updated = await tx.updateFields(id, fields, bumpFields(current.fieldVersions, touched, version), at);
+        const updated = await tx.updateFields(current, owner, fields, placement, bumpFields(current.fieldVersions, touched, version), at);
         const after = taskFromRow(updated);
-        await tx.emit(taskEventRecord(origin, after, { case: "updated", value: { before, after, changedFields: changed } }, at));
+        await tx.emit(taskEventRecord(origin, owner, after, { case: "updated", value: { before, after, changedFields: changed } }, at));
         return updated;
       });
       return { task: taskFromRow(row) };
@@ -175,12 +213,12 @@ export function createTaskServiceImpl({ store, hub, pageTokenKey = randomBytes(3
 
     async completeTask(req, ctx) {
       const origin = originOf(ctx);
-      const row = await write(origin.userId, async (tx) => {
-        const current = await lockForChange(tx, req.id, req.expectedVersion);
+      const row = await onTask(origin.userId, req.id, async (tx, current) => {
+        checkVersion(current, req.expectedVersion);
         if (current.status === TaskStatus.COMPLETED) return current;
         const at = now();
         const done = await tx.setStatus(req.id, TaskStatus.COMPLETED, at, bumpFields(current.fieldVersions, ["status"], current.version + 1), at);
-        await tx.emit(taskEventRecord(origin, taskFromRow(done), { case: "completed", value: { task: taskFromRow(done) } }, at));
+        await tx.emit(taskEventRecord(origin, tx.userId, taskFromRow(done), { case: "completed", value: { task: taskFromRow(done) } }, at));
         return done;
       });
       return { task: taskFromRow(row) };
@@ -188,12 +226,12 @@ export function createTaskServiceImpl({ store, hub, pageTokenKey = randomBytes(3
 
     async reopenTask(req, ctx) {
       const origin = originOf(ctx);
-      const row = await write(origin.userId, async (tx) => {
-        const current = await lockForChange(tx, req.id, req.expectedVersion);
+      const row = await onTask(origin.userId, req.id, async (tx, current) => {
+        checkVersion(current, req.expectedVersion);
         if (current.status === TaskStatus.OPEN) return current;
         const at = now();
         const open = await tx.setStatus(req.id, TaskStatus.OPEN, null, bumpFields(current.fieldVersions, ["status"], current.version + 1), at);
-        await tx.emit(taskEventRecord(origin, taskFromRow(open), { case: "reopened", value: { task: taskFromRow(open) } }, at));
+        await tx.emit(taskEventRecord(origin, tx.userId, taskFromRow(open), { case: "reopened", value: { task: taskFromRow(open) } }, at));
         return open;
       });
       return { task: taskFromRow(row) };
@@ -201,13 +239,13 @@ export function createTaskServiceImpl({ store, hub, pageTokenKey = randomBytes(3
 
     async deleteTask(req, ctx) {
       const origin = originOf(ctx);
-      await write(origin.userId, async (tx) => {
-        const last = taskFromRow(await lockForChange(tx, req.id, req.expectedVersion));
+      await onTask(origin.userId, req.id, async (tx, current) => {
+        const last = taskFromRow(checkVersion(current, req.expectedVersion));
         const at = now();
-        await tx.delete(req.id, at);
+        await tx.delete(current, at);
         // The deletion is one more version of the task, so per-task versions keep increasing.
         last.version += 1n;
-        await tx.emit(taskEventRecord(origin, last, { case: "deleted", value: { task: last } }, at));
+        await tx.emit(taskEventRecord(origin, tx.userId, last, { case: "deleted", value: { task: last } }, at));
       });
       return {};
     },
@@ -227,8 +265,21 @@ export function createTaskServiceImpl({ store, hub, pageTokenKey = randomBytes(3
       try {
         const order = parseOrderBy(req.orderBy);
         const params: unknown[] = [];
-        // $1 is the user id; the filter's parameters follow.
-        const compiled = compileFilterToSql(filter, { now: now(), timeZone: zoneOf(ctx), placeholder: (i) => `$${i}`, firstIndex: 2 });
+        const visible = await projects.list(userId);
+        // Projects shared with the caller: their tasks are in their owners' partitions.
+        const shared = visible.filter((p) => p.ownerId !== userId).map((p) => p.id);
+        if (shared.length > 0) params.push(shared);
+        const scope = shared.length > 0 ? `(user_id = $1 OR project_id = ANY($2::uuid[]))` : "user_id = $1";
+        // $1 is the user id, then the shared projects if any; the filter's parameters follow.
+        const compiled = compileFilterToSql(filter, {
+          now: now(),
+          timeZone: zoneOf(ctx),
+          placeholder: (i) => `$${i}`,
+          firstIndex: params.length + 2,
+          userId,
+          projects: visible,
+          sections: mentions(filter, "section") ? await projects.sectionsOf(visible.map((p) => p.id)) : [],
+        });
         params.push(...compiled.params);
         const fp = fingerprint(normalizeFilter(filter), order);
         const after = req.pageToken
@@ -238,7 +289,7 @@ export function createTaskServiceImpl({ store, hub, pageTokenKey = randomBytes(3
             })
           : null;
         const pageSize = req.pageSize || DEFAULT_PAGE_SIZE;
-        const rows = await store.list(userId, { filter: compiled, after, params, order, limit: pageSize + 1 });
+        const rows = await store.list(userId, { scope, filter: compiled, after, params, order, limit: pageSize + 1 });
         const page = rows.slice(0, pageSize);
         return {
           tasks: page.map(taskFromRow),
@@ -308,6 +359,11 @@ export function createTaskServiceImpl({ store, hub, pageTokenKey = randomBytes(3
   };
 }
 
+/** The placement as the columns of a task row. */
+function placementColumns(pl: Placement): Pick<TaskRow, "projectId" | "sectionId" | "assigneeId"> {
+  return { projectId: pl.projectId, sectionId: pl.sectionId, assigneeId: pl.assigneeId };
+}
+
 function changeMessage(seq: string, snapshot: unknown, taskId: string): WatchTasksResponse {
   if (snapshot === undefined) return create(WatchTasksResponseSchema, { cursor: seq, change: { case: "deletedTaskId", value: taskId } });
   return create(WatchTasksResponseSchema, { cursor: seq, change: { case: "upserted", value: fromJson(TaskSchema, snapshot as JsonValue) } });
@@ -334,20 +390,12 @@ function mergeMasked(base: Task, patch: Task, paths: string[]): Task {
       // due_time and due_date are one oneof: naming either replaces the due (unset clears it).
       case "due_time":
       case "due_date": merged.due = patch.due; break;
+      case "project_id": merged.projectId = patch.projectId; break;
+      case "section_id": merged.sectionId = patch.sectionId; break;
+      case "assignee_id": merged.assigneeId = patch.assigneeId; break;
     }
   }
   return merged;
-}
-
-/** Rule violations of the merged task, reported under the request's field path. */
-function violationsUnder(prefix: string, violations: Parameters<typeof violationsToProto>[0]): ConnectError {
-  const [proto] = violationsToProto(violations);
-  for (const v of proto.violations) {
-    v.field ??= create(FieldPathSchema);
-    v.field.elements.unshift(create(FieldPathElementSchema, { fieldName: prefix }));
-  }
-  const summary = proto.violations.map((v) => `${v.field!.elements.map((e) => e.fieldName).join(".")}: ${v.message}`).join("; ");
-  return new ConnectError(summary, Code.InvalidArgument, undefined, [{ desc: ViolationsSchema, value: proto }]);
 }
 
 // Namespace for task ids derived from (user, request id); any fixed UUID, never to change.

@@ -1,24 +1,32 @@
-import { toJson } from "@bufbuild/protobuf";
 import { randomBytes } from "node:crypto";
 import type { Database } from "@taskmesh/db";
 import { writeOutbox, type Outbox } from "@taskmesh/events";
 import type { EntityManager } from "@mikro-orm/sql";
-import { TaskSchema, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { lockAudience, writeFeed, type FeedChange } from "./feed-writer.js";
 import { listStatement, type ListQuery } from "./list-query.js";
-import { taskUpdateRecord, type OutboxRecord } from "./task-events.js";
+import type { OutboxRecord } from "./task-events.js";
 import { TASK_COLUMNS, taskFromRow, type TaskRow } from "./task-row.js";
 import type { TaskFields } from "./task-fields.js";
 
-export const CHANGES_CHANNEL = "tasks_changed";
+export { CHANGES_CHANNEL } from "./feed-writer.js";
 export const OUTBOX_CHANNEL = "tasks_outbox";
 /** The lock key relays of tasks.outbox have always used (running old and new relays side by side keeps one at a time). */
 export const TASKS_OUTBOX: Outbox = { schema: "tasks", channel: OUTBOX_CHANNEL, lockKey: 7_140_501 };
 
+/** Where a task sits: its project (whose owner is the task's user_id), section and assignee. */
+export interface Placement {
+  projectId: string;
+  sectionId: string | null;
+  assigneeId: string | null;
+}
+
 /** A task to create, for createMany. */
 export interface NewTask {
   id: string;
+  /** The owner of the task's project. */
   userId: string;
   fields: TaskFields;
+  placement: Placement;
   requestId: string | null;
   seriesId: string | null;
   now: Date;
@@ -40,7 +48,7 @@ export interface ChangeRow {
 export class TaskStore {
   constructor(private readonly db: Database) {}
 
-  /** Runs `work` in one transaction holding the user's write lock (see task_changes). */
+  /** Runs `work` in one transaction holding the owner's write lock (see task_changes) and those of its projects' members. */
   async write<T>(userId: string, work: (tx: Tx) => Promise<T>): Promise<T> {
     const [result] = await this.writeMany(userId, [work]);
     if (result instanceof WriteFailed) throw result.cause;
@@ -58,8 +66,7 @@ export class TaskStore {
     try {
       return await this.db.em().transactional(async (transaction) => {
         const em = transaction as unknown as EntityManager;
-        await this.db.query(em, `SELECT pg_advisory_xact_lock(hashtext($1))`, [userId]);
-        const pending = new PendingWrites();
+        const pending = new PendingWrites(await lockAudience(this.db, em, [userId]));
         const results: unknown[] = [];
         for (const work of works) {
           const tx = new Tx(this.db, em, userId, pending);
@@ -72,7 +79,7 @@ export class TaskStore {
             results.push(new WriteFailed(err));
           }
         }
-        await pending.flush(this.db, em, userId);
+        await pending.flush(this.db, em);
         return results;
       });
     } catch (err) {
@@ -103,22 +110,27 @@ export class TaskStore {
       // Ids derive from (user, request id), so one id stands for all retries of a request: a task
       // already there is a conflict, skipped here and read below.
       const unique = [...new Map(items.map((i) => [i.id, i])).values()];
+      // The owners' write locks, and their projects' members' (see task_changes), before anything
+      // is written, in one order for every transaction, so that two batches never deadlock.
+      const locked = await lockAudience(this.db, em, [...new Set(unique.map((i) => i.userId))]);
       const inserted = await sql<TaskRow>(
         `INSERT INTO tasks.tasks (id, user_id, title, notes, priority, tags, due_time, due_date, due_at, time_zone,
-           recurrence, reminders, series_id, request_id, created_at, updated_at)
+           recurrence, reminders, series_id, request_id, created_at, updated_at, project_id, section_id, assignee_id)
          SELECT r.id, r.user_id, r.title, r.notes, r.priority, ARRAY(SELECT jsonb_array_elements_text(r.tags)), r.due_time,
-                r.due_date, r.due_at, r.time_zone, r.recurrence, r.reminders, r.series_id, r.request_id, r.at, r.at
+                r.due_date, r.due_at, r.time_zone, r.recurrence, r.reminders, r.series_id, r.request_id, r.at, r.at,
+                r.project_id, r.section_id, r.assignee_id
            FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, user_id text, title text, notes text, priority smallint, tags jsonb,
                 due_time timestamptz, due_date date, due_at timestamptz, time_zone text, recurrence jsonb, reminders jsonb,
-                series_id uuid, request_id text, at timestamptz)
+                series_id uuid, request_id text, at timestamptz, project_id uuid, section_id uuid, assignee_id text)
          ON CONFLICT DO NOTHING
          RETURNING ${TASK_COLUMNS}`,
         [
           json(
-            unique.map(({ id, userId, fields: f, seriesId, requestId, now }) => ({
+            unique.map(({ id, userId, fields: f, placement: pl, seriesId, requestId, now }) => ({
               id, user_id: userId, title: f.title, notes: f.notes, priority: f.priority, tags: f.tags, due_time: f.dueTime,
               due_date: f.dueDate, due_at: f.dueAt, time_zone: f.timeZone, recurrence: f.recurrence, reminders: f.reminders,
-              series_id: seriesId, request_id: requestId, at: now,
+              series_id: seriesId, request_id: requestId, at: now, project_id: pl.projectId, section_id: pl.sectionId,
+              assignee_id: pl.assigneeId,
             })),
           ),
         ],
@@ -142,27 +154,14 @@ export class TaskStore {
       if (inserted.length === 0) return items.map((i) => rowOf.get(i.id)!);
 
       const created = unique.filter((i) => insertedIds.has(i.id)).map((i) => ({ item: i, row: rowOf.get(i.id)!, task: taskFromRow(rowOf.get(i.id)!) }));
-      // The users' write locks (see task_changes) are taken before the first sequence value is drawn
-      // (every row of the SELECT needs the lock count), in sorted order so that two batches never
-      // deadlock; serial values then follow the SELECT's order, so a user's feed follows call order.
-      // Listeners of the change feed are woken at commit (PostgreSQL sends each user once).
-      const users = [...new Set(created.map((c) => c.item.userId))].sort();
-      const changes = await sql<{ seq: string; taskId: string }>(
-        `INSERT INTO tasks.task_changes (user_id, task_id, deleted, snapshot)
-         SELECT r.user_id, r.task_id, false, r.snapshot
-           FROM (SELECT count(pg_advisory_xact_lock(hashtext(u))) FROM unnest($2::text[]) AS u) AS locked,
-                ROWS FROM (jsonb_to_recordset($1::jsonb) AS (user_id text, task_id uuid, snapshot jsonb)) WITH ORDINALITY AS r(user_id, task_id, snapshot, ord)
-          ORDER BY r.ord
-         RETURNING seq::text AS seq, task_id AS "taskId", pg_notify($3, user_id)::text AS notified`,
-        [json(created.map((c) => ({ user_id: c.item.userId, task_id: c.row.id, snapshot: toJson(TaskSchema, c.task) }))), users, CHANGES_CHANNEL],
-      );
-      const seqOf = new Map(changes.map((c) => [c.taskId, c.seq]));
-      await writeOutbox(
+      // Each owner's feed and those of its project's members follow call order (see writeFeed).
+      const updates = await writeFeed(
         this.db,
         em,
-        TASKS_OUTBOX,
-        created.flatMap((c) => [taskUpdateRecord(c.item.userId, seqOf.get(c.row.id)!, { task: c.task }, c.item.now), ...c.item.events(c.row)]),
+        created.map((c) => ({ owner: c.item.userId, taskId: c.row.id, task: c.task, at: c.item.now, to: { project: c.row.projectId } })),
+        locked,
       );
+      await writeOutbox(this.db, em, TASKS_OUTBOX, created.flatMap((c, i) => [...updates[i]!, ...c.item.events(c.row)]));
       return items.map((i) => rowOf.get(i.id)!);
     });
   }
@@ -175,8 +174,9 @@ export class TaskStore {
     return row!.key;
   }
 
-  async get(userId: string, id: string): Promise<TaskRow | undefined> {
-    const rows = await this.db.query<TaskRow>(this.db.em(), `SELECT ${TASK_COLUMNS} FROM tasks.tasks WHERE user_id = $1 AND id = $2`, [userId, id]);
+  /** The task, whoever owns it: the caller checks access (see project-access.ts). */
+  async get(id: string): Promise<TaskRow | undefined> {
+    const rows = await this.db.query<TaskRow>(this.db.em(), `SELECT ${TASK_COLUMNS} FROM tasks.tasks WHERE id = $1`, [id]);
     return rows[0];
   }
 
@@ -213,22 +213,6 @@ export class TaskStore {
     );
     return { latest: BigInt(row!.latest), prunedThrough: BigInt(row!.pruned) };
   }
-
-  /** Drops feed rows older than `before`; clients behind them are told to resync. */
-  async pruneChanges(before: Date): Promise<number> {
-    return this.db.em().transactional(async (em) => {
-      const rows = await this.db.query<{ seq: string }>(
-        em as unknown as EntityManager,
-        `DELETE FROM tasks.task_changes WHERE created_at < $1 RETURNING seq::text AS seq`,
-        [before],
-      );
-      if (rows.length > 0) {
-        const max = rows.reduce((m, r) => (BigInt(r.seq) > m ? BigInt(r.seq) : m), 0n);
-        await this.db.query(em as unknown as EntityManager, `UPDATE tasks.change_horizon SET pruned_through = greatest(pruned_through, $1)`, [max.toString()]);
-      }
-      return rows.length;
-    });
-  }
 }
 
 /** The error of one write of a batch (TaskStore.writeMany), as its result. */
@@ -248,42 +232,25 @@ class BatchBroken extends Error {
  * end of the batch in two statements instead of a few per write.
  */
 class PendingWrites {
-  readonly #changes: { taskId: string; task: Task | undefined; at: Date }[] = [];
-  /** Events, and the feed change (by index) whose TaskUpdate goes at that place. */
+  readonly #changes: FeedChange[] = [];
+  /** Events, and the feed change (by index) whose TaskUpdates go at that place. */
   readonly #outbox: (OutboxRecord | number)[] = [];
 
-  change(taskId: string, task: Task | undefined, at: Date): void {
-    this.#outbox.push(this.#changes.push({ taskId, task, at }) - 1);
+  /** `locked`: whose feed locks the batch holds. */
+  constructor(readonly locked: Set<string>) {}
+
+  change(change: FeedChange): void {
+    this.#outbox.push(this.#changes.push(change) - 1);
   }
 
   emit(record: OutboxRecord): void {
     this.#outbox.push(record);
   }
 
-  async flush(db: Database, em: EntityManager, userId: string): Promise<void> {
+  async flush(db: Database, em: EntityManager): Promise<void> {
     if (this.#outbox.length === 0) return;
-    let seqs: string[] = [];
-    if (this.#changes.length > 0) {
-      // Serial values follow the SELECT's order: the feed lists the batch's changes in call order.
-      // Listeners of the change feed are woken at commit (PostgreSQL sends the user once).
-      const rows = await db.query<{ seq: string }>(
-        em,
-        `INSERT INTO tasks.task_changes (user_id, task_id, deleted, snapshot)
-         SELECT $2, r.task_id, r.snapshot IS NULL, r.snapshot
-           FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (task_id uuid, snapshot jsonb)) WITH ORDINALITY AS r(task_id, snapshot, ord)
-          ORDER BY r.ord
-         RETURNING seq::text AS seq, pg_notify($3, user_id)::text AS notified`,
-        [json(this.#changes.map((c) => ({ task_id: c.taskId, snapshot: c.task ? toJson(TaskSchema, c.task) : null }))), userId, CHANGES_CHANNEL],
-      );
-      // RETURNING promises no order; the values were drawn in the batch's order.
-      seqs = rows.map((r) => BigInt(r.seq)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(String);
-    }
-    const records = this.#outbox.map((entry) => {
-      if (typeof entry !== "number") return entry;
-      const { taskId, task, at } = this.#changes[entry]!;
-      return taskUpdateRecord(userId, seqs[entry]!, task ? { task } : { deletedId: taskId }, at);
-    });
-    await writeOutbox(db, em, TASKS_OUTBOX, records);
+    const updates = await writeFeed(db, em, this.#changes, this.locked);
+    await writeOutbox(db, em, TASKS_OUTBOX, this.#outbox.flatMap((entry) => (typeof entry === "number" ? updates[entry]! : [entry])));
   }
 }
 
@@ -308,23 +275,37 @@ export class Tx {
     return this.db.query<Row>(this.em, sql, params);
   }
 
+  /** A read in this write's transaction (changes nothing, so the write may still fail alone). */
+  readonly read = <Row>(sql: string, params: unknown[] = []): Promise<Row[]> => this.db.query<Row>(this.em, sql, params);
+
   async lock(id: string): Promise<TaskRow | undefined> {
     const rows = await this.db.query<TaskRow>(this.em, `SELECT ${TASK_COLUMNS} FROM tasks.tasks WHERE user_id = $1 AND id = $2 FOR UPDATE`, [this.userId, id]);
     return rows[0];
   }
 
-  async updateFields(id: string, f: TaskFields, fieldVersions: Record<string, number>, now: Date): Promise<TaskRow> {
+  /**
+   * Writes the fields and the placement. A task moved to a project of another owner changes
+   * partition (user_id): that owner's feed locks and its members' are taken too, after this
+   * batch's own (PostgreSQL reports a deadlock with a concurrent opposite move; one of them fails).
+   */
+  async updateFields(current: TaskRow, owner: string, f: TaskFields, pl: Placement, fieldVersions: Record<string, number>, now: Date): Promise<TaskRow> {
+    if (owner !== this.userId) for (const u of await lockAudience(this.db, this.em, [owner])) this.pending.locked.add(u);
     const [row] = await this.sql<TaskRow>(
       `UPDATE tasks.tasks SET title = $3, notes = $4, priority = $5, tags = $6::text[], due_time = $7, due_date = $8::date,
          due_at = $9, time_zone = $10, recurrence = $11::jsonb, reminders = $12::jsonb, field_versions = $13::jsonb,
-         version = version + 1, updated_at = $14
+         version = version + 1, updated_at = $14, user_id = $15, project_id = $16, section_id = $17, assignee_id = $18
        WHERE user_id = $1 AND id = $2 RETURNING ${TASK_COLUMNS}`,
       [
-        this.userId, id, f.title, f.notes, f.priority, f.tags, f.dueTime, f.dueDate, f.dueAt, f.timeZone,
-        json(f.recurrence), json(f.reminders), json(fieldVersions), now,
+        this.userId, current.id, f.title, f.notes, f.priority, f.tags, f.dueTime, f.dueDate, f.dueAt, f.timeZone,
+        json(f.recurrence), json(f.reminders), json(fieldVersions), now, owner, pl.projectId, pl.sectionId, pl.assigneeId,
       ],
     );
-    this.pending.change(row!.id, taskFromRow(row!), new Date(row!.updatedAt));
+    const at = new Date(row!.updatedAt);
+    const task = taskFromRow(row!);
+    if (current.projectId !== row!.projectId) {
+      this.pending.change({ owner: this.userId, taskId: row!.id, task: undefined, at, to: { project: current.projectId, except: row!.projectId } });
+    }
+    this.pending.change({ owner: this.userId, taskId: row!.id, task, at, to: { project: row!.projectId } });
     return row!;
   }
 
@@ -334,13 +315,35 @@ export class Tx {
        WHERE user_id = $1 AND id = $2 RETURNING ${TASK_COLUMNS}`,
       [this.userId, id, status, completedAt, json(fieldVersions), now],
     );
-    this.pending.change(row!.id, taskFromRow(row!), new Date(row!.updatedAt));
+    this.pending.change({ owner: this.userId, taskId: row!.id, task: taskFromRow(row!), at: new Date(row!.updatedAt), to: { project: row!.projectId } });
     return row!;
   }
 
-  async delete(id: string, now: Date): Promise<void> {
-    await this.sql(`DELETE FROM tasks.tasks WHERE user_id = $1 AND id = $2`, [this.userId, id]);
-    this.pending.change(id, undefined, now);
+  async delete(row: TaskRow, now: Date): Promise<void> {
+    await this.sql(`DELETE FROM tasks.tasks WHERE user_id = $1 AND id = $2`, [this.userId, row.id]);
+    this.pending.change({ owner: this.userId, taskId: row.id, task: undefined, at: now, to: { project: row.projectId } });
+  }
+
+  /** Locks every task of one of this owner's projects (deleting the project). */
+  async lockProject(projectId: string): Promise<TaskRow[]> {
+    return this.read<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks.tasks WHERE user_id = $1 AND project_id = $2 ORDER BY id FOR UPDATE`, [this.userId, projectId]);
+  }
+
+  /** Takes the tasks of a section out of it (the section is being deleted). */
+  async clearSection(sectionId: string, now: Date): Promise<void> {
+    const rows = await this.sql<TaskRow>(
+      `UPDATE tasks.tasks SET section_id = NULL, version = version + 1, updated_at = $3,
+              field_versions = field_versions || jsonb_build_object('section', version + 1)
+        WHERE user_id = $1 AND section_id = $2 RETURNING ${TASK_COLUMNS}`,
+      [this.userId, sectionId, now],
+    );
+    for (const row of rows) this.pending.change({ owner: this.userId, taskId: row.id, task: taskFromRow(row), at: now, to: { project: row.projectId } });
+  }
+
+  /** A feed change of this batch, e.g. a project's tasks leaving the feed of a member who lost it. */
+  feed(change: FeedChange): void {
+    this.#wrote = true;
+    this.pending.change(change);
   }
 
   /** Queues an event for the relay, in this transaction: it is published iff the change commits. */

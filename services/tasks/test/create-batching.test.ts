@@ -8,12 +8,16 @@ import { Code, ConnectError, createClient, createRouterTransport, type Client } 
 import { createValidateInterceptor } from "@connectrpc/validate";
 import { TaskEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { ProjectRole } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { freshDatabase } from "@taskmesh/testing";
 import { ChangeHub } from "../src/change-hub.js";
 import { startTasksModule } from "../src/index.js";
 import { createTaskServiceImpl } from "../src/task-service.js";
 import type { TaskRow } from "../src/task-row.js";
 import type { NewTask, TaskStore } from "../src/task-store.js";
+import type { ProjectStore } from "../src/project-store.js";
+
+const INBOX = "00000000-0000-4000-8000-000000000001";
 
 const as = (user: string) => ({ headers: { "x-user-id": user } });
 
@@ -122,7 +126,9 @@ describe("batched creates when the database refuses one of them", () => {
         return items.map((i) => rowOf(i));
       },
     } as unknown as TaskStore;
-    const impl = createTaskServiceImpl({ store, hub: new ChangeHub() });
+    // Every create goes to the caller's Inbox.
+    const projects = { inbox: async () => INBOX, get: async (caller: string, id: string) => ({ id, ownerId: caller, role: ProjectRole.ADMIN }) } as unknown as ProjectStore;
+    const impl = createTaskServiceImpl({ store, projects, hub: new ChangeHub() });
     const client = createClient(TaskService, createRouterTransport((r) => r.service(TaskService, impl)));
     const results = await Promise.allSettled(["a", "refused", "b", "c"].map((title) => client.createTask({ title }, as("u"))));
     assert.deepEqual(
@@ -138,6 +144,6 @@ function rowOf(item: NewTask): TaskRow {
   return {
     id: item.id, userId: item.userId, title: item.fields.title, notes: "", status: 1, priority: 1, tags: [], dueTime: null, dueDate: null,
     dueAt: null, timeZone: "UTC", recurrence: null, reminders: [], seriesId: null, requestId: null, version: 1, fieldVersions: {},
-    createdAt: item.now, updatedAt: item.now, completedAt: null,
+    createdAt: item.now, updatedAt: item.now, completedAt: null, projectId: item.placement.projectId, sectionId: null, assigneeId: null,
   };
 }

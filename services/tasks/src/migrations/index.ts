@@ -4,6 +4,7 @@ import { Migration20261125020000_due_range } from "./Migration20261125020000_due
 import { Migration20261203000000_server_keys } from "./Migration20261203000000_server_keys.js";
 import { Migration20261203100000_list_indexes } from "./Migration20261203100000_list_indexes.js";
 import { Migration20261203110000_due_covering } from "./Migration20261203110000_due_covering.js";
+import { Migration20261203180000_projects } from "./Migration20261203180000_projects.js";
 
 /** In order; committed migrations are never edited, only appended. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   { name: "Migration20261203000000_server_keys", class: Migration20261203000000_server_keys },
   { name: "Migration20261203100000_list_indexes", class: Migration20261203100000_list_indexes },
   { name: "Migration20261203110000_due_covering", class: Migration20261203110000_due_covering },
+  { name: "Migration20261203180000_projects", class: Migration20261203180000_projects },
 ];

@@ -1,0 +1,349 @@
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { fromBinary } from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
+import { createValidateInterceptor } from "@connectrpc/validate";
+import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
+import { openDatabase } from "@taskmesh/db";
+import { freshDatabase } from "@taskmesh/testing";
+import { TaskEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
+import { ProjectRole, ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
+import { TaskService, type WatchTasksResponse } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { startTasksModule } from "../src/index.js";
+import { migrations } from "../src/migrations/index.js";
+
+const as = (userId: string) => ({ headers: { "x-user-id": userId, "x-user-email": `${userId}@example.com`, "x-time-zone": "UTC" } });
+
+async function expectCode(promise: Promise<unknown>, code: Code, what = ""): Promise<ConnectError> {
+  const err = await promise.then(
+    () => assert.fail(`${what}: expected ${Code[code]}, got success`),
+    (e: unknown) => ConnectError.from(e),
+  );
+  assert.equal(err.code, code, `${what}: expected ${Code[code]}, got ${Code[err.code]}: ${err.message}`);
+  return err;
+}
+
+const fieldsOf = (err: ConnectError) => [
+  ...new Set((err.findDetails(ViolationsSchema)[0]?.violations ?? []).map((v) => (v.field?.elements ?? []).map((e) => e.fieldName).join("."))),
+];
+
+let seq = 0;
+const newUser = (name: string) => `${name}-${process.pid}-${++seq}`;
+
+/** A live WatchTasks stream of one user, read message by message. */
+function watch(tasks: Client<typeof TaskService>, user: string) {
+  const abort = new AbortController();
+  const stream = tasks.watchTasks({}, { ...as(user), signal: abort.signal })[Symbol.asyncIterator]();
+  return {
+    async next(): Promise<WatchTasksResponse> {
+      const r = await stream.next();
+      assert.ok(!r.done, "stream ended early");
+      return r.value;
+    },
+    /** Messages until `done` says stop (after a caught-up). */
+    async until(done: (m: WatchTasksResponse) => boolean): Promise<WatchTasksResponse[]> {
+      const seen: WatchTasksResponse[] = [];
+      for (;;) {
+        const m = await this.next();
+        seen.push(m);
+        if (done(m)) return seen;
+      }
+    },
+    close: () => abort.abort(),
+  };
+}
+
+describe("projects and sharing", () => {
+  let tasks: Client<typeof TaskService>;
+  let projects: Client<typeof ProjectService>;
+  let module: Awaited<ReturnType<typeof startTasksModule>>;
+  let drop: () => Promise<void>;
+  let url: string;
+
+  before(async () => {
+    const db = await freshDatabase();
+    url = db.url;
+    drop = db.drop;
+    // Tasks stored before projects existed: the migration moves them into their users' Inboxes.
+    const old = await openDatabase({ url, schema: "tasks", entities: [], migrations: migrations.slice(0, -1) });
+    await old.query(
+      old.em(),
+      `INSERT INTO tasks.tasks (id, user_id, title, created_at, updated_at) VALUES
+         ('00000000-0000-4000-8000-000000000001', 'before-a', 'old a', now(), now()),
+         ('00000000-0000-4000-8000-000000000002', 'before-a', 'old a 2', now(), now()),
+         ('00000000-0000-4000-8000-000000000003', 'before-b', 'old b', now(), now())`,
+    );
+    await old.close();
+    module = await startTasksModule({ databaseUrl: url });
+    const transport = createRouterTransport(module.routes, { router: { interceptors: [createValidateInterceptor()] } });
+    tasks = createClient(TaskService, transport);
+    projects = createClient(ProjectService, transport);
+  });
+  after(async () => {
+    await module.stop();
+    await drop();
+  });
+
+  const outboxEvents = async () =>
+    (await module.db.query<{ payload: Uint8Array }>(module.db.em(), `SELECT payload FROM tasks.outbox WHERE topic = 'task-events' ORDER BY id`)).map((r) =>
+      fromBinary(TaskEventSchema, r.payload),
+    );
+
+  test("the migration put every existing task into its user's Inbox", async () => {
+    const [inboxA] = (await projects.listProjects({}, as("before-a"))).projects;
+    assert.equal(inboxA!.inbox, true);
+    assert.equal(inboxA!.name, "Inbox");
+    const { tasks: listed } = await tasks.listTasks({ query: "project:inbox" }, as("before-a"));
+    assert.deepEqual(listed.map((t) => t.title).sort(), ["old a", "old a 2"]);
+    assert.ok(listed.every((t) => t.projectId === inboxA!.id));
+    const { task } = await tasks.getTask({ id: "00000000-0000-4000-8000-000000000003" }, as("before-b"));
+    const [inboxB] = (await projects.listProjects({}, as("before-b"))).projects;
+    assert.equal(task!.projectId, inboxB!.id);
+    assert.notEqual(inboxA!.id, inboxB!.id);
+  });
+
+  test("projects: create, validate, rename, archive, order; the Inbox stays", async () => {
+    const ann = newUser("ann");
+    const { project } = await projects.createProject({ name: "  Home reno ", colour: "#AABBCC" }, as(ann));
+    assert.equal(project!.name, "Home reno");
+    assert.equal(project!.colour, "#aabbcc");
+    assert.equal(project!.role, ProjectRole.ADMIN);
+    assert.equal(project!.ownerId, ann);
+    const second = (await projects.createProject({ name: "Work" }, as(ann))).project!;
+    assert.ok(second.position > project!.position);
+    assert.deepEqual(fieldsOf(await expectCode(projects.createProject({ name: "   " }, as(ann)), Code.InvalidArgument)), ["name"]);
+    assert.deepEqual(fieldsOf(await expectCode(projects.createProject({ name: "x", colour: "red" }, as(ann)), Code.InvalidArgument)), ["colour"]);
+    const list = (await projects.listProjects({}, as(ann))).projects;
+    assert.deepEqual(list.map((p) => p.name), ["Inbox", "Home reno", "Work"]);
+    const inbox = list[0]!;
+    assert.deepEqual(
+      fieldsOf(await expectCode(projects.updateProject({ project: { id: inbox.id, name: "Mine" }, updateMask: { paths: ["name"] } }, as(ann)), Code.InvalidArgument)),
+      ["project.name"],
+    );
+    assert.deepEqual(
+      fieldsOf(await expectCode(projects.updateProject({ project: { id: second.id, name: "" }, updateMask: { paths: ["name"] } }, as(ann)), Code.InvalidArgument)),
+      ["project.name"],
+    );
+    assert.deepEqual(
+      fieldsOf(await expectCode(projects.updateProject({ project: { id: second.id }, updateMask: { paths: ["owner_id"] } }, as(ann)), Code.InvalidArgument)),
+      ["update_mask"],
+    );
+    await expectCode(projects.deleteProject({ id: inbox.id }, as(ann)), Code.FailedPrecondition);
+    const renamed = await projects.updateProject({ project: { id: second.id, name: "Office", archived: true }, updateMask: { paths: ["name", "archived"] } }, as(ann));
+    assert.equal(renamed.project!.name, "Office");
+    assert.deepEqual((await projects.listProjects({}, as(ann))).projects.map((p) => p.name), ["Inbox", "Home reno"]);
+    assert.deepEqual((await projects.listProjects({ includeArchived: true }, as(ann))).projects.map((p) => p.name), ["Inbox", "Home reno", "Office"]);
+  });
+
+  test("tasks go to the Inbox by default, into projects and sections, move, and filter by project:, section: and assignee:", async () => {
+    const ann = newUser("ann");
+    const reno = (await projects.createProject({ name: "Home reno" }, as(ann))).project!;
+    const paint = (await projects.createSection({ projectId: reno.id, name: "Paint jobs" }, as(ann))).section!;
+    const inboxed = (await tasks.createTask({ title: "call mum" }, as(ann))).task!;
+    const inbox = (await projects.listProjects({}, as(ann))).projects[0]!;
+    assert.equal(inboxed.projectId, inbox.id);
+    const wall = (await tasks.createTask({ title: "paint wall", projectId: reno.id, sectionId: paint.id, assigneeId: ann }, as(ann))).task!;
+    assert.equal(wall.sectionId, paint.id);
+    assert.equal(wall.assigneeId, ann);
+    // A section of another project, or an assignee who is not a member: field errors.
+    const other = (await projects.createProject({ name: "Other" }, as(ann))).project!;
+    assert.deepEqual(
+      fieldsOf(await expectCode(tasks.createTask({ title: "x", projectId: other.id, sectionId: paint.id }, as(ann)), Code.InvalidArgument)),
+      ["section_id"],
+    );
+    assert.deepEqual(
+      fieldsOf(await expectCode(tasks.createTask({ title: "x", projectId: reno.id, assigneeId: "nobody" }, as(ann)), Code.InvalidArgument)),
+      ["assignee_id"],
+    );
+    await expectCode(tasks.createTask({ title: "x", projectId: "00000000-0000-4000-8000-0000000000ff" }, as(ann)), Code.NotFound);
+
+    const titles = async (query: string) => (await tasks.listTasks({ query, orderBy: "title" }, as(ann))).tasks.map((t) => t.title);
+    assert.deepEqual(await titles("project:home-reno"), ["paint wall"]);
+    assert.deepEqual(await titles('project:"home reno"'), ["paint wall"]);
+    assert.deepEqual(await titles("section:paint_jobs"), ["paint wall"]);
+    assert.deepEqual(await titles("project:inbox"), ["call mum"]);
+    assert.deepEqual(await titles("assignee:me"), ["paint wall"]);
+    assert.deepEqual(await titles("NOT assignee:me"), ["call mum"]);
+    assert.deepEqual(await titles("-section:paint-jobs"), ["call mum"], "a task without a section is not in it");
+    assert.deepEqual(await titles("project:nowhere"), []);
+    const explained = await tasks.listTasks({ query: "project:inbox assignee:me", explain: true }, as(ann));
+    assert.equal(explained.explanation!.summary, 'project is "inbox" AND assigned to me');
+
+    // Moving to another project leaves the section (unless one of the new project is named).
+    const moved = await tasks.updateTask({ task: { id: wall.id, projectId: other.id }, updateMask: { paths: ["project_id"] }, expectedVersion: wall.version }, as(ann));
+    assert.equal(moved.task!.projectId, other.id);
+    assert.equal(moved.task!.sectionId, "");
+    assert.deepEqual(await titles("project:other"), ["paint wall"]);
+    const events = (await outboxEvents()).filter((e) => e.taskId === wall.id);
+    const updated = events.at(-1)!;
+    assert.equal(updated.event.case, "updated");
+    assert.deepEqual(updated.event.case === "updated" && updated.event.value.changedFields, ["project_id"]);
+    assert.equal(updated.projectId, other.id);
+
+    // Deleting a section keeps its tasks in the project.
+    const sec = (await projects.createSection({ projectId: other.id, name: "Soon" }, as(ann))).section!;
+    await tasks.updateTask({ task: { id: wall.id, sectionId: sec.id }, updateMask: { paths: ["section_id"] }, expectedVersion: moved.task!.version }, as(ann));
+    await projects.deleteSection({ id: sec.id }, as(ann));
+    const after = (await tasks.getTask({ id: wall.id }, as(ann))).task!;
+    assert.equal(after.sectionId, "");
+    assert.equal(after.projectId, other.id);
+    // Deleting a project deletes its tasks.
+    await projects.deleteProject({ id: other.id }, as(ann));
+    await expectCode(tasks.getTask({ id: wall.id }, as(ann)), Code.NotFound);
+  });
+
+  describe("a shared project, every RPC for every role", () => {
+    const owner = newUser("owner");
+    const members = { viewer: newUser("viewer"), editor: newUser("editor"), admin: newUser("admin") };
+    const stranger = newUser("stranger");
+    let projectId: string;
+    let taskId: string;
+
+    before(async () => {
+      projectId = (await projects.createProject({ name: "Shared" }, as(owner))).project!.id;
+      taskId = (await tasks.createTask({ title: "shared task" }, as(owner)).then(() => tasks.createTask({ title: "shared task", projectId }, as(owner)))).task!.id;
+      for (const [role, user] of Object.entries(members)) {
+        const roleValue = { viewer: ProjectRole.VIEWER, editor: ProjectRole.EDITOR, admin: ProjectRole.ADMIN }[role]!;
+        const { invitation } = await projects.inviteMember({ projectId, email: `${user}@example.com`, role: roleValue }, as(owner));
+        // Only the addressee sees and answers the invitation.
+        assert.deepEqual((await projects.listInvitations({}, as(stranger))).invitations, []);
+        await expectCode(projects.acceptInvitation({ id: invitation!.id }, as(stranger)), Code.NotFound, "a stranger accepting");
+        const mine = (await projects.listInvitations({}, as(user))).invitations;
+        assert.deepEqual(mine.map((i) => [i.projectName, i.role]), [["Shared", roleValue]]);
+        const accepted = await projects.acceptInvitation({ id: invitation!.id }, as(user));
+        assert.equal(accepted.project!.role, roleValue);
+      }
+    });
+
+    const roles = ["viewer", "editor", "admin", "stranger"] as const;
+    const userOf = (role: (typeof roles)[number]) => (role === "stranger" ? stranger : members[role]);
+    const canRead = (role: string) => role !== "stranger";
+    const canEdit = (role: string) => role === "editor" || role === "admin";
+    const refusal = (role: string) => (role === "stranger" ? Code.NotFound : Code.PermissionDenied);
+
+    for (const role of roles) {
+      test(`${role}: TaskService`, async () => {
+        const user = userOf(role);
+        const check = async <T>(what: string, allowed: boolean, call: () => Promise<T>) => {
+          if (allowed) return call();
+          await expectCode(call(), refusal(role), `${role} ${what}`);
+          return undefined;
+        };
+        // Reads: a stranger guessing the id learns nothing.
+        if (canRead(role)) assert.equal((await tasks.getTask({ id: taskId }, as(user))).task!.title.startsWith("shared task"), true);
+        else await expectCode(tasks.getTask({ id: taskId }, as(user)), Code.NotFound, `${role} GetTask`);
+        const listed = (await tasks.listTasks({ query: "project:shared" }, as(user))).tasks.map((t) => t.id);
+        assert.equal(listed.includes(taskId), canRead(role), `${role} ListTasks`);
+        assert.equal((await tasks.listTasks({}, as(user))).tasks.some((t) => t.id === taskId), canRead(role));
+
+        const created = await check("CreateTask", canEdit(role), () => tasks.createTask({ title: `by ${role}`, projectId }, as(user)));
+        if (created) {
+          assert.equal(created.task!.projectId, projectId);
+          const events = await outboxEvents();
+          const event = events.find((e) => e.taskId === created.task!.id)!;
+          assert.equal(event.userId, owner, "the task is the owner's");
+          assert.equal(event.actorId, user, "the history says who did it");
+          assert.equal(event.projectId, projectId);
+        }
+        const current = (await tasks.getTask({ id: taskId }, as(owner))).task!;
+        await check("UpdateTask", canEdit(role), () =>
+          tasks.updateTask({ task: { id: taskId, title: `shared task (${role})` }, updateMask: { paths: ["title"] }, expectedVersion: current.version }, as(user)),
+        );
+        await check("CompleteTask", canEdit(role), () => tasks.completeTask({ id: taskId }, as(user)));
+        await check("ReopenTask", canEdit(role), () => tasks.reopenTask({ id: taskId }, as(user)));
+        const doomed = (await tasks.createTask({ title: "to delete", projectId }, as(owner))).task!;
+        await check("DeleteTask", canEdit(role), () => tasks.deleteTask({ id: doomed.id }, as(user)));
+        // Assigning to a member; a viewer cannot.
+        const version = (await tasks.getTask({ id: taskId }, as(owner))).task!.version;
+        await check("UpdateTask assignee", canEdit(role), () =>
+          tasks.updateTask({ task: { id: taskId, assigneeId: user }, updateMask: { paths: ["assignee_id"] }, expectedVersion: version }, as(user)),
+        );
+        if (canEdit(role)) assert.ok((await tasks.listTasks({ query: "assignee:me" }, as(user))).tasks.some((t) => t.id === taskId));
+        const latest = (await tasks.getTask({ id: taskId }, as(owner))).task!.version;
+        await tasks.updateTask({ task: { id: taskId, assigneeId: "" }, updateMask: { paths: ["assignee_id"] }, expectedVersion: latest }, as(owner));
+      });
+
+      test(`${role}: ProjectService`, async () => {
+        const user = userOf(role);
+        const admin = role === "admin";
+        const check = async <T>(what: string, allowed: boolean, call: () => Promise<T>) => {
+          if (allowed) return call();
+          await expectCode(call(), refusal(role), `${role} ${what}`);
+          return undefined;
+        };
+        await check("GetProject", canRead(role), () => projects.getProject({ id: projectId }, as(user)));
+        await check("ListSections", canRead(role), () => projects.listSections({ projectId }, as(user)));
+        await check("ListMembers", canRead(role), () => projects.listMembers({ projectId }, as(user)));
+        assert.equal((await projects.listProjects({}, as(user))).projects.some((p) => p.id === projectId), canRead(role));
+        const section = await check("CreateSection", canEdit(role), () => projects.createSection({ projectId, name: `by ${role}` }, as(user)));
+        const anySection = section?.section ?? (await projects.createSection({ projectId, name: `for ${role}` }, as(owner))).section!;
+        await check("UpdateSection", canEdit(role), () => projects.updateSection({ section: { id: anySection.id, name: "renamed" }, updateMask: { paths: ["name"] } }, as(user)));
+        await check("DeleteSection", canEdit(role), () => projects.deleteSection({ id: anySection.id }, as(user)));
+        await check("UpdateProject", admin, () => projects.updateProject({ project: { id: projectId, colour: "#112233" }, updateMask: { paths: ["colour"] } }, as(user)));
+        await check("InviteMember", admin, () => projects.inviteMember({ projectId, email: `guest-of-${role}@example.com`, role: ProjectRole.VIEWER }, as(user)));
+        await check("UpdateMember", admin, () => projects.updateMember({ projectId, userId: members.viewer, role: ProjectRole.VIEWER }, as(user)));
+        // Only the owner deletes the project; nobody removes the owner.
+        await expectCode(projects.deleteProject({ id: projectId }, as(user)), role === "admin" ? Code.PermissionDenied : refusal(role), `${role} DeleteProject`);
+        if (canRead(role)) await expectCode(projects.removeMember({ projectId, userId: owner }, as(user)), admin ? Code.FailedPrecondition : Code.PermissionDenied);
+        else await expectCode(projects.removeMember({ projectId, userId: owner }, as(user)), Code.NotFound);
+      });
+    }
+
+    test("live sync fans out to every member; a removed member loses access at once, open streams included", async () => {
+      const editor = members.editor;
+      const viewerFeed = watch(tasks, members.viewer);
+      const editorFeed = watch(tasks, editor);
+      assert.equal((await viewerFeed.next()).change.case, "caughtUp");
+      assert.equal((await editorFeed.next()).change.case, "caughtUp");
+      const { task } = await tasks.createTask({ title: "fanned out", projectId }, as(members.admin));
+      for (const feed of [viewerFeed, editorFeed]) {
+        const got = await feed.next();
+        assert.equal(got.change.case, "upserted");
+        assert.equal(got.change.case === "upserted" && got.change.value.id, task!.id);
+      }
+      const before = (await tasks.listTasks({ query: "project:shared status:all", pageSize: 500 }, as(owner))).tasks.map((t) => t.id).sort();
+
+      await projects.removeMember({ projectId, userId: editor }, as(owner));
+      // The removed member's open stream deletes every task of the project; the viewer's gets nothing.
+      const removed = new Set<string>();
+      await editorFeed.until((m) => {
+        if (m.change.case === "deletedTaskId") removed.add(m.change.value);
+        return removed.size === before.length;
+      });
+      assert.deepEqual([...removed].sort(), before);
+      await expectCode(tasks.getTask({ id: task!.id }, as(editor)), Code.NotFound, "removed GetTask");
+      await expectCode(tasks.completeTask({ id: task!.id }, as(editor)), Code.NotFound, "removed CompleteTask");
+      assert.equal((await tasks.listTasks({ query: "project:shared" }, as(editor))).tasks.length, 0);
+      await expectCode(projects.getProject({ id: projectId }, as(editor)), Code.NotFound);
+
+      // Later changes reach the remaining members, not the removed one.
+      await tasks.updateTask({ task: { id: task!.id, title: "after removal" }, updateMask: { paths: ["title"] }, expectedVersion: task!.version }, as(owner));
+      const seen = await viewerFeed.next();
+      assert.equal(seen.change.case === "upserted" && seen.change.value.title, "after removal");
+      const marker = (await tasks.createTask({ title: "editor's own" }, as(editor))).task!;
+      const next = await editorFeed.next();
+      assert.equal(next.change.case === "upserted" && next.change.value.id, marker.id, "the removed member's next message is their own task, not the project's");
+
+      // Leaving works the same way, and an invitation can be declined.
+      await projects.removeMember({ projectId, userId: members.viewer }, as(members.viewer));
+      await expectCode(tasks.getTask({ id: task!.id }, as(members.viewer)), Code.NotFound);
+      const { invitation } = await projects.inviteMember({ projectId, email: `${editor}@example.com`, role: ProjectRole.EDITOR }, as(owner));
+      await projects.declineInvitation({ id: invitation!.id }, as(editor));
+      assert.deepEqual((await projects.listInvitations({}, as(editor))).invitations, []);
+      viewerFeed.close();
+      editorFeed.close();
+    });
+
+    test("a member moves a task of their Inbox into the shared project: the owner's from then on", async () => {
+      const admin = members.admin;
+      const mine = (await tasks.createTask({ title: "from my inbox" }, as(admin))).task!;
+      const moved = (await tasks.updateTask({ task: { id: mine.id, projectId }, updateMask: { paths: ["project_id"] }, expectedVersion: mine.version }, as(admin))).task!;
+      assert.equal(moved.projectId, projectId);
+      assert.ok((await tasks.listTasks({ query: "project:shared" }, as(owner))).tasks.some((t) => t.id === mine.id));
+      await tasks.completeTask({ id: mine.id }, as(owner));
+      const last = (await outboxEvents()).filter((e) => e.taskId === mine.id).at(-1)!;
+      assert.equal(last.userId, owner);
+      assert.equal(last.actorId, owner);
+    });
+  });
+});
