@@ -9,3 +9,4 @@ export {
   type ReminderDraft,
 } from "./parse-quick-add.js";
 export { resolveQuickAdd, toCreateRequest, type ResolvedQuickAdd } from "./resolve-quick-add.js";
+export { pickProject, type ProjectChoice } from "./pick-project.js";

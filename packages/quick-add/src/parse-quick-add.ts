@@ -36,6 +36,8 @@ export interface QuickAddDraft {
   source?: string;
   /** "remind me at 8am" on a recurring task: read once its first due is known. */
   reminderAtText?: string;
+  /** A `#name` that names one of the user's projects (see pick-project.ts). */
+  project?: { id: string; name: string };
 }
 
 const TAG = /(^|\s)#([\p{L}\p{N}_./-]{1,64})(?=\s|$)/gu;

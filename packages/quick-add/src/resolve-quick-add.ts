@@ -139,5 +139,6 @@ export function toCreateRequest(draft: ResolvedQuickAdd, timeZone: string): Crea
         ]
       : [],
     requestId: crypto.randomUUID(),
+    projectId: draft.project?.id ?? "",
   });
 }
