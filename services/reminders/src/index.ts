@@ -1,6 +1,6 @@
 import type { Client, ConnectRouter } from "@connectrpc/connect";
 import { openDatabase, type Database } from "@taskmesh/db";
-import { OutboxRelay, type EventBus } from "@taskmesh/events";
+import { OutboxRelay, processedEventsPruned, pruneIntervalFromEnv, RetentionJob, retentionMsFromEnv, type EventBus } from "@taskmesh/events";
 import { createLogger, type Logger } from "@taskmesh/kit";
 import { ReminderService } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
 import type { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
@@ -57,6 +57,10 @@ export interface RemindersModuleOptions {
   scheduler?: (db: Database, logger: Logger) => Scheduler;
   logger?: Logger;
   poolSize?: number;
+  /** How long consumed event ids are kept against redelivery (default TASKMESH_PROCESSED_EVENTS_RETENTION_DAYS, else 14 days). */
+  processedEventsRetentionMs?: number;
+  /** Time between prunings (default TASKMESH_PRUNE_INTERVAL_SECONDS, else 1 h). */
+  pruneIntervalMs?: number;
 }
 
 /** The reminders service with its database, scheduler, outbox relay and consumer. */
@@ -92,6 +96,10 @@ export async function startRemindersModule(options: RemindersModuleOptions) {
       const consumer = await startTaskEventsConsumer(options.events, engine);
       stops.push(() => consumer.stop());
     }
+    const retentionMs = options.processedEventsRetentionMs ?? retentionMsFromEnv(process.env, "TASKMESH_PROCESSED_EVENTS_RETENTION_DAYS", 14);
+    const retention = new RetentionJob([processedEventsPruned(db, SCHEMA, retentionMs)], { intervalMs: options.pruneIntervalMs ?? pruneIntervalFromEnv(process.env), logger });
+    retention.start();
+    stops.push(() => retention.stop());
     const impl = createReminderServiceImpl({ engine, tasks: options.tasks, webhookTargets, vapid: options.vapid });
     return {
       services: [ReminderService, ...(scheduler.callbacks?.services ?? [])],
@@ -100,6 +108,7 @@ export async function startRemindersModule(options: RemindersModuleOptions) {
         scheduler.callbacks?.routes(router);
       },
       db,
+      retention,
       stop: stopAll,
     };
   } catch (err) {

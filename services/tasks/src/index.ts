@@ -3,7 +3,9 @@ import { openDatabase } from "@taskmesh/db";
 import { createLogger, type Logger } from "@taskmesh/kit";
 import { ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { pruneIntervalFromEnv, RetentionJob, retentionMsFromEnv } from "@taskmesh/events";
 import { ChangeHub } from "./change-hub.js";
+import { DEFAULT_FEED_RETENTION_DAYS, feedPruned } from "./feed-retention.js";
 import { migrations } from "./migrations/index.js";
 import { OutboxRelay, type OutboxSink } from "./outbox-relay.js";
 import { createProjectServiceImpl } from "./project-service.js";
@@ -28,6 +30,10 @@ export interface TasksModuleOptions {
    * keeps it in its schema (tasks.server_keys), which every replica then shares.
    */
   pageTokenKey?: Uint8Array;
+  /** How long the change feed is kept (default TASKMESH_FEED_RETENTION_DAYS, else 30 days). */
+  feedRetentionMs?: number;
+  /** Time between prunings of the feed (default TASKMESH_PRUNE_INTERVAL_SECONDS, else 1 h). */
+  pruneIntervalMs?: number;
 }
 
 /** TASKMESH_PAGE_TOKEN_SECRET as a key, or undefined when unset (the service then keeps its own). */
@@ -51,12 +57,20 @@ export async function startTasksModule(options: TasksModuleOptions) {
   const projectImpl = createProjectServiceImpl({ store, projects, now: options.now });
   const relay = options.events ? new OutboxRelay(db, options.events, options.logger ?? createLogger("tasks-outbox")) : undefined;
   await relay?.start();
+  const retention = new RetentionJob([feedPruned(db, options.feedRetentionMs ?? retentionMsFromEnv(process.env, "TASKMESH_FEED_RETENTION_DAYS", DEFAULT_FEED_RETENTION_DAYS))], {
+    intervalMs: options.pruneIntervalMs ?? pruneIntervalFromEnv(process.env),
+    now: options.now,
+    logger: options.logger ?? createLogger("tasks"),
+  });
+  retention.start();
   return {
     services: [TaskService, ProjectService],
     routes: (router: ConnectRouter) => router.service(TaskService, impl).service(ProjectService, projectImpl),
     store,
     db,
+    retention,
     async stop() {
+      await retention.stop();
       await relay?.stop();
       await hub.stop();
       await db.close();

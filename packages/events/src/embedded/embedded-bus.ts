@@ -4,6 +4,7 @@ import { createLogger, GroupCommit, type Logger } from "@taskmesh/kit";
 import type { EventBus, EventRecord, SubscribeOptions, Subscription } from "../bus.js";
 import { EventCodec } from "../codec.js";
 import { busMetrics } from "../metrics.js";
+import { eventLogPruned, pruneIntervalFromEnv, RetentionJob, retentionMsFromEnv } from "../retention.js";
 import { registerSchemas } from "../schema-registry.js";
 import { TOPICS, type TopicContract } from "../topics.js";
 import { TopicReader, type ReaderSettings } from "./topic-reader.js";
@@ -24,6 +25,10 @@ export interface EmbeddedBusOptions {
   leaseMs?: number;
   /** Safety net when a notification is missed (default 5 s). */
   idlePollMs?: number;
+  /** How long the log keeps events (default 7 days; TASKMESH_EVENT_LOG_RETENTION_DAYS), see eventLogPruned. */
+  retentionMs?: number;
+  /** Time between prunings (default 1 h; TASKMESH_PRUNE_INTERVAL_SECONDS). */
+  pruneIntervalMs?: number;
   logger?: Logger;
 }
 
@@ -33,8 +38,14 @@ export async function openEmbeddedBus(options: EmbeddedBusOptions): Promise<Even
   try {
     const topics = options.topics ?? TOPICS;
     const schemaIds = await registerSchemas({ registry: localSchemaRegistry(db), topics, protoRoots: options.protoRoots });
-    const bus = new EmbeddedBus(db, new EventCodec(schemaIds, topics), options);
+    const logger = options.logger ?? createLogger("events");
+    const retention = new RetentionJob([eventLogPruned(db, options.retentionMs ?? retentionMsFromEnv(process.env, "TASKMESH_EVENT_LOG_RETENTION_DAYS", 7))], {
+      intervalMs: options.pruneIntervalMs ?? pruneIntervalFromEnv(process.env),
+      logger,
+    });
+    const bus = new EmbeddedBus(db, new EventCodec(schemaIds, topics), options, retention);
     await bus.listen();
+    retention.start();
     return bus;
   } catch (err) {
     await db.close();
@@ -56,6 +67,7 @@ class EmbeddedBus implements EventBus {
     private readonly db: Database,
     private readonly codec: EventCodec,
     options: EmbeddedBusOptions,
+    private readonly retention: RetentionJob,
   ) {
     this.#append = new GroupCommit((records) => this.#appendNow(records));
     this.#readerSettings = { ...options, logger: options.logger ?? createLogger("events") };
@@ -120,6 +132,7 @@ class EmbeddedBus implements EventBus {
   }
 
   async close(): Promise<void> {
+    await this.retention.stop();
     await Promise.all([...this.#subscriptions].map((s) => s.stop()));
     await this.#unlisten?.();
     await this.db.close();

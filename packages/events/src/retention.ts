@@ -1,0 +1,144 @@
+import type { EntityManager } from "@mikro-orm/sql";
+import type { Database } from "@taskmesh/db";
+import type { Logger } from "@taskmesh/kit";
+
+const DAY_MS = 86_400_000;
+
+/** One kind of row kept for a time, then deleted oldest first in batches. */
+export interface Pruned {
+  /** What it is, for the log ("task_changes", "events.log"…). */
+  what: string;
+  retentionMs: number;
+  /** Deletes up to `limit` rows older than `cutoff`; resolves with how many it deleted. */
+  prune(cutoff: Date, limit: number): Promise<number>;
+}
+
+export interface RetentionOptions {
+  /** Time between runs (default 1 h; TASKMESH_PRUNE_INTERVAL_SECONDS); the first runs at start. */
+  intervalMs?: number;
+  /** Rows deleted per statement (default 1,000), so no run holds locks or memory for long. */
+  batchSize?: number;
+  now?: () => Date;
+  logger: Logger;
+}
+
+/** Prunes each of `tables` past its retention, periodically; several replicas may run it at once. */
+export class RetentionJob {
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<unknown> | undefined;
+
+  constructor(
+    private readonly tables: readonly Pruned[],
+    private readonly options: RetentionOptions,
+  ) {}
+
+  start(): void {
+    const run = () => {
+      // A run still going when the next is due (a large backlog) simply continues.
+      this.#running ??= this.runOnce()
+        .catch((err: unknown) => this.options.logger.warn({ err }, "pruning past retention failed; will retry"))
+        .finally(() => (this.#running = undefined));
+    };
+    run();
+    this.#timer = setInterval(run, this.options.intervalMs ?? 3_600_000);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#running;
+  }
+
+  /** One run: every table down to its retention. Resolves with the rows deleted per table. */
+  async runOnce(): Promise<Record<string, number>> {
+    const batch = this.options.batchSize ?? 1_000;
+    const now = (this.options.now ?? (() => new Date()))();
+    const deleted: Record<string, number> = {};
+    for (const table of this.tables) {
+      const cutoff = new Date(now.getTime() - table.retentionMs);
+      let total = 0;
+      for (let n = batch; n === batch; total += n) n = await table.prune(cutoff, batch);
+      deleted[table.what] = total;
+      if (total > 0) this.options.logger.info({ table: table.what, deleted: total, cutoff }, "pruned rows past retention");
+    }
+    return deleted;
+  }
+}
+
+/**
+ * A retention in days from the environment (fractions allowed, e.g. 0.01 for a soak test), or
+ * `fallback` when unset.
+ */
+export function retentionMsFromEnv(env: NodeJS.ProcessEnv, name: string, fallbackDays: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallbackDays * DAY_MS;
+  const days = Number(raw);
+  if (!Number.isFinite(days) || days <= 0 || days > 36_500) throw new Error(`${name} must be a number of days above 0 (fractions allowed), got "${raw}"`);
+  return days * DAY_MS;
+}
+
+/** TASKMESH_PRUNE_INTERVAL_SECONDS as milliseconds, or undefined (the jobs' default) when unset. */
+export function pruneIntervalFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const raw = env.TASKMESH_PRUNE_INTERVAL_SECONDS;
+  if (raw === undefined || raw === "") return undefined;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds < 1) throw new Error(`TASKMESH_PRUNE_INTERVAL_SECONDS must be a number of seconds, at least 1, got "${raw}"`);
+  return seconds * 1000;
+}
+
+/**
+ * `<schema>.processed_events` past retention. Safe once the bus can no longer redeliver an event
+ * that old: Kafka keeps a topic 7 days by default and the embedded log prunes at its own retention,
+ * so the default here (14 days) outlives both.
+ */
+export function processedEventsPruned(db: Database, schema: string, retentionMs: number): Pruned {
+  const table = `"${schema.replaceAll('"', '""')}".processed_events`;
+  return {
+    what: `${schema}.processed_events`,
+    retentionMs,
+    async prune(cutoff, limit) {
+      const [row] = await db.query<{ n: number }>(
+        db.em() as unknown as EntityManager,
+        `WITH gone AS (DELETE FROM ${table} WHERE ctid IN (SELECT ctid FROM ${table} WHERE processed_at < $1 LIMIT $2) RETURNING 1)
+         SELECT count(*)::int AS n FROM gone`,
+        [cutoff, limit],
+      );
+      return row!.n;
+    },
+  };
+}
+
+/**
+ * The embedded event log past retention (default 7 days, as Kafka keeps a topic), never beyond what
+ * a consumer group has consumed: a group stopped cleanly, or whose lease was held within the
+ * retention, holds its topic's pruning back at its position. A group that crashed longer ago than
+ * that resumes at the oldest event left, as a Kafka consumer does.
+ */
+export function eventLogPruned(db: Database, retentionMs: number): Pruned {
+  const em = () => db.em() as unknown as EntityManager;
+  return {
+    what: "events.log",
+    retentionMs,
+    async prune(cutoff, limit) {
+      const topics = await db.query<{ topic: string; below: string }>(
+        em(),
+        `SELECT t.topic, coalesce((SELECT min(g.next_offset) FROM events.group_offsets g WHERE g.topic = t.topic AND (g.lease_until IS NULL OR g.lease_until > $1)), t.next_offset)::text AS below
+           FROM events.topics t`,
+        [cutoff],
+      );
+      let most = 0;
+      for (const { topic, below } of topics) {
+        // Offsets follow append order: the oldest rows are the lowest offsets, read through the key.
+        const [row] = await db.query<{ n: number }>(
+          em(),
+          `WITH oldest AS (SELECT "offset" FROM events.log WHERE topic = $1 AND "offset" < $2 ORDER BY "offset" LIMIT $4),
+                gone AS (DELETE FROM events.log l USING oldest o WHERE l.topic = $1 AND l."offset" = o."offset" AND l.appended_at < $3 RETURNING 1)
+           SELECT count(*)::int AS n FROM gone`,
+          [topic, below, cutoff, limit],
+        );
+        most = Math.max(most, row!.n);
+      }
+      return most;
+    },
+  };
+}

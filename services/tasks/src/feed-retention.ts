@@ -1,0 +1,29 @@
+import type { EntityManager } from "@mikro-orm/sql";
+import type { Database } from "@taskmesh/db";
+import type { Pruned } from "@taskmesh/events";
+
+/** How long WatchTasks can resume from a cursor (default 30 days; TASKMESH_FEED_RETENTION_DAYS). */
+export const DEFAULT_FEED_RETENTION_DAYS = 30;
+
+/**
+ * The change feed (`task_changes`) past retention, oldest first. The horizon moves in the same
+ * statement, so a cursor from before it is answered resyncRequired (the client refetches its lists)
+ * and never reads a feed with a hole in it.
+ */
+export function feedPruned(db: Database, retentionMs: number): Pruned {
+  return {
+    what: "tasks.task_changes",
+    retentionMs,
+    async prune(cutoff, limit) {
+      const [row] = await db.query<{ n: number }>(
+        db.em() as unknown as EntityManager,
+        `WITH oldest AS (SELECT seq FROM tasks.task_changes ORDER BY seq LIMIT $2),
+              gone AS (DELETE FROM tasks.task_changes c USING oldest o WHERE c.seq = o.seq AND c.created_at < $1 RETURNING c.seq),
+              horizon AS (UPDATE tasks.change_horizon SET pruned_through = greatest(pruned_through, (SELECT max(seq) FROM gone)) WHERE EXISTS (SELECT 1 FROM gone) RETURNING 1)
+         SELECT count(*)::int AS n FROM gone`,
+        [cutoff, limit],
+      );
+      return row!.n;
+    },
+  };
+}
