@@ -31,11 +31,13 @@ const gateway = await startGateway({
   logger,
   port: Number(env.PORT ?? 8080),
   upstreams,
-  auth: { databaseUrl, jwtSecret: jwtSecret(env, undefined), secureCookie: settings.secureCookie, trustedProxies: settings.trustedProxies },
+  auth: { databaseUrl, jwtSecret: jwtSecret(env, undefined), secureCookie: settings.secureCookie, trustedProxies: settings.trustedProxies, email: settings.email },
   bus,
   // Each replica reads every change for the sockets it holds: one consumer group per replica.
   replicaId: env.GATEWAY_REPLICA_ID ?? hostname(),
   allowedOrigins: settings.allowedOrigins,
+  allowedHosts: settings.allowedHosts,
+  metricsPort: settings.metricsPort,
   webDir: env.TASKMESH_WEB_DIR,
   drainDelayMs: Number(env.DRAIN_DELAY_MS ?? 0),
 });
