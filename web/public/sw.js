@@ -2,6 +2,9 @@
 // Plain JavaScript served as a file of its own (the page's Content-Security-Policy allows scripts
 // from this origin only, never inline).
 const SHELL = "taskmesh-shell-v1";
+// The last answers to the reads the app starts with, so a reload without the server shows them.
+const READS = "taskmesh-reads-v1";
+const KEPT_READS = /^\/taskmesh\.(tasks\.v1\.TaskService\/(ListTasks|GetTask)|reminders\.v1\.ReminderService\/ListNotifications)$/;
 const SHELL_FILES = ["/manifest.webmanifest", "/icon.svg"];
 // Paths that are the API, never the app: straight to the network.
 const API = /^\/(taskmesh\.|live|oauth|mcp|healthz|readyz|metrics|\.well-known)/;
@@ -33,15 +36,48 @@ self.addEventListener("install", (event) => {
 self.addEventListener("activate", (event) => {
   event.waitUntil(
     (async () => {
-      for (const name of await caches.keys()) if (name !== SHELL) await caches.delete(name);
+      for (const name of await caches.keys()) if (name !== SHELL && name !== READS) await caches.delete(name);
       await self.clients.claim();
     })(),
   );
 });
 
+/** A read's cache key: its path and a digest of its body (the query, the page). */
+async function readKey(request) {
+  const digest = await crypto.subtle.digest("SHA-256", await request.clone().arrayBuffer());
+  const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return new Request(`${request.url}?body=${hex}`);
+}
+
+/** Network first; the last answer when the server cannot be reached. */
+async function keptRead(event) {
+  const key = await readKey(event.request);
+  try {
+    const response = await fetch(event.request);
+    if (response.ok) {
+      const copy = response.clone();
+      event.waitUntil(caches.open(READS).then((cache) => cache.put(key, copy)));
+    }
+    return response;
+  } catch (err) {
+    const kept = await caches.match(key, { cacheName: READS });
+    if (kept) return kept;
+    throw err;
+  }
+}
+
+self.addEventListener("message", (event) => {
+  // Signed out: nothing of theirs stays on the device.
+  if (event.data?.type === "signed-out") event.waitUntil(caches.delete(READS));
+});
+
 self.addEventListener("fetch", (event) => {
   const { request } = event;
   const url = new URL(request.url);
+  if (request.method === "POST" && url.origin === self.location.origin && KEPT_READS.test(url.pathname)) {
+    event.respondWith(keptRead(event));
+    return;
+  }
   if (request.method !== "GET" || url.origin !== self.location.origin || API.test(url.pathname)) return;
   if (request.mode === "navigate") {
     // The newest page when the server answers, the kept one when it does not.

@@ -9,6 +9,7 @@ import { EmailLink, RESET_PASSWORD_PATH, VERIFY_EMAIL_PATH } from "./auth/email-
 import { SignIn } from "./auth/sign-in.js";
 import { useLiveSync } from "./live/use-live-sync.js";
 import { NotificationCenter } from "./notifications/notification-center.js";
+import { PendingChanges, useOfflineSync } from "./offline/pending-changes.js";
 import { Toasts } from "./notifications/notifications.js";
 import { QuickAdd } from "./quick-add/quick-add.js";
 import { FilterBar, SORTS } from "./tasks/filter-bar.js";
@@ -62,6 +63,7 @@ function Workspace({ session }: { session: Session }) {
   const [editingId, setEditingId] = useState<string>();
   const [help, setHelp] = useState(false);
   const live = useLiveSync(setEditingId);
+  const pending = useOfflineSync();
   const quickAddRef = useRef<HTMLInputElement>(null);
   const filterRef = useRef<HTMLInputElement>(null);
   const settledQuery = useDebounced(query, 200);
@@ -202,8 +204,10 @@ function Workspace({ session }: { session: Session }) {
             {listProblem}
           </p>
         )}
+        <PendingChanges changes={pending} />
         <ErrorBoundary area="the task list" resetKey={settledQuery}>
           <TaskList
+            pendingIds={new Set(pending.map((c) => c.taskId))}
             stale={list.error ? (queryError ? "filter" : "load") : undefined}
             onFixFilter={() => {
               const input = filterRef.current;

@@ -3,6 +3,7 @@
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
 import { AuthService, type User } from "@taskmesh/proto/taskmesh/auth/v1/auth_service_pb.js";
+import { isNetworkFailure, offlineSession, rememberUser } from "../offline/offline-session.js";
 
 export interface Session {
   accessToken: string;
@@ -24,6 +25,7 @@ export function currentSession(): Session | undefined {
 
 export function setSession(session: Session | undefined): void {
   current = session;
+  rememberUser(session?.user);
   for (const listener of listeners) listener(session);
 }
 
@@ -44,9 +46,11 @@ export function refreshSession(): Promise<Session | undefined> {
       const session = res.user ? { accessToken: res.accessToken, user: res.user } : undefined;
       setSession(session);
       return session;
-    } catch {
-      setSession(undefined);
-      return undefined;
+    } catch (err) {
+      // Unreachable is not signed out: the last user's kept lists and queued changes stay usable.
+      const session = isNetworkFailure(err) ? offlineSession() : undefined;
+      setSession(session);
+      return session;
     }
   }).finally(() => {
     refreshing = undefined;

@@ -1,5 +1,6 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
+import { offlineQueue } from "../offline/offline-queue.js";
 import { currentSession, refreshSession } from "./auth-client.js";
 
 /**
@@ -28,4 +29,6 @@ export const bearerAuth: Interceptor = (next) => async (req) => {
   }
 };
 
-export const transport = createConnectTransport({ baseUrl: location.origin, interceptors: [bearerAuth] });
+export const transport = createConnectTransport({ baseUrl: location.origin, interceptors: [offlineQueue, bearerAuth] });
+/** Past the offline queue: what sends the queued changes. */
+export const directTransport = createConnectTransport({ baseUrl: location.origin, interceptors: [bearerAuth] });

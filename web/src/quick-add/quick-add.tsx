@@ -4,6 +4,7 @@ import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.j
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { forwardRef, useState } from "react";
 import { recurrenceClient, tasksClient } from "../api/clients.js";
+import { isQueuedOffline } from "../offline/offline-queue.js";
 import { useDebounced } from "../ui/use-debounced.js";
 import { useNotifications } from "../notifications/notifications.js";
 import { browserTimeZone, formatDay, formatDuration, formatTime, PRIORITY_LABELS } from "../tasks/format.js";
@@ -51,6 +52,10 @@ export const QuickAdd = forwardRef<HTMLInputElement>(function QuickAdd(_props, r
       toast({ text: `Added “${task?.title}”` }, 3000);
       await queryClient.invalidateQueries({ queryKey: createConnectQueryKey({ schema: TaskService, cardinality: undefined }) });
     } catch (err) {
+      if (isQueuedOffline(err)) {
+        toast({ text: `Added “${line}” on this device: it is sent when the server answers again` }, 4000);
+        return;
+      }
       setText((current) => current || line);
       setError(err instanceof ConnectError ? err.rawMessage : (err as Error).message);
     } finally {

@@ -8,6 +8,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useMemo } from "react";
 import { tasksClient } from "../api/clients.js";
 import { useNotifications } from "../notifications/notifications.js";
+import { isQueuedOffline, OFFLINE_NOTE } from "../offline/offline-queue.js";
 
 export function useTaskActions() {
   const queryClient = useQueryClient();
@@ -18,7 +19,8 @@ export function useTaskActions() {
       try {
         await what();
       } catch (err) {
-        toast({ text: ConnectError.from(err).rawMessage, tone: "error" });
+        // A change queued offline is kept, not failed.
+        toast(isQueuedOffline(err) ? { text: OFFLINE_NOTE } : { text: ConnectError.from(err).rawMessage, tone: "error" });
       } finally {
         await refresh();
       }

@@ -7,6 +7,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useId, useState } from "react";
 import { tasksClient } from "../api/clients.js";
 import { useNotifications } from "../notifications/notifications.js";
+import { isQueuedOffline, OFFLINE_NOTE } from "../offline/offline-queue.js";
 import { ActivityPanel } from "./activity-panel.js";
 import { browserTimeZone, PRIORITY_LABELS } from "./format.js";
 import { RecurrencePicker } from "./recurrence-picker.js";
@@ -87,6 +88,11 @@ function EditorForm({ task, onClose }: { task: Task; onClose(): void }) {
       toast({ text: "Saved" }, 2000);
       await actions.refresh();
     } catch (err) {
+      if (isQueuedOffline(err)) {
+        // Kept and listed as waiting; editing on would queue a second change over the first.
+        toast({ text: OFFLINE_NOTE }, 5000);
+        return onClose();
+      }
       const e = ConnectError.from(err);
       const conflict = e.code === Code.Aborted ? e.findDetails(TaskConflictSchema)[0] : undefined;
       if (!conflict?.current) return setProblem(e.rawMessage);

@@ -9,6 +9,8 @@ interface Props {
   /** Takes the user to the filter box and its mistake. */
   onFixFilter?(): void;
   selectedId?: string;
+  /** Tasks with changes queued offline, not yet sent. */
+  pendingIds?: ReadonlySet<string>;
   onSelect(task: Task): void;
   onOpen(task: Task): void;
   onToggle(task: Task): void;
@@ -17,7 +19,7 @@ interface Props {
   onMore(): void;
 }
 
-export function TaskList({ tasks, stale, onFixFilter, selectedId, onSelect, onOpen, onToggle, loading, hasMore, onMore }: Props) {
+export function TaskList({ tasks, stale, onFixFilter, selectedId, pendingIds, onSelect, onOpen, onToggle, loading, hasMore, onMore }: Props) {
   const selectedRef = useRef<HTMLLIElement>(null);
   // A block body: an effect's return value is its cleanup, and Chromium's scrollIntoView returns a
   // Promise that React would later call.
@@ -99,6 +101,7 @@ export function TaskList({ tasks, stale, onFixFilter, selectedId, onSelect, onOp
                     </span>
                   )}
                   {task.reminders.length > 0 && <span className="has-reminder">reminder</span>}
+                  {pendingIds?.has(task.id) && <span className="pending-badge">waiting to be sent</span>}
                   {task.tags.map((tag) => (
                     <span key={tag} className="tag">
                       #{tag}

@@ -1,0 +1,35 @@
+// Who was signed in on this device, so a reload while the server cannot be reached opens the app
+// (the kept list, changes queued) instead of the sign-in form. No token is kept: the first call that
+// reaches the server again renews the session from the refresh cookie, or asks to sign in.
+import { fromJsonString, toJsonString } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { UserSchema, type User } from "@taskmesh/proto/taskmesh/auth/v1/auth_service_pb.js";
+
+const KEY = "taskmesh.lastUser";
+
+/** The server could not be reached (as opposed to an answer saying no). */
+export function isNetworkFailure(err: unknown): boolean {
+  if (typeof navigator !== "undefined" && !navigator.onLine) return true;
+  const e = ConnectError.from(err);
+  return e.code === Code.Unavailable || (e.code === Code.Unknown && /fetch|network|load failed/i.test(e.rawMessage));
+}
+
+export function rememberUser(user: User | undefined): void {
+  if (user) localStorage.setItem(KEY, toJsonString(UserSchema, user));
+  else {
+    localStorage.removeItem(KEY);
+    // The worker's copies of this user's lists go with them.
+    navigator.serviceWorker?.controller?.postMessage({ type: "signed-out" });
+  }
+}
+
+/** A session without a token for the user last signed in here, when there was one. */
+export function offlineSession(): { accessToken: string; user: User } | undefined {
+  const kept = localStorage.getItem(KEY);
+  if (!kept) return undefined;
+  try {
+    return { accessToken: "", user: fromJsonString(UserSchema, kept) };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,90 @@
+// Working without the server, in Chromium against the real app: the network cut for the page and
+// its service worker (DevTools Network.emulateNetworkConditions, as playwright's setOffline sends
+// it), a reload that still opens the app with the kept list, changes queued in IndexedDB and shown
+// as waiting (across another reload), then sent in order when the network is back, through the
+// per-field merge: a title changed meanwhile on another device is reported, not overwritten.
+import { after, afterEach, before, test } from "node:test";
+import assert from "node:assert/strict";
+import type { Browser, Page } from "playwright-core";
+import { startApp, type RunningApp } from "./support/app.js";
+import { launchBrowser, screenshot } from "./support/browser.js";
+import { openPage, quickAdd, signIn, signUp, taskRow } from "./support/session.js";
+
+let app: RunningApp;
+let browser: Browser;
+const errors: string[] = [];
+
+before(async () => {
+  app = await startApp();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await app?.stop();
+});
+afterEach(() => assert.deepEqual(errors.splice(0), [], "uncaught errors in the page"));
+
+const pending = (page: Page) => page.locator(".pending-changes");
+const editor = (page: Page) => page.getByRole("complementary", { name: "Task details" });
+
+async function rename(page: Page, from: string, to: string): Promise<void> {
+  await taskRow(page, from).getByRole("button", { name: from, exact: true }).click();
+  await editor(page).getByLabel("Title").fill(to);
+  await editor(page).getByRole("button", { name: "Save" }).click();
+}
+
+test("offline: the app opens from its cache, changes wait in order and are sent on reconnect; a conflict is reported, not overwritten", async () => {
+  const { context, page } = await openPage(browser, app.url, { errors });
+  const email = await signUp(page);
+  await quickAdd(page, "Pay rent");
+  await quickAdd(page, "Buy milk");
+  // Once the worker controls the page, the list and the task it opens are kept for later.
+  await page.evaluate("navigator.serviceWorker.ready");
+  await page.reload();
+  await page.waitForFunction("navigator.serviceWorker.controller !== null");
+  await taskRow(page, "Buy milk").getByRole("button", { name: "Buy milk", exact: true }).click();
+  await editor(page).getByLabel("Title").waitFor();
+  await page.getByRole("button", { name: "Close details" }).click();
+
+  await context.setOffline(true);
+  await page.reload();
+  await taskRow(page, "Pay rent").waitFor();
+  await taskRow(page, "Buy milk").waitFor();
+  await screenshot(page, "offline-1-reloaded-without-server");
+
+  await taskRow(page, "Pay rent").getByRole("checkbox", { name: "Complete Pay rent" }).click();
+  // Kept, not failed: said as news, not as an error.
+  await page.locator(".toast-info", { hasText: "You are offline" }).first().waitFor();
+  await page.getByLabel("Quick add a task").fill("Call mom");
+  await page.getByLabel("Quick add a task").press("Enter");
+  await page.locator(".toast-info", { hasText: "Added “Call mom” on this device" }).waitFor();
+  assert.equal(await page.getByLabel("Quick add a task").inputValue(), "", "the line is taken");
+  await rename(page, "Buy milk", "Buy oat milk");
+  await editor(page).waitFor({ state: "detached" });
+  assert.equal(await page.locator(".toast-error").count(), 0, "nothing reported as failed");
+  await pending(page).getByText("3 changes waiting to be sent").waitFor();
+  assert.deepEqual(await pending(page).locator("li").allTextContents(), ["Complete “Pay rent”", "Add “Call mom”", "Edit “Buy oat milk”"]);
+  await taskRow(page, "Pay rent").getByText("waiting to be sent").waitFor();
+  await screenshot(page, "offline-2-changes-waiting");
+  // Kept across a reload (IndexedDB), still without the server.
+  await page.reload();
+  await pending(page).getByText("3 changes waiting to be sent").waitFor();
+
+  // Meanwhile another device, online, renames the same task.
+  const other = await openPage(browser, app.url, { errors });
+  await signIn(other.page, email);
+  await rename(other.page, "Buy milk", "Buy whole milk");
+  await taskRow(other.page, "Buy whole milk").waitFor();
+  await other.context.close();
+
+  await context.setOffline(false);
+  await page.evaluate("window.dispatchEvent(new Event('online'))");
+  await pending(page).waitFor({ state: "detached", timeout: 20_000 });
+  await page.locator(".toast-error", { hasText: "Not applied: Edit “Buy oat milk” — changed on another device meanwhile (title)" }).waitFor();
+  await taskRow(page, "Call mom").waitFor();
+  await taskRow(page, "Buy whole milk").waitFor();
+  await taskRow(page, "Pay rent").waitFor({ state: "detached" });
+  assert.equal(await taskRow(page, "Buy oat milk").count(), 0, "the other device's title is kept");
+  await screenshot(page, "offline-3-sent-conflict-reported");
+  await context.close();
+});
