@@ -9,6 +9,9 @@ import { EmailLink, RESET_PASSWORD_PATH, VERIFY_EMAIL_PATH } from "./auth/email-
 import { SignIn } from "./auth/sign-in.js";
 import { useLiveSync } from "./live/use-live-sync.js";
 import { NotificationCenter } from "./notifications/notification-center.js";
+import { ProjectHeader } from "./projects/project-header.js";
+import { ProjectSidebar } from "./projects/project-sidebar.js";
+import { projectOfQuery, useProjects } from "./projects/projects-api.js";
 import { PendingChanges, useOfflineSync } from "./offline/pending-changes.js";
 import { Toasts } from "./notifications/notifications.js";
 import { QuickAdd } from "./quick-add/quick-add.js";
@@ -63,6 +66,8 @@ function Workspace({ session }: { session: Session }) {
   const [editingId, setEditingId] = useState<string>();
   const [help, setHelp] = useState(false);
   const live = useLiveSync(setEditingId);
+  const projects = useProjects();
+  const project = projectOfQuery(query, projects);
   const pending = useOfflineSync();
   const quickAddRef = useRef<HTMLInputElement>(null);
   const filterRef = useRef<HTMLInputElement>(null);
@@ -184,8 +189,11 @@ function Workspace({ session }: { session: Session }) {
           </dl>
         </div>
       )}
+      <div className="body-row">
+      <ProjectSidebar userId={session.user.id} query={query} onChoose={choose(setQuery)} />
       <main className="main">
-        <QuickAdd ref={quickAddRef} />
+        {project && <ProjectHeader project={project} query={query} onChoose={choose(setQuery)} />}
+        <QuickAdd ref={quickAddRef} projects={projects} {...(project ? { project } : {})} />
         <FilterBar
           ref={filterRef}
           query={query}
@@ -229,6 +237,7 @@ function Workspace({ session }: { session: Session }) {
           />
         </ErrorBoundary>
       </main>
+      </div>
       {editingId && <TaskEditor taskId={editingId} onClose={() => setEditingId(undefined)} />}
     </div>
   );

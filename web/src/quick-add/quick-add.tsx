@@ -8,7 +8,8 @@ import { isQueuedOffline } from "../offline/offline-queue.js";
 import { useDebounced } from "../ui/use-debounced.js";
 import { useNotifications } from "../notifications/notifications.js";
 import { browserTimeZone, formatDay, formatDuration, formatTime, PRIORITY_LABELS } from "../tasks/format.js";
-import { ALL_DAY_REMINDER_TIME, parseQuickAdd, resolveQuickAdd, toCreateRequest, toWall, type Due, type ResolvedQuickAdd } from "@taskmesh/quick-add";
+import type { Project } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
+import { ALL_DAY_REMINDER_TIME, parseQuickAdd, pickProject, resolveQuickAdd, toCreateRequest, toWall, type Due, type ResolvedQuickAdd } from "@taskmesh/quick-add";
 
 function describeDue(due: Due, zone: string | undefined): string {
   if (due.kind === "date") return formatDay(new Date(`${due.date}T00:00`));
@@ -19,8 +20,15 @@ function describeDue(due: Due, zone: string | undefined): string {
   return `${formatDay(shown)} ${formatTime(shown)} ${zone}`;
 }
 
+interface Props {
+  /** Where `#name` may point (see pickProject). */
+  projects: readonly Project[];
+  /** The project on screen: new tasks go there unless the line names another. */
+  project?: Project;
+}
+
 /** One line, natural language; shows what was understood before it is saved. */
-export const QuickAdd = forwardRef<HTMLInputElement>(function QuickAdd(_props, ref) {
+export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ projects, project }, ref) {
   const [text, setText] = useState("");
   const [error, setError] = useState<string>();
   const [saving, setSaving] = useState(0);
@@ -35,7 +43,12 @@ export const QuickAdd = forwardRef<HTMLInputElement>(function QuickAdd(_props, r
   });
   const understood = useQuery({ ...resolveQuery(typed), enabled: typed.length > 0 });
   // What can be read without the server shows at once; the recurrence joins when it is understood.
-  const draft: ResolvedQuickAdd | undefined = text.trim() ? (text.trim() === typed && understood.data) || parseQuickAdd(text.trim(), new Date(), timeZone) : undefined;
+  const read = (line: ResolvedQuickAdd): ResolvedQuickAdd => {
+    const picked = pickProject(line, projects.filter((p) => !p.archived));
+    return picked.project || !project || project.inbox ? picked : { ...picked, project: { id: project.id, name: project.name } };
+  };
+  const typedDraft = text.trim() ? (text.trim() === typed && understood.data) || parseQuickAdd(text.trim(), new Date(), timeZone) : undefined;
+  const draft = typedDraft && read(typedDraft);
 
   // The line is cleared at once so the next one can be typed while this one saves; if saving
   // fails, it comes back (unless something new was typed meanwhile).
@@ -46,7 +59,7 @@ export const QuickAdd = forwardRef<HTMLInputElement>(function QuickAdd(_props, r
     setSaving((n) => n + 1);
     setError(undefined);
     try {
-      const resolved = await queryClient.fetchQuery(resolveQuery(line));
+      const resolved = read(await queryClient.fetchQuery(resolveQuery(line)));
       if (!resolved.title) throw new Error("Give the task a title");
       const { task } = await tasksClient.createTask(toCreateRequest(resolved, timeZone));
       toast({ text: `Added “${task?.title}”` }, 3000);
@@ -129,6 +142,11 @@ export const QuickAdd = forwardRef<HTMLInputElement>(function QuickAdd(_props, r
             {draft.priority !== undefined && (
               <span className={`chip priority-${PRIORITY_LABELS[draft.priority].toLowerCase()}`} data-kind="priority">
                 <b>Priority</b> {PRIORITY_LABELS[draft.priority]}
+              </span>
+            )}
+            {draft.project && (
+              <span className="chip chip-project" data-kind="project">
+                <b>Project</b> {draft.project.name}
               </span>
             )}
             {draft.tags.map((tag) => (

@@ -8,6 +8,7 @@ import { useEffect, useId, useState } from "react";
 import { tasksClient } from "../api/clients.js";
 import { useNotifications } from "../notifications/notifications.js";
 import { isQueuedOffline, OFFLINE_NOTE } from "../offline/offline-queue.js";
+import { TaskProjectField } from "../projects/task-project-field.js";
 import { ActivityPanel } from "./activity-panel.js";
 import { browserTimeZone, PRIORITY_LABELS } from "./format.js";
 import { RecurrencePicker } from "./recurrence-picker.js";
@@ -133,6 +134,8 @@ function EditorForm({ task, onClose }: { task: Task; onClose(): void }) {
 
       <label htmlFor={`${ids}-notes`}>Notes</label>
       <textarea id={`${ids}-notes`} value={form.notes} rows={3} onChange={(e) => set("notes", e.target.value)} />
+
+      <TaskProjectField task={task} />
 
       <div className="field-row">
         <div>

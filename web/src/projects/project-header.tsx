@@ -1,0 +1,77 @@
+import { ConnectError } from "@connectrpc/connect";
+import { useQuery } from "@connectrpc/connect-query";
+import { ProjectRole, ProjectService, type Project } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
+import { useState } from "react";
+import { nameTerm, projectsClient, useRefreshProjects } from "./projects-api.js";
+
+/** Above the list of one project: its sections, to show one of them or add one. */
+export function ProjectHeader({ project, query, onChoose }: { project: Project; query: string; onChoose(query: string): void }) {
+  const sections = useQuery(ProjectService.method.listSections, { projectId: project.id });
+  const refresh = useRefreshProjects();
+  const [name, setName] = useState("");
+  const [problem, setProblem] = useState<string>();
+  const canEdit = project.role >= ProjectRole.EDITOR;
+  const base = `${nameTerm("project", project.name)} status:open`;
+
+  const run = async (what: () => Promise<unknown>) => {
+    setProblem(undefined);
+    try {
+      await what();
+      await Promise.all([sections.refetch(), refresh()]);
+      return true;
+    } catch (err) {
+      setProblem(ConnectError.from(err).rawMessage);
+      return false;
+    }
+  };
+
+  return (
+    <section className="project-header" aria-label={`Sections of ${project.name}`}>
+      <h2>
+        <span className="project-dot" style={{ background: project.colour || undefined }} aria-hidden /> {project.name}
+        {project.role === ProjectRole.VIEWER && <span className="muted role-note"> · view only</span>}
+      </h2>
+      <div className="chips sections">
+        <button type="button" className="chip toggle" aria-pressed={query === base} onClick={() => onChoose(base)}>
+          All sections
+        </button>
+        {sections.data?.sections.map((s) => {
+          const term = `${nameTerm("project", project.name)} ${nameTerm("section", s.name)} status:open`;
+          return (
+            <span key={s.id} className="section-chip">
+              <button type="button" className="chip toggle" aria-pressed={query === term} onClick={() => onChoose(term)}>
+                {s.name}
+              </button>
+              {canEdit && (
+                <button type="button" className="icon small" aria-label={`Delete section ${s.name} (its tasks stay in the project)`} onClick={() => void run(() => projectsClient.deleteSection({ id: s.id }))}>
+                  ×
+                </button>
+              )}
+            </span>
+          );
+        })}
+        {canEdit && (
+          <form
+            className="name-form inline"
+            onSubmit={(e) => {
+              e.preventDefault();
+              void run(() => projectsClient.createSection({ projectId: project.id, name: name.trim() })).then((ok) => ok && setName(""));
+            }}
+          >
+            <input aria-label="New section name" placeholder="+ Section" value={name} maxLength={120} onChange={(e) => setName(e.target.value)} />
+            {name.trim() && (
+              <button type="submit" className="primary">
+                Add
+              </button>
+            )}
+          </form>
+        )}
+      </div>
+      {problem && (
+        <p className="field-error" role="alert">
+          {problem}
+        </p>
+      )}
+    </section>
+  );
+}

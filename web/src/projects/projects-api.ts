@@ -1,0 +1,42 @@
+import { createClient } from "@connectrpc/connect";
+import { createConnectQueryKey, useQuery } from "@connectrpc/connect-query";
+import { nameKey } from "@taskmesh/filter";
+import { ProjectService, type Project } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
+import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { useQueryClient } from "@tanstack/react-query";
+import { transport } from "../api/transport.js";
+
+export const projectsClient = createClient(ProjectService, transport);
+
+/** The user's projects, archived ones too (the sidebar shows those apart); refetched now and then for renames and new shares. */
+export function useProjects(): Project[] {
+  const { data } = useQuery(ProjectService.method.listProjects, { includeArchived: true }, { refetchInterval: 30_000, refetchOnWindowFocus: true });
+  return data?.projects ?? [];
+}
+
+/** After a change of projects: their list, and the tasks (a move, a removal, a new share). */
+export function useRefreshProjects(): () => Promise<void> {
+  const queryClient = useQueryClient();
+  return async () => {
+    await Promise.all([
+      queryClient.invalidateQueries({ queryKey: createConnectQueryKey({ schema: ProjectService, cardinality: undefined }) }),
+      queryClient.invalidateQueries({ queryKey: createConnectQueryKey({ schema: TaskService, cardinality: undefined }) }),
+    ]);
+  };
+}
+
+/** The filter term that selects a project or section by name, quoted when the name needs it. */
+export function nameTerm(field: "project" | "section", name: string): string {
+  const key = nameKey(name);
+  return /^[\p{L}\p{N}][\p{L}\p{N}._/-]*$/u.test(key) ? `${field}:${key}` : `${field}:"${name.replace(/["\\]/g, "\\$&")}"`;
+}
+
+/** The project a filter query selects with `project:`, if it names one of `projects`. */
+export function projectOfQuery(query: string, projects: readonly Project[]): Project | undefined {
+  const m = /(?:^|\s)project:(?:"((?:[^"\\]|\\.)*)"|(\S+))/u.exec(query);
+  if (!m) return undefined;
+  const key = nameKey(m[1] !== undefined ? m[1].replace(/\\(.)/g, "$1") : m[2]!);
+  return projects.find((p) => nameKey(p.name) === key);
+}
+
+export const ROLE_NAMES: Record<number, string> = { 1: "Viewer", 2: "Editor", 3: "Admin" };

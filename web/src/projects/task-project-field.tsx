@@ -1,0 +1,63 @@
+import { ConnectError } from "@connectrpc/connect";
+import { useQuery } from "@connectrpc/connect-query";
+import { ProjectRole, ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
+import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { useId, useState } from "react";
+import { tasksClient } from "../api/clients.js";
+import { useProjects, useRefreshProjects } from "./projects-api.js";
+
+/** The task's project and section in the editor: choosing one moves the task at once. */
+export function TaskProjectField({ task }: { task: Task }) {
+  const ids = useId();
+  const projects = useProjects();
+  const refresh = useRefreshProjects();
+  const sections = useQuery(ProjectService.method.listSections, { projectId: task.projectId }, { enabled: Boolean(task.projectId) });
+  const [problem, setProblem] = useState<string>();
+  const current = projects.find((p) => p.id === task.projectId);
+  const targets = projects.filter((p) => !p.archived && p.role >= ProjectRole.EDITOR);
+
+  const move = async (fields: { projectId?: string; sectionId?: string }) => {
+    setProblem(undefined);
+    try {
+      const paths = Object.keys(fields).map((k) => (k === "projectId" ? "project_id" : "section_id"));
+      await tasksClient.updateTask({ task: { id: task.id, ...fields }, updateMask: { paths }, expectedVersion: task.version });
+      await refresh();
+    } catch (err) {
+      setProblem(ConnectError.from(err).rawMessage);
+    }
+  };
+
+  return (
+    <div className="field-row task-project">
+      <div>
+        <label htmlFor={`${ids}-project`}>Project</label>
+        <select id={`${ids}-project`} value={task.projectId} disabled={current && current.role < ProjectRole.EDITOR} onChange={(e) => void move({ projectId: e.target.value })}>
+          {current && !targets.includes(current) && <option value={current.id}>{current.name}</option>}
+          {targets.map((p) => (
+            <option key={p.id} value={p.id}>
+              {p.name}
+            </option>
+          ))}
+        </select>
+      </div>
+      {(sections.data?.sections.length ?? 0) > 0 && (
+        <div>
+          <label htmlFor={`${ids}-section`}>Section</label>
+          <select id={`${ids}-section`} value={task.sectionId} disabled={current && current.role < ProjectRole.EDITOR} onChange={(e) => void move({ sectionId: e.target.value })}>
+            <option value="">No section</option>
+            {sections.data!.sections.map((s) => (
+              <option key={s.id} value={s.id}>
+                {s.name}
+              </option>
+            ))}
+          </select>
+        </div>
+      )}
+      {problem && (
+        <p className="field-error" role="alert">
+          {problem}
+        </p>
+      )}
+    </div>
+  );
+}
