@@ -7,6 +7,7 @@ import { startApicurio } from "./infra/apicurio.js";
 import { ensureChromium } from "./infra/chromium.js";
 import { ensureDapr } from "./infra/dapr.js";
 import { ensureGoTool } from "./infra/go-tools.js";
+import { ensureJaegerInstalled } from "./infra/jaeger.js";
 import { imagesForTests } from "./infra/images.js";
 import { ensureKubernetesSchemas } from "./infra/k8s-schemas.js";
 import { startKafka } from "./infra/kafka.js";
@@ -69,6 +70,8 @@ try {
   // chart, manifest and workflow checks (deploy/test): offline once installed
   const deployTools = Promise.all([ensureGoTool("helm"), ensureGoTool("kubeconform"), ensureGoTool("actionlint"), ensureKubernetesSchemas()]);
   const dapr = ensureDapr(); // first run: daprd + scheduler built from the Go module proxy (many minutes)
+  // traces, metrics and rules: Jaeger, Prometheus and promtool built from their Go modules (first run: many minutes)
+  const observability = Promise.all([ensureJaegerInstalled(), ensureGoTool("prometheus"), ensureGoTool("promtool")]);
   const chromium = ensureChromium();
   // base images from the registries, every Dockerfile target on them, the infrastructure images
   // (cached by tag; app targets rebuilt through podman's layer cache); TASKMESH_TEST_IMAGES=0 skips
@@ -97,6 +100,7 @@ try {
     TASKMESH_TEST_DAPRD: (await dapr).daprd,
     TASKMESH_TEST_DAPR_SCHEDULER: (await dapr).scheduler,
     TASKMESH_TEST_CHROMIUM: await chromium,
+    ...(await observability.then(([, prometheus, promtool]) => ({ TASKMESH_TEST_PROMETHEUS: prometheus, TASKMESH_TEST_PROMTOOL: promtool }))),
     ...(await images),
   });
   process.stderr.write(`\nall checks passed in ${((Date.now() - started) / 1000).toFixed(0)}s\n`);

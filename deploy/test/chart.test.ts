@@ -17,7 +17,7 @@ test("helm lint --strict passes with the local and the cloud values", () => {
 });
 
 test("the rendered chart and k8s/ validate against the Kubernetes, Strimzi, Dapr and Prometheus Operator schemas", () => {
-  const k8sFiles = ["k8s/kafka/kafka.yaml", "k8s/monitoring/servicemonitors.yaml", "k8s/monitoring/otel-collector.yaml", "k8s/monitoring/jaeger.yaml", ...fs.readdirSync(path.join(root, "k8s/dapr"), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".yaml")).map((f) => `k8s/dapr/${f}`)];
+  const k8sFiles = ["k8s/kafka/kafka.yaml", "k8s/monitoring/servicemonitors.yaml", "k8s/monitoring/prometheus-rules.yaml", "k8s/monitoring/otel-collector.yaml", "k8s/monitoring/jaeger.yaml", ...fs.readdirSync(path.join(root, "k8s/dapr"), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".yaml")).map((f) => `k8s/dapr/${f}`)];
   const files = [...PROFILES.map((p) => tempFile(`${p}.yaml`, helmTemplate(p))), ...k8sFiles.map((f) => path.join(root, f))];
   const result = kubeconform(files);
   const problems = result.resources.filter((r) => r.status !== "statusValid");

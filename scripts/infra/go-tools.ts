@@ -1,4 +1,4 @@
-// Developer tools written in Go (grpcurl, helm, kubeconform, actionlint, ghz, hey, vegeta), built from the Go
+// Developer tools written in Go (grpcurl, helm, kubeconform, actionlint, ghz, hey, vegeta, prometheus, promtool), built from the Go
 // module proxy with `go install module@version` into the cache, once per version and machine.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,6 +15,9 @@ export const GO_TOOLS = {
   hey: { module: 'github.com/rakyll/hey', version: 'v0.1.4' },
   // HTTP load generator taking one request per line (a body of its own each: updates, completes)
   vegeta: { module: 'github.com/tsenart/vegeta/v12', version: 'v12.12.0' },
+  // Prometheus 3 (the module's v0.x tags): scrapes a running stack in the tests; promtool unit-tests the rules
+  prometheus: { module: 'github.com/prometheus/prometheus/cmd/prometheus', version: 'v0.316.0' },
+  promtool: { module: 'github.com/prometheus/prometheus/cmd/promtool', version: 'v0.316.0' },
 } as const;
 
 export type GoTool = keyof typeof GO_TOOLS;
