@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file taskmesh/tasks/v1/task_service.proto.
  */
 export const file_taskmesh_tasks_v1_task_service: GenFile = /*@__PURE__*/
-  fileDesc("CiR0YXNrbWVzaC90YXNrcy92MS90YXNrX3NlcnZpY2UucHJvdG8SEXRhc2ttZXNoLnRhc2tzLnYxIpEFChFDcmVhdGVUYXNrUmVxdWVzdBJbCgV0aXRsZRgBIAEoCUJMukhJugE/Cg90aXRsZS5ub3RfYmxhbmsSF3RpdGxlIG11c3Qgbm90IGJlIGJsYW5rGhN0aGlzLm1hdGNoZXMoJ1xcUycpcgUQARj0AxIYCgVub3RlcxgCIAEoCUIJukgGcgQYoJwBEjcKCHByaW9yaXR5GAMgASgOMhsudGFza21lc2gudGFza3MudjEuUHJpb3JpdHlCCLpIBYIBAhABEjQKBHRhZ3MYBCADKAlCJrpII5IBIBAeIhxyGjIYXltccHtMfVxwe059Xy4vLV17MSw2NH0kEi4KCGR1ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAEjcKCGR1ZV9kYXRlGAYgASgJQiO6SCByHjIcXlswLTldezR9LVswLTldezJ9LVswLTldezJ9JEgAEhoKCXRpbWVfem9uZRgHIAEoCUIHukgEcgIYQBIxCgpyZWN1cnJlbmNlGAggASgLMh0udGFza21lc2gudGFza3MudjEuUmVjdXJyZW5jZRI4CglyZW1pbmRlcnMYCSADKAsyGy50YXNrbWVzaC50YXNrcy52MS5SZW1pbmRlckIIukgFkgECEBQSHAoKcmVxdWVzdF9pZBgKIAEoCUIIukgFcgMYgAESHgoJc2VyaWVzX2lkGAsgASgJQgu6SAjYAQFyA7ABARIfCgpwcm9qZWN0X2lkGAwgASgJQgu6SAjYAQFyA7ABARIfCgpzZWN0aW9uX2lkGA0gASgJQgu6SAjYAQFyA7ABARIdCgthc3NpZ25lZV9pZBgOIAEoCUIIukgFcgMYgAFCBQoDZHVlIjsKEkNyZWF0ZVRhc2tSZXNwb25zZRIlCgR0YXNrGAEgASgLMhcudGFza21lc2gudGFza3MudjEuVGFzayImCg5HZXRUYXNrUmVxdWVzdBIUCgJpZBgBIAEoCUIIukgFcgOwAQEiOAoPR2V0VGFza1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrIp4BChFVcGRhdGVUYXNrUmVxdWVzdBItCgR0YXNrGAEgASgLMhcudGFza21lc2gudGFza3MudjEuVGFza0IGukgD2AEDEjcKC3VwZGF0ZV9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFza0IGukgDyAEBEiEKEGV4cGVjdGVkX3ZlcnNpb24YAyABKANCB7pIBCICKAEiOwoSVXBkYXRlVGFza1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrIk4KE0NvbXBsZXRlVGFza1JlcXVlc3QSFAoCaWQYASABKAlCCLpIBXIDsAEBEiEKEGV4cGVjdGVkX3ZlcnNpb24YAiABKANCB7pIBCICKAAiPQoUQ29tcGxldGVUYXNrUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2siTAoRUmVvcGVuVGFza1JlcXVlc3QSFAoCaWQYASABKAlCCLpIBXIDsAEBEiEKEGV4cGVjdGVkX3ZlcnNpb24YAiABKANCB7pIBCICKAAiOwoSUmVvcGVuVGFza1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrIkwKEURlbGV0ZVRhc2tSZXF1ZXN0EhQKAmlkGAEgASgJQgi6SAVyA7ABARIhChBleHBlY3RlZF92ZXJzaW9uGAIgASgDQge6SAQiAigAIhQKEkRlbGV0ZVRhc2tSZXNwb25zZSKUAQoQTGlzdFRhc2tzUmVxdWVzdBIXCgVxdWVyeRgBIAEoCUIIukgFcgMY6AcSGQoIb3JkZXJfYnkYAiABKAlCB7pIBHICGEASHQoJcGFnZV9zaXplGAMgASgFQgq6SAcaBRj0AygAEhwKCnBhZ2VfdG9rZW4YBCABKAlCCLpIBXIDGIAIEg8KB2V4cGxhaW4YBSABKAgijgEKEUxpc3RUYXNrc1Jlc3BvbnNlEiYKBXRhc2tzGAEgAygLMhcudGFza21lc2gudGFza3MudjEuVGFzaxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSOAoLZXhwbGFuYXRpb24YAyABKAsyIy50YXNrbWVzaC50YXNrcy52MS5RdWVyeUV4cGxhbmF0aW9uIj0KEFF1ZXJ5RXhwbGFuYXRpb24SGAoQbm9ybWFsaXplZF9xdWVyeRgBIAEoCRIPCgdzdW1tYXJ5GAIgASgJIhEKD0xpc3RUYWdzUmVxdWVzdCI/ChBMaXN0VGFnc1Jlc3BvbnNlEisKBHRhZ3MYASADKAsyHS50YXNrbWVzaC50YXNrcy52MS5UYWdTdW1tYXJ5IkcKClRhZ1N1bW1hcnkSDAoEbmFtZRgBIAEoCRIXCg9vcGVuX3Rhc2tfY291bnQYAiABKAUSEgoKdGFza19jb3VudBgDIAEoBSJFChFXYXRjaFRhc2tzUmVxdWVzdBIXCgZjdXJzb3IYASABKAlCB7pIBHICGEASFwoPdW50aWxfY2F1Z2h0X3VwGAIgASgIIuYBChJXYXRjaFRhc2tzUmVzcG9uc2USDgoGY3Vyc29yGAEgASgJEisKCHVwc2VydGVkGAIgASgLMhcudGFza21lc2gudGFza3MudjEuVGFza0gAEhkKD2RlbGV0ZWRfdGFza19pZBgDIAEoCUgAEjwKD3Jlc3luY19yZXF1aXJlZBgEIAEoCzIhLnRhc2ttZXNoLnRhc2tzLnYxLlJlc3luY1JlcXVpcmVkSAASMAoJY2F1Z2h0X3VwGAUgASgLMhsudGFza21lc2gudGFza3MudjEuQ2F1Z2h0VXBIAEIICgZjaGFuZ2UiEAoOUmVzeW5jUmVxdWlyZWQiCgoIQ2F1Z2h0VXAiVAoMVGFza0NvbmZsaWN0EigKB2N1cnJlbnQYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrEhoKEmNvbmZsaWN0aW5nX2ZpZWxkcxgCIAMoCSI/CgpRdWVyeUVycm9yEhAKCHBvc2l0aW9uGAEgASgFEg4KBmxlbmd0aBgCIAEoBRIPCgdtZXNzYWdlGAMgASgJMsoGCgtUYXNrU2VydmljZRJZCgpDcmVhdGVUYXNrEiQudGFza21lc2gudGFza3MudjEuQ3JlYXRlVGFza1JlcXVlc3QaJS50YXNrbWVzaC50YXNrcy52MS5DcmVhdGVUYXNrUmVzcG9uc2USVQoHR2V0VGFzaxIhLnRhc2ttZXNoLnRhc2tzLnYxLkdldFRhc2tSZXF1ZXN0GiIudGFza21lc2gudGFza3MudjEuR2V0VGFza1Jlc3BvbnNlIgOQAgESWQoKVXBkYXRlVGFzaxIkLnRhc2ttZXNoLnRhc2tzLnYxLlVwZGF0ZVRhc2tSZXF1ZXN0GiUudGFza21lc2gudGFza3MudjEuVXBkYXRlVGFza1Jlc3BvbnNlEl8KDENvbXBsZXRlVGFzaxImLnRhc2ttZXNoLnRhc2tzLnYxLkNvbXBsZXRlVGFza1JlcXVlc3QaJy50YXNrbWVzaC50YXNrcy52MS5Db21wbGV0ZVRhc2tSZXNwb25zZRJZCgpSZW9wZW5UYXNrEiQudGFza21lc2gudGFza3MudjEuUmVvcGVuVGFza1JlcXVlc3QaJS50YXNrbWVzaC50YXNrcy52MS5SZW9wZW5UYXNrUmVzcG9uc2USWQoKRGVsZXRlVGFzaxIkLnRhc2ttZXNoLnRhc2tzLnYxLkRlbGV0ZVRhc2tSZXF1ZXN0GiUudGFza21lc2gudGFza3MudjEuRGVsZXRlVGFza1Jlc3BvbnNlElsKCUxpc3RUYXNrcxIjLnRhc2ttZXNoLnRhc2tzLnYxLkxpc3RUYXNrc1JlcXVlc3QaJC50YXNrbWVzaC50YXNrcy52MS5MaXN0VGFza3NSZXNwb25zZSIDkAIBElgKCExpc3RUYWdzEiIudGFza21lc2gudGFza3MudjEuTGlzdFRhZ3NSZXF1ZXN0GiMudGFza21lc2gudGFza3MudjEuTGlzdFRhZ3NSZXNwb25zZSIDkAIBEmAKCldhdGNoVGFza3MSJC50YXNrbWVzaC50YXNrcy52MS5XYXRjaFRhc2tzUmVxdWVzdBolLnRhc2ttZXNoLnRhc2tzLnYxLldhdGNoVGFza3NSZXNwb25zZSIDkAIBMAFiBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_taskmesh_tasks_v1_task]);
+  fileDesc("CiR0YXNrbWVzaC90YXNrcy92MS90YXNrX3NlcnZpY2UucHJvdG8SEXRhc2ttZXNoLnRhc2tzLnYxIpEFChFDcmVhdGVUYXNrUmVxdWVzdBJbCgV0aXRsZRgBIAEoCUJMukhJugE/Cg90aXRsZS5ub3RfYmxhbmsSF3RpdGxlIG11c3Qgbm90IGJlIGJsYW5rGhN0aGlzLm1hdGNoZXMoJ1xcUycpcgUQARj0AxIYCgVub3RlcxgCIAEoCUIJukgGcgQYoJwBEjcKCHByaW9yaXR5GAMgASgOMhsudGFza21lc2gudGFza3MudjEuUHJpb3JpdHlCCLpIBYIBAhABEjQKBHRhZ3MYBCADKAlCJrpII5IBIBAeIhxyGjIYXltccHtMfVxwe059Xy4vLV17MSw2NH0kEi4KCGR1ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAEjcKCGR1ZV9kYXRlGAYgASgJQiO6SCByHjIcXlswLTldezR9LVswLTldezJ9LVswLTldezJ9JEgAEhoKCXRpbWVfem9uZRgHIAEoCUIHukgEcgIYQBIxCgpyZWN1cnJlbmNlGAggASgLMh0udGFza21lc2gudGFza3MudjEuUmVjdXJyZW5jZRI4CglyZW1pbmRlcnMYCSADKAsyGy50YXNrbWVzaC50YXNrcy52MS5SZW1pbmRlckIIukgFkgECEBQSHAoKcmVxdWVzdF9pZBgKIAEoCUIIukgFcgMYgAESHgoJc2VyaWVzX2lkGAsgASgJQgu6SAjYAQFyA7ABARIfCgpwcm9qZWN0X2lkGAwgASgJQgu6SAjYAQFyA7ABARIfCgpzZWN0aW9uX2lkGA0gASgJQgu6SAjYAQFyA7ABARIdCgthc3NpZ25lZV9pZBgOIAEoCUIIukgFcgMYgAFCBQoDZHVlIjsKEkNyZWF0ZVRhc2tSZXNwb25zZRIlCgR0YXNrGAEgASgLMhcudGFza21lc2gudGFza3MudjEuVGFzayImCg5HZXRUYXNrUmVxdWVzdBIUCgJpZBgBIAEoCUIIukgFcgOwAQEiOAoPR2V0VGFza1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrIp4BChFVcGRhdGVUYXNrUmVxdWVzdBItCgR0YXNrGAEgASgLMhcudGFza21lc2gudGFza3MudjEuVGFza0IGukgD2AEDEjcKC3VwZGF0ZV9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFza0IGukgDyAEBEiEKEGV4cGVjdGVkX3ZlcnNpb24YAyABKANCB7pIBCICKAEiOwoSVXBkYXRlVGFza1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrIk4KE0NvbXBsZXRlVGFza1JlcXVlc3QSFAoCaWQYASABKAlCCLpIBXIDsAEBEiEKEGV4cGVjdGVkX3ZlcnNpb24YAiABKANCB7pIBCICKAAiPQoUQ29tcGxldGVUYXNrUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2siTAoRUmVvcGVuVGFza1JlcXVlc3QSFAoCaWQYASABKAlCCLpIBXIDsAEBEiEKEGV4cGVjdGVkX3ZlcnNpb24YAiABKANCB7pIBCICKAAiOwoSUmVvcGVuVGFza1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrIkwKEURlbGV0ZVRhc2tSZXF1ZXN0EhQKAmlkGAEgASgJQgi6SAVyA7ABARIhChBleHBlY3RlZF92ZXJzaW9uGAIgASgDQge6SAQiAigAIhQKEkRlbGV0ZVRhc2tSZXNwb25zZSKUAQoQTGlzdFRhc2tzUmVxdWVzdBIXCgVxdWVyeRgBIAEoCUIIukgFcgMY6AcSGQoIb3JkZXJfYnkYAiABKAlCB7pIBHICGEASHQoJcGFnZV9zaXplGAMgASgFQgq6SAcaBRj0AygAEhwKCnBhZ2VfdG9rZW4YBCABKAlCCLpIBXIDGIAIEg8KB2V4cGxhaW4YBSABKAgijgEKEUxpc3RUYXNrc1Jlc3BvbnNlEiYKBXRhc2tzGAEgAygLMhcudGFza21lc2gudGFza3MudjEuVGFzaxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSOAoLZXhwbGFuYXRpb24YAyABKAsyIy50YXNrbWVzaC50YXNrcy52MS5RdWVyeUV4cGxhbmF0aW9uIj0KEFF1ZXJ5RXhwbGFuYXRpb24SGAoQbm9ybWFsaXplZF9xdWVyeRgBIAEoCRIPCgdzdW1tYXJ5GAIgASgJIhEKD0xpc3RUYWdzUmVxdWVzdCI/ChBMaXN0VGFnc1Jlc3BvbnNlEisKBHRhZ3MYASADKAsyHS50YXNrbWVzaC50YXNrcy52MS5UYWdTdW1tYXJ5IkcKClRhZ1N1bW1hcnkSDAoEbmFtZRgBIAEoCRIXCg9vcGVuX3Rhc2tfY291bnQYAiABKAUSEgoKdGFza19jb3VudBgDIAEoBSJFChFXYXRjaFRhc2tzUmVxdWVzdBIXCgZjdXJzb3IYASABKAlCB7pIBHICGEASFwoPdW50aWxfY2F1Z2h0X3VwGAIgASgIIuYBChJXYXRjaFRhc2tzUmVzcG9uc2USDgoGY3Vyc29yGAEgASgJEisKCHVwc2VydGVkGAIgASgLMhcudGFza21lc2gudGFza3MudjEuVGFza0gAEhkKD2RlbGV0ZWRfdGFza19pZBgDIAEoCUgAEjwKD3Jlc3luY19yZXF1aXJlZBgEIAEoCzIhLnRhc2ttZXNoLnRhc2tzLnYxLlJlc3luY1JlcXVpcmVkSAASMAoJY2F1Z2h0X3VwGAUgASgLMhsudGFza21lc2gudGFza3MudjEuQ2F1Z2h0VXBIAEIICgZjaGFuZ2UiEAoOUmVzeW5jUmVxdWlyZWQiCgoIQ2F1Z2h0VXAiVAoMVGFza0NvbmZsaWN0EigKB2N1cnJlbnQYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrEhoKEmNvbmZsaWN0aW5nX2ZpZWxkcxgCIAMoCSI/CgpRdWVyeUVycm9yEhAKCHBvc2l0aW9uGAEgASgFEg4KBmxlbmd0aBgCIAEoBRIPCgdtZXNzYWdlGAMgASgJImcKC1NhdmVkRmlsdGVyEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSDQoFcXVlcnkYAyABKAkSLwoLY3JlYXRlX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIhkKF0xpc3RTYXZlZEZpbHRlcnNSZXF1ZXN0IksKGExpc3RTYXZlZEZpbHRlcnNSZXNwb25zZRIvCgdmaWx0ZXJzGAEgAygLMh4udGFza21lc2gudGFza3MudjEuU2F2ZWRGaWx0ZXIiRQoRU2F2ZUZpbHRlclJlcXVlc3QSGQoFcXVlcnkYASABKAlCCrpIB3IFEAEY6AcSFQoEbmFtZRgCIAEoCUIHukgEcgIYZCJEChJTYXZlRmlsdGVyUmVzcG9uc2USLgoGZmlsdGVyGAEgASgLMh4udGFza21lc2gudGFza3MudjEuU2F2ZWRGaWx0ZXIiMAoYRGVsZXRlU2F2ZWRGaWx0ZXJSZXF1ZXN0EhQKAmlkGAEgASgJQgi6SAVyA7ABASIbChlEZWxldGVTYXZlZEZpbHRlclJlc3BvbnNlMocJCgtUYXNrU2VydmljZRJZCgpDcmVhdGVUYXNrEiQudGFza21lc2gudGFza3MudjEuQ3JlYXRlVGFza1JlcXVlc3QaJS50YXNrbWVzaC50YXNrcy52MS5DcmVhdGVUYXNrUmVzcG9uc2USVQoHR2V0VGFzaxIhLnRhc2ttZXNoLnRhc2tzLnYxLkdldFRhc2tSZXF1ZXN0GiIudGFza21lc2gudGFza3MudjEuR2V0VGFza1Jlc3BvbnNlIgOQAgESWQoKVXBkYXRlVGFzaxIkLnRhc2ttZXNoLnRhc2tzLnYxLlVwZGF0ZVRhc2tSZXF1ZXN0GiUudGFza21lc2gudGFza3MudjEuVXBkYXRlVGFza1Jlc3BvbnNlEl8KDENvbXBsZXRlVGFzaxImLnRhc2ttZXNoLnRhc2tzLnYxLkNvbXBsZXRlVGFza1JlcXVlc3QaJy50YXNrbWVzaC50YXNrcy52MS5Db21wbGV0ZVRhc2tSZXNwb25zZRJZCgpSZW9wZW5UYXNrEiQudGFza21lc2gudGFza3MudjEuUmVvcGVuVGFza1JlcXVlc3QaJS50YXNrbWVzaC50YXNrcy52MS5SZW9wZW5UYXNrUmVzcG9uc2USWQoKRGVsZXRlVGFzaxIkLnRhc2ttZXNoLnRhc2tzLnYxLkRlbGV0ZVRhc2tSZXF1ZXN0GiUudGFza21lc2gudGFza3MudjEuRGVsZXRlVGFza1Jlc3BvbnNlElsKCUxpc3RUYXNrcxIjLnRhc2ttZXNoLnRhc2tzLnYxLkxpc3RUYXNrc1JlcXVlc3QaJC50YXNrbWVzaC50YXNrcy52MS5MaXN0VGFza3NSZXNwb25zZSIDkAIBElgKCExpc3RUYWdzEiIudGFza21lc2gudGFza3MudjEuTGlzdFRhZ3NSZXF1ZXN0GiMudGFza21lc2gudGFza3MudjEuTGlzdFRhZ3NSZXNwb25zZSIDkAIBEnAKEExpc3RTYXZlZEZpbHRlcnMSKi50YXNrbWVzaC50YXNrcy52MS5MaXN0U2F2ZWRGaWx0ZXJzUmVxdWVzdBorLnRhc2ttZXNoLnRhc2tzLnYxLkxpc3RTYXZlZEZpbHRlcnNSZXNwb25zZSIDkAIBElkKClNhdmVGaWx0ZXISJC50YXNrbWVzaC50YXNrcy52MS5TYXZlRmlsdGVyUmVxdWVzdBolLnRhc2ttZXNoLnRhc2tzLnYxLlNhdmVGaWx0ZXJSZXNwb25zZRJuChFEZWxldGVTYXZlZEZpbHRlchIrLnRhc2ttZXNoLnRhc2tzLnYxLkRlbGV0ZVNhdmVkRmlsdGVyUmVxdWVzdBosLnRhc2ttZXNoLnRhc2tzLnYxLkRlbGV0ZVNhdmVkRmlsdGVyUmVzcG9uc2USYAoKV2F0Y2hUYXNrcxIkLnRhc2ttZXNoLnRhc2tzLnYxLldhdGNoVGFza3NSZXF1ZXN0GiUudGFza21lc2gudGFza3MudjEuV2F0Y2hUYXNrc1Jlc3BvbnNlIgOQAgEwAWIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_taskmesh_tasks_v1_task]);
 
 /**
  * @generated from message taskmesh.tasks.v1.CreateTaskRequest
@@ -663,6 +663,143 @@ export const QueryErrorSchema: GenMessage<QueryError> = /*@__PURE__*/
   messageDesc(file_taskmesh_tasks_v1_task_service, 23);
 
 /**
+ * A filter the user kept, to choose again with one click.
+ *
+ * @generated from message taskmesh.tasks.v1.SavedFilter
+ */
+export type SavedFilter = Message<"taskmesh.tasks.v1.SavedFilter"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * What the filter is called (the query itself when no name was given).
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string query = 3;
+   */
+  query: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp create_time = 4;
+   */
+  createTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message taskmesh.tasks.v1.SavedFilter.
+ * Use `create(SavedFilterSchema)` to create a new message.
+ */
+export const SavedFilterSchema: GenMessage<SavedFilter> = /*@__PURE__*/
+  messageDesc(file_taskmesh_tasks_v1_task_service, 24);
+
+/**
+ * @generated from message taskmesh.tasks.v1.ListSavedFiltersRequest
+ */
+export type ListSavedFiltersRequest = Message<"taskmesh.tasks.v1.ListSavedFiltersRequest"> & {
+};
+
+/**
+ * Describes the message taskmesh.tasks.v1.ListSavedFiltersRequest.
+ * Use `create(ListSavedFiltersRequestSchema)` to create a new message.
+ */
+export const ListSavedFiltersRequestSchema: GenMessage<ListSavedFiltersRequest> = /*@__PURE__*/
+  messageDesc(file_taskmesh_tasks_v1_task_service, 25);
+
+/**
+ * @generated from message taskmesh.tasks.v1.ListSavedFiltersResponse
+ */
+export type ListSavedFiltersResponse = Message<"taskmesh.tasks.v1.ListSavedFiltersResponse"> & {
+  /**
+   * @generated from field: repeated taskmesh.tasks.v1.SavedFilter filters = 1;
+   */
+  filters: SavedFilter[];
+};
+
+/**
+ * Describes the message taskmesh.tasks.v1.ListSavedFiltersResponse.
+ * Use `create(ListSavedFiltersResponseSchema)` to create a new message.
+ */
+export const ListSavedFiltersResponseSchema: GenMessage<ListSavedFiltersResponse> = /*@__PURE__*/
+  messageDesc(file_taskmesh_tasks_v1_task_service, 26);
+
+/**
+ * @generated from message taskmesh.tasks.v1.SaveFilterRequest
+ */
+export type SaveFilterRequest = Message<"taskmesh.tasks.v1.SaveFilterRequest"> & {
+  /**
+   * @generated from field: string query = 1;
+   */
+  query: string;
+
+  /**
+   * Empty: the query.
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message taskmesh.tasks.v1.SaveFilterRequest.
+ * Use `create(SaveFilterRequestSchema)` to create a new message.
+ */
+export const SaveFilterRequestSchema: GenMessage<SaveFilterRequest> = /*@__PURE__*/
+  messageDesc(file_taskmesh_tasks_v1_task_service, 27);
+
+/**
+ * @generated from message taskmesh.tasks.v1.SaveFilterResponse
+ */
+export type SaveFilterResponse = Message<"taskmesh.tasks.v1.SaveFilterResponse"> & {
+  /**
+   * @generated from field: taskmesh.tasks.v1.SavedFilter filter = 1;
+   */
+  filter?: SavedFilter | undefined;
+};
+
+/**
+ * Describes the message taskmesh.tasks.v1.SaveFilterResponse.
+ * Use `create(SaveFilterResponseSchema)` to create a new message.
+ */
+export const SaveFilterResponseSchema: GenMessage<SaveFilterResponse> = /*@__PURE__*/
+  messageDesc(file_taskmesh_tasks_v1_task_service, 28);
+
+/**
+ * @generated from message taskmesh.tasks.v1.DeleteSavedFilterRequest
+ */
+export type DeleteSavedFilterRequest = Message<"taskmesh.tasks.v1.DeleteSavedFilterRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message taskmesh.tasks.v1.DeleteSavedFilterRequest.
+ * Use `create(DeleteSavedFilterRequestSchema)` to create a new message.
+ */
+export const DeleteSavedFilterRequestSchema: GenMessage<DeleteSavedFilterRequest> = /*@__PURE__*/
+  messageDesc(file_taskmesh_tasks_v1_task_service, 29);
+
+/**
+ * @generated from message taskmesh.tasks.v1.DeleteSavedFilterResponse
+ */
+export type DeleteSavedFilterResponse = Message<"taskmesh.tasks.v1.DeleteSavedFilterResponse"> & {
+};
+
+/**
+ * Describes the message taskmesh.tasks.v1.DeleteSavedFilterResponse.
+ * Use `create(DeleteSavedFilterResponseSchema)` to create a new message.
+ */
+export const DeleteSavedFilterResponseSchema: GenMessage<DeleteSavedFilterResponse> = /*@__PURE__*/
+  messageDesc(file_taskmesh_tasks_v1_task_service, 30);
+
+/**
  * Tasks of the projects the calling user may see: their own, and those shared with them
  * (taskmesh.projects.v1.ProjectService). Identity comes from trusted request metadata; a task the
  * caller may not see is NOT_FOUND, a change a viewer may not make is PERMISSION_DENIED. Bad input is INVALID_ARGUMENT with
@@ -740,6 +877,38 @@ export const TaskService: GenService<{
     methodKind: "unary";
     input: typeof ListTagsRequestSchema;
     output: typeof ListTagsResponseSchema;
+  },
+  /**
+   * The caller's saved filters (filter-language queries with a name), oldest first: the same on
+   * every device.
+   *
+   * @generated from rpc taskmesh.tasks.v1.TaskService.ListSavedFilters
+   */
+  listSavedFilters: {
+    methodKind: "unary";
+    input: typeof ListSavedFiltersRequestSchema;
+    output: typeof ListSavedFiltersResponseSchema;
+  },
+  /**
+   * Saves a filter; saving a query already saved renames it. INVALID_ARGUMENT when the query is
+   * not one the filter language reads (the mistake located), or past 100 filters.
+   *
+   * @generated from rpc taskmesh.tasks.v1.TaskService.SaveFilter
+   */
+  saveFilter: {
+    methodKind: "unary";
+    input: typeof SaveFilterRequestSchema;
+    output: typeof SaveFilterResponseSchema;
+  },
+  /**
+   * Forgets a saved filter; one that is not there (or not the caller's) is NOT_FOUND.
+   *
+   * @generated from rpc taskmesh.tasks.v1.TaskService.DeleteSavedFilter
+   */
+  deleteSavedFilter: {
+    methodKind: "unary";
+    input: typeof DeleteSavedFilterRequestSchema;
+    output: typeof DeleteSavedFilterResponseSchema;
   },
   /**
    * Changes to the caller's tasks since cursor (empty: from now), then live ones as they commit.
