@@ -10,6 +10,7 @@ import { migrations } from "./migrations/index.js";
 import { OutboxRelay, type OutboxSink } from "./outbox-relay.js";
 import { createProjectServiceImpl } from "./project-service.js";
 import { ProjectStore } from "./project-store.js";
+import { savedFilterHandlers } from "./saved-filters.js";
 import { createTaskServiceImpl } from "./task-service.js";
 import { TaskStore } from "./task-store.js";
 
@@ -65,7 +66,7 @@ export async function startTasksModule(options: TasksModuleOptions) {
   retention.start();
   return {
     services: [TaskService, ProjectService],
-    routes: (router: ConnectRouter) => router.service(TaskService, impl).service(ProjectService, projectImpl),
+    routes: (router: ConnectRouter) => router.service(TaskService, { ...impl, ...savedFilterHandlers(db) }).service(ProjectService, projectImpl),
     store,
     db,
     retention,

@@ -21,6 +21,7 @@ import { changedPaths, taskEventRecord, type ChangeOrigin } from "./task-events.
 import { taskFromRow, type TaskRow } from "./task-row.js";
 import { toTaskFields, canonicalZone, type WritableTask } from "./task-fields.js";
 import { WriteFailed, type NewTask, type Placement, type TaskStore, type Tx } from "./task-store.js";
+import type { SavedFilterMethod } from "./saved-filters.js";
 import { violationsUnder } from "./violations.js";
 import { emailOf, permissionDenied, placementOf, roleOnTask } from "./project-access.js";
 import type { ProjectStore } from "./project-store.js";
@@ -43,7 +44,8 @@ export interface TaskServiceDeps {
   now?: () => Date;
 }
 
-export function createTaskServiceImpl({ store, projects, hub, pageTokenKey = randomBytes(32), now = () => new Date() }: TaskServiceDeps): ServiceImpl<typeof TaskService> {
+/** Every TaskService method but the saved filters' (saved-filters.ts). */
+export function createTaskServiceImpl({ store, projects, hub, pageTokenKey = randomBytes(32), now = () => new Date() }: TaskServiceDeps): Omit<ServiceImpl<typeof TaskService>, SavedFilterMethod> {
   const validator = createValidator();
 
   const zoneOf = (ctx: HandlerContext) => canonicalZone(ctx.requestHeader.get(TIME_ZONE_HEADER) ?? "") ?? "UTC";

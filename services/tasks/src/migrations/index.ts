@@ -5,6 +5,7 @@ import { Migration20261203000000_server_keys } from "./Migration20261203000000_s
 import { Migration20261203100000_list_indexes } from "./Migration20261203100000_list_indexes.js";
 import { Migration20261203110000_due_covering } from "./Migration20261203110000_due_covering.js";
 import { Migration20261203180000_projects } from "./Migration20261203180000_projects.js";
+import { Migration20261203190000_saved_filters } from "./Migration20261203190000_saved_filters.js";
 
 /** In order; committed migrations are never edited, only appended. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   { name: "Migration20261203100000_list_indexes", class: Migration20261203100000_list_indexes },
   { name: "Migration20261203110000_due_covering", class: Migration20261203110000_due_covering },
   { name: "Migration20261203180000_projects", class: Migration20261203180000_projects },
+  { name: "Migration20261203190000_saved_filters", class: Migration20261203190000_saved_filters },
 ];
