@@ -4,6 +4,8 @@
 // bearer token) yields one trace holding the gateway, the task service, its INSERT, the outbox
 // publish and every consumer's handling; completing a recurring task shows the recurrence consumer
 // and the next occurrence's creation in the completion's trace. Read back through Jaeger's HTTP API.
+// Then Prometheus (built from its Go module) scrapes every process with the alerting rules loaded:
+// each rule evaluates without error and each query of the Grafana dashboard returns series.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -11,13 +13,19 @@ import path from "node:path";
 import { ensureKafkaTopics } from "@taskmesh/events";
 import { freshDatabase } from "@taskmesh/testing";
 import { freePorts } from "../../scripts/infra/cache.js";
+import fs from "node:fs";
+import os from "node:os";
+import YAML from "yaml";
 import { startJaeger, type JaegerHandle } from "../../scripts/infra/jaeger.js";
+import { startPrometheus, type PrometheusTarget } from "../../scripts/infra/prometheus.js";
 
 const root = path.join(import.meta.dirname, "../..");
 const stops: (() => Promise<void>)[] = [];
 let jaeger: JaegerHandle;
 let gatewayUrl: string;
 let token: string;
+/** What Prometheus scrapes: each service's port, the gateway's METRICS_PORT. */
+const targets: PrometheusTarget[] = [];
 
 interface JaegerSpan {
   traceID: string;
@@ -130,7 +138,10 @@ before(async () => {
   stops.push(() => jaeger.stop());
   const db = await freshDatabase();
   stops.push(() => db.drop());
-  const [tasks, recurrence, reminders, audit, gateway] = (await freePorts(5)).map((port) => ({ port, url: `http://127.0.0.1:${port}` }));
+  const [tasks, recurrence, reminders, audit, gateway, gatewayMetrics] = (await freePorts(6)).map((port) => ({ port, url: `http://127.0.0.1:${port}` }));
+  for (const [name, { port }] of Object.entries({ tasks: tasks!, recurrence: recurrence!, reminders: reminders!, audit: audit!, gateway: gatewayMetrics! })) {
+    targets.push({ address: `127.0.0.1:${port}`, labels: { namespace: "tm", service: name, pod: `${name}-0` } });
+  }
   const common = { DATABASE_URL: db.url, KAFKA_BROKERS: brokers, SCHEMA_REGISTRY_URL: registry, TASKMESH_TRANSPORT: "direct", TASKS_URL: tasks!.url };
   const children = [
     [tasks!, startProcess("tasks", "services/tasks/src/main.ts", { ...common, PORT: String(tasks!.port) })],
@@ -146,6 +157,7 @@ before(async () => {
     REMINDERS_URL: reminders!.url,
     AUDIT_URL: audit!.url,
     TASKMESH_JWT_SECRET: "a test secret of at least thirty-two bytes",
+    METRICS_PORT: String(gatewayMetrics!.port),
   });
   gatewayUrl = gateway!.url;
   await ready(gatewayUrl, gatewayProcess);
@@ -206,7 +218,63 @@ test("completing a recurring task: the recurrence consumer and the next occurren
   const byId = new Map(spans.map((s) => [s.id, s]));
   const ancestors: Span[] = [];
   for (let at = byId.get(create.parent!); at; at = at.parent ? byId.get(at.parent) : undefined) ancestors.push(at);
-  const path = ancestors.map((s) => `${s.service}:${s.name}`);
-  assert.deepEqual(path.slice(0, 2), ["recurrence:task-events process", "tasks:task-events publish"], path.join(" ← "));
-  assert.equal(path.at(-1), "gateway:taskmesh.tasks.v1.TaskService/CompleteTask");
+  const chain = ancestors.map((s) => `${s.service}:${s.name}`);
+  assert.deepEqual(chain.slice(0, 2), ["recurrence:task-events process", "tasks:task-events publish"], chain.join(" ← "));
+  assert.equal(chain.at(-1), "gateway:taskmesh.tasks.v1.TaskService/CompleteTask");
+});
+
+test("Prometheus scrapes every process: the rules evaluate, every dashboard query returns series", async () => {
+  // What the panels show needs some traffic: a refused call (an error code), a reminder that fires.
+  const refused = await fetch(`${gatewayUrl}/taskmesh.tasks.v1.TaskService/CreateTask`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: JSON.stringify({ title: "" }),
+  });
+  assert.equal(refused.status, 400);
+  await call("taskmesh.tasks.v1.TaskService/CreateTask", { title: "Fires soon", reminders: [{ id: "now", absoluteTime: new Date(Date.now() + 2_000).toISOString() }] });
+
+  const rule = YAML.parse(fs.readFileSync(path.join(root, "k8s/monitoring/prometheus-rules.yaml"), "utf8")) as { spec: { groups: unknown[] } };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "taskmesh-rules-"));
+  const rulesFile = path.join(dir, "rules.yaml");
+  fs.writeFileSync(rulesFile, YAML.stringify({ groups: rule.spec.groups }));
+  const prometheus = await startPrometheus({ targets, ruleFiles: [rulesFile] });
+  try {
+    const deadline = Date.now() + 60_000;
+    const until = async (what: string, ok: () => Promise<boolean>) => {
+      while (!(await ok())) {
+        if (Date.now() > deadline) assert.fail(`${what} within 60 s`);
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+    };
+    await until("every target up", async () => (await prometheus.query("up == 1")).length === targets.length);
+    await until("the reminder's lateness scraped", async () => (await prometheus.query("taskmesh_reminder_lateness_seconds_count > 0")).length > 0);
+
+    // every rule evaluated, none failing
+    await until("the rules evaluated", async () => {
+      const res = (await (await fetch(`${prometheus.url}/api/v1/rules`)).json()) as { data: { groups: { rules: { name: string; health: string; lastError?: string }[] }[] } };
+      const rules = res.data.groups.flatMap((g) => g.rules);
+      for (const r of rules) assert.notEqual(r.health, "err", `${r.name}: ${r.lastError}`);
+      return rules.length > 0 && rules.every((r) => r.health === "ok");
+    });
+
+    // the dashboard's queries, with Grafana's variables as a range of a few minutes would set them
+    const dashboard = JSON.parse(fs.readFileSync(path.join(root, "k8s/monitoring/grafana-dashboard.json"), "utf8")) as { panels: { title: string; targets?: { expr: string }[] }[] };
+    const expand = (expr: string) => expr.replaceAll("$namespace", "tm").replaceAll("$__rate_interval", "1m").replaceAll("$__range", "5m");
+    // Counters labelled by what failed have no series before the first dead letter.
+    const mayBeEmpty = new Set(["Dead-lettered events"]);
+    await until("every panel's queries returning series", async () => {
+      const empty: string[] = [];
+      for (const panel of dashboard.panels) {
+        for (const target of panel.targets ?? []) {
+          const result = await prometheus.query(expand(target.expr));
+          if (result.length === 0 && !mayBeEmpty.has(panel.title)) empty.push(`${panel.title}: ${target.expr}`);
+        }
+      }
+      if (Date.now() > deadline - 2_000) assert.deepEqual(empty, [], "panels without series");
+      return empty.length === 0;
+    });
+  } finally {
+    await prometheus.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
