@@ -1,6 +1,7 @@
 import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { AuthService } from "@taskmesh/proto/taskmesh/auth/v1/auth_service_pb.js";
+import { ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurrence_service_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import type { Login } from "./config.js";
@@ -20,6 +21,7 @@ export function clients(login: Login) {
     auth: createClient(AuthService, transport),
     tasks: createClient(TaskService, transport),
     recurrence: createClient(RecurrenceService, transport),
+    projects: createClient(ProjectService, transport),
   };
 }
 

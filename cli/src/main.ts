@@ -2,7 +2,7 @@ import type { Client } from "@connectrpc/connect";
 import { taskOut, type TaskOutput } from "@taskmesh/mcp/shapes";
 import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import type { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
-import { parseQuickAdd, resolveQuickAdd, toCreateRequest } from "@taskmesh/quick-add";
+import { parseQuickAdd, pickProject, resolveQuickAdd, toCreateRequest } from "@taskmesh/quick-add";
 import { Command, InvalidArgumentError } from "commander";
 import { clients, explain, localTimeZone } from "./api.js";
 import { loadLogin, saveLogin, type Login } from "./config.js";
@@ -58,12 +58,16 @@ program
     const api = clients(requireLogin());
     const zone = localTimeZone();
     const now = new Date();
-    const resolved = await resolveQuickAdd(parseQuickAdd(words.join(" "), now, zone), api.recurrence, zone, now);
+    const [read, { projects }] = await Promise.all([resolveQuickAdd(parseQuickAdd(words.join(" "), now, zone), api.recurrence, zone, now), api.projects.listProjects({})]);
+    // `#name` is the project when one has that name, as in the web app.
+    const resolved = pickProject(read, projects.filter((p) => !p.archived));
     if (!resolved.title) throw new UsageError("the line has no title left once its dates, tags and priority are read: add a few words saying what to do");
     const { task } = await api.tasks.createTask(toCreateRequest(resolved, zone));
     const out = taskOut(task!);
     if (json(cmd)) return print({ task: out, ...(resolved.recurrenceSummary ? { recurrenceSummary: resolved.recurrenceSummary } : {}) });
-    process.stdout.write(`Added ${row(out, zone).join("  ").replace(/\s+$/, "")}${resolved.recurrenceSummary ? `  (repeats ${resolved.recurrenceSummary})` : ""}\n`);
+    process.stdout.write(
+      `Added ${row(out, zone).join("  ").replace(/\s+$/, "")}${resolved.project ? `  in ${resolved.project.name}` : ""}${resolved.recurrenceSummary ? `  (repeats ${resolved.recurrenceSummary})` : ""}\n`,
+    );
     if (resolved.recurrenceError) process.stderr.write(`note: "${resolved.recurrenceError}": the repeat phrase was not understood and stayed in the title\n`);
   });
 

@@ -14,6 +14,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { createLogger } from "@taskmesh/kit";
 import { AuthService } from "@taskmesh/proto/taskmesh/auth/v1/auth_service_pb.js";
+import { ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { embeddedConfig } from "../../services/app/src/config.js";
 import { startEmbeddedApp, type EmbeddedApp } from "../../services/app/src/embedded.js";
 
@@ -80,6 +81,18 @@ test("login checks the token and keeps it in the config folder, readable by the 
   assert.equal(statSync(file).mode & 0o777, 0o600);
   assert.equal(statSync(path.dirname(file)).mode & 0o777, 0o700);
   assert.deepEqual(JSON.parse(readFileSync(file, "utf8")), { url: app.server.url, token });
+});
+
+test("add puts a task into the project its #name names; any other #name stays a tag", async () => {
+  await taskmesh("login", "--url", app.server.url, "--token", token);
+  const projects = createClient(ProjectService, createConnectTransport({ baseUrl: app.server.url, httpVersion: "1.1" }));
+  await projects.createProject({ name: "Garden" }, { headers: { authorization: `Bearer ${token}` } });
+  const added = await taskmesh("add", "Mow the lawn #garden #weekend");
+  assert.equal(added.code, 0, added.stderr);
+  assert.match(added.stdout, /Mow the lawn\s+#weekend\s+in Garden$/m);
+  const listed = JSON.parse((await taskmesh("--json", "ls", "project:garden")).stdout);
+  assert.deepEqual(listed.tasks.map((t: { title: string; tags: string[] }) => [t.title, t.tags]), [["Mow the lawn", ["weekend"]]]);
+  await taskmesh("done", listed.tasks[0].id.slice(0, 8));
 });
 
 test("add reads a quick-add line; ls filters and shows how the filter was read; done completes by a short id", async () => {
