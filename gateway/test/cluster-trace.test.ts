@@ -5,7 +5,8 @@
 // publish and every consumer's handling; completing a recurring task shows the recurrence consumer
 // and the next occurrence's creation in the completion's trace. Read back through Jaeger's HTTP API.
 // Then Prometheus (built from its Go module) scrapes every process with the alerting rules loaded:
-// each rule evaluates without error and each query of the Grafana dashboard returns series.
+// each rule evaluates without error, each query of the Grafana dashboard returns series, and
+// stopping the audit consumer makes its alert fire.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -26,6 +27,7 @@ let gatewayUrl: string;
 let token: string;
 /** What Prometheus scrapes: each service's port, the gateway's METRICS_PORT. */
 const targets: PrometheusTarget[] = [];
+const processes = new Map<string, ChildProcess>();
 
 interface JaegerSpan {
   traceID: string;
@@ -52,6 +54,7 @@ function startProcess(name: string, main: string, env: NodeJS.ProcessEnv): Child
     env: { ...process.env, ...env, OTEL_SERVICE_NAME: name, OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpHttpUrl, LOG_LEVEL: process.env.CHILD_LOG_LEVEL ?? "warn" },
     stdio: ["ignore", "inherit", "inherit"],
   });
+  processes.set(name, child);
   stops.push(async () => {
     if (child.exitCode !== null) return;
     child.kill("SIGTERM");
@@ -223,7 +226,7 @@ test("completing a recurring task: the recurrence consumer and the next occurren
   assert.equal(chain.at(-1), "gateway:taskmesh.tasks.v1.TaskService/CompleteTask");
 });
 
-test("Prometheus scrapes every process: the rules evaluate, every dashboard query returns series", async () => {
+test("Prometheus scrapes every process: the rules evaluate, every dashboard query returns series, a stopped consumer's alert fires", async () => {
   // What the panels show needs some traffic: a refused call (an error code), a reminder that fires.
   const refused = await fetch(`${gatewayUrl}/taskmesh.tasks.v1.TaskService/CreateTask`, {
     method: "POST",
@@ -273,6 +276,18 @@ test("Prometheus scrapes every process: the rules evaluate, every dashboard quer
       if (Date.now() > deadline - 2_000) assert.deepEqual(empty, [], "panels without series");
       return empty.length === 0;
     });
+
+    // A consumer stopped for real: the audit service goes away, and after the rule's minute its alert fires.
+    const audit = processes.get("audit")!;
+    audit.kill("SIGTERM");
+    await new Promise((r) => audit.once("exit", r));
+    const firing = async () => (await prometheus.query('ALERTS{alertname="TaskmeshTargetDown", alertstate="firing"}')).map((s) => s.metric["service"]);
+    const stoppedAt = Date.now();
+    while (!(await firing()).includes("audit")) {
+      assert.ok(Date.now() - stoppedAt < 120_000, "TaskmeshTargetDown fires within 2 minutes of the audit service stopping");
+      await new Promise((r) => setTimeout(r, 2_000));
+    }
+    assert.deepEqual(await firing(), ["audit"], "only the stopped service");
   } finally {
     await prometheus.stop();
     fs.rmSync(dir, { recursive: true, force: true });
