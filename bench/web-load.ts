@@ -3,6 +3,8 @@
 // interactive: Chromium (TASKMESH_CHROMIUM or /usr/bin/chromium) in a new context each round (empty
 // cache, no service worker yet) loads the embedded app's page until the sign-in form's button can
 // be clicked; BENCH_WEB_ROUNDS (7) rounds, median (min–max), with DOMContentLoaded beside it.
+// BENCH_WEB_DIRS="before=/path/to/dist,after=web/dist" compares builds, each served by an app of
+// its own, their rounds interleaved so a busy machine weighs on both alike.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import path from "node:path";
@@ -22,37 +24,46 @@ function assets(dir: string): string[] {
 const kb = (n: number) => `${(n / 1024).toFixed(1)} kB`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-const app = await startApp();
+const builds = (process.env.BENCH_WEB_DIRS ?? `now=${dist}`).split(",").map((entry) => {
+  const [label, dir] = entry.split("=") as [string, string];
+  return { label, dir: path.resolve(dir) };
+});
+const apps = await Promise.all(builds.map((b) => startApp({ TASKMESH_WEB_DIR: b.dir })));
 try {
-  let raw = 0;
-  let zipped = 0;
-  console.log("asset                                   raw        gzip");
-  for (const file of assets(dist).sort()) {
-    const body = readFileSync(file);
-    const gz = gzipSync(body, { level: 9 }).length;
-    raw += body.length;
-    zipped += gz;
-    console.log(`${path.relative(dist, file).padEnd(38)} ${kb(body.length).padStart(10)} ${kb(gz).padStart(10)}`);
+  for (const build of builds) {
+    let raw = 0;
+    let zipped = 0;
+    console.log(`${build.label} (${build.dir})\nasset                                   raw        gzip`);
+    for (const file of assets(build.dir).sort()) {
+      const body = readFileSync(file);
+      const gz = gzipSync(body, { level: 9 }).length;
+      raw += body.length;
+      zipped += gz;
+      console.log(`${path.relative(build.dir, file).padEnd(38)} ${kb(body.length).padStart(10)} ${kb(gz).padStart(10)}`);
+    }
+    console.log(`${"total".padEnd(38)} ${kb(raw).padStart(10)} ${kb(zipped).padStart(10)}\n`);
   }
-  console.log(`${"total".padEnd(38)} ${kb(raw).padStart(10)} ${kb(zipped).padStart(10)}\n`);
 
   const browser = await chromium.launch({ executablePath: process.env.TASKMESH_CHROMIUM ?? "/usr/bin/chromium", headless: true, args: ["--no-sandbox", "--disable-dev-shm-usage"] });
-  const tti: number[] = [];
-  const dcl: number[] = [];
+  const tti = builds.map(() => [] as number[]);
+  const dcl = builds.map(() => [] as number[]);
   for (let round = 0; round < ROUNDS; round++) {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    const started = Date.now();
-    await page.goto(app.url, { waitUntil: "commit" });
-    await page.getByRole("button", { name: "Create an account" }).click({ trial: true, timeout: 30_000 });
-    tti.push(Date.now() - started);
-    dcl.push(Math.round(await page.evaluate<number>("performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd")));
-    await context.close();
+    for (const [i, app] of apps.entries()) {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      const started = Date.now();
+      await page.goto(app.url, { waitUntil: "commit" });
+      await page.getByRole("button", { name: "Create an account" }).click({ trial: true, timeout: 30_000 });
+      tti[i]!.push(Date.now() - started);
+      dcl[i]!.push(Math.round(await page.evaluate<number>("performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd")));
+      await context.close();
+    }
   }
   await browser.close();
   const fmt = (xs: number[]) => `${median(xs)} ms (${Math.min(...xs)}–${Math.max(...xs)})`;
-  console.log(`cold time to interactive (sign-in form clickable), ${ROUNDS} rounds: ${fmt(tti)}`);
-  console.log(`DOMContentLoaded: ${fmt(dcl)}`);
+  for (const [i, build] of builds.entries()) {
+    console.log(`${build.label}: cold time to interactive (sign-in form clickable), ${ROUNDS} rounds: ${fmt(tti[i]!)}; DOMContentLoaded ${fmt(dcl[i]!)}`);
+  }
 } finally {
-  await app.stop();
+  await Promise.all(apps.map((app) => app.stop()));
 }
