@@ -270,8 +270,8 @@ export function createTaskServiceImpl({ store, projects, hub, pageTokenKey = ran
         const visible = await projects.list(userId);
         // Projects shared with the caller: their tasks are in their owners' partitions.
         const shared = visible.filter((p) => p.ownerId !== userId).map((p) => p.id);
-        if (shared.length > 0) params.push(shared);
-        const scope = shared.length > 0 ? `(user_id = $1 OR project_id = ANY($2::uuid[]))` : "user_id = $1";
+        params.push(...shared);
+        const scopes = ["user_id = $1", ...shared.map((_, i) => `project_id = $${i + 2}::uuid`)];
         // $1 is the user id, then the shared projects if any; the filter's parameters follow.
         const compiled = compileFilterToSql(filter, {
           now: now(),
@@ -291,7 +291,7 @@ export function createTaskServiceImpl({ store, projects, hub, pageTokenKey = ran
             })
           : null;
         const pageSize = req.pageSize || DEFAULT_PAGE_SIZE;
-        const rows = await store.list(userId, { scope, filter: compiled, after, params, order, limit: pageSize + 1 });
+        const rows = await store.list(userId, { scopes, filter: compiled, after, params, order, limit: pageSize + 1 });
         const page = rows.slice(0, pageSize);
         return {
           tasks: page.map(taskFromRow),

@@ -182,7 +182,7 @@ describe("ListTasks statements", () => {
   async function plan(query: string, orderBy = "due", user = PLANNER): Promise<string> {
     const compiled = compileFilterToSql(parseFilter(query), { now: NOW, timeZone: "UTC", placeholder: (i) => `$${i}`, firstIndex: 2 });
     const statement = listStatement(
-      { scope: "user_id = $1", filter: compiled, after: null, params: compiled.params, order: parseOrderBy(orderBy), limit: 51 },
+      { scopes: ["user_id = $1"], filter: compiled, after: null, params: compiled.params, order: parseOrderBy(orderBy), limit: 51 },
       TASK_COLUMNS,
     );
     const rows = await sql<{ "QUERY PLAN": string }>(`EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) ${statement}`, [user, ...compiled.params]);

@@ -65,7 +65,8 @@ describe("projects and sharing", () => {
     url = db.url;
     drop = db.drop;
     // Tasks stored before projects existed: the migration moves them into their users' Inboxes.
-    const old = await openDatabase({ url, schema: "tasks", entities: [], migrations: migrations.slice(0, -1) });
+    const before = migrations.slice(0, migrations.findIndex((m) => m.name === "Migration20261203180000_projects"));
+    const old = await openDatabase({ url, schema: "tasks", entities: [], migrations: before });
     await old.query(
       old.em(),
       `INSERT INTO tasks.tasks (id, user_id, title, created_at, updated_at) VALUES
@@ -190,6 +191,41 @@ describe("projects and sharing", () => {
     // Deleting a project deletes its tasks.
     await projects.deleteProject({ id: other.id }, as(ann));
     await expectCode(tasks.getTask({ id: wall.id }, as(ann)), Code.NotFound);
+  });
+
+  test("a member's list merges their own tasks and each shared project's, page by page, in every order", async () => {
+    const [owner, other, member] = [newUser("owner"), newUser("other"), newUser("member")];
+    const shared = [(await projects.createProject({ name: "One" }, as(owner))).project!, (await projects.createProject({ name: "Two" }, as(other))).project!];
+    for (const [p, by] of [[shared[0]!, owner], [shared[1]!, other]] as const) {
+      const { invitation } = await projects.inviteMember({ projectId: p.id, email: `${member}@example.com`, role: ProjectRole.VIEWER }, as(by));
+      await projects.acceptInvitation({ id: invitation!.id }, as(member));
+    }
+    const titles: string[] = [];
+    const add = async (user: string, projectId: string, n: number) => {
+      const title = `t${titles.length.toString().padStart(2, "0")}`;
+      titles.push(title);
+      const due = n % 4 === 0 ? {} : { due: { case: "dueDate" as const, value: `2026-04-${String((n * 7) % 28 + 1).padStart(2, "0")}` } };
+      await tasks.createTask({ title, projectId, priority: 1 + (n % 4), ...due }, as(user));
+    };
+    for (let n = 0; n < 7; n++) await add(member, "", n);
+    for (let n = 0; n < 8; n++) await add(owner, shared[0]!.id, n + 7);
+    for (let n = 0; n < 6; n++) await add(other, shared[1]!.id, n + 15);
+    await add(owner, "", 30); // the owner's Inbox: not the member's
+
+    for (const orderBy of ["due", "due desc", "priority", "title desc", "created"]) {
+      const all = (await tasks.listTasks({ orderBy, pageSize: 500 }, as(member))).tasks.map((t) => t.title);
+      assert.equal(all.length, 21, orderBy);
+      const paged: string[] = [];
+      let pageToken = "";
+      do {
+        const page = await tasks.listTasks({ orderBy, pageSize: 4, pageToken }, as(member));
+        paged.push(...page.tasks.map((t) => t.title));
+        pageToken = page.nextPageToken;
+      } while (pageToken);
+      assert.deepEqual(paged, all, `pages of ${orderBy}`);
+    }
+    const byTitle = (await tasks.listTasks({ orderBy: "title", pageSize: 500 }, as(member))).tasks.map((t) => t.title);
+    assert.deepEqual(byTitle, titles.slice(0, 21));
   });
 
   describe("a shared project, every RPC for every role", () => {
