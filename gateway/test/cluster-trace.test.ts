@@ -198,6 +198,9 @@ test("one CreateTask from the web app's transport is one trace: gateway, task se
   assert.ok(insert, `the task's INSERT: ${describe(spans.filter((s) => s.service === "tasks"))}`);
   const publish = spans.find((s) => s.service === "tasks" && s.name === "task-events publish");
   assert.ok(publish && publish.tags["span.kind"] === "producer", describe(spans));
+  // the event carries the task service's context: its publish hangs under the call that wrote it
+  const tasksServer = spans.find((s) => s.service === "tasks" && s.name === "taskmesh.tasks.v1.TaskService/CreateTask")!;
+  assert.equal(publish.parent, tasksServer.id, "published under the tasks server span");
   // the consumers continue from the publish: their spans are its children
   for (const service of ["audit", "reminders", "recurrence"]) {
     const consumed = spans.find((s) => s.service === service && s.name === "task-events process");

@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { createValidator } from "@bufbuild/protovalidate";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
-import { invalidArgument, requireUser } from "@taskmesh/kit";
+import { currentTraceparent, invalidArgument, requireUser } from "@taskmesh/kit";
 import {
   InvitationSchema,
   ProjectRole,
@@ -119,7 +119,7 @@ export function createProjectServiceImpl({ store, projects, now = () => new Date
       const project = await projectFor(projects, caller, req.id, ProjectRole.ADMIN);
       if (project.ownerId !== caller) throw permissionDenied(`only the owner may delete project ${req.id}`);
       if (project.inbox) throw new ConnectError("the Inbox cannot be deleted", Code.FailedPrecondition);
-      const origin = { userId: caller, traceparent: ctx.requestHeader.get("traceparent") ?? "", device: (ctx.requestHeader.get("x-device") ?? "").slice(0, 64) };
+      const origin = { userId: caller, traceparent: currentTraceparent(ctx.requestHeader), device: (ctx.requestHeader.get("x-device") ?? "").slice(0, 64) };
       await store.write(project.ownerId, async (tx) => {
         const at = now();
         for (const row of await tx.lockProject(project.id)) {

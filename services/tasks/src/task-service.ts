@@ -3,7 +3,7 @@ import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@conn
 import { createValidator } from "@bufbuild/protovalidate";
 import { compileFilterToSql, explainFilter, FilterSyntaxError, mentions, normalizeFilter, parseFilter } from "@taskmesh/filter";
 import { ProjectRole } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
-import { GroupCommit, invalidArgument, KeyedGroupCommit, requireUser } from "@taskmesh/kit";
+import { currentTraceparent, GroupCommit, invalidArgument, KeyedGroupCommit, requireUser } from "@taskmesh/kit";
 import { TaskSchema, TaskStatus, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import {
   QueryErrorSchema,
@@ -58,7 +58,7 @@ export function createTaskServiceImpl({ store, projects, hub, pageTokenKey = ran
 
   const originOf = (ctx: HandlerContext): ChangeOrigin => ({
     userId: requireUser(ctx),
-    traceparent: ctx.requestHeader.get("traceparent") ?? "",
+    traceparent: currentTraceparent(ctx.requestHeader),
     device: (ctx.requestHeader.get("x-device") ?? "").slice(0, 64),
   });
 
