@@ -98,6 +98,14 @@ test("projects in the sidebar, sections, #project in quick add, moving a task", 
   await sidebar(page).getByRole("button", { name: "Archived (1)" }).waitFor();
   assert.equal(await sidebar(page).getByRole("button", { name: "Old stuff", exact: true }).count(), 0);
 
+  // Today and Upcoming are filters across projects.
+  await quickAdd(page, "Order tiles today");
+  await sidebar(page).getByRole("button", { name: "Today", exact: true }).click();
+  await page.waitForURL(/q=due%3C%3Dtoday/);
+  await listShows(page, ["Order tiles"]);
+  await sidebar(page).getByRole("button", { name: "Upcoming", exact: true }).click();
+  await listShows(page, ["Order tiles"]);
+
   const findings = await axeViolations(page, "projects sidebar");
   assert.deepEqual(findings, [], formatFindings(findings));
   await context.close();

@@ -15,6 +15,12 @@ interface Props {
   onChoose(query: string): void;
 }
 
+/** Views across projects, as filters: what is due by the end of today (overdue included), and the week ahead. */
+const VIEWS: [string, string][] = [
+  ["Today", "due<=today status:open"],
+  ["Upcoming", "due:next-7-days status:open"],
+];
+
 /** Inbox and projects: choose one, create, rename, archive, share; invitations to answer. */
 export function ProjectSidebar({ userId, query, onChoose }: Props) {
   const projects = useProjects();
@@ -110,6 +116,15 @@ export function ProjectSidebar({ userId, query, onChoose }: Props) {
           ))}
         </section>
       )}
+      <ul className="project-list views">
+        {VIEWS.map(([label, view]) => (
+          <li key={label} className={`project-row${query === view ? " current" : ""}`}>
+            <button type="button" className="project-name" aria-current={query === view ? "page" : undefined} onClick={() => onChoose(view)}>
+              {label}
+            </button>
+          </li>
+        ))}
+      </ul>
       <h2 className="sidebar-title">Projects</h2>
       <ul className="project-list">{active.map(row)}</ul>
       {creating ? (

@@ -45,7 +45,7 @@ export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ 
   // What can be read without the server shows at once; the recurrence joins when it is understood.
   const read = (line: ResolvedQuickAdd): ResolvedQuickAdd => {
     const picked = pickProject(line, projects.filter((p) => !p.archived));
-    return picked.project || !project || project.inbox ? picked : { ...picked, project: { id: project.id, name: project.name } };
+    return picked.project || !project || project.inbox || project.archived ? picked : { ...picked, project: { id: project.id, name: project.name } };
   };
   const typedDraft = text.trim() ? (text.trim() === typed && understood.data) || parseQuickAdd(text.trim(), new Date(), timeZone) : undefined;
   const draft = typedDraft && read(typedDraft);
