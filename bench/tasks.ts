@@ -1,6 +1,8 @@
 // Issue 2 benchmark: CreateTask and ListTasks over real HTTP/2 (gRPC) against a task service
 // process on PostgreSQL, with 100,000 tasks for one user and 1,000 users × 100.
 //   npm run bench -- tasks
+//   npm run bench -- tasks tracing   the same service with tracing off, at 1 % and at 100 %
+//                                    (spans exported to a real Jaeger), interleaved rounds, ratios
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,7 +15,8 @@ import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.j
 import { migrations } from "../services/tasks/src/migrations/index.js";
 import { freePort, run } from "../scripts/infra/cache.js";
 import { ensureGoTool } from "../scripts/infra/go-tools.js";
-import { benchDatabase, load, mb, row, type Stats } from "./lib.js";
+import { startJaeger } from "../scripts/infra/jaeger.js";
+import { benchDatabase, load, mb, ownCpuSeconds, row, type Stats } from "./lib.js";
 
 const root = path.resolve(import.meta.dirname, "..");
 const BIG_USER = "bench-big";
@@ -51,13 +54,13 @@ async function seed(url: string): Promise<void> {
   console.log(`seeded 200,000 tasks in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
-async function startService(url: string): Promise<{ proc: ChildProcess; baseUrl: string }> {
+async function startService(url: string, env: NodeJS.ProcessEnv = {}): Promise<{ proc: ChildProcess; baseUrl: string }> {
   const port = await freePort();
   // BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the service.
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
   const proc = spawn(process.execPath, [...nodeArgs, "--import", "tsx", path.join(root, "services/tasks/src/main.ts")], {
     cwd: root,
-    env: { ...process.env, DATABASE_URL: url, PORT: String(port), LOG_LEVEL: "warn" },
+    env: { ...process.env, DATABASE_URL: url, PORT: String(port), LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "inherit", "inherit"],
   });
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -73,12 +76,12 @@ async function startService(url: string): Promise<{ proc: ChildProcess; baseUrl:
  * half a core of the two the service and PostgreSQL need; this one far less. Same request, users
  * drawn at random among the 1,000.
  */
-async function createWithGhz(baseUrl: string, total: number, concurrency: number): Promise<Stats> {
+async function createWithGhz(baseUrl: string, total: number, concurrency: number, rps?: number): Promise<Stats> {
   const ghz = await ensureGoTool("ghz");
   // The JSON report lists every call: to a file, not through the output buffer.
   const file = path.join(mkdtempSync(path.join(tmpdir(), "bench-ghz-")), "report.json");
   await run(ghz, [
-    "--insecure", "--format", "json", "--output", file, "--connections", "1", "-c", String(concurrency), "-n", String(total),
+    "--insecure", "--format", "json", "--output", file, "--connections", "1", "-c", String(concurrency), "-n", String(total), ...(rps ? ["--rps", String(rps)] : []),
     "--call", "taskmesh.tasks.v1.TaskService/CreateTask",
     "-d", '{"title":"Ghz task {{.RequestNumber}}","notes":"created by the benchmark","priority":"PRIORITY_MEDIUM","tags":["bench","work"]}',
     "--metadata", '{"x-user-id":"bench-user-{{randomInt 0 1000}}"}',
@@ -159,4 +162,78 @@ async function bench(): Promise<void> {
   }
 }
 
-await bench();
+/**
+ * Tracing's cost: per round, the service is started with each setting in turn and driven with the
+ * same load: CreateTask from ghz at 16 callers (throughput at saturation), then at a fixed rate
+ * (the service's CPU per call: at saturation it moves with the throughput, since concurrent creates
+ * share transactions), and ListTasks (a tag filter over the 100,000 tasks, 16 callers). The rounds
+ * interleave the settings, each round starting with the next one, so that the shared machine's
+ * drift hits them alike. Prints each round, then per setting the medians and their ratios to
+ * tracing off.
+ */
+async function tracingOverhead(): Promise<void> {
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+  const creates = Number(process.env.BENCH_CALLS ?? 5_000);
+  const rate = Number(process.env.BENCH_RATE ?? 100);
+  console.log(
+    `\n## tracing overhead  (task service on PostgreSQL; ${rounds} interleaved rounds; CreateTask: ghz, ${CONCURRENCY} callers, ${creates} calls, then ${creates} at ${rate}/s; ListTasks tag:home: ${CONCURRENCY} callers, ${creates / 5} calls)`,
+  );
+  const jaeger = await startJaeger();
+  const { url, cleanup } = await benchDatabase();
+  const settings: [string, NodeJS.ProcessEnv][] = [
+    ["off", {}],
+    ["1 %", { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpHttpUrl, OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.01" }],
+    ["100 %", { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpHttpUrl, OTEL_TRACES_SAMPLER: "parentbased_always_on" }],
+  ];
+  type Figures = { create: number[]; createCpu: number[]; list: number[]; listCpu: number[] };
+  const results = new Map<string, Figures>(settings.map(([name]) => [name, { create: [], createCpu: [], list: [], listCpu: [] }]));
+  try {
+    await seed(url);
+    for (let round = 1; round <= rounds; round++) {
+      const order = settings.map((_, i) => settings[(i + round - 1) % settings.length]!);
+      for (const [name, env] of order) {
+        const { proc, baseUrl } = await startService(url, { OTEL_SERVICE_NAME: "tasks-bench", ...env });
+        try {
+          const client = createClient(TaskService, createGrpcTransport({ baseUrl }));
+          const big = { headers: { "x-user-id": BIG_USER } };
+          await load(200, CONCURRENCY, () => client.listTasks({ query: "tag:home" }, big));
+          const withCpu = async (run: () => Promise<Stats>) => {
+            const before = ownCpuSeconds(proc.pid!);
+            const stats = await run();
+            return { stats, cpu: ((ownCpuSeconds(proc.pid!) - before) * 1000) / stats.count };
+          };
+          const saturated = await createWithGhz(baseUrl, creates, CONCURRENCY);
+          const paced = await withCpu(() => createWithGhz(baseUrl, creates, CONCURRENCY, rate));
+          const list = await withCpu(() => load(creates / 5, CONCURRENCY, () => client.listTasks({ query: "tag:home", orderBy: "due", pageSize: 50 }, big)));
+          console.log(row(`round ${round}, tracing ${name}: CreateTask`, saturated));
+          console.log(`${row(`round ${round}, tracing ${name}: CreateTask at ${rate}/s`, paced.stats)}  CPU ${paced.cpu.toFixed(2)} ms/call`);
+          console.log(`${row(`round ${round}, tracing ${name}: ListTasks tag:home`, list.stats)}  CPU ${list.cpu.toFixed(2)} ms/call`);
+          const r = results.get(name)!;
+          r.create.push(saturated.perSecond);
+          r.createCpu.push(paced.cpu);
+          r.list.push(list.stats.perSecond);
+          r.listCpu.push(list.cpu);
+        } finally {
+          proc.kill("SIGTERM");
+          await new Promise((r) => proc.once("exit", r));
+        }
+      }
+    }
+  } finally {
+    await cleanup();
+    await jaeger.stop();
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const off = results.get("off")!;
+  const ratio = (x: number[], base: number[]) => (median(x) / median(base)).toFixed(3);
+  console.log(`\nmedians (ratio to tracing off): CreateTask calls/s at saturation and CPU per call at ${rate}/s, ListTasks calls/s and CPU per call`);
+  for (const [name, r] of results) {
+    console.log(
+      `  tracing ${name.padEnd(5)}  CreateTask ${median(r.create).toFixed(0).padStart(5)}/s (${ratio(r.create, off.create)}), ${median(r.createCpu).toFixed(2)} ms CPU (${ratio(r.createCpu, off.createCpu)})` +
+        `   ListTasks ${median(r.list).toFixed(0).padStart(5)}/s (${ratio(r.list, off.list)}), ${median(r.listCpu).toFixed(2)} ms CPU (${ratio(r.listCpu, off.listCpu)})`,
+    );
+  }
+}
+
+if (process.argv[2] === "tracing") await tracingOverhead();
+else await bench();
