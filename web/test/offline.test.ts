@@ -7,6 +7,7 @@ import { after, afterEach, before, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import { startApp, type RunningApp } from "./support/app.js";
+import { axeViolations, formatFindings } from "./support/axe.js";
 import { launchBrowser, screenshot } from "./support/browser.js";
 import { openPage, quickAdd, signIn, signUp, taskRow } from "./support/session.js";
 
@@ -66,6 +67,8 @@ test("offline: the app opens from its cache, changes wait in order and are sent 
   assert.deepEqual(await pending(page).locator("li").allTextContents(), ["Complete “Pay rent”", "Add “Call mom”", "Edit “Buy oat milk”"]);
   await taskRow(page, "Pay rent").getByText("waiting to be sent").waitFor();
   await screenshot(page, "offline-2-changes-waiting");
+  const findings = await axeViolations(page, "changes waiting offline");
+  assert.equal(findings.length, 0, formatFindings(findings));
   // Kept across a reload (IndexedDB), still without the server.
   await page.reload();
   await pending(page).getByText("3 changes waiting to be sent").waitFor();

@@ -7,6 +7,7 @@ import { after, afterEach, before, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Browser, CDPSession, Page, Response } from "playwright-core";
 import { startApp, type RunningApp } from "./support/app.js";
+import { axeViolations, formatFindings } from "./support/axe.js";
 import { launchBrowser, screenshot } from "./support/browser.js";
 import { openPage, quickAdd, signIn, signUp } from "./support/session.js";
 
@@ -109,6 +110,8 @@ test("a fired reminder: toast with Snooze and Dismiss, an inbox that survives a 
   await mine.locator("li", { hasText: "Stretch" }).getByRole("button", { name: "Dismiss Stretch" }).click();
   await mine.locator("li", { hasText: "dismissed" }).waitFor();
   await screenshot(page, "push-3-inbox-dismissed");
+  const findings = [...(await axeViolations(page, "inbox with a dismissed reminder")), ...(await axeViolations(other.page, "inbox on a second device"))];
+  assert.equal(findings.length, 0, formatFindings(findings));
   assert.equal(fired.taskTitle, "Stretch");
   await other.context.close();
   await context.close();

@@ -79,7 +79,10 @@ export function NotificationCenter({ onOpenTask }: { onOpenTask(taskId: string):
       </button>
       {open && (
         <div id={panelId} className="notification-panel" role="dialog" aria-label="Notifications" tabIndex={-1}>
-          <h3>Reminders</h3>
+          <div className="panel-head">
+            <h3>Reminders</h3>
+            <PushToggle {...push} />
+          </div>
           {notifications.length === 0 ? (
             <p className="muted">No reminders yet.</p>
           ) : (
@@ -114,37 +117,39 @@ export function NotificationCenter({ onOpenTask }: { onOpenTask(taskId: string):
               ))}
             </ul>
           )}
-          <PushSetting {...push} />
+          <PushNote {...push} />
         </div>
       )}
     </div>
   );
 }
 
-function PushSetting({ state, problem, turnOn, turnOff }: ReturnType<typeof usePushSubscription>) {
-  if (state === "unsupported") return null;
+type Push = ReturnType<typeof usePushSubscription>;
+
+/** Push for this browser, on or off, beside the panel's title (short: the panel must not grow over quick add). */
+function PushToggle({ state, turnOn, turnOff }: Push) {
+  if (state === "on") {
+    return (
+      <button type="button" className="link" onClick={() => void turnOff()} title="Reminders reach this browser even when taskmesh is closed">
+        Turn off notifications
+      </button>
+    );
+  }
+  if (state !== "off" && state !== "working") return null;
   return (
-    <div className="push-setting">
-      {state === "on" ? (
-        <p className="muted">
-          Reminders reach this browser even when taskmesh is closed.{" "}
-          <button type="button" className="link" onClick={() => void turnOff()}>
-            Turn off
-          </button>
-        </p>
-      ) : state === "blocked" ? (
-        <p className="muted">Notifications are blocked for this site in the browser's settings.</p>
-      ) : state === "unavailable" ? (
-        <p className="muted">This server does not send push notifications.</p>
-      ) : (
-        <p className="muted">
-          Get reminders when taskmesh is closed.{" "}
-          <button type="button" className="link" disabled={state === "working"} onClick={() => void turnOn()}>
-            Turn on notifications
-          </button>
-        </p>
-      )}
-      {problem && <p className="field-error">Could not turn them on: {problem}</p>}
-    </div>
+    <button type="button" className="link" disabled={state === "working"} onClick={() => void turnOn()} title="Get reminders when taskmesh is closed">
+      Turn on notifications
+    </button>
   );
+}
+
+/** Why push cannot be turned on here, when that is the case. */
+function PushNote({ state, problem }: Push) {
+  const note =
+    state === "blocked"
+      ? "Notifications are blocked for this site in the browser's settings."
+      : state === "unavailable"
+        ? "This server does not send push notifications."
+        : problem && `Could not turn notifications on: ${problem}`;
+  return note ? <p className="push-note muted">{note}</p> : null;
 }
