@@ -43,6 +43,12 @@ test("offline: the app opens from its cache, changes wait in order and are sent 
   await page.evaluate("navigator.serviceWorker.ready");
   await page.reload();
   await page.waitForFunction("navigator.serviceWorker.controller !== null");
+  // Installable: Chromium finds nothing missing (manifest, icon, a worker that handles fetches) but
+  // a profile of its own (a test's context is an incognito one).
+  const cdp = await context.newCDPSession(page);
+  const { installabilityErrors } = (await cdp.send("Page.getInstallabilityErrors")) as { installabilityErrors: { errorId: string }[] };
+  assert.deepEqual(installabilityErrors.map((e) => e.errorId).filter((id) => id !== "in-incognito"), []);
+  await cdp.detach();
   await taskRow(page, "Buy milk").getByRole("button", { name: "Buy milk", exact: true }).click();
   await editor(page).getByLabel("Title").waitFor();
   await page.getByRole("button", { name: "Close details" }).click();
