@@ -8,7 +8,7 @@ let users = 0;
 export interface PageOptions {
   timezoneId?: string;
   locale?: string;
-  /** Uncaught page errors land here: the test asserts it stays empty. */
+  /** Uncaught page errors and refusals by the page's CSP land here: the test asserts it stays empty. */
   errors: string[];
 }
 
@@ -21,6 +21,10 @@ export async function openPage(browser: Browser, url: string, options: PageOptio
   context.setDefaultTimeout(15_000);
   const page = await context.newPage();
   page.on("pageerror", (err) => options.errors.push(err.message));
+  // A resource (the service worker, the manifest…) the page's Content-Security-Policy refused is a broken feature too.
+  page.on("console", (message) => {
+    if (message.type() === "error" && /Content Security Policy/i.test(message.text())) options.errors.push(message.text());
+  });
   await page.goto(url);
   return { context, page };
 }
