@@ -19,8 +19,6 @@ const TIME_ZONE_HEADER = "x-time-zone";
 const DEVICE_HEADER = "x-device";
 // The caller's e-mail, trusted like the user id (the task service addresses project invitations to it).
 const EMAIL_HEADER = "x-user-email";
-// The caller's e-mail, trusted like the user id (the task service addresses project invitations to it).
-const EMAIL_HEADER = "x-user-email";
 // Client headers worth passing on; everything else (x-user-id first of all) stays at the edge.
 const PASSED_THROUGH = ["traceparent", "tracestate", TIME_ZONE_HEADER, DEVICE_HEADER];
 
@@ -108,7 +106,6 @@ export function upstreamHeaders(incoming: Headers, identity: Identity): Headers 
     if (value) headers.set(name, value);
   }
   if (!headers.has(TIME_ZONE_HEADER)) headers.set(TIME_ZONE_HEADER, identity.timeZone);
-  if (identity.email) headers.set(EMAIL_HEADER, identity.email);
   if (identity.email) headers.set(EMAIL_HEADER, identity.email);
   return headers;
 }
