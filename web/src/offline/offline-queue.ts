@@ -3,7 +3,7 @@
 // with the version the change was made on: the server's per-field merge applies them, and a change
 // that collides with one made elsewhere meanwhile is reported (ABORTED), never forced over it.
 import { fromBinary, toBinary, type DescMessage } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Interceptor, type UnaryRequest } from "@connectrpc/connect";
 import { TaskConflictSchema, TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { currentSession } from "../api/auth-client.js";
 import { isNetworkFailure } from "./offline-session.js";
@@ -55,20 +55,28 @@ function describe(name: string, message: Record<string, unknown>): { taskId: str
 export const offlineQueue: Interceptor = (next) => async (req) => {
   if (req.stream || req.service.typeName !== TaskService.typeName || !(QUEUED_METHODS as readonly string[]).includes(req.method.name)) return next(req);
   const userId = currentSession()?.user?.id;
-  const waiting = userId ? (await queuedChanges()).some((c) => c.userId === userId) : false;
+  // Without IndexedDB (a browser that refuses it) changes go straight to the server, as before.
+  const waiting = userId ? await queuedChanges().then((all) => all.some((c) => c.userId === userId), () => false) : false;
   if (!waiting) {
     try {
       return await next(req);
     } catch (err) {
       if (!userId || !isNetworkFailure(err)) throw err;
+      await keep(req, userId).catch(() => Promise.reject(err));
     }
+  } else {
+    await keep(req, userId!);
   }
-  const message = req.message as Record<string, unknown>;
-  await queueChange({ userId: userId!, method: req.method.name, request: toBinary(req.method.input as DescMessage, req.message), ...describe(req.method.name, message), queuedAt: Date.now() });
   changed();
   void flushSoon();
   throw new QueuedOffline();
 };
+
+/** Puts a change in the queue, after those already there. */
+function keep(req: UnaryRequest, userId: string): Promise<unknown> {
+  const message = req.message as Record<string, unknown>;
+  return queueChange({ userId, method: req.method.name, request: toBinary(req.method.input as DescMessage, req.message), ...describe(req.method.name, message), queuedAt: Date.now() });
+}
 
 export interface FlushReport {
   /** The change, and why the server refused it (a conflict names the fields). */
