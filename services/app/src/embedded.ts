@@ -52,7 +52,7 @@ export async function startEmbeddedApp(config: EmbeddedConfig, logger: Logger): 
     const tasksClient = createClient(TaskService, inProcessUpstream(tasks).transport);
     const recurrence = await startRecurrenceModule({ events: bus, tasks: tasksClient });
     started.push(recurrence);
-    const audit = await startAuditModule({ databaseUrl, events: bus, logger });
+    const audit = await startAuditModule({ databaseUrl, events: bus, tasks: tasksClient, logger });
     started.push(audit);
     const reminders = await startRemindersModule({ databaseUrl, events: bus, tasks: tasksClient, smtp: smtpFromEnv(), webhooks: config.webhooks, vapid: config.vapid, logger });
     started.push(reminders);

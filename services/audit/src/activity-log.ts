@@ -33,7 +33,8 @@ const LAST_TASK_STATE = `SELECT task_title, time_zone FROM audit.activity
   WHERE user_id = $2 AND task_id = $3 AND kind <= 5 ORDER BY occurred_at DESC, seq DESC LIMIT 1`;
 
 export interface ListFilter {
-  userId: string;
+  /** Undefined: every user's entries of `taskId` (for a caller the task service let see the task). */
+  userId: string | undefined;
   taskId?: string;
   kinds: ActivityKind[];
   /** Keyset position: entries strictly older than this one. */
@@ -62,9 +63,11 @@ export class ActivityLog {
   }
 
   async list(filter: ListFilter): Promise<ActivityRow[]> {
-    const params: unknown[] = [filter.userId];
-    const where = ["user_id = $1"];
+    const params: unknown[] = [];
+    const where: string[] = [];
     const param = (value: unknown, cast = "") => `$${params.push(value)}${cast}`;
+    if (filter.userId !== undefined) where.push(`user_id = ${param(filter.userId)}`);
+    else if (!filter.taskId) throw new Error("list every user's entries only of one task");
     if (filter.taskId) where.push(`task_id = ${param(filter.taskId)}`);
     if (filter.kinds.length > 0) where.push(`kind = ANY(${param(filter.kinds, "::smallint[]")})`);
     if (filter.after) {

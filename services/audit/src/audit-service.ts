@@ -1,9 +1,10 @@
 import { create, fromJson } from "@bufbuild/protobuf";
 import { timestampFromDate, timestampFromMs, ValueSchema } from "@bufbuild/protobuf/wkt";
-import type { ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type Client, type ServiceImpl } from "@connectrpc/connect";
 import { invalidArgument, requireUser } from "@taskmesh/kit";
 import { ActivityEntrySchema, type ActivityEntry } from "@taskmesh/proto/taskmesh/audit/v1/activity_pb.js";
 import type { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
+import type { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import type { ActivityLog, ActivityRow } from "./activity-log.js";
 import { decodePageToken, encodePageToken, listFingerprint, PageTokenError } from "./page-token.js";
 import { changeSummary, entrySummary, TimeFormat } from "./summary.js";
@@ -11,7 +12,11 @@ import { undoFor } from "./undo.js";
 
 const DEFAULT_PAGE_SIZE = 50;
 
-export function createAuditServiceImpl(log: ActivityLog): ServiceImpl<typeof AuditService> {
+/**
+ * `tasks`: the task service, which says whether the caller may see a task. A task of a project shared
+ * with the caller has its history under its owner's user id; with it, a member reads that history.
+ */
+export function createAuditServiceImpl(log: ActivityLog, tasks?: Client<typeof TaskService>): ServiceImpl<typeof AuditService> {
   return {
     async listActivity(req, ctx) {
       const userId = requireUser(ctx);
@@ -24,7 +29,11 @@ export function createAuditServiceImpl(log: ActivityLog): ServiceImpl<typeof Aud
         throw invalidArgument([{ field: "page_token", ruleId: "page_token.invalid", message: err.message }]);
       }
       const pageSize = req.pageSize || DEFAULT_PAGE_SIZE;
-      const rows = await log.list({ userId, taskId: req.taskId || undefined, kinds: req.kinds, after, limit: pageSize + 1 });
+      const filter = { userId, taskId: req.taskId || undefined, kinds: req.kinds, after, limit: pageSize + 1 };
+      let rows = await log.list(filter);
+      if (rows.length === 0 && req.taskId && tasks && (await mayRead(tasks, userId, req.taskId))) {
+        rows = await log.list({ ...filter, userId: undefined });
+      }
       const page = rows.slice(0, pageSize);
       const last = page[page.length - 1];
       return {
@@ -33,6 +42,17 @@ export function createAuditServiceImpl(log: ActivityLog): ServiceImpl<typeof Aud
       };
     },
   };
+}
+
+/** Whether the task service shows the task to the caller (a member of its project). */
+async function mayRead(tasks: Client<typeof TaskService>, userId: string, taskId: string): Promise<boolean> {
+  try {
+    await tasks.getTask({ id: taskId }, { headers: { "x-user-id": userId } });
+    return true;
+  } catch (err) {
+    if (ConnectError.from(err).code === Code.NotFound) return false;
+    throw err;
+  }
 }
 
 export function entryFromRow(row: ActivityRow): ActivityEntry {

@@ -1,8 +1,9 @@
-import type { ConnectRouter } from "@connectrpc/connect";
+import type { Client, ConnectRouter } from "@connectrpc/connect";
 import { openDatabase } from "@taskmesh/db";
 import type { EventBus } from "@taskmesh/events";
 import { createLogger, type Logger } from "@taskmesh/kit";
 import { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
+import type { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { startActivityConsumer } from "./activity-consumer.js";
 import { ActivityLog } from "./activity-log.js";
 import { createAuditServiceImpl } from "./audit-service.js";
@@ -17,6 +18,8 @@ export interface AuditModuleOptions {
   databaseUrl: string;
   /** With it, task-events and reminders are recorded (consumer group "audit"). */
   events?: EventBus;
+  /** With it, members of a shared project read the history of its tasks (kept under the owner's id). */
+  tasks?: Client<typeof TaskService>;
   /** Days entries are kept; default AUDIT_RETENTION_DAYS, else 90. */
   retentionDays?: number;
   /** Time between retention purges (default 1 h); the first runs at start. */
@@ -46,7 +49,7 @@ export async function startAuditModule(options: AuditModuleOptions) {
     retention.start();
     return {
       services: [AuditService],
-      routes: (router: ConnectRouter) => router.service(AuditService, createAuditServiceImpl(log)),
+      routes: (router: ConnectRouter) => router.service(AuditService, createAuditServiceImpl(log, options.tasks)),
       retention,
       db,
       async stop() {

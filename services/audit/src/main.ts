@@ -2,9 +2,11 @@
 // KAFKA_BROKERS and SCHEMA_REGISTRY_URL it records task-events and reminders. AUDIT_RETENTION_DAYS
 // (default 90) sets how long entries are kept. Credentials come from the Dapr secrets API when a
 // sidecar runs beside it, else from the environment.
+import { createClient } from "@connectrpc/connect";
 import { kafkaBusFromEnv } from "@taskmesh/events";
 import { createLogger, drainOnSignals, startTelemetry, startServer } from "@taskmesh/kit";
-import { resolveSecrets } from "@taskmesh/transport";
+import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { resolveSecrets, serviceTransport, transportConfigFromEnv } from "@taskmesh/transport";
 import { startAuditModule } from "./index.js";
 
 const logger = createLogger("audit");
@@ -17,7 +19,10 @@ if (!databaseUrl) {
 }
 const events = await kafkaBusFromEnv(logger, env);
 if (!events) logger.warn("KAFKA_BROKERS and SCHEMA_REGISTRY_URL are not set: serving the history without recording new events");
-const audit = await startAuditModule({ databaseUrl, events, logger });
+// The task service (its sidecar, or TASKS_URL) lets members of shared projects read their tasks' history.
+const transport = transportConfigFromEnv(["tasks"], env);
+const reachesTasks = transport.mode === "dapr" || Boolean(transport.urls.tasks);
+const audit = await startAuditModule({ databaseUrl, events, logger, ...(reachesTasks ? { tasks: createClient(TaskService, serviceTransport(transport, "tasks")) } : {}) });
 const server = await startServer(
   { logger, services: audit.services, routes: audit.routes, drainDelayMs: Number(env.DRAIN_DELAY_MS ?? 0) },
   Number(env.PORT ?? 8084),
