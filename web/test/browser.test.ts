@@ -6,12 +6,11 @@ import type { Browser, BrowserContext, BrowserContextOptions, Page } from "playw
 import { startApp, type RunningApp } from "./support/app.js";
 import { axeViolations, formatFindings, type AxeFinding } from "./support/axe.js";
 import { launchBrowser, screenshot } from "./support/browser.js";
+import { signIn, signUp, taskRow } from "./support/session.js";
 
 const TIME_ZONE = "Europe/Berlin";
-const PASSWORD = "correct horse battery";
 let app: RunningApp;
 let browser: Browser;
-let users = 0;
 // Every uncaught error in any page fails the test that caused it: a blank page is a failure even
 // when the steps before it passed.
 const pageErrors: string[] = [];
@@ -40,26 +39,6 @@ async function newPage(options: BrowserContextOptions = {}): Promise<{ context: 
   await page.goto(app.url);
   return { context, page };
 }
-
-async function signUp(page: Page, shot?: string): Promise<string> {
-  const email = `user${++users}-${Date.now()}@example.com`;
-  await page.getByRole("button", { name: "Create an account" }).click();
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(PASSWORD);
-  if (shot) await screenshot(page, shot);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await page.getByLabel("Quick add a task").waitFor();
-  return email;
-}
-
-async function signIn(page: Page, email: string): Promise<void> {
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByLabel("Quick add a task").waitFor();
-}
-
-const row = (page: Page, title: string) => page.locator("li.task", { has: page.getByRole("button", { name: title, exact: true }) });
 
 /** Waits until the list shows exactly n tasks. */
 async function rowCount(page: Page, n: number): Promise<void> {
@@ -143,7 +122,7 @@ test("sign up, then quick add a monthly task with tag, priority and a reminder: 
   await screenshot(page, "03-quick-add-understood");
   await page.keyboard.press("Enter");
 
-  const task = row(page, "Pay rent");
+  const task = taskRow(page, "Pay rent");
   await task.waitFor();
   assert.match((await task.locator(".task-meta").textContent()) ?? "", new RegExp(`${due.source}.*repeats.*reminder.*#home`));
   assert.equal(await task.locator(".priority-badge").textContent(), "High");
@@ -159,7 +138,7 @@ test("sign up, then quick add a monthly task with tag, priority and a reminder: 
 
   // A reload keeps the session (the refresh cookie); signing out ends it, also for a reload.
   await page.reload();
-  await row(page, "Pay rent").waitFor();
+  await taskRow(page, "Pay rent").waitFor();
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.getByRole("button", { name: "Sign in" }).waitFor();
   await page.reload();
@@ -177,14 +156,14 @@ test("quick add lines typed back to back; filter with the language (explained), 
     await input.press("Enter");
   }
   await rowCount(page, 3);
-  assert.match((await row(page, "Call the bank").textContent()) ?? "", /Tomorrow.*High/);
+  assert.match((await taskRow(page, "Call the bank").textContent()) ?? "", /Tomorrow.*High/);
 
   await page.keyboard.press("Escape");
   await page.keyboard.press("/");
   await page.keyboard.type("#errands");
   await page.locator(".explain", { hasText: "errands" }).waitFor();
   await rowCount(page, 1);
-  await row(page, "Buy milk").waitFor();
+  await taskRow(page, "Buy milk").waitFor();
 
   await page.getByLabel("Filter tasks").fill("status:open priority:urgent");
   const problem = page.locator(".filter-feedback [role=alert]");
@@ -211,7 +190,7 @@ test("quick add lines typed back to back; filter with the language (explained), 
   await page.getByRole("button", { name: "High priority" }).click();
   assert.equal(await page.getByLabel("Filter tasks").inputValue(), "status:open !high");
   await rowCount(page, 1);
-  await row(page, "Call the bank").waitFor();
+  await taskRow(page, "Call the bank").waitFor();
   await page.getByRole("button", { name: "Save this filter" }).click();
   await page.getByRole("group", { name: "Saved filters" }).getByRole("button", { name: "status:open !high", exact: true }).waitFor();
 
@@ -228,7 +207,7 @@ test("completing a recurring task (with the keyboard) brings its next occurrence
   const { context, page } = await newPage();
   await signUp(page);
   await quickAdd(page, "Water plants every day", { recurrence: "every day", due: "Today" });
-  const today = row(page, "Water plants");
+  const today = taskRow(page, "Water plants");
   await today.locator(".due", { hasText: "Today" }).waitFor();
 
   await page.keyboard.press("Escape");
@@ -237,7 +216,7 @@ test("completing a recurring task (with the keyboard) brings its next occurrence
   await page.keyboard.press("x");
   await page.locator(".toast", { hasText: "Completed" }).waitFor();
   // The completed one leaves the open list; the recurrence service creates the next one.
-  await row(page, "Water plants").locator(".due", { hasText: "Tomorrow" }).waitFor({ timeout: 20_000 });
+  await taskRow(page, "Water plants").locator(".due", { hasText: "Tomorrow" }).waitFor({ timeout: 20_000 });
   assert.equal(await page.locator("li.task").count(), 1);
   await screenshot(page, "08-next-occurrence");
 
@@ -275,12 +254,12 @@ test("selecting and opening one task after another: j/k walk the whole list, cli
   const editor = page.getByRole("complementary", { name: "Task details" });
   const editorTitle = () => editor.getByLabel("Title").inputValue();
   // A click on the row (not its title) selects it.
-  await row(page, order[0]!).dispatchEvent("click");
-  await row(page, order[1]!).dispatchEvent("click");
+  await taskRow(page, order[0]!).dispatchEvent("click");
+  await taskRow(page, order[1]!).dispatchEvent("click");
   assert.equal(await settled(selected, order[1]!), order[1]);
-  await row(page, order[0]!).getByRole("button", { name: order[0]!, exact: true }).click();
+  await taskRow(page, order[0]!).getByRole("button", { name: order[0]!, exact: true }).click();
   assert.equal(await settled(editorTitle, order[0]!), order[0]);
-  await row(page, order[2]!).getByRole("button", { name: order[2]!, exact: true }).click();
+  await taskRow(page, order[2]!).getByRole("button", { name: order[2]!, exact: true }).click();
   assert.equal(await settled(editorTitle, order[2]!), order[2]);
   await page.keyboard.press("Escape");
   await editor.waitFor({ state: "detached" });
@@ -313,12 +292,12 @@ test("a task the editor cannot show (a time zone this browser does not know) lea
   const consoleErrors: string[] = [];
   page.on("console", (message) => message.type() === "error" && consoleErrors.push(message.text()));
 
-  await row(page, "Call Lisbon").getByRole("button", { name: "Call Lisbon", exact: true }).click();
+  await taskRow(page, "Call Lisbon").getByRole("button", { name: "Call Lisbon", exact: true }).click();
   const editor = page.getByRole("complementary", { name: "Task details" });
   await editor.getByRole("alert").filter({ hasText: "Something went wrong showing this task" }).waitFor();
   assert.ok(consoleErrors.some((text) => text.includes("this task failed to show")), "the error is reported in the console");
   await screenshot(page, "08c-editor-error");
-  await row(page, "Water plants").getByRole("button", { name: "Water plants", exact: true }).click();
+  await taskRow(page, "Water plants").getByRole("button", { name: "Water plants", exact: true }).click();
   assert.equal(await settled(() => editor.getByLabel("Title").inputValue(), "Water plants"), "Water plants");
   await page.keyboard.press("Escape");
   await page.keyboard.press("j");
@@ -336,13 +315,13 @@ test("two devices of one user see each other's changes live", async () => {
   await Promise.all([first.page, second.page].map((p) => p.locator(".live-live").waitFor()));
 
   await quickAdd(first.page, "Book flights #travel", { tag: "#travel" });
-  await row(second.page, "Book flights").waitFor({ timeout: 5_000 });
+  await taskRow(second.page, "Book flights").waitFor({ timeout: 5_000 });
 
-  await row(second.page, "Book flights").getByRole("checkbox", { name: "Complete Book flights" }).click();
-  await row(first.page, "Book flights").waitFor({ state: "detached", timeout: 5_000 });
+  await taskRow(second.page, "Book flights").getByRole("checkbox", { name: "Complete Book flights" }).click();
+  await taskRow(first.page, "Book flights").waitFor({ state: "detached", timeout: 5_000 });
 
   await quickAdd(second.page, "Renew passport !high", { priority: "High" });
-  await row(first.page, "Renew passport").waitFor({ timeout: 5_000 });
+  await taskRow(first.page, "Renew passport").waitFor({ timeout: 5_000 });
   await screenshot(first.page, "09-live-first-device");
   await screenshot(second.page, "10-live-second-device");
 
@@ -350,7 +329,7 @@ test("two devices of one user see each other's changes live", async () => {
   // of the same field is told about the conflict instead of overwriting.
   const editors = await Promise.all(
     [first.page, second.page].map(async (p) => {
-      await row(p, "Renew passport").getByRole("button", { name: "Renew passport" }).click();
+      await taskRow(p, "Renew passport").getByRole("button", { name: "Renew passport" }).click();
       return p.getByRole("complementary", { name: "Task details" });
     }),
   );
@@ -359,12 +338,12 @@ test("two devices of one user see each other's changes live", async () => {
   await theirs.getByLabel("Title").fill("Renew passports");
   await mine.getByLabel("Title").fill("Renew passport and ID");
   await mine.getByRole("button", { name: "Save" }).click();
-  await row(second.page, "Renew passport and ID").waitFor({ timeout: 5_000 });
+  await taskRow(second.page, "Renew passport and ID").waitFor({ timeout: 5_000 });
   await theirs.getByRole("button", { name: "Save" }).click();
   await theirs.getByRole("alert").filter({ hasText: "Changed on another device meanwhile: title (now “Renew passport and ID”)" }).waitFor();
   assert.equal(await theirs.getByLabel("Title").inputValue(), "Renew passports", "the unsaved edit is kept");
   await theirs.getByRole("button", { name: "Save" }).click();
-  await row(first.page, "Renew passports").waitFor({ timeout: 5_000 });
+  await taskRow(first.page, "Renew passports").waitFor({ timeout: 5_000 });
   // The list and the open editor read the task through different queries: the editor follows a moment later.
   assert.equal(await settled(() => mine.getByLabel("Notes").inputValue(), "photos first"), "photos first", "the other device's editor followed");
   await screenshot(second.page, "11-edit-conflict");
@@ -375,7 +354,7 @@ test("a task's history shows who changed what, and Undo reverts the last change"
   const { context, page } = await newPage();
   await signUp(page);
   await quickAdd(page, "Pay rent #home", { tag: "#home" });
-  await row(page, "Pay rent").getByRole("button", { name: "Pay rent" }).click();
+  await taskRow(page, "Pay rent").getByRole("button", { name: "Pay rent" }).click();
   const editor = page.getByRole("complementary", { name: "Task details" });
   await editor.locator(".activity-list li", { hasText: "created" }).waitFor();
 
@@ -383,14 +362,14 @@ test("a task's history shows who changed what, and Undo reverts the last change"
   await editor.getByRole("radio", { name: "All day" }).click();
   await editor.getByLabel("Due date").fill("2027-01-01");
   await editor.getByRole("button", { name: "Save" }).click();
-  await row(page, "Pay the rent").waitFor();
+  await taskRow(page, "Pay the rent").waitFor();
   const change = editor.locator(".activity-list li", { hasText: "title" }).first();
   await change.waitFor();
   assert.match((await change.textContent()) ?? "", /by you/);
   await screenshot(page, "12-activity");
 
   await change.getByRole("button", { name: "Undo" }).click();
-  await row(page, "Pay rent").waitFor();
+  await taskRow(page, "Pay rent").waitFor();
   // The list and the open editor read the task through different queries: the editor follows a moment later.
   assert.equal(await settled(() => editor.getByLabel("Title").inputValue(), "Pay rent"), "Pay rent");
   assert.equal(await settled(() => editor.getByRole("radio", { name: "No due date" }).getAttribute("aria-checked"), "true"), "true");
@@ -403,7 +382,7 @@ test("small screens: the editor takes the whole screen", async () => {
   await signUp(page);
   await quickAdd(page, "Call mom tomorrow at 5pm !medium #family", { due: "Tomorrow" });
   await screenshot(page, "13-phone-list");
-  await row(page, "Call mom").getByRole("button", { name: "Call mom" }).click();
+  await taskRow(page, "Call mom").getByRole("button", { name: "Call mom" }).click();
   const editor = page.getByRole("complementary", { name: "Task details" });
   const box = await editor.boundingBox();
   assert.deepEqual([box?.x, box?.width], [0, 390]);
@@ -451,7 +430,7 @@ test("the notifications popover closes with Esc (focus back on the bell), a clic
   const { context, page } = await newPage();
   await signUp(page);
   await quickAdd(page, "Water plants");
-  await row(page, "Water plants").getByRole("button", { name: "Water plants", exact: true }).click();
+  await taskRow(page, "Water plants").getByRole("button", { name: "Water plants", exact: true }).click();
   const editor = page.getByRole("complementary", { name: "Task details" });
   await editor.waitFor();
   const bell = page.getByRole("button", { name: "Notifications" });
@@ -562,7 +541,7 @@ test("accessibility: axe finds no serious or critical violation on the main scre
   await page.locator(".task-list:not(.stale)").waitFor();
   await rowCount(page, 4);
 
-  await row(page, "Call mom").getByRole("button", { name: "Call mom", exact: true }).click();
+  await taskRow(page, "Call mom").getByRole("button", { name: "Call mom", exact: true }).click();
   const editor = page.getByRole("complementary", { name: "Task details" });
   await editor.locator(".activity-list li").first().waitFor();
   await check("editor open");
@@ -591,7 +570,7 @@ test("accessibility: axe finds no serious or critical violation on the main scre
   await screenshot(page, "16b-phone-notifications");
   await page.keyboard.press("Escape");
   await panel.waitFor({ state: "detached" });
-  await row(page, "Call mom").getByRole("button", { name: "Call mom", exact: true }).click();
+  await taskRow(page, "Call mom").getByRole("button", { name: "Call mom", exact: true }).click();
   await editor.locator(".activity-list li").first().waitFor();
   await page.keyboard.press("Escape");
   await editor.waitFor({ state: "detached" });

@@ -1,6 +1,7 @@
-// A signed-up user in a fresh browser context of the app under test, for the browser suites that
-// need their own context settings (the viewer's zone and locale, service workers, the network).
+// A signed-up user in a fresh browser context of the app under test: signing up and in, quick add,
+// a task's row, and pages with the context settings a suite needs (the viewer's zone and locale).
 import type { Browser, BrowserContext, Page } from "playwright-core";
+import { screenshot } from "./browser.js";
 
 export const PASSWORD = "correct horse battery";
 let users = 0;
@@ -29,11 +30,13 @@ export async function openPage(browser: Browser, url: string, options: PageOptio
   return { context, page };
 }
 
-export async function signUp(page: Page): Promise<string> {
+/** A new account, signed in; `shot`: a screenshot of the filled-in form under that name. */
+export async function signUp(page: Page, shot?: string): Promise<string> {
   const email = `web-${process.pid}-${++users}-${Date.now()}@example.com`;
   await page.getByRole("button", { name: "Create an account" }).click();
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(PASSWORD);
+  if (shot) await screenshot(page, shot);
   await page.getByRole("button", { name: "Create account" }).click();
   await page.getByLabel("Quick add a task").waitFor();
   return email;
