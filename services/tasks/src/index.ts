@@ -15,7 +15,6 @@ import { createTaskServiceImpl } from "./task-service.js";
 import { TaskStore } from "./task-store.js";
 
 export { TIME_ZONE_HEADER, idForRequest } from "./task-service.js";
-export { EMAIL_HEADER } from "./project-access.js";
 export { OutboxRelay, type OutboxSink } from "./outbox-relay.js";
 
 export interface TasksModuleOptions {

@@ -6,7 +6,7 @@ import type { Placement } from "./task-store.js";
 import type { TaskRow } from "./task-row.js";
 
 /** Trusted metadata from the gateway: the caller's account e-mail (invitations are addressed to it). */
-export const EMAIL_HEADER = "x-user-email";
+const EMAIL_HEADER = "x-user-email";
 
 export function emailOf(ctx: HandlerContext): string {
   const value = (ctx.requestHeader.get(EMAIL_HEADER) ?? "").trim().toLowerCase();
