@@ -11,6 +11,7 @@ test("beside a sidecar every service is reached through it, with no URL to set",
   assert.deepEqual(missing, []);
   assert.deepEqual(names(upstreams), [
     "taskmesh.audit.v1.AuditService",
+    "taskmesh.projects.v1.ProjectService",
     "taskmesh.recurrence.v1.RecurrenceService",
     "taskmesh.reminders.v1.ReminderService",
     "taskmesh.tasks.v1.TaskService",
@@ -19,6 +20,6 @@ test("beside a sidecar every service is reached through it, with no URL to set",
 
 test("direct: the services with a URL, the others named as missing", () => {
   const { upstreams, missing } = clusterUpstreams({ TASKMESH_TRANSPORT: "direct", TASKS_URL: "http://tasks:8081", REMINDERS_URL: "http://reminders:8083" });
-  assert.deepEqual(names(upstreams), ["taskmesh.reminders.v1.ReminderService", "taskmesh.tasks.v1.TaskService"]);
+  assert.deepEqual(names(upstreams), ["taskmesh.projects.v1.ProjectService", "taskmesh.reminders.v1.ReminderService", "taskmesh.tasks.v1.TaskService"]);
   assert.deepEqual(missing.sort(), ["AUDIT_URL", "RECURRENCE_URL"]);
 });
