@@ -1,6 +1,6 @@
 import type { Client, ConnectRouter } from "@connectrpc/connect";
 import { openDatabase } from "@taskmesh/db";
-import type { EventBus } from "@taskmesh/events";
+import { RetentionJob, type EventBus } from "@taskmesh/events";
 import { createLogger, type Logger } from "@taskmesh/kit";
 import { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
 import type { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
@@ -8,7 +8,7 @@ import { startActivityConsumer } from "./activity-consumer.js";
 import { ActivityLog } from "./activity-log.js";
 import { createAuditServiceImpl } from "./audit-service.js";
 import { AUDIT_SCHEMA, migrations } from "./migrations/index.js";
-import { DEFAULT_RETENTION_DAYS, RetentionJob, retentionDaysFromEnv } from "./retention.js";
+import { activityPruned, DEFAULT_RETENTION_DAYS, retentionDaysFromEnv } from "./retention.js";
 
 export { AUDIT_GROUP, AUDIT_TOPICS } from "./activity-consumer.js";
 export { DEFAULT_RETENTION_DAYS, retentionDaysFromEnv } from "./retention.js";
@@ -39,11 +39,10 @@ export async function startAuditModule(options: AuditModuleOptions) {
   try {
     const log = new ActivityLog(db);
     const consumer = options.events ? await startActivityConsumer(options.events, db, log) : undefined;
-    const retention = new RetentionJob(log, {
-      retentionDays,
+    const retention = new RetentionJob(activityPruned(log, retentionDays), {
       intervalMs: options.purgeIntervalMs,
       batchSize: options.purgeBatchSize,
-      now: options.now ?? (() => new Date()),
+      now: options.now,
       logger,
     });
     retention.start();

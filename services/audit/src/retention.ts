@@ -1,4 +1,4 @@
-import type { Logger } from "@taskmesh/kit";
+import type { Pruned } from "@taskmesh/events";
 import type { ActivityLog } from "./activity-log.js";
 import { auditMetrics } from "./metrics.js";
 
@@ -16,55 +16,22 @@ export function retentionDaysFromEnv(env: NodeJS.ProcessEnv): number | undefined
   return days;
 }
 
-export interface RetentionOptions {
-  retentionDays: number;
-  /** Time between purges (default 1 h); the first runs at start. */
-  intervalMs?: number;
-  /** Rows deleted per transaction (default 1,000). */
-  batchSize?: number;
-  now: () => Date;
-  logger: Logger;
-}
-
-/** Purges entries older than the retention, periodically, in batches. */
-export class RetentionJob {
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<unknown> | undefined;
-
-  constructor(
-    private readonly log: ActivityLog,
-    private readonly options: RetentionOptions,
-  ) {}
-
-  start(): void {
-    const run = () => {
-      // A purge still going when the next is due (a large backlog) simply continues.
-      this.#running ??= this.purgeExpired()
-        .catch((err: unknown) => this.options.logger.warn({ err }, "audit retention purge failed; will retry"))
-        .finally(() => (this.#running = undefined));
-    };
-    run();
-    this.#timer = setInterval(run, this.options.intervalMs ?? 3_600_000);
-    this.#timer.unref();
-  }
-
-  async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    await this.#running;
-  }
-
-  /** Deletes everything past retention; resolves with the number of entries deleted. */
-  async purgeExpired(): Promise<number> {
-    const cutoff = new Date(this.options.now().getTime() - this.options.retentionDays * DAY_MS);
-    const batch = this.options.batchSize ?? 1_000;
-    let entries = 0;
-    for (let n = batch; n === batch; ) {
-      n = await this.log.purgeEntries(cutoff, batch);
-      entries += n;
-      auditMetrics.purged().inc(n);
-    }
-    for (let n = batch; n === batch; ) n = await this.log.purgeProcessedIds(cutoff, batch);
-    if (entries > 0) this.options.logger.info({ entries, cutoff }, "purged audit entries past retention");
-    return entries;
-  }
+/**
+ * The activity history past its retention, for the shared RetentionJob: the entries, then the ids
+ * of the events they were recorded from (kept as long, so a redelivered old event is still known).
+ */
+export function activityPruned(log: ActivityLog, retentionDays: number): Pruned[] {
+  const retentionMs = retentionDays * DAY_MS;
+  return [
+    {
+      what: "audit.entries",
+      retentionMs,
+      async prune(cutoff, limit) {
+        const n = await log.purgeEntries(cutoff, limit);
+        auditMetrics.purged().inc(n);
+        return n;
+      },
+    },
+    { what: "audit.processed_ids", retentionMs, prune: (cutoff, limit) => log.purgeProcessedIds(cutoff, limit) },
+  ];
 }
