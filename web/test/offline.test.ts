@@ -3,27 +3,15 @@
 // it), a reload that still opens the app with the kept list, changes queued in IndexedDB and shown
 // as waiting (across another reload), then sent in order when the network is back, through the
 // per-field merge: a title changed meanwhile on another device is reported, not overwritten.
-import { after, afterEach, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { Browser, Page } from "playwright-core";
-import { startApp, type RunningApp } from "./support/app.js";
+import type { Page } from "playwright-core";
+import { appInBrowser } from "./support/suite.js";
 import { axeViolations, formatFindings } from "./support/axe.js";
-import { launchBrowser, screenshot } from "./support/browser.js";
-import { openPage, quickAdd, signIn, signUp, taskRow } from "./support/session.js";
+import { screenshot } from "./support/browser.js";
+import { quickAdd, signIn, signUp, taskRow } from "./support/session.js";
 
-let app: RunningApp;
-let browser: Browser;
-const errors: string[] = [];
-
-before(async () => {
-  app = await startApp();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await app?.stop();
-});
-afterEach(() => assert.deepEqual(errors.splice(0), [], "uncaught errors in the page"));
+const suite = appInBrowser();
 
 const pending = (page: Page) => page.locator(".pending-changes");
 const editor = (page: Page) => page.getByRole("complementary", { name: "Task details" });
@@ -35,7 +23,7 @@ async function rename(page: Page, from: string, to: string): Promise<void> {
 }
 
 test("offline: the app opens from its cache, changes wait in order and are sent on reconnect; a conflict is reported, not overwritten", async () => {
-  const { context, page } = await openPage(browser, app.url, { errors });
+  const { context, page } = await suite.page();
   const email = await signUp(page);
   await quickAdd(page, "Pay rent");
   await quickAdd(page, "Buy milk");
@@ -80,7 +68,7 @@ test("offline: the app opens from its cache, changes wait in order and are sent 
   await pending(page).getByText("3 changes waiting to be sent").waitFor();
 
   // Meanwhile another device, online, renames the same task.
-  const other = await openPage(browser, app.url, { errors });
+  const other = await suite.page();
   await signIn(other.page, email);
   await rename(other.page, "Buy milk", "Buy whole milk");
   await taskRow(other.page, "Buy whole milk").waitFor();

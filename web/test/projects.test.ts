@@ -1,29 +1,15 @@
 // Projects and sharing in Chromium against the real embedded app: the sidebar, sections, quick add's
 // #project, moving a task, and a project shared between two people, live. Screenshots in
 // test-artifacts/web (projects-*.png).
-import { after, afterEach, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { Browser, Page } from "playwright-core";
-import { startApp, type RunningApp } from "./support/app.js";
+import type { Page } from "playwright-core";
+import { appInBrowser } from "./support/suite.js";
 import { axeViolations, formatFindings } from "./support/axe.js";
-import { launchBrowser, screenshot } from "./support/browser.js";
-import { openPage, quickAdd, signUp, taskRow } from "./support/session.js";
+import { screenshot } from "./support/browser.js";
+import { quickAdd, signUp, taskRow } from "./support/session.js";
 
-let app: RunningApp;
-let browser: Browser;
-const errors: string[] = [];
-
-before(async () => {
-  app = await startApp();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await app?.stop();
-});
-afterEach(() => {
-  assert.deepEqual(errors.splice(0), [], "uncaught errors in the page");
-});
+const suite = appInBrowser();
 
 const sidebar = (page: Page) => page.getByRole("navigation", { name: "Projects" });
 
@@ -46,7 +32,7 @@ async function createProject(page: Page, name: string): Promise<void> {
 }
 
 test("projects in the sidebar, sections, #project in quick add, moving a task", async () => {
-  const { context, page } = await openPage(browser, app.url, { errors });
+  const { context, page } = await suite.page();
   await signUp(page);
   await sidebar(page).getByRole("button", { name: "Inbox", exact: true }).waitFor();
   await quickAdd(page, "Call the plumber #errands");
@@ -112,9 +98,9 @@ test("projects in the sidebar, sections, #project in quick add, moving a task", 
 });
 
 test("a project shared by e-mail: invite, accept, changes live both ways, removal takes the tasks away at once", async () => {
-  const guest = await openPage(browser, app.url, { errors });
+  const guest = await suite.page();
   const guestEmail = await signUp(guest.page);
-  const owner = await openPage(browser, app.url, { errors });
+  const owner = await suite.page();
   await signUp(owner.page);
   await createProject(owner.page, "Trip");
   await quickAdd(owner.page, "Book the flights");

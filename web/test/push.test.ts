@@ -3,27 +3,15 @@
 // worker's handling of a push. Chromium's own push service cannot be reached from here, so the
 // push message is handed to the worker through the DevTools protocol (ServiceWorker.deliverPushMessage)
 // and the notification's buttons are pressed by dispatching notificationclick inside the worker.
-import { after, afterEach, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { Browser, CDPSession, Page, Response } from "playwright-core";
-import { startApp, type RunningApp } from "./support/app.js";
+import type { CDPSession, Page, Response } from "playwright-core";
+import { appInBrowser } from "./support/suite.js";
 import { axeViolations, formatFindings } from "./support/axe.js";
-import { launchBrowser, screenshot } from "./support/browser.js";
-import { openPage, quickAdd, signIn, signUp } from "./support/session.js";
+import { screenshot } from "./support/browser.js";
+import { quickAdd, signIn, signUp } from "./support/session.js";
 
-let app: RunningApp;
-let browser: Browser;
-const errors: string[] = [];
-
-before(async () => {
-  app = await startApp();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await app?.stop();
-});
-afterEach(() => assert.deepEqual(errors.splice(0), [], "uncaught errors in the page"));
+const suite = appInBrowser();
 
 interface Fired {
   id: string;
@@ -83,7 +71,7 @@ async function registrationId(cdp: CDPSession): Promise<string> {
 }
 
 test("a fired reminder: toast with Snooze and Dismiss, an inbox that survives a reload and is read on every device", async () => {
-  const { context, page } = await openPage(browser, app.url, { errors });
+  const { context, page } = await suite.page();
   const email = await signUp(page);
   const fired = await reminderFiring(page, "Stretch");
   const toast = page.locator(".toast-reminder", { hasText: "Stretch" });
@@ -93,7 +81,7 @@ test("a fired reminder: toast with Snooze and Dismiss, an inbox that survives a 
 
   await page.reload();
   await bell(page, 1).waitFor();
-  const other = await openPage(browser, app.url, { errors });
+  const other = await suite.page();
   await signIn(other.page, email);
   await bell(other.page, 1).click();
   const panel = other.page.getByRole("dialog", { name: "Notifications" });
@@ -118,8 +106,8 @@ test("a fired reminder: toast with Snooze and Dismiss, an inbox that survives a 
 });
 
 test("the service worker shows a pushed reminder with Snooze and Dismiss, and carries them out with or without an open tab", async () => {
-  const { context, page } = await openPage(browser, app.url, { errors });
-  await context.grantPermissions(["notifications"], { origin: app.url });
+  const { context, page } = await suite.page();
+  await context.grantPermissions(["notifications"], { origin: suite.app.url });
   const email = await signUp(page);
   await workerReady(page);
   const cdp = await context.newCDPSession(page);
@@ -128,7 +116,7 @@ test("the service worker shows a pushed reminder with Snooze and Dismiss, and ca
 
   const push = async (f: Fired) =>
     cdp.send("ServiceWorker.deliverPushMessage", {
-      origin: new URL(app.url).origin,
+      origin: new URL(suite.app.url).origin,
       registrationId: registration,
       data: JSON.stringify({ type: "reminder", notificationId: f.id, taskId: f.taskId, reminderId: f.reminderId, title: f.taskTitle, scheduledFor: new Date().toISOString(), firedAt: new Date().toISOString() }),
     });
@@ -162,8 +150,8 @@ test("the service worker shows a pushed reminder with Snooze and Dismiss, and ca
   const asked = await worker.evaluate<string>(`new Promise((resolve) => { const wait = () => (self.opened ? resolve(self.opened) : setTimeout(wait, 50)); wait(); })`);
   assert.match(asked, /^\/\?reminder-action=dismiss&task=[0-9a-f-]+&reminder=/);
   const tab = await context.newPage();
-  tab.on("pageerror", (err) => errors.push(err.message));
-  await tab.goto(new URL(asked, app.url).href);
+  tab.on("pageerror", (err) => suite.errors.push(err.message));
+  await tab.goto(new URL(asked, suite.app.url).href);
   await bell(tab, 0).click();
   await tab.getByRole("dialog", { name: "Notifications" }).locator("li", { hasText: "dismissed" }).waitFor();
   assert.doesNotMatch(tab.url(), /reminder-action/, "the action leaves the address once done");

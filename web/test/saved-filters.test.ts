@@ -1,28 +1,15 @@
 // Saved filters follow the user: saved on one device, listed on another; forgotten there, gone here
 // after a reload; and ones an earlier version kept in a browser's localStorage move to the server.
-import { after, afterEach, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { Browser } from "playwright-core";
-import { startApp, type RunningApp } from "./support/app.js";
-import { launchBrowser, screenshot } from "./support/browser.js";
-import { openPage, signIn, signUp } from "./support/session.js";
+import { appInBrowser } from "./support/suite.js";
+import { screenshot } from "./support/browser.js";
+import { signIn, signUp } from "./support/session.js";
 
-let app: RunningApp;
-let browser: Browser;
-const errors: string[] = [];
-
-before(async () => {
-  app = await startApp();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await app?.stop();
-});
-afterEach(() => assert.deepEqual(errors.splice(0), [], "uncaught errors in the page"));
+const suite = appInBrowser();
 
 test("saved filters are kept by the server: the same on every device, and moved there from localStorage", async () => {
-  const laptop = await openPage(browser, app.url, { errors });
+  const laptop = await suite.page();
   // What an earlier version kept in this browser.
   await laptop.page.evaluate(`localStorage.setItem("taskmesh.savedFilters", JSON.stringify(["#errands"]))`);
   const email = await signUp(laptop.page);
@@ -33,7 +20,7 @@ test("saved filters are kept by the server: the same on every device, and moved 
   await laptop.page.getByRole("button", { name: "Save this filter" }).click();
   await savedHere.getByRole("button", { name: "status:open #home", exact: true }).waitFor();
 
-  const phone = await openPage(browser, app.url, { errors });
+  const phone = await suite.page();
   await signIn(phone.page, email);
   const savedThere = phone.page.getByRole("group", { name: "Saved filters" });
   await savedThere.getByRole("button", { name: "status:open #home", exact: true }).waitFor();

@@ -2,29 +2,16 @@
 // DevTools protocol, Emulation.setTimezoneOverride, as playwright's timezoneId does): its times
 // read as New York keeps them, labelled; the repeat presets and the preview start from its New York
 // date; the history reads in words, on the viewer's own clock (24-hour in en-GB, 12-hour in en-US).
-import { after, afterEach, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { Browser } from "playwright-core";
-import { startApp, type RunningApp } from "./support/app.js";
-import { launchBrowser, screenshot } from "./support/browser.js";
-import { openPage, quickAdd, signIn, signUp, taskRow } from "./support/session.js";
+import { appInBrowser } from "./support/suite.js";
+import { screenshot } from "./support/browser.js";
+import { quickAdd, signIn, signUp, taskRow } from "./support/session.js";
 
-let app: RunningApp;
-let browser: Browser;
-const errors: string[] = [];
-
-before(async () => {
-  app = await startApp();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await app?.stop();
-});
-afterEach(() => assert.deepEqual(errors.splice(0), [], "uncaught errors in the page"));
+const suite = appInBrowser();
 
 test("a New York task seen from Berlin: labelled times, presets and preview on its own date, history in words", async () => {
-  const { context, page } = await openPage(browser, app.url, { timezoneId: "Europe/Berlin", locale: "en-GB", errors });
+  const { context, page } = await suite.page({ timezoneId: "Europe/Berlin", locale: "en-GB" });
   const email = await signUp(page);
   // Thursday 7 January 2027, 21:00 in New York: Friday 03:00 in Berlin.
   await quickAdd(page, "Call Ana jan 7 2027 at 9pm America/New_York");
@@ -60,7 +47,7 @@ test("a New York task seen from Berlin: labelled times, presets and preview on i
   await context.close();
 
   // The same account in an en-US browser in Berlin: the same history on a 12-hour clock.
-  const us = await openPage(browser, app.url, { timezoneId: "Europe/Berlin", locale: "en-US", errors });
+  const us = await suite.page({ timezoneId: "Europe/Berlin", locale: "en-US" });
   await signIn(us.page, email);
   await taskRow(us.page, "Call Ana").getByRole("button", { name: "Call Ana" }).click();
   const usMoved = us.page.locator(".activity-list li", { hasText: "due moved" }).locator(".activity-summary");
