@@ -50,7 +50,8 @@ describe("API token scopes and sign-out everywhere", () => {
   before(async () => {
     const db = await freshDatabase();
     drop = db.drop;
-    mesh = await startMesh({ databaseUrl: db.url });
+    // Short heartbeats: open sockets are checked again at each one.
+    mesh = await startMesh({ databaseUrl: db.url, livePingIntervalMs: 300 });
   });
   after(async () => {
     await mesh.stop();
@@ -109,15 +110,21 @@ describe("API token scopes and sign-out everywhere", () => {
     await assert.rejects(mesh.auth.createApiToken({ name: "odd", scopes: [ApiTokenScope.READ, ApiTokenScope.READ] }, { headers: u.headers }), code(Code.InvalidArgument, /scopes/));
   });
 
-  test("sign-out of every session ends every device's refresh and access tokens at once, not API tokens", async () => {
+  test("sign-out of every session ends every device's refresh and access tokens and open sockets at once, not API tokens", { timeout: 60_000 }, async () => {
     const email = `everywhere-${Date.now()}@example.com`;
     const inBody = { headers: { "x-refresh-in-body": "1" } };
     const phone = await mesh.auth.signUp({ email, password: STRONG }, inBody);
     const laptop = await mesh.auth.signIn({ email, password: STRONG }, inBody);
     const pat = await mesh.auth.createApiToken({ name: "cron" }, bearer(laptop.accessToken));
     assert.ok((await mesh.auth.getAccount({}, bearer(phone.accessToken))).user);
+    const phoneLive = await LiveClient.open(mesh.url, { type: "hello", token: phone.accessToken });
+    await phoneLive.next((f) => f.type === "ready");
+    const scriptLive = await LiveClient.open(mesh.url, { type: "hello", token: pat.secret });
+    await scriptLive.next((f) => f.type === "ready");
 
     await mesh.auth.signOut({ refreshToken: laptop.refreshToken, everySession: true });
+    // A socket already open ends too (at the next heartbeat), not when its access token expires.
+    assert.deepEqual(await phoneLive.closed, { code: 4401, reason: "signed out of every session: sign in again" });
     for (const access of [phone.accessToken, laptop.accessToken]) {
       await assert.rejects(mesh.taskClient.listTasks({}, bearer(access)), code(Code.Unauthenticated, /signed out of every session/));
     }
@@ -128,6 +135,9 @@ describe("API token scopes and sign-out everywhere", () => {
     // Signing in again works, and the new session is not caught by the old sign-out.
     const again = await mesh.auth.signIn({ email, password: STRONG }, inBody);
     assert.ok((await mesh.auth.getAccount({}, bearer(again.accessToken))).user);
+    // The API token's socket outlived the sign-out; revoking the token ends it.
+    await mesh.auth.revokeApiToken({ id: pat.token!.id }, bearer(again.accessToken));
+    assert.deepEqual(await scriptLive.closed, { code: 4401, reason: "API token unknown, revoked or expired" });
     // Without a live session of the account, nothing to sign out of.
     await assert.rejects(mesh.auth.signOut({ refreshToken: laptop.refreshToken, everySession: true }), code(Code.Unauthenticated));
     await assert.rejects(mesh.auth.signOut({ everySession: true }, bearer(pat.secret)), code(Code.Unauthenticated));

@@ -1,6 +1,6 @@
 import { isMessage } from "@bufbuild/protobuf";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
-import type { Client } from "@connectrpc/connect";
+import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import type { ConsumedEvent, EventBus, Subscription } from "@taskmesh/events";
 import { withSpan, type Logger } from "@taskmesh/kit";
 import { ReminderEventSchema, TaskUpdateSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
@@ -46,6 +46,9 @@ export interface LiveSyncOptions {
 export class LiveSync {
   readonly #wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   readonly #byUser = new Map<string, Set<LiveConnection>>();
+  /** The credential each socket said hello with, checked again at every heartbeat. */
+  readonly #credentials = new WeakMap<LiveConnection, string>();
+  #rechecking = false;
   #subscription: Subscription | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
   #uncount: (() => void) | undefined;
@@ -142,6 +145,7 @@ export class LiveSync {
     const { cursors } = this.options;
     const userId = identity.userId;
     const conn = new LiveConnection(userId, ws, (position) => cursors.seal(userId, position));
+    this.#credentials.set(conn, hello.token);
     // Registered before the catch-up read, so nothing committed meanwhile falls between the two.
     this.#add(conn);
     ws.on("close", () => this.#remove(conn));
@@ -218,6 +222,39 @@ export class LiveSync {
         conn.alive = false;
         conn.send({ type: "ping" });
       }
+    }
+    void this.#recheckCredentials();
+  }
+
+  /**
+   * An open socket ends when its credential would no longer be accepted: signed out of every
+   * session, API token revoked, account deleted. Each distinct credential is verified once.
+   */
+  async #recheckCredentials(): Promise<void> {
+    if (this.#rechecking) return;
+    this.#rechecking = true;
+    try {
+      const byCredential = new Map<string, LiveConnection[]>();
+      for (const set of this.#byUser.values()) {
+        for (const conn of set) {
+          const credential = this.#credentials.get(conn);
+          if (credential === undefined) continue;
+          const conns = byCredential.get(credential);
+          if (conns) conns.push(conn);
+          else byCredential.set(credential, [conn]);
+        }
+      }
+      for (const [credential, conns] of byCredential) {
+        try {
+          await this.options.authenticator.verify(credential);
+        } catch (err) {
+          // Only a refusal ends the sockets; the account store being unreachable does not.
+          const e = ConnectError.from(err);
+          if (e.code === Code.Unauthenticated) for (const conn of conns) conn.close(CLOSE.unauthenticated, e.rawMessage.slice(0, 120));
+        }
+      }
+    } finally {
+      this.#rechecking = false;
     }
   }
 }
