@@ -18,6 +18,7 @@ export const MASK_FIELDS: Record<string, string> = {
   project_id: "project",
   section_id: "section",
   assignee_id: "assignee",
+  parent_id: "parent",
 };
 
 export function unknownMaskPaths(paths: string[]): string[] {

@@ -60,5 +60,5 @@ export async function placementOf(
   if (assigneeId && !(await projects.member(project.id, assigneeId, sql))) {
     throw invalidArgument([{ field: `${prefix}assignee_id`, ruleId: "assignee_id.member", message: `${assigneeId} is not a member of project ${project.id}` }]);
   }
-  return { owner: project.ownerId, placement: { projectId: project.id, sectionId: sectionId || null, assigneeId: assigneeId || null } };
+  return { owner: project.ownerId, placement: { projectId: project.id, sectionId: sectionId || null, assigneeId: assigneeId || null, parentId: null } };
 }

@@ -64,6 +64,7 @@ export function changedPaths(before: Task, after: Task, paths: string[]): string
     project_id: ["projectId"],
     section_id: ["sectionId"],
     assignee_id: ["assigneeId"],
+    parent_id: ["parentId"],
   };
   return paths.filter((p) => (keys[p] ?? [p]).some((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k])));
 }

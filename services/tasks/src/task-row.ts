@@ -50,6 +50,7 @@ export interface TaskRow {
   projectId: string | null;
   sectionId: string | null;
   assigneeId: string | null;
+  parentId: string | null;
   version: number;
   fieldVersions: Record<string, number>;
   createdAt: Date;
@@ -64,7 +65,8 @@ export const TASK_COLUMNS = `id, user_id AS "userId", title, notes, status, prio
   (extract(epoch FROM due_at) * 1000)::float8 AS "dueAt", time_zone AS "timeZone",
   recurrence, reminders, series_id AS "seriesId", request_id AS "requestId", version,
   field_versions AS "fieldVersions", created_at AS "createdAt", updated_at AS "updatedAt",
-  completed_at AS "completedAt", project_id AS "projectId", section_id AS "sectionId", assignee_id AS "assigneeId"`;
+  completed_at AS "completedAt", project_id AS "projectId", section_id AS "sectionId", assignee_id AS "assigneeId",
+  parent_id AS "parentId"`;
 
 export function taskFromRow(row: TaskRow): Task {
   const init: MessageInitShape<typeof TaskSchema> = {
@@ -83,6 +85,7 @@ export function taskFromRow(row: TaskRow): Task {
     projectId: row.projectId ?? "",
     sectionId: row.sectionId ?? "",
     assigneeId: row.assigneeId ?? "",
+    parentId: row.parentId ?? "",
   };
   if (row.dueTime !== null && row.dueTime !== undefined) init.due = { case: "dueTime", value: timestampFromDate(new Date(row.dueTime)) };
   else if (row.dueDate) init.due = { case: "dueDate", value: row.dueDate };

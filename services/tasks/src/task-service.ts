@@ -6,6 +6,7 @@ import { ProjectRole } from "@taskmesh/proto/taskmesh/projects/v1/project_servic
 import { currentTraceparent, GroupCommit, invalidArgument, KeyedGroupCommit, requireUser } from "@taskmesh/kit";
 import { TaskSchema, TaskStatus, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import {
+  OpenSubtasksSchema,
   QueryErrorSchema,
   TaskConflictSchema,
   TaskService,
@@ -24,6 +25,7 @@ import { WriteFailed, type NewTask, type Placement, type TaskStore, type Tx } fr
 import type { SavedFilterMethod } from "./saved-filters.js";
 import { violationsUnder } from "./violations.js";
 import { emailOf, permissionDenied, placementOf, roleOnTask } from "./project-access.js";
+import { lockChildren, lockSubtree, parentFor, requireSameProject } from "./subtasks.js";
 import type { ProjectStore } from "./project-store.js";
 
 /** Trusted metadata from the gateway: the account's zone, for relative dates in filters. */
@@ -128,8 +130,10 @@ export function createTaskServiceImpl({ store, projects, hub, pageTokenKey = ran
         throw invalidArgument([{ field: "request_id", ruleId: "string.no_nul", message: "must not contain the NUL character (U+0000)" }]);
       }
       const fields = fieldsOrThrow(req, ctx, "");
-      const projectId = req.projectId || (await projects.inbox(origin.userId, emailOf(ctx)));
+      const parent = req.parentId ? await parentFor(projects, origin.userId, req.parentId, null, "parent_id", store.read) : undefined;
+      const projectId = req.projectId || parent?.projectId || (await projects.inbox(origin.userId, emailOf(ctx)));
       const { owner, placement } = await placementOf(projects, origin.userId, projectId, req.sectionId, req.assigneeId, "");
+      if (parent) requireSameProject(parent, placement.projectId, "parent_id");
       const at = now();
       const id = req.requestId ? idForRequest(origin.userId, req.requestId) : randomUUID();
       const [row] = await creates.submit([
@@ -137,7 +141,7 @@ export function createTaskServiceImpl({ store, projects, hub, pageTokenKey = ran
           id,
           userId: owner,
           fields,
-          placement,
+          placement: { ...placement, parentId: parent?.id ?? null },
           requestId: req.requestId || null,
           // A recurring task starts its own series unless it continues one.
           seriesId: req.seriesId || (fields.recurrence ? id : null),
@@ -189,25 +193,41 @@ export function createTaskServiceImpl({ store, projects, hub, pageTokenKey = ran
         if (result.kind === "invalid") throw violationsUnder("task", result.violations);
         if (result.kind === "error") throw result.error;
         const fields = fieldsOrThrow(merged, ctx, "task.");
+        const parentMasked = paths.includes("parent_id");
+        const parent = parentMasked && merged.parentId ? await parentFor(projects, origin.userId, merged.parentId, current.id, "task.parent_id", tx.read) : undefined;
+        const currentProject = current.projectId ?? (await projects.inbox(current.userId));
+        // A new parent in another project takes the task there, unless the request names the project.
+        const projectId = (paths.includes("project_id") && merged.projectId) || parent?.projectId || currentProject;
+        const stays = projectId === currentProject;
         const { owner, placement } = await placementOf(
           projects,
           origin.userId,
-          merged.projectId || current.projectId || (await projects.inbox(current.userId)),
+          projectId,
           // Moved without naming a section: the task leaves its section.
-          paths.includes("section_id") || merged.projectId === before.projectId ? merged.sectionId : "",
+          paths.includes("section_id") || stays ? merged.sectionId : "",
           merged.assigneeId,
           "task.",
           tx.read,
         );
-        const changed = changedPaths(before, taskFromRow({ ...current, ...fields, ...placementColumns(placement) }), paths);
+        if (parent) requireSameProject(parent, placement.projectId, "task.parent_id");
+        // Moved without naming a parent: the task leaves its parent, which stays behind.
+        placement.parentId = parentMasked ? parent?.id ?? null : stays ? current.parentId : null;
+        // A move named by parent_id alone still changes the project, and any move may leave a parent.
+        const implied = stays ? paths : [...new Set([...paths, "project_id", "parent_id"])];
+        const changed = changedPaths(before, taskFromRow({ ...current, ...fields, ...placementColumns(placement) }), implied);
         // Saving what is already there is not a change: no new version, no event.
         if (changed.length === 0) return current;
-        const version = current.version + 1;
-        const touched = new Set(changed.map((p) => MASK_FIELDS[p]!));
         const at = now();
-        const updated = await tx.updateFields(current, owner, fields, placement, bumpFields(current.fieldVersions, touched, version), at);
+        const updated = await tx.updateFields(current, owner, fields, placement, bumpFields(current.fieldVersions, touchedBy(changed), current.version + 1), at);
         const after = taskFromRow(updated);
         await tx.emit(taskEventRecord(origin, owner, after, { case: "updated", value: { before, after, changedFields: changed } }, at));
+        // Its subtasks go with it, into no section, keeping an assignee only if a member there.
+        if (!stays) {
+          for (const sub of await lockSubtree(tx.read, tx.userId, current.id)) {
+            const assignee = sub.assigneeId && (await projects.member(placement.projectId, sub.assigneeId, tx.read)) ? sub.assigneeId : null;
+            await replace(tx, origin, sub, owner, { projectId: placement.projectId, sectionId: null, assigneeId: assignee, parentId: sub.parentId }, at);
+          }
+        }
         return updated;
       });
       return { task: taskFromRow(row) };
@@ -218,10 +238,16 @@ export function createTaskServiceImpl({ store, projects, hub, pageTokenKey = ran
       const row = await onTask(origin.userId, req.id, async (tx, current) => {
         checkVersion(current, req.expectedVersion);
         if (current.status === TaskStatus.COMPLETED) return current;
+        const open = (await lockSubtree(tx.read, tx.userId, current.id)).filter((sub) => sub.status === TaskStatus.OPEN);
+        if (open.length > 0 && !req.includeSubtasks) {
+          const count = open.length === 1 ? "1 open subtask" : `${open.length} open subtasks`;
+          throw new ConnectError(`task ${req.id} has ${count}: complete them first, or set include_subtasks to complete them too`, Code.FailedPrecondition, undefined, [
+            { desc: OpenSubtasksSchema, value: { openCount: open.length } },
+          ]);
+        }
         const at = now();
-        const done = await tx.setStatus(req.id, TaskStatus.COMPLETED, at, bumpFields(current.fieldVersions, ["status"], current.version + 1), at);
-        await tx.emit(taskEventRecord(origin, tx.userId, taskFromRow(done), { case: "completed", value: { task: taskFromRow(done) } }, at));
-        return done;
+        for (const sub of open) await complete(tx, origin, sub, at);
+        return complete(tx, origin, current, at);
       });
       return { task: taskFromRow(row) };
     },
@@ -244,6 +270,12 @@ export function createTaskServiceImpl({ store, projects, hub, pageTokenKey = ran
       await onTask(origin.userId, req.id, async (tx, current) => {
         const last = taskFromRow(checkVersion(current, req.expectedVersion));
         const at = now();
+        // Its subtasks move up a level rather than disappear with it: deleting one row never
+        // deletes tasks the user did not see go, and each move is an entry of their history.
+        for (const child of await lockChildren(tx.read, tx.userId, current.id)) {
+          // A subtask always has a project: its parent's.
+          await replace(tx, origin, child, tx.userId, { projectId: child.projectId!, sectionId: child.sectionId, assigneeId: child.assigneeId, parentId: current.parentId }, at);
+        }
         await tx.delete(current, at);
         // The deletion is one more version of the task, so per-task versions keep increasing.
         last.version += 1n;
@@ -362,8 +394,30 @@ export function createTaskServiceImpl({ store, projects, hub, pageTokenKey = ran
 }
 
 /** The placement as the columns of a task row. */
-function placementColumns(pl: Placement): Pick<TaskRow, "projectId" | "sectionId" | "assigneeId"> {
-  return { projectId: pl.projectId, sectionId: pl.sectionId, assigneeId: pl.assigneeId };
+function placementColumns(pl: Placement): Pick<TaskRow, "projectId" | "sectionId" | "assigneeId" | "parentId"> {
+  return { projectId: pl.projectId, sectionId: pl.sectionId, assigneeId: pl.assigneeId, parentId: pl.parentId };
+}
+
+/** The field versions an update bumps for the mask paths it changed. */
+function touchedBy(changed: string[]): Set<string> {
+  return new Set(changed.map((p) => MASK_FIELDS[p]!));
+}
+
+/** Completes a locked open task, with its event. */
+async function complete(tx: Tx, origin: ChangeOrigin, row: TaskRow, at: Date): Promise<TaskRow> {
+  const done = await tx.setStatus(row.id, TaskStatus.COMPLETED, at, bumpFields(row.fieldVersions, ["status"], row.version + 1), at);
+  await tx.emit(taskEventRecord(origin, tx.userId, taskFromRow(done), { case: "completed", value: { task: taskFromRow(done) } }, at));
+  return done;
+}
+
+/** Puts a locked task elsewhere as a consequence of a change to another (its parent's move or deletion), with its event. */
+async function replace(tx: Tx, origin: ChangeOrigin, row: TaskRow, owner: string, placement: Placement, at: Date): Promise<void> {
+  const before = taskFromRow(row);
+  const changed = changedPaths(before, taskFromRow({ ...row, ...placementColumns(placement) }), ["project_id", "section_id", "assignee_id", "parent_id"]);
+  if (changed.length === 0) return;
+  const moved = await tx.place(row, owner, placement, bumpFields(row.fieldVersions, touchedBy(changed), row.version + 1), at);
+  const after = taskFromRow(moved);
+  await tx.emit(taskEventRecord(origin, owner, after, { case: "updated", value: { before, after, changedFields: changed } }, at));
 }
 
 function changeMessage(seq: string, snapshot: unknown, taskId: string): WatchTasksResponse {
@@ -395,6 +449,7 @@ function mergeMasked(base: Task, patch: Task, paths: string[]): Task {
       case "project_id": merged.projectId = patch.projectId; break;
       case "section_id": merged.sectionId = patch.sectionId; break;
       case "assignee_id": merged.assigneeId = patch.assigneeId; break;
+      case "parent_id": merged.parentId = patch.parentId; break;
     }
   }
   return merged;

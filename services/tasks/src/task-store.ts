@@ -13,11 +13,12 @@ export const OUTBOX_CHANNEL = "tasks_outbox";
 /** The lock key relays of tasks.outbox have always used (running old and new relays side by side keeps one at a time). */
 export const TASKS_OUTBOX: Outbox = { schema: "tasks", channel: OUTBOX_CHANNEL, lockKey: 7_140_501 };
 
-/** Where a task sits: its project (whose owner is the task's user_id), section and assignee. */
+/** Where a task sits: its project (whose owner is the task's user_id), section, assignee and parent task. */
 export interface Placement {
   projectId: string;
   sectionId: string | null;
   assigneeId: string | null;
+  parentId: string | null;
 }
 
 /** A task to create, for createMany. */
@@ -115,13 +116,13 @@ export class TaskStore {
       const locked = await lockAudience(this.db, em, [...new Set(unique.map((i) => i.userId))]);
       const inserted = await sql<TaskRow>(
         `INSERT INTO tasks.tasks (id, user_id, title, notes, priority, tags, due_time, due_date, due_at, time_zone,
-           recurrence, reminders, series_id, request_id, created_at, updated_at, project_id, section_id, assignee_id)
+           recurrence, reminders, series_id, request_id, created_at, updated_at, project_id, section_id, assignee_id, parent_id)
          SELECT r.id, r.user_id, r.title, r.notes, r.priority, ARRAY(SELECT jsonb_array_elements_text(r.tags)), r.due_time,
                 r.due_date, r.due_at, r.time_zone, r.recurrence, r.reminders, r.series_id, r.request_id, r.at, r.at,
-                r.project_id, r.section_id, r.assignee_id
+                r.project_id, r.section_id, r.assignee_id, r.parent_id
            FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, user_id text, title text, notes text, priority smallint, tags jsonb,
                 due_time timestamptz, due_date date, due_at timestamptz, time_zone text, recurrence jsonb, reminders jsonb,
-                series_id uuid, request_id text, at timestamptz, project_id uuid, section_id uuid, assignee_id text)
+                series_id uuid, request_id text, at timestamptz, project_id uuid, section_id uuid, assignee_id text, parent_id uuid)
          ON CONFLICT DO NOTHING
          RETURNING ${TASK_COLUMNS}`,
         [
@@ -130,7 +131,7 @@ export class TaskStore {
               id, user_id: userId, title: f.title, notes: f.notes, priority: f.priority, tags: f.tags, due_time: f.dueTime,
               due_date: f.dueDate, due_at: f.dueAt, time_zone: f.timeZone, recurrence: f.recurrence, reminders: f.reminders,
               series_id: seriesId, request_id: requestId, at: now, project_id: pl.projectId, section_id: pl.sectionId,
-              assignee_id: pl.assigneeId,
+              assignee_id: pl.assigneeId, parent_id: pl.parentId,
             })),
           ),
         ],
@@ -173,6 +174,9 @@ export class TaskStore {
     const [row] = await this.db.query<{ key: Buffer }>(em, `SELECT key FROM tasks.server_keys WHERE name = $1`, [name]);
     return row!.key;
   }
+
+  /** A read outside any write. */
+  readonly read = <Row>(sql: string, params: unknown[] = []): Promise<Row[]> => this.db.query<Row>(this.db.em(), sql, params);
 
   /** The task, whoever owns it: the caller checks access (see project-access.ts). */
   async get(id: string): Promise<TaskRow | undefined> {
@@ -289,24 +293,47 @@ export class Tx {
    * batch's own (PostgreSQL reports a deadlock with a concurrent opposite move; one of them fails).
    */
   async updateFields(current: TaskRow, owner: string, f: TaskFields, pl: Placement, fieldVersions: Record<string, number>, now: Date): Promise<TaskRow> {
-    if (owner !== this.userId) for (const u of await lockAudience(this.db, this.em, [owner])) this.pending.locked.add(u);
+    await this.#lockOwner(owner);
     const [row] = await this.sql<TaskRow>(
       `UPDATE tasks.tasks SET title = $3, notes = $4, priority = $5, tags = $6::text[], due_time = $7, due_date = $8::date,
          due_at = $9, time_zone = $10, recurrence = $11::jsonb, reminders = $12::jsonb, field_versions = $13::jsonb,
-         version = version + 1, updated_at = $14, user_id = $15, project_id = $16, section_id = $17, assignee_id = $18
+         version = version + 1, updated_at = $14, user_id = $15, project_id = $16, section_id = $17, assignee_id = $18,
+         parent_id = $19
        WHERE user_id = $1 AND id = $2 RETURNING ${TASK_COLUMNS}`,
       [
         this.userId, current.id, f.title, f.notes, f.priority, f.tags, f.dueTime, f.dueDate, f.dueAt, f.timeZone,
         json(f.recurrence), json(f.reminders), json(fieldVersions), now, owner, pl.projectId, pl.sectionId, pl.assigneeId,
+        pl.parentId,
       ],
     );
-    const at = new Date(row!.updatedAt);
-    const task = taskFromRow(row!);
-    if (current.projectId !== row!.projectId) {
-      this.pending.change({ owner: this.userId, taskId: row!.id, task: undefined, at, to: { project: current.projectId, except: row!.projectId } });
-    }
-    this.pending.change({ owner: this.userId, taskId: row!.id, task, at, to: { project: row!.projectId } });
+    this.#placed(current, row!);
     return row!;
+  }
+
+  /** Writes the placement alone (a subtask following its parent, a child of a deleted task moving up). */
+  async place(current: TaskRow, owner: string, pl: Placement, fieldVersions: Record<string, number>, now: Date): Promise<TaskRow> {
+    await this.#lockOwner(owner);
+    const [row] = await this.sql<TaskRow>(
+      `UPDATE tasks.tasks SET user_id = $3, project_id = $4, section_id = $5, assignee_id = $6, parent_id = $7,
+         field_versions = $8::jsonb, version = version + 1, updated_at = $9
+       WHERE user_id = $1 AND id = $2 RETURNING ${TASK_COLUMNS}`,
+      [this.userId, current.id, owner, pl.projectId, pl.sectionId, pl.assigneeId, pl.parentId, json(fieldVersions), now],
+    );
+    this.#placed(current, row!);
+    return row!;
+  }
+
+  async #lockOwner(owner: string): Promise<void> {
+    if (owner !== this.userId) for (const u of await lockAudience(this.db, this.em, [owner])) this.pending.locked.add(u);
+  }
+
+  /** The feed changes of a task written in place: those who lose it with a move, then its new state. */
+  #placed(current: TaskRow, row: TaskRow): void {
+    const at = new Date(row.updatedAt);
+    if (current.projectId !== row.projectId) {
+      this.pending.change({ owner: this.userId, taskId: row.id, task: undefined, at, to: { project: current.projectId, except: row.projectId } });
+    }
+    this.pending.change({ owner: this.userId, taskId: row.id, task: taskFromRow(row), at, to: { project: row.projectId } });
   }
 
   async setStatus(id: string, status: number, completedAt: Date | null, fieldVersions: Record<string, number>, now: Date): Promise<TaskRow> {

@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file taskmesh/tasks/v1/task_service.proto.
  */
 export const file_taskmesh_tasks_v1_task_service: GenFile = /*@__PURE__*/
-  fileDesc("CiR0YXNrbWVzaC90YXNrcy92MS90YXNrX3NlcnZpY2UucHJvdG8SEXRhc2ttZXNoLnRhc2tzLnYxIpEFChFDcmVhdGVUYXNrUmVxdWVzdBJbCgV0aXRsZRgBIAEoCUJMukhJugE/Cg90aXRsZS5ub3RfYmxhbmsSF3RpdGxlIG11c3Qgbm90IGJlIGJsYW5rGhN0aGlzLm1hdGNoZXMoJ1xcUycpcgUQARj0AxIYCgVub3RlcxgCIAEoCUIJukgGcgQYoJwBEjcKCHByaW9yaXR5GAMgASgOMhsudGFza21lc2gudGFza3MudjEuUHJpb3JpdHlCCLpIBYIBAhABEjQKBHRhZ3MYBCADKAlCJrpII5IBIBAeIhxyGjIYXltccHtMfVxwe059Xy4vLV17MSw2NH0kEi4KCGR1ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAEjcKCGR1ZV9kYXRlGAYgASgJQiO6SCByHjIcXlswLTldezR9LVswLTldezJ9LVswLTldezJ9JEgAEhoKCXRpbWVfem9uZRgHIAEoCUIHukgEcgIYQBIxCgpyZWN1cnJlbmNlGAggASgLMh0udGFza21lc2gudGFza3MudjEuUmVjdXJyZW5jZRI4CglyZW1pbmRlcnMYCSADKAsyGy50YXNrbWVzaC50YXNrcy52MS5SZW1pbmRlckIIukgFkgECEBQSHAoKcmVxdWVzdF9pZBgKIAEoCUIIukgFcgMYgAESHgoJc2VyaWVzX2lkGAsgASgJQgu6SAjYAQFyA7ABARIfCgpwcm9qZWN0X2lkGAwgASgJQgu6SAjYAQFyA7ABARIfCgpzZWN0aW9uX2lkGA0gASgJQgu6SAjYAQFyA7ABARIdCgthc3NpZ25lZV9pZBgOIAEoCUIIukgFcgMYgAFCBQoDZHVlIjsKEkNyZWF0ZVRhc2tSZXNwb25zZRIlCgR0YXNrGAEgASgLMhcudGFza21lc2gudGFza3MudjEuVGFzayImCg5HZXRUYXNrUmVxdWVzdBIUCgJpZBgBIAEoCUIIukgFcgOwAQEiOAoPR2V0VGFza1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrIp4BChFVcGRhdGVUYXNrUmVxdWVzdBItCgR0YXNrGAEgASgLMhcudGFza21lc2gudGFza3MudjEuVGFza0IGukgD2AEDEjcKC3VwZGF0ZV9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFza0IGukgDyAEBEiEKEGV4cGVjdGVkX3ZlcnNpb24YAyABKANCB7pIBCICKAEiOwoSVXBkYXRlVGFza1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrIk4KE0NvbXBsZXRlVGFza1JlcXVlc3QSFAoCaWQYASABKAlCCLpIBXIDsAEBEiEKEGV4cGVjdGVkX3ZlcnNpb24YAiABKANCB7pIBCICKAAiPQoUQ29tcGxldGVUYXNrUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2siTAoRUmVvcGVuVGFza1JlcXVlc3QSFAoCaWQYASABKAlCCLpIBXIDsAEBEiEKEGV4cGVjdGVkX3ZlcnNpb24YAiABKANCB7pIBCICKAAiOwoSUmVvcGVuVGFza1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrIkwKEURlbGV0ZVRhc2tSZXF1ZXN0EhQKAmlkGAEgASgJQgi6SAVyA7ABARIhChBleHBlY3RlZF92ZXJzaW9uGAIgASgDQge6SAQiAigAIhQKEkRlbGV0ZVRhc2tSZXNwb25zZSKUAQoQTGlzdFRhc2tzUmVxdWVzdBIXCgVxdWVyeRgBIAEoCUIIukgFcgMY6AcSGQoIb3JkZXJfYnkYAiABKAlCB7pIBHICGEASHQoJcGFnZV9zaXplGAMgASgFQgq6SAcaBRj0AygAEhwKCnBhZ2VfdG9rZW4YBCABKAlCCLpIBXIDGIAIEg8KB2V4cGxhaW4YBSABKAgijgEKEUxpc3RUYXNrc1Jlc3BvbnNlEiYKBXRhc2tzGAEgAygLMhcudGFza21lc2gudGFza3MudjEuVGFzaxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSOAoLZXhwbGFuYXRpb24YAyABKAsyIy50YXNrbWVzaC50YXNrcy52MS5RdWVyeUV4cGxhbmF0aW9uIj0KEFF1ZXJ5RXhwbGFuYXRpb24SGAoQbm9ybWFsaXplZF9xdWVyeRgBIAEoCRIPCgdzdW1tYXJ5GAIgASgJIhEKD0xpc3RUYWdzUmVxdWVzdCI/ChBMaXN0VGFnc1Jlc3BvbnNlEisKBHRhZ3MYASADKAsyHS50YXNrbWVzaC50YXNrcy52MS5UYWdTdW1tYXJ5IkcKClRhZ1N1bW1hcnkSDAoEbmFtZRgBIAEoCRIXCg9vcGVuX3Rhc2tfY291bnQYAiABKAUSEgoKdGFza19jb3VudBgDIAEoBSJFChFXYXRjaFRhc2tzUmVxdWVzdBIXCgZjdXJzb3IYASABKAlCB7pIBHICGEASFwoPdW50aWxfY2F1Z2h0X3VwGAIgASgIIuYBChJXYXRjaFRhc2tzUmVzcG9uc2USDgoGY3Vyc29yGAEgASgJEisKCHVwc2VydGVkGAIgASgLMhcudGFza21lc2gudGFza3MudjEuVGFza0gAEhkKD2RlbGV0ZWRfdGFza19pZBgDIAEoCUgAEjwKD3Jlc3luY19yZXF1aXJlZBgEIAEoCzIhLnRhc2ttZXNoLnRhc2tzLnYxLlJlc3luY1JlcXVpcmVkSAASMAoJY2F1Z2h0X3VwGAUgASgLMhsudGFza21lc2gudGFza3MudjEuQ2F1Z2h0VXBIAEIICgZjaGFuZ2UiEAoOUmVzeW5jUmVxdWlyZWQiCgoIQ2F1Z2h0VXAiVAoMVGFza0NvbmZsaWN0EigKB2N1cnJlbnQYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrEhoKEmNvbmZsaWN0aW5nX2ZpZWxkcxgCIAMoCSI/CgpRdWVyeUVycm9yEhAKCHBvc2l0aW9uGAEgASgFEg4KBmxlbmd0aBgCIAEoBRIPCgdtZXNzYWdlGAMgASgJImcKC1NhdmVkRmlsdGVyEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSDQoFcXVlcnkYAyABKAkSLwoLY3JlYXRlX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIhkKF0xpc3RTYXZlZEZpbHRlcnNSZXF1ZXN0IksKGExpc3RTYXZlZEZpbHRlcnNSZXNwb25zZRIvCgdmaWx0ZXJzGAEgAygLMh4udGFza21lc2gudGFza3MudjEuU2F2ZWRGaWx0ZXIiRQoRU2F2ZUZpbHRlclJlcXVlc3QSGQoFcXVlcnkYASABKAlCCrpIB3IFEAEY6AcSFQoEbmFtZRgCIAEoCUIHukgEcgIYZCJEChJTYXZlRmlsdGVyUmVzcG9uc2USLgoGZmlsdGVyGAEgASgLMh4udGFza21lc2gudGFza3MudjEuU2F2ZWRGaWx0ZXIiMAoYRGVsZXRlU2F2ZWRGaWx0ZXJSZXF1ZXN0EhQKAmlkGAEgASgJQgi6SAVyA7ABASIbChlEZWxldGVTYXZlZEZpbHRlclJlc3BvbnNlMocJCgtUYXNrU2VydmljZRJZCgpDcmVhdGVUYXNrEiQudGFza21lc2gudGFza3MudjEuQ3JlYXRlVGFza1JlcXVlc3QaJS50YXNrbWVzaC50YXNrcy52MS5DcmVhdGVUYXNrUmVzcG9uc2USVQoHR2V0VGFzaxIhLnRhc2ttZXNoLnRhc2tzLnYxLkdldFRhc2tSZXF1ZXN0GiIudGFza21lc2gudGFza3MudjEuR2V0VGFza1Jlc3BvbnNlIgOQAgESWQoKVXBkYXRlVGFzaxIkLnRhc2ttZXNoLnRhc2tzLnYxLlVwZGF0ZVRhc2tSZXF1ZXN0GiUudGFza21lc2gudGFza3MudjEuVXBkYXRlVGFza1Jlc3BvbnNlEl8KDENvbXBsZXRlVGFzaxImLnRhc2ttZXNoLnRhc2tzLnYxLkNvbXBsZXRlVGFza1JlcXVlc3QaJy50YXNrbWVzaC50YXNrcy52MS5Db21wbGV0ZVRhc2tSZXNwb25zZRJZCgpSZW9wZW5UYXNrEiQudGFza21lc2gudGFza3MudjEuUmVvcGVuVGFza1JlcXVlc3QaJS50YXNrbWVzaC50YXNrcy52MS5SZW9wZW5UYXNrUmVzcG9uc2USWQoKRGVsZXRlVGFzaxIkLnRhc2ttZXNoLnRhc2tzLnYxLkRlbGV0ZVRhc2tSZXF1ZXN0GiUudGFza21lc2gudGFza3MudjEuRGVsZXRlVGFza1Jlc3BvbnNlElsKCUxpc3RUYXNrcxIjLnRhc2ttZXNoLnRhc2tzLnYxLkxpc3RUYXNrc1JlcXVlc3QaJC50YXNrbWVzaC50YXNrcy52MS5MaXN0VGFza3NSZXNwb25zZSIDkAIBElgKCExpc3RUYWdzEiIudGFza21lc2gudGFza3MudjEuTGlzdFRhZ3NSZXF1ZXN0GiMudGFza21lc2gudGFza3MudjEuTGlzdFRhZ3NSZXNwb25zZSIDkAIBEnAKEExpc3RTYXZlZEZpbHRlcnMSKi50YXNrbWVzaC50YXNrcy52MS5MaXN0U2F2ZWRGaWx0ZXJzUmVxdWVzdBorLnRhc2ttZXNoLnRhc2tzLnYxLkxpc3RTYXZlZEZpbHRlcnNSZXNwb25zZSIDkAIBElkKClNhdmVGaWx0ZXISJC50YXNrbWVzaC50YXNrcy52MS5TYXZlRmlsdGVyUmVxdWVzdBolLnRhc2ttZXNoLnRhc2tzLnYxLlNhdmVGaWx0ZXJSZXNwb25zZRJuChFEZWxldGVTYXZlZEZpbHRlchIrLnRhc2ttZXNoLnRhc2tzLnYxLkRlbGV0ZVNhdmVkRmlsdGVyUmVxdWVzdBosLnRhc2ttZXNoLnRhc2tzLnYxLkRlbGV0ZVNhdmVkRmlsdGVyUmVzcG9uc2USYAoKV2F0Y2hUYXNrcxIkLnRhc2ttZXNoLnRhc2tzLnYxLldhdGNoVGFza3NSZXF1ZXN0GiUudGFza21lc2gudGFza3MudjEuV2F0Y2hUYXNrc1Jlc3BvbnNlIgOQAgEwAWIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_taskmesh_tasks_v1_task]);
+  fileDesc("CiR0YXNrbWVzaC90YXNrcy92MS90YXNrX3NlcnZpY2UucHJvdG8SEXRhc2ttZXNoLnRhc2tzLnYxIrEFChFDcmVhdGVUYXNrUmVxdWVzdBJbCgV0aXRsZRgBIAEoCUJMukhJugE/Cg90aXRsZS5ub3RfYmxhbmsSF3RpdGxlIG11c3Qgbm90IGJlIGJsYW5rGhN0aGlzLm1hdGNoZXMoJ1xcUycpcgUQARj0AxIYCgVub3RlcxgCIAEoCUIJukgGcgQYoJwBEjcKCHByaW9yaXR5GAMgASgOMhsudGFza21lc2gudGFza3MudjEuUHJpb3JpdHlCCLpIBYIBAhABEjQKBHRhZ3MYBCADKAlCJrpII5IBIBAeIhxyGjIYXltccHtMfVxwe059Xy4vLV17MSw2NH0kEi4KCGR1ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAEjcKCGR1ZV9kYXRlGAYgASgJQiO6SCByHjIcXlswLTldezR9LVswLTldezJ9LVswLTldezJ9JEgAEhoKCXRpbWVfem9uZRgHIAEoCUIHukgEcgIYQBIxCgpyZWN1cnJlbmNlGAggASgLMh0udGFza21lc2gudGFza3MudjEuUmVjdXJyZW5jZRI4CglyZW1pbmRlcnMYCSADKAsyGy50YXNrbWVzaC50YXNrcy52MS5SZW1pbmRlckIIukgFkgECEBQSHAoKcmVxdWVzdF9pZBgKIAEoCUIIukgFcgMYgAESHgoJc2VyaWVzX2lkGAsgASgJQgu6SAjYAQFyA7ABARIfCgpwcm9qZWN0X2lkGAwgASgJQgu6SAjYAQFyA7ABARIfCgpzZWN0aW9uX2lkGA0gASgJQgu6SAjYAQFyA7ABARIdCgthc3NpZ25lZV9pZBgOIAEoCUIIukgFcgMYgAESHgoJcGFyZW50X2lkGA8gASgJQgu6SAjYAQFyA7ABAUIFCgNkdWUiOwoSQ3JlYXRlVGFza1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrIiYKDkdldFRhc2tSZXF1ZXN0EhQKAmlkGAEgASgJQgi6SAVyA7ABASI4Cg9HZXRUYXNrUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2singEKEVVwZGF0ZVRhc2tSZXF1ZXN0Ei0KBHRhc2sYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrQga6SAPYAQMSNwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrQga6SAPIAQESIQoQZXhwZWN0ZWRfdmVyc2lvbhgDIAEoA0IHukgEIgIoASI7ChJVcGRhdGVUYXNrUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2siaAoTQ29tcGxldGVUYXNrUmVxdWVzdBIUCgJpZBgBIAEoCUIIukgFcgOwAQESIQoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoA0IHukgEIgIoABIYChBpbmNsdWRlX3N1YnRhc2tzGAMgASgIIj0KFENvbXBsZXRlVGFza1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrIkwKEVJlb3BlblRhc2tSZXF1ZXN0EhQKAmlkGAEgASgJQgi6SAVyA7ABARIhChBleHBlY3RlZF92ZXJzaW9uGAIgASgDQge6SAQiAigAIjsKElJlb3BlblRhc2tSZXNwb25zZRIlCgR0YXNrGAEgASgLMhcudGFza21lc2gudGFza3MudjEuVGFzayIiCgxPcGVuU3VidGFza3MSEgoKb3Blbl9jb3VudBgBIAEoBSJMChFEZWxldGVUYXNrUmVxdWVzdBIUCgJpZBgBIAEoCUIIukgFcgOwAQESIQoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoA0IHukgEIgIoACIUChJEZWxldGVUYXNrUmVzcG9uc2UilAEKEExpc3RUYXNrc1JlcXVlc3QSFwoFcXVlcnkYASABKAlCCLpIBXIDGOgHEhkKCG9yZGVyX2J5GAIgASgJQge6SARyAhhAEh0KCXBhZ2Vfc2l6ZRgDIAEoBUIKukgHGgUY9AMoABIcCgpwYWdlX3Rva2VuGAQgASgJQgi6SAVyAxiACBIPCgdleHBsYWluGAUgASgIIo4BChFMaXN0VGFza3NSZXNwb25zZRImCgV0YXNrcxgBIAMoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2sSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJEjgKC2V4cGxhbmF0aW9uGAMgASgLMiMudGFza21lc2gudGFza3MudjEuUXVlcnlFeHBsYW5hdGlvbiI9ChBRdWVyeUV4cGxhbmF0aW9uEhgKEG5vcm1hbGl6ZWRfcXVlcnkYASABKAkSDwoHc3VtbWFyeRgCIAEoCSIRCg9MaXN0VGFnc1JlcXVlc3QiPwoQTGlzdFRhZ3NSZXNwb25zZRIrCgR0YWdzGAEgAygLMh0udGFza21lc2gudGFza3MudjEuVGFnU3VtbWFyeSJHCgpUYWdTdW1tYXJ5EgwKBG5hbWUYASABKAkSFwoPb3Blbl90YXNrX2NvdW50GAIgASgFEhIKCnRhc2tfY291bnQYAyABKAUiRQoRV2F0Y2hUYXNrc1JlcXVlc3QSFwoGY3Vyc29yGAEgASgJQge6SARyAhhAEhcKD3VudGlsX2NhdWdodF91cBgCIAEoCCLmAQoSV2F0Y2hUYXNrc1Jlc3BvbnNlEg4KBmN1cnNvchgBIAEoCRIrCgh1cHNlcnRlZBgCIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2tIABIZCg9kZWxldGVkX3Rhc2tfaWQYAyABKAlIABI8Cg9yZXN5bmNfcmVxdWlyZWQYBCABKAsyIS50YXNrbWVzaC50YXNrcy52MS5SZXN5bmNSZXF1aXJlZEgAEjAKCWNhdWdodF91cBgFIAEoCzIbLnRhc2ttZXNoLnRhc2tzLnYxLkNhdWdodFVwSABCCAoGY2hhbmdlIhAKDlJlc3luY1JlcXVpcmVkIgoKCENhdWdodFVwIlQKDFRhc2tDb25mbGljdBIoCgdjdXJyZW50GAEgASgLMhcudGFza21lc2gudGFza3MudjEuVGFzaxIaChJjb25mbGljdGluZ19maWVsZHMYAiADKAkiPwoKUXVlcnlFcnJvchIQCghwb3NpdGlvbhgBIAEoBRIOCgZsZW5ndGgYAiABKAUSDwoHbWVzc2FnZRgDIAEoCSJnCgtTYXZlZEZpbHRlchIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEg0KBXF1ZXJ5GAMgASgJEi8KC2NyZWF0ZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIZChdMaXN0U2F2ZWRGaWx0ZXJzUmVxdWVzdCJLChhMaXN0U2F2ZWRGaWx0ZXJzUmVzcG9uc2USLwoHZmlsdGVycxgBIAMoCzIeLnRhc2ttZXNoLnRhc2tzLnYxLlNhdmVkRmlsdGVyIkUKEVNhdmVGaWx0ZXJSZXF1ZXN0EhkKBXF1ZXJ5GAEgASgJQgq6SAdyBRABGOgHEhUKBG5hbWUYAiABKAlCB7pIBHICGGQiRAoSU2F2ZUZpbHRlclJlc3BvbnNlEi4KBmZpbHRlchgBIAEoCzIeLnRhc2ttZXNoLnRhc2tzLnYxLlNhdmVkRmlsdGVyIjAKGERlbGV0ZVNhdmVkRmlsdGVyUmVxdWVzdBIUCgJpZBgBIAEoCUIIukgFcgOwAQEiGwoZRGVsZXRlU2F2ZWRGaWx0ZXJSZXNwb25zZTKHCQoLVGFza1NlcnZpY2USWQoKQ3JlYXRlVGFzaxIkLnRhc2ttZXNoLnRhc2tzLnYxLkNyZWF0ZVRhc2tSZXF1ZXN0GiUudGFza21lc2gudGFza3MudjEuQ3JlYXRlVGFza1Jlc3BvbnNlElUKB0dldFRhc2sSIS50YXNrbWVzaC50YXNrcy52MS5HZXRUYXNrUmVxdWVzdBoiLnRhc2ttZXNoLnRhc2tzLnYxLkdldFRhc2tSZXNwb25zZSIDkAIBElkKClVwZGF0ZVRhc2sSJC50YXNrbWVzaC50YXNrcy52MS5VcGRhdGVUYXNrUmVxdWVzdBolLnRhc2ttZXNoLnRhc2tzLnYxLlVwZGF0ZVRhc2tSZXNwb25zZRJfCgxDb21wbGV0ZVRhc2sSJi50YXNrbWVzaC50YXNrcy52MS5Db21wbGV0ZVRhc2tSZXF1ZXN0GicudGFza21lc2gudGFza3MudjEuQ29tcGxldGVUYXNrUmVzcG9uc2USWQoKUmVvcGVuVGFzaxIkLnRhc2ttZXNoLnRhc2tzLnYxLlJlb3BlblRhc2tSZXF1ZXN0GiUudGFza21lc2gudGFza3MudjEuUmVvcGVuVGFza1Jlc3BvbnNlElkKCkRlbGV0ZVRhc2sSJC50YXNrbWVzaC50YXNrcy52MS5EZWxldGVUYXNrUmVxdWVzdBolLnRhc2ttZXNoLnRhc2tzLnYxLkRlbGV0ZVRhc2tSZXNwb25zZRJbCglMaXN0VGFza3MSIy50YXNrbWVzaC50YXNrcy52MS5MaXN0VGFza3NSZXF1ZXN0GiQudGFza21lc2gudGFza3MudjEuTGlzdFRhc2tzUmVzcG9uc2UiA5ACARJYCghMaXN0VGFncxIiLnRhc2ttZXNoLnRhc2tzLnYxLkxpc3RUYWdzUmVxdWVzdBojLnRhc2ttZXNoLnRhc2tzLnYxLkxpc3RUYWdzUmVzcG9uc2UiA5ACARJwChBMaXN0U2F2ZWRGaWx0ZXJzEioudGFza21lc2gudGFza3MudjEuTGlzdFNhdmVkRmlsdGVyc1JlcXVlc3QaKy50YXNrbWVzaC50YXNrcy52MS5MaXN0U2F2ZWRGaWx0ZXJzUmVzcG9uc2UiA5ACARJZCgpTYXZlRmlsdGVyEiQudGFza21lc2gudGFza3MudjEuU2F2ZUZpbHRlclJlcXVlc3QaJS50YXNrbWVzaC50YXNrcy52MS5TYXZlRmlsdGVyUmVzcG9uc2USbgoRRGVsZXRlU2F2ZWRGaWx0ZXISKy50YXNrbWVzaC50YXNrcy52MS5EZWxldGVTYXZlZEZpbHRlclJlcXVlc3QaLC50YXNrbWVzaC50YXNrcy52MS5EZWxldGVTYXZlZEZpbHRlclJlc3BvbnNlEmAKCldhdGNoVGFza3MSJC50YXNrbWVzaC50YXNrcy52MS5XYXRjaFRhc2tzUmVxdWVzdBolLnRhc2ttZXNoLnRhc2tzLnYxLldhdGNoVGFza3NSZXNwb25zZSIDkAIBMAFiBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_taskmesh_tasks_v1_task]);
 
 /**
  * @generated from message taskmesh.tasks.v1.CreateTaskRequest
@@ -109,6 +109,14 @@ export type CreateTaskRequest = Message<"taskmesh.tasks.v1.CreateTaskRequest"> &
    * @generated from field: string assignee_id = 14;
    */
   assigneeId: string;
+
+  /**
+   * Makes the task a subtask of this task (UUID). Empty project_id: the parent's project; another
+   * project than the parent's is INVALID_ARGUMENT.
+   *
+   * @generated from field: string parent_id = 15;
+   */
+  parentId: string;
 };
 
 /**
@@ -183,8 +191,10 @@ export type UpdateTaskRequest = Message<"taskmesh.tasks.v1.UpdateTaskRequest"> &
 
   /**
    * Paths: title, notes, priority, tags, due_time, due_date, time_zone, recurrence, reminders,
-   * project_id (moves the task; its section is cleared unless section_id is masked too), section_id,
-   * assignee_id.
+   * project_id (moves the task with all its subtasks; its section is cleared unless section_id is
+   * masked too, and it leaves its parent unless parent_id is masked too), section_id, assignee_id,
+   * parent_id (empty: a top-level task; a parent in another project moves the task there unless
+   * project_id is masked too).
    *
    * @generated from field: google.protobuf.FieldMask update_mask = 2;
    */
@@ -237,6 +247,14 @@ export type CompleteTaskRequest = Message<"taskmesh.tasks.v1.CompleteTaskRequest
    * @generated from field: int64 expected_version = 2;
    */
   expectedVersion: bigint;
+
+  /**
+   * Also complete its open subtasks (at any depth). Without it, a task with open subtasks is
+   * FAILED_PRECONDITION with an OpenSubtasks detail.
+   *
+   * @generated from field: bool include_subtasks = 3;
+   */
+  includeSubtasks: boolean;
 };
 
 /**
@@ -303,6 +321,27 @@ export const ReopenTaskResponseSchema: GenMessage<ReopenTaskResponse> = /*@__PUR
   messageDesc(file_taskmesh_tasks_v1_task_service, 9);
 
 /**
+ * Error detail of FAILED_PRECONDITION from CompleteTask: the task still has open subtasks.
+ *
+ * @generated from message taskmesh.tasks.v1.OpenSubtasks
+ */
+export type OpenSubtasks = Message<"taskmesh.tasks.v1.OpenSubtasks"> & {
+  /**
+   * How many, at any depth.
+   *
+   * @generated from field: int32 open_count = 1;
+   */
+  openCount: number;
+};
+
+/**
+ * Describes the message taskmesh.tasks.v1.OpenSubtasks.
+ * Use `create(OpenSubtasksSchema)` to create a new message.
+ */
+export const OpenSubtasksSchema: GenMessage<OpenSubtasks> = /*@__PURE__*/
+  messageDesc(file_taskmesh_tasks_v1_task_service, 10);
+
+/**
  * @generated from message taskmesh.tasks.v1.DeleteTaskRequest
  */
 export type DeleteTaskRequest = Message<"taskmesh.tasks.v1.DeleteTaskRequest"> & {
@@ -322,7 +361,7 @@ export type DeleteTaskRequest = Message<"taskmesh.tasks.v1.DeleteTaskRequest"> &
  * Use `create(DeleteTaskRequestSchema)` to create a new message.
  */
 export const DeleteTaskRequestSchema: GenMessage<DeleteTaskRequest> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 10);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 11);
 
 /**
  * @generated from message taskmesh.tasks.v1.DeleteTaskResponse
@@ -335,7 +374,7 @@ export type DeleteTaskResponse = Message<"taskmesh.tasks.v1.DeleteTaskResponse">
  * Use `create(DeleteTaskResponseSchema)` to create a new message.
  */
 export const DeleteTaskResponseSchema: GenMessage<DeleteTaskResponse> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 11);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 12);
 
 /**
  * @generated from message taskmesh.tasks.v1.ListTasksRequest
@@ -382,7 +421,7 @@ export type ListTasksRequest = Message<"taskmesh.tasks.v1.ListTasksRequest"> & {
  * Use `create(ListTasksRequestSchema)` to create a new message.
  */
 export const ListTasksRequestSchema: GenMessage<ListTasksRequest> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 12);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 13);
 
 /**
  * @generated from message taskmesh.tasks.v1.ListTasksResponse
@@ -411,7 +450,7 @@ export type ListTasksResponse = Message<"taskmesh.tasks.v1.ListTasksResponse"> &
  * Use `create(ListTasksResponseSchema)` to create a new message.
  */
 export const ListTasksResponseSchema: GenMessage<ListTasksResponse> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 13);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 14);
 
 /**
  * @generated from message taskmesh.tasks.v1.QueryExplanation
@@ -437,7 +476,7 @@ export type QueryExplanation = Message<"taskmesh.tasks.v1.QueryExplanation"> & {
  * Use `create(QueryExplanationSchema)` to create a new message.
  */
 export const QueryExplanationSchema: GenMessage<QueryExplanation> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 14);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 15);
 
 /**
  * @generated from message taskmesh.tasks.v1.ListTagsRequest
@@ -450,7 +489,7 @@ export type ListTagsRequest = Message<"taskmesh.tasks.v1.ListTagsRequest"> & {
  * Use `create(ListTagsRequestSchema)` to create a new message.
  */
 export const ListTagsRequestSchema: GenMessage<ListTagsRequest> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 15);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 16);
 
 /**
  * @generated from message taskmesh.tasks.v1.ListTagsResponse
@@ -467,7 +506,7 @@ export type ListTagsResponse = Message<"taskmesh.tasks.v1.ListTagsResponse"> & {
  * Use `create(ListTagsResponseSchema)` to create a new message.
  */
 export const ListTagsResponseSchema: GenMessage<ListTagsResponse> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 16);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 17);
 
 /**
  * @generated from message taskmesh.tasks.v1.TagSummary
@@ -494,7 +533,7 @@ export type TagSummary = Message<"taskmesh.tasks.v1.TagSummary"> & {
  * Use `create(TagSummarySchema)` to create a new message.
  */
 export const TagSummarySchema: GenMessage<TagSummary> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 17);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 18);
 
 /**
  * @generated from message taskmesh.tasks.v1.WatchTasksRequest
@@ -521,7 +560,7 @@ export type WatchTasksRequest = Message<"taskmesh.tasks.v1.WatchTasksRequest"> &
  * Use `create(WatchTasksRequestSchema)` to create a new message.
  */
 export const WatchTasksRequestSchema: GenMessage<WatchTasksRequest> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 18);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 19);
 
 /**
  * @generated from message taskmesh.tasks.v1.WatchTasksResponse
@@ -577,7 +616,7 @@ export type WatchTasksResponse = Message<"taskmesh.tasks.v1.WatchTasksResponse">
  * Use `create(WatchTasksResponseSchema)` to create a new message.
  */
 export const WatchTasksResponseSchema: GenMessage<WatchTasksResponse> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 19);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 20);
 
 /**
  * @generated from message taskmesh.tasks.v1.ResyncRequired
@@ -590,7 +629,7 @@ export type ResyncRequired = Message<"taskmesh.tasks.v1.ResyncRequired"> & {
  * Use `create(ResyncRequiredSchema)` to create a new message.
  */
 export const ResyncRequiredSchema: GenMessage<ResyncRequired> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 20);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 21);
 
 /**
  * @generated from message taskmesh.tasks.v1.CaughtUp
@@ -603,7 +642,7 @@ export type CaughtUp = Message<"taskmesh.tasks.v1.CaughtUp"> & {
  * Use `create(CaughtUpSchema)` to create a new message.
  */
 export const CaughtUpSchema: GenMessage<CaughtUp> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 21);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 22);
 
 /**
  * Error detail of ABORTED from UpdateTask: who won, so the client can show the conflict.
@@ -629,7 +668,7 @@ export type TaskConflict = Message<"taskmesh.tasks.v1.TaskConflict"> & {
  * Use `create(TaskConflictSchema)` to create a new message.
  */
 export const TaskConflictSchema: GenMessage<TaskConflict> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 22);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 23);
 
 /**
  * Error detail of INVALID_ARGUMENT for a malformed ListTasks query.
@@ -660,7 +699,7 @@ export type QueryError = Message<"taskmesh.tasks.v1.QueryError"> & {
  * Use `create(QueryErrorSchema)` to create a new message.
  */
 export const QueryErrorSchema: GenMessage<QueryError> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 23);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 24);
 
 /**
  * A filter the user kept, to choose again with one click.
@@ -696,7 +735,7 @@ export type SavedFilter = Message<"taskmesh.tasks.v1.SavedFilter"> & {
  * Use `create(SavedFilterSchema)` to create a new message.
  */
 export const SavedFilterSchema: GenMessage<SavedFilter> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 24);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 25);
 
 /**
  * @generated from message taskmesh.tasks.v1.ListSavedFiltersRequest
@@ -709,7 +748,7 @@ export type ListSavedFiltersRequest = Message<"taskmesh.tasks.v1.ListSavedFilter
  * Use `create(ListSavedFiltersRequestSchema)` to create a new message.
  */
 export const ListSavedFiltersRequestSchema: GenMessage<ListSavedFiltersRequest> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 25);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 26);
 
 /**
  * @generated from message taskmesh.tasks.v1.ListSavedFiltersResponse
@@ -726,7 +765,7 @@ export type ListSavedFiltersResponse = Message<"taskmesh.tasks.v1.ListSavedFilte
  * Use `create(ListSavedFiltersResponseSchema)` to create a new message.
  */
 export const ListSavedFiltersResponseSchema: GenMessage<ListSavedFiltersResponse> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 26);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 27);
 
 /**
  * @generated from message taskmesh.tasks.v1.SaveFilterRequest
@@ -750,7 +789,7 @@ export type SaveFilterRequest = Message<"taskmesh.tasks.v1.SaveFilterRequest"> &
  * Use `create(SaveFilterRequestSchema)` to create a new message.
  */
 export const SaveFilterRequestSchema: GenMessage<SaveFilterRequest> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 27);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 28);
 
 /**
  * @generated from message taskmesh.tasks.v1.SaveFilterResponse
@@ -767,7 +806,7 @@ export type SaveFilterResponse = Message<"taskmesh.tasks.v1.SaveFilterResponse">
  * Use `create(SaveFilterResponseSchema)` to create a new message.
  */
 export const SaveFilterResponseSchema: GenMessage<SaveFilterResponse> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 28);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 29);
 
 /**
  * @generated from message taskmesh.tasks.v1.DeleteSavedFilterRequest
@@ -784,7 +823,7 @@ export type DeleteSavedFilterRequest = Message<"taskmesh.tasks.v1.DeleteSavedFil
  * Use `create(DeleteSavedFilterRequestSchema)` to create a new message.
  */
 export const DeleteSavedFilterRequestSchema: GenMessage<DeleteSavedFilterRequest> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 29);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 30);
 
 /**
  * @generated from message taskmesh.tasks.v1.DeleteSavedFilterResponse
@@ -797,7 +836,7 @@ export type DeleteSavedFilterResponse = Message<"taskmesh.tasks.v1.DeleteSavedFi
  * Use `create(DeleteSavedFilterResponseSchema)` to create a new message.
  */
 export const DeleteSavedFilterResponseSchema: GenMessage<DeleteSavedFilterResponse> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 30);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 31);
 
 /**
  * Tasks of the projects the calling user may see: their own, and those shared with them
@@ -853,6 +892,8 @@ export const TaskService: GenService<{
     output: typeof ReopenTaskResponseSchema;
   },
   /**
+   * Deletes the task; its subtasks stay, moved up to the task's own parent (or to the top level).
+   *
    * @generated from rpc taskmesh.tasks.v1.TaskService.DeleteTask
    */
   deleteTask: {
