@@ -115,7 +115,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           forwarded(router);
         },
         interceptors: [authInterceptor(auth.authenticator)],
-        http: [hostCheckRoute(allowedHosts), metricsElsewhere, corsRoute(allowedOrigins), mcpEndpoint(auth.authenticator, options.upstreams, allowedOrigins, options.auth.jwtSecret), webApp(options.webDir ?? DEFAULT_WEB_DIR, [...services.map((s) => `/${s.typeName}/`), "/grpc."])],
+        http: [hostCheckRoute(allowedHosts), metricsElsewhere, corsRoute(allowedOrigins), mcpEndpoint(auth.authenticator, auth.accounts, options.upstreams, allowedOrigins, options.auth.jwtSecret), webApp(options.webDir ?? DEFAULT_WEB_DIR, [...services.map((s) => `/${s.typeName}/`), "/grpc."])],
         upgrade: hostCheckedUpgrade(allowedHosts, live.upgrade),
         metricsOnMainPort: false,
         readMaxBytes: options.readMaxBytes ?? DEFAULT_READ_MAX_BYTES,

@@ -3,9 +3,11 @@ import { Code, ConnectError, createClient, type Transport } from "@connectrpc/co
 import type { HttpRoute } from "@taskmesh/kit";
 import { mcpRoute } from "@taskmesh/mcp";
 import { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
+import { ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurrence_service_pb.js";
 import { ReminderService } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import type { AccountStore } from "./auth/account-store.js";
 import type { Authenticator } from "./auth/index.js";
 import { checkScope, requiredScope, type Scope } from "./auth/scopes.js";
 import { upstreamHeaders, type Upstream } from "./forward.js";
@@ -18,7 +20,7 @@ const MCP_DEVICE = "mcp";
  * services through the same upstreams, with the same trusted identity headers, as forwarded calls;
  * and the OAuth endpoints through which an MCP client gets an API token with the user's consent.
  */
-export function mcpEndpoint(authenticator: Authenticator, upstreams: Upstream[], allowedOrigins: readonly string[], secret: Uint8Array): HttpRoute {
+export function mcpEndpoint(authenticator: Authenticator, accounts: AccountStore, upstreams: Upstream[], allowedOrigins: readonly string[], secret: Uint8Array): HttpRoute {
   return mcpRoute({
     allowedOrigins,
     oauth: {
@@ -32,6 +34,7 @@ export function mcpEndpoint(authenticator: Authenticator, upstreams: Upstream[],
         if (identity.scopes.includes("tokens")) throw new Error("an MCP client's token must not have the tokens scope");
         return identity.userId;
       },
+      revokeToken: (token) => accounts.revokeApiTokenBySecret(token, new Date()),
     },
     async authenticate(headers) {
       const identity = await authenticator.fromHeaders(headers);
@@ -46,6 +49,7 @@ export function mcpEndpoint(authenticator: Authenticator, upstreams: Upstream[],
         audit: client(AuditService),
         reminders: client(ReminderService),
         recurrence: client(RecurrenceService),
+        projects: client(ProjectService),
         timeZone: asCaller.get("x-time-zone")!,
       };
     },

@@ -221,6 +221,11 @@ export class AccountStore {
     return rows.length > 0;
   }
 
+  /** Revokes the API token with this secret (an MCP client's grant), if it is live. */
+  async revokeApiTokenBySecret(secret: string, now: Date): Promise<void> {
+    await this.#sql(`UPDATE auth.api_tokens SET revoked_at = $2 WHERE secret_hash = $1 AND revoked_at IS NULL`, [sha256(secret), now]);
+  }
+
   /** The owner, time zone, scopes and expiry of a live API token. */
   async apiTokenUser(secret: string, now: Date): Promise<{ userId: string; timeZone: string; email: string; scopes: Scope[]; expiresAt?: Date } | undefined> {
     const [row] = await this.#sql<{ id: string; userId: string; timeZone: string; email: string; lastUsedAt: Date | null; scopes: Scope[]; expiresAt: Date | null }>(

@@ -76,6 +76,7 @@ export async function startAuthModule(options: AuthModuleOptions) {
     services: [AuthService],
     routes: (router: ConnectRouter) => router.service(AuthService, impl),
     authenticator,
+    accounts,
     tokens,
     passwordQueue,
     async stop() {

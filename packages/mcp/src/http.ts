@@ -35,7 +35,7 @@ export function mcpRoute(options: McpRouteOptions): HttpRoute {
   return async (req, res) => {
     const path = (req.url ?? "/").split("?")[0]!;
     if (oauth) {
-      const handled = await oauth(req, res, path, originOf(req));
+      const handled = await oauth.handle(req, res, path, originOf(req));
       // A valid authorization request: the web app's page asks the user (signed in) to consent.
       if (handled === "page") return false;
       if (handled) return true;
@@ -67,7 +67,7 @@ export function mcpRoute(options: McpRouteOptions): HttpRoute {
     }
     let backend: TaskmeshBackend;
     try {
-      backend = await options.authenticate(headersOf(req));
+      backend = await options.authenticate(oauth ? withGrantToken(headersOf(req), oauth.apiTokenOf) : headersOf(req));
     } catch (err) {
       if (!(err instanceof ConnectError) || err.code !== Code.Unauthenticated) throw err;
       const sent = req.headers.authorization !== undefined;
@@ -103,6 +103,20 @@ export function mcpRoute(options: McpRouteOptions): HttpRoute {
     await transport.handleRequest(req as http.IncomingMessage, res as http.ServerResponse, message);
     return true;
   };
+}
+
+/** An access token the OAuth server issued stands for its grant's API token, which the services know. */
+function withGrantToken(headers: Headers, apiTokenOf: (bearer: string) => string | undefined): Headers {
+  const bearer = /^Bearer\s+(\S+)$/i.exec(headers.get("authorization")?.trim() ?? "")?.[1];
+  if (!bearer) return headers;
+  let token: string | undefined;
+  try {
+    token = apiTokenOf(bearer);
+  } catch (err) {
+    throw new ConnectError((err as Error).message, Code.Unauthenticated);
+  }
+  if (token) headers.set("authorization", `Bearer ${token}`);
+  return headers;
 }
 
 function jsonRpcError(code: number, message: string) {

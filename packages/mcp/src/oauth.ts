@@ -1,12 +1,15 @@
 // The gateway as OAuth 2.1 authorization server for MCP clients (MCP authorization, 2025-11-25):
 // RFC 8414 metadata, RFC 7591 dynamic registration of public clients, the authorization code grant
-// with PKCE (S256 only), the user's consent in the web app. The token an agent gets is a personal
-// API token the web app creates for it on consent ("MCP: <client name>"), so it is listed, and
-// revoked, like any other (ListApiTokens, RevokeApiToken).
+// with PKCE (S256 only), the user's consent in the web app, short-lived access tokens with rotating
+// refresh tokens, and RFC 7009 revocation. The grant behind them is a personal API token the web
+// app creates on consent ("MCP: <client name>"), so it is listed, and revoked, like any other
+// (ListApiTokens, RevokeApiToken): revoking it, or the client revoking either of its tokens, ends
+// every token of the grant at once, on every replica.
 //
 // Nothing is stored here: a client id carries its registration (name and redirect URIs) under an
-// HMAC, and an authorization code carries the token, client, redirect URI and PKCE challenge
-// encrypted (AES-256-GCM) for 60 s; a code is taken once per process (replicas share no memory).
+// HMAC; an authorization code, an access token and a refresh token each carry the API token and
+// the client encrypted (AES-256-GCM) with their expiry. A code, and a refresh token once rotated,
+// is taken once per process (replicas share no memory); the client never sees the API token.
 import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from "node:crypto";
 import { writeHead } from "@taskmesh/kit";
 import { headersOf, json, readText, type NodeRequest, type NodeResponse } from "./node-http.js";
@@ -15,8 +18,11 @@ export const AUTHORIZE_PATH = "/oauth/authorize";
 const APPROVE_PATH = "/oauth/approve";
 const REGISTER_PATH = "/oauth/register";
 const TOKEN_PATH = "/oauth/token";
+const REVOKE_PATH = "/oauth/revoke";
 export const AUTHORIZATION_SERVER_METADATA_PATH = "/.well-known/oauth-authorization-server";
 const CODE_TTL_MS = 60_000;
+const ACCESS_TOKEN_TTL_SECONDS = 3600;
+const REFRESH_TOKEN_TTL_MS = 90 * 24 * 3600_000;
 const MAX_REDIRECT_URIS = 10;
 const BODY_MAX = 64 * 1024;
 
@@ -27,6 +33,10 @@ export interface OAuthOptions {
   userOf(headers: Headers): Promise<string>;
   /** The user a personal API token belongs to; throws for an unknown or revoked one. */
   userOfToken(token: string): Promise<string>;
+  /** Revokes a personal API token (the grant behind a client's tokens); nothing when it is unknown or revoked already. */
+  revokeToken(token: string): Promise<void>;
+  /** How long an access token lasts (default an hour); the client refreshes it after. */
+  accessTokenTtlSeconds?: number;
 }
 
 interface Client {
@@ -43,12 +53,29 @@ interface Code {
   nonce: string;
 }
 
+/** What an access (`a`) or refresh (`r`) token carries: the grant's API token, its client, its expiry. */
+interface Grant {
+  kind: "a" | "r";
+  token: string;
+  clientId: string;
+  expires: number;
+  nonce: string;
+}
+
+const ACCESS_PREFIX = "tmo_";
+const REFRESH_PREFIX = "tmr_";
+const CODE_PREFIX = "tmc_";
+
 const b64 = (bytes: Buffer) => bytes.toString("base64url");
 
-/** Handles the OAuth paths; `undefined` for any other, and `"page"` for a valid authorization request (the web app shows the consent). */
+/**
+ * `handle` answers the OAuth paths (false for any other, `"page"` for a valid authorization request:
+ * the web app shows the consent); `apiTokenOf` reads the access tokens it issued.
+ */
 export function oauthServer(options: OAuthOptions) {
   const clientKey = Buffer.from(hkdfSync("sha256", options.secret, "taskmesh", "mcp-oauth-client-id", 32));
   const codeKey = Buffer.from(hkdfSync("sha256", options.secret, "taskmesh", "mcp-oauth-code", 32));
+  const tokenKey = Buffer.from(hkdfSync("sha256", options.secret, "taskmesh", "mcp-oauth-token", 32));
   const used = new Map<string, number>();
 
   const sign = (payload: string) => b64(createHmac("sha256", clientKey).update(payload).digest());
@@ -66,22 +93,46 @@ export function oauthServer(options: OAuthOptions) {
     const { n, r } = JSON.parse(Buffer.from(match[1]!, "base64url").toString("utf8")) as { n: string; r: string[] };
     return { name: n, redirectUris: r };
   };
-  const seal = (code: Code) => {
+  const seal = (prefix: string, key: Buffer, value: Code | Grant) => {
     const iv = randomBytes(12);
-    const cipher = createCipheriv("aes-256-gcm", codeKey, iv);
-    const body = Buffer.concat([cipher.update(JSON.stringify(code), "utf8"), cipher.final()]);
-    return `tmc_${b64(Buffer.concat([iv, cipher.getAuthTag(), body]))}`;
+    const cipher = createCipheriv("aes-256-gcm", key, iv);
+    const body = Buffer.concat([cipher.update(JSON.stringify(value), "utf8"), cipher.final()]);
+    return `${prefix}${b64(Buffer.concat([iv, cipher.getAuthTag(), body]))}`;
   };
-  const open = (code: unknown): Code | undefined => {
-    if (typeof code !== "string" || !code.startsWith("tmc_")) return undefined;
+  const open = <T>(prefix: string, key: Buffer, sealed: unknown): T | undefined => {
+    if (typeof sealed !== "string" || !sealed.startsWith(prefix)) return undefined;
     try {
-      const raw = Buffer.from(code.slice(4), "base64url");
-      const decipher = createDecipheriv("aes-256-gcm", codeKey, raw.subarray(0, 12));
+      const raw = Buffer.from(sealed.slice(prefix.length), "base64url");
+      const decipher = createDecipheriv("aes-256-gcm", key, raw.subarray(0, 12));
       decipher.setAuthTag(raw.subarray(12, 28));
-      return JSON.parse(Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString("utf8")) as Code;
+      return JSON.parse(Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString("utf8")) as T;
     } catch {
       return undefined;
     }
+  };
+  /** An unexpired access or refresh token's grant. */
+  const grantOf = (token: unknown): Grant | undefined => {
+    const grant = open<Grant>(ACCESS_PREFIX, tokenKey, token) ?? open<Grant>(REFRESH_PREFIX, tokenKey, token);
+    return grant && grant.expires > Date.now() ? grant : undefined;
+  };
+  /** Marks a one-time value (a code, a rotated refresh token) used; false when it was already. */
+  const takeOnce = (nonce: string, expires: number) => {
+    for (const [n, until] of used) if (until < Date.now()) used.delete(n);
+    if (used.has(nonce)) return false;
+    used.set(nonce, expires);
+    return true;
+  };
+  /** A fresh access token and refresh token for the grant (the token response, RFC 6749 §5.1). */
+  const issue = (token: string, clientId: string) => {
+    const ttl = options.accessTokenTtlSeconds ?? ACCESS_TOKEN_TTL_SECONDS;
+    const now = Date.now();
+    return {
+      access_token: seal(ACCESS_PREFIX, tokenKey, { kind: "a", token, clientId, expires: now + ttl * 1000, nonce: b64(randomBytes(12)) }),
+      token_type: "Bearer",
+      expires_in: ttl,
+      refresh_token: seal(REFRESH_PREFIX, tokenKey, { kind: "r", token, clientId, expires: now + REFRESH_TOKEN_TTL_MS, nonce: b64(randomBytes(12)) }),
+      scope: "tasks",
+    };
   };
 
   /** A request's client and redirect URI, checked against the registration (never redirect elsewhere). */
@@ -99,15 +150,29 @@ export function oauthServer(options: OAuthOptions) {
     return { client, clientId: get("client_id") as string, redirectUri, challenge };
   };
 
-  return async (req: NodeRequest, res: NodeResponse, path: string, origin: string): Promise<boolean | "page"> => {
+  /**
+   * The API token behind an access token this server issued, for /mcp to act with; `undefined` for
+   * any other credential (an API or session token goes on as it is). Throws for an expired or forged one.
+   */
+  const apiTokenOf = (bearer: string): string | undefined => {
+    if (!bearer.startsWith(ACCESS_PREFIX)) return undefined;
+    const grant = open<Grant>(ACCESS_PREFIX, tokenKey, bearer);
+    if (!grant) throw new Error("access token not issued by this server");
+    if (grant.expires <= Date.now()) throw new Error("access token expired: refresh it at the token endpoint");
+    return grant.token;
+  };
+
+  const handle = async (req: NodeRequest, res: NodeResponse, path: string, origin: string): Promise<boolean | "page"> => {
     if (path === AUTHORIZATION_SERVER_METADATA_PATH) {
       json(res, 200, {
         issuer: origin,
         authorization_endpoint: `${origin}${AUTHORIZE_PATH}`,
         token_endpoint: `${origin}${TOKEN_PATH}`,
         registration_endpoint: `${origin}${REGISTER_PATH}`,
+        revocation_endpoint: `${origin}${REVOKE_PATH}`,
+        revocation_endpoint_auth_methods_supported: ["none"],
         response_types_supported: ["code"],
-        grant_types_supported: ["authorization_code"],
+        grant_types_supported: ["authorization_code", "refresh_token"],
         code_challenge_methods_supported: ["S256"],
         token_endpoint_auth_methods_supported: ["none"],
         scopes_supported: ["tasks"],
@@ -136,7 +201,7 @@ export function oauthServer(options: OAuthOptions) {
         client_id_issued_at: Math.floor(Date.now() / 1000),
         client_name: name,
         redirect_uris: client.redirectUris,
-        grant_types: ["authorization_code"],
+        grant_types: ["authorization_code", "refresh_token"],
         response_types: ["code"],
         token_endpoint_auth_method: "none",
       });
@@ -172,7 +237,7 @@ export function oauthServer(options: OAuthOptions) {
         json(res, 401, { error: "access_denied", error_description: `sign in to approve (${(err as Error).message})` });
         return true;
       }
-      const code = seal({ token: body.api_token, clientId: request.clientId, redirectUri: request.redirectUri, challenge: request.challenge, expires: Date.now() + CODE_TTL_MS, nonce: b64(randomBytes(12)) });
+      const code = seal(CODE_PREFIX, codeKey, { token: body.api_token, clientId: request.clientId, redirectUri: request.redirectUri, challenge: request.challenge, expires: Date.now() + CODE_TTL_MS, nonce: b64(randomBytes(12)) });
       json(res, 200, { redirect: withParams(request.redirectUri, { code, state, iss: origin }) });
       return true;
     }
@@ -180,20 +245,53 @@ export function oauthServer(options: OAuthOptions) {
       if (req.method !== "POST") return methodNotAllowed(res);
       const form = new URLSearchParams((await readText(req, BODY_MAX)) ?? "");
       const fail = (error: string, description: string) => (json(res, 400, { error, error_description: description }, { "cache-control": "no-store" }), true);
-      if (form.get("grant_type") !== "authorization_code") return fail("unsupported_grant_type", "only authorization_code");
-      const code = open(form.get("code"));
+      const grantType = form.get("grant_type");
+      if (grantType === "refresh_token") {
+        const grant = open<Grant>(REFRESH_PREFIX, tokenKey, form.get("refresh_token"));
+        if (!grant || grant.expires < Date.now()) return fail("invalid_grant", "the refresh token is unknown or expired: authorize again");
+        if (form.get("client_id") !== grant.clientId) return fail("invalid_grant", "the refresh token was issued to another client");
+        if (!takeOnce(grant.nonce, grant.expires)) {
+          // A rotated refresh token used again: one of its two holders is not the client, so the
+          // grant ends for both (OAuth 2.1 §4.3.1).
+          await options.revokeToken(grant.token);
+          return fail("invalid_grant", "the refresh token was used already: the grant is revoked, authorize again");
+        }
+        try {
+          await options.userOfToken(grant.token);
+        } catch {
+          return fail("invalid_grant", "the grant was revoked: authorize again");
+        }
+        json(res, 200, issue(grant.token, grant.clientId), { "cache-control": "no-store" });
+        return true;
+      }
+      if (grantType !== "authorization_code") return fail("unsupported_grant_type", "authorization_code or refresh_token");
+      const code = open<Code>(CODE_PREFIX, codeKey, form.get("code"));
       if (!code || code.expires < Date.now()) return fail("invalid_grant", "the code is unknown or expired: authorize again");
-      for (const [nonce, expires] of used) if (expires < Date.now()) used.delete(nonce);
-      if (used.has(code.nonce)) return fail("invalid_grant", "the code was used already");
       if (form.get("client_id") !== code.clientId || form.get("redirect_uri") !== code.redirectUri) return fail("invalid_grant", "client_id or redirect_uri differ from the authorization request");
       const verifier = form.get("code_verifier") ?? "";
       if (b64(createHash("sha256").update(verifier).digest()) !== code.challenge) return fail("invalid_grant", "code_verifier does not match the code_challenge");
-      used.set(code.nonce, code.expires);
-      json(res, 200, { access_token: code.token, token_type: "Bearer", scope: "tasks" }, { "cache-control": "no-store" });
+      if (!takeOnce(code.nonce, code.expires)) return fail("invalid_grant", "the code was used already");
+      json(res, 200, issue(code.token, code.clientId), { "cache-control": "no-store" });
+      return true;
+    }
+    if (path === REVOKE_PATH) {
+      if (req.method !== "POST") return methodNotAllowed(res);
+      const form = new URLSearchParams((await readText(req, BODY_MAX)) ?? "");
+      if (!form.get("token")) {
+        json(res, 400, { error: "invalid_request", error_description: "token is required" });
+        return true;
+      }
+      const grant = grantOf(form.get("token"));
+      // RFC 7009 §2.2: an unknown, expired or another client's token gets the same 200 (nothing to learn from it).
+      if (grant && form.get("client_id") === grant.clientId) await options.revokeToken(grant.token);
+      writeHead(res, 200, { "cache-control": "no-store" });
+      res.end();
       return true;
     }
     return false;
   };
+
+  return { handle, apiTokenOf };
 }
 
 function allowedRedirect(uri: unknown): boolean {

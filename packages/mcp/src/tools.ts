@@ -6,6 +6,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { ActivityKind, type ActivityEntry } from "@taskmesh/proto/taskmesh/audit/v1/activity_pb.js";
 import type { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
 import type { Occurrence, RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurrence_service_pb.js";
+import type { ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import type { ReminderService } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
 import { TaskSchema, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import type { CreateTaskRequest, TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
@@ -13,6 +14,10 @@ import { isTimeZone, parseQuickAdd, resolveQuickAdd, toCreateRequest, type Quick
 import { Temporal } from "temporal-polyfill";
 import * as z from "zod";
 import { errorOf, inputError, itemError, type ItemError } from "./errors.js";
+import { ProjectNames } from "./project-names.js";
+import { registerPrompts } from "./prompts.js";
+import { registerSavedFilters } from "./saved-filters.js";
+import { sendUndo } from "./undo.js";
 import { PRIORITIES, priorityOf, reminderIn, reminderInput, reminderStatusOut, reminderStatusOutput, taskOut, taskOutput, type TaskOutput } from "./shapes.js";
 
 /** The services, called as one user (the clients carry the caller's identity), and that user's zone. */
@@ -21,6 +26,7 @@ export interface TaskmeshBackend {
   audit: Client<typeof AuditService>;
   reminders: Client<typeof ReminderService>;
   recurrence: Client<typeof RecurrenceService>;
+  projects: Client<typeof ProjectService>;
   timeZone: string;
   now?: () => Date;
 }
@@ -372,9 +378,14 @@ export function createTaskmeshMcpServer(backend: TaskmeshBackend): McpServer {
         "taskmesh is the user's task manager. Find tasks with the filter language (find_tasks: '#home !high due:next-7-days', " +
         "'due:overdue', 'status:completed updated:last-week'); each answer says how the query was understood. Changes need the " +
         "task's `version` from a read, so an edit made meanwhile by the user is reported as a conflict instead of overwritten. " +
-        "Every change is recorded in the task's activity history (device 'mcp') and can be undone there.",
+        "Every change is recorded in the task's activity history (device 'mcp') and can be undone there. " +
+        "The user's saved filters are resources (taskmesh://filters).",
     },
   );
+  const names = new ProjectNames(backend.projects);
+  nameProjectsInAnswers(server, names);
+  registerSavedFilters(server, backend, names);
+  registerPrompts(server);
   const now = backend.now ?? (() => new Date());
   const { tasks, reminders, recurrence, audit } = backend;
 
@@ -616,27 +627,9 @@ export function createTaskmeshMcpServer(backend: TaskmeshBackend): McpServer {
         if (!pageToken) break;
       }
       if (!entry) return toolError({ code: "not_found", message: `no entry ${entryId} in the history of task ${taskId} (get_activity lists them)` });
-      const undo = entry.undo?.request;
-      let task: Task | undefined;
-      switch (undo?.case) {
-        case "updateTask":
-          task = (await tasks.updateTask(undo.value)).task;
-          break;
-        case "reopenTask":
-          task = (await tasks.reopenTask(undo.value)).task;
-          break;
-        case "completeTask":
-          task = (await tasks.completeTask(undo.value)).task;
-          break;
-        case "createTask":
-          task = (await tasks.createTask(undo.value)).task;
-          break;
-        case "deleteTask":
-          await tasks.deleteTask(undo.value);
-          break;
-        default:
-          return toolError(inputError("entryId", `"${entry.summary}" cannot be undone`));
-      }
+      const undone = await sendUndo(tasks, entry);
+      if (!undone) return toolError(inputError("entryId", `"${entry.summary}" cannot be undone`));
+      const { task } = undone;
       return structured({ reverted: entry.summary, ...(task ? { task: taskOut(task) } : {}) });
     } catch (err) {
       return toolError(errorOf(err, ""));
@@ -684,6 +677,13 @@ export function createTaskmeshMcpServer(backend: TaskmeshBackend): McpServer {
   });
 
   return server;
+}
+
+/** Every tool registered from here on answers with its tasks' project and section names. */
+function nameProjectsInAnswers(server: McpServer, names: ProjectNames): void {
+  const register = server.registerTool.bind(server);
+  server.registerTool = ((name: string, config: never, handler: (...args: unknown[]) => Promise<CallToolResult>) =>
+    register(name, config, (async (...args: unknown[]) => names.name(await handler(...args))) as never)) as typeof server.registerTool;
 }
 
 /** The whole call failed: the reason as JSON, so an agent reads the fields it has to fix. */

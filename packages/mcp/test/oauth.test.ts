@@ -2,6 +2,8 @@
 // client discovers the gateway as authorization server from the 401, registers itself, sends the
 // user to /oauth/authorize with PKCE, and exchanges the code once the user consented (done here as
 // the web app's consent page does it: a personal API token for the client, then /oauth/approve).
+// It gets a short-lived access token and a refresh token, refreshes (the refresh token rotates),
+// and revokes (RFC 7009), after which every token of the grant is refused.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -9,7 +11,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import { UnauthorizedError, type OAuthClientProvider } from "@modelcontextprotocol/sdk/client/auth.js";
+import { auth as sdkAuth, UnauthorizedError, type OAuthClientProvider } from "@modelcontextprotocol/sdk/client/auth.js";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from "@modelcontextprotocol/sdk/shared/auth.js";
@@ -31,7 +33,7 @@ class Agent implements OAuthClientProvider {
     return "http://127.0.0.1:33418/callback";
   }
   get clientMetadata(): OAuthClientMetadata {
-    return { client_name: "Test agent", redirect_uris: [this.redirectUrl], grant_types: ["authorization_code"], response_types: ["code"], token_endpoint_auth_method: "none" };
+    return { client_name: "Test agent", redirect_uris: [this.redirectUrl], grant_types: ["authorization_code", "refresh_token"], response_types: ["code"], token_endpoint_auth_method: "none" };
   }
   clientInformation() {
     return this.info;
@@ -118,7 +120,9 @@ test("discovery, registration, authorization with PKCE, consent, token, then the
   assert.equal(redirect.searchParams.get("state"), url.searchParams.get("state"));
   const code = redirect.searchParams.get("code")!;
   await transport.finishAuth(code);
-  assert.match(agent.saved!.access_token, /^tm_pat_/);
+  assert.match(agent.saved!.access_token, /^tmo_/, "an access token of its own, not the API token behind it");
+  assert.equal(agent.saved!.expires_in, 3600);
+  assert.match(agent.saved!.refresh_token ?? "", /^tmr_/);
 
   const client = new Client({ name: "test-agent", version: "1" });
   await client.connect(new StreamableHTTPClientTransport(new URL(`${app.server.url}/mcp`), { authProvider: agent }));
@@ -136,6 +140,80 @@ test("discovery, registration, authorization with PKCE, consent, token, then the
   });
   assert.equal(again.status, 400);
   assert.equal(((await again.json()) as { error: string }).error, "invalid_grant");
+});
+
+/** Registers, authorizes with PKCE and consents: the SDK client's provider then holds its tokens. */
+async function authorized(): Promise<Agent> {
+  const agent = new Agent();
+  const transport = await startFlow(agent);
+  const approved = (await (await consent(agent.authorizationUrl!, users.alice!)).json()) as { redirect: string };
+  await transport.finishAuth(new URL(approved.redirect).searchParams.get("code")!);
+  return agent;
+}
+
+async function connectAs(agent: Agent): Promise<Client> {
+  const client = new Client({ name: "test-agent", version: "1" });
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${app.server.url}/mcp`), { authProvider: agent }));
+  return client;
+}
+
+const postForm = (endpoint: string, params: Record<string, string>) =>
+  fetch(`${app.server.url}${endpoint}`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(params) });
+
+/** A tools/list with this bearer token: the HTTP status. */
+const statusWith = async (token: string) =>
+  (
+    await fetch(`${app.server.url}/mcp`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json", accept: "application/json, text/event-stream" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+    })
+  ).status;
+
+test("the SDK client refreshes (the refresh token rotates, a reused one ends the grant), revokes, and is refused after", async () => {
+  const agent = await authorized();
+  const first = agent.saved!;
+  const client = await connectAs(agent);
+  assert.equal(((await client.callTool({ name: "find_tasks", arguments: { query: "" } })) as { isError?: boolean }).isError, undefined);
+  await client.close();
+
+  // The SDK refreshes when it holds a refresh token (as it does after a 401 for an expired access token).
+  assert.equal(await sdkAuth(agent, { serverUrl: new URL(`${app.server.url}/mcp`) }), "AUTHORIZED");
+  const second = agent.saved!;
+  assert.notEqual(second.access_token, first.access_token);
+  assert.notEqual(second.refresh_token, first.refresh_token, "the refresh token rotates");
+  assert.equal(await statusWith(second.access_token), 200);
+  assert.equal(await statusWith(first.access_token), 200, "the earlier access token lasts until it expires");
+  const clientId = String(agent.info!.client_id);
+
+  // Revocation (RFC 7009): the refresh token, by its client; every token of the grant ends.
+  assert.equal((await postForm("/oauth/revoke", { token: second.refresh_token!, token_type_hint: "refresh_token", client_id: clientId })).status, 200);
+  assert.equal(await statusWith(second.access_token), 401);
+  assert.equal(await statusWith(first.access_token), 401);
+  const refresh = await postForm("/oauth/token", { grant_type: "refresh_token", refresh_token: second.refresh_token!, client_id: clientId });
+  assert.equal(refresh.status, 400);
+  assert.equal(((await refresh.json()) as { error: string }).error, "invalid_grant");
+  await assert.rejects(connectAs(agent), "the SDK client is refused and has to authorize again");
+  const { tokens } = await auth().listApiTokens({}, { headers: { authorization: `Bearer ${users.alice}` } });
+  assert.equal(tokens.filter((t) => t.name === "MCP: Test agent").length, 1, "the revoked grant's API token is gone from the user's list; only the first test's remains");
+
+  // A refresh token used twice: whoever holds the old one is not the client, so the grant ends.
+  const other = await authorized();
+  const old = other.saved!.refresh_token!;
+  const otherId = String(other.info!.client_id);
+  const rotated = (await (await postForm("/oauth/token", { grant_type: "refresh_token", refresh_token: old, client_id: otherId })).json()) as { access_token: string };
+  assert.equal(await statusWith(rotated.access_token), 200);
+  const replay = await postForm("/oauth/token", { grant_type: "refresh_token", refresh_token: old, client_id: otherId });
+  assert.equal(replay.status, 400);
+  assert.equal(await statusWith(rotated.access_token), 401);
+
+  // Unknown and other clients' tokens: 200 and nothing revoked (RFC 7009 §2.2); no token: 400.
+  const third = await authorized();
+  assert.equal((await postForm("/oauth/revoke", { token: "tmr_forged", client_id: otherId })).status, 200);
+  assert.equal((await postForm("/oauth/revoke", { token: third.saved!.access_token, client_id: "mcp_another.client" })).status, 200);
+  assert.equal(await statusWith(third.saved!.access_token), 200);
+  assert.equal((await postForm("/oauth/revoke", { client_id: otherId })).status, 400);
+  assert.equal(await statusWith("tmo_forged"), 401);
 });
 
 test("a code is refused without the right PKCE verifier, client or redirect URI", async () => {
@@ -191,5 +269,7 @@ test("registration takes only https or this machine's redirect URIs; a forged cl
 
   const metadata = (await (await fetch(`${app.server.url}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
   assert.deepEqual(metadata.code_challenge_methods_supported, ["S256"]);
+  assert.deepEqual(metadata.grant_types_supported, ["authorization_code", "refresh_token"]);
+  assert.equal(metadata.revocation_endpoint, `${app.server.url}/oauth/revoke`);
   assert.equal(metadata.registration_endpoint, `${app.server.url}/oauth/register`);
 });
