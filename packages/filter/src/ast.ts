@@ -24,12 +24,17 @@ export type FilterNode =
   | { kind: "assignee"; who: "me" | "none" };
 
 export type Comparison = "=" | "<" | "<=" | ">" | ">=";
-export type DateField = "due" | "created" | "updated";
+export type DateField = "due" | "created" | "updated" | "completed";
 /** `YYYY-MM-DD`, a valid calendar date. */
 export type IsoDate = `${number}-${number}-${number}`;
 
-export const RELATIVE_DAYS = ["today", "tomorrow", "yesterday", "this-week", "next-week", "last-week", "next-7-days"] as const;
-export type RelativeDay = (typeof RELATIVE_DAYS)[number];
+export const RELATIVE_DAYS = [
+  "today", "tomorrow", "yesterday", "this-week", "next-week", "last-week", "next-7-days", "this-month", "next-month", "last-month",
+  "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+] as const;
+/** A named day or range, or `next-N-days` (today and the N - 1 days after it, N from 1 to 366). */
+export type RelativeDay = (typeof RELATIVE_DAYS)[number] | `next-${number}-days`;
+const NEXT_DAYS = /^next-([1-9]\d{0,2})-days$/;
 
 export const PRIORITY_LEVELS = ["none", "low", "medium", "high"] as const;
 export type PriorityLevel = (typeof PRIORITY_LEVELS)[number];
@@ -41,7 +46,7 @@ export type StatusValue = (typeof STATUS_VALUES)[number];
 /** Stored smallint values of tasks.status. */
 export const STATUS_CODE = { open: 1, completed: 2 } as const;
 
-export const FIELDS = ["tag", "priority", "status", "due", "created", "updated", "project", "section", "assignee"] as const;
+export const FIELDS = ["tag", "priority", "status", "due", "created", "updated", "project", "section", "assignee", "completed"] as const;
 
 /** How `project:` and `section:` compare names: "Home  Reno", "home-reno" and "home_reno" are one. */
 export function nameKey(name: string): string {
@@ -49,7 +54,13 @@ export function nameKey(name: string): string {
 }
 
 export function isRelativeDay(day: string): day is RelativeDay {
-  return (RELATIVE_DAYS as readonly string[]).includes(day);
+  return (RELATIVE_DAYS as readonly string[]).includes(day) || nextDays(day) !== undefined;
+}
+
+/** N of `next-N-days`, undefined for any other text. */
+export function nextDays(day: string): number | undefined {
+  const n = Number(NEXT_DAYS.exec(day)?.[1]);
+  return n >= 1 && n <= 366 ? n : undefined;
 }
 
 /** Whether the filter has a term of this kind (e.g. to look up sections only when asked for). */

@@ -1,5 +1,5 @@
 import { Temporal } from "temporal-polyfill";
-import { isRelativeDay, type IsoDate, type RelativeDay } from "./ast.js";
+import { isRelativeDay, nextDays, type IsoDate, type RelativeDay } from "./ast.js";
 
 /**
  * The instants [start, end) covered by whole calendar days in `timeZone`, as seen at `now`.
@@ -18,8 +18,16 @@ export function todayIn(now: Date, timeZone: string): Temporal.PlainDate {
   return Temporal.Instant.fromEpochMilliseconds(ms).toZonedDateTimeISO(timeZone).toPlainDate();
 }
 
+const WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+
 function relative(day: RelativeDay, today: Temporal.PlainDate): [Temporal.PlainDate, number] {
   const monday = today.subtract({ days: today.dayOfWeek - 1 }); // ISO weeks: Monday..Sunday
+  const first = today.with({ day: 1 });
+  const weekday = WEEKDAYS.indexOf(day) + 1;
+  // A weekday is the next one from today on, today included: "friday" on a Friday is today.
+  if (weekday > 0) return [today.add({ days: (weekday - today.dayOfWeek + 7) % 7 }), 1];
+  const n = nextDays(day);
+  if (n !== undefined) return [today, n];
   switch (day) {
     case "today": return [today, 1];
     case "tomorrow": return [today.add({ days: 1 }), 1];
@@ -27,8 +35,11 @@ function relative(day: RelativeDay, today: Temporal.PlainDate): [Temporal.PlainD
     case "this-week": return [monday, 7];
     case "next-week": return [monday.add({ days: 7 }), 7];
     case "last-week": return [monday.subtract({ days: 7 }), 7];
-    case "next-7-days": return [today, 7];
+    case "this-month": return [first, first.daysInMonth];
+    case "next-month": return [first.add({ months: 1 }), first.add({ months: 1 }).daysInMonth];
+    case "last-month": return [first.subtract({ months: 1 }), first.subtract({ months: 1 }).daysInMonth];
   }
+  throw new RangeError(`not a relative day: ${day}`);
 }
 
 function startOfDay(date: Temporal.PlainDate, timeZone: string): Date {

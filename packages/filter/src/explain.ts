@@ -1,4 +1,4 @@
-import type { Comparison, FilterNode } from "./ast.js";
+import { nextDays, type Comparison, type FilterNode } from "./ast.js";
 import { FilterSyntaxError } from "./errors.js";
 import { tokenize } from "./lexer.js";
 import { classifyWord } from "./parser.js";
@@ -48,9 +48,10 @@ export function explainFilter(node: FilterNode): string {
     case "assignee": return node.who === "me" ? "assigned to me" : "assigned to nobody";
     case "date": {
       const iso = /^\d/.test(node.day);
-      const day = node.day === "next-7-days" ? "next 7 days" : iso ? node.day : node.day.replace("-", " ");
+      const span = nextDays(node.day) !== undefined;
+      const day = iso ? node.day : node.day.replaceAll("-", " ");
       const when = {
-        "=": iso ? `on ${day}` : node.day === "next-7-days" ? `in ${day}` : day,
+        "=": iso ? `on ${day}` : span ? `in ${day}` : day,
         "<": `before ${day}`,
         "<=": `on or before ${day}`,
         ">": `after ${day}`,

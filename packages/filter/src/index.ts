@@ -6,3 +6,5 @@ export { compileFilterToSql } from "./sql.js";
 export type { CompiledFilter, SqlContext } from "./sql.js";
 export { dayRange } from "./dates.js";
 export { FilterSyntaxError, LIMITS } from "./errors.js";
+export { translateQuestion } from "./translate-question.js";
+export type { Translation } from "./translate-question.js";

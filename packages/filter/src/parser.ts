@@ -179,7 +179,7 @@ export function classifyWord(text: string, pos: number): FilterNode {
   const bad = (message: string) => new FilterSyntaxError(message, valuePos, Math.max(1, value.length));
   if (value === "") {
     const example = {
-      tag: "tag:home", priority: "priority:high", status: "status:open", due: "due:today", created: "created>=2025-01-01", updated: "updated:today",
+      tag: "tag:home", priority: "priority:high", status: "status:open", due: "due:today", created: "created>=2025-01-01", updated: "updated:today", completed: "completed:last-week",
       project: 'project:inbox or project:"Home reno"', section: "section:next", assignee: "assignee:me",
     }[field];
     throw new FilterSyntaxError(`"${m[0]}" needs a value, e.g. ${example}`, pos, m[0].length);
@@ -225,6 +225,7 @@ function dateTerm(field: DateField, op: Comparison, lower: string, value: string
   }
   const bad = (message: string) => new FilterSyntaxError(message, dayPos, value.length - (dayPos - valuePos));
   if (day === "overdue" || day === "none" || day === "any") {
+    if (field === "completed") throw bad(`completed:${day} is not available: use status:open or status:completed, or a date such as completed:today`);
     if (field !== "due") throw bad(`${field}:${day} is not available: every task has a ${field} time; use a date such as ${field}:today`);
     if (op !== "=") throw bad(`due:${day} cannot be combined with a comparison: write due:${day}`);
     return { kind: "due", state: day };

@@ -21,7 +21,7 @@ export interface SqlContext {
 const TS_CONFIG = "english";
 /** The trigram-indexed expression. */
 const TEXT = "(title || ' ' || notes)";
-const DATE_COLUMNS = { due: "due_at", created: "created_at", updated: "updated_at" } as const;
+const DATE_COLUMNS = { due: "due_at", created: "created_at", updated: "updated_at", completed: "completed_at" } as const;
 
 /**
  * Compiles to a parenthesised boolean SQL expression over the columns of `tasks`. Every value is a
@@ -146,7 +146,7 @@ function searchesText(n: FilterNode): boolean {
   }
 }
 
-/** Whether the compiled expression can be NULL (comparisons on due_at and the nullable ids). */
+/** Whether the compiled expression can be NULL (comparisons on due_at, completed_at and the nullable ids). */
 function nullable(n: FilterNode): boolean {
   switch (n.kind) {
     case "project":
@@ -158,7 +158,7 @@ function nullable(n: FilterNode): boolean {
     case "or":
       return n.children.some(nullable);
     case "date":
-      return n.field === "due";
+      return n.field === "due" || n.field === "completed";
     case "due":
       return n.state === "overdue";
     default:
