@@ -1,6 +1,7 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import {
   context,
+  createContextKey,
   propagation,
   ROOT_CONTEXT,
   SpanKind,
@@ -10,6 +11,7 @@ import {
   type Context,
   type Link,
   type Span,
+  type SpanContext,
   type TextMapGetter,
   type TextMapSetter,
 } from "@opentelemetry/api";
@@ -28,6 +30,25 @@ export function tracingEnabled(): boolean {
 }
 
 const tracer = () => trace.getTracer("taskmesh");
+
+// An unsampled call's trace context is kept under this key instead of as the active span. The
+// instrumentations then see no parent span and skip their work (pg's, with requireParentSpan, wraps
+// every statement otherwise: at 1 % sampling that was most of tracing's cost), while the context
+// still travels on with the sampled flag off, so the services downstream keep the decision and log
+// lines keep their trace id.
+const UNSAMPLED = createContextKey("taskmesh unsampled span context");
+
+/** `parent` with `span` active: as the span itself when it records, else under UNSAMPLED. */
+function withActive(parent: Context, span: Span): Context {
+  if (span.isRecording()) return trace.setSpan(parent, span).deleteValue(UNSAMPLED);
+  return trace.deleteSpan(parent).setValue(UNSAMPLED, span.spanContext());
+}
+
+/** `ctx` with an unsampled call's span context restored: the parent of new spans, what propagates. */
+function traceContext(ctx: Context = context.active()): Context {
+  const unsampled = ctx.getValue(UNSAMPLED) as SpanContext | undefined;
+  return unsampled && !trace.getSpan(ctx) ? trace.setSpanContext(ctx, unsampled) : ctx;
+}
 
 const recordGetter: TextMapGetter<Record<string, string>> = {
   keys: (carrier) => Object.keys(carrier),
@@ -53,16 +74,16 @@ export function contextFromHeaders(headers: Record<string, string>): Context {
 
 /** Writes `ctx`'s trace context (traceparent, tracestate) into `headers`. */
 export function injectHeaders(headers: Record<string, string>, ctx: Context = context.active()): void {
-  propagation.inject(ctx, headers, recordSetter);
+  propagation.inject(traceContext(ctx), headers, recordSetter);
 }
 
 /**
- * The W3C traceparent to record with a change (events carry it): the active span's when tracing,
- * else the one the caller sent, so a trace started upstream still links up.
+ * The W3C traceparent to record with a change (events carry it): the active span's when tracing
+ * (sampled or not, so the consumers keep the decision), else the one the caller sent, so a trace
+ * started upstream still links up.
  */
 export function currentTraceparent(requestHeader?: Headers): string {
-  const span = enabled ? trace.getSpan(context.active()) : undefined;
-  if (span?.isRecording()) {
+  if (enabled) {
     const carrier: Record<string, string> = {};
     injectHeaders(carrier);
     if (carrier["traceparent"]) return carrier["traceparent"];
@@ -85,7 +106,9 @@ export interface SpanOptions {
 export async function withSpan<T>(name: string, options: SpanOptions, fn: (span: Span | undefined) => Promise<T>): Promise<T> {
   if (!enabled) return fn(undefined);
   const { parent = context.active(), ...spanOptions } = options;
-  return tracer().startActiveSpan(name, spanOptions, parent, async (span) => {
+  const parentContext = traceContext(parent);
+  const span = tracer().startSpan(name, spanOptions, parentContext);
+  return context.with(withActive(parentContext, span), async () => {
     try {
       return await fn(span);
     } catch (err) {
@@ -101,7 +124,7 @@ export async function withSpan<T>(name: string, options: SpanOptions, fn: (span:
 export function startSpan(name: string, options: SpanOptions): Span | undefined {
   if (!enabled) return undefined;
   const { parent = context.active(), ...spanOptions } = options;
-  return tracer().startSpan(name, spanOptions, parent);
+  return tracer().startSpan(name, spanOptions, traceContext(parent));
 }
 
 export function failSpan(span: Span | undefined, err: unknown): void {
@@ -137,7 +160,7 @@ export function rpcServerTracing(): Interceptor {
     const parent = propagation.extract(ROOT_CONTEXT, req.header, headersGetter);
     const name = `${req.service.typeName}/${req.method.name}`;
     const span = tracer().startSpan(name, { kind: SpanKind.SERVER, attributes: rpcAttributes(req.service.typeName, req.method.name) }, parent);
-    return context.with(trace.setSpan(parent, span), () => tracedCall(span, () => next(req)));
+    return context.with(withActive(parent, span), () => tracedCall(span, () => next(req)));
   };
 }
 
@@ -146,17 +169,17 @@ export function rpcClientTracing(): Interceptor {
   return (next) => (req) => {
     if (!enabled) return next(req);
     const name = `${req.service.typeName}/${req.method.name}`;
-    const span = tracer().startSpan(name, { kind: SpanKind.CLIENT, attributes: rpcAttributes(req.service.typeName, req.method.name) });
-    const ctx = trace.setSpan(context.active(), span);
-    propagation.inject(ctx, req.header, headersSetter);
-    return context.with(ctx, () => tracedCall(span, () => next(req)));
+    const parent = traceContext();
+    const span = tracer().startSpan(name, { kind: SpanKind.CLIENT, attributes: rpcAttributes(req.service.typeName, req.method.name) }, parent);
+    propagation.inject(trace.setSpan(parent, span), req.header, headersSetter);
+    return context.with(withActive(parent, span), () => tracedCall(span, () => next(req)));
   };
 }
 
 /** pino mixin: the active span's ids on every line logged inside it. */
 export function traceLogFields(): Record<string, string> {
   if (!enabled) return {};
-  const span = trace.getSpan(context.active());
+  const span = trace.getSpan(traceContext());
   if (!span) return {};
   const { traceId, spanId, traceFlags } = span.spanContext();
   return { trace_id: traceId, span_id: spanId, trace_flags: `0${traceFlags.toString(16)}` };

@@ -12,7 +12,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurrence_service_pb.js";
 import { pino } from "pino";
 import { Writable } from "node:stream";
-import { createLogger, currentTraceparent, rpcClientTracing, startServer, tracesEndpoint, withSpan } from "../src/index.js";
+import { contextFromHeaders, createLogger, currentTraceparent, rpcClientTracing, startServer, tracesEndpoint, withSpan } from "../src/index.js";
 import { samplerFromEnv } from "../src/telemetry-sdk.js";
 import { setTracingEnabled, traceLogFields } from "../src/tracing.js";
 
@@ -78,6 +78,48 @@ test("a call's client span is the parent of the server's; the handler and its lo
   const line = lines.find((l) => l["msg"] === "parsing")!;
   assert.equal(line["trace_id"], traceId);
   assert.equal(line["span_id"], serverSpan.spanContext().spanId);
+});
+
+test("an unsampled call leaves no span active for instrumentations, yet its context travels on unsampled", async () => {
+  const lines: Record<string, string>[] = [];
+  const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(JSON.parse(String(chunk))), done()) });
+  const log = pino({ mixin: traceLogFields }, sink);
+  let recorded = "";
+  let activeSpan: unknown = "not called";
+  const server = await startServer(
+    {
+      logger: createLogger("tracing-test"),
+      services: [RecurrenceService],
+      routes: (router) =>
+        router.service(RecurrenceService, {
+          parseRecurrence: (_req, ctx) => {
+            // What pg's instrumentation (requireParentSpan) looks at before wrapping a statement.
+            activeSpan = trace.getSpan(context.active());
+            recorded = currentTraceparent(ctx.requestHeader);
+            log.info("parsing unsampled");
+            return { rrule: "FREQ=DAILY" } as never;
+          },
+          previewOccurrences: () => ({}) as never,
+        }),
+    },
+    0,
+    "127.0.0.1",
+  );
+  const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+  exporter.reset();
+  try {
+    const client = createClient(RecurrenceService, createGrpcTransport({ baseUrl: server.url, interceptors: [rpcClientTracing()] }));
+    await withSpan("unsampled caller", { parent: contextFromHeaders({ traceparent: `00-${traceId}-00f067aa0ba902b7-00` }) }, async () => {
+      assert.equal(trace.getSpan(context.active()), undefined);
+      await client.parseRecurrence({ text: "every day" });
+    });
+  } finally {
+    await server.drain();
+  }
+  assert.equal(activeSpan, undefined);
+  assert.match(recorded, new RegExp(`^00-${traceId}-[0-9a-f]{16}-00$`));
+  assert.equal(lines.find((l) => l["msg"] === "parsing unsampled")?.["trace_id"], traceId);
+  assert.deepEqual(exporter.getFinishedSpans().map((s) => s.name), []);
 });
 
 test("outside a span a log line has no trace fields, and the traceparent is the caller's", () => {
