@@ -1,8 +1,10 @@
 import { Migration20261125100000_auth } from "./Migration20261125100000_auth.js";
 import { Migration20261203170000_accounts_hardening } from "./Migration20261203170000_accounts_hardening.js";
+import { Migration20261204170000_calendar_feeds } from "./Migration20261204170000_calendar_feeds.js";
 
 /** In order; committed migrations are never edited, only appended. */
 export const migrations = [
   { name: "Migration20261125100000_auth", class: Migration20261125100000_auth },
   { name: "Migration20261203170000_accounts_hardening", class: Migration20261203170000_accounts_hardening },
+  { name: "Migration20261204170000_calendar_feeds", class: Migration20261204170000_calendar_feeds },
 ];

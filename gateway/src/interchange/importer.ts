@@ -1,0 +1,185 @@
+// Carries out an import plan through the services as the signed-in user, so access checks, events,
+// live sync and the activity history apply as to any change. Idempotent: projects and sections are
+// found by name, tasks by their source id, which becomes CreateTask's request_id (the task service
+// derives the task's id from it, so a second run returns the task the first one made).
+import { create } from "@bufbuild/protobuf";
+import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { ConnectError } from "@connectrpc/connect";
+import type { ImportedTask, ImportFormat, ImportPlan, Unmapped } from "@taskmesh/interchange";
+import { type Project } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
+import { Priority, RecurrenceMode, RecurrenceSchema, TaskStatus, type Recurrence } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { CreateTaskRequestSchema, type CreateTaskRequest } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { isTimeZone, parseQuickAdd, resolveQuickAdd } from "@taskmesh/quick-add";
+import { createHash } from "node:crypto";
+import { Temporal } from "temporal-polyfill";
+import type { Caller } from "./caller.js";
+
+export interface ImportReport {
+  format: ImportFormat;
+  projects: { created: string[]; existing: string[] };
+  sections: { created: number; existing: number };
+  tasks: {
+    created: number;
+    /** Made by an earlier run of the same file (found by source id), left as they are now. */
+    alreadyImported: number;
+    /** Of those created, marked completed as in the file. */
+    completed: number;
+    /** Refused by the task service; everything else was imported. */
+    failed: { where: string; title: string; reason: string }[];
+  };
+  unmapped: Unmapped[];
+}
+
+const PRIORITY = { none: Priority.NONE, low: Priority.LOW, medium: Priority.MEDIUM, high: Priority.HIGH };
+const MAX_TITLE = 500;
+const MAX_NOTES = 20_000;
+const MAX_REQUEST_ID = 128;
+
+export async function runImport(plan: ImportPlan, caller: Caller, now: Date = new Date()): Promise<ImportReport> {
+  const report: ImportReport = {
+    format: plan.format,
+    projects: { created: [], existing: [] },
+    sections: { created: 0, existing: 0 },
+    tasks: { created: 0, alreadyImported: 0, completed: 0, failed: [] },
+    unmapped: [...plan.unmapped],
+  };
+  const placement = await placeProjects(plan, caller, report);
+  for (const task of plan.tasks) {
+    try {
+      const request = await createRequest(task, caller, now, report.unmapped);
+      const project = task.project === undefined ? undefined : placement.get(key(task.project));
+      if (project) {
+        request.projectId = project.id;
+        if (task.section) request.sectionId = project.sections.get(key(task.section)) ?? "";
+      }
+      const { task: made } = await caller.tasks.createTask(request);
+      // A task that exists from a run before keeps whatever the user did with it since.
+      const before = made!.createTime && timestampDate(made!.createTime) < now;
+      if (before) {
+        report.tasks.alreadyImported++;
+        continue;
+      }
+      report.tasks.created++;
+      if (task.completed && made!.status !== TaskStatus.COMPLETED) {
+        await caller.tasks.completeTask({ id: made!.id });
+        report.tasks.completed++;
+      }
+    } catch (err) {
+      report.tasks.failed.push({ where: task.where, title: task.title, reason: ConnectError.from(err).rawMessage });
+    }
+  }
+  return report;
+}
+
+interface Placed {
+  id: string;
+  sections: Map<string, string>;
+}
+
+const key = (name: string) => name.trim().toLowerCase();
+
+/** The user's own projects by name (created when missing), with their sections by name. */
+async function placeProjects(plan: ImportPlan, caller: Caller, report: ImportReport): Promise<Map<string, Placed>> {
+  const { projects } = await caller.projects.listProjects({ includeArchived: true });
+  const own = new Map<string, Project>();
+  for (const p of projects) if (p.ownerId === caller.identity.userId && !own.has(key(p.name))) own.set(key(p.name), p);
+  const placed = new Map<string, Placed>();
+  for (const wanted of plan.projects) {
+    const name = wanted.name.trim().slice(0, 120);
+    let project = own.get(key(name));
+    if (project) report.projects.existing.push(project.name);
+    else {
+      project = (await caller.projects.createProject({ name, colour: /^#[0-9a-f]{6}$/i.test(wanted.colour ?? "") ? wanted.colour! : "" })).project!;
+      own.set(key(name), project);
+      report.projects.created.push(project.name);
+    }
+    const sections = new Map<string, string>();
+    if (wanted.sections.length) {
+      for (const s of (await caller.projects.listSections({ projectId: project.id })).sections) sections.set(key(s.name), s.id);
+      for (const section of wanted.sections) {
+        if (sections.has(key(section))) {
+          report.sections.existing++;
+          continue;
+        }
+        const { section: made } = await caller.projects.createSection({ projectId: project.id, name: section.trim().slice(0, 120) });
+        sections.set(key(section), made!.id);
+        report.sections.created++;
+      }
+    }
+    placed.set(key(wanted.name), { id: project.id, sections });
+  }
+  return placed;
+}
+
+async function createRequest(task: ImportedTask, caller: Caller, now: Date, unmapped: Unmapped[]): Promise<CreateTaskRequest> {
+  const note = (field: string, value: string, reason: string) => unmapped.push({ where: task.where, field, value, reason });
+  let zone = caller.timeZone;
+  if (task.timeZone && isTimeZone(task.timeZone)) zone = task.timeZone;
+  else if (task.timeZone) note("timezone", task.timeZone, "not an IANA time zone: read in yours");
+  let title = task.title.trim();
+  let notes = task.notes;
+  if (title.length > MAX_TITLE) {
+    notes = [title, notes].filter(Boolean).join("\n\n");
+    title = `${title.slice(0, MAX_TITLE - 1)}…`;
+    note("title", title, `longer than ${MAX_TITLE} characters: shortened, the whole text put in the notes`);
+  }
+  if (notes.length > MAX_NOTES) {
+    note("notes", `${notes.length} characters`, `notes hold at most ${MAX_NOTES} characters: the rest was cut`);
+    notes = notes.slice(0, MAX_NOTES);
+  }
+  const request = create(CreateTaskRequestSchema, {
+    title,
+    notes,
+    priority: PRIORITY[task.priority],
+    tags: task.tags,
+    requestId: requestIdOf(task.sourceId),
+    ...(task.timeZone && zone === task.timeZone ? { timeZone: zone } : {}),
+  });
+  if (task.due && "date" in task.due) request.due = { case: "dueDate", value: task.due.date };
+  else if (task.due && "instant" in task.due) request.due = { case: "dueTime", value: timestampFromDate(new Date(task.due.instant)) };
+  else if (task.due) {
+    const at = Temporal.PlainDateTime.from(task.due.local).toZonedDateTime(zone);
+    request.due = { case: "dueTime", value: timestampFromDate(new Date(at.epochMilliseconds)) };
+  }
+  let recurrence: Recurrence | undefined = task.recurrence
+    ? create(RecurrenceSchema, {
+        rrule: task.recurrence.rrule,
+        mode: task.recurrence.afterCompletion ? RecurrenceMode.AFTER_COMPLETION : RecurrenceMode.SCHEDULE,
+        floating: task.recurrence.floating ?? false,
+        exdates: task.recurrence.exdates ?? [],
+      })
+    : undefined;
+  if (task.dueText) {
+    // The date as the user typed it in Todoist, read like quick add reads it.
+    const draft = await resolveQuickAdd(parseQuickAdd(task.dueText, now, zone), caller.recurrence, zone, now);
+    if (draft.due?.kind === "date") request.due = { case: "dueDate", value: draft.due.date };
+    else if (draft.due) request.due = { case: "dueTime", value: timestampFromDate(draft.due.time) };
+    if (draft.recurrence) recurrence = draft.recurrence;
+    if (!draft.due && !draft.recurrence) note("DATE", task.dueText, "not understood as a date: imported without a due");
+    else if (draft.title.trim()) note("DATE", task.dueText, `"${draft.title.trim()}" was not understood and left out`);
+  }
+  if (task.recurrenceText) {
+    try {
+      recurrence = (await caller.recurrence.parseRecurrence({ text: task.recurrenceText })).recurrence;
+    } catch (err) {
+      note("due.string", task.recurrenceText, `repeat not understood (${ConnectError.from(err).rawMessage}): imported as a one-off task`);
+    }
+  }
+  if (recurrence && task.completed) {
+    // Completing it here would create its next occurrence, which the file does not have.
+    note("recurrence", recurrence.rrule, "a completed task is imported without its repeat");
+    recurrence = undefined;
+  }
+  if (recurrence && !request.due.case) {
+    note("recurrence", recurrence.rrule, "a repeat needs a due date: imported as a one-off task");
+    recurrence = undefined;
+  }
+  if (recurrence) request.recurrence = recurrence;
+  if (task.parentSourceId) note("parent", task.parentSourceId, "subtasks are not kept yet: imported as a task of its own in the same project");
+  return request;
+}
+
+function requestIdOf(sourceId: string): string {
+  const id = `import:${sourceId}`;
+  return id.length <= MAX_REQUEST_ID ? id : `import:${createHash("sha256").update(sourceId).digest("base64url")}`;
+}
