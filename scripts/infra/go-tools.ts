@@ -1,4 +1,4 @@
-// Developer tools written in Go (grpcurl, helm, kubeconform, actionlint, ghz, hey, vegeta, prometheus, promtool), built from the Go
+// Developer tools written in Go (grpcurl, helm, kubeconform, actionlint, ghz, hey, vegeta, prometheus, promtool, toxiproxy), built from the Go
 // module proxy with `go install module@version` into the cache, once per version and machine.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,15 +18,19 @@ export const GO_TOOLS = {
   // Prometheus 3 (the module's v0.x tags): scrapes a running stack in the tests; promtool unit-tests the rules
   prometheus: { module: 'github.com/prometheus/prometheus/cmd/prometheus', version: 'v0.316.0' },
   promtool: { module: 'github.com/prometheus/prometheus/cmd/promtool', version: 'v0.316.0' },
+  // TCP proxy with faults on demand (latency, timeouts, links down) between the services and what they use: the chaos suite
+  toxiproxy: { module: 'github.com/Shopify/toxiproxy/v2/cmd/server', version: 'v2.12.0', binary: 'server' },
 } as const;
 
 export type GoTool = keyof typeof GO_TOOLS;
 
 /** Absolute path of the tool's binary, built on first use. */
 export async function ensureGoTool(name: GoTool): Promise<string> {
-  const { module, version } = GO_TOOLS[name];
+  const tool = GO_TOOLS[name];
+  const { module, version } = tool;
   const dir = cacheDir('go-tools', `${name}-${version}`);
-  const bin = path.join(dir, name);
+  // go install names the binary after the package's folder
+  const bin = path.join(dir, 'binary' in tool ? tool.binary : name);
   if (fs.existsSync(bin)) return bin;
   const go = which('go');
   if (!go) throw new InfraError(`building ${name} needs Go (https://go.dev/dl/); install it and run again`);

@@ -45,8 +45,8 @@ export interface KafkaHandle {
   clusterId: string;
   dataDir: string;
   logFile: string;
-  /** SIGTERM the broker, wait for exit, start it again on the same ports and data dir */
-  restart(): Promise<void>;
+  /** SIGTERM (or `signal`) the broker, wait for exit, start it again on the same ports and data dir */
+  restart(opts?: { signal?: NodeJS.Signals }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -55,6 +55,11 @@ export interface StartKafkaOptions {
   properties?: Record<string, string | number | boolean>;
   /** JVM heap flags (default -Xms256m -Xmx768m) */
   heap?: string[];
+  /**
+   * More plaintext listeners, each advertising its own address: a client that bootstraps through
+   * one (a proxy in front of it) is told that address, so all its traffic keeps taking that path.
+   */
+  listeners?: { name: string; port: number; advertised: string }[];
 }
 
 const POM = fileURLToPath(new URL('./kafka/pom.xml', import.meta.url));
@@ -252,15 +257,16 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaHan
   try {
     for (let attempt = 1; ; attempt++) {
       [port, controllerPort] = (await freePorts(2)) as [number, number];
+      const extra = opts.listeners ?? [];
       const props: Record<string, string | number | boolean> = {
         'process.roles': 'broker,controller',
         'node.id': 1,
         'controller.quorum.bootstrap.servers': `127.0.0.1:${controllerPort}`,
-        listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-        'advertised.listeners': `PLAINTEXT://127.0.0.1:${port}`,
+        listeners: [`PLAINTEXT://127.0.0.1:${port}`, `CONTROLLER://127.0.0.1:${controllerPort}`, ...extra.map((l) => `${l.name}://127.0.0.1:${l.port}`)].join(','),
+        'advertised.listeners': [`PLAINTEXT://127.0.0.1:${port}`, ...extra.map((l) => `${l.name}://${l.advertised}`)].join(','),
         'controller.listener.names': 'CONTROLLER',
         'inter.broker.listener.name': 'PLAINTEXT',
-        'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+        'listener.security.protocol.map': ['PLAINTEXT', 'CONTROLLER', ...extra.map((l) => l.name)].map((n) => `${n}:PLAINTEXT`).join(','),
         'log.dirs': dataDir,
         'auto.create.topics.enable': true,
         'num.partitions': 3,
@@ -316,10 +322,10 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaHan
     clusterId,
     dataDir,
     logFile,
-    async restart() {
+    async restart({ signal } = {}) {
       if (stopped) throw new InfraError('kafka.restart() after stop()');
       const tr = Date.now();
-      await current.stop();
+      await current.stop(signal && { signal });
       log(C, `broker stopped in ${elapsed(tr)}, starting again on 127.0.0.1:${port}`);
       current = spawnBroker();
       try {

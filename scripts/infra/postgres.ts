@@ -43,6 +43,8 @@ export interface PostgresHandle {
   database: string;
   dataDir: string;
   logFile: string;
+  /** SIGINT (or `signal`: SIGKILL is a crash) the server, wait for exit, start it again on the same port and data dir */
+  restart(opts?: { signal?: NodeJS.Signals }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -186,39 +188,44 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Po
 
   let proc: ServerProcess | undefined;
   let port = 0;
+  const spawnPostgres = (): ServerProcess => {
+    const settings: Record<string, string | number> = {
+      listen_addresses: '127.0.0.1',
+      unix_socket_directories: dir,
+      fsync: 'off',
+      synchronous_commit: 'off',
+      full_page_writes: 'off',
+      max_connections: 200,
+      ...opts.settings,
+    };
+    const args = ['-D', data, '-p', String(port)];
+    for (const [k, v] of Object.entries(settings)) args.push('-c', `${k}=${v}`);
+    return (guard.proc = spawnServer({
+      name: C,
+      command: path.join(inst.binDir, 'postgres'),
+      args,
+      logFile,
+      cwd: dir,
+      ...(acct ? { uid: acct.uid, gid: acct.gid } : {}),
+      stopSignal: 'SIGINT', // "fast" shutdown
+      stopTimeoutMs: 10_000,
+    }));
+  };
+  const waitReady = (p: ServerProcess, timeoutMs = 30_000) =>
+    waitFor(
+      async () => {
+        await run(path.join(inst.binDir, 'pg_isready'), ['-q', '-h', '127.0.0.1', '-p', String(port), '-t', '1']);
+        return true;
+      },
+      { timeoutMs, what: `PostgreSQL on 127.0.0.1:${port}`, intervalMs: 100, component: C, proc: p },
+    );
   try {
     for (let attempt = 1; ; attempt++) {
       port = await freePort();
-      const settings: Record<string, string | number> = {
-        listen_addresses: '127.0.0.1',
-        unix_socket_directories: dir,
-        fsync: 'off',
-        synchronous_commit: 'off',
-        full_page_writes: 'off',
-        max_connections: 200,
-        ...opts.settings,
-      };
-      const args = ['-D', data, '-p', String(port)];
-      for (const [k, v] of Object.entries(settings)) args.push('-c', `${k}=${v}`);
-      proc = guard.proc = spawnServer({
-        name: C,
-        command: path.join(inst.binDir, 'postgres'),
-        args,
-        logFile,
-        cwd: dir,
-        ...(acct ? { uid: acct.uid, gid: acct.gid } : {}),
-        stopSignal: 'SIGINT', // "fast" shutdown
-        stopTimeoutMs: 10_000,
-      });
+      proc = spawnPostgres();
       const p = port;
       try {
-        await waitFor(
-          async () => {
-            await run(path.join(inst.binDir, 'pg_isready'), ['-q', '-h', '127.0.0.1', '-p', String(p), '-t', '1']);
-            return true;
-          },
-          { timeoutMs: 30_000, what: `PostgreSQL on 127.0.0.1:${p}`, intervalMs: 100, component: C, proc },
-        );
+        await waitReady(proc);
         break;
       } catch (e) {
         if (attempt < 3 && /could not bind|Address already in use/.test(proc.logTail(10))) {
@@ -248,6 +255,13 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Po
     database,
     dataDir: data,
     logFile,
+    async restart({ signal } = {}) {
+      const tr = Date.now();
+      await guard.proc!.stop(signal && { signal });
+      // after a crash the server replays its WAL before it accepts connections
+      await waitReady(spawnPostgres(), 120_000);
+      log(C, `restarted on 127.0.0.1:${port} in ${elapsed(tr)}`);
+    },
     stop: () => guard.shutdown(),
   };
 }
