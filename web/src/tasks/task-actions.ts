@@ -1,9 +1,9 @@
 // Complete, reopen and delete, each with an Undo in its toast.
 import { create } from "@bufbuild/protobuf";
-import { ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { createConnectQueryKey } from "@connectrpc/connect-query";
 import { TaskStatus, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
-import { CreateTaskRequestSchema, TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { CreateTaskRequestSchema, OpenSubtasksSchema, TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { useQueryClient } from "@tanstack/react-query";
 import { useMemo } from "react";
 import { tasksClient } from "../api/clients.js";
@@ -27,7 +27,15 @@ export function useTaskActions() {
     };
     const complete = (task: Task) =>
       run(async () => {
-        await tasksClient.completeTask({ id: task.id });
+        try {
+          await tasksClient.completeTask({ id: task.id });
+        } catch (err) {
+          // The server counts the open subtasks (the list may not hold them all): ask about those.
+          const open = openSubtasks(err);
+          if (open === undefined) throw err;
+          if (!confirm(`Complete ${open === 1 ? "1 open subtask" : `${open} open subtasks`} too?`)) return;
+          await tasksClient.completeTask({ id: task.id, includeSubtasks: true });
+        }
         toast({
           text: task.recurrence ? `Completed “${task.title}” — the next one is on its way` : `Completed “${task.title}”`,
           actions: [{ label: "Undo", run: () => void run(() => tasksClient.reopenTask({ id: task.id })) }],
@@ -67,4 +75,10 @@ export function useTaskActions() {
       });
     return { complete, reopen, toggle, remove, refresh };
   }, [queryClient, toast]);
+}
+
+/** How many open subtasks kept CompleteTask from completing a task; undefined for any other error. */
+function openSubtasks(err: unknown): number | undefined {
+  const e = ConnectError.from(err);
+  return e.code === Code.FailedPrecondition ? e.findDetails(OpenSubtasksSchema)[0]?.openCount : undefined;
 }

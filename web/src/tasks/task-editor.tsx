@@ -13,6 +13,7 @@ import { ActivityPanel } from "./activity-panel.js";
 import { browserTimeZone, PRIORITY_LABELS } from "./format.js";
 import { RecurrencePicker } from "./recurrence-picker.js";
 import { RemindersEditor } from "./reminders-editor.js";
+import { SubtasksField } from "./subtasks-field.js";
 import { useTaskActions } from "./task-actions.js";
 import { dueOf, formFromTask, rebaseForm, updateRequest, type TaskForm } from "./task-form.js";
 import { isTimeZone, TIME_ZONES } from "./zoned.js";
@@ -136,6 +137,7 @@ function EditorForm({ task, onClose }: { task: Task; onClose(): void }) {
       <textarea id={`${ids}-notes`} value={form.notes} rows={3} onChange={(e) => set("notes", e.target.value)} />
 
       <TaskProjectField task={task} />
+      <SubtasksField task={task} />
 
       <div className="field-row">
         <div>

@@ -1,6 +1,7 @@
 import { TaskStatus, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
-import { useEffect, useRef } from "react";
+import { useEffect, useRef, useState, type CSSProperties } from "react";
 import { formatDue, isOverdue, PRIORITY_LABELS } from "./format.js";
+import { taskTree } from "./task-tree.js";
 
 interface Props {
   tasks: Task[];
@@ -21,6 +22,13 @@ interface Props {
 
 export function TaskList({ tasks, stale, onFixFilter, selectedId, pendingIds, onSelect, onOpen, onToggle, loading, hasMore, onMore }: Props) {
   const selectedRef = useRef<HTMLLIElement>(null);
+  const [collapsed, setCollapsed] = useState<ReadonlySet<string>>(new Set());
+  const toggleCollapsed = (id: string) =>
+    setCollapsed((before) => {
+      const next = new Set(before);
+      if (!next.delete(id)) next.add(id);
+      return next;
+    });
   // A block body: an effect's return value is its cleanup, and Chromium's scrollIntoView returns a
   // Promise that React would later call.
   useEffect(() => {
@@ -64,8 +72,9 @@ export function TaskList({ tasks, stale, onFixFilter, selectedId, pendingIds, on
         </p>
       )}
       <ul className={`task-list${stale ? " stale" : ""}`} aria-label="Tasks" aria-busy={loading}>
-        {tasks.map((task) => {
+        {taskTree(tasks, collapsed).map(({ task, depth, subtasks }) => {
           const done = task.status === TaskStatus.COMPLETED;
+          const folded = collapsed.has(task.id);
           const due = formatDue(task);
           const priority = PRIORITY_LABELS[task.priority].toLowerCase();
           return (
@@ -74,10 +83,31 @@ export function TaskList({ tasks, stale, onFixFilter, selectedId, pendingIds, on
               ref={task.id === selectedId ? selectedRef : undefined}
               className={`task${done ? " done" : ""}${task.id === selectedId ? " selected" : ""}`}
               data-task-id={task.id}
+              data-depth={depth}
+              aria-level={depth + 1}
+              style={{ "--depth": depth } as CSSProperties}
               aria-current={task.id === selectedId ? "true" : undefined}
               onClick={() => onSelect(task)}
               onDoubleClick={() => onOpen(task)}
             >
+              {subtasks > 0 ? (
+                <button
+                  type="button"
+                  className="subtask-toggle"
+                  aria-expanded={!folded}
+                  aria-label={`${folded ? "Show" : "Hide"} ${subtasks === 1 ? "1 subtask" : `${subtasks} subtasks`} of ${task.title}`}
+                  onClick={(e) => {
+                    e.stopPropagation();
+                    toggleCollapsed(task.id);
+                  }}
+                  // The page's Enter shortcut (edit the selected task) would take the key from this button.
+                  onKeyDown={(e) => {
+                    if (e.key === "Enter") e.stopPropagation();
+                  }}
+                >
+                  {folded ? "▸" : "▾"}
+                </button>
+              ) : null}
               <button
                 type="button"
                 className={`check priority-${priority}`}
@@ -101,6 +131,7 @@ export function TaskList({ tasks, stale, onFixFilter, selectedId, pendingIds, on
                     </span>
                   )}
                   {task.reminders.length > 0 && <span className="has-reminder">reminder</span>}
+                  {folded && <span className="subtask-count">{subtasks === 1 ? "1 subtask" : `${subtasks} subtasks`}</span>}
                   {pendingIds?.has(task.id) && <span className="pending-badge">waiting to be sent</span>}
                   {task.tags.map((tag) => (
                     <span key={tag} className="tag">
