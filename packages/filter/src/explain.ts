@@ -1,4 +1,5 @@
 import { nextDays, type Comparison, type FilterNode } from "./ast.js";
+import { readDatePhrase } from "./date-phrases.js";
 import { FilterSyntaxError } from "./errors.js";
 import { tokenize } from "./lexer.js";
 import { classifyWord } from "./parser.js";
@@ -73,7 +74,7 @@ function isBareWord(value: string): boolean {
     const t = tokens[0];
     if (tokens.length !== 1 || t?.type !== "word" || t.text !== value) return false;
     const node = classifyWord(value, 0);
-    return node.kind === "text" && !node.phrase && node.value === value;
+    return node.kind === "text" && !node.phrase && node.value === value && readDatePhrase(tokens, 0) === undefined;
   } catch (e) {
     if (e instanceof FilterSyntaxError) return false;
     throw e;

@@ -1,23 +1,18 @@
-import { Temporal } from "temporal-polyfill";
-import {
-  FIELDS,
-  PRIORITY_LEVELS,
-  RELATIVE_DAYS,
-  isRelativeDay,
-  nameKey,
-  type Comparison,
-  type DateField,
-  type FilterNode,
-  type IsoDate,
-  type PriorityLevel,
-  type RelativeDay,
-} from "./ast.js";
+import { FIELDS, PRIORITY_LEVELS, nameKey, type Comparison, type DateField, type FilterNode, type PriorityLevel } from "./ast.js";
+import { readDatePhrase } from "./date-phrases.js";
+import { dateTerm } from "./date-term.js";
 import { FilterSyntaxError, LIMITS } from "./errors.js";
 import { tokenize, type Token } from "./lexer.js";
 
 type Field = (typeof FIELDS)[number];
 const ALIASES: Record<string, Field> = { tags: "tag" };
-const FIELD_TERM = /^([A-Za-z_]+)(:|<=|>=|<|>|=)/;
+/** `field:value`, `field>=value`, and Taskwarrior's `field.modifier:value` (`due.before:eow`). */
+const FIELD_TERM = /^([A-Za-z_]+)(?:\.([A-Za-z]+))?(:|<=|>=|<|>|=)/;
+const DATE_FIELDS: readonly string[] = ["due", "created", "updated", "completed"] satisfies DateField[];
+/** Taskwarrior's attribute modifiers for dates, as the comparison they make. */
+const MODIFIERS: Record<string, Comparison | "none" | "any" | "not"> = {
+  before: "<", below: "<", under: "<", after: ">", above: ">", over: ">", by: "<=", is: "=", equals: "=", none: "none", any: "any", not: "not",
+};
 /** Same alphabet as stored tags (task.proto), plus combining marks that lower-casing can produce. */
 const TAG = /^[\p{L}\p{M}\p{N}_./-]{1,64}$/u;
 
@@ -115,6 +110,11 @@ class Parser {
     if (t.type === "word" || t.type === "phrase" || t.type === "priority") {
       this.#i++;
       if (++this.#terms > LIMITS.maxTerms) throw at(t, `the query has more than ${LIMITS.maxTerms} terms: split it up`);
+      const phrase = readDatePhrase(this.tokens, this.#i - 1);
+      if (phrase) {
+        this.#i += phrase.taken - 1;
+        return phrase.node;
+      }
       if (t.type === "priority") return { kind: "priority", op: "=", level: t.text as PriorityLevel };
       if (t.type === "phrase") {
         if (t.text.trim() === "") throw at(t, "empty quotes: put the words to search for between them, or remove them");
@@ -161,8 +161,13 @@ export function classifyWord(text: string, pos: number): FilterNode {
   if (!m) return { kind: "text", value: text, phrase: false };
   const name = m[1]!.toLowerCase();
   const field = (FIELDS as readonly string[]).includes(name) ? (name as Field) : ALIASES[name];
-  const rawOp = m[2]!;
+  const rawOp = m[3]!;
   const value = text.slice(m[0].length);
+  if (m[2] !== undefined) {
+    // Dots in other words (`file.txt:3`) are text, as they always were.
+    if (!DATE_FIELDS.includes(name)) return { kind: "text", value: text, phrase: false };
+    return modified(name as DateField, m[2], rawOp, value, pos, m[0].length);
+  }
   if (!field) {
     // `a<b`, `x=1` and URLs (`https://…`) are plain words; `foo:bar` is most likely a mistyped field.
     if (rawOp !== ":" || value.startsWith("//")) return { kind: "text", value: text, phrase: false };
@@ -209,42 +214,29 @@ export function classifyWord(text: string, pos: number): FilterNode {
       if (op !== "=" || (lower !== "me" && lower !== "none")) throw bad(`use assignee:me (assigned to you) or assignee:none (to nobody)`);
       return { kind: "assignee", who: lower };
     default:
-      return dateTerm(field, op, lower, value, valuePos);
+      return dateTerm(field, op, value, valuePos);
   }
 }
 
-function dateTerm(field: DateField, op: Comparison, lower: string, value: string, valuePos: number): FilterNode {
-  let day = lower;
-  let dayPos = valuePos;
-  const prefixed = op === "=" ? /^(before|after):/.exec(lower) : null;
-  if (prefixed) {
-    op = prefixed[1] === "before" ? "<" : ">";
-    day = lower.slice(prefixed[0].length);
-    dayPos += prefixed[0].length;
-    if (day === "") throw new FilterSyntaxError(`"${field}:${prefixed[0]}" needs a date after it, e.g. ${field}:${prefixed[0]}2025-01-31`, valuePos, value.length);
+/** `due.before:eow`, `due.none:`, `due.not:today`. */
+function modified(field: DateField, modifier: string, rawOp: string, value: string, pos: number, length: number): FilterNode {
+  const meaning = MODIFIERS[modifier.toLowerCase()];
+  const valuePos = pos + length;
+  if (meaning === undefined || rawOp !== ":") {
+    throw new FilterSyntaxError(
+      `"${field}.${modifier}${rawOp}" is not a date comparison: write ${field}.before:, .after:, .by:, .is:, .not:, .none: or .any: (e.g. ${field}.before:eow), or ${field}<…`,
+      pos,
+      length,
+    );
   }
-  const bad = (message: string) => new FilterSyntaxError(message, dayPos, value.length - (dayPos - valuePos));
-  if (day === "overdue" || day === "none" || day === "any") {
-    if (field === "completed") throw bad(`completed:${day} is not available: use status:open or status:completed, or a date such as completed:today`);
-    if (field !== "due") throw bad(`${field}:${day} is not available: every task has a ${field} time; use a date such as ${field}:today`);
-    if (op !== "=") throw bad(`due:${day} cannot be combined with a comparison: write due:${day}`);
-    return { kind: "due", state: day };
+  if (meaning === "none" || meaning === "any") {
+    if (value !== "") throw new FilterSyntaxError(`"${field}.${modifier}:" takes no value: write ${field}.${modifier}:`, valuePos, value.length);
+    if (field !== "due") throw new FilterSyntaxError(`"${field}.${modifier}:" is not available: only a due can be missing; use a date such as ${field}:today`, pos, length);
+    return { kind: "due", state: meaning };
   }
-  if (isRelativeDay(day)) return { kind: "date", field, op, day: day satisfies RelativeDay };
-  const iso = isoDate(day);
-  if (iso) return { kind: "date", field, op, day: iso };
-  const words = `${RELATIVE_DAYS.join(", ")}${field === "due" && !prefixed && op === "=" ? ", overdue, none, any" : ""}`;
-  const what = /^\d{4}-\d{2}-\d{2}$/.test(day) ? `a valid date ("${day}" does not exist)` : `a date, not "${day}"`;
-  throw bad(`${field} needs ${what}: use YYYY-MM-DD (e.g. 2025-01-31) or one of ${words}`);
-}
-
-function isoDate(text: string): IsoDate | undefined {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return undefined;
-  try {
-    return Temporal.PlainDate.from(text, { overflow: "reject" }).toString() as IsoDate;
-  } catch {
-    return undefined;
-  }
+  if (value === "") throw new FilterSyntaxError(`"${field}.${modifier}:" needs a date after it, e.g. ${field}.${modifier}:eow`, pos, length);
+  if (meaning === "not") return { kind: "not", child: dateTerm(field, "=", value, valuePos) };
+  return dateTerm(field, meaning, value, valuePos);
 }
 
 function tagValue(raw: string, pos: number, written: string): string | null {

@@ -81,6 +81,46 @@ const CASES: [string, string, string][] = [
   ['tag:x"y"', 'tag:x AND "y"', 'tag:x AND title/notes contain the phrase "y"'],
   ["#a(#b|#c)", "tag:a AND (tag:b OR tag:c)", "tag:a AND (tag:b OR tag:c)"],
   ["NOT due:today OR !high", "NOT due:today OR priority:high", "NOT due today OR priority = high"],
+  // Weekdays, months, spans of days, completion days.
+  ["due<friday", "due<friday", "due before friday"],
+  ["due:Monday", "due:monday", "due monday"],
+  ["due:this-month", "due:this-month", "due this month"],
+  ["created:last-month", "created:last-month", "created last month"],
+  ["due:next-30-days", "due:next-30-days", "due in next 30 days"],
+  ["completed:last-week", "completed:last-week", "completed last week"],
+  ["completed>=2025-01-01", "completed>=2025-01-01", "completed on or after 2025-01-01"],
+  // What Todoist users type.
+  ["today", "due:today", "due today"],
+  ["Tomorrow | yesterday", "due:tomorrow OR due:yesterday", "due tomorrow OR due yesterday"],
+  ["overdue & #home", "due:overdue AND tag:home", "overdue AND tag:home"],
+  ["no date", "due:none", "no due date"],
+  ["!no due date", "NOT due:none", "NOT no due date"],
+  ["7 days", "due:next-7-days", "due in next 7 days"],
+  ["next 14 days p", "due:next-14-days AND p", 'due in next 14 days AND title/notes contain "p"'],
+  ["next 0 days", "next AND 0 AND days", 'title/notes contain "next" AND title/notes contain "0" AND title/notes contain "days"'],
+  ["due before: friday", "due<friday", "due before friday"],
+  ["due after:2025-01-31", "due>2025-01-31", "due after 2025-01-31"],
+  ["date before: today", "due<today", "due before today"],
+  ["created after: yesterday", "created>yesterday", "created after yesterday"],
+  // The words themselves, quoted, are text.
+  ['"today" "no date"', '"today" AND "no date"', 'title/notes contain the phrase "today" AND title/notes contain the phrase "no date"'],
+  // What Taskwarrior users type.
+  ["due.before:eow", "due<=this-week", "due on or before this week"],
+  ["due.after:eom", "due>this-month", "due after this month"],
+  ["due.by:Friday", "due<=friday", "due on or before friday"],
+  ["due.is:today", "due:today", "due today"],
+  ["due.none:", "due:none", "no due date"],
+  ["due.any:", "due:any", "has a due date"],
+  ["due.not:today", "NOT due:today", "NOT due today"],
+  ["created.under:2025-01-31", "created<2025-01-31", "created before 2025-01-31"],
+  ["due:eow", "due<=this-week", "due on or before this week"],
+  ["due:eod", "due<=today", "due on or before today"],
+  ["due<7d", "due<=next-7-days", "due on or before next 7 days"],
+  ["due>=2w", "due>next-14-days", "due after next 14 days"],
+  ["due:7d", "due:next-7-days", "due in next 7 days"],
+  ["due:before:eow", "due<=this-week", "due on or before this week"],
+  // Dots elsewhere stay text, as they were.
+  ["file.txt:3 tag.any:x", "file.txt:3 AND tag.any:x", 'title/notes contain "file.txt:3" AND title/notes contain "tag.any:x"'],
 ];
 
 for (const [query, normalized, explained] of CASES) {
@@ -122,5 +162,6 @@ for (const [query, tree] of TREES) {
 
 test("hand-built trees that the parser never makes still normalize to equivalent text", () => {
   assert.equal(normalizeFilter({ kind: "text", value: "two words", phrase: false }), '"two words"');
+  assert.equal(normalizeFilter({ kind: "text", value: "today", phrase: false }), '"today"');
   assert.equal(normalizeFilter({ kind: "and", children: [{ kind: "all" }, { kind: "tag", tag: "a" }] }), "status:all AND tag:a");
 });

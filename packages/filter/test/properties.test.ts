@@ -31,6 +31,7 @@ const bareWord = fc
   .filter((w) => !/^(and|or|not)$/i.test(w));
 const tagName = fc.string({ unit: fc.constantFrom(..."abz09_./-üß"), minLength: 1, maxLength: 10 }).filter((t) => t !== "none");
 const op = fc.constantFrom<Comparison>("=", "<", "<=", ">", ">=");
+const nextDays = fc.integer({ min: 1, max: 366 }).map((n) => `next-${n}-days` as const);
 const isoDate = fc
   .date({ min: new Date("1900-01-01T00:00:00Z"), max: new Date("2199-12-31T00:00:00Z"), noInvalidDate: true })
   .map((d) => d.toISOString().slice(0, 10) as IsoDate);
@@ -43,7 +44,7 @@ function leaf(text: fc.Arbitrary<string>, phrase: fc.Arbitrary<string>, tag: fc.
     fc.record({ op, level: fc.constantFrom(...PRIORITY_LEVELS) }).map((r): FilterNode => ({ kind: "priority", ...r })),
     fc.constantFrom("open", "completed", "all").map((status): FilterNode => ({ kind: "status", status })),
     fc
-      .record({ field: fc.constantFrom("due", "created", "updated"), op, day: fc.oneof(fc.constantFrom(...RELATIVE_DAYS), isoDate) })
+      .record({ field: fc.constantFrom("due", "created", "updated", "completed"), op, day: fc.oneof(fc.constantFrom(...RELATIVE_DAYS), nextDays, isoDate) })
       .map((r): FilterNode => ({ kind: "date", ...r })),
     fc.constantFrom("none", "any", "overdue").map((state): FilterNode => ({ kind: "due", state })),
   );
@@ -69,7 +70,8 @@ const hostileTree = tree(leaf(bareWord, hostileString, tagName));
 const FRAGMENTS = [
   "(", ")", '"', "\\", " ", " ", "AND", "or", "NOT", "&", "|", "!", "-", "#", ":", "tag:", "tags:", "priority", "priority>=",
   "!high", "status:", "due:", "due<", "due:before:", "created>=", "updated:", "today", "next-7-days", "2025-02-30", "2025-01-31",
-  "none", "high", "urgent", "foo:", "x", "milk", "é", "\ud83d", "'", ";", "%",
+  "none", "high", "urgent", "foo:", "x", "milk", "é", "\ud83d", "'", ";", "%", "no", "date", "next", "7", "days", "before:", "due.",
+  ".before:", "eow", "7d", "friday", "this-month", "completed",
 ];
 const soup = fc.array(fc.constantFrom(...FRAGMENTS), { maxLength: 40 }).map((parts) => parts.join(""));
 const anyQuery = fc.oneof(soup, fc.string({ unit: "binary", maxLength: 120 }), fc.string({ maxLength: 120 }));
@@ -78,7 +80,7 @@ const anyQuery = fc.oneof(soup, fc.string({ unit: "binary", maxLength: 120 }), f
 
 const ALLOWED_SQL = new Set([
   "TRUE", "AND", "OR", "NOT", "IS", "NULL", "search", "to_tsquery", "'english'", "title", "notes", "' '", "ILIKE", "tags", "ARRAY",
-  "::text[]", "cardinality", "0", "priority", "status", "due_at", "created_at", "updated_at",
+  "::text[]", "cardinality", "0", "priority", "status", "due_at", "created_at", "updated_at", "completed_at",
   "(", ")", ",", "[", "]", "=", "<", ">", "<=", ">=", "@@", "@>", "||",
 ]);
 

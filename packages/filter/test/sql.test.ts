@@ -50,6 +50,21 @@ const CASES: [string, keyof typeof CTX, string, unknown[]][] = [
   ["due:next-week", "berlinSpring", "(due_at >= $1 AND due_at < $2)", ["2025-03-30T22:00:00.000Z", "2025-04-06T22:00:00.000Z"]],
   ["due:last-week", "berlinSpring", "(due_at >= $1 AND due_at < $2)", ["2025-03-16T23:00:00.000Z", "2025-03-23T23:00:00.000Z"]],
   ["due:next-7-days", "berlinSpring", "(due_at >= $1 AND due_at < $2)", ["2025-03-29T23:00:00.000Z", "2025-04-05T22:00:00.000Z"]],
+  // Weekdays from today on (a Sunday): "sunday" is today, "friday" the coming one.
+  ["due:sunday", "berlinSpring", "(due_at >= $1 AND due_at < $2)", ["2025-03-29T23:00:00.000Z", "2025-03-30T22:00:00.000Z"]],
+  ["due<friday", "berlinSpring", "(due_at < $1)", ["2025-04-03T22:00:00.000Z"]],
+  ["due:monday", "utc", "(due_at >= $1 AND due_at < $2)", ["2025-01-20T00:00:00.000Z", "2025-01-21T00:00:00.000Z"]],
+  ["due:wednesday", "utc", "(due_at >= $1 AND due_at < $2)", ["2025-01-15T00:00:00.000Z", "2025-01-16T00:00:00.000Z"]],
+  // Months are calendar months in the zone; spans of days start today.
+  ["due:this-month", "berlinSpring", "(due_at >= $1 AND due_at < $2)", ["2025-02-28T23:00:00.000Z", "2025-03-31T22:00:00.000Z"]],
+  ["due:next-month", "utc", "(due_at >= $1 AND due_at < $2)", ["2025-02-01T00:00:00.000Z", "2025-03-01T00:00:00.000Z"]],
+  ["due:last-month", "utc", "(due_at >= $1 AND due_at < $2)", ["2024-12-01T00:00:00.000Z", "2025-01-01T00:00:00.000Z"]],
+  ["due:next-3-days", "utc", "(due_at >= $1 AND due_at < $2)", ["2025-01-15T00:00:00.000Z", "2025-01-18T00:00:00.000Z"]],
+  ["due<7d", "utc", "(due_at < $1)", ["2025-01-22T00:00:00.000Z"]],
+  ["due.before:eow", "utc", "(due_at < $1)", ["2025-01-20T00:00:00.000Z"]],
+  ["completed:yesterday", "utc", "(completed_at >= $1 AND completed_at < $2)", ["2025-01-14T00:00:00.000Z", "2025-01-15T00:00:00.000Z"]],
+  // completed_at is NULL for open tasks: NOT keeps them.
+  ["NOT completed:today", "utc", "((completed_at >= $1 AND completed_at < $2) IS NOT TRUE)", ["2025-01-15T00:00:00.000Z", "2025-01-16T00:00:00.000Z"]],
   ["due:today", "kiritimati", "(due_at >= $1 AND due_at < $2)", ["2025-01-15T10:00:00.000Z", "2025-01-16T10:00:00.000Z"]],
   ["due:this-week", "kiritimati", "(due_at >= $1 AND due_at < $2)", ["2025-01-12T10:00:00.000Z", "2025-01-19T10:00:00.000Z"]],
   // 1994-12-31 never happened on Kiritimati (the date line moved): an empty range.
@@ -142,7 +157,7 @@ test("the README names the text-search configuration the compiler uses", () => {
 });
 
 test("columns lists every column the SQL reads; impliesDue holds when no task without a due can match", () => {
-  const known = ["search", "title", "notes", "tags", "priority", "status", "due_at", "created_at", "updated_at"];
+  const known = ["search", "title", "notes", "tags", "priority", "status", "due_at", "created_at", "updated_at", "completed_at"];
   const cases: [string, string[], boolean][] = [
     ["", [], false],
     ["milk", ["notes", "search", "title"], false],

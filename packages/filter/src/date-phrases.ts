@@ -1,0 +1,40 @@
+import { nextDays, type DateField, type FilterNode, type RelativeDay } from "./ast.js";
+import { dateTerm } from "./date-term.js";
+import { FilterSyntaxError } from "./errors.js";
+import type { Token } from "./lexer.js";
+
+const FIELD_WORDS: Record<string, DateField> = { due: "due", date: "due", created: "created", updated: "updated", completed: "completed" };
+
+/**
+ * Todoist's date filters, written as bare words: `today`, `tomorrow`, `yesterday`, `overdue`,
+ * `no date`, `no due date`, `7 days`, `next 7 days`, `due before: friday`, `created after: 2025-01-31`.
+ * Reads the one starting at `tokens[i]`; `taken` is the number of tokens it spans.
+ */
+export function readDatePhrase(tokens: readonly Token[], i: number): { node: FilterNode; taken: number } | undefined {
+  const word = (k: number): string | undefined => {
+    const t = tokens[i + k];
+    return t?.type === "word" ? t.text.toLowerCase() : undefined;
+  };
+  const first = word(0);
+  if (first === undefined) return undefined;
+  if (first === "today" || first === "tomorrow" || first === "yesterday") return { node: { kind: "date", field: "due", op: "=", day: first }, taken: 1 };
+  if (first === "overdue") return { node: { kind: "due", state: "overdue" }, taken: 1 };
+  if (first === "no" && word(1) === "date") return { node: { kind: "due", state: "none" }, taken: 2 };
+  if (first === "no" && word(1) === "due" && word(2) === "date") return { node: { kind: "due", state: "none" }, taken: 3 };
+  const skip = first === "next" ? 1 : 0;
+  const span = `next-${word(skip)}-days`;
+  if (/^days?$/.test(word(skip + 1) ?? "") && nextDays(span) !== undefined) {
+    return { node: { kind: "date", field: "due", op: "=", day: span as RelativeDay }, taken: skip + 2 };
+  }
+  const field = FIELD_WORDS[first];
+  const compare = /^(before|after):(.*)$/.exec(word(1) ?? "");
+  if (field === undefined || !compare) return undefined;
+  const op = compare[1] === "before" ? "<" : ">";
+  const written = tokens[i + 1] as Token & { text: string };
+  if (compare[2] !== "") return { node: dateTerm(field, op, written.text.slice(compare[1]!.length + 1), written.pos + compare[1]!.length + 1), taken: 2 };
+  const value = tokens[i + 2];
+  if (value?.type !== "word") {
+    throw new FilterSyntaxError(`"${first} ${compare[1]}:" needs a date after it, e.g. ${first} ${compare[1]}: friday`, tokens[i]!.pos, written.pos + written.len - tokens[i]!.pos);
+  }
+  return { node: dateTerm(field, op, value.text, value.pos), taken: 3 };
+}
