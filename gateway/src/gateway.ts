@@ -7,6 +7,7 @@ import { authInterceptor, startAuthModule, trustedProxiesFromEnv, type AuthModul
 import type { PasswordQueue, PasswordQueueOptions } from "./auth/password-queue.js";
 import { corsRoute } from "./cors.js";
 import { forwardingRoutes, type Upstream } from "./forward.js";
+import { startInterchangeModule } from "./interchange/index.js";
 import { LiveSync } from "./live/live-sync.js";
 import { hostCheckedUpgrade, hostCheckRoute, type AllowedHosts } from "./host-check.js";
 import { mcpEndpoint } from "./mcp.js";
@@ -40,6 +41,8 @@ export interface GatewayOptions {
   metricsPort?: number;
   /** Host names answered besides IP addresses and localhost (DNS rebinding); default "any". */
   allowedHosts?: AllowedHosts;
+  /** Largest import file (POST /api/import); default 5 MiB. */
+  maxImportBytes?: number;
 }
 
 export interface Gateway {
@@ -101,8 +104,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     pingIntervalMs: options.livePingIntervalMs,
   });
   let metrics: MetricsServer | undefined;
+  let interchange: Awaited<ReturnType<typeof startInterchangeModule>> | undefined;
   try {
     metrics = options.metricsPort === undefined ? undefined : await startMetricsServer(options.metricsPort, options.host);
+    interchange = await startInterchangeModule({
+      databaseUrl: options.auth.databaseUrl,
+      authenticator: auth.authenticator,
+      upstreams: options.upstreams,
+      logger: options.logger,
+      maxImportBytes: options.maxImportBytes,
+    });
     await live.start();
     const services = [...auth.services, ...options.upstreams.flatMap((u) => u.services)];
     const forwarded = forwardingRoutes(options.upstreams, cursors);
@@ -115,7 +126,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           forwarded(router);
         },
         interceptors: [authInterceptor(auth.authenticator)],
-        http: [hostCheckRoute(allowedHosts), metricsElsewhere, corsRoute(allowedOrigins), mcpEndpoint(auth.authenticator, auth.accounts, options.upstreams, allowedOrigins, options.auth.jwtSecret), webApp(options.webDir ?? DEFAULT_WEB_DIR, [...services.map((s) => `/${s.typeName}/`), "/grpc."])],
+        http: [hostCheckRoute(allowedHosts), metricsElsewhere, corsRoute(allowedOrigins), interchange.route, mcpEndpoint(auth.authenticator, auth.accounts, options.upstreams, allowedOrigins, options.auth.jwtSecret), webApp(options.webDir ?? DEFAULT_WEB_DIR, [...services.map((s) => `/${s.typeName}/`), "/grpc."])],
         upgrade: hostCheckedUpgrade(allowedHosts, live.upgrade),
         metricsOnMainPort: false,
         readMaxBytes: options.readMaxBytes ?? DEFAULT_READ_MAX_BYTES,
@@ -133,11 +144,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         await live.stop();
         await server.drain();
         await metrics?.close();
+        await interchange?.stop();
         await auth.stop();
       },
     };
   } catch (err) {
     await metrics?.close();
+    await interchange?.stop();
     await live.stop();
     await auth.stop();
     throw err;

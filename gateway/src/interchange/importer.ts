@@ -7,7 +7,7 @@ import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ConnectError } from "@connectrpc/connect";
 import type { ImportedTask, ImportFormat, ImportPlan, Unmapped } from "@taskmesh/interchange";
 import { type Project } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
-import { Priority, RecurrenceMode, RecurrenceSchema, TaskStatus, type Recurrence } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { Priority, RecurrenceMode, RecurrenceSchema, TaskStatus, type Recurrence, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { CreateTaskRequestSchema, type CreateTaskRequest } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { isTimeZone, parseQuickAdd, resolveQuickAdd } from "@taskmesh/quick-add";
 import { createHash } from "node:crypto";
@@ -44,31 +44,64 @@ export async function runImport(plan: ImportPlan, caller: Caller, now: Date = ne
     unmapped: [...plan.unmapped],
   };
   const placement = await placeProjects(plan, caller, report);
-  for (const task of plan.tasks) {
+  const made = new Map<string, Task>();
+  const toComplete: { task: ImportedTask; id: string }[] = [];
+  for (const task of parentsFirst(plan.tasks)) {
     try {
       const request = await createRequest(task, caller, now, report.unmapped);
-      const project = task.project === undefined ? undefined : placement.get(key(task.project));
+      const parent = task.parentSourceId === undefined ? undefined : made.get(task.parentSourceId);
+      if (parent) request.parentId = parent.id;
+      else if (task.parentSourceId) report.unmapped.push({ where: task.where, field: "parent", value: task.parentSourceId, reason: "its parent task was not imported: imported as a top-level task" });
+      // A subtask is in its parent's project (the service puts it there when project_id is empty).
+      const project = parent || task.project === undefined ? undefined : placement.get(key(task.project));
       if (project) {
         request.projectId = project.id;
         if (task.section) request.sectionId = project.sections.get(key(task.section)) ?? "";
-      }
-      const { task: made } = await caller.tasks.createTask(request);
+      } else if (parent && task.section) request.sectionId = sectionOf(placement, task) ?? "";
+      const { task: created } = await caller.tasks.createTask(request);
+      made.set(task.sourceId, created!);
       // A task that exists from a run before keeps whatever the user did with it since.
-      const before = made!.createTime && timestampDate(made!.createTime) < now;
-      if (before) {
+      if (created!.createTime && timestampDate(created!.createTime) < now) {
         report.tasks.alreadyImported++;
         continue;
       }
       report.tasks.created++;
-      if (task.completed && made!.status !== TaskStatus.COMPLETED) {
-        await caller.tasks.completeTask({ id: made!.id });
-        report.tasks.completed++;
-      }
+      if (task.completed && created!.status !== TaskStatus.COMPLETED) toComplete.push({ task, id: created!.id });
     } catch (err) {
       report.tasks.failed.push({ where: task.where, title: task.title, reason: ConnectError.from(err).rawMessage });
     }
   }
+  // Subtasks before their parents: a task with open subtasks cannot be completed.
+  for (const { task, id } of toComplete.reverse()) {
+    try {
+      await caller.tasks.completeTask({ id });
+      report.tasks.completed++;
+    } catch (err) {
+      report.unmapped.push({ where: task.where, field: "completed", value: "true", reason: `left open: ${ConnectError.from(err).rawMessage}` });
+    }
+  }
   return report;
+}
+
+/** Each parent before its subtasks, otherwise in file order. */
+function parentsFirst(tasks: readonly ImportedTask[]): ImportedTask[] {
+  const bySource = new Map(tasks.map((t) => [t.sourceId, t]));
+  const out: ImportedTask[] = [];
+  const placed = new Set<string>();
+  const visit = (task: ImportedTask, path: Set<string>) => {
+    if (placed.has(task.sourceId) || path.has(task.sourceId)) return;
+    path.add(task.sourceId);
+    const parent = task.parentSourceId === undefined ? undefined : bySource.get(task.parentSourceId);
+    if (parent) visit(parent, path);
+    placed.add(task.sourceId);
+    out.push(task);
+  };
+  for (const task of tasks) visit(task, new Set());
+  return out;
+}
+
+function sectionOf(placement: Map<string, Placed>, task: ImportedTask): string | undefined {
+  return task.project === undefined || task.section === undefined ? undefined : placement.get(key(task.project))?.sections.get(key(task.section));
 }
 
 interface Placed {
@@ -175,7 +208,6 @@ async function createRequest(task: ImportedTask, caller: Caller, now: Date, unma
     recurrence = undefined;
   }
   if (recurrence) request.recurrence = recurrence;
-  if (task.parentSourceId) note("parent", task.parentSourceId, "subtasks are not kept yet: imported as a task of its own in the same project");
   return request;
 }
 

@@ -63,12 +63,13 @@ export function exportCsv(content: ExportContent): string {
       due_date: t.due.case === "dueDate" ? t.due.value : "",
       due_time: t.due.case === "dueTime" ? new Date(Number(t.due.value.seconds) * 1000).toISOString() : "",
       time_zone: t.timeZone,
+      parent_id: t.parentId,
       repeat: t.recurrence?.rrule ?? "",
       completed_at: t.completeTime ? new Date(Number(t.completeTime.seconds) * 1000).toISOString() : "",
       created_at: t.createTime ? new Date(Number(t.createTime.seconds) * 1000).toISOString() : "",
     };
   });
-  const columns = ["id", "project", "section", "title", "notes", "status", "priority", "tags", "due_date", "due_time", "time_zone", "repeat", "completed_at", "created_at"];
+  const columns = ["id", "project", "section", "title", "notes", "status", "priority", "tags", "due_date", "due_time", "time_zone", "parent_id", "repeat", "completed_at", "created_at"];
   return stringify(rows, { header: true, columns });
 }
 
@@ -124,6 +125,7 @@ export function readTaskmeshExport(data: unknown): ImportPlan {
         ? { recurrence: { rrule: t.recurrence.rrule, afterCompletion: t.recurrence.mode === RecurrenceMode.AFTER_COMPLETION, exdates: t.recurrence.exdates, floating: t.recurrence.floating } }
         : {}),
       completed: t.status === TaskStatus.COMPLETED,
+      ...(t.parentId ? { parentSourceId: `taskmesh:${t.parentId}` } : {}),
     };
   });
   return { format: "taskmesh", projects: projects.list(), tasks, unmapped };
