@@ -2,6 +2,7 @@ import { useInfiniteQuery } from "@connectrpc/connect-query";
 import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { QueryErrorSchema, TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { keepPreviousData } from "@tanstack/react-query";
+import { translateQuestion } from "@taskmesh/filter";
 import { useEffect, useMemo, useRef, useState } from "react";
 import { authClient, onSessionChange, refreshSession, setSession, type Session } from "./api/auth-client.js";
 import { Consent, CONSENT_PATH } from "./auth/consent.js";
@@ -12,6 +13,7 @@ import { NotificationCenter } from "./notifications/notification-center.js";
 import { ProjectHeader } from "./projects/project-header.js";
 import { ProjectSidebar } from "./projects/project-sidebar.js";
 import { projectOfQuery, useProjects } from "./projects/projects-api.js";
+import { SettingsButton } from "./settings/settings-dialog.js";
 import { PendingChanges, useOfflineSync } from "./offline/pending-changes.js";
 import { Toasts } from "./notifications/notifications.js";
 import { QuickAdd } from "./quick-add/quick-add.js";
@@ -72,6 +74,10 @@ function Workspace({ session }: { session: Session }) {
   const quickAddRef = useRef<HTMLInputElement>(null);
   const filterRef = useRef<HTMLInputElement>(null);
   const settledQuery = useDebounced(query, 200);
+  // A question in the filter box ("what's overdue at home") is read as a query; one with nothing
+  // a filter could use stays the plain text search it always was.
+  const asked = useMemo(() => translateQuestion(settledQuery), [settledQuery]);
+  const listQuery = asked.translated ? asked.query : settledQuery;
   // The filter and the sort live in the address (?q=…&sort=…): a reload or a shared link shows the
   // same list. Typing replaces the current entry once the query settles; a choice (a chip, a saved
   // filter, the sort) adds one, so Back returns to the list before it.
@@ -102,7 +108,7 @@ function Workspace({ session }: { session: Session }) {
 
   const list = useInfiniteQuery(
     TaskService.method.listTasks,
-    { query: settledQuery, orderBy, explain: true, pageSize: 50, pageToken: "" },
+    { query: listQuery, orderBy, explain: true, pageSize: 50, pageToken: "" },
     { pageParamKey: "pageToken", getNextPageParam: (last) => last.nextPageToken || undefined, placeholderData: keepPreviousData, retry: false },
   );
   // While the filter has a mistake, the last good results stay (dimmed) instead of an empty list.
@@ -162,6 +168,7 @@ function Workspace({ session }: { session: Session }) {
         </span>
         <span className="spacer" />
         <NotificationCenter onOpenTask={(id) => setEditingId(id)} />
+        <SettingsButton />
         <button type="button" className="link muted" onClick={() => setHelp(!help)} aria-expanded={help}>
           Shortcuts
         </button>
@@ -205,6 +212,7 @@ function Workspace({ session }: { session: Session }) {
           orderBy={orderBy}
           onOrderBy={choose(setOrderBy)}
           {...(summary ? { summary } : {})}
+          {...(asked.translated && asked.query !== settledQuery.trim() ? { asked } : {})}
           {...(queryError ? { error: queryError } : {})}
         />
         {listProblem && (

@@ -1,5 +1,6 @@
 import { useQuery } from "@connectrpc/connect-query";
 import { TaskService, type QueryError } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import type { Translation } from "@taskmesh/filter";
 import { forwardRef } from "react";
 import { hasTerm, toggleTerm } from "./query-tokens.js";
 import { useSavedFilters } from "./saved-filters.js";
@@ -32,12 +33,16 @@ interface Props {
   orderBy: string;
   onOrderBy(orderBy: string): void;
   summary?: string;
+  /** The box holds a question: the query it became (which the list shows) and how it was read. */
+  asked?: Translation;
   error?: QueryError;
 }
 
-export const FilterBar = forwardRef<HTMLInputElement, Props>(function FilterBar({ query, onQuery, onChoose, orderBy, onOrderBy, summary, error }, ref) {
+export const FilterBar = forwardRef<HTMLInputElement, Props>(function FilterBar({ query, onQuery, onChoose, orderBy, onOrderBy, summary, asked, error }, ref) {
   const tags = useQuery(TaskService.method.listTags, {});
   const { saved, save, remove } = useSavedFilters();
+  // A mistake's position is in the query the server was sent.
+  const sent = asked?.query ?? query;
   return (
     <section className="filter-bar" aria-label="Search and filter">
       <div className="filter-row">
@@ -50,7 +55,7 @@ export const FilterBar = forwardRef<HTMLInputElement, Props>(function FilterBar(
           type="search"
           value={query}
           onChange={(e) => onQuery(e.target.value)}
-          placeholder="Filter — e.g. #home !high due:this-week"
+          placeholder="Filter or ask — e.g. #home !high due:this-week, or: what's overdue at home?"
           spellCheck={false}
           autoComplete="off"
           aria-invalid={error ? true : undefined}
@@ -72,11 +77,21 @@ export const FilterBar = forwardRef<HTMLInputElement, Props>(function FilterBar(
         {error ? (
           <>
             <code className="query-echo">
-              {query.slice(0, error.position)}
-              <mark>{query.slice(error.position, error.position + Math.max(1, error.length)) || " "}</mark>
-              {query.slice(error.position + Math.max(1, error.length))}
+              {sent.slice(0, error.position)}
+              <mark>{sent.slice(error.position, error.position + Math.max(1, error.length)) || " "}</mark>
+              {sent.slice(error.position + Math.max(1, error.length))}
             </code>
             <span role="alert">{error.message}</span>
+          </>
+        ) : asked ? (
+          <>
+            <span>
+              Read as <code className="query-echo">{asked.query}</code>
+            </span>
+            <button type="button" className="link" onClick={() => onChoose(asked.query)}>
+              Edit as a filter
+            </button>
+            <span className="explain">{asked.explanation}</span>
           </>
         ) : (
           summary && <span className="explain">Showing {summary === "all tasks" ? summary : `tasks where ${summary}`}</span>
