@@ -1,0 +1,50 @@
+// Settings in the browser: a Todoist export uploaded and its report read, the JSON export
+// downloaded, a calendar feed's address made (shown once, as webcal://), fetched and revoked.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { axeViolations, formatFindings } from "./support/axe.js";
+import { screenshot } from "./support/browser.js";
+import { signUp } from "./support/session.js";
+import { appInBrowser } from "./support/suite.js";
+
+const suite = appInBrowser();
+const todoistCsv = fileURLToPath(new URL("../../packages/interchange/test/samples/Home renovation.csv", import.meta.url));
+
+test("import a Todoist CSV, download the export, subscribe to and revoke a calendar feed", async () => {
+  const { context, page } = await suite.page();
+  await signUp(page);
+  await page.getByRole("button", { name: "Settings" }).click();
+  const dialog = page.getByRole("dialog", { name: "Settings" });
+  await dialog.getByLabel("File to import").setInputFiles(todoistCsv);
+  await dialog.getByRole("button", { name: "Import", exact: true }).click();
+  await dialog.getByRole("status").filter({ hasText: "6 tasks imported; new projects: Home renovation." }).waitFor();
+  await dialog.getByText(/things had no place here or were changed to fit/).click();
+  await dialog.getByRole("cell", { name: "RESPONSIBLE" }).waitFor();
+  await page.getByRole("navigation").getByText("Home renovation").or(page.getByRole("button", { name: /Home renovation/ })).first().waitFor();
+  await screenshot(page, "settings-import-report");
+  const findings = await axeViolations(page, "settings");
+  assert.deepEqual(findings, [], formatFindings(findings));
+
+  // Again: nothing twice.
+  await dialog.getByRole("button", { name: "Import", exact: true }).click();
+  await dialog.getByRole("status").filter({ hasText: "0 tasks imported, 6 already there from an earlier import." }).waitFor();
+
+  const [download] = await Promise.all([page.waitForEvent("download"), dialog.getByRole("button", { name: "Download JSON" }).click()]);
+  const exported = JSON.parse(await readFile((await download.path())!, "utf8")) as { format: string; tasks: { title: string }[] };
+  assert.equal(exported.format, "taskmesh-export");
+  assert.equal(exported.tasks.length, 6);
+
+  await dialog.getByRole("button", { name: "Make an address" }).click();
+  const address = await dialog.getByLabel("Calendar feed address").inputValue();
+  assert.match(address, /^webcal:\/\/[^/]+\/calendar\/tm_cal_[\w-]+\.ics$/);
+  const https = address.replace(/^webcal:/, "http:");
+  const feed = await fetch(https);
+  assert.equal(feed.status, 200);
+  assert.match(await feed.text(), /SUMMARY:Order skip for rubble/);
+  await dialog.getByRole("button", { name: "Revoke" }).click();
+  await dialog.getByRole("button", { name: "Revoke" }).waitFor({ state: "detached" });
+  assert.equal((await fetch(https)).status, 404);
+  await context.close();
+});
