@@ -52,7 +52,7 @@ export function lockSubtree(read: Sql, userId: string, id: string): Promise<Task
   );
 }
 
-/** The task's direct subtasks, locked for this write. */
+/** The task's direct subtasks in their order, locked for this write. */
 export function lockChildren(read: Sql, userId: string, id: string): Promise<TaskRow[]> {
-  return read<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks.tasks WHERE user_id = $1 AND parent_id = $2 ORDER BY id FOR UPDATE`, [userId, id]);
+  return read<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks.tasks WHERE user_id = $1 AND parent_id = $2 ORDER BY order_key FOR UPDATE`, [userId, id]);
 }

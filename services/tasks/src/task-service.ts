@@ -26,6 +26,7 @@ import type { SavedFilterMethod } from "./saved-filters.js";
 import { violationsUnder } from "./violations.js";
 import { emailOf, permissionDenied, placementOf, roleOnTask } from "./project-access.js";
 import { lockChildren, lockSubtree, parentFor, requireSameProject } from "./subtasks.js";
+import { keyNextTo } from "./order-keys.js";
 import type { ProjectStore } from "./project-store.js";
 
 /** Trusted metadata from the gateway: the account's zone, for relative dates in filters. */
@@ -282,6 +283,27 @@ export function createTaskServiceImpl({ store, projects, hub, pageTokenKey = ran
         await tx.emit(taskEventRecord(origin, tx.userId, last, { case: "deleted", value: { task: last } }, at));
       });
       return {};
+    },
+
+    async moveTask(req, ctx) {
+      const origin = originOf(ctx);
+      const side = req.place.case === "beforeId" ? "before" : "after";
+      const anchorId = req.place.value ?? "";
+      const row = await onTask(origin.userId, req.id, async (tx, current) => {
+        const key = await keyNextTo(tx.read, tx.userId, current, anchorId, side);
+        if (!key) {
+          throw invalidArgument([
+            { field: `${side}_id`, ruleId: `${side}_id.sibling`, message: `task ${anchorId} is not another subtask of the same parent, or top-level task of the same project and section, as task ${req.id}` },
+          ]);
+        }
+        const before = taskFromRow(current);
+        const at = now();
+        const moved = await tx.setOrderKey(current, key, bumpFields(current.fieldVersions, ["order"], current.version + 1), at);
+        const after = taskFromRow(moved);
+        await tx.emit(taskEventRecord(origin, tx.userId, after, { case: "updated", value: { before, after, changedFields: ["order_key"] } }, at));
+        return moved;
+      });
+      return { task: taskFromRow(row) };
     },
 
     async listTasks(req, ctx) {

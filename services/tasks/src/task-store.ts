@@ -4,6 +4,7 @@ import { writeOutbox, type Outbox } from "@taskmesh/events";
 import type { EntityManager } from "@mikro-orm/sql";
 import { lockAudience, writeFeed, type FeedChange } from "./feed-writer.js";
 import { listStatement, type ListQuery } from "./list-query.js";
+import { keysAtEnd, sameSiblings, type Siblings } from "./order-keys.js";
 import type { OutboxRecord } from "./task-events.js";
 import { TASK_COLUMNS, taskFromRow, type TaskRow } from "./task-row.js";
 import type { TaskFields } from "./task-fields.js";
@@ -107,22 +108,34 @@ export class TaskStore {
   async createMany(items: readonly NewTask[]): Promise<TaskRow[]> {
     return this.db.em().transactional(async (transaction) => {
       const em = transaction as unknown as EntityManager;
-      const sql = <Row>(text: string, params: unknown[]) => this.db.query<Row>(em, text, params);
+      const sql = <Row>(text: string, params: unknown[] = []) => this.db.query<Row>(em, text, params);
       // Ids derive from (user, request id), so one id stands for all retries of a request: a task
       // already there is a conflict, skipped here and read below.
       const unique = [...new Map(items.map((i) => [i.id, i])).values()];
       // The owners' write locks, and their projects' members' (see task_changes), before anything
       // is written, in one order for every transaction, so that two batches never deadlock.
       const locked = await lockAudience(this.db, em, [...new Set(unique.map((i) => i.userId))]);
+      // Each new task goes after its siblings, those of one batch in call order.
+      const orderKeys = new Map<string, string>();
+      const bySiblings = new Map<string, NewTask[]>();
+      for (const item of unique) {
+        const siblings = JSON.stringify([item.userId, item.placement.projectId, item.placement.sectionId, item.placement.parentId]);
+        bySiblings.set(siblings, [...(bySiblings.get(siblings) ?? []), item]);
+      }
+      for (const group of bySiblings.values()) {
+        const keys = await keysAtEnd(sql, group[0]!.userId, group[0]!.placement, group.length);
+        group.forEach((item, n) => orderKeys.set(item.id, keys[n]!));
+      }
       const inserted = await sql<TaskRow>(
         `INSERT INTO tasks.tasks (id, user_id, title, notes, priority, tags, due_time, due_date, due_at, time_zone,
-           recurrence, reminders, series_id, request_id, created_at, updated_at, project_id, section_id, assignee_id, parent_id)
+           recurrence, reminders, series_id, request_id, created_at, updated_at, project_id, section_id, assignee_id, parent_id, order_key)
          SELECT r.id, r.user_id, r.title, r.notes, r.priority, ARRAY(SELECT jsonb_array_elements_text(r.tags)), r.due_time,
                 r.due_date, r.due_at, r.time_zone, r.recurrence, r.reminders, r.series_id, r.request_id, r.at, r.at,
-                r.project_id, r.section_id, r.assignee_id, r.parent_id
+                r.project_id, r.section_id, r.assignee_id, r.parent_id, r.order_key
            FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, user_id text, title text, notes text, priority smallint, tags jsonb,
                 due_time timestamptz, due_date date, due_at timestamptz, time_zone text, recurrence jsonb, reminders jsonb,
-                series_id uuid, request_id text, at timestamptz, project_id uuid, section_id uuid, assignee_id text, parent_id uuid)
+                series_id uuid, request_id text, at timestamptz, project_id uuid, section_id uuid, assignee_id text, parent_id uuid,
+                order_key text)
          ON CONFLICT DO NOTHING
          RETURNING ${TASK_COLUMNS}`,
         [
@@ -131,7 +144,7 @@ export class TaskStore {
               id, user_id: userId, title: f.title, notes: f.notes, priority: f.priority, tags: f.tags, due_time: f.dueTime,
               due_date: f.dueDate, due_at: f.dueAt, time_zone: f.timeZone, recurrence: f.recurrence, reminders: f.reminders,
               series_id: seriesId, request_id: requestId, at: now, project_id: pl.projectId, section_id: pl.sectionId,
-              assignee_id: pl.assigneeId, parent_id: pl.parentId,
+              assignee_id: pl.assigneeId, parent_id: pl.parentId, order_key: orderKeys.get(id),
             })),
           ),
         ],
@@ -298,12 +311,12 @@ export class Tx {
       `UPDATE tasks.tasks SET title = $3, notes = $4, priority = $5, tags = $6::text[], due_time = $7, due_date = $8::date,
          due_at = $9, time_zone = $10, recurrence = $11::jsonb, reminders = $12::jsonb, field_versions = $13::jsonb,
          version = version + 1, updated_at = $14, user_id = $15, project_id = $16, section_id = $17, assignee_id = $18,
-         parent_id = $19
+         parent_id = $19, order_key = $20
        WHERE user_id = $1 AND id = $2 RETURNING ${TASK_COLUMNS}`,
       [
         this.userId, current.id, f.title, f.notes, f.priority, f.tags, f.dueTime, f.dueDate, f.dueAt, f.timeZone,
         json(f.recurrence), json(f.reminders), json(fieldVersions), now, owner, pl.projectId, pl.sectionId, pl.assigneeId,
-        pl.parentId,
+        pl.parentId, await this.#orderKeyAt(current, owner, pl),
       ],
     );
     this.#placed(current, row!);
@@ -315,12 +328,32 @@ export class Tx {
     await this.#lockOwner(owner);
     const [row] = await this.sql<TaskRow>(
       `UPDATE tasks.tasks SET user_id = $3, project_id = $4, section_id = $5, assignee_id = $6, parent_id = $7,
-         field_versions = $8::jsonb, version = version + 1, updated_at = $9
+         field_versions = $8::jsonb, version = version + 1, updated_at = $9, order_key = $10
        WHERE user_id = $1 AND id = $2 RETURNING ${TASK_COLUMNS}`,
-      [this.userId, current.id, owner, pl.projectId, pl.sectionId, pl.assigneeId, pl.parentId, json(fieldVersions), now],
+      [this.userId, current.id, owner, pl.projectId, pl.sectionId, pl.assigneeId, pl.parentId, json(fieldVersions), now, await this.#orderKeyAt(current, owner, pl)],
     );
     this.#placed(current, row!);
     return row!;
+  }
+
+  /** Gives the task a new place in the order: `key` (MoveTask). */
+  async setOrderKey(current: TaskRow, key: string, fieldVersions: Record<string, number>, now: Date): Promise<TaskRow> {
+    const [row] = await this.sql<TaskRow>(
+      `UPDATE tasks.tasks SET order_key = $3, field_versions = $4::jsonb, version = version + 1, updated_at = $5
+       WHERE user_id = $1 AND id = $2 RETURNING ${TASK_COLUMNS}`,
+      [this.userId, current.id, key, json(fieldVersions), now],
+    );
+    this.#placed(current, row!);
+    return row!;
+  }
+
+  /**
+   * The task's order key at `pl`: its own among the same siblings (subtasks following their parent
+   * to another owner keep theirs: their siblings come along), else one after its new siblings'.
+   */
+  async #orderKeyAt(current: TaskRow, owner: string, pl: Siblings): Promise<string> {
+    if (sameSiblings(current, pl)) return current.orderKey;
+    return (await keysAtEnd(this.read, owner, pl, 1))[0]!;
   }
 
   async #lockOwner(owner: string): Promise<void> {
@@ -356,13 +389,22 @@ export class Tx {
     return this.read<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks.tasks WHERE user_id = $1 AND project_id = $2 ORDER BY id FOR UPDATE`, [this.userId, projectId]);
   }
 
-  /** Takes the tasks of a section out of it (the section is being deleted). */
+  /**
+   * Takes the tasks of a section out of it (the section is being deleted). Its top-level tasks join
+   * those of no section, after them, in their order; subtasks stay with their parents.
+   */
   async clearSection(sectionId: string, now: Date): Promise<void> {
+    const top = await this.read<{ id: string; projectId: string }>(
+      `SELECT id, project_id AS "projectId" FROM tasks.tasks WHERE user_id = $1 AND section_id = $2 AND parent_id IS NULL ORDER BY order_key FOR UPDATE`,
+      [this.userId, sectionId],
+    );
+    const keys = top.length > 0 ? await keysAtEnd(this.read, this.userId, { projectId: top[0]!.projectId, sectionId: null, parentId: null }, top.length) : [];
     const rows = await this.sql<TaskRow>(
-      `UPDATE tasks.tasks SET section_id = NULL, version = version + 1, updated_at = $3,
+      `UPDATE tasks.tasks t SET section_id = NULL, version = version + 1, updated_at = $3,
+              order_key = coalesce((SELECT k.key FROM unnest($4::uuid[], $5::text[]) AS k(id, key) WHERE k.id = t.id), order_key),
               field_versions = field_versions || jsonb_build_object('section', version + 1)
         WHERE user_id = $1 AND section_id = $2 RETURNING ${TASK_COLUMNS}`,
-      [this.userId, sectionId, now],
+      [this.userId, sectionId, now, top.map((r) => r.id), keys],
     );
     for (const row of rows) this.pending.change({ owner: this.userId, taskId: row.id, task: taskFromRow(row), at: now, to: { project: row.projectId } });
   }

@@ -7,6 +7,7 @@ import { Migration20261203110000_due_covering } from "./Migration20261203110000_
 import { Migration20261203180000_projects } from "./Migration20261203180000_projects.js";
 import { Migration20261203190000_saved_filters } from "./Migration20261203190000_saved_filters.js";
 import { Migration20261204160000_subtasks } from "./Migration20261204160000_subtasks.js";
+import { Migration20261204170000_order_keys } from "./Migration20261204170000_order_keys.js";
 
 /** In order; committed migrations are never edited, only appended. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   { name: "Migration20261203180000_projects", class: Migration20261203180000_projects },
   { name: "Migration20261203190000_saved_filters", class: Migration20261203190000_saved_filters },
   { name: "Migration20261204160000_subtasks", class: Migration20261204160000_subtasks },
+  { name: "Migration20261204170000_order_keys", class: Migration20261204170000_order_keys },
 ];

@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file taskmesh/tasks/v1/task_service.proto.
  */
 export const file_taskmesh_tasks_v1_task_service: GenFile = /*@__PURE__*/
-  fileDesc("CiR0YXNrbWVzaC90YXNrcy92MS90YXNrX3NlcnZpY2UucHJvdG8SEXRhc2ttZXNoLnRhc2tzLnYxIrEFChFDcmVhdGVUYXNrUmVxdWVzdBJbCgV0aXRsZRgBIAEoCUJMukhJugE/Cg90aXRsZS5ub3RfYmxhbmsSF3RpdGxlIG11c3Qgbm90IGJlIGJsYW5rGhN0aGlzLm1hdGNoZXMoJ1xcUycpcgUQARj0AxIYCgVub3RlcxgCIAEoCUIJukgGcgQYoJwBEjcKCHByaW9yaXR5GAMgASgOMhsudGFza21lc2gudGFza3MudjEuUHJpb3JpdHlCCLpIBYIBAhABEjQKBHRhZ3MYBCADKAlCJrpII5IBIBAeIhxyGjIYXltccHtMfVxwe059Xy4vLV17MSw2NH0kEi4KCGR1ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAEjcKCGR1ZV9kYXRlGAYgASgJQiO6SCByHjIcXlswLTldezR9LVswLTldezJ9LVswLTldezJ9JEgAEhoKCXRpbWVfem9uZRgHIAEoCUIHukgEcgIYQBIxCgpyZWN1cnJlbmNlGAggASgLMh0udGFza21lc2gudGFza3MudjEuUmVjdXJyZW5jZRI4CglyZW1pbmRlcnMYCSADKAsyGy50YXNrbWVzaC50YXNrcy52MS5SZW1pbmRlckIIukgFkgECEBQSHAoKcmVxdWVzdF9pZBgKIAEoCUIIukgFcgMYgAESHgoJc2VyaWVzX2lkGAsgASgJQgu6SAjYAQFyA7ABARIfCgpwcm9qZWN0X2lkGAwgASgJQgu6SAjYAQFyA7ABARIfCgpzZWN0aW9uX2lkGA0gASgJQgu6SAjYAQFyA7ABARIdCgthc3NpZ25lZV9pZBgOIAEoCUIIukgFcgMYgAESHgoJcGFyZW50X2lkGA8gASgJQgu6SAjYAQFyA7ABAUIFCgNkdWUiOwoSQ3JlYXRlVGFza1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrIiYKDkdldFRhc2tSZXF1ZXN0EhQKAmlkGAEgASgJQgi6SAVyA7ABASI4Cg9HZXRUYXNrUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2singEKEVVwZGF0ZVRhc2tSZXF1ZXN0Ei0KBHRhc2sYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrQga6SAPYAQMSNwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrQga6SAPIAQESIQoQZXhwZWN0ZWRfdmVyc2lvbhgDIAEoA0IHukgEIgIoASI7ChJVcGRhdGVUYXNrUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2siaAoTQ29tcGxldGVUYXNrUmVxdWVzdBIUCgJpZBgBIAEoCUIIukgFcgOwAQESIQoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoA0IHukgEIgIoABIYChBpbmNsdWRlX3N1YnRhc2tzGAMgASgIIj0KFENvbXBsZXRlVGFza1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrIkwKEVJlb3BlblRhc2tSZXF1ZXN0EhQKAmlkGAEgASgJQgi6SAVyA7ABARIhChBleHBlY3RlZF92ZXJzaW9uGAIgASgDQge6SAQiAigAIjsKElJlb3BlblRhc2tSZXNwb25zZRIlCgR0YXNrGAEgASgLMhcudGFza21lc2gudGFza3MudjEuVGFzayIiCgxPcGVuU3VidGFza3MSEgoKb3Blbl9jb3VudBgBIAEoBSJMChFEZWxldGVUYXNrUmVxdWVzdBIUCgJpZBgBIAEoCUIIukgFcgOwAQESIQoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoA0IHukgEIgIoACIUChJEZWxldGVUYXNrUmVzcG9uc2UilAEKEExpc3RUYXNrc1JlcXVlc3QSFwoFcXVlcnkYASABKAlCCLpIBXIDGOgHEhkKCG9yZGVyX2J5GAIgASgJQge6SARyAhhAEh0KCXBhZ2Vfc2l6ZRgDIAEoBUIKukgHGgUY9AMoABIcCgpwYWdlX3Rva2VuGAQgASgJQgi6SAVyAxiACBIPCgdleHBsYWluGAUgASgIIo4BChFMaXN0VGFza3NSZXNwb25zZRImCgV0YXNrcxgBIAMoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2sSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJEjgKC2V4cGxhbmF0aW9uGAMgASgLMiMudGFza21lc2gudGFza3MudjEuUXVlcnlFeHBsYW5hdGlvbiI9ChBRdWVyeUV4cGxhbmF0aW9uEhgKEG5vcm1hbGl6ZWRfcXVlcnkYASABKAkSDwoHc3VtbWFyeRgCIAEoCSIRCg9MaXN0VGFnc1JlcXVlc3QiPwoQTGlzdFRhZ3NSZXNwb25zZRIrCgR0YWdzGAEgAygLMh0udGFza21lc2gudGFza3MudjEuVGFnU3VtbWFyeSJHCgpUYWdTdW1tYXJ5EgwKBG5hbWUYASABKAkSFwoPb3Blbl90YXNrX2NvdW50GAIgASgFEhIKCnRhc2tfY291bnQYAyABKAUiRQoRV2F0Y2hUYXNrc1JlcXVlc3QSFwoGY3Vyc29yGAEgASgJQge6SARyAhhAEhcKD3VudGlsX2NhdWdodF91cBgCIAEoCCLmAQoSV2F0Y2hUYXNrc1Jlc3BvbnNlEg4KBmN1cnNvchgBIAEoCRIrCgh1cHNlcnRlZBgCIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2tIABIZCg9kZWxldGVkX3Rhc2tfaWQYAyABKAlIABI8Cg9yZXN5bmNfcmVxdWlyZWQYBCABKAsyIS50YXNrbWVzaC50YXNrcy52MS5SZXN5bmNSZXF1aXJlZEgAEjAKCWNhdWdodF91cBgFIAEoCzIbLnRhc2ttZXNoLnRhc2tzLnYxLkNhdWdodFVwSABCCAoGY2hhbmdlIhAKDlJlc3luY1JlcXVpcmVkIgoKCENhdWdodFVwIlQKDFRhc2tDb25mbGljdBIoCgdjdXJyZW50GAEgASgLMhcudGFza21lc2gudGFza3MudjEuVGFzaxIaChJjb25mbGljdGluZ19maWVsZHMYAiADKAkiPwoKUXVlcnlFcnJvchIQCghwb3NpdGlvbhgBIAEoBRIOCgZsZW5ndGgYAiABKAUSDwoHbWVzc2FnZRgDIAEoCSJnCgtTYXZlZEZpbHRlchIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEg0KBXF1ZXJ5GAMgASgJEi8KC2NyZWF0ZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIZChdMaXN0U2F2ZWRGaWx0ZXJzUmVxdWVzdCJLChhMaXN0U2F2ZWRGaWx0ZXJzUmVzcG9uc2USLwoHZmlsdGVycxgBIAMoCzIeLnRhc2ttZXNoLnRhc2tzLnYxLlNhdmVkRmlsdGVyIkUKEVNhdmVGaWx0ZXJSZXF1ZXN0EhkKBXF1ZXJ5GAEgASgJQgq6SAdyBRABGOgHEhUKBG5hbWUYAiABKAlCB7pIBHICGGQiRAoSU2F2ZUZpbHRlclJlc3BvbnNlEi4KBmZpbHRlchgBIAEoCzIeLnRhc2ttZXNoLnRhc2tzLnYxLlNhdmVkRmlsdGVyIjAKGERlbGV0ZVNhdmVkRmlsdGVyUmVxdWVzdBIUCgJpZBgBIAEoCUIIukgFcgOwAQEiGwoZRGVsZXRlU2F2ZWRGaWx0ZXJSZXNwb25zZTKHCQoLVGFza1NlcnZpY2USWQoKQ3JlYXRlVGFzaxIkLnRhc2ttZXNoLnRhc2tzLnYxLkNyZWF0ZVRhc2tSZXF1ZXN0GiUudGFza21lc2gudGFza3MudjEuQ3JlYXRlVGFza1Jlc3BvbnNlElUKB0dldFRhc2sSIS50YXNrbWVzaC50YXNrcy52MS5HZXRUYXNrUmVxdWVzdBoiLnRhc2ttZXNoLnRhc2tzLnYxLkdldFRhc2tSZXNwb25zZSIDkAIBElkKClVwZGF0ZVRhc2sSJC50YXNrbWVzaC50YXNrcy52MS5VcGRhdGVUYXNrUmVxdWVzdBolLnRhc2ttZXNoLnRhc2tzLnYxLlVwZGF0ZVRhc2tSZXNwb25zZRJfCgxDb21wbGV0ZVRhc2sSJi50YXNrbWVzaC50YXNrcy52MS5Db21wbGV0ZVRhc2tSZXF1ZXN0GicudGFza21lc2gudGFza3MudjEuQ29tcGxldGVUYXNrUmVzcG9uc2USWQoKUmVvcGVuVGFzaxIkLnRhc2ttZXNoLnRhc2tzLnYxLlJlb3BlblRhc2tSZXF1ZXN0GiUudGFza21lc2gudGFza3MudjEuUmVvcGVuVGFza1Jlc3BvbnNlElkKCkRlbGV0ZVRhc2sSJC50YXNrbWVzaC50YXNrcy52MS5EZWxldGVUYXNrUmVxdWVzdBolLnRhc2ttZXNoLnRhc2tzLnYxLkRlbGV0ZVRhc2tSZXNwb25zZRJbCglMaXN0VGFza3MSIy50YXNrbWVzaC50YXNrcy52MS5MaXN0VGFza3NSZXF1ZXN0GiQudGFza21lc2gudGFza3MudjEuTGlzdFRhc2tzUmVzcG9uc2UiA5ACARJYCghMaXN0VGFncxIiLnRhc2ttZXNoLnRhc2tzLnYxLkxpc3RUYWdzUmVxdWVzdBojLnRhc2ttZXNoLnRhc2tzLnYxLkxpc3RUYWdzUmVzcG9uc2UiA5ACARJwChBMaXN0U2F2ZWRGaWx0ZXJzEioudGFza21lc2gudGFza3MudjEuTGlzdFNhdmVkRmlsdGVyc1JlcXVlc3QaKy50YXNrbWVzaC50YXNrcy52MS5MaXN0U2F2ZWRGaWx0ZXJzUmVzcG9uc2UiA5ACARJZCgpTYXZlRmlsdGVyEiQudGFza21lc2gudGFza3MudjEuU2F2ZUZpbHRlclJlcXVlc3QaJS50YXNrbWVzaC50YXNrcy52MS5TYXZlRmlsdGVyUmVzcG9uc2USbgoRRGVsZXRlU2F2ZWRGaWx0ZXISKy50YXNrbWVzaC50YXNrcy52MS5EZWxldGVTYXZlZEZpbHRlclJlcXVlc3QaLC50YXNrbWVzaC50YXNrcy52MS5EZWxldGVTYXZlZEZpbHRlclJlc3BvbnNlEmAKCldhdGNoVGFza3MSJC50YXNrbWVzaC50YXNrcy52MS5XYXRjaFRhc2tzUmVxdWVzdBolLnRhc2ttZXNoLnRhc2tzLnYxLldhdGNoVGFza3NSZXNwb25zZSIDkAIBMAFiBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_taskmesh_tasks_v1_task]);
+  fileDesc("CiR0YXNrbWVzaC90YXNrcy92MS90YXNrX3NlcnZpY2UucHJvdG8SEXRhc2ttZXNoLnRhc2tzLnYxIrEFChFDcmVhdGVUYXNrUmVxdWVzdBJbCgV0aXRsZRgBIAEoCUJMukhJugE/Cg90aXRsZS5ub3RfYmxhbmsSF3RpdGxlIG11c3Qgbm90IGJlIGJsYW5rGhN0aGlzLm1hdGNoZXMoJ1xcUycpcgUQARj0AxIYCgVub3RlcxgCIAEoCUIJukgGcgQYoJwBEjcKCHByaW9yaXR5GAMgASgOMhsudGFza21lc2gudGFza3MudjEuUHJpb3JpdHlCCLpIBYIBAhABEjQKBHRhZ3MYBCADKAlCJrpII5IBIBAeIhxyGjIYXltccHtMfVxwe059Xy4vLV17MSw2NH0kEi4KCGR1ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAEjcKCGR1ZV9kYXRlGAYgASgJQiO6SCByHjIcXlswLTldezR9LVswLTldezJ9LVswLTldezJ9JEgAEhoKCXRpbWVfem9uZRgHIAEoCUIHukgEcgIYQBIxCgpyZWN1cnJlbmNlGAggASgLMh0udGFza21lc2gudGFza3MudjEuUmVjdXJyZW5jZRI4CglyZW1pbmRlcnMYCSADKAsyGy50YXNrbWVzaC50YXNrcy52MS5SZW1pbmRlckIIukgFkgECEBQSHAoKcmVxdWVzdF9pZBgKIAEoCUIIukgFcgMYgAESHgoJc2VyaWVzX2lkGAsgASgJQgu6SAjYAQFyA7ABARIfCgpwcm9qZWN0X2lkGAwgASgJQgu6SAjYAQFyA7ABARIfCgpzZWN0aW9uX2lkGA0gASgJQgu6SAjYAQFyA7ABARIdCgthc3NpZ25lZV9pZBgOIAEoCUIIukgFcgMYgAESHgoJcGFyZW50X2lkGA8gASgJQgu6SAjYAQFyA7ABAUIFCgNkdWUiOwoSQ3JlYXRlVGFza1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrIiYKDkdldFRhc2tSZXF1ZXN0EhQKAmlkGAEgASgJQgi6SAVyA7ABASI4Cg9HZXRUYXNrUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2singEKEVVwZGF0ZVRhc2tSZXF1ZXN0Ei0KBHRhc2sYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrQga6SAPYAQMSNwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrQga6SAPIAQESIQoQZXhwZWN0ZWRfdmVyc2lvbhgDIAEoA0IHukgEIgIoASI7ChJVcGRhdGVUYXNrUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2siaAoTQ29tcGxldGVUYXNrUmVxdWVzdBIUCgJpZBgBIAEoCUIIukgFcgOwAQESIQoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoA0IHukgEIgIoABIYChBpbmNsdWRlX3N1YnRhc2tzGAMgASgIIj0KFENvbXBsZXRlVGFza1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrIkwKEVJlb3BlblRhc2tSZXF1ZXN0EhQKAmlkGAEgASgJQgi6SAVyA7ABARIhChBleHBlY3RlZF92ZXJzaW9uGAIgASgDQge6SAQiAigAIjsKElJlb3BlblRhc2tSZXNwb25zZRIlCgR0YXNrGAEgASgLMhcudGFza21lc2gudGFza3MudjEuVGFzayIiCgxPcGVuU3VidGFza3MSEgoKb3Blbl9jb3VudBgBIAEoBSJMChFEZWxldGVUYXNrUmVxdWVzdBIUCgJpZBgBIAEoCUIIukgFcgOwAQESIQoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoA0IHukgEIgIoACIUChJEZWxldGVUYXNrUmVzcG9uc2UidAoPTW92ZVRhc2tSZXF1ZXN0EhQKAmlkGAEgASgJQgi6SAVyA7ABARIdCgliZWZvcmVfaWQYAiABKAlCCLpIBXIDsAEBSAASHAoIYWZ0ZXJfaWQYAyABKAlCCLpIBXIDsAEBSABCDgoFcGxhY2USBbpIAggBIjkKEE1vdmVUYXNrUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2silAEKEExpc3RUYXNrc1JlcXVlc3QSFwoFcXVlcnkYASABKAlCCLpIBXIDGOgHEhkKCG9yZGVyX2J5GAIgASgJQge6SARyAhhAEh0KCXBhZ2Vfc2l6ZRgDIAEoBUIKukgHGgUY9AMoABIcCgpwYWdlX3Rva2VuGAQgASgJQgi6SAVyAxiACBIPCgdleHBsYWluGAUgASgIIo4BChFMaXN0VGFza3NSZXNwb25zZRImCgV0YXNrcxgBIAMoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2sSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJEjgKC2V4cGxhbmF0aW9uGAMgASgLMiMudGFza21lc2gudGFza3MudjEuUXVlcnlFeHBsYW5hdGlvbiI9ChBRdWVyeUV4cGxhbmF0aW9uEhgKEG5vcm1hbGl6ZWRfcXVlcnkYASABKAkSDwoHc3VtbWFyeRgCIAEoCSIRCg9MaXN0VGFnc1JlcXVlc3QiPwoQTGlzdFRhZ3NSZXNwb25zZRIrCgR0YWdzGAEgAygLMh0udGFza21lc2gudGFza3MudjEuVGFnU3VtbWFyeSJHCgpUYWdTdW1tYXJ5EgwKBG5hbWUYASABKAkSFwoPb3Blbl90YXNrX2NvdW50GAIgASgFEhIKCnRhc2tfY291bnQYAyABKAUiRQoRV2F0Y2hUYXNrc1JlcXVlc3QSFwoGY3Vyc29yGAEgASgJQge6SARyAhhAEhcKD3VudGlsX2NhdWdodF91cBgCIAEoCCLmAQoSV2F0Y2hUYXNrc1Jlc3BvbnNlEg4KBmN1cnNvchgBIAEoCRIrCgh1cHNlcnRlZBgCIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2tIABIZCg9kZWxldGVkX3Rhc2tfaWQYAyABKAlIABI8Cg9yZXN5bmNfcmVxdWlyZWQYBCABKAsyIS50YXNrbWVzaC50YXNrcy52MS5SZXN5bmNSZXF1aXJlZEgAEjAKCWNhdWdodF91cBgFIAEoCzIbLnRhc2ttZXNoLnRhc2tzLnYxLkNhdWdodFVwSABCCAoGY2hhbmdlIhAKDlJlc3luY1JlcXVpcmVkIgoKCENhdWdodFVwIlQKDFRhc2tDb25mbGljdBIoCgdjdXJyZW50GAEgASgLMhcudGFza21lc2gudGFza3MudjEuVGFzaxIaChJjb25mbGljdGluZ19maWVsZHMYAiADKAkiPwoKUXVlcnlFcnJvchIQCghwb3NpdGlvbhgBIAEoBRIOCgZsZW5ndGgYAiABKAUSDwoHbWVzc2FnZRgDIAEoCSJnCgtTYXZlZEZpbHRlchIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEg0KBXF1ZXJ5GAMgASgJEi8KC2NyZWF0ZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIZChdMaXN0U2F2ZWRGaWx0ZXJzUmVxdWVzdCJLChhMaXN0U2F2ZWRGaWx0ZXJzUmVzcG9uc2USLwoHZmlsdGVycxgBIAMoCzIeLnRhc2ttZXNoLnRhc2tzLnYxLlNhdmVkRmlsdGVyIkUKEVNhdmVGaWx0ZXJSZXF1ZXN0EhkKBXF1ZXJ5GAEgASgJQgq6SAdyBRABGOgHEhUKBG5hbWUYAiABKAlCB7pIBHICGGQiRAoSU2F2ZUZpbHRlclJlc3BvbnNlEi4KBmZpbHRlchgBIAEoCzIeLnRhc2ttZXNoLnRhc2tzLnYxLlNhdmVkRmlsdGVyIjAKGERlbGV0ZVNhdmVkRmlsdGVyUmVxdWVzdBIUCgJpZBgBIAEoCUIIukgFcgOwAQEiGwoZRGVsZXRlU2F2ZWRGaWx0ZXJSZXNwb25zZTLcCQoLVGFza1NlcnZpY2USWQoKQ3JlYXRlVGFzaxIkLnRhc2ttZXNoLnRhc2tzLnYxLkNyZWF0ZVRhc2tSZXF1ZXN0GiUudGFza21lc2gudGFza3MudjEuQ3JlYXRlVGFza1Jlc3BvbnNlElUKB0dldFRhc2sSIS50YXNrbWVzaC50YXNrcy52MS5HZXRUYXNrUmVxdWVzdBoiLnRhc2ttZXNoLnRhc2tzLnYxLkdldFRhc2tSZXNwb25zZSIDkAIBElkKClVwZGF0ZVRhc2sSJC50YXNrbWVzaC50YXNrcy52MS5VcGRhdGVUYXNrUmVxdWVzdBolLnRhc2ttZXNoLnRhc2tzLnYxLlVwZGF0ZVRhc2tSZXNwb25zZRJfCgxDb21wbGV0ZVRhc2sSJi50YXNrbWVzaC50YXNrcy52MS5Db21wbGV0ZVRhc2tSZXF1ZXN0GicudGFza21lc2gudGFza3MudjEuQ29tcGxldGVUYXNrUmVzcG9uc2USWQoKUmVvcGVuVGFzaxIkLnRhc2ttZXNoLnRhc2tzLnYxLlJlb3BlblRhc2tSZXF1ZXN0GiUudGFza21lc2gudGFza3MudjEuUmVvcGVuVGFza1Jlc3BvbnNlElkKCkRlbGV0ZVRhc2sSJC50YXNrbWVzaC50YXNrcy52MS5EZWxldGVUYXNrUmVxdWVzdBolLnRhc2ttZXNoLnRhc2tzLnYxLkRlbGV0ZVRhc2tSZXNwb25zZRJTCghNb3ZlVGFzaxIiLnRhc2ttZXNoLnRhc2tzLnYxLk1vdmVUYXNrUmVxdWVzdBojLnRhc2ttZXNoLnRhc2tzLnYxLk1vdmVUYXNrUmVzcG9uc2USWwoJTGlzdFRhc2tzEiMudGFza21lc2gudGFza3MudjEuTGlzdFRhc2tzUmVxdWVzdBokLnRhc2ttZXNoLnRhc2tzLnYxLkxpc3RUYXNrc1Jlc3BvbnNlIgOQAgESWAoITGlzdFRhZ3MSIi50YXNrbWVzaC50YXNrcy52MS5MaXN0VGFnc1JlcXVlc3QaIy50YXNrbWVzaC50YXNrcy52MS5MaXN0VGFnc1Jlc3BvbnNlIgOQAgEScAoQTGlzdFNhdmVkRmlsdGVycxIqLnRhc2ttZXNoLnRhc2tzLnYxLkxpc3RTYXZlZEZpbHRlcnNSZXF1ZXN0GisudGFza21lc2gudGFza3MudjEuTGlzdFNhdmVkRmlsdGVyc1Jlc3BvbnNlIgOQAgESWQoKU2F2ZUZpbHRlchIkLnRhc2ttZXNoLnRhc2tzLnYxLlNhdmVGaWx0ZXJSZXF1ZXN0GiUudGFza21lc2gudGFza3MudjEuU2F2ZUZpbHRlclJlc3BvbnNlEm4KEURlbGV0ZVNhdmVkRmlsdGVyEisudGFza21lc2gudGFza3MudjEuRGVsZXRlU2F2ZWRGaWx0ZXJSZXF1ZXN0GiwudGFza21lc2gudGFza3MudjEuRGVsZXRlU2F2ZWRGaWx0ZXJSZXNwb25zZRJgCgpXYXRjaFRhc2tzEiQudGFza21lc2gudGFza3MudjEuV2F0Y2hUYXNrc1JlcXVlc3QaJS50YXNrbWVzaC50YXNrcy52MS5XYXRjaFRhc2tzUmVzcG9uc2UiA5ACATABYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_taskmesh_tasks_v1_task]);
 
 /**
  * @generated from message taskmesh.tasks.v1.CreateTaskRequest
@@ -377,6 +377,61 @@ export const DeleteTaskResponseSchema: GenMessage<DeleteTaskResponse> = /*@__PUR
   messageDesc(file_taskmesh_tasks_v1_task_service, 12);
 
 /**
+ * @generated from message taskmesh.tasks.v1.MoveTaskRequest
+ */
+export type MoveTaskRequest = Message<"taskmesh.tasks.v1.MoveTaskRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from oneof taskmesh.tasks.v1.MoveTaskRequest.place
+   */
+  place: {
+    /**
+     * Right before this sibling.
+     *
+     * @generated from field: string before_id = 2;
+     */
+    value: string;
+    case: "beforeId";
+  } | {
+    /**
+     * Right after this sibling.
+     *
+     * @generated from field: string after_id = 3;
+     */
+    value: string;
+    case: "afterId";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message taskmesh.tasks.v1.MoveTaskRequest.
+ * Use `create(MoveTaskRequestSchema)` to create a new message.
+ */
+export const MoveTaskRequestSchema: GenMessage<MoveTaskRequest> = /*@__PURE__*/
+  messageDesc(file_taskmesh_tasks_v1_task_service, 13);
+
+/**
+ * @generated from message taskmesh.tasks.v1.MoveTaskResponse
+ */
+export type MoveTaskResponse = Message<"taskmesh.tasks.v1.MoveTaskResponse"> & {
+  /**
+   * @generated from field: taskmesh.tasks.v1.Task task = 1;
+   */
+  task?: Task | undefined;
+};
+
+/**
+ * Describes the message taskmesh.tasks.v1.MoveTaskResponse.
+ * Use `create(MoveTaskResponseSchema)` to create a new message.
+ */
+export const MoveTaskResponseSchema: GenMessage<MoveTaskResponse> = /*@__PURE__*/
+  messageDesc(file_taskmesh_tasks_v1_task_service, 14);
+
+/**
  * @generated from message taskmesh.tasks.v1.ListTasksRequest
  */
 export type ListTasksRequest = Message<"taskmesh.tasks.v1.ListTasksRequest"> & {
@@ -388,7 +443,8 @@ export type ListTasksRequest = Message<"taskmesh.tasks.v1.ListTasksRequest"> & {
   query: string;
 
   /**
-   * One of due, priority, created, updated, title; optional " desc" or " asc". Default "due".
+   * One of due, priority, created, updated, title, manual (Task.order_key); optional " desc" or
+   * " asc". Default "due".
    *
    * @generated from field: string order_by = 2;
    */
@@ -421,7 +477,7 @@ export type ListTasksRequest = Message<"taskmesh.tasks.v1.ListTasksRequest"> & {
  * Use `create(ListTasksRequestSchema)` to create a new message.
  */
 export const ListTasksRequestSchema: GenMessage<ListTasksRequest> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 13);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 15);
 
 /**
  * @generated from message taskmesh.tasks.v1.ListTasksResponse
@@ -450,7 +506,7 @@ export type ListTasksResponse = Message<"taskmesh.tasks.v1.ListTasksResponse"> &
  * Use `create(ListTasksResponseSchema)` to create a new message.
  */
 export const ListTasksResponseSchema: GenMessage<ListTasksResponse> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 14);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 16);
 
 /**
  * @generated from message taskmesh.tasks.v1.QueryExplanation
@@ -476,7 +532,7 @@ export type QueryExplanation = Message<"taskmesh.tasks.v1.QueryExplanation"> & {
  * Use `create(QueryExplanationSchema)` to create a new message.
  */
 export const QueryExplanationSchema: GenMessage<QueryExplanation> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 15);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 17);
 
 /**
  * @generated from message taskmesh.tasks.v1.ListTagsRequest
@@ -489,7 +545,7 @@ export type ListTagsRequest = Message<"taskmesh.tasks.v1.ListTagsRequest"> & {
  * Use `create(ListTagsRequestSchema)` to create a new message.
  */
 export const ListTagsRequestSchema: GenMessage<ListTagsRequest> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 16);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 18);
 
 /**
  * @generated from message taskmesh.tasks.v1.ListTagsResponse
@@ -506,7 +562,7 @@ export type ListTagsResponse = Message<"taskmesh.tasks.v1.ListTagsResponse"> & {
  * Use `create(ListTagsResponseSchema)` to create a new message.
  */
 export const ListTagsResponseSchema: GenMessage<ListTagsResponse> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 17);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 19);
 
 /**
  * @generated from message taskmesh.tasks.v1.TagSummary
@@ -533,7 +589,7 @@ export type TagSummary = Message<"taskmesh.tasks.v1.TagSummary"> & {
  * Use `create(TagSummarySchema)` to create a new message.
  */
 export const TagSummarySchema: GenMessage<TagSummary> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 18);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 20);
 
 /**
  * @generated from message taskmesh.tasks.v1.WatchTasksRequest
@@ -560,7 +616,7 @@ export type WatchTasksRequest = Message<"taskmesh.tasks.v1.WatchTasksRequest"> &
  * Use `create(WatchTasksRequestSchema)` to create a new message.
  */
 export const WatchTasksRequestSchema: GenMessage<WatchTasksRequest> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 19);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 21);
 
 /**
  * @generated from message taskmesh.tasks.v1.WatchTasksResponse
@@ -616,7 +672,7 @@ export type WatchTasksResponse = Message<"taskmesh.tasks.v1.WatchTasksResponse">
  * Use `create(WatchTasksResponseSchema)` to create a new message.
  */
 export const WatchTasksResponseSchema: GenMessage<WatchTasksResponse> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 20);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 22);
 
 /**
  * @generated from message taskmesh.tasks.v1.ResyncRequired
@@ -629,7 +685,7 @@ export type ResyncRequired = Message<"taskmesh.tasks.v1.ResyncRequired"> & {
  * Use `create(ResyncRequiredSchema)` to create a new message.
  */
 export const ResyncRequiredSchema: GenMessage<ResyncRequired> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 21);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 23);
 
 /**
  * @generated from message taskmesh.tasks.v1.CaughtUp
@@ -642,7 +698,7 @@ export type CaughtUp = Message<"taskmesh.tasks.v1.CaughtUp"> & {
  * Use `create(CaughtUpSchema)` to create a new message.
  */
 export const CaughtUpSchema: GenMessage<CaughtUp> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 22);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 24);
 
 /**
  * Error detail of ABORTED from UpdateTask: who won, so the client can show the conflict.
@@ -668,7 +724,7 @@ export type TaskConflict = Message<"taskmesh.tasks.v1.TaskConflict"> & {
  * Use `create(TaskConflictSchema)` to create a new message.
  */
 export const TaskConflictSchema: GenMessage<TaskConflict> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 23);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 25);
 
 /**
  * Error detail of INVALID_ARGUMENT for a malformed ListTasks query.
@@ -699,7 +755,7 @@ export type QueryError = Message<"taskmesh.tasks.v1.QueryError"> & {
  * Use `create(QueryErrorSchema)` to create a new message.
  */
 export const QueryErrorSchema: GenMessage<QueryError> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 24);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 26);
 
 /**
  * A filter the user kept, to choose again with one click.
@@ -735,7 +791,7 @@ export type SavedFilter = Message<"taskmesh.tasks.v1.SavedFilter"> & {
  * Use `create(SavedFilterSchema)` to create a new message.
  */
 export const SavedFilterSchema: GenMessage<SavedFilter> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 25);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 27);
 
 /**
  * @generated from message taskmesh.tasks.v1.ListSavedFiltersRequest
@@ -748,7 +804,7 @@ export type ListSavedFiltersRequest = Message<"taskmesh.tasks.v1.ListSavedFilter
  * Use `create(ListSavedFiltersRequestSchema)` to create a new message.
  */
 export const ListSavedFiltersRequestSchema: GenMessage<ListSavedFiltersRequest> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 26);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 28);
 
 /**
  * @generated from message taskmesh.tasks.v1.ListSavedFiltersResponse
@@ -765,7 +821,7 @@ export type ListSavedFiltersResponse = Message<"taskmesh.tasks.v1.ListSavedFilte
  * Use `create(ListSavedFiltersResponseSchema)` to create a new message.
  */
 export const ListSavedFiltersResponseSchema: GenMessage<ListSavedFiltersResponse> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 27);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 29);
 
 /**
  * @generated from message taskmesh.tasks.v1.SaveFilterRequest
@@ -789,7 +845,7 @@ export type SaveFilterRequest = Message<"taskmesh.tasks.v1.SaveFilterRequest"> &
  * Use `create(SaveFilterRequestSchema)` to create a new message.
  */
 export const SaveFilterRequestSchema: GenMessage<SaveFilterRequest> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 28);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 30);
 
 /**
  * @generated from message taskmesh.tasks.v1.SaveFilterResponse
@@ -806,7 +862,7 @@ export type SaveFilterResponse = Message<"taskmesh.tasks.v1.SaveFilterResponse">
  * Use `create(SaveFilterResponseSchema)` to create a new message.
  */
 export const SaveFilterResponseSchema: GenMessage<SaveFilterResponse> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 29);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 31);
 
 /**
  * @generated from message taskmesh.tasks.v1.DeleteSavedFilterRequest
@@ -823,7 +879,7 @@ export type DeleteSavedFilterRequest = Message<"taskmesh.tasks.v1.DeleteSavedFil
  * Use `create(DeleteSavedFilterRequestSchema)` to create a new message.
  */
 export const DeleteSavedFilterRequestSchema: GenMessage<DeleteSavedFilterRequest> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 30);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 32);
 
 /**
  * @generated from message taskmesh.tasks.v1.DeleteSavedFilterResponse
@@ -836,7 +892,7 @@ export type DeleteSavedFilterResponse = Message<"taskmesh.tasks.v1.DeleteSavedFi
  * Use `create(DeleteSavedFilterResponseSchema)` to create a new message.
  */
 export const DeleteSavedFilterResponseSchema: GenMessage<DeleteSavedFilterResponse> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 31);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 33);
 
 /**
  * Tasks of the projects the calling user may see: their own, and those shared with them
@@ -900,6 +956,19 @@ export const TaskService: GenService<{
     methodKind: "unary";
     input: typeof DeleteTaskRequestSchema;
     output: typeof DeleteTaskResponseSchema;
+  },
+  /**
+   * Places the task right before or after a sibling (see Task.order_key): it alone gets a new
+   * order key, between the sibling's and the next one's; no other task changes. Moves of one
+   * project's tasks take turns, so concurrent moves never produce the same key. A task that is not
+   * a sibling (or not one the caller sees) is INVALID_ARGUMENT on before_id / after_id.
+   *
+   * @generated from rpc taskmesh.tasks.v1.TaskService.MoveTask
+   */
+  moveTask: {
+    methodKind: "unary";
+    input: typeof MoveTaskRequestSchema;
+    output: typeof MoveTaskResponseSchema;
   },
   /**
    * Filter language: see packages/filter/README.md. Keyset-paged.
