@@ -1,7 +1,10 @@
 import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
+import { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
 import { AuthService } from "@taskmesh/proto/taskmesh/auth/v1/auth_service_pb.js";
 import { ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
+import { ReminderService } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
+import { QueryErrorSchema, TaskConflictSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurrence_service_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import type { Login } from "./config.js";
@@ -22,6 +25,8 @@ export function clients(login: Login) {
     tasks: createClient(TaskService, transport),
     recurrence: createClient(RecurrenceService, transport),
     projects: createClient(ProjectService, transport),
+    audit: createClient(AuditService, transport),
+    reminders: createClient(ReminderService, transport),
   };
 }
 
@@ -34,6 +39,14 @@ export function explain(err: unknown, url: string): string {
     if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|fetch failed/.test(cause)) return `cannot reach ${url} (${cause}): is taskmesh running there (\`npm start\`)? Log in with another --url otherwise`;
   }
   if (e.code === Code.NotFound) return `${e.rawMessage}: \`taskmesh ls\` lists your tasks with their ids`;
+  if (e.code === Code.Aborted) {
+    const conflict = e.findDetails(TaskConflictSchema)[0];
+    const what = conflict?.current ? `"${conflict.current.title}" was changed meanwhile` : "the task was changed meanwhile";
+    const fields = conflict?.conflictingFields.length ? ` (${conflict.conflictingFields.join(", ")})` : "";
+    return `${what}${fields}, so nothing was overwritten: \`taskmesh ls\` shows it as it is now; run your edit again to apply it on top`;
+  }
+  if (e.code === Code.PermissionDenied) return `${e.rawMessage}: log in with a token that has the read and write scopes (\`taskmesh login --url ${url} --token <tm_pat_…>\`)`;
+  if (e.code === Code.InvalidArgument) return `${e.rawMessage}${e.findDetails(QueryErrorSchema).length > 0 ? " (the filter language: packages/filter/README.md)" : ""}`;
   return e.rawMessage;
 }
 

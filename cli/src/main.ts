@@ -1,17 +1,22 @@
 import type { Client } from "@connectrpc/connect";
-import { taskOut, type TaskOutput } from "@taskmesh/mcp/shapes";
+import { reminderStatusOut, taskOut, type TaskOutput } from "@taskmesh/mcp/shapes";
+import { translateQuestion } from "@taskmesh/filter";
+import { sendUndo } from "@taskmesh/mcp/undo";
 import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import type { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { parseQuickAdd, pickProject, resolveQuickAdd, toCreateRequest } from "@taskmesh/quick-add";
-import { Command, InvalidArgumentError } from "commander";
+import { Argument, Command, InvalidArgumentError, Option } from "commander";
 import { clients, explain, localTimeZone } from "./api.js";
+import { completionScript, SHELLS, type Shell } from "./completion.js";
 import { loadLogin, saveLogin, type Login } from "./config.js";
-
-/** A mistake the user fixes as the message says (exit status 2, like a usage error). */
-class UsageError extends Error {}
+import { readEdit, type EditOptions } from "./edit.js";
+import { localDateTime, row, table } from "./format.js";
+import { readReminder } from "./remind.js";
+import { UsageError } from "./usage-error.js";
+import { changeLine, watch } from "./watch.js";
 
 const program = new Command("taskmesh")
-  .description("taskmesh from the terminal: add with a quick-add line, list with a filter, complete; `taskmesh mcp` for desktop agents")
+  .description("taskmesh from the terminal: add with a quick-add line, list with a filter, complete, edit, undo, watch, remind; `taskmesh mcp` for desktop agents")
   .version("1.0.0")
   .option("--json", "print JSON (the same task shape as the MCP tools) instead of text")
   .showHelpAfterError("(taskmesh --help lists the commands)");
@@ -73,18 +78,24 @@ program
 
 program
   .command("ls")
-  .description("list tasks matching a filter (default status:open), e.g. taskmesh ls '#home !high due:next-7-days'")
-  .argument("[filter...]", "the filter language (packages/filter/README.md)")
+  .alias("list")
+  .description("list tasks matching a filter (default status:open), e.g. taskmesh ls '#home !high due:next-7-days', or a question: taskmesh ls \"what's overdue at home\"")
+  .argument("[filter...]", "the filter language (packages/filter/README.md), or a question in plain English")
   .option("-n, --limit <n>", "at most this many tasks (1–500)", positiveInt, 50)
   .option("-s, --sort <order>", "due, priority, created, updated or title (add ' desc' to reverse)", "due")
   .action(async (words: string[], opts: { limit: number; sort: string }, cmd: Command) => {
     const api = clients(requireLogin());
-    const query = words.length > 0 ? words.join(" ") : "status:open";
+    // A question is read into a filter query, and how it was read is shown first; anything else
+    // goes as typed, so a mistake in a filter query is pointed at rather than searched for as text.
+    const typed = words.join(" ");
+    const understood = typed ? translateQuestion(typed) : undefined;
+    const query = understood?.translated ? understood.query : typed || "status:open";
     const page = await api.tasks.listTasks({ query, orderBy: opts.sort, pageSize: opts.limit, explain: true });
     const tasks = page.tasks.map(taskOut);
     const explanation = { normalizedQuery: page.explanation?.normalizedQuery ?? "", summary: page.explanation?.summary ?? "" };
-    if (json(cmd)) return print({ tasks, explanation, ...(page.nextPageToken ? { more: true } : {}) });
+    if (json(cmd)) return print({ tasks, explanation, ...(understood?.translated ? { understood } : {}), ...(page.nextPageToken ? { more: true } : {}) });
     const zone = localTimeZone();
+    if (understood?.translated) process.stdout.write(`Read as ${understood.query}: ${understood.explanation}\n`);
     process.stdout.write(table(["ID", "DUE", "PRI", "TITLE", "TAGS"], tasks.map((t) => row(t, zone))));
     const more = page.nextPageToken ? ` (more: --limit ${Math.min(500, opts.limit * 2)})` : "";
     process.stdout.write(`${tasks.length === 0 ? "No tasks" : `${tasks.length} task${tasks.length === 1 ? "" : "s"}`} where ${explanation.summary || "any"}${more}\n`);
@@ -103,6 +114,89 @@ program
   });
 
 program
+  .command("edit")
+  .description('change a task: what a quick-add line names ("tomorrow 5pm !high #work"; words left become the title), or the options; only those fields are sent, and a change made meanwhile elsewhere is reported, not overwritten')
+  .argument("<id>", "the task (a unique start of its id, as `taskmesh ls` shows)")
+  .argument("[line...]", "a quick-add line: a due, !priority, #tags (added), a repeat, remind me …, #project")
+  .option("--title <title>", "the new title")
+  .option("--due <when>", 'a date or time as quick add reads it ("fri 5pm", "2027-01-31"), or none')
+  .addOption(new Option("--priority <priority>", "the priority").choices(["none", "low", "medium", "high"]))
+  .option("--tag <tag>", "the tags (repeat the option; replaces the task's tags)", (tag: string, tags: string[] | undefined) => [...(tags ?? []), tag])
+  .option("--notes <text>", "the notes")
+  .option("--expected-version <n>", "the version your edit is based on (`ls --json` shows it): a change made since is reported", positiveVersion)
+  .action(async (idArg: string, words: string[], opts: EditOptions & { expectedVersion?: bigint }, cmd: Command) => {
+    const api = clients(requireLogin());
+    const id = await resolveId(api.tasks, idArg, "status:all");
+    const [{ task: current }, { projects }] = await Promise.all([api.tasks.getTask({ id }), api.projects.listProjects({})]);
+    const edit = await readEdit(current!, words, opts, api.recurrence, projects, current!.timeZone || localTimeZone(), new Date());
+    const { task } = await api.tasks.updateTask({ task: edit.task, updateMask: { paths: edit.mask }, expectedVersion: opts.expectedVersion ?? current!.version });
+    const out = taskOut(task!);
+    if (json(cmd)) return print({ task: out, changed: edit.mask });
+    process.stdout.write(`Changed ${row(out, localTimeZone()).join("  ").replace(/\s+$/, "")}  (${edit.said.join(", ")})\n`);
+  });
+
+program
+  .command("undo")
+  .description("undo the latest change to your tasks (or to one task), from any device, as the web app's Undo does; a field changed again since is not overwritten")
+  .argument("[id]", "only this task's latest change")
+  .action(async (idArg: string | undefined, _opts: unknown, cmd: Command) => {
+    const api = clients(requireLogin());
+    const taskId = idArg ? await resolveId(api.tasks, idArg, "status:all") : "";
+    const { entries } = await api.audit.listActivity({ taskId, pageSize: 20 });
+    const entry = entries.find((e) => e.undo?.request.case !== undefined);
+    if (!entry) throw new UsageError(`nothing to undo${idArg ? " on that task" : ""}: the recent history has no change that can be undone`);
+    const undone = await sendUndo(api.tasks, entry);
+    if (json(cmd)) return print({ undone: entry.summary, taskId: entry.taskId, ...(undone && undone.task ? { task: taskOut(undone.task) } : {}) });
+    process.stdout.write(`Undid ${entry.summary} on ${entry.taskId.slice(0, 8)}  ${entry.taskTitle}\n`);
+  });
+
+program
+  .command("watch")
+  .description("print changes to your tasks as they happen, made anywhere (the web app, another terminal, an agent), until Ctrl-C")
+  .action(async (_opts: unknown, cmd: Command) => {
+    const api = clients(requireLogin());
+    const controller = new AbortController();
+    process.once("SIGINT", () => controller.abort());
+    const zone = localTimeZone();
+    // --json: one JSON object a line, for piping into jq and the like.
+    await watch(api.tasks, controller.signal, (change) => void process.stdout.write(`${json(cmd) ? JSON.stringify(change) : changeLine(change, zone)}\n`));
+  });
+
+program
+  .command("remind")
+  .description('add a reminder to a task ("30 min before", "1 day before", "at 8am", "tomorrow 9am"), or list the upcoming ones with --list')
+  .argument("[id]", "the task")
+  .argument("[when...]", "when to remind, as after quick add's \"remind me\"")
+  .option("--list", "the upcoming reminders, soonest first")
+  .action(async (idArg: string | undefined, words: string[], opts: { list?: boolean }, cmd: Command) => {
+    const api = clients(requireLogin());
+    const zone = localTimeZone();
+    if (opts.list) {
+      if (idArg) throw new UsageError("--list takes no task: `taskmesh remind --list` lists every upcoming reminder");
+      const { reminders } = await api.reminders.listReminders({ pageSize: 100 });
+      const out = reminders.map(reminderStatusOut);
+      if (json(cmd)) return print({ reminders: out });
+      process.stdout.write(table(["WHEN", "ID", "TASK", "STATE"], out.map((r) => [r.nextFireTime ? localDateTime(r.nextFireTime, zone) : "", r.taskId.slice(0, 8), r.taskTitle, r.state])));
+      process.stdout.write(out.length === 0 ? "No upcoming reminders\n" : "");
+      return;
+    }
+    if (!idArg || words.length === 0) throw new UsageError('give a task and when: taskmesh remind <id> "30 min before" (or --list)');
+    const id = await resolveId(api.tasks, idArg);
+    const { task } = await api.tasks.getTask({ id });
+    const reminder = readReminder(task!, words.join(" "), task!.timeZone || zone, new Date());
+    const res = await api.reminders.setReminders({ taskId: id, reminders: [...task!.reminders, reminder], expectedVersion: task!.version });
+    const set = res.reminders.map(reminderStatusOut).find((r) => r.reminder.id === reminder.id);
+    if (json(cmd)) return print({ task: taskOut(res.task!), reminder: set });
+    process.stdout.write(`Reminder set for ${id.slice(0, 8)}  ${task!.title}${set?.nextFireTime ? `: ${localDateTime(set.nextFireTime, zone)}` : ""}\n`);
+  });
+
+program
+  .command("completion")
+  .description("print the shell completion script: `source <(taskmesh completion bash)` in ~/.bashrc, `taskmesh completion zsh > ~/.zfunc/_taskmesh`, `taskmesh completion fish > ~/.config/fish/completions/taskmesh.fish`")
+  .addArgument(new Argument("<shell>", "the shell").choices(SHELLS))
+  .action((shell: Shell) => void process.stdout.write(completionScript(program, shell)));
+
+program
   .command("mcp")
   .description("serve the MCP tools over stdio for a desktop agent (Claude Desktop and the like), through the gateway with your login")
   .action(async () => {
@@ -113,48 +207,31 @@ program
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** A full id, or the open task whose id starts with `prefix` (the 8 characters `ls` shows). */
-async function resolveId(tasks: Client<typeof TaskService>, prefix: string): Promise<string> {
+/** A full id, or the task among `among` whose id starts with `prefix` (the 8 characters `ls` shows). */
+async function resolveId(tasks: Client<typeof TaskService>, prefix: string, among = "status:open"): Promise<string> {
   if (UUID.test(prefix)) return prefix;
   if (!/^[0-9a-f-]{4,35}$/i.test(prefix)) throw new UsageError(`"${prefix}" is not a task id: \`taskmesh ls\` shows them (the first 8 characters are enough)`);
   const found: Task[] = [];
   let pageToken = "";
   do {
-    const page = await tasks.listTasks({ query: "status:open", pageSize: 500, pageToken });
+    const page = await tasks.listTasks({ query: among, pageSize: 500, pageToken });
     found.push(...page.tasks.filter((t) => t.id.startsWith(prefix.toLowerCase())));
     pageToken = page.nextPageToken;
   } while (pageToken && found.length < 2);
-  if (found.length === 0) throw new UsageError(`no open task has an id starting with ${prefix}: \`taskmesh ls\` lists them`);
+  if (found.length === 0) throw new UsageError(`no ${among === "status:open" ? "open " : ""}task has an id starting with ${prefix}: \`taskmesh ls\` lists them`);
   if (found.length > 1) throw new UsageError(`${prefix} starts the ids of several tasks (${found.map((t) => `"${t.title}"`).join(", ")}): give more of it`);
   return found[0]!.id;
+}
+
+function positiveVersion(value: string): bigint {
+  if (!/^[1-9]\d{0,17}$/.test(value)) throw new InvalidArgumentError("a task's version, a whole number from 1 (`taskmesh ls --json` shows it)");
+  return BigInt(value);
 }
 
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 500) throw new InvalidArgumentError("a whole number from 1 to 500");
   return n;
-}
-
-function row(t: TaskOutput, zone: string): string[] {
-  const due = t.dueDate ?? (t.dueTime ? localDateTime(t.dueTime, zone) : "");
-  const priority = t.priority === "none" ? "" : `!${t.priority}`;
-  return [t.id.slice(0, 8), due, priority, `${t.status === "completed" ? "✓ " : ""}${t.title}${t.recurrence ? " ↻" : ""}`, t.tags.map((tag) => `#${tag}`).join(" ")];
-}
-
-function localDateTime(iso: string, zone: string): string {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" })
-      .formatToParts(new Date(iso))
-      .map((p) => [p.type, p.value]),
-  );
-  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`;
-}
-
-function table(header: string[], rows: string[][]): string {
-  if (rows.length === 0) return "";
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => [...r[i]!].length)));
-  const line = (cells: string[]) => `${cells.map((c, i) => c + " ".repeat(widths[i]! - [...c].length)).join("  ").trimEnd()}\n`;
-  return [header, ...rows].map(line).join("");
 }
 
 try {

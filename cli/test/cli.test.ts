@@ -153,3 +153,69 @@ test("the bin runs (compiled code when built, else the sources)", async () => {
   );
   assert.equal(version.trim(), "1.0.0");
 });
+
+test("remind adds a reminder read as quick add reads it; --list shows the upcoming ones; a bad time says what to write", async () => {
+  await taskmesh("login", "--url", app.server.url, "--token", token);
+  const { task } = JSON.parse((await taskmesh("--json", "add", "Dentist on 2031-05-06 at 10am")).stdout);
+  const set = await taskmesh("remind", task.id.slice(0, 8), "1", "hour", "before");
+  assert.equal(set.code, 0, set.stderr);
+  assert.match(set.stdout, /^Reminder set for [0-9a-f]{8}  Dentist: 2031-05-06 09:00$/m);
+  const list = await taskmesh("remind", "--list");
+  assert.match(list.stdout, /^WHEN\s+ID\s+TASK\s+STATE\n2031-05-06 09:00\s+[0-9a-f]{8}\s+Dentist\s+scheduled$/m);
+
+  const bad = await taskmesh("remind", task.id.slice(0, 8), "whenever");
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /"whenever" is not a reminder time: e\.g\. "30 min before"/);
+  const { task: undated } = JSON.parse((await taskmesh("--json", "add", "Someday")).stdout);
+  const noDue = await taskmesh("remind", undated.id.slice(0, 8), "30 min before");
+  assert.match(noDue.stderr, /counts from the due, and the task has none: .*taskmesh edit [0-9a-f]{8} --due tomorrow/);
+});
+
+test("edit refuses what it cannot read and says what to write", async () => {
+  const { task } = JSON.parse((await taskmesh("--json", "add", "Water the fern")).stdout);
+  const nothing = await taskmesh("edit", task.id.slice(0, 8));
+  assert.equal(nothing.code, 2);
+  assert.match(nothing.stderr, /nothing to change: give a quick-add line .* or --title/);
+  const due = await taskmesh("edit", task.id.slice(0, 8), "--due", "someday soon");
+  assert.match(due.stderr, /--due someday soon: not a date or time; e\.g\. --due tomorrow/);
+  const priority = await taskmesh("edit", task.id.slice(0, 8), "--priority", "urgent");
+  assert.match(priority.stderr, /Allowed choices are none, low, medium, high/);
+  const cleared = JSON.parse((await taskmesh("--json", "edit", task.id.slice(0, 8), "--due", "2031-01-02", "--tag", "plants", "--tag", "home")).stdout);
+  assert.deepEqual([cleared.task.dueDate, cleared.task.tags, cleared.changed], ["2031-01-02", ["plants", "home"], ["tags", "due_date"]]);
+  const none = JSON.parse((await taskmesh("--json", "edit", task.id.slice(0, 8), "--due", "none")).stdout);
+  assert.equal(none.task.dueDate, undefined);
+});
+
+test("list reads a question in plain English and says how above the table", async () => {
+  await taskmesh("add", "Fix the gate #yard !high tomorrow");
+  const asked = await taskmesh("list", "high", "priority", "yard", "tasks");
+  assert.equal(asked.code, 0, asked.stderr);
+  const [read, header, row] = asked.stdout.split("\n");
+  assert.match(read!, /^Read as priority:high tag:yard: Showing tasks where priority = high AND tag:yard$/);
+  assert.match(header!, /^ID\s+DUE/);
+  assert.match(row!, /Fix the gate/);
+  const query = await taskmesh("list", "#yard");
+  assert.doesNotMatch(query.stdout, /^Read as/, "a filter query is used as it is");
+});
+
+test("completion scripts for bash, zsh and fish name the commands and their options", async () => {
+  const bash = await taskmesh("completion", "bash");
+  assert.equal(bash.code, 0, bash.stderr);
+  const complete = (line: string) =>
+    new Promise<string>((resolve, reject) => {
+      const words = line.split(" ");
+      const script = `${bash.stdout}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); COMP_CWORD=${words.length - 1}; _taskmesh; echo "\${COMPREPLY[*]}"`;
+      execFile("bash", ["--norc", "-c", script], (err, stdout) => (err ? reject(err) : resolve(stdout.trim())));
+    });
+  assert.equal(await complete("taskmesh ed"), "edit");
+  assert.equal(await complete("taskmesh edit abc --pr"), "--priority");
+  assert.equal(await complete("taskmesh completion z"), "zsh");
+  const zsh = (await taskmesh("completion", "zsh")).stdout;
+  assert.match(zsh, /^#compdef taskmesh/);
+  assert.match(zsh, /'remind:add a reminder to a task/);
+  const fish = (await taskmesh("completion", "fish")).stdout;
+  assert.match(fish, /complete -c taskmesh -n '__fish_seen_subcommand_from edit' -l priority -d 'the priority' -xa 'none low medium high'/);
+  const wrong = await taskmesh("completion", "powershell");
+  assert.equal(wrong.code, 1);
+  assert.match(wrong.stderr, /Allowed choices are bash, zsh, fish/);
+});

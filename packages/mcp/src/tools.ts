@@ -10,6 +10,7 @@ import type { ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/projec
 import type { ReminderService } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
 import { TaskSchema, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import type { CreateTaskRequest, TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { translateQuestion } from "@taskmesh/filter";
 import { isTimeZone, parseQuickAdd, resolveQuickAdd, toCreateRequest, type QuickAddDraft, type ResolvedQuickAdd } from "@taskmesh/quick-add";
 import { Temporal } from "temporal-polyfill";
 import * as z from "zod";
@@ -163,15 +164,32 @@ const FIND_TASKS = {
   description:
     "Lists tasks matching a filter-language query: words search title and notes; #tag or tag:x; priority:high, !high, priority>=medium; " +
     "status:open|completed|all; due:today|tomorrow|overdue|this-week|next-7-days|none|2026-12-01, due<2026-12-01, due>=today; " +
-    "created…/updated… alike; AND (default), OR, NOT/-, parentheses. Empty query: every task. Returns how the query was understood.",
-  inputSchema: z.strictObject({
-    query: z.string().max(1000).default("").describe("e.g. '#work !high due:this-week' or 'status:open (milk OR bread)'"),
-    orderBy: orderBy.default("due"),
-    descending: z.boolean().default(false),
-    limit,
-    cursor,
-  }),
-  outputSchema: { tasks: z.array(taskOutput), nextCursor: z.string().optional(), explanation },
+    "created…/updated… alike; project:<name>; AND (default), OR, NOT/-, parentheses. Empty query: every task. Or ask a question in plain " +
+    "English instead (question: 'high-priority work tasks due this week'): it is read into a query, returned with how it was understood. " +
+    "Returns how the query was understood.",
+  inputSchema: z
+    .strictObject({
+      query: z.string().max(1000).default("").describe("e.g. '#work !high due:this-week' or 'status:open (milk OR bread)'"),
+      question: z.string().min(1).max(1000).optional().describe("instead of query: plain English, e.g. 'what is overdue at home'"),
+      orderBy: orderBy.default("due"),
+      descending: z.boolean().default(false),
+      limit,
+      cursor,
+    })
+    .refine((r) => r.question === undefined || r.query === "", { path: ["question"], message: "give query or question, not both" }),
+  outputSchema: {
+    tasks: z.array(taskOutput),
+    nextCursor: z.string().optional(),
+    explanation,
+    understood: z
+      .object({
+        query: z.string().describe("the filter query the question was read as (send it as query to page on)"),
+        explanation: z.string().describe("how the question was read, words searched as text included"),
+        translated: z.boolean().describe("false when nothing of the question became a filter term (a plain text search)"),
+      })
+      .optional()
+      .describe("with question: how it was read"),
+  },
   annotations: { readOnlyHint: true, openWorldHint: false },
 };
 
@@ -434,7 +452,11 @@ export function createTaskmeshMcpServer(backend: TaskmeshBackend): McpServer {
   server.registerTool(
     "find_tasks",
     FIND_TASKS,
-    async ({ query, orderBy, descending, limit, cursor }) => list(query, `${orderBy}${descending ? " desc" : ""}`, limit, cursor, "query"),
+    async ({ query, question, orderBy, descending, limit, cursor }) => {
+      const understood = question === undefined ? undefined : translateQuestion(question);
+      const result = await list(understood?.query ?? query, `${orderBy}${descending ? " desc" : ""}`, limit, cursor, understood ? "question" : "query");
+      return understood && result.structuredContent ? structured({ ...result.structuredContent, understood }) : result;
+    },
   );
 
   async function list(query: string, order: string, pageSize: number, pageToken: string | undefined, field: string): Promise<CallToolResult> {

@@ -64,6 +64,18 @@ test("tasks in the tools' answers carry their project and section, by id and by 
   assert.equal(completed.structuredContent.results[0].task.projectName, "Garden", "batch answers are named too");
 });
 
+test("find_tasks takes a question in plain English and says how it read it", async () => {
+  const found = (await client.callTool({ name: "find_tasks", arguments: { question: "show spring tasks in project garden" } })) as { structuredContent: Json; isError?: boolean };
+  assert.equal(found.isError, undefined, JSON.stringify(found));
+  assert.equal(found.structuredContent.understood.translated, true);
+  assert.match(found.structuredContent.understood.query, /project:garden/);
+  assert.match(found.structuredContent.understood.explanation, /^Showing tasks where/);
+  assert.deepEqual(found.structuredContent.tasks.map((t: Json) => t.title), ["Plant tulips"]);
+  const both = (await client.callTool({ name: "find_tasks", arguments: { question: "overdue", query: "#spring" } })) as { isError?: boolean; content: { text: string }[] };
+  assert.equal(both.isError, true);
+  assert.match(both.content[0]!.text, /give query or question, not both/);
+});
+
 test("saved filters are resources: the list, and one filter with how it reads and the tasks it finds", async () => {
   const { filter } = await api(TaskService).saveFilter({ name: "Spring work", query: "#spring status:all" });
   await api(TaskService).saveFilter({ name: "Nothing", query: "#nothing-has-this" });

@@ -1,0 +1,83 @@
+// `taskmesh edit`: the fields a quick-add line or the options name, and only those, go to UpdateTask
+// as its update mask, with the version the edit started from, so a change made meanwhile on another
+// device is reported by the service (ABORTED) rather than overwritten.
+import { create } from "@bufbuild/protobuf";
+import { priorityOf, PRIORITIES, type PriorityName } from "@taskmesh/mcp/shapes";
+import type { Project } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
+import type { RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurrence_service_pb.js";
+import { ReminderSchema, TaskSchema, type Reminder, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { parseQuickAdd, pickProject, resolveQuickAdd, toCreateRequest } from "@taskmesh/quick-add";
+import type { Client } from "@connectrpc/connect";
+import { UsageError } from "./usage-error.js";
+
+export interface EditOptions {
+  title?: string;
+  notes?: string;
+  due?: string;
+  priority?: string;
+  tag?: string[];
+}
+
+export interface Edit {
+  task: Task;
+  mask: string[];
+  /** What will change, in words, for the confirmation line. */
+  said: string[];
+}
+
+export async function readEdit(current: Task, words: string[], opts: EditOptions, recurrence: Client<typeof RecurrenceService>, projects: Project[], zone: string, now: Date): Promise<Edit> {
+  const task = create(TaskSchema, { id: current.id });
+  const mask = new Set<string>();
+  const said: string[] = [];
+  const set = (path: string, words: string) => (mask.add(path), said.push(words));
+
+  if (words.length > 0) {
+    const read = pickProject(await resolveQuickAdd(parseQuickAdd(words.join(" "), now, zone), recurrence, zone, now), projects.filter((p) => !p.archived));
+    if (read.recurrenceError) throw new UsageError(`"${read.recurrenceError}": the repeat phrase was not understood; try e.g. "every monday" or "every 2 weeks on friday"`);
+    const asCreate = toCreateRequest(read, zone);
+    if (read.title) (task.title = read.title), set("title", `title "${read.title}"`);
+    if (read.due) {
+      task.due = asCreate.due;
+      set(asCreate.due.case === "dueTime" ? "due_time" : "due_date", `due ${read.dueText ?? ""}`.trim());
+      if (read.timeZone) (task.timeZone = read.timeZone), set("time_zone", `zone ${read.timeZone}`);
+    }
+    if (read.priority !== undefined) (task.priority = read.priority), set("priority", "priority");
+    if (read.tags.length > 0) {
+      // A line's #tags add to the task's; --tag replaces them.
+      task.tags = [...new Set([...current.tags, ...read.tags])];
+      set("tags", read.tags.map((t) => `+#${t}`).join(" "));
+    }
+    if (read.recurrence) (task.recurrence = read.recurrence), set("recurrence", `repeats ${read.recurrenceSummary ?? ""}`.trim());
+    if (asCreate.reminders.length > 0) {
+      task.reminders = [...current.reminders, ...asCreate.reminders.map((r) => create(ReminderSchema, { id: freeReminderId(current.reminders), trigger: r.trigger }))];
+      set("reminders", `reminder ${read.reminderText ?? ""}`.trim());
+    }
+    if (read.project) (task.projectId = read.project.id), set("project_id", `project ${read.project.name}`);
+  }
+  if (opts.title !== undefined) {
+    if (!opts.title.trim()) throw new UsageError("--title needs some words");
+    (task.title = opts.title), set("title", `title "${opts.title}"`);
+  }
+  if (opts.notes !== undefined) (task.notes = opts.notes), set("notes", "notes");
+  if (opts.priority !== undefined) {
+    if (!PRIORITIES.includes(opts.priority as PriorityName)) throw new UsageError(`--priority ${opts.priority}: give one of ${PRIORITIES.join(", ")}`);
+    (task.priority = priorityOf(opts.priority as PriorityName)), set("priority", `priority ${opts.priority}`);
+  }
+  if (opts.tag !== undefined) (task.tags = opts.tag.map((t) => t.replace(/^#/, ""))), set("tags", `tags ${task.tags.map((t) => `#${t}`).join(" ") || "none"}`);
+  if (opts.due !== undefined) {
+    if (opts.due === "none") set("due_date", "no due");
+    else {
+      const read = parseQuickAdd(`x ${opts.due}`, now, zone, { recurrence: false });
+      if (!read.due || read.title !== "x") throw new UsageError(`--due ${opts.due}: not a date or time; e.g. --due tomorrow, --due "fri 5pm", --due 2027-01-31, or --due none`);
+      task.due = toCreateRequest(read, zone).due;
+      set(read.due.kind === "time" ? "due_time" : "due_date", `due ${opts.due}`);
+    }
+  }
+  if (mask.size === 0) throw new UsageError('nothing to change: give a quick-add line ("tomorrow 5pm !high") or --title, --due, --priority, --tag, --notes');
+  return { task, mask: [...mask], said };
+}
+
+/** An id none of the task's reminders has (the service keys reminders by id within a task). */
+export function freeReminderId(reminders: readonly Reminder[]): string {
+  for (let n = reminders.length + 1; ; n++) if (!reminders.some((r) => r.id === `r${n}`)) return `r${n}`;
+}
