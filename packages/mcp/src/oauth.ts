@@ -157,7 +157,8 @@ export function oauthServer(options: OAuthOptions) {
   const apiTokenOf = (bearer: string): string | undefined => {
     if (!bearer.startsWith(ACCESS_PREFIX)) return undefined;
     const grant = open<Grant>(ACCESS_PREFIX, tokenKey, bearer);
-    if (!grant) throw new Error("access token not issued by this server");
+    // The kind is inside the sealed part: a refresh token given the access prefix is still refused.
+    if (grant?.kind !== "a") throw new Error("access token not issued by this server");
     if (grant.expires <= Date.now()) throw new Error("access token expired: refresh it at the token endpoint");
     return grant.token;
   };
@@ -248,7 +249,7 @@ export function oauthServer(options: OAuthOptions) {
       const grantType = form.get("grant_type");
       if (grantType === "refresh_token") {
         const grant = open<Grant>(REFRESH_PREFIX, tokenKey, form.get("refresh_token"));
-        if (!grant || grant.expires < Date.now()) return fail("invalid_grant", "the refresh token is unknown or expired: authorize again");
+        if (grant?.kind !== "r" || grant.expires < Date.now()) return fail("invalid_grant", "the refresh token is unknown or expired: authorize again");
         if (form.get("client_id") !== grant.clientId) return fail("invalid_grant", "the refresh token was issued to another client");
         if (!takeOnce(grant.nonce, grant.expires)) {
           // A rotated refresh token used again: one of its two holders is not the client, so the

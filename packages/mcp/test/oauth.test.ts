@@ -184,6 +184,10 @@ test("the SDK client refreshes (the refresh token rotates, a reused one ends the
   assert.notEqual(second.refresh_token, first.refresh_token, "the refresh token rotates");
   assert.equal(await statusWith(second.access_token), 200);
   assert.equal(await statusWith(first.access_token), 200, "the earlier access token lasts until it expires");
+  // Each kind of token stands only for itself: a refresh token relabelled as an access token, or the other way, is refused.
+  assert.equal(await statusWith(`tmo_${second.refresh_token!.slice(4)}`), 401);
+  const swapped = await postForm("/oauth/token", { grant_type: "refresh_token", refresh_token: `tmr_${second.access_token.slice(4)}`, client_id: String(agent.info!.client_id) });
+  assert.equal(swapped.status, 400);
   const clientId = String(agent.info!.client_id);
 
   // Revocation (RFC 7009): the refresh token, by its client; every token of the grant ends.
