@@ -13,6 +13,8 @@ const DATE_FIELDS: readonly string[] = ["due", "created", "updated", "completed"
 const MODIFIERS: Record<string, Comparison | "none" | "any" | "not"> = {
   before: "<", below: "<", under: "<", after: ">", above: ">", over: ">", by: "<=", is: "=", equals: "=", none: "none", any: "any", not: "not",
 };
+/** Todoist's priorities, as quick add reads them: p1 is high, p4 none. */
+const TODOIST_PRIORITY = /^p([1-4])$/i;
 /** Same alphabet as stored tags (task.proto), plus combining marks that lower-casing can produce. */
 const TAG = /^[\p{L}\p{M}\p{N}_./-]{1,64}$/u;
 
@@ -157,6 +159,8 @@ function describe(t: Token): string {
 /** What a bare word means: a field term, `#tag`, or a word to search for. `pos` is its offset for errors. */
 export function classifyWord(text: string, pos: number): FilterNode {
   if (text.startsWith("#")) return { kind: "tag", tag: tagValue(text.slice(1), pos + 1, "#") };
+  const todoist = TODOIST_PRIORITY.exec(text);
+  if (todoist) return { kind: "priority", op: "=", level: PRIORITY_LEVELS[4 - Number(todoist[1])]! };
   const m = FIELD_TERM.exec(text);
   if (!m) return { kind: "text", value: text, phrase: false };
   const name = m[1]!.toLowerCase();

@@ -8,7 +8,7 @@ export interface Translation {
   query: string;
   /** How the question was read, in words, including the words searched as text. */
   explanation: string;
-  /** Some part of the question became a filter term (false: the query is a plain text search, or the question was already a query). */
+  /** Some part of the question became a filter term, or it asked for everything (false: the query is a text search of its words, or the question was already a query). */
   translated: boolean;
 }
 
@@ -26,7 +26,8 @@ export function translateQuestion(text: string): Translation {
   const query = reading.terms.join(" ");
   try {
     const ast = parseFilter(query);
-    return { query, explanation: explain(ast, reading), translated: !textOnly(ast) };
+    // Nothing but filler ("show me everything") is all tasks, not a search for those words.
+    return { query, explanation: explain(ast, reading), translated: ast.kind === "all" || !textOnly(ast) };
   } catch (e) {
     // Only text the filter language refuses anywhere (a NUL, over the length limit) gets here:
     // the question goes on as it is, for the list to point at the mistake.
@@ -86,6 +87,9 @@ function dayWord(written: string): { day: string; end: boolean } {
   return { day: WEEKDAY_NAMES[weekday] ?? weekday, end: false };
 }
 
+/** A one-word project or section name: not a word that says something else ("project tasks"). */
+const NAME = "(?!(?:tasks?|todos?|items?|stuff|things?|due|and|or|with|without|at|in|for|the|my)(?:\\s|$))(\\S+)";
+
 const ifDue = (state: State, term: string): string => (state.field === "due" ? term : `${state.field}:${term.slice("due:".length)}`);
 
 // Tried in order at each word; a pattern must end at the end of a word. " " in a pattern also
@@ -93,11 +97,15 @@ const ifDue = (state: State, term: string): string => (state.field === "due" ? t
 const RULES: Rule[] = [
   // Verbs that say which day a date is about; they add no term themselves.
   ...[
-    ["(?:i |we )?(?:created|added|made|wrote|entered)", "created"],
+    ["(?:i |we )?(?:created|create|added|add|made|wrote|entered)", "created"],
     ["(?:i |we )?(?:changed|updated|modified|edited|touched)", "updated"],
     ["due|deadline", "due"],
   ].map(([pattern, field]): Rule => ({ pattern: re(pattern!), apply: (_, state) => void (state.field = field as DateField) })),
-  { pattern: re("(?:did i|have i|i've|i have|i|we) (?:finish|finished|complete|completed|do|did|done|close|closed|check off|tick off|get done)"), apply: (_, state) => completed(state) },
+  {
+    pattern: re("(?:did (?:i|we)|have (?:i|we)|i've|we've|i have|we have) (?:finish|finished|complete|completed|do|done|close|closed|check off|checked off|tick off|ticked off|get done|got done)"),
+    apply: (_, state) => completed(state),
+  },
+  { pattern: re("(?:i|we) (?:finished|completed|did|closed|checked off|ticked off|got done)"), apply: (_, state) => completed(state) },
   { pattern: re("(?:finished|completed|done|closed|checked off|ticked off)"), apply: (_, state) => completed(state) },
   { pattern: re("(?:open|pending|unfinished|incomplete|outstanding|not done|not completed|still to do|remaining)"), apply: () => "status:open" },
   { pattern: re("(?:any status|all statuses|including (?:completed|done|finished)(?: ones| tasks)?)"), apply: () => "status:all" },
@@ -105,7 +113,7 @@ const RULES: Rule[] = [
   // Priority.
   { pattern: re("(?:(?:at least )?(medium|normal|high) priority or (?:higher|above|more)|priority (medium|normal|high) or (?:higher|above|more)|at least (medium|normal|high) priority)"), apply: (m) => `priority>=${level(m[1] ?? m[2] ?? m[3]!)}` },
   { pattern: re("(?:(?:high|medium|normal|low) or (?:high|medium|normal|low)) priority"), apply: (m) => orPriority(m[0]) },
-  { pattern: re("(?:(highest|top|high|urgent|important|medium|normal|mid|low|lowest|no) priority|(?:priority|prio|pri) (high|medium|normal|low|none|1|2|3|4|one|two|three|four)|p([1-4])|!([1-4]))"), apply: (m) => `priority:${level(m[1] ?? m[2] ?? m[3] ?? m[4]!)}` },
+  { pattern: re("(?:(highest|top|high|urgent|important|medium|normal|mid|low|lowest|no) priority|(?:priority|prio|pri) (high|medium|normal|low|none|1|2|3|4|one|two|three|four)|p([1-4]))"), apply: (m) => `priority:${level(m[1] ?? m[2] ?? m[3]!)}` },
   { pattern: re("(?:urgent|important|critical|prioritized|high)"), apply: () => "priority:high" },
   { pattern: re("(?:without|with no|no) (?:a )?priority"), apply: () => "priority:none" },
 
@@ -116,8 +124,8 @@ const RULES: Rule[] = [
   { pattern: re(`(?:(?:in|within|over|for|during) )?(?:the )?(?:next|coming|upcoming) ${NUMBER} (days?|weeks?)`), apply: (m, state) => nextDays(state, m[1]!, m[2]!) },
   { pattern: re(`(?:(?:in|within) )?${NUMBER} (days?|weeks?)(?: from now)?`), apply: (m, state) => nextDays(state, m[1]!, m[2]!) },
   { pattern: re("(?:soon|upcoming|coming up|in the coming days)"), apply: (_, state) => ifDue(state, "due:next-7-days") },
-  { pattern: re(`(?:(before|until|till|by|no later than|after|since|from) )${DAY}(?: on)?`), apply: (m, state) => compare(state, m[1]!, m[2]!) },
-  { pattern: re(`(?:(?:due |on |for |in )?)${DAY}`), apply: (m, state) => {
+  { pattern: re(`(?:(before|until|till|by|no later than|after|since) )${DAY}(?: on)?`), apply: (m, state) => compare(state, m[1]!, m[2]!) },
+  { pattern: re(`(?:(?:due |on |for |in )?)${DAY}(?:'s)?`), apply: (m, state) => {
     const { day, end } = dayWord(m[1]!);
     return `${state.field}${end ? "<=" : ":"}${day}`;
   } },
@@ -125,8 +133,11 @@ const RULES: Rule[] = [
   // Where: projects, sections, tags, assignees.
   { pattern: re("(?:in |from |of )?(?:the |my )?inbox"), apply: () => "project:inbox" },
   // A quoted name, else the capitalised words that follow ("project Home Reno due today"), else one word.
-  { pattern: re(`(?:in |for |from |of |under )?(?:the |my )?(project|section) (?:"([^"]+)"|((?-i:\\p{Lu})\\S*(?: (?-i:\\p{Lu})\\S*)*)|(\\S+))`), apply: (m) => `${m[1]!.toLowerCase()}:${nameKey(m[2] ?? m[3] ?? m[4]!)}` },
-  { pattern: re(`(?:in |for |from |of )(?:the |my )?(\\S+) (project|section)`), apply: (m) => `${m[2]!.toLowerCase()}:${nameKey(m[1]!)}` },
+  {
+    pattern: re(`(?:in |for |from |of |under )?(?:the |my )?(project|section) (?:"([^"]+)"|((?-i:\\p{Lu})\\S*(?: (?-i:\\p{Lu})\\S*)*)|${NAME})`),
+    apply: (m) => `${m[1]!.toLowerCase()}:${nameKey(m[2] ?? m[3] ?? m[4]!)}`,
+  },
+  { pattern: re(`(?:(?:in|for|from|of) )?(?:the |my )?${NAME} (project|section)`), apply: (m) => `${m[2]!.toLowerCase()}:${nameKey(m[1]!)}` },
   { pattern: re("(?:tagged|labell?ed|with (?:the )?(?:tag|label)|(?:tag|label)) #?([\\p{L}\\p{N}_./-]+)"), apply: (m) => `tag:${m[1]!.toLowerCase()}` },
   { pattern: re("(?:without|with no|no) tags?|untagged"), apply: () => "tag:none" },
   { pattern: re("(?:at |@)(home|work|school|office|the office|uni|university|church|gym|computer|phone|errands|\\p{L}[\\p{L}\\p{N}_]*)"), apply: (m) => `tag:${m[1]!.toLowerCase().replace(/^the[\s-]+/, "")}` },
@@ -144,7 +155,8 @@ const FILLER = new Set(
     "show me list find get give display see view what what's whats which who are is was were am be my all every the a an i i'm i've we " +
     "have has had do does did to todo todos to-do tasks task items item things thing stuff that those these with of in on at and " +
     "any there please can could you would will should need must still up got for from about anything something everything ones one " +
-    "left so far yet again just only also right now currently ever by it its them then than how many much lot lots"
+    "left so far yet again just only also right now currently ever by it its them then than how many much lot lots recent recently new " +
+    "latest mentioning containing contain contains called named titled regarding some"
   ).split(" "),
 );
 /** Nouns for tasks: the word before one is a tag ("work tasks", "garden chores"). */
@@ -152,7 +164,7 @@ const TAG_WORD = "\\p{L}[\\p{L}\\p{N}_.-]{0,63}";
 const NOUNS = "tasks?|todos?|to-dos?|items?|stuff|things?|errands?|chores?|jobs?";
 const NOUN = new RegExp(`^(?:${NOUNS})$`, "i");
 /** A word, maybe with more joined by "or"/"and", before such a noun: "work or home tasks". */
-const TAG_BEFORE_NOUN = new RegExp(`^${TAG_WORD}(?:\\s+(?:or|and)\\s+${TAG_WORD})*\\s+(?:${NOUNS})(?=\\s|$)`, "iu");
+const TAG_BEFORE_NOUN = new RegExp(`^(${TAG_WORD}(?:\\s+(?:or|and)\\s+${TAG_WORD})*)\\s+(?:${NOUNS})(?=\\s|$)`, "iu");
 
 function read(question: string): Reading {
   // Plain apostrophes, and punctuation that ends a word blanked out (offsets stay the question's).
@@ -175,6 +187,14 @@ function read(question: string): Reading {
       i++;
       continue;
     }
+    const closing = original[i] === '"' ? original.indexOf('"', i + 1) : -1;
+    if (closing > i + 1 && original.slice(i + 1, closing).trim() !== "") {
+      const value = original.slice(i + 1, closing);
+      reading.searched.push(value);
+      add(normalizeFilter({ kind: "text", value, phrase: true }));
+      i = closing + 1;
+      continue;
+    }
     const end = wordEnd(original, i);
     const word = original.slice(i, end).toLowerCase();
     const syntax = filterTerm(original.slice(i, end));
@@ -189,9 +209,16 @@ function read(question: string): Reading {
       i = rule.end;
       continue;
     }
-    if (!FILLER.has(word) && TAG_BEFORE_NOUN.test(original.slice(i))) {
-      add(`tag:${word}`);
-    } else if (!FILLER.has(word) && !NOUN.test(word)) {
+    const tags = FILLER.has(word) ? null : TAG_BEFORE_NOUN.exec(original.slice(i));
+    // "work and home tasks" are the tasks of either.
+    const names = tags?.[1]!.toLowerCase().split(/\s+(?:or|and)\s+/) ?? [];
+    const tagTerm = names.length === 1 ? `tag:${names[0]}` : `(${names.map((n) => `tag:${n}`).join(" OR ")})`;
+    if (tags && filterTerm(tagTerm) !== undefined) {
+      add(tagTerm);
+      i += tags[1]!.length;
+      continue;
+    }
+    if (!FILLER.has(word) && !NOUN.test(word)) {
       const value = original.slice(i, end);
       reading.searched.push(value);
       add(normalizeFilter({ kind: "text", value, phrase: false }));
@@ -261,7 +288,7 @@ function compare(state: State, written: string, dayWritten: string): string {
   const word = words(written);
   const { day, end } = dayWord(dayWritten);
   // "by friday" includes friday; "before the end of the week" is up to its last day.
-  const op = { before: end ? "<=" : "<", until: "<=", till: "<=", by: "<=", "no later than": "<=", after: ">", since: ">=", from: ">=" }[word]!;
+  const op = { before: end ? "<=" : "<", until: "<=", till: "<=", by: "<=", "no later than": "<=", after: ">", since: ">=" }[word]!;
   return `${state.field}${op}${day}`;
 }
 
@@ -284,15 +311,15 @@ function wordEnd(text: string, from: number): number {
 
 /** Filter syntax already: operators and grouping, or every word a field term. */
 function isFilterQuery(text: string): boolean {
-  if (/[()|&"]|\b(AND|OR|NOT)\b/.test(text)) return true;
+  if (/[()|&]|:"|\b(AND|OR|NOT)\b/.test(text)) return true;
   return text.split(/\s+/).every((w) => /[:#<>=]|^!/.test(w) && filterTerm(w) !== undefined);
 }
 
-/** Nothing but a text search (or nothing at all). */
+/** Nothing but a text search. */
 function textOnly(n: FilterNode): boolean {
   if (n.kind === "and" || n.kind === "or") return n.children.every(textOnly);
   if (n.kind === "not") return textOnly(n.child);
-  return n.kind === "text" || n.kind === "all";
+  return n.kind === "text";
 }
 
 function alreadyQuery(query: string): string {

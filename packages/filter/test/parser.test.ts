@@ -94,6 +94,9 @@ const CASES: [string, string, string][] = [
   ["Tomorrow | yesterday", "due:tomorrow OR due:yesterday", "due tomorrow OR due yesterday"],
   ["overdue & #home", "due:overdue AND tag:home", "overdue AND tag:home"],
   ["no date", "due:none", "no due date"],
+  ["today & p1", "due:today AND priority:high", "due today AND priority = high"],
+  ["P2 | p3 | p4", "priority:medium OR priority:low OR priority:none", "priority = medium OR priority = low OR priority = none"],
+  ["p5 p12", "p5 AND p12", 'title/notes contain "p5" AND title/notes contain "p12"'],
   ["!no due date", "NOT due:none", "NOT no due date"],
   ["7 days", "due:next-7-days", "due in next 7 days"],
   ["next 14 days p", "due:next-14-days AND p", 'due in next 14 days AND title/notes contain "p"'],
@@ -163,5 +166,6 @@ for (const [query, tree] of TREES) {
 test("hand-built trees that the parser never makes still normalize to equivalent text", () => {
   assert.equal(normalizeFilter({ kind: "text", value: "two words", phrase: false }), '"two words"');
   assert.equal(normalizeFilter({ kind: "text", value: "today", phrase: false }), '"today"');
+  assert.equal(normalizeFilter({ kind: "text", value: "p1", phrase: false }), '"p1"');
   assert.equal(normalizeFilter({ kind: "and", children: [{ kind: "all" }, { kind: "tag", tag: "a" }] }), "status:all AND tag:a");
 });

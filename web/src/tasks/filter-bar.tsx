@@ -11,6 +11,7 @@ export const SORTS = [
   { value: "created desc", label: "Newest" },
   { value: "updated desc", label: "Recently changed" },
   { value: "title", label: "Title" },
+  { value: "manual", label: "Manual (drag to reorder)" },
 ] as const;
 
 const STATUS = ["status:open", "status:completed", "status:all"] as const;
@@ -86,7 +87,7 @@ export const FilterBar = forwardRef<HTMLInputElement, Props>(function FilterBar(
         ) : asked ? (
           <>
             <span>
-              Read as <code className="query-echo">{asked.query}</code>
+              Read as {asked.query ? <code className="query-echo">{asked.query}</code> : "all tasks"}
             </span>
             <button type="button" className="link" onClick={() => onChoose(asked.query)}>
               Edit as a filter
