@@ -1,5 +1,5 @@
-import type { DescMethod, DescService } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
+import type { DescService } from "@bufbuild/protobuf";
+import { createClient } from "@connectrpc/connect";
 import type { HttpRoute } from "@taskmesh/kit";
 import { mcpRoute } from "@taskmesh/mcp";
 import { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
@@ -9,7 +9,7 @@ import { ReminderService } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import type { AccountStore } from "./auth/account-store.js";
 import type { Authenticator } from "./auth/index.js";
-import { checkScope, requiredScope, type Scope } from "./auth/scopes.js";
+import { callerTransport } from "./caller-transport.js";
 import { upstreamHeaders, type Upstream } from "./forward.js";
 
 // What the activity history shows as the device of an agent's changes, unless the client names one.
@@ -43,7 +43,7 @@ export function mcpEndpoint(authenticator: Authenticator, accounts: AccountStore
       if (zone && !isTimeZone(zone)) headers.delete("x-time-zone");
       const asCaller = upstreamHeaders(headers, identity);
       const client = <S extends DescService>(service: S) =>
-        createClient(service, withHeaders(upstreams.find((u) => u.services.includes(service))?.transport, service, asCaller, identity.scopes));
+        createClient(service, callerTransport(upstreams, service, asCaller, identity.scopes));
       return {
         tasks: client(TaskService),
         audit: client(AuditService),
@@ -54,28 +54,6 @@ export function mcpEndpoint(authenticator: Authenticator, accounts: AccountStore
       };
     },
   });
-}
-
-/** Every call through `transport` carries `headers` (the caller's identity) and needs its scope, as through the API. */
-function withHeaders(transport: Transport | undefined, service: DescService, headers: Headers, scopes: readonly Scope[]): Transport {
-  const merged = (init: ConstructorParameters<typeof Headers>[0]) => {
-    const out = new Headers(init);
-    headers.forEach((value, name) => out.set(name, value));
-    return out;
-  };
-  const missing = () => Promise.reject(new ConnectError(`${service.typeName} is not reachable from this gateway`, Code.Unavailable));
-  if (!transport) return { unary: missing, stream: missing };
-  const allowed = (method: DescMethod) => checkScope(scopes, requiredScope(method), `${service.typeName}/${method.name}`);
-  return {
-    unary: async (method, signal, timeoutMs, header, input, contextValues) => {
-      allowed(method);
-      return transport.unary(method, signal, timeoutMs, merged(header), input, contextValues);
-    },
-    stream: async (method, signal, timeoutMs, header, input, contextValues) => {
-      allowed(method);
-      return transport.stream(method, signal, timeoutMs, merged(header), input, contextValues);
-    },
-  };
 }
 
 function isTimeZone(name: string): boolean {
