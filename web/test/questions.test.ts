@@ -40,6 +40,15 @@ test("a question in the filter box lists what it asks for, with the query it bec
   await feedback.getByText('Showing tasks where title/notes contain "plumber" AND overdue', { exact: true }).waitFor();
   await taskRow(page, "Call plumber").waitFor();
 
+  // A completion day is kept (completed_at): what was finished today is that task alone.
+  await filter.fill("");
+  await taskRow(page, "Water plants").getByRole("checkbox", { name: "Complete Water plants" }).click();
+  await filter.fill("what did I finish today?");
+  await feedback.locator("code", { hasText: "completed:today" }).waitFor();
+  await taskRow(page, "Call plumber").waitFor({ state: "detached" });
+  await taskRow(page, "Water plants").waitFor();
+  assert.equal(await page.locator("li.task").count(), 1);
+
   // Words with nothing a filter could use stay the text search they always were.
   await filter.fill("water plants");
   await feedback.getByText('Showing tasks where title/notes contain "water" AND title/notes contain "plants"', { exact: true }).waitFor();
