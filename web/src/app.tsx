@@ -1,6 +1,6 @@
 import { useInfiniteQuery } from "@connectrpc/connect-query";
 import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
-import { QueryErrorSchema, TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { QueryErrorSchema, TaskService, type MoveTaskRequest } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { keepPreviousData } from "@tanstack/react-query";
 import { translateQuestion } from "@taskmesh/filter";
 import { useEffect, useMemo, useRef, useState } from "react";
@@ -239,6 +239,7 @@ function Workspace({ session }: { session: Session }) {
               setEditingId(t.id);
             }}
             onToggle={(t) => void actions.toggle(t)}
+            {...(orderBy === "manual" ? { onMove: (t: Task, place: MoveTaskRequest["place"]) => void actions.move(t, place) } : {})}
             loading={list.isLoading}
             hasMore={list.hasNextPage}
             onMore={() => void list.fetchNextPage()}

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
 import { TaskSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
-import { taskTree } from "../src/tasks/task-tree.js";
+import { dropPlace, taskTree } from "../src/tasks/task-tree.js";
 
 const task = (id: string, parentId = "") => create(TaskSchema, { id, title: id, parentId });
 
@@ -24,4 +24,14 @@ test("a folded task hides its subtree but still counts it", () => {
 test("parent links that loop still show every task once", () => {
   const tasks = [task("a", "b"), task("b", "a"), task("c")];
   assert.deepEqual(taskTree(tasks, new Set()).map((r) => [r.task.id, r.depth]), [["c", 0], ["a", 0], ["b", 1]]);
+});
+
+test("a drop lands after the task dragged down onto, before the one dragged up onto, and only among siblings", () => {
+  const rows = taskTree([task("a"), task("a1", "a"), task("a2", "a"), task("b"), task("c")], new Set());
+  assert.deepEqual(dropPlace(rows, "a", "c"), { case: "afterId", value: "c" });
+  assert.deepEqual(dropPlace(rows, "c", "a"), { case: "beforeId", value: "a" });
+  assert.deepEqual(dropPlace(rows, "a2", "a1"), { case: "beforeId", value: "a1" });
+  assert.equal(dropPlace(rows, "a1", "b"), undefined, "a subtask onto a top-level task");
+  assert.equal(dropPlace(rows, "b", "a2"), undefined, "a top-level task onto a subtask");
+  assert.equal(dropPlace(rows, "b", "b"), undefined);
 });

@@ -1,7 +1,9 @@
-import { TaskStatus, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
-import { useEffect, useRef, useState, type CSSProperties } from "react";
-import { formatDue, isOverdue, PRIORITY_LABELS } from "./format.js";
-import { taskTree } from "./task-tree.js";
+import { closestCenter, DndContext, KeyboardSensor, PointerSensor, useSensor, useSensors, type Announcements } from "@dnd-kit/core";
+import { SortableContext, sortableKeyboardCoordinates, verticalListSortingStrategy } from "@dnd-kit/sortable";
+import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { useState } from "react";
+import { TaskRow } from "./task-row.js";
+import { dropPlace, taskTree } from "./task-tree.js";
 
 interface Props {
   tasks: Task[];
@@ -15,13 +17,16 @@ interface Props {
   onSelect(task: Task): void;
   onOpen(task: Task): void;
   onToggle(task: Task): void;
+  /** Given in manual order: each row gets a handle to drag it (or move it by keyboard) among its siblings. */
+  onMove?(task: Task, place: { case: "beforeId" | "afterId"; value: string }): void;
   loading: boolean;
   hasMore: boolean;
   onMore(): void;
 }
 
-export function TaskList({ tasks, stale, onFixFilter, selectedId, pendingIds, onSelect, onOpen, onToggle, loading, hasMore, onMore }: Props) {
-  const selectedRef = useRef<HTMLLIElement>(null);
+export function TaskList({ tasks, stale, onFixFilter, selectedId, pendingIds, onSelect, onOpen, onToggle, onMove, loading, hasMore, onMore }: Props) {
+  // A few pixels of travel before a drag starts, so that a click on the handle stays a click.
+  const sensors = useSensors(useSensor(PointerSensor, { activationConstraint: { distance: 5 } }), useSensor(KeyboardSensor, { coordinateGetter: sortableKeyboardCoordinates }));
   const [collapsed, setCollapsed] = useState<ReadonlySet<string>>(new Set());
   const toggleCollapsed = (id: string) =>
     setCollapsed((before) => {
@@ -29,11 +34,17 @@ export function TaskList({ tasks, stale, onFixFilter, selectedId, pendingIds, on
       if (!next.delete(id)) next.add(id);
       return next;
     });
-  // A block body: an effect's return value is its cleanup, and Chromium's scrollIntoView returns a
-  // Promise that React would later call.
-  useEffect(() => {
-    selectedRef.current?.scrollIntoView({ block: "nearest" });
-  }, [selectedId]);
+  const rows = taskTree(tasks, collapsed);
+  const titleOf = (id: string | number | undefined) => tasks.find((t) => t.id === id)?.title ?? "the task";
+  const announcements: Announcements = {
+    onDragStart: ({ active }) => `Picked up ${titleOf(active.id)}.`,
+    onDragOver: ({ active, over }) => (over ? `${titleOf(active.id)} is over ${titleOf(over.id)}.` : `${titleOf(active.id)} is not over a task.`),
+    onDragEnd: ({ active, over }) => {
+      if (!over || over.id === active.id) return `${titleOf(active.id)} was dropped where it was.`;
+      return dropPlace(rows, String(active.id), String(over.id)) ? `${titleOf(active.id)} was moved next to ${titleOf(over.id)}.` : `${titleOf(over.id)} is at another level: ${titleOf(active.id)} stays where it was.`;
+    },
+    onDragCancel: ({ active }) => `Moving ${titleOf(active.id)} was cancelled.`,
+  };
   if (!loading && tasks.length === 0 && stale === "filter") {
     // Nothing is shown because the filter cannot be read, not because nothing matches it.
     return (
@@ -71,80 +82,36 @@ export function TaskList({ tasks, stale, onFixFilter, selectedId, pendingIds, on
           {stale === "filter" ? "The last results, from before the mistake in the filter." : "The last results: the list could not be refreshed."}
         </p>
       )}
-      <ul className={`task-list${stale ? " stale" : ""}`} aria-label="Tasks" aria-busy={loading}>
-        {taskTree(tasks, collapsed).map(({ task, depth, subtasks }) => {
-          const done = task.status === TaskStatus.COMPLETED;
-          const folded = collapsed.has(task.id);
-          const due = formatDue(task);
-          const priority = PRIORITY_LABELS[task.priority].toLowerCase();
-          return (
-            <li
-              key={task.id}
-              ref={task.id === selectedId ? selectedRef : undefined}
-              className={`task${done ? " done" : ""}${task.id === selectedId ? " selected" : ""}`}
-              data-task-id={task.id}
-              data-depth={depth}
-              aria-level={depth + 1}
-              style={{ "--depth": depth } as CSSProperties}
-              aria-current={task.id === selectedId ? "true" : undefined}
-              onClick={() => onSelect(task)}
-              onDoubleClick={() => onOpen(task)}
-            >
-              {subtasks > 0 ? (
-                <button
-                  type="button"
-                  className="subtask-toggle"
-                  aria-expanded={!folded}
-                  aria-label={`${folded ? "Show" : "Hide"} ${subtasks === 1 ? "1 subtask" : `${subtasks} subtasks`} of ${task.title}`}
-                  onClick={(e) => {
-                    e.stopPropagation();
-                    toggleCollapsed(task.id);
-                  }}
-                  // The page's Enter shortcut (edit the selected task) would take the key from this button.
-                  onKeyDown={(e) => {
-                    if (e.key === "Enter") e.stopPropagation();
-                  }}
-                >
-                  {folded ? "▸" : "▾"}
-                </button>
-              ) : null}
-              <button
-                type="button"
-                className={`check priority-${priority}`}
-                role="checkbox"
-                aria-checked={done}
-                aria-label={done ? `Reopen ${task.title}` : `Complete ${task.title}`}
-                onClick={(e) => {
-                  e.stopPropagation();
-                  onToggle(task);
-                }}
+      <DndContext
+        sensors={sensors}
+        collisionDetection={closestCenter}
+        accessibility={{ announcements, screenReaderInstructions: { draggable: "To move a task, press space or enter on its handle, move it with the up and down arrow keys among the tasks at its level, and press space or enter again to drop it, or escape to cancel." } }}
+        onDragEnd={({ active, over }) => {
+          const place = over && dropPlace(rows, String(active.id), String(over.id));
+          if (place) onMove?.(rows.find((r) => r.task.id === active.id)!.task, place);
+        }}
+      >
+        <SortableContext items={rows.map((r) => r.task.id)} strategy={verticalListSortingStrategy}>
+          <ul className={`task-list${stale ? " stale" : ""}`} aria-label="Tasks" aria-busy={loading}>
+            {rows.map(({ task, depth, subtasks }) => (
+              <TaskRow
+                key={task.id}
+                task={task}
+                depth={depth}
+                subtasks={subtasks}
+                folded={collapsed.has(task.id)}
+                selected={task.id === selectedId}
+                pending={pendingIds?.has(task.id) ?? false}
+                reorderable={Boolean(onMove)}
+                onFold={() => toggleCollapsed(task.id)}
+                onSelect={() => onSelect(task)}
+                onOpen={() => onOpen(task)}
+                onToggle={() => onToggle(task)}
               />
-              <div className="task-body">
-                <button type="button" className="task-title" onClick={() => onOpen(task)}>
-                  {task.title}
-                </button>
-                <div className="task-meta">
-                  {due && <span className={`due${isOverdue(task) ? " overdue" : ""}`}>{due}</span>}
-                  {task.recurrence && (
-                    <span className="repeats" title={task.recurrence.rrule}>
-                      ↻ repeats
-                    </span>
-                  )}
-                  {task.reminders.length > 0 && <span className="has-reminder">reminder</span>}
-                  {folded && <span className="subtask-count">{subtasks === 1 ? "1 subtask" : `${subtasks} subtasks`}</span>}
-                  {pendingIds?.has(task.id) && <span className="pending-badge">waiting to be sent</span>}
-                  {task.tags.map((tag) => (
-                    <span key={tag} className="tag">
-                      #{tag}
-                    </span>
-                  ))}
-                </div>
-              </div>
-              {priority !== "none" && <span className={`priority-badge priority-${priority}`}>{PRIORITY_LABELS[task.priority]}</span>}
-            </li>
-          );
-        })}
-      </ul>
+            ))}
+          </ul>
+        </SortableContext>
+      </DndContext>
       {hasMore && (
         <button type="button" className="more" onClick={onMore}>
           Load more

@@ -36,3 +36,19 @@ export function taskTree(tasks: readonly Task[], collapsed: ReadonlySet<string>)
   for (const t of tasks) visit(t, 0, true);
   return rows;
 }
+
+/**
+ * Where dropping the task `activeId` on the row of `overId` puts it (MoveTaskRequest.place):
+ * after that task when dragged down, before it when dragged up. Undefined when the two are not
+ * siblings (subtasks of one parent, or top-level tasks of one project and section): a drag
+ * reorders, it does not re-parent.
+ */
+export function dropPlace(rows: readonly TreeRow[], activeId: string, overId: string): { case: "beforeId" | "afterId"; value: string } | undefined {
+  const from = rows.findIndex((r) => r.task.id === activeId);
+  const to = rows.findIndex((r) => r.task.id === overId);
+  if (from < 0 || to < 0 || from === to) return undefined;
+  const [moving, target] = [rows[from]!.task, rows[to]!.task];
+  const siblings = moving.parentId || target.parentId ? moving.parentId === target.parentId : moving.projectId === target.projectId && moving.sectionId === target.sectionId;
+  if (!siblings) return undefined;
+  return { case: from < to ? "afterId" : "beforeId", value: target.id };
+}

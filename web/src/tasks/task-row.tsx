@@ -1,0 +1,123 @@
+import { useSortable } from "@dnd-kit/sortable";
+import { CSS } from "@dnd-kit/utilities";
+import { TaskStatus, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { useEffect, useRef, type CSSProperties, type KeyboardEvent } from "react";
+import { formatDue, isOverdue, PRIORITY_LABELS } from "./format.js";
+
+interface Props {
+  task: Task;
+  depth: number;
+  /** How many subtasks it has in the list (at any depth). */
+  subtasks: number;
+  folded: boolean;
+  selected: boolean;
+  pending: boolean;
+  /** Shows the drag handle (the list is in manual order). */
+  reorderable: boolean;
+  onFold(): void;
+  onSelect(): void;
+  onOpen(): void;
+  onToggle(): void;
+}
+
+// The page's Enter shortcut (edit the selected task) would otherwise take the key from the row's own buttons.
+const keepEnter = (e: KeyboardEvent) => {
+  if (e.key === "Enter") e.stopPropagation();
+};
+
+/** One task of the list: indented by depth, with its fold button, checkbox, title, details and drag handle. */
+export function TaskRow({ task, depth, subtasks, folded, selected, pending, reorderable, onFold, onSelect, onOpen, onToggle }: Props) {
+  const { attributes, listeners, setNodeRef, setActivatorNodeRef, transform, transition, isDragging } = useSortable({ id: task.id, disabled: !reorderable });
+  const row = useRef<HTMLLIElement | null>(null);
+  // A block body: an effect's return value is its cleanup, and Chromium's scrollIntoView returns a
+  // Promise that React would later call.
+  useEffect(() => {
+    if (selected) row.current?.scrollIntoView({ block: "nearest" });
+  }, [selected]);
+  const done = task.status === TaskStatus.COMPLETED;
+  const due = formatDue(task);
+  const priority = PRIORITY_LABELS[task.priority].toLowerCase();
+  const count = subtasks === 1 ? "1 subtask" : `${subtasks} subtasks`;
+  return (
+    <li
+      ref={(el) => {
+        row.current = el;
+        setNodeRef(el);
+      }}
+      className={`task${done ? " done" : ""}${selected ? " selected" : ""}${isDragging ? " dragging" : ""}`}
+      data-task-id={task.id}
+      data-depth={depth}
+      aria-level={depth + 1}
+      style={{ "--depth": depth, transform: CSS.Translate.toString(transform), transition } as CSSProperties}
+      aria-current={selected ? "true" : undefined}
+      onClick={onSelect}
+      onDoubleClick={onOpen}
+    >
+      {subtasks > 0 && (
+        <button
+          type="button"
+          className="subtask-toggle"
+          aria-expanded={!folded}
+          aria-label={`${folded ? "Show" : "Hide"} ${count} of ${task.title}`}
+          onClick={(e) => {
+            e.stopPropagation();
+            onFold();
+          }}
+          onKeyDown={keepEnter}
+        >
+          {folded ? "▸" : "▾"}
+        </button>
+      )}
+      <button
+        type="button"
+        className={`check priority-${priority}`}
+        role="checkbox"
+        aria-checked={done}
+        aria-label={done ? `Reopen ${task.title}` : `Complete ${task.title}`}
+        onClick={(e) => {
+          e.stopPropagation();
+          onToggle();
+        }}
+      />
+      <div className="task-body">
+        <button type="button" className="task-title" onClick={onOpen}>
+          {task.title}
+        </button>
+        <div className="task-meta">
+          {due && <span className={`due${isOverdue(task) ? " overdue" : ""}`}>{due}</span>}
+          {task.recurrence && (
+            <span className="repeats" title={task.recurrence.rrule}>
+              ↻ repeats
+            </span>
+          )}
+          {task.reminders.length > 0 && <span className="has-reminder">reminder</span>}
+          {folded && <span className="subtask-count">{count}</span>}
+          {pending && <span className="pending-badge">waiting to be sent</span>}
+          {task.tags.map((tag) => (
+            <span key={tag} className="tag">
+              #{tag}
+            </span>
+          ))}
+        </div>
+      </div>
+      {priority !== "none" && <span className={`priority-badge priority-${priority}`}>{PRIORITY_LABELS[task.priority]}</span>}
+      {reorderable && (
+        <button
+          type="button"
+          ref={setActivatorNodeRef}
+          className="drag-handle"
+          {...attributes}
+          {...listeners}
+          aria-label={`Move ${task.title}`}
+          onClick={(e) => e.stopPropagation()}
+          onKeyDown={(e) => {
+            keepEnter(e);
+            listeners?.onKeyDown?.(e);
+          }}
+        >
+          ⠿
+        </button>
+      )}
+    </li>
+  );
+}
