@@ -156,6 +156,10 @@ test("an export imports into another account as it was, and again without duplic
   const rerun = await importFile(erin.headers, text);
   assert.equal(rerun.body.tasks.created, 0);
   assert.equal(rerun.body.tasks.alreadyImported, imported.body.tasks.created);
+  // Into the account it came from: the exported tasks are there already.
+  const home = await importFile(dave.headers, text);
+  assert.deepEqual([home.body.tasks.created, home.body.tasks.alreadyImported], [0, imported.body.tasks.created]);
+  assert.deepEqual(await shape(dave.headers), await shape(erin.headers));
 
   const csv = await fetch(`${mesh.url}/api/export?format=csv`, { headers: dave.headers });
   assert.equal(csv.headers.get("content-type"), "text/csv; charset=utf-8");

@@ -4,7 +4,7 @@
 // derives the task's id from it, so a second run returns the task the first one made).
 import { create } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { ImportedTask, ImportFormat, ImportPlan, Unmapped } from "@taskmesh/interchange";
 import { type Project } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { Priority, RecurrenceMode, RecurrenceSchema, TaskStatus, type Recurrence, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
@@ -20,7 +20,7 @@ export interface ImportReport {
   sections: { created: number; existing: number };
   tasks: {
     created: number;
-    /** Made by an earlier run of the same file (found by source id), left as they are now. */
+    /** Made by an earlier run of the same file (found by source id), or the exported tasks themselves; left as they are now. */
     alreadyImported: number;
     /** Of those created, marked completed as in the file. */
     completed: number;
@@ -48,6 +48,12 @@ export async function runImport(plan: ImportPlan, caller: Caller, now: Date = ne
   const toComplete: { task: ImportedTask; id: string }[] = [];
   for (const task of parentsFirst(plan.tasks)) {
     try {
+      const original = task.exportedId ? await stillThere(caller, task.exportedId) : undefined;
+      if (original) {
+        made.set(task.sourceId, original);
+        report.tasks.alreadyImported++;
+        continue;
+      }
       const request = await createRequest(task, caller, now, report.unmapped);
       const parent = task.parentSourceId === undefined ? undefined : made.get(task.parentSourceId);
       if (parent) request.parentId = parent.id;
@@ -81,6 +87,16 @@ export async function runImport(plan: ImportPlan, caller: Caller, now: Date = ne
     }
   }
   return report;
+}
+
+/** The task, when the user can still see it (an export imported back into the account it came from). */
+async function stillThere(caller: Caller, id: string): Promise<Task | undefined> {
+  try {
+    return (await caller.tasks.getTask({ id })).task;
+  } catch (err) {
+    if (ConnectError.from(err).code === Code.NotFound || ConnectError.from(err).code === Code.InvalidArgument) return undefined;
+    throw err;
+  }
 }
 
 /** Each parent before its subtasks, otherwise in file order. */

@@ -38,6 +38,8 @@ export interface ImportedTask {
   recurrenceText?: string;
   completed: boolean;
   parentSourceId?: string;
+  /** The id of the taskmesh task this was exported from: where the user still has it, it is not imported again. */
+  exportedId?: string;
 }
 
 export interface ImportedProject {

@@ -111,6 +111,7 @@ export function readTaskmeshExport(data: unknown): ImportPlan {
     if (t.assigneeId) unmapped.push({ where, field: "assigneeId", value: t.assigneeId, reason: "assignees belong to the exporting account's shared projects" });
     return {
       sourceId: `taskmesh:${t.id}`,
+      exportedId: t.id,
       where,
       title: t.title,
       notes: t.notes,
