@@ -213,4 +213,6 @@ export const QUESTIONS: [question: string, query: string][] = [
   ["today's tasks", "due:today"],
   ["show everything", ""],
   ["all my tasks", ""],
+  ["due at the end of the week", "due<=this-week"],
+  ["tasks for me due today", "due:today"],
 ];

@@ -1,0 +1,166 @@
+// The words questions are read with: each rule a pattern and the terms it stands for, tried in
+// order at each word by translate-question.ts.
+import { nameKey, type DateField } from "./ast.js";
+
+/** What the words read so far say about the next term: the day it is about ("created yesterday", "finished last week"), NOT, OR. */
+export interface State {
+  field: DateField;
+  negate: boolean;
+  or: boolean;
+}
+
+/** `apply` gives the terms; none when the words only change the state ("created", "not"). */
+type Rule = { pattern: RegExp; apply: (m: RegExpExecArray, state: State) => Term | Term[] | void };
+export type Term = string | { term: string; note: string };
+
+const NUMBERS: Record<string, number> = {
+  one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, eleven: 11, twelve: 12,
+  thirteen: 13, fourteen: 14, fifteen: 15, twenty: 20, thirty: 30, a: 1,
+};
+const NUMBER = `(\\d{1,3}|${Object.keys(NUMBERS).join("|")})`;
+const WEEKDAY_NAMES: Record<string, string> = {
+  mon: "monday", tue: "tuesday", tues: "tuesday", wed: "wednesday", thu: "thursday", thur: "thursday", thurs: "thursday",
+  fri: "friday", sat: "saturday", sun: "sunday",
+};
+const WEEKDAY = `(monday|tuesday|wednesday|thursday|friday|saturday|sunday|${Object.keys(WEEKDAY_NAMES).join("|")})`;
+/** A day or range the language names, as written in a question. */
+const DAY = `(today|tonight|tomorrow|tmrw|yesterday|(?:this|next|last|past|previous|the coming) (?:week|month)|(?:the )?end of (?:the |this )?(?:week|month|day)|eo[dwm]|(?:this |next |on )?${WEEKDAY}|\\d{4}-\\d{2}-\\d{2})`;
+
+function count(word: string): number {
+  return NUMBERS[word.toLowerCase()] ?? Number(word);
+}
+
+/** The language's word for a day written in a question, and the comparison an "end of …" needs. */
+function dayWord(written: string): { day: string; end: boolean } {
+  const w = words(written).replace(/^(the|on) /, "");
+  if (w === "tonight") return { day: "today", end: false };
+  if (w === "tmrw") return { day: "tomorrow", end: false };
+  if (/^\d/.test(w)) return { day: w, end: false };
+  const end = /^(?:end of (?:the |this )?|eo)(week|w|month|m|day|d)$/.exec(w);
+  if (end) return { day: { w: "this-week", week: "this-week", m: "this-month", month: "this-month", d: "today", day: "today" }[end[1]!]!, end: true };
+  const span = /^(this|next|last|past|previous|coming) (week|month)$/.exec(w.replace(/^the /, ""));
+  if (span) return { day: `${{ this: "this", next: "next", coming: "next", last: "last", past: "last", previous: "last" }[span[1]!]}-${span[2]}`, end: false };
+  const weekday = w.replace(/^(this|next) /, "");
+  return { day: WEEKDAY_NAMES[weekday] ?? weekday, end: false };
+}
+
+/** A one-word project or section name: not a word that says something else ("project tasks"). */
+const NAME = "(?!(?:tasks?|todos?|items?|stuff|things?|due|and|or|with|without|at|in|for|the|my)(?:\\s|$))(\\S+)";
+
+const ifDue = (state: State, term: string): string => (state.field === "due" ? term : `${state.field}:${term.slice("due:".length)}`);
+
+// Tried in order at each word; a pattern must end at the end of a word. " " in a pattern also
+// matches a hyphen ("high-priority").
+export const RULES: Rule[] = [
+  // Verbs that say which day a date is about; they add no term themselves.
+  ...[
+    ["(?:i |we )?(?:created|create|added|add|made|wrote|entered)", "created"],
+    ["(?:i |we )?(?:changed|updated|modified|edited|touched)", "updated"],
+    ["due|deadline", "due"],
+  ].map(([pattern, field]): Rule => ({ pattern: re(pattern!), apply: (_, state) => void (state.field = field as DateField) })),
+  {
+    pattern: re("(?:did (?:i|we)|have (?:i|we)|i've|we've|i have|we have) (?:finish|finished|complete|completed|do|done|close|closed|check off|checked off|tick off|ticked off|get done|got done)"),
+    apply: (_, state) => completed(state),
+  },
+  { pattern: re("(?:i|we) (?:finished|completed|did|closed|checked off|ticked off|got done)"), apply: (_, state) => completed(state) },
+  { pattern: re("(?:finished|completed|done|closed|checked off|ticked off)"), apply: (_, state) => completed(state) },
+  { pattern: re("(?:open|pending|unfinished|incomplete|outstanding|not done|not completed|still to do|remaining)"), apply: () => "status:open" },
+  { pattern: re("(?:any status|all statuses|including (?:completed|done|finished)(?: ones| tasks)?)"), apply: () => "status:all" },
+
+  // Priority.
+  { pattern: re("(?:(?:at least )?(medium|normal|high) priority or (?:higher|above|more)|priority (medium|normal|high) or (?:higher|above|more)|at least (medium|normal|high) priority)"), apply: (m) => `priority>=${level(m[1] ?? m[2] ?? m[3]!)}` },
+  { pattern: re("(?:(?:high|medium|normal|low) or (?:high|medium|normal|low)) priority"), apply: (m) => orPriority(m[0]) },
+  { pattern: re("(?:(highest|top|high|urgent|important|medium|normal|mid|low|lowest|no) priority|(?:priority|prio|pri) (high|medium|normal|low|none|1|2|3|4|one|two|three|four)|p([1-4]))"), apply: (m) => `priority:${level(m[1] ?? m[2] ?? m[3]!)}` },
+  { pattern: re("(?:urgent|important|critical|prioritized|high)"), apply: () => "priority:high" },
+  { pattern: re("(?:without|with no|no) (?:a )?priority"), apply: () => "priority:none" },
+
+  // Dates.
+  { pattern: re("(?:overdue|past due|late|missed(?: deadlines?)?|behind(?: schedule)?)"), apply: () => "due:overdue" },
+  { pattern: re("(?:no|without(?: a)?|with no|missing(?: a)?) (?:due )?(?:date|deadline)s?|undated|unscheduled|not scheduled"), apply: () => "due:none" },
+  { pattern: re("(?:with|has|having)(?: a)? (?:due )?(?:date|deadline)|scheduled|dated"), apply: () => "due:any" },
+  { pattern: re(`(?:(?:in|within|over|for|during) )?(?:the )?(?:next|coming|upcoming) ${NUMBER} (days?|weeks?)`), apply: (m, state) => nextDays(state, m[1]!, m[2]!) },
+  { pattern: re(`(?:(?:in|within) )?${NUMBER} (days?|weeks?)(?: from now)?`), apply: (m, state) => nextDays(state, m[1]!, m[2]!) },
+  { pattern: re("(?:soon|upcoming|coming up|in the coming days)"), apply: (_, state) => ifDue(state, "due:next-7-days") },
+  { pattern: re(`(?:(before|until|till|by|no later than|after|since) )${DAY}(?: on)?`), apply: (m, state) => compare(state, m[1]!, m[2]!) },
+  { pattern: re(`(?:(?:due |on |for |in |at )?)${DAY}(?:'s)?`), apply: (m, state) => {
+    const { day, end } = dayWord(m[1]!);
+    return `${state.field}${end ? "<=" : ":"}${day}`;
+  } },
+
+  // Where: projects, sections, tags, assignees.
+  { pattern: re("(?:in |from |of )?(?:the |my )?inbox"), apply: () => "project:inbox" },
+  // A quoted name, else the capitalised words that follow ("project Home Reno due today"), else one word.
+  {
+    pattern: re(`(?:in |for |from |of |under )?(?:the |my )?(project|section) (?:"([^"]+)"|((?-i:\\p{Lu})\\S*(?: (?-i:\\p{Lu})\\S*)*)|${NAME})`),
+    apply: (m) => `${m[1]!.toLowerCase()}:${nameKey(m[2] ?? m[3] ?? m[4]!)}`,
+  },
+  { pattern: re(`(?:(?:in|for|from|of) )?(?:the |my )?${NAME} (project|section)`), apply: (m) => `${m[2]!.toLowerCase()}:${nameKey(m[1]!)}` },
+  { pattern: re("(?:tagged|labell?ed|with (?:the )?(?:tag|label)|(?:tag|label)) #?([\\p{L}\\p{N}_./-]+)"), apply: (m) => `tag:${m[1]!.toLowerCase()}` },
+  { pattern: re("(?:without|with no|no) tags?|untagged"), apply: () => "tag:none" },
+  // GTD's contexts: "at home", "@work", "at the office".
+  { pattern: re("(?:at |@)(?:the )?(?!(?:least|all|any|once|some|night|noon|midnight)(?:\\s|$))(\\p{L}[\\p{L}\\p{N}_]*)"), apply: (m) => `tag:${m[1]!.toLowerCase()}` },
+  { pattern: re("(?:assigned to me|my assigned)"), apply: () => "assignee:me" },
+  { pattern: re("(?:unassigned|not assigned|assigned to (?:nobody|no one|noone))"), apply: () => "assignee:none" },
+
+  // How terms combine.
+  { pattern: re("(?:not|except|excluding|but not|without|other than)"), apply: (_, state) => void (state.negate = true) },
+  { pattern: re("or"), apply: (_, state) => void (state.or = true) },
+];
+
+/** Words that carry no condition: "show me all my tasks". */
+export const FILLER = new Set(
+  (
+    "show me list find get give display see view what what's whats which who are is was were am be my all every the a an i i'm i've we " +
+    "have has had do does did to todo todos to-do tasks task items item things thing stuff that those these with of in on at and " +
+    "any there please can could you would will should need must still up got for from about anything something everything ones one " +
+    "left so far yet again just only also right now currently ever by it its them then than how many much lot lots recent recently new " +
+    "latest mentioning containing contain contains called named titled regarding some"
+  ).split(" "),
+);
+/** Nouns for tasks: the word before one is a tag ("work tasks", "garden chores"). */
+const TAG_WORD = "\\p{L}[\\p{L}\\p{N}_.-]{0,63}";
+const NOUNS = "tasks?|todos?|to-dos?|items?|stuff|things?|errands?|chores?|jobs?";
+export const NOUN = new RegExp(`^(?:${NOUNS})$`, "i");
+/** A word, maybe with more joined by "or"/"and", before such a noun: "work or home tasks". */
+export const TAG_BEFORE_NOUN = new RegExp(`^(${TAG_WORD}(?:\\s+(?:or|and)\\s+${TAG_WORD})*)\\s+(?:${NOUNS})(?=\\s|$)`, "iu");
+
+function completed(state: State): Term {
+  state.field = "completed";
+  return "status:completed";
+}
+
+function level(word: string): string {
+  const w = word.toLowerCase();
+  if (/^(highest|top|high|urgent|important|1|one)$/.test(w)) return "high";
+  if (/^(medium|normal|mid|2|two)$/.test(w)) return "medium";
+  if (/^(low|lowest|3|three)$/.test(w)) return "low";
+  return "none";
+}
+
+function orPriority(phrase: string): string {
+  const [a, b] = phrase.split(/\s+or\s+/).map((w) => level(w.replace(/[\s-]*priority$/, "")));
+  return `(priority:${a} OR priority:${b})`;
+}
+
+function nextDays(state: State, n: string, unit: string): Term {
+  const days = count(n) * (unit.startsWith("week") ? 7 : 1);
+  if (days < 1 || days > 366) return { term: ifDue(state, "due:next-366-days"), note: "at most 366 days ahead" };
+  return ifDue(state, `due:next-${days}-days`);
+}
+
+function compare(state: State, written: string, dayWritten: string): string {
+  const word = words(written);
+  const { day, end } = dayWord(dayWritten);
+  // "by friday" includes friday; "before the end of the week" is up to its last day.
+  const op = { before: end ? "<=" : "<", until: "<=", till: "<=", by: "<=", "no later than": "<=", after: ">", since: ">=" }[word]!;
+  return `${state.field}${op}${day}`;
+}
+
+function re(source: string): RegExp {
+  return new RegExp(`(?:${source.replace(/ /g, "[\\s-]+")})(?=\\s|$)`, "iyu");
+}
+
+/** Lower case, one space between words ("End-of  week" → "end of week"); dates keep their hyphens. */
+function words(text: string): string {
+  return text.toLowerCase().replace(/(?<=\p{L})-(?=\p{L})|\s+/gu, " ");
+}
