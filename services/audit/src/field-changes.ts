@@ -4,9 +4,11 @@ import { TaskSchema, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb
 
 /**
  * The task fields an activity entry records, as FieldChange.field names them. The due is one field
- * although UpdateTask names it by two mask paths (due_time, due_date): they are one oneof.
+ * although UpdateTask names it by two mask paths (due_time, due_date): they are one oneof. "parent"
+ * is parent_id (made a subtask, moved up); "order" is order_key (a MoveTask), which no UpdateTask
+ * writes, so it has no undo.
  */
-export const TASK_FIELDS = ["title", "notes", "priority", "tags", "due", "time_zone", "recurrence", "reminders"] as const;
+export const TASK_FIELDS = ["title", "notes", "priority", "tags", "due", "time_zone", "recurrence", "reminders", "parent", "order"] as const;
 export type TaskField = (typeof TASK_FIELDS)[number];
 
 /** One changed field as stored: the proto3 JSON of its value before and after (null = unset). */
@@ -24,6 +26,8 @@ const JSON_KEYS: Record<Exclude<TaskField, "due">, string> = {
   time_zone: "timeZone",
   recurrence: "recurrence",
   reminders: "reminders",
+  parent: "parentId",
+  order: "orderKey",
 };
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -42,8 +46,10 @@ function valueIn(json: JsonObject, field: TaskField): JsonValue {
   return json[JSON_KEYS[field]] ?? null;
 }
 
+const FIELD_OF_PATH: Record<string, TaskField> = { due_time: "due", due_date: "due", parent_id: "parent", order_key: "order" };
+
 function fieldOfMaskPath(path: string): TaskField | undefined {
-  if (path === "due_time" || path === "due_date") return "due";
+  if (path in FIELD_OF_PATH) return FIELD_OF_PATH[path];
   return (TASK_FIELDS as readonly string[]).includes(path) ? (path as TaskField) : undefined;
 }
 
@@ -61,8 +67,8 @@ export function changesOf(update: TaskUpdated): StoredChange[] {
 }
 
 /** The UpdateTask mask path that writes a field; either due path replaces the whole due oneof. */
-export function maskPathOf(field: TaskField): string {
-  return field === "due" ? "due_time" : field;
+export function maskPathOf(field: Exclude<TaskField, "order">): string {
+  return field === "due" ? "due_time" : field === "parent" ? "parent_id" : field;
 }
 
 /** A Task carrying `id` and each changed field's value on `side`, for an UpdateTask that sets them. */

@@ -71,6 +71,11 @@ export function changeSummary(change: StoredChange, when: TimeFormat): string {
     }
     case "reminders":
       return remindersSummary(reminderIds(before), reminderIds(after));
+    case "parent":
+      // A top-level task's parent_id is "" (proto3 JSON with defaults).
+      return !before ? "made a subtask" : !after ? "moved to the top level" : "moved under another task";
+    case "order":
+      return "moved in the list";
   }
 }
 

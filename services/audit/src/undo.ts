@@ -23,18 +23,20 @@ export const RESTORE_REQUEST_PREFIX = "audit-undo:";
 export function undoFor(entry: UndoInput): Undo | undefined {
   const ref = { id: entry.taskId, expectedVersion: entry.taskVersion };
   switch (entry.kind) {
-    case ActivityKind.TASK_UPDATED:
-      if (entry.changes.length === 0) return undefined;
+    case ActivityKind.TASK_UPDATED: {
+      const undoable = entry.changes.filter((c): c is StoredChange & { field: Exclude<StoredChange["field"], "order"> } => c.field !== "order");
+      if (undoable.length === 0) return undefined;
       return create(UndoSchema, {
         request: {
           case: "updateTask",
           value: {
-            task: taskWith(entry.taskId, entry.changes, "before"),
-            updateMask: { paths: entry.changes.map((c) => maskPathOf(c.field)) },
+            task: taskWith(entry.taskId, undoable, "before"),
+            updateMask: { paths: undoable.map((c) => maskPathOf(c.field)) },
             expectedVersion: entry.taskVersion,
           },
         },
       });
+    }
     case ActivityKind.TASK_COMPLETED:
       return create(UndoSchema, { request: { case: "reopenTask", value: ref } });
     case ActivityKind.TASK_REOPENED:

@@ -117,6 +117,23 @@ test("an update's undo is UpdateTask with the before values, the changed fields 
   assert.deepEqual(undo.task?.due, { case: "dueDate", value: "2026-12-03" });
 });
 
+test("subtasks and manual order in the history: made a subtask or moved up (undone by UpdateTask), moved in the list (no undo)", () => {
+  const PARENT = "6b1e4c1e-0000-4000-8000-000000000002";
+  const cases: [TaskInit, TaskInit, string[], string][] = [
+    [{}, { parentId: PARENT }, ["parent_id"], "made a subtask"],
+    [{ parentId: PARENT }, { parentId: "" }, ["parent_id"], "moved to the top level"],
+    [{ parentId: PARENT }, { parentId: TASK.replace(/1$/, "3") }, ["parent_id"], "moved under another task"],
+    [{ orderKey: "a1" }, { orderKey: "a0V" }, ["order_key"], "moved in the list"],
+  ];
+  for (const [before, after, fields, summary] of cases) assert.equal(updated(before, after, fields).summary, summary);
+  const up = updated({ parentId: PARENT }, { parentId: "" }, ["parent_id"]);
+  const undo = up.undo?.request.value as ReturnType<typeof create<typeof UpdateTaskRequestSchema>>;
+  assert.deepEqual([undo.updateMask?.paths, undo.task?.parentId], [["parent_id"], PARENT]);
+  const made = updated({}, { parentId: PARENT }, ["parent_id"]).undo?.request.value as ReturnType<typeof create<typeof UpdateTaskRequestSchema>>;
+  assert.deepEqual([made.updateMask?.paths, made.task?.parentId], [["parent_id"], ""]);
+  assert.equal(updated({ orderKey: "a1" }, { orderKey: "a0V" }, ["order_key"]).undo, undefined);
+});
+
 test("created, completed, reopened and deleted: summaries and the call that reverts each", () => {
   const at = (v: number, event: Parameters<typeof taskEvent>[3]) => entryOf(taskEvent("alice", TASK, v, event, AT));
   const created = at(1, { case: "created", value: { task: task({ version: 1n }) } });
