@@ -34,6 +34,9 @@ const PRIORITY = { none: Priority.NONE, low: Priority.LOW, medium: Priority.MEDI
 const MAX_TITLE = 500;
 const MAX_NOTES = 20_000;
 const MAX_REQUEST_ID = 128;
+// Calls in flight at once: enough to overlap round trips (the task service batches concurrent
+// creates into one transaction), few enough to leave room for everyone else's requests.
+const CONCURRENCY = 8;
 
 export async function runImport(plan: ImportPlan, caller: Caller, now: Date = new Date()): Promise<ImportReport> {
   const report: ImportReport = {
@@ -44,49 +47,97 @@ export async function runImport(plan: ImportPlan, caller: Caller, now: Date = ne
     unmapped: [...plan.unmapped],
   };
   const placement = await placeProjects(plan, caller, report);
-  const made = new Map<string, Task>();
-  const toComplete: { task: ImportedTask; id: string }[] = [];
-  for (const task of parentsFirst(plan.tasks)) {
+  const ordered = parentsFirst(plan.tasks);
+  // Notes and failures are kept per task and put in file order at the end, whatever order calls end in.
+  const notes = new Map<ImportedTask, Unmapped[]>();
+  const failures = new Map<ImportedTask, ImportReport["tasks"]["failed"][number]>();
+  const toComplete: { task: ImportedTask; id: string; depth: number }[] = [];
+  const slot = slots(CONCURRENCY);
+  const done = new Map<string, Promise<{ task: Task; depth: number } | undefined>>();
+
+  async function importOne(task: ImportedTask, parent: { task: Task; depth: number } | undefined) {
+    const unmapped: Unmapped[] = [];
+    notes.set(task, unmapped);
     try {
       const original = task.exportedId ? await stillThere(caller, task.exportedId) : undefined;
       if (original) {
-        made.set(task.sourceId, original);
         report.tasks.alreadyImported++;
-        continue;
+        return { task: original, depth: (parent?.depth ?? -1) + 1 };
       }
-      const request = await createRequest(task, caller, now, report.unmapped);
-      const parent = task.parentSourceId === undefined ? undefined : made.get(task.parentSourceId);
-      if (parent) request.parentId = parent.id;
-      else if (task.parentSourceId) report.unmapped.push({ where: task.where, field: "parent", value: task.parentSourceId, reason: "its parent task was not imported: imported as a top-level task" });
+      const request = await createRequest(task, caller, now, unmapped);
+      if (parent) request.parentId = parent.task.id;
+      else if (task.parentSourceId) unmapped.push({ where: task.where, field: "parent", value: task.parentSourceId, reason: "its parent task was not imported: imported as a top-level task" });
       // A subtask is in its parent's project (the service puts it there when project_id is empty).
       const project = parent || task.project === undefined ? undefined : placement.get(key(task.project));
       if (project) {
         request.projectId = project.id;
         if (task.section) request.sectionId = project.sections.get(key(task.section)) ?? "";
       } else if (parent && task.section) request.sectionId = sectionOf(placement, task) ?? "";
-      const { task: created } = await caller.tasks.createTask(request);
-      made.set(task.sourceId, created!);
+      const created = (await caller.tasks.createTask(request)).task!;
+      const depth = (parent?.depth ?? -1) + 1;
       // A task that exists from a run before keeps whatever the user did with it since.
-      if (created!.createTime && timestampDate(created!.createTime) < now) {
-        report.tasks.alreadyImported++;
-        continue;
+      if (created.createTime && timestampDate(created.createTime) < now) report.tasks.alreadyImported++;
+      else {
+        report.tasks.created++;
+        if (task.completed && created.status !== TaskStatus.COMPLETED) toComplete.push({ task, id: created.id, depth });
       }
-      report.tasks.created++;
-      if (task.completed && created!.status !== TaskStatus.COMPLETED) toComplete.push({ task, id: created!.id });
+      return { task: created, depth };
     } catch (err) {
-      report.tasks.failed.push({ where: task.where, title: task.title, reason: ConnectError.from(err).rawMessage });
+      failures.set(task, { where: task.where, title: task.title, reason: ConnectError.from(err).rawMessage });
+      return undefined;
     }
   }
-  // Subtasks before their parents: a task with open subtasks cannot be completed.
-  for (const { task, id } of toComplete.reverse()) {
-    try {
-      await caller.tasks.completeTask({ id });
-      report.tasks.completed++;
-    } catch (err) {
-      report.unmapped.push({ where: task.where, field: "completed", value: "true", reason: `left open: ${ConnectError.from(err).rawMessage}` });
-    }
+
+  // A subtask starts once its parent is made; the rest run a few at a time.
+  for (const task of ordered) {
+    const parent = task.parentSourceId === undefined ? undefined : done.get(task.parentSourceId);
+    done.set(task.sourceId, (async () => {
+      const made = parent && (await parent);
+      return slot(() => importOne(task, made));
+    })());
+  }
+  await Promise.all(done.values());
+
+  // Deepest first: a task with open subtasks cannot be completed.
+  const depths = [...new Set(toComplete.map((c) => c.depth))].sort((a, b) => b - a);
+  for (const depth of depths) {
+    await Promise.all(
+      toComplete
+        .filter((c) => c.depth === depth)
+        .map((c) =>
+          slot(async () => {
+            try {
+              await caller.tasks.completeTask({ id: c.id });
+              report.tasks.completed++;
+            } catch (err) {
+              notes.get(c.task)!.push({ where: c.task.where, field: "completed", value: "true", reason: `left open: ${ConnectError.from(err).rawMessage}` });
+            }
+          }),
+        ),
+    );
+  }
+  for (const task of plan.tasks) {
+    report.unmapped.push(...(notes.get(task) ?? []));
+    const failed = failures.get(task);
+    if (failed) report.tasks.failed.push(failed);
   }
   return report;
+}
+
+/** Runs at most `n` of the functions given to it at once. */
+function slots(n: number): <T>(run: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async (run) => {
+    if (running >= n) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+    try {
+      return await run();
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
+  };
 }
 
 /** The task, when the user can still see it (an export imported back into the account it came from). */
