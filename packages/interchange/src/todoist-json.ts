@@ -36,6 +36,7 @@ interface TodoistItem {
   due?: TodoistDue | null;
   checked?: boolean;
   is_completed?: boolean;
+  is_deleted?: boolean;
   responsible_uid?: string | null;
   assignee_id?: string | null;
   duration?: unknown;
@@ -74,6 +75,10 @@ export function readTodoistJson(data: unknown): ImportPlan {
     if (!isObject(raw)) throw new ImportFormatError("not an object", where);
     const item = raw as TodoistItem;
     if (item.id === undefined) throw new ImportFormatError("a task needs its id", where);
+    if (item.is_deleted) {
+      unmapped.push({ where: `task ${item.id}`, field: "is_deleted", value: "true", reason: "deleted tasks are not imported" });
+      continue;
+    }
     if (typeof item.content !== "string" || !item.content.trim()) throw new ImportFormatError("a task needs its text in `content`", where);
     const priority = PRIORITY[item.priority ?? 1];
     if (!priority) throw new ImportFormatError(`priority ${JSON.stringify(item.priority)} is not 1 to 4`, where);

@@ -41,7 +41,7 @@ test("Todoist JSON (Sync API): Inbox, sections, API priority 4 highest, labels, 
   );
   assert.deepEqual([numbers!.priority, numbers!.due, numbers!.recurrenceText, numbers!.parentSourceId], ["medium", { date: "2026-12-06" }, undefined, "todoist:6X7rfFVPjhvv84XG"]);
   assert.deepEqual([report!.due, report!.completed, report!.priority], [{ local: "2026-12-15T17:00:00" }, true, "low"]);
-  assert.deepEqual(plan.unmapped.map((u) => `${u.where} ${u.field}`), ["project 6Jf8VQXxpwv56VQ9 parent_id", "task 6X7rfFVPjhvv84XG tag", "task 6X7rfFVPjhvv84XG responsible_uid"]);
+  assert.deepEqual(plan.unmapped.map((u) => `${u.where} ${u.field}`), ["project 6Jf8VQXxpwv56VQ9 parent_id", "task 6X7rfFVPjhvv84XG tag", "task 6X7rfFVPjhvv84XG responsible_uid", "task 6X7rfEVP8hvv25ZS is_deleted"]);
 });
 
 test("Taskwarrior: a recurring template becomes one series due at its next instance, projects split at the dot, annotations as notes", () => {
