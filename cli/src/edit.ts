@@ -2,7 +2,7 @@
 // as its update mask, with the version the edit started from, so a change made meanwhile on another
 // device is reported by the service (ABORTED) rather than overwritten.
 import { create } from "@bufbuild/protobuf";
-import { priorityOf, PRIORITIES, type PriorityName } from "@taskmesh/mcp/shapes";
+import { priorityOf, type PriorityName } from "@taskmesh/mcp/shapes";
 import type { Project } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import type { RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurrence_service_pb.js";
 import { ReminderSchema, TaskSchema, type Reminder, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
@@ -14,7 +14,8 @@ export interface EditOptions {
   title?: string;
   notes?: string;
   due?: string;
-  priority?: string;
+  /** One of PRIORITIES (commander checks the choice). */
+  priority?: PriorityName;
   tag?: string[];
 }
 
@@ -59,10 +60,7 @@ export async function readEdit(current: Task, words: string[], opts: EditOptions
     (task.title = opts.title), set("title", `title "${opts.title}"`);
   }
   if (opts.notes !== undefined) (task.notes = opts.notes), set("notes", "notes");
-  if (opts.priority !== undefined) {
-    if (!PRIORITIES.includes(opts.priority as PriorityName)) throw new UsageError(`--priority ${opts.priority}: give one of ${PRIORITIES.join(", ")}`);
-    (task.priority = priorityOf(opts.priority as PriorityName)), set("priority", `priority ${opts.priority}`);
-  }
+  if (opts.priority !== undefined) (task.priority = priorityOf(opts.priority)), set("priority", `priority ${opts.priority}`);
   if (opts.tag !== undefined) (task.tags = opts.tag.map((t) => t.replace(/^#/, ""))), set("tags", `tags ${task.tags.map((t) => `#${t}`).join(" ") || "none"}`);
   if (opts.due !== undefined) {
     if (opts.due === "none") set("due_date", "no due");

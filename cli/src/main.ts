@@ -1,5 +1,5 @@
 import type { Client } from "@connectrpc/connect";
-import { reminderStatusOut, taskOut, type TaskOutput } from "@taskmesh/mcp/shapes";
+import { PRIORITIES, reminderStatusOut, taskOut, type TaskOutput } from "@taskmesh/mcp/shapes";
 import { translateQuestion } from "@taskmesh/filter";
 import { sendUndo } from "@taskmesh/mcp/undo";
 import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
@@ -120,7 +120,7 @@ program
   .argument("[line...]", "a quick-add line: a due, !priority, #tags (added), a repeat, remind me …, #project")
   .option("--title <title>", "the new title")
   .option("--due <when>", 'a date or time as quick add reads it ("fri 5pm", "2027-01-31"), or none')
-  .addOption(new Option("--priority <priority>", "the priority").choices(["none", "low", "medium", "high"]))
+  .addOption(new Option("--priority <priority>", "the priority").choices(PRIORITIES))
   .option("--tag <tag>", "the tags (repeat the option; replaces the task's tags)", (tag: string, tags: string[] | undefined) => [...(tags ?? []), tag])
   .option("--notes <text>", "the notes")
   .option("--expected-version <n>", "the version your edit is based on (`ls --json` shows it): a change made since is reported", positiveVersion)
