@@ -220,6 +220,28 @@ test("the SDK client refreshes (the refresh token rotates, a reused one ends the
   assert.equal(await statusWith("tmo_forged"), 401);
 });
 
+test("an access token ends after its hour: the SDK client, refused, refreshes and goes on", async (t) => {
+  const agent = await authorized();
+  const expired = agent.saved!.access_token;
+  // The clock of this process (the embedded gateway's too) moves past the hour.
+  t.mock.timers.enable({ apis: ["Date"], now: Date.now() + 3_601_000 });
+  try {
+    const refused = await fetch(`${app.server.url}/mcp`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${expired}`, "content-type": "application/json", accept: "application/json, text/event-stream" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+    });
+    assert.equal(refused.status, 401);
+    assert.match(refused.headers.get("www-authenticate") ?? "", /error="invalid_token", error_description="access token expired: refresh it/);
+    const client = await connectAs(agent);
+    assert.equal(((await client.callTool({ name: "find_tasks", arguments: { query: "" } })) as { isError?: boolean }).isError, undefined);
+    await client.close();
+    assert.notEqual(agent.saved!.access_token, expired, "the client refreshed on its own");
+  } finally {
+    t.mock.timers.reset();
+  }
+});
+
 test("a code is refused without the right PKCE verifier, client or redirect URI", async () => {
   const agent = new Agent();
   await startFlow(agent);
