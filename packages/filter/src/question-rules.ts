@@ -9,8 +9,8 @@ export interface State {
   or: boolean;
 }
 
-/** `apply` gives the terms; none when the words only change the state ("created", "not"). */
-type Rule = { pattern: RegExp; apply: (m: RegExpExecArray, state: State) => Term | Term[] | void };
+/** `apply` gives the terms: none when the words only change the state ("created", "not"), null when they are not this rule's after all. */
+type Rule = { pattern: RegExp; apply: (m: RegExpExecArray, state: State) => Term | Term[] | void | null };
 export type Term = string | { term: string; note: string };
 
 const NUMBERS: Record<string, number> = {
@@ -22,7 +22,7 @@ const WEEKDAY_NAMES: Record<string, string> = {
   mon: "monday", tue: "tuesday", tues: "tuesday", wed: "wednesday", thu: "thursday", thur: "thursday", thurs: "thursday",
   fri: "friday", sat: "saturday", sun: "sunday",
 };
-const WEEKDAY = `(monday|tuesday|wednesday|thursday|friday|saturday|sunday|${Object.keys(WEEKDAY_NAMES).join("|")})`;
+const WEEKDAY = `(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|${Object.keys(WEEKDAY_NAMES).join("|")})`;
 /** A day or range the language names, as written in a question. */
 const DAY = `(today|tonight|tomorrow|tmrw|yesterday|(?:this|next|last|past|previous|the coming) (?:week|month)|(?:the )?end of (?:the |this )?(?:week|month|day)|eo[dwm]|(?:this |next |on )?${WEEKDAY}|\\d{4}-\\d{2}-\\d{2})`;
 
@@ -31,15 +31,17 @@ function count(word: string): number {
 }
 
 /** The language's word for a day written in a question, and the comparison an "end of …" needs. */
-function dayWord(written: string): { day: string; end: boolean } {
+function dayWord(written: string, state: State): { day: string; end: boolean } | null {
   const w = words(written).replace(/^(the|on) /, "");
   if (w === "tonight") return { day: "today", end: false };
   if (w === "tmrw") return { day: "tomorrow", end: false };
-  if (/^\d/.test(w)) return { day: w, end: false };
+  if (/^\d/.test(w) || /^(today|tomorrow|yesterday)$/.test(w)) return { day: w, end: false };
   const end = /^(?:end of (?:the |this )?|eo)(week|w|month|m|day|d)$/.exec(w);
   if (end) return { day: { w: "this-week", week: "this-week", m: "this-month", month: "this-month", d: "today", day: "today" }[end[1]!]!, end: true };
   const span = /^(this|next|last|past|previous|coming) (week|month)$/.exec(w.replace(/^the /, ""));
   if (span) return { day: `${{ this: "this", next: "next", coming: "next", last: "last", past: "last", previous: "last" }[span[1]!]}-${span[2]}`, end: false };
+  // The language's weekday is the next one: a past event's ("created on monday") has no word.
+  if (state.field !== "due") return null;
   const weekday = w.replace(/^(this|next) /, "");
   return { day: WEEKDAY_NAMES[weekday] ?? weekday, end: false };
 }
@@ -81,10 +83,14 @@ export const RULES: Rule[] = [
   { pattern: re(`(?:(?:in|within|over|for|during) )?(?:the )?(?:next|coming|upcoming) ${NUMBER} (days?|weeks?)`), apply: (m, state) => nextDays(state, m[1]!, m[2]!) },
   { pattern: re(`(?:(?:in|within) )?${NUMBER} (days?|weeks?)(?: from now)?`), apply: (m, state) => nextDays(state, m[1]!, m[2]!) },
   { pattern: re("(?:soon|upcoming|coming up|in the coming days)"), apply: (_, state) => ifDue(state, "due:next-7-days") },
+  { pattern: re(`(?:between|from) ${DAY} (?:and|to|until|till|through) ${DAY}`), apply: (m, state) => {
+    const [from, to] = [compare(state, "since", m[1]!), compare(state, "until", m[2]!)];
+    return from && to ? [from, to] : null;
+  } },
   { pattern: re(`(?:(before|until|till|by|no later than|after|since) )${DAY}(?: on)?`), apply: (m, state) => compare(state, m[1]!, m[2]!) },
   { pattern: re(`(?:(?:due |on |for |in |at )?)${DAY}(?:'s)?`), apply: (m, state) => {
-    const { day, end } = dayWord(m[1]!);
-    return `${state.field}${end ? "<=" : ":"}${day}`;
+    const d = dayWord(m[1]!, state);
+    return d && `${state.field}${d.end ? "<=" : ":"}${d.day}`;
   } },
 
   // Where: projects, sections, tags, assignees.
@@ -148,12 +154,12 @@ function nextDays(state: State, n: string, unit: string): Term {
   return ifDue(state, `due:next-${days}-days`);
 }
 
-function compare(state: State, written: string, dayWritten: string): string {
-  const word = words(written);
-  const { day, end } = dayWord(dayWritten);
+function compare(state: State, written: string, dayWritten: string): string | null {
+  const d = dayWord(dayWritten, state);
+  if (!d) return null;
   // "by friday" includes friday; "before the end of the week" is up to its last day.
-  const op = { before: end ? "<=" : "<", until: "<=", till: "<=", by: "<=", "no later than": "<=", after: ">", since: ">=" }[word]!;
-  return `${state.field}${op}${day}`;
+  const op = { before: d.end ? "<=" : "<", until: "<=", till: "<=", by: "<=", "no later than": "<=", after: ">", since: ">=" }[words(written)]!;
+  return `${state.field}${op}${d.day}`;
 }
 
 function re(source: string): RegExp {

@@ -101,7 +101,9 @@ function read(question: string): Reading {
     if (!FILLER.has(word) && !NOUN.test(word)) {
       const value = original.slice(i, end);
       reading.searched.push(value);
-      add(normalizeFilter({ kind: "text", value, phrase: false }));
+      // Quoted when a rule reads it on its own ("friday" after "completed"), so the query asked again is itself.
+      const alone = matchRule(value, 0, { field: "due", negate: false, or: false });
+      add(normalizeFilter({ kind: "text", value, phrase: alone !== undefined }));
     }
     i = end;
   }
@@ -117,9 +119,9 @@ function matchRule(text: string, at: number, state: State): { terms: Term[]; end
     if (!m) continue;
     const before = { ...state };
     const out = rule.apply(m, state);
-    const terms = out === undefined ? [] : Array.isArray(out) ? out : [out];
-    // A term the language refuses ("due:2026-02-30") means the words were not this rule's after all.
-    if (!terms.every((t) => filterTerm(typeof t === "string" ? t : t.term) !== undefined)) {
+    const terms = out === undefined || out === null ? [] : Array.isArray(out) ? out : [out];
+    // A term the language refuses ("due:2026-02-30") means the words were not this rule's either.
+    if (out === null || !terms.every((t) => filterTerm(typeof t === "string" ? t : t.term) !== undefined)) {
       Object.assign(state, before);
       continue;
     }
