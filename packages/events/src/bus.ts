@@ -52,12 +52,17 @@ export interface SubscribeOptions extends RetryOptions {
   concurrency?: number;
 }
 
+/** Kafka, or the embedded mode's event log in PostgreSQL (not a system OpenTelemetry names). */
+export type MessagingSystem = "kafka" | "taskmesh_event_log";
+
 export interface Subscription {
   /** Stops after the event in hand; what was handled is committed, the rest is redelivered. */
   stop(): Promise<void>;
 }
 
 export interface EventBus {
+  /** What carries the events, as spans name it (`messaging.system`). */
+  readonly system: MessagingSystem;
   /** Resolves once every record is durable; records with the same key stay in order. */
   publish(records: EventRecord[]): Promise<void>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;

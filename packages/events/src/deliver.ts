@@ -1,4 +1,4 @@
-import type { ConsumedEvent, EventRecord, RetryOptions, SubscribeOptions } from "./bus.js";
+import type { ConsumedEvent, EventRecord, MessagingSystem, RetryOptions, SubscribeOptions } from "./bus.js";
 import type { EventCodec } from "./codec.js";
 import { deadLetterTopic } from "./topics.js";
 import type { Span } from "@opentelemetry/api";
@@ -15,6 +15,7 @@ export interface RawMessage {
 }
 
 export interface DeliveryContext {
+  system: MessagingSystem;
   codec: EventCodec;
   options: SubscribeOptions;
   deadLetter(record: EventRecord): Promise<void>;
@@ -69,7 +70,7 @@ export async function deliver(raw: RawMessage, ctx: DeliveryContext): Promise<De
       kind: SpanKind.CONSUMER,
       parent: contextFromHeaders(raw.headers),
       attributes: {
-        "messaging.system": "kafka",
+        "messaging.system": ctx.system,
         "messaging.operation.type": "process",
         "messaging.destination.name": raw.topic,
         "messaging.consumer.group.name": ctx.options.group,

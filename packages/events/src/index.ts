@@ -1,4 +1,4 @@
-export type { ConsumedEvent, EventBus, EventRecord, RetryOptions, SubscribeOptions, Subscription } from "./bus.js";
+export type { ConsumedEvent, EventBus, EventRecord, MessagingSystem, RetryOptions, SubscribeOptions, Subscription } from "./bus.js";
 export { EventCodec, type DecodedValue } from "./codec.js";
 export { DLQ_HEADERS } from "./deliver.js";
 export { openEmbeddedBus, EVENTS_CHANNEL, type EmbeddedBusOptions } from "./embedded/embedded-bus.js";

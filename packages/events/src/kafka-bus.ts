@@ -84,6 +84,7 @@ export async function connectKafkaBus(options: KafkaBusOptions): Promise<EventBu
 }
 
 class KafkaBus implements EventBus {
+  readonly system = "kafka";
   readonly #subscriptions = new Set<Subscription>();
   readonly #send: GroupCommit<OutgoingMessage>;
 
@@ -163,6 +164,7 @@ class KafkaBus implements EventBus {
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         const context: DeliveryContext = {
+          system: this.system,
           codec: this.codec,
           options,
           deadLetter: (record) => this.#produceRaw([record]),

@@ -4,10 +4,12 @@ import type { Database, MigrationEntry } from "@taskmesh/db";
 import { contextFromHeaders, failSpan, injectHeaders, SpanKind, startSpan, tracingEnabled, type Logger } from "@taskmesh/kit";
 import { context, trace, type Span } from "@opentelemetry/api";
 import { Gauge, register } from "prom-client";
-import type { EventRecord } from "./bus.js";
+import type { EventRecord, MessagingSystem } from "./bus.js";
 
 /** Where relayed records go: the event bus, with registry framing. Resolves once durable. */
 export interface OutboxSink {
+  /** Where the records go, for the publish spans; a sink that does not say is not labelled. */
+  readonly system?: MessagingSystem;
   send(records: EventRecord[]): Promise<void>;
 }
 
@@ -75,11 +77,16 @@ export function outboxMigration(schema: string): MigrationEntry {
  * A PRODUCER span per record, child of the change that wrote it (the traceparent stored with the
  * row); the record then carries the span's own context, so consumers continue from the publish.
  */
-function publishSpan(record: EventRecord): Span | undefined {
+function publishSpan(record: EventRecord, system: MessagingSystem | undefined): Span | undefined {
   const span = startSpan(`${record.topic} publish`, {
     kind: SpanKind.PRODUCER,
     parent: contextFromHeaders(record.headers),
-    attributes: { "messaging.system": "kafka", "messaging.operation.type": "send", "messaging.destination.name": record.topic, "messaging.kafka.message.key": record.key },
+    attributes: {
+      ...(system && { "messaging.system": system }),
+      "messaging.operation.type": "send",
+      "messaging.destination.name": record.topic,
+      ...(system === "kafka" && { "messaging.kafka.message.key": record.key }),
+    },
   });
   if (span) {
     const headers = { ...record.headers };
@@ -166,7 +173,7 @@ export class OutboxRelay {
       );
       if (rows.length === 0) return 0;
       const records = rows.map(({ topic, key, payload, headers }) => ({ topic, key, payload: new Uint8Array(payload), headers }));
-      const spans = records.map(publishSpan);
+      const spans = records.map((record) => publishSpan(record, this.sink.system));
       try {
         await this.sink.send(records);
       } catch (err) {

@@ -10,7 +10,12 @@ import { ReminderEventSchema, TaskEventSchema, TaskUpdateSchema } from "@taskmes
 import { TaskSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { randomUUID } from "node:crypto";
 import { register } from "prom-client";
-import { DLQ_HEADERS, deadLetterTopic, type ConsumedEvent, type EventBus, type TopicContract } from "../src/index.js";
+import { context, propagation, SpanKind, trace } from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
+import { setTracingEnabled } from "@taskmesh/kit";
+import { DLQ_HEADERS, deadLetterTopic, type ConsumedEvent, type EventBus, type MessagingSystem, type TopicContract } from "../src/index.js";
 import { freshTopics, openEffects, taskEventRecord, waitUntil, type Effects } from "./fixtures.js";
 
 export interface DeadLetter {
@@ -21,6 +26,8 @@ export interface DeadLetter {
 
 export interface BusFixture {
   name: string;
+  /** What the consumers' spans call it. */
+  system: MessagingSystem;
   /** A bus on the fixture's shared store (same Kafka cluster / same database). */
   openBus(topics: TopicContract[]): Promise<EventBus>;
   /** Appends bytes as they are, past the codec: what a foreign or broken producer might write. */
@@ -81,6 +88,37 @@ export function busContract(fixture: BusFixture): void {
       const tu = received.get(t.taskUpdates)!;
       assert.ok(isMessage(tu.value, TaskUpdateSchema) && equals(TaskUpdateSchema, tu.value, update));
       assert.equal(tu.key, "alice");
+    });
+
+    test("with tracing on, a consumer's span continues the producer's trace and names the bus's messaging system", async () => {
+      const exporter = new InMemorySpanExporter();
+      const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+      context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+      propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+      trace.setGlobalTracerProvider(provider);
+      setTracingEnabled(true);
+      try {
+        const t = freshTopics();
+        const bus = await open(t.table);
+        assert.equal(bus.system, fixture.system);
+        const record = taskEventRecord(t.taskEvents, randomUUID(), 1, { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" });
+        await bus.publish([record]);
+        let handled = false;
+        const sub = await bus.subscribe({ group: "traced", topics: [t.taskEvents], handler: async () => void (handled = true) });
+        await waitUntil("the event handled", () => handled);
+        await sub.stop();
+        const span = exporter.getFinishedSpans().find((s) => s.kind === SpanKind.CONSUMER);
+        assert.ok(span, "a CONSUMER span");
+        assert.equal(span.attributes["messaging.system"], fixture.system);
+        assert.equal(span.spanContext().traceId, "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert.equal(span.parentSpanContext?.spanId, "00f067aa0ba902b7");
+      } finally {
+        setTracingEnabled(false);
+        await provider.shutdown();
+        trace.disable();
+        context.disable();
+        propagation.disable();
+      }
     });
 
     test("publishing to a topic without an accepted schema fails before anything is sent", async () => {

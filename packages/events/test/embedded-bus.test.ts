@@ -28,6 +28,7 @@ after(() => fresh.drop());
 
 busContract({
   name: "embedded bus",
+  system: "taskmesh_event_log",
   openBus: (topics) => openEmbeddedBus({ url: fresh.url, topics, leaseMs: LEASE_MS }),
   produceRaw: (_topics, topic, key, value) =>
     withEventsDb(fresh.url, async (db) => {

@@ -49,6 +49,7 @@ after(async () => {
 
 busContract({
   name: "Kafka bus",
+  system: "kafka",
   openBus: (topics) => openKafkaBus(topics),
   async produceRaw(_topics, topic, key, value) {
     await rawProducer.send({ topic, acks: -1, messages: [{ key, value: Buffer.from(value) }] });

@@ -20,6 +20,7 @@ export {
   rpcServerTracing,
   SpanKind,
   startSpan,
+  setTracingEnabled,
   tracingEnabled,
   withSpan,
 } from "./tracing.js";

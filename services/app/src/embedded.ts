@@ -47,7 +47,7 @@ export async function startEmbeddedApp(config: EmbeddedConfig, logger: Logger): 
     }
     const bus = await openEmbeddedBus({ url: databaseUrl, logger });
     started.push({ stop: () => bus.close() });
-    const tasks = await startTasksModule({ databaseUrl, events: { send: (records) => bus.publish(records) }, logger });
+    const tasks = await startTasksModule({ databaseUrl, events: { system: bus.system, send: (records) => bus.publish(records) }, logger });
     started.push(tasks);
     const tasksClient = createClient(TaskService, inProcessUpstream(tasks).transport);
     const recurrence = await startRecurrenceModule({ events: bus, tasks: tasksClient });

@@ -79,7 +79,7 @@ export async function startRemindersModule(options: RemindersModuleOptions) {
     const engine = new ReminderEngine(db, scheduler, { ...options.delivery, mailer, webhookTargets, vapid: options.vapid }, logger);
     if (options.events) {
       const bus = options.events;
-      const relay = new OutboxRelay(db, OUTBOX, { send: (records) => bus.publish(records) }, logger);
+      const relay = new OutboxRelay(db, OUTBOX, { system: bus.system, send: (records) => bus.publish(records) }, logger);
       await relay.start();
       stops.push(() => relay.stop());
     }

@@ -19,7 +19,7 @@ const bus = await kafkaBusFromEnv(logger, env);
 const tasks = await startTasksModule({
   databaseUrl,
   logger,
-  events: bus && { send: (records) => bus.publish(records) },
+  events: bus && { system: bus.system, send: (records) => bus.publish(records) },
   pageTokenKey: pageTokenKeyFromEnv(env),
 });
 const server = await startServer(

@@ -57,6 +57,7 @@ export async function openEmbeddedBus(options: EmbeddedBusOptions): Promise<Even
 const ROWS_PER_INSERT = 1_000;
 
 class EmbeddedBus implements EventBus {
+  readonly system = "taskmesh_event_log";
   readonly #wakeups = new Map<string, Wakeup>();
   readonly #subscriptions = new Set<Subscription>();
   readonly #append: GroupCommit<EventRecord>;

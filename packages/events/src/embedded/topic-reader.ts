@@ -92,6 +92,7 @@ export class TopicReader {
       [this.topic, position.toString(), this.settings.batchSize ?? 500],
     );
     const context: DeliveryContext = {
+      system: "taskmesh_event_log",
       codec: this.codec,
       options: this.options,
       deadLetter: (record) => this.deadLetter([record]),
