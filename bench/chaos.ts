@@ -19,6 +19,7 @@
 //
 //   npm run bench -- chaos            # 10 s per fault, 30 s partitions, every link and service in turn
 //   npm run bench -- chaos --short    # the npm test version (deploy/test/chaos.test.ts): a few minutes
+//   BENCH_CHAOS_PARTITION=reminders,gateway   which services are cut off from the broker (short: tasks; full: all)
 import { spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import path from "node:path";
@@ -336,7 +337,7 @@ async function inject(): Promise<void> {
   const latency = { type: "latency", attributes: { latency: 300, jitter: 100 } } as const;
   // stalls, then closes the connection after 3 s
   const timeout = { type: "timeout", attributes: { timeout: 3_000 } } as const;
-  const groups = SHORT ? [{ label: "every link", links: ALL_LINKS() }] : [...SERVICES.map((s) => ({ label: `${s.name}'s links`, links: linksOf(s) })), { label: "the clients' link to the gateway", links: ["edge"] }];
+  const groups = SHORT ? [{ label: "every link", links: ALL_LINKS() }] : [...SERVICES.map((s) => ({ label: `the ${s.name} service's links`, links: linksOf(s) })), { label: "the clients' link to the gateway", links: ["edge"] }];
   for (const [kind, toxic] of [
     ["latency 300 ± 100 ms", latency],
     ["stall-then-close after 3 s", timeout],
@@ -353,7 +354,8 @@ async function inject(): Promise<void> {
   }
   // a partition: nothing passes either way and nothing is closed, until it heals
   const blackhole = { type: "timeout", attributes: { timeout: 0 } } as const;
-  for (const s of SHORT ? SERVICES.filter((x) => x.name === "tasks") : SERVICES) {
+  const cutOff = process.env.BENCH_CHAOS_PARTITION?.split(",") ?? (SHORT ? ["tasks"] : SERVICES.map((x) => x.name));
+  for (const s of SERVICES.filter((x) => cutOff.includes(x.name))) {
     await hold(`partition between ${s.name} and the broker`, () => toxi.addToxic(`kafka-${s.name}`, "partition", blackhole), () => toxi.reset(), T.partitionMs);
   }
 }
