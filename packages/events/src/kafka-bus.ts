@@ -158,6 +158,17 @@ class KafkaBus implements EventBus {
       flushTimer.unref();
     };
     const metrics = { consumed: busMetrics.consumed(), deadLettered: busMetrics.deadLettered(), lag: busMetrics.lag() };
+    // A broadcast subscriber commits nothing, so when kafkajs restarts its consumer after a crash
+    // (the broker gone, a stalled link) the group rejoins with no offsets and would read from the
+    // end again, skipping what was published meanwhile: it goes back to where it was instead,
+    // every partition from the end it had when subscribing until it has read further.
+    const positions = new Map<string, { topic: string; partition: number; offset: string }>();
+    if (broadcast) {
+      for (const position of await this.#endOffsets(options.topics)) positions.set(`${position.topic}/${position.partition}`, position);
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        for (const position of positions.values()) consumer.seek(position);
+      });
+    }
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -196,7 +207,8 @@ class KafkaBus implements EventBus {
         // committed: a crash redelivers, it never skips. Committing at most every
         // commitIntervalMs spares the broker a commit per small batch when traffic trickles in.
         const key = `${batch.topic}/${batch.partition}`;
-        if (!broadcast) pending.set(key, { topic: batch.topic, partition: batch.partition, offset: String(next) });
+        if (broadcast) positions.set(key, { topic: batch.topic, partition: batch.partition, offset: String(next) });
+        else pending.set(key, { topic: batch.topic, partition: batch.partition, offset: String(next) });
         if (pending.has(key) && (stopping || Date.now() - (lastCommit.get(key) ?? 0) >= commitIntervalMs)) {
           const offset = pending.get(key)!;
           pending.delete(key);
@@ -251,6 +263,17 @@ class KafkaBus implements EventBus {
         (this.options.logger ?? createLogger("events")).warn({ missing, retryInMs }, "waiting for Kafka topics to be created");
         await new Promise((r) => setTimeout(r, retryInMs));
       }
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+  }
+
+  async #endOffsets(topics: readonly string[]): Promise<{ topic: string; partition: number; offset: string }[]> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const ends = await Promise.all(topics.map(async (topic) => (await admin.fetchTopicOffsets(topic)).map(({ partition, high }) => ({ topic, partition, offset: high }))));
+      return ends.flat();
     } finally {
       await admin.disconnect().catch(() => {});
     }
