@@ -1,6 +1,6 @@
 // An MCP client's sign-in link opened in Chromium: the person signs up (or in) on that page, sees
 // which client asks and what it may do, and Allow sends the browser back to the client with a code
-// that the client exchanges (PKCE) for a token the API takes; Deny sends it back without one.
+// that the client exchanges (PKCE) for a token the MCP endpoint takes; Deny sends it back without one.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
@@ -80,12 +80,19 @@ test("Allow: sign up on the link's page, consent, the client gets a code and exc
     body: new URLSearchParams({ grant_type: "authorization_code", code, code_verifier: verifier, client_id: clientId, redirect_uri: callbackUrl }),
   });
   const { access_token: accessToken } = (await token.json()) as { access_token: string };
-  const list = await fetch(`${app.url}/taskmesh.tasks.v1.TaskService/ListTasks`, {
+  // The token is for the MCP server it was issued for (its resource), not the rest of the API.
+  const tools = await fetch(`${app.url}/mcp`, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/json, text/event-stream", authorization: `Bearer ${accessToken}` },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+  });
+  assert.equal(tools.status, 200, await tools.clone().text());
+  const api = await fetch(`${app.url}/taskmesh.tasks.v1.TaskService/ListTasks`, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${accessToken}` },
     body: "{}",
   });
-  assert.equal(list.status, 200);
+  assert.equal(api.status, 401);
   await context.close();
 });
 
