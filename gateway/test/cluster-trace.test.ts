@@ -1,8 +1,9 @@
 // One trace per request across the mesh in cluster mode: the gateway and every service run as their
-// own processes (src/main.ts, direct gRPC between them) on PostgreSQL and Kafka, exporting OTLP to a
-// real Jaeger (scripts/infra/jaeger.ts). A CreateTask sent as the web app sends it (Connect JSON,
-// bearer token) yields one trace holding the gateway, the task service, its INSERT, the outbox
-// publish and every consumer's handling; completing a recurring task shows the recurrence consumer
+// own processes (src/main.ts) beside their own daprd, calling each other through the sidecars as in
+// the chart, on PostgreSQL and Kafka; the processes and the sidecars export OTLP to a real Jaeger
+// (scripts/infra/jaeger.ts). A CreateTask sent as the web app sends it (Connect JSON, bearer token)
+// yields one trace holding the gateway, both sidecars of the hop, the task service, its INSERT, the
+// outbox publish and every consumer's handling; completing a recurring task shows the recurrence consumer
 // and the next occurrence's creation in the completion's trace. Read back through Jaeger's HTTP API.
 // Then Prometheus (built from its Go module) scrapes every process with the alerting rules loaded:
 // each rule evaluates without error, each query of the Grafana dashboard returns series, and
@@ -17,6 +18,7 @@ import { freePorts } from "../../scripts/infra/cache.js";
 import fs from "node:fs";
 import os from "node:os";
 import YAML from "yaml";
+import { startTestMesh } from "../../scripts/infra/dapr.js";
 import { startJaeger, type JaegerHandle } from "../../scripts/infra/jaeger.js";
 import { startPrometheus, type PrometheusTarget } from "../../scripts/infra/prometheus.js";
 
@@ -124,6 +126,28 @@ const has = (spans: Span[], service: string, name: string | RegExp) => spans.som
 /** Every span's parent has arrived (processes export in batches, each on its own schedule). */
 const settled = (spans: Span[]) => spans.every((s) => !s.parent || spans.some((p) => p.id === s.parent));
 
+/** `span`'s parent, its parent's parent, … up to the root. */
+function ancestorsOf(spans: Span[], span: Span): Span[] {
+  const byId = new Map(spans.map((s) => [s.id, s]));
+  const chain: Span[] = [];
+  for (let at = span.parent ? byId.get(span.parent) : undefined; at; at = at.parent ? byId.get(at.parent) : undefined) chain.push(at);
+  return chain;
+}
+
+/**
+ * The hop of one call through the mesh, seen from the callee's server span: its parent is the
+ * caller's sidecar's client span (daprd names spans by the gRPC path, "/package.Service/Method"),
+ * a child of the caller's client span; the callee's sidecar's server span hangs under it too.
+ */
+function assertThroughSidecars(spans: Span[], server: Span, caller: string): void {
+  const method = `/${server.name}`;
+  const [callerSidecar, callerClient] = ancestorsOf(spans, server);
+  const hop = [callerSidecar, callerClient].map((s) => s && `${s.service}:${s.name}:${s.tags["span.kind"]}`);
+  assert.deepEqual(hop, [`${caller}:${method}:client`, `${caller}:${server.name}:client`], hop.join(" ← "));
+  const calleeSidecar = spans.find((s) => s.service === server.service && s.name === method && s.tags["span.kind"] === "server" && s.parent === callerSidecar!.id);
+  assert.ok(calleeSidecar, `${server.service}'s sidecar span under ${caller}'s: ${describe(spans)}`);
+}
+
 /** One root, and every other span's parent is in the trace: nothing started a trace of its own. */
 function assertConnected(spans: Span[]): void {
   const ids = new Set(spans.map((s) => s.id));
@@ -145,20 +169,22 @@ before(async () => {
   for (const [name, { port }] of Object.entries({ tasks: tasks!, recurrence: recurrence!, reminders: reminders!, audit: audit!, gateway: gatewayMetrics! })) {
     targets.push({ address: `127.0.0.1:${port}`, labels: { namespace: "tm", service: name, pod: `${name}-0` } });
   }
-  const common = { DATABASE_URL: db.url, KAFKA_BROKERS: brokers, SCHEMA_REGISTRY_URL: registry, TASKMESH_TRANSPORT: "direct", TASKS_URL: tasks!.url };
+  const mesh = await startTestMesh({ otlpEndpoint: jaeger.otlpGrpcAddress });
+  stops.push(() => mesh.stop());
+  const common = { DATABASE_URL: db.url, KAFKA_BROKERS: brokers, SCHEMA_REGISTRY_URL: registry, TASKMESH_TRANSPORT: "dapr" };
+  // The app id is the service's name, as the chart names it; each app talks to its own sidecar.
+  const withSidecar = async (name: string, main: string, port: number, env: Record<string, string> = {}) => {
+    const sidecar = await mesh.sidecar({ appId: name, appPort: port, appProtocol: "grpc" });
+    return startProcess(name, main, { ...common, ...sidecar.env, ...env, PORT: String(port) });
+  };
   const children = [
-    [tasks!, startProcess("tasks", "services/tasks/src/main.ts", { ...common, PORT: String(tasks!.port) })],
-    [recurrence!, startProcess("recurrence", "services/recurrence/src/main.ts", { ...common, PORT: String(recurrence!.port) })],
-    [reminders!, startProcess("reminders", "services/reminders/src/main.ts", { ...common, PORT: String(reminders!.port) })],
-    [audit!, startProcess("audit", "services/audit/src/main.ts", { ...common, PORT: String(audit!.port) })],
+    [tasks!, await withSidecar("tasks", "services/tasks/src/main.ts", tasks!.port)],
+    [recurrence!, await withSidecar("recurrence", "services/recurrence/src/main.ts", recurrence!.port)],
+    [reminders!, await withSidecar("reminders", "services/reminders/src/main.ts", reminders!.port)],
+    [audit!, await withSidecar("audit", "services/audit/src/main.ts", audit!.port)],
   ] as const;
   await Promise.all(children.map(([s, child]) => ready(s.url, child)));
-  const gatewayProcess = startProcess("gateway", "gateway/src/main.ts", {
-    ...common,
-    PORT: String(gateway!.port),
-    RECURRENCE_URL: recurrence!.url,
-    REMINDERS_URL: reminders!.url,
-    AUDIT_URL: audit!.url,
+  const gatewayProcess = await withSidecar("gateway", "gateway/src/main.ts", gateway!.port, {
     TASKMESH_JWT_SECRET: "a test secret of at least thirty-two bytes",
     METRICS_PORT: String(gatewayMetrics!.port),
   });
@@ -193,13 +219,14 @@ test("one CreateTask from the web app's transport is one trace: gateway, task se
   const root = spans.find((s) => !s.parent)!;
   assert.deepEqual([root.service, root.tags["span.kind"]], ["gateway", "server"]);
   assert.ok(has(spans, "gateway", "taskmesh.tasks.v1.TaskService/CreateTask") && spans.some((s) => s.service === "gateway" && s.tags["span.kind"] === "client"), describe(spans));
-  assert.ok(spans.some((s) => s.service === "tasks" && s.name === "taskmesh.tasks.v1.TaskService/CreateTask" && s.tags["span.kind"] === "server"), describe(spans));
+  const tasksServer = spans.find((s) => s.service === "tasks" && s.name === "taskmesh.tasks.v1.TaskService/CreateTask" && s.tags["span.kind"] === "server");
+  assert.ok(tasksServer, describe(spans));
+  assertThroughSidecars(spans, tasksServer, "gateway");
   const insert = spans.find((s) => s.service === "tasks" && /INSERT INTO tasks\.tasks\b/.test(String(s.tags["db.query.text"] ?? s.tags["db.statement"] ?? "")));
   assert.ok(insert, `the task's INSERT: ${describe(spans.filter((s) => s.service === "tasks"))}`);
   const publish = spans.find((s) => s.service === "tasks" && s.name === "task-events publish");
   assert.ok(publish && publish.tags["span.kind"] === "producer", describe(spans));
   // the event carries the task service's context: its publish hangs under the call that wrote it
-  const tasksServer = spans.find((s) => s.service === "tasks" && s.name === "taskmesh.tasks.v1.TaskService/CreateTask")!;
   assert.equal(publish.parent, tasksServer.id, "published under the tasks server span");
   // the consumers continue from the publish: their spans are its children
   for (const service of ["audit", "reminders", "recurrence"]) {
@@ -218,13 +245,12 @@ test("completing a recurring task: the recurrence consumer and the next occurren
   assertConnected(spans);
   const create = spans.find((s) => s.service === "recurrence" && s.name === "taskmesh.tasks.v1.TaskService/CreateTask" && s.tags["span.kind"] === "client");
   assert.ok(create, `recurrence calls CreateTask: ${describe(spans)}`);
-  const created = spans.find((s) => s.service === "tasks" && s.name === "taskmesh.tasks.v1.TaskService/CreateTask");
-  assert.equal(created?.parent, create.id, "the next occurrence is created by that call");
+  const created = spans.find((s) => s.service === "tasks" && s.name === "taskmesh.tasks.v1.TaskService/CreateTask" && s.tags["span.kind"] === "server");
+  assert.ok(created, describe(spans));
+  assertThroughSidecars(spans, created, "recurrence");
+  assert.equal(ancestorsOf(spans, created)[1]?.id, create.id, "the next occurrence is created by that call");
   // ancestry: the call is made while the recurrence consumer handles the published completion
-  const byId = new Map(spans.map((s) => [s.id, s]));
-  const ancestors: Span[] = [];
-  for (let at = byId.get(create.parent!); at; at = at.parent ? byId.get(at.parent) : undefined) ancestors.push(at);
-  const chain = ancestors.map((s) => `${s.service}:${s.name}`);
+  const chain = ancestorsOf(spans, create).map((s) => `${s.service}:${s.name}`);
   assert.deepEqual(chain.slice(0, 2), ["recurrence:task-events process", "tasks:task-events publish"], chain.join(" ← "));
   assert.equal(chain.at(-1), "gateway:taskmesh.tasks.v1.TaskService/CompleteTask");
 });

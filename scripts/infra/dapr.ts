@@ -186,6 +186,8 @@ export interface DaprMeshOptions {
   scheduler?: boolean;
   /** binaries to run (tests get them from `npm test`); built into the cache when omitted */
   binaries?: DaprBinaries;
+  /** host:port of an OTLP/gRPC receiver (Jaeger) for the sidecars' spans; none: they export nothing */
+  otlpEndpoint?: string;
 }
 
 /** Sidecars on one machine that find each other by app id (SQLite name resolution in a shared file). */
@@ -198,14 +200,15 @@ export interface DaprMesh {
 }
 
 /**
- * The mesh's folder: config.yaml (k8s/dapr/configuration.yaml plus SQLite name resolution, no
- * collector), resources/ (resiliency + the local file secret store), secrets.json, the resolver's
+ * The mesh's folder: config.yaml (k8s/dapr/configuration.yaml plus SQLite name resolution, spans
+ * to `otlpEndpoint` or nowhere), resources/ (resiliency + the local file secret store), secrets.json, the resolver's
  * database and one log per sidecar.
  */
-function writeMeshFiles(dir: string, secrets: Record<string, string>): void {
+function writeMeshFiles(dir: string, secrets: Record<string, string>, otlpEndpoint: string | undefined): void {
   const config = YAML.parse(fs.readFileSync(path.join(K8S_DAPR, 'configuration.yaml'), 'utf8')) as { spec: Record<string, unknown> };
-  const tracing = config.spec['tracing'] as Record<string, unknown> | undefined;
-  if (tracing) delete tracing['otel'];
+  const tracing = config.spec['tracing'] as { otel?: Record<string, unknown> } | undefined;
+  if (tracing?.otel && otlpEndpoint) tracing.otel['endpointAddress'] = otlpEndpoint;
+  else if (tracing) delete tracing.otel;
   config.spec['nameResolution'] = {
     component: 'sqlite',
     version: 'v1',
@@ -225,7 +228,7 @@ export async function startDaprMesh(opts: DaprMeshOptions = {}): Promise<DaprMes
   const guard = serviceGuard('dapr', dir);
   const sidecars: Sidecar[] = [];
   try {
-    writeMeshFiles(dir, opts.secrets ?? {});
+    writeMeshFiles(dir, opts.secrets ?? {}, opts.otlpEndpoint);
     const scheduler = opts.scheduler ? await startScheduler(binaries.scheduler, dir) : undefined;
     return {
       dir,

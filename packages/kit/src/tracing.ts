@@ -61,7 +61,9 @@ const recordSetter: TextMapSetter<Record<string, string>> = {
 };
 const headersGetter: TextMapGetter<Headers> = {
   keys: (carrier) => [...carrier.keys()],
-  get: (carrier, key) => carrier.get(key) ?? undefined,
+  // Dapr's sidecar appends its hop's traceparent to the one the caller sent and passes both on
+  // (joined by a comma here): the last is the nearest parent, and the pair would parse as none.
+  get: (carrier, key) => (key === "traceparent" ? carrier.get(key)?.split(",").at(-1)?.trim() : carrier.get(key)) ?? undefined,
 };
 const headersSetter: TextMapSetter<Headers> = {
   set: (carrier, key, value) => carrier.set(key, value),

@@ -122,6 +122,39 @@ test("an unsampled call leaves no span active for instrumentations, yet its cont
   assert.deepEqual(exporter.getFinishedSpans().map((s) => s.name), []);
 });
 
+test("a call carrying two traceparents (a Dapr sidecar appends its hop's) continues the last one", async () => {
+  let recorded = "";
+  const server = await startServer(
+    {
+      logger: createLogger("tracing-test"),
+      services: [RecurrenceService],
+      routes: (router) =>
+        router.service(RecurrenceService, {
+          parseRecurrence: (_req, ctx) => {
+            recorded = currentTraceparent(ctx.requestHeader);
+            return { rrule: "FREQ=DAILY" } as never;
+          },
+          previewOccurrences: () => ({}) as never,
+        }),
+    },
+    0,
+    "127.0.0.1",
+  );
+  try {
+    const client = createClient(RecurrenceService, createGrpcTransport({ baseUrl: server.url }));
+    const headers = new Headers();
+    headers.append("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+    headers.append("traceparent", "00-0af7651916cd43dd8448eb211c80319c-00f067aa0ba902b7-01");
+    await client.parseRecurrence({ text: "every day" }, { headers });
+  } finally {
+    await server.drain();
+  }
+  const serverSpan = exporter.getFinishedSpans().find((s) => s.kind === SpanKind.SERVER && s.spanContext().traceId === "0af7651916cd43dd8448eb211c80319c");
+  assert.ok(serverSpan, "the server span");
+  assert.equal(serverSpan.parentSpanContext?.spanId, "00f067aa0ba902b7");
+  assert.equal(recorded, `00-0af7651916cd43dd8448eb211c80319c-${serverSpan.spanContext().spanId}-01`);
+});
+
 test("outside a span a log line has no trace fields, and the traceparent is the caller's", () => {
   assert.deepEqual(traceLogFields(), {});
   assert.equal(currentTraceparent(new Headers({ traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" })), "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
