@@ -33,20 +33,16 @@ after(async () => {
   propagation.disable();
 });
 
-test("a call's client span is the parent of the server's; the handler and its log lines see the server span", async () => {
-  const lines: Record<string, string>[] = [];
-  const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(JSON.parse(String(chunk))), done()) });
-  const log = pino({ mixin: traceLogFields }, sink);
-  let recorded = "";
-  const server = await startServer(
+/** A server whose ParseRecurrence runs `onParse` with the call's request headers. */
+function recurrenceServer(onParse: (requestHeader: Headers) => void) {
+  return startServer(
     {
       logger: createLogger("tracing-test"),
       services: [RecurrenceService],
       routes: (router) =>
         router.service(RecurrenceService, {
           parseRecurrence: (_req, ctx) => {
-            recorded = currentTraceparent(ctx.requestHeader);
-            log.info("parsing");
+            onParse(ctx.requestHeader);
             return { rrule: "FREQ=DAILY" } as never;
           },
           previewOccurrences: () => ({}) as never,
@@ -55,6 +51,17 @@ test("a call's client span is the parent of the server's; the handler and its lo
     0,
     "127.0.0.1",
   );
+}
+
+test("a call's client span is the parent of the server's; the handler and its log lines see the server span", async () => {
+  const lines: Record<string, string>[] = [];
+  const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(JSON.parse(String(chunk))), done()) });
+  const log = pino({ mixin: traceLogFields }, sink);
+  let recorded = "";
+  const server = await recurrenceServer((requestHeader) => {
+    recorded = currentTraceparent(requestHeader);
+    log.info("parsing");
+  });
   try {
     const client = createClient(RecurrenceService, createGrpcTransport({ baseUrl: server.url, interceptors: [rpcClientTracing()] }));
     // A traceparent the caller already had is replaced by the client span's (the gateway passes the browser's on).
@@ -86,25 +93,12 @@ test("an unsampled call leaves no span active for instrumentations, yet its cont
   const log = pino({ mixin: traceLogFields }, sink);
   let recorded = "";
   let activeSpan: unknown = "not called";
-  const server = await startServer(
-    {
-      logger: createLogger("tracing-test"),
-      services: [RecurrenceService],
-      routes: (router) =>
-        router.service(RecurrenceService, {
-          parseRecurrence: (_req, ctx) => {
-            // What pg's instrumentation (requireParentSpan) looks at before wrapping a statement.
-            activeSpan = trace.getSpan(context.active());
-            recorded = currentTraceparent(ctx.requestHeader);
-            log.info("parsing unsampled");
-            return { rrule: "FREQ=DAILY" } as never;
-          },
-          previewOccurrences: () => ({}) as never,
-        }),
-    },
-    0,
-    "127.0.0.1",
-  );
+  const server = await recurrenceServer((requestHeader) => {
+    // What pg's instrumentation (requireParentSpan) looks at before wrapping a statement.
+    activeSpan = trace.getSpan(context.active());
+    recorded = currentTraceparent(requestHeader);
+    log.info("parsing unsampled");
+  });
   const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
   exporter.reset();
   try {
@@ -124,22 +118,9 @@ test("an unsampled call leaves no span active for instrumentations, yet its cont
 
 test("a call carrying two traceparents (a Dapr sidecar appends its hop's) continues the last one", async () => {
   let recorded = "";
-  const server = await startServer(
-    {
-      logger: createLogger("tracing-test"),
-      services: [RecurrenceService],
-      routes: (router) =>
-        router.service(RecurrenceService, {
-          parseRecurrence: (_req, ctx) => {
-            recorded = currentTraceparent(ctx.requestHeader);
-            return { rrule: "FREQ=DAILY" } as never;
-          },
-          previewOccurrences: () => ({}) as never,
-        }),
-    },
-    0,
-    "127.0.0.1",
-  );
+  const server = await recurrenceServer((requestHeader) => {
+    recorded = currentTraceparent(requestHeader);
+  });
   try {
     const client = createClient(RecurrenceService, createGrpcTransport({ baseUrl: server.url }));
     const headers = new Headers();
