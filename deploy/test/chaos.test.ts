@@ -14,6 +14,9 @@ const KNOWN: Record<string, string> = {
   reminders:
     "some runs leave reminders of tasks stored a few seconds before the broker's and PostgreSQL's kill -9 never armed: " +
     "either the reminders consumer stopped for good or their events went to the DLQ after the retries ran out while the database was away",
+  recurrence:
+    "some runs leave one completed recurring task without its next occurrence: the same suspects as the reminders " +
+    "(the recurrence consumer's CreateTask call failing through all its retries during the faults, then dead-lettered)",
 };
 
 test("kill -9, latency, stalls and a partition under load lose and duplicate nothing", { timeout: 15 * 60_000 }, async (t) => {
