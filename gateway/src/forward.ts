@@ -57,7 +57,7 @@ function handlerFor(method: DescMethod, call: (req: unknown, options: object) =>
           try {
             return await call(req, options(ctx));
           } catch (err) {
-            const again = neverProcessed(err) || (idempotent && dropped(err));
+            const again = neverProcessed(err) || ((idempotent || carriesRequestId(req)) && dropped(err));
             if (attempt >= RETRY_ATTEMPTS || ctx.signal.aborted || !again) throw err;
             await new Promise((resolve) => setTimeout(resolve, RETRY_BACKOFF_MS * attempt));
           }
@@ -86,13 +86,18 @@ function watchHandler(cursors: WatchCursors, call: (req: unknown, options: objec
 
 // A replica shutting down may drop a call (its connection closes, its stream is reset). A call it
 // refused is tried again whatever it is (HTTP/2 REFUSED_STREAM: never processed); one it dropped only
-// if it has no side effects, as Dapr's resiliency policy does in the cluster (CreateTask is repeated
-// by the client, with its request_id).
+// if it has no side effects or carries a request id (a CreateTask sent twice with one is one task).
 const RETRY_ATTEMPTS = 3;
 const RETRY_BACKOFF_MS = 25;
 
 function neverProcessed(err: unknown): boolean {
   return err instanceof ConnectError && err.rawMessage.includes("REFUSED_STREAM");
+}
+
+/** A write with a request id lands on one row however often it is sent (CreateTask derives the task's id from it). */
+function carriesRequestId(req: unknown): boolean {
+  const requestId = (req as { requestId?: unknown }).requestId;
+  return typeof requestId === "string" && requestId !== "";
 }
 
 function dropped(err: unknown): boolean {

@@ -1,5 +1,6 @@
 // A replica going away may drop a call (its connection closes, its stream is reset): the gateway
-// tries a call without side effects again, a write only when the replica refused it unprocessed.
+// tries a call without side effects again, a write only when the replica refused it unprocessed or
+// when it carries a request id.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Code, ConnectError, createClient, createRouterTransport, type ConnectRouter } from "@connectrpc/connect";
@@ -12,7 +13,7 @@ import { startMesh } from "./fixtures.js";
 
 const logger = createLogger("forward-retry-test");
 
-test("a dropped ListTasks is tried again; a dropped CreateTask is reported, not repeated; a refused DeleteTask is sent again", async () => {
+test("a dropped ListTasks is tried again; a dropped CreateTask is reported, not repeated, unless it carries a request id; a refused DeleteTask is sent again", async () => {
   const db = await freshDatabase();
   const bus = await openEmbeddedBus({ url: db.url, logger });
   const tasks = await startTasksModule({ databaseUrl: db.url, logger, events: { send: (records) => bus.publish(records) } });
@@ -34,8 +35,14 @@ test("a dropped ListTasks is tried again; a dropped CreateTask is reported, not 
         if (calls.deleteTask++ === 0) throw new ConnectError("Stream closed with error code NGHTTP2_REFUSED_STREAM", Code.Unavailable);
         return real.deleteTask(req, { headers: ctx.requestHeader });
       },
-      createTask: (req, ctx) => {
-        if (calls.createTask++ === 0) throw new ConnectError("replica shutting down", Code.Unavailable);
+      createTask: async (req, ctx) => {
+        calls.createTask++;
+        // The first call, and the first with a request id after the task is stored: its answer lost.
+        if (calls.createTask === 1) throw new ConnectError("replica shutting down", Code.Unavailable);
+        if (req.requestId && calls.createTask === 3) {
+          await real.createTask(req, { headers: ctx.requestHeader });
+          throw new ConnectError("grpc: the client connection is closing", Code.Canceled);
+        }
         return real.createTask(req, { headers: ctx.requestHeader });
       },
     });
@@ -51,6 +58,11 @@ test("a dropped ListTasks is tried again; a dropped CreateTask is reported, not 
     assert.equal(calls.listTasks, 2, "the read was tried again");
     await mesh.taskClient.deleteTask({ id: listed[0]!.id }, { headers: u.headers });
     assert.equal(calls.deleteTask, 2, "the refused write was sent again");
+
+    const { task } = await mesh.taskClient.createTask({ title: "with a request id", requestId: "r-1" }, { headers: u.headers });
+    assert.equal(calls.createTask, 4, "the dropped write with a request id was sent again");
+    const { tasks: after } = await mesh.taskClient.listTasks({}, { headers: u.headers });
+    assert.deepEqual(after.map((t) => t.id), [task!.id], "and it is one task");
   } finally {
     await mesh.stop();
     await tasks.stop();
