@@ -150,10 +150,26 @@ function wordEnd(text: string, from: number): number {
   return i;
 }
 
-/** Filter syntax already: operators and grouping, or every word a field term. */
+/** Filter syntax already: operators and grouping, every word a field term, or a field term with a mistake. */
 function isFilterQuery(text: string): boolean {
   if (/[()|&]|:"|\b(AND|OR|NOT)\b/.test(text)) return true;
-  return text.split(/\s+/).every((w) => /[:#<>=]|^!/.test(w) && filterTerm(w) !== undefined);
+  const words = text.split(/\s+/);
+  return words.some(mistakenFieldTerm) || words.every((w) => /[:#<>=]|^!/.test(w) && filterTerm(w) !== undefined);
+}
+
+/**
+ * `priority:urgent`, `staus:open`: written as a field term and refused by the language. Read as
+ * words, it would become a quiet text search; the list points at the mistake instead.
+ */
+function mistakenFieldTerm(word: string): boolean {
+  if (!/^-?\p{L}[\p{L}\d_.]*:[^\s/]/u.test(word)) return false;
+  try {
+    parseFilter(word);
+    return false;
+  } catch (e) {
+    if (e instanceof FilterSyntaxError) return true;
+    throw e;
+  }
 }
 
 /** Nothing but a text search. */
