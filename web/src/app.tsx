@@ -1,6 +1,7 @@
 import { useInfiniteQuery } from "@connectrpc/connect-query";
 import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
-import { QueryErrorSchema, TaskService, type MoveTaskRequest } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { QueryErrorSchema, TaskService, UpdateTaskRequestSchema, type MoveTaskRequest } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { create } from "@bufbuild/protobuf";
 import { keepPreviousData } from "@tanstack/react-query";
 import { translateQuestion } from "@taskmesh/filter";
 import { useEffect, useMemo, useRef, useState } from "react";
@@ -18,10 +19,16 @@ import { PendingChanges, useOfflineSync } from "./offline/pending-changes.js";
 import { Toasts } from "./notifications/notifications.js";
 import { QuickAdd } from "./quick-add/quick-add.js";
 import { FilterBar, SORTS } from "./tasks/filter-bar.js";
+import { browserTimeZone } from "./tasks/format.js";
 import { useTaskActions } from "./tasks/task-actions.js";
 import { TaskEditor } from "./tasks/task-editor.js";
 import { TaskList } from "./tasks/task-list.js";
 import { ErrorBoundary } from "./ui/error-boundary.js";
+import { DayView } from "./views/day-view.js";
+import { rescheduleRequest } from "./views/days.js";
+import { MonthCalendar } from "./views/month-calendar.js";
+import { ProjectBoard } from "./views/project-board.js";
+import { dayViewOf, VIEWS, type View } from "./views/view.js";
 import { useDebounced } from "./ui/use-debounced.js";
 import { useShortcuts } from "./ui/use-shortcuts.js";
 
@@ -64,6 +71,7 @@ function Workspace({ session }: { session: Session }) {
   const actions = useTaskActions();
   const [query, setQuery] = useState(() => readListAddress().query);
   const [orderBy, setOrderBy] = useState(() => readListAddress().orderBy);
+  const [view, setView] = useState(() => readListAddress().view);
   const [selectedId, setSelectedId] = useState<string>();
   const [editingId, setEditingId] = useState<string>();
   const [help, setHelp] = useState(false);
@@ -87,20 +95,21 @@ function Workspace({ session }: { session: Session }) {
     set(value);
   };
   useEffect(() => {
-    const next = listAddress(settledQuery, orderBy);
+    const next = listAddress(settledQuery, orderBy, view);
     if (next !== location.search) {
       const url = `${location.pathname}${next}${location.hash}`;
       if (choice.current) history.pushState(history.state, "", url);
       else history.replaceState(history.state, "", url);
     }
     choice.current = false;
-  }, [settledQuery, orderBy]);
+  }, [settledQuery, orderBy, view]);
   useEffect(() => {
     const onPop = () => {
-      const { query, orderBy } = readListAddress();
+      const { query, orderBy, view } = readListAddress();
       choice.current = false;
       setQuery(query);
       setOrderBy(orderBy);
+      setView(view);
     };
     window.addEventListener("popstate", onPop);
     return () => window.removeEventListener("popstate", onPop);
@@ -148,6 +157,25 @@ function Workspace({ session }: { session: Session }) {
       else setEditingId(undefined);
     },
   });
+
+  // A sidebar entry or the project's List / Board switch: a query and the view that shows it.
+  const show = (next: string, nextView: View = "list") => {
+    choice.current = true;
+    setQuery(next);
+    setView(nextView);
+  };
+  const dayView = view === "list" ? dayViewOf(listQuery) : undefined;
+  const rowHandlers = {
+    ...(selectedId ? { selectedId } : {}),
+    pendingIds: new Set(pending.map((c) => c.taskId)),
+    onSelect: (t: Task) => setSelectedId(t.id),
+    onOpen: (t: Task) => {
+      setSelectedId(t.id);
+      setEditingId(t.id);
+    },
+    onToggle: (t: Task) => void actions.toggle(t),
+  };
+  const paging = { loading: list.isLoading, hasMore: list.hasNextPage, onMore: () => void list.fetchNextPage() };
 
   async function signOut(everySession: boolean) {
     try {
@@ -197,9 +225,9 @@ function Workspace({ session }: { session: Session }) {
         </div>
       )}
       <div className="body-row">
-      <ProjectSidebar userId={session.user.id} query={query} onChoose={choose(setQuery)} />
+      <ProjectSidebar userId={session.user.id} query={query} view={view} onChoose={show} />
       <main className="main">
-        {project && <ProjectHeader project={project} query={query} onChoose={choose(setQuery)} />}
+        {project && <ProjectHeader project={project} query={query} view={view} onChoose={show} />}
         <QuickAdd ref={quickAddRef} projects={projects} {...(project ? { project } : {})} />
         <FilterBar
           ref={filterRef}
@@ -222,28 +250,42 @@ function Workspace({ session }: { session: Session }) {
         )}
         <PendingChanges changes={pending} />
         <ErrorBoundary area="the task list" resetKey={settledQuery}>
-          <TaskList
-            pendingIds={new Set(pending.map((c) => c.taskId))}
-            stale={list.error ? (queryError ? "filter" : "load") : undefined}
-            onFixFilter={() => {
-              const input = filterRef.current;
-              if (!input) return;
-              input.focus();
-              if (queryError) input.setSelectionRange(queryError.position, queryError.position + Math.max(1, queryError.length));
-            }}
-            tasks={tasks}
-            {...(selectedId ? { selectedId } : {})}
-            onSelect={(t) => setSelectedId(t.id)}
-            onOpen={(t) => {
-              setSelectedId(t.id);
-              setEditingId(t.id);
-            }}
-            onToggle={(t) => void actions.toggle(t)}
-            {...(orderBy === "manual" ? { onMove: (t: Task, place: MoveTaskRequest["place"]) => void actions.move(t, place) } : {})}
-            loading={list.isLoading}
-            hasMore={list.hasNextPage}
-            onMore={() => void list.fetchNextPage()}
-          />
+          {view === "calendar" ? (
+            <MonthCalendar query={listQuery} {...rowHandlers} />
+          ) : view === "board" && project ? (
+            <ProjectBoard
+              project={project}
+              tasks={tasks}
+              {...rowHandlers}
+              onMove={(t, sectionId) => void actions.update(create(UpdateTaskRequestSchema, { task: { id: t.id, sectionId }, updateMask: { paths: ["section_id"] }, expectedVersion: t.version }))}
+              {...paging}
+            />
+          ) : dayView ? (
+            <DayView
+              kind={dayView}
+              tasks={tasks}
+              {...rowHandlers}
+              onReschedule={(t, day) => {
+                const request = rescheduleRequest(t, day, browserTimeZone());
+                if (request) void actions.update(request);
+              }}
+              {...paging}
+            />
+          ) : (
+            <TaskList
+              stale={list.error ? (queryError ? "filter" : "load") : undefined}
+              onFixFilter={() => {
+                const input = filterRef.current;
+                if (!input) return;
+                input.focus();
+                if (queryError) input.setSelectionRange(queryError.position, queryError.position + Math.max(1, queryError.length));
+              }}
+              tasks={tasks}
+              {...rowHandlers}
+              {...(orderBy === "manual" ? { onMove: (t: Task, place: MoveTaskRequest["place"]) => void actions.move(t, place) } : {})}
+              {...paging}
+            />
+          )}
         </ErrorBoundary>
       </main>
       </div>
@@ -255,23 +297,27 @@ function Workspace({ session }: { session: Session }) {
 const DEFAULT_QUERY = "status:open";
 const DEFAULT_ORDER = "due";
 
-/** The list's filter and sort as the address gives them (`?q=…&sort=…`), the defaults when absent. */
-function readListAddress(): { query: string; orderBy: string } {
+/** The list's filter, sort and view as the address gives them (`?q=…&sort=…&view=…`), the defaults when absent. */
+function readListAddress(): { query: string; orderBy: string; view: View } {
   const params = new URLSearchParams(location.search);
   const sort = params.get("sort");
+  const view = VIEWS.find((v) => v === params.get("view"));
   return {
     query: params.get("q") ?? DEFAULT_QUERY,
     orderBy: sort && SORTS.some((s) => s.value === sort) ? sort : DEFAULT_ORDER,
+    view: view ?? "list",
   };
 }
 
-/** The query string for a filter and sort: the defaults are left out, other parameters kept. */
-function listAddress(query: string, orderBy: string): string {
+/** The query string for a filter, sort and view: the defaults are left out, other parameters kept. */
+function listAddress(query: string, orderBy: string, view: View): string {
   const params = new URLSearchParams(location.search);
   if (query === DEFAULT_QUERY) params.delete("q");
   else params.set("q", query);
   if (orderBy === DEFAULT_ORDER) params.delete("sort");
   else params.set("sort", orderBy);
+  if (view === "list") params.delete("view");
+  else params.set("view", view);
   const text = params.toString();
   return text ? `?${text}` : "";
 }

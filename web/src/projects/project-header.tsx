@@ -2,10 +2,18 @@ import { ConnectError } from "@connectrpc/connect";
 import { useQuery } from "@connectrpc/connect-query";
 import { ProjectRole, ProjectService, type Project } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { useState } from "react";
+import type { View } from "../views/view.js";
 import { nameTerm, projectsClient, useRefreshProjects } from "./projects-api.js";
 
-/** Above the list of one project: its sections, to show one of them or add one. */
-export function ProjectHeader({ project, query, onChoose }: { project: Project; query: string; onChoose(query: string): void }) {
+interface Props {
+  project: Project;
+  query: string;
+  view: View;
+  onChoose(query: string, view?: View): void;
+}
+
+/** Above the list of one project: the list or its board, its sections, to show one of them or add one. */
+export function ProjectHeader({ project, query, view, onChoose }: Props) {
   const sections = useQuery(ProjectService.method.listSections, { projectId: project.id });
   const refresh = useRefreshProjects();
   const [name, setName] = useState("");
@@ -30,16 +38,23 @@ export function ProjectHeader({ project, query, onChoose }: { project: Project; 
       <h2>
         <span className="project-dot" style={{ background: project.colour || undefined }} aria-hidden /> {project.name}
         {project.role === ProjectRole.VIEWER && <span className="muted role-note"> · view only</span>}
+        <span className="segmented view-switch" role="radiogroup" aria-label="Show the project as">
+          {(["list", "board"] as const).map((layout) => (
+            <button key={layout} type="button" role="radio" aria-checked={view === layout} onClick={() => onChoose(query, layout)}>
+              {layout === "list" ? "List" : "Board"}
+            </button>
+          ))}
+        </span>
       </h2>
       <div className="chips sections">
-        <button type="button" className="chip toggle" aria-pressed={query === base} onClick={() => onChoose(base)}>
+        <button type="button" className="chip toggle" aria-pressed={query === base} onClick={() => onChoose(base, view)}>
           All sections
         </button>
         {sections.data?.sections.map((s) => {
           const term = `${nameTerm("project", project.name)} ${nameTerm("section", s.name)} status:open`;
           return (
             <span key={s.id} className="section-chip">
-              <button type="button" className="chip toggle" aria-pressed={query === term} onClick={() => onChoose(term)}>
+              <button type="button" className="chip toggle" aria-pressed={query === term} onClick={() => onChoose(term, view)}>
                 {s.name}
               </button>
               {canEdit && (

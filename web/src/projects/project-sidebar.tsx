@@ -5,24 +5,30 @@ import { useState } from "react";
 import { useNotifications } from "../notifications/notifications.js";
 import { nameTerm, projectOfQuery, projectsClient, useProjects, useRefreshProjects } from "./projects-api.js";
 import { ShareDialog } from "./share-dialog.js";
+import { TODAY_QUERY, UPCOMING_QUERY, type View } from "../views/view.js";
 import "./projects.css";
 
 interface Props {
   userId: string;
   /** The list's filter query: the project it selects is highlighted. */
   query: string;
-  /** Shows a project's open tasks (a filter query). */
-  onChoose(query: string): void;
+  view: View;
+  /** Shows a filter query (a project's open tasks) in a view, the list unless named. */
+  onChoose(query: string, view?: View): void;
 }
 
-/** Views across projects, as filters: what is due by the end of today (overdue included), and the week ahead. */
-const VIEWS: [string, string][] = [
-  ["Today", "due<=today status:open"],
-  ["Upcoming", "due:next-7-days status:open"],
+/**
+ * Views across projects: what is due by the end of today (overdue included), the week ahead, a
+ * month of open tasks.
+ */
+const VIEWS: [string, string, View][] = [
+  ["Today", TODAY_QUERY, "list"],
+  ["Upcoming", UPCOMING_QUERY, "list"],
+  ["Calendar", "status:open", "calendar"],
 ];
 
 /** Inbox and projects: choose one, create, rename, archive, share; invitations to answer. */
-export function ProjectSidebar({ userId, query, onChoose }: Props) {
+export function ProjectSidebar({ userId, query, view, onChoose }: Props) {
   const projects = useProjects();
   const refresh = useRefreshProjects();
   const { toast } = useNotifications();
@@ -117,13 +123,17 @@ export function ProjectSidebar({ userId, query, onChoose }: Props) {
         </section>
       )}
       <ul className="project-list views">
-        {VIEWS.map(([label, view]) => (
-          <li key={label} className={`project-row${query === view ? " current" : ""}`}>
-            <button type="button" className="project-name" aria-current={query === view ? "page" : undefined} onClick={() => onChoose(view)}>
-              {label}
-            </button>
-          </li>
-        ))}
+        {VIEWS.map(([label, viewQuery, layout]) => {
+          // The calendar stays current while its filter changes: the filter applies to it.
+          const isCurrent = layout === "calendar" ? view === "calendar" : view === "list" && query === viewQuery;
+          return (
+            <li key={label} className={`project-row${isCurrent ? " current" : ""}`}>
+              <button type="button" className="project-name" aria-current={isCurrent ? "page" : undefined} onClick={() => onChoose(viewQuery, layout)}>
+                {label}
+              </button>
+            </li>
+          );
+        })}
       </ul>
       <h2 className="sidebar-title">Projects</h2>
       <ul className="project-list">{active.map(row)}</ul>

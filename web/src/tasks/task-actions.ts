@@ -1,9 +1,9 @@
-// Complete, reopen and delete, each with an Undo in its toast; moving in the manual order.
+// Complete, reopen and delete, each with an Undo in its toast; moving in the manual order; an update made by a view (a drag).
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { createConnectQueryKey } from "@connectrpc/connect-query";
 import { TaskStatus, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
-import { CreateTaskRequestSchema, OpenSubtasksSchema, TaskService, type MoveTaskRequest } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { CreateTaskRequestSchema, OpenSubtasksSchema, TaskService, type MoveTaskRequest, type UpdateTaskRequest } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { useQueryClient } from "@tanstack/react-query";
 import { useMemo } from "react";
 import { tasksClient } from "../api/clients.js";
@@ -74,7 +74,8 @@ export function useTaskActions() {
         });
       });
     const move = (task: Task, place: MoveTaskRequest["place"]) => run(() => tasksClient.moveTask({ id: task.id, place }));
-    return { complete, reopen, toggle, remove, move, refresh };
+    const update = (request: UpdateTaskRequest) => run(() => tasksClient.updateTask(request));
+    return { complete, reopen, toggle, remove, move, update, refresh };
   }, [queryClient, toast]);
 }
 

@@ -1,0 +1,96 @@
+// A project's board: a column per section (and one for no section), cards dragged between them.
+import { useQuery } from "@connectrpc/connect-query";
+import { ProjectRole, ProjectService, type Project } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
+import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { TaskRow } from "../tasks/task-row.js";
+import { boardColumns, type Column } from "./days.js";
+import { TaskDropContext, usePlace } from "./task-drop.js";
+import "./views.css";
+
+interface Props {
+  project: Project;
+  tasks: Task[];
+  selectedId?: string;
+  pendingIds?: ReadonlySet<string>;
+  onSelect(task: Task): void;
+  onOpen(task: Task): void;
+  onToggle(task: Task): void;
+  onMove(task: Task, sectionId: string): void;
+  loading: boolean;
+  hasMore: boolean;
+  onMore(): void;
+}
+
+export function ProjectBoard({ project, tasks, selectedId, pendingIds, onSelect, onOpen, onToggle, onMove, loading, hasMore, onMore }: Props) {
+  // The same query as the project header's: both refresh when a section is added or removed.
+  const sections = useQuery(ProjectService.method.listSections, { projectId: project.id });
+  const columns = boardColumns(tasks, sections.data?.sections ?? []);
+  const movable = project.role >= ProjectRole.EDITOR && columns.length > 1;
+  const places = columns.map((c) => ({ id: placeId(c.sectionId), label: c.sectionId ? `the section ${c.name}` : "no section" }));
+  return (
+    <>
+      <TaskDropContext
+        places={places}
+        tasks={tasks}
+        verb="moved to"
+        onDrop={(task, id) => {
+          const sectionId = id.slice(PREFIX.length);
+          if (sectionId !== task.sectionId) onMove(task, sectionId);
+        }}
+      >
+        <div className="board" aria-busy={loading} aria-label={`Board of ${project.name}`} role="group">
+          {columns.map((column) => (
+            <BoardColumn key={column.sectionId} column={column} movable={movable} selectedId={selectedId} pendingIds={pendingIds} onSelect={onSelect} onOpen={onOpen} onToggle={onToggle} />
+          ))}
+        </div>
+      </TaskDropContext>
+      {hasMore && (
+        <button type="button" className="more" onClick={onMore}>
+          Load more
+        </button>
+      )}
+    </>
+  );
+}
+
+const PREFIX = "section:";
+const placeId = (sectionId: string) => `${PREFIX}${sectionId}`;
+
+interface ColumnProps extends Pick<Props, "selectedId" | "pendingIds" | "onSelect" | "onOpen" | "onToggle"> {
+  column: Column;
+  movable: boolean;
+}
+
+function BoardColumn({ column, movable, selectedId, pendingIds, onSelect, onOpen, onToggle }: ColumnProps) {
+  const place = usePlace(placeId(column.sectionId));
+  const headingId = `column-${column.sectionId || "none"}`;
+  return (
+    <section ref={place.ref} className={`board-column${place.over ? " drop-over" : ""}`} aria-labelledby={headingId} data-section={column.sectionId}>
+      <h2 id={headingId}>
+        {column.name} <span className="day-count muted">{column.tasks.length}</span>
+      </h2>
+      {column.tasks.length === 0 ? (
+        <p className="day-empty muted">{movable ? "Drag a task here" : "No tasks"}</p>
+      ) : (
+        <ul className="task-list cards" aria-label={`Tasks in ${column.name}`}>
+          {column.tasks.map((task) => (
+            <TaskRow
+              key={task.id}
+              task={task}
+              depth={0}
+              subtasks={0}
+              folded={false}
+              selected={task.id === selectedId}
+              pending={pendingIds?.has(task.id) ?? false}
+              reorderable={movable}
+              onFold={() => undefined}
+              onSelect={() => onSelect(task)}
+              onOpen={() => onOpen(task)}
+              onToggle={() => onToggle(task)}
+            />
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
