@@ -16,6 +16,7 @@ interface Props {
   /** The list's filter: the calendar shows its tasks that fall in the weeks on screen. */
   query: string;
   selectedId?: string;
+  pendingIds?: ReadonlySet<string>;
   onSelect(task: Task): void;
   onOpen(task: Task): void;
   onToggle(task: Task): void;
@@ -24,7 +25,7 @@ interface Props {
 // A month's grid holds at most 42 days; a page this size holds all their tasks for any sane list.
 const PAGE = 500;
 
-export function MonthCalendar({ query, selectedId, onSelect, onOpen, onToggle }: Props) {
+export function MonthCalendar({ query, selectedId, pendingIds, onSelect, onOpen, onToggle }: Props) {
   const zone = browserTimeZone();
   const today = Temporal.Now.plainDateISO(zone);
   const [month, setMonth] = useState(() => today.toPlainYearMonth().toString());
@@ -68,7 +69,7 @@ export function MonthCalendar({ query, selectedId, onSelect, onOpen, onToggle }:
       )}
       {list.data?.nextPageToken && <p className="hint">Only the first {PAGE} tasks of these weeks are shown: narrow the filter to see the rest.</p>}
       {narrow ? (
-        <Agenda days={weeks.flat().filter((d) => d.startsWith(month))} byDay={byDay} today={today.toString()} selectedId={selectedId} onSelect={onSelect} onOpen={onOpen} onToggle={onToggle} />
+        <Agenda days={weeks.flat().filter((d) => d.startsWith(month))} byDay={byDay} today={today.toString()} selectedId={selectedId} pendingIds={pendingIds} onSelect={onSelect} onOpen={onOpen} onToggle={onToggle} />
       ) : (
         <table className="month-grid">
           <thead>
@@ -119,7 +120,7 @@ interface AgendaProps extends Omit<Props, "query"> {
 }
 
 /** The month as a list: each day that holds tasks, with its tasks as the list shows them. */
-function Agenda({ days, byDay, today, selectedId, onSelect, onOpen, onToggle }: AgendaProps) {
+function Agenda({ days, byDay, today, selectedId, pendingIds, onSelect, onOpen, onToggle }: AgendaProps) {
   const busy = days.filter((d) => byDay.has(d));
   if (busy.length === 0) return <p className="empty">Nothing due this month.</p>;
   return (
@@ -139,7 +140,7 @@ function Agenda({ days, byDay, today, selectedId, onSelect, onOpen, onToggle }: 
                 subtasks={0}
                 folded={false}
                 selected={task.id === selectedId}
-                pending={false}
+                pending={pendingIds?.has(task.id) ?? false}
                 reorderable={false}
                 onFold={() => undefined}
                 onSelect={() => onSelect(task)}
