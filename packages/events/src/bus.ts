@@ -22,7 +22,7 @@ export interface ConsumedEvent {
 }
 
 export interface RetryOptions {
-  /** Handler attempts after the first before the message is dead-lettered (default 5). */
+  /** Retries of a failing handler before the message is dead-lettered (default 5); a transient failure (see isTransientError) is retried until it passes. */
   retries?: number;
   /** Backoff before the first retry, doubled for each next one (default 100 ms). */
   initialBackoffMs?: number;

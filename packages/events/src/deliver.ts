@@ -2,7 +2,7 @@ import type { ConsumedEvent, EventRecord, MessagingSystem, RetryOptions, Subscri
 import type { EventCodec } from "./codec.js";
 import { deadLetterTopic } from "./topics.js";
 import type { Span } from "@opentelemetry/api";
-import { contextFromHeaders, failSpan, SpanKind, withSpan } from "@taskmesh/kit";
+import { contextFromHeaders, failSpan, isTransientError, SpanKind, withSpan } from "@taskmesh/kit";
 
 /** A message as it sits in the log, before decoding. */
 export interface RawMessage {
@@ -39,9 +39,12 @@ export const DLQ_HEADERS = {
 } as const;
 
 /**
- * Decodes and hands one message to the handler, retrying with exponential backoff; after the
- * last retry, or at once when it does not decode, the raw message goes to `<topic>.dlq` with the
- * error and its origin in headers, so the partition moves on.
+ * Decodes and hands one message to the handler, retrying with exponential backoff. A failure that
+ * says something was unreachable (the database restarting, a service gone, a link cut) is retried
+ * for as long as it lasts: the partition waits, and its lag says so, rather than parking work
+ * that would have succeeded a minute later. Any other failure, after the last retry, or a message
+ * that does not decode, at once, goes to `<topic>.dlq` with the error and its origin in headers,
+ * so the partition moves on.
  */
 export async function deliver(raw: RawMessage, ctx: DeliveryContext): Promise<DeliveryOutcome> {
   let event: ConsumedEvent;
@@ -85,13 +88,14 @@ export async function deliver(raw: RawMessage, ctx: DeliveryContext): Promise<De
 
 async function handle(raw: RawMessage, event: ConsumedEvent, ctx: DeliveryContext, span: Span | undefined): Promise<DeliveryOutcome> {
   const retries = ctx.options.retries ?? 5;
+  let failures = 0;
   for (let attempt = 1; ; attempt++) {
     try {
       await ctx.options.handler(event);
       return "handled";
     } catch (err) {
       span?.recordException(err instanceof Error ? err : String(err));
-      if (attempt > retries) {
+      if (!isTransientError(err) && ++failures > retries) {
         failSpan(span, err);
         await ctx.deadLetter(deadLetterRecord(raw, ctx.options.group, err, attempt));
         return "dead-lettered";

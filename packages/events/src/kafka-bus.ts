@@ -1,4 +1,4 @@
-import { CompressionTypes, Kafka, Partitioners, logLevel, type Consumer, type IHeaders, type LogEntry, type Producer } from "kafkajs";
+import { CompressionTypes, Kafka, Partitioners, logLevel, type Consumer, type ConsumerRunConfig, type IHeaders, type LogEntry, type Producer } from "kafkajs";
 import { createLogger, GroupCommit, type Logger } from "@taskmesh/kit";
 import type { EventBus, EventRecord, SubscribeOptions, Subscription } from "./bus.js";
 import { EventCodec } from "./codec.js";
@@ -169,7 +169,7 @@ class KafkaBus implements EventBus {
         for (const position of positions.values()) consumer.seek(position);
       });
     }
-    await consumer.run({
+    const runConfig: ConsumerRunConfig = {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
@@ -221,11 +221,39 @@ class KafkaBus implements EventBus {
         metrics.deadLettered.inc(labels, counts["dead-lettered"]);
         metrics.lag.set({ ...labels, partition: String(batch.partition) }, Number(BigInt(batch.highWatermark) - next));
       },
+    };
+    await consumer.run(runConfig);
+    // kafkajs restarts a crashed consumer only after errors it calls retriable. Others end it for
+    // good while the process lives on and the group's partitions sit unread: among them "the group
+    // coordinator is not available", which a broker restart gives. Those are restarted here too,
+    // with a backoff, until the subscription stops.
+    let crashes = 0;
+    let restartTimer: NodeJS.Timeout | undefined;
+    const restartLater = (err: unknown) => {
+      if (stopping) return;
+      const waitMs = Math.min(5_000, 250 * 2 ** crashes++);
+      (this.options.logger ?? createLogger("events")).warn({ group: options.group, err, waitMs }, "the Kafka consumer stopped; starting it again");
+      restartTimer = setTimeout(async () => {
+        if (stopping) return;
+        try {
+          await consumer.connect();
+          // A failure to join comes back as another CRASH, which schedules the next attempt.
+          await consumer.run(runConfig);
+        } catch (err) {
+          await consumer.disconnect().catch(() => {});
+          restartLater(err);
+        }
+      }, waitMs);
+    };
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) restartLater(payload.error);
     });
+    consumer.on(consumer.events.GROUP_JOIN, () => (crashes = 0));
     const subscription: Subscription = {
       stop: async () => {
         stopping = true;
         clearTimeout(flushTimer);
+        clearTimeout(restartTimer);
         this.#subscriptions.delete(subscription);
         // While the runner still runs: kafkajs drops commits once it has stopped.
         const offsets = [...pending.values()];

@@ -282,6 +282,35 @@ export function busContract(fixture: BusFixture): void {
       assert.ok((await metric("taskmesh_events_consumer_lag")).length > 0, "lag per partition is reported");
     });
 
+    test("a handler failing while something it needs is unreachable is retried past the limit, never dead-lettered", async () => {
+      const t = freshTopics();
+      const bus = await open(t.table);
+      const record = taskEventRecord(t.taskEvents, randomUUID(), 1);
+      await bus.publish([record]);
+      // An outage outlasting the retries: the database is down, restarts, then drops a connection.
+      const outage = [
+        Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" }),
+        Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" }),
+        Object.assign(new Error("terminating connection due to administrator command"), { code: "57P01" }),
+        new Error("Connection terminated unexpectedly"),
+      ];
+      let attempts = 0;
+      const sub = await bus.subscribe({
+        group: "outage",
+        topics: [t.taskEvents],
+        retries: 1,
+        initialBackoffMs: 5,
+        maxBackoffMs: 20,
+        handler: async () => {
+          const failure = outage[attempts++];
+          if (failure) throw failure;
+        },
+      });
+      await waitUntil("handled once the outage is over", () => attempts === outage.length + 1);
+      await sub.stop();
+      assert.deepEqual(await fixture.deadLetters(t.table, t.taskEvents), []);
+    });
+
     test("a consumer killed mid-batch (SIGKILL) and restarted loses nothing and applies nothing twice", async () => {
       const t = freshTopics();
       const bus = await open(t.table);

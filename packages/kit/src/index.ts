@@ -9,6 +9,7 @@ export type { Logger } from "./logger.js";
 export { histogram, metricsRegistry, sourcesGauge } from "./metrics.js";
 export { GroupCommit, KeyedGroupCommit } from "./group-commit.js";
 export { internalErrorInterceptor } from "./internal-errors.js";
+export { isTransientError } from "./transient-errors.js";
 export { requestChecksInterceptor, requestViolations, timestampInRange } from "./request-checks.js";
 export { startTelemetry, stopTelemetry, tracesEndpoint } from "./telemetry.js";
 export {

@@ -3,6 +3,7 @@ import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { randomUUID } from "node:crypto";
 import type { Logger } from "./logger.js";
 import { requestViolations } from "./request-checks.js";
+import { isTransientError } from "./transient-errors.js";
 
 const WITH_ID = /\(id [0-9a-f-]{36}\)/;
 
@@ -31,6 +32,11 @@ export function internalErrorInterceptor(logger: Logger): Interceptor {
       res = await next(req);
     } catch (err) {
       if (err instanceof ConnectError && !((err.code === Code.Internal || err.code === Code.Unknown) && !hasErrorId(err))) throw err;
+      if (isTransientError(err)) {
+        const id = randomUUID();
+        logger.warn({ err, errorId: id, rpc }, "a dependency is unavailable");
+        throw new ConnectError(`a service this call needs is unavailable (id ${id}); try again shortly`, Code.Unavailable);
+      }
       throw internal(err, "internal error");
     }
     // A Timestamp outside 0001–9999 cannot be written as JSON: Connect would answer a bare

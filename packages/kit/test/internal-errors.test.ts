@@ -3,15 +3,26 @@
 // that cannot be encoded (a Timestamp past 9999).
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import net from "node:net";
 import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
 import { RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurrence_service_pb.js";
 import type { Logger } from "../src/index.js";
-import { internalErrorInterceptor } from "../src/index.js";
+import { internalErrorInterceptor, isTransientError } from "../src/index.js";
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
-  const logger = { error: (fields: object, msg: string) => lines.push({ ...fields, msg }) } as unknown as Logger;
+  const log = (level: string) => (fields: object, msg: string) => lines.push({ ...fields, msg, level });
+  const logger = { error: log("error"), warn: log("warn") } as unknown as Logger;
   return { lines, logger };
+}
+
+/** The error a connection to a port nobody listens on really gets. */
+async function refusedConnection(): Promise<Error> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return new Promise((resolve) => net.connect(port, "127.0.0.1").on("error", resolve));
 }
 
 test("internal errors get an id the caller sees and a log line with the stack", async () => {
@@ -71,4 +82,61 @@ test("internal errors get an id the caller sees and a log line with the stack", 
   const invalid = await passthrough.previewOccurrences({}).then(() => assert.fail(), (e: unknown) => ConnectError.from(e));
   assert.equal(invalid.code, Code.InvalidArgument);
   assert.equal(lines.length, before);
+});
+
+test("a database or service out of reach answers UNAVAILABLE (retry later), with an id in the message and a warning logged", async () => {
+  const { lines, logger } = capture();
+  const outages: Error[] = [
+    await refusedConnection(),
+    new Error("Connection terminated unexpectedly"),
+    Object.assign(new Error("terminating connection due to administrator command"), { code: "57P01" }),
+    new Error("could not save the task", { cause: Object.assign(new Error("the database system is starting up"), { code: "57P03" }) }),
+  ];
+  let next = 0;
+  const client = createClient(
+    RecurrenceService,
+    createRouterTransport(
+      (router) =>
+        router.service(RecurrenceService, {
+          parseRecurrence: () => {
+            throw outages[next++]!;
+          },
+        }),
+      { router: { interceptors: [internalErrorInterceptor(logger)] } },
+    ),
+  );
+  for (const outage of outages) {
+    const err = await client.parseRecurrence({ text: "every day" }).then(() => assert.fail("no error"), (e: unknown) => ConnectError.from(e));
+    assert.equal(err.code, Code.Unavailable, outage.message);
+    const id = /id ([0-9a-f-]{36})/.exec(err.rawMessage)?.[1];
+    assert.ok(lines.some((l) => l.errorId === id && l.level === "warn" && l.err === outage), "logged as a warning with the id");
+    assert.ok(!err.rawMessage.includes(outage.message), "internals do not reach the caller");
+  }
+});
+
+test("transient: unreachable peers and databases, not requests that are wrong", async () => {
+  for (const err of [
+    await refusedConnection(),
+    new ConnectError("no healthy upstream", Code.Unavailable),
+    new ConnectError("deadline", Code.DeadlineExceeded),
+    new ConnectError("slow down", Code.ResourceExhausted),
+    Object.assign(new Error("could not serialize access"), { code: "40001" }),
+    Object.assign(new Error("connection failure"), { code: "08006" }),
+    new AggregateError([Object.assign(new Error("connect ECONNREFUSED ::1:5432"), { code: "ECONNREFUSED" })]),
+    new ConnectError("internal", Code.Internal, undefined, undefined, new Error("timeout exceeded when trying to connect")),
+  ]) {
+    assert.equal(isTransientError(err), true, String(err));
+  }
+  for (const err of [
+    new ConnectError("changed since version 3", Code.Aborted),
+    new ConnectError("bad title", Code.InvalidArgument),
+    new ConnectError("no such task", Code.NotFound),
+    Object.assign(new Error("duplicate key value"), { code: "23505" }),
+    Object.assign(new Error('relation "tasks" does not exist'), { code: "42P01" }),
+    new TypeError("cannot read properties of undefined"),
+    "a string",
+    null,
+  ]) {
+    assert.equal(isTransientError(err), false, String(err));
+  }
 });
