@@ -1,7 +1,6 @@
 import { useInfiniteQuery } from "@connectrpc/connect-query";
 import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
-import { QueryErrorSchema, TaskService, UpdateTaskRequestSchema, type MoveTaskRequest } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
-import { create } from "@bufbuild/protobuf";
+import { QueryErrorSchema, TaskService, type MoveTaskRequest } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { keepPreviousData } from "@tanstack/react-query";
 import { translateQuestion } from "@taskmesh/filter";
 import { useEffect, useMemo, useRef, useState } from "react";
@@ -19,13 +18,11 @@ import { PendingChanges, useOfflineSync } from "./offline/pending-changes.js";
 import { Toasts } from "./notifications/notifications.js";
 import { QuickAdd } from "./quick-add/quick-add.js";
 import { FilterBar, SORTS } from "./tasks/filter-bar.js";
-import { browserTimeZone } from "./tasks/format.js";
 import { useTaskActions } from "./tasks/task-actions.js";
 import { TaskEditor } from "./tasks/task-editor.js";
 import { TaskList } from "./tasks/task-list.js";
 import { ErrorBoundary } from "./ui/error-boundary.js";
 import { DayView } from "./views/day-view.js";
-import { rescheduleRequest } from "./views/days.js";
 import { MonthCalendar } from "./views/month-calendar.js";
 import { ProjectBoard } from "./views/project-board.js";
 import { dayViewOf, VIEWS, type View } from "./views/view.js";
@@ -257,7 +254,7 @@ function Workspace({ session }: { session: Session }) {
               project={project}
               tasks={tasks}
               {...rowHandlers}
-              onMove={(t, sectionId) => void actions.update(create(UpdateTaskRequestSchema, { task: { id: t.id, sectionId }, updateMask: { paths: ["section_id"] }, expectedVersion: t.version }))}
+              onUpdate={(request, said) => void actions.update(request, said)}
               {...paging}
             />
           ) : dayView ? (
@@ -265,10 +262,7 @@ function Workspace({ session }: { session: Session }) {
               kind={dayView}
               tasks={tasks}
               {...rowHandlers}
-              onReschedule={(t, day) => {
-                const request = rescheduleRequest(t, day, browserTimeZone());
-                if (request) void actions.update(request);
-              }}
+              onUpdate={(request, said) => void actions.update(request, said)}
               {...paging}
             />
           ) : (

@@ -136,6 +136,14 @@ test("Today and Upcoming grouped by day; a drag by mouse or keyboard moves a tas
   const editor = page.getByRole("complementary", { name: "Task details" });
   assert.equal(await editor.getByLabel("Due date").inputValue(), day(3));
   assert.equal(await editor.getByLabel("Due time").inputValue(), "15:00");
+
+  // A move says where to, and its Undo puts the task back on its day at its time.
+  await keyboardMove(page, "Dentist", ["ArrowUp"]);
+  await shows(daySection(page, day(2)), ["Water plants", "Dentist"]);
+  await page.locator(".toast", { hasText: "Moved “Dentist” to" }).getByRole("button", { name: "Undo" }).click();
+  await shows(daySection(page, day(3)), ["Pay bills", "Dentist"]);
+  await shows(daySection(other.page, day(3)), ["Pay bills", "Dentist"]);
+  assert.match((await dentist.locator(".due").textContent())!, /15:00/);
   await other.context.close();
   await context.close();
 });
@@ -211,6 +219,14 @@ test("a project's board: a column per section, a card moved between them by mous
   await header.getByRole("radio", { name: "List" }).click();
   await header.getByRole("button", { name: "Done", exact: true }).click();
   await shows(page.locator("ul.task-list"), ["Mow the lawn"]);
+
+  // A move says where to, and its Undo puts the card back.
+  await keyboardMove(other.page, "Plant tulips", ["ArrowLeft"]);
+  await shows(column(other.page, "No section"), ["Plant tulips"]);
+  const toast = other.page.locator(".toast", { hasText: "Moved “Plant tulips” to No section" });
+  await toast.getByRole("button", { name: "Undo" }).click();
+  await shows(column(other.page, "Doing"), ["Plant tulips"]);
+  await shows(column(other.page, "No section"), []);
   await other.context.close();
   await context.close();
 });

@@ -10,6 +10,12 @@ import { tasksClient } from "../api/clients.js";
 import { useNotifications } from "../notifications/notifications.js";
 import { isQueuedOffline, OFFLINE_NOTE } from "../offline/offline-queue.js";
 
+/** What an update made by a view says, and the request that puts the updated task back as it was. */
+export interface Said {
+  text: string;
+  undo(updated: Task): UpdateTaskRequest | undefined;
+}
+
 export function useTaskActions() {
   const queryClient = useQueryClient();
   const { toast } = useNotifications();
@@ -74,7 +80,12 @@ export function useTaskActions() {
         });
       });
     const move = (task: Task, place: MoveTaskRequest["place"]) => run(() => tasksClient.moveTask({ id: task.id, place }));
-    const update = (request: UpdateTaskRequest) => run(() => tasksClient.updateTask(request));
+    const update = (request: UpdateTaskRequest, said: Said) =>
+      run(async () => {
+        const { task } = await tasksClient.updateTask(request);
+        const back = task && said.undo(task);
+        toast({ text: said.text, ...(back ? { actions: [{ label: "Undo", run: () => void run(() => tasksClient.updateTask(back)) }] } : {}) });
+      });
     return { complete, reopen, toggle, remove, move, update, refresh };
   }, [queryClient, toast]);
 }

@@ -1,9 +1,11 @@
 // Today (overdue, then today) and Upcoming (day by day), with tasks dragged onto a day to move them there.
 import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import type { UpdateTaskRequest } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { Temporal } from "temporal-polyfill";
 import { browserTimeZone } from "../tasks/format.js";
 import { TaskRow } from "../tasks/task-row.js";
-import { todayGroups, upcomingGroups, type Day, type DayGroup } from "./days.js";
+import type { Said } from "../tasks/task-actions.js";
+import { dueDay, rescheduleRequest, todayGroups, upcomingGroups, type Day, type DayGroup } from "./days.js";
 import { TaskDropContext, usePlace, type Place } from "./task-drop.js";
 import type { DayViewKind } from "./view.js";
 import "./views.css";
@@ -19,20 +21,25 @@ interface Props {
   onSelect(task: Task): void;
   onOpen(task: Task): void;
   onToggle(task: Task): void;
-  onReschedule(task: Task, day: Day): void;
+  onUpdate(request: UpdateTaskRequest, said: Said): void;
   loading: boolean;
   hasMore: boolean;
   onMore(): void;
 }
 
-export function DayView({ kind, tasks, selectedId, pendingIds, onSelect, onOpen, onToggle, onReschedule, loading, hasMore, onMore }: Props) {
+export function DayView({ kind, tasks, selectedId, pendingIds, onSelect, onOpen, onToggle, onUpdate, loading, hasMore, onMore }: Props) {
   const zone = browserTimeZone();
   const today = Temporal.Now.plainDateISO(zone).toString();
   const groups = kind === "today" ? todayGroups(tasks, today, zone) : upcomingGroups(tasks, today, UPCOMING_DAYS, zone);
   const places: Place[] = groups.flatMap((g) => (g.day ? [{ id: placeId(g.day), label: dayLabel(g.day, today) }] : []));
+  const reschedule = (task: Task, day: Day) => {
+    const request = rescheduleRequest(task, day, zone);
+    const from = dueDay(task, zone);
+    if (request && from) onUpdate(request, { text: `Moved “${task.title}” to ${dayLabel(day, today)}`, undo: (moved) => rescheduleRequest(moved, from, zone) });
+  };
   return (
     <>
-      <TaskDropContext places={places} tasks={tasks} verb="moved to" onDrop={(task, id) => onReschedule(task, id.slice(PREFIX.length))}>
+      <TaskDropContext places={places} tasks={tasks} verb="moved to" onDrop={(task, id) => reschedule(task, id.slice(PREFIX.length))}>
         <div className="day-groups" aria-busy={loading}>
           {groups.map((group) => (
             <DaySection

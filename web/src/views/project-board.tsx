@@ -1,7 +1,10 @@
 // A project's board: a column per section (and one for no section), cards dragged between them.
 import { useQuery } from "@connectrpc/connect-query";
 import { ProjectRole, ProjectService, type Project } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
+import { create } from "@bufbuild/protobuf";
 import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { UpdateTaskRequestSchema, type UpdateTaskRequest } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import type { Said } from "../tasks/task-actions.js";
 import { TaskRow } from "../tasks/task-row.js";
 import { boardColumns, type Column } from "./days.js";
 import { TaskDropContext, usePlace } from "./task-drop.js";
@@ -15,13 +18,13 @@ interface Props {
   onSelect(task: Task): void;
   onOpen(task: Task): void;
   onToggle(task: Task): void;
-  onMove(task: Task, sectionId: string): void;
+  onUpdate(request: UpdateTaskRequest, said: Said): void;
   loading: boolean;
   hasMore: boolean;
   onMore(): void;
 }
 
-export function ProjectBoard({ project, tasks, selectedId, pendingIds, onSelect, onOpen, onToggle, onMove, loading, hasMore, onMore }: Props) {
+export function ProjectBoard({ project, tasks, selectedId, pendingIds, onSelect, onOpen, onToggle, onUpdate, loading, hasMore, onMore }: Props) {
   // The same query as the project header's: both refresh when a section is added or removed.
   const sections = useQuery(ProjectService.method.listSections, { projectId: project.id });
   const columns = boardColumns(tasks, sections.data?.sections ?? []);
@@ -35,7 +38,9 @@ export function ProjectBoard({ project, tasks, selectedId, pendingIds, onSelect,
         verb="moved to"
         onDrop={(task, id) => {
           const sectionId = id.slice(PREFIX.length);
-          if (sectionId !== task.sectionId) onMove(task, sectionId);
+          if (sectionId === task.sectionId) return;
+          const to = columns.find((c) => c.sectionId === sectionId)?.name ?? "";
+          onUpdate(sectionRequest(task, sectionId), { text: `Moved “${task.title}” to ${to}`, undo: (moved) => sectionRequest(moved, task.sectionId) });
         }}
       >
         <div className="board" aria-busy={loading} aria-label={`Board of ${project.name}`} role="group">
@@ -52,6 +57,10 @@ export function ProjectBoard({ project, tasks, selectedId, pendingIds, onSelect,
     </>
   );
 }
+
+/** The existing way to put a task in a section: UpdateTask with section_id alone in the mask. */
+const sectionRequest = (task: Task, sectionId: string) =>
+  create(UpdateTaskRequestSchema, { task: { id: task.id, sectionId }, updateMask: { paths: ["section_id"] }, expectedVersion: task.version });
 
 const PREFIX = "section:";
 const placeId = (sectionId: string) => `${PREFIX}${sectionId}`;
