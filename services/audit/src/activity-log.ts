@@ -22,11 +22,12 @@ export interface ActivityRow {
   changes: StoredChange[];
   reminder: StoredReminder | null;
   snapshot: JsonObject | null;
+  comment: JsonObject | null;
 }
 
 const COLUMNS = `seq::text AS seq, event_id AS "eventId", task_id AS "taskId", kind, occurred_at AS "occurredAt",
   occurred_at::text AS "occurredKey", actor, device, task_version::text AS "taskVersion", task_title AS "taskTitle",
-  time_zone AS "timeZone", changes, reminder, snapshot`;
+  time_zone AS "timeZone", changes, reminder, snapshot, comment`;
 
 // Task kinds are 1..5 (ActivityKind): only they carry a title and time zone.
 const LAST_TASK_STATE = `SELECT task_title, time_zone FROM audit.activity
@@ -51,13 +52,13 @@ export class ActivityLog {
     await this.db.query(
       em,
       `INSERT INTO audit.activity (event_id, user_id, task_id, kind, occurred_at, actor, device, task_version,
-         task_title, time_zone, changes, reminder, snapshot)
+         task_title, time_zone, changes, reminder, snapshot, comment)
        SELECT $1, $2, $3, $4, $5, $6, $7, $8, coalesce(nullif($9, ''), last.task_title, ''),
-         coalesce(nullif($10, ''), last.time_zone, 'UTC'), $11::jsonb, $12::jsonb, $13::jsonb
+         coalesce(nullif($10, ''), last.time_zone, 'UTC'), $11::jsonb, $12::jsonb, $13::jsonb, $14::jsonb
        FROM (SELECT 1) AS one LEFT JOIN LATERAL (${LAST_TASK_STATE}) AS last ON true`,
       [
         r.eventId, r.userId, r.taskId, r.kind, r.occurredAt, r.actor, r.device, r.taskVersion.toString(),
-        r.taskTitle, r.timeZone, JSON.stringify(r.changes), json(r.reminder), json(r.snapshot),
+        r.taskTitle, r.timeZone, JSON.stringify(r.changes), json(r.reminder), json(r.snapshot), json(r.comment),
       ],
     );
   }

@@ -2,7 +2,7 @@ import { isMessage, toJson, type JsonObject, type Message } from "@bufbuild/prot
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { ActivityKind } from "@taskmesh/proto/taskmesh/audit/v1/activity_pb.js";
 import { ReminderEventSchema, TaskEventSchema, type ReminderEvent, type TaskEvent } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
-import { TaskSchema, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { CommentSchema, TaskSchema, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { changesOf, type StoredChange } from "./field-changes.js";
 
 export interface StoredReminder {
@@ -29,6 +29,8 @@ export interface ActivityRecord {
   reminder: StoredReminder | null;
   /** The task's last state, for deletions (undo re-creates it). */
   snapshot: JsonObject | null;
+  /** The comment, for comment entries. */
+  comment: JsonObject | null;
 }
 
 /** The entry for a consumed task-events or reminders value; undefined for kinds it does not know. */
@@ -44,11 +46,27 @@ const TASK_KINDS = {
   completed: ActivityKind.TASK_COMPLETED,
   reopened: ActivityKind.TASK_REOPENED,
   deleted: ActivityKind.TASK_DELETED,
+  commentAdded: ActivityKind.COMMENT_ADDED,
 } as const;
 
 function taskActivity(event: TaskEvent, eventId: string): ActivityRecord | undefined {
   const { case: which, value } = event.event;
   if (!which) return undefined;
+  if (which === "commentAdded") {
+    return {
+      ...common(event, eventId),
+      kind: TASK_KINDS[which],
+      actor: value.comment?.authorId || event.actorId || event.userId,
+      device: event.device,
+      taskVersion: event.version,
+      taskTitle: value.taskTitle,
+      timeZone: "",
+      changes: [],
+      reminder: null,
+      snapshot: null,
+      comment: value.comment ? (toJson(CommentSchema, value.comment) as JsonObject) : null,
+    };
+  }
   const task: Task | undefined = which === "updated" ? value.after : value.task;
   return {
     ...common(event, eventId),
@@ -62,6 +80,7 @@ function taskActivity(event: TaskEvent, eventId: string): ActivityRecord | undef
     changes: which === "updated" ? changesOf(value) : [],
     reminder: null,
     snapshot: which === "deleted" && value.task ? (toJson(TaskSchema, value.task) as JsonObject) : null,
+    comment: null,
   };
 }
 
@@ -89,6 +108,7 @@ function reminderActivity(event: ReminderEvent, eventId: string): ActivityRecord
     changes: [],
     reminder,
     snapshot: null,
+    comment: null,
   };
 }
 

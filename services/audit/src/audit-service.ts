@@ -5,6 +5,7 @@ import { invalidArgument, requireUser } from "@taskmesh/kit";
 import { ActivityEntrySchema, type ActivityEntry } from "@taskmesh/proto/taskmesh/audit/v1/activity_pb.js";
 import type { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
 import type { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { CommentSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import type { ActivityLog, ActivityRow } from "./activity-log.js";
 import { decodePageToken, encodePageToken, listFingerprint, PageTokenError } from "./page-token.js";
 import { changeSummary, entrySummary, TimeFormat } from "./summary.js";
@@ -81,5 +82,6 @@ export function entryFromRow(row: ActivityRow): ActivityEntry {
       ? { reminderId: row.reminder.id, fireTime: fireTime ? timestampFromMs(Date.parse(fireTime)) : undefined, reason: row.reminder.reason ?? "" }
       : undefined,
     undo: undoFor({ ...row, taskVersion }),
+    comment: row.comment ? fromJson(CommentSchema, row.comment, { ignoreUnknownFields: true }) : undefined,
   });
 }

@@ -6,6 +6,7 @@ import type { StoredReminder } from "./activity-record.js";
 /** What a summary is made of: a stored entry, its changes already summarised, and how to show times. */
 export interface SummaryInput {
   kind: ActivityKind;
+  comment: JsonObject | null;
   taskTitle: string;
   changeSummaries: string[];
   reminder: StoredReminder | null;
@@ -35,6 +36,8 @@ export function entrySummary(entry: SummaryInput): string {
       return reminderAt ? `reminder snoozed until ${reminderAt}` : "reminder snoozed";
     case ActivityKind.REMINDER_CANCELLED:
       return entry.reminder?.reason ? `reminder cancelled (${entry.reminder.reason})` : "reminder cancelled";
+    case ActivityKind.COMMENT_ADDED:
+      return `commented ${quote(String(entry.comment?.body ?? ""))}`;
     default:
       return "changed";
   }

@@ -13,6 +13,7 @@ import { openEmbeddedBus, type EventBus } from "@taskmesh/events";
 import { createLogger } from "@taskmesh/kit";
 import { ActivityKind, type ActivityEntry } from "@taskmesh/proto/taskmesh/audit/v1/activity_pb.js";
 import { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
+import { ProjectRole, ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { Priority, TaskStatus } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { startTasksModule } from "@taskmesh/tasks";
@@ -44,6 +45,7 @@ function violatedFields(err: ConnectError): string[] {
 describe("AuditService", () => {
   let bus: EventBus;
   let tasks: Client<typeof TaskService>;
+  let projects: Client<typeof ProjectService>;
   let audit: Client<typeof AuditService>;
   let auditModule: Awaited<ReturnType<typeof startAuditModule>>;
   let clock = new Date();
@@ -58,8 +60,10 @@ describe("AuditService", () => {
     stops.push(() => bus.close());
     const tasksModule = await startTasksModule({ databaseUrl: db.url, logger, events: { send: (records) => bus.publish(records) } });
     stops.push(() => tasksModule.stop());
-    tasks = createClient(TaskService, createRouterTransport(tasksModule.routes, validated));
-    auditModule = await startAuditModule({ databaseUrl: db.url, events: bus, logger, now: () => clock, purgeBatchSize: 7 });
+    const tasksTransport = createRouterTransport(tasksModule.routes, validated);
+    tasks = createClient(TaskService, tasksTransport);
+    projects = createClient(ProjectService, tasksTransport);
+    auditModule = await startAuditModule({ databaseUrl: db.url, events: bus, logger, now: () => clock, purgeBatchSize: 7, tasks });
     stops.push(() => auditModule.stop());
     audit = createClient(AuditService, createRouterTransport(auditModule.routes, validated));
   });
@@ -215,6 +219,27 @@ describe("AuditService", () => {
     assert.equal(created!.undo?.request.case, "deleteTask");
     await tasks.deleteTask(created!.undo.request.value, as(alice));
     await expectCode(tasks.getTask({ id: restored.task!.id }, as(alice)), Code.NotFound);
+  });
+
+  test("a comment is an entry with its author, device and text, read by every member, with no undo", async () => {
+    const [owner, viewer] = [newUser(), newUser()];
+    const withEmail = (user: string, device = "phone") => ({ headers: { ...as(user, device).headers, "x-user-email": `${user}@example.com` } });
+    const project = (await projects.createProject({ name: "Shared" }, withEmail(owner))).project!;
+    const { invitation } = await projects.inviteMember({ projectId: project.id, email: `${viewer}@example.com`, role: ProjectRole.VIEWER }, withEmail(owner));
+    await projects.acceptInvitation({ id: invitation!.id }, withEmail(viewer));
+    const { task } = await tasks.createTask({ title: "Paint the hall", projectId: project.id }, withEmail(owner));
+    const { comment } = await tasks.addComment({ taskId: task!.id, body: "Which white?" }, withEmail(viewer, "tablet"));
+    for (const reader of [owner, viewer]) {
+      const [entry] = await entriesOf(reader, task!.id, 2);
+      assert.equal(entry!.kind, ActivityKind.COMMENT_ADDED);
+      assert.equal(entry!.actor, viewer);
+      assert.equal(entry!.device, "tablet");
+      assert.equal(entry!.summary, 'commented "Which white?"');
+      assert.equal(entry!.taskTitle, "Paint the hall");
+      assert.equal(entry!.comment?.id, comment!.id);
+      assert.equal(entry!.comment?.body, "Which white?");
+      assert.equal(entry!.undo, undefined);
+    }
   });
 
   test("reminder events are recorded with the task's title and zone", async () => {

@@ -52,6 +52,7 @@ export interface TaskRow {
   assigneeId: string | null;
   parentId: string | null;
   orderKey: string;
+  commentCount: number;
   version: number;
   fieldVersions: Record<string, number>;
   createdAt: Date;
@@ -67,7 +68,7 @@ export const TASK_COLUMNS = `id, user_id AS "userId", title, notes, status, prio
   recurrence, reminders, series_id AS "seriesId", request_id AS "requestId", version,
   field_versions AS "fieldVersions", created_at AS "createdAt", updated_at AS "updatedAt",
   completed_at AS "completedAt", project_id AS "projectId", section_id AS "sectionId", assignee_id AS "assigneeId",
-  parent_id AS "parentId", order_key AS "orderKey"`;
+  parent_id AS "parentId", order_key AS "orderKey", comment_count AS "commentCount"`;
 
 export function taskFromRow(row: TaskRow): Task {
   const init: MessageInitShape<typeof TaskSchema> = {
@@ -88,6 +89,7 @@ export function taskFromRow(row: TaskRow): Task {
     assigneeId: row.assigneeId ?? "",
     parentId: row.parentId ?? "",
     orderKey: row.orderKey,
+    commentCount: row.commentCount,
   };
   if (row.dueTime !== null && row.dueTime !== undefined) init.due = { case: "dueTime", value: timestampFromDate(new Date(row.dueTime)) };
   else if (row.dueDate) init.due = { case: "dueDate", value: row.dueDate };

@@ -4,7 +4,8 @@ import { createValidator } from "@bufbuild/protovalidate";
 import { compileFilterToSql, explainFilter, FilterSyntaxError, mentions, normalizeFilter, parseFilter } from "@taskmesh/filter";
 import { ProjectRole } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { currentTraceparent, GroupCommit, invalidArgument, KeyedGroupCommit, requireUser } from "@taskmesh/kit";
-import { TaskSchema, TaskStatus, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { CommentSchema, TaskSchema, TaskStatus, type Comment, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
   OpenSubtasksSchema,
   QueryErrorSchema,
@@ -21,7 +22,7 @@ import { afterToken, encodePageToken, fingerprint, ListRequestError, parseOrderB
 import { changedPaths, taskEventRecord, type ChangeOrigin } from "./task-events.js";
 import { taskFromRow, type TaskRow } from "./task-row.js";
 import { toTaskFields, canonicalZone, type WritableTask } from "./task-fields.js";
-import { WriteFailed, type NewTask, type Placement, type TaskStore, type Tx } from "./task-store.js";
+import { WriteFailed, type CommentRow, type NewTask, type Placement, type TaskStore, type Tx } from "./task-store.js";
 import type { SavedFilterMethod } from "./saved-filters.js";
 import { violationsUnder } from "./violations.js";
 import { emailOf, permissionDenied, placementOf, roleOnTask } from "./project-access.js";
@@ -32,6 +33,7 @@ import type { ProjectStore } from "./project-store.js";
 /** Trusted metadata from the gateway: the account's zone, for relative dates in filters. */
 export const TIME_ZONE_HEADER = "x-time-zone";
 const DEFAULT_PAGE_SIZE = 50;
+const DEFAULT_COMMENT_PAGE_SIZE = 100;
 const FEED_BATCH = 500;
 const CREATE_BATCH = 256;
 const WRITE_BATCH = 64;
@@ -92,12 +94,12 @@ export function createTaskServiceImpl({ store, projects, hub, pageTokenKey = ran
   const notFound = (id: string) => new ConnectError(`task ${id} not found`, Code.NotFound);
 
   /**
-   * Runs `work` on the locked task in a write of its owner, for a caller allowed to edit it. The
+   * Runs `work` on the locked task in a write of its owner, for a caller with at least role `need` on it. The
    * caller's own tasks (the common case) are found in the caller's own write; a task of a shared
    * project is looked up first, then locked in its owner's write, where the caller's role is
    * checked (a member removed meanwhile is refused). A task the caller may not see is NOT_FOUND.
    */
-  const onTask = async <T>(caller: string, id: string, work: (tx: Tx, current: TaskRow) => Promise<T>): Promise<T> => {
+  const onTask = async <T>(caller: string, id: string, work: (tx: Tx, current: TaskRow) => Promise<T>, need = ProjectRole.EDITOR): Promise<T> => {
     const missing = Symbol("missing");
     const own = await write(caller, async (tx) => {
       const current = await tx.lock(id);
@@ -111,7 +113,7 @@ export function createTaskServiceImpl({ store, projects, hub, pageTokenKey = ran
       if (!current) throw notFound(id);
       const role = await roleOnTask(projects, caller, current, tx.read);
       if (!role) throw notFound(id);
-      if (role < ProjectRole.EDITOR) throw permissionDenied(`you are a viewer of this task's project: ask an admin to make you an editor`);
+      if (role < need) throw permissionDenied(`you are a viewer of this task's project: ask an admin to make you an editor`);
       return work(tx, current);
     });
   };
@@ -306,6 +308,43 @@ export function createTaskServiceImpl({ store, projects, hub, pageTokenKey = ran
       return { task: taskFromRow(row) };
     },
 
+    async addComment(req, ctx) {
+      const origin = originOf(ctx);
+      if (req.requestId.includes("\u0000")) {
+        throw invalidArgument([{ field: "request_id", ruleId: "string.no_nul", message: "must not contain the NUL character (U+0000)" }]);
+      }
+      const id = req.requestId ? idForRequest(origin.userId, `comment\u0000${req.requestId}`) : randomUUID();
+      const comment = await onTask(
+        origin.userId,
+        req.taskId,
+        async (tx, current) => {
+          const at = now();
+          const added = await tx.addComment(current, { id, authorId: origin.userId, body: req.body, at });
+          if ("existing" in added) return added.existing;
+          const task = taskFromRow(added.task);
+          const value = commentFromRow(added.comment);
+          await tx.emit(taskEventRecord(origin, tx.userId, task, { case: "commentAdded", value: { comment: value, taskTitle: task.title } }, at));
+          return added.comment;
+        },
+        // Viewers comment too: a comment is how someone who may not change the task raises something
+        // about it, and it changes none of the task's fields.
+        ProjectRole.VIEWER,
+      );
+      return { comment: commentFromRow(comment) };
+    },
+
+    async listComments(req, ctx) {
+      const row = await store.get(req.taskId);
+      if (!row || !(await roleOnTask(projects, requireUser(ctx), row))) throw notFound(req.taskId);
+      if (req.pageToken && !/^\d{1,19}$/.test(req.pageToken)) {
+        throw invalidArgument([{ field: "page_token", ruleId: "page_token.invalid", message: "page_token must be a next_page_token of ListComments" }]);
+      }
+      const pageSize = req.pageSize || DEFAULT_COMMENT_PAGE_SIZE;
+      const rows = await store.comments(req.taskId, BigInt(req.pageToken || "0"), pageSize + 1);
+      const page = rows.slice(0, pageSize);
+      return { comments: page.map(commentFromRow), nextPageToken: rows.length > pageSize ? page[page.length - 1]!.seq : "" };
+    },
+
     async listTasks(req, ctx) {
       const userId = requireUser(ctx);
       let filter;
@@ -440,6 +479,10 @@ async function replace(tx: Tx, origin: ChangeOrigin, row: TaskRow, owner: string
   const moved = await tx.place(row, owner, placement, bumpFields(row.fieldVersions, touchedBy(changed), row.version + 1), at);
   const after = taskFromRow(moved);
   await tx.emit(taskEventRecord(origin, owner, after, { case: "updated", value: { before, after, changedFields: changed } }, at));
+}
+
+function commentFromRow(row: CommentRow): Comment {
+  return create(CommentSchema, { id: row.id, taskId: row.taskId, authorId: row.authorId, body: row.body, createTime: timestampFromDate(new Date(row.createdAt)) });
 }
 
 function changeMessage(seq: string, snapshot: unknown, taskId: string): WatchTasksResponse {

@@ -36,6 +36,25 @@ export interface NewTask {
   events(row: TaskRow): OutboxRecord[];
 }
 
+export interface NewComment {
+  id: string;
+  authorId: string;
+  body: string;
+  at: Date;
+}
+
+/** A tasks.comments row as the store reads it. */
+export interface CommentRow {
+  seq: string;
+  id: string;
+  taskId: string;
+  authorId: string;
+  body: string;
+  createdAt: Date;
+}
+
+const COMMENT_COLUMNS = `seq::text AS seq, id, task_id AS "taskId", author_id AS "authorId", body, created_at AS "createdAt"`;
+
 export interface ChangeRow {
   seq: string;
   taskId: string;
@@ -200,6 +219,14 @@ export class TaskStore {
   /** A page of ListTasks: rows with the order's keys as "k0", "k1", … (see list-query.ts). */
   async list(userId: string, query: ListQuery): Promise<(TaskRow & Record<string, unknown>)[]> {
     return this.db.query(this.db.em(), listStatement(query, TASK_COLUMNS), [userId, ...query.params]);
+  }
+
+  /** A page of a task's comments, oldest first, after the comment numbered `afterSeq`. */
+  async comments(taskId: string, afterSeq: bigint, limit: number): Promise<CommentRow[]> {
+    return this.read<CommentRow>(
+      `SELECT ${COMMENT_COLUMNS} FROM tasks.comments WHERE task_id = $1 AND seq > $2 ORDER BY seq LIMIT ${Number(limit)}`,
+      [taskId, afterSeq.toString()],
+    );
   }
 
   async tags(userId: string): Promise<{ name: string; open: number; total: number }[]> {
@@ -407,6 +434,29 @@ export class Tx {
       [this.userId, sectionId, now, top.map((r) => r.id), keys],
     );
     for (const row of rows) this.pending.change({ owner: this.userId, taskId: row.id, task: taskFromRow(row), at: now, to: { project: row.projectId } });
+  }
+
+  /**
+   * Stores a comment on the locked task `current` and counts it on the task (no new version: a
+   * comment edits nothing), whose new state goes to every member's feed. A comment already stored
+   * under `comment.id` (a retried request) is returned as it is, and nothing changes.
+   */
+  async addComment(current: TaskRow, comment: NewComment): Promise<{ comment: CommentRow; task: TaskRow } | { existing: CommentRow }> {
+    const [stored] = await this.sql<CommentRow>(
+      `INSERT INTO tasks.comments (id, task_id, author_id, body, created_at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (id) DO NOTHING RETURNING ${COMMENT_COLUMNS}`,
+      [comment.id, current.id, comment.authorId, comment.body, comment.at],
+    );
+    if (!stored) {
+      const [existing] = await this.read<CommentRow>(`SELECT ${COMMENT_COLUMNS} FROM tasks.comments WHERE id = $1`, [comment.id]);
+      return { existing: existing! };
+    }
+    const [row] = await this.sql<TaskRow>(
+      `UPDATE tasks.tasks SET comment_count = comment_count + 1 WHERE user_id = $1 AND id = $2 RETURNING ${TASK_COLUMNS}`,
+      [this.userId, current.id],
+    );
+    this.pending.change({ owner: this.userId, taskId: row!.id, task: taskFromRow(row!), at: comment.at, to: { project: row!.projectId } });
+    return { comment: stored, task: row! };
   }
 
   /** A feed change of this batch, e.g. a project's tasks leaving the feed of a member who lost it. */

@@ -145,6 +145,6 @@ function rowOf(item: NewTask): TaskRow {
     id: item.id, userId: item.userId, title: item.fields.title, notes: "", status: 1, priority: 1, tags: [], dueTime: null, dueDate: null,
     dueAt: null, timeZone: "UTC", recurrence: null, reminders: [], seriesId: null, requestId: null, version: 1, fieldVersions: {},
     createdAt: item.now, updatedAt: item.now, completedAt: null, projectId: item.placement.projectId, sectionId: null, assigneeId: null,
-    parentId: null, orderKey: "a0",
+    parentId: null, orderKey: "a0", commentCount: 0,
   };
 }

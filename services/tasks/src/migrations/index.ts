@@ -8,6 +8,7 @@ import { Migration20261203180000_projects } from "./Migration20261203180000_proj
 import { Migration20261203190000_saved_filters } from "./Migration20261203190000_saved_filters.js";
 import { Migration20261204160000_subtasks } from "./Migration20261204160000_subtasks.js";
 import { Migration20261204170000_order_keys } from "./Migration20261204170000_order_keys.js";
+import { Migration20261204180000_comments } from "./Migration20261204180000_comments.js";
 
 /** In order; committed migrations are never edited, only appended. */
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   { name: "Migration20261203190000_saved_filters", class: Migration20261203190000_saved_filters },
   { name: "Migration20261204160000_subtasks", class: Migration20261204160000_subtasks },
   { name: "Migration20261204170000_order_keys", class: Migration20261204170000_order_keys },
+  { name: "Migration20261204180000_comments", class: Migration20261204180000_comments },
 ];

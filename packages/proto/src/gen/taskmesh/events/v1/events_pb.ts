@@ -7,7 +7,7 @@ import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_buf_validate_validate } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { Task } from "../../tasks/v1/task_pb.js";
+import type { Comment, Task } from "../../tasks/v1/task_pb.js";
 import { file_taskmesh_tasks_v1_task } from "../../tasks/v1/task_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file taskmesh/events/v1/events.proto.
  */
 export const file_taskmesh_events_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("Ch90YXNrbWVzaC9ldmVudHMvdjEvZXZlbnRzLnByb3RvEhJ0YXNrbWVzaC5ldmVudHMudjEilAQKCVRhc2tFdmVudBIaCghldmVudF9pZBgBIAEoCUIIukgFcgOwAQESNwoLb2NjdXJyZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQga6SAPIAQESGAoHdXNlcl9pZBgDIAEoCUIHukgEcgIQARIZCgd0YXNrX2lkGAQgASgJQgi6SAVyA7ABARIYCgd2ZXJzaW9uGAUgASgDQge6SAQiAigBEhMKC3RyYWNlcGFyZW50GAYgASgJEg4KBmRldmljZRgHIAEoCRISCgpwcm9qZWN0X2lkGAggASgJEhAKCGFjdG9yX2lkGAkgASgJEjIKB2NyZWF0ZWQYCiABKAsyHy50YXNrbWVzaC5ldmVudHMudjEuVGFza0NyZWF0ZWRIABIyCgd1cGRhdGVkGAsgASgLMh8udGFza21lc2guZXZlbnRzLnYxLlRhc2tVcGRhdGVkSAASNgoJY29tcGxldGVkGAwgASgLMiEudGFza21lc2guZXZlbnRzLnYxLlRhc2tDb21wbGV0ZWRIABI0CghyZW9wZW5lZBgNIAEoCzIgLnRhc2ttZXNoLmV2ZW50cy52MS5UYXNrUmVvcGVuZWRIABIyCgdkZWxldGVkGA4gASgLMh8udGFza21lc2guZXZlbnRzLnYxLlRhc2tEZWxldGVkSABCDgoFZXZlbnQSBbpIAggBIjQKC1Rhc2tDcmVhdGVkEiUKBHRhc2sYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrInYKC1Rhc2tVcGRhdGVkEicKBmJlZm9yZRgBIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2sSJgoFYWZ0ZXIYAiABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrEhYKDmNoYW5nZWRfZmllbGRzGAMgAygJIjYKDVRhc2tDb21wbGV0ZWQSJQoEdGFzaxgBIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2siNQoMVGFza1Jlb3BlbmVkEiUKBHRhc2sYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrIjQKC1Rhc2tEZWxldGVkEiUKBHRhc2sYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrIsADCg1SZW1pbmRlckV2ZW50EhoKCGV2ZW50X2lkGAEgASgJQgi6SAVyA7ABARI3CgtvY2N1cnJlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBrpIA8gBARIYCgd1c2VyX2lkGAMgASgJQge6SARyAhABEhkKB3Rhc2tfaWQYBCABKAlCCLpIBXIDsAEBEhwKC3JlbWluZGVyX2lkGAUgASgJQge6SARyAhABEhMKC3RyYWNlcGFyZW50GAYgASgJEjoKCXNjaGVkdWxlZBgKIAEoCzIlLnRhc2ttZXNoLmV2ZW50cy52MS5SZW1pbmRlclNjaGVkdWxlZEgAEjIKBWZpcmVkGAsgASgLMiEudGFza21lc2guZXZlbnRzLnYxLlJlbWluZGVyRmlyZWRIABI2Cgdzbm9vemVkGAwgASgLMiMudGFza21lc2guZXZlbnRzLnYxLlJlbWluZGVyU25vb3plZEgAEjoKCWNhbmNlbGxlZBgNIAEoCzIlLnRhc2ttZXNoLmV2ZW50cy52MS5SZW1pbmRlckNhbmNlbGxlZEgAQg4KBWV2ZW50EgW6SAIIASJAChFSZW1pbmRlclNjaGVkdWxlZBIrCgdmaXJlX2F0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKEAQoNUmVtaW5kZXJGaXJlZBIxCg1zY2hlZHVsZWRfZm9yGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghmaXJlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKdGFza190aXRsZRgDIAEoCSI8Cg9SZW1pbmRlclNub296ZWQSKQoFdW50aWwYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIiMKEVJlbWluZGVyQ2FuY2VsbGVkEg4KBnJlYXNvbhgBIAEoCSLVAQoKVGFza1VwZGF0ZRIaCghldmVudF9pZBgBIAEoCUIIukgFcgOwAQESGAoHdXNlcl9pZBgCIAEoCUIHukgEcgIQARIOCgZjdXJzb3IYAyABKAkSLwoLb2NjdXJyZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEisKCHVwc2VydGVkGAUgASgLMhcudGFza21lc2gudGFza3MudjEuVGFza0gAEhkKD2RlbGV0ZWRfdGFza19pZBgGIAEoCUgAQggKBmNoYW5nZWIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_timestamp, file_taskmesh_tasks_v1_task]);
+  fileDesc("Ch90YXNrbWVzaC9ldmVudHMvdjEvZXZlbnRzLnByb3RvEhJ0YXNrbWVzaC5ldmVudHMudjEizwQKCVRhc2tFdmVudBIaCghldmVudF9pZBgBIAEoCUIIukgFcgOwAQESNwoLb2NjdXJyZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQga6SAPIAQESGAoHdXNlcl9pZBgDIAEoCUIHukgEcgIQARIZCgd0YXNrX2lkGAQgASgJQgi6SAVyA7ABARIYCgd2ZXJzaW9uGAUgASgDQge6SAQiAigBEhMKC3RyYWNlcGFyZW50GAYgASgJEg4KBmRldmljZRgHIAEoCRISCgpwcm9qZWN0X2lkGAggASgJEhAKCGFjdG9yX2lkGAkgASgJEjIKB2NyZWF0ZWQYCiABKAsyHy50YXNrbWVzaC5ldmVudHMudjEuVGFza0NyZWF0ZWRIABIyCgd1cGRhdGVkGAsgASgLMh8udGFza21lc2guZXZlbnRzLnYxLlRhc2tVcGRhdGVkSAASNgoJY29tcGxldGVkGAwgASgLMiEudGFza21lc2guZXZlbnRzLnYxLlRhc2tDb21wbGV0ZWRIABI0CghyZW9wZW5lZBgNIAEoCzIgLnRhc2ttZXNoLmV2ZW50cy52MS5UYXNrUmVvcGVuZWRIABIyCgdkZWxldGVkGA4gASgLMh8udGFza21lc2guZXZlbnRzLnYxLlRhc2tEZWxldGVkSAASOQoNY29tbWVudF9hZGRlZBgPIAEoCzIgLnRhc2ttZXNoLmV2ZW50cy52MS5Db21tZW50QWRkZWRIAEIOCgVldmVudBIFukgCCAEiNAoLVGFza0NyZWF0ZWQSJQoEdGFzaxgBIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2sidgoLVGFza1VwZGF0ZWQSJwoGYmVmb3JlGAEgASgLMhcudGFza21lc2gudGFza3MudjEuVGFzaxImCgVhZnRlchgCIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2sSFgoOY2hhbmdlZF9maWVsZHMYAyADKAkiNgoNVGFza0NvbXBsZXRlZBIlCgR0YXNrGAEgASgLMhcudGFza21lc2gudGFza3MudjEuVGFzayI1CgxUYXNrUmVvcGVuZWQSJQoEdGFzaxgBIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2siNAoLVGFza0RlbGV0ZWQSJQoEdGFzaxgBIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2siTwoMQ29tbWVudEFkZGVkEisKB2NvbW1lbnQYASABKAsyGi50YXNrbWVzaC50YXNrcy52MS5Db21tZW50EhIKCnRhc2tfdGl0bGUYAiABKAkiwAMKDVJlbWluZGVyRXZlbnQSGgoIZXZlbnRfaWQYASABKAlCCLpIBXIDsAEBEjcKC29jY3VycmVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIGukgDyAEBEhgKB3VzZXJfaWQYAyABKAlCB7pIBHICEAESGQoHdGFza19pZBgEIAEoCUIIukgFcgOwAQESHAoLcmVtaW5kZXJfaWQYBSABKAlCB7pIBHICEAESEwoLdHJhY2VwYXJlbnQYBiABKAkSOgoJc2NoZWR1bGVkGAogASgLMiUudGFza21lc2guZXZlbnRzLnYxLlJlbWluZGVyU2NoZWR1bGVkSAASMgoFZmlyZWQYCyABKAsyIS50YXNrbWVzaC5ldmVudHMudjEuUmVtaW5kZXJGaXJlZEgAEjYKB3Nub296ZWQYDCABKAsyIy50YXNrbWVzaC5ldmVudHMudjEuUmVtaW5kZXJTbm9vemVkSAASOgoJY2FuY2VsbGVkGA0gASgLMiUudGFza21lc2guZXZlbnRzLnYxLlJlbWluZGVyQ2FuY2VsbGVkSABCDgoFZXZlbnQSBbpIAggBIkAKEVJlbWluZGVyU2NoZWR1bGVkEisKB2ZpcmVfYXQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIoQBCg1SZW1pbmRlckZpcmVkEjEKDXNjaGVkdWxlZF9mb3IYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGZpcmVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgp0YXNrX3RpdGxlGAMgASgJIjwKD1JlbWluZGVyU25vb3plZBIpCgV1bnRpbBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiIwoRUmVtaW5kZXJDYW5jZWxsZWQSDgoGcmVhc29uGAEgASgJItUBCgpUYXNrVXBkYXRlEhoKCGV2ZW50X2lkGAEgASgJQgi6SAVyA7ABARIYCgd1c2VyX2lkGAIgASgJQge6SARyAhABEg4KBmN1cnNvchgDIAEoCRIvCgtvY2N1cnJlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKwoIdXBzZXJ0ZWQYBSABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrSAASGQoPZGVsZXRlZF90YXNrX2lkGAYgASgJSABCCAoGY2hhbmdlYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_timestamp, file_taskmesh_tasks_v1_task]);
 
 /**
  * Kafka topic `task-events`, key = task_id. One message per committed change of a task, written
@@ -121,6 +121,12 @@ export type TaskEvent = Message<"taskmesh.events.v1.TaskEvent"> & {
      */
     value: TaskDeleted;
     case: "deleted";
+  } | {
+    /**
+     * @generated from field: taskmesh.events.v1.CommentAdded comment_added = 15;
+     */
+    value: CommentAdded;
+    case: "commentAdded";
   } | { case: undefined; value?: undefined };
 };
 
@@ -240,6 +246,32 @@ export const TaskDeletedSchema: GenMessage<TaskDeleted> = /*@__PURE__*/
   messageDesc(file_taskmesh_events_v1_events, 5);
 
 /**
+ * Sent when a member commented on a task; version is the task's (a comment does not change it).
+ *
+ * @generated from message taskmesh.events.v1.CommentAdded
+ */
+export type CommentAdded = Message<"taskmesh.events.v1.CommentAdded"> & {
+  /**
+   * @generated from field: taskmesh.tasks.v1.Comment comment = 1;
+   */
+  comment?: Comment | undefined;
+
+  /**
+   * The task's title then, for history.
+   *
+   * @generated from field: string task_title = 2;
+   */
+  taskTitle: string;
+};
+
+/**
+ * Describes the message taskmesh.events.v1.CommentAdded.
+ * Use `create(CommentAddedSchema)` to create a new message.
+ */
+export const CommentAddedSchema: GenMessage<CommentAdded> = /*@__PURE__*/
+  messageDesc(file_taskmesh_events_v1_events, 6);
+
+/**
  * Kafka topic `reminders`, key = task_id. Lifecycle of each reminder of a task.
  *
  * @generated from message taskmesh.events.v1.ReminderEvent
@@ -310,7 +342,7 @@ export type ReminderEvent = Message<"taskmesh.events.v1.ReminderEvent"> & {
  * Use `create(ReminderEventSchema)` to create a new message.
  */
 export const ReminderEventSchema: GenMessage<ReminderEvent> = /*@__PURE__*/
-  messageDesc(file_taskmesh_events_v1_events, 6);
+  messageDesc(file_taskmesh_events_v1_events, 7);
 
 /**
  * The reminder is armed to fire at fire_at (new, or moved with the task's due).
@@ -329,7 +361,7 @@ export type ReminderScheduled = Message<"taskmesh.events.v1.ReminderScheduled"> 
  * Use `create(ReminderScheduledSchema)` to create a new message.
  */
 export const ReminderScheduledSchema: GenMessage<ReminderScheduled> = /*@__PURE__*/
-  messageDesc(file_taskmesh_events_v1_events, 7);
+  messageDesc(file_taskmesh_events_v1_events, 8);
 
 /**
  * The reminder fired; delivered in-app, by webhook and by e-mail per the user's preferences.
@@ -358,7 +390,7 @@ export type ReminderFired = Message<"taskmesh.events.v1.ReminderFired"> & {
  * Use `create(ReminderFiredSchema)` to create a new message.
  */
 export const ReminderFiredSchema: GenMessage<ReminderFired> = /*@__PURE__*/
-  messageDesc(file_taskmesh_events_v1_events, 8);
+  messageDesc(file_taskmesh_events_v1_events, 9);
 
 /**
  * The user snoozed a fired reminder until `until`.
@@ -377,7 +409,7 @@ export type ReminderSnoozed = Message<"taskmesh.events.v1.ReminderSnoozed"> & {
  * Use `create(ReminderSnoozedSchema)` to create a new message.
  */
 export const ReminderSnoozedSchema: GenMessage<ReminderSnoozed> = /*@__PURE__*/
-  messageDesc(file_taskmesh_events_v1_events, 9);
+  messageDesc(file_taskmesh_events_v1_events, 10);
 
 /**
  * The reminder will not fire: its task was completed or deleted, or the user removed it.
@@ -396,7 +428,7 @@ export type ReminderCancelled = Message<"taskmesh.events.v1.ReminderCancelled"> 
  * Use `create(ReminderCancelledSchema)` to create a new message.
  */
 export const ReminderCancelledSchema: GenMessage<ReminderCancelled> = /*@__PURE__*/
-  messageDesc(file_taskmesh_events_v1_events, 10);
+  messageDesc(file_taskmesh_events_v1_events, 11);
 
 /**
  * Kafka topic `task-updates`, key = user_id. What live sync pushes to a user's devices: the new
@@ -450,5 +482,5 @@ export type TaskUpdate = Message<"taskmesh.events.v1.TaskUpdate"> & {
  * Use `create(TaskUpdateSchema)` to create a new message.
  */
 export const TaskUpdateSchema: GenMessage<TaskUpdate> = /*@__PURE__*/
-  messageDesc(file_taskmesh_events_v1_events, 11);
+  messageDesc(file_taskmesh_events_v1_events, 12);
 

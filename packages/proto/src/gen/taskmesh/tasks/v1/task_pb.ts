@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file taskmesh/tasks/v1/task.proto.
  */
 export const file_taskmesh_tasks_v1_task: GenFile = /*@__PURE__*/
-  fileDesc("Chx0YXNrbWVzaC90YXNrcy92MS90YXNrLnByb3RvEhF0YXNrbWVzaC50YXNrcy52MSLvBgoEVGFzaxIKCgJpZBgBIAEoCRJbCgV0aXRsZRgCIAEoCUJMukhJugE/Cg90aXRsZS5ub3RfYmxhbmsSF3RpdGxlIG11c3Qgbm90IGJlIGJsYW5rGhN0aGlzLm1hdGNoZXMoJ1xcUycpcgUQARj0AxIYCgVub3RlcxgDIAEoCUIJukgGcgQYoJwBEi0KBnN0YXR1cxgEIAEoDjIdLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2tTdGF0dXMSNwoIcHJpb3JpdHkYBSABKA4yGy50YXNrbWVzaC50YXNrcy52MS5Qcmlvcml0eUIIukgFggECEAESNgoEdGFncxgGIAMoCUIoukglkgEiEB4YASIcchoyGF5bXHB7TH1ccHtOfV8uLy1dezEsNjR9JBIuCghkdWVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBIABI3CghkdWVfZGF0ZRgIIAEoCUIjukggch4yHF5bMC05XXs0fS1bMC05XXsyfS1bMC05XXsyfSRIABIaCgl0aW1lX3pvbmUYCSABKAlCB7pIBHICGEASMQoKcmVjdXJyZW5jZRgKIAEoCzIdLnRhc2ttZXNoLnRhc2tzLnYxLlJlY3VycmVuY2USOAoJcmVtaW5kZXJzGAsgAygLMhsudGFza21lc2gudGFza3MudjEuUmVtaW5kZXJCCLpIBZIBAhAUEi8KC2NyZWF0ZV90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoNY29tcGxldGVfdGltZRgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHdmVyc2lvbhgPIAEoAxIRCglzZXJpZXNfaWQYECABKAkSHwoKcHJvamVjdF9pZBgRIAEoCUILukgI2AEBcgOwAQESHwoKc2VjdGlvbl9pZBgSIAEoCUILukgI2AEBcgOwAQESHQoLYXNzaWduZWVfaWQYEyABKAlCCLpIBXIDGIABEh4KCXBhcmVudF9pZBgUIAEoCUILukgI2AEBcgOwAQESEQoJb3JkZXJfa2V5GBUgASgJQgUKA2R1ZSKpAgoKUmVjdXJyZW5jZRIZCgVycnVsZRgBIAEoCUIKukgHcgUQARjoBxI5CgRtb2RlGAIgASgOMiEudGFza21lc2gudGFza3MudjEuUmVjdXJyZW5jZU1vZGVCCLpIBYIBAhABEhAKCGZsb2F0aW5nGAMgASgIEjAKCnN0YXJ0X3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSAASOQoKc3RhcnRfZGF0ZRgFIAEoCUIjukggch4yHF5bMC05XXs0fS1bMC05XXsyfS1bMC05XXsyfSRIABIgCgdleGRhdGVzGAYgAygJQg+6SAySAQkQyAEiBHICGCgSGwoKb2NjdXJyZW5jZRgHIAEoBUIHukgEGgIoAEIHCgVzdGFydCKoAQoIUmVtaW5kZXISEwoCaWQYASABKAlCB7pIBHICGEASMwoNYWJzb2x1dGVfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBIABJACgpiZWZvcmVfZHVlGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQg+6SAyqAQkiBQiAiooPMgBIAEIQCgd0cmlnZ2VyEgW6SAIIASpaCgpUYXNrU3RhdHVzEhsKF1RBU0tfU1RBVFVTX1VOU1BFQ0lGSUVEEAASFAoQVEFTS19TVEFUVVNfT1BFThABEhkKFVRBU0tfU1RBVFVTX0NPTVBMRVRFRBACKnEKCFByaW9yaXR5EhgKFFBSSU9SSVRZX1VOU1BFQ0lGSUVEEAASEQoNUFJJT1JJVFlfTk9ORRABEhAKDFBSSU9SSVRZX0xPVxACEhMKD1BSSU9SSVRZX01FRElVTRADEhEKDVBSSU9SSVRZX0hJR0gQBCp1Cg5SZWN1cnJlbmNlTW9kZRIfChtSRUNVUlJFTkNFX01PREVfVU5TUEVDSUZJRUQQABIcChhSRUNVUlJFTkNFX01PREVfU0NIRURVTEUQARIkCiBSRUNVUlJFTkNFX01PREVfQUZURVJfQ09NUExFVElPThACYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("Chx0YXNrbWVzaC90YXNrcy92MS90YXNrLnByb3RvEhF0YXNrbWVzaC50YXNrcy52MSKGBwoEVGFzaxIKCgJpZBgBIAEoCRJbCgV0aXRsZRgCIAEoCUJMukhJugE/Cg90aXRsZS5ub3RfYmxhbmsSF3RpdGxlIG11c3Qgbm90IGJlIGJsYW5rGhN0aGlzLm1hdGNoZXMoJ1xcUycpcgUQARj0AxIYCgVub3RlcxgDIAEoCUIJukgGcgQYoJwBEi0KBnN0YXR1cxgEIAEoDjIdLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2tTdGF0dXMSNwoIcHJpb3JpdHkYBSABKA4yGy50YXNrbWVzaC50YXNrcy52MS5Qcmlvcml0eUIIukgFggECEAESNgoEdGFncxgGIAMoCUIoukglkgEiEB4YASIcchoyGF5bXHB7TH1ccHtOfV8uLy1dezEsNjR9JBIuCghkdWVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBIABI3CghkdWVfZGF0ZRgIIAEoCUIjukggch4yHF5bMC05XXs0fS1bMC05XXsyfS1bMC05XXsyfSRIABIaCgl0aW1lX3pvbmUYCSABKAlCB7pIBHICGEASMQoKcmVjdXJyZW5jZRgKIAEoCzIdLnRhc2ttZXNoLnRhc2tzLnYxLlJlY3VycmVuY2USOAoJcmVtaW5kZXJzGAsgAygLMhsudGFza21lc2gudGFza3MudjEuUmVtaW5kZXJCCLpIBZIBAhAUEi8KC2NyZWF0ZV90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoNY29tcGxldGVfdGltZRgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHdmVyc2lvbhgPIAEoAxIRCglzZXJpZXNfaWQYECABKAkSHwoKcHJvamVjdF9pZBgRIAEoCUILukgI2AEBcgOwAQESHwoKc2VjdGlvbl9pZBgSIAEoCUILukgI2AEBcgOwAQESHQoLYXNzaWduZWVfaWQYEyABKAlCCLpIBXIDGIABEh4KCXBhcmVudF9pZBgUIAEoCUILukgI2AEBcgOwAQESEQoJb3JkZXJfa2V5GBUgASgJEhUKDWNvbW1lbnRfY291bnQYFiABKAVCBQoDZHVlIqkCCgpSZWN1cnJlbmNlEhkKBXJydWxlGAEgASgJQgq6SAdyBRABGOgHEjkKBG1vZGUYAiABKA4yIS50YXNrbWVzaC50YXNrcy52MS5SZWN1cnJlbmNlTW9kZUIIukgFggECEAESEAoIZmxvYXRpbmcYAyABKAgSMAoKc3RhcnRfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBIABI5CgpzdGFydF9kYXRlGAUgASgJQiO6SCByHjIcXlswLTldezR9LVswLTldezJ9LVswLTldezJ9JEgAEiAKB2V4ZGF0ZXMYBiADKAlCD7pIDJIBCRDIASIEcgIYKBIbCgpvY2N1cnJlbmNlGAcgASgFQge6SAQaAigAQgcKBXN0YXJ0IqgBCghSZW1pbmRlchITCgJpZBgBIAEoCUIHukgEcgIYQBIzCg1hYnNvbHV0ZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAEkAKCmJlZm9yZV9kdWUYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25CD7pIDKoBCSIFCICKig8yAEgAQhAKB3RyaWdnZXISBbpIAggBIngKB0NvbW1lbnQSCgoCaWQYASABKAkSDwoHdGFza19pZBgCIAEoCRIRCglhdXRob3JfaWQYAyABKAkSDAoEYm9keRgEIAEoCRIvCgtjcmVhdGVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqWgoKVGFza1N0YXR1cxIbChdUQVNLX1NUQVRVU19VTlNQRUNJRklFRBAAEhQKEFRBU0tfU1RBVFVTX09QRU4QARIZChVUQVNLX1NUQVRVU19DT01QTEVURUQQAipxCghQcmlvcml0eRIYChRQUklPUklUWV9VTlNQRUNJRklFRBAAEhEKDVBSSU9SSVRZX05PTkUQARIQCgxQUklPUklUWV9MT1cQAhITCg9QUklPUklUWV9NRURJVU0QAxIRCg1QUklPUklUWV9ISUdIEAQqdQoOUmVjdXJyZW5jZU1vZGUSHwobUkVDVVJSRU5DRV9NT0RFX1VOU1BFQ0lGSUVEEAASHAoYUkVDVVJSRU5DRV9NT0RFX1NDSEVEVUxFEAESJAogUkVDVVJSRU5DRV9NT0RFX0FGVEVSX0NPTVBMRVRJT04QAmIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * A task belongs to one project (the owner's Inbox unless another is named); whoever may see the
@@ -164,6 +164,14 @@ export type Task = Message<"taskmesh.tasks.v1.Task"> & {
    * @generated from field: string order_key = 21;
    */
   orderKey: string;
+
+  /**
+   * Output only: how many comments the task has (TaskService.AddComment). A new comment changes
+   * it, not the version: a comment is no edit of the task, so it never makes an edit conflict.
+   *
+   * @generated from field: int32 comment_count = 22;
+   */
+  commentCount: number;
 };
 
 /**
@@ -279,6 +287,49 @@ export type Reminder = Message<"taskmesh.tasks.v1.Reminder"> & {
  */
 export const ReminderSchema: GenMessage<Reminder> = /*@__PURE__*/
   messageDesc(file_taskmesh_tasks_v1_task, 2);
+
+/**
+ * A member's remark on a task (TaskService.AddComment), shown oldest first under the task.
+ *
+ * @generated from message taskmesh.tasks.v1.Comment
+ */
+export type Comment = Message<"taskmesh.tasks.v1.Comment"> & {
+  /**
+   * UUID. Derived from the author and request_id when one was given.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string task_id = 2;
+   */
+  taskId: string;
+
+  /**
+   * The user id of the member who wrote it.
+   *
+   * @generated from field: string author_id = 3;
+   */
+  authorId: string;
+
+  /**
+   * @generated from field: string body = 4;
+   */
+  body: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp create_time = 5;
+   */
+  createTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message taskmesh.tasks.v1.Comment.
+ * Use `create(CommentSchema)` to create a new message.
+ */
+export const CommentSchema: GenMessage<Comment> = /*@__PURE__*/
+  messageDesc(file_taskmesh_tasks_v1_task, 3);
 
 /**
  * @generated from enum taskmesh.tasks.v1.TaskStatus
