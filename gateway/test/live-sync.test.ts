@@ -135,6 +135,31 @@ describe("live sync", () => {
     theirs.close();
   });
 
+  test("a reminder of a task assigned to a member goes to the member's sockets, not the owner's", async () => {
+    const owner = await mesh.user("task-owner");
+    const member = await mesh.user("assignee");
+    const assignee = await LiveClient.open(mesh.url, { type: "hello", token: member.token });
+    const owners = await LiveClient.open(mesh.url, { type: "hello", token: owner.token });
+    await assignee.next((f) => f.type === "ready");
+    await owners.next((f) => f.type === "ready");
+    const taskId = randomUUID();
+    const at = timestampFromDate(new Date("2026-12-01T08:00:00Z"));
+    const fired = create(ReminderEventSchema, {
+      eventId: randomUUID(),
+      occurredAt: at,
+      userId: owner.id,
+      recipientId: member.id,
+      taskId,
+      reminderId: "r1",
+      event: { case: "fired", value: { scheduledFor: at, firedAt: at, taskTitle: "Book the van" } },
+    });
+    await mesh.bus.publish([{ topic: "reminders", key: taskId, payload: toBinary(ReminderEventSchema, fired), headers: {} }]);
+    assert.equal((await assignee.next((f) => f.type !== "ping")).title, "Book the van");
+    assert.deepEqual((await owners.quiet(500)).map((f) => f.type), []);
+    assignee.close();
+    owners.close();
+  });
+
   test("ping/pong keeps a socket; one that does not answer is dropped", async () => {
     const u = await mesh.user("pinged");
     const answering = await LiveClient.open(mesh.url, { type: "hello", token: u.token });

@@ -204,7 +204,7 @@ export class LiveSync {
       for (const conn of set) conn.offer(value, frame);
       if (value.occurredAt) livePushDelay.observe(Math.max(0, Date.now() - timestampMs(value.occurredAt)) / 1000);
     } else if (isMessage(value, ReminderEventSchema)) {
-      const set = this.#byUser.get(value.userId);
+      const set = this.#byUser.get(value.recipientId || value.userId);
       const frame = set && reminderFrame(value);
       if (frame) for (const conn of set) conn.send(frame);
     }

@@ -99,8 +99,8 @@ function reminderActivity(event: ReminderEvent, eventId: string): ActivityRecord
   return {
     ...common(event, eventId),
     kind,
-    // A reminder fires by itself; the other changes are the owner's doing.
-    actor: which === "fired" ? "" : event.userId,
+    // A reminder fires by itself; the other changes are the doing of whoever it reminds.
+    actor: which === "fired" ? "" : event.recipientId || event.userId,
     device: "",
     taskVersion: 0n,
     taskTitle: which === "fired" ? value.taskTitle : "",

@@ -23,6 +23,7 @@ export const CANCEL_REASONS = {
 export interface ReminderRow {
   task_id: string;
   reminder_id: string;
+  /** Who is reminded (see recipientOf), not necessarily the task's owner. */
   user_id: string;
   position: number;
   at: Date | null;
@@ -37,10 +38,21 @@ export interface ReminderRow {
 /** A task as a task event carries it, and what happened to it. */
 export interface TaskSnapshot {
   task: Task;
+  /** The task's owner. */
   userId: string;
+  /** Who created the task, when this is its creation. */
+  creatorId?: string;
   version: bigint;
   deleted: boolean;
   traceparent: string;
+}
+
+/**
+ * Who a task's reminders go to: its assignee, else whoever created it (in a shared project, the
+ * member who made it, not the project's owner), else (a task armed before creators were kept) its owner.
+ */
+export function recipientOf(task: Task, creatorId: string | null, owner: string): string {
+  return task.assigneeId || creatorId || owner;
 }
 
 /** Reminders fire at these; the others wait for nothing. */
@@ -96,15 +108,17 @@ const NEW_REMINDER_GRACE_MS = 60_000;
  * scheduled/cancelled events. Ignores a snapshot not newer than the one applied last.
  */
 export async function applyTaskState(db: Database, em: EntityManager, snap: TaskSnapshot, ref: Date): Promise<boolean> {
-  const applied = await db.query(
+  const [applied] = await db.query<{ creator_id: string | null }>(
     em,
-    `INSERT INTO ${SCHEMA}.tasks (task_id, user_id, title, version, deleted) VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT (task_id) DO UPDATE SET title = EXCLUDED.title, version = EXCLUDED.version, deleted = EXCLUDED.deleted
+    `INSERT INTO ${SCHEMA}.tasks (task_id, user_id, title, version, deleted, creator_id) VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (task_id) DO UPDATE SET title = EXCLUDED.title, version = EXCLUDED.version, deleted = EXCLUDED.deleted,
+       creator_id = coalesce(tasks.creator_id, EXCLUDED.creator_id)
      WHERE tasks.version < EXCLUDED.version AND tasks.user_id = EXCLUDED.user_id
-     RETURNING 1`,
-    [snap.task.id, snap.userId, snap.task.title, snap.version.toString(), snap.deleted],
+     RETURNING creator_id`,
+    [snap.task.id, snap.userId, snap.task.title, snap.version.toString(), snap.deleted, snap.creatorId ?? null],
   );
-  if (applied.length === 0) return false;
+  if (!applied) return false;
+  const recipient = recipientOf(snap.task, applied.creator_id, snap.userId);
 
   const rows = await db.query<ReminderRow>(em, `SELECT * FROM ${SCHEMA}.reminders WHERE task_id = $1 FOR UPDATE`, [snap.task.id]);
   const existing = new Map(rows.map((r) => [r.reminder_id, r]));
@@ -113,7 +127,7 @@ export async function applyTaskState(db: Database, em: EntityManager, snap: Task
   const due = dueInstant(snap.task);
   const now = new Date();
   const events: EventRecord[] = [];
-  const ref0 = { userId: snap.userId, taskId: snap.task.id, traceparent: snap.traceparent };
+  const ref0 = { userId: snap.userId, recipientId: recipient, taskId: snap.task.id, traceparent: snap.traceparent };
   const scheduled = (id: string, at: Date) => events.push(reminderEventRecord({ ...ref0, reminderId: id }, { case: "scheduled", value: { fireAt: timestampFromDate(at) } }, now));
   const cancelled = (id: string, reason: string) => events.push(reminderEventRecord({ ...ref0, reminderId: id }, { case: "cancelled", value: { reason } }, now));
 
@@ -145,13 +159,13 @@ export async function applyTaskState(db: Database, em: EntityManager, snap: Task
       em,
       `INSERT INTO ${SCHEMA}.reminders (task_id, reminder_id, user_id, position, at, before_due_seconds, base_fire_at, fire_at, state, cancel_reason)
        VALUES ($1, $2, $3, $4, $5::timestamptz, $6, $7::timestamptz, $8::timestamptz, $9, $10)
-       ON CONFLICT (task_id, reminder_id) DO UPDATE SET position = EXCLUDED.position, at = EXCLUDED.at,
+       ON CONFLICT (task_id, reminder_id) DO UPDATE SET user_id = EXCLUDED.user_id, position = EXCLUDED.position, at = EXCLUDED.at,
          before_due_seconds = EXCLUDED.before_due_seconds, base_fire_at = EXCLUDED.base_fire_at,
          fire_at = EXCLUDED.fire_at, state = EXCLUDED.state, cancel_reason = EXCLUDED.cancel_reason`,
       [
         snap.task.id,
         reminder.id,
-        snap.userId,
+        recipient,
         position,
         reminder.trigger.case === "absoluteTime" ? timestampDate(reminder.trigger.value).toISOString() : null,
         reminder.trigger.case === "beforeDue" ? Number(reminder.trigger.value.seconds) : null,

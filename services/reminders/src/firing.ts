@@ -21,7 +21,8 @@ export interface DueReminder {
   scheduledFor: Date;
 }
 
-type FiredRow = { task_id: string; reminder_id: string; user_id: string; title: string } & Partial<PreferencesRow>;
+/** user_id: who is reminded (their preferences come along); owner_id: the task's owner. */
+type FiredRow = { task_id: string; reminder_id: string; user_id: string; owner_id: string; title: string } & Partial<PreferencesRow>;
 
 const keyOf = (taskId: string, reminderId: string) => `${taskId}/${reminderId}`;
 
@@ -51,15 +52,13 @@ export class ReminderFiring {
     const fired = await this.db.em().transactional(async (tx) => {
       const em = tx as unknown as EntityManager;
       const db = this.db;
-      const rows = await db.query<FiredRow>(
+      const updated = await db.query<Omit<FiredRow, keyof PreferencesRow>>(
         em,
         `UPDATE ${SCHEMA}.reminders r SET state = $5, fire_at = NULL, last_fired_at = $4::timestamptz
          FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS d(task_id, reminder_id, scheduled_for)
            JOIN ${SCHEMA}.tasks t ON t.task_id = d.task_id
-           LEFT JOIN ${SCHEMA}.preferences p ON p.user_id = t.user_id
          WHERE r.task_id = d.task_id AND r.reminder_id = d.reminder_id AND r.fire_at = d.scheduled_for AND r.state = ANY($6::smallint[])
-         RETURNING r.task_id::text AS task_id, r.reminder_id, r.user_id, t.title,
-                   p.channels, p.webhook_url, p.webhook_secret, p.email_address, p.quiet_start, p.quiet_end, p.time_zone`,
+         RETURNING r.task_id::text AS task_id, r.reminder_id, r.user_id, t.user_id AS owner_id, t.title`,
         [
           items.map((i) => i.taskId),
           items.map((i) => i.reminderId),
@@ -69,6 +68,15 @@ export class ReminderFiring {
           [ReminderState.SCHEDULED, ReminderState.SNOOZED],
         ],
       );
+      // The recipients' preferences (an UPDATE's FROM cannot join on the row it updates).
+      const preferences = await db.query<PreferencesRow & { user_id: string }>(
+        em,
+        `SELECT user_id, channels, webhook_url, webhook_secret, email_address, quiet_start, quiet_end, time_zone
+           FROM ${SCHEMA}.preferences WHERE user_id = ANY($1::text[])`,
+        [[...new Set(updated.map((f) => f.user_id))]],
+      );
+      const preferencesOf = new Map(preferences.map((p) => [p.user_id, p]));
+      const rows: FiredRow[] = updated.map((f) => ({ ...preferencesOf.get(f.user_id), ...f }));
       if (rows.length === 0) return [];
       const scheduledFor = new Map(items.map((i) => [keyOf(i.taskId, i.reminderId), i.scheduledFor]));
       const fires = rows.map((row) => ({ row, eventId: randomUUID(), scheduledFor: scheduledFor.get(keyOf(row.task_id, row.reminder_id))! }));
@@ -96,7 +104,7 @@ export class ReminderFiring {
         OUTBOX,
         done.map(({ row, eventId, scheduledFor }) =>
           reminderEventRecord(
-            { userId: row.user_id, taskId: row.task_id, reminderId: row.reminder_id, traceparent: currentTraceparent() },
+            { userId: row.owner_id, recipientId: row.user_id, taskId: row.task_id, reminderId: row.reminder_id, traceparent: currentTraceparent() },
             { case: "fired", value: { scheduledFor: timestampFromDate(scheduledFor), firedAt: timestampFromDate(firedAt), taskTitle: row.title } },
             firedAt,
             eventId,

@@ -16,7 +16,14 @@ export function snapshotOf(event: TaskEvent): TaskSnapshot | undefined {
   const e = event.event;
   const task = e.case === "updated" ? e.value.after : e.case === "commentAdded" ? undefined : e.value?.task;
   if (!task) return undefined;
-  return { task, userId: event.userId, version: event.version, deleted: e.case === "deleted", traceparent: event.traceparent };
+  return {
+    task,
+    userId: event.userId,
+    creatorId: e.case === "created" ? event.actorId || event.userId : undefined,
+    version: event.version,
+    deleted: e.case === "deleted",
+    traceparent: event.traceparent,
+  };
 }
 
 /**

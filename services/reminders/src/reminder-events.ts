@@ -7,7 +7,10 @@ import { randomUUID } from "node:crypto";
 export const REMINDERS_TOPIC = "reminders";
 
 export interface ReminderRef {
+  /** The task's owner. */
   userId: string;
+  /** Who is reminded (ReminderEvent.recipient_id); undefined: userId. */
+  recipientId?: string;
   taskId: string;
   reminderId: string;
   /** Of the request or task event that caused this one. */
@@ -22,6 +25,7 @@ export function reminderEventRecord(ref: ReminderRef, event: EventCase, now: Dat
     eventId,
     occurredAt: timestampFromDate(now),
     userId: ref.userId,
+    recipientId: ref.recipientId ?? "",
     taskId: ref.taskId,
     reminderId: ref.reminderId,
     traceparent: ref.traceparent ?? "",

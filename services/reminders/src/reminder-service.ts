@@ -27,7 +27,8 @@ import { WebhookTargetPolicy, WebhookTargetRefused } from "./webhook-target.js";
 const MAX_SNOOZE_MS = 30 * 24 * 3600 * 1000;
 const PREFERENCE_PATHS = ["channels", "webhook_url", "email_address", "quiet_hours", "time_zone"] as const;
 
-type Row = ReminderRow & { title: string };
+/** owner_id: the task's owner, whose history its reminder events go to. */
+type Row = ReminderRow & { title: string; owner_id: string };
 
 function statusOf(row: Row): ReminderStatus {
   return create(ReminderStatusSchema, {
@@ -144,7 +145,7 @@ export interface ReminderServiceDeps {
 export function createReminderServiceImpl({ engine, tasks, webhookTargets = new WebhookTargetPolicy(), vapid }: ReminderServiceDeps): ServiceImpl<typeof ReminderService> {
   const { db } = engine;
 
-  const selectRows = `SELECT r.*, t.title FROM ${SCHEMA}.reminders r JOIN ${SCHEMA}.tasks t USING (task_id)`;
+  const selectRows = `SELECT r.*, t.title, t.user_id AS owner_id FROM ${SCHEMA}.reminders r JOIN ${SCHEMA}.tasks t USING (task_id)`;
 
   /** Runs `change` on the caller's reminder, locked; NOT_FOUND when it is not theirs or gone. */
   async function changeReminder(
@@ -230,7 +231,7 @@ export function createReminderServiceImpl({ engine, tasks, webhookTargets = new 
         }
         await setState(em, row, ReminderState.SNOOZED, until, "");
         await markFiresRead(db, em, row.task_id, row.reminder_id);
-        const ref = { userId, taskId: row.task_id, reminderId: row.reminder_id, traceparent: traceparent(ctx) };
+        const ref = { userId: row.owner_id, recipientId: userId, taskId: row.task_id, reminderId: row.reminder_id, traceparent: traceparent(ctx) };
         await writeOutbox(db, em, OUTBOX, [reminderEventRecord(ref, { case: "snoozed", value: { until: timestampFromDate(until) } }, new Date())]);
       });
       return { reminder };
@@ -244,7 +245,7 @@ export function createReminderServiceImpl({ engine, tasks, webhookTargets = new 
         await setState(em, row, ReminderState.DISMISSED, null, "");
         await markFiresRead(db, em, row.task_id, row.reminder_id);
         // Devices drop the notification; a pending snooze will not fire.
-        const ref = { userId, taskId: row.task_id, reminderId: row.reminder_id, traceparent: traceparent(ctx) };
+        const ref = { userId: row.owner_id, recipientId: userId, taskId: row.task_id, reminderId: row.reminder_id, traceparent: traceparent(ctx) };
         await writeOutbox(db, em, OUTBOX, [reminderEventRecord(ref, { case: "cancelled", value: { reason: CANCEL_REASONS.dismissed } }, new Date())]);
       });
       return { reminder };
@@ -256,7 +257,7 @@ export function createReminderServiceImpl({ engine, tasks, webhookTargets = new 
           throw new ConnectError(`reminder "${row.reminder_id}" is not scheduled (state ${ReminderState[row.state]})`, Code.FailedPrecondition);
         }
         await setState(em, row, ReminderState.CANCELLED, null, CANCEL_REASONS.user);
-        const ref = { userId, taskId: row.task_id, reminderId: row.reminder_id, traceparent: traceparent(ctx) };
+        const ref = { userId: row.owner_id, recipientId: userId, taskId: row.task_id, reminderId: row.reminder_id, traceparent: traceparent(ctx) };
         await writeOutbox(db, em, OUTBOX, [reminderEventRecord(ref, { case: "cancelled", value: { reason: CANCEL_REASONS.user } }, new Date())]);
       });
       return { reminder };

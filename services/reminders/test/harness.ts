@@ -8,6 +8,7 @@ import { createLogger } from "@taskmesh/kit";
 import { ReminderEventSchema, type ReminderEvent } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
 import { ReminderService } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { startTasksModule } from "@taskmesh/tasks";
 import { startRemindersModule, type RemindersModuleOptions } from "../src/index.js";
 
@@ -33,6 +34,7 @@ function validated<T extends Parameters<typeof createClient>[0]>(service: T, rou
 
 export interface Stack {
   tasks: Client<typeof TaskService>;
+  projects: Client<typeof ProjectService>;
   reminders: Client<typeof ReminderService>;
   /** Every ReminderEvent published on the bus so far. */
   events: ReminderEvent[];
@@ -47,6 +49,7 @@ export async function startStack(url: string, extra: Partial<RemindersModuleOpti
   const bus: EventBus = await openEmbeddedBus({ url, logger, idlePollMs: 500 });
   const tasksModule = await startTasksModule({ databaseUrl: url, events: { send: (records) => bus.publish(records) }, logger });
   const tasks = validated(TaskService, tasksModule.routes);
+  const projects = validated(ProjectService, tasksModule.routes);
   const start = () => startRemindersModule({ databaseUrl: url, events: bus, tasks, logger, ...extra });
   let remindersModule = await start();
   let reminders = validated(ReminderService, remindersModule.routes);
@@ -62,6 +65,7 @@ export async function startStack(url: string, extra: Partial<RemindersModuleOpti
     get tasks() {
       return tasks;
     },
+    projects,
     get reminders() {
       return reminders;
     },
