@@ -31,14 +31,15 @@ function sendUndo(entry: ActivityEntry): Promise<unknown> {
   }
 }
 
-export function ActivityPanel({ taskId, version, timeZone }: { taskId: string; version: bigint; timeZone: string }) {
+/** `version` and `comments` (the task's comment count): what makes a new entry, a moment later. */
+export function ActivityPanel({ taskId, version, comments, timeZone }: { taskId: string; version: bigint; comments: number; timeZone: string }) {
   const activity = useQuery(AuditService.method.listActivity, { taskId, pageSize: 20 });
   // The history is recorded from events, a moment after the change: reload shortly after each new version.
   const { refetch } = activity;
   useEffect(() => {
     const timer = setTimeout(() => void refetch(), 500);
     return () => clearTimeout(timer);
-  }, [version, refetch]);
+  }, [version, comments, refetch]);
   const queryClient = useQueryClient();
   const { refresh } = useTaskActions();
   const { toast } = useNotifications();

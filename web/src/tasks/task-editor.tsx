@@ -10,6 +10,7 @@ import { useNotifications } from "../notifications/notifications.js";
 import { isQueuedOffline, OFFLINE_NOTE } from "../offline/offline-queue.js";
 import { TaskProjectField } from "../projects/task-project-field.js";
 import { ActivityPanel } from "./activity-panel.js";
+import { CommentsSection } from "./comments.js";
 import { browserTimeZone, PRIORITY_LABELS } from "./format.js";
 import { RecurrencePicker } from "./recurrence-picker.js";
 import { RemindersEditor } from "./reminders-editor.js";
@@ -45,6 +46,8 @@ export function TaskEditor({ taskId, onClose }: Props) {
       {task && (
         <ErrorBoundary area="this task" resetKey={task.id}>
           <EditorForm key={task.id} task={task} onClose={onClose} />
+          <CommentsSection task={task} />
+          <ActivityPanel taskId={task.id} version={task.version} comments={task.commentCount} timeZone={task.timeZone || browserTimeZone()} />
         </ErrorBoundary>
       )}
     </aside>
@@ -213,7 +216,6 @@ function EditorForm({ task, onClose }: { task: Task; onClose(): void }) {
           Delete
         </button>
       </div>
-      <ActivityPanel taskId={task.id} version={task.version} timeZone={task.timeZone || defaultZone} />
     </form>
   );
 }

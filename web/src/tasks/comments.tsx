@@ -1,0 +1,137 @@
+// A task's comments, oldest first, each with who wrote it and how long ago, and a box to add one.
+// Another member's comment arrives live: it changes the task's comment_count, and live sync then
+// refetches the task queries, this list among them.
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { ConnectError } from "@connectrpc/connect";
+import { createConnectQueryKey, useQuery } from "@connectrpc/connect-query";
+import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
+import { ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
+import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { useQueryClient } from "@tanstack/react-query";
+import { useEffect, useId, useState } from "react";
+import { currentSession } from "../api/auth-client.js";
+import { tasksClient } from "../api/clients.js";
+import { formatDay, formatTime } from "./format.js";
+import "./comments.css";
+
+const PAGE = 500;
+const MAX_BODY = 10_000;
+
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+
+/** "just now", "5 minutes ago", "3 hours ago"; older: the day and time. */
+export function timeAgo(date: Date, now: Date): string {
+  const seconds = Math.round((now.getTime() - date.getTime()) / 1000);
+  if (seconds < 60) return "just now";
+  if (seconds < 3600) return relative.format(-Math.floor(seconds / 60), "minute");
+  if (seconds < 12 * 3600) return relative.format(-Math.floor(seconds / 3600), "hour");
+  return `${formatDay(date, now)} ${formatTime(date)}`;
+}
+
+/** The current time, once a minute: relative times move on while the list is open. */
+function useMinute(): Date {
+  const [now, setNow] = useState(() => new Date());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(new Date()), 60_000);
+    return () => clearInterval(timer);
+  }, []);
+  return now;
+}
+
+export function CommentsSection({ task }: { task: Task }) {
+  const ids = useId();
+  const now = useMinute();
+  const queryClient = useQueryClient();
+  const comments = useQuery(TaskService.method.listComments, { taskId: task.id, pageSize: PAGE });
+  const members = useQuery(ProjectService.method.listMembers, { projectId: task.projectId }, { enabled: task.projectId !== "" });
+  const [body, setBody] = useState("");
+  // One id per draft: a retried send of the same comment is stored once.
+  const [requestId, setRequestId] = useState(() => crypto.randomUUID());
+  const [sending, setSending] = useState(false);
+  const [problem, setProblem] = useState<string>();
+  const me = currentSession()?.user?.id;
+  const emails = new Map((members.data?.members ?? []).map((m) => [m.userId, m.email]));
+  const authorOf = (id: string) => (id === me ? "You" : (emails.get(id) ?? "A former member"));
+  const list = comments.data?.comments ?? [];
+  // An author the members read so far does not name joined since: read them again.
+  const unknown = [...new Set(list.map((c) => c.authorId).filter((id) => id !== me && !emails.has(id)))].join();
+  const { refetch: refetchMembers, isFetched: membersRead } = members;
+  useEffect(() => {
+    if (unknown && membersRead) void refetchMembers();
+  }, [unknown, membersRead, refetchMembers]);
+
+  async function send() {
+    if (!body.trim() || sending) return;
+    setSending(true);
+    setProblem(undefined);
+    try {
+      await tasksClient.addComment({ taskId: task.id, body, requestId });
+      setBody("");
+      setRequestId(crypto.randomUUID());
+      await queryClient.invalidateQueries({ queryKey: createConnectQueryKey({ schema: TaskService.method.listComments, cardinality: undefined }) });
+    } catch (err) {
+      const error = ConnectError.from(err);
+      setProblem(error.findDetails(ViolationsSchema)[0]?.violations[0]?.message ?? error.rawMessage);
+    } finally {
+      setSending(false);
+    }
+  }
+
+  return (
+    <section className="comments" aria-labelledby={`${ids}-title`}>
+      <h3 id={`${ids}-title`}>Comments{list.length > 0 ? ` (${list.length})` : ""}</h3>
+      {comments.error && <p className="muted">Comments are not available: {comments.error.rawMessage}</p>}
+      {!comments.error && list.length === 0 && <p className="muted">{comments.isLoading ? "Loading…" : "No comments yet."}</p>}
+      <ol className="comment-list">
+        {list.map((c) => {
+          const at = c.createTime ? timestampDate(c.createTime) : undefined;
+          return (
+            <li key={c.id}>
+              <div className="comment-meta">
+                <strong>{authorOf(c.authorId)}</strong>
+                {at && (
+                  <time dateTime={at.toISOString()} title={`${formatDay(at, now)} ${formatTime(at)}`}>
+                    {timeAgo(at, now)}
+                  </time>
+                )}
+              </div>
+              <p className="comment-body">{c.body}</p>
+            </li>
+          );
+        })}
+      </ol>
+      {comments.data?.nextPageToken && <p className="muted">Only the first {PAGE} comments are shown.</p>}
+      <form
+        className="comment-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void send();
+        }}
+      >
+        <textarea
+          aria-label="Add a comment"
+          placeholder="Add a comment… (Ctrl+Enter to send)"
+          rows={2}
+          maxLength={MAX_BODY}
+          value={body}
+          onChange={(e) => setBody(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+              e.preventDefault();
+              void send();
+            }
+          }}
+        />
+        <button type="submit" disabled={!body.trim() || sending}>
+          {sending ? "Sending…" : "Comment"}
+        </button>
+      </form>
+      {problem && (
+        <p className="field-error" role="alert">
+          {problem}
+        </p>
+      )}
+    </section>
+  );
+}
