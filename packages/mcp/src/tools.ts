@@ -8,7 +8,7 @@ import type { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_servi
 import type { Occurrence, RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurrence_service_pb.js";
 import type { ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import type { ReminderService } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
-import { TaskSchema, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { TaskSchema, type Comment, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import type { CreateTaskRequest, TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { translateQuestion } from "@taskmesh/filter";
 import { isTimeZone, parseQuickAdd, resolveQuickAdd, toCreateRequest, type QuickAddDraft, type ResolvedQuickAdd } from "@taskmesh/quick-add";
@@ -338,6 +338,49 @@ const GET_ACTIVITY = {
   annotations: { readOnlyHint: true, openWorldHint: false },
 };
 
+const commentOutput = z.object({
+  id: z.string(),
+  taskId: z.string(),
+  authorId: z.string(),
+  authorEmail: z.string().optional().describe("the author's e-mail, while they are a member of the task's project"),
+  body: z.string(),
+  createTime: z.string(),
+});
+
+function commentOut(c: Comment, emails: Map<string, string>): z.infer<typeof commentOutput> {
+  const email = emails.get(c.authorId);
+  return {
+    id: c.id,
+    taskId: c.taskId,
+    authorId: c.authorId,
+    ...(email ? { authorEmail: email } : {}),
+    body: c.body,
+    createTime: c.createTime ? timestampDate(c.createTime).toISOString() : "",
+  };
+}
+
+const ADD_COMMENT = {
+  title: "Comment on a task",
+  description:
+    "Adds a comment to a task, as the user: every member of the task's project sees it at once and in the task's history. " +
+    "A requestId makes a retry add it once.",
+  inputSchema: z.strictObject({
+    taskId: uuid,
+    body: z.string().min(1).max(10_000),
+    requestId: z.string().min(1).max(128).optional().describe("idempotency key: the same id again returns the comment already added"),
+  }),
+  outputSchema: { comment: commentOutput },
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+};
+
+const LIST_COMMENTS = {
+  title: "List a task's comments",
+  description: "A task's comments, oldest first, each with its author and time.",
+  inputSchema: z.strictObject({ taskId: uuid, limit: z.number().int().min(1).max(500).default(100), cursor: z.string().max(1024).optional() }),
+  outputSchema: { comments: z.array(commentOutput), nextCursor: z.string().optional() },
+  annotations: { readOnlyHint: true, openWorldHint: false },
+};
+
 // How far back in a task's history undo looks for the entry.
 const UNDO_LOOKBACK = 500;
 
@@ -632,6 +675,31 @@ export function createTaskmeshMcpServer(backend: TaskmeshBackend): McpServer {
     try {
       const page = await audit.listActivity({ taskId: taskId ?? "", pageSize: limit, pageToken: cursor ?? "" });
       return structured({ entries: page.entries.map(activityOut), ...(page.nextPageToken ? { nextCursor: page.nextPageToken } : {}) });
+    } catch (err) {
+      return toolError(errorOf(err, ""));
+    }
+  });
+
+  /** The e-mails of the members of a task's project, by user id. */
+  const memberEmails = async (taskId: string) => {
+    const { task } = await tasks.getTask({ id: taskId });
+    const { members } = await backend.projects.listMembers({ projectId: task!.projectId });
+    return new Map(members.map((m) => [m.userId, m.email]));
+  };
+
+  server.registerTool("add_comment", ADD_COMMENT, async ({ taskId, body, requestId }) => {
+    try {
+      const { comment } = await tasks.addComment({ taskId, body, requestId: requestId ?? "" });
+      return structured({ comment: commentOut(comment!, await memberEmails(taskId)) });
+    } catch (err) {
+      return toolError(errorOf(err, ""));
+    }
+  });
+
+  server.registerTool("list_comments", LIST_COMMENTS, async ({ taskId, limit, cursor }) => {
+    try {
+      const [page, emails] = await Promise.all([tasks.listComments({ taskId, pageSize: limit, pageToken: cursor ?? "" }), memberEmails(taskId)]);
+      return structured({ comments: page.comments.map((c) => commentOut(c, emails)), ...(page.nextPageToken ? { nextCursor: page.nextPageToken } : {}) });
     } catch (err) {
       return toolError(errorOf(err, ""));
     }

@@ -92,8 +92,8 @@ test("tools are listed with input and output schemas and annotations", async () 
   const { tools } = await alice.listTools();
   const byName = new Map(tools.map((t) => [t.name, t]));
   assert.deepEqual([...byName.keys()].sort(), [
-    "add_tasks", "complete_tasks", "delete_tasks", "end_series", "find_tasks", "find_tasks_by_date", "get_activity", "get_overview", "list_reminders",
-    "preview_recurrence", "reopen_tasks", "set_reminders", "skip_occurrence", "snooze_reminder", "undo", "update_tasks",
+    "add_comment", "add_tasks", "complete_tasks", "delete_tasks", "end_series", "find_tasks", "find_tasks_by_date", "get_activity", "get_overview",
+    "list_comments", "list_reminders", "preview_recurrence", "reopen_tasks", "set_reminders", "skip_occurrence", "snooze_reminder", "undo", "update_tasks",
   ]);
   for (const tool of tools) {
     assert.equal(tool.inputSchema.type, "object", tool.name);
@@ -224,6 +224,24 @@ test("another user's agent never reaches the tasks", async () => {
   assert.equal((update.structuredContent!.results as Json[])[0]!.error.code, "not_found");
   const del = await call(bob, "delete_tasks", { tasks: [{ id: mine!.task.id, version: mine!.task.version }] });
   assert.equal((del.structuredContent!.results as Json[])[0]!.error.code, "not_found");
+});
+
+test("comments: added once per request id, listed with author and time; another user's agent gets not_found", async () => {
+  const [added] = (await call(alice, "add_tasks", { tasks: [{ title: "Plan the party" }] })).structuredContent!.results as Json[];
+  const taskId = added!.task.id as string;
+  const first = await call(alice, "add_comment", { taskId, body: "Saturday works", requestId: "party-1" });
+  const again = await call(alice, "add_comment", { taskId, body: "Saturday works", requestId: "party-1" });
+  assert.equal(again.structuredContent!.comment.id, first.structuredContent!.comment.id);
+  const { comments } = (await call(alice, "list_comments", { taskId })).structuredContent!;
+  assert.equal(comments.length, 1);
+  assert.equal(comments[0].body, "Saturday works");
+  assert.equal(comments[0].authorEmail, "alice-mcp@example.com");
+  assert.ok(Date.now() - Date.parse(comments[0].createTime) < 60_000);
+  const blank = await call(alice, "add_comment", { taskId, body: "  " });
+  assert.equal(blank.isError, true);
+  assert.match(text(blank), /"field":"body"/);
+  assert.equal(JSON.parse(text(await call(bob, "list_comments", { taskId }))).error.code, "not_found");
+  assert.equal(JSON.parse(text(await call(bob, "add_comment", { taskId, body: "hi" }))).error.code, "not_found");
 });
 
 test("an agent with a read-only token finds tasks but cannot change them", async () => {
