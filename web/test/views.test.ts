@@ -4,11 +4,12 @@
 // Screenshots in test-artifacts/web (views-*.png).
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import path from "node:path";
 import type { Locator, Page } from "playwright-core";
 import { Temporal } from "temporal-polyfill";
 import { appInBrowser } from "./support/suite.js";
 import { axeViolations, formatFindings } from "./support/axe.js";
-import { screenshot } from "./support/browser.js";
+import { artifactsDir, screenshot } from "./support/browser.js";
 import { quickAdd, signIn, signUp } from "./support/session.js";
 
 const suite = appInBrowser();
@@ -31,15 +32,19 @@ async function shows(where: Locator, titles: string[]): Promise<void> {
   }
 }
 
-/** Drags a task by its handle with the mouse and drops it in the middle of `target`. */
-async function drag(page: Page, title: string, target: Locator): Promise<void> {
+/** Drags a task by its handle with the mouse and drops it in the middle of `target`; `shotName`: a screenshot before the drop. */
+async function drag(page: Page, title: string, target: Locator, shotName?: string): Promise<void> {
+  // In the middle of the window: a drag near its edge scrolls the page, and the target with it.
+  await target.evaluate((e) => e.scrollIntoView({ block: "center" }));
   const from = (await page.getByRole("button", { name: `Move ${title}`, exact: true }).boundingBox())!;
-  await target.scrollIntoViewIfNeeded();
   const to = (await target.boundingBox())!;
   await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
   await page.mouse.down();
   await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2 + 12, { steps: 4 });
   await page.mouse.move(to.x + to.width / 2, to.y + to.height / 2, { steps: 15 });
+  // Of the viewport alone: a full-page screenshot resizes the window, which cancels a drag.
+  if (shotName) await page.waitForTimeout(200);
+  if (shotName) await page.screenshot({ path: path.join(artifactsDir, `${shotName}.png`) });
   await page.mouse.up();
 }
 
@@ -117,7 +122,7 @@ test("Today and Upcoming grouped by day; a drag by mouse or keyboard moves a tas
   await shows(daySection(other.page, day(1)), ["Water plants", "Dentist"]);
 
   // The mouse: "Water plants" from tomorrow onto the empty day after.
-  await drag(page, "Water plants", daySection(page, day(2)));
+  await drag(page, "Water plants", daySection(page, day(2)), "views-02-upcoming-dragging");
   await shows(daySection(page, day(2)), ["Water plants"]);
   await shows(daySection(other.page, day(2)), ["Water plants"]);
   await shows(daySection(other.page, day(1)), ["Dentist"]);
@@ -205,7 +210,7 @@ test("a project's board: a column per section, a card moved between them by mous
   await other.page.getByRole("radio", { name: "Board" }).click();
   await shows(column(other.page, "No section"), ["Plant tulips", "Mow the lawn"]);
 
-  await drag(page, "Plant tulips", column(page, "Doing"));
+  await drag(page, "Plant tulips", column(page, "Doing"), "views-05-board-dragging");
   await shows(column(page, "Doing"), ["Plant tulips"]);
   await shows(column(other.page, "Doing"), ["Plant tulips"]);
   // The keyboard: right arrows step from column to column.

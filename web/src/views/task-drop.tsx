@@ -11,10 +11,13 @@ import {
   type Announcements,
   type CollisionDetection,
   type KeyboardCoordinateGetter,
+  type Modifier,
   type UniqueIdentifier,
 } from "@dnd-kit/core";
 import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
-import { useState, type ReactNode } from "react";
+import { useRef, useState, type MutableRefObject, type ReactNode } from "react";
+import { getEventCoordinates, type Coordinates } from "@dnd-kit/utilities";
+import { formatDue } from "../tasks/format.js";
 
 export interface Place {
   id: string;
@@ -34,6 +37,7 @@ interface Props {
 
 export function TaskDropContext({ places, tasks, verb, onDrop, children }: Props) {
   const [dragged, setDragged] = useState<Task>();
+  const grip = useRef<Coordinates | undefined>(undefined);
   const coordinateGetter = stepThrough(places);
   // A few pixels of travel before a drag starts, so that a click on the handle stays a click.
   const sensors = useSensors(useSensor(PointerSensor, { activationConstraint: { distance: 5 } }), useSensor(KeyboardSensor, { coordinateGetter }));
@@ -49,22 +53,33 @@ export function TaskDropContext({ places, tasks, verb, onDrop, children }: Props
   return (
     <DndContext
       sensors={sensors}
-      collisionDetection={placeAt(places)}
+      collisionDetection={placeAt(places, grip)}
       accessibility={{
         announcements,
         screenReaderInstructions: { draggable: "To move a task, press space or enter on its handle, choose where with the arrow keys, and press space or enter again to drop it there, or escape to cancel." },
       }}
       onDragStart={({ active }) => setDragged(taskOf(active.id))}
-      onDragCancel={() => setDragged(undefined)}
+      onDragCancel={() => {
+        setDragged(undefined);
+        grip.current = undefined;
+      }}
       onDragEnd={({ active, over }) => {
         setDragged(undefined);
+        grip.current = undefined;
         const task = taskOf(active.id);
         if (task && over && labelOf(over.id)) onDrop(task, String(over.id));
       }}
     >
       {children}
       {/* The row stays in its place while a copy follows the pointer: its place is where it returns to. */}
-      <DragOverlay dropAnimation={null}>{dragged && <div className="drag-ghost">{dragged.title}</div>}</DragOverlay>
+      <DragOverlay dropAnimation={null} modifiers={[besidePointer]}>
+        {dragged && (
+          <div className="drag-ghost">
+            {dragged.title}
+            {formatDue(dragged) && <span className="muted">{formatDue(dragged)}</span>}
+          </div>
+        )}
+      </DragOverlay>
     </DndContext>
   );
 }
@@ -76,13 +91,17 @@ export function usePlace(id: string) {
 }
 
 /**
- * The place under the pointer; for the keyboard, which has none, the place under a point just
- * inside the dragged row's corner (stepThrough puts that corner into the place chosen).
+ * The place under the point of the dragged row where it was gripped: the pointer's, or for the
+ * keyboard, which has none, a point just inside the row's corner (stepThrough puts that corner into
+ * the place chosen). The point is kept relative to the row, not read from the pointer: once the page
+ * scrolls under a drag, the pointer's coordinates no longer match the places' measured ones, the
+ * row's still do.
  */
-function placeAt(places: readonly Place[]): CollisionDetection {
+function placeAt(places: readonly Place[], grip: MutableRefObject<Coordinates | undefined>): CollisionDetection {
   const ids = new Set(places.map((p) => p.id));
   return ({ droppableContainers, droppableRects, pointerCoordinates, collisionRect }) => {
-    const point = pointerCoordinates ?? { x: collisionRect.left + INSET, y: collisionRect.top + INSET };
+    grip.current ??= pointerCoordinates ? { x: pointerCoordinates.x - collisionRect.left, y: pointerCoordinates.y - collisionRect.top } : { x: INSET, y: INSET };
+    const point = { x: collisionRect.left + grip.current.x, y: collisionRect.top + grip.current.y };
     for (const container of droppableContainers) {
       const rect = droppableRects.get(container.id);
       if (!ids.has(String(container.id)) || !rect) continue;
@@ -91,6 +110,16 @@ function placeAt(places: readonly Place[]): CollisionDetection {
     return [];
   };
 }
+
+/**
+ * A pointer's copy sits at the pointer, wherever on the row it was gripped (the handle is at the
+ * row's far end); a keyboard's moves as the row would, from place to place.
+ */
+const besidePointer: Modifier = ({ activatorEvent, draggingNodeRect, transform }) => {
+  const start = activatorEvent && getEventCoordinates(activatorEvent);
+  if (!start || !draggingNodeRect) return transform;
+  return { ...transform, x: transform.x + start.x - draggingNodeRect.left + 12, y: transform.y + start.y - draggingNodeRect.top - 12 };
+};
 
 const INSET = 8;
 const STEPS: Record<string, number> = { ArrowDown: 1, ArrowRight: 1, ArrowUp: -1, ArrowLeft: -1 };
