@@ -1,6 +1,6 @@
 // The views in Chromium against the real embedded app: Today and Upcoming grouped by day with tasks
 // dragged to another day (mouse and keyboard, seen live on a second device), the month calendar, a
-// project's board with cards dragged between sections, and the phone's layouts, light and dark.
+// project's board with cards dragged between sections, and the phone's layouts, light and dark, with a finger's drags.
 // Screenshots in test-artifacts/web (views-*.png).
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -46,6 +46,19 @@ async function drag(page: Page, title: string, target: Locator, shotName?: strin
   if (shotName) await page.waitForTimeout(200);
   if (shotName) await page.screenshot({ path: path.join(artifactsDir, `${shotName}.png`) });
   await page.mouse.up();
+}
+
+/** Drags a task by its handle with a finger (touch events through the DevTools protocol) onto the middle of `target`. */
+async function touchDrag(page: Page, title: string, target: Locator): Promise<void> {
+  await target.evaluate((e) => e.scrollIntoView({ block: "center" }));
+  const from = (await page.getByRole("button", { name: `Move ${title}`, exact: true }).boundingBox())!;
+  const to = (await target.boundingBox())!;
+  const [x0, y0, x1, y1] = [from.x + from.width / 2, from.y + from.height / 2, to.x + to.width / 2, to.y + to.height / 2];
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: [{ x: x0, y: y0 }] });
+  for (let i = 1; i <= 15; i++) await cdp.send("Input.dispatchTouchEvent", { type: "touchMove", touchPoints: [{ x: x0 + ((x1 - x0) * i) / 15, y: y0 + ((y1 - y0) * i) / 15 }] });
+  await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
+  await cdp.detach();
 }
 
 /** Picks a task up by keyboard, presses `keys`, drops it. */
@@ -236,7 +249,7 @@ test("a project's board: a column per section, a card moved between them by mous
   await context.close();
 });
 
-test("on a phone, light and dark: Upcoming, the calendar as a list of days, the board's columns one under another", async () => {
+test("on a phone, light and dark: Upcoming, the calendar as a list of days, the board's columns one under another; a finger drags a card and a task", async () => {
   const { context, page } = await suite.page();
   await page.setViewportSize({ width: 390, height: 844 });
   await signUp(page);
@@ -277,5 +290,14 @@ test("on a phone, light and dark: Upcoming, the calendar as a list of days, the 
     await noAxeFindings(page, `board on a phone, ${scheme}`);
     await header.getByRole("radio", { name: "List" }).click();
   }
+
+  // A finger drags a card down to the next column, and a task onto another day.
+  await header.getByRole("radio", { name: "Board" }).click();
+  await touchDrag(page, "Buy seeds", page.getByRole("region", { name: /^Doing/ }));
+  await shows(page.getByRole("region", { name: /^Doing/ }), ["Buy seeds"]);
+  await sidebar(page).getByRole("button", { name: "Upcoming", exact: true }).click();
+  await answered(page, "due in next 7 days");
+  await touchDrag(page, "Plant tulips", daySection(page, day(2)));
+  await shows(daySection(page, day(2)), ["Plant tulips"]);
   await context.close();
 });
