@@ -86,7 +86,9 @@ try {
   const [pg, kafka, registry] = running as [Awaited<ReturnType<typeof startPostgres>>, Awaited<ReturnType<typeof startKafka>>, Awaited<ReturnType<typeof startApicurio>>];
 
   const files = only.length > 0 ? only : testFiles(root);
-  await step(`tests (${files.length} files)`, process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", ...files], {
+  // A test that waits for something that never comes (a lost notification, a stuck consumer)
+  // fails after 10 minutes instead of holding the run; the few longer ones set their own timeout.
+  await step(`tests (${files.length} files)`, process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", "--test-timeout=600000", ...files], {
     TASKMESH_TEST_POSTGRES_URL: pg.url,
     TASKMESH_TEST_KAFKA_BROKERS: kafka.bootstrap,
     TASKMESH_TEST_SCHEMA_REGISTRY_URL: registry.ccompatUrl,
