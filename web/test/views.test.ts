@@ -1,5 +1,5 @@
 // The views in Chromium against the real embedded app: Today and Upcoming grouped by day with tasks
-// dragged to another day (mouse and keyboard, seen live on a second device), the month calendar, a
+// dragged to another day (mouse and keyboard, seen live on a second device), the month calendar (live too), a
 // project's board with cards dragged between sections, and the phone's layouts, light and dark, with a finger's drags.
 // Screenshots in test-artifacts/web (views-*.png).
 import { test } from "node:test";
@@ -166,9 +166,9 @@ test("Today and Upcoming grouped by day; a drag by mouse or keyboard moves a tas
   await context.close();
 });
 
-test("the month calendar: tasks on their days, today marked, previous and next month, a task opens the editor", async () => {
+test("the month calendar: tasks on their days, today marked, previous and next month, a task opens the editor, live on another device", async () => {
   const { context, page } = await suite.page();
-  await signUp(page);
+  const email = await signUp(page);
   await quickAdd(page, "Book train today");
   await quickAdd(page, "Renew passport next month");
   await sidebar(page).getByRole("button", { name: "Calendar", exact: true }).click();
@@ -176,7 +176,8 @@ test("the month calendar: tasks on their days, today marked, previous and next m
   const title = page.locator("#calendar-title");
   const month = (m: Temporal.PlainYearMonth) => new Intl.DateTimeFormat("en-GB", { month: "long", year: "numeric", timeZone: "UTC" }).format(Date.UTC(m.year, m.month - 1, 1));
   await title.filter({ hasText: month(today().toPlainYearMonth()) }).waitFor();
-  const cell = (date: string) => page.locator(`td[data-day="${date}"]`);
+  const cellOf = (p: Page, date: string) => p.locator(`td[data-day="${date}"]`);
+  const cell = (date: string) => cellOf(page, date);
   await cell(day(0)).getByRole("button", { name: "Book train" }).waitFor();
   assert.equal(await cell(day(0)).getAttribute("aria-current"), "date");
   await bothSchemes(page, "views-04-calendar", "calendar");
@@ -193,6 +194,15 @@ test("the month calendar: tasks on their days, today marked, previous and next m
   const editor = page.getByRole("complementary", { name: "Task details" });
   assert.equal(await editor.getByLabel("Title").inputValue(), "Book train");
   await shot(page, "views-04-calendar-with-editor");
+
+  const other = await suite.page();
+  await other.page.getByLabel("Email").waitFor();
+  await signIn(other.page, email);
+  await sidebar(other.page).getByRole("button", { name: "Calendar", exact: true }).click();
+  await cellOf(other.page, day(0)).getByRole("button", { name: "Book train" }).waitFor();
+  await quickAdd(page, "Call the bank today");
+  await cellOf(other.page, day(0)).getByRole("button", { name: "Call the bank" }).waitFor();
+  await other.context.close();
   await context.close();
 });
 
