@@ -39,7 +39,7 @@ export function DayView({ kind, tasks, selectedId, pendingIds, onSelect, onOpen,
   };
   return (
     <>
-      <TaskDropContext places={places} tasks={tasks} verb="moved to" onDrop={(task, id) => reschedule(task, id.slice(PREFIX.length))}>
+      <TaskDropContext places={places} tasks={tasks} onDrop={(task, id) => reschedule(task, id.slice(PREFIX.length))}>
         <div className="day-groups" aria-busy={loading}>
           {groups.map((group) => (
             <DaySection

@@ -35,7 +35,6 @@ export function ProjectBoard({ project, tasks, selectedId, pendingIds, onSelect,
       <TaskDropContext
         places={places}
         tasks={tasks}
-        verb="moved to"
         onDrop={(task, id) => {
           const sectionId = id.slice(PREFIX.length);
           if (sectionId === task.sectionId) return;

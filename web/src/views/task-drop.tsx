@@ -29,13 +29,11 @@ interface Props {
   /** In the order arrow keys step through them. */
   places: readonly Place[];
   tasks: readonly Task[];
-  /** What the drop does, spoken after it: "moved to Tomorrow". */
-  verb: string;
   onDrop(task: Task, placeId: string): void;
   children: ReactNode;
 }
 
-export function TaskDropContext({ places, tasks, verb, onDrop, children }: Props) {
+export function TaskDropContext({ places, tasks, onDrop, children }: Props) {
   const [dragged, setDragged] = useState<Task>();
   const grip = useRef<Coordinates | undefined>(undefined);
   const coordinateGetter = stepThrough(places);
@@ -47,7 +45,7 @@ export function TaskDropContext({ places, tasks, verb, onDrop, children }: Props
   const announcements: Announcements = {
     onDragStart: ({ active }) => `Picked up ${titleOf(active.id)}.`,
     onDragOver: ({ active, over }) => (labelOf(over?.id) ? `${titleOf(active.id)} is over ${labelOf(over?.id)}.` : `${titleOf(active.id)} is not over a place to drop it.`),
-    onDragEnd: ({ active, over }) => (labelOf(over?.id) ? `${titleOf(active.id)} was ${verb} ${labelOf(over?.id)}.` : `${titleOf(active.id)} was dropped where it was.`),
+    onDragEnd: ({ active, over }) => (labelOf(over?.id) ? `${titleOf(active.id)} was moved to ${labelOf(over?.id)}.` : `${titleOf(active.id)} was dropped where it was.`),
     onDragCancel: ({ active }) => `Moving ${titleOf(active.id)} was cancelled.`,
   };
   return (
