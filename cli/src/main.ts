@@ -1,5 +1,5 @@
 import type { Client } from "@connectrpc/connect";
-import { PRIORITIES, reminderStatusOut, taskOut, type TaskOutput } from "@taskmesh/mcp/shapes";
+import { commentOut, PRIORITIES, reminderStatusOut, taskOut, type TaskOutput } from "@taskmesh/mcp/shapes";
 import { translateQuestion } from "@taskmesh/filter";
 import { sendUndo } from "@taskmesh/mcp/undo";
 import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
@@ -16,7 +16,7 @@ import { UsageError } from "./usage-error.js";
 import { changeLine, watch } from "./watch.js";
 
 const program = new Command("taskmesh")
-  .description("taskmesh from the terminal: add with a quick-add line, list with a filter, complete, edit, undo, watch, remind; `taskmesh mcp` for desktop agents")
+  .description("taskmesh from the terminal: add with a quick-add line, list with a filter, complete, edit, undo, watch, remind, comment; `taskmesh mcp` for desktop agents")
   .version("1.0.0")
   .option("--json", "print JSON (the same task shape as the MCP tools) instead of text")
   .showHelpAfterError("(taskmesh --help lists the commands)");
@@ -188,6 +188,35 @@ program
     const set = res.reminders.map(reminderStatusOut).find((r) => r.reminder.id === reminder.id);
     if (json(cmd)) return print({ task: taskOut(res.task!), reminder: set });
     process.stdout.write(`Reminder set for ${id.slice(0, 8)}  ${task!.title}${set?.nextFireTime ? `: ${localDateTime(set.nextFireTime, zone)}` : ""}\n`);
+  });
+
+program
+  .command("comment")
+  .description('comment on a task (every member of its project sees it), or list its comments when no text is given')
+  .argument("<id>", "the task")
+  .argument("[text...]", "the comment")
+  .action(async (idArg: string, words: string[], _opts: unknown, cmd: Command) => {
+    const api = clients(requireLogin());
+    const zone = localTimeZone();
+    const id = await resolveId(api.tasks, idArg, "status:all");
+    const { task } = await api.tasks.getTask({ id });
+    const emails = new Map((await api.projects.listMembers({ projectId: task!.projectId })).members.map((m) => [m.userId, m.email]));
+    if (words.length > 0) {
+      const { comment } = await api.tasks.addComment({ taskId: id, body: words.join(" ") });
+      if (json(cmd)) return print({ comment: commentOut(comment!, emails) });
+      process.stdout.write(`Commented on ${id.slice(0, 8)}  ${task!.title}\n`);
+      return;
+    }
+    const comments: ReturnType<typeof commentOut>[] = [];
+    let pageToken = "";
+    do {
+      const page = await api.tasks.listComments({ taskId: id, pageSize: 500, pageToken });
+      comments.push(...page.comments.map((c) => commentOut(c, emails)));
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    if (json(cmd)) return print({ comments });
+    process.stdout.write(table(["WHEN", "WHO", "COMMENT"], comments.map((c) => [localDateTime(c.createTime, zone), c.authorEmail ?? c.authorId, c.body.replace(/\s+/g, " ")])));
+    process.stdout.write(comments.length === 0 ? `No comments on ${id.slice(0, 8)}  ${task!.title}\n` : "");
   });
 
 program

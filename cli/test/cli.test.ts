@@ -171,6 +171,24 @@ test("remind adds a reminder read as quick add reads it; --list shows the upcomi
   assert.match(noDue.stderr, /counts from the due, and the task has none: .*taskmesh edit [0-9a-f]{8} --due tomorrow/);
 });
 
+test("comment adds a comment to a task by its short id; without text it lists them with author and time", async () => {
+  await taskmesh("login", "--url", app.server.url, "--token", token);
+  const { task } = JSON.parse((await taskmesh("--json", "add", "Paint the fence")).stdout);
+  const none = await taskmesh("comment", task.id.slice(0, 8));
+  assert.equal(none.code, 0, none.stderr);
+  assert.match(none.stdout, /^No comments on [0-9a-f]{8}  Paint the fence$/m);
+  const added = await taskmesh("comment", task.id.slice(0, 8), "Green,", "like", "last", "year");
+  assert.equal(added.code, 0, added.stderr);
+  assert.match(added.stdout, /^Commented on [0-9a-f]{8}  Paint the fence$/m);
+  const list = await taskmesh("comment", task.id.slice(0, 8));
+  assert.match(list.stdout, /^WHEN\s+WHO\s+COMMENT\n\d{4}-\d{2}-\d{2} \d{2}:\d{2}\s+\S+@example\.com\s+Green, like last year$/m);
+  const { comments } = JSON.parse((await taskmesh("--json", "comment", task.id)).stdout);
+  assert.equal(comments[0].body, "Green, like last year");
+  const blank = await taskmesh("comment", task.id.slice(0, 8), " ");
+  assert.equal(blank.code, 1);
+  assert.match(blank.stderr, /body/);
+});
+
 test("edit refuses what it cannot read and says what to write", async () => {
   const { task } = JSON.parse((await taskmesh("--json", "add", "Water the fern")).stdout);
   const nothing = await taskmesh("edit", task.id.slice(0, 8));

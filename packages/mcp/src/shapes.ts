@@ -4,7 +4,7 @@
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ReminderState, type ReminderStatus } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
 import { create } from "@bufbuild/protobuf";
-import { Priority, RecurrenceMode, ReminderSchema, TaskStatus, type Reminder, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { Priority, RecurrenceMode, ReminderSchema, TaskStatus, type Comment, type Reminder, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import * as z from "zod";
 
 export const PRIORITIES = ["none", "low", "medium", "high"] as const;
@@ -126,5 +126,26 @@ export function reminderStatusOut(s: ReminderStatus): z.infer<typeof reminderSta
     state: STATES[s.state] as z.infer<typeof reminderStatusOutput>["state"],
     ...(s.nextFireTime ? { nextFireTime: iso(s.nextFireTime) } : {}),
     ...(s.lastFireTime ? { lastFireTime: iso(s.lastFireTime) } : {}),
+  };
+}
+
+export const commentOutput = z.object({
+  id: z.string(),
+  taskId: z.string(),
+  authorId: z.string(),
+  authorEmail: z.string().optional().describe("the author's e-mail, while they are a member of the task's project"),
+  body: z.string(),
+  createTime: z.string(),
+});
+
+export function commentOut(c: Comment, emails: Map<string, string>): z.infer<typeof commentOutput> {
+  const email = emails.get(c.authorId);
+  return {
+    id: c.id,
+    taskId: c.taskId,
+    authorId: c.authorId,
+    ...(email ? { authorEmail: email } : {}),
+    body: c.body,
+    createTime: c.createTime ? timestampDate(c.createTime).toISOString() : "",
   };
 }

@@ -8,7 +8,7 @@ import type { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_servi
 import type { Occurrence, RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurrence_service_pb.js";
 import type { ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import type { ReminderService } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
-import { TaskSchema, type Comment, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { TaskSchema, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import type { CreateTaskRequest, TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { translateQuestion } from "@taskmesh/filter";
 import { isTimeZone, parseQuickAdd, resolveQuickAdd, toCreateRequest, type QuickAddDraft, type ResolvedQuickAdd } from "@taskmesh/quick-add";
@@ -19,7 +19,7 @@ import { ProjectNames } from "./project-names.js";
 import { registerPrompts } from "./prompts.js";
 import { registerSavedFilters } from "./saved-filters.js";
 import { sendUndo } from "./undo.js";
-import { PRIORITIES, priorityOf, reminderIn, reminderInput, reminderStatusOut, reminderStatusOutput, taskOut, taskOutput, type TaskOutput } from "./shapes.js";
+import { commentOut, commentOutput, PRIORITIES, priorityOf, reminderIn, reminderInput, reminderStatusOut, reminderStatusOutput, taskOut, taskOutput, type TaskOutput } from "./shapes.js";
 
 /** The services, called as one user (the clients carry the caller's identity), and that user's zone. */
 export interface TaskmeshBackend {
@@ -337,27 +337,6 @@ const GET_ACTIVITY = {
   outputSchema: { entries: z.array(activityEntry), nextCursor: z.string().optional() },
   annotations: { readOnlyHint: true, openWorldHint: false },
 };
-
-const commentOutput = z.object({
-  id: z.string(),
-  taskId: z.string(),
-  authorId: z.string(),
-  authorEmail: z.string().optional().describe("the author's e-mail, while they are a member of the task's project"),
-  body: z.string(),
-  createTime: z.string(),
-});
-
-function commentOut(c: Comment, emails: Map<string, string>): z.infer<typeof commentOutput> {
-  const email = emails.get(c.authorId);
-  return {
-    id: c.id,
-    taskId: c.taskId,
-    authorId: c.authorId,
-    ...(email ? { authorEmail: email } : {}),
-    body: c.body,
-    createTime: c.createTime ? timestampDate(c.createTime).toISOString() : "",
-  };
-}
 
 const ADD_COMMENT = {
   title: "Comment on a task",
