@@ -1,7 +1,7 @@
 import { cors } from "@connectrpc/connect";
-import { writeHead, type HttpRoute } from "@taskmesh/kit";
+import { DEVICE_HEADER, TIME_ZONE_HEADER, writeHead, type HttpRoute } from "@taskmesh/kit";
 
-const ALLOWED_HEADERS = [...cors.allowedHeaders, "authorization", "x-time-zone", "x-device", "x-refresh-in-body", "traceparent"].join(", ");
+const ALLOWED_HEADERS = [...cors.allowedHeaders, "authorization", TIME_ZONE_HEADER, DEVICE_HEADER, "x-refresh-in-body", "traceparent"].join(", ");
 const EXPOSED_HEADERS = [...cors.exposedHeaders, "retry-after"].join(", ");
 
 /**

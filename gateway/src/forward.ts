@@ -1,7 +1,7 @@
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel as Idempotency } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient, type ConnectRouter, type HandlerContext, type Transport } from "@connectrpc/connect";
-import { USER_ID_HEADER } from "@taskmesh/kit";
+import { DEVICE_HEADER, TIME_ZONE_HEADER, USER_ID_HEADER } from "@taskmesh/kit";
 import { TaskService, type WatchTasksRequest, type WatchTasksResponse } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { callerOf } from "./auth/auth-interceptor.js";
 import type { Identity } from "./auth/index.js";
@@ -13,10 +13,6 @@ export interface Upstream {
   transport: Transport;
 }
 
-// The time zone a request is read in (filters like due:today); the account's when the client sends none.
-const TIME_ZONE_HEADER = "x-time-zone";
-// The device a change came from (the activity history and TaskEvent.device show it).
-const DEVICE_HEADER = "x-device";
 // The caller's e-mail, trusted like the user id (the task service addresses project invitations to it).
 const EMAIL_HEADER = "x-user-email";
 // Client headers worth passing on; everything else (x-user-id first of all) stays at the edge.

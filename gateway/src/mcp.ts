@@ -1,6 +1,6 @@
 import type { DescService } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
-import type { HttpRoute } from "@taskmesh/kit";
+import { DEVICE_HEADER, TIME_ZONE_HEADER, type HttpRoute } from "@taskmesh/kit";
 import { mcpRoute } from "@taskmesh/mcp";
 import { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
 import { ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
@@ -38,9 +38,9 @@ export function mcpEndpoint(authenticator: Authenticator, accounts: AccountStore
     },
     async authenticate(headers) {
       const identity = await authenticator.fromHeaders(headers);
-      if (!headers.has("x-device")) headers.set("x-device", MCP_DEVICE);
-      const zone = headers.get("x-time-zone");
-      if (zone && !isTimeZone(zone)) headers.delete("x-time-zone");
+      if (!headers.has(DEVICE_HEADER)) headers.set(DEVICE_HEADER, MCP_DEVICE);
+      const zone = headers.get(TIME_ZONE_HEADER);
+      if (zone && !isTimeZone(zone)) headers.delete(TIME_ZONE_HEADER);
       const asCaller = upstreamHeaders(headers, identity);
       const client = <S extends DescService>(service: S) =>
         createClient(service, callerTransport(upstreams, service, asCaller, identity.scopes));
@@ -50,7 +50,7 @@ export function mcpEndpoint(authenticator: Authenticator, accounts: AccountStore
         reminders: client(ReminderService),
         recurrence: client(RecurrenceService),
         projects: client(ProjectService),
-        timeZone: asCaller.get("x-time-zone")!,
+        timeZone: asCaller.get(TIME_ZONE_HEADER)!,
       };
     },
   });

@@ -3,6 +3,7 @@ import { createClient, type Client } from "@connectrpc/connect";
 import { ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurrence_service_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { TIME_ZONE_HEADER } from "@taskmesh/kit";
 import { isTimeZone } from "@taskmesh/quick-add";
 import type { Identity } from "../auth/index.js";
 import { callerTransport } from "../caller-transport.js";
@@ -19,8 +20,8 @@ export interface Caller {
 }
 
 export function callerFor(upstreams: readonly Upstream[], identity: Identity, incoming: Headers = new Headers()): Caller {
-  const zone = incoming.get("x-time-zone");
-  if (zone && !isTimeZone(zone)) incoming.delete("x-time-zone");
+  const zone = incoming.get(TIME_ZONE_HEADER);
+  if (zone && !isTimeZone(zone)) incoming.delete(TIME_ZONE_HEADER);
   const headers = upstreamHeaders(incoming, identity);
   const client = <S extends DescService>(service: S) => createClient(service, callerTransport(upstreams, service, headers, identity.scopes));
   return {
@@ -28,6 +29,6 @@ export function callerFor(upstreams: readonly Upstream[], identity: Identity, in
     tasks: client(TaskService),
     projects: client(ProjectService),
     recurrence: client(RecurrenceService),
-    timeZone: headers.get("x-time-zone")!,
+    timeZone: headers.get(TIME_ZONE_HEADER)!,
   };
 }

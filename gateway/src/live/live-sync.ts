@@ -1,7 +1,7 @@
 import { isMessage } from "@bufbuild/protobuf";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
-import type { ConsumedEvent, EventBus, Subscription } from "@taskmesh/events";
+import { TOPIC, type ConsumedEvent, type EventBus, type Subscription } from "@taskmesh/events";
 import { withSpan, type Logger } from "@taskmesh/kit";
 import { ReminderEventSchema, TaskUpdateSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
 import type { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
@@ -67,7 +67,7 @@ export class LiveSync {
       // From now on and never committed: a device catches up from its cursor, so a new replica
       // replays nothing and leaves no consumer group behind.
       delivery: "broadcast",
-      topics: ["task-updates", "reminders"],
+      topics: [TOPIC.taskUpdates, TOPIC.reminders],
       handler: (event) => withSpan("live push", { attributes: { "messaging.destination.name": event.topic, "taskmesh.live.connections": this.connections } }, () => this.#deliver(event)),
     });
     this.#uncount = liveConnections.add(() => this.connections);

@@ -20,7 +20,7 @@ export {
   type SchemaReference,
   type SchemaRegistryClient,
 } from "./schema-registry.js";
-export { deadLetterTopic, messageIndexes, TOPICS, topicContract, valueSubject, type TopicContract } from "./topics.js";
+export { deadLetterTopic, EVENT_TYPE_HEADER, messageIndexes, TOPIC, TOPICS, topicContract, valueSubject, type TopicContract } from "./topics.js";
 export { decodeFrame, encodeFrame, encodeMessageIndexes, WireFormatError, type Frame } from "./wire-format.js";
 export { kafkaBusFromEnv } from "./from-env.js";
 export { OutboxRelay, outboxMigration, writeOutbox, type Outbox, type OutboxRelayOptions, type OutboxSink } from "./outbox-relay.js";

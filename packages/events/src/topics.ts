@@ -7,12 +7,18 @@ export interface TopicContract {
   message: DescMessage;
 }
 
-/** Every topic of the mesh and its value message (ARCHITECTURE.md, Events). */
+/** The mesh's topic names: every producer and consumer names a topic through this. */
+export const TOPIC = { taskEvents: "task-events", reminders: "reminders", taskUpdates: "task-updates" } as const;
+
+/** Every topic of the mesh and its value message (docs/architecture.md, Events). */
 export const TOPICS: readonly TopicContract[] = [
-  { topic: "task-events", message: TaskEventSchema },
-  { topic: "reminders", message: ReminderEventSchema },
-  { topic: "task-updates", message: TaskUpdateSchema },
+  { topic: TOPIC.taskEvents, message: TaskEventSchema },
+  { topic: TOPIC.reminders, message: ReminderEventSchema },
+  { topic: TOPIC.taskUpdates, message: TaskUpdateSchema },
 ];
+
+/** The record header naming the event's case (created, updated, fired…): routing without decoding. */
+export const EVENT_TYPE_HEADER = "event-type";
 
 /** Where dead letters of a topic go. */
 export function deadLetterTopic(topic: string): string {

@@ -5,6 +5,10 @@ import { Code, ConnectError, createContextKey, type HandlerContext } from "@conn
  * gateway (or the mesh) does, and forwards the identity in this header.
  */
 export const USER_ID_HEADER = "x-user-id";
+/** The caller's IANA time zone: relative dates ("today", "friday") are read in it. */
+export const TIME_ZONE_HEADER = "x-time-zone";
+/** Which of the caller's devices made a change (web, cli, mcp…), carried into its events. */
+export const DEVICE_HEADER = "x-device";
 export const kUserId = createContextKey<string | undefined>(undefined, { description: "authenticated user id" });
 
 /** The TCP peer of the request (the gateway keys rate limits by it). */

@@ -1,5 +1,5 @@
 import type { Database } from "@taskmesh/db";
-import { processOnce, type EventBus, type Subscription } from "@taskmesh/events";
+import { processOnce, TOPIC, type EventBus, type Subscription } from "@taskmesh/events";
 import { ActivityKind } from "@taskmesh/proto/taskmesh/audit/v1/activity_pb.js";
 import type { ActivityLog } from "./activity-log.js";
 import { activityOf } from "./activity-record.js";
@@ -7,7 +7,7 @@ import { auditMetrics } from "./metrics.js";
 import { AUDIT_SCHEMA } from "./migrations/index.js";
 
 export const AUDIT_GROUP = "audit";
-export const AUDIT_TOPICS = ["task-events", "reminders"];
+export const AUDIT_TOPICS = [TOPIC.taskEvents, TOPIC.reminders];
 
 /**
  * Records every task and reminder event in the activity log, once: the event id is claimed in the

@@ -1,7 +1,7 @@
 import { create, fromJson } from "@bufbuild/protobuf";
 import { timestampFromDate, timestampFromMs, ValueSchema } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type Client, type ServiceImpl } from "@connectrpc/connect";
-import { invalidArgument, requireUser } from "@taskmesh/kit";
+import { invalidArgument, requireUser, USER_ID_HEADER } from "@taskmesh/kit";
 import { ActivityEntrySchema, type ActivityEntry } from "@taskmesh/proto/taskmesh/audit/v1/activity_pb.js";
 import type { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
 import type { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
@@ -48,7 +48,7 @@ export function createAuditServiceImpl(log: ActivityLog, tasks?: Client<typeof T
 /** Whether the task service shows the task to the caller (a member of its project). */
 async function mayRead(tasks: Client<typeof TaskService>, userId: string, taskId: string): Promise<boolean> {
   try {
-    await tasks.getTask({ id: taskId }, { headers: { "x-user-id": userId } });
+    await tasks.getTask({ id: taskId }, { headers: { [USER_ID_HEADER]: userId } });
     return true;
   } catch (err) {
     if (ConnectError.from(err).code === Code.NotFound) return false;

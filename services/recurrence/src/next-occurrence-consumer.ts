@@ -1,7 +1,7 @@
 import { isMessage } from "@bufbuild/protobuf";
 import type { Client } from "@connectrpc/connect";
-import type { EventBus, Subscription } from "@taskmesh/events";
-import { createLogger, type Logger } from "@taskmesh/kit";
+import { TOPIC, type EventBus, type Subscription } from "@taskmesh/events";
+import { createLogger, USER_ID_HEADER, type Logger } from "@taskmesh/kit";
 import { TaskEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
 import type { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { planNextOccurrence } from "./next-occurrence.js";
@@ -16,7 +16,7 @@ export const RECURRENCE_GROUP = "recurrence";
 export function startNextOccurrenceConsumer(bus: EventBus, tasks: Client<typeof TaskService>, logger: Logger = createLogger("recurrence")): Promise<Subscription> {
   return bus.subscribe({
     group: RECURRENCE_GROUP,
-    topics: ["task-events"],
+    topics: [TOPIC.taskEvents],
     // Each completion waits on a CreateTask call: other tasks' completions need not queue behind it.
     concurrency: 16,
     async handler({ value }) {
@@ -28,7 +28,7 @@ export function startNextOccurrenceConsumer(bus: EventBus, tasks: Client<typeof 
         ),
       );
       if (!request) return;
-      await tasks.createTask(request, { headers: { "x-user-id": value.userId } });
+      await tasks.createTask(request, { headers: { [USER_ID_HEADER]: value.userId } });
     },
   });
 }

@@ -30,7 +30,6 @@ export {
   type ResolveHost,
   type WebhookTargetOptions,
 } from "./webhook-target.js";
-export { REMINDERS_TOPIC } from "./reminder-events.js";
 export { vapidKeys, VAPID_SETTINGS, type VapidKeys, type PushPayload } from "./push.js";
 export { REMINDERS_GROUP } from "./task-events-consumer.js";
 export { OUTBOX as REMINDERS_OUTBOX } from "./outbox.js";

@@ -1,6 +1,6 @@
 import type { EntityManager } from "@mikro-orm/sql";
 import type { Database } from "@taskmesh/db";
-import { processOnce } from "@taskmesh/events";
+import { processOnce, TOPIC } from "@taskmesh/events";
 import { withSpan, type Logger } from "@taskmesh/kit";
 import type { TaskEvent } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
@@ -50,7 +50,7 @@ export class ReminderEngine {
     if (!snap) return;
     const ref = event.occurredAt ? timestampDate(event.occurredAt) : new Date();
     await withSpan("reminders arm", { attributes: { "taskmesh.task_id": snap.task.id, "taskmesh.reminders": snap.task.reminders.length } }, async () => {
-      await processOnce(this.db, this.db.em(), { schema: SCHEMA, consumer: "task-events" }, event.eventId, async (em) => {
+      await processOnce(this.db, this.db.em(), { schema: SCHEMA, consumer: TOPIC.taskEvents }, event.eventId, async (em) => {
         await applyTaskState(this.db, em, snap, ref);
       });
       // Also after a duplicate: the previous delivery may have committed and then failed to schedule.

@@ -1,10 +1,9 @@
 import { create, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import type { EventRecord } from "@taskmesh/events";
+import { EVENT_TYPE_HEADER, TOPIC, type EventRecord } from "@taskmesh/events";
 import { ReminderEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
 import { randomUUID } from "node:crypto";
 
-export const REMINDERS_TOPIC = "reminders";
 
 export interface ReminderRef {
   /** The task's owner. */
@@ -31,7 +30,7 @@ export function reminderEventRecord(ref: ReminderRef, event: EventCase, now: Dat
     traceparent: ref.traceparent ?? "",
     event,
   });
-  const headers: Record<string, string> = { "event-type": event.case ?? "" };
+  const headers: Record<string, string> = { [EVENT_TYPE_HEADER]: event.case ?? "" };
   if (ref.traceparent) headers.traceparent = ref.traceparent;
-  return { topic: REMINDERS_TOPIC, key: ref.taskId, payload: toBinary(ReminderEventSchema, message), headers };
+  return { topic: TOPIC.reminders, key: ref.taskId, payload: toBinary(ReminderEventSchema, message), headers };
 }

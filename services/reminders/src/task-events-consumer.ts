@@ -1,5 +1,5 @@
 import { isMessage } from "@bufbuild/protobuf";
-import type { EventBus, Subscription } from "@taskmesh/events";
+import { TOPIC, type EventBus, type Subscription } from "@taskmesh/events";
 import { TaskEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
 import type { ReminderEngine } from "./reminder-engine.js";
 
@@ -9,7 +9,7 @@ export const REMINDERS_GROUP = "reminders";
 export function startTaskEventsConsumer(bus: EventBus, engine: ReminderEngine): Promise<Subscription> {
   return bus.subscribe({
     group: REMINDERS_GROUP,
-    topics: ["task-events"],
+    topics: [TOPIC.taskEvents],
     async handler({ value }) {
       if (isMessage(value, TaskEventSchema)) await engine.applyTaskEvent(value);
     },

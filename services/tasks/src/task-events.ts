@@ -2,10 +2,8 @@ import { create, toBinary, toJson, type MessageInitShape } from "@bufbuild/proto
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { TaskEventSchema, TaskUpdateSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
 import { TaskSchema, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { EVENT_TYPE_HEADER, TOPIC } from "@taskmesh/events";
 import { randomUUID } from "node:crypto";
-
-export const TASK_EVENTS_TOPIC = "task-events";
-export const TASK_UPDATES_TOPIC = "task-updates";
 
 /** Who and where a change came from, read from request metadata. */
 export interface ChangeOrigin {
@@ -37,9 +35,9 @@ export function taskEventRecord(origin: ChangeOrigin, owner: string, task: Task,
     device: origin.device,
     event,
   });
-  const headers: Record<string, string> = { "event-type": event.case ?? "" };
+  const headers: Record<string, string> = { [EVENT_TYPE_HEADER]: event.case ?? "" };
   if (origin.traceparent) headers.traceparent = origin.traceparent;
-  return { topic: TASK_EVENTS_TOPIC, key: task.id, payload: toBinary(TaskEventSchema, message), headers };
+  return { topic: TOPIC.taskEvents, key: task.id, payload: toBinary(TaskEventSchema, message), headers };
 }
 
 export function taskUpdateRecord(userId: string, cursor: string, change: { task: Task } | { deletedId: string }, now: Date): OutboxRecord {
@@ -50,7 +48,7 @@ export function taskUpdateRecord(userId: string, cursor: string, change: { task:
     occurredAt: timestampFromDate(now),
     change: "task" in change ? { case: "upserted", value: change.task } : { case: "deletedTaskId", value: change.deletedId },
   });
-  return { topic: TASK_UPDATES_TOPIC, key: userId, payload: toBinary(TaskUpdateSchema, message), headers: {} };
+  return { topic: TOPIC.taskUpdates, key: userId, payload: toBinary(TaskUpdateSchema, message), headers: {} };
 }
 
 /** Mask paths whose value differs between two snapshots (what an update really changed). */
