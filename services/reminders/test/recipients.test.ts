@@ -101,4 +101,20 @@ describe("reminders go to the assignee, else the creator", () => {
     const { reminder } = await stack.reminders.snoozeReminder({ taskId: task!.id, reminderId: "r", until: { case: "duration", value: { seconds: 600n } } }, as(owner));
     assert.equal(reminder!.state, ReminderState.SNOOZED);
   });
+
+  test("an assignee removed from the project is reminded no more: the task is unassigned and reminds its creator", async () => {
+    const dave = `dave-${process.pid}`;
+    const { invitation } = await stack.projects.inviteMember({ projectId, email: `${dave}@example.com`, role: ProjectRole.EDITOR }, as(owner));
+    await stack.projects.acceptInvitation({ id: invitation!.id }, as(dave));
+    const { task } = await stack.tasks.createTask(
+      { title: "Return the keys", projectId, assigneeId: dave, reminders: [{ id: "r", trigger: { case: "absoluteTime", value: inMs(3_600_000) } }] },
+      as(bob),
+    );
+    await eventually("armed for dave", async () => ((await listed(dave, task!.id))[0]?.state === ReminderState.SCHEDULED) || undefined);
+    await stack.projects.removeMember({ projectId, userId: dave }, as(owner));
+    const { task: after } = await stack.tasks.getTask({ id: task!.id }, as(owner));
+    assert.equal(after!.assigneeId, "");
+    await eventually("armed for bob, who created it", async () => ((await listed(bob, task!.id))[0]?.state === ReminderState.SCHEDULED) || undefined);
+    assert.deepEqual(await listed(dave, task!.id), []);
+  });
 });

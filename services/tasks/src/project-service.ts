@@ -16,6 +16,7 @@ import {
 import { emailOf, permissionDenied, projectFor, projectNotFound } from "./project-access.js";
 import type { InvitationRow, ProjectRow, ProjectStore, SectionRow, Sql } from "./project-store.js";
 import { taskEventRecord } from "./task-events.js";
+import { replace } from "./task-service.js";
 import { violationsUnder } from "./violations.js";
 import { taskFromRow } from "./task-row.js";
 import type { TaskStore, Tx } from "./task-store.js";
@@ -230,10 +231,15 @@ export function createProjectServiceImpl({ store, projects, now = () => new Date
         throw new ConnectError(leaving ? "the owner cannot leave: delete the project instead" : "the owner cannot be removed", Code.FailedPrecondition);
       }
       if (!(await projects.member(project.id, req.userId))) throw new ConnectError(`${req.userId} is not a member of project ${project.id}`, Code.NotFound);
+      const origin = { userId: caller, traceparent: currentTraceparent(ctx.requestHeader), device: (ctx.requestHeader.get("x-device") ?? "").slice(0, 64) };
       await store.write(project.ownerId, async (tx) => {
         await projects.removeMember(sqlOf(tx), project.id, req.userId);
         const at = now();
         for (const taskId of await projects.taskIds(tx.read, project.id)) tx.feed({ owner: project.ownerId, taskId, task: undefined, at, to: { user: req.userId } });
+        // An assignee is a member: their tasks here are unassigned, so that reminders stop going to them.
+        for (const row of await tx.lockProject(project.id)) {
+          if (row.assigneeId === req.userId) await replace(tx, origin, row, tx.userId, { projectId: project.id, sectionId: row.sectionId, assigneeId: null, parentId: row.parentId }, at);
+        }
       });
       return {};
     },

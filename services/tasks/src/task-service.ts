@@ -471,8 +471,8 @@ async function complete(tx: Tx, origin: ChangeOrigin, row: TaskRow, at: Date): P
   return done;
 }
 
-/** Puts a locked task elsewhere as a consequence of a change to another (its parent's move or deletion), with its event. */
-async function replace(tx: Tx, origin: ChangeOrigin, row: TaskRow, owner: string, placement: Placement, at: Date): Promise<void> {
+/** Puts a locked task elsewhere as a consequence of another change (its parent's move or deletion, its assignee's removal), with its event. */
+export async function replace(tx: Tx, origin: ChangeOrigin, row: TaskRow, owner: string, placement: Placement, at: Date): Promise<void> {
   const before = taskFromRow(row);
   const changed = changedPaths(before, taskFromRow({ ...row, ...placementColumns(placement) }), ["project_id", "section_id", "assignee_id", "parent_id"]);
   if (changed.length === 0) return;
