@@ -76,6 +76,7 @@ test("a comment from another member appears live in the open editor, with its au
   const activity = editorOf(owner.page).getByRole("region", { name: "Activity" });
   await activity.getByText('commented "KLM, please.').waitFor();
   await activity.getByText('commented "Which airline?"').waitFor();
+  assert.ok(((await activity.locator("li", { hasText: 'commented "KLM, please.' }).textContent()) ?? "").includes(`by ${guestEmail}`), "the author by e-mail");
   await screenshot(owner.page, "comments-01-owner");
   await screenshot(guest.page, "comments-02-viewer");
 

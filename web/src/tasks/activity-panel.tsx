@@ -11,7 +11,9 @@ import { currentSession } from "../api/auth-client.js";
 import { useNotifications } from "../notifications/notifications.js";
 import { formatDay, formatTime } from "./format.js";
 import { entryWords, rulesOf } from "./history-words.js";
+import { useMemberEmails } from "./members.js";
 import { useTaskActions } from "./task-actions.js";
+import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 
 function sendUndo(entry: ActivityEntry): Promise<unknown> {
   const undo = entry.undo?.request;
@@ -31,8 +33,10 @@ function sendUndo(entry: ActivityEntry): Promise<unknown> {
   }
 }
 
-/** `version` and `comments` (the task's comment count): what makes a new entry, a moment later. */
-export function ActivityPanel({ taskId, version, comments, timeZone }: { taskId: string; version: bigint; comments: number; timeZone: string }) {
+/** Other members are named by their e-mail. */
+export function ActivityPanel({ task, timeZone }: { task: Task; timeZone: string }) {
+  // A new version or comment makes a new entry, a moment later.
+  const { id: taskId, version, commentCount: comments } = task;
   const activity = useQuery(AuditService.method.listActivity, { taskId, pageSize: 20 });
   // The history is recorded from events, a moment after the change: reload shortly after each new version.
   const { refetch } = activity;
@@ -45,6 +49,7 @@ export function ActivityPanel({ taskId, version, comments, timeZone }: { taskId:
   const { toast } = useNotifications();
   const me = currentSession()?.user?.id;
   const entries = activity.data?.entries ?? [];
+  const emails = useMemberEmails(task, entries.map((e) => e.actor));
   const rules = useQueries({
     queries: rulesOf(entries).map((rrule) => ({
       queryKey: ["rule-summary", rrule],
@@ -75,7 +80,7 @@ export function ActivityPanel({ taskId, version, comments, timeZone }: { taskId:
       <ol className="activity-list">
         {entries.map((entry) => {
           const when = entry.occurTime ? timestampDate(entry.occurTime) : undefined;
-          const who = !entry.actor ? "" : entry.actor === me ? "by you" : `by ${entry.actor}`;
+          const who = !entry.actor ? "" : entry.actor === me ? "by you" : `by ${emails.get(entry.actor) ?? entry.actor}`;
           return (
             <li key={entry.id}>
               <span className="activity-summary">{entryWords(entry, words)}</span>

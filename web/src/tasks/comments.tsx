@@ -5,7 +5,6 @@ import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { ConnectError } from "@connectrpc/connect";
 import { createConnectQueryKey, useQuery } from "@connectrpc/connect-query";
 import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
-import { ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { useQueryClient } from "@tanstack/react-query";
@@ -13,6 +12,7 @@ import { useEffect, useId, useState } from "react";
 import { currentSession } from "../api/auth-client.js";
 import { tasksClient } from "../api/clients.js";
 import { formatDay, formatTime } from "./format.js";
+import { useMemberEmails } from "./members.js";
 import "./comments.css";
 
 const PAGE = 500;
@@ -44,22 +44,15 @@ export function CommentsSection({ task }: { task: Task }) {
   const now = useMinute();
   const queryClient = useQueryClient();
   const comments = useQuery(TaskService.method.listComments, { taskId: task.id, pageSize: PAGE });
-  const members = useQuery(ProjectService.method.listMembers, { projectId: task.projectId }, { enabled: task.projectId !== "" });
   const [body, setBody] = useState("");
   // One id per draft: a retried send of the same comment is stored once.
   const [requestId, setRequestId] = useState(() => crypto.randomUUID());
   const [sending, setSending] = useState(false);
   const [problem, setProblem] = useState<string>();
   const me = currentSession()?.user?.id;
-  const emails = new Map((members.data?.members ?? []).map((m) => [m.userId, m.email]));
-  const authorOf = (id: string) => (id === me ? "You" : (emails.get(id) ?? "A former member"));
   const list = comments.data?.comments ?? [];
-  // An author the members read so far does not name joined since: read them again.
-  const unknown = [...new Set(list.map((c) => c.authorId).filter((id) => id !== me && !emails.has(id)))].join();
-  const { refetch: refetchMembers, isFetched: membersRead } = members;
-  useEffect(() => {
-    if (unknown && membersRead) void refetchMembers();
-  }, [unknown, membersRead, refetchMembers]);
+  const emails = useMemberEmails(task, list.map((c) => c.authorId));
+  const authorOf = (id: string) => (id === me ? "You" : (emails.get(id) ?? "A former member"));
 
   async function send() {
     if (!body.trim() || sending) return;

@@ -47,7 +47,7 @@ export function TaskEditor({ taskId, onClose }: Props) {
         <ErrorBoundary area="this task" resetKey={task.id}>
           <EditorForm key={task.id} task={task} onClose={onClose} />
           <CommentsSection task={task} />
-          <ActivityPanel taskId={task.id} version={task.version} comments={task.commentCount} timeZone={task.timeZone || browserTimeZone()} />
+          <ActivityPanel task={task} timeZone={task.timeZone || browserTimeZone()} />
         </ErrorBoundary>
       )}
     </aside>

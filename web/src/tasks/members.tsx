@@ -1,0 +1,21 @@
+import { useQuery } from "@connectrpc/connect-query";
+import { ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
+import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { useEffect } from "react";
+import { currentSession } from "../api/auth-client.js";
+
+/**
+ * The e-mails of the members of a task's project, by user id. `seen`: user ids on screen; one the
+ * members read so far do not name joined since, and they are read again.
+ */
+export function useMemberEmails(task: Task, seen: readonly string[] = []): Map<string, string> {
+  const members = useQuery(ProjectService.method.listMembers, { projectId: task.projectId }, { enabled: task.projectId !== "" });
+  const emails = new Map((members.data?.members ?? []).map((m) => [m.userId, m.email]));
+  const me = currentSession()?.user?.id;
+  const unknown = [...new Set(seen.filter((id) => id && id !== me && !emails.has(id)))].join();
+  const { refetch, isFetched } = members;
+  useEffect(() => {
+    if (unknown && isFetched) void refetch();
+  }, [unknown, isFetched, refetch]);
+  return emails;
+}
