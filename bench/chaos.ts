@@ -15,6 +15,7 @@
 //   reminders   every reminder due in the window fired once: one fire stored, one ReminderFired
 //   recurrence  every completed occurrence spawned exactly one next occurrence, an open one none
 //   live        every live device's view (id → version) equals the server's
+//   deadletters no event parked on a dead-letter topic (every fault here passes)
 // It prints what was injected and each check's result, and exits 1 on any loss or duplicate.
 //
 //   npm run bench -- chaos            # 10 s per fault, 30 s partitions, every link and service in turn
@@ -27,6 +28,7 @@ import { isMessage } from "@bufbuild/protobuf";
 import { confluentSchemaRegistry, connectKafkaBus, ensureKafkaTopics, registerSchemas, type EventBus, type Subscription } from "@taskmesh/events";
 import { createLogger } from "@taskmesh/kit";
 import { ReminderEventSchema, TaskEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
+import { Kafka, logLevel } from "kafkajs";
 import pg from "pg";
 import { WebSocket } from "ws";
 import { freePorts } from "../scripts/infra/cache.js";
@@ -498,6 +500,19 @@ async function check(users: User[], recorder: Recorder, db: pg.Client): Promise<
     ok: diverged === 0,
     detail: `${users.length} devices, ${users.reduce((n, u) => n + u.device.tasks.size, 0)} tasks seen, ${users.reduce((n, u) => n + u.device.connects - 1, 0)} reconnects, ${users.reduce((n, u) => n + u.device.refetches, 0)} refetches; diverged ${diverged}${samples.length ? `: ${samples.join("; ")}` : ""}`,
   });
+  // Every fault here passes: an event parked on a dead-letter topic was given up on too early.
+  const admin = new Kafka({ brokers: [kafka.bootstrap], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  const parked: string[] = [];
+  try {
+    for (const topic of (await admin.listTopics()).filter((t) => t.endsWith(".dlq"))) {
+      const count = (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+      if (count > 0) parked.push(`${topic} ${count}`);
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  checks.push({ name: "deadletters", ok: parked.length === 0, detail: parked.length === 0 ? "none" : parked.join(", ") });
   return checks;
 }
 

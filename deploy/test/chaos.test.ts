@@ -8,15 +8,13 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 
 const root = path.resolve(import.meta.dirname, "../..");
-const CHECKS = ["writes", "events", "reminders", "recurrence", "live"];
+const CHECKS = ["writes", "events", "reminders", "recurrence", "live", "deadletters"];
 // Losses the suite found that are not fixed yet: reported as todo, so they show without failing the run.
 const KNOWN: Record<string, string> = {
   reminders:
-    "some runs leave reminders of tasks stored a few seconds before the broker's and PostgreSQL's kill -9 never armed: " +
-    "either the reminders consumer stopped for good or their events went to the DLQ after the retries ran out while the database was away",
-  recurrence:
-    "some runs leave one completed recurring task without its next occurrence: the same suspects as the reminders " +
-    "(the recurrence consumer's CreateTask call failing through all its retries during the faults, then dead-lettered)",
+    "1 run in 6 fired none of the 235 reminders due in the window (each armed, state scheduled, none in reminders.fires) " +
+    "while the other 5 fired every one; cause not found yet (that run's service logs were not kept)",
+  recurrence: "the same run left 97 of 444 completed recurring tasks without their next occurrence",
 };
 
 test("kill -9, latency, stalls and a partition under load lose and duplicate nothing", { timeout: 15 * 60_000 }, async (t) => {
