@@ -47,12 +47,14 @@ const TASK_KINDS = {
   reopened: ActivityKind.TASK_REOPENED,
   deleted: ActivityKind.TASK_DELETED,
   commentAdded: ActivityKind.COMMENT_ADDED,
+  commentEdited: ActivityKind.COMMENT_EDITED,
+  commentDeleted: ActivityKind.COMMENT_DELETED,
 } as const;
 
 function taskActivity(event: TaskEvent, eventId: string): ActivityRecord | undefined {
   const { case: which, value } = event.event;
   if (!which) return undefined;
-  if (which === "commentAdded") {
+  if (which === "commentAdded" || which === "commentEdited" || which === "commentDeleted") {
     return {
       ...common(event, eventId),
       kind: TASK_KINDS[which],

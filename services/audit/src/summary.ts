@@ -38,6 +38,10 @@ export function entrySummary(entry: SummaryInput): string {
       return entry.reminder?.reason ? `reminder cancelled (${entry.reminder.reason})` : "reminder cancelled";
     case ActivityKind.COMMENT_ADDED:
       return `commented ${quote(String(entry.comment?.body ?? ""))}`;
+    case ActivityKind.COMMENT_EDITED:
+      return `edited a comment: ${quote(String(entry.comment?.body ?? ""))}`;
+    case ActivityKind.COMMENT_DELETED:
+      return "deleted a comment";
     default:
       return "changed";
   }

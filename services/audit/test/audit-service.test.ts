@@ -221,7 +221,7 @@ describe("AuditService", () => {
     await expectCode(tasks.getTask({ id: restored.task!.id }, as(alice)), Code.NotFound);
   });
 
-  test("a comment is an entry with its author, device and text, read by every member, with no undo", async () => {
+  test("a comment, its edit and its deletion are entries with their author, read by every member, with no undo", async () => {
     const [owner, viewer] = [newUser(), newUser()];
     const withEmail = (user: string, device = "phone") => ({ headers: { ...as(user, device).headers, "x-user-email": `${user}@example.com` } });
     const project = (await projects.createProject({ name: "Shared" }, withEmail(owner))).project!;
@@ -240,6 +240,15 @@ describe("AuditService", () => {
       assert.equal(entry!.comment?.body, "Which white?");
       assert.equal(entry!.undo, undefined);
     }
+    await tasks.editComment({ taskId: task!.id, commentId: comment!.id, body: "Chalk white" }, withEmail(viewer));
+    await tasks.deleteComment({ taskId: task!.id, commentId: comment!.id }, withEmail(viewer));
+    const [deleted, edited] = await entriesOf(owner, task!.id, 4);
+    assert.equal(edited!.kind, ActivityKind.COMMENT_EDITED);
+    assert.equal(edited!.summary, 'edited a comment: "Chalk white"');
+    assert.equal(deleted!.kind, ActivityKind.COMMENT_DELETED);
+    assert.equal(deleted!.summary, "deleted a comment");
+    assert.equal(deleted!.comment?.body, "");
+    assert.ok([edited, deleted].every((e) => e!.actor === viewer));
   });
 
   test("reminder events are recorded with the task's title and zone", async () => {

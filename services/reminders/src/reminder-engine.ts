@@ -14,7 +14,7 @@ import type { DueJob, Scheduler, SchedulerJob } from "./scheduler/scheduler.js";
 /** The task snapshot a task event carries, or undefined for an event without one. */
 export function snapshotOf(event: TaskEvent): TaskSnapshot | undefined {
   const e = event.event;
-  const task = e.case === "updated" ? e.value.after : e.case === "commentAdded" ? undefined : e.value?.task;
+  const task = e.case === "updated" ? e.value.after : e.value && "task" in e.value ? e.value.task : undefined;
   if (!task) return undefined;
   return {
     task,

@@ -333,6 +333,43 @@ export function createTaskServiceImpl({ store, projects, hub, pageTokenKey = ran
       return { comment: commentFromRow(comment) };
     },
 
+    async editComment(req, ctx) {
+      const origin = originOf(ctx);
+      const edited = await onTask(
+        origin.userId,
+        req.taskId,
+        async (tx, current) => {
+          const before = await authoredComment(tx, current, req.commentId, origin.userId, "edit");
+          if (before.body === req.body) return before;
+          const at = now();
+          const after = await tx.editComment(current, before.id, req.body, at);
+          const task = taskFromRow(current);
+          await tx.emit(
+            taskEventRecord(origin, tx.userId, task, { case: "commentEdited", value: { comment: commentFromRow(after), beforeBody: before.body, taskTitle: task.title } }, at),
+          );
+          return after;
+        },
+        ProjectRole.VIEWER,
+      );
+      return { comment: commentFromRow(edited) };
+    },
+
+    async deleteComment(req, ctx) {
+      const origin = originOf(ctx);
+      await onTask(
+        origin.userId,
+        req.taskId,
+        async (tx, current) => {
+          const comment = await authoredComment(tx, current, req.commentId, origin.userId, "delete");
+          const at = now();
+          const task = taskFromRow(await tx.deleteComment(current, comment.id, at));
+          await tx.emit(taskEventRecord(origin, tx.userId, task, { case: "commentDeleted", value: { comment: { ...commentFromRow(comment), body: "" }, taskTitle: task.title } }, at));
+        },
+        ProjectRole.VIEWER,
+      );
+      return {};
+    },
+
     async listComments(req, ctx) {
       const row = await store.get(req.taskId);
       if (!row || !(await roleOnTask(projects, requireUser(ctx), row))) throw notFound(req.taskId);
@@ -482,7 +519,22 @@ export async function replace(tx: Tx, origin: ChangeOrigin, row: TaskRow, owner:
 }
 
 function commentFromRow(row: CommentRow): Comment {
-  return create(CommentSchema, { id: row.id, taskId: row.taskId, authorId: row.authorId, body: row.body, createTime: timestampFromDate(new Date(row.createdAt)) });
+  return create(CommentSchema, {
+    id: row.id,
+    taskId: row.taskId,
+    authorId: row.authorId,
+    body: row.body,
+    createTime: timestampFromDate(new Date(row.createdAt)),
+    updateTime: row.updatedAt ? timestampFromDate(new Date(row.updatedAt)) : undefined,
+  });
+}
+
+/** The comment of the locked task, for its author only (the one change of a task a viewer makes). */
+async function authoredComment(tx: Tx, current: TaskRow, id: string, caller: string, what: "edit" | "delete"): Promise<CommentRow> {
+  const comment = await tx.lockComment(current, id);
+  if (!comment) throw new ConnectError(`comment ${id} not found on task ${current.id}`, Code.NotFound);
+  if (comment.authorId !== caller) throw permissionDenied(`only the author of a comment may ${what} it`);
+  return comment;
 }
 
 function changeMessage(seq: string, snapshot: unknown, taskId: string): WatchTasksResponse {

@@ -51,9 +51,10 @@ export interface CommentRow {
   authorId: string;
   body: string;
   createdAt: Date;
+  updatedAt: Date | null;
 }
 
-const COMMENT_COLUMNS = `seq::text AS seq, id, task_id AS "taskId", author_id AS "authorId", body, created_at AS "createdAt"`;
+const COMMENT_COLUMNS = `seq::text AS seq, id, task_id AS "taskId", author_id AS "authorId", body, created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 export interface ChangeRow {
   seq: string;
@@ -457,6 +458,30 @@ export class Tx {
     );
     this.pending.change({ owner: this.userId, taskId: row!.id, task: taskFromRow(row!), at: comment.at, to: { project: row!.projectId } });
     return { comment: stored, task: row! };
+  }
+
+  /** A comment on the locked task `current`, locked; undefined when the task has none with that id. */
+  async lockComment(current: TaskRow, id: string): Promise<CommentRow | undefined> {
+    const [row] = await this.read<CommentRow>(`SELECT ${COMMENT_COLUMNS} FROM tasks.comments WHERE id = $1 AND task_id = $2 FOR UPDATE`, [id, current.id]);
+    return row;
+  }
+
+  /** A new body for a comment of the locked task `current`; every member's feed gets the task again, so open lists reload. */
+  async editComment(current: TaskRow, id: string, body: string, at: Date): Promise<CommentRow> {
+    const [row] = await this.sql<CommentRow>(`UPDATE tasks.comments SET body = $2, updated_at = $3 WHERE id = $1 RETURNING ${COMMENT_COLUMNS}`, [id, body, at]);
+    this.pending.change({ owner: this.userId, taskId: current.id, task: taskFromRow(current), at, to: { project: current.projectId } });
+    return row!;
+  }
+
+  /** Deletes a comment of the locked task `current`, which counts one fewer; returns the task. */
+  async deleteComment(current: TaskRow, id: string, at: Date): Promise<TaskRow> {
+    await this.sql(`DELETE FROM tasks.comments WHERE id = $1`, [id]);
+    const [row] = await this.sql<TaskRow>(
+      `UPDATE tasks.tasks SET comment_count = comment_count - 1 WHERE user_id = $1 AND id = $2 RETURNING ${TASK_COLUMNS}`,
+      [this.userId, current.id],
+    );
+    this.pending.change({ owner: this.userId, taskId: row!.id, task: taskFromRow(row!), at, to: { project: row!.projectId } });
+    return row!;
   }
 
   /** A feed change of this batch, e.g. a project's tasks leaving the feed of a member who lost it. */

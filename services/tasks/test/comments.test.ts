@@ -52,7 +52,7 @@ describe("comments on tasks", () => {
   const commentEvents = async (taskId: string) =>
     (await module.db.query<{ payload: Uint8Array }>(module.db.em(), `SELECT payload FROM tasks.outbox WHERE topic = 'task-events' AND key = $1 ORDER BY id`, [taskId]))
       .map((r) => fromBinary(TaskEventSchema, r.payload))
-      .filter((e) => e.event.case === "commentAdded");
+      .filter((e) => e.event.case?.startsWith("comment"));
 
   /** A project of `owner` shared with a viewer, an editor and an admin, and a task in it. */
   async function sharedTask() {
@@ -158,6 +158,32 @@ describe("comments on tasks", () => {
       assert.equal(m.change.value.commentCount, 1);
       s.abort.abort();
     }
+  });
+
+  test("only a comment's author edits or deletes it; each is an event, and the count follows", async () => {
+    const { owner, viewer, editor, stranger, task } = await sharedTask();
+    const { comment } = await tasks.addComment({ taskId: task.id, body: "Blue?" }, as(viewer));
+    const mine = { taskId: task.id, commentId: comment!.id };
+    for (const user of [owner, editor]) {
+      await expectCode(tasks.editComment({ ...mine, body: "Red" }, as(user)), Code.PermissionDenied, `${user} editing another's comment`);
+      await expectCode(tasks.deleteComment(mine, as(user)), Code.PermissionDenied, `${user} deleting another's comment`);
+    }
+    await expectCode(tasks.editComment({ ...mine, body: "Red" }, as(stranger)), Code.NotFound, "a stranger editing");
+    await expectCode(tasks.deleteComment({ taskId: task.id, commentId: crypto.randomUUID() }, as(viewer)), Code.NotFound, "no such comment");
+    assert.deepEqual(fieldsOf(await expectCode(tasks.editComment({ ...mine, body: " " }, as(viewer)), Code.InvalidArgument, "a blank edit")), ["body"]);
+
+    const { comment: edited } = await tasks.editComment({ ...mine, body: "Blue, the dark one" }, as(viewer));
+    assert.equal(edited!.body, "Blue, the dark one");
+    assert.ok(edited!.updateTime);
+    assert.equal((await tasks.listComments({ taskId: task.id }, as(owner))).comments[0]!.body, "Blue, the dark one");
+    await tasks.deleteComment(mine, as(viewer));
+    assert.deepEqual((await tasks.listComments({ taskId: task.id }, as(owner))).comments, []);
+    assert.equal((await tasks.getTask({ id: task.id }, as(owner))).task!.commentCount, 0);
+    const events = await commentEvents(task.id);
+    assert.deepEqual(events.map((e) => e.event.case), ["commentAdded", "commentEdited", "commentDeleted"]);
+    assert.ok(events[1]!.event.case === "commentEdited" && events[1]!.event.value.beforeBody === "Blue?");
+    assert.ok(events[2]!.event.case === "commentDeleted" && events[2]!.event.value.comment!.body === "", "a deleted comment's text is not kept");
+    assert.ok(events.every((e) => e.actorId === viewer));
   });
 
   test("pages of comments follow each other without gaps; deleting the task deletes its comments", async () => {

@@ -9,6 +9,7 @@ import { Migration20261203190000_saved_filters } from "./Migration20261203190000
 import { Migration20261204160000_subtasks } from "./Migration20261204160000_subtasks.js";
 import { Migration20261204170000_order_keys } from "./Migration20261204170000_order_keys.js";
 import { Migration20261204180000_comments } from "./Migration20261204180000_comments.js";
+import { Migration20261204190000_comment_edits } from "./Migration20261204190000_comment_edits.js";
 
 /** In order; committed migrations are never edited, only appended. */
 export const migrations = [
@@ -23,4 +24,5 @@ export const migrations = [
   { name: "Migration20261204160000_subtasks", class: Migration20261204160000_subtasks },
   { name: "Migration20261204170000_order_keys", class: Migration20261204170000_order_keys },
   { name: "Migration20261204180000_comments", class: Migration20261204180000_comments },
+  { name: "Migration20261204190000_comment_edits", class: Migration20261204190000_comment_edits },
 ];

@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file taskmesh/tasks/v1/task_service.proto.
  */
 export const file_taskmesh_tasks_v1_task_service: GenFile = /*@__PURE__*/
-  fileDesc("CiR0YXNrbWVzaC90YXNrcy92MS90YXNrX3NlcnZpY2UucHJvdG8SEXRhc2ttZXNoLnRhc2tzLnYxIrEFChFDcmVhdGVUYXNrUmVxdWVzdBJbCgV0aXRsZRgBIAEoCUJMukhJugE/Cg90aXRsZS5ub3RfYmxhbmsSF3RpdGxlIG11c3Qgbm90IGJlIGJsYW5rGhN0aGlzLm1hdGNoZXMoJ1xcUycpcgUQARj0AxIYCgVub3RlcxgCIAEoCUIJukgGcgQYoJwBEjcKCHByaW9yaXR5GAMgASgOMhsudGFza21lc2gudGFza3MudjEuUHJpb3JpdHlCCLpIBYIBAhABEjQKBHRhZ3MYBCADKAlCJrpII5IBIBAeIhxyGjIYXltccHtMfVxwe059Xy4vLV17MSw2NH0kEi4KCGR1ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAEjcKCGR1ZV9kYXRlGAYgASgJQiO6SCByHjIcXlswLTldezR9LVswLTldezJ9LVswLTldezJ9JEgAEhoKCXRpbWVfem9uZRgHIAEoCUIHukgEcgIYQBIxCgpyZWN1cnJlbmNlGAggASgLMh0udGFza21lc2gudGFza3MudjEuUmVjdXJyZW5jZRI4CglyZW1pbmRlcnMYCSADKAsyGy50YXNrbWVzaC50YXNrcy52MS5SZW1pbmRlckIIukgFkgECEBQSHAoKcmVxdWVzdF9pZBgKIAEoCUIIukgFcgMYgAESHgoJc2VyaWVzX2lkGAsgASgJQgu6SAjYAQFyA7ABARIfCgpwcm9qZWN0X2lkGAwgASgJQgu6SAjYAQFyA7ABARIfCgpzZWN0aW9uX2lkGA0gASgJQgu6SAjYAQFyA7ABARIdCgthc3NpZ25lZV9pZBgOIAEoCUIIukgFcgMYgAESHgoJcGFyZW50X2lkGA8gASgJQgu6SAjYAQFyA7ABAUIFCgNkdWUiOwoSQ3JlYXRlVGFza1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrIiYKDkdldFRhc2tSZXF1ZXN0EhQKAmlkGAEgASgJQgi6SAVyA7ABASI4Cg9HZXRUYXNrUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2singEKEVVwZGF0ZVRhc2tSZXF1ZXN0Ei0KBHRhc2sYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrQga6SAPYAQMSNwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrQga6SAPIAQESIQoQZXhwZWN0ZWRfdmVyc2lvbhgDIAEoA0IHukgEIgIoASI7ChJVcGRhdGVUYXNrUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2siaAoTQ29tcGxldGVUYXNrUmVxdWVzdBIUCgJpZBgBIAEoCUIIukgFcgOwAQESIQoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoA0IHukgEIgIoABIYChBpbmNsdWRlX3N1YnRhc2tzGAMgASgIIj0KFENvbXBsZXRlVGFza1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrIkwKEVJlb3BlblRhc2tSZXF1ZXN0EhQKAmlkGAEgASgJQgi6SAVyA7ABARIhChBleHBlY3RlZF92ZXJzaW9uGAIgASgDQge6SAQiAigAIjsKElJlb3BlblRhc2tSZXNwb25zZRIlCgR0YXNrGAEgASgLMhcudGFza21lc2gudGFza3MudjEuVGFzayIiCgxPcGVuU3VidGFza3MSEgoKb3Blbl9jb3VudBgBIAEoBSJMChFEZWxldGVUYXNrUmVxdWVzdBIUCgJpZBgBIAEoCUIIukgFcgOwAQESIQoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoA0IHukgEIgIoACIUChJEZWxldGVUYXNrUmVzcG9uc2UidAoPTW92ZVRhc2tSZXF1ZXN0EhQKAmlkGAEgASgJQgi6SAVyA7ABARIdCgliZWZvcmVfaWQYAiABKAlCCLpIBXIDsAEBSAASHAoIYWZ0ZXJfaWQYAyABKAlCCLpIBXIDsAEBSABCDgoFcGxhY2USBbpIAggBIjkKEE1vdmVUYXNrUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2sipgEKEUFkZENvbW1lbnRSZXF1ZXN0EhkKB3Rhc2tfaWQYASABKAlCCLpIBXIDsAEBElgKBGJvZHkYAiABKAlCSrpIR7oBPQoOYm9keS5ub3RfYmxhbmsSFmJvZHkgbXVzdCBub3QgYmUgYmxhbmsaE3RoaXMubWF0Y2hlcygnXFxTJylyBRABGJBOEhwKCnJlcXVlc3RfaWQYAyABKAlCCLpIBXIDGIABIkEKEkFkZENvbW1lbnRSZXNwb25zZRIrCgdjb21tZW50GAEgASgLMhoudGFza21lc2gudGFza3MudjEuQ29tbWVudCJtChNMaXN0Q29tbWVudHNSZXF1ZXN0EhkKB3Rhc2tfaWQYASABKAlCCLpIBXIDsAEBEh0KCXBhZ2Vfc2l6ZRgCIAEoBUIKukgHGgUY9AMoABIcCgpwYWdlX3Rva2VuGAMgASgJQgi6SAVyAxiACCJdChRMaXN0Q29tbWVudHNSZXNwb25zZRIsCghjb21tZW50cxgBIAMoCzIaLnRhc2ttZXNoLnRhc2tzLnYxLkNvbW1lbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIpQBChBMaXN0VGFza3NSZXF1ZXN0EhcKBXF1ZXJ5GAEgASgJQgi6SAVyAxjoBxIZCghvcmRlcl9ieRgCIAEoCUIHukgEcgIYQBIdCglwYWdlX3NpemUYAyABKAVCCrpIBxoFGPQDKAASHAoKcGFnZV90b2tlbhgEIAEoCUIIukgFcgMYgAgSDwoHZXhwbGFpbhgFIAEoCCKOAQoRTGlzdFRhc2tzUmVzcG9uc2USJgoFdGFza3MYASADKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRI4CgtleHBsYW5hdGlvbhgDIAEoCzIjLnRhc2ttZXNoLnRhc2tzLnYxLlF1ZXJ5RXhwbGFuYXRpb24iPQoQUXVlcnlFeHBsYW5hdGlvbhIYChBub3JtYWxpemVkX3F1ZXJ5GAEgASgJEg8KB3N1bW1hcnkYAiABKAkiEQoPTGlzdFRhZ3NSZXF1ZXN0Ij8KEExpc3RUYWdzUmVzcG9uc2USKwoEdGFncxgBIAMoCzIdLnRhc2ttZXNoLnRhc2tzLnYxLlRhZ1N1bW1hcnkiRwoKVGFnU3VtbWFyeRIMCgRuYW1lGAEgASgJEhcKD29wZW5fdGFza19jb3VudBgCIAEoBRISCgp0YXNrX2NvdW50GAMgASgFIkUKEVdhdGNoVGFza3NSZXF1ZXN0EhcKBmN1cnNvchgBIAEoCUIHukgEcgIYQBIXCg91bnRpbF9jYXVnaHRfdXAYAiABKAgi5gEKEldhdGNoVGFza3NSZXNwb25zZRIOCgZjdXJzb3IYASABKAkSKwoIdXBzZXJ0ZWQYAiABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrSAASGQoPZGVsZXRlZF90YXNrX2lkGAMgASgJSAASPAoPcmVzeW5jX3JlcXVpcmVkGAQgASgLMiEudGFza21lc2gudGFza3MudjEuUmVzeW5jUmVxdWlyZWRIABIwCgljYXVnaHRfdXAYBSABKAsyGy50YXNrbWVzaC50YXNrcy52MS5DYXVnaHRVcEgAQggKBmNoYW5nZSIQCg5SZXN5bmNSZXF1aXJlZCIKCghDYXVnaHRVcCJUCgxUYXNrQ29uZmxpY3QSKAoHY3VycmVudBgBIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2sSGgoSY29uZmxpY3RpbmdfZmllbGRzGAIgAygJIj8KClF1ZXJ5RXJyb3ISEAoIcG9zaXRpb24YASABKAUSDgoGbGVuZ3RoGAIgASgFEg8KB21lc3NhZ2UYAyABKAkiZwoLU2F2ZWRGaWx0ZXISCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRINCgVxdWVyeRgDIAEoCRIvCgtjcmVhdGVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiGQoXTGlzdFNhdmVkRmlsdGVyc1JlcXVlc3QiSwoYTGlzdFNhdmVkRmlsdGVyc1Jlc3BvbnNlEi8KB2ZpbHRlcnMYASADKAsyHi50YXNrbWVzaC50YXNrcy52MS5TYXZlZEZpbHRlciJFChFTYXZlRmlsdGVyUmVxdWVzdBIZCgVxdWVyeRgBIAEoCUIKukgHcgUQARjoBxIVCgRuYW1lGAIgASgJQge6SARyAhhkIkQKElNhdmVGaWx0ZXJSZXNwb25zZRIuCgZmaWx0ZXIYASABKAsyHi50YXNrbWVzaC50YXNrcy52MS5TYXZlZEZpbHRlciIwChhEZWxldGVTYXZlZEZpbHRlclJlcXVlc3QSFAoCaWQYASABKAlCCLpIBXIDsAEBIhsKGURlbGV0ZVNhdmVkRmlsdGVyUmVzcG9uc2UynQsKC1Rhc2tTZXJ2aWNlElkKCkNyZWF0ZVRhc2sSJC50YXNrbWVzaC50YXNrcy52MS5DcmVhdGVUYXNrUmVxdWVzdBolLnRhc2ttZXNoLnRhc2tzLnYxLkNyZWF0ZVRhc2tSZXNwb25zZRJVCgdHZXRUYXNrEiEudGFza21lc2gudGFza3MudjEuR2V0VGFza1JlcXVlc3QaIi50YXNrbWVzaC50YXNrcy52MS5HZXRUYXNrUmVzcG9uc2UiA5ACARJZCgpVcGRhdGVUYXNrEiQudGFza21lc2gudGFza3MudjEuVXBkYXRlVGFza1JlcXVlc3QaJS50YXNrbWVzaC50YXNrcy52MS5VcGRhdGVUYXNrUmVzcG9uc2USXwoMQ29tcGxldGVUYXNrEiYudGFza21lc2gudGFza3MudjEuQ29tcGxldGVUYXNrUmVxdWVzdBonLnRhc2ttZXNoLnRhc2tzLnYxLkNvbXBsZXRlVGFza1Jlc3BvbnNlElkKClJlb3BlblRhc2sSJC50YXNrbWVzaC50YXNrcy52MS5SZW9wZW5UYXNrUmVxdWVzdBolLnRhc2ttZXNoLnRhc2tzLnYxLlJlb3BlblRhc2tSZXNwb25zZRJZCgpEZWxldGVUYXNrEiQudGFza21lc2gudGFza3MudjEuRGVsZXRlVGFza1JlcXVlc3QaJS50YXNrbWVzaC50YXNrcy52MS5EZWxldGVUYXNrUmVzcG9uc2USUwoITW92ZVRhc2sSIi50YXNrbWVzaC50YXNrcy52MS5Nb3ZlVGFza1JlcXVlc3QaIy50YXNrbWVzaC50YXNrcy52MS5Nb3ZlVGFza1Jlc3BvbnNlElkKCkFkZENvbW1lbnQSJC50YXNrbWVzaC50YXNrcy52MS5BZGRDb21tZW50UmVxdWVzdBolLnRhc2ttZXNoLnRhc2tzLnYxLkFkZENvbW1lbnRSZXNwb25zZRJkCgxMaXN0Q29tbWVudHMSJi50YXNrbWVzaC50YXNrcy52MS5MaXN0Q29tbWVudHNSZXF1ZXN0GicudGFza21lc2gudGFza3MudjEuTGlzdENvbW1lbnRzUmVzcG9uc2UiA5ACARJbCglMaXN0VGFza3MSIy50YXNrbWVzaC50YXNrcy52MS5MaXN0VGFza3NSZXF1ZXN0GiQudGFza21lc2gudGFza3MudjEuTGlzdFRhc2tzUmVzcG9uc2UiA5ACARJYCghMaXN0VGFncxIiLnRhc2ttZXNoLnRhc2tzLnYxLkxpc3RUYWdzUmVxdWVzdBojLnRhc2ttZXNoLnRhc2tzLnYxLkxpc3RUYWdzUmVzcG9uc2UiA5ACARJwChBMaXN0U2F2ZWRGaWx0ZXJzEioudGFza21lc2gudGFza3MudjEuTGlzdFNhdmVkRmlsdGVyc1JlcXVlc3QaKy50YXNrbWVzaC50YXNrcy52MS5MaXN0U2F2ZWRGaWx0ZXJzUmVzcG9uc2UiA5ACARJZCgpTYXZlRmlsdGVyEiQudGFza21lc2gudGFza3MudjEuU2F2ZUZpbHRlclJlcXVlc3QaJS50YXNrbWVzaC50YXNrcy52MS5TYXZlRmlsdGVyUmVzcG9uc2USbgoRRGVsZXRlU2F2ZWRGaWx0ZXISKy50YXNrbWVzaC50YXNrcy52MS5EZWxldGVTYXZlZEZpbHRlclJlcXVlc3QaLC50YXNrbWVzaC50YXNrcy52MS5EZWxldGVTYXZlZEZpbHRlclJlc3BvbnNlEmAKCldhdGNoVGFza3MSJC50YXNrbWVzaC50YXNrcy52MS5XYXRjaFRhc2tzUmVxdWVzdBolLnRhc2ttZXNoLnRhc2tzLnYxLldhdGNoVGFza3NSZXNwb25zZSIDkAIBMAFiBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_taskmesh_tasks_v1_task]);
+  fileDesc("CiR0YXNrbWVzaC90YXNrcy92MS90YXNrX3NlcnZpY2UucHJvdG8SEXRhc2ttZXNoLnRhc2tzLnYxIrEFChFDcmVhdGVUYXNrUmVxdWVzdBJbCgV0aXRsZRgBIAEoCUJMukhJugE/Cg90aXRsZS5ub3RfYmxhbmsSF3RpdGxlIG11c3Qgbm90IGJlIGJsYW5rGhN0aGlzLm1hdGNoZXMoJ1xcUycpcgUQARj0AxIYCgVub3RlcxgCIAEoCUIJukgGcgQYoJwBEjcKCHByaW9yaXR5GAMgASgOMhsudGFza21lc2gudGFza3MudjEuUHJpb3JpdHlCCLpIBYIBAhABEjQKBHRhZ3MYBCADKAlCJrpII5IBIBAeIhxyGjIYXltccHtMfVxwe059Xy4vLV17MSw2NH0kEi4KCGR1ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAEjcKCGR1ZV9kYXRlGAYgASgJQiO6SCByHjIcXlswLTldezR9LVswLTldezJ9LVswLTldezJ9JEgAEhoKCXRpbWVfem9uZRgHIAEoCUIHukgEcgIYQBIxCgpyZWN1cnJlbmNlGAggASgLMh0udGFza21lc2gudGFza3MudjEuUmVjdXJyZW5jZRI4CglyZW1pbmRlcnMYCSADKAsyGy50YXNrbWVzaC50YXNrcy52MS5SZW1pbmRlckIIukgFkgECEBQSHAoKcmVxdWVzdF9pZBgKIAEoCUIIukgFcgMYgAESHgoJc2VyaWVzX2lkGAsgASgJQgu6SAjYAQFyA7ABARIfCgpwcm9qZWN0X2lkGAwgASgJQgu6SAjYAQFyA7ABARIfCgpzZWN0aW9uX2lkGA0gASgJQgu6SAjYAQFyA7ABARIdCgthc3NpZ25lZV9pZBgOIAEoCUIIukgFcgMYgAESHgoJcGFyZW50X2lkGA8gASgJQgu6SAjYAQFyA7ABAUIFCgNkdWUiOwoSQ3JlYXRlVGFza1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrIiYKDkdldFRhc2tSZXF1ZXN0EhQKAmlkGAEgASgJQgi6SAVyA7ABASI4Cg9HZXRUYXNrUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2singEKEVVwZGF0ZVRhc2tSZXF1ZXN0Ei0KBHRhc2sYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrQga6SAPYAQMSNwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrQga6SAPIAQESIQoQZXhwZWN0ZWRfdmVyc2lvbhgDIAEoA0IHukgEIgIoASI7ChJVcGRhdGVUYXNrUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2siaAoTQ29tcGxldGVUYXNrUmVxdWVzdBIUCgJpZBgBIAEoCUIIukgFcgOwAQESIQoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoA0IHukgEIgIoABIYChBpbmNsdWRlX3N1YnRhc2tzGAMgASgIIj0KFENvbXBsZXRlVGFza1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrIkwKEVJlb3BlblRhc2tSZXF1ZXN0EhQKAmlkGAEgASgJQgi6SAVyA7ABARIhChBleHBlY3RlZF92ZXJzaW9uGAIgASgDQge6SAQiAigAIjsKElJlb3BlblRhc2tSZXNwb25zZRIlCgR0YXNrGAEgASgLMhcudGFza21lc2gudGFza3MudjEuVGFzayIiCgxPcGVuU3VidGFza3MSEgoKb3Blbl9jb3VudBgBIAEoBSJMChFEZWxldGVUYXNrUmVxdWVzdBIUCgJpZBgBIAEoCUIIukgFcgOwAQESIQoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoA0IHukgEIgIoACIUChJEZWxldGVUYXNrUmVzcG9uc2UidAoPTW92ZVRhc2tSZXF1ZXN0EhQKAmlkGAEgASgJQgi6SAVyA7ABARIdCgliZWZvcmVfaWQYAiABKAlCCLpIBXIDsAEBSAASHAoIYWZ0ZXJfaWQYAyABKAlCCLpIBXIDsAEBSABCDgoFcGxhY2USBbpIAggBIjkKEE1vdmVUYXNrUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2sipgEKEUFkZENvbW1lbnRSZXF1ZXN0EhkKB3Rhc2tfaWQYASABKAlCCLpIBXIDsAEBElgKBGJvZHkYAiABKAlCSrpIR7oBPQoOYm9keS5ub3RfYmxhbmsSFmJvZHkgbXVzdCBub3QgYmUgYmxhbmsaE3RoaXMubWF0Y2hlcygnXFxTJylyBRABGJBOEhwKCnJlcXVlc3RfaWQYAyABKAlCCLpIBXIDGIABIkEKEkFkZENvbW1lbnRSZXNwb25zZRIrCgdjb21tZW50GAEgASgLMhoudGFza21lc2gudGFza3MudjEuQ29tbWVudCKnAQoSRWRpdENvbW1lbnRSZXF1ZXN0EhkKB3Rhc2tfaWQYASABKAlCCLpIBXIDsAEBEhwKCmNvbW1lbnRfaWQYAiABKAlCCLpIBXIDsAEBElgKBGJvZHkYAyABKAlCSrpIR7oBPQoOYm9keS5ub3RfYmxhbmsSFmJvZHkgbXVzdCBub3QgYmUgYmxhbmsaE3RoaXMubWF0Y2hlcygnXFxTJylyBRABGJBOIkIKE0VkaXRDb21tZW50UmVzcG9uc2USKwoHY29tbWVudBgBIAEoCzIaLnRhc2ttZXNoLnRhc2tzLnYxLkNvbW1lbnQiTwoURGVsZXRlQ29tbWVudFJlcXVlc3QSGQoHdGFza19pZBgBIAEoCUIIukgFcgOwAQESHAoKY29tbWVudF9pZBgCIAEoCUIIukgFcgOwAQEiFwoVRGVsZXRlQ29tbWVudFJlc3BvbnNlIm0KE0xpc3RDb21tZW50c1JlcXVlc3QSGQoHdGFza19pZBgBIAEoCUIIukgFcgOwAQESHQoJcGFnZV9zaXplGAIgASgFQgq6SAcaBRj0AygAEhwKCnBhZ2VfdG9rZW4YAyABKAlCCLpIBXIDGIAIIl0KFExpc3RDb21tZW50c1Jlc3BvbnNlEiwKCGNvbW1lbnRzGAEgAygLMhoudGFza21lc2gudGFza3MudjEuQ29tbWVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkilAEKEExpc3RUYXNrc1JlcXVlc3QSFwoFcXVlcnkYASABKAlCCLpIBXIDGOgHEhkKCG9yZGVyX2J5GAIgASgJQge6SARyAhhAEh0KCXBhZ2Vfc2l6ZRgDIAEoBUIKukgHGgUY9AMoABIcCgpwYWdlX3Rva2VuGAQgASgJQgi6SAVyAxiACBIPCgdleHBsYWluGAUgASgIIo4BChFMaXN0VGFza3NSZXNwb25zZRImCgV0YXNrcxgBIAMoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2sSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJEjgKC2V4cGxhbmF0aW9uGAMgASgLMiMudGFza21lc2gudGFza3MudjEuUXVlcnlFeHBsYW5hdGlvbiI9ChBRdWVyeUV4cGxhbmF0aW9uEhgKEG5vcm1hbGl6ZWRfcXVlcnkYASABKAkSDwoHc3VtbWFyeRgCIAEoCSIRCg9MaXN0VGFnc1JlcXVlc3QiPwoQTGlzdFRhZ3NSZXNwb25zZRIrCgR0YWdzGAEgAygLMh0udGFza21lc2gudGFza3MudjEuVGFnU3VtbWFyeSJHCgpUYWdTdW1tYXJ5EgwKBG5hbWUYASABKAkSFwoPb3Blbl90YXNrX2NvdW50GAIgASgFEhIKCnRhc2tfY291bnQYAyABKAUiRQoRV2F0Y2hUYXNrc1JlcXVlc3QSFwoGY3Vyc29yGAEgASgJQge6SARyAhhAEhcKD3VudGlsX2NhdWdodF91cBgCIAEoCCLmAQoSV2F0Y2hUYXNrc1Jlc3BvbnNlEg4KBmN1cnNvchgBIAEoCRIrCgh1cHNlcnRlZBgCIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2tIABIZCg9kZWxldGVkX3Rhc2tfaWQYAyABKAlIABI8Cg9yZXN5bmNfcmVxdWlyZWQYBCABKAsyIS50YXNrbWVzaC50YXNrcy52MS5SZXN5bmNSZXF1aXJlZEgAEjAKCWNhdWdodF91cBgFIAEoCzIbLnRhc2ttZXNoLnRhc2tzLnYxLkNhdWdodFVwSABCCAoGY2hhbmdlIhAKDlJlc3luY1JlcXVpcmVkIgoKCENhdWdodFVwIlQKDFRhc2tDb25mbGljdBIoCgdjdXJyZW50GAEgASgLMhcudGFza21lc2gudGFza3MudjEuVGFzaxIaChJjb25mbGljdGluZ19maWVsZHMYAiADKAkiPwoKUXVlcnlFcnJvchIQCghwb3NpdGlvbhgBIAEoBRIOCgZsZW5ndGgYAiABKAUSDwoHbWVzc2FnZRgDIAEoCSJnCgtTYXZlZEZpbHRlchIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEg0KBXF1ZXJ5GAMgASgJEi8KC2NyZWF0ZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIZChdMaXN0U2F2ZWRGaWx0ZXJzUmVxdWVzdCJLChhMaXN0U2F2ZWRGaWx0ZXJzUmVzcG9uc2USLwoHZmlsdGVycxgBIAMoCzIeLnRhc2ttZXNoLnRhc2tzLnYxLlNhdmVkRmlsdGVyIkUKEVNhdmVGaWx0ZXJSZXF1ZXN0EhkKBXF1ZXJ5GAEgASgJQgq6SAdyBRABGOgHEhUKBG5hbWUYAiABKAlCB7pIBHICGGQiRAoSU2F2ZUZpbHRlclJlc3BvbnNlEi4KBmZpbHRlchgBIAEoCzIeLnRhc2ttZXNoLnRhc2tzLnYxLlNhdmVkRmlsdGVyIjAKGERlbGV0ZVNhdmVkRmlsdGVyUmVxdWVzdBIUCgJpZBgBIAEoCUIIukgFcgOwAQEiGwoZRGVsZXRlU2F2ZWRGaWx0ZXJSZXNwb25zZTLfDAoLVGFza1NlcnZpY2USWQoKQ3JlYXRlVGFzaxIkLnRhc2ttZXNoLnRhc2tzLnYxLkNyZWF0ZVRhc2tSZXF1ZXN0GiUudGFza21lc2gudGFza3MudjEuQ3JlYXRlVGFza1Jlc3BvbnNlElUKB0dldFRhc2sSIS50YXNrbWVzaC50YXNrcy52MS5HZXRUYXNrUmVxdWVzdBoiLnRhc2ttZXNoLnRhc2tzLnYxLkdldFRhc2tSZXNwb25zZSIDkAIBElkKClVwZGF0ZVRhc2sSJC50YXNrbWVzaC50YXNrcy52MS5VcGRhdGVUYXNrUmVxdWVzdBolLnRhc2ttZXNoLnRhc2tzLnYxLlVwZGF0ZVRhc2tSZXNwb25zZRJfCgxDb21wbGV0ZVRhc2sSJi50YXNrbWVzaC50YXNrcy52MS5Db21wbGV0ZVRhc2tSZXF1ZXN0GicudGFza21lc2gudGFza3MudjEuQ29tcGxldGVUYXNrUmVzcG9uc2USWQoKUmVvcGVuVGFzaxIkLnRhc2ttZXNoLnRhc2tzLnYxLlJlb3BlblRhc2tSZXF1ZXN0GiUudGFza21lc2gudGFza3MudjEuUmVvcGVuVGFza1Jlc3BvbnNlElkKCkRlbGV0ZVRhc2sSJC50YXNrbWVzaC50YXNrcy52MS5EZWxldGVUYXNrUmVxdWVzdBolLnRhc2ttZXNoLnRhc2tzLnYxLkRlbGV0ZVRhc2tSZXNwb25zZRJTCghNb3ZlVGFzaxIiLnRhc2ttZXNoLnRhc2tzLnYxLk1vdmVUYXNrUmVxdWVzdBojLnRhc2ttZXNoLnRhc2tzLnYxLk1vdmVUYXNrUmVzcG9uc2USWQoKQWRkQ29tbWVudBIkLnRhc2ttZXNoLnRhc2tzLnYxLkFkZENvbW1lbnRSZXF1ZXN0GiUudGFza21lc2gudGFza3MudjEuQWRkQ29tbWVudFJlc3BvbnNlElwKC0VkaXRDb21tZW50EiUudGFza21lc2gudGFza3MudjEuRWRpdENvbW1lbnRSZXF1ZXN0GiYudGFza21lc2gudGFza3MudjEuRWRpdENvbW1lbnRSZXNwb25zZRJiCg1EZWxldGVDb21tZW50EicudGFza21lc2gudGFza3MudjEuRGVsZXRlQ29tbWVudFJlcXVlc3QaKC50YXNrbWVzaC50YXNrcy52MS5EZWxldGVDb21tZW50UmVzcG9uc2USZAoMTGlzdENvbW1lbnRzEiYudGFza21lc2gudGFza3MudjEuTGlzdENvbW1lbnRzUmVxdWVzdBonLnRhc2ttZXNoLnRhc2tzLnYxLkxpc3RDb21tZW50c1Jlc3BvbnNlIgOQAgESWwoJTGlzdFRhc2tzEiMudGFza21lc2gudGFza3MudjEuTGlzdFRhc2tzUmVxdWVzdBokLnRhc2ttZXNoLnRhc2tzLnYxLkxpc3RUYXNrc1Jlc3BvbnNlIgOQAgESWAoITGlzdFRhZ3MSIi50YXNrbWVzaC50YXNrcy52MS5MaXN0VGFnc1JlcXVlc3QaIy50YXNrbWVzaC50YXNrcy52MS5MaXN0VGFnc1Jlc3BvbnNlIgOQAgEScAoQTGlzdFNhdmVkRmlsdGVycxIqLnRhc2ttZXNoLnRhc2tzLnYxLkxpc3RTYXZlZEZpbHRlcnNSZXF1ZXN0GisudGFza21lc2gudGFza3MudjEuTGlzdFNhdmVkRmlsdGVyc1Jlc3BvbnNlIgOQAgESWQoKU2F2ZUZpbHRlchIkLnRhc2ttZXNoLnRhc2tzLnYxLlNhdmVGaWx0ZXJSZXF1ZXN0GiUudGFza21lc2gudGFza3MudjEuU2F2ZUZpbHRlclJlc3BvbnNlEm4KEURlbGV0ZVNhdmVkRmlsdGVyEisudGFza21lc2gudGFza3MudjEuRGVsZXRlU2F2ZWRGaWx0ZXJSZXF1ZXN0GiwudGFza21lc2gudGFza3MudjEuRGVsZXRlU2F2ZWRGaWx0ZXJSZXNwb25zZRJgCgpXYXRjaFRhc2tzEiQudGFza21lc2gudGFza3MudjEuV2F0Y2hUYXNrc1JlcXVlc3QaJS50YXNrbWVzaC50YXNrcy52MS5XYXRjaFRhc2tzUmVzcG9uc2UiA5ACATABYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_taskmesh_tasks_v1_task]);
 
 /**
  * @generated from message taskmesh.tasks.v1.CreateTaskRequest
@@ -478,6 +478,85 @@ export const AddCommentResponseSchema: GenMessage<AddCommentResponse> = /*@__PUR
   messageDesc(file_taskmesh_tasks_v1_task_service, 16);
 
 /**
+ * @generated from message taskmesh.tasks.v1.EditCommentRequest
+ */
+export type EditCommentRequest = Message<"taskmesh.tasks.v1.EditCommentRequest"> & {
+  /**
+   * @generated from field: string task_id = 1;
+   */
+  taskId: string;
+
+  /**
+   * @generated from field: string comment_id = 2;
+   */
+  commentId: string;
+
+  /**
+   * @generated from field: string body = 3;
+   */
+  body: string;
+};
+
+/**
+ * Describes the message taskmesh.tasks.v1.EditCommentRequest.
+ * Use `create(EditCommentRequestSchema)` to create a new message.
+ */
+export const EditCommentRequestSchema: GenMessage<EditCommentRequest> = /*@__PURE__*/
+  messageDesc(file_taskmesh_tasks_v1_task_service, 17);
+
+/**
+ * @generated from message taskmesh.tasks.v1.EditCommentResponse
+ */
+export type EditCommentResponse = Message<"taskmesh.tasks.v1.EditCommentResponse"> & {
+  /**
+   * @generated from field: taskmesh.tasks.v1.Comment comment = 1;
+   */
+  comment?: Comment | undefined;
+};
+
+/**
+ * Describes the message taskmesh.tasks.v1.EditCommentResponse.
+ * Use `create(EditCommentResponseSchema)` to create a new message.
+ */
+export const EditCommentResponseSchema: GenMessage<EditCommentResponse> = /*@__PURE__*/
+  messageDesc(file_taskmesh_tasks_v1_task_service, 18);
+
+/**
+ * @generated from message taskmesh.tasks.v1.DeleteCommentRequest
+ */
+export type DeleteCommentRequest = Message<"taskmesh.tasks.v1.DeleteCommentRequest"> & {
+  /**
+   * @generated from field: string task_id = 1;
+   */
+  taskId: string;
+
+  /**
+   * @generated from field: string comment_id = 2;
+   */
+  commentId: string;
+};
+
+/**
+ * Describes the message taskmesh.tasks.v1.DeleteCommentRequest.
+ * Use `create(DeleteCommentRequestSchema)` to create a new message.
+ */
+export const DeleteCommentRequestSchema: GenMessage<DeleteCommentRequest> = /*@__PURE__*/
+  messageDesc(file_taskmesh_tasks_v1_task_service, 19);
+
+/**
+ * @generated from message taskmesh.tasks.v1.DeleteCommentResponse
+ */
+export type DeleteCommentResponse = Message<"taskmesh.tasks.v1.DeleteCommentResponse"> & {
+};
+
+/**
+ * Describes the message taskmesh.tasks.v1.DeleteCommentResponse.
+ * Use `create(DeleteCommentResponseSchema)` to create a new message.
+ */
+export const DeleteCommentResponseSchema: GenMessage<DeleteCommentResponse> = /*@__PURE__*/
+  messageDesc(file_taskmesh_tasks_v1_task_service, 20);
+
+/**
  * @generated from message taskmesh.tasks.v1.ListCommentsRequest
  */
 export type ListCommentsRequest = Message<"taskmesh.tasks.v1.ListCommentsRequest"> & {
@@ -506,7 +585,7 @@ export type ListCommentsRequest = Message<"taskmesh.tasks.v1.ListCommentsRequest
  * Use `create(ListCommentsRequestSchema)` to create a new message.
  */
 export const ListCommentsRequestSchema: GenMessage<ListCommentsRequest> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 17);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 21);
 
 /**
  * @generated from message taskmesh.tasks.v1.ListCommentsResponse
@@ -530,7 +609,7 @@ export type ListCommentsResponse = Message<"taskmesh.tasks.v1.ListCommentsRespon
  * Use `create(ListCommentsResponseSchema)` to create a new message.
  */
 export const ListCommentsResponseSchema: GenMessage<ListCommentsResponse> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 18);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 22);
 
 /**
  * @generated from message taskmesh.tasks.v1.ListTasksRequest
@@ -578,7 +657,7 @@ export type ListTasksRequest = Message<"taskmesh.tasks.v1.ListTasksRequest"> & {
  * Use `create(ListTasksRequestSchema)` to create a new message.
  */
 export const ListTasksRequestSchema: GenMessage<ListTasksRequest> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 19);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 23);
 
 /**
  * @generated from message taskmesh.tasks.v1.ListTasksResponse
@@ -607,7 +686,7 @@ export type ListTasksResponse = Message<"taskmesh.tasks.v1.ListTasksResponse"> &
  * Use `create(ListTasksResponseSchema)` to create a new message.
  */
 export const ListTasksResponseSchema: GenMessage<ListTasksResponse> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 20);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 24);
 
 /**
  * @generated from message taskmesh.tasks.v1.QueryExplanation
@@ -633,7 +712,7 @@ export type QueryExplanation = Message<"taskmesh.tasks.v1.QueryExplanation"> & {
  * Use `create(QueryExplanationSchema)` to create a new message.
  */
 export const QueryExplanationSchema: GenMessage<QueryExplanation> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 21);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 25);
 
 /**
  * @generated from message taskmesh.tasks.v1.ListTagsRequest
@@ -646,7 +725,7 @@ export type ListTagsRequest = Message<"taskmesh.tasks.v1.ListTagsRequest"> & {
  * Use `create(ListTagsRequestSchema)` to create a new message.
  */
 export const ListTagsRequestSchema: GenMessage<ListTagsRequest> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 22);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 26);
 
 /**
  * @generated from message taskmesh.tasks.v1.ListTagsResponse
@@ -663,7 +742,7 @@ export type ListTagsResponse = Message<"taskmesh.tasks.v1.ListTagsResponse"> & {
  * Use `create(ListTagsResponseSchema)` to create a new message.
  */
 export const ListTagsResponseSchema: GenMessage<ListTagsResponse> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 23);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 27);
 
 /**
  * @generated from message taskmesh.tasks.v1.TagSummary
@@ -690,7 +769,7 @@ export type TagSummary = Message<"taskmesh.tasks.v1.TagSummary"> & {
  * Use `create(TagSummarySchema)` to create a new message.
  */
 export const TagSummarySchema: GenMessage<TagSummary> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 24);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 28);
 
 /**
  * @generated from message taskmesh.tasks.v1.WatchTasksRequest
@@ -717,7 +796,7 @@ export type WatchTasksRequest = Message<"taskmesh.tasks.v1.WatchTasksRequest"> &
  * Use `create(WatchTasksRequestSchema)` to create a new message.
  */
 export const WatchTasksRequestSchema: GenMessage<WatchTasksRequest> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 25);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 29);
 
 /**
  * @generated from message taskmesh.tasks.v1.WatchTasksResponse
@@ -773,7 +852,7 @@ export type WatchTasksResponse = Message<"taskmesh.tasks.v1.WatchTasksResponse">
  * Use `create(WatchTasksResponseSchema)` to create a new message.
  */
 export const WatchTasksResponseSchema: GenMessage<WatchTasksResponse> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 26);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 30);
 
 /**
  * @generated from message taskmesh.tasks.v1.ResyncRequired
@@ -786,7 +865,7 @@ export type ResyncRequired = Message<"taskmesh.tasks.v1.ResyncRequired"> & {
  * Use `create(ResyncRequiredSchema)` to create a new message.
  */
 export const ResyncRequiredSchema: GenMessage<ResyncRequired> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 27);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 31);
 
 /**
  * @generated from message taskmesh.tasks.v1.CaughtUp
@@ -799,7 +878,7 @@ export type CaughtUp = Message<"taskmesh.tasks.v1.CaughtUp"> & {
  * Use `create(CaughtUpSchema)` to create a new message.
  */
 export const CaughtUpSchema: GenMessage<CaughtUp> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 28);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 32);
 
 /**
  * Error detail of ABORTED from UpdateTask: who won, so the client can show the conflict.
@@ -825,7 +904,7 @@ export type TaskConflict = Message<"taskmesh.tasks.v1.TaskConflict"> & {
  * Use `create(TaskConflictSchema)` to create a new message.
  */
 export const TaskConflictSchema: GenMessage<TaskConflict> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 29);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 33);
 
 /**
  * Error detail of INVALID_ARGUMENT for a malformed ListTasks query.
@@ -856,7 +935,7 @@ export type QueryError = Message<"taskmesh.tasks.v1.QueryError"> & {
  * Use `create(QueryErrorSchema)` to create a new message.
  */
 export const QueryErrorSchema: GenMessage<QueryError> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 30);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 34);
 
 /**
  * A filter the user kept, to choose again with one click.
@@ -892,7 +971,7 @@ export type SavedFilter = Message<"taskmesh.tasks.v1.SavedFilter"> & {
  * Use `create(SavedFilterSchema)` to create a new message.
  */
 export const SavedFilterSchema: GenMessage<SavedFilter> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 31);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 35);
 
 /**
  * @generated from message taskmesh.tasks.v1.ListSavedFiltersRequest
@@ -905,7 +984,7 @@ export type ListSavedFiltersRequest = Message<"taskmesh.tasks.v1.ListSavedFilter
  * Use `create(ListSavedFiltersRequestSchema)` to create a new message.
  */
 export const ListSavedFiltersRequestSchema: GenMessage<ListSavedFiltersRequest> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 32);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 36);
 
 /**
  * @generated from message taskmesh.tasks.v1.ListSavedFiltersResponse
@@ -922,7 +1001,7 @@ export type ListSavedFiltersResponse = Message<"taskmesh.tasks.v1.ListSavedFilte
  * Use `create(ListSavedFiltersResponseSchema)` to create a new message.
  */
 export const ListSavedFiltersResponseSchema: GenMessage<ListSavedFiltersResponse> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 33);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 37);
 
 /**
  * @generated from message taskmesh.tasks.v1.SaveFilterRequest
@@ -946,7 +1025,7 @@ export type SaveFilterRequest = Message<"taskmesh.tasks.v1.SaveFilterRequest"> &
  * Use `create(SaveFilterRequestSchema)` to create a new message.
  */
 export const SaveFilterRequestSchema: GenMessage<SaveFilterRequest> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 34);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 38);
 
 /**
  * @generated from message taskmesh.tasks.v1.SaveFilterResponse
@@ -963,7 +1042,7 @@ export type SaveFilterResponse = Message<"taskmesh.tasks.v1.SaveFilterResponse">
  * Use `create(SaveFilterResponseSchema)` to create a new message.
  */
 export const SaveFilterResponseSchema: GenMessage<SaveFilterResponse> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 35);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 39);
 
 /**
  * @generated from message taskmesh.tasks.v1.DeleteSavedFilterRequest
@@ -980,7 +1059,7 @@ export type DeleteSavedFilterRequest = Message<"taskmesh.tasks.v1.DeleteSavedFil
  * Use `create(DeleteSavedFilterRequestSchema)` to create a new message.
  */
 export const DeleteSavedFilterRequestSchema: GenMessage<DeleteSavedFilterRequest> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 36);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 40);
 
 /**
  * @generated from message taskmesh.tasks.v1.DeleteSavedFilterResponse
@@ -993,7 +1072,7 @@ export type DeleteSavedFilterResponse = Message<"taskmesh.tasks.v1.DeleteSavedFi
  * Use `create(DeleteSavedFilterResponseSchema)` to create a new message.
  */
 export const DeleteSavedFilterResponseSchema: GenMessage<DeleteSavedFilterResponse> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 37);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 41);
 
 /**
  * Tasks of the projects the calling user may see: their own, and those shared with them
@@ -1082,6 +1161,25 @@ export const TaskService: GenService<{
     methodKind: "unary";
     input: typeof AddCommentRequestSchema;
     output: typeof AddCommentResponseSchema;
+  },
+  /**
+   * Changes the body of a comment. Only its author edits or deletes a comment: another member is
+   * PERMISSION_DENIED; a comment that is not on the task is NOT_FOUND.
+   *
+   * @generated from rpc taskmesh.tasks.v1.TaskService.EditComment
+   */
+  editComment: {
+    methodKind: "unary";
+    input: typeof EditCommentRequestSchema;
+    output: typeof EditCommentResponseSchema;
+  },
+  /**
+   * @generated from rpc taskmesh.tasks.v1.TaskService.DeleteComment
+   */
+  deleteComment: {
+    methodKind: "unary";
+    input: typeof DeleteCommentRequestSchema;
+    output: typeof DeleteCommentResponseSchema;
   },
   /**
    * A task's comments, oldest first. Keyset-paged.
