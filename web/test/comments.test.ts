@@ -1,6 +1,6 @@
 // Comments in the task editor, in Chromium against the real embedded app: two members of a shared
-// project with the same task open, each one's comment appearing on the other's page live, with its
-// author and time, and in the task's activity. Screenshots in test-artifacts/web (comments-*.png).
+// project with the same task open, each one's comment (and its edit and deletion) appearing on the
+// other's page live, with its author and time, and in the task's activity. Screenshots in test-artifacts/web (comments-*.png).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
@@ -79,6 +79,20 @@ test("a comment from another member appears live in the open editor, with its au
   assert.ok(((await activity.locator("li", { hasText: 'commented "KLM, please.' }).textContent()) ?? "").includes(`by ${guestEmail}`), "the author by e-mail");
   await screenshot(owner.page, "comments-01-owner");
   await screenshot(guest.page, "comments-02-viewer");
+
+  // Each edits and deletes only their own: the change reaches the other page live.
+  assert.equal(await commentsOf(guest.page).locator("li", { hasText: "Which airline?" }).getByRole("button", { name: "Edit comment" }).count(), 0);
+  await commentsOf(owner.page).locator("li", { hasText: "Which airline?" }).getByRole("button", { name: "Edit comment" }).click();
+  await commentsOf(owner.page).getByLabel("Edited comment").fill("Which airline? The cheapest is fine.");
+  await commentsOf(owner.page).getByRole("button", { name: "Save" }).click();
+  const edited = commentsOf(guest.page).locator("li", { hasText: "The cheapest is fine." });
+  await edited.waitFor();
+  assert.equal(await edited.locator("time").textContent(), "just now (edited)");
+  await commentsOf(guest.page).locator("li", { hasText: "KLM, please." }).getByRole("button", { name: "Delete comment" }).click();
+  await commentsOf(owner.page).locator("li", { hasText: "KLM, please." }).waitFor({ state: "detached" });
+  await editorOf(owner.page).getByRole("heading", { name: "Comments (1)" }).waitFor();
+  await activity.getByText("deleted a comment").waitFor();
+  await screenshot(guest.page, "comments-03-edited");
 
   // A blank comment cannot be sent.
   await commentsOf(guest.page).getByLabel("Add a comment").fill("   ");

@@ -54,21 +54,38 @@ export function CommentsSection({ task }: { task: Task }) {
   const emails = useMemberEmails(task, list.map((c) => c.authorId));
   const authorOf = (id: string) => (id === me ? "You" : (emails.get(id) ?? "A former member"));
 
-  async function send() {
-    if (!body.trim() || sending) return;
+  // The comment being edited (its id) and its draft.
+  const [editing, setEditing] = useState<{ id: string; body: string }>();
+
+  /** Runs one change of the comments, then shows the list as it now is; true when it was made. */
+  async function change(call: () => Promise<unknown>): Promise<boolean> {
     setSending(true);
     setProblem(undefined);
     try {
-      await tasksClient.addComment({ taskId: task.id, body, requestId });
-      setBody("");
-      setRequestId(crypto.randomUUID());
+      await call();
       await queryClient.invalidateQueries({ queryKey: createConnectQueryKey({ schema: TaskService.method.listComments, cardinality: undefined }) });
+      return true;
     } catch (err) {
       const error = ConnectError.from(err);
       setProblem(error.findDetails(ViolationsSchema)[0]?.violations[0]?.message ?? error.rawMessage);
+      return false;
     } finally {
       setSending(false);
     }
+  }
+
+  async function send() {
+    if (!body.trim() || sending) return;
+    if (await change(() => tasksClient.addComment({ taskId: task.id, body, requestId }))) {
+      setBody("");
+      setRequestId(crypto.randomUUID());
+    }
+  }
+
+  async function saveEdit() {
+    if (!editing?.body.trim() || sending) return;
+    const { id, body: draft } = editing;
+    if (await change(() => tasksClient.editComment({ taskId: task.id, commentId: id, body: draft }))) setEditing(undefined);
   }
 
   return (
@@ -86,10 +103,58 @@ export function CommentsSection({ task }: { task: Task }) {
                 {at && (
                   <time dateTime={at.toISOString()} title={`${formatDay(at, now)} ${formatTime(at)}`}>
                     {timeAgo(at, now)}
+                    {c.updateTime && " (edited)"}
                   </time>
                 )}
+                {c.authorId === me && editing?.id !== c.id && (
+                  <span className="comment-actions">
+                    <button type="button" className="link" aria-label="Edit comment" onClick={() => setEditing({ id: c.id, body: c.body })}>
+                      Edit
+                    </button>
+                    <button
+                      type="button"
+                      className="link"
+                      aria-label="Delete comment"
+                      disabled={sending}
+                      onClick={() => void change(() => tasksClient.deleteComment({ taskId: task.id, commentId: c.id }))}
+                    >
+                      Delete
+                    </button>
+                  </span>
+                )}
               </div>
-              <p className="comment-body">{c.body}</p>
+              {editing?.id === c.id ? (
+                <form
+                  className="comment-form"
+                  onSubmit={(e) => {
+                    e.preventDefault();
+                    void saveEdit();
+                  }}
+                >
+                  <textarea
+                    aria-label="Edited comment"
+                    rows={2}
+                    maxLength={MAX_BODY}
+                    value={editing.body}
+                    onChange={(e) => setEditing({ id: c.id, body: e.target.value })}
+                    onKeyDown={(e) => {
+                      if (e.key === "Escape") setEditing(undefined);
+                      if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+                        e.preventDefault();
+                        void saveEdit();
+                      }
+                    }}
+                  />
+                  <button type="submit" disabled={!editing.body.trim() || sending}>
+                    Save
+                  </button>
+                  <button type="button" onClick={() => setEditing(undefined)}>
+                    Cancel
+                  </button>
+                </form>
+              ) : (
+                <p className="comment-body">{c.body}</p>
+              )}
             </li>
           );
         })}
