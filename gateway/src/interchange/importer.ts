@@ -9,7 +9,7 @@ import type { ImportedTask, ImportFormat, ImportPlan, Unmapped } from "@taskmesh
 import { type Project } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { Priority, RecurrenceMode, RecurrenceSchema, TaskStatus, type Recurrence, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { CreateTaskRequestSchema, type CreateTaskRequest } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
-import { isTimeZone, parseQuickAdd, resolveQuickAdd } from "@taskmesh/quick-add";
+import { isTimeZone, lastDayRule, parseQuickAdd, resolveQuickAdd } from "@taskmesh/quick-add";
 import { createHash } from "node:crypto";
 import { Temporal } from "temporal-polyfill";
 import type { Caller } from "./caller.js";
@@ -273,6 +273,14 @@ async function createRequest(task: ImportedTask, caller: Caller, now: Date, unma
   if (recurrence && !request.due.case) {
     note("recurrence", recurrence.rrule, "a repeat needs a due date: imported as a one-off task");
     recurrence = undefined;
+  }
+  if (recurrence && !task.sourceId.startsWith("taskmesh:")) {
+    // Taskwarrior and Todoist put a monthly task from the 31st on the last day of shorter months (a
+    // yearly one from Feb 29 on Feb 28). A taskmesh export's rule is RRULE text and means what it says.
+    const due = request.due.case === "dueDate" ? { kind: "date" as const, date: request.due.value } : request.due.case === "dueTime" ? { kind: "time" as const, time: timestampDate(request.due.value) } : undefined;
+    const lastDay = due && lastDayRule(recurrence, due, zone);
+    const rule = lastDay && (await caller.recurrence.parseRecurrence({ text: lastDay })).recurrence;
+    if (rule) recurrence.rrule = rule.rrule;
   }
   if (recurrence) request.recurrence = recurrence;
   return request;

@@ -354,9 +354,9 @@ test("get_activity shows an agent's change; undo reverts it, and refuses to over
 test("repeat rules: preview a phrase, skip an occurrence, end the series", async () => {
   const preview = await call(alice, "preview_recurrence", { phrase: "every month on the 31st", start: "2031-01-01", count: 3 });
   assert.equal(preview.isError, undefined, text(preview));
-  assert.match(preview.structuredContent!.rrule, /BYMONTHDAY=31/);
-  assert.equal(preview.structuredContent!.occurrences.length, 3);
-  assert.equal(preview.structuredContent!.occurrences[0], "2031-01-31");
+  // "the 31st" as people mean it: the last day of shorter months, written out as its own rule.
+  assert.equal(preview.structuredContent!.rrule, "FREQ=MONTHLY;BYMONTHDAY=28,29,30,31;BYSETPOS=-1");
+  assert.deepEqual(preview.structuredContent!.occurrences, ["2031-01-31", "2031-02-28", "2031-03-31"]);
   const nonsense = await call(alice, "preview_recurrence", { phrase: "whenever I feel like it" });
   assert.equal(nonsense.isError, true);
   assert.equal(JSON.parse(text(nonsense)).error.fields[0].field, "phrase");

@@ -8,5 +8,5 @@ export {
   type QuickAddDraft,
   type ReminderDraft,
 } from "./parse-quick-add.js";
-export { resolveQuickAdd, toCreateRequest, type ResolvedQuickAdd } from "./resolve-quick-add.js";
+export { lastDayRule, resolveQuickAdd, toCreateRequest, type ResolvedQuickAdd } from "./resolve-quick-add.js";
 export { pickProject, type ProjectChoice } from "./pick-project.js";

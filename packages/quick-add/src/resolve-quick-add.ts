@@ -41,11 +41,13 @@ export async function resolveQuickAdd(
       const leftover = draft.due ? { rest: words.slice(n).join(" ") } : takeDue(words.slice(n).join(" "), now, zone);
       const from = draft.due ?? leftover.due;
       const due = await firstOccurrence(recurrence, parsed.recurrence, zone, now, from, signal);
+      const lastDay = due && lastDayRule(parsed.recurrence, due, zone);
+      const anchored = lastDay ? await recurrence.parseRecurrence({ text: lastDay }, { signal }) : parsed;
       const resolved: ResolvedQuickAdd = {
         ...draft,
         title: cleanTitle(`${before} ${leftover.rest} ${after}`),
-        recurrence: parsed.recurrence,
-        recurrenceSummary: parsed.summary,
+        recurrence: anchored.recurrence ? create(RecurrenceSchema, { ...parsed.recurrence, rrule: anchored.recurrence.rrule }) : parsed.recurrence,
+        recurrenceSummary: anchored.summary,
         ...(due ? { due } : {}),
       };
       finishReminder(resolved, now, zone);
@@ -63,11 +65,28 @@ export async function resolveQuickAdd(
 }
 
 /**
+ * "Every month" started on the 29th–31st, or "every year" on Feb 29, as people mean it: that day, or
+ * the last day of a shorter month (of February in common years). RFC 5545 would skip those months, so
+ * the reading is written out: BYMONTHDAY=28,…,d;BYSETPOS=-1. Undefined for any other rule.
+ */
+export function lastDayRule(rule: Recurrence, due: Due, zone: string): string | undefined {
+  if (rule.mode === RecurrenceMode.AFTER_COMPLETION) return undefined;
+  const parts = rule.rrule.split(";");
+  if (!parts.every((p) => /^(?:FREQ|INTERVAL|COUNT|UNTIL|BYHOUR|BYMINUTE)=[^,]*$/.test(p))) return undefined;
+  const day = due.kind === "date" ? Temporal.PlainDate.from(due.date) : toWall(due.time, zone).toPlainDate();
+  if (day.day < 29) return undefined;
+  const upTo = (d: number) => Array.from({ length: d - 27 }, (_, i) => 28 + i).join(",");
+  if (parts.includes("FREQ=MONTHLY")) return `${rule.rrule};BYMONTHDAY=${upTo(day.day)};BYSETPOS=-1`;
+  if (parts.includes("FREQ=YEARLY") && day.month === 2) return `${rule.rrule};BYMONTH=2;BYMONTHDAY=${upTo(day.day)};BYSETPOS=-1`;
+  return undefined;
+}
+
+/**
  * The rule's first occurrence on or after `from` (a date: that day; a time: that instant; none: now).
  * It is looked for with INTERVAL and COUNT left out (the series is anchored at this first due, so
- * "every other tuesday" starts on the next Tuesday) and with RFC 5545's reading of days a month
- * lacks (RSCALE=GREGORIAN;SKIP=OMIT: "the 31st" starts on a real 31st), so the first due is always an
- * occurrence of the rule. A rule with no day or time parts ("every month") starts on `from`.
+ * "every other tuesday" starts on the next Tuesday) and, for "the 31st, or the last day when shorter",
+ * with the day as named ("the 31st" starts on a real 31st), so the first due is always an occurrence
+ * of the rule. A rule with no day or time parts ("every month") starts on `from`.
  */
 async function firstOccurrence(
   client: Client<typeof RecurrenceService>,
@@ -112,13 +131,20 @@ async function firstOccurrence(
         case: "startDate",
         value: fromDay.subtract({ days: 1 }).toString(),
       } as const);
-  const skipMissing = parts.some((p) => /^BYMONTHDAY=.*\b(?:29|30|31)\b/.test(p));
-  const probe = create(RecurrenceSchema, { ...rule, mode: RecurrenceMode.SCHEDULE, rrule: `${skipMissing ? "RSCALE=GREGORIAN;SKIP=OMIT;" : ""}${parts.join(";")}` });
+  const probe = create(RecurrenceSchema, { ...rule, mode: RecurrenceMode.SCHEDULE, rrule: namedDay(parts).join(";") });
   const { occurrences } = await client.previewOccurrences({ recurrence: probe, start, timeZone: zone, count: 2 }, { signal });
   const next = occurrences[1]?.when;
   if (next?.case === "time") return { kind: "time", time: timestampDate(next.value) };
   if (next?.case === "date") return { kind: "date", date: next.value };
   return undefined;
+}
+
+/** BYMONTHDAY=28,…,d;BYSETPOS=-1 as BYMONTHDAY=d: the day the person named. */
+function namedDay(parts: string[]): string[] {
+  const days = /^BYMONTHDAY=28((?:,(?:29|30|31))+)$/.exec(parts.find((p) => p.startsWith("BYMONTHDAY=")) ?? "");
+  if (!days || !parts.includes("BYSETPOS=-1")) return parts;
+  const day = days[1]!.split(",").pop()!;
+  return parts.filter((p) => p !== "BYSETPOS=-1").map((p) => (p.startsWith("BYMONTHDAY=") ? `BYMONTHDAY=${day}` : p));
 }
 
 /** The CreateTask request for a line as read (a fresh request_id: the web app and the MCP tools send the same). */

@@ -64,9 +64,9 @@ test("the device a change came from reaches the activity history through the gat
   assert.equal(entry.device, "phone");
 });
 
-test("completing a monthly task due Jan 31 creates one next occurrence on Feb 28, even after reopen and complete", async () => {
+test("completing a task due Jan 31 repeating on the 31st or the month's last day creates one next occurrence on Feb 28, even after reopen and complete", async () => {
   const { task } = await client.createTask(
-    { title: "Pay rent", tags: ["home"], due: { case: "dueDate", value: "2027-01-31" }, timeZone: "Europe/Berlin", recurrence: { rrule: "FREQ=MONTHLY" } },
+    { title: "Pay rent", tags: ["home"], due: { case: "dueDate", value: "2027-01-31" }, timeZone: "Europe/Berlin", recurrence: { rrule: "FREQ=MONTHLY;BYMONTHDAY=28,29,30,31;BYSETPOS=-1" } },
     me,
   );
   const done = await client.completeTask({ id: task!.id, expectedVersion: task!.version }, me);

@@ -10,11 +10,10 @@
 //     disambiguation: in a DST gap (02:30 on a spring-forward day in New York) it moves forward by the
 //     gap's length (→ 03:30 EDT); in a DST fold (01:30 on a fall-back day) the earlier instant is used.
 //     RFC 5545 would drop the gap occurrence; a task that silently skips a day is worse for users.
-//  4. Month ends: a monthly rule from the 29th–31st lands on the last day of shorter months
-//     (Jan 31 → Feb 28/29 → Mar 31 → Apr 30), and a yearly rule from Feb 29 lands on Feb 28 in common
-//     years. RFC 5545 would skip those months/years. Implemented by rewriting the effective rule to
-//     BYMONTHDAY=28,…,d;BYSETPOS=-1 (a standard RRULE form), so the library still does the math.
-//     A rule that carries RSCALE/SKIP (RFC 7529) is evaluated exactly as written.
+//  4. The rule means what RFC 5545 says, also at month ends: FREQ=MONTHLY;BYMONTHDAY=31 skips months
+//     without a 31st, and a yearly rule from Feb 29 recurs only in leap years. "The 31st, or the
+//     month's last day" is its own standard rule (BYMONTHDAY=28,29,30,31;BYSETPOS=-1), written by the
+//     producers of rules (phrases, quick add, the web picker) when a person means that.
 //  5. UNTIL and EXDATE are applied here (UNTIL may be a date, a UTC instant or a local time; EXDATE is
 //     matched on the local date, the instant or the local time). COUNT is left to the library and, as in
 //     RFC 5545, counts DTSTART and occurrences later removed by EXDATE.
@@ -133,44 +132,8 @@ function wallOfDue(due: Due, zone: string, endOfDay = false): Temporal.PlainDate
   return wallOfInstant(due.time.getTime(), zone);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Effective rule (month-end / leap-day policy)
-
 const hasByParts = (p: RRuleParts) =>
   [p.byDay, p.byMonthDay, p.byMonth, p.byYearDay, p.byWeekNo, p.bySetPos, p.byHour, p.byMinute, p.bySecond].some((x) => x !== undefined);
-
-const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
-
-/**
- * The rule actually handed to the library: UNTIL removed (applied by us), and the month-end policy
- * written as BYMONTHDAY=28..d;BYSETPOS=-1 ("the d-th, or the month's last day if it is shorter").
- */
-export function effectiveParts(parts: RRuleParts, startDay: number, startMonth: number): RRuleParts {
-  const p: RRuleParts = { ...parts };
-  delete p.until;
-  if (p.rscale) return p;
-  const dayFree = !p.byDay && !p.byYearDay && !p.byWeekNo && !p.bySetPos;
-  if (!dayFree) return p;
-  if (p.freq === "MONTHLY") {
-    const day = p.byMonthDay === undefined ? startDay : p.byMonthDay.length === 1 ? p.byMonthDay[0]! : 0;
-    if (day >= 29) {
-      p.byMonthDay = range(28, day);
-      p.bySetPos = [-1];
-    }
-  } else if (p.freq === "YEARLY") {
-    const months = p.byMonth ?? (p.byMonthDay === undefined ? [startMonth] : undefined);
-    const day = p.byMonthDay === undefined ? startDay : p.byMonthDay.length === 1 ? p.byMonthDay[0]! : 0;
-    if (months && months.length === 1 && day >= 29) {
-      const longest = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][months[0]! - 1]!;
-      if (day <= longest) {
-        p.byMonth = months;
-        p.byMonthDay = range(28, day);
-        p.bySetPos = [-1];
-      }
-    }
-  }
-  return p;
-}
 
 function parseRule(rrule: string): RRuleParts {
   try {
@@ -187,10 +150,11 @@ function checkAllDay(parts: RRuleParts): void {
   }
 }
 
+/** UNTIL is left out of the library's rule: it is applied here, where its three forms are understood. */
 function buildLibRule(parts: RRuleParts, startWall: Temporal.PlainDateTime, includeDtstart: boolean): RRuleTemporal {
-  const eff = effectiveParts(parts, startWall.day, startWall.month);
+  const { until: _until, ...withoutUntil } = parts;
   return new RRuleTemporal({
-    rruleString: formatRRule(eff),
+    rruleString: formatRRule(withoutUntil),
     dtstart: startWall.toZonedDateTime("UTC"),
     includeDtstart,
     cache: false,

@@ -500,6 +500,30 @@ function parseUntilText(value: string): Until {
   throw new PhraseError(`the end date "${value}" is not understood: write it as YYYY-MM-DD`, "every weekday until 2026-12-31");
 }
 
+const dayFree = (p: RRuleParts) => !p.byDay && !p.bySetPos && !p.byYearDay && !p.byWeekNo;
+
+/**
+ * "Every month on the 31st" as people mean it — the 31st, or the month's last day when it is shorter —
+ * as a standard rule: BYMONTHDAY=28,…,31;BYSETPOS=-1 (RFC 5545 alone skips months without a 31st).
+ * Likewise "every year on February 29": Feb 28 in common years. Undefined when the rule has no such day.
+ */
+export function lastDayReading(p: RRuleParts): Pick<RRuleParts, "byMonthDay" | "bySetPos"> | undefined {
+  // BYSETPOS=-1 picks one occurrence a month, so several times of day cannot take this form.
+  const oneTime = (p.byHour?.length ?? 1) === 1 && (p.byMinute?.length ?? 1) === 1 && (p.bySecond?.length ?? 1) === 1;
+  if (!dayFree(p) || !oneTime || p.byMonthDay?.length !== 1) return undefined;
+  const day = p.byMonthDay[0]!;
+  if (p.freq === "MONTHLY" && day >= 29) return { byMonthDay: Array.from({ length: day - 27 }, (_, i) => 28 + i), bySetPos: [-1] };
+  if (p.freq === "YEARLY" && day === 29 && p.byMonth?.length === 1 && p.byMonth[0] === 2) return { byMonthDay: [28, 29], bySetPos: [-1] };
+  return undefined;
+}
+
+/** Whether the rule names a day of the month that some months (or some Februaries) do not have. */
+function hasMissingDays(p: RRuleParts): boolean {
+  if (!dayFree(p) || !p.byMonthDay) return false;
+  if (p.freq === "MONTHLY") return p.byMonthDay.some((d) => d >= 29);
+  return p.freq === "YEARLY" && p.byMonth?.length === 1 && p.byMonth[0] === 2 && p.byMonthDay.includes(29);
+}
+
 /**
  * Parses an English phrase ("every 2nd tuesday", "every 3 days after completion", "every monday for
  * 10 times") or raw RRULE text into a canonical RRULE and a mode. Returns a ParseError (never throws)
@@ -556,6 +580,19 @@ export function parseRecurrenceText(text: string): ParsedRecurrence | ParseError
       s = s.slice(0, tm.index) + " " + s.slice(tm.index + tm[0].length);
     }
 
+    // How a day some months (or years) lack is read: by default as a person means "the 31st" — that
+    // day, or the last day of a shorter month — written as its own rule; these words choose either.
+    let monthEnd: "last-day" | "skip" | undefined;
+    const lastDayRe = /\s*,?\s*\bor (?:the last day when shorter|february 28 in common years)\b/;
+    const skipRe = /\s*,?\s*\b(?:skipping (?:months without an? \d{2}(?:st|nd|rd|th)|the days a month lacks)|in leap years only)\b/;
+    if (lastDayRe.test(s)) {
+      monthEnd = "last-day";
+      s = s.replace(lastDayRe, " ");
+    } else if (skipRe.test(s)) {
+      monthEnd = "skip";
+      s = s.replace(skipRe, " ");
+    }
+
     const toks = s.replace(/,/g, " , ").replace(/&/g, " and ").replace(/\bbusiness days?\b/g, (m) => m.replace(" ", "-")).split(" ").filter(Boolean);
     while (toks[toks.length - 1] === ",") toks.pop();
     const t = new Tokens(toks);
@@ -572,6 +609,13 @@ export function parseRecurrenceText(text: string): ParsedRecurrence | ParseError
       if (minutes.size > 1) throw new PhraseError("several times of day need the same minutes (9am and 5pm, or 9:30am and 5:30pm)", "every day at 9am and 5pm");
       p.byHour = [...new Set(times.map((x) => x.hour))].sort((a, b) => a - b);
       p.byMinute = [times[0]!.minute];
+    }
+    if (monthEnd !== "skip") {
+      const explicit = lastDayReading(p);
+      if (explicit) Object.assign(p, explicit);
+      else if (monthEnd === "last-day") throw new PhraseError('"or the last day" goes with a day of the month from the 29th, e.g. "every month on the 31st"', "every month on the 31st");
+    } else if (!hasMissingDays(p)) {
+      throw new PhraseError('"skipping …" goes with a day some months lack, e.g. "every month on the 31st, skipping months without a 31st"', "every month on the 31st, skipping months without a 31st");
     }
     // Round-trip through the RRULE checker so every limit (COUNT, ranges, combinations) applies.
     return { rrule: formatRRule(parseRRule(formatRRule(p))), mode };

@@ -84,8 +84,12 @@ export function summarize(rrule: string, mode: RecurrenceMode = RecurrenceMode.S
     }
     case "YEARLY": {
       text = n === 1 ? "every year" : `every ${n} years`;
-      if (p.byMonth?.length === 1 && p.byMonthDay?.length === 1 && p.byMonthDay[0]! > 0 && !p.byDay && !p.bySetPos) {
+      if (p.byMonth?.length === 1 && p.byMonth[0] === 2 && !p.byDay && sameNumbers(p.byMonthDay, [28, 29]) && sameNumbers(p.bySetPos, [-1])) {
+        text += " on February 29, or February 28 in common years";
+        used.add("byMonth").add("byMonthDay").add("bySetPos");
+      } else if (p.byMonth?.length === 1 && p.byMonthDay?.length === 1 && p.byMonthDay[0]! > 0 && !p.byDay && !p.bySetPos) {
         text += ` on ${MONTH_NAMES[p.byMonth[0]! - 1]} ${p.byMonthDay[0]}`;
+        if (p.byMonth[0] === 2 && p.byMonthDay[0] === 29) text += ", in leap years only";
         used.add("byMonth").add("byMonthDay");
       } else if (p.byMonth?.length === 1 && p.byDay?.length === 1 && p.byDay[0]!.n !== undefined && !p.byMonthDay && !p.bySetPos) {
         text += ` on the ${position(p.byDay[0]!.n)} ${DAY_NAMES[p.byDay[0]!.day]} of ${MONTH_NAMES[p.byMonth[0]! - 1]}`;
@@ -139,16 +143,34 @@ export function summarize(rrule: string, mode: RecurrenceMode = RecurrenceMode.S
   return text;
 }
 
+const sameNumbers = (a: readonly number[] | undefined, b: readonly number[]) => a !== undefined && a.length === b.length && b.every((x) => a.includes(x));
+
+/** d for BYMONTHDAY=28,…,d;BYSETPOS=-1 (the d-th, or the month's last day when it is shorter). */
+function lastDayOf(p: RRuleParts): number | undefined {
+  if (p.byDay || !sameNumbers(p.bySetPos, [-1]) || !p.byMonthDay) return undefined;
+  const d = Math.max(...p.byMonthDay);
+  return d >= 29 && d <= 31 && sameNumbers(p.byMonthDay, Array.from({ length: d - 27 }, (_, i) => 28 + i)) ? d : undefined;
+}
+
 function monthlyOn(p: RRuleParts, used: Set<keyof RRuleParts>): string | undefined {
   const days = plainDays(p.byDay);
   if (p.byDay && !days && !p.byMonthDay && !p.bySetPos) {
     used.add("byDay");
     return joinAnd(p.byDay.map((d) => `the ${position(d.n!)} ${DAY_NAMES[d.day]}`));
   }
+  const lastDay = lastDayOf(p);
+  if (lastDay !== undefined) {
+    used.add("byMonthDay").add("bySetPos");
+    return `the ${ordinal(lastDay)}, or the last day when shorter`;
+  }
   if (p.byMonthDay && !p.byDay && !p.bySetPos) {
     used.add("byMonthDay");
     const sorted = [...p.byMonthDay].sort((a, b) => (a > 0 && b > 0 ? a - b : a > 0 ? -1 : b > 0 ? 1 : b - a));
-    return `the ${joinAnd(sorted.map((d) => (d > 0 ? ordinal(d) : `${position(d)} day`)))}`;
+    const text = `the ${joinAnd(sorted.map((d) => (d > 0 ? ordinal(d) : `${position(d)} day`)))}`;
+    // RFC 5545: a month without that day has no occurrence; say so, people expect otherwise.
+    const missing = sorted.filter((d) => d >= 29);
+    if (missing.length === 0) return text;
+    return `${text}, ${missing.length === 1 && sorted.length === 1 ? `skipping months without a ${ordinal(missing[0]!)}` : "skipping the days a month lacks"}`;
   }
   if (days && p.bySetPos?.length === 1 && !p.byMonthDay) {
     const what = sameSet(days, WEEKDAY_SET) ? "weekday" : sameSet(days, WEEKEND_SET) ? "weekend day" : sameSet(days, WEEKDAY_ORDER) ? "day" : undefined;

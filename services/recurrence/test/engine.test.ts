@@ -86,19 +86,23 @@ describe("DST: wall-clock time is kept", () => {
   });
 });
 
-describe("month ends: the day, or the month's last day when shorter", () => {
+describe("month ends: RFC 5545, and the last-day reading written as its own rule", () => {
+  const LAST_OR_31 = "FREQ=MONTHLY;BYMONTHDAY=28,29,30,31;BYSETPOS=-1";
   const cases: Array<{ name: string; rrule: string; start: Due; zone?: string; expect: string[] }> = [
-    { name: "monthly from Jan 31 (2026)", rrule: "FREQ=MONTHLY", start: D("2026-01-31"), expect: ["2026-01-31", "2026-02-28", "2026-03-31", "2026-04-30", "2026-05-31", "2026-06-30"] },
-    { name: "monthly from Jan 31 (leap year 2028)", rrule: "FREQ=MONTHLY", start: D("2028-01-31"), expect: ["2028-01-31", "2028-02-29", "2028-03-31", "2028-04-30"] },
-    { name: "monthly from Jan 30", rrule: "FREQ=MONTHLY", start: D("2026-01-30"), expect: ["2026-01-30", "2026-02-28", "2026-03-30", "2026-04-30"] },
-    { name: "monthly from Jan 29 (leap year)", rrule: "FREQ=MONTHLY", start: D("2028-01-29"), expect: ["2028-01-29", "2028-02-29", "2028-03-29"] },
-    { name: "quarterly from Nov 30", rrule: "FREQ=MONTHLY;INTERVAL=3", start: D("2025-11-30"), expect: ["2025-11-30", "2026-02-28", "2026-05-30", "2026-08-30"] },
-    { name: "explicit BYMONTHDAY=31", rrule: "FREQ=MONTHLY;BYMONTHDAY=31", start: D("2026-01-15"), expect: ["2026-01-15", "2026-01-31", "2026-02-28", "2026-03-31", "2026-04-30"] },
+    { name: "monthly from Jan 31 skips months without a 31st", rrule: "FREQ=MONTHLY", start: D("2026-01-31"), expect: ["2026-01-31", "2026-03-31", "2026-05-31", "2026-07-31"] },
+    { name: "monthly from Jan 30 skips February", rrule: "FREQ=MONTHLY", start: D("2026-01-30"), expect: ["2026-01-30", "2026-03-30", "2026-04-30"] },
+    { name: "monthly from Jan 29 has Feb 29 in a leap year only", rrule: "FREQ=MONTHLY", start: D("2028-01-29"), expect: ["2028-01-29", "2028-02-29", "2028-03-29"] },
+    { name: "quarterly from Nov 30 skips Feb", rrule: "FREQ=MONTHLY;INTERVAL=3", start: D("2025-11-30"), expect: ["2025-11-30", "2026-05-30", "2026-08-30", "2026-11-30"] },
+    { name: "BYMONTHDAY=31", rrule: "FREQ=MONTHLY;BYMONTHDAY=31", start: D("2026-01-15"), expect: ["2026-01-15", "2026-01-31", "2026-03-31", "2026-05-31"] },
+    { name: "the 31st or the last day (2026)", rrule: LAST_OR_31, start: D("2026-01-31"), expect: ["2026-01-31", "2026-02-28", "2026-03-31", "2026-04-30", "2026-05-31", "2026-06-30"] },
+    { name: "the 31st or the last day (leap year 2028)", rrule: LAST_OR_31, start: D("2028-01-31"), expect: ["2028-01-31", "2028-02-29", "2028-03-31", "2028-04-30"] },
+    { name: "the 30th or the last day", rrule: "FREQ=MONTHLY;BYMONTHDAY=28,29,30;BYSETPOS=-1", start: D("2026-01-30"), expect: ["2026-01-30", "2026-02-28", "2026-03-30", "2026-04-30"] },
+    { name: "every 3 months, the 30th or the last day", rrule: "FREQ=MONTHLY;INTERVAL=3;BYMONTHDAY=28,29,30;BYSETPOS=-1", start: D("2025-11-30"), expect: ["2025-11-30", "2026-02-28", "2026-05-30", "2026-08-30"] },
     { name: "last day of the month (BYMONTHDAY=-1)", rrule: "FREQ=MONTHLY;BYMONTHDAY=-1", start: D("2026-01-31"), expect: ["2026-01-31", "2026-02-28", "2026-03-31", "2026-04-30"] },
-    { name: "RFC 5545 behaviour on request (RSCALE/SKIP=OMIT)", rrule: "RSCALE=GREGORIAN;SKIP=OMIT;FREQ=MONTHLY", start: D("2026-01-31"), expect: ["2026-01-31", "2026-03-31", "2026-05-31"] },
+    { name: "RSCALE=GREGORIAN;SKIP=OMIT is the same as without", rrule: "RSCALE=GREGORIAN;SKIP=OMIT;FREQ=MONTHLY", start: D("2026-01-31"), expect: ["2026-01-31", "2026-03-31", "2026-05-31"] },
     {
-      name: "timed monthly from Jan 31 09:00 Berlin keeps 09:00 local",
-      rrule: "FREQ=MONTHLY",
+      name: "timed, the 31st or the last day at 09:00 Berlin keeps 09:00 local",
+      rrule: LAST_OR_31,
       start: T("2026-01-31T08:00:00Z"),
       zone: "Europe/Berlin",
       expect: ["2026-01-31T08:00:00Z", "2026-02-28T08:00:00Z", "2026-03-31T07:00:00Z", "2026-04-30T07:00:00Z"],
@@ -110,21 +114,24 @@ describe("month ends: the day, or the month's last day when shorter", () => {
     });
   }
   test("nextOccurrence after Feb 28 goes to Mar 31, not Mar 28 or Mar 3", () => {
-    assert.equal(next({ rrule: "FREQ=MONTHLY", start: D("2026-01-31"), timeZone: "Europe/Berlin", previous: D("2026-02-28") }), "2026-03-31");
-    assert.equal(next({ rrule: "FREQ=MONTHLY", start: D("2026-01-31"), timeZone: "Europe/Berlin", previous: D("2026-01-31") }), "2026-02-28");
+    assert.equal(next({ rrule: LAST_OR_31, start: D("2026-01-31"), timeZone: "Europe/Berlin", previous: D("2026-02-28") }), "2026-03-31");
+    assert.equal(next({ rrule: LAST_OR_31, start: D("2026-01-31"), timeZone: "Europe/Berlin", previous: D("2026-01-31") }), "2026-02-28");
+    assert.equal(next({ rrule: "FREQ=MONTHLY", start: D("2026-01-31"), timeZone: "Europe/Berlin", previous: D("2026-01-31") }), "2026-03-31");
   });
 });
 
-describe("leap days: Feb 29 falls back to Feb 28 in common years", () => {
-  test("yearly from 2028-02-29", () => {
-    assert.deepEqual(preview("FREQ=YEARLY", D("2028-02-29"), "UTC", 6), ["2028-02-29", "2029-02-28", "2030-02-28", "2031-02-28", "2032-02-29", "2033-02-28"]);
-    assert.equal(next({ rrule: "FREQ=YEARLY", start: D("2028-02-29"), timeZone: "UTC", previous: D("2031-02-28") }), "2032-02-29");
+describe("leap days: Feb 29 only in leap years, Feb 28 in others when the rule says so", () => {
+  test("yearly from 2028-02-29 recurs in leap years", () => {
+    assert.deepEqual(preview("FREQ=YEARLY", D("2028-02-29"), "UTC", 3), ["2028-02-29", "2032-02-29", "2036-02-29"]);
+    assert.equal(next({ rrule: "FREQ=YEARLY", start: D("2028-02-29"), timeZone: "UTC", previous: D("2028-02-29") }), "2032-02-29");
   });
-  test("every year on February 29 (BYMONTH=2;BYMONTHDAY=29) from 2026", () => {
-    assert.deepEqual(preview("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29", D("2026-01-10"), "UTC", 4), ["2026-01-10", "2026-02-28", "2027-02-28", "2028-02-29"]);
+  test("BYMONTH=2;BYMONTHDAY=29 from 2026", () => {
+    assert.deepEqual(preview("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29", D("2026-01-10"), "UTC", 3), ["2026-01-10", "2028-02-29", "2032-02-29"]);
   });
-  test("RFC 5545 behaviour on request skips to the next leap year", () => {
-    assert.deepEqual(preview("RSCALE=GREGORIAN;SKIP=OMIT;FREQ=YEARLY", D("2024-02-29"), "UTC", 3), ["2024-02-29", "2028-02-29", "2032-02-29"]);
+  test("Feb 29 or the last day of February (BYMONTHDAY=28,29;BYSETPOS=-1)", () => {
+    const rrule = "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=28,29;BYSETPOS=-1";
+    assert.deepEqual(preview(rrule, D("2028-02-29"), "UTC", 6), ["2028-02-29", "2029-02-28", "2030-02-28", "2031-02-28", "2032-02-29", "2033-02-28"]);
+    assert.equal(next({ rrule, start: D("2028-02-29"), timeZone: "UTC", previous: D("2031-02-28") }), "2032-02-29");
   });
 });
 

@@ -23,11 +23,11 @@ test("only completions of recurring tasks have a next occurrence", () => {
   assert.equal(planNextOccurrence(created), undefined);
 });
 
-test("a monthly series from Jan 31 goes to Feb 28, then back to Mar 31, carrying what the task had", () => {
+test("a series on the 31st or the month's last day goes from Jan 31 to Feb 28, then back to Mar 31, carrying what the task had", () => {
   const first = completed({
     title: "Pay rent", notes: "landlord", tags: ["home"], priority: 4,
     due: { case: "dueDate", value: "2027-01-31" },
-    recurrence: { rrule: "FREQ=MONTHLY", mode: RecurrenceMode.SCHEDULE, start: { case: "startDate", value: "2027-01-31" }, occurrence: 1 },
+    recurrence: { rrule: "FREQ=MONTHLY;BYMONTHDAY=28,29,30,31;BYSETPOS=-1", mode: RecurrenceMode.SCHEDULE, start: { case: "startDate", value: "2027-01-31" }, occurrence: 1 },
   });
   const feb = planNextOccurrence(first)!;
   assert.deepEqual(feb.due, { case: "dueDate", value: "2027-02-28" });
@@ -39,6 +39,11 @@ test("a monthly series from Jan 31 goes to Feb 28, then back to Mar 31, carrying
   assert.deepEqual(mar.due, { case: "dueDate", value: "2027-03-31" });
   assert.equal(mar.seriesId, first.taskId);
   assert.equal(mar.recurrence?.occurrence, 3);
+});
+
+test("a plain monthly series from Jan 31 skips months without a 31st (RFC 5545)", () => {
+  const first = completed({ due: { case: "dueDate", value: "2027-01-31" }, recurrence: { rrule: "FREQ=MONTHLY", start: { case: "startDate", value: "2027-01-31" }, occurrence: 1 } });
+  assert.deepEqual(planNextOccurrence(first)!.due, { case: "dueDate", value: "2027-03-31" });
 });
 
 test("the same completion always plans the same occurrence key; another completion another", () => {

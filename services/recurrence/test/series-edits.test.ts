@@ -55,9 +55,9 @@ describe("series edits", () => {
     await drop();
   });
 
-  test("skipping a monthly Jan 31 task moves it to Feb 28, then Mar 31, recording each skipped date", async () => {
+  test("skipping a task on the 31st or the month's last day moves it from Jan 31 to Feb 28, then Mar 31, recording each skipped date", async () => {
     const { task } = await tasks.createTask(
-      { title: "Pay rent", tags: ["home"], due: { case: "dueDate", value: "2027-01-31" }, timeZone: "Europe/Berlin", recurrence: { rrule: "FREQ=MONTHLY" } },
+      { title: "Pay rent", tags: ["home"], due: { case: "dueDate", value: "2027-01-31" }, timeZone: "Europe/Berlin", recurrence: { rrule: "FREQ=MONTHLY;BYMONTHDAY=28,29,30,31;BYSETPOS=-1" } },
       alice,
     );
     const first = await recurrence.skipOccurrence({ taskId: task!.id, expectedVersion: task!.version }, alice);

@@ -52,16 +52,24 @@ describe("ParseRecurrence", () => {
 });
 
 describe("PreviewOccurrences", () => {
-  test("all-day start: dates, month-end policy, summary", async () => {
+  test("all-day start: dates, month ends as RFC 5545 reads them, summary", async () => {
     const res = await client.previewOccurrences({
       recurrence: { rrule: "FREQ=MONTHLY", mode: RecurrenceMode.SCHEDULE },
       start: { case: "startDate", value: "2026-01-31" },
       timeZone: "Europe/Berlin",
       count: 4,
     });
-    assert.deepEqual(res.occurrences.map((o) => o.when.value), ["2026-01-31", "2026-02-28", "2026-03-31", "2026-04-30"]);
+    assert.deepEqual(res.occurrences.map((o) => o.when.value), ["2026-01-31", "2026-03-31", "2026-05-31", "2026-07-31"]);
     assert.ok(res.occurrences.every((o) => o.when.case === "date"));
     assert.equal(res.summary, "monthly");
+    const lastDay = await client.previewOccurrences({
+      recurrence: { rrule: "FREQ=MONTHLY;BYMONTHDAY=28,29,30,31;BYSETPOS=-1", mode: RecurrenceMode.SCHEDULE },
+      start: { case: "startDate", value: "2026-01-31" },
+      timeZone: "Europe/Berlin",
+      count: 4,
+    });
+    assert.deepEqual(lastDay.occurrences.map((o) => o.when.value), ["2026-01-31", "2026-02-28", "2026-03-31", "2026-04-30"]);
+    assert.equal(lastDay.summary, "monthly on the 31st, or the last day when shorter");
   });
   test("timed start across DST; count 0 means 10", async () => {
     const res = await client.previewOccurrences({

@@ -26,10 +26,21 @@ function presets(date: string): { label: string; rrule: string }[] {
     { label: "Every day", rrule: "FREQ=DAILY" },
     { label: "Every weekday (Mon–Fri)", rrule: "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR" },
     { label: `Every week on ${weekday}`, rrule: `FREQ=WEEKLY;BYDAY=${WEEKDAYS[day.dayOfWeek - 1]}` },
-    { label: `Every month on day ${day.day}`, rrule: `FREQ=MONTHLY;BYMONTHDAY=${day.day}` },
-    { label: `Every year on ${month} ${day.day}`, rrule: `FREQ=YEARLY;BYMONTH=${day.month};BYMONTHDAY=${day.day}` },
+    day.day >= 29
+      ? { label: `Every month on day ${day.day} (or the last day)`, rrule: `FREQ=MONTHLY;BYMONTHDAY=${upTo(day.day)};BYSETPOS=-1` }
+      : { label: `Every month on day ${day.day}`, rrule: `FREQ=MONTHLY;BYMONTHDAY=${day.day}` },
+    day.month === 2 && day.day === 29
+      ? { label: `Every year on ${month} 29 (or the 28th)`, rrule: "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=28,29;BYSETPOS=-1" }
+      : { label: `Every year on ${month} ${day.day}`, rrule: `FREQ=YEARLY;BYMONTH=${day.month};BYMONTHDAY=${day.day}` },
   ];
 }
+
+/**
+ * BYMONTHDAY=28,…,d for BYSETPOS=-1: the d-th, or the last day of a shorter month. A plain
+ * BYMONTHDAY=31 would skip every month without a 31st (RFC 5545), which a person picking "the 31st"
+ * does not expect.
+ */
+const upTo = (d: number) => Array.from({ length: d - 27 }, (_, i) => 28 + i).join(",");
 
 interface Props {
   value?: RuleValue;

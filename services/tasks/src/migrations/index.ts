@@ -10,6 +10,7 @@ import { Migration20261204160000_subtasks } from "./Migration20261204160000_subt
 import { Migration20261204170000_order_keys } from "./Migration20261204170000_order_keys.js";
 import { Migration20261204180000_comments } from "./Migration20261204180000_comments.js";
 import { Migration20261204190000_comment_edits } from "./Migration20261204190000_comment_edits.js";
+import { Migration20261204200000_month_end_rules } from "./Migration20261204200000_month_end_rules.js";
 
 /** In order; committed migrations are never edited, only appended. */
 export const migrations = [
@@ -25,4 +26,5 @@ export const migrations = [
   { name: "Migration20261204170000_order_keys", class: Migration20261204170000_order_keys },
   { name: "Migration20261204180000_comments", class: Migration20261204180000_comments },
   { name: "Migration20261204190000_comment_edits", class: Migration20261204190000_comment_edits },
+  { name: "Migration20261204200000_month_end_rules", class: Migration20261204200000_month_end_rules },
 ];
