@@ -1,4 +1,5 @@
 import { CompressionTypes, Kafka, Partitioners, logLevel, type Consumer, type ConsumerRunConfig, type IHeaders, type LogEntry, type Producer } from "kafkajs";
+import { randomUUID } from "node:crypto";
 import { createLogger, GroupCommit, type Logger } from "@taskmesh/kit";
 import type { EventBus, EventRecord, SubscribeOptions, Subscription } from "./bus.js";
 import { EventCodec } from "./codec.js";
@@ -123,8 +124,13 @@ class KafkaBus implements EventBus {
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    const broadcast = options.delivery === "broadcast";
+    // A broadcast subscriber keeps no position, so nothing ties it to the group of an earlier start:
+    // a group of its own per subscription joins at once, where the name of a process that was just
+    // killed would wait out the dead member's session (30 s) before the restart is ready.
+    const groupId = broadcast ? `${options.group}.${randomUUID().slice(0, 8)}` : options.group;
     const consumer = this.kafka.consumer({
-      groupId: options.group,
+      groupId,
       retry: RETRY,
       sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
       // Under load, fetches wait up to 10 ms to bring back a fuller batch instead of one request
@@ -132,7 +138,6 @@ class KafkaBus implements EventBus {
       minBytes: 64 * 1024,
       maxWaitTimeInMs: 10,
     });
-    const broadcast = options.delivery === "broadcast";
     await this.#waitForTopics(options.topics);
     await consumer.connect();
     await consumer.subscribe({ topics: options.topics, fromBeginning: !broadcast });
@@ -222,7 +227,13 @@ class KafkaBus implements EventBus {
         metrics.lag.set({ ...labels, partition: String(batch.partition) }, Number(BigInt(batch.highWatermark) - next));
       },
     };
-    await consumer.run(runConfig);
+    // A shared group's member is not awaited into the group: after a crash the broker holds the
+    // rebalance until the dead member's session expires (30 s), and the service answers meanwhile;
+    // a failure to join comes back as a CRASH, handled below. A new group starts at the beginning
+    // and an existing one at its committed position, so nothing is missed for resolving early.
+    const running = consumer.run(runConfig);
+    if (broadcast) await running;
+    else running.catch((err: unknown) => restartLater(err));
     // kafkajs restarts a crashed consumer only after errors it calls retriable. Others end it for
     // good while the process lives on and the group's partitions sit unread: among them "the group
     // coordinator is not available", which a broker restart gives. Those are restarted here too,
@@ -261,7 +272,7 @@ class KafkaBus implements EventBus {
         if (offsets.length > 0) await consumer.commitOffsets(offsets).catch(() => {});
         await consumer.disconnect();
         // Empty and without offsets, the broker would expire it within offsets.retention.check.interval.ms.
-        if (broadcast) await this.#deleteGroup(options.group);
+        if (broadcast) await this.#deleteGroup(groupId);
       },
     };
     this.#subscriptions.add(subscription);

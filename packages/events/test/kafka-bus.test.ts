@@ -150,12 +150,18 @@ describe("Kafka bus: subscriptions", () => {
       await bus.publish([taskEventRecord(t.taskEvents, key, 1)]);
       await waitUntil("the event published after subscribing", () => keys.includes(key));
       assert.deepEqual(keys, [key]);
-      assert.ok((await admin.listGroups()).groups.some((g) => g.groupId === group), "the group exists while subscribed");
+      // One group per subscription, named after the one asked for: a restart never waits on an earlier start's member.
+      const ours = async () => (await admin.listGroups()).groups.filter((g) => g.groupId.startsWith(`${group}.`)).map((g) => g.groupId);
+      const [groupId, ...others] = await ours();
+      assert.ok(groupId && others.length === 0, "the subscription's group exists while subscribed");
       await new Promise((r) => setTimeout(r, 700)); // past the commit interval: a shared group would have committed by now
-      const offsets = await admin.fetchOffsets({ groupId: group, topics: [t.taskEvents] });
+      const offsets = await admin.fetchOffsets({ groupId, topics: [t.taskEvents] });
       assert.ok(offsets.every((o) => o.partitions.every((p) => p.offset === "-1")), `no committed offsets: ${JSON.stringify(offsets)}`);
+      const second = await bus.subscribe({ group, delivery: "broadcast", topics: [t.taskEvents], handler: async () => {} });
+      assert.equal((await ours()).length, 2, "a second subscriber of the same name has a group of its own");
+      await second.stop();
       await sub.stop();
-      assert.ok(!(await admin.listGroups()).groups.some((g) => g.groupId === group), "the group is gone after stop");
+      assert.deepEqual(await ours(), [], "the groups are gone after stop");
     } finally {
       await admin.disconnect();
       await bus.close();
