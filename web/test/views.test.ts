@@ -79,7 +79,7 @@ async function shot(page: Page, name: string): Promise<void> {
   const dismiss = page.locator(".toast").getByRole("button", { name: "Dismiss" });
   // A toast may also go by itself between the count and the click.
   while ((await dismiss.count()) > 0) await dismiss.first().click({ timeout: 2_000 }).catch(() => undefined);
-  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.evaluate("window.scrollTo(0, 0)");
   await screenshot(page, name);
 }
 
