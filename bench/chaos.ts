@@ -192,6 +192,9 @@ class Device {
   #cursor = "";
   #ws: WebSocket | undefined;
   #stopped = false;
+  #connected!: () => void;
+  /** The first cursor arrived: from here on, every change of the user reaches this device. */
+  readonly connected = new Promise<void>((resolve) => (this.#connected = resolve));
   constructor(private readonly token: string) {}
 
   start(): void {
@@ -205,6 +208,7 @@ class Device {
       if (frame.type === "deleted") this.tasks.delete(frame.taskId!);
       if (frame.type === "refetch") void this.#refetch(frame.cursor!);
       else if (frame.cursor) this.#cursor = frame.cursor;
+      if (frame.cursor) this.#connected();
     });
     ws.on("error", () => {});
     ws.on("close", () => void (!this.#stopped && setTimeout(() => this.start(), 200)));
@@ -551,6 +555,8 @@ try {
     users.push({ id: signUp.value!.user.id, token: token.value!.secret, device: new Device(token.value!.secret), acked: new Map(), titles: [], unacknowledged: 0, series: [], reminders: [] });
   }
   for (const u of users) u.device.start();
+  // A change stored before a device's first cursor is not its to receive (the web app lists the tasks first).
+  await Promise.all(users.map((u) => u.device.connected));
   say(`up in ${((Date.now() - t0) / 1000).toFixed(0)} s; load: ${T.users} users × (2 writers, 1 recurring completer, 1 reminder setter), 1 live device each`);
   const load = users.flatMap((u) => [writer(u, 0), writer(u, 1), recurring(u), reminding(u)]);
   await sleep(T.settleMs);
