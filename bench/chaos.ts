@@ -25,10 +25,13 @@ import { spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { isMessage } from "@bufbuild/protobuf";
-import { confluentSchemaRegistry, connectKafkaBus, ensureKafkaTopics, registerSchemas, type EventBus, type Subscription } from "@taskmesh/events";
+import { AUDIT_GROUP, AUDIT_TOPICS } from "@taskmesh/audit";
+import { confluentSchemaRegistry, connectKafkaBus, DLQ_HEADERS, ensureKafkaTopics, registerSchemas, TOPIC, type EventBus, type Subscription } from "@taskmesh/events";
 import { createLogger } from "@taskmesh/kit";
 import { ReminderEventSchema, TaskEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
 import { Kafka, logLevel } from "kafkajs";
+import { RECURRENCE_GROUP } from "@taskmesh/recurrence";
+import { REMINDERS_GROUP } from "@taskmesh/reminders";
 import pg from "pg";
 import { WebSocket } from "ws";
 import { freePorts } from "../scripts/infra/cache.js";
@@ -516,16 +519,66 @@ async function check(users: User[], recorder: Recorder, db: pg.Client): Promise<
   } finally {
     await admin.disconnect();
   }
-  checks.push({ name: "deadletters", ok: parked.length === 0, detail: parked.length === 0 ? "none" : parked.join(", ") });
+  checks.push({ name: "deadletters", ok: parked.length === 0, detail: parked.length === 0 ? "none" : `${parked.join(", ")}: ${(await deadLetterErrors()).join("; ")}` });
   return checks;
 }
 
-/** Waits until the bus has been quiet for a while and every device agrees, or the deadline. */
+/**
+ * The services' consumer groups that have not read to the end of what they consume. A quiet bus
+ * is not enough: a member started after a kill -9 waits out the dead member's session before the
+ * group lets it read, and meanwhile nothing moves.
+ */
+async function consumersBehind(): Promise<string[]> {
+  const admin = new Kafka({ brokers: [kafka.bootstrap], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const behind: string[] = [];
+    for (const [group, topics] of [[REMINDERS_GROUP, [TOPIC.taskEvents]], [RECURRENCE_GROUP, [TOPIC.taskEvents]], [AUDIT_GROUP, AUDIT_TOPICS]] as const) {
+      for (const topic of topics) {
+        const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)]));
+        const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+        const lag = (committed?.partitions ?? []).reduce((n, p) => n + (ends.get(p.partition) ?? 0n) - (p.offset === "-1" ? 0n : BigInt(p.offset)), 0n);
+        if (lag > 0n) behind.push(`${group} ${lag} behind on ${topic}`);
+      }
+    }
+    return behind;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Which group gave up on what, and why, for the first few dead letters (from their headers). */
+async function deadLetterErrors(): Promise<string[]> {
+  const client = new Kafka({ brokers: [kafka.bootstrap], logLevel: logLevel.NOTHING });
+  const admin = client.admin();
+  await admin.connect();
+  const topics = (await admin.listTopics()).filter((t) => t.endsWith(".dlq"));
+  await admin.disconnect();
+  const consumer = client.consumer({ groupId: `chaos-dlq-${randomUUID()}` });
+  const errors: string[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ topic, message }) => {
+        const header = (name: string) => message.headers?.[name]?.toString() ?? "?";
+        if (errors.length < 3) errors.push(`${topic} from group ${header(DLQ_HEADERS.group)} after ${header(DLQ_HEADERS.attempts)} attempts: ${header(DLQ_HEADERS.error).slice(0, 300)}`);
+      },
+    });
+    for (let i = 0; i < 100 && errors.length === 0; i++) await sleep(100);
+  } finally {
+    await consumer.disconnect();
+  }
+  return errors;
+}
+
+/** Waits until the bus has been quiet for a while, every consumer has caught up and every device agrees, or the deadline. */
 async function settle(users: User[], recorder: Recorder, lastDue: number): Promise<void> {
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     await sleep(1_000);
     if (Date.now() < lastDue + 15_000 || Date.now() - recorder.last < 5_000) continue;
+    if ((await consumersBehind().catch(() => ["unknown"])).length > 0) continue;
     let agree = true;
     for (const u of users) {
       const server = await listAll(u.token, running.get("gateway")!.url);
@@ -567,6 +620,8 @@ try {
   say(`injected, in this order:\n${injected.map((l) => `  ${l}`).join("\n")}`);
   say(`faults took ${((Date.now() - faultsStart) / 1000).toFixed(0)} s; request failures seen by clients: ${[...failures].map(([k, n]) => `${k} ×${n}`).join(", ") || "none"}`);
   await settle(users, recorder, Math.max(0, ...users.flatMap((u) => u.reminders.map((r) => r.at))));
+  const behind = await consumersBehind().catch((err: unknown) => [`unknown (${(err as Error).message})`]);
+  if (behind.length > 0) say(`consumers still behind after the settling time: ${behind.join(", ")}`);
   db = new pg.Client({ connectionString: postgres.url });
   await db.connect();
   const checks = await check(users, recorder, db);

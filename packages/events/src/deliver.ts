@@ -2,7 +2,7 @@ import type { ConsumedEvent, EventRecord, MessagingSystem, RetryOptions, Subscri
 import type { EventCodec } from "./codec.js";
 import { deadLetterTopic } from "./topics.js";
 import type { Span } from "@opentelemetry/api";
-import { contextFromHeaders, failSpan, isTransientError, SpanKind, withSpan } from "@taskmesh/kit";
+import { contextFromHeaders, failSpan, isTransientError, SpanKind, withSpan, type Logger } from "@taskmesh/kit";
 
 /** A message as it sits in the log, before decoding. */
 export interface RawMessage {
@@ -18,6 +18,8 @@ export interface DeliveryContext {
   system: MessagingSystem;
   codec: EventCodec;
   options: SubscribeOptions;
+  /** Where a dead letter is reported: work given up on needs a line an operator can find. */
+  logger: Logger;
   deadLetter(record: EventRecord): Promise<void>;
   /** True once the subscription is stopping: a retry wait ends early and the message stays uncommitted. */
   stopping(): boolean;
@@ -61,7 +63,7 @@ export async function deliver(raw: RawMessage, ctx: DeliveryContext): Promise<De
       eventId: typeof eventId === "string" && eventId !== "" ? eventId : `${raw.topic}/${raw.partition ?? 0}/${raw.offset}`,
     };
   } catch (err) {
-    await ctx.deadLetter(deadLetterRecord(raw, ctx.options.group, err, 0));
+    await parkDeadLetter(raw, ctx, err, 0);
     return "dead-lettered";
   }
 
@@ -97,7 +99,7 @@ async function handle(raw: RawMessage, event: ConsumedEvent, ctx: DeliveryContex
       span?.recordException(err instanceof Error ? err : String(err));
       if (!isTransientError(err) && ++failures > retries) {
         failSpan(span, err);
-        await ctx.deadLetter(deadLetterRecord(raw, ctx.options.group, err, attempt));
+        await parkDeadLetter(raw, ctx, err, attempt);
         return "dead-lettered";
       }
       if (!(await backoff(backoffMs(ctx.options, attempt), ctx))) return "stopped";
@@ -118,6 +120,12 @@ async function backoff(ms: number, ctx: DeliveryContext): Promise<boolean> {
     await ctx.keepAlive?.();
   }
   return !ctx.stopping();
+}
+
+async function parkDeadLetter(raw: RawMessage, ctx: DeliveryContext, err: unknown, attempts: number): Promise<void> {
+  const where = { topic: raw.topic, partition: raw.partition ?? 0, offset: raw.offset, key: raw.key, group: ctx.options.group, attempts };
+  ctx.logger.error({ ...where, err }, `event parked on ${deadLetterTopic(raw.topic)}`);
+  await ctx.deadLetter(deadLetterRecord(raw, ctx.options.group, err, attempts));
 }
 
 function deadLetterRecord(raw: RawMessage, group: string, err: unknown, attempts: number): EventRecord {

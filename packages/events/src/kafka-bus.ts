@@ -183,6 +183,7 @@ class KafkaBus implements EventBus {
           system: this.system,
           codec: this.codec,
           options,
+          logger: this.options.logger ?? createLogger("events"),
           deadLetter: (record) => this.#produceRaw([record]),
           stopping: () => stopping || !isRunning(),
           keepAlive: heartbeat,

@@ -95,6 +95,7 @@ export class TopicReader {
       system: "taskmesh_event_log",
       codec: this.codec,
       options: this.options,
+      logger: this.settings.logger,
       deadLetter: (record) => this.deadLetter([record]),
       stopping: () => this.#stopping,
       keepAlive: () => this.#renewLease(),
