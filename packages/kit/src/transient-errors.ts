@@ -1,9 +1,28 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 
 // A peer that restarts, a dropped or stalled link, a database failing over: the same call made
-// again later can succeed. Not ABORTED: here it says a version conflict, which the same call repeats.
-const TRANSIENT_CODES = new Set([Code.Unavailable, Code.DeadlineExceeded, Code.ResourceExhausted]);
-const SOCKET_ERRORS = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "ENOTFOUND", "ECONNABORTED"]);
+// again later can succeed. CANCELED too: nothing here cancels the calls it retries, so a cancel is
+// a connection closed under a call in flight. Not ABORTED: here it says a version conflict, which
+// the same call repeats.
+const TRANSIENT_CODES = new Set([Code.Unavailable, Code.DeadlineExceeded, Code.ResourceExhausted, Code.Canceled]);
+const SOCKET_ERRORS = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN",
+  "ENOTFOUND",
+  "ECONNABORTED",
+  // an HTTP/2 session or stream closed under the call
+  "ERR_HTTP2_GOAWAY_SESSION",
+  "ERR_HTTP2_SESSION_ERROR",
+  "ERR_HTTP2_STREAM_CANCEL",
+  "ERR_HTTP2_STREAM_ERROR",
+  "ERR_HTTP2_INVALID_SESSION",
+  "ERR_STREAM_PREMATURE_CLOSE",
+]);
 // SQLSTATE: class 08 is a connection exception; 57P01–57P03 a server shutting down or starting;
 // 53300 too many connections; 40001 and 40P01 a serialization failure or deadlock, retried as a whole.
 const SQLSTATE = /^(08...|57P0[1-3]|53300|40001|40P01)$/;
