@@ -131,12 +131,25 @@ async function firstOccurrence(
         case: "startDate",
         value: fromDay.subtract({ days: 1 }).toString(),
       } as const);
-  const probe = create(RecurrenceSchema, { ...rule, mode: RecurrenceMode.SCHEDULE, rrule: namedDay(parts).join(";") });
+  const probe = create(RecurrenceSchema, { ...rule, mode: RecurrenceMode.SCHEDULE, rrule: startDay(namedDay(parts), fromDay).join(";") });
   const { occurrences } = await client.previewOccurrences({ recurrence: probe, start, timeZone: zone, count: 2 }, { signal });
   const next = occurrences[1]?.when;
   if (next?.case === "time") return { kind: "time", time: timestampDate(next.value) };
   if (next?.case === "date") return { kind: "date", date: next.value };
   return undefined;
+}
+
+/**
+ * A rule that takes its day from its start ("every month from jan 15 at 9am") is probed from a
+ * moment just before that start, which would lend it the day before: the start's day is named.
+ */
+function startDay(parts: string[], day: Temporal.PlainDate): string[] {
+  const has = (name: string) => parts.some((p) => p.startsWith(`${name}=`));
+  if (has("BYDAY") || has("BYMONTHDAY") || has("BYYEARDAY") || has("BYWEEKNO")) return parts;
+  if (parts.includes("FREQ=WEEKLY")) return [...parts, `BYDAY=${["MO", "TU", "WE", "TH", "FR", "SA", "SU"][day.dayOfWeek - 1]}`];
+  if (parts.includes("FREQ=MONTHLY")) return [...parts, `BYMONTHDAY=${day.day}`];
+  if (parts.includes("FREQ=YEARLY")) return [...parts, ...(has("BYMONTH") ? [] : [`BYMONTH=${day.month}`]), `BYMONTHDAY=${day.day}`];
+  return parts;
 }
 
 /** BYMONTHDAY=28,…,d;BYSETPOS=-1 as BYMONTHDAY=d: the day the person named. */
