@@ -6,12 +6,17 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { cacheDir, log, rmrf, run, withLock } from "./cache.js";
 
+/** The interpreter the venvs are made with: TASKMESH_PYTHON, default python3.11. */
+export function pythonInterpreter(): string {
+  return process.env.TASKMESH_PYTHON ?? "python3.11";
+}
+
 /**
  * Path of the python of a venv with `requirementsFile` installed (pinned versions, so the hash of the
- * file names the environment). TASKMESH_PYTHON picks the interpreter (default python3.11).
+ * file names the environment), made with pythonInterpreter().
  */
 export async function ensurePythonVenv(requirementsFile: string): Promise<string> {
-  const interpreter = process.env.TASKMESH_PYTHON ?? "python3.11";
+  const interpreter = pythonInterpreter();
   const probe = spawnSync(interpreter, ["-c", "import sys; print(sys.version)"], { encoding: "utf8" });
   if (probe.status !== 0) throw new Error(`${interpreter} is needed for ${requirementsFile} (set TASKMESH_PYTHON): ${probe.stderr || probe.error}`);
   const requirements = readFileSync(requirementsFile);
