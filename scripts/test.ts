@@ -73,6 +73,8 @@ try {
   // traces, metrics and rules: Jaeger, Prometheus and promtool built from their Go modules (first run: many minutes)
   const observability = Promise.all([ensureJaegerInstalled(), ensureGoTool("prometheus"), ensureGoTool("promtool")]);
   const chromium = ensureChromium();
+  // protoc plugins of the Go client (clients/test)
+  const goClientPlugins = Promise.all([ensureGoTool("protoc-gen-go"), ensureGoTool("protoc-gen-connect-go")]);
   // base images from the registries, every Dockerfile target on them, the infrastructure images
   // (cached by tag; app targets rebuilt through podman's layer cache); TASKMESH_TEST_IMAGES=0 skips
   const images = imagesForTests();
@@ -103,6 +105,7 @@ try {
     TASKMESH_TEST_DAPR_SCHEDULER: (await dapr).scheduler,
     TASKMESH_TEST_CHROMIUM: await chromium,
     ...(await observability.then(([, prometheus, promtool]) => ({ TASKMESH_TEST_PROMETHEUS: prometheus, TASKMESH_TEST_PROMTOOL: promtool }))),
+    ...(await goClientPlugins.then(([go, connectGo]) => ({ TASKMESH_TEST_PROTOC_GEN_GO: go, TASKMESH_TEST_PROTOC_GEN_CONNECT_GO: connectGo }))),
     ...(await images),
   });
   process.stderr.write(`\nall checks passed in ${((Date.now() - started) / 1000).toFixed(0)}s\n`);

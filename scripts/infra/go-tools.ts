@@ -20,6 +20,9 @@ export const GO_TOOLS = {
   promtool: { module: 'github.com/prometheus/prometheus/cmd/promtool', version: 'v0.316.0' },
   // TCP proxy with faults on demand (latency, timeouts, links down) between the services and what they use: the chaos suite
   toxiproxy: { module: 'github.com/Shopify/toxiproxy/v2/cmd/server', version: 'v2.12.0', binary: 'server' },
+  // protoc plugins for the Go client (clients/buf.gen.go.yaml): messages, and Connect clients and handlers
+  'protoc-gen-go': { module: 'google.golang.org/protobuf/cmd/protoc-gen-go', version: 'v1.36.12' },
+  'protoc-gen-connect-go': { module: 'connectrpc.com/connect/cmd/protoc-gen-connect-go', version: 'v1.21.1' },
 } as const;
 
 export type GoTool = keyof typeof GO_TOOLS;
