@@ -76,6 +76,8 @@ func run(ctx context.Context, url, email, password, title string) error {
 		"created": asJSON(created.Msg.GetTask()),
 		"listed":  listedJSON,
 		"got":     asJSON(got.Msg.GetTask()),
+		// application/proto: the server answered in the Connect protocol (gRPC's is application/grpc)
+		"contentType": created.Header().Get("Content-Type"),
 	})
 }
 

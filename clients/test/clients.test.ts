@@ -95,7 +95,9 @@ describe("clients in other languages, through the gateway", () => {
     const email = "go-client@example.com";
     const title = "Written in Go";
     const { stdout } = await exec(binary, ["-url", app.server.url, "-email", email, "-password", PASSWORD, "-title", title]);
-    checkPrinted(JSON.parse(stdout) as Printed, email, title, "go");
+    const printed = JSON.parse(stdout) as Printed & { contentType: string };
+    assert.equal(printed.contentType, "application/proto", "a Connect unary answer, binary Protobuf");
+    checkPrinted(printed, email, title, "go");
   });
 
   test("Python over gRPC (h2c): generated with grpcio-tools, signs up, creates, lists, gets", { skip: pythonSkip, timeout: 10 * 60_000 }, async () => {
