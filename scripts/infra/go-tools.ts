@@ -1,5 +1,6 @@
-// Developer tools written in Go (grpcurl, helm, kubeconform, actionlint, ghz, hey, vegeta, prometheus, promtool, toxiproxy), built from the Go
-// module proxy with `go install module@version` into the cache, once per version and machine.
+// Developer tools written in Go (grpcurl, helm, kubeconform, actionlint, ghz, hey, vegeta, prometheus, promtool, toxiproxy,
+// connectconformance), built from the Go module proxy with `go install module@version` into the cache, once per version
+// and machine.
 import fs from 'node:fs';
 import path from 'node:path';
 import { cacheDir, elapsed, InfraError, log, run, which, withLock } from './cache.js';
@@ -20,6 +21,8 @@ export const GO_TOOLS = {
   promtool: { module: 'github.com/prometheus/prometheus/cmd/promtool', version: 'v0.316.0' },
   // TCP proxy with faults on demand (latency, timeouts, links down) between the services and what they use: the chaos suite
   toxiproxy: { module: 'github.com/Shopify/toxiproxy/v2/cmd/server', version: 'v2.12.0', binary: 'server' },
+  // Connect's conformance suite runner: drives kit's one-port server over Connect, gRPC and gRPC-Web
+  connectconformance: { module: 'connectrpc.com/conformance/cmd/connectconformance', version: 'v1.0.7' },
   // protoc plugins for the Go client (clients/buf.gen.go.yaml): messages, and Connect clients and handlers
   'protoc-gen-go': { module: 'google.golang.org/protobuf/cmd/protoc-gen-go', version: 'v1.36.12' },
   'protoc-gen-connect-go': { module: 'connectrpc.com/connect/cmd/protoc-gen-connect-go', version: 'v1.21.1' },
