@@ -1,7 +1,33 @@
-import { metricsPortFromEnv } from "./metrics-server.js";
+// The gateway's settings: the edge (both modes: the embedded app is a gateway too) and the cluster
+// gateway's own.
+import {
+  busSettings,
+  databaseSettings,
+  defineConfig,
+  flag,
+  httpUrl,
+  list,
+  optional,
+  piece,
+  port,
+  secretKey,
+  secretsSettings,
+  serverSettings,
+  smtpUrl,
+  telemetrySettings,
+  text,
+  transportSettings,
+  wholeNumber,
+  withDefault,
+  required,
+  type Report,
+} from "@taskmesh/kit";
+import { hostname } from "node:os";
 import type { AccountEmailSettings } from "./auth/account-mail.js";
-import { TrustedProxies, trustedProxiesFromEnv } from "./auth/client-address.js";
+import { TrustedProxies } from "./auth/client-address.js";
+import type { PasswordQueueOptions } from "./auth/password-queue.js";
 import type { AllowedHosts } from "./host-check.js";
+import { MESH_SERVICES } from "./mesh.js";
 
 /** Settings both modes read from the environment. */
 export interface EdgeSettings {
@@ -9,54 +35,100 @@ export interface EdgeSettings {
   secureCookie: boolean;
   /** Reverse proxies whose X-Forwarded-For names the client (rate limits key by it). */
   trustedProxies: string[];
-  /** Account e-mails: verification of sign-ups (only with SMTP) and password reset. */
+  /** Account e-mails: verification of sign-ups (only with SMTP) and password reset; publicUrl undefined: the caller's default. */
   email: AccountEmailSettings;
   /** Where GET /metrics is served (never on the public port); undefined: not served. */
   metricsPort: number | undefined;
   /** Host names answered besides IP addresses and localhost. */
   allowedHosts: AllowedHosts;
+  passwordQueue: PasswordQueueOptions;
 }
 
 /**
- * TASKMESH_CORS_ORIGINS: comma-separated browser origins allowed to call cross-origin
- * (e.g. `https://app.example.com`); TASKMESH_COOKIE_SECURE=1 when served over HTTPS;
- * TASKMESH_TRUSTED_PROXIES: comma-separated CIDRs of the reverse proxies in front of the gateway
- * (e.g. `10.0.0.0/8,fd00::/8`), whose X-Forwarded-For is then read for the client's address;
- * SMTP_URL (account e-mails; sign-ups are then verified by e-mail), TASKMESH_EMAIL_FROM, and
- * TASKMESH_PUBLIC_URL (the app's address, for the links in those e-mails; required with SMTP_URL);
- * METRICS_PORT (GET /metrics there); TASKMESH_ALLOWED_HOSTS: comma-separated host names the server
- * answers to besides IP addresses and localhost, or `*` (the default given by the caller otherwise,
- * plus the hosts of TASKMESH_PUBLIC_URL and TASKMESH_CORS_ORIGINS).
+ * The edge: `allowedHosts` when TASKMESH_ALLOWED_HOSTS is unset (plus the hosts of
+ * TASKMESH_PUBLIC_URL and TASKMESH_CORS_ORIGINS); `localPublicUrl`: the caller links account
+ * e-mails to this machine when TASKMESH_PUBLIC_URL is unset, else SMTP_URL needs it.
  */
-export function edgeSettings(env: NodeJS.ProcessEnv, defaults: { publicUrl?: string; allowedHosts?: AllowedHosts } = {}): EdgeSettings {
-  const allowedOrigins = (env.TASKMESH_CORS_ORIGINS ?? "")
-    .split(",")
-    .map((o) => o.trim())
-    .filter(Boolean);
-  for (const origin of allowedOrigins) {
-    if (origin === "*" || new URL(origin).origin !== origin) {
-      throw new Error(`TASKMESH_CORS_ORIGINS: "${origin}" is not an origin (scheme://host[:port], no path, no wildcard)`);
-    }
-  }
-  const trustedProxies = trustedProxiesFromEnv(env);
-  new TrustedProxies(trustedProxies); // refuses a malformed entry at start-up
-  const publicUrl = env.TASKMESH_PUBLIC_URL || defaults.publicUrl;
-  if (publicUrl && !/^https?:\/\/[^/]/.test(publicUrl)) throw new Error(`TASKMESH_PUBLIC_URL: "${publicUrl}" is not an http(s) address`);
-  if (env.SMTP_URL && !publicUrl) throw new Error("SMTP_URL is set but TASKMESH_PUBLIC_URL is not: set it to the address users open the app at (the links in account e-mails)");
-  const email = { smtpUrl: env.SMTP_URL || undefined, from: env.TASKMESH_EMAIL_FROM ?? "taskmesh <accounts@localhost>", publicUrl };
-  return {
-    allowedOrigins,
-    secureCookie: env.TASKMESH_COOKIE_SECURE === "1",
-    trustedProxies,
-    email,
-    metricsPort: metricsPortFromEnv(env),
-    allowedHosts: allowedHostsFrom(env.TASKMESH_ALLOWED_HOSTS, defaults.allowedHosts ?? "any", [env.TASKMESH_PUBLIC_URL ?? "", ...allowedOrigins]),
-  };
+export function edgeSettings(defaults: { allowedHosts: AllowedHosts; localPublicUrl: boolean }) {
+  return piece(
+    {
+      TASKMESH_CORS_ORIGINS: optional(list, "browser origins allowed to call cross-origin (e.g. `https://app.example.com`)"),
+      TASKMESH_COOKIE_SECURE: withDefault(flag, false, "`1` when served over HTTPS: the refresh cookie is then Secure"),
+      TASKMESH_TRUSTED_PROXIES: optional(list, "CIDRs of the reverse proxies in front (e.g. `10.0.0.0/8,fd00::/8`), whose X-Forwarded-For then names the client"),
+      SMTP_URL: smtpUrl,
+      TASKMESH_EMAIL_FROM: withDefault(text, "taskmesh <accounts@localhost>", "the From of account e-mails"),
+      TASKMESH_PUBLIC_URL: optional(httpUrl, `the address users open the app at, for the links in account e-mails${defaults.localPublicUrl ? " (default: http://localhost:PORT)" : "; required with SMTP_URL"}`),
+      METRICS_PORT: optional(port, "where GET /metrics is served (never on the public port); unset: not served"),
+      TASKMESH_ALLOWED_HOSTS: optional(list, `host names answered besides IP addresses and localhost, or \`*\` (default: ${defaults.allowedHosts === "any" ? "any" : "none"}, plus the hosts of TASKMESH_PUBLIC_URL and TASKMESH_CORS_ORIGINS)`),
+      TASKMESH_PASSWORD_HASH_CONCURRENCY: optional(wholeNumber(1, 1024), "password hashes at once (default: half the cores)"),
+      TASKMESH_PASSWORD_HASH_QUEUE: withDefault(wholeNumber(0, 100_000), 16, "password hashes allowed to wait; one more is refused with RESOURCE_EXHAUSTED"),
+    },
+    (v, report): EdgeSettings => {
+      const allowedOrigins = v.TASKMESH_CORS_ORIGINS ?? [];
+      for (const origin of allowedOrigins) if (!isOrigin(origin)) report("TASKMESH_CORS_ORIGINS", `"${origin}" is not an origin (scheme://host[:port], no path, no wildcard)`);
+      const trustedProxies = v.TASKMESH_TRUSTED_PROXIES ?? [];
+      checkProxies(trustedProxies, report);
+      if (v.SMTP_URL && !v.TASKMESH_PUBLIC_URL && !defaults.localPublicUrl) report("TASKMESH_PUBLIC_URL", "not set while SMTP_URL is: set it to the address users open the app at (the links in account e-mails)");
+      const origins = allowedOrigins.filter(isOrigin);
+      return {
+        allowedOrigins,
+        secureCookie: v.TASKMESH_COOKIE_SECURE,
+        trustedProxies,
+        email: { smtpUrl: v.SMTP_URL, from: v.TASKMESH_EMAIL_FROM, publicUrl: v.TASKMESH_PUBLIC_URL },
+        metricsPort: v.METRICS_PORT,
+        allowedHosts: allowedHostsFrom(v.TASKMESH_ALLOWED_HOSTS, defaults.allowedHosts, [v.TASKMESH_PUBLIC_URL ?? "", ...origins]),
+        passwordQueue: { concurrency: v.TASKMESH_PASSWORD_HASH_CONCURRENCY, maxQueued: v.TASKMESH_PASSWORD_HASH_QUEUE },
+      };
+    },
+  );
 }
 
-function allowedHostsFrom(setting: string | undefined, fallback: AllowedHosts, urls: string[]): AllowedHosts {
-  const listed = setting === undefined ? undefined : setting.split(",").map((h) => h.trim()).filter(Boolean);
+function isOrigin(origin: string): boolean {
+  try {
+    return origin !== "*" && new URL(origin).origin === origin;
+  } catch {
+    return false;
+  }
+}
+
+function checkProxies(cidrs: string[], report: Report): void {
+  try {
+    new TrustedProxies(cidrs);
+  } catch (err) {
+    report("TASKMESH_TRUSTED_PROXIES", (err as Error).message.replace("TASKMESH_TRUSTED_PROXIES: ", ""));
+  }
+}
+
+function allowedHostsFrom(listed: string[] | undefined, fallback: AllowedHosts, urls: string[]): AllowedHosts {
   if (listed?.includes("*") || (listed === undefined && fallback === "any")) return "any";
   const fromUrls = urls.filter(Boolean).map((u) => new URL(u).hostname);
   return [...(listed ?? fallback), ...fromUrls];
 }
+
+/** Every app id the gateway forwards to. */
+const TARGETS = [...new Set(MESH_SERVICES.map((s) => s.target))];
+
+export const gatewayConfig = defineConfig(
+  "gateway",
+  {
+    telemetry: telemetrySettings,
+    secrets: secretsSettings,
+    server: serverSettings({ port: 8080 }),
+    // Accounts, in schema `auth`.
+    database: databaseSettings,
+    bus: busSettings,
+    transport: transportSettings(TARGETS),
+    edge: edgeSettings({ allowedHosts: "any", localPublicUrl: false }),
+    gateway: piece(
+      {
+        TASKMESH_JWT_SECRET: required(secretKey(32), "the key access tokens are signed with, the same on every replica"),
+        GATEWAY_REPLICA_ID: withDefault(text, hostname(), "names this replica's live-sync subscription (every replica reads every change)", "the host name"),
+        TASKMESH_WEB_DIR: optional(text, "the built web app to serve (default web/dist)"),
+      },
+      (v) => ({ jwtSecret: v.TASKMESH_JWT_SECRET, replicaId: v.GATEWAY_REPLICA_ID, webDir: v.TASKMESH_WEB_DIR }),
+    ),
+  },
+  (config, report) => {
+    if (config.transport?.mode === "direct" && !config.transport.urls.tasks) report("TASKS_URL", "not set; the gateway needs the task service (e.g. http://tasks:8080), or run beside a Dapr sidecar");
+  },
+);

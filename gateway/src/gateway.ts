@@ -3,8 +3,8 @@ import type { EventBus } from "@taskmesh/events";
 import { startServer, writeHead, type HttpRoute, type Logger, type RunningServer } from "@taskmesh/kit";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { fileURLToPath } from "node:url";
-import { authInterceptor, startAuthModule, trustedProxiesFromEnv, type AuthModuleOptions } from "./auth/index.js";
-import type { PasswordQueue, PasswordQueueOptions } from "./auth/password-queue.js";
+import { authInterceptor, startAuthModule, type AuthModuleOptions } from "./auth/index.js";
+import type { PasswordQueue } from "./auth/password-queue.js";
 import { corsRoute } from "./cors.js";
 import { forwardingRoutes, type Upstream } from "./forward.js";
 import { startInterchangeModule } from "./interchange/index.js";
@@ -27,8 +27,8 @@ export interface GatewayOptions {
   /** The mesh: every service to expose and the transport that reaches it. */
   upstreams: Upstream[];
   auth: AuthModuleOptions;
-  /** task-updates and reminders come from here for live sync. */
-  bus: EventBus;
+  /** task-updates and reminders come from here for live sync; without it live sync is off. */
+  bus: EventBus | undefined;
   replicaId: string;
   /** Browser origins allowed cross-origin (CORS, WebSocket); the gateway's own needs no entry. */
   allowedOrigins?: readonly string[];
@@ -56,21 +56,6 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
-/**
- * TASKMESH_PASSWORD_HASH_CONCURRENCY (hashes at once; default half the cores) and
- * TASKMESH_PASSWORD_HASH_QUEUE (how many may wait; default 16).
- */
-export function passwordQueueFromEnv(env: NodeJS.ProcessEnv): PasswordQueueOptions {
-  const int = (name: string) => {
-    const raw = env[name];
-    if (raw === undefined || raw === "") return undefined;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number, got "${raw}"`);
-    return n;
-  };
-  return { concurrency: int("TASKMESH_PASSWORD_HASH_CONCURRENCY"), maxQueued: int("TASKMESH_PASSWORD_HASH_QUEUE") };
-}
-
 /** This port is public: /metrics is on METRICS_PORT, and says so here rather than loading the web app. */
 const metricsElsewhere: HttpRoute = (req, res) => {
   if ((req.url ?? "/").split("?")[0] !== "/metrics") return false;
@@ -83,13 +68,7 @@ const metricsElsewhere: HttpRoute = (req, res) => {
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const tasksUpstream = options.upstreams.find((u) => u.services.includes(TaskService));
   if (!tasksUpstream) throw new Error("the gateway needs an upstream serving taskmesh.tasks.v1.TaskService (live sync reads its change feed)");
-  // TASKMESH_TRUSTED_PROXIES when the caller does not say (the embedded app passes no setting).
-  const auth = await startAuthModule({
-    logger: options.logger,
-    ...options.auth,
-    trustedProxies: options.auth.trustedProxies ?? trustedProxiesFromEnv(process.env),
-    passwordQueue: options.auth.passwordQueue ?? passwordQueueFromEnv(process.env),
-  });
+  const auth = await startAuthModule({ logger: options.logger, ...options.auth });
   const allowedOrigins = options.allowedOrigins ?? [];
   const allowedHosts = options.allowedHosts ?? "any";
   const cursors = new WatchCursors(options.auth.jwtSecret);

@@ -1,13 +1,13 @@
 import type { DescService } from "@bufbuild/protobuf";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { createValidateInterceptor } from "@connectrpc/validate";
-import { createLogger, internalErrorInterceptor, rpcClientTracing, rpcServerTracing, type Logger } from "@taskmesh/kit";
+import { createLogger, internalErrorInterceptor, reaches, rpcClientTracing, rpcServerTracing, urlVariable, type ClusterTransport, type Logger } from "@taskmesh/kit";
 import { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
 import { RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurrence_service_pb.js";
 import { ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { ReminderService } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
-import { inProcessTransport, serviceTransport, transportConfigFromEnv } from "@taskmesh/transport";
+import { inProcessTransport, serviceTransport } from "@taskmesh/transport";
 import type { Upstream } from "./forward.js";
 
 /** Every service of the mesh the gateway exposes, and the target (app id) that serves it. */
@@ -20,20 +20,18 @@ export const MESH_SERVICES: { service: DescService; target: string }[] = [
 ];
 
 /**
- * Cluster mode: each target through the transport the environment configures — its Dapr sidecar
- * (DAPR_GRPC_PORT, app id = target), or directly at `<TARGET>_URL` (TASKS_URL, RECURRENCE_URL, …)
- * with TASKMESH_TRANSPORT=direct. Without a sidecar, a target without a URL is left out (the
- * caller says so).
+ * Cluster mode: each target through the configured transport: its Dapr sidecar (app id = target),
+ * or directly at `<TARGET>_URL`. Without a sidecar, a target without a URL is left out (the caller
+ * says so).
  */
-export function clusterUpstreams(env: NodeJS.ProcessEnv): { upstreams: Upstream[]; missing: string[] } {
+export function clusterUpstreams(transport: ClusterTransport): { upstreams: Upstream[]; missing: string[] } {
   const byTarget = new Map<string, DescService[]>();
   for (const { service, target } of MESH_SERVICES) byTarget.set(target, [...(byTarget.get(target) ?? []), service]);
-  const config = transportConfigFromEnv([...byTarget.keys()], env);
   const upstreams: Upstream[] = [];
   const missing: string[] = [];
   for (const [target, services] of byTarget) {
-    if (config.mode === "direct" && !config.urls[target]) missing.push(`${target.toUpperCase()}_URL`);
-    else upstreams.push({ services, transport: serviceTransport(config, target) });
+    if (reaches(transport, target)) upstreams.push({ services, transport: serviceTransport(transport, target) });
+    else missing.push(urlVariable(target));
   }
   return { upstreams, missing };
 }

@@ -31,12 +31,3 @@ export async function startMetricsServer(port: number, host = "0.0.0.0"): Promis
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
-
-/** METRICS_PORT: where a public edge serves /metrics; undefined when unset. */
-export function metricsPortFromEnv(env: NodeJS.ProcessEnv): number | undefined {
-  const raw = env.METRICS_PORT;
-  if (raw === undefined || raw === "") return undefined;
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`METRICS_PORT must be a TCP port number, got "${raw}"`);
-  return port;
-}

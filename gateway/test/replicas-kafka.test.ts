@@ -3,7 +3,7 @@
 // sockets it holds: a change made through replica A reaches the user's socket on replica B.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { ensureKafkaTopics, kafkaBusFromEnv, type EventBus } from "@taskmesh/events";
+import { ensureKafkaTopics, openKafkaBus, type EventBus } from "@taskmesh/events";
 import { createLogger } from "@taskmesh/kit";
 import { freshDatabase } from "@taskmesh/testing";
 import { randomBytes } from "node:crypto";
@@ -19,7 +19,7 @@ async function kafkaBus(): Promise<EventBus> {
   const registry = process.env.TASKMESH_TEST_SCHEMA_REGISTRY_URL;
   assert.ok(brokers && registry, "TASKMESH_TEST_KAFKA_BROKERS / TASKMESH_TEST_SCHEMA_REGISTRY_URL are not set: run with `npm test`");
   await ensureKafkaTopics({ brokers: brokers.split(",") });
-  const bus = (await kafkaBusFromEnv(logger, { KAFKA_BROKERS: brokers, SCHEMA_REGISTRY_URL: registry }))!;
+  const bus = (await openKafkaBus({ brokers: [brokers], registryUrl: registry }, logger))!;
   stops.push(() => bus.close());
   return bus;
 }

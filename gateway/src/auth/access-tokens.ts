@@ -61,17 +61,11 @@ export class AccessTokens {
 }
 
 /**
- * The signing secret: TASKMESH_JWT_SECRET (cluster mode: the same on every replica), else one
- * generated on first start and kept in the data folder (embedded mode), so sessions survive restarts.
+ * The signing secret: the configured one (TASKMESH_JWT_SECRET), else one generated on first start
+ * and kept in the data folder (embedded mode), so sessions survive restarts.
  */
-export function jwtSecret(env: NodeJS.ProcessEnv, dataDir: string | undefined): Uint8Array {
-  const fromEnv = env.TASKMESH_JWT_SECRET;
-  if (fromEnv) {
-    const bytes = Buffer.from(fromEnv, "utf8");
-    if (bytes.length < 32) throw new Error("TASKMESH_JWT_SECRET must be at least 32 bytes (e.g. `openssl rand -base64 48`)");
-    return bytes;
-  }
-  if (!dataDir) throw new Error("TASKMESH_JWT_SECRET is not set: set it to a random string of at least 32 bytes, the same on every gateway replica");
+export function jwtSecret(configured: Uint8Array | undefined, dataDir: string): Uint8Array {
+  if (configured) return configured;
   const file = path.join(dataDir, "jwt-secret");
   if (!existsSync(file)) {
     mkdirSync(dataDir, { recursive: true });

@@ -29,13 +29,6 @@ export class TrustedProxies {
   }
 }
 
-export function trustedProxiesFromEnv(env: NodeJS.ProcessEnv): string[] {
-  return (env.TASKMESH_TRUSTED_PROXIES ?? "")
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
-
 /** "::ffff:1.2.3.4" → "1.2.3.4"; "[::1]" → "::1"; zone ids dropped. */
 function normalize(address: string): string {
   let a = address.trim().replace(/^\[|\]$/g, "").replace(/%.*$/, "");

@@ -12,7 +12,7 @@ import { TrustedProxies } from "./client-address.js";
 import { PasswordQueue, type PasswordQueueOptions } from "./password-queue.js";
 import { AuthRateLimit, defaultLimits, type AuthLimits, type RateLimitOptions } from "./rate-limit.js";
 
-export { TrustedProxies, trustedProxiesFromEnv, clientAddressOf } from "./client-address.js";
+export { TrustedProxies, clientAddressOf } from "./client-address.js";
 export { PasswordQueue, type PasswordQueueOptions } from "./password-queue.js";
 
 export { Authenticator, type Identity } from "./authenticator.js";

@@ -6,6 +6,7 @@ import { withSpan, type Logger } from "@taskmesh/kit";
 import { ReminderEventSchema, TaskUpdateSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
 import type { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import type http from "node:http";
+import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import type { Authenticator } from "../auth/index.js";
@@ -27,7 +28,8 @@ export interface LiveSyncOptions {
   authenticator: Authenticator;
   /** Reads the change feed from a cursor (catch-up), as the caller. */
   tasks: Client<typeof TaskService>;
-  bus: EventBus;
+  /** Without it live sync is off: /live refuses sockets rather than hold ones that never hear a change. */
+  bus: EventBus | undefined;
   /** Names this replica's subscription: every replica reads every change for its own sockets. */
   replicaId: string;
   /** Browser origins allowed besides the gateway's own. */
@@ -62,7 +64,7 @@ export class LiveSync {
   }
 
   async start(): Promise<void> {
-    this.#subscription = await this.options.bus.subscribe({
+    this.#subscription = await this.options.bus?.subscribe({
       group: `gateway-live-${this.options.replicaId}`,
       // From now on and never committed: a device catches up from its cursor, so a new replica
       // replays nothing and leaves no consumer group behind.
@@ -88,6 +90,7 @@ export class LiveSync {
   upgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
     const path = (req.url ?? "/").split("?")[0];
     if (path !== LIVE_PATH) return refuse(socket, 404, `no WebSocket at ${path}: use ${LIVE_PATH}`);
+    if (!this.options.bus) return refuse(socket, 503, "live sync is off: this gateway runs without Kafka");
     if (!this.#originAllowed(req)) return refuse(socket, 403, "origin not allowed");
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws));
   };
@@ -274,5 +277,5 @@ function parseHello(text: string): { token: string; cursor?: string } | undefine
 }
 
 function refuse(socket: Duplex, status: number, message: string): void {
-  socket.end(`HTTP/1.1 ${status} ${status === 404 ? "Not Found" : "Forbidden"}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${message}\n`);
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${message}\n`);
 }

@@ -6,7 +6,7 @@ export { localSchemaRegistry } from "./embedded/local-registry.js";
 export { eventLogMigrations, EVENTS_SCHEMA } from "./embedded/migrations.js";
 export { connectKafkaBus, ensureKafkaTopics, type KafkaBusOptions, type KafkaTopicsOptions } from "./kafka-bus.js";
 export { processOnce, processedEventsMigration, type ConsumerName } from "./process-once.js";
-export { eventLogPruned, processedEventsPruned, pruneIntervalFromEnv, RetentionJob, retentionMsFromEnv, type Pruned, type RetentionOptions } from "./retention.js";
+export { DAY_MS, eventLogPruned, processedEventsPruned, RetentionJob, type Pruned, type RetentionOptions } from "./retention.js";
 export { DEFAULT_PROTO_ROOTS } from "./proto-sources.js";
 export {
   confluentSchemaRegistry,
@@ -22,5 +22,5 @@ export {
 } from "./schema-registry.js";
 export { deadLetterTopic, EVENT_TYPE_HEADER, messageIndexes, TOPIC, TOPICS, topicContract, valueSubject, type TopicContract } from "./topics.js";
 export { decodeFrame, encodeFrame, encodeMessageIndexes, WireFormatError, type Frame } from "./wire-format.js";
-export { kafkaBusFromEnv } from "./from-env.js";
+export { openKafkaBus } from "./open-kafka-bus.js";
 export { OutboxRelay, outboxMigration, writeOutbox, type Outbox, type OutboxRelayOptions, type OutboxSink } from "./outbox-relay.js";

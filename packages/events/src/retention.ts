@@ -2,7 +2,7 @@ import type { EntityManager } from "@mikro-orm/sql";
 import type { Database } from "@taskmesh/db";
 import type { Logger } from "@taskmesh/kit";
 
-const DAY_MS = 86_400_000;
+export const DAY_MS = 86_400_000;
 
 /** One kind of row kept for a time, then deleted oldest first in batches. */
 export interface Pruned {
@@ -63,27 +63,6 @@ export class RetentionJob {
     }
     return deleted;
   }
-}
-
-/**
- * A retention in days from the environment (fractions allowed, e.g. 0.01 for a soak test), or
- * `fallback` when unset.
- */
-export function retentionMsFromEnv(env: NodeJS.ProcessEnv, name: string, fallbackDays: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallbackDays * DAY_MS;
-  const days = Number(raw);
-  if (!Number.isFinite(days) || days <= 0 || days > 36_500) throw new Error(`${name} must be a number of days above 0 (fractions allowed), got "${raw}"`);
-  return days * DAY_MS;
-}
-
-/** TASKMESH_PRUNE_INTERVAL_SECONDS as milliseconds, or undefined (the jobs' default) when unset. */
-export function pruneIntervalFromEnv(env: NodeJS.ProcessEnv): number | undefined {
-  const raw = env.TASKMESH_PRUNE_INTERVAL_SECONDS;
-  if (raw === undefined || raw === "") return undefined;
-  const seconds = Number(raw);
-  if (!Number.isFinite(seconds) || seconds < 1) throw new Error(`TASKMESH_PRUNE_INTERVAL_SECONDS must be a number of seconds, at least 1, got "${raw}"`);
-  return seconds * 1000;
 }
 
 /**

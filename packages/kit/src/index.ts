@@ -11,7 +11,7 @@ export { GroupCommit, KeyedGroupCommit } from "./group-commit.js";
 export { internalErrorInterceptor } from "./internal-errors.js";
 export { isTransientError } from "./transient-errors.js";
 export { requestChecksInterceptor, requestViolations, timestampInRange } from "./request-checks.js";
-export { startTelemetry, stopTelemetry, tracesEndpoint } from "./telemetry.js";
+export { startTelemetry, stopTelemetry } from "./telemetry.js";
 export {
   contextFromHeaders,
   currentTraceparent,
@@ -26,3 +26,8 @@ export {
   withSpan,
 } from "./tracing.js";
 export type { SpanOptions } from "./tracing.js";
+export * from "./config.js";
+export { resolveSecrets } from "./secrets.js";
+export type { SecretsOptions } from "./secrets.js";
+export { CONFIG_EXIT_CODE, runJob, runService } from "./service.js";
+export type { BasePieces, Deployable, SelfServedModule, ServedModule } from "./service.js";

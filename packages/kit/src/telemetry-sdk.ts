@@ -15,53 +15,39 @@ import {
   type Sampler,
 } from "@opentelemetry/sdk-trace";
 import { createRequire } from "node:module";
+import type { TelemetrySettings } from "./config.js";
 import { setTracingEnabled } from "./tracing.js";
 
-/**
- * The sampler OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG name, as the specification defines
- * them; parentbased_always_on by default. A ratio outside 0..1 or not a number is an error.
- */
-export function samplerFromEnv(env: NodeJS.ProcessEnv): Sampler {
-  const name = (env.OTEL_TRACES_SAMPLER ?? "parentbased_always_on").toLowerCase();
-  const ratio = () => {
-    const arg = env.OTEL_TRACES_SAMPLER_ARG;
-    if (arg === undefined || arg === "") return 1;
-    const value = Number(arg);
-    if (!Number.isFinite(value) || value < 0 || value > 1) throw new Error(`OTEL_TRACES_SAMPLER_ARG must be a ratio from 0 to 1, got "${arg}"`);
-    return value;
-  };
-  switch (name) {
+/** The sampler OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG name, as the specification defines them. */
+export function sampler(settings: TelemetrySettings["sampler"]): Sampler {
+  switch (settings.name) {
     case "always_on":
       return new AlwaysOnSampler();
     case "always_off":
       return new AlwaysOffSampler();
     case "traceidratio":
-      return new TraceIdRatioBasedSampler(ratio());
+      return new TraceIdRatioBasedSampler(settings.ratio);
     case "parentbased_always_on":
       return new ParentBasedSampler({ root: new AlwaysOnSampler() });
     case "parentbased_always_off":
       return new ParentBasedSampler({ root: new AlwaysOffSampler() });
     case "parentbased_traceidratio":
-      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio()) });
-    default:
-      throw new Error(
-        `OTEL_TRACES_SAMPLER "${env.OTEL_TRACES_SAMPLER}" is not supported: use always_on, always_off, traceidratio or parentbased_(always_on|always_off|traceidratio)`,
-      );
+      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(settings.ratio) });
   }
 }
 
 export interface TracingOptions {
   serviceName: string;
   endpoint: string;
-  env: NodeJS.ProcessEnv;
+  sampler: TelemetrySettings["sampler"];
 }
 
 /** Registers the global tracer provider, W3C propagation and the pg instrumentation. */
 export function startTracing(options: TracingOptions): { sampler: string; shutdown: () => Promise<void> } {
-  const sampler = samplerFromEnv(options.env);
+  const chosen = sampler(options.sampler);
   const resource = resourceFromAttributes({ "service.name": options.serviceName }).merge(detectResources({ detectors: [envDetector] }));
   const exporter = new OTLPTraceExporter({ url: options.endpoint });
-  const provider = new TracerProvider({ resource, sampler, spanProcessors: [new BatchSpanProcessor({ exporter })] });
+  const provider = new TracerProvider({ resource, sampler: chosen, spanProcessors: [new BatchSpanProcessor({ exporter })] });
   const contextManager = new AsyncLocalStorageContextManager().enable();
   context.setGlobalContextManager(contextManager);
   propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
@@ -76,7 +62,7 @@ export function startTracing(options: TracingOptions): { sampler: string; shutdo
   }
   setTracingEnabled(true);
   return {
-    sampler: sampler.toString(),
+    sampler: chosen.toString(),
     shutdown: async () => {
       setTracingEnabled(false);
       unregister();

@@ -12,8 +12,8 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurrence_service_pb.js";
 import { pino } from "pino";
 import { Writable } from "node:stream";
-import { contextFromHeaders, createLogger, currentTraceparent, rpcClientTracing, startServer, tracesEndpoint, withSpan } from "../src/index.js";
-import { samplerFromEnv } from "../src/telemetry-sdk.js";
+import { contextFromHeaders, createLogger, currentTraceparent, defineConfig, rpcClientTracing, startServer, telemetrySettings, withSpan, type Env } from "../src/index.js";
+import { sampler } from "../src/telemetry-sdk.js";
 import { setTracingEnabled, traceLogFields } from "../src/tracing.js";
 
 const exporter = new InMemorySpanExporter();
@@ -142,16 +142,19 @@ test("outside a span a log line has no trace fields, and the traceparent is the 
 });
 
 test("the exporter endpoint and the sampler come from the standard variables", () => {
+  const telemetry = defineConfig("tracing-test", { telemetry: telemetrySettings });
+  const tracesEndpoint = (env: Env) => telemetry.parse(env).telemetry.tracesEndpoint;
+  const samplerOf = (env: Env) => sampler(telemetry.parse(env).telemetry.sampler);
   assert.equal(tracesEndpoint({}), undefined);
   assert.equal(tracesEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318/" }), "http://collector:4318/v1/traces");
   assert.equal(tracesEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://a:4318", OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://b/traces" }), "http://b/traces");
   assert.equal(tracesEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://a:4318", OTEL_SDK_DISABLED: "true" }), undefined);
   assert.equal(tracesEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://a:4318", OTEL_TRACES_EXPORTER: "none" }), undefined);
 
-  assert.match(samplerFromEnv({}).toString(), /ParentBased\{root=AlwaysOnSampler/);
-  assert.match(samplerFromEnv({ OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.01" }).toString(), /root=TraceIdRatioBased\{0\.01\}/);
-  assert.match(samplerFromEnv({ OTEL_TRACES_SAMPLER: "traceidratio" }).toString(), /^TraceIdRatioBased\{1\}/);
-  assert.equal(samplerFromEnv({ OTEL_TRACES_SAMPLER: "always_off" }).toString(), "AlwaysOffSampler");
-  assert.throws(() => samplerFromEnv({ OTEL_TRACES_SAMPLER: "traceidratio", OTEL_TRACES_SAMPLER_ARG: "5%" }), /OTEL_TRACES_SAMPLER_ARG must be a ratio from 0 to 1, got "5%"/);
-  assert.throws(() => samplerFromEnv({ OTEL_TRACES_SAMPLER: "jaeger_remote" }), /OTEL_TRACES_SAMPLER "jaeger_remote" is not supported/);
+  assert.match(samplerOf({}).toString(), /ParentBased\{root=AlwaysOnSampler/);
+  assert.match(samplerOf({ OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.01" }).toString(), /root=TraceIdRatioBased\{0\.01\}/);
+  assert.match(samplerOf({ OTEL_TRACES_SAMPLER: "traceidratio" }).toString(), /^TraceIdRatioBased\{1\}/);
+  assert.equal(samplerOf({ OTEL_TRACES_SAMPLER: "always_off" }).toString(), "AlwaysOffSampler");
+  assert.throws(() => samplerOf({ OTEL_TRACES_SAMPLER: "traceidratio", OTEL_TRACES_SAMPLER_ARG: "5%" }), /OTEL_TRACES_SAMPLER_ARG: expected a ratio from 0 up to 1 \(fractions allowed\), got "5%"/);
+  assert.throws(() => samplerOf({ OTEL_TRACES_SAMPLER: "jaeger_remote" }), /OTEL_TRACES_SAMPLER: expected one of `parentbased_always_on`, .*, got "jaeger_remote"/);
 });

@@ -1,7 +1,8 @@
-import { type ConnectRouter, type Interceptor, type Transport } from "@connectrpc/connect";
+import type { DescService } from "@bufbuild/protobuf";
+import { createClient, type Client, type ConnectRouter, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { createValidateInterceptor } from "@connectrpc/validate";
-import { rpcClientTracing, rpcServerTracing } from "@taskmesh/kit";
+import { reaches, rpcClientTracing, rpcServerTracing, urlVariable, type ClusterTransport } from "@taskmesh/kit";
 import { GoawaySafeSessionManager } from "./http2-sessions.js";
 import { inProcessTransport } from "./in-process.js";
 
@@ -11,10 +12,7 @@ import { inProcessTransport } from "./in-process.js";
  * - direct: gRPC to the callee's URL (cluster mode without a mesh);
  * - dapr: gRPC to the local daprd, which proxies to the callee's sidecar by app id (cluster mode).
  */
-export type TransportConfig =
-  | { mode: "inprocess"; routes: Record<string, (router: ConnectRouter) => void> }
-  | { mode: "direct"; urls: Record<string, string> }
-  | { mode: "dapr"; daprGrpcPort: number; daprHost?: string };
+export type TransportConfig = { mode: "inprocess"; routes: Record<string, (router: ConnectRouter) => void> } | ClusterTransport;
 
 export type TransportMode = TransportConfig["mode"];
 
@@ -46,38 +44,15 @@ export function serviceTransport(config: TransportConfig, service: string): Tran
   }
 }
 
+/** A client of `service` at `target` when the transport reaches it (a direct one needs its URL), else undefined. */
+export function clientIfReachable<T extends DescService>(service: T, transport: ClusterTransport, target: string): Client<T> | undefined {
+  return reaches(transport, target) ? createClient(service, serviceTransport(transport, target)) : undefined;
+}
+
 function daprInvocation(appId: string): Interceptor {
   return (next) => (req) => {
     req.header.set(DAPR_APP_ID_HEADER, appId);
     if (req.stream) req.header.set(DAPR_STREAM_HEADER, "true");
     return next(req);
   };
-}
-
-/** TASKS_URL for "tasks". */
-export function urlVariable(service: string): string {
-  return `${service.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_URL`;
-}
-
-/**
- * Cluster mode's choice from the environment: TASKMESH_TRANSPORT=dapr (default when DAPR_GRPC_PORT
- * is set, as the sidecar injector does) uses the local daprd; TASKMESH_TRANSPORT=direct uses
- * <SERVICE>_URL for each of `services`.
- */
-export function transportConfigFromEnv(services: string[], env: NodeJS.ProcessEnv = process.env): Exclude<TransportConfig, { mode: "inprocess" }> {
-  const mode = env.TASKMESH_TRANSPORT ?? (env.DAPR_GRPC_PORT ? "dapr" : "direct");
-  if (mode === "dapr") {
-    const port = Number(env.DAPR_GRPC_PORT ?? 50001);
-    if (!Number.isInteger(port) || port <= 0) throw new Error(`DAPR_GRPC_PORT must be a port number, got "${env.DAPR_GRPC_PORT}"`);
-    return { mode, daprGrpcPort: port };
-  }
-  if (mode === "direct") {
-    const urls: Record<string, string> = {};
-    for (const service of services) {
-      const url = env[urlVariable(service)];
-      if (url) urls[service] = url;
-    }
-    return { mode, urls };
-  }
-  throw new Error(`TASKMESH_TRANSPORT must be "dapr" or "direct" in a service process, got "${mode}"`);
 }

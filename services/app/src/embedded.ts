@@ -6,7 +6,7 @@ import { inProcessUpstream, startGateway } from "@taskmesh/gateway";
 import type { Logger, RunningServer, ServiceModule } from "@taskmesh/kit";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { startRecurrenceModule } from "@taskmesh/recurrence";
-import { smtpFromEnv, startRemindersModule } from "@taskmesh/reminders";
+import { startRemindersModule } from "@taskmesh/reminders";
 import { startTasksModule } from "@taskmesh/tasks";
 import type { EmbeddedConfig } from "./config.js";
 import { needsUpgrade, POSTGRES_FOLDER } from "./pglite-upgrade.js";
@@ -45,24 +45,36 @@ export async function startEmbeddedApp(config: EmbeddedConfig, logger: Logger): 
       started.push(postgres);
       databaseUrl = postgres.url;
     }
-    const bus = await openEmbeddedBus({ url: databaseUrl, logger });
+    const { pruneIntervalMs } = config.retention;
+    const bus = await openEmbeddedBus({ url: databaseUrl, logger, retentionMs: config.eventLogRetentionMs, pruneIntervalMs });
     started.push({ stop: () => bus.close() });
-    const tasks = await startTasksModule({ databaseUrl, events: { system: bus.system, send: (records) => bus.publish(records) }, logger });
+    const tasks = await startTasksModule({ databaseUrl, events: { system: bus.system, send: (records) => bus.publish(records) }, logger, ...config.tasks, pruneIntervalMs });
     started.push(tasks);
     const tasksClient = createClient(TaskService, inProcessUpstream(tasks).transport);
     const recurrence = await startRecurrenceModule({ events: bus, tasks: tasksClient });
     started.push(recurrence);
-    const audit = await startAuditModule({ databaseUrl, events: bus, tasks: tasksClient, logger });
+    const audit = await startAuditModule({ databaseUrl, events: bus, tasks: tasksClient, logger, ...config.audit });
     started.push(audit);
-    const reminders = await startRemindersModule({ databaseUrl, events: bus, tasks: tasksClient, smtp: smtpFromEnv(), webhooks: config.webhooks, vapid: config.vapid, logger });
+    const reminders = await startRemindersModule({
+      databaseUrl,
+      events: bus,
+      tasks: tasksClient,
+      smtp: config.smtp,
+      webhooks: config.webhooks,
+      vapid: config.vapid,
+      logger,
+      ...config.reminders,
+      pruneIntervalMs,
+    });
     started.push(reminders);
     const modules: ServiceModule[] = [tasks, recurrence, audit, reminders];
     const gateway = await startGateway({
       logger,
-      port: config.port,
+      port: config.server.port,
+      drainDelayMs: config.server.drainDelayMs,
       host: config.host,
       upstreams: modules.map(inProcessUpstream),
-      auth: { databaseUrl, jwtSecret: config.jwtSecret, secureCookie: config.edge.secureCookie, email: config.edge.email },
+      auth: { databaseUrl, jwtSecret: config.jwtSecret, secureCookie: config.edge.secureCookie, trustedProxies: config.edge.trustedProxies, passwordQueue: config.edge.passwordQueue, email: config.edge.email },
       bus,
       replicaId: "embedded",
       allowedOrigins: config.edge.allowedOrigins,

@@ -1,10 +1,11 @@
 // `npm run upgrade-data [-- <data folder>]` (default: TASKMESH_DATA_DIR, else ./.data): moves the
 // earlier embedded engine's data into the app's PostgreSQL, with progress.
 import path from "node:path";
-import { createLogger } from "@taskmesh/kit";
+import { createLogger, defineConfig, processEnv } from "@taskmesh/kit";
+import { dataDirSettings } from "./config.js";
 import { PGLITE_FOLDER, upgradePgliteData } from "./pglite-upgrade.js";
 
-const dataDir = path.resolve(process.argv[2] ?? process.env.TASKMESH_DATA_DIR ?? ".data");
+const dataDir = process.argv[2] ? path.resolve(process.argv[2]) : defineConfig("upgrade-data", { dataDir: dataDirSettings }).parse(processEnv()).dataDir;
 const say = (line: string) => process.stderr.write(`${line}\n`);
 try {
   const t0 = Date.now();

@@ -8,10 +8,11 @@ import { startActivityConsumer } from "./activity-consumer.js";
 import { ActivityLog } from "./activity-log.js";
 import { createAuditServiceImpl } from "./audit-service.js";
 import { AUDIT_SCHEMA, migrations } from "./migrations/index.js";
-import { activityPruned, DEFAULT_RETENTION_DAYS, retentionDaysFromEnv } from "./retention.js";
+import { activityPruned, DEFAULT_RETENTION_DAYS } from "./retention.js";
 
 export { AUDIT_GROUP, AUDIT_TOPICS } from "./activity-consumer.js";
-export { DEFAULT_RETENTION_DAYS, retentionDaysFromEnv } from "./retention.js";
+export { DEFAULT_RETENTION_DAYS } from "./retention.js";
+export { auditConfig, auditSettings } from "./config.js";
 export { RESTORE_REQUEST_PREFIX } from "./undo.js";
 
 export interface AuditModuleOptions {
@@ -20,7 +21,7 @@ export interface AuditModuleOptions {
   events?: EventBus;
   /** With it, members of a shared project read the history of its tasks (kept under the owner's id). */
   tasks?: Client<typeof TaskService>;
-  /** Days entries are kept; default AUDIT_RETENTION_DAYS, else 90. */
+  /** Days entries are kept (default 90). */
   retentionDays?: number;
   /** Time between retention purges (default 1 h); the first runs at start. */
   purgeIntervalMs?: number;
@@ -34,7 +35,7 @@ export interface AuditModuleOptions {
 /** The audit service with its database, consumer and retention job, ready to mount on a server. */
 export async function startAuditModule(options: AuditModuleOptions) {
   const logger = options.logger ?? createLogger("audit");
-  const retentionDays = options.retentionDays ?? retentionDaysFromEnv(process.env) ?? DEFAULT_RETENTION_DAYS;
+  const retentionDays = options.retentionDays ?? DEFAULT_RETENTION_DAYS;
   const db = await openDatabase({ url: options.databaseUrl, schema: AUDIT_SCHEMA, entities: [], migrations, poolSize: options.poolSize });
   try {
     const log = new ActivityLog(db);

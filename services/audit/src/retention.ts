@@ -5,17 +5,6 @@ import { auditMetrics } from "./metrics.js";
 export const DEFAULT_RETENTION_DAYS = 90;
 const DAY_MS = 86_400_000;
 
-/** AUDIT_RETENTION_DAYS (a whole number of days, 1..36500), or undefined when unset. */
-export function retentionDaysFromEnv(env: NodeJS.ProcessEnv): number | undefined {
-  const raw = env.AUDIT_RETENTION_DAYS;
-  if (raw === undefined || raw === "") return undefined;
-  const days = Number(raw);
-  if (!Number.isInteger(days) || days < 1 || days > 36_500) {
-    throw new Error(`AUDIT_RETENTION_DAYS must be a whole number of days from 1 to 36500, got "${raw}"`);
-  }
-  return days;
-}
-
 /**
  * The activity history past its retention, for the shared RetentionJob: the entries, then the ids
  * of the events they were recorded from (kept as long, so a redelivered old event is still known).

@@ -5,7 +5,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { ensureKafkaTopics, kafkaBusFromEnv, type EventBus } from "@taskmesh/events";
+import { ensureKafkaTopics, openKafkaBus, type EventBus } from "@taskmesh/events";
 import { createLogger, startServer, type RunningServer } from "@taskmesh/kit";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { startTasksModule } from "@taskmesh/tasks";
@@ -29,7 +29,7 @@ before(async () => {
   await ensureKafkaTopics({ brokers: env.KAFKA_BROKERS!.split(",") });
   const db = await freshDatabase();
   stops.push(() => db.drop());
-  const tasksBus = (await kafkaBusFromEnv(logger, env)) as EventBus;
+  const tasksBus = (await openKafkaBus({ brokers: env.KAFKA_BROKERS!.split(","), registryUrl: env.SCHEMA_REGISTRY_URL! }, logger)) as EventBus;
   stops.push(() => tasksBus.close());
   const tasks = await startTasksModule({ databaseUrl: db.url, logger, events: { send: (r) => tasksBus.publish(r) } });
   stops.push(() => tasks.stop());
@@ -37,7 +37,7 @@ before(async () => {
   stops.push(() => server.drain());
   client = createClient(TaskService, createGrpcTransport({ baseUrl: server.url }));
   // The recurrence service has a bus connection of its own, as its own process would.
-  const recurrenceBus = (await kafkaBusFromEnv(logger, env)) as EventBus;
+  const recurrenceBus = (await openKafkaBus({ brokers: env.KAFKA_BROKERS!.split(","), registryUrl: env.SCHEMA_REGISTRY_URL! }, logger)) as EventBus;
   stops.push(() => recurrenceBus.close());
   const recurrence = await startRecurrenceModule({ events: recurrenceBus, tasks: client });
   stops.push(() => recurrence.stop());

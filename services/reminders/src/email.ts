@@ -1,3 +1,4 @@
+import { piece, smtpUrl, text, withDefault } from "@taskmesh/kit";
 import nodemailer from "nodemailer";
 
 export interface Mailer {
@@ -16,7 +17,8 @@ export function smtpMailer(smtpUrl: string, from: string): Mailer {
   };
 }
 
-/** SMTP_URL and REMINDERS_EMAIL_FROM; undefined when SMTP_URL is not set (e-mail deliveries then wait and fail). */
-export function smtpFromEnv(env: NodeJS.ProcessEnv = process.env): { url: string; from: string } | undefined {
-  return env.SMTP_URL ? { url: env.SMTP_URL, from: env.REMINDERS_EMAIL_FROM ?? "taskmesh <reminders@localhost>" } : undefined;
-}
+/** E-mail reminders; without SMTP_URL e-mail deliveries fail (retried, then recorded as failed). */
+export const smtpSettings = piece(
+  { SMTP_URL: smtpUrl, REMINDERS_EMAIL_FROM: withDefault(text, "taskmesh <reminders@localhost>", "the From of e-mail reminders") },
+  (v) => (v.SMTP_URL ? { url: v.SMTP_URL, from: v.REMINDERS_EMAIL_FROM } : undefined),
+);

@@ -1,13 +1,15 @@
 import type { Client, ConnectRouter } from "@connectrpc/connect";
 import { openDatabase, type Database } from "@taskmesh/db";
-import { OutboxRelay, processedEventsPruned, pruneIntervalFromEnv, RetentionJob, retentionMsFromEnv, type EventBus } from "@taskmesh/events";
+import { DAY_MS, OutboxRelay, processedEventsPruned, RetentionJob, type EventBus } from "@taskmesh/events";
 import { createLogger, type Logger } from "@taskmesh/kit";
 import { ReminderService } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
 import type { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import type { DeliveryOptions } from "./delivery.js";
+import { PROCESSED_EVENTS_RETENTION_DAYS } from "./config.js";
 import { smtpMailer } from "./email.js";
 
-export { smtpFromEnv } from "./email.js";
+export { smtpSettings } from "./email.js";
+export { remindersConfig, remindersSettings, schedulerSettings } from "./config.js";
 import { migrations, SCHEMA } from "./migrations/index.js";
 import { OUTBOX } from "./outbox.js";
 import { ReminderEngine } from "./reminder-engine.js";
@@ -24,13 +26,13 @@ export { DaprJobsScheduler, type DaprJobsSchedulerOptions } from "./scheduler/da
 export { afterQuietHours, type QuietHours } from "./quiet-hours.js";
 export { signatureHeader, SIGNATURE_HEADER, EVENT_ID_HEADER } from "./webhook.js";
 export {
-  webhookTargetsFromEnv,
+  webhookSettings,
   WebhookTargetPolicy,
   WebhookTargetRefused,
   type ResolveHost,
   type WebhookTargetOptions,
 } from "./webhook-target.js";
-export { vapidKeys, VAPID_SETTINGS, type VapidKeys, type PushPayload } from "./push.js";
+export { vapidKeys, vapidSettings, type VapidKeys, type VapidSettings, type PushPayload } from "./push.js";
 export { REMINDERS_GROUP } from "./task-events-consumer.js";
 export { OUTBOX as REMINDERS_OUTBOX } from "./outbox.js";
 
@@ -44,11 +46,11 @@ export interface RemindersModuleOptions {
   smtp?: { url: string; from: string };
   delivery?: Omit<DeliveryOptions, "mailer" | "webhookTargets">;
   /**
-   * Where webhook URLs may point, checked when saved and at each delivery (webhookTargetsFromEnv
-   * reads TASKMESH_WEBHOOK_ALLOWED_HOSTS and TASKMESH_WEBHOOK_ALLOW_HTTP); default: public https only.
+   * Where webhook URLs may point, checked when saved and at each delivery (webhookSettings reads
+   * TASKMESH_WEBHOOK_ALLOWED_HOSTS and TASKMESH_WEBHOOK_ALLOW_HTTP); default: public https only.
    */
   webhooks?: WebhookTargetOptions;
-  /** VAPID keys for Web Push (vapidKeys reads them from the environment or the data folder); without them push is off. */
+  /** VAPID keys for Web Push (vapidKeys: the configured ones or the data folder's); without them push is off. */
   vapid?: VapidKeys;
   /** How often overdue timers are looked for and re-armed, and how late they must be (default 15 s / 30 s). */
   overdueSweep?: { intervalMs: number; graceMs: number };
@@ -56,9 +58,9 @@ export interface RemindersModuleOptions {
   scheduler?: (db: Database, logger: Logger) => Scheduler;
   logger?: Logger;
   poolSize?: number;
-  /** How long consumed event ids are kept against redelivery (default TASKMESH_PROCESSED_EVENTS_RETENTION_DAYS, else 14 days). */
+  /** How long consumed event ids are kept against redelivery (default 14 days). */
   processedEventsRetentionMs?: number;
-  /** Time between prunings (default TASKMESH_PRUNE_INTERVAL_SECONDS, else 1 h). */
+  /** Time between prunings (default 1 h). */
   pruneIntervalMs?: number;
 }
 
@@ -95,8 +97,8 @@ export async function startRemindersModule(options: RemindersModuleOptions) {
       const consumer = await startTaskEventsConsumer(options.events, engine);
       stops.push(() => consumer.stop());
     }
-    const retentionMs = options.processedEventsRetentionMs ?? retentionMsFromEnv(process.env, "TASKMESH_PROCESSED_EVENTS_RETENTION_DAYS", 14);
-    const retention = new RetentionJob([processedEventsPruned(db, SCHEMA, retentionMs)], { intervalMs: options.pruneIntervalMs ?? pruneIntervalFromEnv(process.env), logger });
+    const retentionMs = options.processedEventsRetentionMs ?? PROCESSED_EVENTS_RETENTION_DAYS * DAY_MS;
+    const retention = new RetentionJob([processedEventsPruned(db, SCHEMA, retentionMs)], { intervalMs: options.pruneIntervalMs, logger });
     retention.start();
     stops.push(() => retention.stop());
     const impl = createReminderServiceImpl({ engine, tasks: options.tasks, webhookTargets, vapid: options.vapid });

@@ -5,6 +5,7 @@
 import type { Database } from "@taskmesh/db";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { optional, piece, text, withDefault } from "@taskmesh/kit";
 import webpush from "web-push";
 import { SCHEMA } from "./migrations/index.js";
 import { postToTarget } from "./webhook.js";
@@ -17,21 +18,44 @@ export interface VapidKeys {
   subject: string;
 }
 
-export const VAPID_SETTINGS = ["TASKMESH_VAPID_PUBLIC_KEY", "TASKMESH_VAPID_PRIVATE_KEY", "TASKMESH_VAPID_SUBJECT"] as const;
+/**
+ * TASKMESH_VAPID_PUBLIC_KEY / _PRIVATE_KEY (`npx web-push generate-vapid-keys`), checked together,
+ * and TASKMESH_VAPID_SUBJECT.
+ */
+export const vapidSettings = piece(
+  {
+    TASKMESH_VAPID_PUBLIC_KEY: optional(text, "Web Push's public key (`npx web-push generate-vapid-keys`); unset: a pair kept in the data folder (embedded) or push off (cluster)"),
+    TASKMESH_VAPID_PRIVATE_KEY: optional({ ...text, secret: true }, "Web Push's private key, with the public one"),
+    TASKMESH_VAPID_SUBJECT: withDefault(text, "mailto:admin@localhost", "who runs this server, for push services to reach (mailto: or https:)"),
+  },
+  (v, report): VapidSettings => {
+    const [publicKey, privateKey, subject] = [v.TASKMESH_VAPID_PUBLIC_KEY, v.TASKMESH_VAPID_PRIVATE_KEY, v.TASKMESH_VAPID_SUBJECT];
+    if (!publicKey && !privateKey) return { subject };
+    if (!publicKey || !privateKey) {
+      report(publicKey ? "TASKMESH_VAPID_PRIVATE_KEY" : "TASKMESH_VAPID_PUBLIC_KEY", "not set; the VAPID keys go together (npx web-push generate-vapid-keys)");
+      return { subject };
+    }
+    try {
+      webpush.setVapidDetails(subject, publicKey, privateKey); // validates both keys and the subject
+    } catch (err) {
+      report("TASKMESH_VAPID_PUBLIC_KEY", `the VAPID keys or subject were refused: ${(err as Error).message}`);
+    }
+    return { subject, keys: { publicKey, privateKey } };
+  },
+);
+
+export interface VapidSettings {
+  subject: string;
+  keys?: { publicKey: string; privateKey: string };
+}
 
 /**
- * The VAPID keys from TASKMESH_VAPID_PUBLIC_KEY / _PRIVATE_KEY (`npx web-push generate-vapid-keys`)
- * and TASKMESH_VAPID_SUBJECT (default mailto:admin@localhost); without them, a pair generated once
- * and kept in `<dataDir>/vapid-keys.json` when there is a data folder, else none (push is off).
+ * The configured VAPID keys; without them, a pair generated once and kept in
+ * `<dataDir>/vapid-keys.json` when there is a data folder, else none (push is off).
  */
-export function vapidKeys(env: NodeJS.ProcessEnv, dataDir?: string): VapidKeys | undefined {
-  const subject = env.TASKMESH_VAPID_SUBJECT || "mailto:admin@localhost";
-  const [publicKey, privateKey] = [env.TASKMESH_VAPID_PUBLIC_KEY, env.TASKMESH_VAPID_PRIVATE_KEY];
-  if (publicKey || privateKey) {
-    if (!publicKey || !privateKey) throw new Error("TASKMESH_VAPID_PUBLIC_KEY and TASKMESH_VAPID_PRIVATE_KEY go together (npx web-push generate-vapid-keys)");
-    webpush.setVapidDetails(subject, publicKey, privateKey); // validates both keys and the subject
-    return { publicKey, privateKey, subject };
-  }
+export function vapidKeys(settings: VapidSettings, dataDir?: string): VapidKeys | undefined {
+  const { subject } = settings;
+  if (settings.keys) return { ...settings.keys, subject };
   if (!dataDir) return undefined;
   const file = path.join(dataDir, "vapid-keys.json");
   if (!existsSync(file)) {

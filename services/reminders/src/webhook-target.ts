@@ -6,6 +6,7 @@
 // so a name that resolves to a public address when saved and to 127.0.0.1 later is still refused.
 import dns from "node:dns";
 import { isIP, type LookupFunction } from "node:net";
+import { flag, optional, piece, text, withDefault } from "@taskmesh/kit";
 import ipaddr from "ipaddr.js";
 
 type Address = ipaddr.IPv4 | ipaddr.IPv6;
@@ -43,21 +44,26 @@ export const ALLOWED_HOSTS_SETTING = "TASKMESH_WEBHOOK_ALLOWED_HOSTS";
 export const ALLOW_HTTP_SETTING = "TASKMESH_WEBHOOK_ALLOW_HTTP";
 
 /**
- * The settings from the environment: TASKMESH_WEBHOOK_ALLOWED_HOSTS (default `external`) and
- * TASKMESH_WEBHOOK_ALLOW_HTTP (`true`/`false`; default false when NODE_ENV=production, as in the
- * container image, and true otherwise, so a laptop can post to a local test receiver).
+ * TASKMESH_WEBHOOK_ALLOWED_HOSTS and TASKMESH_WEBHOOK_ALLOW_HTTP, whose default is false when
+ * NODE_ENV=production, as in the container image, and true otherwise, so a laptop can post to a
+ * local test receiver.
  */
-export function webhookTargetsFromEnv(env: NodeJS.ProcessEnv = process.env): WebhookTargetOptions {
-  const flag = env[ALLOW_HTTP_SETTING]?.trim().toLowerCase();
-  let allowHttp = env.NODE_ENV !== "production";
-  if (flag) {
-    if (!["true", "false", "1", "0", "yes", "no"].includes(flag)) throw new Error(`${ALLOW_HTTP_SETTING} must be true or false, got "${env[ALLOW_HTTP_SETTING]}"`);
-    allowHttp = ["true", "1", "yes"].includes(flag);
-  }
-  const options = { allowedHosts: env[ALLOWED_HOSTS_SETTING] ?? "external", allowHttp };
-  new WebhookTargetPolicy(options); // a mistyped setting stops the start, not every delivery
-  return options;
-}
+export const webhookSettings = piece(
+  {
+    [ALLOWED_HOSTS_SETTING]: withDefault(text, "external", "where webhooks and push endpoints may point: `external`, `private`, `loopback`, `*`, addresses, CIDRs, host names (comma separated)"),
+    [ALLOW_HTTP_SETTING]: optional(flag, "whether webhooks may use plain http:// (default: false with NODE_ENV=production, true otherwise)"),
+    NODE_ENV: optional(text, "`production` in the container image: webhooks then need https unless TASKMESH_WEBHOOK_ALLOW_HTTP says otherwise"),
+  },
+  (v, report): WebhookTargetOptions => {
+    const options = { allowedHosts: v[ALLOWED_HOSTS_SETTING], allowHttp: v[ALLOW_HTTP_SETTING] ?? v.NODE_ENV !== "production" };
+    try {
+      new WebhookTargetPolicy(options); // a mistyped setting stops the start, not every delivery
+    } catch (err) {
+      report(ALLOWED_HOSTS_SETTING, (err as Error).message.replace(`${ALLOWED_HOSTS_SETTING}: `, ""));
+    }
+    return options;
+  },
+);
 
 type Category = "external" | "private" | "loopback" | "forbidden";
 

@@ -8,7 +8,7 @@ import path from "node:path";
 import { isMessage } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { createClient, createRouterTransport, type Client } from "@connectrpc/connect";
-import { ensureKafkaTopics, kafkaBusFromEnv, type EventBus } from "@taskmesh/events";
+import { ensureKafkaTopics, openKafkaBus, type EventBus } from "@taskmesh/events";
 import { ReminderEventSchema, type ReminderEvent } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { startTasksModule } from "@taskmesh/tasks";
@@ -58,7 +58,7 @@ before(async () => {
   const db = await freshDatabase();
   databaseUrl = db.url;
   stops.push(() => db.drop());
-  const bus = (await kafkaBusFromEnv(logger, env)) as EventBus;
+  const bus = (await openKafkaBus({ brokers: env.KAFKA_BROKERS!.split(","), registryUrl: env.SCHEMA_REGISTRY_URL! }, logger)) as EventBus;
   stops.push(() => bus.close());
   const tasksModule = await startTasksModule({ databaseUrl, logger, events: { send: (r) => bus.publish(r) } });
   stops.push(() => tasksModule.stop());

@@ -5,7 +5,8 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { WebhookTargetPolicy, WebhookTargetRefused, webhookTargetsFromEnv, type ResolveHost } from "../src/webhook-target.js";
+import { defineConfig, type Env } from "@taskmesh/kit";
+import { WebhookTargetPolicy, WebhookTargetRefused, webhookSettings, type ResolveHost } from "../src/webhook-target.js";
 import { postWebhook, WebhookRedirected } from "../src/webhook.js";
 
 const PUBLIC_V4 = "93.184.215.14";
@@ -159,13 +160,15 @@ describe("webhook target policy", () => {
   });
 
   test("settings from the environment: https only in production unless said otherwise", () => {
-    assert.deepEqual(webhookTargetsFromEnv({}), { allowedHosts: "external", allowHttp: true });
-    assert.deepEqual(webhookTargetsFromEnv({ NODE_ENV: "production" }), { allowedHosts: "external", allowHttp: false });
-    assert.deepEqual(webhookTargetsFromEnv({ NODE_ENV: "production", TASKMESH_WEBHOOK_ALLOW_HTTP: "true" }).allowHttp, true);
-    assert.deepEqual(webhookTargetsFromEnv({ TASKMESH_WEBHOOK_ALLOW_HTTP: "false" }).allowHttp, false);
-    assert.deepEqual(webhookTargetsFromEnv({ TASKMESH_WEBHOOK_ALLOWED_HOSTS: "external,private" }).allowedHosts, "external,private");
-    assert.throws(() => webhookTargetsFromEnv({ TASKMESH_WEBHOOK_ALLOW_HTTP: "maybe" }), /TASKMESH_WEBHOOK_ALLOW_HTTP/);
-    assert.throws(() => webhookTargetsFromEnv({ TASKMESH_WEBHOOK_ALLOWED_HOSTS: "lan" }), /TASKMESH_WEBHOOK_ALLOWED_HOSTS/);
+    const schema = defineConfig("webhooks-test", { webhooks: webhookSettings });
+    const webhookTargets = (env: Env) => schema.parse(env).webhooks;
+    assert.deepEqual(webhookTargets({}), { allowedHosts: "external", allowHttp: true });
+    assert.deepEqual(webhookTargets({ NODE_ENV: "production" }), { allowedHosts: "external", allowHttp: false });
+    assert.deepEqual(webhookTargets({ NODE_ENV: "production", TASKMESH_WEBHOOK_ALLOW_HTTP: "true" }).allowHttp, true);
+    assert.deepEqual(webhookTargets({ TASKMESH_WEBHOOK_ALLOW_HTTP: "false" }).allowHttp, false);
+    assert.deepEqual(webhookTargets({ TASKMESH_WEBHOOK_ALLOWED_HOSTS: "external,private" }).allowedHosts, "external,private");
+    assert.throws(() => webhookTargets({ TASKMESH_WEBHOOK_ALLOW_HTTP: "maybe" }), /TASKMESH_WEBHOOK_ALLOW_HTTP/);
+    assert.throws(() => webhookTargets({ TASKMESH_WEBHOOK_ALLOWED_HOSTS: "lan" }), /TASKMESH_WEBHOOK_ALLOWED_HOSTS/);
   });
 
   test("save-time check resolves the name: any forbidden address refuses it; a name that does not resolve is accepted", async () => {

@@ -3,7 +3,7 @@ import { openDatabase } from "@taskmesh/db";
 import { createLogger, type Logger } from "@taskmesh/kit";
 import { ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
-import { pruneIntervalFromEnv, RetentionJob, retentionMsFromEnv } from "@taskmesh/events";
+import { DAY_MS, RetentionJob } from "@taskmesh/events";
 import { ChangeHub } from "./change-hub.js";
 import { DEFAULT_FEED_RETENTION_DAYS, feedPruned } from "./feed-retention.js";
 import { migrations } from "./migrations/index.js";
@@ -30,19 +30,10 @@ export interface TasksModuleOptions {
    * keeps it in its schema (tasks.server_keys), which every replica then shares.
    */
   pageTokenKey?: Uint8Array;
-  /** How long the change feed is kept (default TASKMESH_FEED_RETENTION_DAYS, else 30 days). */
+  /** How long the change feed is kept (default 30 days). */
   feedRetentionMs?: number;
-  /** Time between prunings of the feed (default TASKMESH_PRUNE_INTERVAL_SECONDS, else 1 h). */
+  /** Time between prunings of the feed (default 1 h). */
   pruneIntervalMs?: number;
-}
-
-/** TASKMESH_PAGE_TOKEN_SECRET as a key, or undefined when unset (the service then keeps its own). */
-export function pageTokenKeyFromEnv(env: NodeJS.ProcessEnv): Uint8Array | undefined {
-  const value = env.TASKMESH_PAGE_TOKEN_SECRET;
-  if (!value) return undefined;
-  const bytes = Buffer.from(value, "utf8");
-  if (bytes.length < 32) throw new Error("TASKMESH_PAGE_TOKEN_SECRET must be at least 32 bytes (e.g. `openssl rand -base64 48`)");
-  return bytes;
 }
 
 /** The task and project services with their database, ready to mount on a server (embedded or standalone). */
@@ -51,14 +42,14 @@ export async function startTasksModule(options: TasksModuleOptions) {
   const hub = new ChangeHub();
   await hub.start(db);
   const store = new TaskStore(db);
-  const pageTokenKey = options.pageTokenKey ?? pageTokenKeyFromEnv(process.env) ?? (await store.serverKey("page-token"));
+  const pageTokenKey = options.pageTokenKey ?? (await store.serverKey("page-token"));
   const projects = new ProjectStore(db);
   const impl = createTaskServiceImpl({ store, projects, hub, pageTokenKey, now: options.now });
   const projectImpl = createProjectServiceImpl({ store, projects, now: options.now });
   const relay = options.events ? new OutboxRelay(db, options.events, options.logger ?? createLogger("tasks-outbox")) : undefined;
   await relay?.start();
-  const retention = new RetentionJob([feedPruned(db, options.feedRetentionMs ?? retentionMsFromEnv(process.env, "TASKMESH_FEED_RETENTION_DAYS", DEFAULT_FEED_RETENTION_DAYS))], {
-    intervalMs: options.pruneIntervalMs ?? pruneIntervalFromEnv(process.env),
+  const retention = new RetentionJob([feedPruned(db, options.feedRetentionMs ?? DEFAULT_FEED_RETENTION_DAYS * DAY_MS)], {
+    intervalMs: options.pruneIntervalMs,
     now: options.now,
     logger: options.logger ?? createLogger("tasks"),
   });
@@ -77,3 +68,4 @@ export async function startTasksModule(options: TasksModuleOptions) {
     },
   };
 }
+export { tasksConfig, tasksSettings } from "./config.js";

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { isMessage } from "@bufbuild/protobuf";
-import { ensureKafkaTopics, kafkaBusFromEnv } from "@taskmesh/events";
+import { ensureKafkaTopics, openKafkaBus } from "@taskmesh/events";
 import { createLogger } from "@taskmesh/kit";
 import { TaskEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
 import { freshDatabase } from "@taskmesh/testing";
@@ -51,7 +51,7 @@ test("relay killed mid-stream and restarted: every event arrives, none is applie
   assert.ok(leftAfterKill > 0, "killed mid-stream, not after");
 
   // Restarted: the rest goes out.
-  const bus = (await kafkaBusFromEnv(logger, env))!;
+  const bus = (await openKafkaBus({ brokers: env.KAFKA_BROKERS!.split(","), registryUrl: env.SCHEMA_REGISTRY_URL! }, logger))!;
   const relay = new OutboxRelay(tasks.db, { send: (r) => bus.publish(r) }, logger);
   await relay.start();
   while ((await relay.backlog()) > 0) await new Promise((r) => setTimeout(r, 50));

@@ -4,7 +4,7 @@ import { createLogger, GroupCommit, type Logger } from "@taskmesh/kit";
 import type { EventBus, EventRecord, SubscribeOptions, Subscription } from "../bus.js";
 import { EventCodec } from "../codec.js";
 import { busMetrics } from "../metrics.js";
-import { eventLogPruned, pruneIntervalFromEnv, RetentionJob, retentionMsFromEnv } from "../retention.js";
+import { DAY_MS, eventLogPruned, RetentionJob } from "../retention.js";
 import { registerSchemas } from "../schema-registry.js";
 import { TOPICS, type TopicContract } from "../topics.js";
 import { TopicReader, type ReaderSettings } from "./topic-reader.js";
@@ -25,9 +25,9 @@ export interface EmbeddedBusOptions {
   leaseMs?: number;
   /** Safety net when a notification is missed (default 5 s). */
   idlePollMs?: number;
-  /** How long the log keeps events (default 7 days; TASKMESH_EVENT_LOG_RETENTION_DAYS), see eventLogPruned. */
+  /** How long the log keeps events (default 7 days, as Kafka keeps a topic), see eventLogPruned. */
   retentionMs?: number;
-  /** Time between prunings (default 1 h; TASKMESH_PRUNE_INTERVAL_SECONDS). */
+  /** Time between prunings (default: RetentionJob's). */
   pruneIntervalMs?: number;
   logger?: Logger;
 }
@@ -39,8 +39,8 @@ export async function openEmbeddedBus(options: EmbeddedBusOptions): Promise<Even
     const topics = options.topics ?? TOPICS;
     const schemaIds = await registerSchemas({ registry: localSchemaRegistry(db), topics, protoRoots: options.protoRoots });
     const logger = options.logger ?? createLogger("events");
-    const retention = new RetentionJob([eventLogPruned(db, options.retentionMs ?? retentionMsFromEnv(process.env, "TASKMESH_EVENT_LOG_RETENTION_DAYS", 7))], {
-      intervalMs: options.pruneIntervalMs ?? pruneIntervalFromEnv(process.env),
+    const retention = new RetentionJob([eventLogPruned(db, options.retentionMs ?? 7 * DAY_MS)], {
+      intervalMs: options.pruneIntervalMs,
       logger,
     });
     const bus = new EmbeddedBus(db, new EventCodec(schemaIds, topics), options, retention);

@@ -3,7 +3,11 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { startTestMesh, type DaprMesh, type Sidecar } from "../../../scripts/infra/dapr.js";
-import { resolveSecrets } from "../src/index.js";
+import { defineConfig, resolveSecrets, secretsSettings, type Env } from "../src/index.js";
+
+// As runService does: the secrets piece read from the same variables.
+const schema = defineConfig("secrets-test", { secrets: secretsSettings });
+const resolve = (env: Env, options?: { timeoutMs: number }) => resolveSecrets(schema.parse(env).secrets, env, options);
 
 describe("secrets", () => {
   let mesh: DaprMesh;
@@ -15,26 +19,26 @@ describe("secrets", () => {
   after(() => mesh?.stop());
 
   test("with a sidecar, every key of the secret becomes a variable", async () => {
-    const env = await resolveSecrets({ DAPR_HTTP_PORT: String(sidecar.httpPort), PORT: "8081" });
+    const env = await resolve({ DAPR_HTTP_PORT: String(sidecar.httpPort), PORT: "8081" });
     assert.equal(env.DATABASE_URL, "postgres://svc:pw@db:5432/taskmesh");
     assert.equal(env.TASKMESH_JWT_SECRET, "from-the-store");
     assert.equal(env.PORT, "8081");
   });
 
   test("an explicit environment value overrides the store", async () => {
-    const env = await resolveSecrets({ DAPR_HTTP_PORT: String(sidecar.httpPort), DATABASE_URL: "postgres://override/db" });
+    const env = await resolve({ DAPR_HTTP_PORT: String(sidecar.httpPort), DATABASE_URL: "postgres://override/db" });
     assert.equal(env.DATABASE_URL, "postgres://override/db");
     assert.equal(env.TASKMESH_JWT_SECRET, "from-the-store");
   });
 
   test("a missing store or secret is a clear error naming it", async () => {
-    await assert.rejects(resolveSecrets({ DAPR_HTTP_PORT: String(sidecar.httpPort), TASKMESH_SECRET_STORE: "nope" }), /store "nope"/);
-    await assert.rejects(resolveSecrets({ DAPR_HTTP_PORT: String(sidecar.httpPort), TASKMESH_SECRET_NAME: "other" }), /secret "other"/);
+    await assert.rejects(resolve({ DAPR_HTTP_PORT: String(sidecar.httpPort), TASKMESH_SECRET_STORE: "nope" }), /store "nope"/);
+    await assert.rejects(resolve({ DAPR_HTTP_PORT: String(sidecar.httpPort), TASKMESH_SECRET_NAME: "other" }), /secret "other"/);
   });
 
   test("without a sidecar the environment is used as is", async () => {
     const env = { DATABASE_URL: "postgres://taskmesh@localhost:5432/taskmesh" };
-    assert.equal(await resolveSecrets(env), env);
-    await assert.rejects(resolveSecrets({ TASKMESH_SECRETS: "dapr", DAPR_HTTP_PORT: "1" }, { timeoutMs: 500 }), /sidecar .* not ready/);
+    assert.equal(await resolve(env), env);
+    await assert.rejects(resolve({ TASKMESH_SECRETS: "dapr", DAPR_HTTP_PORT: "1" }, { timeoutMs: 500 }), /sidecar .* not ready/);
   });
 });

@@ -1,29 +1,27 @@
+import type { Env, SecretsSettings } from "./config.js";
+
 /**
- * Credentials (DATABASE_URL, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD, TASKMESH_JWT_SECRET, …) for a
- * service process. Embedded mode and plain processes read the environment. With a sidecar they come
- * from the Dapr secrets API: one secret (default "taskmesh") in one store (default
- * "taskmesh-secrets": a Kubernetes Secret in the chart, a local JSON file in the local stack), every
- * key of which becomes a variable. Explicit environment values win, so an operator can override one.
+ * Credentials (DATABASE_URL, TASKMESH_JWT_SECRET, …) for a service process. Plain processes read the
+ * environment. With a sidecar they come from the Dapr secrets API: one secret (default "taskmesh") in
+ * one store (default "taskmesh-secrets": a Kubernetes Secret in the chart, a local JSON file in the
+ * local stack), every key of which becomes a variable. Explicit environment values win, so an
+ * operator can override one. The deployable's schema then validates the merged variables.
  */
 export interface SecretsOptions {
   /** how long to wait for daprd to load its components (it may start after the app) */
   timeoutMs?: number;
 }
 
-export async function resolveSecrets(env: NodeJS.ProcessEnv = process.env, options: SecretsOptions = {}): Promise<NodeJS.ProcessEnv> {
-  const source = env.TASKMESH_SECRETS ?? (env.DAPR_HTTP_PORT ? "dapr" : "env");
-  if (source === "env") return env;
-  if (source !== "dapr") throw new Error(`TASKMESH_SECRETS must be "dapr" or "env", got "${source}"`);
-  const dapr = `http://127.0.0.1:${env.DAPR_HTTP_PORT ?? 3500}`;
-  const store = env.TASKMESH_SECRET_STORE ?? "taskmesh-secrets";
-  const name = env.TASKMESH_SECRET_NAME ?? "taskmesh";
+export async function resolveSecrets(settings: SecretsSettings, env: Env, options: SecretsOptions = {}): Promise<Env> {
+  if (settings.source === "env") return env;
+  const { daprHttpUrl: dapr, store, name } = settings;
   await waitForSidecar(dapr, options.timeoutMs ?? 60_000);
   const res = await fetch(`${dapr}/v1.0/secrets/${encodeURIComponent(store)}/${encodeURIComponent(name)}`, { signal: AbortSignal.timeout(10_000) });
   if (!res.ok) {
     throw new Error(`reading secret "${name}" from Dapr store "${store}" failed: HTTP ${res.status} ${await res.text()}`);
   }
   const secrets = (await res.json()) as Record<string, string>;
-  const merged: NodeJS.ProcessEnv = { ...secrets };
+  const merged: Record<string, string | undefined> = { ...secrets };
   for (const [key, value] of Object.entries(env)) if (value !== undefined && value !== "") merged[key] = value;
   return merged;
 }
