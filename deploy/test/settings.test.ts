@@ -4,8 +4,14 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { test } from "node:test";
+import type { AnyPiece, ConfigSchema } from "@taskmesh/kit";
+import { gatewayConfig } from "../../gateway/src/config.js";
+import { auditConfig } from "../../services/audit/src/config.js";
+import { recurrenceConfig } from "../../services/recurrence/src/config.js";
+import { remindersConfig } from "../../services/reminders/src/config.js";
+import { tasksConfig } from "../../services/tasks/src/config.js";
 import { prepareConfig } from "../src/prepare-config.js";
-import { root } from "./tools.js";
+import { find, render, root, type Manifest, type Profile } from "./tools.js";
 
 test("the release hook's settings: a bad value and a missing required one are listed together", () => {
   assert.deepEqual(prepareConfig.check({ SCHEMA_REGISTRY_URL: "registry", LOG_LEVEL: "loud" }).problems, [
@@ -14,6 +20,30 @@ test("the release hook's settings: a bad value and a missing required one are li
     'SCHEMA_REGISTRY_URL: expected a URL (http or https), e.g. http://host:port, got "registry"',
   ]);
 });
+
+const DEPLOYMENTS: Record<string, ConfigSchema<Record<string, AnyPiece>>> = { tasks: tasksConfig, recurrence: recurrenceConfig, reminders: remindersConfig, audit: auditConfig, gateway: gatewayConfig };
+
+/** The chart's variables of a workload; those from the Secret with a valid stand-in (the Secret holds real ones). */
+function chartEnv(workload: Manifest): Record<string, string> {
+  const env: { name: string; value?: string; valueFrom?: unknown }[] = workload.spec.template.spec.containers[0].env;
+  const standIns: Record<string, string> = { DATABASE_URL: "postgres://taskmesh@postgres:5432/taskmesh", KAFKA_BROKERS: "kafka:9092", TASKMESH_JWT_SECRET: "j".repeat(48) };
+  return Object.fromEntries(env.map((e) => [e.name, e.valueFrom ? standIns[e.name]! : (e.value ?? "")]));
+}
+
+for (const profile of ["local", "cloud"] satisfies Profile[]) {
+  test(`${profile} chart: every variable a Deployment gets is one its schema reads, and every workload's settings pass`, () => {
+    const manifests = render(profile);
+    for (const [name, schema] of Object.entries(DEPLOYMENTS)) {
+      const env = chartEnv(find(manifests, "Deployment", name));
+      const read = new Set(schema.variables().map((v) => v.name));
+      assert.deepEqual(Object.keys(env).filter((v) => !read.has(v)), [], `${name} reads every variable the chart sets`);
+      assert.deepEqual(schema.check(env).problems, undefined, name);
+    }
+    const prepare = manifests.find((m) => m.kind === "Job" && m.metadata.name.startsWith("prepare-"));
+    assert.ok(prepare, "the prepare Job");
+    assert.deepEqual(prepareConfig.check(chartEnv(prepare)).problems, undefined, "prepare");
+  });
+}
 
 const service = { env: { PORT: "http", DRAIN_DELAY_MS: "soon" }, wrong: ["PORT", "DRAIN_DELAY_MS"] };
 const withDatabase = { ...service, wrong: [...service.wrong, "DATABASE_URL"] };
