@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file taskmesh/events/v1/events.proto.
  */
 export const file_taskmesh_events_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("Ch90YXNrbWVzaC9ldmVudHMvdjEvZXZlbnRzLnByb3RvEhJ0YXNrbWVzaC5ldmVudHMudjEiywUKCVRhc2tFdmVudBIaCghldmVudF9pZBgBIAEoCUIIukgFcgOwAQESNwoLb2NjdXJyZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQga6SAPIAQESGAoHdXNlcl9pZBgDIAEoCUIHukgEcgIQARIZCgd0YXNrX2lkGAQgASgJQgi6SAVyA7ABARIYCgd2ZXJzaW9uGAUgASgDQge6SAQiAigBEhMKC3RyYWNlcGFyZW50GAYgASgJEg4KBmRldmljZRgHIAEoCRISCgpwcm9qZWN0X2lkGAggASgJEhAKCGFjdG9yX2lkGAkgASgJEjIKB2NyZWF0ZWQYCiABKAsyHy50YXNrbWVzaC5ldmVudHMudjEuVGFza0NyZWF0ZWRIABIyCgd1cGRhdGVkGAsgASgLMh8udGFza21lc2guZXZlbnRzLnYxLlRhc2tVcGRhdGVkSAASNgoJY29tcGxldGVkGAwgASgLMiEudGFza21lc2guZXZlbnRzLnYxLlRhc2tDb21wbGV0ZWRIABI0CghyZW9wZW5lZBgNIAEoCzIgLnRhc2ttZXNoLmV2ZW50cy52MS5UYXNrUmVvcGVuZWRIABIyCgdkZWxldGVkGA4gASgLMh8udGFza21lc2guZXZlbnRzLnYxLlRhc2tEZWxldGVkSAASOQoNY29tbWVudF9hZGRlZBgPIAEoCzIgLnRhc2ttZXNoLmV2ZW50cy52MS5Db21tZW50QWRkZWRIABI7Cg5jb21tZW50X2VkaXRlZBgQIAEoCzIhLnRhc2ttZXNoLmV2ZW50cy52MS5Db21tZW50RWRpdGVkSAASPQoPY29tbWVudF9kZWxldGVkGBEgASgLMiIudGFza21lc2guZXZlbnRzLnYxLkNvbW1lbnREZWxldGVkSABCDgoFZXZlbnQSBbpIAggBIjQKC1Rhc2tDcmVhdGVkEiUKBHRhc2sYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrInYKC1Rhc2tVcGRhdGVkEicKBmJlZm9yZRgBIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2sSJgoFYWZ0ZXIYAiABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrEhYKDmNoYW5nZWRfZmllbGRzGAMgAygJIjYKDVRhc2tDb21wbGV0ZWQSJQoEdGFzaxgBIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2siNQoMVGFza1Jlb3BlbmVkEiUKBHRhc2sYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrIjQKC1Rhc2tEZWxldGVkEiUKBHRhc2sYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrIk8KDENvbW1lbnRBZGRlZBIrCgdjb21tZW50GAEgASgLMhoudGFza21lc2gudGFza3MudjEuQ29tbWVudBISCgp0YXNrX3RpdGxlGAIgASgJImUKDUNvbW1lbnRFZGl0ZWQSKwoHY29tbWVudBgBIAEoCzIaLnRhc2ttZXNoLnRhc2tzLnYxLkNvbW1lbnQSEwoLYmVmb3JlX2JvZHkYAiABKAkSEgoKdGFza190aXRsZRgDIAEoCSJRCg5Db21tZW50RGVsZXRlZBIrCgdjb21tZW50GAEgASgLMhoudGFza21lc2gudGFza3MudjEuQ29tbWVudBISCgp0YXNrX3RpdGxlGAIgASgJItYDCg1SZW1pbmRlckV2ZW50EhoKCGV2ZW50X2lkGAEgASgJQgi6SAVyA7ABARI3CgtvY2N1cnJlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBrpIA8gBARIYCgd1c2VyX2lkGAMgASgJQge6SARyAhABEhkKB3Rhc2tfaWQYBCABKAlCCLpIBXIDsAEBEhwKC3JlbWluZGVyX2lkGAUgASgJQge6SARyAhABEhMKC3RyYWNlcGFyZW50GAYgASgJEhQKDHJlY2lwaWVudF9pZBgHIAEoCRI6CglzY2hlZHVsZWQYCiABKAsyJS50YXNrbWVzaC5ldmVudHMudjEuUmVtaW5kZXJTY2hlZHVsZWRIABIyCgVmaXJlZBgLIAEoCzIhLnRhc2ttZXNoLmV2ZW50cy52MS5SZW1pbmRlckZpcmVkSAASNgoHc25vb3plZBgMIAEoCzIjLnRhc2ttZXNoLmV2ZW50cy52MS5SZW1pbmRlclNub296ZWRIABI6CgljYW5jZWxsZWQYDSABKAsyJS50YXNrbWVzaC5ldmVudHMudjEuUmVtaW5kZXJDYW5jZWxsZWRIAEIOCgVldmVudBIFukgCCAEiQAoRUmVtaW5kZXJTY2hlZHVsZWQSKwoHZmlyZV9hdBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAihAEKDVJlbWluZGVyRmlyZWQSMQoNc2NoZWR1bGVkX2ZvchgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZmlyZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnRhc2tfdGl0bGUYAyABKAkiPAoPUmVtaW5kZXJTbm9vemVkEikKBXVudGlsGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIjChFSZW1pbmRlckNhbmNlbGxlZBIOCgZyZWFzb24YASABKAki1QEKClRhc2tVcGRhdGUSGgoIZXZlbnRfaWQYASABKAlCCLpIBXIDsAEBEhgKB3VzZXJfaWQYAiABKAlCB7pIBHICEAESDgoGY3Vyc29yGAMgASgJEi8KC29jY3VycmVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIrCgh1cHNlcnRlZBgFIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2tIABIZCg9kZWxldGVkX3Rhc2tfaWQYBiABKAlIAEIICgZjaGFuZ2ViBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_timestamp, file_taskmesh_tasks_v1_task]);
+  fileDesc("Ch90YXNrbWVzaC9ldmVudHMvdjEvZXZlbnRzLnByb3RvEhJ0YXNrbWVzaC5ldmVudHMudjEiywUKCVRhc2tFdmVudBIaCghldmVudF9pZBgBIAEoCUIIukgFcgOwAQESNwoLb2NjdXJyZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQga6SAPIAQESGAoHdXNlcl9pZBgDIAEoCUIHukgEcgIQARIZCgd0YXNrX2lkGAQgASgJQgi6SAVyA7ABARIYCgd2ZXJzaW9uGAUgASgDQge6SAQiAigBEhMKC3RyYWNlcGFyZW50GAYgASgJEg4KBmRldmljZRgHIAEoCRISCgpwcm9qZWN0X2lkGAggASgJEhAKCGFjdG9yX2lkGAkgASgJEjIKB2NyZWF0ZWQYCiABKAsyHy50YXNrbWVzaC5ldmVudHMudjEuVGFza0NyZWF0ZWRIABIyCgd1cGRhdGVkGAsgASgLMh8udGFza21lc2guZXZlbnRzLnYxLlRhc2tVcGRhdGVkSAASNgoJY29tcGxldGVkGAwgASgLMiEudGFza21lc2guZXZlbnRzLnYxLlRhc2tDb21wbGV0ZWRIABI0CghyZW9wZW5lZBgNIAEoCzIgLnRhc2ttZXNoLmV2ZW50cy52MS5UYXNrUmVvcGVuZWRIABIyCgdkZWxldGVkGA4gASgLMh8udGFza21lc2guZXZlbnRzLnYxLlRhc2tEZWxldGVkSAASOQoNY29tbWVudF9hZGRlZBgPIAEoCzIgLnRhc2ttZXNoLmV2ZW50cy52MS5Db21tZW50QWRkZWRIABI7Cg5jb21tZW50X2VkaXRlZBgQIAEoCzIhLnRhc2ttZXNoLmV2ZW50cy52MS5Db21tZW50RWRpdGVkSAASPQoPY29tbWVudF9kZWxldGVkGBEgASgLMiIudGFza21lc2guZXZlbnRzLnYxLkNvbW1lbnREZWxldGVkSABCDgoFZXZlbnQSBbpIAggBIjQKC1Rhc2tDcmVhdGVkEiUKBHRhc2sYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrInYKC1Rhc2tVcGRhdGVkEicKBmJlZm9yZRgBIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2sSJgoFYWZ0ZXIYAiABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrEhYKDmNoYW5nZWRfZmllbGRzGAMgAygJIjYKDVRhc2tDb21wbGV0ZWQSJQoEdGFzaxgBIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2siNQoMVGFza1Jlb3BlbmVkEiUKBHRhc2sYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrIjQKC1Rhc2tEZWxldGVkEiUKBHRhc2sYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrItYDCg1SZW1pbmRlckV2ZW50EhoKCGV2ZW50X2lkGAEgASgJQgi6SAVyA7ABARI3CgtvY2N1cnJlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBrpIA8gBARIYCgd1c2VyX2lkGAMgASgJQge6SARyAhABEhkKB3Rhc2tfaWQYBCABKAlCCLpIBXIDsAEBEhwKC3JlbWluZGVyX2lkGAUgASgJQge6SARyAhABEhMKC3RyYWNlcGFyZW50GAYgASgJEhQKDHJlY2lwaWVudF9pZBgHIAEoCRI6CglzY2hlZHVsZWQYCiABKAsyJS50YXNrbWVzaC5ldmVudHMudjEuUmVtaW5kZXJTY2hlZHVsZWRIABIyCgVmaXJlZBgLIAEoCzIhLnRhc2ttZXNoLmV2ZW50cy52MS5SZW1pbmRlckZpcmVkSAASNgoHc25vb3plZBgMIAEoCzIjLnRhc2ttZXNoLmV2ZW50cy52MS5SZW1pbmRlclNub296ZWRIABI6CgljYW5jZWxsZWQYDSABKAsyJS50YXNrbWVzaC5ldmVudHMudjEuUmVtaW5kZXJDYW5jZWxsZWRIAEIOCgVldmVudBIFukgCCAEiQAoRUmVtaW5kZXJTY2hlZHVsZWQSKwoHZmlyZV9hdBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAihAEKDVJlbWluZGVyRmlyZWQSMQoNc2NoZWR1bGVkX2ZvchgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZmlyZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnRhc2tfdGl0bGUYAyABKAkiPAoPUmVtaW5kZXJTbm9vemVkEikKBXVudGlsGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIjChFSZW1pbmRlckNhbmNlbGxlZBIOCgZyZWFzb24YASABKAki1QEKClRhc2tVcGRhdGUSGgoIZXZlbnRfaWQYASABKAlCCLpIBXIDsAEBEhgKB3VzZXJfaWQYAiABKAlCB7pIBHICEAESDgoGY3Vyc29yGAMgASgJEi8KC29jY3VycmVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIrCgh1cHNlcnRlZBgFIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2tIABIZCg9kZWxldGVkX3Rhc2tfaWQYBiABKAlIAEIICgZjaGFuZ2UiTwoMQ29tbWVudEFkZGVkEisKB2NvbW1lbnQYASABKAsyGi50YXNrbWVzaC50YXNrcy52MS5Db21tZW50EhIKCnRhc2tfdGl0bGUYAiABKAkiZQoNQ29tbWVudEVkaXRlZBIrCgdjb21tZW50GAEgASgLMhoudGFza21lc2gudGFza3MudjEuQ29tbWVudBITCgtiZWZvcmVfYm9keRgCIAEoCRISCgp0YXNrX3RpdGxlGAMgASgJIlEKDkNvbW1lbnREZWxldGVkEisKB2NvbW1lbnQYASABKAsyGi50YXNrbWVzaC50YXNrcy52MS5Db21tZW50EhIKCnRhc2tfdGl0bGUYAiABKAliBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_timestamp, file_taskmesh_tasks_v1_task]);
 
 /**
  * Kafka topic `task-events`, key = task_id. One message per committed change of a task, written
@@ -258,87 +258,6 @@ export const TaskDeletedSchema: GenMessage<TaskDeleted> = /*@__PURE__*/
   messageDesc(file_taskmesh_events_v1_events, 5);
 
 /**
- * Sent when a member commented on a task; version is the task's (a comment does not change it).
- *
- * @generated from message taskmesh.events.v1.CommentAdded
- */
-export type CommentAdded = Message<"taskmesh.events.v1.CommentAdded"> & {
-  /**
-   * @generated from field: taskmesh.tasks.v1.Comment comment = 1;
-   */
-  comment?: Comment | undefined;
-
-  /**
-   * The task's title then, for history.
-   *
-   * @generated from field: string task_title = 2;
-   */
-  taskTitle: string;
-};
-
-/**
- * Describes the message taskmesh.events.v1.CommentAdded.
- * Use `create(CommentAddedSchema)` to create a new message.
- */
-export const CommentAddedSchema: GenMessage<CommentAdded> = /*@__PURE__*/
-  messageDesc(file_taskmesh_events_v1_events, 6);
-
-/**
- * Sent when the author of a comment changed its body.
- *
- * @generated from message taskmesh.events.v1.CommentEdited
- */
-export type CommentEdited = Message<"taskmesh.events.v1.CommentEdited"> & {
-  /**
-   * As it is now.
-   *
-   * @generated from field: taskmesh.tasks.v1.Comment comment = 1;
-   */
-  comment?: Comment | undefined;
-
-  /**
-   * @generated from field: string before_body = 2;
-   */
-  beforeBody: string;
-
-  /**
-   * @generated from field: string task_title = 3;
-   */
-  taskTitle: string;
-};
-
-/**
- * Describes the message taskmesh.events.v1.CommentEdited.
- * Use `create(CommentEditedSchema)` to create a new message.
- */
-export const CommentEditedSchema: GenMessage<CommentEdited> = /*@__PURE__*/
-  messageDesc(file_taskmesh_events_v1_events, 7);
-
-/**
- * Sent when the author deleted a comment; its body is left out.
- *
- * @generated from message taskmesh.events.v1.CommentDeleted
- */
-export type CommentDeleted = Message<"taskmesh.events.v1.CommentDeleted"> & {
-  /**
-   * @generated from field: taskmesh.tasks.v1.Comment comment = 1;
-   */
-  comment?: Comment | undefined;
-
-  /**
-   * @generated from field: string task_title = 2;
-   */
-  taskTitle: string;
-};
-
-/**
- * Describes the message taskmesh.events.v1.CommentDeleted.
- * Use `create(CommentDeletedSchema)` to create a new message.
- */
-export const CommentDeletedSchema: GenMessage<CommentDeleted> = /*@__PURE__*/
-  messageDesc(file_taskmesh_events_v1_events, 8);
-
-/**
  * Kafka topic `reminders`, key = task_id. Lifecycle of each reminder of a task.
  *
  * @generated from message taskmesh.events.v1.ReminderEvent
@@ -417,7 +336,7 @@ export type ReminderEvent = Message<"taskmesh.events.v1.ReminderEvent"> & {
  * Use `create(ReminderEventSchema)` to create a new message.
  */
 export const ReminderEventSchema: GenMessage<ReminderEvent> = /*@__PURE__*/
-  messageDesc(file_taskmesh_events_v1_events, 9);
+  messageDesc(file_taskmesh_events_v1_events, 6);
 
 /**
  * The reminder is armed to fire at fire_at (new, or moved with the task's due).
@@ -436,7 +355,7 @@ export type ReminderScheduled = Message<"taskmesh.events.v1.ReminderScheduled"> 
  * Use `create(ReminderScheduledSchema)` to create a new message.
  */
 export const ReminderScheduledSchema: GenMessage<ReminderScheduled> = /*@__PURE__*/
-  messageDesc(file_taskmesh_events_v1_events, 10);
+  messageDesc(file_taskmesh_events_v1_events, 7);
 
 /**
  * The reminder fired; delivered in-app, by webhook and by e-mail per the user's preferences.
@@ -465,7 +384,7 @@ export type ReminderFired = Message<"taskmesh.events.v1.ReminderFired"> & {
  * Use `create(ReminderFiredSchema)` to create a new message.
  */
 export const ReminderFiredSchema: GenMessage<ReminderFired> = /*@__PURE__*/
-  messageDesc(file_taskmesh_events_v1_events, 11);
+  messageDesc(file_taskmesh_events_v1_events, 8);
 
 /**
  * The user snoozed a fired reminder until `until`.
@@ -484,7 +403,7 @@ export type ReminderSnoozed = Message<"taskmesh.events.v1.ReminderSnoozed"> & {
  * Use `create(ReminderSnoozedSchema)` to create a new message.
  */
 export const ReminderSnoozedSchema: GenMessage<ReminderSnoozed> = /*@__PURE__*/
-  messageDesc(file_taskmesh_events_v1_events, 12);
+  messageDesc(file_taskmesh_events_v1_events, 9);
 
 /**
  * The reminder will not fire: its task was completed or deleted, or the user removed it.
@@ -503,7 +422,7 @@ export type ReminderCancelled = Message<"taskmesh.events.v1.ReminderCancelled"> 
  * Use `create(ReminderCancelledSchema)` to create a new message.
  */
 export const ReminderCancelledSchema: GenMessage<ReminderCancelled> = /*@__PURE__*/
-  messageDesc(file_taskmesh_events_v1_events, 13);
+  messageDesc(file_taskmesh_events_v1_events, 10);
 
 /**
  * Kafka topic `task-updates`, key = user_id. What live sync pushes to a user's devices: the new
@@ -557,5 +476,88 @@ export type TaskUpdate = Message<"taskmesh.events.v1.TaskUpdate"> & {
  * Use `create(TaskUpdateSchema)` to create a new message.
  */
 export const TaskUpdateSchema: GenMessage<TaskUpdate> = /*@__PURE__*/
+  messageDesc(file_taskmesh_events_v1_events, 11);
+
+/**
+ * Messages added after the three topics' envelopes go last: each envelope's index path in the
+ * Confluent frame (its position in this file) stays what consumers already read.
+ * Sent when a member commented on a task; version is the task's (a comment does not change it).
+ *
+ * @generated from message taskmesh.events.v1.CommentAdded
+ */
+export type CommentAdded = Message<"taskmesh.events.v1.CommentAdded"> & {
+  /**
+   * @generated from field: taskmesh.tasks.v1.Comment comment = 1;
+   */
+  comment?: Comment | undefined;
+
+  /**
+   * The task's title then, for history.
+   *
+   * @generated from field: string task_title = 2;
+   */
+  taskTitle: string;
+};
+
+/**
+ * Describes the message taskmesh.events.v1.CommentAdded.
+ * Use `create(CommentAddedSchema)` to create a new message.
+ */
+export const CommentAddedSchema: GenMessage<CommentAdded> = /*@__PURE__*/
+  messageDesc(file_taskmesh_events_v1_events, 12);
+
+/**
+ * Sent when the author of a comment changed its body.
+ *
+ * @generated from message taskmesh.events.v1.CommentEdited
+ */
+export type CommentEdited = Message<"taskmesh.events.v1.CommentEdited"> & {
+  /**
+   * As it is now.
+   *
+   * @generated from field: taskmesh.tasks.v1.Comment comment = 1;
+   */
+  comment?: Comment | undefined;
+
+  /**
+   * @generated from field: string before_body = 2;
+   */
+  beforeBody: string;
+
+  /**
+   * @generated from field: string task_title = 3;
+   */
+  taskTitle: string;
+};
+
+/**
+ * Describes the message taskmesh.events.v1.CommentEdited.
+ * Use `create(CommentEditedSchema)` to create a new message.
+ */
+export const CommentEditedSchema: GenMessage<CommentEdited> = /*@__PURE__*/
+  messageDesc(file_taskmesh_events_v1_events, 13);
+
+/**
+ * Sent when the author deleted a comment; its body is left out.
+ *
+ * @generated from message taskmesh.events.v1.CommentDeleted
+ */
+export type CommentDeleted = Message<"taskmesh.events.v1.CommentDeleted"> & {
+  /**
+   * @generated from field: taskmesh.tasks.v1.Comment comment = 1;
+   */
+  comment?: Comment | undefined;
+
+  /**
+   * @generated from field: string task_title = 2;
+   */
+  taskTitle: string;
+};
+
+/**
+ * Describes the message taskmesh.events.v1.CommentDeleted.
+ * Use `create(CommentDeletedSchema)` to create a new message.
+ */
+export const CommentDeletedSchema: GenMessage<CommentDeleted> = /*@__PURE__*/
   messageDesc(file_taskmesh_events_v1_events, 14);
 
