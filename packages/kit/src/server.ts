@@ -1,9 +1,9 @@
 import type { DescService } from "@bufbuild/protobuf";
-import type { DescMessage } from "@bufbuild/protobuf";
+import { createRegistry, type DescMessage } from "@bufbuild/protobuf";
 import { Code, ConnectError, createConnectRouter, createContextValues, type ConnectRouter, type ContextValues, type Interceptor } from "@connectrpc/connect";
 import type { UniversalHandler, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { errorFromJsonBytes, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
-import { universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
+import { compressionBrotli, compressionGzip, universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
 import { invalidArgument } from "./errors.js";
 import { jsonViolation } from "./json-errors.js";
 import { createValidateInterceptor } from "@connectrpc/validate";
@@ -101,8 +101,13 @@ export async function startServer(options: ServerOptions, port: number, host = "
     interceptors: [rpcServerTracing(), rpcMetricsInterceptor(), internalErrors, ...(options.interceptors ?? []), requestChecksInterceptor(), createValidateInterceptor()],
     // Proto3 JSON as the spec reads it: an unknown key or enum name is an error (INVALID_ARGUMENT
     // naming the field), not silently dropped ("PRIORITY_URGENT" became PRIORITY_UNSPECIFIED).
-    jsonOptions: { ignoreUnknownFields: false },
+    // The registry: an Any holding a type of the contracts served (a request echoed in an error
+    // detail or a payload) can then be written as JSON, not failed as INTERNAL.
+    jsonOptions: { ignoreUnknownFields: false, registry: createRegistry(...new Set(servedServices(options.services).map((s) => s.file))) },
     readMaxBytes: options.readMaxBytes ?? 4 * 1024 * 1024,
+    // connectNodeAdapter's default, which a bare router lacks: without it a gzip request (grpc-go's
+    // and connect-go's clients send them) is refused as UNIMPLEMENTED and no response is compressed.
+    acceptCompression: [compressionGzip, compressionBrotli],
     compressMinBytes: options.compressMinBytes ?? 64 * 1024,
     shutdownSignal: shutdown.signal,
   });
@@ -137,6 +142,7 @@ export async function startServer(options: ServerOptions, port: number, host = "
     });
     // A keep-alive client would otherwise reuse the socket just as drain closes it.
     if (draining && req.httpVersionMajor === 1) res.setHeader("connection", "close");
+    if (req.httpVersionMajor === 1) drainAbandonedBody(req as http.IncomingMessage);
     void (async () => {
       for (const route of httpRoutes) if (await route(req, res)) return;
       rpc(req, res);
@@ -260,6 +266,25 @@ async function explainJsonError(input: DescMessage, chunks: Uint8Array[], uRes: 
   } catch {
     return respond(original);
   }
+}
+
+/**
+ * An HTTP/1.1 request whose body connect stopped reading part way and destroyed (a message over
+ * readMaxBytes, a stream the handler left) leaves Node's parser inside that body, reading no more:
+ * no later request on the connection would ever be answered, and the client would wait on it
+ * forever. The rest of the body is read and dropped instead, as Node does with a body nobody read,
+ * so the connection serves its next request. (Ending the connection instead races the client, which
+ * may already have sent its next call on it.)
+ */
+function drainAbandonedBody(req: http.IncomingMessage): void {
+  // req.socket is gone once the request is destroyed
+  const socket = req.socket;
+  req.once("close", () => {
+    if (req.complete || socket.destroyed) return;
+    // Node's own discard: the parser then drops the body's bytes instead of pushing them to req
+    (req as http.IncomingMessage & { _dump(): void })._dump();
+    socket.resume();
+  });
 }
 
 /**
