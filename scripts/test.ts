@@ -65,8 +65,10 @@ try {
   const generateSchemaSources = `"${process.execPath}" --import tsx scripts/generate-schema-sources.ts`;
   await step("generated code is current", "sh", ["-c", `${bin("buf")} generate && ${generateSchemaSources} && git diff --exit-code --stat -- packages/proto/src/gen packages/events/src/schema-sources.ts`]);
 
-  process.stderr.write("\n▶ starting PostgreSQL, Kafka and Apicurio Registry, building grpcurl (installed on first run)\n");
+  process.stderr.write("\n▶ starting PostgreSQL, Kafka and Apicurio Registry, building grpcurl and connectconformance (installed on first run)\n");
   const grpcurl = ensureGoTool("grpcurl");
+  // Connect's conformance runner, driving kit's one-port server (packages/kit/test/conformance.test.ts)
+  const connectconformance = ensureGoTool("connectconformance");
   // chart, manifest and workflow checks (deploy/test): offline once installed
   const deployTools = Promise.all([ensureGoTool("helm"), ensureGoTool("kubeconform"), ensureGoTool("actionlint"), ensureKubernetesSchemas()]);
   const dapr = ensureDapr(); // first run: daprd + scheduler built from the Go module proxy (many minutes)
@@ -95,6 +97,7 @@ try {
     TASKMESH_TEST_KAFKA_BROKERS: kafka.bootstrap,
     TASKMESH_TEST_SCHEMA_REGISTRY_URL: registry.ccompatUrl,
     TASKMESH_TEST_GRPCURL: await grpcurl,
+    TASKMESH_TEST_CONNECTCONFORMANCE: await connectconformance,
     ...(await deployTools.then(([helm, kubeconform, actionlint, schemas]) => ({
       TASKMESH_TEST_HELM: helm,
       TASKMESH_TEST_KUBECONFORM: kubeconform,
