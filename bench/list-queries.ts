@@ -43,7 +43,10 @@ const PLANTED: [word: string, share: number][] = [
   ["lantern", 0.002],
 ];
 
-/** 100,000 tasks of `user` and 1,000 × 100 of others; exactly one of the user's has "xylophone". */
+/**
+ * 100,000 tasks of `user` and 1,000 × 100 of others, created a minute apart (about 70 days) and
+ * each changed at a random time since; exactly one of the user's has "xylophone".
+ */
 async function seed(client: pg.Client, user: string): Promise<void> {
   const t0 = performance.now();
   const insert = (userExpr: string, count: number) => `
@@ -59,7 +62,7 @@ async function seed(client: pg.Client, user: string): Promise<void> {
            CASE WHEN random() < 0.33 THEN 2 ELSE 1 END,
            1 + floor(random()*4)::int,
            ARRAY[t[1 + i1]] || CASE WHEN random() < 0.4 THEN ARRAY[t[1 + (i1 + 1 + floor(random()*9)::int) % 10]] ELSE '{}' END,
-           d, d, 'UTC', now() - (g || ' seconds')::interval, now() - (g || ' seconds')::interval
+           d, d, 'UTC', now() - g * interval '1 minute', now() - g * random() * interval '1 minute'
     FROM words, generate_series(1, ${count}) AS g,
          -- Correlated with g: an uncorrelated LATERAL runs once, giving every row the same values.
          LATERAL (SELECT CASE WHEN random() < 0.25 THEN NULL ELSE now() + (random()*120 - 60) * interval '1 day' END AS d,
@@ -79,6 +82,8 @@ interface Shape {
   query: string;
   /** Page 2 of the query, through its page token. */
   secondPage?: boolean;
+  /** ListTasks order_by; "due" unless given. */
+  orderBy?: string;
 }
 
 const SHAPES: Shape[] = [
@@ -94,6 +99,13 @@ const SHAPES: Shape[] = [
   { label: "text OR due: zebra OR due:today", query: "zebra OR due:today" },
   { label: "tag:home priority>=high due:next-7-days", query: "tag:home priority>=high due:next-7-days" },
   { label: "status:open", query: "status:open" },
+  // The pages that read the index of updated_at (tasks_by_updated): the web app's "Recently changed"
+  // order, and the filter language's `updated` field.
+  { label: "Recently changed (updated desc)", query: "", orderBy: "updated desc" },
+  { label: "status:open, updated desc", query: "status:open", orderBy: "updated desc" },
+  { label: "status:open, updated desc, page 2", query: "status:open", orderBy: "updated desc", secondPage: true },
+  { label: "updated:last-week", query: "updated:last-week" },
+  { label: "status:completed updated:last-week", query: "status:completed updated:last-week" },
 ];
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -125,8 +137,9 @@ async function statements(): Promise<void> {
       for (const shape of SHAPES) {
         const compiled = compileFilterToSql(parseFilter(shape.query), { now: new Date(), timeZone: "UTC", placeholder: (i) => `$${i}`, firstIndex: 2 });
         const matches = (await raw.query<{ n: number }>(`SELECT count(*)::int AS n FROM tasks.tasks WHERE user_id = $1 AND ${compiled.sql}`, [USER, ...compiled.params])).rows[0]!.n;
-        const pageToken = shape.secondPage ? (await client.listTasks({ query: shape.query, orderBy: "due", pageSize: 50 }, { headers })).nextPageToken : "";
-        const page = () => client.listTasks({ query: shape.query, orderBy: "due", pageSize: 50, pageToken }, { headers });
+        const orderBy = shape.orderBy ?? "due";
+        const pageToken = shape.secondPage ? (await client.listTasks({ query: shape.query, orderBy, pageSize: 50 }, { headers })).nextPageToken : "";
+        const page = () => client.listTasks({ query: shape.query, orderBy, pageSize: 50, pageToken }, { headers });
         for (let i = 0; i < 20; i++) await page();
         const latencies: number[] = [];
         for (let i = 0; i < CALLS; i++) {
@@ -194,8 +207,9 @@ async function gateway(external: boolean): Promise<void> {
     console.log("| shape | 1 caller: p50 / p99 (ms) | 16 callers: calls/s, p50 / p99 (ms) |");
     console.log("|---|---|---|");
     for (const shape of SHAPES) {
-      const pageToken = shape.secondPage ? (await call<{ nextPageToken: string }>(app.url, method, { query: shape.query, orderBy: "due", pageSize: 50 }, token)).nextPageToken : "";
-      const requests = (n: number) => Array.from({ length: n }, () => ({ method, body: { query: shape.query, orderBy: "due", pageSize: 50, pageToken } }));
+      const orderBy = shape.orderBy ?? "due";
+      const pageToken = shape.secondPage ? (await call<{ nextPageToken: string }>(app.url, method, { query: shape.query, orderBy, pageSize: 50 }, token)).nextPageToken : "";
+      const requests = (n: number) => Array.from({ length: n }, () => ({ method, body: { query: shape.query, orderBy, pageSize: 50, pageToken } }));
       await vegeta(app.url, token, requests(50), 4);
       const one = await vegeta(app.url, token, requests(CALLS), 1);
       const many = await vegeta(app.url, token, requests(4 * CALLS), 16);
