@@ -19,19 +19,62 @@ export function sameSiblings(a: Siblings, b: Siblings): boolean {
   return a.projectId === b.projectId && a.sectionId === b.sectionId;
 }
 
-/** SQL for "is among these siblings" of tasks.tasks, its parameters numbered from `first`. */
-function siblingsSql(s: Siblings, first: number): { sql: string; params: unknown[] } {
-  if (s.parentId) return { sql: `parent_id = $${first}`, params: [s.parentId] };
+/** A statement of tasks.tasks: its text and its parameters. */
+interface Statement {
+  text: string;
+  params: unknown[];
+}
+
+// tasks_order's columns after user_id: siblings share these two values, and order_key orders them.
+const GROUP = "coalesce(parent_id, project_id)";
+const SECTION = "(CASE WHEN parent_id IS NULL THEN section_id END)";
+
+/**
+ * "Is among these siblings" of tasks.tasks in tasks_order's own expressions, its parameters numbered
+ * from `first`: one range of that index (`IS NOT DISTINCT FROM` matches none), a null value tested
+ * with IS NULL. The expressions group tasks as sameSiblings does unless a project has a task's id
+ * (random UUIDs; the index and the keys' migration group them so too). No test of parent_id
+ * besides: given `parent_id IS NOT NULL`, the planner may read every subtask from tasks_by_parent
+ * and sort them.
+ */
+function siblingsSql(s: Siblings, first: number): Statement {
+  const params: unknown[] = [];
+  const is = (expr: string, value: string | null) => (value === null ? `${expr} IS NULL` : `${expr} = $${first + params.push(value) - 1}::uuid`);
+  const text = s.parentId ? `${is(GROUP, s.parentId)} AND ${is(SECTION, null)}` : `${is(GROUP, s.projectId)} AND ${is(SECTION, s.sectionId)}`;
+  return { text, params };
+}
+
+/**
+ * Siblings by order key, in tasks_order's order. Its columns come first: one tested with IS NULL is
+ * no constant to the planner, so that `ORDER BY order_key` alone does not follow the index (the
+ * planner walks tasks_by_manual through the user's tasks instead, or sorts).
+ */
+const inKeyOrder = (direction: "ASC" | "DESC") => `${GROUP} ${direction}, ${SECTION} ${direction}, order_key ${direction}`;
+
+/** The last order key among `siblings` of the owner's tasks (none: no row). */
+function lastKeyStatement(owner: string, siblings: Siblings): Statement {
+  const where = siblingsSql(siblings, 2);
   return {
-    sql: `parent_id IS NULL AND project_id IS NOT DISTINCT FROM $${first}::uuid AND section_id IS NOT DISTINCT FROM $${first + 1}::uuid`,
-    params: [s.projectId, s.sectionId],
+    text: `SELECT order_key AS last FROM tasks.tasks WHERE user_id = $1 AND ${where.text} ORDER BY ${inKeyOrder("DESC")} LIMIT 1`,
+    params: [owner, ...where.params],
+  };
+}
+
+/** The order key next to `key` on `side` among the siblings of `moving` other than itself (none: no row). */
+function neighbourKeyStatement(owner: string, moving: Siblings & { id: string }, key: string, side: "before" | "after"): Statement {
+  const where = siblingsSql(moving, 4);
+  return {
+    text: `SELECT order_key AS "orderKey" FROM tasks.tasks
+      WHERE user_id = $1 AND id <> $2 AND order_key ${side === "before" ? "<" : ">"} $3 AND ${where.text}
+      ORDER BY ${inKeyOrder(side === "before" ? "DESC" : "ASC")} LIMIT 1`,
+    params: [owner, moving.id, key, ...where.params],
   };
 }
 
 /** `n` keys after every sibling's, in order. */
 export async function keysAtEnd(read: Sql, owner: string, siblings: Siblings, n: number): Promise<string[]> {
-  const where = siblingsSql(siblings, 2);
-  const [row] = await read<{ last: string | null }>(`SELECT max(order_key) AS last FROM tasks.tasks WHERE user_id = $1 AND ${where.sql}`, [owner, ...where.params]);
+  const { text, params } = lastKeyStatement(owner, siblings);
+  const [row] = await read<{ last: string }>(text, params);
   return generateNKeysBetween(row?.last ?? null, null, n);
 }
 
@@ -46,12 +89,7 @@ export async function keyNextTo(read: Sql, owner: string, moving: Siblings & { i
     [owner, anchorId],
   );
   if (!anchor || anchorId === moving.id || !sameSiblings(anchor, moving)) return undefined;
-  const where = siblingsSql(moving, 4);
-  const [neighbour] = await read<{ orderKey: string }>(
-    `SELECT order_key AS "orderKey" FROM tasks.tasks
-      WHERE user_id = $1 AND id <> $2 AND order_key ${side === "before" ? "<" : ">"} $3 AND ${where.sql}
-      ORDER BY order_key ${side === "before" ? "DESC" : "ASC"} LIMIT 1`,
-    [owner, moving.id, anchor.orderKey, ...where.params],
-  );
+  const { text, params } = neighbourKeyStatement(owner, moving, anchor.orderKey, side);
+  const [neighbour] = await read<{ orderKey: string }>(text, params);
   return side === "before" ? generateKeyBetween(neighbour?.orderKey ?? null, anchor.orderKey) : generateKeyBetween(anchor.orderKey, neighbour?.orderKey ?? null);
 }
