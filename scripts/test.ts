@@ -3,15 +3,14 @@
 import { spawn } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
-import { startApicurio } from "./infra/apicurio.js";
 import { ensureChromium } from "./infra/chromium.js";
 import { ensureDapr } from "./infra/dapr.js";
 import { ensureGoTool } from "./infra/go-tools.js";
 import { ensureJaegerInstalled } from "./infra/jaeger.js";
-import { imagesForTests } from "./infra/images.js";
+import { imagesForTests, testInfraImages } from "./infra/images.js";
 import { ensureKubernetesSchemas } from "./infra/k8s-schemas.js";
-import { startKafka } from "./infra/kafka.js";
-import { startPostgres } from "./infra/postgres.js";
+import { startStack } from "./infra/stack.js";
+import { startContainerInfra } from "./infra/test-containers.js";
 
 const root = path.resolve(import.meta.dirname, "..");
 const started = Date.now();
@@ -80,22 +79,19 @@ try {
   // base images from the registries, every Dockerfile target on them, the infrastructure images
   // (cached by tag; app targets rebuilt through podman's layer cache); TASKMESH_TEST_IMAGES=0 skips
   const images = imagesForTests();
-  const infra = await Promise.allSettled([startPostgres(), startKafka(), startApicurio()]);
-  const running = infra.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
-  stopInfra = async () => {
-    await Promise.all(running.map((r) => r.stop()));
-  };
-  const failed = infra.find((s) => s.status === "rejected");
-  if (failed) throw (failed as PromiseRejectedResult).reason;
-  const [pg, kafka, registry] = running as [Awaited<ReturnType<typeof startPostgres>>, Awaited<ReturnType<typeof startKafka>>, Awaited<ReturnType<typeof startApicurio>>];
+  // PostgreSQL, Kafka and the registry in containers from those images; as plain processes when
+  // images are skipped or podman cannot run here
+  const infraImages = await testInfraImages();
+  const infra = infraImages ? await startContainerInfra(infraImages) : await startStack();
+  stopInfra = () => ("stop" in infra ? infra.stop() : infra.stopAll());
 
   const files = only.length > 0 ? only : testFiles(root);
   // A test that waits for something that never comes (a lost notification, a stuck consumer)
   // fails after 10 minutes instead of holding the run; the few longer ones set their own timeout.
   await step(`tests (${files.length} files)`, process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", "--test-timeout=600000", ...files], {
-    TASKMESH_TEST_POSTGRES_URL: pg.url,
-    TASKMESH_TEST_KAFKA_BROKERS: kafka.bootstrap,
-    TASKMESH_TEST_SCHEMA_REGISTRY_URL: registry.ccompatUrl,
+    TASKMESH_TEST_POSTGRES_URL: infra.env.DATABASE_URL,
+    TASKMESH_TEST_KAFKA_BROKERS: infra.env.KAFKA_BROKERS,
+    TASKMESH_TEST_SCHEMA_REGISTRY_URL: infra.env.SCHEMA_REGISTRY_URL,
     TASKMESH_TEST_GRPCURL: await grpcurl,
     TASKMESH_TEST_CONNECTCONFORMANCE: await connectconformance,
     ...(await deployTools.then(([helm, kubeconform, actionlint, schemas]) => ({

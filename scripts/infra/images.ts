@@ -495,6 +495,16 @@ export async function buildAppImages(targets: readonly string[] = APP_TARGETS, t
 }
 
 /**
+ * For `npm test`: the images its shared PostgreSQL, Kafka and schema registry run from (built or
+ * found), or undefined when TASKMESH_TEST_IMAGES=0 or podman cannot run here (the tests then run
+ * them as plain processes).
+ */
+export async function testInfraImages(): Promise<Pick<InfraImages, 'postgres' | 'kafka' | 'registry'> | undefined> {
+  if (process.env['TASKMESH_TEST_IMAGES'] === '0' || (await podmanProblem())) return undefined;
+  return (await ensureInfraImages({ dapr: false })).tags;
+}
+
+/**
  * For `npm test`: every image built (or found), as the env the image tests read:
  * TASKMESH_TEST_IMAGES (target → app image) and TASKMESH_TEST_INFRA_IMAGES (name → infra image).
  * Nothing (the tests skip, saying why) when TASKMESH_TEST_IMAGES=0 or podman cannot run here.
