@@ -31,14 +31,58 @@ RUN mkdir /manifests \
 
 # Production dependencies of the deployed workspaces (the root has none). Shared by every image, so a
 # node pulls this layer once for all deployables. Not services/app: the embedded one-process app
-# (npm start) is never an image, and its embedded PostgreSQL and PGlite are ~90 MB.
+# (npm start) is never an image, and its embedded PostgreSQL and PGlite are ~90 MB. Not
+# packages/testing, whose SMTP server and mail parser only tests load: npm's --workspace also follows
+# the listed workspaces' devDependencies and installs a workspace reached that way as production, so
+# after npm ci only what the deployables' production dependencies reach stays (deploy/ imports only
+# those workspaces), resolved as Node resolves them. Then what Node never loads goes: type
+# declarations, TypeScript sources (the packages exporting them do so under "source" conditions only),
+# markdown, the dependencies' own tests and benchmarks (a package's root test/, benchmark/… folder,
+# unless its entry points name it) and the dependencies' source maps (--enable-source-maps reads a
+# map only when present; a stack frame inside a dependency then shows its compiled JavaScript, ours
+# keep their maps in dist/). JSON and LICENSE files stay.
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY --from=manifests /manifests/ ./
 RUN --mount=type=cache,target=/root/.npm \
-    npm ci --omit=dev --ignore-scripts --no-audit --no-fund --include-workspace-root \
-      --workspace=packages --workspace=services/tasks --workspace=services/recurrence \
-      --workspace=services/reminders --workspace=services/audit --workspace=gateway
+    npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+      --workspace=packages/db --workspace=packages/events --workspace=packages/filter \
+      --workspace=packages/interchange --workspace=packages/kit --workspace=packages/mcp \
+      --workspace=packages/proto --workspace=packages/quick-add --workspace=packages/transport \
+      --workspace=services/tasks --workspace=services/recurrence --workspace=services/reminders \
+      --workspace=services/audit --workspace=gateway \
+ && node -e ' \
+      const fs = require("node:fs"), path = require("node:path"); \
+      const keep = new Set(), todo = process.argv.slice(1).map((d) => fs.realpathSync(d)); \
+      while (todo.length) { \
+        const dir = todo.pop(); \
+        if (keep.has(dir)) continue; \
+        keep.add(dir); \
+        const pkg = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")); \
+        const entries = JSON.stringify([pkg.main, pkg.module, pkg.exports, pkg.browser, pkg.bin]); \
+        if (dir.includes("/node_modules/")) for (const n of ["test", "tests", "__tests__", "benchmark", "benchmarks", ".github"]) \
+          if (!entries.includes(n)) fs.rmSync(path.join(dir, n), { recursive: true, force: true }); \
+        for (const name of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies, ...pkg.peerDependencies })) \
+          for (let d = dir; d !== path.dirname(d); d = path.dirname(d)) { \
+            const p = path.join(d, "node_modules", name); \
+            if (fs.existsSync(path.join(p, "package.json"))) { todo.push(fs.realpathSync(p)); break; } \
+          } \
+      } \
+      const sweep = (nm) => { \
+        for (const e of fs.existsSync(nm) ? fs.readdirSync(nm) : []) { \
+          const p = path.join(nm, e); \
+          if (e.startsWith(".")) continue; \
+          if (e.startsWith("@")) { sweep(p); if (!fs.readdirSync(p).length) fs.rmdirSync(p); continue; } \
+          const real = fs.existsSync(p) ? fs.realpathSync(p) : undefined; \
+          if (!real || !keep.has(real)) { fs.rmSync(p, { recursive: true, force: true }); console.log("not reached: " + p); } \
+          else if (!fs.lstatSync(p).isSymbolicLink()) sweep(path.join(p, "node_modules")); \
+        } \
+      }; \
+      sweep("node_modules"); \
+    ' services/tasks services/recurrence services/reminders services/audit gateway \
+ && rm -r packages/testing \
+ && find node_modules -type f \( -name '*.ts' -o -name '*.cts' -o -name '*.mts' -o -name '*.map' \
+      -o -iname '*.md' -o -iname '*.markdown' \) -delete
 
 # The web app, built with its dev dependencies; only web/dist reaches the gateway image.
 FROM ${NODE_IMAGE} AS web
