@@ -13,6 +13,19 @@ function hasErrorId(err: ConnectError): boolean {
 }
 
 /**
+ * gRPC carries an error's message in a header (grpc-message), and clients cap headers (grpc-go at
+ * 16 KiB): a message that echoes a long input would make the whole answer unreadable.
+ */
+const MAX_MESSAGE_CHARS = 1024;
+
+function capped(err: ConnectError): ConnectError {
+  if (err.rawMessage.length <= MAX_MESSAGE_CHARS) return err;
+  const short = new ConnectError(`${err.rawMessage.slice(0, MAX_MESSAGE_CHARS)}… (${err.rawMessage.length} characters in all)`, err.code, err.metadata, undefined, err.cause);
+  short.details = err.details;
+  return short;
+}
+
+/**
  * Never leak internals to callers, never answer a bare `internal`: every error that is not a
  * deliberate status (a thrown Error, an INTERNAL/UNKNOWN ConnectError from a library or an
  * in-process upstream, a response that could not be encoded) is logged with its stack and an
@@ -27,24 +40,39 @@ export function internalErrorInterceptor(logger: Logger): Interceptor {
       logger.error({ err, cause, errorId: id, rpc }, what);
       return new ConnectError(`internal error (id ${id}); the server log has the details`, Code.Internal);
     };
+    const answered = (err: unknown): ConnectError => {
+      if (err instanceof ConnectError && !((err.code === Code.Internal || err.code === Code.Unknown) && !hasErrorId(err))) return capped(err);
+      if (isTransientError(err)) {
+        const id = randomUUID();
+        logger.warn({ err, errorId: id, rpc }, "a dependency is unavailable");
+        return new ConnectError(`a service this call needs is unavailable (id ${id}); try again shortly`, Code.Unavailable);
+      }
+      return internal(err, "internal error");
+    };
     let res;
     try {
       res = await next(req);
     } catch (err) {
-      if (err instanceof ConnectError && !((err.code === Code.Internal || err.code === Code.Unknown) && !hasErrorId(err))) throw err;
-      if (isTransientError(err)) {
-        const id = randomUUID();
-        logger.warn({ err, errorId: id, rpc }, "a dependency is unavailable");
-        throw new ConnectError(`a service this call needs is unavailable (id ${id}); try again shortly`, Code.Unavailable);
-      }
-      throw internal(err, "internal error");
+      throw answered(err);
+    }
+    if (res.stream) {
+      // a streaming handler fails while its messages are read, after next() has returned
+      const messages = res.message;
+      return {
+        ...res,
+        message: (async function* () {
+          try {
+            yield* messages;
+          } catch (err) {
+            throw answered(err);
+          }
+        })(),
+      };
     }
     // A Timestamp outside 0001–9999 cannot be written as JSON: Connect would answer a bare
     // `internal` after this interceptor, with nothing logged. Caught here instead.
-    if (!res.stream) {
-      const bad = requestViolations(req.method.output, res.message as Message, false);
-      if (bad.length > 0) throw internal(new Error(`response cannot be encoded: ${bad.map((v) => `${v.field} ${v.message}`).join("; ")}`), "internal error");
-    }
+    const bad = requestViolations(req.method.output, res.message as Message, false);
+    if (bad.length > 0) throw internal(new Error(`response cannot be encoded: ${bad.map((v) => `${v.field} ${v.message}`).join("; ")}`), "internal error");
     return res;
   };
 }

@@ -5,6 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
 import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
+import { Health, HealthCheckRequestSchema, HealthCheckResponse_ServingStatus } from "@taskmesh/proto/grpc/health/v1/health_pb.js";
 import { RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurrence_service_pb.js";
 import type { Logger } from "../src/index.js";
 import { internalErrorInterceptor, isTransientError } from "../src/index.js";
@@ -141,4 +142,60 @@ test("transient: unreachable peers and databases, not requests that are wrong", 
   ]) {
     assert.equal(isTransientError(err), false, String(err));
   }
+});
+
+test("a streaming handler's failure is answered like a unary one: internal errors masked with an id, deliberate ones kept", async () => {
+  const { lines, logger } = capture();
+  const failures = [new TypeError("boom in a stream"), new ConnectError("no such service", Code.NotFound)];
+  let next = 0;
+  const transport = createRouterTransport(
+    (router) =>
+      router.service(Health, {
+        check: () => ({}),
+        async *watch() {
+          yield { status: HealthCheckResponse_ServingStatus.SERVING };
+          throw failures[next++]!;
+        },
+      }),
+    { router: { interceptors: [internalErrorInterceptor(logger)] } },
+  );
+  const client = createClient(Health, transport);
+  const failure = async () => {
+    try {
+      for await (const _ of client.watch({ service: "" })) void _;
+    } catch (e) {
+      return ConnectError.from(e);
+    }
+    return assert.fail("the stream ended without an error");
+  };
+  const masked = await failure();
+  assert.equal(masked.code, Code.Internal);
+  const id = /id ([0-9a-f-]{36})/.exec(masked.rawMessage)?.[1];
+  assert.ok(id && lines.some((l) => l.errorId === id), `an id the log has: ${masked.rawMessage}`);
+  assert.ok(!masked.rawMessage.includes("boom"));
+  const kept = await failure();
+  assert.equal(kept.code, Code.NotFound);
+  assert.equal(kept.rawMessage, "no such service");
+});
+
+test("an error message that echoes a long input is cut to 1,024 characters, keeping its code and details", async () => {
+  const { logger } = capture();
+  const name = "x".repeat(70_000);
+  const transport = createRouterTransport(
+    (router) =>
+      router.service(Health, {
+        check: (req) => {
+          throw new ConnectError(`unknown service "${req.service}"`, Code.NotFound, undefined, [{ desc: HealthCheckRequestSchema, value: { service: "detail" } }]);
+        },
+        watch: () => assert.fail("not called"),
+      }),
+    { router: { interceptors: [internalErrorInterceptor(logger)] } },
+  );
+  const err = await createClient(Health, transport)
+    .check({ service: name })
+    .then(() => assert.fail("no error"), (e: unknown) => ConnectError.from(e));
+  assert.equal(err.code, Code.NotFound);
+  assert.ok(err.rawMessage.length < 1100, `${err.rawMessage.length} characters`);
+  assert.match(err.rawMessage, /^unknown service "x{100}.*… \(70018 characters in all\)$/);
+  assert.equal(err.findDetails(HealthCheckRequestSchema)[0]?.service, "detail");
 });
