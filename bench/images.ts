@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { freePorts, rmrf, sleep } from "../scripts/infra/cache.js";
 import { APP_TARGETS, NODE_VERSION, appImageTag, buildAppImages, ensureBaseImages, ensureInfraImages, imageBytes, type StepResult } from "../scripts/infra/images.js";
-import { podman, podmanSync, runPrefix, sweepStaleContainers } from "../scripts/infra/podman.js";
+import { podman, podmanSync, removeContainers, runPrefix, sweepStaleContainers } from "../scripts/infra/podman.js";
 import { startStack } from "../scripts/infra/stack.js";
 import { Kafka, logLevel } from "kafkajs";
 import { mb } from "./lib.js";
@@ -82,7 +82,6 @@ if (!args.includes("--no-run")) {
   sweepStaleContainers("bench");
   const prefix = runPrefix("bench");
   const stack = await startStack({ postgres: true, kafka: true, registry: true });
-  const started: string[] = [];
   try {
     const env = stack.env as Record<string, string>;
     const free = await freePorts(5);
@@ -94,13 +93,11 @@ if (!args.includes("--no-run")) {
     await admin.connect();
     await admin.createTopics({ waitForLeaders: true, topics: ["task-events", "reminders", "task-updates"].map((topic) => ({ topic, numPartitions: 3, replicationFactor: 1 })) });
     await admin.disconnect();
-    started.push(`${prefix}prepare`);
     let t = Date.now();
     await podman(["run", ...flags("prepare", common), appImageTag("prepare")]);
     const lines = [`| prepare | ${((Date.now() - t) / 1000).toFixed(1)} s (run to completion) | – | – |`];
     for (const [name, port] of Object.entries(ports)) {
       const e: Record<string, string> = { ...common, PORT: String(port), TASKS_URL: `http://127.0.0.1:${ports.tasks}`, RECURRENCE_URL: `http://127.0.0.1:${ports.recurrence}`, REMINDERS_URL: `http://127.0.0.1:${ports.reminders}`, AUDIT_URL: `http://127.0.0.1:${ports.audit}`, TASKMESH_JWT_SECRET: "bench-images-0123456789abcdef0123456789abcdef" };
-      started.push(`${prefix}${name}`);
       t = Date.now();
       await podman(["run", "-d", ...flags(name, e), appImageTag(name)]);
       for (;;) {
@@ -123,7 +120,7 @@ if (!args.includes("--no-run")) {
     }
     console.log(`\nstart-up of each image (compiled JavaScript, Node ${NODE_VERSION} in the runtime image; read-only, uid 65532, host network)\n| image | to /readyz | RSS at ready | RSS idle 5 s |\n|---|---:|---:|---:|\n${lines.join("\n")}`);
   } finally {
-    if (started.length) podmanSync(["rm", "-f", "-t", "0", ...started]);
+    removeContainers(prefix);
     await stack.stopAll();
   }
 }

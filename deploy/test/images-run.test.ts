@@ -20,7 +20,7 @@ import pg from "pg";
 import YAML from "yaml";
 import { freePorts } from "../../scripts/infra/cache.js";
 import { kafkaProbe } from "../../scripts/infra/kafka.js";
-import { podmanEnv, podmanProblem, podmanSync, runPrefix, sweepStaleContainers } from "../../scripts/infra/podman.js";
+import { podmanEnv, podmanProblem, podmanSync, removeContainers, runPrefix, sweepStaleContainers } from "../../scripts/infra/podman.js";
 import { DEPLOYABLES, chartDir } from "./tools.js";
 
 /** Set by `npm test`: JSON object target → image reference. */
@@ -109,7 +109,6 @@ test("each image runs as the cluster runs it: prepare migrates, services reach /
   assert.ok(registryUrl && brokers, "TASKMESH_TEST_SCHEMA_REGISTRY_URL and TASKMESH_TEST_KAFKA_BROKERS (npm test sets them)");
   sweepStaleContainers("imgtest");
   const prefix = runPrefix("imgtest");
-  const started: string[] = [];
   const database = await freshDatabase();
   try {
     const free = await freePorts(DEPLOYABLES.length);
@@ -133,7 +132,6 @@ test("each image runs as the cluster runs it: prepare migrates, services reach /
 
     // the prepare hook: a Job, run to completion
     const prepareName = `${prefix}prepare`;
-    started.push(prepareName);
     const t0 = Date.now();
     podman(["run", ...runFlags(prepareName, { ...common, DATABASE_URL: database.url }), images!.prepare!], 180_000);
     const exit = podman(["inspect", "--format", "{{.State.ExitCode}}", prepareName]);
@@ -159,7 +157,6 @@ test("each image runs as the cluster runs it: prepare migrates, services reach /
       for (const target of v.targets) env[`${target.toUpperCase()}_URL`] = `http://127.0.0.1:${ports[target]}`;
       if (v.secretEnv?.TASKMESH_JWT_SECRET) env.TASKMESH_JWT_SECRET = `images-test-${prefix}-0123456789abcdef0123456789`;
       names[name] = `${prefix}${name}`;
-      started.push(names[name]);
       podman(["run", "-d", ...runFlags(names[name], env), images![name]!]);
     }
     const readyIn = await Promise.all(DEPLOYABLES.map((name) => waitReady(names[name]!, ports[name]!, 180_000)));
@@ -214,7 +211,7 @@ test("each image runs as the cluster runs it: prepare migrates, services reach /
       assert.ok(s.seconds < grace, `${s.name} stopped in ${s.seconds}s, grace ${grace}s`);
     }
   } finally {
-    if (started.length) podmanSync(["rm", "-f", "-t", "0", ...started]);
+    removeContainers(prefix);
     await database.drop();
   }
 });
@@ -293,7 +290,7 @@ test("the infrastructure images serve: PostgreSQL (pg_trgm), Kafka in KRaft mode
     }));
     console.log(`# infra stopped: ${stops.join(", ")}`);
   } finally {
-    if (started.length) podmanSync(["rm", "-f", "-t", "0", ...started]);
+    removeContainers(prefix);
   }
 });
 
@@ -319,6 +316,9 @@ test("containers of a run that was killed are removed by the next run's sweep, t
     assert.equal(podmanSync(["container", "exists", mine]).ok, true, "a container of this (live) run is kept");
   } finally {
     killed.kill("SIGKILL");
-    podmanSync(["rm", "-f", "-t", "0", leftover, mine]);
+    removeContainers(leftover);
+    removeContainers(mine);
   }
+  // the live run's own cleanup, after the sweep took the other one, leaves nothing either
+  assert.equal(podmanSync(["container", "exists", mine]).ok, false, `${mine} removed by its run`);
 });

@@ -128,7 +128,11 @@ export async function podmanProblem(): Promise<string | undefined> {
   return undefined;
 }
 
-/** Remove every container whose name starts with prefix (leftovers of a killed run). */
+/**
+ * Remove every container whose name starts with prefix (a run's own, or leftovers of a killed run).
+ * Only names that exist go to `podman rm`: podman 4.3 (bookworm) answers `rm -f <gone> <present>`
+ * with exit 0 and removes neither.
+ */
 export function removeContainers(prefix: string): string[] {
   const r = podmanSync(['ps', '-a', '--format', '{{.Names}}']);
   const names = r.stdout.split('\n').filter((n) => n.startsWith(prefix));

@@ -11,13 +11,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import pg from 'pg';
 import { elapsed, freePorts, InfraError, isMain, log, onCleanup, runDir, spawnServer, waitFor, waitForever, type ServerProcess } from './cache.js';
 import type { WaitStrategy } from 'testcontainers';
 import type { InfraImages } from './images.js';
 import { kafkaProbe } from './kafka.js';
-import { ensurePodman, podmanEnv, runPrefix, sweepStaleContainers } from './podman.js';
+import { ensurePodman, removeContainers, runPrefix, sweepStaleContainers } from './podman.js';
 
 const C = 'containers';
 
@@ -80,9 +79,8 @@ export async function startContainerInfra(images: Pick<InfraImages, 'postgres' |
   // testcontainers reads its settings when first imported, so it comes after the variables above
   const { GenericContainer } = await import('testcontainers');
   const prefix = runPrefix('infra');
-  const names = ['postgres', 'kafka', 'registry'].map((n) => `${prefix}${n}`);
   const removeAll = (): void => {
-    spawnSync('podman', ['rm', '-f', '-t', '0', ...names], { env: { ...process.env, ...podmanEnv() }, stdio: 'ignore' });
+    removeContainers(prefix);
   };
   const unregister = onCleanup({ async: async () => removeAll(), sync: removeAll });
 
