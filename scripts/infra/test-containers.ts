@@ -79,9 +79,7 @@ export async function startContainerInfra(images: Pick<InfraImages, 'postgres' |
   // testcontainers reads its settings when first imported, so it comes after the variables above
   const { GenericContainer } = await import('testcontainers');
   const prefix = runPrefix('infra');
-  const removeAll = (): void => {
-    removeContainers(prefix);
-  };
+  const removeAll = (): void => void removeContainers(prefix);
   const unregister = onCleanup({ async: async () => removeAll(), sync: removeAll });
 
   const [pgPort, kafkaPort, controllerPort, registryPort] = await freePorts(4);
