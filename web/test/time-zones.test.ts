@@ -22,6 +22,8 @@ test("a New York task seen from Berlin: labelled times, presets and preview on i
   await row.getByRole("button", { name: "Call Ana" }).click();
   const editor = page.getByRole("complementary", { name: "Task details" });
   const repeat = editor.getByLabel("Repeat", { exact: true });
+  // The form appears once GetTask answers; its options are read only after.
+  await repeat.waitFor();
   const presets = await repeat.locator("option").allTextContents();
   assert.ok(presets.includes("Every week on Thursday"), presets.join(", "));
   assert.ok(presets.includes("Every month on day 7"), presets.join(", "));
