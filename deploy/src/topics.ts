@@ -3,20 +3,21 @@
 // cluster. The services wait for their topics, so it may run beside them; it retries until the
 // broker answers (the Job's backoffLimit and activeDeadlineSeconds bound it).
 //
-// KAFKA_BROKERS (host:port, comma separated), KAFKA_TOPIC_PARTITIONS (default 3). Exits 0 when done.
+// Its settings: ./topics-config.ts (README, Settings). Exits 0 when done, 1 on failure, 2 when its
+// settings are refused.
 import { ensureKafkaTopics } from "@taskmesh/events";
-import { createLogger } from "@taskmesh/kit";
+import { runJob } from "@taskmesh/kit";
+import { topicsConfig } from "./topics-config.js";
 
-const logger = createLogger("kafka-topics");
-const brokers = process.env.KAFKA_BROKERS?.split(",").map((b) => b.trim()).filter(Boolean) ?? [];
-const partitions = Number(process.env.KAFKA_TOPIC_PARTITIONS ?? 3);
-
-try {
-  if (brokers.length === 0) throw new Error("set KAFKA_BROKERS (host:port[,host:port])");
-  if (!Number.isInteger(partitions) || partitions < 1) throw new Error(`KAFKA_TOPIC_PARTITIONS must be a positive integer, got "${process.env.KAFKA_TOPIC_PARTITIONS}"`);
-  await ensureKafkaTopics({ brokers, partitions });
-  logger.info({ brokers, partitions }, "Kafka topics exist");
-} catch (err) {
-  logger.fatal({ err }, "creating the Kafka topics failed");
-  process.exitCode = 1;
-}
+await runJob(
+  {
+    name: "kafka-topics",
+    async run(config, logger) {
+      const brokers = config.kafka.KAFKA_BROKERS;
+      const partitions = config.kafka.KAFKA_TOPIC_PARTITIONS;
+      await ensureKafkaTopics({ brokers, partitions });
+      logger.info({ brokers, partitions }, "Kafka topics exist");
+    },
+  },
+  topicsConfig,
+);

@@ -11,6 +11,7 @@ import { recurrenceConfig } from "../../services/recurrence/src/config.js";
 import { remindersConfig } from "../../services/reminders/src/config.js";
 import { tasksConfig } from "../../services/tasks/src/config.js";
 import { prepareConfig } from "../src/prepare-config.js";
+import { topicsConfig } from "../src/topics-config.js";
 import { find, render, root, type Manifest, type Profile } from "./tools.js";
 
 test("the release hook's settings: a bad value and a missing required one are listed together", () => {
@@ -42,6 +43,10 @@ for (const profile of ["local", "cloud"] satisfies Profile[]) {
     const prepare = manifests.find((m) => m.kind === "Job" && m.metadata.name.startsWith("prepare-"));
     assert.ok(prepare, "the prepare Job");
     assert.deepEqual(prepareConfig.check(chartEnv(prepare)).problems, undefined, "prepare");
+    const topics = manifests.find((m) => m.kind === "Job" && m.metadata.name.startsWith("kafka-topics-"));
+    // Only the local profile runs a Kafka of its own, and so the Job that makes its topics.
+    assert.equal(Boolean(topics), profile === "local", "the kafka-topics Job");
+    if (topics) assert.deepEqual(topicsConfig.check(chartEnv(topics)).problems, undefined, "kafka-topics");
   });
 }
 
@@ -56,6 +61,7 @@ const CASES: Record<string, { main: string; env: Record<string, string>; wrong: 
   gateway: { main: "gateway/src/main.ts", ...withDatabase, wrong: [...withDatabase.wrong, "TASKMESH_JWT_SECRET", "TASKS_URL"] },
   app: { main: "services/app/src/main.ts", ...service },
   prepare: { main: "deploy/src/prepare.ts", env: { LOG_LEVEL: "loud" }, wrong: ["LOG_LEVEL", "DATABASE_URL", "SCHEMA_REGISTRY_URL"] },
+  "kafka-topics": { main: "deploy/src/topics.ts", env: { KAFKA_TOPIC_PARTITIONS: "0" }, wrong: ["KAFKA_BROKERS", "KAFKA_TOPIC_PARTITIONS"] },
 };
 
 function run(main: string, env: Record<string, string>): Promise<{ code: number | null; stderr: string; stdout: string }> {
