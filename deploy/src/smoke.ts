@@ -5,7 +5,7 @@
 //   tsx deploy/src/smoke.ts https://taskmesh.example.com
 import { randomUUID } from "node:crypto";
 
-const base = (process.argv[2] ?? process.env.BASE_URL ?? "").replace(/\/$/, "");
+const base = (process.argv[2] ?? "").replace(/\/$/, "");
 if (!base) {
   console.error("usage: tsx deploy/src/smoke.ts <gateway base URL>");
   process.exit(2);
