@@ -2,6 +2,7 @@
 // A recurring task is a template (status "recurring") plus its generated instances (`parent`).
 import { ImportFormatError, ProjectList, type ImportPlan, type ImportedRecurrence, type ImportedTask, type PriorityName, type Unmapped } from "./plan.js";
 import { cleanTags } from "./tags.js";
+import { z } from "zod";
 
 const PRIORITY: Record<string, PriorityName> = { H: "high", M: "medium", L: "low" };
 const COMPACT_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
@@ -27,22 +28,26 @@ const UNIT: Record<string, [string, number]> = {
   y: ["YEARLY", 1], yr: ["YEARLY", 1], yrs: ["YEARLY", 1], year: ["YEARLY", 1], years: ["YEARLY", 1],
 };
 
-interface TwTask {
-  uuid: string;
-  description: string;
-  status: string;
-  project?: string;
-  tags?: string[];
-  priority?: string;
-  due?: string;
-  scheduled?: string;
-  until?: string;
-  wait?: string;
-  recur?: string;
-  parent?: string;
-  depends?: string | string[];
-  annotations?: { entry?: string; description?: string }[];
-}
+// What the reader relies on, checked before anything is read; other fields are ignored.
+const present = (field: string) => z.string({ error: `\`${field}\` is missing` }).refine((v) => v.trim() !== "", `\`${field}\` is missing`);
+const text = (field: string) => z.string({ error: `\`${field}\` must be text` }).optional();
+const TwTaskSchema = z.looseObject({
+  uuid: present("uuid"),
+  description: present("description"),
+  status: present("status"),
+  project: text("project"),
+  tags: z.array(z.string(), { error: "`tags` must be a list of names" }).optional(),
+  priority: text("priority"),
+  due: text("due"),
+  scheduled: text("scheduled"),
+  until: text("until"),
+  wait: text("wait"),
+  recur: text("recur"),
+  parent: text("parent"),
+  depends: z.union([z.string(), z.array(z.string())], { error: "`depends` must be text or a list of task ids" }).optional(),
+  annotations: z.array(z.looseObject({ entry: text("annotations.entry"), description: text("annotations.description") }, { error: "`annotations` must be a list of notes" }), { error: "`annotations` must be a list of notes" }).optional(),
+});
+type TwTask = z.infer<typeof TwTaskSchema>;
 
 export function looksLikeTaskwarrior(data: unknown): boolean {
   const first = Array.isArray(data) ? data[0] : undefined;
@@ -144,14 +149,9 @@ function dateOf(value: string, where: string, field: string): string {
 }
 
 function checked(raw: unknown, where: string): TwTask {
-  if (typeof raw !== "object" || raw === null) throw new ImportFormatError("not an object", where);
-  const t = raw as Record<string, unknown>;
-  for (const field of ["uuid", "description", "status"]) {
-    if (typeof t[field] !== "string" || !(t[field] as string).trim()) throw new ImportFormatError(`\`${field}\` is missing`, typeof t.uuid === "string" ? `task ${t.uuid}` : where);
-  }
-  if (t.tags !== undefined && (!Array.isArray(t.tags) || t.tags.some((x) => typeof x !== "string"))) throw new ImportFormatError("`tags` must be a list of names", `task ${t.uuid}`);
-  for (const field of ["due", "scheduled", "until", "wait", "recur", "parent", "project", "priority"]) {
-    if (t[field] !== undefined && typeof t[field] !== "string") throw new ImportFormatError(`\`${field}\` must be text`, `task ${t.uuid}`);
-  }
-  return t as unknown as TwTask;
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new ImportFormatError("not an object", where);
+  const result = TwTaskSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const uuid: unknown = Reflect.get(raw, "uuid");
+  throw new ImportFormatError(result.error.issues[0]!.message, typeof uuid === "string" && uuid.trim() ? `task ${uuid}` : where);
 }

@@ -2,45 +2,59 @@
 // lists it (`tasks`). Its priorities count the other way from its apps: 4 is p1, the highest.
 import { ImportFormatError, ProjectList, type ImportPlan, type ImportedDue, type ImportedTask, type PriorityName, type Unmapped } from "./plan.js";
 import { cleanTags } from "./tags.js";
+import { z } from "zod";
 
 const PRIORITY: Record<number, PriorityName> = { 4: "high", 3: "medium", 2: "low", 1: "none" };
 
-interface TodoistProject {
-  id: string | number;
-  name: string;
-  parent_id?: string | number | null;
-  inbox_project?: boolean;
-  is_inbox_project?: boolean;
-  is_archived?: boolean;
-}
-interface TodoistSection {
-  id: string | number;
-  name: string;
-}
-interface TodoistDue {
-  date?: string;
-  datetime?: string;
-  timezone?: string | null;
-  string?: string;
-  is_recurring?: boolean;
-}
-interface TodoistItem {
-  id?: string | number;
-  content?: unknown;
-  description?: string;
-  project_id?: string | number;
-  section_id?: string | number | null;
-  parent_id?: string | number | null;
-  labels?: unknown;
-  priority?: number;
-  due?: TodoistDue | null;
-  checked?: boolean;
-  is_completed?: boolean;
-  is_deleted?: boolean;
-  responsible_uid?: string | null;
-  assignee_id?: string | null;
-  duration?: unknown;
-  deadline?: unknown;
+// What the reader relies on, checked before anything is read; other fields are ignored. Todoist
+// writes ids as numbers in older exports and as text in newer ones.
+const id = (field: string) => z.union([z.string(), z.number()], { error: `\`${field}\` must be an id (text or a number)` });
+const text = (field: string) => z.string({ error: `\`${field}\` must be text` });
+const flag = (field: string) => z.boolean({ error: `\`${field}\` must be true or false` }).optional();
+const TodoistProjectSchema = z.looseObject({
+  id: id("id"),
+  name: text("name"),
+  parent_id: id("parent_id").nullish(),
+  inbox_project: flag("inbox_project"),
+  is_inbox_project: flag("is_inbox_project"),
+});
+const TodoistSectionSchema = z.looseObject({ id: id("id"), name: text("name") });
+const TodoistDueSchema = z.looseObject(
+  {
+    date: text("due.date").optional(),
+    datetime: text("due.datetime").nullish(),
+    timezone: text("due.timezone").nullish(),
+    string: text("due.string").optional(),
+    is_recurring: flag("due.is_recurring"),
+  },
+  { error: "`due` must be an object with a `date`" },
+);
+const TodoistItemSchema = z.looseObject({
+  id: id("id").optional(),
+  content: z.unknown().optional(),
+  description: text("description").nullish(),
+  project_id: id("project_id").optional(),
+  section_id: id("section_id").nullish(),
+  parent_id: id("parent_id").nullish(),
+  labels: z.array(z.string(), { error: "`labels` must be a list of names" }).optional(),
+  priority: z.unknown().optional(),
+  due: TodoistDueSchema.nullish(),
+  checked: flag("checked"),
+  is_completed: flag("is_completed"),
+  is_deleted: flag("is_deleted"),
+  responsible_uid: id("responsible_uid").nullish(),
+  assignee_id: id("assignee_id").nullish(),
+  duration: z.unknown().optional(),
+  deadline: z.unknown().optional(),
+});
+type TodoistProject = z.infer<typeof TodoistProjectSchema>;
+type TodoistDue = z.infer<typeof TodoistDueSchema>;
+
+/** `raw` as `schema` reads it, or its first problem (or `problem`), saying where. */
+function parsed<T>(schema: z.ZodType<T>, raw: unknown, where: string, problem?: string): T {
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data;
+  throw new ImportFormatError(problem ?? result.error.issues[0]!.message, where);
 }
 
 export function looksLikeTodoistJson(data: unknown): boolean {
@@ -53,13 +67,13 @@ export function readTodoistJson(data: unknown): ImportPlan {
   const unmapped: Unmapped[] = [];
   const projectsById = new Map<string, TodoistProject>();
   for (const [i, p] of arrayOf(root.projects, "projects").entries()) {
-    if (!isObject(p) || p.id === undefined || typeof p.name !== "string") throw new ImportFormatError("a project needs an id and a name", `projects[${i}]`);
-    projectsById.set(String(p.id), p as unknown as TodoistProject);
+    const project = parsed(TodoistProjectSchema, p, `projects[${i}]`, "a project needs an id and a name");
+    projectsById.set(String(project.id), project);
   }
-  const sectionsById = new Map<string, TodoistSection>();
+  const sectionsById = new Map<string, z.infer<typeof TodoistSectionSchema>>();
   for (const [i, s] of arrayOf(root.sections, "sections").entries()) {
-    if (!isObject(s) || s.id === undefined || typeof s.name !== "string") throw new ImportFormatError("a section needs an id and a name", `sections[${i}]`);
-    sectionsById.set(String(s.id), s as unknown as TodoistSection);
+    const section = parsed(TodoistSectionSchema, s, `sections[${i}]`, "a section needs an id and a name");
+    sectionsById.set(String(section.id), section);
   }
   const projects = new ProjectList();
   for (const p of projectsById.values()) {
@@ -73,22 +87,21 @@ export function readTodoistJson(data: unknown): ImportPlan {
   for (const [i, raw] of arrayOf(root[key], key).entries()) {
     const where = `${key}[${i}]`;
     if (!isObject(raw)) throw new ImportFormatError("not an object", where);
-    const item = raw as TodoistItem;
+    const item = parsed(TodoistItemSchema, raw, where);
     if (item.id === undefined) throw new ImportFormatError("a task needs its id", where);
     if (item.is_deleted) {
       unmapped.push({ where: `task ${item.id}`, field: "is_deleted", value: "true", reason: "deleted tasks are not imported" });
       continue;
     }
     if (typeof item.content !== "string" || !item.content.trim()) throw new ImportFormatError("a task needs its text in `content`", where);
-    const priority = PRIORITY[item.priority ?? 1];
+    const priority = item.priority === undefined ? "none" : typeof item.priority === "number" ? PRIORITY[item.priority] : undefined;
     if (!priority) throw new ImportFormatError(`priority ${JSON.stringify(item.priority)} is not 1 to 4`, where);
     const project = item.project_id !== undefined ? projectsById.get(String(item.project_id)) : undefined;
     if (item.project_id !== undefined && !project) throw new ImportFormatError(`project_id ${item.project_id} is not among the projects`, where);
     const section = item.section_id ? sectionsById.get(String(item.section_id)) : undefined;
     if (item.section_id && !section) throw new ImportFormatError(`section_id ${item.section_id} is not among the sections`, where);
     if (project && !isInbox(project)) projects.add(project.name, section?.name);
-    const labels = item.labels === undefined ? [] : item.labels;
-    if (!Array.isArray(labels) || labels.some((l) => typeof l !== "string")) throw new ImportFormatError("`labels` must be a list of names", where);
+    const labels = item.labels ?? [];
     const task: ImportedTask = {
       sourceId: `todoist:${item.id}`,
       where: `task ${item.id}`,
@@ -97,7 +110,7 @@ export function readTodoistJson(data: unknown): ImportPlan {
       ...(project && !isInbox(project) ? { project: project.name } : {}),
       ...(section && project && !isInbox(project) ? { section: section.name } : {}),
       priority,
-      tags: cleanTags(labels as string[], `task ${item.id}`, unmapped),
+      tags: cleanTags(labels, `task ${item.id}`, unmapped),
       completed: Boolean(item.checked ?? item.is_completed),
       ...(item.parent_id ? { parentSourceId: `todoist:${item.parent_id}` } : {}),
     };
