@@ -27,10 +27,10 @@ export function forwardingRoutes(upstreams: Upstream[], cursors: WatchCursors): 
   return (router) => {
     for (const { services, transport } of upstreams) {
       for (const service of services) {
-        // Calls go through the typed client, by method name (the gateway knows methods only at run time).
-        const client = createClient(service, transport) as unknown as Record<string, (req: unknown, options: object) => unknown>;
+        const client = createClient(service, transport);
         for (const method of service.methods) {
-          const call = client[method.localName]!;
+          // Calls go through the typed client, by method name (the gateway knows methods only at run time).
+          const call: (req: unknown, options: object) => unknown = Reflect.get(client, method.localName);
           const options = (ctx: HandlerContext) => ({
             headers: upstreamHeaders(ctx.requestHeader, callerOf(ctx)),
             signal: ctx.signal,

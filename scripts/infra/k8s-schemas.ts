@@ -111,7 +111,7 @@ async function strimziCrds(work: string): Promise<string[]> {
   return outputs.map(([, file]) => file);
 }
 
-function writeSchema(dir: string, kind: string, group: string, version: string, schema: Schema): void {
+function writeSchema(dir: string, kind: string, group: string, version: string, schema: unknown): void {
   // kubeconform's {{.Group}} of the core API ("apiVersion: v1") is the version itself
   fs.writeFileSync(path.join(dir, `${kind.toLowerCase()}-${group || version}-${version}.json`), JSON.stringify(schema));
 }
@@ -154,9 +154,9 @@ function inline(node: unknown, defs: Record<string, Schema>, stack: string[]): u
 }
 
 /** Objects with declared properties reject others, unless the schema preserves unknown fields. */
-function strict(node: unknown): Schema {
-  if (Array.isArray(node)) return node.map(strict) as unknown as Schema;
-  if (!node || typeof node !== 'object') return node as Schema;
+function strict(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(strict);
+  if (!node || typeof node !== 'object') return node;
   const obj = node as Schema;
   if (obj['x-kubernetes-int-or-string'] === true) return { oneOf: [{ type: 'string' }, { type: 'integer' }] };
   const out: Schema = {};

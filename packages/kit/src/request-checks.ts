@@ -1,6 +1,6 @@
 import type { DescField, DescMessage, Message } from "@bufbuild/protobuf";
 import { isMessage, ScalarType } from "@bufbuild/protobuf";
-import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
+import { timestampDate, TimestampSchema, type Timestamp } from "@bufbuild/protobuf/wkt";
 import type { Interceptor } from "@connectrpc/connect";
 import { invalidArgument, type FieldViolation } from "./errors.js";
 
@@ -23,17 +23,17 @@ export function requestViolations(schema: DescMessage, message: Message, strings
 
 function walk(schema: DescMessage, message: Message, prefix: string, out: FieldViolation[], depth: number, strings: boolean): void {
   if (depth > 32 || out.length >= MAX_VIOLATIONS) return;
-  if (schema.typeName === "google.protobuf.Timestamp") {
-    const ts = message as unknown as Timestamp;
+  if (isMessage(message, TimestampSchema)) {
+    const ts = message;
     if (ts.seconds < MIN_SECONDS || ts.seconds > MAX_SECONDS || ts.nanos < 0 || ts.nanos > 999_999_999) {
       out.push({ field: prefix || "timestamp", ruleId: "timestamp.range", message: "must be from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z" });
     }
     return;
   }
-  const record = message as unknown as Record<string, unknown>;
   for (const field of fieldsToCheck(schema, strings)) {
     const name = prefix ? `${prefix}.${field.name}` : field.name;
-    const value = field.oneof ? oneofValue(record, field) : record[field.localName];
+    // By the generated property name: the plan knows the fields only at run time.
+    const value: unknown = field.oneof ? oneofValue(message, field) : Reflect.get(message, field.localName);
     if (value === undefined || value === null) continue;
     check(field, value, name, out, depth, strings);
   }
@@ -85,8 +85,8 @@ function typeMayHold(message: DescMessage, strings: boolean, inProgress: Set<Des
   return result;
 }
 
-function oneofValue(record: Record<string, unknown>, field: DescField): unknown {
-  const oneof = record[field.oneof!.localName] as { case?: string; value?: unknown } | undefined;
+function oneofValue(message: Message, field: DescField): unknown {
+  const oneof: { case?: string; value?: unknown } | undefined = Reflect.get(message, field.oneof!.localName);
   return oneof?.case === field.localName ? oneof.value : undefined;
 }
 
