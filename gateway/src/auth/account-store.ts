@@ -1,5 +1,4 @@
-import type { EntityManager } from "@mikro-orm/sql";
-import type { Database } from "@taskmesh/db";
+import type { Database, EntityManager } from "@taskmesh/db";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import type { Scope } from "./scopes.js";
 
@@ -115,8 +114,7 @@ export class AccountStore {
    * the whole family is revoked, signing out every holder of that chain.
    */
   async rotateRefresh(token: string, now: Date): Promise<RefreshOutcome> {
-    return this.db.em().transactional(async (txEm) => {
-      const em = txEm as unknown as EntityManager;
+    return this.db.em().transactional(async (em) => {
       const [row] = await this.#sql<{ familyId: string; userId: string; expiresAt: Date; usedAt: Date | null; revokedAt: Date | null }>(
         `SELECT family_id::text AS "familyId", user_id::text AS "userId", expires_at AS "expiresAt", used_at AS "usedAt", revoked_at AS "revokedAt"
            FROM auth.refresh_tokens WHERE token_hash = $1 FOR UPDATE`,
@@ -162,8 +160,7 @@ export class AccountStore {
 
   /** Signs the account out everywhere: every refresh token revoked, older access tokens refused. */
   async endAllSessions(userId: string, now: Date): Promise<void> {
-    await this.db.em().transactional(async (txEm) => {
-      const em = txEm as unknown as EntityManager;
+    await this.db.em().transactional(async (em) => {
       await this.#sql(`UPDATE auth.refresh_tokens SET revoked_at = $2 WHERE user_id = $1::uuid AND revoked_at IS NULL`, [userId, now], em);
       await this.#sql(`UPDATE auth.users SET session_epoch = session_epoch + 1 WHERE id = $1::uuid`, [userId], em);
     });

@@ -1,7 +1,6 @@
-import { MikroORM as PostgresORM } from "@mikro-orm/postgresql";
+import { defineConfig, MikroORM, type EntityManager, type EntitySchema } from "@mikro-orm/postgresql";
 import { Migrator } from "@mikro-orm/migrations";
 import type { Migration } from "@mikro-orm/migrations";
-import type { EntityManager } from "@mikro-orm/sql";
 import { CompiledQuery } from "kysely";
 import pg from "pg";
 
@@ -18,15 +17,18 @@ export interface DatabaseOptions {
   url: string;
   /** The service's own schema; its migrations table lives there too. */
   schema: string;
-  // MikroORM's entity schema type is deeply generic; the services pass their defineEntity results.
-  entities: unknown[];
+  /** The owner's defineEntity results. */
+  entities: readonly EntitySchema[];
   migrations: MigrationEntry[];
   poolSize?: number;
   debug?: boolean;
 }
 
+/** One unit of work on PostgreSQL; a transactional callback receives the same type. */
+export type { EntityManager };
+
 export interface Database {
-  readonly orm: PostgresORM;
+  readonly orm: MikroORM;
   /** A fresh unit of work; use one per request. */
   em(): EntityManager;
   /** Raw parameterised SQL with `$1…$n` placeholders; values are passed to the driver untouched. */
@@ -46,8 +48,15 @@ function checkDatabaseUrl(url: string): void {
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   checkDatabaseUrl(options.url);
-  const common = {
-    entities: options.entities as never[],
+  // MikroORM reads host, port, user and database from the URL but not libpq's `?host=<socket dir>`.
+  const socketDir = new URL(options.url).searchParams.get("host");
+  const config = defineConfig({
+    clientUrl: options.url,
+    ...(socketDir ? { driverOptions: { host: socketDir } } : {}),
+    pool: { min: 0, max: options.poolSize ?? 10 },
+    // Entities without a schema of their own (the outbox, processed_events) live in the owner's.
+    schema: options.schema,
+    entities: [...options.entities],
     extensions: [Migrator],
     discovery: { warnWhenNoEntities: false },
     debug: options.debug ?? false,
@@ -61,21 +70,13 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       allOrNothing: true,
       silent: true,
     },
-  };
-
-  // MikroORM reads host, port, user and database from the URL but not libpq's `?host=<socket dir>`.
-  const socketDir = new URL(options.url).searchParams.get("host");
-  const orm = await PostgresORM.init({
-    ...common,
-    clientUrl: options.url,
-    pool: { min: 0, max: options.poolSize ?? 10 },
-    ...(socketDir ? { driverOptions: { host: socketDir } } : {}),
-  } as never);
+  });
+  const orm = new MikroORM(config);
   await migrate(orm, options.schema);
   const listeners = new Set<() => Promise<void>>();
   return {
     orm,
-    em: () => orm.em.fork() as unknown as EntityManager,
+    em: () => orm.em.fork(),
     query,
     async listen(channel, onPayload) {
       // LISTEN needs a session of its own, outside the pool; it is re-opened when the server drops it.
@@ -128,7 +129,7 @@ async function query<Row>(em: EntityManager, sql: string, params: readonly unkno
   return result.rows as Row[];
 }
 
-async function migrate(orm: PostgresORM, schema: string): Promise<void> {
+async function migrate(orm: MikroORM, schema: string): Promise<void> {
   const em = orm.em.fork();
   // The migration table lives in the service schema, which must exist before the migrator looks.
   await em.getKysely().executeQuery(CompiledQuery.raw(`CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(schema)}`));

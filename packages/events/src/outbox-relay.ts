@@ -1,6 +1,5 @@
 import { Migration } from "@mikro-orm/migrations";
-import type { EntityManager } from "@mikro-orm/sql";
-import type { Database, MigrationEntry } from "@taskmesh/db";
+import type { Database, EntityManager, MigrationEntry } from "@taskmesh/db";
 import { contextFromHeaders, failSpan, injectHeaders, SpanKind, startSpan, tracingEnabled, type Logger } from "@taskmesh/kit";
 import { context, trace, type Span } from "@opentelemetry/api";
 import { Gauge, register } from "prom-client";
@@ -162,8 +161,7 @@ export class OutboxRelay {
   /** Publishes one batch; returns how many records went out (0: empty, or another relay holds the lock). */
   async publishBatch(): Promise<number> {
     const limit = this.options.batchSize ?? 500;
-    return this.db.em().transactional(async (emTx) => {
-      const em = emTx as unknown as EntityManager;
+    return this.db.em().transactional(async (em) => {
       const [lock] = await this.db.query<{ ok: boolean }>(em, `SELECT pg_try_advisory_xact_lock($1) AS ok`, [this.outbox.lockKey]);
       if (!lock?.ok) return 0;
       const rows = await this.db.query<{ id: string; topic: string; key: string; payload: Uint8Array; headers: Record<string, string> }>(

@@ -1,6 +1,5 @@
 import { Migration } from "@mikro-orm/migrations";
-import type { EntityManager } from "@mikro-orm/sql";
-import type { Database, MigrationEntry } from "@taskmesh/db";
+import type { Database, EntityManager, MigrationEntry } from "@taskmesh/db";
 
 /** A consuming service's schema (where `processed_events` lives) and the consumer's name in it. */
 export interface ConsumerName {
@@ -20,8 +19,7 @@ export async function processOnce(
   eventId: string,
   work: (em: EntityManager) => Promise<void>,
 ): Promise<boolean> {
-  return em.transactional(async (tx) => {
-    const txEm = tx as unknown as EntityManager;
+  return em.transactional(async (txEm) => {
     const inserted = await db.query(
       txEm,
       `INSERT INTO ${quoteIdent(name.schema)}.processed_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1`,

@@ -1,4 +1,3 @@
-import type { EntityManager } from "@mikro-orm/sql";
 import type { Database } from "@taskmesh/db";
 import type { Logger } from "@taskmesh/kit";
 
@@ -77,7 +76,7 @@ export function processedEventsPruned(db: Database, schema: string, retentionMs:
     retentionMs,
     async prune(cutoff, limit) {
       const [row] = await db.query<{ n: number }>(
-        db.em() as unknown as EntityManager,
+        db.em(),
         `WITH gone AS (DELETE FROM ${table} WHERE ctid IN (SELECT ctid FROM ${table} WHERE processed_at < $1 LIMIT $2) RETURNING 1)
          SELECT count(*)::int AS n FROM gone`,
         [cutoff, limit],
@@ -94,13 +93,12 @@ export function processedEventsPruned(db: Database, schema: string, retentionMs:
  * that resumes at the oldest event left, as a Kafka consumer does.
  */
 export function eventLogPruned(db: Database, retentionMs: number): Pruned {
-  const em = () => db.em() as unknown as EntityManager;
   return {
     what: "events.log",
     retentionMs,
     async prune(cutoff, limit) {
       const topics = await db.query<{ topic: string; below: string }>(
-        em(),
+        db.em(),
         `SELECT t.topic, coalesce((SELECT min(g.next_offset) FROM events.group_offsets g WHERE g.topic = t.topic AND (g.lease_until IS NULL OR g.lease_until > $1)), t.next_offset)::text AS below
            FROM events.topics t`,
         [cutoff],
@@ -109,7 +107,7 @@ export function eventLogPruned(db: Database, retentionMs: number): Pruned {
       for (const { topic, below } of topics) {
         // Offsets follow append order: the oldest rows are the lowest offsets, read through the key.
         const [row] = await db.query<{ n: number }>(
-          em(),
+          db.em(),
           `WITH oldest AS (SELECT "offset" FROM events.log WHERE topic = $1 AND "offset" < $2 ORDER BY "offset" LIMIT $4),
                 gone AS (DELETE FROM events.log l USING oldest o WHERE l.topic = $1 AND l."offset" = o."offset" AND l.appended_at < $3 RETURNING 1)
            SELECT count(*)::int AS n FROM gone`,

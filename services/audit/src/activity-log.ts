@@ -1,6 +1,5 @@
 import type { JsonObject } from "@bufbuild/protobuf";
-import type { EntityManager } from "@mikro-orm/sql";
-import type { Database } from "@taskmesh/db";
+import type { Database, EntityManager } from "@taskmesh/db";
 import type { ActivityKind } from "@taskmesh/proto/taskmesh/audit/v1/activity_pb.js";
 import type { ActivityRecord, StoredReminder } from "./activity-record.js";
 import type { StoredChange } from "./field-changes.js";

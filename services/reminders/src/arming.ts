@@ -1,7 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
-import type { EntityManager } from "@mikro-orm/sql";
-import type { Database } from "@taskmesh/db";
+import type { Database, EntityManager } from "@taskmesh/db";
 import { writeOutbox, type EventRecord } from "@taskmesh/events";
 import { ReminderState } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
 import { ReminderSchema, TaskStatus, type Reminder, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";

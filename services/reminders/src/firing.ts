@@ -1,5 +1,4 @@
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import type { EntityManager } from "@mikro-orm/sql";
 import type { Database } from "@taskmesh/db";
 import { writeOutbox } from "@taskmesh/events";
 import { currentTraceparent, GroupCommit } from "@taskmesh/kit";
@@ -49,8 +48,7 @@ export class ReminderFiring {
   async #fireAll(items: DueReminder[]): Promise<SchedulerJob[][]> {
     const firedAt = new Date();
     const deliveriesOf = new Map<string, SchedulerJob[]>();
-    const fired = await this.db.em().transactional(async (tx) => {
-      const em = tx as unknown as EntityManager;
+    const fired = await this.db.em().transactional(async (em) => {
       const db = this.db;
       const updated = await db.query<Omit<FiredRow, keyof PreferencesRow>>(
         em,

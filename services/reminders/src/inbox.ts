@@ -3,8 +3,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import type { EntityManager } from "@mikro-orm/sql";
-import type { Database } from "@taskmesh/db";
+import type { Database, EntityManager } from "@taskmesh/db";
 import { invalidArgument, requireUser } from "@taskmesh/kit";
 import { NotificationSchema, ReminderState, type ReminderService } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
 import { SCHEMA } from "./migrations/index.js";

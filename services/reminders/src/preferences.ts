@@ -1,6 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import type { EntityManager } from "@mikro-orm/sql";
-import type { Database } from "@taskmesh/db";
+import type { Database, EntityManager } from "@taskmesh/db";
 import {
   NotificationChannel,
   NotificationPreferencesSchema,

@@ -1,4 +1,3 @@
-import type { EntityManager } from "@mikro-orm/sql";
 import type { Database } from "@taskmesh/db";
 import { processOnce, TOPIC } from "@taskmesh/events";
 import { withSpan, type Logger } from "@taskmesh/kit";
@@ -60,7 +59,7 @@ export class ReminderEngine {
 
   /** A task as TaskService returned it (SetReminders): armed now, before its event arrives. */
   async applySnapshot(snap: TaskSnapshot): Promise<void> {
-    await this.db.em().transactional((tx) => applyTaskState(this.db, tx as unknown as EntityManager, snap, new Date()));
+    await this.db.em().transactional((tx) => applyTaskState(this.db, tx, snap, new Date()));
     await this.syncTask(snap.task.id);
   }
 

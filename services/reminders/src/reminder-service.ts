@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type Client, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import type { EntityManager } from "@mikro-orm/sql";
+import type { EntityManager } from "@taskmesh/db";
 import { writeOutbox } from "@taskmesh/events";
 import { currentTraceparent, invalidArgument, requireUser, USER_ID_HEADER, type FieldViolation } from "@taskmesh/kit";
 import {
@@ -155,8 +155,7 @@ export function createReminderServiceImpl({ engine, tasks, webhookTargets = new 
     change: (row: Row, em: EntityManager, userId: string) => Promise<void>,
   ): Promise<ReminderStatus> {
     const userId = requireUser(ctx);
-    const row = await db.em().transactional(async (tx) => {
-      const em = tx as unknown as EntityManager;
+    const row = await db.em().transactional(async (em) => {
       const query = `${selectRows} WHERE r.task_id = $1 AND r.reminder_id = $2 AND r.user_id = $3 AND r.cancel_reason <> $4 AND NOT t.deleted FOR UPDATE OF r`;
       const params = [taskId, reminderId, userId, CANCEL_REASONS.removed];
       const [found] = await db.query<Row>(em, query, params);
@@ -272,8 +271,7 @@ export function createReminderServiceImpl({ engine, tasks, webhookTargets = new 
       const userId = requireUser(ctx);
       // Before the transaction: the check may wait on DNS, which must not hold the lock.
       const webhookViolation = await webhookUrlViolation(req, webhookTargets);
-      return db.em().transactional(async (tx) => {
-        const em = tx as unknown as EntityManager;
+      return db.em().transactional(async (em) => {
         await db.query(em, `SELECT pg_advisory_xact_lock(hashtext($1))`, [`reminders.preferences:${userId}`]);
         const current = await loadPreferences(db, em, userId);
         const next = mergePreferences(current, req, webhookViolation);

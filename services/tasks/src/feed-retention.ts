@@ -1,4 +1,3 @@
-import type { EntityManager } from "@mikro-orm/sql";
 import type { Database } from "@taskmesh/db";
 import type { Pruned } from "@taskmesh/events";
 
@@ -16,7 +15,7 @@ export function feedPruned(db: Database, retentionMs: number): Pruned {
     retentionMs,
     async prune(cutoff, limit) {
       const [row] = await db.query<{ n: number }>(
-        db.em() as unknown as EntityManager,
+        db.em(),
         `WITH oldest AS (SELECT seq FROM tasks.task_changes ORDER BY seq LIMIT $2),
               gone AS (DELETE FROM tasks.task_changes c USING oldest o WHERE c.seq = o.seq AND c.created_at < $1 RETURNING c.seq),
               horizon AS (UPDATE tasks.change_horizon SET pruned_through = greatest(pruned_through, (SELECT max(seq) FROM gone)) WHERE EXISTS (SELECT 1 FROM gone) RETURNING 1)

@@ -1,6 +1,5 @@
 import { toJson } from "@bufbuild/protobuf";
-import type { EntityManager } from "@mikro-orm/sql";
-import type { Database } from "@taskmesh/db";
+import type { Database, EntityManager } from "@taskmesh/db";
 import { TaskSchema, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { taskUpdateRecord, type OutboxRecord } from "./task-events.js";
 

@@ -39,8 +39,7 @@ export function savedFilterHandlers(db: Database): Pick<ServiceImpl<typeof TaskS
         throw invalidArgument([{ field: "query", ruleId: "query.filter", message: `${err.message} (at ${err.position + 1})` }]);
       }
       const name = req.name.trim() || query;
-      const saved = await db.em().transactional(async (tx) => {
-        const em = tx as unknown as ReturnType<Database["em"]>;
+      const saved = await db.em().transactional(async (em) => {
         // One user's saves take turns, so the count below holds until the insert.
         await db.query(em, `SELECT pg_advisory_xact_lock(hashtext($1))`, [`tasks.saved_filters:${userId}`]);
         const [count] = await db.query<{ n: number }>(em, `SELECT count(*)::int AS n FROM tasks.saved_filters WHERE user_id = $1 AND query <> $2`, [userId, query]);

@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
-import type { Database } from "@taskmesh/db";
+import type { Database, EntityManager } from "@taskmesh/db";
 import { writeOutbox, type Outbox } from "@taskmesh/events";
-import type { EntityManager } from "@mikro-orm/sql";
 import { lockAudience, writeFeed, type FeedChange } from "./feed-writer.js";
 import { listStatement, type ListQuery } from "./list-query.js";
 import { keysAtEnd, sameSiblings, type Siblings } from "./order-keys.js";
@@ -86,8 +85,7 @@ export class TaskStore {
    */
   async writeMany(userId: string, works: readonly ((tx: Tx) => Promise<unknown>)[]): Promise<unknown[]> {
     try {
-      return await this.db.em().transactional(async (transaction) => {
-        const em = transaction as unknown as EntityManager;
+      return await this.db.em().transactional(async (em) => {
         const pending = new PendingWrites(await lockAudience(this.db, em, [userId]));
         const results: unknown[] = [];
         for (const work of works) {
@@ -126,8 +124,7 @@ export class TaskStore {
    * or the one that already carries the item's request id (a retry creates nothing).
    */
   async createMany(items: readonly NewTask[]): Promise<TaskRow[]> {
-    return this.db.em().transactional(async (transaction) => {
-      const em = transaction as unknown as EntityManager;
+    return this.db.em().transactional(async (em) => {
       const sql = <Row>(text: string, params: unknown[] = []) => this.db.query<Row>(em, text, params);
       // Ids derive from (user, request id), so one id stands for all retries of a request: a task
       // already there is a conflict, skipped here and read below.

@@ -1,5 +1,4 @@
-import type { EntityManager } from "@mikro-orm/sql";
-import { openDatabase, type Database } from "@taskmesh/db";
+import { openDatabase, type Database, type EntityManager } from "@taskmesh/db";
 import { createLogger, GroupCommit, type Logger } from "@taskmesh/kit";
 import type { EventBus, EventRecord, SubscribeOptions, Subscription } from "../bus.js";
 import { EventCodec } from "../codec.js";
@@ -88,7 +87,7 @@ class EmbeddedBus implements EventBus {
   }
 
   async #appendNow(records: EventRecord[]): Promise<void> {
-    await this.db.em().transactional((tx) => this.#appendIn(tx as unknown as EntityManager, records));
+    await this.db.em().transactional((tx) => this.#appendIn(tx, records));
   }
 
   async #appendIn(em: EntityManager, records: EventRecord[]): Promise<void> {

@@ -1,4 +1,3 @@
-import type { EntityManager } from "@mikro-orm/sql";
 import type { Database } from "@taskmesh/db";
 import type { SchemaRegistryClient } from "../schema-registry.js";
 
@@ -18,8 +17,7 @@ export function localSchemaRegistry(db: Database): SchemaRegistryClient {
     },
     async register(subject, { schema, references }) {
       const refs = JSON.stringify(references);
-      return db.em().transactional(async (tx) => {
-        const em = tx as unknown as EntityManager;
+      return db.em().transactional(async (em) => {
         // Serializes registrations of one subject, so versions do not collide.
         await db.query(em, `INSERT INTO events.subjects (subject, compatibility) VALUES ($1, 'BACKWARD') ON CONFLICT DO NOTHING`, [subject]);
         await db.query(em, `SELECT 1 FROM events.subjects WHERE subject = $1 FOR UPDATE`, [subject]);

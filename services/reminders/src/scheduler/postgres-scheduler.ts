@@ -1,5 +1,4 @@
 import { Migration } from "@mikro-orm/migrations";
-import type { EntityManager } from "@mikro-orm/sql";
 import type { Database, MigrationEntry } from "@taskmesh/db";
 import { GroupCommit, type Logger } from "@taskmesh/kit";
 import type { DueHandler, DueJob, Scheduler, SchedulerJob } from "./scheduler.js";
@@ -85,8 +84,7 @@ export class PostgresScheduler implements Scheduler {
     const byId = new Map(jobs.map((j) => [j.id, j.dueAt]));
     if (byId.size === 0) return;
     const earliest = Math.min(...[...byId.values()].map((d) => d.getTime()));
-    await this.db.em().transactional(async (tx) => {
-      const em = tx as unknown as EntityManager;
+    await this.db.em().transactional(async (em) => {
       await this.db.query(
         em,
         `INSERT INTO ${this.options.schema}.scheduler_jobs (id, due_at, ready_at)
