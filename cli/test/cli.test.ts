@@ -140,8 +140,9 @@ test("taskmesh mcp serves the same tools over stdio to the SDK's client", async 
     assert.ok(tools.some((t) => t.name === "add_tasks") && tools.some((t) => t.name === "get_overview"));
     const added = await client.callTool({ name: "add_tasks", arguments: { tasks: [{ text: "Water the plants every saturday #home" }] } });
     assert.equal(added.isError, undefined);
-    const found = (await client.callTool({ name: "find_tasks", arguments: { query: "#home plants" } })) as unknown as { structuredContent: { tasks: { title: string }[] } };
-    assert.deepEqual(found.structuredContent.tasks.map((t) => t.title), ["Water the plants"]);
+    const found = await client.callTool({ name: "find_tasks", arguments: { query: "#home plants" } });
+    const tasks: { title: string }[] | undefined = Reflect.get(found.structuredContent ?? {}, "tasks");
+    assert.deepEqual(tasks?.map((t) => t.title), ["Water the plants"]);
   } finally {
     await client.close();
   }

@@ -7,15 +7,8 @@ import net from "node:net";
 import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
 import { Health, HealthCheckRequestSchema, HealthCheckResponse_ServingStatus } from "@taskmesh/proto/grpc/health/v1/health_pb.js";
 import { RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurrence_service_pb.js";
-import type { Logger } from "../src/index.js";
+import { recordingLogger as capture } from "@taskmesh/testing/logs";
 import { internalErrorInterceptor, isTransientError } from "../src/index.js";
-
-function capture() {
-  const lines: Record<string, unknown>[] = [];
-  const log = (level: string) => (fields: object, msg: string) => lines.push({ ...fields, msg, level });
-  const logger = { error: log("error"), warn: log("warn") } as unknown as Logger;
-  return { lines, logger };
-}
 
 /** The error a connection to a port nobody listens on really gets. */
 async function refusedConnection(): Promise<Error> {

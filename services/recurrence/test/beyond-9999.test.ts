@@ -6,13 +6,12 @@ import assert from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { createClient, createRouterTransport } from "@connectrpc/connect";
-import type { EventBus } from "@taskmesh/events";
-import { TaskEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
+import type { EventBus, SubscribeOptions } from "@taskmesh/events";
+import { recordingLogger } from "@taskmesh/testing/logs";
+import { TaskEventSchema, type TaskEvent } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
 import { RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurrence_service_pb.js";
 import { TaskSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
-import type { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
-import type { Client } from "@connectrpc/connect";
-import type { Logger } from "@taskmesh/kit";
+import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { startNextOccurrenceConsumer } from "../src/next-occurrence-consumer.js";
 import { createRecurrenceServiceImpl } from "../src/recurrence-service.js";
 
@@ -22,19 +21,24 @@ function completion(due: { case: "dueTime"; value: ReturnType<typeof timestampFr
 }
 
 test("completing a series whose next date is past 9999 ends it cleanly and logs why", async () => {
-  const lines: Record<string, unknown>[] = [];
-  const logger = { warn: (fields: object, msg: string) => lines.push({ ...fields, msg }) } as unknown as Logger;
-  let handler: ((m: { value: unknown }) => Promise<void>) | undefined;
-  const bus = { subscribe: async (opts: { handler: typeof handler }) => ((handler = opts.handler), { stop: async () => {} }) } as unknown as EventBus;
+  const { lines, logger } = recordingLogger();
+  let handler: SubscribeOptions["handler"] | undefined;
+  const bus: EventBus = {
+    system: "taskmesh_event_log",
+    publish: async () => {},
+    subscribe: async (options) => ((handler = options.handler), { stop: async () => {} }),
+    close: async () => {},
+  };
   const created: unknown[] = [];
-  const tasks = { createTask: async (req: unknown) => (created.push(req), {}) } as unknown as Client<typeof TaskService>;
+  const tasks = createClient(TaskService, createRouterTransport((r) => r.service(TaskService, { createTask: async (req) => (created.push(req), {}) })));
   await startNextOccurrenceConsumer(bus, tasks, logger);
+  const deliver = (value: TaskEvent) => handler!({ topic: "task-events", key: value.taskId, offset: "0", headers: {}, value, eventId: value.eventId });
 
   for (const event of [
     completion({ case: "dueTime", value: timestampFromDate(new Date("9999-12-31T12:00:00Z")) }, "FREQ=DAILY"),
     completion({ case: "dueDate", value: "9999-12-31" }, "FREQ=YEARLY"),
   ]) {
-    await handler!({ value: event }); // used to throw (CreateTask refused) until the event went to the DLQ
+    await deliver(event); // used to throw (CreateTask refused) until the event went to the DLQ
   }
   assert.equal(created.length, 0, "no next occurrence is created");
   const ended = lines.filter((l) => String(l.msg).includes("after 9999-12-31"));
@@ -42,7 +46,7 @@ test("completing a series whose next date is past 9999 ends it cleanly and logs 
   assert.equal(ended[0]!.taskId, "7d9a3c2e-0000-4000-8000-000000000001");
 
   // A series well inside the range still continues.
-  await handler!({ value: completion({ case: "dueDate", value: "9999-12-30" }, "FREQ=DAILY") });
+  await deliver(completion({ case: "dueDate", value: "9999-12-30" }, "FREQ=DAILY"));
   assert.equal(created.length, 1);
 });
 
