@@ -2,7 +2,7 @@ import type { ConnectRouter } from "@connectrpc/connect";
 import { openDatabase } from "@taskmesh/db";
 import { createLogger, type Logger } from "@taskmesh/kit";
 import { AuthService } from "@taskmesh/proto/taskmesh/auth/v1/auth_service_pb.js";
-import { migrations } from "../migrations/index.js";
+import { entities, migrations } from "../migrations/index.js";
 import { AccessTokens } from "./access-tokens.js";
 import { accountMail, type AccountEmailSettings } from "./account-mail.js";
 import { AccountStore } from "./account-store.js";
@@ -43,7 +43,7 @@ export interface AuthModuleOptions {
 
 /** Accounts and credentials (schema `auth`), and the authenticator the gateway checks calls with. */
 export async function startAuthModule(options: AuthModuleOptions) {
-  const db = await openDatabase({ url: options.databaseUrl, schema: "auth", entities: [], migrations, poolSize: 4 });
+  const db = await openDatabase({ url: options.databaseUrl, schema: "auth", entities, migrations, poolSize: 4 });
   const accounts = new AccountStore(db);
   const tokens = new AccessTokens(options.jwtSecret);
   const authenticator = new Authenticator(tokens, accounts, options.now);

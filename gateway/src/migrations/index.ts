@@ -1,3 +1,5 @@
+import { ApiToken, EmailToken, RefreshToken, User } from "../auth/entities.js";
+import { CalendarFeed } from "../calendar/entities.js";
 import { Migration20261125100000_auth } from "./Migration20261125100000_auth.js";
 import { Migration20261203170000_accounts_hardening } from "./Migration20261203170000_accounts_hardening.js";
 import { Migration20261204170000_calendar_feeds } from "./Migration20261204170000_calendar_feeds.js";
@@ -8,3 +10,6 @@ export const migrations = [
   { name: "Migration20261203170000_accounts_hardening", class: Migration20261203170000_accounts_hardening },
   { name: "Migration20261204170000_calendar_feeds", class: Migration20261204170000_calendar_feeds },
 ];
+
+/** The tables these migrations leave, for both modules that open the auth schema. */
+export const entities = [User, RefreshToken, ApiToken, EmailToken, CalendarFeed];

@@ -4,6 +4,7 @@ export { DLQ_HEADERS } from "./deliver.js";
 export { openEmbeddedBus, EVENTS_CHANNEL, type EmbeddedBusOptions } from "./embedded/embedded-bus.js";
 export { localSchemaRegistry } from "./embedded/local-registry.js";
 export { eventLogMigrations, EVENTS_SCHEMA } from "./embedded/migrations.js";
+export { OutboxEntry, ProcessedEvent } from "./entities.js";
 export { connectKafkaBus, ensureKafkaTopics, type KafkaBusOptions, type KafkaTopicsOptions } from "./kafka-bus.js";
 export { processOnce, processedEventsMigration, type ConsumerName } from "./process-once.js";
 export { DAY_MS, eventLogPruned, processedEventsPruned, RetentionJob, type Pruned, type RetentionOptions } from "./retention.js";

@@ -7,6 +7,7 @@ import type { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service
 import { startActivityConsumer } from "./activity-consumer.js";
 import { ActivityLog } from "./activity-log.js";
 import { createAuditServiceImpl } from "./audit-service.js";
+import { entities } from "./entities.js";
 import { AUDIT_SCHEMA, migrations } from "./migrations/index.js";
 import { activityPruned, DEFAULT_RETENTION_DAYS } from "./retention.js";
 
@@ -36,7 +37,7 @@ export interface AuditModuleOptions {
 export async function startAuditModule(options: AuditModuleOptions) {
   const logger = options.logger ?? createLogger("audit");
   const retentionDays = options.retentionDays ?? DEFAULT_RETENTION_DAYS;
-  const db = await openDatabase({ url: options.databaseUrl, schema: AUDIT_SCHEMA, entities: [], migrations, poolSize: options.poolSize });
+  const db = await openDatabase({ url: options.databaseUrl, schema: AUDIT_SCHEMA, entities, migrations, poolSize: options.poolSize });
   try {
     const log = new ActivityLog(db);
     const consumer = options.events ? await startActivityConsumer(options.events, db, log) : undefined;

@@ -10,6 +10,7 @@ import { smtpMailer } from "./email.js";
 
 export { smtpSettings } from "./email.js";
 export { remindersConfig, remindersSettings, schedulerSettings } from "./config.js";
+import { entities } from "./entities.js";
 import { migrations, SCHEMA } from "./migrations/index.js";
 import { OUTBOX } from "./outbox.js";
 import { ReminderEngine } from "./reminder-engine.js";
@@ -67,7 +68,7 @@ export interface RemindersModuleOptions {
 /** The reminders service with its database, scheduler, outbox relay and consumer. */
 export async function startRemindersModule(options: RemindersModuleOptions) {
   const logger = options.logger ?? createLogger("reminders");
-  const db = await openDatabase({ url: options.databaseUrl, schema: SCHEMA, entities: [], migrations, poolSize: options.poolSize });
+  const db = await openDatabase({ url: options.databaseUrl, schema: SCHEMA, entities, migrations, poolSize: options.poolSize });
   const stops: (() => Promise<void> | void)[] = [() => db.close()];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop();

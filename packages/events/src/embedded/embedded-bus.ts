@@ -2,6 +2,7 @@ import { openDatabase, type Database, type EntityManager } from "@taskmesh/db";
 import { createLogger, GroupCommit, type Logger } from "@taskmesh/kit";
 import type { EventBus, EventRecord, SubscribeOptions, Subscription } from "../bus.js";
 import { EventCodec } from "../codec.js";
+import { eventLogEntities } from "../entities.js";
 import { busMetrics } from "../metrics.js";
 import { DAY_MS, eventLogPruned, RetentionJob } from "../retention.js";
 import { registerSchemas } from "../schema-registry.js";
@@ -33,7 +34,7 @@ export interface EmbeddedBusOptions {
 
 /** Opens (and migrates) the event log on @taskmesh/db and registers the topic schemas in it. */
 export async function openEmbeddedBus(options: EmbeddedBusOptions): Promise<EventBus> {
-  const db = await openDatabase({ url: options.url, schema: EVENTS_SCHEMA, entities: [], migrations: eventLogMigrations, poolSize: 4 });
+  const db = await openDatabase({ url: options.url, schema: EVENTS_SCHEMA, entities: eventLogEntities, migrations: eventLogMigrations, poolSize: 4 });
   try {
     const topics = options.topics ?? TOPICS;
     const schemaIds = await registerSchemas({ registry: localSchemaRegistry(db), topics, protoRoots: options.protoRoots });

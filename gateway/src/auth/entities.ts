@@ -1,0 +1,75 @@
+import { defineEntity, p } from "@mikro-orm/core";
+import type { Scope } from "./scopes.js";
+import type { PendingSignUp } from "./account-store.js";
+
+export const User = defineEntity({
+  name: "User",
+  schema: "auth",
+  tableName: "users",
+  // One account per address whatever its case.
+  uniques: [{ name: "users_email_key", expression: "CREATE UNIQUE INDEX users_email_key ON auth.users USING btree (lower(email))" }],
+  properties: {
+    id: p.uuid().primary(),
+    email: p.text(),
+    passwordHash: p.text(),
+    displayName: p.text().defaultRaw(`''`),
+    timeZone: p.text().defaultRaw(`'UTC'`),
+    createdAt: p.datetime().defaultRaw("now()"),
+    sessionEpoch: p.integer().defaultRaw("0"),
+  },
+});
+
+/** A refresh token; each use marks it used and issues the next of its family. */
+export const RefreshToken = defineEntity({
+  name: "RefreshToken",
+  schema: "auth",
+  tableName: "refresh_tokens",
+  indexes: [{ name: "refresh_tokens_family", properties: ["familyId"] }],
+  properties: {
+    tokenHash: p.blob().primary(),
+    familyId: p.uuid(),
+    user: () => p.manyToOne(User).ref().deleteRule("cascade").foreignKeyName("refresh_tokens_user_id_fkey"),
+    createdAt: p.datetime().defaultRaw("now()"),
+    expiresAt: p.datetime(),
+    usedAt: p.datetime().nullable(),
+    revokedAt: p.datetime().nullable(),
+  },
+});
+
+export const ApiToken = defineEntity({
+  name: "ApiToken",
+  schema: "auth",
+  tableName: "api_tokens",
+  indexes: [{ name: "api_tokens_user", properties: ["user", "createdAt"] }],
+  uniques: [{ name: "api_tokens_secret_hash_key", properties: ["secretHash"] }],
+  properties: {
+    id: p.uuid().primary(),
+    user: () => p.manyToOne(User).ref().deleteRule("cascade").foreignKeyName("api_tokens_user_id_fkey"),
+    name: p.text(),
+    secretHash: p.blob(),
+    createdAt: p.datetime().defaultRaw("now()"),
+    lastUsedAt: p.datetime().nullable(),
+    expiresAt: p.datetime().nullable(),
+    revokedAt: p.datetime().nullable(),
+    scopes: p.array<Scope>().defaultRaw(`'{read,write}'`),
+  },
+});
+
+/** A single-use e-mailed link: a sign-up to verify (made from `pending`) or a password reset. */
+export const EmailToken = defineEntity({
+  name: "EmailToken",
+  schema: "auth",
+  tableName: "email_tokens",
+  indexes: [{ name: "email_tokens_expiry", properties: ["expiresAt"] }],
+  checks: [{ name: "email_tokens_purpose_check", expression: "purpose IN ('verify-email', 'reset-password')" }],
+  properties: {
+    tokenHash: p.blob().primary(),
+    purpose: p.text(),
+    email: p.text(),
+    user: () => p.manyToOne(User).ref().nullable().deleteRule("cascade").foreignKeyName("email_tokens_user_id_fkey"),
+    pending: p.json<PendingSignUp>().nullable(),
+    createdAt: p.datetime().defaultRaw("now()"),
+    expiresAt: p.datetime(),
+    usedAt: p.datetime().nullable(),
+  },
+});

@@ -1,0 +1,217 @@
+import { defineEntity, p } from "@mikro-orm/core";
+import { OutboxEntry } from "@taskmesh/events";
+import type { RecurrenceJson, ReminderJson } from "./task-row.js";
+
+// The tables of the tasks schema as its migrations leave them. Indexes on expressions, and the GIN
+// ones with their storage option, are written as PostgreSQL prints them back (pg_indexes), which
+// is what schemaDrift compares them with.
+
+export const Task = defineEntity({
+  name: "Task",
+  schema: "tasks",
+  tableName: "tasks",
+  indexes: [
+    { name: "tasks_by_due", expression: `CREATE INDEX tasks_by_due ON tasks.tasks USING btree (user_id, COALESCE(due_at, 'infinity'::timestamp with time zone), id)` },
+    {
+      name: "tasks_by_priority",
+      expression: `CREATE INDEX tasks_by_priority ON tasks.tasks USING btree (user_id, ((5 - priority)), COALESCE(due_at, 'infinity'::timestamp with time zone), id)`,
+    },
+    { name: "tasks_by_created", properties: ["userId", "createdAt", "id"] },
+    { name: "tasks_by_updated", properties: ["userId", "updatedAt", "id"] },
+    { name: "tasks_by_title", expression: `CREATE INDEX tasks_by_title ON tasks.tasks USING btree (user_id, lower(title), id)` },
+    { name: "tasks_search_by_user", expression: `CREATE INDEX tasks_search_by_user ON tasks.tasks USING gin (user_id, search) WITH (gin_pending_list_limit='256')` },
+    {
+      name: "tasks_text_trgm_by_user",
+      expression: `CREATE INDEX tasks_text_trgm_by_user ON tasks.tasks USING gin (user_id, (((title || ' '::text) || notes)) gin_trgm_ops) WITH (gin_pending_list_limit='256')`,
+    },
+    { name: "tasks_tags_by_user", expression: `CREATE INDEX tasks_tags_by_user ON tasks.tasks USING gin (user_id, tags) WITH (gin_pending_list_limit='256')` },
+    { name: "tasks_due_covering", properties: ["userId", "dueAt", "priority"], include: ["status", "tags", "id"], where: "due_at IS NOT NULL" },
+    {
+      name: "tasks_by_project",
+      expression: `CREATE INDEX tasks_by_project ON tasks.tasks USING btree (project_id, COALESCE(due_at, 'infinity'::timestamp with time zone), id)`,
+    },
+    { name: "tasks_by_assignee", properties: ["assigneeId"], where: "assignee_id IS NOT NULL" },
+    { name: "tasks_by_parent", properties: ["parentId"], where: "parent_id IS NOT NULL" },
+    { name: "tasks_by_manual", properties: ["userId", "orderKey", "id"] },
+  ],
+  uniques: [
+    { name: "tasks_request_id", properties: ["userId", "requestId"], where: "request_id IS NOT NULL" },
+    {
+      name: "tasks_order",
+      expression: `CREATE UNIQUE INDEX tasks_order ON tasks.tasks USING btree (user_id, COALESCE(parent_id, project_id),
+                   (CASE WHEN (parent_id IS NULL) THEN section_id ELSE NULL::uuid END), order_key) NULLS NOT DISTINCT`,
+    },
+  ],
+  properties: {
+    id: p.uuid().primary(),
+    userId: p.text(),
+    title: p.text(),
+    notes: p.text().defaultRaw(`''`),
+    status: p.smallint().defaultRaw("1"),
+    priority: p.smallint().defaultRaw("1"),
+    tags: p.array().defaultRaw(`'{}'`),
+    dueTime: p.datetime().nullable(),
+    dueDate: p.date().nullable(),
+    dueAt: p.datetime().nullable(),
+    timeZone: p.text().defaultRaw(`'UTC'`),
+    recurrence: p.json<RecurrenceJson>().nullable(),
+    reminders: p.json<ReminderJson[]>().defaultRaw(`'[]'`),
+    seriesId: p.uuid().nullable(),
+    requestId: p.text().nullable(),
+    version: p.integer().defaultRaw("1"),
+    fieldVersions: p.json<Record<string, number>>().defaultRaw(`'{}'`),
+    createdAt: p.datetime(),
+    updatedAt: p.datetime(),
+    completedAt: p.datetime().nullable(),
+    search: p
+      .string()
+      .columnType("tsvector")
+      .generated(`(setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', notes), 'B')) stored`)
+      .lazy(),
+    projectId: p.uuid().nullable(),
+    sectionId: p.uuid().nullable(),
+    assigneeId: p.text().nullable(),
+    parentId: p.uuid().nullable(),
+    // As PostgreSQL prints the migration's default back, which is what the schema generator compares.
+    orderKey: p.text().collation("C").defaultRaw(`('z'::text || substr(md5(((random())::text || (clock_timestamp())::text)), 1, 26))`),
+    commentCount: p.integer().defaultRaw("0"),
+  },
+});
+
+export const TaskChange = defineEntity({
+  name: "TaskChange",
+  schema: "tasks",
+  tableName: "task_changes",
+  indexes: [
+    { name: "task_changes_user", properties: ["userId", "seq"] },
+    { name: "task_changes_created", properties: ["createdAt"] },
+  ],
+  properties: {
+    seq: p.bigint("string").primary().autoincrement(),
+    userId: p.text(),
+    taskId: p.uuid(),
+    deleted: p.boolean(),
+    snapshot: p.json<unknown>().nullable(),
+    createdAt: p.datetime().defaultRaw("now()"),
+  },
+});
+
+/** One row: how far WatchTasks cursors have been pruned. */
+export const ChangeHorizon = defineEntity({
+  name: "ChangeHorizon",
+  schema: "tasks",
+  tableName: "change_horizon",
+  checks: [{ name: "change_horizon_id_check", expression: "id" }],
+  properties: {
+    id: p.boolean().primary().defaultRaw("true"),
+    prunedThrough: p.bigint("string"),
+  },
+});
+
+export const ServerKey = defineEntity({
+  name: "ServerKey",
+  schema: "tasks",
+  tableName: "server_keys",
+  properties: {
+    name: p.text().primary(),
+    key: p.blob(),
+    createdAt: p.datetime().defaultRaw("now()"),
+  },
+});
+
+export const Project = defineEntity({
+  name: "Project",
+  schema: "tasks",
+  tableName: "projects",
+  indexes: [{ name: "projects_owner", properties: ["ownerId"] }],
+  uniques: [{ name: "projects_inbox", properties: ["ownerId"], where: "inbox" }],
+  properties: {
+    id: p.uuid().primary(),
+    ownerId: p.text(),
+    name: p.text(),
+    colour: p.text().defaultRaw(`''`),
+    archived: p.boolean().defaultRaw("false"),
+    position: p.integer().defaultRaw("0"),
+    inbox: p.boolean().defaultRaw("false"),
+    createdAt: p.datetime().defaultRaw("now()"),
+    updatedAt: p.datetime().defaultRaw("now()"),
+  },
+});
+
+/** A project's member; role 1 viewer, 2 editor, 3 admin (taskmesh.projects.v1.ProjectRole). */
+export const ProjectMember = defineEntity({
+  name: "ProjectMember",
+  schema: "tasks",
+  tableName: "project_members",
+  indexes: [{ name: "project_members_user", properties: ["userId"] }],
+  properties: {
+    project: () => p.manyToOne(Project).primary().ref().deleteRule("cascade").foreignKeyName("project_members_project_id_fkey"),
+    userId: p.text().primary(),
+    role: p.smallint(),
+    email: p.text().defaultRaw(`''`),
+    createdAt: p.datetime().defaultRaw("now()"),
+  },
+});
+
+export const Invitation = defineEntity({
+  name: "Invitation",
+  schema: "tasks",
+  tableName: "invitations",
+  indexes: [{ name: "invitations_email", properties: ["email"] }],
+  uniques: [{ name: "invitations_project_id_email_key", properties: ["project", "email"] }],
+  properties: {
+    id: p.uuid().primary(),
+    project: () => p.manyToOne(Project).ref().deleteRule("cascade").foreignKeyName("invitations_project_id_fkey"),
+    email: p.text(),
+    role: p.smallint(),
+    invitedBy: p.text(),
+    invitedByEmail: p.text().defaultRaw(`''`),
+    createdAt: p.datetime().defaultRaw("now()"),
+  },
+});
+
+export const Section = defineEntity({
+  name: "Section",
+  schema: "tasks",
+  tableName: "sections",
+  indexes: [{ name: "sections_project", properties: ["project", "position"] }],
+  properties: {
+    id: p.uuid().primary(),
+    project: () => p.manyToOne(Project).ref().deleteRule("cascade").foreignKeyName("sections_project_id_fkey"),
+    name: p.text(),
+    position: p.integer().defaultRaw("0"),
+    createdAt: p.datetime().defaultRaw("now()"),
+  },
+});
+
+export const SavedFilter = defineEntity({
+  name: "SavedFilter",
+  schema: "tasks",
+  tableName: "saved_filters",
+  uniques: [{ name: "saved_filters_user_id_query_key", properties: ["userId", "query"] }],
+  properties: {
+    id: p.uuid().primary(),
+    userId: p.text(),
+    name: p.text(),
+    query: p.text(),
+    createdAt: p.datetime().defaultRaw("now()"),
+  },
+});
+
+export const Comment = defineEntity({
+  name: "Comment",
+  schema: "tasks",
+  tableName: "comments",
+  indexes: [{ name: "comments_by_task", properties: ["task", "seq"] }],
+  properties: {
+    seq: p.bigint("string").autoincrement(),
+    id: p.uuid().primary(),
+    task: () => p.manyToOne(Task).ref().deleteRule("cascade").foreignKeyName("comments_task_id_fkey"),
+    authorId: p.text(),
+    body: p.text(),
+    createdAt: p.datetime(),
+    updatedAt: p.datetime().nullable(),
+  },
+});
+
+export const entities = [Task, TaskChange, ChangeHorizon, ServerKey, Project, ProjectMember, Invitation, Section, SavedFilter, Comment, OutboxEntry];
