@@ -1,4 +1,4 @@
-import { defineEntity, p } from "@mikro-orm/core";
+import { defineEntity, p, type InferEntity } from "@mikro-orm/core";
 import { OutboxEntry } from "@taskmesh/events";
 import type { RecurrenceJson, ReminderJson } from "./task-row.js";
 
@@ -197,6 +197,7 @@ export const SavedFilter = defineEntity({
     createdAt: p.datetime().defaultRaw("now()"),
   },
 });
+export type SavedFilter = InferEntity<typeof SavedFilter>;
 
 export const Comment = defineEntity({
   name: "Comment",

@@ -8,25 +8,19 @@ import { FilterSyntaxError, parseFilter } from "@taskmesh/filter";
 import { invalidArgument, requireUser } from "@taskmesh/kit";
 import { SavedFilterSchema, type TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { randomUUID } from "node:crypto";
+import { SavedFilter } from "./entities.js";
 
 export const MAX_SAVED_FILTERS = 100;
 
-interface Row {
-  id: string;
-  name: string;
-  query: string;
-  created_at: Date;
-}
-
-const toProto = (r: Row) => create(SavedFilterSchema, { id: r.id, name: r.name, query: r.query, createTime: timestampFromDate(new Date(r.created_at)) });
+const toProto = (f: SavedFilter) => create(SavedFilterSchema, { id: f.id, name: f.name, query: f.query, createTime: timestampFromDate(f.createdAt) });
 
 export type SavedFilterMethod = "listSavedFilters" | "saveFilter" | "deleteSavedFilter";
 
 export function savedFilterHandlers(db: Database): Pick<ServiceImpl<typeof TaskService>, SavedFilterMethod> {
   return {
     async listSavedFilters(_req, ctx) {
-      const rows = await db.query<Row>(db.em(), `SELECT id::text AS id, name, query, created_at FROM tasks.saved_filters WHERE user_id = $1 ORDER BY created_at, id`, [requireUser(ctx)]);
-      return { filters: rows.map(toProto) };
+      const saved = await db.em().find(SavedFilter, { userId: requireUser(ctx) }, { orderBy: { createdAt: "asc", id: "asc" } });
+      return { filters: saved.map(toProto) };
     },
 
     async saveFilter(req, ctx) {
@@ -42,25 +36,17 @@ export function savedFilterHandlers(db: Database): Pick<ServiceImpl<typeof TaskS
       const saved = await db.em().transactional(async (em) => {
         // One user's saves take turns, so the count below holds until the insert.
         await db.query(em, `SELECT pg_advisory_xact_lock(hashtext($1))`, [`tasks.saved_filters:${userId}`]);
-        const [count] = await db.query<{ n: number }>(em, `SELECT count(*)::int AS n FROM tasks.saved_filters WHERE user_id = $1 AND query <> $2`, [userId, query]);
-        if ((count?.n ?? 0) >= MAX_SAVED_FILTERS) {
+        if ((await em.count(SavedFilter, { userId, query: { $ne: query } })) >= MAX_SAVED_FILTERS) {
           throw invalidArgument([{ field: "query", ruleId: "query.max_saved", message: `${MAX_SAVED_FILTERS} saved filters at most: delete one first` }]);
         }
-        const [row] = await db.query<Row>(
-          em,
-          `INSERT INTO tasks.saved_filters (id, user_id, name, query) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (user_id, query) DO UPDATE SET name = EXCLUDED.name
-           RETURNING id::text AS id, name, query, created_at`,
-          [randomUUID(), userId, name, query],
-        );
-        return row!;
+        return em.upsert(SavedFilter, { id: randomUUID(), userId, name, query }, { onConflictFields: ["userId", "query"], onConflictMergeFields: ["name"] });
       });
       return { filter: toProto(saved) };
     },
 
     async deleteSavedFilter(req, ctx) {
-      const rows = await db.query(db.em(), `DELETE FROM tasks.saved_filters WHERE id = $1 AND user_id = $2 RETURNING id`, [req.id, requireUser(ctx)]);
-      if (rows.length === 0) throw new ConnectError(`no saved filter ${req.id}`, Code.NotFound);
+      const deleted = await db.em().nativeDelete(SavedFilter, { id: req.id, userId: requireUser(ctx) });
+      if (deleted === 0) throw new ConnectError(`no saved filter ${req.id}`, Code.NotFound);
       return {};
     },
   };

@@ -33,7 +33,8 @@ test("saved filters: listed oldest first per user, renamed by saving the query a
   const home = await tasks.saveFilter({ query: "#home status:open" }, as("ann"));
   assert.equal(home.filter!.name, "#home status:open", "no name: the query names it");
   await tasks.saveFilter({ query: "priority>=high", name: "Urgent" }, as("ann"));
-  await tasks.saveFilter({ query: "#home status:open", name: "Home" }, as("ann"));
+  const renamed = await tasks.saveFilter({ query: "#home status:open", name: "Home" }, as("ann"));
+  assert.deepEqual([renamed.filter!.id, renamed.filter!.createTime], [home.filter!.id, home.filter!.createTime], "the saved filter, renamed");
   const listed = await tasks.listSavedFilters({}, as("ann"));
   assert.deepEqual(listed.filters.map((f) => [f.name, f.query]), [["Home", "#home status:open"], ["Urgent", "priority>=high"]]);
   assert.equal(listed.filters[0]!.id, home.filter!.id, "the same filter, renamed");
