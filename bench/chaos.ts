@@ -40,6 +40,7 @@ import { startKafka, type KafkaHandle } from "../scripts/infra/kafka.js";
 import { startPostgres, type PostgresHandle } from "../scripts/infra/postgres.js";
 import { startToxiproxy, type ToxiproxyHandle } from "../scripts/infra/toxiproxy.js";
 import { startServiceProcess, type ServiceProcess } from "./lib.js";
+import { cursorOf, hello, PONG, readFrame } from "./live-frames.js";
 
 const root = path.resolve(import.meta.dirname, "..");
 const SHORT = process.argv.includes("--short");
@@ -203,15 +204,16 @@ class Device {
   start(): void {
     this.connects++;
     const ws = (this.#ws = new WebSocket(`${edgeUrl.replace("http", "ws")}/live`));
-    ws.on("open", () => ws.send(JSON.stringify({ type: "hello", token: this.token, ...(this.#cursor ? { cursor: this.#cursor } : {}) })));
+    ws.on("open", () => ws.send(hello(this.token, this.#cursor)));
     ws.on("message", (data) => {
-      const frame = JSON.parse(data.toString()) as { type: string; cursor?: string; task?: { id: string; version: string }; taskId?: string };
-      if (frame.type === "ping") ws.send('{"type":"ping"}');
-      if (frame.type === "task") this.tasks.set(frame.task!.id, frame.task!.version);
-      if (frame.type === "deleted") this.tasks.delete(frame.taskId!);
-      if (frame.type === "refetch") void this.#refetch(frame.cursor!);
-      else if (frame.cursor) this.#cursor = frame.cursor;
-      if (frame.cursor) this.#connected();
+      const frame = readFrame(data.toString());
+      if (frame.case === "ping") ws.send(PONG);
+      if (frame.case === "task" && frame.value.task) this.tasks.set(frame.value.task.id, String(frame.value.task.version));
+      if (frame.case === "deleted") this.tasks.delete(frame.value.taskId);
+      const cursor = cursorOf(frame);
+      if (frame.case === "refetch") void this.#refetch(frame.value.cursor);
+      else if (cursor) this.#cursor = cursor;
+      if (cursor) this.#connected();
     });
     ws.on("error", () => {});
     ws.on("close", () => void (!this.#stopped && setTimeout(() => this.start(), 200)));

@@ -21,6 +21,7 @@ import { performance } from "node:perf_hooks";
 import WebSocket from "ws";
 import { clusterInstall, helm, helmUpgrade, NAMESPACE, RELEASE, releaseImages } from "../scripts/infra/cluster-release.js";
 import { clusterDown, clusterStatus, clusterUp, kubectl } from "../scripts/infra/kubernetes.js";
+import { cursorOf, hello, PONG, readFrame } from "./live-frames.js";
 
 const WORKERS = Number(process.env.TASKMESH_CLUSTER_LOAD_WORKERS ?? 4);
 const USERS = Number(process.env.TASKMESH_CLUSTER_LOAD_USERS ?? 2);
@@ -99,14 +100,14 @@ class LiveDevice {
     this.connects++;
     const ws = new WebSocket(`${base.replace(/^http/, "ws")}/live`);
     this.#ws = ws;
-    ws.on("open", () => ws.send(JSON.stringify({ type: "hello", token: this.token, ...(this.cursor ? { cursor: this.cursor } : {}) })));
+    ws.on("open", () => ws.send(hello(this.token, this.cursor)));
     ws.on("message", (data) => {
-      const frame = JSON.parse(data.toString()) as { type: string; cursor?: string; task?: { id: string }; taskId?: string };
-      if (frame.type === "ready") ready();
-      if (frame.type === "ping") ws.send('{"type":"ping"}');
-      if (frame.type === "task" && frame.task) this.seen.add(frame.task.id);
-      if (frame.type === "reminder" && frame.taskId) this.reminders.add(frame.taskId);
-      if (frame.cursor) this.cursor = frame.cursor;
+      const frame = readFrame(data.toString());
+      if (frame.case === "ready") ready();
+      if (frame.case === "ping") ws.send(PONG);
+      if (frame.case === "task" && frame.value.task) this.seen.add(frame.value.task.id);
+      if (frame.case === "reminder") this.reminders.add(frame.value.taskId);
+      this.cursor = cursorOf(frame) ?? this.cursor;
     });
     ws.on("error", () => {});
     ws.on("close", () => {

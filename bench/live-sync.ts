@@ -26,6 +26,7 @@ import { WebSocket } from "ws";
 import { AccessTokens } from "../gateway/src/auth/access-tokens.js";
 import { startStack, type Stack } from "../scripts/infra/stack.js";
 import { load, mb, startServiceProcess, summarize, type ServiceProcess, type Stats } from "./lib.js";
+import { hello, PONG, readFrame } from "./live-frames.js";
 import { freePort } from "../scripts/infra/cache.js";
 
 const root = path.resolve(import.meta.dirname, "..");
@@ -148,7 +149,7 @@ class Device {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url, { perMessageDeflate: false });
       this.#ws = ws;
-      ws.on("open", () => ws.send(JSON.stringify({ type: "hello", token })));
+      ws.on("open", () => ws.send(hello(token)));
       ws.on("message", (data) => this.#frame(data.toString(), () => ((this.ready = true), resolve(performance.now() - t0))));
       ws.on("error", (err) => (this.ready ? undefined : reject(err)));
       ws.on("close", (code, reason) => {
@@ -165,11 +166,11 @@ class Device {
   #frame(text: string, onReady: () => void): void {
     const now = performance.now();
     framesReceived++;
-    const frame = JSON.parse(text) as { type: string; task?: { title?: string } };
-    if (frame.type === "ready") return onReady();
-    if (frame.type === "ping") return void this.#ws!.send('{"type":"pong"}');
-    if (frame.type !== "task") return;
-    const seq = Number(TITLE.exec(frame.task?.title ?? "")?.[1] ?? NaN);
+    const frame = readFrame(text);
+    if (frame.case === "ready") return onReady();
+    if (frame.case === "ping") return void this.#ws!.send(PONG);
+    if (frame.case !== "task") return;
+    const seq = Number(TITLE.exec(frame.value.task?.title ?? "")?.[1] ?? NaN);
     const change = changes[seq];
     if (!change) return;
     if (change.user !== this.user) {

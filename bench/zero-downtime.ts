@@ -24,6 +24,7 @@ import { POSTGRES_ENV, freshDatabase, type FreshDatabase } from "@taskmesh/testi
 import { WebSocket } from "ws";
 import { startStack, type Stack } from "../scripts/infra/stack.js";
 import { startServiceProcess, type ServiceProcess } from "./lib.js";
+import { cursorOf, hello, PONG, readFrame } from "./live-frames.js";
 
 const root = path.resolve(import.meta.dirname, "..");
 process.env.LOG_LEVEL ??= "error";
@@ -207,13 +208,13 @@ class LiveClient {
     this.connects++;
     const ws = new WebSocket(`ws://127.0.0.1:${gatewayService.port}/live`);
     this.#ws = ws;
-    ws.on("open", () => ws.send(JSON.stringify({ type: "hello", token: this.token, ...(this.cursor ? { cursor: this.cursor } : {}) })));
+    ws.on("open", () => ws.send(hello(this.token, this.cursor)));
     ws.on("message", (data) => {
-      const frame = JSON.parse(data.toString()) as { type: string; cursor?: string; task?: { id: string } };
-      if (frame.type === "ready") ready();
-      if (frame.type === "ping") ws.send('{"type":"ping"}');
-      if (frame.type === "task" && frame.task) this.seen.add(frame.task.id);
-      if (frame.cursor) this.cursor = frame.cursor;
+      const frame = readFrame(data.toString());
+      if (frame.case === "ready") ready();
+      if (frame.case === "ping") ws.send(PONG);
+      if (frame.case === "task" && frame.value.task) this.seen.add(frame.value.task.id);
+      this.cursor = cursorOf(frame) ?? this.cursor;
     });
     // A failed connection attempt (a replica going away) closes too: the close handler retries.
     ws.on("error", () => {});

@@ -14,6 +14,8 @@ import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
+import { create, fromJsonString, toJsonString } from "@bufbuild/protobuf";
+import { ClientFrameSchema, ServerFrameSchema, type ServerFrame } from "@taskmesh/proto/taskmesh/live/v1/live_pb.js";
 import { freshDatabase } from "@taskmesh/testing";
 import { Kafka, logLevel } from "kafkajs";
 import pg from "pg";
@@ -171,25 +173,25 @@ test("each image runs as the cluster runs it: prepare migrates, services reach /
     const signUp = await rpc<{ accessToken: string }>(gw, "taskmesh.auth.v1.AuthService/SignUp", { email, password: "correct horse battery staple", displayName: "Images", timeZone: "Europe/Berlin" });
     assert.ok(signUp.accessToken);
     // a device on the live socket (hello with the token, then ready) sees the task it did not create
-    const frames: { type: string; task?: { id?: string } }[] = [];
+    const frames: string[] = [];
     const live = new WebSocket(`ws://127.0.0.1:${gw}/live`);
     await new Promise((resolve, reject) => {
       live.onopen = resolve;
       live.onerror = () => reject(new Error("live socket did not open"));
     });
-    live.onmessage = (e) => frames.push(JSON.parse(String(e.data)));
-    live.send(JSON.stringify({ type: "hello", token: signUp.accessToken }));
-    const frame = async (what: string, test: (f: (typeof frames)[number]) => boolean) => {
+    live.onmessage = (e) => frames.push(String(e.data));
+    live.send(toJsonString(ClientFrameSchema, create(ClientFrameSchema, { frame: { case: "hello", value: { token: signUp.accessToken } } })));
+    const frame = async (what: string, test: (f: ServerFrame["frame"]) => boolean) => {
       const t = Date.now();
-      while (!frames.some(test)) {
-        if (Date.now() - t > 30_000) throw new Error(`no ${what} frame on the live socket within 30 s: ${JSON.stringify(frames)}`);
+      while (!frames.some((text) => test(fromJsonString(ServerFrameSchema, text).frame))) {
+        if (Date.now() - t > 30_000) throw new Error(`no ${what} frame on the live socket within 30 s: ${frames.join(" ")}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     };
-    await frame("ready", (f) => f.type === "ready");
+    await frame("ready", (f) => f.case === "ready");
     const created = await rpc<{ task: { id: string; title: string } }>(gw, "taskmesh.tasks.v1.TaskService/CreateTask", { title: "Runs in its image", tags: ["images"] }, signUp.accessToken);
     assert.equal(created.task.title, "Runs in its image");
-    await frame("task", (f) => f.type === "task" && f.task?.id === created.task.id);
+    await frame("task", (f) => f.case === "task" && f.value.task?.id === created.task.id);
     live.close();
     const listed = await rpc<{ tasks: { id: string }[] }>(gw, "taskmesh.tasks.v1.TaskService/ListTasks", { query: "tag:images" }, signUp.accessToken);
     assert.deepEqual(listed.tasks.map((t) => t.id), [created.task.id]);

@@ -4,4 +4,3 @@ export { clusterUpstreams, inProcessUpstream, MESH_SERVICES } from "./mesh.js";
 export { edgeSettings, gatewayConfig, type EdgeSettings } from "./config.js";
 export { jwtSecret, REFRESH_COOKIE, REFRESH_COOKIE_PATH, REFRESH_IN_BODY_HEADER, ACCESS_TOKEN_TTL_SECONDS } from "./auth/index.js";
 export { LIVE_PATH } from "./live/live-sync.js";
-export { CLOSE as LIVE_CLOSE_CODES } from "./live/live-connection.js";

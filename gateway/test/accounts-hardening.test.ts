@@ -8,7 +8,7 @@ import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/valid
 import { ApiTokenScope } from "@taskmesh/proto/taskmesh/auth/v1/auth_service_pb.js";
 import { freshDatabase } from "@taskmesh/testing";
 import { startSmtpServer, type TestSmtpServer } from "@taskmesh/testing/smtp";
-import { LiveClient, startMesh, type TestMesh } from "./fixtures.js";
+import { hello, LiveClient, startMesh, type TestMesh } from "./fixtures.js";
 
 const PUBLIC_URL = "https://tasks.example.test";
 const STRONG = "correct horse battery staple";
@@ -69,14 +69,14 @@ describe("API token scopes and sign-out everywhere", () => {
     await assert.rejects(mesh.taskClient.createTask({ title: "nope" }, read), code(Code.PermissionDenied, /lacks the write scope.*CreateTask/));
     await assert.rejects(mesh.auth.updateAccount({ displayName: "x", updateMask: ["display_name"] }, read), code(Code.PermissionDenied, /write/));
     await assert.rejects(mesh.auth.listApiTokens({}, read), code(Code.PermissionDenied, /tokens scope/));
-    const live = await LiveClient.open(mesh.url, { type: "hello", token: secret });
-    assert.equal((await live.next((f) => f.type === "ready")).type, "ready");
+    const live = await LiveClient.open(mesh.url, hello(secret));
+    await live.next("ready");
     live.close();
 
     const writeOnly = await mesh.auth.createApiToken({ name: "importer", scopes: [ApiTokenScope.WRITE] }, { headers: u.headers });
     await mesh.taskClient.createTask({ title: "imported" }, bearer(writeOnly.secret));
     await assert.rejects(mesh.taskClient.listTasks({}, bearer(writeOnly.secret)), code(Code.PermissionDenied, /read scope/));
-    const refused = await LiveClient.open(mesh.url, { type: "hello", token: writeOnly.secret });
+    const refused = await LiveClient.open(mesh.url, hello(writeOnly.secret));
     assert.match((await refused.closed).reason, /read scope/);
   });
 
@@ -117,10 +117,10 @@ describe("API token scopes and sign-out everywhere", () => {
     const laptop = await mesh.auth.signIn({ email, password: STRONG }, inBody);
     const pat = await mesh.auth.createApiToken({ name: "cron" }, bearer(laptop.accessToken));
     assert.ok((await mesh.auth.getAccount({}, bearer(phone.accessToken))).user);
-    const phoneLive = await LiveClient.open(mesh.url, { type: "hello", token: phone.accessToken });
-    await phoneLive.next((f) => f.type === "ready");
-    const scriptLive = await LiveClient.open(mesh.url, { type: "hello", token: pat.secret });
-    await scriptLive.next((f) => f.type === "ready");
+    const phoneLive = await LiveClient.open(mesh.url, hello(phone.accessToken));
+    await phoneLive.next("ready");
+    const scriptLive = await LiveClient.open(mesh.url, hello(pat.secret));
+    await scriptLive.next("ready");
 
     await mesh.auth.signOut({ refreshToken: laptop.refreshToken, everySession: true });
     // A socket already open ends too (at the next heartbeat), not when its access token expires.

@@ -1,9 +1,11 @@
 // A gateway in front of an in-process task service, on a fresh database, for the gateway suites.
+import { create, fromJsonString, toJsonString, type MessageInitShape } from "@bufbuild/protobuf";
 import { createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { openEmbeddedBus, type EventBus } from "@taskmesh/events";
 import { createLogger } from "@taskmesh/kit";
 import { AuthService } from "@taskmesh/proto/taskmesh/auth/v1/auth_service_pb.js";
+import { ClientFrameSchema, ServerFrameSchema, type ServerFrame } from "@taskmesh/proto/taskmesh/live/v1/live_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { startRecurrenceModule } from "@taskmesh/recurrence";
 import { startTasksModule } from "@taskmesh/tasks";
@@ -88,11 +90,23 @@ export async function startMesh(options: MeshOptions): Promise<TestMesh> {
   };
 }
 
-export type Frame = Record<string, unknown> & { type: string };
+/** A frame the gateway sent: the oneof of its taskmesh.live.v1.ServerFrame. */
+export type Frame = ServerFrame["frame"];
+export type FrameKind = NonNullable<Frame["case"]>;
+type FrameOf<K extends FrameKind> = Extract<Frame, { case: K }>["value"];
+
+/** The JSON text of a client frame, as a device sends it. */
+export function clientFrame(frame: MessageInitShape<typeof ClientFrameSchema>["frame"]): string {
+  return toJsonString(ClientFrameSchema, create(ClientFrameSchema, { frame }));
+}
+
+export const hello = (token: string, cursor?: string) => clientFrame({ case: "hello", value: { token, cursor } });
 
 /** A live-sync client: collects frames; `next` waits for one matching. */
 export class LiveClient {
   readonly frames: Frame[] = [];
+  /** The frames as sent, JSON text. */
+  readonly texts: string[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
   #waiters = new Set<() => void>();
   #read = 0;
@@ -102,36 +116,42 @@ export class LiveClient {
     answerPings: boolean,
   ) {
     socket.on("message", (data) => {
-      const frame = JSON.parse(data.toString()) as Frame;
-      if (frame.type === "ping" && answerPings) socket.send('{"type":"pong"}');
+      const text = data.toString();
+      // Strict: a field the schema does not have is the gateway's mistake.
+      const { frame } = fromJsonString(ServerFrameSchema, text);
+      if (frame.case === "ping" && answerPings) socket.send(clientFrame({ case: "pong", value: {} }));
+      this.texts.push(text);
       this.frames.push(frame);
       for (const w of this.#waiters) w();
     });
     this.closed = new Promise((resolve) => socket.on("close", (code, reason) => resolve({ code, reason: reason.toString() })));
   }
 
-  /** Answers pings like a real device unless `answerPings` is false. */
-  static async open(baseUrl: string, hello?: unknown, headers?: Record<string, string>, answerPings = true): Promise<LiveClient> {
+  /** `hello`: the first frame's text (see hello()). Answers pings like a real device unless `answerPings` is false. */
+  static async open(baseUrl: string, hello?: string, headers?: Record<string, string>, answerPings = true): Promise<LiveClient> {
     const socket = new WebSocket(baseUrl.replace(/^http/, "ws") + "/live", { headers });
     const client = new LiveClient(socket, answerPings);
     await new Promise<void>((resolve, reject) => {
       socket.once("open", resolve);
       socket.once("error", reject);
     });
-    if (hello !== undefined) socket.send(typeof hello === "string" ? hello : JSON.stringify(hello));
+    if (hello !== undefined) socket.send(hello);
     return client;
   }
 
-  /** The next unread frame matching `match` (frames before it are consumed). */
-  async next(match: (f: Frame) => boolean = () => true, timeoutMs = 10_000): Promise<Frame> {
+  /** The next unread frame of a kind, or matching `match` (frames before it are consumed). */
+  next<K extends FrameKind>(kind: K, timeoutMs?: number): Promise<FrameOf<K>>;
+  next(match?: (f: Frame) => boolean, timeoutMs?: number): Promise<Frame>;
+  async next(match: FrameKind | ((f: Frame) => boolean) = () => true, timeoutMs = 10_000): Promise<unknown> {
+    const matches = typeof match === "string" ? (f: Frame) => f.case === match : match;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       while (this.#read < this.frames.length) {
         const frame = this.frames[this.#read++]!;
-        if (match(frame)) return frame;
+        if (matches(frame)) return typeof match === "string" ? frame.value : frame;
       }
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(this.frames)}`);
+      if (left <= 0) throw new Error(`no matching frame within ${timeoutMs} ms; got ${this.texts.join(" ")}`);
       await new Promise<void>((resolve) => {
         const wake = () => {
           this.#waiters.delete(wake);
@@ -147,7 +167,7 @@ export class LiveClient {
   /** Frames still unread after waiting `ms`. */
   async quiet(ms: number): Promise<Frame[]> {
     await new Promise((r) => setTimeout(r, ms));
-    return this.frames.slice(this.#read).filter((f) => f.type !== "ping");
+    return this.frames.slice(this.#read).filter((f) => f.case !== "ping");
   }
 
   close(): void {

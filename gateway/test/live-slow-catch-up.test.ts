@@ -8,7 +8,7 @@ import { createLogger } from "@taskmesh/kit";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { startTasksModule } from "@taskmesh/tasks";
 import { freshDatabase } from "@taskmesh/testing";
-import { LiveClient, startMesh } from "./fixtures.js";
+import { hello, LiveClient, startMesh } from "./fixtures.js";
 
 const logger = createLogger("live-slow-catch-up-test");
 const CATCH_UP_MS = 1_500;
@@ -31,11 +31,11 @@ test("a device still catching up after several ping intervals stays connected an
   const mesh = await startMesh({ databaseUrl: db.url, bus, tasks: { ...tasks, routes: slowRoutes }, livePingIntervalMs: PING_MS });
   try {
     const u = await mesh.user("slow");
-    const device = await LiveClient.open(mesh.url, { type: "hello", token: u.token });
-    await device.next((f) => f.type === "ready", CATCH_UP_MS + 5_000);
+    const device = await LiveClient.open(mesh.url, hello(u.token));
+    await device.next("ready", CATCH_UP_MS + 5_000);
     await mesh.taskClient.createTask({ title: "after a slow catch-up" }, { headers: u.headers });
-    const frame = await device.next((f) => f.type === "task");
-    assert.equal((frame.task as { title: string }).title, "after a slow catch-up");
+    const frame = await device.next("task");
+    assert.equal(frame.task?.title, "after a slow catch-up");
     device.close();
   } finally {
     await mesh.stop();

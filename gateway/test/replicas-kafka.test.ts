@@ -7,7 +7,7 @@ import { ensureKafkaTopics, openKafkaBus, type EventBus } from "@taskmesh/events
 import { createLogger } from "@taskmesh/kit";
 import { freshDatabase } from "@taskmesh/testing";
 import { randomBytes } from "node:crypto";
-import { LiveClient, startMesh, type TestMesh } from "./fixtures.js";
+import { hello, LiveClient, startMesh, type TestMesh } from "./fixtures.js";
 
 const logger = createLogger("gateway-replicas-test");
 const stops: (() => Promise<void>)[] = [];
@@ -40,28 +40,28 @@ after(async () => {
 
 test("a change made through replica A reaches the user's sockets on both replicas within a second", async () => {
   const u = await a.user("replicas");
-  const onB = await LiveClient.open(b.url, { type: "hello", token: u.token });
-  const onA = await LiveClient.open(a.url, { type: "hello", token: u.token });
-  await onB.next((f) => f.type === "ready");
-  await onA.next((f) => f.type === "ready");
+  const onB = await LiveClient.open(b.url, hello(u.token));
+  const onA = await LiveClient.open(a.url, hello(u.token));
+  await onB.next("ready");
+  await onA.next("ready");
   // The first change also waits for the replicas' consumer groups to join.
   await a.taskClient.createTask({ title: "warm-up" }, { headers: u.headers });
-  await onB.next((f) => f.type === "task", 60_000);
-  await onA.next((f) => f.type === "task", 60_000);
+  await onB.next("task", 60_000);
+  await onA.next("task", 60_000);
 
   const delays: number[] = [];
   for (let i = 0; i < 10; i++) {
     const sent = Date.now();
     await a.taskClient.createTask({ title: `change ${i}` }, { headers: u.headers });
-    const frame = await onB.next((f) => f.type === "task", 10_000);
+    const frame = await onB.next("task", 10_000);
     delays.push(Date.now() - sent);
-    assert.equal((frame.task as { title: string }).title, `change ${i}`);
-    assert.equal(((await onA.next((f) => f.type === "task", 10_000)).task as { title: string }).title, `change ${i}`);
+    assert.equal(frame.task?.title, `change ${i}`);
+    assert.equal((await onA.next("task", 10_000)).task?.title, `change ${i}`);
   }
   delays.sort((x, y) => x - y);
   logger.info({ delaysMs: delays }, "A → B delivery delays");
   assert.ok(delays[Math.floor(delays.length / 2)]! < 1_000, `median A → B delay under a second: ${delays.join(", ")} ms`);
-  assert.deepEqual((await onB.quiet(500)).map((f) => f.type), [], "each change once");
+  assert.deepEqual((await onB.quiet(500)).map((f) => f.case), [], "each change once");
   onA.close();
   onB.close();
 });

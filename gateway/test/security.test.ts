@@ -14,7 +14,7 @@ import { freshDatabase } from "@taskmesh/testing";
 import { randomBytes, randomUUID } from "node:crypto";
 import { AccessTokens, ACCESS_TOKEN_TTL_SECONDS } from "../src/auth/access-tokens.js";
 import { isPublic } from "../src/auth/auth-interceptor.js";
-import { JWT_SECRET, LiveClient, startMesh, type TestMesh } from "./fixtures.js";
+import { clientFrame, hello, JWT_SECRET, LiveClient, startMesh, type TestMesh } from "./fixtures.js";
 
 
 function b64(json: object): string {
@@ -140,36 +140,57 @@ describe("gateway security", () => {
         if (!watch.signal.aborted) throw err;
       }
     })();
-    const socket = await LiveClient.open(mesh.url, { type: "hello", token: bob.token });
-    await socket.next((f) => f.type === "ready");
+    const socket = await LiveClient.open(mesh.url, hello(bob.token));
+    await socket.next("ready");
     await new Promise((r) => setTimeout(r, 300));
     await mesh.taskClient.createTask({ title: "A: not for bob" }, { headers: alice.headers });
     await mesh.taskClient.createTask({ title: "B: bob's own" }, { headers: bob.headers });
-    const frame = await socket.next((f) => f.type === "task");
-    assert.equal((frame.task as { title: string }).title, "B: bob's own", "the first change B sees is B's");
+    const frame = await socket.next("task");
+    assert.equal(frame.task?.title, "B: bob's own", "the first change B sees is B's");
     const deadline = Date.now() + 10_000;
     while (!seen.includes("B: bob's own") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     watch.abort();
     await reading;
     assert.deepEqual(seen, ["B: bob's own"]);
-    assert.deepEqual((await socket.quiet(300)).filter((f) => f.type === "task"), []);
+    assert.deepEqual((await socket.quiet(300)).filter((f) => f.case === "task"), []);
     socket.close();
   });
 
-  test("the live socket refuses missing, expired and forged tokens (4401) and malformed hellos (4400)", async () => {
+  test("the live socket refuses missing, expired and forged tokens (4401) and malformed frames (4400)", async () => {
     for (const [label, headers] of Object.entries(bad)) {
       if (label === "missing" || label === "only x-user-id" || label === "basic auth") continue;
       const token = headers.authorization!.replace(/^Bearer /, "");
-      const socket = await LiveClient.open(mesh.url, { type: "hello", token });
+      const socket = await LiveClient.open(mesh.url, hello(token));
       const { code } = await socket.closed;
       assert.equal(code, 4401, label);
       assert.equal(socket.frames.length, 0, `${label}: nothing sent before closing`);
     }
-    for (const hello of ["not json", "{}", JSON.stringify({ type: "hello" }), JSON.stringify({ type: "hello", token: alice.token, cursor: "DROP TABLE" })]) {
-      const socket = await LiveClient.open(mesh.url, hello);
-      assert.equal((await socket.closed).code, 4400, hello);
+    const malformed = [
+      "not json",
+      "null",
+      "[]",
+      "{}",
+      '{"hello":{}}',
+      '{"hello":{"token":7}}',
+      hello(alice.token, "DROP TABLE"),
+      hello(alice.token, "c".repeat(65)),
+      clientFrame({ case: "ping", value: {} }),
+      JSON.stringify({ type: "hello", token: alice.token }),
+    ];
+    for (const text of malformed) {
+      const socket = await LiveClient.open(mesh.url, text);
+      assert.deepEqual(await socket.closed, { code: 4400, reason: 'expected {"hello":{"token":"…","cursor":"…"}} first' }, text);
     }
-    const big = await LiveClient.open(mesh.url, { type: "hello", token: "x".repeat(64 * 1024) });
+    const binary = await LiveClient.open(mesh.url);
+    binary.socket.send(Buffer.from(hello(alice.token)));
+    assert.equal((await binary.closed).code, 4400, "a binary frame");
+    const later = await LiveClient.open(mesh.url, hello(alice.token));
+    await later.next("ready");
+    later.socket.send(clientFrame({ case: "ping", value: {} }));
+    await later.next("pong");
+    later.socket.send('{"type":"pong"}');
+    assert.deepEqual(await later.closed, { code: 4400, reason: 'expected a ClientFrame, e.g. {"pong":{}}' }, "after the hello too");
+    const big = await LiveClient.open(mesh.url, hello("x".repeat(64 * 1024)));
     assert.equal((await big.closed).code, 1009, "frames over the limit close the socket as too big");
   });
 
@@ -202,8 +223,8 @@ describe("gateway security", () => {
     assert.match(ok.headers.get("access-control-allow-headers") ?? "", /authorization/);
     assert.equal((await preflight("https://evil.example")).status, 403);
     await assert.rejects(LiveClient.open(mesh.url, undefined, { origin: "https://evil.example" }), /403/);
-    const own = await LiveClient.open(mesh.url, { type: "hello", token: alice.token }, { origin: mesh.url });
-    assert.equal((await own.next()).type, "ready");
+    const own = await LiveClient.open(mesh.url, hello(alice.token), { origin: mesh.url });
+    assert.equal((await own.next()).case, "ready");
     own.close();
   });
 

@@ -4,12 +4,14 @@
 // log keeps what a consumer group has not consumed yet.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { create } from "@bufbuild/protobuf";
 import { openEmbeddedBus, type EventBus, type Subscription } from "@taskmesh/events";
 import { createLogger } from "@taskmesh/kit";
+import { RefetchSchema } from "@taskmesh/proto/taskmesh/live/v1/live_pb.js";
 import { startRemindersModule } from "@taskmesh/reminders";
 import { startTasksModule } from "@taskmesh/tasks";
 import { freshDatabase } from "@taskmesh/testing";
-import { LiveClient, startMesh, type TestMesh } from "./fixtures.js";
+import { hello, LiveClient, startMesh, type TestMesh } from "./fixtures.js";
 
 const logger = createLogger("retention-test");
 const RETENTION_MS = 1_000;
@@ -75,9 +77,9 @@ describe("storage bounded by retention", () => {
     const resumed = await watch(u.headers, afterOld);
     assert.deepEqual(resumed.map((m) => (m.change.case === "upserted" ? m.change.value.title : m.change.case)), ["recent", "caughtUp"]);
 
-    const device = await LiveClient.open(mesh.url, { type: "hello", token: u.token, cursor: start });
-    const ready = await device.next();
-    assert.deepEqual(await device.next(), { type: "refetch", cursor: ready.cursor });
+    const device = await LiveClient.open(mesh.url, hello(u.token, start));
+    const ready = await device.next("ready");
+    assert.deepEqual(await device.next(), { case: "refetch", value: create(RefetchSchema, { cursor: ready.cursor }) });
     device.close();
   });
 

@@ -3,9 +3,11 @@
 // socket; another user's, altered or older plain-number cursors get a refetch, never another feed.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { create } from "@bufbuild/protobuf";
+import { RefetchSchema } from "@taskmesh/proto/taskmesh/live/v1/live_pb.js";
 import type { WatchTasksResponse } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { freshDatabase } from "@taskmesh/testing";
-import { LiveClient, startMesh, type TestMesh } from "./fixtures.js";
+import { hello, LiveClient, startMesh, type TestMesh } from "./fixtures.js";
 
 const OPAQUE = /^c1\.[\w-]{22}$/;
 
@@ -70,12 +72,12 @@ describe("WatchTasks cursors", () => {
     await mesh.taskClient.createTask({ title: "Bob's old news" }, { headers: bob.headers });
     const bobs = (await watch(bob.headers)).at(-1)!.cursor;
     for (const cursor of [bobs, "1"]) {
-      const device = await LiveClient.open(mesh.url, { type: "hello", token: alice.token, cursor });
-      const ready = await device.next();
-      assert.equal(ready.type, "ready");
-      assert.match(ready.cursor as string, OPAQUE);
-      assert.deepEqual(await device.next(), { type: "refetch", cursor: ready.cursor });
-      assert.deepEqual((await device.quiet(300)).map((f) => f.type), []);
+      const device = await LiveClient.open(mesh.url, hello(alice.token, cursor));
+      const ready = await device.next("ready");
+      assert.equal(device.frames[0]?.case, "ready", "ready first");
+      assert.match(ready.cursor, OPAQUE);
+      assert.deepEqual(await device.next(), { case: "refetch", value: create(RefetchSchema, { cursor: ready.cursor }) });
+      assert.deepEqual((await device.quiet(300)).map((f) => f.case), []);
       device.close();
     }
   });

@@ -1,22 +1,13 @@
-import { toJson } from "@bufbuild/protobuf";
-import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { create, toJsonString, type MessageInitShape } from "@bufbuild/protobuf";
 import type { ReminderEvent, TaskUpdate } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
-import { TaskSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { CloseCode, ServerFrameSchema } from "@taskmesh/proto/taskmesh/live/v1/live_pb.js";
 import type { WatchTasksResponse } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import type { WebSocket } from "ws";
 
-/** WebSocket close codes of the live protocol (4000-4999 are the application's). */
-export const CLOSE = { malformedHello: 4400, unauthenticated: 4401, slowConsumer: 4408, goingAway: 1001 } as const;
-
-/** The frames the server sends (JSON text). */
-export type ServerFrame =
-  | { type: "ready"; cursor: string }
-  | { type: "task"; cursor: string; task: unknown }
-  | { type: "deleted"; cursor: string; taskId: string }
-  | { type: "refetch"; cursor: string }
-  | { type: "reminder"; taskId: string; reminderId: string; title: string; scheduledFor: string; firedAt: string }
-  | { type: "ping" }
-  | { type: "pong" };
+/** A frame as sockets are sent it: the proto3 JSON of a taskmesh.live.v1.ServerFrame. */
+export function serverFrame(frame: MessageInitShape<typeof ServerFrameSchema>["frame"]): string {
+  return toJsonString(ServerFrameSchema, create(ServerFrameSchema, { frame }));
+}
 
 // A socket whose peer stops reading is dropped rather than buffering without bound; the device
 // reconnects with its cursor and catches up from the feed.
@@ -32,7 +23,7 @@ export class LiveConnection {
   /** Live changes that arrived during catch-up, sent (deduplicated) once it ends. */
   #pending: TaskUpdate[] | undefined = [];
   /** Frames to send after `ready`, which is always the first frame. */
-  #beforeReady: (ServerFrame | string)[] | undefined = [];
+  #beforeReady: string[] | undefined = [];
   alive = true;
 
   constructor(
@@ -51,25 +42,25 @@ export class LiveConnection {
   ready(position: string): void {
     const early = this.#beforeReady ?? [];
     this.#beforeReady = undefined;
-    this.send({ type: "ready", cursor: this.seal(position) });
+    this.send(serverFrame({ case: "ready", value: { cursor: this.seal(position) } }));
     for (const frame of early) this.send(frame);
   }
 
-  send(frame: ServerFrame | string): void {
+  /** `frame`: its JSON text (see serverFrame). */
+  send(frame: string): void {
     if (this.#beforeReady) {
-      // A ping before ready is pointless (the hello just arrived); anything else waits for ready.
-      if (typeof frame === "string" || frame.type !== "ping") this.#beforeReady.push(frame);
+      this.#beforeReady.push(frame);
       return;
     }
     if (this.socket.readyState !== this.socket.OPEN) return;
     if (this.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
-      this.socket.close(CLOSE.slowConsumer, "not reading fast enough: reconnect with your cursor");
+      this.socket.close(CloseCode.SLOW_CONSUMER, "not reading fast enough: reconnect with your cursor");
       return;
     }
-    this.socket.send(typeof frame === "string" ? frame : JSON.stringify(frame));
+    this.socket.send(frame);
   }
 
-  close(code: number, reason: string): void {
+  close(code: CloseCode, reason: string): void {
     this.socket.close(code, reason);
   }
 
@@ -83,14 +74,14 @@ export class LiveConnection {
     const { change, cursor } = message;
     switch (change.case) {
       case "upserted":
-        this.#advance(cursor, () => ({ type: "task", cursor: this.seal(cursor), task: toJson(TaskSchema, change.value) }));
+        this.#advance(cursor, () => serverFrame({ case: "task", value: { cursor: this.seal(cursor), task: change.value } }));
         break;
       case "deletedTaskId":
-        this.#advance(cursor, () => ({ type: "deleted", cursor: this.seal(cursor), taskId: change.value }));
+        this.#advance(cursor, () => serverFrame({ case: "deleted", value: { cursor: this.seal(cursor), taskId: change.value } }));
         break;
       case "resyncRequired":
         this.#lastCursor = BigInt(cursor);
-        this.send({ type: "refetch", cursor: this.seal(cursor) });
+        this.send(serverFrame({ case: "refetch", value: { cursor: this.seal(cursor) } }));
         break;
       case "caughtUp":
         if (BigInt(cursor) > this.#lastCursor) this.#lastCursor = BigInt(cursor);
@@ -114,7 +105,7 @@ export class LiveConnection {
     this.#advance(update.cursor, () => frame);
   }
 
-  #advance(cursor: string, frame: () => ServerFrame | string): void {
+  #advance(cursor: string, frame: () => string): void {
     const position = BigInt(cursor);
     if (position <= this.#lastCursor) return;
     this.#lastCursor = position;
@@ -122,23 +113,15 @@ export class LiveConnection {
   }
 }
 
-/** The JSON frame of a live change with its sealed cursor (built once per change, whatever the number of sockets). */
+/** The frame of a live change with its sealed cursor (built once per change, whatever the number of sockets). */
 export function liveFrame(update: TaskUpdate, cursor: string): string {
   const { change } = update;
-  if (change.case === "upserted") return JSON.stringify({ type: "task", cursor, task: toJson(TaskSchema, change.value) });
-  return JSON.stringify({ type: "deleted", cursor, taskId: change.value ?? "" });
+  if (change.case === "upserted") return serverFrame({ case: "task", value: { cursor, task: change.value } });
+  return serverFrame({ case: "deleted", value: { cursor, taskId: change.value ?? "" } });
 }
 
 export function reminderFrame(event: ReminderEvent): string | undefined {
   if (event.event.case !== "fired") return undefined;
-  const fired = event.event.value;
-  const frame: ServerFrame = {
-    type: "reminder",
-    taskId: event.taskId,
-    reminderId: event.reminderId,
-    title: fired.taskTitle,
-    scheduledFor: fired.scheduledFor ? timestampDate(fired.scheduledFor).toISOString() : "",
-    firedAt: fired.firedAt ? timestampDate(fired.firedAt).toISOString() : "",
-  };
-  return JSON.stringify(frame);
+  const { taskTitle, scheduledFor, firedAt } = event.event.value;
+  return serverFrame({ case: "reminder", value: { taskId: event.taskId, reminderId: event.reminderId, title: taskTitle, scheduledFor, firedAt } });
 }

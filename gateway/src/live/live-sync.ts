@@ -1,9 +1,11 @@
-import { isMessage } from "@bufbuild/protobuf";
+import { fromJsonString, isMessage } from "@bufbuild/protobuf";
+import { createValidator } from "@bufbuild/protovalidate";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import { TOPIC, type ConsumedEvent, type EventBus, type Subscription } from "@taskmesh/events";
 import { withSpan, type Logger } from "@taskmesh/kit";
 import { ReminderEventSchema, TaskUpdateSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
+import { ClientFrameSchema, CloseCode, type ClientFrame, type Hello } from "@taskmesh/proto/taskmesh/live/v1/live_pb.js";
 import type { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import type http from "node:http";
 import { STATUS_CODES } from "node:http";
@@ -13,7 +15,7 @@ import type { Authenticator } from "../auth/index.js";
 import { checkScope } from "../auth/scopes.js";
 import { upstreamHeaders } from "../forward.js";
 import { watchFrom, type WatchCursors } from "../watch-cursors.js";
-import { CLOSE, LiveConnection, liveFrame, reminderFrame } from "./live-connection.js";
+import { LiveConnection, liveFrame, reminderFrame, serverFrame } from "./live-connection.js";
 import { liveConnections, livePushDelay } from "./live-metrics.js";
 
 export const LIVE_PATH = "/live";
@@ -21,8 +23,10 @@ const HELLO_TIMEOUT_MS = 10_000;
 const PING_INTERVAL_MS = 25_000;
 const MAX_FRAME_BYTES = 16 * 1024;
 const MAX_TIMER_MS = 2 ** 31 - 1;
-// What a cursor can look like (sealed ones, older plain numbers); what it means is checked when opened.
-const CURSOR = /^[\w.-]{1,64}$/;
+const HELLO_EXPECTED = 'expected {"hello":{"token":"…","cursor":"…"}} first';
+const PING = serverFrame({ case: "ping", value: {} });
+const PONG = serverFrame({ case: "pong", value: {} });
+const validator = createValidator();
 
 export interface LiveSyncOptions {
   authenticator: Authenticator;
@@ -80,7 +84,7 @@ export class LiveSync {
   async stop(): Promise<void> {
     clearInterval(this.#heartbeat);
     this.#uncount?.();
-    for (const set of this.#byUser.values()) for (const c of set) c.close(CLOSE.goingAway, "server restarting: reconnect with your cursor");
+    for (const set of this.#byUser.values()) for (const c of set) c.close(CloseCode.GOING_AWAY, "server restarting: reconnect with your cursor");
     for (const ws of this.#wss.clients) ws.terminate();
     await this.#subscription?.stop();
     this.#wss.close();
@@ -108,41 +112,42 @@ export class LiveSync {
   }
 
   #accept(ws: WebSocket): void {
-    const helloTimer = setTimeout(() => ws.close(CLOSE.malformedHello, "send hello first"), HELLO_TIMEOUT_MS);
+    const helloTimer = setTimeout(() => ws.close(CloseCode.MALFORMED_FRAME, HELLO_EXPECTED), HELLO_TIMEOUT_MS);
     ws.on("close", () => clearTimeout(helloTimer));
     ws.on("error", () => ws.terminate());
     let conn: LiveConnection | undefined;
     let helloSeen = false;
     let pongOwed = false;
     ws.on("message", (data, isBinary) => {
+      const frame = parseClientFrame(data, isBinary);
       if (!helloSeen) {
         helloSeen = true;
         clearTimeout(helloTimer);
-        void this.#hello(ws, data, isBinary, (c) => {
+        if (frame?.frame.case !== "hello") return ws.close(CloseCode.MALFORMED_FRAME, HELLO_EXPECTED);
+        void this.#hello(ws, frame.frame.value, (c) => {
           conn = c;
-          if (pongOwed) c.send({ type: "pong" });
+          if (pongOwed) c.send(PONG);
         }).catch((err: unknown) => {
           this.options.logger.error({ err }, "live hello failed");
           ws.close(1011, "internal error");
         });
         return;
       }
+      if (!frame) return ws.close(CloseCode.MALFORMED_FRAME, 'expected a ClientFrame, e.g. {"pong":{}}');
       if (conn) conn.alive = true;
-      if (data.toString() !== '{"type":"ping"}') return;
-      if (conn) conn.send({ type: "pong" });
+      if (frame.frame.case !== "ping") return;
+      if (conn) conn.send(PONG);
       else pongOwed = true;
     });
   }
 
-  async #hello(ws: WebSocket, data: RawData, isBinary: boolean, onConnection: (conn: LiveConnection) => void): Promise<void> {
-    const hello = isBinary ? undefined : parseHello(data.toString());
-    if (!hello) return ws.close(CLOSE.malformedHello, 'expected {"type":"hello","token":"…","cursor":"…"?}');
+  async #hello(ws: WebSocket, hello: Hello, onConnection: (conn: LiveConnection) => void): Promise<void> {
     let identity;
     try {
       identity = await this.options.authenticator.verify(hello.token);
       checkScope(identity.scopes, "read", "live sync");
     } catch (err) {
-      return ws.close(CLOSE.unauthenticated, (err as Error).message.slice(0, 120));
+      return ws.close(CloseCode.UNAUTHENTICATED, (err as Error).message.slice(0, 120));
     }
     if (ws.readyState !== ws.OPEN) return;
     const { cursors } = this.options;
@@ -156,7 +161,7 @@ export class LiveSync {
     // Timers hold at most 2^31-1 ms (~24.8 days): a token expiring later outlives any socket worth timing.
     const lifeMs = identity.expiresAt ? identity.expiresAt.getTime() - Date.now() : Infinity;
     if (lifeMs <= MAX_TIMER_MS) {
-      const expiry = setTimeout(() => conn.close(CLOSE.unauthenticated, "access token expired: reconnect with a fresh one"), lifeMs);
+      const expiry = setTimeout(() => conn.close(CloseCode.UNAUTHENTICATED, "access token expired: reconnect with a fresh one"), lifeMs);
       expiry.unref();
       ws.on("close", () => clearTimeout(expiry));
     }
@@ -170,7 +175,7 @@ export class LiveSync {
       const watch = (cursor: string) =>
         this.options.tasks.watchTasks({ cursor, untilCaughtUp: true }, { headers: upstreamHeaders(new Headers(), identity), signal: stop.signal });
       const asked = hello.cursor && cursors.open(userId, hello.cursor);
-      for await (const message of watchFrom(cursors, userId, hello.cursor ?? "", watch)) {
+      for await (const message of watchFrom(cursors, userId, hello.cursor, watch)) {
         if (!ready) {
           ready = true;
           conn.ready(message.change.case === "resyncRequired" || !asked ? message.cursor : asked);
@@ -223,7 +228,7 @@ export class LiveSync {
           continue;
         }
         conn.alive = false;
-        conn.send({ type: "ping" });
+        conn.send(PING);
       }
     }
     void this.#recheckCredentials();
@@ -253,7 +258,7 @@ export class LiveSync {
         } catch (err) {
           // Only a refusal ends the sockets; the account store being unreachable does not.
           const e = ConnectError.from(err);
-          if (e.code === Code.Unauthenticated) for (const conn of conns) conn.close(CLOSE.unauthenticated, e.rawMessage.slice(0, 120));
+          if (e.code === Code.Unauthenticated) for (const conn of conns) conn.close(CloseCode.UNAUTHENTICATED, e.rawMessage.slice(0, 120));
         }
       }
     } finally {
@@ -262,18 +267,16 @@ export class LiveSync {
   }
 }
 
-function parseHello(text: string): { token: string; cursor?: string } | undefined {
-  let hello: unknown;
+/** What a device sent, if it is a ClientFrame: text, of a kind this gateway knows, no field it does not, within the schema's bounds. */
+function parseClientFrame(data: RawData, isBinary: boolean): ClientFrame | undefined {
+  if (isBinary) return undefined;
+  let frame: ClientFrame;
   try {
-    hello = JSON.parse(text);
+    frame = fromJsonString(ClientFrameSchema, data.toString());
   } catch {
     return undefined;
   }
-  if (typeof hello !== "object" || hello === null) return undefined;
-  const { type, token, cursor } = hello as Record<string, unknown>;
-  if (type !== "hello" || typeof token !== "string" || token.length === 0 || token.length > 4096) return undefined;
-  if (cursor !== undefined && cursor !== null && cursor !== "" && (typeof cursor !== "string" || !CURSOR.test(cursor))) return undefined;
-  return { token, cursor: typeof cursor === "string" && cursor !== "" ? cursor : undefined };
+  return validator.validate(ClientFrameSchema, frame).kind === "valid" ? frame : undefined;
 }
 
 function refuse(socket: Duplex, status: number, message: string): void {

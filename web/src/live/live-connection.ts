@@ -1,16 +1,9 @@
 // Live sync over the gateway's /live WebSocket. Framework-free so it can be tested in Node against a
 // real server. Resumes from the last cursor after any drop, so a device that reconnects receives
 // exactly what it missed (or a refetch when the gap is too old).
-import { fromJson, type JsonValue } from "@bufbuild/protobuf";
-import { TaskSchema, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
-
-export interface FiredReminder {
-  taskId: string;
-  reminderId: string;
-  title: string;
-  scheduledFor: string;
-  firedAt: string;
-}
+import { create, fromJsonString, toJsonString, type MessageInitShape } from "@bufbuild/protobuf";
+import { ClientFrameSchema, CloseCode, ServerFrameSchema, type FiredReminder, type ServerFrame } from "@taskmesh/proto/taskmesh/live/v1/live_pb.js";
+import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 
 export type LiveStatus = "connecting" | "live" | "offline";
 
@@ -36,15 +29,20 @@ export interface LiveOptions {
   maxDelayMs?: number;
 }
 
-type ServerFrame =
-  | { type: "ready"; cursor: string }
-  | { type: "task"; cursor: string; task: JsonValue }
-  | { type: "deleted"; cursor: string; taskId: string }
-  | { type: "refetch"; cursor: string }
-  | ({ type: "reminder" } & FiredReminder)
-  | { type: "ping" };
+/** The proto3 JSON of a taskmesh.live.v1.ClientFrame, as the gateway reads it. */
+function clientFrame(frame: MessageInitShape<typeof ClientFrameSchema>["frame"]): string {
+  return toJsonString(ClientFrameSchema, create(ClientFrameSchema, { frame }));
+}
 
-export const CLOSE_UNAUTHENTICATED = 4401;
+/** A frame from the gateway; undefined for a message that is not one. */
+export function parseServerFrame(text: string): ServerFrame | undefined {
+  try {
+    // The gateway may be newer than this page: fields and frame kinds it does not know are skipped.
+    return fromJsonString(ServerFrameSchema, text, { ignoreUnknownFields: true });
+  } catch {
+    return undefined;
+  }
+}
 
 export class LiveConnection {
   private socket: WebSocket | undefined;
@@ -88,18 +86,14 @@ export class LiveConnection {
     this.socket = socket;
     let fresh = this.cursor === undefined;
     socket.onopen = () => {
-      socket.send(JSON.stringify({ type: "hello", token, ...(this.cursor ? { cursor: this.cursor } : {}) }));
+      socket.send(clientFrame({ case: "hello", value: { token, cursor: this.cursor } }));
     };
     socket.onmessage = (event) => {
       if (socket !== this.socket) return;
-      let frame: ServerFrame;
-      try {
-        frame = JSON.parse(String(event.data)) as ServerFrame;
-      } catch {
-        return;
-      }
+      const frame = parseServerFrame(String(event.data));
+      if (!frame) return;
       this.handle(frame, socket);
-      if (frame.type === "ready" && fresh) {
+      if (frame.frame.case === "ready" && fresh) {
         // Without a cursor nothing is replayed: changes made before now may be missing from lists
         // loaded earlier.
         fresh = false;
@@ -111,7 +105,7 @@ export class LiveConnection {
       this.socket = undefined;
       if (this.stopped) return;
       this.options.handlers.status("offline");
-      if (event.code === CLOSE_UNAUTHENTICATED) {
+      if (event.code === CloseCode.UNAUTHENTICATED) {
         void this.options.renew().then((ok) => (ok ? this.connect() : undefined));
         return;
       }
@@ -119,31 +113,31 @@ export class LiveConnection {
     };
   }
 
-  private handle(frame: ServerFrame, socket: WebSocket): void {
+  private handle({ frame }: ServerFrame, socket: WebSocket): void {
     const { handlers } = this.options;
-    switch (frame.type) {
+    switch (frame.case) {
       case "ping":
-        socket.send(JSON.stringify({ type: "pong" }));
+        socket.send(clientFrame({ case: "pong", value: {} }));
         return;
       case "ready":
         this.attempt = 0;
-        this.cursor = frame.cursor;
+        this.cursor = frame.value.cursor;
         handlers.status("live");
         return;
       case "task":
-        this.cursor = frame.cursor;
-        handlers.task(fromJson(TaskSchema, frame.task, { ignoreUnknownFields: true }));
+        this.cursor = frame.value.cursor;
+        if (frame.value.task) handlers.task(frame.value.task);
         return;
       case "deleted":
-        this.cursor = frame.cursor;
-        handlers.deleted(frame.taskId);
+        this.cursor = frame.value.cursor;
+        handlers.deleted(frame.value.taskId);
         return;
       case "refetch":
-        this.cursor = frame.cursor;
+        this.cursor = frame.value.cursor;
         handlers.refetch();
         return;
       case "reminder":
-        handlers.reminder({ taskId: frame.taskId, reminderId: frame.reminderId, title: frame.title, scheduledFor: frame.scheduledFor, firedAt: frame.firedAt });
+        handlers.reminder(frame.value);
         return;
     }
   }
