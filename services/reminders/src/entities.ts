@@ -1,4 +1,4 @@
-import { defineEntity, p } from "@mikro-orm/core";
+import { defineEntity, p, type InferEntity } from "@mikro-orm/core";
 import { OutboxEntry, ProcessedEvent } from "@taskmesh/events";
 
 // The scheduler tables take the schema the owner opens the database with, as their migrations do.
@@ -119,6 +119,7 @@ export const PushSubscription = defineEntity({
     createdAt: p.datetime().defaultRaw("now()"),
   },
 });
+export type PushSubscription = InferEntity<typeof PushSubscription>;
 
 /** A timer of the built-in scheduler (schedulerJobsMigration). */
 export const SchedulerJob = defineEntity({

@@ -6,6 +6,7 @@ import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { Database, EntityManager } from "@taskmesh/db";
 import { invalidArgument, requireUser } from "@taskmesh/kit";
 import { NotificationSchema, ReminderState, type ReminderService } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
+import { Fire, PushSubscription } from "./entities.js";
 import { SCHEMA } from "./migrations/index.js";
 import type { VapidKeys } from "./push.js";
 import { WebhookTargetRefused, type WebhookTargetPolicy } from "./webhook-target.js";
@@ -28,9 +29,8 @@ export async function markFiresRead(db: Database, em: EntityManager, taskId: str
   await db.query(em, `UPDATE ${SCHEMA}.fires SET read_at = now() WHERE task_id = $1 AND reminder_id = $2 AND read_at IS NULL`, [taskId, reminderId]);
 }
 
-async function unreadCount(db: Database, userId: string): Promise<number> {
-  const [row] = await db.query<{ n: number }>(db.em(), `SELECT count(*)::int AS n FROM ${SCHEMA}.fires WHERE user_id = $1 AND read_at IS NULL`, [userId]);
-  return row?.n ?? 0;
+function unreadCount(db: Database, userId: string): Promise<number> {
+  return db.em().count(Fire, { userId, readAt: null });
 }
 
 export function inboxHandlers(db: Database, targets: WebhookTargetPolicy, vapid: VapidKeys | undefined): Pick<ServiceImpl<typeof ReminderService>, InboxMethods> {
@@ -48,18 +48,17 @@ export function inboxHandlers(db: Database, targets: WebhookTargetPolicy, vapid:
         throw invalidArgument([{ field: "endpoint", ruleId: `endpoint.${err.rule}`, message: err.message }]);
       }
       // One browser, one subscription: signing in as someone else there moves it to them.
-      await db.query(
-        db.em(),
-        `INSERT INTO ${SCHEMA}.push_subscriptions (user_id, endpoint, p256dh, auth) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (endpoint) DO UPDATE SET user_id = EXCLUDED.user_id, p256dh = EXCLUDED.p256dh, auth = EXCLUDED.auth`,
-        [userId, req.endpoint, req.p256dh, req.auth],
+      await db.em().upsert(
+        PushSubscription,
+        { userId, endpoint: req.endpoint, p256dh: req.p256dh, auth: req.auth },
+        { onConflictFields: ["endpoint"], onConflictMergeFields: ["userId", "p256dh", "auth"] },
       );
       return {};
     },
 
     async removePushSubscription(req, ctx) {
       const userId = requireUser(ctx);
-      await db.query(db.em(), `DELETE FROM ${SCHEMA}.push_subscriptions WHERE endpoint = $1 AND user_id = $2`, [req.endpoint, userId]);
+      await db.em().nativeDelete(PushSubscription, { endpoint: req.endpoint, userId });
       return {};
     },
 

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { optional, piece, text, withDefault } from "@taskmesh/kit";
 import webpush from "web-push";
-import { SCHEMA } from "./migrations/index.js";
+import { PushSubscription } from "./entities.js";
 import { postToTarget } from "./webhook.js";
 import type { WebhookTargetPolicy } from "./webhook-target.js";
 
@@ -79,13 +79,6 @@ export class PushSubscriptionGone extends Error {
   }
 }
 
-export interface PushSubscriptionRow {
-  id: string;
-  endpoint: string;
-  p256dh: string;
-  auth: string;
-}
-
 /** What a push message carries to the service worker (JSON, encrypted). */
 export interface PushPayload {
   type: "reminder";
@@ -98,7 +91,7 @@ export interface PushPayload {
 }
 
 /** Sends one encrypted message; resolves when the push service accepted it (2xx). */
-export async function sendPush(subscription: PushSubscriptionRow, payload: PushPayload, vapid: VapidKeys, policy: WebhookTargetPolicy, timeoutMs: number): Promise<void> {
+export async function sendPush(subscription: Pick<PushSubscription, "endpoint" | "p256dh" | "auth">, payload: PushPayload, vapid: VapidKeys, policy: WebhookTargetPolicy, timeoutMs: number): Promise<void> {
   const details = webpush.generateRequestDetails({ endpoint: subscription.endpoint, keys: { p256dh: subscription.p256dh, auth: subscription.auth } }, JSON.stringify(payload), {
     vapidDetails: vapid,
     // A reminder is worth little a day late: the push service may drop it after that.
@@ -111,11 +104,10 @@ export async function sendPush(subscription: PushSubscriptionRow, payload: PushP
   if (status < 200 || status >= 300) throw new Error(`push service answered HTTP ${status}`);
 }
 
-export async function loadPushSubscription(db: Database, id: string): Promise<PushSubscriptionRow | undefined> {
-  const [row] = await db.query<PushSubscriptionRow>(db.em(), `SELECT id::text AS id, endpoint, p256dh, auth FROM ${SCHEMA}.push_subscriptions WHERE id = $1`, [id]);
-  return row;
+export async function loadPushSubscription(db: Database, id: string): Promise<PushSubscription | null> {
+  return db.em().findOne(PushSubscription, { id });
 }
 
 export async function forgetPushSubscription(db: Database, id: string): Promise<void> {
-  await db.query(db.em(), `DELETE FROM ${SCHEMA}.push_subscriptions WHERE id = $1`, [id]);
+  await db.em().nativeDelete(PushSubscription, { id });
 }

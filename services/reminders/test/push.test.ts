@@ -13,6 +13,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { ReminderState } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
 import { freshDatabase, type FreshDatabase } from "@taskmesh/testing";
 import webpush from "web-push";
+import { PushSubscription } from "../src/entities.js";
 import type { PushPayload } from "../src/index.js";
 import { as, eventually, sleep, startStack, type Stack } from "./harness.js";
 
@@ -180,6 +181,17 @@ describe("Web Push and the notification inbox", () => {
     await eventually("forgotten", async () => ((await subscriptions()).length === 0 ? true : undefined));
     await sleep(600);
     assert.equal(push.received.filter((r) => endpoint.endsWith(r.path)).length, 1, "not retried");
+  });
+
+  test("a browser subscribed again under another account moves to it with its new keys; the first account's removal leaves it", async () => {
+    const endpoint = `${push.base}/push/shared-${randomBytes(4).toString("hex")}`;
+    const before = browserKeys();
+    const now = browserKeys();
+    await stack.reminders.addPushSubscription({ endpoint, p256dh: before.p256dh, auth: before.authText }, as("first-account"));
+    await stack.reminders.addPushSubscription({ endpoint, p256dh: now.p256dh, auth: now.authText }, as("second-account"));
+    await stack.reminders.removePushSubscription({ endpoint }, as("first-account"));
+    const rows = await stack.module().db.em().find(PushSubscription, { endpoint });
+    assert.deepEqual(rows.map((r) => [r.userId, r.p256dh, r.auth]), [["second-account", now.p256dh, now.authText]]);
   });
 
   test("push endpoints go through the webhooks' target policy: a private address, a bad key, an unknown user's removal", async () => {
