@@ -31,8 +31,8 @@ export const RefreshToken = defineEntity({
     user: () => p.manyToOne(User).ref().deleteRule("cascade").foreignKeyName("refresh_tokens_user_id_fkey"),
     createdAt: p.datetime().defaultRaw("now()"),
     expiresAt: p.datetime(),
-    usedAt: p.datetime().nullable(),
-    revokedAt: p.datetime().nullable(),
+    usedAt: p.datetime().strictNullable(),
+    revokedAt: p.datetime().strictNullable(),
   },
 });
 
@@ -48,9 +48,9 @@ export const ApiToken = defineEntity({
     name: p.text(),
     secretHash: p.blob(),
     createdAt: p.datetime().defaultRaw("now()"),
-    lastUsedAt: p.datetime().nullable(),
-    expiresAt: p.datetime().nullable(),
-    revokedAt: p.datetime().nullable(),
+    lastUsedAt: p.datetime().strictNullable(),
+    expiresAt: p.datetime().strictNullable(),
+    revokedAt: p.datetime().strictNullable(),
     scopes: p.array<Scope>().defaultRaw(`'{read,write}'`),
   },
 });
@@ -66,10 +66,10 @@ export const EmailToken = defineEntity({
     tokenHash: p.blob().primary(),
     purpose: p.text(),
     email: p.text(),
-    user: () => p.manyToOne(User).ref().nullable().deleteRule("cascade").foreignKeyName("email_tokens_user_id_fkey"),
-    pending: p.json<PendingSignUp>().nullable(),
+    user: () => p.manyToOne(User).ref().strictNullable().deleteRule("cascade").foreignKeyName("email_tokens_user_id_fkey"),
+    pending: p.json<PendingSignUp>().strictNullable(),
     createdAt: p.datetime().defaultRaw("now()"),
     expiresAt: p.datetime(),
-    usedAt: p.datetime().nullable(),
+    usedAt: p.datetime().strictNullable(),
   },
 });

@@ -16,9 +16,9 @@ export const CalendarFeed = defineEntity({
   properties: {
     id: p.uuid().primary(),
     user: () => p.manyToOne(User).ref().deleteRule("cascade").foreignKeyName("calendar_feeds_user_id_fkey"),
-    projectId: p.uuid().nullable(),
+    projectId: p.uuid().strictNullable(),
     secretHash: p.blob(),
     createdAt: p.datetime().defaultRaw("now()"),
-    revokedAt: p.datetime().nullable(),
+    revokedAt: p.datetime().strictNullable(),
   },
 });

@@ -60,9 +60,9 @@ export const GroupOffset = defineEntity({
     groupId: p.text().primary(),
     topic: p.text().primary(),
     nextOffset: p.bigint("string").defaultRaw("0"),
-    owner: p.text().nullable(),
+    owner: p.text().strictNullable(),
 
-    leaseUntil: p.datetime().nullable(),
+    leaseUntil: p.datetime().strictNullable(),
   },
 });
 

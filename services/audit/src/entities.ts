@@ -26,10 +26,10 @@ export const Activity = defineEntity({
     taskTitle: p.text().defaultRaw(`''`),
     timeZone: p.text().defaultRaw(`'UTC'`),
     changes: p.json<unknown[]>().defaultRaw(`'[]'`),
-    reminder: p.json<unknown>().nullable(),
-    snapshot: p.json<unknown>().nullable(),
+    reminder: p.json<unknown>().strictNullable(),
+    snapshot: p.json<unknown>().strictNullable(),
     recordedAt: p.datetime().defaultRaw("now()"),
-    comment: p.json<unknown>().nullable(),
+    comment: p.json<unknown>().strictNullable(),
   },
 });
 

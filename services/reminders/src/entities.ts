@@ -14,7 +14,7 @@ export const ReminderTask = defineEntity({
     title: p.text(),
     version: p.bigint("string"),
     deleted: p.boolean().defaultRaw("false"),
-    creatorId: p.text().nullable(),
+    creatorId: p.text().strictNullable(),
   },
 });
 
@@ -32,13 +32,13 @@ export const ReminderEntry = defineEntity({
     reminderId: p.text().primary(),
     userId: p.text(),
     position: p.integer(),
-    at: p.datetime().nullable(),
-    beforeDueSeconds: p.integer().nullable(),
-    baseFireAt: p.datetime().nullable(),
-    fireAt: p.datetime().nullable(),
+    at: p.datetime().strictNullable(),
+    beforeDueSeconds: p.integer().strictNullable(),
+    baseFireAt: p.datetime().strictNullable(),
+    fireAt: p.datetime().strictNullable(),
     state: p.smallint(),
     cancelReason: p.text().defaultRaw(`''`),
-    lastFiredAt: p.datetime().nullable(),
+    lastFiredAt: p.datetime().strictNullable(),
   },
 });
 
@@ -61,7 +61,7 @@ export const Fire = defineEntity({
     taskTitle: p.text(),
     scheduledFor: p.datetime(),
     firedAt: p.datetime(),
-    readAt: p.datetime().nullable(),
+    readAt: p.datetime().strictNullable(),
   },
 });
 
@@ -84,7 +84,7 @@ export const Delivery = defineEntity({
     status: p.text().defaultRaw(`'pending'`),
     attempts: p.integer().defaultRaw("0"),
     lastError: p.text().defaultRaw(`''`),
-    deliveredAt: p.datetime().nullable(),
+    deliveredAt: p.datetime().strictNullable(),
   },
 });
 
@@ -142,7 +142,7 @@ export const DaprJobFire = defineEntity({
     id: p.text().primary(),
     dueAt: p.datetime().primary(),
     attempts: p.integer().defaultRaw("0"),
-    doneAt: p.datetime().nullable(),
+    doneAt: p.datetime().strictNullable(),
   },
 });
 

@@ -50,28 +50,28 @@ export const Task = defineEntity({
     status: p.smallint().defaultRaw("1"),
     priority: p.smallint().defaultRaw("1"),
     tags: p.array().defaultRaw(`'{}'`),
-    dueTime: p.datetime().nullable(),
-    dueDate: p.date().nullable(),
-    dueAt: p.datetime().nullable(),
+    dueTime: p.datetime().strictNullable(),
+    dueDate: p.date().strictNullable(),
+    dueAt: p.datetime().strictNullable(),
     timeZone: p.text().defaultRaw(`'UTC'`),
-    recurrence: p.json<RecurrenceJson>().nullable(),
+    recurrence: p.json<RecurrenceJson>().strictNullable(),
     reminders: p.json<ReminderJson[]>().defaultRaw(`'[]'`),
-    seriesId: p.uuid().nullable(),
-    requestId: p.text().nullable(),
+    seriesId: p.uuid().strictNullable(),
+    requestId: p.text().strictNullable(),
     version: p.integer().defaultRaw("1"),
     fieldVersions: p.json<Record<string, number>>().defaultRaw(`'{}'`),
     createdAt: p.datetime(),
     updatedAt: p.datetime(),
-    completedAt: p.datetime().nullable(),
+    completedAt: p.datetime().strictNullable(),
     search: p
       .string()
       .columnType("tsvector")
       .generated(`(setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', notes), 'B')) stored`)
       .lazy(),
-    projectId: p.uuid().nullable(),
-    sectionId: p.uuid().nullable(),
-    assigneeId: p.text().nullable(),
-    parentId: p.uuid().nullable(),
+    projectId: p.uuid().strictNullable(),
+    sectionId: p.uuid().strictNullable(),
+    assigneeId: p.text().strictNullable(),
+    parentId: p.uuid().strictNullable(),
     // As PostgreSQL prints the migration's default back, which is what the schema generator compares.
     orderKey: p.text().collation("C").defaultRaw(`('z'::text || substr(md5(((random())::text || (clock_timestamp())::text)), 1, 26))`),
     commentCount: p.integer().defaultRaw("0"),
@@ -91,7 +91,7 @@ export const TaskChange = defineEntity({
     userId: p.text(),
     taskId: p.uuid(),
     deleted: p.boolean(),
-    snapshot: p.json<unknown>().nullable(),
+    snapshot: p.json<unknown>().strictNullable(),
     createdAt: p.datetime().defaultRaw("now()"),
   },
 });
@@ -211,7 +211,7 @@ export const Comment = defineEntity({
     authorId: p.text(),
     body: p.text(),
     createdAt: p.datetime(),
-    updatedAt: p.datetime().nullable(),
+    updatedAt: p.datetime().strictNullable(),
   },
 });
 
