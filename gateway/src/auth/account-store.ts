@@ -1,5 +1,6 @@
 import type { Database, EntityManager } from "@taskmesh/db";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { ApiToken, EmailToken, RefreshToken, User } from "./entities.js";
 import type { Scope } from "./scopes.js";
 
 export interface UserRow {
@@ -81,7 +82,7 @@ export class AccountStore {
   }
 
   async user(id: string): Promise<UserRow | undefined> {
-    return (await this.#sql<UserRow>(`SELECT ${USER_COLUMNS} FROM auth.users WHERE id = $1::uuid`, [id]))[0];
+    return (await this.db.em().findOne(User, { id })) ?? undefined;
   }
 
   async updateUser(id: string, changes: { displayName?: string; timeZone?: string }): Promise<UserRow | undefined> {
@@ -101,11 +102,7 @@ export class AccountStore {
   }
 
   async #insertRefresh(token: string, familyId: string, userId: string, now: Date, em: EntityManager): Promise<void> {
-    await this.#sql(
-      `INSERT INTO auth.refresh_tokens (token_hash, family_id, user_id, created_at, expires_at) VALUES ($1, $2::uuid, $3::uuid, $4, $5)`,
-      [sha256(token), familyId, userId, now, new Date(now.getTime() + REFRESH_TOKEN_TTL_MS)],
-      em,
-    );
+    await em.insert(RefreshToken, { tokenHash: sha256(token), familyId, user: userId, createdAt: now, expiresAt: new Date(now.getTime() + REFRESH_TOKEN_TTL_MS) });
   }
 
   /**
@@ -167,17 +164,15 @@ export class AccountStore {
   }
 
   async setPasswordHash(userId: string, passwordHash: string): Promise<void> {
-    await this.#sql(`UPDATE auth.users SET password_hash = $2 WHERE id = $1::uuid`, [userId, passwordHash]);
+    await this.db.em().nativeUpdate(User, { id: userId }, { passwordHash });
   }
 
   /** A single-use link's token, valid for `ttlMs`; only its hash is stored. */
   async createEmailToken(purpose: EmailTokenPurpose, email: string, userId: string | null, pending: PendingSignUp | null, now: Date, ttlMs: number): Promise<string> {
     const token = newSecret();
-    await this.#sql(`DELETE FROM auth.email_tokens WHERE expires_at < $1`, [new Date(now.getTime() - EMAIL_TOKEN_KEEP_MS)]);
-    await this.#sql(
-      `INSERT INTO auth.email_tokens (token_hash, purpose, email, user_id, pending, created_at, expires_at) VALUES ($1, $2, $3, $4::uuid, $5::jsonb, $6, $7)`,
-      [sha256(token), purpose, email, userId, pending && JSON.stringify(pending), now, new Date(now.getTime() + ttlMs)],
-    );
+    const em = this.db.em();
+    await em.nativeDelete(EmailToken, { expiresAt: { $lt: new Date(now.getTime() - EMAIL_TOKEN_KEEP_MS) } });
+    await em.insert(EmailToken, { tokenHash: sha256(token), purpose, email, user: userId, pending, createdAt: now, expiresAt: new Date(now.getTime() + ttlMs) });
     return token;
   }
 
@@ -201,26 +196,22 @@ export class AccountStore {
   }
 
   async listApiTokens(userId: string): Promise<ApiTokenRow[]> {
-    return this.#sql<ApiTokenRow>(
-      `SELECT ${API_TOKEN_COLUMNS} FROM auth.api_tokens WHERE user_id = $1::uuid AND revoked_at IS NULL ORDER BY created_at, id`,
-      [userId],
+    return this.db.em().find(
+      ApiToken,
+      { user: userId, revokedAt: null },
+      { fields: ["id", "name", "createdAt", "lastUsedAt", "expiresAt", "scopes"], orderBy: { createdAt: "asc", id: "asc" } },
     );
   }
 
   /** False when the user has no such live token (including someone else's id). */
   async revokeApiToken(userId: string, id: string, now: Date): Promise<boolean> {
     if (!/^[0-9a-f-]{36}$/i.test(id)) return false;
-    const rows = await this.#sql(`UPDATE auth.api_tokens SET revoked_at = $3 WHERE user_id = $1::uuid AND id = $2::uuid AND revoked_at IS NULL RETURNING id`, [
-      userId,
-      id,
-      now,
-    ]);
-    return rows.length > 0;
+    return (await this.db.em().nativeUpdate(ApiToken, { id, user: userId, revokedAt: null }, { revokedAt: now })) > 0;
   }
 
   /** Revokes the API token with this secret (an MCP client's grant), if it is live. */
   async revokeApiTokenBySecret(secret: string, now: Date): Promise<void> {
-    await this.#sql(`UPDATE auth.api_tokens SET revoked_at = $2 WHERE secret_hash = $1 AND revoked_at IS NULL`, [sha256(secret), now]);
+    await this.db.em().nativeUpdate(ApiToken, { secretHash: sha256(secret), revokedAt: null }, { revokedAt: now });
   }
 
   /** The owner, time zone, scopes and expiry of a live API token. */
