@@ -16,13 +16,18 @@
 //   recurrence  every completed occurrence spawned exactly one next occurrence, an open one none
 //   live        every live device's view (id → version) equals the server's
 //   deadletters no event parked on a dead-letter topic (every fault here passes)
-// It prints what was injected and each check's result, and exits 1 on any loss or duplicate.
+// It prints what was injected and each check's result, and exits 1 on any loss or duplicate. Every
+// service's log of the run (all its restarts, at LOG_LEVEL info) and PostgreSQL's and the broker's
+// are kept in a folder of the OS temp dir that it names first; a failed check prints the tail of
+// the logs of the services behind it.
 //
 //   npm run bench -- chaos            # 10 s per fault, 30 s partitions, every link and service in turn
 //   npm run bench -- chaos --short    # the npm test version (deploy/test/chaos.test.ts): a few minutes
 //   BENCH_CHAOS_PARTITION=reminders,gateway   which services are cut off from the broker (short: tasks; full: all)
 import { spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { copyFileSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { isMessage } from "@bufbuild/protobuf";
 import { AUDIT_GROUP, AUDIT_TOPICS } from "@taskmesh/audit";
@@ -50,6 +55,9 @@ const T = SHORT
 process.env.LOG_LEVEL ??= "error";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const say = (line: string) => console.log(`[chaos ${new Date().toISOString().slice(11, 19)}] ${line}`);
+// A loss that shows once in several runs can only be explained from that run's logs.
+const logDir = mkdtempSync(path.join(tmpdir(), "taskmesh-chaos-"));
+const logOf = (name: string) => path.join(logDir, `${name}.log`);
 
 type Name = "tasks" | "reminders" | "recurrence" | "audit" | "gateway";
 const SERVICES: { name: Name; entry: string; db: boolean; calls: Name[] }[] = [
@@ -121,7 +129,7 @@ async function startInfra(): Promise<void> {
 
 async function startService(name: Name): Promise<void> {
   const s = SERVICES.find((x) => x.name === name)!;
-  const service = await startServiceProcess(name, s.entry, envOf.get(name)!, 20_000);
+  const service = await startServiceProcess(name, s.entry, { ...envOf.get(name)!, LOG_LEVEL: "info" }, 20_000, logOf(name));
   running.set(name, service);
   for (const proxy of name === "gateway" ? ["edge"] : callers(name)) await toxi.retarget(proxy, `127.0.0.1:${service.port}`);
 }
@@ -380,6 +388,24 @@ interface Check {
   detail: string;
 }
 
+/** The services whose work each check verifies: their logs say why it failed. */
+const BEHIND: Record<string, Name[]> = {
+  writes: ["gateway", "tasks"],
+  events: ["tasks"],
+  reminders: ["reminders"],
+  recurrence: ["recurrence", "tasks"],
+  live: ["gateway"],
+  deadletters: ["reminders", "recurrence", "audit"],
+};
+
+function logTail(name: Name, lines: number): string {
+  try {
+    return readFileSync(logOf(name), "utf8").trimEnd().split("\n").slice(-lines).map((l) => `  ${l}`).join("\n");
+  } catch {
+    return "  (no log)";
+  }
+}
+
 /** Everything the bus carries for the run, read straight from the broker (no proxy). */
 class Recorder {
   readonly taskEvents = new Map<string, { eventId: string; version: number }[]>();
@@ -463,16 +489,19 @@ async function check(users: User[], recorder: Recorder, db: pg.Client): Promise<
   );
   const fireCount = new Map(fires.map((f) => [`${f.task_id}/${f.reminder_id}`, f.n]));
   const notFired = due.filter((r) => !fireCount.has(`${r.taskId}/${r.reminderId}`));
-  // what the reminders service made of each one that did not fire, and when its task was stored
-  const { rows: why } = await db.query<{ task_id: string; state: number | null; cancel_reason: string | null; created_at: Date }>(
-    `SELECT t.id::text AS task_id, r.state, r.cancel_reason, t.created_at FROM tasks.tasks t
-       LEFT JOIN reminders.reminders r ON r.task_id = t.id AND r.reminder_id = 'r1' WHERE t.id = ANY($1::uuid[])`,
+  // what the reminders service made of each one that did not fire, when its task was stored, and
+  // whether its timer is still waiting to be claimed (ready_at) or was claimed again and again
+  const { rows: why } = await db.query<{ task_id: string; state: number | null; cancel_reason: string | null; created_at: Date; ready_at: Date | null; attempts: number | null }>(
+    `SELECT t.id::text AS task_id, r.state, r.cancel_reason, t.created_at, j.ready_at, j.attempts FROM tasks.tasks t
+       LEFT JOIN reminders.reminders r ON r.task_id = t.id AND r.reminder_id = 'r1'
+       LEFT JOIN reminders.scheduler_jobs j ON j.id = 'reminder/' || t.id::text || '/r1' WHERE t.id = ANY($1::uuid[])`,
     [notFired.map((r) => r.taskId)],
   );
   const whyOf = new Map(why.map((w) => [w.task_id, w]));
   const describeNotFired = notFired.slice(0, 3).map((r) => {
     const w = whyOf.get(r.taskId);
-    return `${r.taskId} due ${new Date(r.at).toISOString().slice(11, 23)}, stored ${w?.created_at.toISOString().slice(11, 23)}, state ${w?.state ?? "not armed"} ${w?.cancel_reason ?? ""}`;
+    const timer = w?.ready_at ? `timer ready ${w.ready_at.toISOString().slice(11, 23)} after ${w.attempts} claims` : "no timer";
+    return `${r.taskId} due ${new Date(r.at).toISOString().slice(11, 23)}, stored ${w?.created_at.toISOString().slice(11, 23)}, state ${w?.state ?? "not armed"} ${w?.cancel_reason ?? ""}, ${timer}`;
   });
   const firedTwice = [...fireCount].filter(([key, n]) => n > 1 || new Set(recorder.fired.get(key) ?? []).size > 1);
   const eventMissing = due.filter((r) => !recorder.fired.has(`${r.taskId}/${r.reminderId}`));
@@ -598,6 +627,7 @@ let db: pg.Client | undefined;
 const users: User[] = [];
 let passed = false;
 try {
+  say(`logs of this run: ${logDir}`);
   await startInfra();
   await startServicesWithoutRegistry();
   recorder = new Recorder();
@@ -628,16 +658,25 @@ try {
   await db.connect();
   const checks = await check(users, recorder, db);
   for (const c of checks) say(`${c.ok ? "ok  " : "FAIL"} ${c.name.padEnd(10)} ${c.detail}`);
+  for (const c of checks.filter((x) => !x.ok)) for (const name of BEHIND[c.name] ?? []) say(`${c.name} failed: the end of ${logOf(name)}\n${logTail(name, 40)}`);
   passed = checks.every((c) => c.ok);
   say(`${passed ? "passed" : "FAILED"} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 } catch (err) {
   console.error(`chaos: FAILED\n${(err as Error).stack}`);
 } finally {
+  say(`logs of this run: ${logDir}`);
   stopping = true;
   for (const u of users) u.device.stop();
   await recorder?.stop().catch(() => undefined);
   await db?.end().catch(() => undefined);
   await Promise.allSettled([...running.values()].map((s) => s.proc.stop()));
+  for (const [name, handle] of [["postgres", postgres], ["kafka", kafka]] as const) {
+    try {
+      if (handle) copyFileSync(handle.logFile, logOf(name));
+    } catch {
+      // its log is lost with its folder; the services' logs are what explain a loss
+    }
+  }
   await Promise.allSettled([kafka?.stop(), postgres?.stop(), registry?.stop(), toxi?.stop()]);
 }
 // the bus's and the sockets' timers would keep the process alive

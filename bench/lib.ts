@@ -70,17 +70,24 @@ export interface ServiceProcess {
 
 /**
  * Starts a deployable from its main.ts with node + tsx, as its image's ENTRYPOINT does, on a free
- * port, and waits until /readyz answers.
+ * port, and waits until /readyz answers. Its output is appended to `logFile` (a restart appends to
+ * the same file after a line naming the start); LOG_LEVEL is warn unless `env` says otherwise.
  */
-export async function startServiceProcess(name: string, entry: string, env: Record<string, string>, stopTimeoutMs = 20_000): Promise<ServiceProcess> {
+export async function startServiceProcess(
+  name: string,
+  entry: string,
+  env: Record<string, string>,
+  stopTimeoutMs = 20_000,
+  logFile = path.join(serviceDir(name), "out.log"),
+): Promise<ServiceProcess> {
   const port = await freePort();
   const proc = spawnServer({
     name,
     command: process.execPath,
     args: ["--import=tsx", entry],
     cwd: root,
-    env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: "warn" },
-    logFile: path.join(serviceDir(name), "out.log"),
+    env: { ...process.env, LOG_LEVEL: "warn", ...env, PORT: String(port) },
+    logFile,
     stopTimeoutMs,
   });
   await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, { timeoutMs: 180_000, what: `${name} ready`, proc, intervalMs: 250 });
