@@ -52,7 +52,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   const socketDir = new URL(options.url).searchParams.get("host");
   const config = defineConfig({
     clientUrl: options.url,
-    ...(socketDir ? { driverOptions: { host: socketDir } } : {}),
+    driverOptions: { ...(socketDir ? { host: socketDir } : {}), onPoolCreated: releaseLostConnections },
     pool: { min: 0, max: options.poolSize ?? 10 },
     // Entities without a schema of their own (the outbox, processed_events) live in the owner's.
     schema: options.schema,
@@ -121,6 +121,33 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       await Promise.all([...listeners].map((stop) => stop()));
       await orm.close();
     },
+  };
+}
+
+/**
+ * Gives a connection back to the pool as soon as its session ends while it is checked out. Kysely
+ * releases a transaction's connection only after its BEGIN, COMMIT or ROLLBACK succeeded, which none
+ * can once the session is gone (PostgreSQL restarted, a link cut): each connection lost inside a
+ * transaction would keep its place in the pool for good, and once all places are kept every query
+ * of the service waits forever. Released here, the pool drops the dead connection and opens a new
+ * one for the next caller; the release its holder may still make is then ignored.
+ */
+function releaseLostConnections(pool: pg.Pool): void {
+  const connect = pool.connect.bind(pool);
+  pool.connect = async () => {
+    const client = await connect();
+    const release = client.release;
+    let released = false;
+    const releaseOnce = (err?: Error | boolean) => {
+      client.off("end", lost);
+      if (released) return;
+      released = true;
+      release(err);
+    };
+    const lost = () => releaseOnce(new Error("the connection's session ended"));
+    client.once("end", lost);
+    client.release = releaseOnce;
+    return client;
   };
 }
 
