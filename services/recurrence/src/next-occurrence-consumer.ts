@@ -8,12 +8,23 @@ import { planNextOccurrence } from "./next-occurrence.js";
 
 export const RECURRENCE_GROUP = "recurrence";
 
+// CreateTask answers in milliseconds. One still unanswered after this is stuck (a task service that
+// hangs, a connection that died without a word) and would hold its partition for good: it fails
+// with DEADLINE_EXCEEDED, which the bus retries, and the occurrence key makes the retry create at
+// most one task.
+const CREATE_TASK_DEADLINE_MS = 15_000;
+
 /**
  * Creates the next occurrence of every completed recurring task. Safe under redelivery, replays and
  * several replicas without a dedupe table: CreateTask is idempotent by the occurrence key, and the
  * task service derives the new task's id from it.
  */
-export function startNextOccurrenceConsumer(bus: EventBus, tasks: Client<typeof TaskService>, logger: Logger = createLogger("recurrence")): Promise<Subscription> {
+export function startNextOccurrenceConsumer(
+  bus: EventBus,
+  tasks: Client<typeof TaskService>,
+  logger: Logger = createLogger("recurrence"),
+  createTaskDeadlineMs = CREATE_TASK_DEADLINE_MS,
+): Promise<Subscription> {
   return bus.subscribe({
     group: RECURRENCE_GROUP,
     topics: [TOPIC.taskEvents],
@@ -28,7 +39,7 @@ export function startNextOccurrenceConsumer(bus: EventBus, tasks: Client<typeof 
         ),
       );
       if (!request) return;
-      await tasks.createTask(request, { headers: { [USER_ID_HEADER]: value.userId } });
+      await tasks.createTask(request, { headers: { [USER_ID_HEADER]: value.userId }, timeoutMs: createTaskDeadlineMs });
     },
   });
 }
