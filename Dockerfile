@@ -30,7 +30,7 @@ RUN mkdir /manifests \
  && find . -mindepth 2 -name package.json -not -path '*/node_modules/*' -exec cp --parents {} /manifests/ \;
 
 # Production dependencies of the deployed workspaces (the root has none). Shared by every image, so a
-# node pulls this layer once for all deployables. Not services/app: the embedded one-process app
+# node pulls this layer once for all deployables. Not apps/embedded: the embedded one-process app
 # (npm start) is never an image, and its embedded PostgreSQL and PGlite are ~90 MB. Not
 # packages/testing, whose SMTP server and mail parser only tests load: npm's --workspace also follows
 # the listed workspaces' devDependencies and installs a workspace reached that way as production, so
@@ -100,7 +100,7 @@ WORKDIR /app
 COPY --from=manifests /manifests/ ./
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --ignore-scripts --no-audit --no-fund --include-workspace-root \
-      --workspace=packages --workspace=services --workspace=gateway
+      --workspace=packages --workspace=services --workspace=apps --workspace=gateway
 COPY . .
 RUN node node_modules/typescript/bin/tsc -b tsconfig.build.json --noCheck \
  && for d in packages/* services/* gateway deploy; do mkdir -p "/out/$d" && cp -r "$d/dist" "/out/$d/"; done \

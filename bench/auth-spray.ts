@@ -35,7 +35,7 @@ const port = await freePort();
 const proc = spawnServer({
   name: "embedded",
   command: process.execPath,
-  args: ["--import", "tsx", "services/app/src/main.ts"],
+  args: ["--import", "tsx", "apps/embedded/src/main.ts"],
   cwd: root,
   env: {
     ...process.env,

@@ -174,7 +174,7 @@ export interface App {
 }
 
 /**
- * The `npm start` app (services/app/dist/main.js, compiled: run `npm run build` first) on a free
+ * The `npm start` app (apps/embedded/dist/main.js, compiled: run `npm run build` first) on a free
  * port with its data under `dataDir`, started as scripts/launch.mjs starts it; `env` adds variables
  * (DATABASE_URL for another PostgreSQL); `root` runs another checkout's build (to compare commits).
  */
@@ -184,7 +184,7 @@ export async function startApp(dataDir: string, options: { nodeArgs: string[]; e
   const proc = spawnServer({
     name: "embedded",
     command: process.execPath,
-    args: [...options.nodeArgs, "--conditions=taskmesh-dist", "--enable-source-maps", "services/app/dist/main.js"],
+    args: [...options.nodeArgs, "--conditions=taskmesh-dist", "--enable-source-maps", "apps/embedded/dist/main.js"],
     cwd: options.root ?? root,
     env: {
       ...process.env,

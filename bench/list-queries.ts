@@ -27,7 +27,7 @@ import { compileFilterToSql, parseFilter } from "@taskmesh/filter";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import pg from "pg";
 import { startPostgres } from "../scripts/infra/postgres.js";
-import { POSTGRES_FOLDER } from "../services/app/src/pglite-upgrade.js";
+import { POSTGRES_FOLDER } from "../apps/embedded/src/pglite-upgrade.js";
 import { startTasksModule } from "../services/tasks/src/index.js";
 import { benchDatabase, call, startApp, summarize, vegeta } from "./lib.js";
 

@@ -88,7 +88,7 @@ interface System {
 async function embedded(): Promise<System> {
   const { url, cleanup } = await benchDatabase();
   try {
-    // as services/app/src/embedded.ts wires them, minus audit, reminders and the gateway
+    // as apps/embedded/src/embedded.ts wires them, minus audit, reminders and the gateway
     const bus = await openEmbeddedBus({ url, logger });
     const tasks = await startTasksModule({ databaseUrl: url, events: { send: (records) => bus.publish(records) }, logger });
     const recurrence = await startRecurrenceModule({ events: bus, tasks: createClient(TaskService, inProcessUpstream(tasks).transport) });

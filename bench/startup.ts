@@ -2,7 +2,7 @@
 // way it is now, each on a fresh data directory then again on the same one (warm):
 //
 //   before: npm start = npm → sh → tsx's CLI → node + esbuild, on the machine's node (npm exec tsx)
-//   after:  npm start = npm → sh → scripts/launch.mjs → node services/app/dist/main.js (Node 24)
+//   after:  npm start = npm → sh → scripts/launch.mjs → node apps/embedded/dist/main.js (Node 24)
 //   and the command alone, as an image runs it: compiled, and tsx loaded in-process (the old image)
 //
 // For each: time from spawning the command to GET /readyz answering 200, and the CPU time its
@@ -39,10 +39,10 @@ interface Variant {
 
 const version = (bin: string) => execFileSync(bin, ["--version"], { encoding: "utf8" }).trim();
 const variants: Variant[] = [
-  { label: `before: npm start (tsx, ${version(machineNode)})`, command: "npm", args: ["exec", "--offline", "--", "tsx", "services/app/src/main.ts"], env: machineEnv() },
+  { label: `before: npm start (tsx, ${version(machineNode)})`, command: "npm", args: ["exec", "--offline", "--", "tsx", "apps/embedded/src/main.ts"], env: machineEnv() },
   { label: `after: npm start (compiled, ${version(node24)})`, command: "npm", args: ["start"], env: machineEnv() },
-  { label: `node --import=tsx src/main.ts (old image), ${version(node24)}`, command: node24, args: ["--import=tsx", "services/app/src/main.ts"], env: { ...process.env, NODE_OPTIONS: "" } },
-  { label: `node dist/main.js (image), ${version(node24)}`, command: node24, args: ["--conditions=taskmesh-dist", "--enable-source-maps", "services/app/dist/main.js"], env: { ...process.env, NODE_OPTIONS: "" } },
+  { label: `node --import=tsx src/main.ts (old image), ${version(node24)}`, command: node24, args: ["--import=tsx", "apps/embedded/src/main.ts"], env: { ...process.env, NODE_OPTIONS: "" } },
+  { label: `node dist/main.js (image), ${version(node24)}`, command: node24, args: ["--conditions=taskmesh-dist", "--enable-source-maps", "apps/embedded/dist/main.js"], env: { ...process.env, NODE_OPTIONS: "" } },
 ];
 
 interface Proc {

@@ -6,7 +6,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { AnyPiece, ConfigSchema } from "@taskmesh/kit";
 import { auditConfig } from "../services/audit/src/config.js";
-import { appConfig } from "../services/app/src/config.js";
+import { appConfig } from "../apps/embedded/src/config.js";
 import { gatewayConfig } from "../gateway/src/config.js";
 import { recurrenceConfig } from "../services/recurrence/src/config.js";
 import { remindersConfig } from "../services/reminders/src/config.js";

@@ -8,7 +8,7 @@
 //   2. Dependencies (scripts/ensure-install.mjs) and the web app (web/ensure-build.mjs), with Node
 //      24 first on PATH, so `npm ci` and every tool it starts run on it.
 //   3. `start`: the server compiled by `tsc -b tsconfig.build.json` (incremental: a second or less
-//      when nothing changed), then `node services/app/dist/main.js`. `ts <file.ts> [args]`:
+//      when nothing changed), then `node apps/embedded/dist/main.js`. `ts <file.ts> [args]`:
 //      `node --import tsx <file.ts> [args]` (tests, the local stack, benchmarks run TypeScript).
 //
 // The command runs as this process's only child, stdio inherited; its exit code (or signal) becomes
@@ -142,7 +142,7 @@ if (command === "start") {
   // this bound (its data is in PostgreSQL), so a laptop or a small VPS keeps that memory. NODE_OPTIONS
   // may set another.
   const heap = /max-old-space-size/.test(process.env.NODE_OPTIONS ?? "") ? [] : ["--max-old-space-size=256"];
-  args = [...heap, "--conditions=taskmesh-dist", "--enable-source-maps", "services/app/dist/main.js", ...rest];
+  args = [...heap, "--conditions=taskmesh-dist", "--enable-source-maps", "apps/embedded/dist/main.js", ...rest];
 } else {
   args = ["--import", "tsx", ...rest];
 }

@@ -13,8 +13,8 @@ import { createLogger } from "@taskmesh/kit";
 import { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
 import { AuthService } from "@taskmesh/proto/taskmesh/auth/v1/auth_service_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
-import { embeddedConfig } from "../../services/app/src/config.js";
-import { startEmbeddedApp, type EmbeddedApp } from "../../services/app/src/embedded.js";
+import { embeddedConfig } from "../../apps/embedded/src/config.js";
+import { startEmbeddedApp, type EmbeddedApp } from "../../apps/embedded/src/embedded.js";
 import { ensureTmux, Terminal } from "./support/tmux.js";
 
 const root = path.resolve(import.meta.dirname, "../..");

@@ -12,8 +12,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { createLogger } from "@taskmesh/kit";
-import { embeddedConfig } from "../../services/app/src/config.js";
-import { startEmbeddedApp, type EmbeddedApp } from "../../services/app/src/embedded.js";
+import { embeddedConfig } from "../../apps/embedded/src/config.js";
+import { startEmbeddedApp, type EmbeddedApp } from "../../apps/embedded/src/embedded.js";
 import { which } from "../../scripts/infra/cache.js";
 import { ensurePythonVenv, pythonInterpreter } from "../../scripts/infra/python.js";
 

@@ -8,7 +8,7 @@ import path from "node:path";
 import { test } from "node:test";
 import { DEPLOYABLES, root } from "./tools.js";
 
-const ENTRY_DIRS = [...DEPLOYABLES.map((d) => (d === "gateway" ? "gateway" : `services/${d}`)), "services/app"];
+const ENTRY_DIRS = [...DEPLOYABLES.map((d) => (d === "gateway" ? "gateway" : `services/${d}`)), "apps/embedded"];
 
 test("tsc -b compiles every server workspace into its dist/", () => {
   const tsc = path.join(root, "node_modules/typescript/bin/tsc");
@@ -16,7 +16,7 @@ test("tsc -b compiles every server workspace into its dist/", () => {
   assert.equal(r.status, 0, r.stdout + r.stderr);
   for (const dir of ENTRY_DIRS) assert.ok(fs.existsSync(path.join(root, dir, "dist/main.js")), `${dir}/dist/main.js`);
   assert.ok(fs.existsSync(path.join(root, "deploy/dist/prepare.js")), "deploy/dist/prepare.js");
-  assert.ok(fs.existsSync(path.join(root, "services/app/dist/main.js.map")), "source maps");
+  assert.ok(fs.existsSync(path.join(root, "apps/embedded/dist/main.js.map")), "source maps");
 });
 
 test("under --conditions=taskmesh-dist the compiled modules load only JavaScript, and no .proto file is read", () => {
@@ -30,7 +30,7 @@ test("under --conditions=taskmesh-dist the compiled modules load only JavaScript
     const reads = [];
     const readFileSync = fs.readFileSync;
     fs.readFileSync = (file, ...rest) => { reads.push(String(file)); return readFileSync(file, ...rest); };
-    for (const m of ${JSON.stringify(ENTRY_DIRS.map((d) => `./${d}/dist/${d === "services/app" ? "embedded" : "index"}.js`))}) await import(m);
+    for (const m of ${JSON.stringify(ENTRY_DIRS.map((d) => `./${d}/dist/${d === "apps/embedded" ? "embedded" : "index"}.js`))}) await import(m);
     const { TOPICS, registerSchemas } = await import("@taskmesh/events");
     const registered = [];
     await registerSchemas({ registry: { async setCompatibility() {}, async register(subject, d) { registered.push(subject); return { id: registered.length, version: 1 }; } } });
@@ -42,7 +42,7 @@ test("under --conditions=taskmesh-dist the compiled modules load only JavaScript
   const ours = loaded.filter((u) => !u.includes("/node_modules/"));
   assert.ok(ours.length > 50, `loaded ${ours.length} of our modules`);
   assert.deepEqual(
-    ours.filter((u) => !/\/(packages\/[^/]+|services\/[^/]+|gateway)\/dist\/.*\.js$/.test(u)),
+    ours.filter((u) => !/\/(packages\/[^/]+|services\/[^/]+|apps\/[^/]+|gateway)\/dist\/.*\.js$/.test(u)),
     [],
     "every module of ours comes from a dist/",
   );

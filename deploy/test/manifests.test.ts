@@ -11,7 +11,7 @@ const read = (file: string) => fs.readFileSync(path.join(root, file), "utf8");
 /** Every metric name that appears as a string literal in the services' and packages' sources. */
 function definedMetrics(): Set<string> {
   const names = new Set<string>();
-  for (const dir of ["packages", "services", "gateway"]) {
+  for (const dir of ["packages", "services", "apps", "gateway"]) {
     for (const file of fs.readdirSync(path.join(root, dir), { recursive: true, encoding: "utf8" })) {
       if (!file.endsWith(".ts") || file.includes("node_modules") || !file.split(path.sep).includes("src")) continue;
       for (const m of fs.readFileSync(path.join(root, dir, file), "utf8").matchAll(/"((?:taskmesh|rpc)_[a-z_]+)"/g)) names.add(m[1]!);

@@ -59,7 +59,7 @@ const CASES: Record<string, { main: string; env: Record<string, string>; wrong: 
   reminders: { main: "services/reminders/src/main.ts", ...withDatabase },
   audit: { main: "services/audit/src/main.ts", ...withDatabase },
   gateway: { main: "gateway/src/main.ts", ...withDatabase, wrong: [...withDatabase.wrong, "TASKMESH_JWT_SECRET", "TASKS_URL"] },
-  app: { main: "services/app/src/main.ts", ...service },
+  app: { main: "apps/embedded/src/main.ts", ...service },
   prepare: { main: "deploy/src/prepare.ts", env: { LOG_LEVEL: "loud" }, wrong: ["LOG_LEVEL", "DATABASE_URL", "SCHEMA_REGISTRY_URL"] },
   "kafka-topics": { main: "deploy/src/topics.ts", env: { KAFKA_TOPIC_PARTITIONS: "0" }, wrong: ["KAFKA_BROKERS", "KAFKA_TOPIC_PARTITIONS"] },
 };

@@ -21,8 +21,8 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { embeddedConfig } from "../../services/app/src/config.js";
-import { startEmbeddedApp } from "../../services/app/src/embedded.js";
+import { embeddedConfig } from "../../apps/embedded/src/config.js";
+import { startEmbeddedApp } from "../../apps/embedded/src/embedded.js";
 
 const SERVICES: DescService[] = [AuthService, TaskService, RecurrenceService, AuditService, ReminderService];
 const TIME_LIMIT_MS = Number(process.env.TASKMESH_FUZZ_MS ?? 40_000);

@@ -16,8 +16,8 @@ import { createLogger } from "@taskmesh/kit";
 import { AuthService } from "@taskmesh/proto/taskmesh/auth/v1/auth_service_pb.js";
 import { ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
-import { embeddedConfig } from "../../../services/app/src/config.js";
-import { startEmbeddedApp, type EmbeddedApp } from "../../../services/app/src/embedded.js";
+import { embeddedConfig } from "../../../apps/embedded/src/config.js";
+import { startEmbeddedApp, type EmbeddedApp } from "../../../apps/embedded/src/embedded.js";
 import { inspectorLauncher } from "./support/inspector.js";
 
 const dataDir = mkdtempSync(path.join(tmpdir(), "taskmesh-mcp-resources-"));

@@ -38,7 +38,7 @@ async function until(what: string, probe: () => Promise<boolean> | boolean, time
 }
 
 async function start(dataDir: string, port: number): Promise<ChildProcess> {
-  const app = spawn(process.execPath, ["--import", "tsx", "services/app/src/main.ts"], {
+  const app = spawn(process.execPath, ["--import", "tsx", "apps/embedded/src/main.ts"], {
     cwd: root,
     env: { ...process.env, PORT: String(port), TASKMESH_DATA_DIR: dataDir, LOG_LEVEL: "error" },
     stdio: ["ignore", "ignore", "inherit"],
