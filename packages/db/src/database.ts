@@ -130,25 +130,30 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
  * can once the session is gone (PostgreSQL restarted, a link cut): each connection lost inside a
  * transaction would keep its place in the pool for good, and once all places are kept every query
  * of the service waits forever. Released here, the pool drops the dead connection and opens a new
- * one for the next caller; the release its holder may still make is then ignored.
+ * one for the next caller; the release its holder may still make is then ignored. The pool hands
+ * out a new release function with every checkout, so that is where this hooks in, whichever way
+ * the connection was taken (pool.connect, pool.query).
  */
 function releaseLostConnections(pool: pg.Pool): void {
-  const connect = pool.connect.bind(pool);
-  pool.connect = async () => {
-    const client = await connect();
-    const release = client.release;
-    let released = false;
-    const releaseOnce = (err?: Error | boolean) => {
-      client.off("end", lost);
-      if (released) return;
-      released = true;
-      release(err);
-    };
-    const lost = () => releaseOnce(new Error("the connection's session ended"));
-    client.once("end", lost);
-    client.release = releaseOnce;
-    return client;
-  };
+  pool.on("connect", (client) => {
+    let current: ((err?: Error | boolean) => void) | undefined;
+    Object.defineProperty(client, "release", {
+      configurable: true,
+      get: () => current,
+      set: (release: (err?: Error | boolean) => void) => {
+        let released = false;
+        const releaseOnce = (err?: Error | boolean) => {
+          client.off("end", lost);
+          if (released) return;
+          released = true;
+          release(err);
+        };
+        const lost = () => releaseOnce(new Error("the connection's session ended"));
+        client.once("end", lost);
+        current = releaseOnce;
+      },
+    });
+  });
 }
 
 async function query<Row>(em: EntityManager, sql: string, params: readonly unknown[] = []): Promise<Row[]> {
