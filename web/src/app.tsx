@@ -121,7 +121,8 @@ function Workspace({ session }: { session: Session }) {
   const lastGood = useRef<Task[]>([]);
   const tasks = useMemo(() => {
     if (list.error || !list.data) return lastGood.current;
-    return (lastGood.current = list.data.pages.flatMap((p) => p.tasks));
+    lastGood.current = list.data.pages.flatMap((p) => p.tasks);
+    return lastGood.current;
   }, [list.data, list.error]);
   const summary = list.data?.pages[0]?.explanation?.summary;
   const queryError = list.error?.findDetails(QueryErrorSchema)[0];
@@ -145,8 +146,10 @@ function Workspace({ session }: { session: Session }) {
     k: () => move(-1),
     x: () => selected && void actions.toggle(selected),
     e: () => selected && setEditingId(selected.id),
+    // biome-ignore lint/correctness/noComponentHookFactories: a key's name, not a component
     Enter: () => selected && setEditingId(selected.id),
     "?": () => setHelp((h) => !h),
+    // biome-ignore lint/correctness/noComponentHookFactories: a key's name, not a component
     Escape: () => {
       const active = document.activeElement;
       if (active instanceof HTMLInputElement || active instanceof HTMLTextAreaElement || active instanceof HTMLSelectElement) active.blur();

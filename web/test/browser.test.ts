@@ -473,6 +473,7 @@ test("the filter and the sort are kept in the address: a reload shows the same l
   await rowCount(page, 3);
   const filter = page.getByLabel("Filter tasks");
   const sort = page.getByRole("combobox", { name: "Sort by" });
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: source text the page evaluates, its template literal is the page's
   const address = () => page.evaluate<string>("[...new URLSearchParams(location.search)].map(([k, v]) => `${k}=${v}`).join(\" & \")");
 
   await filter.fill("status:open #errands");

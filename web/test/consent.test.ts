@@ -62,6 +62,7 @@ test("Allow: sign up on the link's page, consent, the client gets a code and exc
   await page.getByRole("button", { name: "Create account" }).click();
 
   await page.getByRole("heading", { name: "Allow Desk Agent to use your tasks?" }).waitFor();
+  // biome-ignore lint/performance/useDomNodeTextContent: Playwright's Locator.innerText, the text as rendered, not the DOM property
   assert.match(await page.locator(".auth-card").innerText(), /returned to 127\.0\.0\.1:\d+/);
   await screenshot(page, "consent");
   const findings = await axeViolations(page, "consent");

@@ -23,7 +23,7 @@ function recorder() {
   const waiters: (() => void)[] = [];
   const push = (kind: keyof LiveHandlers) => (value?: unknown) => {
     seen.push({ kind, value });
-    waiters.splice(0).forEach((wake) => wake());
+    for (const wake of waiters.splice(0)) wake();
   };
   const handlers: LiveHandlers = { task: push("task"), deleted: push("deleted"), refetch: push("refetch"), reminder: push("reminder"), status: push("status") };
   async function next<T>(kind: keyof LiveHandlers, match: (value: T) => boolean = () => true, timeoutMs = 10_000): Promise<T> {
@@ -47,7 +47,10 @@ function recorder() {
 async function account() {
   const transport = createConnectTransport({ baseUrl: app.url, httpVersion: "1.1" });
   const { accessToken } = await createClient(AuthService, transport).signUp({ email: `live-${Date.now()}@example.com`, password: "correct horse battery" });
-  const tasks = createClient(TaskService, createConnectTransport({ baseUrl: app.url, httpVersion: "1.1", interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${accessToken}`), next(req))] }));
+  const tasks = createClient(TaskService, createConnectTransport({ baseUrl: app.url, httpVersion: "1.1", interceptors: [(next) => (req) => {
+    req.header.set("authorization", `Bearer ${accessToken}`);
+    return next(req);
+  }] }));
   return { accessToken, tasks };
 }
 

@@ -80,7 +80,7 @@ export class LiveConnection {
   private connect(): void {
     if (this.stopped) return;
     const token = this.options.token();
-    if (!token) return this.options.handlers.status("offline");
+    if (!token) return void this.options.handlers.status("offline");
     this.options.handlers.status("connecting");
     const socket = new this.Socket(this.options.url);
     this.socket = socket;

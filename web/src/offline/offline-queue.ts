@@ -3,7 +3,7 @@
 // with the version the change was made on: the server's per-field merge applies them, and a change
 // that collides with one made elsewhere meanwhile is reported (ABORTED), never forced over it.
 import { fromBinary, toBinary, type DescMessage } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient, type Interceptor, type UnaryRequest } from "@connectrpc/connect";
+import { Code, ConnectError, type createClient, type Interceptor, type UnaryRequest } from "@connectrpc/connect";
 import { TaskConflictSchema, TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { currentSession } from "../api/auth-client.js";
 import { isNetworkFailure } from "./offline-session.js";
@@ -32,7 +32,9 @@ export function onQueueChange(listener: () => void): () => void {
   listeners.add(listener);
   return () => listeners.delete(listener);
 }
-const changed = () => listeners.forEach((l) => l());
+const changed = () => {
+  for (const l of listeners) l();
+};
 
 let titleOf: (taskId: string) => string | undefined = () => undefined;
 /** How a queued change names its task when the request does not carry the title (complete, delete). */
@@ -117,7 +119,7 @@ export function flush(client: ReturnType<typeof createClient<typeof TaskService>
       changed();
     }
     const report = { refused };
-    if (sent > 0) reporters.forEach((r) => r(report));
+    if (sent > 0) for (const r of reporters) r(report);
     return report;
   })().finally(() => {
     flushing = undefined;

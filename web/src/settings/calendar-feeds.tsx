@@ -1,5 +1,5 @@
 import type { Project } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
-import { useEffect, useId, useState } from "react";
+import { useCallback, useEffect, useId, useState } from "react";
 import { apiFetch, jsonOf } from "./api-fetch.js";
 
 interface Feed {
@@ -20,10 +20,10 @@ export function CalendarFeeds({ projects }: { projects: readonly Project[] }) {
   const [made, setMade] = useState<{ projectId: string | null; url: string }>();
   const [problem, setProblem] = useState<string>();
 
-  const load = async () => setFeeds((await jsonOf<{ feeds: Feed[] }>(await apiFetch("/api/calendar-feeds"))).feeds);
+  const load = useCallback(async () => setFeeds((await jsonOf<{ feeds: Feed[] }>(await apiFetch("/api/calendar-feeds"))).feeds), []);
   useEffect(() => {
     load().catch((err: Error) => setProblem(err.message));
-  }, []);
+  }, [load]);
 
   const run = async (what: () => Promise<void>) => {
     setProblem(undefined);

@@ -145,6 +145,7 @@ function ImportSummary({ report }: { report: ImportReport }) {
             </thead>
             <tbody>
               {unmapped.map((u, i) => (
+                // biome-ignore lint/suspicious/noArrayIndexKey: a report's rows never move, and an entry has no identity of its own
                 <tr key={i}>
                   <td>{u.where}</td>
                   <td>{u.field}</td>

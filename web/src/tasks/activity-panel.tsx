@@ -40,6 +40,7 @@ export function ActivityPanel({ task, timeZone }: { task: Task; timeZone: string
   const activity = useQuery(AuditService.method.listActivity, { taskId, pageSize: 20 });
   // The history is recorded from events, a moment after the change: reload shortly after each new version.
   const { refetch } = activity;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: version and comments are what the reload waits for, the effect reads neither
   useEffect(() => {
     const timer = setTimeout(() => void refetch(), 500);
     return () => clearTimeout(timer);

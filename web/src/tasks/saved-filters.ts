@@ -27,6 +27,7 @@ export function useSavedFilters() {
   const filters = list.data?.filters ?? [];
   const refresh = () => queryClient.invalidateQueries({ queryKey: createConnectQueryKey({ schema: TaskService.method.listSavedFilters, cardinality: undefined }) });
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: once, after the first answer; refresh is a new function on every render
   useEffect(() => {
     const local = legacy();
     if (!list.isSuccess || local.length === 0) return;
@@ -34,7 +35,6 @@ export function useSavedFilters() {
       localStorage.removeItem(LEGACY_KEY);
       return refresh();
     });
-    // Once, after the first answer.
   }, [list.isSuccess]);
 
   const send = (call: Promise<unknown>) =>

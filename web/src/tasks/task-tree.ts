@@ -21,7 +21,11 @@ export function taskTree(tasks: readonly Task[], collapsed: ReadonlySet<string>)
   }
   const rows: TreeRow[] = [];
   const count = (id: string, seen = new Set<string>()): number =>
-    (children.get(id) ?? []).reduce((n, c) => (seen.has(c.id) ? n : (seen.add(c.id), n + 1 + count(c.id, seen))), 0);
+    (children.get(id) ?? []).reduce((n, c) => {
+      if (seen.has(c.id)) return n;
+      seen.add(c.id);
+      return n + 1 + count(c.id, seen);
+    }, 0);
   // Parent links come from the server and cannot loop, but a list merged from pages read before
   // and after a move could hold a stale one: every task is reached once, and one that no top-level
   // task reaches is shown at the top level after them.
