@@ -27,7 +27,7 @@ import { MonthCalendar } from "./views/month-calendar.js";
 import { ProjectBoard } from "./views/project-board.js";
 import { dayViewOf, VIEWS, type View } from "./views/view.js";
 import { useDebounced } from "./ui/use-debounced.js";
-import { useShortcuts } from "./ui/use-shortcuts.js";
+import { typing, useShortcuts } from "./ui/use-shortcuts.js";
 
 export function App() {
   const [session, setCurrent] = useState<Session | undefined | "loading">("loading");
@@ -152,7 +152,7 @@ function Workspace({ session }: { session: Session }) {
     // biome-ignore lint/correctness/noComponentHookFactories: a key's name, not a component
     Escape: () => {
       const active = document.activeElement;
-      if (active instanceof HTMLInputElement || active instanceof HTMLTextAreaElement || active instanceof HTMLSelectElement) active.blur();
+      if (typing(active)) active.blur();
       else if (help) setHelp(false);
       else setEditingId(undefined);
     },

@@ -372,7 +372,7 @@ test("a task's history shows who changed what, and Undo reverts the last change"
   await taskRow(page, "Pay rent").waitFor();
   // The list and the open editor read the task through different queries: the editor follows a moment later.
   assert.equal(await settled(() => editor.getByLabel("Title").inputValue(), "Pay rent"), "Pay rent");
-  assert.equal(await settled(() => editor.getByRole("radio", { name: "No due date" }).getAttribute("aria-checked"), "true"), "true");
+  assert.equal(await settled(() => editor.getByRole("radio", { name: "No due date" }).isChecked(), true), true);
   await context.close();
 });
 

@@ -95,6 +95,7 @@ function ResetPassword() {
       >
         <p className="muted">Choose a new password.</p>
         <label htmlFor="new-password">New password</label>
+        {/* biome-ignore lint/a11y/noAutofocus: the page is this one field, opened from the e-mailed link */}
         <input id="new-password" type="password" autoComplete="new-password" minLength={8} value={password} onChange={(e) => setPassword(e.target.value)} required autoFocus />
         {error && (
           <p className="field-error" role="alert">

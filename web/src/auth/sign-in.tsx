@@ -64,6 +64,7 @@ export function SignIn() {
         ) : (
           <>
             <label htmlFor="email">Email</label>
+            {/* biome-ignore lint/a11y/noAutofocus: the sign-in page is this form, and the e-mail field comes first */}
             <input id="email" type="email" autoComplete="email" value={email} onChange={(e) => setEmail(e.target.value)} required autoFocus />
             {mode !== "forgot" && (
               <>

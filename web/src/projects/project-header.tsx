@@ -1,7 +1,7 @@
 import { ConnectError } from "@connectrpc/connect";
 import { useQuery } from "@connectrpc/connect-query";
 import { ProjectRole, ProjectService, type Project } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
-import { useState } from "react";
+import { useId, useState } from "react";
 import type { View } from "../views/view.js";
 import { nameTerm, projectsClient, useRefreshProjects } from "./projects-api.js";
 
@@ -16,6 +16,7 @@ interface Props {
 export function ProjectHeader({ project, query, view, onChoose }: Props) {
   const sections = useQuery(ProjectService.method.listSections, { projectId: project.id });
   const refresh = useRefreshProjects();
+  const ids = useId();
   const [name, setName] = useState("");
   const [problem, setProblem] = useState<string>();
   const canEdit = project.role >= ProjectRole.EDITOR;
@@ -40,9 +41,10 @@ export function ProjectHeader({ project, query, view, onChoose }: Props) {
         {project.role === ProjectRole.VIEWER && <span className="muted role-note"> · view only</span>}
         <span className="segmented view-switch" role="radiogroup" aria-label="Show the project as">
           {(["list", "board"] as const).map((layout) => (
-            <button key={layout} type="button" role="radio" aria-checked={view === layout} onClick={() => onChoose(query, layout)}>
+            <label key={layout} className="inline">
+              <input type="radio" name={`${ids}-view`} checked={view === layout} onChange={() => onChoose(query, layout)} />
               {layout === "list" ? "List" : "Board"}
-            </button>
+            </label>
           ))}
         </span>
       </h2>

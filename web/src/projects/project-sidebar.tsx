@@ -54,6 +54,11 @@ export function ProjectSidebar({ userId, query, view, onChoose }: Props) {
     }
   };
 
+  const fromMenu = (action: () => void) => () => {
+    action();
+    setMenuFor(undefined);
+  };
+
   const row = (p: Project) => (
     <li key={p.id} className={`project-row${current?.id === p.id ? " current" : ""}`}>
       {renaming === p.id ? (
@@ -81,10 +86,10 @@ export function ProjectSidebar({ userId, query, view, onChoose }: Props) {
                 ⋯
               </button>
               {menuFor === p.id && (
-                <div className="project-menu-items" onClick={() => setMenuFor(undefined)}>
-                  <button type="button" onClick={() => setRenaming(p.id)}>Rename</button>
-                  <button type="button" onClick={() => setSharing(p)}>Share…</button>
-                  <button type="button" onClick={() => void run(() => projectsClient.updateProject({ project: { id: p.id, archived: !p.archived }, updateMask: { paths: ["archived"] } }), p.archived ? `Restored ${p.name}` : `Archived ${p.name}`)}>
+                <div className="project-menu-items">
+                  <button type="button" onClick={fromMenu(() => setRenaming(p.id))}>Rename</button>
+                  <button type="button" onClick={fromMenu(() => setSharing(p))}>Share…</button>
+                  <button type="button" onClick={fromMenu(() => void run(() => projectsClient.updateProject({ project: { id: p.id, archived: !p.archived }, updateMask: { paths: ["archived"] } }), p.archived ? `Restored ${p.name}` : `Archived ${p.name}`))}>
                     {p.archived ? "Unarchive" : "Archive"}
                   </button>
                 </div>
@@ -177,6 +182,7 @@ function NameForm({ label, initial, onSave, onCancel }: { label: string; initial
         if (name.trim()) void onSave(name.trim());
       }}
     >
+      {/* biome-ignore lint/a11y/noAutofocus: opened by Rename or New project, whose button it replaces: focus follows the user's choice */}
       <input aria-label={label} value={name} maxLength={120} autoFocus onChange={(e) => setName(e.target.value)} onKeyDown={(e) => e.key === "Escape" && onCancel()} />
       <button type="submit" className="primary" disabled={!name.trim()}>
         Save

@@ -98,7 +98,7 @@ export const FilterBar = forwardRef<HTMLInputElement, Props>(function FilterBar(
           summary && <span className="explain">Showing {summary === "all tasks" ? summary : `tasks where ${summary}`}</span>
         )}
       </div>
-      <div className="chips filters" role="group" aria-label="Quick filters">
+      <fieldset className="chips filters" aria-label="Quick filters">
         {QUICK_FILTERS.map((f) => (
           <button key={f.term} type="button" className="chip toggle" aria-pressed={hasTerm(query, f.term)} onClick={() => onChoose(toggleTerm(query, f.term, f.exclusive))}>
             {f.label}
@@ -109,8 +109,8 @@ export const FilterBar = forwardRef<HTMLInputElement, Props>(function FilterBar(
             #{t.name} <span className="count">{t.openTaskCount}</span>
           </button>
         ))}
-      </div>
-      <div className="chips saved" role="group" aria-label="Saved filters">
+      </fieldset>
+      <fieldset className="chips saved" aria-label="Saved filters">
         {saved.map((q) => (
           <span key={q} className="chip saved-filter">
             <button type="button" className="link" aria-pressed={q === query} onClick={() => onChoose(q)}>
@@ -126,7 +126,7 @@ export const FilterBar = forwardRef<HTMLInputElement, Props>(function FilterBar(
             Save this filter
           </button>
         )}
-      </div>
+      </fieldset>
     </section>
   );
 });

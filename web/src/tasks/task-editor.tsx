@@ -161,9 +161,10 @@ function EditorForm({ task, onClose }: { task: Task; onClose(): void }) {
         <legend>Due</legend>
         <div className="segmented" role="radiogroup" aria-label="Due kind">
           {DUE_KINDS.map(([kind, label]) => (
-            <button key={kind} type="button" role="radio" aria-checked={form.dueKind === kind} onClick={() => set("dueKind", kind)}>
+            <label key={kind} className="inline">
+              <input type="radio" name={`${ids}-due-kind`} checked={form.dueKind === kind} onChange={() => set("dueKind", kind)} />
               {label}
-            </button>
+            </label>
           ))}
         </div>
         {form.dueKind !== "none" && (

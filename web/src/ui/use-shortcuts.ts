@@ -2,8 +2,13 @@ import { useEffect, useRef } from "react";
 
 export type Shortcuts = Record<string, () => void>;
 
-const typing = (target: EventTarget | null) =>
-  target instanceof HTMLElement && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
+// A checkbox or radio takes no letters: the shortcuts stay on while one has the focus.
+const CHOICES = ["checkbox", "radio"];
+
+/** The target takes what is typed: a text field, a text area, a select, or editable content. */
+export const typing = (target: EventTarget | null): target is HTMLElement =>
+  target instanceof HTMLElement &&
+  (target.isContentEditable || target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement || (target instanceof HTMLInputElement && !CHOICES.includes(target.type)));
 
 /** Single-key shortcuts, ignored while typing in a field (Escape always reaches its handler). */
 export function useShortcuts(shortcuts: Shortcuts): void {

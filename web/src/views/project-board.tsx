@@ -42,11 +42,11 @@ export function ProjectBoard({ project, tasks, selectedId, pendingIds, onSelect,
           onUpdate(sectionRequest(task, sectionId), { text: `Moved “${task.title}” to ${to}`, undo: (moved) => sectionRequest(moved, task.sectionId) });
         }}
       >
-        <div className="board" aria-busy={loading} aria-label={`Board of ${project.name}`} role="group">
+        <fieldset className="board" aria-busy={loading} aria-label={`Board of ${project.name}`}>
           {columns.map((column) => (
             <BoardColumn key={column.sectionId} column={column} movable={movable} selectedId={selectedId} pendingIds={pendingIds} onSelect={onSelect} onOpen={onOpen} onToggle={onToggle} />
           ))}
-        </div>
+        </fieldset>
       </TaskDropContext>
       {hasMore && (
         <button type="button" className="more" onClick={onMore}>
