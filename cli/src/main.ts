@@ -146,7 +146,7 @@ program
     const entry = entries.find((e) => e.undo?.request.case !== undefined);
     if (!entry) throw new UsageError(`nothing to undo${idArg ? " on that task" : ""}: the recent history has no change that can be undone`);
     const undone = await sendUndo(api.tasks, entry);
-    if (json(cmd)) return print({ undone: entry.summary, taskId: entry.taskId, ...(undone && undone.task ? { task: taskOut(undone.task) } : {}) });
+    if (json(cmd)) return print({ undone: entry.summary, taskId: entry.taskId, ...(undone !== false && undone.task ? { task: taskOut(undone.task) } : {}) });
     process.stdout.write(`Undid ${entry.summary} on ${entry.taskId.slice(0, 8)}  ${entry.taskTitle}\n`);
   });
 

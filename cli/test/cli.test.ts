@@ -120,7 +120,7 @@ test("add reads a quick-add line; ls filters and shows how the filter was read; 
 
   const done = await taskmesh("done", milk.id.slice(0, 8));
   assert.equal(done.code, 0, done.stderr);
-  assert.match(done.stdout, /^Completed [0-9a-f]{8}  Buy milk$/m);
+  assert.match(done.stdout, /^Completed [0-9a-f]{8} {2}Buy milk$/m);
   assert.doesNotMatch((await taskmesh("ls")).stdout, /Buy milk/);
 
   const wrong = await taskmesh("done", "zzzz");
@@ -160,7 +160,7 @@ test("remind adds a reminder read as quick add reads it; --list shows the upcomi
   const { task } = JSON.parse((await taskmesh("--json", "add", "Dentist on 2031-05-06 at 10am")).stdout);
   const set = await taskmesh("remind", task.id.slice(0, 8), "1", "hour", "before");
   assert.equal(set.code, 0, set.stderr);
-  assert.match(set.stdout, /^Reminder set for [0-9a-f]{8}  Dentist: 2031-05-06 09:00$/m);
+  assert.match(set.stdout, /^Reminder set for [0-9a-f]{8} {2}Dentist: 2031-05-06 09:00$/m);
   const list = await taskmesh("remind", "--list");
   assert.match(list.stdout, /^WHEN\s+ID\s+TASK\s+STATE\n2031-05-06 09:00\s+[0-9a-f]{8}\s+Dentist\s+scheduled$/m);
 
@@ -177,10 +177,10 @@ test("comment adds a comment to a task by its short id; without text it lists th
   const { task } = JSON.parse((await taskmesh("--json", "add", "Paint the fence")).stdout);
   const none = await taskmesh("comment", task.id.slice(0, 8));
   assert.equal(none.code, 0, none.stderr);
-  assert.match(none.stdout, /^No comments on [0-9a-f]{8}  Paint the fence$/m);
+  assert.match(none.stdout, /^No comments on [0-9a-f]{8} {2}Paint the fence$/m);
   const added = await taskmesh("comment", task.id.slice(0, 8), "Green,", "like", "last", "year");
   assert.equal(added.code, 0, added.stderr);
-  assert.match(added.stdout, /^Commented on [0-9a-f]{8}  Paint the fence$/m);
+  assert.match(added.stdout, /^Commented on [0-9a-f]{8} {2}Paint the fence$/m);
   const list = await taskmesh("comment", task.id.slice(0, 8));
   assert.match(list.stdout, /^WHEN\s+WHO\s+COMMENT\n\d{4}-\d{2}-\d{2} \d{2}:\d{2}\s+\S+@example\.com\s+Green, like last year$/m);
   const { comments } = JSON.parse((await taskmesh("--json", "comment", task.id)).stdout);

@@ -25,7 +25,10 @@ let token: string;
 let term: Terminal;
 
 const asUser = <S extends typeof TaskService | typeof AuditService>(service: S) =>
-  createClient(service, createConnectTransport({ baseUrl: app.server.url, httpVersion: "1.1", interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${token}`), next(req))] }));
+  createClient(service, createConnectTransport({ baseUrl: app.server.url, httpVersion: "1.1", interceptors: [(next) => (req) => {
+    req.header.set("authorization", `Bearer ${token}`);
+    return next(req);
+  }] }));
 
 before(async () => {
   const tmux = await ensureTmux();
@@ -102,7 +105,7 @@ test("login, add, list, edit, a conflicting edit, undo, done and watch, typed in
   await term.type(watch, "taskmesh watch");
   await term.waitFor(watch, /Watching for changes \(Ctrl-C to stop\)/, { untilPrompt: false });
   await asUser(TaskService).createTask({ title: "Made on the phone", tags: ["elsewhere"] });
-  await term.waitFor(watch, /\d\d:\d\d:\d\d  added\s+[0-9a-f]{8}\s+Made on the phone\s+#elsewhere/, { untilPrompt: false });
+  await term.waitFor(watch, /\d\d:\d\d:\d\d {2}added\s+[0-9a-f]{8}\s+Made on the phone\s+#elsewhere/, { untilPrompt: false });
   await term.type(main, "taskmesh add Call the plumber");
   await term.waitFor(watch, /added\s+[0-9a-f]{8}\s+Call the plumber/, { untilPrompt: false });
   term.keys(watch, "C-c");

@@ -12,7 +12,9 @@ export function callerTransport(upstreams: readonly Upstream[], service: DescSer
   const transport = upstreams.find((u) => u.services.includes(service))?.transport;
   const merged = (init: ConstructorParameters<typeof Headers>[0]) => {
     const out = new Headers(init);
-    headers.forEach((value, name) => out.set(name, value));
+    headers.forEach((value, name) => {
+      out.set(name, value);
+    });
     return out;
   };
   const missing = () => Promise.reject(new ConnectError(`${service.typeName} is not reachable from this gateway`, Code.Unavailable));

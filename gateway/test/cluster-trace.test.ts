@@ -318,7 +318,7 @@ test("Prometheus scrapes every process: the rules evaluate, every dashboard quer
     const audit = processes.get("audit")!;
     audit.kill("SIGTERM");
     await new Promise((r) => audit.once("exit", r));
-    const firing = async () => (await prometheus.query('ALERTS{alertname="TaskmeshTargetDown", alertstate="firing"}')).map((s) => s.metric["service"]);
+    const firing = async () => (await prometheus.query('ALERTS{alertname="TaskmeshTargetDown", alertstate="firing"}')).map((s) => s.metric.service);
     const stoppedAt = Date.now();
     while (!(await firing()).includes("audit")) {
       assert.ok(Date.now() - stoppedAt < 120_000, "TaskmeshTargetDown fires within 2 minutes of the audit service stopping");

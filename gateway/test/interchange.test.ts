@@ -14,6 +14,7 @@ import { Priority, RecurrenceMode, TaskStatus, type Task } from "@taskmesh/proto
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { freshDatabase } from "@taskmesh/testing";
+import type { ImportReport } from "../src/interchange/importer.js";
 import { startMesh, type TestMesh } from "./fixtures.js";
 
 let mesh: TestMesh;
@@ -42,9 +43,12 @@ async function account(name: string) {
   return { email, id: res.user!.id, headers: { authorization: `Bearer ${res.accessToken}` } };
 }
 
-async function importFile(headers: Record<string, string>, body: string, query = "") {
+/** A refused import: why, where in the file, and that nothing was imported. */
+type ImportRefusal = { error: string; where?: string | null; imported?: number };
+
+async function importFile<Body = ImportReport>(headers: Record<string, string>, body: string, query = "") {
   const res = await fetch(`${mesh.url}/api/import${query}`, { method: "POST", headers: { ...headers, "x-time-zone": "Europe/Berlin" }, body });
-  return { status: res.status, body: (await res.json()) as Record<string, any> };
+  return { status: res.status, body: (await res.json()) as Body };
 }
 
 async function listAll(headers: Record<string, string>, query = "status:all"): Promise<Task[]> {
@@ -111,11 +115,11 @@ test("Todoist JSON and Taskwarrior exports: priorities each way round, recurring
 
 test("a malformed or oversized file imports nothing and says what is wrong; the endpoints need credentials", async () => {
   const carol = await account("carol");
-  const bad = await importFile(carol.headers, "TYPE,CONTENT,PRIORITY,INDENT\ntask,Fine,1,1\ntask,Bad,7,1\n", "?filename=x.csv");
+  const bad = await importFile<ImportRefusal>(carol.headers, "TYPE,CONTENT,PRIORITY,INDENT\ntask,Fine,1,1\ntask,Bad,7,1\n", "?filename=x.csv");
   assert.equal(bad.status, 400);
   assert.deepEqual([bad.body.where, bad.body.imported], ["line 3", 0]);
   assert.match(bad.body.error, /PRIORITY "7" is not 1 to 4/);
-  const json = await importFile(carol.headers, '[{"uuid": "u1", "description": "a", "status": "pending", "due": "soon"}]');
+  const json = await importFile<ImportRefusal>(carol.headers, '[{"uuid": "u1", "description": "a", "status": "pending", "due": "soon"}]');
   assert.equal(json.status, 400);
   assert.match(json.body.error, /task u1: due "soon" is not a date/);
   const big = await importFile(carol.headers, "x".repeat(5 * 1024 * 1024 + 1));

@@ -37,8 +37,7 @@ export async function startEmbeddedApp(config: EmbeddedConfig, logger: Logger): 
     if (!databaseUrl) {
       if (needsUpgrade(config.dataDir)) {
         throw new Error(
-          `${config.dataDir} holds tasks of an earlier taskmesh (embedded PGlite). Move them once with \`npm run upgrade-data\` ` +
-            "(about a minute; the old folder is kept), then start again.",
+          `${config.dataDir} holds tasks of an earlier taskmesh (embedded PGlite). Move them once with \`npm run upgrade-data\` (about a minute; the old folder is kept), then start again.`,
         );
       }
       const postgres = await startPostgresServer(path.join(config.dataDir, POSTGRES_FOLDER), logger);

@@ -60,6 +60,7 @@ test("a reminder set over the RPC fires on time: ReminderEvent{fired} on the eve
 
   const deadline = Date.now() + 20_000;
   let fired: ReminderEvent | undefined;
+  // biome-ignore lint/suspicious/noAssignInExpressions: the poll loop's idiom, the event found is the loop's result
   while (!(fired = events.find((e) => e.taskId === task!.id && e.event.case === "fired"))) {
     if (Date.now() > deadline) throw new Error("no ReminderEvent{fired} on the event log");
     await new Promise((r) => setTimeout(r, 100));

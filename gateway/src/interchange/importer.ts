@@ -6,7 +6,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { ImportedTask, ImportFormat, ImportPlan, Unmapped } from "@taskmesh/interchange";
-import { type Project } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
+import type { Project } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { Priority, RecurrenceMode, RecurrenceSchema, TaskStatus, type Recurrence, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { CreateTaskRequestSchema, type CreateTaskRequest } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { isTimeZone, lastDayRule, parseQuickAdd, resolveQuickAdd } from "@taskmesh/quick-add";

@@ -3,7 +3,7 @@
 // fetches by its secret URL alone.
 import type { HttpRoute, Logger } from "@taskmesh/kit";
 import { writeHead } from "@taskmesh/kit";
-import { exportCsv, exportJson, IMPORT_FORMATS, ImportFormatError, readImportFile, type ImportFormat } from "@taskmesh/interchange";
+import { exportCsv, exportJson, IMPORT_FORMATS, ImportFormatError, readImportFile, type ImportFormat, type ImportPlan } from "@taskmesh/interchange";
 import type { Authenticator } from "../auth/index.js";
 import { checkScope, type Scope } from "../auth/scopes.js";
 import type { CalendarFeedStore } from "../calendar/feed-store.js";
@@ -50,7 +50,7 @@ export function interchangeRoutes(options: InterchangeOptions): HttpRoute {
       if (err instanceof BodyTooLarge) return sendError(res, 413, `the file is larger than ${maxImportBytes / 1024 / 1024} MiB`);
       throw err;
     }
-    let plan;
+    let plan: ImportPlan;
     try {
       plan = readImportFile(text, { format: format as ImportFormat | undefined, fileName: url.searchParams.get("filename") ?? undefined });
     } catch (err) {

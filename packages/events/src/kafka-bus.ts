@@ -104,7 +104,10 @@ class KafkaBus implements EventBus {
     const byTopic = new Map<string, Omit<OutgoingMessage, "topic">[]>();
     for (const { topic, ...message } of messages) {
       let list = byTopic.get(topic);
-      if (!list) byTopic.set(topic, (list = []));
+      if (!list) {
+        list = [];
+        byTopic.set(topic, list);
+      }
       list.push(message);
     }
     await this.producer.sendBatch({ acks: -1, compression: this.options.compression ?? CompressionTypes.None, topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })) });

@@ -42,7 +42,7 @@ export async function writeOutbox(db: Database, em: EntityManager, outbox: Outbo
 
 /** A record without a traceparent gets the one of the change that wrote it, so its publish joins that trace. */
 function withTraceContext(headers: Record<string, string>): Record<string, string> {
-  if (!tracingEnabled() || headers["traceparent"]) return headers;
+  if (!tracingEnabled() || headers.traceparent) return headers;
   const traced = { ...headers };
   injectHeaders(traced);
   return traced;
@@ -89,7 +89,7 @@ function publishSpan(record: EventRecord, system: MessagingSystem | undefined): 
   });
   if (span) {
     const headers = { ...record.headers };
-    delete headers["tracestate"];
+    delete headers.tracestate;
     injectHeaders(headers, trace.setSpan(context.active(), span));
     record.headers = headers;
   }

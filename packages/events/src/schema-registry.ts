@@ -60,6 +60,7 @@ interface RegistryHttp {
 
 /** A Confluent Schema Registry API (Confluent, or Apicurio's `/apis/ccompat/v7`). */
 export function confluentSchemaRegistry(url: string): SchemaRegistryClient {
+  // biome-ignore lint/complexity/useLiteralKeys: api is private in SchemaRegistry's typings, and only an element access may reach it
   const http = new SchemaRegistry({ host: url, clientId: "taskmesh-events" })["api"] as unknown as RegistryHttp;
   return {
     async setCompatibility(subject, level) {

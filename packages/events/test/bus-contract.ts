@@ -104,7 +104,10 @@ export function busContract(fixture: BusFixture): void {
         const record = taskEventRecord(t.taskEvents, randomUUID(), 1, { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" });
         await bus.publish([record]);
         let handled = false;
-        const sub = await bus.subscribe({ group: "traced", topics: [t.taskEvents], handler: async () => void (handled = true) });
+        const sub = await bus.subscribe({ group: "traced", topics: [t.taskEvents], handler: async () => {
+            handled = true;
+          },
+        });
         await waitUntil("the event handled", () => handled);
         await sub.stop();
         const span = exporter.getFinishedSpans().find((s) => s.kind === SpanKind.CONSUMER);

@@ -52,7 +52,7 @@ test("Confluent's Python ProtobufDeserializer decodes what the Kafka bus produce
   assert.equal(te.schema_id, schemaIds.get(t.taskEvents));
   assert.equal(te.schema_type, "PROTOBUF");
   assert.deepEqual(te.references, ["buf/validate/validate.proto", "taskmesh/tasks/v1/task.proto"]);
-  const tm = te.message as Record<string, any>;
+  const tm = te.message as { event_id: string; occurred_at: string; version: string; device: string; updated: { after: { title: string; priority: string; tags: string[] }; changed_fields: string[] } };
   assert.equal(tm.event_id, taskEvent.eventId);
   assert.equal(tm.occurred_at, "2026-11-25T09:30:00Z");
   assert.equal(tm.version, "2");
@@ -65,12 +65,13 @@ test("Confluent's Python ProtobufDeserializer decodes what the Kafka bus produce
   // ReminderEvent is the 7th message of events.proto: message indexes [6], not the [0] shorthand.
   const re = byTopic.get(t.reminders)!;
   assert.equal(re.type, "taskmesh.events.v1.ReminderEvent");
-  assert.equal((re.message as any).reminder_id, "r-1");
-  assert.equal((re.message as any).snoozed.until, "2026-11-25T09:30:00Z");
+  const rm = re.message as { reminder_id: string; snoozed: { until: string } };
+  assert.equal(rm.reminder_id, "r-1");
+  assert.equal(rm.snoozed.until, "2026-11-25T09:30:00Z");
 
   const tu = byTopic.get(t.taskUpdates)!;
   assert.equal(tu.type, "taskmesh.events.v1.TaskUpdate");
-  assert.equal((tu.message as any).deleted_task_id, taskId);
+  assert.equal((tu.message as { deleted_task_id: string }).deleted_task_id, taskId);
   assert.equal(tu.key, "alice");
 });
 

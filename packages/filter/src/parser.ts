@@ -177,8 +177,7 @@ export function classifyWord(text: string, pos: number): FilterNode {
     if (rawOp !== ":" || value.startsWith("//")) return { kind: "text", value: text, phrase: false };
     const hint = FIELDS.find((f) => name.length >= 3 && f.startsWith(name)) ?? FIELDS.find((f) => editDistance(f, name) <= 2);
     throw new FilterSyntaxError(
-      `unknown field "${m[1]}:"${hint ? ` (did you mean "${hint}:"?)` : ""}: the fields are ${FIELDS.join(", ")}; ` +
-        `to search for text containing ':' put it in quotes`,
+      `unknown field "${m[1]}:"${hint ? ` (did you mean "${hint}:"?)` : ""}: the fields are ${FIELDS.join(", ")}; to search for text containing ':' put it in quotes`,
       pos,
       m[0].length,
     );

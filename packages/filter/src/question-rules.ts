@@ -10,7 +10,7 @@ export interface State {
 }
 
 /** `apply` gives the terms: none when the words only change the state ("created", "not"), null when they are not this rule's after all. */
-type Rule = { pattern: RegExp; apply: (m: RegExpExecArray, state: State) => Term | Term[] | void | null };
+type Rule = { pattern: RegExp; apply: (m: RegExpExecArray, state: State) => Term | Term[] | undefined | null };
 export type Term = string | { term: string; note: string };
 
 const NUMBERS: Record<string, number> = {
@@ -59,7 +59,7 @@ export const RULES: Rule[] = [
     ["(?:i |we )?(?:created|create|added|add|made|wrote|entered)", "created"],
     ["(?:i |we )?(?:changed|updated|modified|edited|touched)", "updated"],
     ["due|deadline", "due"],
-  ].map(([pattern, field]): Rule => ({ pattern: re(pattern!), apply: (_, state) => void (state.field = field as DateField) })),
+  ].map(([pattern, field]): Rule => ({ pattern: re(pattern!), apply: (_, state) => void Object.assign(state, { field: field as DateField }) })),
   {
     pattern: re("(?:did (?:i|we)|have (?:i|we)|i've|we've|i have|we have) (?:finish|finished|complete|completed|do|done|close|closed|check off|checked off|tick off|ticked off|get done|got done)"),
     apply: (_, state) => completed(state),
@@ -109,8 +109,8 @@ export const RULES: Rule[] = [
   { pattern: re("(?:unassigned|not assigned|assigned to (?:nobody|no one|noone))"), apply: () => "assignee:none" },
 
   // How terms combine.
-  { pattern: re("(?:not|except|excluding|but not|without|other than)"), apply: (_, state) => void (state.negate = true) },
-  { pattern: re("or"), apply: (_, state) => void (state.or = true) },
+  { pattern: re("(?:not|except|excluding|but not|without|other than)"), apply: (_, state) => void Object.assign(state, { negate: true }) },
+  { pattern: re("or"), apply: (_, state) => void Object.assign(state, { or: true }) },
 ];
 
 /** Words that carry no condition: "show me all my tasks". */

@@ -91,7 +91,7 @@ function read(question: string): Reading {
     }
     const tags = FILLER.has(word) ? null : TAG_BEFORE_NOUN.exec(original.slice(i));
     // "work and home tasks" are the tasks of either.
-    const names = tags?.[1]!.toLowerCase().split(/\s+(?:or|and)\s+/) ?? [];
+    const names = tags ? tags[1]!.toLowerCase().split(/\s+(?:or|and)\s+/) : [];
     const tagTerm = names.length === 1 ? `tag:${names[0]}` : `(${names.map((n) => `tag:${n}`).join(" OR ")})`;
     if (tags && filterTerm(tagTerm) !== undefined) {
       add(tagTerm);

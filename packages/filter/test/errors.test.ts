@@ -60,9 +60,9 @@ const CASES: [string, number, number, string][] = [
   ["-)", 1, 1, "unexpected ')'"], // a lone '-' is a word
   ["milk\u0000", 4, 1, "NUL character"],
   ["a".repeat(LIMITS.maxLength + 5), LIMITS.maxLength, 5, `longer than ${LIMITS.maxLength} characters`],
-  ["(".repeat(33) + "a" + ")".repeat(33), 32, 1, `more than ${LIMITS.maxDepth} levels`],
-  ["NOT ".repeat(33) + "a", 128, 3, "nests more than 32 levels"],
-  ["-".repeat(40) + "a", 32, 1, "nests more than 32 levels"],
+  [`${"(".repeat(33)}a${")".repeat(33)}`, 32, 1, `more than ${LIMITS.maxDepth} levels`],
+  [`${"NOT ".repeat(33)}a`, 128, 3, "nests more than 32 levels"],
+  [`${"-".repeat(40)}a`, 32, 1, "nests more than 32 levels"],
   [Array.from({ length: 101 }, (_, i) => `t${i}`).join(" "), 390, 4, `more than ${LIMITS.maxTerms} terms`],
 ];
 
@@ -83,6 +83,6 @@ for (const [query, position, length, fragment] of CASES) {
 
 test("limits are inclusive: exactly the maximum still parses", () => {
   assert.doesNotThrow(() => parseFilter("a".repeat(LIMITS.maxLength)));
-  assert.doesNotThrow(() => parseFilter("(".repeat(LIMITS.maxDepth) + "a" + ")".repeat(LIMITS.maxDepth)));
+  assert.doesNotThrow(() => parseFilter(`${"(".repeat(LIMITS.maxDepth)}a${")".repeat(LIMITS.maxDepth)}`));
   assert.doesNotThrow(() => parseFilter(Array.from({ length: LIMITS.maxTerms }, (_, i) => `t${i}`).join(" ")));
 });

@@ -171,8 +171,7 @@ export function values<S extends z.ZodRawShape>(shape: S): Piece<S, z.output<z.Z
   return piece(shape, (v) => v);
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyPiece = Piece<any, any>;
+export type AnyPiece = Piece<z.ZodRawShape, unknown>;
 export type Built<P extends Record<string, AnyPiece>> = { [K in keyof P]: P[K] extends Piece<z.ZodRawShape, infer T> ? T : never };
 
 export type Checked<C> = { config: C; problems?: undefined } | { config?: undefined; problems: string[] };

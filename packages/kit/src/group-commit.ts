@@ -9,6 +9,7 @@ export class GroupCommit<T, R = void> {
   #draining = false;
 
   constructor(
+    // biome-ignore lint/suspicious/noConfusingVoidType: a flush without per-item results is an async function that returns nothing, a Promise<void>
     private readonly flush: (items: T[]) => Promise<R[] | void>,
     private readonly maxItems = 10_000,
   ) {}
@@ -55,6 +56,7 @@ export class KeyedGroupCommit<K, T, R = void> {
   readonly #queues = new Map<K, { commit: GroupCommit<T, R>; pending: number }>();
 
   constructor(
+    // biome-ignore lint/suspicious/noConfusingVoidType: a flush without per-item results is an async function that returns nothing, a Promise<void>
     private readonly flush: (key: K, items: T[]) => Promise<R[] | void>,
     private readonly maxItems = 10_000,
   ) {}

@@ -49,7 +49,7 @@ export function internalErrorInterceptor(logger: Logger): Interceptor {
       }
       return internal(err, "internal error");
     };
-    let res;
+    let res: Awaited<ReturnType<typeof next>>;
     try {
       res = await next(req);
     } catch (err) {

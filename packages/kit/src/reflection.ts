@@ -25,7 +25,7 @@ export function reflectionRoutes(hosted: DescService[]): (router: ConnectRouter)
     files.set(file.proto.name, file);
     file.dependencies.forEach(add);
   };
-  services.forEach((s) => add(s.file));
+  for (const s of services) add(s.file);
   const registry = createRegistry(...files.values());
   const serviceNames = services.map((s) => s.typeName);
 

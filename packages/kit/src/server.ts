@@ -222,7 +222,8 @@ function rpcHandler(router: ConnectRouter, contextValues: (req: NodeRequest) => 
     let body: Uint8Array[] | undefined;
     const plainJson = handler.method.methodKind === "unary" && /^application\/json\b/i.test(uReq.header.get("content-type") ?? "") && !uReq.header.get("content-encoding");
     if (plainJson && isAsyncIterable(uReq.body)) {
-      const captured: Uint8Array[] = (body = []);
+      const captured: Uint8Array[] = [];
+      body = captured;
       const inner = uReq.body;
       uReq = {
         ...uReq,

@@ -1,6 +1,7 @@
 // The one way a deployable starts: its main.ts is `await runService(module, schema)`.
 import type { ConnectRouter } from "@connectrpc/connect";
 import type { DescService } from "@bufbuild/protobuf";
+import type { z } from "zod";
 import { ConfigError, defineConfig, processEnv, type AnyPiece, type Built, type BusSettings, type ConfigSchema, type Piece, type SecretsSettings, type ServerSettings, type TelemetrySettings } from "./config.js";
 import { createLogger, type Logger } from "./logger.js";
 import { resolveSecrets } from "./secrets.js";
@@ -12,10 +13,8 @@ import { startTelemetry, stopTelemetry } from "./telemetry.js";
  * come from Dapr, `bus` where it uses Kafka.
  */
 export type BasePieces = Record<string, AnyPiece> & {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  telemetry: Piece<any, TelemetrySettings>;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  server: Piece<any, ServerSettings & { host?: string }>;
+  telemetry: Piece<z.ZodRawShape, TelemetrySettings>;
+  server: Piece<z.ZodRawShape, ServerSettings & { host?: string }>;
 };
 
 type BaseConfig = { telemetry: TelemetrySettings; server: ServerSettings & { host?: string }; secrets?: SecretsSettings; bus?: BusSettings | undefined };
@@ -100,7 +99,7 @@ async function configure<P extends Record<string, AnyPiece> & { telemetry: BaseP
   const early = defineConfig(schema.name, { telemetry: schema.pieces.telemetry, ...(schema.pieces.secrets ? { secrets: schema.pieces.secrets } : {}) }).check(raw);
   if (early.problems) {
     const secretsPiece = schema.pieces.secrets;
-    const fromDapr = secretsPiece && defineConfig(schema.name, { secrets: secretsPiece }).check(raw).config?.secrets.source === "dapr";
+    const fromDapr = secretsPiece && (defineConfig(schema.name, { secrets: secretsPiece }).check(raw).config?.secrets as SecretsSettings | undefined)?.source === "dapr";
     // Without credentials to come from Dapr the environment is all there is: every problem is listed at once.
     refuse(schema.name, fromDapr ? early.problems : (schema.check(raw).problems ?? early.problems), createLogger(name));
   }

@@ -88,7 +88,7 @@ export function currentTraceparent(requestHeader?: Headers): string {
   if (enabled) {
     const carrier: Record<string, string> = {};
     injectHeaders(carrier);
-    if (carrier["traceparent"]) return carrier["traceparent"];
+    if (carrier.traceparent) return carrier.traceparent;
   }
   return requestHeader?.get("traceparent") ?? "";
 }

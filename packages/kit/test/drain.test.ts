@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { Code, type ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { AppCallbackHealthCheck } from "@taskmesh/proto/dapr/proto/runtime/v1/appcallback_pb.js";
 import { TaskSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
@@ -44,7 +44,10 @@ async function serverWithSlowCalls(drainDelayMs: number) {
     0,
     "127.0.0.1",
   );
-  return { server, releaseAll: () => pending.splice(0).forEach((release) => release()) };
+  return { server, releaseAll: () => {
+      for (const release of pending.splice(0)) release();
+    },
+  };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -106,8 +109,12 @@ async function slowHop(target: number) {
   await once(hop, "listening");
   return {
     url: `http://127.0.0.1:${(hop.address() as net.AddressInfo).port}`,
-    hold: () => upstreams.forEach((u) => u.pause()),
-    release: () => upstreams.forEach((u) => u.resume()),
+    hold: () => {
+      for (const u of upstreams) u.pause();
+    },
+    release: () => {
+      for (const u of upstreams) u.resume();
+    },
     close: () => hop.close(),
   };
 }

@@ -55,7 +55,12 @@ function recurrenceServer(onParse: (requestHeader: Headers) => void) {
 
 test("a call's client span is the parent of the server's; the handler and its log lines see the server span", async () => {
   const lines: Record<string, string>[] = [];
-  const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(JSON.parse(String(chunk))), done()) });
+  const sink = new Writable({
+    write: (chunk, _enc, done) => {
+      lines.push(JSON.parse(String(chunk)));
+      done();
+    },
+  });
   const log = pino({ mixin: traceLogFields }, sink);
   let recorded = "";
   const server = await recurrenceServer((requestHeader) => {
@@ -82,14 +87,19 @@ test("a call's client span is the parent of the server's; the handler and its lo
   assert.equal(serverSpan.parentSpanContext?.spanId, clientSpan.spanContext().spanId);
   assert.equal(serverSpan.attributes["rpc.method"], "ParseRecurrence");
   assert.equal(recorded, `00-${traceId}-${serverSpan.spanContext().spanId}-01`);
-  const line = lines.find((l) => l["msg"] === "parsing")!;
-  assert.equal(line["trace_id"], traceId);
-  assert.equal(line["span_id"], serverSpan.spanContext().spanId);
+  const line = lines.find((l) => l.msg === "parsing")!;
+  assert.equal(line.trace_id, traceId);
+  assert.equal(line.span_id, serverSpan.spanContext().spanId);
 });
 
 test("an unsampled call leaves no span active for instrumentations, yet its context travels on unsampled", async () => {
   const lines: Record<string, string>[] = [];
-  const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(JSON.parse(String(chunk))), done()) });
+  const sink = new Writable({
+    write: (chunk, _enc, done) => {
+      lines.push(JSON.parse(String(chunk)));
+      done();
+    },
+  });
   const log = pino({ mixin: traceLogFields }, sink);
   let recorded = "";
   let activeSpan: unknown = "not called";
@@ -112,7 +122,7 @@ test("an unsampled call leaves no span active for instrumentations, yet its cont
   }
   assert.equal(activeSpan, undefined);
   assert.match(recorded, new RegExp(`^00-${traceId}-[0-9a-f]{16}-00$`));
-  assert.equal(lines.find((l) => l["msg"] === "parsing unsampled")?.["trace_id"], traceId);
+  assert.equal(lines.find((l) => l.msg === "parsing unsampled")?.trace_id, traceId);
   assert.deepEqual(exporter.getFinishedSpans().map((s) => s.name), []);
 });
 

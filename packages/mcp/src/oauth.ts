@@ -245,7 +245,10 @@ export function oauthServer(options: OAuthOptions) {
     if (path === TOKEN_PATH) {
       if (req.method !== "POST") return methodNotAllowed(res);
       const form = new URLSearchParams((await readText(req, BODY_MAX)) ?? "");
-      const fail = (error: string, description: string) => (json(res, 400, { error, error_description: description }, { "cache-control": "no-store" }), true);
+      const fail = (error: string, description: string) => {
+        json(res, 400, { error, error_description: description }, { "cache-control": "no-store" });
+        return true;
+      };
       const grantType = form.get("grant_type");
       if (grantType === "refresh_token") {
         const grant = open<Grant>(REFRESH_PREFIX, tokenKey, form.get("refresh_token"));

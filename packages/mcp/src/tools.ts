@@ -240,8 +240,7 @@ const REOPEN_TASKS = {
 const DELETE_TASKS = {
   title: "Delete tasks",
   description:
-    `Deletes up to ${MAX_BATCH} tasks. Each needs the version last read: a task changed since is not deleted (code aborted). ` +
-    "A deletion can be undone from the task's activity history.",
+    `Deletes up to ${MAX_BATCH} tasks. Each needs the version last read: a task changed since is not deleted (code aborted). A deletion can be undone from the task's activity history.`,
   inputSchema: z.strictObject({ tasks: z.array(z.strictObject({ id: uuid, version: z.number().int().min(1) })).min(1).max(MAX_BATCH) }),
   outputSchema: batchOutput({ id: z.string().optional() }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
@@ -512,11 +511,11 @@ export function createTaskmeshMcpServer(backend: TaskmeshBackend): McpServer {
   async function updateOne(item: UpdateItem, at: string) {
     const task = create(TaskSchema, { id: item.id });
     const mask: string[] = [];
-    if (item.title !== undefined) (task.title = item.title), mask.push("title");
-    if (item.notes !== undefined) (task.notes = item.notes), mask.push("notes");
-    if (item.priority !== undefined) (task.priority = priorityOf(item.priority)), mask.push("priority");
-    if (item.tags !== undefined) (task.tags = item.tags), mask.push("tags");
-    if (item.timeZone !== undefined) (task.timeZone = item.timeZone), mask.push("time_zone");
+    if (item.title !== undefined) { task.title = item.title; mask.push("title"); }
+    if (item.notes !== undefined) { task.notes = item.notes; mask.push("notes"); }
+    if (item.priority !== undefined) { task.priority = priorityOf(item.priority); mask.push("priority"); }
+    if (item.tags !== undefined) { task.tags = item.tags; mask.push("tags"); }
+    if (item.timeZone !== undefined) { task.timeZone = item.timeZone; mask.push("time_zone"); }
     if (item.dueDate !== undefined || item.dueTime !== undefined) {
       if (item.dueDate) task.due = { case: "dueDate", value: item.dueDate };
       else if (item.dueTime) task.due = { case: "dueTime", value: timestampFromDate(new Date(item.dueTime)) };
@@ -534,7 +533,7 @@ export function createTaskmeshMcpServer(backend: TaskmeshBackend): McpServer {
       }
       mask.push("recurrence");
     }
-    if (item.reminders !== undefined) (task.reminders = item.reminders.map((r, i) => reminderIn(r, i))), mask.push("reminders");
+    if (item.reminders !== undefined) { task.reminders = item.reminders.map((r, i) => reminderIn(r, i)); mask.push("reminders"); }
     const { task: updated } = await tasks.updateTask({ task, updateMask: create(FieldMaskSchema, { paths: mask }), expectedVersion: BigInt(item.version) });
     return { task: taskOut(updated!) };
   }

@@ -36,6 +36,7 @@ async function connect(token: string): Promise<Client> {
   return client;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: tool results are JSON the tests read at any depth, and the assertions check each value read
 type Json = Record<string, any>;
 async function call(client: Client, name: string, args: Json): Promise<CallToolResult & { structuredContent?: Json }> {
   return (await client.callTool({ name, arguments: args })) as CallToolResult & { structuredContent?: Json };

@@ -25,9 +25,13 @@ let app: EmbeddedApp;
 let token: string;
 let client: Client;
 
+// biome-ignore lint/suspicious/noExplicitAny: tool results are JSON the tests read at any depth, and the assertions check each value read
 type Json = Record<string, any>;
 const api = <S extends typeof TaskService | typeof ProjectService>(service: S) =>
-  createClient(service, createConnectTransport({ baseUrl: app.server.url, httpVersion: "1.1", interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${token}`), next(req))] }));
+  createClient(service, createConnectTransport({ baseUrl: app.server.url, httpVersion: "1.1", interceptors: [(next) => (req) => {
+    req.header.set("authorization", `Bearer ${token}`);
+    return next(req);
+  }] }));
 
 before(async () => {
   app = await startEmbeddedApp(embeddedConfig({ TASKMESH_DATA_DIR: dataDir, PORT: "0" }), createLogger("mcp-resources-test"));

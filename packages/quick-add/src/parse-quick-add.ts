@@ -64,7 +64,7 @@ const REMIND_AT = /(^|\s)remind(?:\s+me)?\s+(?=at\s|on\s|tomorrow|today|tonight|
 // "every …" always starts a rule; a bare "weekly" only when nothing but rule words follow it, so
 // "Prepare monthly report" keeps its title.
 const RECURRENCE_START = /(^|\s)(every!?(?=\s)|each(?=\s+(?:other\s|\d|day|week|month|year|quarter|weekday|weekend|workday|mon|tue|wed|thu|fri|sat|sun|first|second|third|fourth|last))|(?:daily|weekly|monthly|yearly|annually|quarterly|biweekly|fortnightly|weekdays|weekends|mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays)(?=\s*$|,|\s+(?:at|on|in|from|starting|beginning|until|till|after|for|and|except|\d)\b))/iu;
-const EVERY_START = new RegExp(String.raw`(^|\s)(every!?(?=\s))`, "iu");
+const EVERY_START = /(^|\s)(every!?(?=\s))/iu;
 const UNIT_SECONDS: Record<string, number> = { m: 60, h: 3600, d: 86400, w: 604800 };
 /** All-day reminders "before" fire this long after midnight, on the day(s) before. */
 export const ALL_DAY_REMINDER_TIME = "09:00";

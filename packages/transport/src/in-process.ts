@@ -111,7 +111,10 @@ export function inProcessTransport(routes: (router: ConnectRouter) => void, opti
         context.abort(FINISHED);
       }
     },
-    stream: (...args) => (streams ??= createRouterTransport(routes, { router: { interceptors } })).stream(...args),
+    stream: (...args) => {
+      streams ??= createRouterTransport(routes, { router: { interceptors } });
+      return streams.stream(...args);
+    },
   };
 }
 

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import http2 from "node:http2";
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
-import { Http2SessionManager } from "@connectrpc/connect-node";
+import type { Http2SessionManager } from "@connectrpc/connect-node";
 import { GoawaySafeSessionManager } from "../src/http2-sessions.js";
 
 /** Answers every request; `goaway()` tells every idle connection to go away, as a draining replica does. */
@@ -20,9 +20,11 @@ async function h2Server() {
   await once(server, "listening");
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    goaway: () => sessions.forEach((s) => s.goaway(http2.constants.NGHTTP2_NO_ERROR)),
+    goaway: () => {
+      for (const s of sessions) s.goaway(http2.constants.NGHTTP2_NO_ERROR);
+    },
     close: () => {
-      sessions.forEach((s) => s.destroy());
+      for (const s of sessions) s.destroy();
       server.close();
     },
   };

@@ -79,7 +79,10 @@ test("a service registered with its own interceptors gets those instead of the r
   const mark =
     (name: string): Interceptor =>
     (next) =>
-    (req) => (seen.push(name), next(req));
+    (req) => {
+      seen.push(name);
+      return next(req);
+    };
   const client = createClient(
     TaskService,
     inProcessTransport((router) => router.service(TaskService, { getTask: () => ({}) }, { interceptors: [mark("own")] }), { interceptors: [mark("router")] }),

@@ -43,7 +43,12 @@ async function serveTasks(port: number): Promise<RunningServer> {
       logger: createLogger("transport-test"),
       services: tasksModule.services,
       routes: tasksModule.routes,
-      http: [(req) => (received.push(req.headers), false)],
+      http: [
+        (req) => {
+          received.push(req.headers);
+          return false;
+        },
+      ],
     },
     port,
     "127.0.0.1",

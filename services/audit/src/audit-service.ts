@@ -7,7 +7,7 @@ import type { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_servi
 import type { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { CommentSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import type { ActivityLog, ActivityRow } from "./activity-log.js";
-import { decodePageToken, encodePageToken, listFingerprint, PageTokenError } from "./page-token.js";
+import { decodePageToken, encodePageToken, listFingerprint, PageTokenError, type PagePosition } from "./page-token.js";
 import { changeSummary, entrySummary, TimeFormat } from "./summary.js";
 import { undoFor } from "./undo.js";
 
@@ -22,7 +22,7 @@ export function createAuditServiceImpl(log: ActivityLog, tasks?: Client<typeof T
     async listActivity(req, ctx) {
       const userId = requireUser(ctx);
       const fingerprint = listFingerprint(req.taskId, req.kinds);
-      let after;
+      let after: PagePosition | undefined;
       try {
         after = req.pageToken ? decodePageToken(fingerprint, req.pageToken) : undefined;
       } catch (err) {

@@ -6,7 +6,7 @@ import { create, toJson, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ActivityKind, type ActivityEntry } from "@taskmesh/proto/taskmesh/audit/v1/activity_pb.js";
 import { Priority, RecurrenceMode, TaskSchema, TaskStatus } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
-import { UpdateTaskRequestSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import type { UpdateTaskRequestSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { activityOf } from "../src/activity-record.js";
 import type { ActivityRow } from "../src/activity-log.js";
 import { entryFromRow } from "../src/audit-service.js";
@@ -139,12 +139,12 @@ test("created, completed, reopened and deleted: summaries and the call that reve
   const created = at(1, { case: "created", value: { task: task({ version: 1n }) } });
   assert.equal(created.summary, 'created "Pay rent"');
   assert.deepEqual([created.undo?.request.case, created.undo?.request.value], ["deleteTask", created.undo?.request.value]);
-  assert.equal((created.undo?.request.value as { expectedVersion: bigint }).expectedVersion, 1n);
+  assert.equal((created.undo!.request.value as { expectedVersion: bigint }).expectedVersion, 1n);
 
   const completed = at(5, { case: "completed", value: { task: task({ status: TaskStatus.COMPLETED, version: 5n }) } });
   assert.equal(completed.summary, "completed");
   assert.equal(completed.undo?.request.case, "reopenTask");
-  assert.equal((completed.undo?.request.value as { id: string; expectedVersion: bigint }).expectedVersion, 5n);
+  assert.equal((completed.undo!.request.value as { id: string; expectedVersion: bigint }).expectedVersion, 5n);
 
   const reopened = at(6, { case: "reopened", value: { task: task({ version: 6n }) } });
   assert.equal(reopened.summary, "reopened");

@@ -203,8 +203,13 @@ function monthSpec(t: Tokens): MonthSpec | undefined {
     let what: Weekday | "weekday" | "weekend" | "day" | undefined;
     const tok = t.peek();
     if (tok && WEEKDAY_WORDS[tok]) what = WEEKDAY_WORDS[t.next()!];
-    else if (tok && /^(weekday|workday|business-day)$/.test(tok)) (t.next(), (what = "weekday"));
-    else if (tok === "weekend" && t.peek(1) === "day") (t.i += 2, (what = "weekend"));
+    else if (tok && /^(weekday|workday|business-day)$/.test(tok)) {
+      t.next();
+      what = "weekday";
+    } else if (tok === "weekend" && t.peek(1) === "day") {
+      t.i += 2;
+      what = "weekend";
+    }
     else if (t.eat("day")) what = "day";
     items.push(what === undefined ? { n } : { n, what });
     const save = t.i;
@@ -577,7 +582,7 @@ export function parseRecurrenceText(text: string): ParsedRecurrence | ParseError
     const tm = timeRe.exec(s) ?? bareTimeRe.exec(s);
     if (tm) {
       times = tm[1]!.split(/\s*(?:,|\band\b|&)\s*/).filter(Boolean).map(parseTime);
-      s = s.slice(0, tm.index) + " " + s.slice(tm.index + tm[0].length);
+      s = `${s.slice(0, tm.index)} ${s.slice(tm.index + tm[0].length)}`;
     }
 
     // How a day some months (or years) lack is read: by default as a person means "the 31st" — that

@@ -78,7 +78,7 @@ export function createRecurrenceServiceImpl(options: RecurrenceServiceOptions = 
     if (req.expectedVersion !== 0n && req.expectedVersion !== task.version) {
       throw new ConnectError(`the task changed since version ${req.expectedVersion} (now ${task.version}): reload it and try again`, Code.Aborted);
     }
-    let planned;
+    let planned: ReturnType<typeof plan>;
     try {
       planned = plan(task);
     } catch (e) {

@@ -38,7 +38,7 @@ export function joinAnd(items: string[]): string {
 }
 
 const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x) => b.includes(x));
-const plainDays = (byDay: ByDay[] | undefined) => (byDay && byDay.every((d) => d.n === undefined) ? byDay.map((d) => d.day) : undefined);
+const plainDays = (byDay: ByDay[] | undefined) => (byDay?.every((d) => d.n === undefined) ? byDay.map((d) => d.day) : undefined);
 const sortDays = (days: Weekday[]) => [...days].sort((a, b) => WEEKDAY_ORDER.indexOf(a) - WEEKDAY_ORDER.indexOf(b));
 const WEEKDAY_ORDER: Weekday[] = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
 

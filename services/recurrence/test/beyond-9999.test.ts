@@ -26,11 +26,19 @@ test("completing a series whose next date is past 9999 ends it cleanly and logs 
   const bus: EventBus = {
     system: "taskmesh_event_log",
     publish: async () => {},
-    subscribe: async (options) => ((handler = options.handler), { stop: async () => {} }),
+    subscribe: async (options) => {
+      handler = options.handler;
+      return { stop: async () => {} };
+    },
     close: async () => {},
   };
   const created: unknown[] = [];
-  const tasks = createClient(TaskService, createRouterTransport((r) => r.service(TaskService, { createTask: async (req) => (created.push(req), {}) })));
+  const tasks = createClient(TaskService, createRouterTransport((r) => r.service(TaskService, {
+        createTask: async (req) => {
+          created.push(req);
+          return {};
+        },
+      })));
   await startNextOccurrenceConsumer(bus, tasks, logger);
   const deliver = (value: TaskEvent) => handler!({ topic: "task-events", key: value.taskId, offset: "0", headers: {}, value, eventId: value.eventId });
 

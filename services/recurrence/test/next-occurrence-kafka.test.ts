@@ -7,6 +7,7 @@ import { createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { ensureKafkaTopics, openKafkaBus, type EventBus } from "@taskmesh/events";
 import { createLogger, startServer, type RunningServer } from "@taskmesh/kit";
+import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { startTasksModule } from "@taskmesh/tasks";
 import { freshDatabase } from "@taskmesh/testing";
@@ -54,7 +55,7 @@ test("a completed weekly task gets its next occurrence through Kafka", async () 
   );
   await client.completeTask({ id: task!.id }, me);
   const deadline = Date.now() + 30_000;
-  let next;
+  let next: Task | undefined;
   while (!next && Date.now() < deadline) {
     next = (await client.listTasks({ query: "status:open" }, me)).tasks.find((t) => t.seriesId === task!.id);
     if (!next) await new Promise((r) => setTimeout(r, 200));

@@ -143,7 +143,7 @@ export class ReminderFiring {
             deliveries.map((d) => d.notBefore.toISOString()),
           ],
         );
-        deliveries.forEach((d, i) => deliveriesOf.set(d.key, [...(deliveriesOf.get(d.key) ?? []), { id: deliveryJobId(ids[i]!.id), dueAt: d.notBefore }]));
+        for (const [i, d] of deliveries.entries()) deliveriesOf.set(d.key, [...(deliveriesOf.get(d.key) ?? []), { id: deliveryJobId(ids[i]!.id), dueAt: d.notBefore }]);
       }
       return done;
     });

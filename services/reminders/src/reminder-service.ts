@@ -6,7 +6,7 @@ import { writeOutbox } from "@taskmesh/events";
 import { currentTraceparent, invalidArgument, requireUser, USER_ID_HEADER, type FieldViolation } from "@taskmesh/kit";
 import {
   NotificationChannel,
-  ReminderService,
+  type ReminderService,
   ReminderState,
   ReminderStatusSchema,
   type ReminderStatus,

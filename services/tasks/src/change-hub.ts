@@ -20,7 +20,10 @@ export class ChangeHub {
 
   subscribe(userId: string, onChange: () => void): () => void {
     let set = this.#waiters.get(userId);
-    if (!set) this.#waiters.set(userId, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      this.#waiters.set(userId, set);
+    }
     set.add(onChange);
     return () => {
       set.delete(onChange);

@@ -7,7 +7,7 @@ import {
   InvitationSchema,
   ProjectRole,
   ProjectSchema,
-  ProjectService,
+  type ProjectService,
   SectionSchema,
   type Invitation,
   type Project,

@@ -46,10 +46,10 @@ export function toTaskFields(input: WritableTask, defaultZone: string, prefix: s
   };
   noNul("title", input.title);
   noNul("notes", input.notes);
-  input.reminders.forEach((r, i) => noNul(`reminders[${i}].id`, r.id));
+  for (const [i, r] of input.reminders.entries()) noNul(`reminders[${i}].id`, r.id);
   if (input.recurrence) {
     noNul("recurrence.rrule", input.recurrence.rrule);
-    input.recurrence.exdates.forEach((d, i) => noNul(`recurrence.exdates[${i}]`, d));
+    for (const [i, d] of input.recurrence.exdates.entries()) noNul(`recurrence.exdates[${i}]`, d);
   }
 
   const timeZone = canonicalZone(input.timeZone || defaultZone);

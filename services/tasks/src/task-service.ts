@@ -1,7 +1,7 @@
 import { clone, create, fromJson, type JsonValue } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { createValidator } from "@bufbuild/protovalidate";
-import { compileFilterToSql, explainFilter, FilterSyntaxError, mentions, normalizeFilter, parseFilter } from "@taskmesh/filter";
+import { compileFilterToSql, explainFilter, FilterSyntaxError, mentions, normalizeFilter, parseFilter, type FilterNode } from "@taskmesh/filter";
 import { ProjectRole } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { currentTraceparent, GroupCommit, invalidArgument, KeyedGroupCommit, requireUser } from "@taskmesh/kit";
 import { CommentSchema, TaskSchema, TaskStatus, type Comment, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
@@ -10,7 +10,7 @@ import {
   OpenSubtasksSchema,
   QueryErrorSchema,
   TaskConflictSchema,
-  TaskService,
+  type TaskService,
   type WatchTasksResponse,
   WatchTasksResponseSchema,
 } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
@@ -384,7 +384,7 @@ export function createTaskServiceImpl({ store, projects, hub, pageTokenKey = ran
 
     async listTasks(req, ctx) {
       const userId = requireUser(ctx);
-      let filter;
+      let filter: FilterNode;
       try {
         filter = parseFilter(req.query);
       } catch (err) {

@@ -141,7 +141,7 @@ export class TaskStore {
       }
       for (const group of bySiblings.values()) {
         const keys = await keysAtEnd(sql, group[0]!.userId, group[0]!.placement, group.length);
-        group.forEach((item, n) => orderKeys.set(item.id, keys[n]!));
+        for (const [n, item] of group.entries()) orderKeys.set(item.id, keys[n]!);
       }
       const inserted = await sql<TaskRow>(
         `INSERT INTO tasks.tasks (id, user_id, title, notes, priority, tags, due_time, due_date, due_at, time_zone,

@@ -84,7 +84,7 @@ describe("manual order", () => {
     assert.deepEqual(await titles(ann), ["a", "d", "b", "c"]);
     await tasks.moveTask({ id: a!.id, place: { case: "afterId", value: c!.id } }, as(ann));
     assert.deepEqual(await titles(ann), ["d", "b", "c", "a"]);
-    assert.deepEqual(await titles(ann + "x"), []);
+    assert.deepEqual(await titles(`${ann}x`), []);
     // No other task changed.
     const now = new Map((await manual(ann)).map((t) => [t.id, t]));
     assert.deepEqual([b, c].map((t) => [now.get(t!.id)!.version, now.get(t!.id)!.orderKey]), [b, c].map((t) => [t!.version, t!.orderKey]));

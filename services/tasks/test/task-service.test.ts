@@ -8,7 +8,7 @@ import { freshDatabase } from "@taskmesh/testing";
 import { Priority, TaskStatus, RecurrenceMode } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import {
-  CreateTaskRequestSchema,
+  type CreateTaskRequestSchema,
   QueryErrorSchema,
   TaskConflictSchema,
   TaskService,

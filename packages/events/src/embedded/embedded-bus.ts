@@ -95,7 +95,10 @@ class EmbeddedBus implements EventBus {
     const byTopic = new Map<string, EventRecord[]>();
     for (const r of records) {
       let list = byTopic.get(r.topic);
-      if (!list) byTopic.set(r.topic, (list = []));
+      if (!list) {
+        list = [];
+        byTopic.set(r.topic, list);
+      }
       list.push(r);
     }
     for (const [topic, list] of byTopic) {
@@ -141,7 +144,10 @@ class EmbeddedBus implements EventBus {
 
   #wakeup(topic: string): Wakeup {
     let w = this.#wakeups.get(topic);
-    if (!w) this.#wakeups.set(topic, (w = new Wakeup()));
+    if (!w) {
+      w = new Wakeup();
+      this.#wakeups.set(topic, w);
+    }
     return w;
   }
 }

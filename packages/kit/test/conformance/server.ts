@@ -30,7 +30,9 @@ import {
 function requestInfo(ctx: HandlerContext, requests: Any[]): ConformancePayload_RequestInfo {
   const timeoutMs = ctx.timeoutMs();
   const requestHeaders: Header[] = [];
-  ctx.requestHeader.forEach((value, name) => requestHeaders.push({ $typeName: "connectrpc.conformance.v1.Header", name, value: [value] }));
+  ctx.requestHeader.forEach((value, name) => {
+    requestHeaders.push({ $typeName: "connectrpc.conformance.v1.Header", name, value: [value] });
+  });
   return create(ConformancePayload_RequestInfoSchema, { requestHeaders, requests, ...(timeoutMs !== undefined && { timeoutMs: BigInt(timeoutMs) }) });
 }
 
