@@ -178,13 +178,21 @@ async function measure(mode: string): Promise<string[]> {
           key: "update",
           label: "UpdateTask (title)",
           write: true,
-          requests: (n) => toUpdate.slice(updateFrom, (updateFrom += n)).map((id, i) => ({ method: `${TASK_SERVICE}/UpdateTask`, body: { task: { id, title: `Renamed ${i}` }, updateMask: "title", expectedVersion: "1" } })),
+          requests: (n) => {
+            const from = updateFrom;
+            updateFrom += n;
+            return toUpdate.slice(from, updateFrom).map((id, i) => ({ method: `${TASK_SERVICE}/UpdateTask`, body: { task: { id, title: `Renamed ${i}` }, updateMask: "title", expectedVersion: "1" } }));
+          },
         },
         {
           key: "complete",
           label: "CompleteTask",
           write: true,
-          requests: (n) => toComplete.slice(completeFrom, (completeFrom += n)).map((id) => ({ method: `${TASK_SERVICE}/CompleteTask`, body: { id } })),
+          requests: (n) => {
+            const from = completeFrom;
+            completeFrom += n;
+            return toComplete.slice(from, completeFrom).map((id) => ({ method: `${TASK_SERVICE}/CompleteTask`, body: { id } }));
+          },
         },
       ];
 

@@ -252,7 +252,7 @@ export async function vegeta(url: string, token: string, requests: CallRequest[]
     const header = { "Content-Type": ["application/json"], Authorization: [`Bearer ${token}`] };
     writeFileSync(
       targets,
-      requests.map((r) => JSON.stringify({ method: "POST", url: `${url}/${r.method}`, body: Buffer.from(JSON.stringify(r.body)).toString("base64"), header })).join("\n") + "\n",
+      `${requests.map((r) => JSON.stringify({ method: "POST", url: `${url}/${r.method}`, body: Buffer.from(JSON.stringify(r.body)).toString("base64"), header })).join("\n")}\n`,
     );
     const results = path.join(dir, "results.bin");
     // rate 0 with a fixed number of workers: each sends its next request when the last one returned.

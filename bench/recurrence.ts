@@ -134,7 +134,8 @@ async function kafka(): Promise<System> {
     db = await openDatabase({ url: env.DATABASE_URL, schema: "tasks", entities: [], migrations, poolSize: 2 });
     const opened = db;
     const registry = confluentSchemaRegistry(env.SCHEMA_REGISTRY_URL);
-    const connected = (bus = await connectKafkaBus({ brokers: env.KAFKA_BROKERS.split(","), schemaIds: await registerSchemas({ registry }), logger }));
+    const connected = await connectKafkaBus({ brokers: env.KAFKA_BROKERS.split(","), schemaIds: await registerSchemas({ registry }), logger });
+    bus = connected;
     return {
       baseUrl: tasks.url,
       db: opened,

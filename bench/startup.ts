@@ -97,7 +97,7 @@ function cpuSeconds(pid: number): number {
 
 const total = (procs: Proc[]) => procs.reduce((sum, p) => sum + p.rss, 0);
 const totalPss = (procs: Proc[]) => procs.reduce((sum, p) => sum + p.pss, 0);
-const short = (args: string) => args.replace(root + "/", "").replace(/\/\S*\/node_modules\//g, "…/node_modules/").slice(0, 90);
+const short = (args: string) => args.replace(`${root}/`, "").replace(/\/\S*\/node_modules\//g, "…/node_modules/").slice(0, 90);
 
 async function start(v: Variant, dataDir: string, logName: string): Promise<{ proc: ServerProcess; port: number; readyMs: number; cpu: number }> {
   const port = await freePort();

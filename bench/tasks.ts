@@ -94,7 +94,7 @@ async function createWithGhz(baseUrl: string, total: number, concurrency: number
   };
   const ms = (ns: number) => ns / 1e6;
   const at = (pct: number) => ms(report.latencyDistribution?.find((d) => d.percentage === pct)?.latency ?? NaN);
-  const ok = report.statusCodeDistribution["OK"] ?? 0;
+  const ok = report.statusCodeDistribution.OK ?? 0;
   rmSync(path.dirname(file), { recursive: true, force: true });
   return { count: report.count, seconds: report.total / 1e9, perSecond: report.rps, p50: at(50), p99: at(99), max: ms(report.slowest), errors: report.count - ok };
 }

@@ -321,7 +321,10 @@ async function run(): Promise<void> {
       `  requests ${outcomes.length} (writes ${writes}, reads ${reads}), failed ${failed}, resent after a keep-alive close ${resent}, latency p50 ${pct(0.5)} ms p99 ${pct(0.99)} ms max ${pct(1)} ms`,
       `  tasks acknowledged ${totalCreated}, stored ${stored}; task-events "created" received for ${createdEvents.size}, duplicated ${[...createdEvents.values()].filter((ids) => new Set(ids).size !== ids.length || ids.length > 1).length}`,
       `  live devices ${users.length}: ${reconnects} reconnects; changes seen ${users.reduce((n, u) => n + u.live.seen.size, 0)}, acknowledged changes missed ${users.reduce((n, u) => n + [...u.created].filter((id) => !u.live.seen.has(id)).length, 0)}`,
-      `  failed by phase: ${JSON.stringify(outcomes.filter((o) => !o.ok).reduce<Record<string, number>>((by, o) => ({ ...by, [o.phase!]: (by[o.phase!] ?? 0) + 1 }), {}))}`,
+      `  failed by phase: ${JSON.stringify(outcomes.filter((o) => !o.ok).reduce<Record<string, number>>((by, o) => {
+        by[o.phase!] = (by[o.phase!] ?? 0) + 1;
+        return by;
+      }, {}))}`,
       `  old replicas exited: ${exits.join(", ")}`,
     ].join("\n"),
   );
@@ -353,9 +356,9 @@ async function rpcCount(users: { token: string }[]): Promise<number> {
 let stack: Stack | undefined;
 try {
   stack = await startStack();
-  process.env[POSTGRES_ENV] = stack.env["DATABASE_URL"];
-  brokers = stack.env["KAFKA_BROKERS"]!;
-  registryUrl = stack.env["SCHEMA_REGISTRY_URL"]!;
+  process.env[POSTGRES_ENV] = stack.env.DATABASE_URL;
+  brokers = stack.env.KAFKA_BROKERS!;
+  registryUrl = stack.env.SCHEMA_REGISTRY_URL!;
   await setUp();
   await run();
   console.log("zero-downtime: passed");

@@ -48,11 +48,11 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   };
   try {
     // the chart declares them as Strimzi KafkaTopics; consumers expect them to exist
-    await ensureKafkaTopics({ brokers: [infra.env['KAFKA_BROKERS']!] });
+    await ensureKafkaTopics({ brokers: [infra.env.KAFKA_BROKERS!] });
     const mesh = await startDaprMesh({
       scheduler: true,
       // what the chart keeps in the Kubernetes Secret "taskmesh"
-      secrets: { DATABASE_URL: infra.env['DATABASE_URL']!, TASKMESH_JWT_SECRET: randomBytes(32).toString('hex') },
+      secrets: { DATABASE_URL: infra.env.DATABASE_URL!, TASKMESH_JWT_SECRET: randomBytes(32).toString('hex') },
     });
     stops.push(() => mesh.stop());
     const processes: ServerProcess[] = [];
@@ -74,9 +74,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
           ...sidecar.env,
           PORT: String(svc.port),
           TASKMESH_TRANSPORT: 'dapr',
-          KAFKA_BROKERS: infra.env['KAFKA_BROKERS'],
-          SCHEMA_REGISTRY_URL: infra.env['SCHEMA_REGISTRY_URL'],
-          LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info',
+          KAFKA_BROKERS: infra.env.KAFKA_BROKERS,
+          SCHEMA_REGISTRY_URL: infra.env.SCHEMA_REGISTRY_URL,
+          LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
         },
       });
       processes.push(proc);

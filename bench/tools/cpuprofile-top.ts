@@ -30,7 +30,7 @@ for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n
 const name = (n: Node) => {
   const { functionName, url, lineNumber } = n.callFrame;
   if (!url) return functionName || "(anonymous)";
-  const short = url.replace(/^file:\/\//, "").replace(/^.*node_modules\//, "").replace(path.resolve(import.meta.dirname, "../..") + "/", "");
+  const short = url.replace(/^file:\/\//, "").replace(/^.*node_modules\//, "").replace(`${path.resolve(import.meta.dirname, "../..")}/`, "");
   return `${functionName || "(anonymous)"} ${short}:${lineNumber + 1}`;
 };
 

@@ -37,7 +37,8 @@ if (skip) console.log(`# images-run skipped: ${skip}`);
 
 interface Values {
   global: { logLevel: string; drain: { delaySeconds: number; terminationGracePeriodSeconds: number } };
-  [name: string]: any;
+  kafka: { topics: Record<string, { partitions: number }> };
+  [name: string]: unknown;
 }
 const values = YAML.parse(fs.readFileSync(path.join(chartDir, "values.yaml"), "utf8")) as Values;
 
@@ -126,7 +127,7 @@ test("each image runs as the cluster runs it: prepare migrates, services reach /
     const admin = new Kafka({ brokers: brokers.split(","), clientId: "images-test", logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     try {
-      const topics = values.kafka.topics as Record<string, { partitions: number }>;
+      const topics = values.kafka.topics;
       await admin.createTopics({ waitForLeaders: true, topics: Object.entries(topics).map(([topic, t]) => ({ topic, numPartitions: Math.min(t.partitions, 3), replicationFactor: 1 })) });
     } finally {
       await admin.disconnect();

@@ -40,7 +40,7 @@ test("the Kafka cluster runs in KRaft mode with a controller and a broker node p
   const kafka = find(m, "Kafka", "taskmesh");
   assert.equal(kafka.spec.zookeeper, undefined);
   const pools = m.filter((x) => x.kind === "KafkaNodePool");
-  assert.deepEqual(pools.map((p) => p.spec.roles).flat().sort(), ["broker", "controller"]);
+  assert.deepEqual(pools.flatMap((p) => p.spec.roles).sort(), ["broker", "controller"]);
   for (const p of pools) assert.equal(p.metadata.labels?.["strimzi.io/cluster"], "taskmesh");
   assert.ok(kafka.spec.entityOperator.topicOperator, "the Topic Operator reconciles the chart's KafkaTopics");
   assert.equal(render("cloud").find((x) => x.kind === "KafkaTopic")?.metadata.labels?.["strimzi.io/cluster"], kafka.metadata.name);
@@ -77,7 +77,7 @@ test("traces: the collector receives what the services and sidecars send and exp
     exporters: Record<string, { endpoint: string }>;
     service: { pipelines: Record<string, { receivers: string[]; processors: string[]; exporters: string[] }> };
   };
-  const traces = config.service.pipelines["traces"]!;
+  const traces = config.service.pipelines.traces!;
   for (const r of traces.receivers) assert.ok(config.receivers[r], r);
   for (const p of traces.processors) assert.ok(config.processors[p], p);
   for (const e of traces.exporters) assert.ok(config.exporters[e], e);

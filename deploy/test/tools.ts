@@ -19,8 +19,15 @@ export function tool(variable: "TASKMESH_TEST_HELM" | "TASKMESH_TEST_KUBECONFORM
   return value;
 }
 
-// spec stays untyped: the tests check manifests field by field, as a reviewer would
-export type Manifest = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string>; labels?: Record<string, string> }; spec?: any; data?: any };
+export type Manifest = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; annotations?: Record<string, string>; labels?: Record<string, string> };
+  // biome-ignore lint/suspicious/noExplicitAny: spec stays untyped, the tests check manifests field by field, as a reviewer would
+  spec?: any;
+  // biome-ignore lint/suspicious/noExplicitAny: as spec, a ConfigMap's or Secret's data is checked key by key
+  data?: any;
+};
 
 export function parseManifests(text: string): Manifest[] {
   return YAML.parseAllDocuments(text)

@@ -46,7 +46,7 @@ function mib(n: number): string {
 
 /** `${TASKMESH_CACHE:-$HOME/.cache/taskmesh}[/...sub]`, created if missing. */
 export function cacheDir(...sub: string[]): string {
-  const root = process.env['TASKMESH_CACHE'] || path.join(os.homedir(), '.cache', 'taskmesh');
+  const root = process.env.TASKMESH_CACHE || path.join(os.homedir(), '.cache', 'taskmesh');
   const dir = path.join(root, ...sub);
   fs.mkdirSync(dir, { recursive: true });
   return dir;
@@ -60,7 +60,7 @@ let runDirPath: string | undefined;
  */
 export function runDir(): string {
   if (runDirPath) return runDirPath;
-  const fromEnv = process.env['TASKMESH_RUN_DIR'];
+  const fromEnv = process.env.TASKMESH_RUN_DIR;
   if (fromEnv) {
     fs.mkdirSync(fromEnv, { recursive: true });
     runDirPath = fromEnv;
@@ -111,7 +111,7 @@ export function rmrf(p: string): void {
 
 /** true when TASKMESH_KEEP_INFRA=1: stop() keeps data dirs and logs for debugging. */
 export function keepDirs(): boolean {
-  return process.env['TASKMESH_KEEP_INFRA'] === '1';
+  return process.env.TASKMESH_KEEP_INFRA === '1';
 }
 
 // ---------------------------------------------------------------------------
@@ -269,7 +269,7 @@ export async function download(url: string, dest: string, opts: DownloadOptions 
   );
 }
 
-export const MAVEN_CENTRAL = (process.env['TASKMESH_MAVEN_REPO'] || 'https://repo1.maven.org/maven2').replace(/\/$/, '');
+export const MAVEN_CENTRAL = (process.env.TASKMESH_MAVEN_REPO || 'https://repo1.maven.org/maven2').replace(/\/$/, '');
 
 export function mavenUrl(group: string, artifact: string, version: string, file: string): string {
   return `${MAVEN_CENTRAL}/${group.replace(/\./g, '/')}/${artifact}/${version}/${file}`;
@@ -347,9 +347,7 @@ export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>
     if (Date.now() - t0 > opts.timeoutMs) {
       const tail = opts.proc ? `\n  log: ${opts.proc.logFile}\n${indent(opts.proc.logTail(25))}` : '';
       throw new InfraError(
-        `timed out after ${elapsed(t0)} waiting for ${opts.what}` +
-          (lastErr ? ` (last error: ${String((lastErr as Error).message ?? lastErr)})` : '') +
-          tail,
+        `timed out after ${elapsed(t0)} waiting for ${opts.what}${lastErr ? ` (last error: ${String((lastErr as Error).message ?? lastErr)})` : ''}${tail}`,
       );
     }
     if (Date.now() > nextReport) {
@@ -445,7 +443,7 @@ let javaInfo: { bin: string; major: number; id: string } | undefined;
 /** java from $JAVA_HOME or PATH and its major version; InfraError if absent or older than minMajor. */
 export function java(minMajor: number, forWhat: string): string {
   if (!javaInfo) {
-    const home = process.env['JAVA_HOME'];
+    const home = process.env.JAVA_HOME;
     const bin = home && fs.existsSync(path.join(home, 'bin', 'java')) ? path.join(home, 'bin', 'java') : which('java');
     if (!bin) {
       throw new InfraError(`java not found (needed for ${forWhat}). Install a JDK ${minMajor}+ (e.g. apt-get install -y openjdk-17-jre-headless) or set JAVA_HOME.`);
@@ -469,7 +467,7 @@ export function java(minMajor: number, forWhat: string): string {
  */
 export function appCds(key: string): { args: string[]; afterExit: (keep: boolean) => void } {
   const none = { args: [], afterExit: () => {} };
-  if (process.env['TASKMESH_NO_CDS'] === '1' || !javaInfo || javaInfo.major < 13) return none;
+  if (process.env.TASKMESH_NO_CDS === '1' || !javaInfo || javaInfo.major < 13) return none;
   const archive = path.join(cacheDir('cds'), `${key}-java${javaInfo.major}-${javaInfo.id}.jsa`);
   if (fs.existsSync(archive)) return { args: [`-XX:SharedArchiveFile=${archive}`, '-Xshare:auto'], afterExit: () => {} };
   const tmp = `${archive}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`;

@@ -12,7 +12,7 @@ const C = 'chromium';
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
 
 function findChromium(): string | undefined {
-  const fromEnv = process.env['TASKMESH_CHROMIUM'];
+  const fromEnv = process.env.TASKMESH_CHROMIUM;
   if (fromEnv) return fromEnv;
   return CANDIDATES.find((file) => fs.existsSync(file));
 }

@@ -30,7 +30,7 @@ interface State {
 function stateFile(name: string): string {
   const dir = path.join(os.tmpdir(), 'taskmesh-infra');
   fs.mkdirSync(dir, { recursive: true });
-  const instance = process.env['TASKMESH_INFRA_INSTANCE'];
+  const instance = process.env.TASKMESH_INFRA_INSTANCE;
   return path.join(dir, instance ? `${name}-${instance}.json` : `${name}.json`);
 }
 

@@ -88,7 +88,7 @@ export async function ensureDapr(): Promise<DaprBinaries> {
       fs.mkdirSync(out);
       const ldflags = `-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=${DAPR_VERSION.slice(1)}`;
       log('dapr', 'go build ./cmd/daprd ./cmd/scheduler (downloads dependencies, then compiles; progress every 10s)');
-      await run(go, ['build', '-trimpath', '-tags', 'allcomponents', '-ldflags', ldflags, '-o', out + '/', './cmd/daprd', './cmd/scheduler'], {
+      await run(go, ['build', '-trimpath', '-tags', 'allcomponents', '-ldflags', ldflags, '-o', `${out}/`, './cmd/daprd', './cmd/scheduler'], {
         env,
         cwd: src,
         logFile,
@@ -206,10 +206,10 @@ export interface DaprMesh {
  */
 function writeMeshFiles(dir: string, secrets: Record<string, string>, otlpEndpoint: string | undefined): void {
   const config = YAML.parse(fs.readFileSync(path.join(K8S_DAPR, 'configuration.yaml'), 'utf8')) as { spec: Record<string, unknown> };
-  const tracing = config.spec['tracing'] as { otel?: Record<string, unknown> } | undefined;
-  if (tracing?.otel && otlpEndpoint) tracing.otel['endpointAddress'] = otlpEndpoint;
+  const tracing = config.spec.tracing as { otel?: Record<string, unknown> } | undefined;
+  if (tracing?.otel && otlpEndpoint) tracing.otel.endpointAddress = otlpEndpoint;
   else if (tracing) delete tracing.otel;
-  config.spec['nameResolution'] = {
+  config.spec.nameResolution = {
     component: 'sqlite',
     version: 'v1',
     configuration: { connectionString: path.join(dir, 'name-resolution.db'), updateInterval: '2s' },
@@ -282,7 +282,7 @@ async function startSidecar(daprd: string, dir: string, o: SidecarOptions, sched
     '--metrics-listen-address', '127.0.0.1',
     '--resources-path', path.join(dir, 'resources'),
     '--config', path.join(dir, 'config.yaml'),
-    '--log-level', process.env['TASKMESH_DAPR_LOG_LEVEL'] ?? 'info',
+    '--log-level', process.env.TASKMESH_DAPR_LOG_LEVEL ?? 'info',
     '--dapr-graceful-shutdown-seconds', '2',
   ];
   if (o.appPort !== undefined) args.push('--app-port', String(o.appPort), '--app-protocol', o.appProtocol ?? 'grpc', '--app-channel-address', '127.0.0.1');
@@ -334,7 +334,7 @@ async function startScheduler(bin: string, dir: string): Promise<DaprScheduler> 
       '--etcd-data-dir', path.join(dir, 'scheduler-etcd'),
       '--etcd-client-port', String(etcdClient),
       '--etcd-initial-cluster', `dapr-scheduler-server-0=http://127.0.0.1:${etcdPeer}`,
-      '--log-level', process.env['TASKMESH_DAPR_LOG_LEVEL'] ?? 'info',
+      '--log-level', process.env.TASKMESH_DAPR_LOG_LEVEL ?? 'info',
     ],
     cwd: dir,
     logFile: path.join(dir, 'scheduler.log'),

@@ -35,11 +35,11 @@ const HERE = import.meta.dirname;
 const ROOT = path.resolve(HERE, '..', '..');
 
 /** Node 24 LTS from the npm registry (the package ships bin/node); npm as the root package.json pins it. */
-export const NODE_VERSION = process.env['TASKMESH_IMAGE_NODE_VERSION'] || '24.22.3';
+export const NODE_VERSION = process.env.TASKMESH_IMAGE_NODE_VERSION || '24.22.3';
 export const NPM_VERSION = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { packageManager?: string }).packageManager?.split('@')[1] ?? '11.19.1';
 export const DEBIAN_SUITE = 'bookworm';
-const MIRROR = (process.env['TASKMESH_DEBIAN_MIRROR'] || 'http://deb.debian.org/debian').replace(/\/$/, '');
-const SECURITY_MIRROR = (process.env['TASKMESH_DEBIAN_SECURITY_MIRROR'] || 'http://deb.debian.org/debian-security').replace(/\/$/, '');
+const MIRROR = (process.env.TASKMESH_DEBIAN_MIRROR || 'http://deb.debian.org/debian').replace(/\/$/, '');
+const SECURITY_MIRROR = (process.env.TASKMESH_DEBIAN_SECURITY_MIRROR || 'http://deb.debian.org/debian-security').replace(/\/$/, '');
 
 /** The uid/gid of distroless' `nonroot`, which the Dockerfile's USER and the chart's runAsUser use. */
 export const NONROOT = 65532;
@@ -87,7 +87,7 @@ export interface BaseImages {
  * It goes into the build-stage image only (NODE_IMAGE), never into the runtime.
  */
 function extraCa(): string | undefined {
-  const file = process.env['NODE_EXTRA_CA_CERTS'];
+  const file = process.env.NODE_EXTRA_CA_CERTS;
   return file && fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined;
 }
 
@@ -128,12 +128,12 @@ export function infraImageTags(): InfraImages {
 /** Time one step; skipped when the tag exists. Returns the tag. */
 async function step(tag: string, what: string, build: () => Promise<void>): Promise<{ tag: string; seconds: number; built: boolean }> {
   const t0 = Date.now();
-  if (imageExists(tag) && process.env['TASKMESH_IMAGES_REBUILD'] !== '1') {
+  if (imageExists(tag) && process.env.TASKMESH_IMAGES_REBUILD !== '1') {
     log(C, `${tag}: present (${what})`);
     return { tag, seconds: (Date.now() - t0) / 1000, built: false };
   }
   return withLock(`image-${tag.replace(/[^a-zA-Z0-9.-]/g, '_')}`, async () => {
-    if (imageExists(tag) && process.env['TASKMESH_IMAGES_REBUILD'] !== '1') return { tag, seconds: (Date.now() - t0) / 1000, built: false };
+    if (imageExists(tag) && process.env.TASKMESH_IMAGES_REBUILD !== '1') return { tag, seconds: (Date.now() - t0) / 1000, built: false };
     log(C, `${tag}: building (${what})`);
     await build();
     if (!imageExists(tag)) throw new InfraError(`building ${tag} finished but the image is not there`);
@@ -254,6 +254,7 @@ async function buildNode(tag: string, debian: string): Promise<void> {
       path.join(ctx, 'Containerfile'),
       [
         'ARG BASE',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a Containerfile line; podman substitutes the build argument
         'FROM ${BASE}',
         'COPY node /usr/local/bin/node',
         'COPY npm/ /usr/local/lib/node_modules/npm/',
@@ -289,7 +290,7 @@ async function buildStatic(tag: string, debian: string): Promise<void> {
     for (const l of ['bin', 'sbin', 'lib', 'lib64']) fs.symlinkSync(`usr/${l}`, path.join(tree, l));
     const files = (await packageFiles(src, RUNTIME_PACKAGES)).filter((f) => !/^\/usr\/share\/(doc|man|lintian|info)\//.test(f) && !/^\/(usr\/)?s?bin\//.test(f));
     const list = path.join(src, '..', `${path.basename(tree)}.list`);
-    fs.writeFileSync(list, files.map((f) => `.${f}`).join('\n') + '\n');
+    fs.writeFileSync(list, `${files.map((f) => `.${f}`).join('\n')}\n`);
     // --no-recursion: directories as themselves; --keep-directory-symlink: /lib stays → usr/lib
     await run('sh', ['-c', `tar --numeric-owner --no-recursion --ignore-failed-read -C "$1" -cf - -T "$2" | tar --numeric-owner --keep-directory-symlink -C "$3" -xpf -`, 'sh', src, list, tree]);
     rmrf(list);
@@ -321,6 +322,7 @@ async function buildRuntime(tag: string, staticBase: string): Promise<void> {
   try {
     fs.copyFileSync(path.join(node, 'bin', 'node'), path.join(ctx, 'node'));
     fs.chmodSync(path.join(ctx, 'node'), 0o755);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a Containerfile line; podman substitutes the build argument
     fs.writeFileSync(path.join(ctx, 'Containerfile'), ['ARG BASE', 'FROM ${BASE}', 'COPY node /nodejs/bin/node', `ENV NODE_VERSION=${NODE_VERSION}`, 'ENTRYPOINT ["/nodejs/bin/node"]', ''].join('\n'));
     await buildFile(tag, path.join(ctx, 'Containerfile'), ctx, { BASE: staticBase });
     // prove it: node runs, finds its libraries, the CA bundle and the time zones, and nothing else is there
@@ -341,6 +343,7 @@ async function buildJre(tag: string, debian: string): Promise<void> {
       path.join(ctx, 'Containerfile'),
       [
         'ARG BASE',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a Containerfile line; podman substitutes the build argument
         'FROM ${BASE}',
         // ca-certificates-java's hook wants the man dirs dpkg excludes
         'RUN mkdir -p /usr/share/man/man1 \\',
@@ -376,12 +379,12 @@ async function buildBaseImages(): Promise<{ tags: BaseImages; steps: Record<stri
   await ensurePodman();
   const tags = baseImageTags();
   const steps: Record<string, StepResult> = {};
-  steps['debian'] = await step(tags.debian, 'mmdebstrap + podman import', () => buildDebian(tags.debian));
+  steps.debian = await step(tags.debian, 'mmdebstrap + podman import', () => buildDebian(tags.debian));
   // node and runtime both start from the same npm download: sequential keeps the log readable
-  steps['node'] = await step(tags.node, `Node ${NODE_VERSION} + npm ${NPM_VERSION} on debian`, () => buildNode(tags.node, tags.debian));
-  steps['static'] = await step(tags.static, 'distroless-like static base', () => buildStatic(tags.static, tags.debian));
-  steps['runtime'] = await step(tags.runtime, 'static + Node: the runtime', () => buildRuntime(tags.runtime, tags.static));
-  steps['jre'] = await step(tags.jre, 'openjdk-17-jre-headless on debian', () => buildJre(tags.jre, tags.debian));
+  steps.node = await step(tags.node, `Node ${NODE_VERSION} + npm ${NPM_VERSION} on debian`, () => buildNode(tags.node, tags.debian));
+  steps.static = await step(tags.static, 'distroless-like static base', () => buildStatic(tags.static, tags.debian));
+  steps.runtime = await step(tags.runtime, 'static + Node: the runtime', () => buildRuntime(tags.runtime, tags.static));
+  steps.jre = await step(tags.jre, 'openjdk-17-jre-headless on debian', () => buildJre(tags.jre, tags.debian));
   return { tags, steps };
 }
 
@@ -393,8 +396,8 @@ export async function ensureInfraImages(opts: { dapr?: boolean } = {}): Promise<
   const tags = infraImageTags();
   const steps: Record<string, StepResult> = {};
   const cf = (n: string) => path.join(IMAGES_DIR, `${n}.Containerfile`);
-  steps['postgres'] = await step(tags.postgres, 'postgresql-15 on debian', () => buildFile(tags.postgres, cf('postgres'), IMAGES_DIR, { BASE: base.debian }));
-  steps['kafka'] = await step(tags.kafka, `Kafka ${KAFKA_VERSION} (KRaft) on jre`, async () => {
+  steps.postgres = await step(tags.postgres, 'postgresql-15 on debian', () => buildFile(tags.postgres, cf('postgres'), IMAGES_DIR, { BASE: base.debian }));
+  steps.kafka = await step(tags.kafka, `Kafka ${KAFKA_VERSION} (KRaft) on jre`, async () => {
     const libs = await ensureKafkaInstalled();
     const ctx = tmpDir('kafka-ctx');
     try {
@@ -405,7 +408,7 @@ export async function ensureInfraImages(opts: { dapr?: boolean } = {}): Promise<
       rmrf(ctx);
     }
   });
-  steps['registry'] = await step(tags.registry, `Apicurio Registry ${APICURIO_VERSION} on jre`, async () => {
+  steps.registry = await step(tags.registry, `Apicurio Registry ${APICURIO_VERSION} on jre`, async () => {
     const jar = await ensureApicurioInstalled();
     const ctx = tmpDir('registry-ctx');
     try {
@@ -417,7 +420,7 @@ export async function ensureInfraImages(opts: { dapr?: boolean } = {}): Promise<
     }
   });
   if (opts.dapr !== false) {
-    steps['dapr'] = await step(tags.dapr, `daprd, placement, scheduler ${DAPR_VERSION}`, async () => {
+    steps.dapr = await step(tags.dapr, `daprd, placement, scheduler ${DAPR_VERSION}`, async () => {
       const [bins, placement] = await Promise.all([ensureDapr(), ensureDaprPlacement()]);
       const ctx = tmpDir('dapr-ctx');
       try {
@@ -478,7 +481,7 @@ export async function buildAppImages(targets: readonly string[] = APP_TARGETS, t
   for (const target of targets) {
     const t0 = Date.now();
     const ref = appImageTag(target, tag);
-    if (!opts.force && process.env['TASKMESH_IMAGES_REBUILD'] !== '1' && podmanSync(['image', 'inspect', '--format', '{{index .Labels "taskmesh.context"}}', ref]).stdout.trim() === context) {
+    if (!opts.force && process.env.TASKMESH_IMAGES_REBUILD !== '1' && podmanSync(['image', 'inspect', '--format', '{{index .Labels "taskmesh.context"}}', ref]).stdout.trim() === context) {
       times[target] = (Date.now() - t0) / 1000;
       log(C, `${ref}: up to date (build context unchanged)`);
       continue;
@@ -500,7 +503,7 @@ export async function buildAppImages(targets: readonly string[] = APP_TARGETS, t
  * them as plain processes).
  */
 export async function testInfraImages(): Promise<Pick<InfraImages, 'postgres' | 'kafka' | 'registry'> | undefined> {
-  if (process.env['TASKMESH_TEST_IMAGES'] === '0' || (await podmanProblem())) return undefined;
+  if (process.env.TASKMESH_TEST_IMAGES === '0' || (await podmanProblem())) return undefined;
   return (await ensureInfraImages({ dapr: false })).tags;
 }
 
@@ -510,7 +513,7 @@ export async function testInfraImages(): Promise<Pick<InfraImages, 'postgres' | 
  * Nothing (the tests skip, saying why) when TASKMESH_TEST_IMAGES=0 or podman cannot run here.
  */
 export async function imagesForTests(): Promise<Record<string, string>> {
-  if (process.env['TASKMESH_TEST_IMAGES'] === '0') {
+  if (process.env.TASKMESH_TEST_IMAGES === '0') {
     log(C, 'TASKMESH_TEST_IMAGES=0: images not built, the image tests skip');
     return { TASKMESH_TEST_IMAGES: '' };
   }
@@ -540,7 +543,7 @@ if (isMain(import.meta.url)) {
       return;
     }
     const parts = new Set(what.length ? what : ['base', 'apps']);
-    if (parts.has('all')) ['base', 'infra', 'apps'].forEach((p) => parts.add(p));
+    if (parts.has('all')) for (const p of ['base', 'infra', 'apps']) parts.add(p);
     if (parts.has('base')) await ensureBaseImages();
     if (parts.has('infra')) await ensureInfraImages({ dapr: !argv.includes('--no-dapr') });
     if (parts.has('apps')) await buildAppImages();

@@ -83,7 +83,8 @@ export async function startJaeger(): Promise<JaegerHandle> {
   fs.writeFileSync(configFile, config(ports));
   const queryUrl = `http://127.0.0.1:${ports.query}`;
   try {
-    const proc = (guard.proc = spawnServer({ name: C, command: bin, args: ['--config', configFile], logFile, cwd: dir, stopSignal: 'SIGTERM', stopTimeoutMs: 5_000 }));
+    const proc = spawnServer({ name: C, command: bin, args: ['--config', configFile], logFile, cwd: dir, stopSignal: 'SIGTERM', stopTimeoutMs: 5_000 });
+    guard.proc = proc;
     await waitFor(async () => (await fetch(`${queryUrl}/api/services`, { signal: AbortSignal.timeout(2000) })).ok, {
       timeoutMs: 60_000,
       what: `Jaeger query (${queryUrl})`,

@@ -137,7 +137,7 @@ function inline(node: unknown, defs: Record<string, Schema>, stack: string[]): u
   if (Array.isArray(node)) return node.map((n) => inline(n, defs, stack));
   if (!node || typeof node !== 'object') return node;
   const obj = node as Schema;
-  const ref = obj['$ref'];
+  const ref = obj.$ref;
   if (typeof ref === 'string') {
     const name = ref.replace('#/definitions/', '');
     if (stack.includes(name)) return {};
@@ -146,7 +146,7 @@ function inline(node: unknown, defs: Record<string, Schema>, stack: string[]): u
     return inline(target, defs, [...stack, name]);
   }
   // Kubernetes accepts numbers where its OpenAPI says string for these two formats
-  if (obj['format'] === 'int-or-string') return { oneOf: [{ type: 'string' }, { type: 'integer' }] };
+  if (obj.format === 'int-or-string') return { oneOf: [{ type: 'string' }, { type: 'integer' }] };
   if (stack.at(-1) === 'io.k8s.apimachinery.pkg.api.resource.Quantity') return { oneOf: [{ type: 'string' }, { type: 'number' }] };
   const out: Schema = {};
   for (const [k, v] of Object.entries(obj)) out[k] = k === 'x-kubernetes-group-version-kind' ? v : inline(v, defs, stack);
@@ -161,8 +161,8 @@ function strict(node: unknown): unknown {
   if (obj['x-kubernetes-int-or-string'] === true) return { oneOf: [{ type: 'string' }, { type: 'integer' }] };
   const out: Schema = {};
   for (const [k, v] of Object.entries(obj)) out[k] = k === 'properties' ? Object.fromEntries(Object.entries(v as Schema).map(([p, s]) => [p, strict(s)])) : strict(v);
-  if (obj['properties'] && obj['additionalProperties'] === undefined && obj['x-kubernetes-preserve-unknown-fields'] !== true) out['additionalProperties'] = false;
-  if (obj['nullable'] === true && typeof obj['type'] === 'string') out['type'] = [obj['type'], 'null'];
+  if (obj.properties && obj.additionalProperties === undefined && obj['x-kubernetes-preserve-unknown-fields'] !== true) out.additionalProperties = false;
+  if (obj.nullable === true && typeof obj.type === 'string') out.type = [obj.type, 'null'];
   return out;
 }
 

@@ -35,7 +35,7 @@ import { serviceCli } from './cli.js';
 const C = 'kafka';
 
 /** Override with TASKMESH_KAFKA_VERSION (any 4.x on Maven Central). */
-export const KAFKA_VERSION = process.env['TASKMESH_KAFKA_VERSION'] || '4.1.2';
+export const KAFKA_VERSION = process.env.TASKMESH_KAFKA_VERSION || '4.1.2';
 
 export interface KafkaHandle {
   /** "127.0.0.1:PORT" */

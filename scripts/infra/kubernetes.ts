@@ -436,7 +436,7 @@ export function localPathManifest(upstream: string, volumesDir: string): string 
     .replace(/image: rancher\/local-path-provisioner:\S+/, `image: ${LOCAL_PATH_IMAGE}`)
     .replace(/image: busybox\b/, `image: ${BUSYBOX_IMAGE}`)
     .replace('"/opt/local-path-provisioner"', JSON.stringify(volumesDir))
-    .replace(/(kind: StorageClass\nmetadata:\n  name: local-path\n)/, '$1  annotations:\n    storageclass.kubernetes.io/is-default-class: "true"\n');
+    .replace(/(kind: StorageClass\nmetadata:\n {2}name: local-path\n)/, '$1  annotations:\n    storageclass.kubernetes.io/is-default-class: "true"\n');
   for (const want of [LOCAL_PATH_IMAGE, BUSYBOX_IMAGE, volumesDir, 'is-default-class']) {
     if (!out.includes(want)) throw new InfraError(`local-path-storage.yaml ${LOCAL_PATH_VERSION}: could not set ${want} (the upstream manifest changed)`);
   }
@@ -474,7 +474,7 @@ export async function ensureNodePackages(): Promise<void> {
 
 /** Fixed ports (the cluster outlives the `up` process, so `status`/`down` must find it). */
 export const PORTS = {
-  apiserver: Number(process.env['TASKMESH_CLUSTER_APISERVER_PORT'] ?? 16443),
+  apiserver: Number(process.env.TASKMESH_CLUSTER_APISERVER_PORT ?? 16443),
   etcdClient: 12379,
   etcdPeer: 12380,
   etcdMetrics: 12381,
@@ -496,7 +496,7 @@ const BRIDGE = 'tmk0';
 
 /** `${TASKMESH_CLUSTER_DIR:-$TMPDIR/taskmesh-cluster}`: every file of the running cluster. */
 export function clusterDir(): string {
-  return process.env['TASKMESH_CLUSTER_DIR'] || path.join(os.tmpdir(), 'taskmesh-cluster');
+  return process.env.TASKMESH_CLUSTER_DIR || path.join(os.tmpdir(), 'taskmesh-cluster');
 }
 
 export function clusterPaths(dir = clusterDir()) {
@@ -1047,12 +1047,12 @@ const DEFAULT_IMAGES = '^localhost/taskmesh/[a-z-]+:local$';
 
 /** The project's images in podman's storage, for `ctr images import`. */
 async function podmanImages(): Promise<{ env: NodeJS.ProcessEnv; refs: string[] } | undefined> {
-  if (process.env['TASKMESH_CLUSTER_IMAGES'] === '0' || !which('podman')) return undefined;
+  if (process.env.TASKMESH_CLUSTER_IMAGES === '0' || !which('podman')) return undefined;
   const { podmanEnv } = await import('./podman.js');
   const env = { ...process.env, ...podmanEnv() };
   const r = spawnSync('podman', ['images', '--format', '{{.Repository}}:{{.Tag}}'], { encoding: 'utf8', env });
   if (r.status !== 0) return undefined;
-  const pattern = new RegExp(process.env['TASKMESH_CLUSTER_IMAGES'] || DEFAULT_IMAGES);
+  const pattern = new RegExp(process.env.TASKMESH_CLUSTER_IMAGES || DEFAULT_IMAGES);
   const refs = [...new Set(r.stdout.split('\n').filter((l) => pattern.test(l) && !l.endsWith(':<none>')))].sort();
   return refs.length ? { env, refs } : undefined;
 }

@@ -44,7 +44,7 @@ export const PODMAN_PACKAGES = [
  */
 export function podmanEnv(): Record<string, string> {
   let storage = path.join(HERE, 'storage.conf');
-  const own = process.env['TASKMESH_CONTAINERS_ROOT'];
+  const own = process.env.TASKMESH_CONTAINERS_ROOT;
   if (own) {
     fs.mkdirSync(own, { recursive: true });
     storage = path.join(own, 'storage.conf');

@@ -56,7 +56,7 @@ export interface StartPostgresOptions {
 }
 
 function findBinDir(): PostgresInstall | undefined {
-  const fromEnv = process.env['TASKMESH_PG_BIN'];
+  const fromEnv = process.env.TASKMESH_PG_BIN;
   if (fromEnv) {
     if (!fs.existsSync(path.join(fromEnv, 'initdb'))) throw new InfraError(`TASKMESH_PG_BIN=${fromEnv} has no initdb`);
     const v = spawnSync(path.join(fromEnv, 'postgres'), ['--version'], { encoding: 'utf8' }).stdout;
@@ -200,7 +200,7 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Po
     };
     const args = ['-D', data, '-p', String(port)];
     for (const [k, v] of Object.entries(settings)) args.push('-c', `${k}=${v}`);
-    return (guard.proc = spawnServer({
+    const proc = spawnServer({
       name: C,
       command: path.join(inst.binDir, 'postgres'),
       args,
@@ -209,7 +209,9 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Po
       ...(acct ? { uid: acct.uid, gid: acct.gid } : {}),
       stopSignal: 'SIGINT', // "fast" shutdown
       stopTimeoutMs: 10_000,
-    }));
+    });
+    guard.proc = proc;
+    return proc;
   };
   const waitReady = (p: ServerProcess, timeoutMs = 30_000) =>
     waitFor(

@@ -42,7 +42,7 @@ export async function startPrometheus(options: { targets: PrometheusTarget[]; ru
   );
   const url = `http://127.0.0.1:${port}`;
   try {
-    const proc = (guard.proc = spawnServer({
+    const proc = spawnServer({
       name: C,
       command: bin,
       args: [`--config.file=${configFile}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
@@ -50,7 +50,8 @@ export async function startPrometheus(options: { targets: PrometheusTarget[]; ru
       cwd: dir,
       stopSignal: 'SIGTERM',
       stopTimeoutMs: 5_000,
-    }));
+    });
+    guard.proc = proc;
     await waitFor(async () => (await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(2000) })).ok, { timeoutMs: 60_000, what: `Prometheus (${url})`, component: C, proc });
   } catch (e) {
     await guard.fail();

@@ -53,15 +53,15 @@ export async function startStack(opts: StackOptions = { postgres: true, kafka: t
   };
   if (pg.status === 'fulfilled' && pg.value) {
     stack.postgres = pg.value;
-    stack.env['DATABASE_URL'] = pg.value.url;
+    stack.env.DATABASE_URL = pg.value.url;
   }
   if (kafka.status === 'fulfilled' && kafka.value) {
     stack.kafka = kafka.value;
-    stack.env['KAFKA_BROKERS'] = kafka.value.bootstrap;
+    stack.env.KAFKA_BROKERS = kafka.value.bootstrap;
   }
   if (registry.status === 'fulfilled' && registry.value) {
     stack.registry = registry.value;
-    stack.env['SCHEMA_REGISTRY_URL'] = registry.value.ccompatUrl;
+    stack.env.SCHEMA_REGISTRY_URL = registry.value.ccompatUrl;
   }
   log('stack', `up in ${elapsed(t0)}: ${Object.keys(stack.env).join(', ') || '(nothing requested)'}`);
   return stack;

@@ -73,9 +73,9 @@ async function podmanSocket(): Promise<{ dockerHost: string; proc: ServerProcess
 export async function startContainerInfra(images: Pick<InfraImages, 'postgres' | 'kafka' | 'registry'>): Promise<ContainerInfra> {
   const t0 = Date.now();
   sweepStaleContainers('infra');
-  const api = process.env['DOCKER_HOST'] ? undefined : await podmanSocket();
-  if (api) process.env['DOCKER_HOST'] = api.dockerHost;
-  process.env['TESTCONTAINERS_RYUK_DISABLED'] = 'true';
+  const api = process.env.DOCKER_HOST ? undefined : await podmanSocket();
+  if (api) process.env.DOCKER_HOST = api.dockerHost;
+  process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
   // testcontainers reads its settings when first imported, so it comes after the variables above
   const { GenericContainer } = await import('testcontainers');
   const prefix = runPrefix('infra');

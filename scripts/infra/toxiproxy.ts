@@ -58,7 +58,8 @@ export async function startToxiproxy(): Promise<ToxiproxyHandle> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   try {
-    const proc = (guard.proc = spawnServer({ name: C, command: bin, args: ['-host', '127.0.0.1', '-port', String(port)], logFile: path.join(dir, 'toxiproxy.log'), cwd: dir }));
+    const proc = spawnServer({ name: C, command: bin, args: ['-host', '127.0.0.1', '-port', String(port)], logFile: path.join(dir, 'toxiproxy.log'), cwd: dir });
+    guard.proc = proc;
     await waitFor(async () => (await fetch(`${url}/version`)).ok, { timeoutMs: 30_000, what: `Toxiproxy API (${url})`, component: C, proc });
   } catch (e) {
     await guard.fail();

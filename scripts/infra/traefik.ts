@@ -13,7 +13,7 @@ const C = 'cluster';
 export const TRAEFIK_VERSION = 'v3.6.12';
 export const TRAEFIK_IMAGE = `localhost/taskmesh/traefik:${TRAEFIK_VERSION}`;
 /** Where the Ingress answers on the node: http://<node IP>:<port>/. */
-export const INGRESS_PORT = Number(process.env['TASKMESH_CLUSTER_INGRESS_PORT'] ?? 18080);
+export const INGRESS_PORT = Number(process.env.TASKMESH_CLUSTER_INGRESS_PORT ?? 18080);
 
 /** The binary in a one-layer image, user 65532; built once per version into the cache. */
 export async function ensureTraefik(): Promise<string> {
