@@ -80,6 +80,7 @@ async function createWithGhz(baseUrl: string, total: number, concurrency: number
   const ghz = await ensureGoTool("ghz");
   // The JSON report lists every call: to a file, not through the output buffer.
   const file = path.join(mkdtempSync(path.join(tmpdir(), "bench-ghz-")), "report.json");
+  // biome-ignore format: each flag on one line with its value
   await run(ghz, [
     "--insecure", "--format", "json", "--output", file, "--connections", "1", "-c", String(concurrency), "-n", String(total), ...(rps ? ["--rps", String(rps)] : []),
     "--call", "taskmesh.tasks.v1.TaskService/CreateTask",

@@ -67,6 +67,7 @@ function logsOf(name: string): string {
 
 /** `podman run` flags for the chart's pod and container securityContext. */
 function runFlags(name: string, env: Record<string, string>): string[] {
+  // biome-ignore format: each flag on one line with its value
   return [
     "--name", name,
     "--network", "host",

@@ -270,6 +270,7 @@ export function startTestMesh(opts: Omit<DaprMeshOptions, 'binaries'> = {}): Pro
 
 async function startSidecar(daprd: string, dir: string, o: SidecarOptions, schedulerAddress: string | undefined): Promise<Sidecar> {
   const [grpcPort, httpPort, metricsPort, internalPort] = (await freePorts(4)) as [number, number, number, number];
+  // biome-ignore format: each flag on one line with its value
   const args = [
     '--app-id', o.appId,
     '--mode', 'standalone',
@@ -323,6 +324,7 @@ async function startScheduler(bin: string, dir: string): Promise<DaprScheduler> 
   const proc = spawnServer({
     name: 'dapr-scheduler',
     command: bin,
+    // biome-ignore format: each flag on one line with its value
     args: [
       '--mode', 'standalone',
       '--listen-address', '127.0.0.1',

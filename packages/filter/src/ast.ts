@@ -28,6 +28,7 @@ export type DateField = "due" | "created" | "updated" | "completed";
 /** `YYYY-MM-DD`, a valid calendar date. */
 export type IsoDate = `${number}-${number}-${number}`;
 
+// biome-ignore format: a table of short entries, several to a line
 export const RELATIVE_DAYS = [
   "today", "tomorrow", "yesterday", "this-week", "next-week", "last-week", "next-7-days", "this-month", "next-month", "last-month",
   "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",

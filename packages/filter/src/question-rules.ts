@@ -13,11 +13,13 @@ export interface State {
 type Rule = { pattern: RegExp; apply: (m: RegExpExecArray, state: State) => Term | Term[] | undefined | null };
 export type Term = string | { term: string; note: string };
 
+// biome-ignore format: a table of short entries, several to a line
 const NUMBERS: Record<string, number> = {
   one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, eleven: 11, twelve: 12,
   thirteen: 13, fourteen: 14, fifteen: 15, twenty: 20, thirty: 30, a: 1,
 };
 const NUMBER = `(\\d{1,3}|${Object.keys(NUMBERS).join("|")})`;
+// biome-ignore format: a table of short entries, several to a line
 const WEEKDAY_NAMES: Record<string, string> = {
   mon: "monday", tue: "tuesday", tues: "tuesday", wed: "wednesday", thu: "thursday", thur: "thursday", thurs: "thursday",
   fri: "friday", sat: "saturday", sun: "sunday",

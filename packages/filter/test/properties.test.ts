@@ -67,6 +67,7 @@ const validTree = tree(leaf(bareWord, fc.string({ unit: "binary", minLength: 1, 
 const hostileTree = tree(leaf(bareWord, hostileString, tagName));
 
 /** Queries made of the language's own pieces, glued in random order: mostly near-misses. */
+// biome-ignore format: a table of short entries, several to a line
 const FRAGMENTS = [
   "(", ")", '"', "\\", " ", " ", "AND", "or", "NOT", "&", "|", "!", "-", "#", ":", "tag:", "tags:", "priority", "priority>=",
   "!high", "status:", "due:", "due<", "due:before:", "created>=", "updated:", "today", "next-7-days", "2025-02-30", "2025-01-31",
@@ -78,6 +79,7 @@ const anyQuery = fc.oneof(soup, fc.string({ unit: "binary", maxLength: 120 }), f
 
 // ---- checks ----------------------------------------------------------------------------------
 
+// biome-ignore format: a table of short entries, several to a line
 const ALLOWED_SQL = new Set([
   "TRUE", "AND", "OR", "NOT", "IS", "NULL", "search", "to_tsquery", "'english'", "title", "notes", "' '", "ILIKE", "tags", "ARRAY",
   "::text[]", "cardinality", "0", "priority", "status", "due_at", "created_at", "updated_at", "completed_at",

@@ -48,6 +48,7 @@ test("a filter query is left as it is", () => {
 });
 
 // Questions glued from the translator's own vocabulary, the language's terms and random text.
+// biome-ignore format: a table of short entries, several to a line
 const PIECES = [
   "show", "me", "what's", "tasks", "work", "home", "high", "priority", "high-priority", "p1", "p5", "!2", "due", "before", "after", "by",
   "until", "since", "today", "tomorrow", "friday", "fri", "next", "last", "this", "week", "month", "7", "400", "0", "days", "weeks", "in",

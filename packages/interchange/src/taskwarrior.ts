@@ -20,6 +20,7 @@ const NAMED_RECUR: Record<string, string> = {
   yearly: "FREQ=YEARLY", annual: "FREQ=YEARLY", year: "FREQ=YEARLY",
   biannual: "FREQ=YEARLY;INTERVAL=2", biyearly: "FREQ=YEARLY;INTERVAL=2",
 };
+// biome-ignore format: a table of short entries, several to a line
 const UNIT: Record<string, [string, number]> = {
   d: ["DAILY", 1], day: ["DAILY", 1], days: ["DAILY", 1],
   w: ["WEEKLY", 1], wk: ["WEEKLY", 1], wks: ["WEEKLY", 1], week: ["WEEKLY", 1], weeks: ["WEEKLY", 1],

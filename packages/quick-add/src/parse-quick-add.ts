@@ -94,6 +94,7 @@ const NEXT_WEEK = /(^|\s)(?:next\s+week|next\s+month)(?=\s|$)/iu;
 
 // Zones: an IANA name anywhere ("9am Europe/London"), an abbreviation right after a time ("3pm PST").
 const IANA_ZONE = /(^|\s)(?:in\s+)?((?:Africa|America|Antarctica|Asia|Atlantic|Australia|Europe|Indian|Pacific|Etc)\/[A-Za-z0-9_+\-/]+)(?=\s|$|,)/u;
+// biome-ignore format: a table of short entries, several to a line
 const ZONE_ABBREVIATIONS: Record<string, string> = {
   pst: "America/Los_Angeles", pdt: "America/Los_Angeles", pt: "America/Los_Angeles",
   mst: "America/Denver", mdt: "America/Denver", mt: "America/Denver",

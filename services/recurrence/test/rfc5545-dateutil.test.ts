@@ -66,6 +66,7 @@ interface Reference {
 
 const DAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"] as const;
 /** Month ends, leap days, and the DST changes of the zones above (2026–2028). */
+// biome-ignore format: a table of short entries, several to a line
 const ANCHORS = [
   "2026-01-28", "2026-01-31", "2026-02-28", "2026-03-31", "2026-04-30", "2026-05-31", "2026-06-30", "2026-08-31",
   "2026-09-30", "2026-11-30", "2026-12-31", "2027-02-28", "2028-01-31", "2028-02-28", "2028-02-29", "2027-01-29",

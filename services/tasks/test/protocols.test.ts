@@ -103,6 +103,7 @@ describe("task service over the network", () => {
     const { stdout: list } = await run(buf, ["curl", "--protocol", "grpc", "--http2-prior-knowledge", "--list-methods", server.url]);
     assert.match(list, /taskmesh\.tasks\.v1\.TaskService\/CreateTask/);
     assert.match(list, /taskmesh\.tasks\.v1\.TaskService\/WatchTasks/);
+    // biome-ignore format: each flag on one line with its value
     const { stdout } = await run(buf, [
       "curl", "--protocol", "grpc", "--http2-prior-knowledge",
       "-H", "x-user-id: bob",
