@@ -45,7 +45,16 @@ function taskEvents(total: number): EventRecord[] {
     const taskId = tasks[i % tasks.length]!;
     const version = BigInt(Math.floor(i / tasks.length) + 2);
     const snapshot = (priority: Priority, dueDay: number) =>
-      create(TaskSchema, { id: taskId, title: "Renew passport", notes: "photos, old passport, form", priority, tags: ["admin", "travel"], timeZone: "Europe/Berlin", version, due: { case: "dueTime", value: timestampFromDate(new Date(base + dueDay * 86_400_000)) } });
+      create(TaskSchema, {
+        id: taskId,
+        title: "Renew passport",
+        notes: "photos, old passport, form",
+        priority,
+        tags: ["admin", "travel"],
+        timeZone: "Europe/Berlin",
+        version,
+        due: { case: "dueTime", value: timestampFromDate(new Date(base + dueDay * 86_400_000)) },
+      });
     const event = create(TaskEventSchema, {
       eventId: randomUUID(),
       occurredAt: timestampFromDate(new Date()),
@@ -105,7 +114,13 @@ async function startService(url: string): Promise<{ proc: ChildProcess; baseUrl:
   });
   const baseUrl = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i++) {
-    if (await fetch(`${baseUrl}/readyz`).then((r) => r.ok, () => false)) return { proc, baseUrl };
+    if (
+      await fetch(`${baseUrl}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return { proc, baseUrl };
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error("audit service did not become ready in 30 s");

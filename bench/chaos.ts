@@ -49,9 +49,7 @@ import { cursorOf, hello, PONG, readFrame } from "./live-frames.js";
 
 const root = path.resolve(import.meta.dirname, "..");
 const SHORT = process.argv.includes("--short");
-const T = SHORT
-  ? { registryDownMs: 5_000, holdMs: 4_000, partitionMs: 8_000, settleMs: 2_000, users: 2 }
-  : { registryDownMs: 15_000, holdMs: 10_000, partitionMs: 30_000, settleMs: 5_000, users: 4 };
+const T = SHORT ? { registryDownMs: 5_000, holdMs: 4_000, partitionMs: 8_000, settleMs: 2_000, users: 2 } : { registryDownMs: 15_000, holdMs: 10_000, partitionMs: 30_000, settleMs: 5_000, users: 4 };
 process.env.LOG_LEVEL ??= "error";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const say = (line: string) => console.log(`[chaos ${new Date().toISOString().slice(11, 19)}] ${line}`);
@@ -211,7 +209,8 @@ class Device {
 
   start(): void {
     this.connects++;
-    const ws = (this.#ws = new WebSocket(`${edgeUrl.replace("http", "ws")}/live`));
+    const ws = new WebSocket(`${edgeUrl.replace("http", "ws")}/live`);
+    this.#ws = ws;
     ws.on("open", () => ws.send(hello(this.token, this.#cursor)));
     ws.on("message", (data) => {
       const frame = readFrame(data.toString());
@@ -282,7 +281,11 @@ async function writer(user: User, w: number): Promise<void> {
       ack(user, task);
       user.titles.push(title);
       if (i % 3 === 0) {
-        const r = await rpc<{ task: ApiTask }>("taskmesh.tasks.v1.TaskService/UpdateTask", { task: { id: task.id, title: `${title} edited` }, updateMask: "title", expectedVersion: task.version }, user.token);
+        const r = await rpc<{ task: ApiTask }>(
+          "taskmesh.tasks.v1.TaskService/UpdateTask",
+          { task: { id: task.id, title: `${title} edited` }, updateMask: "title", expectedVersion: task.version },
+          user.token,
+        );
         if (r.ok) ack(user, r.value!.task);
       }
     }
@@ -356,7 +359,9 @@ async function inject(): Promise<void> {
   const latency = { type: "latency", attributes: { latency: 300, jitter: 100 } } as const;
   // stalls, then closes the connection after 3 s
   const timeout = { type: "timeout", attributes: { timeout: 3_000 } } as const;
-  const groups = SHORT ? [{ label: "every link", links: ALL_LINKS() }] : [...SERVICES.map((s) => ({ label: `the ${s.name} service's links`, links: linksOf(s) })), { label: "the clients' link to the gateway", links: ["edge"] }];
+  const groups = SHORT
+    ? [{ label: "every link", links: ALL_LINKS() }]
+    : [...SERVICES.map((s) => ({ label: `the ${s.name} service's links`, links: linksOf(s) })), { label: "the clients' link to the gateway", links: ["edge"] }];
   for (const [kind, toxic] of [
     ["latency 300 ± 100 ms", latency],
     ["stall-then-close after 3 s", timeout],
@@ -375,7 +380,12 @@ async function inject(): Promise<void> {
   const blackhole = { type: "timeout", attributes: { timeout: 0 } } as const;
   const cutOff = process.env.BENCH_CHAOS_PARTITION?.split(",") ?? (SHORT ? ["tasks"] : SERVICES.map((x) => x.name));
   for (const s of SERVICES.filter((x) => cutOff.includes(x.name))) {
-    await hold(`partition between ${s.name} and the broker`, () => toxi.addToxic(`kafka-${s.name}`, "partition", blackhole), () => toxi.reset(), T.partitionMs);
+    await hold(
+      `partition between ${s.name} and the broker`,
+      () => toxi.addToxic(`kafka-${s.name}`, "partition", blackhole),
+      () => toxi.reset(),
+      T.partitionMs,
+    );
   }
 }
 
@@ -400,7 +410,12 @@ const BEHIND: Record<string, Name[]> = {
 
 function logTail(name: Name, lines: number): string {
   try {
-    return readFileSync(logOf(name), "utf8").trimEnd().split("\n").slice(-lines).map((l) => `  ${l}`).join("\n");
+    return readFileSync(logOf(name), "utf8")
+      .trimEnd()
+      .split("\n")
+      .slice(-lines)
+      .map((l) => `  ${l}`)
+      .join("\n");
   } catch {
     return "  (no log)";
   }
@@ -457,7 +472,14 @@ async function check(users: User[], recorder: Recorder, db: pg.Client): Promise<
   checks.push({
     name: "writes",
     ok: lost.length === 0 && twice.length === 0,
-    detail: `${acked.length} tasks with acknowledged writes (${acked.reduce((n, a) => n + a.versions.length, 0)} writes; ${users.reduce((n, u) => n + u.unacknowledged, 0)} creates never acknowledged); lost ${lost.length}, stored twice ${twice.length}${lost.length ? `: ${lost.slice(0, 3).map((a) => a.id).join(", ")}` : ""}`,
+    detail: `${acked.length} tasks with acknowledged writes (${acked.reduce((n, a) => n + a.versions.length, 0)} writes; ${users.reduce((n, u) => n + u.unacknowledged, 0)} creates never acknowledged); lost ${lost.length}, stored twice ${twice.length}${
+      lost.length
+        ? `: ${lost
+            .slice(0, 3)
+            .map((a) => a.id)
+            .join(", ")}`
+        : ""
+    }`,
   });
 
   let missing = 0;
@@ -564,7 +586,11 @@ async function consumersBehind(): Promise<string[]> {
   await admin.connect();
   try {
     const behind: string[] = [];
-    for (const [group, topics] of [[REMINDERS_GROUP, [TOPIC.taskEvents]], [RECURRENCE_GROUP, [TOPIC.taskEvents]], [AUDIT_GROUP, AUDIT_TOPICS]] as const) {
+    for (const [group, topics] of [
+      [REMINDERS_GROUP, [TOPIC.taskEvents]],
+      [RECURRENCE_GROUP, [TOPIC.taskEvents]],
+      [AUDIT_GROUP, AUDIT_TOPICS],
+    ] as const) {
       for (const topic of topics) {
         const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)]));
         const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
@@ -633,7 +659,11 @@ try {
   recorder = new Recorder();
   await recorder.start();
   for (let i = 0; i < T.users; i++) {
-    const signUp = await rpc<{ accessToken: string; user: { id: string } }>("taskmesh.auth.v1.AuthService/SignUp", { email: `chaos-${randomUUID()}@example.com`, password: randomUUID(), timeZone: "UTC" }, "");
+    const signUp = await rpc<{ accessToken: string; user: { id: string } }>(
+      "taskmesh.auth.v1.AuthService/SignUp",
+      { email: `chaos-${randomUUID()}@example.com`, password: randomUUID(), timeZone: "UTC" },
+      "",
+    );
     if (!signUp.ok) throw new Error(`sign-up: ${signUp.error}`);
     const token = await rpc<{ secret: string }>("taskmesh.auth.v1.AuthService/CreateApiToken", { name: "chaos" }, signUp.value!.accessToken);
     if (!token.ok) throw new Error(`api token: ${token.error}`);
@@ -670,7 +700,10 @@ try {
   await recorder?.stop().catch(() => undefined);
   await db?.end().catch(() => undefined);
   await Promise.allSettled([...running.values()].map((s) => s.proc.stop()));
-  for (const [name, handle] of [["postgres", postgres], ["kafka", kafka]] as const) {
+  for (const [name, handle] of [
+    ["postgres", postgres],
+    ["kafka", kafka],
+  ] as const) {
     try {
       if (handle) copyFileSync(handle.logFile, logOf(name));
     } catch {

@@ -147,7 +147,11 @@ interface Task {
 /** A task with a reminder a few seconds ahead; resolves when the reminder frame reached the live device. */
 async function reminderFires(user: User, label: string): Promise<number> {
   const at = new Date(Date.now() + 4_000);
-  const { task } = await must<{ task: Task }>("taskmesh.tasks.v1.TaskService/CreateTask", { title: `reminder ${label}`, requestId: randomUUID(), reminders: [{ absoluteTime: at.toISOString() }] }, user.token);
+  const { task } = await must<{ task: Task }>(
+    "taskmesh.tasks.v1.TaskService/CreateTask",
+    { title: `reminder ${label}`, requestId: randomUUID(), reminders: [{ absoluteTime: at.toISOString() }] },
+    user.token,
+  );
   await eventually(`the reminder of "${label}" on the live device`, () => (user.live.reminders.has(task.id) ? true : undefined), 90_000);
   return Date.now() - at.getTime();
 }
@@ -158,7 +162,10 @@ async function userJourney(): Promise<void> {
   const user = await signUp();
   const { task } = await must<{ task: Task }>("taskmesh.tasks.v1.TaskService/CreateTask", { title: "Water the plants", requestId: randomUUID() }, user.token);
   const { tasks } = await must<{ tasks?: Task[] }>("taskmesh.tasks.v1.TaskService/ListTasks", { query: "plants" }, user.token);
-  assert.ok(tasks?.some((t) => t.id === task.id), "ListTasks finds the new task");
+  assert.ok(
+    tasks?.some((t) => t.id === task.id),
+    "ListTasks finds the new task",
+  );
   await eventually("the change on the live WebSocket", () => (user.live.seen.has(task.id) ? true : undefined));
   const lateMs = await reminderFires(user, "journey");
   const { task: daily } = await must<{ task: Task }>(
@@ -241,10 +248,14 @@ function pods(): { name: string; restarts: number; app: string }[] {
 
 /** Until no pod is terminating: old replicas still consume events (and arm timers) while they drain. */
 async function waitForOldPodsGone(): Promise<void> {
-  await eventually("the old pods to finish draining", () => {
-    const r = kubectl(["-n", NAMESPACE, "get", "pods", "-o", "jsonpath={range .items[*]}{.metadata.deletionTimestamp}{\"\\n\"}{end}"]);
-    return r.status === 0 && !r.out.split("\n").some((l) => l.trim()) ? true : undefined;
-  }, 180_000);
+  await eventually(
+    "the old pods to finish draining",
+    () => {
+      const r = kubectl(["-n", NAMESPACE, "get", "pods", "-o", 'jsonpath={range .items[*]}{.metadata.deletionTimestamp}{"\\n"}{end}']);
+      return r.status === 0 && !r.out.split("\n").some((l) => l.trim()) ? true : undefined;
+    },
+    180_000,
+  );
 }
 
 function percentile(sorted: number[], p: number): string {
@@ -283,7 +294,9 @@ async function underLoad(): Promise<void> {
     await new Promise((r) => setTimeout(r, 5_000)); // load on what the disruption left
     const slice = outcomes.slice(from);
     const ms = slice.map((o) => o.ms).sort((a, b) => a - b);
-    phases.push(`  ${name}: ${((Date.now() - t0) / 1000).toFixed(1)}s, ${slice.length} requests, ${slice.filter((o) => !o.ok).length} failed, p50 ${percentile(ms, 0.5)} ms, p99 ${percentile(ms, 0.99)} ms, max ${percentile(ms, 1)} ms`);
+    phases.push(
+      `  ${name}: ${((Date.now() - t0) / 1000).toFixed(1)}s, ${slice.length} requests, ${slice.filter((o) => !o.ok).length} failed, p50 ${percentile(ms, 0.5)} ms, p99 ${percentile(ms, 0.99)} ms, max ${percentile(ms, 1)} ms`,
+    );
     console.log(`phase done:${phases.at(-1)}`);
   };
   await timed("steady", () => new Promise((r) => setTimeout(r, 10_000)));
@@ -357,13 +370,24 @@ async function underLoad(): Promise<void> {
     ].join("\n"),
   );
   for (const [error, n] of failures) console.log(`  ${error.startsWith(KILLED) ? "·" : "✖"} ${n}× ${error}`);
-  assert.deepEqual([...failures.keys()].filter((e) => !e.startsWith(KILLED)), [], "no request failed in an upgrade, a rollback or steady running");
+  assert.deepEqual(
+    [...failures.keys()].filter((e) => !e.startsWith(KILLED)),
+    [],
+    "no request failed in an upgrade, a rollback or steady running",
+  );
   assert.equal(stored, totalCreated, "every acknowledged task stored, none twice");
-  assert.ok(eventCounts.every((n) => n === 1), "exactly one TaskCreated event per task");
+  assert.ok(
+    eventCounts.every((n) => n === 1),
+    "exactly one TaskCreated event per task",
+  );
   assert.equal(missed, 0, "every live device saw every change of its user");
   assert.ok(liveGroups.length <= gatewayPods, `no live-sync consumer group left by a gone pod: ${liveGroups.join(", ")}`);
   for (const g of SERVICE_GROUPS) assert.equal(after.groups[g], 0, `consumer group ${g} caught up`);
-  assert.deepEqual(Object.keys(after.groups).filter((g) => !SERVICE_GROUPS.includes(g) && !g.startsWith("gateway-live-")), [], "no other consumer group");
+  assert.deepEqual(
+    Object.keys(after.groups).filter((g) => !SERVICE_GROUPS.includes(g) && !g.startsWith("gateway-live-")),
+    [],
+    "no other consumer group",
+  );
 }
 
 async function main(): Promise<void> {

@@ -79,7 +79,7 @@ try {
     console.log(`\n${name}: p50 / p90 / p99 ms`);
     console.log(`  direct              ${fmt(d)}`);
     console.log(`  through 2 daprd     ${fmt(m)}`);
-    console.log(`  added by Dapr      ${[0.5, 0.9, 0.99].map((q) => (`+${(percentile(m, q) - percentile(d, q)).toFixed(2)}`).padStart(6)).join(" ")}`);
+    console.log(`  added by Dapr      ${[0.5, 0.9, 0.99].map((q) => `+${(percentile(m, q) - percentile(d, q)).toFixed(2)}`.padStart(6)).join(" ")}`);
   }
 
   console.log(`\nthroughput, ${CONCURRENCY} callers, ${THROUGHPUT_CALLS} GetTask calls:`);
@@ -88,7 +88,11 @@ try {
   }
   const loaded = { target: rssOf(target.proc.pid), caller: rssOf(caller.proc.pid) };
   console.log(`\ndaprd RSS: caller ${mb(idle.caller)} idle → ${mb(loaded.caller)} after load; target ${mb(idle.target)} idle → ${mb(loaded.target)} after load`);
-  console.log(`task service process RSS ${mb(rssOf(service.pid))}; machine load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
+  console.log(
+    `task service process RSS ${mb(rssOf(service.pid))}; machine load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")}`,
+  );
 } finally {
   await mesh.stop();
   await service.stop();

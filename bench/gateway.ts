@@ -181,7 +181,9 @@ async function measure(mode: string): Promise<string[]> {
           requests: (n) => {
             const from = updateFrom;
             updateFrom += n;
-            return toUpdate.slice(from, updateFrom).map((id, i) => ({ method: `${TASK_SERVICE}/UpdateTask`, body: { task: { id, title: `Renamed ${i}` }, updateMask: "title", expectedVersion: "1" } }));
+            return toUpdate
+              .slice(from, updateFrom)
+              .map((id, i) => ({ method: `${TASK_SERVICE}/UpdateTask`, body: { task: { id, title: `Renamed ${i}` }, updateMask: "title", expectedVersion: "1" } }));
           },
         },
         {
@@ -207,7 +209,12 @@ async function measure(mode: string): Promise<string[]> {
         for (const scenario of scenarios.filter((sc) => !sc.write && (!only.length || only.includes(sc.key)))) {
           const [request] = scenario.requests(1);
           raw.set(scenario.key, await captured(external.dataDir, databaseUrl, () => call(app.url, request!.method, request!.body, token)));
-          process.stderr.write(`  ${scenario.key} issues: ${raw.get(scenario.key)!.map((st) => st.sql.replace(/\s+/g, " ").slice(0, 90)).join(" | ")}\n`);
+          process.stderr.write(
+            `  ${scenario.key} issues: ${raw
+              .get(scenario.key)!
+              .map((st) => st.sql.replace(/\s+/g, " ").slice(0, 90))
+              .join(" | ")}\n`,
+          );
         }
       }
       const ceilingHeader = raw.size ? " its statements through pg (share) |" : "";
@@ -264,7 +271,10 @@ async function measure(mode: string): Promise<string[]> {
       await stats.end();
       await statements?.end();
       const after = usage();
-      lines.push("", `memory (MiB): app node RSS ${f(before.node, 0)} before, ${f(after.node, 0)} after, ${f(peak.node, 0)} peak; PostgreSQL PSS ${f(before.pg, 0)} / ${f(after.pg, 0)} / ${f(peak.pg, 0)}`);
+      lines.push(
+        "",
+        `memory (MiB): app node RSS ${f(before.node, 0)} before, ${f(after.node, 0)} after, ${f(peak.node, 0)} peak; PostgreSQL PSS ${f(before.pg, 0)} / ${f(after.pg, 0)} / ${f(peak.pg, 0)}`,
+      );
     } finally {
       await app.proc.stop();
     }

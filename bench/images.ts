@@ -86,7 +86,20 @@ if (!args.includes("--no-run")) {
     const env = stack.env as Record<string, string>;
     const free = await freePorts(5);
     const ports = { tasks: free[0]!, recurrence: free[1]!, reminders: free[2]!, audit: free[3]!, gateway: free[4]! };
-    const flags = (name: string, e: Record<string, string>) => ["--name", `${prefix}${name}`, "--network", "host", "--read-only", "--tmpfs", "/tmp", "--user", "65532:65532", "--cap-drop", "ALL", ...Object.entries(e).flatMap(([k, v]) => ["-e", `${k}=${v}`])];
+    const flags = (name: string, e: Record<string, string>) => [
+      "--name",
+      `${prefix}${name}`,
+      "--network",
+      "host",
+      "--read-only",
+      "--tmpfs",
+      "/tmp",
+      "--user",
+      "65532:65532",
+      "--cap-drop",
+      "ALL",
+      ...Object.entries(e).flatMap(([k, v]) => ["-e", `${k}=${v}`]),
+    ];
     const common = { DATABASE_URL: env.DATABASE_URL!, KAFKA_BROKERS: env.KAFKA_BROKERS!, SCHEMA_REGISTRY_URL: env.SCHEMA_REGISTRY_URL!, LOG_LEVEL: "warn", DRAIN_DELAY_MS: "0" };
     // the topics exist before any pod starts in the cluster (the chart's KafkaTopics)
     const admin = new Kafka({ brokers: [env.KAFKA_BROKERS!], clientId: "bench-images", logLevel: logLevel.NOTHING }).admin();
@@ -97,7 +110,15 @@ if (!args.includes("--no-run")) {
     await podman(["run", ...flags("prepare", common), appImageTag("prepare")]);
     const lines = [`| prepare | ${((Date.now() - t) / 1000).toFixed(1)} s (run to completion) | – | – |`];
     for (const [name, port] of Object.entries(ports)) {
-      const e: Record<string, string> = { ...common, PORT: String(port), TASKS_URL: `http://127.0.0.1:${ports.tasks}`, RECURRENCE_URL: `http://127.0.0.1:${ports.recurrence}`, REMINDERS_URL: `http://127.0.0.1:${ports.reminders}`, AUDIT_URL: `http://127.0.0.1:${ports.audit}`, TASKMESH_JWT_SECRET: "bench-images-0123456789abcdef0123456789abcdef" };
+      const e: Record<string, string> = {
+        ...common,
+        PORT: String(port),
+        TASKS_URL: `http://127.0.0.1:${ports.tasks}`,
+        RECURRENCE_URL: `http://127.0.0.1:${ports.recurrence}`,
+        REMINDERS_URL: `http://127.0.0.1:${ports.reminders}`,
+        AUDIT_URL: `http://127.0.0.1:${ports.audit}`,
+        TASKMESH_JWT_SECRET: "bench-images-0123456789abcdef0123456789abcdef",
+      };
       t = Date.now();
       await podman(["run", "-d", ...flags(name, e), appImageTag(name)]);
       for (;;) {
@@ -118,7 +139,9 @@ if (!args.includes("--no-run")) {
       await sleep(5000);
       lines.push(`| ${name} | ${ready.toFixed(1)} s | ${mb(atReady)} | ${mb(rss())} |`);
     }
-    console.log(`\nstart-up of each image (compiled JavaScript, Node ${NODE_VERSION} in the runtime image; read-only, uid 65532, host network)\n| image | to /readyz | RSS at ready | RSS idle 5 s |\n|---|---:|---:|---:|\n${lines.join("\n")}`);
+    console.log(
+      `\nstart-up of each image (compiled JavaScript, Node ${NODE_VERSION} in the runtime image; read-only, uid 65532, host network)\n| image | to /readyz | RSS at ready | RSS idle 5 s |\n|---|---:|---:|---:|\n${lines.join("\n")}`,
+    );
   } finally {
     removeContainers(prefix);
     await stack.stopAll();

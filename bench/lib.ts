@@ -73,13 +73,7 @@ export interface ServiceProcess {
  * port, and waits until /readyz answers. Its output is appended to `logFile` (a restart appends to
  * the same file after a line naming the start); LOG_LEVEL is warn unless `env` says otherwise.
  */
-export async function startServiceProcess(
-  name: string,
-  entry: string,
-  env: Record<string, string>,
-  stopTimeoutMs = 20_000,
-  logFile = path.join(serviceDir(name), "out.log"),
-): Promise<ServiceProcess> {
+export async function startServiceProcess(name: string, entry: string, env: Record<string, string>, stopTimeoutMs = 20_000, logFile = path.join(serviceDir(name), "out.log")): Promise<ServiceProcess> {
   const port = await freePort();
   const proc = spawnServer({
     name,
@@ -250,24 +244,36 @@ export async function vegeta(url: string, token: string, requests: CallRequest[]
   try {
     const targets = path.join(dir, "targets.jsonl");
     const header = { "Content-Type": ["application/json"], Authorization: [`Bearer ${token}`] };
-    writeFileSync(
-      targets,
-      `${requests.map((r) => JSON.stringify({ method: "POST", url: `${url}/${r.method}`, body: Buffer.from(JSON.stringify(r.body)).toString("base64"), header })).join("\n")}\n`,
-    );
+    writeFileSync(targets, `${requests.map((r) => JSON.stringify({ method: "POST", url: `${url}/${r.method}`, body: Buffer.from(JSON.stringify(r.body)).toString("base64"), header })).join("\n")}\n`);
     const results = path.join(dir, "results.bin");
     // rate 0 with a fixed number of workers: each sends its next request when the last one returned.
     // -lazy: the attack ends when the targets do.
-    await run(bin, ["attack", "-format=json", `-targets=${targets}`, "-lazy", "-rate=0", `-workers=${concurrency}`, `-max-workers=${concurrency}`, "-max-body=0", "-http2=false", `-output=${results}`]);
-    const lines = execFileSync(bin, ["encode", "-to", "json", results], { encoding: "utf8", maxBuffer: 256 << 20 }).trim().split("\n");
-    const done = lines
-      .map((l) => JSON.parse(l) as { code: number; timestamp: string; latency: number; error: string })
-      .filter((r) => r.error !== "no targets to attack");
+    await run(bin, [
+      "attack",
+      "-format=json",
+      `-targets=${targets}`,
+      "-lazy",
+      "-rate=0",
+      `-workers=${concurrency}`,
+      `-max-workers=${concurrency}`,
+      "-max-body=0",
+      "-http2=false",
+      `-output=${results}`,
+    ]);
+    const lines = execFileSync(bin, ["encode", "-to", "json", results], { encoding: "utf8", maxBuffer: 256 << 20 })
+      .trim()
+      .split("\n");
+    const done = lines.map((l) => JSON.parse(l) as { code: number; timestamp: string; latency: number; error: string }).filter((r) => r.error !== "no targets to attack");
     const ok = done.filter((r) => r.code === 200);
     const failed = done.filter((r) => r.code !== 200);
     if (failed.length) process.stderr.write(`  ${requests[0]?.method}: ${failed.length} failed, first: ${failed[0]!.code} ${failed[0]!.error}\n`);
     const start = Math.min(...done.map((r) => Date.parse(r.timestamp)));
     const end = Math.max(...done.map((r) => Date.parse(r.timestamp) + r.latency / 1e6));
-    return summarize(ok.map((r) => r.latency / 1e6), (end - start) / 1000, failed.length);
+    return summarize(
+      ok.map((r) => r.latency / 1e6),
+      (end - start) / 1000,
+      failed.length,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -69,10 +69,7 @@ async function seed(client: pg.Client, user: string): Promise<void> {
                          floor(random()*10)::int AS i1 WHERE g > 0) AS r`;
   await client.query(insert("$1", 100_000), [user]);
   await client.query(insert(`'bench-user-' || (g % 1000)`, 100_000));
-  await client.query(
-    `UPDATE tasks.tasks SET notes = notes || ' xylophone' WHERE id = (SELECT id FROM tasks.tasks WHERE user_id = $1 ORDER BY created_at OFFSET 40000 LIMIT 1)`,
-    [user],
-  );
+  await client.query(`UPDATE tasks.tasks SET notes = notes || ' xylophone' WHERE id = (SELECT id FROM tasks.tasks WHERE user_id = $1 ORDER BY created_at OFFSET 40000 LIMIT 1)`, [user]);
   await client.query("VACUUM (ANALYZE) tasks.tasks");
   console.log(`seeded 200,000 tasks in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }

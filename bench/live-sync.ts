@@ -79,7 +79,6 @@ function checkOpenFiles(who: string, pid: number | "self"): number {
 // ---------------------------------------------------------------------------
 // the processes
 
-
 interface Memory {
   rss: number;
   heapUsed: number;
@@ -150,7 +149,12 @@ class Device {
       const ws = new WebSocket(url, { perMessageDeflate: false });
       this.#ws = ws;
       ws.on("open", () => ws.send(hello(token)));
-      ws.on("message", (data) => this.#frame(data.toString(), () => ((this.ready = true), resolve(performance.now() - t0))));
+      ws.on("message", (data) =>
+        this.#frame(data.toString(), () => {
+          this.ready = true;
+          resolve(performance.now() - t0);
+        }),
+      );
       ws.on("error", (err) => (this.ready ? undefined : reject(err)));
       ws.on("close", (code, reason) => {
         if (!this.ready) return reject(new Error(`closed before ready: ${code} ${reason.toString()}`));
@@ -167,8 +171,14 @@ class Device {
     const now = performance.now();
     framesReceived++;
     const frame = readFrame(text);
-    if (frame.case === "ready") return onReady();
-    if (frame.case === "ping") return void this.#ws!.send(PONG);
+    if (frame.case === "ready") {
+      onReady();
+      return;
+    }
+    if (frame.case === "ping") {
+      this.#ws!.send(PONG);
+      return;
+    }
     if (frame.case !== "task") return;
     const seq = Number(TITLE.exec(frame.value.task?.title ?? "")?.[1] ?? NaN);
     const change = changes[seq];
@@ -212,7 +222,8 @@ type TaskResponse = { task: { id: string; title: string; version: string } };
 /** One change: a new task, or a new title for the user's latest task; the title names the change. */
 async function write(gatewayPort: number, user: User, seq: number, latencies: number[]): Promise<void> {
   const title = `live ${seq}`;
-  const t0 = (changes[seq]!.sentAt = performance.now());
+  const t0 = performance.now();
+  changes[seq]!.sentAt = t0;
   // every other change of a user edits its latest task (not while a write of its is in flight: versions)
   const previous = user.busy || Math.floor(seq / USERS) % 2 === 0 ? undefined : user.task;
   user.busy = true;
@@ -319,7 +330,9 @@ async function run(gateway: GatewayProcess, secret: Uint8Array): Promise<boolean
   for (const at of expected) if (Number.isNaN(arrivals[at]!) && !deviceAt(at).closed) missedBySeq.set(Math.floor(at / DEVICES_PER_USER), (missedBySeq.get(Math.floor(at / DEVICES_PER_USER)) ?? 0) + 1);
   const devicesOf = (user: number) => devices.filter((d) => d.user === user && d.ready && !d.closed).length;
   const wholly = [...missedBySeq].filter(([seq, n]) => n === devicesOf(changes[seq]!.user)).map(([seq]) => seq);
-  const missedDetail = missed ? ` (${wholly.length} changes missed by all their user's open devices${wholly.length ? `, seq ${wholly.slice(0, 12).join(" ")}${wholly.length > 12 ? " …" : ""}` : ""}; ${missedBySeq.size - wholly.length} by some)` : "";
+  const missedDetail = missed
+    ? ` (${wholly.length} changes missed by all their user's open devices${wholly.length ? `, seq ${wholly.slice(0, 12).join(" ")}${wholly.length > 12 ? " …" : ""}` : ""}; ${missedBySeq.size - wholly.length} by some)`
+    : "";
   const acknowledged = CHANGES - writeErrors;
   const perConnection = (connected.rss - before.rss) / connect.count;
   const heapPerConnection = (connected.heapUsed - before.heapUsed) / connect.count;
@@ -330,13 +343,13 @@ async function run(gateway: GatewayProcess, secret: Uint8Array): Promise<boolean
       `live sync: ${CONNECTIONS} devices (${USERS} users × ~${(CONNECTIONS / USERS).toFixed(1)}), ${RATE} changes/s for ${SECONDS} s, one gateway process (pid ${gateway.proc.pid})`,
       `  connect          ${connect.count} ready in ${connect.seconds.toFixed(1)} s = ${connect.perSecond.toFixed(0)} connections/s (${CONNECT_CONCURRENCY} in flight); time to ready ${fmt(connect)}${connect.errors ? `; ${connect.errors} FAILED` : ""}`,
       `  writes           ${acknowledged} acknowledged of ${CHANGES} in ${writeSeconds.toFixed(1)} s (${(acknowledged / writeSeconds).toFixed(1)}/s; ${updates} UpdateTask, the rest CreateTask); response ${fmt(summarize(writeLatencies, writeSeconds))}${writeErrors ? `; ${writeErrors} FAILED` : ""}`,
-      `  delivery         response → every device of the user: ${fmt(delivery)}` + (early ? `; ${early} frames beat the response (counted as 0)` : ""),
+      `  delivery         response → every device of the user: ${fmt(delivery)}${early ? `; ${early} frames beat the response (counted as 0)` : ""}`,
       `                   request sent → every device (includes the write itself): ${fmt(summarize(fromRequest, runSeconds))}`,
       `  pairs            ${expected.length} (change, device) expected, ${delays.length} delivered, missed ${missed} at open devices${missedDetail} and ${missedAtClosed} at devices closed during the run, duplicates ${duplicates}, to another user ${wrongUser}; frames received ${framesReceived}; closed during the run: ${closes}`,
       memoryLine("before connections", before),
       memoryLine(`with ${connect.count} connections`, connected),
       memoryLine("after the changes", after),
-      `  per connection   RSS ${((perConnection) / 1024).toFixed(1)} KiB, heap ${(heapPerConnection / 1024).toFixed(1)} KiB ((with − before) / connections)`,
+      `  per connection   RSS ${(perConnection / 1024).toFixed(1)} KiB, heap ${(heapPerConnection / 1024).toFixed(1)} KiB ((with − before) / connections)`,
       `  CPU              gateway ${(((after.cpuSeconds - connected.cpuSeconds) / runSeconds) * 100).toFixed(0)} % of a core, bench client ${(((clientCpu.user + clientCpu.system) / 1e6 / runSeconds) * 100).toFixed(0)} % while changing; client event-loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms`,
       `  target           delivery p99 < 200 ms: ${delivery.p99 < 200 ? "met" : delivery.p99 < 2000 ? "missed (within the brief's 2 s)" : "MISSED (over 2 s)"}`,
     ].join("\n"),
@@ -352,11 +365,11 @@ const servers: ServiceProcess[] = [];
 try {
   checkOpenFiles("this process", "self");
   stack = await startStack();
-  process.env[POSTGRES_ENV] = stack.env["DATABASE_URL"];
+  process.env[POSTGRES_ENV] = stack.env.DATABASE_URL;
   database = await freshDatabase();
-  const brokers = stack.env["KAFKA_BROKERS"]!;
+  const brokers = stack.env.KAFKA_BROKERS!;
   await ensureKafkaTopics({ brokers: brokers.split(",") });
-  const common = { DATABASE_URL: database.url, KAFKA_BROKERS: brokers, SCHEMA_REGISTRY_URL: stack.env["SCHEMA_REGISTRY_URL"]! };
+  const common = { DATABASE_URL: database.url, KAFKA_BROKERS: brokers, SCHEMA_REGISTRY_URL: stack.env.SCHEMA_REGISTRY_URL! };
   // as the chart's hook does before the pods start: migrations and schema registration, once
   const prepare = spawnSync(process.execPath, ["--import=tsx", "deploy/src/prepare.ts"], { cwd: root, env: { ...process.env, ...common }, encoding: "utf8" });
   if (prepare.status !== 0) throw new Error(`prepare failed: ${prepare.stdout}${prepare.stderr}`);

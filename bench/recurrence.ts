@@ -281,8 +281,7 @@ async function bench(mode: "embedded" | "kafka"): Promise<void> {
       },
     });
     const nextIdOf = ({ task, user }: Seeded) => idForRequest(user, nextOccurrenceKey(task));
-    const visible = (s: Seeded, timeoutMs: number) =>
-      PROBE === "watch" ? watcher.until(nextIdOf(s), timeoutMs) : pollUntil(client, s.user, nextIdOf(s), timeoutMs);
+    const visible = (s: Seeded, timeoutMs: number) => (PROBE === "watch" ? watcher.until(nextIdOf(s), timeoutMs) : pollUntil(client, s.user, nextIdOf(s), timeoutMs));
 
     let peak: Record<string, number> = {};
     const sample = () => {
@@ -377,7 +376,11 @@ async function bench(mode: "embedded" | "kafka"): Promise<void> {
       `  missing: ${missing} not visible within ${SPAWN_TIMEOUT_MS / 1000} s, ${notFound} not found by GetTask afterwards; wrong due/series: ${wrongDue}` +
         `; tasks per series: ${JSON.stringify(seriesCounts)} → duplicates ${duplicates}`,
     );
-    console.log(`  peak RSS: ${Object.entries(peak).map(([part, bytes]) => `${part} ${mb(bytes)}`).join(", ")}`);
+    console.log(
+      `  peak RSS: ${Object.entries(peak)
+        .map(([part, bytes]) => `${part} ${mb(bytes)}`)
+        .join(", ")}`,
+    );
     if (missing || notFound || duplicates || wrongDue || Object.keys(seriesCounts).some((n) => n !== "2")) process.exitCode = 1;
   } finally {
     await system.stop();

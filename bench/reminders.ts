@@ -158,10 +158,7 @@ async function bench(target: Target): Promise<void> {
       reminders.db.em(),
       `SELECT extract(epoch FROM fired_at - scheduled_for) * 1000 AS late, extract(epoch FROM fired_at) * 1000 AS fired FROM reminders.fires`,
     );
-    const [dupes] = await reminders.db.query<{ n: number }>(
-      reminders.db.em(),
-      `SELECT count(*)::int AS n FROM (SELECT 1 FROM reminders.fires GROUP BY task_id, reminder_id HAVING count(*) > 1) d`,
-    );
+    const [dupes] = await reminders.db.query<{ n: number }>(reminders.db.em(), `SELECT count(*)::int AS n FROM (SELECT 1 FROM reminders.fires GROUP BY task_id, reminder_id HAVING count(*) > 1) d`);
     const firedTimes = fires.map((f) => Number(f.fired));
     const span = (Math.max(...firedTimes) - Math.min(...firedTimes)) / 1000;
     const lateness = summarize(
@@ -170,12 +167,8 @@ async function bench(target: Target): Promise<void> {
     );
     const early = fires.filter((f) => Number(f.late) < 0).length;
     const publishedTwice = [...published.values()].filter((ids) => ids.size > 1).length;
-    console.log(
-      `${target}: ${COUNT} reminders due within ${WINDOW_MS / 1000} s (seeded in ${((seeded - t0) / 1000).toFixed(1)} s, armed on start-up in ${((armed - seeded) / 1000).toFixed(1)} s)`,
-    );
-    console.log(
-      `  fired ${fires.length}/${COUNT}  missed ${COUNT - fires.length}  duplicates ${dupes!.n}  early ${early}  published ${published.size} (twice: ${publishedTwice})`,
-    );
+    console.log(`${target}: ${COUNT} reminders due within ${WINDOW_MS / 1000} s (seeded in ${((seeded - t0) / 1000).toFixed(1)} s, armed on start-up in ${((armed - seeded) / 1000).toFixed(1)} s)`);
+    console.log(`  fired ${fires.length}/${COUNT}  missed ${COUNT - fires.length}  duplicates ${dupes!.n}  early ${early}  published ${published.size} (twice: ${publishedTwice})`);
     console.log(
       `  ${(fires.length / span).toFixed(0)} fires/s over ${span.toFixed(1)} s   lateness p50 ${lateness.p50.toFixed(1)} ms  p99 ${lateness.p99.toFixed(1)} ms  max ${lateness.max.toFixed(1)} ms   peak RSS ${mb(peakRss)}${
         dapr ? ` (+ daprd ${mb(peakDapr.daprd)}, Dapr scheduler ${mb(peakDapr.scheduler)})` : ""
@@ -183,7 +176,9 @@ async function bench(target: Target): Promise<void> {
     );
     if (dapr) {
       const d = await dapr.deliveries();
-      console.log(`  Dapr deliveries ${d.total} (jobs delivered more than once: ${d.redelivered}, deduped by dapr_job_fires; unfinished ${d.unfinished}; at most ${dapr.handling.peak} handled at once)`);
+      console.log(
+        `  Dapr deliveries ${d.total} (jobs delivered more than once: ${d.redelivered}, deduped by dapr_job_fires; unfinished ${d.unfinished}; at most ${dapr.handling.peak} handled at once)`,
+      );
     }
     await watcher.stop();
     await reminders.stop();

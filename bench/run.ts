@@ -4,7 +4,9 @@ import { readdirSync } from "node:fs";
 import path from "node:path";
 
 const [name, ...args] = process.argv.slice(2);
-const available = readdirSync(import.meta.dirname).filter((f) => f.endsWith(".ts") && !["run.ts", "lib.ts"].includes(f)).map((f) => f.slice(0, -3));
+const available = readdirSync(import.meta.dirname)
+  .filter((f) => f.endsWith(".ts") && !["run.ts", "lib.ts"].includes(f))
+  .map((f) => f.slice(0, -3));
 if (!name || !available.includes(name)) {
   console.error(`usage: npm run bench -- <${available.join("|")}> [args]`);
   process.exit(2);

@@ -74,7 +74,9 @@ try {
   await list("member, project:shared status:open", members[0]!, "project:shared status:open");
 
   // Fan-out: every member and the owner watch; the owner changes one task at a time.
-  const { tasks: [target] } = await tasks.listTasks({ query: "project:shared", pageSize: 1 }, as(owner));
+  const {
+    tasks: [target],
+  } = await tasks.listTasks({ query: "project:shared", pageSize: 1 }, as(owner));
   const abort = new AbortController();
   const arrivals = new Map<string, Map<string, number>>();
   const waiters = new Set<() => void>();

@@ -42,7 +42,12 @@ const variants: Variant[] = [
   { label: `before: npm start (tsx, ${version(machineNode)})`, command: "npm", args: ["exec", "--offline", "--", "tsx", "apps/embedded/src/main.ts"], env: machineEnv() },
   { label: `after: npm start (compiled, ${version(node24)})`, command: "npm", args: ["start"], env: machineEnv() },
   { label: `node --import=tsx src/main.ts (old image), ${version(node24)}`, command: node24, args: ["--import=tsx", "apps/embedded/src/main.ts"], env: { ...process.env, NODE_OPTIONS: "" } },
-  { label: `node dist/main.js (image), ${version(node24)}`, command: node24, args: ["--conditions=taskmesh-dist", "--enable-source-maps", "apps/embedded/dist/main.js"], env: { ...process.env, NODE_OPTIONS: "" } },
+  {
+    label: `node dist/main.js (image), ${version(node24)}`,
+    command: node24,
+    args: ["--conditions=taskmesh-dist", "--enable-source-maps", "apps/embedded/dist/main.js"],
+    env: { ...process.env, NODE_OPTIONS: "" },
+  },
 ];
 
 interface Proc {
@@ -97,7 +102,11 @@ function cpuSeconds(pid: number): number {
 
 const total = (procs: Proc[]) => procs.reduce((sum, p) => sum + p.rss, 0);
 const totalPss = (procs: Proc[]) => procs.reduce((sum, p) => sum + p.pss, 0);
-const short = (args: string) => args.replace(`${root}/`, "").replace(/\/\S*\/node_modules\//g, "…/node_modules/").slice(0, 90);
+const short = (args: string) =>
+  args
+    .replace(`${root}/`, "")
+    .replace(/\/\S*\/node_modules\//g, "…/node_modules/")
+    .slice(0, 90);
 
 async function start(v: Variant, dataDir: string, logName: string): Promise<{ proc: ServerProcess; port: number; readyMs: number; cpu: number }> {
   const port = await freePort();
@@ -112,7 +121,10 @@ async function start(v: Variant, dataDir: string, logName: string): Promise<{ pr
   });
   for (;;) {
     if (proc.exited) throw new Error(`${v.label}: exited before ready (${proc.exitDescription()})\n${proc.logTail(20)}`);
-    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status === 200, () => false);
+    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ok) break;
     if (performance.now() - t0 > 180_000) throw new Error(`${v.label}: not ready after 180 s\n${proc.logTail(20)}`);
     await sleep(25);
@@ -166,7 +178,17 @@ const mib = (bytes: number) => mb(bytes).replace(" MiB", "");
 const results: string[] = [];
 for (const v of variants) {
   console.log(`\n## ${v.label}\n   ${[v.command, ...v.args].join(" ")}`);
-  const m = { coldCpu: [] as number[], warmCpu: [] as number[], cold: [] as number[], warm: [] as number[], idle: [] as number[], idlePss: [] as number[], warmIdle: [] as number[], loaded: 0, processes: 0 };
+  const m = {
+    coldCpu: [] as number[],
+    warmCpu: [] as number[],
+    cold: [] as number[],
+    warm: [] as number[],
+    idle: [] as number[],
+    idlePss: [] as number[],
+    warmIdle: [] as number[],
+    loaded: 0,
+    processes: 0,
+  };
   for (let round = 1; round <= ROUNDS; round++) {
     const dir = mkdtempSync(path.join(tmpdir(), "taskmesh-bench-startup-"));
     chmodSync(dir, 0o755); // a database server started as another user must be able to enter it

@@ -65,7 +65,13 @@ async function startService(url: string, env: NodeJS.ProcessEnv = {}): Promise<{
   });
   const baseUrl = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i++) {
-    if (await fetch(`${baseUrl}/readyz`).then((r) => r.ok, () => false)) return { proc, baseUrl };
+    if (
+      await fetch(`${baseUrl}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return { proc, baseUrl };
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error("task service did not become ready in 30 s");
@@ -89,7 +95,10 @@ async function createWithGhz(baseUrl: string, total: number, concurrency: number
     new URL(baseUrl).host,
   ]);
   const report = JSON.parse(readFileSync(file, "utf8")) as {
-    count: number; total: number; rps: number; slowest: number;
+    count: number;
+    total: number;
+    rps: number;
+    slowest: number;
     latencyDistribution: { percentage: number; latency: number }[] | null;
     statusCodeDistribution: Record<string, number>;
   };
@@ -123,9 +132,7 @@ async function bench(): Promise<void> {
         client.createTask({ title: `Bench task ${i}`, notes: "created by the benchmark", priority: Priority.MEDIUM, tags: ["bench", "work"] }, as(`bench-user-${i % 1000}`)),
       );
       console.log(row("CreateTask (1,000 users), load", create));
-      const createLight = await load(1_000, LATENCY_CONCURRENCY, (i) =>
-        client.createTask({ title: `Light task ${i}`, priority: Priority.LOW, tags: ["bench"] }, as(`bench-user-${i % 1000}`)),
-      );
+      const createLight = await load(1_000, LATENCY_CONCURRENCY, (i) => client.createTask({ title: `Light task ${i}`, priority: Priority.LOW, tags: ["bench"] }, as(`bench-user-${i % 1000}`)));
       console.log(row("CreateTask (1,000 users), light", createLight));
       const createOne = await load(2_000, CONCURRENCY, (i) => client.createTask({ title: `Same user ${i}`, tags: ["bench"] }, as("bench-one")));
       console.log(row("CreateTask (one user, serialised per user)", createOne));

@@ -321,10 +321,14 @@ async function run(): Promise<void> {
       `  requests ${outcomes.length} (writes ${writes}, reads ${reads}), failed ${failed}, resent after a keep-alive close ${resent}, latency p50 ${pct(0.5)} ms p99 ${pct(0.99)} ms max ${pct(1)} ms`,
       `  tasks acknowledged ${totalCreated}, stored ${stored}; task-events "created" received for ${createdEvents.size}, duplicated ${[...createdEvents.values()].filter((ids) => new Set(ids).size !== ids.length || ids.length > 1).length}`,
       `  live devices ${users.length}: ${reconnects} reconnects; changes seen ${users.reduce((n, u) => n + u.live.seen.size, 0)}, acknowledged changes missed ${users.reduce((n, u) => n + [...u.created].filter((id) => !u.live.seen.has(id)).length, 0)}`,
-      `  failed by phase: ${JSON.stringify(outcomes.filter((o) => !o.ok).reduce<Record<string, number>>((by, o) => {
-        by[o.phase!] = (by[o.phase!] ?? 0) + 1;
-        return by;
-      }, {}))}`,
+      `  failed by phase: ${JSON.stringify(
+        outcomes
+          .filter((o) => !o.ok)
+          .reduce<Record<string, number>>((by, o) => {
+            by[o.phase!] = (by[o.phase!] ?? 0) + 1;
+            return by;
+          }, {}),
+      )}`,
       `  old replicas exited: ${exits.join(", ")}`,
     ].join("\n"),
   );
@@ -333,7 +337,12 @@ async function run(): Promise<void> {
   assert.equal(failed, 0);
   assert.deepEqual(exits, ["tasks: exit code 0", "tasks: exit code 0", "gateway: exit code 0", "gateway: exit code 0"], "each replica drained and exited by itself");
   assert.equal(stored, totalCreated, "every acknowledged write is stored, none twice");
-  for (const u of users) assert.deepEqual([...u.created].filter((id) => !u.live.seen.has(id)), [], "every live device saw every change of its user");
+  for (const u of users)
+    assert.deepEqual(
+      [...u.created].filter((id) => !u.live.seen.has(id)),
+      [],
+      "every live device saw every change of its user",
+    );
   assert.ok(reconnects >= users.length, "the gateway roll moved every live connection at least once");
   for (const u of users) for (const id of u.created) assert.equal(createdEvents.get(id)?.length, 1, `exactly one TaskCreated event for ${id}`);
 }

@@ -65,7 +65,9 @@ async function fetchNode(dir) {
   if (process.platform === "win32") fail(`this machine has Node ${process.version}; install Node ${NODE_MAJOR} (https://nodejs.org) and rerun`);
   const meta = await fetch(`${registry()}${pkg}/${NODE_VERSION}`, { signal: AbortSignal.timeout(60_000) }).catch((err) => err);
   if (!(meta instanceof Response) || !meta.ok) {
-    fail(`could not read ${pkg}@${NODE_VERSION} from ${registry()} (${meta instanceof Response ? `HTTP ${meta.status}` : meta.message}); install Node ${NODE_MAJOR} yourself or check the network, then rerun`);
+    fail(
+      `could not read ${pkg}@${NODE_VERSION} from ${registry()} (${meta instanceof Response ? `HTTP ${meta.status}` : meta.message}); install Node ${NODE_MAJOR} yourself or check the network, then rerun`,
+    );
   }
   const { dist } = await meta.json();
   const [algorithm, expected] = String(dist.integrity).split(/-(.*)/s);
@@ -155,8 +157,7 @@ if (command === "start") {
 function build() {
   // the projects tsconfig.build.json references (each writes dist/tsconfig.build.tsbuildinfo)
   const projects = [...readFileSync(path.join(root, "tsconfig.build.json"), "utf8").matchAll(/"path":\s*"([^"]+)"/g)].map((m) => path.dirname(m[1]));
-  const stamps = () =>
-    projects.map((dir) => path.join(root, dir, "dist", "tsconfig.build.tsbuildinfo")).map((info) => (existsSync(info) ? statSync(info).mtimeMs : 0));
+  const stamps = () => projects.map((dir) => path.join(root, dir, "dist", "tsconfig.build.tsbuildinfo")).map((info) => (existsSync(info) ? statSync(info).mtimeMs : 0));
   const before = stamps();
   if (before.includes(0)) process.stderr.write("Compiling the server (tsc -b into dist/, a few seconds)…\n");
   const started = Date.now();

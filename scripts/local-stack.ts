@@ -103,7 +103,11 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
 }
 
 if (isMain(import.meta.url)) {
-  const services = process.argv.find((a) => a.startsWith('--services='))?.slice('--services='.length).split(',').filter(Boolean);
+  const services = process.argv
+    .find((a) => a.startsWith('--services='))
+    ?.slice('--services='.length)
+    .split(',')
+    .filter(Boolean);
   try {
     const stack = await startLocalStack({ services });
     for (const [appId, url] of Object.entries(stack.urls)) process.stdout.write(`${appId.padEnd(11)} ${url}\n`);

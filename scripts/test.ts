@@ -63,7 +63,10 @@ try {
   if (hasMain) await step("buf breaking (against main)", bin("buf"), ["breaking", "--against", ".git#branch=main"]);
   else process.stderr.write("\n(no main branch yet: buf breaking skipped)\n");
   const generateSchemaSources = `"${process.execPath}" --import tsx scripts/generate-schema-sources.ts`;
-  await step("generated code is current", "sh", ["-c", `${bin("buf")} generate && ${generateSchemaSources} && git diff --exit-code --stat -- packages/proto/src/gen packages/events/src/schema-sources.ts`]);
+  await step("generated code is current", "sh", [
+    "-c",
+    `${bin("buf")} generate && ${generateSchemaSources} && git diff --exit-code --stat -- packages/proto/src/gen packages/events/src/schema-sources.ts`,
+  ]);
 
   process.stderr.write("\n▶ starting PostgreSQL, Kafka and Apicurio Registry, building grpcurl and connectconformance (installed on first run)\n");
   const grpcurl = ensureGoTool("grpcurl");

@@ -15,11 +15,18 @@ function files(rel) {
   const full = path.join(root, rel);
   if (!existsSync(full)) return [];
   if (!statSync(full).isDirectory()) return [rel];
-  return readdirSync(full).sort().flatMap((entry) => files(path.join(rel, entry)));
+  return readdirSync(full)
+    .sort()
+    .flatMap((entry) => files(path.join(rel, entry)));
 }
 
 const hash = createHash("sha256");
-for (const file of inputs.flatMap(files)) hash.update(file).update("\0").update(readFileSync(path.join(root, file))).update("\0");
+for (const file of inputs.flatMap(files))
+  hash
+    .update(file)
+    .update("\0")
+    .update(readFileSync(path.join(root, file)))
+    .update("\0");
 const digest = hash.digest("hex");
 
 if (existsSync(stamp) && readFileSync(stamp, "utf8") === digest) process.exit(0);

@@ -30,7 +30,10 @@ for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n
 const name = (n: Node) => {
   const { functionName, url, lineNumber } = n.callFrame;
   if (!url) return functionName || "(anonymous)";
-  const short = url.replace(/^file:\/\//, "").replace(/^.*node_modules\//, "").replace(`${path.resolve(import.meta.dirname, "../..")}/`, "");
+  const short = url
+    .replace(/^file:\/\//, "")
+    .replace(/^.*node_modules\//, "")
+    .replace(`${path.resolve(import.meta.dirname, "../..")}/`, "");
   return `${functionName || "(anonymous)"} ${short}:${lineNumber + 1}`;
 };
 
@@ -61,4 +64,8 @@ console.log(`${busy} busy of ${all} samples (${((100 * busy) / all).toFixed(0)} 
 console.log("\nself time:");
 for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(count))) console.log(`${pct(v)}  ${k}`);
 console.log("\ntotal time (self + callees):");
-for (const [k, v] of [...total].sort((a, b) => b[1] - a[1]).filter(([k]) => !k.startsWith("(root)")).slice(0, Number(count))) console.log(`${pct(v)}  ${k}`);
+for (const [k, v] of [...total]
+  .sort((a, b) => b[1] - a[1])
+  .filter(([k]) => !k.startsWith("(root)"))
+  .slice(0, Number(count)))
+  console.log(`${pct(v)}  ${k}`);

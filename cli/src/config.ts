@@ -16,7 +16,7 @@ export function configFile(env: NodeJS.ProcessEnv = process.env): string {
       ? (env.APPDATA ?? path.join(homedir(), "AppData", "Roaming"))
       : process.platform === "darwin"
         ? path.join(homedir(), "Library", "Application Support")
-        : (env.XDG_CONFIG_HOME || path.join(homedir(), ".config"));
+        : env.XDG_CONFIG_HOME || path.join(homedir(), ".config");
   return path.join(base, "taskmesh", "config.json");
 }
 

@@ -36,36 +36,63 @@ export async function readEdit(current: Task, words: string[], opts: EditOptions
   };
 
   if (words.length > 0) {
-    const read = pickProject(await resolveQuickAdd(parseQuickAdd(words.join(" "), now, zone), recurrence, zone, now), projects.filter((p) => !p.archived));
+    const read = pickProject(
+      await resolveQuickAdd(parseQuickAdd(words.join(" "), now, zone), recurrence, zone, now),
+      projects.filter((p) => !p.archived),
+    );
     if (read.recurrenceError) throw new UsageError(`"${read.recurrenceError}": the repeat phrase was not understood; try e.g. "every monday" or "every 2 weeks on friday"`);
     const asCreate = toCreateRequest(read, zone);
-    if (read.title) { task.title = read.title; set("title", `title "${read.title}"`); }
+    if (read.title) {
+      task.title = read.title;
+      set("title", `title "${read.title}"`);
+    }
     if (read.due) {
       task.due = asCreate.due;
       set(asCreate.due.case === "dueTime" ? "due_time" : "due_date", `due ${read.dueText ?? ""}`.trim());
-      if (read.timeZone) { task.timeZone = read.timeZone; set("time_zone", `zone ${read.timeZone}`); }
+      if (read.timeZone) {
+        task.timeZone = read.timeZone;
+        set("time_zone", `zone ${read.timeZone}`);
+      }
     }
-    if (read.priority !== undefined) { task.priority = read.priority; set("priority", "priority"); }
+    if (read.priority !== undefined) {
+      task.priority = read.priority;
+      set("priority", "priority");
+    }
     if (read.tags.length > 0) {
       // A line's #tags add to the task's; --tag replaces them.
       task.tags = [...new Set([...current.tags, ...read.tags])];
       set("tags", read.tags.map((t) => `+#${t}`).join(" "));
     }
-    if (read.recurrence) { task.recurrence = read.recurrence; set("recurrence", `repeats ${read.recurrenceSummary ?? ""}`.trim()); }
+    if (read.recurrence) {
+      task.recurrence = read.recurrence;
+      set("recurrence", `repeats ${read.recurrenceSummary ?? ""}`.trim());
+    }
     if (asCreate.reminders.length > 0) {
       task.reminders = [...current.reminders, ...asCreate.reminders.map((r) => create(ReminderSchema, { id: freeReminderId(current.reminders), trigger: r.trigger }))];
       set("reminders", `reminder ${read.reminderText ?? ""}`.trim());
     }
-    if (read.project) { task.projectId = read.project.id; set("project_id", `project ${read.project.name}`); }
+    if (read.project) {
+      task.projectId = read.project.id;
+      set("project_id", `project ${read.project.name}`);
+    }
   }
   if (opts.title !== undefined) {
     if (!opts.title.trim()) throw new UsageError("--title needs some words");
     task.title = opts.title;
     set("title", `title "${opts.title}"`);
   }
-  if (opts.notes !== undefined) { task.notes = opts.notes; set("notes", "notes"); }
-  if (opts.priority !== undefined) { task.priority = priorityOf(opts.priority); set("priority", `priority ${opts.priority}`); }
-  if (opts.tag !== undefined) { task.tags = opts.tag.map((t) => t.replace(/^#/, "")); set("tags", `tags ${task.tags.map((t) => `#${t}`).join(" ") || "none"}`); }
+  if (opts.notes !== undefined) {
+    task.notes = opts.notes;
+    set("notes", "notes");
+  }
+  if (opts.priority !== undefined) {
+    task.priority = priorityOf(opts.priority);
+    set("priority", `priority ${opts.priority}`);
+  }
+  if (opts.tag !== undefined) {
+    task.tags = opts.tag.map((t) => t.replace(/^#/, ""));
+    set("tags", `tags ${task.tags.map((t) => `#${t}`).join(" ") || "none"}`);
+  }
   if (opts.due !== undefined) {
     if (opts.due === "none") set("due_date", "no due");
     else {

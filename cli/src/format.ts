@@ -19,6 +19,10 @@ export function localDateTime(iso: string, zone: string): string {
 export function table(header: string[], rows: string[][]): string {
   if (rows.length === 0) return "";
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => [...r[i]!].length)));
-  const line = (cells: string[]) => `${cells.map((c, i) => c + " ".repeat(widths[i]! - [...c].length)).join("  ").trimEnd()}\n`;
+  const line = (cells: string[]) =>
+    `${cells
+      .map((c, i) => c + " ".repeat(widths[i]! - [...c].length))
+      .join("  ")
+      .trimEnd()}\n`;
   return [header, ...rows].map(line).join("");
 }

@@ -30,7 +30,7 @@ let target: string | undefined;
 function requireLogin(): Login {
   const login = loadLogin();
   target = login?.url;
-  if (!login) throw new UsageError("not logged in: create an API token (README, \"Calling the API\") and run `taskmesh login --url http://localhost:8080 --token <tm_pat_…>`");
+  if (!login) throw new UsageError('not logged in: create an API token (README, "Calling the API") and run `taskmesh login --url http://localhost:8080 --token <tm_pat_…>`');
   return login;
 }
 
@@ -65,7 +65,10 @@ program
     const now = new Date();
     const [read, { projects }] = await Promise.all([resolveQuickAdd(parseQuickAdd(words.join(" "), now, zone), api.recurrence, zone, now), api.projects.listProjects({})]);
     // `#name` is the project when one has that name, as in the web app.
-    const resolved = pickProject(read, projects.filter((p) => !p.archived));
+    const resolved = pickProject(
+      read,
+      projects.filter((p) => !p.archived),
+    );
     if (!resolved.title) throw new UsageError("the line has no title left once its dates, tags and priority are read: add a few words saying what to do");
     const { task } = await api.tasks.createTask(toCreateRequest(resolved, zone));
     const out = taskOut(task!);
@@ -96,7 +99,12 @@ program
     if (json(cmd)) return print({ tasks, explanation, ...(understood?.translated ? { understood } : {}), ...(page.nextPageToken ? { more: true } : {}) });
     const zone = localTimeZone();
     if (understood?.translated) process.stdout.write(`Read as ${understood.query}: ${understood.explanation}\n`);
-    process.stdout.write(table(["ID", "DUE", "PRI", "TITLE", "TAGS"], tasks.map((t) => row(t, zone))));
+    process.stdout.write(
+      table(
+        ["ID", "DUE", "PRI", "TITLE", "TAGS"],
+        tasks.map((t) => row(t, zone)),
+      ),
+    );
     const more = page.nextPageToken ? ` (more: --limit ${Math.min(500, opts.limit * 2)})` : "";
     process.stdout.write(`${tasks.length === 0 ? "No tasks" : `${tasks.length} task${tasks.length === 1 ? "" : "s"}`} where ${explanation.summary || "any"}${more}\n`);
   });
@@ -115,7 +123,9 @@ program
 
 program
   .command("edit")
-  .description('change a task: what a quick-add line names ("tomorrow 5pm !high #work"; words left become the title), or the options; only those fields are sent, and a change made meanwhile elsewhere is reported, not overwritten')
+  .description(
+    'change a task: what a quick-add line names ("tomorrow 5pm !high #work"; words left become the title), or the options; only those fields are sent, and a change made meanwhile elsewhere is reported, not overwritten',
+  )
   .argument("<id>", "the task (a unique start of its id, as `taskmesh ls` shows)")
   .argument("[line...]", "a quick-add line: a due, !priority, #tags (added), a repeat, remind me …, #project")
   .option("--title <title>", "the new title")
@@ -166,7 +176,7 @@ program
   .command("remind")
   .description('add a reminder to a task ("30 min before", "1 day before", "at 8am", "tomorrow 9am"), or list the upcoming ones with --list')
   .argument("[id]", "the task")
-  .argument("[when...]", "when to remind, as after quick add's \"remind me\"")
+  .argument("[when...]", 'when to remind, as after quick add\'s "remind me"')
   .option("--list", "the upcoming reminders, soonest first")
   .action(async (idArg: string | undefined, words: string[], opts: { list?: boolean }, cmd: Command) => {
     const api = clients(requireLogin());
@@ -176,7 +186,12 @@ program
       const { reminders } = await api.reminders.listReminders({ pageSize: 100 });
       const out = reminders.map(reminderStatusOut);
       if (json(cmd)) return print({ reminders: out });
-      process.stdout.write(table(["WHEN", "ID", "TASK", "STATE"], out.map((r) => [r.nextFireTime ? localDateTime(r.nextFireTime, zone) : "", r.taskId.slice(0, 8), r.taskTitle, r.state])));
+      process.stdout.write(
+        table(
+          ["WHEN", "ID", "TASK", "STATE"],
+          out.map((r) => [r.nextFireTime ? localDateTime(r.nextFireTime, zone) : "", r.taskId.slice(0, 8), r.taskTitle, r.state]),
+        ),
+      );
       process.stdout.write(out.length === 0 ? "No upcoming reminders\n" : "");
       return;
     }
@@ -192,7 +207,7 @@ program
 
 program
   .command("comment")
-  .description('comment on a task (every member of its project sees it), or list its comments when no text is given')
+  .description("comment on a task (every member of its project sees it), or list its comments when no text is given")
   .argument("<id>", "the task")
   .argument("[text...]", "the comment")
   .action(async (idArg: string, words: string[], _opts: unknown, cmd: Command) => {
@@ -215,13 +230,20 @@ program
       pageToken = page.nextPageToken;
     } while (pageToken);
     if (json(cmd)) return print({ comments });
-    process.stdout.write(table(["WHEN", "WHO", "COMMENT"], comments.map((c) => [localDateTime(c.createTime, zone), c.authorEmail ?? c.authorId, c.body.replace(/\s+/g, " ")])));
+    process.stdout.write(
+      table(
+        ["WHEN", "WHO", "COMMENT"],
+        comments.map((c) => [localDateTime(c.createTime, zone), c.authorEmail ?? c.authorId, c.body.replace(/\s+/g, " ")]),
+      ),
+    );
     process.stdout.write(comments.length === 0 ? `No comments on ${id.slice(0, 8)}  ${task!.title}\n` : "");
   });
 
 program
   .command("completion")
-  .description("print the shell completion script: `source <(taskmesh completion bash)` in ~/.bashrc, `taskmesh completion zsh > ~/.zfunc/_taskmesh`, `taskmesh completion fish > ~/.config/fish/completions/taskmesh.fish`")
+  .description(
+    "print the shell completion script: `source <(taskmesh completion bash)` in ~/.bashrc, `taskmesh completion zsh > ~/.zfunc/_taskmesh`, `taskmesh completion fish > ~/.config/fish/completions/taskmesh.fish`",
+  )
   .addArgument(new Argument("<shell>", "the shell").choices(SHELLS))
   .action((shell: Shell) => void process.stdout.write(completionScript(program, shell)));
 

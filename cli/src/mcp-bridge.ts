@@ -20,7 +20,11 @@ export async function bridgeStdio(login: Login, log: (line: string) => void): Pr
       log(`taskmesh mcp: ${login.url}${MCP_PATH} failed: ${reason}`);
       // The agent waits for an answer to a request: it gets the reason instead of a hang.
       if (isJSONRPCRequest(message)) {
-        const hint = /401|unauthorized/i.test(reason) ? " (the token was refused: run `taskmesh login` with a new one)" : /fetch failed|ECONNREFUSED/i.test(reason) ? " (is taskmesh running there?)" : "";
+        const hint = /401|unauthorized/i.test(reason)
+          ? " (the token was refused: run `taskmesh login` with a new one)"
+          : /fetch failed|ECONNREFUSED/i.test(reason)
+            ? " (is taskmesh running there?)"
+            : "";
         void local.send({ jsonrpc: "2.0", id: message.id, error: { code: -32603, message: `taskmesh at ${login.url}: ${reason}${hint}` } });
       }
     });

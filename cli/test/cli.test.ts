@@ -91,7 +91,10 @@ test("add puts a task into the project its #name names; any other #name stays a 
   assert.equal(added.code, 0, added.stderr);
   assert.match(added.stdout, /Mow the lawn\s+#weekend\s+in Garden$/m);
   const listed = JSON.parse((await taskmesh("--json", "ls", "project:garden")).stdout);
-  assert.deepEqual(listed.tasks.map((t: { title: string; tags: string[] }) => [t.title, t.tags]), [["Mow the lawn", ["weekend"]]]);
+  assert.deepEqual(
+    listed.tasks.map((t: { title: string; tags: string[] }) => [t.title, t.tags]),
+    [["Mow the lawn", ["weekend"]]],
+  );
   await taskmesh("done", listed.tasks[0].id.slice(0, 8));
 });
 
@@ -142,7 +145,10 @@ test("taskmesh mcp serves the same tools over stdio to the SDK's client", async 
     assert.equal(added.isError, undefined);
     const found = await client.callTool({ name: "find_tasks", arguments: { query: "#home plants" } });
     const tasks: { title: string }[] | undefined = Reflect.get(found.structuredContent ?? {}, "tasks");
-    assert.deepEqual(tasks?.map((t) => t.title), ["Water the plants"]);
+    assert.deepEqual(
+      tasks?.map((t) => t.title),
+      ["Water the plants"],
+    );
   } finally {
     await client.close();
   }

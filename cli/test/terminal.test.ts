@@ -25,10 +25,19 @@ let token: string;
 let term: Terminal;
 
 const asUser = <S extends typeof TaskService | typeof AuditService>(service: S) =>
-  createClient(service, createConnectTransport({ baseUrl: app.server.url, httpVersion: "1.1", interceptors: [(next) => (req) => {
-    req.header.set("authorization", `Bearer ${token}`);
-    return next(req);
-  }] }));
+  createClient(
+    service,
+    createConnectTransport({
+      baseUrl: app.server.url,
+      httpVersion: "1.1",
+      interceptors: [
+        (next) => (req) => {
+          req.header.set("authorization", `Bearer ${token}`);
+          return next(req);
+        },
+      ],
+    }),
+  );
 
 before(async () => {
   const tmux = await ensureTmux();

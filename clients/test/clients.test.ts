@@ -65,7 +65,11 @@ function checkPrinted(printed: Printed, email: string, title: string, tag: strin
   assert.equal(created.priority, "PRIORITY_HIGH");
   assert.deepEqual(created.tags, [tag]);
   assert.equal(created.version, "1");
-  assert.deepEqual(printed.listed.map((t) => t.id), [created.id], "a new account lists its one task, no one else's");
+  assert.deepEqual(
+    printed.listed.map((t) => t.id),
+    [created.id],
+    "a new account lists its one task, no one else's",
+  );
   assert.deepEqual(printed.got, created);
 }
 

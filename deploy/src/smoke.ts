@@ -25,7 +25,10 @@ async function call<T>(path: string, body: unknown, token?: string): Promise<T> 
 
 async function waitReady(deadline: number): Promise<void> {
   for (;;) {
-    const status = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.status, (e: Error) => e.message);
+    const status = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(5_000) }).then(
+      (r) => r.status,
+      (e: Error) => e.message,
+    );
     if (status === 200) return;
     if (Date.now() > deadline) throw new Error(`/readyz: ${status}`);
     await new Promise((r) => setTimeout(r, 2_000));

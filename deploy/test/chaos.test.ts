@@ -23,12 +23,19 @@ test("kill -9, latency, stalls and a partition under load lose and duplicate not
   child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
-  const report = output.split("\n").filter((line) => !line.startsWith("[infra")).join("\n");
+  const report = output
+    .split("\n")
+    .filter((line) => !line.startsWith("[infra"))
+    .join("\n");
   console.log(report);
   const results = new Map([...report.matchAll(/^\[chaos [\d:]+\] (ok|FAIL) +(\w+) +(.*)$/gm)].map((m) => [m[2]!, { ok: m[1] === "ok", detail: m[3]! }]));
   assert.deepEqual([...results.keys()], CHECKS, `the suite ran every check (exit ${code})\n${report}`);
   for (const [name, result] of results) {
     await t.test(name, { todo: KNOWN[name] }, () => assert.ok(result.ok, result.detail));
   }
-  assert.equal(code === 0, [...results.values()].every((r) => r.ok), `the exit code (${code}) says whether every check passed`);
+  assert.equal(
+    code === 0,
+    [...results.values()].every((r) => r.ok),
+    `the exit code (${code}) says whether every check passed`,
+  );
 });

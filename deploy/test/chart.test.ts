@@ -17,13 +17,38 @@ test("helm lint --strict passes with the local and the cloud values", () => {
 });
 
 test("the rendered chart and k8s/ validate against the Kubernetes, Strimzi, Dapr and Prometheus Operator schemas", () => {
-  const k8sFiles = ["k8s/kafka/kafka.yaml", "k8s/monitoring/servicemonitors.yaml", "k8s/monitoring/prometheus-rules.yaml", "k8s/monitoring/otel-collector.yaml", "k8s/monitoring/jaeger.yaml", ...fs.readdirSync(path.join(root, "k8s/dapr"), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".yaml")).map((f) => `k8s/dapr/${f}`)];
+  const k8sFiles = [
+    "k8s/kafka/kafka.yaml",
+    "k8s/monitoring/servicemonitors.yaml",
+    "k8s/monitoring/prometheus-rules.yaml",
+    "k8s/monitoring/otel-collector.yaml",
+    "k8s/monitoring/jaeger.yaml",
+    ...fs
+      .readdirSync(path.join(root, "k8s/dapr"), { recursive: true, encoding: "utf8" })
+      .filter((f) => f.endsWith(".yaml"))
+      .map((f) => `k8s/dapr/${f}`),
+  ];
   const files = [...PROFILES.map((p) => tempFile(`${p}.yaml`, helmTemplate(p))), ...k8sFiles.map((f) => path.join(root, f))];
   const result = kubeconform(files);
   const problems = result.resources.filter((r) => r.status !== "statusValid");
   assert.deepEqual(problems, [], "every resource is valid (a missing schema is an error, not a skip)");
   const kinds = new Set(result.resources.map((r) => r.kind));
-  for (const kind of ["Deployment", "Service", "Ingress", "Job", "HorizontalPodAutoscaler", "PodDisruptionBudget", "KafkaTopic", "Kafka", "KafkaNodePool", "Component", "Configuration", "Resiliency", "ServiceMonitor", "PodMonitor"]) {
+  for (const kind of [
+    "Deployment",
+    "Service",
+    "Ingress",
+    "Job",
+    "HorizontalPodAutoscaler",
+    "PodDisruptionBudget",
+    "KafkaTopic",
+    "Kafka",
+    "KafkaNodePool",
+    "Component",
+    "Configuration",
+    "Resiliency",
+    "ServiceMonitor",
+    "PodMonitor",
+  ]) {
     assert.ok(kinds.has(kind), `${kind} was validated`);
   }
 });
@@ -48,13 +73,10 @@ spec: { partitions: six }
 `,
   );
   const result = kubeconform([bad]);
-  assert.deepEqual(
-    result.resources.map((r) => [r.kind, r.status]).sort(),
-    [
-      ["Deployment", "statusInvalid"],
-      ["KafkaTopic", "statusInvalid"],
-    ],
-  );
+  assert.deepEqual(result.resources.map((r) => [r.kind, r.status]).sort(), [
+    ["Deployment", "statusInvalid"],
+    ["KafkaTopic", "statusInvalid"],
+  ]);
 });
 
 function container(d: Manifest) {
@@ -101,7 +123,10 @@ for (const profile of PROFILES) {
         assert.ok(pod.securityContext.runAsUser > 0, name);
         assert.equal(pod.securityContext.seccompProfile.type, "RuntimeDefault", name);
         assert.deepEqual(container(d).securityContext, { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, privileged: false, capabilities: { drop: ["ALL"] } }, name);
-        assert.ok(pod.volumes.some((v: { name: string; emptyDir?: object }) => v.name === "tmp" && v.emptyDir), `${name} writes only to its /tmp emptyDir`);
+        assert.ok(
+          pod.volumes.some((v: { name: string; emptyDir?: object }) => v.name === "tmp" && v.emptyDir),
+          `${name} writes only to its /tmp emptyDir`,
+        );
         const a = d.spec.template.metadata.annotations;
         assert.equal(a["dapr.io/enabled"], "true", name);
         assert.equal(a["dapr.io/app-id"], name);
@@ -158,7 +183,10 @@ for (const profile of PROFILES) {
 
     test("Dapr resources are the ones in k8s/dapr, shared with the local stack", () => {
       const dir = path.join(root, "k8s/dapr");
-      const shared = fs.readdirSync(dir).filter((f) => f.endsWith(".yaml")).flatMap((f) => parseManifests(fs.readFileSync(path.join(dir, f), "utf8")));
+      const shared = fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith(".yaml"))
+        .flatMap((f) => parseManifests(fs.readFileSync(path.join(dir, f), "utf8")));
       const inChart = manifests.filter((m) => m.apiVersion.startsWith("dapr.io/"));
       const byName = (a: Manifest, b: Manifest) => `${a.kind}/${a.metadata.name}`.localeCompare(`${b.kind}/${b.metadata.name}`);
       assert.deepEqual(inChart.sort(byName), shared.sort(byName));

@@ -46,8 +46,16 @@ test("under --conditions=taskmesh-dist the compiled modules load only JavaScript
     [],
     "every module of ours comes from a dist/",
   );
-  assert.deepEqual(loaded.filter((u) => u.endsWith(".ts")), [], "no TypeScript");
-  assert.deepEqual(reads.filter((f) => f.endsWith(".proto")), [], "schemas from the code (schema-sources.ts), not from .proto files");
+  assert.deepEqual(
+    loaded.filter((u) => u.endsWith(".ts")),
+    [],
+    "no TypeScript",
+  );
+  assert.deepEqual(
+    reads.filter((f) => f.endsWith(".proto")),
+    [],
+    "schemas from the code (schema-sources.ts), not from .proto files",
+  );
   assert.ok(registered.includes("task-events-value") && registered.includes("buf/validate/validate.proto"), registered.join(", "));
   assert.equal(topics, 3);
 });

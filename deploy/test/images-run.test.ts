@@ -145,7 +145,10 @@ test("each image runs as the cluster runs it: prepare migrates, services reach /
     await client.connect();
     try {
       const { rows } = await client.query<{ schema: string }>(`SELECT table_schema AS schema FROM information_schema.tables WHERE table_name = 'mikro_orm_migrations' ORDER BY 1`);
-      assert.deepEqual(rows.map((r) => r.schema), ["audit", "auth", "reminders", "tasks"]);
+      assert.deepEqual(
+        rows.map((r) => r.schema),
+        ["audit", "auth", "reminders", "tasks"],
+      );
     } finally {
       await client.end();
     }
@@ -196,7 +199,10 @@ test("each image runs as the cluster runs it: prepare migrates, services reach /
     await frame("task", (f) => f.case === "task" && f.value.task?.id === created.task.id);
     live.close();
     const listed = await rpc<{ tasks: { id: string }[] }>(gw, "taskmesh.tasks.v1.TaskService/ListTasks", { query: "tag:images" }, signUp.accessToken);
-    assert.deepEqual(listed.tasks.map((t) => t.id), [created.task.id]);
+    assert.deepEqual(
+      listed.tasks.map((t) => t.id),
+      [created.task.id],
+    );
     const parsed = await rpc<{ rrule?: string }>(gw, "taskmesh.recurrence.v1.RecurrenceService/ParseRecurrence", { text: "every monday" }, signUp.accessToken);
     assert.ok(JSON.stringify(parsed).includes("MO"), `recurrence through the gateway: ${JSON.stringify(parsed)}`);
 
@@ -235,7 +241,10 @@ async function until<T>(what: string, name: string, fn: () => Promise<T | undefi
   }
 }
 
-test("the infrastructure images serve: PostgreSQL (pg_trgm), Kafka in KRaft mode, the schema registry, daprd, the Dapr scheduler and placement", { skip: skip || (!infraImages && "TASKMESH_TEST_INFRA_IMAGES is not set"), timeout: 10 * 60_000 }, async () => {
+test("the infrastructure images serve: PostgreSQL (pg_trgm), Kafka in KRaft mode, the schema registry, daprd, the Dapr scheduler and placement", {
+  skip: skip || (!infraImages && "TASKMESH_TEST_INFRA_IMAGES is not set"),
+  timeout: 10 * 60_000,
+}, async () => {
   sweepStaleContainers("imgtest");
   const prefix = runPrefix("imgtest");
   const started: string[] = [];
@@ -245,14 +254,79 @@ test("the infrastructure images serve: PostgreSQL (pg_trgm), Kafka in KRaft mode
     return `${prefix}${name}`;
   };
   try {
-    const [pgPort, kafkaPort, controllerPort, registryPort, daprHttp, daprGrpc, daprMetrics, daprInternal, schedPort, schedHealth, schedMetrics, etcdClient, etcdPeer, placePort, placeHealth, placeMetrics] = await freePorts(16);
+    const [
+      pgPort,
+      kafkaPort,
+      controllerPort,
+      registryPort,
+      daprHttp,
+      daprGrpc,
+      daprMetrics,
+      daprInternal,
+      schedPort,
+      schedHealth,
+      schedMetrics,
+      etcdClient,
+      etcdPeer,
+      placePort,
+      placeHealth,
+      placeMetrics,
+    ] = await freePorts(16);
     const postgres = run("postgres", infraImages!.postgres!, ["-e", "POSTGRES_DB=taskmesh", "-e", "POSTGRES_PASSWORD=images-test"], ["-c", `port=${pgPort}`, "-c", "listen_addresses=127.0.0.1"]);
     const kafka = run("kafka", infraImages!.kafka!, ["-e", `KAFKA_PORT=${kafkaPort}`, "-e", `KAFKA_CONTROLLER_PORT=${controllerPort}`, "-e", "KAFKA_HEAP_OPTS=-Xms128m -Xmx512m"]);
     const registry = run("registry", infraImages!.registry!, ["--read-only", "--tmpfs", "/tmp", "-e", `QUARKUS_HTTP_PORT=${registryPort}`, "-e", "QUARKUS_HTTP_HOST=127.0.0.1"]);
     const secure = ["--read-only", "--tmpfs", "/tmp", "--user", "65532:65532", "--cap-drop", "ALL"];
-    const daprd = run("daprd", infraImages!.dapr!, secure, ["--app-id", "images-test", "--mode", "standalone", "--dapr-listen-addresses", "127.0.0.1", "--dapr-http-port", String(daprHttp), "--dapr-grpc-port", String(daprGrpc), "--metrics-port", String(daprMetrics), "--dapr-internal-grpc-port", String(daprInternal), "--dapr-internal-grpc-listen-address", "127.0.0.1"]);
-    const scheduler = run("scheduler", infraImages!.dapr!, [...secure, "--tmpfs", "/data:rw,mode=1777", "--entrypoint", "/scheduler"], ["--mode", "standalone", "--listen-address", "127.0.0.1", "--port", String(schedPort), "--healthz-port", String(schedHealth), "--healthz-listen-address", "127.0.0.1", "--metrics-port", String(schedMetrics), "--metrics-listen-address", "127.0.0.1", "--etcd-data-dir", "/data/etcd", "--etcd-client-port", String(etcdClient), "--etcd-initial-cluster", `dapr-scheduler-server-0=http://127.0.0.1:${etcdPeer}`]);
-    const placement = run("placement", infraImages!.dapr!, [...secure, "--entrypoint", "/placement"], ["--mode", "standalone", "--port", String(placePort), "--healthz-port", String(placeHealth), "--metrics-port", String(placeMetrics)]);
+    const daprd = run("daprd", infraImages!.dapr!, secure, [
+      "--app-id",
+      "images-test",
+      "--mode",
+      "standalone",
+      "--dapr-listen-addresses",
+      "127.0.0.1",
+      "--dapr-http-port",
+      String(daprHttp),
+      "--dapr-grpc-port",
+      String(daprGrpc),
+      "--metrics-port",
+      String(daprMetrics),
+      "--dapr-internal-grpc-port",
+      String(daprInternal),
+      "--dapr-internal-grpc-listen-address",
+      "127.0.0.1",
+    ]);
+    const scheduler = run(
+      "scheduler",
+      infraImages!.dapr!,
+      [...secure, "--tmpfs", "/data:rw,mode=1777", "--entrypoint", "/scheduler"],
+      [
+        "--mode",
+        "standalone",
+        "--listen-address",
+        "127.0.0.1",
+        "--port",
+        String(schedPort),
+        "--healthz-port",
+        String(schedHealth),
+        "--healthz-listen-address",
+        "127.0.0.1",
+        "--metrics-port",
+        String(schedMetrics),
+        "--metrics-listen-address",
+        "127.0.0.1",
+        "--etcd-data-dir",
+        "/data/etcd",
+        "--etcd-client-port",
+        String(etcdClient),
+        "--etcd-initial-cluster",
+        `dapr-scheduler-server-0=http://127.0.0.1:${etcdPeer}`,
+      ],
+    );
+    const placement = run(
+      "placement",
+      infraImages!.dapr!,
+      [...secure, "--entrypoint", "/placement"],
+      ["--mode", "standalone", "--port", String(placePort), "--healthz-port", String(placeHealth), "--metrics-port", String(placeMetrics)],
+    );
 
     const url = `postgres://postgres:images-test@127.0.0.1:${pgPort}/taskmesh`;
     const times = await Promise.all([
@@ -287,11 +361,13 @@ test("the infrastructure images serve: PostgreSQL (pg_trgm), Kafka in KRaft mode
     });
     assert.equal(schema.status, 200, await schema.text());
 
-    const stops = await Promise.all(started.map(async (name) => {
-      const t = Date.now();
-      await podmanAsync(["stop", "-t", "30", name]);
-      return `${name.slice(prefix.length)} ${((Date.now() - t) / 1000).toFixed(1)}s (exit ${podman(["inspect", "--format", "{{.State.ExitCode}}", name])})`;
-    }));
+    const stops = await Promise.all(
+      started.map(async (name) => {
+        const t = Date.now();
+        await podmanAsync(["stop", "-t", "30", name]);
+        return `${name.slice(prefix.length)} ${((Date.now() - t) / 1000).toFixed(1)}s (exit ${podman(["inspect", "--format", "{{.State.ExitCode}}", name])})`;
+      }),
+    );
     console.log(`# infra stopped: ${stops.join(", ")}`);
   } finally {
     removeContainers(prefix);

@@ -49,7 +49,10 @@ const args = new Map(
 );
 
 test("the Dockerfile passes dockerfile-utils' linter", () => {
-  assert.deepEqual(validate(text).map((d) => `${d.range.start.line + 1}: ${d.message}`), []);
+  assert.deepEqual(
+    validate(text).map((d) => `${d.range.start.line + 1}: ${d.message}`),
+    [],
+  );
 });
 
 test("a target per deployable (and the chart's prepare hook) with the name the chart uses for its image", () => {
@@ -81,7 +84,10 @@ test("runtime images: distroless, non-root, node as PID 1 in exec form, the depl
       .filter((i) => i.getKeyword() === "COPY")
       .map((i) => i.getTextContent().replace(/^COPY\s+/, ""))
       .filter((a) => a.startsWith("--from=build "));
-    assert.ok(fromBuild.some((a) => a.includes(`/out/${folder}/`)), `${name}: ${folder}'s dist/ from the build stage`);
+    assert.ok(
+      fromBuild.some((a) => a.includes(`/out/${folder}/`)),
+      `${name}: ${folder}'s dist/ from the build stage`,
+    );
     assert.ok(!lineage(name).some((i) => i.getKeyword() === "HEALTHCHECK"), `${name}: Kubernetes probes, no HEALTHCHECK`);
     assert.ok(!lineage(name).some((i) => i.getKeyword() === "RUN"), `${name}: nothing runs in the runtime image (it has no shell)`);
   }
@@ -93,14 +99,26 @@ test("runtime images: distroless, non-root, node as PID 1 in exec form, the depl
 });
 
 test("production dependencies only in the runtime; the web app is built in its own stage and only its dist is copied", () => {
-  const deps = stages.get("deps")!.instructions.filter((i) => i.getKeyword() === "RUN").map((i) => i.getArgumentsContent() ?? "");
-  assert.ok(deps.some((r) => /npm ci\b/.test(r) && r.includes("--omit=dev")), "deps: npm ci --omit=dev");
+  const deps = stages
+    .get("deps")!
+    .instructions.filter((i) => i.getKeyword() === "RUN")
+    .map((i) => i.getArgumentsContent() ?? "");
+  assert.ok(
+    deps.some((r) => /npm ci\b/.test(r) && r.includes("--omit=dev")),
+    "deps: npm ci --omit=dev",
+  );
   const runtimeCopies = lineage("gateway")
     .filter((i) => i.getKeyword() === "COPY")
     .map((i) => i.getTextContent().replace(/^COPY\s+/, ""));
-  assert.ok(runtimeCopies.some((c) => c.startsWith("--from=deps ")), "node_modules from the production install");
+  assert.ok(
+    runtimeCopies.some((c) => c.startsWith("--from=deps ")),
+    "node_modules from the production install",
+  );
   assert.ok(!runtimeCopies.some((c) => c.startsWith("--from=web ") && !c.includes("web/dist")), "from the web stage, only web/dist");
-  assert.ok(runtimeCopies.some((c) => c.startsWith("--from=web ") && c.includes("web/dist")), "the gateway serves the built web app");
+  assert.ok(
+    runtimeCopies.some((c) => c.startsWith("--from=web ") && c.includes("web/dist")),
+    "the gateway serves the built web app",
+  );
 });
 
 test(".dockerignore keeps dependencies, local data, tests and the git history out of the build context", () => {

@@ -30,7 +30,11 @@ test("every metric the Grafana dashboard queries is one the services export", ()
   const defined = definedMetrics();
   const queried = new Set(dashboard.panels.flatMap((p) => p.targets.flatMap((t) => [...t.expr.matchAll(/\b((?:taskmesh|rpc)_[a-z_]+?)(?:_bucket|_count|_sum)?\{/g)].map((m) => m[1]!))));
   assert.ok(queried.size >= 6, "the dashboard queries the services' metrics");
-  assert.deepEqual([...queried].filter((m) => !defined.has(m) && !PENDING_METRICS[m]), [], "queried but never registered");
+  assert.deepEqual(
+    [...queried].filter((m) => !defined.has(m) && !PENDING_METRICS[m]),
+    [],
+    "queried but never registered",
+  );
   const titles = dashboard.panels.map((p) => p.title.toLowerCase()).join(" | ");
   for (const topic of ["latency", "errors", "consumer lag", "outbox backlog", "reminder lateness", "live connections"]) assert.ok(titles.includes(topic), topic);
 });
@@ -57,9 +61,15 @@ test("the ServiceMonitors scrape every deployable's Service on its metrics port,
       const scraping = monitors.filter((m) => selects(m, service.metadata.labels ?? {}));
       assert.equal(scraping.length, 1, `${name} is scraped by one ServiceMonitor`);
       const port = scraping[0]!.spec.endpoints[0].port as string;
-      assert.ok(service.spec.ports.some((p: { name: string }) => p.name === port), name);
+      assert.ok(
+        service.spec.ports.some((p: { name: string }) => p.name === port),
+        name,
+      );
       const deployment = find(manifests, "Deployment", name);
-      assert.ok(deployment.spec.template.spec.containers[0].ports.some((p: { name: string }) => p.name === port), name);
+      assert.ok(
+        deployment.spec.template.spec.containers[0].ports.some((p: { name: string }) => p.name === port),
+        name,
+      );
       if (name === "gateway") {
         assert.equal(port, "metrics", "the gateway's /metrics is not on the port the Ingress sends the Internet to");
         const env = deployment.spec.template.spec.containers[0].env as { name: string; value?: string }[];
@@ -82,7 +92,10 @@ test("traces: the collector receives what the services and sidecars send and exp
   for (const p of traces.processors) assert.ok(config.processors[p], p);
   for (const e of traces.exporters) assert.ok(config.exporters[e], e);
   const jaeger = find(parseManifests(read("k8s/monitoring/jaeger.yaml")), "Service", "jaeger-collector");
-  assert.ok(traces.exporters.some((e) => config.exporters[e]!.endpoint.startsWith(`${jaeger.metadata.name}.${jaeger.metadata.namespace}.`)), "exports to the Jaeger collector Service");
+  assert.ok(
+    traces.exporters.some((e) => config.exporters[e]!.endpoint.startsWith(`${jaeger.metadata.name}.${jaeger.metadata.namespace}.`)),
+    "exports to the Jaeger collector Service",
+  );
   // the chart's services (OTLP/HTTP) and the sidecars (k8s/dapr, OTLP/gRPC) point at this collector
   const service = find(m, "Service", "otel-collector");
   const host = `${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local`;

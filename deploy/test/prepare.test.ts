@@ -29,7 +29,10 @@ test("the release hook migrates every service's schema and registers the event s
     const { rows } = await client.query<{ schema: string; n: string }>(
       `SELECT table_schema AS schema, count(*) AS n FROM information_schema.tables WHERE table_name = 'mikro_orm_migrations' GROUP BY table_schema ORDER BY 1`,
     );
-    assert.deepEqual(rows.map((r) => r.schema), ["audit", "auth", "reminders", "tasks"]);
+    assert.deepEqual(
+      rows.map((r) => r.schema),
+      ["audit", "auth", "reminders", "tasks"],
+    );
     for (const schema of ["audit", "auth", "reminders", "tasks"]) {
       const applied = await client.query(`SELECT count(*)::int AS n FROM ${schema}.mikro_orm_migrations`);
       assert.ok(applied.rows[0].n > 0, `${schema}: migrations recorded once`);

@@ -22,7 +22,13 @@ test("the release hook's settings: a bad value and a missing required one are li
   ]);
 });
 
-const DEPLOYMENTS: Record<string, ConfigSchema<Record<string, AnyPiece>>> = { tasks: tasksConfig, recurrence: recurrenceConfig, reminders: remindersConfig, audit: auditConfig, gateway: gatewayConfig };
+const DEPLOYMENTS: Record<string, ConfigSchema<Record<string, AnyPiece>>> = {
+  tasks: tasksConfig,
+  recurrence: recurrenceConfig,
+  reminders: remindersConfig,
+  audit: auditConfig,
+  gateway: gatewayConfig,
+};
 
 /** The chart's variables of a workload; those from the Secret with a valid stand-in (the Secret holds real ones). */
 function chartEnv(workload: Manifest): Record<string, string> {
@@ -37,7 +43,11 @@ for (const profile of ["local", "cloud"] satisfies Profile[]) {
     for (const [name, schema] of Object.entries(DEPLOYMENTS)) {
       const env = chartEnv(find(manifests, "Deployment", name));
       const read = new Set(schema.variables().map((v) => v.name));
-      assert.deepEqual(Object.keys(env).filter((v) => !read.has(v)), [], `${name} reads every variable the chart sets`);
+      assert.deepEqual(
+        Object.keys(env).filter((v) => !read.has(v)),
+        [],
+        `${name} reads every variable the chart sets`,
+      );
       assert.deepEqual(schema.check(env).problems, undefined, name);
     }
     const prepare = manifests.find((m) => m.kind === "Job" && m.metadata.name.startsWith("prepare-"));

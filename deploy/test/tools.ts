@@ -13,7 +13,9 @@ export const chartDir = path.join(root, "helm/taskmesh");
 /** Every deployable: folder, image (Dockerfile target), Helm values key, Dapr app-id. */
 export const DEPLOYABLES = ["tasks", "recurrence", "reminders", "audit", "gateway"] as const;
 
-export function tool(variable: "TASKMESH_TEST_HELM" | "TASKMESH_TEST_KUBECONFORM" | "TASKMESH_TEST_ACTIONLINT" | "TASKMESH_TEST_K8S_SCHEMAS" | "TASKMESH_TEST_PROMTOOL" | "TASKMESH_TEST_PROMETHEUS"): string {
+export function tool(
+  variable: "TASKMESH_TEST_HELM" | "TASKMESH_TEST_KUBECONFORM" | "TASKMESH_TEST_ACTIONLINT" | "TASKMESH_TEST_K8S_SCHEMAS" | "TASKMESH_TEST_PROMTOOL" | "TASKMESH_TEST_PROMETHEUS",
+): string {
   const value = process.env[variable];
   if (!value) throw new Error(`${variable} is not set: run these tests through \`npm test\` (it installs helm, kubeconform, actionlint, promtool, Prometheus and the schemas)`);
   return value;

@@ -15,7 +15,10 @@ test("rolling every replica under load fails no request and loses or duplicates 
   child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
-  const report = output.split("\n").filter((line) => !line.startsWith("[infra")).join("\n");
+  const report = output
+    .split("\n")
+    .filter((line) => !line.startsWith("[infra"))
+    .join("\n");
   console.log(report);
   assert.equal(code, 0, report);
 });

@@ -57,9 +57,15 @@ export function edgeSettings(defaults: { allowedHosts: AllowedHosts; localPublic
       TASKMESH_TRUSTED_PROXIES: optional(list, "CIDRs of the reverse proxies in front (e.g. `10.0.0.0/8,fd00::/8`), whose X-Forwarded-For then names the client"),
       SMTP_URL: smtpUrl,
       TASKMESH_EMAIL_FROM: withDefault(text, "taskmesh <accounts@localhost>", "the From of account e-mails"),
-      TASKMESH_PUBLIC_URL: optional(httpUrl, `the address users open the app at, for the links in account e-mails${defaults.localPublicUrl ? " (default: http://localhost:PORT)" : "; required with SMTP_URL"}`),
+      TASKMESH_PUBLIC_URL: optional(
+        httpUrl,
+        `the address users open the app at, for the links in account e-mails${defaults.localPublicUrl ? " (default: http://localhost:PORT)" : "; required with SMTP_URL"}`,
+      ),
       METRICS_PORT: optional(port, "where GET /metrics is served (never on the public port); unset: not served"),
-      TASKMESH_ALLOWED_HOSTS: optional(list, `host names answered besides IP addresses and localhost, or \`*\` (default: ${defaults.allowedHosts === "any" ? "any" : "none"}, plus the hosts of TASKMESH_PUBLIC_URL and TASKMESH_CORS_ORIGINS)`),
+      TASKMESH_ALLOWED_HOSTS: optional(
+        list,
+        `host names answered besides IP addresses and localhost, or \`*\` (default: ${defaults.allowedHosts === "any" ? "any" : "none"}, plus the hosts of TASKMESH_PUBLIC_URL and TASKMESH_CORS_ORIGINS)`,
+      ),
       TASKMESH_PASSWORD_HASH_CONCURRENCY: optional(wholeNumber(1, 1024), "password hashes at once (default: half the cores)"),
       TASKMESH_PASSWORD_HASH_QUEUE: withDefault(wholeNumber(0, 100_000), 16, "password hashes allowed to wait; one more is refused with RESOURCE_EXHAUSTED"),
     },
@@ -68,7 +74,8 @@ export function edgeSettings(defaults: { allowedHosts: AllowedHosts; localPublic
       for (const origin of allowedOrigins) if (!isOrigin(origin)) report("TASKMESH_CORS_ORIGINS", `"${origin}" is not an origin (scheme://host[:port], no path, no wildcard)`);
       const trustedProxies = v.TASKMESH_TRUSTED_PROXIES ?? [];
       checkProxies(trustedProxies, report);
-      if (v.SMTP_URL && !v.TASKMESH_PUBLIC_URL && !defaults.localPublicUrl) report("TASKMESH_PUBLIC_URL", "not set while SMTP_URL is: set it to the address users open the app at (the links in account e-mails)");
+      if (v.SMTP_URL && !v.TASKMESH_PUBLIC_URL && !defaults.localPublicUrl)
+        report("TASKMESH_PUBLIC_URL", "not set while SMTP_URL is: set it to the address users open the app at (the links in account e-mails)");
       const origins = allowedOrigins.filter(isOrigin);
       return {
         allowedOrigins,

@@ -17,7 +17,14 @@ export const gatewayDeployable: Deployable<ConfigOf<typeof gatewayConfig>, Event
       port: config.server.port,
       drainDelayMs: config.server.drainDelayMs,
       upstreams,
-      auth: { databaseUrl: config.database.url, jwtSecret: config.gateway.jwtSecret, secureCookie: edge.secureCookie, trustedProxies: edge.trustedProxies, passwordQueue: edge.passwordQueue, email: edge.email },
+      auth: {
+        databaseUrl: config.database.url,
+        jwtSecret: config.gateway.jwtSecret,
+        secureCookie: edge.secureCookie,
+        trustedProxies: edge.trustedProxies,
+        passwordQueue: edge.passwordQueue,
+        email: edge.email,
+      },
       bus,
       // Each replica reads every change for the sockets it holds: one consumer group per replica.
       replicaId: config.gateway.replicaId,

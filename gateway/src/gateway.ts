@@ -105,7 +105,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           forwarded(router);
         },
         interceptors: [authInterceptor(auth.authenticator)],
-        http: [hostCheckRoute(allowedHosts), metricsElsewhere, corsRoute(allowedOrigins), interchange.route, mcpEndpoint(auth.authenticator, auth.accounts, options.upstreams, allowedOrigins, options.auth.jwtSecret), webApp(options.webDir ?? DEFAULT_WEB_DIR, [...services.map((s) => `/${s.typeName}/`), "/grpc."])],
+        http: [
+          hostCheckRoute(allowedHosts),
+          metricsElsewhere,
+          corsRoute(allowedOrigins),
+          interchange.route,
+          mcpEndpoint(auth.authenticator, auth.accounts, options.upstreams, allowedOrigins, options.auth.jwtSecret),
+          webApp(options.webDir ?? DEFAULT_WEB_DIR, [...services.map((s) => `/${s.typeName}/`), "/grpc."]),
+        ],
         upgrade: hostCheckedUpgrade(allowedHosts, live.upgrade),
         metricsOnMainPort: false,
         readMaxBytes: options.readMaxBytes ?? DEFAULT_READ_MAX_BYTES,

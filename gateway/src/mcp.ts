@@ -42,8 +42,7 @@ export function mcpEndpoint(authenticator: Authenticator, accounts: AccountStore
       const zone = headers.get(TIME_ZONE_HEADER);
       if (zone && !isTimeZone(zone)) headers.delete(TIME_ZONE_HEADER);
       const asCaller = upstreamHeaders(headers, identity);
-      const client = <S extends DescService>(service: S) =>
-        createClient(service, callerTransport(upstreams, service, asCaller, identity.scopes));
+      const client = <S extends DescService>(service: S) => createClient(service, callerTransport(upstreams, service, asCaller, identity.scopes));
       return {
         tasks: client(TaskService),
         audit: client(AuditService),

@@ -49,12 +49,7 @@ export class WatchCursors {
  * WatchTasks from a client's cursor, yielding the feed's own positions: a cursor that does not open
  * for this user is read from now on, after a resyncRequired (the client refetches its lists).
  */
-export async function* watchFrom(
-  cursors: WatchCursors,
-  userId: string,
-  clientCursor: string,
-  watch: (position: string) => AsyncIterable<WatchTasksResponse>,
-): AsyncGenerator<WatchTasksResponse> {
+export async function* watchFrom(cursors: WatchCursors, userId: string, clientCursor: string, watch: (position: string) => AsyncIterable<WatchTasksResponse>): AsyncGenerator<WatchTasksResponse> {
   const position = clientCursor ? cursors.open(userId, clientCursor) : "";
   let first = position === undefined;
   for await (const message of watch(position ?? "")) {

@@ -169,8 +169,7 @@ describe("sign-up verified by e-mail and password reset (real SMTP server)", () 
   let drop: () => Promise<void>;
   let clock = Date.now();
 
-  const mailTo = (to: string, subject: string) =>
-    eventually(`"${subject}" to ${to}`, () => smtp.mails.find((m) => m.subject === subject && (m.to as { text: string }).text === to));
+  const mailTo = (to: string, subject: string) => eventually(`"${subject}" to ${to}`, () => smtp.mails.find((m) => m.subject === subject && (m.to as { text: string }).text === to));
   const tokenIn = (text: string | undefined, path: string) => {
     const match = new RegExp(`${PUBLIC_URL.replace(/\./g, "\\.")}${path}#token=([\\w-]+)`).exec(text ?? "");
     assert.ok(match, `a ${path} link in ${text}`);
@@ -230,7 +229,10 @@ describe("sign-up verified by e-mail and password reset (real SMTP server)", () 
 
   test("password reset: one answer for any address, a single-use expiring link, every session signed out", async () => {
     await mesh.auth.signUp({ email: "forgetful@example.com", password: STRONG });
-    const first = await mesh.auth.verifyEmail({ token: tokenIn((await mailTo("forgetful@example.com", "Confirm your taskmesh account")).text, "/verify-email") }, { headers: { "x-refresh-in-body": "1" } });
+    const first = await mesh.auth.verifyEmail(
+      { token: tokenIn((await mailTo("forgetful@example.com", "Confirm your taskmesh account")).text, "/verify-email") },
+      { headers: { "x-refresh-in-body": "1" } },
+    );
 
     assert.deepEqual(await mesh.auth.requestPasswordReset({ email: "nobody-here@example.com" }), await mesh.auth.requestPasswordReset({ email: "Forgetful@example.com" }));
     const token = tokenIn((await mailTo("forgetful@example.com", "Reset your taskmesh password")).text, "/reset-password");
@@ -246,10 +248,7 @@ describe("sign-up verified by e-mail and password reset (real SMTP server)", () 
     await assert.rejects(mesh.auth.refresh({ refreshToken: first.refreshToken }), code(Code.Unauthenticated));
 
     await mesh.auth.requestPasswordReset({ email: "forgetful@example.com" });
-    const late = tokenIn(
-      (await eventually("a second reset e-mail", () => smtp.mails.filter((m) => m.subject === "Reset your taskmesh password").at(1))).text,
-      "/reset-password",
-    );
+    const late = tokenIn((await eventually("a second reset e-mail", () => smtp.mails.filter((m) => m.subject === "Reset your taskmesh password").at(1))).text, "/reset-password");
     clock += 2 * 3600 * 1000;
     await assert.rejects(mesh.auth.resetPassword({ token: late, newPassword: "one more passphrase" }), fieldError("token", /expired/));
   });

@@ -106,7 +106,10 @@ describe("sign-in limits", () => {
     const m = await mesh({ signInLimits: { perAddress: { points: 5, windowSeconds: 60 } } });
     const statuses = [];
     for (let i = 0; i < 7; i++) statuses.push(await signIn(m, randomEmail()));
-    assert.deepEqual(statuses.map((s) => s.status), [401, 401, 401, 401, 401, 429, 429]);
+    assert.deepEqual(
+      statuses.map((s) => s.status),
+      [401, 401, 401, 401, 401, 429, 429],
+    );
     assert.equal(statuses[5]!.body.code, "resource_exhausted");
     assert.match(statuses[5]!.body.message!, /from this address/);
     assert.ok(Number(statuses[5]!.retryAfter) >= 1);
@@ -137,7 +140,10 @@ describe("sign-in limits", () => {
     const m = await mesh({ passwordQueue: { concurrency: 1, maxQueued: 2 }, trustedProxies: ["127.0.0.1/32", "::1/128"] });
     const results = await Promise.all(Array.from({ length: 24 }, (_, i) => signIn(m, randomEmail(), { "x-forwarded-for": `198.51.100.${i}` })));
     const statuses = results.map((r) => r.status);
-    assert.ok(statuses.every((s) => s === 401 || s === 429), `only 401 and 429: ${statuses}`);
+    assert.ok(
+      statuses.every((s) => s === 401 || s === 429),
+      `only 401 and 429: ${statuses}`,
+    );
     assert.ok(statuses.filter((s) => s === 429).length > 0, "some were refused");
     assert.ok(results.filter((r) => r.status === 429).every((r) => r.retryAfter === "1" && /sign-ins are being checked/.test(r.body.message!)));
     assert.ok(m.gateway.passwordQueue.refused > 0);

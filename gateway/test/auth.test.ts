@@ -116,7 +116,10 @@ describe("accounts", () => {
     assert.ok(task?.id);
     assert.equal((await mesh.taskClient.getTask({ id: task.id }, { headers: alice.headers })).task?.title, "from a script");
     const listed = await mesh.auth.listApiTokens({}, { headers: alice.headers });
-    assert.deepEqual(listed.tokens.map((t) => t.name), ["grpcurl"]);
+    assert.deepEqual(
+      listed.tokens.map((t) => t.name),
+      ["grpcurl"],
+    );
     assert.ok(listed.tokens[0]!.lastUsedTime, "last use is recorded");
     assert.ok(!toJsonString(ListApiTokensResponseSchema, listed).includes(created.secret));
     // Another user cannot revoke it (NOT_FOUND, as if it did not exist).
@@ -142,9 +145,10 @@ describe("accounts", () => {
       await assert.rejects(mesh.auth.signIn({ email: "limited@example.com", password: "wrong" }), code(Code.Unauthenticated));
     }
     let retryAfter = "";
-    const err = await mesh.auth
-      .signIn({ email: "LIMITED@example.com", password: "the right password" }, { onHeader: (h) => (retryAfter = h.get("retry-after") ?? "") })
-      .then(() => undefined, (e: unknown) => ConnectError.from(e));
+    const err = await mesh.auth.signIn({ email: "LIMITED@example.com", password: "the right password" }, { onHeader: (h) => (retryAfter = h.get("retry-after") ?? "") }).then(
+      () => undefined,
+      (e: unknown) => ConnectError.from(e),
+    );
     assert.equal(err?.code, Code.ResourceExhausted);
     assert.match(err!.message, /retry in \d+ s/);
     const detail = err!.findDetails(RetryLaterSchema)[0];

@@ -69,7 +69,10 @@ async function ready(url: string, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + 120_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${url}: the process exited (${child.exitCode})`);
-    const ok = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     if (Date.now() > deadline) throw new Error(`${url} not ready in 120 s`);
     await new Promise((r) => setTimeout(r, 250));
@@ -120,7 +123,11 @@ async function traceOf(operation: string, complete: (spans: Span[]) => boolean):
   }
 }
 
-const describe = (spans: Span[]) => spans.map((s) => `${s.service}:${s.name}`).sort().join(", ");
+const describe = (spans: Span[]) =>
+  spans
+    .map((s) => `${s.service}:${s.name}`)
+    .sort()
+    .join(", ");
 const has = (spans: Span[], service: string, name: string | RegExp) => spans.some((s) => s.service === service && (typeof name === "string" ? s.name === name : name.test(s.name)));
 
 /** Every span's parent has arrived (processes export in batches, each on its own schedule). */

@@ -17,7 +17,13 @@ test("the gateway's settings: the edge, the replica, the mesh", () => {
 
 test("every problem at once: bad values, missing required ones, rules across variables", () => {
   assert.deepEqual(
-    gatewayConfig.check({ TASKMESH_TRANSPORT: "direct", TASKMESH_CORS_ORIGINS: "https://app.example.com/path", TASKMESH_TRUSTED_PROXIES: "10.0.0.0/33", SMTP_URL: "smtp://mail:587", TASKMESH_PASSWORD_HASH_QUEUE: "-1" }).problems,
+    gatewayConfig.check({
+      TASKMESH_TRANSPORT: "direct",
+      TASKMESH_CORS_ORIGINS: "https://app.example.com/path",
+      TASKMESH_TRUSTED_PROXIES: "10.0.0.0/33",
+      SMTP_URL: "smtp://mail:587",
+      TASKMESH_PASSWORD_HASH_QUEUE: "-1",
+    }).problems,
     [
       "DATABASE_URL: not set; expected a URL (postgres or postgresql), e.g. postgres://user@host:5432/db",
       'TASKMESH_PASSWORD_HASH_QUEUE: expected a whole number from 0 to 100000, got "-1"',

@@ -129,7 +129,7 @@ export class LiveClient {
 
   /** `hello`: the first frame's text (see hello()). Answers pings like a real device unless `answerPings` is false. */
   static async open(baseUrl: string, hello?: string, headers?: Record<string, string>, answerPings = true): Promise<LiveClient> {
-    const socket = new WebSocket(baseUrl.replace(/^http/, "ws") + "/live", { headers });
+    const socket = new WebSocket(`${baseUrl.replace(/^http/, "ws")}/live`, { headers });
     const client = new LiveClient(socket, answerPings);
     await new Promise<void>((resolve, reject) => {
       socket.once("open", resolve);

@@ -54,7 +54,10 @@ test("a dropped ListTasks is tried again; a dropped CreateTask is reported, not 
     assert.equal(calls.createTask, 1, "and the write was not repeated");
     await mesh.taskClient.createTask({ title: "once" }, { headers: u.headers });
     const { tasks: listed } = await mesh.taskClient.listTasks({}, { headers: u.headers });
-    assert.deepEqual(listed.map((t) => t.title), ["once"]);
+    assert.deepEqual(
+      listed.map((t) => t.title),
+      ["once"],
+    );
     assert.equal(calls.listTasks, 2, "the read was tried again");
     await mesh.taskClient.deleteTask({ id: listed[0]!.id }, { headers: u.headers });
     assert.equal(calls.deleteTask, 2, "the refused write was sent again");
@@ -62,7 +65,11 @@ test("a dropped ListTasks is tried again; a dropped CreateTask is reported, not 
     const { task } = await mesh.taskClient.createTask({ title: "with a request id", requestId: "r-1" }, { headers: u.headers });
     assert.equal(calls.createTask, 4, "the dropped write with a request id was sent again");
     const { tasks: after } = await mesh.taskClient.listTasks({}, { headers: u.headers });
-    assert.deepEqual(after.map((t) => t.id), [task!.id], "and it is one task");
+    assert.deepEqual(
+      after.map((t) => t.id),
+      [task!.id],
+      "and it is one task",
+    );
   } finally {
     await mesh.stop();
     await tasks.stop();

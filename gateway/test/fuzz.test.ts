@@ -38,7 +38,21 @@ const text = fc.oneof(
   { weight: 3, arbitrary: fc.string({ maxLength: 40 }) },
   { weight: 2, arbitrary: fc.string({ unit: "grapheme", maxLength: 40 }) },
   { weight: 2, arbitrary: fc.string({ unit: "binary", maxLength: 40 }) }, // lone surrogates included
-  fc.constantFrom("", "\u0000", "a\u0000b", "\ud800", "\udfff", "tag:home due:today", "0001-01-01", "9999-12-31", "FREQ=DAILY", "UTC", "Europe/Berlin", "00000000-0000-0000-0000-000000000000", "x@example.com"),
+  fc.constantFrom(
+    "",
+    "\u0000",
+    "a\u0000b",
+    "\ud800",
+    "\udfff",
+    "tag:home due:today",
+    "0001-01-01",
+    "9999-12-31",
+    "FREQ=DAILY",
+    "UTC",
+    "Europe/Berlin",
+    "00000000-0000-0000-0000-000000000000",
+    "x@example.com",
+  ),
   { weight: 1, arbitrary: fc.integer({ min: 1000, max: 30_000 }).map((n) => "x".repeat(n)) },
 );
 
@@ -76,11 +90,16 @@ function scalar(field: DescField): fc.Arbitrary<unknown> {
 function messageArb(desc: DescMessage, depth: number): fc.Arbitrary<Record<string, unknown>> {
   switch (desc.typeName) {
     case "google.protobuf.Timestamp":
-      return fc.record({ seconds: fc.oneof(fc.constantFrom(...TS_SECONDS), fc.bigInt({ min: -62135596800n, max: 253402300799n })), nanos: fc.oneof(fc.constant(0), fc.integer({ min: -1, max: 1_000_000_000 })) });
+      return fc.record({
+        seconds: fc.oneof(fc.constantFrom(...TS_SECONDS), fc.bigInt({ min: -62135596800n, max: 253402300799n })),
+        nanos: fc.oneof(fc.constant(0), fc.integer({ min: -1, max: 1_000_000_000 })),
+      });
     case "google.protobuf.Duration":
       return fc.record({ seconds: fc.bigInt({ min: -400_000_000_000n, max: 400_000_000_000n }), nanos: fc.integer({ min: -999_999_999, max: 999_999_999 }) });
     case "google.protobuf.FieldMask":
-      return fc.record({ paths: fc.array(fc.oneof(text, fc.constantFrom("title", "notes", "priority", "tags", "due_time", "due_date", "time_zone", "recurrence", "reminders", "id", "status")), { maxLength: 4 }) });
+      return fc.record({
+        paths: fc.array(fc.oneof(text, fc.constantFrom("title", "notes", "priority", "tags", "due_time", "due_date", "time_zone", "recurrence", "reminders", "id", "status")), { maxLength: 4 }),
+      });
   }
   if (depth > 3) return fc.constant({});
   const entries: Record<string, fc.Arbitrary<unknown>> = {};
@@ -93,10 +112,7 @@ function messageArb(desc: DescMessage, depth: number): fc.Arbitrary<Record<strin
     entries[field.localName] = fieldArb(field, depth);
   }
   for (const [name, fields] of oneofs) {
-    entries[name] = fc.oneof(
-      fc.constant({ case: undefined }),
-      ...fields.map((f) => single(f, depth).map((value) => ({ case: f.localName, value }))),
-    );
+    entries[name] = fc.oneof(fc.constant({ case: undefined }), ...fields.map((f) => single(f, depth).map((value) => ({ case: f.localName, value }))));
   }
   return fc.record(entries, { requiredKeys: [] });
 }
@@ -115,7 +131,11 @@ function fieldArb(field: DescField, depth: number): fc.Arbitrary<unknown> {
   switch (field.fieldKind) {
     case "list":
       if (field.listKind === "enum") return fc.array(enumArb(field.enum.values.map((v) => v.number)), { maxLength: 5 });
-      if (field.listKind === "message") return fc.array(messageArb(field.message, depth + 1).map((init) => create(field.message, init as never)), { maxLength: 4 });
+      if (field.listKind === "message")
+        return fc.array(
+          messageArb(field.message, depth + 1).map((init) => create(field.message, init as never)),
+          { maxLength: 4 },
+        );
       return fc.array(scalar(field as DescField), { maxLength: 6 });
     case "map":
       return fc.constant({});
@@ -132,7 +152,9 @@ function liveHeapMb(): number {
 }
 
 function rssMb(): number {
-  const line = readFileSync("/proc/self/status", "utf8").split("\n").find((l) => l.startsWith("VmRSS:"));
+  const line = readFileSync("/proc/self/status", "utf8")
+    .split("\n")
+    .find((l) => l.startsWith("VmRSS:"));
   return Number(line?.replace(/\D+/g, "") ?? 0) / 1024;
 }
 
@@ -158,9 +180,7 @@ test("fuzzing every RPC through the gateway: no INTERNAL/UNKNOWN, no crash, boun
     const rssBefore = rssMb();
     const heapBefore = liveHeapMb();
     const methods = SERVICES.flatMap((s) => s.methods);
-    const calls = methods.map((method) =>
-      messageArb(method.input, 0).map((init) => ({ method, message: create(method.input, init as never) as Message })),
-    );
+    const calls = methods.map((method) => messageArb(method.input, 0).map((init) => ({ method, message: create(method.input, init as never) as Message })));
     const seen = new Map<string, number>();
     const failures: string[] = [];
     const call = async (transport: Transport, format: string, method: (typeof methods)[number], message: Message) => {
@@ -205,9 +225,7 @@ test("fuzzing every RPC through the gateway: no INTERNAL/UNKNOWN, no crash, boun
     assert.equal(ready.status, 200, "the app still serves");
     const rss = rssMb();
     const heap = liveHeapMb();
-    console.log(
-      `fuzz: ${[...seen].map(([k, v]) => `${k} ${v}`).join(", ")}; live heap ${heapBefore.toFixed(0)} → ${heap.toFixed(0)} MB, RSS ${rssBefore.toFixed(0)} → ${rss.toFixed(0)} MB`,
-    );
+    console.log(`fuzz: ${[...seen].map(([k, v]) => `${k} ${v}`).join(", ")}; live heap ${heapBefore.toFixed(0)} → ${heap.toFixed(0)} MB, RSS ${rssBefore.toFixed(0)} → ${rss.toFixed(0)} MB`);
     assert.ok(heap - heapBefore < HEAP_GROWTH_LIMIT_MB, `live heap grew by ${(heap - heapBefore).toFixed(0)} MB (limit ${HEAP_GROWTH_LIMIT_MB})`);
     assert.ok(rss < RSS_LIMIT_MB, `RSS ${rss.toFixed(0)} MB < ${RSS_LIMIT_MB} MB`);
     assert.ok((seen.get("ok") ?? 0) > 0, "some calls succeeded: the fuzzer reaches the handlers");

@@ -57,10 +57,7 @@ describe("input that used to reach a 500", () => {
   });
 
   test("a due date whose day starts before year 1 in the task's zone is INVALID_ARGUMENT on due_date", async () => {
-    const err = await expectCode(
-      mesh.taskClient.createTask({ title: "Old", due: { case: "dueDate", value: "0001-01-01" }, timeZone: "Asia/Tokyo" }, { headers: alice.headers }),
-      Code.InvalidArgument,
-    );
+    const err = await expectCode(mesh.taskClient.createTask({ title: "Old", due: { case: "dueDate", value: "0001-01-01" }, timeZone: "Asia/Tokyo" }, { headers: alice.headers }), Code.InvalidArgument);
     assert.deepEqual(violatedFields(err), ["due_date"]);
     const { task } = await mesh.taskClient.createTask({ title: "Old but fine", due: { case: "dueDate", value: "0001-01-01" }, timeZone: "UTC" }, { headers: alice.headers });
     assert.equal(task!.due.value, "0001-01-01");

@@ -134,7 +134,15 @@ test("an export imports into another account as it was, and again without duplic
   const dave = await account("dave");
   await importFile(dave.headers, sample("Home renovation.csv"), "?filename=Home%20renovation.csv");
   await importFile(dave.headers, sample("taskwarrior-export.json"));
-  await tasks.createTask({ title: "Floating call", due: { case: "dueTime", value: timestampFromDate(new Date("2026-12-10T08:00:00Z")) }, timeZone: "Asia/Tokyo", recurrence: { rrule: "FREQ=DAILY", mode: RecurrenceMode.AFTER_COMPLETION } }, { headers: dave.headers });
+  await tasks.createTask(
+    {
+      title: "Floating call",
+      due: { case: "dueTime", value: timestampFromDate(new Date("2026-12-10T08:00:00Z")) },
+      timeZone: "Asia/Tokyo",
+      recurrence: { rrule: "FREQ=DAILY", mode: RecurrenceMode.AFTER_COMPLETION },
+    },
+    { headers: dave.headers },
+  );
   const exported = await fetch(`${mesh.url}/api/export?format=json`, { headers: dave.headers });
   assert.equal(exported.status, 200);
   assert.match(exported.headers.get("content-disposition")!, /attachment; filename="taskmesh-\d{4}-\d{2}-\d{2}\.json"/);
@@ -153,7 +161,23 @@ test("an export imports into another account as it was, and again without duplic
     const all = await listAll(headers);
     const titles = new Map(all.map((t) => [t.id, t.title]));
     return all
-      .map((t) => JSON.stringify([t.title, t.notes, t.priority, t.tags, t.due.case, t.due.case === "dueTime" ? String(t.due.value.seconds) : t.due.value, t.timeZone, t.recurrence?.rrule, t.recurrence?.mode, t.status, names.get(t.projectId), sectionNames.get(t.sectionId) ?? "", titles.get(t.parentId) ?? ""]))
+      .map((t) =>
+        JSON.stringify([
+          t.title,
+          t.notes,
+          t.priority,
+          t.tags,
+          t.due.case,
+          t.due.case === "dueTime" ? String(t.due.value.seconds) : t.due.value,
+          t.timeZone,
+          t.recurrence?.rrule,
+          t.recurrence?.mode,
+          t.status,
+          names.get(t.projectId),
+          sectionNames.get(t.sectionId) ?? "",
+          titles.get(t.parentId) ?? "",
+        ]),
+      )
       .sort();
   };
   assert.deepEqual(await shape(erin.headers), await shape(dave.headers));
@@ -195,7 +219,10 @@ test("calendar feed: all-day and zoned events, RRULE, escaped titles; revoked or
   const h = { headers: frank.headers };
   const title = "Buy milk, eggs; bread\nand jam";
   await tasks.createTask({ title, due: { case: "dueDate", value: "2026-12-18" }, recurrence: { rrule: "FREQ=WEEKLY;BYDAY=FR" } }, h);
-  await tasks.createTask({ title: "Call New York", timeZone: "America/New_York", due: { case: "dueTime", value: timestampFromDate(new Date("2026-12-10T14:00:00Z")) }, recurrence: { rrule: "FREQ=WEEKLY" } }, h);
+  await tasks.createTask(
+    { title: "Call New York", timeZone: "America/New_York", due: { case: "dueTime", value: timestampFromDate(new Date("2026-12-10T14:00:00Z")) }, recurrence: { rrule: "FREQ=WEEKLY" } },
+    h,
+  );
   await tasks.createTask({ title: "No due" }, h);
   const done = (await tasks.createTask({ title: "Done already", due: { case: "dueDate", value: "2026-12-05" } }, h)).task!;
   await tasks.completeTask({ id: done.id }, h);
@@ -241,9 +268,16 @@ test("a shared project's feed works for a member and stops when the member is re
 
   const path = await newFeed(member.headers, project!.id);
   const shared = await feed(path);
-  assert.deepEqual(shared.events.map((e) => e.summary), ["Book flights"]);
+  assert.deepEqual(
+    shared.events.map((e) => e.summary),
+    ["Book flights"],
+  );
   const everything = await feed(await newFeed(member.headers));
-  assert.deepEqual(everything.events.map((e) => e.summary), ["Book flights"], "the member's own feed has shared tasks, not the owner's others");
+  assert.deepEqual(
+    everything.events.map((e) => e.summary),
+    ["Book flights"],
+    "the member's own feed has shared tasks, not the owner's others",
+  );
 
   await projects.removeMember({ projectId: project!.id, userId: member.id }, { headers: owner.headers });
   assert.equal((await feed(path)).status, 404);

@@ -55,7 +55,11 @@ describe("live sync", () => {
       const cursors = [ready.cursor, ...[created, updated, deleted].map((f) => (f.value && "cursor" in f.value ? f.value.cursor : ""))];
       assert.equal(new Set(cursors).size, 4, `a new cursor per change: ${cursors}`);
       for (const cursor of cursors) assert.match(cursor, /^c1\.[\w-]{22}$/, "opaque: no position in the feed of all users");
-      assert.deepEqual((await device.quiet(300)).map((f) => f.case), [], "nothing twice");
+      assert.deepEqual(
+        (await device.quiet(300)).map((f) => f.case),
+        [],
+        "nothing twice",
+      );
     }
     phone.close();
     laptop.close();
@@ -87,7 +91,11 @@ describe("live sync", () => {
     await mesh.taskClient.createTask({ title: "live again" }, h);
     const live = await again.next((f) => f.case !== "ping");
     assert.equal(title(live), "live again");
-    assert.deepEqual((await again.quiet(500)).map((f) => f.case), [], "no duplicates from the topic of what catch-up sent");
+    assert.deepEqual(
+      (await again.quiet(500)).map((f) => f.case),
+      [],
+      "no duplicates from the topic of what catch-up sent",
+    );
     again.close();
   });
 
@@ -127,16 +135,17 @@ describe("live sync", () => {
             ? { case: "fired", value: { scheduledFor: timestampFromDate(scheduledFor), firedAt: timestampFromDate(firedAt), taskTitle: "Pay rent" } }
             : { case: "scheduled", value: { fireAt: timestampFromDate(scheduledFor) } },
       });
-    await mesh.bus.publish(
-      (["scheduled", "fired"] as const).map((c) => ({ topic: "reminders", key: taskId, payload: toBinary(ReminderEventSchema, event(c)), headers: {} })),
-    );
+    await mesh.bus.publish((["scheduled", "fired"] as const).map((c) => ({ topic: "reminders", key: taskId, payload: toBinary(ReminderEventSchema, event(c)), headers: {} })));
     const frame = await mine.next((f) => f.case !== "ping");
     assert.deepEqual(frame, {
       case: "reminder",
       value: create(FiredReminderSchema, { taskId, reminderId: "r1", title: "Pay rent", scheduledFor: timestampFromDate(scheduledFor), firedAt: timestampFromDate(firedAt) }),
     });
     assert.match(mine.texts.at(-1)!, /"scheduledFor":"2026-12-01T08:00:00Z","firedAt":"2026-12-01T08:00:00.120Z"/, "RFC 3339 times");
-    assert.deepEqual((await theirs.quiet(500)).map((f) => f.case), []);
+    assert.deepEqual(
+      (await theirs.quiet(500)).map((f) => f.case),
+      [],
+    );
     mine.close();
     theirs.close();
   });
@@ -161,7 +170,10 @@ describe("live sync", () => {
     });
     await mesh.bus.publish([{ topic: "reminders", key: taskId, payload: toBinary(ReminderEventSchema, fired), headers: {} }]);
     assert.equal((await assignee.next("reminder")).title, "Book the van");
-    assert.deepEqual((await owners.quiet(500)).map((f) => f.case), []);
+    assert.deepEqual(
+      (await owners.quiet(500)).map((f) => f.case),
+      [],
+    );
     assignee.close();
     owners.close();
   });

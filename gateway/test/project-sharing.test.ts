@@ -48,9 +48,18 @@ test("only the invited account sees and accepts an invitation, by access token o
   // Bob's API token carries his account's e-mail too.
   const { secret } = await mesh.auth.createApiToken({ name: "script" }, { headers: bob.headers });
   const byToken = { headers: { authorization: `Bearer ${secret}` } };
-  assert.deepEqual((await projects.listInvitations({}, byToken)).invitations.map((i) => i.projectName), ["Shared"]);
+  assert.deepEqual(
+    (await projects.listInvitations({}, byToken)).invitations.map((i) => i.projectName),
+    ["Shared"],
+  );
   const { project: joined } = await projects.acceptInvitation({ id: invitation!.id }, { headers: bob.headers });
   assert.equal(joined!.role, ProjectRole.VIEWER);
   const { members } = await projects.listMembers({ projectId: project!.id }, byToken);
-  assert.deepEqual(members.map((m) => [m.email, m.owner]), [[alice.email, true], [bob.email, false]]);
+  assert.deepEqual(
+    members.map((m) => [m.email, m.owner]),
+    [
+      [alice.email, true],
+      [bob.email, false],
+    ],
+  );
 });

@@ -61,7 +61,11 @@ test("a change made through replica A reaches the user's sockets on both replica
   delays.sort((x, y) => x - y);
   logger.info({ delaysMs: delays }, "A → B delivery delays");
   assert.ok(delays[Math.floor(delays.length / 2)]! < 1_000, `median A → B delay under a second: ${delays.join(", ")} ms`);
-  assert.deepEqual((await onB.quiet(500)).map((f) => f.case), [], "each change once");
+  assert.deepEqual(
+    (await onB.quiet(500)).map((f) => f.case),
+    [],
+    "each change once",
+  );
   onA.close();
   onB.close();
 });

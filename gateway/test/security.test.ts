@@ -16,7 +16,6 @@ import { AccessTokens, ACCESS_TOKEN_TTL_SECONDS } from "../src/auth/access-token
 import { isPublic } from "../src/auth/auth-interceptor.js";
 import { clientFrame, hello, JWT_SECRET, LiveClient, startMesh, type TestMesh } from "./fixtures.js";
 
-
 function b64(json: object): string {
   return Buffer.from(JSON.stringify(json)).toString("base64url");
 }
@@ -100,7 +99,10 @@ describe("gateway security", () => {
     }
     // And with a valid token the same calls get past the edge (answers come from the services).
     const ok = await callEverything(TaskService, transports.connect, alice.headers);
-    assert.ok([...ok.values()].every((c) => c !== Code.Unauthenticated), JSON.stringify([...ok]));
+    assert.ok(
+      [...ok.values()].every((c) => c !== Code.Unauthenticated),
+      JSON.stringify([...ok]),
+    );
   });
 
   test("user B cannot read, change or infer user A's task; B's x-user-id claiming A is ignored", async () => {
@@ -108,13 +110,19 @@ describe("gateway security", () => {
     const id = task!.id;
     const asBob = { headers: { ...bob.headers, "x-user-id": alice.id } };
     const notFound = async (p: Promise<unknown>) => {
-      const err = await p.then(() => undefined, (e: unknown) => ConnectError.from(e));
+      const err = await p.then(
+        () => undefined,
+        (e: unknown) => ConnectError.from(e),
+      );
       assert.equal(err?.code, Code.NotFound, `expected NOT_FOUND, got ${err ? `${Code[err.code]} ${err.message}` : "success"}`);
       return err!.rawMessage.replaceAll(id, "<id>");
     };
     const existing = await notFound(mesh.taskClient.getTask({ id }, asBob));
     const random = randomUUID();
-    const missing = (await mesh.taskClient.getTask({ id: random }, asBob).then(() => undefined, (e: unknown) => ConnectError.from(e)))!;
+    const missing = (await mesh.taskClient.getTask({ id: random }, asBob).then(
+      () => undefined,
+      (e: unknown) => ConnectError.from(e),
+    ))!;
     assert.equal(existing, missing.rawMessage.replaceAll(random, "<id>"), "same answer as for an id that does not exist");
     const v = task!.version;
     await notFound(mesh.taskClient.updateTask({ task: { id, title: "pwned" }, updateMask: { paths: ["title"] }, expectedVersion: v }, asBob));
@@ -152,7 +160,10 @@ describe("gateway security", () => {
     watch.abort();
     await reading;
     assert.deepEqual(seen, ["B: bob's own"]);
-    assert.deepEqual((await socket.quiet(300)).filter((f) => f.case === "task"), []);
+    assert.deepEqual(
+      (await socket.quiet(300)).filter((f) => f.case === "task"),
+      [],
+    );
     socket.close();
   });
 

@@ -73,9 +73,16 @@ describe("storage bounded by retention", () => {
     assert.equal(await count(`SELECT count(*) AS n FROM tasks.task_changes`), before - deleted);
 
     const stale = await watch(u.headers, start);
-    assert.deepEqual(stale.map((m) => m.change.case), ["resyncRequired", "caughtUp"], "refetch, never a feed with a hole");
+    assert.deepEqual(
+      stale.map((m) => m.change.case),
+      ["resyncRequired", "caughtUp"],
+      "refetch, never a feed with a hole",
+    );
     const resumed = await watch(u.headers, afterOld);
-    assert.deepEqual(resumed.map((m) => (m.change.case === "upserted" ? m.change.value.title : m.change.case)), ["recent", "caughtUp"]);
+    assert.deepEqual(
+      resumed.map((m) => (m.change.case === "upserted" ? m.change.value.title : m.change.case)),
+      ["recent", "caughtUp"],
+    );
 
     const device = await LiveClient.open(mesh.url, hello(u.token, start));
     const ready = await device.next("ready");

@@ -59,7 +59,11 @@ describe("WatchTasks cursors", () => {
     ] as const) {
       const answer = await watch(alice.headers, cursor);
       assert.equal(answer[0]?.change.case, "resyncRequired", what);
-      assert.deepEqual(answer.slice(1).map((m) => m.change.case), ["caughtUp"], `${what}: nothing of any feed replayed`);
+      assert.deepEqual(
+        answer.slice(1).map((m) => m.change.case),
+        ["caughtUp"],
+        `${what}: nothing of any feed replayed`,
+      );
       assert.match(answer[0]!.cursor, OPAQUE);
     }
     // Bob's cursor for his own position does not open for Alice, nor hers for him.
@@ -77,7 +81,10 @@ describe("WatchTasks cursors", () => {
       assert.equal(device.frames[0]?.case, "ready", "ready first");
       assert.match(ready.cursor, OPAQUE);
       assert.deepEqual(await device.next(), { case: "refetch", value: create(RefetchSchema, { cursor: ready.cursor }) });
-      assert.deepEqual((await device.quiet(300)).map((f) => f.case), []);
+      assert.deepEqual(
+        (await device.quiet(300)).map((f) => f.case),
+        [],
+      );
       device.close();
     }
   });

@@ -6,25 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {
-  InfraError,
-  appCds,
-  cacheDir,
-  elapsed,
-  freePort,
-  isMain,
-  java,
-  log,
-  mavenDownload,
-  mavenUrl,
-  rmrf,
-  run,
-  serviceDir,
-  serviceGuard,
-  spawnServer,
-  waitFor,
-  withLock,
-} from './cache.js';
+import { InfraError, appCds, cacheDir, elapsed, freePort, isMain, java, log, mavenDownload, mavenUrl, rmrf, run, serviceDir, serviceGuard, spawnServer, waitFor, withLock } from './cache.js';
 import type { ServerProcess } from './cache.js';
 import { serviceCli } from './cli.js';
 

@@ -334,8 +334,7 @@ export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>
   for (;;) {
     if (opts.proc?.exited) {
       throw new InfraError(
-        `${opts.what}: process "${opts.proc.name}" exited (${opts.proc.exitDescription()}) before becoming ready.\n` +
-          `  log: ${opts.proc.logFile}\n${indent(opts.proc.logTail(25))}`,
+        `${opts.what}: process "${opts.proc.name}" exited (${opts.proc.exitDescription()}) before becoming ready.\n` + `  log: ${opts.proc.logFile}\n${indent(opts.proc.logTail(25))}`,
       );
     }
     try {
@@ -346,9 +345,7 @@ export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>
     }
     if (Date.now() - t0 > opts.timeoutMs) {
       const tail = opts.proc ? `\n  log: ${opts.proc.logFile}\n${indent(opts.proc.logTail(25))}` : '';
-      throw new InfraError(
-        `timed out after ${elapsed(t0)} waiting for ${opts.what}${lastErr ? ` (last error: ${String((lastErr as Error).message ?? lastErr)})` : ''}${tail}`,
-      );
+      throw new InfraError(`timed out after ${elapsed(t0)} waiting for ${opts.what}${lastErr ? ` (last error: ${String((lastErr as Error).message ?? lastErr)})` : ''}${tail}`);
     }
     if (Date.now() > nextReport) {
       log(opts.component ?? 'wait', `still waiting for ${opts.what} (${elapsed(t0)})`);
@@ -405,9 +402,7 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
     // A command may exit without reading its input (or before it is written): EPIPE is not an error of ours.
     child.stdin!.on('error', () => {});
     child.stdin!.end(opts.input ?? '');
-    const heartbeat = opts.component
-      ? setInterval(() => log(opts.component!, `  … ${opts.what ?? cmd} still running (${elapsed(t0)})`), 10_000)
-      : undefined;
+    const heartbeat = opts.component ? setInterval(() => log(opts.component!, `  … ${opts.what ?? cmd} still running (${elapsed(t0)})`), 10_000) : undefined;
     child.on('error', (e) => {
       if (heartbeat) clearInterval(heartbeat);
       if (logFd !== undefined) fs.closeSync(logFd);
@@ -419,11 +414,7 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
       if (code === 0) resolve(out);
       else {
         const tail = out.trim().split('\n').slice(-25).join('\n');
-        reject(
-          new InfraError(
-            `${cmd} ${args.join(' ')} failed (${signal ?? `exit ${code}`})${opts.logFile ? `; full log: ${opts.logFile}` : ''}\n${indent(tail)}`,
-          ),
-        );
+        reject(new InfraError(`${cmd} ${args.join(' ')} failed (${signal ?? `exit ${code}`})${opts.logFile ? `; full log: ${opts.logFile}` : ''}\n${indent(tail)}`));
       }
     });
   });
@@ -602,9 +593,7 @@ export function spawnServer(opts: SpawnServerOptions): ServerProcess {
   fs.mkdirSync(path.dirname(opts.logFile), { recursive: true });
   const fd = fs.openSync(opts.logFile, 'a');
   fs.writeSync(fd, `\n===== ${new Date().toISOString()} ${opts.command} ${opts.args.join(' ')}\n`);
-  const [cmd, args] = hasSetprivPdeathsig
-    ? ['setpriv', ['--pdeathsig', 'KILL', '--', opts.command, ...opts.args]]
-    : [opts.command, opts.args];
+  const [cmd, args] = hasSetprivPdeathsig ? ['setpriv', ['--pdeathsig', 'KILL', '--', opts.command, ...opts.args]] : [opts.command, opts.args];
   const so: SpawnOptions = {
     cwd: opts.cwd,
     env: opts.env ?? process.env,
@@ -656,10 +645,7 @@ export function spawnServer(opts: SpawnServerOptions): ServerProcess {
       }
       const timeout = o.timeoutMs ?? opts.stopTimeoutMs ?? 20_000;
       let timer: NodeJS.Timeout | undefined;
-      const timedOut = await Promise.race([
-        exitPromise.then(() => false),
-        new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeout))),
-      ]);
+      const timedOut = await Promise.race([exitPromise.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeout)))]);
       clearTimeout(timer);
       if (timedOut) log(opts.name, `did not stop within ${timeout / 1000}s, killing process group ${pid}`);
     }

@@ -31,11 +31,9 @@ export async function ensureChromium(): Promise<string> {
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     log(C, `installing Chromium with apt-get (log: ${logFile})`);
     await run('apt-get', ['update'], { env, logFile, component: C, what: 'apt-get update' });
-    await run('apt-get', ['install', '-y', '--no-install-recommends', 'chromium', 'fonts-dejavu-core'], { env, logFile, component: C, what: 'apt-get install chromium' }).catch(
-      (e: unknown) => {
-        throw new InfraError(`${(e as Error).message}\n  Next: run "apt-get install -y chromium" by hand to see the problem.`);
-      },
-    );
+    await run('apt-get', ['install', '-y', '--no-install-recommends', 'chromium', 'fonts-dejavu-core'], { env, logFile, component: C, what: 'apt-get install chromium' }).catch((e: unknown) => {
+      throw new InfraError(`${(e as Error).message}\n  Next: run "apt-get install -y chromium" by hand to see the problem.`);
+    });
   });
   const installed = findChromium();
   if (!installed) throw new InfraError(`apt-get install chromium finished but none of ${CANDIDATES.join(', ')} exists`);

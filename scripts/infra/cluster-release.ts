@@ -65,7 +65,10 @@ export async function helmUpgrade(images: ReleaseImages, extra: Record<string, s
   const t0 = Date.now();
   await settleInterruptedRelease();
   log(C, `helm upgrade --install ${RELEASE} (images :${images.tag})`);
-  await helm(['upgrade', '--install', RELEASE, CHART, '-n', NAMESPACE, '--create-namespace', ...helmValues(images, extra), '--atomic', '--wait', '--timeout', '12m'], 'helm upgrade --install taskmesh');
+  await helm(
+    ['upgrade', '--install', RELEASE, CHART, '-n', NAMESPACE, '--create-namespace', ...helmValues(images, extra), '--atomic', '--wait', '--timeout', '12m'],
+    'helm upgrade --install taskmesh',
+  );
   log(C, `release ${RELEASE} deployed in ${elapsed(t0)}`);
 }
 

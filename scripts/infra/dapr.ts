@@ -261,9 +261,7 @@ export function startTestMesh(opts: Omit<DaprMeshOptions, 'binaries'> = {}): Pro
   const daprd = process.env[DAPRD_TEST_ENV];
   const scheduler = process.env[DAPR_SCHEDULER_TEST_ENV];
   if (!daprd || !scheduler) {
-    throw new InfraError(
-      `${DAPRD_TEST_ENV} and ${DAPR_SCHEDULER_TEST_ENV} are not set: run the tests with \`npm test\`, which builds daprd and the scheduler and sets them`,
-    );
+    throw new InfraError(`${DAPRD_TEST_ENV} and ${DAPR_SCHEDULER_TEST_ENV} are not set: run the tests with \`npm test\`, which builds daprd and the scheduler and sets them`);
   }
   return startDaprMesh({ ...opts, binaries: { version: DAPR_VERSION, daprd, scheduler } });
 }

@@ -132,14 +132,18 @@ async function step(tag: string, what: string, build: () => Promise<void>): Prom
     log(C, `${tag}: present (${what})`);
     return { tag, seconds: (Date.now() - t0) / 1000, built: false };
   }
-  return withLock(`image-${tag.replace(/[^a-zA-Z0-9.-]/g, '_')}`, async () => {
-    if (imageExists(tag) && process.env.TASKMESH_IMAGES_REBUILD !== '1') return { tag, seconds: (Date.now() - t0) / 1000, built: false };
-    log(C, `${tag}: building (${what})`);
-    await build();
-    if (!imageExists(tag)) throw new InfraError(`building ${tag} finished but the image is not there`);
-    log(C, `${tag}: built in ${elapsed(t0)}, ${imageSize(tag)}`);
-    return { tag, seconds: (Date.now() - t0) / 1000, built: true };
-  }, 60 * 60_000);
+  return withLock(
+    `image-${tag.replace(/[^a-zA-Z0-9.-]/g, '_')}`,
+    async () => {
+      if (imageExists(tag) && process.env.TASKMESH_IMAGES_REBUILD !== '1') return { tag, seconds: (Date.now() - t0) / 1000, built: false };
+      log(C, `${tag}: building (${what})`);
+      await build();
+      if (!imageExists(tag)) throw new InfraError(`building ${tag} finished but the image is not there`);
+      log(C, `${tag}: built in ${elapsed(t0)}, ${imageSize(tag)}`);
+      return { tag, seconds: (Date.now() - t0) / 1000, built: true };
+    },
+    60 * 60_000,
+  );
 }
 
 /** Size as podman reports it (uncompressed, all layers). */
@@ -276,7 +280,14 @@ async function buildNode(tag: string, debian: string): Promise<void> {
 /** Every path dpkg installed for the packages, from the tree's own dpkg database. */
 async function packageFiles(tree: string, pkgs: string[]): Promise<string[]> {
   const out = await run('dpkg-query', [`--admindir=${tree}/var/lib/dpkg`, '-L', ...pkgs]);
-  return [...new Set(out.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('/') && l !== '/.'))];
+  return [
+    ...new Set(
+      out
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l.startsWith('/') && l !== '/.'),
+    ),
+  ];
 }
 
 async function buildStatic(tag: string, debian: string): Promise<void> {
@@ -296,7 +307,10 @@ async function buildStatic(tag: string, debian: string): Promise<void> {
     rmrf(list);
     // no shells, no package tools: whatever base-files/netbase ship under /bin is gone already
     fs.copyFileSync(path.join(src, 'etc/ssl/certs/ca-certificates.crt'), path.join(tree, 'etc/ssl/certs/ca-certificates.crt'));
-    fs.writeFileSync(path.join(tree, 'etc/passwd'), `root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\nnonroot:x:${NONROOT}:${NONROOT}:nonroot:/home/nonroot:/sbin/nologin\n`);
+    fs.writeFileSync(
+      path.join(tree, 'etc/passwd'),
+      `root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\nnonroot:x:${NONROOT}:${NONROOT}:nonroot:/home/nonroot:/sbin/nologin\n`,
+    );
     fs.writeFileSync(path.join(tree, 'etc/group'), `root:x:0:\nnobody:x:65534:\nnonroot:x:${NONROOT}:\n`);
     fs.writeFileSync(path.join(tree, 'etc/nsswitch.conf'), 'passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\nprotocols: files\nservices: files\n');
     fs.chmodSync(path.join(tree, 'tmp'), 0o1777);
@@ -326,10 +340,18 @@ async function buildRuntime(tag: string, staticBase: string): Promise<void> {
     fs.writeFileSync(path.join(ctx, 'Containerfile'), ['ARG BASE', 'FROM ${BASE}', 'COPY node /nodejs/bin/node', `ENV NODE_VERSION=${NODE_VERSION}`, 'ENTRYPOINT ["/nodejs/bin/node"]', ''].join('\n'));
     await buildFile(tag, path.join(ctx, 'Containerfile'), ctx, { BASE: staticBase });
     // prove it: node runs, finds its libraries, the CA bundle and the time zones, and nothing else is there
-    const check = await podman(['run', '--rm', '--network', 'none', '--read-only', tag, '-e',
+    const check = await podman([
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '--read-only',
+      tag,
+      '-e',
       "const fs=require('fs');const tz=new Intl.DateTimeFormat('en',{timeZone:'Europe/Berlin',timeZoneName:'long'}).format(0);" +
         "if(fs.existsSync('/bin/sh')||fs.existsSync('/usr/bin/apt-get')||fs.existsSync('/usr/bin/dpkg'))throw new Error('shell or package manager present');" +
-        "console.log(process.version,process.getuid(),require('tls').rootCertificates.length>100,tz)"]);
+        "console.log(process.version,process.getuid(),require('tls').rootCertificates.length>100,tz)",
+    ]);
     log(C, `  runtime check: ${check.trim()}`);
   } finally {
     rmrf(ctx);
@@ -488,7 +510,25 @@ export async function buildAppImages(targets: readonly string[] = APP_TARGETS, t
     }
     log(C, `podman build --target ${target} (NODE_IMAGE=${base.node}, RUNTIME_IMAGE=${base.runtime})`);
     await podman(
-      ['build', '--network', 'host', '--layers', '--label', `taskmesh.context=${context}`, '--build-arg', `NODE_IMAGE=${base.node}`, '--build-arg', `RUNTIME_IMAGE=${base.runtime}`, '--target', target, '-t', appImageTag(target, tag), '-f', path.join(ROOT, 'Dockerfile'), ROOT],
+      [
+        'build',
+        '--network',
+        'host',
+        '--layers',
+        '--label',
+        `taskmesh.context=${context}`,
+        '--build-arg',
+        `NODE_IMAGE=${base.node}`,
+        '--build-arg',
+        `RUNTIME_IMAGE=${base.runtime}`,
+        '--target',
+        target,
+        '-t',
+        appImageTag(target, tag),
+        '-f',
+        path.join(ROOT, 'Dockerfile'),
+        ROOT,
+      ],
       { component: C, what: `podman build --target ${target}`, logFile: path.join(cacheDir('logs'), `image-app-${target}.log`) },
     );
     times[target] = (Date.now() - t0) / 1000;
@@ -525,7 +565,12 @@ export async function imagesForTests(): Promise<Record<string, string>> {
   }
   const apps = await buildAppImages();
   const infra = await ensureInfraImages();
-  log(C, `images ready in ${elapsed(t0)} (apps ${Object.entries(apps).map(([k, v]) => `${k} ${v.toFixed(0)}s`).join(', ')})`);
+  log(
+    C,
+    `images ready in ${elapsed(t0)} (apps ${Object.entries(apps)
+      .map(([k, v]) => `${k} ${v.toFixed(0)}s`)
+      .join(', ')})`,
+  );
   return {
     TASKMESH_TEST_IMAGES: JSON.stringify(Object.fromEntries(APP_TARGETS.map((t) => [t, appImageTag(t)]))),
     TASKMESH_TEST_INFRA_IMAGES: JSON.stringify(infra.tags),
@@ -553,5 +598,3 @@ if (isMain(import.meta.url)) {
     process.exit(1);
   });
 }
-
-

@@ -54,7 +54,10 @@ export async function ensureKubernetesSchemas(): Promise<string> {
     rmrf(work);
     fs.mkdirSync(work, { recursive: true });
     try {
-      log(C, `fetching k8s.io/kubernetes@v${KUBERNETES_VERSION}, Dapr ${DAPR_VERSION}, Prometheus Operator ${PROMETHEUS_OPERATOR_VERSION} (Go module proxy) and Strimzi ${STRIMZI.api} (Maven Central)…`);
+      log(
+        C,
+        `fetching k8s.io/kubernetes@v${KUBERNETES_VERSION}, Dapr ${DAPR_VERSION}, Prometheus Operator ${PROMETHEUS_OPERATOR_VERSION} (Go module proxy) and Strimzi ${STRIMZI.api} (Maven Central)…`,
+      );
       const [kube, dapr, promOp, strimzi] = await Promise.all([
         goModuleDir(go, 'k8s.io/kubernetes', `v${KUBERNETES_VERSION}`),
         goModuleDir(go, 'github.com/dapr/dapr', DAPR_VERSION),
@@ -62,11 +65,7 @@ export async function ensureKubernetesSchemas(): Promise<string> {
         strimziCrds(work),
       ]);
       let count = writeApiSchemas(JSON.parse(fs.readFileSync(path.join(kube, 'api/openapi-spec/swagger.json'), 'utf8')), dir);
-      const crdFiles = [
-        ...strimzi,
-        ...yamlFiles(path.join(dapr, 'charts/dapr/crds')),
-        ...yamlFiles(path.join(promOp, 'example/prometheus-operator-crd')),
-      ];
+      const crdFiles = [...strimzi, ...yamlFiles(path.join(dapr, 'charts/dapr/crds')), ...yamlFiles(path.join(promOp, 'example/prometheus-operator-crd'))];
       for (const file of crdFiles) count += writeCrdSchemas(fs.readFileSync(file, 'utf8'), dir);
       fs.writeFileSync(marker, `${count} schemas\n`);
       log(C, `${count} schemas written to ${dir} in ${elapsed(t0)}`);
@@ -99,13 +98,35 @@ async function strimziCrds(work: string): Promise<string[]> {
   const cpFile = path.join(work, 'classpath.txt');
   await run(
     mvn,
-    ['-q', '-B', '-f', STRIMZI_POM, `-Dstrimzi.version=${STRIMZI.api}`, `-Dcrd-generator.version=${STRIMZI.crdGenerator}`, `-Dmaven.repo.local=${cacheDir('m2')}`, 'dependency:build-classpath', `-Dmdep.outputFile=${cpFile}`],
+    [
+      '-q',
+      '-B',
+      '-f',
+      STRIMZI_POM,
+      `-Dstrimzi.version=${STRIMZI.api}`,
+      `-Dcrd-generator.version=${STRIMZI.crdGenerator}`,
+      `-Dmaven.repo.local=${cacheDir('m2')}`,
+      'dependency:build-classpath',
+      `-Dmdep.outputFile=${cpFile}`,
+    ],
     { component: C, what: 'mvn dependency:build-classpath (Strimzi)' },
   );
   const outputs = Object.entries(STRIMZI_KINDS).map(([cls, name]) => [cls, path.join(work, `strimzi-${name}.yaml`)] as const);
   await run(
     javaBin,
-    ['-cp', fs.readFileSync(cpFile, 'utf8').trim(), 'io.strimzi.crdgenerator.CrdGenerator', '--yaml', '--crd-api-version', 'v1', '--api-versions', 'v1beta2', '--storage-version', 'v1beta2', ...outputs.map(([cls, file]) => `${cls}=${file}`)],
+    [
+      '-cp',
+      fs.readFileSync(cpFile, 'utf8').trim(),
+      'io.strimzi.crdgenerator.CrdGenerator',
+      '--yaml',
+      '--crd-api-version',
+      'v1',
+      '--api-versions',
+      'v1beta2',
+      '--storage-version',
+      'v1beta2',
+      ...outputs.map(([cls, file]) => `${cls}=${file}`),
+    ],
     { component: C, what: 'Strimzi CRD generator' },
   );
   return outputs.map(([, file]) => file);

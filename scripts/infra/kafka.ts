@@ -11,24 +11,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  InfraError,
-  appCds,
-  cacheDir,
-  elapsed,
-  freePorts,
-  isMain,
-  java,
-  log,
-  rmrf,
-  run,
-  serviceDir,
-  serviceGuard,
-  spawnServer,
-  waitFor,
-  which,
-  withLock,
-} from './cache.js';
+import { InfraError, appCds, cacheDir, elapsed, freePorts, isMain, java, log, rmrf, run, serviceDir, serviceGuard, spawnServer, waitFor, which, withLock } from './cache.js';
 import type { ServerProcess } from './cache.js';
 import { serviceCli } from './cli.js';
 
@@ -82,17 +65,7 @@ export async function ensureKafkaInstalled(version = KAFKA_VERSION): Promise<str
     log(C, `resolving org.apache.kafka:kafka_2.13:${version} + runtime deps with Maven (log: ${logFile})`);
     await run(
       mvn,
-      [
-        '-q',
-        '-B',
-        '-f',
-        POM,
-        `-Dkafka.version=${version}`,
-        `-Dmaven.repo.local=${cacheDir('m2')}`,
-        'dependency:copy-dependencies',
-        '-DincludeScope=runtime',
-        `-DoutputDirectory=${tmp}`,
-      ],
+      ['-q', '-B', '-f', POM, `-Dkafka.version=${version}`, `-Dmaven.repo.local=${cacheDir('m2')}`, 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${tmp}`],
       { logFile, component: C, what: 'mvn dependency:copy-dependencies' },
     ).catch((e: unknown) => {
       throw new InfraError(
@@ -283,13 +256,36 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaHan
         'num.io.threads': 4,
         ...opts.properties,
       };
-      fs.writeFileSync(propsFile, `${Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n')}\n`);
+      fs.writeFileSync(
+        propsFile,
+        `${Object.entries(props)
+          .map(([k, v]) => `${k}=${v}`)
+          .join('\n')}\n`,
+      );
       if (attempt === 1) {
         const tf = Date.now();
-        await run(javaBin, ['-Xmx256m', '-XX:TieredStopAtLevel=1', '-Xshare:auto', `-Dlog4j2.configurationFile=${log4j}`, '-cp', `${libs}/*`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile, '--standalone'], {
-          cwd: dir,
-          logFile,
-        }).catch((e: unknown) => {
+        await run(
+          javaBin,
+          [
+            '-Xmx256m',
+            '-XX:TieredStopAtLevel=1',
+            '-Xshare:auto',
+            `-Dlog4j2.configurationFile=${log4j}`,
+            '-cp',
+            `${libs}/*`,
+            'kafka.tools.StorageTool',
+            'format',
+            '-t',
+            clusterId,
+            '-c',
+            propsFile,
+            '--standalone',
+          ],
+          {
+            cwd: dir,
+            logFile,
+          },
+        ).catch((e: unknown) => {
           throw new InfraError(`kafka storage format failed: ${(e as Error).message}\n  Next: check ${logFile}; delete ${cacheDir(`kafka-${KAFKA_VERSION}`)} to force re-resolving the jars.`);
         });
         log(C, `storage formatted (cluster ${clusterId}) in ${elapsed(tf)}`);

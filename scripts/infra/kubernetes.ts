@@ -85,13 +85,7 @@ function versionLdflags(): string {
   const [major, minor] = KUBERNETES_VERSION.slice(1).split('.');
   const flags = ['-s', '-w'];
   for (const pkg of ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version']) {
-    flags.push(
-      `-X ${pkg}.gitVersion=${KUBERNETES_VERSION}`,
-      `-X ${pkg}.gitMajor=${major}`,
-      `-X ${pkg}.gitMinor=${minor}`,
-      `-X ${pkg}.gitTreeState=clean`,
-      `-X ${pkg}.buildDate=1970-01-01T00:00:00Z`,
-    );
+    flags.push(`-X ${pkg}.gitVersion=${KUBERNETES_VERSION}`, `-X ${pkg}.gitMajor=${major}`, `-X ${pkg}.gitMinor=${minor}`, `-X ${pkg}.gitTreeState=clean`, `-X ${pkg}.buildDate=1970-01-01T00:00:00Z`);
   }
   return flags.join(' ');
 }
@@ -549,7 +543,26 @@ export function writePki(pki: string, ip: string): void {
   if (fs.existsSync(path.join(pki, '.complete'))) return;
   openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '3650', '-subj', '/CN=taskmesh-kubernetes-ca'], pki);
   // the aggregation layer's own CA (kubeadm's front-proxy-ca): the apiserver proxies to extension apiservers with its client cert
-  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'front-proxy-ca.key', '-out', 'front-proxy-ca.crt', '-days', '3650', '-subj', '/CN=taskmesh-front-proxy-ca'], pki);
+  openssl(
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      'front-proxy-ca.key',
+      '-out',
+      'front-proxy-ca.crt',
+      '-days',
+      '3650',
+      '-subj',
+      '/CN=taskmesh-front-proxy-ca',
+    ],
+    pki,
+  );
   openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'sa.key'], pki);
   openssl(['pkey', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], pki);
   const hostSans = ['DNS:localhost', 'IP:127.0.0.1', `IP:${ip}`];
@@ -578,7 +591,10 @@ export function writePki(pki: string, ip: string): void {
     ];
     fs.writeFileSync(path.join(pki, `${c.name}.ext`), `${ext.join('\n')}\n`);
     openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${c.name}.key`, '-out', `${c.name}.csr`, '-subj', c.subject], pki);
-    openssl(['x509', '-req', '-in', `${c.name}.csr`, '-CA', `${c.ca ?? 'ca'}.crt`, '-CAkey', `${c.ca ?? 'ca'}.key`, '-CAcreateserial', '-days', '825', '-out', `${c.name}.crt`, '-extfile', `${c.name}.ext`], pki);
+    openssl(
+      ['x509', '-req', '-in', `${c.name}.csr`, '-CA', `${c.ca ?? 'ca'}.crt`, '-CAkey', `${c.ca ?? 'ca'}.key`, '-CAcreateserial', '-days', '825', '-out', `${c.name}.crt`, '-extfile', `${c.name}.ext`],
+      pki,
+    );
     fs.rmSync(path.join(pki, `${c.name}.csr`));
     fs.rmSync(path.join(pki, `${c.name}.ext`));
   }
@@ -773,7 +789,6 @@ function portFree(port: number): Promise<boolean> {
 function pidFile(p: ReturnType<typeof clusterPaths>, name: string): string {
   return path.join(p.pids, `${name}.pid`);
 }
-
 
 function readPid(p: ReturnType<typeof clusterPaths>, name: string): number | undefined {
   try {
@@ -998,14 +1013,7 @@ function components(b: KubernetesBinaries, p: ReturnType<typeof clusterPaths>, i
     {
       name: 'kubelet',
       command: b.bin.kubelet,
-      args: [
-        `--config=${cfg('kubelet.yaml')}`,
-        `--kubeconfig=${cfg('kubelet-client.kubeconfig')}`,
-        `--root-dir=${p.kubeletRoot}`,
-        `--hostname-override=${NODE_NAME}`,
-        `--node-ip=${ip}`,
-        '--v=1',
-      ],
+      args: [`--config=${cfg('kubelet.yaml')}`, `--kubeconfig=${cfg('kubelet-client.kubeconfig')}`, `--root-dir=${p.kubeletRoot}`, `--hostname-override=${NODE_NAME}`, `--node-ip=${ip}`, '--v=1'],
       healthy: () => httpOk(`http://127.0.0.1:${PORTS.kubeletHealthz}/healthz`),
       ports: [PORTS.kubelet, PORTS.kubeletHealthz],
     },
@@ -1060,7 +1068,12 @@ async function podmanImages(): Promise<{ env: NodeJS.ProcessEnv; refs: string[] 
 async function importImages(p: ReturnType<typeof clusterPaths>, b: KubernetesBinaries): Promise<void> {
   const t0 = Date.now();
   const have = new Set(ctr(p, ['images', 'ls', '-q']).out.split('\n').filter(Boolean));
-  for (const [name, archive] of [[PAUSE_IMAGE, b.pauseArchive], [COREDNS_IMAGE, b.corednsArchive], [LOCAL_PATH_IMAGE, b.localPath.archive], [BUSYBOX_IMAGE, b.localPath.busyboxArchive]] as const) {
+  for (const [name, archive] of [
+    [PAUSE_IMAGE, b.pauseArchive],
+    [COREDNS_IMAGE, b.corednsArchive],
+    [LOCAL_PATH_IMAGE, b.localPath.archive],
+    [BUSYBOX_IMAGE, b.localPath.busyboxArchive],
+  ] as const) {
     if (have.has(name)) continue;
     const r = ctr(p, ['images', 'import', archive]);
     if (r.status !== 0) throw new InfraError(`ctr images import ${archive} failed:\n${r.out}`);
@@ -1079,8 +1092,23 @@ async function importImages(p: ReturnType<typeof clusterPaths>, b: KubernetesBin
 }
 
 function corednsReady(): boolean {
-  const r = kubectl(['-n', 'kube-system', 'get', 'pods', '-l', 'k8s-app=kube-dns', '-o', 'jsonpath={range .items[*]}{.metadata.deletionTimestamp}{"/"}{.status.containerStatuses[0].ready}{"/"}{.status.containerStatuses[0].restartCount}{"\\n"}{end}'], { timeoutMs: 10_000 });
-  const pods = r.out.trim().split('\n').filter((l) => l && !l.startsWith('2')); // skip terminating pods
+  const r = kubectl(
+    [
+      '-n',
+      'kube-system',
+      'get',
+      'pods',
+      '-l',
+      'k8s-app=kube-dns',
+      '-o',
+      'jsonpath={range .items[*]}{.metadata.deletionTimestamp}{"/"}{.status.containerStatuses[0].ready}{"/"}{.status.containerStatuses[0].restartCount}{"\\n"}{end}',
+    ],
+    { timeoutMs: 10_000 },
+  );
+  const pods = r.out
+    .trim()
+    .split('\n')
+    .filter((l) => l && !l.startsWith('2')); // skip terminating pods
   return r.status === 0 && pods.length > 0 && pods.every((l) => l.startsWith('/true/'));
 }
 
@@ -1434,9 +1462,13 @@ spec:
       automountServiceAccountToken: false
       terminationGracePeriodSeconds: 1
       containers:
-${container('web', SMOKE_SERVER, `
+${container(
+  'web',
+  SMOKE_SERVER,
+  `
         ports: [{containerPort: 8080}]
-        readinessProbe: {httpGet: {path: /, port: 8080}, periodSeconds: 1}`)}
+        readinessProbe: {httpGet: {path: /, port: 8080}, periodSeconds: 1}`,
+)}
 ---
 apiVersion: v1
 kind: Service
@@ -1453,9 +1485,13 @@ spec:
   automountServiceAccountToken: false
   terminationGracePeriodSeconds: 1
   containers:
-${container('web', SMOKE_SERVER, `
+${container(
+  'web',
+  SMOKE_SERVER,
+  `
         ports: [{containerPort: 8080, hostPort: ${SMOKE_HOST_PORT}}]
-        readinessProbe: {httpGet: {path: /, port: 8080}, periodSeconds: 1}`).replace(/^ {4}/gm, '')}
+        readinessProbe: {httpGet: {path: /, port: 8080}, periodSeconds: 1}`,
+).replace(/^ {4}/gm, '')}
 `;
 }
 
@@ -1550,7 +1586,14 @@ export async function ensureDaprImages(): Promise<{ version: string; archives: R
     fs.mkdirSync(out);
     const ldflags = `-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=${DAPR_VERSION.slice(1)}`;
     await goBuild(go, ['-ldflags', ldflags, '-o', `${out}/`, './cmd/operator', './cmd/injector', './cmd/sentry'], src, logFile, 'the Dapr control plane');
-    const bins: Record<string, string> = { operator: path.join(out, 'operator'), injector: path.join(out, 'injector'), sentry: path.join(out, 'sentry'), placement, scheduler: sidecar.scheduler, daprd: sidecar.daprd };
+    const bins: Record<string, string> = {
+      operator: path.join(out, 'operator'),
+      injector: path.join(out, 'injector'),
+      sentry: path.join(out, 'sentry'),
+      placement,
+      scheduler: sidecar.scheduler,
+      daprd: sidecar.daprd,
+    };
     for (const name of DAPR_IMAGES) {
       const root = path.join(dir, `rootfs-${name}`);
       rmrf(root);
@@ -1589,7 +1632,24 @@ export async function clusterDapr(): Promise<void> {
   log(C, `helm upgrade --install dapr ${chart} (images localhost/taskmesh/*:${version})`);
   await run(
     helm,
-    ['upgrade', '--install', 'dapr', chart, '-n', 'dapr-system', '--create-namespace', '--set', 'global.registry=localhost/taskmesh', '--set', `global.tag=${version}`, '--set', 'global.ha.enabled=false', '--wait', '--timeout', '5m'],
+    [
+      'upgrade',
+      '--install',
+      'dapr',
+      chart,
+      '-n',
+      'dapr-system',
+      '--create-namespace',
+      '--set',
+      'global.registry=localhost/taskmesh',
+      '--set',
+      `global.tag=${version}`,
+      '--set',
+      'global.ha.enabled=false',
+      '--wait',
+      '--timeout',
+      '5m',
+    ],
     { env: { ...process.env, KUBECONFIG: p.kubeconfig }, component: C, what: 'helm install dapr' },
   );
   must(kubectl(['-n', 'dapr-system', 'wait', '--for=condition=Ready', 'pods', '--all', '--timeout=180s'], { timeoutMs: 190_000 }), 'Dapr control plane pods Ready');

@@ -8,21 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {
-  InfraError,
-  cacheDir,
-  elapsed,
-  freePort,
-  isMain,
-  log,
-  rmrf,
-  run,
-  serviceDir,
-  serviceGuard,
-  spawnServer,
-  waitFor,
-  withLock,
-} from './cache.js';
+import { InfraError, cacheDir, elapsed, freePort, isMain, log, rmrf, run, serviceDir, serviceGuard, spawnServer, waitFor, withLock } from './cache.js';
 import type { ServerProcess } from './cache.js';
 import { serviceCli } from './cli.js';
 
@@ -141,11 +127,11 @@ async function templateDir(inst: PostgresInstall, acct: ReturnType<typeof server
     try {
       if (acct) fs.chownSync(work, acct.uid, acct.gid);
       const data = path.join(work, 'data');
-      await run(
-        path.join(inst.binDir, 'initdb'),
-        ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions'],
-        { cwd: work, ...(acct ? { uid: acct.uid, gid: acct.gid } : {}), logFile: path.join(work, 'initdb.log') },
-      );
+      await run(path.join(inst.binDir, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions'], {
+        cwd: work,
+        ...(acct ? { uid: acct.uid, gid: acct.gid } : {}),
+        logFile: path.join(work, 'initdb.log'),
+      });
       const tmp = `${tpl}.tmp-${process.pid}`;
       rmrf(tmp);
       fs.cpSync(data, tmp, { recursive: true });

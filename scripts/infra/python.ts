@@ -29,7 +29,11 @@ export async function ensurePythonVenv(requirementsFile: string): Promise<string
     if (existsSync(complete)) return python;
     rmrf(dir);
     const t0 = Date.now();
-    const packages = requirements.toString("utf8").split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+    const packages = requirements
+      .toString("utf8")
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith("#"));
     log("python", `creating ${dir} (${packages.join(", ")})`);
     await run(interpreter, ["-m", "venv", dir]);
     await run(python, ["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "-q", "-r", requirementsFile], { component: "python", what: "pip install" });

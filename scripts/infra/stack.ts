@@ -68,7 +68,10 @@ export async function startStack(opts: StackOptions = { postgres: true, kafka: t
 }
 
 function optsFromArgv(argv: string[]): StackOptions {
-  const only = argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+  const only = argv
+    .find((a) => a.startsWith('--only='))
+    ?.slice(7)
+    .split(',');
   const want = (n: string): boolean => (only ? only.includes(n) : !argv.includes(`--no-${n}`));
   return { postgres: want('postgres'), kafka: want('kafka'), registry: want('registry') };
 }
@@ -81,15 +84,17 @@ if (isMain(import.meta.url)) {
     'stack',
     {
       install: async () => {
-        await Promise.all([
-          opts.postgres ? ensurePostgresInstalled() : undefined,
-          opts.kafka ? ensureKafkaInstalled() : undefined,
-          opts.registry ? ensureApicurioInstalled() : undefined,
-        ]);
+        await Promise.all([opts.postgres ? ensurePostgresInstalled() : undefined, opts.kafka ? ensureKafkaInstalled() : undefined, opts.registry ? ensureApicurioInstalled() : undefined]);
       },
       start: async () => {
         const s = await startStack(opts);
-        if (envFile) fs.writeFileSync(envFile, Object.entries(s.env).map(([k, v]) => `${k}=${v}\n`).join(''));
+        if (envFile)
+          fs.writeFileSync(
+            envFile,
+            Object.entries(s.env)
+              .map(([k, v]) => `${k}=${v}\n`)
+              .join(''),
+          );
         return { env: s.env, stop: () => s.stopAll() };
       },
       smoke: async () => {

@@ -87,7 +87,11 @@ export async function startContainerInfra(images: Pick<InfraImages, 'postgres' |
   const databaseUrl = `postgres://postgres:${password}@127.0.0.1:${pgPort}/taskmesh`;
   const since = (t: number) => (Date.now() - t) / 1000;
   const container = (image: string, name: string) =>
-    new GenericContainer(image).withName(`${prefix}${name}`).withNetworkMode('host').withPullPolicy({ shouldPull: () => false }).withStartupTimeout(300_000);
+    new GenericContainer(image)
+      .withName(`${prefix}${name}`)
+      .withNetworkMode('host')
+      .withPullPolicy({ shouldPull: () => false })
+      .withStartupTimeout(300_000);
 
   const startPostgres = async () => {
     const t = Date.now();

@@ -30,7 +30,10 @@ function shellEnv(): NodeJS.ProcessEnv {
 }
 
 test("on an older node, the command runs on Node 24 with it first on PATH, and the output says so once", { skip: machineMajor >= 24 && "the machine's node is 24 or newer" }, () => {
-  const file = script("versions.ts", `import { execFileSync } from "node:child_process";\nconsole.log(JSON.stringify({ self: process.version, onPath: execFileSync("node", ["--version"], { encoding: "utf8" }).trim() }));\n`);
+  const file = script(
+    "versions.ts",
+    `import { execFileSync } from "node:child_process";\nconsole.log(JSON.stringify({ self: process.version, onPath: execFileSync("node", ["--version"], { encoding: "utf8" }).trim() }));\n`,
+  );
   const r = spawnSync(machineNode, [launcher, "ts", file], { cwd: root, env: shellEnv(), encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
   const { self, onPath } = JSON.parse(r.stdout.trim().split("\n").at(-1)!) as { self: string; onPath: string };

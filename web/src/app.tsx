@@ -44,7 +44,11 @@ export function App() {
         ) : location.pathname === VERIFY_EMAIL_PATH || location.pathname === RESET_PASSWORD_PATH ? (
           <EmailLink />
         ) : session ? (
-          location.pathname === CONSENT_PATH ? <Consent session={session} /> : <Workspace session={session} />
+          location.pathname === CONSENT_PATH ? (
+            <Consent session={session} />
+          ) : (
+            <Workspace session={session} />
+          )
         ) : (
           <SignIn />
         )}
@@ -87,10 +91,12 @@ function Workspace({ session }: { session: Session }) {
   // same list. Typing replaces the current entry once the query settles; a choice (a chip, a saved
   // filter, the sort) adds one, so Back returns to the list before it.
   const choice = useRef(false);
-  const choose = <T,>(set: (value: T) => void) => (value: T) => {
-    choice.current = true;
-    set(value);
-  };
+  const choose =
+    <T,>(set: (value: T) => void) =>
+    (value: T) => {
+      choice.current = true;
+      set(value);
+    };
   useEffect(() => {
     const next = listAddress(settledQuery, orderBy, view);
     if (next !== location.search) {
@@ -225,66 +231,54 @@ function Workspace({ session }: { session: Session }) {
         </div>
       )}
       <div className="body-row">
-      <ProjectSidebar userId={session.user.id} query={query} view={view} onChoose={show} />
-      <main className="main">
-        {project && <ProjectHeader project={project} query={query} view={view} onChoose={show} />}
-        <QuickAdd ref={quickAddRef} projects={projects} {...(project ? { project } : {})} />
-        <FilterBar
-          ref={filterRef}
-          query={query}
-          onQuery={(typed) => {
-            choice.current = false;
-            setQuery(typed);
-          }}
-          onChoose={choose(setQuery)}
-          orderBy={orderBy}
-          onOrderBy={choose(setOrderBy)}
-          {...(summary ? { summary } : {})}
-          {...(asked.translated && asked.query !== settledQuery.trim() ? { asked } : {})}
-          {...(queryError ? { error: queryError } : {})}
-        />
-        {listProblem && (
-          <p className="field-error" role="alert">
-            {listProblem}
-          </p>
-        )}
-        <PendingChanges changes={pending} />
-        <ErrorBoundary area="the task list" resetKey={settledQuery}>
-          {view === "calendar" ? (
-            <MonthCalendar query={listQuery} {...rowHandlers} />
-          ) : view === "board" && project ? (
-            <ProjectBoard
-              project={project}
-              tasks={tasks}
-              {...rowHandlers}
-              onUpdate={(request, said) => void actions.update(request, said)}
-              {...paging}
-            />
-          ) : dayView ? (
-            <DayView
-              kind={dayView}
-              tasks={tasks}
-              {...rowHandlers}
-              onUpdate={(request, said) => void actions.update(request, said)}
-              {...paging}
-            />
-          ) : (
-            <TaskList
-              stale={list.error ? (queryError ? "filter" : "load") : undefined}
-              onFixFilter={() => {
-                const input = filterRef.current;
-                if (!input) return;
-                input.focus();
-                if (queryError) input.setSelectionRange(queryError.position, queryError.position + Math.max(1, queryError.length));
-              }}
-              tasks={tasks}
-              {...rowHandlers}
-              {...(orderBy === "manual" ? { onMove: (t: Task, place: MoveTaskRequest["place"]) => void actions.move(t, place) } : {})}
-              {...paging}
-            />
+        <ProjectSidebar userId={session.user.id} query={query} view={view} onChoose={show} />
+        <main className="main">
+          {project && <ProjectHeader project={project} query={query} view={view} onChoose={show} />}
+          <QuickAdd ref={quickAddRef} projects={projects} {...(project ? { project } : {})} />
+          <FilterBar
+            ref={filterRef}
+            query={query}
+            onQuery={(typed) => {
+              choice.current = false;
+              setQuery(typed);
+            }}
+            onChoose={choose(setQuery)}
+            orderBy={orderBy}
+            onOrderBy={choose(setOrderBy)}
+            {...(summary ? { summary } : {})}
+            {...(asked.translated && asked.query !== settledQuery.trim() ? { asked } : {})}
+            {...(queryError ? { error: queryError } : {})}
+          />
+          {listProblem && (
+            <p className="field-error" role="alert">
+              {listProblem}
+            </p>
           )}
-        </ErrorBoundary>
-      </main>
+          <PendingChanges changes={pending} />
+          <ErrorBoundary area="the task list" resetKey={settledQuery}>
+            {view === "calendar" ? (
+              <MonthCalendar query={listQuery} {...rowHandlers} />
+            ) : view === "board" && project ? (
+              <ProjectBoard project={project} tasks={tasks} {...rowHandlers} onUpdate={(request, said) => void actions.update(request, said)} {...paging} />
+            ) : dayView ? (
+              <DayView kind={dayView} tasks={tasks} {...rowHandlers} onUpdate={(request, said) => void actions.update(request, said)} {...paging} />
+            ) : (
+              <TaskList
+                stale={list.error ? (queryError ? "filter" : "load") : undefined}
+                onFixFilter={() => {
+                  const input = filterRef.current;
+                  if (!input) return;
+                  input.focus();
+                  if (queryError) input.setSelectionRange(queryError.position, queryError.position + Math.max(1, queryError.length));
+                }}
+                tasks={tasks}
+                {...rowHandlers}
+                {...(orderBy === "manual" ? { onMove: (t: Task, place: MoveTaskRequest["place"]) => void actions.move(t, place) } : {})}
+                {...paging}
+              />
+            )}
+          </ErrorBoundary>
+        </main>
       </div>
       {editingId && <TaskEditor taskId={editingId} onClose={() => setEditingId(undefined)} />}
     </div>

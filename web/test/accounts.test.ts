@@ -62,7 +62,10 @@ test("sign up by e-mail link, a guessable password refused, reset by e-mail link
   await page.getByRole("alert").filter({ hasText: "commonly used password" }).waitFor();
   await page.getByLabel("Password").fill("correct horse battery staple");
   await page.getByRole("button", { name: "Create account" }).click();
-  await page.getByRole("status").filter({ hasText: `Check ${email}` }).waitFor();
+  await page
+    .getByRole("status")
+    .filter({ hasText: `Check ${email}` })
+    .waitFor();
   findings.push(...(await axeViolations(page, "check your inbox")));
   await screenshot(page, "accounts-check-inbox");
 

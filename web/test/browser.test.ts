@@ -295,7 +295,10 @@ test("a task the editor cannot show (a time zone this browser does not know) lea
   await taskRow(page, "Call Lisbon").getByRole("button", { name: "Call Lisbon", exact: true }).click();
   const editor = page.getByRole("complementary", { name: "Task details" });
   await editor.getByRole("alert").filter({ hasText: "Something went wrong showing this task" }).waitFor();
-  assert.ok(consoleErrors.some((text) => text.includes("this task failed to show")), "the error is reported in the console");
+  assert.ok(
+    consoleErrors.some((text) => text.includes("this task failed to show")),
+    "the error is reported in the console",
+  );
   await screenshot(page, "08c-editor-error");
   await taskRow(page, "Water plants").getByRole("button", { name: "Water plants", exact: true }).click();
   assert.equal(await settled(() => editor.getByLabel("Title").inputValue(), "Water plants"), "Water plants");
@@ -474,7 +477,7 @@ test("the filter and the sort are kept in the address: a reload shows the same l
   const filter = page.getByLabel("Filter tasks");
   const sort = page.getByRole("combobox", { name: "Sort by" });
   // biome-ignore lint/suspicious/noTemplateCurlyInString: source text the page evaluates, its template literal is the page's
-  const address = () => page.evaluate<string>("[...new URLSearchParams(location.search)].map(([k, v]) => `${k}=${v}`).join(\" & \")");
+  const address = () => page.evaluate<string>('[...new URLSearchParams(location.search)].map(([k, v]) => `${k}=${v}`).join(" & ")');
 
   await filter.fill("status:open #errands");
   assert.equal(await settled(address, "q=status:open #errands"), "q=status:open #errands");
@@ -582,6 +585,10 @@ test("accessibility: axe finds no serious or critical violation on the main scre
   await page.emulateMedia({ colorScheme: "light" });
 
   if (findings.length) console.log(`axe findings:\n${formatFindings(findings)}`);
-  assert.deepEqual(findings.map((f) => `${f.screen}: ${f.id}`), [], `axe found serious or critical violations:\n${formatFindings(findings)}`);
+  assert.deepEqual(
+    findings.map((f) => `${f.screen}: ${f.id}`),
+    [],
+    `axe found serious or critical violations:\n${formatFindings(findings)}`,
+  );
   await context.close();
 });

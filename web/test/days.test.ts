@@ -9,8 +9,7 @@ import { boardColumns, dueDay, monthWeeks, rescheduleRequest, todayGroups, upcom
 
 const BERLIN = "Europe/Berlin";
 const onDate = (id: string, date: string) => create(TaskSchema, { id, title: id, version: 3n, due: { case: "dueDate", value: date } });
-const atTime = (id: string, iso: string, timeZone = "") =>
-  create(TaskSchema, { id, title: id, version: 3n, timeZone, due: { case: "dueTime", value: timestampFromDate(new Date(iso)) } });
+const atTime = (id: string, iso: string, timeZone = "") => create(TaskSchema, { id, title: id, version: 3n, timeZone, due: { case: "dueTime", value: timestampFromDate(new Date(iso)) } });
 const ids = (tasks: Task[]) => tasks.map((t) => t.id);
 
 test("a timed task is on the viewer's day, an all-day task on its own date", () => {
@@ -25,9 +24,21 @@ test("Today: overdue first (every day before today in one group, only when there
   // 00:30 on the 4th in Berlin, still the 3rd in UTC.
   const tasks = [onDate("old", "2026-11-20"), atTime("late", "2026-12-03T23:30:00Z"), atTime("now", "2026-12-04T08:00:00Z"), onDate("today", "2026-12-04")];
   const groups = todayGroups(tasks, "2026-12-04", BERLIN);
-  assert.deepEqual(groups.map((g) => [g.day, ids(g.tasks)]), [[undefined, ["old"]], ["2026-12-04", ["late", "now", "today"]]]);
-  assert.deepEqual(todayGroups([onDate("today", "2026-12-04")], "2026-12-04", BERLIN).map((g) => g.day), ["2026-12-04"]);
-  assert.deepEqual(todayGroups([], "2026-12-04", BERLIN).map((g) => [g.day, g.tasks.length]), [["2026-12-04", 0]]);
+  assert.deepEqual(
+    groups.map((g) => [g.day, ids(g.tasks)]),
+    [
+      [undefined, ["old"]],
+      ["2026-12-04", ["late", "now", "today"]],
+    ],
+  );
+  assert.deepEqual(
+    todayGroups([onDate("today", "2026-12-04")], "2026-12-04", BERLIN).map((g) => g.day),
+    ["2026-12-04"],
+  );
+  assert.deepEqual(
+    todayGroups([], "2026-12-04", BERLIN).map((g) => [g.day, g.tasks.length]),
+    [["2026-12-04", 0]],
+  );
 });
 
 test("Upcoming: every one of the next days, empty ones too, in order, then later days with tasks", () => {
@@ -47,8 +58,14 @@ test("Upcoming: every one of the next days, empty ones too, in order, then later
     ],
   );
   // Across the end of the year and of February.
-  assert.deepEqual(upcomingGroups([], "2026-12-30", 3, BERLIN).map((g) => g.day), ["2026-12-30", "2026-12-31", "2027-01-01"]);
-  assert.deepEqual(upcomingGroups([], "2028-02-28", 2, BERLIN).map((g) => g.day), ["2028-02-28", "2028-02-29"]);
+  assert.deepEqual(
+    upcomingGroups([], "2026-12-30", 3, BERLIN).map((g) => g.day),
+    ["2026-12-30", "2026-12-31", "2027-01-01"],
+  );
+  assert.deepEqual(
+    upcomingGroups([], "2028-02-28", 2, BERLIN).map((g) => g.day),
+    ["2028-02-28", "2028-02-29"],
+  );
 });
 
 test("a month's weeks run Monday to Sunday and cover every day of it", () => {
@@ -57,7 +74,15 @@ test("a month's weeks run Monday to Sunday and cover every day of it", () => {
   assert.deepEqual([december[0]![0], december[4]![6]], ["2026-11-30", "2027-01-03"]);
   assert.ok(december.every((w) => w.length === 7));
   // February 2027 starts on a Monday and ends on a Sunday: four weeks, nothing of other months.
-  assert.deepEqual(monthWeeks("2027-02").map((w) => [w[0], w[6]]), [["2027-02-01", "2027-02-07"], ["2027-02-08", "2027-02-14"], ["2027-02-15", "2027-02-21"], ["2027-02-22", "2027-02-28"]]);
+  assert.deepEqual(
+    monthWeeks("2027-02").map((w) => [w[0], w[6]]),
+    [
+      ["2027-02-01", "2027-02-07"],
+      ["2027-02-08", "2027-02-14"],
+      ["2027-02-15", "2027-02-21"],
+      ["2027-02-22", "2027-02-28"],
+    ],
+  );
   // A month starting on a Sunday needs six.
   assert.equal(monthWeeks("2026-11").length, 6);
 });
@@ -94,10 +119,13 @@ test("a repeating task moved to another day restarts its series from there, as t
 
 test("the board: no section first, then each section in order, top-level tasks only, an unknown section as none", () => {
   const t = (id: string, sectionId = "", parentId = "") => create(TaskSchema, { id, title: id, sectionId, parentId });
-  const columns = boardColumns([t("a", "s2"), t("b"), t("c", "s1"), t("c1", "s1", "c"), t("d", "gone"), t("e", "s2", "not-listed")], [
-    { id: "s1", name: "Doing" },
-    { id: "s2", name: "Done" },
-  ]);
+  const columns = boardColumns(
+    [t("a", "s2"), t("b"), t("c", "s1"), t("c1", "s1", "c"), t("d", "gone"), t("e", "s2", "not-listed")],
+    [
+      { id: "s1", name: "Doing" },
+      { id: "s2", name: "Done" },
+    ],
+  );
   assert.deepEqual(
     columns.map((c) => [c.sectionId, c.name, ids(c.tasks)]),
     [

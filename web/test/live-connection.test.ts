@@ -47,10 +47,19 @@ function recorder() {
 async function account() {
   const transport = createConnectTransport({ baseUrl: app.url, httpVersion: "1.1" });
   const { accessToken } = await createClient(AuthService, transport).signUp({ email: `live-${Date.now()}@example.com`, password: "correct horse battery" });
-  const tasks = createClient(TaskService, createConnectTransport({ baseUrl: app.url, httpVersion: "1.1", interceptors: [(next) => (req) => {
-    req.header.set("authorization", `Bearer ${accessToken}`);
-    return next(req);
-  }] }));
+  const tasks = createClient(
+    TaskService,
+    createConnectTransport({
+      baseUrl: app.url,
+      httpVersion: "1.1",
+      interceptors: [
+        (next) => (req) => {
+          req.header.set("authorization", `Bearer ${accessToken}`);
+          return next(req);
+        },
+      ],
+    }),
+  );
   return { accessToken, tasks };
 }
 

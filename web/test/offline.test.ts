@@ -35,7 +35,10 @@ test("offline: the app opens from its cache, changes wait in order and are sent 
   // a profile of its own (a test's context is an incognito one).
   const cdp = await context.newCDPSession(page);
   const { installabilityErrors } = (await cdp.send("Page.getInstallabilityErrors")) as { installabilityErrors: { errorId: string }[] };
-  assert.deepEqual(installabilityErrors.map((e) => e.errorId).filter((id) => id !== "in-incognito"), []);
+  assert.deepEqual(
+    installabilityErrors.map((e) => e.errorId).filter((id) => id !== "in-incognito"),
+    [],
+  );
   await cdp.detach();
   await taskRow(page, "Buy milk").getByRole("button", { name: "Buy milk", exact: true }).click();
   await editor(page).getByLabel("Title").waitFor();

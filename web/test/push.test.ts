@@ -92,7 +92,10 @@ test("a fired reminder: toast with Snooze and Dismiss, an inbox that survives a 
   // The first device hears of it by polling (20 s).
   await bell(page, 0).waitFor({ timeout: 30_000 });
 
-  await toast.getByRole("button", { name: "Snooze 10 min" }).click().catch(() => undefined);
+  await toast
+    .getByRole("button", { name: "Snooze 10 min" })
+    .click()
+    .catch(() => undefined);
   await bell(page, 0).click();
   const mine = page.getByRole("dialog", { name: "Notifications" });
   await mine.locator("li", { hasText: "Stretch" }).getByRole("button", { name: "Dismiss Stretch" }).click();
@@ -118,20 +121,28 @@ test("the service worker shows a pushed reminder with Snooze and Dismiss, and ca
     cdp.send("ServiceWorker.deliverPushMessage", {
       origin: new URL(suite.app.url).origin,
       registrationId: registration,
-      data: JSON.stringify({ type: "reminder", notificationId: f.id, taskId: f.taskId, reminderId: f.reminderId, title: f.taskTitle, scheduledFor: new Date().toISOString(), firedAt: new Date().toISOString() }),
+      data: JSON.stringify({
+        type: "reminder",
+        notificationId: f.id,
+        taskId: f.taskId,
+        reminderId: f.reminderId,
+        title: f.taskTitle,
+        scheduledFor: new Date().toISOString(),
+        firedAt: new Date().toISOString(),
+      }),
     });
   await push(fired);
   await notificationCount(page, 1);
-  const shown = await page.evaluate(`navigator.serviceWorker.ready.then((r) => r.getNotifications()).then((ns) => ns.map((n) => ({ title: n.title, tag: n.tag, actions: n.actions.map((a) => a.title) })))`);
+  const shown = await page.evaluate(
+    `navigator.serviceWorker.ready.then((r) => r.getNotifications()).then((ns) => ns.map((n) => ({ title: n.title, tag: n.tag, actions: n.actions.map((a) => a.title) })))`,
+  );
   assert.deepEqual(shown, [{ title: "Call the plumber", tag: `reminder-${fired.id}`, actions: ["Snooze 10 min", "Dismiss"] }]);
 
   // Snooze pressed on the notification while a tab is open: the tab snoozes it.
   const [worker] = context.serviceWorkers();
   assert.ok(worker, "the app's service worker runs");
   const press = (action: string) =>
-    worker.evaluate(
-      `self.registration.getNotifications().then(([n]) => { self.dispatchEvent(new NotificationEvent("notificationclick", { notification: n, action: ${JSON.stringify(action)} })); })`,
-    );
+    worker.evaluate(`self.registration.getNotifications().then(([n]) => { self.dispatchEvent(new NotificationEvent("notificationclick", { notification: n, action: ${JSON.stringify(action)} })); })`);
   await press("snooze");
   await bell(page, 0).click();
   await page.getByRole("dialog", { name: "Notifications" }).locator("li", { hasText: "snoozed" }).waitFor();

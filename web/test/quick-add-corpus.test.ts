@@ -12,7 +12,10 @@ import { createRecurrenceServiceImpl } from "../../services/recurrence/src/recur
 import { parseQuickAdd, resolveQuickAdd, type Due, type ReminderDraft, type ResolvedQuickAdd } from "@taskmesh/quick-add";
 import { CORPUS, REFERENCE_NOW, REFERENCE_ZONE, type Reading } from "./quick-add-corpus.js";
 
-const client = createClient(RecurrenceService, createRouterTransport((router) => router.service(RecurrenceService, createRecurrenceServiceImpl())));
+const client = createClient(
+  RecurrenceService,
+  createRouterTransport((router) => router.service(RecurrenceService, createRecurrenceServiceImpl())),
+);
 
 const PRIORITY_NAMES: Partial<Record<Priority, Reading["priority"]>> = {
   [Priority.HIGH]: "high",

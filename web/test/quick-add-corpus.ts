@@ -143,7 +143,10 @@ export const CORPUS: Array<[text: string, reading: Reading]> = [
   ["Passport renewal friday remind me at 8am", { title: "Passport renewal", due: "2026-11-27", reminder: "at 2026-11-27 08:00" }],
   ["Rent due on the 1st remind me 2 days before", { title: "Rent", due: "2026-12-01", reminder: "before 140400" }],
   ["Call dad remind me tomorrow at 6pm", { title: "Call dad", reminder: "at 2026-11-26 18:00" }],
-  ["Pay rent every month on the 1st at 9am remind me 1 day before #home", { title: "Pay rent", due: "2026-12-01 09:00", rrule: "FREQ=MONTHLY;BYMONTHDAY=1;BYHOUR=9;BYMINUTE=0", tags: ["home"], reminder: "before 86400" }],
+  [
+    "Pay rent every month on the 1st at 9am remind me 1 day before #home",
+    { title: "Pay rent", due: "2026-12-01 09:00", rrule: "FREQ=MONTHLY;BYMONTHDAY=1;BYHOUR=9;BYMINUTE=0", tags: ["home"], reminder: "before 86400" },
+  ],
   ["Pay rent every month on the 1st remind me 1 day before", { title: "Pay rent", due: "2026-12-01", rrule: "FREQ=MONTHLY;BYMONTHDAY=1", reminder: "before 54000" }],
   ["Standup every weekday at 9:30 remind me 5 min before", { title: "Standup", due: "2026-11-26 09:30", rrule: "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;BYHOUR=9;BYMINUTE=30", reminder: "before 300" }],
   ["Report on the 31st every month remind me 1 day before", { title: "Report", due: "2026-12-31", rrule: "FREQ=MONTHLY;BYMONTHDAY=28,29,30,31;BYSETPOS=-1", reminder: "before 54000" }],
@@ -318,7 +321,10 @@ export const CORPUS: Array<[text: string, reading: Reading]> = [
   ["Vitamins every day starting tomorrow at 8am", { title: "Vitamins", due: "2026-11-26 08:00", rrule: "FREQ=DAILY;BYHOUR=8;BYMINUTE=0" }],
   ["Review every week starting tomorrow", { title: "Review", due: "2026-11-26", rrule: "FREQ=WEEKLY" }],
   ["Dentist checkup every 6 months starting jan 15", { title: "Dentist checkup", due: "2027-01-15", rrule: "FREQ=MONTHLY;INTERVAL=6" }],
-  ["Standup every weekday at 9:30 starting next monday #work p2", { title: "Standup", due: "2026-11-30 09:30", rrule: "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;BYHOUR=9;BYMINUTE=30", tags: ["work"], priority: "medium" }],
+  [
+    "Standup every weekday at 9:30 starting next monday #work p2",
+    { title: "Standup", due: "2026-11-30 09:30", rrule: "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;BYHOUR=9;BYMINUTE=30", tags: ["work"], priority: "medium" },
+  ],
   ["Invoice every month on the 15th until march 31", { title: "Invoice", due: "2026-12-15", rrule: "FREQ=MONTHLY;UNTIL=20270331;BYMONTHDAY=15" }],
   ["Rehab every weekday for 10 times starting next monday", { title: "Rehab", due: "2026-11-30", rrule: "FREQ=WEEKLY;COUNT=10;BYDAY=MO,TU,WE,TH,FR" }],
   // More of the same, from real lists
@@ -354,7 +360,10 @@ export const CORPUS: Array<[text: string, reading: Reading]> = [
   ["Book dentist in 6 months", { title: "Book dentist", due: "2027-05-25" }],
   ["Gym tomorrow 6am !high", { title: "Gym", due: "2026-11-26 06:00", priority: "high" }],
   ["Conference call 8:00", { title: "Conference call", due: "2026-11-26 08:00" }],
-  ["Pay rent every month on the 1st p1 #home remind me 3 days before", { title: "Pay rent", due: "2026-12-01", rrule: "FREQ=MONTHLY;BYMONTHDAY=1", priority: "high", tags: ["home"], reminder: "before 226800" }],
+  [
+    "Pay rent every month on the 1st p1 #home remind me 3 days before",
+    { title: "Pay rent", due: "2026-12-01", rrule: "FREQ=MONTHLY;BYMONTHDAY=1", priority: "high", tags: ["home"], reminder: "before 226800" },
+  ],
   ["Sync every weekday at 9am Europe/London", { title: "Sync", due: "2026-11-26 09:00", zone: "Europe/London", rrule: "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;BYHOUR=9;BYMINUTE=0" }],
   ["Take out recycling every other wednesday", { title: "Take out recycling", due: "2026-11-25", rrule: "FREQ=WEEKLY;INTERVAL=2;BYDAY=WE" }],
   ["Retro every 4 weeks on monday", { title: "Retro", due: "2026-11-30", rrule: "FREQ=WEEKLY;INTERVAL=4;BYDAY=MO" }],
@@ -369,6 +378,17 @@ export const CORPUS: Array<[text: string, reading: Reading]> = [
   ["Swim class every monday for 6 weeks starting dec 7", { title: "Swim class", due: "2026-12-07", rrule: "FREQ=WEEKLY;UNTIL=20270117;BYDAY=MO" }],
   ["Stretch every day for a month", { title: "Stretch", due: "2026-11-25", rrule: "FREQ=DAILY;UNTIL=20261224" }],
   ["Buy flowers every friday for a friend", { title: "Buy flowers for a friend", due: "2026-11-27", rrule: "FREQ=WEEKLY;BYDAY=FR" }],
-  ["Meditate every morning", { title: "Meditate", due: "2026-11-26 09:00", rrule: "FREQ=DAILY;BYHOUR=9;BYMINUTE=0", gap: "a part of the day alone is not a time yet: read as every day, all day (which hour 'morning' means is not decided)" }],
-  ["Laundry every sunday morning", { title: "Laundry", due: "2026-11-29 09:00", rrule: "FREQ=WEEKLY;BYDAY=SU;BYHOUR=9;BYMINUTE=0", gap: "a part of the day alone is not a time yet: read as every Sunday, all day" }],
+  [
+    "Meditate every morning",
+    {
+      title: "Meditate",
+      due: "2026-11-26 09:00",
+      rrule: "FREQ=DAILY;BYHOUR=9;BYMINUTE=0",
+      gap: "a part of the day alone is not a time yet: read as every day, all day (which hour 'morning' means is not decided)",
+    },
+  ],
+  [
+    "Laundry every sunday morning",
+    { title: "Laundry", due: "2026-11-29 09:00", rrule: "FREQ=WEEKLY;BYDAY=SU;BYHOUR=9;BYMINUTE=0", gap: "a part of the day alone is not a time yet: read as every Sunday, all day" },
+  ],
 ];

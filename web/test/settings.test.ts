@@ -22,7 +22,12 @@ test("import a Todoist CSV, download the export, subscribe to and revoke a calen
   await dialog.getByRole("status").filter({ hasText: "6 tasks imported; new projects: Home renovation." }).waitFor();
   await dialog.getByText(/things had no place here or were changed to fit/).click();
   await dialog.getByRole("cell", { name: "RESPONSIBLE" }).waitFor();
-  await page.getByRole("navigation").getByText("Home renovation").or(page.getByRole("button", { name: /Home renovation/ })).first().waitFor();
+  await page
+    .getByRole("navigation")
+    .getByText("Home renovation")
+    .or(page.getByRole("button", { name: /Home renovation/ }))
+    .first()
+    .waitFor();
   await screenshot(page, "settings-import-report");
   const findings = await axeViolations(page, "settings");
   assert.deepEqual(findings, [], formatFindings(findings));

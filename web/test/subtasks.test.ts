@@ -13,7 +13,10 @@ const suite = appInBrowser();
 
 /** The list's rows as [title, depth], top to bottom, once it shows exactly `count` rows. */
 async function rows(page: Page, count: number): Promise<[string, number][]> {
-  await page.locator("li.task").nth(count - 1).waitFor();
+  await page
+    .locator("li.task")
+    .nth(count - 1)
+    .waitFor();
   await page.locator("li.task").nth(count).waitFor({ state: "detached" });
   const all = await page.locator("li.task").evaluateAll((lis) => lis.map((li) => [li.querySelector(".task-title")!.textContent!.trim(), Number(li.getAttribute("data-depth"))]));
   return all as [string, number][];
@@ -22,7 +25,10 @@ async function rows(page: Page, count: number): Promise<[string, number][]> {
 async function addSubtask(page: Page, parent: string, title: string): Promise<void> {
   await taskRow(page, parent).getByRole("button", { name: parent, exact: true }).click();
   const editor = page.getByRole("complementary", { name: "Task details" });
-  await editor.getByLabel("Title").and(page.locator(`[value="${parent}"]`)).waitFor();
+  await editor
+    .getByLabel("Title")
+    .and(page.locator(`[value="${parent}"]`))
+    .waitFor();
   await editor.getByLabel("Add a subtask").fill(title);
   await editor.getByLabel("Add a subtask").press("Enter");
   await taskRow(page, title).waitFor();

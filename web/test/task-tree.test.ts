@@ -11,19 +11,43 @@ test("subtasks follow their parent at any depth; a subtask whose parent is not l
   const tasks = [task("d", "c"), task("a"), task("c", "b"), task("x", "missing"), task("b", "a"), task("e", "a")];
   assert.deepEqual(
     taskTree(tasks, new Set()).map((r) => [r.task.id, r.depth, r.subtasks]),
-    [["a", 0, 4], ["b", 1, 2], ["c", 2, 1], ["d", 3, 0], ["e", 1, 0], ["x", 0, 0]],
+    [
+      ["a", 0, 4],
+      ["b", 1, 2],
+      ["c", 2, 1],
+      ["d", 3, 0],
+      ["e", 1, 0],
+      ["x", 0, 0],
+    ],
   );
 });
 
 test("a folded task hides its subtree but still counts it", () => {
   const tasks = [task("a"), task("b", "a"), task("c", "b"), task("z")];
-  assert.deepEqual(taskTree(tasks, new Set(["b"])).map((r) => [r.task.id, r.subtasks]), [["a", 2], ["b", 1], ["z", 0]]);
-  assert.deepEqual(taskTree(tasks, new Set(["a"])).map((r) => r.task.id), ["a", "z"]);
+  assert.deepEqual(
+    taskTree(tasks, new Set(["b"])).map((r) => [r.task.id, r.subtasks]),
+    [
+      ["a", 2],
+      ["b", 1],
+      ["z", 0],
+    ],
+  );
+  assert.deepEqual(
+    taskTree(tasks, new Set(["a"])).map((r) => r.task.id),
+    ["a", "z"],
+  );
 });
 
 test("parent links that loop still show every task once", () => {
   const tasks = [task("a", "b"), task("b", "a"), task("c")];
-  assert.deepEqual(taskTree(tasks, new Set()).map((r) => [r.task.id, r.depth]), [["c", 0], ["a", 0], ["b", 1]]);
+  assert.deepEqual(
+    taskTree(tasks, new Set()).map((r) => [r.task.id, r.depth]),
+    [
+      ["c", 0],
+      ["a", 0],
+      ["b", 1],
+    ],
+  );
 });
 
 test("a drop lands after the task dragged down onto, before the one dragged up onto, and only among siblings", () => {

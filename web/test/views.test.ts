@@ -78,7 +78,11 @@ const answered = (page: Page, summary: string | RegExp) => page.locator(".explai
 async function shot(page: Page, name: string): Promise<void> {
   const dismiss = page.locator(".toast").getByRole("button", { name: "Dismiss" });
   // A toast may also go by itself between the count and the click.
-  while ((await dismiss.count()) > 0) await dismiss.first().click({ timeout: 2_000 }).catch(() => undefined);
+  while ((await dismiss.count()) > 0)
+    await dismiss
+      .first()
+      .click({ timeout: 2_000 })
+      .catch(() => undefined);
   await page.evaluate("window.scrollTo(0, 0)");
   await screenshot(page, name);
 }
@@ -111,7 +115,13 @@ test("Today and Upcoming grouped by day; a drag by mouse or keyboard moves a tas
   const overdue = page.getByRole("region", { name: /^Overdue/ });
   await shows(overdue, ["Old errand"]);
   await shows(daySection(page, day(0)), ["Call mum"]);
-  assert.deepEqual(await page.locator(".day-group h2").allTextContents().then((h) => h.map((t) => t.split(" ")[0])), ["Overdue", "Today"]);
+  assert.deepEqual(
+    await page
+      .locator(".day-group h2")
+      .allTextContents()
+      .then((h) => h.map((t) => t.split(" ")[0])),
+    ["Overdue", "Today"],
+  );
   await shot(page, "views-01-today");
   await noAxeFindings(page, "today");
   // The overdue task onto today, by keyboard: today is the only day to drop it on.
@@ -185,7 +195,9 @@ test("the month calendar: tasks on their days, today marked, previous and next m
   const next = today().toPlainYearMonth().add({ months: 1 });
   await page.getByRole("button", { name: "Next month" }).click();
   await title.filter({ hasText: month(next) }).waitFor();
-  await cell(next.toPlainDate({ day: 1 }).toString()).getByRole("button", { name: "Renew passport" }).waitFor();
+  await cell(next.toPlainDate({ day: 1 }).toString())
+    .getByRole("button", { name: "Renew passport" })
+    .waitFor();
   await page.getByRole("button", { name: "Previous month" }).click();
   await page.getByRole("button", { name: "Previous month" }).click();
   await title.filter({ hasText: month(next.subtract({ months: 2 })) }).waitFor();

@@ -2,13 +2,29 @@
 // in one process read the pieces they read in cluster mode; the app adds its own.
 import { auditSettings } from "@taskmesh/audit";
 import { edgeSettings, jwtSecret, type EdgeSettings } from "@taskmesh/gateway";
-import { defineConfig, optional, optionalDatabaseSettings, piece, pruneSettings, retentionDays, secretKey, serverSettings, telemetrySettings, text, withDefault, type ConfigOf, type Env } from "@taskmesh/kit";
+import {
+  defineConfig,
+  optional,
+  optionalDatabaseSettings,
+  piece,
+  pruneSettings,
+  retentionDays,
+  secretKey,
+  serverSettings,
+  telemetrySettings,
+  text,
+  withDefault,
+  type ConfigOf,
+  type Env,
+} from "@taskmesh/kit";
 import { remindersSettings, smtpSettings, vapidKeys, vapidSettings, webhookSettings, type VapidKeys, type WebhookTargetOptions } from "@taskmesh/reminders";
 import { tasksSettings } from "@taskmesh/tasks";
 import path from "node:path";
 
 /** Also `npm run upgrade-data`'s default folder. */
-export const dataDirSettings = piece({ TASKMESH_DATA_DIR: withDefault(text, ".data", "the app's data folder: its PostgreSQL and the keys generated on first start") }, (v) => path.resolve(v.TASKMESH_DATA_DIR));
+export const dataDirSettings = piece({ TASKMESH_DATA_DIR: withDefault(text, ".data", "the app's data folder: its PostgreSQL and the keys generated on first start") }, (v) =>
+  path.resolve(v.TASKMESH_DATA_DIR),
+);
 
 export const appConfig = defineConfig("app", {
   telemetry: telemetrySettings,

@@ -49,9 +49,7 @@ async function binaries(): Promise<Binaries> {
   try {
     bin = (await import(name)) as Binaries;
   } catch {
-    throw new Error(
-      `no PostgreSQL binaries for ${process.platform}/${process.arch} (package ${name}): run \`npm ci\` again, or point DATABASE_URL at a PostgreSQL server`,
-    );
+    throw new Error(`no PostgreSQL binaries for ${process.platform}/${process.arch} (package ${name}): run \`npm ci\` again, or point DATABASE_URL at a PostgreSQL server`);
   }
   linkLibraries(path.resolve(path.dirname(bin.postgres), ".."));
   return bin;

@@ -58,10 +58,13 @@ test("an UpdateTask shows up in ListActivity with before/after, and its undo rev
   assert.equal(created!.kind, ActivityKind.TASK_CREATED);
   assert.equal(update!.kind, ActivityKind.TASK_UPDATED);
   assert.equal(update!.summary, "priority high → low; due moved from Thu 3 Dec to Fri 4 Dec");
-  assert.deepEqual(update!.changes.map((c) => [c.field, toJson(ValueSchema, c.before!), toJson(ValueSchema, c.after!)]), [
-    ["priority", "PRIORITY_HIGH", "PRIORITY_LOW"],
-    ["due", "2026-12-03", "2026-12-04"],
-  ]);
+  assert.deepEqual(
+    update!.changes.map((c) => [c.field, toJson(ValueSchema, c.before!), toJson(ValueSchema, c.after!)]),
+    [
+      ["priority", "PRIORITY_HIGH", "PRIORITY_LOW"],
+      ["due", "2026-12-03", "2026-12-04"],
+    ],
+  );
   assert.ok(update!.actor, "the signed-in user is the actor");
   assert.equal(update!.undo?.request.case, "updateTask");
   const { task: undone } = await tasks.updateTask(update!.undo.request.value, me);

@@ -31,7 +31,11 @@ function alive(pid: number): boolean {
 
 async function until(what: string, probe: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await Promise.resolve().then(probe).catch(() => false))) {
+  while (
+    !(await Promise.resolve()
+      .then(probe)
+      .catch(() => false))
+  ) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -106,7 +110,10 @@ test("kill -9 under writes: the database server stops with the app, and every ac
         pageToken = page.nextPageToken ?? "";
       } while (pageToken);
       for (const requestId of acknowledged.keys()) assert.equal(stored.get(`t ${requestId}`), 1, `acknowledged task ${requestId} stored once`);
-      assert.ok([...stored.values()].every((n) => n === 1), "no task stored twice");
+      assert.ok(
+        [...stored.values()].every((n) => n === 1),
+        "no task stored twice",
+      );
     } finally {
       app.kill("SIGTERM");
       await new Promise((resolve) => app.once("exit", resolve));

@@ -70,7 +70,10 @@ test("a reminder set over the RPC fires on time: ReminderEvent{fired} on the eve
   assert.equal(fired.event.value.taskTitle, "Stand up");
   assert.equal(timestampDate(fired.event.value.scheduledFor!).getTime(), at.getTime());
   assert.ok(timestampDate(fired.event.value.firedAt!) >= at, "not before its time");
-  assert.ok(events.some((e) => e.taskId === task!.id && e.event.case === "scheduled"), "scheduled first");
+  assert.ok(
+    events.some((e) => e.taskId === task!.id && e.event.case === "scheduled"),
+    "scheduled first",
+  );
   const { reminders: listed } = await reminders.listReminders({ taskId: task!.id }, me);
   assert.equal(listed[0]!.state, ReminderState.FIRED);
 });

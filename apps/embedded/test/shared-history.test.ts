@@ -56,6 +56,9 @@ test("members read the history of a shared task, with who made each change; a st
       [ActivityKind.TASK_CREATED, owner.id],
     ],
   );
-  assert.deepEqual((await audit.listActivity({ taskId: task!.id }, owner)).entries.map((e) => e.actor), [member.id, owner.id]);
+  assert.deepEqual(
+    (await audit.listActivity({ taskId: task!.id }, owner)).entries.map((e) => e.actor),
+    [member.id, owner.id],
+  );
   assert.deepEqual((await audit.listActivity({ taskId: task!.id }, stranger)).entries, []);
 });

@@ -55,9 +55,7 @@ export function newSecret(prefix = ""): string {
   return prefix + randomBytes(32).toString("base64url");
 }
 
-export type RefreshOutcome =
-  | { ok: true; userId: string; next: string }
-  | { ok: false; reason: "unknown" | "expired" | "revoked" | "reused" };
+export type RefreshOutcome = { ok: true; userId: string; next: string } | { ok: false; reason: "unknown" | "expired" | "revoked" | "reused" };
 
 /** All SQL of accounts (schema `auth`); parameterised, scoped to the user where there is one. */
 export class AccountStore {
@@ -148,10 +146,10 @@ export class AccountStore {
 
   /** The owner of a live refresh token (the latest of its chain: unused, unrevoked, unexpired). */
   async refreshTokenUser(token: string, now: Date): Promise<string | undefined> {
-    const rows = await this.#sql<{ userId: string }>(
-      `SELECT user_id::text AS "userId" FROM auth.refresh_tokens WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2`,
-      [sha256(token), now],
-    );
+    const rows = await this.#sql<{ userId: string }>(`SELECT user_id::text AS "userId" FROM auth.refresh_tokens WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2`, [
+      sha256(token),
+      now,
+    ]);
     return rows[0]?.userId;
   }
 
@@ -196,11 +194,7 @@ export class AccountStore {
   }
 
   async listApiTokens(userId: string): Promise<ApiTokenRow[]> {
-    return this.db.em().find(
-      ApiToken,
-      { user: userId, revokedAt: null },
-      { fields: ["id", "name", "createdAt", "lastUsedAt", "expiresAt", "scopes"], orderBy: { createdAt: "asc", id: "asc" } },
-    );
+    return this.db.em().find(ApiToken, { user: userId, revokedAt: null }, { fields: ["id", "name", "createdAt", "lastUsedAt", "expiresAt", "scopes"], orderBy: { createdAt: "asc", id: "asc" } });
   }
 
   /** False when the user has no such live token (including someone else's id). */

@@ -136,7 +136,11 @@ export function createAuthServiceImpl(deps: AuthServiceDeps): ServiceImpl<typeof
       const user = await accounts.userByEmail(email);
       if (user) {
         const link = await resetLink(user);
-        deliver(user.email, "Reset your taskmesh password", `Choose a new password here (the link works once, within an hour):\n${link}\n\nIf you did not ask for it, ignore this e-mail: your password has not changed.`);
+        deliver(
+          user.email,
+          "Reset your taskmesh password",
+          `Choose a new password here (the link works once, within an hour):\n${link}\n\nIf you did not ask for it, ignore this e-mail: your password has not changed.`,
+        );
       }
       return {};
     },
@@ -219,11 +223,19 @@ export function createAuthServiceImpl(deps: AuthServiceDeps): ServiceImpl<typeof
         // A token hands on at most what it has: no scope it lacks, no life beyond its own.
         const wider = scopes.filter((s) => !identity.scopes.includes(s));
         if (wider.length > 0) {
-          throw invalidArgument([{ field: "scopes", ruleId: "scopes.within_caller", message: `the token making this one lacks ${wider.join(", ")}: a token can only hand on its own scopes (${identity.scopes.join(", ")})` }]);
+          throw invalidArgument([
+            {
+              field: "scopes",
+              ruleId: "scopes.within_caller",
+              message: `the token making this one lacks ${wider.join(", ")}: a token can only hand on its own scopes (${identity.scopes.join(", ")})`,
+            },
+          ]);
         }
         if (identity.expiresAt && (!expiresAt || expiresAt > identity.expiresAt)) {
           const days = Math.floor((identity.expiresAt.getTime() - now().getTime()) / 86_400_000);
-          throw invalidArgument([{ field: "valid_days", ruleId: "valid_days.within_caller", message: `must end before the token making it does (${identity.expiresAt.toISOString()}): at most ${days} days` }]);
+          throw invalidArgument([
+            { field: "valid_days", ruleId: "valid_days.within_caller", message: `must end before the token making it does (${identity.expiresAt.toISOString()}): at most ${days} days` },
+          ]);
         }
       }
       const { row, secret } = await accounts.createApiToken(user.id, req.name.trim(), expiresAt, scopes);

@@ -31,7 +31,10 @@ export class TrustedProxies {
 
 /** "::ffff:1.2.3.4" → "1.2.3.4"; "[::1]" → "::1"; zone ids dropped. */
 function normalize(address: string): string {
-  let a = address.trim().replace(/^\[|\]$/g, "").replace(/%.*$/, "");
+  let a = address
+    .trim()
+    .replace(/^\[|\]$/g, "")
+    .replace(/%.*$/, "");
   if (/^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(a)) a = a.slice(7);
   return a;
 }
@@ -44,7 +47,10 @@ function normalize(address: string): string {
 export function clientAddressOf(peer: string | undefined, forwardedFor: string | null, trusted: TrustedProxies): string {
   const socket = peer ? normalize(peer) : "unknown";
   if (trusted.size === 0 || !forwardedFor || !trusted.has(socket)) return socket;
-  const hops = forwardedFor.split(",").map((h) => normalize(h)).filter(Boolean);
+  const hops = forwardedFor
+    .split(",")
+    .map((h) => normalize(h))
+    .filter(Boolean);
   for (let i = hops.length - 1; i >= 0; i--) {
     const hop = hops[i]!;
     if (!isIP(hop)) return socket; // garbage in the chain: fall back to what we know

@@ -33,7 +33,5 @@ export function checkPasswordStrength(password: string, field: string, email: st
   const result = estimator.check(password.slice(0, MAX_ESTIMATED_LENGTH), [email, email.split("@")[0] ?? ""]);
   if (result.score >= MIN_SCORE) return;
   const why = (result.feedback.warning && WHY[result.feedback.warning]) || "it could be guessed quickly";
-  throw invalidArgument([
-    { field, ruleId: `${field}.strength`, message: `this password is too easy to guess (${why}): use a few unrelated words or a longer phrase` },
-  ]);
+  throw invalidArgument([{ field, ruleId: `${field}.strength`, message: `this password is too easy to guess (${why}): use a few unrelated words or a longer phrase` }]);
 }

@@ -22,12 +22,9 @@ export interface AuthLimits {
 
 /** RESOURCE_EXHAUSTED with a retry delay: the `retry-after` header (seconds) and a RetryLater detail. */
 export function retryLater(what: string, seconds: number): ConnectError {
-  return new ConnectError(
-    `${what}: retry in ${seconds} s`,
-    Code.ResourceExhausted,
-    { "retry-after": String(seconds) },
-    [{ desc: RetryLaterSchema, value: create(RetryLaterSchema, { retryDelay: durationFromMs(seconds * 1000) }) }],
-  );
+  return new ConnectError(`${what}: retry in ${seconds} s`, Code.ResourceExhausted, { "retry-after": String(seconds) }, [
+    { desc: RetryLaterSchema, value: create(RetryLaterSchema, { retryDelay: durationFromMs(seconds * 1000) }) },
+  ]);
 }
 
 /**

@@ -91,10 +91,13 @@ export async function runImport(plan: ImportPlan, caller: Caller, now: Date = ne
   // A subtask starts once its parent is made; the rest run a few at a time.
   for (const task of ordered) {
     const parent = task.parentSourceId === undefined ? undefined : done.get(task.parentSourceId);
-    done.set(task.sourceId, (async () => {
-      const made = parent && (await parent);
-      return slot(() => importOne(task, made));
-    })());
+    done.set(
+      task.sourceId,
+      (async () => {
+        const made = parent && (await parent);
+        return slot(() => importOne(task, made));
+      })(),
+    );
   }
   await Promise.all(done.values());
 
@@ -277,7 +280,12 @@ async function createRequest(task: ImportedTask, caller: Caller, now: Date, unma
   if (recurrence && !task.sourceId.startsWith("taskmesh:")) {
     // Taskwarrior and Todoist put a monthly task from the 31st on the last day of shorter months (a
     // yearly one from Feb 29 on Feb 28). A taskmesh export's rule is RRULE text and means what it says.
-    const due = request.due.case === "dueDate" ? { kind: "date" as const, date: request.due.value } : request.due.case === "dueTime" ? { kind: "time" as const, time: timestampDate(request.due.value) } : undefined;
+    const due =
+      request.due.case === "dueDate"
+        ? { kind: "date" as const, date: request.due.value }
+        : request.due.case === "dueTime"
+          ? { kind: "time" as const, time: timestampDate(request.due.value) }
+          : undefined;
     const lastDay = due && lastDayRule(recurrence, due, zone);
     const rule = lastDay && (await caller.recurrence.parseRecurrence({ text: lastDay })).recurrence;
     if (rule) recurrence.rrule = rule.rrule;

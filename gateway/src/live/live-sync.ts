@@ -11,7 +11,7 @@ import type http from "node:http";
 import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
-import type { Authenticator } from "../auth/index.js";
+import type { Authenticator, Identity } from "../auth/index.js";
 import { checkScope } from "../auth/scopes.js";
 import { upstreamHeaders } from "../forward.js";
 import { watchFrom, type WatchCursors } from "../watch-cursors.js";
@@ -93,10 +93,10 @@ export class LiveSync {
   /** The HTTP upgrade handler for the gateway's port. */
   upgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
     const path = (req.url ?? "/").split("?")[0];
-    if (path !== LIVE_PATH) return refuse(socket, 404, `no WebSocket at ${path}: use ${LIVE_PATH}`);
-    if (!this.options.bus) return refuse(socket, 503, "live sync is off: this gateway runs without Kafka");
-    if (!this.#originAllowed(req)) return refuse(socket, 403, "origin not allowed");
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws));
+    if (path !== LIVE_PATH) refuse(socket, 404, `no WebSocket at ${path}: use ${LIVE_PATH}`);
+    else if (!this.options.bus) refuse(socket, 503, "live sync is off: this gateway runs without Kafka");
+    else if (!this.#originAllowed(req)) refuse(socket, 403, "origin not allowed");
+    else this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws));
   };
 
   #originAllowed(req: http.IncomingMessage): boolean {
@@ -142,7 +142,7 @@ export class LiveSync {
   }
 
   async #hello(ws: WebSocket, hello: Hello, onConnection: (conn: LiveConnection) => void): Promise<void> {
-    let identity;
+    let identity: Identity;
     try {
       identity = await this.options.authenticator.verify(hello.token);
       checkScope(identity.scopes, "read", "live sync");
@@ -172,8 +172,7 @@ export class LiveSync {
     try {
       // The service ends the stream after caughtUp: thousands of devices reconnecting at once would
       // otherwise each cancel one, and a burst of stream resets makes HTTP/2 servers drop the connection.
-      const watch = (cursor: string) =>
-        this.options.tasks.watchTasks({ cursor, untilCaughtUp: true }, { headers: upstreamHeaders(new Headers(), identity), signal: stop.signal });
+      const watch = (cursor: string) => this.options.tasks.watchTasks({ cursor, untilCaughtUp: true }, { headers: upstreamHeaders(new Headers(), identity), signal: stop.signal });
       const asked = hello.cursor && cursors.open(userId, hello.cursor);
       for await (const message of watchFrom(cursors, userId, hello.cursor, watch)) {
         if (!ready) {
@@ -193,7 +192,10 @@ export class LiveSync {
 
   #add(conn: LiveConnection): void {
     let set = this.#byUser.get(conn.userId);
-    if (!set) this.#byUser.set(conn.userId, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      this.#byUser.set(conn.userId, set);
+    }
     set.add(conn);
   }
 

@@ -61,8 +61,14 @@ test("a table no entity describes, a missing column, another index expression or
       `CREATE TABLE drift.stray (id uuid PRIMARY KEY)`,
     ]),
   ]);
-  assert.ok(drift.some((s) => /drop table .*"drift"\."stray"/.test(s)), drift.join("\n"));
-  assert.ok(drift.some((s) => /alter table "drift"\."notes" add "title" text not null/.test(s)), drift.join("\n"));
+  assert.ok(
+    drift.some((s) => /drop table .*"drift"\."stray"/.test(s)),
+    drift.join("\n"),
+  );
+  assert.ok(
+    drift.some((s) => /alter table "drift"\."notes" add "title" text not null/.test(s)),
+    drift.join("\n"),
+  );
   assert.ok(drift.includes("index drift.notes_by_title: the database has CREATE INDEX notes_by_title ON drift.notes USING btree (upper(sort_key))"), drift.join("\n"));
   assert.ok(drift.includes("column drift.notes.sort_key: the database has collation default"), drift.join("\n"));
 });

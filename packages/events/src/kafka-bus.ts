@@ -121,9 +121,7 @@ class KafkaBus implements EventBus {
   }
 
   async #produceRaw(records: EventRecord[]): Promise<void> {
-    await this.#send.submit(
-      records.map((r) => ({ topic: r.topic, key: r.key, value: Buffer.from(r.payload.buffer, r.payload.byteOffset, r.payload.byteLength), headers: r.headers })),
-    );
+    await this.#send.submit(records.map((r) => ({ topic: r.topic, key: r.key, value: Buffer.from(r.payload.buffer, r.payload.byteOffset, r.payload.byteLength), headers: r.headers })));
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {

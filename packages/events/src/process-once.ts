@@ -12,19 +12,9 @@ export interface ConsumerName {
  * transaction as the work, so a redelivered event (at-least-once bus) finds it and is skipped,
  * and a failed work leaves no record. Resolves true when the work ran, false for a duplicate.
  */
-export async function processOnce(
-  db: Database,
-  em: EntityManager,
-  name: ConsumerName,
-  eventId: string,
-  work: (em: EntityManager) => Promise<void>,
-): Promise<boolean> {
+export async function processOnce(db: Database, em: EntityManager, name: ConsumerName, eventId: string, work: (em: EntityManager) => Promise<void>): Promise<boolean> {
   return em.transactional(async (txEm) => {
-    const inserted = await db.query(
-      txEm,
-      `INSERT INTO ${quoteIdent(name.schema)}.processed_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1`,
-      [name.consumer, eventId],
-    );
+    const inserted = await db.query(txEm, `INSERT INTO ${quoteIdent(name.schema)}.processed_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1`, [name.consumer, eventId]);
     if (inserted.length === 0) return false;
     await work(txEm);
     return true;

@@ -65,7 +65,14 @@ export function busContract(fixture: BusFixture): void {
       const taskId = randomUUID();
       const task = create(TaskSchema, { id: taskId, title: "Pay rent", tags: ["home"], version: 3n });
       const taskEvent = create(TaskEventSchema, { eventId: randomUUID(), occurredAt: timestampNow(), userId: "alice", taskId, version: 3n, event: { case: "completed", value: { task } } });
-      const reminder = create(ReminderEventSchema, { eventId: randomUUID(), occurredAt: timestampNow(), userId: "alice", taskId, reminderId: "r1", event: { case: "fired", value: { taskTitle: "Pay rent", firedAt: timestampNow() } } });
+      const reminder = create(ReminderEventSchema, {
+        eventId: randomUUID(),
+        occurredAt: timestampNow(),
+        userId: "alice",
+        taskId,
+        reminderId: "r1",
+        event: { case: "fired", value: { taskTitle: "Pay rent", firedAt: timestampNow() } },
+      });
       const update = create(TaskUpdateSchema, { eventId: randomUUID(), userId: "alice", cursor: "42", occurredAt: timestampNow(), change: { case: "upserted", value: task } });
       await bus.publish([
         { topic: t.taskEvents, key: taskId, payload: toBinary(TaskEventSchema, taskEvent), headers: { traceparent: "00-abc-def-01", "event-type": "completed" } },
@@ -104,7 +111,10 @@ export function busContract(fixture: BusFixture): void {
         const record = taskEventRecord(t.taskEvents, randomUUID(), 1, { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" });
         await bus.publish([record]);
         let handled = false;
-        const sub = await bus.subscribe({ group: "traced", topics: [t.taskEvents], handler: async () => {
+        const sub = await bus.subscribe({
+          group: "traced",
+          topics: [t.taskEvents],
+          handler: async () => {
             handled = true;
           },
         });
@@ -174,7 +184,12 @@ export function busContract(fixture: BusFixture): void {
       });
       await waitUntil("all events", () => [...seen.values()].reduce((n, l) => n + l.length, 0) >= keys.length * perKey);
       await sub.stop();
-      for (const k of keys) assert.deepEqual(seen.get(k), Array.from({ length: perKey }, (_, i) => i + 1), `order of ${k}`);
+      for (const k of keys)
+        assert.deepEqual(
+          seen.get(k),
+          Array.from({ length: perKey }, (_, i) => i + 1),
+          `order of ${k}`,
+        );
     });
 
     test("with concurrency, events of different keys overlap and each key's stay in order", async () => {
@@ -200,7 +215,12 @@ export function busContract(fixture: BusFixture): void {
       });
       await waitUntil("all events", () => [...seen.values()].reduce((n, l) => n + l.length, 0) >= keys.length * perKey);
       await sub.stop();
-      for (const k of keys) assert.deepEqual(seen.get(k), Array.from({ length: perKey }, (_, i) => i + 1), `order of ${k}`);
+      for (const k of keys)
+        assert.deepEqual(
+          seen.get(k),
+          Array.from({ length: perKey }, (_, i) => i + 1),
+          `order of ${k}`,
+        );
       // The embedded bus takes the option as a hint and handles one event at a time.
       if (fixture.name === "Kafka bus") assert.ok(maxInFlight > 1, `events overlapped (at most ${maxInFlight} at once)`);
     });
@@ -280,8 +300,14 @@ export function busContract(fixture: BusFixture): void {
       assert.equal(deadLetterTopic(t.taskEvents), `${t.taskEvents}.dlq`);
 
       const metric = async (name: string) => (await register.getSingleMetric(name)!.get()).values.filter((v) => v.labels.group === "poison" && v.labels.topic === t.taskEvents);
-      assert.equal((await metric("taskmesh_events_dead_lettered_total")).reduce((n, v) => n + v.value, 0), 2);
-      assert.equal((await metric("taskmesh_events_consumed_total")).reduce((n, v) => n + v.value, 0), 3);
+      assert.equal(
+        (await metric("taskmesh_events_dead_lettered_total")).reduce((n, v) => n + v.value, 0),
+        2,
+      );
+      assert.equal(
+        (await metric("taskmesh_events_consumed_total")).reduce((n, v) => n + v.value, 0),
+        3,
+      );
       assert.ok((await metric("taskmesh_events_consumer_lag")).length > 0, "lag per partition is reported");
     });
 

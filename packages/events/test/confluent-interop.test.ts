@@ -27,8 +27,23 @@ test("Confluent's Python ProtobufDeserializer decodes what the Kafka bus produce
   const taskId = randomUUID();
   const at = new Date("2026-11-25T09:30:00Z");
   const task = create(TaskSchema, { id: taskId, title: "Pay rent", priority: Priority.HIGH, tags: ["home", "finance"], version: 2n });
-  const taskEvent = create(TaskEventSchema, { eventId: randomUUID(), occurredAt: timestampFromDate(at), userId: "alice", taskId, version: 2n, device: "phone", event: { case: "updated", value: { before: task, after: task, changedFields: ["priority"] } } });
-  const reminder = create(ReminderEventSchema, { eventId: randomUUID(), occurredAt: timestampFromDate(at), userId: "alice", taskId, reminderId: "r-1", event: { case: "snoozed", value: { until: timestampFromDate(at) } } });
+  const taskEvent = create(TaskEventSchema, {
+    eventId: randomUUID(),
+    occurredAt: timestampFromDate(at),
+    userId: "alice",
+    taskId,
+    version: 2n,
+    device: "phone",
+    event: { case: "updated", value: { before: task, after: task, changedFields: ["priority"] } },
+  });
+  const reminder = create(ReminderEventSchema, {
+    eventId: randomUUID(),
+    occurredAt: timestampFromDate(at),
+    userId: "alice",
+    taskId,
+    reminderId: "r-1",
+    event: { case: "snoozed", value: { until: timestampFromDate(at) } },
+  });
   const update = create(TaskUpdateSchema, { eventId: randomUUID(), userId: "alice", cursor: "17", change: { case: "deletedTaskId", value: taskId } });
   try {
     await bus.publish([
@@ -52,7 +67,13 @@ test("Confluent's Python ProtobufDeserializer decodes what the Kafka bus produce
   assert.equal(te.schema_id, schemaIds.get(t.taskEvents));
   assert.equal(te.schema_type, "PROTOBUF");
   assert.deepEqual(te.references, ["buf/validate/validate.proto", "taskmesh/tasks/v1/task.proto"]);
-  const tm = te.message as { event_id: string; occurred_at: string; version: string; device: string; updated: { after: { title: string; priority: string; tags: string[] }; changed_fields: string[] } };
+  const tm = te.message as {
+    event_id: string;
+    occurred_at: string;
+    version: string;
+    device: string;
+    updated: { after: { title: string; priority: string; tags: string[] }; changed_fields: string[] };
+  };
   assert.equal(tm.event_id, taskEvent.eventId);
   assert.equal(tm.occurred_at, "2026-11-25T09:30:00Z");
   assert.equal(tm.version, "2");
@@ -85,7 +106,13 @@ function runPython(python: string, args: string[]): Promise<Record<string, unkno
     child.on("error", reject);
     child.on("exit", (code) => {
       if (code !== 0) reject(new Error(`confluent_deserialize.py exited ${code}:\n${err}\n${out}`));
-      else resolve(out.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>));
+      else
+        resolve(
+          out
+            .trim()
+            .split("\n")
+            .map((l) => JSON.parse(l) as Record<string, unknown>),
+        );
     });
   });
 }

@@ -25,7 +25,14 @@ function context(codec: Partial<EventCodec>, handler: () => Promise<void>) {
 const raw = { topic: "task-events", key: "k1", partition: 2, offset: "41", headers: {}, value: Uint8Array.of(0, 0, 0, 0, 1, 0) };
 
 test("a message that does not decode, and one whose handler keeps failing, each leave an error line where they came from", async () => {
-  const undecodable = context({ decode: () => { throw new Error("unknown magic byte 7"); } }, async () => {});
+  const undecodable = context(
+    {
+      decode: () => {
+        throw new Error("unknown magic byte 7");
+      },
+    },
+    async () => {},
+  );
   assert.equal(await deliver(raw, undecodable.ctx), "dead-lettered");
   assert.equal(undecodable.parked[0]?.topic, "task-events.dlq");
   assert.deepEqual(

@@ -43,11 +43,9 @@ busContract({
     }),
   deadLetters: (_topics, topic) =>
     withEventsDb(fresh.url, (db) =>
-      db.query<{ key: string; value: Uint8Array; headers: Record<string, string> }>(
-        db.em(),
-        `SELECT key, value, headers FROM events.log l WHERE l.topic = $1 ORDER BY l."offset"`,
-        [deadLetterTopic(topic)],
-      ),
+      db.query<{ key: string; value: Uint8Array; headers: Record<string, string> }>(db.em(), `SELECT key, value, headers FROM events.log l WHERE l.topic = $1 ORDER BY l."offset"`, [
+        deadLetterTopic(topic),
+      ]),
     ),
   effectsUrl: () => fresh.url,
   childEnv: (topics: TopicContract[]) => ({ CHILD_BUS: "embedded", CHILD_BUS_URL: fresh.url, CHILD_LEASE_MS: String(LEASE_MS), CHILD_TOPICS: topicTableToEnv(topics) }),
@@ -64,10 +62,14 @@ describe("embedded bus", () => {
       assert.ok(isMessage(e.value as never, TaskEventSchema));
       seen.push(Number((e.value as unknown as { version: bigint }).version));
     };
-    let sub = await bus.subscribe({ group: "reopen", topics: [t.taskEvents], handler: async (e) => {
-      await collect(e);
-      if (seen.length === 10) void sub.stop();
-    } });
+    let sub = await bus.subscribe({
+      group: "reopen",
+      topics: [t.taskEvents],
+      handler: async (e) => {
+        await collect(e);
+        if (seen.length === 10) void sub.stop();
+      },
+    });
     await waitUntil("ten events", () => seen.length >= 10);
     await sub.stop();
     await bus.close();
@@ -79,7 +81,10 @@ describe("embedded bus", () => {
     await new Promise((r) => setTimeout(r, 200));
     await sub.stop();
     await bus.close();
-    assert.deepEqual(seen, Array.from({ length: 35 }, (_, i) => i + 1));
+    assert.deepEqual(
+      seen,
+      Array.from({ length: 35 }, (_, i) => i + 1),
+    );
   });
 
   test("publish inside a caller's transaction on the same database does not join it: its events stand when the caller rolls back", async () => {

@@ -44,7 +44,10 @@ export function taskEventRecord(topic: string, taskId: string, version: number, 
     version: BigInt(version),
     traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
     device: "test",
-    event: { case: "updated", value: { before: create(TaskSchema, { id: taskId, title: `v${version - 1}` }), after: create(TaskSchema, { id: taskId, title: `v${version}` }), changedFields: ["title"] } },
+    event: {
+      case: "updated",
+      value: { before: create(TaskSchema, { id: taskId, title: `v${version - 1}` }), after: create(TaskSchema, { id: taskId, title: `v${version}` }), changedFields: ["title"] },
+    },
   });
   return { topic, key: taskId, payload: toBinary(TaskEventSchema, message), headers: { "event-type": "updated", ...headers }, eventId };
 }
@@ -90,10 +93,7 @@ export async function openEffects(url: string): Promise<Effects> {
         await db.query(em, `INSERT INTO ${EFFECTS_SCHEMA}.applied (event_id, key) VALUES ($1, $2)`, [event.eventId, event.key]);
       }),
     async counts() {
-      const [row] = await db.query<{ rows: number; distinct: number }>(
-        db.em(),
-        `SELECT count(*)::int AS rows, count(DISTINCT event_id)::int AS distinct FROM ${EFFECTS_SCHEMA}.applied`,
-      );
+      const [row] = await db.query<{ rows: number; distinct: number }>(db.em(), `SELECT count(*)::int AS rows, count(DISTINCT event_id)::int AS distinct FROM ${EFFECTS_SCHEMA}.applied`);
       return row!;
     },
     close: () => db.close(),

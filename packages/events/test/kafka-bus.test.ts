@@ -13,16 +13,7 @@ import { TaskEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js
 import { freePorts } from "../../../scripts/infra/cache.js";
 import { startKafka } from "../../../scripts/infra/kafka.js";
 import { startToxiproxy } from "../../../scripts/infra/toxiproxy.js";
-import {
-  confluentSchemaRegistry,
-  connectKafkaBus,
-  deadLetterTopic,
-  ensureKafkaTopics,
-  registerSchemas,
-  SchemaRefusedError,
-  type EventBus,
-  type TopicContract,
-} from "../src/index.js";
+import { confluentSchemaRegistry, connectKafkaBus, deadLetterTopic, ensureKafkaTopics, registerSchemas, SchemaRefusedError, type EventBus, type TopicContract } from "../src/index.js";
 import { busContract, type DeadLetter } from "./bus-contract.js";
 import { freshTopics, requireEnv, taskEventRecord, topicTableToEnv, waitUntil } from "./fixtures.js";
 
@@ -135,7 +126,6 @@ describe("Kafka bus: subscriptions", () => {
     }
   });
 
-
   test("read from the end, never commit, and leave no consumer group behind", async () => {
     const t = freshTopics();
     const bus = await openKafkaBus(t.table);
@@ -156,7 +146,10 @@ describe("Kafka bus: subscriptions", () => {
       assert.ok(groupId && others.length === 0, "the subscription's group exists while subscribed");
       await new Promise((r) => setTimeout(r, 700)); // past the commit interval: a shared group would have committed by now
       const offsets = await admin.fetchOffsets({ groupId, topics: [t.taskEvents] });
-      assert.ok(offsets.every((o) => o.partitions.every((p) => p.offset === "-1")), `no committed offsets: ${JSON.stringify(offsets)}`);
+      assert.ok(
+        offsets.every((o) => o.partitions.every((p) => p.offset === "-1")),
+        `no committed offsets: ${JSON.stringify(offsets)}`,
+      );
       const second = await bus.subscribe({ group, delivery: "broadcast", topics: [t.taskEvents], handler: async () => {} });
       assert.equal((await ours()).length, 2, "a second subscriber of the same name has a group of its own");
       await second.stop();
@@ -220,7 +213,12 @@ describe("Kafka bus against its own broker", () => {
       await waitUntil("every event delivered to the broadcast subscriber", () => broadcastSeen.size >= total, 60_000).catch(() => undefined);
       await live.stop();
       assert.deepEqual([...delivered].filter((id) => !broadcastSeen.has(id)).length, 0, "events the broadcast subscriber missed");
-      for (const k of keys) assert.deepEqual(firstSeen.get(k), Array.from({ length: total / keys.length }, (_, i) => i + 1), `order of ${k}`);
+      for (const k of keys)
+        assert.deepEqual(
+          firstSeen.get(k),
+          Array.from({ length: total / keys.length }, (_, i) => i + 1),
+          `order of ${k}`,
+        );
       console.log(`broker restart: ${failedPublishes} publish calls failed and were retried by the caller`);
     } finally {
       await bus?.close();
@@ -283,7 +281,10 @@ describe("schema registration (Apicurio, Confluent API)", () => {
     const refs = (latest.references as { name: string; subject: string }[]).map((r) => r.name).sort();
     assert.deepEqual(refs, ["buf/validate/validate.proto", "taskmesh/tasks/v1/task.proto"], "google/protobuf well-known types are not references");
     const task = await get(`/subjects/${encodeURIComponent("taskmesh/tasks/v1/task.proto")}/versions/latest`);
-    assert.deepEqual((task.references as { name: string }[]).map((r) => r.name), ["buf/validate/validate.proto"]);
+    assert.deepEqual(
+      (task.references as { name: string }[]).map((r) => r.name),
+      ["buf/validate/validate.proto"],
+    );
     for (const subject of [`${t.taskEvents}-value`, `${t.reminders}-value`, "taskmesh/tasks/v1/task.proto", "buf/validate/validate.proto"]) {
       assert.equal((await get(`/config/${encodeURIComponent(subject)}`)).compatibilityLevel, "BACKWARD", subject);
     }

@@ -50,7 +50,13 @@ test("the topic table's messages and their index paths in events.proto", () => {
 });
 
 test("the codec frames outbox payloads with the topic's schema id and decodes them back", () => {
-  const codec = new EventCodec(new Map([["task-events", 7], ["reminders", 8], ["task-updates", 9]]));
+  const codec = new EventCodec(
+    new Map([
+      ["task-events", 7],
+      ["reminders", 8],
+      ["task-updates", 9],
+    ]),
+  );
   const message = create(TaskEventSchema, { eventId: "e", taskId: "t", version: 4n, event: { case: "created", value: { task: create(TaskSchema, { id: "t", title: "x" }) } } });
   const framed = codec.encode("task-events", toBinary(TaskEventSchema, message));
   assert.deepEqual([...framed.subarray(0, 6)], [0, 0, 0, 0, 7, 0]);
@@ -68,5 +74,8 @@ test("the codec frames outbox payloads with the topic's schema id and decodes th
 
 test("retry backoff doubles from the initial delay up to the cap", () => {
   const options = { initialBackoffMs: 100, maxBackoffMs: 1_000 };
-  assert.deepEqual([1, 2, 3, 4, 5, 6].map((a) => backoffMs(options, a)), [100, 200, 400, 800, 1_000, 1_000]);
+  assert.deepEqual(
+    [1, 2, 3, 4, 5, 6].map((a) => backoffMs(options, a)),
+    [100, 200, 400, 800, 1_000, 1_000],
+  );
 });

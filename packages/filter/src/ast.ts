@@ -51,7 +51,10 @@ export const FIELDS = ["tag", "priority", "status", "due", "created", "updated",
 
 /** How `project:` and `section:` compare names: "Home  Reno", "home-reno" and "home_reno" are one. */
 export function nameKey(name: string): string {
-  return name.trim().toLowerCase().replace(/[\s_-]+/gu, "-");
+  return name
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_-]+/gu, "-");
 }
 
 export function isRelativeDay(day: string): day is RelativeDay {

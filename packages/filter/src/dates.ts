@@ -29,15 +29,24 @@ function relative(day: RelativeDay, today: Temporal.PlainDate): [Temporal.PlainD
   const n = nextDays(day);
   if (n !== undefined) return [today, n];
   switch (day) {
-    case "today": return [today, 1];
-    case "tomorrow": return [today.add({ days: 1 }), 1];
-    case "yesterday": return [today.subtract({ days: 1 }), 1];
-    case "this-week": return [monday, 7];
-    case "next-week": return [monday.add({ days: 7 }), 7];
-    case "last-week": return [monday.subtract({ days: 7 }), 7];
-    case "this-month": return [first, first.daysInMonth];
-    case "next-month": return [first.add({ months: 1 }), first.add({ months: 1 }).daysInMonth];
-    case "last-month": return [first.subtract({ months: 1 }), first.subtract({ months: 1 }).daysInMonth];
+    case "today":
+      return [today, 1];
+    case "tomorrow":
+      return [today.add({ days: 1 }), 1];
+    case "yesterday":
+      return [today.subtract({ days: 1 }), 1];
+    case "this-week":
+      return [monday, 7];
+    case "next-week":
+      return [monday.add({ days: 7 }), 7];
+    case "last-week":
+      return [monday.subtract({ days: 7 }), 7];
+    case "this-month":
+      return [first, first.daysInMonth];
+    case "next-month":
+      return [first.add({ months: 1 }), first.add({ months: 1 }).daysInMonth];
+    case "last-month":
+      return [first.subtract({ months: 1 }), first.subtract({ months: 1 }).daysInMonth];
   }
   throw new RangeError(`not a relative day: ${day}`);
 }

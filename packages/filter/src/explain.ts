@@ -11,19 +11,31 @@ import { classifyWord } from "./parser.js";
  */
 export function normalizeFilter(node: FilterNode): string {
   switch (node.kind) {
-    case "all": return "";
-    case "and": return node.children.map((c) => (c.kind === "or" ? `(${normalizeFilter(c)})` : nested(c))).join(" AND ");
-    case "or": return node.children.map(nested).join(" OR ");
-    case "not": return `NOT ${node.child.kind === "and" || node.child.kind === "or" ? `(${normalizeFilter(node.child)})` : nested(node.child)}`;
-    case "text": return !node.phrase && isBareWord(node.value) ? node.value : `"${node.value.replace(/["\\]/g, "\\$&")}"`;
-    case "tag": return `tag:${node.tag ?? "none"}`;
-    case "priority": return `priority${op(node.op)}${node.level}`;
-    case "status": return `status:${node.status}`;
-    case "date": return `${node.field}${op(node.op)}${node.day}`;
-    case "due": return `due:${node.state}`;
+    case "all":
+      return "";
+    case "and":
+      return node.children.map((c) => (c.kind === "or" ? `(${normalizeFilter(c)})` : nested(c))).join(" AND ");
+    case "or":
+      return node.children.map(nested).join(" OR ");
+    case "not":
+      return `NOT ${node.child.kind === "and" || node.child.kind === "or" ? `(${normalizeFilter(node.child)})` : nested(node.child)}`;
+    case "text":
+      return !node.phrase && isBareWord(node.value) ? node.value : `"${node.value.replace(/["\\]/g, "\\$&")}"`;
+    case "tag":
+      return `tag:${node.tag ?? "none"}`;
+    case "priority":
+      return `priority${op(node.op)}${node.level}`;
+    case "status":
+      return `status:${node.status}`;
+    case "date":
+      return `${node.field}${op(node.op)}${node.day}`;
+    case "due":
+      return `due:${node.state}`;
     case "project":
-    case "section": return `${node.kind}:${node.name}`;
-    case "assignee": return `assignee:${node.who}`;
+    case "section":
+      return `${node.kind}:${node.name}`;
+    case "assignee":
+      return `assignee:${node.who}`;
   }
 }
 
@@ -35,18 +47,29 @@ function nested(n: FilterNode): string {
 /** How the query was understood, in words; stable, for UIs and tests. */
 export function explainFilter(node: FilterNode): string {
   switch (node.kind) {
-    case "all": return "all tasks";
-    case "and": return node.children.map((c) => (c.kind === "or" ? `(${explainFilter(c)})` : explainFilter(c))).join(" AND ");
-    case "or": return node.children.map((c) => (c.kind === "and" ? `(${explainFilter(c)})` : explainFilter(c))).join(" OR ");
-    case "not": return `NOT ${node.child.kind === "and" || node.child.kind === "or" ? `(${explainFilter(node.child)})` : explainFilter(node.child)}`;
-    case "text": return `title/notes contain ${node.phrase ? "the phrase " : ""}${JSON.stringify(node.value)}`;
-    case "tag": return node.tag === null ? "no tags" : `tag:${node.tag}`;
-    case "priority": return `priority ${node.op} ${node.level}`;
-    case "status": return node.status === "all" ? "any status" : `status = ${node.status}`;
-    case "due": return { none: "no due date", any: "has a due date", overdue: "overdue" }[node.state];
+    case "all":
+      return "all tasks";
+    case "and":
+      return node.children.map((c) => (c.kind === "or" ? `(${explainFilter(c)})` : explainFilter(c))).join(" AND ");
+    case "or":
+      return node.children.map((c) => (c.kind === "and" ? `(${explainFilter(c)})` : explainFilter(c))).join(" OR ");
+    case "not":
+      return `NOT ${node.child.kind === "and" || node.child.kind === "or" ? `(${explainFilter(node.child)})` : explainFilter(node.child)}`;
+    case "text":
+      return `title/notes contain ${node.phrase ? "the phrase " : ""}${JSON.stringify(node.value)}`;
+    case "tag":
+      return node.tag === null ? "no tags" : `tag:${node.tag}`;
+    case "priority":
+      return `priority ${node.op} ${node.level}`;
+    case "status":
+      return node.status === "all" ? "any status" : `status = ${node.status}`;
+    case "due":
+      return { none: "no due date", any: "has a due date", overdue: "overdue" }[node.state];
     case "project":
-    case "section": return `${node.kind} is ${JSON.stringify(node.name)}`;
-    case "assignee": return node.who === "me" ? "assigned to me" : "assigned to nobody";
+    case "section":
+      return `${node.kind} is ${JSON.stringify(node.name)}`;
+    case "assignee":
+      return node.who === "me" ? "assigned to me" : "assigned to nobody";
     case "date": {
       const iso = /^\d/.test(node.day);
       const span = nextDays(node.day) !== undefined;

@@ -11,7 +11,18 @@ const FIELD_TERM = /^([A-Za-z_]+)(?:\.([A-Za-z]+))?(:|<=|>=|<|>|=)/;
 const DATE_FIELDS: readonly string[] = ["due", "created", "updated", "completed"] satisfies DateField[];
 /** Taskwarrior's attribute modifiers for dates, as the comparison they make. */
 const MODIFIERS: Record<string, Comparison | "none" | "any" | "not"> = {
-  before: "<", below: "<", under: "<", after: ">", above: ">", over: ">", by: "<=", is: "=", equals: "=", none: "none", any: "any", not: "not",
+  before: "<",
+  below: "<",
+  under: "<",
+  after: ">",
+  above: ">",
+  over: ">",
+  by: "<=",
+  is: "=",
+  equals: "=",
+  none: "none",
+  any: "any",
+  not: "not",
 };
 /** Todoist's priorities, as quick add reads them: p1 is high, p4 none. */
 const TODOIST_PRIORITY = /^p([1-4])$/i;
@@ -27,11 +38,7 @@ const TAG = /^[\p{L}\p{M}\p{N}_./-]{1,64}$/u;
  */
 export function parseFilter(query: string): FilterNode {
   if (query.length > LIMITS.maxLength) {
-    throw new FilterSyntaxError(
-      `the query is longer than ${LIMITS.maxLength} characters: shorten it`,
-      LIMITS.maxLength,
-      query.length - LIMITS.maxLength,
-    );
+    throw new FilterSyntaxError(`the query is longer than ${LIMITS.maxLength} characters: shorten it`, LIMITS.maxLength, query.length - LIMITS.maxLength);
   }
   const nul = query.indexOf("\u0000");
   if (nul >= 0) throw new FilterSyntaxError("the query contains a NUL character (U+0000): remove it", nul, 1);
@@ -54,9 +61,7 @@ class Parser {
     const extra = this.#peek();
     if (extra) {
       // #or stops only before ')' or a binary operator that has nothing before it.
-      throw extra.type === ")"
-        ? at(extra, "unexpected ')': there is no '(' for it to close; remove it or add a '(' earlier")
-        : at(extra, `unexpected ${describe(extra)}`);
+      throw extra.type === ")" ? at(extra, "unexpected ')': there is no '(' for it to close; remove it or add a '(' earlier") : at(extra, `unexpected ${describe(extra)}`);
     }
     return node;
   }
@@ -148,11 +153,17 @@ function at(t: Token, message: string): FilterSyntaxError {
 
 function describe(t: Token): string {
   switch (t.type) {
-    case "and": return "AND";
-    case "or": return "OR";
-    case "not": return "NOT";
-    case "(": case ")": return `'${t.type}'`;
-    default: return JSON.stringify(t.text);
+    case "and":
+      return "AND";
+    case "or":
+      return "OR";
+    case "not":
+      return "NOT";
+    case "(":
+    case ")":
+      return `'${t.type}'`;
+    default:
+      return JSON.stringify(t.text);
   }
 }
 
@@ -187,8 +198,16 @@ export function classifyWord(text: string, pos: number): FilterNode {
   const bad = (message: string) => new FilterSyntaxError(message, valuePos, Math.max(1, value.length));
   if (value === "") {
     const example = {
-      tag: "tag:home", priority: "priority:high", status: "status:open", due: "due:today", created: "created>=2025-01-01", updated: "updated:today", completed: "completed:last-week",
-      project: 'project:inbox or project:"Home reno"', section: "section:next", assignee: "assignee:me",
+      tag: "tag:home",
+      priority: "priority:high",
+      status: "status:open",
+      due: "due:today",
+      created: "created>=2025-01-01",
+      updated: "updated:today",
+      completed: "completed:last-week",
+      project: 'project:inbox or project:"Home reno"',
+      section: "section:next",
+      assignee: "assignee:me",
     }[field];
     throw new FilterSyntaxError(`"${m[0]}" needs a value, e.g. ${example}`, pos, m[0].length);
   }
@@ -247,9 +266,7 @@ function tagValue(raw: string, pos: number, written: string): string | null {
   if (tag === "none") return null;
   if (!TAG.test(tag)) {
     throw new FilterSyntaxError(
-      raw === ""
-        ? `"${written}" needs a tag name, e.g. #home or tag:home`
-        : `"${raw}" is not a tag name: tags are 1-64 letters, digits, '-', '_', '.' or '/'`,
+      raw === "" ? `"${written}" needs a tag name, e.g. #home or tag:home` : `"${raw}" is not a tag name: tags are 1-64 letters, digits, '-', '_', '.' or '/'`,
       raw === "" ? pos - written.length : pos,
       raw === "" ? written.length : raw.length,
     );

@@ -72,9 +72,15 @@ export const RULES: Rule[] = [
   { pattern: re("(?:any status|all statuses|including (?:completed|done|finished)(?: ones| tasks)?)"), apply: () => "status:all" },
 
   // Priority.
-  { pattern: re("(?:(?:at least )?(medium|normal|high) priority or (?:higher|above|more)|priority (medium|normal|high) or (?:higher|above|more)|at least (medium|normal|high) priority)"), apply: (m) => `priority>=${level(m[1] ?? m[2] ?? m[3]!)}` },
+  {
+    pattern: re("(?:(?:at least )?(medium|normal|high) priority or (?:higher|above|more)|priority (medium|normal|high) or (?:higher|above|more)|at least (medium|normal|high) priority)"),
+    apply: (m) => `priority>=${level(m[1] ?? m[2] ?? m[3]!)}`,
+  },
   { pattern: re("(?:(?:high|medium|normal|low) or (?:high|medium|normal|low)) priority"), apply: (m) => orPriority(m[0]) },
-  { pattern: re("(?:(highest|top|high|urgent|important|medium|normal|mid|low|lowest|no) priority|(?:priority|prio|pri) (high|medium|normal|low|none|1|2|3|4|one|two|three|four)|p([1-4]))"), apply: (m) => `priority:${level(m[1] ?? m[2] ?? m[3]!)}` },
+  {
+    pattern: re("(?:(highest|top|high|urgent|important|medium|normal|mid|low|lowest|no) priority|(?:priority|prio|pri) (high|medium|normal|low|none|1|2|3|4|one|two|three|four)|p([1-4]))"),
+    apply: (m) => `priority:${level(m[1] ?? m[2] ?? m[3]!)}`,
+  },
   { pattern: re("(?:urgent|important|critical|prioritized|high)"), apply: () => "priority:high" },
   { pattern: re("(?:without|with no|no) (?:a )?priority"), apply: () => "priority:none" },
 
@@ -85,15 +91,21 @@ export const RULES: Rule[] = [
   { pattern: re(`(?:(?:in|within|over|for|during) )?(?:the )?(?:next|coming|upcoming) ${NUMBER} (days?|weeks?)`), apply: (m, state) => nextDays(state, m[1]!, m[2]!) },
   { pattern: re(`(?:(?:in|within) )?${NUMBER} (days?|weeks?)(?: from now)?`), apply: (m, state) => nextDays(state, m[1]!, m[2]!) },
   { pattern: re("(?:soon|upcoming|coming up|in the coming days)"), apply: (_, state) => ifDue(state, "due:next-7-days") },
-  { pattern: re(`(?:between|from) ${DAY} (?:and|to|until|till|through) ${DAY}`), apply: (m, state) => {
-    const [from, to] = [compare(state, "since", m[1]!), compare(state, "until", m[2]!)];
-    return from && to ? [from, to] : null;
-  } },
+  {
+    pattern: re(`(?:between|from) ${DAY} (?:and|to|until|till|through) ${DAY}`),
+    apply: (m, state) => {
+      const [from, to] = [compare(state, "since", m[1]!), compare(state, "until", m[2]!)];
+      return from && to ? [from, to] : null;
+    },
+  },
   { pattern: re(`(?:(before|until|till|by|no later than|after|since) )${DAY}(?: on)?`), apply: (m, state) => compare(state, m[1]!, m[2]!) },
-  { pattern: re(`(?:(?:due |on |for |in |at )?)${DAY}(?:'s)?`), apply: (m, state) => {
-    const d = dayWord(m[1]!, state);
-    return d && `${state.field}${d.end ? "<=" : ":"}${d.day}`;
-  } },
+  {
+    pattern: re(`(?:(?:due |on |for |in |at )?)${DAY}(?:'s)?`),
+    apply: (m, state) => {
+      const d = dayWord(m[1]!, state);
+      return d && `${state.field}${d.end ? "<=" : ":"}${d.day}`;
+    },
+  },
 
   // Where: projects, sections, tags, assignees.
   { pattern: re("(?:in |from |of )?(?:the |my )?inbox"), apply: () => "project:inbox" },

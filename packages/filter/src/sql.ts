@@ -88,11 +88,16 @@ export function compileFilterToSql(node: FilterNode, ctx: SqlContext): CompiledF
         columns.add(column);
         const { start, end } = dayRange(n.day, ctx.now, ctx.timeZone);
         switch (n.op) {
-          case "=": return `(${column} >= ${p(start)} AND ${column} < ${p(end)})`;
-          case "<": return `(${column} < ${p(start)})`;
-          case "<=": return `(${column} < ${p(end)})`;
-          case ">": return `(${column} >= ${p(end)})`;
-          case ">=": return `(${column} >= ${p(start)})`;
+          case "=":
+            return `(${column} >= ${p(start)} AND ${column} < ${p(end)})`;
+          case "<":
+            return `(${column} < ${p(start)})`;
+          case "<=":
+            return `(${column} < ${p(end)})`;
+          case ">":
+            return `(${column} >= ${p(end)})`;
+          case ">=":
+            return `(${column} >= ${p(start)})`;
         }
       }
     }

@@ -194,4 +194,3 @@ function explain(ast: FilterNode, reading: Reading): string {
   parts.push(...reading.notes);
   return `Showing ${parts.join("; ")}`;
 }
-

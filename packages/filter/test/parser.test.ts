@@ -10,7 +10,11 @@ const CASES: [string, string, string][] = [
   ["buy milk", "buy AND milk", 'title/notes contain "buy" AND title/notes contain "milk"'],
   ['"buy milk"', '"buy milk"', 'title/notes contain the phrase "buy milk"'],
   ['"say \\"hi\\" \\\\ bye"', '"say \\"hi\\" \\\\ bye"', 'title/notes contain the phrase "say \\"hi\\" \\\\ bye"'],
-  ["e-mail 50%_off C# a<b x=1", "e-mail AND 50%_off AND C# AND a<b AND x=1", 'title/notes contain "e-mail" AND title/notes contain "50%_off" AND title/notes contain "C#" AND title/notes contain "a<b" AND title/notes contain "x=1"'],
+  [
+    "e-mail 50%_off C# a<b x=1",
+    "e-mail AND 50%_off AND C# AND a<b AND x=1",
+    'title/notes contain "e-mail" AND title/notes contain "50%_off" AND title/notes contain "C#" AND title/notes contain "a<b" AND title/notes contain "x=1"',
+  ],
   ["https://example.com/a", "https://example.com/a", 'title/notes contain "https://example.com/a"'],
   ["10:30", "10:30", 'title/notes contain "10:30"'],
   ["tag:home", "tag:home", "tag:home"],
@@ -137,26 +141,41 @@ for (const [query, normalized, explained] of CASES) {
 
 const TREES: [string, FilterNode][] = [
   ["", { kind: "all" }],
-  ["#a #b | -#c", {
-    kind: "or",
-    children: [
-      { kind: "and", children: [{ kind: "tag", tag: "a" }, { kind: "tag", tag: "b" }] },
-      { kind: "not", child: { kind: "tag", tag: "c" } },
-    ],
-  }],
-  ['"x y" due>=2025-02-01 priority<high due:overdue', {
-    kind: "and",
-    children: [
-      { kind: "text", value: "x y", phrase: true },
-      { kind: "date", field: "due", op: ">=", day: "2025-02-01" },
-      { kind: "priority", op: "<", level: "high" },
-      { kind: "due", state: "overdue" },
-    ],
-  }],
-  ["(a OR b) OR (c OR d)", {
-    kind: "or",
-    children: ["a", "b", "c", "d"].map((value) => ({ kind: "text", value, phrase: false })),
-  }],
+  [
+    "#a #b | -#c",
+    {
+      kind: "or",
+      children: [
+        {
+          kind: "and",
+          children: [
+            { kind: "tag", tag: "a" },
+            { kind: "tag", tag: "b" },
+          ],
+        },
+        { kind: "not", child: { kind: "tag", tag: "c" } },
+      ],
+    },
+  ],
+  [
+    '"x y" due>=2025-02-01 priority<high due:overdue',
+    {
+      kind: "and",
+      children: [
+        { kind: "text", value: "x y", phrase: true },
+        { kind: "date", field: "due", op: ">=", day: "2025-02-01" },
+        { kind: "priority", op: "<", level: "high" },
+        { kind: "due", state: "overdue" },
+      ],
+    },
+  ],
+  [
+    "(a OR b) OR (c OR d)",
+    {
+      kind: "or",
+      children: ["a", "b", "c", "d"].map((value) => ({ kind: "text", value, phrase: false })),
+    },
+  ],
 ];
 
 for (const [query, tree] of TREES) {

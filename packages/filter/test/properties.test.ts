@@ -21,20 +21,14 @@ const RUNS = { numRuns: Number(process.env.FILTER_FUZZ_RUNS ?? 2000) };
 // ---- generators ------------------------------------------------------------------------------
 
 const HOSTILE = ["'", '"', ";", "\\", "--", "/*", "*/", "%", "_", "$1", "?", "'); DROP TABLE tasks; --", "\u0000", "\n", "é", "🙂", "\ud800", " "];
-const hostileString = fc
-  .array(fc.oneof(fc.constantFrom(...HOSTILE), fc.string({ unit: "binary", maxLength: 4 })), { minLength: 1, maxLength: 6 })
-  .map((parts) => parts.join(""));
+const hostileString = fc.array(fc.oneof(fc.constantFrom(...HOSTILE), fc.string({ unit: "binary", maxLength: 4 })), { minLength: 1, maxLength: 6 }).map((parts) => parts.join(""));
 
 const BARE_CHARS = [..."abcxyzABCXYZ0189üßé._%'\\;/*$?,", "'"];
-const bareWord = fc
-  .string({ unit: fc.constantFrom(...BARE_CHARS), minLength: 1, maxLength: 8 })
-  .filter((w) => !/^(and|or|not)$/i.test(w));
+const bareWord = fc.string({ unit: fc.constantFrom(...BARE_CHARS), minLength: 1, maxLength: 8 }).filter((w) => !/^(and|or|not)$/i.test(w));
 const tagName = fc.string({ unit: fc.constantFrom(..."abz09_./-üß"), minLength: 1, maxLength: 10 }).filter((t) => t !== "none");
 const op = fc.constantFrom<Comparison>("=", "<", "<=", ">", ">=");
 const nextDays = fc.integer({ min: 1, max: 366 }).map((n) => `next-${n}-days` as const);
-const isoDate = fc
-  .date({ min: new Date("1900-01-01T00:00:00Z"), max: new Date("2199-12-31T00:00:00Z"), noInvalidDate: true })
-  .map((d) => d.toISOString().slice(0, 10) as IsoDate);
+const isoDate = fc.date({ min: new Date("1900-01-01T00:00:00Z"), max: new Date("2199-12-31T00:00:00Z"), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10) as IsoDate);
 
 function leaf(text: fc.Arbitrary<string>, phrase: fc.Arbitrary<string>, tag: fc.Arbitrary<string>): fc.Arbitrary<FilterNode> {
   return fc.oneof(
@@ -63,7 +57,13 @@ function tree(leaves: fc.Arbitrary<FilterNode>): fc.Arbitrary<FilterNode> {
   })).node;
 }
 
-const validTree = tree(leaf(bareWord, fc.string({ unit: "binary", minLength: 1, maxLength: 12 }).filter((s) => !s.includes("\u0000")), tagName));
+const validTree = tree(
+  leaf(
+    bareWord,
+    fc.string({ unit: "binary", minLength: 1, maxLength: 12 }).filter((s) => !s.includes("\u0000")),
+    tagName,
+  ),
+);
 const hostileTree = tree(leaf(bareWord, hostileString, tagName));
 
 /** Queries made of the language's own pieces, glued in random order: mostly near-misses. */
@@ -92,7 +92,10 @@ function assertSafeSql(sql: string, params: unknown[], first: number): void {
   const tokens = sql.match(TOKEN) ?? [];
   assert.match(sql.replace(TOKEN, ""), /^ *$/);
   const placeholders = tokens.filter((t) => t.startsWith("$"));
-  assert.deepEqual(placeholders, params.map((_, i) => `$${first + i}`));
+  assert.deepEqual(
+    placeholders,
+    params.map((_, i) => `$${first + i}`),
+  );
   for (const t of tokens) if (!t.startsWith("$")) assert.ok(ALLOWED_SQL.has(t), `unexpected SQL token ${JSON.stringify(t)} in ${sql}`);
 }
 
@@ -159,14 +162,17 @@ test("compiled SQL never contains user text; placeholders match params one to on
 
 test("hostile text reaches the database only as parameters, with LIKE wildcards escaped", () => {
   fc.assert(
-    fc.property(hostileString.filter((s) => s.trim() !== ""), (value) => {
-      const { sql, params } = compileFilterToSql({ kind: "text", value, phrase: true }, CTX);
-      assertSafeSql(sql, params, 1);
-      const like = params.at(-1) as string;
-      assert.equal(like.slice(1, -1).replace(/\\(.)/gs, "$1"), value);
-      assert.ok(!/(^|[^\\])(\\\\)*[%_]/.test(like.slice(1, -1)), `unescaped wildcard in ${JSON.stringify(like)}`);
-      if (params.length === 2) assert.match(params[0] as string, /^[\p{L}\p{M}\p{N}]+( <-> [\p{L}\p{M}\p{N}]+)*$/u);
-    }),
+    fc.property(
+      hostileString.filter((s) => s.trim() !== ""),
+      (value) => {
+        const { sql, params } = compileFilterToSql({ kind: "text", value, phrase: true }, CTX);
+        assertSafeSql(sql, params, 1);
+        const like = params.at(-1) as string;
+        assert.equal(like.slice(1, -1).replace(/\\(.)/gs, "$1"), value);
+        assert.ok(!/(^|[^\\])(\\\\)*[%_]/.test(like.slice(1, -1)), `unescaped wildcard in ${JSON.stringify(like)}`);
+        if (params.length === 2) assert.match(params[0] as string, /^[\p{L}\p{M}\p{N}]+( <-> [\p{L}\p{M}\p{N}]+)*$/u);
+      },
+    ),
     RUNS,
   );
 });

@@ -39,7 +39,16 @@ test("the explanation reads the query back and names the words searched as text"
 });
 
 test("a filter query is left as it is", () => {
-  for (const query of ["#home !high due:today", "(#a OR #b) -#c", 'project:"Home reno"', "tag:x AND NOT due:none", "due:2025-13-45 (broken", "status:open priority:urgent", "#nothing-here priority:urgent", "remind me staus:open"]) {
+  for (const query of [
+    "#home !high due:today",
+    "(#a OR #b) -#c",
+    'project:"Home reno"',
+    "tag:x AND NOT due:none",
+    "due:2025-13-45 (broken",
+    "status:open priority:urgent",
+    "#nothing-here priority:urgent",
+    "remind me staus:open",
+  ]) {
     const t = translateQuestion(query);
     assert.equal(t.query, query);
     assert.equal(t.translated, false);

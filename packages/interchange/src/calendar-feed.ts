@@ -37,7 +37,10 @@ export function calendarFeed({ name, tasks, timeZone }: CalendarFeedOptions): st
     if (task.due.case === "dueDate") {
       // A date-only DTSTART (VALUE=DATE): the calendar shows it on that day wherever it is read.
       const day = Temporal.PlainDate.from(task.due.value);
-      event.allDay(true).start(utcMidnight(day)).end(utcMidnight(day.add({ days: 1 })));
+      event
+        .allDay(true)
+        .start(utcMidnight(day))
+        .end(utcMidnight(day.add({ days: 1 })));
     } else {
       // Temporal values: ical-generator writes a Date's wall time in the server's own zone.
       const at = Temporal.Instant.fromEpochMilliseconds(timestampDate(task.due.value).getTime()).toZonedDateTimeISO(zone);
@@ -80,9 +83,7 @@ function exdate(task: Task, value: string, zone: string): string | undefined {
   if (task.due.case === "dueDate") return /^\d{4}-\d{2}-\d{2}$/.test(value) ? `EXDATE;VALUE=DATE:${compact(value)}` : undefined;
   if (task.due.case !== "dueTime") return undefined;
   const due = Temporal.Instant.fromEpochMilliseconds(timestampDate(task.due.value).getTime()).toZonedDateTimeISO(zone);
-  const at = /^\d{4}-\d{2}-\d{2}$/.test(value)
-    ? Temporal.PlainDate.from(value).toPlainDateTime(due.toPlainTime())
-    : Temporal.Instant.from(value).toZonedDateTimeISO(zone).toPlainDateTime();
+  const at = /^\d{4}-\d{2}-\d{2}$/.test(value) ? Temporal.PlainDate.from(value).toPlainDateTime(due.toPlainTime()) : Temporal.Instant.from(value).toZonedDateTimeISO(zone).toPlainDateTime();
   const local = compact(at.toString({ smallestUnit: "second" }));
   return task.recurrence?.floating ? `EXDATE:${local}` : `EXDATE;TZID=${zone}:${local}`;
 }

@@ -71,6 +71,11 @@ function errorLine(text: string, message: string): number | undefined {
 
 /** "Home renovation.csv" → "Home renovation"; Todoist names exports after the project. */
 export function projectNameOf(fileName: string | undefined): string {
-  const base = (fileName ?? "").split(/[\\/]/).pop()!.replace(/\.csv$/i, "").replace(/[_]+/g, " ").trim();
+  const base = (fileName ?? "")
+    .split(/[\\/]/)
+    .pop()!
+    .replace(/\.csv$/i, "")
+    .replace(/[_]+/g, " ")
+    .trim();
   return base.slice(0, 120) || "Imported from Todoist";
 }

@@ -1,4 +1,15 @@
-export { IMPORT_FORMATS, ImportFormatError, type ImportFormat, type ImportPlan, type ImportedDue, type ImportedProject, type ImportedRecurrence, type ImportedTask, type PriorityName, type Unmapped } from "./plan.js";
+export {
+  IMPORT_FORMATS,
+  ImportFormatError,
+  type ImportFormat,
+  type ImportPlan,
+  type ImportedDue,
+  type ImportedProject,
+  type ImportedRecurrence,
+  type ImportedTask,
+  type PriorityName,
+  type Unmapped,
+} from "./plan.js";
 export { readImportFile, projectNameOf, type ImportFileOptions } from "./import-file.js";
 export { readTodoistCsv } from "./todoist-csv.js";
 export { readTodoistJson } from "./todoist-json.js";

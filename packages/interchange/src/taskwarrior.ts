@@ -9,16 +9,24 @@ const COMPACT_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 
 // Taskwarrior's named periods; numbers with a unit are read by UNIT below.
 const NAMED_RECUR: Record<string, string> = {
-  daily: "FREQ=DAILY", day: "FREQ=DAILY",
+  daily: "FREQ=DAILY",
+  day: "FREQ=DAILY",
   weekdays: "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR",
-  weekly: "FREQ=WEEKLY", week: "FREQ=WEEKLY", sennight: "FREQ=WEEKLY",
-  biweekly: "FREQ=WEEKLY;INTERVAL=2", fortnight: "FREQ=WEEKLY;INTERVAL=2",
-  monthly: "FREQ=MONTHLY", month: "FREQ=MONTHLY",
+  weekly: "FREQ=WEEKLY",
+  week: "FREQ=WEEKLY",
+  sennight: "FREQ=WEEKLY",
+  biweekly: "FREQ=WEEKLY;INTERVAL=2",
+  fortnight: "FREQ=WEEKLY;INTERVAL=2",
+  monthly: "FREQ=MONTHLY",
+  month: "FREQ=MONTHLY",
   bimonthly: "FREQ=MONTHLY;INTERVAL=2",
   quarterly: "FREQ=MONTHLY;INTERVAL=3",
   semiannual: "FREQ=MONTHLY;INTERVAL=6",
-  yearly: "FREQ=YEARLY", annual: "FREQ=YEARLY", year: "FREQ=YEARLY",
-  biannual: "FREQ=YEARLY;INTERVAL=2", biyearly: "FREQ=YEARLY;INTERVAL=2",
+  yearly: "FREQ=YEARLY",
+  annual: "FREQ=YEARLY",
+  year: "FREQ=YEARLY",
+  biannual: "FREQ=YEARLY;INTERVAL=2",
+  biyearly: "FREQ=YEARLY;INTERVAL=2",
 };
 // biome-ignore format: a table of short entries, several to a line
 const UNIT: Record<string, [string, number]> = {
@@ -46,7 +54,11 @@ const TwTaskSchema = z.looseObject({
   recur: text("recur"),
   parent: text("parent"),
   depends: z.union([z.string(), z.array(z.string())], { error: "`depends` must be text or a list of task ids" }).optional(),
-  annotations: z.array(z.looseObject({ entry: text("annotations.entry"), description: text("annotations.description") }, { error: "`annotations` must be a list of notes" }), { error: "`annotations` must be a list of notes" }).optional(),
+  annotations: z
+    .array(z.looseObject({ entry: text("annotations.entry"), description: text("annotations.description") }, { error: "`annotations` must be a list of notes" }), {
+      error: "`annotations` must be a list of notes",
+    })
+    .optional(),
 });
 type TwTask = z.infer<typeof TwTaskSchema>;
 
@@ -59,13 +71,16 @@ export function looksLikeTaskwarrior(data: unknown): boolean {
 export function parseTaskwarriorText(text: string): unknown {
   const trimmed = text.trim();
   if (trimmed.startsWith("[")) return JSON.parse(trimmed);
-  return trimmed.split(/\r?\n/).filter((l) => l.trim()).map((line, i) => {
-    try {
-      return JSON.parse(line.replace(/,\s*$/, ""));
-    } catch (err) {
-      throw new ImportFormatError(`not JSON (${(err as Error).message})`, `line ${i + 1}`);
-    }
-  });
+  return trimmed
+    .split(/\r?\n/)
+    .filter((l) => l.trim())
+    .map((line, i) => {
+      try {
+        return JSON.parse(line.replace(/,\s*$/, ""));
+      } catch (err) {
+        throw new ImportFormatError(`not JSON (${(err as Error).message})`, `line ${i + 1}`);
+      }
+    });
 }
 
 export function readTaskwarrior(data: unknown): ImportPlan {
@@ -105,7 +120,7 @@ export function readTaskwarrior(data: unknown): ImportPlan {
       notes: (t.annotations ?? []).map((a) => `${a.entry ? `${dateOf(a.entry, where, "annotations.entry").slice(0, 10)}: ` : ""}${a.description ?? ""}`).join("\n"),
       ...(project ? { project } : {}),
       ...(section ? { section } : {}),
-      priority: t.priority ? PRIORITY[t.priority] ?? "none" : "none",
+      priority: t.priority ? (PRIORITY[t.priority] ?? "none") : "none",
       tags: cleanTags(t.tags ?? [], where, unmapped),
       completed: t.status === "completed",
       ...(due ? { due: { instant: dateOf(due, where, "due") } } : {}),
@@ -119,7 +134,7 @@ export function readTaskwarrior(data: unknown): ImportPlan {
     } else if (t.until) unmapped.push({ where, field: "until", value: t.until, reason: "tasks do not expire" });
     if (t.scheduled) unmapped.push({ where, field: "scheduled", value: t.scheduled, reason: "tasks have no start date (only a due)" });
     if (t.wait) unmapped.push({ where, field: "wait", value: t.wait, reason: "tasks are not hidden until a date" });
-    const depends = typeof t.depends === "string" ? t.depends.split(",") : t.depends ?? [];
+    const depends = typeof t.depends === "string" ? t.depends.split(",") : (t.depends ?? []);
     if (depends.length) unmapped.push({ where, field: "depends", value: depends.join(","), reason: "tasks have no dependencies" });
     tasks.push(task);
   }

@@ -73,10 +73,13 @@ export function readTodoistCsv(text: string, projectName: string): ImportPlan {
     if (!priority) throw new ImportFormatError(`PRIORITY "${priorityText}" is not 1 to 4`, where);
 
     const labels: string[] = [];
-    const title = content.replace(LABEL, (_m, lead: string, label: string) => {
-      labels.push(label);
-      return lead;
-    }).replace(/\s+/g, " ").trim();
+    const title = content
+      .replace(LABEL, (_m, lead: string, label: string) => {
+        labels.push(label);
+        return lead;
+      })
+      .replace(/\s+/g, " ")
+      .trim();
     // No ids in this format: a row is known by its place and text, and the n-th of identical rows by n.
     const key = hash([projectName, section ?? "", content, row.DATE ?? ""].join("\u0000"));
     const n = (seen.get(key) ?? 0) + 1;

@@ -30,9 +30,23 @@ test("the remaining COUNT, EXDATEs at the due's local time, floating and after-c
     timeZone: "Europe/Berlin",
     tasks: [
       // The third of five daily occurrences, 09:00 in Berlin; the 12th is skipped.
-      create(TaskSchema, { id: "a", seriesId: "s", title: "Stretch", status: open, priority: Priority.LOW, due: at("2026-12-10T08:00:00Z"), recurrence: { rrule: "FREQ=DAILY;COUNT=5", occurrence: 3, exdates: ["2026-12-12"] } }),
+      create(TaskSchema, {
+        id: "a",
+        seriesId: "s",
+        title: "Stretch",
+        status: open,
+        priority: Priority.LOW,
+        due: at("2026-12-10T08:00:00Z"),
+        recurrence: { rrule: "FREQ=DAILY;COUNT=5", occurrence: 3, exdates: ["2026-12-12"] },
+      }),
       create(TaskSchema, { id: "b", title: "Wake up", status: open, due: at("2026-12-10T06:30:00Z"), timeZone: "UTC", recurrence: { rrule: "FREQ=DAILY", floating: true } }),
-      create(TaskSchema, { id: "c", title: "Water plants", status: open, due: { case: "dueDate", value: "2026-12-11" }, recurrence: { rrule: "FREQ=DAILY;INTERVAL=3", mode: RecurrenceMode.AFTER_COMPLETION } }),
+      create(TaskSchema, {
+        id: "c",
+        title: "Water plants",
+        status: open,
+        due: { case: "dueDate", value: "2026-12-11" },
+        recurrence: { rrule: "FREQ=DAILY;INTERVAL=3", mode: RecurrenceMode.AFTER_COMPLETION },
+      }),
       create(TaskSchema, { id: "d", title: "Done", status: TaskStatus.COMPLETED, due: { case: "dueDate", value: "2026-12-11" } }),
       create(TaskSchema, { id: "e", title: "Someday", status: open }),
     ],

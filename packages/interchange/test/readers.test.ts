@@ -26,13 +26,19 @@ test("Todoist CSV: the file names the project, section rows, @labels, priority 1
   const reasons = plan.unmapped.map((u) => `${u.where} ${u.field}`);
   assert.deepEqual(reasons, ["line 8 tag", "line 8 RESPONSIBLE", "line 8 DURATION", "line 13 DATE", "line 13 DEADLINE"]);
   // The same file read again gives the same ids: a re-import finds what the first one made.
-  assert.deepEqual(readImportFile(sample("Home renovation.csv"), { fileName: "Home renovation.csv" }).tasks.map((t) => t.sourceId), plan.tasks.map((t) => t.sourceId));
+  assert.deepEqual(
+    readImportFile(sample("Home renovation.csv"), { fileName: "Home renovation.csv" }).tasks.map((t) => t.sourceId),
+    plan.tasks.map((t) => t.sourceId),
+  );
 });
 
 test("Todoist JSON (Sync API): Inbox, sections, API priority 4 highest, labels, recurring and floating dues, parent ids, completed", () => {
   const plan = readImportFile(sample("todoist-sync.json"));
   assert.equal(plan.format, "todoist-json");
-  assert.deepEqual(plan.projects, [{ name: "Work", sections: ["Meetings"] }, { name: "Reports", sections: [] }]);
+  assert.deepEqual(plan.projects, [
+    { name: "Work", sections: ["Meetings"] },
+    { name: "Reports", sections: [] },
+  ]);
   const [milk, sync, numbers, report] = plan.tasks;
   assert.deepEqual([milk!.project, milk!.priority, milk!.due], [undefined, "none", undefined]);
   assert.deepEqual(
@@ -41,7 +47,10 @@ test("Todoist JSON (Sync API): Inbox, sections, API priority 4 highest, labels, 
   );
   assert.deepEqual([numbers!.priority, numbers!.due, numbers!.recurrenceText, numbers!.parentSourceId], ["medium", { date: "2026-12-06" }, undefined, "todoist:6X7rfFVPjhvv84XG"]);
   assert.deepEqual([report!.due, report!.completed, report!.priority], [{ local: "2026-12-15T17:00:00" }, true, "low"]);
-  assert.deepEqual(plan.unmapped.map((u) => `${u.where} ${u.field}`), ["project 6Jf8VQXxpwv56VQ9 parent_id", "task 6X7rfFVPjhvv84XG tag", "task 6X7rfFVPjhvv84XG responsible_uid", "task 6X7rfEVP8hvv25ZS is_deleted"]);
+  assert.deepEqual(
+    plan.unmapped.map((u) => `${u.where} ${u.field}`),
+    ["project 6Jf8VQXxpwv56VQ9 parent_id", "task 6X7rfFVPjhvv84XG tag", "task 6X7rfFVPjhvv84XG responsible_uid", "task 6X7rfEVP8hvv25ZS is_deleted"],
+  );
 });
 
 test("Taskwarrior: a recurring template becomes one series due at its next instance, projects split at the dot, annotations as notes", () => {
@@ -51,28 +60,35 @@ test("Taskwarrior: a recurring template becomes one series due at its next insta
   const byTitle = new Map(plan.tasks.map((t) => [t.title, t]));
   assert.deepEqual([...byTitle.keys()], ["Pay rent", "Fix the gate hinge", "Renew passport", "Stand-up", "Check backups"]);
   const rent = byTitle.get("Pay rent")!;
-  assert.deepEqual([rent.due, rent.recurrence, rent.priority, rent.tags, rent.project], [
-    { instant: "2026-12-31T23:00:00.000Z" },
-    { rrule: "FREQ=MONTHLY;UNTIL=20271231T230000Z" },
-    "high",
-    ["bills"],
-    "Home",
-  ]);
+  assert.deepEqual(
+    [rent.due, rent.recurrence, rent.priority, rent.tags, rent.project],
+    [{ instant: "2026-12-31T23:00:00.000Z" }, { rrule: "FREQ=MONTHLY;UNTIL=20271231T230000Z" }, "high", ["bills"], "Home"],
+  );
   const gate = byTitle.get("Fix the gate hinge")!;
   assert.deepEqual([gate.project, gate.section, gate.priority, gate.notes], ["Home", "Garden", "medium", "2026-11-21: needs 2 screws, 40 mm"]);
   assert.equal(byTitle.get("Renew passport")!.completed, true);
   assert.deepEqual(byTitle.get("Stand-up")!.recurrence, { rrule: "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR" });
   assert.equal(byTitle.get("Check backups")!.recurrence, undefined);
-  assert.deepEqual(plan.unmapped.map((u) => `${u.where.slice(5, 13)} ${u.field}`), [
-    "8d7f9c33 status", "0f6a3a34 parent", "b1f2b3c4 scheduled", "b1f2b3c4 depends", "d0e1f2a3 status", "e1f2a3b4 wait", "f2a3b4c5 recur",
-  ]);
+  assert.deepEqual(
+    plan.unmapped.map((u) => `${u.where.slice(5, 13)} ${u.field}`),
+    ["8d7f9c33 status", "0f6a3a34 parent", "b1f2b3c4 scheduled", "b1f2b3c4 depends", "d0e1f2a3 status", "e1f2a3b4 wait", "f2a3b4c5 recur"],
+  );
 });
 
 test("Taskwarrior periods as RRULEs", () => {
   const cases: [string, string | undefined][] = [
-    ["daily", "FREQ=DAILY"], ["biweekly", "FREQ=WEEKLY;INTERVAL=2"], ["quarterly", "FREQ=MONTHLY;INTERVAL=3"], ["3d", "FREQ=DAILY;INTERVAL=3"],
-    ["2w", "FREQ=WEEKLY;INTERVAL=2"], ["6mo", "FREQ=MONTHLY;INTERVAL=6"], ["2q", "FREQ=MONTHLY;INTERVAL=6"], ["1y", "FREQ=YEARLY"], ["P1M", "FREQ=MONTHLY"], ["P2W", "FREQ=WEEKLY;INTERVAL=2"],
-    ["30min", undefined], ["4h", undefined],
+    ["daily", "FREQ=DAILY"],
+    ["biweekly", "FREQ=WEEKLY;INTERVAL=2"],
+    ["quarterly", "FREQ=MONTHLY;INTERVAL=3"],
+    ["3d", "FREQ=DAILY;INTERVAL=3"],
+    ["2w", "FREQ=WEEKLY;INTERVAL=2"],
+    ["6mo", "FREQ=MONTHLY;INTERVAL=6"],
+    ["2q", "FREQ=MONTHLY;INTERVAL=6"],
+    ["1y", "FREQ=YEARLY"],
+    ["P1M", "FREQ=MONTHLY"],
+    ["P2W", "FREQ=WEEKLY;INTERVAL=2"],
+    ["30min", undefined],
+    ["4h", undefined],
   ];
   for (const [recur, rrule] of cases) assert.equal(recurrenceOf({ recur })?.rrule, rrule, recur);
 });
@@ -99,6 +115,10 @@ test("a malformed file is refused saying where, before anything is read from it"
     ["hello", undefined, /not a file this imports/],
   ];
   for (const [text, fileName, message] of cases) {
-    assert.throws(() => readImportFile(text, { fileName }), (err: unknown) => err instanceof ImportFormatError && message.test(err.message), text);
+    assert.throws(
+      () => readImportFile(text, { fileName }),
+      (err: unknown) => err instanceof ImportFormatError && message.test(err.message),
+      text,
+    );
   }
 });

@@ -335,7 +335,10 @@ export function optionalDatabaseSettings(without: string) {
 }
 
 /** One SMTP server for every e-mail: account e-mails (gateway) and e-mail reminders (reminders). */
-export const smtpUrl = optional(url(["smtp", "smtps"], "smtp://user:pass@host:587", true), "the SMTP server for e-mail: account e-mails (sign-ups are then verified) and e-mail reminders; unset: no e-mail");
+export const smtpUrl = optional(
+  url(["smtp", "smtps"], "smtp://user:pass@host:587", true),
+  "the SMTP server for e-mail: account e-mails (sign-ups are then verified) and e-mail reminders; unset: no e-mail",
+);
 
 export interface BusSettings {
   brokers: string[];

@@ -2,11 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
 import { EventEmitter, on } from "node:events";
 import { AppCallbackHealthCheck, HealthCheckResponseSchema as DaprHealthCheckResponseSchema } from "@taskmesh/proto/dapr/proto/runtime/v1/appcallback_pb.js";
-import {
-  Health,
-  HealthCheckResponseSchema,
-  HealthCheckResponse_ServingStatus as Status,
-} from "@taskmesh/proto/grpc/health/v1/health_pb.js";
+import { Health, HealthCheckResponseSchema, HealthCheckResponse_ServingStatus as Status } from "@taskmesh/proto/grpc/health/v1/health_pb.js";
 
 /**
  * Serving state of a process: "" is the whole process (what /readyz and Kubernetes probes ask),

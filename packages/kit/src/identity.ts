@@ -25,10 +25,7 @@ export function userIdFromHeaders(headers: { get(name: string): string | null } 
 export function requireUser(ctx: HandlerContext): string {
   const userId = ctx.values.get(kUserId) ?? userIdFromHeaders(ctx.requestHeader);
   if (!userId) {
-    throw new ConnectError(
-      `missing or malformed "${USER_ID_HEADER}" metadata: send the caller's user id (1-128 chars of A-Z a-z 0-9 . _ @ : -)`,
-      Code.Unauthenticated,
-    );
+    throw new ConnectError(`missing or malformed "${USER_ID_HEADER}" metadata: send the caller's user id (1-128 chars of A-Z a-z 0-9 . _ @ : -)`, Code.Unauthenticated);
   }
   return userId;
 }

@@ -22,7 +22,12 @@ export function jsonViolation(desc: DescMessage, json: unknown, prefix = "", dep
 function fieldProblem(field: DescField, value: unknown, path: string, depth: number): FieldViolation | undefined {
   switch (field.fieldKind) {
     case "enum":
-      return enumProblem(field.enum.values.map((v) => v.name), field.enum.typeName, value, path);
+      return enumProblem(
+        field.enum.values.map((v) => v.name),
+        field.enum.typeName,
+        value,
+        path,
+      );
     case "message":
       return jsonViolation(field.message, value, `${path}.`, depth + 1);
     case "list":
@@ -30,7 +35,12 @@ function fieldProblem(field: DescField, value: unknown, path: string, depth: num
       for (const [i, item] of value.entries()) {
         const problem =
           field.listKind === "enum"
-            ? enumProblem(field.enum.values.map((v) => v.name), field.enum.typeName, item, `${path}[${i}]`)
+            ? enumProblem(
+                field.enum.values.map((v) => v.name),
+                field.enum.typeName,
+                item,
+                `${path}[${i}]`,
+              )
             : field.listKind === "message"
               ? jsonViolation(field.message, item, `${path}[${i}].`, depth + 1)
               : undefined;

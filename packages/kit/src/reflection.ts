@@ -40,13 +40,7 @@ export function reflectionRoutes(hosted: DescService[]): (router: ConnectRouter)
   };
 }
 
-function answer(
-  api: Api,
-  request: v1.ServerReflectionRequest,
-  files: Map<string, DescFile>,
-  registry: Registry,
-  serviceNames: string[],
-): v1.ServerReflectionResponse {
+function answer(api: Api, request: v1.ServerReflectionRequest, files: Map<string, DescFile>, registry: Registry, serviceNames: string[]): v1.ServerReflectionResponse {
   const base = { validHost: request.host, originalRequest: request };
   const notFound = (what: string) =>
     create(api.ServerReflectionResponseSchema, {

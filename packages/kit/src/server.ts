@@ -86,11 +86,7 @@ export async function startServer(options: ServerOptions, port: number, host = "
   // Every in-flight call listens for shutdown; hundreds at once is normal, not a leak.
   setMaxListeners(0, shutdown.signal);
   // Streams run until told to stop; unary calls are left to finish before that.
-  const streamingPaths = new Set(
-    servedServices(options.services).flatMap((s) =>
-      s.methods.filter((m) => m.methodKind !== "unary").map((m) => `/${s.typeName}/${m.name}`),
-    ),
-  );
+  const streamingPaths = new Set(servedServices(options.services).flatMap((s) => s.methods.filter((m) => m.methodKind !== "unary").map((m) => `/${s.typeName}/${m.name}`)));
   const inFlight = { all: 0, unary: 0 };
   const settled = new EventTarget();
   let draining = false;
@@ -114,8 +110,7 @@ export async function startServer(options: ServerOptions, port: number, host = "
   options.routes(router);
   health.routes(router);
   reflectionRoutes(options.services)(router);
-  const contextValues = (req: NodeRequest) =>
-    createContextValues().set(kUserId, userIdFromHeaders(req.headers)).set(kClientAddress, req.socket.remoteAddress);
+  const contextValues = (req: NodeRequest) => createContextValues().set(kUserId, userIdFromHeaders(req.headers)).set(kClientAddress, req.socket.remoteAddress);
   const rpc = rpcHandler(router, contextValues);
 
   const builtIn: HttpRoute = async (req, res) => {
@@ -256,7 +251,13 @@ async function explainJsonError(input: DescMessage, chunks: Uint8Array[], uRes: 
   const respond = (bytes: Uint8Array) => {
     const header = new Headers(uRes.header);
     if (header.has("content-length")) header.set("content-length", String(bytes.byteLength));
-    return { ...uRes, header, body: (async function* () { yield bytes; })() };
+    return {
+      ...uRes,
+      header,
+      body: (async function* () {
+        yield bytes;
+      })(),
+    };
   };
   try {
     const error = errorFromJsonBytes(original, undefined, new ConnectError("", Code.Unknown));

@@ -2,7 +2,19 @@
 import type { ConnectRouter } from "@connectrpc/connect";
 import type { DescService } from "@bufbuild/protobuf";
 import type { z } from "zod";
-import { ConfigError, defineConfig, processEnv, type AnyPiece, type Built, type BusSettings, type ConfigSchema, type Piece, type SecretsSettings, type ServerSettings, type TelemetrySettings } from "./config.js";
+import {
+  ConfigError,
+  defineConfig,
+  processEnv,
+  type AnyPiece,
+  type Built,
+  type BusSettings,
+  type ConfigSchema,
+  type Piece,
+  type SecretsSettings,
+  type ServerSettings,
+  type TelemetrySettings,
+} from "./config.js";
 import { createLogger, type Logger } from "./logger.js";
 import { resolveSecrets } from "./secrets.js";
 import { drainOnSignals, startServer, type RunningServer } from "./server.js";
@@ -60,7 +72,10 @@ export async function runService<P extends BasePieces, Bus extends Closable = ne
     if (module.bus && busSettings) bus = await module.bus.open(busSettings, logger);
     else if (module.bus) logger.warn({ off: module.bus.withoutBus }, "events off: KAFKA_BROKERS and SCHEMA_REGISTRY_URL are not set");
     const started = await module.start(config, { logger, bus });
-    const server = "server" in started ? started.server : await startServer({ logger, services: started.services, routes: started.routes, drainDelayMs: serverSettings.drainDelayMs }, serverSettings.port, serverSettings.host);
+    const server =
+      "server" in started
+        ? started.server
+        : await startServer({ logger, services: started.services, routes: started.routes, drainDelayMs: serverSettings.drainDelayMs }, serverSettings.port, serverSettings.host);
     logger.info({ port: server.port, events: module.bus ? Boolean(bus) : undefined }, `${module.name} listening`);
     drainOnSignals("server" in started ? [] : [server], logger, async () => {
       await started.stop();

@@ -12,34 +12,41 @@ import path from "node:path";
 const runner = process.env.TASKMESH_TEST_CONNECTCONFORMANCE;
 const dir = path.join(import.meta.dirname, "conformance");
 
-test(
-  "Connect's conformance suite passes against kit's server (Connect, gRPC, gRPC-Web; HTTP/1.1 and h2c)",
-  { skip: runner ? false : "TASKMESH_TEST_CONNECTCONFORMANCE is not set: run the suites with `npm test`, which builds connectconformance", timeout: 20 * 60_000 },
-  async (t) => {
-    const args = [
-      "--mode", "server",
-      "--conf", path.join(dir, "config.yaml"),
-      "--known-failing", `@${path.join(dir, "known-failing.txt")}`,
-      // two cores, shared with the rest of the suite
-      "--parallel", "2",
-      "--max-servers", "2",
-      "--",
-      process.execPath, "--import", "tsx", path.join(dir, "server.ts"),
-    ];
-    // A case that hangs would hold the runner: the test's timeout ends it.
-    const child = spawn(runner!, args, { stdio: ["ignore", "pipe", "pipe"], signal: t.signal });
-    let output = "";
-    child.stdout.on("data", (d) => (output += d));
-    child.stderr.on("data", (d) => (output += d));
-    const t0 = Date.now();
-    const code = await new Promise<number | null>((resolve, reject) => {
-      child.once("error", reject);
-      child.once("exit", resolve);
-    });
-    // What failed and the summary ("Total cases: N", "N passed, N failed", the known failures
-    // that failed as expected); the known failures' own reports (INFO, with their details) left out.
-    const report = output.replace(/^INFO: .* failed \(as expected\):\n(?:\t.*\n)*/gm, "").trimEnd();
-    console.log(`${report}\n(connectconformance took ${((Date.now() - t0) / 1000).toFixed(0)}s)`);
-    assert.equal(code, 0, "connectconformance failed: the cases above did not pass (or a known failure passed; then drop it from known-failing.txt)");
-  },
-);
+test("Connect's conformance suite passes against kit's server (Connect, gRPC, gRPC-Web; HTTP/1.1 and h2c)", {
+  skip: runner ? false : "TASKMESH_TEST_CONNECTCONFORMANCE is not set: run the suites with `npm test`, which builds connectconformance",
+  timeout: 20 * 60_000,
+}, async (t) => {
+  const args = [
+    "--mode",
+    "server",
+    "--conf",
+    path.join(dir, "config.yaml"),
+    "--known-failing",
+    `@${path.join(dir, "known-failing.txt")}`,
+    // two cores, shared with the rest of the suite
+    "--parallel",
+    "2",
+    "--max-servers",
+    "2",
+    "--",
+    process.execPath,
+    "--import",
+    "tsx",
+    path.join(dir, "server.ts"),
+  ];
+  // A case that hangs would hold the runner: the test's timeout ends it.
+  const child = spawn(runner!, args, { stdio: ["ignore", "pipe", "pipe"], signal: t.signal });
+  let output = "";
+  child.stdout.on("data", (d) => (output += d));
+  child.stderr.on("data", (d) => (output += d));
+  const t0 = Date.now();
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", resolve);
+  });
+  // What failed and the summary ("Total cases: N", "N passed, N failed", the known failures
+  // that failed as expected); the known failures' own reports (INFO, with their details) left out.
+  const report = output.replace(/^INFO: .* failed \(as expected\):\n(?:\t.*\n)*/gm, "").trimEnd();
+  console.log(`${report}\n(connectconformance took ${((Date.now() - t0) / 1000).toFixed(0)}s)`);
+  assert.equal(code, 0, "connectconformance failed: the cases above did not pass (or a known failure passed; then drop it from known-failing.txt)");
+});

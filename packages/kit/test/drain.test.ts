@@ -44,7 +44,9 @@ async function serverWithSlowCalls(drainDelayMs: number) {
     0,
     "127.0.0.1",
   );
-  return { server, releaseAll: () => {
+  return {
+    server,
+    releaseAll: () => {
       for (const release of pending.splice(0)) release();
     },
   };

@@ -40,7 +40,10 @@ test("internal errors get an id the caller sees and a log line with the stack", 
   );
   const client = createClient(RecurrenceService, transport);
   for (let i = 0; i < failures.length; i++) {
-    const err = await client.parseRecurrence({ text: "every day" }).then(() => assert.fail("no error"), (e: unknown) => ConnectError.from(e));
+    const err = await client.parseRecurrence({ text: "every day" }).then(
+      () => assert.fail("no error"),
+      (e: unknown) => ConnectError.from(e),
+    );
     assert.equal(err.code, Code.Internal);
     const id = /id ([0-9a-f-]{36})/.exec(err.rawMessage)?.[1];
     assert.ok(id, `the message carries an id: ${err.rawMessage}`);
@@ -49,10 +52,16 @@ test("internal errors get an id the caller sees and a log line with the stack", 
     assert.ok(String((line!.err as Error).stack).length > 0, "with the stack");
     assert.ok(!err.rawMessage.includes("boom"), "internals do not reach the caller");
   }
-  const err = await client.previewOccurrences({}).then(() => assert.fail("no error"), (e: unknown) => ConnectError.from(e));
+  const err = await client.previewOccurrences({}).then(
+    () => assert.fail("no error"),
+    (e: unknown) => ConnectError.from(e),
+  );
   assert.equal(err.code, Code.Internal);
   const id = /id ([0-9a-f-]{36})/.exec(err.rawMessage)?.[1];
-  assert.ok(lines.some((l) => l.errorId === id && String((l.err as Error).message).includes("occurrences[0].time")), "the unencodable field is logged");
+  assert.ok(
+    lines.some((l) => l.errorId === id && String((l.err as Error).message).includes("occurrences[0].time")),
+    "the unencodable field is logged",
+  );
 
   // Deliberate statuses pass through untouched, and an error that already has an id is not re-logged.
   const before = lines.length;
@@ -71,9 +80,15 @@ test("internal errors get an id the caller sees and a log line with the stack", 
       { router: { interceptors: [internalErrorInterceptor(logger)] } },
     ),
   );
-  const kept = await passthrough.parseRecurrence({ text: "x" }).then(() => assert.fail(), (e: unknown) => ConnectError.from(e));
+  const kept = await passthrough.parseRecurrence({ text: "x" }).then(
+    () => assert.fail(),
+    (e: unknown) => ConnectError.from(e),
+  );
   assert.match(kept.rawMessage, /0b0f6a8e/);
-  const invalid = await passthrough.previewOccurrences({}).then(() => assert.fail(), (e: unknown) => ConnectError.from(e));
+  const invalid = await passthrough.previewOccurrences({}).then(
+    () => assert.fail(),
+    (e: unknown) => ConnectError.from(e),
+  );
   assert.equal(invalid.code, Code.InvalidArgument);
   assert.equal(lines.length, before);
 });
@@ -100,10 +115,16 @@ test("a database or service out of reach answers UNAVAILABLE (retry later), with
     ),
   );
   for (const outage of outages) {
-    const err = await client.parseRecurrence({ text: "every day" }).then(() => assert.fail("no error"), (e: unknown) => ConnectError.from(e));
+    const err = await client.parseRecurrence({ text: "every day" }).then(
+      () => assert.fail("no error"),
+      (e: unknown) => ConnectError.from(e),
+    );
     assert.equal(err.code, Code.Unavailable, outage.message);
     const id = /id ([0-9a-f-]{36})/.exec(err.rawMessage)?.[1];
-    assert.ok(lines.some((l) => l.errorId === id && l.level === "warn" && l.err === outage), "logged as a warning with the id");
+    assert.ok(
+      lines.some((l) => l.errorId === id && l.level === "warn" && l.err === outage),
+      "logged as a warning with the id",
+    );
     assert.ok(!err.rawMessage.includes(outage.message), "internals do not reach the caller");
   }
 });
@@ -186,7 +207,10 @@ test("an error message that echoes a long input is cut to 1,024 characters, keep
   );
   const err = await createClient(Health, transport)
     .check({ service: name })
-    .then(() => assert.fail("no error"), (e: unknown) => ConnectError.from(e));
+    .then(
+      () => assert.fail("no error"),
+      (e: unknown) => ConnectError.from(e),
+    );
   assert.equal(err.code, Code.NotFound);
   assert.ok(err.rawMessage.length < 1100, `${err.rawMessage.length} characters`);
   assert.match(err.rawMessage, /^unknown service "x{100}.*… \(70018 characters in all\)$/);

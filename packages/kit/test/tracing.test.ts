@@ -123,7 +123,10 @@ test("an unsampled call leaves no span active for instrumentations, yet its cont
   assert.equal(activeSpan, undefined);
   assert.match(recorded, new RegExp(`^00-${traceId}-[0-9a-f]{16}-00$`));
   assert.equal(lines.find((l) => l.msg === "parsing unsampled")?.trace_id, traceId);
-  assert.deepEqual(exporter.getFinishedSpans().map((s) => s.name), []);
+  assert.deepEqual(
+    exporter.getFinishedSpans().map((s) => s.name),
+    [],
+  );
 });
 
 test("a call carrying two traceparents (a Dapr sidecar appends its hop's) continues the last one", async () => {

@@ -8,7 +8,10 @@ import { taskOut, taskOutput } from "./shapes.js";
 export const itemError = z.object({
   code: z.string().describe("invalid_argument, not_found, aborted (a conflicting change), …"),
   message: z.string(),
-  fields: z.array(z.object({ field: z.string(), message: z.string() })).optional().describe("what is wrong with which input field"),
+  fields: z
+    .array(z.object({ field: z.string(), message: z.string() }))
+    .optional()
+    .describe("what is wrong with which input field"),
   conflict: z
     .object({ conflictingFields: z.array(z.string()), current: taskOutput })
     .optional()

@@ -45,13 +45,18 @@ export function mcpRoute(options: McpRouteOptions): HttpRoute {
       // path); any other well-known name is not here, rather than the web app's page.
       if (path === PROTECTED_RESOURCE_METADATA_PATH || path === `${PROTECTED_RESOURCE_METADATA_PATH}${MCP_PATH}`) {
         const origin = originOf(req);
-        json(res, 200, {
-          resource: `${origin}${MCP_PATH}`,
-          authorization_servers: [origin],
-          bearer_methods_supported: ["header"],
-          resource_name: "taskmesh",
-          resource_documentation: `${origin}/`,
-        }, { "access-control-allow-origin": "*", "cache-control": "max-age=3600" });
+        json(
+          res,
+          200,
+          {
+            resource: `${origin}${MCP_PATH}`,
+            authorization_servers: [origin],
+            bearer_methods_supported: ["header"],
+            resource_name: "taskmesh",
+            resource_documentation: `${origin}/`,
+          },
+          { "access-control-allow-origin": "*", "cache-control": "max-age=3600" },
+        );
         return true;
       }
       json(res, 404, { error: "not_found" });

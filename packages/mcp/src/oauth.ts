@@ -165,21 +165,26 @@ export function oauthServer(options: OAuthOptions) {
 
   const handle = async (req: NodeRequest, res: NodeResponse, path: string, origin: string): Promise<boolean | "page"> => {
     if (path === AUTHORIZATION_SERVER_METADATA_PATH) {
-      json(res, 200, {
-        issuer: origin,
-        authorization_endpoint: `${origin}${AUTHORIZE_PATH}`,
-        token_endpoint: `${origin}${TOKEN_PATH}`,
-        registration_endpoint: `${origin}${REGISTER_PATH}`,
-        revocation_endpoint: `${origin}${REVOKE_PATH}`,
-        revocation_endpoint_auth_methods_supported: ["none"],
-        response_types_supported: ["code"],
-        grant_types_supported: ["authorization_code", "refresh_token"],
-        code_challenge_methods_supported: ["S256"],
-        token_endpoint_auth_methods_supported: ["none"],
-        scopes_supported: ["tasks"],
-        authorization_response_iss_parameter_supported: true,
-        service_documentation: `${origin}/`,
-      }, { "access-control-allow-origin": "*" });
+      json(
+        res,
+        200,
+        {
+          issuer: origin,
+          authorization_endpoint: `${origin}${AUTHORIZE_PATH}`,
+          token_endpoint: `${origin}${TOKEN_PATH}`,
+          registration_endpoint: `${origin}${REGISTER_PATH}`,
+          revocation_endpoint: `${origin}${REVOKE_PATH}`,
+          revocation_endpoint_auth_methods_supported: ["none"],
+          response_types_supported: ["code"],
+          grant_types_supported: ["authorization_code", "refresh_token"],
+          code_challenge_methods_supported: ["S256"],
+          token_endpoint_auth_methods_supported: ["none"],
+          scopes_supported: ["tasks"],
+          authorization_response_iss_parameter_supported: true,
+          service_documentation: `${origin}/`,
+        },
+        { "access-control-allow-origin": "*" },
+      );
       return true;
     }
     if (path === REGISTER_PATH) {
@@ -187,7 +192,10 @@ export function oauthServer(options: OAuthOptions) {
       const body = await readJson(req);
       const uris = body?.redirect_uris;
       if (!Array.isArray(uris) || uris.length === 0 || uris.length > MAX_REDIRECT_URIS || !uris.every(allowedRedirect)) {
-        json(res, 400, { error: "invalid_redirect_uri", error_description: `redirect_uris: 1 to ${MAX_REDIRECT_URIS} URLs, https or http on this machine (localhost, 127.0.0.1, [::1]), without a fragment` });
+        json(res, 400, {
+          error: "invalid_redirect_uri",
+          error_description: `redirect_uris: 1 to ${MAX_REDIRECT_URIS} URLs, https or http on this machine (localhost, 127.0.0.1, [::1]), without a fragment`,
+        });
         return true;
       }
       const method = body?.token_endpoint_auth_method;
@@ -238,7 +246,14 @@ export function oauthServer(options: OAuthOptions) {
         json(res, 401, { error: "access_denied", error_description: `sign in to approve (${(err as Error).message})` });
         return true;
       }
-      const code = seal(CODE_PREFIX, codeKey, { token: body.api_token, clientId: request.clientId, redirectUri: request.redirectUri, challenge: request.challenge, expires: Date.now() + CODE_TTL_MS, nonce: b64(randomBytes(12)) });
+      const code = seal(CODE_PREFIX, codeKey, {
+        token: body.api_token,
+        clientId: request.clientId,
+        redirectUri: request.redirectUri,
+        challenge: request.challenge,
+        expires: Date.now() + CODE_TTL_MS,
+        nonce: b64(randomBytes(12)),
+      });
       json(res, 200, { redirect: withParams(request.redirectUri, { code, state, iss: origin }) });
       return true;
     }

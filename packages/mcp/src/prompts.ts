@@ -27,7 +27,13 @@ export function registerPrompts(server: McpServer): void {
     {
       title: "Triage overdue tasks",
       description: "Goes through the overdue tasks and suggests for each: do today, reschedule (to when), or complete/delete",
-      argsSchema: { limit: z.string().regex(/^\d{1,3}$/).optional().describe("how many to go through (default 20)") },
+      argsSchema: {
+        limit: z
+          .string()
+          .regex(/^\d{1,3}$/)
+          .optional()
+          .describe("how many to go through (default 20)"),
+      },
     },
     ({ limit }) =>
       user(

@@ -83,7 +83,8 @@ const addItem = z
     if ((item.text === undefined) === (item.title === undefined)) ctx.addIssue({ code: "custom", message: "give either text (one quick-add line) or title" });
     const structured = ["priority", "tags", "dueDate", "dueTime", "timeZone", "recurrence", "reminders"] as const;
     if (item.text !== undefined) {
-      for (const key of structured) if (item[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: "with text, write this in the line itself (only notes and requestId go beside it)" });
+      for (const key of structured)
+        if (item[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: "with text, write this in the line itself (only notes and requestId go beside it)" });
     }
     if (item.dueDate !== undefined && item.dueTime !== undefined) ctx.addIssue({ code: "custom", path: ["dueTime"], message: "give dueDate or dueTime, not both" });
   });
@@ -239,9 +240,13 @@ const REOPEN_TASKS = {
 
 const DELETE_TASKS = {
   title: "Delete tasks",
-  description:
-    `Deletes up to ${MAX_BATCH} tasks. Each needs the version last read: a task changed since is not deleted (code aborted). A deletion can be undone from the task's activity history.`,
-  inputSchema: z.strictObject({ tasks: z.array(z.strictObject({ id: uuid, version: z.number().int().min(1) })).min(1).max(MAX_BATCH) }),
+  description: `Deletes up to ${MAX_BATCH} tasks. Each needs the version last read: a task changed since is not deleted (code aborted). A deletion can be undone from the task's activity history.`,
+  inputSchema: z.strictObject({
+    tasks: z
+      .array(z.strictObject({ id: uuid, version: z.number().int().min(1) }))
+      .min(1)
+      .max(MAX_BATCH),
+  }),
   outputSchema: batchOutput({ id: z.string().optional() }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
 };
@@ -339,9 +344,7 @@ const GET_ACTIVITY = {
 
 const ADD_COMMENT = {
   title: "Comment on a task",
-  description:
-    "Adds a comment to a task, as the user: every member of the task's project sees it at once and in the task's history. " +
-    "A requestId makes a retry add it once.",
+  description: "Adds a comment to a task, as the user: every member of the task's project sees it at once and in the task's history. " + "A requestId makes a retry add it once.",
   inputSchema: z.strictObject({
     taskId: uuid,
     body: z.string().min(1).max(10_000),
@@ -428,11 +431,7 @@ export function createTaskmeshMcpServer(backend: TaskmeshBackend): McpServer {
   const now = backend.now ?? (() => new Date());
   const { tasks, reminders, recurrence, audit } = backend;
 
-  server.registerTool(
-    "add_tasks",
-    ADD_TASKS,
-    async ({ tasks: items }) => batch(items, "tasks", (item, at) => addOne(item, at), true),
-  );
+  server.registerTool("add_tasks", ADD_TASKS, async ({ tasks: items }) => batch(items, "tasks", (item, at) => addOne(item, at), true));
 
   async function addOne(item: AddItem, at: string) {
     const zone = item.timeZone ?? backend.timeZone;
@@ -470,15 +469,11 @@ export function createTaskmeshMcpServer(backend: TaskmeshBackend): McpServer {
     };
   }
 
-  server.registerTool(
-    "find_tasks",
-    FIND_TASKS,
-    async ({ query, question, orderBy, descending, limit, cursor }) => {
-      const understood = question === undefined ? undefined : translateQuestion(question);
-      const result = await list(understood?.query ?? query, `${orderBy}${descending ? " desc" : ""}`, limit, cursor, understood ? "question" : "query");
-      return understood && result.structuredContent ? structured({ ...result.structuredContent, understood }) : result;
-    },
-  );
+  server.registerTool("find_tasks", FIND_TASKS, async ({ query, question, orderBy, descending, limit, cursor }) => {
+    const understood = question === undefined ? undefined : translateQuestion(question);
+    const result = await list(understood?.query ?? query, `${orderBy}${descending ? " desc" : ""}`, limit, cursor, understood ? "question" : "query");
+    return understood && result.structuredContent ? structured({ ...result.structuredContent, understood }) : result;
+  });
 
   async function list(query: string, order: string, pageSize: number, pageToken: string | undefined, field: string): Promise<CallToolResult> {
     try {
@@ -493,29 +488,36 @@ export function createTaskmeshMcpServer(backend: TaskmeshBackend): McpServer {
     }
   }
 
-  server.registerTool(
-    "find_tasks_by_date",
-    FIND_TASKS_BY_DATE,
-    async ({ from, to, field, status, query, limit, cursor }) => {
-      const q = `${field}>=${from} ${field}<=${to} status:${status}${query.trim() ? ` (${query})` : ""}`;
-      return list(q, field, limit, cursor, "query");
-    },
-  );
+  server.registerTool("find_tasks_by_date", FIND_TASKS_BY_DATE, async ({ from, to, field, status, query, limit, cursor }) => {
+    const q = `${field}>=${from} ${field}<=${to} status:${status}${query.trim() ? ` (${query})` : ""}`;
+    return list(q, field, limit, cursor, "query");
+  });
 
-  server.registerTool(
-    "update_tasks",
-    UPDATE_TASKS,
-    async ({ updates }) => batch(updates, "updates", updateOne),
-  );
+  server.registerTool("update_tasks", UPDATE_TASKS, async ({ updates }) => batch(updates, "updates", updateOne));
 
   async function updateOne(item: UpdateItem, at: string) {
     const task = create(TaskSchema, { id: item.id });
     const mask: string[] = [];
-    if (item.title !== undefined) { task.title = item.title; mask.push("title"); }
-    if (item.notes !== undefined) { task.notes = item.notes; mask.push("notes"); }
-    if (item.priority !== undefined) { task.priority = priorityOf(item.priority); mask.push("priority"); }
-    if (item.tags !== undefined) { task.tags = item.tags; mask.push("tags"); }
-    if (item.timeZone !== undefined) { task.timeZone = item.timeZone; mask.push("time_zone"); }
+    if (item.title !== undefined) {
+      task.title = item.title;
+      mask.push("title");
+    }
+    if (item.notes !== undefined) {
+      task.notes = item.notes;
+      mask.push("notes");
+    }
+    if (item.priority !== undefined) {
+      task.priority = priorityOf(item.priority);
+      mask.push("priority");
+    }
+    if (item.tags !== undefined) {
+      task.tags = item.tags;
+      mask.push("tags");
+    }
+    if (item.timeZone !== undefined) {
+      task.timeZone = item.timeZone;
+      mask.push("time_zone");
+    }
     if (item.dueDate !== undefined || item.dueTime !== undefined) {
       if (item.dueDate) task.due = { case: "dueDate", value: item.dueDate };
       else if (item.dueTime) task.due = { case: "dueTime", value: timestampFromDate(new Date(item.dueTime)) };
@@ -533,121 +535,97 @@ export function createTaskmeshMcpServer(backend: TaskmeshBackend): McpServer {
       }
       mask.push("recurrence");
     }
-    if (item.reminders !== undefined) { task.reminders = item.reminders.map((r, i) => reminderIn(r, i)); mask.push("reminders"); }
+    if (item.reminders !== undefined) {
+      task.reminders = item.reminders.map((r, i) => reminderIn(r, i));
+      mask.push("reminders");
+    }
     const { task: updated } = await tasks.updateTask({ task, updateMask: create(FieldMaskSchema, { paths: mask }), expectedVersion: BigInt(item.version) });
     return { task: taskOut(updated!) };
   }
 
-  server.registerTool(
-    "complete_tasks",
-    COMPLETE_TASKS,
-    async ({ ids }) => batch(ids, "ids", async (id) => ({ task: taskOut((await tasks.completeTask({ id })).task!) })),
+  server.registerTool("complete_tasks", COMPLETE_TASKS, async ({ ids }) => batch(ids, "ids", async (id) => ({ task: taskOut((await tasks.completeTask({ id })).task!) })));
+
+  server.registerTool("reopen_tasks", REOPEN_TASKS, async ({ ids }) => batch(ids, "ids", async (id) => ({ task: taskOut((await tasks.reopenTask({ id })).task!) })));
+
+  server.registerTool("delete_tasks", DELETE_TASKS, async ({ tasks: items }) =>
+    batch(items, "tasks", async ({ id, version }) => {
+      await tasks.deleteTask({ id, expectedVersion: BigInt(version) });
+      return { id };
+    }),
   );
 
-  server.registerTool(
-    "reopen_tasks",
-    REOPEN_TASKS,
-    async ({ ids }) => batch(ids, "ids", async (id) => ({ task: taskOut((await tasks.reopenTask({ id })).task!) })),
-  );
+  server.registerTool("set_reminders", SET_REMINDERS, async ({ taskId, reminders: items, version }) => {
+    try {
+      const res = await reminders.setReminders({ taskId, reminders: items.map(reminderIn), expectedVersion: BigInt(version ?? 0) });
+      return structured({ task: taskOut(res.task!), reminders: res.reminders.map(reminderStatusOut) });
+    } catch (err) {
+      return toolError(errorOf(err, ""));
+    }
+  });
 
-  server.registerTool(
-    "delete_tasks",
-    DELETE_TASKS,
-    async ({ tasks: items }) =>
-      batch(items, "tasks", async ({ id, version }) => {
-        await tasks.deleteTask({ id, expectedVersion: BigInt(version) });
-        return { id };
-      }),
-  );
+  server.registerTool("snooze_reminder", SNOOZE_REMINDER, async ({ taskId, reminderId, minutes, until }) => {
+    try {
+      const res = await reminders.snoozeReminder({
+        taskId,
+        reminderId,
+        until: minutes !== undefined ? { case: "duration", value: { seconds: BigInt(minutes * 60) } } : { case: "untilTime", value: timestampFromDate(new Date(until!)) },
+      });
+      return structured({ reminder: reminderStatusOut(res.reminder!) });
+    } catch (err) {
+      return toolError(errorOf(err, ""));
+    }
+  });
 
-  server.registerTool(
-    "set_reminders",
-    SET_REMINDERS,
-    async ({ taskId, reminders: items, version }) => {
-      try {
-        const res = await reminders.setReminders({ taskId, reminders: items.map(reminderIn), expectedVersion: BigInt(version ?? 0) });
-        return structured({ task: taskOut(res.task!), reminders: res.reminders.map(reminderStatusOut) });
-      } catch (err) {
-        return toolError(errorOf(err, ""));
+  server.registerTool("list_reminders", LIST_REMINDERS, async ({ taskId, limit, cursor }) => {
+    try {
+      const res = await reminders.listReminders({ taskId: taskId ?? "", pageSize: limit, pageToken: cursor ?? "" });
+      return structured({ reminders: res.reminders.map(reminderStatusOut), ...(res.nextPageToken ? { nextCursor: res.nextPageToken } : {}) });
+    } catch (err) {
+      return toolError(errorOf(err, ""));
+    }
+  });
+
+  server.registerTool("get_overview", GET_OVERVIEW, async ({ listLimit }) => {
+    try {
+      const scan = async (query: string) => {
+        const found: Task[] = [];
+        let pageToken = "";
+        do {
+          const page = await tasks.listTasks({ query, orderBy: "due", pageSize: 500, pageToken });
+          found.push(...page.tasks);
+          pageToken = page.nextPageToken;
+        } while (pageToken && found.length < COUNT_CAP);
+        return { found, capped: pageToken !== "" };
+      };
+      const today = Temporal.Now.plainDateISO(backend.timeZone);
+      const [open, overdue, dueToday, upcoming] = await Promise.all([
+        scan("status:open"),
+        scan("due:overdue"),
+        scan("status:open due:today"),
+        scan(`status:open due>today due<=${today.add({ days: 7 })}`),
+      ]);
+      // As the web app shows it: an all-day task is overdue once its day is over (due:overdue
+      // counts it from the day's first minute).
+      overdue.found = overdue.found.filter((t) => !(t.due.case === "dueDate" && t.due.value >= today.toString()));
+      const byPriority = { high: 0, medium: 0, low: 0, none: 0 };
+      let noDue = 0;
+      for (const t of open.found) {
+        byPriority[taskOut(t).priority]++;
+        if (t.due.case === undefined) noDue++;
       }
-    },
-  );
-
-  server.registerTool(
-    "snooze_reminder",
-    SNOOZE_REMINDER,
-    async ({ taskId, reminderId, minutes, until }) => {
-      try {
-        const res = await reminders.snoozeReminder({
-          taskId,
-          reminderId,
-          until: minutes !== undefined ? { case: "duration", value: { seconds: BigInt(minutes * 60) } } : { case: "untilTime", value: timestampFromDate(new Date(until!)) },
-        });
-        return structured({ reminder: reminderStatusOut(res.reminder!) });
-      } catch (err) {
-        return toolError(errorOf(err, ""));
-      }
-    },
-  );
-
-  server.registerTool(
-    "list_reminders",
-    LIST_REMINDERS,
-    async ({ taskId, limit, cursor }) => {
-      try {
-        const res = await reminders.listReminders({ taskId: taskId ?? "", pageSize: limit, pageToken: cursor ?? "" });
-        return structured({ reminders: res.reminders.map(reminderStatusOut), ...(res.nextPageToken ? { nextCursor: res.nextPageToken } : {}) });
-      } catch (err) {
-        return toolError(errorOf(err, ""));
-      }
-    },
-  );
-
-  server.registerTool(
-    "get_overview",
-    GET_OVERVIEW,
-    async ({ listLimit }) => {
-      try {
-        const scan = async (query: string) => {
-          const found: Task[] = [];
-          let pageToken = "";
-          do {
-            const page = await tasks.listTasks({ query, orderBy: "due", pageSize: 500, pageToken });
-            found.push(...page.tasks);
-            pageToken = page.nextPageToken;
-          } while (pageToken && found.length < COUNT_CAP);
-          return { found, capped: pageToken !== "" };
-        };
-        const today = Temporal.Now.plainDateISO(backend.timeZone);
-        const [open, overdue, dueToday, upcoming] = await Promise.all([
-          scan("status:open"),
-          scan("due:overdue"),
-          scan("status:open due:today"),
-          scan(`status:open due>today due<=${today.add({ days: 7 })}`),
-        ]);
-        // As the web app shows it: an all-day task is overdue once its day is over (due:overdue
-        // counts it from the day's first minute).
-        overdue.found = overdue.found.filter((t) => !(t.due.case === "dueDate" && t.due.value >= today.toString()));
-        const byPriority = { high: 0, medium: 0, low: 0, none: 0 };
-        let noDue = 0;
-        for (const t of open.found) {
-          byPriority[taskOut(t).priority]++;
-          if (t.due.case === undefined) noDue++;
-        }
-        const show = (list: Task[]): TaskOutput[] => list.slice(0, listLimit).map(taskOut);
-        return structured({
-          today: today.toString(),
-          timeZone: backend.timeZone,
-          counts: { open: open.found.length, overdue: overdue.found.length, dueToday: dueToday.found.length, upcoming: upcoming.found.length, noDue, byPriority },
-          countsCapped: [open, overdue, dueToday, upcoming].some((s) => s.capped),
-          overdue: show(overdue.found),
-          dueToday: show(dueToday.found),
-        });
-      } catch (err) {
-        return toolError(errorOf(err, ""));
-      }
-    },
-  );
+      const show = (list: Task[]): TaskOutput[] => list.slice(0, listLimit).map(taskOut);
+      return structured({
+        today: today.toString(),
+        timeZone: backend.timeZone,
+        counts: { open: open.found.length, overdue: overdue.found.length, dueToday: dueToday.found.length, upcoming: upcoming.found.length, noDue, byPriority },
+        countsCapped: [open, overdue, dueToday, upcoming].some((s) => s.capped),
+        overdue: show(overdue.found),
+        dueToday: show(dueToday.found),
+      });
+    } catch (err) {
+      return toolError(errorOf(err, ""));
+    }
+  });
 
   server.registerTool("get_activity", GET_ACTIVITY, async ({ taskId, limit, cursor }) => {
     try {

@@ -93,8 +93,24 @@ test("tools are listed with input and output schemas and annotations", async () 
   const { tools } = await alice.listTools();
   const byName = new Map(tools.map((t) => [t.name, t]));
   assert.deepEqual([...byName.keys()].sort(), [
-    "add_comment", "add_tasks", "complete_tasks", "delete_tasks", "end_series", "find_tasks", "find_tasks_by_date", "get_activity", "get_overview",
-    "list_comments", "list_reminders", "preview_recurrence", "reopen_tasks", "set_reminders", "skip_occurrence", "snooze_reminder", "undo", "update_tasks",
+    "add_comment",
+    "add_tasks",
+    "complete_tasks",
+    "delete_tasks",
+    "end_series",
+    "find_tasks",
+    "find_tasks_by_date",
+    "get_activity",
+    "get_overview",
+    "list_comments",
+    "list_reminders",
+    "preview_recurrence",
+    "reopen_tasks",
+    "set_reminders",
+    "skip_occurrence",
+    "snooze_reminder",
+    "undo",
+    "update_tasks",
   ]);
   for (const tool of tools) {
     assert.equal(tool.inputSchema.type, "object", tool.name);
@@ -157,9 +173,12 @@ test("find_tasks answers with how the query was understood; a malformed query sa
   await call(alice, "add_tasks", { tasks: [{ text: "Buy milk #errands !low" }] });
   const r = await call(alice, "find_tasks", { query: "#errands milk" });
   assert.equal(r.isError, undefined, text(r));
-  assert.deepEqual((r.structuredContent!.tasks as Json[]).map((t) => t.title), ["Buy milk"]);
+  assert.deepEqual(
+    (r.structuredContent!.tasks as Json[]).map((t) => t.title),
+    ["Buy milk"],
+  );
   assert.match(r.structuredContent!.explanation.summary, /errands/);
-  assert.equal(r.structuredContent!.explanation.normalizedQuery, 'tag:errands AND milk');
+  assert.equal(r.structuredContent!.explanation.normalizedQuery, "tag:errands AND milk");
 
   const bad = await call(alice, "find_tasks", { query: "priority:urgent" });
   assert.equal(bad.isError, true);
@@ -169,9 +188,17 @@ test("find_tasks answers with how the query was understood; a malformed query sa
 });
 
 test("find_tasks_by_date takes a range of days", async () => {
-  await call(alice, "add_tasks", { tasks: [{ title: "In range", dueDate: "2031-05-10" }, { title: "Out of range", dueDate: "2031-06-10" }] });
+  await call(alice, "add_tasks", {
+    tasks: [
+      { title: "In range", dueDate: "2031-05-10" },
+      { title: "Out of range", dueDate: "2031-06-10" },
+    ],
+  });
   const r = await call(alice, "find_tasks_by_date", { from: "2031-05-01", to: "2031-05-31" });
-  assert.deepEqual((r.structuredContent!.tasks as Json[]).map((t) => t.title), ["In range"]);
+  assert.deepEqual(
+    (r.structuredContent!.tasks as Json[]).map((t) => t.title),
+    ["In range"],
+  );
   const backwards = await call(alice, "find_tasks_by_date", { from: "2031-05-31", to: "2031-05-01" });
   assert.equal(backwards.isError, true);
 });
@@ -194,7 +221,10 @@ test("update_tasks changes only the given fields, and a conflicting edit is repo
   assert.equal(conflict!.error.conflict.current.title, "Plan the trip");
 
   const rule = await call(alice, "update_tasks", { updates: [{ id: v1.id, version: v2.version, recurrence: "every blue moon" }] });
-  assert.deepEqual((rule.structuredContent!.results as Json[])[0]!.error.fields.map((f: Json) => f.field), ["updates[0].recurrence"]);
+  assert.deepEqual(
+    (rule.structuredContent!.results as Json[])[0]!.error.fields.map((f: Json) => f.field),
+    ["updates[0].recurrence"],
+  );
 
   const cleared = await call(alice, "update_tasks", { updates: [{ id: v1.id, version: v2.version, dueDate: null }] });
   assert.equal((cleared.structuredContent!.results as Json[])[0]!.task.dueDate, undefined);
@@ -204,12 +234,20 @@ test("complete, reopen and delete in batches; each item reports its own outcome"
   const added = (await call(alice, "add_tasks", { tasks: [{ title: "One" }, { title: "Two" }] })).structuredContent!.results as Json[];
   const ids = added.map((a) => a.task.id as string);
   const done = await call(alice, "complete_tasks", { ids });
-  assert.deepEqual((done.structuredContent!.results as Json[]).map((r) => r.task.status), ["completed", "completed"]);
+  assert.deepEqual(
+    (done.structuredContent!.results as Json[]).map((r) => r.task.status),
+    ["completed", "completed"],
+  );
   const reopened = await call(alice, "reopen_tasks", { ids: [ids[0]] });
   const one = (reopened.structuredContent!.results as Json[])[0]!.task;
   assert.equal(one.status, "open");
 
-  const gone = await call(alice, "delete_tasks", { tasks: [{ id: ids[0], version: one.version }, { id: ids[1], version: 1 }] });
+  const gone = await call(alice, "delete_tasks", {
+    tasks: [
+      { id: ids[0], version: one.version },
+      { id: ids[1], version: 1 },
+    ],
+  });
   assert.equal(gone.isError, true, "the second item's version is stale");
   const [deleted, stale] = gone.structuredContent!.results as Json[];
   assert.equal(deleted!.ok, true);
@@ -304,9 +342,14 @@ test("get_overview counts overdue, today, upcoming and priorities", async () => 
     const o = r.structuredContent!;
     assert.equal(o.today, today);
     assert.deepEqual(o.counts, { open: 5, overdue: 1, dueToday: 1, upcoming: 1, noDue: 1, byPriority: { high: 2, medium: 0, low: 1, none: 2 } });
-    assert.deepEqual((o.overdue as Json[]).map((t) => t.title), ["late"]);
-    assert.deepEqual((o.dueToday as Json[]).map((t) => t.title), ["now"]);
-
+    assert.deepEqual(
+      (o.overdue as Json[]).map((t) => t.title),
+      ["late"],
+    );
+    assert.deepEqual(
+      (o.dueToday as Json[]).map((t) => t.title),
+      ["now"],
+    );
   } finally {
     await carol.close();
   }

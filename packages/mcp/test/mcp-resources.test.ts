@@ -28,10 +28,19 @@ let client: Client;
 // biome-ignore lint/suspicious/noExplicitAny: tool results are JSON the tests read at any depth, and the assertions check each value read
 type Json = Record<string, any>;
 const api = <S extends typeof TaskService | typeof ProjectService>(service: S) =>
-  createClient(service, createConnectTransport({ baseUrl: app.server.url, httpVersion: "1.1", interceptors: [(next) => (req) => {
-    req.header.set("authorization", `Bearer ${token}`);
-    return next(req);
-  }] }));
+  createClient(
+    service,
+    createConnectTransport({
+      baseUrl: app.server.url,
+      httpVersion: "1.1",
+      interceptors: [
+        (next) => (req) => {
+          req.header.set("authorization", `Bearer ${token}`);
+          return next(req);
+        },
+      ],
+    }),
+  );
 
 before(async () => {
   app = await startEmbeddedApp(embeddedConfig({ TASKMESH_DATA_DIR: dataDir, PORT: "0" }), createLogger("mcp-resources-test"));
@@ -74,7 +83,10 @@ test("find_tasks takes a question in plain English and says how it read it", asy
   assert.equal(found.structuredContent.understood.translated, true);
   assert.match(found.structuredContent.understood.query, /project:garden/);
   assert.match(found.structuredContent.understood.explanation, /^Showing tasks where/);
-  assert.deepEqual(found.structuredContent.tasks.map((t: Json) => t.title), ["Plant tulips"]);
+  assert.deepEqual(
+    found.structuredContent.tasks.map((t: Json) => t.title),
+    ["Plant tulips"],
+  );
   const both = (await client.callTool({ name: "find_tasks", arguments: { question: "overdue", query: "#spring" } })) as { isError?: boolean; content: { text: string }[] };
   assert.equal(both.isError, true);
   assert.match(both.content[0]!.text, /give query or question, not both/);
@@ -132,5 +144,8 @@ test("the MCP Inspector's CLI lists the tools and calls one against the server",
 
   const called = await inspect("--method", "tools/call", "--tool-name", "find_tasks", "--tool-arg", "query=#spring status:all", "orderBy=title");
   assert.equal(called.isError, undefined, JSON.stringify(called));
-  assert.deepEqual(called.structuredContent.tasks.map((t: Json) => t.title), ["Buy bulbs", "Plant tulips"]);
+  assert.deepEqual(
+    called.structuredContent.tasks.map((t: Json) => t.title),
+    ["Buy bulbs", "Plant tulips"],
+  );
 });

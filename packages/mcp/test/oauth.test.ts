@@ -130,7 +130,10 @@ test("discovery, registration, authorization with PKCE, consent, token, then the
   assert.equal(added.isError, undefined);
   await client.close();
   const { tokens } = await auth().listApiTokens({}, { headers: { authorization: `Bearer ${users.alice}` } });
-  assert.ok(tokens.some((t) => t.name === "MCP: Test agent"), "the client's token is listed (and can be revoked) like any other");
+  assert.ok(
+    tokens.some((t) => t.name === "MCP: Test agent"),
+    "the client's token is listed (and can be revoked) like any other",
+  );
 
   // A code works once.
   const again = await fetch(`${app.server.url}/oauth/token`, {
@@ -265,7 +268,8 @@ test("consent needs the signed-in user and that user's own token; Deny tells the
   const bobs = (await auth().createApiToken({ name: "bob's" }, { headers: { authorization: `Bearer ${users.bob}` } })).secret;
   assert.equal((await consent(url, users.alice!, "allow", bobs)).status, 401, "another user's token is not handed out");
   assert.equal((await consent(url, "not-a-session", "allow", bobs)).status, 401);
-  const minting = (await auth().createApiToken({ name: "too wide", scopes: [ApiTokenScope.READ, ApiTokenScope.WRITE, ApiTokenScope.TOKENS] }, { headers: { authorization: `Bearer ${users.alice}` } })).secret;
+  const minting = (await auth().createApiToken({ name: "too wide", scopes: [ApiTokenScope.READ, ApiTokenScope.WRITE, ApiTokenScope.TOKENS] }, { headers: { authorization: `Bearer ${users.alice}` } }))
+    .secret;
   assert.equal((await consent(url, users.alice!, "allow", minting)).status, 401, "a token that could make tokens is not handed to an agent");
 
   const denied = new URL(((await (await consent(url, users.alice!, "deny")).json()) as { redirect: string }).redirect);

@@ -63,7 +63,8 @@ const REMIND_BEFORE = /(^|\s)remind(?:\s+me)?\s+(\d+|an?|one)\s*(m|mins?|minutes
 const REMIND_AT = /(^|\s)remind(?:\s+me)?\s+(?=at\s|on\s|tomorrow|today|tonight|tmrw?\b|next\s|\d)/iu;
 // "every …" always starts a rule; a bare "weekly" only when nothing but rule words follow it, so
 // "Prepare monthly report" keeps its title.
-const RECURRENCE_START = /(^|\s)(every!?(?=\s)|each(?=\s+(?:other\s|\d|day|week|month|year|quarter|weekday|weekend|workday|mon|tue|wed|thu|fri|sat|sun|first|second|third|fourth|last))|(?:daily|weekly|monthly|yearly|annually|quarterly|biweekly|fortnightly|weekdays|weekends|mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays)(?=\s*$|,|\s+(?:at|on|in|from|starting|beginning|until|till|after|for|and|except|\d)\b))/iu;
+const RECURRENCE_START =
+  /(^|\s)(every!?(?=\s)|each(?=\s+(?:other\s|\d|day|week|month|year|quarter|weekday|weekend|workday|mon|tue|wed|thu|fri|sat|sun|first|second|third|fourth|last))|(?:daily|weekly|monthly|yearly|annually|quarterly|biweekly|fortnightly|weekdays|weekends|mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays)(?=\s*$|,|\s+(?:at|on|in|from|starting|beginning|until|till|after|for|and|except|\d)\b))/iu;
 const EVERY_START = /(^|\s)(every!?(?=\s))/iu;
 const UNIT_SECONDS: Record<string, number> = { m: 60, h: 3600, d: 86400, w: 604800 };
 /** All-day reminders "before" fire this long after midnight, on the day(s) before. */
@@ -82,7 +83,10 @@ const TRAILING_CONNECTOR = /^(?:an?|and|&|on|the|of|at|in|to|for|after|it|is|exc
 const SERIES_START = /^(?:starting|beginning|from)$/iu;
 const SERIES_UNTIL = /^(?:until|till|til|through|thru|ending)$/iu;
 // Parts of a rule typed before "every": "on the 31st", "on mondays and thursdays", "at 7am".
-const ORDINALS_BEFORE = new RegExp(String.raw`(^|\s)((?:on\s+)?(?:the\s+)?(?:${ORDINAL})(?:\s*(?:,|and|&)\s*(?:the\s+)?(?:${ORDINAL}))*(?:\s+(?:(?:${WEEKDAY})|day|weekday))?(?:\s+of\s+(?:the|each|every)\s+month)?)(?:\s+of)?\s*$`, "iu");
+const ORDINALS_BEFORE = new RegExp(
+  String.raw`(^|\s)((?:on\s+)?(?:the\s+)?(?:${ORDINAL})(?:\s*(?:,|and|&)\s*(?:the\s+)?(?:${ORDINAL}))*(?:\s+(?:(?:${WEEKDAY})|day|weekday))?(?:\s+of\s+(?:the|each|every)\s+month)?)(?:\s+of)?\s*$`,
+  "iu",
+);
 const WEEKDAYS_BEFORE = new RegExp(String.raw`(^|\s)((?:on\s+)?(?:${WEEKDAY})s?(?:\s*(?:,|and|&)\s*(?:${WEEKDAY})s?)*)\s*$`, "iu");
 const TIME_BEFORE = new RegExp(String.raw`(^|\s)((?:at\s+)?${TIME})\s*$`, "iu");
 // "on the 3rd" with no month (chrono does not read it): the next 3rd.
@@ -234,7 +238,10 @@ function gatherRule(before: string, tail: string, now: Date, zone: string): Gath
     pos = words[words.length - 1]!.end;
   }
   let after = tail.slice(pos);
-  let text = words.map((w) => w.word).join(" ").replace(/,$/u, "");
+  let text = words
+    .map((w) => w.word)
+    .join(" ")
+    .replace(/,$/u, "");
   const subDaily = /\b(?:hours?|minutes?|hourly)\b/iu.test(text);
   const hasTime = new RegExp(String.raw`(?:^|\s)(?:at\s+)?${TIME}(?=\s|$|,)`, "iu").test(text);
   const hasOn = /\s(?:on|in)\s/iu.test(` ${text} `);
@@ -319,11 +326,7 @@ function dueOf(result: ChronoResult, zone: string): Due {
 }
 
 /** The first date or time in the text (chrono, in `zone`), and the text without it. */
-export function takeDue(
-  text: string,
-  now: Date,
-  zone: string = defaultTimeZone(),
-): { due?: Due; dueText?: string; rest: string; result?: ChronoResult } {
+export function takeDue(text: string, now: Date, zone: string = defaultTimeZone()): { due?: Due; dueText?: string; rest: string; result?: ChronoResult } {
   const found = readDate(text, now, zone);
   if (!found) return { rest: text };
   return {

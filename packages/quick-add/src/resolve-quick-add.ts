@@ -21,13 +21,7 @@ export interface ResolvedQuickAdd extends QuickAddDraft {
 // from its end one at a time, this many at most.
 const MAX_TRAILING_WORDS = 4;
 
-export async function resolveQuickAdd(
-  draft: QuickAddDraft,
-  recurrence: Client<typeof RecurrenceService>,
-  timeZone: string,
-  now: Date = new Date(),
-  signal?: AbortSignal,
-): Promise<ResolvedQuickAdd> {
+export async function resolveQuickAdd(draft: QuickAddDraft, recurrence: Client<typeof RecurrenceService>, timeZone: string, now: Date = new Date(), signal?: AbortSignal): Promise<ResolvedQuickAdd> {
   if (!draft.recurrenceText) return draft;
   const zone = draft.timeZone ?? timeZone;
   const [before, after] = draft.titleParts ?? [draft.title, ""];
@@ -88,14 +82,7 @@ export function lastDayRule(rule: Recurrence, due: Due, zone: string): string | 
  * with the day as named ("the 31st" starts on a real 31st), so the first due is always an occurrence
  * of the rule. A rule with no day or time parts ("every month") starts on `from`.
  */
-async function firstOccurrence(
-  client: Client<typeof RecurrenceService>,
-  rule: Recurrence,
-  zone: string,
-  now: Date,
-  from: Due | undefined,
-  signal?: AbortSignal,
-): Promise<Due | undefined> {
+async function firstOccurrence(client: Client<typeof RecurrenceService>, rule: Recurrence, zone: string, now: Date, from: Due | undefined, signal?: AbortSignal): Promise<Due | undefined> {
   const parts = rule.rrule.split(";").filter((p) => !/^(?:INTERVAL|COUNT)=/.test(p));
   const names = parts.map((p) => p.split("=")[0]);
   const timed = names.some((p) => p === "BYHOUR" || p === "BYMINUTE") || /FREQ=(HOURLY|MINUTELY)/.test(rule.rrule);
@@ -121,11 +108,7 @@ async function firstOccurrence(
   const start = timed
     ? ({
         case: "startTime",
-        value: timestampFromDate(
-          new Date(
-            from?.kind === "time" ? from.time.getTime() - 60_000 : from ? midnight(from.date) - 60_000 : Math.floor(now.getTime() / 60_000) * 60_000,
-          ),
-        ),
+        value: timestampFromDate(new Date(from?.kind === "time" ? from.time.getTime() - 60_000 : from ? midnight(from.date) - 60_000 : Math.floor(now.getTime() / 60_000) * 60_000)),
       } as const)
     : ({
         case: "startDate",

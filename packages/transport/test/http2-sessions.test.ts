@@ -64,13 +64,14 @@ test("a call made just as an idle connection gets GOAWAY goes to a new connectio
   const first = await call(manager);
   const uncaught = await uncaughtDuring(async () => {
     // The next call comes in the same tick as the GOAWAY, before the old socket has closed.
-    const next = new Promise<http2.Http2Session>((resolve, reject) =>
-      first.once("goaway", () => call(manager).then(resolve, reject)),
-    );
+    const next = new Promise<http2.Http2Session>((resolve, reject) => first.once("goaway", () => call(manager).then(resolve, reject)));
     server.goaway();
     assert.notEqual(await next, first, "the call went to a new connection");
   });
-  assert.deepEqual(uncaught.map((e) => e.message), []);
+  assert.deepEqual(
+    uncaught.map((e) => e.message),
+    [],
+  );
   manager.abort();
   server.close();
 });

@@ -105,7 +105,11 @@ test("errors reach the caller as ConnectErrors with their details; validation ru
       { interceptors: [createValidateInterceptor()] },
     ),
   );
-  const fail = (p: Promise<unknown>) => p.then(() => assert.fail("no error"), (e: unknown) => e as ConnectError);
+  const fail = (p: Promise<unknown>) =>
+    p.then(
+      () => assert.fail("no error"),
+      (e: unknown) => e as ConnectError,
+    );
   const notFound = await fail(client.getTask({ id: "0b0f6a8e-5b8e-4b59-9d55-1f1d29f4a0b1" }));
   assert.ok(notFound instanceof ConnectError);
   assert.equal(notFound.code, Code.NotFound);
@@ -136,7 +140,10 @@ test("the caller's deadline and cancellation end the call at once and abort the 
     ),
   );
   const started = Date.now();
-  const late = await client.getTask({ id: "t1" }, { timeoutMs: 150 }).then(() => assert.fail("no error"), (e: unknown) => ConnectError.from(e));
+  const late = await client.getTask({ id: "t1" }, { timeoutMs: 150 }).then(
+    () => assert.fail("no error"),
+    (e: unknown) => ConnectError.from(e),
+  );
   assert.equal(late.code, Code.DeadlineExceeded);
   assert.ok(Date.now() - started >= 140 && Date.now() - started < 2_000, `ended after ${Date.now() - started} ms`);
   assert.ok(handlerSignal!.aborted);
@@ -144,7 +151,10 @@ test("the caller's deadline and cancellation end the call at once and abort the 
   const abort = new AbortController();
   const call = client.getTask({ id: "t1" }, { signal: abort.signal });
   setTimeout(() => abort.abort(), 20);
-  const cancelled = await call.then(() => assert.fail("no error"), (e: unknown) => ConnectError.from(e));
+  const cancelled = await call.then(
+    () => assert.fail("no error"),
+    (e: unknown) => ConnectError.from(e),
+  );
   assert.equal(cancelled.code, Code.Canceled);
   assert.ok(handlerSignal!.aborted);
 });

@@ -61,10 +61,7 @@ before(async () => {
   tasksModule = await startTasksModule({ databaseUrl: db.url });
   server = await serveTasks(0);
   mesh = await startTestMesh();
-  [tasksSidecar, callerSidecar] = await Promise.all([
-    mesh.sidecar({ appId: "tasks", appPort: server.port, appProtocol: "grpc" }),
-    mesh.sidecar({ appId: "caller" }),
-  ]);
+  [tasksSidecar, callerSidecar] = await Promise.all([mesh.sidecar({ appId: "tasks", appPort: server.port, appProtocol: "grpc" }), mesh.sidecar({ appId: "caller" })]);
 });
 
 after(async () => {

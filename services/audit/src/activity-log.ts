@@ -56,8 +56,20 @@ export class ActivityLog {
          coalesce(nullif($10, ''), last.time_zone, 'UTC'), $11::jsonb, $12::jsonb, $13::jsonb, $14::jsonb
        FROM (SELECT 1) AS one LEFT JOIN LATERAL (${LAST_TASK_STATE}) AS last ON true`,
       [
-        r.eventId, r.userId, r.taskId, r.kind, r.occurredAt, r.actor, r.device, r.taskVersion.toString(),
-        r.taskTitle, r.timeZone, JSON.stringify(r.changes), json(r.reminder), json(r.snapshot), json(r.comment),
+        r.eventId,
+        r.userId,
+        r.taskId,
+        r.kind,
+        r.occurredAt,
+        r.actor,
+        r.device,
+        r.taskVersion.toString(),
+        r.taskTitle,
+        r.timeZone,
+        JSON.stringify(r.changes),
+        json(r.reminder),
+        json(r.snapshot),
+        json(r.comment),
       ],
     );
   }

@@ -78,9 +78,7 @@ export function entryFromRow(row: ActivityRow): ActivityEntry {
       summary: changeSummaries[i],
     })),
     summary: entrySummary({ ...row, changeSummaries, when }),
-    reminder: row.reminder
-      ? { reminderId: row.reminder.id, fireTime: fireTime ? timestampFromMs(Date.parse(fireTime)) : undefined, reason: row.reminder.reason ?? "" }
-      : undefined,
+    reminder: row.reminder ? { reminderId: row.reminder.id, fireTime: fireTime ? timestampFromMs(Date.parse(fireTime)) : undefined, reason: row.reminder.reason ?? "" } : undefined,
     undo: undoFor({ ...row, taskVersion }),
     comment: row.comment ? fromJson(CommentSchema, row.comment, { ignoreUnknownFields: true }) : undefined,
   });

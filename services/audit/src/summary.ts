@@ -166,6 +166,10 @@ export class TimeFormat {
   }
 
   #parts(date: Date, zone: string): Partial<Record<Intl.DateTimeFormatPartTypes, string>> {
-    return Object.fromEntries(formatIn(zone).formatToParts(date).map((p) => [p.type, p.value]));
+    return Object.fromEntries(
+      formatIn(zone)
+        .formatToParts(date)
+        .map((p) => [p.type, p.value]),
+    );
   }
 }

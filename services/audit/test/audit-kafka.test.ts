@@ -77,6 +77,9 @@ test("task changes relayed through Kafka become entries; a redelivered TaskEvent
   const marker = taskEvent(me.headers["x-user-id"], task!.id, 4, { case: "reopened", value: { task: { id: task!.id, title: "File taxes" } } });
   await tasksBus.publish([recordOf(marker)]);
   const entries = await entriesOf(task!.id, 4);
-  assert.deepEqual(entries.map((e) => e.kind), [ActivityKind.TASK_REOPENED, ActivityKind.TASK_COMPLETED, ActivityKind.TASK_UPDATED, ActivityKind.TASK_CREATED]);
+  assert.deepEqual(
+    entries.map((e) => e.kind),
+    [ActivityKind.TASK_REOPENED, ActivityKind.TASK_COMPLETED, ActivityKind.TASK_UPDATED, ActivityKind.TASK_CREATED],
+  );
   assert.equal(entries.filter((e) => e.id === completed.eventId).length, 1);
 });

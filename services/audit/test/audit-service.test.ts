@@ -95,16 +95,22 @@ describe("AuditService", () => {
       entries.map((e) => e.kind),
       [ActivityKind.TASK_DELETED, ActivityKind.TASK_REOPENED, ActivityKind.TASK_COMPLETED, ActivityKind.TASK_UPDATED, ActivityKind.TASK_CREATED],
     );
-    assert.deepEqual(entries.map((e) => e.summary), ['deleted "Pay rent"', "reopened", "completed", "priority high → low; due set to Thu 3 Dec 09:00", 'created "Pay rent"']);
+    assert.deepEqual(
+      entries.map((e) => e.summary),
+      ['deleted "Pay rent"', "reopened", "completed", "priority high → low; due set to Thu 3 Dec 09:00", 'created "Pay rent"'],
+    );
     const update = entries[3]!;
     assert.equal(update.device, "phone");
     assert.equal(update.actor, alice);
     assert.equal(update.taskVersion, v2!.version);
     assert.equal(update.taskTitle, "Pay rent");
-    assert.deepEqual(update.changes.map((c) => [c.field, toJson(ValueSchema, c.before!), toJson(ValueSchema, c.after!)]), [
-      ["priority", "PRIORITY_HIGH", "PRIORITY_LOW"],
-      ["due", null, "2026-12-03T08:00:00Z"],
-    ]);
+    assert.deepEqual(
+      update.changes.map((c) => [c.field, toJson(ValueSchema, c.before!), toJson(ValueSchema, c.after!)]),
+      [
+        ["priority", "PRIORITY_HIGH", "PRIORITY_LOW"],
+        ["due", null, "2026-12-03T08:00:00Z"],
+      ],
+    );
     assert.equal(entries[4]!.device, "web");
     assert.equal(entries[2]!.taskVersion, v3!.version);
     assert.ok(entries.every((e, i) => i === 0 || e.occurTime!.seconds <= entries[i - 1]!.occurTime!.seconds));
@@ -120,7 +126,10 @@ describe("AuditService", () => {
     await bus.publish([recordOf(marker)]);
     // The marker was published after the copies, on the same key: once it is in, so are they.
     const entries = await entriesOf(alice, taskId, 2);
-    assert.deepEqual(entries.map((e) => e.id), [marker.eventId, event.eventId]);
+    assert.deepEqual(
+      entries.map((e) => e.id),
+      [marker.eventId, event.eventId],
+    );
   });
 
   test("keyset pages cover the history exactly once, newest first; kinds filter; per task and per user", async () => {
@@ -129,7 +138,13 @@ describe("AuditService", () => {
     const ids = [crypto.randomUUID(), crypto.randomUUID()];
     // Several entries share an instant: the order must still be total.
     const events = Array.from({ length: 123 }, (_, i) =>
-      taskEvent(alice, ids[i % 2]!, i + 1, i % 3 === 0 ? { case: "completed", value: { task: { title: `t${i}` } } } : { case: "reopened", value: { task: { title: `t${i}` } } }, new Date(start + Math.floor(i / 4) * 1000)),
+      taskEvent(
+        alice,
+        ids[i % 2]!,
+        i + 1,
+        i % 3 === 0 ? { case: "completed", value: { task: { title: `t${i}` } } } : { case: "reopened", value: { task: { title: `t${i}` } } },
+        new Date(start + Math.floor(i / 4) * 1000),
+      ),
     );
     clock = new Date(start + 10 * DAY);
     await bus.publish(events.map(recordOf));
@@ -146,7 +161,11 @@ describe("AuditService", () => {
     assert.equal(seen.length, 123);
     assert.equal(new Set(seen.map((e) => e.id)).size, 123);
     const expected = events.map((e) => e.eventId).reverse();
-    assert.deepEqual(seen.map((e) => e.id), expected, "newest first; ties in recording order");
+    assert.deepEqual(
+      seen.map((e) => e.id),
+      expected,
+      "newest first; ties in recording order",
+    );
 
     const completedOnly = await audit.listActivity({ kinds: [ActivityKind.TASK_COMPLETED], pageSize: 500 }, as(alice));
     assert.equal(completedOnly.entries.length, 41);
@@ -172,10 +191,7 @@ describe("AuditService", () => {
 
   test("each entry's undo, sent to the task service, reverts the change", async () => {
     const alice = newUser();
-    const { task } = await tasks.createTask(
-      { title: "Renew passport", priority: Priority.HIGH, tags: ["admin"], due: { case: "dueDate", value: "2026-12-03" }, timeZone: "Europe/Berlin" },
-      as(alice),
-    );
+    const { task } = await tasks.createTask({ title: "Renew passport", priority: Priority.HIGH, tags: ["admin"], due: { case: "dueDate", value: "2026-12-03" }, timeZone: "Europe/Berlin" }, as(alice));
     await tasks.updateTask(
       {
         task: { id: task!.id, priority: Priority.LOW, tags: ["later"], due: { case: "dueTime", value: timestampFromDate(new Date("2026-12-10T09:00:00Z")) }, notes: "bring photos" },
@@ -308,7 +324,10 @@ describe("AuditService", () => {
     const [a, b] = await Promise.all([auditModule.retention.runOnce(), auditModule.retention.runOnce()]);
     assert.equal(a["audit.entries"]! + b["audit.entries"]!, 40);
     const left = await remaining(6);
-    assert.deepEqual(left.slice(1).map((e) => e.id), recent.map((e) => e.eventId).reverse());
+    assert.deepEqual(
+      left.slice(1).map((e) => e.id),
+      recent.map((e) => e.eventId).reverse(),
+    );
   });
 
   test("bad input is INVALID_ARGUMENT with the field", async () => {
@@ -332,7 +351,10 @@ describe("AuditService", () => {
     ];
     for (const [req, field] of cases) {
       const e = await expectCode(audit.listActivity(req, as(alice)), Code.InvalidArgument);
-      assert.ok(violatedFields(e).some((f) => f.startsWith(field.replace(/\[0\]$/, ""))), `${field}: ${violatedFields(e)}`);
+      assert.ok(
+        violatedFields(e).some((f) => f.startsWith(field.replace(/\[0\]$/, ""))),
+        `${field}: ${violatedFields(e)}`,
+      );
     }
   });
 });

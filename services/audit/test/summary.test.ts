@@ -69,7 +69,12 @@ test("every field of an update reads as a sentence", () => {
     [{ recurrence: { rrule: "FREQ=WEEKLY" } }, { recurrence: undefined }, ["recurrence"], "repeat removed"],
     [
       { reminders: [{ id: "a", trigger: { case: "beforeDue", value: { seconds: 600n } } }] },
-      { reminders: [{ id: "a", trigger: { case: "beforeDue", value: { seconds: 900n } } }, { id: "b", trigger: { case: "beforeDue", value: { seconds: 60n } } }] },
+      {
+        reminders: [
+          { id: "a", trigger: { case: "beforeDue", value: { seconds: 900n } } },
+          { id: "b", trigger: { case: "beforeDue", value: { seconds: 60n } } },
+        ],
+      },
       ["reminders"],
       "reminder added, reminder changed",
     ],
@@ -90,11 +95,14 @@ test("several fields: one change each, joined; device, version and title of the 
     ["title", "priority", "due_time"],
   );
   assert.equal(entry.summary, 'title "Pay rent" → "Pay rent now"; priority high → low; due moved from Thu 3 Dec 09:00 to Fri 4 Dec 09:00');
-  assert.deepEqual(entry.changes.map((c) => [c.field, c.before?.kind.value, c.after?.kind.value]), [
-    ["title", "Pay rent", "Pay rent now"],
-    ["priority", "PRIORITY_HIGH", "PRIORITY_LOW"],
-    ["due", "2026-12-03T08:00:00Z", "2026-12-04T08:00:00Z"],
-  ]);
+  assert.deepEqual(
+    entry.changes.map((c) => [c.field, c.before?.kind.value, c.after?.kind.value]),
+    [
+      ["title", "Pay rent", "Pay rent now"],
+      ["priority", "PRIORITY_HIGH", "PRIORITY_LOW"],
+      ["due", "2026-12-03T08:00:00Z", "2026-12-04T08:00:00Z"],
+    ],
+  );
   assert.equal(entry.device, "phone");
   assert.equal(entry.actor, "alice");
   assert.equal(entry.taskVersion, 4n);

@@ -11,6 +11,7 @@ export const recurrenceConfig = defineConfig(
     transport: transportSettings(["tasks"]),
   },
   (config, report) => {
-    if (config.bus && config.transport && !reaches(config.transport, "tasks")) report("TASKS_URL", "not set; the next-occurrence consumer calls the task service (e.g. http://tasks:8080), or run beside a Dapr sidecar");
+    if (config.bus && config.transport && !reaches(config.transport, "tasks"))
+      report("TASKS_URL", "not set; the next-occurrence consumer calls the task service (e.g. http://tasks:8080), or run beside a Dapr sidecar");
   },
 );

@@ -132,8 +132,7 @@ function wallOfDue(due: Due, zone: string, endOfDay = false): Temporal.PlainDate
   return wallOfInstant(due.time.getTime(), zone);
 }
 
-const hasByParts = (p: RRuleParts) =>
-  [p.byDay, p.byMonthDay, p.byMonth, p.byYearDay, p.byWeekNo, p.bySetPos, p.byHour, p.byMinute, p.bySecond].some((x) => x !== undefined);
+const hasByParts = (p: RRuleParts) => [p.byDay, p.byMonthDay, p.byMonth, p.byYearDay, p.byWeekNo, p.bySetPos, p.byHour, p.byMinute, p.bySecond].some((x) => x !== undefined);
 
 function parseRule(rrule: string): RRuleParts {
   try {
@@ -210,9 +209,7 @@ function parseExdates(exdates: readonly string[] | undefined, zone: string, allD
   for (const raw of exdates ?? []) {
     const s = raw.trim();
     const basic = /^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})(Z)?)?$/.exec(s);
-    const iso = basic
-      ? `${basic[1]}-${basic[2]}-${basic[3]}${basic[4] ? `T${basic[4]}:${basic[5]}:${basic[6]}${basic[7] ?? ""}` : ""}`
-      : s;
+    const iso = basic ? `${basic[1]}-${basic[2]}-${basic[3]}${basic[4] ? `T${basic[4]}:${basic[5]}:${basic[6]}${basic[7] ?? ""}` : ""}` : s;
     try {
       if (/^\d{4}-\d{2}-\d{2}$/.test(iso)) {
         if (!isCalendarDate(iso)) throw new Error();
@@ -317,16 +314,17 @@ function nextAfterCompletion(input: NextOccurrenceInput, zone: string, readZone:
   const prev = input.previous ?? input.start;
   checkDue(prev, "previous");
   // Time of day of the previous due (or of the start if the previous was all-day), in the task's zone.
-  const timeOfDay = allDay
-    ? Temporal.PlainTime.from("00:00")
-    : wallOfDue(dueKind(prev) === "time" ? prev : input.start, readZone).toPlainTime();
+  const timeOfDay = allDay ? Temporal.PlainTime.from("00:00") : wallOfDue(dueKind(prev) === "time" ? prev : input.start, readZone).toPlainTime();
   const completedWall = wallOfInstant(input.completedAt.getTime(), zone);
   const unit = UNIT[parts.freq];
   const subDaily = unit === "hours" || unit === "minutes";
   const targetAt = (k: number): Temporal.PlainDateTime =>
     subDaily
       ? completedWall.add({ [unit]: parts.interval * k })
-      : completedWall.toPlainDate().add({ [unit]: parts.interval * k }).toPlainDateTime(timeOfDay);
+      : completedWall
+          .toPlainDate()
+          .add({ [unit]: parts.interval * k })
+          .toPlainDateTime(timeOfDay);
 
   let lib: RRuleTemporal | undefined;
   if (hasByParts(parts)) {
@@ -383,15 +381,11 @@ export function nextOccurrence(input: NextOccurrenceInput): Due | undefined {
   checkDue(prev, "previous");
   let prevWall: Temporal.PlainDateTime;
   if (s.allDay) {
-    prevWall = (dueKind(prev) === "date" ? wallOfDue(prev, readZone) : wallOfDue(prev, readZone).toPlainDate().toPlainDateTime());
+    prevWall = dueKind(prev) === "date" ? wallOfDue(prev, readZone) : wallOfDue(prev, readZone).toPlainDate().toPlainDateTime();
   } else {
     prevWall = wallOfDue(prev, readZone, true);
   }
-  const prevInstant = s.allDay
-    ? Number.NaN
-    : "time" in prev && !input.floating
-      ? prev.time.getTime()
-      : instantOfWall(prevWall, zone);
+  const prevInstant = s.allDay ? Number.NaN : "time" in prev && !input.floating ? prev.time.getTime() : instantOfWall(prevWall, zone);
   return nextScheduled(s, prevWall, prevInstant);
 }
 
@@ -460,4 +454,3 @@ export function validateRRule(rrule: string): string {
   }
   return text;
 }
-

@@ -62,11 +62,7 @@ export function followingOccurrence(task: Task, doneAt: Date, onBeyondRange?: (d
   if (!recurrence) return undefined;
   const previous = dueOf(task);
   const start: Due | undefined =
-    recurrence.start.case === "startTime"
-      ? { time: timestampDate(recurrence.start.value) }
-      : recurrence.start.case === "startDate"
-        ? { date: recurrence.start.value }
-        : previous;
+    recurrence.start.case === "startTime" ? { time: timestampDate(recurrence.start.value) } : recurrence.start.case === "startDate" ? { date: recurrence.start.value } : previous;
   const occurrence = Math.max(1, recurrence.occurrence);
   const next = nextOccurrence({
     rrule: recurrence.rrule,

@@ -68,7 +68,18 @@ const MONTH_WORDS: Record<string, number> = {};
 MONTH_WORDS.sept = 9;
 
 const NUMBER_WORDS: Record<string, number> = {
-  one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, eleven: 11, twelve: 12,
+  one: 1,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+  ten: 10,
+  eleven: 11,
+  twelve: 12,
 };
 // biome-ignore format: a table of short entries, several to a line
 const ORDINAL_WORDS: Record<string, number> = {
@@ -188,10 +199,7 @@ function position(t: Tokens): number | undefined {
   return n;
 }
 
-type MonthSpec =
-  | { kind: "monthday"; days: number[] }
-  | { kind: "nth"; byDay: ByDay[] }
-  | { kind: "setpos"; pos: number; days: Weekday[] };
+type MonthSpec = { kind: "monthday"; days: number[] } | { kind: "nth"; byDay: ByDay[] } | { kind: "setpos"; pos: number; days: Weekday[] };
 
 /** "the 1st and 15th", "the last day", "the 2nd tuesday", "1st and 3rd monday", "the last weekday". */
 function monthSpec(t: Tokens): MonthSpec | undefined {
@@ -210,8 +218,7 @@ function monthSpec(t: Tokens): MonthSpec | undefined {
     } else if (tok === "weekend" && t.peek(1) === "day") {
       t.i += 2;
       what = "weekend";
-    }
-    else if (t.eat("day")) what = "day";
+    } else if (t.eat("day")) what = "day";
     items.push(what === undefined ? { n } : { n, what });
     const save = t.i;
     if (!t.eatSeparator()) break;
@@ -238,7 +245,7 @@ function monthSpec(t: Tokens): MonthSpec | undefined {
     for (const x of items) if (Math.abs(x.n) > 5) throw new PhraseError(`a month has at most 5 of each weekday, not a ${x.n}th`, EXAMPLES.MONTHLY);
     return { kind: "nth", byDay: items.map((x) => ({ n: x.n, day: x.what as Weekday })) };
   }
-  if (items.length > 1) throw new PhraseError("name one weekday position, e.g. \"the last weekday\"", EXAMPLES.MONTHLY);
+  if (items.length > 1) throw new PhraseError('name one weekday position, e.g. "the last weekday"', EXAMPLES.MONTHLY);
   return { kind: "setpos", pos: items[0]!.n, days: kind === "weekday" ? WEEKDAYS_MF : WEEKEND };
 }
 
@@ -466,7 +473,7 @@ function exceptDays(t: Tokens, p: RRuleParts): void {
     throw new PhraseError(`"except" works with days of the week`, "every day except sunday");
   }
   const kept = base.filter((d) => !drop.includes(d));
-  if (!kept.length) throw new PhraseError("no day is left after \"except\"", "every day except sunday");
+  if (!kept.length) throw new PhraseError('no day is left after "except"', "every day except sunday");
   if (p.freq === "DAILY") p.freq = "WEEKLY";
   p.byDay = kept.map((day) => ({ day }));
 }
@@ -582,7 +589,10 @@ export function parseRecurrenceText(text: string): ParsedRecurrence | ParseError
     const timeRe = new RegExp(String.raw`\s*,?\s*\bat\s+(${TIME}(?:\s*(?:,|and|&)\s*${TIME})*)(?=\s|$|,)`);
     const tm = timeRe.exec(s) ?? bareTimeRe.exec(s);
     if (tm) {
-      times = tm[1]!.split(/\s*(?:,|\band\b|&)\s*/).filter(Boolean).map(parseTime);
+      times = tm[1]!
+        .split(/\s*(?:,|\band\b|&)\s*/)
+        .filter(Boolean)
+        .map(parseTime);
       s = `${s.slice(0, tm.index)} ${s.slice(tm.index + tm[0].length)}`;
     }
 
@@ -599,7 +609,12 @@ export function parseRecurrenceText(text: string): ParsedRecurrence | ParseError
       s = s.replace(skipRe, " ");
     }
 
-    const toks = s.replace(/,/g, " , ").replace(/&/g, " and ").replace(/\bbusiness days?\b/g, (m) => m.replace(" ", "-")).split(" ").filter(Boolean);
+    const toks = s
+      .replace(/,/g, " , ")
+      .replace(/&/g, " and ")
+      .replace(/\bbusiness days?\b/g, (m) => m.replace(" ", "-"))
+      .split(" ")
+      .filter(Boolean);
     while (toks[toks.length - 1] === ",") toks.pop();
     const t = new Tokens(toks);
     const p = core(t);

@@ -15,17 +15,7 @@ import {
   type RecurrenceService,
 } from "@taskmesh/proto/taskmesh/recurrence/v1/recurrence_service_pb.js";
 import { RecurrenceMode, RecurrenceSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
-import {
-  checkTimeZone,
-  isParseError,
-  parseRecurrenceText,
-  dueWithinRange,
-  previewOccurrences,
-  RecurrenceError,
-  summarize,
-  validateRRule,
-  type Due,
-} from "./engine.js";
+import { checkTimeZone, isParseError, parseRecurrenceText, dueWithinRange, previewOccurrences, RecurrenceError, summarize, validateRRule, type Due } from "./engine.js";
 import { planEndSeries, planSkip, SeriesEditRefused } from "./series-edits.js";
 
 export interface RecurrenceServiceOptions {

@@ -13,10 +13,7 @@ export interface ByDay {
 }
 
 /** UNTIL as written: an all-day date, a UTC instant ("…Z") or a floating local date-time. */
-export type Until =
-  | { kind: "date"; date: string /* YYYY-MM-DD */ }
-  | { kind: "utc"; iso: string /* YYYY-MM-DDTHH:MM:SSZ */ }
-  | { kind: "local"; iso: string /* YYYY-MM-DDTHH:MM:SS */ };
+export type Until = { kind: "date"; date: string /* YYYY-MM-DD */ } | { kind: "utc"; iso: string /* YYYY-MM-DDTHH:MM:SSZ */ } | { kind: "local"; iso: string /* YYYY-MM-DDTHH:MM:SS */ };
 
 export interface RRuleParts {
   freq: Freq;
@@ -104,7 +101,10 @@ export function parseRRule(text: string): RRuleParts {
     const eq = part.indexOf("=");
     if (eq <= 0) fail(`"${part}" is not a KEY=VALUE part`);
     const key = part.slice(0, eq).trim().toUpperCase();
-    const value = part.slice(eq + 1).trim().toUpperCase();
+    const value = part
+      .slice(eq + 1)
+      .trim()
+      .toUpperCase();
     if (value === "") fail(`${key} has no value`);
     if (seen.has(key)) fail(`${key} appears twice`);
     seen.set(key, value);

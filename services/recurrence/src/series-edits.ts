@@ -28,8 +28,7 @@ export function planSkip(task: Task, now: Date): PlannedSkip {
     throw new SeriesEditRefused("this is the last occurrence of its series: complete or delete the task instead of skipping it");
   }
   // Rules that repeat after completion have no schedule to except a date from.
-  const exdates =
-    recurrence.mode === RecurrenceMode.AFTER_COMPLETION ? following.recurrence.exdates : [...following.recurrence.exdates, exdateOf(skipped)].slice(-MAX_EXDATES);
+  const exdates = recurrence.mode === RecurrenceMode.AFTER_COMPLETION ? following.recurrence.exdates : [...following.recurrence.exdates, exdateOf(skipped)].slice(-MAX_EXDATES);
   const paths = [task.due.case === "dueDate" ? "due_date" : "due_time", "recurrence"];
   if (task.reminders.some((r) => r.trigger.case === "absoluteTime")) paths.push("reminders");
   return {

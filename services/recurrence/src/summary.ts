@@ -149,7 +149,14 @@ const sameNumbers = (a: readonly number[] | undefined, b: readonly number[]) => 
 function lastDayOf(p: RRuleParts): number | undefined {
   if (p.byDay || !sameNumbers(p.bySetPos, [-1]) || !p.byMonthDay) return undefined;
   const d = Math.max(...p.byMonthDay);
-  return d >= 29 && d <= 31 && sameNumbers(p.byMonthDay, Array.from({ length: d - 27 }, (_, i) => 28 + i)) ? d : undefined;
+  return d >= 29 &&
+    d <= 31 &&
+    sameNumbers(
+      p.byMonthDay,
+      Array.from({ length: d - 27 }, (_, i) => 28 + i),
+    )
+    ? d
+    : undefined;
 }
 
 function monthlyOn(p: RRuleParts, used: Set<keyof RRuleParts>): string | undefined {

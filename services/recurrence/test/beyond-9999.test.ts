@@ -16,7 +16,14 @@ import { startNextOccurrenceConsumer } from "../src/next-occurrence-consumer.js"
 import { createRecurrenceServiceImpl } from "../src/recurrence-service.js";
 
 function completion(due: { case: "dueTime"; value: ReturnType<typeof timestampFromDate> } | { case: "dueDate"; value: string }, rrule: string) {
-  const task = create(TaskSchema, { id: "7d9a3c2e-0000-4000-8000-000000000001", title: "Far", due, timeZone: "UTC", recurrence: { rrule }, completeTime: timestampFromDate(new Date("2027-01-01T00:00:00Z")) });
+  const task = create(TaskSchema, {
+    id: "7d9a3c2e-0000-4000-8000-000000000001",
+    title: "Far",
+    due,
+    timeZone: "UTC",
+    recurrence: { rrule },
+    completeTime: timestampFromDate(new Date("2027-01-01T00:00:00Z")),
+  });
   return create(TaskEventSchema, { userId: "alice", taskId: task.id, event: { case: "completed", value: { task } } });
 }
 
@@ -33,12 +40,17 @@ test("completing a series whose next date is past 9999 ends it cleanly and logs 
     close: async () => {},
   };
   const created: unknown[] = [];
-  const tasks = createClient(TaskService, createRouterTransport((r) => r.service(TaskService, {
+  const tasks = createClient(
+    TaskService,
+    createRouterTransport((r) =>
+      r.service(TaskService, {
         createTask: async (req) => {
           created.push(req);
           return {};
         },
-      })));
+      }),
+    ),
+  );
   await startNextOccurrenceConsumer(bus, tasks, logger);
   const deliver = (value: TaskEvent) => handler!({ topic: "task-events", key: value.taskId, offset: "0", headers: {}, value, eventId: value.eventId });
 
@@ -59,7 +71,10 @@ test("completing a series whose next date is past 9999 ends it cleanly and logs 
 });
 
 test("a preview stops before dates past 9999 instead of failing to encode them", async () => {
-  const client = createClient(RecurrenceService, createRouterTransport((r) => r.service(RecurrenceService, createRecurrenceServiceImpl({}))));
+  const client = createClient(
+    RecurrenceService,
+    createRouterTransport((r) => r.service(RecurrenceService, createRecurrenceServiceImpl({}))),
+  );
   const res = await client.previewOccurrences({
     recurrence: { rrule: "FREQ=HOURLY;INTERVAL=999;BYMONTH=2;BYMONTHDAY=29" },
     start: { case: "startTime", value: timestampFromDate(new Date("2026-01-01T00:00:00Z")) },

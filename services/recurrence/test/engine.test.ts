@@ -5,8 +5,7 @@ import { nextOccurrence, previewOccurrences, RecurrenceError, RecurrenceMode, ty
 const T = (iso: string): Due => ({ time: new Date(iso) });
 const D = (date: string): Due => ({ date });
 const show = (d: Due | undefined) => (d === undefined ? undefined : "date" in d ? d.date : d.time.toISOString().replace(".000Z", "Z"));
-const local = (d: Due, zone: string) =>
-  "date" in d ? d.date : d.time.toLocaleString("sv-SE", { timeZone: zone, hour12: false }).replace(" ", "T");
+const local = (d: Due, zone: string) => ("date" in d ? d.date : d.time.toLocaleString("sv-SE", { timeZone: zone, hour12: false }).replace(" ", "T"));
 
 function preview(rrule: string, start: Due, zone: string, count: number, exdates?: string[], mode = RecurrenceMode.SCHEDULE) {
   return previewOccurrences({ rrule, mode }, start, zone, count, { exdates }).map(show);
@@ -72,7 +71,10 @@ describe("DST: wall-clock time is kept", () => {
   }
 
   test("local time reads 09:00 on every day of a year in Berlin and New York", () => {
-    for (const [zone, start] of [["Europe/Berlin", "2026-01-01T08:00:00Z"], ["America/New_York", "2026-01-01T14:00:00Z"]] as const) {
+    for (const [zone, start] of [
+      ["Europe/Berlin", "2026-01-01T08:00:00Z"],
+      ["America/New_York", "2026-01-01T14:00:00Z"],
+    ] as const) {
       const all = previewOccurrences({ rrule: "FREQ=DAILY" }, T(start), zone, 366);
       assert.equal(all.length, 366);
       for (const o of all) assert.match(local(o, zone), /T09:00:00$/, zone);
@@ -97,7 +99,12 @@ describe("month ends: RFC 5545, and the last-day reading written as its own rule
     { name: "the 31st or the last day (2026)", rrule: LAST_OR_31, start: D("2026-01-31"), expect: ["2026-01-31", "2026-02-28", "2026-03-31", "2026-04-30", "2026-05-31", "2026-06-30"] },
     { name: "the 31st or the last day (leap year 2028)", rrule: LAST_OR_31, start: D("2028-01-31"), expect: ["2028-01-31", "2028-02-29", "2028-03-31", "2028-04-30"] },
     { name: "the 30th or the last day", rrule: "FREQ=MONTHLY;BYMONTHDAY=28,29,30;BYSETPOS=-1", start: D("2026-01-30"), expect: ["2026-01-30", "2026-02-28", "2026-03-30", "2026-04-30"] },
-    { name: "every 3 months, the 30th or the last day", rrule: "FREQ=MONTHLY;INTERVAL=3;BYMONTHDAY=28,29,30;BYSETPOS=-1", start: D("2025-11-30"), expect: ["2025-11-30", "2026-02-28", "2026-05-30", "2026-08-30"] },
+    {
+      name: "every 3 months, the 30th or the last day",
+      rrule: "FREQ=MONTHLY;INTERVAL=3;BYMONTHDAY=28,29,30;BYSETPOS=-1",
+      start: D("2025-11-30"),
+      expect: ["2025-11-30", "2026-02-28", "2026-05-30", "2026-08-30"],
+    },
     { name: "last day of the month (BYMONTHDAY=-1)", rrule: "FREQ=MONTHLY;BYMONTHDAY=-1", start: D("2026-01-31"), expect: ["2026-01-31", "2026-02-28", "2026-03-31", "2026-04-30"] },
     { name: "RSCALE=GREGORIAN;SKIP=OMIT is the same as without", rrule: "RSCALE=GREGORIAN;SKIP=OMIT;FREQ=MONTHLY", start: D("2026-01-31"), expect: ["2026-01-31", "2026-03-31", "2026-05-31"] },
     {
@@ -138,19 +145,11 @@ describe("leap days: Feb 29 only in leap years, Feb 28 in others when the rule s
 describe("zones far from UTC: weekdays and dates are local", () => {
   test("Pacific/Kiritimati (UTC+14): Friday 08:00 local is Thursday in UTC", () => {
     // 2026-05-01 is a Friday; 08:00 +14 = 2026-04-30T18:00Z (Thursday)
-    assert.deepEqual(preview("FREQ=WEEKLY;BYDAY=FR", T("2026-04-30T18:00:00Z"), "Pacific/Kiritimati", 3), [
-      "2026-04-30T18:00:00Z",
-      "2026-05-07T18:00:00Z",
-      "2026-05-14T18:00:00Z",
-    ]);
+    assert.deepEqual(preview("FREQ=WEEKLY;BYDAY=FR", T("2026-04-30T18:00:00Z"), "Pacific/Kiritimati", 3), ["2026-04-30T18:00:00Z", "2026-05-07T18:00:00Z", "2026-05-14T18:00:00Z"]);
     assert.deepEqual(preview("FREQ=MONTHLY;BYMONTHDAY=1", T("2026-04-30T18:00:00Z"), "Pacific/Kiritimati", 2), ["2026-04-30T18:00:00Z", "2026-05-31T18:00:00Z"]);
   });
   test("Pacific/Pago_Pago (UTC-11): Friday 20:00 local is Saturday in UTC", () => {
-    assert.deepEqual(preview("FREQ=WEEKLY;BYDAY=FR", T("2026-05-02T07:00:00Z"), "Pacific/Pago_Pago", 3), [
-      "2026-05-02T07:00:00Z",
-      "2026-05-09T07:00:00Z",
-      "2026-05-16T07:00:00Z",
-    ]);
+    assert.deepEqual(preview("FREQ=WEEKLY;BYDAY=FR", T("2026-05-02T07:00:00Z"), "Pacific/Pago_Pago", 3), ["2026-05-02T07:00:00Z", "2026-05-09T07:00:00Z", "2026-05-16T07:00:00Z"]);
     assert.deepEqual(preview("FREQ=MONTHLY;BYDAY=-1FR", T("2026-05-30T07:00:00Z"), "Pacific/Pago_Pago", 2), ["2026-05-30T07:00:00Z", "2026-06-27T07:00:00Z"]);
   });
   test("Asia/Kathmandu (+05:45): monthly on the 1st at 00:30 local is the previous day in UTC", () => {
@@ -170,7 +169,10 @@ describe("all-day tasks, COUNT, UNTIL, EXDATE", () => {
     assert.deepEqual(preview("FREQ=WEEKLY;BYDAY=MO,TH", D("2026-03-02"), "America/New_York", 4), ["2026-03-02", "2026-03-05", "2026-03-09", "2026-03-12"]);
   });
   test("an all-day series cannot repeat at a time of day", () => {
-    assert.throws(() => preview("FREQ=DAILY;BYHOUR=9", D("2026-03-02"), "UTC", 2), (e: unknown) => e instanceof RecurrenceError && e.field === "rrule");
+    assert.throws(
+      () => preview("FREQ=DAILY;BYHOUR=9", D("2026-03-02"), "UTC", 2),
+      (e: unknown) => e instanceof RecurrenceError && e.field === "rrule",
+    );
     assert.throws(() => preview("FREQ=HOURLY", D("2026-03-02"), "UTC", 2), RecurrenceError);
   });
   test("COUNT counts the start and ends the series", () => {
@@ -196,7 +198,10 @@ describe("all-day tasks, COUNT, UNTIL, EXDATE", () => {
     ]);
     assert.deepEqual(preview("FREQ=DAILY;COUNT=3", D("2026-03-01"), "UTC", 10, ["2026-03-02"]), ["2026-03-01", "2026-03-03"]);
     assert.equal(next({ rrule: "FREQ=DAILY", start: D("2026-03-01"), timeZone: "UTC", previous: D("2026-03-01"), exdates: ["2026-03-02", "2026-03-03"] }), "2026-03-04");
-    assert.throws(() => preview("FREQ=DAILY", D("2026-03-01"), "UTC", 3, ["next tuesday"]), (e: unknown) => e instanceof RecurrenceError && e.field === "exdates");
+    assert.throws(
+      () => preview("FREQ=DAILY", D("2026-03-01"), "UTC", 3, ["next tuesday"]),
+      (e: unknown) => e instanceof RecurrenceError && e.field === "exdates",
+    );
   });
 });
 
@@ -233,7 +238,14 @@ describe("nextOccurrence: AFTER_COMPLETION", () => {
   const ac = RecurrenceMode.AFTER_COMPLETION;
   test("every 3 days after completion: completed 18:00 on the 10th → due the 13th at the original time", () => {
     assert.equal(
-      next({ rrule: "FREQ=DAILY;INTERVAL=3", mode: ac, start: T("2026-03-08T08:00:00Z"), previous: T("2026-03-08T08:00:00Z"), timeZone: "Europe/Berlin", completedAt: new Date("2026-03-10T17:00:00Z") }),
+      next({
+        rrule: "FREQ=DAILY;INTERVAL=3",
+        mode: ac,
+        start: T("2026-03-08T08:00:00Z"),
+        previous: T("2026-03-08T08:00:00Z"),
+        timeZone: "Europe/Berlin",
+        completedAt: new Date("2026-03-10T17:00:00Z"),
+      }),
       "2026-03-13T08:00:00Z",
     );
     // completed at 00:30 local on the 11th (still the 10th in UTC) → the 14th
@@ -243,10 +255,7 @@ describe("nextOccurrence: AFTER_COMPLETION", () => {
     );
   });
   test("keeps local time across DST and works for all-day tasks", () => {
-    assert.equal(
-      next({ rrule: "FREQ=WEEKLY", mode: ac, start: T("2026-03-25T08:00:00Z"), timeZone: "Europe/Berlin", completedAt: new Date("2026-03-26T12:00:00Z") }),
-      "2026-04-02T07:00:00Z",
-    );
+    assert.equal(next({ rrule: "FREQ=WEEKLY", mode: ac, start: T("2026-03-25T08:00:00Z"), timeZone: "Europe/Berlin", completedAt: new Date("2026-03-26T12:00:00Z") }), "2026-04-02T07:00:00Z");
     assert.equal(next({ rrule: "FREQ=MONTHLY", mode: ac, start: D("2026-01-05"), timeZone: "UTC", completedAt: new Date("2026-01-31T10:00:00Z") }), "2026-02-28");
   });
   test("with BYDAY: the first matching day on or after the interval", () => {

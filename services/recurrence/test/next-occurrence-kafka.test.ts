@@ -49,10 +49,7 @@ after(async () => {
 });
 
 test("a completed weekly task gets its next occurrence through Kafka", async () => {
-  const { task } = await client.createTask(
-    { title: "Water plants", due: { case: "dueDate", value: "2027-05-03" }, timeZone: "Asia/Tokyo", recurrence: { rrule: "FREQ=WEEKLY;BYDAY=MO" } },
-    me,
-  );
+  const { task } = await client.createTask({ title: "Water plants", due: { case: "dueDate", value: "2027-05-03" }, timeZone: "Asia/Tokyo", recurrence: { rrule: "FREQ=WEEKLY;BYDAY=MO" } }, me);
   await client.completeTask({ id: task!.id }, me);
   const deadline = Date.now() + 30_000;
   let next: Task | undefined;

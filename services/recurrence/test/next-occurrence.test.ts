@@ -25,7 +25,10 @@ test("only completions of recurring tasks have a next occurrence", () => {
 
 test("a series on the 31st or the month's last day goes from Jan 31 to Feb 28, then back to Mar 31, carrying what the task had", () => {
   const first = completed({
-    title: "Pay rent", notes: "landlord", tags: ["home"], priority: 4,
+    title: "Pay rent",
+    notes: "landlord",
+    tags: ["home"],
+    priority: 4,
     due: { case: "dueDate", value: "2027-01-31" },
     recurrence: { rrule: "FREQ=MONTHLY;BYMONTHDAY=28,29,30,31;BYSETPOS=-1", mode: RecurrenceMode.SCHEDULE, start: { case: "startDate", value: "2027-01-31" }, occurrence: 1 },
   });

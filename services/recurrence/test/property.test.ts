@@ -4,18 +4,7 @@ import fc from "fast-check";
 import { Temporal } from "temporal-polyfill";
 import { nextOccurrence, previewOccurrences, RecurrenceMode, type Due } from "../src/engine.js";
 
-const ZONES = [
-  "UTC",
-  "Europe/Berlin",
-  "America/New_York",
-  "America/Sao_Paulo",
-  "Australia/Lord_Howe",
-  "Pacific/Kiritimati",
-  "Pacific/Pago_Pago",
-  "Pacific/Chatham",
-  "Asia/Kathmandu",
-  "Asia/Tehran",
-];
+const ZONES = ["UTC", "Europe/Berlin", "America/New_York", "America/Sao_Paulo", "Australia/Lord_Howe", "Pacific/Kiritimati", "Pacific/Pago_Pago", "Pacific/Chatham", "Asia/Kathmandu", "Asia/Tehran"];
 const DAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
 
 const subset = fc.subarray(DAYS, { minLength: 1 });
@@ -29,7 +18,18 @@ const rule = fc.oneof(
   fc.constantFrom("FREQ=YEARLY", "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29", "FREQ=YEARLY;BYMONTH=11;BYDAY=4TH"),
   fc.record({ h: fc.subarray([1, 2, 3, 9, 23], { minLength: 1 }) }).map(({ h }) => `FREQ=DAILY;BYHOUR=${h.join(",")};BYMINUTE=30`),
 );
-const withEnd = fc.tuple(rule, fc.option(fc.oneof(fc.integer({ min: 1, max: 12 }).map((c) => `;COUNT=${c}`), fc.constant(";UNTIL=20290101")), { nil: undefined })).map(([r, e]) => r + (e ?? ""));
+const withEnd = fc
+  .tuple(
+    rule,
+    fc.option(
+      fc.oneof(
+        fc.integer({ min: 1, max: 12 }).map((c) => `;COUNT=${c}`),
+        fc.constant(";UNTIL=20290101"),
+      ),
+      { nil: undefined },
+    ),
+  )
+  .map(([r, e]) => r + (e ?? ""));
 
 const startArb = fc.record({
   allDay: fc.boolean(),
@@ -50,9 +50,7 @@ test("occurrences strictly increase and nextOccurrence(occurrence k) = occurrenc
       const d = Math.min(s.d, new Date(Date.UTC(s.y, s.m, 0)).getUTCDate());
       const date = `${s.y}-${String(s.m).padStart(2, "0")}-${String(d).padStart(2, "0")}`;
       const allDay = s.allDay && !rrule.includes("BYHOUR");
-      const start: Due = allDay
-        ? { date }
-        : { time: new Date(Temporal_instant(date, s.h, s.min, s.zone)) };
+      const start: Due = allDay ? { date } : { time: new Date(Temporal_instant(date, s.h, s.min, s.zone)) };
       const first = previewOccurrences({ rrule }, start, s.zone, 12);
       const exdates = withExdate && first.length > 3 ? [show(first[2]).slice(0, allDay ? 10 : undefined)] : [];
       const occ = previewOccurrences({ rrule }, start, s.zone, 12, { exdates });

@@ -76,7 +76,7 @@ const ANCHORS = [
 ];
 const TIMES = ["00:00", "00:30", "01:30", "02:00", "02:15", "02:30", "03:00", "09:00", "12:45", "23:30"];
 
-const subset = <T,>(items: readonly T[], max: number) => fc.uniqueArray(fc.constantFrom(...items), { minLength: 1, maxLength: max });
+const subset = <T>(items: readonly T[], max: number) => fc.uniqueArray(fc.constantFrom(...items), { minLength: 1, maxLength: max });
 
 const caseArb: fc.Arbitrary<Case> = fc
   .record({
@@ -139,8 +139,7 @@ function engineWall(c: Case): string {
 }
 
 const show = (d: Due) => ("date" in d ? d.date : d.time.toISOString().replace(".000Z", "Z"));
-const yearOf = (s: string, zone: string | null) =>
-  zone === null ? Number(s.slice(0, 4)) : Temporal.Instant.from(s).toZonedDateTimeISO(zone).year;
+const yearOf = (s: string, zone: string | null) => (zone === null ? Number(s.slice(0, 4)) : Temporal.Instant.from(s).toZonedDateTimeISO(zone).year);
 
 function engine(c: Case, horizon: number): string[] {
   return previewOccurrences({ rrule: c.rrule }, startOf(c), c.zone ?? "UTC", N)
@@ -171,8 +170,7 @@ type Kind = "same" | "dtstart-off-rule" | "weekly-setpos-first-week" | "engine-e
  * A known gap of the engine (rrule-temporal): FREQ=YEARLY with an ordinal BYDAY ("the 3rd Wednesday
  * of the year") and BYMONTHDAY but no BYMONTH ignores BYMONTHDAY. No phrase produces such a rule.
  */
-const yearlyOrdinalWithMonthDay = (rrule: string) =>
-  /FREQ=YEARLY/.test(rrule) && /BYDAY=[^;]*[0-9]/.test(rrule) && /BYMONTHDAY=/.test(rrule) && !/BYMONTH=/.test(rrule);
+const yearlyOrdinalWithMonthDay = (rrule: string) => /FREQ=YEARLY/.test(rrule) && /BYDAY=[^;]*[0-9]/.test(rrule) && /BYMONTHDAY=/.test(rrule) && !/BYMONTH=/.test(rrule);
 
 /** RFC 5545's set from dateutil's occurrences without COUNT: DTSTART first (counted), cut to COUNT. */
 function withDtstart(c: Case, uncounted: string[]): string[] {

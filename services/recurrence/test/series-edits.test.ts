@@ -80,10 +80,7 @@ describe("series edits", () => {
         due: { case: "dueTime", value: timestampFromDate(due) },
         timeZone: "America/New_York",
         recurrence: { rrule: "FREQ=WEEKLY" },
-        reminders: [
-          { trigger: { case: "absoluteTime", value: timestampFromDate(new Date(due.getTime() - 3_600_000)) } },
-          { trigger: { case: "beforeDue", value: { seconds: 600n } } },
-        ],
+        reminders: [{ trigger: { case: "absoluteTime", value: timestampFromDate(new Date(due.getTime() - 3_600_000)) } }, { trigger: { case: "beforeDue", value: { seconds: 600n } } }],
       },
       alice,
     );
@@ -112,10 +109,7 @@ describe("series edits", () => {
   });
 
   test("the last occurrence cannot be skipped; a task that does not repeat neither", async () => {
-    const { task } = await tasks.createTask(
-      { title: "Twice", due: { case: "dueDate", value: "2027-02-01" }, timeZone: "UTC", recurrence: { rrule: "FREQ=DAILY;COUNT=2" } },
-      alice,
-    );
+    const { task } = await tasks.createTask({ title: "Twice", due: { case: "dueDate", value: "2027-02-01" }, timeZone: "UTC", recurrence: { rrule: "FREQ=DAILY;COUNT=2" } }, alice);
     await recurrence.skipOccurrence({ taskId: task!.id }, alice);
     const last = await refusal(recurrence.skipOccurrence({ taskId: task!.id }, alice));
     assert.equal(last.code, Code.FailedPrecondition);

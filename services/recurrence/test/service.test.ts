@@ -59,7 +59,10 @@ describe("PreviewOccurrences", () => {
       timeZone: "Europe/Berlin",
       count: 4,
     });
-    assert.deepEqual(res.occurrences.map((o) => o.when.value), ["2026-01-31", "2026-03-31", "2026-05-31", "2026-07-31"]);
+    assert.deepEqual(
+      res.occurrences.map((o) => o.when.value),
+      ["2026-01-31", "2026-03-31", "2026-05-31", "2026-07-31"],
+    );
     assert.ok(res.occurrences.every((o) => o.when.case === "date"));
     assert.equal(res.summary, "monthly");
     const lastDay = await client.previewOccurrences({
@@ -68,7 +71,10 @@ describe("PreviewOccurrences", () => {
       timeZone: "Europe/Berlin",
       count: 4,
     });
-    assert.deepEqual(lastDay.occurrences.map((o) => o.when.value), ["2026-01-31", "2026-02-28", "2026-03-31", "2026-04-30"]);
+    assert.deepEqual(
+      lastDay.occurrences.map((o) => o.when.value),
+      ["2026-01-31", "2026-02-28", "2026-03-31", "2026-04-30"],
+    );
     assert.equal(lastDay.summary, "monthly on the 31st, or the last day when shorter");
   });
   test("timed start across DST; count 0 means 10", async () => {
@@ -89,7 +95,10 @@ describe("PreviewOccurrences", () => {
       timeZone: "UTC",
       count: 10,
     });
-    assert.deepEqual(res.occurrences.map((o) => o.when.value), ["2026-03-02", "2026-03-09", "2026-03-16"]);
+    assert.deepEqual(
+      res.occurrences.map((o) => o.when.value),
+      ["2026-03-02", "2026-03-09", "2026-03-16"],
+    );
     assert.equal(res.summary, "every Monday, 3 times after completion");
   });
 

@@ -83,10 +83,7 @@ export function baseFireTime(reminder: Reminder, due: Date | undefined): Date | 
 export function reminderOf(row: ReminderRow): Reminder {
   return create(ReminderSchema, {
     id: row.reminder_id,
-    trigger:
-      row.at !== null
-        ? { case: "absoluteTime", value: timestampFromDate(new Date(row.at)) }
-        : { case: "beforeDue", value: durationFromMs((row.before_due_seconds ?? 0) * 1000) },
+    trigger: row.at !== null ? { case: "absoluteTime", value: timestampFromDate(new Date(row.at)) } : { case: "beforeDue", value: durationFromMs((row.before_due_seconds ?? 0) * 1000) },
   });
 }
 
@@ -181,11 +178,12 @@ export async function applyTaskState(db: Database, em: EntityManager, snap: Task
     if (isPending(row.state)) cancelled(row.reminder_id, snap.deleted ? CANCEL_REASONS.deleted : CANCEL_REASONS.removed);
   }
   if (existing.size > 0) {
-    await db.query(
-      em,
-      `UPDATE ${SCHEMA}.reminders SET state = $3, fire_at = NULL, cancel_reason = $4 WHERE task_id = $1 AND reminder_id = ANY($2::text[])`,
-      [snap.task.id, [...existing.keys()], ReminderState.CANCELLED, CANCEL_REASONS.removed],
-    );
+    await db.query(em, `UPDATE ${SCHEMA}.reminders SET state = $3, fire_at = NULL, cancel_reason = $4 WHERE task_id = $1 AND reminder_id = ANY($2::text[])`, [
+      snap.task.id,
+      [...existing.keys()],
+      ReminderState.CANCELLED,
+      CANCEL_REASONS.removed,
+    ]);
   }
   await writeOutbox(db, em, OUTBOX, events);
   return true;

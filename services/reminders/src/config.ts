@@ -32,7 +32,11 @@ export type SchedulerSettings = { kind: "postgres"; leaseMs: number } | { kind: 
 /** Where timers live (cluster mode; the embedded app keeps them in its own database). */
 export const schedulerSettings = piece(
   {
-    REMINDERS_SCHEDULER: withDefault(oneOf(["postgres", "dapr-jobs"]), "postgres", "where reminder timers live: `postgres` (this service's database) or `dapr-jobs` (the sidecar's Jobs API, fired by Dapr's scheduler)"),
+    REMINDERS_SCHEDULER: withDefault(
+      oneOf(["postgres", "dapr-jobs"]),
+      "postgres",
+      "where reminder timers live: `postgres` (this service's database) or `dapr-jobs` (the sidecar's Jobs API, fired by Dapr's scheduler)",
+    ),
     SCHEDULER_LEASE_MS: withDefault(wholeNumber(1, 3_600_000, "milliseconds"), 10_000, "how long a crashed replica's claimed timers wait before another replica takes them (`postgres`)"),
     DAPR_HTTP_PORT: daprHttpPort,
   },

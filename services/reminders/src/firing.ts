@@ -120,11 +120,9 @@ export class ReminderFiring {
       }
       // Every browser the user subscribed gets a push at once, like the in-app event: a device
       // notification is theirs to silence, quiet hours hold back webhooks and e-mail only.
-      const subscriptions = await db.query<{ id: string; user_id: string }>(
-        em,
-        `SELECT id::text AS id, user_id FROM ${SCHEMA}.push_subscriptions WHERE user_id = ANY($1::text[])`,
-        [[...new Set(done.map((f) => f.row.user_id))]],
-      );
+      const subscriptions = await db.query<{ id: string; user_id: string }>(em, `SELECT id::text AS id, user_id FROM ${SCHEMA}.push_subscriptions WHERE user_id = ANY($1::text[])`, [
+        [...new Set(done.map((f) => f.row.user_id))],
+      ]);
       for (const { row, eventId } of done) {
         for (const s of subscriptions.filter((s) => s.user_id === row.user_id)) {
           deliveries.push({ fireId: fireIds.get(eventId)!, key: keyOf(row.task_id, row.reminder_id), userId: row.user_id, notBefore: firedAt, channel: "push", target: s.id });
@@ -135,13 +133,7 @@ export class ReminderFiring {
           em,
           `INSERT INTO ${SCHEMA}.deliveries (fire_id, user_id, channel, target, not_before)
            SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) RETURNING id::text AS id`,
-          [
-            deliveries.map((d) => d.fireId),
-            deliveries.map((d) => d.userId),
-            deliveries.map((d) => d.channel),
-            deliveries.map((d) => d.target),
-            deliveries.map((d) => d.notBefore.toISOString()),
-          ],
+          [deliveries.map((d) => d.fireId), deliveries.map((d) => d.userId), deliveries.map((d) => d.channel), deliveries.map((d) => d.target), deliveries.map((d) => d.notBefore.toISOString())],
         );
         for (const [i, d] of deliveries.entries()) deliveriesOf.set(d.key, [...(deliveriesOf.get(d.key) ?? []), { id: deliveryJobId(ids[i]!.id), dueAt: d.notBefore }]);
       }

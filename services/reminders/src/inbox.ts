@@ -48,11 +48,9 @@ export function inboxHandlers(db: Database, targets: WebhookTargetPolicy, vapid:
         throw invalidArgument([{ field: "endpoint", ruleId: `endpoint.${err.rule}`, message: err.message }]);
       }
       // One browser, one subscription: signing in as someone else there moves it to them.
-      await db.em().upsert(
-        PushSubscription,
-        { userId, endpoint: req.endpoint, p256dh: req.p256dh, auth: req.auth },
-        { onConflictFields: ["endpoint"], onConflictMergeFields: ["userId", "p256dh", "auth"] },
-      );
+      await db
+        .em()
+        .upsert(PushSubscription, { userId, endpoint: req.endpoint, p256dh: req.p256dh, auth: req.auth }, { onConflictFields: ["endpoint"], onConflictMergeFields: ["userId", "p256dh", "auth"] });
       return {};
     },
 

@@ -1,10 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import type { Database, EntityManager } from "@taskmesh/db";
-import {
-  NotificationChannel,
-  NotificationPreferencesSchema,
-  type NotificationPreferences,
-} from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
+import { NotificationChannel, NotificationPreferencesSchema, type NotificationPreferences } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
 import { SCHEMA } from "./migrations/index.js";
 import type { QuietHours } from "./quiet-hours.js";
 

@@ -91,7 +91,13 @@ export interface PushPayload {
 }
 
 /** Sends one encrypted message; resolves when the push service accepted it (2xx). */
-export async function sendPush(subscription: Pick<PushSubscription, "endpoint" | "p256dh" | "auth">, payload: PushPayload, vapid: VapidKeys, policy: WebhookTargetPolicy, timeoutMs: number): Promise<void> {
+export async function sendPush(
+  subscription: Pick<PushSubscription, "endpoint" | "p256dh" | "auth">,
+  payload: PushPayload,
+  vapid: VapidKeys,
+  policy: WebhookTargetPolicy,
+  timeoutMs: number,
+): Promise<void> {
   const details = webpush.generateRequestDetails({ endpoint: subscription.endpoint, keys: { p256dh: subscription.p256dh, auth: subscription.auth } }, JSON.stringify(payload), {
     vapidDetails: vapid,
     // A reminder is worth little a day late: the push service may drop it after that.

@@ -64,11 +64,7 @@ export class ReminderEngine {
   }
 
   async syncTask(taskId: string): Promise<void> {
-    const rows = await this.db.query<{ reminder_id: string; fire_at: Date | null }>(
-      this.db.em(),
-      `SELECT reminder_id, fire_at FROM ${SCHEMA}.reminders WHERE task_id = $1`,
-      [taskId],
-    );
+    const rows = await this.db.query<{ reminder_id: string; fire_at: Date | null }>(this.db.em(), `SELECT reminder_id, fire_at FROM ${SCHEMA}.reminders WHERE task_id = $1`, [taskId]);
     await this.scheduler.schedule(rows.filter((r) => r.fire_at).map((r) => ({ id: reminderJobId(taskId, r.reminder_id), dueAt: new Date(r.fire_at!) })));
     await this.scheduler.cancel(rows.filter((r) => !r.fire_at).map((r) => reminderJobId(taskId, r.reminder_id)));
   }

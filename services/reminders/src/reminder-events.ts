@@ -4,7 +4,6 @@ import { EVENT_TYPE_HEADER, TOPIC, type EventRecord } from "@taskmesh/events";
 import { ReminderEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
 import { randomUUID } from "node:crypto";
 
-
 export interface ReminderRef {
   /** The task's owner. */
   userId: string;

@@ -148,12 +148,7 @@ export function createReminderServiceImpl({ engine, tasks, webhookTargets = new 
   const selectRows = `SELECT r.*, t.title, t.user_id AS owner_id FROM ${SCHEMA}.reminders r JOIN ${SCHEMA}.tasks t USING (task_id)`;
 
   /** Runs `change` on the caller's reminder, locked; NOT_FOUND when it is not theirs or gone. */
-  async function changeReminder(
-    ctx: HandlerContext,
-    taskId: string,
-    reminderId: string,
-    change: (row: Row, em: EntityManager, userId: string) => Promise<void>,
-  ): Promise<ReminderStatus> {
+  async function changeReminder(ctx: HandlerContext, taskId: string, reminderId: string, change: (row: Row, em: EntityManager, userId: string) => Promise<void>): Promise<ReminderStatus> {
     const userId = requireUser(ctx);
     const row = await db.em().transactional(async (em) => {
       const query = `${selectRows} WHERE r.task_id = $1 AND r.reminder_id = $2 AND r.user_id = $3 AND r.cancel_reason <> $4 AND NOT t.deleted FOR UPDATE OF r`;
@@ -178,11 +173,11 @@ export function createReminderServiceImpl({ engine, tasks, webhookTargets = new 
   }
 
   async function taskReminders(userId: string, taskId: string): Promise<ReminderStatus[]> {
-    const rows = await db.query<Row>(
-      db.em(),
-      `${selectRows} WHERE r.task_id = $1 AND r.user_id = $2 AND r.cancel_reason <> $3 AND NOT t.deleted ORDER BY r.position`,
-      [taskId, userId, CANCEL_REASONS.removed],
-    );
+    const rows = await db.query<Row>(db.em(), `${selectRows} WHERE r.task_id = $1 AND r.user_id = $2 AND r.cancel_reason <> $3 AND NOT t.deleted ORDER BY r.position`, [
+      taskId,
+      userId,
+      CANCEL_REASONS.removed,
+    ]);
     return rows.map(statusOf);
   }
 

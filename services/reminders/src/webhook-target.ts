@@ -120,13 +120,7 @@ function classify(addr: Address): { category: Category; label: string } {
   }
   const range = addr.range();
   const category: Category =
-    range === "unicast"
-      ? "external"
-      : range === "private" || range === "carrierGradeNat" || range === "uniqueLocal"
-        ? "private"
-        : range === "loopback"
-          ? "loopback"
-          : "forbidden";
+    range === "unicast" ? "external" : range === "private" || range === "carrierGradeNat" || range === "uniqueLocal" ? "private" : range === "loopback" ? "loopback" : "forbidden";
   return { category, label: describeRange(range) };
 }
 
@@ -177,9 +171,7 @@ export class WebhookTargetPolicy {
         this.#names.push(normalName(entry));
         words.push(entry);
       } else {
-        throw new Error(
-          `${ALLOWED_HOSTS_SETTING}: "${entry}" is not external, private, loopback, *, an IP address, a CIDR range or a host name with a dot`,
-        );
+        throw new Error(`${ALLOWED_HOSTS_SETTING}: "${entry}" is not external, private, loopback, *, an IP address, a CIDR range or a host name with a dot`);
       }
     }
     this.allowed = words.join(", ");
@@ -244,10 +236,7 @@ export class WebhookTargetPolicy {
   }
 
   #refused(reason: string): WebhookTargetRefused {
-    return new WebhookTargetRefused(
-      `the webhook URL may point only to ${this.allowed}: ${reason} (the server's operator can allow local network targets with ${ALLOWED_HOSTS_SETTING})`,
-      "host",
-    );
+    return new WebhookTargetRefused(`the webhook URL may point only to ${this.allowed}: ${reason} (the server's operator can allow local network targets with ${ALLOWED_HOSTS_SETTING})`, "host");
   }
 
   /** The host's addresses, each checked; throws WebhookTargetRefused when any one is not allowed. */

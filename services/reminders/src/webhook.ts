@@ -30,14 +30,7 @@ export const isPermanentWebhookError = (err: unknown) => err instanceof WebhookT
  * POSTs a signed JSON body to a URL the policy allows; resolves on a 2xx answer, throws otherwise
  * (the caller retries, except after isPermanentWebhookError).
  */
-export async function postWebhook(
-  url: string,
-  secret: string,
-  eventId: string,
-  payload: unknown,
-  timeoutMs: number,
-  policy: WebhookTargetPolicy = new WebhookTargetPolicy(),
-): Promise<void> {
+export async function postWebhook(url: string, secret: string, eventId: string, payload: unknown, timeoutMs: number, policy: WebhookTargetPolicy = new WebhookTargetPolicy()): Promise<void> {
   const body = JSON.stringify(payload);
   const headers = {
     "content-type": "application/json",

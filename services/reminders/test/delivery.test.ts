@@ -67,25 +67,30 @@ describe("reminder deliveries", () => {
   });
 
   const deliveries = (userId: string) =>
-    stack.module().db.query<{ channel: string; status: string; attempts: number; not_before: Date; last_error: string }>(
-      stack.module().db.em(),
-      `SELECT channel, status, attempts, not_before, last_error FROM reminders.deliveries WHERE user_id = $1 ORDER BY id`,
-      [userId],
-    );
+    stack
+      .module()
+      .db.query<{ channel: string; status: string; attempts: number; not_before: Date; last_error: string }>(
+        stack.module().db.em(),
+        `SELECT channel, status, attempts, not_before, last_error FROM reminders.deliveries WHERE user_id = $1 ORDER BY id`,
+        [userId],
+      );
 
   test("webhook: signed POST, retried with backoff until it is accepted", async () => {
     const user = as("hook-user");
     let secret = "";
-    const hook = await webhookReceiver(() => secret, (n) => (n <= 2 ? 503 : 204));
+    const hook = await webhookReceiver(
+      () => secret,
+      (n) => (n <= 2 ? 503 : 204),
+    );
     try {
-      const prefs = await stack.reminders.updateNotificationPreferences(
-        { preferences: { channels: [NotificationChannel.IN_APP, NotificationChannel.WEBHOOK], webhookUrl: hook.url } },
-        user,
-      );
+      const prefs = await stack.reminders.updateNotificationPreferences({ preferences: { channels: [NotificationChannel.IN_APP, NotificationChannel.WEBHOOK], webhookUrl: hook.url } }, user);
       secret = prefs.webhookSigningSecret;
       const { task } = await stack.tasks.createTask({ title: "Feed the cat", reminders: [{ id: "r", trigger: { case: "absoluteTime", value: inMs(1_000) } }] }, user);
       await eventually("three webhook calls", () => hook.requests.length >= 3 || undefined);
-      assert.ok(hook.requests.every((r) => r.signatureValid), "every call signed with the user's secret");
+      assert.ok(
+        hook.requests.every((r) => r.signatureValid),
+        "every call signed with the user's secret",
+      );
       const body = JSON.parse(hook.requests[0]!.body) as Record<string, string>;
       assert.equal(body.type, "reminder.fired");
       assert.equal(body.taskId, task!.id);
@@ -105,7 +110,10 @@ describe("reminder deliveries", () => {
 
   test("webhook: given up after maxAttempts, recorded as failed", async () => {
     const user = as("dead-hook-user");
-    const hook = await webhookReceiver(() => "", () => 500);
+    const hook = await webhookReceiver(
+      () => "",
+      () => 500,
+    );
     try {
       await stack.reminders.updateNotificationPreferences({ preferences: { channels: [NotificationChannel.WEBHOOK], webhookUrl: hook.url } }, user);
       await stack.tasks.createTask({ title: "Doomed", reminders: [{ id: "r", trigger: { case: "absoluteTime", value: inMs(500) } }] }, user);
@@ -121,7 +129,10 @@ describe("reminder deliveries", () => {
 
   test("webhook: a redirect is not followed; the delivery fails at once", async () => {
     const user = as("redirect-user");
-    const elsewhere = await webhookReceiver(() => "", () => 204);
+    const elsewhere = await webhookReceiver(
+      () => "",
+      () => 204,
+    );
     let calls = 0;
     const redirecting = http.createServer((req, res) => {
       req.resume();
@@ -158,12 +169,23 @@ describe("reminder deliveries", () => {
 
   test("quiet hours defer webhook and e-mail to their end; the in-app event goes out at once", async () => {
     const user = as("quiet-user");
-    const hook = await webhookReceiver(() => "", () => 204);
+    const hook = await webhookReceiver(
+      () => "",
+      () => 204,
+    );
     try {
       const hhmm = (d: Date) => d.toISOString().slice(11, 16);
       const quiet = { start: hhmm(new Date(Date.now() - 3_600_000)), end: hhmm(new Date(Date.now() + 3_600_000)) };
       await stack.reminders.updateNotificationPreferences(
-        { preferences: { channels: [NotificationChannel.IN_APP, NotificationChannel.WEBHOOK, NotificationChannel.EMAIL], webhookUrl: hook.url, emailAddress: "quiet@example.test", quietHours: quiet, timeZone: "UTC" } },
+        {
+          preferences: {
+            channels: [NotificationChannel.IN_APP, NotificationChannel.WEBHOOK, NotificationChannel.EMAIL],
+            webhookUrl: hook.url,
+            emailAddress: "quiet@example.test",
+            quietHours: quiet,
+            timeZone: "UTC",
+          },
+        },
         user,
       );
       const { task } = await stack.tasks.createTask({ title: "Shh", reminders: [{ id: "r", trigger: { case: "absoluteTime", value: inMs(500) } }] }, user);

@@ -33,7 +33,10 @@ test("crafted ListReminders page tokens are INVALID_ARGUMENT on page_token", asy
       (e: unknown) => ConnectError.from(e),
     );
     assert.equal(err.code, Code.InvalidArgument, err.message);
-    assert.deepEqual(err.findDetails(ViolationsSchema)[0]?.violations.map((v) => v.field?.elements[0]?.fieldName), ["page_token"]);
+    assert.deepEqual(
+      err.findDetails(ViolationsSchema)[0]?.violations.map((v) => v.field?.elements[0]?.fieldName),
+      ["page_token"],
+    );
   }
   const ok = await stack.reminders.listReminders({ pageToken: token(["2027-01-01T00:00:00.000Z", "00000000-0000-4000-8000-000000000000", "r1"]) }, as("alice"));
   assert.deepEqual(ok.reminders, []);

@@ -191,7 +191,10 @@ describe("Web Push and the notification inbox", () => {
     await stack.reminders.addPushSubscription({ endpoint, p256dh: now.p256dh, auth: now.authText }, as("second-account"));
     await stack.reminders.removePushSubscription({ endpoint }, as("first-account"));
     const rows = await stack.module().db.em().find(PushSubscription, { endpoint });
-    assert.deepEqual(rows.map((r) => [r.userId, r.p256dh, r.auth]), [["second-account", now.p256dh, now.authText]]);
+    assert.deepEqual(
+      rows.map((r) => [r.userId, r.p256dh, r.auth]),
+      [["second-account", now.p256dh, now.authText]],
+    );
   });
 
   test("push endpoints go through the webhooks' target policy: a private address, a bad key, an unknown user's removal", async () => {

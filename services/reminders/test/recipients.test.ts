@@ -61,8 +61,7 @@ describe("reminders go to the assignee, else the creator", () => {
   });
 
   const listed = async (user: string, taskId: string) => (await stack.reminders.listReminders({ taskId }, as(user))).reminders;
-  const notified = async (user: string, taskId: string) =>
-    (await stack.reminders.listNotifications({}, as(user))).notifications.filter((n) => n.taskId === taskId).length;
+  const notified = async (user: string, taskId: string) => (await stack.reminders.listNotifications({}, as(user))).notifications.filter((n) => n.taskId === taskId).length;
 
   /** Waits for the task's reminder to fire, then checks it reached `to` alone. */
   async function firesTo(taskId: string, to: string) {
@@ -86,18 +85,15 @@ describe("reminders go to the assignee, else the creator", () => {
   });
 
   test("an assigned task's reminder goes to the assignee, and follows a reassignment made before it fires", async () => {
-    const { task } = await stack.tasks.createTask(
-      { title: "Book the van", projectId, assigneeId: bob, reminders: [{ id: "r", trigger: { case: "absoluteTime", value: inMs(4_000) } }] },
-      as(owner),
-    );
-    await eventually("armed for bob", async () => ((await listed(bob, task!.id))[0]?.state === ReminderState.SCHEDULED) || undefined);
+    const { task } = await stack.tasks.createTask({ title: "Book the van", projectId, assigneeId: bob, reminders: [{ id: "r", trigger: { case: "absoluteTime", value: inMs(4_000) } }] }, as(owner));
+    await eventually("armed for bob", async () => (await listed(bob, task!.id))[0]?.state === ReminderState.SCHEDULED || undefined);
     assert.deepEqual(await listed(owner, task!.id), []);
     const moved = await stack.tasks.updateTask({ task: { id: task!.id, assigneeId: carol }, updateMask: { paths: ["assignee_id"] }, expectedVersion: task!.version }, as(owner));
-    await eventually("armed for carol", async () => ((await listed(carol, task!.id))[0]?.state === ReminderState.SCHEDULED) || undefined);
+    await eventually("armed for carol", async () => (await listed(carol, task!.id))[0]?.state === ReminderState.SCHEDULED || undefined);
     await firesTo(task!.id, carol);
     // Unassigned again after it fired: the fired reminder is back with its creator, who may snooze it.
     await stack.tasks.updateTask({ task: { id: task!.id, assigneeId: "" }, updateMask: { paths: ["assignee_id"] }, expectedVersion: moved.task!.version }, as(bob));
-    await eventually("back with the creator", async () => ((await listed(owner, task!.id))[0]?.state === ReminderState.FIRED) || undefined);
+    await eventually("back with the creator", async () => (await listed(owner, task!.id))[0]?.state === ReminderState.FIRED || undefined);
     const { reminder } = await stack.reminders.snoozeReminder({ taskId: task!.id, reminderId: "r", until: { case: "duration", value: { seconds: 600n } } }, as(owner));
     assert.equal(reminder!.state, ReminderState.SNOOZED);
   });
@@ -110,11 +106,11 @@ describe("reminders go to the assignee, else the creator", () => {
       { title: "Return the keys", projectId, assigneeId: dave, reminders: [{ id: "r", trigger: { case: "absoluteTime", value: inMs(3_600_000) } }] },
       as(bob),
     );
-    await eventually("armed for dave", async () => ((await listed(dave, task!.id))[0]?.state === ReminderState.SCHEDULED) || undefined);
+    await eventually("armed for dave", async () => (await listed(dave, task!.id))[0]?.state === ReminderState.SCHEDULED || undefined);
     await stack.projects.removeMember({ projectId, userId: dave }, as(owner));
     const { task: after } = await stack.tasks.getTask({ id: task!.id }, as(owner));
     assert.equal(after!.assigneeId, "");
-    await eventually("armed for bob, who created it", async () => ((await listed(bob, task!.id))[0]?.state === ReminderState.SCHEDULED) || undefined);
+    await eventually("armed for bob, who created it", async () => (await listed(bob, task!.id))[0]?.state === ReminderState.SCHEDULED || undefined);
     assert.deepEqual(await listed(dave, task!.id), []);
   });
 });

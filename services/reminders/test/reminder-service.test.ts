@@ -114,13 +114,26 @@ describe("reminders", () => {
   test("SetReminders replaces a task's reminders through the task service", async () => {
     const { task } = await stack.tasks.createTask({ title: "Pay bills", reminders: [{ id: "old", trigger: { case: "absoluteTime", value: inMs(3_600_000) } }] }, alice);
     const res = await stack.reminders.setReminders({ taskId: task!.id, reminders: [{ id: "new", trigger: { case: "absoluteTime", value: inMs(7_200_000) } }] }, alice);
-    assert.deepEqual(res.task!.reminders.map((r) => r.id), ["new"], "the task is the source of truth");
-    assert.deepEqual(res.reminders.map((r) => [r.reminder!.id, ReminderState[r.state]]), [["new", "SCHEDULED"]]);
+    assert.deepEqual(
+      res.task!.reminders.map((r) => r.id),
+      ["new"],
+      "the task is the source of truth",
+    );
+    assert.deepEqual(
+      res.reminders.map((r) => [r.reminder!.id, ReminderState[r.state]]),
+      [["new", "SCHEDULED"]],
+    );
     const { task: stored } = await stack.tasks.getTask({ id: task!.id }, alice);
-    assert.deepEqual(stored!.reminders.map((r) => r.id), ["new"]);
+    assert.deepEqual(
+      stored!.reminders.map((r) => r.id),
+      ["new"],
+    );
     // The task event arriving afterwards changes nothing.
     await sleep(1_000);
-    assert.deepEqual((await stack.reminders.listReminders({ taskId: task!.id }, alice)).reminders.map((r) => r.reminder!.id), ["new"]);
+    assert.deepEqual(
+      (await stack.reminders.listReminders({ taskId: task!.id }, alice)).reminders.map((r) => r.reminder!.id),
+      ["new"],
+    );
     await rejects(stack.reminders.setReminders({ taskId: task!.id, reminders: [], expectedVersion: 1n }, alice), Code.Aborted);
   });
 
@@ -161,10 +174,7 @@ describe("reminders", () => {
   test("bad input is INVALID_ARGUMENT with field violations", async () => {
     let err = await rejects(stack.reminders.setReminders({ taskId: "not-a-uuid", reminders: [] }, alice), Code.InvalidArgument);
     assert.deepEqual(violatedFields(err), ["task_id"]);
-    err = await rejects(
-      stack.reminders.snoozeReminder({ taskId: crypto.randomUUID(), reminderId: "x", until: { case: "duration", value: durationFromMs(5_000) } }, alice),
-      Code.InvalidArgument,
-    );
+    err = await rejects(stack.reminders.snoozeReminder({ taskId: crypto.randomUUID(), reminderId: "x", until: { case: "duration", value: durationFromMs(5_000) } }, alice), Code.InvalidArgument);
     assert.deepEqual(violatedFields(err), ["duration"]);
     err = await rejects(stack.reminders.snoozeReminder({ taskId: crypto.randomUUID(), reminderId: "x", until: { case: "untilTime", value: inMs(40 * 86_400_000) } }, alice), Code.InvalidArgument);
     assert.deepEqual(violatedFields(err), ["until_time"]);
@@ -177,10 +187,7 @@ describe("reminders", () => {
     assert.deepEqual(violatedFields(err).sort(), ["preferences.email_address", "preferences.time_zone", "preferences.webhook_url"]);
     err = await rejects(stack.reminders.updateNotificationPreferences({ preferences: { emailAddress: "nope", quietHours: { start: "25:00", end: "07:00" } } }, alice), Code.InvalidArgument);
     assert.deepEqual(violatedFields(err).sort(), ["preferences.email_address", "preferences.quiet_hours.start"]);
-    err = await rejects(
-      stack.tasks.createTask({ title: "x", reminders: [{ id: "r", trigger: { case: "beforeDue", value: durationFromMs(60_000) } }] }, alice),
-      Code.InvalidArgument,
-    );
+    err = await rejects(stack.tasks.createTask({ title: "x", reminders: [{ id: "r", trigger: { case: "beforeDue", value: durationFromMs(60_000) } }] }, alice), Code.InvalidArgument);
     assert.ok(violatedFields(err).some((f) => f.includes("before_due")));
   });
 

@@ -172,7 +172,10 @@ export function schedulerContract(backend: SchedulerBackend): void {
         await second.start(rec.handler);
         await until("every job handled", () => rec.resolved.size === 30, 30_000);
         await sleep(500);
-        assert.ok([...rec.resolved.values()].every((n) => n === 1), "a job handled successfully never comes back");
+        assert.ok(
+          [...rec.resolved.values()].every((n) => n === 1),
+          "a job handled successfully never comes back",
+        );
         assert.equal(rec.deliveries.filter((d) => d.attempt > 1).length, 10, "the failed ones, once more each");
         for (const d of rec.deliveries) assert.ok(d.at >= d.dueAt.getTime(), `${d.id} early`);
       });

@@ -64,11 +64,11 @@ describe("webhook targets", () => {
   });
 
   const deliveries = (userId: string) =>
-    stack.module().db.query<{ status: string; attempts: number; last_error: string }>(
-      stack.module().db.em(),
-      `SELECT status, attempts, last_error FROM reminders.deliveries WHERE user_id = $1 ORDER BY id`,
-      [userId],
-    );
+    stack
+      .module()
+      .db.query<{ status: string; attempts: number; last_error: string }>(stack.module().db.em(), `SELECT status, attempts, last_error FROM reminders.deliveries WHERE user_id = $1 ORDER BY id`, [
+        userId,
+      ]);
   const failedDelivery = async (userId: string) => {
     const [row] = await eventually("the delivery recorded as failed", async () => ((await deliveries(userId))[0]?.status === "failed" ? deliveries(userId) : undefined));
     return row!;
@@ -166,10 +166,7 @@ describe("webhook targets", () => {
     try {
       const user = as("stored-user");
       await stack.reminders.updateNotificationPreferences({ preferences: { channels: [NotificationChannel.WEBHOOK], webhookUrl: `http://${PUBLIC_V4}/hook` } }, user);
-      await stack.module().db.query(stack.module().db.em(), `UPDATE reminders.preferences SET webhook_url = $2 WHERE user_id = $1`, [
-        "stored-user",
-        `http://localhost:${hook.port}/hook`,
-      ]);
+      await stack.module().db.query(stack.module().db.em(), `UPDATE reminders.preferences SET webhook_url = $2 WHERE user_id = $1`, ["stored-user", `http://localhost:${hook.port}/hook`]);
       await stack.tasks.createTask({ title: "Old URL", reminders: [{ id: "r", trigger: { case: "absoluteTime", value: inMs(300) } }] }, user);
       const row = await failedDelivery("stored-user");
       assert.equal(row.attempts, 1);

@@ -96,7 +96,14 @@ describe("webhook target policy", () => {
   });
 
   test("public addresses and names pass; IPv4-mapped and NAT64 forms of a public address too", () => {
-    for (const url of ["https://8.8.8.8/hook", `https://[${PUBLIC_V6}]/hook`, "https://[::ffff:8.8.8.8]/", "https://[64:ff9b::808:808]/", "https://hooks.example.com/x?y=1", "http://hooks.example.com:8080/"]) {
+    for (const url of [
+      "https://8.8.8.8/hook",
+      `https://[${PUBLIC_V6}]/hook`,
+      "https://[::ffff:8.8.8.8]/",
+      "https://[64:ff9b::808:808]/",
+      "https://hooks.example.com/x?y=1",
+      "http://hooks.example.com:8080/",
+    ]) {
       assert.equal(policy.checkUrl(url).href.length > 0, true, url);
     }
   });
@@ -104,12 +111,25 @@ describe("webhook target policy", () => {
   test("URL shape and scheme", () => {
     const strict = new WebhookTargetPolicy({ allowHttp: false });
     for (const url of ["http://hooks.example.com/", "ftp://hooks.example.com/", "file:///etc/passwd", "gopher://127.0.0.1:6379/_INFO"]) {
-      assert.throws(() => strict.checkUrl(url), (e: unknown) => e instanceof WebhookTargetRefused && e.rule === "scheme" && /https:\/\//.test(e.message), url);
+      assert.throws(
+        () => strict.checkUrl(url),
+        (e: unknown) => e instanceof WebhookTargetRefused && e.rule === "scheme" && /https:\/\//.test(e.message),
+        url,
+      );
     }
     assert.equal(strict.checkUrl("https://hooks.example.com/").hostname, "hooks.example.com");
-    assert.throws(() => policy.checkUrl("not a url"), (e: unknown) => e instanceof WebhookTargetRefused && e.rule === "url");
-    assert.throws(() => policy.checkUrl("http://1.2.3.4.5/"), (e: unknown) => e instanceof WebhookTargetRefused && e.rule === "url");
-    assert.throws(() => policy.checkUrl("gopher://hooks.example.com/"), (e: unknown) => e instanceof WebhookTargetRefused && e.rule === "scheme");
+    assert.throws(
+      () => policy.checkUrl("not a url"),
+      (e: unknown) => e instanceof WebhookTargetRefused && e.rule === "url",
+    );
+    assert.throws(
+      () => policy.checkUrl("http://1.2.3.4.5/"),
+      (e: unknown) => e instanceof WebhookTargetRefused && e.rule === "url",
+    );
+    assert.throws(
+      () => policy.checkUrl("gopher://hooks.example.com/"),
+      (e: unknown) => e instanceof WebhookTargetRefused && e.rule === "scheme",
+    );
   });
 
   test("operator settings: private, loopback, *, CIDRs, addresses and host names", () => {

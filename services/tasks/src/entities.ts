@@ -63,11 +63,7 @@ export const Task = defineEntity({
     createdAt: p.datetime(),
     updatedAt: p.datetime(),
     completedAt: p.datetime().strictNullable(),
-    search: p
-      .string()
-      .columnType("tsvector")
-      .generated(`(setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', notes), 'B')) stored`)
-      .lazy(),
+    search: p.string().columnType("tsvector").generated(`(setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', notes), 'B')) stored`).lazy(),
     projectId: p.uuid().strictNullable(),
     sectionId: p.uuid().strictNullable(),
     assigneeId: p.text().strictNullable(),

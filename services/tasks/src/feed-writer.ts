@@ -87,9 +87,10 @@ export async function writeFeed(db: Database, em: EntityManager, changes: readon
     [JSON.stringify(rows), CHANGES_CHANNEL],
   );
   // RETURNING promises no order; the values were drawn in the rows' order.
-  const seqs = inserted.map((r) => BigInt(r.seq)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(String);
+  const seqs = inserted
+    .map((r) => BigInt(r.seq))
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(String);
   let next = 0;
-  return changes.map((c, i) =>
-    recipients[i]!.map((user) => taskUpdateRecord(user, seqs[next++]!, c.task ? { task: c.task } : { deletedId: c.taskId }, c.at)),
-  );
+  return changes.map((c, i) => recipients[i]!.map((user) => taskUpdateRecord(user, seqs[next++]!, c.task ? { task: c.task } : { deletedId: c.taskId }, c.at)));
 }

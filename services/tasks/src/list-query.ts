@@ -217,9 +217,7 @@ export function listStatement(q: ListQuery, columns: string): string {
   const sortNames = q.order.keys.map((_, i) => `"o${i}"`).join(", ");
   // Rows after head's last match, in list order.
   const lastMatch = `(SELECT ${sortNames} FROM head ORDER BY ${q.order.keys.map((_, i) => `"o${i}" ${back}`).join(", ")} LIMIT 1)`;
-  const afterLastMatch = `(${q.order.keys.map((k) => k.sql).join(", ")}) ${q.order.descending ? "<" : ">"} (${q.order.keys
-    .map((_, i) => `(SELECT "o${i}" FROM ${lastMatch} AS last)`)
-    .join(", ")})`;
+  const afterLastMatch = `(${q.order.keys.map((k) => k.sql).join(", ")}) ${q.order.descending ? "<" : ">"} (${q.order.keys.map((_, i) => `(SELECT "o${i}" FROM ${lastMatch} AS last)`).join(", ")})`;
   return `WITH head AS MATERIALIZED (
       SELECT ${columns}, ${keys}, ${sortNames}
         FROM (SELECT *, ${sortColumns} FROM tasks.tasks WHERE ${scope} ORDER BY ${order} LIMIT ${W}) AS tasks
@@ -261,8 +259,7 @@ function mergedStatement(q: ListQuery, columns: string): string {
   const sortColumns = q.order.keys.map((k, i) => `${k.sql} AS "o${i}"`).join(", ");
   const dir = q.order.descending ? "DESC" : "ASC";
   const branches = q.scopes.map(
-    (scope) =>
-      `(SELECT ${columns}, ${keys}, ${sortColumns} FROM tasks.tasks WHERE ${scope}${q.after ? ` AND ${q.after}` : ""} AND ${q.filter.sql} ORDER BY ${order} LIMIT ${limit})`,
+    (scope) => `(SELECT ${columns}, ${keys}, ${sortColumns} FROM tasks.tasks WHERE ${scope}${q.after ? ` AND ${q.after}` : ""} AND ${q.filter.sql} ORDER BY ${order} LIMIT ${limit})`,
   );
   return `SELECT * FROM (${branches.join(" UNION ALL ")}) AS scopes ORDER BY ${q.order.keys.map((_, i) => `"o${i}" ${dir}`).join(", ")} LIMIT ${limit}`;
 }

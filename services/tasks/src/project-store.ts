@@ -118,9 +118,7 @@ export class ProjectStore {
   }
 
   async update(sql: Sql, id: string, fields: { name: string; colour: string; archived: boolean; position: number }, now: Date): Promise<void> {
-    await sql(`UPDATE tasks.projects SET name = $2, colour = $3, archived = $4, position = $5, updated_at = $6 WHERE id = $1`, [
-      id, fields.name, fields.colour, fields.archived, fields.position, now,
-    ]);
+    await sql(`UPDATE tasks.projects SET name = $2, colour = $3, archived = $4, position = $5, updated_at = $6 WHERE id = $1`, [id, fields.name, fields.colour, fields.archived, fields.position, now]);
   }
 
   async delete(sql: Sql, id: string): Promise<void> {
@@ -200,17 +198,11 @@ export class ProjectStore {
   }
 
   async invitationsFor(email: string): Promise<InvitationRow[]> {
-    return this.read(
-      `SELECT ${INVITATION_COLUMNS} FROM tasks.invitations i JOIN tasks.projects p ON p.id = i.project_id WHERE i.email = $1 ORDER BY i.created_at`,
-      [email],
-    );
+    return this.read(`SELECT ${INVITATION_COLUMNS} FROM tasks.invitations i JOIN tasks.projects p ON p.id = i.project_id WHERE i.email = $1 ORDER BY i.created_at`, [email]);
   }
 
   async invitationsOf(projectId: string): Promise<InvitationRow[]> {
-    return this.read(
-      `SELECT ${INVITATION_COLUMNS} FROM tasks.invitations i JOIN tasks.projects p ON p.id = i.project_id WHERE i.project_id = $1 ORDER BY i.created_at`,
-      [projectId],
-    );
+    return this.read(`SELECT ${INVITATION_COLUMNS} FROM tasks.invitations i JOIN tasks.projects p ON p.id = i.project_id WHERE i.project_id = $1 ORDER BY i.created_at`, [projectId]);
   }
 
   async invitation(id: string): Promise<InvitationRow | undefined> {

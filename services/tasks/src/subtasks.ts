@@ -32,9 +32,7 @@ export async function parentFor(projects: ProjectStore, caller: string, parentId
 /** INVALID_ARGUMENT unless the parent is in `projectId`: a subtask sits in its parent's project. */
 export function requireSameProject(parent: TaskRow, projectId: string, field: string): void {
   if (parent.projectId !== projectId) {
-    throw invalidArgument([
-      { field, ruleId: "parent_id.same_project", message: `task ${parent.id} is in another project than ${projectId}: a subtask is in its parent's project` },
-    ]);
+    throw invalidArgument([{ field, ruleId: "parent_id.same_project", message: `task ${parent.id} is in another project than ${projectId}: a subtask is in its parent's project` }]);
   }
 }
 

@@ -70,7 +70,11 @@ export function toTaskFields(input: WritableTask, defaultZone: string, prefix: s
       if (date.year < 1 || date.year > 9999 || (dueAt && (dueAt.getTime() < MIN_INSTANT_MS || dueAt.getTime() > MAX_INSTANT_MS))) {
         dueDate = null;
         dueAt = null;
-        bad("due_date", "due_date.range", `"${input.due.value}" is outside the supported range: its day must start between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z in ${timeZone ?? "the time zone"}`);
+        bad(
+          "due_date",
+          "due_date.range",
+          `"${input.due.value}" is outside the supported range: its day must start between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z in ${timeZone ?? "the time zone"}`,
+        );
       }
     } catch {
       bad("due_date", "due_date.calendar", `"${input.due.value}" is not a calendar date (YYYY-MM-DD)`);

@@ -1,13 +1,6 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { durationFromMs, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
-import {
-  RecurrenceSchema,
-  ReminderSchema,
-  TaskSchema,
-  type Recurrence,
-  type Reminder,
-  type Task,
-} from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { RecurrenceSchema, ReminderSchema, TaskSchema, type Recurrence, type Reminder, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 
 export interface ReminderJson {
   id: string;
@@ -110,11 +103,7 @@ export function reminderToJson(r: Reminder, id: string): ReminderJson {
 }
 
 export function recurrenceFromJson(r: RecurrenceJson): Recurrence {
-  const start = !r.start
-    ? undefined
-    : "time" in r.start
-      ? { case: "startTime" as const, value: timestampFromDate(new Date(r.start.time)) }
-      : { case: "startDate" as const, value: r.start.date };
+  const start = !r.start ? undefined : "time" in r.start ? { case: "startTime" as const, value: timestampFromDate(new Date(r.start.time)) } : { case: "startDate" as const, value: r.start.date };
   return create(RecurrenceSchema, {
     rrule: r.rrule,
     mode: r.mode,

@@ -6,14 +6,7 @@ import { ProjectRole } from "@taskmesh/proto/taskmesh/projects/v1/project_servic
 import { currentTraceparent, GroupCommit, invalidArgument, KeyedGroupCommit, requireUser } from "@taskmesh/kit";
 import { CommentSchema, TaskSchema, TaskStatus, type Comment, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import {
-  OpenSubtasksSchema,
-  QueryErrorSchema,
-  TaskConflictSchema,
-  type TaskService,
-  type WatchTasksResponse,
-  WatchTasksResponseSchema,
-} from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { OpenSubtasksSchema, QueryErrorSchema, TaskConflictSchema, type TaskService, type WatchTasksResponse, WatchTasksResponseSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { randomBytes, randomUUID } from "node:crypto";
 import { v5 as uuidv5 } from "uuid";
 import type { ChangeHub } from "./change-hub.js";
@@ -181,10 +174,7 @@ export function createTaskServiceImpl({ store, projects, hub, pageTokenKey = ran
       }
       const row = await onTask(origin.userId, id, async (tx, current) => {
         if (req.expectedVersion > BigInt(current.version)) {
-          throw new ConnectError(
-            `expected_version ${req.expectedVersion} is newer than the task (version ${current.version})`,
-            Code.FailedPrecondition,
-          );
+          throw new ConnectError(`expected_version ${req.expectedVersion} is newer than the task (version ${current.version})`, Code.FailedPrecondition);
         }
         const conflicts = conflictingPaths(paths, current.fieldVersions, Number(req.expectedVersion));
         if (conflicts.length > 0) {
@@ -214,7 +204,7 @@ export function createTaskServiceImpl({ store, projects, hub, pageTokenKey = ran
         );
         if (parent) requireSameProject(parent, placement.projectId, "task.parent_id");
         // Moved without naming a parent: the task leaves its parent, which stays behind.
-        placement.parentId = parentMasked ? parent?.id ?? null : stays ? current.parentId : null;
+        placement.parentId = parentMasked ? (parent?.id ?? null) : stays ? current.parentId : null;
         // A move named by parent_id alone still changes the project, and any move may leave a parent.
         const implied = stays ? paths : [...new Set([...paths, "project_id", "parent_id"])];
         const changed = changedPaths(before, taskFromRow({ ...current, ...fields, ...placementColumns(placement) }), implied);
@@ -295,7 +285,11 @@ export function createTaskServiceImpl({ store, projects, hub, pageTokenKey = ran
         const key = await keyNextTo(tx.read, tx.userId, current, anchorId, side);
         if (!key) {
           throw invalidArgument([
-            { field: `${side}_id`, ruleId: `${side}_id.sibling`, message: `task ${anchorId} is not another subtask of the same parent, or top-level task of the same project and section, as task ${req.id}` },
+            {
+              field: `${side}_id`,
+              ruleId: `${side}_id.sibling`,
+              message: `task ${anchorId} is not another subtask of the same parent, or top-level task of the same project and section, as task ${req.id}`,
+            },
           ]);
         }
         const before = taskFromRow(current);
@@ -344,9 +338,7 @@ export function createTaskServiceImpl({ store, projects, hub, pageTokenKey = ran
           const at = now();
           const after = await tx.editComment(current, before.id, req.body, at);
           const task = taskFromRow(current);
-          await tx.emit(
-            taskEventRecord(origin, tx.userId, task, { case: "commentEdited", value: { comment: commentFromRow(after), beforeBody: before.body, taskTitle: task.title } }, at),
-          );
+          await tx.emit(taskEventRecord(origin, tx.userId, task, { case: "commentEdited", value: { comment: commentFromRow(after), beforeBody: before.body, taskTitle: task.title } }, at));
           return after;
         },
         ProjectRole.VIEWER,
@@ -389,10 +381,10 @@ export function createTaskServiceImpl({ store, projects, hub, pageTokenKey = ran
         filter = parseFilter(req.query);
       } catch (err) {
         if (!(err instanceof FilterSyntaxError)) throw err;
-        throw invalidArgument(
-          [{ field: "query", ruleId: "query.syntax", message: `at position ${err.position}: ${err.message}` }],
-          { desc: QueryErrorSchema, value: { position: err.position, length: err.length, message: err.message } },
-        );
+        throw invalidArgument([{ field: "query", ruleId: "query.syntax", message: `at position ${err.position}: ${err.message}` }], {
+          desc: QueryErrorSchema,
+          value: { position: err.position, length: err.length, message: err.message },
+        });
       }
       try {
         const order = parseOrderBy(req.orderBy);
@@ -543,9 +535,7 @@ function changeMessage(seq: string, snapshot: unknown, taskId: string): WatchTas
 }
 
 function conflict(current: TaskRow, fields: string[], message: string): ConnectError {
-  return new ConnectError(message, Code.Aborted, undefined, [
-    { desc: TaskConflictSchema, value: { current: taskFromRow(current), conflictingFields: fields } },
-  ]);
+  return new ConnectError(message, Code.Aborted, undefined, [{ desc: TaskConflictSchema, value: { current: taskFromRow(current), conflictingFields: fields } }]);
 }
 
 /** Copies the masked fields of `patch` onto `base`. */
@@ -553,20 +543,44 @@ function mergeMasked(base: Task, patch: Task, paths: string[]): Task {
   const merged = clone(TaskSchema, base);
   for (const path of paths) {
     switch (path) {
-      case "title": merged.title = patch.title; break;
-      case "notes": merged.notes = patch.notes; break;
-      case "priority": merged.priority = patch.priority; break;
-      case "tags": merged.tags = patch.tags; break;
-      case "time_zone": merged.timeZone = patch.timeZone; break;
-      case "recurrence": merged.recurrence = patch.recurrence; break;
-      case "reminders": merged.reminders = patch.reminders; break;
+      case "title":
+        merged.title = patch.title;
+        break;
+      case "notes":
+        merged.notes = patch.notes;
+        break;
+      case "priority":
+        merged.priority = patch.priority;
+        break;
+      case "tags":
+        merged.tags = patch.tags;
+        break;
+      case "time_zone":
+        merged.timeZone = patch.timeZone;
+        break;
+      case "recurrence":
+        merged.recurrence = patch.recurrence;
+        break;
+      case "reminders":
+        merged.reminders = patch.reminders;
+        break;
       // due_time and due_date are one oneof: naming either replaces the due (unset clears it).
       case "due_time":
-      case "due_date": merged.due = patch.due; break;
-      case "project_id": merged.projectId = patch.projectId; break;
-      case "section_id": merged.sectionId = patch.sectionId; break;
-      case "assignee_id": merged.assigneeId = patch.assigneeId; break;
-      case "parent_id": merged.parentId = patch.parentId; break;
+      case "due_date":
+        merged.due = patch.due;
+        break;
+      case "project_id":
+        merged.projectId = patch.projectId;
+        break;
+      case "section_id":
+        merged.sectionId = patch.sectionId;
+        break;
+      case "assignee_id":
+        merged.assigneeId = patch.assigneeId;
+        break;
+      case "parent_id":
+        merged.parentId = patch.parentId;
+        break;
     }
   }
   return merged;

@@ -158,10 +158,26 @@ export class TaskStore {
         [
           json(
             unique.map(({ id, userId, fields: f, placement: pl, seriesId, requestId, now }) => ({
-              id, user_id: userId, title: f.title, notes: f.notes, priority: f.priority, tags: f.tags, due_time: f.dueTime,
-              due_date: f.dueDate, due_at: f.dueAt, time_zone: f.timeZone, recurrence: f.recurrence, reminders: f.reminders,
-              series_id: seriesId, request_id: requestId, at: now, project_id: pl.projectId, section_id: pl.sectionId,
-              assignee_id: pl.assigneeId, parent_id: pl.parentId, order_key: orderKeys.get(id),
+              id,
+              user_id: userId,
+              title: f.title,
+              notes: f.notes,
+              priority: f.priority,
+              tags: f.tags,
+              due_time: f.dueTime,
+              due_date: f.dueDate,
+              due_at: f.dueAt,
+              time_zone: f.timeZone,
+              recurrence: f.recurrence,
+              reminders: f.reminders,
+              series_id: seriesId,
+              request_id: requestId,
+              at: now,
+              project_id: pl.projectId,
+              section_id: pl.sectionId,
+              assignee_id: pl.assigneeId,
+              parent_id: pl.parentId,
+              order_key: orderKeys.get(id),
             })),
           ),
         ],
@@ -192,7 +208,12 @@ export class TaskStore {
         created.map((c) => ({ owner: c.item.userId, taskId: c.row.id, task: c.task, at: c.item.now, to: { project: c.row.projectId } })),
         locked,
       );
-      await writeOutbox(this.db, em, TASKS_OUTBOX, created.flatMap((c, i) => [...updates[i]!, ...c.item.events(c.row)]));
+      await writeOutbox(
+        this.db,
+        em,
+        TASKS_OUTBOX,
+        created.flatMap((c, i) => [...updates[i]!, ...c.item.events(c.row)]),
+      );
       return items.map((i) => rowOf.get(i.id)!);
     });
   }
@@ -221,10 +242,7 @@ export class TaskStore {
 
   /** A page of a task's comments, oldest first, after the comment numbered `afterSeq`. */
   async comments(taskId: string, afterSeq: bigint, limit: number): Promise<CommentRow[]> {
-    return this.read<CommentRow>(
-      `SELECT ${COMMENT_COLUMNS} FROM tasks.comments WHERE task_id = $1 AND seq > $2 ORDER BY seq LIMIT ${Number(limit)}`,
-      [taskId, afterSeq.toString()],
-    );
+    return this.read<CommentRow>(`SELECT ${COMMENT_COLUMNS} FROM tasks.comments WHERE task_id = $1 AND seq > $2 ORDER BY seq LIMIT ${Number(limit)}`, [taskId, afterSeq.toString()]);
   }
 
   async tags(userId: string): Promise<{ name: string; open: number; total: number }[]> {
@@ -292,7 +310,12 @@ class PendingWrites {
   async flush(db: Database, em: EntityManager): Promise<void> {
     if (this.#outbox.length === 0) return;
     const updates = await writeFeed(db, em, this.#changes, this.locked);
-    await writeOutbox(db, em, TASKS_OUTBOX, this.#outbox.flatMap((entry) => (typeof entry === "number" ? updates[entry]! : [entry])));
+    await writeOutbox(
+      db,
+      em,
+      TASKS_OUTBOX,
+      this.#outbox.flatMap((entry) => (typeof entry === "number" ? updates[entry]! : [entry])),
+    );
   }
 }
 
@@ -339,9 +362,26 @@ export class Tx {
          parent_id = $19, order_key = $20
        WHERE user_id = $1 AND id = $2 RETURNING ${TASK_COLUMNS}`,
       [
-        this.userId, current.id, f.title, f.notes, f.priority, f.tags, f.dueTime, f.dueDate, f.dueAt, f.timeZone,
-        json(f.recurrence), json(f.reminders), json(fieldVersions), now, owner, pl.projectId, pl.sectionId, pl.assigneeId,
-        pl.parentId, await this.#orderKeyAt(current, owner, pl),
+        this.userId,
+        current.id,
+        f.title,
+        f.notes,
+        f.priority,
+        f.tags,
+        f.dueTime,
+        f.dueDate,
+        f.dueAt,
+        f.timeZone,
+        json(f.recurrence),
+        json(f.reminders),
+        json(fieldVersions),
+        now,
+        owner,
+        pl.projectId,
+        pl.sectionId,
+        pl.assigneeId,
+        pl.parentId,
+        await this.#orderKeyAt(current, owner, pl),
       ],
     );
     this.#placed(current, row!);
@@ -449,10 +489,7 @@ export class Tx {
       const [existing] = await this.read<CommentRow>(`SELECT ${COMMENT_COLUMNS} FROM tasks.comments WHERE id = $1`, [comment.id]);
       return { existing: existing! };
     }
-    const [row] = await this.sql<TaskRow>(
-      `UPDATE tasks.tasks SET comment_count = comment_count + 1 WHERE user_id = $1 AND id = $2 RETURNING ${TASK_COLUMNS}`,
-      [this.userId, current.id],
-    );
+    const [row] = await this.sql<TaskRow>(`UPDATE tasks.tasks SET comment_count = comment_count + 1 WHERE user_id = $1 AND id = $2 RETURNING ${TASK_COLUMNS}`, [this.userId, current.id]);
     this.pending.change({ owner: this.userId, taskId: row!.id, task: taskFromRow(row!), at: comment.at, to: { project: row!.projectId } });
     return { comment: stored, task: row! };
   }
@@ -473,10 +510,7 @@ export class Tx {
   /** Deletes a comment of the locked task `current`, which counts one fewer; returns the task. */
   async deleteComment(current: TaskRow, id: string, at: Date): Promise<TaskRow> {
     await this.sql(`DELETE FROM tasks.comments WHERE id = $1`, [id]);
-    const [row] = await this.sql<TaskRow>(
-      `UPDATE tasks.tasks SET comment_count = comment_count - 1 WHERE user_id = $1 AND id = $2 RETURNING ${TASK_COLUMNS}`,
-      [this.userId, current.id],
-    );
+    const [row] = await this.sql<TaskRow>(`UPDATE tasks.tasks SET comment_count = comment_count - 1 WHERE user_id = $1 AND id = $2 RETURNING ${TASK_COLUMNS}`, [this.userId, current.id]);
     this.pending.change({ owner: this.userId, taskId: row!.id, task: taskFromRow(row!), at, to: { project: row!.projectId } });
     return row!;
   }

@@ -13,4 +13,3 @@ export function violationsUnder(prefix: string, violations: Parameters<typeof vi
   const summary = proto.violations.map((v) => `${v.field!.elements.map((e) => e.fieldName).join(".")}: ${v.message}`).join("; ");
   return new ConnectError(summary, Code.InvalidArgument, undefined, [{ desc: ViolationsSchema, value: proto }]);
 }
-

@@ -59,7 +59,11 @@ describe("comments on tasks", () => {
     const owner = newUser("owner");
     const [viewer, editor, admin, stranger] = [newUser("viewer"), newUser("editor"), newUser("admin"), newUser("stranger")];
     const project = (await projects.createProject({ name: "Shared" }, as(owner))).project!;
-    for (const [user, role] of [[viewer, ProjectRole.VIEWER], [editor, ProjectRole.EDITOR], [admin, ProjectRole.ADMIN]] as const) {
+    for (const [user, role] of [
+      [viewer, ProjectRole.VIEWER],
+      [editor, ProjectRole.EDITOR],
+      [admin, ProjectRole.ADMIN],
+    ] as const) {
       const { invitation } = await projects.inviteMember({ projectId: project.id, email: `${user}@example.com`, role }, as(owner));
       await projects.acceptInvitation({ id: invitation!.id }, as(user));
     }
@@ -70,7 +74,12 @@ describe("comments on tasks", () => {
   test("every member reads and writes comments, oldest first, with author and time; a stranger gets NOT_FOUND", async () => {
     const { owner, viewer, editor, admin, stranger, task } = await sharedTask();
     const before = Date.now();
-    for (const [user, body] of [[owner, "Which white?"], [editor, "Chalk white"], [admin, "Agreed"], [viewer, "Looks good from here"]] as const) {
+    for (const [user, body] of [
+      [owner, "Which white?"],
+      [editor, "Chalk white"],
+      [admin, "Agreed"],
+      [viewer, "Looks good from here"],
+    ] as const) {
       const { comment } = await tasks.addComment({ taskId: task.id, body }, as(user));
       assert.equal(comment!.authorId, user);
       assert.equal(comment!.taskId, task.id);
@@ -81,7 +90,12 @@ describe("comments on tasks", () => {
       const { comments } = await tasks.listComments({ taskId: task.id }, as(user));
       assert.deepEqual(
         comments.map((c) => [c.authorId, c.body]),
-        [[owner, "Which white?"], [editor, "Chalk white"], [admin, "Agreed"], [viewer, "Looks good from here"]],
+        [
+          [owner, "Which white?"],
+          [editor, "Chalk white"],
+          [admin, "Agreed"],
+          [viewer, "Looks good from here"],
+        ],
       );
     }
     await expectCode(tasks.listComments({ taskId: task.id }, as(stranger)), Code.NotFound, "a stranger listing");
@@ -104,16 +118,20 @@ describe("comments on tasks", () => {
 
   test("bad input is INVALID_ARGUMENT naming the field", async () => {
     const { owner, task } = await sharedTask();
-    for (const [body, rule] of [["", "string.min_len"], ["   \n\t", "body.not_blank"], ["x".repeat(10_001), "string.max_len"]] as const) {
+    for (const [body, rule] of [
+      ["", "string.min_len"],
+      ["   \n\t", "body.not_blank"],
+      ["x".repeat(10_001), "string.max_len"],
+    ] as const) {
       const err = await expectCode(tasks.addComment({ taskId: task.id, body }, as(owner)), Code.InvalidArgument, `body ${JSON.stringify(body.slice(0, 10))}`);
       assert.deepEqual(fieldsOf(err), ["body"]);
-      assert.ok(violationsOf(err).some((v) => v.ruleId === rule), `${rule} in ${err.rawMessage}`);
+      assert.ok(
+        violationsOf(err).some((v) => v.ruleId === rule),
+        `${rule} in ${err.rawMessage}`,
+      );
     }
     assert.deepEqual(fieldsOf(await expectCode(tasks.addComment({ taskId: "nope", body: "x" }, as(owner)), Code.InvalidArgument, "task id")), ["task_id"]);
-    assert.deepEqual(
-      fieldsOf(await expectCode(tasks.listComments({ taskId: task.id, pageToken: "abc" }, as(owner)), Code.InvalidArgument, "page token")),
-      ["page_token"],
-    );
+    assert.deepEqual(fieldsOf(await expectCode(tasks.listComments({ taskId: task.id, pageToken: "abc" }, as(owner)), Code.InvalidArgument, "page token")), ["page_token"]);
     assert.equal((await tasks.listComments({ taskId: task.id }, as(owner))).comments.length, 0);
   });
 
@@ -180,7 +198,10 @@ describe("comments on tasks", () => {
     assert.deepEqual((await tasks.listComments({ taskId: task.id }, as(owner))).comments, []);
     assert.equal((await tasks.getTask({ id: task.id }, as(owner))).task!.commentCount, 0);
     const events = await commentEvents(task.id);
-    assert.deepEqual(events.map((e) => e.event.case), ["commentAdded", "commentEdited", "commentDeleted"]);
+    assert.deepEqual(
+      events.map((e) => e.event.case),
+      ["commentAdded", "commentEdited", "commentDeleted"],
+    );
     assert.ok(events[1]!.event.case === "commentEdited" && events[1]!.event.value.beforeBody === "Blue?");
     assert.ok(events[2]!.event.case === "commentDeleted" && events[2]!.event.value.comment!.body === "", "a deleted comment's text is not kept");
     assert.ok(events.every((e) => e.actorId === viewer));

@@ -37,24 +37,19 @@ describe("batched creates", () => {
     await drop();
   });
 
-  const outbox = (topic: string) =>
-    module.db.query<{ key: string; payload: Uint8Array }>(module.db.em(), `SELECT key, payload FROM tasks.outbox WHERE topic = $1 ORDER BY id`, [topic]);
+  const outbox = (topic: string) => module.db.query<{ key: string; payload: Uint8Array }>(module.db.em(), `SELECT key, payload FROM tasks.outbox WHERE topic = $1 ORDER BY id`, [topic]);
 
   test("200 concurrent creates of 20 users: every task, feed entry and event once, each user's feed in order", async () => {
     const users = Array.from({ length: 20 }, (_, u) => `burst-${u}`);
-    const created = await Promise.all(
-      users.flatMap((user) => Array.from({ length: 10 }, (_, n) => client.createTask({ title: `${user} task ${n}`, tags: ["burst"] }, as(user)))),
-    );
+    const created = await Promise.all(users.flatMap((user) => Array.from({ length: 10 }, (_, n) => client.createTask({ title: `${user} task ${n}`, tags: ["burst"] }, as(user)))));
     assert.equal(new Set(created.map((c) => c.task!.id)).size, 200);
     for (const user of users) {
       const { tasks } = await client.listTasks({ query: "tag:burst", pageSize: 50 }, as(user));
       assert.equal(tasks.length, 10, `${user} sees exactly their 10 tasks`);
       assert.ok(tasks.every((t) => t.title.startsWith(`${user} `)));
-      const feed = await module.db.query<{ seq: string; taskId: string }>(
-        module.db.em(),
-        `SELECT seq::text AS seq, task_id AS "taskId" FROM tasks.task_changes WHERE user_id = $1 ORDER BY seq`,
-        [user],
-      );
+      const feed = await module.db.query<{ seq: string; taskId: string }>(module.db.em(), `SELECT seq::text AS seq, task_id AS "taskId" FROM tasks.task_changes WHERE user_id = $1 ORDER BY seq`, [
+        user,
+      ]);
       assert.deepEqual(new Set(feed.map((f) => f.taskId)), new Set(tasks.map((t) => t.id)), "one feed entry per task");
     }
     const events = (await outbox("task-events")).map((r) => fromBinary(TaskEventSchema, r.payload));
@@ -77,11 +72,9 @@ describe("batched creates", () => {
   test("a retry finds its task by request id even when the task's id was not derived from it", async () => {
     // Tasks stored before ids were derived from request ids carry random ids.
     const legacyId = "00000000-0000-4000-8000-00000000abcd";
-    await module.db.query(
-      module.db.em(),
-      `INSERT INTO tasks.tasks (id, user_id, title, request_id, created_at, updated_at) VALUES ($1, 'legacy-user', 'From before', 'old-request', now(), now())`,
-      [legacyId],
-    );
+    await module.db.query(module.db.em(), `INSERT INTO tasks.tasks (id, user_id, title, request_id, created_at, updated_at) VALUES ($1, 'legacy-user', 'From before', 'old-request', now(), now())`, [
+      legacyId,
+    ]);
     const [alone, ...together] = await Promise.all([
       client.createTask({ title: "From before", requestId: "old-request" }, as("legacy-user")),
       ...Array.from({ length: 3 }, (_, n) => client.createTask({ title: `New ${n}` }, as("legacy-user"))),
@@ -129,22 +122,50 @@ describe("batched creates when the database refuses one of them", () => {
     // Every create goes to the caller's Inbox.
     const projects = { inbox: async () => INBOX, get: async (caller: string, id: string) => ({ id, ownerId: caller, role: ProjectRole.ADMIN }) } as unknown as ProjectStore;
     const impl = createTaskServiceImpl({ store, projects, hub: new ChangeHub() });
-    const client = createClient(TaskService, createRouterTransport((r) => r.service(TaskService, impl)));
+    const client = createClient(
+      TaskService,
+      createRouterTransport((r) => r.service(TaskService, impl)),
+    );
     const results = await Promise.allSettled(["a", "refused", "b", "c"].map((title) => client.createTask({ title }, as("u"))));
     assert.deepEqual(
       results.map((r) => r.status),
       ["fulfilled", "rejected", "fulfilled", "fulfilled"],
     );
     assert.equal(ConnectError.from((results[1] as PromiseRejectedResult).reason).code, Code.Internal);
-    assert.ok(batches.some((b) => b.length > 1), `calls were batched: ${JSON.stringify(batches)}`);
+    assert.ok(
+      batches.some((b) => b.length > 1),
+      `calls were batched: ${JSON.stringify(batches)}`,
+    );
   });
 });
 
 function rowOf(item: NewTask): TaskRow {
   return {
-    id: item.id, userId: item.userId, title: item.fields.title, notes: "", status: 1, priority: 1, tags: [], dueTime: null, dueDate: null,
-    dueAt: null, timeZone: "UTC", recurrence: null, reminders: [], seriesId: null, requestId: null, version: 1, fieldVersions: {},
-    createdAt: item.now, updatedAt: item.now, completedAt: null, projectId: item.placement.projectId, sectionId: null, assigneeId: null,
-    parentId: null, orderKey: "a0", commentCount: 0,
+    id: item.id,
+    userId: item.userId,
+    title: item.fields.title,
+    notes: "",
+    status: 1,
+    priority: 1,
+    tags: [],
+    dueTime: null,
+    dueDate: null,
+    dueAt: null,
+    timeZone: "UTC",
+    recurrence: null,
+    reminders: [],
+    seriesId: null,
+    requestId: null,
+    version: 1,
+    fieldVersions: {},
+    createdAt: item.now,
+    updatedAt: item.now,
+    completedAt: null,
+    projectId: item.placement.projectId,
+    sectionId: null,
+    assigneeId: null,
+    parentId: null,
+    orderKey: "a0",
+    commentCount: 0,
   };
 }

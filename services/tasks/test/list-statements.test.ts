@@ -117,10 +117,7 @@ describe("ListTasks statements", () => {
   /** Every matching task of the user, sorted: the filter's SQL with the order, nothing else. */
   async function expected(query: string, orderBy: string): Promise<string[]> {
     const compiled = compileFilterToSql(parseFilter(query), { now: NOW, timeZone: "UTC", placeholder: (i) => `$${i}`, firstIndex: 2 });
-    const rows = await sql<{ id: string }>(
-      `SELECT id FROM tasks.tasks WHERE user_id = $1 AND ${compiled.sql} ORDER BY ${orderBySql(parseOrderBy(orderBy))}`,
-      [USER, ...compiled.params],
-    );
+    const rows = await sql<{ id: string }>(`SELECT id FROM tasks.tasks WHERE user_id = $1 AND ${compiled.sql} ORDER BY ${orderBySql(parseOrderBy(orderBy))}`, [USER, ...compiled.params]);
     return rows.map((r) => r.id);
   }
 
@@ -138,10 +135,12 @@ describe("ListTasks statements", () => {
 
   test("the data covers both parts: some searches fill a page from the window, others do not", async () => {
     const inWindow = async (word: string) =>
-      (await sql<{ n: number }>(
-        `SELECT count(*)::int AS n FROM (SELECT notes FROM tasks.tasks WHERE user_id = $1 ORDER BY coalesce(due_at, 'infinity'::timestamptz), id LIMIT ${TEXT_SEARCH_WINDOW}) AS w WHERE notes LIKE $2`,
-        [USER, `%${word}%`],
-      ))[0]!.n;
+      (
+        await sql<{ n: number }>(
+          `SELECT count(*)::int AS n FROM (SELECT notes FROM tasks.tasks WHERE user_id = $1 ORDER BY coalesce(due_at, 'infinity'::timestamptz), id LIMIT ${TEXT_SEARCH_WINDOW}) AS w WHERE notes LIKE $2`,
+          [USER, `%${word}%`],
+        )
+      )[0]!.n;
     assert.ok((await inWindow("harbor")) > 51);
     assert.ok((await inWindow("kettle")) > 0 && (await inWindow("kettle")) < 51);
     assert.equal(await inWindow("late"), 0);
@@ -175,16 +174,17 @@ describe("ListTasks statements", () => {
     assert.ok(used.length > 0 && used.every((c) => c === config), `${column!.expr} vs ${config}`);
     const id = (await client.createTask({ title: "Buy grocery" }, { headers: { "x-user-id": "stemmer" } })).task!.id;
     const found = await client.listTasks({ query: "groceries" }, { headers: { "x-user-id": "stemmer" } });
-    assert.deepEqual(found.tasks.map((t) => t.id), [id], "another form of the word is found");
+    assert.deepEqual(
+      found.tasks.map((t) => t.id),
+      [id],
+      "another form of the word is found",
+    );
   });
 
   /** The plan of the page's statement as the store builds it, with actual row counts. */
   async function plan(query: string, orderBy = "due", user = PLANNER): Promise<string> {
     const compiled = compileFilterToSql(parseFilter(query), { now: NOW, timeZone: "UTC", placeholder: (i) => `$${i}`, firstIndex: 2 });
-    const statement = listStatement(
-      { scopes: ["user_id = $1"], filter: compiled, after: null, params: compiled.params, order: parseOrderBy(orderBy), limit: 51 },
-      TASK_COLUMNS,
-    );
+    const statement = listStatement({ scopes: ["user_id = $1"], filter: compiled, after: null, params: compiled.params, order: parseOrderBy(orderBy), limit: 51 }, TASK_COLUMNS);
     const rows = await sql<{ "QUERY PLAN": string }>(`EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) ${statement}`, [user, ...compiled.params]);
     return rows.map((r) => r["QUERY PLAN"]).join("\n");
   }

@@ -24,8 +24,7 @@ async function expectCode(promise: Promise<unknown>, code: Code, what = ""): Pro
   return err;
 }
 
-const rulesOf = (err: ConnectError) =>
-  (err.findDetails(ViolationsSchema)[0]?.violations ?? []).map((v) => `${(v.field?.elements ?? []).map((e) => e.fieldName).join(".")}: ${v.ruleId}`);
+const rulesOf = (err: ConnectError) => (err.findDetails(ViolationsSchema)[0]?.violations ?? []).map((v) => `${(v.field?.elements ?? []).map((e) => e.fieldName).join(".")}: ${v.ruleId}`);
 
 let seq = 0;
 const newUser = (name: string) => `${name}-${process.pid}-${++seq}`;
@@ -40,7 +39,10 @@ describe("manual order", () => {
     const db = await freshDatabase();
     drop = db.drop;
     // Tasks stored before order keys existed get keys in the order they were created.
-    const earlier = migrations.slice(0, migrations.findIndex((m) => m.name === "Migration20261204170000_order_keys"));
+    const earlier = migrations.slice(
+      0,
+      migrations.findIndex((m) => m.name === "Migration20261204170000_order_keys"),
+    );
     const old = await openDatabase({ url: db.url, schema: "tasks", entities: [], migrations: earlier });
     await old.query(
       old.em(),
@@ -87,12 +89,21 @@ describe("manual order", () => {
     assert.deepEqual(await titles(`${ann}x`), []);
     // No other task changed.
     const now = new Map((await manual(ann)).map((t) => [t.id, t]));
-    assert.deepEqual([b, c].map((t) => [now.get(t!.id)!.version, now.get(t!.id)!.orderKey]), [b, c].map((t) => [t!.version, t!.orderKey]));
+    assert.deepEqual(
+      [b, c].map((t) => [now.get(t!.id)!.version, now.get(t!.id)!.orderKey]),
+      [b, c].map((t) => [t!.version, t!.orderKey]),
+    );
     // Descending, and page by page.
-    assert.deepEqual((await tasks.listTasks({ orderBy: "manual desc" }, as(ann))).tasks.map((t) => t.title), ["a", "c", "b", "d"]);
+    assert.deepEqual(
+      (await tasks.listTasks({ orderBy: "manual desc" }, as(ann))).tasks.map((t) => t.title),
+      ["a", "c", "b", "d"],
+    );
     const first = await tasks.listTasks({ orderBy: "manual", pageSize: 3 }, as(ann));
     const second = await tasks.listTasks({ orderBy: "manual", pageSize: 3, pageToken: first.nextPageToken }, as(ann));
-    assert.deepEqual([...first.tasks, ...second.tasks].map((t) => t.title), ["d", "b", "c", "a"]);
+    assert.deepEqual(
+      [...first.tasks, ...second.tasks].map((t) => t.title),
+      ["d", "b", "c", "a"],
+    );
 
     const events = (await module.db.query<{ payload: Uint8Array }>(module.db.em(), `SELECT payload FROM tasks.outbox WHERE topic = 'task-events' ORDER BY id`))
       .map((r) => fromBinary(TaskEventSchema, r.payload))
@@ -105,7 +116,10 @@ describe("manual order", () => {
 
   test("two devices moving tasks at once: every move lands, keys stay unique, nothing else is renumbered", async () => {
     const ann = newUser("ann");
-    const made = await create(ann, Array.from({ length: 12 }, (_, i) => `t${String(i).padStart(2, "0")}`));
+    const made = await create(
+      ann,
+      Array.from({ length: 12 }, (_, i) => `t${String(i).padStart(2, "0")}`),
+    );
     const [anchor] = made;
     // Both devices put a task right after the same anchor at the same moment, twice over, and then
     // scatter more moves at once.
@@ -120,11 +134,18 @@ describe("manual order", () => {
     const results = await Promise.allSettled(
       moves.map((m, i) => tasks.moveTask({ id: m.id, place: { case: m.before ? "beforeId" : "afterId", value: m.anchor } }, as(ann, i % 2 ? "phone" : "laptop"))),
     );
-    assert.deepEqual(results.filter((r) => r.status === "rejected"), []);
+    assert.deepEqual(
+      results.filter((r) => r.status === "rejected"),
+      [],
+    );
     const listed = await manual(ann);
     assert.equal(listed.length, 12);
     assert.equal(new Set(listed.map((t) => t.orderKey)).size, 12, "keys are unique");
-    assert.deepEqual(listed.map((t) => t.orderKey), listed.map((t) => t.orderKey).sort(), "listed in key order");
+    assert.deepEqual(
+      listed.map((t) => t.orderKey),
+      listed.map((t) => t.orderKey).sort(),
+      "listed in key order",
+    );
     // Each task changed version only by its own moves.
     const movesOf = (id: string) => moves.filter((m) => m.id === id).length + (id === made[5]!.id || id === made[6]!.id ? 1 : 0);
     for (const t of listed) assert.equal(Number(t.version), Number(made.find((m) => m.id === t.id)!.version) + movesOf(t.id), t.title);
@@ -141,11 +162,12 @@ describe("manual order", () => {
     const [bobs] = await create(bob, ["bob's"]);
 
     await tasks.moveTask({ id: s3!.id, place: { case: "beforeId", value: s1!.id } }, as(ann));
-    assert.deepEqual((await manual(ann, `project:home`)).filter((t) => t.parentId === p!.id).map((t) => t.title), ["s3", "s1", "s2"]);
+    assert.deepEqual(
+      (await manual(ann, `project:home`)).filter((t) => t.parentId === p!.id).map((t) => t.title),
+      ["s3", "s1", "s2"],
+    );
     const refused = async (anchor: string, what: string) =>
-      assert.deepEqual(rulesOf(await expectCode(tasks.moveTask({ id: s2!.id, place: { case: "afterId", value: anchor } }, as(ann)), Code.InvalidArgument, what)), [
-        "after_id: after_id.sibling",
-      ]);
+      assert.deepEqual(rulesOf(await expectCode(tasks.moveTask({ id: s2!.id, place: { case: "afterId", value: anchor } }, as(ann)), Code.InvalidArgument, what)), ["after_id: after_id.sibling"]);
     await refused(q!.id, "a top-level task of the project");
     await refused(s2!.id, "itself");
     await refused(bobs!.id, "a stranger's task");
@@ -161,12 +183,21 @@ describe("manual order", () => {
     assert.ok(inSection.orderKey > l2!.orderKey);
     await tasks.moveTask({ id: inSection.id, place: { case: "beforeId", value: l1!.id } }, as(ann));
     await projects.deleteSection({ id: sec.id }, as(ann));
-    assert.deepEqual((await manual(ann, "project:home")).filter((t) => !t.parentId).map((t) => t.title), ["p", "q", "l1", "l2"]);
+    assert.deepEqual(
+      (await manual(ann, "project:home")).filter((t) => !t.parentId).map((t) => t.title),
+      ["p", "q", "l1", "l2"],
+    );
     await tasks.updateTask({ task: { id: inbox!.id, projectId: home.id }, updateMask: { paths: ["project_id"] }, expectedVersion: inbox!.version }, as(ann));
-    assert.deepEqual((await manual(ann, "project:home")).filter((t) => !t.parentId).map((t) => t.title), ["p", "q", "l1", "l2", "inbox"]);
+    assert.deepEqual(
+      (await manual(ann, "project:home")).filter((t) => !t.parentId).map((t) => t.title),
+      ["p", "q", "l1", "l2", "inbox"],
+    );
     // Subtasks moved up by their parent's deletion follow its siblings, in their order.
     await tasks.deleteTask({ id: p!.id }, as(ann));
-    assert.deepEqual((await manual(ann, "project:home")).map((t) => t.title), ["q", "l1", "l2", "inbox", "s3", "s1", "s2"]);
+    assert.deepEqual(
+      (await manual(ann, "project:home")).map((t) => t.title),
+      ["q", "l1", "l2", "inbox", "s3", "s1", "s2"],
+    );
   });
 
   test("a viewer of a shared project may not reorder it", async () => {

@@ -24,7 +24,12 @@ interface Row {
 const LAST_31 = "FREQ=MONTHLY;BYMONTHDAY=28,29,30,31;BYSETPOS=-1";
 const ROWS: Record<string, Row> = {
   monthlyFrom31: { rrule: "FREQ=MONTHLY", start: { date: "2027-01-31" }, expect: LAST_31 },
-  monthlyFrom30Timed: { rrule: "FREQ=MONTHLY;INTERVAL=2;BYHOUR=9;BYMINUTE=0", start: { time: "2027-01-30T08:00:00Z" }, zone: "Europe/Berlin", expect: "FREQ=MONTHLY;INTERVAL=2;BYMONTHDAY=28,29,30;BYHOUR=9;BYMINUTE=0;BYSETPOS=-1" },
+  monthlyFrom30Timed: {
+    rrule: "FREQ=MONTHLY;INTERVAL=2;BYHOUR=9;BYMINUTE=0",
+    start: { time: "2027-01-30T08:00:00Z" },
+    zone: "Europe/Berlin",
+    expect: "FREQ=MONTHLY;INTERVAL=2;BYMONTHDAY=28,29,30;BYHOUR=9;BYMINUTE=0;BYSETPOS=-1",
+  },
   // 23:30 UTC on the 28th is the 29th in Berlin: the day is the task's zone's.
   monthlyFrom29InZone: { rrule: "FREQ=MONTHLY", start: { time: "2027-01-28T23:30:00Z" }, zone: "Europe/Berlin", expect: "FREQ=MONTHLY;BYMONTHDAY=28,29;BYSETPOS=-1" },
   monthlyNoStartUsesDue: { rrule: "FREQ=MONTHLY;COUNT=5", due: { date: "2027-03-31" }, expect: "FREQ=MONTHLY;COUNT=5;BYMONTHDAY=28,29,30,31;BYSETPOS=-1" },
@@ -53,15 +58,29 @@ before(async () => {
   const db = await freshDatabase();
   url = db.url;
   drop = db.drop;
-  const old = await openDatabase({ url, schema: "tasks", entities: [], migrations: migrations.slice(0, migrations.findIndex((m) => m.name === NAME)) });
+  const old = await openDatabase({
+    url,
+    schema: "tasks",
+    entities: [],
+    migrations: migrations.slice(
+      0,
+      migrations.findIndex((m) => m.name === NAME),
+    ),
+  });
   for (const [key, r] of Object.entries(ROWS)) {
     const due = r.due ?? r.start!;
     await old.query(
       old.em(),
       `INSERT INTO tasks.tasks (id, user_id, title, due_date, due_time, time_zone, recurrence, created_at, updated_at)
        VALUES ($1, 'month-ends', $2, $3, $4, $5, $6::jsonb, now(), now())`,
-      [ids[key], key, "date" in due ? due.date : null, "time" in due ? due.time : null, r.zone ?? "UTC",
-       JSON.stringify({ rrule: r.rrule, mode: r.mode ?? S, floating: false, ...(r.start ? { start: r.start } : {}), exdates: [], occurrence: 1 })],
+      [
+        ids[key],
+        key,
+        "date" in due ? due.date : null,
+        "time" in due ? due.time : null,
+        r.zone ?? "UTC",
+        JSON.stringify({ rrule: r.rrule, mode: r.mode ?? S, floating: false, ...(r.start ? { start: r.start } : {}), exdates: [], occurrence: 1 }),
+      ],
     );
   }
   await old.close();

@@ -84,7 +84,10 @@ describe("order-key lookups use tasks_order", () => {
     const shown = JSON.stringify(nodes.map((n) => [n["Node Type"], n["Index Name"] ?? n["Relation Name"] ?? ""]));
     assert.ok(!nodes.some((n) => n["Node Type"] === "Seq Scan" && n["Relation Name"] === "tasks"), `${what}: a sequential scan of tasks: ${shown}\n${statement.text}`);
     assert.ok(!nodes.some((n) => n["Node Type"].includes("Sort")), `${what}: sorts the siblings: ${shown}\n${statement.text}`);
-    assert.ok(nodes.some((n) => n["Index Name"] === "tasks_order"), `${what}: not from tasks_order: ${shown}\n${statement.text}`);
+    assert.ok(
+      nodes.some((n) => n["Index Name"] === "tasks_order"),
+      `${what}: not from tasks_order: ${shown}\n${statement.text}`,
+    );
   }
 
   /** The siblings as the manual order defines them, in order. */
@@ -114,12 +117,18 @@ describe("order-key lookups use tasks_order", () => {
         const step = side === "before" ? -1 : 1;
         // Another task goes between the anchor and its neighbour on that side; that neighbour
         // itself, moving there, passes over itself to the task beyond it.
-        for (const [moving, bound] of [[STRANGER, m + step], [tasks[m + step]!.id, m + 2 * step]] as const) {
+        for (const [moving, bound] of [
+          [STRANGER, m + step],
+          [tasks[m + step]!.id, m + 2 * step],
+        ] as const) {
           const { result, statements } = await captured((read) => keyNextTo(read, USER, { ...g.siblings, id: moving }, tasks[m]!.id, side));
           assert.equal(statements.length, 2);
           await assertIndexLookup(statements[1]!, `keyNextTo ${side}, ${g.name}`);
           const [low, high] = [tasks[m]!.key, tasks[bound]!.key].sort();
-          assert.ok(result !== undefined && low! < result && result < high!, `${side} of ${tasks[m]!.key}, ${moving === STRANGER ? "another task" : "its neighbour"}: ${result} not within ${low}…${high}`);
+          assert.ok(
+            result !== undefined && low! < result && result < high!,
+            `${side} of ${tasks[m]!.key}, ${moving === STRANGER ? "another task" : "its neighbour"}: ${result} not within ${low}…${high}`,
+          );
         }
       }
     });

@@ -23,9 +23,7 @@ async function expectCode(promise: Promise<unknown>, code: Code, what = ""): Pro
   return err;
 }
 
-const fieldsOf = (err: ConnectError) => [
-  ...new Set((err.findDetails(ViolationsSchema)[0]?.violations ?? []).map((v) => (v.field?.elements ?? []).map((e) => e.fieldName).join("."))),
-];
+const fieldsOf = (err: ConnectError) => [...new Set((err.findDetails(ViolationsSchema)[0]?.violations ?? []).map((v) => (v.field?.elements ?? []).map((e) => e.fieldName).join(".")))];
 
 let seq = 0;
 const newUser = (name: string) => `${name}-${process.pid}-${++seq}`;
@@ -65,7 +63,10 @@ describe("projects and sharing", () => {
     url = db.url;
     drop = db.drop;
     // Tasks stored before projects existed: the migration moves them into their users' Inboxes.
-    const before = migrations.slice(0, migrations.findIndex((m) => m.name === "Migration20261203180000_projects"));
+    const before = migrations.slice(
+      0,
+      migrations.findIndex((m) => m.name === "Migration20261203180000_projects"),
+    );
     const old = await openDatabase({ url, schema: "tasks", entities: [], migrations: before });
     await old.query(
       old.em(),
@@ -86,9 +87,7 @@ describe("projects and sharing", () => {
   });
 
   const outboxEvents = async () =>
-    (await module.db.query<{ payload: Uint8Array }>(module.db.em(), `SELECT payload FROM tasks.outbox WHERE topic = 'task-events' ORDER BY id`)).map((r) =>
-      fromBinary(TaskEventSchema, r.payload),
-    );
+    (await module.db.query<{ payload: Uint8Array }>(module.db.em(), `SELECT payload FROM tasks.outbox WHERE topic = 'task-events' ORDER BY id`)).map((r) => fromBinary(TaskEventSchema, r.payload));
 
   test("the migration put every existing task into its user's Inbox", async () => {
     const [inboxA] = (await projects.listProjects({}, as("before-a"))).projects;
@@ -115,25 +114,25 @@ describe("projects and sharing", () => {
     assert.deepEqual(fieldsOf(await expectCode(projects.createProject({ name: "   " }, as(ann)), Code.InvalidArgument)), ["name"]);
     assert.deepEqual(fieldsOf(await expectCode(projects.createProject({ name: "x", colour: "red" }, as(ann)), Code.InvalidArgument)), ["colour"]);
     const list = (await projects.listProjects({}, as(ann))).projects;
-    assert.deepEqual(list.map((p) => p.name), ["Inbox", "Home reno", "Work"]);
+    assert.deepEqual(
+      list.map((p) => p.name),
+      ["Inbox", "Home reno", "Work"],
+    );
     const inbox = list[0]!;
-    assert.deepEqual(
-      fieldsOf(await expectCode(projects.updateProject({ project: { id: inbox.id, name: "Mine" }, updateMask: { paths: ["name"] } }, as(ann)), Code.InvalidArgument)),
-      ["project.name"],
-    );
-    assert.deepEqual(
-      fieldsOf(await expectCode(projects.updateProject({ project: { id: second.id, name: "" }, updateMask: { paths: ["name"] } }, as(ann)), Code.InvalidArgument)),
-      ["project.name"],
-    );
-    assert.deepEqual(
-      fieldsOf(await expectCode(projects.updateProject({ project: { id: second.id }, updateMask: { paths: ["owner_id"] } }, as(ann)), Code.InvalidArgument)),
-      ["update_mask"],
-    );
+    assert.deepEqual(fieldsOf(await expectCode(projects.updateProject({ project: { id: inbox.id, name: "Mine" }, updateMask: { paths: ["name"] } }, as(ann)), Code.InvalidArgument)), ["project.name"]);
+    assert.deepEqual(fieldsOf(await expectCode(projects.updateProject({ project: { id: second.id, name: "" }, updateMask: { paths: ["name"] } }, as(ann)), Code.InvalidArgument)), ["project.name"]);
+    assert.deepEqual(fieldsOf(await expectCode(projects.updateProject({ project: { id: second.id }, updateMask: { paths: ["owner_id"] } }, as(ann)), Code.InvalidArgument)), ["update_mask"]);
     await expectCode(projects.deleteProject({ id: inbox.id }, as(ann)), Code.FailedPrecondition);
     const renamed = await projects.updateProject({ project: { id: second.id, name: "Office", archived: true }, updateMask: { paths: ["name", "archived"] } }, as(ann));
     assert.equal(renamed.project!.name, "Office");
-    assert.deepEqual((await projects.listProjects({}, as(ann))).projects.map((p) => p.name), ["Inbox", "Home reno"]);
-    assert.deepEqual((await projects.listProjects({ includeArchived: true }, as(ann))).projects.map((p) => p.name), ["Inbox", "Home reno", "Office"]);
+    assert.deepEqual(
+      (await projects.listProjects({}, as(ann))).projects.map((p) => p.name),
+      ["Inbox", "Home reno"],
+    );
+    assert.deepEqual(
+      (await projects.listProjects({ includeArchived: true }, as(ann))).projects.map((p) => p.name),
+      ["Inbox", "Home reno", "Office"],
+    );
   });
 
   test("tasks go to the Inbox by default, into projects and sections, move, and filter by project:, section: and assignee:", async () => {
@@ -148,14 +147,8 @@ describe("projects and sharing", () => {
     assert.equal(wall.assigneeId, ann);
     // A section of another project, or an assignee who is not a member: field errors.
     const other = (await projects.createProject({ name: "Other" }, as(ann))).project!;
-    assert.deepEqual(
-      fieldsOf(await expectCode(tasks.createTask({ title: "x", projectId: other.id, sectionId: paint.id }, as(ann)), Code.InvalidArgument)),
-      ["section_id"],
-    );
-    assert.deepEqual(
-      fieldsOf(await expectCode(tasks.createTask({ title: "x", projectId: reno.id, assigneeId: "nobody" }, as(ann)), Code.InvalidArgument)),
-      ["assignee_id"],
-    );
+    assert.deepEqual(fieldsOf(await expectCode(tasks.createTask({ title: "x", projectId: other.id, sectionId: paint.id }, as(ann)), Code.InvalidArgument)), ["section_id"]);
+    assert.deepEqual(fieldsOf(await expectCode(tasks.createTask({ title: "x", projectId: reno.id, assigneeId: "nobody" }, as(ann)), Code.InvalidArgument)), ["assignee_id"]);
     await expectCode(tasks.createTask({ title: "x", projectId: "00000000-0000-4000-8000-0000000000ff" }, as(ann)), Code.NotFound);
 
     const titles = async (query: string) => (await tasks.listTasks({ query, orderBy: "title" }, as(ann))).tasks.map((t) => t.title);
@@ -196,7 +189,10 @@ describe("projects and sharing", () => {
   test("a member's list merges their own tasks and each shared project's, page by page, in every order", async () => {
     const [owner, other, member] = [newUser("owner"), newUser("other"), newUser("member")];
     const shared = [(await projects.createProject({ name: "One" }, as(owner))).project!, (await projects.createProject({ name: "Two" }, as(other))).project!];
-    for (const [p, by] of [[shared[0]!, owner], [shared[1]!, other]] as const) {
+    for (const [p, by] of [
+      [shared[0]!, owner],
+      [shared[1]!, other],
+    ] as const) {
       const { invitation } = await projects.inviteMember({ projectId: p.id, email: `${member}@example.com`, role: ProjectRole.VIEWER }, as(by));
       await projects.acceptInvitation({ id: invitation!.id }, as(member));
     }
@@ -204,7 +200,7 @@ describe("projects and sharing", () => {
     const add = async (user: string, projectId: string, n: number) => {
       const title = `t${titles.length.toString().padStart(2, "0")}`;
       titles.push(title);
-      const due = n % 4 === 0 ? {} : { due: { case: "dueDate" as const, value: `2026-04-${String((n * 7) % 28 + 1).padStart(2, "0")}` } };
+      const due = n % 4 === 0 ? {} : { due: { case: "dueDate" as const, value: `2026-04-${String(((n * 7) % 28) + 1).padStart(2, "0")}` } };
       await tasks.createTask({ title, projectId, priority: 1 + (n % 4), ...due }, as(user));
     };
     for (let n = 0; n < 7; n++) await add(member, "", n);
@@ -245,7 +241,10 @@ describe("projects and sharing", () => {
         assert.deepEqual((await projects.listInvitations({}, as(stranger))).invitations, []);
         await expectCode(projects.acceptInvitation({ id: invitation!.id }, as(stranger)), Code.NotFound, "a stranger accepting");
         const mine = (await projects.listInvitations({}, as(user))).invitations;
-        assert.deepEqual(mine.map((i) => [i.projectName, i.role]), [["Shared", roleValue]]);
+        assert.deepEqual(
+          mine.map((i) => [i.projectName, i.role]),
+          [["Shared", roleValue]],
+        );
         const accepted = await projects.acceptInvitation({ id: invitation!.id }, as(user));
         assert.equal(accepted.project!.role, roleValue);
       }
@@ -270,7 +269,10 @@ describe("projects and sharing", () => {
         else await expectCode(tasks.getTask({ id: taskId }, as(user)), Code.NotFound, `${role} GetTask`);
         const listed = (await tasks.listTasks({ query: "project:shared" }, as(user))).tasks.map((t) => t.id);
         assert.equal(listed.includes(taskId), canRead(role), `${role} ListTasks`);
-        assert.equal((await tasks.listTasks({}, as(user))).tasks.some((t) => t.id === taskId), canRead(role));
+        assert.equal(
+          (await tasks.listTasks({}, as(user))).tasks.some((t) => t.id === taskId),
+          canRead(role),
+        );
 
         const created = await check("CreateTask", canEdit(role), () => tasks.createTask({ title: `by ${role}`, projectId }, as(user)));
         if (created) {
@@ -310,7 +312,10 @@ describe("projects and sharing", () => {
         await check("GetProject", canRead(role), () => projects.getProject({ id: projectId }, as(user)));
         await check("ListSections", canRead(role), () => projects.listSections({ projectId }, as(user)));
         await check("ListMembers", canRead(role), () => projects.listMembers({ projectId }, as(user)));
-        assert.equal((await projects.listProjects({}, as(user))).projects.some((p) => p.id === projectId), canRead(role));
+        assert.equal(
+          (await projects.listProjects({}, as(user))).projects.some((p) => p.id === projectId),
+          canRead(role),
+        );
         const section = await check("CreateSection", canEdit(role), () => projects.createSection({ projectId, name: `by ${role}` }, as(user)));
         const anySection = section?.section ?? (await projects.createSection({ projectId, name: `for ${role}` }, as(owner))).section!;
         await check("UpdateSection", canEdit(role), () => projects.updateSection({ section: { id: anySection.id, name: "renamed" }, updateMask: { paths: ["name"] } }, as(user)));

@@ -79,7 +79,10 @@ describe("task service over the network", () => {
       const client = createClient(TaskService, transport());
       const { task } = await client.createTask({ title: `via ${name}` }, alice);
       const { tasks } = await client.listTasks({ query: `"via ${name}"` }, alice);
-      assert.deepEqual(tasks.map((t) => t.id), [task!.id]);
+      assert.deepEqual(
+        tasks.map((t) => t.id),
+        [task!.id],
+      );
       for await (const msg of client.watchTasks({}, alice)) {
         assert.equal(msg.change.case, "caughtUp");
         break; // leaving the loop cancels the stream
@@ -123,8 +126,13 @@ describe("task service over the network", () => {
     const { stdout: described } = await run(grpcurl, ["-plaintext", address, "describe", "taskmesh.tasks.v1.Task"]);
     assert.match(described, /string title = 2/);
     const { stdout } = await run(grpcurl, [
-      "-plaintext", "-H", "x-user-id: carol", "-d", JSON.stringify({ title: "from grpcurl", tags: ["cli"] }),
-      address, "taskmesh.tasks.v1.TaskService/CreateTask",
+      "-plaintext",
+      "-H",
+      "x-user-id: carol",
+      "-d",
+      JSON.stringify({ title: "from grpcurl", tags: ["cli"] }),
+      address,
+      "taskmesh.tasks.v1.TaskService/CreateTask",
     ]);
     assert.equal((JSON.parse(stdout) as { task: { title: string } }).task.title, "from grpcurl");
     const bad = await run(grpcurl, ["-plaintext", "-H", "x-user-id: carol", "-d", `{"title": ""}`, address, "taskmesh.tasks.v1.TaskService/CreateTask"]).catch((e: { stderr: string }) => e);

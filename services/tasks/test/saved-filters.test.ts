@@ -26,7 +26,11 @@ after(async () => {
   await db?.drop();
 });
 
-const failure = (p: Promise<unknown>) => p.then(() => assert.fail("expected an error"), (e: unknown) => ConnectError.from(e));
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => assert.fail("expected an error"),
+    (e: unknown) => ConnectError.from(e),
+  );
 const fields = (err: ConnectError) => (err.findDetails(ViolationsSchema)[0]?.violations ?? []).map((v) => (v.field?.elements ?? []).map((e) => e.fieldName).join("."));
 
 test("saved filters: listed oldest first per user, renamed by saving the query again, deleted once", async () => {
@@ -36,14 +40,23 @@ test("saved filters: listed oldest first per user, renamed by saving the query a
   const renamed = await tasks.saveFilter({ query: "#home status:open", name: "Home" }, as("ann"));
   assert.deepEqual([renamed.filter!.id, renamed.filter!.createTime], [home.filter!.id, home.filter!.createTime], "the saved filter, renamed");
   const listed = await tasks.listSavedFilters({}, as("ann"));
-  assert.deepEqual(listed.filters.map((f) => [f.name, f.query]), [["Home", "#home status:open"], ["Urgent", "priority>=high"]]);
+  assert.deepEqual(
+    listed.filters.map((f) => [f.name, f.query]),
+    [
+      ["Home", "#home status:open"],
+      ["Urgent", "priority>=high"],
+    ],
+  );
   assert.equal(listed.filters[0]!.id, home.filter!.id, "the same filter, renamed");
   assert.deepEqual((await tasks.listSavedFilters({}, as("bob"))).filters, [], "another user's are theirs");
 
   assert.equal((await failure(tasks.deleteSavedFilter({ id: home.filter!.id }, as("bob")))).code, Code.NotFound);
   await tasks.deleteSavedFilter({ id: home.filter!.id }, as("ann"));
   assert.equal((await failure(tasks.deleteSavedFilter({ id: home.filter!.id }, as("ann")))).code, Code.NotFound);
-  assert.deepEqual((await tasks.listSavedFilters({}, as("ann"))).filters.map((f) => f.name), ["Urgent"]);
+  assert.deepEqual(
+    (await tasks.listSavedFilters({}, as("ann"))).filters.map((f) => f.name),
+    ["Urgent"],
+  );
 });
 
 test("saved filters: a query the language cannot read, an empty one, a bad id and one too many are field errors", async () => {

@@ -65,15 +65,17 @@ describe("subtasks", () => {
     const [ann, bob] = [newUser("ann"), newUser("bob")];
     const home = (await projects.createProject({ name: "Home" }, as(ann))).project!;
     const [a, b, c, d, e] = await chain(ann, home.id, ["a", "b", "c", "d", "e"]);
-    assert.deepEqual([a, b, c, d, e].map((t) => t!.parentId), ["", a!.id, b!.id, c!.id, d!.id]);
+    assert.deepEqual(
+      [a, b, c, d, e].map((t) => t!.parentId),
+      ["", a!.id, b!.id, c!.id, d!.id],
+    );
     assert.ok([a, b, c, d, e].every((t) => t!.projectId === home.id));
     // No project named: the parent's, not the Inbox.
     const sub = (await tasks.createTask({ title: "sub", parentId: a!.id }, as(ann))).task!;
     assert.equal(sub.projectId, home.id);
 
     const work = (await projects.createProject({ name: "Work" }, as(ann))).project!;
-    const refused = async (promise: Promise<unknown>, field: string, rule: string) =>
-      assert.deepEqual(violationsOf(await expectCode(promise, Code.InvalidArgument, rule)), [{ field, rule }]);
+    const refused = async (promise: Promise<unknown>, field: string, rule: string) => assert.deepEqual(violationsOf(await expectCode(promise, Code.InvalidArgument, rule)), [{ field, rule }]);
     await refused(tasks.createTask({ title: "x", projectId: work.id, parentId: a!.id }, as(ann)), "parent_id", "parent_id.same_project");
     await refused(tasks.createTask({ title: "x", parentId: "00000000-0000-4000-8000-0000000000ff" }, as(ann)), "parent_id", "parent_id.exists");
     // Bob's guess at Ann's task gets the answer a task that does not exist gets.
@@ -82,8 +84,7 @@ describe("subtasks", () => {
     assert.match(hidden.rawMessage, new RegExp(`task ${a!.id} not found$`));
     await refused(tasks.createTask({ title: "x", parentId: "not-a-uuid" }, as(ann)), "parent_id", "string.uuid");
 
-    const reparent = (task: Task, parentId: string) =>
-      tasks.updateTask({ task: { id: task.id, parentId }, updateMask: { paths: ["parent_id"] }, expectedVersion: task.version }, as(ann));
+    const reparent = (task: Task, parentId: string) => tasks.updateTask({ task: { id: task.id, parentId }, updateMask: { paths: ["parent_id"] }, expectedVersion: task.version }, as(ann));
     await refused(reparent(a!, a!.id), "task.parent_id", "parent_id.no_cycle");
     await refused(reparent(a!, e!.id), "task.parent_id", "parent_id.no_cycle");
     await refused(reparent(b!, d!.id), "task.parent_id", "parent_id.no_cycle");
@@ -108,8 +109,15 @@ describe("subtasks", () => {
 
     await tasks.updateTask({ task: { id: a!.id, projectId: work.id }, updateMask: { paths: ["project_id"] }, expectedVersion: a!.version }, as(ann));
     const moved = await Promise.all([a, b, c, d].map((t) => get(ann, t!.id)));
-    assert.deepEqual(moved.map((t) => t.projectId), [work.id, work.id, work.id, work.id]);
-    assert.deepEqual(moved.map((t) => t.parentId), ["", a!.id, b!.id, c!.id], "the tree stays as it was");
+    assert.deepEqual(
+      moved.map((t) => t.projectId),
+      [work.id, work.id, work.id, work.id],
+    );
+    assert.deepEqual(
+      moved.map((t) => t.parentId),
+      ["", a!.id, b!.id, c!.id],
+      "the tree stays as it was",
+    );
     assert.equal(moved[2]!.sectionId, "", "a section of the old project does not follow");
     // Each subtask's move is a change of its own (history, live sync).
     const [event] = (await eventsOf(d!.id)).slice(-1);
@@ -176,7 +184,10 @@ describe("subtasks", () => {
   test("in a shared project a viewer adds no subtask and an editor does", async () => {
     const [owner, viewer, editor] = [newUser("owner"), newUser("viewer"), newUser("editor")];
     const shared = (await projects.createProject({ name: "Shared" }, as(owner))).project!;
-    for (const [user, role] of [[viewer, ProjectRole.VIEWER], [editor, ProjectRole.EDITOR]] as const) {
+    for (const [user, role] of [
+      [viewer, ProjectRole.VIEWER],
+      [editor, ProjectRole.EDITOR],
+    ] as const) {
       const { invitation } = await projects.inviteMember({ projectId: shared.id, email: `${user}@example.com`, role }, as(owner));
       await projects.acceptInvitation({ id: invitation!.id }, as(user));
     }
@@ -186,6 +197,12 @@ describe("subtasks", () => {
     assert.equal(sub.projectId, shared.id);
     await expectCode(tasks.completeTask({ id: parent.id, includeSubtasks: true }, as(viewer)), Code.PermissionDenied);
     const { tasks: seen } = await tasks.listTasks({ query: "project:shared", orderBy: "title" }, as(viewer));
-    assert.deepEqual(seen.map((t) => [t.title, t.parentId]), [["by editor", parent.id], ["parent", ""]]);
+    assert.deepEqual(
+      seen.map((t) => [t.title, t.parentId]),
+      [
+        ["by editor", parent.id],
+        ["parent", ""],
+      ],
+    );
   });
 });

@@ -7,13 +7,7 @@ import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/valid
 import { freshDatabase } from "@taskmesh/testing";
 import { Priority, TaskStatus, RecurrenceMode } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import {
-  type CreateTaskRequestSchema,
-  QueryErrorSchema,
-  TaskConflictSchema,
-  TaskService,
-  type WatchTasksResponse,
-} from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { type CreateTaskRequestSchema, QueryErrorSchema, TaskConflictSchema, TaskService, type WatchTasksResponse } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { startTasksModule } from "../src/index.js";
 
 type Tasks = Client<typeof TaskService>;
@@ -60,10 +54,7 @@ describe("TaskService", () => {
 
   test("creates a task with defaults and reads it back", async () => {
     const alice = newUser();
-    const { task } = await client.createTask(
-      { title: "  Buy milk ", tags: ["Home", "errands", "home"], due: { case: "dueDate", value: "2026-03-12" }, timeZone: "Europe/Berlin" },
-      as(alice),
-    );
+    const { task } = await client.createTask({ title: "  Buy milk ", tags: ["Home", "errands", "home"], due: { case: "dueDate", value: "2026-03-12" }, timeZone: "Europe/Berlin" }, as(alice));
     assert.ok(task);
     assert.equal(task.title, "Buy milk");
     assert.equal(task.status, TaskStatus.OPEN);
@@ -99,7 +90,10 @@ describe("TaskService", () => {
     ];
     for (const [input, field] of cases) {
       const err = await expectCode(client.createTask(input, as(alice)), Code.InvalidArgument);
-      assert.ok(violatedFields(err).some((f) => f.startsWith(field)), `${JSON.stringify(input, (_, v) => (typeof v === "bigint" ? String(v) : v)).slice(0, 80)}: expected violation on ${field}, got ${violatedFields(err)}`);
+      assert.ok(
+        violatedFields(err).some((f) => f.startsWith(field)),
+        `${JSON.stringify(input, (_, v) => (typeof v === "bigint" ? String(v) : v)).slice(0, 80)}: expected violation on ${field}, got ${violatedFields(err)}`,
+      );
     }
     const { tasks } = await client.listTasks({}, as(alice));
     assert.equal(tasks.length, 0, "nothing was written by rejected requests");
@@ -107,9 +101,7 @@ describe("TaskService", () => {
 
   test("a repeated request_id creates the task once", async () => {
     const alice = newUser();
-    const results = await Promise.all(
-      Array.from({ length: 10 }, () => client.createTask({ title: "Once", requestId: "req-1" }, as(alice))),
-    );
+    const results = await Promise.all(Array.from({ length: 10 }, () => client.createTask({ title: "Once", requestId: "req-1" }, as(alice))));
     assert.equal(new Set(results.map((r) => r.task!.id)).size, 1);
     const { tasks } = await client.listTasks({}, as(alice));
     assert.equal(tasks.length, 1);
@@ -127,24 +119,23 @@ describe("TaskService", () => {
 
   test("a recurring task starts a series from its due; an occurrence continues it", async () => {
     const alice = newUser();
-    const first = (await client.createTask(
-      { title: "Rent", due: { case: "dueDate", value: "2027-01-31" }, timeZone: "Europe/Berlin", recurrence: { rrule: "FREQ=MONTHLY" } },
-      as(alice),
-    )).task!;
+    const first = (await client.createTask({ title: "Rent", due: { case: "dueDate", value: "2027-01-31" }, timeZone: "Europe/Berlin", recurrence: { rrule: "FREQ=MONTHLY" } }, as(alice))).task!;
     assert.equal(first.seriesId, first.id);
     assert.deepEqual(first.recurrence?.start, { case: "startDate", value: "2027-01-31" });
     assert.equal(first.recurrence?.occurrence, 1);
-    const next = (await client.createTask(
-      {
-        title: "Rent",
-        due: { case: "dueDate", value: "2027-02-28" },
-        timeZone: "Europe/Berlin",
-        recurrence: { ...first.recurrence!, occurrence: 2, exdates: ["2027-04-30"] },
-        seriesId: first.seriesId,
-        requestId: `next:${first.id}`,
-      },
-      as(alice),
-    )).task!;
+    const next = (
+      await client.createTask(
+        {
+          title: "Rent",
+          due: { case: "dueDate", value: "2027-02-28" },
+          timeZone: "Europe/Berlin",
+          recurrence: { ...first.recurrence!, occurrence: 2, exdates: ["2027-04-30"] },
+          seriesId: first.seriesId,
+          requestId: `next:${first.id}`,
+        },
+        as(alice),
+      )
+    ).task!;
     assert.equal(next.seriesId, first.id);
     assert.deepEqual(next.recurrence?.start, { case: "startDate", value: "2027-01-31" }, "DTSTART stays the series'");
     assert.equal(next.recurrence?.occurrence, 2);
@@ -198,10 +189,7 @@ describe("TaskService", () => {
     assert.equal(merged!.priority, Priority.HIGH);
     assert.equal(merged!.version, 3n);
 
-    const err = await expectCode(
-      client.updateTask({ task: { id, title: "Plan trip to Paris" }, updateMask: { paths: ["title"] }, expectedVersion: 1n }, as(alice)),
-      Code.Aborted,
-    );
+    const err = await expectCode(client.updateTask({ task: { id, title: "Plan trip to Paris" }, updateMask: { paths: ["title"] }, expectedVersion: 1n }, as(alice)), Code.Aborted);
     const [detail] = err.findDetails(TaskConflictSchema);
     assert.deepEqual(detail?.conflictingFields, ["title"]);
     assert.equal(detail?.current?.title, "Plan trip to Rome");
@@ -216,9 +204,7 @@ describe("TaskService", () => {
     const { task } = await client.createTask({ title: "Race" }, as(alice));
     const id = task!.id;
     const outcomes = await Promise.allSettled(
-      Array.from({ length: 12 }, (_, i) =>
-        client.updateTask({ task: { id, title: `Race ${i}` }, updateMask: { paths: ["title"] }, expectedVersion: 1n }, as(alice)),
-      ),
+      Array.from({ length: 12 }, (_, i) => client.updateTask({ task: { id, title: `Race ${i}` }, updateMask: { paths: ["title"] }, expectedVersion: 1n }, as(alice))),
     );
     assert.equal(outcomes.filter((o) => o.status === "fulfilled").length, 1);
     for (const o of outcomes) if (o.status === "rejected") assert.equal(ConnectError.from(o.reason).code, Code.Aborted);
@@ -269,16 +255,14 @@ describe("TaskService", () => {
 
   test("filters: text, partial words, tags, priority, status, due", async () => {
     const alice = newUser();
-    const make = (title: string, extra: Omit<MessageInitShape<typeof CreateTaskRequestSchema>, "title" | "$typeName"> = {}) =>
-      client.createTask({ ...extra, title }, as(alice)).then((r) => r.task!);
+    const make = (title: string, extra: Omit<MessageInitShape<typeof CreateTaskRequestSchema>, "title" | "$typeName"> = {}) => client.createTask({ ...extra, title }, as(alice)).then((r) => r.task!);
     const groceries = await make("Buy groceries", { tags: ["home"], priority: Priority.HIGH, due: { case: "dueTime", value: timestampFromDate(new Date("2026-03-11T18:00:00Z")) } });
     const taxes = await make("File taxes", { notes: "ask the accountant", tags: ["finance"], priority: Priority.MEDIUM, due: { case: "dueDate", value: "2026-03-15" } });
     const overdue = await make("Renew passport", { tags: ["admin"], due: { case: "dueDate", value: "2026-03-01" } });
     const someday = await make("Learn the cello", { tags: ["home", "music"] });
     await client.completeTask({ id: someday.id }, as(alice));
 
-    const ids = async (query: string, orderBy = "") =>
-      (await client.listTasks({ query, orderBy }, as(alice))).tasks.map((t) => t.id);
+    const ids = async (query: string, orderBy = "") => (await client.listTasks({ query, orderBy }, as(alice))).tasks.map((t) => t.id);
     assert.deepEqual(await ids("groc"), [groceries.id], "partial word");
     assert.deepEqual(await ids("accountant"), [taxes.id], "notes are searched");
     assert.deepEqual(await ids("tag:home", "title"), [groceries.id, someday.id]);
@@ -319,10 +303,7 @@ describe("TaskService", () => {
     const alice = newUser();
     for (let i = 0; i < 23; i++) {
       const due = i % 3 === 0 ? undefined : `2026-04-${String((i % 9) + 1).padStart(2, "0")}`;
-      await client.createTask(
-        { title: `Task ${String(i).padStart(2, "0")}`, priority: (i % 4) + 1, due: due ? { case: "dueDate", value: due } : { case: undefined } },
-        as(alice),
-      );
+      await client.createTask({ title: `Task ${String(i).padStart(2, "0")}`, priority: (i % 4) + 1, due: due ? { case: "dueDate", value: due } : { case: undefined } }, as(alice));
     }
     for (const orderBy of ["due", "due desc", "priority", "priority asc", "created", "updated asc", "title", "title desc"]) {
       const all = (await client.listTasks({ orderBy, pageSize: 500 }, as(alice))).tasks.map((t) => t.id);
@@ -348,7 +329,10 @@ describe("TaskService", () => {
     const { tags } = await client.listTags({}, as(alice));
     assert.deepEqual(
       tags.map((t) => [t.name, t.openTaskCount, t.taskCount]),
-      [["garden", 1, 1], ["home", 1, 2]],
+      [
+        ["garden", 1, 1],
+        ["home", 1, 2],
+      ],
     );
   });
 
@@ -379,7 +363,10 @@ describe("TaskService", () => {
       missed.push(msg);
       if (msg.change.case === "caughtUp") break;
     }
-    assert.deepEqual(missed.map((m) => m.change.case), ["upserted", "deletedTaskId", "caughtUp"]);
+    assert.deepEqual(
+      missed.map((m) => m.change.case),
+      ["upserted", "deletedTaskId", "caughtUp"],
+    );
     assert.equal((missed[0]!.change.value as { title: string }).title, "live 2");
 
     const [resync] = await take(client.watchTasks({ cursor: "999999999999" }, as(alice)), 1);

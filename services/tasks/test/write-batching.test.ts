@@ -38,14 +38,13 @@ describe("batched changes of one user", () => {
     return ids;
   };
   /** Transactions that last wrote these rows (rows written by one transaction share its xmin). */
-  const transactions = async (ids: string[]) =>
-    (await sql<{ n: number }>(`SELECT count(DISTINCT xmin::text)::int AS n FROM tasks.tasks WHERE id = ANY($1::uuid[])`, [ids]))[0]!.n;
+  const transactions = async (ids: string[]) => (await sql<{ n: number }>(`SELECT count(DISTINCT xmin::text)::int AS n FROM tasks.tasks WHERE id = ANY($1::uuid[])`, [ids]))[0]!.n;
   const updates = async (user: string) =>
-    (await sql<{ payload: Uint8Array }>(`SELECT payload FROM tasks.outbox WHERE topic = 'task-updates' AND key = $1 ORDER BY id`, [user])).map((r) =>
-      fromBinary(TaskUpdateSchema, r.payload),
-    );
+    (await sql<{ payload: Uint8Array }>(`SELECT payload FROM tasks.outbox WHERE topic = 'task-updates' AND key = $1 ORDER BY id`, [user])).map((r) => fromBinary(TaskUpdateSchema, r.payload));
   const events = async (user: string) =>
-    (await sql<{ payload: Uint8Array }>(`SELECT payload FROM tasks.outbox WHERE topic = 'task-events' ORDER BY id`)).map((r) => fromBinary(TaskEventSchema, r.payload)).filter((e) => e.userId === user);
+    (await sql<{ payload: Uint8Array }>(`SELECT payload FROM tasks.outbox WHERE topic = 'task-events' ORDER BY id`))
+      .map((r) => fromBinary(TaskEventSchema, r.payload))
+      .filter((e) => e.userId === user);
 
   test("16 completes at once share transactions; each task once in the feed and the events, in order", async () => {
     const user = "completer";
@@ -124,7 +123,10 @@ describe("batched changes of one user", () => {
       );
       const rows = await sql<{ id: string; status: number }>(`SELECT id, status FROM tasks.tasks WHERE user_id = $1`, [user]);
       assert.deepEqual(
-        rows.filter((r) => r.status === 2).map((r) => r.id).sort(),
+        rows
+          .filter((r) => r.status === 2)
+          .map((r) => r.id)
+          .sort(),
         ids.filter((_, i) => i !== 4).sort(),
       );
       const completed = (await events(user)).filter((e) => e.event.case === "completed").map((e) => e.taskId);

@@ -63,9 +63,8 @@ export function Consent({ session }: { session: Session }) {
         </h1>
         <h2 id="consent-title">Allow {name} to use your tasks?</h2>
         <p className="muted">
-          It will be able to find, add, change, complete and delete the tasks and reminders of {session.user.email} through taskmesh's MCP tools. Its changes
-          show in each task's history (device “mcp”) and can be undone there. It gets an API token named “MCP: {name}”: revoke it (RevokeApiToken) to end its
-          access.
+          It will be able to find, add, change, complete and delete the tasks and reminders of {session.user.email} through taskmesh's MCP tools. Its changes show in each task's history (device “mcp”)
+          and can be undone there. It gets an API token named “MCP: {name}”: revoke it (RevokeApiToken) to end its access.
         </p>
         {returnTo && <p className="hint">You will be returned to {returnTo}.</p>}
         {error && (

@@ -32,9 +32,7 @@ export function useLiveSync(openTask: (taskId: string) => void): LiveStatus {
       renew: async () => (await refreshSession()) !== undefined,
       handlers: {
         task: (task) => {
-          queryClient.setQueryData(createConnectQueryKey({ schema: TaskService.method.getTask, input: { id: task.id }, cardinality: "finite" }), (old) =>
-            old ? { ...old, task } : old,
-          );
+          queryClient.setQueryData(createConnectQueryKey({ schema: TaskService.method.getTask, input: { id: task.id }, cardinality: "finite" }), (old) => (old ? { ...old, task } : old));
           refetchTasks();
         },
         deleted: refetchTasks,

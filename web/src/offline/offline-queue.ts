@@ -58,7 +58,12 @@ export const offlineQueue: Interceptor = (next) => async (req) => {
   if (req.stream || req.service.typeName !== TaskService.typeName || !(QUEUED_METHODS as readonly string[]).includes(req.method.name)) return next(req);
   const userId = currentSession()?.user?.id;
   // Without IndexedDB (a browser that refuses it) changes go straight to the server, as before.
-  const waiting = userId ? await queuedChanges().then((all) => all.some((c) => c.userId === userId), () => false) : false;
+  const waiting = userId
+    ? await queuedChanges().then(
+        (all) => all.some((c) => c.userId === userId),
+        () => false,
+      )
+    : false;
   if (!waiting) {
     try {
       return await next(req);

@@ -60,7 +60,12 @@ export function ProjectHeader({ project, query, view, onChoose }: Props) {
                 {s.name}
               </button>
               {canEdit && (
-                <button type="button" className="icon small" aria-label={`Delete section ${s.name} (its tasks stay in the project)`} onClick={() => void run(() => projectsClient.deleteSection({ id: s.id }))}>
+                <button
+                  type="button"
+                  className="icon small"
+                  aria-label={`Delete section ${s.name} (its tasks stay in the project)`}
+                  onClick={() => void run(() => projectsClient.deleteSection({ id: s.id }))}
+                >
                   ×
                 </button>
               )}

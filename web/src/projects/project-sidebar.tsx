@@ -78,7 +78,11 @@ export function ProjectSidebar({ userId, query, view, onChoose }: Props) {
           <button type="button" className="project-name" aria-current={current?.id === p.id ? "page" : undefined} onClick={() => onChoose(`${nameTerm("project", p.name)} status:open`)}>
             <span className="project-dot" style={{ background: p.colour || undefined }} aria-hidden />
             {p.name}
-            {p.memberCount > 1 && <span className="project-shared" title={`Shared with ${p.memberCount - 1} other${p.memberCount > 2 ? "s" : ""}`}>{p.memberCount}</span>}
+            {p.memberCount > 1 && (
+              <span className="project-shared" title={`Shared with ${p.memberCount - 1} other${p.memberCount > 2 ? "s" : ""}`}>
+                {p.memberCount}
+              </span>
+            )}
           </button>
           {!p.inbox && p.role === ProjectRole.ADMIN && (
             <div className="project-menu">
@@ -87,9 +91,22 @@ export function ProjectSidebar({ userId, query, view, onChoose }: Props) {
               </button>
               {menuFor === p.id && (
                 <div className="project-menu-items">
-                  <button type="button" onClick={fromMenu(() => setRenaming(p.id))}>Rename</button>
-                  <button type="button" onClick={fromMenu(() => setSharing(p))}>Share…</button>
-                  <button type="button" onClick={fromMenu(() => void run(() => projectsClient.updateProject({ project: { id: p.id, archived: !p.archived }, updateMask: { paths: ["archived"] } }), p.archived ? `Restored ${p.name}` : `Archived ${p.name}`))}>
+                  <button type="button" onClick={fromMenu(() => setRenaming(p.id))}>
+                    Rename
+                  </button>
+                  <button type="button" onClick={fromMenu(() => setSharing(p))}>
+                    Share…
+                  </button>
+                  <button
+                    type="button"
+                    onClick={fromMenu(
+                      () =>
+                        void run(
+                          () => projectsClient.updateProject({ project: { id: p.id, archived: !p.archived }, updateMask: { paths: ["archived"] } }),
+                          p.archived ? `Restored ${p.name}` : `Archived ${p.name}`,
+                        ),
+                    )}
+                  >
                     {p.archived ? "Unarchive" : "Archive"}
                   </button>
                 </div>
@@ -116,7 +133,11 @@ export function ProjectSidebar({ userId, query, view, onChoose }: Props) {
                 <b>{i.invitedByEmail || "Someone"}</b> invites you to <b>{i.projectName}</b>
               </p>
               <div className="invitation-actions">
-                <button type="button" className="primary" onClick={() => void run(() => projectsClient.acceptInvitation({ id: i.id }), `You joined ${i.projectName}`).then(() => invitations.refetch())}>
+                <button
+                  type="button"
+                  className="primary"
+                  onClick={() => void run(() => projectsClient.acceptInvitation({ id: i.id }), `You joined ${i.projectName}`).then(() => invitations.refetch())}
+                >
                   Accept
                 </button>
                 <button type="button" onClick={() => void run(() => projectsClient.declineInvitation({ id: i.id })).then(() => invitations.refetch())}>

@@ -81,7 +81,11 @@ export function ShareDialog({ project, userId, onClose }: { project: Project; us
               <span className="muted">Owner</span>
             ) : admin ? (
               <>
-                <select aria-label={`Role of ${m.email || m.userId}`} value={m.role} onChange={(e) => void run(() => projectsClient.updateMember({ projectId: project.id, userId: m.userId, role: Number(e.target.value) }))}>
+                <select
+                  aria-label={`Role of ${m.email || m.userId}`}
+                  value={m.role}
+                  onChange={(e) => void run(() => projectsClient.updateMember({ projectId: project.id, userId: m.userId, role: Number(e.target.value) }))}
+                >
                   {ROLES.map((r) => (
                     <option key={r} value={r}>
                       {ROLE_NAMES[r]}

@@ -5,7 +5,13 @@ import { remindersClient } from "../api/clients.js";
 
 export type PushState = "unsupported" | "unavailable" | "off" | "on" | "blocked" | "working";
 
-const base64url = (buffer: ArrayBuffer | null) => (buffer ? btoa(String.fromCharCode(...new Uint8Array(buffer))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "") : "");
+const base64url = (buffer: ArrayBuffer | null) =>
+  buffer
+    ? btoa(String.fromCharCode(...new Uint8Array(buffer)))
+        .replace(/\+/g, "-")
+        .replace(/\//g, "_")
+        .replace(/=+$/, "")
+    : "";
 
 function keyBytes(key: string): Uint8Array<ArrayBuffer> {
   const text = atob(key.replace(/-/g, "+").replace(/_/g, "/"));

@@ -44,7 +44,10 @@ export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ 
   const understood = useQuery({ ...resolveQuery(typed), enabled: typed.length > 0 });
   // What can be read without the server shows at once; the recurrence joins when it is understood.
   const read = (line: ResolvedQuickAdd): ResolvedQuickAdd => {
-    const picked = pickProject(line, projects.filter((p) => !p.archived));
+    const picked = pickProject(
+      line,
+      projects.filter((p) => !p.archived),
+    );
     return picked.project || !project || project.inbox || project.archived ? picked : { ...picked, project: { id: project.id, name: project.name } };
   };
   const typedDraft = text.trim() ? (text.trim() === typed && understood.data) || parseQuickAdd(text.trim(), new Date(), timeZone) : undefined;
@@ -156,8 +159,11 @@ export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ 
             ))}
             {draft.reminder && (
               <span className={`chip${draft.reminder.kind === "before" && !draft.due ? " chip-warn" : ""}`} data-kind="reminder">
-                <b>Remind</b> {draft.reminder.kind === "before"
-                  ? (draft.reminder.morningOf ? `${draft.reminder.morningOf} at ${ALL_DAY_REMINDER_TIME}` : formatDuration(draft.reminder.seconds))
+                <b>Remind</b>{" "}
+                {draft.reminder.kind === "before"
+                  ? draft.reminder.morningOf
+                    ? `${draft.reminder.morningOf} at ${ALL_DAY_REMINDER_TIME}`
+                    : formatDuration(draft.reminder.seconds)
                   : `${formatDay(draft.reminder.time)} ${formatTime(draft.reminder.time)}`}
                 {draft.reminder.kind === "before" && !draft.due && " (needs a due date)"}
               </span>

@@ -61,8 +61,7 @@ export function CalendarFeeds({ projects }: { projects: readonly Project[] }) {
       {made && (
         <div className="feed-address" role="status">
           <p>
-            {nameOf(made.projectId)}: copy this address now, it is shown only once.{" "}
-            <a href={made.url.replace(/^https?:/, "webcal:")}>Subscribe</a>
+            {nameOf(made.projectId)}: copy this address now, it is shown only once. <a href={made.url.replace(/^https?:/, "webcal:")}>Subscribe</a>
           </p>
           <input aria-label="Calendar feed address" readOnly value={made.url.replace(/^https?:/, "webcal:")} onFocus={(e) => e.target.select()} />
           <p className="hint">Calendar apps that ask for an https address take {made.url}</p>

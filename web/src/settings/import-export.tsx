@@ -67,8 +67,8 @@ export function ImportExport() {
     <section aria-labelledby={`${ids}-import`}>
       <h3 id={`${ids}-import`}>Import</h3>
       <p className="hint">
-        A Todoist project exported as CSV (the project is named after the file), Todoist JSON, Taskwarrior's <code>task export</code>, or a taskmesh export. Importing the same file again adds
-        nothing twice.
+        A Todoist project exported as CSV (the project is named after the file), Todoist JSON, Taskwarrior's <code>task export</code>, or a taskmesh export. Importing the same file again adds nothing
+        twice.
       </p>
       <form
         className="settings-row"

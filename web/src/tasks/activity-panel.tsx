@@ -50,7 +50,10 @@ export function ActivityPanel({ task, timeZone }: { task: Task; timeZone: string
   const { toast } = useNotifications();
   const me = currentSession()?.user?.id;
   const entries = activity.data?.entries ?? [];
-  const emails = useMemberEmails(task, entries.map((e) => e.actor));
+  const emails = useMemberEmails(
+    task,
+    entries.map((e) => e.actor),
+  );
   const rules = useQueries({
     queries: rulesOf(entries).map((rrule) => ({
       queryKey: ["rule-summary", rrule],
@@ -85,10 +88,7 @@ export function ActivityPanel({ task, timeZone }: { task: Task; timeZone: string
           return (
             <li key={entry.id}>
               <span className="activity-summary">{entryWords(entry, words)}</span>
-              <span className="muted">
-                {" "}
-                {[who, entry.device && `on ${entry.device}`, when && `${formatDay(when)} ${formatTime(when)}`].filter(Boolean).join(" · ")}
-              </span>
+              <span className="muted"> {[who, entry.device && `on ${entry.device}`, when && `${formatDay(when)} ${formatTime(when)}`].filter(Boolean).join(" · ")}</span>
               {entry === latestUndoable && (
                 <button type="button" className="link" onClick={() => void undo(entry)}>
                   Undo

@@ -51,7 +51,10 @@ export function CommentsSection({ task }: { task: Task }) {
   const [problem, setProblem] = useState<string>();
   const me = currentSession()?.user?.id;
   const list = comments.data?.comments ?? [];
-  const emails = useMemberEmails(task, list.map((c) => c.authorId));
+  const emails = useMemberEmails(
+    task,
+    list.map((c) => c.authorId),
+  );
   const authorOf = (id: string) => (id === me ? "You" : (emails.get(id) ?? "A former member"));
 
   // The comment being edited (its id) and its draft.

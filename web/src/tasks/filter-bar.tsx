@@ -86,9 +86,7 @@ export const FilterBar = forwardRef<HTMLInputElement, Props>(function FilterBar(
           </>
         ) : asked ? (
           <>
-            <span>
-              Read as {asked.query ? <code className="query-echo">{asked.query}</code> : "all tasks"}
-            </span>
+            <span>Read as {asked.query ? <code className="query-echo">{asked.query}</code> : "all tasks"}</span>
             <button type="button" className="link" onClick={() => onChoose(asked.query)}>
               Edit as a filter
             </button>

@@ -33,10 +33,7 @@ const dayNames = (date: Date, today: Date, timeZone?: string): string | undefine
 export function formatDay(date: Date, now = new Date(), timeZone?: string): string {
   const zone = timeZone || browserTimeZone();
   const sameYear = dateIn(date, zone).slice(0, 4) === dateIn(now, zone).slice(0, 4);
-  return (
-    dayNames(date, now, zone) ??
-    date.toLocaleDateString(undefined, { weekday: "short", day: "numeric", month: "short", timeZone: zone, ...(sameYear ? {} : { year: "numeric" }) })
-  );
+  return dayNames(date, now, zone) ?? date.toLocaleDateString(undefined, { weekday: "short", day: "numeric", month: "short", timeZone: zone, ...(sameYear ? {} : { year: "numeric" }) });
 }
 
 /** A time of day in the viewer's locale (its own 12- or 24-hour clock), in `timeZone` (the viewer's by default). */

@@ -133,9 +133,7 @@ export function RecurrencePicker({ value, onChange, start, timeZone: typed }: Pr
           </p>
           <p className="muted">
             Next:{" "}
-            {preview.data.occurrences
-              .map((o) => (o.when.case === "time" ? formatInstant(timestampDate(o.when.value), timeZone) : o.when.case === "date" ? formatDate(o.when.value) : ""))
-              .join(" · ")}
+            {preview.data.occurrences.map((o) => (o.when.case === "time" ? formatInstant(timestampDate(o.when.value), timeZone) : o.when.case === "date" ? formatDate(o.when.value) : "")).join(" · ")}
           </p>
         </div>
       )}

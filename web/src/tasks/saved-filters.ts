@@ -37,8 +37,7 @@ export function useSavedFilters() {
     });
   }, [list.isSuccess]);
 
-  const send = (call: Promise<unknown>) =>
-    void call.catch((err: unknown) => toast({ text: ConnectError.from(err).rawMessage, tone: "error" })).finally(() => void refresh());
+  const send = (call: Promise<unknown>) => void call.catch((err: unknown) => toast({ text: ConnectError.from(err).rawMessage, tone: "error" })).finally(() => void refresh());
   return {
     saved: filters.map((f) => f.query),
     save: (query: string) => send(tasksClient.saveFilter({ query })),

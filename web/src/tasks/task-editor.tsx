@@ -103,9 +103,7 @@ function EditorForm({ task, onClose }: { task: Task; onClose(): void }) {
       if (!conflict?.current) return setProblem(e.rawMessage);
       const theirs = formFromTask(conflict.current, defaultZone);
       const fields = [...new Set(conflict.conflictingFields.map((f) => f.replace(/^due_(time|date)$/, "due").replace("_", " ")))];
-      setProblem(
-        `Changed on another device meanwhile: ${fields.join(", ")}${fields.includes("title") ? ` (now “${theirs.title}”)` : ""}. Your edits are kept here: Save again to apply them over it.`,
-      );
+      setProblem(`Changed on another device meanwhile: ${fields.join(", ")}${fields.includes("title") ? ` (now “${theirs.title}”)` : ""}. Your edits are kept here: Save again to apply them over it.`);
       // Fields not edited here take the other device's values; saving again is a deliberate choice
       // to put these edits over the version that won.
       setForm((mine) => rebaseForm(mine, formFromTask(base, defaultZone), theirs));

@@ -45,7 +45,14 @@ export function formFromTask(task: Task, defaultTimeZone: string): TaskForm {
 const priorityOf = (task: Task) => (task.priority === Priority.UNSPECIFIED ? Priority.NONE : task.priority);
 
 export function parseTags(text: string): string[] {
-  return [...new Set(text.split(/[\s,]+/).map((t) => t.replace(/^#/, "").toLowerCase()).filter(Boolean))];
+  return [
+    ...new Set(
+      text
+        .split(/[\s,]+/)
+        .map((t) => t.replace(/^#/, "").toLowerCase())
+        .filter(Boolean),
+    ),
+  ];
 }
 
 export function dueOf(form: TaskForm): Task["due"] {
@@ -57,27 +64,49 @@ export function dueOf(form: TaskForm): Task["due"] {
 const sameDue = (a: Task["due"], b: Task["due"]) =>
   a.case === b.case && (a.case === "dueTime" && b.case === "dueTime" ? timestampDate(a.value).getTime() === timestampDate(b.value).getTime() : a.value === b.value);
 
-const reminderKey = (r: Reminder) => `${r.trigger.case}:${r.trigger.case === "beforeDue" ? r.trigger.value.seconds : r.trigger.case === "absoluteTime" ? timestampDate(r.trigger.value).getTime() : ""}`;
+const reminderKey = (r: Reminder) =>
+  `${r.trigger.case}:${r.trigger.case === "beforeDue" ? r.trigger.value.seconds : r.trigger.case === "absoluteTime" ? timestampDate(r.trigger.value).getTime() : ""}`;
 
 export function updateRequest(task: Task, form: TaskForm): UpdateTaskRequest | undefined {
   const next = create(TaskSchema, { id: task.id });
   const paths: string[] = [];
-  if (form.title !== task.title) { next.title = form.title; paths.push("title"); }
-  if (form.notes !== task.notes) { next.notes = form.notes; paths.push("notes"); }
-  if (form.priority !== priorityOf(task)) { next.priority = form.priority; paths.push("priority"); }
+  if (form.title !== task.title) {
+    next.title = form.title;
+    paths.push("title");
+  }
+  if (form.notes !== task.notes) {
+    next.notes = form.notes;
+    paths.push("notes");
+  }
+  if (form.priority !== priorityOf(task)) {
+    next.priority = form.priority;
+    paths.push("priority");
+  }
   const tags = parseTags(form.tags);
-  if (tags.join(" ") !== task.tags.join(" ")) { next.tags = tags; paths.push("tags"); }
+  if (tags.join(" ") !== task.tags.join(" ")) {
+    next.tags = tags;
+    paths.push("tags");
+  }
   const due = dueOf(form);
   const dueChanged = !sameDue(due, task.due);
-  if (dueChanged) { next.due = due; paths.push("due_time", "due_date"); }
-  if (form.timeZone !== (task.timeZone || form.timeZone) || (dueChanged && !task.timeZone)) { next.timeZone = form.timeZone; paths.push("time_zone"); }
+  if (dueChanged) {
+    next.due = due;
+    paths.push("due_time", "due_date");
+  }
+  if (form.timeZone !== (task.timeZone || form.timeZone) || (dueChanged && !task.timeZone)) {
+    next.timeZone = form.timeZone;
+    paths.push("time_zone");
+  }
   const ruleChanged = form.rule?.rrule !== task.recurrence?.rrule || form.rule?.mode !== task.recurrence?.mode;
   if (ruleChanged || (dueChanged && form.rule)) {
     // A new rule (or a moved first due) starts the series again from the due.
     if (form.rule) next.recurrence = create(RecurrenceSchema, { rrule: form.rule.rrule, mode: form.rule.mode });
     paths.push("recurrence");
   }
-  if (form.reminders.map(reminderKey).join() !== task.reminders.map(reminderKey).join()) { next.reminders = form.reminders; paths.push("reminders"); }
+  if (form.reminders.map(reminderKey).join() !== task.reminders.map(reminderKey).join()) {
+    next.reminders = form.reminders;
+    paths.push("reminders");
+  }
   if (paths.length === 0) return undefined;
   return create(UpdateTaskRequestSchema, { task: next, updateMask: create(FieldMaskSchema, { paths }), expectedVersion: task.version });
 }

@@ -41,7 +41,9 @@ export function TaskList({ tasks, stale, onFixFilter, selectedId, pendingIds, on
     onDragOver: ({ active, over }) => (over ? `${titleOf(active.id)} is over ${titleOf(over.id)}.` : `${titleOf(active.id)} is not over a task.`),
     onDragEnd: ({ active, over }) => {
       if (!over || over.id === active.id) return `${titleOf(active.id)} was dropped where it was.`;
-      return dropPlace(rows, String(active.id), String(over.id)) ? `${titleOf(active.id)} was moved next to ${titleOf(over.id)}.` : `${titleOf(over.id)} is at another level: ${titleOf(active.id)} stays where it was.`;
+      return dropPlace(rows, String(active.id), String(over.id))
+        ? `${titleOf(active.id)} was moved next to ${titleOf(over.id)}.`
+        : `${titleOf(over.id)} is at another level: ${titleOf(active.id)} stays where it was.`;
     },
     onDragCancel: ({ active }) => `Moving ${titleOf(active.id)} was cancelled.`,
   };
@@ -77,15 +79,17 @@ export function TaskList({ tasks, stale, onFixFilter, selectedId, pendingIds, on
   }
   return (
     <>
-      {stale && (
-        <p className="stale-note">
-          {stale === "filter" ? "The last results, from before the mistake in the filter." : "The last results: the list could not be refreshed."}
-        </p>
-      )}
+      {stale && <p className="stale-note">{stale === "filter" ? "The last results, from before the mistake in the filter." : "The last results: the list could not be refreshed."}</p>}
       <DndContext
         sensors={sensors}
         collisionDetection={closestCenter}
-        accessibility={{ announcements, screenReaderInstructions: { draggable: "To move a task, press space or enter on its handle, move it with the up and down arrow keys among the tasks at its level, and press space or enter again to drop it, or escape to cancel." } }}
+        accessibility={{
+          announcements,
+          screenReaderInstructions: {
+            draggable:
+              "To move a task, press space or enter on its handle, move it with the up and down arrow keys among the tasks at its level, and press space or enter again to drop it, or escape to cancel.",
+          },
+        }}
         onDragEnd={({ active, over }) => {
           const place = over && dropPlace(rows, String(active.id), String(over.id));
           if (place) onMove?.(rows.find((r) => r.task.id === active.id)!.task, place);

@@ -69,7 +69,16 @@ export function MonthCalendar({ query, selectedId, pendingIds, onSelect, onOpen,
       )}
       {list.data?.nextPageToken && <p className="hint">Only the first {PAGE} tasks of these weeks are shown: narrow the filter to see the rest.</p>}
       {narrow ? (
-        <Agenda days={weeks.flat().filter((d) => d.startsWith(month))} byDay={byDay} today={today.toString()} selectedId={selectedId} pendingIds={pendingIds} onSelect={onSelect} onOpen={onOpen} onToggle={onToggle} />
+        <Agenda
+          days={weeks.flat().filter((d) => d.startsWith(month))}
+          byDay={byDay}
+          today={today.toString()}
+          selectedId={selectedId}
+          pendingIds={pendingIds}
+          onSelect={onSelect}
+          onOpen={onOpen}
+          onToggle={onToggle}
+        />
       ) : (
         <table className="month-grid">
           <thead>
@@ -85,7 +94,12 @@ export function MonthCalendar({ query, selectedId, pendingIds, onSelect, onOpen,
             {weeks.map((week) => (
               <tr key={week[0]}>
                 {week.map((day) => (
-                  <td key={day} data-day={day} className={`${day.startsWith(month) ? "" : "outside"}${day === today.toString() ? " today" : ""}`} aria-current={day === today.toString() ? "date" : undefined}>
+                  <td
+                    key={day}
+                    data-day={day}
+                    className={`${day.startsWith(month) ? "" : "outside"}${day === today.toString() ? " today" : ""}`}
+                    aria-current={day === today.toString() ? "date" : undefined}
+                  >
                     <time dateTime={day} className="day-number">
                       {Temporal.PlainDate.from(day).day}
                       {day === today.toString() && <span className="visually-hidden"> (today)</span>}

@@ -58,8 +58,7 @@ export function ProjectBoard({ project, tasks, selectedId, pendingIds, onSelect,
 }
 
 /** The existing way to put a task in a section: UpdateTask with section_id alone in the mask. */
-const sectionRequest = (task: Task, sectionId: string) =>
-  create(UpdateTaskRequestSchema, { task: { id: task.id, sectionId }, updateMask: { paths: ["section_id"] }, expectedVersion: task.version });
+const sectionRequest = (task: Task, sectionId: string) => create(UpdateTaskRequestSchema, { task: { id: task.id, sectionId }, updateMask: { paths: ["section_id"] }, expectedVersion: task.version });
 
 const PREFIX = "section:";
 const placeId = (sectionId: string) => `${PREFIX}${sectionId}`;

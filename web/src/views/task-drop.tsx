@@ -54,7 +54,9 @@ export function TaskDropContext({ places, tasks, onDrop, children }: Props) {
       collisionDetection={placeAt(places, grip)}
       accessibility={{
         announcements,
-        screenReaderInstructions: { draggable: "To move a task, press space or enter on its handle, choose where with the arrow keys, and press space or enter again to drop it there, or escape to cancel." },
+        screenReaderInstructions: {
+          draggable: "To move a task, press space or enter on its handle, choose where with the arrow keys, and press space or enter again to drop it there, or escape to cancel.",
+        },
       }}
       onDragStart={({ active }) => setDragged(taskOf(active.id))}
       onDragCancel={() => {

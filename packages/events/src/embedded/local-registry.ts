@@ -9,11 +9,7 @@ import type { SchemaRegistryClient } from "../schema-registry.js";
 export function localSchemaRegistry(db: Database): SchemaRegistryClient {
   return {
     async setCompatibility(subject, level) {
-      await db.query(
-        db.em(),
-        `INSERT INTO events.subjects (subject, compatibility) VALUES ($1, $2) ON CONFLICT (subject) DO UPDATE SET compatibility = EXCLUDED.compatibility`,
-        [subject, level],
-      );
+      await db.query(db.em(), `INSERT INTO events.subjects (subject, compatibility) VALUES ($1, $2) ON CONFLICT (subject) DO UPDATE SET compatibility = EXCLUDED.compatibility`, [subject, level]);
     },
     async register(subject, { schema, references }) {
       const refs = JSON.stringify(references);
@@ -21,11 +17,7 @@ export function localSchemaRegistry(db: Database): SchemaRegistryClient {
         // Serializes registrations of one subject, so versions do not collide.
         await db.query(em, `INSERT INTO events.subjects (subject, compatibility) VALUES ($1, 'BACKWARD') ON CONFLICT DO NOTHING`, [subject]);
         await db.query(em, `SELECT 1 FROM events.subjects WHERE subject = $1 FOR UPDATE`, [subject]);
-        const [same] = await db.query<{ id: number; version: number }>(
-          em,
-          `SELECT id, version FROM events.schemas WHERE subject = $1 AND schema = $2 AND refs = $3::jsonb`,
-          [subject, schema, refs],
-        );
+        const [same] = await db.query<{ id: number; version: number }>(em, `SELECT id, version FROM events.schemas WHERE subject = $1 AND schema = $2 AND refs = $3::jsonb`, [subject, schema, refs]);
         if (same) return same;
         const [created] = await db.query<{ id: number; version: number }>(
           em,

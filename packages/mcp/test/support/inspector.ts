@@ -18,7 +18,10 @@ export async function inspectorLauncher(): Promise<string> {
     // Its postinstall only installs the clients of a source checkout: nothing to run for the published package.
     // The npm beside the node running the tests (Node 24's, from the launcher), else the one on PATH.
     const npm = path.join(path.dirname(process.execPath), "npm");
-    await run(existsSync(npm) ? npm : "npm", ["install", "--prefix", dir, "--no-audit", "--no-fund", "--ignore-scripts", "--no-save", `@modelcontextprotocol/inspector@${INSPECTOR_VERSION}`], { component: "mcp-inspector", what: "npm install" });
+    await run(existsSync(npm) ? npm : "npm", ["install", "--prefix", dir, "--no-audit", "--no-fund", "--ignore-scripts", "--no-save", `@modelcontextprotocol/inspector@${INSPECTOR_VERSION}`], {
+      component: "mcp-inspector",
+      what: "npm install",
+    });
   });
   return launcher;
 }

@@ -126,10 +126,13 @@ export class PostgresScheduler implements Scheduler {
     if (!this.#running || (this.#wakeAt !== undefined && this.#wakeAt <= at)) return;
     clearTimeout(this.#timer);
     this.#wakeAt = at;
-    this.#timer = setTimeout(() => {
-      this.#wakeAt = undefined;
-      this.#pump();
-    }, Math.max(0, at - Date.now()));
+    this.#timer = setTimeout(
+      () => {
+        this.#wakeAt = undefined;
+        this.#pump();
+      },
+      Math.max(0, at - Date.now()),
+    );
   }
 
   /** Claims and starts every ready job the free handler slots allow, then sets the next wake-up. */

@@ -20,10 +20,20 @@ const upTo = (d: number) => Array.from({ length: d - 27 }, (_, i) => 28 + i).joi
  */
 export function explicitMonthEnd(rrule: string, mode: number, start: string | null): string | undefined {
   const parts = new Map<string, string>();
-  for (const part of rrule.trim().replace(/^rrule:/i, "").replace(/;+$/, "").split(";")) {
+  for (const part of rrule
+    .trim()
+    .replace(/^rrule:/i, "")
+    .replace(/;+$/, "")
+    .split(";")) {
     const eq = part.indexOf("=");
     if (eq <= 0) return undefined;
-    parts.set(part.slice(0, eq).trim().toUpperCase(), part.slice(eq + 1).trim().toUpperCase());
+    parts.set(
+      part.slice(0, eq).trim().toUpperCase(),
+      part
+        .slice(eq + 1)
+        .trim()
+        .toUpperCase(),
+    );
   }
   // The old reading left RSCALE rules and rules that pick days by other parts as written.
   if (["RSCALE", "BYDAY", "BYSETPOS", "BYYEARDAY", "BYWEEKNO"].some((k) => parts.has(k))) return undefined;
@@ -50,7 +60,10 @@ export function explicitMonthEnd(rrule: string, mode: number, start: string | nu
   }
   parts.set("BYSETPOS", "-1");
   const rank = (k: string) => (ORDER.includes(k) ? ORDER.indexOf(k) : ORDER.length);
-  return [...parts].sort(([a], [b]) => rank(a) - rank(b)).map(([k, v]) => `${k}=${v}`).join(";");
+  return [...parts]
+    .sort(([a], [b]) => rank(a) - rank(b))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(";");
 }
 
 export class Migration20261204200000_month_end_rules extends Migration {
