@@ -363,7 +363,7 @@ test("a task's history shows who changed what, and Undo reverts the last change"
 
   await editor.getByLabel("Title").fill("Pay the rent");
   await editor.getByRole("radio", { name: "All day" }).click();
-  await editor.getByLabel("Due date").fill("2027-01-01");
+  await editor.getByLabel("Due date", { exact: true }).fill("2027-01-01");
   await editor.getByRole("button", { name: "Save" }).click();
   await taskRow(page, "Pay the rent").waitFor();
   const change = editor.locator(".activity-list li", { hasText: "title" }).first();

@@ -162,7 +162,7 @@ test("Today and Upcoming grouped by day; a drag by mouse or keyboard moves a tas
   // The editor agrees: the date moved, the time stayed.
   await dentist.getByRole("button", { name: "Dentist", exact: true }).click();
   const editor = page.getByRole("complementary", { name: "Task details" });
-  assert.equal(await editor.getByLabel("Due date").inputValue(), day(3));
+  assert.equal(await editor.getByLabel("Due date", { exact: true }).inputValue(), day(3));
   assert.equal(await editor.getByLabel("Due time").inputValue(), "15:00");
 
   // A move says where to, and its Undo puts the task back on its day at its time.
