@@ -3,7 +3,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import type { Database, EntityManager } from "@taskmesh/db";
+import type { Database } from "@taskmesh/db";
 import { invalidArgument, requireUser } from "@taskmesh/kit";
 import { NotificationSchema, ReminderState, type ReminderService } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
 import { Fire, PushSubscription } from "./entities.js";
@@ -22,11 +22,6 @@ interface FireRow {
   fired_at: Date;
   read_at: Date | null;
   state: number | null;
-}
-
-/** Snoozing or dismissing a reminder answers its notifications: they are read. */
-export async function markFiresRead(db: Database, em: EntityManager, taskId: string, reminderId: string): Promise<void> {
-  await db.query(em, `UPDATE ${SCHEMA}.fires SET read_at = now() WHERE task_id = $1 AND reminder_id = $2 AND read_at IS NULL`, [taskId, reminderId]);
 }
 
 function unreadCount(db: Database, userId: string): Promise<number> {

@@ -1,36 +1,35 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type Client, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import type { EntityManager } from "@taskmesh/db";
-import { writeOutbox } from "@taskmesh/events";
 import { currentTraceparent, invalidArgument, requireUser, USER_ID_HEADER, type FieldViolation } from "@taskmesh/kit";
 import {
+  type CancelReminderRequest,
+  type DismissReminderRequest,
+  type ListRemindersRequest,
   NotificationChannel,
   type ReminderService,
   ReminderState,
   ReminderStatusSchema,
   type ReminderStatus,
+  type SetRemindersRequest,
+  type SnoozeReminderRequest,
   type UpdateNotificationPreferencesRequest,
 } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
 import type { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { randomBytes } from "node:crypto";
-import { CANCEL_REASONS, reminderOf, type ReminderRow } from "./arming.js";
-import { inboxHandlers, markFiresRead } from "./inbox.js";
-import { SCHEMA } from "./migrations/index.js";
-import { OUTBOX } from "./outbox.js";
-import { loadPreferences, preferencesToProto, savePreferences, type Preferences } from "./preferences.js";
+import { CANCEL_REASONS, reminderOf } from "./arming.js";
+import { inboxHandlers } from "./inbox.js";
+import { preferencesToProto, type Preferences } from "./preferences.js";
 import type { VapidKeys } from "./push.js";
 import type { ReminderEngine } from "./reminder-engine.js";
 import { reminderEventRecord } from "./reminder-events.js";
+import { ReminderStore, type PageStart, type ReminderStatusRow, type ReminderTx } from "./reminder-store.js";
 import { WebhookTargetPolicy, WebhookTargetRefused } from "./webhook-target.js";
 
 const MAX_SNOOZE_MS = 30 * 24 * 3600 * 1000;
 const PREFERENCE_PATHS = ["channels", "webhook_url", "email_address", "quiet_hours", "time_zone"] as const;
 
-/** owner_id: the task's owner, whose history its reminder events go to. */
-type Row = ReminderRow & { title: string; owner_id: string };
-
-function statusOf(row: Row): ReminderStatus {
+function statusOf(row: ReminderStatusRow): ReminderStatus {
   return create(ReminderStatusSchema, {
     taskId: row.task_id,
     taskTitle: row.title,
@@ -42,14 +41,14 @@ function statusOf(row: Row): ReminderStatus {
   });
 }
 
-function encodeToken(row: Row): string {
+function encodeToken(row: ReminderStatusRow): string {
   return Buffer.from(JSON.stringify([new Date(row.fire_at!).toISOString(), row.task_id, row.reminder_id])).toString("base64url");
 }
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function decodeToken(token: string): [string, string, string] {
+function decodeToken(token: string): PageStart {
   try {
     const value = JSON.parse(Buffer.from(token, "base64url").toString()) as unknown;
     // Checked to the letter: the values go into SQL as timestamptz, uuid and text parameters, and a
@@ -64,7 +63,7 @@ function decodeToken(token: string): [string, string, string] {
       value[2].length <= 64 &&
       !value[2].includes("\u0000")
     ) {
-      return value as [string, string, string];
+      return value as PageStart;
     }
   } catch {
     // reported below
@@ -142,142 +141,132 @@ export interface ReminderServiceDeps {
   vapid?: VapidKeys;
 }
 
+/** What the handlers share. */
+interface Deps {
+  engine: ReminderEngine;
+  store: ReminderStore;
+  tasks: Client<typeof TaskService> | undefined;
+  webhookTargets: WebhookTargetPolicy;
+}
+
 export function createReminderServiceImpl({ engine, tasks, webhookTargets = new WebhookTargetPolicy(), vapid }: ReminderServiceDeps): ServiceImpl<typeof ReminderService> {
-  const { db } = engine;
-
-  const selectRows = `SELECT r.*, t.title, t.user_id AS owner_id FROM ${SCHEMA}.reminders r JOIN ${SCHEMA}.tasks t USING (task_id)`;
-
-  /** Runs `change` on the caller's reminder, locked; NOT_FOUND when it is not theirs or gone. */
-  async function changeReminder(ctx: HandlerContext, taskId: string, reminderId: string, change: (row: Row, em: EntityManager, userId: string) => Promise<void>): Promise<ReminderStatus> {
-    const userId = requireUser(ctx);
-    const row = await db.em().transactional(async (em) => {
-      const query = `${selectRows} WHERE r.task_id = $1 AND r.reminder_id = $2 AND r.user_id = $3 AND r.cancel_reason <> $4 AND NOT t.deleted FOR UPDATE OF r`;
-      const params = [taskId, reminderId, userId, CANCEL_REASONS.removed];
-      const [found] = await db.query<Row>(em, query, params);
-      if (!found) throw new ConnectError(`task ${taskId} has no reminder "${reminderId}"`, Code.NotFound);
-      await change(found, em, userId);
-      return (await db.query<Row>(em, query, params))[0]!;
-    });
-    await engine.syncTask(taskId);
-    return statusOf(row);
-  }
-
-  async function setState(em: EntityManager, row: Row, state: ReminderState, fireAt: Date | null, reason: string): Promise<void> {
-    await db.query(em, `UPDATE ${SCHEMA}.reminders SET state = $3, fire_at = $4::timestamptz, cancel_reason = $5 WHERE task_id = $1 AND reminder_id = $2`, [
-      row.task_id,
-      row.reminder_id,
-      state,
-      fireAt?.toISOString() ?? null,
-      reason,
-    ]);
-  }
-
-  async function taskReminders(userId: string, taskId: string): Promise<ReminderStatus[]> {
-    const rows = await db.query<Row>(db.em(), `${selectRows} WHERE r.task_id = $1 AND r.user_id = $2 AND r.cancel_reason <> $3 AND NOT t.deleted ORDER BY r.position`, [
-      taskId,
-      userId,
-      CANCEL_REASONS.removed,
-    ]);
-    return rows.map(statusOf);
-  }
-
-  const traceparent = (ctx: HandlerContext) => currentTraceparent(ctx.requestHeader);
-
+  const deps: Deps = { engine, store: new ReminderStore(engine.db), tasks, webhookTargets };
   return {
-    ...inboxHandlers(db, webhookTargets, vapid),
-
-    async listReminders(req, ctx) {
-      const userId = requireUser(ctx);
-      if (req.taskId) return { reminders: await taskReminders(userId, req.taskId) };
-      const size = req.pageSize || 50;
-      const [at, taskId, reminderId] = req.pageToken ? decodeToken(req.pageToken) : ["-infinity", "00000000-0000-0000-0000-000000000000", ""];
-      const rows = await db.query<Row>(
-        db.em(),
-        `${selectRows} WHERE r.user_id = $1 AND r.fire_at IS NOT NULL AND (r.fire_at, r.task_id, r.reminder_id) > ($2::timestamptz, $3::uuid, $4)
-         ORDER BY r.fire_at, r.task_id, r.reminder_id LIMIT ${size + 1}`,
-        [userId, at, taskId, reminderId],
-      );
-      const page = rows.slice(0, size);
-      return { reminders: page.map(statusOf), nextPageToken: rows.length > size ? encodeToken(page[page.length - 1]!) : "" };
-    },
-
-    async setReminders(req, ctx) {
-      const userId = requireUser(ctx);
-      if (!tasks) throw new ConnectError("SetReminders needs the task service, which this process was not given", Code.Unimplemented);
-      const call = { headers: { [USER_ID_HEADER]: userId, traceparent: traceparent(ctx) } };
-      // Without a version the current one is used: UpdateTask merges per field, so only a
-      // concurrent change of the reminders themselves conflicts.
-      const expectedVersion = req.expectedVersion || (await tasks.getTask({ id: req.taskId }, call)).task!.version;
-      const { task } = await tasks.updateTask({ task: { id: req.taskId, reminders: req.reminders }, updateMask: { paths: ["reminders"] }, expectedVersion }, call);
-      await engine.applySnapshot({ task: task!, userId, version: task!.version, deleted: false, traceparent: traceparent(ctx) });
-      return { task, reminders: await taskReminders(userId, task!.id) };
-    },
-
-    async snoozeReminder(req, ctx) {
-      const now = Date.now();
-      const until = req.until.case === "duration" ? new Date(now + Number(req.until.value.seconds) * 1000) : timestampDate(req.until.value!);
-      if (until.getTime() - now > MAX_SNOOZE_MS) {
-        throw invalidArgument([{ field: "until_time", ruleId: "until_time.max", message: "a reminder can be snoozed for 30 days at most" }]);
-      }
-      const reminder = await changeReminder(ctx, req.taskId, req.reminderId, async (row, em, userId) => {
-        if (row.state !== ReminderState.FIRED && row.state !== ReminderState.SNOOZED) {
-          throw new ConnectError(`reminder "${row.reminder_id}" has not fired (state ${ReminderState[row.state]}): only a fired reminder can be snoozed`, Code.FailedPrecondition);
-        }
-        await setState(em, row, ReminderState.SNOOZED, until, "");
-        await markFiresRead(db, em, row.task_id, row.reminder_id);
-        const ref = { userId: row.owner_id, recipientId: userId, taskId: row.task_id, reminderId: row.reminder_id, traceparent: traceparent(ctx) };
-        await writeOutbox(db, em, OUTBOX, [reminderEventRecord(ref, { case: "snoozed", value: { until: timestampFromDate(until) } }, new Date())]);
-      });
-      return { reminder };
-    },
-
-    async dismissReminder(req, ctx) {
-      const reminder = await changeReminder(ctx, req.taskId, req.reminderId, async (row, em, userId) => {
-        if (row.state !== ReminderState.FIRED && row.state !== ReminderState.SNOOZED) {
-          throw new ConnectError(`reminder "${row.reminder_id}" has not fired (state ${ReminderState[row.state]}): cancel it instead`, Code.FailedPrecondition);
-        }
-        await setState(em, row, ReminderState.DISMISSED, null, "");
-        await markFiresRead(db, em, row.task_id, row.reminder_id);
-        // Devices drop the notification; a pending snooze will not fire.
-        const ref = { userId: row.owner_id, recipientId: userId, taskId: row.task_id, reminderId: row.reminder_id, traceparent: traceparent(ctx) };
-        await writeOutbox(db, em, OUTBOX, [reminderEventRecord(ref, { case: "cancelled", value: { reason: CANCEL_REASONS.dismissed } }, new Date())]);
-      });
-      return { reminder };
-    },
-
-    async cancelReminder(req, ctx) {
-      const reminder = await changeReminder(ctx, req.taskId, req.reminderId, async (row, em, userId) => {
-        if (row.state !== ReminderState.SCHEDULED) {
-          throw new ConnectError(`reminder "${row.reminder_id}" is not scheduled (state ${ReminderState[row.state]})`, Code.FailedPrecondition);
-        }
-        await setState(em, row, ReminderState.CANCELLED, null, CANCEL_REASONS.user);
-        const ref = { userId: row.owner_id, recipientId: userId, taskId: row.task_id, reminderId: row.reminder_id, traceparent: traceparent(ctx) };
-        await writeOutbox(db, em, OUTBOX, [reminderEventRecord(ref, { case: "cancelled", value: { reason: CANCEL_REASONS.user } }, new Date())]);
-      });
-      return { reminder };
-    },
-
-    async getNotificationPreferences(_req, ctx) {
-      const userId = requireUser(ctx);
-      return { preferences: preferencesToProto(await loadPreferences(db, db.em(), userId)) };
-    },
-
-    async updateNotificationPreferences(req, ctx) {
-      const userId = requireUser(ctx);
-      // Before the transaction: the check may wait on DNS, which must not hold the lock.
-      const webhookViolation = await webhookUrlViolation(req, webhookTargets);
-      return db.em().transactional(async (em) => {
-        await db.query(em, `SELECT pg_advisory_xact_lock(hashtext($1))`, [`reminders.preferences:${userId}`]);
-        const current = await loadPreferences(db, em, userId);
-        const next = mergePreferences(current, req, webhookViolation);
-        let secret = "";
-        if ((next.webhookUrl && !next.webhookSecret) || req.rotateWebhookSecret) {
-          secret = `whsec_${randomBytes(32).toString("base64url")}`;
-          next.webhookSecret = secret;
-        }
-        await savePreferences(db, em, userId, next);
-        return { preferences: preferencesToProto(next), webhookSigningSecret: secret };
-      });
-    },
+    ...inboxHandlers(engine.db, webhookTargets, vapid),
+    listReminders: (req, ctx) => listReminders(deps, req, ctx),
+    setReminders: (req, ctx) => setReminders(deps, req, ctx),
+    snoozeReminder: (req, ctx) => snoozeReminder(deps, req, ctx),
+    dismissReminder: (req, ctx) => dismissReminder(deps, req, ctx),
+    cancelReminder: (req, ctx) => cancelReminder(deps, req, ctx),
+    getNotificationPreferences: (_req, ctx) => getNotificationPreferences(deps, ctx),
+    updateNotificationPreferences: (req, ctx) => updateNotificationPreferences(deps, req, ctx),
   };
+}
+
+const traceparent = (ctx: HandlerContext) => currentTraceparent(ctx.requestHeader);
+
+/** Runs `change` on the caller's reminder, locked; NOT_FOUND when it is not theirs or gone. */
+async function changeReminder(
+  { engine, store }: Deps,
+  ctx: HandlerContext,
+  taskId: string,
+  reminderId: string,
+  change: (row: ReminderStatusRow, tx: ReminderTx, userId: string) => Promise<void>,
+): Promise<ReminderStatus> {
+  const userId = requireUser(ctx);
+  const row = await store.changeReminder(userId, taskId, reminderId, (found, tx) => change(found, tx, userId));
+  if (!row) throw new ConnectError(`task ${taskId} has no reminder "${reminderId}"`, Code.NotFound);
+  await engine.syncTask(taskId);
+  return statusOf(row);
+}
+
+async function taskReminders(store: ReminderStore, userId: string, taskId: string): Promise<ReminderStatus[]> {
+  return (await store.taskReminders(userId, taskId)).map(statusOf);
+}
+
+async function listReminders({ store }: Deps, req: ListRemindersRequest, ctx: HandlerContext) {
+  const userId = requireUser(ctx);
+  if (req.taskId) return { reminders: await taskReminders(store, userId, req.taskId) };
+  const size = req.pageSize || 50;
+  const start: PageStart = req.pageToken ? decodeToken(req.pageToken) : ["-infinity", "00000000-0000-0000-0000-000000000000", ""];
+  const rows = await store.armedPage(userId, start, size + 1);
+  const page = rows.slice(0, size);
+  return { reminders: page.map(statusOf), nextPageToken: rows.length > size ? encodeToken(page[page.length - 1]!) : "" };
+}
+
+async function setReminders({ engine, store, tasks }: Deps, req: SetRemindersRequest, ctx: HandlerContext) {
+  const userId = requireUser(ctx);
+  if (!tasks) throw new ConnectError("SetReminders needs the task service, which this process was not given", Code.Unimplemented);
+  const call = { headers: { [USER_ID_HEADER]: userId, traceparent: traceparent(ctx) } };
+  // Without a version the current one is used: UpdateTask merges per field, so only a
+  // concurrent change of the reminders themselves conflicts.
+  const expectedVersion = req.expectedVersion || (await tasks.getTask({ id: req.taskId }, call)).task!.version;
+  const { task } = await tasks.updateTask({ task: { id: req.taskId, reminders: req.reminders }, updateMask: { paths: ["reminders"] }, expectedVersion }, call);
+  await engine.applySnapshot({ task: task!, userId, version: task!.version, deleted: false, traceparent: traceparent(ctx) });
+  return { task, reminders: await taskReminders(store, userId, task!.id) };
+}
+
+async function snoozeReminder(deps: Deps, req: SnoozeReminderRequest, ctx: HandlerContext) {
+  const now = Date.now();
+  const until = req.until.case === "duration" ? new Date(now + Number(req.until.value.seconds) * 1000) : timestampDate(req.until.value!);
+  if (until.getTime() - now > MAX_SNOOZE_MS) {
+    throw invalidArgument([{ field: "until_time", ruleId: "until_time.max", message: "a reminder can be snoozed for 30 days at most" }]);
+  }
+  const reminder = await changeReminder(deps, ctx, req.taskId, req.reminderId, async (row, tx, userId) => {
+    if (row.state !== ReminderState.FIRED && row.state !== ReminderState.SNOOZED) {
+      throw new ConnectError(`reminder "${row.reminder_id}" has not fired (state ${ReminderState[row.state]}): only a fired reminder can be snoozed`, Code.FailedPrecondition);
+    }
+    await tx.setState(ReminderState.SNOOZED, until, "");
+    await tx.markFiresRead();
+    const ref = { userId: row.owner_id, recipientId: userId, taskId: row.task_id, reminderId: row.reminder_id, traceparent: traceparent(ctx) };
+    await tx.publish(reminderEventRecord(ref, { case: "snoozed", value: { until: timestampFromDate(until) } }, new Date()));
+  });
+  return { reminder };
+}
+
+async function dismissReminder(deps: Deps, req: DismissReminderRequest, ctx: HandlerContext) {
+  const reminder = await changeReminder(deps, ctx, req.taskId, req.reminderId, async (row, tx, userId) => {
+    if (row.state !== ReminderState.FIRED && row.state !== ReminderState.SNOOZED) {
+      throw new ConnectError(`reminder "${row.reminder_id}" has not fired (state ${ReminderState[row.state]}): cancel it instead`, Code.FailedPrecondition);
+    }
+    await tx.setState(ReminderState.DISMISSED, null, "");
+    await tx.markFiresRead();
+    // Devices drop the notification; a pending snooze will not fire.
+    const ref = { userId: row.owner_id, recipientId: userId, taskId: row.task_id, reminderId: row.reminder_id, traceparent: traceparent(ctx) };
+    await tx.publish(reminderEventRecord(ref, { case: "cancelled", value: { reason: CANCEL_REASONS.dismissed } }, new Date()));
+  });
+  return { reminder };
+}
+
+async function cancelReminder(deps: Deps, req: CancelReminderRequest, ctx: HandlerContext) {
+  const reminder = await changeReminder(deps, ctx, req.taskId, req.reminderId, async (row, tx, userId) => {
+    if (row.state !== ReminderState.SCHEDULED) {
+      throw new ConnectError(`reminder "${row.reminder_id}" is not scheduled (state ${ReminderState[row.state]})`, Code.FailedPrecondition);
+    }
+    await tx.setState(ReminderState.CANCELLED, null, CANCEL_REASONS.user);
+    const ref = { userId: row.owner_id, recipientId: userId, taskId: row.task_id, reminderId: row.reminder_id, traceparent: traceparent(ctx) };
+    await tx.publish(reminderEventRecord(ref, { case: "cancelled", value: { reason: CANCEL_REASONS.user } }, new Date()));
+  });
+  return { reminder };
+}
+
+async function getNotificationPreferences({ store }: Deps, ctx: HandlerContext) {
+  const userId = requireUser(ctx);
+  return { preferences: preferencesToProto(await store.preferences(userId)) };
+}
+
+async function updateNotificationPreferences({ store, webhookTargets }: Deps, req: UpdateNotificationPreferencesRequest, ctx: HandlerContext) {
+  const userId = requireUser(ctx);
+  // Before the transaction: the check may wait on DNS, which must not hold the lock.
+  const webhookViolation = await webhookUrlViolation(req, webhookTargets);
+  let secret = "";
+  const saved = await store.updatePreferences(userId, (current) => {
+    const next = mergePreferences(current, req, webhookViolation);
+    if ((next.webhookUrl && !next.webhookSecret) || req.rotateWebhookSecret) {
+      secret = `whsec_${randomBytes(32).toString("base64url")}`;
+      next.webhookSecret = secret;
+    }
+    return next;
+  });
+  return { preferences: preferencesToProto(saved), webhookSigningSecret: secret };
 }
