@@ -1,9 +1,24 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { createValidator } from "@bufbuild/protovalidate";
-import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import { createValidator, type Validator } from "@bufbuild/protovalidate";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { currentTraceparent, invalidArgument, requireUser } from "@taskmesh/kit";
 import {
+  type AcceptInvitationRequest,
+  type CreateProjectRequest,
+  type CreateSectionRequest,
+  type DeclineInvitationRequest,
+  type DeleteProjectRequest,
+  type DeleteSectionRequest,
+  type GetProjectRequest,
+  type InviteMemberRequest,
+  type ListMembersRequest,
+  type ListProjectsRequest,
+  type ListSectionsRequest,
+  type RemoveMemberRequest,
+  type UpdateMemberRequest,
+  type UpdateProjectRequest,
+  type UpdateSectionRequest,
   InvitationSchema,
   ProjectRole,
   ProjectSchema,
@@ -35,6 +50,14 @@ const sqlOf =
   <Row>(text: string, params: unknown[] = []) =>
     tx.sql<Row>(text, params);
 
+/** What the handlers share. */
+interface Deps {
+  store: TaskStore;
+  projects: ProjectStore;
+  now: () => Date;
+  validator: Validator;
+}
+
 /**
  * ProjectService. Changes that decide who sees which tasks (members, deletions) run in a write of
  * the project's owner, so they are ordered with every change of its tasks: a member removed is
@@ -42,208 +65,224 @@ const sqlOf =
  * (open WatchTasks streams and live sockets drop them at once).
  */
 export function createProjectServiceImpl({ store, projects, now = () => new Date() }: ProjectServiceDeps): ServiceImpl<typeof ProjectService> {
-  const validator = createValidator();
-
-  const badMask = (paths: string[], allowed: string[]) => {
-    const unknown = paths.filter((p) => !allowed.includes(p));
-    if (paths.length === 0 || unknown.length > 0) {
-      throw invalidArgument([
-        {
-          field: "update_mask",
-          ruleId: "update_mask.paths",
-          message: `${paths.length === 0 ? "name at least one field" : `cannot update ${unknown.join(", ")}`}; updatable: ${allowed.join(", ")}`,
-        },
-      ]);
-    }
-  };
-
-  const sectionFor = async (caller: string, id: string, need: ProjectRole) => {
-    const section = await projects.section(id);
-    const project = section && (await projects.get(caller, section.projectId));
-    if (!section || !project) throw new ConnectError(`section ${id} not found`, Code.NotFound);
-    await projectFor(projects, caller, project.id, need);
-    return { section, project };
-  };
-
-  const invitationFor = async (id: string, email: string): Promise<InvitationRow> => {
-    const invitation = await projects.invitation(id);
-    // Only its addressee may see an invitation: anyone else is told it does not exist.
-    if (!invitation || !email || invitation.email !== email) throw new ConnectError(`invitation ${id} not found`, Code.NotFound);
-    return invitation;
-  };
-
+  const deps: Deps = { store, projects, now, validator: createValidator() };
   return {
-    async createProject(req, ctx) {
-      const caller = requireUser(ctx);
-      await projects.inbox(caller, emailOf(ctx));
-      const id = await projects.create(projects.read, caller, emailOf(ctx), req.name.trim(), req.colour.toLowerCase());
-      return { project: projectToProto((await projects.get(caller, id))!) };
-    },
-
-    async getProject(req, ctx) {
-      const project = await projects.get(requireUser(ctx), req.id);
-      if (!project) throw projectNotFound(req.id);
-      return { project: projectToProto(project) };
-    },
-
-    async listProjects(req, ctx) {
-      const caller = requireUser(ctx);
-      await projects.inbox(caller, emailOf(ctx));
-      const rows = await projects.list(caller);
-      return { projects: rows.filter((p) => req.includeArchived || !p.archived).map(projectToProto) };
-    },
-
-    async updateProject(req, ctx) {
-      const caller = requireUser(ctx);
-      const patch = req.project;
-      if (!patch) throw invalidArgument([{ field: "project", ruleId: "required", message: "project is required: its id and the fields to change" }]);
-      const paths = [...new Set(req.updateMask?.paths ?? [])];
-      badMask(paths, PROJECT_PATHS);
-      const project = await projectFor(projects, caller, patch.id, ProjectRole.ADMIN);
-      if (project.inbox && paths.some((p) => p === "name" || p === "archived")) {
-        throw invalidArgument([{ field: `project.${paths.includes("name") ? "name" : "archived"}`, ruleId: "project.inbox", message: "the Inbox cannot be renamed or archived" }]);
-      }
-      const merged = projectToProto(project);
-      if (paths.includes("name")) merged.name = patch.name.trim();
-      if (paths.includes("colour")) merged.colour = patch.colour.toLowerCase();
-      if (paths.includes("archived")) merged.archived = patch.archived;
-      if (paths.includes("position")) merged.position = patch.position;
-      const result = validator.validate(ProjectSchema, merged);
-      if (result.kind === "invalid") throw violationsUnder("project", result.violations);
-      if (result.kind === "error") throw result.error;
-      await projects.update(projects.read, project.id, merged, now());
-      return { project: projectToProto((await projects.get(caller, project.id))!) };
-    },
-
-    async deleteProject(req, ctx) {
-      const caller = requireUser(ctx);
-      const project = await projectFor(projects, caller, req.id, ProjectRole.ADMIN);
-      if (project.ownerId !== caller) throw permissionDenied(`only the owner may delete project ${req.id}`);
-      if (project.inbox) throw new ConnectError("the Inbox cannot be deleted", Code.FailedPrecondition);
-      const origin = { userId: caller, traceparent: currentTraceparent(ctx.requestHeader), device: (ctx.requestHeader.get("x-device") ?? "").slice(0, 64) };
-      await store.write(project.ownerId, async (tx) => {
-        const at = now();
-        for (const row of await tx.lockProject(project.id)) {
-          const last = taskFromRow(row);
-          await tx.delete(row, at);
-          last.version += 1n;
-          await tx.emit(taskEventRecord(origin, tx.userId, last, { case: "deleted", value: { task: last } }, at));
-        }
-        await projects.delete(sqlOf(tx), project.id);
-      });
-      return {};
-    },
-
-    async createSection(req, ctx) {
-      const project = await projectFor(projects, requireUser(ctx), req.projectId, ProjectRole.EDITOR);
-      return { section: sectionToProto(await projects.createSection(projects.read, project.id, req.name.trim())) };
-    },
-
-    async listSections(req, ctx) {
-      const project = await projectFor(projects, requireUser(ctx), req.projectId, ProjectRole.VIEWER);
-      return { sections: (await projects.sections(project.id)).map(sectionToProto) };
-    },
-
-    async updateSection(req, ctx) {
-      const patch = req.section;
-      if (!patch) throw invalidArgument([{ field: "section", ruleId: "required", message: "section is required: its id and the fields to change" }]);
-      const paths = [...new Set(req.updateMask?.paths ?? [])];
-      badMask(paths, SECTION_PATHS);
-      const { section } = await sectionFor(requireUser(ctx), patch.id, ProjectRole.EDITOR);
-      const merged = sectionToProto(section);
-      if (paths.includes("name")) merged.name = patch.name.trim();
-      if (paths.includes("position")) merged.position = patch.position;
-      const result = validator.validate(SectionSchema, merged);
-      if (result.kind === "invalid") throw violationsUnder("section", result.violations);
-      if (result.kind === "error") throw result.error;
-      return { section: sectionToProto(await projects.updateSection(projects.read, section.id, merged.name, merged.position)) };
-    },
-
-    async deleteSection(req, ctx) {
-      const { section, project } = await sectionFor(requireUser(ctx), req.id, ProjectRole.EDITOR);
-      await store.write(project.ownerId, async (tx) => {
-        await tx.clearSection(section.id, now());
-        await projects.deleteSection(sqlOf(tx), section.id);
-      });
-      return {};
-    },
-
-    async inviteMember(req, ctx) {
-      const caller = requireUser(ctx);
-      const project = await projectFor(projects, caller, req.projectId, ProjectRole.ADMIN);
-      if (project.inbox) throw new ConnectError("the Inbox cannot be shared: create a project to share", Code.FailedPrecondition);
-      const email = req.email.trim().toLowerCase();
-      if ((await projects.members(project.id)).some((m) => m.email === email)) {
-        throw new ConnectError(`${email} is already a member of project ${project.id}`, Code.AlreadyExists);
-      }
-      return { invitation: invitationToProto(await projects.invite(projects.read, project.id, email, req.role, caller, emailOf(ctx))) };
-    },
-
-    async listInvitations(_req, ctx) {
-      requireUser(ctx);
-      const email = emailOf(ctx);
-      return { invitations: email ? (await projects.invitationsFor(email)).map(invitationToProto) : [] };
-    },
-
-    async acceptInvitation(req, ctx) {
-      const caller = requireUser(ctx);
-      const email = emailOf(ctx);
-      const invitation = await invitationFor(req.id, email);
-      const owner = (await projects.read<{ ownerId: string }>(`SELECT owner_id AS "ownerId" FROM tasks.projects WHERE id = $1`, [invitation.projectId]))[0]!.ownerId;
-      await store.write(owner, async (tx) => {
-        // The owner accepting their own invitation keeps their role.
-        if (caller !== owner) await projects.addMember(sqlOf(tx), invitation.projectId, caller, email, invitation.role);
-        await projects.dropInvitation(sqlOf(tx), invitation.id);
-      });
-      return { project: projectToProto((await projects.get(caller, invitation.projectId))!) };
-    },
-
-    async declineInvitation(req, ctx) {
-      requireUser(ctx);
-      const invitation = await invitationFor(req.id, emailOf(ctx));
-      await projects.dropInvitation(projects.read, invitation.id);
-      return {};
-    },
-
-    async listMembers(req, ctx) {
-      const project = await projectFor(projects, requireUser(ctx), req.projectId, ProjectRole.VIEWER);
-      const [members, invitations] = await Promise.all([projects.members(project.id), projects.invitationsOf(project.id)]);
-      return {
-        members: members.map((m) => ({ userId: m.userId, email: m.email, role: m.role, owner: m.userId === project.ownerId })),
-        invitations: invitations.map(invitationToProto),
-      };
-    },
-
-    async updateMember(req, ctx) {
-      const project = await projectFor(projects, requireUser(ctx), req.projectId, ProjectRole.ADMIN);
-      const member = await projects.member(project.id, req.userId);
-      if (!member) throw new ConnectError(`${req.userId} is not a member of project ${project.id}`, Code.NotFound);
-      if (req.userId === project.ownerId) throw new ConnectError("the owner stays an admin", Code.FailedPrecondition);
-      await store.write(project.ownerId, (tx) => projects.setRole(sqlOf(tx), project.id, req.userId, req.role));
-      return { member: { userId: member.userId, email: member.email, role: req.role, owner: false } };
-    },
-
-    async removeMember(req, ctx) {
-      const caller = requireUser(ctx);
-      const leaving = req.userId === caller;
-      const project = await projectFor(projects, caller, req.projectId, leaving ? ProjectRole.VIEWER : ProjectRole.ADMIN);
-      if (req.userId === project.ownerId) {
-        throw new ConnectError(leaving ? "the owner cannot leave: delete the project instead" : "the owner cannot be removed", Code.FailedPrecondition);
-      }
-      if (!(await projects.member(project.id, req.userId))) throw new ConnectError(`${req.userId} is not a member of project ${project.id}`, Code.NotFound);
-      const origin = { userId: caller, traceparent: currentTraceparent(ctx.requestHeader), device: (ctx.requestHeader.get("x-device") ?? "").slice(0, 64) };
-      await store.write(project.ownerId, async (tx) => {
-        await projects.removeMember(sqlOf(tx), project.id, req.userId);
-        const at = now();
-        for (const taskId of await projects.taskIds(tx.read, project.id)) tx.feed({ owner: project.ownerId, taskId, task: undefined, at, to: { user: req.userId } });
-        // An assignee is a member: their tasks here are unassigned, so that reminders stop going to them.
-        for (const row of await tx.lockProject(project.id)) {
-          if (row.assigneeId === req.userId) await replace(tx, origin, row, tx.userId, { projectId: project.id, sectionId: row.sectionId, assigneeId: null, parentId: row.parentId }, at);
-        }
-      });
-      return {};
-    },
+    createProject: (req, ctx) => createProject(deps, req, ctx),
+    getProject: (req, ctx) => getProject(deps, req, ctx),
+    listProjects: (req, ctx) => listProjects(deps, req, ctx),
+    updateProject: (req, ctx) => updateProject(deps, req, ctx),
+    deleteProject: (req, ctx) => deleteProject(deps, req, ctx),
+    createSection: (req, ctx) => createSection(deps, req, ctx),
+    listSections: (req, ctx) => listSections(deps, req, ctx),
+    updateSection: (req, ctx) => updateSection(deps, req, ctx),
+    deleteSection: (req, ctx) => deleteSection(deps, req, ctx),
+    inviteMember: (req, ctx) => inviteMember(deps, req, ctx),
+    listInvitations: (_req, ctx) => listInvitations(deps, ctx),
+    acceptInvitation: (req, ctx) => acceptInvitation(deps, req, ctx),
+    declineInvitation: (req, ctx) => declineInvitation(deps, req, ctx),
+    listMembers: (req, ctx) => listMembers(deps, req, ctx),
+    updateMember: (req, ctx) => updateMember(deps, req, ctx),
+    removeMember: (req, ctx) => removeMember(deps, req, ctx),
   };
+}
+
+const badMask = (paths: string[], allowed: string[]) => {
+  const unknown = paths.filter((p) => !allowed.includes(p));
+  if (paths.length === 0 || unknown.length > 0) {
+    throw invalidArgument([
+      {
+        field: "update_mask",
+        ruleId: "update_mask.paths",
+        message: `${paths.length === 0 ? "name at least one field" : `cannot update ${unknown.join(", ")}`}; updatable: ${allowed.join(", ")}`,
+      },
+    ]);
+  }
+};
+
+const sectionFor = async (projects: ProjectStore, caller: string, id: string, need: ProjectRole) => {
+  const section = await projects.section(id);
+  const project = section && (await projects.get(caller, section.projectId));
+  if (!section || !project) throw new ConnectError(`section ${id} not found`, Code.NotFound);
+  await projectFor(projects, caller, project.id, need);
+  return { section, project };
+};
+
+const invitationFor = async (projects: ProjectStore, id: string, email: string): Promise<InvitationRow> => {
+  const invitation = await projects.invitation(id);
+  // Only its addressee may see an invitation: anyone else is told it does not exist.
+  if (!invitation || !email || invitation.email !== email) throw new ConnectError(`invitation ${id} not found`, Code.NotFound);
+  return invitation;
+};
+
+async function createProject({ projects }: Deps, req: CreateProjectRequest, ctx: HandlerContext) {
+  const caller = requireUser(ctx);
+  await projects.inbox(caller, emailOf(ctx));
+  const id = await projects.create(projects.read, caller, emailOf(ctx), req.name.trim(), req.colour.toLowerCase());
+  return { project: projectToProto((await projects.get(caller, id))!) };
+}
+
+async function getProject({ projects }: Deps, req: GetProjectRequest, ctx: HandlerContext) {
+  const project = await projects.get(requireUser(ctx), req.id);
+  if (!project) throw projectNotFound(req.id);
+  return { project: projectToProto(project) };
+}
+
+async function listProjects({ projects }: Deps, req: ListProjectsRequest, ctx: HandlerContext) {
+  const caller = requireUser(ctx);
+  await projects.inbox(caller, emailOf(ctx));
+  const rows = await projects.list(caller);
+  return { projects: rows.filter((p) => req.includeArchived || !p.archived).map(projectToProto) };
+}
+
+async function updateProject({ projects, now, validator }: Deps, req: UpdateProjectRequest, ctx: HandlerContext) {
+  const caller = requireUser(ctx);
+  const patch = req.project;
+  if (!patch) throw invalidArgument([{ field: "project", ruleId: "required", message: "project is required: its id and the fields to change" }]);
+  const paths = [...new Set(req.updateMask?.paths ?? [])];
+  badMask(paths, PROJECT_PATHS);
+  const project = await projectFor(projects, caller, patch.id, ProjectRole.ADMIN);
+  if (project.inbox && paths.some((p) => p === "name" || p === "archived")) {
+    throw invalidArgument([{ field: `project.${paths.includes("name") ? "name" : "archived"}`, ruleId: "project.inbox", message: "the Inbox cannot be renamed or archived" }]);
+  }
+  const merged = projectToProto(project);
+  if (paths.includes("name")) merged.name = patch.name.trim();
+  if (paths.includes("colour")) merged.colour = patch.colour.toLowerCase();
+  if (paths.includes("archived")) merged.archived = patch.archived;
+  if (paths.includes("position")) merged.position = patch.position;
+  const result = validator.validate(ProjectSchema, merged);
+  if (result.kind === "invalid") throw violationsUnder("project", result.violations);
+  if (result.kind === "error") throw result.error;
+  await projects.update(projects.read, project.id, merged, now());
+  return { project: projectToProto((await projects.get(caller, project.id))!) };
+}
+
+async function deleteProject({ store, projects, now }: Deps, req: DeleteProjectRequest, ctx: HandlerContext) {
+  const caller = requireUser(ctx);
+  const project = await projectFor(projects, caller, req.id, ProjectRole.ADMIN);
+  if (project.ownerId !== caller) throw permissionDenied(`only the owner may delete project ${req.id}`);
+  if (project.inbox) throw new ConnectError("the Inbox cannot be deleted", Code.FailedPrecondition);
+  const origin = { userId: caller, traceparent: currentTraceparent(ctx.requestHeader), device: (ctx.requestHeader.get("x-device") ?? "").slice(0, 64) };
+  await store.write(project.ownerId, async (tx) => {
+    const at = now();
+    for (const row of await tx.lockProject(project.id)) {
+      const last = taskFromRow(row);
+      await tx.delete(row, at);
+      last.version += 1n;
+      await tx.emit(taskEventRecord(origin, tx.userId, last, { case: "deleted", value: { task: last } }, at));
+    }
+    await projects.delete(sqlOf(tx), project.id);
+  });
+  return {};
+}
+
+async function createSection({ projects }: Deps, req: CreateSectionRequest, ctx: HandlerContext) {
+  const project = await projectFor(projects, requireUser(ctx), req.projectId, ProjectRole.EDITOR);
+  return { section: sectionToProto(await projects.createSection(projects.read, project.id, req.name.trim())) };
+}
+
+async function listSections({ projects }: Deps, req: ListSectionsRequest, ctx: HandlerContext) {
+  const project = await projectFor(projects, requireUser(ctx), req.projectId, ProjectRole.VIEWER);
+  return { sections: (await projects.sections(project.id)).map(sectionToProto) };
+}
+
+async function updateSection({ projects, validator }: Deps, req: UpdateSectionRequest, ctx: HandlerContext) {
+  const patch = req.section;
+  if (!patch) throw invalidArgument([{ field: "section", ruleId: "required", message: "section is required: its id and the fields to change" }]);
+  const paths = [...new Set(req.updateMask?.paths ?? [])];
+  badMask(paths, SECTION_PATHS);
+  const { section } = await sectionFor(projects, requireUser(ctx), patch.id, ProjectRole.EDITOR);
+  const merged = sectionToProto(section);
+  if (paths.includes("name")) merged.name = patch.name.trim();
+  if (paths.includes("position")) merged.position = patch.position;
+  const result = validator.validate(SectionSchema, merged);
+  if (result.kind === "invalid") throw violationsUnder("section", result.violations);
+  if (result.kind === "error") throw result.error;
+  return { section: sectionToProto(await projects.updateSection(projects.read, section.id, merged.name, merged.position)) };
+}
+
+async function deleteSection({ store, projects, now }: Deps, req: DeleteSectionRequest, ctx: HandlerContext) {
+  const { section, project } = await sectionFor(projects, requireUser(ctx), req.id, ProjectRole.EDITOR);
+  await store.write(project.ownerId, async (tx) => {
+    await tx.clearSection(section.id, now());
+    await projects.deleteSection(sqlOf(tx), section.id);
+  });
+  return {};
+}
+
+async function inviteMember({ projects }: Deps, req: InviteMemberRequest, ctx: HandlerContext) {
+  const caller = requireUser(ctx);
+  const project = await projectFor(projects, caller, req.projectId, ProjectRole.ADMIN);
+  if (project.inbox) throw new ConnectError("the Inbox cannot be shared: create a project to share", Code.FailedPrecondition);
+  const email = req.email.trim().toLowerCase();
+  if ((await projects.members(project.id)).some((m) => m.email === email)) {
+    throw new ConnectError(`${email} is already a member of project ${project.id}`, Code.AlreadyExists);
+  }
+  return { invitation: invitationToProto(await projects.invite(projects.read, project.id, email, req.role, caller, emailOf(ctx))) };
+}
+
+async function listInvitations({ projects }: Deps, ctx: HandlerContext) {
+  requireUser(ctx);
+  const email = emailOf(ctx);
+  return { invitations: email ? (await projects.invitationsFor(email)).map(invitationToProto) : [] };
+}
+
+async function acceptInvitation({ store, projects }: Deps, req: AcceptInvitationRequest, ctx: HandlerContext) {
+  const caller = requireUser(ctx);
+  const email = emailOf(ctx);
+  const invitation = await invitationFor(projects, req.id, email);
+  const owner = (await projects.read<{ ownerId: string }>(`SELECT owner_id AS "ownerId" FROM tasks.projects WHERE id = $1`, [invitation.projectId]))[0]!.ownerId;
+  await store.write(owner, async (tx) => {
+    // The owner accepting their own invitation keeps their role.
+    if (caller !== owner) await projects.addMember(sqlOf(tx), invitation.projectId, caller, email, invitation.role);
+    await projects.dropInvitation(sqlOf(tx), invitation.id);
+  });
+  return { project: projectToProto((await projects.get(caller, invitation.projectId))!) };
+}
+
+async function declineInvitation({ projects }: Deps, req: DeclineInvitationRequest, ctx: HandlerContext) {
+  requireUser(ctx);
+  const invitation = await invitationFor(projects, req.id, emailOf(ctx));
+  await projects.dropInvitation(projects.read, invitation.id);
+  return {};
+}
+
+async function listMembers({ projects }: Deps, req: ListMembersRequest, ctx: HandlerContext) {
+  const project = await projectFor(projects, requireUser(ctx), req.projectId, ProjectRole.VIEWER);
+  const [members, invitations] = await Promise.all([projects.members(project.id), projects.invitationsOf(project.id)]);
+  return {
+    members: members.map((m) => ({ userId: m.userId, email: m.email, role: m.role, owner: m.userId === project.ownerId })),
+    invitations: invitations.map(invitationToProto),
+  };
+}
+
+async function updateMember({ store, projects }: Deps, req: UpdateMemberRequest, ctx: HandlerContext) {
+  const project = await projectFor(projects, requireUser(ctx), req.projectId, ProjectRole.ADMIN);
+  const member = await projects.member(project.id, req.userId);
+  if (!member) throw new ConnectError(`${req.userId} is not a member of project ${project.id}`, Code.NotFound);
+  if (req.userId === project.ownerId) throw new ConnectError("the owner stays an admin", Code.FailedPrecondition);
+  await store.write(project.ownerId, (tx) => projects.setRole(sqlOf(tx), project.id, req.userId, req.role));
+  return { member: { userId: member.userId, email: member.email, role: req.role, owner: false } };
+}
+
+async function removeMember({ store, projects, now }: Deps, req: RemoveMemberRequest, ctx: HandlerContext) {
+  const caller = requireUser(ctx);
+  const leaving = req.userId === caller;
+  const project = await projectFor(projects, caller, req.projectId, leaving ? ProjectRole.VIEWER : ProjectRole.ADMIN);
+  if (req.userId === project.ownerId) {
+    throw new ConnectError(leaving ? "the owner cannot leave: delete the project instead" : "the owner cannot be removed", Code.FailedPrecondition);
+  }
+  if (!(await projects.member(project.id, req.userId))) throw new ConnectError(`${req.userId} is not a member of project ${project.id}`, Code.NotFound);
+  const origin = { userId: caller, traceparent: currentTraceparent(ctx.requestHeader), device: (ctx.requestHeader.get("x-device") ?? "").slice(0, 64) };
+  await store.write(project.ownerId, async (tx) => {
+    await projects.removeMember(sqlOf(tx), project.id, req.userId);
+    const at = now();
+    for (const taskId of await projects.taskIds(tx.read, project.id)) tx.feed({ owner: project.ownerId, taskId, task: undefined, at, to: { user: req.userId } });
+    // An assignee is a member: their tasks here are unassigned, so that reminders stop going to them.
+    for (const row of await tx.lockProject(project.id)) {
+      if (row.assigneeId === req.userId) await replace(tx, origin, row, tx.userId, { projectId: project.id, sectionId: row.sectionId, assigneeId: null, parentId: row.parentId }, at);
+    }
+  });
+  return {};
 }
 
 function projectToProto(p: ProjectRow): Project {

@@ -1,12 +1,32 @@
 import { clone, create, fromJson, type JsonValue } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import { createValidator } from "@bufbuild/protovalidate";
+import { createValidator, type Validator } from "@bufbuild/protovalidate";
 import { compileFilterToSql, explainFilter, FilterSyntaxError, mentions, normalizeFilter, parseFilter, type FilterNode } from "@taskmesh/filter";
 import { ProjectRole } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { currentTraceparent, GroupCommit, invalidArgument, KeyedGroupCommit, requireUser } from "@taskmesh/kit";
 import { CommentSchema, TaskSchema, TaskStatus, type Comment, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { OpenSubtasksSchema, QueryErrorSchema, TaskConflictSchema, type TaskService, type WatchTasksResponse, WatchTasksResponseSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import {
+  type AddCommentRequest,
+  type CompleteTaskRequest,
+  type CreateTaskRequest,
+  type DeleteCommentRequest,
+  type DeleteTaskRequest,
+  type EditCommentRequest,
+  type GetTaskRequest,
+  type ListCommentsRequest,
+  type ListTasksRequest,
+  type MoveTaskRequest,
+  type ReopenTaskRequest,
+  type UpdateTaskRequest,
+  type WatchTasksRequest,
+  OpenSubtasksSchema,
+  QueryErrorSchema,
+  TaskConflictSchema,
+  type TaskService,
+  type WatchTasksResponse,
+  WatchTasksResponseSchema,
+} from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { randomBytes, randomUUID } from "node:crypto";
 import { v5 as uuidv5 } from "uuid";
 import type { ChangeHub } from "./change-hub.js";
@@ -42,24 +62,20 @@ export interface TaskServiceDeps {
   now?: () => Date;
 }
 
+/** What the handlers share. */
+interface Deps {
+  store: TaskStore;
+  projects: ProjectStore;
+  hub: ChangeHub;
+  pageTokenKey: Uint8Array;
+  now: () => Date;
+  validator: Validator;
+  creates: GroupCommit<NewTask, TaskRow | Error>;
+  write: <T>(userId: string, work: (tx: Tx) => Promise<T>) => Promise<T>;
+}
+
 /** Every TaskService method but the saved filters' (saved-filters.ts). */
 export function createTaskServiceImpl({ store, projects, hub, pageTokenKey = randomBytes(32), now = () => new Date() }: TaskServiceDeps): Omit<ServiceImpl<typeof TaskService>, SavedFilterMethod> {
-  const validator = createValidator();
-
-  const zoneOf = (ctx: HandlerContext) => canonicalZone(ctx.requestHeader.get(TIME_ZONE_HEADER) ?? "") ?? "UTC";
-
-  const fieldsOrThrow = (input: WritableTask, ctx: HandlerContext, prefix: string) => {
-    const fields = toTaskFields(input, zoneOf(ctx), prefix);
-    if (Array.isArray(fields)) throw invalidArgument(fields);
-    return fields;
-  };
-
-  const originOf = (ctx: HandlerContext): ChangeOrigin => ({
-    userId: requireUser(ctx),
-    traceparent: currentTraceparent(ctx.requestHeader),
-    device: (ctx.requestHeader.get("x-device") ?? "").slice(0, 64),
-  });
-
   // Concurrent creates share one transaction (TaskStore.createMany): under load, one commit per
   // batch instead of one per task. A batch that fails is retried item by item, so that one bad
   // create fails alone.
@@ -84,403 +100,437 @@ export function createTaskServiceImpl({ store, projects, hub, pageTokenKey = ran
     return result as T;
   };
 
-  const notFound = (id: string) => new ConnectError(`task ${id} not found`, Code.NotFound);
-
-  /**
-   * Runs `work` on the locked task in a write of its owner, for a caller with at least role `need` on it. The
-   * caller's own tasks (the common case) are found in the caller's own write; a task of a shared
-   * project is looked up first, then locked in its owner's write, where the caller's role is
-   * checked (a member removed meanwhile is refused). A task the caller may not see is NOT_FOUND.
-   */
-  const onTask = async <T>(caller: string, id: string, work: (tx: Tx, current: TaskRow) => Promise<T>, need = ProjectRole.EDITOR): Promise<T> => {
-    const missing = Symbol("missing");
-    const own = await write(caller, async (tx) => {
-      const current = await tx.lock(id);
-      return current ? work(tx, current) : missing;
-    });
-    if (own !== missing) return own as T;
-    const row = await store.get(id);
-    if (!row || row.userId === caller) throw notFound(id);
-    return write(row.userId, async (tx) => {
-      const current = await tx.lock(id);
-      if (!current) throw notFound(id);
-      const role = await roleOnTask(projects, caller, current, tx.read);
-      if (!role) throw notFound(id);
-      if (role < need) throw permissionDenied(`you are a viewer of this task's project: ask an admin to make you an editor`);
-      return work(tx, current);
-    });
-  };
-
-  /** Checks expected_version (0 = any) for whole-task operations. */
-  const checkVersion = (row: TaskRow, expectedVersion: bigint): TaskRow => {
-    if (expectedVersion !== 0n && BigInt(row.version) !== expectedVersion) {
-      throw conflict(row, [], `task ${row.id} is at version ${row.version}, not ${expectedVersion}: reload it and retry`);
-    }
-    return row;
-  };
-
+  const deps: Deps = { store, projects, hub, pageTokenKey, now, validator: createValidator(), creates, write };
   return {
-    async createTask(req, ctx) {
-      const origin = originOf(ctx);
-      if (req.requestId.includes("\u0000")) {
-        throw invalidArgument([{ field: "request_id", ruleId: "string.no_nul", message: "must not contain the NUL character (U+0000)" }]);
+    createTask: (req, ctx) => createTask(deps, req, ctx),
+    getTask: (req, ctx) => getTask(deps, req, ctx),
+    updateTask: (req, ctx) => updateTask(deps, req, ctx),
+    completeTask: (req, ctx) => completeTask(deps, req, ctx),
+    reopenTask: (req, ctx) => reopenTask(deps, req, ctx),
+    deleteTask: (req, ctx) => deleteTask(deps, req, ctx),
+    moveTask: (req, ctx) => moveTask(deps, req, ctx),
+    addComment: (req, ctx) => addComment(deps, req, ctx),
+    editComment: (req, ctx) => editComment(deps, req, ctx),
+    deleteComment: (req, ctx) => deleteComment(deps, req, ctx),
+    listComments: (req, ctx) => listComments(deps, req, ctx),
+    listTasks: (req, ctx) => listTasks(deps, req, ctx),
+    listTags: (_req, ctx) => listTags(deps, ctx),
+    watchTasks: (req, ctx) => watchTasks(deps, req, ctx),
+  };
+}
+
+const zoneOf = (ctx: HandlerContext) => canonicalZone(ctx.requestHeader.get(TIME_ZONE_HEADER) ?? "") ?? "UTC";
+
+const fieldsOrThrow = (input: WritableTask, ctx: HandlerContext, prefix: string) => {
+  const fields = toTaskFields(input, zoneOf(ctx), prefix);
+  if (Array.isArray(fields)) throw invalidArgument(fields);
+  return fields;
+};
+
+const originOf = (ctx: HandlerContext): ChangeOrigin => ({
+  userId: requireUser(ctx),
+  traceparent: currentTraceparent(ctx.requestHeader),
+  device: (ctx.requestHeader.get("x-device") ?? "").slice(0, 64),
+});
+
+const notFound = (id: string) => new ConnectError(`task ${id} not found`, Code.NotFound);
+
+/**
+ * Runs `work` on the locked task in a write of its owner, for a caller with at least role `need` on it. The
+ * caller's own tasks (the common case) are found in the caller's own write; a task of a shared
+ * project is looked up first, then locked in its owner's write, where the caller's role is
+ * checked (a member removed meanwhile is refused). A task the caller may not see is NOT_FOUND.
+ */
+async function onTask<T>({ store, projects, write }: Deps, caller: string, id: string, work: (tx: Tx, current: TaskRow) => Promise<T>, need = ProjectRole.EDITOR): Promise<T> {
+  const missing = Symbol("missing");
+  const own = await write(caller, async (tx) => {
+    const current = await tx.lock(id);
+    return current ? work(tx, current) : missing;
+  });
+  if (own !== missing) return own as T;
+  const row = await store.get(id);
+  if (!row || row.userId === caller) throw notFound(id);
+  return write(row.userId, async (tx) => {
+    const current = await tx.lock(id);
+    if (!current) throw notFound(id);
+    const role = await roleOnTask(projects, caller, current, tx.read);
+    if (!role) throw notFound(id);
+    if (role < need) throw permissionDenied(`you are a viewer of this task's project: ask an admin to make you an editor`);
+    return work(tx, current);
+  });
+}
+
+/** Checks expected_version (0 = any) for whole-task operations. */
+function checkVersion(row: TaskRow, expectedVersion: bigint): TaskRow {
+  if (expectedVersion !== 0n && BigInt(row.version) !== expectedVersion) {
+    throw conflict(row, [], `task ${row.id} is at version ${row.version}, not ${expectedVersion}: reload it and retry`);
+  }
+  return row;
+}
+
+async function createTask({ store, projects, now, creates }: Deps, req: CreateTaskRequest, ctx: HandlerContext) {
+  const origin = originOf(ctx);
+  if (req.requestId.includes("\u0000")) {
+    throw invalidArgument([{ field: "request_id", ruleId: "string.no_nul", message: "must not contain the NUL character (U+0000)" }]);
+  }
+  const fields = fieldsOrThrow(req, ctx, "");
+  const parent = req.parentId ? await parentFor(projects, origin.userId, req.parentId, null, "parent_id", store.read) : undefined;
+  const projectId = req.projectId || parent?.projectId || (await projects.inbox(origin.userId, emailOf(ctx)));
+  const { owner, placement } = await placementOf(projects, origin.userId, projectId, req.sectionId, req.assigneeId, "");
+  if (parent) requireSameProject(parent, placement.projectId, "parent_id");
+  const at = now();
+  const id = req.requestId ? idForRequest(origin.userId, req.requestId) : randomUUID();
+  const [row] = await creates.submit([
+    {
+      id,
+      userId: owner,
+      fields,
+      placement: { ...placement, parentId: parent?.id ?? null },
+      requestId: req.requestId || null,
+      // A recurring task starts its own series unless it continues one.
+      seriesId: req.seriesId || (fields.recurrence ? id : null),
+      now: at,
+      events: (created) => [taskEventRecord(origin, created.userId, taskFromRow(created), { case: "created", value: { task: taskFromRow(created) } }, at)],
+    },
+  ]);
+  if (row instanceof Error) throw row;
+  return { task: taskFromRow(row!) };
+}
+
+async function getTask({ store, projects }: Deps, req: GetTaskRequest, ctx: HandlerContext) {
+  const row = await store.get(req.id);
+  if (!row || !(await roleOnTask(projects, requireUser(ctx), row))) throw notFound(req.id);
+  return { task: taskFromRow(row) };
+}
+
+async function updateTask(deps: Deps, req: UpdateTaskRequest, ctx: HandlerContext) {
+  const { projects, now, validator } = deps;
+  const origin = originOf(ctx);
+  const id = req.task?.id ?? "";
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
+    throw invalidArgument([{ field: "task.id", ruleId: "task.id.uuid", message: "task.id must be the UUID of the task to update" }]);
+  }
+  const paths = [...new Set(req.updateMask?.paths ?? [])];
+  const unknown = unknownMaskPaths(paths);
+  if (paths.length === 0 || unknown.length > 0) {
+    throw invalidArgument([
+      {
+        field: "update_mask",
+        ruleId: "update_mask.paths",
+        message: `${paths.length === 0 ? "name at least one field" : `cannot update ${unknown.join(", ")}`}; updatable: ${Object.keys(MASK_FIELDS).join(", ")}`,
+      },
+    ]);
+  }
+  const row = await onTask(deps, origin.userId, id, async (tx, current) => {
+    if (req.expectedVersion > BigInt(current.version)) {
+      throw new ConnectError(`expected_version ${req.expectedVersion} is newer than the task (version ${current.version})`, Code.FailedPrecondition);
+    }
+    const conflicts = conflictingPaths(paths, current.fieldVersions, Number(req.expectedVersion));
+    if (conflicts.length > 0) {
+      throw conflict(current, conflicts, `${conflicts.join(", ")} changed since version ${req.expectedVersion}: review the current task and retry`);
+    }
+    const before = taskFromRow(current);
+    const merged = mergeMasked(before, req.task!, paths);
+    const result = validator.validate(TaskSchema, merged);
+    if (result.kind === "invalid") throw violationsUnder("task", result.violations);
+    if (result.kind === "error") throw result.error;
+    const fields = fieldsOrThrow(merged, ctx, "task.");
+    const parentMasked = paths.includes("parent_id");
+    const parent = parentMasked && merged.parentId ? await parentFor(projects, origin.userId, merged.parentId, current.id, "task.parent_id", tx.read) : undefined;
+    const currentProject = current.projectId ?? (await projects.inbox(current.userId));
+    // A new parent in another project takes the task there, unless the request names the project.
+    const projectId = (paths.includes("project_id") && merged.projectId) || parent?.projectId || currentProject;
+    const stays = projectId === currentProject;
+    const { owner, placement } = await placementOf(
+      projects,
+      origin.userId,
+      projectId,
+      // Moved without naming a section: the task leaves its section.
+      paths.includes("section_id") || stays ? merged.sectionId : "",
+      merged.assigneeId,
+      "task.",
+      tx.read,
+    );
+    if (parent) requireSameProject(parent, placement.projectId, "task.parent_id");
+    // Moved without naming a parent: the task leaves its parent, which stays behind.
+    placement.parentId = parentMasked ? (parent?.id ?? null) : stays ? current.parentId : null;
+    // A move named by parent_id alone still changes the project, and any move may leave a parent.
+    const implied = stays ? paths : [...new Set([...paths, "project_id", "parent_id"])];
+    const changed = changedPaths(before, taskFromRow({ ...current, ...fields, ...placementColumns(placement) }), implied);
+    // Saving what is already there is not a change: no new version, no event.
+    if (changed.length === 0) return current;
+    const at = now();
+    const updated = await tx.updateFields(current, owner, fields, placement, bumpFields(current.fieldVersions, touchedBy(changed), current.version + 1), at);
+    const after = taskFromRow(updated);
+    await tx.emit(taskEventRecord(origin, owner, after, { case: "updated", value: { before, after, changedFields: changed } }, at));
+    // Its subtasks go with it, into no section, keeping an assignee only if a member there.
+    if (!stays) {
+      for (const sub of await lockSubtree(tx.read, tx.userId, current.id)) {
+        const assignee = sub.assigneeId && (await projects.member(placement.projectId, sub.assigneeId, tx.read)) ? sub.assigneeId : null;
+        await replace(tx, origin, sub, owner, { projectId: placement.projectId, sectionId: null, assigneeId: assignee, parentId: sub.parentId }, at);
       }
-      const fields = fieldsOrThrow(req, ctx, "");
-      const parent = req.parentId ? await parentFor(projects, origin.userId, req.parentId, null, "parent_id", store.read) : undefined;
-      const projectId = req.projectId || parent?.projectId || (await projects.inbox(origin.userId, emailOf(ctx)));
-      const { owner, placement } = await placementOf(projects, origin.userId, projectId, req.sectionId, req.assigneeId, "");
-      if (parent) requireSameProject(parent, placement.projectId, "parent_id");
-      const at = now();
-      const id = req.requestId ? idForRequest(origin.userId, req.requestId) : randomUUID();
-      const [row] = await creates.submit([
+    }
+    return updated;
+  });
+  return { task: taskFromRow(row) };
+}
+
+async function completeTask(deps: Deps, req: CompleteTaskRequest, ctx: HandlerContext) {
+  const origin = originOf(ctx);
+  const row = await onTask(deps, origin.userId, req.id, async (tx, current) => {
+    checkVersion(current, req.expectedVersion);
+    if (current.status === TaskStatus.COMPLETED) return current;
+    const open = (await lockSubtree(tx.read, tx.userId, current.id)).filter((sub) => sub.status === TaskStatus.OPEN);
+    if (open.length > 0 && !req.includeSubtasks) {
+      const count = open.length === 1 ? "1 open subtask" : `${open.length} open subtasks`;
+      throw new ConnectError(`task ${req.id} has ${count}: complete them first, or set include_subtasks to complete them too`, Code.FailedPrecondition, undefined, [
+        { desc: OpenSubtasksSchema, value: { openCount: open.length } },
+      ]);
+    }
+    const at = deps.now();
+    for (const sub of open) await complete(tx, origin, sub, at);
+    return complete(tx, origin, current, at);
+  });
+  return { task: taskFromRow(row) };
+}
+
+async function reopenTask(deps: Deps, req: ReopenTaskRequest, ctx: HandlerContext) {
+  const origin = originOf(ctx);
+  const row = await onTask(deps, origin.userId, req.id, async (tx, current) => {
+    checkVersion(current, req.expectedVersion);
+    if (current.status === TaskStatus.OPEN) return current;
+    const at = deps.now();
+    const open = await tx.setStatus(req.id, TaskStatus.OPEN, null, bumpFields(current.fieldVersions, ["status"], current.version + 1), at);
+    await tx.emit(taskEventRecord(origin, tx.userId, taskFromRow(open), { case: "reopened", value: { task: taskFromRow(open) } }, at));
+    return open;
+  });
+  return { task: taskFromRow(row) };
+}
+
+async function deleteTask(deps: Deps, req: DeleteTaskRequest, ctx: HandlerContext) {
+  const origin = originOf(ctx);
+  await onTask(deps, origin.userId, req.id, async (tx, current) => {
+    const last = taskFromRow(checkVersion(current, req.expectedVersion));
+    const at = deps.now();
+    // Its subtasks move up a level rather than disappear with it: deleting one row never
+    // deletes tasks the user did not see go, and each move is an entry of their history.
+    for (const child of await lockChildren(tx.read, tx.userId, current.id)) {
+      // A subtask always has a project: its parent's.
+      await replace(tx, origin, child, tx.userId, { projectId: child.projectId!, sectionId: child.sectionId, assigneeId: child.assigneeId, parentId: current.parentId }, at);
+    }
+    await tx.delete(current, at);
+    // The deletion is one more version of the task, so per-task versions keep increasing.
+    last.version += 1n;
+    await tx.emit(taskEventRecord(origin, tx.userId, last, { case: "deleted", value: { task: last } }, at));
+  });
+  return {};
+}
+
+async function moveTask(deps: Deps, req: MoveTaskRequest, ctx: HandlerContext) {
+  const origin = originOf(ctx);
+  const side = req.place.case === "beforeId" ? "before" : "after";
+  const anchorId = req.place.value ?? "";
+  const row = await onTask(deps, origin.userId, req.id, async (tx, current) => {
+    const key = await keyNextTo(tx.read, tx.userId, current, anchorId, side);
+    if (!key) {
+      throw invalidArgument([
         {
-          id,
-          userId: owner,
-          fields,
-          placement: { ...placement, parentId: parent?.id ?? null },
-          requestId: req.requestId || null,
-          // A recurring task starts its own series unless it continues one.
-          seriesId: req.seriesId || (fields.recurrence ? id : null),
-          now: at,
-          events: (created) => [taskEventRecord(origin, created.userId, taskFromRow(created), { case: "created", value: { task: taskFromRow(created) } }, at)],
+          field: `${side}_id`,
+          ruleId: `${side}_id.sibling`,
+          message: `task ${anchorId} is not another subtask of the same parent, or top-level task of the same project and section, as task ${req.id}`,
         },
       ]);
-      if (row instanceof Error) throw row;
-      return { task: taskFromRow(row!) };
-    },
+    }
+    const before = taskFromRow(current);
+    const at = deps.now();
+    const moved = await tx.setOrderKey(current, key, bumpFields(current.fieldVersions, ["order"], current.version + 1), at);
+    const after = taskFromRow(moved);
+    await tx.emit(taskEventRecord(origin, tx.userId, after, { case: "updated", value: { before, after, changedFields: ["order_key"] } }, at));
+    return moved;
+  });
+  return { task: taskFromRow(row) };
+}
 
-    async getTask(req, ctx) {
-      const row = await store.get(req.id);
-      if (!row || !(await roleOnTask(projects, requireUser(ctx), row))) throw notFound(req.id);
-      return { task: taskFromRow(row) };
+async function addComment(deps: Deps, req: AddCommentRequest, ctx: HandlerContext) {
+  const origin = originOf(ctx);
+  if (req.requestId.includes("\u0000")) {
+    throw invalidArgument([{ field: "request_id", ruleId: "string.no_nul", message: "must not contain the NUL character (U+0000)" }]);
+  }
+  const id = req.requestId ? idForRequest(origin.userId, `comment\u0000${req.requestId}`) : randomUUID();
+  const comment = await onTask(
+    deps,
+    origin.userId,
+    req.taskId,
+    async (tx, current) => {
+      const at = deps.now();
+      const added = await tx.addComment(current, { id, authorId: origin.userId, body: req.body, at });
+      if ("existing" in added) return added.existing;
+      const task = taskFromRow(added.task);
+      const value = commentFromRow(added.comment);
+      await tx.emit(taskEventRecord(origin, tx.userId, task, { case: "commentAdded", value: { comment: value, taskTitle: task.title } }, at));
+      return added.comment;
     },
+    // Viewers comment too: a comment is how someone who may not change the task raises something
+    // about it, and it changes none of the task's fields.
+    ProjectRole.VIEWER,
+  );
+  return { comment: commentFromRow(comment) };
+}
 
-    async updateTask(req, ctx) {
-      const origin = originOf(ctx);
-      const id = req.task?.id ?? "";
-      if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
-        throw invalidArgument([{ field: "task.id", ruleId: "task.id.uuid", message: "task.id must be the UUID of the task to update" }]);
+async function editComment(deps: Deps, req: EditCommentRequest, ctx: HandlerContext) {
+  const origin = originOf(ctx);
+  const edited = await onTask(
+    deps,
+    origin.userId,
+    req.taskId,
+    async (tx, current) => {
+      const before = await authoredComment(tx, current, req.commentId, origin.userId, "edit");
+      if (before.body === req.body) return before;
+      const at = deps.now();
+      const after = await tx.editComment(current, before.id, req.body, at);
+      const task = taskFromRow(current);
+      await tx.emit(taskEventRecord(origin, tx.userId, task, { case: "commentEdited", value: { comment: commentFromRow(after), beforeBody: before.body, taskTitle: task.title } }, at));
+      return after;
+    },
+    ProjectRole.VIEWER,
+  );
+  return { comment: commentFromRow(edited) };
+}
+
+async function deleteComment(deps: Deps, req: DeleteCommentRequest, ctx: HandlerContext) {
+  const origin = originOf(ctx);
+  await onTask(
+    deps,
+    origin.userId,
+    req.taskId,
+    async (tx, current) => {
+      const comment = await authoredComment(tx, current, req.commentId, origin.userId, "delete");
+      const at = deps.now();
+      const task = taskFromRow(await tx.deleteComment(current, comment.id, at));
+      await tx.emit(taskEventRecord(origin, tx.userId, task, { case: "commentDeleted", value: { comment: { ...commentFromRow(comment), body: "" }, taskTitle: task.title } }, at));
+    },
+    ProjectRole.VIEWER,
+  );
+  return {};
+}
+
+async function listComments({ store, projects }: Deps, req: ListCommentsRequest, ctx: HandlerContext) {
+  const row = await store.get(req.taskId);
+  if (!row || !(await roleOnTask(projects, requireUser(ctx), row))) throw notFound(req.taskId);
+  if (req.pageToken && !/^\d{1,19}$/.test(req.pageToken)) {
+    throw invalidArgument([{ field: "page_token", ruleId: "page_token.invalid", message: "page_token must be a next_page_token of ListComments" }]);
+  }
+  const pageSize = req.pageSize || DEFAULT_COMMENT_PAGE_SIZE;
+  const rows = await store.comments(req.taskId, BigInt(req.pageToken || "0"), pageSize + 1);
+  const page = rows.slice(0, pageSize);
+  return { comments: page.map(commentFromRow), nextPageToken: rows.length > pageSize ? page[page.length - 1]!.seq : "" };
+}
+
+async function listTasks({ store, projects, pageTokenKey, now }: Deps, req: ListTasksRequest, ctx: HandlerContext) {
+  const userId = requireUser(ctx);
+  let filter: FilterNode;
+  try {
+    filter = parseFilter(req.query);
+  } catch (err) {
+    if (!(err instanceof FilterSyntaxError)) throw err;
+    throw invalidArgument([{ field: "query", ruleId: "query.syntax", message: `at position ${err.position}: ${err.message}` }], {
+      desc: QueryErrorSchema,
+      value: { position: err.position, length: err.length, message: err.message },
+    });
+  }
+  try {
+    const order = parseOrderBy(req.orderBy);
+    const params: unknown[] = [];
+    const visible = await projects.list(userId);
+    // Projects shared with the caller: their tasks are in their owners' partitions.
+    const shared = visible.filter((p) => p.ownerId !== userId).map((p) => p.id);
+    params.push(...shared);
+    const scopes = ["user_id = $1", ...shared.map((_, i) => `project_id = $${i + 2}::uuid`)];
+    // $1 is the user id, then the shared projects if any; the filter's parameters follow.
+    const compiled = compileFilterToSql(filter, {
+      now: now(),
+      timeZone: zoneOf(ctx),
+      placeholder: (i) => `$${i}`,
+      firstIndex: params.length + 2,
+      userId,
+      projects: visible,
+      sections: mentions(filter, "section") ? await projects.sectionsOf(visible.map((p) => p.id)) : [],
+    });
+    params.push(...compiled.params);
+    const fp = fingerprint(normalizeFilter(filter), order);
+    const after = req.pageToken
+      ? afterToken(order, fp, req.pageToken, pageTokenKey, (value, type) => {
+          params.push(value);
+          return `$${params.length + 1}::${type === "int" ? "int" : type}`;
+        })
+      : null;
+    const pageSize = req.pageSize || DEFAULT_PAGE_SIZE;
+    const rows = await store.list(userId, { scopes, filter: compiled, after, params, order, limit: pageSize + 1 });
+    const page = rows.slice(0, pageSize);
+    return {
+      tasks: page.map(taskFromRow),
+      nextPageToken: rows.length > pageSize ? encodePageToken(order, fp, page[page.length - 1]!, pageTokenKey) : "",
+      explanation: req.explain ? { normalizedQuery: normalizeFilter(filter), summary: explainFilter(filter) } : undefined,
+    };
+  } catch (err) {
+    if (err instanceof ListRequestError) throw invalidArgument([{ field: err.field, ruleId: `${err.field}.invalid`, message: err.message }]);
+    throw err;
+  }
+}
+
+async function listTags({ store }: Deps, ctx: HandlerContext) {
+  const tags = await store.tags(requireUser(ctx));
+  return { tags: tags.map((t) => ({ name: t.name, openTaskCount: t.open, taskCount: t.total })) };
+}
+
+async function* watchTasks({ store, hub }: Deps, req: WatchTasksRequest, ctx: HandlerContext) {
+  const userId = requireUser(ctx);
+  const bounds = await store.feedBounds();
+  let cursor = bounds.latest;
+  if (req.cursor) {
+    if (!/^\d{1,19}$/.test(req.cursor)) {
+      throw invalidArgument([{ field: "cursor", ruleId: "cursor.format", message: "cursor must be a value received from WatchTasks" }]);
+    }
+    const asked = BigInt(req.cursor);
+    // Too old (pruned) or from another database: the client must refetch.
+    if (asked < bounds.prunedThrough || asked > bounds.latest) {
+      yield create(WatchTasksResponseSchema, { cursor: cursor.toString(), change: { case: "resyncRequired", value: {} } });
+    } else {
+      cursor = asked;
+    }
+  }
+
+  let pending = true;
+  let wake: (() => void) | undefined;
+  const unsubscribe = hub.subscribe(userId, () => {
+    pending = true;
+    wake?.();
+  });
+  const aborted = new Promise<void>((resolve) => ctx.signal.addEventListener("abort", () => resolve(), { once: true }));
+  try {
+    let caughtUp = false;
+    while (!ctx.signal.aborted) {
+      if (!pending) await Promise.race([new Promise<void>((resolve) => (wake = resolve)), aborted]);
+      if (ctx.signal.aborted) break;
+      pending = false;
+      const rows = await store.changesAfter(userId, cursor, FEED_BATCH);
+      for (const row of rows) {
+        cursor = BigInt(row.seq);
+        yield changeMessage(row.seq, row.deleted ? undefined : row.snapshot, row.taskId);
       }
-      const paths = [...new Set(req.updateMask?.paths ?? [])];
-      const unknown = unknownMaskPaths(paths);
-      if (paths.length === 0 || unknown.length > 0) {
-        throw invalidArgument([
-          {
-            field: "update_mask",
-            ruleId: "update_mask.paths",
-            message: `${paths.length === 0 ? "name at least one field" : `cannot update ${unknown.join(", ")}`}; updatable: ${Object.keys(MASK_FIELDS).join(", ")}`,
-          },
-        ]);
-      }
-      const row = await onTask(origin.userId, id, async (tx, current) => {
-        if (req.expectedVersion > BigInt(current.version)) {
-          throw new ConnectError(`expected_version ${req.expectedVersion} is newer than the task (version ${current.version})`, Code.FailedPrecondition);
-        }
-        const conflicts = conflictingPaths(paths, current.fieldVersions, Number(req.expectedVersion));
-        if (conflicts.length > 0) {
-          throw conflict(current, conflicts, `${conflicts.join(", ")} changed since version ${req.expectedVersion}: review the current task and retry`);
-        }
-        const before = taskFromRow(current);
-        const merged = mergeMasked(before, req.task!, paths);
-        const result = validator.validate(TaskSchema, merged);
-        if (result.kind === "invalid") throw violationsUnder("task", result.violations);
-        if (result.kind === "error") throw result.error;
-        const fields = fieldsOrThrow(merged, ctx, "task.");
-        const parentMasked = paths.includes("parent_id");
-        const parent = parentMasked && merged.parentId ? await parentFor(projects, origin.userId, merged.parentId, current.id, "task.parent_id", tx.read) : undefined;
-        const currentProject = current.projectId ?? (await projects.inbox(current.userId));
-        // A new parent in another project takes the task there, unless the request names the project.
-        const projectId = (paths.includes("project_id") && merged.projectId) || parent?.projectId || currentProject;
-        const stays = projectId === currentProject;
-        const { owner, placement } = await placementOf(
-          projects,
-          origin.userId,
-          projectId,
-          // Moved without naming a section: the task leaves its section.
-          paths.includes("section_id") || stays ? merged.sectionId : "",
-          merged.assigneeId,
-          "task.",
-          tx.read,
-        );
-        if (parent) requireSameProject(parent, placement.projectId, "task.parent_id");
-        // Moved without naming a parent: the task leaves its parent, which stays behind.
-        placement.parentId = parentMasked ? (parent?.id ?? null) : stays ? current.parentId : null;
-        // A move named by parent_id alone still changes the project, and any move may leave a parent.
-        const implied = stays ? paths : [...new Set([...paths, "project_id", "parent_id"])];
-        const changed = changedPaths(before, taskFromRow({ ...current, ...fields, ...placementColumns(placement) }), implied);
-        // Saving what is already there is not a change: no new version, no event.
-        if (changed.length === 0) return current;
-        const at = now();
-        const updated = await tx.updateFields(current, owner, fields, placement, bumpFields(current.fieldVersions, touchedBy(changed), current.version + 1), at);
-        const after = taskFromRow(updated);
-        await tx.emit(taskEventRecord(origin, owner, after, { case: "updated", value: { before, after, changedFields: changed } }, at));
-        // Its subtasks go with it, into no section, keeping an assignee only if a member there.
-        if (!stays) {
-          for (const sub of await lockSubtree(tx.read, tx.userId, current.id)) {
-            const assignee = sub.assigneeId && (await projects.member(placement.projectId, sub.assigneeId, tx.read)) ? sub.assigneeId : null;
-            await replace(tx, origin, sub, owner, { projectId: placement.projectId, sectionId: null, assigneeId: assignee, parentId: sub.parentId }, at);
-          }
-        }
-        return updated;
-      });
-      return { task: taskFromRow(row) };
-    },
-
-    async completeTask(req, ctx) {
-      const origin = originOf(ctx);
-      const row = await onTask(origin.userId, req.id, async (tx, current) => {
-        checkVersion(current, req.expectedVersion);
-        if (current.status === TaskStatus.COMPLETED) return current;
-        const open = (await lockSubtree(tx.read, tx.userId, current.id)).filter((sub) => sub.status === TaskStatus.OPEN);
-        if (open.length > 0 && !req.includeSubtasks) {
-          const count = open.length === 1 ? "1 open subtask" : `${open.length} open subtasks`;
-          throw new ConnectError(`task ${req.id} has ${count}: complete them first, or set include_subtasks to complete them too`, Code.FailedPrecondition, undefined, [
-            { desc: OpenSubtasksSchema, value: { openCount: open.length } },
-          ]);
-        }
-        const at = now();
-        for (const sub of open) await complete(tx, origin, sub, at);
-        return complete(tx, origin, current, at);
-      });
-      return { task: taskFromRow(row) };
-    },
-
-    async reopenTask(req, ctx) {
-      const origin = originOf(ctx);
-      const row = await onTask(origin.userId, req.id, async (tx, current) => {
-        checkVersion(current, req.expectedVersion);
-        if (current.status === TaskStatus.OPEN) return current;
-        const at = now();
-        const open = await tx.setStatus(req.id, TaskStatus.OPEN, null, bumpFields(current.fieldVersions, ["status"], current.version + 1), at);
-        await tx.emit(taskEventRecord(origin, tx.userId, taskFromRow(open), { case: "reopened", value: { task: taskFromRow(open) } }, at));
-        return open;
-      });
-      return { task: taskFromRow(row) };
-    },
-
-    async deleteTask(req, ctx) {
-      const origin = originOf(ctx);
-      await onTask(origin.userId, req.id, async (tx, current) => {
-        const last = taskFromRow(checkVersion(current, req.expectedVersion));
-        const at = now();
-        // Its subtasks move up a level rather than disappear with it: deleting one row never
-        // deletes tasks the user did not see go, and each move is an entry of their history.
-        for (const child of await lockChildren(tx.read, tx.userId, current.id)) {
-          // A subtask always has a project: its parent's.
-          await replace(tx, origin, child, tx.userId, { projectId: child.projectId!, sectionId: child.sectionId, assigneeId: child.assigneeId, parentId: current.parentId }, at);
-        }
-        await tx.delete(current, at);
-        // The deletion is one more version of the task, so per-task versions keep increasing.
-        last.version += 1n;
-        await tx.emit(taskEventRecord(origin, tx.userId, last, { case: "deleted", value: { task: last } }, at));
-      });
-      return {};
-    },
-
-    async moveTask(req, ctx) {
-      const origin = originOf(ctx);
-      const side = req.place.case === "beforeId" ? "before" : "after";
-      const anchorId = req.place.value ?? "";
-      const row = await onTask(origin.userId, req.id, async (tx, current) => {
-        const key = await keyNextTo(tx.read, tx.userId, current, anchorId, side);
-        if (!key) {
-          throw invalidArgument([
-            {
-              field: `${side}_id`,
-              ruleId: `${side}_id.sibling`,
-              message: `task ${anchorId} is not another subtask of the same parent, or top-level task of the same project and section, as task ${req.id}`,
-            },
-          ]);
-        }
-        const before = taskFromRow(current);
-        const at = now();
-        const moved = await tx.setOrderKey(current, key, bumpFields(current.fieldVersions, ["order"], current.version + 1), at);
-        const after = taskFromRow(moved);
-        await tx.emit(taskEventRecord(origin, tx.userId, after, { case: "updated", value: { before, after, changedFields: ["order_key"] } }, at));
-        return moved;
-      });
-      return { task: taskFromRow(row) };
-    },
-
-    async addComment(req, ctx) {
-      const origin = originOf(ctx);
-      if (req.requestId.includes("\u0000")) {
-        throw invalidArgument([{ field: "request_id", ruleId: "string.no_nul", message: "must not contain the NUL character (U+0000)" }]);
-      }
-      const id = req.requestId ? idForRequest(origin.userId, `comment\u0000${req.requestId}`) : randomUUID();
-      const comment = await onTask(
-        origin.userId,
-        req.taskId,
-        async (tx, current) => {
-          const at = now();
-          const added = await tx.addComment(current, { id, authorId: origin.userId, body: req.body, at });
-          if ("existing" in added) return added.existing;
-          const task = taskFromRow(added.task);
-          const value = commentFromRow(added.comment);
-          await tx.emit(taskEventRecord(origin, tx.userId, task, { case: "commentAdded", value: { comment: value, taskTitle: task.title } }, at));
-          return added.comment;
-        },
-        // Viewers comment too: a comment is how someone who may not change the task raises something
-        // about it, and it changes none of the task's fields.
-        ProjectRole.VIEWER,
-      );
-      return { comment: commentFromRow(comment) };
-    },
-
-    async editComment(req, ctx) {
-      const origin = originOf(ctx);
-      const edited = await onTask(
-        origin.userId,
-        req.taskId,
-        async (tx, current) => {
-          const before = await authoredComment(tx, current, req.commentId, origin.userId, "edit");
-          if (before.body === req.body) return before;
-          const at = now();
-          const after = await tx.editComment(current, before.id, req.body, at);
-          const task = taskFromRow(current);
-          await tx.emit(taskEventRecord(origin, tx.userId, task, { case: "commentEdited", value: { comment: commentFromRow(after), beforeBody: before.body, taskTitle: task.title } }, at));
-          return after;
-        },
-        ProjectRole.VIEWER,
-      );
-      return { comment: commentFromRow(edited) };
-    },
-
-    async deleteComment(req, ctx) {
-      const origin = originOf(ctx);
-      await onTask(
-        origin.userId,
-        req.taskId,
-        async (tx, current) => {
-          const comment = await authoredComment(tx, current, req.commentId, origin.userId, "delete");
-          const at = now();
-          const task = taskFromRow(await tx.deleteComment(current, comment.id, at));
-          await tx.emit(taskEventRecord(origin, tx.userId, task, { case: "commentDeleted", value: { comment: { ...commentFromRow(comment), body: "" }, taskTitle: task.title } }, at));
-        },
-        ProjectRole.VIEWER,
-      );
-      return {};
-    },
-
-    async listComments(req, ctx) {
-      const row = await store.get(req.taskId);
-      if (!row || !(await roleOnTask(projects, requireUser(ctx), row))) throw notFound(req.taskId);
-      if (req.pageToken && !/^\d{1,19}$/.test(req.pageToken)) {
-        throw invalidArgument([{ field: "page_token", ruleId: "page_token.invalid", message: "page_token must be a next_page_token of ListComments" }]);
-      }
-      const pageSize = req.pageSize || DEFAULT_COMMENT_PAGE_SIZE;
-      const rows = await store.comments(req.taskId, BigInt(req.pageToken || "0"), pageSize + 1);
-      const page = rows.slice(0, pageSize);
-      return { comments: page.map(commentFromRow), nextPageToken: rows.length > pageSize ? page[page.length - 1]!.seq : "" };
-    },
-
-    async listTasks(req, ctx) {
-      const userId = requireUser(ctx);
-      let filter: FilterNode;
-      try {
-        filter = parseFilter(req.query);
-      } catch (err) {
-        if (!(err instanceof FilterSyntaxError)) throw err;
-        throw invalidArgument([{ field: "query", ruleId: "query.syntax", message: `at position ${err.position}: ${err.message}` }], {
-          desc: QueryErrorSchema,
-          value: { position: err.position, length: err.length, message: err.message },
-        });
-      }
-      try {
-        const order = parseOrderBy(req.orderBy);
-        const params: unknown[] = [];
-        const visible = await projects.list(userId);
-        // Projects shared with the caller: their tasks are in their owners' partitions.
-        const shared = visible.filter((p) => p.ownerId !== userId).map((p) => p.id);
-        params.push(...shared);
-        const scopes = ["user_id = $1", ...shared.map((_, i) => `project_id = $${i + 2}::uuid`)];
-        // $1 is the user id, then the shared projects if any; the filter's parameters follow.
-        const compiled = compileFilterToSql(filter, {
-          now: now(),
-          timeZone: zoneOf(ctx),
-          placeholder: (i) => `$${i}`,
-          firstIndex: params.length + 2,
-          userId,
-          projects: visible,
-          sections: mentions(filter, "section") ? await projects.sectionsOf(visible.map((p) => p.id)) : [],
-        });
-        params.push(...compiled.params);
-        const fp = fingerprint(normalizeFilter(filter), order);
-        const after = req.pageToken
-          ? afterToken(order, fp, req.pageToken, pageTokenKey, (value, type) => {
-              params.push(value);
-              return `$${params.length + 1}::${type === "int" ? "int" : type}`;
-            })
-          : null;
-        const pageSize = req.pageSize || DEFAULT_PAGE_SIZE;
-        const rows = await store.list(userId, { scopes, filter: compiled, after, params, order, limit: pageSize + 1 });
-        const page = rows.slice(0, pageSize);
-        return {
-          tasks: page.map(taskFromRow),
-          nextPageToken: rows.length > pageSize ? encodePageToken(order, fp, page[page.length - 1]!, pageTokenKey) : "",
-          explanation: req.explain ? { normalizedQuery: normalizeFilter(filter), summary: explainFilter(filter) } : undefined,
-        };
-      } catch (err) {
-        if (err instanceof ListRequestError) throw invalidArgument([{ field: err.field, ruleId: `${err.field}.invalid`, message: err.message }]);
-        throw err;
-      }
-    },
-
-    async listTags(_req, ctx) {
-      const tags = await store.tags(requireUser(ctx));
-      return { tags: tags.map((t) => ({ name: t.name, openTaskCount: t.open, taskCount: t.total })) };
-    },
-
-    async *watchTasks(req, ctx) {
-      const userId = requireUser(ctx);
-      const bounds = await store.feedBounds();
-      let cursor = bounds.latest;
-      if (req.cursor) {
-        if (!/^\d{1,19}$/.test(req.cursor)) {
-          throw invalidArgument([{ field: "cursor", ruleId: "cursor.format", message: "cursor must be a value received from WatchTasks" }]);
-        }
-        const asked = BigInt(req.cursor);
-        // Too old (pruned) or from another database: the client must refetch.
-        if (asked < bounds.prunedThrough || asked > bounds.latest) {
-          yield create(WatchTasksResponseSchema, { cursor: cursor.toString(), change: { case: "resyncRequired", value: {} } });
-        } else {
-          cursor = asked;
-        }
-      }
-
-      let pending = true;
-      let wake: (() => void) | undefined;
-      const unsubscribe = hub.subscribe(userId, () => {
+      if (rows.length === FEED_BATCH) {
         pending = true;
-        wake?.();
-      });
-      const aborted = new Promise<void>((resolve) => ctx.signal.addEventListener("abort", () => resolve(), { once: true }));
-      try {
-        let caughtUp = false;
-        while (!ctx.signal.aborted) {
-          if (!pending) await Promise.race([new Promise<void>((resolve) => (wake = resolve)), aborted]);
-          if (ctx.signal.aborted) break;
-          pending = false;
-          const rows = await store.changesAfter(userId, cursor, FEED_BATCH);
-          for (const row of rows) {
-            cursor = BigInt(row.seq);
-            yield changeMessage(row.seq, row.deleted ? undefined : row.snapshot, row.taskId);
-          }
-          if (rows.length === FEED_BATCH) {
-            pending = true;
-            continue;
-          }
-          if (!caughtUp) {
-            caughtUp = true;
-            yield create(WatchTasksResponseSchema, { cursor: cursor.toString(), change: { case: "caughtUp", value: {} } });
-            if (req.untilCaughtUp) return;
-          }
-        }
-      } finally {
-        unsubscribe();
+        continue;
       }
-    },
-  };
+      if (!caughtUp) {
+        caughtUp = true;
+        yield create(WatchTasksResponseSchema, { cursor: cursor.toString(), change: { case: "caughtUp", value: {} } });
+        if (req.untilCaughtUp) return;
+      }
+    }
+  } finally {
+    unsubscribe();
+  }
 }
 
 /** The placement as the columns of a task row. */
