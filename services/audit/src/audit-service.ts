@@ -6,7 +6,7 @@ import { ActivityEntrySchema, type ActivityEntry } from "@taskmesh/proto/taskmes
 import type { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
 import type { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { CommentSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
-import type { ActivityLog, ActivityRow } from "./activity-log.js";
+import type { ActivityStore, ActivityRow } from "./activity-store.js";
 import { decodePageToken, encodePageToken, listFingerprint, PageTokenError, type PagePosition } from "./page-token.js";
 import { changeSummary, entrySummary, TimeFormat } from "./summary.js";
 import { undoFor } from "./undo.js";
@@ -17,7 +17,7 @@ const DEFAULT_PAGE_SIZE = 50;
  * `tasks`: the task service, which says whether the caller may see a task. A task of a project shared
  * with the caller has its history under its owner's user id; with it, a member reads that history.
  */
-export function createAuditServiceImpl(log: ActivityLog, tasks?: Client<typeof TaskService>): ServiceImpl<typeof AuditService> {
+export function createAuditServiceImpl(log: ActivityStore, tasks?: Client<typeof TaskService>): ServiceImpl<typeof AuditService> {
   return {
     async listActivity(req, ctx) {
       const userId = requireUser(ctx);

@@ -5,7 +5,7 @@ import { createLogger, type Logger } from "@taskmesh/kit";
 import { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
 import type { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { startActivityConsumer } from "./activity-consumer.js";
-import { ActivityLog } from "./activity-log.js";
+import { ActivityStore } from "./activity-store.js";
 import { createAuditServiceImpl } from "./audit-service.js";
 import { entities } from "./entities.js";
 import { AUDIT_SCHEMA, migrations } from "./migrations/index.js";
@@ -39,7 +39,7 @@ export async function startAuditModule(options: AuditModuleOptions) {
   const retentionDays = options.retentionDays ?? DEFAULT_RETENTION_DAYS;
   const db = await openDatabase({ url: options.databaseUrl, schema: AUDIT_SCHEMA, entities, migrations, poolSize: options.poolSize });
   try {
-    const log = new ActivityLog(db);
+    const log = new ActivityStore(db);
     const consumer = options.events ? await startActivityConsumer(options.events, db, log) : undefined;
     const retention = new RetentionJob(activityPruned(log, retentionDays), {
       intervalMs: options.purgeIntervalMs,

@@ -1,5 +1,5 @@
 import type { Pruned } from "@taskmesh/events";
-import type { ActivityLog } from "./activity-log.js";
+import type { ActivityStore } from "./activity-store.js";
 import { auditMetrics } from "./metrics.js";
 
 export const DEFAULT_RETENTION_DAYS = 90;
@@ -9,7 +9,7 @@ const DAY_MS = 86_400_000;
  * The activity history past its retention, for the shared RetentionJob: the entries, then the ids
  * of the events they were recorded from (kept as long, so a redelivered old event is still known).
  */
-export function activityPruned(log: ActivityLog, retentionDays: number): Pruned[] {
+export function activityPruned(log: ActivityStore, retentionDays: number): Pruned[] {
   const retentionMs = retentionDays * DAY_MS;
   return [
     {

@@ -8,7 +8,7 @@ import { ActivityKind, type ActivityEntry } from "@taskmesh/proto/taskmesh/audit
 import { Priority, RecurrenceMode, TaskSchema, TaskStatus } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import type { UpdateTaskRequestSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { activityOf } from "../src/activity-record.js";
-import type { ActivityRow } from "../src/activity-log.js";
+import type { ActivityRow } from "../src/activity-store.js";
 import { entryFromRow } from "../src/audit-service.js";
 import { reminderEvent, taskEvent } from "./fixtures.js";
 

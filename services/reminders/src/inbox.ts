@@ -3,32 +3,15 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import type { Database } from "@taskmesh/db";
 import { invalidArgument, requireUser } from "@taskmesh/kit";
 import { NotificationSchema, ReminderState, type ReminderService } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
-import { Fire, PushSubscription } from "./entities.js";
-import { SCHEMA } from "./migrations/index.js";
 import type { VapidKeys } from "./push.js";
+import type { ReminderStore } from "./reminder-store.js";
 import { WebhookTargetRefused, type WebhookTargetPolicy } from "./webhook-target.js";
 
 type InboxMethods = "getPushConfig" | "addPushSubscription" | "removePushSubscription" | "listNotifications" | "markNotificationsRead";
 
-interface FireRow {
-  id: string;
-  task_id: string;
-  reminder_id: string;
-  task_title: string;
-  scheduled_for: Date;
-  fired_at: Date;
-  read_at: Date | null;
-  state: number | null;
-}
-
-function unreadCount(db: Database, userId: string): Promise<number> {
-  return db.em().count(Fire, { userId, readAt: null });
-}
-
-export function inboxHandlers(db: Database, targets: WebhookTargetPolicy, vapid: VapidKeys | undefined): Pick<ServiceImpl<typeof ReminderService>, InboxMethods> {
+export function inboxHandlers(store: ReminderStore, targets: WebhookTargetPolicy, vapid: VapidKeys | undefined): Pick<ServiceImpl<typeof ReminderService>, InboxMethods> {
   return {
     async getPushConfig() {
       return { vapidPublicKey: vapid?.publicKey ?? "" };
@@ -42,28 +25,19 @@ export function inboxHandlers(db: Database, targets: WebhookTargetPolicy, vapid:
         if (!(err instanceof WebhookTargetRefused)) throw err;
         throw invalidArgument([{ field: "endpoint", ruleId: `endpoint.${err.rule}`, message: err.message }]);
       }
-      // One browser, one subscription: signing in as someone else there moves it to them.
-      await db
-        .em()
-        .upsert(PushSubscription, { userId, endpoint: req.endpoint, p256dh: req.p256dh, auth: req.auth }, { onConflictFields: ["endpoint"], onConflictMergeFields: ["userId", "p256dh", "auth"] });
+      await store.savePushSubscription({ userId, endpoint: req.endpoint, p256dh: req.p256dh, auth: req.auth });
       return {};
     },
 
     async removePushSubscription(req, ctx) {
       const userId = requireUser(ctx);
-      await db.em().nativeDelete(PushSubscription, { endpoint: req.endpoint, userId });
+      await store.removePushSubscription(userId, req.endpoint);
       return {};
     },
 
     async listNotifications(req, ctx) {
       const userId = requireUser(ctx);
-      const rows = await db.query<FireRow>(
-        db.em(),
-        `SELECT f.id::text AS id, f.task_id::text AS task_id, f.reminder_id, f.task_title, f.scheduled_for, f.fired_at, f.read_at, r.state
-         FROM ${SCHEMA}.fires f LEFT JOIN ${SCHEMA}.reminders r ON r.task_id = f.task_id AND r.reminder_id = f.reminder_id
-         WHERE f.user_id = $1 ORDER BY f.fired_at DESC, f.id DESC LIMIT ${req.pageSize || 30}`,
-        [userId],
-      );
+      const rows = await store.latestFires(userId, req.pageSize || 30);
       return {
         notifications: rows.map((r) =>
           create(NotificationSchema, {
@@ -78,7 +52,7 @@ export function inboxHandlers(db: Database, targets: WebhookTargetPolicy, vapid:
             state: r.state ?? ReminderState.FIRED,
           }),
         ),
-        unreadCount: await unreadCount(db, userId),
+        unreadCount: await store.unreadCount(userId),
       };
     },
 
@@ -86,8 +60,8 @@ export function inboxHandlers(db: Database, targets: WebhookTargetPolicy, vapid:
       const userId = requireUser(ctx);
       const bad = req.ids.findIndex((id) => !/^[1-9][0-9]{0,17}$/.test(id));
       if (bad >= 0) throw invalidArgument([{ field: `ids[${bad}]`, ruleId: "ids.notification", message: `"${req.ids[bad]}" is not a notification id from ListNotifications` }]);
-      await db.query(db.em(), `UPDATE ${SCHEMA}.fires SET read_at = now() WHERE user_id = $1 AND read_at IS NULL AND ($2 OR id = ANY($3::bigint[]))`, [userId, req.all, req.ids]);
-      return { unreadCount: await unreadCount(db, userId) };
+      await store.markRead(userId, req.all, req.ids);
+      return { unreadCount: await store.unreadCount(userId) };
     },
   };
 }

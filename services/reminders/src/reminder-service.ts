@@ -152,7 +152,7 @@ interface Deps {
 export function createReminderServiceImpl({ engine, tasks, webhookTargets = new WebhookTargetPolicy(), vapid }: ReminderServiceDeps): ServiceImpl<typeof ReminderService> {
   const deps: Deps = { engine, store: new ReminderStore(engine.db), tasks, webhookTargets };
   return {
-    ...inboxHandlers(engine.db, webhookTargets, vapid),
+    ...inboxHandlers(deps.store, webhookTargets, vapid),
     listReminders: (req, ctx) => listReminders(deps, req, ctx),
     setReminders: (req, ctx) => setReminders(deps, req, ctx),
     snoozeReminder: (req, ctx) => snoozeReminder(deps, req, ctx),

@@ -2,6 +2,7 @@ import type { Database, EntityManager } from "@taskmesh/db";
 import { writeOutbox, type EventRecord } from "@taskmesh/events";
 import type { ReminderState } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
 import { CANCEL_REASONS, type ReminderRow } from "./arming.js";
+import { Fire, PushSubscription } from "./entities.js";
 import { SCHEMA } from "./migrations/index.js";
 import { OUTBOX } from "./outbox.js";
 import { loadPreferences, savePreferences, type Preferences } from "./preferences.js";
@@ -9,12 +10,24 @@ import { loadPreferences, savePreferences, type Preferences } from "./preference
 /** owner_id: the task's owner, whose history its reminder events go to. */
 export type ReminderStatusRow = ReminderRow & { title: string; owner_id: string };
 
+/** A fire in a user's inbox, with its reminder's state now (null when the reminder was removed since). */
+export interface FireRow {
+  id: string;
+  task_id: string;
+  reminder_id: string;
+  task_title: string;
+  scheduled_for: Date;
+  fired_at: Date;
+  read_at: Date | null;
+  state: number | null;
+}
+
 /** Where a page of ListReminders starts: after this fire time, task and reminder. */
 export type PageStart = [fireAt: string, taskId: string, reminderId: string];
 
 const SELECT_ROWS = `SELECT r.*, t.title, t.user_id AS owner_id FROM ${SCHEMA}.reminders r JOIN ${SCHEMA}.tasks t USING (task_id)`;
 
-/** The SQL of the reminder service's RPCs (firing, arming and the inbox keep theirs). */
+/** The SQL of the reminder service's RPCs (firing and arming keep theirs). */
 export class ReminderStore {
   constructor(private readonly db: Database) {}
 
@@ -50,6 +63,35 @@ export class ReminderStore {
       await change(found, new ReminderTx(this.db, em, found));
       return (await this.db.query<ReminderStatusRow>(em, query, params))[0]!;
     });
+  }
+
+  /** The user's newest fires first. */
+  latestFires(userId: string, limit: number): Promise<FireRow[]> {
+    return this.db.query<FireRow>(
+      this.db.em(),
+      `SELECT f.id::text AS id, f.task_id::text AS task_id, f.reminder_id, f.task_title, f.scheduled_for, f.fired_at, f.read_at, r.state
+         FROM ${SCHEMA}.fires f LEFT JOIN ${SCHEMA}.reminders r ON r.task_id = f.task_id AND r.reminder_id = f.reminder_id
+         WHERE f.user_id = $1 ORDER BY f.fired_at DESC, f.id DESC LIMIT ${limit}`,
+      [userId],
+    );
+  }
+
+  unreadCount(userId: string): Promise<number> {
+    return this.db.em().count(Fire, { userId, readAt: null });
+  }
+
+  /** Marks the user's unread fires read: all of them, or those of `ids`. */
+  async markRead(userId: string, all: boolean, ids: string[]): Promise<void> {
+    await this.db.query(this.db.em(), `UPDATE ${SCHEMA}.fires SET read_at = now() WHERE user_id = $1 AND read_at IS NULL AND ($2 OR id = ANY($3::bigint[]))`, [userId, all, ids]);
+  }
+
+  /** One browser, one subscription: signing in as someone else there moves it to them. */
+  async savePushSubscription(subscription: { userId: string; endpoint: string; p256dh: string; auth: string }): Promise<void> {
+    await this.db.em().upsert(PushSubscription, subscription, { onConflictFields: ["endpoint"], onConflictMergeFields: ["userId", "p256dh", "auth"] });
+  }
+
+  async removePushSubscription(userId: string, endpoint: string): Promise<void> {
+    await this.db.em().nativeDelete(PushSubscription, { endpoint, userId });
   }
 
   preferences(userId: string): Promise<Preferences> {

@@ -43,7 +43,7 @@ export interface ListFilter {
 }
 
 /** All SQL of the audit service; every read is filtered by user_id. */
-export class ActivityLog {
+export class ActivityStore {
   constructor(private readonly db: Database) {}
 
   /** Appends an entry in the caller's transaction. Reminder events inherit the task's last known title and zone. */
