@@ -11,6 +11,7 @@ import { migrations } from "./migrations/index.js";
 import { OutboxRelay, type OutboxSink } from "./outbox-relay.js";
 import { createProjectServiceImpl } from "./project-service.js";
 import { ProjectStore } from "./project-store.js";
+import { SavedFilterStore } from "./saved-filter-store.js";
 import { savedFilterHandlers } from "./saved-filters.js";
 import { createTaskServiceImpl } from "./task-service.js";
 import { TaskStore } from "./task-store.js";
@@ -57,7 +58,7 @@ export async function startTasksModule(options: TasksModuleOptions) {
   retention.start();
   return {
     services: [TaskService, ProjectService],
-    routes: (router: ConnectRouter) => router.service(TaskService, { ...impl, ...savedFilterHandlers(db) }).service(ProjectService, projectImpl),
+    routes: (router: ConnectRouter) => router.service(TaskService, { ...impl, ...savedFilterHandlers(new SavedFilterStore(db)) }).service(ProjectService, projectImpl),
     store,
     db,
     retention,

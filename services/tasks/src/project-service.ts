@@ -230,7 +230,7 @@ async function acceptInvitation({ store, projects }: Deps, req: AcceptInvitation
   const caller = requireUser(ctx);
   const email = emailOf(ctx);
   const invitation = await invitationFor(projects, req.id, email);
-  const owner = (await projects.read<{ ownerId: string }>(`SELECT owner_id AS "ownerId" FROM tasks.projects WHERE id = $1`, [invitation.projectId]))[0]!.ownerId;
+  const owner = await projects.ownerOf(invitation.projectId);
   await store.write(owner, async (tx) => {
     // The owner accepting their own invitation keeps their role.
     if (caller !== owner) await projects.addMember(sqlOf(tx), invitation.projectId, caller, email, invitation.role);

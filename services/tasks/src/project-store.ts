@@ -205,6 +205,10 @@ export class ProjectStore {
     return this.read(`SELECT ${INVITATION_COLUMNS} FROM tasks.invitations i JOIN tasks.projects p ON p.id = i.project_id WHERE i.project_id = $1 ORDER BY i.created_at`, [projectId]);
   }
 
+  async ownerOf(projectId: string): Promise<string> {
+    return (await this.read<{ ownerId: string }>(`SELECT owner_id AS "ownerId" FROM tasks.projects WHERE id = $1`, [projectId]))[0]!.ownerId;
+  }
+
   async invitation(id: string): Promise<InvitationRow | undefined> {
     const [row] = await this.read<InvitationRow>(`SELECT ${INVITATION_COLUMNS} FROM tasks.invitations i JOIN tasks.projects p ON p.id = i.project_id WHERE i.id = $1`, [id]);
     return row;
