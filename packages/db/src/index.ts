@@ -1,2 +1,2 @@
-export { openDatabase, schemaDrift } from "./database.js";
+export { openDatabase } from "./database.js";
 export type { Database, DatabaseOptions, EntityManager, MigrationEntry } from "./database.js";

@@ -1,24 +1,14 @@
-// Entities and migrations describe the same tables (schemaDrift in @taskmesh/db says what it compares).
+// Entities and migrations describe the same tables (@taskmesh/testing/schema-drift says what it compares).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { openDatabase, schemaDrift, type DatabaseOptions } from "@taskmesh/db";
+import { openDatabase } from "@taskmesh/db";
 import { freshDatabase } from "@taskmesh/testing";
+import { driftAfterMigrations, schemaDrift } from "@taskmesh/testing/schema-drift";
 import { eventLogEntities } from "../src/entities.js";
 import { eventLogMigrations, EVENTS_SCHEMA, OutboxEntry, outboxMigration, ProcessedEvent, processedEventsMigration } from "../src/index.js";
 
-async function driftOf(options: Omit<DatabaseOptions, "url">): Promise<string[]> {
-  const fresh = await freshDatabase();
-  const db = await openDatabase({ url: fresh.url, ...options });
-  try {
-    return await schemaDrift(db);
-  } finally {
-    await db.close();
-    await fresh.drop();
-  }
-}
-
 test("the embedded event log's tables are the ones its entities describe", async () => {
-  assert.deepEqual(await driftOf({ schema: EVENTS_SCHEMA, entities: eventLogEntities, migrations: eventLogMigrations }), []);
+  assert.deepEqual(await driftAfterMigrations({ schema: EVENTS_SCHEMA, entities: eventLogEntities, migrations: eventLogMigrations }), []);
 });
 
 test("the outbox and processed_events tables are the ones their entities describe, in each owner's schema", async () => {

@@ -1,18 +1,10 @@
-// Entities and migrations describe the same tables (schemaDrift in @taskmesh/db says what it compares).
+// Entities and migrations describe the same tables (@taskmesh/testing/schema-drift says what it compares).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { openDatabase, schemaDrift } from "@taskmesh/db";
-import { freshDatabase } from "@taskmesh/testing";
+import { driftAfterMigrations } from "@taskmesh/testing/schema-drift";
 import { entities } from "../src/entities.js";
 import { migrations, SCHEMA } from "../src/migrations/index.js";
 
 test("the reminders schema the migrations leave is the one its entities describe", async () => {
-  const fresh = await freshDatabase();
-  const db = await openDatabase({ url: fresh.url, schema: SCHEMA, entities, migrations });
-  try {
-    assert.deepEqual(await schemaDrift(db), []);
-  } finally {
-    await db.close();
-    await fresh.drop();
-  }
+  assert.deepEqual(await driftAfterMigrations({ schema: SCHEMA, entities, migrations }), []);
 });

@@ -4,7 +4,7 @@ import type { RecurrenceJson, ReminderJson } from "./task-row.js";
 
 // The tables of the tasks schema as its migrations leave them. Indexes on expressions, and the GIN
 // ones with their storage option, are written as PostgreSQL prints them back (pg_indexes), which
-// is what schemaDrift compares them with.
+// is what the entities test compares them with (@taskmesh/testing/schema-drift).
 
 export const Task = defineEntity({
   name: "Task",

@@ -1,10 +1,10 @@
-// schemaDrift is what every owner's entity test relies on: it must see each kind of disagreement.
+// The drift check is what every owner's entity test relies on: it must see each kind of disagreement.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { defineEntity, p } from "@mikro-orm/core";
 import { Migration } from "@mikro-orm/migrations";
-import { freshDatabase } from "@taskmesh/testing";
-import { openDatabase, schemaDrift, type MigrationEntry } from "../src/index.js";
+import type { MigrationEntry } from "@taskmesh/db";
+import { driftAfterMigrations } from "../src/schema-drift.js";
 
 const Note = defineEntity({
   name: "Note",
@@ -28,21 +28,12 @@ function migration(name: string, statements: string[]): MigrationEntry {
   return { name, class: Step };
 }
 
+const driftAfter = (migrations: MigrationEntry[]) => driftAfterMigrations({ schema: "drift", entities: [Note], migrations });
+
 const notes = migration("Migration1_notes", [
   `CREATE TABLE drift.notes (id uuid PRIMARY KEY, title text NOT NULL, sort_key text COLLATE "C" NOT NULL)`,
   `CREATE INDEX notes_by_title ON drift.notes (lower(title))`,
 ]);
-
-async function driftAfter(migrations: MigrationEntry[]): Promise<string[]> {
-  const fresh = await freshDatabase();
-  const db = await openDatabase({ url: fresh.url, schema: "drift", entities: [Note], migrations });
-  try {
-    return await schemaDrift(db);
-  } finally {
-    await db.close();
-    await fresh.drop();
-  }
-}
 
 test("migrations that build what the entities describe leave no drift", async () => {
   assert.deepEqual(await driftAfter([notes]), []);
