@@ -39,7 +39,7 @@ import { WriteFailed, type CommentRow, type NewTask, type Placement, type TaskSt
 import type { SavedFilterMethod } from "./saved-filters.js";
 import { violationsUnder } from "./violations.js";
 import { emailOf, permissionDenied, placementOf, roleOnTask } from "./project-access.js";
-import { lockChildren, lockSubtree, parentFor, requireSameProject } from "./subtasks.js";
+import { lockChildren, lockSubtree, lockTree, parentFor, requireSameProject } from "./subtasks.js";
 import { keyNextTo } from "./order-keys.js";
 import type { ProjectStore } from "./project-store.js";
 
@@ -140,23 +140,32 @@ const notFound = (id: string) => new ConnectError(`task ${id} not found`, Code.N
  * caller's own tasks (the common case) are found in the caller's own write; a task of a shared
  * project is looked up first, then locked in its owner's write, where the caller's role is
  * checked (a member removed meanwhile is refused). A task the caller may not see is NOT_FOUND.
+ * With `subtree`, every subtask of the task at any depth is locked with it, in the same statement,
+ * and passed to `work` (undefined otherwise).
  */
-async function onTask<T>({ store, projects, write }: Deps, caller: string, id: string, work: (tx: Tx, current: TaskRow) => Promise<T>, need = ProjectRole.EDITOR): Promise<T> {
+async function onTask<T>(
+  { store, projects, write }: Deps,
+  caller: string,
+  id: string,
+  work: (tx: Tx, current: TaskRow, subtree: TaskRow[] | undefined) => Promise<T>,
+  { need = ProjectRole.EDITOR, subtree = false }: { need?: ProjectRole; subtree?: boolean } = {},
+): Promise<T> {
+  const lock = async (tx: Tx) => (subtree ? lockTree(tx.read, tx.userId, id) : tx.lock(id).then((task) => task && { task, subtree: undefined }));
   const missing = Symbol("missing");
   const own = await write(caller, async (tx) => {
-    const current = await tx.lock(id);
-    return current ? work(tx, current) : missing;
+    const locked = await lock(tx);
+    return locked ? work(tx, locked.task, locked.subtree) : missing;
   });
   if (own !== missing) return own as T;
   const row = await store.get(id);
   if (!row || row.userId === caller) throw notFound(id);
   return write(row.userId, async (tx) => {
-    const current = await tx.lock(id);
-    if (!current) throw notFound(id);
-    const role = await roleOnTask(projects, caller, current, tx.read);
+    const locked = await lock(tx);
+    if (!locked) throw notFound(id);
+    const role = await roleOnTask(projects, caller, locked.task, tx.read);
     if (!role) throw notFound(id);
     if (role < need) throw permissionDenied(`you are a viewer of this task's project: ask an admin to make you an editor`);
-    return work(tx, current);
+    return work(tx, locked.task, locked.subtree);
   });
 }
 
@@ -277,34 +286,40 @@ async function updateTask(deps: Deps, req: UpdateTaskRequest, ctx: HandlerContex
 
 async function completeTask(deps: Deps, req: CompleteTaskRequest, ctx: HandlerContext) {
   const origin = originOf(ctx);
-  const row = await onTask(deps, origin.userId, req.id, async (tx, current) => {
-    checkVersion(current, req.expectedVersion);
-    if (current.status === TaskStatus.COMPLETED) return current;
-    const open = (await lockSubtree(tx.read, tx.userId, current.id)).filter((sub) => sub.status === TaskStatus.OPEN);
-    if (open.length > 0 && !req.includeSubtasks) {
-      const count = open.length === 1 ? "1 open subtask" : `${open.length} open subtasks`;
-      throw new ConnectError(`task ${req.id} has ${count}: complete them first, or set include_subtasks to complete them too`, Code.FailedPrecondition, undefined, [
-        { desc: OpenSubtasksSchema, value: { openCount: open.length } },
-      ]);
-    }
-    const at = deps.now();
-    for (const sub of open) await complete(tx, origin, sub, at);
-    return complete(tx, origin, current, at);
-  });
-  return { task: taskFromRow(row) };
+  const task = await onTask(
+    deps,
+    origin.userId,
+    req.id,
+    async (tx, current, subtree) => {
+      checkVersion(current, req.expectedVersion);
+      if (current.status === TaskStatus.COMPLETED) return taskFromRow(current);
+      const open = subtree!.filter((sub) => sub.status === TaskStatus.OPEN);
+      if (open.length > 0 && !req.includeSubtasks) {
+        const count = open.length === 1 ? "1 open subtask" : `${open.length} open subtasks`;
+        throw new ConnectError(`task ${req.id} has ${count}: complete them first, or set include_subtasks to complete them too`, Code.FailedPrecondition, undefined, [
+          { desc: OpenSubtasksSchema, value: { openCount: open.length } },
+        ]);
+      }
+      const at = deps.now();
+      for (const sub of open) await complete(tx, origin, sub, at);
+      return complete(tx, origin, current, at);
+    },
+    { subtree: true },
+  );
+  return { task };
 }
 
 async function reopenTask(deps: Deps, req: ReopenTaskRequest, ctx: HandlerContext) {
   const origin = originOf(ctx);
-  const row = await onTask(deps, origin.userId, req.id, async (tx, current) => {
+  const task = await onTask(deps, origin.userId, req.id, async (tx, current) => {
     checkVersion(current, req.expectedVersion);
-    if (current.status === TaskStatus.OPEN) return current;
+    if (current.status === TaskStatus.OPEN) return taskFromRow(current);
     const at = deps.now();
     const open = await tx.setStatus(req.id, TaskStatus.OPEN, null, bumpFields(current.fieldVersions, ["status"], current.version + 1), at);
-    await tx.emit(taskEventRecord(origin, tx.userId, taskFromRow(open), { case: "reopened", value: { task: taskFromRow(open) } }, at));
+    await tx.emit(taskEventRecord(origin, tx.userId, open, { case: "reopened", value: { task: open } }, at));
     return open;
   });
-  return { task: taskFromRow(row) };
+  return { task };
 }
 
 async function deleteTask(deps: Deps, req: DeleteTaskRequest, ctx: HandlerContext) {
@@ -372,7 +387,7 @@ async function addComment(deps: Deps, req: AddCommentRequest, ctx: HandlerContex
     },
     // Viewers comment too: a comment is how someone who may not change the task raises something
     // about it, and it changes none of the task's fields.
-    ProjectRole.VIEWER,
+    { need: ProjectRole.VIEWER },
   );
   return { comment: commentFromRow(comment) };
 }
@@ -392,7 +407,7 @@ async function editComment(deps: Deps, req: EditCommentRequest, ctx: HandlerCont
       await tx.emit(taskEventRecord(origin, tx.userId, task, { case: "commentEdited", value: { comment: commentFromRow(after), beforeBody: before.body, taskTitle: task.title } }, at));
       return after;
     },
-    ProjectRole.VIEWER,
+    { need: ProjectRole.VIEWER },
   );
   return { comment: commentFromRow(edited) };
 }
@@ -409,7 +424,7 @@ async function deleteComment(deps: Deps, req: DeleteCommentRequest, ctx: Handler
       const task = taskFromRow(await tx.deleteComment(current, comment.id, at));
       await tx.emit(taskEventRecord(origin, tx.userId, task, { case: "commentDeleted", value: { comment: { ...commentFromRow(comment), body: "" }, taskTitle: task.title } }, at));
     },
-    ProjectRole.VIEWER,
+    { need: ProjectRole.VIEWER },
   );
   return {};
 }
@@ -543,10 +558,10 @@ function touchedBy(changed: string[]): Set<string> {
   return new Set(changed.map((p) => MASK_FIELDS[p]!));
 }
 
-/** Completes a locked open task, with its event. */
-async function complete(tx: Tx, origin: ChangeOrigin, row: TaskRow, at: Date): Promise<TaskRow> {
+/** Completes a locked open task, with its event; returns the task as completed. */
+async function complete(tx: Tx, origin: ChangeOrigin, row: TaskRow, at: Date): Promise<Task> {
   const done = await tx.setStatus(row.id, TaskStatus.COMPLETED, at, bumpFields(row.fieldVersions, ["status"], row.version + 1), at);
-  await tx.emit(taskEventRecord(origin, tx.userId, taskFromRow(done), { case: "completed", value: { task: taskFromRow(done) } }, at));
+  await tx.emit(taskEventRecord(origin, tx.userId, done, { case: "completed", value: { task: done } }, at));
   return done;
 }
 

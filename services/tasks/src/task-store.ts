@@ -7,6 +7,7 @@ import { keysAtEnd, sameSiblings, type Siblings } from "./order-keys.js";
 import type { OutboxRecord } from "./task-events.js";
 import { TASK_COLUMNS, taskFromRow, type TaskRow } from "./task-row.js";
 import type { TaskFields } from "./task-fields.js";
+import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 
 export { CHANGES_CHANNEL } from "./feed-writer.js";
 export const OUTBOX_CHANNEL = "tasks_outbox";
@@ -434,14 +435,16 @@ export class Tx {
     this.pending.change({ owner: this.userId, taskId: row.id, task: taskFromRow(row), at, to: { project: row.projectId } });
   }
 
-  async setStatus(id: string, status: number, completedAt: Date | null, fieldVersions: Record<string, number>, now: Date): Promise<TaskRow> {
+  /** Returns the task as changed (the message its feed entry carries too). */
+  async setStatus(id: string, status: number, completedAt: Date | null, fieldVersions: Record<string, number>, now: Date): Promise<Task> {
     const [row] = await this.sql<TaskRow>(
       `UPDATE tasks.tasks SET status = $3, completed_at = $4, field_versions = $5::jsonb, version = version + 1, updated_at = $6
        WHERE user_id = $1 AND id = $2 RETURNING ${TASK_COLUMNS}`,
       [this.userId, id, status, completedAt, json(fieldVersions), now],
     );
-    this.pending.change({ owner: this.userId, taskId: row!.id, task: taskFromRow(row!), at: new Date(row!.updatedAt), to: { project: row!.projectId } });
-    return row!;
+    const task = taskFromRow(row!);
+    this.pending.change({ owner: this.userId, taskId: row!.id, task, at: new Date(row!.updatedAt), to: { project: row!.projectId } });
+    return task;
   }
 
   async delete(row: TaskRow, now: Date): Promise<void> {

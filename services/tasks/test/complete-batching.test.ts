@@ -1,0 +1,99 @@
+// Concurrent completes of one user share a transaction (see write-batching.test.ts), and each locks
+// its task and the task's subtasks in one statement. A batch of completes of tasks with and without
+// subtasks: each call gets its own answer or its own error, every completed task is in the feed and
+// the events once, subtasks before their parent, and a refused complete changes nothing.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { fromBinary } from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
+import { createValidateInterceptor } from "@connectrpc/validate";
+import { TaskEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
+import { TaskStatus } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { OpenSubtasksSchema, TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { freshDatabase } from "@taskmesh/testing";
+import { startTasksModule } from "../src/index.js";
+
+const as = (user: string) => ({ headers: { "x-user-id": user } });
+
+describe("batched completes of tasks with subtasks", () => {
+  let module: Awaited<ReturnType<typeof startTasksModule>>;
+  let client: Client<typeof TaskService>;
+  let drop: () => Promise<void>;
+
+  before(async () => {
+    const db = await freshDatabase();
+    drop = db.drop;
+    module = await startTasksModule({ databaseUrl: db.url });
+    client = createClient(TaskService, createRouterTransport(module.routes, { router: { interceptors: [createValidateInterceptor()] } }));
+  });
+  after(async () => {
+    await module.stop();
+    await drop();
+  });
+
+  const sql = <Row>(text: string, params: unknown[] = []) => module.db.query<Row>(module.db.em(), text, params);
+  const create = async (user: string, title: string, parentId = "") => (await client.createTask({ title, parentId }, as(user))).task!.id;
+
+  test("each complete of a batch gets its own answer; subtasks complete with their parent, before it", async () => {
+    const user = "tree-completer";
+    const blocked = await create(user, "blocked parent");
+    const blockedChild = await create(user, "open child", blocked);
+    const whole = await create(user, "parent completed with its subtree");
+    const wholeChild = await create(user, "child", whole);
+    const wholeGrandchild = await create(user, "grandchild", wholeChild);
+    const doneChildren = await create(user, "parent whose child is done");
+    const doneChild = await create(user, "done child", doneChildren);
+    await client.completeTask({ id: doneChild }, as(user));
+    const plain = await Promise.all([1, 2, 3, 4, 5, 6].map((n) => create(user, `plain ${n}`)));
+    const stale = await create(user, "stale version");
+
+    const calls = [
+      client.completeTask({ id: blocked }, as(user)),
+      client.completeTask({ id: whole, includeSubtasks: true }, as(user)),
+      client.completeTask({ id: doneChildren }, as(user)),
+      client.completeTask({ id: stale, expectedVersion: 5n }, as(user)),
+      ...plain.map((id) => client.completeTask({ id }, as(user))),
+      client.completeTask({ id: wholeChild }, as(user)),
+    ];
+    const results = await Promise.allSettled(calls);
+    const outcome = results.map((r) => (r.status === "fulfilled" ? TaskStatus[r.value.task!.status] : Code[ConnectError.from(r.reason).code]));
+    assert.deepEqual(outcome, ["FailedPrecondition", "COMPLETED", "COMPLETED", "Aborted", ...plain.map(() => "COMPLETED"), "COMPLETED"]);
+    const refused = ConnectError.from((results[0] as PromiseRejectedResult).reason);
+    assert.equal(refused.findDetails(OpenSubtasksSchema)[0]?.openCount, 1);
+    assert.match(ConnectError.from((results[3] as PromiseRejectedResult).reason).rawMessage, /is at version 1, not 5/);
+    // Each answer is its own task at its own version: the subtree's complete took the child first,
+    // so the later complete of that child finds it done and changes nothing.
+    const answered = results.map((r) => (r.status === "fulfilled" ? [r.value.task!.id, r.value.task!.version] : undefined));
+    assert.deepEqual(answered[1], [whole, 2n]);
+    assert.deepEqual(answered[2], [doneChildren, 2n]);
+    assert.deepEqual(
+      answered.slice(4, 10),
+      plain.map((id) => [id, 2n]),
+    );
+    assert.deepEqual(answered[10], [wholeChild, 2n]);
+
+    const { n } = (await sql<{ n: number }>(`SELECT count(DISTINCT xmin::text)::int AS n FROM tasks.tasks WHERE id = ANY($1::uuid[])`, [[whole, doneChildren, ...plain]]))[0]!;
+    assert.ok(n < 8, `the completes were batched (${n} transactions for 8 tasks)`);
+
+    const statuses = new Map((await sql<{ id: string; status: number }>(`SELECT id, status FROM tasks.tasks WHERE user_id = $1`, [user])).map((r) => [r.id, r.status]));
+    assert.equal(statuses.get(blocked), TaskStatus.OPEN, "a refused complete changes nothing");
+    assert.equal(statuses.get(blockedChild), TaskStatus.OPEN);
+    assert.equal(statuses.get(stale), TaskStatus.OPEN);
+
+    const completedNow = [wholeGrandchild, wholeChild, whole, doneChildren, ...plain];
+    const events = (await sql<{ payload: Uint8Array }>(`SELECT payload FROM tasks.outbox WHERE topic = 'task-events' ORDER BY id`))
+      .map((r) => fromBinary(TaskEventSchema, r.payload))
+      .filter((e) => e.userId === user && e.event.case === "completed" && e.taskId !== doneChild)
+      .map((e) => e.taskId);
+    assert.deepEqual([...events].sort(), [...completedNow].sort(), "one completed event per task completed, none for the refused ones");
+    const feed = (
+      await sql<{ taskId: string }>(`SELECT task_id AS "taskId" FROM tasks.task_changes WHERE user_id = $1 AND snapshot->>'status' = 'TASK_STATUS_COMPLETED' AND task_id <> $2 ORDER BY seq`, [
+        user,
+        doneChild,
+      ])
+    ).map((r) => r.taskId);
+    assert.deepEqual(feed, events, "one feed entry per completion, in the events' order");
+    const at = (id: string) => feed.indexOf(id);
+    assert.ok(at(wholeGrandchild) < at(whole) && at(wholeChild) < at(whole), "a parent's subtasks are completed before it");
+  });
+});
