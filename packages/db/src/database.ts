@@ -24,6 +24,79 @@ export interface DatabaseOptions {
   debug?: boolean;
 }
 
+/**
+ * How long a connection may take before it counts as lost. A link that dies without a word (a
+ * partition, a server whose host vanished) closes nothing: without these bounds a query on it, a
+ * wait for a pool place behind it, or a LISTEN session on it waits forever, and whatever loop
+ * awaited it (a scheduler tick, a consumer) stops for good while the process looks alive. Each can
+ * be set as a parameter of the database URL (`?query_timeout=20000`), under the name node-postgres
+ * and libpq give it.
+ */
+export interface ConnectionBounds {
+  /** The server cancels a statement running longer (`statement_timeout`, ms). */
+  statementTimeoutMs: number;
+  /** The client gives up on a query unanswered this long and drops its connection (`query_timeout`, ms). */
+  queryTimeoutMs: number;
+  /** The server ends a session left inside a transaction this long, freeing its locks (`idle_in_transaction_session_timeout`, ms). */
+  idleInTransactionTimeoutMs: number;
+  /** Opening a connection, or waiting for a pool place, fails after this (`connect_timeout`, s). */
+  connectTimeoutMs: number;
+  /** TCP keepalive probes start after this much silence (`keepalives_idle`, s). */
+  keepAliveIdleMs: number;
+  /** A LISTEN session is asked for a sign of life this often; one that does not answer within queryTimeoutMs is re-opened. */
+  listenPingMs: number;
+}
+
+// Every statement of the services answers in milliseconds; the longest (a retention batch, an
+// export) in seconds. statement_timeout, the server's own bound, comes first with a clear error;
+// query_timeout, twice as long, is for links where that error cannot arrive. A transaction idle for
+// a minute is a client that is gone or stuck: its locks would stop the others. Connections open in
+// milliseconds on a LAN, so 10 s means the server or the link is down. Keepalive after 10 s of
+// silence finds a vanished peer (a host gone, a dropped NAT entry) long before the kernel's default
+// two hours; a stalled peer whose kernel still answers the probes is found by the LISTEN ping.
+// Migrations run without these bounds: an index on a big table may take minutes.
+export const DEFAULT_CONNECTION_BOUNDS: ConnectionBounds = {
+  statementTimeoutMs: 30_000,
+  queryTimeoutMs: 60_000,
+  idleInTransactionTimeoutMs: 60_000,
+  connectTimeoutMs: 10_000,
+  keepAliveIdleMs: 10_000,
+  listenPingMs: 30_000,
+};
+
+/** URL parameter → bound, with its unit in the URL (libpq's are seconds, node-postgres's milliseconds). */
+const URL_BOUNDS: [param: string, bound: keyof ConnectionBounds, msPerUnit: number][] = [
+  ["statement_timeout", "statementTimeoutMs", 1],
+  ["query_timeout", "queryTimeoutMs", 1],
+  ["idle_in_transaction_session_timeout", "idleInTransactionTimeoutMs", 1],
+  ["connect_timeout", "connectTimeoutMs", 1000],
+  ["keepalives_idle", "keepAliveIdleMs", 1000],
+  ["listen_ping", "listenPingMs", 1],
+];
+
+/** The bounds a database URL sets, the defaults for the others; a value that is not a positive whole number is refused. */
+export function connectionBounds(url: string): ConnectionBounds {
+  const params = new URL(url).searchParams;
+  const bounds = { ...DEFAULT_CONNECTION_BOUNDS };
+  for (const [param, bound, msPerUnit] of URL_BOUNDS) {
+    const value = params.get(param);
+    if (value === null) continue;
+    if (!/^[1-9]\d{0,8}$/.test(value)) throw new Error(`DATABASE_URL's ${param} must be a positive whole number of ${msPerUnit === 1 ? "milliseconds" : "seconds"} (got "${value}")`);
+    bounds[bound] = Number(value) * msPerUnit;
+  }
+  return bounds;
+}
+
+/** node-postgres client options for the bounds (those on statements left out for migrations). */
+function clientOptions(bounds: ConnectionBounds, statements = true) {
+  return {
+    keepAlive: true,
+    keepAliveInitialDelayMillis: bounds.keepAliveIdleMs,
+    connectionTimeoutMillis: bounds.connectTimeoutMs,
+    ...(statements ? { statement_timeout: bounds.statementTimeoutMs, query_timeout: bounds.queryTimeoutMs, idle_in_transaction_session_timeout: bounds.idleInTransactionTimeoutMs } : {}),
+  };
+}
+
 /** One unit of work on PostgreSQL; a transactional callback receives the same type. */
 export type { EntityManager };
 
@@ -48,55 +121,91 @@ function checkDatabaseUrl(url: string): void {
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   checkDatabaseUrl(options.url);
+  const bounds = connectionBounds(options.url);
   // MikroORM reads host, port, user and database from the URL but not libpq's `?host=<socket dir>`.
   const socketDir = new URL(options.url).searchParams.get("host");
-  const config = defineConfig({
-    clientUrl: options.url,
-    driverOptions: { ...(socketDir ? { host: socketDir } : {}), onPoolCreated: releaseLostConnections },
-    pool: { min: 0, max: options.poolSize ?? 10 },
-    // Entities without a schema of their own (the outbox, processed_events) live in the owner's.
-    schema: options.schema,
-    entities: [...options.entities],
-    extensions: [Migrator],
-    discovery: { warnWhenNoEntities: false },
-    debug: options.debug ?? false,
-    allowGlobalContext: false,
-    migrations: {
-      migrationsList: options.migrations,
+  const ormConfig = (forMigrations: boolean) =>
+    defineConfig({
+      clientUrl: options.url,
+      driverOptions: {
+        ...(socketDir ? { host: socketDir } : {}),
+        ...clientOptions(bounds, !forMigrations),
+        onPoolCreated: releaseBrokenConnections,
+      },
+      pool: { min: 0, max: options.poolSize ?? 10 },
+      // Entities without a schema of their own (the outbox, processed_events) live in the owner's.
       schema: options.schema,
-      tableName: "mikro_orm_migrations",
-      snapshot: false,
-      transactional: true,
-      allOrNothing: true,
-      silent: true,
-    },
-  });
-  const orm = new MikroORM(config);
-  await migrate(orm, options.schema);
+      entities: [...options.entities],
+      extensions: [Migrator],
+      discovery: { warnWhenNoEntities: false },
+      debug: options.debug ?? false,
+      allowGlobalContext: false,
+      migrations: {
+        migrationsList: options.migrations,
+        schema: options.schema,
+        tableName: "mikro_orm_migrations",
+        snapshot: false,
+        transactional: true,
+        allOrNothing: true,
+        silent: true,
+      },
+    });
+  // Migrations on a pool of their own without the statements' bounds, closed before the service's opens.
+  const migrator = new MikroORM(ormConfig(true));
+  try {
+    await migrate(migrator, options.schema);
+  } finally {
+    await migrator.close();
+  }
+  const orm = new MikroORM(ormConfig(false));
   const listeners = new Set<() => Promise<void>>();
   return {
     orm,
     em: () => orm.em.fork(),
     query,
     async listen(channel, onPayload) {
-      // LISTEN needs a session of its own, outside the pool; it is re-opened when the server drops it.
+      // LISTEN needs a session of its own, outside the pool; it is re-opened when the server drops it,
+      // and when it stops answering: a session on a link that died without a word would otherwise
+      // wait for notifications forever while every NOTIFY is lost.
       let client: pg.Client | undefined;
+      let ping: NodeJS.Timeout | undefined;
       let stopped = false;
       const open = async (): Promise<void> => {
-        const c = new pg.Client({ connectionString: options.url });
+        const c = new pg.Client({ connectionString: options.url, ...clientOptions(bounds) });
         c.on("error", () => reopen(c));
         c.on("end", () => reopen(c));
         c.on("notification", (n) => {
           if (n.channel === channel) onPayload(n.payload ?? "");
         });
-        await c.connect();
-        await c.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+        try {
+          await c.connect();
+          await c.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+        } catch (err) {
+          c.removeAllListeners();
+          void c.end().catch(() => {});
+          throw err;
+        }
+        if (stopped) return void c.end().catch(() => {});
         client = c;
+        const keepPinging = () => {
+          ping = setTimeout(
+            () =>
+              c.query("SELECT 1").then(
+                () => client === c && keepPinging(),
+                () => reopen(c),
+              ),
+            bounds.listenPingMs,
+          );
+          ping.unref();
+        };
+        keepPinging();
       };
       const reopen = (lost: pg.Client): void => {
         if (stopped || client !== lost) return;
         client = undefined;
+        clearTimeout(ping);
         lost.removeAllListeners("end");
+        // A session that stopped answering has its socket destroyed (an active query makes end() do so).
         void lost.end().catch(() => {});
         const retry = (delay: number) =>
           setTimeout(() => {
@@ -111,6 +220,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       await open();
       const stop = async () => {
         stopped = true;
+        clearTimeout(ping);
         listeners.delete(stop);
         await client?.end().catch(() => {});
       };
@@ -125,16 +235,19 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 }
 
 /**
- * Gives a connection back to the pool as soon as its session ends while it is checked out. Kysely
- * releases a transaction's connection only after its BEGIN, COMMIT or ROLLBACK succeeded, which none
- * can once the session is gone (PostgreSQL restarted, a link cut): each connection lost inside a
- * transaction would keep its place in the pool for good, and once all places are kept every query
- * of the service waits forever. Released here, the pool drops the dead connection and opens a new
- * one for the next caller; the release its holder may still make is then ignored. The pool hands
- * out a new release function with every checkout, so that is where this hooks in, whichever way
- * the connection was taken (pool.connect, pool.query).
+ * Gives a connection back to the pool as soon as it breaks while it is checked out, and has the pool
+ * drop it. Kysely releases a transaction's connection only after its BEGIN, COMMIT or ROLLBACK
+ * succeeded, which none can once the session is gone (PostgreSQL restarted, a link cut): each
+ * connection lost inside a transaction would keep its place in the pool for good, and once all
+ * places are kept every query of the service waits forever. A query that went unanswered past
+ * query_timeout breaks its connection too: node-postgres fails the query but keeps the connection,
+ * where the next statement (the transaction's ROLLBACK, the next caller's query) would queue behind
+ * the unanswered one. Released with an error, the connection is closed (its socket destroyed while a
+ * query is still active) and the pool opens a new one for the next caller; the release its holder
+ * may still make is then ignored. The pool hands out a new release function with every checkout, so
+ * that is where this hooks in, whichever way the connection was taken (pool.connect, pool.query).
  */
-function releaseLostConnections(pool: pg.Pool): void {
+function releaseBrokenConnections(pool: pg.Pool): void {
   pool.on("connect", (client) => {
     let current: ((err?: Error | boolean) => void) | undefined;
     Object.defineProperty(client, "release", {
@@ -153,8 +266,24 @@ function releaseLostConnections(pool: pg.Pool): void {
         current = releaseOnce;
       },
     });
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    Object.defineProperty(client, "query", {
+      configurable: true,
+      value: (...args: unknown[]) => {
+        const result = query(...args);
+        if (result instanceof Promise) {
+          result.catch((err: unknown) => {
+            if ((err as Error | undefined)?.message === QUERY_READ_TIMEOUT) current?.(new Error("a query went unanswered past query_timeout"));
+          });
+        }
+        return result;
+      },
+    });
   });
 }
+
+/** node-postgres's error for a query that outlived query_timeout. */
+const QUERY_READ_TIMEOUT = "Query read timeout";
 
 async function query<Row>(em: EntityManager, sql: string, params: readonly unknown[] = []): Promise<Row[]> {
   const result = await em.getKysely().executeQuery(CompiledQuery.raw(sql, [...params]));
