@@ -44,11 +44,11 @@ export function schedulerJobsMigration(schema: string): MigrationEntry {
 
 /**
  * The built-in durable scheduler. The next wake-up lives in memory as one timer (no polling
- * scan): it is set from the earliest ready_at in the table, moved earlier by NOTIFY when any
- * replica schedules an earlier job, and on waking every ready job is claimed. A claim is one
- * statement (`FOR UPDATE SKIP LOCKED`, then ready_at pushed past a lease), so replicas never take
- * the same job at once; the job row is deleted only after its handler resolved, so a crash
- * mid-way leaves it to be retaken when the lease ends.
+ * scan): it is set from the earliest ready_at in the table, moved earlier when this replica
+ * schedules an earlier job and by NOTIFY when another one does, and on waking every ready job is
+ * claimed. A claim is one statement (`FOR UPDATE SKIP LOCKED`, then ready_at pushed past a lease),
+ * so replicas never take the same job at once; the job row is deleted only after its handler
+ * resolved, so a crash mid-way leaves it to be retaken when the lease ends.
  */
 export class PostgresScheduler implements Scheduler {
   readonly #channel: string;
@@ -95,6 +95,9 @@ export class PostgresScheduler implements Scheduler {
       );
       await this.db.query(em, `SELECT pg_notify($1, $2)`, [this.#channel, String(earliest)]);
     });
+    // The NOTIFY wakes the other replicas; this one does not wait for its own to come back, which a
+    // LISTEN session lost without a word (until it is found out and re-opened) would never deliver.
+    this.#wakeBy(earliest);
   }
 
   async cancel(ids: readonly string[]): Promise<void> {
