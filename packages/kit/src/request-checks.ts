@@ -16,13 +16,26 @@ const MAX_VIOLATIONS = 20;
  * message; INVALID_ARGUMENT naming each offending field.
  */
 export function requestViolations(schema: DescMessage, message: Message, strings = true): FieldViolation[] {
+  // Almost every message has none: a first walk builds no field names (a string per field walked,
+  // on every call) and stops at the first violation; only then a second one names them all.
+  const found: FieldViolation[] = [];
+  walk(schema, message, "", { out: found, max: 1, named: false }, 0, strings);
+  if (found.length === 0) return found;
   const out: FieldViolation[] = [];
-  walk(schema, message, "", out, 0, strings);
+  walk(schema, message, "", { out, max: MAX_VIOLATIONS, named: true }, 0, strings);
   return out;
 }
 
-function walk(schema: DescMessage, message: Message, prefix: string, out: FieldViolation[], depth: number, strings: boolean): void {
-  if (depth > 32 || out.length >= MAX_VIOLATIONS) return;
+/** Where a walk puts what it finds: up to `max`, with the fields' names when `named`. */
+interface Findings {
+  out: FieldViolation[];
+  max: number;
+  named: boolean;
+}
+
+function walk(schema: DescMessage, message: Message, prefix: string, found: Findings, depth: number, strings: boolean): void {
+  const { out } = found;
+  if (depth > 32 || out.length >= found.max) return;
   if (isMessage(message, TimestampSchema)) {
     const ts = message;
     if (ts.seconds < MIN_SECONDS || ts.seconds > MAX_SECONDS || ts.nanos < 0 || ts.nanos > 999_999_999) {
@@ -31,11 +44,11 @@ function walk(schema: DescMessage, message: Message, prefix: string, out: FieldV
     return;
   }
   for (const field of fieldsToCheck(schema, strings)) {
-    const name = prefix ? `${prefix}.${field.name}` : field.name;
+    const name = !found.named ? "" : prefix ? `${prefix}.${field.name}` : field.name;
     // By the generated property name: the plan knows the fields only at run time.
     const value: unknown = field.oneof ? oneofValue(message, field) : Reflect.get(message, field.localName);
     if (value === undefined || value === null) continue;
-    check(field, value, name, out, depth, strings);
+    check(field, value, name, found, depth, strings);
   }
 }
 
@@ -90,26 +103,29 @@ function oneofValue(message: Message, field: DescField): unknown {
   return oneof?.case === field.localName ? oneof.value : undefined;
 }
 
-function check(field: DescField, value: unknown, name: string, out: FieldViolation[], depth: number, strings: boolean): void {
-  const scalar = (v: unknown, n: string) => strings && checkScalar(v, n, out);
+function check(field: DescField, value: unknown, name: string, found: Findings, depth: number, strings: boolean): void {
+  const scalar = (v: unknown, n: string) => strings && checkScalar(v, n, found);
   switch (field.fieldKind) {
     case "scalar":
       scalar(value, name);
       return;
     case "message":
-      if (isMessage(value)) walk(field.message, value, name, out, depth + 1, strings);
+      if (isMessage(value)) walk(field.message, value, name, found, depth + 1, strings);
       return;
-    case "list":
-      (value as unknown[]).forEach((item, i) => {
-        if (field.listKind === "scalar") scalar(item, `${name}[${i}]`);
-        else if (field.listKind === "message" && isMessage(item)) walk(field.message, item, `${name}[${i}]`, out, depth + 1, strings);
-      });
+    case "list": {
+      const items = value as unknown[];
+      for (let i = 0; i < items.length; i++) {
+        const item = items[i];
+        if (field.listKind === "scalar") scalar(item, entry(found, name, i));
+        else if (field.listKind === "message" && isMessage(item)) walk(field.message, item, entry(found, name, i), found, depth + 1, strings);
+      }
       return;
+    }
     case "map":
       for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
-        scalar(key, `${name}[${JSON.stringify(key.slice(0, 40))}]`);
-        if (field.mapKind === "scalar") scalar(item, `${name}[${JSON.stringify(key.slice(0, 40))}]`);
-        else if (field.mapKind === "message" && isMessage(item)) walk(field.message, item, `${name}[${JSON.stringify(key.slice(0, 40))}]`, out, depth + 1, strings);
+        scalar(key, entry(found, name, key));
+        if (field.mapKind === "scalar") scalar(item, entry(found, name, key));
+        else if (field.mapKind === "message" && isMessage(item)) walk(field.message, item, entry(found, name, key), found, depth + 1, strings);
       }
       return;
     default:
@@ -117,9 +133,15 @@ function check(field: DescField, value: unknown, name: string, out: FieldViolati
   }
 }
 
-function checkScalar(value: unknown, name: string, out: FieldViolation[]): void {
-  if (typeof value === "string" && value.includes("\u0000") && out.length < MAX_VIOLATIONS) {
-    out.push({ field: name, ruleId: "string.no_nul", message: "must not contain the NUL character (U+0000)" });
+/** The name of a list's item or a map's entry, when the walk names fields. */
+function entry(found: Findings, name: string, key: string | number): string {
+  if (!found.named) return "";
+  return `${name}[${typeof key === "number" ? key : JSON.stringify(key.slice(0, 40))}]`;
+}
+
+function checkScalar(value: unknown, name: string, found: Findings): void {
+  if (typeof value === "string" && value.includes("\u0000") && found.out.length < found.max) {
+    found.out.push({ field: name, ruleId: "string.no_nul", message: "must not contain the NUL character (U+0000)" });
   }
 }
 
