@@ -1,7 +1,6 @@
 // `npm test`: every check and suite, with the real infrastructure they need started here and
-// stopped after. Steps print as they go; the node test runner's summary closes the output.
+// stopped after. Steps print as they go; the tests' `N passed, N failed, …` line closes the output.
 import { spawn } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { ensureChromium } from "./infra/chromium.js";
 import { ensureDapr } from "./infra/dapr.js";
@@ -15,7 +14,8 @@ import { startContainerInfra } from "./infra/test-containers.js";
 const root = path.resolve(import.meta.dirname, "..");
 const started = Date.now();
 
-function step(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<void> {
+// `closing`: the step's own last line closes its output (the tests' summary), no ✔ line after it.
+function step(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, closing = false): Promise<void> {
   const t0 = Date.now();
   process.stderr.write(`\n▶ ${name}\n`);
   return new Promise((resolve, reject) => {
@@ -23,7 +23,7 @@ function step(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv 
     child.on("error", reject);
     child.on("exit", (code, signal) => {
       if (code === 0) {
-        process.stderr.write(`✔ ${name} (${((Date.now() - t0) / 1000).toFixed(1)}s)\n`);
+        if (!closing) process.stderr.write(`✔ ${name} (${((Date.now() - t0) / 1000).toFixed(1)}s)\n`);
         resolve();
       } else reject(new Error(`${name} failed (${signal ?? `exit ${code}`})`));
     });
@@ -38,16 +38,6 @@ function capture(cmd: string, args: string[]): Promise<{ code: number; out: stri
     child.stderr.on("data", (d) => (out += d));
     child.on("exit", (code) => resolve({ code: code ?? 1, out }));
   });
-}
-
-function testFiles(dir: string, out: string[] = []): string[] {
-  for (const entry of readdirSync(dir)) {
-    if (entry === "node_modules" || entry.startsWith(".")) continue;
-    const full = path.join(dir, entry);
-    if (statSync(full).isDirectory()) testFiles(full, out);
-    else if (entry.endsWith(".test.ts") && full.split(path.sep).includes("test")) out.push(path.relative(root, full));
-  }
-  return out.sort();
 }
 
 const bin = (name: string) => path.join(root, "node_modules", ".bin", name);
@@ -89,28 +79,34 @@ try {
   const infra = infraImages ? await startContainerInfra(infraImages) : await startStack();
   stopInfra = () => ("stop" in infra ? infra.stop() : infra.stopAll());
 
-  const files = only.length > 0 ? only : testFiles(root);
-  // A test that waits for something that never comes (a lost notification, a stuck consumer)
-  // fails after 10 minutes instead of holding the run; the few longer ones set their own timeout.
-  await step(`tests (${files.length} files)`, process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", "--test-timeout=600000", ...files], {
-    TASKMESH_TEST_POSTGRES_URL: infra.env.DATABASE_URL,
-    TASKMESH_TEST_KAFKA_BROKERS: infra.env.KAFKA_BROKERS,
-    TASKMESH_TEST_SCHEMA_REGISTRY_URL: infra.env.SCHEMA_REGISTRY_URL,
-    TASKMESH_TEST_GRPCURL: await grpcurl,
-    TASKMESH_TEST_CONNECTCONFORMANCE: await connectconformance,
-    ...(await deployTools.then(([helm, kubeconform, actionlint, schemas]) => ({
-      TASKMESH_TEST_HELM: helm,
-      TASKMESH_TEST_KUBECONFORM: kubeconform,
-      TASKMESH_TEST_ACTIONLINT: actionlint,
-      TASKMESH_TEST_K8S_SCHEMAS: schemas,
-    }))),
-    TASKMESH_TEST_DAPRD: (await dapr).daprd,
-    TASKMESH_TEST_DAPR_SCHEDULER: (await dapr).scheduler,
-    TASKMESH_TEST_CHROMIUM: await chromium,
-    ...(await observability.then(([, prometheus, promtool]) => ({ TASKMESH_TEST_PROMETHEUS: prometheus, TASKMESH_TEST_PROMTOOL: promtool }))),
-    ...(await goClientPlugins.then(([go, connectGo]) => ({ TASKMESH_TEST_PROTOC_GEN_GO: go, TASKMESH_TEST_PROTOC_GEN_CONNECT_GO: connectGo }))),
-    ...(await images),
-  });
+  // Both projects of vitest.config.ts (its timeouts, files at once and order), or only the files named;
+  // a line per test, then the summary line (scripts/test-summary.ts).
+  const reporters = ["--reporter=verbose", "--reporter=./scripts/test-summary.ts"];
+  await step(
+    only.length > 0 ? `tests (${only.join(" ")})` : "tests (vitest: unit and integration)",
+    process.execPath,
+    [bin("vitest"), "run", ...reporters, ...only],
+    {
+      TASKMESH_TEST_POSTGRES_URL: infra.env.DATABASE_URL,
+      TASKMESH_TEST_KAFKA_BROKERS: infra.env.KAFKA_BROKERS,
+      TASKMESH_TEST_SCHEMA_REGISTRY_URL: infra.env.SCHEMA_REGISTRY_URL,
+      TASKMESH_TEST_GRPCURL: await grpcurl,
+      TASKMESH_TEST_CONNECTCONFORMANCE: await connectconformance,
+      ...(await deployTools.then(([helm, kubeconform, actionlint, schemas]) => ({
+        TASKMESH_TEST_HELM: helm,
+        TASKMESH_TEST_KUBECONFORM: kubeconform,
+        TASKMESH_TEST_ACTIONLINT: actionlint,
+        TASKMESH_TEST_K8S_SCHEMAS: schemas,
+      }))),
+      TASKMESH_TEST_DAPRD: (await dapr).daprd,
+      TASKMESH_TEST_DAPR_SCHEDULER: (await dapr).scheduler,
+      TASKMESH_TEST_CHROMIUM: await chromium,
+      ...(await observability.then(([, prometheus, promtool]) => ({ TASKMESH_TEST_PROMETHEUS: prometheus, TASKMESH_TEST_PROMTOOL: promtool }))),
+      ...(await goClientPlugins.then(([go, connectGo]) => ({ TASKMESH_TEST_PROTOC_GEN_GO: go, TASKMESH_TEST_PROTOC_GEN_CONNECT_GO: connectGo }))),
+      ...(await images),
+    },
+    true,
+  );
   process.stderr.write(`\nall checks passed in ${((Date.now() - started) / 1000).toFixed(0)}s\n`);
 } catch (err) {
   process.stderr.write(`\n✖ ${(err as Error).message}\n`);

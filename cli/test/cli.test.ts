@@ -2,7 +2,7 @@
 // embedded app: login keeps the token readable by its owner only, add reads a quick-add line, ls
 // filters, done completes by a short id, errors say what to do next, and `taskmesh mcp` serves the
 // MCP tools over stdio to the SDK's client.
-import { after, before, test } from "node:test";
+import { afterAll, beforeAll, test } from "vitest";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -42,14 +42,14 @@ function taskmesh(...args: string[]): Promise<Run> {
   });
 }
 
-before(async () => {
+beforeAll(async () => {
   app = await startEmbeddedApp(embeddedConfig({ TASKMESH_DATA_DIR: dataDir, PORT: "0" }), createLogger("cli-test"));
   const auth = createClient(AuthService, createConnectTransport({ baseUrl: app.server.url, httpVersion: "1.1" }));
   const { accessToken } = await auth.signUp({ email: "cli@example.com", password: "cli-test-secret", timeZone: "Europe/Berlin" });
   token = (await auth.createApiToken({ name: "cli" }, { headers: { authorization: `Bearer ${accessToken}` } })).secret;
 });
 
-after(async () => {
+afterAll(async () => {
   await app?.stop();
   rmSync(dataDir, { recursive: true, force: true });
   rmSync(home, { recursive: true, force: true });

@@ -2,7 +2,7 @@
 // (send-keys) and reads the screen (capture-pane). Login, add, list, edit (and a conflicting
 // edit reported), undo, done, and `taskmesh watch` in a second window showing a change made
 // elsewhere (through the API, as the web app would) as it happens.
-import { after, before, test } from "node:test";
+import { afterAll, beforeAll, test } from "vitest";
 import assert from "node:assert/strict";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -39,7 +39,7 @@ const asUser = <S extends typeof TaskService | typeof AuditService>(service: S) 
     }),
   );
 
-before(async () => {
+beforeAll(async () => {
   const tmux = await ensureTmux();
   app = await startEmbeddedApp(embeddedConfig({ TASKMESH_DATA_DIR: dataDir, PORT: "0" }), createLogger("terminal-test"));
   const auth = createClient(AuthService, createConnectTransport({ baseUrl: app.server.url, httpVersion: "1.1" }));
@@ -60,7 +60,7 @@ before(async () => {
   });
 });
 
-after(async () => {
+afterAll(async () => {
   term?.close();
   await app?.stop();
   rmSync(dataDir, { recursive: true, force: true });

@@ -4,7 +4,7 @@
 // Connect protocol over HTTP/1.1) built with `go build`, and a Python client (grpcio, gRPC over h2c).
 // Each signs up through the gateway of the embedded app, creates a task, lists it and gets it back,
 // and prints the answers as JSON, checked here.
-import { after, before, describe, test } from "node:test";
+import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { execFile, spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
@@ -78,17 +78,18 @@ describe("clients in other languages, through the gateway", () => {
   const work = mkdtempSync(path.join(tmpdir(), "taskmesh-clients-"));
   let app: EmbeddedApp;
 
-  before(async () => {
+  beforeAll(async () => {
     if (goSkip && pythonSkip) return;
     app = await startEmbeddedApp(embeddedConfig({ TASKMESH_DATA_DIR: dataDir, PORT: "0" }), createLogger("clients-test"));
   });
-  after(async () => {
+  afterAll(async () => {
     await app?.stop();
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(work, { recursive: true, force: true });
   });
 
-  test("Go over the Connect protocol: generated with protoc-gen-go and protoc-gen-connect-go, built, signs up, creates, lists, gets", { skip: goSkip, timeout: 15 * 60_000 }, async () => {
+  test("Go over the Connect protocol: generated with protoc-gen-go and protoc-gen-connect-go, built, signs up, creates, lists, gets", { timeout: 15 * 60_000 }, async (ctx) => {
+    if (goSkip) ctx.skip(goSkip);
     const out = path.join(work, "go");
     await generate("buf.gen.go.yaml", out, [path.dirname(protocGenGo!), path.dirname(protocGenConnectGo!)]);
     const module = path.join(out, "clients", "go");
@@ -105,7 +106,8 @@ describe("clients in other languages, through the gateway", () => {
     checkPrinted(printed, email, title, "go");
   });
 
-  test("Python over gRPC (h2c): generated with grpcio-tools, signs up, creates, lists, gets", { skip: pythonSkip, timeout: 10 * 60_000 }, async () => {
+  test("Python over gRPC (h2c): generated with grpcio-tools, signs up, creates, lists, gets", { timeout: 10 * 60_000 }, async (ctx) => {
+    if (pythonSkip) ctx.skip(pythonSkip);
     const python = await ensurePythonVenv(path.join(CLIENTS, "python", "requirements.txt"));
     const out = path.join(work, "python");
     await generate("buf.gen.python.yaml", out, [path.dirname(python)]);

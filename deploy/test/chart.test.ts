@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { describe, test } from "node:test";
+import { describe, test } from "vitest";
 import { TOPICS, deadLetterTopic } from "@taskmesh/events";
 import { DEPLOYABLES, chartDir, find, helmTemplate, kubeconform, parseManifests, render, root, tempFile, tool, type Manifest, type Profile } from "./tools.js";
 

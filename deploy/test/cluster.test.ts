@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import path from "node:path";
-import { test } from "node:test";
+import { test } from "vitest";
 import { podmanProblem } from "../../scripts/infra/podman.js";
 
 const root = path.resolve(import.meta.dirname, "../..");
@@ -24,7 +24,8 @@ async function skipReason(): Promise<string | false> {
 const skip = await skipReason();
 if (skip) console.log(`# cluster skipped: ${skip}`);
 
-test("the chart on Kubernetes: install, a user's journey, upgrade, rollback and killed pods under load lose nothing", { skip, timeout: 60 * 60_000 }, async () => {
+test("the chart on Kubernetes: install, a user's journey, upgrade, rollback and killed pods under load lose nothing", { timeout: 60 * 60_000 }, async (ctx) => {
+  if (skip) ctx.skip(skip);
   const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "bench/cluster-rollout.ts")], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { test } from "node:test";
+import { test } from "vitest";
 import { DEPLOYABLES, root } from "./tools.js";
 
 const ENTRY_DIRS = [...DEPLOYABLES.map((d) => (d === "gateway" ? "gateway" : `services/${d}`)), "apps/embedded"];

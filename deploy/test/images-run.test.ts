@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { test } from "node:test";
+import { test } from "vitest";
 import { create, fromJsonString, toJsonString } from "@bufbuild/protobuf";
 import { ClientFrameSchema, ServerFrameSchema, type ServerFrame } from "@taskmesh/proto/taskmesh/live/v1/live_pb.js";
 import { freshDatabase } from "@taskmesh/testing";
@@ -26,7 +26,7 @@ import { podmanEnv, podmanProblem, podmanSync, removeContainers, runPrefix, swee
 import { DEPLOYABLES, chartDir } from "./tools.js";
 
 /** Set by `npm test`: JSON object target → image reference. */
-export const IMAGES_ENV = "TASKMESH_TEST_IMAGES";
+const IMAGES_ENV = "TASKMESH_TEST_IMAGES";
 
 const images = process.env[IMAGES_ENV] ? (JSON.parse(process.env[IMAGES_ENV]) as Record<string, string>) : undefined;
 const infraImages = process.env.TASKMESH_TEST_INFRA_IMAGES ? (JSON.parse(process.env.TASKMESH_TEST_INFRA_IMAGES) as Record<string, string>) : undefined;
@@ -107,7 +107,8 @@ async function rpc<T>(port: number, method: string, body: unknown, token?: strin
   return JSON.parse(text) as T;
 }
 
-test("each image runs as the cluster runs it: prepare migrates, services reach /readyz, the gateway answers, all drain on SIGTERM", { skip, timeout: 10 * 60_000 }, async () => {
+test("each image runs as the cluster runs it: prepare migrates, services reach /readyz, the gateway answers, all drain on SIGTERM", { timeout: 10 * 60_000 }, async (ctx) => {
+  if (skip) ctx.skip(skip);
   const registryUrl = process.env.TASKMESH_TEST_SCHEMA_REGISTRY_URL!;
   const brokers = process.env.TASKMESH_TEST_KAFKA_BROKERS!;
   assert.ok(registryUrl && brokers, "TASKMESH_TEST_SCHEMA_REGISTRY_URL and TASKMESH_TEST_KAFKA_BROKERS (npm test sets them)");
@@ -241,10 +242,9 @@ async function until<T>(what: string, name: string, fn: () => Promise<T | undefi
   }
 }
 
-test("the infrastructure images serve: PostgreSQL (pg_trgm), Kafka in KRaft mode, the schema registry, daprd, the Dapr scheduler and placement", {
-  skip: skip || (!infraImages && "TASKMESH_TEST_INFRA_IMAGES is not set"),
-  timeout: 10 * 60_000,
-}, async () => {
+test("the infrastructure images serve: PostgreSQL (pg_trgm), Kafka in KRaft mode, the schema registry, daprd, the Dapr scheduler and placement", { timeout: 10 * 60_000 }, async (ctx) => {
+  const skipped = skip || (!infraImages && "TASKMESH_TEST_INFRA_IMAGES is not set");
+  if (skipped) ctx.skip(skipped);
   sweepStaleContainers("imgtest");
   const prefix = runPrefix("imgtest");
   const started: string[] = [];
@@ -374,7 +374,8 @@ test("the infrastructure images serve: PostgreSQL (pg_trgm), Kafka in KRaft mode
   }
 });
 
-test("containers of a run that was killed are removed by the next run's sweep, those of live runs are kept", { skip, timeout: 120_000 }, async () => {
+test("containers of a run that was killed are removed by the next run's sweep, those of live runs are kept", { timeout: 120_000 }, async (ctx) => {
+  if (skip) ctx.skip(skip);
   // a "run" that creates its container and is then SIGKILLed: sh's pid names it, `exec sleep` keeps that pid
   const image = images!.prepare!;
   const killed = spawn("sh", ["-c", `podman create --name "taskmesh-imgtest-$$-killed-leftover" ${image} >/dev/null && exec sleep 60`], { env: podmanEnvironment, stdio: "ignore" });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { test } from "node:test";
+import { test } from "vitest";
 import YAML from "yaml";
 import { DEPLOYABLES, find, helmTemplate, parseManifests, render, root, tool, type Manifest } from "./tools.js";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { after, before, test } from "node:test";
+import { afterAll, beforeAll, test } from "vitest";
 import { freshDatabase, type FreshDatabase } from "@taskmesh/testing";
 import pg from "pg";
 import { root } from "./tools.js";
@@ -8,11 +8,11 @@ import { root } from "./tools.js";
 const registryUrl = process.env.TASKMESH_TEST_SCHEMA_REGISTRY_URL;
 let database: FreshDatabase;
 
-before(async () => {
+beforeAll(async () => {
   if (!registryUrl) throw new Error("TASKMESH_TEST_SCHEMA_REGISTRY_URL is not set: run this test through `npm test`");
   database = await freshDatabase();
 });
-after(() => database?.drop());
+afterAll(() => database?.drop());
 
 function prepare(env: Record<string, string>) {
   return spawnSync(process.execPath, ["--import=tsx", "deploy/src/prepare.ts"], { cwd: root, env: { ...process.env, LOG_LEVEL: "error", ...env }, encoding: "utf8", timeout: 180_000 });

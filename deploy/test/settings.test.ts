@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import path from "node:path";
-import { test } from "node:test";
+import { test } from "vitest";
 import type { AnyPiece, ConfigSchema } from "@taskmesh/kit";
 import { gatewayConfig } from "../../gateway/src/config.js";
 import { auditConfig } from "../../services/audit/src/config.js";

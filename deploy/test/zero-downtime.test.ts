@@ -2,7 +2,7 @@
 // process, rolled one by one under writes, reads and live devices (bench/zero-downtime.ts, which
 // starts its own PostgreSQL, Kafka and Apicurio and exits 1 on any failed request, lost or
 // duplicated event, live change missed, or replica that did not drain by itself).
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import path from "node:path";

@@ -1,7 +1,7 @@
 // Accounts through the gateway, on PostgreSQL: API token scopes enforced on every call (RPCs and the
 // live socket) and never widened by a token; sign-out of every session; passwords checked by a
 // strength estimator; sign-up verified by e-mail and password reset, through a real SMTP server.
-import { after, before, describe, test } from "node:test";
+import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
@@ -47,13 +47,13 @@ describe("API token scopes and sign-out everywhere", () => {
   let mesh: TestMesh;
   let drop: () => Promise<void>;
 
-  before(async () => {
+  beforeAll(async () => {
     const db = await freshDatabase();
     drop = db.drop;
     // Short heartbeats: open sockets are checked again at each one.
     mesh = await startMesh({ databaseUrl: db.url, livePingIntervalMs: 300 });
   });
-  after(async () => {
+  afterAll(async () => {
     await mesh.stop();
     await drop();
   });
@@ -176,7 +176,7 @@ describe("sign-up verified by e-mail and password reset (real SMTP server)", () 
     return match[1]!;
   };
 
-  before(async () => {
+  beforeAll(async () => {
     const db = await freshDatabase();
     drop = db.drop;
     smtp = await startSmtpServer();
@@ -186,7 +186,7 @@ describe("sign-up verified by e-mail and password reset (real SMTP server)", () 
       auth: { email: { smtpUrl: smtp.url, from: "taskmesh <accounts@taskmesh.test>", publicUrl: PUBLIC_URL } },
     });
   });
-  after(async () => {
+  afterAll(async () => {
     await mesh.stop();
     await smtp.close();
     await drop();

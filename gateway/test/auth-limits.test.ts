@@ -1,7 +1,7 @@
 // Password hashing cannot be turned into a denial of service (issue 13, item 2): sign-ins are
 // limited per client address (X-Forwarded-For only from trusted proxies) and per replica, and every
 // hash waits in a bounded queue; beyond it the answer is RESOURCE_EXHAUSTED with a retry delay.
-import { after, before, describe, test } from "node:test";
+import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { RetryLaterSchema } from "@taskmesh/proto/taskmesh/auth/v1/auth_service_pb.js";
@@ -81,11 +81,11 @@ describe("sign-in limits", () => {
   let drop: () => Promise<void>;
   const meshes: TestMesh[] = [];
 
-  before(async () => {
+  beforeAll(async () => {
     const db = await freshDatabase();
     drop = db.drop;
   });
-  after(async () => {
+  afterAll(async () => {
     for (const m of meshes) await m.stop();
     await drop();
   });

@@ -1,6 +1,6 @@
 // Accounts through the gateway, on PostgreSQL: sign up/in/out, refresh rotation with reuse
 // detection, API tokens, account settings, sign-in rate limit.
-import { after, before, describe, test } from "node:test";
+import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
@@ -19,12 +19,12 @@ describe("accounts", () => {
   let mesh: TestMesh;
   let drop: () => Promise<void>;
 
-  before(async () => {
+  beforeAll(async () => {
     const db = await freshDatabase();
     drop = db.drop;
     mesh = await startMesh({ databaseUrl: db.url, signInLimit: { points: 3, windowSeconds: 60 } });
   });
-  after(async () => {
+  afterAll(async () => {
     await mesh.stop();
     await drop();
   });

@@ -1,7 +1,7 @@
 // The public port's edges, on PostgreSQL: /metrics only on a port of its own; requests naming a host
 // the install does not answer to refused (DNS rebinding against a local install), for RPCs, pages and
 // the live socket; the web app's Content-Security-Policy without inline styles or scripts.
-import { after, before, describe, test } from "node:test";
+import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import http from "node:http";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -29,13 +29,13 @@ describe("the public port's edges", () => {
   let drop: () => Promise<void>;
   const webDir = mkdtempSync(path.join(tmpdir(), "taskmesh-web-"));
 
-  before(async () => {
+  beforeAll(async () => {
     writeFileSync(path.join(webDir, "index.html"), "<!doctype html><title>taskmesh</title>");
     const db = await freshDatabase();
     drop = db.drop;
     mesh = await startMesh({ databaseUrl: db.url, gateway: { metricsPort: 0, allowedHosts: ["tasks.example.com"], webDir } });
   });
-  after(async () => {
+  afterAll(async () => {
     await mesh.stop();
     await drop();
     rmSync(webDir, { recursive: true, force: true });

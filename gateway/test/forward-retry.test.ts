@@ -1,7 +1,7 @@
 // A replica going away may drop a call (its connection closes, its stream is reset): the gateway
 // tries a call without side effects again, a write only when the replica refused it unprocessed or
 // when it carries a request id.
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import { Code, ConnectError, createClient, createRouterTransport, type ConnectRouter } from "@connectrpc/connect";
 import { openEmbeddedBus } from "@taskmesh/events";

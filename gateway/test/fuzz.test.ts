@@ -3,7 +3,7 @@
 // from the descriptors: strings with NUL, lone surrogates and huge lengths, numbers at their limits,
 // enum values out of range, timestamps at and past 0001/9999, random field masks. The properties:
 // no INTERNAL or UNKNOWN answer, the app keeps serving, its live heap stays bounded after garbage collection.
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import { create, toBinary, toJson, type DescField, type DescMessage, type DescService, type Message } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";

@@ -1,6 +1,6 @@
 // Input that used to reach a 500 (issue 13, items 4 and 5), through the real gateway: each is now
 // INVALID_ARGUMENT naming the field, or comes back as it was stored.
-import { after, before, describe, test } from "node:test";
+import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -32,13 +32,13 @@ describe("input that used to reach a 500", () => {
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
 
-  before(async () => {
+  beforeAll(async () => {
     const db = await freshDatabase();
     drop = db.drop;
     mesh = await startMesh({ databaseUrl: db.url });
     alice = await mesh.user("alice");
   });
-  after(async () => {
+  afterAll(async () => {
     await mesh.stop();
     await drop();
   });

@@ -1,7 +1,7 @@
 // Import, export and calendar feeds through the gateway's HTTP endpoints, against the real task and
 // recurrence services: sample exports of Todoist and Taskwarrior, a re-run that duplicates nothing,
 // an export that imports into another account unchanged, and feeds read with a real iCalendar parser.
-import { after, before, test } from "node:test";
+import { afterAll, beforeAll, test } from "vitest";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -22,7 +22,7 @@ let drop: () => Promise<void>;
 let tasks: Client<typeof TaskService>;
 let projects: Client<typeof ProjectService>;
 
-before(async () => {
+beforeAll(async () => {
   const db = await freshDatabase();
   drop = db.drop;
   mesh = await startMesh({ databaseUrl: db.url });
@@ -30,7 +30,7 @@ before(async () => {
   tasks = createClient(TaskService, transport);
   projects = createClient(ProjectService, transport);
 });
-after(async () => {
+afterAll(async () => {
   await mesh?.stop();
   await drop?.();
 });

@@ -1,6 +1,6 @@
 // A device whose catch-up outlasts several heartbeats (a gateway restart with thousands of devices
 // reconnecting at once) is not taken for dead: pings start once it is live.
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import { createClient, createRouterTransport, type ConnectRouter } from "@connectrpc/connect";
 import { openEmbeddedBus } from "@taskmesh/events";

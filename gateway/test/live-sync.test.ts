@@ -2,7 +2,7 @@
 // gets each change; a device reconnecting with its cursor gets exactly what it missed, or is told to
 // refetch when it cannot resume; reminders arrive on the same socket; dead sockets and expired
 // tokens are dropped.
-import { after, before, describe, test } from "node:test";
+import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
@@ -20,12 +20,12 @@ describe("live sync", () => {
   let mesh: TestMesh;
   let drop: () => Promise<void>;
 
-  before(async () => {
+  beforeAll(async () => {
     const db = await freshDatabase();
     drop = db.drop;
     mesh = await startMesh({ databaseUrl: db.url, livePingIntervalMs: 500, gateway: { metricsPort: 0 } });
   });
-  after(async () => {
+  afterAll(async () => {
     await mesh.stop();
     await drop();
   });

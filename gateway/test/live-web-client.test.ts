@@ -1,7 +1,7 @@
 // The web app's live-sync client (web/src/live) against the gateway over a real WebSocket, on
 // PostgreSQL: every kind of frame the gateway sends is read by the web's code, and the gateway reads
 // what the web sends (hello, pong), so that neither end can drift from taskmesh.live.v1 unnoticed.
-import { after, before, test } from "node:test";
+import { afterAll, beforeAll, test } from "vitest";
 import assert from "node:assert/strict";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
@@ -25,14 +25,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let mesh: TestMesh;
 let stops: (() => Promise<void>)[] = [];
 
-before(async () => {
+beforeAll(async () => {
   const db = await freshDatabase();
   const bus: EventBus = await openEmbeddedBus({ url: db.url, logger });
   const tasks = await startTasksModule({ databaseUrl: db.url, logger, events: { send: (r) => bus.publish(r) }, feedRetentionMs: RETENTION_MS, pruneIntervalMs: 3_600_000 });
   mesh = await startMesh({ databaseUrl: db.url, bus, tasks, livePingIntervalMs: PING_MS });
   stops = [mesh.stop, tasks.stop, () => bus.close(), db.drop];
 });
-after(async () => {
+afterAll(async () => {
   for (const stop of stops) await stop();
 });
 

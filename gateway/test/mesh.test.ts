@@ -1,6 +1,6 @@
 // In cluster mode the gateway reaches every service through its Dapr sidecar when one runs beside
 // it, or directly at <TARGET>_URL: reminders included (the web app sets reminders and preferences).
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import { defineConfig, type Env } from "@taskmesh/kit";
 import { gatewayConfig } from "../src/config.js";

@@ -1,7 +1,7 @@
 // Invitations through the edge: the gateway forwards the caller's account e-mail (from the access
 // token or the API token's account) as x-user-email, and a client's own x-user-email is ignored, so
 // only the invited account sees and answers an invitation.
-import { after, before, test } from "node:test";
+import { afterAll, beforeAll, test } from "vitest";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
@@ -13,12 +13,12 @@ import { startMesh, type TestMesh } from "./fixtures.js";
 let mesh: TestMesh;
 let drop: () => Promise<void>;
 
-before(async () => {
+beforeAll(async () => {
   const db = await freshDatabase();
   drop = db.drop;
   mesh = await startMesh({ databaseUrl: db.url });
 });
-after(async () => {
+afterAll(async () => {
   await mesh?.stop();
   await drop?.();
 });

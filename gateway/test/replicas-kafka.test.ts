@@ -1,7 +1,7 @@
 // Cluster mode: two gateway replicas in front of one task service on PostgreSQL, whose outbox goes
 // to a real Kafka. Each replica consumes task-updates in its own consumer group and delivers to the
 // sockets it holds: a change made through replica A reaches the user's socket on replica B.
-import { after, before, test } from "node:test";
+import { afterAll, beforeAll, test } from "vitest";
 import assert from "node:assert/strict";
 import { ensureKafkaTopics, openKafkaBus, type EventBus } from "@taskmesh/events";
 import { createLogger } from "@taskmesh/kit";
@@ -24,7 +24,7 @@ async function kafkaBus(): Promise<EventBus> {
   return bus;
 }
 
-before(async () => {
+beforeAll(async () => {
   const db = await freshDatabase();
   stops.push(() => db.drop());
   const run = randomBytes(4).toString("hex");
@@ -34,7 +34,7 @@ before(async () => {
   stops.push(() => b.stop());
 });
 
-after(async () => {
+afterAll(async () => {
   for (const stop of stops.reverse()) await stop();
 });
 

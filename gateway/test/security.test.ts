@@ -2,7 +2,7 @@
 // credential (missing, expired, forged with another key, alg none, revoked API token); one user
 // can neither read, change, watch nor infer another's tasks through any endpoint; the client's
 // x-user-id is ignored; malformed and oversized requests get clear errors.
-import { after, before, describe, test } from "node:test";
+import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
@@ -49,7 +49,7 @@ describe("gateway security", () => {
   let bob: Awaited<ReturnType<TestMesh["user"]>>;
   let bad: Record<string, Record<string, string>>;
 
-  before(async () => {
+  beforeAll(async () => {
     const db = await freshDatabase();
     drop = db.drop;
     mesh = await startMesh({ databaseUrl: db.url });
@@ -73,7 +73,7 @@ describe("gateway security", () => {
       "basic auth": { authorization: `Basic ${Buffer.from("a:b").toString("base64")}` },
     };
   });
-  after(async () => {
+  afterAll(async () => {
     await mesh.stop();
     await drop();
   });

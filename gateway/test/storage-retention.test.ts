@@ -2,7 +2,7 @@
 // and processed_events are pruned by retention (here a second), safely: a WatchTasks cursor from
 // before the feed's horizon gets resyncRequired / refetch and never a feed with a hole, and the event
 // log keeps what a consumer group has not consumed yet.
-import { after, before, describe, test } from "node:test";
+import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
 import { openEmbeddedBus, type EventBus, type Subscription } from "@taskmesh/events";
@@ -34,7 +34,7 @@ describe("storage bounded by retention", () => {
   let reminders: Awaited<ReturnType<typeof startRemindersModule>>;
   let drop: () => Promise<void>;
 
-  before(async () => {
+  beforeAll(async () => {
     const db = await freshDatabase();
     drop = db.drop;
     // The event log prunes on its own every 200 ms; the feed and processed_events when told (runOnce).
@@ -43,7 +43,7 @@ describe("storage bounded by retention", () => {
     reminders = await startRemindersModule({ databaseUrl: db.url, logger, events: bus, processedEventsRetentionMs: RETENTION_MS, pruneIntervalMs: 3_600_000 });
     mesh = await startMesh({ databaseUrl: db.url, bus, tasks });
   });
-  after(async () => {
+  afterAll(async () => {
     await mesh.stop();
     await reminders.stop();
     await tasks.stop();

@@ -1,7 +1,7 @@
 // WatchTasks cursors as users see them, through the gateway on PostgreSQL: opaque (the feed's
 // position across all users never shows), resumable by their user only, on the RPC and the live
 // socket; another user's, altered or older plain-number cursors get a refetch, never another feed.
-import { after, before, describe, test } from "node:test";
+import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
 import { RefetchSchema } from "@taskmesh/proto/taskmesh/live/v1/live_pb.js";
@@ -15,12 +15,12 @@ describe("WatchTasks cursors", () => {
   let mesh: TestMesh;
   let drop: () => Promise<void>;
 
-  before(async () => {
+  beforeAll(async () => {
     const db = await freshDatabase();
     drop = db.drop;
     mesh = await startMesh({ databaseUrl: db.url });
   });
-  after(async () => {
+  afterAll(async () => {
     await mesh.stop();
     await drop();
   });

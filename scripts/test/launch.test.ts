@@ -6,14 +6,14 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { test } from "node:test";
+import { afterAll, test } from "vitest";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const launcher = path.join(root, "scripts/launch.mjs");
 const machineNode = process.env.TASKMESH_MACHINE_NODE ?? process.execPath;
 const machineMajor = Number(spawnSync(machineNode, ["-p", "process.versions.node"], { encoding: "utf8" }).stdout.split(".")[0]);
 const dir = mkdtempSync(path.join(tmpdir(), "taskmesh-launch-"));
-test.after(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function script(name: string, body: string): string {
   const file = path.join(dir, name);
@@ -29,7 +29,8 @@ function shellEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-test("on an older node, the command runs on Node 24 with it first on PATH, and the output says so once", { skip: machineMajor >= 24 && "the machine's node is 24 or newer" }, () => {
+test("on an older node, the command runs on Node 24 with it first on PATH, and the output says so once", (ctx) => {
+  if (machineMajor >= 24) ctx.skip("the machine's node is 24 or newer");
   const file = script(
     "versions.ts",
     `import { execFileSync } from "node:child_process";\nconsole.log(JSON.stringify({ self: process.version, onPath: execFileSync("node", ["--version"], { encoding: "utf8" }).trim() }));\n`,

@@ -1,7 +1,7 @@
 // The README's settings table is the one the deployables' schemas give.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { test } from "node:test";
+import { test } from "vitest";
 import { README, settingsTable, withTable } from "../generate-settings-table.js";
 
 test("the README's settings table is generated from the schemas", () => {

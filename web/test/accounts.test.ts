@@ -1,7 +1,7 @@
 // Accounts in Chromium against the embedded app with an SMTP server (a real one, smtp-server): sign
 // up, told to check the inbox, open the e-mailed link and be signed in; a guessable password refused
 // with the reason; forgot the password, open the reset link, choose a new one, sign in with it.
-import { after, before, test } from "node:test";
+import { afterAll, beforeAll, test } from "vitest";
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import { startSmtpServer, type TestSmtpServer } from "@taskmesh/testing/smtp";
@@ -15,14 +15,14 @@ let smtp: TestSmtpServer;
 let browser: Browser;
 let publicUrl: string;
 
-before(async () => {
+beforeAll(async () => {
   smtp = await startSmtpServer();
   const port = await freePort();
   publicUrl = `http://127.0.0.1:${port}`;
   app = await startApp({ PORT: String(port), SMTP_URL: smtp.url, TASKMESH_PUBLIC_URL: publicUrl });
   browser = await launchBrowser();
 });
-after(async () => {
+afterAll(async () => {
   await browser?.close();
   await app?.stop();
   await smtp?.close();

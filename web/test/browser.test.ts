@@ -1,6 +1,6 @@
 // The web app in Debian's Chromium against the real embedded app: what a person does, end to end.
 // Screenshots of each screen land in test-artifacts/web.
-import { after, afterEach, before, test } from "node:test";
+import { afterAll, afterEach, beforeAll, test } from "vitest";
 import assert from "node:assert/strict";
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from "playwright-core";
 import { startApp, type RunningApp } from "./support/app.js";
@@ -15,11 +15,11 @@ let browser: Browser;
 // when the steps before it passed.
 const pageErrors: string[] = [];
 
-before(async () => {
+beforeAll(async () => {
   app = await startApp();
   browser = await launchBrowser();
 });
-after(async () => {
+afterAll(async () => {
   await browser?.close();
   await app?.stop();
 });

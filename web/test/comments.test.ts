@@ -1,7 +1,7 @@
 // Comments in the task editor, in Chromium against the real embedded app: two members of a shared
 // project with the same task open, each one's comment (and its edit and deletion) appearing on the
 // other's page live, with its author and time, and in the task's activity. Screenshots in test-artifacts/web (comments-*.png).
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { appInBrowser } from "./support/suite.js";

@@ -1,7 +1,7 @@
 // An MCP client's sign-in link opened in Chromium: the person signs up (or in) on that page, sees
 // which client asks and what it may do, and Allow sends the browser back to the client with a code
 // that the client exchanges (PKCE) for a token the MCP endpoint takes; Deny sends it back without one.
-import { after, before, test } from "node:test";
+import { afterAll, beforeAll, test } from "vitest";
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
@@ -19,7 +19,7 @@ let callback: Server;
 let callbackUrl: string;
 const arrived: URL[] = [];
 
-before(async () => {
+beforeAll(async () => {
   app = await startApp();
   browser = await launchBrowser();
   callback = createServer((req, res) => {
@@ -32,7 +32,7 @@ before(async () => {
   await once(callback, "listening");
   callbackUrl = `http://127.0.0.1:${(callback.address() as AddressInfo).port}/callback`;
 });
-after(async () => {
+afterAll(async () => {
   await browser?.close();
   await app?.stop();
   callback?.close();

@@ -1,6 +1,6 @@
 // The views' grouping: tasks by day in the viewer's zone (Today, Upcoming, the month), by section
 // (the board), and the UpdateTask request of a drag onto another day.
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";

@@ -1,6 +1,6 @@
 // The web app's live-sync client against the real gateway (embedded app): frames become tasks,
 // deletions and refetches; a refused token makes it renew and come back with the new one.
-import { after, before, test } from "node:test";
+import { afterAll, beforeAll, test } from "vitest";
 import assert from "node:assert/strict";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
@@ -12,10 +12,10 @@ import { LiveConnection, liveUrl, type LiveHandlers, type LiveStatus } from "../
 import { startApp, type RunningApp } from "./support/app.js";
 
 let app: RunningApp;
-before(async () => {
+beforeAll(async () => {
   app = await startApp();
 });
-after(() => app?.stop());
+afterAll(() => app?.stop());
 
 /** Everything the connection reported, and a way to wait for the next matching report. */
 function recorder() {

@@ -1,7 +1,7 @@
 // Manual order in Chromium against the real embedded app: a task dragged with the mouse, another
 // moved with the keyboard (space, arrows, space), the order kept by the server and shown on a
 // second device live. Screenshot in test-artifacts/web (manual-order-*.png).
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { appInBrowser } from "./support/suite.js";

@@ -3,7 +3,7 @@
 // it), a reload that still opens the app with the kept list, changes queued in IndexedDB and shown
 // as waiting (across another reload), then sent in order when the network is back, through the
 // per-field merge: a title changed meanwhile on another device is reported, not overwritten.
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { appInBrowser } from "./support/suite.js";

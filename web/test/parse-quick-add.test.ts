@@ -1,6 +1,6 @@
 // What quick add reads from one line before anything is saved. Times are compared as local
 // wall-clock values, as chrono reads them in the browser's zone.
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import { Priority } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { parseQuickAdd } from "@taskmesh/quick-add";

@@ -1,7 +1,7 @@
 // Projects and sharing in Chromium against the real embedded app: the sidebar, sections, quick add's
 // #project, moving a task, and a project shared between two people, live. Screenshots in
 // test-artifacts/web (projects-*.png).
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { appInBrowser } from "./support/suite.js";

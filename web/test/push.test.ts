@@ -3,7 +3,7 @@
 // worker's handling of a push. Chromium's own push service cannot be reached from here, so the
 // push message is handed to the worker through the DevTools protocol (ServiceWorker.deliverPushMessage)
 // and the notification's buttons are pressed by dispatching notificationclick inside the worker.
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import type { CDPSession, Page, Response } from "playwright-core";
 import { appInBrowser } from "./support/suite.js";

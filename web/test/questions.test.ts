@@ -1,6 +1,6 @@
 // A question typed into the filter box ("what's overdue at home?") is read as a filter query: the
 // box keeps the question, the query and its reading show under it, and the list is that query's.
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import { appInBrowser } from "./support/suite.js";
 import { screenshot } from "./support/browser.js";

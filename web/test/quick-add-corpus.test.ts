@@ -2,7 +2,7 @@
 // then the recurrence service in process for the rule and the first due) at a fixed moment and
 // zone, and every field of the reading is checked. Rows marked `gap` must still fail, so a fixed
 // gap is noticed and its mark removed.
-import { describe, test } from "node:test";
+import { describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { createClient, createRouterTransport } from "@connectrpc/connect";
 import { Temporal } from "temporal-polyfill";

@@ -1,6 +1,6 @@
 // Saved filters follow the user: saved on one device, listed on another; forgotten there, gone here
 // after a reload; and ones an earlier version kept in a browser's localStorage move to the server.
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import { appInBrowser } from "./support/suite.js";
 import { screenshot } from "./support/browser.js";

@@ -1,6 +1,6 @@
 // Settings in the browser: a Todoist export uploaded and its report read, the JSON export
 // downloaded, a calendar feed's address made (shown once, as webcal://), fetched and revoked.
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";

@@ -1,7 +1,7 @@
 // Subtasks in Chromium against the real embedded app: added from the editor four levels deep,
 // shown indented under their parents, folded and unfolded (by keyboard too), and a parent completed
 // only after the question about its open subtasks. Screenshots in test-artifacts/web (subtasks-*.png).
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { appInBrowser } from "./support/suite.js";

@@ -1,5 +1,5 @@
 // The editor sends only what changed, and after a conflict keeps only what was edited here.
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";

@@ -1,5 +1,5 @@
 // The list's tree: subtasks under their parents in list order, orphans at the top, folds.
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
 import { TaskSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";

@@ -2,7 +2,7 @@
 // DevTools protocol, Emulation.setTimezoneOverride, as playwright's timezoneId does): its times
 // read as New York keeps them, labelled; the repeat presets and the preview start from its New York
 // date; the history reads in words, on the viewer's own clock (24-hour in en-GB, 12-hour in en-US).
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import { appInBrowser } from "./support/suite.js";
 import { screenshot } from "./support/browser.js";

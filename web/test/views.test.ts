@@ -2,7 +2,7 @@
 // dragged to another day (mouse and keyboard, seen live on a second device), the month calendar (live too), a
 // project's board with cards dragged between sections, and the phone's layouts, light and dark, with a finger's drags.
 // Screenshots in test-artifacts/web (views-*.png).
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import path from "node:path";
 import type { Locator, Page } from "playwright-core";

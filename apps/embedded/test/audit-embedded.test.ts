@@ -1,6 +1,6 @@
 // The embedded app as `npm start` runs it, through the gateway: an UpdateTask over the RPC shows up
 // in ListActivity with the fields before and after, and the entry's undo reverts it.
-import { after, before, test } from "node:test";
+import { afterAll, beforeAll, test } from "vitest";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -24,7 +24,7 @@ let app: EmbeddedApp;
 let tasks: Client<typeof TaskService>;
 let audit: Client<typeof AuditService>;
 
-before(async () => {
+beforeAll(async () => {
   app = await startEmbeddedApp(embeddedConfig({ TASKMESH_DATA_DIR: dataDir, PORT: "0" }), createLogger("audit-embedded-test"));
   const transport = createConnectTransport({ baseUrl: app.server.url, httpVersion: "1.1" });
   const { accessToken } = await createClient(AuthService, transport).signUp({ email: "audit@example.com", password: "audit-secret-1", timeZone: "Europe/Berlin" });
@@ -33,7 +33,7 @@ before(async () => {
   audit = createClient(AuditService, transport);
 });
 
-after(async () => {
+afterAll(async () => {
   await app.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });

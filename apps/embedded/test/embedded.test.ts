@@ -2,7 +2,7 @@
 // database. A completed recurring task gets exactly one next occurrence through task-events, also
 // when completed again after a reopen, and across a restart of the app; the gateway in front
 // asks for credentials, and the session survives the restart (the signing key is in the data folder).
-import { after, before, test } from "node:test";
+import { afterAll, beforeAll, test } from "vitest";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -42,7 +42,7 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>, 
   }
 }
 
-before(async () => {
+beforeAll(async () => {
   await open();
   const auth = createClient(AuthService, createConnectTransport({ baseUrl: app.server.url, httpVersion: "1.1" }));
   const { accessToken } = await auth.signUp({ email: "embedded@example.com", password: "embedded-secret", timeZone: "Europe/Berlin" });
@@ -52,7 +52,7 @@ before(async () => {
 test("the gateway refuses calls without credentials", async () => {
   await assert.rejects(client.listTasks({}, { headers: { "x-user-id": "embedded-user" } }), (err: ConnectError) => err.code === Code.Unauthenticated);
 });
-after(async () => {
+afterAll(async () => {
   await app.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });

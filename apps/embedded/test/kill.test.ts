@@ -1,7 +1,7 @@
 // `npm start` killed with kill -9 in the middle of writes: its PostgreSQL server goes down with it
 // (nothing left running), and after a restart on the same data folder every write that was
 // acknowledged is there, once.
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";

@@ -2,7 +2,7 @@
 // tasks arrive. Without any (a table never analyzed), the planner takes the user's tasks for a
 // handful and sorts all of them for every page of `status:open` (16 ms of CPU a page at 10,000
 // tasks), until autovacuum's first ANALYZE, which by default came one to two minutes later.
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

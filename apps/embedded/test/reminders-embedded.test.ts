@@ -1,7 +1,7 @@
 // The embedded app as `npm start` runs it, through the gateway: a task created over the RPC with a
 // reminder a moment ahead fires it — ReminderEvent{fired} on the embedded event log, FIRED in
 // ListReminders.
-import { after, before, test } from "node:test";
+import { afterAll, beforeAll, test } from "vitest";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -28,7 +28,7 @@ let bus: EventBus;
 let watcher: Subscription;
 const events: ReminderEvent[] = [];
 
-before(async () => {
+beforeAll(async () => {
   app = await startEmbeddedApp(config, logger);
   // The app's own event log (same database): what the gateway's live sync consumes.
   bus = await openEmbeddedBus({ url: app.databaseUrl, logger });
@@ -44,7 +44,7 @@ before(async () => {
   me.headers.authorization = `Bearer ${accessToken}`;
 });
 
-after(async () => {
+afterAll(async () => {
   await watcher.stop();
   await bus.close();
   await app.stop();

@@ -1,7 +1,7 @@
 // The history of a task in a shared project, through the embedded app's gateway: it is kept under
 // the project's owner, says which member made each change, and every member reads it; a stranger
 // reads nothing.
-import { after, before, test } from "node:test";
+import { afterAll, beforeAll, test } from "vitest";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,10 +20,10 @@ import { startEmbeddedApp, type EmbeddedApp } from "../src/embedded.js";
 const dataDir = mkdtempSync(path.join(tmpdir(), "taskmesh-shared-history-"));
 let app: EmbeddedApp;
 
-before(async () => {
+beforeAll(async () => {
   app = await startEmbeddedApp(embeddedConfig({ TASKMESH_DATA_DIR: dataDir, PORT: "0" }), createLogger("shared-history-test"));
 });
-after(async () => {
+afterAll(async () => {
   await app.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });

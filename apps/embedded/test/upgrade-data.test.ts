@@ -3,7 +3,7 @@
 // next occurrence, a reminder), activity and notification preferences — moves into the app's
 // PostgreSQL with `npm run upgrade-data`, and everything is there afterwards. Until then the app
 // refuses to start on it, and says what to run.
-import { after, before, test } from "node:test";
+import { afterAll, beforeAll, test } from "vitest";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -28,11 +28,11 @@ const logger = createLogger("upgrade-test");
 // The fixture's personal API token, created by the app that wrote the folder.
 const API_TOKEN = "tm_pat_NqsJmQzNjYQqZZJHdJR8iY98rpLQKLUyQXVhr75wgSc";
 
-before(() => {
+beforeAll(() => {
   chmodSync(parent, 0o755);
   execFileSync("tar", ["-xJf", path.join(import.meta.dirname, "fixtures", "pglite-data.tar.xz"), "-C", parent]);
 });
-after(() => rmSync(parent, { recursive: true, force: true }));
+afterAll(() => rmSync(parent, { recursive: true, force: true }));
 
 test("the app refuses a PGlite data folder and names the command that moves it", async () => {
   await assert.rejects(startEmbeddedApp(config, logger), /npm run upgrade-data/);

@@ -1,5 +1,5 @@
 // LISTEN sessions outlive a PostgreSQL that drops them (restart, failover, admin kill).
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import { freshDatabase } from "@taskmesh/testing";
 import { openDatabase } from "../src/index.js";

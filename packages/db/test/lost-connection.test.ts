@@ -1,7 +1,7 @@
 // A connection lost in the middle of a transaction (PostgreSQL killed or restarted, a link cut)
 // must give its place in the pool back: otherwise every loss takes one place for good, and once
 // the pool is used up every query of the service waits forever.
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import { freshDatabase } from "@taskmesh/testing";
 import pg from "pg";

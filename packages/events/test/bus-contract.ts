@@ -1,6 +1,6 @@
 // The behaviour every EventBus owes its users, run against the Kafka bus and the embedded bus
 // (test/kafka-bus.test.ts, test/embedded-bus.test.ts).
-import { after, before, describe, test } from "node:test";
+import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import path from "node:path";
@@ -51,10 +51,10 @@ export function busContract(fixture: BusFixture): void {
       return bus;
     };
 
-    before(async () => {
+    beforeAll(async () => {
       effects = await openEffects(fixture.effectsUrl());
     });
-    after(async () => {
+    afterAll(async () => {
       await Promise.all(buses.map((b) => b.close()));
       await effects.close();
     });

@@ -1,6 +1,6 @@
 // What we produce is readable by Confluent's own Python deserializer (confluent-kafka
 // ProtobufDeserializer): magic byte, schema id from the registry, message indexes, payload.
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";

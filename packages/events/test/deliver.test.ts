@@ -1,6 +1,6 @@
 // Work given up on is reported: each message parked on a dead-letter topic leaves an error line
 // naming where it came from, for an operator to find.
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import type { Logger } from "@taskmesh/kit";
 import { deliver, type DeliveryContext } from "../src/deliver.js";

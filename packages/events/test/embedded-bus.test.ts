@@ -1,6 +1,6 @@
 // The embedded bus (event log on @taskmesh/db) on PostgreSQL: the bus contract, plus what only a
 // database-backed log has to show (reopen, publishing from inside a caller's transaction).
-import { after, describe, test } from "node:test";
+import { afterAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { isMessage } from "@bufbuild/protobuf";
@@ -23,7 +23,7 @@ async function withEventsDb<T>(url: string, fn: (db: Database) => Promise<T>): P
 }
 
 const fresh = await freshDatabase();
-after(() => fresh.drop());
+afterAll(() => fresh.drop());
 
 busContract({
   name: "embedded bus",

@@ -1,5 +1,5 @@
 // Entities and migrations describe the same tables (@taskmesh/testing/schema-drift says what it compares).
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import { openDatabase } from "@taskmesh/db";
 import { freshDatabase } from "@taskmesh/testing";

@@ -1,6 +1,6 @@
 // The Kafka bus against real Kafka and the real registry (Apicurio, Confluent API): the bus
 // contract, a broker restart mid-stream, schema registration and evolution.
-import { after, before, describe, test } from "node:test";
+import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -33,8 +33,8 @@ const kafka = new Kafka({ brokers, clientId: "events-test", logLevel: logLevel.N
 const rawProducer = kafka.producer();
 const dlqReaders = new Map<string, { consumer: Consumer; letters: DeadLetter[] }>();
 const effectsDb = await freshDatabase();
-before(() => rawProducer.connect());
-after(async () => {
+beforeAll(() => rawProducer.connect());
+afterAll(async () => {
   await rawProducer.disconnect();
   await Promise.all([...dlqReaders.values()].map((r) => r.consumer.disconnect()));
   await effectsDb.drop();
@@ -295,7 +295,7 @@ describe("schema registration (Apicurio, Confluent API)", () => {
   describe("evolution of events.proto: checked by the registry (BACKWARD) and by buf breaking", () => {
     const original = mkdtempSync(path.join(tmpdir(), "taskmesh-proto-original-"));
     for (const part of ["buf.yaml", "proto", "third_party"]) cpSync(path.join(repoRoot, part), path.join(original, part), { recursive: true });
-    after(() => rmSync(original, { recursive: true, force: true }));
+    afterAll(() => rmSync(original, { recursive: true, force: true }));
 
     const cases = [
       // Numbers no field of TaskEvent uses (8 and 9 are project_id and actor_id, 10-14 the events).

@@ -1,6 +1,6 @@
 // openKafkaBus against the real Kafka and registry: a registry that is not up yet (a fresh
 // cluster, where every pod starts at once) is waited for instead of crashing the service.
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import net from "node:net";
 import { createLogger } from "@taskmesh/kit";

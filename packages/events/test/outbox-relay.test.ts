@@ -1,7 +1,7 @@
 // The relay sleeps only when it has nothing to publish and nothing was announced meanwhile: a
 // NOTIFY for a record committed just after the relay read an empty outbox must not wait for the
 // idle poll.
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import { openDatabase, type Database } from "@taskmesh/db";
 import { createLogger } from "@taskmesh/kit";

@@ -1,5 +1,5 @@
 // The Confluent wire format byte for byte, the topic table's message indexes, the codec.
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { create, equals, toBinary } from "@bufbuild/protobuf";

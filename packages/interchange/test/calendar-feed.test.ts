@@ -1,6 +1,6 @@
 // The feed read back by ical.js: the series' remaining COUNT, skipped days as EXDATEs at the due's
 // local time, floating times, tasks that repeat after completion, completed tasks and ones without a due.
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";

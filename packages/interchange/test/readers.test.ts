@@ -1,6 +1,6 @@
 // The readers on sample files shaped like the real exports (Todoist's project CSV and Sync API JSON,
 // Taskwarrior's `task export`): what each becomes, and what the report says was not mapped.
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { ImportFormatError, readImportFile, recurrenceOf } from "@taskmesh/interchange";

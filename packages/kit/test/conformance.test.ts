@@ -4,7 +4,7 @@
 // error mapping. Every server case for Connect, gRPC and gRPC-Web that conformance/config.yaml
 // selects must pass, except those in conformance/known-failing.txt (each with its reason), which
 // must fail. packages/kit/README.md has the figures.
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import path from "node:path";
@@ -12,10 +12,8 @@ import path from "node:path";
 const runner = process.env.TASKMESH_TEST_CONNECTCONFORMANCE;
 const dir = path.join(import.meta.dirname, "conformance");
 
-test("Connect's conformance suite passes against kit's server (Connect, gRPC, gRPC-Web; HTTP/1.1 and h2c)", {
-  skip: runner ? false : "TASKMESH_TEST_CONNECTCONFORMANCE is not set: run the suites with `npm test`, which builds connectconformance",
-  timeout: 20 * 60_000,
-}, async (t) => {
+test("Connect's conformance suite passes against kit's server (Connect, gRPC, gRPC-Web; HTTP/1.1 and h2c)", { timeout: 20 * 60_000 }, async ({ signal, skip }) => {
+  if (!runner) skip("TASKMESH_TEST_CONNECTCONFORMANCE is not set: run the suites with `npm test`, which builds connectconformance");
   const args = [
     "--mode",
     "server",
@@ -35,7 +33,7 @@ test("Connect's conformance suite passes against kit's server (Connect, gRPC, gR
     path.join(dir, "server.ts"),
   ];
   // A case that hangs would hold the runner: the test's timeout ends it.
-  const child = spawn(runner!, args, { stdio: ["ignore", "pipe", "pipe"], signal: t.signal });
+  const child = spawn(runner!, args, { stdio: ["ignore", "pipe", "pipe"], signal });
   let output = "";
   child.stdout.on("data", (d) => (output += d));
   child.stderr.on("data", (d) => (output += d));

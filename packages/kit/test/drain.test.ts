@@ -1,6 +1,6 @@
 // A rolling update must not fail a call: drain keeps serving through its delay while telling
 // clients to go elsewhere, lets unary calls finish, and only then ends streams and closes.
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
 import { Code, type ConnectError, createClient } from "@connectrpc/connect";

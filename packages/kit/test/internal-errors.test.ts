@@ -1,7 +1,7 @@
 // Every INTERNAL answer carries an error id, and the log has a line with that id and the stack:
 // thrown errors, bare `internal` errors from an in-process upstream or a library, and responses
 // that cannot be encoded (a Timestamp past 9999).
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import net from "node:net";
 import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";

@@ -1,6 +1,6 @@
 // Credentials through daprd's secrets API (the local stack's file store; the chart's Kubernetes
 // store answers the same request the same way), or from the environment without a sidecar.
-import { after, before, describe, test } from "node:test";
+import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { startTestMesh, type DaprMesh, type Sidecar } from "../../../scripts/infra/dapr.js";
 import { defineConfig, resolveSecrets, secretsSettings, type Env } from "../src/index.js";
@@ -12,11 +12,11 @@ const resolve = (env: Env, options?: { timeoutMs: number }) => resolveSecrets(sc
 describe("secrets", () => {
   let mesh: DaprMesh;
   let sidecar: Sidecar;
-  before(async () => {
+  beforeAll(async () => {
     mesh = await startTestMesh({ secrets: { DATABASE_URL: "postgres://svc:pw@db:5432/taskmesh", TASKMESH_JWT_SECRET: "from-the-store" } });
     sidecar = await mesh.sidecar({ appId: "secrets-reader" });
   });
-  after(() => mesh?.stop());
+  afterAll(() => mesh?.stop());
 
   test("with a sidecar, every key of the secret becomes a variable", async () => {
     const env = await resolve({ DAPR_HTTP_PORT: String(sidecar.httpPort), PORT: "8081" });

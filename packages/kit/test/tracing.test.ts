@@ -1,7 +1,7 @@
 // RPC spans across a real HTTP/2 hop: the client's span is the server span's parent, the handler
 // sees the server span as the traceparent to record, log lines inside carry its ids; the sampler and
 // endpoint settings read the standard OTEL_* variables.
-import { after, before, test } from "node:test";
+import { afterAll, beforeAll, test } from "vitest";
 import assert from "node:assert/strict";
 import { context, propagation, SpanKind, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
@@ -19,13 +19,13 @@ import { setTracingEnabled, traceLogFields } from "../src/tracing.js";
 const exporter = new InMemorySpanExporter();
 const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
 
-before(() => {
+beforeAll(() => {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);
   setTracingEnabled(true);
 });
-after(async () => {
+afterAll(async () => {
   setTracingEnabled(false);
   await provider.shutdown();
   trace.disable();

@@ -1,7 +1,7 @@
 // What the conformance suite (conformance.test.ts) found on kit's wire, checked without its runner:
 // gzip-compressed requests are served, and an HTTP/1.1 call answered before its body was read to
 // the end does not leave the client's connection hanging.
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import net from "node:net";

@@ -1,7 +1,7 @@
 // The MCP server at /mcp of the embedded app, driven by the SDK's own client over Streamable HTTP
 // with a personal API token: every tool, its schemas and annotations, field errors, conflicts,
 // another user's tasks, and the 401 that points at the protected-resource metadata.
-import { after, before, test } from "node:test";
+import { afterAll, beforeAll, test } from "vitest";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -43,14 +43,14 @@ async function call(client: Client, name: string, args: Json): Promise<CallToolR
 }
 const text = (r: CallToolResult) => (r.content[0] as { text: string }).text;
 
-before(async () => {
+beforeAll(async () => {
   app = await startEmbeddedApp(embeddedConfig({ TASKMESH_DATA_DIR: dataDir, PORT: "0" }), createLogger("mcp-test"));
   aliceToken = await signUp("alice-mcp@example.com");
   alice = await connect(aliceToken);
   bob = await connect(await signUp("bob-mcp@example.com"));
 });
 
-after(async () => {
+afterAll(async () => {
   await alice?.close();
   await bob?.close();
   await app?.stop();

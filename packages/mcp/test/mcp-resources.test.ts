@@ -2,7 +2,7 @@
 // the embedded app: the user's saved filters as resources (the list, one filter with its tasks),
 // the prompts, and the project, section and assignee of tasks in the tools' answers. Then the MCP
 // Inspector's CLI mode (the npm package, as a developer runs it) lists the tools and calls one.
-import { after, before, test } from "node:test";
+import { afterAll, beforeAll, test } from "vitest";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -42,7 +42,7 @@ const api = <S extends typeof TaskService | typeof ProjectService>(service: S) =
     }),
   );
 
-before(async () => {
+beforeAll(async () => {
   app = await startEmbeddedApp(embeddedConfig({ TASKMESH_DATA_DIR: dataDir, PORT: "0" }), createLogger("mcp-resources-test"));
   const auth = createClient(AuthService, createConnectTransport({ baseUrl: app.server.url, httpVersion: "1.1" }));
   const { accessToken } = await auth.signUp({ email: "resources-mcp@example.com", password: "mcp-resources-secret", timeZone: "Europe/Berlin" });
@@ -51,7 +51,7 @@ before(async () => {
   await client.connect(new StreamableHTTPClientTransport(new URL(`${app.server.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
 });
 
-after(async () => {
+afterAll(async () => {
   await client?.close();
   await app?.stop();
   rmSync(dataDir, { recursive: true, force: true });

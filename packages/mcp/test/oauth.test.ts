@@ -4,7 +4,7 @@
 // the web app's consent page does it: a personal API token for the client, then /oauth/approve).
 // It gets a short-lived access token and a refresh token, refreshes (the refresh token rotates),
 // and revokes (RFC 7009), after which every token of the grant is refused.
-import { after, before, test } from "node:test";
+import { afterAll, beforeAll, test, vi } from "vitest";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -91,14 +91,14 @@ async function startFlow(agent: Agent): Promise<StreamableHTTPClientTransport> {
   return transport;
 }
 
-before(async () => {
+beforeAll(async () => {
   app = await startEmbeddedApp(embeddedConfig({ TASKMESH_DATA_DIR: dataDir, PORT: "0" }), createLogger("oauth-test"));
   for (const name of ["alice", "bob"]) {
     users[name] = (await auth().signUp({ email: `${name}-oauth@example.com`, password: "oauth-test-secret", timeZone: "Europe/Berlin" })).accessToken;
   }
 });
 
-after(async () => {
+afterAll(async () => {
   await app?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
@@ -223,11 +223,11 @@ test("the SDK client refreshes (the refresh token rotates, a reused one ends the
   assert.equal(await statusWith("tmo_forged"), 401);
 });
 
-test("an access token ends after its hour: the SDK client, refused, refreshes and goes on", async (t) => {
+test("an access token ends after its hour: the SDK client, refused, refreshes and goes on", async () => {
   const agent = await authorized();
   const expired = agent.saved!.access_token;
   // The clock of this process (the embedded gateway's too) moves past the hour.
-  t.mock.timers.enable({ apis: ["Date"], now: Date.now() + 3_601_000 });
+  vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 3_601_000 });
   try {
     const refused = await fetch(`${app.server.url}/mcp`, {
       method: "POST",
@@ -241,7 +241,7 @@ test("an access token ends after its hour: the SDK client, refused, refreshes an
     await client.close();
     assert.notEqual(agent.saved!.access_token, expired, "the client refreshed on its own");
   } finally {
-    t.mock.timers.reset();
+    vi.useRealTimers();
   }
 });
 

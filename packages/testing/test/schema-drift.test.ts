@@ -1,5 +1,5 @@
 // The drift check is what every owner's entity test relies on: it must see each kind of disagreement.
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import { defineEntity, p } from "@mikro-orm/core";
 import { Migration } from "@mikro-orm/migrations";

@@ -1,5 +1,5 @@
 // A replica that drains sends GOAWAY to its idle callers; the caller's process must survive it.
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import http2 from "node:http2";
 import { once } from "node:events";

@@ -2,7 +2,7 @@
 // over the network gives the callee and the caller: interceptors, its own handler context, deadline
 // and cancellation, errors with details. (The shared contract with the other transports, on the real
 // task service, is transport-contract.test.ts.)
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, createContextKey, createContextValues, type HandlerContext, type Interceptor } from "@connectrpc/connect";

@@ -1,7 +1,7 @@
 // One contract for every way a service reaches another: in-process, direct gRPC, and through real
 // daprd sidecars (the caller's daprd proxies to the task service's daprd by app id). Same calls,
 // same answers: unary, server streaming, errors with details, caller identity, deadlines.
-import { after, before, describe, test } from "node:test";
+import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import type { IncomingHttpHeaders } from "node:http";
 import { Code, ConnectError, createClient, type Client, type Transport } from "@connectrpc/connect";
@@ -55,7 +55,7 @@ async function serveTasks(port: number): Promise<RunningServer> {
   );
 }
 
-before(async () => {
+beforeAll(async () => {
   const db = await freshDatabase();
   dropDb = db.drop;
   tasksModule = await startTasksModule({ databaseUrl: db.url });
@@ -64,7 +64,7 @@ before(async () => {
   [tasksSidecar, callerSidecar] = await Promise.all([mesh.sidecar({ appId: "tasks", appPort: server.port, appProtocol: "grpc" }), mesh.sidecar({ appId: "caller" })]);
 });
 
-after(async () => {
+afterAll(async () => {
   await mesh?.stop();
   await server?.drain();
   await tasksModule?.stop();
@@ -81,7 +81,7 @@ for (const [name, config] of Object.entries(configs)) {
   describe(`transport contract: ${name}`, () => {
     let transport: Transport;
     let client: Tasks;
-    before(() => {
+    beforeAll(() => {
       transport = serviceTransport(config(), "tasks");
       client = createClient(TaskService, transport);
     });
@@ -134,7 +134,7 @@ for (const [name, config] of Object.entries(configs)) {
 
 describe("calls through Dapr", () => {
   let client: Tasks;
-  before(() => {
+  beforeAll(() => {
     client = createClient(TaskService, serviceTransport(configs.dapr!(), "tasks"));
   });
 

@@ -1,5 +1,5 @@
 // The infra scripts run one-shot commands (initdb, pg_ctl, go, java) with their output kept for errors.
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import { run } from "../cache.js";
 

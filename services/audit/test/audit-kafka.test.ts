@@ -1,7 +1,7 @@
 // Cluster mode on real Kafka + Apicurio: the task service on PostgreSQL relays its outbox to Kafka;
 // the audit service, with a bus connection of its own as its own process would have, records the
 // TaskEvents; a TaskEvent published again (a redelivery) is not recorded twice.
-import { after, before, test } from "node:test";
+import { afterAll, beforeAll, test } from "vitest";
 import assert from "node:assert/strict";
 import { createClient, createRouterTransport, type Client } from "@connectrpc/connect";
 import { createValidateInterceptor } from "@connectrpc/validate";
@@ -31,7 +31,7 @@ function busEnv(): NodeJS.ProcessEnv {
   return { KAFKA_BROKERS: brokers, SCHEMA_REGISTRY_URL: registry };
 }
 
-before(async () => {
+beforeAll(async () => {
   const env = busEnv();
   await ensureKafkaTopics({ brokers: env.KAFKA_BROKERS!.split(",") });
   const db = await freshDatabase();
@@ -48,7 +48,7 @@ before(async () => {
   audit = createClient(AuditService, createRouterTransport(auditModule.routes, validated));
 });
 
-after(async () => {
+afterAll(async () => {
   for (const stop of stops.reverse()) await stop();
 });
 

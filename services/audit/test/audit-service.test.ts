@@ -2,7 +2,7 @@
 // the same database: what the task service does shows up in ListActivity; redelivered events add
 // nothing; paging, kinds, isolation between users, undo through the task service, retention purge,
 // and validation.
-import { after, before, describe, test } from "node:test";
+import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { toJson } from "@bufbuild/protobuf";
 import { timestampFromDate, ValueSchema } from "@bufbuild/protobuf/wkt";
@@ -52,7 +52,7 @@ describe("AuditService", () => {
   let databaseUrl: string;
   const stops: (() => Promise<void>)[] = [];
 
-  before(async () => {
+  beforeAll(async () => {
     const db = await freshDatabase();
     stops.push(() => db.drop());
     databaseUrl = db.url;
@@ -67,7 +67,7 @@ describe("AuditService", () => {
     stops.push(() => auditModule.stop());
     audit = createClient(AuditService, createRouterTransport(auditModule.routes, validated));
   });
-  after(async () => {
+  afterAll(async () => {
     for (const stop of stops.reverse()) await stop();
   });
 

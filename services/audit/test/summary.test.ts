@@ -1,6 +1,6 @@
 // Readable summaries and undo requests for every event kind and every field, from events as the
 // producers write them (no database: the record → entry path is pure).
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import { create, toJson, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";

@@ -1,7 +1,7 @@
 // A series whose next occurrence falls after 9999-12-31 ends there, with a log line (it used to
 // fail CreateTask on every retry and land in task-events.dlq with nothing logged); previews stop
 // before such dates instead of failing to encode them.
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";

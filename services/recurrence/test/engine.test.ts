@@ -1,4 +1,4 @@
-import { describe, test } from "node:test";
+import { describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { nextOccurrence, previewOccurrences, RecurrenceError, RecurrenceMode, type Due, type NextOccurrenceInput } from "../src/engine.js";
 

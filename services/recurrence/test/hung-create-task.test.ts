@@ -1,7 +1,7 @@
 // A CreateTask that never answers (a task service that hangs, a connection that died without a
 // word) must not hold the consumer's partition for good: the call has a deadline, the bus retries
 // it, and the next occurrence is created once the task service answers again.
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { create, toBinary } from "@bufbuild/protobuf";

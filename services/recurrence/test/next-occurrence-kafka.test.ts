@@ -1,7 +1,7 @@
 // Cluster mode, as configured by environment: the task service on PostgreSQL relays its outbox to a
 // real Kafka (values framed with ids from a real Apicurio Registry); the recurrence service consumes
 // task-events and calls the task service over gRPC to create the next occurrence.
-import { after, before, test } from "node:test";
+import { afterAll, beforeAll, test } from "vitest";
 import assert from "node:assert/strict";
 import { createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
@@ -25,7 +25,7 @@ function busEnv(): NodeJS.ProcessEnv {
   return { KAFKA_BROKERS: brokers, SCHEMA_REGISTRY_URL: registry };
 }
 
-before(async () => {
+beforeAll(async () => {
   const env = busEnv();
   await ensureKafkaTopics({ brokers: env.KAFKA_BROKERS!.split(",") });
   const db = await freshDatabase();
@@ -44,7 +44,7 @@ before(async () => {
   stops.push(() => recurrence.stop());
 });
 
-after(async () => {
+afterAll(async () => {
   for (const stop of stops.reverse()) await stop();
 });
 

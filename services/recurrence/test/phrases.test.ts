@@ -1,4 +1,4 @@
-import { describe, test } from "node:test";
+import { describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { isParseError, parseRecurrenceText, RecurrenceMode, summarize, validateRRule } from "../src/engine.js";
 

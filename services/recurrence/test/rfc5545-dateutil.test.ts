@@ -28,7 +28,7 @@
 //  - Known engine gap: FREQ=YEARLY with an ordinal BYDAY and BYMONTHDAY but no BYMONTH ignores
 //    BYMONTHDAY (rrule-temporal). Counted, not compared; a test notices when it is fixed.
 // Both sides stop looking HORIZON_YEARS after the start.
-import { before, describe, test } from "node:test";
+import { beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import path from "node:path";
@@ -217,7 +217,7 @@ describe(`engine = python-dateutil over ${CASES} generated rules (seed ${SEED})`
     return week ? { ...seen, periodStart: week } : seen;
   });
   let refs: Reference[] = [];
-  before(async () => {
+  beforeAll(async () => {
     refs = await dateutil(withHorizon);
   });
 
@@ -264,7 +264,7 @@ describe("the documented exceptions, one by one", () => {
     // The 15th when it is the year's 3rd Wednesday.
     { rrule: "FREQ=YEARLY;BYMONTHDAY=15;BYDAY=3WE", wall: "2025-01-15T00:00:00", zone: null, horizon: 2100 },
   ];
-  before(async () => {
+  beforeAll(async () => {
     refs = await dateutil(exceptions);
   });
 

@@ -1,6 +1,6 @@
 // SkipOccurrence and EndSeries against the real task service (on PostgreSQL), called the way the
 // embedded app wires them: in-process Connect with validation on both hops.
-import { after, before, describe, test } from "node:test";
+import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
@@ -38,7 +38,7 @@ describe("series edits", () => {
   let tasks: Client<typeof TaskService>;
   let recurrence: Client<typeof RecurrenceService>;
 
-  before(async () => {
+  beforeAll(async () => {
     const db = await freshDatabase();
     drop = db.drop;
     const tasksModule = await startTasksModule({ databaseUrl: db.url, now: () => now });
@@ -50,7 +50,7 @@ describe("series edits", () => {
       await tasksModule.stop();
     };
   });
-  after(async () => {
+  afterAll(async () => {
     await stop();
     await drop();
   });

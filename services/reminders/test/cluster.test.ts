@@ -1,7 +1,7 @@
 // Cluster mode on the real stack: the task service on PostgreSQL relays task-events to Kafka; the
 // reminders service runs as its own process (src/main.ts) and publishes ReminderEvents to Kafka.
 // Then it is SIGKILLed while firing a burst and restarted: every reminder fires, none twice.
-import { after, before, test } from "node:test";
+import { afterAll, beforeAll, test } from "vitest";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
@@ -49,7 +49,7 @@ async function firesRecorded(): Promise<number> {
   }
 }
 
-before(async () => {
+beforeAll(async () => {
   const brokers = process.env.TASKMESH_TEST_KAFKA_BROKERS;
   const registry = process.env.TASKMESH_TEST_SCHEMA_REGISTRY_URL;
   assert.ok(brokers && registry, "TASKMESH_TEST_KAFKA_BROKERS / TASKMESH_TEST_SCHEMA_REGISTRY_URL are not set: run with `npm test`");
@@ -75,7 +75,7 @@ before(async () => {
   stops.push(() => kill(service!));
 });
 
-after(async () => {
+afterAll(async () => {
   for (const stop of stops.reverse()) await stop();
 });
 

@@ -1,7 +1,7 @@
 // The Dapr Jobs API backend passes the scheduler contract: real daprd sidecars (one per replica,
 // same app id) and a real Dapr scheduler, deliveries through AppCallback/OnJobEvent, fires deduped
 // in PostgreSQL.
-import { after } from "node:test";
+import { afterAll } from "vitest";
 import { randomBytes } from "node:crypto";
 import { openDatabase } from "@taskmesh/db";
 import { createLogger, startServer, type RunningServer } from "@taskmesh/kit";
@@ -17,7 +17,7 @@ logger.level = "error";
 const schema = "dapr_jobs_test";
 
 let mesh: Promise<DaprMesh> | undefined;
-after(async () => (await mesh)?.stop());
+afterAll(async () => (await mesh)?.stop());
 
 schedulerContract({
   name: "Dapr Jobs API",

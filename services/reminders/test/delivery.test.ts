@@ -1,6 +1,6 @@
 // Webhook (HMAC-signed, retried with backoff, given up after N attempts, redirects not followed),
 // e-mail through a real SMTP server process (smtp-server) and quiet hours, on PostgreSQL.
-import { after, before, describe, test } from "node:test";
+import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { createHmac, timingSafeEqual } from "node:crypto";
 import http from "node:http";
@@ -50,7 +50,7 @@ describe("reminder deliveries", () => {
   let db: FreshDatabase;
   let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
   let stack: Stack;
-  before(async () => {
+  beforeAll(async () => {
     db = await freshDatabase();
     smtp = await startSmtpServer();
     // The receivers listen on 127.0.0.1 over http: allowed only because this stack opts in (by default, public https only).
@@ -60,7 +60,7 @@ describe("reminder deliveries", () => {
       webhooks: { allowedHosts: "loopback", allowHttp: true },
     });
   });
-  after(async () => {
+  afterAll(async () => {
     await stack.stop();
     await smtp.close();
     await db.drop();

@@ -1,7 +1,7 @@
 // A crafted ListReminders page token is INVALID_ARGUMENT on page_token: its values go into SQL as
 // timestamptz, uuid and text, and a well-formed-looking token with a bad uuid or a NUL used to be a
 // database error (500).
-import { after, before, test } from "node:test";
+import { afterAll, beforeAll, test } from "vitest";
 import assert from "node:assert/strict";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
@@ -10,11 +10,11 @@ import { as, startStack, type Stack } from "./harness.js";
 
 let db: FreshDatabase;
 let stack: Stack;
-before(async () => {
+beforeAll(async () => {
   db = await freshDatabase();
   stack = await startStack(db.url);
 });
-after(async () => {
+afterAll(async () => {
   await stack.stop();
   await db.drop();
 });

@@ -3,7 +3,7 @@
 // node:crypto against the key in `k=`), and decrypts the aes128gcm body (RFC 8291) with the
 // subscription's own private key and auth secret, written out here with node:crypto rather than
 // the library that encrypted it. The notification inbox and the target policy for endpoints too.
-import { after, before, describe, test } from "node:test";
+import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { createDecipheriv, createECDH, createHmac, createPublicKey, randomBytes, verify, type ECDH } from "node:crypto";
 import http from "node:http";
@@ -94,13 +94,13 @@ describe("Web Push and the notification inbox", () => {
   let db: FreshDatabase;
   let stack: Stack;
   let push: Awaited<ReturnType<typeof pushService>>;
-  before(async () => {
+  beforeAll(async () => {
     db = await freshDatabase();
     push = await pushService((path) => (path.includes("gone") ? 410 : 201));
     // The test's push service listens on 127.0.0.1 over http: allowed only because this stack opts in.
     stack = await startStack(db.url, { vapid: VAPID, webhooks: { allowedHosts: "loopback", allowHttp: true }, delivery: { retryMs: 200, maxAttempts: 3 } });
   });
-  after(async () => {
+  afterAll(async () => {
     await stack?.stop();
     await push?.close();
     await db?.drop();

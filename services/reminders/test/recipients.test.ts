@@ -1,7 +1,7 @@
 // Who a reminder of a shared project's task reaches: its assignee, else the member who created it,
 // on every channel (the in-app event, the inbox, webhooks), following reassignment before it fires.
 // The task's history stays under its owner.
-import { after, before, describe, test } from "node:test";
+import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -40,7 +40,7 @@ describe("reminders go to the assignee, else the creator", () => {
   let projectId = "";
   const hooks = new Map<string, Awaited<ReturnType<typeof webhookReceiver>>>();
 
-  before(async () => {
+  beforeAll(async () => {
     db = await freshDatabase();
     stack = await startStack(db.url, { delivery: { retryMs: 100 }, webhooks: { allowedHosts: "loopback", allowHttp: true } });
     projectId = (await stack.projects.createProject({ name: "Shared" }, as(owner))).project!.id;
@@ -54,7 +54,7 @@ describe("reminders go to the assignee, else the creator", () => {
       await stack.reminders.updateNotificationPreferences({ preferences: { channels: [NotificationChannel.IN_APP, NotificationChannel.WEBHOOK], webhookUrl: hook.url } }, as(user));
     }
   });
-  after(async () => {
+  afterAll(async () => {
     for (const hook of hooks.values()) await hook.close();
     await stack.stop();
     await db.drop();

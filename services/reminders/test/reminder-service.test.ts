@@ -1,7 +1,7 @@
 // Reminders end to end in one process, on PostgreSQL: tasks with reminders through TaskService →
 // task-events → armed → fired at their time → ReminderEvent on the bus; moves, cancellations,
 // snooze, validation, isolation, catch-up after downtime.
-import { after, before, describe, test } from "node:test";
+import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import pg from "pg";
 import { timestampDate, timestampFromDate, durationFromMs } from "@bufbuild/protobuf/wkt";
@@ -32,11 +32,11 @@ function violatedFields(err: ConnectError): string[] {
 describe("reminders", () => {
   let db: FreshDatabase;
   let stack: Stack;
-  before(async () => {
+  beforeAll(async () => {
     db = await freshDatabase();
     stack = await startStack(db.url, { delivery: { retryMs: 100 }, overdueSweep: { intervalMs: 500, graceMs: 1_000 } });
   });
-  after(async () => {
+  afterAll(async () => {
     await stack.stop();
     await db.drop();
   });

@@ -1,6 +1,6 @@
 // The contract every Scheduler backend passes (built-in on PostgreSQL, Dapr Jobs): run it with
 // `schedulerContract(backend)` from a *.test.ts file.
-import { describe, test } from "node:test";
+import { describe, test } from "vitest";
 import assert from "node:assert/strict";
 import type { DueJob, Scheduler } from "../src/scheduler/scheduler.js";
 

@@ -3,7 +3,7 @@
 // when saved, and at delivery the connection is checked again on the address it actually uses, so
 // a name that resolves to a public address when saved and to 127.0.0.1 when sent reaches nothing.
 // The resolver is the test's, so that `rebind.test` answers what each step needs.
-import { after, before, describe, test } from "node:test";
+import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -53,12 +53,12 @@ async function refusedCount(): Promise<number> {
 describe("webhook targets", () => {
   let db: FreshDatabase;
   let stack: Stack;
-  before(async () => {
+  beforeAll(async () => {
     db = await freshDatabase();
     // The default target policy (public addresses only); http allowed so that the host is what is judged.
     stack = await startStack(db.url, { delivery: { retryMs: 100, maxAttempts: 5 }, webhooks: { allowHttp: true, resolve } });
   });
-  after(async () => {
+  afterAll(async () => {
     await stack.stop();
     await db.drop();
   });

@@ -1,7 +1,7 @@
 // The webhook target policy on its own: every encoding of a forbidden address, the operator's
 // settings, and postWebhook against real local servers with a resolver the test controls (DNS
 // rebinding, pinning, redirects).
-import { describe, test } from "node:test";
+import { describe, test } from "vitest";
 import assert from "node:assert/strict";
 import http from "node:http";
 import type { AddressInfo } from "node:net";

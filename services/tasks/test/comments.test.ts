@@ -1,7 +1,7 @@
 // Comments on tasks against a real PostgreSQL: who may read and write them in a shared project,
 // validation, idempotency by request id, the event for history, and the change feed that tells
 // every member's devices.
-import { after, before, describe, test } from "node:test";
+import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { fromBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
@@ -36,7 +36,7 @@ describe("comments on tasks", () => {
   let module: Awaited<ReturnType<typeof startTasksModule>>;
   let drop: () => Promise<void>;
 
-  before(async () => {
+  beforeAll(async () => {
     const db = await freshDatabase();
     drop = db.drop;
     module = await startTasksModule({ databaseUrl: db.url });
@@ -44,7 +44,7 @@ describe("comments on tasks", () => {
     tasks = createClient(TaskService, transport);
     projects = createClient(ProjectService, transport);
   });
-  after(async () => {
+  afterAll(async () => {
     await module.stop();
     await drop();
   });

@@ -2,7 +2,7 @@
 // its task and the task's subtasks in one statement. A batch of completes of tasks with and without
 // subtasks: each call gets its own answer or its own error, every completed task is in the feed and
 // the events once, subtasks before their parent, and a refused complete changes nothing.
-import { after, before, describe, test } from "node:test";
+import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { fromBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
@@ -20,13 +20,13 @@ describe("batched completes of tasks with subtasks", () => {
   let client: Client<typeof TaskService>;
   let drop: () => Promise<void>;
 
-  before(async () => {
+  beforeAll(async () => {
     const db = await freshDatabase();
     drop = db.drop;
     module = await startTasksModule({ databaseUrl: db.url });
     client = createClient(TaskService, createRouterTransport(module.routes, { router: { interceptors: [createValidateInterceptor()] } }));
   });
-  after(async () => {
+  afterAll(async () => {
     await module.stop();
     await drop();
   });

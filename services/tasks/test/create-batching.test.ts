@@ -1,7 +1,7 @@
 // Concurrent CreateTask calls share transactions (TaskStore.createMany through GroupCommit). What
 // callers must not notice: every task, feed entry and event exactly once, retries by request id
 // collapsing to one task, and one bad create failing alone with a clear error.
-import { after, before, describe, test } from "node:test";
+import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { fromBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
@@ -26,13 +26,13 @@ describe("batched creates", () => {
   let client: Client<typeof TaskService>;
   let drop: () => Promise<void>;
 
-  before(async () => {
+  beforeAll(async () => {
     const db = await freshDatabase();
     drop = db.drop;
     module = await startTasksModule({ databaseUrl: db.url });
     client = createClient(TaskService, createRouterTransport(module.routes, { router: { interceptors: [createValidateInterceptor()] } }));
   });
-  after(async () => {
+  afterAll(async () => {
     await module.stop();
     await drop();
   });

@@ -1,5 +1,5 @@
 // Entities and migrations describe the same tables (@taskmesh/testing/schema-drift says what it compares).
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import { driftAfterMigrations } from "@taskmesh/testing/schema-drift";
 import { entities } from "../src/entities.js";

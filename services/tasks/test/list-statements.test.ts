@@ -3,7 +3,7 @@
 // of the list, else every match through the text indexes; see listStatement): whichever part
 // answers, pages must hold the same tasks in the same order as "every matching task, sorted", and
 // paging must visit each exactly once.
-import { after, before, describe, test } from "node:test";
+import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { createClient, createRouterTransport, type Client } from "@connectrpc/connect";
 import { compileFilterToSql, parseFilter } from "@taskmesh/filter";
@@ -99,7 +99,7 @@ describe("ListTasks statements", () => {
   let sql: <Row>(text: string, params?: unknown[]) => Promise<Row[]>;
   let stop: () => Promise<void>;
 
-  before(async () => {
+  beforeAll(async () => {
     const db = await freshDatabase();
     const tasks = await startTasksModule({ databaseUrl: db.url, now: () => NOW });
     client = createClient(TaskService, createRouterTransport(tasks.routes));
@@ -110,7 +110,7 @@ describe("ListTasks statements", () => {
     };
     await seed(sql);
   });
-  after(() => stop());
+  afterAll(() => stop());
 
   const headers = { "x-user-id": USER, "x-time-zone": "UTC" };
 

@@ -1,4 +1,4 @@
-import { after, before, describe, test } from "node:test";
+import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { fromBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
@@ -35,7 +35,7 @@ describe("manual order", () => {
   let module: Awaited<ReturnType<typeof startTasksModule>>;
   let drop: () => Promise<void>;
 
-  before(async () => {
+  beforeAll(async () => {
     const db = await freshDatabase();
     drop = db.drop;
     // Tasks stored before order keys existed get keys in the order they were created.
@@ -57,7 +57,7 @@ describe("manual order", () => {
     tasks = createClient(TaskService, transport);
     projects = createClient(ProjectService, transport);
   });
-  after(async () => {
+  afterAll(async () => {
     await module.stop();
     await drop();
   });

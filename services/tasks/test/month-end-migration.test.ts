@@ -1,7 +1,7 @@
 // Migration20261204200000_month_end_rules against PostgreSQL: stored repeat rules that relied on the
 // old unwritten month-end reading get it written out, and still give the same dates; every other rule
 // is left as it was.
-import { after, before, test } from "node:test";
+import { afterAll, beforeAll, test } from "vitest";
 import assert from "node:assert/strict";
 import { openDatabase } from "@taskmesh/db";
 import { freshDatabase } from "@taskmesh/testing";
@@ -54,7 +54,7 @@ const ids = Object.fromEntries(Object.keys(ROWS).map((k, i) => [k, `00000000-000
 let url = "";
 let drop: () => Promise<void>;
 
-before(async () => {
+beforeAll(async () => {
   const db = await freshDatabase();
   url = db.url;
   drop = db.drop;
@@ -85,7 +85,7 @@ before(async () => {
   }
   await old.close();
 });
-after(async () => drop?.());
+afterAll(async () => drop?.());
 
 test("rules that relied on the old month-end reading are written out; others stay as they were", async () => {
   const db = await openDatabase({ url, schema: "tasks", entities: [], migrations });

@@ -3,7 +3,7 @@
 // project's tasks. The statements are those keysAtEnd and keyNextTo issue, captured as they run,
 // then explained on a database with enough tasks (ANALYZEd) for the planner to weigh the indexes
 // as it would at a user's scale; and their answers are checked against the siblings as defined.
-import { after, before, describe, test } from "node:test";
+import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { openDatabase, type Database } from "@taskmesh/db";
 import { freshDatabase } from "@taskmesh/testing";
@@ -45,7 +45,7 @@ describe("order-key lookups use tasks_order", () => {
   let drop: () => Promise<void>;
   let sql: Sql;
 
-  before(async () => {
+  beforeAll(async () => {
     const fresh = await freshDatabase();
     drop = fresh.drop;
     db = await openDatabase({ url: fresh.url, schema: "tasks", entities: [], migrations });
@@ -63,7 +63,7 @@ describe("order-key lookups use tasks_order", () => {
     }
     await sql(`ANALYZE tasks.tasks`);
   });
-  after(async () => {
+  afterAll(async () => {
     await db?.close();
     await drop?.();
   });

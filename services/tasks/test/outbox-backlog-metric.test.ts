@@ -1,6 +1,6 @@
 // The outbox backlog gauge reports the relays running now, not the first one ever constructed
 // (which may be stopped, its database closed).
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import { register } from "prom-client";
 import { createClient, createRouterTransport } from "@connectrpc/connect";

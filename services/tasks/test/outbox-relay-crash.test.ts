@@ -1,6 +1,6 @@
 // The outbox relay killed (SIGKILL) mid-stream and restarted loses no event; the duplicates a
 // crash between publish and delete may cause carry the same event_id, so consumers apply each once.
-import { test } from "node:test";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import path from "node:path";

@@ -1,4 +1,4 @@
-import { after, before, describe, test } from "node:test";
+import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { fromBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
@@ -58,7 +58,7 @@ describe("projects and sharing", () => {
   let drop: () => Promise<void>;
   let url: string;
 
-  before(async () => {
+  beforeAll(async () => {
     const db = await freshDatabase();
     url = db.url;
     drop = db.drop;
@@ -81,7 +81,7 @@ describe("projects and sharing", () => {
     tasks = createClient(TaskService, transport);
     projects = createClient(ProjectService, transport);
   });
-  after(async () => {
+  afterAll(async () => {
     await module.stop();
     await drop();
   });
@@ -231,7 +231,7 @@ describe("projects and sharing", () => {
     let projectId: string;
     let taskId: string;
 
-    before(async () => {
+    beforeAll(async () => {
       projectId = (await projects.createProject({ name: "Shared" }, as(owner))).project!.id;
       taskId = (await tasks.createTask({ title: "shared task" }, as(owner)).then(() => tasks.createTask({ title: "shared task", projectId }, as(owner)))).task!.id;
       for (const [role, user] of Object.entries(members)) {

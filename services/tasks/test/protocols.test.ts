@@ -1,6 +1,6 @@
 // The task service on a real listening port, as clients in other languages and tools reach it:
 // Connect JSON over HTTP/1.1 (curl), gRPC over h2c, gRPC-Web, health, reflection (buf curl), drain.
-import { after, before, describe, test } from "node:test";
+import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
@@ -21,7 +21,7 @@ describe("task service over the network", () => {
   let server: RunningServer;
   let stop: () => Promise<void>;
 
-  before(async () => {
+  beforeAll(async () => {
     const db = await freshDatabase();
     const tasks = await startTasksModule({ databaseUrl: db.url });
     server = await startServer({ logger: createLogger("test"), services: tasks.services, routes: tasks.routes, readMaxBytes: 64 * 1024 }, 0, "127.0.0.1");
@@ -31,7 +31,7 @@ describe("task service over the network", () => {
       await db.drop();
     };
   });
-  after(() => stop());
+  afterAll(() => stop());
 
   test("Connect JSON with plain HTTP/1.1, as curl sends it", async () => {
     const res = await fetch(`${server.url}/taskmesh.tasks.v1.TaskService/CreateTask`, {

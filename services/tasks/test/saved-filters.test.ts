@@ -1,7 +1,7 @@
 // Saved filters kept by the task service: per user, the same on every client, renamed by saving
 // the same query again, refused with a located field error when the filter language cannot read
 // the query, and bounded in number.
-import { after, before, test } from "node:test";
+import { afterAll, beforeAll, test } from "vitest";
 import assert from "node:assert/strict";
 import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
 import { createValidateInterceptor } from "@connectrpc/validate";
@@ -16,12 +16,12 @@ let db: FreshDatabase;
 let module: Awaited<ReturnType<typeof startTasksModule>>;
 let tasks: Client<typeof TaskService>;
 
-before(async () => {
+beforeAll(async () => {
   db = await freshDatabase();
   module = await startTasksModule({ databaseUrl: db.url });
   tasks = createClient(TaskService, createRouterTransport(module.routes, { router: { interceptors: [createValidateInterceptor()] } }));
 });
-after(async () => {
+afterAll(async () => {
   await module?.stop();
   await db?.drop();
 });

@@ -1,4 +1,4 @@
-import { after, before, describe, test } from "node:test";
+import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { fromBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
@@ -34,7 +34,7 @@ describe("subtasks", () => {
   let module: Awaited<ReturnType<typeof startTasksModule>>;
   let drop: () => Promise<void>;
 
-  before(async () => {
+  beforeAll(async () => {
     const db = await freshDatabase();
     drop = db.drop;
     module = await startTasksModule({ databaseUrl: db.url });
@@ -42,7 +42,7 @@ describe("subtasks", () => {
     tasks = createClient(TaskService, transport);
     projects = createClient(ProjectService, transport);
   });
-  after(async () => {
+  afterAll(async () => {
     await module.stop();
     await drop();
   });

@@ -1,4 +1,4 @@
-import { after, before, describe, test } from "node:test";
+import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { timestampFromDate, timestampDate, durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
@@ -40,7 +40,7 @@ describe("TaskService", () => {
   let client: Tasks;
   let stop: () => Promise<void>;
 
-  before(async () => {
+  beforeAll(async () => {
     const db = await freshDatabase();
     const tasks = await startTasksModule({ databaseUrl: db.url, now: () => NOW });
     const transport = createRouterTransport(tasks.routes, { router: { interceptors: [createValidateInterceptor()] } });
@@ -50,7 +50,7 @@ describe("TaskService", () => {
       await db.drop();
     };
   });
-  after(() => stop());
+  afterAll(() => stop());
 
   test("creates a task with defaults and reads it back", async () => {
     const alice = newUser();

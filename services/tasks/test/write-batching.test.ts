@@ -2,7 +2,7 @@
 // (TaskStore.writeMany through a per-user group commit) instead of each holding the user's write
 // lock through a commit of its own. What callers must not notice: every change, feed entry and event
 // once, the feed in the order of the changes, and a change that fails failing alone.
-import { after, before, describe, test } from "node:test";
+import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { fromBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
@@ -20,13 +20,13 @@ describe("batched changes of one user", () => {
   let client: Client<typeof TaskService>;
   let drop: () => Promise<void>;
 
-  before(async () => {
+  beforeAll(async () => {
     const db = await freshDatabase();
     drop = db.drop;
     module = await startTasksModule({ databaseUrl: db.url });
     client = createClient(TaskService, createRouterTransport(module.routes, { router: { interceptors: [createValidateInterceptor()] } }));
   });
-  after(async () => {
+  afterAll(async () => {
     await module.stop();
     await drop();
   });

@@ -1,6 +1,6 @@
 // One embedded app and one Chromium for a test file, and pages of that app whose uncaught errors
 // (and CSP refusals) fail the test that caused them.
-import { after, afterEach, before } from "node:test";
+import { afterAll, afterEach, beforeAll } from "vitest";
 import assert from "node:assert/strict";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { startApp, type RunningApp } from "./app.js";
@@ -20,11 +20,11 @@ export function appInBrowser(): AppInBrowser {
   let app: RunningApp | undefined;
   let browser: Browser | undefined;
   const errors: string[] = [];
-  before(async () => {
+  beforeAll(async () => {
     app = await startApp();
     browser = await launchBrowser();
   });
-  after(async () => {
+  afterAll(async () => {
     await browser?.close();
     await app?.stop();
   });

@@ -1,0 +1,93 @@
+// The test suites: every `*.test.ts` under a `test/` folder, in two projects.
+//
+// - unit: needs nothing started (no PostgreSQL, Kafka, registry, daprd, Chromium, podman, Go tools,
+//   Python or other service): parsers, engines, configs, in-process servers. `npm run test:unit`
+//   runs them in seconds. A file is unit when it is listed in UNIT below; add a new file there when
+//   it needs nothing, otherwise it is integration.
+// - integration: everything else, against the real infrastructure `npm test` starts (scripts/test.ts).
+//
+// Every test has a timeout, so one that waits for something that never comes (a lost notification,
+// a stuck consumer) fails instead of holding the run: unit 10 s per test and hook, integration
+// 120 s per test and 300 s per hook; the few longer ones set their own (`test(name, { timeout }, fn)`).
+import { BaseSequencer, type TestSpecification } from "vitest/node";
+import { defineConfig } from "vitest/config";
+
+const UNIT = [
+  "apps/embedded/test/config.test.ts",
+  "deploy/test/images.test.ts",
+  "gateway/test/config.test.ts",
+  "gateway/test/mesh.test.ts",
+  "packages/events/test/wire-format.test.ts",
+  "packages/filter/test/errors.test.ts",
+  "packages/filter/test/parser.test.ts",
+  "packages/filter/test/properties.test.ts",
+  "packages/filter/test/questions.test.ts",
+  "packages/interchange/test/calendar-feed.test.ts",
+  "packages/interchange/test/readers.test.ts",
+  "packages/kit/test/drain.test.ts",
+  "packages/kit/test/tracing.test.ts",
+  "packages/kit/test/wire.test.ts",
+  "packages/quick-add/test/pick-project.test.ts",
+  "packages/transport/test/http2-sessions.test.ts",
+  "packages/transport/test/in-process.test.ts",
+  "scripts/infra/test/run.test.ts",
+  "scripts/test/settings-table.test.ts",
+  "services/recurrence/test/beyond-9999.test.ts",
+  "services/recurrence/test/engine.test.ts",
+  "services/recurrence/test/next-occurrence.test.ts",
+  "services/recurrence/test/phrases.test.ts",
+  "services/recurrence/test/property.test.ts",
+  "services/recurrence/test/service.test.ts",
+  "services/reminders/test/config.test.ts",
+  "services/reminders/test/webhook-target.test.ts",
+  "web/test/days.test.ts",
+  "web/test/parse-quick-add.test.ts",
+  "web/test/quick-add-corpus.test.ts",
+  "web/test/task-form.test.ts",
+  "web/test/task-tree.test.ts",
+];
+
+// The longest files start first, so that with several files at once the run does not end waiting
+// on one that started last (measured: the cluster ~10 min, chaos ~3 min, the others 1-3 min).
+const LONG = [
+  "deploy/test/cluster.test.ts",
+  "deploy/test/chaos.test.ts",
+  "deploy/test/images-run.test.ts",
+  "packages/kit/test/conformance.test.ts",
+  "gateway/test/fuzz.test.ts",
+  "deploy/test/zero-downtime.test.ts",
+  "web/test/browser.test.ts",
+];
+
+class LongFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const rank = (spec: TestSpecification) => {
+      const i = LONG.findIndex((file) => spec.moduleId.endsWith(`/${file}`));
+      return i === -1 ? LONG.length : i;
+    };
+    return (await super.sort(files)).sort((a, b) => rank(a) - rank(b));
+  }
+}
+
+const files = ["**/test/**/*.test.ts"];
+const exclude = ["**/node_modules/**", "**/.*/**"];
+
+export default defineConfig({
+  test: {
+    // Tests spawn processes and load native modules: each file in a child process of its own.
+    pool: "forks",
+    // Files run at once; the lead tunes it for the machine (1: one file after another).
+    maxWorkers: Number(process.env.TASKMESH_TEST_CONCURRENCY ?? 1),
+    sequence: { sequencer: LongFirst },
+    projects: [
+      {
+        extends: true,
+        test: { name: "unit", include: UNIT, isolate: false, testTimeout: 30_000, hookTimeout: 30_000 },
+      },
+      {
+        extends: true,
+        test: { name: "integration", include: files, exclude: [...exclude, ...UNIT], testTimeout: 120_000, hookTimeout: 300_000 },
+      },
+    ],
+  },
+});
