@@ -49,16 +49,19 @@ export interface ConnectionBounds {
 
 // Every statement of the services answers in milliseconds; the longest (a retention batch, an
 // export) in seconds. statement_timeout, the server's own bound, comes first with a clear error;
-// query_timeout, twice as long, is for links where that error cannot arrive. A transaction idle for
-// a minute is a client that is gone or stuck: its locks would stop the others. Connections open in
-// milliseconds on a LAN, so 10 s means the server or the link is down. Keepalive after 10 s of
+// query_timeout, twice as long, is for links where that error cannot arrive. A session idle inside
+// a transaction is ended after 10 minutes, freeing the locks a client that is gone would otherwise
+// hold for the hours until the server's keepalive finds out; not sooner, because the outbox relay
+// keeps its batch's transaction (and its lock) through the Kafka send, whose retries while the
+// broker is away can take minutes. Connections open in milliseconds on a LAN, so 10 s means the
+// server or the link is down. Keepalive after 10 s of
 // silence finds a vanished peer (a host gone, a dropped NAT entry) long before the kernel's default
 // two hours; a stalled peer whose kernel still answers the probes is found by the LISTEN ping.
 // Migrations run without these bounds: an index on a big table may take minutes.
 export const DEFAULT_CONNECTION_BOUNDS: ConnectionBounds = {
   statementTimeoutMs: 30_000,
   queryTimeoutMs: 60_000,
-  idleInTransactionTimeoutMs: 60_000,
+  idleInTransactionTimeoutMs: 600_000,
   connectTimeoutMs: 10_000,
   keepAliveIdleMs: 10_000,
   listenPingMs: 30_000,

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import net from "node:net";
+import pg from "pg";
 import { freshDatabase, type FreshDatabase } from "@taskmesh/testing";
 import { startToxiproxy, type ToxiproxyHandle } from "../../../scripts/infra/toxiproxy.js";
 import { connectionBounds, DEFAULT_CONNECTION_BOUNDS, openDatabase, type Database } from "../src/index.js";
@@ -24,11 +25,13 @@ async function within(ms: number, work: Promise<unknown>): Promise<{ outcome: "o
   return { outcome, ms: Date.now() - t0 };
 }
 
-/** `url` with its host and port replaced and these parameters added. */
-function via(url: string, port: number, params: Record<string, string>): string {
+/** `url` with these parameters added, and through 127.0.0.1:`port` when given. */
+function via(url: string, params: Record<string, string>, port?: number): string {
   const u = new URL(url);
-  u.hostname = "127.0.0.1";
-  u.port = String(port);
+  if (port !== undefined) {
+    u.hostname = "127.0.0.1";
+    u.port = String(port);
+  }
   for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v);
   return u.toString();
 }
@@ -60,7 +63,7 @@ describe("a link that swallows everything (Toxiproxy)", () => {
     const target = new URL(fresh.url);
     const port = await toxiproxy.create("pg", `${target.hostname}:${target.port}`);
     // One place in the pool: a connection that kept it would stop every later query.
-    db = await openDatabase({ url: via(fresh.url, port, BOUNDS), schema: "silent_test", entities: [], migrations: [], poolSize: 1 });
+    db = await openDatabase({ url: via(fresh.url, BOUNDS, port), schema: "silent_test", entities: [], migrations: [], poolSize: 1 });
   }, 120_000);
   afterAll(async () => {
     await toxiproxy?.reset();
@@ -86,6 +89,47 @@ describe("a link that swallows everything (Toxiproxy)", () => {
     await toxiproxy.reset();
     const healed = await within(5_000, db.query(db.em(), "SELECT 1"));
     assert.equal(healed.outcome, "ok", `once the link is back, a query ${healed.outcome}`);
+  });
+});
+
+describe("the server's bounds", () => {
+  test("a statement running past statement_timeout is cancelled", { timeout: 30_000 }, async () => {
+    const fresh = await freshDatabase();
+    const db = await openDatabase({ url: via(fresh.url, { statement_timeout: "500" }), schema: "bounds_test", entities: [], migrations: [] });
+    try {
+      const slow = await within(10_000, db.query(db.em(), "SELECT pg_sleep(5)"));
+      assert.equal(slow.outcome, "failed", `a 5 s statement ${slow.outcome} (${slow.ms} ms)`);
+      assert.ok(slow.ms < 3_000, `it was cancelled after ${slow.ms} ms`);
+    } finally {
+      await db.close();
+      await fresh.drop();
+    }
+  });
+
+  test("a session left idle inside a transaction is ended and its locks freed", { timeout: 30_000 }, async () => {
+    const fresh = await freshDatabase();
+    const url = via(fresh.url, { idle_in_transaction_session_timeout: "500" });
+    const db = await openDatabase({ url, schema: "bounds_test", entities: [], migrations: [] });
+    const other = new pg.Client({ connectionString: fresh.url });
+    await other.connect();
+    try {
+      await other.query("CREATE TABLE bounds_test.counter (n int); INSERT INTO bounds_test.counter VALUES (0)");
+      // A holder that stops talking inside its transaction, with the row locked (a client gone quiet).
+      const holder = db.em().transactional(async (em) => {
+        await db.query(em, "UPDATE bounds_test.counter SET n = n + 1");
+        await new Promise((r) => setTimeout(r, 5_000));
+      });
+      void holder.catch(() => {});
+      await new Promise((r) => setTimeout(r, 200));
+      const blocked = await within(10_000, other.query("UPDATE bounds_test.counter SET n = n + 10"));
+      assert.equal(blocked.outcome, "ok", `the other writer ${blocked.outcome} (${blocked.ms} ms)`);
+      assert.ok(blocked.ms < 3_000, `it waited ${blocked.ms} ms for the lock`);
+      assert.equal((await within(10_000, holder)).outcome, "failed", "the holder's transaction is gone");
+    } finally {
+      await other.end();
+      await db.close();
+      await fresh.drop();
+    }
   });
 });
 
@@ -140,7 +184,7 @@ test("a LISTEN session that stops answering is found out and re-opened, and says
   const fresh = await freshDatabase();
   const relay = await freezableRelay(new URL(fresh.url));
   const direct = await openDatabase({ url: fresh.url, schema: "silent_listen_test", entities: [], migrations: [] });
-  const db = await openDatabase({ url: via(fresh.url, relay.port, BOUNDS), schema: "silent_listen_test", entities: [], migrations: [] });
+  const db = await openDatabase({ url: via(fresh.url, BOUNDS, relay.port), schema: "silent_listen_test", entities: [], migrations: [] });
   const received: (string | null)[] = [];
   const arrived = async (value: string | null, ms: number) => {
     for (const deadline = Date.now() + ms; Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) if (received.includes(value)) return true;
