@@ -5,24 +5,34 @@ import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import net from "node:net";
 import pg from "pg";
+import { isTransientError } from "@taskmesh/kit";
 import { freshDatabase, type FreshDatabase } from "@taskmesh/testing";
 import { startToxiproxy, type ToxiproxyHandle } from "../../../scripts/infra/toxiproxy.js";
 import { connectionBounds, DEFAULT_CONNECTION_BOUNDS, openDatabase, type Database } from "../src/index.js";
 
-/** How a promise ended within `ms`: "hung" when it had not. */
-async function within(ms: number, work: Promise<unknown>): Promise<{ outcome: "ok" | "failed" | "hung"; ms: number }> {
+/** How a promise ended within `ms` ("hung" when it had not), and its error. */
+async function within(ms: number, work: Promise<unknown>): Promise<{ outcome: "ok" | "failed" | "hung"; ms: number; error?: unknown }> {
   const t0 = Date.now();
   let timer: NodeJS.Timeout | undefined;
+  let error: unknown;
   const hung = new Promise<"hung">((resolve) => (timer = setTimeout(() => resolve("hung"), ms)));
   const outcome = await Promise.race([
     work.then(
       () => "ok" as const,
-      () => "failed" as const,
+      (err: unknown) => {
+        error = err;
+        return "failed" as const;
+      },
     ),
     hung,
   ]);
   clearTimeout(timer);
-  return { outcome, ms: Date.now() - t0 };
+  return { outcome, ms: Date.now() - t0, error };
+}
+
+/** What these bounds fail with says "try again later": consumers retry it instead of dead-lettering, services answer UNAVAILABLE. */
+function assertTransient(error: unknown): void {
+  assert.ok(isTransientError(error), `not taken as transient: ${String(error)}`);
 }
 
 /** `url` with these parameters added, and through 127.0.0.1:`port` when given. */
@@ -79,6 +89,7 @@ describe("a link that swallows everything (Toxiproxy)", () => {
     const first = await within(10_000, db.query(db.em(), "SELECT 1"));
     assert.equal(first.outcome, "failed", `a query on the swallowed link ${first.outcome} (${first.ms} ms)`);
     assert.ok(first.ms < 4_000, `it failed after ${first.ms} ms`);
+    assertTransient(first.error);
     // Its place is free again: a new connection is tried, and never set up (connect_timeout).
     const second = await within(
       10_000,
@@ -86,6 +97,7 @@ describe("a link that swallows everything (Toxiproxy)", () => {
     );
     assert.equal(second.outcome, "failed", `a transaction on the swallowed link ${second.outcome} (${second.ms} ms)`);
     assert.ok(second.ms < 4_000, `it failed after ${second.ms} ms`);
+    assertTransient(second.error);
     await toxiproxy.reset();
     const healed = await within(5_000, db.query(db.em(), "SELECT 1"));
     assert.equal(healed.outcome, "ok", `once the link is back, a query ${healed.outcome}`);
@@ -100,6 +112,7 @@ describe("the server's bounds", () => {
       const slow = await within(10_000, db.query(db.em(), "SELECT pg_sleep(5)"));
       assert.equal(slow.outcome, "failed", `a 5 s statement ${slow.outcome} (${slow.ms} ms)`);
       assert.ok(slow.ms < 3_000, `it was cancelled after ${slow.ms} ms`);
+      assertTransient(slow.error);
     } finally {
       await db.close();
       await fresh.drop();
@@ -119,12 +132,14 @@ describe("the server's bounds", () => {
         await db.query(em, "UPDATE bounds_test.counter SET n = n + 1");
         await new Promise((r) => setTimeout(r, 5_000));
       });
-      void holder.catch(() => {});
+      const holderEnded = within(15_000, holder);
       await new Promise((r) => setTimeout(r, 200));
       const blocked = await within(10_000, other.query("UPDATE bounds_test.counter SET n = n + 10"));
       assert.equal(blocked.outcome, "ok", `the other writer ${blocked.outcome} (${blocked.ms} ms)`);
       assert.ok(blocked.ms < 3_000, `it waited ${blocked.ms} ms for the lock`);
-      assert.equal((await within(10_000, holder)).outcome, "failed", "the holder's transaction is gone");
+      const ended = await holderEnded;
+      assert.equal(ended.outcome, "failed", "the holder's transaction is gone");
+      assertTransient(ended.error);
     } finally {
       await other.end();
       await db.close();

@@ -24,10 +24,13 @@ const SOCKET_ERRORS = new Set([
   "ERR_STREAM_PREMATURE_CLOSE",
 ]);
 // SQLSTATE: class 08 is a connection exception; 57P01–57P03 a server shutting down or starting;
-// 53300 too many connections; 40001 and 40P01 a serialization failure or deadlock, retried as a whole.
-const SQLSTATE = /^(08...|57P0[1-3]|53300|40001|40P01)$/;
-// node-postgres reports a socket lost mid-query and a pool wait that timed out in words only.
-const PG_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection is closed/i;
+// 53300 too many connections; 40001 and 40P01 a serialization failure or deadlock, retried as a whole;
+// 57014 a statement cancelled (statement_timeout: a lock held or a server overloaded for a while) and
+// 25P03 a session ended idle inside its transaction (its client had stopped talking).
+const SQLSTATE = /^(08...|57P0[1-3]|53300|40001|40P01|57014|25P03)$/;
+// node-postgres reports a socket lost mid-query, a pool wait that timed out and a query left
+// unanswered past query_timeout in words only.
+const PG_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection is closed|Query read timeout/i;
 
 /**
  * True when the error says something was unreachable for a while, not that the request is wrong:
