@@ -24,14 +24,13 @@
 //   npm run bench -- chaos            # 10 s per fault, 30 s partitions, every link and service in turn
 //   npm run bench -- chaos --short    # the npm test version (deploy/test/chaos.test.ts): a few minutes
 //   BENCH_CHAOS_PARTITION=reminders,gateway   which services are cut off from the broker (short: tasks; full: all)
-import { spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { copyFileSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { isMessage } from "@bufbuild/protobuf";
 import { AUDIT_GROUP, AUDIT_TOPICS } from "@taskmesh/audit";
-import { confluentSchemaRegistry, connectKafkaBus, DLQ_HEADERS, ensureKafkaTopics, registerSchemas, TOPIC, type EventBus, type Subscription } from "@taskmesh/events";
+import { confluentSchemaRegistry, connectKafkaBus, DLQ_HEADERS, registerSchemas, TOPIC, type EventBus, type Subscription } from "@taskmesh/events";
 import { createLogger } from "@taskmesh/kit";
 import { ReminderEventSchema, TaskEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
 import { Kafka, logLevel } from "kafkajs";
@@ -40,14 +39,13 @@ import { REMINDERS_GROUP } from "@taskmesh/reminders";
 import pg from "pg";
 import { WebSocket } from "ws";
 import { freePorts } from "../scripts/infra/cache.js";
-import { startApicurio, type ApicurioHandle } from "../scripts/infra/apicurio.js";
-import { startKafka, type KafkaHandle } from "../scripts/infra/kafka.js";
-import { startPostgres, type PostgresHandle } from "../scripts/infra/postgres.js";
+import type { ApicurioHandle } from "../scripts/infra/apicurio.js";
+import type { KafkaHandle } from "../scripts/infra/kafka.js";
+import type { PostgresHandle } from "../scripts/infra/postgres.js";
 import { startToxiproxy, type ToxiproxyHandle } from "../scripts/infra/toxiproxy.js";
-import { startServiceProcess, type ServiceProcess } from "./lib.js";
+import { CLUSTER_SERVICES, startClusterInfra, startClusterService, type ClusterServiceName, type ServiceProcess } from "./lib.js";
 import { cursorOf, hello, PONG, readFrame } from "./live-frames.js";
 
-const root = path.resolve(import.meta.dirname, "..");
 const SHORT = process.argv.includes("--short");
 const T = SHORT ? { registryDownMs: 5_000, holdMs: 4_000, partitionMs: 8_000, settleMs: 2_000, users: 2 } : { registryDownMs: 15_000, holdMs: 10_000, partitionMs: 30_000, settleMs: 5_000, users: 4 };
 process.env.LOG_LEVEL ??= "error";
@@ -57,14 +55,8 @@ const say = (line: string) => console.log(`[chaos ${new Date().toISOString().sli
 const logDir = mkdtempSync(path.join(tmpdir(), "taskmesh-chaos-"));
 const logOf = (name: string) => path.join(logDir, `${name}.log`);
 
-type Name = "tasks" | "reminders" | "recurrence" | "audit" | "gateway";
-const SERVICES: { name: Name; entry: string; db: boolean; calls: Name[] }[] = [
-  { name: "tasks", entry: "services/tasks/src/main.ts", db: true, calls: [] },
-  { name: "reminders", entry: "services/reminders/src/main.ts", db: true, calls: ["tasks"] },
-  { name: "recurrence", entry: "services/recurrence/src/main.ts", db: false, calls: ["tasks"] },
-  { name: "audit", entry: "services/audit/src/main.ts", db: true, calls: [] },
-  { name: "gateway", entry: "gateway/src/main.ts", db: true, calls: ["tasks", "recurrence", "reminders", "audit"] },
-];
+type Name = ClusterServiceName;
+const SERVICES = CLUSTER_SERVICES;
 /** Proxies in front of a service, named `<callee>-from-<caller>`, plus the clients' `edge` to the gateway. */
 const callers = (callee: Name) => SERVICES.filter((s) => s.calls.includes(callee)).map((s) => `${callee}-from-${s.name}`);
 const linksOf = (s: (typeof SERVICES)[number]) => [...(s.db ? [`pg-${s.name}`] : []), `kafka-${s.name}`, `registry-${s.name}`, ...s.calls.map((c) => `${c}-from-${s.name}`)];
@@ -90,12 +82,7 @@ async function startInfra(): Promise<void> {
   // the broker listens once per service; each listener advertises that service's proxy
   const ports = await freePorts(SERVICES.length * 2);
   const kafkaLinks = SERVICES.map((s, i) => ({ name: `SVC_${s.name.toUpperCase()}`, port: ports[2 * i]!, proxy: ports[2 * i + 1]!, service: s.name }));
-  [postgres, kafka, registry] = await Promise.all([
-    // commits are acknowledged once in the WAL: a kill -9 of the server must not undo them
-    startPostgres({ settings: { synchronous_commit: "on" } }),
-    startKafka({ listeners: kafkaLinks.map((l) => ({ name: l.name, port: l.port, advertised: `127.0.0.1:${l.proxy}` })) }),
-    startApicurio(),
-  ]);
+  ({ postgres, kafka, registry } = await startClusterInfra(kafkaLinks.map((l) => ({ name: l.name, port: l.port, advertised: `127.0.0.1:${l.proxy}` }))));
   const registryHostPort = new URL(registry.url).host;
   const ccompatPath = new URL(registry.ccompatUrl).pathname;
   for (const s of SERVICES) {
@@ -104,10 +91,6 @@ async function startInfra(): Promise<void> {
     const env: Record<string, string> = {
       KAFKA_BROKERS: `127.0.0.1:${link.proxy}`,
       SCHEMA_REGISTRY_URL: `http://127.0.0.1:${await toxi.create(`registry-${s.name}`, registryHostPort)}${ccompatPath}`,
-      TASKMESH_TRANSPORT: "direct",
-      GATEWAY_REPLICA_ID: "gateway-chaos",
-      TASKMESH_JWT_SECRET: "chaos-".repeat(8),
-      SCHEDULER_LEASE_MS: "5000",
     };
     if (s.db) env.DATABASE_URL = `postgres://postgres@127.0.0.1:${await toxi.create(`pg-${s.name}`, `127.0.0.1:${postgres.port}`)}/${postgres.database}`;
     // callees are not up yet: the proxies point nowhere until they are
@@ -115,19 +98,10 @@ async function startInfra(): Promise<void> {
     envOf.set(s.name, env);
   }
   edgeUrl = `http://127.0.0.1:${await toxi.create("edge", "127.0.0.1:9")}`;
-  await ensureKafkaTopics({ brokers: [kafka.bootstrap] });
-  // as the chart's prepare hook does before the pods start: migrations and schema registration
-  const prepare = spawnSync(process.execPath, ["--import=tsx", "deploy/src/prepare.ts"], {
-    cwd: root,
-    env: { ...process.env, DATABASE_URL: postgres.url, KAFKA_BROKERS: kafka.bootstrap, SCHEMA_REGISTRY_URL: registry.ccompatUrl },
-    encoding: "utf8",
-  });
-  if (prepare.status !== 0) throw new Error(`prepare failed: ${prepare.stdout}${prepare.stderr}`);
 }
 
 async function startService(name: Name): Promise<void> {
-  const s = SERVICES.find((x) => x.name === name)!;
-  const service = await startServiceProcess(name, s.entry, { ...envOf.get(name)!, LOG_LEVEL: "info" }, 20_000, logOf(name));
+  const service = await startClusterService(name, envOf.get(name)!, logOf(name));
   running.set(name, service);
   for (const proxy of name === "gateway" ? ["edge"] : callers(name)) await toxi.retarget(proxy, `127.0.0.1:${service.port}`);
 }

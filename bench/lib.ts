@@ -1,13 +1,16 @@
 // Shared by the benchmarks: latency percentiles, a fixed-concurrency load loop, service processes
 // and databases.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
+import { ensureKafkaTopics } from "@taskmesh/events";
+import { startApicurio, type ApicurioHandle } from "../scripts/infra/apicurio.js";
 import { freePort, run, serviceDir, spawnServer, waitFor, type ServerProcess } from "../scripts/infra/cache.js";
 import { ensureGoTool } from "../scripts/infra/go-tools.js";
-import { startPostgres } from "../scripts/infra/postgres.js";
+import { startKafka, type KafkaHandle } from "../scripts/infra/kafka.js";
+import { startPostgres, type PostgresHandle } from "../scripts/infra/postgres.js";
 
 const root = path.resolve(import.meta.dirname, "..");
 
@@ -86,6 +89,55 @@ export async function startServiceProcess(name: string, entry: string, env: Reco
   });
   await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, { timeoutMs: 180_000, what: `${name} ready`, proc, intervalMs: 250 });
   return { port, url: `http://127.0.0.1:${port}`, proc };
+}
+
+export type ClusterServiceName = "tasks" | "reminders" | "recurrence" | "audit" | "gateway";
+
+/** Cluster mode's services, each run from its main.ts as its image runs it; a service comes after those it calls. */
+export const CLUSTER_SERVICES: { name: ClusterServiceName; entry: string; db: boolean; calls: ClusterServiceName[] }[] = [
+  { name: "tasks", entry: "services/tasks/src/main.ts", db: true, calls: [] },
+  { name: "reminders", entry: "services/reminders/src/main.ts", db: true, calls: ["tasks"] },
+  { name: "recurrence", entry: "services/recurrence/src/main.ts", db: false, calls: ["tasks"] },
+  { name: "audit", entry: "services/audit/src/main.ts", db: true, calls: [] },
+  { name: "gateway", entry: "gateway/src/main.ts", db: true, calls: ["tasks", "recurrence", "reminders", "audit"] },
+];
+
+/** What every cluster-mode service is given besides its links: calls straight to the other services, the gateway's replica id and secret, a short scheduler lease. */
+export const CLUSTER_ENV: Readonly<Record<string, string>> = {
+  TASKMESH_TRANSPORT: "direct",
+  GATEWAY_REPLICA_ID: "gateway-bench",
+  TASKMESH_JWT_SECRET: "cluster-".repeat(6),
+  SCHEDULER_LEASE_MS: "5000",
+};
+
+export interface ClusterInfra {
+  postgres: PostgresHandle;
+  kafka: KafkaHandle;
+  registry: ApicurioHandle;
+}
+
+/**
+ * Cluster mode's infrastructure: PostgreSQL (a commit acknowledged once in the WAL, so a kill -9
+ * does not undo it), Kafka (KRaft; `kafkaListeners` adds listeners, each advertising its own
+ * address) and Apicurio; then the topics, and, as the chart's prepare hook does before the pods
+ * start, the migrations and the schemas' registration.
+ */
+export async function startClusterInfra(kafkaListeners: { name: string; port: number; advertised: string }[] = []): Promise<ClusterInfra> {
+  const [postgres, kafka, registry] = await Promise.all([startPostgres({ settings: { synchronous_commit: "on" } }), startKafka({ listeners: kafkaListeners }), startApicurio()]);
+  await ensureKafkaTopics({ brokers: [kafka.bootstrap] });
+  const prepare = spawnSync(process.execPath, ["--import=tsx", "deploy/src/prepare.ts"], {
+    cwd: root,
+    env: { ...process.env, DATABASE_URL: postgres.url, KAFKA_BROKERS: kafka.bootstrap, SCHEMA_REGISTRY_URL: registry.ccompatUrl },
+    encoding: "utf8",
+  });
+  if (prepare.status !== 0) throw new Error(`prepare failed: ${prepare.stdout}${prepare.stderr}`);
+  return { postgres, kafka, registry };
+}
+
+/** One cluster-mode service with its links in `env` (plus CLUSTER_ENV), logging to `logFile` (at info unless `env` says otherwise). */
+export function startClusterService(name: ClusterServiceName, env: Record<string, string>, logFile: string): Promise<ServiceProcess> {
+  const entry = CLUSTER_SERVICES.find((s) => s.name === name)!.entry;
+  return startServiceProcess(name, entry, { ...CLUSTER_ENV, LOG_LEVEL: "info", ...env }, 20_000, logFile);
 }
 
 /** A database for one run: a PostgreSQL server of its own, stopped by `cleanup`. */
