@@ -1,10 +1,11 @@
 // Shared by the benchmarks: latency percentiles, a fixed-concurrency load loop, service processes
 // and databases.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFile, execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
+import { promisify } from "node:util";
 import { ensureKafkaTopics } from "@taskmesh/events";
 import { startApicurio, type ApicurioHandle } from "../scripts/infra/apicurio.js";
 import { freePort, run, serviceDir, spawnServer, waitFor, type ServerProcess } from "../scripts/infra/cache.js";
@@ -153,20 +154,36 @@ interface Proc {
   ppid: number;
 }
 
-function processes(): Proc[] {
-  return execFileSync("ps", ["-e", "-o", "pid=,ppid="], { encoding: "utf8" })
+function parseProcesses(ps: string): Proc[] {
+  return ps
     .trim()
     .split("\n")
     .map((l) => l.trim().split(/\s+/).map(Number))
     .map(([pid, ppid]) => ({ pid: pid!, ppid: ppid! }));
 }
 
-/** A process and everything it started. */
-export function tree(pid: number): number[] {
-  const all = processes();
-  const out = [pid];
+const PS_ARGS = ["-e", "-o", "pid=,ppid="];
+
+/** The processes in `roots` and everything they started. */
+function descendants(all: Proc[], roots: number[]): number[] {
+  const out = [...roots];
   for (let i = 0; i < out.length; i++) for (const p of all) if (p.ppid === out[i]) out.push(p.pid);
   return out;
+}
+
+/** A process and everything it started. */
+export function tree(pid: number): number[] {
+  return descendants(parseProcesses(execFileSync("ps", PS_ARGS, { encoding: "utf8" })), [pid]);
+}
+
+/**
+ * The processes in `roots` and everything they started, from one `ps` that does not block the
+ * event loop (a sampler in a process that also takes timestamps: a sync `ps` takes ~0.1 s on a
+ * loaded machine).
+ */
+export async function trees(roots: number[]): Promise<number[]> {
+  const { stdout } = await promisify(execFile)("ps", PS_ARGS, { encoding: "utf8" });
+  return descendants(parseProcesses(stdout), roots);
 }
 
 function read(file: string): string | undefined {
@@ -186,10 +203,10 @@ function ticks(pid: number): { own: number; ended: number } {
   return { own: Number(fields[11]) + Number(fields[12]), ended: Number(fields[13]) + Number(fields[14]) };
 }
 
-/** CPU seconds (user + system) of the tree, children that already ended included. */
-export function cpuSeconds(pid: number): number {
+/** CPU seconds (user + system) of the tree (or of `pids`), children that already ended included. */
+export function cpuSeconds(pid: number, pids = tree(pid)): number {
   let sum = 0;
-  for (const p of tree(pid)) {
+  for (const p of pids) {
     const t = ticks(p);
     sum += t.own + t.ended;
   }
