@@ -128,7 +128,12 @@ function asMessage<T extends DescMessage>(desc: T, value: unknown): MessageShape
 
 /** The call's result, or its end as soon as `signal` aborts (deadline: DEADLINE_EXCEEDED; the caller gone: CANCELED). */
 function untilAborted<T>(signal: AbortSignal, result: Promise<T>): Promise<T> {
-  if (signal.aborted) return Promise.reject(ConnectError.from(signal.reason, Code.Canceled));
+  if (signal.aborted) {
+    // The caller is gone (a request the browser cancelled as its user typed on): what the handler
+    // ends with is nobody's to read, and left unhandled it would end the process.
+    result.catch(() => {});
+    return Promise.reject(ConnectError.from(signal.reason, Code.Canceled));
+  }
   return new Promise((resolve, reject) => {
     const onAbort = () => reject(ConnectError.from(signal.reason, Code.Canceled));
     signal.addEventListener("abort", onAbort, { once: true });

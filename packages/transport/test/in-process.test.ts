@@ -159,6 +159,34 @@ test("the caller's deadline and cancellation end the call at once and abort the 
   assert.ok(handlerSignal!.aborted);
 });
 
+test("a call whose caller is already gone is cancelled, and its handler's failure is not left unhandled", async () => {
+  const unhandled: unknown[] = [];
+  const record = (reason: unknown) => void unhandled.push(reason);
+  process.on("unhandledRejection", record);
+  try {
+    const client = createClient(
+      TaskService,
+      inProcessTransport((router) =>
+        router.service(TaskService, {
+          async getTask() {
+            throw new ConnectError("no such task", Code.NotFound);
+          },
+        }),
+      ),
+    );
+    const gone = AbortSignal.abort();
+    const error = await client.getTask({ id: "t1" }, { signal: gone }).then(
+      () => assert.fail("no error"),
+      (e: unknown) => ConnectError.from(e),
+    );
+    assert.equal(error.code, Code.Canceled);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(unhandled, []);
+  } finally {
+    process.off("unhandledRejection", record);
+  }
+});
+
 test("server streams still flow", async () => {
   const client = createClient(
     TaskService,
