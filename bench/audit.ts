@@ -24,10 +24,10 @@ import { TaskEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js
 import { Priority, TaskSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { startAuditModule } from "../services/audit/src/index.js";
 import { migrations } from "../services/audit/src/migrations/index.js";
-import { startApicurio } from "../scripts/infra/apicurio.js";
-import { freePort } from "../scripts/infra/cache.js";
-import { startKafka } from "../scripts/infra/kafka.js";
-import { startPostgres } from "../scripts/infra/postgres.js";
+import { startApicurio } from "@taskmesh/infra/apicurio";
+import { freePort } from "@taskmesh/infra/cache";
+import { startKafka } from "@taskmesh/infra/kafka";
+import { startPostgres } from "@taskmesh/infra/postgres";
 import { load, mb, row } from "./lib.js";
 
 const root = path.resolve(import.meta.dirname, "..");

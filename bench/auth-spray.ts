@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { freePort, spawnServer, waitFor } from "../scripts/infra/cache.js";
+import { freePort, spawnServer, waitFor } from "@taskmesh/infra/cache";
 import { benchDatabase } from "./lib.js";
 
 const root = path.resolve(import.meta.dirname, "..");

@@ -38,11 +38,11 @@ import { RECURRENCE_GROUP } from "@taskmesh/recurrence";
 import { REMINDERS_GROUP } from "@taskmesh/reminders";
 import pg from "pg";
 import { WebSocket } from "ws";
-import { freePorts } from "../scripts/infra/cache.js";
-import type { ApicurioHandle } from "../scripts/infra/apicurio.js";
-import type { KafkaHandle } from "../scripts/infra/kafka.js";
-import type { PostgresHandle } from "../scripts/infra/postgres.js";
-import { startToxiproxy, type ToxiproxyHandle } from "../scripts/infra/toxiproxy.js";
+import { freePorts } from "@taskmesh/infra/cache";
+import type { ApicurioHandle } from "@taskmesh/infra/apicurio";
+import type { KafkaHandle } from "@taskmesh/infra/kafka";
+import type { PostgresHandle } from "@taskmesh/infra/postgres";
+import { startToxiproxy, type ToxiproxyHandle } from "@taskmesh/infra/toxiproxy";
 import { CLUSTER_SERVICES, startClusterInfra, startClusterService, type ClusterServiceName, type ServiceProcess } from "./lib.js";
 import { cursorOf, hello, PONG, readFrame } from "./live-frames.js";
 

@@ -19,8 +19,8 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import WebSocket from "ws";
-import { clusterInstall, helm, helmUpgrade, NAMESPACE, RELEASE, releaseImages } from "../scripts/infra/cluster-release.js";
-import { clusterDown, clusterStatus, clusterUp, kubectl } from "../scripts/infra/kubernetes.js";
+import { clusterInstall, helm, helmUpgrade, NAMESPACE, RELEASE, releaseImages } from "@taskmesh/infra/cluster-release";
+import { clusterDown, clusterStatus, clusterUp, kubectl } from "@taskmesh/infra/kubernetes";
 import { cursorOf, hello, PONG, readFrame } from "./live-frames.js";
 
 const WORKERS = Number(process.env.TASKMESH_CLUSTER_LOAD_WORKERS ?? 4);

@@ -11,8 +11,8 @@ import { createClient } from "@connectrpc/connect";
 import { Health } from "@taskmesh/proto/grpc/health/v1/health_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { serviceTransport } from "@taskmesh/transport";
-import { freePort, spawnServer, waitFor } from "../scripts/infra/cache.js";
-import { startDaprMesh } from "../scripts/infra/dapr.js";
+import { freePort, spawnServer, waitFor } from "@taskmesh/infra/cache";
+import { startDaprMesh } from "@taskmesh/infra/dapr";
 import { benchDatabase, load, mb, row } from "./lib.js";
 
 const root = path.resolve(import.meta.dirname, "..");

@@ -15,8 +15,8 @@ import { TaskEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js
 import { Priority, TaskSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { createLogger } from "@taskmesh/kit";
 import { confluentSchemaRegistry, connectKafkaBus, ensureKafkaTopics, openEmbeddedBus, registerSchemas, type EventBus, type EventRecord, type TopicContract } from "@taskmesh/events";
-import { startApicurio } from "../scripts/infra/apicurio.js";
-import { startKafka } from "../scripts/infra/kafka.js";
+import { startApicurio } from "@taskmesh/infra/apicurio";
+import { startKafka } from "@taskmesh/infra/kafka";
 import { benchDatabase, mb, row, summarize } from "./lib.js";
 
 const BATCH = Number(process.env.BENCH_BATCH ?? 500);

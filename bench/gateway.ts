@@ -31,7 +31,7 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } f
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
-import { startPostgres } from "../scripts/infra/postgres.js";
+import { startPostgres } from "@taskmesh/infra/postgres";
 import { POSTGRES_FOLDER } from "../apps/embedded/src/pglite-upgrade.js";
 import { call, cpuSeconds, load, memory, ownCpuSeconds, startApp, vegeta, type CallRequest, type Stats } from "./lib.js";
 

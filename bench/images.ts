@@ -1,4 +1,4 @@
-// `npm run bench -- images [--cold] [--no-run]`: every image scripts/infra/images.ts builds — its
+// `npm run bench -- images [--cold] [--no-run]`: every image packages/infra/src/images.ts builds — its
 // size, the build time of each step warm (nothing changed: skipped), warm after a change (podman's
 // layer cache) and, with --cold, into an empty container storage of its own (nothing reused but the
 // npm tarballs of Node and the Maven/Go artifacts in ~/.cache/taskmesh) — then each deployable's
@@ -8,10 +8,10 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { freePorts, rmrf, sleep } from "../scripts/infra/cache.js";
-import { APP_TARGETS, NODE_VERSION, appImageTag, buildAppImages, ensureBaseImages, ensureInfraImages, imageBytes, type StepResult } from "../scripts/infra/images.js";
-import { podman, podmanSync, removeContainers, runPrefix, sweepStaleContainers } from "../scripts/infra/podman.js";
-import { startStack } from "../scripts/infra/stack.js";
+import { freePorts, rmrf, sleep } from "@taskmesh/infra/cache";
+import { APP_TARGETS, NODE_VERSION, appImageTag, buildAppImages, ensureBaseImages, ensureInfraImages, imageBytes, type StepResult } from "@taskmesh/infra/images";
+import { podman, podmanSync, removeContainers, runPrefix, sweepStaleContainers } from "@taskmesh/infra/podman";
+import { startStack } from "@taskmesh/infra/stack";
 import { Kafka, logLevel } from "kafkajs";
 import { mb } from "./lib.js";
 

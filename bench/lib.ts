@@ -7,11 +7,11 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { promisify } from "node:util";
 import { ensureKafkaTopics } from "@taskmesh/events";
-import { startApicurio, type ApicurioHandle } from "../scripts/infra/apicurio.js";
-import { freePort, run, serviceDir, spawnServer, waitFor, type ServerProcess } from "../scripts/infra/cache.js";
-import { ensureGoTool } from "../scripts/infra/go-tools.js";
-import { startKafka, type KafkaHandle } from "../scripts/infra/kafka.js";
-import { startPostgres, type PostgresHandle } from "../scripts/infra/postgres.js";
+import { startApicurio, type ApicurioHandle } from "@taskmesh/infra/apicurio";
+import { freePort, run, serviceDir, spawnServer, waitFor, type ServerProcess } from "@taskmesh/infra/cache";
+import { ensureGoTool } from "@taskmesh/infra/go-tools";
+import { startKafka, type KafkaHandle } from "@taskmesh/infra/kafka";
+import { startPostgres, type PostgresHandle } from "@taskmesh/infra/postgres";
 
 const root = path.resolve(import.meta.dirname, "..");
 

@@ -5,7 +5,7 @@
 // page, and tag + priority + due range; each a page of 50 by due date.
 //
 // statements (default): the task service's handler in this process (Connect's router transport) on
-// PostgreSQL as the tests run it (scripts/infra/postgres.ts). Per shape: the page's p50/p99 over
+// PostgreSQL as the tests run it (packages/infra/src/postgres.ts). Per shape: the page's p50/p99 over
 // BENCH_CALLS (300) calls one after another, then the statement the store issued for it (captured
 // from the store, not retyped) run on its own: EXPLAIN ANALYZE's execution + planning time (median
 // of 30, TIMING OFF), the shared buffers it touched, and the scans that ran with their row counts
@@ -15,7 +15,7 @@
 // checkout's build) on its own PostgreSQL, through its gateway with Connect JSON over HTTP/1.1 and
 // an API token (vegeta): p50/p99 at 1 caller (BENCH_CALLS) and 16 callers (4 × BENCH_CALLS).
 // gateway-postgres: the same app on a PostgreSQL of the bench's own (DATABASE_URL; durable, as
-// scripts/infra/postgres.ts starts it, default memory settings).
+// packages/infra/src/postgres.ts starts it, default memory settings).
 //
 // Figures are noisy on a shared machine: compare runs taken under the same load, interleaved.
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
@@ -26,7 +26,7 @@ import { createClient, createRouterTransport } from "@connectrpc/connect";
 import { compileFilterToSql, parseFilter } from "@taskmesh/filter";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import pg from "pg";
-import { startPostgres } from "../scripts/infra/postgres.js";
+import { startPostgres } from "@taskmesh/infra/postgres";
 import { POSTGRES_FOLDER } from "../apps/embedded/src/pglite-upgrade.js";
 import { startTasksModule } from "../services/tasks/src/index.js";
 import { benchDatabase, call, startApp, summarize, vegeta } from "./lib.js";

@@ -24,10 +24,10 @@ import { ensureKafkaTopics } from "@taskmesh/events";
 import { POSTGRES_ENV, freshDatabase, type FreshDatabase } from "@taskmesh/testing";
 import { WebSocket } from "ws";
 import { AccessTokens } from "../gateway/src/auth/access-tokens.js";
-import { startStack, type Stack } from "../scripts/infra/stack.js";
+import { startStack, type Stack } from "@taskmesh/infra/stack";
 import { load, mb, startServiceProcess, summarize, type ServiceProcess, type Stats } from "./lib.js";
 import { hello, PONG, readFrame } from "./live-frames.js";
-import { freePort } from "../scripts/infra/cache.js";
+import { freePort } from "@taskmesh/infra/cache";
 
 const root = path.resolve(import.meta.dirname, "..");
 process.env.LOG_LEVEL ??= "error";

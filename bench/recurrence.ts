@@ -7,7 +7,7 @@
 // embedded: the app's embedded wiring in this process — tasks and recurrence modules on a PostgreSQL
 //   server of their own with the embedded event bus, the consumer calling the task service
 //   in-process; the task service is served on a local port and called over gRPC (h2c).
-// kafka: the cluster path — PostgreSQL, Kafka and Apicurio (scripts/infra/stack.ts), the task
+// kafka: the cluster path — PostgreSQL, Kafka and Apicurio (packages/infra/src/stack.ts), the task
 //   service and the recurrence service each its own process from its main.ts (the recurrence
 //   service calling the task service directly, TASKMESH_TRANSPORT=direct).
 //
@@ -46,8 +46,8 @@ import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.j
 import { nextOccurrenceKey, startRecurrenceModule } from "@taskmesh/recurrence";
 import { idForRequest, startTasksModule } from "@taskmesh/tasks";
 import { migrations } from "../services/tasks/src/migrations/index.js";
-import { freePort, type ServerProcess } from "../scripts/infra/cache.js";
-import { startStack } from "../scripts/infra/stack.js";
+import { freePort, type ServerProcess } from "@taskmesh/infra/cache";
+import { startStack } from "@taskmesh/infra/stack";
 import { benchDatabase, load, mb, startServiceProcess, summarize } from "./lib.js";
 
 const root = path.resolve(import.meta.dirname, "..");

@@ -14,7 +14,7 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { freePort, sleep, spawnServer, type ServerProcess } from "../scripts/infra/cache.js";
+import { freePort, sleep, spawnServer, type ServerProcess } from "@taskmesh/infra/cache";
 import { load, mb } from "./lib.js";
 
 const root = path.resolve(import.meta.dirname, "..");

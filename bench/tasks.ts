@@ -13,9 +13,9 @@ import { openDatabase } from "@taskmesh/db";
 import { Priority } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { migrations } from "../services/tasks/src/migrations/index.js";
-import { freePort, run } from "../scripts/infra/cache.js";
-import { ensureGoTool } from "../scripts/infra/go-tools.js";
-import { startJaeger } from "../scripts/infra/jaeger.js";
+import { freePort, run } from "@taskmesh/infra/cache";
+import { ensureGoTool } from "@taskmesh/infra/go-tools";
+import { startJaeger } from "@taskmesh/infra/jaeger";
 import { benchDatabase, load, mb, ownCpuSeconds, row, type Stats } from "./lib.js";
 
 const root = path.resolve(import.meta.dirname, "..");

@@ -22,7 +22,7 @@ import { createLogger } from "@taskmesh/kit";
 import { TaskEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
 import { POSTGRES_ENV, freshDatabase, type FreshDatabase } from "@taskmesh/testing";
 import { WebSocket } from "ws";
-import { startStack, type Stack } from "../scripts/infra/stack.js";
+import { startStack, type Stack } from "@taskmesh/infra/stack";
 import { startServiceProcess, type ServiceProcess } from "./lib.js";
 import { cursorOf, hello, PONG, readFrame } from "./live-frames.js";
 

@@ -1,10 +1,10 @@
 // `npm run cluster -- up|install|down|status|smoke|dapr|ingress|build|kubectl <args…>`: the single-node
-// Kubernetes of scripts/infra/kubernetes.ts (built from the Go module proxy into ~/.cache/taskmesh/kubernetes)
-// and taskmesh installed on it with its chart (scripts/infra/cluster-release.ts).
+// Kubernetes of packages/infra/src/kubernetes.ts (built from the Go module proxy into ~/.cache/taskmesh/kubernetes)
+// and taskmesh installed on it with its chart (packages/infra/src/cluster-release.ts).
 import { spawnSync } from 'node:child_process';
-import { clusterInstall } from './infra/cluster-release.js';
-import { clusterDapr, clusterDown, clusterPaths, clusterSmoke, clusterStatus, clusterUp, ensureClusterBinaries, ensureNodePackages, kubectlBin } from './infra/kubernetes.js';
-import { clusterIngress } from './infra/traefik.js';
+import { clusterInstall } from '@taskmesh/infra/cluster-release';
+import { clusterDapr, clusterDown, clusterPaths, clusterSmoke, clusterStatus, clusterUp, ensureClusterBinaries, ensureNodePackages, kubectlBin } from '@taskmesh/infra/kubernetes';
+import { clusterIngress } from '@taskmesh/infra/traefik';
 
 const [cmd, ...rest] = process.argv.slice(2);
 

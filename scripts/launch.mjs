@@ -29,7 +29,7 @@ const NODE_MAJOR = Number(NODE_VERSION.split(".")[0]);
 
 const root = path.resolve(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), "..");
 
-/** The same cache as scripts/infra/cache.ts: `${TASKMESH_CACHE:-$HOME/.cache/taskmesh}`. */
+/** The same cache as packages/infra/src/cache.ts: `${TASKMESH_CACHE:-$HOME/.cache/taskmesh}`. */
 function cacheRoot() {
   return process.env.TASKMESH_CACHE || path.join(os.homedir(), ".cache", "taskmesh");
 }

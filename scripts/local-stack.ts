@@ -9,9 +9,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ensureKafkaTopics } from '@taskmesh/events';
-import { startDaprMesh, type DaprMesh } from './infra/dapr.js';
-import { elapsed, InfraError, isMain, log, spawnServer, waitFor, waitForever, type ServerProcess } from './infra/cache.js';
-import { startStack } from './infra/stack.js';
+import { startDaprMesh, type DaprMesh } from '@taskmesh/infra/dapr';
+import { elapsed, InfraError, isMain, log, spawnServer, waitFor, waitForever, type ServerProcess } from '@taskmesh/infra/cache';
+import { startStack } from '@taskmesh/infra/stack';
 
 const root = path.resolve(import.meta.dirname, '..');
 

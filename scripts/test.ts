@@ -2,14 +2,14 @@
 // stopped after. Steps print as they go; the tests' `N passed, N failed, …` line closes the output.
 import { spawn } from "node:child_process";
 import path from "node:path";
-import { ensureChromium } from "./infra/chromium.js";
-import { ensureDapr } from "./infra/dapr.js";
-import { ensureGoTool } from "./infra/go-tools.js";
-import { ensureJaegerInstalled } from "./infra/jaeger.js";
-import { imagesForTests, testInfraImages } from "./infra/images.js";
-import { ensureKubernetesSchemas } from "./infra/k8s-schemas.js";
-import { startStack } from "./infra/stack.js";
-import { startContainerInfra } from "./infra/test-containers.js";
+import { ensureChromium } from "@taskmesh/infra/chromium";
+import { ensureDapr } from "@taskmesh/infra/dapr";
+import { ensureGoTool } from "@taskmesh/infra/go-tools";
+import { ensureJaegerInstalled } from "@taskmesh/infra/jaeger";
+import { imagesForTests, testInfraImages } from "@taskmesh/infra/images";
+import { ensureKubernetesSchemas } from "@taskmesh/infra/k8s-schemas";
+import { startStack } from "@taskmesh/infra/stack";
+import { startContainerInfra } from "@taskmesh/infra/test-containers";
 
 const root = path.resolve(import.meta.dirname, "..");
 const started = Date.now();

@@ -14,8 +14,7 @@ import { promisify } from "node:util";
 import { createLogger } from "@taskmesh/kit";
 import { embeddedConfig } from "../../apps/embedded/src/config.js";
 import { startEmbeddedApp, type EmbeddedApp } from "../../apps/embedded/src/embedded.js";
-import { which } from "../../scripts/infra/cache.js";
-import { ensurePythonVenv, pythonInterpreter } from "../../scripts/infra/python.js";
+import { which, ensurePythonVenv, pythonInterpreter } from "@taskmesh/testing/infra";
 
 const exec = promisify(execFile);
 const CLIENTS = path.resolve(import.meta.dirname, "..");

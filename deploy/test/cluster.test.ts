@@ -1,4 +1,4 @@
-// The chart on a real Kubernetes (scripts/infra/kubernetes.ts: built from the Go module proxy, run
+// The chart on a real Kubernetes (packages/infra/src/kubernetes.ts: built from the Go module proxy, run
 // on this machine's containerd): bench/cluster-rollout.ts installs Dapr, Traefik and the release
 // with `helm upgrade --install --atomic --wait`, walks a user's journey through the Ingress, then
 // upgrades, rolls back and force-deletes pods under load, and exits 1 on any failed request, lost
@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { test } from "vitest";
-import { podmanProblem } from "../../scripts/infra/podman.js";
+import { podmanProblem } from "@taskmesh/testing/infra";
 
 const root = path.resolve(import.meta.dirname, "../..");
 

@@ -6,9 +6,9 @@
 // gateway serves the web app and answers SignUp, CreateTask and ListTasks; each drains and exits 0 on
 // SIGTERM (`podman stop`) within the chart's grace period.
 //
-// The images come from scripts/infra/images.ts (npm test builds them and sets TASKMESH_TEST_IMAGES).
+// The images come from packages/infra/src/images.ts (npm test builds them and sets TASKMESH_TEST_IMAGES).
 // Containers are named taskmesh-imgtest-<pid>-…: removed in `finally`, and a run killed before that
-// leaves containers the next run (or `tsx scripts/infra/podman.ts cleanup`) removes.
+// leaves containers the next run (or `tsx packages/infra/src/podman.ts cleanup`) removes.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -20,9 +20,7 @@ import { freshDatabase } from "@taskmesh/testing";
 import { Kafka, logLevel } from "kafkajs";
 import pg from "pg";
 import YAML from "yaml";
-import { freePorts } from "../../scripts/infra/cache.js";
-import { kafkaProbe } from "../../scripts/infra/kafka.js";
-import { podmanEnv, podmanProblem, podmanSync, removeContainers, runPrefix, sweepStaleContainers } from "../../scripts/infra/podman.js";
+import { freePorts, kafkaProbe, podmanEnv, podmanProblem, podmanSync, removeContainers, runPrefix, sweepStaleContainers } from "@taskmesh/testing/infra";
 import { DEPLOYABLES, chartDir } from "./tools.js";
 
 /** Set by `npm test`: JSON object target → image reference. */
@@ -31,7 +29,7 @@ const IMAGES_ENV = "TASKMESH_TEST_IMAGES";
 const images = process.env[IMAGES_ENV] ? (JSON.parse(process.env[IMAGES_ENV]) as Record<string, string>) : undefined;
 const infraImages = process.env.TASKMESH_TEST_INFRA_IMAGES ? (JSON.parse(process.env.TASKMESH_TEST_INFRA_IMAGES) as Record<string, string>) : undefined;
 const skip = !images
-  ? (process.env.TASKMESH_TEST_IMAGES_SKIP ?? `${IMAGES_ENV} is not set: \`npm test\` builds the images (scripts/infra/images.ts) and sets it (TASKMESH_TEST_IMAGES=0 npm test skips them)`)
+  ? (process.env.TASKMESH_TEST_IMAGES_SKIP ?? `${IMAGES_ENV} is not set: \`npm test\` builds the images (packages/infra/src/images.ts) and sets it (TASKMESH_TEST_IMAGES=0 npm test skips them)`)
   : ((await podmanProblem()) ?? false);
 if (skip) console.log(`# images-run skipped: ${skip}`);
 

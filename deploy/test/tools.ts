@@ -5,7 +5,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import YAML from "yaml";
-import { KUBERNETES_VERSION, schemaLocation } from "../../scripts/infra/k8s-schemas.js";
+import { KUBERNETES_VERSION, schemaLocation } from "@taskmesh/testing/infra";
 
 export const root = path.resolve(import.meta.dirname, "../..");
 export const chartDir = path.join(root, "helm/taskmesh");

@@ -1,7 +1,7 @@
 // One trace per request across the mesh in cluster mode: the gateway and every service run as their
 // own processes (src/main.ts) beside their own daprd, calling each other through the sidecars as in
 // the chart, on PostgreSQL and Kafka; the processes and the sidecars export OTLP to a real Jaeger
-// (scripts/infra/jaeger.ts). A CreateTask sent as the web app sends it (Connect JSON, bearer token)
+// (packages/infra/src/jaeger.ts). A CreateTask sent as the web app sends it (Connect JSON, bearer token)
 // yields one trace holding the gateway, both sidecars of the hop, the task service, its INSERT, the
 // outbox publish and every consumer's handling; completing a recurring task shows the recurrence consumer
 // and the next occurrence's creation in the completion's trace. Read back through Jaeger's HTTP API.
@@ -14,13 +14,10 @@ import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { ensureKafkaTopics } from "@taskmesh/events";
 import { freshDatabase } from "@taskmesh/testing";
-import { freePorts } from "../../scripts/infra/cache.js";
+import { freePorts, startTestMesh, startJaeger, type JaegerHandle, startPrometheus, type PrometheusTarget } from "@taskmesh/testing/infra";
 import fs from "node:fs";
 import os from "node:os";
 import YAML from "yaml";
-import { startTestMesh } from "../../scripts/infra/dapr.js";
-import { startJaeger, type JaegerHandle } from "../../scripts/infra/jaeger.js";
-import { startPrometheus, type PrometheusTarget } from "../../scripts/infra/prometheus.js";
 
 const root = path.join(import.meta.dirname, "../..");
 const stops: (() => Promise<void>)[] = [];

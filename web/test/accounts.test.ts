@@ -5,7 +5,7 @@ import { afterAll, beforeAll, test } from "vitest";
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import { startSmtpServer, type TestSmtpServer } from "@taskmesh/testing/smtp";
-import { freePort } from "../../scripts/infra/cache.js";
+import { freePort } from "@taskmesh/testing/infra";
 import { startApp, type RunningApp } from "./support/app.js";
 import { axeViolations, formatFindings, type AxeFinding } from "./support/axe.js";
 import { launchBrowser, screenshot } from "./support/browser.js";

@@ -3,7 +3,7 @@
 // capture-pane until the screen shows what is expected.
 import { execFileSync } from "node:child_process";
 import path from "node:path";
-import { cacheDir, InfraError, log, run, which, withLock } from "../../../scripts/infra/cache.js";
+import { cacheDir, InfraError, log, run, which, withLock } from "@taskmesh/testing/infra";
 
 export async function ensureTmux(): Promise<string> {
   const found = which("tmux");

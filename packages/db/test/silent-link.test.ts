@@ -7,7 +7,7 @@ import net from "node:net";
 import pg from "pg";
 import { isTransientError } from "@taskmesh/kit";
 import { freshDatabase, type FreshDatabase } from "@taskmesh/testing";
-import { startToxiproxy, type ToxiproxyHandle } from "../../../scripts/infra/toxiproxy.js";
+import { startToxiproxy, type ToxiproxyHandle } from "@taskmesh/testing/infra";
 import { connectionBounds, DEFAULT_CONNECTION_BOUNDS, openDatabase, type Database } from "../src/index.js";
 
 /** How a promise ended within `ms` ("hung" when it had not), and its error. */

@@ -1,6 +1,6 @@
 // The Python side of the Confluent interop test: confluent-kafka and grpcio-tools, pinned.
 import path from "node:path";
-import { ensurePythonVenv } from "../../../scripts/infra/python.js";
+import { ensurePythonVenv } from "@taskmesh/testing/infra";
 
 const REQUIREMENTS = path.join(import.meta.dirname, "requirements.txt");
 

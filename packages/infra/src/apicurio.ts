@@ -2,7 +2,7 @@
  * Apicurio Registry 3 (Quarkus app) from its Maven Central distribution
  * `io.apicurio:apicurio-registry-app:<v>:all@tar.gz`, in-memory H2 storage, on a free port.
  *
- *   tsx scripts/infra/apicurio.ts start|stop|status|smoke|install
+ *   tsx packages/infra/src/apicurio.ts start|stop|status|smoke|install
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

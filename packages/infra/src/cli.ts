@@ -64,13 +64,13 @@ export async function serviceCli(name: string, spec: ServiceCliSpec, argv = proc
       case 'start':
       case 'up': {
         const existing = readState(name);
-        if (existing) throw new InfraError(`${name} already running (pid ${existing.pid}). Next: tsx scripts/infra/${name}.ts stop, or set TASKMESH_INFRA_INSTANCE=<name> to start another`);
+        if (existing) throw new InfraError(`${name} already running (pid ${existing.pid}). Next: tsx packages/infra/src/${name}.ts stop, or set TASKMESH_INFRA_INSTANCE=<name> to start another`);
         const h = await spec.start();
         const file = stateFile(name);
         fs.writeFileSync(file, JSON.stringify({ pid: process.pid, env: h.env, startedAt: new Date().toISOString() } satisfies State));
         process.on('exit', () => fs.rmSync(file, { force: true }));
         for (const [k, v] of Object.entries(h.env)) process.stdout.write(`${k}=${v}\n`);
-        log(name, `up in ${elapsed(t0)}; Ctrl-C (or \`tsx scripts/infra/${name}.ts stop\`) to stop`);
+        log(name, `up in ${elapsed(t0)}; Ctrl-C (or \`tsx packages/infra/src/${name}.ts stop\`) to stop`);
         await waitForever();
         return;
       }
@@ -104,7 +104,7 @@ export async function serviceCli(name: string, spec: ServiceCliSpec, argv = proc
         return;
       }
       default:
-        process.stderr.write(`usage: tsx scripts/infra/${name}.ts start|stop|status|smoke${spec.install ? '|install' : ''}\n`);
+        process.stderr.write(`usage: tsx packages/infra/src/${name}.ts start|stop|status|smoke${spec.install ? '|install' : ''}\n`);
         process.exitCode = cmd === 'help' ? 0 : 2;
     }
   } catch (e) {

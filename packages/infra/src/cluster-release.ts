@@ -13,7 +13,7 @@ import { podman, podmanSync } from './podman.js';
 import { clusterIngress, INGRESS_PORT } from './traefik.js';
 
 const C = 'cluster';
-const ROOT = path.resolve(import.meta.dirname, '..', '..');
+const ROOT = path.resolve(import.meta.dirname, '..', '..', '..');
 export const CHART = path.join(ROOT, 'helm', 'taskmesh');
 export const NAMESPACE = 'taskmesh';
 export const RELEASE = 'taskmesh';

@@ -142,7 +142,7 @@ export async function ensureDaprPlacement(): Promise<string> {
 // ---------------------------------------------------------------------------
 // running sidecars (local stack and tests)
 
-const K8S_DAPR = path.resolve(import.meta.dirname, '..', '..', 'k8s', 'dapr');
+const K8S_DAPR = path.resolve(import.meta.dirname, '..', '..', '..', 'k8s', 'dapr');
 /** The secret every service reads (a Kubernetes Secret in the chart, a JSON object locally). */
 export const SECRET_STORE = 'taskmesh-secrets';
 export const SECRET_NAME = 'taskmesh';
@@ -347,7 +347,7 @@ async function startScheduler(bin: string, dir: string): Promise<DaprScheduler> 
 if (isMain(import.meta.url)) {
   const cmd = process.argv[2] ?? 'install';
   if (cmd !== 'install') {
-    process.stderr.write('usage: npx tsx scripts/infra/dapr.ts install   # build daprd + scheduler into the cache\n');
+    process.stderr.write('usage: npx tsx packages/infra/src/dapr.ts install   # build daprd + scheduler into the cache\n');
     process.exit(2);
   }
   ensureDapr().then(

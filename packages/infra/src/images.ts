@@ -7,7 +7,7 @@
  *                                       tzdata, /etc/passwd with nonroot (65532), files copied out of the debian tree
  *   localhost/taskmesh/nodejs-runtime   static + /nodejs/bin/node (RUNTIME_IMAGE)
  *   localhost/taskmesh/jre              debian + Debian's openjdk-17-jre-headless
- *   localhost/taskmesh/postgres         debian + Debian's postgresql-15 (scripts/infra/images/postgres.Containerfile)
+ *   localhost/taskmesh/postgres         debian + Debian's postgresql-15 (packages/infra/src/images/postgres.Containerfile)
  *   localhost/taskmesh/kafka            jre + Kafka's Maven Central jars (as kafka.ts resolves them), KRaft single node
  *   localhost/taskmesh/schema-registry  jre + Apicurio Registry (as apicurio.ts downloads it)
  *   localhost/taskmesh/dapr             daprd, placement and scheduler built from the Go module (as dapr.ts builds them) on a minimal base
@@ -16,8 +16,8 @@
  * warm path is a few `podman image exists`. The app images (Dockerfile targets) are built by
  * buildAppImages() on these bases with --build-arg NODE_IMAGE/RUNTIME_IMAGE.
  *
- *   tsx scripts/infra/images.ts [base|infra|apps|all]... [--no-dapr]   # default: base apps
- *   tsx scripts/infra/images.ts list                                    # tags and sizes
+ *   tsx packages/infra/src/images.ts [base|infra|apps|all]... [--no-dapr]   # default: base apps
+ *   tsx packages/infra/src/images.ts list                                    # tags and sizes
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -32,7 +32,7 @@ import { ensurePodman, imageExists, podman, podmanProblem, podmanSync } from './
 
 const C = 'images';
 const HERE = import.meta.dirname;
-const ROOT = path.resolve(HERE, '..', '..');
+const ROOT = path.resolve(HERE, '..', '..', '..');
 
 /** Node 24 LTS from the npm registry (the package ships bin/node); npm as the root package.json pins it. */
 export const NODE_VERSION = process.env.TASKMESH_IMAGE_NODE_VERSION || '24.22.3';
@@ -411,7 +411,7 @@ async function buildBaseImages(): Promise<{ tags: BaseImages; steps: Record<stri
 }
 
 // ---------------------------------------------------------------------------
-// infrastructure images (scripts/infra/images/*.Containerfile)
+// infrastructure images (packages/infra/src/images/*.Containerfile)
 
 export async function ensureInfraImages(opts: { dapr?: boolean } = {}): Promise<{ tags: InfraImages; steps: Record<string, StepResult> }> {
   const { tags: base } = await ensureBaseImages();

@@ -3,7 +3,7 @@
  * Collector distribution) built from its Go module into the cache once per version, run with
  * in-memory storage, OTLP receivers and the query API on free loopback ports.
  *
- *   tsx scripts/infra/jaeger.ts start|install   (start prints OTEL_EXPORTER_OTLP_ENDPOINT and JAEGER_QUERY_URL)
+ *   tsx packages/infra/src/jaeger.ts start|install   (start prints OTEL_EXPORTER_OTLP_ENDPOINT and JAEGER_QUERY_URL)
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -12,7 +12,7 @@
  * group is its version, as kubeconform names it), standalone ($refs inlined) and strict (unknown fields rejected unless the schema
  * preserves them), matching LOCATION below.
  *
- *   tsx scripts/infra/k8s-schemas.ts     # prints the directory
+ *   tsx packages/infra/src/k8s-schemas.ts     # prints the directory
  */
 import fs from 'node:fs';
 import path from 'node:path';

@@ -1,10 +1,10 @@
 /**
  * Single-node Apache Kafka (KRaft, combined broker+controller) from Maven Central jars.
  *
- * The jars are resolved once per version with Maven (scripts/infra/kafka/pom.xml) into
+ * The jars are resolved once per version with Maven (packages/infra/src/kafka/pom.xml) into
  * `<cache>/kafka-<version>/libs` and run with `java -cp 'libs/*' kafka.Kafka`.
  *
- *   tsx scripts/infra/kafka.ts start|stop|status|smoke|install
+ *   tsx packages/infra/src/kafka.ts start|stop|status|smoke|install
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';

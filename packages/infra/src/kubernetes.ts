@@ -268,7 +268,7 @@ export async function writeOciArchive(rootfs: string, archive: string, image: { 
       os: 'linux',
       config: { Entrypoint: image.entrypoint, User: image.user, ...(image.env ? { Env: image.env } : {}) },
       rootfs: { type: 'layers', diff_ids: [layerDesc.digest] },
-      history: [{ created_by: 'taskmesh scripts/infra/kubernetes.ts writeOciArchive()' }],
+      history: [{ created_by: 'taskmesh packages/infra/src/kubernetes.ts writeOciArchive()' }],
     }),
   );
   const manifest = blob(
@@ -1050,7 +1050,7 @@ export function ctr(p: ReturnType<typeof clusterPaths>, args: string[], timeoutM
   return { status: r.status ?? 1, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
 }
 
-/** The app images of scripts/infra/images.ts (`localhost/taskmesh/<deployable>:local`); TASKMESH_CLUSTER_IMAGES=<regex> picks others, =0 none. */
+/** The app images of packages/infra/src/images.ts (`localhost/taskmesh/<deployable>:local`); TASKMESH_CLUSTER_IMAGES=<regex> picks others, =0 none. */
 const DEFAULT_IMAGES = '^localhost/taskmesh/[a-z-]+:local$';
 
 /** The project's images in podman's storage, for `ctr images import`. */
@@ -1521,7 +1521,7 @@ export async function clusterSmoke(): Promise<void> {
   const p = clusterPaths();
   const images = ctr(p, ['images', 'ls', '-q']).out.split('\n');
   const image = ['localhost/taskmesh/gateway:local', 'localhost/taskmesh/tasks:local'].find((i) => images.includes(i));
-  if (!image) throw new InfraError('no taskmesh app image in the cluster: build them (npx tsx scripts/infra/images.ts apps), then npm run cluster -- up');
+  if (!image) throw new InfraError('no taskmesh app image in the cluster: build them (npx tsx packages/infra/src/images.ts apps), then npm run cluster -- up');
   const ip = nodeIp();
   try {
     must(kubectl(['apply', '-f', '-'], { input: smokeManifest(image) }), 'kubectl apply');

@@ -3,14 +3,14 @@
  * (mmdebstrap, uidmap, fuse-overlayfs), installed with apt-get when missing and configured by the
  * project's own files (never a hand edit under /etc):
  *
- *  - scripts/infra/containers.conf (CONTAINERS_CONF): ulimits that root without CAP_SYS_RESOURCE may
+ *  - packages/infra/src/containers.conf (CONTAINERS_CONF): ulimits that root without CAP_SYS_RESOURCE may
  *    set (podman's defaults fail with "error setting rlimit type 7: operation not permitted"),
  *    cgroupfs, file-based events.
- *  - scripts/infra/storage.conf (CONTAINERS_STORAGE_CONF): the storage driver (see STORAGE below).
+ *  - packages/infra/src/storage.conf (CONTAINERS_STORAGE_CONF): the storage driver (see STORAGE below).
  *
- *   tsx scripts/infra/podman.ts install     # install + print the env (KEY=value)
- *   tsx scripts/infra/podman.ts check       # a hello-world container from a scratch image
- *   tsx scripts/infra/podman.ts cleanup [prefix]   # remove containers named <prefix>* (default taskmesh-)
+ *   tsx packages/infra/src/podman.ts install     # install + print the env (KEY=value)
+ *   tsx packages/infra/src/podman.ts check       # a hello-world container from a scratch image
+ *   tsx packages/infra/src/podman.ts cleanup [prefix]   # remove containers named <prefix>* (default taskmesh-)
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -182,7 +182,7 @@ if (isMain(import.meta.url)) {
       const removed = process.argv[3] ? removeContainers(process.argv[3]) : ['imgtest', 'bench'].flatMap((k) => sweepStaleContainers(k));
       log(C, `removed ${removed.length} container(s)${removed.length ? `: ${removed.join(' ')}` : ''}`);
     } else {
-      process.stderr.write('usage: tsx scripts/infra/podman.ts install|cleanup [prefix]\n');
+      process.stderr.write('usage: tsx packages/infra/src/podman.ts install|cleanup [prefix]\n');
       process.exit(2);
     }
     log(C, `${cmd} done in ${elapsed(t0)}`);

@@ -3,7 +3,7 @@
  * free port, durability off. Uses the distro binaries (/usr/lib/postgresql/<major>/bin),
  * installing them with apt-get when missing.
  *
- *   tsx scripts/infra/postgres.ts start|stop|status|smoke|install
+ *   tsx packages/infra/src/postgres.ts start|stop|status|smoke|install
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';

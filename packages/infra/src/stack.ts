@@ -1,9 +1,9 @@
 /**
  * Start any combination of Postgres / Kafka / Apicurio in parallel.
  *
- *   tsx scripts/infra/stack.ts up [--no-postgres] [--no-kafka] [--no-registry] [--write-env=PATH]
+ *   tsx packages/infra/src/stack.ts up [--no-postgres] [--no-kafka] [--no-registry] [--write-env=PATH]
  *       prints DATABASE_URL / KAFKA_BROKERS / SCHEMA_REGISTRY_URL on stdout, stays up until Ctrl-C
- *   tsx scripts/infra/stack.ts stop|status|smoke|install
+ *   tsx packages/infra/src/stack.ts stop|status|smoke|install
  */
 import * as fs from 'node:fs';
 import { InfraError, elapsed, isMain, log } from './cache.js';

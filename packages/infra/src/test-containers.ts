@@ -7,7 +7,7 @@
  * would do is done by name instead: containers are `taskmesh-infra-<pid>-…`, removed by stop(), by
  * the exit and signal hooks of cache.ts, and, after a SIGKILL, by the next run's sweep.
  *
- *   tsx scripts/infra/test-containers.ts up     starts the three, prints their env, stops on Ctrl-C
+ *   tsx packages/infra/src/test-containers.ts up     starts the three, prints their env, stops on Ctrl-C
  */
 import fs from 'node:fs';
 import path from 'node:path';

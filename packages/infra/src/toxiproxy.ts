@@ -4,7 +4,7 @@
  * a link that swallows everything, a link that is down). Built from its Go module into the cache
  * once (go-tools.ts), run on a free loopback port.
  *
- *   tsx scripts/infra/toxiproxy.ts start|install   (start prints TOXIPROXY_URL)
+ *   tsx packages/infra/src/toxiproxy.ts start|install   (start prints TOXIPROXY_URL)
  */
 import { freePort, isMain, log, serviceDir, serviceGuard, spawnServer, waitFor } from './cache.js';
 import { serviceCli } from './cli.js';

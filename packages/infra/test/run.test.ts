@@ -1,7 +1,7 @@
 // The infra scripts run one-shot commands (initdb, pg_ctl, go, java) with their output kept for errors.
 import { test } from "vitest";
 import assert from "node:assert/strict";
-import { run } from "../cache.js";
+import { run } from "../src/cache.js";
 
 test("a command that exits without reading its input does not crash the caller", async () => {
   // Writing to the closed pipe fails with EPIPE, which must not become an uncaught 'error'.

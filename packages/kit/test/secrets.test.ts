@@ -2,7 +2,7 @@
 // store answers the same request the same way), or from the environment without a sidecar.
 import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
-import { startTestMesh, type DaprMesh, type Sidecar } from "../../../scripts/infra/dapr.js";
+import { startTestMesh, type DaprMesh, type Sidecar } from "@taskmesh/testing/infra";
 import { defineConfig, resolveSecrets, secretsSettings, type Env } from "../src/index.js";
 
 // As runService does: the secrets piece read from the same variables.

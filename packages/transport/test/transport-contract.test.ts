@@ -10,7 +10,7 @@ import { createLogger, startServer, type RunningServer } from "@taskmesh/kit";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { startTasksModule } from "@taskmesh/tasks";
 import { freshDatabase } from "@taskmesh/testing";
-import { startTestMesh, type DaprMesh, type Sidecar } from "../../../scripts/infra/dapr.js";
+import { startTestMesh, type DaprMesh, type Sidecar } from "@taskmesh/testing/infra";
 import { serviceTransport, type TransportConfig } from "../src/index.js";
 
 type Tasks = Client<typeof TaskService>;

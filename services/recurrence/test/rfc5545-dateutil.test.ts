@@ -2,7 +2,7 @@
 // thousands of generated rules (FREQ, INTERVAL, BYDAY with ordinals, BYMONTHDAY with negatives and
 // 29–31, BYMONTH, BYSETPOS, COUNT/UNTIL, WKST) from starts around month ends, leap days and DST changes
 // in five zones, all-day and timed, must give the same first occurrences. One Python process answers
-// every case (dateutil/occurrences.py); its virtualenv is cached (scripts/infra/python.ts).
+// every case (dateutil/occurrences.py); its virtualenv is cached (packages/infra/src/python.ts).
 //
 // Wall-clock time is compared as RFC 5545 defines a DTSTART with TZID: the rule expands on local
 // time; a local time in a DST gap means the instant with the offset before the gap (it moves
@@ -34,7 +34,7 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import fc from "fast-check";
 import { Temporal } from "temporal-polyfill";
-import { ensurePythonVenv } from "../../../scripts/infra/python.js";
+import { ensurePythonVenv } from "@taskmesh/testing/infra";
 import { previewOccurrences, type Due } from "../src/engine.js";
 
 const HERE = import.meta.dirname;

@@ -7,8 +7,7 @@ import { openDatabase } from "@taskmesh/db";
 import { createLogger, startServer, type RunningServer } from "@taskmesh/kit";
 import { AppCallback, AppCallbackAlpha } from "@taskmesh/proto/dapr/proto/runtime/v1/appcallback_pb.js";
 import { freshDatabase } from "@taskmesh/testing";
-import { freePort } from "../../../scripts/infra/cache.js";
-import { startTestMesh, type DaprMesh } from "../../../scripts/infra/dapr.js";
+import { freePort, startTestMesh, type DaprMesh } from "@taskmesh/testing/infra";
 import { DaprJobsScheduler, daprJobFiresMigration } from "../src/scheduler/dapr-jobs-scheduler.js";
 import { schedulerContract } from "./scheduler-contract.js";
 

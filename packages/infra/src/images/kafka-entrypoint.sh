@@ -1,5 +1,5 @@
 #!/bin/sh
-# Writes server.properties (the settings of scripts/infra/kafka.ts), formats the log dir on first
+# Writes server.properties (the settings of packages/infra/src/kafka.ts), formats the log dir on first
 # start, then java is PID 1 (SIGTERM: controlled shutdown).
 set -eu
 dir=/var/lib/kafka

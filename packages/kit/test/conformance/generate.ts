@@ -3,7 +3,7 @@
 // with `node --import tsx packages/kit/test/conformance/generate.ts`.
 import { execFileSync } from "node:child_process";
 import path from "node:path";
-import { GO_TOOLS } from "../../../../scripts/infra/go-tools.js";
+import { GO_TOOLS } from "@taskmesh/testing/infra";
 
 const root = path.resolve(import.meta.dirname, "../../../..");
 const module = `connectrpc.com/conformance@${GO_TOOLS.connectconformance.version}`;

@@ -3,7 +3,7 @@
 // dependencies are nothing the project runs.
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { cacheDir, log, run, withLock } from "../../../../scripts/infra/cache.js";
+import { cacheDir, log, run, withLock } from "@taskmesh/testing/infra";
 
 export const INSPECTOR_VERSION = "2.12.0";
 
