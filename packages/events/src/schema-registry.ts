@@ -1,5 +1,4 @@
 import type { DescFile } from "@bufbuild/protobuf";
-import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
 import { isWellKnownImport, readProtoSource } from "./proto-sources.js";
 import { TOPICS, valueSubject, type TopicContract } from "./topics.js";
 
@@ -45,32 +44,66 @@ export class SchemaRefusedError extends Error {
 /** Topic → the registry id of its value schema: what a producer frames values with. */
 export type SchemaIds = ReadonlyMap<string, number>;
 
-// The calls we make through @kafkajs/confluent-schema-registry's HTTP client (mappersmith, with its
-// retries and error mapping). Its high-level register() is not used: it parses schemas with
-// protobufjs, which cannot parse buf/validate/validate.proto, and it only sets compatibility on a
-// subject's first registration by probing GET /config/{subject}, which Apicurio answers with the
-// global level instead of 404.
-interface RegistryHttp {
-  Subject: {
-    updateConfig(args: { subject: string; body: { compatibility: string } }): Promise<{ data(): unknown }>;
-    register(args: { subject: string; body: unknown }): Promise<{ data(): { id: number } }>;
-    registered(args: { subject: string; body: unknown }): Promise<{ data(): { id: number; version: number } }>;
-  };
+const REGISTRY_JSON = "application/vnd.schemaregistry.v1+json";
+
+/** A registry's answer other than 2xx, with its HTTP status (409 for an incompatible schema). */
+class RegistryHttpError extends Error {
+  constructor(
+    readonly status: number,
+    detail: string,
+  ) {
+    super(`${detail} (status ${status})`);
+  }
 }
 
-/** A Confluent Schema Registry API (Confluent, or Apicurio's `/apis/ccompat/v7`). */
+/**
+ * A Confluent Schema Registry API (Confluent, or Apicurio's `/apis/ccompat/v7`), spoken over fetch:
+ * the three calls the mesh makes. Confluent's client libraries for JavaScript parse schemas with
+ * protobufjs, which cannot parse buf/validate/validate.proto, and set compatibility only on a
+ * subject's first registration by probing GET /config/{subject}, which Apicurio answers with the
+ * global level instead of 404.
+ */
 export function confluentSchemaRegistry(url: string): SchemaRegistryClient {
-  // biome-ignore lint/complexity/useLiteralKeys: api is private in SchemaRegistry's typings, and only an element access may reach it
-  const http = new SchemaRegistry({ host: url, clientId: "taskmesh-events" })["api"] as unknown as RegistryHttp;
+  const base = url.replace(/\/+$/, "");
+  const call = async <T>(method: string, path: string, body: unknown): Promise<T> => {
+    let response: Response;
+    try {
+      response = await fetch(`${base}${path}`, {
+        method,
+        headers: { "content-type": REGISTRY_JSON, accept: `${REGISTRY_JSON}, application/json` },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(30_000),
+      });
+    } catch (err) {
+      // fetch says "fetch failed" and keeps the reason (ECONNREFUSED, ENOTFOUND…) in its cause,
+      // which is what a caller waiting for a registry that is still starting looks for.
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      const reason = (err as Error).name === "TimeoutError" ? "ETIMEDOUT" : (cause?.code ?? cause?.message ?? (err as Error).message);
+      throw new Error(`schema registry at ${base} unreachable: ${reason}`);
+    }
+    const text = await response.text();
+    if (!response.ok) {
+      let detail = text || response.statusText;
+      try {
+        detail = (JSON.parse(text) as { message?: string }).message ?? detail;
+      } catch {
+        // not JSON (a proxy's error page): its text is the detail
+      }
+      throw new RegistryHttpError(response.status, detail);
+    }
+    return JSON.parse(text) as T;
+  };
+  const subjectPath = (subject: string) => `/subjects/${encodeURIComponent(subject)}`;
   return {
     async setCompatibility(subject, level) {
-      await http.Subject.updateConfig({ subject, body: { compatibility: level } });
+      await call("PUT", `/config/${encodeURIComponent(subject)}`, { compatibility: level });
     },
     async register(subject, { schema, references }) {
       const body = { schemaType: "PROTOBUF", schema, references };
-      await http.Subject.register({ subject, body });
+      await call("POST", `${subjectPath(subject)}/versions`, body);
       // The register response carries only the id; references need the version too.
-      return (await http.Subject.registered({ subject, body })).data();
+      const { id, version } = await call<RegisteredSchema>("POST", subjectPath(subject), body);
+      return { id, version };
     },
   };
 }
