@@ -142,8 +142,6 @@ class KafkaBus implements EventBus {
     await this.#waitForTopics(options.topics);
     await consumer.connect();
     await consumer.subscribe({ topics: options.topics, fromBeginning: !broadcast });
-    // A broadcast subscriber counts from the moment its partitions' end offsets are known.
-    const joined = broadcast ? firstFetch(consumer, this.options.sessionTimeoutMs ?? 30_000) : undefined;
     let stopping = false;
     const commitIntervalMs = this.options.commitIntervalMs ?? 500;
     const pending = new Map<string, { topic: string; partition: number; offset: string }>();
@@ -170,7 +168,11 @@ class KafkaBus implements EventBus {
     // every partition from the end it had when subscribing until it has read further.
     const positions = new Map<string, { topic: string; partition: number; offset: string }>();
     if (broadcast) {
-      for (const position of await this.#endOffsets(options.topics)) positions.set(`${position.topic}/${position.partition}`, position);
+      const ends = await this.#endOffsets(options.topics).catch(async (err: unknown) => {
+        await consumer.disconnect().catch(() => {});
+        throw err;
+      });
+      for (const position of ends) positions.set(`${position.topic}/${position.partition}`, position);
       consumer.on(consumer.events.GROUP_JOIN, () => {
         for (const position of positions.values()) consumer.seek(position);
       });
@@ -229,12 +231,20 @@ class KafkaBus implements EventBus {
         metrics.lag.set({ ...labels, partition: String(batch.partition) }, Number(BigInt(batch.highWatermark) - next));
       },
     };
+    // A broadcast subscriber counts from the moment its partitions' end offsets are known.
+    const joined = broadcast ? firstFetch(consumer, this.options.sessionTimeoutMs ?? 30_000) : undefined;
+    // Awaited once the subscription exists; should run() fail first, its rejection must not go unhandled.
+    joined?.catch(() => {});
     // A shared group's member is not awaited into the group: after a crash the broker holds the
     // rebalance until the dead member's session expires (30 s), and the service answers meanwhile;
     // a failure to join comes back as a CRASH, handled below. A new group starts at the beginning
     // and an existing one at its committed position, so nothing is missed for resolving early.
     const running = consumer.run(runConfig);
-    if (broadcast) await running;
+    if (broadcast)
+      await running.catch(async (err: unknown) => {
+        await consumer.disconnect().catch(() => {});
+        throw err;
+      });
     else running.catch((err: unknown) => restartLater(err));
     // kafkajs restarts a crashed consumer only after errors it calls retriable. Others end it for
     // good while the process lives on and the group's partitions sit unread: among them "the group
@@ -313,8 +323,19 @@ class KafkaBus implements EventBus {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      const ends = await Promise.all(topics.map(async (topic) => (await admin.fetchTopicOffsets(topic)).map(({ partition, high }) => ({ topic, partition, offset: high }))));
-      return ends.flat();
+      // kafkajs does not retry this request: a topic created a moment ago may not have its leaders
+      // yet ("This server is not the leader for that topic-partition"), a retriable error.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const ends = await Promise.all(topics.map(async (topic) => (await admin.fetchTopicOffsets(topic)).map(({ partition, high }) => ({ topic, partition, offset: high }))));
+          return ends.flat();
+        } catch (err) {
+          // KafkaJSError's flag (the class itself is not among kafkajs' ES module exports).
+          const retriable = err instanceof Error && "retriable" in err && err.retriable === true;
+          if (!retriable || attempt >= RETRY.retries) throw err;
+          await new Promise((r) => setTimeout(r, Math.min(RETRY.maxRetryTime, RETRY.initialRetryTime * 2 ** attempt)));
+        }
+      }
     } finally {
       await admin.disconnect().catch(() => {});
     }
