@@ -2,15 +2,14 @@
 // naming where it came from, for an operator to find.
 import { test } from "vitest";
 import assert from "node:assert/strict";
-import type { Logger } from "@taskmesh/kit";
+import { recordingLogger } from "@taskmesh/testing/logs";
 import { deliver, type DeliveryContext } from "../src/deliver.js";
 import type { EventCodec } from "../src/codec.js";
 import type { EventRecord } from "../src/index.js";
 
 function context(codec: Partial<EventCodec>, handler: () => Promise<void>) {
-  const lines: Record<string, unknown>[] = [];
+  const { lines: logged, logger } = recordingLogger();
   const parked: EventRecord[] = [];
-  const logger = { error: (fields: object, msg: string) => lines.push({ ...fields, msg }) } as unknown as Logger;
   const ctx: DeliveryContext = {
     system: "kafka",
     codec: codec as EventCodec,
@@ -19,7 +18,13 @@ function context(codec: Partial<EventCodec>, handler: () => Promise<void>) {
     deadLetter: async (record) => void parked.push(record),
     stopping: () => false,
   };
-  return { ctx, lines, parked };
+  return {
+    ctx,
+    parked,
+    get lines() {
+      return logged.filter((line) => line.level === "error");
+    },
+  };
 }
 
 const raw = { topic: "task-events", key: "k1", partition: 2, offset: "41", headers: {}, value: Uint8Array.of(0, 0, 0, 0, 1, 0) };

@@ -3,13 +3,12 @@
 import { afterAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { isMessage } from "@bufbuild/protobuf";
-import { openDatabase, type Database, type EntityManager } from "@taskmesh/db";
-import { TaskEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
+import type { Message } from "@bufbuild/protobuf";
+import { openDatabase, type Database } from "@taskmesh/db";
 import { freshDatabase } from "@taskmesh/testing";
 import { deadLetterTopic, eventLogMigrations, EVENTS_CHANNEL, openEmbeddedBus, type EventBus, type TopicContract } from "../src/index.js";
 import { busContract } from "./bus-contract.js";
-import { freshTopics, taskEventRecord, topicTableToEnv, waitUntil } from "./fixtures.js";
+import { freshTopics, taskEventRecord, topicTableToEnv, versionOf, waitUntil } from "./fixtures.js";
 
 const LEASE_MS = 2_000;
 
@@ -58,10 +57,7 @@ describe("embedded bus", () => {
     let bus: EventBus = await openEmbeddedBus({ url: fresh.url, topics: t.table, leaseMs: LEASE_MS });
     await bus.publish(Array.from({ length: 30 }, (_, i) => taskEventRecord(t.taskEvents, key, i + 1)));
     const seen: number[] = [];
-    const collect = async (e: { value: unknown }) => {
-      assert.ok(isMessage(e.value as never, TaskEventSchema));
-      seen.push(Number((e.value as unknown as { version: bigint }).version));
-    };
+    const collect = async (e: { value: Message }) => void seen.push(versionOf(e.value));
     let sub = await bus.subscribe({
       group: "reopen",
       topics: [t.taskEvents],
@@ -95,7 +91,7 @@ describe("embedded bus", () => {
       const key = randomUUID();
       // As the outbox relay does: read under a transaction, publish, then delete.
       await caller.em().transactional(async (em) => {
-        await caller.query(em as unknown as EntityManager, `SELECT 1`);
+        await caller.query(em, `SELECT 1`);
         await bus.publish([taskEventRecord(t.taskEvents, key, 1)]);
       });
       await assert.rejects(
@@ -107,7 +103,7 @@ describe("embedded bus", () => {
       );
       await bus.publish([taskEventRecord(t.taskEvents, key, 2)]);
       const versions: number[] = [];
-      const sub = await bus.subscribe({ group: "joined", topics: [t.taskEvents], handler: async (e) => void versions.push(Number((e.value as unknown as { version: bigint }).version)) });
+      const sub = await bus.subscribe({ group: "joined", topics: [t.taskEvents], handler: async (e) => void versions.push(versionOf(e.value)) });
       await waitUntil("two events", () => versions.length >= 2);
       await new Promise((r) => setTimeout(r, 200));
       await sub.stop();

@@ -1,7 +1,8 @@
 // Shared by the bus tests: sample records, the effects database a consumer applies events to,
 // waiting helpers, and the environment the test command provides.
+import assert from "node:assert/strict";
 import { randomBytes, randomUUID } from "node:crypto";
-import { create, toBinary } from "@bufbuild/protobuf";
+import { create, isMessage, toBinary, type Message } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { Migration } from "@mikro-orm/migrations";
 import { openDatabase, type Database, type EntityManager } from "@taskmesh/db";
@@ -50,6 +51,12 @@ export function taskEventRecord(topic: string, taskId: string, version: number, 
     },
   });
   return { topic, key: taskId, payload: toBinary(TaskEventSchema, message), headers: { "event-type": "updated", ...headers }, eventId };
+}
+
+/** The version of a delivered TaskEvent (what taskEventRecord counts up per task). */
+export function versionOf(value: Message): number {
+  assert.ok(isMessage(value, TaskEventSchema), `a TaskEvent, not ${value.$typeName}`);
+  return Number(value.version);
 }
 
 export async function waitUntil(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {

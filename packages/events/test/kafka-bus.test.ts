@@ -13,7 +13,7 @@ import { TaskEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js
 import { freePorts, startKafka, startToxiproxy } from "@taskmesh/testing/infra";
 import { confluentSchemaRegistry, connectKafkaBus, deadLetterTopic, ensureKafkaTopics, registerSchemas, SchemaRefusedError, type EventBus, type TopicContract } from "../src/index.js";
 import { busContract, type DeadLetter } from "./bus-contract.js";
-import { freshTopics, requireEnv, taskEventRecord, topicTableToEnv, waitUntil } from "./fixtures.js";
+import { freshTopics, requireEnv, taskEventRecord, topicTableToEnv, versionOf, waitUntil } from "./fixtures.js";
 
 const brokers = [requireEnv("TASKMESH_TEST_KAFKA_BROKERS")];
 const registryUrl = requireEnv("TASKMESH_TEST_SCHEMA_REGISTRY_URL");
@@ -177,7 +177,7 @@ describe("Kafka bus against its own broker", () => {
         handler: async (e) => {
           if (delivered.has(e.eventId)) return;
           delivered.add(e.eventId);
-          firstSeen.set(e.key, [...(firstSeen.get(e.key) ?? []), Number((e.value as unknown as { version: bigint }).version)]);
+          firstSeen.set(e.key, [...(firstSeen.get(e.key) ?? []), versionOf(e.value)]);
         },
       });
       // A live-sync subscriber: it commits nothing, yet gets everything published after it joined.
