@@ -120,3 +120,36 @@ export function TaskRow({ task, depth, subtasks, folded, selected, pending, reor
     </li>
   );
 }
+
+interface FlatProps extends Pick<Props, "reorderable"> {
+  tasks: readonly Task[];
+  selectedId?: string | undefined;
+  pendingIds?: ReadonlySet<string> | undefined;
+  onSelect(task: Task): void;
+  onOpen(task: Task): void;
+  onToggle(task: Task): void;
+}
+
+/** Tasks as rows without subtasks or folding, for the views that group them otherwise (days, board columns, the agenda). */
+export function FlatTaskRows({ tasks, selectedId, pendingIds, reorderable, onSelect, onOpen, onToggle }: FlatProps) {
+  return (
+    <>
+      {tasks.map((task) => (
+        <TaskRow
+          key={task.id}
+          task={task}
+          depth={0}
+          subtasks={0}
+          folded={false}
+          selected={task.id === selectedId}
+          pending={pendingIds?.has(task.id) ?? false}
+          reorderable={reorderable}
+          onFold={() => undefined}
+          onSelect={() => onSelect(task)}
+          onOpen={() => onOpen(task)}
+          onToggle={() => onToggle(task)}
+        />
+      ))}
+    </>
+  );
+}

@@ -3,7 +3,7 @@ import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import type { UpdateTaskRequest } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { Temporal } from "temporal-polyfill";
 import { browserTimeZone } from "../tasks/format.js";
-import { TaskRow } from "../tasks/task-row.js";
+import { FlatTaskRows } from "../tasks/task-row.js";
 import type { Said } from "../tasks/task-actions.js";
 import { dueDay, rescheduleRequest, todayGroups, upcomingGroups, type Day, type DayGroup } from "./days.js";
 import { TaskDropContext, usePlace, type Place } from "./task-drop.js";
@@ -91,22 +91,7 @@ function DaySection({ group, today, draggable, selectedId, pendingIds, onSelect,
         <p className="day-empty muted">Nothing due</p>
       ) : (
         <ul className="task-list" aria-label={`Tasks due ${group.day ? dayLabel(group.day, today) : "before today"}`}>
-          {group.tasks.map((task) => (
-            <TaskRow
-              key={task.id}
-              task={task}
-              depth={0}
-              subtasks={0}
-              folded={false}
-              selected={task.id === selectedId}
-              pending={pendingIds?.has(task.id) ?? false}
-              reorderable={draggable}
-              onFold={() => undefined}
-              onSelect={() => onSelect(task)}
-              onOpen={() => onOpen(task)}
-              onToggle={() => onToggle(task)}
-            />
-          ))}
+          <FlatTaskRows tasks={group.tasks} selectedId={selectedId} pendingIds={pendingIds} reorderable={draggable} onSelect={onSelect} onOpen={onOpen} onToggle={onToggle} />
         </ul>
       )}
     </section>

@@ -8,7 +8,7 @@ import { keepPreviousData } from "@tanstack/react-query";
 import { useState, useSyncExternalStore } from "react";
 import { Temporal } from "temporal-polyfill";
 import { browserTimeZone, formatTime } from "../tasks/format.js";
-import { TaskRow } from "../tasks/task-row.js";
+import { FlatTaskRows } from "../tasks/task-row.js";
 import { addMonths, monthWeeks, tasksByDay, type Day } from "./days.js";
 import "./views.css";
 
@@ -146,22 +146,7 @@ function Agenda({ days, byDay, today, selectedId, pendingIds, onSelect, onOpen, 
             {day === today && <span className="day-date"> · Today</span>}
           </h3>
           <ul className="task-list">
-            {byDay.get(day)!.map((task) => (
-              <TaskRow
-                key={task.id}
-                task={task}
-                depth={0}
-                subtasks={0}
-                folded={false}
-                selected={task.id === selectedId}
-                pending={pendingIds?.has(task.id) ?? false}
-                reorderable={false}
-                onFold={() => undefined}
-                onSelect={() => onSelect(task)}
-                onOpen={() => onOpen(task)}
-                onToggle={() => onToggle(task)}
-              />
-            ))}
+            <FlatTaskRows tasks={byDay.get(day)!} selectedId={selectedId} pendingIds={pendingIds} reorderable={false} onSelect={onSelect} onOpen={onOpen} onToggle={onToggle} />
           </ul>
         </section>
       ))}

@@ -5,7 +5,7 @@ import { create } from "@bufbuild/protobuf";
 import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { UpdateTaskRequestSchema, type UpdateTaskRequest } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import type { Said } from "../tasks/task-actions.js";
-import { TaskRow } from "../tasks/task-row.js";
+import { FlatTaskRows } from "../tasks/task-row.js";
 import { boardColumns, type Column } from "./days.js";
 import { TaskDropContext, usePlace } from "./task-drop.js";
 import "./views.css";
@@ -80,22 +80,7 @@ function BoardColumn({ column, movable, selectedId, pendingIds, onSelect, onOpen
         <p className="day-empty muted">{movable ? "Drag a task here" : "No tasks"}</p>
       ) : (
         <ul className="task-list cards" aria-label={`Tasks in ${column.name}`}>
-          {column.tasks.map((task) => (
-            <TaskRow
-              key={task.id}
-              task={task}
-              depth={0}
-              subtasks={0}
-              folded={false}
-              selected={task.id === selectedId}
-              pending={pendingIds?.has(task.id) ?? false}
-              reorderable={movable}
-              onFold={() => undefined}
-              onSelect={() => onSelect(task)}
-              onOpen={() => onOpen(task)}
-              onToggle={() => onToggle(task)}
-            />
-          ))}
+          <FlatTaskRows tasks={column.tasks} selectedId={selectedId} pendingIds={pendingIds} reorderable={movable} onSelect={onSelect} onOpen={onOpen} onToggle={onToggle} />
         </ul>
       )}
     </section>
