@@ -8,16 +8,13 @@ import { Code, ConnectError, createClient, createRouterTransport, type Client } 
 import { createValidateInterceptor } from "@connectrpc/validate";
 import { TaskEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
-import { ProjectRole } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { freshDatabase } from "@taskmesh/testing";
 import { ChangeHub } from "../src/change-hub.js";
 import { startTasksModule } from "../src/index.js";
 import { createTaskServiceImpl } from "../src/task-service.js";
 import type { TaskRow } from "../src/task-row.js";
-import type { NewTask, TaskStore } from "../src/task-store.js";
-import type { ProjectStore } from "../src/project-store.js";
-
-const INBOX = "00000000-0000-4000-8000-000000000001";
+import { TaskStore, type NewTask } from "../src/task-store.js";
+import { ProjectStore } from "../src/project-store.js";
 
 const as = (user: string) => ({ headers: { "x-user-id": user } });
 
@@ -111,61 +108,48 @@ describe("batched creates", () => {
 // happen anyway (a constraint added later, a bug), the other callers of that batch must not fail.
 describe("batched creates when the database refuses one of them", () => {
   test("the batch is retried item by item and only the refused create fails", async () => {
-    const batches: string[][] = [];
-    const store = {
-      async createMany(items: NewTask[]) {
-        batches.push(items.map((i) => i.fields.title));
-        if (items.some((i) => i.fields.title === "refused")) throw new Error("database refused the row");
-        return items.map((i) => rowOf(i));
-      },
-    } as unknown as TaskStore;
-    // Every create goes to the caller's Inbox.
-    const projects = { inbox: async () => INBOX, get: async (caller: string, id: string) => ({ id, ownerId: caller, role: ProjectRole.ADMIN }) } as unknown as ProjectStore;
-    const impl = createTaskServiceImpl({ store, projects, hub: new ChangeHub() });
-    const client = createClient(
-      TaskService,
-      createRouterTransport((r) => r.service(TaskService, impl)),
-    );
-    const results = await Promise.allSettled(["a", "refused", "b", "c"].map((title) => client.createTask({ title }, as("u"))));
-    assert.deepEqual(
-      results.map((r) => r.status),
-      ["fulfilled", "rejected", "fulfilled", "fulfilled"],
-    );
-    assert.equal(ConnectError.from((results[1] as PromiseRejectedResult).reason).code, Code.Internal);
-    assert.ok(
-      batches.some((b) => b.length > 1),
-      `calls were batched: ${JSON.stringify(batches)}`,
-    );
+    const fresh = await freshDatabase();
+    const module = await startTasksModule({ databaseUrl: fresh.url });
+    try {
+      // A rule the database keeps and the request checks do not know.
+      await module.db.query(module.db.em(), `ALTER TABLE tasks.tasks ADD CONSTRAINT title_not_refused CHECK (title <> 'refused')`);
+      const batches: string[][] = [];
+      let releaseFirst = () => {};
+      const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
+      // The first batch is held until the next callers have queued, so that they go in one batch.
+      class RecordingStore extends TaskStore {
+        override async createMany(items: readonly NewTask[]): Promise<TaskRow[]> {
+          batches.push(items.map((i) => i.fields.title));
+          if (batches.length === 1) await firstHeld;
+          return super.createMany(items);
+        }
+      }
+      const impl = createTaskServiceImpl({ store: new RecordingStore(module.db), projects: new ProjectStore(module.db), hub: new ChangeHub() });
+      const batched = createClient(
+        TaskService,
+        createRouterTransport((r) => r.service(TaskService, impl)),
+      );
+      const first = batched.createTask({ title: "first" }, as("u"));
+      while (batches.length === 0) await new Promise((r) => setTimeout(r, 5));
+      const calls = ["a", "refused", "b", "c"].map((title) => batched.createTask({ title }, as("u")));
+      await new Promise((r) => setTimeout(r, 50));
+      releaseFirst();
+      await first;
+      const results = await Promise.allSettled(calls);
+      assert.deepEqual(
+        results.map((r) => r.status),
+        ["fulfilled", "rejected", "fulfilled", "fulfilled"],
+      );
+      assert.equal(ConnectError.from((results[1] as PromiseRejectedResult).reason).code, Code.Internal);
+      assert.ok(
+        batches.some((b) => b.length === 4 && b.includes("refused")),
+        `the refused create was batched with others: ${JSON.stringify(batches)}`,
+      );
+      const stored = await batched.listTasks({ pageSize: 50 }, as("u"));
+      assert.deepEqual(stored.tasks.map((t) => t.title).sort(), ["a", "b", "c", "first"]);
+    } finally {
+      await module.stop();
+      await fresh.drop();
+    }
   });
 });
-
-function rowOf(item: NewTask): TaskRow {
-  return {
-    id: item.id,
-    userId: item.userId,
-    title: item.fields.title,
-    notes: "",
-    status: 1,
-    priority: 1,
-    tags: [],
-    dueTime: null,
-    dueDate: null,
-    dueAt: null,
-    timeZone: "UTC",
-    recurrence: null,
-    reminders: [],
-    seriesId: null,
-    requestId: null,
-    version: 1,
-    fieldVersions: {},
-    createdAt: item.now,
-    updatedAt: item.now,
-    completedAt: null,
-    projectId: item.placement.projectId,
-    sectionId: null,
-    assigneeId: null,
-    parentId: null,
-    orderKey: "a0",
-    commentCount: 0,
-  };
-}
