@@ -13,7 +13,6 @@ import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { startTasksModule } from "@taskmesh/tasks";
 import { freshDatabase } from "@taskmesh/testing";
 import { randomUUID } from "node:crypto";
-import { WebSocket } from "ws";
 import { LiveConnection, liveUrl, parseServerFrame, type LiveStatus } from "../../web/src/live/live-connection.js";
 import { clientFrame, startMesh, type TestMesh } from "./fixtures.js";
 
@@ -40,12 +39,10 @@ afterAll(async () => {
 const network = { offline: false, sockets: [] as RecordingSocket[] };
 class RecordingSocket extends WebSocket {
   readonly received: string[] = [];
-  constructor(url: string) {
+  constructor(url: string | URL) {
     super(network.offline ? "ws://127.0.0.1:1/live" : url);
     network.sockets.push(this);
-    this.on("message", (data) => this.received.push(data.toString()));
-    // A browser reports a refused connection as a close only; ws also emits an error.
-    this.on("error", () => {});
+    this.addEventListener("message", (event) => this.received.push(String(event.data)));
   }
 }
 
@@ -71,7 +68,7 @@ test("every kind of frame the gateway sends reaches the web app's client, which 
       refetch: () => seen.refetches++,
       reminder: (r) => seen.reminders.push(r),
     },
-    WebSocket: RecordingSocket as unknown as typeof globalThis.WebSocket,
+    WebSocket: RecordingSocket,
     minDelayMs: 100,
     maxDelayMs: 100,
   });
@@ -114,7 +111,7 @@ test("every kind of frame the gateway sends reaches the web app's client, which 
 
     // Offline while a change is made and then pruned from the feed: back with its cursor, it is told to refetch.
     network.offline = true;
-    current().terminate();
+    current().close();
     await until("offline", () => seen.statuses.at(-1) === "offline");
     await mesh.taskClient.createTask({ title: "made while offline" }, { headers: u.headers });
     await sleep(RETENTION_MS + 200);

@@ -7,7 +7,6 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 import { AuthService } from "@taskmesh/proto/taskmesh/auth/v1/auth_service_pb.js";
 import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
-import WebSocket from "ws";
 import { LiveConnection, liveUrl, type LiveHandlers, type LiveStatus } from "../src/live/live-connection.js";
 import { startApp, type RunningApp } from "./support/app.js";
 
@@ -66,7 +65,7 @@ async function account() {
 test("changes arrive as tasks and deletions; the first ready asks for a refetch", async () => {
   const { accessToken, tasks } = await account();
   const { handlers, next } = recorder();
-  const live = new LiveConnection({ url: liveUrl(app.url), token: () => accessToken, renew: async () => false, handlers, WebSocket: WebSocket as unknown as typeof globalThis.WebSocket });
+  const live = new LiveConnection({ url: liveUrl(app.url), token: () => accessToken, renew: async () => false, handlers });
   live.start();
   try {
     await next<LiveStatus>("status", (s) => s === "live");
@@ -96,7 +95,6 @@ test("a refused token is renewed once and the connection comes back with the new
       return true;
     },
     handlers,
-    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
   });
   live.start();
   try {
