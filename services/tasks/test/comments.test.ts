@@ -1,17 +1,15 @@
 // Comments on tasks against a real PostgreSQL: who may read and write them in a shared project,
 // validation, idempotency by request id, the event for history, and the change feed that tells
 // every member's devices.
-import { afterAll, beforeAll, describe, test } from "vitest";
+import { describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { fromBinary } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
-import { createValidateInterceptor } from "@connectrpc/validate";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
-import { freshDatabase } from "@taskmesh/testing";
 import { TaskEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
-import { ProjectRole, ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
-import { TaskService, type WatchTasksResponse } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
-import { startTasksModule } from "../src/index.js";
+import { ProjectRole } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
+import type { WatchTasksResponse } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { tasksUnderTest } from "./fixtures.js";
 
 const as = (userId: string) => ({ headers: { "x-user-id": userId, "x-user-email": `${userId}@example.com`, "x-time-zone": "UTC", "x-device": "phone" } });
 
@@ -31,26 +29,10 @@ let seq = 0;
 const newUser = (name: string) => `${name}-${process.pid}-${++seq}`;
 
 describe("comments on tasks", () => {
-  let tasks: Client<typeof TaskService>;
-  let projects: Client<typeof ProjectService>;
-  let module: Awaited<ReturnType<typeof startTasksModule>>;
-  let drop: () => Promise<void>;
-
-  beforeAll(async () => {
-    const db = await freshDatabase();
-    drop = db.drop;
-    module = await startTasksModule({ databaseUrl: db.url });
-    const transport = createRouterTransport(module.routes, { router: { interceptors: [createValidateInterceptor()] } });
-    tasks = createClient(TaskService, transport);
-    projects = createClient(ProjectService, transport);
-  });
-  afterAll(async () => {
-    await module.stop();
-    await drop();
-  });
+  const service = tasksUnderTest();
 
   const commentEvents = async (taskId: string) =>
-    (await module.db.query<{ payload: Uint8Array }>(module.db.em(), `SELECT payload FROM tasks.outbox WHERE topic = 'task-events' AND key = $1 ORDER BY id`, [taskId]))
+    (await service.module.db.query<{ payload: Uint8Array }>(service.module.db.em(), `SELECT payload FROM tasks.outbox WHERE topic = 'task-events' AND key = $1 ORDER BY id`, [taskId]))
       .map((r) => fromBinary(TaskEventSchema, r.payload))
       .filter((e) => e.event.case?.startsWith("comment"));
 
@@ -58,16 +40,16 @@ describe("comments on tasks", () => {
   async function sharedTask() {
     const owner = newUser("owner");
     const [viewer, editor, admin, stranger] = [newUser("viewer"), newUser("editor"), newUser("admin"), newUser("stranger")];
-    const project = (await projects.createProject({ name: "Shared" }, as(owner))).project!;
+    const project = (await service.projects.createProject({ name: "Shared" }, as(owner))).project!;
     for (const [user, role] of [
       [viewer, ProjectRole.VIEWER],
       [editor, ProjectRole.EDITOR],
       [admin, ProjectRole.ADMIN],
     ] as const) {
-      const { invitation } = await projects.inviteMember({ projectId: project.id, email: `${user}@example.com`, role }, as(owner));
-      await projects.acceptInvitation({ id: invitation!.id }, as(user));
+      const { invitation } = await service.projects.inviteMember({ projectId: project.id, email: `${user}@example.com`, role }, as(owner));
+      await service.projects.acceptInvitation({ id: invitation!.id }, as(user));
     }
-    const { task } = await tasks.createTask({ title: "Paint the hall", projectId: project.id }, as(owner));
+    const { task } = await service.tasks.createTask({ title: "Paint the hall", projectId: project.id }, as(owner));
     return { owner, viewer, editor, admin, stranger, project, task: task! };
   }
 
@@ -80,14 +62,14 @@ describe("comments on tasks", () => {
       [admin, "Agreed"],
       [viewer, "Looks good from here"],
     ] as const) {
-      const { comment } = await tasks.addComment({ taskId: task.id, body }, as(user));
+      const { comment } = await service.tasks.addComment({ taskId: task.id, body }, as(user));
       assert.equal(comment!.authorId, user);
       assert.equal(comment!.taskId, task.id);
       assert.equal(comment!.body, body);
       assert.ok(Number(comment!.createTime!.seconds) * 1000 >= before - 1000);
     }
     for (const user of [owner, viewer, editor, admin]) {
-      const { comments } = await tasks.listComments({ taskId: task.id }, as(user));
+      const { comments } = await service.tasks.listComments({ taskId: task.id }, as(user));
       assert.deepEqual(
         comments.map((c) => [c.authorId, c.body]),
         [
@@ -98,22 +80,22 @@ describe("comments on tasks", () => {
         ],
       );
     }
-    await expectCode(tasks.listComments({ taskId: task.id }, as(stranger)), Code.NotFound, "a stranger listing");
-    await expectCode(tasks.addComment({ taskId: task.id, body: "hi" }, as(stranger)), Code.NotFound, "a stranger commenting");
-    const notFound = await expectCode(tasks.addComment({ taskId: crypto.randomUUID(), body: "hi" }, as(owner)), Code.NotFound, "no such task");
+    await expectCode(service.tasks.listComments({ taskId: task.id }, as(stranger)), Code.NotFound, "a stranger listing");
+    await expectCode(service.tasks.addComment({ taskId: task.id, body: "hi" }, as(stranger)), Code.NotFound, "a stranger commenting");
+    const notFound = await expectCode(service.tasks.addComment({ taskId: crypto.randomUUID(), body: "hi" }, as(owner)), Code.NotFound, "no such task");
     assert.match(notFound.rawMessage, /not found/);
     // The comment counts on the task, and commenting is no edit: the version stays.
-    const { task: now } = await tasks.getTask({ id: task.id }, as(viewer));
+    const { task: now } = await service.tasks.getTask({ id: task.id }, as(viewer));
     assert.equal(now!.commentCount, 4);
     assert.equal(now!.version, task.version);
   });
 
   test("a member removed from the project can no longer read or add comments", async () => {
     const { owner, editor, project, task } = await sharedTask();
-    await tasks.addComment({ taskId: task.id, body: "before leaving" }, as(editor));
-    await projects.removeMember({ projectId: project.id, userId: editor }, as(owner));
-    await expectCode(tasks.listComments({ taskId: task.id }, as(editor)), Code.NotFound, "a removed member listing");
-    await expectCode(tasks.addComment({ taskId: task.id, body: "after" }, as(editor)), Code.NotFound, "a removed member commenting");
+    await service.tasks.addComment({ taskId: task.id, body: "before leaving" }, as(editor));
+    await service.projects.removeMember({ projectId: project.id, userId: editor }, as(owner));
+    await expectCode(service.tasks.listComments({ taskId: task.id }, as(editor)), Code.NotFound, "a removed member listing");
+    await expectCode(service.tasks.addComment({ taskId: task.id, body: "after" }, as(editor)), Code.NotFound, "a removed member commenting");
   });
 
   test("bad input is INVALID_ARGUMENT naming the field", async () => {
@@ -123,31 +105,31 @@ describe("comments on tasks", () => {
       ["   \n\t", "body.not_blank"],
       ["x".repeat(10_001), "string.max_len"],
     ] as const) {
-      const err = await expectCode(tasks.addComment({ taskId: task.id, body }, as(owner)), Code.InvalidArgument, `body ${JSON.stringify(body.slice(0, 10))}`);
+      const err = await expectCode(service.tasks.addComment({ taskId: task.id, body }, as(owner)), Code.InvalidArgument, `body ${JSON.stringify(body.slice(0, 10))}`);
       assert.deepEqual(fieldsOf(err), ["body"]);
       assert.ok(
         violationsOf(err).some((v) => v.ruleId === rule),
         `${rule} in ${err.rawMessage}`,
       );
     }
-    assert.deepEqual(fieldsOf(await expectCode(tasks.addComment({ taskId: "nope", body: "x" }, as(owner)), Code.InvalidArgument, "task id")), ["task_id"]);
-    assert.deepEqual(fieldsOf(await expectCode(tasks.listComments({ taskId: task.id, pageToken: "abc" }, as(owner)), Code.InvalidArgument, "page token")), ["page_token"]);
-    assert.equal((await tasks.listComments({ taskId: task.id }, as(owner))).comments.length, 0);
+    assert.deepEqual(fieldsOf(await expectCode(service.tasks.addComment({ taskId: "nope", body: "x" }, as(owner)), Code.InvalidArgument, "task id")), ["task_id"]);
+    assert.deepEqual(fieldsOf(await expectCode(service.tasks.listComments({ taskId: task.id, pageToken: "abc" }, as(owner)), Code.InvalidArgument, "page token")), ["page_token"]);
+    assert.equal((await service.tasks.listComments({ taskId: task.id }, as(owner))).comments.length, 0);
   });
 
   test("a request id makes a retried AddComment one comment, one event", async () => {
     const { editor, task } = await sharedTask();
-    const first = (await tasks.addComment({ taskId: task.id, body: "once", requestId: "c-1" }, as(editor))).comment!;
-    const again = (await tasks.addComment({ taskId: task.id, body: "once", requestId: "c-1" }, as(editor))).comment!;
+    const first = (await service.tasks.addComment({ taskId: task.id, body: "once", requestId: "c-1" }, as(editor))).comment!;
+    const again = (await service.tasks.addComment({ taskId: task.id, body: "once", requestId: "c-1" }, as(editor))).comment!;
     assert.equal(again.id, first.id);
-    assert.equal((await tasks.listComments({ taskId: task.id }, as(editor))).comments.length, 1);
-    assert.equal((await tasks.getTask({ id: task.id }, as(editor))).task!.commentCount, 1);
+    assert.equal((await service.tasks.listComments({ taskId: task.id }, as(editor))).comments.length, 1);
+    assert.equal((await service.tasks.getTask({ id: task.id }, as(editor))).task!.commentCount, 1);
     assert.equal((await commentEvents(task.id)).length, 1);
   });
 
   test("the event carries the comment, its author and device, under the task's owner", async () => {
     const { owner, viewer, project, task } = await sharedTask();
-    const { comment } = await tasks.addComment({ taskId: task.id, body: "Seen it" }, as(viewer));
+    const { comment } = await service.tasks.addComment({ taskId: task.id, body: "Seen it" }, as(viewer));
     const [event] = await commentEvents(task.id);
     assert.ok(event?.event.case === "commentAdded");
     assert.equal(event.userId, owner);
@@ -164,11 +146,11 @@ describe("comments on tasks", () => {
     const { owner, viewer, editor, task } = await sharedTask();
     const streams = [owner, viewer].map((user) => {
       const abort = new AbortController();
-      return { abort, iterator: tasks.watchTasks({}, { ...as(user), signal: abort.signal })[Symbol.asyncIterator]() };
+      return { abort, iterator: service.tasks.watchTasks({}, { ...as(user), signal: abort.signal })[Symbol.asyncIterator]() };
     });
     const next = async (s: (typeof streams)[number]): Promise<WatchTasksResponse> => (await s.iterator.next()).value as WatchTasksResponse;
     for (const s of streams) assert.equal((await next(s)).change.case, "caughtUp");
-    await tasks.addComment({ taskId: task.id, body: "Live" }, as(editor));
+    await service.tasks.addComment({ taskId: task.id, body: "Live" }, as(editor));
     for (const s of streams) {
       const m = await next(s);
       assert.ok(m.change.case === "upserted");
@@ -180,23 +162,23 @@ describe("comments on tasks", () => {
 
   test("only a comment's author edits or deletes it; each is an event, and the count follows", async () => {
     const { owner, viewer, editor, stranger, task } = await sharedTask();
-    const { comment } = await tasks.addComment({ taskId: task.id, body: "Blue?" }, as(viewer));
+    const { comment } = await service.tasks.addComment({ taskId: task.id, body: "Blue?" }, as(viewer));
     const mine = { taskId: task.id, commentId: comment!.id };
     for (const user of [owner, editor]) {
-      await expectCode(tasks.editComment({ ...mine, body: "Red" }, as(user)), Code.PermissionDenied, `${user} editing another's comment`);
-      await expectCode(tasks.deleteComment(mine, as(user)), Code.PermissionDenied, `${user} deleting another's comment`);
+      await expectCode(service.tasks.editComment({ ...mine, body: "Red" }, as(user)), Code.PermissionDenied, `${user} editing another's comment`);
+      await expectCode(service.tasks.deleteComment(mine, as(user)), Code.PermissionDenied, `${user} deleting another's comment`);
     }
-    await expectCode(tasks.editComment({ ...mine, body: "Red" }, as(stranger)), Code.NotFound, "a stranger editing");
-    await expectCode(tasks.deleteComment({ taskId: task.id, commentId: crypto.randomUUID() }, as(viewer)), Code.NotFound, "no such comment");
-    assert.deepEqual(fieldsOf(await expectCode(tasks.editComment({ ...mine, body: " " }, as(viewer)), Code.InvalidArgument, "a blank edit")), ["body"]);
+    await expectCode(service.tasks.editComment({ ...mine, body: "Red" }, as(stranger)), Code.NotFound, "a stranger editing");
+    await expectCode(service.tasks.deleteComment({ taskId: task.id, commentId: crypto.randomUUID() }, as(viewer)), Code.NotFound, "no such comment");
+    assert.deepEqual(fieldsOf(await expectCode(service.tasks.editComment({ ...mine, body: " " }, as(viewer)), Code.InvalidArgument, "a blank edit")), ["body"]);
 
-    const { comment: edited } = await tasks.editComment({ ...mine, body: "Blue, the dark one" }, as(viewer));
+    const { comment: edited } = await service.tasks.editComment({ ...mine, body: "Blue, the dark one" }, as(viewer));
     assert.equal(edited!.body, "Blue, the dark one");
     assert.ok(edited!.updateTime);
-    assert.equal((await tasks.listComments({ taskId: task.id }, as(owner))).comments[0]!.body, "Blue, the dark one");
-    await tasks.deleteComment(mine, as(viewer));
-    assert.deepEqual((await tasks.listComments({ taskId: task.id }, as(owner))).comments, []);
-    assert.equal((await tasks.getTask({ id: task.id }, as(owner))).task!.commentCount, 0);
+    assert.equal((await service.tasks.listComments({ taskId: task.id }, as(owner))).comments[0]!.body, "Blue, the dark one");
+    await service.tasks.deleteComment(mine, as(viewer));
+    assert.deepEqual((await service.tasks.listComments({ taskId: task.id }, as(owner))).comments, []);
+    assert.equal((await service.tasks.getTask({ id: task.id }, as(owner))).task!.commentCount, 0);
     const events = await commentEvents(task.id);
     assert.deepEqual(
       events.map((e) => e.event.case),
@@ -209,17 +191,17 @@ describe("comments on tasks", () => {
 
   test("pages of comments follow each other without gaps; deleting the task deletes its comments", async () => {
     const { owner, task } = await sharedTask();
-    for (let i = 0; i < 5; i++) await tasks.addComment({ taskId: task.id, body: `c${i}` }, as(owner));
+    for (let i = 0; i < 5; i++) await service.tasks.addComment({ taskId: task.id, body: `c${i}` }, as(owner));
     const seen: string[] = [];
     let pageToken = "";
     do {
-      const page = await tasks.listComments({ taskId: task.id, pageSize: 2, pageToken }, as(owner));
+      const page = await service.tasks.listComments({ taskId: task.id, pageSize: 2, pageToken }, as(owner));
       seen.push(...page.comments.map((c) => c.body));
       pageToken = page.nextPageToken;
     } while (pageToken);
     assert.deepEqual(seen, ["c0", "c1", "c2", "c3", "c4"]);
-    await tasks.deleteTask({ id: task.id }, as(owner));
-    const [left] = await module.db.query<{ n: number }>(module.db.em(), `SELECT count(*)::int AS n FROM tasks.comments WHERE task_id = $1`, [task.id]);
+    await service.tasks.deleteTask({ id: task.id }, as(owner));
+    const [left] = await service.module.db.query<{ n: number }>(service.module.db.em(), `SELECT count(*)::int AS n FROM tasks.comments WHERE task_id = $1`, [task.id]);
     assert.equal(left!.n, 0);
   });
 });

@@ -2,37 +2,22 @@
 // its task and the task's subtasks in one statement. A batch of completes of tasks with and without
 // subtasks: each call gets its own answer or its own error, every completed task is in the feed and
 // the events once, subtasks before their parent, and a refused complete changes nothing.
-import { afterAll, beforeAll, describe, test } from "vitest";
+import { describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { fromBinary } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
-import { createValidateInterceptor } from "@connectrpc/validate";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { TaskEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
 import { TaskStatus } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
-import { OpenSubtasksSchema, TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
-import { freshDatabase } from "@taskmesh/testing";
-import { startTasksModule } from "../src/index.js";
+import { OpenSubtasksSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { tasksUnderTest } from "./fixtures.js";
 
 const as = (user: string) => ({ headers: { "x-user-id": user } });
 
 describe("batched completes of tasks with subtasks", () => {
-  let module: Awaited<ReturnType<typeof startTasksModule>>;
-  let client: Client<typeof TaskService>;
-  let drop: () => Promise<void>;
+  const service = tasksUnderTest();
 
-  beforeAll(async () => {
-    const db = await freshDatabase();
-    drop = db.drop;
-    module = await startTasksModule({ databaseUrl: db.url });
-    client = createClient(TaskService, createRouterTransport(module.routes, { router: { interceptors: [createValidateInterceptor()] } }));
-  });
-  afterAll(async () => {
-    await module.stop();
-    await drop();
-  });
-
-  const sql = <Row>(text: string, params: unknown[] = []) => module.db.query<Row>(module.db.em(), text, params);
-  const create = async (user: string, title: string, parentId = "") => (await client.createTask({ title, parentId }, as(user))).task!.id;
+  const sql = <Row>(text: string, params: unknown[] = []) => service.module.db.query<Row>(service.module.db.em(), text, params);
+  const create = async (user: string, title: string, parentId = "") => (await service.tasks.createTask({ title, parentId }, as(user))).task!.id;
 
   test("each complete of a batch gets its own answer; subtasks complete with their parent, before it", async () => {
     const user = "tree-completer";
@@ -43,17 +28,17 @@ describe("batched completes of tasks with subtasks", () => {
     const wholeGrandchild = await create(user, "grandchild", wholeChild);
     const doneChildren = await create(user, "parent whose child is done");
     const doneChild = await create(user, "done child", doneChildren);
-    await client.completeTask({ id: doneChild }, as(user));
+    await service.tasks.completeTask({ id: doneChild }, as(user));
     const plain = await Promise.all([1, 2, 3, 4, 5, 6].map((n) => create(user, `plain ${n}`)));
     const stale = await create(user, "stale version");
 
     const calls = [
-      client.completeTask({ id: blocked }, as(user)),
-      client.completeTask({ id: whole, includeSubtasks: true }, as(user)),
-      client.completeTask({ id: doneChildren }, as(user)),
-      client.completeTask({ id: stale, expectedVersion: 5n }, as(user)),
-      ...plain.map((id) => client.completeTask({ id }, as(user))),
-      client.completeTask({ id: wholeChild }, as(user)),
+      service.tasks.completeTask({ id: blocked }, as(user)),
+      service.tasks.completeTask({ id: whole, includeSubtasks: true }, as(user)),
+      service.tasks.completeTask({ id: doneChildren }, as(user)),
+      service.tasks.completeTask({ id: stale, expectedVersion: 5n }, as(user)),
+      ...plain.map((id) => service.tasks.completeTask({ id }, as(user))),
+      service.tasks.completeTask({ id: wholeChild }, as(user)),
     ];
     const results = await Promise.allSettled(calls);
     const outcome = results.map((r) => (r.status === "fulfilled" ? TaskStatus[r.value.task!.status] : Code[ConnectError.from(r.reason).code]));

@@ -1,11 +1,10 @@
 // Concurrent CreateTask calls share transactions (TaskStore.createMany through GroupCommit). What
 // callers must not notice: every task, feed entry and event exactly once, retries by request id
 // collapsing to one task, and one bad create failing alone with a clear error.
-import { afterAll, beforeAll, describe, test } from "vitest";
+import { describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { fromBinary } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
-import { createValidateInterceptor } from "@connectrpc/validate";
+import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
 import { TaskEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { freshDatabase } from "@taskmesh/testing";
@@ -15,38 +14,29 @@ import { createTaskServiceImpl } from "../src/task-service.js";
 import type { TaskRow } from "../src/task-row.js";
 import { TaskStore, type NewTask } from "../src/task-store.js";
 import { ProjectStore } from "../src/project-store.js";
+import { tasksUnderTest } from "./fixtures.js";
 
 const as = (user: string) => ({ headers: { "x-user-id": user } });
 
 describe("batched creates", () => {
-  let module: Awaited<ReturnType<typeof startTasksModule>>;
-  let client: Client<typeof TaskService>;
-  let drop: () => Promise<void>;
+  const service = tasksUnderTest();
 
-  beforeAll(async () => {
-    const db = await freshDatabase();
-    drop = db.drop;
-    module = await startTasksModule({ databaseUrl: db.url });
-    client = createClient(TaskService, createRouterTransport(module.routes, { router: { interceptors: [createValidateInterceptor()] } }));
-  });
-  afterAll(async () => {
-    await module.stop();
-    await drop();
-  });
-
-  const outbox = (topic: string) => module.db.query<{ key: string; payload: Uint8Array }>(module.db.em(), `SELECT key, payload FROM tasks.outbox WHERE topic = $1 ORDER BY id`, [topic]);
+  const outbox = (topic: string) =>
+    service.module.db.query<{ key: string; payload: Uint8Array }>(service.module.db.em(), `SELECT key, payload FROM tasks.outbox WHERE topic = $1 ORDER BY id`, [topic]);
 
   test("200 concurrent creates of 20 users: every task, feed entry and event once, each user's feed in order", async () => {
     const users = Array.from({ length: 20 }, (_, u) => `burst-${u}`);
-    const created = await Promise.all(users.flatMap((user) => Array.from({ length: 10 }, (_, n) => client.createTask({ title: `${user} task ${n}`, tags: ["burst"] }, as(user)))));
+    const created = await Promise.all(users.flatMap((user) => Array.from({ length: 10 }, (_, n) => service.tasks.createTask({ title: `${user} task ${n}`, tags: ["burst"] }, as(user)))));
     assert.equal(new Set(created.map((c) => c.task!.id)).size, 200);
     for (const user of users) {
-      const { tasks } = await client.listTasks({ query: "tag:burst", pageSize: 50 }, as(user));
+      const { tasks } = await service.tasks.listTasks({ query: "tag:burst", pageSize: 50 }, as(user));
       assert.equal(tasks.length, 10, `${user} sees exactly their 10 tasks`);
       assert.ok(tasks.every((t) => t.title.startsWith(`${user} `)));
-      const feed = await module.db.query<{ seq: string; taskId: string }>(module.db.em(), `SELECT seq::text AS seq, task_id AS "taskId" FROM tasks.task_changes WHERE user_id = $1 ORDER BY seq`, [
-        user,
-      ]);
+      const feed = await service.module.db.query<{ seq: string; taskId: string }>(
+        service.module.db.em(),
+        `SELECT seq::text AS seq, task_id AS "taskId" FROM tasks.task_changes WHERE user_id = $1 ORDER BY seq`,
+        [user],
+      );
       assert.deepEqual(new Set(feed.map((f) => f.taskId)), new Set(tasks.map((t) => t.id)), "one feed entry per task");
     }
     const events = (await outbox("task-events")).map((r) => fromBinary(TaskEventSchema, r.payload));
@@ -58,37 +48,39 @@ describe("batched creates", () => {
   });
 
   test("the same request sent 30 times at once creates one task and one event", async () => {
-    const replies = await Promise.all(Array.from({ length: 30 }, () => client.createTask({ title: "Once only", requestId: "retry-storm" }, as("retrier"))));
+    const replies = await Promise.all(Array.from({ length: 30 }, () => service.tasks.createTask({ title: "Once only", requestId: "retry-storm" }, as("retrier"))));
     assert.equal(new Set(replies.map((r) => r.task!.id)).size, 1);
     const events = (await outbox("task-events")).map((r) => fromBinary(TaskEventSchema, r.payload)).filter((e) => e.userId === "retrier");
     assert.equal(events.length, 1);
-    const again = await client.createTask({ title: "Once only", requestId: "retry-storm" }, as("retrier"));
+    const again = await service.tasks.createTask({ title: "Once only", requestId: "retry-storm" }, as("retrier"));
     assert.equal(again.task!.id, replies[0]!.task!.id, "a later retry returns the same task");
   });
 
   test("a retry finds its task by request id even when the task's id was not derived from it", async () => {
     // Tasks stored before ids were derived from request ids carry random ids.
     const legacyId = "00000000-0000-4000-8000-00000000abcd";
-    await module.db.query(module.db.em(), `INSERT INTO tasks.tasks (id, user_id, title, request_id, created_at, updated_at) VALUES ($1, 'legacy-user', 'From before', 'old-request', now(), now())`, [
-      legacyId,
-    ]);
+    await service.module.db.query(
+      service.module.db.em(),
+      `INSERT INTO tasks.tasks (id, user_id, title, request_id, created_at, updated_at) VALUES ($1, 'legacy-user', 'From before', 'old-request', now(), now())`,
+      [legacyId],
+    );
     const [alone, ...together] = await Promise.all([
-      client.createTask({ title: "From before", requestId: "old-request" }, as("legacy-user")),
-      ...Array.from({ length: 3 }, (_, n) => client.createTask({ title: `New ${n}` }, as("legacy-user"))),
+      service.tasks.createTask({ title: "From before", requestId: "old-request" }, as("legacy-user")),
+      ...Array.from({ length: 3 }, (_, n) => service.tasks.createTask({ title: `New ${n}` }, as("legacy-user"))),
     ]);
     assert.equal(alone!.task!.id, legacyId);
     assert.equal(new Set(together.map((r) => r.task!.id)).size, 3);
-    const { tasks } = await client.listTasks({ pageSize: 50 }, as("legacy-user"));
+    const { tasks } = await service.tasks.listTasks({ pageSize: 50 }, as("legacy-user"));
     assert.equal(tasks.length, 4, "the retry created nothing");
   });
 
   test("a create the database would refuse fails alone, with a field error, among good ones", async () => {
     const results = await Promise.allSettled([
-      ...Array.from({ length: 10 }, (_, n) => client.createTask({ title: `good ${n}` }, as("mixed"))),
-      client.createTask({ title: "bad series", seriesId: "not-a-uuid" }, as("mixed")),
-      client.createTask({ title: "nul \u0000 in title" }, as("mixed")),
-      client.createTask({ title: "nul in notes", notes: "a\u0000b" }, as("mixed")),
-      client.createTask({ title: "nul in request id", requestId: "r\u0000" }, as("mixed")),
+      ...Array.from({ length: 10 }, (_, n) => service.tasks.createTask({ title: `good ${n}` }, as("mixed"))),
+      service.tasks.createTask({ title: "bad series", seriesId: "not-a-uuid" }, as("mixed")),
+      service.tasks.createTask({ title: "nul \u0000 in title" }, as("mixed")),
+      service.tasks.createTask({ title: "nul in notes", notes: "a\u0000b" }, as("mixed")),
+      service.tasks.createTask({ title: "nul in request id", requestId: "r\u0000" }, as("mixed")),
     ]);
     assert.equal(results.filter((r) => r.status === "fulfilled").length, 10);
     const errors = results.flatMap((r) => (r.status === "rejected" ? [ConnectError.from(r.reason)] : []));
@@ -100,7 +92,7 @@ describe("batched creates", () => {
     assert.match(errors[1]!.rawMessage, /title/);
     assert.match(errors[2]!.rawMessage, /notes/);
     assert.match(errors[3]!.rawMessage, /request_id/);
-    assert.equal((await client.listTasks({ pageSize: 50 }, as("mixed"))).tasks.length, 10);
+    assert.equal((await service.tasks.listTasks({ pageSize: 50 }, as("mixed"))).tasks.length, 10);
   });
 });
 

@@ -2,39 +2,23 @@
 // (TaskStore.writeMany through a per-user group commit) instead of each holding the user's write
 // lock through a commit of its own. What callers must not notice: every change, feed entry and event
 // once, the feed in the order of the changes, and a change that fails failing alone.
-import { afterAll, beforeAll, describe, test } from "vitest";
+import { describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { fromBinary } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
-import { createValidateInterceptor } from "@connectrpc/validate";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { TaskEventSchema, TaskUpdateSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
 import { TaskStatus } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
-import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
-import { freshDatabase } from "@taskmesh/testing";
-import { startTasksModule } from "../src/index.js";
+import { tasksUnderTest } from "./fixtures.js";
 
 const as = (user: string) => ({ headers: { "x-user-id": user } });
 
 describe("batched changes of one user", () => {
-  let module: Awaited<ReturnType<typeof startTasksModule>>;
-  let client: Client<typeof TaskService>;
-  let drop: () => Promise<void>;
+  const service = tasksUnderTest();
 
-  beforeAll(async () => {
-    const db = await freshDatabase();
-    drop = db.drop;
-    module = await startTasksModule({ databaseUrl: db.url });
-    client = createClient(TaskService, createRouterTransport(module.routes, { router: { interceptors: [createValidateInterceptor()] } }));
-  });
-  afterAll(async () => {
-    await module.stop();
-    await drop();
-  });
-
-  const sql = <Row>(text: string, params: unknown[] = []) => module.db.query<Row>(module.db.em(), text, params);
+  const sql = <Row>(text: string, params: unknown[] = []) => service.module.db.query<Row>(service.module.db.em(), text, params);
   const tasksOf = async (user: string, n: number) => {
     const ids: string[] = [];
-    for (let i = 0; i < n; i++) ids.push((await client.createTask({ title: `${user} ${i}` }, as(user))).task!.id);
+    for (let i = 0; i < n; i++) ids.push((await service.tasks.createTask({ title: `${user} ${i}` }, as(user))).task!.id);
     return ids;
   };
   /** Transactions that last wrote these rows (rows written by one transaction share its xmin). */
@@ -49,7 +33,7 @@ describe("batched changes of one user", () => {
   test("16 completes at once share transactions; each task once in the feed and the events, in order", async () => {
     const user = "completer";
     const ids = await tasksOf(user, 16);
-    const done = await Promise.all(ids.map((id) => client.completeTask({ id }, as(user))));
+    const done = await Promise.all(ids.map((id) => service.tasks.completeTask({ id }, as(user))));
     assert.ok(done.every((r, i) => r.task!.id === ids[i] && r.task!.status === TaskStatus.COMPLETED && r.task!.version === 2n));
     assert.ok((await transactions(ids)) < 16, "fewer commits than completes");
 
@@ -80,20 +64,20 @@ describe("batched changes of one user", () => {
     const user = "mixed-changes";
     const [gone, edited, ...rest] = await tasksOf(user, 12);
     const results = await Promise.allSettled([
-      ...rest.map((id) => client.completeTask({ id }, as(user))),
-      client.completeTask({ id: "00000000-0000-4000-8000-000000000000" }, as(user)),
-      client.deleteTask({ id: gone! }, as(user)),
-      client.updateTask({ task: { id: edited!, title: "renamed" }, updateMask: { paths: ["title"] }, expectedVersion: 1n }, as(user)),
-      client.updateTask({ task: { id: edited!, title: "stale edit" }, updateMask: { paths: ["title"] }, expectedVersion: 1n }, as(user)),
-      client.reopenTask({ id: rest[0]!, expectedVersion: 7n }, as(user)),
+      ...rest.map((id) => service.tasks.completeTask({ id }, as(user))),
+      service.tasks.completeTask({ id: "00000000-0000-4000-8000-000000000000" }, as(user)),
+      service.tasks.deleteTask({ id: gone! }, as(user)),
+      service.tasks.updateTask({ task: { id: edited!, title: "renamed" }, updateMask: { paths: ["title"] }, expectedVersion: 1n }, as(user)),
+      service.tasks.updateTask({ task: { id: edited!, title: "stale edit" }, updateMask: { paths: ["title"] }, expectedVersion: 1n }, as(user)),
+      service.tasks.reopenTask({ id: rest[0]!, expectedVersion: 7n }, as(user)),
     ]);
     const codes = results.map((r) => (r.status === "fulfilled" ? "ok" : Code[ConnectError.from(r.reason).code]));
     assert.deepEqual(codes, [...rest.map(() => "ok"), "NotFound", "ok", "ok", "Aborted", "Aborted"]);
     assert.ok((await transactions(rest)) < rest.length, "the completes were batched");
-    const { task } = await client.getTask({ id: edited! }, as(user));
+    const { task } = await service.tasks.getTask({ id: edited! }, as(user));
     assert.equal(task!.title, "renamed");
     assert.equal(task!.version, 2n);
-    await assert.rejects(client.getTask({ id: gone! }, as(user)), (e: unknown) => ConnectError.from(e).code === Code.NotFound);
+    await assert.rejects(service.tasks.getTask({ id: gone! }, as(user)), (e: unknown) => ConnectError.from(e).code === Code.NotFound);
 
     const deletion = await sql<{ deleted: boolean; snapshot: unknown }>(`SELECT deleted, snapshot FROM tasks.task_changes WHERE task_id = $1 ORDER BY seq DESC LIMIT 1`, [gone]);
     assert.deepEqual(deletion, [{ deleted: true, snapshot: null }]);
@@ -116,7 +100,7 @@ describe("batched changes of one user", () => {
     await sql(`CREATE TRIGGER refuse_completion BEFORE UPDATE ON tasks.tasks FOR EACH ROW
                  WHEN (OLD.title = 'cannot be completed' AND NEW.status = 2) EXECUTE FUNCTION tasks.refuse_completion()`);
     try {
-      const results = await Promise.allSettled(ids.map((id) => client.completeTask({ id }, as(user))));
+      const results = await Promise.allSettled(ids.map((id) => service.tasks.completeTask({ id }, as(user))));
       assert.deepEqual(
         results.map((r) => r.status),
         ids.map((_, i) => (i === 4 ? "rejected" : "fulfilled")),
