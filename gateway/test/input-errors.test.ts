@@ -3,24 +3,10 @@
 import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError } from "@connectrpc/connect";
-import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
+import { Code } from "@connectrpc/connect";
 import { freshDatabase } from "@taskmesh/testing";
 import { startMesh, type TestMesh } from "./fixtures.js";
-
-async function expectCode(promise: Promise<unknown>, code: Code): Promise<ConnectError> {
-  const err = await promise.then(
-    () => assert.fail(`expected ${Code[code]}, got success`),
-    (e: unknown) => ConnectError.from(e),
-  );
-  assert.equal(err.code, code, `expected ${Code[code]}, got ${Code[err.code]}: ${err.message}`);
-  return err;
-}
-
-function violatedFields(err: ConnectError): string[] {
-  const [violations] = err.findDetails(ViolationsSchema);
-  return (violations?.violations ?? []).map((v) => (v.field?.elements ?? []).map((e) => e.fieldName).join("."));
-}
+import { expectCode, violatedFields } from "@taskmesh/testing/connect";
 
 describe("input that used to reach a 500", () => {
   let mesh: TestMesh;

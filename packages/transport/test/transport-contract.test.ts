@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import type { IncomingHttpHeaders } from "node:http";
-import { Code, ConnectError, createClient, type Client, type Transport } from "@connectrpc/connect";
+import { Code, createClient, type Client, type Transport } from "@connectrpc/connect";
 import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import { createLogger, startServer, type RunningServer } from "@taskmesh/kit";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
@@ -12,20 +12,12 @@ import { startTasksModule } from "@taskmesh/tasks";
 import { freshDatabase } from "@taskmesh/testing";
 import { startTestMesh, type DaprMesh, type Sidecar } from "@taskmesh/testing/infra";
 import { serviceTransport, type TransportConfig } from "../src/index.js";
+import { expectCode } from "@taskmesh/testing/connect";
 
 type Tasks = Client<typeof TaskService>;
 const as = (user: string) => ({ headers: { "x-user-id": user } });
 let seq = 0;
 const newUser = () => `u-${process.pid}-${++seq}-${Math.random().toString(36).slice(2, 8)}`;
-
-async function expectCode(p: Promise<unknown>, code: Code): Promise<ConnectError> {
-  const err = await p.then(
-    () => assert.fail(`expected ${Code[code]}, got success`),
-    (e: unknown) => ConnectError.from(e),
-  );
-  assert.equal(err.code, code, `expected ${Code[code]}, got ${Code[err.code]}: ${err.message}`);
-  return err;
-}
 
 /** Headers of every request the task service's server received (an HTTP route that never answers). */
 const received: IncomingHttpHeaders[] = [];

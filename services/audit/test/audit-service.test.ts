@@ -6,8 +6,7 @@ import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { toJson } from "@bufbuild/protobuf";
 import { timestampFromDate, ValueSchema } from "@bufbuild/protobuf/wkt";
-import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
-import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
+import { Code, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
 import { createValidateInterceptor } from "@connectrpc/validate";
 import { openEmbeddedBus, type EventBus } from "@taskmesh/events";
 import { createLogger } from "@taskmesh/kit";
@@ -20,6 +19,7 @@ import { startTasksModule } from "@taskmesh/tasks";
 import { freshDatabase } from "@taskmesh/testing";
 import { startAuditModule } from "../src/index.js";
 import { eventually, recordOf, reminderEvent, taskEvent } from "./fixtures.js";
+import { expectCode, violatedFields } from "@taskmesh/testing/connect";
 
 const logger = createLogger("audit-test");
 const DAY = 86_400_000;
@@ -27,20 +27,6 @@ let userSeq = 0;
 const newUser = () => `audit-${process.pid}-${++userSeq}`;
 const as = (userId: string, device = "phone") => ({ headers: { "x-user-id": userId, "x-device": device } });
 const validated = { router: { interceptors: [createValidateInterceptor()] } };
-
-async function expectCode(promise: Promise<unknown>, code: Code): Promise<ConnectError> {
-  const err = await promise.then(
-    () => assert.fail(`expected ${Code[code]}, got success`),
-    (e: unknown) => ConnectError.from(e),
-  );
-  assert.equal(err.code, code, `expected ${Code[code]}, got ${Code[err.code]}: ${err.message}`);
-  return err;
-}
-
-function violatedFields(err: ConnectError): string[] {
-  const [violations] = err.findDetails(ViolationsSchema);
-  return (violations?.violations ?? []).map((v) => (v.field?.elements ?? []).map((e) => e.fieldName).join("."));
-}
 
 describe("AuditService", () => {
   let bus: EventBus;

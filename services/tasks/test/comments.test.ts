@@ -10,17 +10,9 @@ import { TaskEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js
 import { ProjectRole } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import type { WatchTasksResponse } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { tasksUnderTest } from "./fixtures.js";
+import { expectCode } from "@taskmesh/testing/connect";
 
 const as = (userId: string) => ({ headers: { "x-user-id": userId, "x-user-email": `${userId}@example.com`, "x-time-zone": "UTC", "x-device": "phone" } });
-
-async function expectCode(promise: Promise<unknown>, code: Code, what: string): Promise<ConnectError> {
-  const err = await promise.then(
-    () => assert.fail(`${what}: expected ${Code[code]}, got success`),
-    (e: unknown) => ConnectError.from(e),
-  );
-  assert.equal(err.code, code, `${what}: expected ${Code[code]}, got ${Code[err.code]}: ${err.message}`);
-  return err;
-}
 
 const violationsOf = (err: ConnectError) => err.findDetails(ViolationsSchema)[0]?.violations ?? [];
 const fieldsOf = (err: ConnectError) => [...new Set(violationsOf(err).map((v) => (v.field?.elements ?? []).map((e) => e.fieldName).join(".")))];

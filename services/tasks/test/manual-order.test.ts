@@ -12,17 +12,9 @@ import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { startTasksModule } from "../src/index.js";
 import { migrations } from "../src/migrations/index.js";
+import { expectCode } from "@taskmesh/testing/connect";
 
 const as = (userId: string, device = "test") => ({ headers: { "x-user-id": userId, "x-user-email": `${userId}@example.com`, "x-time-zone": "UTC", "x-device": device } });
-
-async function expectCode(promise: Promise<unknown>, code: Code, what = ""): Promise<ConnectError> {
-  const err = await promise.then(
-    () => assert.fail(`${what}: expected ${Code[code]}, got success`),
-    (e: unknown) => ConnectError.from(e),
-  );
-  assert.equal(err.code, code, `${what}: expected ${Code[code]}, got ${Code[err.code]}: ${err.message}`);
-  return err;
-}
 
 const rulesOf = (err: ConnectError) => (err.findDetails(ViolationsSchema)[0]?.violations ?? []).map((v) => `${(v.field?.elements ?? []).map((e) => e.fieldName).join(".")}: ${v.ruleId}`);
 

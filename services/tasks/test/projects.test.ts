@@ -11,17 +11,9 @@ import { ProjectRole, ProjectService } from "@taskmesh/proto/taskmesh/projects/v
 import { TaskService, type WatchTasksResponse } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { startTasksModule } from "../src/index.js";
 import { migrations } from "../src/migrations/index.js";
+import { expectCode } from "@taskmesh/testing/connect";
 
 const as = (userId: string) => ({ headers: { "x-user-id": userId, "x-user-email": `${userId}@example.com`, "x-time-zone": "UTC" } });
-
-async function expectCode(promise: Promise<unknown>, code: Code, what = ""): Promise<ConnectError> {
-  const err = await promise.then(
-    () => assert.fail(`${what}: expected ${Code[code]}, got success`),
-    (e: unknown) => ConnectError.from(e),
-  );
-  assert.equal(err.code, code, `${what}: expected ${Code[code]}, got ${Code[err.code]}: ${err.message}`);
-  return err;
-}
 
 const fieldsOf = (err: ConnectError) => [...new Set((err.findDetails(ViolationsSchema)[0]?.violations ?? []).map((v) => (v.field?.elements ?? []).map((e) => e.fieldName).join(".")))];
 

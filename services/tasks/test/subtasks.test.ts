@@ -8,17 +8,9 @@ import { ProjectRole } from "@taskmesh/proto/taskmesh/projects/v1/project_servic
 import { TaskStatus, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { OpenSubtasksSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { tasksUnderTest } from "./fixtures.js";
+import { expectCode } from "@taskmesh/testing/connect";
 
 const as = (userId: string) => ({ headers: { "x-user-id": userId, "x-user-email": `${userId}@example.com`, "x-time-zone": "UTC" } });
-
-async function expectCode(promise: Promise<unknown>, code: Code, what = ""): Promise<ConnectError> {
-  const err = await promise.then(
-    () => assert.fail(`${what}: expected ${Code[code]}, got success`),
-    (e: unknown) => ConnectError.from(e),
-  );
-  assert.equal(err.code, code, `${what}: expected ${Code[code]}, got ${Code[err.code]}: ${err.message}`);
-  return err;
-}
 
 const violationsOf = (err: ConnectError) =>
   (err.findDetails(ViolationsSchema)[0]?.violations ?? []).map((v) => ({ field: (v.field?.elements ?? []).map((e) => e.fieldName).join("."), rule: v.ruleId }));

@@ -3,12 +3,12 @@ import assert from "node:assert/strict";
 import { timestampFromDate, timestampDate, durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
 import { createValidateInterceptor } from "@connectrpc/validate";
-import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import { freshDatabase } from "@taskmesh/testing";
 import { Priority, TaskStatus, RecurrenceMode } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { type CreateTaskRequestSchema, QueryErrorSchema, TaskConflictSchema, TaskService, type WatchTasksResponse } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { startTasksModule } from "../src/index.js";
+import { expectCode, violatedFields } from "@taskmesh/testing/connect";
 
 type Tasks = Client<typeof TaskService>;
 
@@ -17,20 +17,6 @@ const NOW = new Date("2026-03-11T10:00:00Z");
 
 function as(userId: string, zone = "UTC") {
   return { headers: { "x-user-id": userId, "x-time-zone": zone } };
-}
-
-async function expectCode(promise: Promise<unknown>, code: Code): Promise<ConnectError> {
-  const err = await promise.then(
-    () => assert.fail(`expected ${Code[code]}, got success`),
-    (e: unknown) => ConnectError.from(e),
-  );
-  assert.equal(err.code, code, `expected ${Code[code]}, got ${Code[err.code]}: ${err.message}`);
-  return err;
-}
-
-function violatedFields(err: ConnectError): string[] {
-  const [violations] = err.findDetails(ViolationsSchema);
-  return (violations?.violations ?? []).map((v) => (v.field?.elements ?? []).map((e) => e.fieldName).join("."));
 }
 
 let userSeq = 0;
