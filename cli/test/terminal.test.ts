@@ -7,44 +7,25 @@ import assert from "node:assert/strict";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createClient } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
 import { createLogger } from "@taskmesh/kit";
 import { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
-import { AuthService } from "@taskmesh/proto/taskmesh/auth/v1/auth_service_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { embeddedConfig } from "../../apps/embedded/src/config.js";
 import { startEmbeddedApp, type EmbeddedApp } from "../../apps/embedded/src/embedded.js";
 import { ensureTmux, Terminal } from "./support/tmux.js";
+import { apiTokenUser, type ApiTokenUser } from "@taskmesh/testing/connect";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const dataDir = mkdtempSync(path.join(tmpdir(), "taskmesh-terminal-app-"));
 const home = mkdtempSync(path.join(tmpdir(), "taskmesh-terminal-home-"));
 let app: EmbeddedApp;
-let token: string;
+let user: ApiTokenUser;
 let term: Terminal;
-
-const asUser = <S extends typeof TaskService | typeof AuditService>(service: S) =>
-  createClient(
-    service,
-    createConnectTransport({
-      baseUrl: app.server.url,
-      httpVersion: "1.1",
-      interceptors: [
-        (next) => (req) => {
-          req.header.set("authorization", `Bearer ${token}`);
-          return next(req);
-        },
-      ],
-    }),
-  );
 
 beforeAll(async () => {
   const tmux = await ensureTmux();
   app = await startEmbeddedApp(embeddedConfig({ TASKMESH_DATA_DIR: dataDir, PORT: "0" }), createLogger("terminal-test"));
-  const auth = createClient(AuthService, createConnectTransport({ baseUrl: app.server.url, httpVersion: "1.1" }));
-  const { accessToken } = await auth.signUp({ email: "terminal@example.com", password: "terminal-test-secret", timeZone: "Europe/Berlin" });
-  token = (await auth.createApiToken({ name: "terminal" }, { headers: { authorization: `Bearer ${accessToken}` } })).secret;
+  user = await apiTokenUser(app.server.url, { email: "terminal@example.com", timeZone: "Europe/Berlin", tokenName: "terminal" });
   // `taskmesh` on the PATH runs this checkout's sources, as the bin does before a build.
   const bin = path.join(home, "bin");
   mkdirSync(bin);
@@ -73,7 +54,7 @@ test("login, add, list, edit, a conflicting edit, undo, done and watch, typed in
   await term.type(main, "taskmesh list");
   await term.waitFor(main, /not logged in: .*taskmesh login --url/);
 
-  await term.type(main, `taskmesh login --url ${app.server.url} --token ${token}`);
+  await term.type(main, `taskmesh login --url ${app.server.url} --token ${user.token}`);
   await term.waitFor(main, /Logged in to .* as terminal@example\.com/);
 
   // Quoted, as a shell user quotes it: unquoted, bash reads #errands as a comment.
@@ -92,18 +73,18 @@ test("login, add, list, edit, a conflicting edit, undo, done and watch, typed in
   // An edit based on the first version: the title changed since, so it is reported, not applied.
   await term.type(main, `taskmesh edit ${id} --title "Buy soy milk" --expected-version 1`);
   await term.waitFor(main, /"Buy oat milk" was changed meanwhile \(title\), so nothing was overwritten/);
-  const [full] = (await asUser(TaskService).listTasks({ query: "#errands" })).tasks;
+  const [full] = (await user.client(TaskService).listTasks({ query: "#errands" })).tasks;
   assert.equal(full!.title, "Buy oat milk");
 
   // The history is written from the change feed: undo once the last edit is in it.
-  const audit = asUser(AuditService);
+  const audit = user.client(AuditService);
   for (let tries = 0; (await audit.listActivity({ taskId: full!.id })).entries.length < 3; tries++) {
     assert.ok(tries < 100, "the edits reached the activity history");
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   await term.type(main, "taskmesh undo");
   await term.waitFor(main, new RegExp(`Undid .*on ${id}  Buy oat milk`));
-  const undone = (await asUser(TaskService).getTask({ id: full!.id })).task!;
+  const undone = (await user.client(TaskService).getTask({ id: full!.id })).task!;
   assert.deepEqual([undone.tags, undone.due.case], [["errands"], "dueDate"], "the due and tags are back as they were before the last edit");
 
   await term.type(main, `taskmesh done ${id}`);
@@ -113,7 +94,7 @@ test("login, add, list, edit, a conflicting edit, undo, done and watch, typed in
   const watch = term.open("watch");
   await term.type(watch, "taskmesh watch");
   await term.waitFor(watch, /Watching for changes \(Ctrl-C to stop\)/, { untilPrompt: false });
-  await asUser(TaskService).createTask({ title: "Made on the phone", tags: ["elsewhere"] });
+  await user.client(TaskService).createTask({ title: "Made on the phone", tags: ["elsewhere"] });
   await term.waitFor(watch, /\d\d:\d\d:\d\d {2}added\s+[0-9a-f]{8}\s+Made on the phone\s+#elsewhere/, { untilPrompt: false });
   await term.type(main, "taskmesh add Call the plumber");
   await term.waitFor(watch, /added\s+[0-9a-f]{8}\s+Call the plumber/, { untilPrompt: false });

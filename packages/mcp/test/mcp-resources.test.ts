@@ -8,47 +8,28 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createClient } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { createLogger } from "@taskmesh/kit";
-import { AuthService } from "@taskmesh/proto/taskmesh/auth/v1/auth_service_pb.js";
 import { ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { embeddedConfig } from "../../../apps/embedded/src/config.js";
 import { startEmbeddedApp, type EmbeddedApp } from "../../../apps/embedded/src/embedded.js";
 import { inspectorLauncher } from "./support/inspector.js";
+import { apiTokenUser, type ApiTokenUser } from "@taskmesh/testing/connect";
 
 const dataDir = mkdtempSync(path.join(tmpdir(), "taskmesh-mcp-resources-"));
 let app: EmbeddedApp;
-let token: string;
+let user: ApiTokenUser;
 let client: Client;
 
 // biome-ignore lint/suspicious/noExplicitAny: tool results are JSON the tests read at any depth, and the assertions check each value read
 type Json = Record<string, any>;
-const api = <S extends typeof TaskService | typeof ProjectService>(service: S) =>
-  createClient(
-    service,
-    createConnectTransport({
-      baseUrl: app.server.url,
-      httpVersion: "1.1",
-      interceptors: [
-        (next) => (req) => {
-          req.header.set("authorization", `Bearer ${token}`);
-          return next(req);
-        },
-      ],
-    }),
-  );
-
 beforeAll(async () => {
   app = await startEmbeddedApp(embeddedConfig({ TASKMESH_DATA_DIR: dataDir, PORT: "0" }), createLogger("mcp-resources-test"));
-  const auth = createClient(AuthService, createConnectTransport({ baseUrl: app.server.url, httpVersion: "1.1" }));
-  const { accessToken } = await auth.signUp({ email: "resources-mcp@example.com", password: "mcp-resources-secret", timeZone: "Europe/Berlin" });
-  token = (await auth.createApiToken({ name: "agent" }, { headers: { authorization: `Bearer ${accessToken}` } })).secret;
+  user = await apiTokenUser(app.server.url, { email: "resources-mcp@example.com", timeZone: "Europe/Berlin", tokenName: "agent" });
   client = new Client({ name: "mcp-resources-test", version: "1.0.0" });
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${app.server.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${app.server.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${user.token}` } } }));
 });
 
 afterAll(async () => {
@@ -58,9 +39,9 @@ afterAll(async () => {
 });
 
 test("tasks in the tools' answers carry their project and section, by id and by name", async () => {
-  const { project } = await api(ProjectService).createProject({ name: "Garden" });
-  const { section } = await api(ProjectService).createSection({ projectId: project!.id, name: "Beds" });
-  const { task } = await api(TaskService).createTask({ title: "Plant tulips", tags: ["spring"], projectId: project!.id, sectionId: section!.id });
+  const { project } = await user.client(ProjectService).createProject({ name: "Garden" });
+  const { section } = await user.client(ProjectService).createSection({ projectId: project!.id, name: "Beds" });
+  const { task } = await user.client(TaskService).createTask({ title: "Plant tulips", tags: ["spring"], projectId: project!.id, sectionId: section!.id });
   await client.callTool({ name: "add_tasks", arguments: { tasks: [{ text: "Buy bulbs #spring" }] } });
 
   const found = (await client.callTool({ name: "find_tasks", arguments: { query: "#spring", orderBy: "title" } })) as { structuredContent: Json; content: { text: string }[] };
@@ -93,8 +74,8 @@ test("find_tasks takes a question in plain English and says how it read it", asy
 });
 
 test("saved filters are resources: the list, and one filter with how it reads and the tasks it finds", async () => {
-  const { filter } = await api(TaskService).saveFilter({ name: "Spring work", query: "#spring status:all" });
-  await api(TaskService).saveFilter({ name: "Nothing", query: "#nothing-has-this" });
+  const { filter } = await user.client(TaskService).saveFilter({ name: "Spring work", query: "#spring status:all" });
+  await user.client(TaskService).saveFilter({ name: "Nothing", query: "#nothing-has-this" });
 
   const listed = await client.listResources();
   const mine = listed.resources.find((r) => r.uri === `taskmesh://filters/${filter!.id}`);
@@ -133,7 +114,7 @@ test("the MCP Inspector's CLI lists the tools and calls one against the server",
     new Promise<Json>((resolve, reject) =>
       execFile(
         process.execPath,
-        [launcher, "--cli", `${app.server.url}/mcp`, "--transport", "http", "--header", `Authorization: Bearer ${token}`, ...args],
+        [launcher, "--cli", `${app.server.url}/mcp`, "--transport", "http", "--header", `Authorization: Bearer ${user.token}`, ...args],
         { timeout: 120_000, env: { ...process.env, HOME: dataDir } },
         (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout) as Json)),
       ),

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
-import { Code, ConnectError } from "@connectrpc/connect";
+import type { DescService } from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { AuthService } from "@taskmesh/proto/taskmesh/auth/v1/auth_service_pb.js";
 
 /** The error a call must end with, checked for its code; `what` names the call in the message. */
 export async function expectCode(promise: Promise<unknown>, code: Code, what = ""): Promise<ConnectError> {
@@ -17,4 +20,35 @@ export async function expectCode(promise: Promise<unknown>, code: Code, what = "
 export function violatedFields(err: ConnectError): string[] {
   const [violations] = err.findDetails(ViolationsSchema);
   return (violations?.violations ?? []).map((v) => (v.field?.elements ?? []).map((e) => e.fieldName).join("."));
+}
+
+export interface ApiTokenUser {
+  /** The API token's secret, as `taskmesh login --token` or an MCP client takes it. */
+  token: string;
+  /** A client of `service` calling as the token, over HTTP/1.1 as a script does. */
+  client<S extends DescService>(service: S): Client<S>;
+}
+
+/** A new account on the app at `baseUrl` with an API token, as someone scripting against it has. */
+export async function apiTokenUser(baseUrl: string, account: { email: string; timeZone: string; tokenName: string }): Promise<ApiTokenUser> {
+  const auth = createClient(AuthService, createConnectTransport({ baseUrl, httpVersion: "1.1" }));
+  const { accessToken } = await auth.signUp({ email: account.email, password: `${account.tokenName}-test-secret`, timeZone: account.timeZone });
+  const { secret: token } = await auth.createApiToken({ name: account.tokenName }, { headers: { authorization: `Bearer ${accessToken}` } });
+  return {
+    token,
+    client: (service) =>
+      createClient(
+        service,
+        createConnectTransport({
+          baseUrl,
+          httpVersion: "1.1",
+          interceptors: [
+            (next) => (req) => {
+              req.header.set("authorization", `Bearer ${token}`);
+              return next(req);
+            },
+          ],
+        }),
+      ),
+  };
 }
