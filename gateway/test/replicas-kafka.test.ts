@@ -5,7 +5,7 @@ import { afterAll, beforeAll, test } from "vitest";
 import assert from "node:assert/strict";
 import { ensureKafkaTopics, openKafkaBus, type EventBus } from "@taskmesh/events";
 import { createLogger } from "@taskmesh/kit";
-import { freshDatabase } from "@taskmesh/testing";
+import { freshDatabase, testKafka } from "@taskmesh/testing";
 import { randomBytes } from "node:crypto";
 import { hello, LiveClient, startMesh, type TestMesh } from "./fixtures.js";
 
@@ -15,11 +15,9 @@ let a: TestMesh;
 let b: TestMesh;
 
 async function kafkaBus(): Promise<EventBus> {
-  const brokers = process.env.TASKMESH_TEST_KAFKA_BROKERS;
-  const registry = process.env.TASKMESH_TEST_SCHEMA_REGISTRY_URL;
-  assert.ok(brokers && registry, "TASKMESH_TEST_KAFKA_BROKERS / TASKMESH_TEST_SCHEMA_REGISTRY_URL are not set: run with `npm test`");
-  await ensureKafkaTopics({ brokers: brokers.split(",") });
-  const bus = (await openKafkaBus({ brokers: [brokers], registryUrl: registry }, logger))!;
+  const kafka = testKafka();
+  await ensureKafkaTopics({ brokers: kafka.brokers });
+  const bus = await openKafkaBus(kafka, logger);
   stops.push(() => bus.close());
   return bus;
 }

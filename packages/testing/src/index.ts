@@ -4,6 +4,21 @@ import pg from "pg";
 /** Set by the test command (scripts/test.ts) to the PostgreSQL it started. */
 export const POSTGRES_ENV = "TASKMESH_TEST_POSTGRES_URL";
 
+/** The Kafka broker and schema registry the test command started, as a service's bus settings and environment. */
+export interface TestKafka {
+  brokers: string[];
+  registryUrl: string;
+  env: { KAFKA_BROKERS: string; SCHEMA_REGISTRY_URL: string };
+}
+
+export function testKafka(): TestKafka {
+  const brokers = process.env.TASKMESH_TEST_KAFKA_BROKERS;
+  const registryUrl = process.env.TASKMESH_TEST_SCHEMA_REGISTRY_URL;
+  if (!brokers || !registryUrl)
+    throw new Error("TASKMESH_TEST_KAFKA_BROKERS / TASKMESH_TEST_SCHEMA_REGISTRY_URL are not set: run the tests with `npm test`, which starts Kafka and the registry and sets them");
+  return { brokers: brokers.split(","), registryUrl, env: { KAFKA_BROKERS: brokers, SCHEMA_REGISTRY_URL: registryUrl } };
+}
+
 export interface FreshDatabase {
   url: string;
   /** Removes the database, closing whatever still uses it. */

@@ -12,7 +12,7 @@ import { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb
 import { Priority } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { startTasksModule } from "@taskmesh/tasks";
-import { freshDatabase } from "@taskmesh/testing";
+import { freshDatabase, testKafka } from "@taskmesh/testing";
 import { startAuditModule } from "../src/index.js";
 import { eventually, recordOf, taskEvent } from "./fixtures.js";
 
@@ -24,24 +24,17 @@ let tasks: Client<typeof TaskService>;
 let audit: Client<typeof AuditService>;
 let tasksBus: EventBus;
 
-function busEnv(): NodeJS.ProcessEnv {
-  const brokers = process.env.TASKMESH_TEST_KAFKA_BROKERS;
-  const registry = process.env.TASKMESH_TEST_SCHEMA_REGISTRY_URL;
-  assert.ok(brokers && registry, "TASKMESH_TEST_KAFKA_BROKERS / TASKMESH_TEST_SCHEMA_REGISTRY_URL are not set: run with `npm test`");
-  return { KAFKA_BROKERS: brokers, SCHEMA_REGISTRY_URL: registry };
-}
-
 beforeAll(async () => {
-  const env = busEnv();
-  await ensureKafkaTopics({ brokers: env.KAFKA_BROKERS!.split(",") });
+  const kafka = testKafka();
+  await ensureKafkaTopics({ brokers: kafka.brokers });
   const db = await freshDatabase();
   stops.push(() => db.drop());
-  tasksBus = (await openKafkaBus({ brokers: env.KAFKA_BROKERS!.split(","), registryUrl: env.SCHEMA_REGISTRY_URL! }, logger))!;
+  tasksBus = await openKafkaBus(kafka, logger);
   stops.push(() => tasksBus.close());
   const tasksModule = await startTasksModule({ databaseUrl: db.url, logger, events: { send: (r) => tasksBus.publish(r) } });
   stops.push(() => tasksModule.stop());
   tasks = createClient(TaskService, createRouterTransport(tasksModule.routes, validated));
-  const auditBus = (await openKafkaBus({ brokers: env.KAFKA_BROKERS!.split(","), registryUrl: env.SCHEMA_REGISTRY_URL! }, logger))!;
+  const auditBus = await openKafkaBus(kafka, logger);
   stops.push(() => auditBus.close());
   const auditModule = await startAuditModule({ databaseUrl: db.url, events: auditBus, logger });
   stops.push(() => auditModule.stop());

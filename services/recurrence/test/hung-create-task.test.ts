@@ -15,16 +15,15 @@ import { TaskSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { nextOccurrenceKey } from "../src/next-occurrence.js";
 import { startNextOccurrenceConsumer } from "../src/next-occurrence-consumer.js";
+import { testKafka } from "@taskmesh/testing";
 
 const logger = createLogger("hung-create-task-test");
 logger.level = "error";
 
 test("a CreateTask that never answers is given up at its deadline and retried", { timeout: 120_000 }, async () => {
-  const brokers = process.env.TASKMESH_TEST_KAFKA_BROKERS?.split(",");
-  const registryUrl = process.env.TASKMESH_TEST_SCHEMA_REGISTRY_URL;
-  assert.ok(brokers && registryUrl, "run with `npm test`: it starts Kafka and the registry and sets TASKMESH_TEST_KAFKA_BROKERS / _SCHEMA_REGISTRY_URL");
-  await ensureKafkaTopics({ brokers });
-  const bus = await openKafkaBus({ brokers, registryUrl }, logger);
+  const kafka = testKafka();
+  await ensureKafkaTopics({ brokers: kafka.brokers });
+  const bus = await openKafkaBus(kafka, logger);
 
   const task = create(TaskSchema, {
     id: randomUUID(),

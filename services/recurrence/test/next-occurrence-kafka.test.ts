@@ -5,12 +5,12 @@ import { afterAll, beforeAll, test } from "vitest";
 import assert from "node:assert/strict";
 import { createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { ensureKafkaTopics, openKafkaBus, type EventBus } from "@taskmesh/events";
+import { ensureKafkaTopics, openKafkaBus } from "@taskmesh/events";
 import { createLogger, startServer, type RunningServer } from "@taskmesh/kit";
 import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { startTasksModule } from "@taskmesh/tasks";
-import { freshDatabase } from "@taskmesh/testing";
+import { freshDatabase, testKafka } from "@taskmesh/testing";
 import { startRecurrenceModule } from "../src/index.js";
 
 const logger = createLogger("recurrence-kafka-test");
@@ -18,19 +18,12 @@ const me = { headers: { "x-user-id": "kafka-user" } };
 const stops: (() => Promise<void>)[] = [];
 let client: Client<typeof TaskService>;
 
-function busEnv(): NodeJS.ProcessEnv {
-  const brokers = process.env.TASKMESH_TEST_KAFKA_BROKERS;
-  const registry = process.env.TASKMESH_TEST_SCHEMA_REGISTRY_URL;
-  assert.ok(brokers && registry, "TASKMESH_TEST_KAFKA_BROKERS / TASKMESH_TEST_SCHEMA_REGISTRY_URL are not set: run with `npm test`");
-  return { KAFKA_BROKERS: brokers, SCHEMA_REGISTRY_URL: registry };
-}
-
 beforeAll(async () => {
-  const env = busEnv();
-  await ensureKafkaTopics({ brokers: env.KAFKA_BROKERS!.split(",") });
+  const kafka = testKafka();
+  await ensureKafkaTopics({ brokers: kafka.brokers });
   const db = await freshDatabase();
   stops.push(() => db.drop());
-  const tasksBus = (await openKafkaBus({ brokers: env.KAFKA_BROKERS!.split(","), registryUrl: env.SCHEMA_REGISTRY_URL! }, logger)) as EventBus;
+  const tasksBus = await openKafkaBus(kafka, logger);
   stops.push(() => tasksBus.close());
   const tasks = await startTasksModule({ databaseUrl: db.url, logger, events: { send: (r) => tasksBus.publish(r) } });
   stops.push(() => tasks.stop());
@@ -38,7 +31,7 @@ beforeAll(async () => {
   stops.push(() => server.drain());
   client = createClient(TaskService, createGrpcTransport({ baseUrl: server.url }));
   // The recurrence service has a bus connection of its own, as its own process would.
-  const recurrenceBus = (await openKafkaBus({ brokers: env.KAFKA_BROKERS!.split(","), registryUrl: env.SCHEMA_REGISTRY_URL! }, logger)) as EventBus;
+  const recurrenceBus = await openKafkaBus(kafka, logger);
   stops.push(() => recurrenceBus.close());
   const recurrence = await startRecurrenceModule({ events: recurrenceBus, tasks: client });
   stops.push(() => recurrence.stop());

@@ -8,11 +8,11 @@ import path from "node:path";
 import { isMessage } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { createClient, createRouterTransport, type Client } from "@connectrpc/connect";
-import { ensureKafkaTopics, openKafkaBus, type EventBus } from "@taskmesh/events";
+import { ensureKafkaTopics, openKafkaBus } from "@taskmesh/events";
 import { ReminderEventSchema, type ReminderEvent } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { startTasksModule } from "@taskmesh/tasks";
-import { freshDatabase } from "@taskmesh/testing";
+import { freshDatabase, testKafka } from "@taskmesh/testing";
 import pg from "pg";
 import { eventually, logger, sleep } from "./harness.js";
 
@@ -50,15 +50,13 @@ async function firesRecorded(): Promise<number> {
 }
 
 beforeAll(async () => {
-  const brokers = process.env.TASKMESH_TEST_KAFKA_BROKERS;
-  const registry = process.env.TASKMESH_TEST_SCHEMA_REGISTRY_URL;
-  assert.ok(brokers && registry, "TASKMESH_TEST_KAFKA_BROKERS / TASKMESH_TEST_SCHEMA_REGISTRY_URL are not set: run with `npm test`");
-  env = { KAFKA_BROKERS: brokers, SCHEMA_REGISTRY_URL: registry };
-  await ensureKafkaTopics({ brokers: brokers.split(",") });
+  const kafka = testKafka();
+  env = kafka.env;
+  await ensureKafkaTopics({ brokers: kafka.brokers });
   const db = await freshDatabase();
   databaseUrl = db.url;
   stops.push(() => db.drop());
-  const bus = (await openKafkaBus({ brokers: env.KAFKA_BROKERS!.split(","), registryUrl: env.SCHEMA_REGISTRY_URL! }, logger)) as EventBus;
+  const bus = await openKafkaBus(kafka, logger);
   stops.push(() => bus.close());
   const tasksModule = await startTasksModule({ databaseUrl, logger, events: { send: (r) => bus.publish(r) } });
   stops.push(() => tasksModule.stop());

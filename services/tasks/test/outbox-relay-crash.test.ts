@@ -8,7 +8,7 @@ import { isMessage } from "@bufbuild/protobuf";
 import { ensureKafkaTopics, openKafkaBus } from "@taskmesh/events";
 import { createLogger } from "@taskmesh/kit";
 import { TaskEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
-import { freshDatabase } from "@taskmesh/testing";
+import { freshDatabase, testKafka } from "@taskmesh/testing";
 import { OutboxRelay, startTasksModule } from "../src/index.js";
 import { createClient, createRouterTransport } from "@connectrpc/connect";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
@@ -16,11 +16,8 @@ import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.j
 const logger = createLogger("relay-crash-test");
 
 test("relay killed mid-stream and restarted: every event arrives, none is applied twice", async () => {
-  const brokers = process.env.TASKMESH_TEST_KAFKA_BROKERS;
-  const registry = process.env.TASKMESH_TEST_SCHEMA_REGISTRY_URL;
-  assert.ok(brokers && registry, "run with `npm test`: it starts Kafka and the registry and sets TASKMESH_TEST_KAFKA_BROKERS / _SCHEMA_REGISTRY_URL");
-  const env = { KAFKA_BROKERS: brokers, SCHEMA_REGISTRY_URL: registry };
-  await ensureKafkaTopics({ brokers: brokers.split(",") });
+  const kafka = testKafka();
+  await ensureKafkaTopics({ brokers: kafka.brokers });
   const db = await freshDatabase();
   const user = `relay-crash-${Date.now()}`;
 
@@ -36,7 +33,7 @@ test("relay killed mid-stream and restarted: every event arrives, none is applie
   assert.equal(backlog, 800);
 
   const child = spawn(process.execPath, ["--import", "tsx", path.join(import.meta.dirname, "relay-child.ts")], {
-    env: { ...process.env, ...env, DATABASE_URL: db.url, LOG_LEVEL: "warn" },
+    env: { ...process.env, ...kafka.env, DATABASE_URL: db.url, LOG_LEVEL: "warn" },
     stdio: ["ignore", "pipe", "inherit"],
   });
   const relayStub = new OutboxRelay(tasks.db, { send: async () => {} }, logger);
@@ -51,7 +48,7 @@ test("relay killed mid-stream and restarted: every event arrives, none is applie
   assert.ok(leftAfterKill > 0, "killed mid-stream, not after");
 
   // Restarted: the rest goes out.
-  const bus = (await openKafkaBus({ brokers: env.KAFKA_BROKERS!.split(","), registryUrl: env.SCHEMA_REGISTRY_URL! }, logger))!;
+  const bus = await openKafkaBus(kafka, logger);
   const relay = new OutboxRelay(tasks.db, { send: (r) => bus.publish(r) }, logger);
   await relay.start();
   while ((await relay.backlog()) > 0) await new Promise((r) => setTimeout(r, 50));
