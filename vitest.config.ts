@@ -19,6 +19,7 @@ const UNIT = [
   "gateway/test/mesh.test.ts",
   "packages/events/test/wire-format.test.ts",
   "packages/filter/test/errors.test.ts",
+  "packages/infra/test/free-ports.test.ts",
   "packages/filter/test/parser.test.ts",
   "packages/filter/test/properties.test.ts",
   "packages/filter/test/questions.test.ts",

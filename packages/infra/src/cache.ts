@@ -291,19 +291,39 @@ export async function freePort(): Promise<number> {
   return (await freePorts(1))[0]!;
 }
 
-/** n distinct free ports (all held open simultaneously while picking, so they differ). */
+// Ports handed out to be bound later (by a server started next, a container, Toxiproxy) come from
+// below the kernel's ephemeral range: a port from listen(0) is an ephemeral one, which an outgoing
+// connection made meanwhile (any client of Kafka, PostgreSQL, the registry) may take before its
+// user binds it: "address already in use" at start-up.
+function ephemeralRangeStart(): number {
+  try {
+    return Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32768;
+  } catch {
+    return 32768;
+  }
+}
+// 20000-29999: clear of the cluster's fixed ports (10248-10259, 12379-12381, 16443, 18080) and
+// of Kubernetes' NodePort range (30000-32767).
+const HANDED_OUT = { low: 20000, high: 29999 };
+
+/** n distinct free ports below the ephemeral range (all held open simultaneously while picking, so they differ). */
 export async function freePorts(n: number): Promise<number[]> {
+  const low = HANDED_OUT.low;
+  const high = Math.min(HANDED_OUT.high, ephemeralRangeStart() - 1);
   const servers: net.Server[] = [];
   try {
     const ports: number[] = [];
-    for (let i = 0; i < n; i++) {
+    while (ports.length < n) {
+      const port = low + Math.floor(Math.random() * (high - low + 1));
+      if (ports.includes(port)) continue;
       const srv = net.createServer();
-      servers.push(srv);
-      await new Promise<void>((resolve, reject) => {
-        srv.once('error', reject);
-        srv.listen(0, '127.0.0.1', () => resolve());
+      const bound = await new Promise<boolean>((resolve) => {
+        srv.once('error', () => resolve(false));
+        srv.listen(port, '127.0.0.1', () => resolve(true));
       });
-      ports.push((srv.address() as net.AddressInfo).port);
+      if (!bound) continue;
+      servers.push(srv);
+      ports.push(port);
     }
     return ports;
   } finally {
