@@ -9,14 +9,6 @@ import path from "node:path";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const CHECKS = ["writes", "events", "reminders", "recurrence", "live", "deadletters"];
-// Losses the suite found that are not fixed yet: when they happen, reported as skipped with the reason,
-// so they show without failing the run; any other failure fails.
-const KNOWN: Record<string, string> = {
-  recurrence:
-    "one run (2026-12-04 19:48, on a checkout where the recurrence engine's rewrite was being edited) left 97 of 444 completed " +
-    "recurring tasks without their next occurrence; not seen since, not reproduced",
-};
-
 describe("kill -9, latency, stalls and a partition under load lose and duplicate nothing", () => {
   let code: number | null;
   let report: string;
@@ -46,10 +38,9 @@ describe("kill -9, latency, stalls and a partition under load lose and duplicate
   });
 
   for (const name of CHECKS) {
-    test(name, (ctx) => {
+    test(name, () => {
       const result = results.get(name);
       assert.ok(result, `${name} did not report`);
-      if (!result.ok && KNOWN[name]) ctx.skip(`known, not fixed yet: ${KNOWN[name]} (${result.detail})`);
       assert.ok(result.ok, result.detail);
     });
   }
