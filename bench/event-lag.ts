@@ -42,16 +42,22 @@ import { timestampMs } from "@bufbuild/protobuf/wkt";
 import pg from "pg";
 import { WebSocket } from "ws";
 import { POSTGRES_FOLDER } from "../apps/embedded/src/pglite-upgrade.js";
-import { call, CLUSTER_SERVICES, cpuSeconds, memory, startApp, startClusterInfra, startClusterService, summarize, trees, type ClusterServiceName, type ServiceProcess, type Stats } from "./lib.js";
+import {
+  call,
+  CLUSTER_SERVICES,
+  cpuSeconds,
+  intEnv,
+  memory,
+  startApp,
+  startClusterInfra,
+  startClusterService,
+  summarize,
+  trees,
+  type ClusterServiceName,
+  type ServiceProcess,
+  type Stats,
+} from "./lib.js";
 import { hello, PONG, readFrame } from "./live-frames.js";
-
-function intEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return n;
-}
 
 const SECONDS = intEnv("BENCH_LAG_SECONDS", 300);
 const PROBE_SECONDS = intEnv("BENCH_LAG_PROBE_SECONDS", 30);

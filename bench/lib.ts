@@ -15,6 +15,15 @@ import { startPostgres, type PostgresHandle } from "@taskmesh/infra/postgres";
 
 const root = path.resolve(import.meta.dirname, "..");
 
+/** A benchmark setting from the environment: a positive integer, or `fallback` when unset. */
+export function intEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  return n;
+}
+
 export interface Stats {
   count: number;
   seconds: number;

@@ -25,20 +25,12 @@ import { POSTGRES_ENV, freshDatabase, type FreshDatabase } from "@taskmesh/testi
 import { WebSocket } from "ws";
 import { AccessTokens } from "../gateway/src/auth/access-tokens.js";
 import { startStack, type Stack } from "@taskmesh/infra/stack";
-import { load, mb, startServiceProcess, summarize, type ServiceProcess, type Stats } from "./lib.js";
+import { intEnv, load, mb, startServiceProcess, summarize, type ServiceProcess, type Stats } from "./lib.js";
 import { hello, PONG, readFrame } from "./live-frames.js";
 import { freePort } from "@taskmesh/infra/cache";
 
 const root = path.resolve(import.meta.dirname, "..");
 process.env.LOG_LEVEL ??= "error";
-
-function intEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return n;
-}
 
 const CONNECTIONS = intEnv("BENCH_LIVE_CONNECTIONS", 5000);
 const USERS = Math.min(intEnv("BENCH_LIVE_USERS", 1000), CONNECTIONS);
