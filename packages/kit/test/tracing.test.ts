@@ -53,7 +53,8 @@ function recurrenceServer(onParse: (requestHeader: Headers) => void) {
   );
 }
 
-test("a call's client span is the parent of the server's; the handler and its log lines see the server span", async () => {
+/** A logger whose lines carry the active span's ids, and the lines it wrote, parsed. */
+function traceLogged() {
   const lines: Record<string, string>[] = [];
   const sink = new Writable({
     write: (chunk, _enc, done) => {
@@ -61,7 +62,11 @@ test("a call's client span is the parent of the server's; the handler and its lo
       done();
     },
   });
-  const log = pino({ mixin: traceLogFields }, sink);
+  return { lines, log: pino({ mixin: traceLogFields }, sink) };
+}
+
+test("a call's client span is the parent of the server's; the handler and its log lines see the server span", async () => {
+  const { lines, log } = traceLogged();
   let recorded = "";
   const server = await recurrenceServer((requestHeader) => {
     recorded = currentTraceparent(requestHeader);
@@ -93,14 +98,7 @@ test("a call's client span is the parent of the server's; the handler and its lo
 });
 
 test("an unsampled call leaves no span active for instrumentations, yet its context travels on unsampled", async () => {
-  const lines: Record<string, string>[] = [];
-  const sink = new Writable({
-    write: (chunk, _enc, done) => {
-      lines.push(JSON.parse(String(chunk)));
-      done();
-    },
-  });
-  const log = pino({ mixin: traceLogFields }, sink);
+  const { lines, log } = traceLogged();
   let recorded = "";
   let activeSpan: unknown = "not called";
   const server = await recurrenceServer((requestHeader) => {
