@@ -5,9 +5,11 @@ import { createClient, createRouterTransport, type Client } from "@connectrpc/co
 import { createValidateInterceptor } from "@connectrpc/validate";
 import { ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { openDatabase } from "@taskmesh/db";
 import { freshDatabase } from "@taskmesh/testing";
 import { afterAll, beforeAll } from "vitest";
 import { startTasksModule } from "../src/index.js";
+import { migrations } from "../src/migrations/index.js";
 
 export type TasksModule = Awaited<ReturnType<typeof startTasksModule>>;
 
@@ -19,8 +21,13 @@ export interface TasksUnderTest {
   sql<Row>(text: string, params?: unknown[]): Promise<Row[]>;
 }
 
+export interface TasksUnderTestOptions {
+  /** Rows stored before `migration` existed: the migrations before it run, then `sql`, then the module runs the rest. */
+  storedBefore?: { migration: string; sql: string };
+}
+
 /** Starts the module before the tests of the suite that calls it (a file or a describe) and stops it after them. */
-export function tasksUnderTest(): TasksUnderTest {
+export function tasksUnderTest(options: TasksUnderTestOptions = {}): TasksUnderTest {
   let started: { module: TasksModule; tasks: Client<typeof TaskService>; projects: Client<typeof ProjectService>; drop(): Promise<void> } | undefined;
   const running = () => {
     if (!started) throw new Error("the task module starts in the suite's beforeAll: reach it from a test");
@@ -28,6 +35,7 @@ export function tasksUnderTest(): TasksUnderTest {
   };
   beforeAll(async () => {
     const db = await freshDatabase();
+    if (options.storedBefore) await storeBefore(db.url, options.storedBefore);
     const module = await startTasksModule({ databaseUrl: db.url });
     const transport = createRouterTransport(module.routes, { router: { interceptors: [createValidateInterceptor()] } });
     started = { module, tasks: createClient(TaskService, transport), projects: createClient(ProjectService, transport), drop: db.drop };
@@ -48,4 +56,15 @@ export function tasksUnderTest(): TasksUnderTest {
     },
     sql: <Row>(text: string, params: unknown[] = []) => running().module.db.query<Row>(running().module.db.em(), text, params),
   };
+}
+
+async function storeBefore(url: string, { migration, sql }: { migration: string; sql: string }): Promise<void> {
+  const at = migrations.findIndex((m) => m.name === migration);
+  if (at < 0) throw new Error(`no migration ${migration}`);
+  const old = await openDatabase({ url, schema: "tasks", entities: [], migrations: migrations.slice(0, at) });
+  try {
+    await old.query(old.em(), sql);
+  } finally {
+    await old.close();
+  }
 }

@@ -1,16 +1,12 @@
-import { afterAll, beforeAll, describe, test } from "vitest";
+import { beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { fromBinary } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
-import { createValidateInterceptor } from "@connectrpc/validate";
+import { Code, type ConnectError, type Client } from "@connectrpc/connect";
 import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
-import { openDatabase } from "@taskmesh/db";
-import { freshDatabase } from "@taskmesh/testing";
 import { TaskEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
-import { ProjectRole, ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
-import { TaskService, type WatchTasksResponse } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
-import { startTasksModule } from "../src/index.js";
-import { migrations } from "../src/migrations/index.js";
+import { ProjectRole } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
+import type { TaskService, WatchTasksResponse } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { tasksUnderTest } from "./fixtures.js";
 import { expectCode } from "@taskmesh/testing/connect";
 
 const as = (userId: string) => ({ headers: { "x-user-id": userId, "x-user-email": `${userId}@example.com`, "x-time-zone": "UTC" } });
@@ -44,106 +40,89 @@ function watch(tasks: Client<typeof TaskService>, user: string) {
 }
 
 describe("projects and sharing", () => {
-  let tasks: Client<typeof TaskService>;
-  let projects: Client<typeof ProjectService>;
-  let module: Awaited<ReturnType<typeof startTasksModule>>;
-  let drop: () => Promise<void>;
-  let url: string;
-
-  beforeAll(async () => {
-    const db = await freshDatabase();
-    url = db.url;
-    drop = db.drop;
-    // Tasks stored before projects existed: the migration moves them into their users' Inboxes.
-    const before = migrations.slice(
-      0,
-      migrations.findIndex((m) => m.name === "Migration20261203180000_projects"),
-    );
-    const old = await openDatabase({ url, schema: "tasks", entities: [], migrations: before });
-    await old.query(
-      old.em(),
-      `INSERT INTO tasks.tasks (id, user_id, title, created_at, updated_at) VALUES
+  // Tasks stored before projects existed: the migration moves them into their users' Inboxes.
+  const service = tasksUnderTest({
+    storedBefore: {
+      migration: "Migration20261203180000_projects",
+      sql: `INSERT INTO tasks.tasks (id, user_id, title, created_at, updated_at) VALUES
          ('00000000-0000-4000-8000-000000000001', 'before-a', 'old a', now(), now()),
          ('00000000-0000-4000-8000-000000000002', 'before-a', 'old a 2', now(), now()),
          ('00000000-0000-4000-8000-000000000003', 'before-b', 'old b', now(), now())`,
-    );
-    await old.close();
-    module = await startTasksModule({ databaseUrl: url });
-    const transport = createRouterTransport(module.routes, { router: { interceptors: [createValidateInterceptor()] } });
-    tasks = createClient(TaskService, transport);
-    projects = createClient(ProjectService, transport);
-  });
-  afterAll(async () => {
-    await module.stop();
-    await drop();
+    },
   });
 
   const outboxEvents = async () =>
-    (await module.db.query<{ payload: Uint8Array }>(module.db.em(), `SELECT payload FROM tasks.outbox WHERE topic = 'task-events' ORDER BY id`)).map((r) => fromBinary(TaskEventSchema, r.payload));
+    (await service.module.db.query<{ payload: Uint8Array }>(service.module.db.em(), `SELECT payload FROM tasks.outbox WHERE topic = 'task-events' ORDER BY id`)).map((r) =>
+      fromBinary(TaskEventSchema, r.payload),
+    );
 
   test("the migration put every existing task into its user's Inbox", async () => {
-    const [inboxA] = (await projects.listProjects({}, as("before-a"))).projects;
+    const [inboxA] = (await service.projects.listProjects({}, as("before-a"))).projects;
     assert.equal(inboxA!.inbox, true);
     assert.equal(inboxA!.name, "Inbox");
-    const { tasks: listed } = await tasks.listTasks({ query: "project:inbox" }, as("before-a"));
+    const { tasks: listed } = await service.tasks.listTasks({ query: "project:inbox" }, as("before-a"));
     assert.deepEqual(listed.map((t) => t.title).sort(), ["old a", "old a 2"]);
     assert.ok(listed.every((t) => t.projectId === inboxA!.id));
-    const { task } = await tasks.getTask({ id: "00000000-0000-4000-8000-000000000003" }, as("before-b"));
-    const [inboxB] = (await projects.listProjects({}, as("before-b"))).projects;
+    const { task } = await service.tasks.getTask({ id: "00000000-0000-4000-8000-000000000003" }, as("before-b"));
+    const [inboxB] = (await service.projects.listProjects({}, as("before-b"))).projects;
     assert.equal(task!.projectId, inboxB!.id);
     assert.notEqual(inboxA!.id, inboxB!.id);
   });
 
   test("projects: create, validate, rename, archive, order; the Inbox stays", async () => {
     const ann = newUser("ann");
-    const { project } = await projects.createProject({ name: "  Home reno ", colour: "#AABBCC" }, as(ann));
+    const { project } = await service.projects.createProject({ name: "  Home reno ", colour: "#AABBCC" }, as(ann));
     assert.equal(project!.name, "Home reno");
     assert.equal(project!.colour, "#aabbcc");
     assert.equal(project!.role, ProjectRole.ADMIN);
     assert.equal(project!.ownerId, ann);
-    const second = (await projects.createProject({ name: "Work" }, as(ann))).project!;
+    const second = (await service.projects.createProject({ name: "Work" }, as(ann))).project!;
     assert.ok(second.position > project!.position);
-    assert.deepEqual(fieldsOf(await expectCode(projects.createProject({ name: "   " }, as(ann)), Code.InvalidArgument)), ["name"]);
-    assert.deepEqual(fieldsOf(await expectCode(projects.createProject({ name: "x", colour: "red" }, as(ann)), Code.InvalidArgument)), ["colour"]);
-    const list = (await projects.listProjects({}, as(ann))).projects;
+    assert.deepEqual(fieldsOf(await expectCode(service.projects.createProject({ name: "   " }, as(ann)), Code.InvalidArgument)), ["name"]);
+    assert.deepEqual(fieldsOf(await expectCode(service.projects.createProject({ name: "x", colour: "red" }, as(ann)), Code.InvalidArgument)), ["colour"]);
+    const list = (await service.projects.listProjects({}, as(ann))).projects;
     assert.deepEqual(
       list.map((p) => p.name),
       ["Inbox", "Home reno", "Work"],
     );
     const inbox = list[0]!;
-    assert.deepEqual(fieldsOf(await expectCode(projects.updateProject({ project: { id: inbox.id, name: "Mine" }, updateMask: { paths: ["name"] } }, as(ann)), Code.InvalidArgument)), ["project.name"]);
-    assert.deepEqual(fieldsOf(await expectCode(projects.updateProject({ project: { id: second.id, name: "" }, updateMask: { paths: ["name"] } }, as(ann)), Code.InvalidArgument)), ["project.name"]);
-    assert.deepEqual(fieldsOf(await expectCode(projects.updateProject({ project: { id: second.id }, updateMask: { paths: ["owner_id"] } }, as(ann)), Code.InvalidArgument)), ["update_mask"]);
-    await expectCode(projects.deleteProject({ id: inbox.id }, as(ann)), Code.FailedPrecondition);
-    const renamed = await projects.updateProject({ project: { id: second.id, name: "Office", archived: true }, updateMask: { paths: ["name", "archived"] } }, as(ann));
+    assert.deepEqual(fieldsOf(await expectCode(service.projects.updateProject({ project: { id: inbox.id, name: "Mine" }, updateMask: { paths: ["name"] } }, as(ann)), Code.InvalidArgument)), [
+      "project.name",
+    ]);
+    assert.deepEqual(fieldsOf(await expectCode(service.projects.updateProject({ project: { id: second.id, name: "" }, updateMask: { paths: ["name"] } }, as(ann)), Code.InvalidArgument)), [
+      "project.name",
+    ]);
+    assert.deepEqual(fieldsOf(await expectCode(service.projects.updateProject({ project: { id: second.id }, updateMask: { paths: ["owner_id"] } }, as(ann)), Code.InvalidArgument)), ["update_mask"]);
+    await expectCode(service.projects.deleteProject({ id: inbox.id }, as(ann)), Code.FailedPrecondition);
+    const renamed = await service.projects.updateProject({ project: { id: second.id, name: "Office", archived: true }, updateMask: { paths: ["name", "archived"] } }, as(ann));
     assert.equal(renamed.project!.name, "Office");
     assert.deepEqual(
-      (await projects.listProjects({}, as(ann))).projects.map((p) => p.name),
+      (await service.projects.listProjects({}, as(ann))).projects.map((p) => p.name),
       ["Inbox", "Home reno"],
     );
     assert.deepEqual(
-      (await projects.listProjects({ includeArchived: true }, as(ann))).projects.map((p) => p.name),
+      (await service.projects.listProjects({ includeArchived: true }, as(ann))).projects.map((p) => p.name),
       ["Inbox", "Home reno", "Office"],
     );
   });
 
   test("tasks go to the Inbox by default, into projects and sections, move, and filter by project:, section: and assignee:", async () => {
     const ann = newUser("ann");
-    const reno = (await projects.createProject({ name: "Home reno" }, as(ann))).project!;
-    const paint = (await projects.createSection({ projectId: reno.id, name: "Paint jobs" }, as(ann))).section!;
-    const inboxed = (await tasks.createTask({ title: "call mum" }, as(ann))).task!;
-    const inbox = (await projects.listProjects({}, as(ann))).projects[0]!;
+    const reno = (await service.projects.createProject({ name: "Home reno" }, as(ann))).project!;
+    const paint = (await service.projects.createSection({ projectId: reno.id, name: "Paint jobs" }, as(ann))).section!;
+    const inboxed = (await service.tasks.createTask({ title: "call mum" }, as(ann))).task!;
+    const inbox = (await service.projects.listProjects({}, as(ann))).projects[0]!;
     assert.equal(inboxed.projectId, inbox.id);
-    const wall = (await tasks.createTask({ title: "paint wall", projectId: reno.id, sectionId: paint.id, assigneeId: ann }, as(ann))).task!;
+    const wall = (await service.tasks.createTask({ title: "paint wall", projectId: reno.id, sectionId: paint.id, assigneeId: ann }, as(ann))).task!;
     assert.equal(wall.sectionId, paint.id);
     assert.equal(wall.assigneeId, ann);
     // A section of another project, or an assignee who is not a member: field errors.
-    const other = (await projects.createProject({ name: "Other" }, as(ann))).project!;
-    assert.deepEqual(fieldsOf(await expectCode(tasks.createTask({ title: "x", projectId: other.id, sectionId: paint.id }, as(ann)), Code.InvalidArgument)), ["section_id"]);
-    assert.deepEqual(fieldsOf(await expectCode(tasks.createTask({ title: "x", projectId: reno.id, assigneeId: "nobody" }, as(ann)), Code.InvalidArgument)), ["assignee_id"]);
-    await expectCode(tasks.createTask({ title: "x", projectId: "00000000-0000-4000-8000-0000000000ff" }, as(ann)), Code.NotFound);
+    const other = (await service.projects.createProject({ name: "Other" }, as(ann))).project!;
+    assert.deepEqual(fieldsOf(await expectCode(service.tasks.createTask({ title: "x", projectId: other.id, sectionId: paint.id }, as(ann)), Code.InvalidArgument)), ["section_id"]);
+    assert.deepEqual(fieldsOf(await expectCode(service.tasks.createTask({ title: "x", projectId: reno.id, assigneeId: "nobody" }, as(ann)), Code.InvalidArgument)), ["assignee_id"]);
+    await expectCode(service.tasks.createTask({ title: "x", projectId: "00000000-0000-4000-8000-0000000000ff" }, as(ann)), Code.NotFound);
 
-    const titles = async (query: string) => (await tasks.listTasks({ query, orderBy: "title" }, as(ann))).tasks.map((t) => t.title);
+    const titles = async (query: string) => (await service.tasks.listTasks({ query, orderBy: "title" }, as(ann))).tasks.map((t) => t.title);
     assert.deepEqual(await titles("project:home-reno"), ["paint wall"]);
     assert.deepEqual(await titles('project:"home reno"'), ["paint wall"]);
     assert.deepEqual(await titles("section:paint_jobs"), ["paint wall"]);
@@ -152,11 +131,11 @@ describe("projects and sharing", () => {
     assert.deepEqual(await titles("NOT assignee:me"), ["call mum"]);
     assert.deepEqual(await titles("-section:paint-jobs"), ["call mum"], "a task without a section is not in it");
     assert.deepEqual(await titles("project:nowhere"), []);
-    const explained = await tasks.listTasks({ query: "project:inbox assignee:me", explain: true }, as(ann));
+    const explained = await service.tasks.listTasks({ query: "project:inbox assignee:me", explain: true }, as(ann));
     assert.equal(explained.explanation!.summary, 'project is "inbox" AND assigned to me');
 
     // Moving to another project leaves the section (unless one of the new project is named).
-    const moved = await tasks.updateTask({ task: { id: wall.id, projectId: other.id }, updateMask: { paths: ["project_id"] }, expectedVersion: wall.version }, as(ann));
+    const moved = await service.tasks.updateTask({ task: { id: wall.id, projectId: other.id }, updateMask: { paths: ["project_id"] }, expectedVersion: wall.version }, as(ann));
     assert.equal(moved.task!.projectId, other.id);
     assert.equal(moved.task!.sectionId, "");
     assert.deepEqual(await titles("project:other"), ["paint wall"]);
@@ -167,33 +146,33 @@ describe("projects and sharing", () => {
     assert.equal(updated.projectId, other.id);
 
     // Deleting a section keeps its tasks in the project.
-    const sec = (await projects.createSection({ projectId: other.id, name: "Soon" }, as(ann))).section!;
-    await tasks.updateTask({ task: { id: wall.id, sectionId: sec.id }, updateMask: { paths: ["section_id"] }, expectedVersion: moved.task!.version }, as(ann));
-    await projects.deleteSection({ id: sec.id }, as(ann));
-    const after = (await tasks.getTask({ id: wall.id }, as(ann))).task!;
+    const sec = (await service.projects.createSection({ projectId: other.id, name: "Soon" }, as(ann))).section!;
+    await service.tasks.updateTask({ task: { id: wall.id, sectionId: sec.id }, updateMask: { paths: ["section_id"] }, expectedVersion: moved.task!.version }, as(ann));
+    await service.projects.deleteSection({ id: sec.id }, as(ann));
+    const after = (await service.tasks.getTask({ id: wall.id }, as(ann))).task!;
     assert.equal(after.sectionId, "");
     assert.equal(after.projectId, other.id);
     // Deleting a project deletes its tasks.
-    await projects.deleteProject({ id: other.id }, as(ann));
-    await expectCode(tasks.getTask({ id: wall.id }, as(ann)), Code.NotFound);
+    await service.projects.deleteProject({ id: other.id }, as(ann));
+    await expectCode(service.tasks.getTask({ id: wall.id }, as(ann)), Code.NotFound);
   });
 
   test("a member's list merges their own tasks and each shared project's, page by page, in every order", async () => {
     const [owner, other, member] = [newUser("owner"), newUser("other"), newUser("member")];
-    const shared = [(await projects.createProject({ name: "One" }, as(owner))).project!, (await projects.createProject({ name: "Two" }, as(other))).project!];
+    const shared = [(await service.projects.createProject({ name: "One" }, as(owner))).project!, (await service.projects.createProject({ name: "Two" }, as(other))).project!];
     for (const [p, by] of [
       [shared[0]!, owner],
       [shared[1]!, other],
     ] as const) {
-      const { invitation } = await projects.inviteMember({ projectId: p.id, email: `${member}@example.com`, role: ProjectRole.VIEWER }, as(by));
-      await projects.acceptInvitation({ id: invitation!.id }, as(member));
+      const { invitation } = await service.projects.inviteMember({ projectId: p.id, email: `${member}@example.com`, role: ProjectRole.VIEWER }, as(by));
+      await service.projects.acceptInvitation({ id: invitation!.id }, as(member));
     }
     const titles: string[] = [];
     const add = async (user: string, projectId: string, n: number) => {
       const title = `t${titles.length.toString().padStart(2, "0")}`;
       titles.push(title);
       const due = n % 4 === 0 ? {} : { due: { case: "dueDate" as const, value: `2026-04-${String(((n * 7) % 28) + 1).padStart(2, "0")}` } };
-      await tasks.createTask({ title, projectId, priority: 1 + (n % 4), ...due }, as(user));
+      await service.tasks.createTask({ title, projectId, priority: 1 + (n % 4), ...due }, as(user));
     };
     for (let n = 0; n < 7; n++) await add(member, "", n);
     for (let n = 0; n < 8; n++) await add(owner, shared[0]!.id, n + 7);
@@ -201,18 +180,18 @@ describe("projects and sharing", () => {
     await add(owner, "", 30); // the owner's Inbox: not the member's
 
     for (const orderBy of ["due", "due desc", "priority", "title desc", "created"]) {
-      const all = (await tasks.listTasks({ orderBy, pageSize: 500 }, as(member))).tasks.map((t) => t.title);
+      const all = (await service.tasks.listTasks({ orderBy, pageSize: 500 }, as(member))).tasks.map((t) => t.title);
       assert.equal(all.length, 21, orderBy);
       const paged: string[] = [];
       let pageToken = "";
       do {
-        const page = await tasks.listTasks({ orderBy, pageSize: 4, pageToken }, as(member));
+        const page = await service.tasks.listTasks({ orderBy, pageSize: 4, pageToken }, as(member));
         paged.push(...page.tasks.map((t) => t.title));
         pageToken = page.nextPageToken;
       } while (pageToken);
       assert.deepEqual(paged, all, `pages of ${orderBy}`);
     }
-    const byTitle = (await tasks.listTasks({ orderBy: "title", pageSize: 500 }, as(member))).tasks.map((t) => t.title);
+    const byTitle = (await service.tasks.listTasks({ orderBy: "title", pageSize: 500 }, as(member))).tasks.map((t) => t.title);
     assert.deepEqual(byTitle, titles.slice(0, 21));
   });
 
@@ -224,20 +203,20 @@ describe("projects and sharing", () => {
     let taskId: string;
 
     beforeAll(async () => {
-      projectId = (await projects.createProject({ name: "Shared" }, as(owner))).project!.id;
-      taskId = (await tasks.createTask({ title: "shared task" }, as(owner)).then(() => tasks.createTask({ title: "shared task", projectId }, as(owner)))).task!.id;
+      projectId = (await service.projects.createProject({ name: "Shared" }, as(owner))).project!.id;
+      taskId = (await service.tasks.createTask({ title: "shared task" }, as(owner)).then(() => service.tasks.createTask({ title: "shared task", projectId }, as(owner)))).task!.id;
       for (const [role, user] of Object.entries(members)) {
         const roleValue = { viewer: ProjectRole.VIEWER, editor: ProjectRole.EDITOR, admin: ProjectRole.ADMIN }[role]!;
-        const { invitation } = await projects.inviteMember({ projectId, email: `${user}@example.com`, role: roleValue }, as(owner));
+        const { invitation } = await service.projects.inviteMember({ projectId, email: `${user}@example.com`, role: roleValue }, as(owner));
         // Only the addressee sees and answers the invitation.
-        assert.deepEqual((await projects.listInvitations({}, as(stranger))).invitations, []);
-        await expectCode(projects.acceptInvitation({ id: invitation!.id }, as(stranger)), Code.NotFound, "a stranger accepting");
-        const mine = (await projects.listInvitations({}, as(user))).invitations;
+        assert.deepEqual((await service.projects.listInvitations({}, as(stranger))).invitations, []);
+        await expectCode(service.projects.acceptInvitation({ id: invitation!.id }, as(stranger)), Code.NotFound, "a stranger accepting");
+        const mine = (await service.projects.listInvitations({}, as(user))).invitations;
         assert.deepEqual(
           mine.map((i) => [i.projectName, i.role]),
           [["Shared", roleValue]],
         );
-        const accepted = await projects.acceptInvitation({ id: invitation!.id }, as(user));
+        const accepted = await service.projects.acceptInvitation({ id: invitation!.id }, as(user));
         assert.equal(accepted.project!.role, roleValue);
       }
     });
@@ -257,16 +236,16 @@ describe("projects and sharing", () => {
           return undefined;
         };
         // Reads: a stranger guessing the id learns nothing.
-        if (canRead(role)) assert.equal((await tasks.getTask({ id: taskId }, as(user))).task!.title.startsWith("shared task"), true);
-        else await expectCode(tasks.getTask({ id: taskId }, as(user)), Code.NotFound, `${role} GetTask`);
-        const listed = (await tasks.listTasks({ query: "project:shared" }, as(user))).tasks.map((t) => t.id);
+        if (canRead(role)) assert.equal((await service.tasks.getTask({ id: taskId }, as(user))).task!.title.startsWith("shared task"), true);
+        else await expectCode(service.tasks.getTask({ id: taskId }, as(user)), Code.NotFound, `${role} GetTask`);
+        const listed = (await service.tasks.listTasks({ query: "project:shared" }, as(user))).tasks.map((t) => t.id);
         assert.equal(listed.includes(taskId), canRead(role), `${role} ListTasks`);
         assert.equal(
-          (await tasks.listTasks({}, as(user))).tasks.some((t) => t.id === taskId),
+          (await service.tasks.listTasks({}, as(user))).tasks.some((t) => t.id === taskId),
           canRead(role),
         );
 
-        const created = await check("CreateTask", canEdit(role), () => tasks.createTask({ title: `by ${role}`, projectId }, as(user)));
+        const created = await check("CreateTask", canEdit(role), () => service.tasks.createTask({ title: `by ${role}`, projectId }, as(user)));
         if (created) {
           assert.equal(created.task!.projectId, projectId);
           const events = await outboxEvents();
@@ -275,22 +254,22 @@ describe("projects and sharing", () => {
           assert.equal(event.actorId, user, "the history says who did it");
           assert.equal(event.projectId, projectId);
         }
-        const current = (await tasks.getTask({ id: taskId }, as(owner))).task!;
+        const current = (await service.tasks.getTask({ id: taskId }, as(owner))).task!;
         await check("UpdateTask", canEdit(role), () =>
-          tasks.updateTask({ task: { id: taskId, title: `shared task (${role})` }, updateMask: { paths: ["title"] }, expectedVersion: current.version }, as(user)),
+          service.tasks.updateTask({ task: { id: taskId, title: `shared task (${role})` }, updateMask: { paths: ["title"] }, expectedVersion: current.version }, as(user)),
         );
-        await check("CompleteTask", canEdit(role), () => tasks.completeTask({ id: taskId }, as(user)));
-        await check("ReopenTask", canEdit(role), () => tasks.reopenTask({ id: taskId }, as(user)));
-        const doomed = (await tasks.createTask({ title: "to delete", projectId }, as(owner))).task!;
-        await check("DeleteTask", canEdit(role), () => tasks.deleteTask({ id: doomed.id }, as(user)));
+        await check("CompleteTask", canEdit(role), () => service.tasks.completeTask({ id: taskId }, as(user)));
+        await check("ReopenTask", canEdit(role), () => service.tasks.reopenTask({ id: taskId }, as(user)));
+        const doomed = (await service.tasks.createTask({ title: "to delete", projectId }, as(owner))).task!;
+        await check("DeleteTask", canEdit(role), () => service.tasks.deleteTask({ id: doomed.id }, as(user)));
         // Assigning to a member; a viewer cannot.
-        const version = (await tasks.getTask({ id: taskId }, as(owner))).task!.version;
+        const version = (await service.tasks.getTask({ id: taskId }, as(owner))).task!.version;
         await check("UpdateTask assignee", canEdit(role), () =>
-          tasks.updateTask({ task: { id: taskId, assigneeId: user }, updateMask: { paths: ["assignee_id"] }, expectedVersion: version }, as(user)),
+          service.tasks.updateTask({ task: { id: taskId, assigneeId: user }, updateMask: { paths: ["assignee_id"] }, expectedVersion: version }, as(user)),
         );
-        if (canEdit(role)) assert.ok((await tasks.listTasks({ query: "assignee:me" }, as(user))).tasks.some((t) => t.id === taskId));
-        const latest = (await tasks.getTask({ id: taskId }, as(owner))).task!.version;
-        await tasks.updateTask({ task: { id: taskId, assigneeId: "" }, updateMask: { paths: ["assignee_id"] }, expectedVersion: latest }, as(owner));
+        if (canEdit(role)) assert.ok((await service.tasks.listTasks({ query: "assignee:me" }, as(user))).tasks.some((t) => t.id === taskId));
+        const latest = (await service.tasks.getTask({ id: taskId }, as(owner))).task!.version;
+        await service.tasks.updateTask({ task: { id: taskId, assigneeId: "" }, updateMask: { paths: ["assignee_id"] }, expectedVersion: latest }, as(owner));
       });
 
       test(`${role}: ProjectService`, async () => {
@@ -301,42 +280,42 @@ describe("projects and sharing", () => {
           await expectCode(call(), refusal(role), `${role} ${what}`);
           return undefined;
         };
-        await check("GetProject", canRead(role), () => projects.getProject({ id: projectId }, as(user)));
-        await check("ListSections", canRead(role), () => projects.listSections({ projectId }, as(user)));
-        await check("ListMembers", canRead(role), () => projects.listMembers({ projectId }, as(user)));
+        await check("GetProject", canRead(role), () => service.projects.getProject({ id: projectId }, as(user)));
+        await check("ListSections", canRead(role), () => service.projects.listSections({ projectId }, as(user)));
+        await check("ListMembers", canRead(role), () => service.projects.listMembers({ projectId }, as(user)));
         assert.equal(
-          (await projects.listProjects({}, as(user))).projects.some((p) => p.id === projectId),
+          (await service.projects.listProjects({}, as(user))).projects.some((p) => p.id === projectId),
           canRead(role),
         );
-        const section = await check("CreateSection", canEdit(role), () => projects.createSection({ projectId, name: `by ${role}` }, as(user)));
-        const anySection = section?.section ?? (await projects.createSection({ projectId, name: `for ${role}` }, as(owner))).section!;
-        await check("UpdateSection", canEdit(role), () => projects.updateSection({ section: { id: anySection.id, name: "renamed" }, updateMask: { paths: ["name"] } }, as(user)));
-        await check("DeleteSection", canEdit(role), () => projects.deleteSection({ id: anySection.id }, as(user)));
-        await check("UpdateProject", admin, () => projects.updateProject({ project: { id: projectId, colour: "#112233" }, updateMask: { paths: ["colour"] } }, as(user)));
-        await check("InviteMember", admin, () => projects.inviteMember({ projectId, email: `guest-of-${role}@example.com`, role: ProjectRole.VIEWER }, as(user)));
-        await check("UpdateMember", admin, () => projects.updateMember({ projectId, userId: members.viewer, role: ProjectRole.VIEWER }, as(user)));
+        const section = await check("CreateSection", canEdit(role), () => service.projects.createSection({ projectId, name: `by ${role}` }, as(user)));
+        const anySection = section?.section ?? (await service.projects.createSection({ projectId, name: `for ${role}` }, as(owner))).section!;
+        await check("UpdateSection", canEdit(role), () => service.projects.updateSection({ section: { id: anySection.id, name: "renamed" }, updateMask: { paths: ["name"] } }, as(user)));
+        await check("DeleteSection", canEdit(role), () => service.projects.deleteSection({ id: anySection.id }, as(user)));
+        await check("UpdateProject", admin, () => service.projects.updateProject({ project: { id: projectId, colour: "#112233" }, updateMask: { paths: ["colour"] } }, as(user)));
+        await check("InviteMember", admin, () => service.projects.inviteMember({ projectId, email: `guest-of-${role}@example.com`, role: ProjectRole.VIEWER }, as(user)));
+        await check("UpdateMember", admin, () => service.projects.updateMember({ projectId, userId: members.viewer, role: ProjectRole.VIEWER }, as(user)));
         // Only the owner deletes the project; nobody removes the owner.
-        await expectCode(projects.deleteProject({ id: projectId }, as(user)), role === "admin" ? Code.PermissionDenied : refusal(role), `${role} DeleteProject`);
-        if (canRead(role)) await expectCode(projects.removeMember({ projectId, userId: owner }, as(user)), admin ? Code.FailedPrecondition : Code.PermissionDenied);
-        else await expectCode(projects.removeMember({ projectId, userId: owner }, as(user)), Code.NotFound);
+        await expectCode(service.projects.deleteProject({ id: projectId }, as(user)), role === "admin" ? Code.PermissionDenied : refusal(role), `${role} DeleteProject`);
+        if (canRead(role)) await expectCode(service.projects.removeMember({ projectId, userId: owner }, as(user)), admin ? Code.FailedPrecondition : Code.PermissionDenied);
+        else await expectCode(service.projects.removeMember({ projectId, userId: owner }, as(user)), Code.NotFound);
       });
     }
 
     test("live sync fans out to every member; a removed member loses access at once, open streams included", async () => {
       const editor = members.editor;
-      const viewerFeed = watch(tasks, members.viewer);
-      const editorFeed = watch(tasks, editor);
+      const viewerFeed = watch(service.tasks, members.viewer);
+      const editorFeed = watch(service.tasks, editor);
       assert.equal((await viewerFeed.next()).change.case, "caughtUp");
       assert.equal((await editorFeed.next()).change.case, "caughtUp");
-      const { task } = await tasks.createTask({ title: "fanned out", projectId }, as(members.admin));
+      const { task } = await service.tasks.createTask({ title: "fanned out", projectId }, as(members.admin));
       for (const feed of [viewerFeed, editorFeed]) {
         const got = await feed.next();
         assert.equal(got.change.case, "upserted");
         assert.equal(got.change.case === "upserted" && got.change.value.id, task!.id);
       }
-      const before = (await tasks.listTasks({ query: "project:shared status:all", pageSize: 500 }, as(owner))).tasks.map((t) => t.id).sort();
+      const before = (await service.tasks.listTasks({ query: "project:shared status:all", pageSize: 500 }, as(owner))).tasks.map((t) => t.id).sort();
 
-      await projects.removeMember({ projectId, userId: editor }, as(owner));
+      await service.projects.removeMember({ projectId, userId: editor }, as(owner));
       // The removed member's open stream deletes every task of the project; the viewer's gets nothing.
       const removed = new Set<string>();
       await editorFeed.until((m) => {
@@ -344,36 +323,36 @@ describe("projects and sharing", () => {
         return removed.size === before.length;
       });
       assert.deepEqual([...removed].sort(), before);
-      await expectCode(tasks.getTask({ id: task!.id }, as(editor)), Code.NotFound, "removed GetTask");
-      await expectCode(tasks.completeTask({ id: task!.id }, as(editor)), Code.NotFound, "removed CompleteTask");
-      assert.equal((await tasks.listTasks({ query: "project:shared" }, as(editor))).tasks.length, 0);
-      await expectCode(projects.getProject({ id: projectId }, as(editor)), Code.NotFound);
+      await expectCode(service.tasks.getTask({ id: task!.id }, as(editor)), Code.NotFound, "removed GetTask");
+      await expectCode(service.tasks.completeTask({ id: task!.id }, as(editor)), Code.NotFound, "removed CompleteTask");
+      assert.equal((await service.tasks.listTasks({ query: "project:shared" }, as(editor))).tasks.length, 0);
+      await expectCode(service.projects.getProject({ id: projectId }, as(editor)), Code.NotFound);
 
       // Later changes reach the remaining members, not the removed one.
-      await tasks.updateTask({ task: { id: task!.id, title: "after removal" }, updateMask: { paths: ["title"] }, expectedVersion: task!.version }, as(owner));
+      await service.tasks.updateTask({ task: { id: task!.id, title: "after removal" }, updateMask: { paths: ["title"] }, expectedVersion: task!.version }, as(owner));
       const seen = await viewerFeed.next();
       assert.equal(seen.change.case === "upserted" && seen.change.value.title, "after removal");
-      const marker = (await tasks.createTask({ title: "editor's own" }, as(editor))).task!;
+      const marker = (await service.tasks.createTask({ title: "editor's own" }, as(editor))).task!;
       const next = await editorFeed.next();
       assert.equal(next.change.case === "upserted" && next.change.value.id, marker.id, "the removed member's next message is their own task, not the project's");
 
       // Leaving works the same way, and an invitation can be declined.
-      await projects.removeMember({ projectId, userId: members.viewer }, as(members.viewer));
-      await expectCode(tasks.getTask({ id: task!.id }, as(members.viewer)), Code.NotFound);
-      const { invitation } = await projects.inviteMember({ projectId, email: `${editor}@example.com`, role: ProjectRole.EDITOR }, as(owner));
-      await projects.declineInvitation({ id: invitation!.id }, as(editor));
-      assert.deepEqual((await projects.listInvitations({}, as(editor))).invitations, []);
+      await service.projects.removeMember({ projectId, userId: members.viewer }, as(members.viewer));
+      await expectCode(service.tasks.getTask({ id: task!.id }, as(members.viewer)), Code.NotFound);
+      const { invitation } = await service.projects.inviteMember({ projectId, email: `${editor}@example.com`, role: ProjectRole.EDITOR }, as(owner));
+      await service.projects.declineInvitation({ id: invitation!.id }, as(editor));
+      assert.deepEqual((await service.projects.listInvitations({}, as(editor))).invitations, []);
       viewerFeed.close();
       editorFeed.close();
     });
 
     test("a member moves a task of their Inbox into the shared project: the owner's from then on", async () => {
       const admin = members.admin;
-      const mine = (await tasks.createTask({ title: "from my inbox" }, as(admin))).task!;
-      const moved = (await tasks.updateTask({ task: { id: mine.id, projectId }, updateMask: { paths: ["project_id"] }, expectedVersion: mine.version }, as(admin))).task!;
+      const mine = (await service.tasks.createTask({ title: "from my inbox" }, as(admin))).task!;
+      const moved = (await service.tasks.updateTask({ task: { id: mine.id, projectId }, updateMask: { paths: ["project_id"] }, expectedVersion: mine.version }, as(admin))).task!;
       assert.equal(moved.projectId, projectId);
-      assert.ok((await tasks.listTasks({ query: "project:shared" }, as(owner))).tasks.some((t) => t.id === mine.id));
-      await tasks.completeTask({ id: mine.id }, as(owner));
+      assert.ok((await service.tasks.listTasks({ query: "project:shared" }, as(owner))).tasks.some((t) => t.id === mine.id));
+      await service.tasks.completeTask({ id: mine.id }, as(owner));
       const last = (await outboxEvents()).filter((e) => e.taskId === mine.id).at(-1)!;
       assert.equal(last.userId, owner);
       assert.equal(last.actorId, owner);
