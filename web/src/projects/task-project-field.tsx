@@ -4,6 +4,7 @@ import { ProjectRole, ProjectService } from "@taskmesh/proto/taskmesh/projects/v
 import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { useId, useState } from "react";
 import { tasksClient } from "../api/clients.js";
+import { FieldError } from "../ui/field-error.js";
 import { useProjects, useRefreshProjects } from "./projects-api.js";
 
 /** The task's project and section in the editor: choosing one moves the task at once. */
@@ -53,11 +54,7 @@ export function TaskProjectField({ task }: { task: Task }) {
           </select>
         </div>
       )}
-      {problem && (
-        <p className="field-error" role="alert">
-          {problem}
-        </p>
-      )}
+      <FieldError problem={problem} />
     </div>
   );
 }

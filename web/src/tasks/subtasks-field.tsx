@@ -4,6 +4,7 @@ import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { useId, useState } from "react";
 import { tasksClient } from "../api/clients.js";
+import { FieldError } from "../ui/field-error.js";
 import { useTaskActions } from "./task-actions.js";
 
 /** In the editor: the task's parent (with a way out from under it) and a line to add a subtask. */
@@ -62,11 +63,7 @@ export function SubtasksField({ task }: { task: Task }) {
           Add
         </button>
       </div>
-      {problem && (
-        <p className="field-error" role="alert">
-          {problem}
-        </p>
-      )}
+      <FieldError problem={problem} />
     </div>
   );
 }

@@ -2,6 +2,7 @@ import { closestCenter, DndContext, KeyboardSensor, PointerSensor, useSensor, us
 import { SortableContext, sortableKeyboardCoordinates, verticalListSortingStrategy } from "@dnd-kit/sortable";
 import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { useState } from "react";
+import { LoadMore } from "../ui/load-more.js";
 import { TaskRow } from "./task-row.js";
 import { dropPlace, taskTree } from "./task-tree.js";
 
@@ -116,11 +117,7 @@ export function TaskList({ tasks, stale, onFixFilter, selectedId, pendingIds, on
           </ul>
         </SortableContext>
       </DndContext>
-      {hasMore && (
-        <button type="button" className="more" onClick={onMore}>
-          Load more
-        </button>
-      )}
+      <LoadMore hasMore={hasMore} onMore={onMore} />
     </>
   );
 }

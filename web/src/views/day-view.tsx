@@ -1,30 +1,19 @@
 // Today (overdue, then today) and Upcoming (day by day), with tasks dragged onto a day to move them there.
 import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
-import type { UpdateTaskRequest } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { Temporal } from "temporal-polyfill";
 import { browserTimeZone } from "../tasks/format.js";
 import { FlatTaskRows } from "../tasks/task-row.js";
-import type { Said } from "../tasks/task-actions.js";
 import { dueDay, rescheduleRequest, todayGroups, upcomingGroups, type Day, type DayGroup } from "./days.js";
 import { TaskDropContext, usePlace, type Place } from "./task-drop.js";
-import type { DayViewKind } from "./view.js";
+import type { DayViewKind, TaskViewProps } from "./view.js";
+import { LoadMore } from "../ui/load-more.js";
 import "./views.css";
 
 // As many as UPCOMING_QUERY's next-7-days.
 const UPCOMING_DAYS = 7;
 
-interface Props {
+interface Props extends TaskViewProps {
   kind: DayViewKind;
-  tasks: Task[];
-  selectedId?: string;
-  pendingIds?: ReadonlySet<string>;
-  onSelect(task: Task): void;
-  onOpen(task: Task): void;
-  onToggle(task: Task): void;
-  onUpdate(request: UpdateTaskRequest, said: Said): void;
-  loading: boolean;
-  hasMore: boolean;
-  onMore(): void;
 }
 
 export function DayView({ kind, tasks, selectedId, pendingIds, onSelect, onOpen, onToggle, onUpdate, loading, hasMore, onMore }: Props) {
@@ -57,11 +46,7 @@ export function DayView({ kind, tasks, selectedId, pendingIds, onSelect, onOpen,
           ))}
         </div>
       </TaskDropContext>
-      {hasMore && (
-        <button type="button" className="more" onClick={onMore}>
-          Load more
-        </button>
-      )}
+      <LoadMore hasMore={hasMore} onMore={onMore} />
     </>
   );
 }

@@ -3,25 +3,16 @@ import { useQuery } from "@connectrpc/connect-query";
 import { ProjectRole, ProjectService, type Project } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { create } from "@bufbuild/protobuf";
 import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
-import { UpdateTaskRequestSchema, type UpdateTaskRequest } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
-import type { Said } from "../tasks/task-actions.js";
+import { UpdateTaskRequestSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { FlatTaskRows } from "../tasks/task-row.js";
 import { boardColumns, type Column } from "./days.js";
 import { TaskDropContext, usePlace } from "./task-drop.js";
+import type { TaskViewProps } from "./view.js";
+import { LoadMore } from "../ui/load-more.js";
 import "./views.css";
 
-interface Props {
+interface Props extends TaskViewProps {
   project: Project;
-  tasks: Task[];
-  selectedId?: string;
-  pendingIds?: ReadonlySet<string>;
-  onSelect(task: Task): void;
-  onOpen(task: Task): void;
-  onToggle(task: Task): void;
-  onUpdate(request: UpdateTaskRequest, said: Said): void;
-  loading: boolean;
-  hasMore: boolean;
-  onMore(): void;
 }
 
 export function ProjectBoard({ project, tasks, selectedId, pendingIds, onSelect, onOpen, onToggle, onUpdate, loading, hasMore, onMore }: Props) {
@@ -48,11 +39,7 @@ export function ProjectBoard({ project, tasks, selectedId, pendingIds, onSelect,
           ))}
         </fieldset>
       </TaskDropContext>
-      {hasMore && (
-        <button type="button" className="more" onClick={onMore}>
-          Load more
-        </button>
-      )}
+      <LoadMore hasMore={hasMore} onMore={onMore} />
     </>
   );
 }
