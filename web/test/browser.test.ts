@@ -1,44 +1,18 @@
 // The web app in Debian's Chromium against the real embedded app: what a person does, end to end.
 // Screenshots of each screen land in test-artifacts/web.
-import { afterAll, afterEach, beforeAll, test } from "vitest";
+import { test } from "vitest";
 import assert from "node:assert/strict";
-import type { Browser, BrowserContext, BrowserContextOptions, Page } from "playwright-core";
-import { startApp, type RunningApp } from "./support/app.js";
+import type { Page } from "playwright-core";
 import { axeViolations, formatFindings, type AxeFinding } from "./support/axe.js";
-import { launchBrowser, screenshot } from "./support/browser.js";
-import { signIn, signUp, taskRow } from "./support/session.js";
+import { screenshot } from "./support/browser.js";
+import { signIn, signUp, taskRow, type PageOptions } from "./support/session.js";
+import { appInBrowser } from "./support/suite.js";
 
 const TIME_ZONE = "Europe/Berlin";
-let app: RunningApp;
-let browser: Browser;
 // Every uncaught error in any page fails the test that caused it: a blank page is a failure even
 // when the steps before it passed.
-const pageErrors: string[] = [];
-
-beforeAll(async () => {
-  app = await startApp();
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-});
-afterEach(() => {
-  assert.deepEqual(pageErrors.splice(0), [], "uncaught errors in the page");
-});
-
-async function newPage(options: BrowserContextOptions = {}): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, timezoneId: TIME_ZONE, locale: "en-GB", ...options });
-  context.setDefaultTimeout(15_000);
-  const page = await context.newPage();
-  page.on("pageerror", (err) => pageErrors.push(err.message));
-  // A resource the page's Content-Security-Policy refused is a broken feature too.
-  page.on("console", (message) => {
-    if (message.type() === "error" && /Content Security Policy/i.test(message.text())) pageErrors.push(message.text());
-  });
-  await page.goto(app.url);
-  return { context, page };
-}
+const web = appInBrowser();
+const newPage = (options: Omit<PageOptions, "errors"> = {}) => web.page({ timezoneId: TIME_ZONE, ...options });
 
 /** Waits until the list shows exactly n tasks. */
 async function rowCount(page: Page, n: number): Promise<void> {
@@ -89,7 +63,7 @@ function nextFirstAtNine(now = new Date()): RegExp {
 
 test("the page is served with a Content-Security-Policy that refuses other origins and framing", async () => {
   const { context, page } = await newPage();
-  const response = await page.goto(app.url);
+  const response = await page.goto(web.app.url);
   const headers = response!.headers();
   assert.match(headers["content-security-policy"] ?? "", /default-src 'self'/);
   assert.match(headers["content-security-policy"] ?? "", /frame-ancestors 'none'/);
@@ -100,7 +74,7 @@ test("the page is served with a Content-Security-Policy that refuses other origi
   const refused = page.waitForEvent("console", (m) => /Content Security Policy/i.test(m.text()));
   await page.evaluate(`document.head.append(Object.assign(document.createElement("script"), { src: "https://cdn.example.com/x.js" }))`);
   await refused;
-  pageErrors.splice(0);
+  web.errors.splice(0);
   await context.close();
 });
 

@@ -1,14 +1,12 @@
 // A signed-up user in a fresh browser context of the app under test: signing up and in, quick add,
 // a task's row, and pages with the context settings a suite needs (the viewer's zone and locale).
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from "playwright-core";
 import { screenshot } from "./browser.js";
 
 export const PASSWORD = "correct horse battery";
 let users = 0;
 
-export interface PageOptions {
-  timezoneId?: string;
-  locale?: string;
+export interface PageOptions extends Pick<BrowserContextOptions, "timezoneId" | "locale" | "serviceWorkers"> {
   /** Uncaught page errors and refusals by the page's CSP land here: the test asserts it stays empty. */
   errors: string[];
 }
@@ -18,6 +16,7 @@ export async function openPage(browser: Browser, url: string, options: PageOptio
     viewport: { width: 1280, height: 860 },
     timezoneId: options.timezoneId ?? "Europe/Berlin",
     locale: options.locale ?? "en-GB",
+    serviceWorkers: options.serviceWorkers,
   });
   context.setDefaultTimeout(15_000);
   const page = await context.newPage();
