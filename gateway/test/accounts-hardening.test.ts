@@ -8,7 +8,7 @@ import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/valid
 import { ApiTokenScope } from "@taskmesh/proto/taskmesh/auth/v1/auth_service_pb.js";
 import { freshDatabase } from "@taskmesh/testing";
 import { startSmtpServer, type TestSmtpServer } from "@taskmesh/testing/smtp";
-import { hello, LiveClient, startMesh, type TestMesh } from "./fixtures.js";
+import { hello, LiveClient, meshUnderTest, startMesh, type TestMesh } from "./fixtures.js";
 
 const PUBLIC_URL = "https://tasks.example.test";
 const STRONG = "correct horse battery staple";
@@ -44,19 +44,8 @@ async function eventually<T>(what: string, probe: () => T | undefined, timeoutMs
 }
 
 describe("API token scopes and sign-out everywhere", () => {
-  let mesh: TestMesh;
-  let drop: () => Promise<void>;
-
-  beforeAll(async () => {
-    const db = await freshDatabase();
-    drop = db.drop;
-    // Short heartbeats: open sockets are checked again at each one.
-    mesh = await startMesh({ databaseUrl: db.url, livePingIntervalMs: 300 });
-  });
-  afterAll(async () => {
-    await mesh.stop();
-    await drop();
-  });
+  // Short heartbeats: open sockets are checked again at each one.
+  const mesh = meshUnderTest({ livePingIntervalMs: 300 });
 
   test("a read-only token reads and keeps live sync, but cannot write or manage tokens; a write-only token cannot read", async () => {
     const u = await mesh.user("reader");

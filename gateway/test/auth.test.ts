@@ -1,13 +1,12 @@
 // Accounts through the gateway, on PostgreSQL: sign up/in/out, refresh rotation with reuse
 // detection, API tokens, account settings, sign-in rate limit.
-import { afterAll, beforeAll, describe, test } from "vitest";
+import { describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { toJsonString } from "@bufbuild/protobuf";
 import { AuthService, ListApiTokensResponseSchema, RetryLaterSchema } from "@taskmesh/proto/taskmesh/auth/v1/auth_service_pb.js";
-import { freshDatabase } from "@taskmesh/testing";
-import { startMesh, type TestMesh } from "./fixtures.js";
+import { meshUnderTest } from "./fixtures.js";
 
 const code = (expected: Code) => (err: unknown) => {
   assert.ok(err instanceof ConnectError, String(err));
@@ -16,18 +15,7 @@ const code = (expected: Code) => (err: unknown) => {
 };
 
 describe("accounts", () => {
-  let mesh: TestMesh;
-  let drop: () => Promise<void>;
-
-  beforeAll(async () => {
-    const db = await freshDatabase();
-    drop = db.drop;
-    mesh = await startMesh({ databaseUrl: db.url, signInLimit: { points: 3, windowSeconds: 60 } });
-  });
-  afterAll(async () => {
-    await mesh.stop();
-    await drop();
-  });
+  const mesh = meshUnderTest({ signInLimit: { points: 3, windowSeconds: 60 } });
 
   test("sign up sets an httpOnly, SameSite=Strict, path-scoped refresh cookie and returns a working access token", async () => {
     const res = await fetch(`${mesh.url}/taskmesh.auth.v1.AuthService/SignUp`, {

@@ -10,6 +10,8 @@ import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.j
 import { startRecurrenceModule } from "@taskmesh/recurrence";
 import { startTasksModule } from "@taskmesh/tasks";
 import { randomBytes } from "node:crypto";
+import { freshDatabase } from "@taskmesh/testing";
+import { afterAll, beforeAll } from "vitest";
 import { WebSocket } from "ws";
 import { startGateway, type Gateway, type GatewayOptions } from "../src/gateway.js";
 import { inProcessUpstream } from "../src/mesh.js";
@@ -87,6 +89,49 @@ export async function startMesh(options: MeshOptions): Promise<TestMesh> {
     async stop() {
       for (const stop of stops.reverse()) await stop();
     },
+  };
+}
+
+/**
+ * A mesh on a fresh database, started before the tests of the suite that calls it (a file or a
+ * describe) and stopped after them; its parts are reached from the tests and later hooks.
+ */
+export function meshUnderTest(options: Omit<MeshOptions, "databaseUrl"> = {}): Omit<TestMesh, "stop"> {
+  let mesh: TestMesh | undefined;
+  let drop: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const db = await freshDatabase();
+    drop = db.drop;
+    mesh = await startMesh({ ...options, databaseUrl: db.url });
+  });
+  afterAll(async () => {
+    await mesh?.stop();
+    await drop?.();
+  });
+  const running = () => {
+    if (!mesh) throw new Error("the mesh starts in the suite's beforeAll: reach it from a test");
+    return mesh;
+  };
+  return {
+    get gateway() {
+      return running().gateway;
+    },
+    get bus() {
+      return running().bus;
+    },
+    get tasks() {
+      return running().tasks;
+    },
+    get url() {
+      return running().url;
+    },
+    get auth() {
+      return running().auth;
+    },
+    get taskClient() {
+      return running().taskClient;
+    },
+    user: (name) => running().user(name),
   };
 }
 

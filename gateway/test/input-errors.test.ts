@@ -1,16 +1,13 @@
 // Input that used to reach a 500 (issue 13, items 4 and 5), through the real gateway: each is now
 // INVALID_ARGUMENT naming the field, or comes back as it was stored.
-import { afterAll, beforeAll, describe, test } from "vitest";
+import { beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
-import { freshDatabase } from "@taskmesh/testing";
-import { startMesh, type TestMesh } from "./fixtures.js";
+import { meshUnderTest, type TestMesh } from "./fixtures.js";
 import { expectCode, violatedFields } from "@taskmesh/testing/connect";
 
 describe("input that used to reach a 500", () => {
-  let mesh: TestMesh;
-  let drop: () => Promise<void>;
   let alice: Awaited<ReturnType<TestMesh["user"]>>;
 
   const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
@@ -18,15 +15,9 @@ describe("input that used to reach a 500", () => {
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
 
+  const mesh = meshUnderTest();
   beforeAll(async () => {
-    const db = await freshDatabase();
-    drop = db.drop;
-    mesh = await startMesh({ databaseUrl: db.url });
     alice = await mesh.user("alice");
-  });
-  afterAll(async () => {
-    await mesh.stop();
-    await drop();
   });
 
   test("a NUL character in displayName, a token name or a sign-in e-mail is INVALID_ARGUMENT on that field", async () => {

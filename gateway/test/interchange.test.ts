@@ -1,7 +1,7 @@
 // Import, export and calendar feeds through the gateway's HTTP endpoints, against the real task and
 // recurrence services: sample exports of Todoist and Taskwarrior, a re-run that duplicates nothing,
 // an export that imports into another account unchanged, and feeds read with a real iCalendar parser.
-import { afterAll, beforeAll, test } from "vitest";
+import { beforeAll, test } from "vitest";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -13,26 +13,17 @@ import { ProjectRole, ProjectService } from "@taskmesh/proto/taskmesh/projects/v
 import { Priority, RecurrenceMode, TaskStatus, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { freshDatabase } from "@taskmesh/testing";
 import type { ImportReport } from "../src/interchange/importer.js";
-import { startMesh, type TestMesh } from "./fixtures.js";
+import { meshUnderTest } from "./fixtures.js";
 
-let mesh: TestMesh;
-let drop: () => Promise<void>;
 let tasks: Client<typeof TaskService>;
 let projects: Client<typeof ProjectService>;
 
+const mesh = meshUnderTest();
 beforeAll(async () => {
-  const db = await freshDatabase();
-  drop = db.drop;
-  mesh = await startMesh({ databaseUrl: db.url });
   const transport = createConnectTransport({ baseUrl: mesh.url, httpVersion: "1.1" });
   tasks = createClient(TaskService, transport);
   projects = createClient(ProjectService, transport);
-});
-afterAll(async () => {
-  await mesh?.stop();
-  await drop?.();
 });
 
 const sample = (name: string) => readFileSync(new URL(`../../packages/interchange/test/samples/${name}`, import.meta.url), "utf8");

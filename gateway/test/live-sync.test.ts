@@ -2,33 +2,21 @@
 // gets each change; a device reconnecting with its cursor gets exactly what it missed, or is told to
 // refetch when it cannot resume; reminders arrive on the same socket; dead sockets and expired
 // tokens are dropped.
-import { afterAll, beforeAll, describe, test } from "vitest";
+import { describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ReminderEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
 import { FiredReminderSchema, ReadySchema, RefetchSchema } from "@taskmesh/proto/taskmesh/live/v1/live_pb.js";
 import { TaskStatus } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
-import { freshDatabase } from "@taskmesh/testing";
 import { randomUUID } from "node:crypto";
 import { AccessTokens, ACCESS_TOKEN_TTL_SECONDS } from "../src/auth/access-tokens.js";
-import { clientFrame, hello, JWT_SECRET, LiveClient, startMesh, type Frame, type TestMesh } from "./fixtures.js";
+import { clientFrame, hello, JWT_SECRET, LiveClient, meshUnderTest, type Frame } from "./fixtures.js";
 
 const title = (f: Frame) => (f.case === "task" ? f.value.task?.title : `(a ${f.case} frame)`);
 
 describe("live sync", () => {
-  let mesh: TestMesh;
-  let drop: () => Promise<void>;
-
-  beforeAll(async () => {
-    const db = await freshDatabase();
-    drop = db.drop;
-    mesh = await startMesh({ databaseUrl: db.url, livePingIntervalMs: 500, gateway: { metricsPort: 0 } });
-  });
-  afterAll(async () => {
-    await mesh.stop();
-    await drop();
-  });
+  const mesh = meshUnderTest({ livePingIntervalMs: 500, gateway: { metricsPort: 0 } });
 
   test("every device of the user gets creates, updates and deletes, in order, each with a cursor of its own", async () => {
     const u = await mesh.user("devices");

@@ -1,27 +1,15 @@
 // Invitations through the edge: the gateway forwards the caller's account e-mail (from the access
 // token or the API token's account) as x-user-email, and a client's own x-user-email is ignored, so
 // only the invited account sees and answers an invitation.
-import { afterAll, beforeAll, test } from "vitest";
+import { test } from "vitest";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { ProjectRole, ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
-import { freshDatabase } from "@taskmesh/testing";
-import { startMesh, type TestMesh } from "./fixtures.js";
+import { meshUnderTest } from "./fixtures.js";
 
-let mesh: TestMesh;
-let drop: () => Promise<void>;
-
-beforeAll(async () => {
-  const db = await freshDatabase();
-  drop = db.drop;
-  mesh = await startMesh({ databaseUrl: db.url });
-});
-afterAll(async () => {
-  await mesh?.stop();
-  await drop?.();
-});
+const mesh = meshUnderTest();
 
 async function account(name: string) {
   const email = `${name}-${randomBytes(4).toString("hex")}@example.com`;

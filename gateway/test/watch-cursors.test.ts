@@ -1,29 +1,17 @@
 // WatchTasks cursors as users see them, through the gateway on PostgreSQL: opaque (the feed's
 // position across all users never shows), resumable by their user only, on the RPC and the live
 // socket; another user's, altered or older plain-number cursors get a refetch, never another feed.
-import { afterAll, beforeAll, describe, test } from "vitest";
+import { describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
 import { RefetchSchema } from "@taskmesh/proto/taskmesh/live/v1/live_pb.js";
 import type { WatchTasksResponse } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
-import { freshDatabase } from "@taskmesh/testing";
-import { hello, LiveClient, startMesh, type TestMesh } from "./fixtures.js";
+import { hello, LiveClient, meshUnderTest } from "./fixtures.js";
 
 const OPAQUE = /^c1\.[\w-]{22}$/;
 
 describe("WatchTasks cursors", () => {
-  let mesh: TestMesh;
-  let drop: () => Promise<void>;
-
-  beforeAll(async () => {
-    const db = await freshDatabase();
-    drop = db.drop;
-    mesh = await startMesh({ databaseUrl: db.url });
-  });
-  afterAll(async () => {
-    await mesh.stop();
-    await drop();
-  });
+  const mesh = meshUnderTest();
 
   /** The messages of a WatchTasks stream up to caughtUp. */
   async function watch(headers: Record<string, string>, cursor = ""): Promise<WatchTasksResponse[]> {
