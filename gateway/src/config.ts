@@ -11,10 +11,8 @@ import {
   piece,
   port,
   secretKey,
-  secretsSettings,
-  serverSettings,
   smtpUrl,
-  telemetrySettings,
+  meshServiceSettings,
   text,
   transportSettings,
   wholeNumber,
@@ -118,9 +116,7 @@ const TARGETS = [...new Set(MESH_SERVICES.map((s) => s.target))];
 export const gatewayConfig = defineConfig(
   "gateway",
   {
-    telemetry: telemetrySettings,
-    secrets: secretsSettings,
-    server: serverSettings({ port: 8080 }),
+    ...meshServiceSettings({ port: 8080 }),
     // Accounts, in schema `auth`.
     database: databaseSettings,
     bus: busSettings,

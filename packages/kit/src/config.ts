@@ -322,6 +322,11 @@ export function serverSettings(defaults: { port: number }) {
   );
 }
 
+/** What every service of the mesh reads: its logs and traces, where its credentials come from, and where it serves. */
+export function meshServiceSettings(defaults: { port: number }) {
+  return { telemetry: telemetrySettings, secrets: secretsSettings, server: serverSettings(defaults) };
+}
+
 const postgresUrl = url(["postgres", "postgresql"], "postgres://user@host:5432/db", true);
 
 const databaseDescription =

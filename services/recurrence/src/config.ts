@@ -1,12 +1,10 @@
 // The recurrence service's settings (cluster mode).
-import { busSettings, defineConfig, reaches, secretsSettings, serverSettings, telemetrySettings, transportSettings } from "@taskmesh/kit";
+import { busSettings, defineConfig, reaches, meshServiceSettings, transportSettings } from "@taskmesh/kit";
 
 export const recurrenceConfig = defineConfig(
   "recurrence",
   {
-    telemetry: telemetrySettings,
-    secrets: secretsSettings,
-    server: serverSettings({ port: 8082 }),
+    ...meshServiceSettings({ port: 8082 }),
     bus: busSettings,
     transport: transportSettings(["tasks"]),
   },

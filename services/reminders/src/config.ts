@@ -1,20 +1,5 @@
 // The reminders service's settings (cluster mode), and the pieces the embedded app shares.
-import {
-  busSettings,
-  daprHttpPort,
-  databaseSettings,
-  defineConfig,
-  oneOf,
-  piece,
-  pruneSettings,
-  retentionDays,
-  secretsSettings,
-  serverSettings,
-  telemetrySettings,
-  transportSettings,
-  wholeNumber,
-  withDefault,
-} from "@taskmesh/kit";
+import { busSettings, daprHttpPort, databaseSettings, defineConfig, oneOf, piece, pruneSettings, retentionDays, meshServiceSettings, transportSettings, wholeNumber, withDefault } from "@taskmesh/kit";
 import { smtpSettings } from "./email.js";
 import { vapidSettings } from "./push.js";
 import { webhookSettings } from "./webhook-target.js";
@@ -45,9 +30,7 @@ export const schedulerSettings = piece(
 );
 
 export const remindersConfig = defineConfig("reminders", {
-  telemetry: telemetrySettings,
-  secrets: secretsSettings,
-  server: serverSettings({ port: 8083 }),
+  ...meshServiceSettings({ port: 8083 }),
   database: databaseSettings,
   bus: busSettings,
   // SetReminders calls the task service.

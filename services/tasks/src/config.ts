@@ -1,5 +1,5 @@
 // The task service's settings (cluster mode), from the shared pieces and its own.
-import { busSettings, databaseSettings, defineConfig, optional, piece, pruneSettings, retentionDays, secretKey, secretsSettings, serverSettings, telemetrySettings } from "@taskmesh/kit";
+import { busSettings, databaseSettings, defineConfig, optional, piece, pruneSettings, retentionDays, secretKey, meshServiceSettings } from "@taskmesh/kit";
 import { DEFAULT_FEED_RETENTION_DAYS } from "./feed-retention.js";
 
 /** Also the embedded app's: the task service reads them in both modes. */
@@ -12,9 +12,7 @@ export const tasksSettings = piece(
 );
 
 export const tasksConfig = defineConfig("tasks", {
-  telemetry: telemetrySettings,
-  secrets: secretsSettings,
-  server: serverSettings({ port: 8081 }),
+  ...meshServiceSettings({ port: 8081 }),
   database: databaseSettings,
   bus: busSettings,
   retention: pruneSettings,
