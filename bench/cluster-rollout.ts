@@ -18,10 +18,9 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import WebSocket from "ws";
 import { clusterInstall, helm, helmUpgrade, NAMESPACE, RELEASE, releaseImages } from "@taskmesh/infra/cluster-release";
 import { clusterDown, clusterStatus, clusterUp, kubectl } from "@taskmesh/infra/kubernetes";
-import { cursorOf, hello, PONG, readFrame } from "./live-frames.js";
+import { LiveDevice } from "./live-frames.js";
 
 const WORKERS = Number(process.env.TASKMESH_CLUSTER_LOAD_WORKERS ?? 4);
 const USERS = Number(process.env.TASKMESH_CLUSTER_LOAD_USERS ?? 2);
@@ -81,46 +80,6 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined> |
   }
 }
 
-/** A device on the live feed through the Ingress: resumes from its last cursor whenever it is dropped. */
-class LiveDevice {
-  readonly seen = new Set<string>();
-  readonly reminders = new Set<string>();
-  connects = 0;
-  cursor = "";
-  #ws: WebSocket | undefined;
-  #stopped = false;
-
-  constructor(private readonly token: string) {}
-
-  start(): Promise<void> {
-    return new Promise((resolve) => this.#connect(resolve));
-  }
-
-  #connect(ready: () => void): void {
-    this.connects++;
-    const ws = new WebSocket(`${base.replace(/^http/, "ws")}/live`);
-    this.#ws = ws;
-    ws.on("open", () => ws.send(hello(this.token, this.cursor)));
-    ws.on("message", (data) => {
-      const frame = readFrame(data.toString());
-      if (frame.case === "ready") ready();
-      if (frame.case === "ping") ws.send(PONG);
-      if (frame.case === "task" && frame.value.task) this.seen.add(frame.value.task.id);
-      if (frame.case === "reminder") this.reminders.add(frame.value.taskId);
-      this.cursor = cursorOf(frame) ?? this.cursor;
-    });
-    ws.on("error", () => {});
-    ws.on("close", () => {
-      if (!this.#stopped) setTimeout(() => this.#connect(ready), 200);
-    });
-  }
-
-  stop(): void {
-    this.#stopped = true;
-    this.#ws?.close();
-  }
-}
-
 interface User {
   token: string;
   live: LiveDevice;
@@ -131,7 +90,7 @@ interface User {
 async function signUp(): Promise<User> {
   const { accessToken } = await must<{ accessToken: string }>("taskmesh.auth.v1.AuthService/SignUp", { email: `rollout-${randomUUID()}@example.com`, password: randomUUID(), timeZone: "UTC" }, "");
   const { secret } = await must<{ secret: string }>("taskmesh.auth.v1.AuthService/CreateApiToken", { name: "cluster-rollout", validDays: 1 }, accessToken);
-  const user = { token: secret, live: new LiveDevice(secret), created: new Set<string>() };
+  const user = { token: secret, live: new LiveDevice(`${base.replace(/^http/, "ws")}/live`, secret, 200), created: new Set<string>() };
   await user.live.start();
   return user;
 }

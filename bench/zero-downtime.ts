@@ -21,10 +21,9 @@ import { connectKafkaBus, confluentSchemaRegistry, ensureKafkaTopics, registerSc
 import { createLogger } from "@taskmesh/kit";
 import { TaskEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
 import { POSTGRES_ENV, freshDatabase, type FreshDatabase } from "@taskmesh/testing";
-import { WebSocket } from "ws";
 import { startStack, type Stack } from "@taskmesh/infra/stack";
 import { startServiceProcess, type ServiceProcess } from "./lib.js";
-import { cursorOf, hello, PONG, readFrame } from "./live-frames.js";
+import { LiveDevice } from "./live-frames.js";
 
 const root = path.resolve(import.meta.dirname, "..");
 process.env.LOG_LEVEL ??= "error";
@@ -189,50 +188,8 @@ async function rpc<T>(method: string, body: unknown, token: string, attempt = 1)
   }
 }
 
-/** A device on the live feed: resumes from its last cursor whenever the server drops it. */
-class LiveClient {
-  readonly seen = new Set<string>();
-  connects = 0;
-  cursor = "";
-  #ws: WebSocket | undefined;
-  #stopped = false;
-
-  constructor(private readonly token: string) {}
-
-  /** Connects, and keeps reconnecting until stopped; resolves once the first connection is ready. */
-  start(): Promise<void> {
-    return new Promise((resolve) => this.#connect(resolve));
-  }
-
-  #connect(ready: () => void): void {
-    this.connects++;
-    const ws = new WebSocket(`ws://127.0.0.1:${gatewayService.port}/live`);
-    this.#ws = ws;
-    ws.on("open", () => ws.send(hello(this.token, this.cursor)));
-    ws.on("message", (data) => {
-      const frame = readFrame(data.toString());
-      if (frame.case === "ready") ready();
-      if (frame.case === "ping") ws.send(PONG);
-      if (frame.case === "task" && frame.value.task) this.seen.add(frame.value.task.id);
-      this.cursor = cursorOf(frame) ?? this.cursor;
-    });
-    // A failed connection attempt (a replica going away) closes too: the close handler retries.
-    ws.on("error", () => {});
-    ws.on("close", () => {
-      if (this.#stopped) return;
-      // reconnect through the Service, as the web app does, with a short back-off
-      setTimeout(() => this.#connect(ready), 100);
-    });
-  }
-
-  stop(): void {
-    this.#stopped = true;
-    this.#ws?.close();
-  }
-}
-
 async function run(): Promise<void> {
-  const users: { token: string; id: string; live: LiveClient; created: Set<string> }[] = [];
+  const users: { token: string; id: string; live: LiveDevice; created: Set<string> }[] = [];
   for (let i = 0; i < USERS; i++) {
     const { outcome, value } = await rpc<{ accessToken: string; user: { id: string } }>(
       "taskmesh.auth.v1.AuthService/SignUp",
@@ -240,7 +197,7 @@ async function run(): Promise<void> {
       "",
     );
     assert.ok(outcome.ok && value, outcome.error);
-    users.push({ token: value.accessToken, id: value.user.id, live: new LiveClient(value.accessToken), created: new Set<string>() });
+    users.push({ token: value.accessToken, id: value.user.id, live: new LiveDevice(`ws://127.0.0.1:${gatewayService.port}/live`, value.accessToken, 100), created: new Set<string>() });
   }
   for (const u of users) await u.live.start();
 
