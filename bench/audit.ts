@@ -6,10 +6,7 @@
 // bus on the same database, as the embedded app does; kafka: Kafka + Apicurio, log on PostgreSQL.
 // ListActivity: 100,000 entries for one user (1,000 tasks × 100) plus 1,000 users × 100, read over
 // gRPC (h2c) from the audit service running as its own process (services/audit/src/main.ts).
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { readFile } from "node:fs/promises";
-import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
@@ -25,12 +22,10 @@ import { Priority, TaskSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.
 import { startAuditModule } from "../services/audit/src/index.js";
 import { migrations } from "../services/audit/src/migrations/index.js";
 import { startApicurio } from "@taskmesh/infra/apicurio";
-import { freePort } from "@taskmesh/infra/cache";
 import { startKafka } from "@taskmesh/infra/kafka";
 import { startPostgres } from "@taskmesh/infra/postgres";
-import { load, mb, row } from "./lib.js";
+import { load, mb, row, rssOf, startServiceProcess, type ServiceProcess } from "./lib.js";
 
-const root = path.resolve(import.meta.dirname, "..");
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const LATENCY_CONCURRENCY = Number(process.env.BENCH_LATENCY_CONCURRENCY ?? 2);
 const BIG_USER = "bench-big";
@@ -105,30 +100,14 @@ async function seed(url: string): Promise<void> {
   console.log(`seeded 200,000 entries in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
-async function startService(url: string): Promise<{ proc: ChildProcess; baseUrl: string }> {
-  const port = await freePort();
-  const proc = spawn(process.execPath, ["--import", "tsx", path.join(root, "services/audit/src/main.ts")], {
-    cwd: root,
-    env: { ...process.env, DATABASE_URL: url, PORT: String(port), LOG_LEVEL: "error", KAFKA_BROKERS: "", SCHEMA_REGISTRY_URL: "" },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-  const baseUrl = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i++) {
-    if (
-      await fetch(`${baseUrl}/readyz`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return { proc, baseUrl };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("audit service did not become ready in 30 s");
+/** The audit service on `url`'s database, as its own process, without Kafka. */
+function startService(url: string): Promise<ServiceProcess> {
+  return startServiceProcess("audit", "services/audit/src/main.ts", { DATABASE_URL: url, LOG_LEVEL: "error", KAFKA_BROKERS: "", SCHEMA_REGISTRY_URL: "" });
 }
 
 async function listActivity(url: string): Promise<void> {
   await seed(url);
-  const { proc, baseUrl } = await startService(url);
+  const { proc, url: baseUrl } = await startService(url);
   try {
     const client = createClient(AuditService, createGrpcTransport({ baseUrl }));
     const big = { headers: { "x-user-id": BIG_USER } };
@@ -147,10 +126,9 @@ async function listActivity(url: string): Promise<void> {
     }
     const small = await load(2_000, CONCURRENCY, (i) => client.listActivity({}, { headers: { "x-user-id": `bench-user-${i % 1000}` } }));
     console.log(row("ListActivity 1,000 users × 100, load", small));
-    const status = await readFile(`/proc/${proc.pid}/status`, "utf8");
-    console.log(`server RSS after run: ${mb(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024)}`);
+    console.log(`server RSS after run: ${mb(rssOf(proc.pid))}`);
   } finally {
-    proc.kill("SIGTERM");
+    await proc.stop();
   }
 }
 

@@ -88,10 +88,12 @@ export interface ServiceProcess {
  */
 export async function startServiceProcess(name: string, entry: string, env: Record<string, string>, stopTimeoutMs = 20_000, logFile = path.join(serviceDir(name), "out.log")): Promise<ServiceProcess> {
   const port = await freePort();
+  // BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the service.
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
   const proc = spawnServer({
     name,
     command: process.execPath,
-    args: ["--import=tsx", entry],
+    args: [...nodeArgs, "--import=tsx", entry],
     cwd: root,
     env: { ...process.env, LOG_LEVEL: "warn", ...env, PORT: String(port) },
     logFile,
@@ -100,6 +102,18 @@ export async function startServiceProcess(name: string, entry: string, env: Reco
   await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, { timeoutMs: 180_000, what: `${name} ready`, proc, intervalMs: 250 });
   return { port, url: `http://127.0.0.1:${port}`, proc };
 }
+
+/** A process's resident memory, in bytes. */
+export function rssOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+/** The vocabulary of seeded tasks, as a WITH clause: `w`, 34 words for titles and notes, and `t`, 10 tags. */
+export const SEED_WORDS = `WITH words AS (SELECT ARRAY['buy','groceries','call','mum','file','taxes','renew','passport','book','dentist','fix','bike',
+                                'plan','trip','rome','pay','rent','water','plants','write','report','review','budget','clean',
+                                'garage','email','landlord','order','printer','ink','schedule','meeting','prepare','slides'] AS w,
+                          ARRAY['home','work','errands','finance','health','travel','family','admin','garden','music'] AS t)`;
 
 export type ClusterServiceName = "tasks" | "reminders" | "recurrence" | "audit" | "gateway";
 

@@ -29,7 +29,7 @@ import pg from "pg";
 import { startPostgres } from "@taskmesh/infra/postgres";
 import { POSTGRES_FOLDER } from "../apps/embedded/src/pglite-upgrade.js";
 import { startTasksModule } from "../services/tasks/src/index.js";
-import { benchDatabase, call, startApp, summarize, vegeta } from "./lib.js";
+import { benchDatabase, call, SEED_WORDS, startApp, summarize, vegeta } from "./lib.js";
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 300);
 const EXPLAINS = 30;
@@ -50,10 +50,7 @@ const PLANTED: [word: string, share: number][] = [
 async function seed(client: pg.Client, user: string): Promise<void> {
   const t0 = performance.now();
   const insert = (userExpr: string, count: number) => `
-    WITH words AS (SELECT ARRAY['buy','groceries','call','mum','file','taxes','renew','passport','book','dentist','fix','bike',
-                                'plan','trip','rome','pay','rent','water','plants','write','report','review','budget','clean',
-                                'garage','email','landlord','order','printer','ink','schedule','meeting','prepare','slides'] AS w,
-                          ARRAY['home','work','errands','finance','health','travel','family','admin','garden','music'] AS t)
+    ${SEED_WORDS}
     INSERT INTO tasks.tasks (id, user_id, title, notes, status, priority, tags, due_at, due_time, time_zone, created_at, updated_at)
     SELECT gen_random_uuid(), ${userExpr},
            initcap(w[1 + floor(random()*34)::int] || ' ' || w[1 + floor(random()*34)::int] || ' ' || w[1 + floor(random()*34)::int]),

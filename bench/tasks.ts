@@ -3,7 +3,6 @@
 //   npm run bench -- tasks
 //   npm run bench -- tasks tracing   the same service with tracing off, at 1 % and at 100 %
 //                                    (spans exported to a real Jaeger), interleaved rounds, ratios
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -13,12 +12,11 @@ import { openDatabase } from "@taskmesh/db";
 import { Priority } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { migrations } from "../services/tasks/src/migrations/index.js";
-import { freePort, run } from "@taskmesh/infra/cache";
+import { run } from "@taskmesh/infra/cache";
 import { ensureGoTool } from "@taskmesh/infra/go-tools";
 import { startJaeger } from "@taskmesh/infra/jaeger";
-import { benchDatabase, load, mb, ownCpuSeconds, row, type Stats } from "./lib.js";
+import { benchDatabase, load, mb, ownCpuSeconds, row, rssOf, SEED_WORDS, startServiceProcess, type ServiceProcess, type Stats } from "./lib.js";
 
-const root = path.resolve(import.meta.dirname, "..");
 const BIG_USER = "bench-big";
 // Throughput is measured at saturation (16 callers); latency under light load (2 callers), where
 // queueing behind the other callers on two shared cores does not dominate what is measured.
@@ -32,10 +30,7 @@ async function seed(url: string): Promise<void> {
   // Realistic-looking rows generated in SQL: a word vocabulary for search, a tag set, priorities,
   // dues spread over ±60 days (a quarter without), a third completed.
   const insert = (userExpr: string, count: number) => `
-    WITH words AS (SELECT ARRAY['buy','groceries','call','mum','file','taxes','renew','passport','book','dentist','fix','bike',
-                                'plan','trip','rome','pay','rent','water','plants','write','report','review','budget','clean',
-                                'garage','email','landlord','order','printer','ink','schedule','meeting','prepare','slides'] AS w,
-                          ARRAY['home','work','errands','finance','health','travel','family','admin','garden','music'] AS t)
+    ${SEED_WORDS}
     INSERT INTO tasks.tasks (id, user_id, title, notes, status, priority, tags, due_at, due_time, time_zone, created_at, updated_at, completed_at)
     SELECT gen_random_uuid(), ${userExpr},
            initcap(w[1 + (random()*33)::int] || ' ' || w[1 + (random()*33)::int] || ' ' || w[1 + (random()*33)::int]),
@@ -54,27 +49,9 @@ async function seed(url: string): Promise<void> {
   console.log(`seeded 200,000 tasks in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
-async function startService(url: string, env: NodeJS.ProcessEnv = {}): Promise<{ proc: ChildProcess; baseUrl: string }> {
-  const port = await freePort();
-  // BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the service.
-  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
-  const proc = spawn(process.execPath, [...nodeArgs, "--import", "tsx", path.join(root, "services/tasks/src/main.ts")], {
-    cwd: root,
-    env: { ...process.env, DATABASE_URL: url, PORT: String(port), LOG_LEVEL: "warn", ...env },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-  const baseUrl = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i++) {
-    if (
-      await fetch(`${baseUrl}/readyz`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return { proc, baseUrl };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("task service did not become ready in 30 s");
+/** The task service on `url`'s database, as its own process. */
+function startService(url: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
+  return startServiceProcess("tasks", "services/tasks/src/main.ts", { DATABASE_URL: url, ...env });
 }
 
 /**
@@ -109,17 +86,12 @@ async function createWithGhz(baseUrl: string, total: number, concurrency: number
   return { count: report.count, seconds: report.total / 1e9, perSecond: report.rps, p50: at(50), p99: at(99), max: ms(report.slowest), errors: report.count - ok };
 }
 
-function rssOf(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
-}
-
 async function bench(): Promise<void> {
   console.log(`\n## postgres  (gRPC over h2c, separate server process; "load": ${CONCURRENCY} callers, "light": ${LATENCY_CONCURRENCY})`);
   const { url, cleanup } = await benchDatabase();
   try {
     await seed(url);
-    const { proc, baseUrl } = await startService(url);
+    const { proc, url: baseUrl } = await startService(url);
     try {
       const client = createClient(TaskService, createGrpcTransport({ baseUrl }));
       const as = (user: string) => ({ headers: { "x-user-id": user } });
@@ -161,9 +133,9 @@ async function bench(): Promise<void> {
       console.log(row("ListTasks 100k: page 21 via keyset token", deep));
       const small = await load(2_000, CONCURRENCY, (i) => client.listTasks({ query: "tag:home", orderBy: "due" }, as(`bench-user-${i % 1000}`)));
       console.log(row("ListTasks 1,000 users × 100: tag filter", small));
-      console.log(`server RSS after run: ${mb(rssOf(proc.pid!))}`);
+      console.log(`server RSS after run: ${mb(rssOf(proc.pid))}`);
     } finally {
-      proc.kill("SIGTERM");
+      await proc.stop();
     }
   } finally {
     await cleanup();
@@ -200,15 +172,15 @@ async function tracingOverhead(): Promise<void> {
     for (let round = 1; round <= rounds; round++) {
       const order = settings.map((_, i) => settings[(i + round - 1) % settings.length]!);
       for (const [name, env] of order) {
-        const { proc, baseUrl } = await startService(url, { OTEL_SERVICE_NAME: "tasks-bench", ...env });
+        const { proc, url: baseUrl } = await startService(url, { OTEL_SERVICE_NAME: "tasks-bench", ...env });
         try {
           const client = createClient(TaskService, createGrpcTransport({ baseUrl }));
           const big = { headers: { "x-user-id": BIG_USER } };
           await load(200, CONCURRENCY, () => client.listTasks({ query: "tag:home" }, big));
           const withCpu = async (run: () => Promise<Stats>) => {
-            const before = ownCpuSeconds(proc.pid!);
+            const before = ownCpuSeconds(proc.pid);
             const stats = await run();
-            return { stats, cpu: ((ownCpuSeconds(proc.pid!) - before) * 1000) / stats.count };
+            return { stats, cpu: ((ownCpuSeconds(proc.pid) - before) * 1000) / stats.count };
           };
           const saturated = await createWithGhz(baseUrl, creates, CONCURRENCY);
           const paced = await withCpu(() => createWithGhz(baseUrl, creates, CONCURRENCY, rate));
@@ -222,8 +194,7 @@ async function tracingOverhead(): Promise<void> {
           r.list.push(list.stats.perSecond);
           r.listCpu.push(list.cpu);
         } finally {
-          proc.kill("SIGTERM");
-          await new Promise((r) => proc.once("exit", r));
+          await proc.stop();
         }
       }
     }
