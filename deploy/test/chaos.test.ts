@@ -4,10 +4,8 @@
 // of its checks is a test here, so a failure says which guarantee broke.
 import { beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import path from "node:path";
+import { runBench } from "./tools.js";
 
-const root = path.resolve(import.meta.dirname, "../..");
 const CHECKS = ["writes", "events", "reminders", "recurrence", "live", "deadletters"];
 describe("kill -9, latency, stalls and a partition under load lose and duplicate nothing", () => {
   let code: number | null;
@@ -15,15 +13,7 @@ describe("kill -9, latency, stalls and a partition under load lose and duplicate
   let results: Map<string, { ok: boolean; detail: string }>;
 
   beforeAll(async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "bench/chaos.ts"), "--short"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
-    report = output
-      .split("\n")
-      .filter((line) => !line.startsWith("[infra"))
-      .join("\n");
+    ({ code, report } = await runBench("chaos.ts", ["--short"]));
     console.log(report);
     results = new Map([...report.matchAll(/^\[chaos [\d:]+\] (ok|FAIL) +(\w+) +(.*)$/gm)].map((m) => [m[2]!, { ok: m[1] === "ok", detail: m[3]! }]));
   }, 15 * 60_000);

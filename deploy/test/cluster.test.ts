@@ -7,12 +7,9 @@
 //
 // Needs root (containerd, the kubelet) and the images npm test builds; TASKMESH_TEST_CLUSTER=0 skips.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import path from "node:path";
 import { test } from "vitest";
 import { podmanProblem } from "@taskmesh/testing/infra";
-
-const root = path.resolve(import.meta.dirname, "../..");
+import { runBench } from "./tools.js";
 
 async function skipReason(): Promise<string | false> {
   if (process.env.TASKMESH_TEST_CLUSTER === "0") return "TASKMESH_TEST_CLUSTER=0";
@@ -26,15 +23,7 @@ if (skip) console.log(`# cluster skipped: ${skip}`);
 
 test("the chart on Kubernetes: install, a user's journey, upgrade, rollback and killed pods under load lose nothing", { timeout: 60 * 60_000 }, async (ctx) => {
   if (skip) ctx.skip(skip);
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "bench/cluster-rollout.ts")], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
-  const report = output
-    .split("\n")
-    .filter((line) => !line.startsWith("[infra") || /✖|error|failed/i.test(line))
-    .join("\n");
+  const { code, output, report } = await runBench("cluster-rollout.ts", [], /✖|error|failed/i);
   console.log(report);
   assert.equal(code, 0, output.slice(-20_000));
 });

@@ -1,6 +1,6 @@
 // What the deploy tests share: the tools `npm test` installs (scripts/test.ts passes their paths)
 // and the chart rendered per profile.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -9,6 +9,23 @@ import { KUBERNETES_VERSION, schemaLocation } from "@taskmesh/testing/infra";
 
 export const root = path.resolve(import.meta.dirname, "../..");
 export const chartDir = path.join(root, "helm/taskmesh");
+
+/**
+ * Runs a script of bench/ (which exits 1 when a check fails) to its end: its exit code, all it
+ * printed, and `report`, that without the infrastructure's progress lines (those `keep` matches stay).
+ */
+export async function runBench(script: string, args: string[] = [], keep?: RegExp): Promise<{ code: number | null; output: string; report: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "bench", script), ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+  const report = output
+    .split("\n")
+    .filter((line) => !line.startsWith("[infra") || keep?.test(line))
+    .join("\n");
+  return { code, output, report };
+}
 
 /** Every deployable: folder, image (Dockerfile target), Helm values key, Dapr app-id. */
 export const DEPLOYABLES = ["tasks", "recurrence", "reminders", "audit", "gateway"] as const;
