@@ -1,6 +1,5 @@
 import { defineConfig, MikroORM, type EntityManager, type EntitySchema } from "@mikro-orm/postgresql";
-import { Migrator } from "@mikro-orm/migrations";
-import type { Migration } from "@mikro-orm/migrations";
+import { Migration, Migrator } from "@mikro-orm/migrations";
 import { CompiledQuery } from "kysely";
 import pg from "pg";
 
@@ -10,6 +9,20 @@ type MigrationClass = new (...args: ConstructorParameters<typeof Migration>) => 
 export interface MigrationEntry {
   name: string;
   class: MigrationClass;
+}
+
+/** A migration that is statements alone: `up` applies them in order, `down` undoes them. */
+export function sqlMigration(name: string, up: readonly string[], down: readonly string[]): MigrationEntry {
+  class SqlMigration extends Migration {
+    override name = name;
+    override up(): void {
+      for (const sql of up) this.addSql(sql);
+    }
+    override down(): void {
+      for (const sql of down) this.addSql(sql);
+    }
+  }
+  return { name, class: SqlMigration };
 }
 
 export interface DatabaseOptions {

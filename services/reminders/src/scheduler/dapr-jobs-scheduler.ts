@@ -1,8 +1,7 @@
-import { Migration } from "@mikro-orm/migrations";
 import { toJson } from "@bufbuild/protobuf";
 import { anyUnpack, ValueSchema } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
-import type { Database, MigrationEntry } from "@taskmesh/db";
+import { sqlMigration, type Database, type MigrationEntry } from "@taskmesh/db";
 import type { Logger } from "@taskmesh/kit";
 import { AppCallback, AppCallbackAlpha, type JobEventRequest } from "@taskmesh/proto/dapr/proto/runtime/v1/appcallback_pb.js";
 import type { DueHandler, Scheduler, SchedulerJob } from "./scheduler.js";
@@ -19,25 +18,21 @@ export interface DaprJobsSchedulerOptions {
 
 /** Add to the owning service's migrations (beside or instead of schedulerJobsMigration). */
 export function daprJobFiresMigration(schema: string): MigrationEntry {
-  const name = "Migration20261126000300_dapr_job_fires";
-  class DaprJobFires extends Migration {
-    override name = name;
-    override up(): void {
-      // One row per delivered (job, due time): how often Dapr delivered it, and when a handler
-      // finished it. Dapr delivers at least once; this row turns that into "handled once".
-      this.addSql(`CREATE TABLE ${schema}.dapr_job_fires (
+  // One row per delivered (job, due time): how often Dapr delivered it, and when a handler
+  // finished it. Dapr delivers at least once; this row turns that into "handled once".
+  return sqlMigration(
+    "Migration20261126000300_dapr_job_fires",
+    [
+      `CREATE TABLE ${schema}.dapr_job_fires (
         id text NOT NULL,
         due_at timestamptz NOT NULL,
         attempts integer NOT NULL DEFAULT 0,
         done_at timestamptz,
         PRIMARY KEY (id, due_at)
-      )`);
-    }
-    override down(): void {
-      this.addSql(`DROP TABLE ${schema}.dapr_job_fires`);
-    }
-  }
-  return { name, class: DaprJobFires };
+      )`,
+    ],
+    [`DROP TABLE ${schema}.dapr_job_fires`],
+  );
 }
 
 interface JobData {

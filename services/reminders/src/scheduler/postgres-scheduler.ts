@@ -1,5 +1,4 @@
-import { Migration } from "@mikro-orm/migrations";
-import type { Database, MigrationEntry } from "@taskmesh/db";
+import { sqlMigration, type Database, type MigrationEntry } from "@taskmesh/db";
 import { GroupCommit, type Logger } from "@taskmesh/kit";
 import type { DueHandler, DueJob, Scheduler, SchedulerJob } from "./scheduler.js";
 
@@ -21,25 +20,21 @@ export interface PostgresSchedulerOptions {
 
 /** Add to the owning service's migrations. */
 export function schedulerJobsMigration(schema: string): MigrationEntry {
-  const name = "Migration20261126000200_scheduler_jobs";
-  class SchedulerJobs extends Migration {
-    override name = name;
-    override up(): void {
-      // ready_at: when the job may be claimed next — its due time, then the end of the current
-      // claim's lease or of the backoff after a failure. Never earlier than due_at.
-      this.addSql(`CREATE TABLE ${schema}.scheduler_jobs (
+  // ready_at: when the job may be claimed next — its due time, then the end of the current
+  // claim's lease or of the backoff after a failure. Never earlier than due_at.
+  return sqlMigration(
+    "Migration20261126000200_scheduler_jobs",
+    [
+      `CREATE TABLE ${schema}.scheduler_jobs (
         id text PRIMARY KEY,
         due_at timestamptz NOT NULL,
         ready_at timestamptz NOT NULL,
         attempts integer NOT NULL DEFAULT 0
-      )`);
-      this.addSql(`CREATE INDEX scheduler_jobs_ready ON ${schema}.scheduler_jobs (ready_at)`);
-    }
-    override down(): void {
-      this.addSql(`DROP TABLE ${schema}.scheduler_jobs`);
-    }
-  }
-  return { name, class: SchedulerJobs };
+      )`,
+      `CREATE INDEX scheduler_jobs_ready ON ${schema}.scheduler_jobs (ready_at)`,
+    ],
+    [`DROP TABLE ${schema}.scheduler_jobs`],
+  );
 }
 
 /**
