@@ -92,7 +92,7 @@ async function send(db: Database, d: PendingDelivery, options: DeliveryOptions):
   const scheduledFor = new Date(d.scheduled_for);
   if (d.channel === "webhook") {
     // The secret as it is now: a rotation applies to retries too.
-    const { webhookSecret } = await loadPreferences(db, db.em(), d.user_id);
+    const { webhookSecret } = await loadPreferences(db.em(), d.user_id);
     const payload = {
       type: "reminder.fired",
       eventId: d.event_id,

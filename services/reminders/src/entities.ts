@@ -103,6 +103,7 @@ export const Preferences = defineEntity({
     timeZone: p.text().defaultRaw(`'UTC'`),
   },
 });
+export type Preferences = InferEntity<typeof Preferences>;
 
 export const PushSubscription = defineEntity({
   name: "PushSubscription",

@@ -8,7 +8,7 @@ import { deliveryJobId } from "./jobs.js";
 import { reminderMetrics } from "./metrics.js";
 import { SCHEMA } from "./migrations/index.js";
 import { OUTBOX } from "./outbox.js";
-import { DEFAULT_PREFERENCES, preferencesFromRow, quietHoursOf, type PreferencesRow } from "./preferences.js";
+import { preferencesFrom, quietHoursOf, storedPreferences } from "./preferences.js";
 import { afterQuietHours } from "./quiet-hours.js";
 import { reminderEventRecord } from "./reminder-events.js";
 import type { SchedulerJob } from "./scheduler/scheduler.js";
@@ -20,8 +20,8 @@ export interface DueReminder {
   scheduledFor: Date;
 }
 
-/** user_id: who is reminded (their preferences come along); owner_id: the task's owner. */
-type FiredRow = { task_id: string; reminder_id: string; user_id: string; owner_id: string; title: string } & Partial<PreferencesRow>;
+/** user_id: who is reminded; owner_id: the task's owner. */
+type FiredRow = { task_id: string; reminder_id: string; user_id: string; owner_id: string; title: string };
 
 const keyOf = (taskId: string, reminderId: string) => `${taskId}/${reminderId}`;
 
@@ -50,7 +50,7 @@ export class ReminderFiring {
     const deliveriesOf = new Map<string, SchedulerJob[]>();
     const fired = await this.db.em().transactional(async (em) => {
       const db = this.db;
-      const updated = await db.query<Omit<FiredRow, keyof PreferencesRow>>(
+      const rows = await db.query<FiredRow>(
         em,
         `UPDATE ${SCHEMA}.reminders r SET state = $5, fire_at = NULL, last_fired_at = $4::timestamptz
          FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS d(task_id, reminder_id, scheduled_for)
@@ -66,16 +66,9 @@ export class ReminderFiring {
           [ReminderState.SCHEDULED, ReminderState.SNOOZED],
         ],
       );
-      // The recipients' preferences (an UPDATE's FROM cannot join on the row it updates).
-      const preferences = await db.query<PreferencesRow & { user_id: string }>(
-        em,
-        `SELECT user_id, channels, webhook_url, webhook_secret, email_address, quiet_start, quiet_end, time_zone
-           FROM ${SCHEMA}.preferences WHERE user_id = ANY($1::text[])`,
-        [[...new Set(updated.map((f) => f.user_id))]],
-      );
-      const preferencesOf = new Map(preferences.map((p) => [p.user_id, p]));
-      const rows: FiredRow[] = updated.map((f) => ({ ...preferencesOf.get(f.user_id), ...f }));
       if (rows.length === 0) return [];
+      // The recipients' preferences (an UPDATE's FROM cannot join on the row it updates).
+      const preferencesOf = await storedPreferences(em, [...new Set(rows.map((f) => f.user_id))]);
       const scheduledFor = new Map(items.map((i) => [keyOf(i.taskId, i.reminderId), i.scheduledFor]));
       const fires = rows.map((row) => ({ row, eventId: randomUUID(), scheduledFor: scheduledFor.get(keyOf(row.task_id, row.reminder_id))! }));
       // A fire at this very time exists (the due moved away and back): once is enough.
@@ -112,7 +105,7 @@ export class ReminderFiring {
 
       const deliveries: { fireId: string; key: string; userId: string; channel: string; target: string; notBefore: Date }[] = [];
       for (const { row, eventId } of done) {
-        const prefs = row.channels ? preferencesFromRow(row as PreferencesRow) : DEFAULT_PREFERENCES;
+        const prefs = preferencesFrom(preferencesOf.get(row.user_id));
         const notBefore = afterQuietHours(firedAt, quietHoursOf(prefs));
         const base = { fireId: fireIds.get(eventId)!, key: keyOf(row.task_id, row.reminder_id), userId: row.user_id, notBefore };
         if (prefs.channels.includes(NotificationChannel.WEBHOOK) && prefs.webhookUrl) deliveries.push({ ...base, channel: "webhook", target: prefs.webhookUrl });

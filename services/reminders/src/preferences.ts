@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
-import type { Database, EntityManager } from "@taskmesh/db";
+import type { EntityManager } from "@taskmesh/db";
 import { NotificationChannel, NotificationPreferencesSchema, type NotificationPreferences } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
-import { SCHEMA } from "./migrations/index.js";
+import { Preferences as StoredPreferences } from "./entities.js";
 import type { QuietHours } from "./quiet-hours.js";
 
 const CHANNEL_NAMES: Record<string, NotificationChannel> = {
@@ -35,44 +35,26 @@ function channelName(channel: NotificationChannel): string {
   return Object.entries(CHANNEL_NAMES).find(([, c]) => c === channel)![0];
 }
 
-/** The columns of reminders.preferences. */
-export interface PreferencesRow {
-  channels: string[];
-  webhook_url: string;
-  webhook_secret: string;
-  email_address: string;
-  quiet_start: string;
-  quiet_end: string;
-  time_zone: string;
+/** The user's preferences as stored in reminders.preferences; DEFAULT_PREFERENCES without a row. */
+export function preferencesFrom(row: StoredPreferences | undefined): Preferences {
+  if (!row) return { ...DEFAULT_PREFERENCES };
+  const { channels, webhookUrl, webhookSecret, emailAddress, quietStart, quietEnd, timeZone } = row;
+  return { channels: channels.map((c) => CHANNEL_NAMES[c]!).filter(Boolean), webhookUrl, webhookSecret, emailAddress, quietStart, quietEnd, timeZone };
 }
 
-export function preferencesFromRow(row: PreferencesRow): Preferences {
-  return {
-    channels: row.channels.map((c) => CHANNEL_NAMES[c]!).filter(Boolean),
-    webhookUrl: row.webhook_url,
-    webhookSecret: row.webhook_secret,
-    emailAddress: row.email_address,
-    quietStart: row.quiet_start,
-    quietEnd: row.quiet_end,
-    timeZone: row.time_zone,
-  };
+/** The stored preferences of each of the users who have any, by user id. */
+export async function storedPreferences(em: EntityManager, userIds: string[]): Promise<Map<string, StoredPreferences>> {
+  const rows = await em.find(StoredPreferences, { userId: { $in: userIds } });
+  return new Map(rows.map((row) => [row.userId, row]));
 }
 
-export async function loadPreferences(db: Database, em: EntityManager, userId: string): Promise<Preferences> {
-  const [row] = await db.query<PreferencesRow>(em, `SELECT * FROM ${SCHEMA}.preferences WHERE user_id = $1`, [userId]);
-  return row ? preferencesFromRow(row) : { ...DEFAULT_PREFERENCES };
+export async function loadPreferences(em: EntityManager, userId: string): Promise<Preferences> {
+  return preferencesFrom((await em.findOne(StoredPreferences, { userId })) ?? undefined);
 }
 
-export async function savePreferences(db: Database, em: EntityManager, userId: string, p: Preferences): Promise<void> {
-  await db.query(
-    em,
-    `INSERT INTO ${SCHEMA}.preferences (user_id, channels, webhook_url, webhook_secret, email_address, quiet_start, quiet_end, time_zone)
-     VALUES ($1, $2::text[], $3, $4, $5, $6, $7, $8)
-     ON CONFLICT (user_id) DO UPDATE SET channels = EXCLUDED.channels, webhook_url = EXCLUDED.webhook_url,
-       webhook_secret = EXCLUDED.webhook_secret, email_address = EXCLUDED.email_address, quiet_start = EXCLUDED.quiet_start,
-       quiet_end = EXCLUDED.quiet_end, time_zone = EXCLUDED.time_zone`,
-    [userId, p.channels.map(channelName), p.webhookUrl, p.webhookSecret, p.emailAddress, p.quietStart, p.quietEnd, p.timeZone],
-  );
+export async function savePreferences(em: EntityManager, userId: string, p: Preferences): Promise<void> {
+  const { channels, ...rest } = p;
+  await em.upsert(StoredPreferences, { userId, channels: channels.map(channelName), ...rest });
 }
 
 export function quietHoursOf(p: Preferences): QuietHours | undefined {

@@ -95,15 +95,15 @@ export class ReminderStore {
   }
 
   preferences(userId: string): Promise<Preferences> {
-    return loadPreferences(this.db, this.db.em(), userId);
+    return loadPreferences(this.db.em(), userId);
   }
 
   /** Saves `update` of the user's preferences, one update of a user at a time. */
   updatePreferences(userId: string, update: (current: Preferences) => Preferences): Promise<Preferences> {
     return this.db.em().transactional(async (em) => {
       await this.db.query(em, `SELECT pg_advisory_xact_lock(hashtext($1))`, [`reminders.preferences:${userId}`]);
-      const next = update(await loadPreferences(this.db, em, userId));
-      await savePreferences(this.db, em, userId, next);
+      const next = update(await loadPreferences(em, userId));
+      await savePreferences(em, userId, next);
       return next;
     });
   }
