@@ -115,6 +115,8 @@ function clientOptions(bounds: ConnectionBounds, statements = true) {
 
 /** One unit of work on PostgreSQL; a transactional callback receives the same type. */
 export type { EntityManager };
+/** The tables of some entities as Kysely types them, for statements typed from the entities: `em.getKysely<InferKyselyDB<…>>()`. */
+export type { InferKyselyDB } from "@mikro-orm/postgresql";
 
 export interface Database {
   readonly orm: MikroORM;

@@ -1,5 +1,5 @@
 import { generateKeyBetween, generateNKeysBetween } from "fractional-indexing";
-import type { Sql } from "./project-store.js";
+import type { Sql } from "./task-store.js";
 
 /**
  * Manual order. Siblings are the subtasks of one parent, or, without a parent, the top-level tasks

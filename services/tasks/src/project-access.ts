@@ -1,7 +1,8 @@
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import { invalidArgument } from "@taskmesh/kit";
 import { ProjectRole } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
-import type { ProjectRow, ProjectStore, Sql } from "./project-store.js";
+import type { EntityManager } from "@taskmesh/db";
+import type { ProjectRow, ProjectStore } from "./project-store.js";
 import type { Placement } from "./task-store.js";
 import type { TaskRow } from "./task-row.js";
 
@@ -22,15 +23,15 @@ export function projectNotFound(id: string): ConnectError {
 }
 
 /** The caller's role on the task's project; undefined: the caller may not see it. */
-export async function roleOnTask(projects: ProjectStore, caller: string, row: TaskRow, sql?: Sql): Promise<ProjectRole | undefined> {
+export async function roleOnTask(projects: ProjectStore, caller: string, row: TaskRow, em?: EntityManager): Promise<ProjectRole | undefined> {
   if (row.userId === caller) return ProjectRole.ADMIN;
   if (!row.projectId) return undefined;
-  return (await projects.member(row.projectId, caller, sql))?.role;
+  return (await projects.member(row.projectId, caller, em))?.role;
 }
 
 /** The project, for a caller who needs at least `need` on it (NOT_FOUND for a stranger). */
-export async function projectFor(projects: ProjectStore, caller: string, id: string, need: ProjectRole, sql?: Sql): Promise<ProjectRow> {
-  const project = await projects.get(caller, id, sql);
+export async function projectFor(projects: ProjectStore, caller: string, id: string, need: ProjectRole, em?: EntityManager): Promise<ProjectRow> {
+  const project = await projects.get(caller, id, em);
   if (!project) throw projectNotFound(id);
   if (project.role < need) {
     const what = need === ProjectRole.ADMIN ? "an admin" : "an editor";
@@ -51,13 +52,13 @@ export async function placementOf(
   sectionId: string,
   assigneeId: string,
   prefix: string,
-  sql?: Sql,
+  em?: EntityManager,
 ): Promise<{ owner: string; placement: Placement }> {
-  const project = await projectFor(projects, caller, projectId, ProjectRole.EDITOR, sql);
-  if (sectionId && (await projects.section(sectionId, sql))?.projectId !== project.id) {
+  const project = await projectFor(projects, caller, projectId, ProjectRole.EDITOR, em);
+  if (sectionId && (await projects.section(sectionId, em))?.projectId !== project.id) {
     throw invalidArgument([{ field: `${prefix}section_id`, ruleId: "section_id.in_project", message: `section ${sectionId} is not a section of project ${project.id}` }]);
   }
-  if (assigneeId && !(await projects.member(project.id, assigneeId, sql))) {
+  if (assigneeId && !(await projects.member(project.id, assigneeId, em))) {
     throw invalidArgument([{ field: `${prefix}assignee_id`, ruleId: "assignee_id.member", message: `${assigneeId} is not a member of project ${project.id}` }]);
   }
   return { owner: project.ownerId, placement: { projectId: project.id, sectionId: sectionId || null, assigneeId: assigneeId || null, parentId: null } };

@@ -29,12 +29,12 @@ import {
   type Section,
 } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { emailOf, permissionDenied, projectFor, projectNotFound } from "./project-access.js";
-import type { InvitationRow, ProjectRow, ProjectStore, SectionRow, Sql } from "./project-store.js";
+import type { InvitationRow, ProjectRow, ProjectStore, SectionRow } from "./project-store.js";
 import { taskEventRecord } from "./task-events.js";
 import { replace } from "./task-service.js";
 import { violationsUnder } from "./violations.js";
 import { taskFromRow } from "./task-row.js";
-import type { TaskStore, Tx } from "./task-store.js";
+import type { TaskStore } from "./task-store.js";
 
 export interface ProjectServiceDeps {
   store: TaskStore;
@@ -44,11 +44,6 @@ export interface ProjectServiceDeps {
 
 const PROJECT_PATHS = ["name", "colour", "archived", "position"];
 const SECTION_PATHS = ["name", "position"];
-
-const sqlOf =
-  (tx: Tx): Sql =>
-  <Row>(text: string, params: unknown[] = []) =>
-    tx.sql<Row>(text, params);
 
 /** What the handlers share. */
 interface Deps {
@@ -117,7 +112,7 @@ const invitationFor = async (projects: ProjectStore, id: string, email: string):
 async function createProject({ projects }: Deps, req: CreateProjectRequest, ctx: HandlerContext) {
   const caller = requireUser(ctx);
   await projects.inbox(caller, emailOf(ctx));
-  const id = await projects.create(projects.read, caller, emailOf(ctx), req.name.trim(), req.colour.toLowerCase());
+  const id = await projects.create(caller, emailOf(ctx), req.name.trim(), req.colour.toLowerCase());
   return { project: projectToProto((await projects.get(caller, id))!) };
 }
 
@@ -152,7 +147,7 @@ async function updateProject({ projects, now, validator }: Deps, req: UpdateProj
   const result = validator.validate(ProjectSchema, merged);
   if (result.kind === "invalid") throw violationsUnder("project", result.violations);
   if (result.kind === "error") throw result.error;
-  await projects.update(projects.read, project.id, merged, now());
+  await projects.update(project.id, merged, now());
   return { project: projectToProto((await projects.get(caller, project.id))!) };
 }
 
@@ -170,14 +165,14 @@ async function deleteProject({ store, projects, now }: Deps, req: DeleteProjectR
       last.version += 1n;
       await tx.emit(taskEventRecord(origin, tx.userId, last, { case: "deleted", value: { task: last } }, at));
     }
-    await projects.delete(sqlOf(tx), project.id);
+    await projects.delete(tx.writes(), project.id);
   });
   return {};
 }
 
 async function createSection({ projects }: Deps, req: CreateSectionRequest, ctx: HandlerContext) {
   const project = await projectFor(projects, requireUser(ctx), req.projectId, ProjectRole.EDITOR);
-  return { section: sectionToProto(await projects.createSection(projects.read, project.id, req.name.trim())) };
+  return { section: sectionToProto(await projects.createSection(project.id, req.name.trim())) };
 }
 
 async function listSections({ projects }: Deps, req: ListSectionsRequest, ctx: HandlerContext) {
@@ -197,14 +192,14 @@ async function updateSection({ projects, validator }: Deps, req: UpdateSectionRe
   const result = validator.validate(SectionSchema, merged);
   if (result.kind === "invalid") throw violationsUnder("section", result.violations);
   if (result.kind === "error") throw result.error;
-  return { section: sectionToProto(await projects.updateSection(projects.read, section.id, merged.name, merged.position)) };
+  return { section: sectionToProto(await projects.updateSection(section.id, merged.name, merged.position)) };
 }
 
 async function deleteSection({ store, projects, now }: Deps, req: DeleteSectionRequest, ctx: HandlerContext) {
   const { section, project } = await sectionFor(projects, requireUser(ctx), req.id, ProjectRole.EDITOR);
   await store.write(project.ownerId, async (tx) => {
     await tx.clearSection(section.id, now());
-    await projects.deleteSection(sqlOf(tx), section.id);
+    await projects.deleteSection(tx.writes(), section.id);
   });
   return {};
 }
@@ -217,7 +212,7 @@ async function inviteMember({ projects }: Deps, req: InviteMemberRequest, ctx: H
   if ((await projects.members(project.id)).some((m) => m.email === email)) {
     throw new ConnectError(`${email} is already a member of project ${project.id}`, Code.AlreadyExists);
   }
-  return { invitation: invitationToProto(await projects.invite(projects.read, project.id, email, req.role, caller, emailOf(ctx))) };
+  return { invitation: invitationToProto(await projects.invite(project.id, email, req.role, caller, emailOf(ctx))) };
 }
 
 async function listInvitations({ projects }: Deps, ctx: HandlerContext) {
@@ -233,8 +228,8 @@ async function acceptInvitation({ store, projects }: Deps, req: AcceptInvitation
   const owner = await projects.ownerOf(invitation.projectId);
   await store.write(owner, async (tx) => {
     // The owner accepting their own invitation keeps their role.
-    if (caller !== owner) await projects.addMember(sqlOf(tx), invitation.projectId, caller, email, invitation.role);
-    await projects.dropInvitation(sqlOf(tx), invitation.id);
+    if (caller !== owner) await projects.addMember(tx.writes(), invitation.projectId, caller, email, invitation.role);
+    await projects.dropInvitation(invitation.id, tx.writes());
   });
   return { project: projectToProto((await projects.get(caller, invitation.projectId))!) };
 }
@@ -242,7 +237,7 @@ async function acceptInvitation({ store, projects }: Deps, req: AcceptInvitation
 async function declineInvitation({ projects }: Deps, req: DeclineInvitationRequest, ctx: HandlerContext) {
   requireUser(ctx);
   const invitation = await invitationFor(projects, req.id, emailOf(ctx));
-  await projects.dropInvitation(projects.read, invitation.id);
+  await projects.dropInvitation(invitation.id);
   return {};
 }
 
@@ -260,7 +255,7 @@ async function updateMember({ store, projects }: Deps, req: UpdateMemberRequest,
   const member = await projects.member(project.id, req.userId);
   if (!member) throw new ConnectError(`${req.userId} is not a member of project ${project.id}`, Code.NotFound);
   if (req.userId === project.ownerId) throw new ConnectError("the owner stays an admin", Code.FailedPrecondition);
-  await store.write(project.ownerId, (tx) => projects.setRole(sqlOf(tx), project.id, req.userId, req.role));
+  await store.write(project.ownerId, (tx) => projects.setRole(tx.writes(), project.id, req.userId, req.role));
   return { member: { userId: member.userId, email: member.email, role: req.role, owner: false } };
 }
 
@@ -274,9 +269,9 @@ async function removeMember({ store, projects, now }: Deps, req: RemoveMemberReq
   if (!(await projects.member(project.id, req.userId))) throw new ConnectError(`${req.userId} is not a member of project ${project.id}`, Code.NotFound);
   const origin = { userId: caller, traceparent: currentTraceparent(ctx.requestHeader), device: (ctx.requestHeader.get("x-device") ?? "").slice(0, 64) };
   await store.write(project.ownerId, async (tx) => {
-    await projects.removeMember(sqlOf(tx), project.id, req.userId);
+    await projects.removeMember(tx.writes(), project.id, req.userId);
     const at = now();
-    for (const taskId of await projects.taskIds(tx.read, project.id)) tx.feed({ owner: project.ownerId, taskId, task: undefined, at, to: { user: req.userId } });
+    for (const taskId of await projects.taskIds(tx.em, project.id)) tx.feed({ owner: project.ownerId, taskId, task: undefined, at, to: { user: req.userId } });
     // An assignee is a member: their tasks here are unassigned, so that reminders stop going to them.
     for (const row of await tx.lockProject(project.id)) {
       if (row.assigneeId === req.userId) await replace(tx, origin, row, tx.userId, { projectId: project.id, sectionId: row.sectionId, assigneeId: null, parentId: row.parentId }, at);

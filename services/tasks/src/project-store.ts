@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
-import type { Database } from "@taskmesh/db";
+import type { Database, EntityManager, InferKyselyDB } from "@taskmesh/db";
 import { ProjectRole } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
-
-/** Parameterised SQL on some connection (a request's, or a write's transaction). */
-export type Sql = <Row>(text: string, params?: unknown[]) => Promise<Row[]>;
+import { sql } from "kysely";
+import { Invitation, Project, ProjectMember, Section, type Task } from "./entities.js";
 
 /** A project as one member sees it. */
 export interface ProjectRow {
@@ -44,183 +43,232 @@ export interface InvitationRow {
   createdAt: Date;
 }
 
-const PROJECT_COLUMNS = `p.id, p.owner_id AS "ownerId", p.name, p.colour, p.archived, p.position, p.inbox, m.role,
-  (SELECT count(*)::int FROM tasks.project_members c WHERE c.project_id = p.id) AS "memberCount",
-  p.created_at AS "createdAt", p.updated_at AS "updatedAt"`;
-const SECTION_COLUMNS = `id, project_id AS "projectId", name, position`;
-const INVITATION_COLUMNS = `i.id, i.project_id AS "projectId", p.name AS "projectName", i.email, i.role, i.invited_by AS "invitedBy",
-  i.invited_by_email AS "invitedByEmail", i.created_at AS "createdAt"`;
+/** The tables of these statements, typed from their entities. */
+type ProjectTables = InferKyselyDB<typeof Project | typeof ProjectMember | typeof Invitation | typeof Section | typeof Task>;
 
-/** Projects, sections, members and invitations: every statement of them. */
+/** Typed statements on the tasks schema, in `em`'s transaction when it is in one. */
+const tables = (em: EntityManager) => em.getKysely<ProjectTables>().withSchema("tasks");
+
+/**
+ * Projects, sections, members and invitations: every statement of them, on their entities. Reads
+ * return plain rows (typed Kysely: nothing enters the identity map of a write they run in); writes
+ * inside a write of the owner take its unit of work.
+ */
 export class ProjectStore {
   /** Inbox ids by owner: an Inbox is never deleted, so a cached id stays right. */
   readonly #inboxes = new Map<string, string>();
 
   constructor(private readonly db: Database) {}
 
-  /** Reads outside a write's transaction. */
-  readonly read: Sql = (text, params = []) => this.db.query(this.db.em(), text, params);
-
   /** The user's Inbox id, made on first use. */
   async inbox(userId: string, email = ""): Promise<string> {
     const cached = this.#inboxes.get(userId);
     if (cached) return cached;
-    // A concurrent first use inserts the same Inbox: this statement's snapshot may not see it yet,
-    // the next one does.
+    // One statement makes the Inbox and its owner's membership together. A concurrent first use
+    // inserts the same Inbox: this statement's snapshot may not see it yet, the next one does.
     let row: { id: string } | undefined;
     for (let attempt = 0; !row; attempt++) {
       if (attempt === 3) throw new Error(`no Inbox for ${userId}`);
-      [row] = await this.read<{ id: string }>(
-        `WITH made AS (
-           INSERT INTO tasks.projects (id, owner_id, name, inbox) VALUES ($2, $1, 'Inbox', true)
-           ON CONFLICT (owner_id) WHERE inbox DO NOTHING RETURNING id
-         ), member AS (
-           INSERT INTO tasks.project_members (project_id, user_id, role, email) SELECT id, $1, ${ProjectRole.ADMIN}, $3 FROM made
-         )
-         SELECT id FROM made UNION ALL SELECT id FROM tasks.projects WHERE owner_id = $1 AND inbox`,
-        [userId, randomUUID(), email],
-      );
+      row = await tables(this.db.em())
+        .with("made", (db) =>
+          db
+            .insertInto("projects")
+            .values({ id: randomUUID(), owner_id: userId, name: "Inbox", inbox: true })
+            .onConflict((oc) =>
+              oc
+                .column("owner_id")
+                .where((w) => w.ref("inbox"))
+                .doNothing(),
+            )
+            .returning("id"),
+        )
+        .with("member", (db) =>
+          db
+            .insertInto("project_members")
+            .columns(["project_id", "user_id", "role", "email"])
+            .expression((eb) => eb.selectFrom("made").select((s) => ["made.id", s.val(userId).as("user_id"), s.lit(ProjectRole.ADMIN).as("role"), s.val(email).as("email")])),
+        )
+        .selectFrom("made")
+        .select("made.id")
+        .unionAll((db) => db.selectFrom("projects").select("projects.id").where("owner_id", "=", userId).where("inbox", "=", true))
+        .executeTakeFirst();
     }
     this.#inboxes.set(userId, row.id);
     return row.id;
   }
 
   /** The projects the user is a member of (archived ones too), Inbox first. */
-  async list(userId: string, sql: Sql = this.read): Promise<ProjectRow[]> {
-    return sql(
-      `SELECT ${PROJECT_COLUMNS} FROM tasks.project_members m JOIN tasks.projects p ON p.id = m.project_id
-        WHERE m.user_id = $1 ORDER BY p.inbox DESC, p.position, p.created_at, p.id`,
-      [userId],
-    );
+  async list(userId: string): Promise<ProjectRow[]> {
+    const { rows } = await sql<ProjectRow>`${PROJECT_ROWS} WHERE m.user_id = ${userId} ORDER BY p.inbox DESC, p.position, p.created_at, p.id`.execute(this.db.em().getKysely());
+    return rows;
   }
 
   /** The project as the user sees it; undefined when the user is not a member. */
-  async get(userId: string, id: string, sql: Sql = this.read): Promise<ProjectRow | undefined> {
-    const [row] = await sql<ProjectRow>(
-      `SELECT ${PROJECT_COLUMNS} FROM tasks.project_members m JOIN tasks.projects p ON p.id = m.project_id
-        WHERE m.user_id = $1 AND p.id = $2`,
-      [userId, id],
-    );
-    return row;
+  async get(userId: string, id: string, em = this.db.em()): Promise<ProjectRow | undefined> {
+    const { rows } = await sql<ProjectRow>`${PROJECT_ROWS} WHERE m.user_id = ${userId} AND p.id = ${id}`.execute(em.getKysely());
+    return rows[0];
   }
 
-  async create(sql: Sql, ownerId: string, email: string, name: string, colour: string): Promise<string> {
+  /** A new project of `ownerId`, after their others, with its owner as admin; one statement. */
+  async create(ownerId: string, email: string, name: string, colour: string): Promise<string> {
     const id = randomUUID();
-    await sql(
-      `WITH made AS (
-         INSERT INTO tasks.projects (id, owner_id, name, colour, position)
-         SELECT $1, $2, $3, $4, coalesce(max(position) + 1, 1) FROM tasks.projects WHERE owner_id = $2 RETURNING id
-       )
-       INSERT INTO tasks.project_members (project_id, user_id, role, email) SELECT id, $2, ${ProjectRole.ADMIN}, $5 FROM made`,
-      [id, ownerId, name, colour, email],
-    );
+    await tables(this.db.em())
+      .with("made", (db) =>
+        db
+          .insertInto("projects")
+          .columns(["id", "owner_id", "name", "colour", "position"])
+          .expression((eb) =>
+            eb
+              .selectFrom("projects")
+              .where("owner_id", "=", ownerId)
+              .select((s) => [
+                s.val(id).as("id"),
+                s.val(ownerId).as("owner_id"),
+                s.val(name).as("name"),
+                s.val(colour).as("colour"),
+                s.fn.coalesce(s(s.fn.max("position"), "+", 1), s.lit(1)).as("position"),
+              ]),
+          )
+          .returning("id"),
+      )
+      .insertInto("project_members")
+      .columns(["project_id", "user_id", "role", "email"])
+      .expression((eb) => eb.selectFrom("made").select((s) => ["made.id", s.val(ownerId).as("user_id"), s.lit(ProjectRole.ADMIN).as("role"), s.val(email).as("email")]))
+      .execute();
     return id;
   }
 
-  async update(sql: Sql, id: string, fields: { name: string; colour: string; archived: boolean; position: number }, now: Date): Promise<void> {
-    await sql(`UPDATE tasks.projects SET name = $2, colour = $3, archived = $4, position = $5, updated_at = $6 WHERE id = $1`, [id, fields.name, fields.colour, fields.archived, fields.position, now]);
+  async update(id: string, fields: { name: string; colour: string; archived: boolean; position: number }, now: Date): Promise<void> {
+    const { name, colour, archived, position } = fields;
+    await this.db.em().nativeUpdate(Project, { id }, { name, colour, archived, position, updatedAt: now });
   }
 
-  async delete(sql: Sql, id: string): Promise<void> {
-    await sql(`DELETE FROM tasks.projects WHERE id = $1`, [id]);
+  async delete(em: EntityManager, id: string): Promise<void> {
+    await em.nativeDelete(Project, { id });
   }
 
   async sections(projectId: string): Promise<SectionRow[]> {
-    return this.read(`SELECT ${SECTION_COLUMNS} FROM tasks.sections WHERE project_id = $1 ORDER BY position, created_at, id`, [projectId]);
+    return sectionRows(this.db.em()).where("project_id", "=", projectId).orderBy("position").orderBy("created_at").orderBy("id").execute();
   }
 
-  async section(id: string, sql: Sql = this.read): Promise<SectionRow | undefined> {
-    const [row] = await sql<SectionRow>(`SELECT ${SECTION_COLUMNS} FROM tasks.sections WHERE id = $1`, [id]);
-    return row;
+  async section(id: string, em = this.db.em()): Promise<SectionRow | undefined> {
+    return sectionRows(em).where("id", "=", id).executeTakeFirst();
   }
 
   /** Sections of any of the projects, for `section:` filters. */
   async sectionsOf(projectIds: string[]): Promise<SectionRow[]> {
-    return this.read(`SELECT ${SECTION_COLUMNS} FROM tasks.sections WHERE project_id = ANY($1::uuid[])`, [projectIds]);
+    if (projectIds.length === 0) return [];
+    return sectionRows(this.db.em()).where("project_id", "in", projectIds).execute();
   }
 
-  async createSection(sql: Sql, projectId: string, name: string): Promise<SectionRow> {
-    const [row] = await sql<SectionRow>(
-      `INSERT INTO tasks.sections (id, project_id, name, position)
-       SELECT $1, $2, $3, coalesce(max(position) + 1, 1) FROM tasks.sections WHERE project_id = $2
-       RETURNING ${SECTION_COLUMNS}`,
-      [randomUUID(), projectId, name],
-    );
-    return row!;
+  async createSection(projectId: string, name: string): Promise<SectionRow> {
+    return tables(this.db.em())
+      .insertInto("sections")
+      .columns(["id", "project_id", "name", "position"])
+      .expression((eb) =>
+        eb
+          .selectFrom("sections")
+          .where("project_id", "=", projectId)
+          .select((s) => [s.val(randomUUID()).as("id"), s.val(projectId).as("project_id"), s.val(name).as("name"), s.fn.coalesce(s(s.fn.max("position"), "+", 1), s.lit(1)).as("position")]),
+      )
+      .returning(SECTION_COLUMNS)
+      .executeTakeFirstOrThrow();
   }
 
-  async updateSection(sql: Sql, id: string, name: string, position: number): Promise<SectionRow> {
-    const [row] = await sql<SectionRow>(`UPDATE tasks.sections SET name = $2, position = $3 WHERE id = $1 RETURNING ${SECTION_COLUMNS}`, [id, name, position]);
-    return row!;
+  async updateSection(id: string, name: string, position: number): Promise<SectionRow> {
+    return tables(this.db.em()).updateTable("sections").set({ name, position }).where("id", "=", id).returning(SECTION_COLUMNS).executeTakeFirstOrThrow();
   }
 
-  async deleteSection(sql: Sql, id: string): Promise<void> {
-    await sql(`DELETE FROM tasks.sections WHERE id = $1`, [id]);
+  async deleteSection(em: EntityManager, id: string): Promise<void> {
+    await em.nativeDelete(Section, { id });
   }
 
-  async members(projectId: string, sql: Sql = this.read): Promise<MemberRow[]> {
-    return sql(`SELECT user_id AS "userId", email, role FROM tasks.project_members WHERE project_id = $1 ORDER BY created_at, user_id`, [projectId]);
+  async members(projectId: string): Promise<MemberRow[]> {
+    return memberRows(this.db.em()).where("project_id", "=", projectId).orderBy("created_at").orderBy("user_id").execute();
   }
 
-  async member(projectId: string, userId: string, sql: Sql = this.read): Promise<MemberRow | undefined> {
-    const [row] = await sql<MemberRow>(`SELECT user_id AS "userId", email, role FROM tasks.project_members WHERE project_id = $1 AND user_id = $2`, [projectId, userId]);
-    return row;
+  async member(projectId: string, userId: string, em = this.db.em()): Promise<MemberRow | undefined> {
+    return memberRows(em).where("project_id", "=", projectId).where("user_id", "=", userId).executeTakeFirst();
   }
 
-  async addMember(sql: Sql, projectId: string, userId: string, email: string, role: ProjectRole): Promise<void> {
-    await sql(
-      `INSERT INTO tasks.project_members (project_id, user_id, role, email) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (project_id, user_id) DO UPDATE SET role = excluded.role, email = excluded.email`,
-      [projectId, userId, role, email],
-    );
+  /** Makes the user a member with `role`, or gives a member that role. */
+  async addMember(em: EntityManager, projectId: string, userId: string, email: string, role: ProjectRole): Promise<void> {
+    await em.upsert(ProjectMember, { project: projectId, userId, role, email }, { onConflictFields: ["project", "userId"], onConflictMergeFields: ["role", "email"] });
   }
 
-  async setRole(sql: Sql, projectId: string, userId: string, role: ProjectRole): Promise<void> {
-    await sql(`UPDATE tasks.project_members SET role = $3 WHERE project_id = $1 AND user_id = $2`, [projectId, userId, role]);
+  async setRole(em: EntityManager, projectId: string, userId: string, role: ProjectRole): Promise<void> {
+    await em.nativeUpdate(ProjectMember, { project: projectId, userId }, { role });
   }
 
-  async removeMember(sql: Sql, projectId: string, userId: string): Promise<void> {
-    await sql(`DELETE FROM tasks.project_members WHERE project_id = $1 AND user_id = $2`, [projectId, userId]);
+  async removeMember(em: EntityManager, projectId: string, userId: string): Promise<void> {
+    await em.nativeDelete(ProjectMember, { project: projectId, userId });
   }
 
-  async invite(sql: Sql, projectId: string, email: string, role: ProjectRole, by: string, byEmail: string): Promise<InvitationRow> {
-    const [row] = await sql<InvitationRow>(
-      `WITH i AS (
-         INSERT INTO tasks.invitations (id, project_id, email, role, invited_by, invited_by_email) VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (project_id, email) DO UPDATE SET role = excluded.role, invited_by = excluded.invited_by,
-           invited_by_email = excluded.invited_by_email
-         RETURNING *
-       )
-       SELECT ${INVITATION_COLUMNS} FROM i JOIN tasks.projects p ON p.id = i.project_id`,
-      [randomUUID(), projectId, email, role, by, byEmail],
-    );
-    return row!;
+  /** Invites `email` with `role`; an invitation already there for it gets the new role and inviter. */
+  async invite(projectId: string, email: string, role: ProjectRole, by: string, byEmail: string): Promise<InvitationRow> {
+    // One transaction: the invitation cannot be accepted or declined between the two statements.
+    return this.db.em().transactional(async (em) => {
+      const { id } = await tables(em)
+        .insertInto("invitations")
+        .values({ id: randomUUID(), project_id: projectId, email, role, invited_by: by, invited_by_email: byEmail })
+        .onConflict((oc) =>
+          oc
+            .columns(["project_id", "email"])
+            .doUpdateSet((eb) => ({ role: eb.ref("excluded.role"), invited_by: eb.ref("excluded.invited_by"), invited_by_email: eb.ref("excluded.invited_by_email") })),
+        )
+        .returning("id")
+        .executeTakeFirstOrThrow();
+      return invitationRows(em).where("i.id", "=", id).executeTakeFirstOrThrow();
+    });
   }
 
   async invitationsFor(email: string): Promise<InvitationRow[]> {
-    return this.read(`SELECT ${INVITATION_COLUMNS} FROM tasks.invitations i JOIN tasks.projects p ON p.id = i.project_id WHERE i.email = $1 ORDER BY i.created_at`, [email]);
+    return invitationRows(this.db.em()).where("i.email", "=", email).orderBy("i.created_at").execute();
   }
 
   async invitationsOf(projectId: string): Promise<InvitationRow[]> {
-    return this.read(`SELECT ${INVITATION_COLUMNS} FROM tasks.invitations i JOIN tasks.projects p ON p.id = i.project_id WHERE i.project_id = $1 ORDER BY i.created_at`, [projectId]);
+    return invitationRows(this.db.em()).where("i.project_id", "=", projectId).orderBy("i.created_at").execute();
   }
 
   async ownerOf(projectId: string): Promise<string> {
-    return (await this.read<{ ownerId: string }>(`SELECT owner_id AS "ownerId" FROM tasks.projects WHERE id = $1`, [projectId]))[0]!.ownerId;
+    return (await this.db.em().findOneOrFail(Project, { id: projectId }, { fields: ["ownerId"] })).ownerId;
   }
 
   async invitation(id: string): Promise<InvitationRow | undefined> {
-    const [row] = await this.read<InvitationRow>(`SELECT ${INVITATION_COLUMNS} FROM tasks.invitations i JOIN tasks.projects p ON p.id = i.project_id WHERE i.id = $1`, [id]);
-    return row;
+    return invitationRows(this.db.em()).where("i.id", "=", id).executeTakeFirst();
   }
 
-  async dropInvitation(sql: Sql, id: string): Promise<void> {
-    await sql(`DELETE FROM tasks.invitations WHERE id = $1`, [id]);
+  async dropInvitation(id: string, em = this.db.em()): Promise<void> {
+    await em.nativeDelete(Invitation, { id });
   }
 
   /** The ids of the project's tasks, for a member who lost it. */
-  async taskIds(sql: Sql, projectId: string): Promise<string[]> {
-    const rows = await sql<{ id: string }>(`SELECT id FROM tasks.tasks WHERE project_id = $1`, [projectId]);
+  async taskIds(em: EntityManager, projectId: string): Promise<string[]> {
+    const rows = await tables(em).selectFrom("tasks").select("id").where("project_id", "=", projectId).execute();
     return rows.map((r) => r.id);
   }
+}
+
+const SECTION_COLUMNS: readonly ["id", "project_id as projectId", "name", "position"] = ["id", "project_id as projectId", "name", "position"];
+
+// Typed raw SQL: ListTasks reads `list` and CreateTask `get` on every call, where the query builder
+// cost ~0.1-0.17 ms of CPU per statement and this ~0.02 ms (build and compile, measured).
+const PROJECT_ROWS = sql`SELECT p.id, p.owner_id AS "ownerId", p.name, p.colour, p.archived, p.position, p.inbox, m.role,
+    (SELECT count(*)::int FROM tasks.project_members c WHERE c.project_id = p.id) AS "memberCount",
+    p.created_at AS "createdAt", p.updated_at AS "updatedAt"
+  FROM tasks.project_members m JOIN tasks.projects p ON p.id = m.project_id`;
+
+function sectionRows(em: EntityManager) {
+  return tables(em).selectFrom("sections").select(SECTION_COLUMNS);
+}
+
+function memberRows(em: EntityManager) {
+  return tables(em).selectFrom("project_members").select(["user_id as userId", "email", "role"]);
+}
+
+function invitationRows(em: EntityManager) {
+  return tables(em)
+    .selectFrom("invitations as i")
+    .innerJoin("projects as p", "p.id", "i.project_id")
+    .select(["i.id", "i.project_id as projectId", "p.name as projectName", "i.email", "i.role", "i.invited_by as invitedBy", "i.invited_by_email as invitedByEmail", "i.created_at as createdAt"]);
 }

@@ -1,16 +1,18 @@
 import { invalidArgument } from "@taskmesh/kit";
-import type { ProjectStore, Sql } from "./project-store.js";
+import type { EntityManager } from "@taskmesh/db";
+import type { ProjectStore } from "./project-store.js";
 import { roleOnTask } from "./project-access.js";
 import { TASK_COLUMNS, type TaskRow } from "./task-row.js";
+import type { Sql } from "./task-store.js";
 
 /**
  * The task to become the parent of `taskId` (null: a task being created), for a caller who may see
  * it: INVALID_ARGUMENT on `field` when it is missing, hidden from the caller (the same answer, so a
  * guessed id tells nothing), or the task itself or one of its subtasks (a cycle).
  */
-export async function parentFor(projects: ProjectStore, caller: string, parentId: string, taskId: string | null, field: string, read: Sql): Promise<TaskRow> {
+export async function parentFor(projects: ProjectStore, caller: string, parentId: string, taskId: string | null, field: string, read: Sql, em?: EntityManager): Promise<TaskRow> {
   const [parent] = await read<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks.tasks WHERE id = $1`, [parentId]);
-  if (!parent || !(await roleOnTask(projects, caller, parent, read))) {
+  if (!parent || !(await roleOnTask(projects, caller, parent, em))) {
     throw invalidArgument([{ field, ruleId: "parent_id.exists", message: `task ${parentId} not found` }]);
   }
   if (taskId) {

@@ -162,7 +162,7 @@ async function onTask<T>(
   return write(row.userId, async (tx) => {
     const locked = await lock(tx);
     if (!locked) throw notFound(id);
-    const role = await roleOnTask(projects, caller, locked.task, tx.read);
+    const role = await roleOnTask(projects, caller, locked.task, tx.em);
     if (!role) throw notFound(id);
     if (role < need) throw permissionDenied(`you are a viewer of this task's project: ask an admin to make you an editor`);
     return work(tx, locked.task, locked.subtree);
@@ -245,7 +245,7 @@ async function updateTask(deps: Deps, req: UpdateTaskRequest, ctx: HandlerContex
     if (result.kind === "error") throw result.error;
     const fields = fieldsOrThrow(merged, ctx, "task.");
     const parentMasked = paths.includes("parent_id");
-    const parent = parentMasked && merged.parentId ? await parentFor(projects, origin.userId, merged.parentId, current.id, "task.parent_id", tx.read) : undefined;
+    const parent = parentMasked && merged.parentId ? await parentFor(projects, origin.userId, merged.parentId, current.id, "task.parent_id", tx.read, tx.em) : undefined;
     const currentProject = current.projectId ?? (await projects.inbox(current.userId));
     // A new parent in another project takes the task there, unless the request names the project.
     const projectId = (paths.includes("project_id") && merged.projectId) || parent?.projectId || currentProject;
@@ -258,7 +258,7 @@ async function updateTask(deps: Deps, req: UpdateTaskRequest, ctx: HandlerContex
       paths.includes("section_id") || stays ? merged.sectionId : "",
       merged.assigneeId,
       "task.",
-      tx.read,
+      tx.em,
     );
     if (parent) requireSameProject(parent, placement.projectId, "task.parent_id");
     // Moved without naming a parent: the task leaves its parent, which stays behind.
@@ -275,7 +275,7 @@ async function updateTask(deps: Deps, req: UpdateTaskRequest, ctx: HandlerContex
     // Its subtasks go with it, into no section, keeping an assignee only if a member there.
     if (!stays) {
       for (const sub of await lockSubtree(tx.read, tx.userId, current.id)) {
-        const assignee = sub.assigneeId && (await projects.member(placement.projectId, sub.assigneeId, tx.read)) ? sub.assigneeId : null;
+        const assignee = sub.assigneeId && (await projects.member(placement.projectId, sub.assigneeId, tx.em)) ? sub.assigneeId : null;
         await replace(tx, origin, sub, owner, { projectId: placement.projectId, sectionId: null, assigneeId: assignee, parentId: sub.parentId }, at);
       }
     }

@@ -10,6 +10,9 @@ import type { TaskFields } from "./task-fields.js";
 import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 
 export { CHANGES_CHANNEL } from "./feed-writer.js";
+
+/** Parameterised SQL on some connection (a request's, or a write's transaction). */
+export type Sql = <Row>(text: string, params?: unknown[]) => Promise<Row[]>;
 export const OUTBOX_CHANNEL = "tasks_outbox";
 /** The lock key relays of tasks.outbox have always used (running old and new relays side by side keeps one at a time). */
 export const TASKS_OUTBOX: Outbox = { schema: "tasks", channel: OUTBOX_CHANNEL, lockKey: 7_140_501 };
@@ -326,7 +329,8 @@ export class Tx {
 
   constructor(
     private readonly db: Database,
-    private readonly em: EntityManager,
+    /** The transaction, for another store's reads in it (they change nothing, so the write may still fail alone). */
+    readonly em: EntityManager,
     readonly userId: string,
     private readonly pending: PendingWrites,
   ) {}
@@ -334,6 +338,12 @@ export class Tx {
   /** Whether this write changed anything yet (statements, events). */
   get wrote(): boolean {
     return this.#wrote;
+  }
+
+  /** The transaction, for another store's writes in it: this write has then changed something. */
+  writes(): EntityManager {
+    this.#wrote = true;
+    return this.em;
   }
 
   sql<Row>(sql: string, params: unknown[] = []): Promise<Row[]> {

@@ -9,7 +9,7 @@ import { openDatabase, type Database } from "@taskmesh/db";
 import { freshDatabase } from "@taskmesh/testing";
 import { migrations } from "../src/migrations/index.js";
 import { keysAtEnd, keyNextTo, type Siblings } from "../src/order-keys.js";
-import type { Sql } from "../src/project-store.js";
+import type { Sql } from "../src/task-store.js";
 
 const USER = "orderer";
 const INBOX = "00000000-0000-4000-8000-00000000000a";
