@@ -98,17 +98,18 @@ const UNITS: Record<string, { freq: Freq; mult: number }> = {
   hour: { freq: "HOURLY", mult: 1 },
   minute: { freq: "MINUTELY", mult: 1 },
 };
-const ADVERBS: Record<string, { freq: Freq; interval: number }> = {
-  daily: { freq: "DAILY", interval: 1 },
-  weekly: { freq: "WEEKLY", interval: 1 },
-  biweekly: { freq: "WEEKLY", interval: 2 },
-  fortnightly: { freq: "WEEKLY", interval: 2 },
-  monthly: { freq: "MONTHLY", interval: 1 },
-  bimonthly: { freq: "MONTHLY", interval: 2 },
-  quarterly: { freq: "MONTHLY", interval: 3 },
-  yearly: { freq: "YEARLY", interval: 1 },
-  annually: { freq: "YEARLY", interval: 1 },
-  hourly: { freq: "HOURLY", interval: 1 },
+/** "biweekly": every 2 weeks — a unit of UNITS, and how many of it. */
+const ADVERBS: Record<string, [unit: string, n: number]> = {
+  daily: ["day", 1],
+  weekly: ["week", 1],
+  biweekly: ["week", 2],
+  fortnightly: ["week", 2],
+  monthly: ["month", 1],
+  bimonthly: ["month", 2],
+  quarterly: ["quarter", 1],
+  yearly: ["year", 1],
+  annually: ["year", 1],
+  hourly: ["hour", 1],
 };
 
 function unitOf(tok: string | undefined): { freq: Freq; mult: number } | undefined {
@@ -376,9 +377,11 @@ function onClause(t: Tokens, p: RRuleParts): void {
 /** The frequency part: "daily", "every 2 weeks on …", "every 2nd tuesday", "every february 29". */
 function core(t: Tokens): RRuleParts {
   const first = t.peek();
-  if (first && ADVERBS[first]) {
+  const adverb = first === undefined ? undefined : ADVERBS[first];
+  if (adverb) {
     t.next();
-    const p: RRuleParts = { freq: ADVERBS[first].freq, interval: ADVERBS[first].interval };
+    const [unit, n] = adverb;
+    const p: RRuleParts = { freq: UNITS[unit]!.freq, interval: n * UNITS[unit]!.mult };
     onClause(t, p);
     return p;
   }
