@@ -1,8 +1,9 @@
-import { ConnectError } from "@connectrpc/connect";
 import { useQuery } from "@connectrpc/connect-query";
 import { ProjectRole, ProjectService, type Project } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { useId, useState } from "react";
 import type { View } from "../views/view.js";
+import { FieldError } from "../ui/field-error.js";
+import { useAttempt } from "../ui/use-attempt.js";
 import { nameTerm, projectsClient, useRefreshProjects } from "./projects-api.js";
 
 interface Props {
@@ -18,21 +19,10 @@ export function ProjectHeader({ project, query, view, onChoose }: Props) {
   const refresh = useRefreshProjects();
   const ids = useId();
   const [name, setName] = useState("");
-  const [problem, setProblem] = useState<string>();
   const canEdit = project.role >= ProjectRole.EDITOR;
   const base = `${nameTerm("project", project.name)} status:open`;
 
-  const run = async (what: () => Promise<unknown>) => {
-    setProblem(undefined);
-    try {
-      await what();
-      await Promise.all([sections.refetch(), refresh()]);
-      return true;
-    } catch (err) {
-      setProblem(ConnectError.from(err).rawMessage);
-      return false;
-    }
-  };
+  const { problem, attempt: run } = useAttempt(() => Promise.all([sections.refetch(), refresh()]));
 
   return (
     <section className="project-header" aria-label={`Sections of ${project.name}`}>
@@ -89,11 +79,7 @@ export function ProjectHeader({ project, query, view, onChoose }: Props) {
           </form>
         )}
       </div>
-      {problem && (
-        <p className="field-error" role="alert">
-          {problem}
-        </p>
-      )}
+      <FieldError problem={problem} />
     </section>
   );
 }

@@ -1,7 +1,8 @@
-import { ConnectError } from "@connectrpc/connect";
 import { useQuery } from "@connectrpc/connect-query";
 import { ProjectRole, ProjectService, type Project } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { useEffect, useId, useRef, useState } from "react";
+import { FieldError } from "../ui/field-error.js";
+import { useAttempt } from "../ui/use-attempt.js";
 import { projectsClient, ROLE_NAMES, useRefreshProjects } from "./projects-api.js";
 
 const ROLES = [ProjectRole.VIEWER, ProjectRole.EDITOR, ProjectRole.ADMIN];
@@ -15,24 +16,13 @@ export function ShareDialog({ project, userId, onClose }: { project: Project; us
   const refresh = useRefreshProjects();
   const [email, setEmail] = useState("");
   const [role, setRole] = useState(ProjectRole.EDITOR);
-  const [problem, setProblem] = useState<string>();
   const admin = project.role === ProjectRole.ADMIN;
 
   useEffect(() => {
     dialog.current?.showModal();
   }, []);
 
-  const run = async (what: () => Promise<unknown>) => {
-    setProblem(undefined);
-    try {
-      await what();
-      await Promise.all([members.refetch(), refresh()]);
-      return true;
-    } catch (err) {
-      setProblem(ConnectError.from(err).rawMessage);
-      return false;
-    }
-  };
+  const { problem, attempt: run } = useAttempt(() => Promise.all([members.refetch(), refresh()]));
 
   return (
     <dialog ref={dialog} className="share-dialog" aria-labelledby={`${ids}-title`} onClose={onClose}>
@@ -67,11 +57,7 @@ export function ShareDialog({ project, userId, onClose }: { project: Project; us
           <p className="hint">Viewers see the tasks; editors also change them; admins also manage the project and its members.</p>
         </form>
       )}
-      {problem && (
-        <p className="field-error" role="alert">
-          {problem}
-        </p>
-      )}
+      <FieldError problem={problem} />
       <h3>Members</h3>
       <ul className="member-list">
         {members.data?.members.map((m) => (

@@ -1,10 +1,10 @@
-import { ConnectError } from "@connectrpc/connect";
 import { useQuery } from "@connectrpc/connect-query";
 import { ProjectRole, ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
-import { useId, useState } from "react";
+import { useId } from "react";
 import { tasksClient } from "../api/clients.js";
 import { FieldError } from "../ui/field-error.js";
+import { useAttempt } from "../ui/use-attempt.js";
 import { useProjects, useRefreshProjects } from "./projects-api.js";
 
 /** The task's project and section in the editor: choosing one moves the task at once. */
@@ -13,19 +13,13 @@ export function TaskProjectField({ task }: { task: Task }) {
   const projects = useProjects();
   const refresh = useRefreshProjects();
   const sections = useQuery(ProjectService.method.listSections, { projectId: task.projectId }, { enabled: Boolean(task.projectId) });
-  const [problem, setProblem] = useState<string>();
   const current = projects.find((p) => p.id === task.projectId);
   const targets = projects.filter((p) => !p.archived && p.role >= ProjectRole.EDITOR);
 
-  const move = async (fields: { projectId?: string; sectionId?: string }) => {
-    setProblem(undefined);
-    try {
-      const paths = Object.keys(fields).map((k) => (k === "projectId" ? "project_id" : "section_id"));
-      await tasksClient.updateTask({ task: { id: task.id, ...fields }, updateMask: { paths }, expectedVersion: task.version });
-      await refresh();
-    } catch (err) {
-      setProblem(ConnectError.from(err).rawMessage);
-    }
+  const { problem, attempt } = useAttempt(refresh);
+  const move = (fields: { projectId?: string; sectionId?: string }) => {
+    const paths = Object.keys(fields).map((k) => (k === "projectId" ? "project_id" : "section_id"));
+    return attempt(() => tasksClient.updateTask({ task: { id: task.id, ...fields }, updateMask: { paths }, expectedVersion: task.version }));
   };
 
   return (

@@ -1,10 +1,10 @@
-import { ConnectError } from "@connectrpc/connect";
 import { useQuery } from "@connectrpc/connect-query";
 import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { useId, useState } from "react";
 import { tasksClient } from "../api/clients.js";
 import { FieldError } from "../ui/field-error.js";
+import { useAttempt } from "../ui/use-attempt.js";
 import { useTaskActions } from "./task-actions.js";
 
 /** In the editor: the task's parent (with a way out from under it) and a line to add a subtask. */
@@ -13,17 +13,7 @@ export function SubtasksField({ task }: { task: Task }) {
   const actions = useTaskActions();
   const parent = useQuery(TaskService.method.getTask, { id: task.parentId }, { enabled: Boolean(task.parentId) });
   const [title, setTitle] = useState("");
-  const [problem, setProblem] = useState<string>();
-
-  const attempt = async (what: () => Promise<unknown>) => {
-    setProblem(undefined);
-    try {
-      await what();
-      await actions.refresh();
-    } catch (err) {
-      setProblem(ConnectError.from(err).rawMessage);
-    }
-  };
+  const { problem, attempt } = useAttempt(actions.refresh);
 
   const add = () => {
     if (title.trim()) void attempt(() => tasksClient.createTask({ title, parentId: task.id }).then(() => setTitle("")));
