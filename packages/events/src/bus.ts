@@ -46,6 +46,15 @@ export interface SubscribeOptions extends RetryOptions {
   /** Resolve to acknowledge; throw to retry. Delivery is at least once. */
   handler(event: ConsumedEvent): Promise<void>;
   /**
+   * Handles a run of consecutive events in one call, for work whose cost is a transaction per call
+   * (one commit for a run instead of one per event): given, each batch the bus reads (in offset
+   * order; with Kafka one partition's) comes here decoded, and resolving acknowledges all of it.
+   * When it throws, or an event of the run does not decode, the run goes to `handler` one event at
+   * a time instead, with its retries and dead-lettering, so a bad event holds up only itself. The
+   * effect must be what `handler` would have done with the events in order.
+   */
+  handleBatch?(events: ConsumedEvent[]): Promise<void>;
+  /**
    * Events of different keys handled at once, at most this many (default 1). Events of one key are
    * always handled one after the other, in order. For handlers that wait on I/O (an RPC per event).
    */

@@ -2,7 +2,8 @@ import type { ConsumedEvent, EventRecord, MessagingSystem, RetryOptions, Subscri
 import type { EventCodec } from "./codec.js";
 import { deadLetterTopic } from "./topics.js";
 import type { Span } from "@opentelemetry/api";
-import { contextFromHeaders, failSpan, isTransientError, SpanKind, withSpan, type Logger } from "@taskmesh/kit";
+import { contextFromHeaders, failSpan, isTransientError, linkFromHeaders, SpanKind, withSpan, type Logger } from "@taskmesh/kit";
+import { handleByKey } from "./handle-by-key.js";
 
 /** A message as it sits in the log, before decoding. */
 export interface RawMessage {
@@ -51,17 +52,7 @@ export const DLQ_HEADERS = {
 export async function deliver(raw: RawMessage, ctx: DeliveryContext): Promise<DeliveryOutcome> {
   let event: ConsumedEvent;
   try {
-    const { message } = ctx.codec.decode(raw.topic, raw.value);
-    const eventId = (message as { eventId?: unknown }).eventId;
-    event = {
-      topic: raw.topic,
-      key: raw.key,
-      partition: raw.partition,
-      offset: raw.offset,
-      headers: raw.headers,
-      value: message,
-      eventId: typeof eventId === "string" && eventId !== "" ? eventId : `${raw.topic}/${raw.partition ?? 0}/${raw.offset}`,
-    };
+    event = decodeEvent(raw, ctx.codec);
   } catch (err) {
     await parkDeadLetter(raw, ctx, err, 0);
     return "dead-lettered";
@@ -86,6 +77,92 @@ export async function deliver(raw: RawMessage, ctx: DeliveryContext): Promise<De
     },
     (span) => handle(raw, event, ctx, span),
   );
+}
+
+function decodeEvent(raw: RawMessage, codec: EventCodec): ConsumedEvent {
+  const { message } = codec.decode(raw.topic, raw.value);
+  const eventId = (message as { eventId?: unknown }).eventId;
+  return {
+    topic: raw.topic,
+    key: raw.key,
+    partition: raw.partition,
+    offset: raw.offset,
+    headers: raw.headers,
+    value: message,
+    eventId: typeof eventId === "string" && eventId !== "" ? eventId : `${raw.topic}/${raw.partition ?? 0}/${raw.offset}`,
+  };
+}
+
+export interface DeliveredRun {
+  /** How many messages from the start of the run were handled or dead-lettered: those may be committed. */
+  acknowledged: number;
+  handled: number;
+  deadLettered: number;
+}
+
+/**
+ * Delivers a run of one partition's messages: to the subscription's batch handler in one call
+ * when it has one and that succeeds, else each message through `deliver` (those of one key in
+ * order, up to `concurrency` keys at once).
+ */
+export async function deliverAll(raws: RawMessage[], ctx: DeliveryContext): Promise<DeliveredRun> {
+  if (raws.length === 0 || ctx.stopping()) return { acknowledged: 0, handled: 0, deadLettered: 0 };
+  if (ctx.options.handleBatch && (await deliverBatch(raws, ctx, ctx.options.handleBatch))) {
+    return { acknowledged: raws.length, handled: raws.length, deadLettered: 0 };
+  }
+  const run = { acknowledged: 0, handled: 0, deadLettered: 0 };
+  run.acknowledged = await handleByKey(
+    raws,
+    ctx.options.concurrency ?? 1,
+    (raw) => raw.key,
+    async (raw) => {
+      if (ctx.stopping()) return false;
+      const outcome = await deliver(raw, ctx);
+      if (outcome === "stopped") return false;
+      if (outcome === "handled") run.handled++;
+      else run.deadLettered++;
+      return true;
+    },
+  );
+  return run;
+}
+
+/** True when the batch handler took the whole run; false sends it down the one-by-one path. */
+async function deliverBatch(raws: RawMessage[], ctx: DeliveryContext, handleBatch: (events: ConsumedEvent[]) => Promise<void>): Promise<boolean> {
+  let events: ConsumedEvent[];
+  try {
+    events = raws.map((raw) => decodeEvent(raw, ctx.codec));
+  } catch {
+    return false;
+  }
+  const first = raws[0]!;
+  // One CONSUMER span for the run. A run of one continues its message's trace, as deliver's span
+  // does; a longer one links each message's producer span (a span has one parent).
+  const single = raws.length === 1;
+  const links = single ? [] : raws.map((raw) => linkFromHeaders(raw.headers)).filter((link) => link !== undefined);
+  try {
+    await withSpan(
+      `${first.topic} process`,
+      {
+        kind: SpanKind.CONSUMER,
+        parent: single ? contextFromHeaders(first.headers) : undefined,
+        links,
+        attributes: {
+          "messaging.system": ctx.system,
+          "messaging.operation.type": "process",
+          "messaging.destination.name": first.topic,
+          "messaging.consumer.group.name": ctx.options.group,
+          "messaging.destination.partition.id": String(first.partition ?? 0),
+          "messaging.batch.message_count": raws.length,
+        },
+      },
+      () => handleBatch(events),
+    );
+    return true;
+  } catch (err) {
+    ctx.logger.warn({ err, topic: first.topic, group: ctx.options.group, from: first.offset, events: raws.length }, "batch handler failed; handling the batch's events one at a time");
+    return false;
+  }
 }
 
 async function handle(raw: RawMessage, event: ConsumedEvent, ctx: DeliveryContext, span: Span | undefined): Promise<DeliveryOutcome> {

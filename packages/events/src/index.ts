@@ -6,7 +6,7 @@ export { localSchemaRegistry } from "./embedded/local-registry.js";
 export { eventLogMigrations, EVENTS_SCHEMA } from "./embedded/migrations.js";
 export { OutboxEntry, ProcessedEvent } from "./entities.js";
 export { connectKafkaBus, ensureKafkaTopics, type KafkaBusOptions, type KafkaTopicsOptions } from "./kafka-bus.js";
-export { processOnce, processedEventsMigration, type ConsumerName } from "./process-once.js";
+export { claimEventIds, processOnce, processedEventsMigration, type ConsumerName } from "./process-once.js";
 export { DAY_MS, eventLogPruned, processedEventsPruned, RetentionJob, type Pruned, type RetentionOptions } from "./retention.js";
 export { DEFAULT_PROTO_ROOTS } from "./proto-sources.js";
 export {

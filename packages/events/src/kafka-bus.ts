@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { createLogger, GroupCommit, type Logger } from "@taskmesh/kit";
 import type { EventBus, EventRecord, SubscribeOptions, Subscription } from "./bus.js";
 import { EventCodec } from "./codec.js";
-import { deliver, type DeliveryContext, type RawMessage } from "./deliver.js";
+import { deliverAll, type DeliveryContext } from "./deliver.js";
 import { busMetrics } from "./metrics.js";
 import type { SchemaIds } from "./schema-registry.js";
 import { TOPICS, deadLetterTopic, type TopicContract } from "./topics.js";
@@ -188,25 +188,21 @@ class KafkaBus implements EventBus {
           options,
           logger: this.options.logger ?? createLogger("events"),
           deadLetter: (record) => this.#produceRaw([record]),
-          stopping: () => stopping || !isRunning(),
+          stopping: () => stopping || !isRunning() || isStale(),
           keepAlive: heartbeat,
         };
-        const counts = { handled: 0, "dead-lettered": 0 };
-        const handled = await handleByKey(batch.messages, options.concurrency ?? 1, async (m) => {
-          if (stopping || !isRunning() || isStale()) return false;
-          const raw: RawMessage = {
+        const run = await deliverAll(
+          batch.messages.map((m) => ({
             topic: batch.topic,
             partition: batch.partition,
             offset: m.offset,
             key: m.key?.toString() ?? "",
             headers: headersToStrings(m.headers),
             value: m.value ?? Buffer.alloc(0),
-          };
-          const outcome = await deliver(raw, context);
-          if (outcome === "stopped") return false;
-          counts[outcome]++;
-          return true;
-        });
+          })),
+          context,
+        );
+        const handled = run.acknowledged;
         // Only the run of messages handled from the batch's start is acknowledged: the rest come again.
         if (handled === 0) return;
         const last = batch.messages[handled - 1]!.offset;
@@ -226,8 +222,8 @@ class KafkaBus implements EventBus {
         }
         if (pending.size > 0) flushLater();
         const labels = { bus: "kafka", group: options.group, topic: batch.topic };
-        metrics.consumed.inc(labels, counts.handled);
-        metrics.deadLettered.inc(labels, counts["dead-lettered"]);
+        metrics.consumed.inc(labels, run.handled);
+        metrics.deadLettered.inc(labels, run.deadLettered);
         metrics.lag.set({ ...labels, partition: String(batch.partition) }, Number(BigInt(batch.highWatermark) - next));
       },
     };
@@ -418,32 +414,4 @@ function logKafkaJs(logger: Logger, { level, log }: LogEntry): void {
   if (level === logLevel.ERROR) logger.error(fields, `kafkajs: ${message}`);
   else if (level === logLevel.WARN) logger.warn(fields, `kafkajs: ${message}`);
   else logger.debug(fields, `kafkajs: ${message}`);
-}
-
-/**
- * Handles a batch's messages, those of one key in order and up to `concurrency` keys at once.
- * `handle` returns false to stop (shutdown): that key's later messages are left. Returns how many
- * messages from the start of the batch were all handled.
- */
-async function handleByKey<M extends { key: Buffer | null }>(messages: M[], concurrency: number, handle: (m: M) => Promise<boolean>): Promise<number> {
-  const done = new Array<boolean>(messages.length).fill(false);
-  const chains = new Map<string, number[]>();
-  messages.forEach((m, i) => {
-    // One at a time: the batch in offset order, as one chain.
-    const key = concurrency > 1 ? (m.key?.toString() ?? "") : "";
-    chains.get(key)?.push(i) ?? chains.set(key, [i]);
-  });
-  const queue = [...chains.values()];
-  await Promise.all(
-    Array.from({ length: Math.max(1, Math.min(concurrency, queue.length)) }, async () => {
-      for (let chain = queue.shift(); chain; chain = queue.shift()) {
-        for (const i of chain) {
-          if (!(await handle(messages[i]!))) break;
-          done[i] = true;
-        }
-      }
-    }),
-  );
-  const firstUndone = done.indexOf(false);
-  return firstUndone === -1 ? messages.length : firstUndone;
 }

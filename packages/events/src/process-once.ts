@@ -14,11 +14,25 @@ export interface ConsumerName {
  */
 export async function processOnce(db: Database, em: EntityManager, name: ConsumerName, eventId: string, work: (em: EntityManager) => Promise<void>): Promise<boolean> {
   return em.transactional(async (txEm) => {
-    const inserted = await db.query(txEm, `INSERT INTO ${quoteIdent(name.schema)}.processed_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1`, [name.consumer, eventId]);
-    if (inserted.length === 0) return false;
+    const fresh = await claimEventIds(db, txEm, name, [eventId]);
+    if (fresh.size === 0) return false;
     await work(txEm);
     return true;
   });
+}
+
+/**
+ * Records event ids as processed in the caller's transaction (for a batch's work in one commit)
+ * and resolves to those recorded now: the others were processed before, or repeat an earlier id
+ * of the list. The caller does the work of the fresh ones only, in the same transaction.
+ */
+export async function claimEventIds(db: Database, em: EntityManager, name: ConsumerName, eventIds: readonly string[]): Promise<Set<string>> {
+  const rows = await db.query<{ event_id: string }>(
+    em,
+    `INSERT INTO ${quoteIdent(name.schema)}.processed_events (consumer, event_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING RETURNING event_id`,
+    [name.consumer, eventIds],
+  );
+  return new Set(rows.map((r) => r.event_id));
 }
 
 /** Add to a consuming service's migrations: creates `<schema>.processed_events`. */

@@ -221,8 +221,77 @@ export function busContract(fixture: BusFixture): void {
           Array.from({ length: perKey }, (_, i) => i + 1),
           `order of ${k}`,
         );
-      // The embedded bus takes the option as a hint and handles one event at a time.
-      if (fixture.name === "Kafka bus") assert.ok(maxInFlight > 1, `events overlapped (at most ${maxInFlight} at once)`);
+      assert.ok(maxInFlight > 1, `events overlapped (at most ${maxInFlight} at once)`);
+    });
+
+    test("a batch handler gets runs of events decoded, each once, in order per key; the one-by-one handler is not called", async () => {
+      const t = freshTopics();
+      const bus = await open(t.table);
+      const keys = [randomUUID(), randomUUID()];
+      const perKey = 10;
+      await bus.publish(Array.from({ length: perKey }, (_, v) => keys.map((k) => taskEventRecord(t.taskEvents, k, v + 1))).flat());
+      const seen = new Map<string, number[]>();
+      const sizes: number[] = [];
+      const sub = await bus.subscribe({
+        group: "batched",
+        topics: [t.taskEvents],
+        handleBatch: async (events) => {
+          sizes.push(events.length);
+          for (const e of events) {
+            assert.ok(isMessage(e.value, TaskEventSchema));
+            seen.set(e.key, [...(seen.get(e.key) ?? []), Number(e.value.version)]);
+          }
+        },
+        handler: async () => {
+          throw new Error("the one-by-one path is for a batch that failed");
+        },
+      });
+      await waitUntil("all events", () => sizes.reduce((n, size) => n + size, 0) >= keys.length * perKey);
+      await sub.stop();
+      for (const k of keys)
+        assert.deepEqual(
+          seen.get(k),
+          Array.from({ length: perKey }, (_, i) => i + 1),
+          `order of ${k}`,
+        );
+      assert.ok(Math.max(...sizes) > 1, `events came in runs (sizes ${sizes.join(", ")})`);
+    });
+
+    test("a batch handler that throws hands the run to the handler one event at a time: only the bad event is dead-lettered", async () => {
+      const t = freshTopics();
+      const bus = await open(t.table);
+      const key = randomUUID();
+      const bad = taskEventRecord(t.taskEvents, key, 2);
+      const badId = bad.eventId;
+      await bus.publish([taskEventRecord(t.taskEvents, key, 1), bad, taskEventRecord(t.taskEvents, key, 3)]);
+      const handled: number[] = [];
+      let batchCalls = 0;
+      const sub = await bus.subscribe({
+        group: "batch-fallback",
+        topics: [t.taskEvents],
+        retries: 1,
+        initialBackoffMs: 5,
+        handleBatch: async (events) => {
+          batchCalls++;
+          if (events.some((e) => e.eventId === badId)) throw new Error("a run with the bad event fails as a whole");
+          for (const e of events) {
+            assert.ok(isMessage(e.value, TaskEventSchema));
+            handled.push(Number(e.value.version));
+          }
+        },
+        handler: async (e) => {
+          if (e.eventId === badId) throw new Error("handler cannot apply this event");
+          assert.ok(isMessage(e.value, TaskEventSchema));
+          handled.push(Number(e.value.version));
+        },
+      });
+      await waitUntil("the events around the bad one", () => handled.length === 2);
+      await waitUntil("its dead letter", async () => (await fixture.deadLetters(t.table, t.taskEvents)).length === 1);
+      await sub.stop();
+      assert.deepEqual(handled, [1, 3]);
+      assert.ok(batchCalls >= 1);
+      const [letter] = await fixture.deadLetters(t.table, t.taskEvents);
+      assert.match(letter!.headers[DLQ_HEADERS.error]!, /handler cannot apply this event/);
     });
 
     test("a redelivered event is applied once (processOnce)", async () => {

@@ -17,6 +17,7 @@ export {
   currentTraceparent,
   failSpan,
   injectHeaders,
+  linkFromHeaders,
   rpcClientTracing,
   rpcServerTracing,
   SpanKind,

@@ -74,6 +74,12 @@ export function contextFromHeaders(headers: Record<string, string>): Context {
   return propagation.extract(ROOT_CONTEXT, headers, recordGetter);
 }
 
+/** A link to the span whose context a record's headers carry, or none: a batch's span links each record it handles. */
+export function linkFromHeaders(headers: Record<string, string>): Link | undefined {
+  const spanContext = trace.getSpanContext(contextFromHeaders(headers));
+  return spanContext ? { context: spanContext } : undefined;
+}
+
 /** Writes `ctx`'s trace context (traceparent, tracestate) into `headers`. */
 export function injectHeaders(headers: Record<string, string>, ctx: Context = context.active()): void {
   propagation.inject(traceContext(ctx), headers, recordSetter);

@@ -3,7 +3,7 @@ import type { Database } from "@taskmesh/db";
 import type { Logger } from "@taskmesh/kit";
 import type { EventRecord, SubscribeOptions } from "../bus.js";
 import type { EventCodec } from "../codec.js";
-import { deliver, type DeliveryContext } from "../deliver.js";
+import { deliverAll, type DeliveryContext } from "../deliver.js";
 import { busMetrics } from "../metrics.js";
 import type { Wakeup } from "./wakeup.js";
 
@@ -23,8 +23,9 @@ export interface ReaderSettings {
 
 /**
  * One group member reading one topic of the embedded log: claims the group's lease on the topic,
- * delivers batches in offset order and moves the group's position only after the handler
- * resolved (or the event was dead-lettered).
+ * delivers batches (events of one key in offset order, up to the subscription's `concurrency` keys
+ * at once) and moves the group's position past the run of events from the batch's start whose
+ * handler resolved (or that were dead-lettered); the rest come again.
  */
 export class TopicReader {
   readonly #owner = randomUUID();
@@ -100,19 +101,16 @@ export class TopicReader {
       stopping: () => this.#stopping,
       keepAlive: () => this.#renewLease(),
     };
-    const counts = { handled: 0, "dead-lettered": 0 };
-    let next: bigint | undefined;
-    for (const row of rows) {
-      if (this.#stopping) break;
-      const outcome = await deliver({ topic: this.topic, key: row.key, offset: row.offset, headers: row.headers, value: new Uint8Array(row.value) }, context);
-      if (outcome === "stopped") break;
-      counts[outcome]++;
-      next = BigInt(row.offset) + 1n;
-    }
-    if (next === undefined) return 0;
+    const run = await deliverAll(
+      rows.map((row) => ({ topic: this.topic, key: row.key, offset: row.offset, headers: row.headers, value: new Uint8Array(row.value) })),
+      context,
+    );
+    const handled = run.acknowledged;
+    if (handled === 0) return 0;
+    const next = BigInt(rows[handled - 1]!.offset) + 1n;
     if (this.#position !== undefined) {
       this.#position = next;
-      return rows.length;
+      return handled;
     }
     const committed = await this.db.query<{ lag: string }>(
       this.db.em(),
@@ -123,12 +121,12 @@ export class TopicReader {
       [this.options.group, this.topic, this.#owner, next.toString(), this.#leaseMs() / 1000],
     );
     const labels = { bus: "embedded", group: this.options.group, topic: this.topic };
-    busMetrics.consumed().inc(labels, counts.handled);
-    busMetrics.deadLettered().inc(labels, counts["dead-lettered"]);
+    busMetrics.consumed().inc(labels, run.handled);
+    busMetrics.deadLettered().inc(labels, run.deadLettered);
     // No row: the lease ran out while handling and another member took over; it redelivers
     // from the last committed position (at least once).
     if (committed[0]) busMetrics.lag().set({ ...labels, partition: "0" }, Number(committed[0].lag));
-    return rows.length;
+    return handled;
   }
 
   /** The group's position when this member holds (or just took) the lease; undefined otherwise. */
