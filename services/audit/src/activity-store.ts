@@ -28,9 +28,12 @@ const COLUMNS = `seq::text AS seq, event_id AS "eventId", task_id AS "taskId", k
   occurred_at::text AS "occurredKey", actor, device, task_version::text AS "taskVersion", task_title AS "taskTitle",
   time_zone AS "timeZone", changes, reminder, snapshot, comment`;
 
-// Task kinds are 1..5 (ActivityKind): only they carry a title and time zone.
+// Task kinds are 1..5 (ActivityKind): only they carry a title and time zone. Looked up only for an
+// entry without them (the one-time filter spares the others the index scan).
+const LAST_TASK_KIND = 5;
 const LAST_TASK_STATE = `SELECT task_title, time_zone FROM audit.activity
-  WHERE user_id = $2 AND task_id = $3 AND kind <= 5 ORDER BY occurred_at DESC, seq DESC LIMIT 1`;
+  WHERE (r.task_title = '' OR r.time_zone = '') AND user_id = r.user_id AND task_id = r.task_id AND kind <= ${LAST_TASK_KIND}
+  ORDER BY occurred_at DESC, seq DESC LIMIT 1`;
 
 export interface ListFilter {
   /** Undefined: every user's entries of `taskId` (for a caller the task service let see the task). */
@@ -46,31 +49,59 @@ export interface ListFilter {
 export class ActivityStore {
   constructor(private readonly db: Database) {}
 
-  /** Appends an entry in the caller's transaction. Reminder events inherit the task's last known title and zone. */
-  async insert(em: EntityManager, r: ActivityRecord): Promise<void> {
+  /**
+   * Appends entries in the caller's transaction, in order. An entry without a title or zone (a
+   * reminder's, a comment's) inherits the task's last known ones, so the entries of one statement
+   * must not need another of its rows: a new statement starts where one would.
+   */
+  async insertMany(em: EntityManager, records: readonly ActivityRecord[]): Promise<void> {
+    let chunk: ActivityRecord[] = [];
+    const tasksInChunk = new Set<string>();
+    for (const r of records) {
+      const task = `${r.userId}/${r.taskId}`;
+      if ((r.taskTitle === "" || r.timeZone === "") && tasksInChunk.has(task)) {
+        await this.#insertChunk(em, chunk);
+        chunk = [];
+        tasksInChunk.clear();
+      }
+      chunk.push(r);
+      if (r.kind <= LAST_TASK_KIND) tasksInChunk.add(task);
+    }
+    if (chunk.length > 0) await this.#insertChunk(em, chunk);
+  }
+
+  async #insertChunk(em: EntityManager, records: readonly ActivityRecord[]): Promise<void> {
+    const rows = records.map((r, ord) => ({
+      ord,
+      event_id: r.eventId,
+      user_id: r.userId,
+      task_id: r.taskId,
+      kind: r.kind,
+      occurred_at: r.occurredAt.toISOString(),
+      actor: r.actor,
+      device: r.device,
+      task_version: r.taskVersion.toString(),
+      task_title: r.taskTitle,
+      time_zone: r.timeZone,
+      changes: r.changes,
+      reminder: r.reminder,
+      snapshot: r.snapshot,
+      comment: r.comment,
+    }));
     await this.db.query(
       em,
       `INSERT INTO audit.activity (event_id, user_id, task_id, kind, occurred_at, actor, device, task_version,
          task_title, time_zone, changes, reminder, snapshot, comment)
-       SELECT $1, $2, $3, $4, $5, $6, $7, $8, coalesce(nullif($9, ''), last.task_title, ''),
-         coalesce(nullif($10, ''), last.time_zone, 'UTC'), $11::jsonb, $12::jsonb, $13::jsonb, $14::jsonb
-       FROM (SELECT 1) AS one LEFT JOIN LATERAL (${LAST_TASK_STATE}) AS last ON true`,
-      [
-        r.eventId,
-        r.userId,
-        r.taskId,
-        r.kind,
-        r.occurredAt,
-        r.actor,
-        r.device,
-        r.taskVersion.toString(),
-        r.taskTitle,
-        r.timeZone,
-        JSON.stringify(r.changes),
-        json(r.reminder),
-        json(r.snapshot),
-        json(r.comment),
-      ],
+       SELECT r.event_id, r.user_id, r.task_id, r.kind, r.occurred_at, r.actor, r.device, r.task_version,
+         coalesce(nullif(r.task_title, ''), last.task_title, ''), coalesce(nullif(r.time_zone, ''), last.time_zone, 'UTC'),
+         r.changes, r.reminder, r.snapshot, r.comment
+       FROM jsonb_to_recordset($1::jsonb) AS r(ord int, event_id text, user_id text, task_id text, kind smallint,
+         occurred_at timestamptz, actor text, device text, task_version bigint, task_title text, time_zone text,
+         changes jsonb, reminder jsonb, snapshot jsonb, comment jsonb)
+       LEFT JOIN LATERAL (${LAST_TASK_STATE}) AS last ON true
+       ORDER BY r.ord`,
+      // jsonb goes as text: drivers would otherwise turn JS arrays into Postgres arrays.
+      [JSON.stringify(rows)],
     );
   }
 
@@ -119,9 +150,4 @@ export class ActivityStore {
     );
     return gone?.n ?? 0;
   }
-}
-
-// jsonb parameters go as text: drivers would otherwise turn JS arrays into Postgres arrays.
-function json(value: unknown): string | null {
-  return value === null ? null : JSON.stringify(value);
 }

@@ -118,6 +118,21 @@ describe("AuditService", () => {
     );
   });
 
+  test("events read in one batch: an entry without a title inherits it from its task's creation in the same batch", async () => {
+    const alice = newUser();
+    const taskId = crypto.randomUUID();
+    const occurredAt = new Date();
+    const created = taskEvent(alice, taskId, 1, { case: "created", value: { task: { id: taskId, title: "Water plants", timeZone: "America/Chicago" } } }, occurredAt);
+    const comment = { id: crypto.randomUUID(), taskId, authorId: alice, body: "the ferns too" };
+    // No title in the event (a producer that leaves it out): the entry takes the task's last known one.
+    const commented = taskEvent(alice, taskId, 1, { case: "commentAdded", value: { comment, taskTitle: "" } }, new Date(occurredAt.getTime() + 1));
+    // One publish: the reader finds them side by side and hands them over as one batch.
+    await bus.publish([recordOf(created), recordOf(commented)]);
+    const [second, first] = await entriesOf(alice, taskId, 2);
+    assert.deepEqual([first!.kind, second!.kind], [ActivityKind.TASK_CREATED, ActivityKind.COMMENT_ADDED]);
+    assert.equal(second!.taskTitle, "Water plants");
+  });
+
   test("keyset pages cover the history exactly once, newest first; kinds filter; per task and per user", async () => {
     const alice = newUser();
     const start = Date.parse("2026-10-01T00:00:00Z");
