@@ -10,6 +10,9 @@ export function startTaskEventsConsumer(bus: EventBus, engine: ReminderEngine): 
   return bus.subscribe({
     group: REMINDERS_GROUP,
     topics: [TOPIC.taskEvents],
+    // Every task event is a transaction of its own (the task's row, its reminders): other tasks'
+    // events need not queue behind its commit; one task's stay in order.
+    concurrency: 8,
     async handler({ value }) {
       if (isMessage(value, TaskEventSchema)) await engine.applyTaskEvent(value);
     },
