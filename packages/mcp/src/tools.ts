@@ -475,17 +475,15 @@ export function createTaskmeshMcpServer(backend: TaskmeshBackend): McpServer {
     return understood && result.structuredContent ? structured({ ...result.structuredContent, understood }) : result;
   });
 
-  async function list(query: string, order: string, pageSize: number, pageToken: string | undefined, field: string): Promise<CallToolResult> {
-    try {
+  function list(query: string, order: string, pageSize: number, pageToken: string | undefined, field: string): Promise<CallToolResult> {
+    return answer(async () => {
       const page = await tasks.listTasks({ query, orderBy: order, pageSize, pageToken: pageToken ?? "", explain: true });
       return structured({
         tasks: page.tasks.map(taskOut),
         ...(page.nextPageToken ? { nextCursor: page.nextPageToken } : {}),
         explanation: { normalizedQuery: page.explanation?.normalizedQuery ?? "", summary: page.explanation?.summary ?? "" },
       });
-    } catch (err) {
-      return toolError(errorOf(err, ""), field);
-    }
+    }, field);
   }
 
   server.registerTool("find_tasks_by_date", FIND_TASKS_BY_DATE, async ({ from, to, field, status, query, limit, cursor }) => {
@@ -554,39 +552,33 @@ export function createTaskmeshMcpServer(backend: TaskmeshBackend): McpServer {
     }),
   );
 
-  server.registerTool("set_reminders", SET_REMINDERS, async ({ taskId, reminders: items, version }) => {
-    try {
+  server.registerTool("set_reminders", SET_REMINDERS, ({ taskId, reminders: items, version }) =>
+    answer(async () => {
       const res = await reminders.setReminders({ taskId, reminders: items.map(reminderIn), expectedVersion: BigInt(version ?? 0) });
       return structured({ task: taskOut(res.task!), reminders: res.reminders.map(reminderStatusOut) });
-    } catch (err) {
-      return toolError(errorOf(err, ""));
-    }
-  });
+    }),
+  );
 
-  server.registerTool("snooze_reminder", SNOOZE_REMINDER, async ({ taskId, reminderId, minutes, until }) => {
-    try {
+  server.registerTool("snooze_reminder", SNOOZE_REMINDER, ({ taskId, reminderId, minutes, until }) =>
+    answer(async () => {
       const res = await reminders.snoozeReminder({
         taskId,
         reminderId,
         until: minutes !== undefined ? { case: "duration", value: { seconds: BigInt(minutes * 60) } } : { case: "untilTime", value: timestampFromDate(new Date(until!)) },
       });
       return structured({ reminder: reminderStatusOut(res.reminder!) });
-    } catch (err) {
-      return toolError(errorOf(err, ""));
-    }
-  });
+    }),
+  );
 
-  server.registerTool("list_reminders", LIST_REMINDERS, async ({ taskId, limit, cursor }) => {
-    try {
+  server.registerTool("list_reminders", LIST_REMINDERS, ({ taskId, limit, cursor }) =>
+    answer(async () => {
       const res = await reminders.listReminders({ taskId: taskId ?? "", pageSize: limit, pageToken: cursor ?? "" });
       return structured({ reminders: res.reminders.map(reminderStatusOut), ...(res.nextPageToken ? { nextCursor: res.nextPageToken } : {}) });
-    } catch (err) {
-      return toolError(errorOf(err, ""));
-    }
-  });
+    }),
+  );
 
-  server.registerTool("get_overview", GET_OVERVIEW, async ({ listLimit }) => {
-    try {
+  server.registerTool("get_overview", GET_OVERVIEW, ({ listLimit }) =>
+    answer(async () => {
       const scan = async (query: string) => {
         const found: Task[] = [];
         let pageToken = "";
@@ -622,19 +614,15 @@ export function createTaskmeshMcpServer(backend: TaskmeshBackend): McpServer {
         overdue: show(overdue.found),
         dueToday: show(dueToday.found),
       });
-    } catch (err) {
-      return toolError(errorOf(err, ""));
-    }
-  });
+    }),
+  );
 
-  server.registerTool("get_activity", GET_ACTIVITY, async ({ taskId, limit, cursor }) => {
-    try {
+  server.registerTool("get_activity", GET_ACTIVITY, ({ taskId, limit, cursor }) =>
+    answer(async () => {
       const page = await audit.listActivity({ taskId: taskId ?? "", pageSize: limit, pageToken: cursor ?? "" });
       return structured({ entries: page.entries.map(activityOut), ...(page.nextPageToken ? { nextCursor: page.nextPageToken } : {}) });
-    } catch (err) {
-      return toolError(errorOf(err, ""));
-    }
-  });
+    }),
+  );
 
   /** The e-mails of the members of a task's project, by user id. */
   const memberEmails = async (taskId: string) => {
@@ -643,26 +631,22 @@ export function createTaskmeshMcpServer(backend: TaskmeshBackend): McpServer {
     return new Map(members.map((m) => [m.userId, m.email]));
   };
 
-  server.registerTool("add_comment", ADD_COMMENT, async ({ taskId, body, requestId }) => {
-    try {
+  server.registerTool("add_comment", ADD_COMMENT, ({ taskId, body, requestId }) =>
+    answer(async () => {
       const { comment } = await tasks.addComment({ taskId, body, requestId: requestId ?? "" });
       return structured({ comment: commentOut(comment!, await memberEmails(taskId)) });
-    } catch (err) {
-      return toolError(errorOf(err, ""));
-    }
-  });
+    }),
+  );
 
-  server.registerTool("list_comments", LIST_COMMENTS, async ({ taskId, limit, cursor }) => {
-    try {
+  server.registerTool("list_comments", LIST_COMMENTS, ({ taskId, limit, cursor }) =>
+    answer(async () => {
       const [page, emails] = await Promise.all([tasks.listComments({ taskId, pageSize: limit, pageToken: cursor ?? "" }), memberEmails(taskId)]);
       return structured({ comments: page.comments.map((c) => commentOut(c, emails)), ...(page.nextPageToken ? { nextCursor: page.nextPageToken } : {}) });
-    } catch (err) {
-      return toolError(errorOf(err, ""));
-    }
-  });
+    }),
+  );
 
-  server.registerTool("undo", UNDO, async ({ taskId, entryId }) => {
-    try {
+  server.registerTool("undo", UNDO, ({ taskId, entryId }) =>
+    answer(async () => {
       let entry: ActivityEntry | undefined;
       let pageToken = "";
       for (let seen = 0; !entry && seen < UNDO_LOOKBACK; ) {
@@ -677,13 +661,11 @@ export function createTaskmeshMcpServer(backend: TaskmeshBackend): McpServer {
       if (!undone) return toolError(inputError("entryId", `"${entry.summary}" cannot be undone`));
       const { task } = undone;
       return structured({ reverted: entry.summary, ...(task ? { task: taskOut(task) } : {}) });
-    } catch (err) {
-      return toolError(errorOf(err, ""));
-    }
-  });
+    }),
+  );
 
-  server.registerTool("preview_recurrence", PREVIEW_RECURRENCE, async ({ phrase, start, count, timeZone: zone }) => {
-    try {
+  server.registerTool("preview_recurrence", PREVIEW_RECURRENCE, ({ phrase, start, count, timeZone: zone }) =>
+    answer(async () => {
       const tz = zone ?? backend.timeZone;
       // Read as add_tasks reads it, so the dates shown are the ones a task would get: the first is
       // the rule's first occurrence on or after the start.
@@ -699,28 +681,22 @@ export function createTaskmeshMcpServer(backend: TaskmeshBackend): McpServer {
         count,
       });
       return structured({ rrule: resolved.recurrence?.rrule ?? "", summary: resolved.recurrenceSummary ?? "", occurrences: preview.occurrences.map(occurrenceText) });
-    } catch (err) {
-      return toolError(errorOf(err, ""), "phrase");
-    }
-  });
+    }, "phrase"),
+  );
 
-  server.registerTool("skip_occurrence", SKIP_OCCURRENCE, async ({ taskId, version }) => {
-    try {
+  server.registerTool("skip_occurrence", SKIP_OCCURRENCE, ({ taskId, version }) =>
+    answer(async () => {
       const res = await recurrence.skipOccurrence({ taskId, expectedVersion: BigInt(version ?? 0) });
       return structured({ task: taskOut(res.task!), skipped: occurrenceText(res.skipped) });
-    } catch (err) {
-      return toolError(errorOf(err, ""));
-    }
-  });
+    }),
+  );
 
-  server.registerTool("end_series", END_SERIES, async ({ taskId, version }) => {
-    try {
+  server.registerTool("end_series", END_SERIES, ({ taskId, version }) =>
+    answer(async () => {
       const res = await recurrence.endSeries({ taskId, expectedVersion: BigInt(version ?? 0) });
       return structured({ task: taskOut(res.task!), summary: res.summary });
-    } catch (err) {
-      return toolError(errorOf(err, ""));
-    }
-  });
+    }),
+  );
 
   return server;
 }
@@ -730,6 +706,15 @@ function nameProjectsInAnswers(server: McpServer, names: ProjectNames): void {
   const register = server.registerTool.bind(server);
   server.registerTool = ((name: string, config: never, handler: (...args: unknown[]) => Promise<CallToolResult>) =>
     register(name, config, (async (...args: unknown[]) => names.name(await handler(...args))) as never)) as typeof server.registerTool;
+}
+
+/** What `run` answers, or the reason it failed (`field`: the input an invalid argument is blamed on). */
+async function answer(run: () => Promise<CallToolResult>, field?: string): Promise<CallToolResult> {
+  try {
+    return await run();
+  } catch (err) {
+    return toolError(errorOf(err, ""), field);
+  }
 }
 
 /** The whole call failed: the reason as JSON, so an agent reads the fields it has to fix. */
