@@ -6,11 +6,11 @@ import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { appInBrowser } from "./support/suite.js";
 import { screenshot } from "./support/browser.js";
+import { createProject, invite, sidebar } from "./support/projects.js";
 import { quickAdd, signUp, taskRow } from "./support/session.js";
 
 const suite = appInBrowser();
 
-const sidebar = (page: Page) => page.getByRole("navigation", { name: "Projects" });
 const editorOf = (page: Page) => page.getByRole("complementary", { name: "Task details" });
 const commentsOf = (page: Page) => editorOf(page).getByRole("region", { name: /^Comments/ });
 
@@ -26,19 +26,10 @@ test("a comment from another member appears live in the open editor, with its au
   const owner = await suite.page();
   const ownerEmail = await signUp(owner.page);
 
-  await sidebar(owner.page).getByRole("button", { name: "+ New project" }).click();
-  await sidebar(owner.page).getByLabel("New project name").fill("Trip");
-  await sidebar(owner.page).getByRole("button", { name: "Save" }).click();
-  await owner.page.getByRole("region", { name: "Sections of Trip" }).waitFor();
+  await createProject(owner.page, "Trip");
   await quickAdd(owner.page, "Book the flights");
-  await sidebar(owner.page).getByLabel("Actions for Trip").click();
-  await sidebar(owner.page).getByRole("button", { name: "Share…" }).click();
-  const dialog = owner.page.getByRole("dialog", { name: "Share “Trip”" });
-  await dialog.getByLabel("Invite by e-mail").fill(guestEmail);
   // A viewer: comments are open to every member, viewers too.
-  await dialog.getByLabel("Role of the invited person").selectOption({ label: "Viewer" });
-  await dialog.getByRole("button", { name: "Invite" }).click();
-  await dialog.locator(".member-list li.pending", { hasText: guestEmail }).waitFor();
+  const dialog = await invite(owner.page, "Trip", guestEmail, "Viewer");
   await dialog.getByRole("button", { name: "Close sharing" }).click();
 
   await guest.page.reload();

@@ -11,6 +11,7 @@ import type { Browser } from "playwright-core";
 import { startApp, type RunningApp } from "./support/app.js";
 import { axeViolations, formatFindings } from "./support/axe.js";
 import { launchBrowser, screenshot } from "./support/browser.js";
+import { createAccount } from "./support/session.js";
 
 let app: RunningApp;
 let browser: Browser;
@@ -56,10 +57,7 @@ test("Allow: sign up on the link's page, consent, the client gets a code and exc
   const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
   const page = await context.newPage();
   await page.goto(url);
-  await page.getByRole("button", { name: "Create an account" }).click();
-  await page.getByLabel("Email").fill(`agent-owner-${Date.now()}@example.com`);
-  await page.getByLabel("Password").fill("correct horse battery");
-  await page.getByRole("button", { name: "Create account" }).click();
+  await createAccount(page, `agent-owner-${Date.now()}@example.com`);
 
   await page.getByRole("heading", { name: "Allow Desk Agent to use your tasks?" }).waitFor();
   // biome-ignore lint/performance/useDomNodeTextContent: Playwright's Locator.innerText, the text as rendered, not the DOM property
@@ -102,10 +100,7 @@ test("Deny: the client is told access_denied and gets no code", async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.goto(url);
-  await page.getByRole("button", { name: "Create an account" }).click();
-  await page.getByLabel("Email").fill(`agent-denier-${Date.now()}@example.com`);
-  await page.getByLabel("Password").fill("correct horse battery");
-  await page.getByRole("button", { name: "Create account" }).click();
+  await createAccount(page, `agent-denier-${Date.now()}@example.com`);
   await page.getByRole("button", { name: "Deny" }).click();
   await page.waitForURL((u) => u.toString().startsWith(callbackUrl));
   const back = arrived.at(-1)!;

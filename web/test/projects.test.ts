@@ -7,11 +7,10 @@ import type { Page } from "playwright-core";
 import { appInBrowser } from "./support/suite.js";
 import { axeViolations, formatFindings } from "./support/axe.js";
 import { screenshot } from "./support/browser.js";
+import { createProject, invite, sidebar } from "./support/projects.js";
 import { quickAdd, signUp, taskRow } from "./support/session.js";
 
 const suite = appInBrowser();
-
-const sidebar = (page: Page) => page.getByRole("navigation", { name: "Projects" });
 
 /** Waits until the list shows exactly these titles (in any order). */
 async function listShows(page: Page, titles: string[]): Promise<void> {
@@ -22,13 +21,6 @@ async function listShows(page: Page, titles: string[]): Promise<void> {
     if (Date.now() > deadline) assert.deepEqual(shown, [...titles].sort());
     await page.waitForTimeout(100);
   }
-}
-
-async function createProject(page: Page, name: string): Promise<void> {
-  await sidebar(page).getByRole("button", { name: "+ New project" }).click();
-  await sidebar(page).getByLabel("New project name").fill(name);
-  await sidebar(page).getByRole("button", { name: "Save" }).click();
-  await page.getByRole("region", { name: `Sections of ${name}` }).waitFor();
 }
 
 test("projects in the sidebar, sections, #project in quick add, moving a task", async () => {
@@ -106,13 +98,7 @@ test("a project shared by e-mail: invite, accept, changes live both ways, remova
   await quickAdd(owner.page, "Book the flights");
   await listShows(owner.page, ["Book the flights"]);
 
-  await sidebar(owner.page).getByLabel("Actions for Trip").click();
-  await sidebar(owner.page).getByRole("button", { name: "Share…" }).click();
-  const dialog = owner.page.getByRole("dialog", { name: "Share “Trip”" });
-  await dialog.getByLabel("Invite by e-mail").fill(guestEmail);
-  await dialog.getByLabel("Role of the invited person").selectOption({ label: "Editor" });
-  await dialog.getByRole("button", { name: "Invite" }).click();
-  await dialog.locator(".member-list li.pending", { hasText: guestEmail }).waitFor();
+  const dialog = await invite(owner.page, "Trip", guestEmail, "Editor");
   await screenshot(owner.page, "projects-03-share-dialog");
   const findings = await axeViolations(owner.page, "share dialog");
   assert.deepEqual(findings, [], formatFindings(findings));

@@ -10,6 +10,7 @@ import { Temporal } from "temporal-polyfill";
 import { appInBrowser } from "./support/suite.js";
 import { axeViolations, formatFindings } from "./support/axe.js";
 import { artifactsDir, screenshot } from "./support/browser.js";
+import { createProject, sidebar } from "./support/projects.js";
 import { quickAdd, signIn, signUp } from "./support/session.js";
 
 const suite = appInBrowser();
@@ -17,7 +18,6 @@ const ZONE = "Europe/Berlin";
 const today = () => Temporal.Now.plainDateISO(ZONE);
 const day = (days: number) => today().add({ days }).toString();
 
-const sidebar = (page: Page) => page.getByRole("navigation", { name: "Projects" });
 const daySection = (page: Page, date: string) => page.locator(`section.day-group[data-day="${date}"]`);
 const titlesIn = async (where: Locator) => (await where.locator("li.task .task-title").allTextContents()).map((t) => t.trim());
 
@@ -221,9 +221,7 @@ test("the month calendar: tasks on their days, today marked, previous and next m
 test("a project's board: a column per section, a card moved between them by mouse and by keyboard, live on another device", async () => {
   const { context, page } = await suite.page();
   const email = await signUp(page);
-  await sidebar(page).getByRole("button", { name: "+ New project" }).click();
-  await sidebar(page).getByLabel("New project name").fill("Garden");
-  await sidebar(page).getByRole("button", { name: "Save" }).click();
+  await createProject(page, "Garden");
   const header = page.getByRole("region", { name: "Sections of Garden" });
   for (const name of ["Doing", "Done"]) {
     await header.getByLabel("New section name").fill(name);
@@ -275,9 +273,7 @@ test("on a phone, light and dark: Upcoming, the calendar as a list of days, the 
   const { context, page } = await suite.page();
   await page.setViewportSize({ width: 390, height: 844 });
   await signUp(page);
-  await sidebar(page).getByRole("button", { name: "+ New project" }).click();
-  await sidebar(page).getByLabel("New project name").fill("Garden");
-  await sidebar(page).getByRole("button", { name: "Save" }).click();
+  await createProject(page, "Garden");
   const header = page.getByRole("region", { name: "Sections of Garden" });
   await header.getByLabel("New section name").fill("Doing");
   await header.getByRole("button", { name: "Add" }).click();

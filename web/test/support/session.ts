@@ -32,13 +32,18 @@ export async function openPage(browser: Browser, url: string, options: PageOptio
 /** A new account, signed in; `shot`: a screenshot of the filled-in form under that name. */
 export async function signUp(page: Page, shot?: string): Promise<string> {
   const email = `web-${process.pid}-${++users}-${Date.now()}@example.com`;
+  await createAccount(page, email, shot);
+  await page.getByLabel("Quick add a task").waitFor();
+  return email;
+}
+
+/** From the sign-in form: the sign-up form filled in with `email` and sent (what follows is the caller's to wait for). */
+export async function createAccount(page: Page, email: string, shot?: string): Promise<void> {
   await page.getByRole("button", { name: "Create an account" }).click();
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(PASSWORD);
   if (shot) await screenshot(page, shot);
   await page.getByRole("button", { name: "Create account" }).click();
-  await page.getByLabel("Quick add a task").waitFor();
-  return email;
 }
 
 export async function signIn(page: Page, email: string): Promise<void> {
