@@ -94,45 +94,21 @@ export async function startMesh(options: MeshOptions): Promise<TestMesh> {
 
 /**
  * A mesh on a fresh database, started before the tests of the suite that calls it (a file or a
- * describe) and stopped after them; its parts are reached from the tests and later hooks.
+ * describe) and stopped after them; its parts are there from the suite's first test and later hooks on.
  */
 export function meshUnderTest(options: Omit<MeshOptions, "databaseUrl"> = {}): Omit<TestMesh, "stop"> {
-  let mesh: TestMesh | undefined;
+  const mesh = {} as TestMesh;
   let drop: (() => Promise<void>) | undefined;
   beforeAll(async () => {
     const db = await freshDatabase();
     drop = db.drop;
-    mesh = await startMesh({ ...options, databaseUrl: db.url });
+    Object.assign(mesh, await startMesh({ ...options, databaseUrl: db.url }));
   });
   afterAll(async () => {
-    await mesh?.stop();
+    await mesh.stop?.();
     await drop?.();
   });
-  const running = () => {
-    if (!mesh) throw new Error("the mesh starts in the suite's beforeAll: reach it from a test");
-    return mesh;
-  };
-  return {
-    get gateway() {
-      return running().gateway;
-    },
-    get bus() {
-      return running().bus;
-    },
-    get tasks() {
-      return running().tasks;
-    },
-    get url() {
-      return running().url;
-    },
-    get auth() {
-      return running().auth;
-    },
-    get taskClient() {
-      return running().taskClient;
-    },
-    user: (name) => running().user(name),
-  };
+  return mesh;
 }
 
 /** A frame the gateway sent: the oneof of its taskmesh.live.v1.ServerFrame. */
