@@ -1,5 +1,5 @@
 import type { Database } from "@taskmesh/db";
-import { processOnce, TOPIC } from "@taskmesh/events";
+import { claimEventIds, TOPIC } from "@taskmesh/events";
 import { withSpan, type Logger } from "@taskmesh/kit";
 import type { TaskEvent } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
@@ -43,30 +43,52 @@ export class ReminderEngine {
     this.#firing = new ReminderFiring(db);
   }
 
-  /** A task-events message, applied once per event id. */
-  async applyTaskEvent(event: TaskEvent): Promise<void> {
-    const snap = snapshotOf(event);
-    if (!snap) return;
-    const ref = event.occurredAt ? timestampDate(event.occurredAt) : new Date();
-    await withSpan("reminders arm", { attributes: { "taskmesh.task_id": snap.task.id, "taskmesh.reminders": snap.task.reminders.length } }, async () => {
-      await processOnce(this.db, this.db.em(), { schema: SCHEMA, consumer: TOPIC.taskEvents }, event.eventId, async (em) => {
-        await applyTaskState(this.db, em, snap, ref);
+  /**
+   * Task-events messages, each applied once per event id, in order, in one transaction (a commit
+   * per event could not keep up with the writes); the tasks' timers are synced after it, also for
+   * a duplicate: its first delivery may have committed and then failed to schedule.
+   */
+  async applyTaskEvents(events: readonly TaskEvent[]): Promise<void> {
+    const applicable = events.flatMap((event) => {
+      const snap = snapshotOf(event);
+      return snap ? [{ event, snap }] : [];
+    });
+    if (applicable.length === 0) return;
+    const taskIds = [...new Set(applicable.map(({ snap }) => snap.task.id))];
+    const attributes = applicable.length === 1 ? { "taskmesh.task_id": taskIds[0]!, "taskmesh.reminders": applicable[0]!.snap.task.reminders.length } : { "taskmesh.tasks": taskIds.length };
+    await withSpan("reminders arm", { attributes }, async () => {
+      await this.db.em().transactional(async (em) => {
+        const fresh = await claimEventIds(
+          this.db,
+          em,
+          { schema: SCHEMA, consumer: TOPIC.taskEvents },
+          applicable.map(({ event }) => event.eventId),
+        );
+        for (const { event, snap } of applicable) {
+          // delete: an event id twice in the batch is applied once.
+          if (!fresh.delete(event.eventId)) continue;
+          await applyTaskState(this.db, em, snap, event.occurredAt ? timestampDate(event.occurredAt) : new Date());
+        }
       });
-      // Also after a duplicate: the previous delivery may have committed and then failed to schedule.
-      await this.syncTask(snap.task.id);
+      await this.syncTasks(taskIds);
     });
   }
 
   /** A task as TaskService returned it (SetReminders): armed now, before its event arrives. */
   async applySnapshot(snap: TaskSnapshot): Promise<void> {
     await this.db.em().transactional((tx) => applyTaskState(this.db, tx, snap, new Date()));
-    await this.syncTask(snap.task.id);
+    await this.syncTasks([snap.task.id]);
   }
 
-  async syncTask(taskId: string): Promise<void> {
-    const rows = await this.db.query<{ reminder_id: string; fire_at: Date | null }>(this.db.em(), `SELECT reminder_id, fire_at FROM ${SCHEMA}.reminders WHERE task_id = $1`, [taskId]);
-    await this.scheduler.schedule(rows.filter((r) => r.fire_at).map((r) => ({ id: reminderJobId(taskId, r.reminder_id), dueAt: new Date(r.fire_at!) })));
-    await this.scheduler.cancel(rows.filter((r) => !r.fire_at).map((r) => reminderJobId(taskId, r.reminder_id)));
+  /** Puts the tasks' timers in line with the reminders table. */
+  async syncTasks(taskIds: readonly string[]): Promise<void> {
+    const rows = await this.db.query<{ task_id: string; reminder_id: string; fire_at: Date | null }>(
+      this.db.em(),
+      `SELECT task_id, reminder_id, fire_at FROM ${SCHEMA}.reminders WHERE task_id = ANY($1::uuid[])`,
+      [taskIds],
+    );
+    await this.scheduler.schedule(rows.filter((r) => r.fire_at).map((r) => ({ id: reminderJobId(r.task_id, r.reminder_id), dueAt: new Date(r.fire_at!) })));
+    await this.scheduler.cancel(rows.filter((r) => !r.fire_at).map((r) => reminderJobId(r.task_id, r.reminder_id)));
   }
 
   /** The scheduler's handler: a reminder's timer fires it, a delivery's attempts it. */

@@ -176,7 +176,7 @@ async function changeReminder(
   const userId = requireUser(ctx);
   const row = await store.changeReminder(userId, taskId, reminderId, (found, tx) => change(found, tx, userId));
   if (!row) throw new ConnectError(`task ${taskId} has no reminder "${reminderId}"`, Code.NotFound);
-  await engine.syncTask(taskId);
+  await engine.syncTasks([taskId]);
   return statusOf(row);
 }
 

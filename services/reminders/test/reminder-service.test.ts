@@ -254,6 +254,39 @@ describe("reminders", () => {
     assert.equal(stack.fired(task!.id).length, 1, "fired once");
   });
 
+  test("task events queued while the service was down are applied in one batch, in order: the last due wins, a deleted task's reminder is cancelled", async () => {
+    const due = Date.now() + 3_600_000;
+    const relative = [{ id: "r", trigger: { case: "beforeDue" as const, value: durationFromMs(600_000) } }];
+    const dueAt = (ms: number) => ({ case: "dueTime" as const, value: timestampFromDate(new Date(ms)) });
+    let moved = "";
+    let deleted = "";
+    await stack.restartReminders(async () => {
+      const { task } = await stack.tasks.createTask({ title: "moved twice", due: dueAt(due), reminders: relative }, alice);
+      const { task: v2 } = await stack.tasks.updateTask({ task: { id: task!.id, due: dueAt(due + 60_000) }, updateMask: { paths: ["due_time"] }, expectedVersion: task!.version }, alice);
+      await stack.tasks.updateTask({ task: { id: task!.id, due: dueAt(due + 120_000) }, updateMask: { paths: ["due_time"] }, expectedVersion: v2!.version }, alice);
+      const { task: gone } = await stack.tasks.createTask({ title: "deleted", due: dueAt(due), reminders: relative }, alice);
+      await stack.tasks.deleteTask({ id: gone!.id }, alice);
+      [moved, deleted] = [task!.id, gone!.id];
+    });
+    const fireTime = async (taskId: string) => (await stack.reminders.listReminders({ taskId }, alice)).reminders[0]?.nextFireTime;
+    await eventually("the moved task armed at its last due", async () => (await fireTime(moved)) && timestampDate((await fireTime(moved))!).getTime() === due + 120_000 - 600_000);
+    const cancelled = () => stack.events.some((e) => e.taskId === deleted && e.event.case === "cancelled");
+    const scheduledDeleted = () => stack.events.some((e) => e.taskId === deleted && e.event.case === "scheduled");
+    await eventually("the deleted task's reminder never armed or cancelled", async () => !(await fireTime(deleted)) && (cancelled() || !scheduledDeleted()));
+    const jobs = new pg.Client(db.url);
+    await jobs.connect();
+    try {
+      const { rows } = await jobs.query("SELECT id, due_at FROM reminders.scheduler_jobs WHERE id LIKE $1 OR id LIKE $2", [`%${moved}%`, `%${deleted}%`]);
+      assert.deepEqual(
+        rows.map((r) => [String(r.id).includes(moved), new Date(r.due_at).getTime()]),
+        [[true, due + 120_000 - 600_000]],
+        "one timer, the moved task's, at its last time",
+      );
+    } finally {
+      await jobs.end();
+    }
+  });
+
   test("reminders that fell due while the service was down fire on restart, each once", async () => {
     const created: string[] = [];
     await stack.restartReminders(async () => {
