@@ -359,8 +359,8 @@ export async function vegeta(url: string, token: string, requests: CallRequest[]
     const ok = done.filter((r) => r.code === 200);
     const failed = done.filter((r) => r.code !== 200);
     if (failed.length) process.stderr.write(`  ${requests[0]?.method}: ${failed.length} failed, first: ${failed[0]!.code} ${failed[0]!.error}\n`);
-    const start = Math.min(...done.map((r) => Date.parse(r.timestamp)));
-    const end = Math.max(...done.map((r) => Date.parse(r.timestamp) + r.latency / 1e6));
+    const start = done.reduce((first, r) => Math.min(first, Date.parse(r.timestamp)), Infinity);
+    const end = done.reduce((last, r) => Math.max(last, Date.parse(r.timestamp) + r.latency / 1e6), -Infinity);
     return summarize(
       ok.map((r) => r.latency / 1e6),
       (end - start) / 1000,
