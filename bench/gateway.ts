@@ -32,7 +32,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { startPostgres } from "@taskmesh/infra/postgres";
-import { POSTGRES_FOLDER } from "../apps/embedded/src/pglite-upgrade.js";
+import { POSTGRES_FOLDER } from "@taskmesh/embedded";
 import { call, cpuSeconds, load, memory, ownCpuSeconds, startApp, vegeta, type CallRequest, type Stats } from "./lib.js";
 
 const TASKS = Number(process.env.BENCH_GATEWAY_TASKS ?? 100_000);

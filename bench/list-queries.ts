@@ -27,7 +27,7 @@ import { compileFilterToSql, parseFilter } from "@taskmesh/filter";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import pg from "pg";
 import { startPostgres } from "@taskmesh/infra/postgres";
-import { POSTGRES_FOLDER } from "../apps/embedded/src/pglite-upgrade.js";
+import { POSTGRES_FOLDER } from "@taskmesh/embedded";
 import { startTasksModule } from "../services/tasks/src/index.js";
 import { benchDatabase, call, SEED_WORDS, startApp, summarize, vegeta } from "./lib.js";
 

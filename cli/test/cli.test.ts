@@ -15,8 +15,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { createLogger } from "@taskmesh/kit";
 import { AuthService } from "@taskmesh/proto/taskmesh/auth/v1/auth_service_pb.js";
 import { ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
-import { embeddedConfig } from "../../apps/embedded/src/config.js";
-import { startEmbeddedApp, type EmbeddedApp } from "../../apps/embedded/src/embedded.js";
+import { embeddedConfig, startEmbeddedApp, type EmbeddedApp } from "@taskmesh/embedded";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const main = path.join(root, "cli/src/main.ts");

@@ -10,8 +10,7 @@ import path from "node:path";
 import { createLogger } from "@taskmesh/kit";
 import { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
-import { embeddedConfig } from "../../apps/embedded/src/config.js";
-import { startEmbeddedApp, type EmbeddedApp } from "../../apps/embedded/src/embedded.js";
+import { embeddedConfig, startEmbeddedApp, type EmbeddedApp } from "@taskmesh/embedded";
 import { ensureTmux, Terminal } from "./support/tmux.js";
 import { apiTokenUser, type ApiTokenUser } from "@taskmesh/testing/connect";
 

@@ -12,8 +12,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { createLogger } from "@taskmesh/kit";
-import { embeddedConfig } from "../../apps/embedded/src/config.js";
-import { startEmbeddedApp, type EmbeddedApp } from "../../apps/embedded/src/embedded.js";
+import { embeddedConfig, startEmbeddedApp, type EmbeddedApp } from "@taskmesh/embedded";
 import { which, ensurePythonVenv, pythonInterpreter } from "@taskmesh/testing/infra";
 
 const exec = promisify(execFile);

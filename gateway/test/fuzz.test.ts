@@ -21,8 +21,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { embeddedConfig } from "../../apps/embedded/src/config.js";
-import { startEmbeddedApp } from "../../apps/embedded/src/embedded.js";
+import { embeddedConfig, startEmbeddedApp } from "@taskmesh/embedded";
 
 const SERVICES: DescService[] = [AuthService, TaskService, RecurrenceService, AuditService, ReminderService];
 const TIME_LIMIT_MS = Number(process.env.TASKMESH_FUZZ_MS ?? 40_000);

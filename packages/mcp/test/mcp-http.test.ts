@@ -14,8 +14,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { createLogger } from "@taskmesh/kit";
 import { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
 import { ApiTokenScope, AuthService } from "@taskmesh/proto/taskmesh/auth/v1/auth_service_pb.js";
-import { embeddedConfig } from "../../../apps/embedded/src/config.js";
-import { startEmbeddedApp, type EmbeddedApp } from "../../../apps/embedded/src/embedded.js";
+import { embeddedConfig, startEmbeddedApp, type EmbeddedApp } from "@taskmesh/embedded";
 
 const dataDir = mkdtempSync(path.join(tmpdir(), "taskmesh-mcp-"));
 let app: EmbeddedApp;

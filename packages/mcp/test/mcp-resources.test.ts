@@ -13,8 +13,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { createLogger } from "@taskmesh/kit";
 import { ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
-import { embeddedConfig } from "../../../apps/embedded/src/config.js";
-import { startEmbeddedApp, type EmbeddedApp } from "../../../apps/embedded/src/embedded.js";
+import { embeddedConfig, startEmbeddedApp, type EmbeddedApp } from "@taskmesh/embedded";
 import { inspectorLauncher } from "./support/inspector.js";
 import { apiTokenUser, type ApiTokenUser } from "@taskmesh/testing/connect";
 

@@ -17,8 +17,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from "@modelcontextprotocol/sdk/shared/auth.js";
 import { createLogger } from "@taskmesh/kit";
 import { ApiTokenScope, AuthService } from "@taskmesh/proto/taskmesh/auth/v1/auth_service_pb.js";
-import { embeddedConfig } from "../../../apps/embedded/src/config.js";
-import { startEmbeddedApp, type EmbeddedApp } from "../../../apps/embedded/src/embedded.js";
+import { embeddedConfig, startEmbeddedApp, type EmbeddedApp } from "@taskmesh/embedded";
 
 const dataDir = mkdtempSync(path.join(tmpdir(), "taskmesh-oauth-"));
 let app: EmbeddedApp;

@@ -5,8 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createLogger } from "@taskmesh/kit";
-import { embeddedConfig } from "../../../apps/embedded/src/config.js";
-import { startEmbeddedApp } from "../../../apps/embedded/src/embedded.js";
+import { embeddedConfig, startEmbeddedApp } from "@taskmesh/embedded";
 
 const web = path.resolve(import.meta.dirname, "../..");
 
