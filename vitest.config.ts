@@ -33,6 +33,7 @@ const UNIT = [
   "packages/transport/test/http2-sessions.test.ts",
   "packages/transport/test/in-process.test.ts",
   "packages/infra/test/run.test.ts",
+  "packages/infra/test/settings.test.ts",
   "scripts/test/settings-table.test.ts",
   "services/recurrence/test/beyond-9999.test.ts",
   "services/recurrence/test/engine.test.ts",

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { InfraError, appCds, cacheDir, elapsed, freePort, isMain, java, log, mavenDownload, mavenUrl, rmrf, run, serviceDir, serviceGuard, spawnServer, waitFor, withLock } from './cache.js';
 import type { ServerProcess } from './cache.js';
 import { serviceCli } from './cli.js';
+import { infraSettings } from './settings.js';
 
 const C = 'apicurio';
 
@@ -17,7 +18,7 @@ const C = 'apicurio';
  * (3.3.x is compiled for Java 21: UnsupportedClassVersionError on 17).
  * Override with TASKMESH_APICURIO_VERSION (and JAVA_HOME pointing at a JDK 21 for 3.3.x).
  */
-export const APICURIO_VERSION = process.env.TASKMESH_APICURIO_VERSION || '3.0.9';
+export const APICURIO_VERSION = infraSettings.apicurioVersion;
 
 export interface ApicurioHandle {
   /** base URL, e.g. http://127.0.0.1:PORT */

@@ -16,6 +16,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { infraSettings } from './settings.js';
 
 // ---------------------------------------------------------------------------
 // logging
@@ -46,7 +47,7 @@ function mib(n: number): string {
 
 /** `${TASKMESH_CACHE:-$HOME/.cache/taskmesh}[/...sub]`, created if missing. */
 export function cacheDir(...sub: string[]): string {
-  const root = process.env.TASKMESH_CACHE || path.join(os.homedir(), '.cache', 'taskmesh');
+  const root = infraSettings.cacheRoot;
   const dir = path.join(root, ...sub);
   fs.mkdirSync(dir, { recursive: true });
   return dir;
@@ -60,7 +61,7 @@ let runDirPath: string | undefined;
  */
 export function runDir(): string {
   if (runDirPath) return runDirPath;
-  const fromEnv = process.env.TASKMESH_RUN_DIR;
+  const fromEnv = infraSettings.runDir;
   if (fromEnv) {
     fs.mkdirSync(fromEnv, { recursive: true });
     runDirPath = fromEnv;
@@ -111,7 +112,7 @@ export function rmrf(p: string): void {
 
 /** true when TASKMESH_KEEP_INFRA=1: stop() keeps data dirs and logs for debugging. */
 export function keepDirs(): boolean {
-  return process.env.TASKMESH_KEEP_INFRA === '1';
+  return infraSettings.keepInfra;
 }
 
 // ---------------------------------------------------------------------------
@@ -269,7 +270,7 @@ export async function download(url: string, dest: string, opts: DownloadOptions 
   );
 }
 
-export const MAVEN_CENTRAL = (process.env.TASKMESH_MAVEN_REPO || 'https://repo1.maven.org/maven2').replace(/\/$/, '');
+export const MAVEN_CENTRAL = infraSettings.mavenRepo;
 
 export function mavenUrl(group: string, artifact: string, version: string, file: string): string {
   return `${MAVEN_CENTRAL}/${group.replace(/\./g, '/')}/${artifact}/${version}/${file}`;
@@ -454,7 +455,7 @@ let javaInfo: { bin: string; major: number; id: string } | undefined;
 /** java from $JAVA_HOME or PATH and its major version; InfraError if absent or older than minMajor. */
 export function java(minMajor: number, forWhat: string): string {
   if (!javaInfo) {
-    const home = process.env.JAVA_HOME;
+    const home = infraSettings.javaHome;
     const bin = home && fs.existsSync(path.join(home, 'bin', 'java')) ? path.join(home, 'bin', 'java') : which('java');
     if (!bin) {
       throw new InfraError(`java not found (needed for ${forWhat}). Install a JDK ${minMajor}+ (e.g. apt-get install -y openjdk-17-jre-headless) or set JAVA_HOME.`);
@@ -478,7 +479,7 @@ export function java(minMajor: number, forWhat: string): string {
  */
 export function appCds(key: string): { args: string[]; afterExit: (keep: boolean) => void } {
   const none = { args: [], afterExit: () => {} };
-  if (process.env.TASKMESH_NO_CDS === '1' || !javaInfo || javaInfo.major < 13) return none;
+  if (infraSettings.noCds || !javaInfo || javaInfo.major < 13) return none;
   const archive = path.join(cacheDir('cds'), `${key}-java${javaInfo.major}-${javaInfo.id}.jsa`);
   if (fs.existsSync(archive)) return { args: [`-XX:SharedArchiveFile=${archive}`, '-Xshare:auto'], afterExit: () => {} };
   const tmp = `${archive}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`;

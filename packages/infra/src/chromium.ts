@@ -6,13 +6,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { cacheDir, elapsed, InfraError, log, run, withLock } from './cache.js';
+import { infraSettings } from './settings.js';
 
 const C = 'chromium';
 // Debian's launcher script; `chromium-browser` on some derivatives.
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
 
 function findChromium(): string | undefined {
-  const fromEnv = process.env.TASKMESH_CHROMIUM;
+  const fromEnv = infraSettings.chromium;
   if (fromEnv) return fromEnv;
   return CANDIDATES.find((file) => fs.existsSync(file));
 }

@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { InfraError, elapsed, log, sleep, waitForever } from './cache.js';
+import { infraSettings } from './settings.js';
 
 export interface ServiceCliSpec {
   install?: () => Promise<void>;
@@ -30,7 +31,7 @@ interface State {
 function stateFile(name: string): string {
   const dir = path.join(os.tmpdir(), 'taskmesh-infra');
   fs.mkdirSync(dir, { recursive: true });
-  const instance = process.env.TASKMESH_INFRA_INSTANCE;
+  const instance = infraSettings.instance;
   return path.join(dir, instance ? `${name}-${instance}.json` : `${name}.json`);
 }
 

@@ -13,6 +13,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { cacheDir, elapsed, freePorts, InfraError, isMain, log, rmrf, run, serviceDir, serviceGuard, spawnServer, waitFor, which, withLock } from './cache.js';
 import type { ServerProcess } from './cache.js';
+import { infraSettings } from './settings.js';
 
 /**
  * Newest stable Dapr release that builds from the module proxy this project uses (`go 1.26.5`, accepted
@@ -252,16 +253,12 @@ export async function startDaprMesh(opts: DaprMeshOptions = {}): Promise<DaprMes
   }
 }
 
-/** Set by `npm test` (scripts/test.ts) to the binaries ensureDapr() built. */
-export const DAPRD_TEST_ENV = 'TASKMESH_TEST_DAPRD';
-export const DAPR_SCHEDULER_TEST_ENV = 'TASKMESH_TEST_DAPR_SCHEDULER';
-
 /** A mesh for a test file, on the binaries `npm test` built; a clear error when run without it. */
 export function startTestMesh(opts: Omit<DaprMeshOptions, 'binaries'> = {}): Promise<DaprMesh> {
-  const daprd = process.env[DAPRD_TEST_ENV];
-  const scheduler = process.env[DAPR_SCHEDULER_TEST_ENV];
+  const daprd = infraSettings.testDaprd;
+  const scheduler = infraSettings.testDaprScheduler;
   if (!daprd || !scheduler) {
-    throw new InfraError(`${DAPRD_TEST_ENV} and ${DAPR_SCHEDULER_TEST_ENV} are not set: run the tests with \`npm test\`, which builds daprd and the scheduler and sets them`);
+    throw new InfraError(`TASKMESH_TEST_DAPRD and TASKMESH_TEST_DAPR_SCHEDULER are not set: run the tests with \`npm test\`, which builds daprd and the scheduler and sets them`);
   }
   return startDaprMesh({ ...opts, binaries: { version: DAPR_VERSION, daprd, scheduler } });
 }
@@ -281,7 +278,7 @@ async function startSidecar(daprd: string, dir: string, o: SidecarOptions, sched
     '--metrics-listen-address', '127.0.0.1',
     '--resources-path', path.join(dir, 'resources'),
     '--config', path.join(dir, 'config.yaml'),
-    '--log-level', process.env.TASKMESH_DAPR_LOG_LEVEL ?? 'info',
+    '--log-level', infraSettings.daprLogLevel,
     '--dapr-graceful-shutdown-seconds', '2',
   ];
   if (o.appPort !== undefined) args.push('--app-port', String(o.appPort), '--app-protocol', o.appProtocol ?? 'grpc', '--app-channel-address', '127.0.0.1');
@@ -334,7 +331,7 @@ async function startScheduler(bin: string, dir: string): Promise<DaprScheduler> 
       '--etcd-data-dir', path.join(dir, 'scheduler-etcd'),
       '--etcd-client-port', String(etcdClient),
       '--etcd-initial-cluster', `dapr-scheduler-server-0=http://127.0.0.1:${etcdPeer}`,
-      '--log-level', process.env.TASKMESH_DAPR_LOG_LEVEL ?? 'info',
+      '--log-level', infraSettings.daprLogLevel,
     ],
     cwd: dir,
     logFile: path.join(dir, 'scheduler.log'),

@@ -29,17 +29,18 @@ import { APICURIO_VERSION, ensureApicurioInstalled } from './apicurio.js';
 import { DAPR_VERSION, ensureDapr, ensureDaprPlacement } from './dapr.js';
 import { KAFKA_VERSION, ensureKafkaInstalled } from './kafka.js';
 import { ensurePodman, imageExists, podman, podmanProblem, podmanSync } from './podman.js';
+import { infraSettings } from './settings.js';
 
 const C = 'images';
 const HERE = import.meta.dirname;
 const ROOT = path.resolve(HERE, '..', '..', '..');
 
 /** Node 24 LTS from the npm registry (the package ships bin/node); npm as the root package.json pins it. */
-export const NODE_VERSION = process.env.TASKMESH_IMAGE_NODE_VERSION || '24.22.3';
+export const NODE_VERSION = infraSettings.imageNodeVersion;
 export const NPM_VERSION = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { packageManager?: string }).packageManager?.split('@')[1] ?? '11.19.1';
 export const DEBIAN_SUITE = 'bookworm';
-const MIRROR = (process.env.TASKMESH_DEBIAN_MIRROR || 'http://deb.debian.org/debian').replace(/\/$/, '');
-const SECURITY_MIRROR = (process.env.TASKMESH_DEBIAN_SECURITY_MIRROR || 'http://deb.debian.org/debian-security').replace(/\/$/, '');
+const MIRROR = infraSettings.debianMirror;
+const SECURITY_MIRROR = infraSettings.debianSecurityMirror;
 
 /** The uid/gid of distroless' `nonroot`, which the Dockerfile's USER and the chart's runAsUser use. */
 export const NONROOT = 65532;
@@ -87,7 +88,7 @@ export interface BaseImages {
  * It goes into the build-stage image only (NODE_IMAGE), never into the runtime.
  */
 function extraCa(): string | undefined {
-  const file = process.env.NODE_EXTRA_CA_CERTS;
+  const file = infraSettings.extraCaFile;
   return file && fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined;
 }
 
@@ -128,14 +129,14 @@ export function infraImageTags(): InfraImages {
 /** Time one step; skipped when the tag exists. Returns the tag. */
 async function step(tag: string, what: string, build: () => Promise<void>): Promise<{ tag: string; seconds: number; built: boolean }> {
   const t0 = Date.now();
-  if (imageExists(tag) && process.env.TASKMESH_IMAGES_REBUILD !== '1') {
+  if (imageExists(tag) && !infraSettings.imagesRebuild) {
     log(C, `${tag}: present (${what})`);
     return { tag, seconds: (Date.now() - t0) / 1000, built: false };
   }
   return withLock(
     `image-${tag.replace(/[^a-zA-Z0-9.-]/g, '_')}`,
     async () => {
-      if (imageExists(tag) && process.env.TASKMESH_IMAGES_REBUILD !== '1') return { tag, seconds: (Date.now() - t0) / 1000, built: false };
+      if (imageExists(tag) && !infraSettings.imagesRebuild) return { tag, seconds: (Date.now() - t0) / 1000, built: false };
       log(C, `${tag}: building (${what})`);
       await build();
       if (!imageExists(tag)) throw new InfraError(`building ${tag} finished but the image is not there`);
@@ -503,7 +504,7 @@ export async function buildAppImages(targets: readonly string[] = APP_TARGETS, t
   for (const target of targets) {
     const t0 = Date.now();
     const ref = appImageTag(target, tag);
-    if (!opts.force && process.env.TASKMESH_IMAGES_REBUILD !== '1' && podmanSync(['image', 'inspect', '--format', '{{index .Labels "taskmesh.context"}}', ref]).stdout.trim() === context) {
+    if (!opts.force && !infraSettings.imagesRebuild && podmanSync(['image', 'inspect', '--format', '{{index .Labels "taskmesh.context"}}', ref]).stdout.trim() === context) {
       times[target] = (Date.now() - t0) / 1000;
       log(C, `${ref}: up to date (build context unchanged)`);
       continue;
@@ -543,7 +544,7 @@ export async function buildAppImages(targets: readonly string[] = APP_TARGETS, t
  * them as plain processes).
  */
 export async function testInfraImages(): Promise<Pick<InfraImages, 'postgres' | 'kafka' | 'registry'> | undefined> {
-  if (process.env.TASKMESH_TEST_IMAGES === '0' || (await podmanProblem())) return undefined;
+  if (infraSettings.testImagesOff || (await podmanProblem())) return undefined;
   return (await ensureInfraImages({ dapr: false })).tags;
 }
 
@@ -553,7 +554,7 @@ export async function testInfraImages(): Promise<Pick<InfraImages, 'postgres' | 
  * Nothing (the tests skip, saying why) when TASKMESH_TEST_IMAGES=0 or podman cannot run here.
  */
 export async function imagesForTests(): Promise<Record<string, string>> {
-  if (process.env.TASKMESH_TEST_IMAGES === '0') {
+  if (infraSettings.testImagesOff) {
     log(C, 'TASKMESH_TEST_IMAGES=0: images not built, the image tests skip');
     return { TASKMESH_TEST_IMAGES: '' };
   }

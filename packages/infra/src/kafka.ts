@@ -14,11 +14,12 @@ import { fileURLToPath } from 'node:url';
 import { InfraError, appCds, cacheDir, elapsed, freePorts, isMain, java, log, rmrf, run, serviceDir, serviceGuard, spawnServer, waitFor, which, withLock } from './cache.js';
 import type { ServerProcess } from './cache.js';
 import { serviceCli } from './cli.js';
+import { infraSettings } from './settings.js';
 
 const C = 'kafka';
 
 /** Override with TASKMESH_KAFKA_VERSION (any 4.x on Maven Central). */
-export const KAFKA_VERSION = process.env.TASKMESH_KAFKA_VERSION || '4.1.2';
+export const KAFKA_VERSION = infraSettings.kafkaVersion;
 
 export interface KafkaHandle {
   /** "127.0.0.1:PORT" */

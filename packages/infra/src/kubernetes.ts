@@ -24,6 +24,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { cacheDir, elapsed, InfraError, log, pidAlive, rmrf, run, sleep, waitFor, which, withLock } from './cache.js';
+import { infraSettings } from './settings.js';
 
 const C = 'cluster';
 
@@ -468,7 +469,7 @@ export async function ensureNodePackages(): Promise<void> {
 
 /** Fixed ports (the cluster outlives the `up` process, so `status`/`down` must find it). */
 export const PORTS = {
-  apiserver: Number(process.env.TASKMESH_CLUSTER_APISERVER_PORT ?? 16443),
+  apiserver: infraSettings.clusterApiserverPort,
   etcdClient: 12379,
   etcdPeer: 12380,
   etcdMetrics: 12381,
@@ -490,7 +491,7 @@ const BRIDGE = 'tmk0';
 
 /** `${TASKMESH_CLUSTER_DIR:-$TMPDIR/taskmesh-cluster}`: every file of the running cluster. */
 export function clusterDir(): string {
-  return process.env.TASKMESH_CLUSTER_DIR || path.join(os.tmpdir(), 'taskmesh-cluster');
+  return infraSettings.clusterDir;
 }
 
 export function clusterPaths(dir = clusterDir()) {
@@ -1035,17 +1036,14 @@ export function ctr(p: ReturnType<typeof clusterPaths>, args: string[], timeoutM
   return { status: r.status ?? 1, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
 }
 
-/** The app images of packages/infra/src/images.ts (`localhost/taskmesh/<deployable>:local`); TASKMESH_CLUSTER_IMAGES=<regex> picks others, =0 none. */
-const DEFAULT_IMAGES = '^localhost/taskmesh/[a-z-]+:local$';
-
 /** The project's images in podman's storage, for `ctr images import`. */
 async function podmanImages(): Promise<{ env: NodeJS.ProcessEnv; refs: string[] } | undefined> {
-  if (process.env.TASKMESH_CLUSTER_IMAGES === '0' || !which('podman')) return undefined;
+  const pattern = infraSettings.clusterImages;
+  if (!pattern || !which('podman')) return undefined;
   const { podmanEnv } = await import('./podman.js');
   const env = { ...process.env, ...podmanEnv() };
   const r = spawnSync('podman', ['images', '--format', '{{.Repository}}:{{.Tag}}'], { encoding: 'utf8', env });
   if (r.status !== 0) return undefined;
-  const pattern = new RegExp(process.env.TASKMESH_CLUSTER_IMAGES || DEFAULT_IMAGES);
   const refs = [...new Set(r.stdout.split('\n').filter((l) => pattern.test(l) && !l.endsWith(':<none>')))].sort();
   return refs.length ? { env, refs } : undefined;
 }

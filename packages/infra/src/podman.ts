@@ -17,6 +17,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InfraError, cacheDir, elapsed, isMain, log, run, which, withLock } from './cache.js';
 import type { RunOptions } from './cache.js';
+import { infraSettings } from './settings.js';
 
 const C = 'podman';
 const HERE = import.meta.dirname;
@@ -44,7 +45,7 @@ export const PODMAN_PACKAGES = [
  */
 export function podmanEnv(): Record<string, string> {
   let storage = path.join(HERE, 'storage.conf');
-  const own = process.env.TASKMESH_CONTAINERS_ROOT;
+  const own = infraSettings.containersRoot;
   if (own) {
     fs.mkdirSync(own, { recursive: true });
     storage = path.join(own, 'storage.conf');

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { InfraError, cacheDir, elapsed, freePort, isMain, log, rmrf, run, serviceDir, serviceGuard, spawnServer, waitFor, withLock } from './cache.js';
 import type { ServerProcess } from './cache.js';
 import { serviceCli } from './cli.js';
+import { infraSettings } from './settings.js';
 
 const C = 'postgres';
 
@@ -42,7 +43,7 @@ export interface StartPostgresOptions {
 }
 
 function findBinDir(): PostgresInstall | undefined {
-  const fromEnv = process.env.TASKMESH_PG_BIN;
+  const fromEnv = infraSettings.pgBin;
   if (fromEnv) {
     if (!fs.existsSync(path.join(fromEnv, 'initdb'))) throw new InfraError(`TASKMESH_PG_BIN=${fromEnv} has no initdb`);
     const v = spawnSync(path.join(fromEnv, 'postgres'), ['--version'], { encoding: 'utf8' }).stdout;

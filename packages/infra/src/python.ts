@@ -5,10 +5,11 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { cacheDir, log, rmrf, run, withLock } from "./cache.js";
+import { infraSettings } from "./settings.js";
 
 /** The interpreter the venvs are made with: TASKMESH_PYTHON, default python3.11. */
 export function pythonInterpreter(): string {
-  return process.env.TASKMESH_PYTHON ?? "python3.11";
+  return infraSettings.python;
 }
 
 /**

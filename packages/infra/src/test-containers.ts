@@ -17,6 +17,7 @@ import type { WaitStrategy } from 'testcontainers';
 import type { InfraImages } from './images.js';
 import { kafkaProbe } from './kafka.js';
 import { ensurePodman, removeContainers, runPrefix, sweepStaleContainers } from './podman.js';
+import { infraSettings } from './settings.js';
 
 const C = 'containers';
 
@@ -73,7 +74,7 @@ async function podmanSocket(): Promise<{ dockerHost: string; proc: ServerProcess
 export async function startContainerInfra(images: Pick<InfraImages, 'postgres' | 'kafka' | 'registry'>): Promise<ContainerInfra> {
   const t0 = Date.now();
   sweepStaleContainers('infra');
-  const api = process.env.DOCKER_HOST ? undefined : await podmanSocket();
+  const api = infraSettings.dockerHost ? undefined : await podmanSocket();
   if (api) process.env.DOCKER_HOST = api.dockerHost;
   process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
   // testcontainers reads its settings when first imported, so it comes after the variables above

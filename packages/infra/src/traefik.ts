@@ -7,13 +7,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { cacheDir, elapsed, log, rmrf, run, waitFor, withLock } from './cache.js';
 import { clusterPaths, ctr, goBuild, kubectl, moduleDir, must, requireGo, writeOciArchive } from './kubernetes.js';
+import { infraSettings } from './settings.js';
 
 const C = 'cluster';
 
 export const TRAEFIK_VERSION = 'v3.6.12';
 export const TRAEFIK_IMAGE = `localhost/taskmesh/traefik:${TRAEFIK_VERSION}`;
 /** Where the Ingress answers on the node: http://<node IP>:<port>/. */
-export const INGRESS_PORT = Number(process.env.TASKMESH_CLUSTER_INGRESS_PORT ?? 18080);
+export const INGRESS_PORT = infraSettings.clusterIngressPort;
 
 /** The binary in a one-layer image, user 65532; built once per version into the cache. */
 export async function ensureTraefik(): Promise<string> {
