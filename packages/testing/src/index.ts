@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
+import { testSettings } from "./settings.js";
 
-/** Set by the test command (scripts/test.ts) to the PostgreSQL it started. */
-export const POSTGRES_ENV = "TASKMESH_TEST_POSTGRES_URL";
+export { POSTGRES_ENV } from "./settings.js";
 
 /** The Kafka broker and schema registry the test command started, as a service's bus settings and environment. */
 export interface TestKafka {
@@ -12,10 +12,7 @@ export interface TestKafka {
 }
 
 export function testKafka(): TestKafka {
-  const brokers = process.env.TASKMESH_TEST_KAFKA_BROKERS;
-  const registryUrl = process.env.TASKMESH_TEST_SCHEMA_REGISTRY_URL;
-  if (!brokers || !registryUrl)
-    throw new Error("TASKMESH_TEST_KAFKA_BROKERS / TASKMESH_TEST_SCHEMA_REGISTRY_URL are not set: run the tests with `npm test`, which starts Kafka and the registry and sets them");
+  const { brokers, registryUrl } = testSettings.kafka;
   return { brokers: brokers.split(","), registryUrl, env: { KAFKA_BROKERS: brokers, SCHEMA_REGISTRY_URL: registryUrl } };
 }
 
@@ -27,8 +24,7 @@ export interface FreshDatabase {
 
 /** A new, empty database on the PostgreSQL server the test command started. */
 export async function freshDatabase(): Promise<FreshDatabase> {
-  const admin = process.env[POSTGRES_ENV];
-  if (!admin) throw new Error(`${POSTGRES_ENV} is not set: run the tests with \`npm test\`, which starts PostgreSQL and sets it`);
+  const admin = testSettings.postgresUrl;
   const name = `t_${randomBytes(6).toString("hex")}`;
   await withClient(admin, (c) => c.query(`CREATE DATABASE ${name}`));
   const url = new URL(admin);
