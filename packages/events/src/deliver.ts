@@ -2,7 +2,7 @@ import type { ConsumedEvent, EventRecord, MessagingSystem, RetryOptions, Subscri
 import type { EventCodec } from "./codec.js";
 import { deadLetterTopic } from "./topics.js";
 import type { Span } from "@opentelemetry/api";
-import { contextFromHeaders, failSpan, isTransientError, linkFromHeaders, SpanKind, withSpan, type Logger } from "@taskmesh/kit";
+import { contextFromHeaders, failSpan, isTransientError, linkFromHeaders, SpanKind, tracingEnabled, withSpan, type Logger } from "@taskmesh/kit";
 import { handleByKey } from "./handle-by-key.js";
 
 /** A message as it sits in the log, before decoding. */
@@ -139,7 +139,7 @@ async function deliverBatch(raws: RawMessage[], ctx: DeliveryContext, handleBatc
   // One CONSUMER span for the run. A run of one continues its message's trace, as deliver's span
   // does; a longer one links each message's producer span (a span has one parent).
   const single = raws.length === 1;
-  const links = single ? [] : raws.map((raw) => linkFromHeaders(raw.headers)).filter((link) => link !== undefined);
+  const links = single || !tracingEnabled() ? [] : raws.map((raw) => linkFromHeaders(raw.headers)).filter((link) => link !== undefined);
   try {
     await withSpan(
       `${first.topic} process`,
