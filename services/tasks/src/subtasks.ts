@@ -40,30 +40,50 @@ export function requireSameProject(parent: TaskRow, projectId: string, field: st
 
 /** Every subtask of the task at any depth, locked for this write, in a stable order. */
 export function lockSubtree(read: Sql, userId: string, id: string): Promise<TaskRow[]> {
-  return lockDescendants(read, userId, id, "parent_id");
+  return lockDescendants(read, userId, [id], "parent_id");
 }
 
 /**
- * The task and every subtask of it at any depth, locked for this write in one statement (a
- * CompleteTask needs both: one round trip instead of two); undefined when the user has no such task.
+ * The tasks `ids` and every subtask of them at any depth, locked for this write in one statement
+ * (a CompleteTask needs both, and a batch of them needs them all: one round trip instead of two
+ * per task), in id order. See treeOf.
  */
-export async function lockTree(read: Sql, userId: string, id: string): Promise<{ task: TaskRow; subtree: TaskRow[] } | undefined> {
-  const rows = await lockDescendants(read, userId, id, "id");
-  const task = rows.find((row) => row.id === id);
-  return task && { task, subtree: rows.filter((row) => row !== task) };
+export function lockTrees(read: Sql, userId: string, ids: readonly string[]): Promise<TaskRow[]> {
+  return lockDescendants(read, userId, ids, "id");
 }
 
-/** The tasks `from` names ($2 in that column), their subtasks at any depth, locked, in id order. */
-function lockDescendants(read: Sql, userId: string, id: string, from: "id" | "parent_id"): Promise<TaskRow[]> {
+/** The task `id` and its subtasks at any depth among `rows` (locked by lockTrees), in id order; undefined when it is not there. */
+export function treeOf(rows: Iterable<TaskRow>, id: string): { task: TaskRow; subtree: TaskRow[] } | undefined {
+  const all = [...rows];
+  const task = all.find((row) => row.id === id);
+  if (!task) return undefined;
+  const children = new Map<string, TaskRow[]>();
+  for (const row of all) if (row.parentId) children.set(row.parentId, [...(children.get(row.parentId) ?? []), row]);
+  const under = new Set<string>();
+  const walk = (parent: string) => {
+    for (const child of children.get(parent) ?? []) {
+      // The set also ends the walk on rows that form a loop.
+      if (!under.has(child.id) && child.id !== id) {
+        under.add(child.id);
+        walk(child.id);
+      }
+    }
+  };
+  walk(id);
+  return { task, subtree: all.filter((row) => under.has(row.id)) };
+}
+
+/** The tasks `from` names (one of $2 in that column), their subtasks at any depth, locked, in id order. */
+function lockDescendants(read: Sql, userId: string, ids: readonly string[], from: "id" | "parent_id"): Promise<TaskRow[]> {
   return read<TaskRow>(
     `SELECT ${TASK_COLUMNS} FROM tasks.tasks
       WHERE user_id = $1 AND id IN (
         WITH RECURSIVE down(id) AS (
-          SELECT id FROM tasks.tasks WHERE user_id = $1 AND ${from} = $2
+          SELECT id FROM tasks.tasks WHERE user_id = $1 AND ${from} = ANY($2::uuid[])
           UNION SELECT t.id FROM tasks.tasks t JOIN down ON t.parent_id = down.id WHERE t.user_id = $1
         ) SELECT id FROM down)
       ORDER BY id FOR UPDATE`,
-    [userId, id],
+    [userId, ids],
   );
 }
 

@@ -35,11 +35,11 @@ import { afterToken, encodePageToken, fingerprint, ListRequestError, parseOrderB
 import { changedPaths, taskEventRecord, type ChangeOrigin } from "./task-events.js";
 import { taskFromRow, type TaskRow } from "./task-row.js";
 import { toTaskFields, canonicalZone, type WritableTask } from "./task-fields.js";
-import { WriteFailed, type CommentRow, type NewTask, type Placement, type TaskStore, type Tx } from "./task-store.js";
+import { WriteFailed, type CommentRow, type NewTask, type Placement, type TaskStore, type Tx, type Write } from "./task-store.js";
 import type { SavedFilterMethod } from "./saved-filters.js";
 import { violationsUnder } from "./violations.js";
 import { emailOf, permissionDenied, placementOf, roleOnTask } from "./project-access.js";
-import { lockChildren, lockSubtree, lockTree, parentFor, requireSameProject } from "./subtasks.js";
+import { lockChildren, lockSubtree, parentFor, requireSameProject } from "./subtasks.js";
 import { keyNextTo } from "./order-keys.js";
 import type { ProjectStore } from "./project-store.js";
 
@@ -71,7 +71,8 @@ interface Deps {
   now: () => Date;
   validator: Validator;
   creates: GroupCommit<NewTask, TaskRow | Error>;
-  write: <T>(userId: string, work: (tx: Tx) => Promise<T>) => Promise<T>;
+  /** `locksTree`: the task whose tree `work` locks (Tx.lockTree), locked with those of the other writes of its batch. */
+  write: <T>(userId: string, work: (tx: Tx) => Promise<T>, locksTree?: string) => Promise<T>;
 }
 
 /** Every TaskService method but the saved filters' (saved-filters.ts). */
@@ -93,9 +94,9 @@ export function createTaskServiceImpl({ store, projects, hub, pageTokenKey = ran
   // Concurrent changes of one user's tasks (update, complete, reopen, delete) share one transaction
   // and its commit (TaskStore.writeMany), in call order: they hold the user's write lock once
   // instead of queueing for it one commit at a time.
-  const changes = new KeyedGroupCommit<string, (tx: Tx) => Promise<unknown>, unknown>((userId, works) => store.writeMany(userId, works), WRITE_BATCH);
-  const write = async <T>(userId: string, work: (tx: Tx) => Promise<T>): Promise<T> => {
-    const [result] = await changes.submit(userId, [work]);
+  const changes = new KeyedGroupCommit<string, Write, unknown>((userId, works) => store.writeMany(userId, works), WRITE_BATCH);
+  const write = async <T>(userId: string, work: (tx: Tx) => Promise<T>, locksTree?: string): Promise<T> => {
+    const [result] = await changes.submit(userId, [{ run: work, locksTree }]);
     if (result instanceof WriteFailed) throw result.cause;
     return result as T;
   };
@@ -150,23 +151,32 @@ async function onTask<T>(
   work: (tx: Tx, current: TaskRow, subtree: TaskRow[] | undefined) => Promise<T>,
   { need = ProjectRole.EDITOR, subtree = false }: { need?: ProjectRole; subtree?: boolean } = {},
 ): Promise<T> {
-  const lock = async (tx: Tx) => (subtree ? lockTree(tx.read, tx.userId, id) : tx.lock(id).then((task) => task && { task, subtree: undefined }));
+  const lock = async (tx: Tx) => (subtree ? tx.lockTree(id) : tx.lock(id).then((task) => task && { task, subtree: undefined }));
+  const tree = subtree ? id : undefined;
   const missing = Symbol("missing");
-  const own = await write(caller, async (tx) => {
-    const locked = await lock(tx);
-    return locked ? work(tx, locked.task, locked.subtree) : missing;
-  });
+  const own = await write(
+    caller,
+    async (tx) => {
+      const locked = await lock(tx);
+      return locked ? work(tx, locked.task, locked.subtree) : missing;
+    },
+    tree,
+  );
   if (own !== missing) return own as T;
   const row = await store.get(id);
   if (!row || row.userId === caller) throw notFound(id);
-  return write(row.userId, async (tx) => {
-    const locked = await lock(tx);
-    if (!locked) throw notFound(id);
-    const role = await roleOnTask(projects, caller, locked.task, tx.em);
-    if (!role) throw notFound(id);
-    if (role < need) throw permissionDenied(`you are a viewer of this task's project: ask an admin to make you an editor`);
-    return work(tx, locked.task, locked.subtree);
-  });
+  return write(
+    row.userId,
+    async (tx) => {
+      const locked = await lock(tx);
+      if (!locked) throw notFound(id);
+      const role = await roleOnTask(projects, caller, locked.task, tx.em);
+      if (!role) throw notFound(id);
+      if (role < need) throw permissionDenied(`you are a viewer of this task's project: ask an admin to make you an editor`);
+      return work(tx, locked.task, locked.subtree);
+    },
+    tree,
+  );
 }
 
 /** Checks expected_version (0 = any) for whole-task operations. */
@@ -315,7 +325,7 @@ async function reopenTask(deps: Deps, req: ReopenTaskRequest, ctx: HandlerContex
     checkVersion(current, req.expectedVersion);
     if (current.status === TaskStatus.OPEN) return taskFromRow(current);
     const at = deps.now();
-    const open = await tx.setStatus(req.id, TaskStatus.OPEN, null, bumpFields(current.fieldVersions, ["status"], current.version + 1), at);
+    const open = tx.setStatus(current, TaskStatus.OPEN, null, bumpFields(current.fieldVersions, ["status"], current.version + 1), at);
     await tx.emit(taskEventRecord(origin, tx.userId, open, { case: "reopened", value: { task: open } }, at));
     return open;
   });
@@ -560,7 +570,7 @@ function touchedBy(changed: string[]): Set<string> {
 
 /** Completes a locked open task, with its event; returns the task as completed. */
 async function complete(tx: Tx, origin: ChangeOrigin, row: TaskRow, at: Date): Promise<Task> {
-  const done = await tx.setStatus(row.id, TaskStatus.COMPLETED, at, bumpFields(row.fieldVersions, ["status"], row.version + 1), at);
+  const done = tx.setStatus(row, TaskStatus.COMPLETED, at, bumpFields(row.fieldVersions, ["status"], row.version + 1), at);
   await tx.emit(taskEventRecord(origin, tx.userId, done, { case: "completed", value: { task: done } }, at));
   return done;
 }

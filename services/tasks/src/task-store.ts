@@ -4,6 +4,7 @@ import { writeOutbox, type Outbox } from "@taskmesh/events";
 import { lockAudience, writeFeed, type FeedChange } from "./feed-writer.js";
 import { listStatement, type ListQuery } from "./list-query.js";
 import { keysAtEnd, sameSiblings, type Siblings } from "./order-keys.js";
+import { lockTrees, treeOf } from "./subtasks.js";
 import type { OutboxRecord } from "./task-events.js";
 import { TASK_COLUMNS, taskFromRow, type TaskRow } from "./task-row.js";
 import type { TaskFields } from "./task-fields.js";
@@ -37,6 +38,13 @@ export interface NewTask {
   now: Date;
   /** The events its creation publishes, from the row as stored. */
   events(row: TaskRow): OutboxRecord[];
+}
+
+/** One write of a batch (TaskStore.writeMany). */
+export interface Write {
+  run(tx: Tx): Promise<unknown>;
+  /** A task whose tree the write locks (Tx.lockTree): the batch locks those of all its writes in one statement. */
+  locksTree?: string;
 }
 
 export interface NewComment {
@@ -75,7 +83,7 @@ export class TaskStore {
 
   /** Runs `work` in one transaction holding the owner's write lock (see task_changes) and those of its projects' members. */
   async write<T>(userId: string, work: (tx: Tx) => Promise<T>): Promise<T> {
-    const [result] = await this.writeMany(userId, [work]);
+    const [result] = await this.writeMany(userId, [{ run: work }]);
     if (result instanceof WriteFailed) throw result.cause;
     return result as T;
   }
@@ -87,15 +95,19 @@ export class TaskStore {
    * the others commit; one that fails after (or with the transaction broken) sends every write
    * back to run in a transaction of its own, so that each commits or rolls back as if alone.
    */
-  async writeMany(userId: string, works: readonly ((tx: Tx) => Promise<unknown>)[]): Promise<unknown[]> {
+  async writeMany(userId: string, works: readonly Write[]): Promise<unknown[]> {
     try {
       return await this.db.em().transactional(async (em) => {
-        const pending = new PendingWrites(await lockAudience(this.db, em, [userId]));
+        const pending = new PendingWrites(this.db, em, userId, await lockAudience(this.db, em, [userId]));
+        const trees = works.flatMap((w) => (w.locksTree ? [w.locksTree] : []));
+        if (trees.length > 1) await pending.lockTrees(trees).catch(broken);
         const results: unknown[] = [];
         for (const work of works) {
           const tx = new Tx(this.db, em, userId, pending);
           try {
-            results.push(await work(tx));
+            // A write that may use the transaction directly (Tx.em) finds the status changes before it written.
+            if (!work.locksTree) await pending.writeStatuses();
+            results.push(await work.run(tx));
           } catch (err) {
             // Nothing of this write reached the transaction: it fails alone, unless the error came
             // from the database (the transaction is then aborted, and this statement fails too).
@@ -103,6 +115,7 @@ export class TaskStore {
             results.push(new WriteFailed(err));
           }
         }
+        await pending.writeStatuses().catch(broken);
         await pending.flush(this.db, em);
         return results;
       });
@@ -291,17 +304,87 @@ class BatchBroken extends Error {
   }
 }
 
+const broken = (err: unknown): never => {
+  throw new BatchBroken(err);
+};
+
+/** A status change not yet written (see PendingWrites.status). */
+interface StatusChange {
+  id: string;
+  status: number;
+  completed_at: Date | null;
+  field_versions: Record<string, number>;
+  version: number;
+  at: Date;
+}
+
 /**
- * The change-feed rows and events of a batch's writes, in the order they were made, written at the
- * end of the batch in two statements instead of a few per write.
+ * What the writes of a batch share: the change-feed rows and events of its writes, in the order
+ * they were made, written at the end of the batch in two statements instead of a few per write;
+ * the trees its completes lock, locked together before the first write; their status changes,
+ * written together before any other statement.
  */
 class PendingWrites {
   readonly #changes: FeedChange[] = [];
   /** Events, and the feed change (by index) whose TaskUpdates go at that place. */
   readonly #outbox: (OutboxRecord | number)[] = [];
+  /** The rows locked by lockTrees as this batch left them, while only status changes wrote to them. */
+  #trees: { roots: Set<string>; rows: Map<string, TaskRow> } | undefined;
+  /** By task: the last status change of each, written by writeStatuses. */
+  readonly #statuses = new Map<string, StatusChange>();
 
   /** `locked`: whose feed locks the batch holds. */
-  constructor(readonly locked: Set<string>) {}
+  constructor(
+    private readonly db: Database,
+    private readonly em: EntityManager,
+    private readonly userId: string,
+    readonly locked: Set<string>,
+  ) {}
+
+  /** Locks the trees of the tasks `ids` (see Tx.lockTree) in one statement. */
+  async lockTrees(ids: string[]): Promise<void> {
+    const rows = await lockTrees(this.sql, this.userId, ids);
+    this.#trees = { roots: new Set(ids), rows: new Map(rows.map((row) => [row.id, row])) };
+  }
+
+  /** The tree of `id` as locked by lockTrees: undefined if it did not lock it or a write other than a status change came since; null if the user has no such task. */
+  tree(id: string): { task: TaskRow; subtree: TaskRow[] } | null | undefined {
+    if (!this.#trees?.roots.has(id)) return undefined;
+    return treeOf(this.#trees.rows.values(), id) ?? null;
+  }
+
+  /** A write other than a status change: the trees locked may have changed. */
+  wrote(): void {
+    this.#trees = undefined;
+  }
+
+  /** A status change of a locked task, written before the next statement (writeStatuses); returns the row as changed. */
+  status(row: TaskRow, status: number, completedAt: Date | null, fieldVersions: Record<string, number>, at: Date): TaskRow {
+    const changed: TaskRow = { ...row, status, completedAt, fieldVersions, version: row.version + 1, updatedAt: at };
+    this.#statuses.set(row.id, { id: row.id, status, completed_at: completedAt, field_versions: fieldVersions, version: changed.version, at });
+    if (this.#trees?.rows.has(row.id)) this.#trees.rows.set(row.id, changed);
+    return changed;
+  }
+
+  /** Writes the status changes made since the last call, in one statement. */
+  async writeStatuses(): Promise<void> {
+    if (this.#statuses.size === 0) return;
+    const changes = JSON.stringify([...this.#statuses.values()]);
+    this.#statuses.clear();
+    await this.db.query(
+      this.em,
+      `UPDATE tasks.tasks t SET status = s.status, completed_at = s.completed_at, field_versions = s.field_versions, version = s.version, updated_at = s.at
+         FROM jsonb_to_recordset($2::jsonb) AS s(id uuid, status smallint, completed_at timestamptz, field_versions jsonb, version integer, at timestamptz)
+        WHERE t.user_id = $1 AND t.id = s.id`,
+      [this.userId, changes],
+    );
+  }
+
+  /** A statement in the batch's transaction, after the status changes before it. */
+  readonly sql = async <Row>(text: string, params: unknown[] = []): Promise<Row[]> => {
+    await this.writeStatuses();
+    return this.db.query<Row>(this.em, text, params);
+  };
 
   change(change: FeedChange): void {
     this.#outbox.push(this.#changes.push(change) - 1);
@@ -311,6 +394,7 @@ class PendingWrites {
     this.#outbox.push(record);
   }
 
+  /** Writes the feed rows and events. */
   async flush(db: Database, em: EntityManager): Promise<void> {
     if (this.#outbox.length === 0) return;
     const updates = await writeFeed(db, em, this.#changes, this.locked);
@@ -343,20 +427,33 @@ export class Tx {
   /** The transaction, for another store's writes in it: this write has then changed something. */
   writes(): EntityManager {
     this.#wrote = true;
+    this.pending.wrote();
     return this.em;
   }
 
   sql<Row>(sql: string, params: unknown[] = []): Promise<Row[]> {
     this.#wrote = true;
-    return this.db.query<Row>(this.em, sql, params);
+    this.pending.wrote();
+    return this.pending.sql<Row>(sql, params);
   }
 
   /** A read in this write's transaction (changes nothing, so the write may still fail alone). */
-  readonly read = <Row>(sql: string, params: unknown[] = []): Promise<Row[]> => this.db.query<Row>(this.em, sql, params);
+  readonly read = <Row>(sql: string, params: unknown[] = []): Promise<Row[]> => this.pending.sql<Row>(sql, params);
 
   async lock(id: string): Promise<TaskRow | undefined> {
-    const rows = await this.db.query<TaskRow>(this.em, `SELECT ${TASK_COLUMNS} FROM tasks.tasks WHERE user_id = $1 AND id = $2 FOR UPDATE`, [this.userId, id]);
+    const rows = await this.read<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks.tasks WHERE user_id = $1 AND id = $2 FOR UPDATE`, [this.userId, id]);
     return rows[0];
+  }
+
+  /**
+   * The task and every subtask of it at any depth, locked (a CompleteTask needs both); undefined
+   * when the user has no such task. A batch whose writes name their trees (Write.locksTree) has
+   * locked them all together already.
+   */
+  async lockTree(id: string): Promise<{ task: TaskRow; subtree: TaskRow[] } | undefined> {
+    const locked = this.pending.tree(id);
+    if (locked !== undefined) return locked ?? undefined;
+    return treeOf(await lockTrees(this.read, this.userId, [id]), id);
   }
 
   /**
@@ -445,15 +542,15 @@ export class Tx {
     this.pending.change({ owner: this.userId, taskId: row.id, task: taskFromRow(row), at, to: { project: row.projectId } });
   }
 
-  /** Returns the task as changed (the message its feed entry carries too). */
-  async setStatus(id: string, status: number, completedAt: Date | null, fieldVersions: Record<string, number>, now: Date): Promise<Task> {
-    const [row] = await this.sql<TaskRow>(
-      `UPDATE tasks.tasks SET status = $3, completed_at = $4, field_versions = $5::jsonb, version = version + 1, updated_at = $6
-       WHERE user_id = $1 AND id = $2 RETURNING ${TASK_COLUMNS}`,
-      [this.userId, id, status, completedAt, json(fieldVersions), now],
-    );
-    const task = taskFromRow(row!);
-    this.pending.change({ owner: this.userId, taskId: row!.id, task, at: new Date(row!.updatedAt), to: { project: row!.projectId } });
+  /**
+   * Changes the status of the locked task `current`; returns the task as changed (the message its
+   * feed entry carries too). The batch writes its status changes together, before its next statement.
+   */
+  setStatus(current: TaskRow, status: number, completedAt: Date | null, fieldVersions: Record<string, number>, now: Date): Task {
+    this.#wrote = true;
+    const row = this.pending.status(current, status, completedAt, fieldVersions, now);
+    const task = taskFromRow(row);
+    this.pending.change({ owner: this.userId, taskId: row.id, task, at: now, to: { project: row.projectId } });
     return task;
   }
 

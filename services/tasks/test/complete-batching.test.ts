@@ -151,4 +151,42 @@ describe("batched completes of tasks with subtasks", () => {
       "one feed entry per completion, the TaskUpdates carrying its cursor",
     );
   });
+
+  test("the trees a batch locks together are what its earlier writes left; its status changes are written once, the last one winning", async () => {
+    const user = "tree-batch";
+    const store = service.module.store;
+    const [root, moved, other] = [await create(user, "root"), await create(user, "moved under root"), await create(user, "other root")];
+    const otherChild = await create(user, "other's child", other);
+    const statusOf = async (id: string) => (await sql<{ status: number; version: number }>(`SELECT status, version FROM tasks.tasks WHERE id = $1`, [id]))[0];
+
+    const moves = await store.writeMany(user, [
+      { run: async (tx) => (await tx.lockTree(root))?.subtree.length, locksTree: root },
+      // Another kind of write: the trees locked before it are stale once it moved a task.
+      { run: (tx) => tx.sql(`UPDATE tasks.tasks SET parent_id = $2 WHERE user_id = $3 AND id = $1`, [moved, root, user]) },
+      { run: async (tx) => (await tx.lockTree(root))?.subtree.map((row) => row.id), locksTree: root },
+    ]);
+    assert.deepEqual([moves[0], moves[2]], [0, [moved]]);
+    const statuses = await store.writeMany(user, [
+      // A status change: later writes see it, in the trees locked and in statements.
+      {
+        run: async (tx) => {
+          const tree = (await tx.lockTree(other))!;
+          return tx.setStatus(tree.subtree[0]!, TaskStatus.COMPLETED, new Date(), {}, new Date()).version;
+        },
+        locksTree: other,
+      },
+      { run: async (tx) => (await tx.lockTree(otherChild))?.task.status, locksTree: otherChild },
+      {
+        run: async (tx) => {
+          const row = (await tx.lock(otherChild))!;
+          return tx.setStatus(row, TaskStatus.OPEN, null, {}, new Date()).version;
+        },
+      },
+      { run: async (tx) => (await tx.lockTree(otherChild))?.task.version, locksTree: otherChild },
+      { run: async (tx) => (await tx.lockTree("00000000-0000-4000-8000-000000000000")) ?? "missing", locksTree: "00000000-0000-4000-8000-000000000000" },
+    ]);
+    assert.deepEqual(statuses, [2n, TaskStatus.COMPLETED, 3n, 3, "missing"]);
+    assert.deepEqual(await statusOf(otherChild), { status: TaskStatus.OPEN, version: 3 });
+    assert.deepEqual(await statusOf(other), { status: TaskStatus.OPEN, version: 1 });
+  });
 });
