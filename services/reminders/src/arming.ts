@@ -97,32 +97,79 @@ function sameTime(a: Date | null | undefined, b: Date | null | undefined): boole
  */
 const NEW_REMINDER_GRACE_MS = 60_000;
 
+/** A task's state to apply, and when the change happened (`ref`: what "still ahead" is measured from). */
+export interface TaskChange {
+  snap: TaskSnapshot;
+  ref: Date;
+}
+
 /**
- * Brings a task's reminders in line with the task's state: arms new ones and those whose time
- * moved (relative reminders follow the due), cancels those of a completed or deleted task and
- * those the task dropped, re-arms on reopen the ones still ahead of `ref` (when the change happened). Writes the
- * scheduled/cancelled events. Ignores a snapshot not newer than the one applied last.
+ * Brings tasks' reminders in line with their states, in order, in the caller's transaction: arms
+ * new ones and those whose time moved (relative reminders follow the due), cancels those of a
+ * completed or deleted task and those the task dropped, re-arms on reopen the ones still ahead of
+ * `ref`. Writes the scheduled/cancelled events. Ignores a snapshot not newer than the one applied
+ * last. The statements every task needs (its row, its reminders' rows) are made once for a run of
+ * distinct tasks: a task seen again starts the next run.
  */
-export async function applyTaskState(db: Database, em: EntityManager, snap: TaskSnapshot, ref: Date): Promise<boolean> {
-  const [applied] = await db.query<{ creator_id: string | null }>(
+export async function applyTaskStates(db: Database, em: EntityManager, changes: readonly TaskChange[]): Promise<void> {
+  let run: TaskChange[] = [];
+  const inRun = new Set<string>();
+  for (const change of changes) {
+    // uuid text as PostgreSQL returns it, whatever case the event used
+    const taskId = change.snap.task.id.toLowerCase();
+    if (inRun.has(taskId)) {
+      await applyRun(db, em, run);
+      run = [];
+      inRun.clear();
+    }
+    run.push(change);
+    inRun.add(taskId);
+  }
+  if (run.length > 0) await applyRun(db, em, run);
+}
+
+async function applyRun(db: Database, em: EntityManager, run: readonly TaskChange[]): Promise<void> {
+  const snaps = run.map((c) => c.snap);
+  const applied = await db.query<{ task_id: string; creator_id: string | null }>(
     em,
-    `INSERT INTO ${SCHEMA}.tasks (task_id, user_id, title, version, deleted, creator_id) VALUES ($1, $2, $3, $4, $5, $6)
+    `INSERT INTO ${SCHEMA}.tasks (task_id, user_id, title, version, deleted, creator_id)
+     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::boolean[], $6::text[])
      ON CONFLICT (task_id) DO UPDATE SET title = EXCLUDED.title, version = EXCLUDED.version, deleted = EXCLUDED.deleted,
        creator_id = coalesce(tasks.creator_id, EXCLUDED.creator_id)
      WHERE tasks.version < EXCLUDED.version AND tasks.user_id = EXCLUDED.user_id
-     RETURNING creator_id`,
-    [snap.task.id, snap.userId, snap.task.title, snap.version.toString(), snap.deleted, snap.creatorId ?? null],
+     RETURNING task_id, creator_id`,
+    [
+      snaps.map((s) => s.task.id),
+      snaps.map((s) => s.userId),
+      snaps.map((s) => s.task.title),
+      snaps.map((s) => s.version.toString()),
+      snaps.map((s) => s.deleted),
+      snaps.map((s) => s.creatorId ?? null),
+    ],
   );
-  if (!applied) return false;
-  const recipient = recipientOf(snap.task, applied.creator_id, snap.userId);
+  if (applied.length === 0) return;
+  const creators = new Map(applied.map((r) => [r.task_id, r.creator_id]));
+  // In task order: concurrent writers lock a task's rows in the same order.
+  const rows = await db.query<ReminderRow>(em, `SELECT * FROM ${SCHEMA}.reminders WHERE task_id = ANY($1::uuid[]) ORDER BY task_id, reminder_id FOR UPDATE`, [[...creators.keys()]]);
+  const rowsByTask = new Map<string, ReminderRow[]>();
+  for (const row of rows) rowsByTask.set(row.task_id, [...(rowsByTask.get(row.task_id) ?? []), row]);
+  const events: EventRecord[] = [];
+  for (const { snap, ref } of run) {
+    const taskId = snap.task.id.toLowerCase();
+    if (!creators.has(taskId)) continue;
+    await armTask(db, em, snap, ref, creators.get(taskId) ?? null, rowsByTask.get(taskId) ?? [], events);
+  }
+  await writeOutbox(db, em, OUTBOX, events);
+}
 
-  const rows = await db.query<ReminderRow>(em, `SELECT * FROM ${SCHEMA}.reminders WHERE task_id = $1 FOR UPDATE`, [snap.task.id]);
+/** One applied task's reminders: their rows written, their events added to `events`. */
+async function armTask(db: Database, em: EntityManager, snap: TaskSnapshot, ref: Date, creatorId: string | null, rows: readonly ReminderRow[], events: EventRecord[]): Promise<void> {
+  const recipient = recipientOf(snap.task, creatorId, snap.userId);
   const existing = new Map(rows.map((r) => [r.reminder_id, r]));
   const open = !snap.deleted && snap.task.status !== TaskStatus.COMPLETED;
   const closedReason = snap.deleted ? CANCEL_REASONS.deleted : CANCEL_REASONS.completed;
   const due = dueInstant(snap.task);
   const now = new Date();
-  const events: EventRecord[] = [];
   const ref0 = { userId: snap.userId, recipientId: recipient, taskId: snap.task.id, traceparent: snap.traceparent };
   const scheduled = (id: string, at: Date) => events.push(reminderEventRecord({ ...ref0, reminderId: id }, { case: "scheduled", value: { fireAt: timestampFromDate(at) } }, now));
   const cancelled = (id: string, reason: string) => events.push(reminderEventRecord({ ...ref0, reminderId: id }, { case: "cancelled", value: { reason } }, now));
@@ -185,6 +232,4 @@ export async function applyTaskState(db: Database, em: EntityManager, snap: Task
       CANCEL_REASONS.removed,
     ]);
   }
-  await writeOutbox(db, em, OUTBOX, events);
-  return true;
 }

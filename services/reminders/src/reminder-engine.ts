@@ -3,7 +3,7 @@ import { claimEventIds, TOPIC } from "@taskmesh/events";
 import { withSpan, type Logger } from "@taskmesh/kit";
 import type { TaskEvent } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { applyTaskState, type TaskSnapshot } from "./arming.js";
+import { applyTaskStates, type TaskSnapshot } from "./arming.js";
 import { attemptDelivery, type DeliveryOptions } from "./delivery.js";
 import { ReminderFiring } from "./firing.js";
 import { deliveryJobId, parseJobId, reminderJobId } from "./jobs.js";
@@ -64,11 +64,13 @@ export class ReminderEngine {
           { schema: SCHEMA, consumer: TOPIC.taskEvents },
           applicable.map(({ event }) => event.eventId),
         );
-        for (const { event, snap } of applicable) {
-          // delete: an event id twice in the batch is applied once.
-          if (!fresh.delete(event.eventId)) continue;
-          await applyTaskState(this.db, em, snap, event.occurredAt ? timestampDate(event.occurredAt) : new Date());
-        }
+        // delete: an event id twice in the batch is applied once.
+        const changes = applicable.filter(({ event }) => fresh.delete(event.eventId));
+        await applyTaskStates(
+          this.db,
+          em,
+          changes.map(({ event, snap }) => ({ snap, ref: event.occurredAt ? timestampDate(event.occurredAt) : new Date() })),
+        );
       });
       await this.syncTasks(taskIds);
     });
@@ -76,7 +78,7 @@ export class ReminderEngine {
 
   /** A task as TaskService returned it (SetReminders): armed now, before its event arrives. */
   async applySnapshot(snap: TaskSnapshot): Promise<void> {
-    await this.db.em().transactional((tx) => applyTaskState(this.db, tx, snap, new Date()));
+    await this.db.em().transactional((tx) => applyTaskStates(this.db, tx, [{ snap, ref: new Date() }]));
     await this.syncTasks([snap.task.id]);
   }
 
