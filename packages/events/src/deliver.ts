@@ -65,18 +65,21 @@ export async function deliver(raw: RawMessage, ctx: DeliveryContext): Promise<De
     {
       kind: SpanKind.CONSUMER,
       parent: contextFromHeaders(raw.headers),
-      attributes: {
-        "messaging.system": ctx.system,
-        "messaging.operation.type": "process",
-        "messaging.destination.name": raw.topic,
-        "messaging.consumer.group.name": ctx.options.group,
-        "messaging.kafka.offset": raw.offset,
-        "messaging.destination.partition.id": String(raw.partition ?? 0),
-        "messaging.message.id": event.eventId,
-      },
+      attributes: { ...processAttributes(raw, ctx), "messaging.kafka.offset": raw.offset, "messaging.message.id": event.eventId },
     },
     (span) => handle(raw, event, ctx, span),
   );
+}
+
+/** What a consumer's span says of where its messages come from (OpenTelemetry's messaging names). */
+function processAttributes(raw: RawMessage, ctx: DeliveryContext): Record<string, string> {
+  return {
+    "messaging.system": ctx.system,
+    "messaging.operation.type": "process",
+    "messaging.destination.name": raw.topic,
+    "messaging.consumer.group.name": ctx.options.group,
+    "messaging.destination.partition.id": String(raw.partition ?? 0),
+  };
 }
 
 function decodeEvent(raw: RawMessage, codec: EventCodec): ConsumedEvent {
@@ -147,14 +150,7 @@ async function deliverBatch(raws: RawMessage[], ctx: DeliveryContext, handleBatc
         kind: SpanKind.CONSUMER,
         parent: single ? contextFromHeaders(first.headers) : undefined,
         links,
-        attributes: {
-          "messaging.system": ctx.system,
-          "messaging.operation.type": "process",
-          "messaging.destination.name": first.topic,
-          "messaging.consumer.group.name": ctx.options.group,
-          "messaging.destination.partition.id": String(first.partition ?? 0),
-          "messaging.batch.message_count": raws.length,
-        },
+        attributes: { ...processAttributes(first, ctx), "messaging.batch.message_count": raws.length },
       },
       () => handleBatch(events),
     );
