@@ -41,6 +41,35 @@ export interface BusFixture {
 
 const CHILD = path.join(import.meta.dirname, "consumer-child.ts");
 
+/** A task event's version, checking on the way that it arrived decoded as a TaskEvent. */
+function versionOf(e: ConsumedEvent): number {
+  assert.ok(isMessage(e.value, TaskEventSchema));
+  return Number(e.value.version);
+}
+
+/** The versions each key's events arrived with, in arrival order. */
+class VersionsByKey {
+  readonly #seen = new Map<string, number[]>();
+
+  add(e: ConsumedEvent): void {
+    this.#seen.set(e.key, [...(this.#seen.get(e.key) ?? []), versionOf(e)]);
+  }
+
+  get count(): number {
+    return [...this.#seen.values()].reduce((n, versions) => n + versions.length, 0);
+  }
+
+  /** Every key got versions 1..perKey, in that order. */
+  assertInOrder(keys: string[], perKey: number): void {
+    for (const k of keys)
+      assert.deepEqual(
+        this.#seen.get(k),
+        Array.from({ length: perKey }, (_, i) => i + 1),
+        `order of ${k}`,
+      );
+  }
+}
+
 export function busContract(fixture: BusFixture): void {
   describe(`EventBus contract: ${fixture.name}`, () => {
     let effects: Effects;
@@ -173,23 +202,11 @@ export function busContract(fixture: BusFixture): void {
         // Several publish calls in flight at once, as concurrent relays or requests would.
         await Promise.all(keys.map((k) => bus.publish(Array.from({ length: 10 }, (_, i) => taskEventRecord(t.taskEvents, k, v + i)))));
       }
-      const seen = new Map<string, number[]>();
-      const sub = await bus.subscribe({
-        group: "ordering",
-        topics: [t.taskEvents],
-        handler: async (e) => {
-          assert.ok(isMessage(e.value, TaskEventSchema));
-          seen.set(e.key, [...(seen.get(e.key) ?? []), Number(e.value.version)]);
-        },
-      });
-      await waitUntil("all events", () => [...seen.values()].reduce((n, l) => n + l.length, 0) >= keys.length * perKey);
+      const seen = new VersionsByKey();
+      const sub = await bus.subscribe({ group: "ordering", topics: [t.taskEvents], handler: async (e) => seen.add(e) });
+      await waitUntil("all events", () => seen.count >= keys.length * perKey);
       await sub.stop();
-      for (const k of keys)
-        assert.deepEqual(
-          seen.get(k),
-          Array.from({ length: perKey }, (_, i) => i + 1),
-          `order of ${k}`,
-        );
+      seen.assertInOrder(keys, perKey);
     });
 
     test("with concurrency, events of different keys overlap and each key's stay in order", async () => {
@@ -198,7 +215,7 @@ export function busContract(fixture: BusFixture): void {
       const keys = Array.from({ length: 8 }, () => randomUUID());
       const perKey = 10;
       await bus.publish(Array.from({ length: perKey }, (_, v) => keys.map((k) => taskEventRecord(t.taskEvents, k, v + 1))).flat());
-      const seen = new Map<string, number[]>();
+      const seen = new VersionsByKey();
       let inFlight = 0;
       let maxInFlight = 0;
       const sub = await bus.subscribe({
@@ -206,21 +223,15 @@ export function busContract(fixture: BusFixture): void {
         topics: [t.taskEvents],
         concurrency: 8,
         handler: async (e) => {
-          assert.ok(isMessage(e.value, TaskEventSchema));
           maxInFlight = Math.max(maxInFlight, ++inFlight);
           await new Promise((resolve) => setTimeout(resolve, 2 + Math.random() * 8));
-          seen.set(e.key, [...(seen.get(e.key) ?? []), Number(e.value.version)]);
+          seen.add(e);
           inFlight--;
         },
       });
-      await waitUntil("all events", () => [...seen.values()].reduce((n, l) => n + l.length, 0) >= keys.length * perKey);
+      await waitUntil("all events", () => seen.count >= keys.length * perKey);
       await sub.stop();
-      for (const k of keys)
-        assert.deepEqual(
-          seen.get(k),
-          Array.from({ length: perKey }, (_, i) => i + 1),
-          `order of ${k}`,
-        );
+      seen.assertInOrder(keys, perKey);
       assert.ok(maxInFlight > 1, `events overlapped (at most ${maxInFlight} at once)`);
     });
 
@@ -230,17 +241,14 @@ export function busContract(fixture: BusFixture): void {
       const keys = [randomUUID(), randomUUID()];
       const perKey = 10;
       await bus.publish(Array.from({ length: perKey }, (_, v) => keys.map((k) => taskEventRecord(t.taskEvents, k, v + 1))).flat());
-      const seen = new Map<string, number[]>();
+      const seen = new VersionsByKey();
       const sizes: number[] = [];
       const sub = await bus.subscribe({
         group: "batched",
         topics: [t.taskEvents],
         handleBatch: async (events) => {
           sizes.push(events.length);
-          for (const e of events) {
-            assert.ok(isMessage(e.value, TaskEventSchema));
-            seen.set(e.key, [...(seen.get(e.key) ?? []), Number(e.value.version)]);
-          }
+          for (const e of events) seen.add(e);
         },
         handler: async () => {
           throw new Error("the one-by-one path is for a batch that failed");
@@ -248,12 +256,7 @@ export function busContract(fixture: BusFixture): void {
       });
       await waitUntil("all events", () => sizes.reduce((n, size) => n + size, 0) >= keys.length * perKey);
       await sub.stop();
-      for (const k of keys)
-        assert.deepEqual(
-          seen.get(k),
-          Array.from({ length: perKey }, (_, i) => i + 1),
-          `order of ${k}`,
-        );
+      seen.assertInOrder(keys, perKey);
       assert.ok(Math.max(...sizes) > 1, `events came in runs (sizes ${sizes.join(", ")})`);
     });
 
@@ -274,15 +277,11 @@ export function busContract(fixture: BusFixture): void {
         handleBatch: async (events) => {
           batchCalls++;
           if (events.some((e) => e.eventId === badId)) throw new Error("a run with the bad event fails as a whole");
-          for (const e of events) {
-            assert.ok(isMessage(e.value, TaskEventSchema));
-            handled.push(Number(e.value.version));
-          }
+          for (const e of events) handled.push(versionOf(e));
         },
         handler: async (e) => {
           if (e.eventId === badId) throw new Error("handler cannot apply this event");
-          assert.ok(isMessage(e.value, TaskEventSchema));
-          handled.push(Number(e.value.version));
+          handled.push(versionOf(e));
         },
       });
       await waitUntil("the events around the bad one", () => handled.length === 2);
@@ -340,8 +339,7 @@ export function busContract(fixture: BusFixture): void {
             attempts++;
             throw new Error("handler cannot apply this event");
           }
-          assert.ok(isMessage(e.value, TaskEventSchema));
-          handled.push(Number(e.value.version));
+          handled.push(versionOf(e));
         },
       });
       await waitUntil("the events after the poison ones", () => handled.length === 3);
