@@ -1,27 +1,14 @@
-import type { JsonObject } from "@bufbuild/protobuf";
 import type { Database, EntityManager } from "@taskmesh/db";
 import type { ActivityKind } from "@taskmesh/proto/taskmesh/audit/v1/activity_pb.js";
-import type { ActivityRecord, StoredReminder } from "./activity-record.js";
-import type { StoredChange } from "./field-changes.js";
+import type { ActivityRecord } from "./activity-record.js";
 
-/** An audit.activity row as read back. */
-export interface ActivityRow {
+/** An audit.activity row as read back: the entry as stored, without the owner every read filters by. */
+export interface ActivityRow extends Omit<ActivityRecord, "userId" | "taskVersion"> {
   seq: string;
-  eventId: string;
-  taskId: string;
-  kind: ActivityKind;
-  occurredAt: Date;
   /** occurred_at as PostgreSQL text: exact to the microsecond, for page tokens. */
   occurredKey: string;
-  actor: string;
-  device: string;
+  /** A bigint column, as text. */
   taskVersion: string;
-  taskTitle: string;
-  timeZone: string;
-  changes: StoredChange[];
-  reminder: StoredReminder | null;
-  snapshot: JsonObject | null;
-  comment: JsonObject | null;
 }
 
 const COLUMNS = `seq::text AS seq, event_id AS "eventId", task_id AS "taskId", kind, occurred_at AS "occurredAt",
