@@ -8,9 +8,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
-import { cacheDir, elapsed, freePorts, isMain, log, rmrf, run, serviceDir, serviceGuard, spawnServer, waitFor, withLock } from './cache.js';
+import { cacheDir, elapsed, freePorts, isMain, log, rmrf, serviceDir, serviceGuard, spawnServer, waitFor } from './cache.js';
 import { serviceCli } from './cli.js';
-import { goBuild, moduleDir, requireGo } from './kubernetes.js';
+import { buildOnceWithGo, goBuild, moduleCopy } from './kubernetes.js';
 
 const C = 'jaeger';
 
@@ -21,23 +21,13 @@ export const JAEGER_VERSION = 'v1.75.0';
 export async function ensureJaegerInstalled(): Promise<string> {
   const dir = cacheDir('go-tools', `jaeger-${JAEGER_VERSION}`);
   const bin = path.join(dir, 'jaeger');
-  if (fs.existsSync(bin)) return bin;
-  const go = requireGo('Jaeger');
-  return withLock(`jaeger-${JAEGER_VERSION}`, async () => {
-    if (fs.existsSync(bin)) return bin;
-    const t0 = Date.now();
-    const logFile = path.join(dir, 'build.log');
-    log(C, `building Jaeger ${JAEGER_VERSION} from the Go module proxy (first run only; several minutes). Log: ${logFile}`);
+  const entry = { dir, lock: `jaeger-${JAEGER_VERSION}`, what: `Jaeger ${JAEGER_VERSION}`, takes: 'several minutes', component: C, done: bin, result: bin };
+  return buildOnceWithGo(entry, async (go, logFile) => {
     // Built as the main module: its go.mod has a replace directive, which `go install mod@version` refuses.
-    const src = path.join(dir, 'src');
-    rmrf(src);
-    await run('cp', ['-R', await moduleDir(go, `github.com/jaegertracing/jaeger@${JAEGER_VERSION}`, dir), src]);
-    await run('chmod', ['-R', 'u+w', src]);
+    const src = await moduleCopy(go, `github.com/jaegertracing/jaeger@${JAEGER_VERSION}`, dir);
     await goBuild(go, ['-ldflags', '-s -w', '-o', `${bin}.tmp`, './cmd/jaeger'], src, logFile, 'Jaeger');
     fs.renameSync(`${bin}.tmp`, bin);
     rmrf(src);
-    log(C, `Jaeger ${JAEGER_VERSION} built in ${elapsed(t0)}: ${bin}`);
-    return bin;
   });
 }
 

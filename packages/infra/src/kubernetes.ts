@@ -71,6 +71,15 @@ export async function moduleDir(go: string, mod: string, cwd: string): Promise<s
   return info.Dir;
 }
 
+/** A writable copy of a module's source as `dir`/src (the module cache's is read-only), to build it as the main module or patch it. */
+export async function moduleCopy(go: string, mod: string, dir: string): Promise<string> {
+  const src = path.join(dir, 'src');
+  rmrf(src);
+  await run('cp', ['-R', await moduleDir(go, mod, dir), src]);
+  await run('chmod', ['-R', 'u+w', src]);
+  return src;
+}
+
 /** `go build` with a "still building…" line every 30 s and the full output in logFile. */
 export async function goBuild(go: string, args: string[], cwd: string, logFile: string, what: string): Promise<void> {
   const t0 = Date.now();
@@ -80,6 +89,52 @@ export async function goBuild(go: string, args: string[], cwd: string, logFile: 
   } finally {
     clearInterval(timer);
   }
+}
+
+/** What buildOnceWithGo builds, and where. */
+export interface GoBuildEntry<T> {
+  /** The cache folder: the build works and logs (build.log) there. */
+  dir: string;
+  /** The cross-process lock's name. */
+  lock: string;
+  /** What is built, as the log lines name it ("etcd v3.6.6"). */
+  what: string;
+  /** How long the first build takes, for the log ("a few minutes"); omitted, the log says nothing of it. */
+  takes?: string;
+  /** The log lines' component. */
+  component?: string;
+  /** The file that exists once the entry is built: one the build writes last. Omitted: a `.complete` marker, written after `build`. */
+  done?: string;
+  /** What the entry is to its caller (paths in `dir`), returned once it is built. */
+  result: T;
+  /** The lock's timeout: the build's longest time on a slow machine. */
+  timeoutMs?: number;
+}
+
+/**
+ * A cache entry built from the Go module proxy once per machine: returned at once when built;
+ * otherwise built under a lock (a run waiting on another's build takes its result), between a line
+ * naming the log file and one with the time it took.
+ */
+export async function buildOnceWithGo<T>(entry: GoBuildEntry<T>, build: (go: string, logFile: string) => Promise<void>): Promise<T> {
+  const { dir, what, component = C } = entry;
+  const done = entry.done ?? path.join(dir, '.complete');
+  if (fs.existsSync(done)) return entry.result;
+  const go = requireGo(what);
+  return withLock(
+    entry.lock,
+    async () => {
+      if (fs.existsSync(done)) return entry.result;
+      const t0 = Date.now();
+      const logFile = path.join(dir, 'build.log');
+      log(component, `building ${what} from the Go module proxy (first run only${entry.takes ? `; ${entry.takes}` : ''}). Log: ${logFile}`);
+      await build(go, logFile);
+      if (!entry.done) fs.writeFileSync(done, `${new Date().toISOString()} built in ${elapsed(t0)}\n`);
+      log(component, `${what} built in ${elapsed(t0)}: ${dir}`);
+      return entry.result;
+    },
+    entry.timeoutMs,
+  );
 }
 
 function versionLdflags(): string {
@@ -133,48 +188,35 @@ function k8sBinaries(dir: string): Record<K8sCommand, string> {
 /** The six Kubernetes commands, built once per version and machine (~20–40 min on 2 cores). */
 export async function ensureKubernetesBinaries(): Promise<Record<K8sCommand, string>> {
   const dir = cacheDir('kubernetes', KUBERNETES_VERSION);
-  const done = path.join(dir, '.complete');
-  if (fs.existsSync(done)) return k8sBinaries(dir);
-  const go = requireGo('Kubernetes');
-  return withLock(
-    `kubernetes-${KUBERNETES_VERSION}`,
-    async () => {
-      if (fs.existsSync(done)) return k8sBinaries(dir);
-      const t0 = Date.now();
-      const logFile = path.join(dir, 'build.log');
-      log(C, `building ${K8S_COMMANDS.join(', ')} ${KUBERNETES_VERSION} from the Go module proxy (first run only; 20-40 min on 2 cores). Log: ${logFile}`);
-      const mod = path.join(dir, 'mod');
-      fs.mkdirSync(mod, { recursive: true });
-      if (!fs.existsSync(path.join(mod, 'go.mod'))) fs.writeFileSync(path.join(mod, 'go.mod'), 'module taskmesh.local/kubernetes-build\n\ngo 1.24.0\n');
-      const upstream = await moduleDir(go, `k8s.io/kubernetes@${KUBERNETES_VERSION}`, mod);
-      fs.writeFileSync(path.join(mod, 'go.mod'), kubernetesGoMod(fs.readFileSync(path.join(upstream, 'go.mod'), 'utf8')));
-      const out = path.join(dir, 'bin.partial');
-      rmrf(out);
-      fs.mkdirSync(out);
-      log(C, `go build -o ${out}/ ${K8S_COMMANDS.map((c) => `k8s.io/kubernetes/cmd/${c}`).join(' ')} (one invocation: shared packages compile once)`);
-      await goBuild(go, ['-ldflags', versionLdflags(), '-o', `${out}/`, ...K8S_COMMANDS.map((c) => `k8s.io/kubernetes/cmd/${c}`)], mod, logFile, 'Kubernetes');
-      for (const c of K8S_COMMANDS) fs.renameSync(path.join(out, c), path.join(dir, c));
-      rmrf(out);
-      fs.writeFileSync(done, `${new Date().toISOString()} built in ${elapsed(t0)}\n`);
-      log(C, `Kubernetes ${KUBERNETES_VERSION} built in ${elapsed(t0)}: ${dir}`);
-      return k8sBinaries(dir);
-    },
-    90 * 60_000,
-  );
+  const entry = {
+    dir,
+    lock: `kubernetes-${KUBERNETES_VERSION}`,
+    what: `Kubernetes ${KUBERNETES_VERSION} (${K8S_COMMANDS.join(', ')})`,
+    takes: '20-40 min on 2 cores',
+    result: k8sBinaries(dir),
+    timeoutMs: 90 * 60_000,
+  };
+  return buildOnceWithGo(entry, async (go, logFile) => {
+    const mod = path.join(dir, 'mod');
+    fs.mkdirSync(mod, { recursive: true });
+    if (!fs.existsSync(path.join(mod, 'go.mod'))) fs.writeFileSync(path.join(mod, 'go.mod'), 'module taskmesh.local/kubernetes-build\n\ngo 1.24.0\n');
+    const upstream = await moduleDir(go, `k8s.io/kubernetes@${KUBERNETES_VERSION}`, mod);
+    fs.writeFileSync(path.join(mod, 'go.mod'), kubernetesGoMod(fs.readFileSync(path.join(upstream, 'go.mod'), 'utf8')));
+    const out = path.join(dir, 'bin.partial');
+    rmrf(out);
+    fs.mkdirSync(out);
+    log(C, `go build -o ${out}/ ${K8S_COMMANDS.map((c) => `k8s.io/kubernetes/cmd/${c}`).join(' ')} (one invocation: shared packages compile once)`);
+    await goBuild(go, ['-ldflags', versionLdflags(), '-o', `${out}/`, ...K8S_COMMANDS.map((c) => `k8s.io/kubernetes/cmd/${c}`)], mod, logFile, 'Kubernetes');
+    for (const c of K8S_COMMANDS) fs.renameSync(path.join(out, c), path.join(dir, c));
+    rmrf(out);
+  });
 }
 
 /** etcd from go.etcd.io/etcd/server/v3 (its go.mod's relative replaces become the published v3 modules). */
 export async function ensureEtcd(): Promise<string> {
   const dir = cacheDir('kubernetes', `etcd-${ETCD_VERSION}`);
   const bin = path.join(dir, 'etcd');
-  const done = path.join(dir, '.complete');
-  if (fs.existsSync(done)) return bin;
-  const go = requireGo('etcd');
-  return withLock(`etcd-${ETCD_VERSION}`, async () => {
-    if (fs.existsSync(done)) return bin;
-    const t0 = Date.now();
-    const logFile = path.join(dir, 'build.log');
-    log(C, `building etcd ${ETCD_VERSION} from the Go module proxy (first run only; a few minutes). Log: ${logFile}`);
+  return buildOnceWithGo({ dir, lock: `etcd-${ETCD_VERSION}`, what: `etcd ${ETCD_VERSION}`, takes: 'a few minutes', result: bin }, async (go, logFile) => {
     const mod = path.join(dir, 'mod');
     fs.mkdirSync(mod, { recursive: true });
     const sub = ['api/v3', 'client/pkg/v3', 'client/v3', 'pkg/v3'];
@@ -195,9 +237,6 @@ export async function ensureEtcd(): Promise<string> {
     );
     await goBuild(go, ['-ldflags', '-s -w', '-o', `${bin}.partial`, 'go.etcd.io/etcd/server/v3'], mod, logFile, 'etcd');
     fs.renameSync(`${bin}.partial`, bin);
-    fs.writeFileSync(done, `${new Date().toISOString()} built in ${elapsed(t0)}\n`);
-    log(C, `etcd ${ETCD_VERSION} built in ${elapsed(t0)}`);
-    return bin;
   });
 }
 
@@ -337,18 +376,9 @@ export async function ensureCoreDNS(): Promise<string> {
   const flavour = sha256(COREDNS_DROPPED.join(',')).slice(0, 8);
   const dir = cacheDir('kubernetes', `coredns-${COREDNS_VERSION}-${flavour}`);
   const archive = path.join(dir, 'coredns.oci.tar');
-  if (fs.existsSync(archive)) return archive;
-  const go = requireGo('CoreDNS');
-  return withLock(`coredns-${COREDNS_VERSION}-${flavour}`, async () => {
-    if (fs.existsSync(archive)) return archive;
-    const t0 = Date.now();
-    const logFile = path.join(dir, 'build.log');
-    log(C, `building CoreDNS ${COREDNS_VERSION} from the Go module proxy (first run only; a few minutes). Log: ${logFile}`);
-    const upstream = await moduleDir(go, `github.com/coredns/coredns@${COREDNS_VERSION}`, dir);
-    const src = path.join(dir, 'src');
-    rmrf(src);
-    await run('cp', ['-R', upstream, src]);
-    await run('chmod', ['-R', 'u+w', src]);
+  const entry = { dir, lock: `coredns-${COREDNS_VERSION}-${flavour}`, what: `CoreDNS ${COREDNS_VERSION}`, takes: 'a few minutes', done: archive, result: archive };
+  return buildOnceWithGo(entry, async (go, logFile) => {
+    const src = await moduleCopy(go, `github.com/coredns/coredns@${COREDNS_VERSION}`, dir);
     const zplugin = path.join(src, 'core', 'plugin', 'zplugin.go');
     const dropped = new RegExp(`^\\s*_ "github.com/coredns/coredns/plugin/(${COREDNS_DROPPED.join('|')})"\\n`, 'gm');
     fs.writeFileSync(zplugin, fs.readFileSync(zplugin, 'utf8').replace(dropped, ''));
@@ -360,8 +390,6 @@ export async function ensureCoreDNS(): Promise<string> {
     await writeOciArchive(rootfs, archive, { name: COREDNS_IMAGE, entrypoint: ['/coredns'], user: '65532:65532' });
     rmrf(src);
     rmrf(rootfs);
-    log(C, `CoreDNS ${COREDNS_VERSION} built in ${elapsed(t0)}: ${archive}`);
-    return archive;
   });
 }
 
@@ -1550,20 +1578,18 @@ export async function ensureDaprImages(): Promise<{ version: string; archives: R
   const { DAPR_VERSION, ensureDapr, ensureDaprPlacement } = await import('./dapr.js');
   const dir = cacheDir('kubernetes', `dapr-${DAPR_VERSION}-images`);
   const archives = Object.fromEntries(DAPR_IMAGES.map((n) => [n, path.join(dir, `${n}.oci.tar`)]));
-  const done = path.join(dir, '.complete');
-  if (fs.existsSync(done)) return { version: DAPR_VERSION, archives };
-  const sidecar = await ensureDapr();
-  const placement = await ensureDaprPlacement();
-  const go = requireGo('the Dapr control plane');
-  return withLock(`dapr-${DAPR_VERSION}-images`, async () => {
-    if (fs.existsSync(done)) return { version: DAPR_VERSION, archives };
-    const t0 = Date.now();
-    const logFile = path.join(dir, 'build.log');
-    log(C, `building the Dapr control plane ${DAPR_VERSION} (operator, injector, sentry) from the Go module proxy (first run only). Log: ${logFile}`);
-    const src = path.join(dir, 'src');
-    rmrf(src);
-    await run('cp', ['-R', await moduleDir(go, `github.com/dapr/dapr@${DAPR_VERSION}`, dir), src]);
-    await run('chmod', ['-R', 'u+w', src]);
+  const entry = {
+    dir,
+    lock: `dapr-${DAPR_VERSION}-images`,
+    what: `the Dapr control plane ${DAPR_VERSION} (operator, injector, sentry)`,
+    result: { version: DAPR_VERSION, archives },
+    // Long enough for a run waiting on a build that first builds daprd and placement.
+    timeoutMs: 90 * 60_000,
+  };
+  return buildOnceWithGo(entry, async (go, logFile) => {
+    const sidecar = await ensureDapr();
+    const placement = await ensureDaprPlacement();
+    const src = await moduleCopy(go, `github.com/dapr/dapr@${DAPR_VERSION}`, dir);
     const out = path.join(dir, 'bin');
     rmrf(out);
     fs.mkdirSync(out);
@@ -1588,9 +1614,6 @@ export async function ensureDaprImages(): Promise<{ version: string; archives: R
     }
     rmrf(src);
     rmrf(out);
-    fs.writeFileSync(done, `${new Date().toISOString()} built in ${elapsed(t0)}\n`);
-    log(C, `Dapr control-plane images built in ${elapsed(t0)}`);
-    return { version: DAPR_VERSION, archives };
   });
 }
 

@@ -5,8 +5,8 @@
 // lego v5's DNS providers and a nested module (dynamic/ext) it does not serve.
 import fs from 'node:fs';
 import path from 'node:path';
-import { cacheDir, elapsed, log, rmrf, run, waitFor, withLock } from './cache.js';
-import { clusterPaths, ctr, goBuild, kubectl, moduleDir, must, requireGo, writeOciArchive } from './kubernetes.js';
+import { cacheDir, elapsed, log, rmrf, waitFor } from './cache.js';
+import { buildOnceWithGo, clusterPaths, ctr, goBuild, kubectl, moduleCopy, must, writeOciArchive } from './kubernetes.js';
 import { infraSettings } from './settings.js';
 
 const C = 'cluster';
@@ -20,18 +20,10 @@ export const INGRESS_PORT = infraSettings.clusterIngressPort;
 export async function ensureTraefik(): Promise<string> {
   const dir = cacheDir('kubernetes', `traefik-${TRAEFIK_VERSION}`);
   const archive = path.join(dir, 'traefik.oci.tar');
-  if (fs.existsSync(archive)) return archive;
-  const go = requireGo('Traefik');
-  return withLock(`traefik-${TRAEFIK_VERSION}`, async () => {
-    if (fs.existsSync(archive)) return archive;
-    const t0 = Date.now();
-    const logFile = path.join(dir, 'build.log');
-    log(C, `building Traefik ${TRAEFIK_VERSION} from the Go module proxy (first run only; a few minutes). Log: ${logFile}`);
+  const entry = { dir, lock: `traefik-${TRAEFIK_VERSION}`, what: `Traefik ${TRAEFIK_VERSION}`, takes: 'a few minutes', done: archive, result: archive };
+  return buildOnceWithGo(entry, async (go, logFile) => {
     // Built as the main module: its go.mod has replace directives, which `go install mod@version` refuses.
-    const src = path.join(dir, 'src');
-    rmrf(src);
-    await run('cp', ['-R', await moduleDir(go, `github.com/traefik/traefik/v3@${TRAEFIK_VERSION}`, dir), src]);
-    await run('chmod', ['-R', 'u+w', src]);
+    const src = await moduleCopy(go, `github.com/traefik/traefik/v3@${TRAEFIK_VERSION}`, dir);
     const rootfs = path.join(dir, 'rootfs');
     rmrf(rootfs);
     fs.mkdirSync(path.join(rootfs, 'tmp'), { recursive: true, mode: 0o1777 });
@@ -40,8 +32,6 @@ export async function ensureTraefik(): Promise<string> {
     await writeOciArchive(rootfs, archive, { name: TRAEFIK_IMAGE, entrypoint: ['/traefik'], user: '65532:65532' });
     rmrf(src);
     rmrf(rootfs);
-    log(C, `Traefik ${TRAEFIK_VERSION} built in ${elapsed(t0)}: ${archive}`);
-    return archive;
   });
 }
 
