@@ -247,6 +247,22 @@ export function listStatement(q: ListQuery, columns: string): string {
 }
 
 /**
+ * The page of the caller's own tasks (`q.scopes` is `["user_id = $1"]`) and, in the same statement,
+ * whether the caller is a member of a project someone else owns ("sharedWithCaller"): when so,
+ * that project's tasks belong on the page too, the page is not computed (its subquery is gated on
+ * the flag) and the caller must list the projects and run listStatement with their scopes. Saves
+ * the round trip for the projects of the many callers with none shared, and reads the membership
+ * and the tasks in one snapshot. When the flag is false and the page is empty, the one row has a
+ * null id. The flag's row drives a nested loop over the page, so the rows keep the page's order.
+ */
+export function ownPageStatement(q: ListQuery, columns: string): string {
+  return `SELECT member.shared AS "sharedWithCaller", page.*
+            FROM (SELECT EXISTS (SELECT 1 FROM tasks.project_members m JOIN tasks.projects p ON p.id = m.project_id
+                                  WHERE m.user_id = $1 AND p.owner_id <> $1) AS shared) AS member
+            LEFT JOIN LATERAL (SELECT * FROM (${listStatement(q, columns)}) AS own WHERE NOT member.shared) AS page ON TRUE`;
+}
+
+/**
  * A page for a member of shared projects: the first `limit` rows of each scope (their own tasks by
  * the order's index on user_id, each shared project's by its index on project_id when ordered by
  * due), merged. One statement with the scopes ORed would take every row of every scope and sort

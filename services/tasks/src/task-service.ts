@@ -31,7 +31,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { v5 as uuidv5 } from "uuid";
 import type { ChangeHub } from "./change-hub.js";
 import { bumpFields, conflictingPaths, MASK_FIELDS, unknownMaskPaths } from "./field-merge.js";
-import { afterToken, encodePageToken, fingerprint, ListRequestError, parseOrderBy } from "./list-query.js";
+import { afterToken, encodePageToken, fingerprint, ListRequestError, parseOrderBy, type ListQuery } from "./list-query.js";
 import { changedPaths, taskEventRecord, type ChangeOrigin } from "./task-events.js";
 import { taskFromRow, type TaskRow } from "./task-row.js";
 import { toTaskFields, canonicalZone, type WritableTask } from "./task-fields.js";
@@ -41,7 +41,7 @@ import { violationsUnder } from "./violations.js";
 import { emailOf, permissionDenied, placementOf, roleOnTask } from "./project-access.js";
 import { lockChildren, lockSubtree, parentFor, requireSameProject } from "./subtasks.js";
 import { keyNextTo } from "./order-keys.js";
-import type { ProjectStore } from "./project-store.js";
+import type { ProjectRow, ProjectStore } from "./project-store.js";
 
 /** Trusted metadata from the gateway: the account's zone, for relative dates in filters. */
 export const TIME_ZONE_HEADER = "x-time-zone";
@@ -73,6 +73,32 @@ interface Deps {
   creates: GroupCommit<NewTask, TaskRow | Error>;
   /** `locksTree`: the task whose tree `work` locks (Tx.lockTree), locked with those of the other writes of its batch. */
   write: <T>(userId: string, work: (tx: Tx) => Promise<T>, locksTree?: string) => Promise<T>;
+  sharingMembers: SharingMembers;
+}
+
+const SHARING_MEMBERS_MAX = 10_000;
+
+/**
+ * Callers last seen to be members of a project someone else owns: their ListTasks pages read their
+ * projects first instead of trying the one statement that serves only callers without such a
+ * project (TaskStore.ownList). It chooses a path, never an answer: both read the membership afresh,
+ * and a wrong guess costs one round trip.
+ */
+class SharingMembers {
+  readonly #users = new Set<string>();
+
+  has(userId: string): boolean {
+    return this.#users.has(userId);
+  }
+
+  note(userId: string, member: boolean): void {
+    if (!member) {
+      this.#users.delete(userId);
+      return;
+    }
+    if (this.#users.size >= SHARING_MEMBERS_MAX) this.#users.clear();
+    this.#users.add(userId);
+  }
 }
 
 /** Every TaskService method but the saved filters' (saved-filters.ts). */
@@ -101,7 +127,7 @@ export function createTaskServiceImpl({ store, projects, hub, pageTokenKey = ran
     return result as T;
   };
 
-  const deps: Deps = { store, projects, hub, pageTokenKey, now, validator: createValidator(), creates, write };
+  const deps: Deps = { store, projects, hub, pageTokenKey, now, validator: createValidator(), creates, write, sharingMembers: new SharingMembers() };
   return {
     createTask: (req, ctx) => createTask(deps, req, ctx),
     getTask: (req, ctx) => getTask(deps, req, ctx),
@@ -451,7 +477,7 @@ async function listComments({ store, projects }: Deps, req: ListCommentsRequest,
   return { comments: page.map(commentFromRow), nextPageToken: rows.length > pageSize ? page[page.length - 1]!.seq : "" };
 }
 
-async function listTasks({ store, projects, pageTokenKey, now }: Deps, req: ListTasksRequest, ctx: HandlerContext) {
+async function listTasks({ store, projects, pageTokenKey, now, sharingMembers }: Deps, req: ListTasksRequest, ctx: HandlerContext) {
   const userId = requireUser(ctx);
   let filter: FilterNode;
   try {
@@ -465,32 +491,45 @@ async function listTasks({ store, projects, pageTokenKey, now }: Deps, req: List
   }
   try {
     const order = parseOrderBy(req.orderBy);
-    const params: unknown[] = [];
-    const visible = await projects.list(userId);
-    // Projects shared with the caller: their tasks are in their owners' partitions.
-    const shared = visible.filter((p) => p.ownerId !== userId).map((p) => p.id);
-    params.push(...shared);
-    const scopes = ["user_id = $1", ...shared.map((_, i) => `project_id = $${i + 2}::uuid`)];
-    // $1 is the user id, then the shared projects if any; the filter's parameters follow.
-    const compiled = compileFilterToSql(filter, {
-      now: now(),
-      timeZone: zoneOf(ctx),
-      placeholder: (i) => `$${i}`,
-      firstIndex: params.length + 2,
-      userId,
-      projects: visible,
-      sections: mentions(filter, "section") ? await projects.sectionsOf(visible.map((p) => p.id)) : [],
-    });
-    params.push(...compiled.params);
     const fp = fingerprint(normalizeFilter(filter), order);
-    const after = req.pageToken
-      ? afterToken(order, fp, req.pageToken, pageTokenKey, (value, type) => {
-          params.push(value);
-          return `$${params.length + 1}::${type === "int" ? "int" : type}`;
-        })
-      : null;
     const pageSize = req.pageSize || DEFAULT_PAGE_SIZE;
-    const rows = await store.list(userId, { scopes, filter: compiled, after, params, order, limit: pageSize + 1 });
+    // The page's statement for the projects the caller is a member of.
+    const query = async (visible: readonly ProjectRow[]): Promise<ListQuery> => {
+      // Projects shared with the caller: their tasks are in their owners' partitions.
+      const shared = visible.filter((p) => p.ownerId !== userId).map((p) => p.id);
+      const params: unknown[] = [...shared];
+      const scopes = ["user_id = $1", ...shared.map((_, i) => `project_id = $${i + 2}::uuid`)];
+      // $1 is the user id, then the shared projects if any; the filter's parameters follow.
+      const compiled = compileFilterToSql(filter, {
+        now: now(),
+        timeZone: zoneOf(ctx),
+        placeholder: (i) => `$${i}`,
+        firstIndex: params.length + 2,
+        userId,
+        projects: visible,
+        sections: mentions(filter, "section") ? await projects.sectionsOf(visible.map((p) => p.id)) : [],
+      });
+      params.push(...compiled.params);
+      const after = req.pageToken
+        ? afterToken(order, fp, req.pageToken, pageTokenKey, (value, type) => {
+            params.push(value);
+            return `$${params.length + 1}::${type === "int" ? "int" : type}`;
+          })
+        : null;
+      return { scopes, filter: compiled, after, params, order, limit: pageSize + 1 };
+    };
+    // A filter naming no project or section needs the caller's projects only for those shared with
+    // them: one statement reads the page of the caller's own tasks and whether any are shared.
+    const byName = mentions(filter, "project") || mentions(filter, "section");
+    let rows = byName || sharingMembers.has(userId) ? undefined : await store.ownList(userId, await query([]));
+    if (!rows) {
+      const visible = await projects.list(userId);
+      sharingMembers.note(
+        userId,
+        visible.some((p) => p.ownerId !== userId),
+      );
+      rows = await store.list(userId, await query(visible));
+    }
     const page = rows.slice(0, pageSize);
     return {
       tasks: page.map(taskFromRow),

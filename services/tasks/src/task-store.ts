@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { Database, EntityManager } from "@taskmesh/db";
 import { writeOutbox, type Outbox } from "@taskmesh/events";
 import { lockAudience, writeFeed, type FeedChange } from "./feed-writer.js";
-import { listStatement, type ListQuery } from "./list-query.js";
+import { listStatement, ownPageStatement, type ListQuery } from "./list-query.js";
 import { keysAtEnd, sameSiblings, type Siblings } from "./order-keys.js";
 import { lockTrees, treeOf } from "./subtasks.js";
 import type { OutboxRecord } from "./task-events.js";
@@ -255,6 +255,16 @@ export class TaskStore {
   /** A page of ListTasks: rows with the order's keys as "k0", "k1", … (see list-query.ts). */
   async list(userId: string, query: ListQuery): Promise<(TaskRow & Record<string, unknown>)[]> {
     return this.db.query(this.db.em(), listStatement(query, TASK_COLUMNS), [userId, ...query.params]);
+  }
+
+  /**
+   * A page of the user's own tasks in one statement with their projects' check (ownPageStatement);
+   * undefined when a project of someone else is shared with them, whose tasks the page would miss.
+   */
+  async ownList(userId: string, query: ListQuery): Promise<(TaskRow & Record<string, unknown>)[] | undefined> {
+    const rows = await this.db.query<TaskRow & { sharedWithCaller: boolean } & Record<string, unknown>>(this.db.em(), ownPageStatement(query, TASK_COLUMNS), [userId, ...query.params]);
+    if (rows[0]!.sharedWithCaller) return undefined;
+    return rows[0]!.id === null ? [] : rows;
   }
 
   /** A page of a task's comments, oldest first, after the comment numbered `afterSeq`. */

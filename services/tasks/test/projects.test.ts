@@ -1,4 +1,4 @@
-import { beforeAll, describe, test } from "vitest";
+import { beforeAll, describe, onTestFinished, test } from "vitest";
 import assert from "node:assert/strict";
 import { fromBinary } from "@bufbuild/protobuf";
 import { Code, type ConnectError, type Client } from "@connectrpc/connect";
@@ -194,6 +194,55 @@ describe("projects and sharing", () => {
     const byTitle = (await service.tasks.listTasks({ orderBy: "title", pageSize: 500 }, as(member))).tasks.map((t) => t.title);
     assert.deepEqual(byTitle, titles.slice(0, 21));
   });
+
+  test("a page of one's own tasks is one statement; joining a project puts its tasks on the next page, leaving it takes them off", async () => {
+    const [owner, member] = [newUser("owner"), newUser("member")];
+    const { project } = await service.projects.createProject({ name: "Joined" }, as(owner));
+    for (const title of ["mine 1", "mine 2", "mine 3"]) await service.tasks.createTask({ title }, as(member));
+    for (const title of ["theirs 1", "theirs 2"]) await service.tasks.createTask({ title, projectId: project!.id }, as(owner));
+    const statements = countStatements();
+    onTestFinished(statements.stop);
+    const titles = async (query = "") => {
+      statements.n = 0;
+      return (await service.tasks.listTasks({ query, orderBy: "title", pageSize: 2 }, as(member))).tasks.map((t) => t.title);
+    };
+
+    assert.deepEqual(await titles(), ["mine 1", "mine 2"]);
+    assert.equal(statements.n, 1, "own tasks: the page and the projects' check in one statement");
+    assert.deepEqual(await titles("nothinglikethis"), []);
+    assert.equal(statements.n, 1, "an empty page too");
+
+    const { invitation } = await service.projects.inviteMember({ projectId: project!.id, email: `${member}@example.com`, role: ProjectRole.VIEWER }, as(owner));
+    await service.projects.acceptInvitation({ id: invitation!.id }, as(member));
+    assert.deepEqual(await titles("theirs"), ["theirs 1", "theirs 2"]);
+    assert.equal(statements.n, 3, "the check finds the project: its projects, then the merged page");
+    assert.deepEqual(await titles("theirs"), ["theirs 1", "theirs 2"]);
+    assert.equal(statements.n, 2, "a member seen before: its projects, then the merged page");
+
+    await service.projects.removeMember({ projectId: project!.id, userId: member }, as(owner));
+    assert.deepEqual(await titles("theirs"), []);
+    assert.deepEqual(await titles(), ["mine 1", "mine 2"]);
+    assert.equal(statements.n, 1, "no project shared any more: one statement again");
+  });
+
+  /** Counts the statements of the tasks module's database from here on. */
+  function countStatements() {
+    const executor = service.module.db.orm.em.getConnection().getClient().getExecutor();
+    const executeQuery = executor.executeQuery;
+    const counter = {
+      n: 0,
+      stop: () => {
+        Object.assign(executor, { executeQuery });
+      },
+    };
+    Object.assign(executor, {
+      executeQuery: (...args: Parameters<typeof executeQuery>) => {
+        counter.n++;
+        return executeQuery.apply(executor, args);
+      },
+    });
+    return counter;
+  }
 
   describe("a shared project, every RPC for every role", () => {
     const owner = newUser("owner");
