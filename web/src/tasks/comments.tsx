@@ -127,34 +127,15 @@ export function CommentsSection({ task }: { task: Task }) {
                 )}
               </div>
               {editing?.id === c.id ? (
-                <form
-                  className="comment-form"
-                  onSubmit={(e) => {
-                    e.preventDefault();
-                    void saveEdit();
-                  }}
-                >
-                  <textarea
-                    aria-label="Edited comment"
-                    rows={2}
-                    maxLength={MAX_BODY}
-                    value={editing.body}
-                    onChange={(e) => setEditing({ id: c.id, body: e.target.value })}
-                    onKeyDown={(e) => {
-                      if (e.key === "Escape") setEditing(undefined);
-                      if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
-                        e.preventDefault();
-                        void saveEdit();
-                      }
-                    }}
-                  />
-                  <button type="submit" disabled={!editing.body.trim() || sending}>
-                    Save
-                  </button>
-                  <button type="button" onClick={() => setEditing(undefined)}>
-                    Cancel
-                  </button>
-                </form>
+                <CommentForm
+                  label="Edited comment"
+                  value={editing.body}
+                  onChange={(draft) => setEditing({ id: c.id, body: draft })}
+                  onSubmit={() => void saveEdit()}
+                  onCancel={() => setEditing(undefined)}
+                  sending={sending}
+                  submitLabel="Save"
+                />
               ) : (
                 <p className="comment-body">{c.body}</p>
               )}
@@ -163,36 +144,67 @@ export function CommentsSection({ task }: { task: Task }) {
         })}
       </ol>
       {comments.data?.nextPageToken && <p className="muted">Only the first {PAGE} comments are shown.</p>}
-      <form
-        className="comment-form"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void send();
-        }}
-      >
-        <textarea
-          aria-label="Add a comment"
-          placeholder="Add a comment… (Ctrl+Enter to send)"
-          rows={2}
-          maxLength={MAX_BODY}
-          value={body}
-          onChange={(e) => setBody(e.target.value)}
-          onKeyDown={(e) => {
-            if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
-              e.preventDefault();
-              void send();
-            }
-          }}
-        />
-        <button type="submit" disabled={!body.trim() || sending}>
-          {sending ? "Sending…" : "Comment"}
-        </button>
-      </form>
+      <CommentForm
+        label="Add a comment"
+        placeholder="Add a comment… (Ctrl+Enter to send)"
+        value={body}
+        onChange={setBody}
+        onSubmit={() => void send()}
+        sending={sending}
+        submitLabel={sending ? "Sending…" : "Comment"}
+      />
       {problem && (
         <p className="field-error" role="alert">
           {problem}
         </p>
       )}
     </section>
+  );
+}
+
+/** A comment's text box: Ctrl+Enter (⌘+Enter) submits it, and, given onCancel, Escape or Cancel gives it up. */
+function CommentForm(props: {
+  label: string;
+  placeholder?: string;
+  value: string;
+  onChange: (value: string) => void;
+  onSubmit: () => void;
+  onCancel?: () => void;
+  sending: boolean;
+  submitLabel: string;
+}) {
+  const { value, onSubmit, onCancel } = props;
+  return (
+    <form
+      className="comment-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        onSubmit();
+      }}
+    >
+      <textarea
+        aria-label={props.label}
+        placeholder={props.placeholder}
+        rows={2}
+        maxLength={MAX_BODY}
+        value={value}
+        onChange={(e) => props.onChange(e.target.value)}
+        onKeyDown={(e) => {
+          if (e.key === "Escape") onCancel?.();
+          if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+            e.preventDefault();
+            onSubmit();
+          }
+        }}
+      />
+      <button type="submit" disabled={!value.trim() || props.sending}>
+        {props.submitLabel}
+      </button>
+      {onCancel && (
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+      )}
+    </form>
   );
 }
