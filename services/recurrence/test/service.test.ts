@@ -52,29 +52,19 @@ describe("ParseRecurrence", () => {
 });
 
 describe("PreviewOccurrences", () => {
-  test("all-day start: dates, month ends as RFC 5545 reads them, summary", async () => {
-    const res = await client.previewOccurrences({
-      recurrence: { rrule: "FREQ=MONTHLY", mode: RecurrenceMode.SCHEDULE },
-      start: { case: "startDate", value: "2026-01-31" },
-      timeZone: "Europe/Berlin",
-      count: 4,
-    });
-    assert.deepEqual(
-      res.occurrences.map((o) => o.when.value),
-      ["2026-01-31", "2026-03-31", "2026-05-31", "2026-07-31"],
-    );
+  /** The occurrences of a series with an all-day start, all of them dates, and how it reads. */
+  async function previewDates(rrule: string, mode: RecurrenceMode, startDate: string, timeZone: string, count: number) {
+    const res = await client.previewOccurrences({ recurrence: { rrule, mode }, start: { case: "startDate", value: startDate }, timeZone, count });
     assert.ok(res.occurrences.every((o) => o.when.case === "date"));
-    assert.equal(res.summary, "monthly");
-    const lastDay = await client.previewOccurrences({
-      recurrence: { rrule: "FREQ=MONTHLY;BYMONTHDAY=28,29,30,31;BYSETPOS=-1", mode: RecurrenceMode.SCHEDULE },
-      start: { case: "startDate", value: "2026-01-31" },
-      timeZone: "Europe/Berlin",
-      count: 4,
-    });
-    assert.deepEqual(
-      lastDay.occurrences.map((o) => o.when.value),
-      ["2026-01-31", "2026-02-28", "2026-03-31", "2026-04-30"],
-    );
+    return { dates: res.occurrences.map((o) => o.when.value), summary: res.summary };
+  }
+
+  test("all-day start: dates, month ends as RFC 5545 reads them, summary", async () => {
+    const monthly = await previewDates("FREQ=MONTHLY", RecurrenceMode.SCHEDULE, "2026-01-31", "Europe/Berlin", 4);
+    assert.deepEqual(monthly.dates, ["2026-01-31", "2026-03-31", "2026-05-31", "2026-07-31"]);
+    assert.equal(monthly.summary, "monthly");
+    const lastDay = await previewDates("FREQ=MONTHLY;BYMONTHDAY=28,29,30,31;BYSETPOS=-1", RecurrenceMode.SCHEDULE, "2026-01-31", "Europe/Berlin", 4);
+    assert.deepEqual(lastDay.dates, ["2026-01-31", "2026-02-28", "2026-03-31", "2026-04-30"]);
     assert.equal(lastDay.summary, "monthly on the 31st, or the last day when shorter");
   });
   test("timed start across DST; count 0 means 10", async () => {
@@ -89,17 +79,9 @@ describe("PreviewOccurrences", () => {
     assert.equal(res.summary, "every day");
   });
   test("series that ends returns fewer occurrences", async () => {
-    const res = await client.previewOccurrences({
-      recurrence: { rrule: "FREQ=WEEKLY;COUNT=3;BYDAY=MO", mode: RecurrenceMode.AFTER_COMPLETION },
-      start: { case: "startDate", value: "2026-03-02" },
-      timeZone: "UTC",
-      count: 10,
-    });
-    assert.deepEqual(
-      res.occurrences.map((o) => o.when.value),
-      ["2026-03-02", "2026-03-09", "2026-03-16"],
-    );
-    assert.equal(res.summary, "every Monday, 3 times after completion");
+    const weekly = await previewDates("FREQ=WEEKLY;COUNT=3;BYDAY=MO", RecurrenceMode.AFTER_COMPLETION, "2026-03-02", "UTC", 10);
+    assert.deepEqual(weekly.dates, ["2026-03-02", "2026-03-09", "2026-03-16"]);
+    assert.equal(weekly.summary, "every Monday, 3 times after completion");
   });
 
   const base = {
