@@ -21,12 +21,13 @@
 ARG NODE_IMAGE=node:24.22.3-bookworm-slim
 ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs24-debian12:nonroot
 
-# Every package.json and the lockfile, nothing else, so editing sources doesn't re-run npm ci.
+# Every package.json, the lockfile and the patches to dependencies, nothing else, so editing sources
+# doesn't re-run npm ci.
 FROM ${NODE_IMAGE} AS manifests
 WORKDIR /src
 COPY . .
 RUN mkdir /manifests \
- && cp package.json package-lock.json /manifests/ \
+ && cp -r package.json package-lock.json patches /manifests/ \
  && find . -mindepth 2 -name package.json -not -path '*/node_modules/*' -exec cp --parents {} /manifests/ \;
 
 # Production dependencies of the deployed workspaces (the root has none). Shared by every image, so a
@@ -41,7 +42,8 @@ RUN mkdir /manifests \
 # markdown, the dependencies' own tests and benchmarks (a package's root test/, benchmark/… folder,
 # unless its entry points name it) and the dependencies' source maps (--enable-source-maps reads a
 # map only when present; a stack frame inside a dependency then shows its compiled JavaScript, ours
-# keep their maps in dist/). JSON and LICENSE files stay.
+# keep their maps in dist/). JSON and LICENSE files stay. patches/ is applied as npm ci applies it outside
+# images (kafkajs's request queue, which otherwise re-arms a 1 ms timer for as long as a connection lives).
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY --from=manifests /manifests/ ./
@@ -52,6 +54,7 @@ RUN --mount=type=cache,target=/root/.npm \
       --workspace=packages/proto --workspace=packages/quick-add --workspace=packages/transport \
       --workspace=services/tasks --workspace=services/recurrence --workspace=services/reminders \
       --workspace=services/audit --workspace=gateway \
+ && npm exec --yes --package=patch-package@8.0.1 -- patch-package --error-on-fail \
  && node -e ' \
       const fs = require("node:fs"), path = require("node:path"); \
       const keep = new Set(), todo = process.argv.slice(1).map((d) => fs.realpathSync(d)); \

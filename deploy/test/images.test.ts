@@ -55,6 +55,18 @@ test("the Dockerfile passes dockerfile-utils' linter", () => {
   );
 });
 
+test("the images' dependencies get the patches npm ci applies outside them, by the same patch-package", () => {
+  const rootPackage = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { scripts: Record<string, string>; devDependencies: Record<string, string> };
+  assert.equal(rootPackage.scripts.postinstall, "patch-package");
+  const deps =
+    stages
+      .get("deps")
+      ?.instructions.map((i) => i.getTextContent())
+      .join("\n") ?? "";
+  assert.ok(deps.includes(`--package=patch-package@${rootPackage.devDependencies["patch-package"]} -- patch-package --error-on-fail`), deps);
+  assert.ok(fs.readdirSync(path.join(root, "patches")).length > 0);
+});
+
 test("a target per deployable (and the chart's prepare hook) with the name the chart uses for its image", () => {
   const values = YAML.parse(fs.readFileSync(path.join(chartDir, "values.yaml"), "utf8")) as Record<string, unknown>;
   for (const name of [...DEPLOYABLES, "prepare"]) {
