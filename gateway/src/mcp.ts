@@ -1,6 +1,6 @@
 import type { DescService } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
-import { DEVICE_HEADER, TIME_ZONE_HEADER, type HttpRoute } from "@taskmesh/kit";
+import { DEVICE_HEADER, isTimeZone, TIME_ZONE_HEADER, type HttpRoute } from "@taskmesh/kit";
 import { mcpRoute } from "@taskmesh/mcp";
 import { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
 import { ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
@@ -53,13 +53,4 @@ export function mcpEndpoint(authenticator: Authenticator, accounts: AccountStore
       };
     },
   });
-}
-
-function isTimeZone(name: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en", { timeZone: name });
-    return true;
-  } catch {
-    return false;
-  }
 }

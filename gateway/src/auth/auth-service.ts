@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import { invalidArgument, kClientAddress, type Logger } from "@taskmesh/kit";
+import { canonicalTimeZone, invalidArgument, kClientAddress, type Logger } from "@taskmesh/kit";
 import {
   ApiTokenSchema,
   type AuthService,
@@ -304,12 +304,9 @@ function clientAddress(ctx: HandlerContext, trusted: TrustedProxies): string {
 }
 
 function checkTimeZone(zone: string, field: string): string {
-  try {
-    // Canonical spelling ("europe/paris" → "Europe/Paris"); throws RangeError for unknown zones.
-    return new Intl.DateTimeFormat("en", { timeZone: zone }).resolvedOptions().timeZone;
-  } catch {
-    throw invalidArgument([{ field, ruleId: `${field}.iana`, message: `"${zone}" is not an IANA time zone (e.g. "Europe/Paris")` }]);
-  }
+  const canonical = canonicalTimeZone(zone);
+  if (canonical === undefined) throw invalidArgument([{ field, ruleId: `${field}.iana`, message: `"${zone}" is not an IANA time zone (e.g. "Europe/Paris")` }]);
+  return canonical;
 }
 
 function toUser(row: UserRow): User {

@@ -9,6 +9,20 @@ export const USER_ID_HEADER = "x-user-id";
 export const TIME_ZONE_HEADER = "x-time-zone";
 /** Which of the caller's devices made a change (web, cli, mcp…), carried into its events. */
 export const DEVICE_HEADER = "x-device";
+
+/** The canonical spelling of an IANA time zone ("europe/paris" → "Europe/Paris"); undefined when `name` is none. */
+export function canonicalTimeZone(name: string): string | undefined {
+  try {
+    return new Intl.DateTimeFormat("en", { timeZone: name }).resolvedOptions().timeZone;
+  } catch {
+    return undefined;
+  }
+}
+
+export function isTimeZone(name: string): boolean {
+  return canonicalTimeZone(name) !== undefined;
+}
+
 export const kUserId = createContextKey<string | undefined>(undefined, { description: "authenticated user id" });
 
 /** The TCP peer of the request (the gateway keys rate limits by it). */

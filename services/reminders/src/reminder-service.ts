@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type Client, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import { currentTraceparent, invalidArgument, requireUser, USER_ID_HEADER, type FieldViolation } from "@taskmesh/kit";
+import { currentTraceparent, invalidArgument, isTimeZone, requireUser, USER_ID_HEADER, type FieldViolation } from "@taskmesh/kit";
 import {
   type CancelReminderRequest,
   type DismissReminderRequest,
@@ -69,15 +69,6 @@ function decodeToken(token: string): PageStart {
     // reported below
   }
   throw invalidArgument([{ field: "page_token", ruleId: "page_token.valid", message: "not a page token from a previous ListReminders response" }]);
-}
-
-function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en", { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const maskedPaths = (req: UpdateNotificationPreferencesRequest) => (req.updateMask?.paths.length ? req.updateMask.paths : [...PREFERENCE_PATHS]);
