@@ -17,6 +17,12 @@ const title = (f: Frame) => (f.case === "task" ? f.value.task?.title : `(a ${f.c
 
 describe("live sync", () => {
   const mesh = meshUnderTest({ livePingIntervalMs: 500, gateway: { metricsPort: 0 } });
+  /** A socket signed in with `token`, once the gateway said it is ready. */
+  const openReady = async (token: string) => {
+    const socket = await LiveClient.open(mesh.url, hello(token));
+    await socket.next("ready");
+    return socket;
+  };
 
   test("every device of the user gets creates, updates and deletes, in order, each with a cursor of its own", async () => {
     const u = await mesh.user("devices");
@@ -56,8 +62,7 @@ describe("live sync", () => {
   test("a device reconnecting with its cursor receives exactly what it missed, then live changes", async () => {
     const u = await mesh.user("reconnect");
     const h = { headers: u.headers };
-    const first = await LiveClient.open(mesh.url, hello(u.token));
-    await first.next("ready");
+    const first = await openReady(u.token);
     const { task: a } = await mesh.taskClient.createTask({ title: "seen before" }, h);
     const seen = await first.next("task");
     first.close();
@@ -104,10 +109,8 @@ describe("live sync", () => {
   test("fired reminders arrive on the user's sockets only", async () => {
     const u = await mesh.user("reminded");
     const other = await mesh.user("not-reminded");
-    const mine = await LiveClient.open(mesh.url, hello(u.token));
-    const theirs = await LiveClient.open(mesh.url, hello(other.token));
-    await mine.next("ready");
-    await theirs.next("ready");
+    const mine = await openReady(u.token);
+    const theirs = await openReady(other.token);
     const taskId = randomUUID();
     const scheduledFor = new Date("2026-12-01T08:00:00Z");
     const firedAt = new Date("2026-12-01T08:00:00.120Z");
@@ -141,10 +144,8 @@ describe("live sync", () => {
   test("a reminder of a task assigned to a member goes to the member's sockets, not the owner's", async () => {
     const owner = await mesh.user("task-owner");
     const member = await mesh.user("assignee");
-    const assignee = await LiveClient.open(mesh.url, hello(member.token));
-    const owners = await LiveClient.open(mesh.url, hello(owner.token));
-    await assignee.next("ready");
-    await owners.next("ready");
+    const assignee = await openReady(member.token);
+    const owners = await openReady(owner.token);
     const taskId = randomUUID();
     const at = timestampFromDate(new Date("2026-12-01T08:00:00Z"));
     const fired = create(ReminderEventSchema, {
@@ -210,10 +211,8 @@ describe("live sync", () => {
     const u = await mesh.user("metrics");
     const open = await metric("taskmesh_live_connections");
     const pushes = await metric("taskmesh_live_push_delay_seconds_count");
-    const a = await LiveClient.open(mesh.url, hello(u.token));
-    const b = await LiveClient.open(mesh.url, hello(u.token));
-    await a.next("ready");
-    await b.next("ready");
+    const a = await openReady(u.token);
+    const b = await openReady(u.token);
     assert.equal(await metric("taskmesh_live_connections"), open + 2);
     await mesh.taskClient.createTask({ title: "Timed" }, { headers: u.headers });
     await a.next("task");
