@@ -3,14 +3,13 @@
 import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { createHmac, timingSafeEqual } from "node:crypto";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { NotificationChannel } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
 import { freshDatabase, type FreshDatabase } from "@taskmesh/testing";
 import { startSmtpServer } from "@taskmesh/testing/smtp";
 import { afterQuietHours, EVENT_ID_HEADER, SIGNATURE_HEADER } from "../src/index.js";
 import { as, eventually, sleep, startStack, type Stack } from "./harness.js";
+import { startLocalServer } from "./local-server.js";
 
 interface Hook {
   url: string;
@@ -21,27 +20,18 @@ interface Hook {
 /** A webhook receiver that verifies signatures as the README tells integrators to, and answers `status(n)` to the n-th call. */
 async function webhookReceiver(secret: () => string, status: (n: number) => number): Promise<Hook> {
   const requests: Hook["requests"] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const body = Buffer.concat(chunks).toString();
-      const header = String(req.headers[SIGNATURE_HEADER] ?? "");
-      const parts = Object.fromEntries(header.split(",").map((p) => p.split("=") as [string, string]));
-      const expected = createHmac("sha256", secret()).update(`${parts.t}.${body}`).digest();
-      const given = Buffer.from(parts.v1 ?? "", "hex");
-      const fresh = Math.abs(Date.now() / 1000 - Number(parts.t)) < 300;
-      const signatureValid = fresh && given.length === expected.length && timingSafeEqual(given, expected);
-      requests.push({ body, eventId: String(req.headers[EVENT_ID_HEADER]), signatureValid });
-      res.writeHead(signatureValid ? status(requests.length) : 401).end();
-    });
+  const server = await startLocalServer((res, req) => {
+    const body = req.body.toString();
+    const header = String(req.headers[SIGNATURE_HEADER] ?? "");
+    const parts = Object.fromEntries(header.split(",").map((p) => p.split("=") as [string, string]));
+    const expected = createHmac("sha256", secret()).update(`${parts.t}.${body}`).digest();
+    const given = Buffer.from(parts.v1 ?? "", "hex");
+    const fresh = Math.abs(Date.now() / 1000 - Number(parts.t)) < 300;
+    const signatureValid = fresh && given.length === expected.length && timingSafeEqual(given, expected);
+    requests.push({ body, eventId: String(req.headers[EVENT_ID_HEADER]), signatureValid });
+    res.writeHead(signatureValid ? status(requests.length) : 401).end();
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/reminders`,
-    requests,
-    close: () => new Promise((r) => server.close(() => r())),
-  };
+  return { url: `${server.base}/hooks/reminders`, requests, close: server.close };
 }
 
 const inMs = (ms: number) => timestampFromDate(new Date(Date.now() + ms));
@@ -133,25 +123,19 @@ describe("reminder deliveries", () => {
       () => "",
       () => 204,
     );
-    let calls = 0;
-    const redirecting = http.createServer((req, res) => {
-      req.resume();
-      calls++;
-      res.writeHead(302, { location: elsewhere.url }).end();
-    });
-    await new Promise<void>((r) => redirecting.listen(0, "127.0.0.1", r));
+    const redirecting = await startLocalServer((res) => res.writeHead(302, { location: elsewhere.url }).end());
     try {
-      const url = `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/hooks/old`;
+      const url = `${redirecting.base}/hooks/old`;
       await stack.reminders.updateNotificationPreferences({ preferences: { channels: [NotificationChannel.WEBHOOK], webhookUrl: url } }, user);
       await stack.tasks.createTask({ title: "Moved", reminders: [{ id: "r", trigger: { case: "absoluteTime", value: inMs(500) } }] }, user);
       const [row] = await eventually("failed", async () => ((await deliveries("redirect-user"))[0]?.status === "failed" ? deliveries("redirect-user") : undefined));
       assert.equal(row!.attempts, 1, "not retried: the same URL redirects again");
       assert.match(row!.last_error, /HTTP 302 redirecting to http:\/\/127\.0\.0\.1:\d+\/hooks\/reminders: redirects are not followed/);
       await sleep(500);
-      assert.equal(calls, 1);
+      assert.equal(redirecting.requests.length, 1);
       assert.equal(elsewhere.requests.length, 0, "the redirect target got nothing");
     } finally {
-      await new Promise((r) => redirecting.close(r));
+      await redirecting.close();
       await elsewhere.close();
     }
   });

@@ -6,8 +6,6 @@
 import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { createDecipheriv, createECDH, createHmac, createPublicKey, randomBytes, verify, type ECDH } from "node:crypto";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ReminderState } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
@@ -16,6 +14,7 @@ import webpush from "web-push";
 import { PushSubscription } from "../src/entities.js";
 import type { PushPayload } from "../src/index.js";
 import { as, eventually, sleep, startStack, type Stack } from "./harness.js";
+import { startLocalServer, type LocalServer } from "./local-server.js";
 
 const VAPID = { ...webpush.generateVAPIDKeys(), subject: "mailto:ops@taskmesh.test" };
 const b64 = (bytes: Buffer) => bytes.toString("base64url");
@@ -66,37 +65,16 @@ function checkVapid(authorization: string, endpoint: string): void {
   assert.ok(body.exp > Date.now() / 1000 && body.exp <= Date.now() / 1000 + 24 * 3600, "expires within 24 hours");
 }
 
-interface Received {
-  path: string;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
-}
-
-/** A push service: every POST recorded, answered with `status(path)` (201 by default). */
-async function pushService(status: (path: string) => number = () => 201) {
-  const received: Received[] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      received.push({ path: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks) });
-      res.writeHead(status(req.url ?? "")).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { base, received, close: () => new Promise<void>((r) => server.close(() => r())) };
-}
-
 const inMs = (ms: number) => timestampFromDate(new Date(Date.now() + ms));
 
 describe("Web Push and the notification inbox", () => {
   let db: FreshDatabase;
   let stack: Stack;
-  let push: Awaited<ReturnType<typeof pushService>>;
+  let push: LocalServer;
   beforeAll(async () => {
     db = await freshDatabase();
-    push = await pushService((path) => (path.includes("gone") ? 410 : 201));
+    // A push service: every POST recorded; an endpoint with "gone" in its path has expired (410 Gone).
+    push = await startLocalServer((res, req) => res.writeHead(req.path.includes("gone") ? 410 : 201).end());
     // The test's push service listens on 127.0.0.1 over http: allowed only because this stack opts in.
     stack = await startStack(db.url, { vapid: VAPID, webhooks: { allowedHosts: "loopback", allowHttp: true }, delivery: { retryMs: 200, maxAttempts: 3 } });
   });
@@ -117,7 +95,7 @@ describe("Web Push and the notification inbox", () => {
     const { task } = await stack.tasks.createTask({ title: "Water the plants", reminders: [{ id: "r1", trigger: { case: "absoluteTime", value: inMs(800) } }] }, user);
 
     const messages = await eventually("a push to each browser", () => {
-      const mine = push.received.filter((r) => endpoints.some((e) => e.endsWith(r.path)));
+      const mine = push.requests.filter((r) => endpoints.some((e) => e.endsWith(r.path)));
       return mine.length >= 2 ? mine : undefined;
     });
     const payloads = messages.map((m) => {
@@ -176,11 +154,11 @@ describe("Web Push and the notification inbox", () => {
     const endpoint = `${push.base}/push/gone-${randomBytes(4).toString("hex")}`;
     await stack.reminders.addPushSubscription({ endpoint, p256dh: keys.p256dh, auth: keys.authText }, user);
     await stack.tasks.createTask({ title: "Gone", reminders: [{ id: "r", trigger: { case: "absoluteTime", value: inMs(500) } }] }, user);
-    await eventually("one try", () => push.received.some((r) => endpoint.endsWith(r.path)) || undefined);
+    await eventually("one try", () => push.requests.some((r) => endpoint.endsWith(r.path)) || undefined);
     const subscriptions = () => stack.module().db.query(stack.module().db.em(), `SELECT 1 FROM reminders.push_subscriptions WHERE user_id = 'gone-user'`);
     await eventually("forgotten", async () => ((await subscriptions()).length === 0 ? true : undefined));
     await sleep(600);
-    assert.equal(push.received.filter((r) => endpoint.endsWith(r.path)).length, 1, "not retried");
+    assert.equal(push.requests.filter((r) => endpoint.endsWith(r.path)).length, 1, "not retried");
   });
 
   test("a browser subscribed again under another account moves to it with its new keys; the first account's removal leaves it", async () => {

@@ -3,33 +3,23 @@
 // The task's history stays under its owner.
 import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ProjectRole } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { NotificationChannel, ReminderState } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
 import { freshDatabase, type FreshDatabase } from "@taskmesh/testing";
 import { eventually, sleep, startStack, type Stack } from "./harness.js";
+import { startLocalServer } from "./local-server.js";
 
 const as = (user: string) => ({ headers: { "x-user-id": user, "x-user-email": `${user}@example.com` } });
 const inMs = (ms: number) => timestampFromDate(new Date(Date.now() + ms));
 
-/** A webhook receiver that keeps the task ids of the reminders it is sent. */
+/** A webhook receiver; the task ids of the reminders it was sent. */
 async function webhookReceiver() {
-  const taskIds: string[] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      taskIds.push((JSON.parse(Buffer.concat(chunks).toString()) as { taskId: string }).taskId);
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const server = await startLocalServer();
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
-    taskIds,
-    close: () => new Promise<void>((r) => server.close(() => r())),
+    url: `${server.base}/hook`,
+    taskIds: () => server.requests.map((r) => (JSON.parse(r.body.toString()) as { taskId: string }).taskId),
+    close: server.close,
   };
 }
 
@@ -68,12 +58,12 @@ describe("reminders go to the assignee, else the creator", () => {
     const [fired] = await eventually("the fired event", () => (stack.fired(taskId).length ? stack.fired(taskId) : undefined), 30_000);
     assert.equal(fired!.recipientId, to, "the in-app event goes to the recipient's devices");
     assert.equal(fired!.userId, owner, "the event stays under the task's owner (its history)");
-    await eventually("the recipient's webhook", () => hooks.get(to)!.taskIds.includes(taskId) || undefined);
+    await eventually("the recipient's webhook", () => hooks.get(to)!.taskIds().includes(taskId) || undefined);
     assert.equal(await notified(to, taskId), 1, "in the recipient's inbox");
     assert.equal((await listed(to, taskId))[0]?.state, ReminderState.FIRED);
     await sleep(300);
     for (const other of [owner, bob, carol].filter((u) => u !== to)) {
-      assert.ok(!hooks.get(other)!.taskIds.includes(taskId), `no webhook to ${other}`);
+      assert.ok(!hooks.get(other)!.taskIds().includes(taskId), `no webhook to ${other}`);
       assert.equal(await notified(other, taskId), 0, `nothing in ${other}'s inbox`);
       assert.deepEqual(await listed(other, taskId), [], `not in ${other}'s reminders`);
     }

@@ -5,8 +5,6 @@
 // The resolver is the test's, so that `rebind.test` answers what each step needs.
 import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
@@ -15,6 +13,7 @@ import { NotificationChannel } from "@taskmesh/proto/taskmesh/reminders/v1/remin
 import { freshDatabase, type FreshDatabase } from "@taskmesh/testing";
 import type { ResolveHost } from "../src/index.js";
 import { as, eventually, sleep, startStack, type Stack } from "./harness.js";
+import { startLocalServer } from "./local-server.js";
 
 const PUBLIC_V4 = "93.184.215.14";
 
@@ -27,22 +26,6 @@ const resolve: ResolveHost = async (hostname) => {
   if (!answer) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: "ENOTFOUND" });
   return answer.map((address) => ({ address, family: address.includes(":") ? 6 : 4 }));
 };
-
-/** A local webhook receiver that counts TCP connections: a refused delivery must not even connect. */
-async function receiver() {
-  const state = { connections: 0, requests: 0 };
-  const server = http.createServer((req, res) => {
-    req.resume();
-    state.requests++;
-    res.writeHead(204).end();
-  });
-  server.on("connection", () => state.connections++);
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return Object.assign(state, {
-    port: (server.address() as AddressInfo).port,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  });
-}
 
 async function refusedCount(): Promise<number> {
   const metric = register.getSingleMetric("taskmesh_reminder_deliveries_total") as Counter | undefined;
@@ -138,7 +121,7 @@ describe("webhook targets", () => {
   });
 
   test("DNS rebinding: public when saved, 127.0.0.1 when sent: refused at connect, recorded as failed once, the local server gets nothing", async () => {
-    const hook = await receiver();
+    const hook = await startLocalServer();
     try {
       const user = as("rebind-user");
       dns.set("rebind.test", [PUBLIC_V4]);
@@ -155,14 +138,14 @@ describe("webhook targets", () => {
       assert.equal(await refusedCount(), refusedBefore + 1, "taskmesh_reminder_deliveries_total{outcome=refused}");
       await sleep(500);
       assert.equal(hook.connections, 0);
-      assert.equal(hook.requests, 0);
+      assert.equal(hook.requests.length, 0);
     } finally {
       await hook.close();
     }
   });
 
   test("a URL stored before the policy (or under a laxer setting) is refused at delivery", async () => {
-    const hook = await receiver();
+    const hook = await startLocalServer();
     try {
       const user = as("stored-user");
       await stack.reminders.updateNotificationPreferences({ preferences: { channels: [NotificationChannel.WEBHOOK], webhookUrl: `http://${PUBLIC_V4}/hook` } }, user);

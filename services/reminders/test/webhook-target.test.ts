@@ -3,11 +3,10 @@
 // rebinding, pinning, redirects).
 import { describe, test } from "vitest";
 import assert from "node:assert/strict";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { defineConfig, type Env } from "@taskmesh/kit";
 import { WebhookTargetPolicy, WebhookTargetRefused, webhookSettings, type ResolveHost } from "../src/webhook-target.js";
 import { postWebhook, WebhookRedirected } from "../src/webhook.js";
+import { startLocalServer } from "./local-server.js";
 
 const PUBLIC_V4 = "93.184.215.14";
 const PUBLIC_V6 = "2606:2800:21f:cb07:6820:80da:af6b:8b2c";
@@ -215,33 +214,11 @@ describe("webhook target policy", () => {
   });
 });
 
-interface Receiver {
-  port: number;
-  connections: number;
-  requests: string[];
-  close(): Promise<void>;
-}
-
-/** A local HTTP server that counts TCP connections, not only requests: a refused target sees none. */
-async function receiver(answer: (res: http.ServerResponse) => void = (res) => res.writeHead(204).end()): Promise<Receiver> {
-  const r = { connections: 0, requests: [] as string[] } as Receiver;
-  const server = http.createServer((req, res) => {
-    req.resume();
-    r.requests.push(`${req.method} ${req.url}`);
-    answer(res);
-  });
-  server.on("connection", () => r.connections++);
-  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
-  r.port = (server.address() as AddressInfo).port;
-  r.close = () => new Promise((done) => server.close(() => done()));
-  return r;
-}
-
 describe("postWebhook connects only to checked addresses", () => {
   const post = (url: string, policy: WebhookTargetPolicy) => postWebhook(url, "secret", "event-1", { hello: "world" }, 2_000, policy);
 
   test("DNS rebinding: public when saved, 127.0.0.1 when sent: refused at connect, nothing reaches the server", async () => {
-    const hook = await receiver();
+    const hook = await startLocalServer();
     try {
       const dns = fakeDns({ "rebind.test": [[PUBLIC_V4], ["127.0.0.1"]] });
       const policy = new WebhookTargetPolicy({ allowHttp: true, resolve: dns });
@@ -256,7 +233,7 @@ describe("postWebhook connects only to checked addresses", () => {
   });
 
   test("refused literals never connect, whatever the encoding", async () => {
-    const hook = await receiver();
+    const hook = await startLocalServer();
     try {
       const policy = new WebhookTargetPolicy({ allowHttp: true });
       for (const host of ["127.0.0.1", "2130706433", "0x7f.1", "127.1", "0177.0.0.1", "[::ffff:127.0.0.1]", "[::ffff:7f00:1]", "localhost"]) {
@@ -269,32 +246,38 @@ describe("postWebhook connects only to checked addresses", () => {
   });
 
   test("the connection goes to the checked answer (pinned), not to a second resolution", async () => {
-    const hook = await receiver();
+    const hook = await startLocalServer();
     try {
       // hooks.lan is allowed by name; it exists only in this resolver, so arriving proves the pin.
       const policy = new WebhookTargetPolicy({ allowedHosts: "hooks.lan", allowHttp: true, resolve: fakeDns({ "hooks.lan": [["127.0.0.1"]] }) });
       await post(`http://hooks.lan:${hook.port}/pinned`, policy);
-      assert.deepEqual(hook.requests, ["POST /pinned"]);
+      assert.deepEqual(
+        hook.requests.map((r) => `${r.method} ${r.path}`),
+        ["POST /pinned"],
+      );
     } finally {
       await hook.close();
     }
   });
 
   test("with loopback allowed, localhost and 127.0.0.1 are delivered", async () => {
-    const hook = await receiver();
+    const hook = await startLocalServer();
     try {
       const policy = new WebhookTargetPolicy({ allowedHosts: "loopback", allowHttp: true });
       await post(`http://127.0.0.1:${hook.port}/a`, policy);
       await post(`http://localhost:${hook.port}/b`, policy);
-      assert.deepEqual(hook.requests, ["POST /a", "POST /b"]);
+      assert.deepEqual(
+        hook.requests.map((r) => `${r.method} ${r.path}`),
+        ["POST /a", "POST /b"],
+      );
     } finally {
       await hook.close();
     }
   });
 
   test("a redirect is not followed", async () => {
-    const inner = await receiver();
-    const outer = await receiver((res) => res.writeHead(302, { location: `http://127.0.0.1:${inner.port}/elsewhere` }).end());
+    const inner = await startLocalServer();
+    const outer = await startLocalServer((res) => res.writeHead(302, { location: `http://127.0.0.1:${inner.port}/elsewhere` }).end());
     try {
       const policy = new WebhookTargetPolicy({ allowedHosts: "loopback", allowHttp: true });
       await assert.rejects(post(`http://127.0.0.1:${outer.port}/hook`, policy), (e: unknown) => e instanceof WebhookRedirected && /HTTP 302.*not followed/.test(e.message));
@@ -307,7 +290,7 @@ describe("postWebhook connects only to checked addresses", () => {
   });
 
   test("no answer in time is an ordinary (retried) failure", async () => {
-    const hook = await receiver(() => {});
+    const hook = await startLocalServer(() => {});
     try {
       const policy = new WebhookTargetPolicy({ allowedHosts: "loopback", allowHttp: true });
       await assert.rejects(postWebhook(`http://127.0.0.1:${hook.port}/`, "s", "e", {}, 200, policy), /did not answer within 200 ms/);
