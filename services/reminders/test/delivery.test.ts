@@ -8,7 +8,7 @@ import { NotificationChannel } from "@taskmesh/proto/taskmesh/reminders/v1/remin
 import { freshDatabase, type FreshDatabase } from "@taskmesh/testing";
 import { startSmtpServer } from "@taskmesh/testing/smtp";
 import { afterQuietHours, EVENT_ID_HEADER, SIGNATURE_HEADER } from "../src/index.js";
-import { as, eventually, sleep, startStack, type Stack } from "./harness.js";
+import { as, eventually, firstDelivery, sleep, startStack, type Stack } from "./harness.js";
 import { startLocalServer } from "./local-server.js";
 
 interface Hook {
@@ -56,15 +56,6 @@ describe("reminder deliveries", () => {
     await db.drop();
   });
 
-  const deliveries = (userId: string) =>
-    stack
-      .module()
-      .db.query<{ channel: string; status: string; attempts: number; not_before: Date; last_error: string }>(
-        stack.module().db.em(),
-        `SELECT channel, status, attempts, not_before, last_error FROM reminders.deliveries WHERE user_id = $1 ORDER BY id`,
-        [userId],
-      );
-
   test("webhook: signed POST, retried with backoff until it is accepted", async () => {
     const user = as("hook-user");
     let secret = "";
@@ -89,8 +80,8 @@ describe("reminder deliveries", () => {
       assert.equal(hook.requests[0]!.eventId, body.eventId);
       const [fired] = stack.fired(task!.id);
       assert.equal(fired!.eventId, body.eventId, "the same id as the in-app ReminderEvent");
-      const [row] = await eventually("delivered", async () => ((await deliveries("hook-user"))[0]?.status === "delivered" ? deliveries("hook-user") : undefined));
-      assert.equal(row!.attempts, 3);
+      const row = await firstDelivery(stack, "hook-user", "delivered");
+      assert.equal(row.attempts, 3);
       await sleep(500);
       assert.equal(hook.requests.length, 3, "nothing after success");
     } finally {
@@ -107,9 +98,9 @@ describe("reminder deliveries", () => {
     try {
       await stack.reminders.updateNotificationPreferences({ preferences: { channels: [NotificationChannel.WEBHOOK], webhookUrl: hook.url } }, user);
       await stack.tasks.createTask({ title: "Doomed", reminders: [{ id: "r", trigger: { case: "absoluteTime", value: inMs(500) } }] }, user);
-      const [row] = await eventually("failed", async () => ((await deliveries("dead-hook-user"))[0]?.status === "failed" ? deliveries("dead-hook-user") : undefined));
-      assert.equal(row!.attempts, 3);
-      assert.match(row!.last_error, /401|500/);
+      const row = await firstDelivery(stack, "dead-hook-user", "failed");
+      assert.equal(row.attempts, 3);
+      assert.match(row.last_error, /401|500/);
       await sleep(1_000);
       assert.equal(hook.requests.length, 3);
     } finally {
@@ -128,9 +119,9 @@ describe("reminder deliveries", () => {
       const url = `${redirecting.base}/hooks/old`;
       await stack.reminders.updateNotificationPreferences({ preferences: { channels: [NotificationChannel.WEBHOOK], webhookUrl: url } }, user);
       await stack.tasks.createTask({ title: "Moved", reminders: [{ id: "r", trigger: { case: "absoluteTime", value: inMs(500) } }] }, user);
-      const [row] = await eventually("failed", async () => ((await deliveries("redirect-user"))[0]?.status === "failed" ? deliveries("redirect-user") : undefined));
-      assert.equal(row!.attempts, 1, "not retried: the same URL redirects again");
-      assert.match(row!.last_error, /HTTP 302 redirecting to http:\/\/127\.0\.0\.1:\d+\/hooks\/reminders: redirects are not followed/);
+      const row = await firstDelivery(stack, "redirect-user", "failed");
+      assert.equal(row.attempts, 1, "not retried: the same URL redirects again");
+      assert.match(row.last_error, /HTTP 302 redirecting to http:\/\/127\.0\.0\.1:\d+\/hooks\/reminders: redirects are not followed/);
       await sleep(500);
       assert.equal(redirecting.requests.length, 1);
       assert.equal(elsewhere.requests.length, 0, "the redirect target got nothing");
@@ -148,7 +139,7 @@ describe("reminder deliveries", () => {
     assert.equal((mail.to as { text: string }).text, "dave@example.test");
     assert.match(mail.from!.text, /reminders@taskmesh\.test/);
     assert.match(mail.text ?? "", /Renew passport/);
-    assert.equal((await deliveries("mail-user"))[0]!.status, "delivered");
+    assert.equal((await stack.deliveries("mail-user"))[0]!.status, "delivered");
   });
 
   test("quiet hours defer webhook and e-mail to their end; the in-app event goes out at once", async () => {
@@ -174,7 +165,10 @@ describe("reminder deliveries", () => {
       );
       const { task } = await stack.tasks.createTask({ title: "Shh", reminders: [{ id: "r", trigger: { case: "absoluteTime", value: inMs(500) } }] }, user);
       const [fired] = await eventually("the in-app event", () => (stack.fired(task!.id).length ? stack.fired(task!.id) : undefined));
-      const rows = await eventually("two deliveries", async () => ((await deliveries("quiet-user")).length === 2 ? deliveries("quiet-user") : undefined));
+      const rows = await eventually("two deliveries", async () => {
+        const all = await stack.deliveries("quiet-user");
+        return all.length === 2 ? all : undefined;
+      });
       if (fired!.event.case !== "fired") return assert.fail();
       const firedAt = new Date(Number(fired!.event.value.firedAt!.seconds) * 1000 + fired!.event.value.firedAt!.nanos / 1e6);
       const end = afterQuietHours(firedAt, { ...quiet, timeZone: "UTC" });

@@ -28,8 +28,26 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
   }
 }
 
+/** The user's first delivery, once it is `status` ("delivered", "failed"). */
+export async function firstDelivery(stack: Stack, userId: string, status: string): Promise<DeliveryRow> {
+  const [row] = await eventually(`the delivery ${status}`, async () => {
+    const rows = await stack.deliveries(userId);
+    return rows[0]?.status === status ? rows : undefined;
+  });
+  return row!;
+}
+
 function validated<T extends Parameters<typeof createClient>[0]>(service: T, routes: Parameters<typeof createRouterTransport>[0]) {
   return createClient(service, createRouterTransport(routes, { router: { interceptors: [createValidateInterceptor()] } }));
+}
+
+/** A row of reminders.deliveries: one reminder's webhook or e-mail. */
+export interface DeliveryRow {
+  channel: string;
+  status: string;
+  attempts: number;
+  not_before: Date;
+  last_error: string;
 }
 
 export interface Stack {
@@ -39,6 +57,8 @@ export interface Stack {
   /** Every ReminderEvent published on the bus so far. */
   events: ReminderEvent[];
   fired(taskId: string): ReminderEvent[];
+  /** The user's deliveries, oldest first. */
+  deliveries(userId: string): Promise<DeliveryRow[]>;
   /** Stops the reminders module (nothing else) and starts it again after `whileDown`. */
   restartReminders(whileDown?: () => Promise<void>): Promise<void>;
   module(): Awaited<ReturnType<typeof startRemindersModule>>;
@@ -71,6 +91,8 @@ export async function startStack(url: string, extra: Partial<RemindersModuleOpti
     },
     events,
     fired: (taskId) => events.filter((e) => e.taskId === taskId && e.event.case === "fired"),
+    deliveries: (userId) =>
+      remindersModule.db.query<DeliveryRow>(remindersModule.db.em(), `SELECT channel, status, attempts, not_before, last_error FROM reminders.deliveries WHERE user_id = $1 ORDER BY id`, [userId]),
     async restartReminders(whileDown) {
       await remindersModule.stop();
       await whileDown?.();

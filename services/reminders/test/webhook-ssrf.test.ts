@@ -12,7 +12,7 @@ import { register, type Counter } from "prom-client";
 import { NotificationChannel } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
 import { freshDatabase, type FreshDatabase } from "@taskmesh/testing";
 import type { ResolveHost } from "../src/index.js";
-import { as, eventually, sleep, startStack, type Stack } from "./harness.js";
+import { as, firstDelivery, sleep, startStack, type Stack } from "./harness.js";
 import { startLocalServer } from "./local-server.js";
 
 const PUBLIC_V4 = "93.184.215.14";
@@ -45,17 +45,6 @@ describe("webhook targets", () => {
     await stack.stop();
     await db.drop();
   });
-
-  const deliveries = (userId: string) =>
-    stack
-      .module()
-      .db.query<{ status: string; attempts: number; last_error: string }>(stack.module().db.em(), `SELECT status, attempts, last_error FROM reminders.deliveries WHERE user_id = $1 ORDER BY id`, [
-        userId,
-      ]);
-  const failedDelivery = async (userId: string) => {
-    const [row] = await eventually("the delivery recorded as failed", async () => ((await deliveries(userId))[0]?.status === "failed" ? deliveries(userId) : undefined));
-    return row!;
-  };
 
   test("saving a URL to an internal address is INVALID_ARGUMENT on preferences.webhook_url, in every encoding", async () => {
     dns.set("loopback.test", ["127.0.0.1"]);
@@ -132,7 +121,7 @@ describe("webhook targets", () => {
       dns.set("rebind.test", ["127.0.0.1"]);
       const refusedBefore = await refusedCount();
       await stack.tasks.createTask({ title: "Rebound", reminders: [{ id: "r", trigger: { case: "absoluteTime", value: inMs(300) } }] }, user);
-      const row = await failedDelivery("rebind-user");
+      const row = await firstDelivery(stack, "rebind-user", "failed");
       assert.equal(row.attempts, 1, "permanent: not retried");
       assert.match(row.last_error, /rebind\.test resolves to 127\.0\.0\.1, a loopback address/);
       assert.equal(await refusedCount(), refusedBefore + 1, "taskmesh_reminder_deliveries_total{outcome=refused}");
@@ -151,7 +140,7 @@ describe("webhook targets", () => {
       await stack.reminders.updateNotificationPreferences({ preferences: { channels: [NotificationChannel.WEBHOOK], webhookUrl: `http://${PUBLIC_V4}/hook` } }, user);
       await stack.module().db.query(stack.module().db.em(), `UPDATE reminders.preferences SET webhook_url = $2 WHERE user_id = $1`, ["stored-user", `http://localhost:${hook.port}/hook`]);
       await stack.tasks.createTask({ title: "Old URL", reminders: [{ id: "r", trigger: { case: "absoluteTime", value: inMs(300) } }] }, user);
-      const row = await failedDelivery("stored-user");
+      const row = await firstDelivery(stack, "stored-user", "failed");
       assert.equal(row.attempts, 1);
       assert.match(row.last_error, /localhost is a loopback address/);
       await sleep(300);
