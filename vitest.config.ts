@@ -34,6 +34,7 @@ const UNIT = [
   "packages/transport/test/in-process.test.ts",
   "packages/infra/test/run.test.ts",
   "packages/infra/test/settings.test.ts",
+  "scripts/test/app-node.test.ts",
   "scripts/test/settings-table.test.ts",
   "services/recurrence/test/beyond-9999.test.ts",
   "services/recurrence/test/engine.test.ts",

@@ -1,7 +1,7 @@
 // `npm run bench -- embedded`: the default `npm start` app (its own PostgreSQL server as a child
 // process) measured through its gateway as users reach it: Connect JSON over HTTP/1.1 with an API
-// token, `hey` (Go) as the load generator. BENCH_NODE_ARGS adds options to the app's node (to
-// compare heap settings, say); DATABASE_URL points it at another PostgreSQL; BENCH_APP_ROOT runs
+// token, `hey` (Go) as the load generator. BENCH_NODE_ARGS adds options to the app's node after
+// npm start's (to compare heap settings, say); DATABASE_URL points it at another PostgreSQL; BENCH_APP_ROOT runs
 // the app of another checkout (its dist/ built), to compare commits run after run.
 //
 // Start-up to /readyz on a new data folder, again on the same one (warm) and once more after the
@@ -15,16 +15,17 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
+import { appNodeArgs, appNodeEnv } from "../scripts/app-node.mjs";
 import { call, cpuSeconds, hey, memory, startApp as startAppWith } from "./lib.js";
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 10_000);
 // ListTasks calls per query at 16 callers (at 1 caller up to 300): fewer for a slow engine.
 const LIST_CALLS = Number(process.env.BENCH_LIST_CALLS ?? 2_000);
-// npm start's heap bound (scripts/launch.mjs) unless BENCH_NODE_ARGS says otherwise.
-const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "--max-old-space-size=256").split(" ").filter(Boolean);
+// npm start's node options and environment (scripts/app-node.mjs); BENCH_NODE_ARGS adds to them (a later option wins).
+const nodeArgs = [...appNodeArgs(), ...(process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean)];
 const appRoot = process.env.BENCH_APP_ROOT;
 const engine = `${process.env.DATABASE_URL ? "external PostgreSQL" : "own database"}${appRoot ? ` (${appRoot})` : ""}`;
-const startApp = (dataDir: string) => startAppWith(dataDir, { nodeArgs, root: appRoot });
+const startApp = (dataDir: string) => startAppWith(dataDir, { nodeArgs, env: appNodeEnv(), root: appRoot });
 const f = (n: number, digits = 1) => n.toFixed(digits);
 
 async function measure(): Promise<Record<string, string>> {

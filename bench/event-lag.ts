@@ -26,7 +26,8 @@
 //               task's completed_at
 // and the server's CPU (every server process's tree from /proc: the app and its PostgreSQL; in
 // cluster mode the services, PostgreSQL, the broker's and the registry's JVMs) per 1,000 creates
-// during the drive and after it, RSS before/after/peak, and after the last response: the time
+// during the drive and after it, RSS before/after/peak (embedded: the app's node alone too, run with
+// npm start's options), and after the last response: the time
 // until the server's CPU stops moving (within 2 % of a core of what it used idle before, over 1 s)
 // and until each backlog is zero (frames not
 // yet at the device, created tasks without their audit row, completions without their next
@@ -58,6 +59,7 @@ import {
   type Stats,
 } from "./lib.js";
 import { hello, PONG, readFrame } from "./live-frames.js";
+import { appNodeArgs, appNodeEnv } from "../scripts/app-node.mjs";
 
 const SECONDS = intEnv("BENCH_LAG_SECONDS", 300);
 const PROBE_SECONDS = intEnv("BENCH_LAG_PROBE_SECONDS", 30);
@@ -88,6 +90,8 @@ interface System {
   databaseUrl: string;
   /** The root of every server process tree (CPU and memory are summed over their trees). */
   pids(): number[];
+  /** embedded: the app's node process, whose RSS is also reported alone (without its PostgreSQL). */
+  app?: number;
   stop(): Promise<void>;
 }
 
@@ -95,13 +99,15 @@ async function embedded(): Promise<System> {
   const parent = mkdtempSync(path.join(tmpdir(), "bench-event-lag-"));
   chmodSync(parent, 0o755);
   const dataDir = path.join(parent, "data");
-  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
-  const app = await startApp(dataDir, { nodeArgs });
+  // npm start's node options and environment (scripts/app-node.mjs); BENCH_NODE_ARGS adds to them (a later option wins).
+  const nodeArgs = [...appNodeArgs(), ...(process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean)];
+  const app = await startApp(dataDir, { nodeArgs, env: appNodeEnv() });
   const pgData = path.join(dataDir, POSTGRES_FOLDER);
   return {
     url: app.url,
     databaseUrl: `postgres://taskmesh@localhost/taskmesh?host=${encodeURIComponent(pgData)}`,
     pids: () => [app.proc.pid],
+    app: app.proc.pid,
     stop: async () => {
       await app.proc.stop();
       rmSync(parent, { recursive: true, force: true });
@@ -147,10 +153,10 @@ async function cluster(): Promise<System> {
   };
 }
 
-/** CPU seconds and RSS (MiB) of every server process, the process table read without blocking the device's timestamps. */
-async function usage(system: System): Promise<{ cpu: number; rss: number }> {
+/** CPU seconds and RSS (MiB) of every server process (and of the app's node alone), the process table read without blocking the device's timestamps. */
+async function usage(system: System): Promise<{ cpu: number; rss: number; appRss: number }> {
   const pids = await trees(system.pids());
-  return { cpu: cpuSeconds(pids[0]!, pids), rss: memory(pids[0]!, pids).rss };
+  return { cpu: cpuSeconds(pids[0]!, pids), rss: memory(pids[0]!, pids).rss, appRss: system.app ? memory(system.app, [system.app]).rss : Number.NaN };
 }
 const serverCpu = async (system: System) => (await usage(system)).cpu;
 
@@ -485,11 +491,16 @@ async function main(): Promise<number> {
     const idleBelow = baseline + 0.02;
     say(`quiet after the probe: ${f(100 * baseline, 1)} % of a core`);
 
-    const rss0 = (await usage(system)).rss;
+    const { rss: rss0, appRss: appRss0 } = await usage(system);
     let rssPeak = rss0;
+    let appRssPeak = appRss0;
     let sampling = true;
     const sampler = (async () => {
-      for (; sampling; await sleep(1_000)) rssPeak = Math.max(rssPeak, (await usage(system)).rss);
+      for (; sampling; await sleep(1_000)) {
+        const now = await usage(system);
+        rssPeak = Math.max(rssPeak, now.rss);
+        appRssPeak = Math.max(appRssPeak, now.appRss);
+      }
     })();
     const load0 = loadAverage();
     const since = new Date(Math.floor(wallNow()) - 1);
@@ -511,6 +522,7 @@ async function main(): Promise<number> {
     const after = await usage(system);
     const cpuAfter = after.cpu - cpu0 - cpuDrive;
     const rss1 = after.rss;
+    const appRss1 = after.appRss;
     const lag = await lags(db, user.id, since, load.startedAt, device);
     const driveSeconds = (load.lastResponseAt - load.startedAt) / 1000;
     const creates = load.creates.length;
@@ -522,7 +534,7 @@ async function main(): Promise<number> {
       `drive: ${creates} creates (${load.creates.filter((c) => c.recurring).length} recurring) and ${load.completions.length} completions answered in ${f(driveSeconds, 1)} s = ${f(creates / driveSeconds)} creates/s; CreateTask p50 ${f(load.createLatency.p50, 1)} ms, p99 ${f(load.createLatency.p99, 1)} ms, max ${f(load.createLatency.max)} ms; errors: ${errors}; sends delayed by ${MAX_IN_FLIGHT} in flight: ${load.lateSends}`,
       `generator (this process): ${f((100 * load.generatorCpu) / driveSeconds)} % of a core, event-loop delay p99 ${f(load.loopDelayP99, 1)} ms`,
       `server CPU: ${f((1000 * cpuDrive) / creates, 2)} s per 1,000 creates during the drive (${f((100 * cpuDrive) / driveSeconds)} % of a core) + ${f((1000 * cpuAfter) / creates, 2)} s per 1,000 after the last response (${f(cpuAfter, 1)} s)`,
-      `server RSS: ${f(rss0)} MiB before, ${f(rss1)} MiB after, ${f(rssPeak)} MiB peak`,
+      `server RSS: ${f(rss0)} MiB before, ${f(rss1)} MiB after, ${f(rssPeak)} MiB peak${system.app ? `; the app's node alone ${f(appRss0)} / ${f(appRss1)} / ${f(appRssPeak)} MiB` : ""}`,
       `after the last response: CPU idle (within 2 % of a core of the idle baseline, ${f(100 * baseline, 1)} %, over 1 s) in ${f((drained.cpuIdleAt - load.lastResponseAt) / 1000, 1)} s; backlogs zero in ${drained.doneAt ? `${f((drained.doneAt - load.lastResponseAt) / 1000, 1)} s` : `– (still ${JSON.stringify(drained.last)} after ${DRAIN_SECONDS} s)`}; backlog at the first look after it ${drained.first ? JSON.stringify(drained.first) : "none"}`,
       `throughput (most in any 10 s): creates committed ${f(peakRate(load.creates.map((c) => c.committedAt)))}/s, audit rows recorded ${f(peakRate(lag.audit.map((x) => x.at + x.ms)))}/s, live frames arrived ${f(peakRate(lag.live.map((x) => x.at + x.ms)))}/s, next occurrences created ${f(peakRate(lag.recurrence.map((x) => x.at + x.ms)))}/s`,
       `live device: ${device.frames.size} frames of load tasks, ${device.closes.length} closes by the server (${device.closes.slice(0, 3).join("; ") || "none"}), ${device.refetches} refetch frames`,

