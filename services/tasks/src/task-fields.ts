@@ -2,7 +2,7 @@ import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { Temporal } from "temporal-polyfill";
 import { randomUUID } from "node:crypto";
-import type { FieldViolation } from "@taskmesh/kit";
+import { canonicalTimeZone, type FieldViolation } from "@taskmesh/kit";
 import { Priority, RecurrenceMode, type Recurrence, type Reminder } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { reminderToJson, type RecurrenceJson, type ReminderJson } from "./task-row.js";
 
@@ -52,7 +52,7 @@ export function toTaskFields(input: WritableTask, defaultZone: string, prefix: s
     for (const [i, d] of input.recurrence.exdates.entries()) noNul(`recurrence.exdates[${i}]`, d);
   }
 
-  const timeZone = canonicalZone(input.timeZone || defaultZone);
+  const timeZone = canonicalTimeZone(input.timeZone || defaultZone);
   if (!timeZone) bad("time_zone", "time_zone.iana", `"${input.timeZone}" is not an IANA time zone (e.g. "Europe/Berlin", "America/New_York", "UTC")`);
 
   let dueTime: Date | null = null;
@@ -129,19 +129,3 @@ export function toTaskFields(input: WritableTask, defaultZone: string, prefix: s
 // google.protobuf.Timestamp's range: a due outside it could be stored but never sent back.
 const MIN_INSTANT_MS = new Date("0001-01-01T00:00:00Z").getTime();
 const MAX_INSTANT_MS = new Date("9999-12-31T23:59:59Z").getTime();
-
-// Building an Intl.DateTimeFormat took a tenth of the CPU of a write; zones are few, so remember them.
-const zones = new Map<string, string | undefined>();
-
-export function canonicalZone(zone: string): string | undefined {
-  if (zones.has(zone)) return zones.get(zone);
-  let canonical: string | undefined;
-  try {
-    canonical = new Intl.DateTimeFormat("en-US", { timeZone: zone }).resolvedOptions().timeZone;
-  } catch {
-    canonical = undefined;
-  }
-  // Bounded: arbitrary invalid names sent by clients must not grow it forever.
-  if (zones.size < 1000) zones.set(zone, canonical);
-  return canonical;
-}

@@ -3,7 +3,7 @@ import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@conn
 import { createValidator, type Validator } from "@bufbuild/protovalidate";
 import { compileFilterToSql, explainFilter, FilterSyntaxError, mentions, normalizeFilter, parseFilter, type FilterNode } from "@taskmesh/filter";
 import { ProjectRole } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
-import { currentTraceparent, GroupCommit, invalidArgument, KeyedGroupCommit, requireUser } from "@taskmesh/kit";
+import { canonicalTimeZone, currentTraceparent, GroupCommit, invalidArgument, KeyedGroupCommit, requireUser, TIME_ZONE_HEADER } from "@taskmesh/kit";
 import { CommentSchema, TaskSchema, TaskStatus, type Comment, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
@@ -34,7 +34,7 @@ import { bumpFields, conflictingPaths, MASK_FIELDS, unknownMaskPaths } from "./f
 import { afterToken, encodePageToken, fingerprint, ListRequestError, parseOrderBy, type ListQuery } from "./list-query.js";
 import { changedPaths, taskEventRecord, type ChangeOrigin } from "./task-events.js";
 import { taskFromRow, type TaskRow } from "./task-row.js";
-import { toTaskFields, canonicalZone, type WritableTask } from "./task-fields.js";
+import { toTaskFields, type WritableTask } from "./task-fields.js";
 import { WriteFailed, type CommentRow, type NewTask, type Placement, type TaskStore, type Tx, type Write } from "./task-store.js";
 import type { SavedFilterMethod } from "./saved-filters.js";
 import { violationsUnder } from "./violations.js";
@@ -43,8 +43,6 @@ import { lockChildren, lockSubtree, parentFor, requireSameProject } from "./subt
 import { keyNextTo } from "./order-keys.js";
 import type { ProjectRow, ProjectStore } from "./project-store.js";
 
-/** Trusted metadata from the gateway: the account's zone, for relative dates in filters. */
-export const TIME_ZONE_HEADER = "x-time-zone";
 const DEFAULT_PAGE_SIZE = 50;
 const DEFAULT_COMMENT_PAGE_SIZE = 100;
 const FEED_BATCH = 500;
@@ -146,7 +144,7 @@ export function createTaskServiceImpl({ store, projects, hub, pageTokenKey = ran
   };
 }
 
-const zoneOf = (ctx: HandlerContext) => canonicalZone(ctx.requestHeader.get(TIME_ZONE_HEADER) ?? "") ?? "UTC";
+const zoneOf = (ctx: HandlerContext) => canonicalTimeZone(ctx.requestHeader.get(TIME_ZONE_HEADER) ?? "") ?? "UTC";
 
 const fieldsOrThrow = (input: WritableTask, ctx: HandlerContext, prefix: string) => {
   const fields = toTaskFields(input, zoneOf(ctx), prefix);
