@@ -1,7 +1,24 @@
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
-import { Code, ConnectError, type Transport } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Client, type Transport } from "@connectrpc/connect";
+import { isTimeZone, TIME_ZONE_HEADER } from "@taskmesh/kit";
+import type { Identity } from "./auth/index.js";
 import { checkScope, requiredScope, type Scope } from "./auth/scopes.js";
-import type { Upstream } from "./forward.js";
+import { upstreamHeaders, type Upstream } from "./forward.js";
+
+/**
+ * Clients of the services as `identity`, for a request that came with `incoming` headers: their
+ * calls carry the trusted identity, and the client's time zone unless it is none (then the
+ * account's). `timeZone`: the zone those calls read dates in.
+ */
+export function callerClients(upstreams: readonly Upstream[], identity: Identity, incoming: Headers) {
+  const zone = incoming.get(TIME_ZONE_HEADER);
+  if (zone && !isTimeZone(zone)) incoming.delete(TIME_ZONE_HEADER);
+  const headers = upstreamHeaders(incoming, identity);
+  return {
+    client: <S extends DescService>(service: S): Client<S> => createClient(service, callerTransport(upstreams, service, headers, identity.scopes)),
+    timeZone: headers.get(TIME_ZONE_HEADER)!,
+  };
+}
 
 /**
  * The transport to `service` for calls the gateway makes itself on a user's behalf (MCP tools,

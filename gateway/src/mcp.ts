@@ -1,6 +1,4 @@
-import type { DescService } from "@bufbuild/protobuf";
-import { createClient } from "@connectrpc/connect";
-import { DEVICE_HEADER, isTimeZone, TIME_ZONE_HEADER, type HttpRoute } from "@taskmesh/kit";
+import { DEVICE_HEADER, type HttpRoute } from "@taskmesh/kit";
 import { mcpRoute } from "@taskmesh/mcp";
 import { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
 import { ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
@@ -9,8 +7,8 @@ import { ReminderService } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import type { AccountStore } from "./auth/account-store.js";
 import type { Authenticator } from "./auth/index.js";
-import { callerTransport } from "./caller-transport.js";
-import { upstreamHeaders, type Upstream } from "./forward.js";
+import { callerClients } from "./caller-transport.js";
+import type { Upstream } from "./forward.js";
 
 // What the activity history shows as the device of an agent's changes, unless the client names one.
 const MCP_DEVICE = "mcp";
@@ -39,17 +37,14 @@ export function mcpEndpoint(authenticator: Authenticator, accounts: AccountStore
     async authenticate(headers) {
       const identity = await authenticator.fromHeaders(headers);
       if (!headers.has(DEVICE_HEADER)) headers.set(DEVICE_HEADER, MCP_DEVICE);
-      const zone = headers.get(TIME_ZONE_HEADER);
-      if (zone && !isTimeZone(zone)) headers.delete(TIME_ZONE_HEADER);
-      const asCaller = upstreamHeaders(headers, identity);
-      const client = <S extends DescService>(service: S) => createClient(service, callerTransport(upstreams, service, asCaller, identity.scopes));
+      const { client, timeZone } = callerClients(upstreams, identity, headers);
       return {
         tasks: client(TaskService),
         audit: client(AuditService),
         reminders: client(ReminderService),
         recurrence: client(RecurrenceService),
         projects: client(ProjectService),
-        timeZone: asCaller.get(TIME_ZONE_HEADER)!,
+        timeZone,
       };
     },
   });

@@ -1,13 +1,10 @@
-import type { DescService } from "@bufbuild/protobuf";
-import { createClient, type Client } from "@connectrpc/connect";
+import type { Client } from "@connectrpc/connect";
 import { ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurrence_service_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
-import { TIME_ZONE_HEADER } from "@taskmesh/kit";
-import { isTimeZone } from "@taskmesh/quick-add";
 import type { Identity } from "../auth/index.js";
-import { callerTransport } from "../caller-transport.js";
-import { upstreamHeaders, type Upstream } from "../forward.js";
+import { callerClients } from "../caller-transport.js";
+import type { Upstream } from "../forward.js";
 
 /** The services as one user: every call carries the same trusted identity headers as a forwarded call. */
 export interface Caller {
@@ -20,15 +17,6 @@ export interface Caller {
 }
 
 export function callerFor(upstreams: readonly Upstream[], identity: Identity, incoming: Headers = new Headers()): Caller {
-  const zone = incoming.get(TIME_ZONE_HEADER);
-  if (zone && !isTimeZone(zone)) incoming.delete(TIME_ZONE_HEADER);
-  const headers = upstreamHeaders(incoming, identity);
-  const client = <S extends DescService>(service: S) => createClient(service, callerTransport(upstreams, service, headers, identity.scopes));
-  return {
-    identity,
-    tasks: client(TaskService),
-    projects: client(ProjectService),
-    recurrence: client(RecurrenceService),
-    timeZone: headers.get(TIME_ZONE_HEADER)!,
-  };
+  const { client, timeZone } = callerClients(upstreams, identity, incoming);
+  return { identity, tasks: client(TaskService), projects: client(ProjectService), recurrence: client(RecurrenceService), timeZone };
 }

@@ -29,9 +29,9 @@ async function signUp(email: string): Promise<string> {
   return secret;
 }
 
-async function connect(token: string): Promise<Client> {
+async function connect(token: string, headers: Record<string, string> = {}): Promise<Client> {
   const client = new Client({ name: "mcp-test", version: "1.0.0" });
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${app.server.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${app.server.url}/mcp`), { requestInit: { headers: { ...headers, authorization: `Bearer ${token}` } } }));
   return client;
 }
 
@@ -319,6 +319,23 @@ test("reminders: set, list upcoming, snooze once fired", async () => {
 
   const neither = await call(alice, "snooze_reminder", { taskId: added!.task.id, reminderId: "r1" });
   assert.equal(neither.isError, true);
+});
+
+test("the tools read dates in the client's x-time-zone when it is one, else in the account's", async () => {
+  const token = await signUp("dave-mcp@example.com");
+  for (const [sent, used] of [
+    ["Asia/Tokyo", "Asia/Tokyo"],
+    ["Not/AZone", "Europe/Berlin"],
+  ] as const) {
+    const client = await connect(token, { "x-time-zone": sent });
+    try {
+      const r = await call(client, "get_overview", {});
+      assert.equal(r.isError, undefined, text(r));
+      assert.equal(r.structuredContent!.timeZone, used, `sent ${sent}`);
+    } finally {
+      await client.close();
+    }
+  }
 });
 
 test("get_overview counts overdue, today, upcoming and priorities", async () => {
