@@ -47,6 +47,14 @@ function recorder(behaviour: (job: DueJob) => Promise<void> = async () => {}) {
   };
 }
 
+/** A scheduler opened on the store and started, its deliveries recorded by a recorder(behaviour). */
+async function startRecorded(open: () => Promise<Scheduler>, behaviour?: (job: DueJob) => Promise<void>) {
+  const scheduler = await open();
+  const rec = recorder(behaviour);
+  await scheduler.start(rec.handler);
+  return { scheduler, rec };
+}
+
 export function schedulerContract(backend: SchedulerBackend): void {
   describe(`scheduler contract: ${backend.name}`, () => {
     async function withStore(fn: (open: () => Promise<Scheduler>) => Promise<void>): Promise<void> {
@@ -66,9 +74,7 @@ export function schedulerContract(backend: SchedulerBackend): void {
 
     test("a job fires at its time, never before, once", async () => {
       await withStore(async (open) => {
-        const scheduler = await open();
-        const rec = recorder();
-        await scheduler.start(rec.handler);
+        const { scheduler, rec } = await startRecorded(open);
         const base = Date.now();
         // Ids shaped as the reminder engine makes them (slashes; reminder ids are the client's).
         const jobs = [300, 500, 800, 1_200].map((ms, i) => ({ id: `reminder/task-${i}/r #${i}?`, dueAt: new Date(base + ms) }));
@@ -85,9 +91,7 @@ export function schedulerContract(backend: SchedulerBackend): void {
 
     test("50 jobs due within 100 ms all fire (none dropped)", async () => {
       await withStore(async (open) => {
-        const scheduler = await open();
-        const rec = recorder();
-        await scheduler.start(rec.handler);
+        const { scheduler, rec } = await startRecorded(open);
         const base = Date.now() + 400;
         const jobs = Array.from({ length: 50 }, (_, i) => ({ id: `burst-${i}`, dueAt: new Date(base + i * 2) }));
         // Armed one by one, as reminders are, each later than the one before.
@@ -101,9 +105,7 @@ export function schedulerContract(backend: SchedulerBackend): void {
 
     test("re-scheduling moves a job; cancel disarms it", async () => {
       await withStore(async (open) => {
-        const scheduler = await open();
-        const rec = recorder();
-        await scheduler.start(rec.handler);
+        const { scheduler, rec } = await startRecorded(open);
         const base = Date.now();
         await scheduler.schedule([
           { id: "moved", dueAt: new Date(base + 300) },
@@ -128,9 +130,7 @@ export function schedulerContract(backend: SchedulerBackend): void {
         const base = Date.now();
         await before.schedule(Array.from({ length: 20 }, (_, i) => ({ id: `down-${i}`, dueAt: new Date(base + i * 10) })));
         await sleep(400);
-        const scheduler = await open();
-        const rec = recorder();
-        await scheduler.start(rec.handler);
+        const { rec } = await startRecorded(open);
         await until("20 caught-up deliveries", () => rec.deliveries.length >= 20);
         await sleep(200);
         assert.equal(rec.deliveries.length, 20);
@@ -139,11 +139,9 @@ export function schedulerContract(backend: SchedulerBackend): void {
 
     test("a failing handler is delivered again (with a higher attempt), then done", async () => {
       await withStore(async (open) => {
-        const scheduler = await open();
-        const rec = recorder(async (job) => {
+        const { scheduler, rec } = await startRecorded(open, async (job) => {
           if (job.attempt === 1) throw new Error("downstream unavailable");
         });
-        await scheduler.start(rec.handler);
         await scheduler.schedule([{ id: "flaky", dueAt: new Date(Date.now() + 100) }]);
         await until("the retry", () => rec.deliveries.length >= 2);
         await sleep(1_000);
@@ -207,14 +205,12 @@ export function schedulerContract(backend: SchedulerBackend): void {
 
     test("a job scheduled through another replica wakes a sleeping one at its time", async () => {
       await withStore(async (open) => {
-        const sleeper = await open();
-        const rec = recorder();
-        await sleeper.start(rec.handler);
+        const { rec: sleeper } = await startRecorded(open);
         const other = await open();
         const dueAt = new Date(Date.now() + 500);
         await other.schedule([{ id: "from-elsewhere", dueAt }]);
-        await until("the delivery", () => rec.deliveries.length === 1, 10_000);
-        assert.ok(rec.deliveries[0]!.at >= dueAt.getTime());
+        await until("the delivery", () => sleeper.deliveries.length === 1, 10_000);
+        assert.ok(sleeper.deliveries[0]!.at >= dueAt.getTime());
       });
     });
   });
