@@ -6,8 +6,9 @@ import { create } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { ImportedTask, ImportFormat, ImportPlan, Unmapped } from "@taskmesh/interchange";
+import { priorityOf } from "@taskmesh/mcp/shapes";
 import type { Project } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
-import { Priority, RecurrenceMode, RecurrenceSchema, TaskStatus, type Recurrence, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { RecurrenceMode, RecurrenceSchema, TaskStatus, type Recurrence, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { CreateTaskRequestSchema, type CreateTaskRequest } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { isTimeZone, lastDayRule, parseQuickAdd, resolveQuickAdd } from "@taskmesh/quick-add";
 import { createHash } from "node:crypto";
@@ -30,7 +31,6 @@ export interface ImportReport {
   unmapped: Unmapped[];
 }
 
-const PRIORITY = { none: Priority.NONE, low: Priority.LOW, medium: Priority.MEDIUM, high: Priority.HIGH };
 const MAX_TITLE = 500;
 const MAX_NOTES = 20_000;
 const MAX_REQUEST_ID = 128;
@@ -233,7 +233,7 @@ async function createRequest(task: ImportedTask, caller: Caller, now: Date, unma
   const request = create(CreateTaskRequestSchema, {
     title,
     notes,
-    priority: PRIORITY[task.priority],
+    priority: priorityOf(task.priority),
     tags: task.tags,
     requestId: requestIdOf(task.sourceId),
     ...(task.timeZone && zone === task.timeZone ? { timeZone: zone } : {}),

@@ -41,6 +41,8 @@ export const PRIORITY_LEVELS = ["none", "low", "medium", "high"] as const;
 export type PriorityLevel = (typeof PRIORITY_LEVELS)[number];
 /** Stored smallint values of tasks.priority (taskmesh.tasks.v1.Priority). */
 export const PRIORITY_RANK: Record<PriorityLevel, number> = { none: 1, low: 2, medium: 3, high: 4 };
+/** The level a taskmesh.tasks.v1.Priority stands for; unspecified (0) is none. */
+export const priorityLevel = (priority: number): PriorityLevel => PRIORITY_LEVELS.find((level) => PRIORITY_RANK[level] === priority) ?? "none";
 
 export const STATUS_VALUES = ["open", "completed", "all"] as const;
 export type StatusValue = (typeof STATUS_VALUES)[number];

@@ -1,10 +1,12 @@
 // What an import file says, in taskmesh's terms but before anything is created: the importer in the
 // gateway turns it into service calls as the signed-in user.
+import type { PriorityLevel } from "@taskmesh/filter";
 
 export type ImportFormat = "todoist-csv" | "todoist-json" | "taskwarrior" | "taskmesh";
 export const IMPORT_FORMATS: readonly ImportFormat[] = ["todoist-csv", "todoist-json", "taskwarrior", "taskmesh"];
 
-export type PriorityName = "none" | "low" | "medium" | "high";
+/** The filter language's priority names: what the formats' priorities are read into. */
+export type PriorityName = PriorityLevel;
 
 /** An all-day date, an exact instant, or a wall-clock time in the task's zone (the user's when it has none). */
 export type ImportedDue = { date: string } | { instant: string } | { local: string };

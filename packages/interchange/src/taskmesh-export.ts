@@ -3,9 +3,10 @@
 // import reads it back without loss of what tasks carry.
 import { fromJson, toJson, type JsonObject } from "@bufbuild/protobuf";
 import { ProjectSchema, SectionSchema, type Project, type Section } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
-import { Priority, RecurrenceMode, TaskSchema, TaskStatus, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { priorityLevel } from "@taskmesh/filter";
+import { RecurrenceMode, TaskSchema, TaskStatus, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { stringify } from "csv-stringify/sync";
-import { ImportFormatError, ProjectList, type ImportPlan, type ImportedTask, type PriorityName, type Unmapped } from "./plan.js";
+import { ImportFormatError, ProjectList, type ImportPlan, type ImportedTask, type Unmapped } from "./plan.js";
 
 export const EXPORT_FORMAT = "taskmesh-export";
 export const EXPORT_VERSION = 1;
@@ -20,14 +21,6 @@ export interface ExportContent {
   tasks: Task[];
   exportedAt: Date;
 }
-
-const PRIORITY_NAME: Record<Priority, PriorityName> = {
-  [Priority.UNSPECIFIED]: "none",
-  [Priority.NONE]: "none",
-  [Priority.LOW]: "low",
-  [Priority.MEDIUM]: "medium",
-  [Priority.HIGH]: "high",
-};
 
 export function exportJson(content: ExportContent): string {
   return JSON.stringify(
@@ -58,7 +51,7 @@ export function exportCsv(content: ExportContent): string {
       title: t.title,
       notes: t.notes,
       status: t.status === TaskStatus.COMPLETED ? "completed" : "open",
-      priority: PRIORITY_NAME[t.priority],
+      priority: priorityLevel(t.priority),
       tags: t.tags.join(" "),
       due_date: t.due.case === "dueDate" ? t.due.value : "",
       due_time: t.due.case === "dueTime" ? new Date(Number(t.due.value.seconds) * 1000).toISOString() : "",
@@ -117,7 +110,7 @@ export function readTaskmeshExport(data: unknown): ImportPlan {
       notes: t.notes,
       ...(project && !project.inbox ? { project: project.name } : {}),
       ...(section && project && !project.inbox ? { section } : {}),
-      priority: PRIORITY_NAME[t.priority],
+      priority: priorityLevel(t.priority),
       tags: t.tags,
       ...(t.due.case === "dueDate" ? { due: { date: t.due.value } } : {}),
       ...(t.due.case === "dueTime" ? { due: { instant: new Date(Number(t.due.value.seconds) * 1000 + t.due.value.nanos / 1e6).toISOString() } } : {}),

@@ -4,27 +4,14 @@
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ReminderState, type ReminderStatus } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
 import { create } from "@bufbuild/protobuf";
-import { Priority, RecurrenceMode, ReminderSchema, TaskStatus, type Comment, type Reminder, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { type Priority, RecurrenceMode, ReminderSchema, TaskStatus, type Comment, type Reminder, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { PRIORITY_LEVELS, PRIORITY_RANK, priorityLevel, type PriorityLevel } from "@taskmesh/filter";
 import * as z from "zod";
 
-export const PRIORITIES = ["none", "low", "medium", "high"] as const;
-export type PriorityName = (typeof PRIORITIES)[number];
-
-const PRIORITY_OF: Record<PriorityName, Priority> = { none: Priority.NONE, low: Priority.LOW, medium: Priority.MEDIUM, high: Priority.HIGH };
-export const priorityOf = (name: PriorityName) => PRIORITY_OF[name];
-
-export function priorityName(priority: Priority): PriorityName {
-  switch (priority) {
-    case Priority.HIGH:
-      return "high";
-    case Priority.MEDIUM:
-      return "medium";
-    case Priority.LOW:
-      return "low";
-    default:
-      return "none";
-  }
-}
+// The filter language's priority names, which every other surface (CLI, import and export) speaks too.
+export const PRIORITIES = PRIORITY_LEVELS;
+export type PriorityName = PriorityLevel;
+export const priorityOf = (name: PriorityName): Priority => PRIORITY_RANK[name];
 
 const iso = (t: Parameters<typeof timestampDate>[0] | undefined) => (t ? timestampDate(t).toISOString() : undefined);
 
@@ -69,7 +56,7 @@ export function taskOut(t: Task): TaskOutput {
     title: t.title,
     ...(t.notes ? { notes: t.notes } : {}),
     status: t.status === TaskStatus.COMPLETED ? "completed" : "open",
-    priority: priorityName(t.priority),
+    priority: priorityLevel(t.priority),
     tags: t.tags,
     ...(t.due.case === "dueDate" ? { dueDate: t.due.value } : t.due.case === "dueTime" ? { dueTime: iso(t.due.value) } : {}),
     ...(t.timeZone ? { timeZone: t.timeZone } : {}),
