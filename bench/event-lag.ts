@@ -26,8 +26,8 @@
 //               task's completed_at
 // and the server's CPU (every server process's tree from /proc: the app and its PostgreSQL; in
 // cluster mode the services, PostgreSQL, the broker's and the registry's JVMs) per 1,000 creates
-// during the drive and after it, RSS before/after/peak (embedded: the app's node alone too, run with
-// npm start's options), and after the last response: the time
+// during the drive and after it, RSS before, after, BENCH_LAG_SETTLE_SECONDS (30) later and at the
+// peak (embedded: the app's node alone too, run with npm start's options), and after the last response: the time
 // until the server's CPU stops moving (within 2 % of a core of what it used idle before, over 1 s)
 // and until each backlog is zero (frames not
 // yet at the device, created tasks without their audit row, completions without their next
@@ -63,6 +63,8 @@ import { appNodeArgs, appNodeEnv } from "../scripts/app-node.mjs";
 
 const SECONDS = intEnv("BENCH_LAG_SECONDS", 300);
 const PROBE_SECONDS = intEnv("BENCH_LAG_PROBE_SECONDS", 30);
+/** How long after the drain the server's RSS is read again, idle. */
+const SETTLE_SECONDS = intEnv("BENCH_LAG_SETTLE_SECONDS", 30);
 const FIXED_RATE = process.env.BENCH_LAG_RATE ? intEnv("BENCH_LAG_RATE", 1) : undefined;
 const DRAIN_SECONDS = intEnv("BENCH_LAG_DRAIN_SECONDS", 600);
 const RECURRING_EVERY = 10;
@@ -523,6 +525,10 @@ async function main(): Promise<number> {
     const cpuAfter = after.cpu - cpu0 - cpuDrive;
     const rss1 = after.rss;
     const appRss1 = after.appRss;
+    // What the server gives back once idle: V8 shrinks its young generation and compacts some
+    // seconds after allocation stops (its memory reducer); glibc keeps what it does not trim.
+    await sleep(SETTLE_SECONDS * 1000);
+    const settled = await usage(system);
     const lag = await lags(db, user.id, since, load.startedAt, device);
     const driveSeconds = (load.lastResponseAt - load.startedAt) / 1000;
     const creates = load.creates.length;
@@ -534,7 +540,7 @@ async function main(): Promise<number> {
       `drive: ${creates} creates (${load.creates.filter((c) => c.recurring).length} recurring) and ${load.completions.length} completions answered in ${f(driveSeconds, 1)} s = ${f(creates / driveSeconds)} creates/s; CreateTask p50 ${f(load.createLatency.p50, 1)} ms, p99 ${f(load.createLatency.p99, 1)} ms, max ${f(load.createLatency.max)} ms; errors: ${errors}; sends delayed by ${MAX_IN_FLIGHT} in flight: ${load.lateSends}`,
       `generator (this process): ${f((100 * load.generatorCpu) / driveSeconds)} % of a core, event-loop delay p99 ${f(load.loopDelayP99, 1)} ms`,
       `server CPU: ${f((1000 * cpuDrive) / creates, 2)} s per 1,000 creates during the drive (${f((100 * cpuDrive) / driveSeconds)} % of a core) + ${f((1000 * cpuAfter) / creates, 2)} s per 1,000 after the last response (${f(cpuAfter, 1)} s)`,
-      `server RSS: ${f(rss0)} MiB before, ${f(rss1)} MiB after, ${f(rssPeak)} MiB peak${system.app ? `; the app's node alone ${f(appRss0)} / ${f(appRss1)} / ${f(appRssPeak)} MiB` : ""}`,
+      `server RSS: ${f(rss0)} MiB before, ${f(rss1)} MiB after, ${f(settled.rss)} MiB ${SETTLE_SECONDS} s later, ${f(rssPeak)} MiB peak${system.app ? `; the app's node alone ${f(appRss0)} / ${f(appRss1)} / ${f(settled.appRss)} / ${f(appRssPeak)} MiB` : ""}`,
       `after the last response: CPU idle (within 2 % of a core of the idle baseline, ${f(100 * baseline, 1)} %, over 1 s) in ${f((drained.cpuIdleAt - load.lastResponseAt) / 1000, 1)} s; backlogs zero in ${drained.doneAt ? `${f((drained.doneAt - load.lastResponseAt) / 1000, 1)} s` : `– (still ${JSON.stringify(drained.last)} after ${DRAIN_SECONDS} s)`}; backlog at the first look after it ${drained.first ? JSON.stringify(drained.first) : "none"}`,
       `throughput (most in any 10 s): creates committed ${f(peakRate(load.creates.map((c) => c.committedAt)))}/s, audit rows recorded ${f(peakRate(lag.audit.map((x) => x.at + x.ms)))}/s, live frames arrived ${f(peakRate(lag.live.map((x) => x.at + x.ms)))}/s, next occurrences created ${f(peakRate(lag.recurrence.map((x) => x.at + x.ms)))}/s`,
       `live device: ${device.frames.size} frames of load tasks, ${device.closes.length} closes by the server (${device.closes.slice(0, 3).join("; ") || "none"}), ${device.refetches} refetch frames`,
