@@ -22,6 +22,7 @@ logger.level = "silent";
  */
 async function serverWithSlowCalls(drainDelayMs: number) {
   const pending: (() => void)[] = [];
+  let watching = 0;
   const server = await startServer(
     {
       logger,
@@ -37,6 +38,7 @@ async function serverWithSlowCalls(drainDelayMs: number) {
             return { task: create(TaskSchema, { id: req.id, title: "slow" }) };
           },
           watchTasks: async function* (_req, ctx) {
+            watching++;
             await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
           },
         }),
@@ -46,6 +48,10 @@ async function serverWithSlowCalls(drainDelayMs: number) {
   );
   return {
     server,
+    /** Resolves once the server holds this many GetTask calls and WatchTasks streams. */
+    inHand: async (calls: number, streams: number) => {
+      while (pending.length < calls || watching < streams) await sleep(5);
+    },
     releaseAll: () => {
       for (const release of pending.splice(0)) release();
     },
@@ -56,13 +62,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const ID = "00000000-0000-4000-8000-000000000001";
 
 test("a unary call still running when the drain delay ends completes; the stream beside it ends cleanly", async () => {
-  const { server, releaseAll } = await serverWithSlowCalls(200);
+  const { server, inHand, releaseAll } = await serverWithSlowCalls(200);
   const client = createClient(TaskService, createGrpcTransport({ baseUrl: server.url }));
   const slow = client.getTask({ id: ID });
   const watching = (async () => {
     for await (const _ of client.watchTasks({})) void _;
   })();
-  await sleep(100);
+  // Both in the server's hands before the drain, however loaded the machine.
+  await inHand(1, 1);
   const draining = server.drain();
   await sleep(400); // past the delay: the listener is closed, the call is still running
   releaseAll();
@@ -72,7 +79,7 @@ test("a unary call still running when the drain delay ends completes; the stream
 });
 
 test("drain announces GOAWAY to HTTP/2 clients at once and still serves what they send during the delay", async () => {
-  const { server, releaseAll } = await serverWithSlowCalls(500);
+  const { server, inHand, releaseAll } = await serverWithSlowCalls(500);
   const session = http2.connect(server.url);
   const goaway = new Promise<number>((resolve) => session.once("goaway", (_code, lastStreamId) => resolve(lastStreamId)));
   await new Promise((resolve) => session.once("connect", resolve));
@@ -81,7 +88,7 @@ test("drain announces GOAWAY to HTTP/2 clients at once and still serves what the
   // A client that has not yet opened a new connection: its call is served on the new one.
   const client = createClient(TaskService, createGrpcTransport({ baseUrl: server.url }));
   const during = client.getTask({ id: ID });
-  await sleep(50);
+  await inHand(1, 0);
   releaseAll();
   assert.equal((await during).task?.title, "slow");
   session.destroy();
