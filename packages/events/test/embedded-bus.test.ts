@@ -3,10 +3,11 @@
 import { afterAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import type { Message } from "@bufbuild/protobuf";
+import { create, toBinary, type Message } from "@bufbuild/protobuf";
+import { TaskUpdateSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
 import { openDatabase, type Database } from "@taskmesh/db";
 import { freshDatabase } from "@taskmesh/testing";
-import { deadLetterTopic, eventLogMigrations, EVENTS_CHANNEL, openEmbeddedBus, type EventBus, type TopicContract } from "../src/index.js";
+import { deadLetterTopic, eventLogMigrations, EVENTS_CHANNEL, openEmbeddedBus, type EventBus, type EventRecord, type TopicContract } from "../src/index.js";
 import { busContract } from "./bus-contract.js";
 import { freshTopics, taskEventRecord, topicTableToEnv, versionOf, waitUntil } from "./fixtures.js";
 
@@ -111,6 +112,46 @@ describe("embedded bus", () => {
     } finally {
       await caller.close();
       await bus.close();
+    }
+  });
+
+  test("publishes over two topics, at once from two buses in opposite topic orders: each topic's offsets run on from 0, none missing or twice, each publish's in its order", async () => {
+    const t = freshTopics();
+    // One after the other: each migrates the log when it opens.
+    const buses = [await openEmbeddedBus({ url: fresh.url, topics: t.table, leaseMs: LEASE_MS }), await openEmbeddedBus({ url: fresh.url, topics: t.table, leaseMs: LEASE_MS })];
+    try {
+      const update = (key: string): EventRecord => ({ topic: t.taskUpdates, key, payload: toBinary(TaskUpdateSchema, create(TaskUpdateSchema, { userId: key })), headers: {} });
+      // Each publish: an event, an update, an event (bus 0) or an update, an event, an update (bus 1).
+      const publishes = Array.from({ length: 40 }, (_, i) => {
+        const k = (n: number) => `p${i}-${n}`;
+        const records =
+          i % 2 === 0 ? [taskEventRecord(t.taskEvents, k(0), 1), update(k(1)), taskEventRecord(t.taskEvents, k(2), 1)] : [update(k(0)), taskEventRecord(t.taskEvents, k(1), 1), update(k(2))];
+        return { records, done: buses[i % 2]!.publish(records) };
+      });
+      await Promise.all(publishes.map((p) => p.done));
+      await withEventsDb(fresh.url, async (db) => {
+        for (const topic of [t.taskEvents, t.taskUpdates]) {
+          const rows = await db.query<{ offset: string; key: string }>(db.em(), `SELECT "offset"::text AS "offset", key FROM events.log l WHERE l.topic = $1 ORDER BY l."offset"`, [topic]);
+          const expected = publishes.flatMap((p) => p.records.filter((r) => r.topic === topic).map((r) => r.key));
+          assert.deepEqual(
+            rows.map((r) => Number(r.offset)),
+            expected.map((_, i) => i),
+          );
+          assert.deepEqual(new Set(rows.map((r) => r.key)), new Set(expected));
+          // A publish's records of one topic sit in its order.
+          for (const p of publishes) {
+            const mine = p.records.filter((r) => r.topic === topic).map((r) => r.key);
+            assert.deepEqual(
+              rows.filter((r) => mine.includes(r.key)).map((r) => r.key),
+              mine,
+            );
+          }
+          const [head] = await db.query<{ next: string }>(db.em(), `SELECT next_offset::text AS next FROM events.topics WHERE topic = $1`, [topic]);
+          assert.equal(Number(head!.next), expected.length);
+        }
+      });
+    } finally {
+      await Promise.all(buses.map((b) => b.close()));
     }
   });
 });

@@ -1,4 +1,4 @@
-import { openDatabase, type Database, type EntityManager } from "@taskmesh/db";
+import { openDatabase, type Database } from "@taskmesh/db";
 import { createLogger, GroupCommit, type Logger } from "@taskmesh/kit";
 import type { EventBus, EventRecord, SubscribeOptions, Subscription } from "../bus.js";
 import { EventCodec } from "../codec.js";
@@ -53,9 +53,6 @@ export async function openEmbeddedBus(options: EmbeddedBusOptions): Promise<Even
   }
 }
 
-// Parameters per INSERT stay far below PostgreSQL's 65,535.
-const ROWS_PER_INSERT = 1_000;
-
 class EmbeddedBus implements EventBus {
   readonly system = "taskmesh_event_log";
   readonly #wakeups = new Map<string, Wakeup>();
@@ -87,37 +84,33 @@ class EmbeddedBus implements EventBus {
     await this.#append.submit(framed);
   }
 
+  /**
+   * Appends the records in one statement, its own transaction (no BEGIN and COMMIT around it): each
+   * topic's head row is advanced by its count, in topic order (two appenders never lock heads in
+   * opposite orders), the rows take the offsets before the new head in the records' order, and
+   * each topic's readers are woken at commit.
+   */
   async #appendNow(records: EventRecord[]): Promise<void> {
-    await this.db.em().transactional((tx) => this.#appendIn(tx, records));
-  }
-
-  async #appendIn(em: EntityManager, records: EventRecord[]): Promise<void> {
-    const byTopic = new Map<string, EventRecord[]>();
-    for (const r of records) {
-      let list = byTopic.get(r.topic);
-      if (!list) {
-        list = [];
-        byTopic.set(r.topic, list);
-      }
-      list.push(r);
-    }
-    for (const [topic, list] of byTopic) {
-      const [head] = await this.db.query<{ first: string }>(
-        em,
-        `INSERT INTO events.topics (topic, next_offset) VALUES ($1, $2)
-         ON CONFLICT (topic) DO UPDATE SET next_offset = events.topics.next_offset + EXCLUDED.next_offset
-         RETURNING (next_offset - $2)::text AS first`,
-        [topic, list.length],
-      );
-      const first = BigInt(head!.first);
-      for (let start = 0; start < list.length; start += ROWS_PER_INSERT) {
-        const chunk = list.slice(start, start + ROWS_PER_INSERT);
-        const params = chunk.flatMap((r, i) => [(first + BigInt(start + i)).toString(), r.key, r.payload, JSON.stringify(r.headers)]);
-        await this.db.query(em, insertSql(chunk.length), [topic, ...params]);
-      }
-      await this.db.query(em, `SELECT pg_notify($1, $2)`, [EVENTS_CHANNEL, topic]);
-    }
-    for (const [topic, list] of byTopic) busMetrics.published().inc({ bus: "embedded", topic }, list.length);
+    await this.db.query(
+      this.db.em(),
+      `WITH batch AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::jsonb[]) WITH ORDINALITY AS r(topic, key, value, headers, ord)
+       ), counts AS (
+         SELECT topic, count(*) AS n FROM batch GROUP BY topic
+       ), heads AS (
+         INSERT INTO events.topics AS t (topic, next_offset) SELECT topic, n FROM counts ORDER BY topic COLLATE "C"
+         ON CONFLICT (topic) DO UPDATE SET next_offset = t.next_offset + EXCLUDED.next_offset
+         RETURNING t.topic, t.next_offset
+       ), appended AS (
+         INSERT INTO events.log (topic, "offset", key, value, headers)
+         SELECT b.topic, h.next_offset - c.n + row_number() OVER (PARTITION BY b.topic ORDER BY b.ord) - 1, b.key, b.value, b.headers
+           FROM batch b JOIN heads h ON h.topic = b.topic JOIN counts c ON c.topic = b.topic
+       ) SELECT pg_notify($5, topic) FROM counts`,
+      [records.map((r) => r.topic), records.map((r) => r.key), records.map((r) => r.payload), records.map((r) => JSON.stringify(r.headers)), EVENTS_CHANNEL],
+    );
+    const counts = new Map<string, number>();
+    for (const r of records) counts.set(r.topic, (counts.get(r.topic) ?? 0) + 1);
+    for (const [topic, n] of counts) busMetrics.published().inc({ bus: "embedded", topic }, n);
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
@@ -150,12 +143,4 @@ class EmbeddedBus implements EventBus {
     }
     return w;
   }
-}
-
-function insertSql(rows: number): string {
-  const values = Array.from({ length: rows }, (_, i) => {
-    const p = 2 + i * 4;
-    return `($1, $${p}::bigint, $${p + 1}, $${p + 2}::bytea, $${p + 3}::jsonb)`;
-  });
-  return `INSERT INTO events.log (topic, "offset", key, value, headers) VALUES ${values.join(", ")}`;
 }
