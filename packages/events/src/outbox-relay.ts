@@ -162,12 +162,14 @@ export class OutboxRelay {
   async publishBatch(): Promise<number> {
     const limit = this.options.batchSize ?? 500;
     return this.db.em().transactional(async (em) => {
-      const [lock] = await this.db.query<{ ok: boolean }>(em, `SELECT pg_try_advisory_xact_lock($1) AS ok`, [this.outbox.lockKey]);
-      if (!lock?.ok) return 0;
+      // The relay's lock and the batch in one round trip: the lock is tried once, before the read
+      // (an InitPlan), and a relay that does not get it reads nothing.
       const rows = await this.db.query<{ id: string; topic: string; key: string; payload: Uint8Array; headers: Record<string, string> }>(
         em,
         // Qualified: a bare "id" in ORDER BY names the text output column (and sorts "10" before "9").
-        `SELECT o.id::text AS id, o.topic, o.key, o.payload, o.headers FROM ${this.outbox.schema}.outbox o ORDER BY o.id LIMIT ${Number(limit)}`,
+        `SELECT o.id::text AS id, o.topic, o.key, o.payload, o.headers FROM ${this.outbox.schema}.outbox o
+          WHERE (SELECT pg_try_advisory_xact_lock($1)) ORDER BY o.id LIMIT ${Number(limit)}`,
+        [this.outbox.lockKey],
       );
       if (rows.length === 0) return 0;
       const records = rows.map(({ topic, key, payload, headers }) => ({ topic, key, payload: new Uint8Array(payload), headers }));

@@ -64,3 +64,26 @@ test("records go out in the order they were written, past 9 → 10 and 99 → 10
     await fresh.drop();
   }
 });
+
+test("a relay that finds another holding the outbox's lock publishes nothing and deletes nothing; it takes over once the lock is free", async () => {
+  const fresh = await freshDatabase();
+  const db = await openDatabase({ url: fresh.url, schema: outbox.schema, entities: [], migrations: [outboxMigration(outbox.schema)] });
+  await db.em().transactional(async (tx) => writeOutbox(db, tx as never, outbox, [record, { ...record, key: "k2" }]));
+  const published: string[] = [];
+  const relay = new OutboxRelay(db, outbox, { send: async (records) => void published.push(...records.map((r) => r.key)) }, logger);
+  try {
+    // Another relay's batch in progress: it holds the lock until its transaction ends.
+    await db.em().transactional(async (other) => {
+      await db.query(other, `SELECT pg_advisory_xact_lock($1)`, [outbox.lockKey]);
+      assert.equal(await relay.publishBatch(), 0);
+    });
+    assert.deepEqual(published, []);
+    assert.equal(await relay.backlog(), 2);
+    assert.equal(await relay.publishBatch(), 2);
+    assert.deepEqual(published, ["k", "k2"]);
+    assert.equal(await relay.backlog(), 0);
+  } finally {
+    await db.close();
+    await fresh.drop();
+  }
+});
