@@ -115,6 +115,30 @@ describe("embedded bus", () => {
     }
   });
 
+  test("an event published while the reader handles the batch before it is delivered at once, not after the idle poll", async () => {
+    const t = freshTopics();
+    const bus = await openEmbeddedBus({ url: fresh.url, topics: t.table, leaseMs: LEASE_MS, idlePollMs: 60_000 });
+    try {
+      const key = randomUUID();
+      const seen: number[] = [];
+      const sub = await bus.subscribe({
+        group: "drained",
+        topics: [t.taskEvents],
+        handler: async (e) => {
+          seen.push(versionOf(e.value));
+          // Published after the batch's read: the reader finds its batch drained and must not sleep past this one.
+          if (seen.length === 1) await bus.publish([taskEventRecord(t.taskEvents, key, 2)]);
+        },
+      });
+      await bus.publish([taskEventRecord(t.taskEvents, key, 1)]);
+      await waitUntil("both events", () => seen.length >= 2);
+      await sub.stop();
+      assert.deepEqual(seen, [1, 2]);
+    } finally {
+      await bus.close();
+    }
+  });
+
   test("publishes over two topics, at once from two buses in opposite topic orders: each topic's offsets run on from 0, none missing or twice, each publish's in its order", async () => {
     const t = freshTopics();
     // One after the other: each migrates the log when it opens.

@@ -68,9 +68,11 @@ export class TopicReader {
             await this.wakeup.wait(seen, this.#leaseMs() / 2);
             continue;
           }
-          const handled = await this.#readBatch(position);
+          const { handled, drained } = await this.#readBatch(position);
           failures = 0;
-          if (handled === 0) await this.wakeup.wait(seen, idleMs);
+          // Drained: the read found the topic's end and everything read was handled, so another
+          // read now would find nothing unless a signal came since `seen` (then wait returns at once).
+          if (handled === 0 || drained) await this.wakeup.wait(seen, idleMs);
         } catch (err) {
           if (this.#stopping) break;
           // The database is unreachable (PostgreSQL restart, failover): nothing was committed
@@ -86,11 +88,13 @@ export class TopicReader {
     }
   }
 
-  async #readBatch(position: bigint): Promise<number> {
+  /** Reads and handles a batch from `position`: how many were handled, and whether that was all there was. */
+  async #readBatch(position: bigint): Promise<{ handled: number; drained: boolean }> {
+    const limit = this.settings.batchSize ?? 500;
     const rows = await this.db.query<LogRow>(
       this.db.em(),
       `SELECT "offset"::text AS "offset", key, value, headers FROM events.log l WHERE l.topic = $1 AND l."offset" >= $2 ORDER BY l."offset" LIMIT $3`,
-      [this.topic, position.toString(), this.settings.batchSize ?? 500],
+      [this.topic, position.toString(), limit],
     );
     const context: DeliveryContext = {
       system: "taskmesh_event_log",
@@ -106,11 +110,12 @@ export class TopicReader {
       context,
     );
     const handled = run.acknowledged;
-    if (handled === 0) return 0;
+    const drained = handled === rows.length && rows.length < limit;
+    if (handled === 0) return { handled, drained };
     const next = BigInt(rows[handled - 1]!.offset) + 1n;
     if (this.#position !== undefined) {
       this.#position = next;
-      return handled;
+      return { handled, drained };
     }
     const committed = await this.db.query<{ lag: string }>(
       this.db.em(),
@@ -126,7 +131,7 @@ export class TopicReader {
     // No row: the lease ran out while handling and another member took over; it redelivers
     // from the last committed position (at least once).
     if (committed[0]) busMetrics.lag().set({ ...labels, partition: "0" }, Number(committed[0].lag));
-    return handled;
+    return { handled, drained };
   }
 
   /** The group's position when this member holds (or just took) the lease; undefined otherwise. */
