@@ -139,6 +139,38 @@ describe("embedded bus", () => {
     }
   });
 
+  test("two members of a group: one reads the topic while the other stands by, each event once; the other takes over where it stopped", async () => {
+    const t = freshTopics();
+    const buses = [await openEmbeddedBus({ url: fresh.url, topics: t.table, leaseMs: LEASE_MS }), await openEmbeddedBus({ url: fresh.url, topics: t.table, leaseMs: LEASE_MS })];
+    try {
+      const key = randomUUID();
+      const seen: { member: number; version: number }[] = [];
+      const subs = [];
+      for (const [member, bus] of buses.entries()) {
+        subs.push(await bus.subscribe({ group: "pair", topics: [t.taskEvents], handler: async (e) => void seen.push({ member, version: versionOf(e.value) }) }));
+      }
+      for (let i = 1; i <= 20; i++) await buses[i % 2]!.publish([taskEventRecord(t.taskEvents, key, i)]);
+      await waitUntil("the first twenty", () => seen.length >= 20);
+      await new Promise((r) => setTimeout(r, 300));
+      const first = seen[0]!.member;
+      assert.deepEqual(
+        seen,
+        Array.from({ length: 20 }, (_, i) => ({ member: first, version: i + 1 })),
+      );
+      await subs[first]!.stop();
+      for (let i = 21; i <= 40; i++) await buses[first]!.publish([taskEventRecord(t.taskEvents, key, i)]);
+      await waitUntil("the next twenty", () => seen.length >= 40);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(
+        seen.slice(20),
+        Array.from({ length: 20 }, (_, i) => ({ member: 1 - first, version: i + 21 })),
+      );
+      await subs[1 - first]!.stop();
+    } finally {
+      await Promise.all(buses.map((b) => b.close()));
+    }
+  });
+
   test("publishes over two topics, at once from two buses in opposite topic orders: each topic's offsets run on from 0, none missing or twice, each publish's in its order", async () => {
     const t = freshTopics();
     // One after the other: each migrates the log when it opens.

@@ -33,6 +33,8 @@ export class TopicReader {
   #lastRenewal = 0;
   /** A broadcast reader's own position, in memory only; undefined for a group member. */
   #position: bigint | undefined;
+  /** A group member's position as its last claim or commit (which renews the lease) left it. */
+  #committed: bigint | undefined;
 
   constructor(
     private readonly db: Database,
@@ -62,7 +64,7 @@ export class TopicReader {
       while (!this.#stopping) {
         const seen = this.wakeup.generation;
         try {
-          const position = this.#position ?? (await this.#claim());
+          const position = this.#position ?? this.#held() ?? (await this.#claim());
           if (position === undefined) {
             // Another member holds the topic: stand by until its lease may have run out.
             await this.wakeup.wait(seen, this.#leaseMs() / 2);
@@ -78,6 +80,7 @@ export class TopicReader {
           // The database is unreachable (PostgreSQL restart, failover): nothing was committed
           // past the last handled event, so back off and claim again.
           failures++;
+          this.#committed = undefined;
           const retryInMs = Math.min(5_000, 100 * 2 ** failures);
           this.settings.logger.warn({ err, topic: this.topic, group: this.options.group, retryInMs }, "event log reader failed; will retry");
           await new Promise((r) => setTimeout(r, retryInMs));
@@ -130,7 +133,11 @@ export class TopicReader {
     busMetrics.deadLettered().inc(labels, run.deadLettered);
     // No row: the lease ran out while handling and another member took over; it redelivers
     // from the last committed position (at least once).
-    if (committed[0]) busMetrics.lag().set({ ...labels, partition: "0" }, Number(committed[0].lag));
+    if (committed[0]) {
+      busMetrics.lag().set({ ...labels, partition: "0" }, Number(committed[0].lag));
+      this.#committed = next;
+      this.#lastRenewal = Date.now();
+    } else this.#committed = undefined;
     return { handled, drained };
   }
 
@@ -146,7 +153,16 @@ export class TopicReader {
       [this.options.group, this.topic, this.#owner, this.#leaseMs() / 1000],
     );
     if (row) this.#lastRenewal = Date.now();
-    return row ? BigInt(row.next_offset) : undefined;
+    this.#committed = row ? BigInt(row.next_offset) : undefined;
+    return this.#committed;
+  }
+
+  /**
+   * The group's position without a claim while the lease this member renewed is surely its own
+   * still (a third of it gone at most: no other member may take it over before it runs out).
+   */
+  #held(): bigint | undefined {
+    return Date.now() - this.#lastRenewal < this.#leaseMs() / 3 ? this.#committed : undefined;
   }
 
   async #renewLease(): Promise<void> {
