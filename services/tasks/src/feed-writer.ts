@@ -26,16 +26,17 @@ export interface FeedChange {
  * ASCII ids), so that two writers never wait for each other in a cycle. Returns who is locked.
  */
 export async function lockAudience(db: Database, em: EntityManager, owners: readonly string[]): Promise<Set<string>> {
-  const [row] = await db.query<{ users: string[] }>(em, AUDIENCE, [owners]);
-  return new Set(row!.users);
-}
-
-/** lockAudience's statement, the owners in $1: one row, who is locked (`users`) and how many (`n`). */
-export const AUDIENCE = `SELECT array_agg(u) AS users, count(pg_advisory_xact_lock(hashtext(u))) AS n
+  const [row] = await db.query<{ users: string[] }>(
+    em,
+    `SELECT array_agg(u) AS users, count(pg_advisory_xact_lock(hashtext(u))) AS n
        FROM (SELECT u FROM (SELECT unnest($1::text[]) AS u
                             UNION SELECT m.user_id FROM tasks.project_members m JOIN tasks.projects p ON p.id = m.project_id
                                    WHERE p.owner_id = ANY($1::text[])) AS audience
-              ORDER BY u COLLATE "C") AS sorted`;
+              ORDER BY u COLLATE "C") AS sorted`,
+    [owners],
+  );
+  return new Set(row!.users);
+}
 
 /**
  * Writes the feed rows of `changes` for each of their recipients, in order, and returns the

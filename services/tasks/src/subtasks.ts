@@ -2,7 +2,6 @@ import { invalidArgument } from "@taskmesh/kit";
 import type { EntityManager } from "@taskmesh/db";
 import type { ProjectStore } from "./project-store.js";
 import { roleOnTask } from "./project-access.js";
-import { AUDIENCE } from "./feed-writer.js";
 import { TASK_COLUMNS, type TaskRow } from "./task-row.js";
 import type { Sql } from "./task-store.js";
 
@@ -41,7 +40,7 @@ export function requireSameProject(parent: TaskRow, projectId: string, field: st
 
 /** Every subtask of the task at any depth, locked for this write, in a stable order. */
 export function lockSubtree(read: Sql, userId: string, id: string): Promise<TaskRow[]> {
-  return read<TaskRow>(descendants("parent_id", 1, 2), [userId, [id]]);
+  return lockDescendants(read, userId, [id], "parent_id");
 }
 
 /**
@@ -50,22 +49,7 @@ export function lockSubtree(read: Sql, userId: string, id: string): Promise<Task
  * per task), in id order. See treeOf.
  */
 export function lockTrees(read: Sql, userId: string, ids: readonly string[]): Promise<TaskRow[]> {
-  return read<TaskRow>(descendants("id", 1, 2), [userId, ids]);
-}
-
-/**
- * The feed locks of `userId` and of its projects' members (lockAudience), then the trees of `ids`
- * (lockTrees), in one statement: a batch of completes starts with one round trip instead of two.
- * The trees are read in a LATERAL subquery that refers to the locks' row, so it runs after them:
- * every writer takes the feed locks before any task's.
- */
-export async function lockAudienceAndTrees(read: Sql, userId: string, ids: readonly string[]): Promise<{ locked: Set<string>; rows: TaskRow[] }> {
-  const rows = await read<TaskRow & { users: string[] }>(
-    `WITH audience AS MATERIALIZED (${AUDIENCE})
-     SELECT a.users, t.* FROM audience a LEFT JOIN LATERAL (${descendants("id", 2, 3, "AND a.n IS NOT NULL")}) t ON true`,
-    [[userId], userId, ids],
-  );
-  return { locked: new Set(rows[0]!.users), rows: rows.filter((row) => row.id !== null) };
+  return lockDescendants(read, userId, ids, "id");
 }
 
 /** The task `id` and its subtasks at any depth among `rows` (locked by lockTrees), in id order; undefined when it is not there. */
@@ -89,18 +73,18 @@ export function treeOf(rows: Iterable<TaskRow>, id: string): { task: TaskRow; su
   return { task, subtree: all.filter((row) => under.has(row.id)) };
 }
 
-/**
- * The statement of the tasks `from` names (one of $`ids` in that column) of the user $`user`, and
- * their subtasks at any depth, locked, in id order; `also`, a further condition on them.
- */
-function descendants(from: "id" | "parent_id", user: number, ids: number, also = ""): string {
-  return `SELECT ${TASK_COLUMNS} FROM tasks.tasks
-      WHERE user_id = $${user} AND id IN (
+/** The tasks `from` names (one of $2 in that column), their subtasks at any depth, locked, in id order. */
+function lockDescendants(read: Sql, userId: string, ids: readonly string[], from: "id" | "parent_id"): Promise<TaskRow[]> {
+  return read<TaskRow>(
+    `SELECT ${TASK_COLUMNS} FROM tasks.tasks
+      WHERE user_id = $1 AND id IN (
         WITH RECURSIVE down(id) AS (
-          SELECT id FROM tasks.tasks WHERE user_id = $${user} AND ${from} = ANY($${ids}::uuid[])
-          UNION SELECT t.id FROM tasks.tasks t JOIN down ON t.parent_id = down.id WHERE t.user_id = $${user}
-        ) SELECT id FROM down) ${also}
-      ORDER BY id FOR UPDATE`;
+          SELECT id FROM tasks.tasks WHERE user_id = $1 AND ${from} = ANY($2::uuid[])
+          UNION SELECT t.id FROM tasks.tasks t JOIN down ON t.parent_id = down.id WHERE t.user_id = $1
+        ) SELECT id FROM down)
+      ORDER BY id FOR UPDATE`,
+    [userId, ids],
+  );
 }
 
 /** The task's direct subtasks in their order, locked for this write. */

@@ -4,7 +4,7 @@ import { writeOutbox, type Outbox } from "@taskmesh/events";
 import { lockAudience, writeFeed, type FeedChange } from "./feed-writer.js";
 import { listStatement, ownPageStatement, type ListQuery } from "./list-query.js";
 import { keysAtEnd, sameSiblings, type Siblings } from "./order-keys.js";
-import { lockAudienceAndTrees, lockTrees, treeOf } from "./subtasks.js";
+import { lockTrees, treeOf } from "./subtasks.js";
 import type { OutboxRecord } from "./task-events.js";
 import { TASK_COLUMNS, taskFromRow, type TaskRow } from "./task-row.js";
 import type { TaskFields } from "./task-fields.js";
@@ -98,13 +98,9 @@ export class TaskStore {
   async writeMany(userId: string, works: readonly Write[]): Promise<unknown[]> {
     try {
       return await this.db.em().transactional(async (em) => {
+        const pending = new PendingWrites(this.db, em, userId, await lockAudience(this.db, em, [userId]));
         const trees = works.flatMap((w) => (w.locksTree ? [w.locksTree] : []));
-        let pending: PendingWrites;
-        if (trees.length > 1) {
-          const { locked, rows } = await lockAudienceAndTrees((text, params) => this.db.query(em, text, params), userId, trees).catch(broken);
-          pending = new PendingWrites(this.db, em, userId, locked);
-          pending.treesLocked(trees, rows);
-        } else pending = new PendingWrites(this.db, em, userId, await lockAudience(this.db, em, [userId]));
+        if (trees.length > 1) await pending.lockTrees(trees).catch(broken);
         const results: unknown[] = [];
         for (const work of works) {
           const tx = new Tx(this.db, em, userId, pending);
@@ -355,8 +351,9 @@ class PendingWrites {
     readonly locked: Set<string>,
   ) {}
 
-  /** The trees of the tasks `ids` (see Tx.lockTree), locked in one statement as `rows`. */
-  treesLocked(ids: string[], rows: TaskRow[]): void {
+  /** Locks the trees of the tasks `ids` (see Tx.lockTree) in one statement. */
+  async lockTrees(ids: string[]): Promise<void> {
+    const rows = await lockTrees(this.sql, this.userId, ids);
     this.#trees = { roots: new Set(ids), rows: new Map(rows.map((row) => [row.id, row])) };
   }
 
