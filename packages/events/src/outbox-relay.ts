@@ -162,14 +162,15 @@ export class OutboxRelay {
   async publishBatch(): Promise<number> {
     const limit = this.options.batchSize ?? 500;
     return this.db.em().transactional(async (em) => {
-      // The relay's lock and the batch in one round trip: the lock is tried once, before the read
-      // (an InitPlan), and a relay that does not get it reads nothing.
+      // The lock in a statement of its own, before the read: a statement's snapshot is taken as it
+      // starts, so a read that tried the lock itself could see the rows a relay committing just
+      // then had published and deleted, and publish them again.
+      const [lock] = await this.db.query<{ ok: boolean }>(em, `SELECT pg_try_advisory_xact_lock($1) AS ok`, [this.outbox.lockKey]);
+      if (!lock?.ok) return 0;
       const rows = await this.db.query<{ id: string; topic: string; key: string; payload: Uint8Array; headers: Record<string, string> }>(
         em,
         // Qualified: a bare "id" in ORDER BY names the text output column (and sorts "10" before "9").
-        `SELECT o.id::text AS id, o.topic, o.key, o.payload, o.headers FROM ${this.outbox.schema}.outbox o
-          WHERE (SELECT pg_try_advisory_xact_lock($1)) ORDER BY o.id LIMIT ${Number(limit)}`,
-        [this.outbox.lockKey],
+        `SELECT o.id::text AS id, o.topic, o.key, o.payload, o.headers FROM ${this.outbox.schema}.outbox o ORDER BY o.id LIMIT ${Number(limit)}`,
       );
       if (rows.length === 0) return 0;
       const records = rows.map(({ topic, key, payload, headers }) => ({ topic, key, payload: new Uint8Array(payload), headers }));

@@ -87,3 +87,34 @@ test("a relay that finds another holding the outbox's lock publishes nothing and
     await fresh.drop();
   }
 });
+
+test("two relays on one outbox, each publishing one record a batch as fast as it can: every record goes out exactly once", async () => {
+  const fresh = await freshDatabase();
+  const db = await openDatabase({ url: fresh.url, schema: outbox.schema, entities: [], migrations: [outboxMigration(outbox.schema)] });
+  const keys = Array.from({ length: 2_000 }, (_, i) => `k${i}`);
+  await db.em().transactional(async (tx) =>
+    writeOutbox(
+      db,
+      tx as never,
+      outbox,
+      keys.map((key) => ({ ...record, key })),
+    ),
+  );
+  const published: string[] = [];
+  // A batch's lock is released by its commit: a relay must read the outbox only after it holds the
+  // lock, or it reads rows the relay before it published and deleted just then.
+  const relays = [0, 1].map(() => new OutboxRelay(db, outbox, { send: async (records) => void published.push(...records.map((r) => r.key)) }, logger, { batchSize: 1 }));
+  try {
+    await Promise.all(
+      relays.map(async (relay) => {
+        while ((await relay.backlog()) > 0) await relay.publishBatch();
+      }),
+    );
+    const twice = published.filter((key, i) => published.indexOf(key) !== i);
+    assert.deepEqual(twice, [], "published twice");
+    assert.deepEqual([...published].sort(), [...keys].sort());
+  } finally {
+    await db.close();
+    await fresh.drop();
+  }
+});
