@@ -23,8 +23,9 @@
 //
 // BENCH_APP_ROOT runs the app of another checkout (its dist/ built), to compare commits run after run.
 // BENCH_CALLS (4,000) calls at 16 callers, a quarter of that at 1; BENCH_SCENARIOS (comma-separated
-// of get, list-open, list-deep, create, update, complete) runs a subset; BENCH_NODE_ARGS as for `embedded` (e.g.
-// "--max-old-space-size=256 --cpu-prof --cpu-prof-dir=/tmp/prof" profiles the app; the profile is
+// of get, list-open, list-deep, create, update, complete) runs a subset; the app runs with npm start's node options
+// and environment (scripts/app-node.mjs), BENCH_NODE_ARGS added as for `embedded` (e.g.
+// "--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the app; the profile is
 // written when it stops; `node --import tsx bench/tools/cpuprofile-top.ts <profile> <window>` lists its
 // top frames in the window printed for each row).
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -33,11 +34,12 @@ import path from "node:path";
 import pg from "pg";
 import { startPostgres } from "@taskmesh/infra/postgres";
 import { POSTGRES_FOLDER } from "@taskmesh/embedded";
+import { appNodeArgs, appNodeEnv } from "../scripts/app-node.mjs";
 import { call, cpuSeconds, load, memory, ownCpuSeconds, startApp, vegeta, type CallRequest, type Stats } from "./lib.js";
 
 const TASKS = Number(process.env.BENCH_GATEWAY_TASKS ?? 100_000);
 const CALLS = Number(process.env.BENCH_CALLS ?? 4_000);
-const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "--max-old-space-size=256").split(" ").filter(Boolean);
+const nodeArgs = [...appNodeArgs(), ...(process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean)];
 const only = (process.env.BENCH_SCENARIOS ?? "").split(",").filter(Boolean);
 const modes = process.argv.slice(2).length ? process.argv.slice(2) : ["embedded"];
 const appRoot = process.env.BENCH_APP_ROOT;
@@ -108,7 +110,7 @@ async function measure(mode: string): Promise<string[]> {
       : undefined;
   const lines: string[] = [];
   try {
-    const app = await startApp(dataDir, { nodeArgs, env: external ? { DATABASE_URL: external.url } : {}, root: appRoot });
+    const app = await startApp(dataDir, { nodeArgs, env: { ...appNodeEnv(), ...(external ? { DATABASE_URL: external.url } : {}) }, root: appRoot });
     const pid = app.proc.pid!;
     const pgData = external?.dataDir ?? path.join(dataDir, POSTGRES_FOLDER);
     const postmaster = Number(readFileSync(path.join(pgData, "postmaster.pid"), "utf8").split("\n")[0]);
