@@ -12,6 +12,22 @@ const logger = createLogger("outbox-relay-test");
 const outbox: Outbox = { schema: "relay_test", channel: "relay_test_outbox", lockKey: 917_001 };
 const record: EventRecord = { topic: "task-events", key: "k", payload: new Uint8Array([1]), headers: {} };
 
+/** `body` with a database of its own holding the outbox, dropped after it. */
+async function withOutbox(body: (db: Database) => Promise<void>): Promise<void> {
+  const fresh = await freshDatabase();
+  const db = await openDatabase({ url: fresh.url, schema: outbox.schema, entities: [], migrations: [outboxMigration(outbox.schema)] });
+  try {
+    await body(db);
+  } finally {
+    await db.close();
+    await fresh.drop();
+  }
+}
+
+/** A relay that publishes by appending each record's key to `published`. */
+const keyRecorder = (db: Database, published: string[], options: { batchSize?: number } = {}) =>
+  new OutboxRelay(db, outbox, { send: async (records) => void published.push(...records.map((r) => r.key)) }, logger, options);
+
 test("a record committed while the relay reads an empty outbox is published at once, not after the idle poll; stop is prompt", async () => {
   const fresh = await freshDatabase();
   const db = await openDatabase({ url: fresh.url, schema: outbox.schema, entities: [], migrations: [outboxMigration(outbox.schema)] });
@@ -49,29 +65,21 @@ test("a record committed while the relay reads an empty outbox is published at o
   }
 });
 
-test("records go out in the order they were written, past 9 → 10 and 99 → 100", async () => {
-  const fresh = await freshDatabase();
-  const db = await openDatabase({ url: fresh.url, schema: outbox.schema, entities: [], migrations: [outboxMigration(outbox.schema)] });
-  const keys = Array.from({ length: 120 }, (_, i) => `k${i}`);
-  for (const key of keys) await db.em().transactional(async (tx) => writeOutbox(db, tx as never, outbox, [{ ...record, key }]));
-  const published: string[] = [];
-  const relay = new OutboxRelay(db, outbox, { send: async (records) => void published.push(...records.map((r) => r.key)) }, logger, { batchSize: 50 });
-  try {
+test("records go out in the order they were written, past 9 → 10 and 99 → 100", () =>
+  withOutbox(async (db) => {
+    const keys = Array.from({ length: 120 }, (_, i) => `k${i}`);
+    for (const key of keys) await db.em().transactional(async (tx) => writeOutbox(db, tx as never, outbox, [{ ...record, key }]));
+    const published: string[] = [];
+    const relay = keyRecorder(db, published, { batchSize: 50 });
     while ((await relay.publishBatch()) > 0);
     assert.deepEqual(published, keys);
-  } finally {
-    await db.close();
-    await fresh.drop();
-  }
-});
+  }));
 
-test("a relay that finds another holding the outbox's lock publishes nothing and deletes nothing; it takes over once the lock is free", async () => {
-  const fresh = await freshDatabase();
-  const db = await openDatabase({ url: fresh.url, schema: outbox.schema, entities: [], migrations: [outboxMigration(outbox.schema)] });
-  await db.em().transactional(async (tx) => writeOutbox(db, tx as never, outbox, [record, { ...record, key: "k2" }]));
-  const published: string[] = [];
-  const relay = new OutboxRelay(db, outbox, { send: async (records) => void published.push(...records.map((r) => r.key)) }, logger);
-  try {
+test("a relay that finds another holding the outbox's lock publishes nothing and deletes nothing; it takes over once the lock is free", () =>
+  withOutbox(async (db) => {
+    await db.em().transactional(async (tx) => writeOutbox(db, tx as never, outbox, [record, { ...record, key: "k2" }]));
+    const published: string[] = [];
+    const relay = keyRecorder(db, published);
     // Another relay's batch in progress: it holds the lock until its transaction ends.
     await db.em().transactional(async (other) => {
       await db.query(other, `SELECT pg_advisory_xact_lock($1)`, [outbox.lockKey]);
@@ -82,29 +90,23 @@ test("a relay that finds another holding the outbox's lock publishes nothing and
     assert.equal(await relay.publishBatch(), 2);
     assert.deepEqual(published, ["k", "k2"]);
     assert.equal(await relay.backlog(), 0);
-  } finally {
-    await db.close();
-    await fresh.drop();
-  }
-});
+  }));
 
-test("two relays on one outbox, each publishing one record a batch as fast as it can: every record goes out exactly once", async () => {
-  const fresh = await freshDatabase();
-  const db = await openDatabase({ url: fresh.url, schema: outbox.schema, entities: [], migrations: [outboxMigration(outbox.schema)] });
-  const keys = Array.from({ length: 2_000 }, (_, i) => `k${i}`);
-  await db.em().transactional(async (tx) =>
-    writeOutbox(
-      db,
-      tx as never,
-      outbox,
-      keys.map((key) => ({ ...record, key })),
-    ),
-  );
-  const published: string[] = [];
-  // A batch's lock is released by its commit: a relay must read the outbox only after it holds the
-  // lock, or it reads rows the relay before it published and deleted just then.
-  const relays = [0, 1].map(() => new OutboxRelay(db, outbox, { send: async (records) => void published.push(...records.map((r) => r.key)) }, logger, { batchSize: 1 }));
-  try {
+test("two relays on one outbox, each publishing one record a batch as fast as it can: every record goes out exactly once", () =>
+  withOutbox(async (db) => {
+    const keys = Array.from({ length: 2_000 }, (_, i) => `k${i}`);
+    await db.em().transactional(async (tx) =>
+      writeOutbox(
+        db,
+        tx as never,
+        outbox,
+        keys.map((key) => ({ ...record, key })),
+      ),
+    );
+    const published: string[] = [];
+    // A batch's lock is released by its commit: a relay must read the outbox only after it holds the
+    // lock, or it reads rows the relay before it published and deleted just then.
+    const relays = [0, 1].map(() => keyRecorder(db, published, { batchSize: 1 }));
     await Promise.all(
       relays.map(async (relay) => {
         while ((await relay.backlog()) > 0) await relay.publishBatch();
@@ -113,8 +115,4 @@ test("two relays on one outbox, each publishing one record a batch as fast as it
     const twice = published.filter((key, i) => published.indexOf(key) !== i);
     assert.deepEqual(twice, [], "published twice");
     assert.deepEqual([...published].sort(), [...keys].sort());
-  } finally {
-    await db.close();
-    await fresh.drop();
-  }
-});
+  }));
