@@ -45,7 +45,7 @@ const only = process.argv.slice(2);
 
 let stopInfra = async () => {};
 try {
-  await step("lint and format check (Biome)", bin("biome"), ["ci", "."]);
+  await step("lint and format check (Biome)", bin("biome"), ["ci", "--error-on-warnings", "."]);
   await step("typecheck", bin("tsc"), ["-p", "tsconfig.json"]);
   await step("typecheck (web app)", bin("tsc"), ["-p", "web"]);
   await step("buf lint", bin("buf"), ["lint"]);
