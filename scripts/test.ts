@@ -65,8 +65,10 @@ try {
   // chart, manifest and workflow checks (deploy/test): offline once installed
   const deployTools = Promise.all([ensureGoTool("helm"), ensureGoTool("kubeconform"), ensureGoTool("actionlint"), ensureKubernetesSchemas()]);
   const dapr = ensureDapr(); // first run: daprd + scheduler built from the Go module proxy (many minutes)
-  // traces, metrics and rules: Jaeger, Prometheus and promtool built from their Go modules (first run: many minutes)
-  const observability = Promise.all([ensureJaegerInstalled(), ensureGoTool("prometheus"), ensureGoTool("promtool")]);
+  // traces, metrics and rules: Jaeger, Prometheus and promtool built from their Go modules (first run: many minutes);
+  // promtool after Prometheus, so that it finds most of its packages compiled in Go's build cache
+  const prometheusTools = ensureGoTool("prometheus").then(async (prometheus) => [prometheus, await ensureGoTool("promtool")] as const);
+  const observability = Promise.all([ensureJaegerInstalled(), prometheusTools]);
   const chromium = ensureChromium();
   // protoc plugins of the Go client (clients/test)
   const goClientPlugins = Promise.all([ensureGoTool("protoc-gen-go"), ensureGoTool("protoc-gen-connect-go")]);
@@ -101,7 +103,7 @@ try {
       TASKMESH_TEST_DAPRD: (await dapr).daprd,
       TASKMESH_TEST_DAPR_SCHEDULER: (await dapr).scheduler,
       TASKMESH_TEST_CHROMIUM: await chromium,
-      ...(await observability.then(([, prometheus, promtool]) => ({ TASKMESH_TEST_PROMETHEUS: prometheus, TASKMESH_TEST_PROMTOOL: promtool }))),
+      ...(await observability.then(([, [prometheus, promtool]]) => ({ TASKMESH_TEST_PROMETHEUS: prometheus, TASKMESH_TEST_PROMTOOL: promtool }))),
       ...(await goClientPlugins.then(([go, connectGo]) => ({ TASKMESH_TEST_PROTOC_GEN_GO: go, TASKMESH_TEST_PROTOC_GEN_CONNECT_GO: connectGo }))),
       ...(await images),
     },
