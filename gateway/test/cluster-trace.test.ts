@@ -278,7 +278,13 @@ test("Prometheus scrapes every process: the rules evaluate, every dashboard quer
   assert.equal(refused.status, 400);
   await call("taskmesh.tasks.v1.TaskService/CreateTask", { title: "Fires soon", reminders: [{ id: "now", absoluteTime: new Date(Date.now() + 2_000).toISOString() }] });
 
-  const rule = YAML.parse(fs.readFileSync(path.join(root, "k8s/monitoring/prometheus-rules.yaml"), "utf8")) as { spec: { groups: unknown[] } };
+  const rule = YAML.parse(fs.readFileSync(path.join(root, "k8s/monitoring/prometheus-rules.yaml"), "utf8")) as { spec: { groups: { rules: { alert?: string; for?: string }[] }[] } };
+  // This copy's TaskmeshTargetDown waits 5 s instead of the shipped minute: promtool's unit tests
+  // (deploy/test/prometheus-rules.test.ts) hold the minute; here what counts is that a process
+  // really stopped takes the alert through pending to firing, with its own labels.
+  const targetDown = rule.spec.groups.flatMap((g) => g.rules).find((r) => r.alert === "TaskmeshTargetDown");
+  assert.ok(targetDown?.for, "the rules have TaskmeshTargetDown, with a for");
+  targetDown.for = "5s";
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "taskmesh-rules-"));
   const rulesFile = path.join(dir, "rules.yaml");
   fs.writeFileSync(rulesFile, YAML.stringify({ groups: rule.spec.groups }));
@@ -319,15 +325,15 @@ test("Prometheus scrapes every process: the rules evaluate, every dashboard quer
       return empty.length === 0;
     });
 
-    // A consumer stopped for real: the audit service goes away, and after the rule's minute its alert fires.
+    // A consumer stopped for real: the audit service goes away, and after the rule's `for` its alert fires.
     const audit = processes.get("audit")!;
     audit.kill("SIGTERM");
     await new Promise((r) => audit.once("exit", r));
     const firing = async () => (await prometheus.query('ALERTS{alertname="TaskmeshTargetDown", alertstate="firing"}')).map((s) => s.metric.service);
     const stoppedAt = Date.now();
     while (!(await firing()).includes("audit")) {
-      assert.ok(Date.now() - stoppedAt < 120_000, "TaskmeshTargetDown fires within 2 minutes of the audit service stopping");
-      await new Promise((r) => setTimeout(r, 2_000));
+      assert.ok(Date.now() - stoppedAt < 60_000, "TaskmeshTargetDown fires within a minute of the audit service stopping");
+      await new Promise((r) => setTimeout(r, 500));
     }
     assert.deepEqual(await firing(), ["audit"], "only the stopped service");
   } finally {
