@@ -8,9 +8,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { spawnSync } from "node:child_process";
 import { Kafka, logLevel, type Consumer } from "kafkajs";
+import type { Logger } from "@taskmesh/kit";
 import { freshDatabase } from "@taskmesh/testing";
 import { TaskEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
 import { freePorts, startKafka, startToxiproxy } from "@taskmesh/testing/infra";
+import { recordingLogger } from "@taskmesh/testing/logs";
 import { confluentSchemaRegistry, connectKafkaBus, deadLetterTopic, ensureKafkaTopics, registerSchemas, SchemaRefusedError, type EventBus, type TopicContract } from "../src/index.js";
 import { busContract, type DeadLetter } from "./bus-contract.js";
 import { freshTopics, requireEnv, taskEventRecord, topicTableToEnv, versionOf, waitUntil } from "./fixtures.js";
@@ -21,10 +23,10 @@ const registry = confluentSchemaRegistry(registryUrl);
 const SESSION_TIMEOUT_MS = 6_000;
 const repoRoot = path.resolve(import.meta.dirname, "../../..");
 
-async function openKafkaBus(topics: TopicContract[], brokerList = brokers): Promise<EventBus> {
+async function openKafkaBus(topics: TopicContract[], brokerList = brokers, logger?: Logger): Promise<EventBus> {
   const schemaIds = await registerSchemas({ registry, topics });
   await ensureKafkaTopics({ brokers: brokerList, topics: topics.map((t) => t.topic) });
-  return connectKafkaBus({ brokers: brokerList, schemaIds, topics, sessionTimeoutMs: SESSION_TIMEOUT_MS });
+  return connectKafkaBus({ brokers: brokerList, schemaIds, topics, sessionTimeoutMs: SESSION_TIMEOUT_MS, logger });
 }
 
 const kafka = new Kafka({ brokers, clientId: "events-test", logLevel: logLevel.NOTHING });
@@ -235,7 +237,8 @@ describe("Kafka bus behind a link that goes down", () => {
     try {
       await toxiproxy.create("broker", `127.0.0.1:${listenerPort}`, proxyPort);
       const direct = await openKafkaBus(t.table, [own.bootstrap]);
-      const cutOff = await openKafkaBus(t.table, [`127.0.0.1:${proxyPort}`]);
+      const { lines, logger } = recordingLogger();
+      const cutOff = await openKafkaBus(t.table, [`127.0.0.1:${proxyPort}`], logger);
       buses.push(direct, cutOff);
       const seen = new Set<string>();
       const live = await cutOff.subscribe({ group: `live-${randomUUID()}`, delivery: "broadcast", topics: [t.taskEvents], handler: async (e) => void seen.add(e.eventId) });
@@ -244,10 +247,12 @@ describe("Kafka bus behind a link that goes down", () => {
       await waitUntil("the first event", () => seen.has(first.eventId), 30_000);
 
       await toxiproxy.setEnabled("broker", false);
+      const cutAt = lines.length;
       const meanwhile = Array.from({ length: 20 }, () => taskEventRecord(t.taskEvents, randomUUID(), 1));
       await direct.publish(meanwhile);
-      // Longer than kafkajs's retries (RETRY in kafka-bus.ts): its consumer crashes and is restarted.
-      await new Promise((r) => setTimeout(r, 60_000));
+      // The link stays down until kafkajs's retries (RETRY in kafka-bus.ts, ~30 s) run out and its
+      // consumer crashes, to be restarted by kafkajs or the bus: the restart is what is tested.
+      await waitUntil("the cut-off consumer to crash", () => lines.slice(cutAt).some((l) => l.msg?.startsWith("kafkajs: Crash")), 120_000);
       await toxiproxy.setEnabled("broker", true);
       const last = taskEventRecord(t.taskEvents, randomUUID(), 1);
       await direct.publish([last]);
