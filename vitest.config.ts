@@ -27,6 +27,7 @@ const UNIT = [
   "packages/interchange/test/calendar-feed.test.ts",
   "packages/interchange/test/readers.test.ts",
   "packages/kit/test/drain.test.ts",
+  "packages/kit/test/first-use.test.ts",
   "packages/kit/test/tracing.test.ts",
   "packages/kit/test/wire.test.ts",
   "packages/quick-add/test/pick-project.test.ts",

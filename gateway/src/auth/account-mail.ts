@@ -1,5 +1,4 @@
-import type { Logger } from "@taskmesh/kit";
-import nodemailer from "nodemailer";
+import { onFirstUse, type Logger } from "@taskmesh/kit";
 
 /** Where account e-mails (verification, password reset) go and what their links point at. */
 export interface AccountEmailSettings {
@@ -33,13 +32,15 @@ export function accountMail(settings: AccountEmailSettings, logger: Logger): Acc
       close() {},
     };
   }
-  const transport = nodemailer.createTransport(settings.smtpUrl);
+  const { smtpUrl } = settings;
+  // nodemailer is loaded with the first e-mail (a sign-up or a password reset), not at start.
+  const transport = onFirstUse(async () => (await import("nodemailer")).default.createTransport(smtpUrl));
   return {
     verifiesSignUps: true,
     link,
     async send(to, subject, text) {
-      await transport.sendMail({ from: settings.from, to, subject, text });
+      await (await transport()).sendMail({ from: settings.from, to, subject, text });
     },
-    close: () => transport.close(),
+    close: () => transport.ifStarted((t) => t.close()),
   };
 }

@@ -8,6 +8,7 @@ export { createLogger } from "./logger.js";
 export type { Logger } from "./logger.js";
 export { histogram, metricsRegistry, sourcesGauge } from "./metrics.js";
 export { GroupCommit, KeyedGroupCommit } from "./group-commit.js";
+export { onFirstUse, type OnFirstUse } from "./first-use.js";
 export { internalErrorInterceptor } from "./internal-errors.js";
 export { isTransientError } from "./transient-errors.js";
 export { requestChecksInterceptor, requestViolations, timestampInRange } from "./request-checks.js";

@@ -1,19 +1,21 @@
-import { piece, smtpUrl, text, withDefault } from "@taskmesh/kit";
-import nodemailer from "nodemailer";
+import { onFirstUse, piece, smtpUrl, text, withDefault } from "@taskmesh/kit";
 
 export interface Mailer {
   send(to: string, subject: string, text: string): Promise<void>;
   close(): void;
 }
 
-/** SMTP through nodemailer; `smtpUrl` like smtp://user:pass@host:587 or smtps://… */
+/**
+ * SMTP through nodemailer; `smtpUrl` like smtp://user:pass@host:587 or smtps://… (checked with the
+ * settings, at start). nodemailer is loaded with the first e-mail: most installs send none.
+ */
 export function smtpMailer(smtpUrl: string, from: string): Mailer {
-  const transport = nodemailer.createTransport(smtpUrl);
+  const transport = onFirstUse(async () => (await import("nodemailer")).default.createTransport(smtpUrl));
   return {
     async send(to, subject, text) {
-      await transport.sendMail({ from, to, subject, text });
+      await (await transport()).sendMail({ from, to, subject, text });
     },
-    close: () => transport.close(),
+    close: () => transport.ifStarted((t) => t.close()),
   };
 }
 
