@@ -1,5 +1,4 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { calendarFeed } from "@taskmesh/interchange";
 import type { Caller } from "../interchange/caller.js";
 import { allTasks } from "../interchange/exporter.js";
 
@@ -8,6 +7,8 @@ import { allTasks } from "../interchange/exporter.js";
  * one project's. Undefined when the owner may no longer see that project (removed, or it is gone).
  */
 export async function feedContent(caller: Caller, projectId: string | null): Promise<string | undefined> {
+  // Loaded by the first feed read rather than at start (interchange/routes.ts).
+  const { calendarFeed } = await import("@taskmesh/interchange");
   if (!projectId) return calendarFeed({ name: "taskmesh", tasks: await allTasks(caller, "status:open due:any", "due"), timeZone: caller.timeZone });
   let name: string;
   try {

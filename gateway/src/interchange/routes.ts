@@ -1,9 +1,10 @@
 // The import, export and calendar-feed endpoints: plain HTTP (a file goes up, a file or a calendar
 // comes down), authenticated like every API call except the feed itself, which a calendar app
-// fetches by its secret URL alone.
+// fetches by its secret URL alone. The file formats (@taskmesh/interchange: its CSV and iCalendar
+// libraries) are loaded by the first import, export or feed, not at start: most days see none.
 import type { HttpRoute, Logger } from "@taskmesh/kit";
 import { writeHead } from "@taskmesh/kit";
-import { exportCsv, exportJson, IMPORT_FORMATS, ImportFormatError, readImportFile, type ImportFormat, type ImportPlan } from "@taskmesh/interchange";
+import type { ImportFormat, ImportPlan } from "@taskmesh/interchange";
 import type { Authenticator } from "../auth/index.js";
 import { checkScope, type Scope } from "../auth/scopes.js";
 import type { CalendarFeedStore } from "../calendar/feed-store.js";
@@ -41,6 +42,7 @@ export function interchangeRoutes(options: InterchangeOptions): HttpRoute {
 
   async function importFile(req: NodeRequest, res: NodeResponse, url: URL) {
     const caller = await signedIn(req, ["read", "write"]);
+    const { IMPORT_FORMATS, ImportFormatError, readImportFile } = await import("@taskmesh/interchange");
     const format = url.searchParams.get("format") || undefined;
     if (format && !IMPORT_FORMATS.includes(format as ImportFormat)) return sendError(res, 400, `format must be one of ${IMPORT_FORMATS.join(", ")}`, { field: "format" });
     let text: string;
@@ -64,6 +66,7 @@ export function interchangeRoutes(options: InterchangeOptions): HttpRoute {
     const caller = await signedIn(req, ["read"]);
     const format = url.searchParams.get("format") ?? "json";
     if (format !== "json" && format !== "csv") return sendError(res, 400, "format must be json or csv", { field: "format" });
+    const { exportCsv, exportJson } = await import("@taskmesh/interchange");
     const content = await collectExport(caller);
     const day = content.exportedAt.toISOString().slice(0, 10);
     writeHead(res, 200, {

@@ -2,13 +2,12 @@
 // (JSON, no session, no server-to-client stream), so any gateway replica serves any request and a
 // draining replica holds no long-lived stream. Authorization as the specification has it for a
 // protected resource: a bearer token on every request, 401 with the RFC 9728 metadata's address.
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { HttpRoute } from "@taskmesh/kit";
 import type http from "node:http";
 import { headersOf, json, originOf, readText } from "./node-http.js";
 import { oauthServer, type OAuthOptions } from "./oauth.js";
-import { createTaskmeshMcpServer, type TaskmeshBackend } from "./tools.js";
+import type { TaskmeshBackend } from "./tools.js";
 
 export const MCP_PATH = "/mcp";
 export const PROTECTED_RESOURCE_METADATA_PATH = "/.well-known/oauth-protected-resource";
@@ -98,14 +97,8 @@ export function mcpRoute(options: McpRouteOptions): HttpRoute {
       json(res, 400, jsonRpcError(-32700, "parse error: the body is not JSON"));
       return true;
     }
-    const server = createTaskmeshMcpServer(backend);
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
-    res.once("close", () => {
-      void transport.close();
-      void server.close();
-    });
-    await server.connect(transport);
-    await transport.handleRequest(req as http.IncomingMessage, res as http.ServerResponse, message);
+    const { answerMcpRequest } = await import("./answer.js");
+    await answerMcpRequest(backend, req as http.IncomingMessage, res as http.ServerResponse, message);
     return true;
   };
 }
