@@ -1,5 +1,6 @@
 import type { Database, EntityManager } from "@taskmesh/db";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { ApiTokenCache, CREDENTIALS_CHANNEL, type ApiTokenOwner } from "./api-token-cache.js";
 import { ApiToken, EmailToken, RefreshToken, User } from "./entities.js";
 import type { Scope } from "./scopes.js";
 
@@ -59,7 +60,11 @@ export type RefreshOutcome = { ok: true; userId: string; next: string } | { ok: 
 
 /** All SQL of accounts (schema `auth`); parameterised, scoped to the user where there is one. */
 export class AccountStore {
-  constructor(private readonly db: Database) {}
+  /** `tokenCache` serves API tokens once it listens; a cache that does not, never serves. */
+  constructor(
+    private readonly db: Database,
+    private readonly tokenCache = new ApiTokenCache(),
+  ) {}
 
   #sql<Row>(sql: string, params: unknown[] = [], em: EntityManager = this.db.em()): Promise<Row[]> {
     return this.db.query<Row>(em, sql, params);
@@ -89,6 +94,8 @@ export class AccountStore {
        WHERE id = $1::uuid RETURNING ${USER_COLUMNS}`,
       [id, changes.displayName ?? null, changes.timeZone ?? null],
     );
+    // The time zone its API tokens carry: the other replicas hear it from the trigger.
+    this.tokenCache.forgetUser(id);
     return rows[0];
   }
 
@@ -200,26 +207,56 @@ export class AccountStore {
   /** False when the user has no such live token (including someone else's id). */
   async revokeApiToken(userId: string, id: string, now: Date): Promise<boolean> {
     if (!/^[0-9a-f-]{36}$/i.test(id)) return false;
-    return (await this.db.em().nativeUpdate(ApiToken, { id, user: userId, revokedAt: null }, { revokedAt: now })) > 0;
+    const revoked = (await this.db.em().nativeUpdate(ApiToken, { id, user: userId, revokedAt: null }, { revokedAt: now })) > 0;
+    if (revoked) await this.#tokensChanged(userId);
+    return revoked;
   }
 
   /** Revokes the API token with this secret (an MCP client's grant), if it is live. */
   async revokeApiTokenBySecret(secret: string, now: Date): Promise<void> {
-    await this.db.em().nativeUpdate(ApiToken, { secretHash: sha256(secret), revokedAt: null }, { revokedAt: now });
+    const [row] = await this.#sql<{ userId: string }>(`UPDATE auth.api_tokens SET revoked_at = $2 WHERE secret_hash = $1 AND revoked_at IS NULL RETURNING user_id::text AS "userId"`, [
+      sha256(secret),
+      now,
+    ]);
+    if (row) await this.#tokensChanged(row.userId);
   }
 
-  /** The owner, time zone, scopes and expiry of a live API token. */
+  /** A revocation is answered once no call here, and as surely as can be on no other replica, still sees the token live. */
+  async #tokensChanged(userId: string): Promise<void> {
+    this.tokenCache.forgetUser(userId);
+    await this.tokenCache.settled(async (marker) => void (await this.#sql(`SELECT pg_notify($1, $2)`, [CREDENTIALS_CHANNEL, marker])));
+  }
+
+  /** The owner, time zone, scopes and expiry of a live API token; from memory while the token cache can serve it. */
   async apiTokenUser(secret: string, now: Date): Promise<{ userId: string; timeZone: string; email: string; scopes: Scope[]; expiresAt?: Date } | undefined> {
-    const [row] = await this.#sql<{ id: string; userId: string; timeZone: string; email: string; lastUsedAt: Date | null; scopes: Scope[]; expiresAt: Date | null }>(
-      `SELECT t.id::text, t.user_id::text AS "userId", u.time_zone AS "timeZone", u.email, t.last_used_at AS "lastUsedAt", t.scopes, t.expires_at AS "expiresAt"
-         FROM auth.api_tokens t JOIN auth.users u ON u.id = t.user_id
-        WHERE t.secret_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)`,
-      [sha256(secret), now],
-    );
-    if (!row) return undefined;
-    if (!row.lastUsedAt || now.getTime() - new Date(row.lastUsedAt).getTime() > LAST_USED_RESOLUTION_MS) {
-      await this.#sql(`UPDATE auth.api_tokens SET last_used_at = $2 WHERE id = $1::uuid`, [row.id, now]);
+    const secretHash = sha256(secret);
+    const key = secretHash.toString("base64");
+    let owner = this.tokenCache.get(key, now);
+    if (!owner) {
+      const generation = this.tokenCache.generation;
+      const [row] = await this.#sql<{ id: string; userId: string; timeZone: string; email: string; lastUsedAt: Date | null; scopes: Scope[]; expiresAt: Date | null }>(
+        `SELECT t.id::text, t.user_id::text AS "userId", u.time_zone AS "timeZone", u.email, t.last_used_at AS "lastUsedAt", t.scopes, t.expires_at AS "expiresAt"
+           FROM auth.api_tokens t JOIN auth.users u ON u.id = t.user_id
+          WHERE t.secret_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)`,
+        [secretHash, now],
+      );
+      if (!row) return undefined;
+      owner = {
+        tokenId: row.id,
+        userId: row.userId,
+        timeZone: row.timeZone,
+        email: row.email,
+        scopes: row.scopes,
+        expiresAt: row.expiresAt ? new Date(row.expiresAt) : undefined,
+        lastUsedAt: row.lastUsedAt ? new Date(row.lastUsedAt).getTime() : Number.NEGATIVE_INFINITY,
+      } satisfies ApiTokenOwner;
+      this.tokenCache.put(key, owner, generation);
     }
-    return { userId: row.userId, timeZone: row.timeZone, email: row.email, scopes: row.scopes, expiresAt: row.expiresAt ? new Date(row.expiresAt) : undefined };
+    if (now.getTime() - owner.lastUsedAt > LAST_USED_RESOLUTION_MS) {
+      // Set first: the calls arriving meanwhile write nothing.
+      owner.lastUsedAt = now.getTime();
+      await this.#sql(`UPDATE auth.api_tokens SET last_used_at = $2 WHERE id = $1::uuid`, [owner.tokenId, now]);
+    }
+    return { userId: owner.userId, timeZone: owner.timeZone, email: owner.email, scopes: owner.scopes, expiresAt: owner.expiresAt };
   }
 }

@@ -8,6 +8,15 @@ export const User = defineEntity({
   tableName: "users",
   // One account per address whatever its case.
   uniques: [{ name: "users_email_key", expression: "CREATE UNIQUE INDEX users_email_key ON auth.users USING btree (lower(email))" }],
+  // Tells the gateways' API token caches (ApiTokenCache) of a changed time zone or e-mail, or a deleted account.
+  triggers: [
+    {
+      name: "users_credentials_changed",
+      timing: "after",
+      events: ["update", "delete"],
+      expression: "CREATE TRIGGER users_credentials_changed AFTER UPDATE OF id, email, time_zone OR DELETE ON auth.users FOR EACH ROW EXECUTE FUNCTION auth.notify_credentials_changed('id')",
+    },
+  ],
   properties: {
     id: p.uuid().primary(),
     email: p.text(),
@@ -42,6 +51,16 @@ export const ApiToken = defineEntity({
   tableName: "api_tokens",
   indexes: [{ name: "api_tokens_user", properties: ["user", "createdAt"] }],
   uniques: [{ name: "api_tokens_secret_hash_key", properties: ["secretHash"] }],
+  // Tells the gateways' API token caches (ApiTokenCache) of a token revoked, deleted or changed.
+  triggers: [
+    {
+      name: "api_tokens_credentials_changed",
+      timing: "after",
+      events: ["update", "delete"],
+      expression:
+        "CREATE TRIGGER api_tokens_credentials_changed AFTER UPDATE OF user_id, secret_hash, expires_at, revoked_at, scopes OR DELETE ON auth.api_tokens FOR EACH ROW EXECUTE FUNCTION auth.notify_credentials_changed('user_id')",
+    },
+  ],
   properties: {
     id: p.uuid().primary(),
     user: () => p.manyToOne(User).ref().deleteRule("cascade").foreignKeyName("api_tokens_user_id_fkey"),

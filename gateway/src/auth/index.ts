@@ -6,6 +6,7 @@ import { entities, migrations } from "../migrations/index.js";
 import { AccessTokens } from "./access-tokens.js";
 import { accountMail, type AccountEmailSettings } from "./account-mail.js";
 import { AccountStore } from "./account-store.js";
+import { ApiTokenCache, type ApiTokenCacheOptions } from "./api-token-cache.js";
 import { createAuthServiceImpl } from "./auth-service.js";
 import { Authenticator } from "./authenticator.js";
 import { TrustedProxies } from "./client-address.js";
@@ -39,12 +40,16 @@ export interface AuthModuleOptions {
   email?: AccountEmailSettings;
   logger?: Logger;
   now?: () => Date;
+  /** API tokens held in memory (defaults: see ApiTokenCache). */
+  tokenCache?: ApiTokenCacheOptions;
 }
 
 /** Accounts and credentials (schema `auth`), and the authenticator the gateway checks calls with. */
 export async function startAuthModule(options: AuthModuleOptions) {
   const db = await openDatabase({ url: options.databaseUrl, schema: "auth", entities, migrations, poolSize: 4 });
-  const accounts = new AccountStore(db);
+  const tokenCache = new ApiTokenCache(options.tokenCache);
+  await tokenCache.listen(db);
+  const accounts = new AccountStore(db, tokenCache);
   const tokens = new AccessTokens(options.jwtSecret);
   const authenticator = new Authenticator(tokens, accounts, options.now);
   const passwordQueue = new PasswordQueue(options.passwordQueue);

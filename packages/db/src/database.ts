@@ -129,8 +129,18 @@ export interface Database {
    * listening session was lost and re-established, `onPayload(null)` says notifications may have
    * been missed, so listeners re-check everything.
    */
-  listen(channel: string, onPayload: (payload: string | null) => void): Promise<() => Promise<void>>;
+  listen(channel: string, onPayload: (payload: string | null) => void, options?: ListenOptions): Promise<() => Promise<void>>;
   close(): Promise<void>;
+}
+
+/** For a listener that must know, at every moment, whether it could be missing notifications. */
+export interface ListenOptions {
+  /** The session is lost: notifications may be missed from now until `onPayload(null)`. */
+  onLost?: () => void;
+  /** The session answered a ping: every notification committed before the ping has been delivered. */
+  onAlive?: () => void;
+  /** How often the session is pinged (default: the database URL's `listen_ping`). */
+  pingMs?: number;
 }
 
 function checkDatabaseUrl(url: string): void {
@@ -181,7 +191,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     orm,
     em: () => orm.em.fork(),
     query,
-    async listen(channel, onPayload) {
+    async listen(channel, onPayload, { onLost, onAlive, pingMs = bounds.listenPingMs } = {}) {
       // LISTEN needs a session of its own, outside the pool; it is re-opened when the server drops it,
       // and when it stops answering: a session on a link that died without a word would otherwise
       // wait for notifications forever while every NOTIFY is lost.
@@ -209,19 +219,25 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
           ping = setTimeout(
             () =>
               c.query("SELECT 1").then(
-                () => client === c && keepPinging(),
+                () => {
+                  if (client !== c) return;
+                  onAlive?.();
+                  keepPinging();
+                },
                 () => reopen(c),
               ),
-            bounds.listenPingMs,
+            pingMs,
           );
           ping.unref();
         };
+        onAlive?.();
         keepPinging();
       };
       const reopen = (lost: pg.Client): void => {
         if (stopped || client !== lost) return;
         client = undefined;
         clearTimeout(ping);
+        onLost?.();
         lost.removeAllListeners("end");
         // A session that stopped answering has its socket destroyed (an active query makes end() do so).
         void lost.end().catch(() => {});
