@@ -105,6 +105,15 @@ describe("gateway security", () => {
     );
   });
 
+  test("an access token accepted before is refused once it expired", async () => {
+    // Issued so that it expires 1.5 s from now.
+    const soon = await new AccessTokens(JWT_SECRET).issue(alice.id, "UTC", new Date(Date.now() - ACCESS_TOKEN_TTL_SECONDS * 1000 + 1_500));
+    const headers = { authorization: `Bearer ${soon.token}` };
+    await mesh.taskClient.listTasks({}, { headers });
+    await new Promise((resolve) => setTimeout(resolve, soon.expiresAt.getTime() - Date.now() + 50));
+    await assert.rejects(mesh.taskClient.listTasks({}, { headers }), (err: ConnectError) => err.code === Code.Unauthenticated && /access token expired/.test(err.message));
+  });
+
   test("user B cannot read, change or infer user A's task; B's x-user-id claiming A is ignored", async () => {
     const { task } = await mesh.taskClient.createTask({ title: "alice's secret", tags: ["private"] }, { headers: alice.headers });
     const id = task!.id;
