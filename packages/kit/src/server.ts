@@ -12,7 +12,7 @@ import type http2 from "node:http2";
 import { constants as http2constants } from "node:http2";
 import type { Duplex } from "node:stream";
 import { randomUUID } from "node:crypto";
-import { once, setMaxListeners } from "node:events";
+import { EventEmitter, once, setMaxListeners } from "node:events";
 import type { AddressInfo } from "node:net";
 import { HealthState } from "./health.js";
 import { kClientAddress, kUserId, userIdFromHeaders } from "./identity.js";
@@ -133,7 +133,8 @@ export async function startServer(options: ServerOptions, port: number, host = "
     res.once("close", () => {
       inFlight.all--;
       if (unary) inFlight.unary--;
-      settled.dispatchEvent(new Event("settled"));
+      // Only a drain waits for calls to settle.
+      if (draining) settled.dispatchEvent(new Event("settled"));
     });
     // A keep-alive client would otherwise reuse the socket just as drain closes it.
     if (draining && req.httpVersionMajor === 1) res.setHeader("connection", "close");
@@ -213,7 +214,7 @@ function rpcHandler(router: ConnectRouter, contextValues: (req: NodeRequest) => 
       res.end();
       return;
     }
-    let uReq = universalRequestFromNodeRequest(req as http.IncomingMessage, res as http.ServerResponse, undefined, contextValues(req));
+    let uReq = universalRequestFromNodeRequest(req as http.IncomingMessage, closedEarly(req, res), undefined, contextValues(req));
     let body: Uint8Array[] | undefined;
     const plainJson = handler.method.methodKind === "unary" && /^application\/json\b/i.test(uReq.header.get("content-type") ?? "") && !uReq.header.get("content-encoding");
     if (plainJson && isAsyncIterable(uReq.body)) {
@@ -237,6 +238,22 @@ function rpcHandler(router: ConnectRouter, contextValues: (req: NodeRequest) => 
         console.error(`handler for rpc ${handler.method.name} of ${handler.service.typeName} failed`, reason);
       });
   };
+}
+
+/**
+ * What connect-node watches to abort a call's signal on HTTP/1.1 (it aborts when this emits
+ * "close"): a stand-in for the response that closes only when the response closed before it was
+ * complete, i.e. the client went away. Handed the response itself, connect-node would abort every
+ * call once its response is written, when nothing is left to tell, with a new DOMException each
+ * time (an Error with its stack trace, ~10 µs). HTTP/2 requests are watched by their stream.
+ */
+function closedEarly(req: NodeRequest, res: NodeResponse): http.ServerResponse {
+  if (req.httpVersionMajor !== 1) return res as http.ServerResponse;
+  const early = new EventEmitter();
+  res.once("close", () => {
+    if (!res.writableFinished) early.emit("close");
+  });
+  return early as http.ServerResponse;
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<Uint8Array> {

@@ -1,13 +1,17 @@
 // What the conformance suite (conformance.test.ts) found on kit's wire, checked without its runner:
-// gzip-compressed requests are served, and an HTTP/1.1 call answered before its body was read to
-// the end does not leave the client's connection hanging.
+// gzip-compressed requests are served, an HTTP/1.1 call answered before its body was read to
+// the end does not leave the client's connection hanging, and an HTTP/1.1 client that goes away
+// cancels its call.
 import { test } from "vitest";
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import net from "node:net";
+import { create } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { compressionGzip, createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus } from "@taskmesh/proto/grpc/health/v1/health_pb.js";
+import { TaskSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { createLogger, startServer } from "../src/index.js";
 
 const logger = createLogger("wire-test");
@@ -56,6 +60,51 @@ test("an HTTP/1.1 request whose message is over readMaxBytes gets its error, and
     assert.match(received, /HTTP\/1\.1 200 OK\r\ncontent-type: text\/plain[\s\S]*ok\n/, "the next request on the connection was answered");
   } finally {
     socket.destroy();
+    await server.drain();
+  }
+});
+
+test("an HTTP/1.1 client that goes away cancels its call (unary and server stream): the handler's signal aborts", async () => {
+  const started: string[] = [];
+  const cancelled: string[] = [];
+  const server = await startServer(
+    {
+      logger,
+      services: [TaskService],
+      routes: (router) =>
+        router.service(TaskService, {
+          getTask: async (req, ctx) => {
+            started.push("unary");
+            await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
+            cancelled.push("unary");
+            return { task: create(TaskSchema, { id: req.id }) };
+          },
+          watchTasks: async function* (_req, ctx) {
+            started.push("stream");
+            await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
+            cancelled.push("stream");
+          },
+        }),
+    },
+    0,
+    "127.0.0.1",
+  );
+  const body = JSON.stringify({ id: "0b9d2e9c-5f6a-4c1e-9a37-2f1d8c4b6e10" });
+  try {
+    for (const [name, request] of [
+      ["unary", `POST /taskmesh.tasks.v1.TaskService/GetTask HTTP/1.1\r\nhost: test\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`],
+      ["stream", `POST /taskmesh.tasks.v1.TaskService/WatchTasks HTTP/1.1\r\nhost: test\r\ncontent-type: application/connect+json\r\ncontent-length: 7\r\n\r\n\x00\x00\x00\x00\x02{}`],
+    ] as const) {
+      const socket = net.connect(server.port, "127.0.0.1");
+      await once(socket, "connect");
+      socket.write(request, "latin1");
+      for (const deadline = Date.now() + 5_000; !started.includes(name) && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.ok(started.includes(name), `the ${name} call reached its handler`);
+      socket.destroy();
+      for (const deadline = Date.now() + 5_000; !cancelled.includes(name) && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.ok(cancelled.includes(name), `the ${name} call was cancelled`);
+    }
+  } finally {
     await server.drain();
   }
 });
