@@ -9,7 +9,9 @@
 // processes used until then (steadier than the wall clock on a busy machine); RSS (and PSS) of every
 // process the command started, summed, after 5 s idle, and after BENCH_STARTUP_TASKS (2,000)
 // CreateTask calls through the gateway by one user (8 callers, first round only).
-// BENCH_STARTUP_ROUNDS (3) rounds per command; the table has the median (min–max).
+// BENCH_STARTUP_ROUNDS (3) rounds per command; the table has the median (min–max). BENCH_APP_ROOT
+// compares the compiled app of another checkout (its dist/ built) with this one's instead: the image's
+// command of each, the launchers left out.
 import { execFileSync } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -35,20 +37,27 @@ interface Variant {
   command: string;
   args: string[];
   env: NodeJS.ProcessEnv;
+  /** The checkout it runs in (this one unless BENCH_APP_ROOT). */
+  cwd?: string;
 }
 
 const version = (bin: string) => execFileSync(bin, ["--version"], { encoding: "utf8" }).trim();
-const variants: Variant[] = [
-  { label: `before: npm start (tsx, ${version(machineNode)})`, command: "npm", args: ["exec", "--offline", "--", "tsx", "apps/embedded/src/main.ts"], env: machineEnv() },
-  { label: `after: npm start (compiled, ${version(node24)})`, command: "npm", args: ["start"], env: machineEnv() },
-  { label: `node --import=tsx src/main.ts (old image), ${version(node24)}`, command: node24, args: ["--import=tsx", "apps/embedded/src/main.ts"], env: { ...process.env, NODE_OPTIONS: "" } },
-  {
-    label: `node dist/main.js (image), ${version(node24)}`,
-    command: node24,
-    args: ["--conditions=taskmesh-dist", "--enable-source-maps", "apps/embedded/dist/main.js"],
-    env: { ...process.env, NODE_OPTIONS: "" },
-  },
-];
+const image = (cwd: string): Variant => ({
+  label: `node dist/main.js (image), ${version(node24)}${cwd === root ? "" : `, ${cwd}`}`,
+  command: node24,
+  args: ["--conditions=taskmesh-dist", "--enable-source-maps", "apps/embedded/dist/main.js"],
+  env: { ...process.env, NODE_OPTIONS: "" },
+  cwd,
+});
+const appRoot = process.env.BENCH_APP_ROOT;
+const variants: Variant[] = appRoot
+  ? [image(path.resolve(appRoot)), image(root)]
+  : [
+      { label: `before: npm start (tsx, ${version(machineNode)})`, command: "npm", args: ["exec", "--offline", "--", "tsx", "apps/embedded/src/main.ts"], env: machineEnv() },
+      { label: `after: npm start (compiled, ${version(node24)})`, command: "npm", args: ["start"], env: machineEnv() },
+      { label: `node --import=tsx src/main.ts (old image), ${version(node24)}`, command: node24, args: ["--import=tsx", "apps/embedded/src/main.ts"], env: { ...process.env, NODE_OPTIONS: "" } },
+      image(root),
+    ];
 
 interface Proc {
   pid: number;
@@ -115,7 +124,7 @@ async function start(v: Variant, dataDir: string, logName: string): Promise<{ pr
     name: "startup",
     command: v.command,
     args: v.args,
-    cwd: root,
+    cwd: v.cwd ?? root,
     env: { ...v.env, PORT: String(port), TASKMESH_DATA_DIR: dataDir, LOG_LEVEL: "warn" },
     logFile: path.join(dataDir, "..", `${logName}.log`),
   });
