@@ -162,9 +162,25 @@ describe("Kafka bus: subscriptions", () => {
   });
 });
 
+// One broker of their own for both (a start is ~20 s): killed and restarted by the first test, reached
+// through a Toxiproxy link that the second cuts (its extra listener advertises the proxy's port).
 describe("Kafka bus against its own broker", () => {
+  let own: Awaited<ReturnType<typeof startKafka>>;
+  let toxiproxy: Awaited<ReturnType<typeof startToxiproxy>>;
+  let proxyPort: number;
+  beforeAll(async () => {
+    const [listenerPort, port] = (await freePorts(2)) as [number, number];
+    proxyPort = port;
+    toxiproxy = await startToxiproxy();
+    own = await startKafka({ listeners: [{ name: "PROXIED", port: listenerPort, advertised: `127.0.0.1:${proxyPort}` }] });
+    await toxiproxy.create("broker", `127.0.0.1:${listenerPort}`, proxyPort);
+  });
+  afterAll(async () => {
+    await own?.stop();
+    await toxiproxy?.stop();
+  });
+
   test("a broker killed and restarted mid-stream: a shared group and a broadcast subscriber lose nothing and keep order per key", { timeout: 240_000 }, async () => {
-    const own = await startKafka();
     const t = freshTopics();
     let bus: EventBus | undefined;
     try {
@@ -222,20 +238,13 @@ describe("Kafka bus against its own broker", () => {
       console.log(`broker restart: ${failedPublishes} publish calls failed and were retried by the caller`);
     } finally {
       await bus?.close();
-      await own.stop();
     }
   });
-});
 
-describe("Kafka bus behind a link that goes down", () => {
-  test("a broadcast subscriber cut off until kafkajs restarts its consumer gets, once back, what was published meanwhile", { timeout: 300_000 }, async () => {
-    const toxiproxy = await startToxiproxy();
-    const [listenerPort, proxyPort] = (await freePorts(2)) as [number, number];
-    const own = await startKafka({ listeners: [{ name: "PROXIED", port: listenerPort, advertised: `127.0.0.1:${proxyPort}` }] });
+  test("behind a link that goes down: a broadcast subscriber cut off until kafkajs restarts its consumer gets, once back, what was published meanwhile", { timeout: 300_000 }, async () => {
     const t = freshTopics();
     const buses: EventBus[] = [];
     try {
-      await toxiproxy.create("broker", `127.0.0.1:${listenerPort}`, proxyPort);
       const direct = await openKafkaBus(t.table, [own.bootstrap]);
       const { lines, logger } = recordingLogger();
       const cutOff = await openKafkaBus(t.table, [`127.0.0.1:${proxyPort}`], logger);
@@ -261,8 +270,6 @@ describe("Kafka bus behind a link that goes down", () => {
       assert.deepEqual(meanwhile.filter((r) => !seen.has(r.eventId)).length, 0, "events published while cut off, never delivered");
     } finally {
       await Promise.all(buses.map((b) => b.close()));
-      await own.stop();
-      await toxiproxy.stop();
     }
   });
 });
