@@ -1,5 +1,5 @@
 import type { Database, EntityManager } from "@taskmesh/db";
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { hash, randomBytes, randomUUID } from "node:crypto";
 import { ApiTokenCache, CREDENTIALS_CHANNEL, type ApiTokenOwner } from "./api-token-cache.js";
 import { ApiToken, EmailToken, RefreshToken, User } from "./entities.js";
 import type { Scope } from "./scopes.js";
@@ -49,7 +49,8 @@ export const API_TOKEN_PREFIX = "tm_pat_";
 const LAST_USED_RESOLUTION_MS = 60_000;
 
 export function sha256(secret: string): Buffer {
-  return createHash("sha256").update(secret).digest();
+  // One-shot: no Hash object per call (an API token is hashed on every call).
+  return hash("sha256", secret, "buffer");
 }
 
 export function newSecret(prefix = ""): string {
