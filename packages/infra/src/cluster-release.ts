@@ -8,7 +8,7 @@ import path from 'node:path';
 import { elapsed, log, run } from './cache.js';
 import { ensureGoTool } from './go-tools.js';
 import { APP_TARGETS, appImageTag, buildAppImages, ensureInfraImages } from './images.js';
-import { clusterDapr, clusterPaths, ctr, kubectl, must, nodeIp } from './kubernetes.js';
+import { clusterDapr, clusterPaths, ctr, ctrAsync, kubectl, nodeIp } from './kubernetes.js';
 import { podman, podmanSync } from './podman.js';
 import { clusterIngress, INGRESS_PORT } from './traefik.js';
 
@@ -43,7 +43,7 @@ export async function releaseImages(): Promise<ReleaseImages> {
     log(C, `loading ${missing.length} image(s) into the node: ${missing.join(', ')}`);
     const archive = path.join(p.dir, 'images.tar');
     await podman(['save', '--format', 'docker-archive', '--multi-image-archive', '-o', archive, ...missing], { component: C, what: 'podman save' });
-    must(ctr(p, ['images', 'import', archive]), 'ctr images import');
+    await ctrAsync(p, ['images', 'import', archive], 'ctr images import');
     await run('rm', ['-f', archive]);
   }
   log(C, `images ready in ${elapsed(t0)} (app tag ${tag})`);
@@ -98,9 +98,12 @@ export function ingressUrl(): string {
 /** `npm run cluster -- install`: Dapr, Traefik, the images and the release; prints where to go. */
 export async function clusterInstall(): Promise<string> {
   const t0 = Date.now();
+  // The images load while Dapr and Traefik start: neither needs the other, and both mostly wait.
+  const loading = releaseImages();
+  loading.catch(() => {}); // awaited below, after Dapr and Traefik, whose failure comes first
   await clusterDapr();
   await clusterIngress();
-  const images = await releaseImages();
+  const images = await loading;
   await helmUpgrade(images);
   process.stdout.write(kubectl(['-n', NAMESPACE, 'get', 'pods', '-o', 'wide']).out);
   log(C, `taskmesh installed in ${elapsed(t0)}: open ${ingressUrl()}`);

@@ -1054,14 +1054,28 @@ export function kubectl(args: string[], opts: { input?: string; timeoutMs?: numb
   return { status: r.status ?? 1, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
 }
 
+/** kubectl without blocking the event loop, for the long waits (rollouts) that run beside other work; rejects with its output. */
+export function kubectlAsync(args: string[], what: string): Promise<string> {
+  return run(kubectlBin(), [`--kubeconfig=${clusterPaths().kubeconfig}`, ...args], { component: C, what });
+}
+
 export function must(r: { status: number; out: string }, what: string): string {
   if (r.status !== 0) throw new InfraError(`${what} failed:\n${r.out}`);
   return r.out;
 }
 
 export function ctr(p: ReturnType<typeof clusterPaths>, args: string[], timeoutMs = 10 * 60_000): { status: number; out: string } {
-  const r = spawnSync('ctr', ['--address', p.containerdSock, '-n', 'k8s.io', ...args], { encoding: 'utf8', timeout: timeoutMs });
+  const r = spawnSync('ctr', ctrArgs(p, args), { encoding: 'utf8', timeout: timeoutMs });
   return { status: r.status ?? 1, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+}
+
+/** ctr without blocking the event loop (an image import takes tens of seconds); rejects with its output. */
+export function ctrAsync(p: ReturnType<typeof clusterPaths>, args: string[], what: string): Promise<string> {
+  return run('ctr', ctrArgs(p, args), { component: C, what });
+}
+
+function ctrArgs(p: ReturnType<typeof clusterPaths>, args: string[]): string[] {
+  return ['--address', p.containerdSock, '-n', 'k8s.io', ...args];
 }
 
 /** The project's images in podman's storage, for `ctr images import`. */
@@ -1076,8 +1090,8 @@ async function podmanImages(): Promise<{ env: NodeJS.ProcessEnv; refs: string[] 
   return refs.length ? { env, refs } : undefined;
 }
 
-async function importImages(p: ReturnType<typeof clusterPaths>, b: KubernetesBinaries): Promise<void> {
-  const t0 = Date.now();
+/** The node's own images (pause for every pod, CoreDNS, the local-path provisioner and its helper). */
+function importNodeImages(p: ReturnType<typeof clusterPaths>, b: KubernetesBinaries): void {
   const have = new Set(ctr(p, ['images', 'ls', '-q']).out.split('\n').filter(Boolean));
   for (const [name, archive] of [
     [PAUSE_IMAGE, b.pauseArchive],
@@ -1089,17 +1103,24 @@ async function importImages(p: ReturnType<typeof clusterPaths>, b: KubernetesBin
     const r = ctr(p, ['images', 'import', archive]);
     if (r.status !== 0) throw new InfraError(`ctr images import ${archive} failed:\n${r.out}`);
   }
+}
+
+/** The project's images in podman's storage (TASKMESH_CLUSTER_IMAGES) that the node lacks. */
+async function importPodmanImages(p: ReturnType<typeof clusterPaths>): Promise<void> {
+  const t0 = Date.now();
+  const have = new Set(ctr(p, ['images', 'ls', '-q']).out.split('\n').filter(Boolean));
   const imgs = await podmanImages();
   const wanted = imgs?.refs.filter((r) => !have.has(r)) ?? [];
-  if (imgs && wanted.length) {
-    log(C, `importing ${wanted.length} image(s) from podman: ${wanted.join(', ')}`);
-    const archive = path.join(p.dir, 'images.tar');
-    await run('podman', ['save', '--format', 'docker-archive', '--multi-image-archive', '-o', archive, ...wanted], { env: imgs.env, component: C, what: 'podman save' });
-    const r = ctr(p, ['images', 'import', archive]);
+  if (!imgs || !wanted.length) return;
+  log(C, `importing ${wanted.length} image(s) from podman: ${wanted.join(', ')}`);
+  const archive = path.join(p.dir, 'images.tar');
+  await run('podman', ['save', '--format', 'docker-archive', '--multi-image-archive', '-o', archive, ...wanted], { env: imgs.env, component: C, what: 'podman save' });
+  try {
+    await ctrAsync(p, ['images', 'import', archive], 'ctr images import');
+  } finally {
     rmrf(archive);
-    if (r.status !== 0) throw new InfraError(`ctr images import failed:\n${r.out}`);
   }
-  log(C, `images ready in ${elapsed(t0)} (${PAUSE_IMAGE}, ${COREDNS_IMAGE}, ${LOCAL_PATH_IMAGE}, ${BUSYBOX_IMAGE}${wanted.length ? ` + ${wanted.length} from podman` : ''})`);
+  log(C, `${wanted.length} image(s) from podman imported in ${elapsed(t0)}`);
 }
 
 function corednsReady(): boolean {
@@ -1258,7 +1279,10 @@ export async function clusterUp(): Promise<ClusterInfo> {
   const all = components(b, p, ip);
   const by = (n: string) => all.find((c) => c.name === n)!;
   await startComponent(p, by('containerd'));
-  await importImages(p, b);
+  importNodeImages(p, b);
+  // The project's images load while the control plane starts: no pod started here needs them.
+  const podmanImport = importPodmanImages(p);
+  podmanImport.catch(() => {}); // awaited below, after the control plane, whose failure comes first
   await startComponent(p, by('etcd'));
   await startComponent(p, by('kube-apiserver'));
   await Promise.all(['kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy'].map((n) => startComponent(p, by(n))));
@@ -1276,6 +1300,7 @@ export async function clusterUp(): Promise<ClusterInfo> {
   must(kubectl(['apply', '--server-side', '--force-conflicts', '-f', '-'], { input: manifest }), 'kubectl apply local-path-provisioner');
   must(kubectl(['-n', 'local-path-storage', 'rollout', 'status', 'deployment/local-path-provisioner', '--timeout=180s'], { timeoutMs: 200_000 }), 'local-path-provisioner rollout');
   log(C, `local-path-provisioner ready in ${elapsed(tStorage)} (default StorageClass local-path, volumes in ${path.join(p.dir, 'volumes')})`);
+  await podmanImport;
   log(C, `cluster up in ${elapsed(tUp)} (total with installs/builds ${elapsed(t0)})`);
   return info(p, ip);
 }
@@ -1667,7 +1692,9 @@ export async function clusterDapr(): Promise<void> {
 /** A Deployment annotated for Dapr: the injector adds daprd, and a call through daprd's invoke API reaches the app. */
 async function daprProbe(): Promise<void> {
   const t0 = Date.now();
-  const ns = 'dapr-probe';
+  // A namespace of its own per probe: it is deleted without waiting, and a probe run right after
+  // must not find the last one's still terminating.
+  const ns = `dapr-probe-${process.pid}-${Date.now().toString(36)}`;
   const manifest = `apiVersion: v1
 kind: Namespace
 metadata: {name: ${ns}}
@@ -1693,7 +1720,7 @@ spec:
 `;
   try {
     must(kubectl(['apply', '-f', '-'], { input: manifest }), 'kubectl apply dapr-probe');
-    must(kubectl(['-n', ns, 'rollout', 'status', 'deployment/hello', '--timeout=180s'], { timeoutMs: 200_000 }), 'dapr-probe rollout');
+    await kubectlAsync(['-n', ns, 'rollout', 'status', 'deployment/hello', '--timeout=180s'], 'dapr-probe rollout');
     const containers = must(kubectl(['-n', ns, 'get', 'pods', '-l', 'app=hello', '-o', 'jsonpath={.items[0].spec.containers[*].name}']), 'dapr-probe pod');
     if (!containers.split(' ').includes('daprd')) throw new InfraError(`the sidecar injector did not add daprd (containers: ${containers})`);
     const podIp = must(kubectl(['-n', ns, 'get', 'pods', '-l', 'app=hello', '-o', 'jsonpath={.items[0].status.podIP}']), 'dapr-probe pod IP').trim();
@@ -1701,6 +1728,7 @@ spec:
     process.stdout.write(`daprd injected; GET http://${podIp}:3500/v1.0/invoke/hello.${ns}/method/ping → ${text.trim()}\n`);
     log(C, `Dapr probe passed in ${elapsed(t0)}`);
   } finally {
-    kubectl(['delete', 'namespace', ns, '--wait=true', '--timeout=120s'], { timeoutMs: 130_000 });
+    // Its pods' drain (daprd's included) is nobody's wait.
+    kubectl(['delete', 'namespace', ns, '--wait=false'], { timeoutMs: 30_000 });
   }
 }
