@@ -5,7 +5,7 @@ export { openEmbeddedBus, EVENTS_CHANNEL, type EmbeddedBusOptions } from "./embe
 export { localSchemaRegistry } from "./embedded/local-registry.js";
 export { eventLogMigrations, EVENTS_SCHEMA } from "./embedded/migrations.js";
 export { OutboxEntry, ProcessedEvent } from "./entities.js";
-export { connectKafkaBus, ensureKafkaTopics, type KafkaBusOptions, type KafkaTopicsOptions } from "./kafka-bus.js";
+export type { KafkaBusOptions, KafkaTopicsOptions } from "./kafka-bus.js";
 export { claimEventIds, processOnce, processedEventsMigration, type ConsumerName } from "./process-once.js";
 export { DAY_MS, eventLogPruned, processedEventsPruned, RetentionJob, type Pruned, type RetentionOptions } from "./retention.js";
 export { DEFAULT_PROTO_ROOTS } from "./proto-sources.js";
@@ -23,5 +23,5 @@ export {
 } from "./schema-registry.js";
 export { deadLetterTopic, EVENT_TYPE_HEADER, messageIndexes, TOPIC, TOPICS, topicContract, valueSubject, type TopicContract } from "./topics.js";
 export { decodeFrame, encodeFrame, encodeMessageIndexes, WireFormatError, type Frame } from "./wire-format.js";
-export { openKafkaBus } from "./open-kafka-bus.js";
+export { connectKafkaBus, ensureKafkaTopics, openKafkaBus } from "./open-kafka-bus.js";
 export { OutboxRelay, outboxMigration, writeOutbox, type Outbox, type OutboxRelayOptions, type OutboxSink } from "./outbox-relay.js";

@@ -1,7 +1,20 @@
 import type { BusSettings, Logger } from "@taskmesh/kit";
 import type { EventBus } from "./bus.js";
-import { connectKafkaBus } from "./kafka-bus.js";
+import type { KafkaBusOptions, KafkaTopicsOptions } from "./kafka-bus.js";
 import { confluentSchemaRegistry, registerSchemas } from "./schema-registry.js";
+
+// kafkajs is loaded by the first Kafka bus or topic check, not with the package: the embedded app,
+// which imports this package for its own bus, never opens one.
+
+/** A bus on Kafka at the given brokers, publishing with the given schema ids. */
+export async function connectKafkaBus(options: KafkaBusOptions): Promise<EventBus> {
+  return (await import("./kafka-bus.js")).connectKafkaBus(options);
+}
+
+/** Creates the topics and their `.dlq` topics where missing (existing ones are left as they are). */
+export async function ensureKafkaTopics(options: KafkaTopicsOptions): Promise<void> {
+  return (await import("./kafka-bus.js")).ensureKafkaTopics(options);
+}
 
 /** Cluster mode's bus: Kafka at the bus settings' brokers, the event schemas registered in their registry. */
 export async function openKafkaBus({ brokers, registryUrl }: BusSettings, logger: Logger): Promise<EventBus> {
