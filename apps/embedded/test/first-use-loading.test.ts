@@ -1,5 +1,6 @@
 // The libraries of paths most installs rarely or never take (the MCP server behind /mcp, SMTP, the
-// import and export formats, Kafka, which the embedded app never opens) are loaded by that path's first use, not with the app: each costs the
+// import and export formats, the password dictionaries that only sign-up and reset need, Kafka, which
+// the embedded app never opens) are loaded by that path's first use, not with the app: each costs the
 // app's memory its source, code and objects (bench/README.md, "Memory after load").
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -8,7 +9,7 @@ import { test } from "vitest";
 
 const root = path.resolve(import.meta.dirname, "../../..");
 
-test("loading npm start's composition does not load the MCP SDK, nodemailer, the import and export formats or kafkajs", { timeout: 120_000 }, () => {
+test("loading npm start's composition does not load the MCP SDK, nodemailer, the import and export formats, the password dictionaries or kafkajs", { timeout: 120_000 }, () => {
   // A child of its own, so that nothing this test process loaded counts: every module file it loads, CommonJS too.
   const child = `
     import { registerHooks } from "node:module";
@@ -34,6 +35,7 @@ test("loading npm start's composition does not load the MCP SDK, nodemailer, the
     "/node_modules/csv-parse/",
     "/node_modules/ical-generator/",
     "/node_modules/kafkajs/",
+    "/node_modules/@zxcvbn-ts/",
   ]) {
     assert.deepEqual(
       loaded.filter((url) => url.includes(lazy)),

@@ -127,7 +127,7 @@ async function signUp(deps: Deps, req: SignUpRequest, ctx: HandlerContext) {
   const email = req.email.trim();
   await deps.signUpLimit.attempt(clientAddress(ctx, deps.trustedProxies), email);
   const timeZone = checkTimeZone(req.timeZone || "UTC", "time_zone");
-  checkPasswordStrength(req.password, "password", email);
+  await checkPasswordStrength(req.password, "password", email);
   const hash = await deps.passwordQueue.run(() => hashPassword(req.password));
   const displayName = req.displayName.trim();
   if (!mail.verifiesSignUps) {
@@ -185,7 +185,7 @@ async function requestPasswordReset(deps: Deps, req: RequestPasswordResetRequest
 
 async function resetPassword(deps: Deps, req: ResetPasswordRequest) {
   const { accounts, now } = deps;
-  checkPasswordStrength(req.newPassword, "new_password", "");
+  await checkPasswordStrength(req.newPassword, "new_password", "");
   const row = await accounts.takeEmailToken(req.token, "reset-password", now());
   if (!row?.userId) throw invalidArgument([{ field: "token", ruleId: "token.valid", message: `${BAD_LINK}: ask for a new one` }]);
   const hash = await deps.passwordQueue.run(() => hashPassword(req.newPassword));
