@@ -1050,8 +1050,14 @@ export function kubectlBin(): string {
 }
 
 export function kubectl(args: string[], opts: { input?: string; timeoutMs?: number } = {}): { status: number; out: string } {
-  const r = spawnSync(kubectlBin(), [`--kubeconfig=${clusterPaths().kubeconfig}`, ...args], { encoding: 'utf8', input: opts.input, timeout: opts.timeoutMs ?? 60_000 });
-  return { status: r.status ?? 1, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+  // Node's default 1 MiB of output is less than a long run's event ids read back through `kubectl exec`.
+  const r = spawnSync(kubectlBin(), [`--kubeconfig=${clusterPaths().kubeconfig}`, ...args], {
+    encoding: 'utf8',
+    input: opts.input,
+    timeout: opts.timeoutMs ?? 60_000,
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  return { status: r.status ?? 1, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? `\n${r.error.message}` : ''}` };
 }
 
 /** kubectl without blocking the event loop, for the long waits (rollouts) that run beside other work; rejects with its output. */
