@@ -1,7 +1,8 @@
 // API tokens served from memory (ApiTokenCache) stay exact in effect: a revocation reaches every
-// gateway replica on the database by the next call, an expired token is refused, and a gateway
-// whose listening session is lost or goes silent stops serving from memory. Real PostgreSQL, two
-// gateways on one database, a relay that cuts or freezes only the listening sessions.
+// gateway replica on the database by the next call (one that hears of changes late included), an
+// expired token is refused, and a gateway whose listening session is lost or goes silent stops
+// serving from memory. Real PostgreSQL, two gateways on one database, a relay that delays, cuts or
+// freezes only the listening sessions.
 import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import net from "node:net";
@@ -117,6 +118,28 @@ test("an expired token is refused, though a moment before it was answered from m
   }
 });
 
+test("a token revoked through one gateway is refused on the next call by another that hears of changes late", async () => {
+  const { url, drop } = await freshDatabase();
+  const relay = await listenerRelay(new URL(url), 300);
+  const viaRelay = new URL(url);
+  viaRelay.host = `127.0.0.1:${relay.port}`;
+  const a = await startMesh({ databaseUrl: url, replicaId: "a" });
+  const late = await startMesh({ databaseUrl: url, replicaId: "late", tasks: a.tasks, bus: a.bus, auth: { databaseUrl: viaRelay.toString() } });
+  try {
+    const alice = await a.user("late");
+    const { secret, token } = await a.auth.createApiToken({ name: "script" }, { headers: alice.headers });
+    const viaLate = taskClient(late, secret);
+    await viaLate.client.listTasks({}, viaLate.options);
+    await a.auth.revokeApiToken({ id: token!.id }, { headers: alice.headers });
+    await assert.rejects(viaLate.client.listTasks({}, viaLate.options), refused);
+  } finally {
+    await late.stop();
+    await a.stop();
+    await relay.close();
+    await drop();
+  }
+});
+
 describe("a gateway whose listening session is lost", () => {
   for (const fault of ["cut", "frozen"] as const) {
     test(`${fault}: it stops answering from memory, and a token revoked meanwhile is refused`, { timeout: 30_000 }, async () => {
@@ -124,8 +147,8 @@ describe("a gateway whose listening session is lost", () => {
       const relay = await listenerRelay(new URL(url));
       const viaRelay = new URL(url);
       viaRelay.host = `127.0.0.1:${relay.port}`;
-      // Pinged every 100 ms, serving while it answered within 500 ms.
-      const mesh = await startMesh({ databaseUrl: url, auth: { databaseUrl: viaRelay.toString(), tokenCache: { pingMs: 100, staleMs: 500 } } });
+      // Pinged every 250 ms, serving while it answered within 2 s (a loaded machine's pauses stay well inside).
+      const mesh = await startMesh({ databaseUrl: url, auth: { databaseUrl: viaRelay.toString(), tokenCache: { pingMs: 250, staleMs: 2_000 } } });
       try {
         const alice = await mesh.user(fault);
         const { secret, token } = await mesh.auth.createApiToken({ name: "script" }, { headers: alice.headers });
@@ -138,7 +161,7 @@ describe("a gateway whose listening session is lost", () => {
         relay.stopListeners(fault);
         // Whatever the gateway hears from now on, this revocation it does not.
         await sql(url, `UPDATE auth.api_tokens SET revoked_at = now() WHERE id = $1`, [token!.id]);
-        if (fault === "frozen") await new Promise((resolve) => setTimeout(resolve, 700));
+        if (fault === "frozen") await new Promise((resolve) => setTimeout(resolve, 2_300));
         await assert.rejects(via.client.listTasks({}, via.options), refused);
       } finally {
         await relay.close();
@@ -164,8 +187,9 @@ async function eventually(check: () => Promise<unknown>, ms = 5_000): Promise<vo
  * A TCP relay to PostgreSQL that passes everything until told to stop the listening sessions (those
  * that sent LISTEN): then each, and each one opened later, is cut (closed) or frozen (nothing
  * passes either way, nothing is closed: a link that died without a word). Other sessions pass.
+ * With `delayMs`, what the server sends a listening session arrives that much later.
  */
-async function listenerRelay(target: URL): Promise<{ port: number; stopListeners(how: "cut" | "frozen"): void; close(): Promise<void> }> {
+async function listenerRelay(target: URL, delayMs = 0): Promise<{ port: number; stopListeners(how: "cut" | "frozen"): void; close(): Promise<void> }> {
   const listeners = new Set<[net.Socket, net.Socket]>();
   const all = new Set<net.Socket>();
   let stopped: "cut" | "frozen" | undefined;
@@ -190,6 +214,10 @@ async function listenerRelay(target: URL): Promise<{ port: number; stopListeners
       if (!listeners.has(pair) && chunk.includes("LISTEN ")) {
         listeners.add(pair);
         if (stopped) return stop(pair);
+        if (delayMs > 0) {
+          upstream.unpipe(client);
+          upstream.on("data", (data: Buffer) => setTimeout(() => client.write(data), delayMs)).resume();
+        }
       }
       if (!upstream.write(chunk)) client.pause();
     });

@@ -1,6 +1,6 @@
 import type { Database, EntityManager } from "@taskmesh/db";
 import { hash, randomBytes, randomUUID } from "node:crypto";
-import { ApiTokenCache, CREDENTIALS_CHANNEL, type ApiTokenOwner } from "./api-token-cache.js";
+import { ApiTokenCache, type ApiTokenOwner } from "./api-token-cache.js";
 import { ApiToken, EmailToken, RefreshToken, User } from "./entities.js";
 import type { Scope } from "./scopes.js";
 
@@ -222,10 +222,10 @@ export class AccountStore {
     if (row) await this.#tokensChanged(row.userId);
   }
 
-  /** A revocation is answered once no call here, and as surely as can be on no other replica, still sees the token live. */
+  /** A revocation is answered once no replica serves the token from memory any more. */
   async #tokensChanged(userId: string): Promise<void> {
     this.tokenCache.forgetUser(userId);
-    await this.tokenCache.settled(async (marker) => void (await this.#sql(`SELECT pg_notify($1, $2)`, [CREDENTIALS_CHANNEL, marker])));
+    await this.tokenCache.settled();
   }
 
   /** The owner, time zone, scopes and expiry of a live API token; from memory while the token cache can serve it. */

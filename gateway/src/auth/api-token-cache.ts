@@ -9,8 +9,12 @@ import type { Scope } from "./scopes.js";
  * or e-mail changed, or the user deleted. The payload is the user's id.
  */
 export const CREDENTIALS_CHANNEL = "auth_credentials";
-// A replica's own marker, sent after a change it made, to know when its listener has seen the change.
+// After a change it made, a replica sends a marker and waits until every replica listening has
+// answered it: each answers once it has heard the marker, so the change before it too.
 const ECHO = "echo ";
+const ACK = "ack ";
+// The listening sessions' application_name, followed by the replica's id.
+const LISTENER = "taskmesh credentials";
 
 /** What a live API token stands for, as its lookup read it. */
 export interface ApiTokenOwner {
@@ -30,7 +34,7 @@ export interface ApiTokenCacheOptions {
   pingMs?: number;
   /** How long after its last sign of life the listening session still counts as hearing everything. */
   staleMs?: number;
-  /** How long a change waits for its own notification to come back. */
+  /** How long a change waits for the other replicas to say they heard it (default: staleMs + 1 s). */
   echoTimeoutMs?: number;
 }
 
@@ -45,7 +49,10 @@ export interface ApiTokenCacheOptions {
  */
 export class ApiTokenCache {
   readonly #entries = new Map<string, ApiTokenOwner>();
-  readonly #echoes = new Map<string, () => void>();
+  readonly #replicaId = randomUUID();
+  // Per marker, the replicas yet to answer it, and what to call when none is left.
+  readonly #echoes = new Map<string, { waiting: Set<string>; done: () => void }>();
+  #db: Database | undefined;
   readonly #maxEntries: number;
   readonly #pingMs: number;
   readonly #staleMs: number;
@@ -60,13 +67,15 @@ export class ApiTokenCache {
     this.#maxEntries = options.maxEntries ?? 10_000;
     this.#pingMs = options.pingMs ?? 2_000;
     this.#staleMs = options.staleMs ?? 5_000;
-    this.#echoTimeoutMs = options.echoTimeoutMs ?? 1_000;
+    this.#echoTimeoutMs = options.echoTimeoutMs ?? this.#staleMs + 1_000;
   }
 
   /** Starts listening; the cache serves from the moment the session is confirmed. */
   async listen(db: Database): Promise<void> {
+    this.#db = db;
     await db.listen(CREDENTIALS_CHANNEL, (payload) => this.#notified(payload), {
       pingMs: this.#pingMs,
+      applicationName: `${LISTENER} ${this.#replicaId}`,
       onAlive: () => {
         this.#aliveAt = performance.now();
       },
@@ -106,22 +115,28 @@ export class ApiTokenCache {
   }
 
   /**
-   * Resolves once this replica's listener has heard everything committed before the call (its own
-   * marker came back, notifications arrive in commit order), so a change is answered only after
-   * the other replicas, listening the same way, have about as surely heard it too. At once when
-   * the cache is not serving; after `echoTimeoutMs` at most.
+   * After a change committed: resolves once every replica listening when it was called (this one
+   * included) has heard everything committed before, so none of them serves what changed from
+   * memory any more. Each answers a marker sent now (notifications arrive in commit order). A replica
+   * that does not answer within `echoTimeoutMs` (its session lost or silent) has stopped serving from
+   * memory by then.
    */
-  async settled(notify: (payload: string) => Promise<void>): Promise<void> {
-    if (!this.#live()) return;
-    const marker = `${ECHO}${randomUUID()}`;
+  async settled(): Promise<void> {
+    const db = this.#db;
+    if (!db) return;
+    const em = db.em();
+    const listeners = await db.query<{ name: string }>(em, `SELECT application_name AS name FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE $1`, [`${LISTENER} %`]);
+    const waiting = new Set(listeners.map((l) => l.name.slice(LISTENER.length + 1)));
+    if (waiting.size === 0) return;
+    const marker = randomUUID();
     let timer: NodeJS.Timeout | undefined;
-    const echoed = new Promise<void>((resolve) => {
-      this.#echoes.set(marker, resolve);
+    const answered = new Promise<void>((resolve) => {
+      this.#echoes.set(marker, { waiting, done: resolve });
       timer = setTimeout(resolve, this.#echoTimeoutMs);
     });
     try {
-      await notify(marker);
-      await echoed;
+      await db.query(em, `SELECT pg_notify($1, $2)`, [CREDENTIALS_CHANNEL, `${ECHO}${marker}`]);
+      await answered;
     } finally {
       clearTimeout(timer);
       this.#echoes.delete(marker);
@@ -134,8 +149,25 @@ export class ApiTokenCache {
 
   #notified(payload: string | null): void {
     if (payload === null) this.#reset(true);
-    else if (payload.startsWith(ECHO)) this.#echoes.get(payload)?.();
+    else if (payload.startsWith(ECHO)) this.#answer(payload.slice(ECHO.length));
+    else if (payload.startsWith(ACK)) this.#answered(payload.slice(ACK.length));
     else this.forgetUser(payload);
+  }
+
+  /** Heard a marker: every change committed before it has been heard too. */
+  #answer(marker: string): void {
+    const db = this.#db;
+    if (!db) return;
+    // Unanswered, the replica that waits gives up after echoTimeoutMs: nothing more to do here.
+    db.query(db.em(), `SELECT pg_notify($1, $2)`, [CREDENTIALS_CHANNEL, `${ACK}${marker} ${this.#replicaId}`]).catch(() => {});
+  }
+
+  #answered(ack: string): void {
+    const [marker = "", replica = ""] = ack.split(" ");
+    const echo = this.#echoes.get(marker);
+    if (!echo) return;
+    echo.waiting.delete(replica);
+    if (echo.waiting.size === 0) echo.done();
   }
 
   /** Empty, and serving from now (`up`) or not until the session is back. */
@@ -144,6 +176,5 @@ export class ApiTokenCache {
     this.#entries.clear();
     this.#up = up;
     if (up) this.#aliveAt = performance.now();
-    if (!up) for (const resolve of this.#echoes.values()) resolve();
   }
 }

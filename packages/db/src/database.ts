@@ -141,6 +141,8 @@ export interface ListenOptions {
   onAlive?: () => void;
   /** How often the session is pinged (default: the database URL's `listen_ping`). */
   pingMs?: number;
+  /** The session's `application_name`, so that others can see who listens (pg_stat_activity). */
+  applicationName?: string;
 }
 
 function checkDatabaseUrl(url: string): void {
@@ -191,7 +193,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     orm,
     em: () => orm.em.fork(),
     query,
-    async listen(channel, onPayload, { onLost, onAlive, pingMs = bounds.listenPingMs } = {}) {
+    async listen(channel, onPayload, { onLost, onAlive, pingMs = bounds.listenPingMs, applicationName } = {}) {
       // LISTEN needs a session of its own, outside the pool; it is re-opened when the server drops it,
       // and when it stops answering: a session on a link that died without a word would otherwise
       // wait for notifications forever while every NOTIFY is lost.
@@ -199,7 +201,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       let ping: NodeJS.Timeout | undefined;
       let stopped = false;
       const open = async (): Promise<void> => {
-        const c = new pg.Client({ connectionString: options.url, ...clientOptions(bounds) });
+        const c = new pg.Client({ connectionString: options.url, ...clientOptions(bounds), ...(applicationName ? { application_name: applicationName } : {}) });
         c.on("error", () => reopen(c));
         c.on("end", () => reopen(c));
         c.on("notification", (n) => {
