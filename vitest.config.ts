@@ -19,6 +19,7 @@ const UNIT = [
   "gateway/test/config.test.ts",
   "gateway/test/mesh.test.ts",
   "packages/events/test/handle-by-key.test.ts",
+  "packages/events/test/leaders-elected.test.ts",
   "packages/events/test/wire-format.test.ts",
   "packages/filter/test/errors.test.ts",
   "packages/infra/test/free-ports.test.ts",

@@ -1,4 +1,4 @@
-import { CompressionTypes, Kafka, Partitioners, logLevel, type Consumer, type ConsumerRunConfig, type IHeaders, type LogEntry, type Producer } from "kafkajs";
+import { CompressionTypes, Kafka, Partitioners, logLevel, type Admin, type Consumer, type ConsumerRunConfig, type IHeaders, type LogEntry, type Producer } from "kafkajs";
 import { randomUUID } from "node:crypto";
 import { createLogger, GroupCommit, type Logger } from "@taskmesh/kit";
 import type { EventBus, EventRecord, SubscribeOptions, Subscription } from "./bus.js";
@@ -372,11 +372,33 @@ export async function ensureKafkaTopics(options: KafkaTopicsOptions): Promise<vo
     const missing = names.filter((t) => !existing.has(t));
     if (missing.length === 0) return;
     await admin.createTopics({
-      waitForLeaders: true,
       topics: missing.map((topic) => ({ topic, numPartitions: options.partitions ?? 3, replicationFactor: options.replicationFactor ?? 1 })),
     });
+    await leadersElected(admin, missing);
   } finally {
     await admin.disconnect();
+  }
+}
+
+/**
+ * Resolves once every partition of the topics has a leader. A topic just created can be unknown for
+ * a moment to the broker asked (KRaft spreads metadata asynchronously): kafkajs's own wait for
+ * leaders gives up on that answer, so it is retried here, as every retriable answer is.
+ */
+export async function leadersElected(admin: Pick<Admin, "fetchTopicMetadata">, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delayMs = 50; ; delayMs = Math.min(delayMs * 2, 1_000)) {
+    let waitingFor = "a leader for every partition";
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics });
+      if (metadata.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (err) {
+      // kafkajs's errors say whether asking again can help (its error classes are not named exports under ESM)
+      if (!(err instanceof Error && "retriable" in err && err.retriable === true)) throw err;
+      waitingFor = err.message;
+    }
+    if (Date.now() + delayMs > deadline) throw new Error(`Kafka topics ${topics.join(", ")} not ready within ${timeoutMs / 1000} s: ${waitingFor}`);
+    await new Promise((r) => setTimeout(r, delayMs));
   }
 }
 
