@@ -57,29 +57,33 @@ describe("two gateways on one database", () => {
     await drop?.();
   });
 
-  test("a token revoked through one is refused by both on the next call, though both answered it from memory", async () => {
-    const alice = await a.user("revoked");
+  /** A new user of gateway a with an API token, a client with it through each gateway, and a call through both. */
+  async function tokenUsedOnBoth(label: string) {
+    const alice = await a.user(label);
     const { secret, token } = await a.auth.createApiToken({ name: "script" }, { headers: alice.headers });
     const [viaA, viaB] = [taskClient(a, secret), taskClient(b, secret)];
-    await viaA.client.listTasks({}, viaA.options);
-    await viaB.client.listTasks({}, viaB.options);
-    await behindTheTriggers(url, new Date(), token!.id);
-    await viaA.client.listTasks({}, viaA.options);
-    await viaB.client.listTasks({}, viaB.options);
-    await behindTheTriggers(url, null, token!.id);
+    const listOnBoth = async () => {
+      await viaA.client.listTasks({}, viaA.options);
+      await viaB.client.listTasks({}, viaB.options);
+    };
+    await listOnBoth();
+    return { alice, tokenId: token!.id, viaA, viaB, listOnBoth };
+  }
 
-    await a.auth.revokeApiToken({ id: token!.id }, { headers: alice.headers });
+  test("a token revoked through one is refused by both on the next call, though both answered it from memory", async () => {
+    const { alice, tokenId, viaA, viaB, listOnBoth } = await tokenUsedOnBoth("revoked");
+    await behindTheTriggers(url, new Date(), tokenId);
+    await listOnBoth();
+    await behindTheTriggers(url, null, tokenId);
+
+    await a.auth.revokeApiToken({ id: tokenId }, { headers: alice.headers });
     await assert.rejects(viaB.client.listTasks({}, viaB.options), refused);
     await assert.rejects(viaA.client.listTasks({}, viaA.options), refused);
   });
 
   test("a token revoked in the database by hand is refused by both", async () => {
-    const alice = await a.user("by-hand");
-    const { secret, token } = await a.auth.createApiToken({ name: "script" }, { headers: alice.headers });
-    const [viaA, viaB] = [taskClient(a, secret), taskClient(b, secret)];
-    await viaA.client.listTasks({}, viaA.options);
-    await viaB.client.listTasks({}, viaB.options);
-    await sql(url, `UPDATE auth.api_tokens SET revoked_at = now() WHERE id = $1`, [token!.id]);
+    const { tokenId, viaA, viaB } = await tokenUsedOnBoth("by-hand");
+    await sql(url, `UPDATE auth.api_tokens SET revoked_at = now() WHERE id = $1`, [tokenId]);
     await eventually(() => assert.rejects(viaA.client.listTasks({}, viaA.options), refused));
     await eventually(() => assert.rejects(viaB.client.listTasks({}, viaB.options), refused));
   });
