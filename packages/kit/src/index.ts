@@ -32,4 +32,4 @@ export * from "./config.js";
 export { resolveSecrets } from "./secrets.js";
 export type { SecretsOptions } from "./secrets.js";
 export { CONFIG_EXIT_CODE, runJob, runService } from "./service.js";
-export type { BasePieces, Deployable, SelfServedModule, ServedModule } from "./service.js";
+export type { BasePieces, Deployable, SelfServedModule } from "./service.js";

@@ -1,6 +1,4 @@
 // The one way a deployable starts: its main.ts is `await runService(module, schema)`.
-import type { ConnectRouter } from "@connectrpc/connect";
-import type { DescService } from "@bufbuild/protobuf";
 import type { z } from "zod";
 import {
   ConfigError,
@@ -17,7 +15,7 @@ import {
 } from "./config.js";
 import { createLogger, type Logger } from "./logger.js";
 import { resolveSecrets } from "./secrets.js";
-import { drainOnSignals, startServer, type RunningServer } from "./server.js";
+import { drainOnSignals, startServer, type RunningServer, type ServiceModule } from "./server.js";
 import { startTelemetry, stopTelemetry } from "./telemetry.js";
 
 /**
@@ -31,13 +29,6 @@ export type BasePieces = Record<string, AnyPiece> & {
 
 type BaseConfig = { telemetry: TelemetrySettings; server: ServerSettings & { host?: string }; secrets?: SecretsSettings; bus?: BusSettings | undefined };
 type Closable = { close(): Promise<void> };
-
-/** Services the template serves on the configured port. */
-export interface ServedModule {
-  services: DescService[];
-  routes: (router: ConnectRouter) => void;
-  stop(): Promise<void>;
-}
 
 /** A module with a server of its own (the gateway, the embedded app): its stop drains it. */
 export interface SelfServedModule {
@@ -54,7 +45,7 @@ export interface Deployable<C, Bus extends Closable = never> {
    * logs `withoutBus` once: one rule for every deployable.
    */
   bus?: { open(settings: BusSettings, logger: Logger): Promise<Bus>; withoutBus: string };
-  start(config: C, context: { logger: Logger; bus: Bus | undefined }): Promise<ServedModule | SelfServedModule>;
+  start(config: C, context: { logger: Logger; bus: Bus | undefined }): Promise<ServiceModule | SelfServedModule>;
 }
 
 /** Exit code of a start refused for its settings: not a crash, and restarting cannot help until they change. */
