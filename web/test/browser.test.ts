@@ -43,6 +43,17 @@ async function quickAdd(page: Page, line: string, understood: Record<string, str
   await page.locator(".toast", { hasText: "Added" }).first().waitFor();
 }
 
+/** Types each line into quick add and presses Enter, one right after another without waiting for
+ *  a save, then waits until the list, empty before, shows them all. */
+async function quickAddEach(page: Page, lines: string[]): Promise<void> {
+  const input = page.getByLabel("Quick add a task");
+  for (const line of lines) {
+    await input.fill(line);
+    await input.press("Enter");
+  }
+  await rowCount(page, lines.length);
+}
+
 /** How the list shows the next "1st at 9am" from now in TIME_ZONE: Today, Tomorrow, "1 Mar" or "1 Jan 2027". */
 function nextFirstAtNine(now = new Date()): RegExp {
   const at = (d: Date) =>
@@ -124,12 +135,7 @@ test("quick add lines typed back to back; filter with the language (explained), 
   const { context, page } = await newPage();
   await signUp(page);
   // Typed one after another without waiting: each line is saved, none is lost while another saves.
-  const input = page.getByLabel("Quick add a task");
-  for (const line of ["Buy milk #errands", "Plan trip !low", "Call the bank tomorrow !high"]) {
-    await input.fill(line);
-    await input.press("Enter");
-  }
-  await rowCount(page, 3);
+  await quickAddEach(page, ["Buy milk #errands", "Plan trip !low", "Call the bank tomorrow !high"]);
   assert.match((await taskRow(page, "Call the bank").textContent()) ?? "", /Tomorrow.*High/);
 
   await page.keyboard.press("Escape");
@@ -203,12 +209,7 @@ test("selecting and opening one task after another: j/k walk the whole list, cli
   const { context, page } = await newPage();
   await signUp(page);
   const titles = ["Alpha", "Bravo", "Charlie", "Delta"];
-  const input = page.getByLabel("Quick add a task");
-  for (const title of titles) {
-    await input.fill(title);
-    await input.press("Enter");
-  }
-  await rowCount(page, titles.length);
+  await quickAddEach(page, titles);
   const order = await page.locator("li.task .task-title").allTextContents();
   assert.deepEqual([...order].sort(), titles);
   const selected = () => page.locator("li.task.selected .task-title").textContent();
@@ -442,12 +443,7 @@ test("the notifications popover closes with Esc (focus back on the bell), a clic
 test("the filter and the sort are kept in the address: a reload shows the same list, back and forward restore them", async () => {
   const { context, page } = await newPage();
   await signUp(page);
-  const input = page.getByLabel("Quick add a task");
-  for (const line of ["Post letters #errands", "Buy milk #errands", "Plan trip !low"]) {
-    await input.fill(line);
-    await input.press("Enter");
-  }
-  await rowCount(page, 3);
+  await quickAddEach(page, ["Post letters #errands", "Buy milk #errands", "Plan trip !low"]);
   const filter = page.getByLabel("Filter tasks");
   const sort = page.getByRole("combobox", { name: "Sort by" });
   // biome-ignore lint/suspicious/noTemplateCurlyInString: source text the page evaluates, its template literal is the page's
@@ -492,12 +488,7 @@ test("accessibility: axe finds no serious or critical violation on the main scre
   await page.getByRole("button", { name: "Sign in" }).waitFor();
   await check("sign-in");
   await signUp(page);
-  const input = page.getByLabel("Quick add a task");
-  for (const line of ["Call mom tomorrow at 5pm !medium #family", "Pay rent !high", "Plan trip !low every week", "Water plants"]) {
-    await input.fill(line);
-    await input.press("Enter");
-  }
-  await rowCount(page, 4);
+  await quickAddEach(page, ["Call mom tomorrow at 5pm !medium #family", "Pay rent !high", "Plan trip !low every week", "Water plants"]);
   await page.keyboard.press("Escape");
   await page.keyboard.press("j");
   await check("list with tasks");
