@@ -53,6 +53,17 @@ async function notificationCount(page: Page, n: number): Promise<void> {
   }
 }
 
+/** Waits for an inbox entry saying `text`; when none comes, the failure tells what the bell's corner showed instead. */
+async function inboxShows(page: Page, text: string): Promise<void> {
+  try {
+    await page.getByRole("dialog", { name: "Notifications" }).locator("li", { hasText: text }).waitFor();
+  } catch (err) {
+    const shown = await page.locator(".notification-center").textContent();
+    const focused = await page.evaluate<string>("document.activeElement?.outerHTML.slice(0, 120) ?? 'nothing'");
+    throw new Error(`no inbox entry says "${text}"; the notification corner shows ${JSON.stringify(shown)}, the focus is on ${focused}`, { cause: err });
+  }
+}
+
 async function workerReady(page: Page): Promise<void> {
   await page.waitForFunction("navigator.serviceWorker.controller !== null || navigator.serviceWorker.ready.then(() => true)");
   await page.evaluate("navigator.serviceWorker.ready");
@@ -146,7 +157,7 @@ test("the service worker shows a pushed reminder with Snooze and Dismiss, and ca
     worker.evaluate(`self.registration.getNotifications().then(([n]) => { self.dispatchEvent(new NotificationEvent("notificationclick", { notification: n, action: ${JSON.stringify(action)} })); })`);
   await press("snooze");
   await bell(page, 0).click();
-  await page.getByRole("dialog", { name: "Notifications" }).locator("li", { hasText: "snoozed" }).waitFor();
+  await inboxShows(page, "snoozed");
   await screenshot(page, "push-4-snoozed-from-notification");
   await page.keyboard.press("Escape");
 
@@ -163,9 +174,12 @@ test("the service worker shows a pushed reminder with Snooze and Dismiss, and ca
   assert.match(asked, /^\/\?reminder-action=dismiss&task=[0-9a-f-]+&reminder=/);
   const tab = await context.newPage();
   tab.on("pageerror", (err) => suite.errors.push(err.message));
+  const dismissCall = tab.waitForResponse((r) => r.url().endsWith("/DismissReminder"));
   await tab.goto(new URL(asked, suite.app.url).href);
+  const dismissAnswer = await dismissCall;
+  assert.equal(dismissAnswer.status(), 200, `DismissReminder answered ${dismissAnswer.status()}: ${await dismissAnswer.text()}`);
   await bell(tab, 0).click();
-  await tab.getByRole("dialog", { name: "Notifications" }).locator("li", { hasText: "dismissed" }).waitFor();
+  await inboxShows(tab, "dismissed");
   assert.doesNotMatch(tab.url(), /reminder-action/, "the action leaves the address once done");
   await screenshot(tab, "push-5-dismissed-from-notification");
   assert.ok(email);
