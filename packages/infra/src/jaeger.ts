@@ -25,7 +25,7 @@ export async function ensureJaegerInstalled(): Promise<string> {
   return buildOnceWithGo(entry, async (go, logFile) => {
     // Built as the main module: its go.mod has a replace directive, which `go install mod@version` refuses.
     const src = await moduleCopy(go, `github.com/jaegertracing/jaeger@${JAEGER_VERSION}`, dir);
-    await goBuild(go, ['-ldflags', '-s -w', '-o', `${bin}.tmp`, './cmd/jaeger'], src, logFile, 'Jaeger');
+    await goBuild(go, ['-ldflags', '-s -w', '-o', `${bin}.tmp`, './cmd/jaeger'], src, logFile);
     fs.renameSync(`${bin}.tmp`, bin);
     rmrf(src);
   });

@@ -80,15 +80,9 @@ export async function moduleCopy(go: string, mod: string, dir: string): Promise<
   return src;
 }
 
-/** `go build` with a "still building…" line every 30 s and the full output in logFile. */
-export async function goBuild(go: string, args: string[], cwd: string, logFile: string, what: string): Promise<void> {
-  const t0 = Date.now();
-  const timer = setInterval(() => log(C, `  still building ${what}… (${elapsed(t0)}; log: ${logFile})`), 30_000);
-  try {
-    await run(go, ['build', '-trimpath', ...args], { env: goEnv(), cwd, logFile });
-  } finally {
-    clearInterval(timer);
-  }
+/** `go build`, its full output in logFile. */
+export async function goBuild(go: string, args: string[], cwd: string, logFile: string): Promise<void> {
+  await run(go, ['build', '-trimpath', ...args], { env: goEnv(), cwd, logFile });
 }
 
 /** What buildOnceWithGo builds, and where. */
@@ -128,7 +122,12 @@ export async function buildOnceWithGo<T>(entry: GoBuildEntry<T>, build: (go: str
       const t0 = Date.now();
       const logFile = path.join(dir, 'build.log');
       log(component, `building ${what} from the Go module proxy (first run only${entry.takes ? `; ${entry.takes}` : ''}). Log: ${logFile}`);
-      await build(go, logFile);
+      const progress = setInterval(() => log(component, `  still building ${what}… (${elapsed(t0)}; log: ${logFile})`), 30_000);
+      try {
+        await build(go, logFile);
+      } finally {
+        clearInterval(progress);
+      }
       if (!entry.done) fs.writeFileSync(done, `${new Date().toISOString()} built in ${elapsed(t0)}\n`);
       log(component, `${what} built in ${elapsed(t0)}: ${dir}`);
       return entry.result;
@@ -206,7 +205,7 @@ export async function ensureKubernetesBinaries(): Promise<Record<K8sCommand, str
     rmrf(out);
     fs.mkdirSync(out);
     log(C, `go build -o ${out}/ ${K8S_COMMANDS.map((c) => `k8s.io/kubernetes/cmd/${c}`).join(' ')} (one invocation: shared packages compile once)`);
-    await goBuild(go, ['-ldflags', versionLdflags(), '-o', `${out}/`, ...K8S_COMMANDS.map((c) => `k8s.io/kubernetes/cmd/${c}`)], mod, logFile, 'Kubernetes');
+    await goBuild(go, ['-ldflags', versionLdflags(), '-o', `${out}/`, ...K8S_COMMANDS.map((c) => `k8s.io/kubernetes/cmd/${c}`)], mod, logFile);
     for (const c of K8S_COMMANDS) fs.renameSync(path.join(out, c), path.join(dir, c));
     rmrf(out);
   });
@@ -235,7 +234,7 @@ export async function ensureEtcd(): Promise<string> {
         '',
       ].join('\n'),
     );
-    await goBuild(go, ['-ldflags', '-s -w', '-o', `${bin}.partial`, 'go.etcd.io/etcd/server/v3'], mod, logFile, 'etcd');
+    await goBuild(go, ['-ldflags', '-s -w', '-o', `${bin}.partial`, 'go.etcd.io/etcd/server/v3'], mod, logFile);
     fs.renameSync(`${bin}.partial`, bin);
   });
 }
@@ -386,7 +385,7 @@ export async function ensureCoreDNS(): Promise<string> {
     rmrf(rootfs);
     fs.mkdirSync(rootfs);
     const ldflags = `-s -w -X github.com/coredns/coredns/coremain.GitCommit=${COREDNS_VERSION}`;
-    await goBuild(go, ['-ldflags', ldflags, '-o', path.join(rootfs, 'coredns'), '.'], src, logFile, 'CoreDNS');
+    await goBuild(go, ['-ldflags', ldflags, '-o', path.join(rootfs, 'coredns'), '.'], src, logFile);
     await writeOciArchive(rootfs, archive, { name: COREDNS_IMAGE, entrypoint: ['/coredns'], user: '65532:65532' });
     rmrf(src);
     rmrf(rootfs);
@@ -1625,7 +1624,7 @@ export async function ensureDaprImages(): Promise<{ version: string; archives: R
     rmrf(out);
     fs.mkdirSync(out);
     const ldflags = `-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=${DAPR_VERSION.slice(1)}`;
-    await goBuild(go, ['-ldflags', ldflags, '-o', `${out}/`, './cmd/operator', './cmd/injector', './cmd/sentry'], src, logFile, 'the Dapr control plane');
+    await goBuild(go, ['-ldflags', ldflags, '-o', `${out}/`, './cmd/operator', './cmd/injector', './cmd/sentry'], src, logFile);
     const bins: Record<string, string> = {
       operator: path.join(out, 'operator'),
       injector: path.join(out, 'injector'),

@@ -28,7 +28,7 @@ export async function ensureTraefik(): Promise<string> {
     rmrf(rootfs);
     fs.mkdirSync(path.join(rootfs, 'tmp'), { recursive: true, mode: 0o1777 });
     const ldflags = `-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=${TRAEFIK_VERSION.slice(1)}`;
-    await goBuild(go, ['-ldflags', ldflags, '-o', path.join(rootfs, 'traefik'), './cmd/traefik'], src, logFile, 'Traefik');
+    await goBuild(go, ['-ldflags', ldflags, '-o', path.join(rootfs, 'traefik'), './cmd/traefik'], src, logFile);
     await writeOciArchive(rootfs, archive, { name: TRAEFIK_IMAGE, entrypoint: ['/traefik'], user: '65532:65532' });
     rmrf(src);
     rmrf(rootfs);
