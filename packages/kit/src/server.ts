@@ -14,6 +14,7 @@ import type { Duplex } from "node:stream";
 import { randomUUID } from "node:crypto";
 import { EventEmitter, once, setMaxListeners } from "node:events";
 import type { AddressInfo } from "node:net";
+import { grpcWebTextRequest, grpcWebTextResponse, isGrpcWebText } from "./grpc-web-text.js";
 import { HealthState } from "./health.js";
 import { kClientAddress, kUserId, userIdFromHeaders } from "./identity.js";
 import type { Logger } from "./logger.js";
@@ -203,7 +204,8 @@ export async function startServer(options: ServerOptions, port: number, host = "
 /**
  * What connectNodeAdapter does (route by path, run the universal handler), plus: a Connect JSON
  * request that cannot be decoded because of an unknown enum name or key gets an INVALID_ARGUMENT
- * naming the field (protobuf-es names only the enum type), with a buf.validate.Violations detail.
+ * naming the field (protobuf-es names only the enum type), with a buf.validate.Violations detail;
+ * gRPC-Web's text mode is served as binary gRPC-Web between base64 codecs (grpc-web-text.ts).
  */
 function rpcHandler(router: ConnectRouter, contextValues: (req: NodeRequest) => ContextValues) {
   const paths = new Map<string, UniversalHandler>(router.handlers.map((h) => [h.requestPath, h]));
@@ -215,6 +217,8 @@ function rpcHandler(router: ConnectRouter, contextValues: (req: NodeRequest) => 
       return;
     }
     let uReq = universalRequestFromNodeRequest(req as http.IncomingMessage, closedEarly(req, res), undefined, contextValues(req));
+    const text = isGrpcWebText(uReq.header.get("content-type"));
+    if (text && isAsyncIterable(uReq.body)) uReq = grpcWebTextRequest(uReq, uReq.body);
     let body: Uint8Array[] | undefined;
     const plainJson = handler.method.methodKind === "unary" && /^application\/json\b/i.test(uReq.header.get("content-type") ?? "") && !uReq.header.get("content-encoding");
     if (plainJson && isAsyncIterable(uReq.body)) {
@@ -232,7 +236,10 @@ function rpcHandler(router: ConnectRouter, contextValues: (req: NodeRequest) => 
       };
     }
     handler(uReq)
-      .then(async (uRes) => universalResponseToNodeResponse(body && uRes.status === 400 ? await explainJsonError(handler.method.input, body, uRes) : uRes, res))
+      .then(async (uRes) => {
+        if (text) return universalResponseToNodeResponse(grpcWebTextResponse(uRes), res);
+        return universalResponseToNodeResponse(body && uRes.status === 400 ? await explainJsonError(handler.method.input, body, uRes) : uRes, res);
+      })
       .catch((reason: unknown) => {
         if (ConnectError.from(reason).code === Code.Aborted) return;
         console.error(`handler for rpc ${handler.method.name} of ${handler.service.typeName} failed`, reason);

@@ -1,17 +1,17 @@
 // What the conformance suite (conformance.test.ts) found on kit's wire, checked without its runner:
 // gzip-compressed requests are served, an HTTP/1.1 call answered before its body was read to
 // the end does not leave the client's connection hanging, and an HTTP/1.1 client that goes away
-// cancels its call.
+// cancels its call. And gRPC-Web's text mode, which the suite does not cover.
 import { test } from "vitest";
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import net from "node:net";
-import { create } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { compressionGzip, createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus } from "@taskmesh/proto/grpc/health/v1/health_pb.js";
 import { TaskSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
-import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { GetTaskRequestSchema, GetTaskResponseSchema, TaskService, WatchTasksResponseSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { createLogger, startServer } from "../src/index.js";
 
 const logger = createLogger("wire-test");
@@ -105,6 +105,98 @@ test("an HTTP/1.1 client that goes away cancels its call (unary and server strea
       assert.ok(cancelled.includes(name), `the ${name} call was cancelled`);
     }
   } finally {
+    await server.drain();
+  }
+});
+
+/** gRPC-Web frames: a flag byte (0x80: trailers), a 4-byte length, the bytes. */
+function frame(bytes: Uint8Array, flag = 0): Buffer {
+  const head = Buffer.alloc(5);
+  head[0] = flag;
+  head.writeUInt32BE(bytes.byteLength, 1);
+  return Buffer.concat([head, bytes]);
+}
+
+function frames(bytes: Buffer): { flag: number; data: Buffer }[] {
+  const out: { flag: number; data: Buffer }[] = [];
+  for (let at = 0; at + 5 <= bytes.length; ) {
+    const length = bytes.readUInt32BE(at + 1);
+    if (at + 5 + length > bytes.length) break;
+    out.push({ flag: bytes[at]!, data: bytes.subarray(at + 5, at + 5 + length) });
+    at += 5 + length;
+  }
+  return out;
+}
+
+/** What a text-mode client does with a body: base64 segments, each possibly padded. */
+const fromText = (text: string) => Buffer.concat((text.match(/[^=]*(?:=+|$)/g) ?? []).filter(Boolean).map((s) => Buffer.from(s, "base64")));
+
+test("gRPC-Web's text mode: a base64 request (padded inside, as a client may send it) is served, and each message of the response is base64 as it is sent", async () => {
+  let release = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const server = await startServer(
+    {
+      logger,
+      services: [TaskService],
+      routes: (router) =>
+        router.service(TaskService, {
+          getTask: async (req) => ({ task: create(TaskSchema, { id: req.id, title: "Buy milk" }) }),
+          watchTasks: async function* () {
+            yield create(WatchTasksResponseSchema, { cursor: "1" });
+            await held;
+            yield create(WatchTasksResponseSchema, { cursor: "2" });
+          },
+        }),
+    },
+    0,
+    "127.0.0.1",
+  );
+  const call = (method: string, body: string) =>
+    fetch(`${server.url}/taskmesh.tasks.v1.TaskService/${method}`, {
+      method: "POST",
+      headers: { "content-type": "application/grpc-web-text", accept: "application/grpc-web-text", "x-grpc-web": "1" },
+      body,
+    });
+  try {
+    const request = frame(toBinary(GetTaskRequestSchema, create(GetTaskRequestSchema, { id: "0b9d2e9c-5f6a-4c1e-9a37-2f1d8c4b6e10" })));
+    // Two chunks, each padded: the first 4 bytes ("…==") and the rest.
+    const unary = await call("GetTask", `${request.subarray(0, 4).toString("base64")}\r\n${request.subarray(4).toString("base64")}`);
+    assert.equal(unary.status, 200);
+    assert.equal(unary.headers.get("content-type"), "application/grpc-web-text+proto");
+    const [data, trailers] = frames(fromText(await unary.text()));
+    assert.equal(data?.flag, 0);
+    assert.equal(fromBinary(GetTaskResponseSchema, data!.data).task?.title, "Buy milk");
+    assert.equal(trailers?.flag, 0x80);
+    assert.match(trailers!.data.toString(), /grpc-status: ?0/);
+
+    const watch = await call("WatchTasks", frame(new Uint8Array()).toString("base64"));
+    assert.equal(watch.headers.get("content-type"), "application/grpc-web-text+proto");
+    const reader = watch.body!.getReader();
+    let text = "";
+    while (frames(fromText(text)).length === 0) {
+      const { value, done } = await reader.read();
+      assert.ok(!done, "the stream ended before its first message");
+      text += Buffer.from(value).toString("latin1");
+    }
+    assert.equal(fromBinary(WatchTasksResponseSchema, frames(fromText(text))[0]!.data).cursor, "1", "the first message arrives while the second is held back");
+    release();
+    for (let r = await reader.read(); !r.done; r = await reader.read()) text += Buffer.from(r.value).toString("latin1");
+    const all = frames(fromText(text));
+    assert.deepEqual(
+      all.slice(0, 2).map((f) => fromBinary(WatchTasksResponseSchema, f.data).cursor),
+      ["1", "2"],
+    );
+    assert.match(all[2]!.data.toString(), /grpc-status: ?0/);
+
+    const garbled = await call("GetTask", "AAAA*AAA");
+    const status =
+      garbled.headers.get("grpc-status") ??
+      frames(fromText(await garbled.text()))
+        .at(-1)
+        ?.data.toString();
+    assert.match(status ?? "", /^(grpc-status: ?)?3\b/m, "INVALID_ARGUMENT");
+  } finally {
+    release();
     await server.drain();
   }
 });
