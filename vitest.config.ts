@@ -46,6 +46,7 @@ const UNIT = [
   "services/recurrence/test/property.test.ts",
   "services/recurrence/test/service.test.ts",
   "services/reminders/test/config.test.ts",
+  "services/reminders/test/webhook-signing.test.ts",
   "services/reminders/test/webhook-target.test.ts",
   "web/test/days.test.ts",
   "web/test/parse-quick-add.test.ts",

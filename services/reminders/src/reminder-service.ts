@@ -254,7 +254,8 @@ async function updateNotificationPreferences({ store, webhookTargets }: Deps, re
   const saved = await store.updatePreferences(userId, (current) => {
     const next = mergePreferences(current, req, webhookViolation);
     if ((next.webhookUrl && !next.webhookSecret) || req.rotateWebhookSecret) {
-      secret = `whsec_${randomBytes(32).toString("base64url")}`;
+      // Standard base64 after whsec_: the key Standard Webhooks' libraries decode (webhook.ts).
+      secret = `whsec_${randomBytes(32).toString("base64")}`;
       next.webhookSecret = secret;
     }
     return next;

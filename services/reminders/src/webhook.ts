@@ -1,6 +1,7 @@
 import { createHmac } from "node:crypto";
 import http from "node:http";
 import https from "node:https";
+import { Webhook } from "standardwebhooks";
 import { WebhookTargetPolicy, WebhookTargetRefused } from "./webhook-target.js";
 
 export const SIGNATURE_HEADER = "x-taskmesh-signature";
@@ -10,6 +11,22 @@ export const EVENT_ID_HEADER = "x-taskmesh-event-id";
 export function signatureHeader(secret: string, body: string, unixSeconds: number): string {
   const mac = createHmac("sha256", secret).update(`${unixSeconds}.${body}`).digest("hex");
   return `t=${unixSeconds},v1=${mac}`;
+}
+
+/**
+ * The Standard Webhooks headers (webhook-id, webhook-timestamp, webhook-signature: `v1,<base64
+ * HMAC-SHA256 of "<id>.<t>.<body>">` keyed by the secret's base64 after `whsec_`), which that
+ * spec's libraries verify in any language. None for a secret whose key is not base64 (one made
+ * before these headers were sent): rotating it gives one that is.
+ */
+export function standardWebhookHeaders(secret: string, id: string, body: string, unixSeconds: number): Record<string, string> {
+  let signer: Webhook;
+  try {
+    signer = new Webhook(secret);
+  } catch {
+    return {};
+  }
+  return { "webhook-id": id, "webhook-timestamp": String(unixSeconds), "webhook-signature": signer.sign(id, new Date(unixSeconds * 1000), body) };
 }
 
 /**
@@ -32,10 +49,12 @@ export const isPermanentWebhookError = (err: unknown) => err instanceof WebhookT
  */
 export async function postWebhook(url: string, secret: string, eventId: string, payload: unknown, timeoutMs: number, policy: WebhookTargetPolicy = new WebhookTargetPolicy()): Promise<void> {
   const body = JSON.stringify(payload);
+  const now = Math.floor(Date.now() / 1000);
   const headers = {
     "content-type": "application/json",
-    [SIGNATURE_HEADER]: signatureHeader(secret, body, Math.floor(Date.now() / 1000)),
+    [SIGNATURE_HEADER]: signatureHeader(secret, body, now),
     [EVENT_ID_HEADER]: eventId,
+    ...standardWebhookHeaders(secret, eventId, body, now),
   };
   const status = await postToTarget(url, headers, Buffer.from(body), timeoutMs, policy);
   if (status < 200 || status >= 300) throw new Error(`webhook answered HTTP ${status}`);

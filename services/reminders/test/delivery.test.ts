@@ -1,11 +1,17 @@
 // Webhook (HMAC-signed, retried with backoff, given up after N attempts, redirects not followed),
-// e-mail through a real SMTP server process (smtp-server) and quiet hours, on PostgreSQL.
+// e-mail through a real SMTP server process (smtp-server) and quiet hours, on PostgreSQL. The
+// signatures are checked as the README tells integrators, and with Standard Webhooks' own
+// libraries: its TypeScript one, and its Python one in a process of its own.
 import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { createHmac, timingSafeEqual } from "node:crypto";
+import path from "node:path";
+import { Webhook } from "standardwebhooks";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { NotificationChannel } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
 import { freshDatabase, type FreshDatabase } from "@taskmesh/testing";
+import { ensurePythonVenv } from "@taskmesh/testing/infra";
 import { startSmtpServer } from "@taskmesh/testing/smtp";
 import { afterQuietHours, EVENT_ID_HEADER, SIGNATURE_HEADER } from "../src/index.js";
 import { as, eventually, firstDelivery, sleep, startStack, type Stack } from "./harness.js";
@@ -13,8 +19,18 @@ import { startLocalServer } from "./local-server.js";
 
 interface Hook {
   url: string;
-  requests: { body: string; eventId: string; signatureValid: boolean }[];
+  requests: { body: string; eventId: string; signatureValid: boolean; standardValid: boolean; headers: Record<string, string> }[];
   close(): Promise<void>;
+}
+
+/** Whether Standard Webhooks' TypeScript library accepts the request. */
+function standardValid(secret: string, body: string, headers: Record<string, string>): boolean {
+  try {
+    new Webhook(secret).verify(body, headers);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A webhook receiver that verifies signatures as the README tells integrators to, and answers `status(n)` to the n-th call. */
@@ -28,7 +44,8 @@ async function webhookReceiver(secret: () => string, status: (n: number) => numb
     const given = Buffer.from(parts.v1 ?? "", "hex");
     const fresh = Math.abs(Date.now() / 1000 - Number(parts.t)) < 300;
     const signatureValid = fresh && given.length === expected.length && timingSafeEqual(given, expected);
-    requests.push({ body, eventId: String(req.headers[EVENT_ID_HEADER]), signatureValid });
+    const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
+    requests.push({ body, eventId: String(req.headers[EVENT_ID_HEADER]), signatureValid, standardValid: secret() !== "" && standardValid(secret(), body, headers), headers });
     res.writeHead(signatureValid ? status(requests.length) : 401).end();
   });
   return { url: `${server.base}/hooks/reminders`, requests, close: server.close };
@@ -72,6 +89,16 @@ describe("reminder deliveries", () => {
         hook.requests.every((r) => r.signatureValid),
         "every call signed with the user's secret",
       );
+      assert.ok(
+        hook.requests.every((r) => r.standardValid),
+        "every call verified by Standard Webhooks' library",
+      );
+      assert.equal(hook.requests[0]!.headers["webhook-id"], hook.requests[0]!.eventId);
+      assert.equal(standardValid(secret, `${hook.requests[0]!.body} `, hook.requests[0]!.headers), false, "a changed body is refused");
+      const python = await ensurePythonVenv(path.join(import.meta.dirname, "standard-webhooks", "requirements.txt"));
+      const verified = spawnSync(python, [path.join(import.meta.dirname, "standard-webhooks", "verify.py"), secret], { input: JSON.stringify(hook.requests[0]), encoding: "utf8" });
+      assert.equal(verified.status, 0, verified.stderr);
+      assert.equal(JSON.parse(verified.stdout).taskTitle, "Feed the cat", "Python's Standard Webhooks library verified the call");
       const body = JSON.parse(hook.requests[0]!.body) as Record<string, string>;
       assert.equal(body.type, "reminder.fired");
       assert.equal(body.taskId, task!.id);
