@@ -1,7 +1,7 @@
 // What the conformance suite (conformance.test.ts) found on kit's wire, checked without its runner:
 // gzip-compressed requests are served, an HTTP/1.1 call answered before its body was read to
 // the end does not leave the client's connection hanging, and an HTTP/1.1 client that goes away
-// cancels its call. And gRPC-Web's text mode, which the suite does not cover.
+// cancels its call. And what the suite does not cover: gRPC-Web's text mode, a 405's Allow.
 import { test } from "vitest";
 import assert from "node:assert/strict";
 import { once } from "node:events";
@@ -197,6 +197,24 @@ test("gRPC-Web's text mode: a base64 request (padded inside, as a client may sen
     assert.match(status ?? "", /^(grpc-status: ?)?3\b/m, "INVALID_ARGUMENT");
   } finally {
     release();
+    await server.drain();
+  }
+});
+
+test("a method the RPC does not take is answered 405 with the methods it does take (RFC 9110)", async () => {
+  const server = await startServer(
+    { logger, services: [TaskService], routes: (router) => router.service(TaskService, { getTask: async (req) => ({ task: create(TaskSchema, { id: req.id }) }) }) },
+    0,
+    "127.0.0.1",
+  );
+  try {
+    const watch = await fetch(`${server.url}/grpc.health.v1.Health/Watch`, { method: "GET" });
+    assert.equal(watch.status, 405);
+    assert.equal(watch.headers.get("allow"), "POST");
+    const get = await fetch(`${server.url}/taskmesh.tasks.v1.TaskService/GetTask`, { method: "PUT" });
+    assert.equal(get.status, 405);
+    assert.deepEqual(get.headers.get("allow")?.split(", ").sort(), ["GET", "POST"], "GetTask has no side effects: Connect's GET too");
+  } finally {
     await server.drain();
   }
 });
