@@ -63,7 +63,9 @@ export function exportCsv(content: ExportContent): string {
     };
   });
   const columns = ["id", "project", "section", "title", "notes", "status", "priority", "tags", "due_date", "due_time", "time_zone", "parent_id", "repeat", "completed_at", "created_at"];
-  return stringify(rows, { header: true, columns });
+  // RFC 4180's CRLF between records; a cell that a spreadsheet would run as a formula (=, +, -, @,
+  // a tab or CR first: a shared project's member may have typed it) starts with a quote instead.
+  return stringify(rows, { header: true, columns, record_delimiter: "windows", escape_formulas: true });
 }
 
 export function looksLikeTaskmeshExport(data: unknown): boolean {

@@ -1,9 +1,15 @@
 // The readers on sample files shaped like the real exports (Todoist's project CSV and Sync API JSON,
-// Taskwarrior's `task export`): what each becomes, and what the report says was not mapped.
+// Taskwarrior's `task export`): what each becomes, and what the report says was not mapped. And
+// the CSV export, as a spreadsheet reads it.
 import { test } from "vitest";
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { ImportFormatError, readImportFile, recurrenceOf } from "@taskmesh/interchange";
+import { create } from "@bufbuild/protobuf";
+import { ProjectSchema } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
+import { TaskSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { parse } from "csv-parse/sync";
+import { exportCsv, ImportFormatError, readImportFile, recurrenceOf } from "@taskmesh/interchange";
 
 const sample = (name: string) => readFileSync(new URL(`samples/${name}`, import.meta.url), "utf8");
 
@@ -121,4 +127,23 @@ test("a malformed file is refused saying where, before anything is read from it"
       text,
     );
   }
+});
+
+test("the CSV export: CRLF between records (RFC 4180), and a cell a spreadsheet would run as a formula starts with a quote", () => {
+  const task = (title: string, notes: string) => create(TaskSchema, { id: randomUUID(), title, notes, projectId: "p", timeZone: "UTC" });
+  const csv = exportCsv({
+    projects: [{ project: create(ProjectSchema, { id: "p", name: "=Inbox" }), sections: [] }],
+    tasks: [task('=HYPERLINK("https://evil.example","open")', "+1 and -2\nlines"), task("@SUM(A1)", "plain"), task("Buy milk", "-")],
+    exportedAt: new Date(),
+  });
+  assert.equal(csv.split("\r\n").length, 5, "header, three records, and the CRLF after the last");
+  const rows = parse(csv, { columns: true }) as Record<string, string>[];
+  assert.deepEqual(
+    rows.map((r) => [r.project, r.title, r.notes]),
+    [
+      ["'=Inbox", `'=HYPERLINK("https://evil.example","open")`, "'+1 and -2\nlines"],
+      ["'=Inbox", "'@SUM(A1)", "plain"],
+      ["'=Inbox", "Buy milk", "'-"],
+    ],
+  );
 });
