@@ -195,6 +195,7 @@ describe("sign-up verified by e-mail and password reset (real SMTP server)", () 
     await assert.rejects(mesh.auth.signIn({ email: "new@example.com", password: STRONG }), code(Code.Unauthenticated), "no account before the link is opened");
 
     const mail = await mailTo("new@example.com", "Confirm your taskmesh account");
+    assert.equal(mail.headers.get("auto-submitted"), "auto-generated", "RFC 3834: no auto-reply to it");
     const token = tokenIn(mail.text, "/verify-email");
     const verified = await mesh.auth.verifyEmail({ token });
     assert.equal(verified.user?.email, "new@example.com");

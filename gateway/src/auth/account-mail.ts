@@ -39,7 +39,8 @@ export function accountMail(settings: AccountEmailSettings, logger: Logger): Acc
     verifiesSignUps: true,
     link,
     async send(to, subject, text) {
-      await (await transport()).sendMail({ from: settings.from, to, subject, text });
+      // RFC 3834: sent by a program, so vacation responders and the like do not answer it.
+      await (await transport()).sendMail({ from: settings.from, to, subject, text, headers: { "Auto-Submitted": "auto-generated" } });
     },
     close: () => transport.ifStarted((t) => t.close()),
   };

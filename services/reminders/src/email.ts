@@ -13,7 +13,8 @@ export function smtpMailer(smtpUrl: string, from: string): Mailer {
   const transport = onFirstUse(async () => (await import("nodemailer")).default.createTransport(smtpUrl));
   return {
     async send(to, subject, text) {
-      await (await transport()).sendMail({ from, to, subject, text });
+      // RFC 3834: sent by a program, so vacation responders and the like do not answer it.
+      await (await transport()).sendMail({ from, to, subject, text, headers: { "Auto-Submitted": "auto-generated" } });
     },
     close: () => transport.ifStarted((t) => t.close()),
   };

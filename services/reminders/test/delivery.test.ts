@@ -166,6 +166,7 @@ describe("reminder deliveries", () => {
     assert.equal((mail.to as { text: string }).text, "dave@example.test");
     assert.match(mail.from!.text, /reminders@taskmesh\.test/);
     assert.match(mail.text ?? "", /Renew passport/);
+    assert.equal(mail.headers.get("auto-submitted"), "auto-generated", "RFC 3834: no auto-reply to it");
     assert.equal((await stack.deliveries("mail-user"))[0]!.status, "delivered");
   });
 
