@@ -21,10 +21,6 @@ export const MASK_FIELDS: Record<string, string> = {
   parent_id: "parent",
 };
 
-export function unknownMaskPaths(paths: string[]): string[] {
-  return paths.filter((p) => !(p in MASK_FIELDS));
-}
-
 /** Mask paths whose field changed after expectedVersion. */
 export function conflictingPaths(paths: string[], fieldVersions: Record<string, number>, expectedVersion: number): string[] {
   return paths.filter((p) => (fieldVersions[MASK_FIELDS[p]!] ?? 0) > expectedVersion);

@@ -3,6 +3,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { createValidator, type Validator } from "@bufbuild/protovalidate";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { currentTraceparent, invalidArgument, requireUser } from "@taskmesh/kit";
+import { maskedPaths } from "./update-mask.js";
 import {
   type AcceptInvitationRequest,
   type CreateProjectRequest,
@@ -81,19 +82,6 @@ export function createProjectServiceImpl({ store, projects, now = () => new Date
   };
 }
 
-const badMask = (paths: string[], allowed: string[]) => {
-  const unknown = paths.filter((p) => !allowed.includes(p));
-  if (paths.length === 0 || unknown.length > 0) {
-    throw invalidArgument([
-      {
-        field: "update_mask",
-        ruleId: "update_mask.paths",
-        message: `${paths.length === 0 ? "name at least one field" : `cannot update ${unknown.join(", ")}`}; updatable: ${allowed.join(", ")}`,
-      },
-    ]);
-  }
-};
-
 const sectionFor = async (projects: ProjectStore, caller: string, id: string, need: ProjectRole) => {
   const section = await projects.section(id);
   const project = section && (await projects.get(caller, section.projectId));
@@ -133,11 +121,12 @@ async function updateProject({ projects, now, validator }: Deps, req: UpdateProj
   const caller = requireUser(ctx);
   const patch = req.project;
   if (!patch) throw invalidArgument([{ field: "project", ruleId: "required", message: "project is required: its id and the fields to change" }]);
-  const paths = [...new Set(req.updateMask?.paths ?? [])];
-  badMask(paths, PROJECT_PATHS);
+  const paths = maskedPaths(req.updateMask, PROJECT_PATHS);
   const project = await projectFor(projects, caller, patch.id, ProjectRole.ADMIN);
-  if (project.inbox && paths.some((p) => p === "name" || p === "archived")) {
-    throw invalidArgument([{ field: `project.${paths.includes("name") ? "name" : "archived"}`, ruleId: "project.inbox", message: "the Inbox cannot be renamed or archived" }]);
+  // Named with its current value (as a full replacement, "*", names it), a field of the Inbox is no change.
+  const renamed = paths.includes("name") && patch.name.trim() !== project.name;
+  if (project.inbox && (renamed || (paths.includes("archived") && patch.archived !== project.archived))) {
+    throw invalidArgument([{ field: `project.${renamed ? "name" : "archived"}`, ruleId: "project.inbox", message: "the Inbox cannot be renamed or archived" }]);
   }
   const merged = projectToProto(project);
   if (paths.includes("name")) merged.name = patch.name.trim();
@@ -183,8 +172,7 @@ async function listSections({ projects }: Deps, req: ListSectionsRequest, ctx: H
 async function updateSection({ projects, validator }: Deps, req: UpdateSectionRequest, ctx: HandlerContext) {
   const patch = req.section;
   if (!patch) throw invalidArgument([{ field: "section", ruleId: "required", message: "section is required: its id and the fields to change" }]);
-  const paths = [...new Set(req.updateMask?.paths ?? [])];
-  badMask(paths, SECTION_PATHS);
+  const paths = maskedPaths(req.updateMask, SECTION_PATHS);
   const { section } = await sectionFor(projects, requireUser(ctx), patch.id, ProjectRole.EDITOR);
   const merged = sectionToProto(section);
   if (paths.includes("name")) merged.name = patch.name.trim();

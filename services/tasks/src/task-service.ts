@@ -30,7 +30,8 @@ import {
 import { randomBytes, randomUUID } from "node:crypto";
 import { v5 as uuidv5 } from "uuid";
 import type { ChangeHub } from "./change-hub.js";
-import { bumpFields, conflictingPaths, MASK_FIELDS, unknownMaskPaths } from "./field-merge.js";
+import { bumpFields, conflictingPaths, MASK_FIELDS } from "./field-merge.js";
+import { maskedPaths } from "./update-mask.js";
 import { afterToken, encodePageToken, fingerprint, ListRequestError, parseOrderBy, type ListQuery } from "./list-query.js";
 import { changedPaths, taskEventRecord, type ChangeOrigin } from "./task-events.js";
 import { taskFromRow, type TaskRow } from "./task-row.js";
@@ -253,17 +254,7 @@ async function updateTask(deps: Deps, req: UpdateTaskRequest, ctx: HandlerContex
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
     throw invalidArgument([{ field: "task.id", ruleId: "task.id.uuid", message: "task.id must be the UUID of the task to update" }]);
   }
-  const paths = [...new Set(req.updateMask?.paths ?? [])];
-  const unknown = unknownMaskPaths(paths);
-  if (paths.length === 0 || unknown.length > 0) {
-    throw invalidArgument([
-      {
-        field: "update_mask",
-        ruleId: "update_mask.paths",
-        message: `${paths.length === 0 ? "name at least one field" : `cannot update ${unknown.join(", ")}`}; updatable: ${Object.keys(MASK_FIELDS).join(", ")}`,
-      },
-    ]);
-  }
+  const paths = maskedPaths(req.updateMask, Object.keys(MASK_FIELDS));
   const row = await onTask(deps, origin.userId, id, async (tx, current) => {
     if (req.expectedVersion > BigInt(current.version)) {
       throw new ConnectError(`expected_version ${req.expectedVersion} is newer than the task (version ${current.version})`, Code.FailedPrecondition);

@@ -89,6 +89,12 @@ describe("projects and sharing", () => {
     assert.deepEqual(fieldsOf(await expectCode(service.projects.updateProject({ project: { id: inbox.id, name: "Mine" }, updateMask: { paths: ["name"] } }, as(ann)), Code.InvalidArgument)), [
       "project.name",
     ]);
+    // The Inbox sent back whole ("*") with another colour: its name and archived are named but unchanged.
+    const recoloured = await service.projects.updateProject({ project: { ...inbox, colour: "#2a9d8f" }, updateMask: { paths: ["*"] } }, as(ann));
+    assert.deepEqual([recoloured.project!.name, recoloured.project!.colour], ["Inbox", "#2a9d8f"]);
+    assert.deepEqual(fieldsOf(await expectCode(service.projects.updateProject({ project: { ...inbox, archived: true }, updateMask: { paths: ["*"] } }, as(ann)), Code.InvalidArgument)), [
+      "project.archived",
+    ]);
     assert.deepEqual(fieldsOf(await expectCode(service.projects.updateProject({ project: { id: second.id, name: "" }, updateMask: { paths: ["name"] } }, as(ann)), Code.InvalidArgument)), [
       "project.name",
     ]);

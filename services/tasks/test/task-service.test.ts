@@ -4,8 +4,8 @@ import { timestampFromDate, timestampDate, durationFromMs } from "@bufbuild/prot
 import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
 import { createValidateInterceptor } from "@connectrpc/validate";
 import { freshDatabase } from "@taskmesh/testing";
-import { Priority, TaskStatus, RecurrenceMode } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
-import type { MessageInitShape } from "@bufbuild/protobuf";
+import { Priority, TaskSchema, TaskStatus, RecurrenceMode } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { clone, type MessageInitShape } from "@bufbuild/protobuf";
 import { type CreateTaskRequestSchema, QueryErrorSchema, TaskConflictSchema, TaskService, type WatchTasksResponse } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { startTasksModule } from "../src/index.js";
 import { expectCode, violatedFields } from "@taskmesh/testing/connect";
@@ -210,6 +210,22 @@ describe("TaskService", () => {
     await expectCode(client.updateTask({ task: { id, title: "x" }, updateMask: { paths: ["title"] }, expectedVersion: 7n }, as(alice)), Code.FailedPrecondition);
     const { task: unchanged } = await client.getTask({ id }, as(alice));
     assert.equal(unchanged!.title, "Valid");
+  });
+
+  test('update_mask "*" replaces every updatable field (AIP-134): the task as read, changed, and sent back', async () => {
+    const alice = newUser();
+    const { task } = await client.createTask({ title: "Whole", notes: "keep me", tags: ["home"], priority: 3, due: { case: "dueDate", value: "2030-01-02" } }, as(alice));
+    const edited = clone(TaskSchema, task!);
+    edited.title = "Whole, edited";
+    const { task: after } = await client.updateTask({ task: edited, updateMask: { paths: ["*"] }, expectedVersion: task!.version }, as(alice));
+    assert.deepEqual([after!.title, after!.notes, after!.tags, after!.priority, after!.due], ["Whole, edited", "keep me", ["home"], 3, { case: "dueDate", value: "2030-01-02" }]);
+    assert.equal(after!.version, task!.version + 1n);
+    // Fields left out of a full replacement are cleared, as the mask says.
+    const { task: bare } = await client.updateTask({ task: { id: task!.id, title: "Bare", projectId: task!.projectId }, updateMask: { paths: ["*"] }, expectedVersion: after!.version }, as(alice));
+    assert.deepEqual([bare!.title, bare!.notes, bare!.tags, bare!.due.case], ["Bare", "", [], undefined]);
+    const err = await expectCode(client.updateTask({ task: { id: task!.id, title: "x" }, updateMask: { paths: ["*", "title"] }, expectedVersion: bare!.version }, as(alice)), Code.InvalidArgument);
+    assert.deepEqual(violatedFields(err), ["update_mask"]);
+    assert.match(err.rawMessage, /"\*" stands alone/);
   });
 
   test("complete and reopen", async () => {

@@ -336,7 +336,7 @@ export type UpdateProjectRequest = Message<"taskmesh.projects.v1.UpdateProjectRe
   project?: Project | undefined;
 
   /**
-   * Paths: name, colour, archived, position.
+   * Paths: name, colour, archived, position; or "*" alone for all of them (AIP-134: a full replacement).
    *
    * @generated from field: google.protobuf.FieldMask update_mask = 2;
    */
@@ -482,7 +482,7 @@ export type UpdateSectionRequest = Message<"taskmesh.projects.v1.UpdateSectionRe
   section?: Section | undefined;
 
   /**
-   * Paths: name, position.
+   * Paths: name, position; or "*" alone for both (AIP-134: a full replacement).
    *
    * @generated from field: google.protobuf.FieldMask update_mask = 2;
    */

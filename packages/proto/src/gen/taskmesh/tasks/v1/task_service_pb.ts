@@ -194,7 +194,8 @@ export type UpdateTaskRequest = Message<"taskmesh.tasks.v1.UpdateTaskRequest"> &
    * project_id (moves the task with all its subtasks; its section is cleared unless section_id is
    * masked too, and it leaves its parent unless parent_id is masked too), section_id, assignee_id,
    * parent_id (empty: a top-level task; a parent in another project moves the task there unless
-   * project_id is masked too).
+   * project_id is masked too). Or "*" alone for all of them (AIP-134: a full replacement, fields left
+   * out are cleared).
    *
    * @generated from field: google.protobuf.FieldMask update_mask = 2;
    */
