@@ -238,7 +238,11 @@ function rpcHandler(router: ConnectRouter, contextValues: (req: NodeRequest) => 
     handler(uReq)
       .then(async (uRes) => {
         // RFC 9110: a 405 names the methods the resource takes (connect-node leaves Allow out).
-        if (uRes.status === 405) uRes = { ...uRes, header: new Headers({ ...Object.fromEntries(uRes.header ?? []), allow: handler.allowedMethods.join(", ") }) };
+        if (uRes.status === 405) {
+          const header = new Headers(uRes.header);
+          header.set("allow", handler.allowedMethods.join(", "));
+          uRes = { ...uRes, header };
+        }
         if (text) return universalResponseToNodeResponse(grpcWebTextResponse(uRes), res);
         return universalResponseToNodeResponse(body && uRes.status === 400 ? await explainJsonError(handler.method.input, body, uRes) : uRes, res);
       })
