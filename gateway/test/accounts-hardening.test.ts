@@ -112,7 +112,7 @@ describe("API token scopes and sign-out everywhere", () => {
     await scriptLive.next("ready");
 
     await mesh.auth.signOut({ refreshToken: laptop.refreshToken, everySession: true });
-    // A socket already open ends too (at the next heartbeat), not when its access token expires.
+    // A socket already open ends too, at once, not when its access token expires.
     assert.deepEqual(await phoneLive.closed, { code: 4401, reason: "signed out of every session: sign in again" });
     for (const access of [phone.accessToken, laptop.accessToken]) {
       await assert.rejects(mesh.taskClient.listTasks({}, bearer(access)), code(Code.Unauthenticated, /signed out of every session/));

@@ -11,7 +11,7 @@ import { Code, ConnectError, createClient, type Client } from "@connectrpc/conne
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { freshDatabase } from "@taskmesh/testing";
-import { startMesh, type TestMesh } from "./fixtures.js";
+import { hello, LiveClient, startMesh, type TestMesh } from "./fixtures.js";
 
 const refused = (err: unknown) => {
   assert.ok(err instanceof ConnectError, String(err));
@@ -99,6 +99,27 @@ describe("two gateways on one database", () => {
     await a.auth.updateAccount({ timeZone: "Pacific/Kiritimati", updateMask: ["time_zone"] }, { headers: alice.headers });
     assert.equal(await zoneOfNewTask(viaA), "Pacific/Kiritimati");
     await eventually(async () => assert.equal(await zoneOfNewTask(viaB), "Pacific/Kiritimati"));
+  });
+
+  test("a sign-out everywhere through one ends the account's live sockets on both at once, not at their next heartbeat (25 s)", async () => {
+    const alice = await a.user("everywhere");
+    const { secret, token } = await a.auth.createApiToken({ name: "script" }, { headers: alice.headers });
+    const sockets = await Promise.all([a, b].flatMap((mesh) => [LiveClient.open(mesh.url, hello(alice.token)), LiveClient.open(mesh.url, hello(secret))]));
+    for (const socket of sockets) await socket.next("ready");
+    const [sessionOnA, scriptOnA, sessionOnB, scriptOnB] = sockets;
+    const within = <T>(p: Promise<T>, ms: number) => Promise.race([p, new Promise<string>((resolve) => setTimeout(() => resolve(`nothing within ${ms} ms`), ms))]);
+
+    await a.auth.signOut({ everySession: true }, { headers: alice.headers });
+    const signedOut = { code: 4401, reason: "signed out of every session: sign in again" };
+    assert.deepEqual(await within(sessionOnA!.closed, 2_000), signedOut);
+    assert.deepEqual(await within(sessionOnB!.closed, 2_000), signedOut, "the other gateway heard it from PostgreSQL");
+    // API tokens outlive a sign-out everywhere; revoking one ends its sockets, on both, as promptly.
+    assert.equal(await within(scriptOnB!.closed, 500), "nothing within 500 ms");
+    const again = await a.auth.signIn({ email: alice.email, password: "long enough secret" });
+    await a.auth.revokeApiToken({ id: token!.id }, { headers: { authorization: `Bearer ${again.accessToken}` } });
+    const revoked = { code: 4401, reason: "API token unknown, revoked or expired" };
+    assert.deepEqual(await within(scriptOnA!.closed, 2_000), revoked);
+    assert.deepEqual(await within(scriptOnB!.closed, 2_000), revoked);
   });
 });
 

@@ -28,7 +28,7 @@ export interface TestMesh {
   auth: Client<typeof AuthService>;
   taskClient: Client<typeof TaskService>;
   /** Signs a new user up; returns the bearer headers and the user id. */
-  user(name: string): Promise<{ id: string; token: string; headers: { authorization: string } }>;
+  user(name: string): Promise<{ id: string; email: string; token: string; headers: { authorization: string } }>;
   stop(): Promise<void>;
 }
 
@@ -83,8 +83,9 @@ export async function startMesh(options: MeshOptions): Promise<TestMesh> {
     auth,
     taskClient: createClient(TaskService, transport),
     async user(name) {
-      const res = await auth.signUp({ email: `${name}-${randomBytes(4).toString("hex")}@example.com`, password: "long enough secret", timeZone: "Europe/Paris" });
-      return { id: res.user!.id, token: res.accessToken, headers: { authorization: `Bearer ${res.accessToken}` } };
+      const email = `${name}-${randomBytes(4).toString("hex")}@example.com`;
+      const res = await auth.signUp({ email, password: "long enough secret", timeZone: "Europe/Paris" });
+      return { id: res.user!.id, email, token: res.accessToken, headers: { authorization: `Bearer ${res.accessToken}` } };
     },
     async stop() {
       for (const stop of stops.reverse()) await stop();

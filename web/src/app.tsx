@@ -212,7 +212,7 @@ function Workspace({ session }: { session: Session }) {
         <button type="button" onClick={() => void signOut(false)}>
           Sign out
         </button>
-        <button type="button" className="link muted" onClick={() => void signOut(true)} title="Signs this account out on every device">
+        <button type="button" className="link muted" onClick={() => void signOut(true)} aria-label="Sign out everywhere" title="Signs this account out on every device">
           Everywhere
         </button>
       </header>

@@ -328,6 +328,18 @@ test("two devices of one user see each other's changes live", async () => {
   await Promise.all([first.context.close(), second.context.close()]);
 });
 
+test("sign out everywhere: the other device is back at the sign-in form at once", async () => {
+  const first = await newPage();
+  const email = await signUp(first.page);
+  const second = await newPage();
+  await signIn(second.page, email);
+  await Promise.all([first.page, second.page].map((p) => p.locator(".live-live").waitFor()));
+  await first.page.getByRole("button", { name: "Sign out everywhere" }).click();
+  await first.page.getByRole("button", { name: "Sign in", exact: true }).waitFor();
+  await second.page.getByRole("button", { name: "Sign in", exact: true }).waitFor({ timeout: 10_000 });
+  await signIn(second.page, email);
+});
+
 test("a task's history shows who changed what, and Undo reverts the last change", async () => {
   const { context, page } = await newPage();
   await signUp(page);

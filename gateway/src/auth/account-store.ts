@@ -67,6 +67,11 @@ export class AccountStore {
     private readonly tokenCache = new ApiTokenCache(),
   ) {}
 
+  /** Calls `listener` with the user's id when any replica changes that user's credentials (see ApiTokenCache). */
+  onCredentialsChanged(listener: (userId: string) => void): () => void {
+    return this.tokenCache.onUserChanged(listener);
+  }
+
   #sql<Row>(sql: string, params: unknown[] = [], em: EntityManager = this.db.em()): Promise<Row[]> {
     return this.db.query<Row>(em, sql, params);
   }

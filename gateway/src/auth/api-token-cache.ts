@@ -6,7 +6,7 @@ import type { Scope } from "./scopes.js";
 /**
  * The channel the auth schema's triggers notify, in the transaction that changes what a cached API
  * token stands for: the token revoked, deleted, its expiry or scopes changed; its user's time zone
- * or e-mail changed, or the user deleted. The payload is the user's id.
+ * or e-mail changed, the user signed out everywhere or deleted. The payload is the user's id.
  */
 export const CREDENTIALS_CHANNEL = "auth_credentials";
 // After a change it made, a replica sends a marker and waits until every replica listening has
@@ -52,6 +52,7 @@ export class ApiTokenCache {
   readonly #replicaId = randomUUID();
   // Per marker, the replicas yet to answer it, and what to call when none is left.
   readonly #echoes = new Map<string, { waiting: Set<string>; done: () => void }>();
+  readonly #userListeners = new Set<(userId: string) => void>();
   #db: Database | undefined;
   readonly #maxEntries: number;
   readonly #pingMs: number;
@@ -114,6 +115,12 @@ export class ApiTokenCache {
     for (const [hash, entry] of this.#entries) if (entry.userId === userId) this.#entries.delete(hash);
   }
 
+  /** Calls `listener` with the user's id at every change of a user's credentials this replica hears of (its own included). */
+  onUserChanged(listener: (userId: string) => void): () => void {
+    this.#userListeners.add(listener);
+    return () => this.#userListeners.delete(listener);
+  }
+
   /**
    * After a change committed: resolves once every replica listening when it was called (this one
    * included) has heard everything committed before, so none of them serves what changed from
@@ -151,7 +158,10 @@ export class ApiTokenCache {
     if (payload === null) this.#reset(true);
     else if (payload.startsWith(ECHO)) this.#answer(payload.slice(ECHO.length));
     else if (payload.startsWith(ACK)) this.#answered(payload.slice(ACK.length));
-    else this.forgetUser(payload);
+    else {
+      this.forgetUser(payload);
+      for (const listener of this.#userListeners) listener(payload);
+    }
   }
 
   /** Heard a marker: every change committed before it has been heard too. */

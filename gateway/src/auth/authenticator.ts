@@ -23,12 +23,22 @@ const EPOCH_CACHE_MAX = 10_000;
 /** Turns a bearer credential (access JWT or personal API token) into the caller's identity. */
 export class Authenticator {
   readonly #epochs = new Map<string, { epoch: number; readAt: number }>();
+  readonly #changeListeners = new Set<(userId: string) => void>();
 
   constructor(
     private readonly tokens: AccessTokens,
     private readonly accounts: AccountStore,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    // What another replica changed (a sign-out everywhere, a revoked token) is refused here at once too.
+    accounts.onCredentialsChanged((userId) => this.forgetEpoch(userId));
+  }
+
+  /** Calls `listener` with the user's id whenever credentials of that user may no longer be accepted. */
+  onCredentialsChanged(listener: (userId: string) => void): () => void {
+    this.#changeListeners.add(listener);
+    return () => this.#changeListeners.delete(listener);
+  }
 
   /** The identity, or UNAUTHENTICATED saying what is wrong with the credential. */
   async verify(token: string): Promise<Identity> {
@@ -52,9 +62,10 @@ export class Authenticator {
     return this.verify(match[1]!);
   }
 
-  /** After a sign-out everywhere: this replica refuses the older access tokens at once. */
+  /** After a sign-out everywhere: this replica refuses the older access tokens at once, and tells its listeners. */
   forgetEpoch(userId: string): void {
     this.#epochs.delete(userId);
+    for (const listener of this.#changeListeners) listener(userId);
   }
 
   async #epoch(userId: string): Promise<number> {

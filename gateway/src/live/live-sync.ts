@@ -58,6 +58,7 @@ export class LiveSync {
   #subscription: Subscription | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
   #uncount: (() => void) | undefined;
+  #unlisten: (() => void) | undefined;
 
   constructor(private readonly options: LiveSyncOptions) {}
 
@@ -77,6 +78,12 @@ export class LiveSync {
       handler: (event) => withSpan("live push", { attributes: { "messaging.destination.name": event.topic, "taskmesh.live.connections": this.connections } }, () => this.#deliver(event)),
     });
     this.#uncount = liveConnections.add(() => this.connections);
+    // A user signed out everywhere (or a token revoked), here or on another replica: their sockets
+    // are checked now, not at the next heartbeat.
+    this.#unlisten = this.options.authenticator.onCredentialsChanged((userId) => {
+      const set = this.#byUser.get(userId);
+      if (set) void this.#recheck([set]);
+    });
     this.#heartbeat = setInterval(() => this.#ping(), this.options.pingIntervalMs ?? PING_INTERVAL_MS);
     this.#heartbeat.unref();
   }
@@ -84,6 +91,7 @@ export class LiveSync {
   async stop(): Promise<void> {
     clearInterval(this.#heartbeat);
     this.#uncount?.();
+    this.#unlisten?.();
     for (const set of this.#byUser.values()) for (const c of set) c.close(CloseCode.GOING_AWAY, "server restarting: reconnect with your cursor");
     for (const ws of this.#wss.clients) ws.terminate();
     await this.#subscription?.stop();
@@ -244,27 +252,31 @@ export class LiveSync {
     if (this.#rechecking) return;
     this.#rechecking = true;
     try {
-      const byCredential = new Map<string, LiveConnection[]>();
-      for (const set of this.#byUser.values()) {
-        for (const conn of set) {
-          const credential = this.#credentials.get(conn);
-          if (credential === undefined) continue;
-          const conns = byCredential.get(credential);
-          if (conns) conns.push(conn);
-          else byCredential.set(credential, [conn]);
-        }
-      }
-      for (const [credential, conns] of byCredential) {
-        try {
-          await this.options.authenticator.verify(credential);
-        } catch (err) {
-          // Only a refusal ends the sockets; the account store being unreachable does not.
-          const e = ConnectError.from(err);
-          if (e.code === Code.Unauthenticated) for (const conn of conns) conn.close(CloseCode.UNAUTHENTICATED, e.rawMessage.slice(0, 120));
-        }
-      }
+      await this.#recheck(this.#byUser.values());
     } finally {
       this.#rechecking = false;
+    }
+  }
+
+  async #recheck(sets: Iterable<Set<LiveConnection>>): Promise<void> {
+    const byCredential = new Map<string, LiveConnection[]>();
+    for (const set of sets) {
+      for (const conn of set) {
+        const credential = this.#credentials.get(conn);
+        if (credential === undefined) continue;
+        const conns = byCredential.get(credential);
+        if (conns) conns.push(conn);
+        else byCredential.set(credential, [conn]);
+      }
+    }
+    for (const [credential, conns] of byCredential) {
+      try {
+        await this.options.authenticator.verify(credential);
+      } catch (err) {
+        // Only a refusal ends the sockets; the account store being unreachable does not.
+        const e = ConnectError.from(err);
+        if (e.code === Code.Unauthenticated) for (const conn of conns) conn.close(CloseCode.UNAUTHENTICATED, e.rawMessage.slice(0, 120));
+      }
     }
   }
 }
