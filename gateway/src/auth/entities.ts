@@ -8,13 +8,14 @@ export const User = defineEntity({
   tableName: "users",
   // One account per address whatever its case.
   uniques: [{ name: "users_email_key", expression: "CREATE UNIQUE INDEX users_email_key ON auth.users USING btree (lower(email))" }],
-  // Tells the gateways' API token caches (ApiTokenCache) of a changed time zone or e-mail, or a deleted account.
+  // Tells the gateways (ApiTokenCache, and through it live sync) of a changed time zone or e-mail, a
+  // sign-out everywhere, or a deleted account.
   triggers: [
     {
       name: "users_credentials_changed",
       timing: "after",
       events: ["update", "delete"],
-      expression: "CREATE TRIGGER users_credentials_changed AFTER UPDATE OF id, email, time_zone OR DELETE ON auth.users FOR EACH ROW EXECUTE FUNCTION auth.notify_credentials_changed('id')",
+      expression: "CREATE TRIGGER users_credentials_changed AFTER UPDATE OF id, email, time_zone, session_epoch OR DELETE ON auth.users FOR EACH ROW EXECUTE FUNCTION auth.notify_credentials_changed('id')",
     },
   ],
   properties: {
