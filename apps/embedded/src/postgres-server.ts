@@ -154,7 +154,10 @@ export async function startPostgresServer(dataDir: string, logger: Logger): Prom
   const as = account ? { uid: account.uid, gid: account.gid } : {};
   if (!existsSync(path.join(dataDir, "PG_VERSION"))) {
     const t0 = Date.now();
-    await run(bin.initdb, ["-D", dataDir, "-U", DATABASE, "--auth=trust", "-E", "UTF8", "--locale=C", "--no-instructions"], as);
+    // Sorting stays by code point (C), and lower(), ILIKE and the text search lowercase every
+    // script, not only ASCII (a search for CAFÉ finds Café): PostgreSQL's own C.UTF-8, the same on
+    // every operating system.
+    await run(bin.initdb, ["-D", dataDir, "-U", DATABASE, "--auth=trust", "-E", "UTF8", "--locale=C", "--locale-provider=builtin", "--builtin-locale=C.UTF-8", "--no-instructions"], as);
     logger.info({ dataDir, ms: Date.now() - t0 }, "created the database");
   }
   await stopOrphan(dataDir, logger);

@@ -64,6 +64,16 @@ test("the device a change came from reaches the activity history through the gat
   assert.equal(entry.device, "phone");
 });
 
+test("a search ignores case beyond ASCII (CAFÉ finds Café, ПРИВЕТ finds Привет): its database's own ctype is Unicode", async () => {
+  for (const title of ["Café au lait with Zoë", "Привет from Kyiv", "Ärger mit der Straße"]) await client.createTask({ title }, me);
+  const found = async (query: string) => (await client.listTasks({ query }, me)).tasks.map((t) => t.title);
+  assert.deepEqual(await found("CAFÉ"), ["Café au lait with Zoë"]);
+  assert.deepEqual(await found("ZOË"), ["Café au lait with Zoë"]);
+  assert.deepEqual(await found("ПРИВЕТ"), ["Привет from Kyiv"]);
+  assert.deepEqual(await found("ärger"), ["Ärger mit der Straße"]);
+  assert.deepEqual(await found("STRAßE"), ["Ärger mit der Straße"]);
+});
+
 test("completing a task due Jan 31 repeating on the 31st or the month's last day creates one next occurrence on Feb 28, even after reopen and complete", async () => {
   const { task } = await client.createTask(
     { title: "Pay rent", tags: ["home"], due: { case: "dueDate", value: "2027-01-31" }, timeZone: "Europe/Berlin", recurrence: { rrule: "FREQ=MONTHLY;BYMONTHDAY=28,29,30,31;BYSETPOS=-1" } },
