@@ -119,16 +119,17 @@ function serverAccount(): { uid: number; gid: number; name: string } | undefined
  * initdb runs as the server account in a temp dir (the cache may not be readable by it), then is copied.
  */
 async function templateDir(inst: PostgresInstall, acct: ReturnType<typeof serverAccount>): Promise<string> {
-  const tpl = path.join(cacheDir(), `postgres-${inst.major}-template`);
+  // C.UTF-8, as the container image's entrypoint: code point order, case folded in every script.
+  const tpl = path.join(cacheDir(), `postgres-${inst.major}-c.utf8-template`);
   if (fs.existsSync(path.join(tpl, 'PG_VERSION'))) return tpl;
-  return withLock(`postgres-${inst.major}-template`, async () => {
+  return withLock(path.basename(tpl), async () => {
     if (fs.existsSync(path.join(tpl, 'PG_VERSION'))) return tpl;
     const t0 = Date.now();
     const work = serviceDir('initdb');
     try {
       if (acct) fs.chownSync(work, acct.uid, acct.gid);
       const data = path.join(work, 'data');
-      await run(path.join(inst.binDir, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions'], {
+      await run(path.join(inst.binDir, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync', '--no-instructions'], {
         cwd: work,
         ...(acct ? { uid: acct.uid, gid: acct.gid } : {}),
         logFile: path.join(work, 'initdb.log'),
