@@ -14,6 +14,16 @@ const TIME_ZONE = "Europe/Berlin";
 const web = appInBrowser();
 const newPage = (options: Omit<PageOptions, "errors"> = {}) => web.page({ timezoneId: TIME_ZONE, ...options });
 
+/** One user signed in on two devices, both live. */
+async function twoLiveDevices() {
+  const first = await newPage();
+  const email = await signUp(first.page);
+  const second = await newPage();
+  await signIn(second.page, email);
+  await Promise.all([first.page, second.page].map((p) => p.locator(".live-live").waitFor()));
+  return { first, second, email };
+}
+
 /** Waits until the list shows exactly n tasks. */
 async function rowCount(page: Page, n: number): Promise<void> {
   const deadline = Date.now() + 15_000;
@@ -286,11 +296,7 @@ test("a task the editor cannot show (a time zone this browser does not know) lea
 });
 
 test("two devices of one user see each other's changes live", async () => {
-  const first = await newPage();
-  const email = await signUp(first.page);
-  const second = await newPage();
-  await signIn(second.page, email);
-  await Promise.all([first.page, second.page].map((p) => p.locator(".live-live").waitFor()));
+  const { first, second } = await twoLiveDevices();
 
   await quickAdd(first.page, "Book flights #travel", { tag: "#travel" });
   await taskRow(second.page, "Book flights").waitFor({ timeout: 5_000 });
@@ -329,15 +335,12 @@ test("two devices of one user see each other's changes live", async () => {
 });
 
 test("sign out everywhere: the other device is back at the sign-in form at once", async () => {
-  const first = await newPage();
-  const email = await signUp(first.page);
-  const second = await newPage();
-  await signIn(second.page, email);
-  await Promise.all([first.page, second.page].map((p) => p.locator(".live-live").waitFor()));
+  const { first, second, email } = await twoLiveDevices();
   await first.page.getByRole("button", { name: "Sign out everywhere" }).click();
   await first.page.getByRole("button", { name: "Sign in", exact: true }).waitFor();
   await second.page.getByRole("button", { name: "Sign in", exact: true }).waitFor({ timeout: 10_000 });
   await signIn(second.page, email);
+  await Promise.all([first.context.close(), second.context.close()]);
 });
 
 test("a task's history shows who changed what, and Undo reverts the last change", async () => {

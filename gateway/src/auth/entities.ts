@@ -15,7 +15,8 @@ export const User = defineEntity({
       name: "users_credentials_changed",
       timing: "after",
       events: ["update", "delete"],
-      expression: "CREATE TRIGGER users_credentials_changed AFTER UPDATE OF id, email, time_zone, session_epoch OR DELETE ON auth.users FOR EACH ROW EXECUTE FUNCTION auth.notify_credentials_changed('id')",
+      expression:
+        "CREATE TRIGGER users_credentials_changed AFTER UPDATE OF id, email, time_zone, session_epoch OR DELETE ON auth.users FOR EACH ROW EXECUTE FUNCTION auth.notify_credentials_changed('id')",
     },
   ],
   properties: {
