@@ -62,7 +62,11 @@ export class Authenticator {
     return this.verify(match[1]!);
   }
 
-  /** After a sign-out everywhere: this replica refuses the older access tokens at once, and tells its listeners. */
+  /**
+   * After a change to the user's credentials (a sign-out everywhere here, or any change PostgreSQL
+   * notified): this replica reads the session epoch afresh, so older access tokens are refused at
+   * once, and its listeners check what they hold.
+   */
   forgetEpoch(userId: string): void {
     this.#epochs.delete(userId);
     for (const listener of this.#changeListeners) listener(userId);
