@@ -134,7 +134,7 @@ test("sign up, then quick add a monthly task with tag, priority and a reminder: 
   // A reload keeps the session (the refresh cookie); signing out ends it, also for a reload.
   await page.reload();
   await taskRow(page, "Pay rent").waitFor();
-  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("button", { name: "Sign out", exact: true }).click();
   await page.getByRole("button", { name: "Sign in" }).waitFor();
   await page.reload();
   await page.getByRole("button", { name: "Sign in" }).waitFor();
