@@ -33,7 +33,9 @@ if (existsSync(stamp) && readFileSync(stamp, "utf8") === digest) process.exit(0)
 process.stderr.write("Building the web app (vite build, a few seconds)…\n");
 const started = Date.now();
 const vite = path.join(root, "node_modules", ".bin", "vite");
-const result = spawnSync(vite, ["build", "--logLevel", "warn"], { cwd: web, stdio: "inherit" });
+// Always the production build npm start serves: started from a test run, NODE_ENV is "test"
+// (vitest sets it), and vite would build React's development bundle without the service worker.
+const result = spawnSync(vite, ["build", "--logLevel", "warn"], { cwd: web, stdio: "inherit", env: { ...process.env, NODE_ENV: "production" } });
 if (result.status !== 0) {
   process.stderr.write(`web app build failed (${result.error?.message ?? `exit ${result.status}`}); run \`npx vite build\` in web/ to see why\n`);
   process.exit(1);
