@@ -371,8 +371,11 @@ export async function ensureKafkaTopics(options: KafkaTopicsOptions): Promise<vo
     const existing = new Set(await admin.listTopics());
     const missing = names.filter((t) => !existing.has(t));
     if (missing.length === 0) return;
+    // Not kafkajs's own wait for leaders: it gives up at the first "does not host this
+    // topic-partition" from a broker that has not heard of the new topic yet. leadersElected waits.
     await admin.createTopics({
       topics: missing.map((topic) => ({ topic, numPartitions: options.partitions ?? 3, replicationFactor: options.replicationFactor ?? 1 })),
+      waitForLeaders: false,
     });
     await leadersElected(admin, missing);
   } finally {
