@@ -237,6 +237,17 @@ test("calendar feed: all-day and zoned events, RRULE, escaped titles; revoked or
   assert.equal(next!.toJSDate().toISOString(), "2027-04-01T13:00:00.000Z");
   assert.equal((await fetch(`${mesh.url}${path}`, { method: "HEAD" })).status, 200);
 
+  // A calendar that polls with the ETag it has (RFC 9110) is told nothing changed, until something does.
+  const etag = (await fetch(`${mesh.url}${path}`)).headers.get("etag");
+  assert.match(etag ?? "", /^"[\w-]{43}"$/);
+  const unchanged = await fetch(`${mesh.url}${path}`, { headers: { "if-none-match": etag! } });
+  assert.deepEqual([unchanged.status, await unchanged.text(), unchanged.headers.get("etag")], [304, "", etag]);
+  await tasks.createTask({ title: "Dentist", due: { case: "dueDate", value: "2026-12-21" } }, h);
+  const changed = await fetch(`${mesh.url}${path}`, { headers: { "if-none-match": etag! } });
+  assert.equal(changed.status, 200);
+  assert.notEqual(changed.headers.get("etag"), etag);
+  assert.match(await changed.text(), /SUMMARY:Dentist/);
+
   const regenerated = await newFeed(frank.headers);
   assert.equal((await feed(path)).status, 404, "the previous secret stops working");
   assert.equal((await feed(regenerated)).status, 200);

@@ -2,6 +2,8 @@
 // comes down), authenticated like every API call except the feed itself, which a calendar app
 // fetches by its secret URL alone. The file formats (@taskmesh/interchange: its CSV and iCalendar
 // libraries) are loaded by the first import, export or feed, not at start: most days see none.
+import { createHash } from "node:crypto";
+import fresh from "fresh";
 import type { HttpRoute, Logger } from "@taskmesh/kit";
 import { writeHead } from "@taskmesh/kit";
 import type { ImportFormat, ImportPlan } from "@taskmesh/interchange";
@@ -111,13 +113,21 @@ export function interchangeRoutes(options: InterchangeOptions): HttpRoute {
     const caller = callerFor(options.upstreams, { userId: owner.userId, timeZone: owner.timeZone, email: owner.email, kind: "api-token", scopes: ["read"] });
     const body = await feedContent(caller, owner.projectId);
     if (body === undefined) return notFound();
-    writeHead(res, 200, {
-      "content-type": "text/calendar; charset=utf-8",
-      "content-disposition": 'inline; filename="taskmesh.ics"',
+    const headers = {
       "cache-control": "private, max-age=300",
+      // A calendar polling the feed is told "304 Not Modified" while nothing in it changed (RFC 9110).
+      etag: `"${createHash("sha256").update(body).digest("base64url")}"`,
       // The URL is the credential: keep it out of other sites' Referer headers.
       "referrer-policy": "no-referrer",
-    });
+    };
+    // If-None-Match alone, as RFC 9110 evaluates it at the origin: a request's Cache-Control: no-cache
+    // (which fetch() adds to any conditional request) is for caches on the way, not for this answer.
+    if (fresh({ "if-none-match": req.headers["if-none-match"] }, headers)) {
+      writeHead(res, 304, headers);
+      res.end();
+      return;
+    }
+    writeHead(res, 200, { ...headers, "content-type": "text/calendar; charset=utf-8", "content-disposition": 'inline; filename="taskmesh.ics"' });
     if (req.method === "HEAD") res.end();
     else res.end(body);
   }
