@@ -1,4 +1,4 @@
-import { onFirstUse, type Logger } from "@taskmesh/kit";
+import { smtpMailer, type Logger } from "@taskmesh/kit";
 
 /** Where account e-mails (verification, password reset) go and what their links point at. */
 export interface AccountEmailSettings {
@@ -32,16 +32,6 @@ export function accountMail(settings: AccountEmailSettings, logger: Logger): Acc
       close() {},
     };
   }
-  const { smtpUrl } = settings;
-  // nodemailer is loaded with the first e-mail (a sign-up or a password reset), not at start.
-  const transport = onFirstUse(async () => (await import("nodemailer")).default.createTransport(smtpUrl));
-  return {
-    verifiesSignUps: true,
-    link,
-    async send(to, subject, text) {
-      // RFC 3834: sent by a program, so vacation responders and the like do not answer it.
-      await (await transport()).sendMail({ from: settings.from, to, subject, text, headers: { "Auto-Submitted": "auto-generated" } });
-    },
-    close: () => transport.ifStarted((t) => t.close()),
-  };
+  const mailer = smtpMailer(settings.smtpUrl, settings.from);
+  return { verifiesSignUps: true, link, send: mailer.send, close: mailer.close };
 }

@@ -1,6 +1,6 @@
 import type { Database } from "@taskmesh/db";
 import { SpanKind, withSpan, type Logger } from "@taskmesh/kit";
-import type { Mailer } from "./email.js";
+import type { Mailer } from "@taskmesh/kit";
 import { deliveryJobId } from "./jobs.js";
 import { reminderMetrics } from "./metrics.js";
 import { SCHEMA } from "./migrations/index.js";

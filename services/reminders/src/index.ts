@@ -6,7 +6,7 @@ import { ReminderService } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_
 import type { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import type { DeliveryOptions } from "./delivery.js";
 import { PROCESSED_EVENTS_RETENTION_DAYS } from "./config.js";
-import { smtpMailer } from "./email.js";
+import { smtpMailer } from "@taskmesh/kit";
 
 export { smtpSettings } from "./email.js";
 export { remindersConfig, remindersSettings, schedulerSettings } from "./config.js";
