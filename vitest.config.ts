@@ -21,6 +21,7 @@ const UNIT = [
   "packages/events/test/handle-by-key.test.ts",
   "packages/events/test/leaders-elected.test.ts",
   "packages/events/test/wire-format.test.ts",
+  "packages/db/test/statement-preparation.test.ts",
   "packages/filter/test/errors.test.ts",
   "packages/infra/test/free-ports.test.ts",
   "packages/filter/test/parser.test.ts",

@@ -2,6 +2,7 @@ import { defineConfig, MikroORM, type EntityManager, type EntitySchema } from "@
 import { Migration, Migrator } from "@mikro-orm/migrations";
 import { CompiledQuery } from "kysely";
 import pg from "pg";
+import { prepareRepeatedStatements } from "./prepared-statements.js";
 
 type MigrationClass = new (...args: ConstructorParameters<typeof Migration>) => Migration;
 /** One migration of a service's list; also the declared return type of migration factories (a class
@@ -285,6 +286,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
  */
 function releaseBrokenConnections(pool: pg.Pool): void {
   pool.on("connect", (client) => {
+    prepareRepeatedStatements(client);
     let current: ((err?: Error | boolean) => void) | undefined;
     Object.defineProperty(client, "release", {
       configurable: true,

@@ -1,0 +1,50 @@
+// Statements a session runs again and again are prepared on the server once (prepared-statements.ts),
+// and a change of a table under them neither breaks them nor those whose columns follow the table.
+import { test } from "vitest";
+import assert from "node:assert/strict";
+import { freshDatabase } from "@taskmesh/testing";
+import pg from "pg";
+import { openDatabase } from "../src/index.js";
+import { MIN_USES } from "../src/prepared-statements.js";
+
+async function withTable(run: (db: Awaited<ReturnType<typeof openDatabase>>, admin: pg.Client) => Promise<void>): Promise<void> {
+  const fresh = await freshDatabase();
+  const db = await openDatabase({ url: fresh.url, schema: "prepared_test", entities: [], migrations: [], poolSize: 1 });
+  const admin = new pg.Client({ connectionString: fresh.url });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE TABLE prepared_test.notes (id int PRIMARY KEY, body text NOT NULL)`);
+    await admin.query(`INSERT INTO prepared_test.notes VALUES (1, 'one'), (2, 'two')`);
+    await run(db, admin);
+  } finally {
+    await admin.end();
+    await db.close();
+    await fresh.drop();
+  }
+}
+
+/** The statements the pool's one session has prepared. */
+async function preparedIn(db: Awaited<ReturnType<typeof openDatabase>>): Promise<string[]> {
+  const rows = await db.query<{ statement: string }>(db.em(), "SELECT statement FROM pg_prepared_statements ORDER BY prepare_time");
+  return rows.map((r) => r.statement);
+}
+
+test(`a statement run ${MIN_USES} times is prepared in the session and answers as before, also after a column is added to its table`, async () => {
+  await withTable(async (db, admin) => {
+    const sql = "SELECT id, body FROM prepared_test.notes WHERE id = $1";
+    for (let i = 0; i < MIN_USES + 2; i++) assert.deepEqual(await db.query(db.em(), sql, [1 + (i % 2)]), [{ id: 1 + (i % 2), body: i % 2 ? "two" : "one" }]);
+    assert.deepEqual(await preparedIn(db), [sql]);
+    await admin.query(`ALTER TABLE prepared_test.notes ADD COLUMN done boolean NOT NULL DEFAULT false`);
+    assert.deepEqual(await db.query(db.em(), sql, [2]), [{ id: 2, body: "two" }]);
+  });
+});
+
+test("a statement whose columns follow its table stays unprepared: after a column is added it returns it instead of failing", async () => {
+  await withTable(async (db, admin) => {
+    const sql = "SELECT n.* FROM prepared_test.notes n WHERE id = $1";
+    for (let i = 0; i < MIN_USES + 2; i++) await db.query(db.em(), sql, [1]);
+    assert.deepEqual(await preparedIn(db), []);
+    await admin.query(`ALTER TABLE prepared_test.notes ADD COLUMN done boolean NOT NULL DEFAULT false`);
+    assert.deepEqual(await db.query(db.em(), sql, [1]), [{ id: 1, body: "one", done: false }]);
+  });
+});
