@@ -4,9 +4,9 @@ import type pg from "pg";
 /**
  * Statements a session runs again and again become named prepared statements of that session, as
  * Npgsql's automatic preparation does: PostgreSQL then parses, analyses and plans each once per
- * session instead of once per call (planning was more than half of the server's time for a ListTasks
- * page, and most of it for the short lookups of a create). After five custom plans PostgreSQL keeps
- * a generic plan only where it costs no more than the custom ones did.
+ * session instead of once per call (planning was most of the server's time for the short statements
+ * of a create: 0.065 of 0.082 ms for the project's lookup). After five custom plans PostgreSQL keeps
+ * a generic plan where it estimates it costs no more than the custom ones did.
  *
  * What is not prepared:
  * - a statement text this process has run fewer than `MIN_USES` times (migrations, one-offs);
@@ -16,12 +16,19 @@ import type pg from "pg";
  * - a statement whose result columns follow a table's definition (`t.*`, `SELECT * FROM t`,
  *   `RETURNING *`): after a migration adds a column, a prepared one fails with "cached plan must not
  *   change result type" in every replica still running, where an unnamed one just returns the new
- *   column. `SELECT * FROM unnest(…)` and `FROM ROWS FROM (…)` have fixed columns and are prepared.
+ *   column. `SELECT * FROM unnest(…)` and `FROM ROWS FROM (…)` have fixed columns and are prepared;
+ * - a statement that starts with PLANNED_EACH_CALL: one whose best plan depends on its values. The
+ *   generic plan PostgreSQL may settle on after five calls serves the average value: for ListTasks
+ *   pages at 100,000 tasks (bench/list-queries.ts) `lantern tag:home` took 24.5 ms instead of 5 and
+ *   `updated:last-week` 22 instead of 1.4.
  */
 export const MIN_USES = 3;
 export const MAX_PER_SESSION = 200;
-// Texts are kept while counted: a list statement is a few kB, so the count is bounded to a few MB.
+// Texts are kept while counted (a few kB at most each), so the count is bounded.
 const USES_TRACKED = 1_000;
+
+/** The start of a statement to plan for its values on every call (see above). */
+export const PLANNED_EACH_CALL = "/* planned each call */ ";
 
 const TABLE_STAR = /\.\*|RETURNING\s+\*|SELECT\s+\*\s*,|SELECT\s+\*\s+FROM\s+(?!unnest\s*\(|ROWS\s+FROM\s*\(|jsonb_to_recordset\s*\()/i;
 
@@ -40,7 +47,7 @@ function nameOf(sql: string): string {
 /** The query arguments to pass on: `{ name, text, values }` for a statement to run prepared in `session`. */
 export function preparedArgs(session: Map<string, string>, args: unknown[]): unknown[] {
   const [sql, values] = args;
-  if (typeof sql !== "string" || !Array.isArray(values) || values.length === 0 || typeof args[2] === "function") return args;
+  if (typeof sql !== "string" || !Array.isArray(values) || values.length === 0 || typeof args[2] === "function" || sql.startsWith(PLANNED_EACH_CALL)) return args;
   let name = session.get(sql);
   if (name === undefined) {
     const seen = (uses.get(sql) ?? 0) + 1;

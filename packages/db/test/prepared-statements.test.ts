@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { freshDatabase } from "@taskmesh/testing";
 import pg from "pg";
 import { openDatabase } from "../src/index.js";
-import { MIN_USES } from "../src/prepared-statements.js";
+import { MIN_USES, PLANNED_EACH_CALL } from "../src/prepared-statements.js";
 
 async function withTable(run: (db: Awaited<ReturnType<typeof openDatabase>>, admin: pg.Client) => Promise<void>): Promise<void> {
   const fresh = await freshDatabase();
@@ -46,5 +46,13 @@ test("a statement whose columns follow its table stays unprepared: after a colum
     assert.deepEqual(await preparedIn(db), []);
     await admin.query(`ALTER TABLE prepared_test.notes ADD COLUMN done boolean NOT NULL DEFAULT false`);
     assert.deepEqual(await db.query(db.em(), sql, [1]), [{ id: 1, body: "one", done: false }]);
+  });
+});
+
+test("a statement planned each call is never prepared, however often it runs", async () => {
+  await withTable(async (db) => {
+    const sql = `${PLANNED_EACH_CALL}SELECT id FROM prepared_test.notes WHERE body = $1`;
+    for (let i = 0; i < MIN_USES + 2; i++) assert.deepEqual(await db.query(db.em(), sql, ["two"]), [{ id: 2 }]);
+    assert.deepEqual(await preparedIn(db), []);
   });
 });

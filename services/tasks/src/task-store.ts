@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { Database, EntityManager } from "@taskmesh/db";
+import { PLANNED_EACH_CALL, type Database, type EntityManager } from "@taskmesh/db";
 import { writeOutbox, type Outbox } from "@taskmesh/events";
 import { lockAudience, writeFeed, type FeedChange } from "./feed-writer.js";
 import { listStatement, ownPageStatement, type ListQuery } from "./list-query.js";
@@ -254,7 +254,7 @@ export class TaskStore {
 
   /** A page of ListTasks: rows with the order's keys as "k0", "k1", … (see list-query.ts). */
   async list(userId: string, query: ListQuery): Promise<(TaskRow & Record<string, unknown>)[]> {
-    return this.db.query(this.db.em(), listStatement(query, TASK_COLUMNS), [userId, ...query.params]);
+    return this.db.query(this.db.em(), PLANNED_EACH_CALL + listStatement(query, TASK_COLUMNS), [userId, ...query.params]);
   }
 
   /**
@@ -262,7 +262,10 @@ export class TaskStore {
    * undefined when a project of someone else is shared with them, whose tasks the page would miss.
    */
   async ownList(userId: string, query: ListQuery): Promise<(TaskRow & Record<string, unknown>)[] | undefined> {
-    const rows = await this.db.query<TaskRow & { sharedWithCaller: boolean } & Record<string, unknown>>(this.db.em(), ownPageStatement(query, TASK_COLUMNS), [userId, ...query.params]);
+    const rows = await this.db.query<TaskRow & { sharedWithCaller: boolean } & Record<string, unknown>>(this.db.em(), PLANNED_EACH_CALL + ownPageStatement(query, TASK_COLUMNS), [
+      userId,
+      ...query.params,
+    ]);
     if (rows[0]!.sharedWithCaller) return undefined;
     return rows[0]!.id === null ? [] : rows;
   }
