@@ -2,7 +2,7 @@ import { defineConfig, MikroORM, type EntityManager, type EntitySchema } from "@
 import { Migration, Migrator } from "@mikro-orm/migrations";
 import { CompiledQuery } from "kysely";
 import pg from "pg";
-import { prepareRepeatedStatements } from "./prepared-statements.js";
+import { DEFAULT_PREPARE_THRESHOLD, prepareRepeatedStatements } from "./prepared-statements.js";
 
 type MigrationClass = new (...args: ConstructorParameters<typeof Migration>) => Migration;
 /** One migration of a service's list; also the declared return type of migration factories (a class
@@ -104,6 +104,19 @@ export function connectionBounds(url: string): ConnectionBounds {
   return bounds;
 }
 
+/**
+ * From which run on a statement is prepared in each session (prepared-statements.ts): the URL's
+ * `prepare_threshold`, read as pgJDBC reads its prepareThreshold, default 5; 0 prepares nothing,
+ * for a connection pooler in transaction mode that cannot keep prepared statements (PgBouncer
+ * before 1.21, or without max_prepared_statements).
+ */
+export function prepareThreshold(url: string): number {
+  const value = new URL(url).searchParams.get("prepare_threshold");
+  if (value === null) return DEFAULT_PREPARE_THRESHOLD;
+  if (!/^\d{1,9}$/.test(value)) throw new Error(`DATABASE_URL's prepare_threshold must be a whole number of runs, 0 to prepare nothing (got "${value}")`);
+  return Number(value);
+}
+
 /** node-postgres client options for the bounds (those on statements left out for migrations). */
 function clientOptions(bounds: ConnectionBounds, statements = true) {
   return {
@@ -153,6 +166,7 @@ function checkDatabaseUrl(url: string): void {
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   checkDatabaseUrl(options.url);
   const bounds = connectionBounds(options.url);
+  const threshold = prepareThreshold(options.url);
   // MikroORM reads host, port, user and database from the URL but not libpq's `?host=<socket dir>`.
   const socketDir = new URL(options.url).searchParams.get("host");
   const ormConfig = (forMigrations: boolean) =>
@@ -161,7 +175,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       driverOptions: {
         ...(socketDir ? { host: socketDir } : {}),
         ...clientOptions(bounds, !forMigrations),
-        onPoolCreated: releaseBrokenConnections,
+        onPoolCreated: (pool: pg.Pool) => {
+          if (!forMigrations && threshold > 0) pool.on("connect", (client) => prepareRepeatedStatements(client, threshold));
+          releaseBrokenConnections(pool);
+        },
       },
       pool: { min: 0, max: options.poolSize ?? 10 },
       // Entities without a schema of their own (the outbox, processed_events) live in the owner's.
@@ -286,7 +303,6 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
  */
 function releaseBrokenConnections(pool: pg.Pool): void {
   pool.on("connect", (client) => {
-    prepareRepeatedStatements(client);
     let current: ((err?: Error | boolean) => void) | undefined;
     Object.defineProperty(client, "release", {
       configurable: true,

@@ -9,7 +9,8 @@ import type pg from "pg";
  * a generic plan where it estimates it costs no more than the custom ones did.
  *
  * What is not prepared:
- * - a statement text this process has run fewer than `MIN_USES` times (migrations, one-offs);
+ * - a statement text this process has run fewer times than the threshold (the database URL's
+ *   `prepare_threshold`, default 5; 0 prepares nothing): migrations, one-offs;
  * - beyond `MAX_PER_SESSION` texts in one session: the server keeps each plan in the session's
  *   memory, and statements whose text follows the caller's input (a filter's shape, the length of
  *   an IN list) would otherwise fill it; those past the cap run unnamed, as before;
@@ -22,7 +23,7 @@ import type pg from "pg";
  *   pages at 100,000 tasks (bench/list-queries.ts) `lantern tag:home` took 24.5 ms instead of 5 and
  *   `updated:last-week` 22 instead of 1.4.
  */
-export const MIN_USES = 3;
+export const DEFAULT_PREPARE_THRESHOLD = 5;
 export const MAX_PER_SESSION = 200;
 // Texts are kept while counted (a few kB at most each), so the count is bounded.
 const USES_TRACKED = 1_000;
@@ -45,13 +46,13 @@ function nameOf(sql: string): string {
 }
 
 /** The query arguments to pass on: `{ name, text, values }` for a statement to run prepared in `session`. */
-export function preparedArgs(session: Map<string, string>, args: unknown[]): unknown[] {
+export function preparedArgs(session: Map<string, string>, args: unknown[], threshold: number): unknown[] {
   const [sql, values] = args;
   if (typeof sql !== "string" || !Array.isArray(values) || values.length === 0 || typeof args[2] === "function" || sql.startsWith(PLANNED_EACH_CALL)) return args;
   let name = session.get(sql);
   if (name === undefined) {
     const seen = (uses.get(sql) ?? 0) + 1;
-    if (seen < MIN_USES) {
+    if (seen < threshold) {
       if (uses.size >= USES_TRACKED) uses.clear();
       uses.set(sql, seen);
       return args;
@@ -63,9 +64,9 @@ export function preparedArgs(session: Map<string, string>, args: unknown[]): unk
   return [{ name, text: sql, values }];
 }
 
-/** Has every session of the pool run its repeated statements prepared (see above). */
-export function prepareRepeatedStatements(client: pg.PoolClient): void {
+/** Has a session run its repeated statements prepared (see above). */
+export function prepareRepeatedStatements(client: pg.PoolClient, threshold: number): void {
   const session = new Map<string, string>();
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-  Object.defineProperty(client, "query", { configurable: true, value: (...args: unknown[]) => query(...preparedArgs(session, args)) });
+  Object.defineProperty(client, "query", { configurable: true, value: (...args: unknown[]) => query(...preparedArgs(session, args, threshold)) });
 }

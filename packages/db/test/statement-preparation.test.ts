@@ -1,7 +1,7 @@
 // Which statements a session prepares (prepared-statements.ts), without a server.
 import { test } from "vitest";
 import assert from "node:assert/strict";
-import { fixedColumns, MAX_PER_SESSION, MIN_USES, PLANNED_EACH_CALL, preparedArgs } from "../src/prepared-statements.js";
+import { fixedColumns, MAX_PER_SESSION, PLANNED_EACH_CALL, preparedArgs } from "../src/prepared-statements.js";
 
 test("result columns that follow a table's definition are told apart from fixed ones", () => {
   for (const sql of [
@@ -22,24 +22,26 @@ test("result columns that follow a table's definition are told apart from fixed 
     assert.equal(fixedColumns(sql), true, sql);
 });
 
-test(`a text is prepared from its ${MIN_USES}rd run on, under one name in every session; without parameters, planned each call or beyond the session's cap it runs unnamed`, () => {
+const THRESHOLD = 3;
+
+test(`a text is prepared from its third run on (threshold ${THRESHOLD}), under one name in every session; without parameters, planned each call or beyond the session's cap it runs unnamed`, () => {
   const sql = `SELECT id FROM tasks.tasks WHERE id = $1 -- ${Math.random()}`;
   const first = new Map<string, string>();
-  for (let i = 1; i < MIN_USES; i++) assert.deepEqual(preparedArgs(first, [sql, [i]]), [sql, [i]]);
-  const [prepared] = preparedArgs(first, [sql, [7]]) as [{ name: string; text: string; values: unknown[] }];
+  for (let i = 1; i < THRESHOLD; i++) assert.deepEqual(preparedArgs(first, [sql, [i]], THRESHOLD), [sql, [i]]);
+  const [prepared] = preparedArgs(first, [sql, [7]], THRESHOLD) as [{ name: string; text: string; values: unknown[] }];
   assert.equal(prepared.text, sql);
   assert.deepEqual(prepared.values, [7]);
   assert.match(prepared.name, /^tm_[\w-]{27}$/);
   const second = new Map<string, string>();
-  assert.equal((preparedArgs(second, [sql, [8]])[0] as { name: string }).name, prepared.name, "the same name in another session");
+  assert.equal((preparedArgs(second, [sql, [8]], THRESHOLD)[0] as { name: string }).name, prepared.name, "the same name in another session");
 
-  assert.deepEqual(preparedArgs(first, ["BEGIN"]), ["BEGIN"]);
-  assert.deepEqual(preparedArgs(first, [sql, []]), [sql, []]);
+  assert.deepEqual(preparedArgs(first, ["BEGIN"], THRESHOLD), ["BEGIN"]);
+  assert.deepEqual(preparedArgs(first, [sql, []], THRESHOLD), [sql, []]);
 
   const listed = `${PLANNED_EACH_CALL}SELECT id FROM tasks.tasks WHERE user_id = $1 ORDER BY updated_at LIMIT 51`;
-  for (let i = 0; i < MIN_USES + 2; i++) assert.deepEqual(preparedArgs(first, [listed, ["u"]]), [listed, ["u"]]);
+  for (let i = 0; i < THRESHOLD + 2; i++) assert.deepEqual(preparedArgs(first, [listed, ["u"]], THRESHOLD), [listed, ["u"]]);
 
   const full = new Map(Array.from({ length: MAX_PER_SESSION }, (_, i) => [`SELECT ${i}`, `n${i}`]));
-  assert.deepEqual(preparedArgs(full, [sql, [9]]), [sql, [9]]);
+  assert.deepEqual(preparedArgs(full, [sql, [9]], THRESHOLD), [sql, [9]]);
   assert.equal(full.size, MAX_PER_SESSION);
 });

@@ -330,7 +330,7 @@ export function meshServiceSettings(defaults: { port: number }) {
 const postgresUrl = url(["postgres", "postgresql"], "postgres://user@host:5432/db", true);
 
 const databaseDescription =
-  "PostgreSQL: each service keeps its data in its own schema there. URL parameters bound its connections (a link that dies without a word fails what waits on it): statement_timeout (ms, default 30000), query_timeout (ms, 60000), idle_in_transaction_session_timeout (ms, 600000), connect_timeout (s, 10), keepalives_idle (s, 10), listen_ping (ms, 30000)";
+  "PostgreSQL: each service keeps its data in its own schema there. URL parameters bound its connections (a link that dies without a word fails what waits on it): statement_timeout (ms, default 30000), query_timeout (ms, 60000), idle_in_transaction_session_timeout (ms, 600000), connect_timeout (s, 10), keepalives_idle (s, 10), listen_ping (ms, 30000); prepare_threshold (default 5) is the run from which a statement is prepared in each session, 0 for never (a pooler in transaction mode without prepared statements)";
 
 /** DATABASE_URL: a cluster service's database. */
 export const databaseSettings = piece({ DATABASE_URL: required(postgresUrl, databaseDescription) }, (v) => ({ url: v.DATABASE_URL }));
