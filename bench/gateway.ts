@@ -32,6 +32,7 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } f
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
+import { DEFAULT_PREPARE_THRESHOLD, prepareRepeatedStatements } from "@taskmesh/db";
 import { startPostgres } from "@taskmesh/infra/postgres";
 import { POSTGRES_FOLDER } from "@taskmesh/embedded";
 import { appNodeArgs, appNodeEnv } from "../scripts/app-node.mjs";
@@ -101,6 +102,7 @@ async function measure(mode: string): Promise<string[]> {
             full_page_writes: "on",
             shared_preload_libraries: "pg_stat_statements",
             "pg_stat_statements.track": "all",
+            "pg_stat_statements.track_planning": "on",
             // The statements a call issued, with their parameters, for the ceiling (see captured()).
             logging_collector: "on",
             log_destination: "jsonlog",
@@ -253,12 +255,12 @@ async function measure(mode: string): Promise<string[]> {
             if (upd > 0) pgText += `; ${upd} task rows updated, ${f((100 * (Number(updates1.hot) - Number(updates0!.hot))) / upd, 0)} % HOT`;
           }
           if (statements) {
-            const top = await statements.query<{ calls: string; ms: number; query: string }>(
-              `SELECT calls::text, total_exec_time + total_plan_time AS ms, regexp_replace(query, '\\s+', ' ', 'g') AS query
+            const top = await statements.query<{ calls: string; ms: number; plan: number; query: string }>(
+              `SELECT calls::text, total_exec_time + total_plan_time AS ms, total_plan_time AS plan, regexp_replace(query, '\\s+', ' ', 'g') AS query
                  FROM pg_stat_statements ORDER BY total_exec_time + total_plan_time DESC LIMIT 12`,
             );
-            process.stderr.write(`  statements of ${scenario.key} c=${c} (ms per call of the scenario, calls):\n`);
-            for (const t of top.rows) process.stderr.write(`    ${f(t.ms / n, 3).padStart(7)}  ${t.calls.padStart(6)}  ${t.query.slice(0, 160)}\n`);
+            process.stderr.write(`  statements of ${scenario.key} c=${c} (ms per call of the scenario, of which planning, calls):\n`);
+            for (const t of top.rows) process.stderr.write(`    ${f(t.ms / n, 3).padStart(7)} ${f(t.plan / n, 3).padStart(7)}  ${t.calls.padStart(6)}  ${t.query.slice(0, 160)}\n`);
           }
           let ceiling = "";
           if (raw.has(scenario.key)) {
@@ -330,9 +332,13 @@ async function captured(pgData: string, url: string, act: () => Promise<unknown>
   }
 }
 
-/** `n` runs of the statements on a pool of `c` sessions, each run on one session, in order. */
+/**
+ * `n` runs of the statements on a pool of `c` sessions, each run on one session, in order; those the
+ * app prepares prepared the same way (@taskmesh/db).
+ */
 async function rawLoad(url: string, statements: Captured[], n: number, c: number): Promise<Stats> {
   const pool = new pg.Pool({ connectionString: url, max: c });
+  pool.on("connect", (client) => prepareRepeatedStatements(client, DEFAULT_PREPARE_THRESHOLD));
   try {
     const run = async () => {
       const client = await pool.connect();
