@@ -36,6 +36,7 @@ const UNIT = [
   "packages/quick-add/test/pick-project.test.ts",
   "packages/transport/test/http2-sessions.test.ts",
   "packages/transport/test/in-process.test.ts",
+  "packages/transport/test/passed-deadlines.test.ts",
   "packages/infra/test/run.test.ts",
   "packages/infra/test/settings.test.ts",
   "scripts/test/app-node.test.ts",

@@ -1,5 +1,5 @@
 import type { DescService } from "@bufbuild/protobuf";
-import { createClient, type Client, type ConnectRouter, type Interceptor, type Transport } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Client, type ConnectRouter, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { createValidateInterceptor } from "@connectrpc/validate";
 import { reaches, rpcClientTracing, rpcServerTracing, urlVariable, type ClusterTransport } from "@taskmesh/kit";
@@ -39,7 +39,7 @@ export function serviceTransport(config: TransportConfig, service: string): Tran
     }
     case "dapr": {
       const baseUrl = `http://${config.daprHost ?? "127.0.0.1"}:${config.daprGrpcPort}`;
-      return createGrpcTransport({ baseUrl, sessionManager: new GoawaySafeSessionManager(baseUrl), interceptors: [rpcClientTracing(), daprInvocation(service)] });
+      return createGrpcTransport({ baseUrl, sessionManager: new GoawaySafeSessionManager(baseUrl), interceptors: [rpcClientTracing(), daprInvocation(service), passedDeadlinesExceeded()] });
     }
   }
 }
@@ -54,5 +54,38 @@ function daprInvocation(appId: string): Interceptor {
     req.header.set(DAPR_APP_ID_HEADER, appId);
     if (req.stream) req.header.set(DAPR_STREAM_HEADER, "true");
     return next(req);
+  };
+}
+
+/**
+ * A call whose deadline passed ends with DEADLINE_EXCEEDED, as gRPC says. daprd's proxy ends such a
+ * call itself, with CANCELED ("context canceled"), and when that answer is read before this
+ * process's own deadline timer has run (a busy event loop runs it late), the caller would see
+ * CANCELED for a deadline.
+ */
+export function passedDeadlinesExceeded(): Interceptor {
+  return (next) => async (req) => {
+    const timeout = /^(\d+)m$/.exec(req.header.get("grpc-timeout") ?? "");
+    if (!timeout) return next(req);
+    const deadline = Date.now() + Number(timeout[1]);
+    const translate = (err: unknown): never => {
+      if (ConnectError.from(err).code === Code.Canceled && !req.signal.aborted && Date.now() >= deadline) {
+        throw new ConnectError(`the deadline of ${timeout[1]} ms passed`, Code.DeadlineExceeded);
+      }
+      throw err;
+    };
+    const res = await next(req).catch(translate);
+    if (!res.stream) return res;
+    const messages = res.message;
+    return {
+      ...res,
+      message: (async function* () {
+        try {
+          yield* messages;
+        } catch (err) {
+          translate(err);
+        }
+      })(),
+    };
   };
 }
