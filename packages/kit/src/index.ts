@@ -10,6 +10,7 @@ export { histogram, metricsRegistry, sourcesGauge } from "./metrics.js";
 export { GroupCommit, KeyedGroupCommit } from "./group-commit.js";
 export { onFirstUse, type OnFirstUse } from "./first-use.js";
 export { smtpMailer, type Mailer } from "./smtp-mailer.js";
+export { errorsMapped } from "./errors-mapped.js";
 export { internalErrorInterceptor } from "./internal-errors.js";
 export { isTransientError } from "./transient-errors.js";
 export { requestChecksInterceptor, requestViolations, timestampInRange } from "./request-checks.js";

@@ -2,6 +2,7 @@ import type { Message } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { randomUUID } from "node:crypto";
 import type { Logger } from "./logger.js";
+import { errorsMapped } from "./errors-mapped.js";
 import { requestViolations } from "./request-checks.js";
 import { isTransientError } from "./transient-errors.js";
 
@@ -49,26 +50,8 @@ export function internalErrorInterceptor(logger: Logger): Interceptor {
       }
       return internal(err, "internal error");
     };
-    let res: Awaited<ReturnType<typeof next>>;
-    try {
-      res = await next(req);
-    } catch (err) {
-      throw answered(err);
-    }
-    if (res.stream) {
-      // a streaming handler fails while its messages are read, after next() has returned
-      const messages = res.message;
-      return {
-        ...res,
-        message: (async function* () {
-          try {
-            yield* messages;
-          } catch (err) {
-            throw answered(err);
-          }
-        })(),
-      };
-    }
+    const res = await errorsMapped(next(req), answered);
+    if (res.stream) return res;
     // A Timestamp outside 0001–9999 cannot be written as JSON: Connect would answer a bare
     // `internal` after this interceptor, with nothing logged. Caught here instead.
     const bad = requestViolations(req.method.output, res.message as Message, false);

@@ -2,7 +2,7 @@ import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Client, type ConnectRouter, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { createValidateInterceptor } from "@connectrpc/validate";
-import { reaches, rpcClientTracing, rpcServerTracing, urlVariable, type ClusterTransport } from "@taskmesh/kit";
+import { errorsMapped, reaches, rpcClientTracing, rpcServerTracing, urlVariable, type ClusterTransport } from "@taskmesh/kit";
 import { GoawaySafeSessionManager } from "./http2-sessions.js";
 import { inProcessTransport } from "./in-process.js";
 
@@ -68,24 +68,8 @@ export function passedDeadlinesExceeded(): Interceptor {
     const timeout = /^(\d+)m$/.exec(req.header.get("grpc-timeout") ?? "");
     if (!timeout) return next(req);
     const deadline = Date.now() + Number(timeout[1]);
-    const translate = (err: unknown): never => {
-      if (ConnectError.from(err).code === Code.Canceled && !req.signal.aborted && Date.now() >= deadline) {
-        throw new ConnectError(`the deadline of ${timeout[1]} ms passed`, Code.DeadlineExceeded);
-      }
-      throw err;
-    };
-    const res = await next(req).catch(translate);
-    if (!res.stream) return res;
-    const messages = res.message;
-    return {
-      ...res,
-      message: (async function* () {
-        try {
-          yield* messages;
-        } catch (err) {
-          translate(err);
-        }
-      })(),
-    };
+    return errorsMapped(next(req), (err) =>
+      ConnectError.from(err).code === Code.Canceled && !req.signal.aborted && Date.now() >= deadline ? new ConnectError(`the deadline of ${timeout[1]} ms passed`, Code.DeadlineExceeded) : err,
+    );
   };
 }

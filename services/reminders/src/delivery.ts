@@ -1,6 +1,5 @@
 import type { Database } from "@taskmesh/db";
-import { SpanKind, withSpan, type Logger } from "@taskmesh/kit";
-import type { Mailer } from "@taskmesh/kit";
+import { SpanKind, withSpan, type Logger, type Mailer } from "@taskmesh/kit";
 import { deliveryJobId } from "./jobs.js";
 import { reminderMetrics } from "./metrics.js";
 import { SCHEMA } from "./migrations/index.js";

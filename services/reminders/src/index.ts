@@ -1,12 +1,11 @@
 import type { Client, ConnectRouter } from "@connectrpc/connect";
 import { openDatabase, type Database } from "@taskmesh/db";
 import { DAY_MS, OutboxRelay, processedEventsPruned, RetentionJob, type EventBus } from "@taskmesh/events";
-import { createLogger, type Logger } from "@taskmesh/kit";
+import { createLogger, smtpMailer, type Logger } from "@taskmesh/kit";
 import { ReminderService } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
 import type { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import type { DeliveryOptions } from "./delivery.js";
 import { PROCESSED_EVENTS_RETENTION_DAYS } from "./config.js";
-import { smtpMailer } from "@taskmesh/kit";
 
 export { smtpSettings } from "./email.js";
 export { remindersConfig, remindersSettings, schedulerSettings } from "./config.js";
