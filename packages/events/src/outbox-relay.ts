@@ -48,9 +48,11 @@ function withTraceContext(headers: Record<string, string>): Record<string, strin
   return traced;
 }
 
-/** Add to a producing service's migrations: creates `<schema>.outbox`. */
-export function outboxMigration(schema: string): MigrationEntry {
-  const name = "Migration20261126000000_outbox";
+/**
+ * Add to a producing service's migrations: creates `<schema>.outbox`. `name` is the one the service
+ * first released it under, since applied migrations are recorded by name.
+ */
+export function outboxMigration(schema: string, name = "Migration20261126000000_outbox"): MigrationEntry {
   class OutboxTable extends Migration {
     override name = name;
     override up(): void {

@@ -1,5 +1,5 @@
+import { outboxMigration } from "@taskmesh/events";
 import { Migration20261125000000_tasks } from "./Migration20261125000000_tasks.js";
-import { Migration20261125010000_outbox } from "./Migration20261125010000_outbox.js";
 import { Migration20261125020000_due_range } from "./Migration20261125020000_due_range.js";
 import { Migration20261203000000_server_keys } from "./Migration20261203000000_server_keys.js";
 import { Migration20261203100000_list_indexes } from "./Migration20261203100000_list_indexes.js";
@@ -15,7 +15,7 @@ import { Migration20261204200000_month_end_rules } from "./Migration202612042000
 /** In order; committed migrations are never edited, only appended. */
 export const migrations = [
   { name: "Migration20261125000000_tasks", class: Migration20261125000000_tasks },
-  { name: "Migration20261125010000_outbox", class: Migration20261125010000_outbox },
+  outboxMigration("tasks", "Migration20261125010000_outbox"),
   { name: "Migration20261125020000_due_range", class: Migration20261125020000_due_range },
   { name: "Migration20261203000000_server_keys", class: Migration20261203000000_server_keys },
   { name: "Migration20261203100000_list_indexes", class: Migration20261203100000_list_indexes },
