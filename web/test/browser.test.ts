@@ -190,6 +190,12 @@ test("quick add lines typed back to back; filter with the language (explained), 
   const titles = await page.locator("li.task .task-title").allTextContents();
   assert.deepEqual(titles, ["Buy milk", "Call the bank", "Plan trip"]);
   await screenshot(page, "07-filters");
+
+  // Accents are optional in a search, as on a keyboard without them.
+  await quickAdd(page, "Réunion à Zürich");
+  await page.getByLabel("Filter tasks").fill("reunion zurich");
+  await rowCount(page, 1);
+  await taskRow(page, "Réunion à Zürich").waitFor();
   await context.close();
 });
 

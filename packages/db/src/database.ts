@@ -1,4 +1,4 @@
-import { defineConfig, MikroORM, type EntityManager, type EntitySchema } from "@mikro-orm/postgresql";
+import { defineConfig, MikroORM, type EntityManager, type EntitySchema, type Routine } from "@mikro-orm/postgresql";
 import { Migration, Migrator } from "@mikro-orm/migrations";
 import { CompiledQuery } from "kysely";
 import pg from "pg";
@@ -33,6 +33,8 @@ export interface DatabaseOptions {
   schema: string;
   /** The owner's defineEntity results, one per table its migrations create (the entities tests check them against the migrations with @taskmesh/testing/schema-drift). */
   entities: readonly EntitySchema[];
+  /** The functions its migrations create in its schema, described for the same check. */
+  routines?: readonly Routine[];
   migrations: MigrationEntry[];
   poolSize?: number;
   debug?: boolean;
@@ -184,6 +186,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       // Entities without a schema of their own (the outbox, processed_events) live in the owner's.
       schema: options.schema,
       entities: [...options.entities],
+      routines: [...(options.routines ?? [])],
       extensions: [Migrator],
       discovery: { warnWhenNoEntities: false },
       debug: options.debug ?? false,

@@ -17,10 +17,13 @@ export interface SqlContext {
   sections?: readonly { id: string; name: string }[];
 }
 
-/** Config of to_tsquery; must be the one the `search` column's to_tsvector uses. */
-const TS_CONFIG = "english";
-/** The trigram-indexed expression. */
-const TEXT = "(title || ' ' || notes)";
+/**
+ * Config of to_tsquery; must be the one the `search` column's to_tsvector uses: English stemming
+ * after unaccent (the tasks migrations).
+ */
+const TS_CONFIG = "tasks.folded";
+/** The trigram-indexed expression: title and notes without accents (tasks.folded, the tasks migrations). */
+const TEXT = "tasks.folded(title || ' ' || notes)";
 const DATE_COLUMNS = { due: "due_at", created: "created_at", updated: "updated_at", completed: "completed_at" } as const;
 
 /**
@@ -55,7 +58,7 @@ export function compileFilterToSql(node: FilterNode, ctx: SqlContext): CompiledF
         const words = n.value.match(/[\p{L}\p{M}\p{N}]+/gu) ?? [];
         const tsquery = words.length === 0 ? null : n.phrase ? words.join(" <-> ") : words.map((w) => `${w}:*`).join(" & ");
         const fts = tsquery === null ? "" : `search @@ to_tsquery('${TS_CONFIG}', ${p(tsquery)}) OR `;
-        return `(${fts}${TEXT} ILIKE ${p(`%${escapeLike(n.value)}%`)})`;
+        return `(${fts}${TEXT} ILIKE tasks.folded(${p(`%${escapeLike(n.value)}%`)}))`;
       }
       case "tag":
         columns.add("tags");

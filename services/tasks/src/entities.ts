@@ -1,4 +1,4 @@
-import { defineEntity, p, type InferEntity } from "@mikro-orm/core";
+import { defineEntity, p, Routine, type InferEntity } from "@mikro-orm/core";
 import { OutboxEntry } from "@taskmesh/events";
 import type { RecurrenceJson, ReminderJson } from "./task-row.js";
 
@@ -22,7 +22,7 @@ export const Task = defineEntity({
     { name: "tasks_search_by_user", expression: `CREATE INDEX tasks_search_by_user ON tasks.tasks USING gin (user_id, search) WITH (gin_pending_list_limit='256')` },
     {
       name: "tasks_text_trgm_by_user",
-      expression: `CREATE INDEX tasks_text_trgm_by_user ON tasks.tasks USING gin (user_id, (((title || ' '::text) || notes)) gin_trgm_ops) WITH (gin_pending_list_limit='256')`,
+      expression: `CREATE INDEX tasks_text_trgm_by_user ON tasks.tasks USING gin (user_id, tasks.folded(((title || ' '::text) || notes)) gin_trgm_ops) WITH (gin_pending_list_limit='256')`,
     },
     { name: "tasks_tags_by_user", expression: `CREATE INDEX tasks_tags_by_user ON tasks.tasks USING gin (user_id, tags) WITH (gin_pending_list_limit='256')` },
     { name: "tasks_due_covering", properties: ["userId", "dueAt", "priority"], include: ["status", "tags", "id"], where: "due_at IS NOT NULL" },
@@ -63,7 +63,7 @@ export const Task = defineEntity({
     createdAt: p.datetime(),
     updatedAt: p.datetime(),
     completedAt: p.datetime().strictNullable(),
-    search: p.string().columnType("tsvector").generated(`(setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', notes), 'B')) stored`).lazy(),
+    search: p.string().columnType("tsvector").generated(`(setweight(to_tsvector('tasks.folded', title), 'A') || setweight(to_tsvector('tasks.folded', notes), 'B')) stored`).lazy(),
     projectId: p.uuid().strictNullable(),
     sectionId: p.uuid().strictNullable(),
     assigneeId: p.text().strictNullable(),
@@ -210,5 +210,19 @@ export const Comment = defineEntity({
     updatedAt: p.datetime().strictNullable(),
   },
 });
+
+/** Text without its accents, as the search indexes and the filter compiler fold it (the folded_search migration). */
+export const Folded = new Routine({
+  name: "folded",
+  schema: "tasks",
+  type: "function",
+  language: "sql",
+  deterministic: true,
+  params: { value: { type: "text" } },
+  returns: { runtimeType: "string", columnType: "text" },
+  body: "SELECT public.unaccent('public.unaccent'::regdictionary, value)",
+});
+
+export const routines = [Folded];
 
 export const entities = [Task, TaskChange, ChangeHorizon, ServerKey, Project, ProjectMember, Invitation, Section, SavedFilter, Comment, OutboxEntry];

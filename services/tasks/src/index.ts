@@ -6,7 +6,7 @@ import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.j
 import { DAY_MS, RetentionJob } from "@taskmesh/events";
 import { ChangeHub } from "./change-hub.js";
 import { DEFAULT_FEED_RETENTION_DAYS, feedPruned } from "./feed-retention.js";
-import { entities } from "./entities.js";
+import { entities, routines } from "./entities.js";
 import { migrations } from "./migrations/index.js";
 import { OutboxRelay, type OutboxSink } from "./outbox-relay.js";
 import { createProjectServiceImpl } from "./project-service.js";
@@ -40,7 +40,7 @@ export interface TasksModuleOptions {
 
 /** The task and project services with their database, ready to mount on a server (embedded or standalone). */
 export async function startTasksModule(options: TasksModuleOptions) {
-  const db = await openDatabase({ url: options.databaseUrl, schema: "tasks", entities, migrations, poolSize: options.poolSize });
+  const db = await openDatabase({ url: options.databaseUrl, schema: "tasks", entities, routines, migrations, poolSize: options.poolSize });
   const hub = new ChangeHub();
   await hub.start(db);
   const store = new TaskStore(db);

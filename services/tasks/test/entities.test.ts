@@ -2,9 +2,9 @@
 import { test } from "vitest";
 import assert from "node:assert/strict";
 import { driftAfterMigrations } from "@taskmesh/testing/schema-drift";
-import { entities } from "../src/entities.js";
+import { entities, routines } from "../src/entities.js";
 import { migrations } from "../src/migrations/index.js";
 
 test("the tasks schema the migrations leave is the one its entities describe", async () => {
-  assert.deepEqual(await driftAfterMigrations({ schema: "tasks", entities, migrations }), []);
+  assert.deepEqual(await driftAfterMigrations({ schema: "tasks", entities, routines, migrations }), []);
 });

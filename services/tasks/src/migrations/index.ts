@@ -11,6 +11,7 @@ import { Migration20261204170000_order_keys } from "./Migration20261204170000_or
 import { Migration20261204180000_comments } from "./Migration20261204180000_comments.js";
 import { Migration20261204190000_comment_edits } from "./Migration20261204190000_comment_edits.js";
 import { Migration20261204200000_month_end_rules } from "./Migration20261204200000_month_end_rules.js";
+import { Migration20261205220000_folded_search } from "./Migration20261205220000_folded_search.js";
 
 /** In order; committed migrations are never edited, only appended. */
 export const migrations = [
@@ -27,4 +28,5 @@ export const migrations = [
   { name: "Migration20261204180000_comments", class: Migration20261204180000_comments },
   { name: "Migration20261204190000_comment_edits", class: Migration20261204190000_comment_edits },
   { name: "Migration20261204200000_month_end_rules", class: Migration20261204200000_month_end_rules },
+  { name: "Migration20261205220000_folded_search", class: Migration20261205220000_folded_search },
 ];
