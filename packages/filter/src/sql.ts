@@ -22,8 +22,8 @@ export interface SqlContext {
  * after unaccent (the tasks migrations).
  */
 const TS_CONFIG = "tasks.folded";
-/** The trigram-indexed expression: title and notes without accents (tasks.folded, the tasks migrations). */
-const TEXT = "tasks.folded(title || ' ' || notes)";
+/** Title and notes without accents, trigram-indexed (tasks.folded, the tasks migrations). */
+const TEXT = "search_text";
 const DATE_COLUMNS = { due: "due_at", created: "created_at", updated: "updated_at", completed: "completed_at" } as const;
 
 /**
@@ -54,7 +54,7 @@ export function compileFilterToSql(node: FilterNode, ctx: SqlContext): CompiledF
         // still select those, so a nullable operand is negated with IS NOT TRUE.
         return nullable(n.child) ? `(${compile(n.child)} IS NOT TRUE)` : `(NOT ${compile(n.child)})`;
       case "text": {
-        columns.add("search").add("title").add("notes");
+        columns.add("search").add("search_text");
         const words = n.value.match(/[\p{L}\p{M}\p{N}]+/gu) ?? [];
         const tsquery = words.length === 0 ? null : n.phrase ? words.join(" <-> ") : words.map((w) => `${w}:*`).join(" & ");
         const fts = tsquery === null ? "" : `search @@ to_tsquery('${TS_CONFIG}', ${p(tsquery)}) OR `;

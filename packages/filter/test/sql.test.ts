@@ -17,7 +17,7 @@ const CTX = {
   utc: { now: new Date("2025-01-15T12:00:00Z"), timeZone: "UTC", placeholder: pg },
 } satisfies Record<string, SqlContext>;
 
-const TEXT = "tasks.folded(title || ' ' || notes)";
+const TEXT = "search_text";
 // [query, context, sql, params (Dates as ISO strings)]
 const CASES: [string, keyof typeof CTX, string, unknown[]][] = [
   ["", "utc", "TRUE", []],
@@ -157,10 +157,10 @@ test("the README names the text-search configuration the compiler uses", () => {
 });
 
 test("columns lists every column the SQL reads; impliesDue holds when no task without a due can match", () => {
-  const known = ["search", "title", "notes", "tags", "priority", "status", "due_at", "created_at", "updated_at", "completed_at"];
+  const known = ["search", "search_text", "tags", "priority", "status", "due_at", "created_at", "updated_at", "completed_at"];
   const cases: [string, string[], boolean][] = [
     ["", [], false],
-    ["milk", ["notes", "search", "title"], false],
+    ["milk", ["search", "search_text"], false],
     ["#home !high due:next-7-days", ["due_at", "priority", "tags"], true],
     ["status:all due:any", ["due_at"], true],
     ["due:overdue", ["due_at", "status"], true],

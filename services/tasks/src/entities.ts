@@ -22,7 +22,7 @@ export const Task = defineEntity({
     { name: "tasks_search_by_user", expression: `CREATE INDEX tasks_search_by_user ON tasks.tasks USING gin (user_id, search) WITH (gin_pending_list_limit='256')` },
     {
       name: "tasks_text_trgm_by_user",
-      expression: `CREATE INDEX tasks_text_trgm_by_user ON tasks.tasks USING gin (user_id, tasks.folded(((title || ' '::text) || notes)) gin_trgm_ops) WITH (gin_pending_list_limit='256')`,
+      expression: `CREATE INDEX tasks_text_trgm_by_user ON tasks.tasks USING gin (user_id, search_text gin_trgm_ops) WITH (gin_pending_list_limit='256')`,
     },
     { name: "tasks_tags_by_user", expression: `CREATE INDEX tasks_tags_by_user ON tasks.tasks USING gin (user_id, tags) WITH (gin_pending_list_limit='256')` },
     { name: "tasks_due_covering", properties: ["userId", "dueAt", "priority"], include: ["status", "tags", "id"], where: "due_at IS NOT NULL" },
@@ -64,6 +64,7 @@ export const Task = defineEntity({
     updatedAt: p.datetime(),
     completedAt: p.datetime().strictNullable(),
     search: p.string().columnType("tsvector").generated(`(setweight(to_tsvector('tasks.folded', title), 'A') || setweight(to_tsvector('tasks.folded', notes), 'B')) stored`).lazy(),
+    searchText: p.string().columnType("text").generated(`(tasks.folded(title || ' ' || notes)) stored`).lazy(),
     projectId: p.uuid().strictNullable(),
     sectionId: p.uuid().strictNullable(),
     assigneeId: p.text().strictNullable(),
