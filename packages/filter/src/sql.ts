@@ -24,6 +24,12 @@ export interface SqlContext {
 const TS_CONFIG = "tasks.folded";
 /** Title and notes without accents, trigram-indexed (tasks.folded, the tasks migrations). */
 const TEXT = "search_text";
+/**
+ * Folds a pattern as tasks.folded folds TEXT. Spelled out rather than calling tasks.folded: a SQL
+ * function is inlined by parsing its body again in every statement that names it, and a text term
+ * is named in each of the three parts of a search's statement (about 0.1 ms more planning).
+ */
+const fold = (pattern: string) => `public.unaccent('public.unaccent'::regdictionary, ${pattern})`;
 const DATE_COLUMNS = { due: "due_at", created: "created_at", updated: "updated_at", completed: "completed_at" } as const;
 
 /**
@@ -58,7 +64,7 @@ export function compileFilterToSql(node: FilterNode, ctx: SqlContext): CompiledF
         const words = n.value.match(/[\p{L}\p{M}\p{N}]+/gu) ?? [];
         const tsquery = words.length === 0 ? null : n.phrase ? words.join(" <-> ") : words.map((w) => `${w}:*`).join(" & ");
         const fts = tsquery === null ? "" : `search @@ to_tsquery('${TS_CONFIG}', ${p(tsquery)}) OR `;
-        return `(${fts}${TEXT} ILIKE tasks.folded(${p(`%${escapeLike(n.value)}%`)}))`;
+        return `(${fts}${TEXT} ILIKE ${fold(p(`%${escapeLike(n.value)}%`))})`;
       }
       case "tag":
         columns.add("tags");
