@@ -212,7 +212,7 @@ export const Comment = defineEntity({
   },
 });
 
-/** Text without its accents, as the search indexes and the filter compiler fold it (the folded_search migration). */
+/** Text without its accents: search_text's expression (the folded_search migration; the filter compiler folds a pattern with the same dictionary). */
 export const Folded = new Routine({
   name: "folded",
   schema: "tasks",

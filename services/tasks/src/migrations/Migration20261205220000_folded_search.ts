@@ -5,7 +5,7 @@ import { Migration } from "@mikro-orm/migrations";
 // PostgreSQL's unaccent dictionary: the full-text one through a text-search configuration that
 // runs unaccent before the English stemmer, the substring one on search_text, title and notes
 // folded when written (folding them while searching cost 2–3 µs a row, and a search for a rare
-// word tests thousands of rows), against a pattern folded by the same function.
+// word tests thousands of rows), against a pattern folded with the same dictionary.
 // The search column is rebuilt (PostgreSQL before 17 cannot change a generated column's
 // expression), which rewrites the table and its indexes under the table's lock, once: reads and
 // writes of tasks wait 6–7 s per 100,000 tasks on a busy 2-core machine.
