@@ -26,7 +26,12 @@ const CASES: [string, keyof typeof CTX, string, unknown[]][] = [
   ["e-mail", "utc", `(search @@ to_tsquery('tasks.folded', $1) OR ${TEXT} ILIKE public.unaccent('public.unaccent'::regdictionary, $2))`, ["e:* & mail:*", "%e-mail%"]],
   ['"Buy  fresh milk"', "utc", `(search @@ to_tsquery('tasks.folded', $1) OR ${TEXT} ILIKE public.unaccent('public.unaccent'::regdictionary, $2))`, ["Buy <-> fresh <-> milk", "%Buy  fresh milk%"]],
   ["100%_done\\", "utc", `(search @@ to_tsquery('tasks.folded', $1) OR ${TEXT} ILIKE public.unaccent('public.unaccent'::regdictionary, $2))`, ["100:* & done:*", "%100\\%\\_done\\\\%"]],
-  ['"\'; DROP TABLE tasks; --"', "utc", `(search @@ to_tsquery('tasks.folded', $1) OR ${TEXT} ILIKE public.unaccent('public.unaccent'::regdictionary, $2))`, ["DROP <-> TABLE <-> tasks", "%'; DROP TABLE tasks; --%"]],
+  [
+    '"\'; DROP TABLE tasks; --"',
+    "utc",
+    `(search @@ to_tsquery('tasks.folded', $1) OR ${TEXT} ILIKE public.unaccent('public.unaccent'::regdictionary, $2))`,
+    ["DROP <-> TABLE <-> tasks", "%'; DROP TABLE tasks; --%"],
+  ],
   ['"%%"', "utc", `(${TEXT} ILIKE public.unaccent('public.unaccent'::regdictionary, $1))`, ["%\\%\\%%"]],
   ["tag:Home", "utc", "(tags @> ARRAY[$1]::text[])", ["home"]],
   ["tag:none", "utc", "(cardinality(tags) = 0)", []],
