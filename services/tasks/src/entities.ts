@@ -18,7 +18,7 @@ export const Task = defineEntity({
     },
     { name: "tasks_by_created", properties: ["userId", "createdAt", "id"] },
     { name: "tasks_by_updated", properties: ["userId", "updatedAt", "id"] },
-    { name: "tasks_by_title", expression: `CREATE INDEX tasks_by_title ON tasks.tasks USING btree (user_id, lower(title), id)` },
+    { name: "tasks_by_title", properties: ["userId", "titleKey", "id"] },
     { name: "tasks_search_by_user", expression: `CREATE INDEX tasks_search_by_user ON tasks.tasks USING gin (user_id, search) WITH (gin_pending_list_limit='256')` },
     {
       name: "tasks_text_trgm_by_user",
@@ -65,6 +65,7 @@ export const Task = defineEntity({
     completedAt: p.datetime().strictNullable(),
     search: p.string().columnType("tsvector").generated(`(setweight(to_tsvector('tasks.folded', title), 'A') || setweight(to_tsvector('tasks.folded', notes), 'B')) stored`).lazy(),
     searchText: p.string().columnType("text").generated(`(tasks.folded(title || ' ' || notes)) stored`).lazy(),
+    titleKey: p.string().columnType("text").generated(`(lower(tasks.folded(title))) stored`).lazy(),
     projectId: p.uuid().strictNullable(),
     sectionId: p.uuid().strictNullable(),
     assigneeId: p.text().strictNullable(),
@@ -212,7 +213,7 @@ export const Comment = defineEntity({
   },
 });
 
-/** Text without its accents: search_text's expression (the folded_search migration; the filter compiler folds a pattern with the same dictionary). */
+/** Text without its accents: in search_text and title_key (the folded_search migration; the filter compiler folds a pattern with the same dictionary). */
 export const Folded = new Routine({
   name: "folded",
   schema: "tasks",

@@ -38,7 +38,8 @@ const ORDERS: Record<string, { defaultDesc: boolean; keys(desc: boolean): Keys }
   },
   created: { defaultDesc: true, keys: (desc) => ({ keys: [{ sql: "created_at", type: "timestamptz", column: "created_at" }, ID], descending: desc, indexed: true }) },
   updated: { defaultDesc: true, keys: (desc) => ({ keys: [{ sql: "updated_at", type: "timestamptz", column: "updated_at" }, ID], descending: desc, indexed: true }) },
-  title: { defaultDesc: false, keys: (desc) => ({ keys: [{ sql: "lower(title)", type: "text", column: "title" }, ID], descending: desc, indexed: true }) },
+  // Case and accents aside (title_key: "Épicerie" among the E's).
+  title: { defaultDesc: false, keys: (desc) => ({ keys: [{ sql: "title_key", type: "text", column: "title_key" }, ID], descending: desc, indexed: true }) },
   // Task.order_key: siblings in the order their users gave them (see order-keys.ts).
   manual: { defaultDesc: false, keys: (desc) => ({ keys: [{ sql: "order_key", type: "text", column: "order_key" }, ID], descending: desc, indexed: true }) },
 };
