@@ -214,7 +214,7 @@ export const Comment = defineEntity({
 });
 
 /** Text without its accents: in search_text and title_key (the folded_search migration; the filter compiler folds a pattern with the same dictionary). */
-export const Folded = new Routine({
+const Folded = new Routine({
   name: "folded",
   schema: "tasks",
   type: "function",
