@@ -1481,26 +1481,40 @@ function httpGetText(url: string): Promise<string> {
   });
 }
 
+/** A namespace and a Deployment in it whose pods are labelled app=<name>; `podSpec` is the pod's spec, indented under it. */
+function deploymentInNamespace(d: { ns: string; name: string; replicas: number; podAnnotations?: string; podSpec: string }): string {
+  const podMetadata = d.podAnnotations
+    ? `
+      labels: {app: ${d.name}}
+      annotations: ${d.podAnnotations}`
+    : ` {labels: {app: ${d.name}}}`;
+  return `apiVersion: v1
+kind: Namespace
+metadata: {name: ${d.ns}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${d.name}, namespace: ${d.ns}}
+spec:
+  replicas: ${d.replicas}
+  selector: {matchLabels: {app: ${d.name}}}
+  template:
+    metadata:${podMetadata}
+    spec:
+${d.podSpec}`;
+}
+
 export function smokeManifest(image: string): string {
   const container = (name: string, script: string, extra = '') => `      - name: ${name}
         image: ${image}
         imagePullPolicy: Never
         args: ["-e", ${JSON.stringify(script)}]
         securityContext: {runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false}${extra}`;
-  return `apiVersion: v1
-kind: Namespace
-metadata: {name: ${SMOKE_NS}}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: ${SMOKE_NS}}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      automountServiceAccountToken: false
+  return `${deploymentInNamespace({
+    ns: SMOKE_NS,
+    name: 'web',
+    replicas: 2,
+    podSpec: `      automountServiceAccountToken: false
       terminationGracePeriodSeconds: 1
       containers:
 ${container(
@@ -1509,7 +1523,8 @@ ${container(
   `
         ports: [{containerPort: 8080}]
         readinessProbe: {httpGet: {path: /, port: 8080}, periodSeconds: 1}`,
-)}
+)}`,
+  })}
 ---
 apiVersion: v1
 kind: Service
@@ -1700,28 +1715,19 @@ async function daprProbe(): Promise<void> {
   // A namespace of its own per probe: it is deleted without waiting, and a probe run right after
   // must not find the last one's still terminating.
   const ns = `dapr-probe-${process.pid}-${Date.now().toString(36)}`;
-  const manifest = `apiVersion: v1
-kind: Namespace
-metadata: {name: ${ns}}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: hello, namespace: ${ns}}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: hello}}
-  template:
-    metadata:
-      labels: {app: hello}
-      annotations: {dapr.io/enabled: "true", dapr.io/app-id: hello, dapr.io/app-port: "8080", dapr.io/sidecar-listen-addresses: "0.0.0.0"}
-    spec:
-      terminationGracePeriodSeconds: 1
+  const manifest = `${deploymentInNamespace({
+    ns,
+    name: 'hello',
+    replicas: 1,
+    podAnnotations: '{dapr.io/enabled: "true", dapr.io/app-id: hello, dapr.io/app-port: "8080", dapr.io/sidecar-listen-addresses: "0.0.0.0"}',
+    podSpec: `      terminationGracePeriodSeconds: 1
       containers:
       - name: hello
         image: localhost/taskmesh/gateway:local
         imagePullPolicy: Never
         args: ["-e", ${JSON.stringify(SMOKE_SERVER)}]
-        ports: [{containerPort: 8080}]
+        ports: [{containerPort: 8080}]`,
+  })}
 `;
   try {
     must(kubectl(['apply', '-f', '-'], { input: manifest }), 'kubectl apply dapr-probe');
