@@ -15,6 +15,13 @@ describe("input that used to reach a 500", () => {
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
 
+  /** The fields a Connect JSON error's violations name, as the JSON carries them (`debug`). */
+  const violatedFieldsOf = (body: Record<string, unknown>) => {
+    const details = (body.details ?? []) as { type: string; debug?: { violations: { field: { elements: { fieldName: string }[] } }[] } }[];
+    const violations = details.find((d) => d.type === "buf.validate.Violations")?.debug?.violations ?? [];
+    return violations.map((v) => v.field.elements.map((e) => e.fieldName).join("."));
+  };
+
   const mesh = meshUnderTest();
   beforeAll(async () => {
     alice = await mesh.user("alice");
@@ -64,6 +71,42 @@ describe("input that used to reach a 500", () => {
     assert.match(String(unknownKey.body.message), /^colour: /);
     const ok = await post("/taskmesh.tasks.v1.TaskService/CreateTask", { title: "High", priority: "PRIORITY_HIGH" }, alice.headers);
     assert.equal(ok.status, 200);
+  });
+
+  test("a value of the wrong JSON type, or a timestamp, duration or field mask that is none, is INVALID_ARGUMENT on that field, saying what to send", async () => {
+    const violation = async (path: string, body: unknown) => {
+      const res = await post(path, body, alice.headers);
+      assert.equal(res.status, 400, JSON.stringify(res.body));
+      assert.equal(res.body.code, "invalid_argument");
+      return { field: violatedFieldsOf(res.body)[0], message: String(res.body.message) };
+    };
+    const create = "/taskmesh.tasks.v1.TaskService/CreateTask";
+    let v = await violation(create, { title: "Call", dueTime: "tomorrow" });
+    assert.equal(v.field, "due_time");
+    assert.match(v.message, /^due_time: must be an RFC 3339 date-time .*"2027-01-31T09:00:00Z", got "tomorrow"$/);
+    v = await violation(create, { title: "Call", reminders: [{ beforeDue: "3600s" }, { beforeDue: "1h" }] });
+    assert.equal(v.field, "reminders[1].before_due");
+    assert.match(v.message, /"3600s" for an hour, got "1h"$/);
+    v = await violation(create, { title: 5 });
+    assert.deepEqual(v, { field: "title", message: "title: expected string, got 5" });
+    v = await violation(create, { title: "Call", tags: ["home", 5] });
+    assert.equal(v.field, "tags[1]");
+    v = await violation("/taskmesh.tasks.v1.TaskService/UpdateTask", { task: { id: "00000000-0000-4000-8000-000000000000", title: "x" }, updateMask: ["title"] });
+    assert.equal(v.field, "update_mask");
+    assert.match(v.message, /comma-separated field names .*, got an array$/);
+    v = await violation("/taskmesh.tasks.v1.TaskService/ListTasks", { pageSize: "fifty" });
+    assert.equal(v.field, "page_size");
+  });
+
+  test("a due time on a day or at an hour that does not exist is INVALID_ARGUMENT, not moved to the next one", async () => {
+    for (const dueTime of ["2027-02-30T09:00:00Z", "2027-02-29T09:00:00Z", "2027-04-31T09:00:00Z", "2027-01-31T24:00:00Z", "2027-01-31T23:60:00Z"]) {
+      const res = await post("/taskmesh.tasks.v1.TaskService/CreateTask", { title: `Due ${dueTime}`, dueTime }, alice.headers);
+      assert.equal(res.status, 400, `${dueTime}: ${JSON.stringify(res.body)}`);
+      assert.deepEqual(violatedFieldsOf(res.body), ["due_time"]);
+    }
+    const leapDay = await post("/taskmesh.tasks.v1.TaskService/CreateTask", { title: "Leap day", dueTime: "2028-02-29T09:00:00Z" }, alice.headers);
+    assert.equal(leapDay.status, 200);
+    assert.equal((leapDay.body.task as { dueTime: string }).dueTime, "2028-02-29T09:00:00Z");
   });
 
   test("page tokens are signed: a crafted one is INVALID_ARGUMENT on page_token", async () => {
