@@ -83,7 +83,7 @@ describe("input that used to reach a 500", () => {
     const create = "/taskmesh.tasks.v1.TaskService/CreateTask";
     let v = await violation(create, { title: "Call", dueTime: "tomorrow" });
     assert.equal(v.field, "due_time");
-    assert.match(v.message, /^due_time: must be an RFC 3339 date-time .*"2027-01-31T09:00:00Z", got "tomorrow"$/);
+    assert.match(v.message, /^due_time: must be a date and time that exist, in RFC 3339 .*"2027-01-31T09:00:00Z", got "tomorrow"$/);
     v = await violation(create, { title: "Call", reminders: [{ beforeDue: "3600s" }, { beforeDue: "1h" }] });
     assert.equal(v.field, "reminders[1].before_due");
     assert.match(v.message, /"3600s" for an hour, got "1h"$/);

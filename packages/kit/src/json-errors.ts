@@ -74,7 +74,7 @@ function leaf(field: DescField, value: unknown, path: string, reason: string): F
 }
 
 const WELL_KNOWN: Record<string, string> = {
-  "google.protobuf.Timestamp": 'must be an RFC 3339 date-time with "Z" or an offset, e.g. "2027-01-31T09:00:00Z"',
+  "google.protobuf.Timestamp": 'must be a date and time that exist, in RFC 3339 with "Z" or an offset, e.g. "2027-01-31T09:00:00Z"',
   "google.protobuf.Duration": 'must be seconds with an "s" suffix, e.g. "3600s" for an hour',
   "google.protobuf.FieldMask": 'must be one string of comma-separated field names in lowerCamelCase, e.g. "title,dueDate"',
 };
