@@ -4,20 +4,24 @@
 import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import http from "node:http";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from "node:zlib";
 import { freshDatabase } from "@taskmesh/testing";
 import { startMesh, type TestMesh } from "./fixtures.js";
 
-/** A raw request with the Host header of our choosing (fetch does not let one set it). */
+/** A raw request with the Host header of our choosing (fetch does not let one set it, and decodes bodies). */
 function request(url: string, options: { method?: string; host: string; path: string; headers?: Record<string, string>; body?: string }) {
   const { port } = new URL(url);
-  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+  return new Promise<{ status: number; body: string; bytes: Buffer; headers: http.IncomingHttpHeaders }>((resolve, reject) => {
     const req = http.request({ host: "127.0.0.1", port, method: options.method ?? "GET", path: options.path, headers: { ...options.headers, host: options.host } }, (res) => {
-      let body = "";
-      res.on("data", (c: Buffer) => (body += c.toString()));
-      res.on("end", () => resolve({ status: res.statusCode!, body }));
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        const bytes = Buffer.concat(chunks);
+        resolve({ status: res.statusCode!, body: bytes.toString(), bytes, headers: res.headers });
+      });
     });
     req.on("error", reject);
     req.end(options.body);
@@ -28,9 +32,15 @@ describe("the public port's edges", () => {
   let mesh: TestMesh;
   let drop: () => Promise<void>;
   const webDir = mkdtempSync(path.join(tmpdir(), "taskmesh-web-"));
+  // A bundle with the compressed copies the build writes beside it.
+  const script = Buffer.from(`console.log(${JSON.stringify("taskmesh ".repeat(400))});\n`);
 
   beforeAll(async () => {
     writeFileSync(path.join(webDir, "index.html"), "<!doctype html><title>taskmesh</title>");
+    mkdirSync(path.join(webDir, "assets"));
+    writeFileSync(path.join(webDir, "assets", "index-1a2b3c.js"), script);
+    writeFileSync(path.join(webDir, "assets", "index-1a2b3c.js.br"), brotliCompressSync(script));
+    writeFileSync(path.join(webDir, "assets", "index-1a2b3c.js.gz"), gzipSync(script));
     const db = await freshDatabase();
     drop = db.drop;
     mesh = await startMesh({ databaseUrl: db.url, gateway: { metricsPort: 0, allowedHosts: ["tasks.example.com"], webDir } });
@@ -89,6 +99,40 @@ describe("the public port's edges", () => {
       });
     assert.equal(await upgrade("attacker.example"), 421);
     assert.equal(await upgrade(`localhost:${port}`), 101);
+  });
+
+  test("the web app's files go in the coding the browser accepts most, Brotli before gzip when it accepts both alike", async () => {
+    const get = (acceptEncoding?: string, method = "GET") =>
+      request(mesh.url, { method, host: "localhost", path: "/assets/index-1a2b3c.js", headers: acceptEncoding === undefined ? {} : { "accept-encoding": acceptEncoding } });
+    const cases: [string | undefined, string | undefined][] = [
+      ["gzip, deflate, br, zstd", "br"],
+      ["gzip", "gzip"],
+      ["br;q=0.5, gzip", "gzip"],
+      ["GZIP;q=0.8, *;q=0.1", "gzip"],
+      ["*", "br"],
+      [undefined, undefined],
+      ["identity", undefined],
+      ["br;q=0, gzip;q=0", undefined],
+      ["compress", undefined],
+    ];
+    for (const [accept, coding] of cases) {
+      const res = await get(accept);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers["content-encoding"], coding, `Accept-Encoding: ${accept}`);
+      assert.equal(res.headers.vary, "accept-encoding");
+      assert.equal(Number(res.headers["content-length"]), res.bytes.length);
+      const decoded = coding === "br" ? brotliDecompressSync(res.bytes) : coding === "gzip" ? gunzipSync(res.bytes) : res.bytes;
+      assert.ok(decoded.equals(script), `Accept-Encoding: ${accept}: the script, decoded`);
+    }
+    assert.ok((await get("br")).bytes.length * 4 < script.length, "the Brotli copy is the smaller one");
+    const head = await get("gzip, br", "HEAD");
+    assert.equal(head.headers["content-encoding"], "br");
+    assert.equal(Number(head.headers["content-length"]), brotliCompressSync(script).length);
+    assert.equal(head.bytes.length, 0);
+    // Without a compressed copy (the page is under the build's 1 KiB), the file as it is.
+    const page = await request(mesh.url, { host: "localhost", path: "/", headers: { "accept-encoding": "br, gzip" } });
+    assert.equal(page.headers["content-encoding"], undefined);
+    assert.match(page.body, /<title>taskmesh<\/title>/);
   });
 
   test("the web app's policy allows no inline script or style and no framing", async () => {

@@ -99,6 +99,25 @@ test("the page is served with a Content-Security-Policy that refuses other origi
   await context.close();
 });
 
+test("the app's script and styles reach the browser compressed (Brotli), the page as it is", async () => {
+  const { context, page } = await newPage();
+  const assets = new Map<string, { encoding?: string; vary?: string }>();
+  page.on("response", (r) => {
+    if (/\/assets\/.*\.(js|css)$/.test(new URL(r.url()).pathname)) assets.set(r.url(), { encoding: r.headers()["content-encoding"], vary: r.headers().vary });
+  });
+  await page.goto(web.app.url);
+  await page
+    .getByRole("button", { name: /sign in/i })
+    .first()
+    .waitFor();
+  assert.ok([...assets.keys()].some((u) => u.endsWith(".js")) && [...assets.keys()].some((u) => u.endsWith(".css")), `script and styles loaded: ${[...assets.keys()]}`);
+  for (const [url, { encoding, vary }] of assets) {
+    assert.equal(encoding, "br", url);
+    assert.equal(vary, "accept-encoding", url);
+  }
+  await context.close();
+});
+
 test("sign up, then quick add a monthly task with tag, priority and a reminder: understood before saving, all of it saved", async () => {
   const { context, page } = await newPage();
   await signUp(page, "01-sign-up");
