@@ -49,7 +49,7 @@ const NOT_BUILT_HEADERS = { ...SECURITY_HEADERS, "content-security-policy": csp(
 // Vite puts content-hashed bundles under /assets/: they never change, so browsers keep them.
 const HASHED = /^\/assets\//;
 // The build writes a Brotli (.br) and a gzip (.gz) copy beside each text file over 1 KiB
-// (web/vite.config.ts): a browser that accepts one gets it, ~4.5 times smaller for the app's
+// (web/vite.config.ts): a browser that accepts one gets it, a quarter of the size for the app's
 // script, without compressing on each request. Brotli first when the client accepts both alike.
 const COMPRESSED = [
   { coding: "br", suffix: ".br" },
