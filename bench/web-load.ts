@@ -1,15 +1,14 @@
 // `npm run bench -- web-load`: what the web app costs a browser. Prints the built bundle's size
-// (each asset under web/dist, raw and gzip -9, source maps left out) and the cold time to
-// interactive: Chromium (TASKMESH_CHROMIUM or /usr/bin/chromium) in a new context each round (empty
-// cache, no service worker yet) loads the embedded app's page until the sign-in form's button can
-// be clicked; BENCH_WEB_ROUNDS (7) rounds, median (min–max), with DOMContentLoaded beside it and
-// the bytes the browser received for the page and its files (bodies as sent, compressed or not).
-// BENCH_WEB_KBPS (e.g. 1600) and BENCH_WEB_LATENCY_MS (e.g. 150) make the link that slow (Chromium's
-// network emulation), as a phone on a mobile network.
+// (each asset under web/dist, raw and as sent to a browser that accepts Brotli, source maps left
+// out) and the cold time to interactive: Chromium (TASKMESH_CHROMIUM or /usr/bin/chromium) in a new
+// context each round (empty cache, no service worker yet) loads the embedded app's page until the
+// sign-in form's button can be clicked; BENCH_WEB_ROUNDS (7) rounds, median (min–max), with
+// DOMContentLoaded beside it and the bytes the browser received for the page and its files (bodies
+// as sent, compressed or not). BENCH_WEB_KBPS (e.g. 1600) and BENCH_WEB_LATENCY_MS (e.g. 150) make
+// the link that slow (Chromium's network emulation), as a phone on a mobile network.
 // BENCH_WEB_DIRS="before=/path/to/dist,after=web/dist" compares builds, each served by an app of
 // its own, their rounds interleaved so a busy machine weighs on both alike.
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { gzipSync } from "node:zlib";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { chromium } from "playwright-core";
 import { startApp } from "../web/test/support/app.js";
@@ -36,17 +35,18 @@ const builds = (process.env.BENCH_WEB_DIRS ?? `now=${dist}`).split(",").map((ent
 const apps = await Promise.all(builds.map((b) => startApp({ TASKMESH_WEB_DIR: b.dir })));
 try {
   for (const build of builds) {
+    // What goes to a browser that accepts Brotli: the build's .br copy where it wrote one.
     let raw = 0;
-    let zipped = 0;
-    console.log(`${build.label} (${build.dir})\nasset                                   raw        gzip`);
+    let sent = 0;
+    console.log(`${build.label} (${build.dir})\nasset                                   raw   sent (br)`);
     for (const file of assets(build.dir).sort()) {
-      const body = readFileSync(file);
-      const gz = gzipSync(body, { level: 9 }).length;
-      raw += body.length;
-      zipped += gz;
-      console.log(`${path.relative(build.dir, file).padEnd(38)} ${kb(body.length).padStart(10)} ${kb(gz).padStart(10)}`);
+      const size = statSync(file).size;
+      const br = existsSync(`${file}.br`) ? statSync(`${file}.br`).size : size;
+      raw += size;
+      sent += br;
+      console.log(`${path.relative(build.dir, file).padEnd(38)} ${kb(size).padStart(10)} ${kb(br).padStart(10)}`);
     }
-    console.log(`${"total".padEnd(38)} ${kb(raw).padStart(10)} ${kb(zipped).padStart(10)}\n`);
+    console.log(`${"total".padEnd(38)} ${kb(raw).padStart(10)} ${kb(sent).padStart(10)}\n`);
   }
 
   const browser = await chromium.launch({ executablePath: process.env.TASKMESH_CHROMIUM ?? "/usr/bin/chromium", headless: true, args: ["--no-sandbox", "--disable-dev-shm-usage"] });
