@@ -1,7 +1,7 @@
 import type { DescService } from "@bufbuild/protobuf";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { createValidateInterceptor } from "@connectrpc/validate";
-import { createLogger, internalErrorInterceptor, reaches, rpcClientTracing, rpcServerTracing, urlVariable, type ClusterTransport, type Logger } from "@taskmesh/kit";
+import { createLogger, fieldPathsInterceptor, internalErrorInterceptor, reaches, rpcClientTracing, rpcServerTracing, urlVariable, type ClusterTransport, type Logger } from "@taskmesh/kit";
 import { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
 import { RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurrence_service_pb.js";
 import { ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
@@ -44,7 +44,7 @@ export function inProcessUpstream(module: { services: DescService[]; routes: (ro
   const logger = module.logger ?? meshLogger();
   // Errors of the module are logged here, with their stack and an id the caller sees, as the
   // module's own server logs them.
-  const interceptors = [rpcClientTracing(), rpcServerTracing(), internalErrorInterceptor(logger), createValidateInterceptor()];
+  const interceptors = [rpcClientTracing(), rpcServerTracing(), internalErrorInterceptor(logger), fieldPathsInterceptor(), createValidateInterceptor()];
   return { services: module.services, transport: inProcessTransport(module.routes, { interceptors }) };
 }
 

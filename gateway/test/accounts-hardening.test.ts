@@ -7,6 +7,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import { ApiTokenScope } from "@taskmesh/proto/taskmesh/auth/v1/auth_service_pb.js";
 import { freshDatabase } from "@taskmesh/testing";
+import { fieldPathText } from "@taskmesh/testing/connect";
 import { startSmtpServer, type TestSmtpServer } from "@taskmesh/testing/smtp";
 import { hello, LiveClient, meshUnderTest, startMesh, type TestMesh } from "./fixtures.js";
 
@@ -18,7 +19,7 @@ function fieldError(field: string, pattern: RegExp) {
     const e = ConnectError.from(err);
     assert.equal(Code[e.code], Code[Code.InvalidArgument], e.message);
     const violation = e.findDetails(ViolationsSchema)[0]?.violations[0];
-    assert.equal(violation?.field?.elements.map((el) => el.fieldName).join("."), field, e.message);
+    assert.equal(fieldPathText(violation?.field), field, e.message);
     assert.match(violation?.message ?? "", pattern);
     return true;
   };

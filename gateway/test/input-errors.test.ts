@@ -3,7 +3,13 @@
 import { beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { Code } from "@connectrpc/connect";
+import type { JsonValue } from "@bufbuild/protobuf";
+import { parsePath, pathToString } from "@bufbuild/protobuf/reflect";
+import { pathFromViolationProto } from "@bufbuild/protovalidate";
+import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { errorFromJson } from "@connectrpc/connect/protocol-connect";
+import { CreateTaskRequestSchema, UpdateTaskRequestSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { meshUnderTest, type TestMesh } from "./fixtures.js";
 import { expectCode, violatedFields } from "@taskmesh/testing/connect";
 
@@ -15,12 +21,8 @@ describe("input that used to reach a 500", () => {
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
 
-  /** The fields a Connect JSON error's violations name, as the JSON carries them (`debug`). */
-  const violatedFieldsOf = (body: Record<string, unknown>) => {
-    const details = (body.details ?? []) as { type: string; debug?: { violations: { field: { elements: { fieldName: string }[] } }[] } }[];
-    const violations = details.find((d) => d.type === "buf.validate.Violations")?.debug?.violations ?? [];
-    return violations.map((v) => v.field.elements.map((e) => e.fieldName).join("."));
-  };
+  /** The fields a Connect JSON error's violations name, decoded from its details as a client does. */
+  const violatedFieldsOf = (body: Record<string, unknown>) => violatedFields(errorFromJson(body as JsonValue, undefined, new ConnectError("not a Connect error")));
 
   const mesh = meshUnderTest();
   beforeAll(async () => {
@@ -96,6 +98,45 @@ describe("input that used to reach a 500", () => {
     assert.match(v.message, /comma-separated field names .*, got an array$/);
     v = await violation("/taskmesh.tasks.v1.TaskService/ListTasks", { pageSize: "fifty" });
     assert.equal(v.field, "page_size");
+  });
+
+  test("a violation's field path has each field's number and type and a list index as its subscript, as protovalidate writes it", async () => {
+    const paths = (err: ConnectError, schema: Parameters<typeof pathFromViolationProto>[0]) =>
+      err.findDetails(ViolationsSchema).flatMap((d) => d.violations.map((v) => ({ text: pathToString(pathFromViolationProto(schema, v.field!)), elements: v.field!.elements })));
+    // A service's own check (a reminder before a due the task lacks), through the gateway.
+    let err = await expectCode(
+      mesh.taskClient.createTask(
+        { title: "No due", reminders: [{ trigger: { case: "absoluteTime", value: timestampFromDate(new Date()) } }, { trigger: { case: "beforeDue", value: { seconds: 600n } } }] },
+        { headers: alice.headers },
+      ),
+      Code.InvalidArgument,
+    );
+    const [reminder] = paths(err, CreateTaskRequestSchema);
+    assert.equal(reminder?.text, "reminders[1].before_due");
+    assert.deepEqual(
+      reminder?.elements.map((e) => [e.fieldName, e.fieldNumber, e.subscript.case, e.subscript.value]),
+      [
+        ["reminders", 9, "index", 1n],
+        ["before_due", 3, undefined, undefined],
+      ],
+    );
+    // The merged task of an update, checked by protovalidate under the request's `task`.
+    const { task } = await mesh.taskClient.createTask({ title: "Named" }, { headers: alice.headers });
+    err = await expectCode(
+      mesh.taskClient.updateTask({ task: { id: task!.id, title: " " }, updateMask: { paths: ["title"] }, expectedVersion: task!.version }, { headers: alice.headers }),
+      Code.InvalidArgument,
+    );
+    assert.deepEqual(
+      paths(err, UpdateTaskRequestSchema).map((p) => [p.text, p.elements.map((e) => e.fieldNumber)]),
+      [["task.title", [1, 2]]],
+    );
+    // A JSON body that does not decode.
+    const res = await post("/taskmesh.tasks.v1.TaskService/CreateTask", { title: "Call", reminders: [{ beforeDue: "3600s" }, { beforeDue: "1h" }] }, alice.headers);
+    err = errorFromJson(res.body as JsonValue, undefined, new ConnectError("not a Connect error"));
+    assert.deepEqual(
+      paths(err, CreateTaskRequestSchema).map((p) => p.text),
+      [pathToString(parsePath(CreateTaskRequestSchema, "reminders[1].before_due"))],
+    );
   });
 
   test("a due time on a day or at an hour that does not exist is INVALID_ARGUMENT, not moved to the next one", async () => {

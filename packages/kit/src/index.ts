@@ -2,7 +2,7 @@ export { startServer, drainOnSignals, writeHead } from "./server.js";
 export type { ServerOptions, RunningServer, HttpRoute, ServiceModule } from "./server.js";
 export { HealthState } from "./health.js";
 export { canonicalTimeZone, DEVICE_HEADER, isTimeZone, kClientAddress, kUserId, requireUser, TIME_ZONE_HEADER, USER_ID_HEADER } from "./identity.js";
-export { invalidArgument } from "./errors.js";
+export { fieldPathsInterceptor, invalidArgument } from "./errors.js";
 export type { FieldViolation } from "./errors.js";
 export { createLogger } from "./logger.js";
 export type { Logger } from "./logger.js";

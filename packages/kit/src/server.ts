@@ -4,7 +4,7 @@ import { Code, ConnectError, createConnectRouter, createContextValues, type Conn
 import type { UniversalHandler, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { errorFromJsonBytes, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 import { compressionBrotli, compressionGzip, universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
-import { invalidArgument } from "./errors.js";
+import { fieldPathsInterceptor, invalidArgument, resolveFieldPaths } from "./errors.js";
 import { jsonViolation } from "./json-errors.js";
 import { createValidateInterceptor } from "@connectrpc/validate";
 import type http from "node:http";
@@ -95,7 +95,7 @@ export async function startServer(options: ServerOptions, port: number, host = "
   const internalErrors = internalErrorInterceptor(logger);
 
   const router = createConnectRouter({
-    interceptors: [rpcServerTracing(), rpcMetricsInterceptor(), internalErrors, ...(options.interceptors ?? []), requestChecksInterceptor(), createValidateInterceptor()],
+    interceptors: [rpcServerTracing(), rpcMetricsInterceptor(), internalErrors, fieldPathsInterceptor(), ...(options.interceptors ?? []), requestChecksInterceptor(), createValidateInterceptor()],
     // Proto3 JSON as the spec reads it: an unknown key or enum name is an error (INVALID_ARGUMENT
     // naming the field), not silently dropped ("PRIORITY_URGENT" became PRIORITY_UNSPECIFIED).
     // The registry: an Any holding a type of the contracts served (a request echoed in an error
@@ -294,7 +294,9 @@ async function explainJsonError(input: DescMessage, chunks: Uint8Array[], uRes: 
     if (error.code !== Code.InvalidArgument || !error.rawMessage.startsWith("cannot decode")) return respond(original);
     const violation = jsonViolation(input, JSON.parse(Buffer.concat(chunks).toString("utf8")));
     if (!violation) return respond(original);
-    return respond(errorToJsonBytes(invalidArgument([violation]), {}));
+    const named = invalidArgument([violation]);
+    resolveFieldPaths(input, named);
+    return respond(errorToJsonBytes(named, {}));
   } catch {
     return respond(original);
   }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
+import { ViolationsSchema, type FieldPath } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
@@ -16,10 +16,20 @@ export async function expectCode(promise: Promise<unknown>, code: Code, what = "
   return err;
 }
 
-/** The fields a validation error names, as dotted paths (`task.title`). */
+/** The fields a validation error names, as protobuf-es writes paths (`task.title`, `reminders[1].before_due`). */
 export function violatedFields(err: ConnectError): string[] {
   const [violations] = err.findDetails(ViolationsSchema);
-  return (violations?.violations ?? []).map((v) => (v.field?.elements ?? []).map((e) => e.fieldName).join("."));
+  return (violations?.violations ?? []).map((v) => fieldPathText(v.field));
+}
+
+/** A violation's field path as text: names joined by dots, a list index or map key in brackets. */
+export function fieldPathText(path: FieldPath | undefined): string {
+  return (path?.elements ?? [])
+    .map(({ fieldName, subscript }) => {
+      if (subscript.case === undefined) return fieldName;
+      return `${fieldName}[${subscript.case === "stringKey" ? JSON.stringify(subscript.value) : String(subscript.value)}]`;
+    })
+    .join(".");
 }
 
 export interface ApiTokenUser {

@@ -5,14 +5,13 @@ import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import type { IncomingHttpHeaders } from "node:http";
 import { Code, createClient, type Client, type Transport } from "@connectrpc/connect";
-import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import { createLogger, startServer, type RunningServer } from "@taskmesh/kit";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { startTasksModule } from "@taskmesh/tasks";
 import { freshDatabase } from "@taskmesh/testing";
 import { startTestMesh, type DaprMesh, type Sidecar } from "@taskmesh/testing/infra";
 import { serviceTransport, type TransportConfig } from "../src/index.js";
-import { expectCode } from "@taskmesh/testing/connect";
+import { expectCode, violatedFields } from "@taskmesh/testing/connect";
 
 type Tasks = Client<typeof TaskService>;
 const as = (user: string) => ({ headers: { "x-user-id": user } });
@@ -92,8 +91,7 @@ for (const [name, config] of Object.entries(configs)) {
 
     test("INVALID_ARGUMENT keeps its field violations", async () => {
       const err = await expectCode(client.createTask({ title: "", tags: ["x".repeat(200)] }, as(newUser())), Code.InvalidArgument);
-      const [violations] = err.findDetails(ViolationsSchema);
-      const fields = (violations?.violations ?? []).map((v) => (v.field?.elements ?? []).map((e) => e.fieldName).join("."));
+      const fields = violatedFields(err);
       assert.ok(fields.includes("title"), `violations: ${fields.join(", ")}`);
     });
 

@@ -7,6 +7,7 @@ import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/valid
 import { RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurrence_service_pb.js";
 import { RecurrenceMode } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { startRecurrenceModule } from "../src/index.js";
+import { fieldPathText } from "@taskmesh/testing/connect";
 
 const mod = await startRecurrenceModule();
 const client = createClient(RecurrenceService, createRouterTransport(mod.routes, { router: { interceptors: [createValidateInterceptor()] } }));
@@ -19,7 +20,7 @@ async function expectInvalid(promise: Promise<unknown>): Promise<{ fields: strin
   assert.equal(err.code, Code.InvalidArgument, `expected INVALID_ARGUMENT, got ${Code[err.code]}: ${err.message}`);
   const [v] = err.findDetails(ViolationsSchema);
   const list = v?.violations ?? [];
-  return { fields: list.map((x) => (x.field?.elements ?? []).map((e) => e.fieldName).join(".")), messages: list.map((x) => x.message) };
+  return { fields: list.map((x) => fieldPathText(x.field)), messages: list.map((x) => x.message) };
 }
 
 describe("ParseRecurrence", () => {

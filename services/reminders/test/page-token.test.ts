@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, test } from "vitest";
 import assert from "node:assert/strict";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import { freshDatabase, type FreshDatabase } from "@taskmesh/testing";
+import { violatedFields } from "@taskmesh/testing/connect";
 import { as, startStack, type Stack } from "./harness.js";
 
 let db: FreshDatabase;
@@ -33,10 +33,7 @@ test("crafted ListReminders page tokens are INVALID_ARGUMENT on page_token", asy
       (e: unknown) => ConnectError.from(e),
     );
     assert.equal(err.code, Code.InvalidArgument, err.message);
-    assert.deepEqual(
-      err.findDetails(ViolationsSchema)[0]?.violations.map((v) => v.field?.elements[0]?.fieldName),
-      ["page_token"],
-    );
+    assert.deepEqual(violatedFields(err), ["page_token"]);
   }
   const ok = await stack.reminders.listReminders({ pageToken: token(["2027-01-01T00:00:00.000Z", "00000000-0000-4000-8000-000000000000", "r1"]) }, as("alice"));
   assert.deepEqual(ok.reminders, []);

@@ -6,10 +6,10 @@ import assert from "node:assert/strict";
 import pg from "pg";
 import { timestampDate, timestampFromDate, durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import { register } from "prom-client";
 import { ReminderState, NotificationChannel } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
 import { freshDatabase, type FreshDatabase } from "@taskmesh/testing";
+import { violatedFields } from "@taskmesh/testing/connect";
 import { as, eventually, sleep, startStack, type Stack } from "./harness.js";
 
 const alice = as("alice");
@@ -23,10 +23,6 @@ async function rejects(call: Promise<unknown>, code: Code): Promise<ConnectError
   );
   assert.equal(err.code, code, err.message);
   return err;
-}
-
-function violatedFields(err: ConnectError): string[] {
-  return err.findDetails(ViolationsSchema).flatMap((v) => v.violations.map((x) => x.field?.elements.map((e) => e.fieldName).join(".") ?? ""));
 }
 
 describe("reminders", () => {

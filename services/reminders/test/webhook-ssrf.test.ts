@@ -11,6 +11,7 @@ import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/valid
 import { register, type Counter } from "prom-client";
 import { NotificationChannel } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
 import { freshDatabase, type FreshDatabase } from "@taskmesh/testing";
+import { fieldPathText } from "@taskmesh/testing/connect";
 import type { ResolveHost } from "../src/index.js";
 import { as, eventually, firstDelivery, sleep, startStack, type Stack } from "./harness.js";
 import { startLocalServer } from "./local-server.js";
@@ -86,7 +87,7 @@ describe("webhook targets", () => {
       assert.equal(err.code, Code.InvalidArgument, webhookUrl);
       const violations = err.findDetails(ViolationsSchema).flatMap((v) => v.violations);
       assert.deepEqual(
-        violations.map((v) => v.field?.elements.map((e) => e.fieldName).join(".")),
+        violations.map((v) => fieldPathText(v.field)),
         ["preferences.webhook_url"],
         webhookUrl,
       );

@@ -20,6 +20,8 @@ import {
   type UpdateMemberRequest,
   type UpdateProjectRequest,
   type UpdateSectionRequest,
+  UpdateProjectRequestSchema,
+  UpdateSectionRequestSchema,
   InvitationSchema,
   ProjectRole,
   ProjectSchema,
@@ -134,7 +136,7 @@ async function updateProject({ projects, now, validator }: Deps, req: UpdateProj
   if (paths.includes("archived")) merged.archived = patch.archived;
   if (paths.includes("position")) merged.position = patch.position;
   const result = validator.validate(ProjectSchema, merged);
-  if (result.kind === "invalid") throw violationsUnder("project", result.violations);
+  if (result.kind === "invalid") throw violationsUnder(UpdateProjectRequestSchema.field.project, result.violations);
   if (result.kind === "error") throw result.error;
   await projects.update(project.id, merged, now());
   return { project: projectToProto((await projects.get(caller, project.id))!) };
@@ -178,7 +180,7 @@ async function updateSection({ projects, validator }: Deps, req: UpdateSectionRe
   if (paths.includes("name")) merged.name = patch.name.trim();
   if (paths.includes("position")) merged.position = patch.position;
   const result = validator.validate(SectionSchema, merged);
-  if (result.kind === "invalid") throw violationsUnder("section", result.violations);
+  if (result.kind === "invalid") throw violationsUnder(UpdateSectionRequestSchema.field.section, result.violations);
   if (result.kind === "error") throw result.error;
   return { section: sectionToProto(await projects.updateSection(section.id, merged.name, merged.position)) };
 }

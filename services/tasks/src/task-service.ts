@@ -19,6 +19,7 @@ import {
   type MoveTaskRequest,
   type ReopenTaskRequest,
   type UpdateTaskRequest,
+  UpdateTaskRequestSchema,
   type WatchTasksRequest,
   OpenSubtasksSchema,
   QueryErrorSchema,
@@ -266,7 +267,7 @@ async function updateTask(deps: Deps, req: UpdateTaskRequest, ctx: HandlerContex
     const before = taskFromRow(current);
     const merged = mergeMasked(before, req.task!, paths);
     const result = validator.validate(TaskSchema, merged);
-    if (result.kind === "invalid") throw violationsUnder("task", result.violations);
+    if (result.kind === "invalid") throw violationsUnder(UpdateTaskRequestSchema.field.task, result.violations);
     if (result.kind === "error") throw result.error;
     const fields = fieldsOrThrow(merged, ctx, "task.");
     const parentMasked = paths.includes("parent_id");

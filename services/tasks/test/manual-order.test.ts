@@ -7,11 +7,11 @@ import { TaskEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js
 import { ProjectRole } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { tasksUnderTest } from "./fixtures.js";
-import { expectCode } from "@taskmesh/testing/connect";
+import { expectCode, fieldPathText } from "@taskmesh/testing/connect";
 
 const as = (userId: string, device = "test") => ({ headers: { "x-user-id": userId, "x-user-email": `${userId}@example.com`, "x-time-zone": "UTC", "x-device": device } });
 
-const rulesOf = (err: ConnectError) => (err.findDetails(ViolationsSchema)[0]?.violations ?? []).map((v) => `${(v.field?.elements ?? []).map((e) => e.fieldName).join(".")}: ${v.ruleId}`);
+const rulesOf = (err: ConnectError) => (err.findDetails(ViolationsSchema)[0]?.violations ?? []).map((v) => `${fieldPathText(v.field)}: ${v.ruleId}`);
 
 let seq = 0;
 const newUser = (name: string) => `${name}-${process.pid}-${++seq}`;

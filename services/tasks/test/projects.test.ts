@@ -2,16 +2,15 @@ import { beforeAll, describe, onTestFinished, test } from "vitest";
 import assert from "node:assert/strict";
 import { fromBinary } from "@bufbuild/protobuf";
 import { Code, type ConnectError, type Client } from "@connectrpc/connect";
-import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import { TaskEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
 import { ProjectRole } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import type { TaskService, WatchTasksResponse } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { tasksUnderTest } from "./fixtures.js";
-import { expectCode } from "@taskmesh/testing/connect";
+import { expectCode, violatedFields } from "@taskmesh/testing/connect";
 
 const as = (userId: string) => ({ headers: { "x-user-id": userId, "x-user-email": `${userId}@example.com`, "x-time-zone": "UTC" } });
 
-const fieldsOf = (err: ConnectError) => [...new Set((err.findDetails(ViolationsSchema)[0]?.violations ?? []).map((v) => (v.field?.elements ?? []).map((e) => e.fieldName).join(".")))];
+const fieldsOf = (err: ConnectError) => [...new Set(violatedFields(err))];
 
 let seq = 0;
 const newUser = (name: string) => `${name}-${process.pid}-${++seq}`;

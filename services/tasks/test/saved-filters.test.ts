@@ -5,8 +5,8 @@ import { afterAll, beforeAll, test } from "vitest";
 import assert from "node:assert/strict";
 import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
 import { createValidateInterceptor } from "@connectrpc/validate";
-import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import { freshDatabase, type FreshDatabase } from "@taskmesh/testing";
+import { violatedFields as fields } from "@taskmesh/testing/connect";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { startTasksModule } from "../src/index.js";
 import { MAX_SAVED_FILTERS } from "../src/saved-filters.js";
@@ -31,7 +31,6 @@ const failure = (p: Promise<unknown>) =>
     () => assert.fail("expected an error"),
     (e: unknown) => ConnectError.from(e),
   );
-const fields = (err: ConnectError) => (err.findDetails(ViolationsSchema)[0]?.violations ?? []).map((v) => (v.field?.elements ?? []).map((e) => e.fieldName).join("."));
 
 test("saved filters: listed oldest first per user, renamed by saving the query again, deleted once", async () => {
   const home = await tasks.saveFilter({ query: "#home status:open" }, as("ann"));

@@ -8,12 +8,11 @@ import { ProjectRole } from "@taskmesh/proto/taskmesh/projects/v1/project_servic
 import { TaskStatus, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { OpenSubtasksSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { tasksUnderTest } from "./fixtures.js";
-import { expectCode } from "@taskmesh/testing/connect";
+import { expectCode, fieldPathText } from "@taskmesh/testing/connect";
 
 const as = (userId: string) => ({ headers: { "x-user-id": userId, "x-user-email": `${userId}@example.com`, "x-time-zone": "UTC" } });
 
-const violationsOf = (err: ConnectError) =>
-  (err.findDetails(ViolationsSchema)[0]?.violations ?? []).map((v) => ({ field: (v.field?.elements ?? []).map((e) => e.fieldName).join("."), rule: v.ruleId }));
+const violationsOf = (err: ConnectError) => (err.findDetails(ViolationsSchema)[0]?.violations ?? []).map((v) => ({ field: fieldPathText(v.field), rule: v.ruleId }));
 
 let seq = 0;
 const newUser = (name: string) => `${name}-${process.pid}-${++seq}`;
