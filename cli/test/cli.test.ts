@@ -16,6 +16,7 @@ import { createLogger } from "@taskmesh/kit";
 import { AuthService } from "@taskmesh/proto/taskmesh/auth/v1/auth_service_pb.js";
 import { ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { embeddedConfig, startEmbeddedApp, type EmbeddedApp } from "@taskmesh/embedded";
+import { cacheRoot } from "../../scripts/project-node.mjs";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const main = path.join(root, "cli/src/main.ts");
@@ -34,8 +35,12 @@ interface Run {
 
 /** `taskmesh …` from the sources (what `npm test` checks is this checkout's code, built or not). */
 function taskmesh(...args: string[]): Promise<Run> {
+  return run(process.execPath, ["--import", "tsx", main, ...args], env);
+}
+
+function run(node: string, args: string[], runEnv: NodeJS.ProcessEnv): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ["--import", "tsx", main, ...args], { cwd: root, env, timeout: 120_000 }, (err, stdout, stderr) => {
+    execFile(node, args, { cwd: root, env: runEnv, timeout: 120_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr });
     });
   });
@@ -154,10 +159,32 @@ test("taskmesh mcp serves the same tools over stdio to the SDK's client", async 
 });
 
 test("the bin runs (compiled code when built, else the sources)", async () => {
-  const version = await new Promise<string>((resolve, reject) =>
-    execFile(process.execPath, [path.join(root, "cli/bin/taskmesh.js"), "--version"], { cwd: root, env, timeout: 120_000 }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
-  );
-  assert.equal(version.trim(), "1.0.0");
+  const version = await run(process.execPath, [path.join(root, "cli/bin/taskmesh.js"), "--version"], env);
+  assert.equal(version.stdout.trim(), "1.0.0", version.stderr);
+});
+
+test("run by an older node (a desktop agent's or a shell's), the bin runs on the project's Node 24: commands, exit codes and MCP over stdio", async (ctx) => {
+  const machineNode = process.env.TASKMESH_MACHINE_NODE ?? process.execPath;
+  const { stdout: version } = await run(machineNode, ["-p", "process.versions.node"], env);
+  if (Number(version.split(".")[0]) >= 24) ctx.skip("the machine's node is 24 or newer");
+  const bin = path.join(root, "cli/bin/taskmesh.js");
+  // The project's cache, where `npm test` put Node 24 (this test's HOME is a fresh folder).
+  const onOldNode = { ...env, TASKMESH_CACHE: cacheRoot() };
+  const ls = await run(machineNode, [bin, "ls", "#home"], onOldNode);
+  assert.equal(ls.code, 0, ls.stderr);
+  assert.match(ls.stdout, /tasks? where /);
+  assert.equal(ls.stderr, "", "nothing said on stderr: the output may be read by a program");
+  const loggedOut = await run(machineNode, [bin, "ls"], { ...onOldNode, XDG_CONFIG_HOME: path.join(home, "nowhere") });
+  assert.equal(loggedOut.code, 2, "the command's exit code is the bin's");
+  assert.match(loggedOut.stderr, /not logged in/);
+  const client = new Client({ name: "desktop-agent", version: "1.0.0" });
+  await client.connect(new StdioClientTransport({ command: machineNode, args: [bin, "mcp"], cwd: root, env: onOldNode, stderr: "pipe" }));
+  try {
+    const { tools } = await client.listTools();
+    assert.ok(tools.some((t) => t.name === "find_tasks"));
+  } finally {
+    await client.close();
+  }
 });
 
 test("remind adds a reminder read as quick add reads it; --list shows the upcoming ones; a bad time says what to write", async () => {
