@@ -89,6 +89,8 @@ const SHAPES: Shape[] = [
   { label: "text, ~5,000 tasks: harbor", query: "harbor" },
   { label: "text, ~15,000 tasks: groceries", query: "groceries" },
   { label: "text, page 2: harbor", query: "harbor", secondPage: true },
+  { label: "text with a symbol, no task: c++", query: "c++" },
+  { label: "text with a symbol, no task: 100%", query: "100%" },
   { label: "text + tag: lantern tag:home", query: "lantern tag:home" },
   { label: "text OR due: zebra OR due:today", query: "zebra OR due:today" },
   { label: "tag:home priority>=high due:next-7-days", query: "tag:home priority>=high due:next-7-days" },

@@ -150,6 +150,22 @@ describe("input that used to reach a 500", () => {
     assert.equal((leapDay.body.task as { dueTime: string }).dueTime, "2028-02-29T09:00:00Z");
   });
 
+  test("a page size above the maximum is read as the maximum, as AIP-158 says, not refused", async () => {
+    const user = await mesh.user("pages");
+    const titles = Array.from({ length: 501 }, (_, i) => `Page item ${i}`);
+    for (let i = 0; i < titles.length; i += 50) {
+      await Promise.all(titles.slice(i, i + 50).map((title) => mesh.taskClient.createTask({ title }, { headers: user.headers })));
+    }
+    const first = await mesh.taskClient.listTasks({ pageSize: 100_000, orderBy: "created" }, { headers: user.headers });
+    assert.equal(first.tasks.length, 500);
+    assert.ok(first.nextPageToken);
+    const rest = await mesh.taskClient.listTasks({ pageSize: 100_000, orderBy: "created", pageToken: first.nextPageToken }, { headers: user.headers });
+    assert.equal(rest.tasks.length, 1);
+    assert.equal(rest.nextPageToken, "");
+    const err = await expectCode(mesh.taskClient.listTasks({ pageSize: -1 }, { headers: user.headers }), Code.InvalidArgument);
+    assert.deepEqual(violatedFields(err), ["page_size"]);
+  });
+
   test("page tokens are signed: a crafted one is INVALID_ARGUMENT on page_token", async () => {
     for (let i = 0; i < 3; i++) await mesh.taskClient.createTask({ title: `Page ${i}` }, { headers: alice.headers });
     const first = await mesh.taskClient.listTasks({ pageSize: 1, orderBy: "created" }, { headers: alice.headers });

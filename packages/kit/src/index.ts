@@ -3,6 +3,7 @@ export type { ServerOptions, RunningServer, HttpRoute, ServiceModule } from "./s
 export { HealthState } from "./health.js";
 export { canonicalTimeZone, DEVICE_HEADER, isTimeZone, kClientAddress, kUserId, requireUser, TIME_ZONE_HEADER, USER_ID_HEADER } from "./identity.js";
 export { fieldPathsInterceptor, invalidArgument } from "./errors.js";
+export { pageSizeOf } from "./page-size.js";
 export type { FieldViolation } from "./errors.js";
 export { createLogger } from "./logger.js";
 export type { Logger } from "./logger.js";

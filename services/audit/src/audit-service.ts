@@ -1,7 +1,7 @@
 import { create, fromJson } from "@bufbuild/protobuf";
 import { timestampFromDate, timestampFromMs, ValueSchema } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type Client, type ServiceImpl } from "@connectrpc/connect";
-import { invalidArgument, requireUser, USER_ID_HEADER } from "@taskmesh/kit";
+import { invalidArgument, pageSizeOf, requireUser, USER_ID_HEADER } from "@taskmesh/kit";
 import { ActivityEntrySchema, type ActivityEntry } from "@taskmesh/proto/taskmesh/audit/v1/activity_pb.js";
 import type { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
 import type { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
@@ -11,7 +11,7 @@ import { decodePageToken, encodePageToken, listFingerprint, PageTokenError, type
 import { changeSummary, entrySummary, TimeFormat } from "./summary.js";
 import { undoFor } from "./undo.js";
 
-const DEFAULT_PAGE_SIZE = 50;
+const PAGE_SIZE = { default: 50, max: 500 };
 
 /**
  * `tasks`: the task service, which says whether the caller may see a task. A task of a project shared
@@ -29,7 +29,7 @@ export function createAuditServiceImpl(log: ActivityStore, tasks?: Client<typeof
         if (!(err instanceof PageTokenError)) throw err;
         throw invalidArgument([{ field: "page_token", ruleId: "page_token.invalid", message: err.message }]);
       }
-      const pageSize = req.pageSize || DEFAULT_PAGE_SIZE;
+      const pageSize = pageSizeOf(req.pageSize, PAGE_SIZE);
       const filter = { userId, taskId: req.taskId || undefined, kinds: req.kinds, after, limit: pageSize + 1 };
       let rows = await log.list(filter);
       if (rows.length === 0 && req.taskId && tasks && (await mayRead(tasks, userId, req.taskId))) {

@@ -346,7 +346,7 @@ describe("AuditService", () => {
     assert.match(err.message, /another task_id or kinds/);
     const cases: [Parameters<typeof audit.listActivity>[0], string][] = [
       [{ taskId: "not-a-uuid" }, "task_id"],
-      [{ pageSize: 501 }, "page_size"],
+      [{ pageSize: -1 }, "page_size"],
       [{ kinds: [ActivityKind.UNSPECIFIED] }, "kinds[0]"],
       [{ kinds: [42 as ActivityKind] }, "kinds[0]"],
     ];

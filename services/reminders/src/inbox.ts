@@ -3,7 +3,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import { invalidArgument, requireUser } from "@taskmesh/kit";
+import { invalidArgument, pageSizeOf, requireUser } from "@taskmesh/kit";
 import { NotificationSchema, ReminderState, type ReminderService } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
 import type { VapidKeys } from "./push.js";
 import type { ReminderStore } from "./reminder-store.js";
@@ -37,7 +37,7 @@ export function inboxHandlers(store: ReminderStore, targets: WebhookTargetPolicy
 
     async listNotifications(req, ctx) {
       const userId = requireUser(ctx);
-      const rows = await store.latestFires(userId, req.pageSize || 30);
+      const rows = await store.latestFires(userId, pageSizeOf(req.pageSize, { default: 30, max: 100 }));
       return {
         notifications: rows.map((r) =>
           create(NotificationSchema, {

@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type Client, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import { currentTraceparent, invalidArgument, isTimeZone, requireUser, USER_ID_HEADER, type FieldViolation } from "@taskmesh/kit";
+import { currentTraceparent, invalidArgument, isTimeZone, pageSizeOf, requireUser, USER_ID_HEADER, type FieldViolation } from "@taskmesh/kit";
 import {
   type CancelReminderRequest,
   type DismissReminderRequest,
@@ -178,7 +178,7 @@ async function taskReminders(store: ReminderStore, userId: string, taskId: strin
 async function listReminders({ store }: Deps, req: ListRemindersRequest, ctx: HandlerContext) {
   const userId = requireUser(ctx);
   if (req.taskId) return { reminders: await taskReminders(store, userId, req.taskId) };
-  const size = req.pageSize || 50;
+  const size = pageSizeOf(req.pageSize, { default: 50, max: 500 });
   const start: PageStart = req.pageToken ? decodeToken(req.pageToken) : ["-infinity", "00000000-0000-0000-0000-000000000000", ""];
   const rows = await store.armedPage(userId, start, size + 1);
   const page = rows.slice(0, size);

@@ -3,7 +3,7 @@ import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@conn
 import { createValidator, type Validator } from "@bufbuild/protovalidate";
 import { compileFilterToSql, explainFilter, FilterSyntaxError, mentions, normalizeFilter, parseFilter, type FilterNode } from "@taskmesh/filter";
 import { ProjectRole } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
-import { canonicalTimeZone, currentTraceparent, GroupCommit, invalidArgument, KeyedGroupCommit, requireUser, TIME_ZONE_HEADER } from "@taskmesh/kit";
+import { canonicalTimeZone, currentTraceparent, GroupCommit, invalidArgument, KeyedGroupCommit, pageSizeOf, requireUser, TIME_ZONE_HEADER } from "@taskmesh/kit";
 import { CommentSchema, TaskSchema, TaskStatus, type Comment, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
@@ -45,8 +45,8 @@ import { lockChildren, lockSubtree, parentFor, requireSameProject } from "./subt
 import { keyNextTo } from "./order-keys.js";
 import type { ProjectRow, ProjectStore } from "./project-store.js";
 
-const DEFAULT_PAGE_SIZE = 50;
-const DEFAULT_COMMENT_PAGE_SIZE = 100;
+const PAGE_SIZE = { default: 50, max: 500 };
+const COMMENT_PAGE_SIZE = { default: 100, max: 500 };
 const FEED_BATCH = 500;
 const CREATE_BATCH = 256;
 const WRITE_BATCH = 64;
@@ -461,7 +461,7 @@ async function listComments({ store, projects }: Deps, req: ListCommentsRequest,
   if (req.pageToken && !/^\d{1,19}$/.test(req.pageToken)) {
     throw invalidArgument([{ field: "page_token", ruleId: "page_token.invalid", message: "page_token must be a next_page_token of ListComments" }]);
   }
-  const pageSize = req.pageSize || DEFAULT_COMMENT_PAGE_SIZE;
+  const pageSize = pageSizeOf(req.pageSize, COMMENT_PAGE_SIZE);
   const rows = await store.comments(req.taskId, BigInt(req.pageToken || "0"), pageSize + 1);
   const page = rows.slice(0, pageSize);
   return { comments: page.map(commentFromRow), nextPageToken: rows.length > pageSize ? page[page.length - 1]!.seq : "" };
@@ -482,7 +482,7 @@ async function listTasks({ store, projects, pageTokenKey, now, sharingMembers }:
   try {
     const order = parseOrderBy(req.orderBy);
     const fp = fingerprint(normalizeFilter(filter), order);
-    const pageSize = req.pageSize || DEFAULT_PAGE_SIZE;
+    const pageSize = pageSizeOf(req.pageSize, PAGE_SIZE);
     // The page's statement for the projects the caller is a member of.
     const query = async (visible: readonly ProjectRow[]): Promise<ListQuery> => {
       // Projects shared with the caller: their tasks are in their owners' partitions.

@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file taskmesh/audit/v1/audit_service.proto.
  */
 export const file_taskmesh_audit_v1_audit_service: GenFile = /*@__PURE__*/
-  fileDesc("CiV0YXNrbWVzaC9hdWRpdC92MS9hdWRpdF9zZXJ2aWNlLnByb3RvEhF0YXNrbWVzaC5hdWRpdC52MSK1AQoTTGlzdEFjdGl2aXR5UmVxdWVzdBIcCgd0YXNrX2lkGAEgASgJQgu6SAjYAQFyA7ABARIdCglwYWdlX3NpemUYAiABKAVCCrpIBxoFGPQDKAASHAoKcGFnZV90b2tlbhgDIAEoCUIIukgFcgMYgAgSQwoFa2luZHMYBCADKA4yHy50YXNrbWVzaC5hdWRpdC52MS5BY3Rpdml0eUtpbmRCE7pIEJIBDRAJGAEiB4IBBBABIAAiYgoUTGlzdEFjdGl2aXR5UmVzcG9uc2USMQoHZW50cmllcxgBIAMoCzIgLnRhc2ttZXNoLmF1ZGl0LnYxLkFjdGl2aXR5RW50cnkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJMnQKDEF1ZGl0U2VydmljZRJkCgxMaXN0QWN0aXZpdHkSJi50YXNrbWVzaC5hdWRpdC52MS5MaXN0QWN0aXZpdHlSZXF1ZXN0GicudGFza21lc2guYXVkaXQudjEuTGlzdEFjdGl2aXR5UmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_buf_validate_validate, file_taskmesh_audit_v1_activity]);
+  fileDesc("CiV0YXNrbWVzaC9hdWRpdC92MS9hdWRpdF9zZXJ2aWNlLnByb3RvEhF0YXNrbWVzaC5hdWRpdC52MSKyAQoTTGlzdEFjdGl2aXR5UmVxdWVzdBIcCgd0YXNrX2lkGAEgASgJQgu6SAjYAQFyA7ABARIaCglwYWdlX3NpemUYAiABKAVCB7pIBBoCKAASHAoKcGFnZV90b2tlbhgDIAEoCUIIukgFcgMYgAgSQwoFa2luZHMYBCADKA4yHy50YXNrbWVzaC5hdWRpdC52MS5BY3Rpdml0eUtpbmRCE7pIEJIBDRAJGAEiB4IBBBABIAAiYgoUTGlzdEFjdGl2aXR5UmVzcG9uc2USMQoHZW50cmllcxgBIAMoCzIgLnRhc2ttZXNoLmF1ZGl0LnYxLkFjdGl2aXR5RW50cnkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJMnQKDEF1ZGl0U2VydmljZRJkCgxMaXN0QWN0aXZpdHkSJi50YXNrbWVzaC5hdWRpdC52MS5MaXN0QWN0aXZpdHlSZXF1ZXN0GicudGFza21lc2guYXVkaXQudjEuTGlzdEFjdGl2aXR5UmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_buf_validate_validate, file_taskmesh_audit_v1_activity]);
 
 /**
  * @generated from message taskmesh.audit.v1.ListActivityRequest
@@ -28,7 +28,7 @@ export type ListActivityRequest = Message<"taskmesh.audit.v1.ListActivityRequest
   taskId: string;
 
   /**
-   * 1..500; 0 means 50.
+   * 0 means 50; more than 500 is read as 500 (AIP-158).
    *
    * @generated from field: int32 page_size = 2;
    */
