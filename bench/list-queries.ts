@@ -1,7 +1,7 @@
 // `npm run bench -- list-queries [statements|gateway|gateway-postgres]…`: the ListTasks pages that depend most on
 // query planning, for one user with 100,000 tasks (beside 1,000 users × 100, so the indexes also
 // hold other users' words and tags): text searches for a word no task has, a word in one task,
-// words in ~200, ~1,000, ~2,000, ~5,000 and ~15,000 tasks, a word with another term, a second
+// words in ~200, ~1,000, ~2,000, ~5,000 and ~15,000 tasks, terms with a symbol, a word with another term, a second
 // page, and tag + priority + due range; each a page of 50 by due date.
 //
 // statements (default): the task service's handler in this process (Connect's router transport) on
