@@ -32,15 +32,10 @@ const TEXT = "search_text";
 const fold = (pattern: string) => `public.unaccent('public.unaccent'::regdictionary, ${pattern})`;
 /**
  * Symbols that make a term what it is: as words, "C++" is "c" (every word starting with c), "100%"
- * is 100 (and 1000), "a<b" is a and b. A term with one is matched as written; other punctuation
- * ("e-mail", "it's", "v1.2", "done?") joins or ends words and the words still match.
+ * is 100 (and 1000), "a<b" is a and b. A term with one is matched only as written; other
+ * punctuation ("e-mail", "it's", "v1.2", "done?") joins or ends words and the words still match.
  */
 const LITERAL_SYMBOL = /[+#%&@*=<>~^|\\\p{Sc}\p{Sm}]/u;
-/**
- * A tsquery, or one every task matches when it has no lexeme left: stop words ("a" of "A+") are
- * dropped, and an empty query matches nothing. No parsed text has a lexeme with a space.
- */
-const orEveryTask = (tsquery: string) => `COALESCE(NULLIF(${tsquery}, ''::tsquery), '!''no such word'''::tsquery)`;
 const DATE_COLUMNS = { due: "due_at", created: "created_at", updated: "updated_at", completed: "completed_at" } as const;
 
 /**
@@ -72,19 +67,10 @@ export function compileFilterToSql(node: FilterNode, ctx: SqlContext): CompiledF
         return nullable(n.child) ? `(${compile(n.child)} IS NOT TRUE)` : `(NOT ${compile(n.child)})`;
       case "text": {
         columns.add("search").add("search_text");
-        // Parameters in the order the SQL names them: the words' query first.
-        const asWritten = () => `${TEXT} ILIKE ${fold(p(`%${escapeLike(n.value)}%`))}`;
-        const words = [...n.value.matchAll(/[\p{L}\p{M}\p{N}]+/gu)];
-        if (words.length === 0) return `(${asWritten()})`;
-        if (LITERAL_SYMBOL.test(n.value)) {
-          // Where the term's words start words of the task: the search index finds the few tasks
-          // with them (the word "c" is rare where "c:*" is not), and the pattern keeps those that
-          // hold the term as written. The word a term ends with may go on ("$100" in "$1000").
-          const lexemes = words.map((w) => (w.index + w[0].length === n.value.length ? `${w[0]}:*` : w[0]));
-          return `(search @@ ${orEveryTask(`to_tsquery('${TS_CONFIG}', ${p(lexemes.join(" & "))})`)} AND ${asWritten()})`;
-        }
-        const tsquery = n.phrase ? words.map((w) => w[0]).join(" <-> ") : words.map((w) => `${w[0]}:*`).join(" & ");
-        return `(search @@ to_tsquery('${TS_CONFIG}', ${p(tsquery)}) OR ${asWritten()})`;
+        const words = LITERAL_SYMBOL.test(n.value) ? [] : (n.value.match(/[\p{L}\p{M}\p{N}]+/gu) ?? []);
+        const tsquery = words.length === 0 ? null : n.phrase ? words.join(" <-> ") : words.map((w) => `${w}:*`).join(" & ");
+        const fts = tsquery === null ? "" : `search @@ to_tsquery('${TS_CONFIG}', ${p(tsquery)}) OR `;
+        return `(${fts}${TEXT} ILIKE ${fold(p(`%${escapeLike(n.value)}%`))})`;
       }
       case "tag":
         columns.add("tags");

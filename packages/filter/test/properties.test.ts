@@ -84,7 +84,6 @@ const ALLOWED_SQL = new Set([
   "TRUE", "AND", "OR", "NOT", "IS", "NULL", "search", "search_text", "to_tsquery", "'tasks.folded'", "public", ".", "unaccent", "'public.unaccent'", ":", "regdictionary", "ILIKE", "tags", "ARRAY",
   "::text[]", "cardinality", "0", "priority", "status", "due_at", "created_at", "updated_at", "completed_at",
   "(", ")", ",", "[", "]", "=", "<", ">", "<=", ">=", "@@", "@>", "||",
-  "COALESCE", "NULLIF", "''", "tsquery", "'!'", "'no such word'",
 ]);
 
 /** The SQL is made only of the compiler's own vocabulary plus placeholders $first..$first+n-1, each once, in order. */
@@ -171,8 +170,7 @@ test("hostile text reaches the database only as parameters, with LIKE wildcards 
         const like = params.at(-1) as string;
         assert.equal(like.slice(1, -1).replace(/\\(.)/gs, "$1"), value);
         assert.ok(!/(^|[^\\])(\\\\)*[%_]/.test(like.slice(1, -1)), `unescaped wildcard in ${JSON.stringify(like)}`);
-        // Words only, joined by the query's operators (a phrase, or a term with a symbol: its words)
-        if (params.length === 2) assert.match(params[0] as string, /^[\p{L}\p{M}\p{N}]+(:\*)?(( <-> | & )[\p{L}\p{M}\p{N}]+(:\*)?)*$/u);
+        if (params.length === 2) assert.match(params[0] as string, /^[\p{L}\p{M}\p{N}]+( <-> [\p{L}\p{M}\p{N}]+)*$/u);
       },
     ),
     RUNS,
