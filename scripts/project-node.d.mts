@@ -1,7 +1,5 @@
 // Types of project-node.mjs (plain JavaScript: the machine's node runs it, any Node ≥ 18) for the tests.
-export const NODE_VERSION: string;
 export function cacheRoot(): string;
-export function tilde(p: string): string;
 export function fail(message: string): never;
 export function nodeTooOld(): boolean;
 export function ensureNode(options?: { note?: boolean }): Promise<string>;

