@@ -1,6 +1,8 @@
 import { writeHead, type HttpRoute } from "@taskmesh/kit";
+import { etag } from "etag";
+import fresh from "fresh";
 import Negotiator from "negotiator";
-import { createReadStream, existsSync } from "node:fs";
+import { createReadStream, existsSync, type Stats } from "node:fs";
 import { stat } from "node:fs/promises";
 import path from "node:path";
 
@@ -85,7 +87,7 @@ export function webApp(dir: string, apiPrefixes: readonly string[]): HttpRoute {
     const inside = file.startsWith(root + path.sep);
     const found = inside ? await stat(file).catch(() => undefined) : undefined;
     if (found?.isFile()) {
-      await serve(req, res, file, found.size, HASHED.test(urlPath) ? "public, max-age=31536000, immutable" : "no-cache");
+      await serve(req, res, file, found, HASHED.test(urlPath) ? "public, max-age=31536000, immutable" : "no-cache");
       return true;
     }
     // A missing file with an extension is a broken link, not a client-side route.
@@ -94,28 +96,34 @@ export function webApp(dir: string, apiPrefixes: readonly string[]): HttpRoute {
       res.end(`not found: ${urlPath}\n`);
       return true;
     }
-    await serve(req, res, index, (await stat(index)).size, "no-cache");
+    await serve(req, res, index, await stat(index), "no-cache");
     return true;
   };
 }
 
-async function serve(req: Parameters<HttpRoute>[0], res: Parameters<HttpRoute>[1], file: string, size: number, cache: string): Promise<void> {
-  const headers: Record<string, string | number> = {
-    ...SECURITY_HEADERS,
-    "content-type": TYPES[path.extname(file)] ?? "application/octet-stream",
-    "cache-control": cache,
-  };
-  let body = { file, size };
+async function serve(req: Parameters<HttpRoute>[0], res: Parameters<HttpRoute>[1], file: string, stats: Stats, cache: string): Promise<void> {
+  const headers: Record<string, string | number> = { ...SECURITY_HEADERS, "cache-control": cache };
+  const content: Record<string, string> = { "content-type": TYPES[path.extname(file)] ?? "application/octet-stream" };
+  let body = { file, stats };
   if (COMPRESSIBLE.has(path.extname(file))) {
     // A cache in between must keep one copy per coding.
     headers.vary = "accept-encoding";
     const variant = await compressedVariant(req, file);
     if (variant) {
-      headers["content-encoding"] = variant.coding;
+      content["content-encoding"] = variant.coding;
       body = variant;
     }
   }
-  writeHead(res, 200, { ...headers, "content-length": body.size });
+  // Validators of what is sent (each coding has its own), so a browser revalidating a no-cache
+  // file (index.html, on every visit) gets 304 Not Modified instead of the file again.
+  headers.etag = etag(body.stats);
+  headers["last-modified"] = body.stats.mtime.toUTCString();
+  if (fresh(req.headers, { etag: headers.etag, "last-modified": headers["last-modified"] })) {
+    writeHead(res, 304, headers);
+    res.end();
+    return;
+  }
+  writeHead(res, 200, { ...headers, ...content, "content-length": body.stats.size });
   if (req.method === "HEAD") {
     res.end();
     return;
@@ -124,13 +132,13 @@ async function serve(req: Parameters<HttpRoute>[0], res: Parameters<HttpRoute>[1
 }
 
 /** The build's compressed copy the client accepts most (RFC 9110, 12.5.3), if there is one. */
-async function compressedVariant(req: Parameters<HttpRoute>[0], file: string): Promise<{ coding: string; file: string; size: number } | undefined> {
+async function compressedVariant(req: Parameters<HttpRoute>[0], file: string): Promise<{ coding: string; file: string; stats: Stats } | undefined> {
   const accepted = new Negotiator(req).encodings(CODINGS, { preferred: CODINGS });
   for (const coding of accepted) {
     const known = COMPRESSED.find((c) => c.coding === coding);
     if (!known) return undefined;
     const found = await stat(file + known.suffix).catch(() => undefined);
-    if (found?.isFile()) return { coding, file: file + known.suffix, size: found.size };
+    if (found?.isFile()) return { coding, file: file + known.suffix, stats: found };
   }
   return undefined;
 }

@@ -1,6 +1,7 @@
 // The public port's edges, on PostgreSQL: /metrics only on a port of its own; requests naming a host
 // the install does not answer to refused (DNS rebinding against a local install), for RPCs, pages and
-// the live socket; the web app's Content-Security-Policy without inline styles or scripts.
+// the live socket; the web app's Content-Security-Policy without inline styles or scripts, its files in the
+// coding the browser accepts most, with validators for revalidation (304).
 import { afterAll, beforeAll, describe, test } from "vitest";
 import assert from "node:assert/strict";
 import http from "node:http";
@@ -133,6 +134,33 @@ describe("the public port's edges", () => {
     const page = await request(mesh.url, { host: "localhost", path: "/", headers: { "accept-encoding": "br, gzip" } });
     assert.equal(page.headers["content-encoding"], undefined);
     assert.match(page.body, /<title>taskmesh<\/title>/);
+  });
+
+  test("the web app's files carry validators: a browser revalidating gets 304 Not Modified, each coding its own", async () => {
+    const get = (file: string, headers: Record<string, string> = {}) => request(mesh.url, { host: "localhost", path: file, headers });
+    const page = await get("/");
+    assert.equal(page.status, 200);
+    assert.equal(page.headers["cache-control"], "no-cache");
+    const etag = page.headers.etag!;
+    assert.match(etag, /^(W\/)?"[^"]+"$/);
+    assert.ok(!Number.isNaN(Date.parse(page.headers["last-modified"]!)));
+    // What a browser sends when it revalidates the page it keeps.
+    const again = await get("/", { "if-none-match": etag });
+    assert.equal(again.status, 304);
+    assert.equal(again.bytes.length, 0);
+    assert.equal(again.headers.etag, etag);
+    assert.equal(again.headers["cache-control"], "no-cache");
+    assert.equal((await get("/", { "if-modified-since": page.headers["last-modified"]! })).status, 304);
+    assert.equal((await get("/", { "if-none-match": '"something-else"' })).status, 200);
+    assert.equal((await get("/", { "if-none-match": etag, "cache-control": "no-cache" })).status, 200, "a reload asks for the page itself");
+    // The Brotli copy and the file as it is are different representations, with different tags.
+    const br = await get("/assets/index-1a2b3c.js", { "accept-encoding": "br" });
+    const plain = await get("/assets/index-1a2b3c.js");
+    assert.notEqual(br.headers.etag, plain.headers.etag);
+    assert.equal((await get("/assets/index-1a2b3c.js", { "accept-encoding": "br", "if-none-match": br.headers.etag! })).status, 304);
+    assert.equal((await get("/assets/index-1a2b3c.js", { "if-none-match": br.headers.etag! })).status, 200, "a tag of the Brotli copy does not validate the file as it is");
+    const notModified = await get("/assets/index-1a2b3c.js", { "accept-encoding": "br", "if-none-match": br.headers.etag! });
+    assert.equal(notModified.headers.vary, "accept-encoding");
   });
 
   test("the web app's policy allows no inline script or style and no framing", async () => {
