@@ -203,7 +203,7 @@ function Workspace({ session }: { session: Session }) {
         <span className="spacer" />
         <NotificationCenter onOpenTask={(id) => setEditingId(id)} />
         <SettingsButton />
-        <button type="button" className="link muted" onClick={() => setHelp(!help)} aria-expanded={help}>
+        <button type="button" className="link muted keyboard-only" onClick={() => setHelp(!help)} aria-expanded={help}>
           Shortcuts
         </button>
         <span className="who" title={session.user.email}>

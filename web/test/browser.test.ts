@@ -394,12 +394,18 @@ test("a task's history shows who changed what, and Undo reverts the last change"
   await context.close();
 });
 
-test("small screens: the editor takes the whole screen", async () => {
+test("small screens: the header's buttons stay on the screen, the editor takes the whole screen", async () => {
   const { context, page } = await newPage();
   await page.setViewportSize({ width: 390, height: 844 });
   await signUp(page);
   await quickAdd(page, "Call mom tomorrow at 5pm !medium #family", { due: "Tomorrow" });
   await screenshot(page, "13-phone-list");
+  // The header's buttons stay on the screen and big enough to tap; Shortcuts, for keyboards, is left out.
+  for (const name of ["Settings", "Sign out", "Sign out everywhere"]) {
+    const target = await page.getByRole("button", { name, exact: true }).boundingBox();
+    assert.ok(target && target.x >= 0 && target.x + target.width <= 390 && target.height >= 44, `the header's ${name} button is at ${JSON.stringify(target)}`);
+  }
+  assert.equal(await page.getByRole("button", { name: "Shortcuts" }).isVisible(), false);
   await taskRow(page, "Call mom").getByRole("button", { name: "Call mom" }).click();
   const editor = page.getByRole("complementary", { name: "Task details" });
   const box = await editor.boundingBox();
