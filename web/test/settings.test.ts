@@ -1,12 +1,13 @@
 // Settings in the browser: a Todoist export uploaded and its report read, the JSON export
-// downloaded, a calendar feed's address made (shown once, as webcal://), fetched and revoked.
+// downloaded, a calendar feed's address made (shown once, as webcal://), fetched and revoked; the
+// dialog's keys are its own (Escape closes it, the list's shortcuts wait).
 import { test } from "vitest";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { axeViolations, formatFindings } from "./support/axe.js";
 import { screenshot } from "./support/browser.js";
-import { signUp } from "./support/session.js";
+import { quickAdd, signUp, taskRow } from "./support/session.js";
 import { appInBrowser } from "./support/suite.js";
 
 const suite = appInBrowser();
@@ -51,5 +52,25 @@ test("import a Todoist CSV, download the export, subscribe to and revoke a calen
   await dialog.getByRole("button", { name: "Revoke" }).click();
   await dialog.getByRole("button", { name: "Revoke" }).waitFor({ state: "detached" });
   assert.equal((await fetch(https)).status, 404);
+  await context.close();
+});
+
+test("while Settings is open, Escape closes it and the list's shortcuts do nothing to the tasks behind it", async () => {
+  const { context, page } = await suite.page();
+  await signUp(page);
+  await quickAdd(page, "Water the plants");
+  await page.locator("body").click({ position: { x: 5, y: 400 } });
+  await page.keyboard.press("j");
+  assert.match((await taskRow(page, "Water the plants").getAttribute("class")) ?? "", /\bselected\b/, "x would complete it");
+  await page.getByRole("button", { name: "Settings" }).click();
+  const dialog = page.getByRole("dialog", { name: "Settings" });
+  await dialog.waitFor();
+  await page.keyboard.press("x");
+  await page.keyboard.press("Escape");
+  await dialog.waitFor({ state: "detached" });
+  // A completion would show its toast within a moment and take the task out of the open list.
+  await page.waitForTimeout(500);
+  assert.equal(await page.locator(".toast", { hasText: "Completed" }).count(), 0, "x in the dialog completed the selected task");
+  assert.equal(await taskRow(page, "Water the plants").isVisible(), true);
   await context.close();
 });
