@@ -276,21 +276,23 @@ async function updateTask(deps: Deps, req: UpdateTaskRequest, ctx: HandlerContex
     // A new parent in another project takes the task there, unless the request names the project.
     const projectId = (paths.includes("project_id") && merged.projectId) || parent?.projectId || currentProject;
     const stays = projectId === currentProject;
+    // Moved without naming an assignee: the assignee goes along only as a member there, as its subtasks' do.
+    const keepsAssignee = stays || paths.includes("assignee_id") || !merged.assigneeId || (await projects.member(projectId, merged.assigneeId, tx.em));
     const { owner, placement } = await placementOf(
       projects,
       origin.userId,
       projectId,
       // Moved without naming a section: the task leaves its section.
       paths.includes("section_id") || stays ? merged.sectionId : "",
-      merged.assigneeId,
+      keepsAssignee ? merged.assigneeId : "",
       "task.",
       tx.em,
     );
     if (parent) requireSameProject(parent, placement.projectId, "task.parent_id");
     // Moved without naming a parent: the task leaves its parent, which stays behind.
     placement.parentId = parentMasked ? (parent?.id ?? null) : stays ? current.parentId : null;
-    // A move named by parent_id alone still changes the project, and any move may leave a parent.
-    const implied = stays ? paths : [...new Set([...paths, "project_id", "parent_id"])];
+    // A move named by parent_id alone still changes the project, and any move may leave a parent or an assignee.
+    const implied = stays ? paths : [...new Set([...paths, "project_id", "parent_id", "assignee_id"])];
     const changed = changedPaths(before, taskFromRow({ ...current, ...fields, ...placementColumns(placement) }), implied);
     // Saving what is already there is not a change: no new version, no event.
     if (changed.length === 0) return current;

@@ -411,5 +411,37 @@ describe("projects and sharing", () => {
       assert.equal(last.userId, owner);
       assert.equal(last.actorId, owner);
     });
+
+    test("a task moved to a project its assignee is not a member of goes unassigned, as its subtasks do; naming an assignee there still must name a member", async () => {
+      const assignee = members.admin;
+      const task = (await service.tasks.createTask({ title: "assigned, then moved", projectId, assigneeId: assignee }, as(owner))).task!;
+      const step = (await service.tasks.createTask({ title: "its step", parentId: task.id, assigneeId: assignee }, as(owner))).task!;
+      assert.equal(step.assigneeId, assignee);
+      const elsewhere = (await service.projects.createProject({ name: "Owner only" }, as(owner))).project!;
+      const moved = (await service.tasks.updateTask({ task: { id: task.id, projectId: elsewhere.id }, updateMask: { paths: ["project_id"] }, expectedVersion: task.version }, as(owner))).task!;
+      assert.equal(moved.projectId, elsewhere.id);
+      assert.equal(moved.assigneeId, "");
+      assert.equal((await service.tasks.getTask({ id: step.id }, as(owner))).task!.assigneeId, "");
+      const event = (await outboxEvents()).filter((e) => e.taskId === task.id).at(-1)!;
+      assert.deepEqual(event.event.case === "updated" && event.event.value.changedFields, ["project_id", "assignee_id"]);
+      // Moved back with its assignee named: a member of the shared project, so it is kept.
+      const back = (
+        await service.tasks.updateTask({ task: { id: task.id, projectId, assigneeId: assignee }, updateMask: { paths: ["project_id", "assignee_id"] }, expectedVersion: moved.version }, as(owner))
+      ).task!;
+      assert.equal(back.assigneeId, assignee);
+      const stranger = newUser("stranger");
+      assert.deepEqual(
+        fieldsOf(
+          await expectCode(
+            service.tasks.updateTask(
+              { task: { id: task.id, projectId: elsewhere.id, assigneeId: stranger }, updateMask: { paths: ["project_id", "assignee_id"] }, expectedVersion: back.version },
+              as(owner),
+            ),
+            Code.InvalidArgument,
+          ),
+        ),
+        ["task.assignee_id"],
+      );
+    });
   });
 });
