@@ -4,11 +4,11 @@ import { TaskSchema, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb
 
 /**
  * The task fields an activity entry records, as FieldChange.field names them. The due is one field
- * although UpdateTask names it by two mask paths (due_time, due_date): they are one oneof. "parent"
- * is parent_id (made a subtask, moved up); "order" is order_key (a MoveTask), which no UpdateTask
- * writes, so it has no undo.
+ * although UpdateTask names it by two mask paths (due_time, due_date): they are one oneof. "project",
+ * "section", "assignee" and "parent" are their ids (a move, an assignment, made a subtask, moved up);
+ * "order" is order_key (a MoveTask), which no UpdateTask writes, so it has no undo.
  */
-export const TASK_FIELDS = ["title", "notes", "priority", "tags", "due", "time_zone", "recurrence", "reminders", "parent", "order"] as const;
+export const TASK_FIELDS = ["title", "notes", "priority", "tags", "due", "time_zone", "recurrence", "reminders", "project", "section", "assignee", "parent", "order"] as const;
 export type TaskField = (typeof TASK_FIELDS)[number];
 
 /** One changed field as stored: the proto3 JSON of its value before and after (null = unset). */
@@ -26,6 +26,9 @@ const JSON_KEYS: Record<Exclude<TaskField, "due">, string> = {
   time_zone: "timeZone",
   recurrence: "recurrence",
   reminders: "reminders",
+  project: "projectId",
+  section: "sectionId",
+  assignee: "assigneeId",
   parent: "parentId",
   order: "orderKey",
 };
@@ -46,7 +49,9 @@ function valueIn(json: JsonObject, field: TaskField): JsonValue {
   return json[JSON_KEYS[field]] ?? null;
 }
 
-const FIELD_OF_PATH: Record<string, TaskField> = { due_time: "due", due_date: "due", parent_id: "parent", order_key: "order" };
+// The mask path of each field whose name is not its path; either due path replaces the whole due oneof.
+const MASK_PATHS: Partial<Record<TaskField, string>> = { due: "due_time", project: "project_id", section: "section_id", assignee: "assignee_id", parent: "parent_id", order: "order_key" };
+const FIELD_OF_PATH: Record<string, TaskField> = { ...Object.fromEntries(Object.entries(MASK_PATHS).map(([field, path]) => [path, field as TaskField])), due_date: "due" };
 
 function fieldOfMaskPath(path: string): TaskField | undefined {
   if (path in FIELD_OF_PATH) return FIELD_OF_PATH[path];
@@ -66,9 +71,9 @@ export function changesOf(update: TaskUpdated): StoredChange[] {
     .filter((c) => JSON.stringify(c.before) !== JSON.stringify(c.after));
 }
 
-/** The UpdateTask mask path that writes a field; either due path replaces the whole due oneof. */
+/** The UpdateTask mask path that writes a field. */
 export function maskPathOf(field: Exclude<TaskField, "order">): string {
-  return field === "due" ? "due_time" : field === "parent" ? "parent_id" : field;
+  return MASK_PATHS[field] ?? field;
 }
 
 /** A Task carrying `id` and each changed field's value on `side`, for an UpdateTask that sets them. */

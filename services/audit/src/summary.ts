@@ -78,6 +78,13 @@ export function changeSummary(change: StoredChange, when: TimeFormat): string {
     }
     case "reminders":
       return remindersSummary(reminderIds(before), reminderIds(after));
+    // Names are the reader's to show (the web app knows the projects and members); here only what happened.
+    case "project":
+      return "moved to another project";
+    case "section":
+      return !before ? "moved into a section" : !after ? "moved out of its section" : "moved to another section";
+    case "assignee":
+      return !before ? "assigned" : !after ? "unassigned" : "reassigned";
     case "parent":
       // A top-level task's parent_id is "" (proto3 JSON with defaults).
       return !before ? "made a subtask" : !after ? "moved to the top level" : "moved under another task";

@@ -59,6 +59,11 @@ export function undoFor(entry: UndoInput): Undo | undefined {
             recurrence: last.recurrence,
             reminders: last.reminders,
             seriesId: last.seriesId,
+            // Back where it was, not in the Inbox at the top level.
+            projectId: last.projectId,
+            sectionId: last.sectionId,
+            assigneeId: last.assigneeId,
+            parentId: last.parentId,
             requestId: `${RESTORE_REQUEST_PREFIX}${entry.eventId}`,
           },
         },

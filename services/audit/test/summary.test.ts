@@ -142,6 +142,29 @@ test("subtasks and manual order in the history: made a subtask or moved up (undo
   assert.equal(updated({ orderKey: "a1" }, { orderKey: "a0V" }, ["order_key"]).undo, undefined);
 });
 
+test("moves between projects and sections, assignments: recorded with their ids, undone by UpdateTask", () => {
+  const [HOME, WORK, PAINT, ANN, BOB] = ["p-home", "p-work", "s-paint", "ann", "bob"];
+  const cases: [TaskInit, TaskInit, string[], string][] = [
+    [{ projectId: HOME }, { projectId: WORK }, ["project_id", "parent_id", "assignee_id"], "moved to another project"],
+    [{ projectId: HOME }, { projectId: HOME, sectionId: PAINT }, ["section_id"], "moved into a section"],
+    [{ projectId: HOME, sectionId: PAINT }, { sectionId: "" }, ["section_id"], "moved out of its section"],
+    [{ sectionId: PAINT }, { sectionId: "s-other" }, ["section_id"], "moved to another section"],
+    [{}, { assigneeId: ANN }, ["assignee_id"], "assigned"],
+    [{ assigneeId: ANN }, { assigneeId: BOB }, ["assignee_id"], "reassigned"],
+    [{ assigneeId: ANN }, { assigneeId: "" }, ["assignee_id"], "unassigned"],
+  ];
+  for (const [before, after, fields, summary] of cases) assert.equal(updated(before, after, fields).summary, summary);
+  // A move that cleared the section and the assignee (not a member there) is undone as one call.
+  const moved = updated({ projectId: HOME, sectionId: PAINT, assigneeId: ANN }, { projectId: WORK, sectionId: "", assigneeId: "" }, ["project_id", "parent_id", "assignee_id"]);
+  assert.equal(moved.summary, "moved to another project; unassigned");
+  assert.deepEqual(
+    moved.changes.map((c) => c.field),
+    ["project", "assignee"],
+  );
+  const undo = moved.undo?.request.value as ReturnType<typeof create<typeof UpdateTaskRequestSchema>>;
+  assert.deepEqual([undo.updateMask?.paths, undo.task?.projectId, undo.task?.assigneeId], [["project_id", "assignee_id"], HOME, ANN]);
+});
+
 test("created, completed, reopened and deleted: summaries and the call that reverts each", () => {
   const at = (v: number, event: Parameters<typeof taskEvent>[3]) => entryOf(taskEvent("alice", TASK, v, event, AT));
   const created = at(1, { case: "created", value: { task: task({ version: 1n }) } });
@@ -158,7 +181,9 @@ test("created, completed, reopened and deleted: summaries and the call that reve
   assert.equal(reopened.summary, "reopened");
   assert.equal(reopened.undo?.request.case, "completeTask");
 
-  const deleted = at(7, { case: "deleted", value: { task: task({ version: 7n, tags: ["home"], notes: "landlord" }) } });
+  const PARENT = "6b1e4c1e-0000-4000-8000-000000000002";
+  const placed = { projectId: "p-home", sectionId: "s-bills", assigneeId: "bob", parentId: PARENT };
+  const deleted = at(7, { case: "deleted", value: { task: task({ version: 7n, tags: ["home"], notes: "landlord", ...placed }) } });
   assert.equal(deleted.summary, 'deleted "Pay rent"');
   assert.equal(deleted.undo?.request.case, "createTask");
   const restore = deleted.undo.request.value;
@@ -167,6 +192,8 @@ test("created, completed, reopened and deleted: summaries and the call that reve
   assert.equal(restore.notes, "landlord");
   assert.equal(restore.priority, Priority.HIGH);
   assert.equal(restore.requestId, `audit-undo:${deleted.id}`);
+  // Back in its project, section and parent, assigned as it was.
+  assert.deepEqual({ projectId: restore.projectId, sectionId: restore.sectionId, assigneeId: restore.assigneeId, parentId: restore.parentId }, placed);
 });
 
 test("reminder events: summaries in the task's zone, the system as the one who fired, no undo", () => {

@@ -133,7 +133,8 @@ export const ActivityEntrySchema: GenMessage<ActivityEntry> = /*@__PURE__*/
  */
 export type FieldChange = Message<"taskmesh.audit.v1.FieldChange"> & {
   /**
-   * title, notes, priority, tags, due, time_zone, recurrence or reminders.
+   * title, notes, priority, tags, due, time_zone, recurrence, reminders, project, section, assignee,
+   * parent (ids) or order.
    *
    * @generated from field: string field = 1;
    */
