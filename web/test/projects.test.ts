@@ -120,6 +120,30 @@ test("a project shared by e-mail: invite, accept, changes live both ways, remova
   await listShows(guest.page, ["Book the flights", "Pack the tent", "Renew passports"]);
   await screenshot(guest.page, "projects-05-shared-project-guest");
 
+  // Assigned from the editor: both rows say to whom, the history names them, and the guest finds it
+  // under "Assigned to me".
+  const guestName = guestEmail.split("@")[0]!;
+  await taskRow(owner.page, "Book the flights").getByRole("button", { name: "Book the flights" }).click();
+  const editor = owner.page.getByRole("complementary", { name: "Task details" });
+  await editor.getByLabel("Assigned to").selectOption({ label: guestEmail });
+  await taskRow(owner.page, "Book the flights")
+    .locator(".assignee", { hasText: `→ ${guestName}` })
+    .waitFor();
+  await taskRow(guest.page, "Book the flights").locator(".assignee", { hasText: "→ you" }).waitFor();
+  await editor.getByRole("region", { name: "Activity" }).getByText(`assigned to ${guestEmail}`).waitFor();
+  await screenshot(owner.page, "projects-05b-assigned");
+  await guest.page.getByRole("button", { name: "Assigned to me" }).click();
+  await listShows(guest.page, ["Book the flights"]);
+  await guest.page.getByRole("button", { name: "Assigned to me" }).click();
+  await listShows(guest.page, ["Book the flights", "Pack the tent", "Renew passports"]);
+
+  // Deleted, then Undo in the toast: back in the project, still assigned.
+  await editor.getByRole("button", { name: "Delete" }).click();
+  await listShows(owner.page, ["Pack the tent", "Renew passports"]);
+  await owner.page.locator(".toast", { hasText: "Deleted “Book the flights”" }).getByRole("button", { name: "Undo" }).click();
+  await listShows(owner.page, ["Book the flights", "Pack the tent", "Renew passports"]);
+  await taskRow(guest.page, "Book the flights").locator(".assignee", { hasText: "→ you" }).waitFor();
+
   // Removed: the guest's open page loses the project's tasks without a reload.
   await sidebar(owner.page).getByLabel("Actions for Trip").click();
   await sidebar(owner.page).getByRole("button", { name: "Share…" }).click();

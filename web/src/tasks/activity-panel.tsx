@@ -10,7 +10,9 @@ import { recurrenceClient, tasksClient } from "../api/clients.js";
 import { currentSession } from "../api/auth-client.js";
 import { useNotifications } from "../notifications/notifications.js";
 import { formatDay, formatTime } from "./format.js";
-import { entryWords, rulesOf } from "./history-words.js";
+import { ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
+import { useProjects } from "../projects/projects-api.js";
+import { assigneesOf, entryWords, rulesOf, type HistoryContext } from "./history-words.js";
 import { useMemberEmails } from "./members.js";
 import { useTaskActions } from "./task-actions.js";
 import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
@@ -50,10 +52,9 @@ export function ActivityPanel({ task, timeZone }: { task: Task; timeZone: string
   const { toast } = useNotifications();
   const me = currentSession()?.user?.id;
   const entries = activity.data?.entries ?? [];
-  const emails = useMemberEmails(
-    task,
-    entries.map((e) => e.actor),
-  );
+  const emails = useMemberEmails(task, [...entries.map((e) => e.actor), ...assigneesOf(entries)]);
+  const projects = useProjects();
+  const sections = useQuery(ProjectService.method.listSections, { projectId: task.projectId }, { enabled: task.projectId !== "" }).data?.sections ?? [];
   const rules = useQueries({
     queries: rulesOf(entries).map((rrule) => ({
       queryKey: ["rule-summary", rrule],
@@ -63,7 +64,11 @@ export function ActivityPanel({ task, timeZone }: { task: Task; timeZone: string
     })),
   });
   const summaries = new Map(rulesOf(entries).map((rrule, i) => [rrule, rules[i]?.data]));
-  const words = { timeZone, rule: (rrule: string) => summaries.get(rrule) };
+  const words: HistoryContext = {
+    timeZone,
+    rule: (rrule) => summaries.get(rrule),
+    name: (field, id) => (field === "project" ? projects.find((p) => p.id === id)?.name : field === "section" ? sections.find((s) => s.id === id)?.name : id === me ? "you" : emails.get(id)),
+  };
   const latestUndoable = entries.find((e) => e.undo?.request.case !== undefined);
 
   async function undo(entry: ActivityEntry) {

@@ -2,6 +2,7 @@ import { useQuery } from "@connectrpc/connect-query";
 import { TaskService, type QueryError } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import type { Translation } from "@taskmesh/filter";
 import { forwardRef } from "react";
+import { useProjects } from "../projects/projects-api.js";
 import { hasTerm, toggleTerm } from "./query-tokens.js";
 import { useSavedFilters } from "./saved-filters.js";
 
@@ -15,7 +16,12 @@ export const SORTS = [
 ] as const;
 
 const STATUS = ["status:open", "status:completed", "status:all"] as const;
-const QUICK_FILTERS: { term: string; label: string; exclusive?: readonly string[] }[] = [
+interface QuickFilter {
+  term: string;
+  label: string;
+  exclusive?: readonly string[];
+}
+const QUICK_FILTERS: QuickFilter[] = [
   { term: "status:open", label: "Open", exclusive: STATUS },
   { term: "status:completed", label: "Completed", exclusive: STATUS },
   { term: "due:today", label: "Today" },
@@ -24,6 +30,8 @@ const QUICK_FILTERS: { term: string; label: string; exclusive?: readonly string[
   { term: "!high", label: "High priority" },
   { term: "!medium", label: "Medium priority" },
 ];
+// Offered once a project is shared: alone, nobody else assigns anything.
+const ASSIGNED_TO_ME: QuickFilter = { term: "assignee:me", label: "Assigned to me" };
 
 interface Props {
   query: string;
@@ -42,6 +50,7 @@ interface Props {
 export const FilterBar = forwardRef<HTMLInputElement, Props>(function FilterBar({ query, onQuery, onChoose, orderBy, onOrderBy, summary, asked, error }, ref) {
   const tags = useQuery(TaskService.method.listTags, {});
   const { saved, save, remove } = useSavedFilters();
+  const chips = useProjects().some((p) => p.memberCount > 1) ? [...QUICK_FILTERS, ASSIGNED_TO_ME] : QUICK_FILTERS;
   // A mistake's position is in the query the server was sent.
   const sent = asked?.query ?? query;
   return (
@@ -97,7 +106,7 @@ export const FilterBar = forwardRef<HTMLInputElement, Props>(function FilterBar(
         )}
       </div>
       <fieldset className="chips filters" aria-label="Quick filters">
-        {QUICK_FILTERS.map((f) => (
+        {chips.map((f) => (
           <button key={f.term} type="button" className="chip toggle" aria-pressed={hasTerm(query, f.term)} onClick={() => onChoose(toggleTerm(query, f.term, f.exclusive))}>
             {f.label}
           </button>

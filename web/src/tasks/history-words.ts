@@ -11,6 +11,33 @@ export interface HistoryContext {
   timeZone: string;
   /** The readable summary of an RRULE, when known. */
   rule(rrule: string): string | undefined;
+  /** Names of the projects, sections and people (e-mail, or "you") an entry's ids stand for, when known. */
+  name(field: "project" | "section" | "assignee", id: string): string | undefined;
+}
+
+const PLACES = ["project", "section", "assignee"] as const;
+type Place = (typeof PLACES)[number];
+const isPlace = (field: string): field is Place => (PLACES as readonly string[]).includes(field);
+
+/** The people an entry's assignments name, for their e-mails to be fetched. */
+export function assigneesOf(entries: ActivityEntry[]): string[] {
+  return entries.flatMap((e) => e.changes.filter((c) => c.field === "assignee").flatMap((c) => [json(c.before), json(c.after)].filter((v): v is string => typeof v === "string" && v !== "")));
+}
+
+/** "moved from Inbox to Groceries", "assigned to bob@example.com"; the service's words when an id has no name here. */
+function placeWords(field: Place, before: JsonValue, after: JsonValue, ctx: HistoryContext, summary: string): string {
+  const nameOf = (v: JsonValue) => (typeof v === "string" && v !== "" ? ctx.name(field, v) : undefined);
+  const [from, to] = [nameOf(before), nameOf(after)];
+  switch (field) {
+    case "project":
+      return to ? (from ? `moved from ${from} to ${to}` : `moved to ${to}`) : summary;
+    case "section":
+      if (!after) return from ? `moved out of section ${from}` : summary;
+      return to ? `moved to section ${to}` : summary;
+    case "assignee":
+      if (!after) return from ? `unassigned (was ${from})` : summary;
+      return to ? `assigned to ${to}` : summary;
+  }
 }
 
 const json = (value: Value | undefined): JsonValue => (value ? toJson(ValueSchema, value) : null);
@@ -54,7 +81,7 @@ function changeWords(change: FieldChange, ctx: HistoryContext): string {
       return words(before) === words(after) ? "repeat edited" : `repeat changed from ${words(before)} to ${words(after)}`;
     }
     default:
-      return change.summary;
+      return isPlace(change.field) ? placeWords(change.field, before, after, ctx, change.summary) : change.summary;
   }
 }
 

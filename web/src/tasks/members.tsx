@@ -19,3 +19,15 @@ export function useMemberEmails(task: Task, seen: readonly string[] = []): Map<s
   }, [unknown, isFetched, refetch]);
   return emails;
 }
+
+/** Who a task of a shared project is assigned to, in its row: "you", or the member's e-mail name. */
+export function AssigneeBadge({ task }: { task: Task }) {
+  const email = useMemberEmails(task, [task.assigneeId]).get(task.assigneeId);
+  const mine = task.assigneeId === currentSession()?.user?.id;
+  const name = mine ? "you" : (email?.split("@")[0] ?? "a member");
+  return (
+    <span className="assignee" title={mine ? "Assigned to you" : `Assigned to ${email ?? "a member"}`}>
+      {`→ ${name}`}
+    </span>
+  );
+}

@@ -54,7 +54,7 @@ export function useTaskActions() {
         await tasksClient.deleteTask({ id: task.id });
         toast({
           text: `Deleted “${task.title}”`,
-          // A deleted task cannot come back under its id: Undo creates it again with the same content.
+          // A deleted task cannot come back under its id: Undo creates it again with the same content, where it was.
           actions: [
             {
               label: "Undo",
@@ -71,6 +71,10 @@ export function useTaskActions() {
                       ...(task.recurrence ? { recurrence: task.recurrence } : {}),
                       reminders: task.reminders,
                       seriesId: task.seriesId === task.id ? "" : task.seriesId,
+                      projectId: task.projectId,
+                      sectionId: task.sectionId,
+                      assigneeId: task.assigneeId,
+                      parentId: task.parentId,
                       requestId: `undo-delete:${task.id}:${task.version}`,
                     }),
                   ),

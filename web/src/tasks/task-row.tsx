@@ -3,6 +3,7 @@ import { CSS } from "@dnd-kit/utilities";
 import { TaskStatus, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { useEffect, useRef, type CSSProperties, type KeyboardEvent } from "react";
 import { formatDue, isOverdue, PRIORITY_LABELS } from "./format.js";
+import { AssigneeBadge } from "./members.js";
 
 interface Props {
   task: Task;
@@ -89,6 +90,7 @@ export function TaskRow({ task, depth, subtasks, folded, selected, pending, reor
               ↻ repeats
             </span>
           )}
+          {task.assigneeId && <AssigneeBadge task={task} />}
           {task.reminders.length > 0 && <span className="has-reminder">reminder</span>}
           {folded && <span className="subtask-count">{count}</span>}
           {pending && <span className="pending-badge">waiting to be sent</span>}
