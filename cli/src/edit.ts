@@ -17,7 +17,12 @@ export interface EditOptions {
   /** One of PRIORITIES (commander checks the choice). */
   priority?: PriorityName;
   tag?: string[];
+  /** "me", "none", or a member's e-mail. */
+  assign?: string;
 }
+
+/** The user id `--assign` names among the members of the task's project (at `projectId`). */
+export type FindAssignee = (who: string, projectId: string) => Promise<string>;
 
 export interface Edit {
   task: Task;
@@ -26,7 +31,16 @@ export interface Edit {
   said: string[];
 }
 
-export async function readEdit(current: Task, words: string[], opts: EditOptions, recurrence: Client<typeof RecurrenceService>, projects: Project[], zone: string, now: Date): Promise<Edit> {
+export async function readEdit(
+  current: Task,
+  words: string[],
+  opts: EditOptions,
+  recurrence: Client<typeof RecurrenceService>,
+  projects: Project[],
+  findAssignee: FindAssignee,
+  zone: string,
+  now: Date,
+): Promise<Edit> {
   const task = create(TaskSchema, { id: current.id });
   const mask = new Set<string>();
   const said: string[] = [];
@@ -102,7 +116,12 @@ export async function readEdit(current: Task, words: string[], opts: EditOptions
       set(read.due.kind === "time" ? "due_time" : "due_date", `due ${opts.due}`);
     }
   }
-  if (mask.size === 0) throw new UsageError('nothing to change: give a quick-add line ("tomorrow 5pm !high") or --title, --due, --priority, --tag, --notes');
+  if (opts.assign !== undefined) {
+    // Among the members where the task ends up: a #project in the line moves it first.
+    task.assigneeId = opts.assign === "none" ? "" : await findAssignee(opts.assign, task.projectId || current.projectId);
+    set("assignee_id", opts.assign === "none" ? "unassigned" : `assigned to ${opts.assign}`);
+  }
+  if (mask.size === 0) throw new UsageError('nothing to change: give a quick-add line ("tomorrow 5pm !high") or --title, --due, --priority, --tag, --notes, --assign');
   return { task, mask: [...mask], said };
 }
 

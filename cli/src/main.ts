@@ -133,12 +133,20 @@ program
   .addOption(new Option("--priority <priority>", "the priority").choices(PRIORITIES))
   .option("--tag <tag>", "the tags (repeat the option; replaces the task's tags)", (tag: string, tags: string[] | undefined) => [...(tags ?? []), tag])
   .option("--notes <text>", "the notes")
+  .option("--assign <who>", "assign it to a member of its project (their e-mail, or me), or none")
   .option("--expected-version <n>", "the version your edit is based on (`ls --json` shows it): a change made since is reported", positiveVersion)
   .action(async (idArg: string, words: string[], opts: EditOptions & { expectedVersion?: bigint }, cmd: Command) => {
     const api = clients(requireLogin());
     const id = await resolveId(api.tasks, idArg, "status:all");
     const [{ task: current }, { projects }] = await Promise.all([api.tasks.getTask({ id }), api.projects.listProjects({})]);
-    const edit = await readEdit(current!, words, opts, api.recurrence, projects, current!.timeZone || localTimeZone(), new Date());
+    const findAssignee = async (who: string, projectId: string) => {
+      const [{ members }, { user }] = await Promise.all([api.projects.listMembers({ projectId }), api.auth.getAccount({})]);
+      const email = who === "me" ? user?.email : who;
+      const member = members.find((m) => m.email.toLowerCase() === email?.toLowerCase());
+      if (!member) throw new UsageError(`--assign ${who}: not a member of the task's project; its members: ${members.map((m) => m.email).join(", ")} (or --assign none)`);
+      return member.userId;
+    };
+    const edit = await readEdit(current!, words, opts, api.recurrence, projects, findAssignee, current!.timeZone || localTimeZone(), new Date());
     const { task } = await api.tasks.updateTask({ task: edit.task, updateMask: { paths: edit.mask }, expectedVersion: opts.expectedVersion ?? current!.version });
     const out = taskOut(task!);
     if (json(cmd)) return print({ task: out, changed: edit.mask });

@@ -14,7 +14,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { createLogger } from "@taskmesh/kit";
 import { AuthService } from "@taskmesh/proto/taskmesh/auth/v1/auth_service_pb.js";
-import { ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
+import { ProjectRole, ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { embeddedConfig, startEmbeddedApp, type EmbeddedApp } from "@taskmesh/embedded";
 import { cacheRoot } from "../../scripts/project-node.mjs";
 
@@ -235,6 +235,34 @@ test("edit refuses what it cannot read and says what to write", async () => {
   assert.deepEqual([cleared.task.dueDate, cleared.task.tags, cleared.changed], ["2031-01-02", ["plants", "home"], ["tags", "due_date"]]);
   const none = JSON.parse((await taskmesh("--json", "edit", task.id.slice(0, 8), "--due", "none")).stdout);
   assert.equal(none.task.dueDate, undefined);
+});
+
+test("edit --assign gives a task of a shared project to a member by e-mail, to me, or to nobody; a stranger is refused with the members named", async () => {
+  const transport = createConnectTransport({ baseUrl: app.server.url, httpVersion: "1.1" });
+  const mine = { headers: { authorization: `Bearer ${token}` } };
+  const { accessToken } = await createClient(AuthService, transport).signUp({ email: "dora@example.com", password: "cli-test-secret", timeZone: "UTC" });
+  const projects = createClient(ProjectService, transport);
+  const { project } = await projects.createProject({ name: "Chores" }, mine);
+  const { invitation } = await projects.inviteMember({ projectId: project!.id, email: "dora@example.com", role: ProjectRole.EDITOR }, mine);
+  await projects.acceptInvitation({ id: invitation!.id }, { headers: { authorization: `Bearer ${accessToken}` } });
+  const { task } = JSON.parse((await taskmesh("--json", "add", "Take out the bins #chores")).stdout);
+  const id = task.id.slice(0, 8);
+
+  const dora = await taskmesh("edit", id, "--assign", "Dora@example.com");
+  assert.equal(dora.code, 0, dora.stderr);
+  assert.match(dora.stdout, /\(assigned to Dora@example\.com\)$/m);
+  const members = new Map((await projects.listMembers({ projectId: project!.id }, mine)).members.map((m) => [m.email, m.userId]));
+  const me = JSON.parse((await taskmesh("--json", "edit", id, "--assign", "me")).stdout);
+  assert.deepEqual([me.task.assigneeId, me.changed], [members.get("cli@example.com"), ["assignee_id"]]);
+  assert.deepEqual(
+    JSON.parse((await taskmesh("--json", "ls", "assignee:me")).stdout).tasks.map((t: { title: string }) => t.title),
+    ["Take out the bins"],
+  );
+  const stranger = await taskmesh("edit", id, "--assign", "eve@example.com");
+  assert.equal(stranger.code, 2);
+  assert.match(stranger.stderr, /--assign eve@example\.com: not a member of the task's project; its members: .*dora@example\.com.* \(or --assign none\)/);
+  const nobody = JSON.parse((await taskmesh("--json", "edit", id, "--assign", "none")).stdout);
+  assert.equal(nobody.task.assigneeId, undefined);
 });
 
 test("list reads a question in plain English and says how above the table", async () => {
