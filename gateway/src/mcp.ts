@@ -45,6 +45,7 @@ export function mcpEndpoint(authenticator: Authenticator, accounts: AccountStore
         recurrence: client(RecurrenceService),
         projects: client(ProjectService),
         timeZone,
+        userId: identity.userId,
       };
     },
   });

@@ -10,7 +10,7 @@ import type { ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/projec
 import type { ReminderService } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
 import { TaskSchema, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import type { CreateTaskRequest, TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
-import { translateQuestion } from "@taskmesh/filter";
+import { nameKey, translateQuestion } from "@taskmesh/filter";
 import { isTimeZone, parseQuickAdd, resolveQuickAdd, toCreateRequest, type QuickAddDraft, type ResolvedQuickAdd } from "@taskmesh/quick-add";
 import { Temporal } from "temporal-polyfill";
 import * as z from "zod";
@@ -29,6 +29,8 @@ export interface TaskmeshBackend {
   recurrence: Client<typeof RecurrenceService>;
   projects: Client<typeof ProjectService>;
   timeZone: string;
+  /** The user's id ("me" among a project's members). */
+  userId: string;
   now?: () => Date;
 }
 
@@ -103,6 +105,8 @@ const updateItem = z
     timeZone: timeZone.optional(),
     recurrence: recurrencePhrase.nullable().optional().describe("a new repeat rule in English; null stops repeating"),
     reminders: z.array(reminderInput).max(20).optional().describe("replaces the reminders ([] removes them)"),
+    project: z.string().min(1).max(200).optional().describe("moves the task, its subtasks with it, to the project of this name (as find_tasks shows projectName)"),
+    assignee: z.string().min(1).max(320).nullable().optional().describe("assigns the task to a member of its project (after a move: of the new one) by e-mail, or 'me'; null: to nobody"),
   })
   .superRefine((item, ctx) => {
     if (item.dueDate != null && item.dueTime != null) ctx.addIssue({ code: "custom", path: ["dueTime"], message: "give dueDate or dueTime, not both" });
@@ -537,8 +541,31 @@ export function createTaskmeshMcpServer(backend: TaskmeshBackend): McpServer {
       task.reminders = item.reminders.map((r, i) => reminderIn(r, i));
       mask.push("reminders");
     }
+    if (item.project !== undefined) {
+      task.projectId = await projectNamed(item.project, `${at}.project`);
+      mask.push("project_id");
+    }
+    if (item.assignee !== undefined) {
+      const projectId = task.projectId || (await tasks.getTask({ id: item.id })).task!.projectId;
+      task.assigneeId = item.assignee === null ? "" : await memberNamed(projectId, item.assignee, `${at}.assignee`);
+      mask.push("assignee_id");
+    }
     const { task: updated } = await tasks.updateTask({ task, updateMask: create(FieldMaskSchema, { paths: mask }), expectedVersion: BigInt(item.version) });
     return { task: taskOut(updated!) };
+  }
+
+  async function projectNamed(name: string, at: string): Promise<string> {
+    const { projects } = await backend.projects.listProjects({});
+    const project = projects.find((p) => nameKey(p.name) === nameKey(name));
+    if (!project) throw new ItemFailure(inputError(at, `no project is named "${name}"; the user's projects: ${projects.map((p) => p.name).join(", ")}`));
+    return project.id;
+  }
+
+  async function memberNamed(projectId: string, who: string, at: string): Promise<string> {
+    const { members } = await backend.projects.listMembers({ projectId });
+    const member = who === "me" ? members.find((m) => m.userId === backend.userId) : members.find((m) => m.email.toLowerCase() === who.toLowerCase());
+    if (!member) throw new ItemFailure(inputError(at, `${who} is not a member of the task's project; its members: ${members.map((m) => m.email).join(", ")}`));
+    return member.userId;
   }
 
   server.registerTool("complete_tasks", COMPLETE_TASKS, async ({ ids }) => batch(ids, "ids", async (id) => ({ task: taskOut((await tasks.completeTask({ id })).task!) })));

@@ -14,6 +14,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { createLogger } from "@taskmesh/kit";
 import { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
 import { ApiTokenScope, AuthService } from "@taskmesh/proto/taskmesh/auth/v1/auth_service_pb.js";
+import { ProjectRole, ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { embeddedConfig, startEmbeddedApp, type EmbeddedApp } from "@taskmesh/embedded";
 
 const dataDir = mkdtempSync(path.join(tmpdir(), "taskmesh-mcp-"));
@@ -21,6 +22,7 @@ let app: EmbeddedApp;
 let alice: Client;
 let bob: Client;
 let aliceToken: string;
+let bobToken: string;
 
 async function signUp(email: string): Promise<string> {
   const auth = createClient(AuthService, createConnectTransport({ baseUrl: app.server.url, httpVersion: "1.1" }));
@@ -46,7 +48,8 @@ beforeAll(async () => {
   app = await startEmbeddedApp(embeddedConfig({ TASKMESH_DATA_DIR: dataDir, PORT: "0" }), createLogger("mcp-test"));
   aliceToken = await signUp("alice-mcp@example.com");
   alice = await connect(aliceToken);
-  bob = await connect(await signUp("bob-mcp@example.com"));
+  bobToken = await signUp("bob-mcp@example.com");
+  bob = await connect(bobToken);
 });
 
 afterAll(async () => {
@@ -227,6 +230,36 @@ test("update_tasks changes only the given fields, and a conflicting edit is repo
 
   const cleared = await call(alice, "update_tasks", { updates: [{ id: v1.id, version: v2.version, dueDate: null }] });
   assert.equal((cleared.structuredContent!.results as Json[])[0]!.task.dueDate, undefined);
+});
+
+test("update_tasks moves a task to a project by name and assigns it to a member by e-mail or 'me'; an unknown name or a stranger is a field error naming what there is", async () => {
+  const projects = createClient(ProjectService, createConnectTransport({ baseUrl: app.server.url, httpVersion: "1.1" }));
+  const as = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
+  const { project } = await projects.createProject({ name: "Road trip" }, as(aliceToken));
+  const { invitation } = await projects.inviteMember({ projectId: project!.id, email: "bob-mcp@example.com", role: ProjectRole.EDITOR }, as(aliceToken));
+  await projects.acceptInvitation({ id: invitation!.id }, as(bobToken));
+  const ids = new Map((await projects.listMembers({ projectId: project!.id }, as(aliceToken))).members.map((m) => [m.email, m.userId]));
+  const [added] = (await call(alice, "add_tasks", { tasks: [{ title: "Rent a van" }] })).structuredContent!.results as Json[];
+  const update = async (fields: Json, version: string) => (await call(alice, "update_tasks", { updates: [{ id: added!.task.id, version, ...fields }] })).structuredContent!.results[0] as Json;
+
+  const moved = (await update({ project: "road TRIP", assignee: "Bob-MCP@example.com" }, added!.task.version)).task;
+  assert.deepEqual([moved.projectName, moved.assigneeId], ["Road trip", ids.get("bob-mcp@example.com")]);
+  const mine = (await update({ assignee: "me" }, moved.version)).task;
+  assert.equal(mine.assigneeId, ids.get("alice-mcp@example.com"));
+  const nowhere = await update({ project: "Nowhere" }, mine.version);
+  assert.deepEqual(
+    nowhere.error.fields.map((f: Json) => f.field),
+    ["updates[0].project"],
+  );
+  assert.match(JSON.stringify(nowhere.error), /no project is named \\"Nowhere\\"; the user's projects: .*Road trip/);
+  const stranger = await update({ assignee: "eve@example.com" }, mine.version);
+  assert.deepEqual(
+    stranger.error.fields.map((f: Json) => f.field),
+    ["updates[0].assignee"],
+  );
+  assert.match(JSON.stringify(stranger.error), /eve@example\.com is not a member of the task's project; its members: .*bob-mcp@example\.com/);
+  const nobody = (await update({ assignee: null }, mine.version)).task;
+  assert.equal(nobody.assigneeId, undefined);
 });
 
 test("complete, reopen and delete in batches; each item reports its own outcome", async () => {
