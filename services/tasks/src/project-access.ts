@@ -35,7 +35,7 @@ export async function projectFor(projects: ProjectStore, caller: string, id: str
   if (!project) throw projectNotFound(id);
   if (project.role < need) {
     const what = need === ProjectRole.ADMIN ? "an admin" : "an editor";
-    throw permissionDenied(`you are ${project.role === ProjectRole.VIEWER ? "a viewer" : "an editor"} of project ${id}: only ${what} may do this`);
+    throw permissionDenied(`you are ${project.role === ProjectRole.VIEWER ? "a viewer" : "an editor"} of “${project.name}”: only ${what} may do this (an admin of the project can change your role)`);
   }
   return project;
 }
