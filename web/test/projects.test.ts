@@ -144,6 +144,27 @@ test("a project shared by e-mail: invite, accept, changes live both ways, remova
   await listShows(owner.page, ["Book the flights", "Pack the tent", "Renew passports"]);
   await taskRow(guest.page, "Book the flights").locator(".assignee", { hasText: "→ you" }).waitFor();
 
+  // Made a viewer: the guest's page (once it read its projects again) offers nothing it would refuse,
+  // and commenting still works.
+  await sidebar(owner.page).getByLabel("Actions for Trip").click();
+  await sidebar(owner.page).getByRole("button", { name: "Share…" }).click();
+  await owner.page.getByRole("dialog").getByLabel(`Role of ${guestEmail}`).selectOption({ label: "Viewer" });
+  await owner.page.getByRole("dialog").getByRole("button", { name: "Close sharing" }).click();
+  await guest.page.reload();
+  await listShows(guest.page, ["Book the flights", "Pack the tent", "Renew passports"]);
+  assert.equal(await guest.page.getByLabel("Quick add a task").isDisabled(), true);
+  assert.equal(await guest.page.getByLabel("Complete Pack the tent").isDisabled(), true);
+  await taskRow(guest.page, "Pack the tent").getByRole("button", { name: "Pack the tent" }).click();
+  const guestEditor = guest.page.getByRole("complementary", { name: "Task details" });
+  await guestEditor.getByText("View only: you are a viewer of “Trip”").waitFor();
+  assert.equal(await guestEditor.getByLabel("Title").isDisabled(), true);
+  assert.equal(await guestEditor.getByRole("button", { name: "Save" }).count(), 0);
+  await guestEditor.getByPlaceholder(/Add a comment/).fill("Tent is in the loft");
+  await guestEditor.getByRole("button", { name: "Comment", exact: true }).click();
+  await guestEditor.getByText("Tent is in the loft").waitFor();
+  await screenshot(guest.page, "projects-05c-viewer");
+  await guest.page.keyboard.press("Escape");
+
   // Removed: the guest's open page loses the project's tasks without a reload.
   await sidebar(owner.page).getByLabel("Actions for Trip").click();
   await sidebar(owner.page).getByRole("button", { name: "Share…" }).click();

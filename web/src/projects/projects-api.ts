@@ -1,7 +1,7 @@
 import { createClient } from "@connectrpc/connect";
 import { createConnectQueryKey, useQuery } from "@connectrpc/connect-query";
 import { nameKey } from "@taskmesh/filter";
-import { ProjectService, type Project } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
+import { ProjectRole, ProjectService, type Project } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { useQueryClient } from "@tanstack/react-query";
 import { transport } from "../api/transport.js";
@@ -12,6 +12,12 @@ export const projectsClient = createClient(ProjectService, transport);
 export function useProjects(): Project[] {
   const { data } = useQuery(ProjectService.method.listProjects, { includeArchived: true }, { refetchInterval: 30_000, refetchOnWindowFocus: true });
   return data?.projects ?? [];
+}
+
+/** The project a viewer of it may only look at, for a task in it (undefined: the caller may change the task, or the projects are not read yet and the server decides). */
+export function useViewOnly(projectId: string): Project | undefined {
+  const project = useProjects().find((p) => p.id === projectId);
+  return project && project.role < ProjectRole.EDITOR ? project : undefined;
 }
 
 /** After a change of projects: their list, and the tasks (a move, a removal, a new share). */

@@ -8,7 +8,7 @@ import { isQueuedOffline } from "../offline/offline-queue.js";
 import { useDebounced } from "../ui/use-debounced.js";
 import { useNotifications } from "../notifications/notifications.js";
 import { browserTimeZone, formatDay, formatDuration, formatTime, PRIORITY_LABELS } from "../tasks/format.js";
-import type { Project } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
+import { ProjectRole, type Project } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { ALL_DAY_REMINDER_TIME, parseQuickAdd, pickProject, resolveQuickAdd, toCreateRequest, toWall, type Due, type ResolvedQuickAdd } from "@taskmesh/quick-add";
 
 function describeDue(due: Due, zone: string | undefined): string {
@@ -35,6 +35,8 @@ export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ 
   const queryClient = useQueryClient();
   const { toast } = useNotifications();
   const timeZone = browserTimeZone();
+  // On a project its viewer only looks at, a line would go there and be refused.
+  const viewOnly = project !== undefined && !project.inbox && project.role < ProjectRole.EDITOR;
   const typed = useDebounced(text.trim(), 250);
   const resolveQuery = (line: string) => ({
     queryKey: ["quick-add", line, timeZone],
@@ -102,7 +104,8 @@ export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ 
             setText(e.target.value);
             setError(undefined);
           }}
-          placeholder="Add a task — e.g. Pay rent every month on the 1st at 9am #home !high"
+          placeholder={viewOnly ? `View only: you are a viewer of “${project.name}”` : "Add a task — e.g. Pay rent every month on the 1st at 9am #home !high"}
+          disabled={viewOnly}
           autoComplete="off"
           aria-describedby="quick-add-understood"
           onKeyDown={(e) => {

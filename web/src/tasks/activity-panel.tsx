@@ -11,7 +11,7 @@ import { currentSession } from "../api/auth-client.js";
 import { useNotifications } from "../notifications/notifications.js";
 import { formatDay, formatTime } from "./format.js";
 import { ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
-import { useProjects } from "../projects/projects-api.js";
+import { useProjects, useViewOnly } from "../projects/projects-api.js";
 import { assigneesOf, entryWords, rulesOf, type HistoryContext } from "./history-words.js";
 import { useMemberEmails } from "./members.js";
 import { useTaskActions } from "./task-actions.js";
@@ -69,7 +69,8 @@ export function ActivityPanel({ task, timeZone }: { task: Task; timeZone: string
     rule: (rrule) => summaries.get(rrule),
     name: (field, id) => (field === "project" ? projects.find((p) => p.id === id)?.name : field === "section" ? sections.find((s) => s.id === id)?.name : id === me ? "you" : emails.get(id)),
   };
-  const latestUndoable = entries.find((e) => e.undo?.request.case !== undefined);
+  // A viewer cannot make the change an Undo would.
+  const latestUndoable = useViewOnly(task.projectId) ? undefined : entries.find((e) => e.undo?.request.case !== undefined);
 
   async function undo(entry: ActivityEntry) {
     try {

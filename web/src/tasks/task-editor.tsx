@@ -8,6 +8,7 @@ import { useEffect, useId, useState } from "react";
 import { tasksClient } from "../api/clients.js";
 import { useNotifications } from "../notifications/notifications.js";
 import { isQueuedOffline, OFFLINE_NOTE } from "../offline/offline-queue.js";
+import { useViewOnly } from "../projects/projects-api.js";
 import { TaskProjectField } from "../projects/task-project-field.js";
 import { ActivityPanel } from "./activity-panel.js";
 import { CommentsSection } from "./comments.js";
@@ -114,6 +115,7 @@ function EditorForm({ task, onClose }: { task: Task; onClose(): void }) {
   }
 
   const done = task.status === TaskStatus.COMPLETED;
+  const viewOnly = useViewOnly(task.projectId);
   return (
     <form
       className="editor-form"
@@ -129,90 +131,96 @@ function EditorForm({ task, onClose }: { task: Task; onClose(): void }) {
         if (e.key === "Enter" && (e.metaKey || e.ctrlKey)) void save();
       }}
     >
-      <label htmlFor={`${ids}-title`}>Title</label>
-      <input id={`${ids}-title`} value={form.title} onChange={(e) => set("title", e.target.value)} required maxLength={500} />
+      <fieldset className="editor-fields" disabled={viewOnly !== undefined}>
+        <label htmlFor={`${ids}-title`}>Title</label>
+        <input id={`${ids}-title`} value={form.title} onChange={(e) => set("title", e.target.value)} required maxLength={500} />
 
-      <label htmlFor={`${ids}-notes`}>Notes</label>
-      <textarea id={`${ids}-notes`} value={form.notes} rows={3} onChange={(e) => set("notes", e.target.value)} />
+        <label htmlFor={`${ids}-notes`}>Notes</label>
+        <textarea id={`${ids}-notes`} value={form.notes} rows={3} onChange={(e) => set("notes", e.target.value)} />
 
-      <TaskProjectField task={task} />
-      <SubtasksField task={task} />
+        <TaskProjectField task={task} />
+        <SubtasksField task={task} />
 
-      <div className="field-row">
-        <div>
-          <label htmlFor={`${ids}-priority`}>Priority</label>
-          <select id={`${ids}-priority`} value={form.priority} onChange={(e) => set("priority", Number(e.target.value) as Priority)}>
-            {[Priority.NONE, Priority.LOW, Priority.MEDIUM, Priority.HIGH].map((p) => (
-              <option key={p} value={p}>
-                {PRIORITY_LABELS[p]}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="grow">
-          <label htmlFor={`${ids}-tags`}>Tags</label>
-          <input id={`${ids}-tags`} value={form.tags} placeholder="home errands" onChange={(e) => set("tags", e.target.value)} />
-        </div>
-      </div>
-
-      <fieldset className="due-picker">
-        <legend>Due</legend>
-        <div className="segmented" role="radiogroup" aria-label="Due kind">
-          {DUE_KINDS.map(([kind, label]) => (
-            <label key={kind} className="inline">
-              <input type="radio" name={`${ids}-due-kind`} checked={form.dueKind === kind} onChange={() => set("dueKind", kind)} />
-              {label}
-            </label>
-          ))}
-        </div>
-        {form.dueKind !== "none" && (
-          <div className="field-row">
-            <input type="date" aria-label="Due date" className="grow" value={form.date} onChange={(e) => set("date", e.target.value)} required />
-            {form.dueKind === "time" && <input type="time" aria-label="Due time" value={form.time} onChange={(e) => set("time", e.target.value)} required />}
-          </div>
-        )}
-        {form.dueKind !== "none" && (
-          <div className="field-row">
-            <label htmlFor={`${ids}-tz`} className="inline-label">
-              Time zone
-            </label>
-            <input id={`${ids}-tz`} className="grow" list={`${ids}-zones`} value={form.timeZone} onChange={(e) => set("timeZone", e.target.value)} />
-            <datalist id={`${ids}-zones`}>
-              {TIME_ZONES.map((z) => (
-                <option key={z} value={z} />
+        <div className="field-row">
+          <div>
+            <label htmlFor={`${ids}-priority`}>Priority</label>
+            <select id={`${ids}-priority`} value={form.priority} onChange={(e) => set("priority", Number(e.target.value) as Priority)}>
+              {[Priority.NONE, Priority.LOW, Priority.MEDIUM, Priority.HIGH].map((p) => (
+                <option key={p} value={p}>
+                  {PRIORITY_LABELS[p]}
+                </option>
               ))}
-            </datalist>
+            </select>
           </div>
-        )}
-      </fieldset>
+          <div className="grow">
+            <label htmlFor={`${ids}-tags`}>Tags</label>
+            <input id={`${ids}-tags`} value={form.tags} placeholder="home errands" onChange={(e) => set("tags", e.target.value)} />
+          </div>
+        </div>
 
-      <RecurrencePicker value={form.rule} onChange={(rule) => setForm(({ rule: _old, ...f }) => (rule ? { ...f, rule } : f))} start={start} timeZone={form.timeZone} />
-      <RemindersEditor reminders={form.reminders} onChange={(r) => set("reminders", r)} hasDue={due.case !== undefined} allDay={due.case === "dueDate"} timeZone={form.timeZone} />
+        <fieldset className="due-picker">
+          <legend>Due</legend>
+          <div className="segmented" role="radiogroup" aria-label="Due kind">
+            {DUE_KINDS.map(([kind, label]) => (
+              <label key={kind} className="inline">
+                <input type="radio" name={`${ids}-due-kind`} checked={form.dueKind === kind} onChange={() => set("dueKind", kind)} />
+                {label}
+              </label>
+            ))}
+          </div>
+          {form.dueKind !== "none" && (
+            <div className="field-row">
+              <input type="date" aria-label="Due date" className="grow" value={form.date} onChange={(e) => set("date", e.target.value)} required />
+              {form.dueKind === "time" && <input type="time" aria-label="Due time" value={form.time} onChange={(e) => set("time", e.target.value)} required />}
+            </div>
+          )}
+          {form.dueKind !== "none" && (
+            <div className="field-row">
+              <label htmlFor={`${ids}-tz`} className="inline-label">
+                Time zone
+              </label>
+              <input id={`${ids}-tz`} className="grow" list={`${ids}-zones`} value={form.timeZone} onChange={(e) => set("timeZone", e.target.value)} />
+              <datalist id={`${ids}-zones`}>
+                {TIME_ZONES.map((z) => (
+                  <option key={z} value={z} />
+                ))}
+              </datalist>
+            </div>
+          )}
+        </fieldset>
+
+        <RecurrencePicker value={form.rule} onChange={(rule) => setForm(({ rule: _old, ...f }) => (rule ? { ...f, rule } : f))} start={start} timeZone={form.timeZone} />
+        <RemindersEditor reminders={form.reminders} onChange={(r) => set("reminders", r)} hasDue={due.case !== undefined} allDay={due.case === "dueDate"} timeZone={form.timeZone} />
+      </fieldset>
 
       {problem && (
         <p className="field-error" role="alert">
           {problem}
         </p>
       )}
-      <div className="editor-actions">
-        <button type="submit" className="primary" disabled={!pending || saving}>
-          {saving ? "Saving…" : "Save"}
-        </button>
-        <button type="button" onClick={() => void (done ? actions.reopen(task) : actions.complete(task))}>
-          {done ? "Reopen" : "Complete"}
-        </button>
-        <span className="spacer" />
-        <button
-          type="button"
-          className="danger"
-          onClick={() => {
-            onClose();
-            void actions.remove(task);
-          }}
-        >
-          Delete
-        </button>
-      </div>
+      {viewOnly ? (
+        <p className="view-only-note">View only: you are a viewer of “{viewOnly.name}”. You can comment; an admin of the project can make you an editor.</p>
+      ) : (
+        <div className="editor-actions">
+          <button type="submit" className="primary" disabled={!pending || saving}>
+            {saving ? "Saving…" : "Save"}
+          </button>
+          <button type="button" onClick={() => void (done ? actions.reopen(task) : actions.complete(task))}>
+            {done ? "Reopen" : "Complete"}
+          </button>
+          <span className="spacer" />
+          <button
+            type="button"
+            className="danger"
+            onClick={() => {
+              onClose();
+              void actions.remove(task);
+            }}
+          >
+            Delete
+          </button>
+        </div>
+      )}
     </form>
   );
 }

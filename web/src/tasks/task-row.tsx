@@ -3,6 +3,7 @@ import { CSS } from "@dnd-kit/utilities";
 import { TaskStatus, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { useEffect, useRef, type CSSProperties, type KeyboardEvent } from "react";
 import { formatDue, isOverdue, PRIORITY_LABELS } from "./format.js";
+import { useViewOnly } from "../projects/projects-api.js";
 import { AssigneeBadge } from "./members.js";
 
 interface Props {
@@ -27,7 +28,10 @@ const keepEnter = (e: KeyboardEvent) => {
 };
 
 /** One task of the list: indented by depth, with its fold button, checkbox, title, details and drag handle. */
-export function TaskRow({ task, depth, subtasks, folded, selected, pending, reorderable, onFold, onSelect, onOpen, onToggle }: Props) {
+export function TaskRow({ task, depth, subtasks, folded, selected, pending, reorderable: orderable, onFold, onSelect, onOpen, onToggle }: Props) {
+  // A viewer of the task's project can neither complete nor move it.
+  const viewOnly = useViewOnly(task.projectId) !== undefined;
+  const reorderable = orderable && !viewOnly;
   const { attributes, listeners, setNodeRef, setActivatorNodeRef, transform, transition, isDragging } = useSortable({ id: task.id, disabled: !reorderable });
   const row = useRef<HTMLLIElement | null>(null);
   // A block body: an effect's return value is its cleanup, and Chromium's scrollIntoView returns a
@@ -75,6 +79,7 @@ export function TaskRow({ task, depth, subtasks, folded, selected, pending, reor
         type="checkbox"
         className={`check priority-${priority}`}
         checked={done}
+        disabled={viewOnly}
         aria-label={done ? `Reopen ${task.title}` : `Complete ${task.title}`}
         onClick={(e) => e.stopPropagation()}
         onChange={onToggle}
