@@ -66,7 +66,9 @@ test("a Todoist CSV export: project from the file name, sections, labels, priori
   assert.equal(berlin.format(new Date(Number(skip.due.value!.seconds) * 1000)), "09:00");
   const compare = byTitle.get("Compare prices")!;
   assert.equal(compare.parentId, skip.id, "INDENT 2 is a subtask");
-  assert.match(compare.notes, /Big Bins quoted/);
+  const comments = async (task: Task) => (await tasks.listComments({ taskId: task.id }, { headers: alice.headers })).comments.map((c) => [c.body, c.authorId]);
+  assert.deepEqual(await comments(compare), [["Big Bins quoted 240 €", alice.id]], "a note row is a comment of the importing user");
+  assert.equal(first.body.comments, 1);
   const tiles = byTitle.get("Pick tiles")!;
   assert.equal(tiles.recurrence?.rrule, "FREQ=WEEKLY;BYDAY=SA");
   assert.equal(tiles.priority, Priority.MEDIUM);
@@ -79,6 +81,8 @@ test("a Todoist CSV export: project from the file name, sections, labels, priori
   assert.deepEqual(again.body.sections, { created: 0, existing: 2 });
   assert.deepEqual(again.body.tasks, { created: 0, alreadyImported: 6, completed: 0, failed: [] });
   assert.equal((await listAll(alice.headers)).length, 6);
+  assert.equal(again.body.comments, 0);
+  assert.equal((await comments(compare)).length, 1, "the comment is not added twice");
 });
 
 test("Todoist JSON and Taskwarrior exports: priorities each way round, recurring dues, completed tasks, the report", async () => {
@@ -86,6 +90,7 @@ test("Todoist JSON and Taskwarrior exports: priorities each way round, recurring
   const todoist = await importFile(bob.headers, sample("todoist-sync.json"));
   assert.equal(todoist.status, 200, JSON.stringify(todoist.body));
   assert.deepEqual(todoist.body.tasks, { created: 4, alreadyImported: 0, completed: 1, failed: [] });
+  assert.equal(todoist.body.comments, 2);
   const warrior = await importFile(bob.headers, sample("taskwarrior-export.json"), "?format=taskwarrior");
   assert.equal(warrior.status, 200, JSON.stringify(warrior.body));
   assert.deepEqual(warrior.body.tasks, { created: 5, alreadyImported: 0, completed: 1, failed: [] });
@@ -125,6 +130,8 @@ test("an export imports into another account as it was, and again without duplic
   const dave = await account("dave");
   await importFile(dave.headers, sample("Home renovation.csv"), "?filename=Home%20renovation.csv");
   await importFile(dave.headers, sample("taskwarrior-export.json"));
+  const [tiles] = await listAll(dave.headers, "Pick tiles");
+  await tasks.addComment({ taskId: tiles!.id, body: "Second coat after a day" }, { headers: dave.headers });
   await tasks.createTask(
     {
       title: "Floating call",
@@ -139,6 +146,11 @@ test("an export imports into another account as it was, and again without duplic
   assert.match(exported.headers.get("content-disposition")!, /attachment; filename="taskmesh-\d{4}-\d{2}-\d{2}\.json"/);
   const text = await exported.text();
 
+  assert.deepEqual(
+    (JSON.parse(text) as { comments: { body: string }[] }).comments.map((c) => c.body),
+    ["Big Bins quoted 240 €", "Second coat after a day"],
+  );
+
   const erin = await account("erin");
   const imported = await importFile(erin.headers, text);
   assert.equal(imported.status, 200, JSON.stringify(imported.body));
@@ -151,6 +163,7 @@ test("an export imports into another account as it was, and again without duplic
     for (const p of list) for (const s of (await projects.listSections({ projectId: p.id }, { headers })).sections) sectionNames.set(s.id, s.name);
     const all = await listAll(headers);
     const titles = new Map(all.map((t) => [t.id, t.title]));
+    const comments = new Map(await Promise.all(all.map(async (t) => [t.id, (await tasks.listComments({ taskId: t.id }, { headers })).comments.map((c) => c.body)] as const)));
     return all
       .map((t) =>
         JSON.stringify([
@@ -167,6 +180,7 @@ test("an export imports into another account as it was, and again without duplic
           names.get(t.projectId),
           sectionNames.get(t.sectionId) ?? "",
           titles.get(t.parentId) ?? "",
+          comments.get(t.id),
         ]),
       )
       .sort();

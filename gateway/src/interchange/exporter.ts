@@ -1,5 +1,5 @@
 import type { ExportContent } from "@taskmesh/interchange";
-import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import type { Comment, Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import type { Caller } from "./caller.js";
 
 const PAGE = 500;
@@ -23,5 +23,17 @@ export async function collectExport(caller: Caller, now: Date = new Date()): Pro
   const withSections = await Promise.all(owned.map(async (project) => ({ project, sections: (await caller.projects.listSections({ projectId: project.id })).sections })));
   const ids = new Set(owned.map((p) => p.id));
   const tasks = (await allTasks(caller, "status:all")).filter((t) => ids.has(t.projectId));
-  return { projects: withSections, tasks, exportedAt: now };
+  const comments = (await Promise.all(tasks.filter((t) => t.commentCount > 0).map((t) => commentsOf(caller, t.id)))).flat();
+  return { projects: withSections, tasks, comments, exportedAt: now };
+}
+
+async function commentsOf(caller: Caller, taskId: string): Promise<Comment[]> {
+  const comments: Comment[] = [];
+  let pageToken = "";
+  do {
+    const page = await caller.tasks.listComments({ taskId, pageSize: PAGE, pageToken });
+    comments.push(...page.comments);
+    pageToken = page.nextPageToken;
+  } while (pageToken);
+  return comments;
 }

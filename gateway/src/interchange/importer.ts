@@ -28,6 +28,8 @@ export interface ImportReport {
     /** Refused by the task service; everything else was imported. */
     failed: { where: string; title: string; reason: string }[];
   };
+  /** Comments added to the imported tasks (none twice: each has a request id from its task's and its place). */
+  comments: number;
   unmapped: Unmapped[];
 }
 
@@ -44,6 +46,7 @@ export async function runImport(plan: ImportPlan, caller: Caller, now: Date = ne
     projects: { created: [], existing: [] },
     sections: { created: 0, existing: 0 },
     tasks: { created: 0, alreadyImported: 0, completed: 0, failed: [] },
+    comments: 0,
     unmapped: [...plan.unmapped],
   };
   const placement = await placeProjects(plan, caller, report);
@@ -75,6 +78,15 @@ export async function runImport(plan: ImportPlan, caller: Caller, now: Date = ne
       } else if (parent && task.section) request.sectionId = sectionOf(placement, task) ?? "";
       const created = (await caller.tasks.createTask(request)).task!;
       const depth = (parent?.depth ?? -1) + 1;
+      // Also for a task an earlier run made: that run may have stopped before its comments.
+      for (const [i, body] of (task.comments ?? []).entries()) {
+        try {
+          const { comment } = await caller.tasks.addComment({ taskId: created.id, body, requestId: commentRequestId(request.requestId, i) });
+          if (comment?.createTime && timestampDate(comment.createTime) >= now) report.comments++;
+        } catch (err) {
+          unmapped.push({ where: task.where, field: "comment", value: body.slice(0, 80), reason: `not added: ${ConnectError.from(err).rawMessage}` });
+        }
+      }
       // A task that exists from a run before keeps whatever the user did with it since.
       if (created.createTime && timestampDate(created.createTime) < now) report.tasks.alreadyImported++;
       else {
@@ -297,4 +309,9 @@ async function createRequest(task: ImportedTask, caller: Caller, now: Date, unma
 function requestIdOf(sourceId: string): string {
   const id = `import:${sourceId}`;
   return id.length <= MAX_REQUEST_ID ? id : `import:${createHash("sha256").update(sourceId).digest("base64url")}`;
+}
+
+function commentRequestId(taskRequestId: string, index: number): string {
+  const id = `${taskRequestId}:comment:${index}`;
+  return id.length <= MAX_REQUEST_ID ? id : `import-comment:${createHash("sha256").update(id).digest("base64url")}`;
 }

@@ -39,6 +39,8 @@ export interface ImportedTask {
   /** A phrase for the recurrence service ("every monday"). */
   recurrenceText?: string;
   completed: boolean;
+  /** Its comments' texts, oldest first: added again as comments of the importing user. */
+  comments?: string[];
   parentSourceId?: string;
   /** The id of the taskmesh task this was exported from: where the user still has it, it is not imported again. */
   exportedId?: string;

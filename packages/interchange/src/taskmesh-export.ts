@@ -4,7 +4,7 @@
 import { fromJson, toJson, type JsonObject } from "@bufbuild/protobuf";
 import { ProjectSchema, SectionSchema, type Project, type Section } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { priorityLevel } from "@taskmesh/filter";
-import { RecurrenceMode, TaskSchema, TaskStatus, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { CommentSchema, RecurrenceMode, TaskSchema, TaskStatus, type Comment, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { stringify } from "csv-stringify/sync";
 import { ImportFormatError, ProjectList, type ImportPlan, type ImportedTask, type Unmapped } from "./plan.js";
 
@@ -19,6 +19,8 @@ export interface ExportedProject {
 export interface ExportContent {
   projects: ExportedProject[];
   tasks: Task[];
+  /** The tasks' comments, oldest first per task. */
+  comments: Comment[];
   exportedAt: Date;
 }
 
@@ -33,6 +35,7 @@ export function exportJson(content: ExportContent): string {
         sections: sections.map((s) => toJson(SectionSchema, s)),
       })),
       tasks: content.tasks.map((t) => toJson(TaskSchema, t)),
+      comments: content.comments.map((c) => toJson(CommentSchema, c)),
     },
     null,
     2,
@@ -74,9 +77,17 @@ export function looksLikeTaskmeshExport(data: unknown): boolean {
 
 export function readTaskmeshExport(data: unknown): ImportPlan {
   if (!looksLikeTaskmeshExport(data)) throw new ImportFormatError(`not a taskmesh export: "format" is not "${EXPORT_FORMAT}"`);
-  const root = data as { version?: unknown; projects?: unknown; tasks?: unknown };
+  const root = data as { version?: unknown; projects?: unknown; tasks?: unknown; comments?: unknown };
   if (root.version !== EXPORT_VERSION) throw new ImportFormatError(`version ${JSON.stringify(root.version)} is not ${EXPORT_VERSION}`);
   if (!Array.isArray(root.projects) || !Array.isArray(root.tasks)) throw new ImportFormatError("`projects` and `tasks` must be lists");
+  // An export made before comments were exported has none.
+  if (!Array.isArray(root.comments ?? [])) throw new ImportFormatError("`comments` must be a list");
+  const commentsOf = new Map<string, string[]>();
+  for (const [i, raw] of ((root.comments ?? []) as unknown[]).entries()) {
+    const c = parseMessage(() => fromJson(CommentSchema, raw as JsonObject, { ignoreUnknownFields: true }), `comments[${i}]`);
+    if (!c.taskId || !c.body.trim()) throw new ImportFormatError("a comment needs its taskId and body", `comments[${i}]`);
+    commentsOf.set(c.taskId, [...(commentsOf.get(c.taskId) ?? []), c.body]);
+  }
   const projectsById = new Map<string, { name: string; inbox: boolean; sections: Map<string, string> }>();
   const projects = new ProjectList();
   for (const [i, raw] of root.projects.entries()) {
@@ -121,6 +132,7 @@ export function readTaskmeshExport(data: unknown): ImportPlan {
         ? { recurrence: { rrule: t.recurrence.rrule, afterCompletion: t.recurrence.mode === RecurrenceMode.AFTER_COMPLETION, exdates: t.recurrence.exdates, floating: t.recurrence.floating } }
         : {}),
       completed: t.status === TaskStatus.COMPLETED,
+      ...(commentsOf.has(t.id) ? { comments: commentsOf.get(t.id) } : {}),
       ...(t.parentId ? { parentSourceId: `taskmesh:${t.parentId}` } : {}),
     };
   });

@@ -57,7 +57,7 @@ export function readTodoistCsv(text: string, projectName: string): ImportPlan {
           unmapped.push({ where, field: "note", value: content, reason: "a comment before any task" });
           continue;
         }
-        task.notes = [task.notes, `Comment: ${content}`].filter(Boolean).join("\n\n");
+        (task.comments ??= []).push(content);
         continue;
       }
       case "task":

@@ -47,6 +47,8 @@ const TodoistItemSchema = z.looseObject({
   duration: z.unknown().optional(),
   deadline: z.unknown().optional(),
 });
+// A comment: the Sync API's `notes` (item_id), the REST API's `comments` (task_id).
+const TodoistNoteSchema = z.looseObject({ item_id: id("item_id").optional(), task_id: id("task_id").optional(), content: text("content"), is_deleted: flag("is_deleted") });
 type TodoistProject = z.infer<typeof TodoistProjectSchema>;
 type TodoistDue = z.infer<typeof TodoistDueSchema>;
 
@@ -120,6 +122,16 @@ export function readTodoistJson(data: unknown): ImportPlan {
     if (item.duration) unmapped.push({ where: task.where, field: "duration", value: JSON.stringify(item.duration), reason: "tasks have no duration" });
     if (item.deadline) unmapped.push({ where: task.where, field: "deadline", value: JSON.stringify(item.deadline), reason: "tasks have one due date; `due` became it" });
     tasks.push(task);
+  }
+  const bySource = new Map(tasks.map((t) => [t.sourceId, t]));
+  const notesKey = Array.isArray(root.notes) ? "notes" : "comments";
+  for (const [i, raw] of arrayOf(root[notesKey], notesKey).entries()) {
+    const where = `${notesKey}[${i}]`;
+    const note = parsed(TodoistNoteSchema, raw, where);
+    if (note.is_deleted || !note.content.trim()) continue;
+    const task = bySource.get(`todoist:${note.item_id ?? note.task_id}`);
+    if (task) (task.comments ??= []).push(note.content);
+    else unmapped.push({ where, field: "comment", value: note.content.slice(0, 80), reason: "its task is not in the file, or was not imported" });
   }
   return { format: "todoist-json", projects: projects.list(), tasks, unmapped };
 }

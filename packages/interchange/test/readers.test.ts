@@ -25,7 +25,8 @@ test("Todoist CSV: the file names the project, section rows, @labels, priority 1
   );
   assert.equal(compare!.parentSourceId, skip!.sourceId);
   assert.equal(compare!.priority, "none");
-  assert.match(compare!.notes, /Comment: Big Bins quoted 240 €/);
+  // A note row is a comment on the task above it, not more of its notes.
+  assert.deepEqual([compare!.notes, compare!.comments], ["", ["Big Bins quoted 240 €"]]);
   assert.deepEqual([tiles!.title, tiles!.section, tiles!.priority, tiles!.tags], ["Pick tiles", "Kitchen", "medium", ["shopping", "diytools"]]);
   assert.notEqual(water1!.sourceId, water2!.sourceId, "identical rows stay two tasks");
   assert.equal(rake!.section, "Garden");
@@ -38,7 +39,7 @@ test("Todoist CSV: the file names the project, section rows, @labels, priority 1
   );
 });
 
-test("Todoist JSON (Sync API): Inbox, sections, API priority 4 highest, labels, recurring and floating dues, parent ids, completed", () => {
+test("Todoist JSON (Sync API): Inbox, sections, API priority 4 highest, labels, recurring and floating dues, parent ids, completed, comments", () => {
   const plan = readImportFile(sample("todoist-sync.json"));
   assert.equal(plan.format, "todoist-json");
   assert.deepEqual(plan.projects, [
@@ -53,9 +54,10 @@ test("Todoist JSON (Sync API): Inbox, sections, API priority 4 highest, labels, 
   );
   assert.deepEqual([numbers!.priority, numbers!.due, numbers!.recurrenceText, numbers!.parentSourceId], ["medium", { date: "2026-12-06" }, undefined, "todoist:6X7rfFVPjhvv84XG"]);
   assert.deepEqual([report!.due, report!.completed, report!.priority], [{ local: "2026-12-15T17:00:00" }, true, "low"]);
+  assert.deepEqual(sync!.comments, ["Agenda draft is in the shared folder", "Moved to room 5"], "a deleted comment is left out");
   assert.deepEqual(
     plan.unmapped.map((u) => `${u.where} ${u.field}`),
-    ["project 6Jf8VQXxpwv56VQ9 parent_id", "task 6X7rfFVPjhvv84XG tag", "task 6X7rfFVPjhvv84XG responsible_uid", "task 6X7rfEVP8hvv25ZS is_deleted"],
+    ["project 6Jf8VQXxpwv56VQ9 parent_id", "task 6X7rfFVPjhvv84XG tag", "task 6X7rfFVPjhvv84XG responsible_uid", "task 6X7rfEVP8hvv25ZS is_deleted", "notes[3] comment"],
   );
 });
 
@@ -134,6 +136,7 @@ test("the CSV export: CRLF between records (RFC 4180), and a cell a spreadsheet 
   const csv = exportCsv({
     projects: [{ project: create(ProjectSchema, { id: "p", name: "=Inbox" }), sections: [] }],
     tasks: [task('=HYPERLINK("https://evil.example","open")', "+1 and -2\nlines"), task("@SUM(A1)", "plain"), task("Buy milk", "-")],
+    comments: [],
     exportedAt: new Date(),
   });
   assert.equal(csv.split("\r\n").length, 5, "header, three records, and the CRLF after the last");

@@ -7,6 +7,7 @@ interface ImportReport {
   projects: { created: string[]; existing: string[] };
   sections: { created: number; existing: number };
   tasks: { created: number; alreadyImported: number; completed: number; failed: { where: string; title: string; reason: string }[] };
+  comments: number;
   unmapped: { where: string; field: string; value: string; reason: string }[];
 }
 
@@ -117,6 +118,7 @@ function ImportSummary({ report }: { report: ImportReport }) {
         {tasks.created} task{tasks.created === 1 ? "" : "s"} imported
         {tasks.completed ? ` (${tasks.completed} completed)` : ""}
         {tasks.alreadyImported ? `, ${tasks.alreadyImported} already there from an earlier import` : ""}
+        {report.comments ? `, with ${report.comments} comment${report.comments === 1 ? "" : "s"}` : ""}
         {projects.created.length ? `; new projects: ${projects.created.join(", ")}` : ""}.
       </p>
       {tasks.failed.length > 0 && (
@@ -133,7 +135,7 @@ function ImportSummary({ report }: { report: ImportReport }) {
       )}
       {unmapped.length > 0 && (
         <details>
-          <summary>{unmapped.length} things had no place here or were changed to fit</summary>
+          <summary>{unmapped.length === 1 ? "1 thing had no place here or was changed to fit" : `${unmapped.length} things had no place here or were changed to fit`}</summary>
           <table>
             <thead>
               <tr>
