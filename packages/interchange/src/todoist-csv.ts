@@ -57,7 +57,7 @@ export function readTodoistCsv(text: string, projectName: string): ImportPlan {
           unmapped.push({ where, field: "note", value: content, reason: "a comment before any task" });
           continue;
         }
-        (task.comments ??= []).push(content);
+        task.comments = [...(task.comments ?? []), content];
         continue;
       }
       case "task":

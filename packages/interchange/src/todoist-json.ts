@@ -130,7 +130,7 @@ export function readTodoistJson(data: unknown): ImportPlan {
     const note = parsed(TodoistNoteSchema, raw, where);
     if (note.is_deleted || !note.content.trim()) continue;
     const task = bySource.get(`todoist:${note.item_id ?? note.task_id}`);
-    if (task) (task.comments ??= []).push(note.content);
+    if (task) task.comments = [...(task.comments ?? []), note.content];
     else unmapped.push({ where, field: "comment", value: note.content.slice(0, 80), reason: "its task is not in the file, or was not imported" });
   }
   return { format: "todoist-json", projects: projects.list(), tasks, unmapped };
