@@ -194,6 +194,14 @@ test("quick add lines typed back to back; filter with the language (explained), 
   await empty.getByRole("button", { name: "Fix the filter" }).click();
   assert.equal(await page.evaluate("document.activeElement?.id"), "filter-input", "the button leads to the filter box");
 
+  // A pasted query longer than the service reads is cut to it, not refused with the rule's wording.
+  await page.getByLabel("Filter tasks").fill("");
+  await page.getByLabel("Filter tasks").focus();
+  await page.keyboard.insertText(`#errands ${"x".repeat(1100)}`);
+  assert.equal((await page.getByLabel("Filter tasks").inputValue()).length, 1000);
+  await page.locator(".explain", { hasText: "errands" }).waitFor();
+  assert.equal(await page.getByText("string.max_len").count(), 0);
+
   await page.getByLabel("Filter tasks").fill("status:open");
   await rowCount(page, 3);
   await page.getByRole("button", { name: "High priority" }).click();

@@ -67,6 +67,8 @@ export const FilterBar = forwardRef<HTMLInputElement, Props>(function FilterBar(
           onChange={(e) => onQuery(e.target.value)}
           placeholder="Filter or ask — e.g. #home !high due:this-week, or: what's overdue at home?"
           spellCheck={false}
+          // The service reads at most this much of a query; past it the box stops taking keys rather than refusing the list.
+          maxLength={1000}
           autoComplete="off"
           aria-invalid={error ? true : undefined}
           aria-describedby="filter-feedback"
