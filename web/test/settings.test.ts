@@ -20,7 +20,7 @@ test("import a Todoist CSV, download the export, subscribe to and revoke a calen
   const dialog = page.getByRole("dialog", { name: "Settings" });
   await dialog.getByLabel("File to import").setInputFiles(todoistCsv);
   await dialog.getByRole("button", { name: "Import", exact: true }).click();
-  await dialog.getByRole("status").filter({ hasText: "6 tasks imported; new projects: Home renovation." }).waitFor();
+  await dialog.getByRole("status").filter({ hasText: "6 tasks imported, with 1 comment; new projects: Home renovation." }).waitFor();
   await dialog.getByText(/things had no place here or were changed to fit/).click();
   await dialog.getByRole("cell", { name: "RESPONSIBLE" }).waitFor();
   await page
@@ -52,6 +52,43 @@ test("import a Todoist CSV, download the export, subscribe to and revoke a calen
   await dialog.getByRole("button", { name: "Revoke" }).click();
   await dialog.getByRole("button", { name: "Revoke" }).waitFor({ state: "detached" });
   assert.equal((await fetch(https)).status, 404);
+  await context.close();
+});
+
+test("where reminders go: e-mail, a webhook (a refused address said at its field, the signing secret shown once), quiet hours; kept across a reload", async () => {
+  const { context, page } = await suite.page();
+  const email = await signUp(page);
+  await page.getByRole("button", { name: "Settings" }).click();
+  const reminders = page.getByRole("dialog", { name: "Settings" }).getByRole("region", { name: "Reminders" });
+  assert.equal(await reminders.getByLabel("In the app, on every open device").isChecked(), true);
+  await reminders.getByLabel("By e-mail").check();
+  assert.equal(await reminders.getByLabel("Reminder e-mail address").inputValue(), email, "the account's address to begin with");
+  await reminders.getByLabel(/To a webhook/).check();
+  await reminders.getByLabel("Webhook URL").fill("http://127.0.0.1:9/hook");
+  await reminders.getByRole("button", { name: "Save" }).click();
+  await reminders.getByRole("alert").filter({ hasText: "127.0.0.1 is a loopback address" }).waitFor();
+  await screenshot(page, "settings-reminders-refused");
+
+  await reminders.getByLabel("Webhook URL").fill("https://hooks.example.com/taskmesh");
+  await reminders.getByLabel("Quiet hours").check();
+  await reminders.getByLabel("Quiet from").fill("21:30");
+  await reminders.getByLabel("Time zone of the quiet hours").fill("Europe/Berlin");
+  await reminders.getByRole("button", { name: "Save" }).click();
+  await reminders.getByRole("status").filter({ hasText: "Saved" }).waitFor();
+  assert.match(await reminders.getByLabel("Webhook signing secret").inputValue(), /^whsec_/);
+  await screenshot(page, "settings-reminders-saved");
+  const findings = await axeViolations(page, "settings: reminders");
+  assert.deepEqual(findings, [], formatFindings(findings));
+
+  await page.reload();
+  await page.getByRole("button", { name: "Settings" }).click();
+  assert.equal(await reminders.getByLabel("By e-mail").isChecked(), true);
+  assert.equal(await reminders.getByLabel("Webhook URL").inputValue(), "https://hooks.example.com/taskmesh");
+  assert.deepEqual(
+    [await reminders.getByLabel("Quiet from").inputValue(), await reminders.getByLabel("Quiet until").inputValue(), await reminders.getByLabel("Time zone of the quiet hours").inputValue()],
+    ["21:30", "07:00", "Europe/Berlin"],
+  );
+  assert.equal(await reminders.getByLabel("Webhook signing secret").count(), 0, "the secret is not shown again");
   await context.close();
 });
 

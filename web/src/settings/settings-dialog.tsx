@@ -2,9 +2,10 @@ import { useEffect, useId, useRef, useState } from "react";
 import { useProjects } from "../projects/projects-api.js";
 import { CalendarFeeds } from "./calendar-feeds.js";
 import { ImportExport } from "./import-export.js";
+import { ReminderPreferences } from "./reminder-preferences.js";
 import "./settings.css";
 
-/** The header's Settings button and its dialog: import, export, calendar feeds. */
+/** The header's Settings button and its dialog: where reminders go, import, export, calendar feeds. */
 export function SettingsButton() {
   const [open, setOpen] = useState(false);
   return (
@@ -32,6 +33,7 @@ function SettingsDialog({ onClose }: { onClose(): void }) {
           ×
         </button>
       </header>
+      <ReminderPreferences />
       <ImportExport />
       <CalendarFeeds projects={projects} />
     </dialog>
