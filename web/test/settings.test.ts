@@ -92,6 +92,29 @@ test("where reminders go: e-mail, a webhook (a refused address said at its field
   await context.close();
 });
 
+test("an API token made in Settings: its secret shown once, it calls the API until revoked there", async () => {
+  const { context, page } = await suite.page();
+  await signUp(page);
+  await page.getByRole("button", { name: "Settings" }).click();
+  const tokens = page.getByRole("dialog", { name: "Settings" }).getByRole("region", { name: "API tokens" });
+  await tokens.getByLabel("Token name").fill("laptop scripts");
+  await tokens.getByLabel("Token lifetime").selectOption({ label: "30 days" });
+  await tokens.getByRole("button", { name: "Make a token" }).click();
+  const secret = await tokens.getByLabel("New API token").inputValue();
+  assert.match(secret, /^tm_pat_/);
+  await tokens.getByText(`npx taskmesh login --url ${suite.app.url} --token ${secret}`).waitFor();
+  const listTasks = () =>
+    fetch(`${suite.app.url}/taskmesh.tasks.v1.TaskService/ListTasks`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${secret}` }, body: "{}" });
+  assert.equal((await listTasks()).status, 200);
+  await tokens.getByRole("listitem").filter({ hasText: "laptop scripts" }).filter({ hasText: "read and write" }).waitFor();
+  await screenshot(page, "settings-api-token");
+
+  await tokens.getByRole("button", { name: "Revoke laptop scripts" }).click();
+  await tokens.getByRole("listitem").filter({ hasText: "laptop scripts" }).waitFor({ state: "detached" });
+  assert.equal((await listTasks()).status, 401);
+  await context.close();
+});
+
 test("while Settings is open, Escape closes it and the list's shortcuts do nothing to the tasks behind it", async () => {
   const { context, page } = await suite.page();
   await signUp(page);

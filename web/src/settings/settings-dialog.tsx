@@ -1,11 +1,12 @@
 import { useEffect, useId, useRef, useState } from "react";
 import { useProjects } from "../projects/projects-api.js";
+import { ApiTokens } from "./api-tokens.js";
 import { CalendarFeeds } from "./calendar-feeds.js";
 import { ImportExport } from "./import-export.js";
 import { ReminderPreferences } from "./reminder-preferences.js";
 import "./settings.css";
 
-/** The header's Settings button and its dialog: where reminders go, import, export, calendar feeds. */
+/** The header's Settings button and its dialog: where reminders go, import, export, calendar feeds, API tokens. */
 export function SettingsButton() {
   const [open, setOpen] = useState(false);
   return (
@@ -36,6 +37,7 @@ function SettingsDialog({ onClose }: { onClose(): void }) {
       <ReminderPreferences />
       <ImportExport />
       <CalendarFeeds projects={projects} />
+      <ApiTokens />
     </dialog>
   );
 }
