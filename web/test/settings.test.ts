@@ -92,6 +92,25 @@ test("where reminders go: e-mail, a webhook (a refused address said at its field
   await context.close();
 });
 
+test("the account's name and time zone: a zone that does not exist is refused, a real one kept across a reload", async () => {
+  const { context, page } = await suite.page();
+  await signUp(page);
+  await page.getByRole("button", { name: "Settings" }).click();
+  const account = page.getByRole("dialog", { name: "Settings" }).getByRole("region", { name: "Account" });
+  await account.getByLabel("Your name").fill("Ada");
+  await account.getByLabel("Your time zone").fill("Mars/Olympus_Mons");
+  await account.getByRole("button", { name: "Save" }).click();
+  await account.getByRole("alert").filter({ hasText: "“Mars/Olympus_Mons” is not a time zone" }).waitFor();
+  await account.getByLabel("Your time zone").fill("Asia/Tokyo");
+  await account.getByRole("button", { name: "Save" }).click();
+  await account.getByRole("status").filter({ hasText: "Saved" }).waitFor();
+  await page.reload();
+  await page.getByRole("button", { name: "Settings" }).click();
+  await account.getByLabel("Your name").and(page.locator('[value="Ada"]')).waitFor();
+  assert.equal(await account.getByLabel("Your time zone").inputValue(), "Asia/Tokyo");
+  await context.close();
+});
+
 test("an API token made in Settings: its secret shown once, it calls the API until revoked there", async () => {
   const { context, page } = await suite.page();
   await signUp(page);

@@ -1,12 +1,13 @@
 import { useEffect, useId, useRef, useState } from "react";
 import { useProjects } from "../projects/projects-api.js";
+import { AccountSettings } from "./account-settings.js";
 import { ApiTokens } from "./api-tokens.js";
 import { CalendarFeeds } from "./calendar-feeds.js";
 import { ImportExport } from "./import-export.js";
 import { ReminderPreferences } from "./reminder-preferences.js";
 import "./settings.css";
 
-/** The header's Settings button and its dialog: where reminders go, import, export, calendar feeds, API tokens. */
+/** The header's Settings button and its dialog: the account, where reminders go, import, export, calendar feeds, API tokens. */
 export function SettingsButton() {
   const [open, setOpen] = useState(false);
   return (
@@ -34,6 +35,7 @@ function SettingsDialog({ onClose }: { onClose(): void }) {
           ×
         </button>
       </header>
+      <AccountSettings />
       <ReminderPreferences />
       <ImportExport />
       <CalendarFeeds projects={projects} />
