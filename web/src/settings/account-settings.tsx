@@ -7,6 +7,7 @@ import { accountClient } from "../api/clients.js";
 import { browserTimeZone } from "../tasks/format.js";
 import { isTimeZone, TIME_ZONES } from "../tasks/zoned.js";
 import { FieldError } from "../ui/field-error.js";
+import { SaveButton } from "./save-button.js";
 import { useAttempt } from "../ui/use-attempt.js";
 
 export function AccountSettings() {
@@ -60,14 +61,7 @@ export function AccountSettings() {
             Use this device's ({here})
           </button>
         )}
-        <button type="submit" className="primary">
-          Save
-        </button>
-        {saved && (
-          <span className="hint" role="status">
-            Saved
-          </span>
-        )}
+        <SaveButton saved={saved} />
       </form>
       <FieldError problem={problem} />
     </section>

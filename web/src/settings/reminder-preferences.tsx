@@ -10,6 +10,7 @@ import { currentSession } from "../api/auth-client.js";
 import { remindersClient } from "../api/clients.js";
 import { browserTimeZone } from "../tasks/format.js";
 import { FieldError } from "../ui/field-error.js";
+import { SaveButton } from "./save-button.js";
 
 interface Form {
   inApp: boolean;
@@ -157,14 +158,7 @@ export function ReminderPreferences() {
         )}
         <FieldError problem={problems.get("")} />
         <div className="settings-row">
-          <button type="submit" className="primary">
-            Save
-          </button>
-          {saved && (
-            <span className="hint" role="status">
-              Saved
-            </span>
-          )}
+          <SaveButton saved={saved} />
         </div>
       </form>
     </section>
