@@ -1,4 +1,5 @@
-import { useInfiniteQuery } from "@connectrpc/connect-query";
+import { useInfiniteQuery, useQuery } from "@connectrpc/connect-query";
+import { ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { QueryErrorSchema, TaskService, type MoveTaskRequest } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { keepPreviousData } from "@tanstack/react-query";
@@ -12,7 +13,7 @@ import { useLiveSync } from "./live/use-live-sync.js";
 import { NotificationCenter } from "./notifications/notification-center.js";
 import { ProjectHeader } from "./projects/project-header.js";
 import { ProjectSidebar } from "./projects/project-sidebar.js";
-import { projectOfQuery, useProjects } from "./projects/projects-api.js";
+import { namedInQuery, useProjects } from "./projects/projects-api.js";
 import { SettingsButton } from "./settings/settings-dialog.js";
 import { PendingChanges, useOfflineSync } from "./offline/pending-changes.js";
 import { Toasts } from "./notifications/notifications.js";
@@ -78,7 +79,9 @@ function Workspace({ session }: { session: Session }) {
   const [help, setHelp] = useState(false);
   const live = useLiveSync(setEditingId);
   const projects = useProjects();
-  const project = projectOfQuery(query, projects);
+  const project = namedInQuery(query, "project", projects);
+  const sections = useQuery(ProjectService.method.listSections, { projectId: project?.id ?? "" }, { enabled: project !== undefined && !project.inbox });
+  const section = project && namedInQuery(query, "section", sections.data?.sections ?? []);
   const pending = useOfflineSync();
   const quickAddRef = useRef<HTMLInputElement>(null);
   const filterRef = useRef<HTMLInputElement>(null);
@@ -234,7 +237,7 @@ function Workspace({ session }: { session: Session }) {
         <ProjectSidebar userId={session.user.id} query={query} view={view} onChoose={show} />
         <main className="main">
           {project && <ProjectHeader project={project} query={query} view={view} onChoose={show} />}
-          <QuickAdd ref={quickAddRef} projects={projects} {...(project ? { project } : {})} />
+          <QuickAdd ref={quickAddRef} projects={projects} {...(project ? { project } : {})} {...(section ? { section } : {})} />
           <FilterBar
             ref={filterRef}
             query={query}

@@ -62,6 +62,11 @@ test("projects in the sidebar, sections, #project in quick add, moving a task", 
   await listShows(page, ["Paint the hall", "Buy rollers", "Call the plumber"]);
   await header.getByRole("button", { name: "Paint", exact: true }).click();
   await listShows(page, ["Call the plumber"]);
+  // On a section's page a new line goes into that section, so it shows where it was typed.
+  await page.getByLabel("Quick add a task").fill("Buy brushes");
+  await page.locator('.understood [data-kind="section"]', { hasText: "Paint" }).waitFor();
+  await page.getByLabel("Quick add a task").press("Enter");
+  await listShows(page, ["Call the plumber", "Buy brushes"]);
   await screenshot(page, "projects-02-project-and-section");
 
   // Rename and archive from the project's menu.

@@ -3,7 +3,7 @@ import { useQuery } from "@connectrpc/connect-query";
 import { ProjectRole, ProjectService, type Project } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { useState } from "react";
 import { useNotifications } from "../notifications/notifications.js";
-import { nameTerm, projectOfQuery, projectsClient, useProjects, useRefreshProjects } from "./projects-api.js";
+import { namedInQuery, nameTerm, projectsClient, useProjects, useRefreshProjects } from "./projects-api.js";
 import { ShareDialog } from "./share-dialog.js";
 import { TODAY_QUERY, UPCOMING_QUERY, type View } from "../views/view.js";
 import "./projects.css";
@@ -38,7 +38,7 @@ export function ProjectSidebar({ userId, query, view, onChoose }: Props) {
   const [showArchived, setShowArchived] = useState(false);
   const [menuFor, setMenuFor] = useState<string>();
   const invitations = useQuery(ProjectService.method.listInvitations, {}, { refetchInterval: 30_000 });
-  const current = projectOfQuery(query, projects);
+  const current = namedInQuery(query, "project", projects);
   const active = projects.filter((p) => !p.archived);
   const archived = projects.filter((p) => p.archived);
 

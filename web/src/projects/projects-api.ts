@@ -37,12 +37,12 @@ export function nameTerm(field: "project" | "section", name: string): string {
   return /^[\p{L}\p{N}][\p{L}\p{N}._/-]*$/u.test(key) ? `${field}:${key}` : `${field}:"${name.replace(/["\\]/g, "\\$&")}"`;
 }
 
-/** The project a filter query selects with `project:`, if it names one of `projects`. */
-export function projectOfQuery(query: string, projects: readonly Project[]): Project | undefined {
-  const m = /(?:^|\s)project:(?:"((?:[^"\\]|\\.)*)"|(\S+))/u.exec(query);
+/** The project (or section) a filter query selects with `project:` (`section:`), if it names one of `named`. */
+export function namedInQuery<T extends { name: string }>(query: string, field: "project" | "section", named: readonly T[]): T | undefined {
+  const m = new RegExp(`(?:^|\\s)${field}:(?:"((?:[^"\\\\]|\\\\.)*)"|(\\S+))`, "u").exec(query);
   if (!m) return undefined;
   const key = nameKey(m[1] !== undefined ? m[1].replace(/\\(.)/g, "$1") : m[2]!);
-  return projects.find((p) => nameKey(p.name) === key);
+  return named.find((p) => nameKey(p.name) === key);
 }
 
 export const ROLE_NAMES: Record<number, string> = { 1: "Viewer", 2: "Editor", 3: "Admin" };

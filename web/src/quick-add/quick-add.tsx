@@ -8,7 +8,7 @@ import { isQueuedOffline } from "../offline/offline-queue.js";
 import { useDebounced } from "../ui/use-debounced.js";
 import { useNotifications } from "../notifications/notifications.js";
 import { browserTimeZone, formatDay, formatDuration, formatTime, PRIORITY_LABELS } from "../tasks/format.js";
-import { ProjectRole, type Project } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
+import { ProjectRole, type Project, type Section } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { ALL_DAY_REMINDER_TIME, parseQuickAdd, pickProject, resolveQuickAdd, toCreateRequest, toWall, type Due, type ResolvedQuickAdd } from "@taskmesh/quick-add";
 
 function describeDue(due: Due, zone: string | undefined): string {
@@ -20,15 +20,20 @@ function describeDue(due: Due, zone: string | undefined): string {
   return `${formatDay(shown)} ${formatTime(shown)} ${zone}`;
 }
 
+/** A line as read, with the section on screen when it goes to that project. */
+type Line = ResolvedQuickAdd & { section?: { id: string; name: string } };
+
 interface Props {
   /** Where `#name` may point (see pickProject). */
   projects: readonly Project[];
   /** The project on screen: new tasks go there unless the line names another. */
   project?: Project;
+  /** The section of it on screen: new tasks going to the project go into it too. */
+  section?: Section;
 }
 
 /** One line, natural language; shows what was understood before it is saved. */
-export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ projects, project }, ref) {
+export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ projects, project, section }, ref) {
   const [text, setText] = useState("");
   const [error, setError] = useState<string>();
   const [saving, setSaving] = useState(0);
@@ -45,12 +50,13 @@ export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ 
   });
   const understood = useQuery({ ...resolveQuery(typed), enabled: typed.length > 0 });
   // What can be read without the server shows at once; the recurrence joins when it is understood.
-  const read = (line: ResolvedQuickAdd): ResolvedQuickAdd => {
+  const read = (line: ResolvedQuickAdd): Line => {
     const picked = pickProject(
       line,
       projects.filter((p) => !p.archived),
     );
-    return picked.project || !project || project.inbox || project.archived ? picked : { ...picked, project: { id: project.id, name: project.name } };
+    if (picked.project || !project || project.inbox || project.archived) return picked;
+    return { ...picked, project: { id: project.id, name: project.name }, ...(section ? { section: { id: section.id, name: section.name } } : {}) };
   };
   const typedDraft = text.trim() ? (text.trim() === typed && understood.data) || parseQuickAdd(text.trim(), new Date(), timeZone) : undefined;
   const draft = typedDraft && read(typedDraft);
@@ -66,7 +72,7 @@ export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ 
     try {
       const resolved = read(await queryClient.fetchQuery(resolveQuery(line)));
       if (!resolved.title) throw new Error("Give the task a title");
-      const { task } = await tasksClient.createTask(toCreateRequest(resolved, timeZone));
+      const { task } = await tasksClient.createTask({ ...toCreateRequest(resolved, timeZone), sectionId: resolved.section?.id ?? "" });
       toast({ text: `Added “${task?.title}”` }, 3000);
       await queryClient.invalidateQueries({ queryKey: createConnectQueryKey({ schema: TaskService, cardinality: undefined }) });
     } catch (err) {
@@ -153,6 +159,11 @@ export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ 
             {draft.project && (
               <span className="chip chip-project" data-kind="project">
                 <b>Project</b> {draft.project.name}
+              </span>
+            )}
+            {draft.section && (
+              <span className="chip chip-project" data-kind="section">
+                <b>Section</b> {draft.section.name}
               </span>
             )}
             {draft.tags.map((tag) => (
