@@ -237,7 +237,7 @@ function Workspace({ session }: { session: Session }) {
         <ProjectSidebar userId={session.user.id} query={query} view={view} onChoose={show} />
         <main className="main">
           {project && <ProjectHeader project={project} query={query} view={view} onChoose={show} />}
-          <QuickAdd ref={quickAddRef} projects={projects} {...(project ? { project } : {})} {...(section ? { section } : {})} />
+          <QuickAdd ref={quickAddRef} projects={projects} {...(project ? { project } : {})} {...(section ? { section } : {})} dueToday={dayView !== undefined || view === "calendar"} />
           <FilterBar
             ref={filterRef}
             query={query}

@@ -128,6 +128,11 @@ test("Today and Upcoming grouped by day; a drag by mouse or keyboard moves a tas
   await keyboardMove(page, "Old errand", ["ArrowDown"]);
   await shows(daySection(page, day(0)), ["Call mum", "Old errand"]);
   assert.equal(await overdue.count(), 0, "nothing overdue any more");
+  // A line without a date typed here is due today, so it shows where it was typed.
+  await page.getByLabel("Quick add a task").fill("Call the bank");
+  await page.locator('.understood [data-kind="due"]', { hasText: "Today" }).waitFor();
+  await page.getByLabel("Quick add a task").press("Enter");
+  await shows(daySection(page, day(0)), ["Call mum", "Old errand", "Call the bank"]);
 
   await sidebar(page).getByRole("button", { name: "Upcoming", exact: true }).click();
   await page.waitForURL(/q=due%3Anext-7-days/);

@@ -9,7 +9,7 @@ import { useDebounced } from "../ui/use-debounced.js";
 import { useNotifications } from "../notifications/notifications.js";
 import { browserTimeZone, formatDay, formatDuration, formatTime, PRIORITY_LABELS } from "../tasks/format.js";
 import { ProjectRole, type Project, type Section } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
-import { ALL_DAY_REMINDER_TIME, parseQuickAdd, pickProject, resolveQuickAdd, toCreateRequest, toWall, type Due, type ResolvedQuickAdd } from "@taskmesh/quick-add";
+import { ALL_DAY_REMINDER_TIME, localDate, parseQuickAdd, pickProject, resolveQuickAdd, toCreateRequest, toWall, type Due, type ResolvedQuickAdd } from "@taskmesh/quick-add";
 
 function describeDue(due: Due, zone: string | undefined): string {
   if (due.kind === "date") return formatDay(new Date(`${due.date}T00:00`));
@@ -30,10 +30,12 @@ interface Props {
   project?: Project;
   /** The section of it on screen: new tasks going to the project go into it too. */
   section?: Section;
+  /** The view shows tasks by their day (Today, Upcoming, the calendar): a line without a date is due today. */
+  dueToday?: boolean;
 }
 
 /** One line, natural language; shows what was understood before it is saved. */
-export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ projects, project, section }, ref) {
+export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ projects, project, section, dueToday = false }, ref) {
   const [text, setText] = useState("");
   const [error, setError] = useState<string>();
   const [saving, setSaving] = useState(0);
@@ -51,8 +53,9 @@ export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ 
   const understood = useQuery({ ...resolveQuery(typed), enabled: typed.length > 0 });
   // What can be read without the server shows at once; the recurrence joins when it is understood.
   const read = (line: ResolvedQuickAdd): Line => {
+    const dated = dueToday && !line.due && !line.recurrenceText ? { ...line, due: { kind: "date", date: localDate(new Date()) } as const } : line;
     const picked = pickProject(
-      line,
+      dated,
       projects.filter((p) => !p.archived),
     );
     if (picked.project || !project || project.inbox || project.archived) return picked;
