@@ -141,7 +141,7 @@ program
     const [{ task: current }, { projects }] = await Promise.all([api.tasks.getTask({ id }), api.projects.listProjects({})]);
     const findAssignee = async (who: string, projectId: string) => {
       const [{ members }, { user }] = await Promise.all([api.projects.listMembers({ projectId }), api.auth.getAccount({})]);
-      const email = who === "me" ? user?.email : who;
+      const email = who.toLowerCase() === "me" ? user?.email : who;
       const member = members.find((m) => m.email.toLowerCase() === email?.toLowerCase());
       if (!member) throw new UsageError(`--assign ${who}: not a member of the task's project; its members: ${members.map((m) => m.email).join(", ")} (or --assign none)`);
       return member.userId;

@@ -563,7 +563,7 @@ export function createTaskmeshMcpServer(backend: TaskmeshBackend): McpServer {
 
   async function memberNamed(projectId: string, who: string, at: string): Promise<string> {
     const { members } = await backend.projects.listMembers({ projectId });
-    const member = who === "me" ? members.find((m) => m.userId === backend.userId) : members.find((m) => m.email.toLowerCase() === who.toLowerCase());
+    const member = who.toLowerCase() === "me" ? members.find((m) => m.userId === backend.userId) : members.find((m) => m.email.toLowerCase() === who.toLowerCase());
     if (!member) throw new ItemFailure(inputError(at, `${who} is not a member of the task's project; its members: ${members.map((m) => m.email).join(", ")}`));
     return member.userId;
   }
