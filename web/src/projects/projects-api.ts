@@ -16,7 +16,9 @@ export function useProjects(): Project[] {
 
 /** The project a viewer of it may only look at, for a task in it (undefined: the caller may change the task, or the projects are not read yet and the server decides). */
 export function useViewOnly(projectId: string): Project | undefined {
-  const project = useProjects().find((p) => p.id === projectId);
+  // Every row asks: it reads the list the sidebar keeps fresh, without a timer or a fetch of its own.
+  const { data } = useQuery(ProjectService.method.listProjects, { includeArchived: true }, { refetchOnMount: false });
+  const project = data?.projects.find((p) => p.id === projectId);
   return project && project.role < ProjectRole.EDITOR ? project : undefined;
 }
 
