@@ -1,6 +1,6 @@
-// Tasks carry their project's and section's ids; an agent reads names. Every tool's answer gets them
-// from one ListProjects per request (and one ListSections per project its tasks are in), rather than
-// each tool looking them up on its own.
+// Tasks carry their project's, section's and assignee's ids; an agent reads names. Every tool's answer
+// gets them from one ListProjects per request (and one ListSections per project its tasks are in, one
+// ListMembers per project with an assigned task), rather than each tool looking them up on its own.
 import type { Client } from "@connectrpc/connect";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
@@ -10,15 +10,18 @@ interface NamedTask {
   projectName?: string;
   sectionId?: string;
   sectionName?: string;
+  assigneeId?: string;
+  assigneeEmail?: string;
 }
 
 export class ProjectNames {
   #projects?: Promise<Map<string, string>>;
   readonly #sections = new Map<string, Promise<Map<string, string>>>();
+  readonly #members = new Map<string, Promise<Map<string, string>>>();
 
   constructor(private readonly projects: Client<typeof ProjectService>) {}
 
-  /** The result with projectName and sectionName beside every task's ids (its text repeats the JSON). */
+  /** The result with projectName, sectionName and assigneeEmail beside every task's ids (its text repeats the JSON). */
   async name(result: CallToolResult): Promise<CallToolResult> {
     if (!result.structuredContent) return result;
     const tasks = tasksIn(result.structuredContent);
@@ -27,6 +30,7 @@ export class ProjectNames {
       for (const task of tasks) {
         if (task.projectId) task.projectName = (await this.#projectNames()).get(task.projectId);
         if (task.projectId && task.sectionId) task.sectionName = (await this.#sectionNames(task.projectId)).get(task.sectionId);
+        if (task.projectId && task.assigneeId) task.assigneeEmail = (await this.#memberEmails(task.projectId)).get(task.assigneeId);
       }
     } catch {
       // The ids are there; a name the project service could not give is left out rather than fail a change already made.
@@ -41,13 +45,22 @@ export class ProjectNames {
   }
 
   #sectionNames(projectId: string) {
-    let names = this.#sections.get(projectId);
-    if (!names) {
-      names = this.projects.listSections({ projectId }).then((r) => new Map(r.sections.map((s) => [s.id, s.name])));
-      this.#sections.set(projectId, names);
-    }
-    return names;
+    return once(this.#sections, projectId, () => this.projects.listSections({ projectId }).then((r) => new Map(r.sections.map((s) => [s.id, s.name]))));
   }
+
+  #memberEmails(projectId: string) {
+    return once(this.#members, projectId, () => this.projects.listMembers({ projectId }).then((r) => new Map(r.members.map((m) => [m.userId, m.email]))));
+  }
+}
+
+/** The lookup kept under `key`, made by `read` the first time. */
+function once<T>(kept: Map<string, Promise<T>>, key: string, read: () => Promise<T>): Promise<T> {
+  let value = kept.get(key);
+  if (!value) {
+    value = read();
+    kept.set(key, value);
+  }
+  return value;
 }
 
 /** Every object in the answer that is a task (it has a projectId), at any depth. */

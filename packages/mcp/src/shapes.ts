@@ -38,6 +38,7 @@ export const taskOutput = z.object({
   sectionId: z.string().optional().describe("its section in that project, if any"),
   sectionName: z.string().optional(),
   assigneeId: z.string().optional().describe("the member it is assigned to (a user id), if any"),
+  assigneeEmail: z.string().optional().describe("that member's e-mail (update_tasks' assignee takes it)"),
   version: z.number().int().describe("send it back as `version` to update or delete the task: a change made since is then reported, not overwritten"),
   createTime: z.string().optional(),
   updateTime: z.string().optional(),

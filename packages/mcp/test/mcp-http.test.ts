@@ -243,7 +243,13 @@ test("update_tasks moves a task to a project by name and assigns it to a member 
   const update = async (fields: Json, version: string) => (await call(alice, "update_tasks", { updates: [{ id: added!.task.id, version, ...fields }] })).structuredContent!.results[0] as Json;
 
   const moved = (await update({ project: "road TRIP", assignee: "Bob-MCP@example.com" }, added!.task.version)).task;
-  assert.deepEqual([moved.projectName, moved.assigneeId], ["Road trip", ids.get("bob-mcp@example.com")]);
+  assert.deepEqual([moved.projectName, moved.assigneeId, moved.assigneeEmail], ["Road trip", ids.get("bob-mcp@example.com"), "bob-mcp@example.com"]);
+  // Reads name the assignee too, so an agent can answer "what is Bob doing?".
+  const found = (await call(alice, "find_tasks", { query: 'project:"road trip"' })).structuredContent!.tasks as Json[];
+  assert.deepEqual(
+    found.map((t) => [t.title, t.assigneeEmail]),
+    [["Rent a van", "bob-mcp@example.com"]],
+  );
   const mine = (await update({ assignee: "me" }, moved.version)).task;
   assert.equal(mine.assigneeId, ids.get("alice-mcp@example.com"));
   const nowhere = await update({ project: "Nowhere" }, mine.version);
