@@ -97,7 +97,7 @@ export function ImportExport() {
         </p>
       )}
       <h3>Export</h3>
-      <p className="hint">Every project you own with its sections and tasks. The JSON file imports back into taskmesh; the CSV opens in a spreadsheet.</p>
+      <p className="hint">Every project you own with its sections, tasks and comments. The JSON file imports back into taskmesh; the CSV opens in a spreadsheet.</p>
       <div className="settings-row">
         <button type="button" onClick={() => void download("json")}>
           Download JSON
