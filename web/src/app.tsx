@@ -19,6 +19,7 @@ import { PendingChanges, useOfflineSync } from "./offline/pending-changes.js";
 import { Toasts } from "./notifications/notifications.js";
 import { QuickAdd } from "./quick-add/quick-add.js";
 import { FilterBar, SORTS } from "./tasks/filter-bar.js";
+import { requiredTags } from "./tasks/query-tokens.js";
 import { useTaskActions } from "./tasks/task-actions.js";
 import { TaskEditor } from "./tasks/task-editor.js";
 import { TaskList } from "./tasks/task-list.js";
@@ -174,6 +175,7 @@ function Workspace({ session }: { session: Session }) {
     setView(nextView);
   };
   const dayView = view === "list" ? dayViewOf(listQuery) : undefined;
+  const viewTags = useMemo(() => requiredTags(listQuery), [listQuery]);
   const rowHandlers = {
     ...(selectedId ? { selectedId } : {}),
     pendingIds: new Set(pending.map((c) => c.taskId)),
@@ -237,7 +239,7 @@ function Workspace({ session }: { session: Session }) {
         <ProjectSidebar userId={session.user.id} query={query} view={view} onChoose={show} />
         <main className="main">
           {project && <ProjectHeader project={project} query={query} view={view} onChoose={show} />}
-          <QuickAdd ref={quickAddRef} projects={projects} {...(project ? { project } : {})} {...(section ? { section } : {})} dueToday={dayView !== undefined || view === "calendar"} />
+          <QuickAdd ref={quickAddRef} projects={projects} {...(project ? { project } : {})} {...(section ? { section } : {})} dueToday={dayView !== undefined || view === "calendar"} tags={viewTags} />
           <FilterBar
             ref={filterRef}
             query={query}

@@ -226,6 +226,21 @@ test("quick add lines typed back to back; filter with the language (explained), 
   await context.close();
 });
 
+test("a line added on a list filtered by a tag gets the tag, so it shows where it was typed", async () => {
+  const { context, page } = await newPage();
+  await signUp(page);
+  await quickAdd(page, "Buy milk #errands");
+  await quickAdd(page, "Read a book");
+  await page.getByRole("button", { name: /^#errands/ }).click();
+  await rowCount(page, 1);
+  await page.getByLabel("Quick add a task").fill("Buy eggs");
+  await page.locator('.understood [data-kind="tag"]', { hasText: "#errands" }).waitFor();
+  await page.getByLabel("Quick add a task").press("Enter");
+  await rowCount(page, 2);
+  await taskRow(page, "Buy eggs").locator(".tag", { hasText: "#errands" }).waitFor();
+  await context.close();
+});
+
 test("completing a recurring task (with the keyboard) brings its next occurrence into the list", async () => {
   const { context, page } = await newPage();
   await signUp(page);

@@ -32,10 +32,12 @@ interface Props {
   section?: Section;
   /** The view shows tasks by their day (Today, Upcoming, the calendar): a line without a date is due today. */
   dueToday?: boolean;
+  /** Tags the list on screen requires: a new task gets them too. */
+  tags?: readonly string[];
 }
 
 /** One line, natural language; shows what was understood before it is saved. */
-export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ projects, project, section, dueToday = false }, ref) {
+export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ projects, project, section, dueToday = false, tags = [] }, ref) {
   const [text, setText] = useState("");
   const [error, setError] = useState<string>();
   const [saving, setSaving] = useState(0);
@@ -54,10 +56,12 @@ export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ 
   // What can be read without the server shows at once; the recurrence joins when it is understood.
   const read = (line: ResolvedQuickAdd): Line => {
     const dated = dueToday && !line.due && !line.recurrenceText ? { ...line, due: { kind: "date", date: localDate(new Date()) } as const } : line;
-    const picked = pickProject(
+    const chosen = pickProject(
       dated,
       projects.filter((p) => !p.archived),
     );
+    // After the project is picked: a tag the list requires stays a tag even if a project bears its name.
+    const picked = tags.every((t) => chosen.tags.includes(t)) ? chosen : { ...chosen, tags: [...new Set([...chosen.tags, ...tags])] };
     if (picked.project || !project || project.inbox || project.archived) return picked;
     return { ...picked, project: { id: project.id, name: project.name }, ...(section ? { section: { id: section.id, name: section.name } } : {}) };
   };

@@ -1,4 +1,5 @@
 // Clickable filters edit the query text itself, so the box always shows exactly what is applied.
+import { parseFilter, type FilterNode } from "@taskmesh/filter";
 
 /** Adds the term, or removes it when present; terms in `exclusive` replace each other (one status). */
 export function toggleTerm(query: string, term: string, exclusive: readonly string[] = []): string {
@@ -12,4 +13,16 @@ export function toggleTerm(query: string, term: string, exclusive: readonly stri
 export function hasTerm(query: string, term: string): boolean {
   const lower = term.toLowerCase();
   return query.split(/\s+/).some((t) => t.toLowerCase() === lower);
+}
+
+/** The tags every task the query lists must have (its top-level `#tag` terms): a task added on that list gets them, so it shows there. */
+export function requiredTags(query: string): string[] {
+  let root: FilterNode;
+  try {
+    root = parseFilter(query);
+  } catch {
+    return [];
+  }
+  const terms = root.kind === "and" ? root.children : [root];
+  return terms.flatMap((t) => (t.kind === "tag" && t.tag !== null ? [t.tag] : []));
 }
