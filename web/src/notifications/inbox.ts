@@ -16,7 +16,14 @@ export function useInbox() {
   const queryClient = useQueryClient();
   const inbox = useQuery(ReminderService.method.listNotifications, { pageSize: 30 }, { refetchInterval: POLL_MS, refetchOnWindowFocus: true });
   return useMemo(() => {
-    const refresh = () => queryClient.invalidateQueries({ queryKey: createConnectQueryKey({ schema: ReminderService.method.listNotifications, cardinality: undefined }) });
+    const queryKey = createConnectQueryKey({ schema: ReminderService.method.listNotifications, cardinality: undefined });
+    // A read still in flight may have started before the change it should show: it is cancelled and
+    // read again (React Query would hand back that older read while the list has no data yet, as
+    // when a tab opened from a notification dismisses the reminder before its first list arrived).
+    const refresh = async () => {
+      await queryClient.cancelQueries({ queryKey });
+      await queryClient.invalidateQueries({ queryKey });
+    };
     const then = async (call: Promise<unknown>) => {
       try {
         await call;
