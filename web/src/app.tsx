@@ -5,7 +5,7 @@ import { QueryErrorSchema, TaskService, type MoveTaskRequest } from "@taskmesh/p
 import { keepPreviousData } from "@tanstack/react-query";
 import { translateQuestion } from "@taskmesh/filter";
 import { useEffect, useMemo, useRef, useState } from "react";
-import { authClient, onSessionChange, refreshSession, setSession, type Session } from "./api/auth-client.js";
+import { authClient, onSessionChange, resumeSession, setSession, type Session } from "./api/auth-client.js";
 import { Consent, CONSENT_PATH } from "./auth/consent.js";
 import { EmailLink, RESET_PASSWORD_PATH, VERIFY_EMAIL_PATH } from "./auth/email-link.js";
 import { SignIn } from "./auth/sign-in.js";
@@ -35,7 +35,7 @@ export function App() {
   const [session, setCurrent] = useState<Session | undefined | "loading">("loading");
   useEffect(() => {
     const unsubscribe = onSessionChange(setCurrent);
-    void refreshSession();
+    void resumeSession();
     return unsubscribe;
   }, []);
   return (

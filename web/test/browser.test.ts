@@ -120,6 +120,12 @@ test("the app's script and styles reach the browser compressed (Brotli), the pag
 
 test("sign up, then quick add a monthly task with tag, priority and a reminder: understood before saving, all of it saved", async () => {
   const { context, page } = await newPage();
+  // Signed out, a load asks nothing of the server: a refused Refresh would be a console error on every visit.
+  const refreshes: number[] = [];
+  page.on("response", (r) => r.url().endsWith("/taskmesh.auth.v1.AuthService/Refresh") && refreshes.push(r.status()));
+  await page.reload();
+  await page.getByRole("button", { name: "Sign in" }).waitFor();
+  assert.deepEqual(refreshes, []);
   await signUp(page, "01-sign-up");
   await screenshot(page, "02-empty-list");
 
@@ -157,6 +163,7 @@ test("sign up, then quick add a monthly task with tag, priority and a reminder: 
   await page.getByRole("button", { name: "Sign in" }).waitFor();
   await page.reload();
   await page.getByRole("button", { name: "Sign in" }).waitFor();
+  assert.deepEqual(refreshes, [200], "renewed once, by the signed-in reload");
   await context.close();
 });
 

@@ -35,6 +35,17 @@ export function onSessionChange(listener: Listener): () => void {
 }
 
 /**
+ * The session at page load: renewed from the refresh cookie when someone was signed in on this
+ * device (the cookie is httpOnly, so the page cannot look for it); otherwise signed out without
+ * asking, rather than a refused Refresh on every visit to the sign-in form.
+ */
+export function resumeSession(): Promise<Session | undefined> {
+  if (offlineSession()) return refreshSession();
+  setSession(undefined);
+  return Promise.resolve(undefined);
+}
+
+/**
  * Renews the access token from the refresh cookie; undefined when the cookie is missing, expired or
  * revoked. Concurrent callers share one request, and tabs of one browser take turns (Web Locks):
  * the refresh token rotates, and presenting an already-rotated one would revoke the whole chain.
