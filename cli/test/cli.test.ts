@@ -15,6 +15,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { createLogger } from "@taskmesh/kit";
 import { AuthService } from "@taskmesh/proto/taskmesh/auth/v1/auth_service_pb.js";
 import { ProjectRole, ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
+import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { embeddedConfig, startEmbeddedApp, type EmbeddedApp } from "@taskmesh/embedded";
 import { cacheRoot } from "../../scripts/project-node.mjs";
 
@@ -263,6 +264,17 @@ test("edit --assign gives a task of a shared project to a member by e-mail, to m
   assert.match(stranger.stderr, /--assign eve@example\.com: not a member of the task's project; its members: .*dora@example\.com.* \(or --assign none\)/);
   const nobody = JSON.parse((await taskmesh("--json", "edit", id, "--assign", "none")).stdout);
   assert.equal(nobody.task.assigneeId, undefined);
+
+  // Adding, `+name` assigns as in the web app (Todoist's habit); a name of nobody there stays in the title.
+  const added = await taskmesh("add", "Sweep", "the", "yard", "+dora", "#chores", "tomorrow");
+  assert.equal(added.code, 0, added.stderr);
+  assert.match(added.stdout, /Sweep the yard .* in Chores {2}→ dora@example\.com$/m);
+  const eve = JSON.parse((await taskmesh("--json", "add", "Ask +eve about the bins #chores")).stdout);
+  assert.deepEqual([eve.task.title, eve.task.assigneeId], ["Ask +eve about the bins", undefined]);
+  assert.deepEqual(
+    (await createClient(TaskService, transport).listTasks({ query: "assignee:me" }, { headers: { authorization: `Bearer ${accessToken}` } })).tasks.map((t) => t.title),
+    ["Sweep the yard"],
+  );
 });
 
 test("list reads a question in plain English and says how above the table", async () => {

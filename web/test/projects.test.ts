@@ -98,7 +98,7 @@ test("a project shared by e-mail: invite, accept, changes live both ways, remova
   const guest = await suite.page();
   const guestEmail = await signUp(guest.page);
   const owner = await suite.page();
-  await signUp(owner.page);
+  const ownerEmail = await signUp(owner.page);
   await createProject(owner.page, "Trip");
   await quickAdd(owner.page, "Book the flights");
   await listShows(owner.page, ["Book the flights"]);
@@ -142,6 +142,16 @@ test("a project shared by e-mail: invite, accept, changes live both ways, remova
   await guest.page.getByRole("button", { name: "Assigned to me" }).click();
   await listShows(guest.page, ["Book the flights", "Pack the tent", "Renew passports"]);
 
+  // Quick add assigns with `+name` (Todoist's habit), and says to whom before saving.
+  await guest.page.getByLabel("Quick add a task").fill(`Buy sunscreen +${ownerEmail.split("@")[0]} tomorrow`);
+  await guest.page.locator('.understood [data-kind="assignee"]', { hasText: ownerEmail }).waitFor();
+  assert.equal(await guest.page.locator('.understood [data-kind="title"]').textContent(), "Buy sunscreen");
+  await screenshot(guest.page, "projects-05c-quick-add-assign");
+  await guest.page.getByLabel("Quick add a task").press("Enter");
+  await taskRow(owner.page, "Buy sunscreen").locator(".assignee", { hasText: "→ you" }).waitFor();
+  await guest.page.getByLabel("Complete Buy sunscreen").click();
+  await listShows(owner.page, ["Book the flights", "Pack the tent", "Renew passports"]);
+
   // Deleted, then Undo in the toast: back in the project, still assigned.
   await editor.getByRole("button", { name: "Delete" }).click();
   await listShows(owner.page, ["Pack the tent", "Renew passports"]);
@@ -167,7 +177,7 @@ test("a project shared by e-mail: invite, accept, changes live both ways, remova
   await guestEditor.getByPlaceholder(/Add a comment/).fill("Tent is in the loft");
   await guestEditor.getByRole("button", { name: "Comment", exact: true }).click();
   await guestEditor.getByText("Tent is in the loft").waitFor();
-  await screenshot(guest.page, "projects-05c-viewer");
+  await screenshot(guest.page, "projects-05d-viewer");
   await guest.page.keyboard.press("Escape");
 
   // Removed: the guest's open page loses the project's tasks without a reload.

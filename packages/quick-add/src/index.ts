@@ -10,3 +10,4 @@ export {
 } from "./parse-quick-add.js";
 export { lastDayRule, resolveQuickAdd, toCreateRequest, type ResolvedQuickAdd } from "./resolve-quick-add.js";
 export { pickProject, type ProjectChoice } from "./pick-project.js";
+export { mentionsSomeone, pickAssignee, type MemberChoice } from "./pick-assignee.js";

@@ -38,6 +38,8 @@ export interface QuickAddDraft {
   reminderAtText?: string;
   /** A `#name` that names one of the user's projects (see pick-project.ts). */
   project?: { id: string; name: string };
+  /** A `+name` that names a member of that project (see pick-assignee.ts). */
+  assignee?: { id: string; email: string };
 }
 
 const TAG = /(^|\s)#([\p{L}\p{N}_./-]{1,64})(?=\s|$)/gu;

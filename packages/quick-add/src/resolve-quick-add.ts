@@ -162,5 +162,6 @@ export function toCreateRequest(draft: ResolvedQuickAdd, timeZone: string): Crea
       : [],
     requestId: crypto.randomUUID(),
     projectId: draft.project?.id ?? "",
+    assigneeId: draft.assignee?.id ?? "",
   });
 }

@@ -1,6 +1,7 @@
 import { ConnectError } from "@connectrpc/connect";
 import { createConnectQueryKey } from "@connectrpc/connect-query";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { useQuery as useRpcQuery } from "@connectrpc/connect-query";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { forwardRef, useState } from "react";
 import { recurrenceClient, tasksClient } from "../api/clients.js";
@@ -8,8 +9,21 @@ import { isQueuedOffline } from "../offline/offline-queue.js";
 import { useDebounced } from "../ui/use-debounced.js";
 import { useNotifications } from "../notifications/notifications.js";
 import { browserTimeZone, formatDay, formatDuration, formatTime, PRIORITY_LABELS } from "../tasks/format.js";
-import { ProjectRole, type Project, type Section } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
-import { ALL_DAY_REMINDER_TIME, localDate, parseQuickAdd, pickProject, resolveQuickAdd, toCreateRequest, toWall, type Due, type ResolvedQuickAdd } from "@taskmesh/quick-add";
+import { ProjectRole, ProjectService, type Project, type Section } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
+import {
+  ALL_DAY_REMINDER_TIME,
+  localDate,
+  mentionsSomeone,
+  parseQuickAdd,
+  pickAssignee,
+  pickProject,
+  resolveQuickAdd,
+  toCreateRequest,
+  toWall,
+  type Due,
+  type ResolvedQuickAdd,
+} from "@taskmesh/quick-add";
+import { projectsClient } from "../projects/projects-api.js";
 
 function describeDue(due: Due, zone: string | undefined): string {
   if (due.kind === "date") return formatDay(new Date(`${due.date}T00:00`));
@@ -66,7 +80,11 @@ export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ 
     return { ...picked, project: { id: project.id, name: project.name }, ...(section ? { section: { id: section.id, name: section.name } } : {}) };
   };
   const typedDraft = text.trim() ? (text.trim() === typed && understood.data) || parseQuickAdd(text.trim(), new Date(), timeZone) : undefined;
-  const draft = typedDraft && read(typedDraft);
+  const placed = typedDraft && read(typedDraft);
+  // `+name` is looked for among the members of the project the line goes to.
+  const naming = placed?.project && mentionsSomeone(placed.title) ? placed.project.id : "";
+  const members = useRpcQuery(ProjectService.method.listMembers, { projectId: naming }, { enabled: naming !== "", staleTime: 30_000 });
+  const draft = placed && members.data && naming ? pickAssignee(placed, members.data.members) : placed;
 
   // The line is cleared at once so the next one can be typed while this one saves; if saving
   // fails, it comes back (unless something new was typed meanwhile).
@@ -77,7 +95,8 @@ export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ 
     setSaving((n) => n + 1);
     setError(undefined);
     try {
-      const resolved = read(await queryClient.fetchQuery(resolveQuery(line)));
+      const placed = read(await queryClient.fetchQuery(resolveQuery(line)));
+      const resolved = placed.project && mentionsSomeone(placed.title) ? pickAssignee(placed, (await projectsClient.listMembers({ projectId: placed.project.id })).members) : placed;
       if (!resolved.title) throw new Error("Give the task a title");
       const { task } = await tasksClient.createTask({ ...toCreateRequest(resolved, timeZone), sectionId: resolved.section?.id ?? "" });
       toast({ text: `Added “${task?.title}”` }, 3000);
@@ -171,6 +190,11 @@ export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ 
             {draft.section && (
               <span className="chip chip-project" data-kind="section">
                 <b>Section</b> {draft.section.name}
+              </span>
+            )}
+            {draft.assignee && (
+              <span className="chip" data-kind="assignee">
+                <b>Assigned</b> {draft.assignee.email}
               </span>
             )}
             {draft.tags.map((tag) => (
