@@ -6,7 +6,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { ActivityKind, type ActivityEntry } from "@taskmesh/proto/taskmesh/audit/v1/activity_pb.js";
 import type { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
 import type { Occurrence, RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurrence_service_pb.js";
-import type { ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
+import type { ProjectRole, ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import type { ReminderService } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
 import { TaskSchema, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import type { CreateTaskRequest, TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
@@ -224,6 +224,30 @@ const UPDATE_TASKS = {
   inputSchema: z.strictObject({ updates: z.array(updateItem).min(1).max(MAX_BATCH) }),
   outputSchema: batchOutput({ task: taskOutput.optional() }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+};
+
+const ROLES = ["viewer", "editor", "admin"] as const;
+const roleName = (role: ProjectRole) => ROLES[role - 1] ?? "viewer";
+
+const LIST_PROJECTS = {
+  title: "List projects",
+  description:
+    "The user's projects, the Inbox first: each with the user's role in it (a viewer cannot change its tasks), its sections, and " +
+    "for a shared one its members' e-mails and roles: the names update_tasks takes as `project` and `assignee`, and find_tasks as project:<name>.",
+  inputSchema: z.strictObject({ includeArchived: z.boolean().default(false).describe("archived projects too (marked archived)") }),
+  outputSchema: {
+    projects: z.array(
+      z.object({
+        name: z.string(),
+        inbox: z.boolean(),
+        archived: z.boolean(),
+        role: z.enum(ROLES),
+        sections: z.array(z.string()),
+        members: z.array(z.object({ email: z.string(), role: z.enum(ROLES), owner: z.boolean() })).optional(),
+      }),
+    ),
+  },
+  annotations: { readOnlyHint: true, openWorldHint: false },
 };
 
 const COMPLETE_TASKS = {
@@ -567,6 +591,29 @@ export function createTaskmeshMcpServer(backend: TaskmeshBackend): McpServer {
     if (!member) throw new ItemFailure(inputError(at, `${who} is not a member of the task's project; its members: ${members.map((m) => m.email).join(", ")}`));
     return member.userId;
   }
+
+  server.registerTool("list_projects", LIST_PROJECTS, ({ includeArchived }) =>
+    answer(async () => {
+      const { projects } = await backend.projects.listProjects({ includeArchived });
+      const described = await Promise.all(
+        projects.map(async (p) => {
+          const [{ sections }, members] = await Promise.all([
+            backend.projects.listSections({ projectId: p.id }),
+            p.memberCount > 1 ? backend.projects.listMembers({ projectId: p.id }).then((r) => r.members) : undefined,
+          ]);
+          return {
+            name: p.name,
+            inbox: p.inbox,
+            archived: p.archived,
+            role: roleName(p.role),
+            sections: sections.map((s) => s.name),
+            ...(members ? { members: members.map((m) => ({ email: m.email, role: roleName(m.role), owner: m.owner })) } : {}),
+          };
+        }),
+      );
+      return structured({ projects: described });
+    }),
+  );
 
   server.registerTool("complete_tasks", COMPLETE_TASKS, async ({ ids }) => batch(ids, "ids", async (id) => ({ task: taskOut((await tasks.completeTask({ id })).task!) })));
 

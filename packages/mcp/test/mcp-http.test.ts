@@ -105,6 +105,7 @@ test("tools are listed with input and output schemas and annotations", async () 
     "get_activity",
     "get_overview",
     "list_comments",
+    "list_projects",
     "list_reminders",
     "preview_recurrence",
     "reopen_tasks",
@@ -266,6 +267,30 @@ test("update_tasks moves a task to a project by name and assigns it to a member 
   assert.match(JSON.stringify(stranger.error), /eve@example\.com is not a member of the task's project; its members: .*bob-mcp@example\.com/);
   const nobody = (await update({ assignee: null }, mine.version)).task;
   assert.equal(nobody.assigneeId, undefined);
+
+  // Who can be assigned, and where, without guessing: list_projects names them, as each member sees it.
+  await projects.createSection({ projectId: project!.id, name: "Packing" }, as(aliceToken));
+  const listed = async (client: Client) => (await call(client, "list_projects", {})).structuredContent!.projects as Json[];
+  const roadTrip = (await listed(alice)).find((p) => p.name === "Road trip");
+  assert.deepEqual(roadTrip, {
+    name: "Road trip",
+    inbox: false,
+    archived: false,
+    role: "admin",
+    sections: ["Packing"],
+    members: [
+      { email: "alice-mcp@example.com", role: "admin", owner: true },
+      { email: "bob-mcp@example.com", role: "editor", owner: false },
+    ],
+  });
+  const bobs = await listed(bob);
+  assert.deepEqual(
+    bobs.map((p) => [p.name, p.role, p.members?.length]),
+    [
+      ["Inbox", "admin", undefined],
+      ["Road trip", "editor", 2],
+    ],
+  );
 });
 
 test("complete, reopen and delete in batches; each item reports its own outcome", async () => {
