@@ -2,6 +2,8 @@ import type { Client } from "@connectrpc/connect";
 import { commentOut, PRIORITIES, reminderStatusOut, taskOut, type TaskOutput } from "@taskmesh/mcp/shapes";
 import { translateQuestion } from "@taskmesh/filter";
 import { sendUndo } from "@taskmesh/mcp/undo";
+import { ActivityKind } from "@taskmesh/proto/taskmesh/audit/v1/activity_pb.js";
+import type { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
 import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import type { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { mentionsSomeone, parseQuickAdd, pickAssignee, pickProject, resolveQuickAdd, toCreateRequest } from "@taskmesh/quick-add";
@@ -12,11 +14,12 @@ import { loadLogin, saveLogin, type Login } from "./config.js";
 import { readEdit, type EditOptions } from "./edit.js";
 import { localDateTime, row, table } from "./format.js";
 import { readReminder } from "./remind.js";
+import { describeTask } from "./show.js";
 import { UsageError } from "./usage-error.js";
 import { changeLine, watch } from "./watch.js";
 
 const program = new Command("taskmesh")
-  .description("taskmesh from the terminal: add with a quick-add line, list with a filter, complete, edit, undo, watch, remind, comment; `taskmesh mcp` for desktop agents")
+  .description("taskmesh from the terminal: add with a quick-add line, list with a filter, show, complete, reopen, edit, delete, undo, watch, remind, comment; `taskmesh mcp` for desktop agents")
   .version("1.0.0")
   .option("--json", "print JSON (the same task shape as the MCP tools) instead of text")
   .showHelpAfterError("(taskmesh --help lists the commands)");
@@ -123,6 +126,62 @@ program
   });
 
 program
+  .command("reopen")
+  .description("mark completed tasks open again, by the id `taskmesh ls status:completed` shows")
+  .argument("<id...>")
+  .action(async (ids: string[], _opts: unknown, cmd: Command) => {
+    const api = clients(requireLogin());
+    const reopened: TaskOutput[] = [];
+    for (const id of ids) reopened.push(taskOut((await api.tasks.reopenTask({ id: await resolveId(api.tasks, id, "status:completed") })).task!));
+    if (json(cmd)) return print({ tasks: reopened });
+    for (const t of reopened) process.stdout.write(`Reopened ${t.id.slice(0, 8)}  ${t.title}\n`);
+  });
+
+program
+  .command("rm")
+  .alias("delete")
+  .description("delete tasks (a subtask of one moves up a level); `taskmesh undo <id>` brings one back")
+  .argument("<id...>")
+  .action(async (ids: string[], _opts: unknown, cmd: Command) => {
+    const api = clients(requireLogin());
+    const deleted: TaskOutput[] = [];
+    for (const idArg of ids) {
+      const { task } = await api.tasks.getTask({ id: await resolveId(api.tasks, idArg, "status:all") });
+      // The version read here: a change made since by someone else is reported, not deleted with it.
+      await api.tasks.deleteTask({ id: task!.id, expectedVersion: task!.version });
+      deleted.push(taskOut(task!));
+    }
+    if (json(cmd)) return print({ deleted: deleted.map((t) => t.id) });
+    for (const t of deleted) process.stdout.write(`Deleted ${t.id.slice(0, 8)}  ${t.title}  (taskmesh undo ${t.id.slice(0, 8)} brings it back)\n`);
+  });
+
+program
+  .command("show")
+  .description("one task with all it carries: notes, project and section, assignee, repeat rule in words, reminders, times and version")
+  .argument("<id>", "the task (a unique start of its id)")
+  .action(async (idArg: string, _opts: unknown, cmd: Command) => {
+    const api = clients(requireLogin());
+    const { task } = await api.tasks.getTask({ id: await resolveId(api.tasks, idArg, "status:all") });
+    const t = task!;
+    const [projects, sections, members, rule] = await Promise.all([
+      api.projects.listProjects({ includeArchived: true }),
+      t.sectionId ? api.projects.listSections({ projectId: t.projectId }) : undefined,
+      t.assigneeId ? api.projects.listMembers({ projectId: t.projectId }) : undefined,
+      t.recurrence ? api.recurrence.parseRecurrence({ text: t.recurrence.rrule }).catch(() => undefined) : undefined,
+    ]);
+    const names = {
+      project: projects.projects.find((p) => p.id === t.projectId)?.name,
+      section: sections?.sections.find((s) => s.id === t.sectionId)?.name,
+      assignee: members?.members.find((m) => m.userId === t.assigneeId)?.email,
+      repeats: rule?.summary,
+    };
+    const out = taskOut(t);
+    if (json(cmd))
+      return print({ task: { ...out, projectName: names.project, sectionName: names.section, assigneeEmail: names.assignee }, ...(names.repeats ? { recurrenceSummary: names.repeats } : {}) });
+    process.stdout.write(describeTask(out, names, localTimeZone()));
+  });
+
+program
   .command("edit")
   .description(
     'change a task: what a quick-add line names ("tomorrow 5pm !high #work"; words left become the title), or the options; only those fields are sent, and a change made meanwhile elsewhere is reported, not overwritten',
@@ -160,7 +219,7 @@ program
   .argument("[id]", "only this task's latest change")
   .action(async (idArg: string | undefined, _opts: unknown, cmd: Command) => {
     const api = clients(requireLogin());
-    const taskId = idArg ? await resolveId(api.tasks, idArg, "status:all") : "";
+    const taskId = idArg ? await resolveId(api.tasks, idArg, "status:all").catch(async (err: unknown) => (await deletedTaskId(api.audit, idArg)) ?? Promise.reject(err)) : "";
     const { entries } = await api.audit.listActivity({ taskId, pageSize: 20 });
     const entry = entries.find((e) => e.undo?.request.case !== undefined);
     if (!entry) throw new UsageError(`nothing to undo${idArg ? " on that task" : ""}: the recent history has no change that can be undone`);
@@ -281,6 +340,13 @@ async function resolveId(tasks: Client<typeof TaskService>, prefix: string, amon
   if (found.length === 0) throw new UsageError(`no ${among === "status:open" ? "open " : ""}task has an id starting with ${prefix}: \`taskmesh ls\` lists them`);
   if (found.length > 1) throw new UsageError(`${prefix} starts the ids of several tasks (${found.map((t) => `"${t.title}"`).join(", ")}): give more of it`);
   return found[0]!.id;
+}
+
+/** A deleted task's id from the start of it, found in the recent history (no list shows the task any more). */
+async function deletedTaskId(audit: Client<typeof AuditService>, prefix: string): Promise<string | undefined> {
+  const { entries } = await audit.listActivity({ pageSize: 100 });
+  const ids = new Set(entries.filter((e) => e.kind === ActivityKind.TASK_DELETED && e.taskId.startsWith(prefix.toLowerCase())).map((e) => e.taskId));
+  return ids.size === 1 ? [...ids][0] : undefined;
 }
 
 function positiveVersion(value: string): bigint {

@@ -277,6 +277,42 @@ test("edit --assign gives a task of a shared project to a member by e-mail, to m
   );
 });
 
+test("show names what a task carries; reopen and rm act by the id's start, and undo brings a deleted task back by the id rm printed", async () => {
+  const { task } = JSON.parse((await taskmesh("--json", "add", "Renew the passport on 2031-03-01 #papers !high remind me 1 day before")).stdout);
+  const id = task.id.slice(0, 8);
+  await taskmesh("edit", id, "--notes", "Photos first\nForm P2");
+  const shown = await taskmesh("show", id);
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.match(
+    shown.stdout,
+    /^Renew the passport\n {2}id +[0-9a-f-]{36}\n {2}status +open\n {2}due +2031-03-01\n {2}priority +high\n {2}tags +#papers\n {2}project +Inbox\n {2}reminders +1 day before at 09:00\n/,
+  );
+  assert.match(shown.stdout, /\n {2}version +2\n\n {2}Photos first\n {2}Form P2\n$/);
+  const repeating = JSON.parse((await taskmesh("--json", "add", "Stretch every weekday at 7am remind me 90 min before")).stdout).task;
+  assert.match((await taskmesh("show", repeating.id.slice(0, 8))).stdout, /\n {2}repeats +every weekday at 7am\n {2}reminders +1 h 30 min before\n/);
+
+  await taskmesh("done", id);
+  const reopened = await taskmesh("reopen", id);
+  assert.equal(reopened.code, 0, reopened.stderr);
+  assert.match(reopened.stdout, /^Reopened [0-9a-f]{8} {2}Renew the passport$/m);
+  const again = await taskmesh("reopen", id);
+  assert.equal(again.code, 2);
+  assert.match(again.stderr, /no task has an id starting with/);
+
+  const removed = await taskmesh("rm", id);
+  assert.equal(removed.code, 0, removed.stderr);
+  assert.match(removed.stdout, new RegExp(`^Deleted ${id} {2}Renew the passport {2}\\(taskmesh undo ${id} brings it back\\)$`, "m"));
+  assert.equal((await taskmesh("show", id)).code, 2);
+  const undone = await taskmesh("undo", id);
+  assert.equal(undone.code, 0, undone.stderr);
+  assert.match(undone.stdout, /^Undid deleted "Renew the passport"/);
+  const back = JSON.parse((await taskmesh("--json", "ls", "passport")).stdout).tasks;
+  assert.deepEqual(
+    back.map((t: { title: string; tags: string[]; notes: string }) => [t.title, t.tags, t.notes]),
+    [["Renew the passport", ["papers"], "Photos first\nForm P2"]],
+  );
+});
+
 test("list reads a question in plain English and says how above the table", async () => {
   await taskmesh("add", "Fix the gate #yard !high tomorrow");
   const asked = await taskmesh("list", "high", "priority", "yard", "tasks");
