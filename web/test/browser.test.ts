@@ -267,6 +267,12 @@ test("completing a recurring task (with the keyboard) brings its next occurrence
 
   await page.getByRole("button", { name: "Completed", exact: true }).click();
   await page.locator("li.task.done", { hasText: "Water plants" }).waitFor();
+  // Reopened (the completion undone), it is today's again, and the occurrence its completion made is taken back.
+  await page.getByLabel("Reopen Water plants").click();
+  await page.getByRole("button", { name: "Open", exact: true }).click();
+  await taskRow(page, "Water plants").locator(".due", { hasText: "Today" }).waitFor();
+  await page.locator("li.task .due", { hasText: "Tomorrow" }).waitFor({ state: "detached", timeout: 20_000 });
+  assert.equal(await page.locator("li.task").count(), 1);
   await context.close();
 });
 

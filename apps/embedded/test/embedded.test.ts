@@ -88,11 +88,43 @@ test("completing a task due Jan 31 repeating on the 31st or the month's last day
   assert.deepEqual(next!.tags, ["home"]);
   assert.equal(next!.seriesId, task!.id);
 
+  // The history's latest change to undo is the completion, not the occurrence it made.
+  const audit = createClient(AuditService, createConnectTransport({ baseUrl: app.server.url, httpVersion: "1.1" }));
+  const entries = await eventually("the next occurrence's entry", async () => {
+    const page = (await audit.listActivity({ pageSize: 5 }, me)).entries;
+    return page.some((e) => e.taskId === next!.id) ? page : undefined;
+  });
+  const made = entries.find((e) => e.taskId === next!.id)!;
+  assert.deepEqual([made.summary, made.device, made.undo], ['created "Pay rent", the series\' next occurrence', "recurrence", undefined]);
+  assert.equal(entries.find((e) => e.undo)?.undo?.request.case, "reopenTask");
+
+  // Reopened (the completion undone): the occurrence it made goes; completed again, it is back, once.
   const reopened = await client.reopenTask({ id: task!.id, expectedVersion: done.task!.version }, me);
+  await eventually("the Feb 28 occurrence taken back", async () => ((await openTasksDue("2027-02-28")).length === 0 ? true : undefined));
   await client.completeTask({ id: task!.id, expectedVersion: reopened.task!.version }, me);
-  // The second completion's event is handled like the first: wait until the consumer saw it.
+  const [again] = await eventually("the Feb 28 occurrence again", async () => {
+    const found = await openTasksDue("2027-02-28");
+    return found.length > 0 ? found : undefined;
+  });
+  assert.equal(again!.id, next!.id, "the same occurrence, under the same id");
   await new Promise((r) => setTimeout(r, 1_500));
   assert.equal((await openTasksDue("2027-02-28")).length, 1, "still exactly one next occurrence");
+});
+
+test("a next occurrence the user has changed stays when the completion that made it is undone", async () => {
+  const { task } = await client.createTask({ title: "Stretch", due: { case: "dueDate", value: "2027-05-01" }, timeZone: "Europe/Berlin", recurrence: { rrule: "FREQ=DAILY" } }, me);
+  const done = await client.completeTask({ id: task!.id, expectedVersion: task!.version }, me);
+  const [next] = await eventually("the May 2 occurrence", async () => {
+    const found = await openTasksDue("2027-05-02");
+    return found.length > 0 ? found : undefined;
+  });
+  await client.updateTask({ task: { id: next!.id, title: "Stretch, 20 minutes" }, updateMask: { paths: ["title"] }, expectedVersion: next!.version }, me);
+  await client.reopenTask({ id: task!.id, expectedVersion: done.task!.version }, me);
+  await new Promise((r) => setTimeout(r, 1_500));
+  assert.deepEqual(
+    (await openTasksDue("2027-05-02")).map((t) => t.title),
+    ["Stretch, 20 minutes"],
+  );
 });
 
 test("after a restart the data is there and the series goes on (Feb 28 → Mar 31)", async () => {

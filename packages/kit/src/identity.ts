@@ -9,6 +9,12 @@ export const USER_ID_HEADER = "x-user-id";
 export const TIME_ZONE_HEADER = "x-time-zone";
 /** Which of the caller's devices made a change (web, cli, mcp…), carried into its events. */
 export const DEVICE_HEADER = "x-device";
+/**
+ * The device of what the recurrence service does on its own: a completion's next occurrence, and
+ * taking it back when that completion is undone. Their history entries are consequences, undone
+ * with the change that caused them, not on their own.
+ */
+export const RECURRENCE_DEVICE = "recurrence";
 
 // Building an Intl.DateTimeFormat took a tenth of the CPU of a task's write; zones are few, so remember them.
 const zones = new Map<string, string | undefined>();

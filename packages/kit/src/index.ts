@@ -1,7 +1,8 @@
 export { startServer, drainOnSignals, writeHead } from "./server.js";
 export type { ServerOptions, RunningServer, HttpRoute, ServiceModule } from "./server.js";
 export { HealthState } from "./health.js";
-export { canonicalTimeZone, DEVICE_HEADER, isTimeZone, kClientAddress, kUserId, requireUser, TIME_ZONE_HEADER, USER_ID_HEADER } from "./identity.js";
+export { canonicalTimeZone, DEVICE_HEADER, isTimeZone, kClientAddress, kUserId, RECURRENCE_DEVICE, requireUser, TIME_ZONE_HEADER, USER_ID_HEADER } from "./identity.js";
+export { idForRequest } from "./request-id.js";
 export { fieldPathsInterceptor, invalidArgument } from "./errors.js";
 export { pageSizeOf } from "./page-size.js";
 export type { FieldViolation } from "./errors.js";

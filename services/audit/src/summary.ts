@@ -1,4 +1,5 @@
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
+import { RECURRENCE_DEVICE } from "@taskmesh/kit";
 import { ActivityKind } from "@taskmesh/proto/taskmesh/audit/v1/activity_pb.js";
 import { isDueDate, type StoredChange } from "./field-changes.js";
 import type { StoredReminder } from "./activity-record.js";
@@ -6,6 +7,7 @@ import type { StoredReminder } from "./activity-record.js";
 /** What a summary is made of: a stored entry, its changes already summarised, and how to show times. */
 export interface SummaryInput {
   kind: ActivityKind;
+  device: string;
   comment: JsonObject | null;
   taskTitle: string;
   changeSummaries: string[];
@@ -19,7 +21,7 @@ export function entrySummary(entry: SummaryInput): string {
   const reminderAt = entry.reminder?.fireTime ? entry.when.instant(entry.reminder.fireTime) : undefined;
   switch (entry.kind) {
     case ActivityKind.TASK_CREATED:
-      return `created ${title}`;
+      return entry.device === RECURRENCE_DEVICE ? `created ${title}, the series' next occurrence` : `created ${title}`;
     case ActivityKind.TASK_UPDATED:
       return entry.changeSummaries.join("; ") || "updated";
     case ActivityKind.TASK_COMPLETED:
@@ -27,7 +29,7 @@ export function entrySummary(entry: SummaryInput): string {
     case ActivityKind.TASK_REOPENED:
       return "reopened";
     case ActivityKind.TASK_DELETED:
-      return `deleted ${title}`;
+      return entry.device === RECURRENCE_DEVICE ? `deleted ${title}: the completion that made it was undone` : `deleted ${title}`;
     case ActivityKind.REMINDER_SCHEDULED:
       return reminderAt ? `reminder set for ${reminderAt}` : "reminder set";
     case ActivityKind.REMINDER_FIRED:

@@ -1,5 +1,6 @@
 import { create, fromJson, type JsonObject } from "@bufbuild/protobuf";
 import { UndoSchema, ActivityKind, type Undo } from "@taskmesh/proto/taskmesh/audit/v1/activity_pb.js";
+import { RECURRENCE_DEVICE } from "@taskmesh/kit";
 import { TaskSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { maskPathOf, taskWith, type StoredChange } from "./field-changes.js";
 
@@ -7,6 +8,7 @@ export interface UndoInput {
   eventId: string;
   taskId: string;
   kind: ActivityKind;
+  device: string;
   taskVersion: bigint;
   changes: StoredChange[];
   snapshot: JsonObject | null;
@@ -21,6 +23,9 @@ export const RESTORE_REQUEST_PREFIX = "audit-undo:";
  * (per-field merge), a completion's or reopening's when anything did.
  */
 export function undoFor(entry: UndoInput): Undo | undefined {
+  // A next occurrence made, or taken back, by the recurrence service follows a completion or its
+  // undo: undoing that completion is what undoes it, so "the latest change" is never this one.
+  if (entry.device === RECURRENCE_DEVICE) return undefined;
   const ref = { id: entry.taskId, expectedVersion: entry.taskVersion };
   switch (entry.kind) {
     case ActivityKind.TASK_UPDATED: {

@@ -3,6 +3,7 @@ import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { TaskEvent } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
 import { RecurrenceSchema, ReminderSchema, type Recurrence, type Reminder, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import type { CreateTaskRequestSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { idForRequest } from "@taskmesh/kit";
 import { Temporal } from "temporal-polyfill";
 import { dueWithinRange, nextOccurrence, type Due } from "./engine.js";
 
@@ -42,6 +43,18 @@ export function planNextOccurrence(event: TaskEvent, onBeyondRange?: (task: Task
     sectionId: task.sectionId,
     assigneeId: task.assigneeId,
   };
+}
+
+/**
+ * The occurrence to take back when a completed occurrence is reopened: the one its completion made
+ * (its id follows from the occurrence key), as long as it is as it was made (version 1). One the
+ * user has changed, completed or deleted since stays as it is.
+ */
+export function withdrawnOccurrence(event: TaskEvent): { id: string; expectedVersion: bigint } | undefined {
+  if (event.event.case !== "reopened") return undefined;
+  const task = event.event.value.task;
+  if (!task?.recurrence) return undefined;
+  return { id: idForRequest(event.userId, nextOccurrenceKey(task)), expectedVersion: 1n };
 }
 
 export interface FollowingOccurrence {

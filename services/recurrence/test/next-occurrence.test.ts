@@ -5,7 +5,8 @@ import { timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/prot
 import { TaskEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
 import { RecurrenceMode, TaskSchema, TaskStatus, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { nextOccurrenceKey, planNextOccurrence, type CreateTaskInit } from "../src/next-occurrence.js";
+import { idForRequest } from "@taskmesh/kit";
+import { nextOccurrenceKey, planNextOccurrence, withdrawnOccurrence, type CreateTaskInit } from "../src/next-occurrence.js";
 
 function completed(init: MessageInitShape<typeof TaskSchema>) {
   const task = create(TaskSchema, { id: "3f1c2a9e-0000-4000-8000-000000000001", status: TaskStatus.COMPLETED, timeZone: "Europe/Berlin", ...init });
@@ -54,6 +55,17 @@ test("the same completion always plans the same occurrence key; another completi
   assert.equal(planNextOccurrence(ev)!.requestId, planNextOccurrence(ev)!.requestId);
   const other = completed({ id: "3f1c2a9e-0000-4000-8000-000000000009", due: { case: "dueDate", value: "2027-01-01" }, recurrence: { rrule: "FREQ=DAILY" } });
   assert.notEqual(planNextOccurrence(other)!.requestId, planNextOccurrence(ev)!.requestId);
+});
+
+test("reopening an occurrence takes back, at the version it was made with, the task its completion created", () => {
+  const done = completed({ due: { case: "dueDate", value: "2027-01-01" }, recurrence: { rrule: "FREQ=DAILY" } });
+  const task = done.event.value as { task: Task };
+  const reopened = create(TaskEventSchema, { userId: "u1", taskId: task.task.id, event: { case: "reopened", value: { task: { ...task.task, status: TaskStatus.OPEN } } } });
+  // The id CreateTask gave the next occurrence: derived from the same user and occurrence key.
+  assert.deepEqual(withdrawnOccurrence(reopened), { id: idForRequest("u1", planNextOccurrence(done)!.requestId!), expectedVersion: 1n });
+  assert.equal(withdrawnOccurrence(done), undefined);
+  const once = create(TaskEventSchema, { userId: "u1", event: { case: "reopened", value: { task: create(TaskSchema, { id: task.task.id }) } } });
+  assert.equal(withdrawnOccurrence(once), undefined, "a task that does not repeat made none");
 });
 
 test("absolute reminders move with the due; relative ones stay relative", () => {

@@ -16,7 +16,6 @@ import { savedFilterHandlers } from "./saved-filters.js";
 import { createTaskServiceImpl } from "./task-service.js";
 import { TaskStore } from "./task-store.js";
 
-export { idForRequest } from "./task-service.js";
 export { OutboxRelay, type OutboxSink } from "./outbox-relay.js";
 
 export interface TasksModuleOptions {

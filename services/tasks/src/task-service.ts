@@ -3,7 +3,7 @@ import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@conn
 import { createValidator, type Validator } from "@bufbuild/protovalidate";
 import { compileFilterToSql, explainFilter, FilterSyntaxError, mentions, normalizeFilter, parseFilter, type FilterNode } from "@taskmesh/filter";
 import { ProjectRole } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
-import { canonicalTimeZone, currentTraceparent, GroupCommit, invalidArgument, KeyedGroupCommit, pageSizeOf, requireUser, TIME_ZONE_HEADER } from "@taskmesh/kit";
+import { canonicalTimeZone, currentTraceparent, GroupCommit, idForRequest, invalidArgument, KeyedGroupCommit, pageSizeOf, requireUser, TIME_ZONE_HEADER } from "@taskmesh/kit";
 import { CommentSchema, TaskSchema, TaskStatus, type Comment, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
@@ -29,7 +29,6 @@ import {
   WatchTasksResponseSchema,
 } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { randomBytes, randomUUID } from "node:crypto";
-import { v5 as uuidv5 } from "uuid";
 import type { ChangeHub } from "./change-hub.js";
 import { bumpFields, conflictingPaths, MASK_FIELDS } from "./field-merge.js";
 import { maskedPaths } from "./update-mask.js";
@@ -690,12 +689,4 @@ function mergeMasked(base: Task, patch: Task, paths: string[]): Task {
     }
   }
   return merged;
-}
-
-// Namespace for task ids derived from (user, request id); any fixed UUID, never to change.
-const REQUEST_NAMESPACE = "6f1d3c1e-7c55-4b47-9a7e-1f0b4f5f2a11";
-
-/** The task id a user's request id maps to (UUID v5), so retries land on the same row. */
-export function idForRequest(userId: string, requestId: string): string {
-  return uuidv5(`${userId}\u0000${requestId}`, REQUEST_NAMESPACE);
 }
