@@ -1,11 +1,11 @@
-import type { Client } from "@connectrpc/connect";
+import { ConnectError, type Client } from "@connectrpc/connect";
 import { commentOut, PRIORITIES, reminderStatusOut, taskOut, type TaskOutput } from "@taskmesh/mcp/shapes";
 import { translateQuestion } from "@taskmesh/filter";
 import { sendUndo } from "@taskmesh/mcp/undo";
 import { ActivityKind } from "@taskmesh/proto/taskmesh/audit/v1/activity_pb.js";
 import type { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
 import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
-import type { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { OpenSubtasksSchema, type TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { mentionsSomeone, parseQuickAdd, pickAssignee, pickProject, resolveQuickAdd, toCreateRequest } from "@taskmesh/quick-add";
 import { Argument, Command, InvalidArgumentError, Option } from "commander";
 import { clients, explain, localTimeZone } from "./api.js";
@@ -117,12 +117,23 @@ program
   .command("done")
   .description("complete tasks, by the id `taskmesh ls` shows (a unique start of it is enough)")
   .argument("<id...>")
-  .action(async (ids: string[], _opts: unknown, cmd: Command) => {
+  .option("--with-subtasks", "complete a task's open subtasks too (without it, a task with open ones is refused)")
+  .action(async (ids: string[], opts: { withSubtasks?: boolean }, cmd: Command) => {
     const api = clients(requireLogin());
-    const done: TaskOutput[] = [];
-    for (const id of ids) done.push(taskOut((await api.tasks.completeTask({ id: await resolveId(api.tasks, id) })).task!));
-    if (json(cmd)) return print({ tasks: done });
-    for (const t of done) process.stdout.write(`Completed ${t.id.slice(0, 8)}  ${t.title}\n`);
+    const done: Array<{ task: TaskOutput; subtasks: number }> = [];
+    for (const idArg of ids) {
+      const id = await resolveId(api.tasks, idArg);
+      const res = await api.tasks.completeTask({ id, includeSubtasks: opts.withSubtasks === true }).catch((err: unknown) => {
+        const open = ConnectError.from(err).findDetails(OpenSubtasksSchema)[0]?.openCount;
+        if (open === undefined) throw err;
+        throw new UsageError(`${idArg} has ${open === 1 ? "1 open subtask" : `${open} open subtasks`}: complete them first, or add --with-subtasks`);
+      });
+      done.push({ task: taskOut(res.task!), subtasks: res.completedSubtaskIds.length });
+    }
+    if (json(cmd)) return print({ tasks: done.map((d) => d.task) });
+    for (const { task: t, subtasks } of done) {
+      process.stdout.write(`Completed ${t.id.slice(0, 8)}  ${t.title}${subtasks > 0 ? `  (and ${subtasks === 1 ? "1 subtask" : `${subtasks} subtasks`})` : ""}\n`);
+    }
   });
 
 program

@@ -299,6 +299,16 @@ test("show names what a task carries; reopen and rm act by the id's start, and u
   assert.equal(again.code, 2);
   assert.match(again.stderr, /no task has an id starting with/);
 
+  // A task with open subtasks is done only with them, when asked to.
+  const transport = createConnectTransport({ baseUrl: app.server.url, httpVersion: "1.1" });
+  await createClient(TaskService, transport).createTask({ title: "Fill in form P2", parentId: task.id }, { headers: { authorization: `Bearer ${token}` } });
+  const refused = await taskmesh("done", id);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, new RegExp(`${id} has 1 open subtask: complete them first, or add --with-subtasks`));
+  const both = await taskmesh("done", id, "--with-subtasks");
+  assert.match(both.stdout, /^Completed [0-9a-f]{8} {2}Renew the passport {2}\(and 1 subtask\)$/m);
+  await taskmesh("reopen", id);
+
   const removed = await taskmesh("rm", id);
   assert.equal(removed.code, 0, removed.stderr);
   assert.match(removed.stdout, new RegExp(`^Deleted ${id} {2}Renew the passport {2}\\(taskmesh undo ${id} brings it back\\)$`, "m"));

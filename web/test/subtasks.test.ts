@@ -85,5 +85,8 @@ test("subtasks four levels deep, indented, folded, and completed with their pare
   await page.locator(".toast", { hasText: "Completed “Plan the trip”" }).waitFor();
   await page.locator("li.task").first().waitFor({ state: "detached" });
   assert.deepEqual(questions, ["Complete 1 open subtask too?", "Complete 4 open subtasks too?"]);
+  // Undo puts back all it completed: the task and its subtasks, open again where they were.
+  await page.locator(".toast", { hasText: "Completed “Plan the trip”" }).getByRole("button", { name: "Undo" }).click();
+  assert.deepEqual((await rows(page, 5)).map(([t]) => t).sort(), ["Book flights", "Check airline sites", "Compare prices", "Pack bags", "Plan the trip"]);
   await context.close();
 });

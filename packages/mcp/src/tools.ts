@@ -252,9 +252,11 @@ const LIST_PROJECTS = {
 
 const COMPLETE_TASKS = {
   title: "Complete tasks",
-  description: `Marks up to ${MAX_BATCH} tasks done. A repeating task gets its next occurrence created. Undo with reopen_tasks.`,
-  inputSchema: z.strictObject({ ids }),
-  outputSchema: batchOutput({ task: taskOutput.optional() }),
+  description:
+    `Marks up to ${MAX_BATCH} tasks done. A repeating task gets its next occurrence created. A task with open subtasks fails ` +
+    "(failed_precondition, with their number) unless includeSubtasks completes them too; completedSubtaskIds names those. Undo with reopen_tasks.",
+  inputSchema: z.strictObject({ ids, includeSubtasks: z.boolean().default(false).describe("complete each task's open subtasks too") }),
+  outputSchema: batchOutput({ task: taskOutput.optional(), completedSubtaskIds: z.array(z.string()).optional() }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
 };
 
@@ -615,7 +617,12 @@ export function createTaskmeshMcpServer(backend: TaskmeshBackend): McpServer {
     }),
   );
 
-  server.registerTool("complete_tasks", COMPLETE_TASKS, async ({ ids }) => batch(ids, "ids", async (id) => ({ task: taskOut((await tasks.completeTask({ id })).task!) })));
+  server.registerTool("complete_tasks", COMPLETE_TASKS, async ({ ids, includeSubtasks }) =>
+    batch(ids, "ids", async (id) => {
+      const { task, completedSubtaskIds } = await tasks.completeTask({ id, includeSubtasks });
+      return { task: taskOut(task!), ...(completedSubtaskIds.length > 0 ? { completedSubtaskIds } : {}) };
+    }),
+  );
 
   server.registerTool("reopen_tasks", REOPEN_TASKS, async ({ ids }) => batch(ids, "ids", async (id) => ({ task: taskOut((await tasks.reopenTask({ id })).task!) })));
 

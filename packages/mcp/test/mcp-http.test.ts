@@ -15,6 +15,7 @@ import { createLogger } from "@taskmesh/kit";
 import { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
 import { ApiTokenScope, AuthService } from "@taskmesh/proto/taskmesh/auth/v1/auth_service_pb.js";
 import { ProjectRole, ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
+import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { embeddedConfig, startEmbeddedApp, type EmbeddedApp } from "@taskmesh/embedded";
 
 const dataDir = mkdtempSync(path.join(tmpdir(), "taskmesh-mcp-"));
@@ -316,6 +317,19 @@ test("complete, reopen and delete in batches; each item reports its own outcome"
   assert.equal(deleted!.ok, true);
   assert.equal(stale!.error.code, "aborted");
   assert.equal(gone.structuredContent!.succeeded, 1);
+});
+
+test("complete_tasks refuses a task with open subtasks, naming how many, unless includeSubtasks completes them too", async () => {
+  const tasks = createClient(TaskService, createConnectTransport({ baseUrl: app.server.url, httpVersion: "1.1" }));
+  const me = { headers: { authorization: `Bearer ${aliceToken}` } };
+  const { task: parent } = await tasks.createTask({ title: "Move house" }, me);
+  const children = await Promise.all(["Pack", "Label boxes"].map(async (title) => (await tasks.createTask({ title, parentId: parent!.id }, me)).task!.id));
+  const refused = (await call(alice, "complete_tasks", { ids: [parent!.id] })).structuredContent!.results as Json[];
+  assert.equal(refused[0]!.error.code, "failed_precondition");
+  assert.match(JSON.stringify(refused[0]!.error), /2 open subtasks/);
+  const done = (await call(alice, "complete_tasks", { ids: [parent!.id], includeSubtasks: true })).structuredContent!.results as Json[];
+  assert.equal(done[0]!.task.status, "completed");
+  assert.deepEqual(new Set(done[0]!.completedSubtaskIds), new Set(children));
 });
 
 test("another user's agent never reaches the tasks", async () => {

@@ -313,27 +313,27 @@ async function updateTask(deps: Deps, req: UpdateTaskRequest, ctx: HandlerContex
 
 async function completeTask(deps: Deps, req: CompleteTaskRequest, ctx: HandlerContext) {
   const origin = originOf(ctx);
-  const task = await onTask(
+  const { task, completedSubtaskIds } = await onTask(
     deps,
     origin.userId,
     req.id,
     async (tx, current, subtree) => {
       checkVersion(current, req.expectedVersion);
-      if (current.status === TaskStatus.COMPLETED) return taskFromRow(current);
+      if (current.status === TaskStatus.COMPLETED) return { task: taskFromRow(current), completedSubtaskIds: [] };
       const open = subtree!.filter((sub) => sub.status === TaskStatus.OPEN);
       if (open.length > 0 && !req.includeSubtasks) {
         const count = open.length === 1 ? "1 open subtask" : `${open.length} open subtasks`;
-        throw new ConnectError(`task ${req.id} has ${count}: complete them first, or set include_subtasks to complete them too`, Code.FailedPrecondition, undefined, [
+        throw new ConnectError(`task ${req.id} has ${count}: complete them first, or complete them too (include_subtasks)`, Code.FailedPrecondition, undefined, [
           { desc: OpenSubtasksSchema, value: { openCount: open.length } },
         ]);
       }
       const at = deps.now();
       for (const sub of open) await complete(tx, origin, sub, at);
-      return complete(tx, origin, current, at);
+      return { task: await complete(tx, origin, current, at), completedSubtaskIds: open.map((sub) => sub.id) };
     },
     { subtree: true },
   );
-  return { task };
+  return { task, completedSubtaskIds };
 }
 
 async function reopenTask(deps: Deps, req: ReopenTaskRequest, ctx: HandlerContext) {

@@ -120,8 +120,10 @@ describe("subtasks", () => {
     assert.equal((await get(ann, a!.id)).status, TaskStatus.OPEN);
     assert.match((await expectCode(service.tasks.completeTask({ id: b!.id }, as(ann)), Code.FailedPrecondition)).rawMessage, /has 1 open subtask:/);
 
-    const { task } = await service.tasks.completeTask({ id: a!.id, includeSubtasks: true }, as(ann));
+    const { task, completedSubtaskIds } = await service.tasks.completeTask({ id: a!.id, includeSubtasks: true }, as(ann));
     assert.equal(task!.status, TaskStatus.COMPLETED);
+    // What this call completed, to undo it: not the subtask done before.
+    assert.deepEqual(new Set(completedSubtaskIds), new Set([b!.id, c!.id, sibling.id]));
     for (const t of [b, c, sibling]) {
       assert.equal((await get(ann, t!.id)).status, TaskStatus.COMPLETED);
       assert.equal((await eventsOf(t!.id)).at(-1)!.event.case, "completed");

@@ -33,6 +33,7 @@ export function useTaskActions() {
     };
     const complete = (task: Task) =>
       run(async () => {
+        let subtasks: string[] = [];
         try {
           await tasksClient.completeTask({ id: task.id });
         } catch (err) {
@@ -40,11 +41,16 @@ export function useTaskActions() {
           const open = openSubtasks(err);
           if (open === undefined) throw err;
           if (!confirm(`Complete ${open === 1 ? "1 open subtask" : `${open} open subtasks`} too?`)) return;
-          await tasksClient.completeTask({ id: task.id, includeSubtasks: true });
+          subtasks = (await tasksClient.completeTask({ id: task.id, includeSubtasks: true })).completedSubtaskIds;
         }
+        // Undo puts back what this completion changed: the subtasks it completed too.
+        const undo = async () => {
+          await tasksClient.reopenTask({ id: task.id });
+          for (const id of subtasks) await tasksClient.reopenTask({ id });
+        };
         toast({
           text: task.recurrence ? `Completed “${task.title}” — the next one is on its way` : `Completed “${task.title}”`,
-          actions: [{ label: "Undo", run: () => void run(() => tasksClient.reopenTask({ id: task.id })) }],
+          actions: [{ label: "Undo", run: () => void run(undo) }],
         });
       });
     const reopen = (task: Task) => run(() => tasksClient.reopenTask({ id: task.id }));
