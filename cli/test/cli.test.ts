@@ -318,9 +318,10 @@ test("show names what a task carries; reopen and rm act by the id's start, and u
   assert.match(undone.stdout, /^Undid deleted "Renew the passport"/);
   const back = JSON.parse((await taskmesh("--json", "ls", "passport")).stdout).tasks;
   assert.deepEqual(
-    back.map((t: { title: string; tags: string[]; notes: string }) => [t.title, t.tags, t.notes]),
-    [["Renew the passport", ["papers"], "Photos first\nForm P2"]],
+    back.map((t: { id: string; title: string; tags: string[]; notes: string }) => [t.id, t.title, t.tags, t.notes]),
+    [[task.id, "Renew the passport", ["papers"], "Photos first\nForm P2"]],
   );
+  assert.equal((await taskmesh("show", id)).code, 0, "back under the id rm printed");
 });
 
 test("list reads a question in plain English and says how above the table", async () => {

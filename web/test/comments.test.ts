@@ -88,6 +88,14 @@ test("a comment from another member appears live in the open editor, with its au
   // A blank comment cannot be sent.
   await commentsOf(guest.page).getByLabel("Add a comment").fill("   ");
   assert.equal(await commentsOf(guest.page).getByRole("button", { name: "Comment" }).isDisabled(), true);
+
+  // Deleted, then Undo in the toast: the same task comes back with its comment, on both pages.
+  await editorOf(owner.page).getByRole("button", { name: "Delete", exact: true }).click();
+  await taskRow(guest.page, "Book the flights").waitFor({ state: "detached" });
+  await owner.page.locator(".toast", { hasText: "Deleted “Book the flights”" }).getByRole("button", { name: "Undo" }).click();
+  await taskRow(guest.page, "Book the flights").getByRole("button", { name: "Book the flights" }).click();
+  await commentsOf(guest.page).locator("li", { hasText: "The cheapest is fine." }).waitFor();
+  await editorOf(guest.page).getByRole("region", { name: "Activity" }).getByText('restored "Book the flights"').waitFor();
   await guest.context.close();
   await owner.context.close();
 });

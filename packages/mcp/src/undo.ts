@@ -17,6 +17,8 @@ export async function sendUndo(tasks: Client<typeof TaskService>, entry: Activit
       return { task: (await tasks.completeTask(undo.value)).task };
     case "createTask":
       return { task: (await tasks.createTask(undo.value)).task };
+    case "restoreTask":
+      return { task: (await tasks.restoreTask(undo.value)).task };
     case "deleteTask":
       await tasks.deleteTask(undo.value);
       return {};

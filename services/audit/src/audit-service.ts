@@ -77,7 +77,7 @@ export function entryFromRow(row: ActivityRow): ActivityEntry {
       after: fromJson(ValueSchema, c.after),
       summary: changeSummaries[i],
     })),
-    summary: entrySummary({ ...row, changeSummaries, when }),
+    summary: entrySummary({ ...row, taskVersion, changeSummaries, when }),
     reminder: row.reminder ? { reminderId: row.reminder.id, fireTime: fireTime ? timestampFromMs(Date.parse(fireTime)) : undefined, reason: row.reminder.reason ?? "" } : undefined,
     undo: undoFor({ ...row, taskVersion }),
     comment: row.comment ? fromJson(CommentSchema, row.comment, { ignoreUnknownFields: true }) : undefined,

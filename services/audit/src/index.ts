@@ -14,7 +14,6 @@ import { activityPruned, DEFAULT_RETENTION_DAYS } from "./retention.js";
 export { AUDIT_GROUP, AUDIT_TOPICS } from "./activity-consumer.js";
 export { DEFAULT_RETENTION_DAYS } from "./retention.js";
 export { auditConfig, auditSettings } from "./config.js";
-export { RESTORE_REQUEST_PREFIX } from "./undo.js";
 
 export interface AuditModuleOptions {
   databaseUrl: string;

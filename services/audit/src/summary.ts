@@ -8,6 +8,8 @@ import type { StoredReminder } from "./activity-record.js";
 export interface SummaryInput {
   kind: ActivityKind;
   device: string;
+  /** The task's version after the change: a task created at a later version than 1 was restored. */
+  taskVersion: bigint;
   comment: JsonObject | null;
   taskTitle: string;
   changeSummaries: string[];
@@ -21,7 +23,8 @@ export function entrySummary(entry: SummaryInput): string {
   const reminderAt = entry.reminder?.fireTime ? entry.when.instant(entry.reminder.fireTime) : undefined;
   switch (entry.kind) {
     case ActivityKind.TASK_CREATED:
-      return entry.device === RECURRENCE_DEVICE ? `created ${title}, the series' next occurrence` : `created ${title}`;
+      if (entry.device === RECURRENCE_DEVICE) return `created ${title}, the series' next occurrence`;
+      return entry.taskVersion > 1n ? `restored ${title}` : `created ${title}`;
     case ActivityKind.TASK_UPDATED:
       return entry.changeSummaries.join("; ") || "updated";
     case ActivityKind.TASK_COMPLETED:

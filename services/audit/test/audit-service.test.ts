@@ -225,14 +225,16 @@ describe("AuditService", () => {
 
     await tasks.deleteTask({ id: task!.id }, as(alice));
     const [deleted] = await entriesOf(alice, task!.id, 7);
-    assert.equal(deleted!.undo?.request.case, "createTask");
-    const restored = await tasks.createTask(deleted!.undo.request.value, as(alice));
-    const again = await tasks.createTask(deleted!.undo.request.value, as(alice));
+    assert.equal(deleted!.undo?.request.case, "restoreTask");
+    const restored = await tasks.restoreTask(deleted!.undo.request.value, as(alice));
+    const again = await tasks.restoreTask(deleted!.undo.request.value, as(alice));
     assert.equal(again.task!.id, restored.task!.id, "restoring twice restores one task");
+    assert.equal(restored.task!.id, task!.id, "under its id: its history goes on");
     assert.equal(restored.task!.title, "Renew passport now");
     assert.deepEqual(restored.task!.tags, ["admin"]);
 
-    const [created] = (await entriesOf(alice, restored.task!.id, 1)).slice(-1);
+    const [created] = await entriesOf(alice, restored.task!.id, 8);
+    assert.equal(created!.summary, 'restored "Renew passport now"');
     assert.equal(created!.undo?.request.case, "deleteTask");
     await tasks.deleteTask(created!.undo.request.value, as(alice));
     await expectCode(tasks.getTask({ id: restored.task!.id }, as(alice)), Code.NotFound);

@@ -181,19 +181,13 @@ test("created, completed, reopened and deleted: summaries and the call that reve
   assert.equal(reopened.summary, "reopened");
   assert.equal(reopened.undo?.request.case, "completeTask");
 
-  const PARENT = "6b1e4c1e-0000-4000-8000-000000000002";
-  const placed = { projectId: "p-home", sectionId: "s-bills", assigneeId: "bob", parentId: PARENT };
-  const deleted = at(7, { case: "deleted", value: { task: task({ version: 7n, tags: ["home"], notes: "landlord", ...placed }) } });
+  const deleted = at(7, { case: "deleted", value: { task: task({ version: 7n, tags: ["home"], notes: "landlord" }) } });
   assert.equal(deleted.summary, 'deleted "Pay rent"');
-  assert.equal(deleted.undo?.request.case, "createTask");
-  const restore = deleted.undo.request.value;
-  assert.equal(restore.title, "Pay rent");
-  assert.deepEqual(restore.tags, ["home"]);
-  assert.equal(restore.notes, "landlord");
-  assert.equal(restore.priority, Priority.HIGH);
-  assert.equal(restore.requestId, `audit-undo:${deleted.id}`);
-  // Back in its project, section and parent, assigned as it was.
-  assert.deepEqual({ projectId: restore.projectId, sectionId: restore.sectionId, assigneeId: restore.assigneeId, parentId: restore.parentId }, placed);
+  // Back under its id, with its comments (RestoreTask), where it was.
+  assert.deepEqual([deleted.undo?.request.case, (deleted.undo!.request.value as { id: string }).id], ["restoreTask", TASK]);
+  const restored = at(8, { case: "created", value: { task: task({ version: 8n }) } });
+  assert.equal(restored.summary, 'restored "Pay rent"');
+  assert.equal(restored.undo?.request.case, "deleteTask");
 });
 
 test("reminder events: summaries in the task's zone, the system as the one who fired, no undo", () => {

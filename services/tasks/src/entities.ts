@@ -213,6 +213,21 @@ export const Comment = defineEntity({
   },
 });
 
+/** A deleted task as RestoreTask brings it back: its last state (proto3 JSON) and its comments' rows. */
+export const DeletedTask = defineEntity({
+  name: "DeletedTask",
+  schema: "tasks",
+  tableName: "deleted_tasks",
+  indexes: [{ name: "deleted_tasks_deleted_at", properties: ["deletedAt"] }],
+  properties: {
+    id: p.uuid().primary(),
+    userId: p.text(),
+    task: p.json<unknown>(),
+    comments: p.json<unknown[]>(),
+    deletedAt: p.datetime(),
+  },
+});
+
 /** Text without its accents: in search_text and title_key (the folded_search migration; the filter compiler folds a pattern with the same dictionary). */
 const Folded = new Routine({
   name: "folded",
@@ -227,4 +242,4 @@ const Folded = new Routine({
 
 export const routines = [Folded];
 
-export const entities = [Task, TaskChange, ChangeHorizon, ServerKey, Project, ProjectMember, Invitation, Section, SavedFilter, Comment, OutboxEntry];
+export const entities = [Task, TaskChange, ChangeHorizon, ServerKey, Project, ProjectMember, Invitation, Section, SavedFilter, Comment, DeletedTask, OutboxEntry];

@@ -1,7 +1,7 @@
 import type { Database } from "@taskmesh/db";
 import type { Pruned } from "@taskmesh/events";
 
-/** How long WatchTasks can resume from a cursor (default 30 days; TASKMESH_FEED_RETENTION_DAYS). */
+/** How long WatchTasks can resume from a cursor, and a deleted task be restored (default 30 days; TASKMESH_FEED_RETENTION_DAYS). */
 export const DEFAULT_FEED_RETENTION_DAYS = 30;
 
 /**
@@ -19,6 +19,24 @@ export function feedPruned(db: Database, retentionMs: number): Pruned {
         `WITH oldest AS (SELECT seq FROM tasks.task_changes ORDER BY seq LIMIT $2),
               gone AS (DELETE FROM tasks.task_changes c USING oldest o WHERE c.seq = o.seq AND c.created_at < $1 RETURNING c.seq),
               horizon AS (UPDATE tasks.change_horizon SET pruned_through = greatest(pruned_through, (SELECT max(seq) FROM gone)) WHERE EXISTS (SELECT 1 FROM gone) RETURNING 1)
+         SELECT count(*)::int AS n FROM gone`,
+        [cutoff, limit],
+      );
+      return row!.n;
+    },
+  };
+}
+
+/** Deleted tasks kept for RestoreTask past retention, oldest first. */
+export function deletedTasksPruned(db: Database, retentionMs: number): Pruned {
+  return {
+    what: "tasks.deleted_tasks",
+    retentionMs,
+    async prune(cutoff, limit) {
+      const [row] = await db.query<{ n: number }>(
+        db.em(),
+        `WITH oldest AS (SELECT id FROM tasks.deleted_tasks WHERE deleted_at < $1 ORDER BY deleted_at LIMIT $2),
+              gone AS (DELETE FROM tasks.deleted_tasks d USING oldest o WHERE d.id = o.id RETURNING 1)
          SELECT count(*)::int AS n FROM gone`,
         [cutoff, limit],
       );

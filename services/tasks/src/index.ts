@@ -5,7 +5,7 @@ import { ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_ser
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { DAY_MS, RetentionJob } from "@taskmesh/events";
 import { ChangeHub } from "./change-hub.js";
-import { DEFAULT_FEED_RETENTION_DAYS, feedPruned } from "./feed-retention.js";
+import { DEFAULT_FEED_RETENTION_DAYS, deletedTasksPruned, feedPruned } from "./feed-retention.js";
 import { entities, routines } from "./entities.js";
 import { migrations } from "./migrations/index.js";
 import { OutboxRelay, type OutboxSink } from "./outbox-relay.js";
@@ -49,7 +49,8 @@ export async function startTasksModule(options: TasksModuleOptions) {
   const projectImpl = createProjectServiceImpl({ store, projects, now: options.now });
   const relay = options.events ? new OutboxRelay(db, options.events, options.logger ?? createLogger("tasks-outbox")) : undefined;
   await relay?.start();
-  const retention = new RetentionJob([feedPruned(db, options.feedRetentionMs ?? DEFAULT_FEED_RETENTION_DAYS * DAY_MS)], {
+  const retentionMs = options.feedRetentionMs ?? DEFAULT_FEED_RETENTION_DAYS * DAY_MS;
+  const retention = new RetentionJob([feedPruned(db, retentionMs), deletedTasksPruned(db, retentionMs)], {
     intervalMs: options.pruneIntervalMs,
     now: options.now,
     logger: options.logger ?? createLogger("tasks"),

@@ -36,7 +36,6 @@ import type { InvitationRow, ProjectRow, ProjectStore, SectionRow } from "./proj
 import { taskEventRecord } from "./task-events.js";
 import { replace } from "./task-service.js";
 import { violationsUnder } from "./violations.js";
-import { taskFromRow } from "./task-row.js";
 import type { TaskStore } from "./task-store.js";
 
 export interface ProjectServiceDeps {
@@ -151,9 +150,7 @@ async function deleteProject({ store, projects, now }: Deps, req: DeleteProjectR
   await store.write(project.ownerId, async (tx) => {
     const at = now();
     for (const row of await tx.lockProject(project.id)) {
-      const last = taskFromRow(row);
-      await tx.delete(row, at);
-      last.version += 1n;
+      const last = await tx.delete(row, at);
       await tx.emit(taskEventRecord(origin, tx.userId, last, { case: "deleted", value: { task: last } }, at));
     }
     await projects.delete(tx.writes(), project.id);

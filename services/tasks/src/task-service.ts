@@ -5,7 +5,7 @@ import { compileFilterToSql, explainFilter, FilterSyntaxError, mentions, normali
 import { ProjectRole } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { canonicalTimeZone, currentTraceparent, GroupCommit, idForRequest, invalidArgument, KeyedGroupCommit, pageSizeOf, requireUser, TIME_ZONE_HEADER } from "@taskmesh/kit";
 import { CommentSchema, TaskSchema, TaskStatus, type Comment, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
   type AddCommentRequest,
   type CompleteTaskRequest,
@@ -18,6 +18,7 @@ import {
   type ListTasksRequest,
   type MoveTaskRequest,
   type ReopenTaskRequest,
+  type RestoreTaskRequest,
   type UpdateTaskRequest,
   UpdateTaskRequestSchema,
   type WatchTasksRequest,
@@ -133,6 +134,7 @@ export function createTaskServiceImpl({ store, projects, hub, pageTokenKey = ran
     updateTask: (req, ctx) => updateTask(deps, req, ctx),
     completeTask: (req, ctx) => completeTask(deps, req, ctx),
     reopenTask: (req, ctx) => reopenTask(deps, req, ctx),
+    restoreTask: (req, ctx) => restoreTask(deps, req, ctx),
     deleteTask: (req, ctx) => deleteTask(deps, req, ctx),
     moveTask: (req, ctx) => moveTask(deps, req, ctx),
     addComment: (req, ctx) => addComment(deps, req, ctx),
@@ -352,7 +354,7 @@ async function reopenTask(deps: Deps, req: ReopenTaskRequest, ctx: HandlerContex
 async function deleteTask(deps: Deps, req: DeleteTaskRequest, ctx: HandlerContext) {
   const origin = originOf(ctx);
   await onTask(deps, origin.userId, req.id, async (tx, current) => {
-    const last = taskFromRow(checkVersion(current, req.expectedVersion));
+    checkVersion(current, req.expectedVersion);
     const at = deps.now();
     // Its subtasks move up a level rather than disappear with it: deleting one row never
     // deletes tasks the user did not see go, and each move is an entry of their history.
@@ -360,12 +362,55 @@ async function deleteTask(deps: Deps, req: DeleteTaskRequest, ctx: HandlerContex
       // A subtask always has a project: its parent's.
       await replace(tx, origin, child, tx.userId, { projectId: child.projectId!, sectionId: child.sectionId, assigneeId: child.assigneeId, parentId: current.parentId }, at);
     }
-    await tx.delete(current, at);
-    // The deletion is one more version of the task, so per-task versions keep increasing.
-    last.version += 1n;
+    const last = await tx.delete(current, at);
     await tx.emit(taskEventRecord(origin, tx.userId, last, { case: "deleted", value: { task: last } }, at));
   });
   return {};
+}
+
+async function restoreTask({ store, projects, now, creates }: Deps, req: RestoreTaskRequest, ctx: HandlerContext) {
+  const origin = originOf(ctx);
+  const kept = await store.deleted(req.id);
+  if (!kept) {
+    // Restored already (a retry), or never deleted: the task as it is, to whoever may see it.
+    const existing = await store.get(req.id);
+    if (existing && (await roleOnTask(projects, origin.userId, existing))) return { task: taskFromRow(existing) };
+    throw new ConnectError(`task ${req.id} cannot be restored: it was not deleted, or was deleted longer ago than deleted tasks are kept`, Code.NotFound);
+  }
+  const last = fromJson(TaskSchema, kept.task, { ignoreUnknownFields: true });
+  // Its owner, or an editor of the project it was in, may bring it back; to anyone else it does not exist.
+  const project = last.projectId ? await projects.get(origin.userId, last.projectId) : undefined;
+  const there = project && project.role >= ProjectRole.EDITOR ? project : undefined;
+  if (kept.userId !== origin.userId && !there) throw notFound(req.id);
+  // Back where it was, as far as that still exists; else the caller's Inbox, at the top level.
+  const sectionId = there && last.sectionId && (await projects.section(last.sectionId))?.projectId === there.id ? last.sectionId : "";
+  const assigneeId = there && last.assigneeId && (await projects.member(there.id, last.assigneeId)) ? last.assigneeId : "";
+  const { owner, placement } = await placementOf(projects, origin.userId, there?.id ?? (await projects.inbox(origin.userId, emailOf(ctx))), sectionId, assigneeId, "");
+  const parent = there && last.parentId ? await store.get(last.parentId) : undefined;
+  const at = now();
+  const [row] = await creates.submit([
+    {
+      id: req.id,
+      userId: owner,
+      fields: fieldsOrThrow(last, ctx, ""),
+      placement: { ...placement, parentId: parent?.projectId === placement.projectId ? parent.id : null },
+      requestId: null,
+      seriesId: last.seriesId || null,
+      now: at,
+      restored: {
+        status: last.status,
+        completedAt: last.completeTime ? timestampDate(last.completeTime) : null,
+        createdAt: last.createTime ? timestampDate(last.createTime) : at,
+        // Versions of a task keep increasing across its deletion.
+        version: Number(last.version) + 1,
+        commentCount: last.commentCount,
+      },
+      events: (created) => [taskEventRecord(origin, created.userId, taskFromRow(created), { case: "created", value: { task: taskFromRow(created) } }, at)],
+    },
+  ]);
+  if (row instanceof Error) throw row;
+  await store.restoreComments(req.id);
+  return { task: taskFromRow(row!) };
 }
 
 async function moveTask(deps: Deps, req: MoveTaskRequest, ctx: HandlerContext) {

@@ -8,7 +8,8 @@ import { lockTrees, treeOf } from "./subtasks.js";
 import type { OutboxRecord } from "./task-events.js";
 import { TASK_COLUMNS, taskFromRow, type TaskRow } from "./task-row.js";
 import type { TaskFields } from "./task-fields.js";
-import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { toJsonString, type JsonValue } from "@bufbuild/protobuf";
+import { TaskSchema, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 
 export { CHANGES_CHANNEL } from "./feed-writer.js";
 
@@ -36,6 +37,8 @@ export interface NewTask {
   requestId: string | null;
   seriesId: string | null;
   now: Date;
+  /** A deleted task brought back (RestoreTask) keeps these; a new one starts open, at version 1. */
+  restored?: { status: number; completedAt: Date | null; createdAt: Date; version: number; commentCount: number };
   /** The events its creation publishes, from the row as stored. */
   events(row: TaskRow): OutboxRecord[];
 }
@@ -162,19 +165,20 @@ export class TaskStore {
       }
       const inserted = await sql<TaskRow>(
         `INSERT INTO tasks.tasks (id, user_id, title, notes, priority, tags, due_time, due_date, due_at, time_zone,
-           recurrence, reminders, series_id, request_id, created_at, updated_at, project_id, section_id, assignee_id, parent_id, order_key)
+           recurrence, reminders, series_id, request_id, created_at, updated_at, project_id, section_id, assignee_id, parent_id, order_key,
+           status, completed_at, version, comment_count)
          SELECT r.id, r.user_id, r.title, r.notes, r.priority, ARRAY(SELECT jsonb_array_elements_text(r.tags)), r.due_time,
-                r.due_date, r.due_at, r.time_zone, r.recurrence, r.reminders, r.series_id, r.request_id, r.at, r.at,
-                r.project_id, r.section_id, r.assignee_id, r.parent_id, r.order_key
+                r.due_date, r.due_at, r.time_zone, r.recurrence, r.reminders, r.series_id, r.request_id, r.created_at, r.at,
+                r.project_id, r.section_id, r.assignee_id, r.parent_id, r.order_key, r.status, r.completed_at, r.version, r.comment_count
            FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, user_id text, title text, notes text, priority smallint, tags jsonb,
                 due_time timestamptz, due_date date, due_at timestamptz, time_zone text, recurrence jsonb, reminders jsonb,
                 series_id uuid, request_id text, at timestamptz, project_id uuid, section_id uuid, assignee_id text, parent_id uuid,
-                order_key text)
+                order_key text, status smallint, completed_at timestamptz, version integer, comment_count integer, created_at timestamptz)
          ON CONFLICT DO NOTHING
          RETURNING ${TASK_COLUMNS}`,
         [
           json(
-            unique.map(({ id, userId, fields: f, placement: pl, seriesId, requestId, now }) => ({
+            unique.map(({ id, userId, fields: f, placement: pl, seriesId, requestId, now, restored }) => ({
               id,
               user_id: userId,
               title: f.title,
@@ -195,6 +199,11 @@ export class TaskStore {
               assignee_id: pl.assigneeId,
               parent_id: pl.parentId,
               order_key: orderKeys.get(id),
+              status: restored?.status ?? 1,
+              completed_at: restored?.completedAt ?? null,
+              version: restored?.version ?? 1,
+              comment_count: restored?.commentCount ?? 0,
+              created_at: restored?.createdAt ?? now,
             })),
           ),
         ],
@@ -250,6 +259,27 @@ export class TaskStore {
   async get(id: string): Promise<TaskRow | undefined> {
     const rows = await this.db.query<TaskRow>(this.db.em(), `SELECT ${TASK_COLUMNS} FROM tasks.tasks WHERE id = $1`, [id]);
     return rows[0];
+  }
+
+  /** A deleted task kept for RestoreTask (its last state, proto3 JSON), whoever owned it: the caller checks access. */
+  async deleted(id: string): Promise<{ userId: string; task: JsonValue } | undefined> {
+    const rows = await this.read<{ userId: string; task: JsonValue }>(`SELECT user_id AS "userId", task FROM tasks.deleted_tasks WHERE id = $1`, [id]);
+    return rows[0];
+  }
+
+  /**
+   * Puts a restored task's comments back and forgets it as deleted, in one statement: a retry of a
+   * restore that stopped before this finds the task there and does only this.
+   */
+  async restoreComments(id: string): Promise<void> {
+    await this.read(
+      `WITH gone AS (DELETE FROM tasks.deleted_tasks WHERE id = $1 RETURNING comments)
+       INSERT INTO tasks.comments (id, task_id, author_id, body, created_at, updated_at)
+       SELECT c.id, c.task_id, c.author_id, c.body, c.created_at, c.updated_at
+         FROM gone, jsonb_populate_recordset(NULL::tasks.comments, gone.comments) AS c ORDER BY c.seq
+       ON CONFLICT (id) DO NOTHING`,
+      [id],
+    );
   }
 
   /** A page of ListTasks: rows with the order's keys as "k0", "k1", … (see list-query.ts). */
@@ -567,9 +597,25 @@ export class Tx {
     return task;
   }
 
-  async delete(row: TaskRow, now: Date): Promise<void> {
-    await this.sql(`DELETE FROM tasks.tasks WHERE user_id = $1 AND id = $2`, [this.userId, row.id]);
+  /**
+   * Deletes the task, kept with its comments in tasks.deleted_tasks for RestoreTask; returns it as
+   * deleted: one more version of it, so per-task versions keep increasing.
+   */
+  async delete(row: TaskRow, now: Date): Promise<Task> {
+    const last = taskFromRow(row);
+    last.version += 1n;
+    // One statement: the kept comments are read from its snapshot, before the delete cascades to them.
+    await this.sql(
+      `WITH kept AS (
+         INSERT INTO tasks.deleted_tasks (id, user_id, task, comments, deleted_at)
+         SELECT $2, $1, $3::jsonb, coalesce((SELECT jsonb_agg(to_jsonb(c) ORDER BY c.seq) FROM tasks.comments c WHERE c.task_id = $2), '[]'::jsonb), $4
+         ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, task = excluded.task, comments = excluded.comments, deleted_at = excluded.deleted_at
+       )
+       DELETE FROM tasks.tasks WHERE user_id = $1 AND id = $2`,
+      [this.userId, row.id, toJsonString(TaskSchema, last), now],
+    );
     this.pending.change({ owner: this.userId, taskId: row.id, task: undefined, at: now, to: { project: row.projectId } });
+    return last;
   }
 
   /** Locks every task of one of this owner's projects (deleting the project). */

@@ -9,7 +9,7 @@ import { currentSession } from "../api/auth-client.js";
 import { isNetworkFailure } from "./offline-session.js";
 import { dropChange, queueChange, queuedChanges, type QueuedChange } from "./offline-store.js";
 
-const QUEUED_METHODS = ["CreateTask", "UpdateTask", "CompleteTask", "ReopenTask", "DeleteTask"] as const;
+const QUEUED_METHODS = ["CreateTask", "UpdateTask", "CompleteTask", "ReopenTask", "DeleteTask", "RestoreTask"] as const;
 const method = (name: string) => Object.values(TaskService.method).find((m) => m.name === name);
 
 export const OFFLINE_NOTE = "You are offline: the change is kept on this device and will be sent when the server answers again";
@@ -45,7 +45,7 @@ export function setTitleLookup(lookup: (taskId: string) => string | undefined): 
 function describe(name: string, message: Record<string, unknown>): { taskId: string; label: string } {
   const task = message.task as { id?: string; title?: string } | undefined;
   const id = (message.id as string | undefined) ?? task?.id ?? "";
-  const verb = { CreateTask: "Add", UpdateTask: "Edit", CompleteTask: "Complete", ReopenTask: "Reopen", DeleteTask: "Delete" }[name] ?? name;
+  const verb = { CreateTask: "Add", UpdateTask: "Edit", CompleteTask: "Complete", ReopenTask: "Reopen", DeleteTask: "Delete", RestoreTask: "Restore" }[name] ?? name;
   const title = (message.title as string | undefined) || task?.title || titleOf(id);
   return { taskId: id, label: title ? `${verb} “${title}”` : verb };
 }

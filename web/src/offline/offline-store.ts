@@ -7,7 +7,7 @@ export interface QueuedChange {
   /** Assigned by IndexedDB, increasing: the order the changes were made in. */
   seq?: number;
   userId: string;
-  /** TaskService method name: CreateTask, UpdateTask, CompleteTask, ReopenTask, DeleteTask. */
+  /** TaskService method name: CreateTask, UpdateTask, CompleteTask, ReopenTask, DeleteTask, RestoreTask. */
   method: string;
   /** The request, protobuf binary. */
   request: Uint8Array;

@@ -30,6 +30,8 @@ function sendUndo(entry: ActivityEntry): Promise<unknown> {
       return tasksClient.deleteTask(undo.value);
     case "createTask":
       return tasksClient.createTask(undo.value);
+    case "restoreTask":
+      return tasksClient.restoreTask(undo.value);
     default:
       return Promise.resolve();
   }

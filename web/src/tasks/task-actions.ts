@@ -1,9 +1,8 @@
 // Complete, reopen and delete, each with an Undo in its toast; moving in the manual order; an update made by a view (a drag).
-import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { createConnectQueryKey } from "@connectrpc/connect-query";
 import { TaskStatus, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
-import { CreateTaskRequestSchema, OpenSubtasksSchema, TaskService, type MoveTaskRequest, type UpdateTaskRequest } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { OpenSubtasksSchema, TaskService, type MoveTaskRequest, type UpdateTaskRequest } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { useQueryClient } from "@tanstack/react-query";
 import { useMemo } from "react";
 import { tasksClient } from "../api/clients.js";
@@ -60,33 +59,8 @@ export function useTaskActions() {
         await tasksClient.deleteTask({ id: task.id });
         toast({
           text: `Deleted “${task.title}”`,
-          // A deleted task cannot come back under its id: Undo creates it again with the same content, where it was.
-          actions: [
-            {
-              label: "Undo",
-              run: () =>
-                void run(() =>
-                  tasksClient.createTask(
-                    create(CreateTaskRequestSchema, {
-                      title: task.title,
-                      notes: task.notes,
-                      priority: task.priority,
-                      tags: task.tags,
-                      due: task.due,
-                      timeZone: task.timeZone,
-                      ...(task.recurrence ? { recurrence: task.recurrence } : {}),
-                      reminders: task.reminders,
-                      seriesId: task.seriesId === task.id ? "" : task.seriesId,
-                      projectId: task.projectId,
-                      sectionId: task.sectionId,
-                      assigneeId: task.assigneeId,
-                      parentId: task.parentId,
-                      requestId: `undo-delete:${task.id}:${task.version}`,
-                    }),
-                  ),
-                ),
-            },
-          ],
+          // Back under its id, with its comments, where it was.
+          actions: [{ label: "Undo", run: () => void run(() => tasksClient.restoreTask({ id: task.id })) }],
         });
       });
     const move = (task: Task, place: MoveTaskRequest["place"]) => run(() => tasksClient.moveTask({ id: task.id, place }));

@@ -12,6 +12,7 @@ import { Migration20261204180000_comments } from "./Migration20261204180000_comm
 import { Migration20261204190000_comment_edits } from "./Migration20261204190000_comment_edits.js";
 import { Migration20261204200000_month_end_rules } from "./Migration20261204200000_month_end_rules.js";
 import { Migration20261205220000_folded_search } from "./Migration20261205220000_folded_search.js";
+import { Migration20261206100000_deleted_tasks } from "./Migration20261206100000_deleted_tasks.js";
 
 /** In order; committed migrations are never edited, only appended. */
 export const migrations = [
@@ -29,4 +30,5 @@ export const migrations = [
   { name: "Migration20261204190000_comment_edits", class: Migration20261204190000_comment_edits },
   { name: "Migration20261204200000_month_end_rules", class: Migration20261204200000_month_end_rules },
   { name: "Migration20261205220000_folded_search", class: Migration20261205220000_folded_search },
+  { name: "Migration20261206100000_deleted_tasks", class: Migration20261206100000_deleted_tasks },
 ];

@@ -8,7 +8,7 @@ import type { Timestamp, Value } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Comment } from "../../tasks/v1/task_pb.js";
 import { file_taskmesh_tasks_v1_task } from "../../tasks/v1/task_pb.js";
-import type { CompleteTaskRequest, CreateTaskRequest, DeleteTaskRequest, ReopenTaskRequest, UpdateTaskRequest } from "../../tasks/v1/task_service_pb.js";
+import type { CompleteTaskRequest, CreateTaskRequest, DeleteTaskRequest, ReopenTaskRequest, RestoreTaskRequest, UpdateTaskRequest } from "../../tasks/v1/task_service_pb.js";
 import { file_taskmesh_tasks_v1_task_service } from "../../tasks/v1/task_service_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file taskmesh/audit/v1/activity.proto.
  */
 export const file_taskmesh_audit_v1_activity: GenFile = /*@__PURE__*/
-  fileDesc("CiB0YXNrbWVzaC9hdWRpdC92MS9hY3Rpdml0eS5wcm90bxIRdGFza21lc2guYXVkaXQudjEioQMKDUFjdGl2aXR5RW50cnkSCgoCaWQYASABKAkSDwoHdGFza19pZBgCIAEoCRItCgRraW5kGAMgASgOMh8udGFza21lc2guYXVkaXQudjEuQWN0aXZpdHlLaW5kEi4KCm9jY3VyX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWFjdG9yGAUgASgJEg4KBmRldmljZRgGIAEoCRIUCgx0YXNrX3ZlcnNpb24YByABKAMSEgoKdGFza190aXRsZRgIIAEoCRIvCgdjaGFuZ2VzGAkgAygLMh4udGFza21lc2guYXVkaXQudjEuRmllbGRDaGFuZ2USDwoHc3VtbWFyeRgKIAEoCRI1CghyZW1pbmRlchgLIAEoCzIjLnRhc2ttZXNoLmF1ZGl0LnYxLlJlbWluZGVyQWN0aXZpdHkSJQoEdW5kbxgMIAEoCzIXLnRhc2ttZXNoLmF1ZGl0LnYxLlVuZG8SKwoHY29tbWVudBgNIAEoCzIaLnRhc2ttZXNoLnRhc2tzLnYxLkNvbW1lbnQifAoLRmllbGRDaGFuZ2USDQoFZmllbGQYASABKAkSJgoGYmVmb3JlGAIgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEiUKBWFmdGVyGAMgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEg8KB3N1bW1hcnkYBCABKAkiZgoQUmVtaW5kZXJBY3Rpdml0eRITCgtyZW1pbmRlcl9pZBgBIAEoCRItCglmaXJlX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnJlYXNvbhgDIAEoCSLGAgoEVW5kbxI7Cgt1cGRhdGVfdGFzaxgBIAEoCzIkLnRhc2ttZXNoLnRhc2tzLnYxLlVwZGF0ZVRhc2tSZXF1ZXN0SAASOwoLcmVvcGVuX3Rhc2sYAiABKAsyJC50YXNrbWVzaC50YXNrcy52MS5SZW9wZW5UYXNrUmVxdWVzdEgAEj8KDWNvbXBsZXRlX3Rhc2sYAyABKAsyJi50YXNrbWVzaC50YXNrcy52MS5Db21wbGV0ZVRhc2tSZXF1ZXN0SAASOwoLZGVsZXRlX3Rhc2sYBCABKAsyJC50YXNrbWVzaC50YXNrcy52MS5EZWxldGVUYXNrUmVxdWVzdEgAEjsKC2NyZWF0ZV90YXNrGAUgASgLMiQudGFza21lc2gudGFza3MudjEuQ3JlYXRlVGFza1JlcXVlc3RIAEIJCgdyZXF1ZXN0KsgDCgxBY3Rpdml0eUtpbmQSHQoZQUNUSVZJVFlfS0lORF9VTlNQRUNJRklFRBAAEh4KGkFDVElWSVRZX0tJTkRfVEFTS19DUkVBVEVEEAESHgoaQUNUSVZJVFlfS0lORF9UQVNLX1VQREFURUQQAhIgChxBQ1RJVklUWV9LSU5EX1RBU0tfQ09NUExFVEVEEAMSHwobQUNUSVZJVFlfS0lORF9UQVNLX1JFT1BFTkVEEAQSHgoaQUNUSVZJVFlfS0lORF9UQVNLX0RFTEVURUQQBRIkCiBBQ1RJVklUWV9LSU5EX1JFTUlOREVSX1NDSEVEVUxFRBAGEiAKHEFDVElWSVRZX0tJTkRfUkVNSU5ERVJfRklSRUQQBxIiCh5BQ1RJVklUWV9LSU5EX1JFTUlOREVSX1NOT09aRUQQCBIkCiBBQ1RJVklUWV9LSU5EX1JFTUlOREVSX0NBTkNFTExFRBAJEh8KG0FDVElWSVRZX0tJTkRfQ09NTUVOVF9BRERFRBAKEiAKHEFDVElWSVRZX0tJTkRfQ09NTUVOVF9FRElURUQQCxIhCh1BQ1RJVklUWV9LSU5EX0NPTU1FTlRfREVMRVRFRBAMYgZwcm90bzM", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_taskmesh_tasks_v1_task, file_taskmesh_tasks_v1_task_service]);
+  fileDesc("CiB0YXNrbWVzaC9hdWRpdC92MS9hY3Rpdml0eS5wcm90bxIRdGFza21lc2guYXVkaXQudjEioQMKDUFjdGl2aXR5RW50cnkSCgoCaWQYASABKAkSDwoHdGFza19pZBgCIAEoCRItCgRraW5kGAMgASgOMh8udGFza21lc2guYXVkaXQudjEuQWN0aXZpdHlLaW5kEi4KCm9jY3VyX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWFjdG9yGAUgASgJEg4KBmRldmljZRgGIAEoCRIUCgx0YXNrX3ZlcnNpb24YByABKAMSEgoKdGFza190aXRsZRgIIAEoCRIvCgdjaGFuZ2VzGAkgAygLMh4udGFza21lc2guYXVkaXQudjEuRmllbGRDaGFuZ2USDwoHc3VtbWFyeRgKIAEoCRI1CghyZW1pbmRlchgLIAEoCzIjLnRhc2ttZXNoLmF1ZGl0LnYxLlJlbWluZGVyQWN0aXZpdHkSJQoEdW5kbxgMIAEoCzIXLnRhc2ttZXNoLmF1ZGl0LnYxLlVuZG8SKwoHY29tbWVudBgNIAEoCzIaLnRhc2ttZXNoLnRhc2tzLnYxLkNvbW1lbnQifAoLRmllbGRDaGFuZ2USDQoFZmllbGQYASABKAkSJgoGYmVmb3JlGAIgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEiUKBWFmdGVyGAMgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEg8KB3N1bW1hcnkYBCABKAkiZgoQUmVtaW5kZXJBY3Rpdml0eRITCgtyZW1pbmRlcl9pZBgBIAEoCRItCglmaXJlX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnJlYXNvbhgDIAEoCSKFAwoEVW5kbxI7Cgt1cGRhdGVfdGFzaxgBIAEoCzIkLnRhc2ttZXNoLnRhc2tzLnYxLlVwZGF0ZVRhc2tSZXF1ZXN0SAASOwoLcmVvcGVuX3Rhc2sYAiABKAsyJC50YXNrbWVzaC50YXNrcy52MS5SZW9wZW5UYXNrUmVxdWVzdEgAEj8KDWNvbXBsZXRlX3Rhc2sYAyABKAsyJi50YXNrbWVzaC50YXNrcy52MS5Db21wbGV0ZVRhc2tSZXF1ZXN0SAASOwoLZGVsZXRlX3Rhc2sYBCABKAsyJC50YXNrbWVzaC50YXNrcy52MS5EZWxldGVUYXNrUmVxdWVzdEgAEjsKC2NyZWF0ZV90YXNrGAUgASgLMiQudGFza21lc2gudGFza3MudjEuQ3JlYXRlVGFza1JlcXVlc3RIABI9CgxyZXN0b3JlX3Rhc2sYBiABKAsyJS50YXNrbWVzaC50YXNrcy52MS5SZXN0b3JlVGFza1JlcXVlc3RIAEIJCgdyZXF1ZXN0KsgDCgxBY3Rpdml0eUtpbmQSHQoZQUNUSVZJVFlfS0lORF9VTlNQRUNJRklFRBAAEh4KGkFDVElWSVRZX0tJTkRfVEFTS19DUkVBVEVEEAESHgoaQUNUSVZJVFlfS0lORF9UQVNLX1VQREFURUQQAhIgChxBQ1RJVklUWV9LSU5EX1RBU0tfQ09NUExFVEVEEAMSHwobQUNUSVZJVFlfS0lORF9UQVNLX1JFT1BFTkVEEAQSHgoaQUNUSVZJVFlfS0lORF9UQVNLX0RFTEVURUQQBRIkCiBBQ1RJVklUWV9LSU5EX1JFTUlOREVSX1NDSEVEVUxFRBAGEiAKHEFDVElWSVRZX0tJTkRfUkVNSU5ERVJfRklSRUQQBxIiCh5BQ1RJVklUWV9LSU5EX1JFTUlOREVSX1NOT09aRUQQCBIkCiBBQ1RJVklUWV9LSU5EX1JFTUlOREVSX0NBTkNFTExFRBAJEh8KG0FDVElWSVRZX0tJTkRfQ09NTUVOVF9BRERFRBAKEiAKHEFDVElWSVRZX0tJTkRfQ09NTUVOVF9FRElURUQQCxIhCh1BQ1RJVklUWV9LSU5EX0NPTU1FTlRfREVMRVRFRBAMYgZwcm90bzM", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_taskmesh_tasks_v1_task, file_taskmesh_tasks_v1_task_service]);
 
 /**
  * One thing that happened to a task: who, what, when, and the fields before/after for edits.
@@ -239,13 +239,21 @@ export type Undo = Message<"taskmesh.audit.v1.Undo"> & {
     case: "deleteTask";
   } | {
     /**
-     * Reverts a deletion: the task's last state as a new task (a new id). request_id is derived
-     * from the entry, so sending it twice restores one task.
+     * Reverts a deletion with a new task of the same content (a new id, without its comments). This
+     * server sends restore_task instead; a client that sends undos handles both.
      *
      * @generated from field: taskmesh.tasks.v1.CreateTaskRequest create_task = 5;
      */
     value: CreateTaskRequest;
     case: "createTask";
+  } | {
+    /**
+     * Reverts a deletion: the task back under its id, with its comments (TaskService.RestoreTask).
+     *
+     * @generated from field: taskmesh.tasks.v1.RestoreTaskRequest restore_task = 6;
+     */
+    value: RestoreTaskRequest;
+    case: "restoreTask";
   } | { case: undefined; value?: undefined };
 };
 

@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file taskmesh/tasks/v1/task_service.proto.
  */
 export const file_taskmesh_tasks_v1_task_service: GenFile = /*@__PURE__*/
-  fileDesc("CiR0YXNrbWVzaC90YXNrcy92MS90YXNrX3NlcnZpY2UucHJvdG8SEXRhc2ttZXNoLnRhc2tzLnYxIrEFChFDcmVhdGVUYXNrUmVxdWVzdBJbCgV0aXRsZRgBIAEoCUJMukhJugE/Cg90aXRsZS5ub3RfYmxhbmsSF3RpdGxlIG11c3Qgbm90IGJlIGJsYW5rGhN0aGlzLm1hdGNoZXMoJ1xcUycpcgUQARj0AxIYCgVub3RlcxgCIAEoCUIJukgGcgQYoJwBEjcKCHByaW9yaXR5GAMgASgOMhsudGFza21lc2gudGFza3MudjEuUHJpb3JpdHlCCLpIBYIBAhABEjQKBHRhZ3MYBCADKAlCJrpII5IBIBAeIhxyGjIYXltccHtMfVxwe059Xy4vLV17MSw2NH0kEi4KCGR1ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAEjcKCGR1ZV9kYXRlGAYgASgJQiO6SCByHjIcXlswLTldezR9LVswLTldezJ9LVswLTldezJ9JEgAEhoKCXRpbWVfem9uZRgHIAEoCUIHukgEcgIYQBIxCgpyZWN1cnJlbmNlGAggASgLMh0udGFza21lc2gudGFza3MudjEuUmVjdXJyZW5jZRI4CglyZW1pbmRlcnMYCSADKAsyGy50YXNrbWVzaC50YXNrcy52MS5SZW1pbmRlckIIukgFkgECEBQSHAoKcmVxdWVzdF9pZBgKIAEoCUIIukgFcgMYgAESHgoJc2VyaWVzX2lkGAsgASgJQgu6SAjYAQFyA7ABARIfCgpwcm9qZWN0X2lkGAwgASgJQgu6SAjYAQFyA7ABARIfCgpzZWN0aW9uX2lkGA0gASgJQgu6SAjYAQFyA7ABARIdCgthc3NpZ25lZV9pZBgOIAEoCUIIukgFcgMYgAESHgoJcGFyZW50X2lkGA8gASgJQgu6SAjYAQFyA7ABAUIFCgNkdWUiOwoSQ3JlYXRlVGFza1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrIiYKDkdldFRhc2tSZXF1ZXN0EhQKAmlkGAEgASgJQgi6SAVyA7ABASI4Cg9HZXRUYXNrUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2singEKEVVwZGF0ZVRhc2tSZXF1ZXN0Ei0KBHRhc2sYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrQga6SAPYAQMSNwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrQga6SAPIAQESIQoQZXhwZWN0ZWRfdmVyc2lvbhgDIAEoA0IHukgEIgIoASI7ChJVcGRhdGVUYXNrUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2siaAoTQ29tcGxldGVUYXNrUmVxdWVzdBIUCgJpZBgBIAEoCUIIukgFcgOwAQESIQoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoA0IHukgEIgIoABIYChBpbmNsdWRlX3N1YnRhc2tzGAMgASgIIlwKFENvbXBsZXRlVGFza1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrEh0KFWNvbXBsZXRlZF9zdWJ0YXNrX2lkcxgCIAMoCSJMChFSZW9wZW5UYXNrUmVxdWVzdBIUCgJpZBgBIAEoCUIIukgFcgOwAQESIQoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoA0IHukgEIgIoACI7ChJSZW9wZW5UYXNrUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2siIgoMT3BlblN1YnRhc2tzEhIKCm9wZW5fY291bnQYASABKAUiTAoRRGVsZXRlVGFza1JlcXVlc3QSFAoCaWQYASABKAlCCLpIBXIDsAEBEiEKEGV4cGVjdGVkX3ZlcnNpb24YAiABKANCB7pIBCICKAAiFAoSRGVsZXRlVGFza1Jlc3BvbnNlInQKD01vdmVUYXNrUmVxdWVzdBIUCgJpZBgBIAEoCUIIukgFcgOwAQESHQoJYmVmb3JlX2lkGAIgASgJQgi6SAVyA7ABAUgAEhwKCGFmdGVyX2lkGAMgASgJQgi6SAVyA7ABAUgAQg4KBXBsYWNlEgW6SAIIASI5ChBNb3ZlVGFza1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrIqYBChFBZGRDb21tZW50UmVxdWVzdBIZCgd0YXNrX2lkGAEgASgJQgi6SAVyA7ABARJYCgRib2R5GAIgASgJQkq6SEe6AT0KDmJvZHkubm90X2JsYW5rEhZib2R5IG11c3Qgbm90IGJlIGJsYW5rGhN0aGlzLm1hdGNoZXMoJ1xcUycpcgUQARiQThIcCgpyZXF1ZXN0X2lkGAMgASgJQgi6SAVyAxiAASJBChJBZGRDb21tZW50UmVzcG9uc2USKwoHY29tbWVudBgBIAEoCzIaLnRhc2ttZXNoLnRhc2tzLnYxLkNvbW1lbnQipwEKEkVkaXRDb21tZW50UmVxdWVzdBIZCgd0YXNrX2lkGAEgASgJQgi6SAVyA7ABARIcCgpjb21tZW50X2lkGAIgASgJQgi6SAVyA7ABARJYCgRib2R5GAMgASgJQkq6SEe6AT0KDmJvZHkubm90X2JsYW5rEhZib2R5IG11c3Qgbm90IGJlIGJsYW5rGhN0aGlzLm1hdGNoZXMoJ1xcUycpcgUQARiQTiJCChNFZGl0Q29tbWVudFJlc3BvbnNlEisKB2NvbW1lbnQYASABKAsyGi50YXNrbWVzaC50YXNrcy52MS5Db21tZW50Ik8KFERlbGV0ZUNvbW1lbnRSZXF1ZXN0EhkKB3Rhc2tfaWQYASABKAlCCLpIBXIDsAEBEhwKCmNvbW1lbnRfaWQYAiABKAlCCLpIBXIDsAEBIhcKFURlbGV0ZUNvbW1lbnRSZXNwb25zZSJqChNMaXN0Q29tbWVudHNSZXF1ZXN0EhkKB3Rhc2tfaWQYASABKAlCCLpIBXIDsAEBEhoKCXBhZ2Vfc2l6ZRgCIAEoBUIHukgEGgIoABIcCgpwYWdlX3Rva2VuGAMgASgJQgi6SAVyAxiACCJdChRMaXN0Q29tbWVudHNSZXNwb25zZRIsCghjb21tZW50cxgBIAMoCzIaLnRhc2ttZXNoLnRhc2tzLnYxLkNvbW1lbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIpEBChBMaXN0VGFza3NSZXF1ZXN0EhcKBXF1ZXJ5GAEgASgJQgi6SAVyAxjoBxIZCghvcmRlcl9ieRgCIAEoCUIHukgEcgIYQBIaCglwYWdlX3NpemUYAyABKAVCB7pIBBoCKAASHAoKcGFnZV90b2tlbhgEIAEoCUIIukgFcgMYgAgSDwoHZXhwbGFpbhgFIAEoCCKOAQoRTGlzdFRhc2tzUmVzcG9uc2USJgoFdGFza3MYASADKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRI4CgtleHBsYW5hdGlvbhgDIAEoCzIjLnRhc2ttZXNoLnRhc2tzLnYxLlF1ZXJ5RXhwbGFuYXRpb24iPQoQUXVlcnlFeHBsYW5hdGlvbhIYChBub3JtYWxpemVkX3F1ZXJ5GAEgASgJEg8KB3N1bW1hcnkYAiABKAkiEQoPTGlzdFRhZ3NSZXF1ZXN0Ij8KEExpc3RUYWdzUmVzcG9uc2USKwoEdGFncxgBIAMoCzIdLnRhc2ttZXNoLnRhc2tzLnYxLlRhZ1N1bW1hcnkiRwoKVGFnU3VtbWFyeRIMCgRuYW1lGAEgASgJEhcKD29wZW5fdGFza19jb3VudBgCIAEoBRISCgp0YXNrX2NvdW50GAMgASgFIkUKEVdhdGNoVGFza3NSZXF1ZXN0EhcKBmN1cnNvchgBIAEoCUIHukgEcgIYQBIXCg91bnRpbF9jYXVnaHRfdXAYAiABKAgi5gEKEldhdGNoVGFza3NSZXNwb25zZRIOCgZjdXJzb3IYASABKAkSKwoIdXBzZXJ0ZWQYAiABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrSAASGQoPZGVsZXRlZF90YXNrX2lkGAMgASgJSAASPAoPcmVzeW5jX3JlcXVpcmVkGAQgASgLMiEudGFza21lc2gudGFza3MudjEuUmVzeW5jUmVxdWlyZWRIABIwCgljYXVnaHRfdXAYBSABKAsyGy50YXNrbWVzaC50YXNrcy52MS5DYXVnaHRVcEgAQggKBmNoYW5nZSIQCg5SZXN5bmNSZXF1aXJlZCIKCghDYXVnaHRVcCJUCgxUYXNrQ29uZmxpY3QSKAoHY3VycmVudBgBIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2sSGgoSY29uZmxpY3RpbmdfZmllbGRzGAIgAygJIj8KClF1ZXJ5RXJyb3ISEAoIcG9zaXRpb24YASABKAUSDgoGbGVuZ3RoGAIgASgFEg8KB21lc3NhZ2UYAyABKAkiZwoLU2F2ZWRGaWx0ZXISCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRINCgVxdWVyeRgDIAEoCRIvCgtjcmVhdGVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiGQoXTGlzdFNhdmVkRmlsdGVyc1JlcXVlc3QiSwoYTGlzdFNhdmVkRmlsdGVyc1Jlc3BvbnNlEi8KB2ZpbHRlcnMYASADKAsyHi50YXNrbWVzaC50YXNrcy52MS5TYXZlZEZpbHRlciJFChFTYXZlRmlsdGVyUmVxdWVzdBIZCgVxdWVyeRgBIAEoCUIKukgHcgUQARjoBxIVCgRuYW1lGAIgASgJQge6SARyAhhkIkQKElNhdmVGaWx0ZXJSZXNwb25zZRIuCgZmaWx0ZXIYASABKAsyHi50YXNrbWVzaC50YXNrcy52MS5TYXZlZEZpbHRlciIwChhEZWxldGVTYXZlZEZpbHRlclJlcXVlc3QSFAoCaWQYASABKAlCCLpIBXIDsAEBIhsKGURlbGV0ZVNhdmVkRmlsdGVyUmVzcG9uc2Uy3wwKC1Rhc2tTZXJ2aWNlElkKCkNyZWF0ZVRhc2sSJC50YXNrbWVzaC50YXNrcy52MS5DcmVhdGVUYXNrUmVxdWVzdBolLnRhc2ttZXNoLnRhc2tzLnYxLkNyZWF0ZVRhc2tSZXNwb25zZRJVCgdHZXRUYXNrEiEudGFza21lc2gudGFza3MudjEuR2V0VGFza1JlcXVlc3QaIi50YXNrbWVzaC50YXNrcy52MS5HZXRUYXNrUmVzcG9uc2UiA5ACARJZCgpVcGRhdGVUYXNrEiQudGFza21lc2gudGFza3MudjEuVXBkYXRlVGFza1JlcXVlc3QaJS50YXNrbWVzaC50YXNrcy52MS5VcGRhdGVUYXNrUmVzcG9uc2USXwoMQ29tcGxldGVUYXNrEiYudGFza21lc2gudGFza3MudjEuQ29tcGxldGVUYXNrUmVxdWVzdBonLnRhc2ttZXNoLnRhc2tzLnYxLkNvbXBsZXRlVGFza1Jlc3BvbnNlElkKClJlb3BlblRhc2sSJC50YXNrbWVzaC50YXNrcy52MS5SZW9wZW5UYXNrUmVxdWVzdBolLnRhc2ttZXNoLnRhc2tzLnYxLlJlb3BlblRhc2tSZXNwb25zZRJZCgpEZWxldGVUYXNrEiQudGFza21lc2gudGFza3MudjEuRGVsZXRlVGFza1JlcXVlc3QaJS50YXNrbWVzaC50YXNrcy52MS5EZWxldGVUYXNrUmVzcG9uc2USUwoITW92ZVRhc2sSIi50YXNrbWVzaC50YXNrcy52MS5Nb3ZlVGFza1JlcXVlc3QaIy50YXNrbWVzaC50YXNrcy52MS5Nb3ZlVGFza1Jlc3BvbnNlElkKCkFkZENvbW1lbnQSJC50YXNrbWVzaC50YXNrcy52MS5BZGRDb21tZW50UmVxdWVzdBolLnRhc2ttZXNoLnRhc2tzLnYxLkFkZENvbW1lbnRSZXNwb25zZRJcCgtFZGl0Q29tbWVudBIlLnRhc2ttZXNoLnRhc2tzLnYxLkVkaXRDb21tZW50UmVxdWVzdBomLnRhc2ttZXNoLnRhc2tzLnYxLkVkaXRDb21tZW50UmVzcG9uc2USYgoNRGVsZXRlQ29tbWVudBInLnRhc2ttZXNoLnRhc2tzLnYxLkRlbGV0ZUNvbW1lbnRSZXF1ZXN0GigudGFza21lc2gudGFza3MudjEuRGVsZXRlQ29tbWVudFJlc3BvbnNlEmQKDExpc3RDb21tZW50cxImLnRhc2ttZXNoLnRhc2tzLnYxLkxpc3RDb21tZW50c1JlcXVlc3QaJy50YXNrbWVzaC50YXNrcy52MS5MaXN0Q29tbWVudHNSZXNwb25zZSIDkAIBElsKCUxpc3RUYXNrcxIjLnRhc2ttZXNoLnRhc2tzLnYxLkxpc3RUYXNrc1JlcXVlc3QaJC50YXNrbWVzaC50YXNrcy52MS5MaXN0VGFza3NSZXNwb25zZSIDkAIBElgKCExpc3RUYWdzEiIudGFza21lc2gudGFza3MudjEuTGlzdFRhZ3NSZXF1ZXN0GiMudGFza21lc2gudGFza3MudjEuTGlzdFRhZ3NSZXNwb25zZSIDkAIBEnAKEExpc3RTYXZlZEZpbHRlcnMSKi50YXNrbWVzaC50YXNrcy52MS5MaXN0U2F2ZWRGaWx0ZXJzUmVxdWVzdBorLnRhc2ttZXNoLnRhc2tzLnYxLkxpc3RTYXZlZEZpbHRlcnNSZXNwb25zZSIDkAIBElkKClNhdmVGaWx0ZXISJC50YXNrbWVzaC50YXNrcy52MS5TYXZlRmlsdGVyUmVxdWVzdBolLnRhc2ttZXNoLnRhc2tzLnYxLlNhdmVGaWx0ZXJSZXNwb25zZRJuChFEZWxldGVTYXZlZEZpbHRlchIrLnRhc2ttZXNoLnRhc2tzLnYxLkRlbGV0ZVNhdmVkRmlsdGVyUmVxdWVzdBosLnRhc2ttZXNoLnRhc2tzLnYxLkRlbGV0ZVNhdmVkRmlsdGVyUmVzcG9uc2USYAoKV2F0Y2hUYXNrcxIkLnRhc2ttZXNoLnRhc2tzLnYxLldhdGNoVGFza3NSZXF1ZXN0GiUudGFza21lc2gudGFza3MudjEuV2F0Y2hUYXNrc1Jlc3BvbnNlIgOQAgEwAWIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_taskmesh_tasks_v1_task]);
+  fileDesc("CiR0YXNrbWVzaC90YXNrcy92MS90YXNrX3NlcnZpY2UucHJvdG8SEXRhc2ttZXNoLnRhc2tzLnYxIrEFChFDcmVhdGVUYXNrUmVxdWVzdBJbCgV0aXRsZRgBIAEoCUJMukhJugE/Cg90aXRsZS5ub3RfYmxhbmsSF3RpdGxlIG11c3Qgbm90IGJlIGJsYW5rGhN0aGlzLm1hdGNoZXMoJ1xcUycpcgUQARj0AxIYCgVub3RlcxgCIAEoCUIJukgGcgQYoJwBEjcKCHByaW9yaXR5GAMgASgOMhsudGFza21lc2gudGFza3MudjEuUHJpb3JpdHlCCLpIBYIBAhABEjQKBHRhZ3MYBCADKAlCJrpII5IBIBAeIhxyGjIYXltccHtMfVxwe059Xy4vLV17MSw2NH0kEi4KCGR1ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAEjcKCGR1ZV9kYXRlGAYgASgJQiO6SCByHjIcXlswLTldezR9LVswLTldezJ9LVswLTldezJ9JEgAEhoKCXRpbWVfem9uZRgHIAEoCUIHukgEcgIYQBIxCgpyZWN1cnJlbmNlGAggASgLMh0udGFza21lc2gudGFza3MudjEuUmVjdXJyZW5jZRI4CglyZW1pbmRlcnMYCSADKAsyGy50YXNrbWVzaC50YXNrcy52MS5SZW1pbmRlckIIukgFkgECEBQSHAoKcmVxdWVzdF9pZBgKIAEoCUIIukgFcgMYgAESHgoJc2VyaWVzX2lkGAsgASgJQgu6SAjYAQFyA7ABARIfCgpwcm9qZWN0X2lkGAwgASgJQgu6SAjYAQFyA7ABARIfCgpzZWN0aW9uX2lkGA0gASgJQgu6SAjYAQFyA7ABARIdCgthc3NpZ25lZV9pZBgOIAEoCUIIukgFcgMYgAESHgoJcGFyZW50X2lkGA8gASgJQgu6SAjYAQFyA7ABAUIFCgNkdWUiOwoSQ3JlYXRlVGFza1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrIiYKDkdldFRhc2tSZXF1ZXN0EhQKAmlkGAEgASgJQgi6SAVyA7ABASI4Cg9HZXRUYXNrUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2singEKEVVwZGF0ZVRhc2tSZXF1ZXN0Ei0KBHRhc2sYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrQga6SAPYAQMSNwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrQga6SAPIAQESIQoQZXhwZWN0ZWRfdmVyc2lvbhgDIAEoA0IHukgEIgIoASI7ChJVcGRhdGVUYXNrUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2siaAoTQ29tcGxldGVUYXNrUmVxdWVzdBIUCgJpZBgBIAEoCUIIukgFcgOwAQESIQoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoA0IHukgEIgIoABIYChBpbmNsdWRlX3N1YnRhc2tzGAMgASgIIlwKFENvbXBsZXRlVGFza1Jlc3BvbnNlEiUKBHRhc2sYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrEh0KFWNvbXBsZXRlZF9zdWJ0YXNrX2lkcxgCIAMoCSJMChFSZW9wZW5UYXNrUmVxdWVzdBIUCgJpZBgBIAEoCUIIukgFcgOwAQESIQoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoA0IHukgEIgIoACI7ChJSZW9wZW5UYXNrUmVzcG9uc2USJQoEdGFzaxgBIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2siIgoMT3BlblN1YnRhc2tzEhIKCm9wZW5fY291bnQYASABKAUiTAoRRGVsZXRlVGFza1JlcXVlc3QSFAoCaWQYASABKAlCCLpIBXIDsAEBEiEKEGV4cGVjdGVkX3ZlcnNpb24YAiABKANCB7pIBCICKAAiFAoSRGVsZXRlVGFza1Jlc3BvbnNlIioKElJlc3RvcmVUYXNrUmVxdWVzdBIUCgJpZBgBIAEoCUIIukgFcgOwAQEiPAoTUmVzdG9yZVRhc2tSZXNwb25zZRIlCgR0YXNrGAEgASgLMhcudGFza21lc2gudGFza3MudjEuVGFzayJ0Cg9Nb3ZlVGFza1JlcXVlc3QSFAoCaWQYASABKAlCCLpIBXIDsAEBEh0KCWJlZm9yZV9pZBgCIAEoCUIIukgFcgOwAQFIABIcCghhZnRlcl9pZBgDIAEoCUIIukgFcgOwAQFIAEIOCgVwbGFjZRIFukgCCAEiOQoQTW92ZVRhc2tSZXNwb25zZRIlCgR0YXNrGAEgASgLMhcudGFza21lc2gudGFza3MudjEuVGFzayKmAQoRQWRkQ29tbWVudFJlcXVlc3QSGQoHdGFza19pZBgBIAEoCUIIukgFcgOwAQESWAoEYm9keRgCIAEoCUJKukhHugE9Cg5ib2R5Lm5vdF9ibGFuaxIWYm9keSBtdXN0IG5vdCBiZSBibGFuaxoTdGhpcy5tYXRjaGVzKCdcXFMnKXIFEAEYkE4SHAoKcmVxdWVzdF9pZBgDIAEoCUIIukgFcgMYgAEiQQoSQWRkQ29tbWVudFJlc3BvbnNlEisKB2NvbW1lbnQYASABKAsyGi50YXNrbWVzaC50YXNrcy52MS5Db21tZW50IqcBChJFZGl0Q29tbWVudFJlcXVlc3QSGQoHdGFza19pZBgBIAEoCUIIukgFcgOwAQESHAoKY29tbWVudF9pZBgCIAEoCUIIukgFcgOwAQESWAoEYm9keRgDIAEoCUJKukhHugE9Cg5ib2R5Lm5vdF9ibGFuaxIWYm9keSBtdXN0IG5vdCBiZSBibGFuaxoTdGhpcy5tYXRjaGVzKCdcXFMnKXIFEAEYkE4iQgoTRWRpdENvbW1lbnRSZXNwb25zZRIrCgdjb21tZW50GAEgASgLMhoudGFza21lc2gudGFza3MudjEuQ29tbWVudCJPChREZWxldGVDb21tZW50UmVxdWVzdBIZCgd0YXNrX2lkGAEgASgJQgi6SAVyA7ABARIcCgpjb21tZW50X2lkGAIgASgJQgi6SAVyA7ABASIXChVEZWxldGVDb21tZW50UmVzcG9uc2UiagoTTGlzdENvbW1lbnRzUmVxdWVzdBIZCgd0YXNrX2lkGAEgASgJQgi6SAVyA7ABARIaCglwYWdlX3NpemUYAiABKAVCB7pIBBoCKAASHAoKcGFnZV90b2tlbhgDIAEoCUIIukgFcgMYgAgiXQoUTGlzdENvbW1lbnRzUmVzcG9uc2USLAoIY29tbWVudHMYASADKAsyGi50YXNrbWVzaC50YXNrcy52MS5Db21tZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKRAQoQTGlzdFRhc2tzUmVxdWVzdBIXCgVxdWVyeRgBIAEoCUIIukgFcgMY6AcSGQoIb3JkZXJfYnkYAiABKAlCB7pIBHICGEASGgoJcGFnZV9zaXplGAMgASgFQge6SAQaAigAEhwKCnBhZ2VfdG9rZW4YBCABKAlCCLpIBXIDGIAIEg8KB2V4cGxhaW4YBSABKAgijgEKEUxpc3RUYXNrc1Jlc3BvbnNlEiYKBXRhc2tzGAEgAygLMhcudGFza21lc2gudGFza3MudjEuVGFzaxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSOAoLZXhwbGFuYXRpb24YAyABKAsyIy50YXNrbWVzaC50YXNrcy52MS5RdWVyeUV4cGxhbmF0aW9uIj0KEFF1ZXJ5RXhwbGFuYXRpb24SGAoQbm9ybWFsaXplZF9xdWVyeRgBIAEoCRIPCgdzdW1tYXJ5GAIgASgJIhEKD0xpc3RUYWdzUmVxdWVzdCI/ChBMaXN0VGFnc1Jlc3BvbnNlEisKBHRhZ3MYASADKAsyHS50YXNrbWVzaC50YXNrcy52MS5UYWdTdW1tYXJ5IkcKClRhZ1N1bW1hcnkSDAoEbmFtZRgBIAEoCRIXCg9vcGVuX3Rhc2tfY291bnQYAiABKAUSEgoKdGFza19jb3VudBgDIAEoBSJFChFXYXRjaFRhc2tzUmVxdWVzdBIXCgZjdXJzb3IYASABKAlCB7pIBHICGEASFwoPdW50aWxfY2F1Z2h0X3VwGAIgASgIIuYBChJXYXRjaFRhc2tzUmVzcG9uc2USDgoGY3Vyc29yGAEgASgJEisKCHVwc2VydGVkGAIgASgLMhcudGFza21lc2gudGFza3MudjEuVGFza0gAEhkKD2RlbGV0ZWRfdGFza19pZBgDIAEoCUgAEjwKD3Jlc3luY19yZXF1aXJlZBgEIAEoCzIhLnRhc2ttZXNoLnRhc2tzLnYxLlJlc3luY1JlcXVpcmVkSAASMAoJY2F1Z2h0X3VwGAUgASgLMhsudGFza21lc2gudGFza3MudjEuQ2F1Z2h0VXBIAEIICgZjaGFuZ2UiEAoOUmVzeW5jUmVxdWlyZWQiCgoIQ2F1Z2h0VXAiVAoMVGFza0NvbmZsaWN0EigKB2N1cnJlbnQYASABKAsyFy50YXNrbWVzaC50YXNrcy52MS5UYXNrEhoKEmNvbmZsaWN0aW5nX2ZpZWxkcxgCIAMoCSI/CgpRdWVyeUVycm9yEhAKCHBvc2l0aW9uGAEgASgFEg4KBmxlbmd0aBgCIAEoBRIPCgdtZXNzYWdlGAMgASgJImcKC1NhdmVkRmlsdGVyEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSDQoFcXVlcnkYAyABKAkSLwoLY3JlYXRlX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIhkKF0xpc3RTYXZlZEZpbHRlcnNSZXF1ZXN0IksKGExpc3RTYXZlZEZpbHRlcnNSZXNwb25zZRIvCgdmaWx0ZXJzGAEgAygLMh4udGFza21lc2gudGFza3MudjEuU2F2ZWRGaWx0ZXIiRQoRU2F2ZUZpbHRlclJlcXVlc3QSGQoFcXVlcnkYASABKAlCCrpIB3IFEAEY6AcSFQoEbmFtZRgCIAEoCUIHukgEcgIYZCJEChJTYXZlRmlsdGVyUmVzcG9uc2USLgoGZmlsdGVyGAEgASgLMh4udGFza21lc2gudGFza3MudjEuU2F2ZWRGaWx0ZXIiMAoYRGVsZXRlU2F2ZWRGaWx0ZXJSZXF1ZXN0EhQKAmlkGAEgASgJQgi6SAVyA7ABASIbChlEZWxldGVTYXZlZEZpbHRlclJlc3BvbnNlMr0NCgtUYXNrU2VydmljZRJZCgpDcmVhdGVUYXNrEiQudGFza21lc2gudGFza3MudjEuQ3JlYXRlVGFza1JlcXVlc3QaJS50YXNrbWVzaC50YXNrcy52MS5DcmVhdGVUYXNrUmVzcG9uc2USVQoHR2V0VGFzaxIhLnRhc2ttZXNoLnRhc2tzLnYxLkdldFRhc2tSZXF1ZXN0GiIudGFza21lc2gudGFza3MudjEuR2V0VGFza1Jlc3BvbnNlIgOQAgESWQoKVXBkYXRlVGFzaxIkLnRhc2ttZXNoLnRhc2tzLnYxLlVwZGF0ZVRhc2tSZXF1ZXN0GiUudGFza21lc2gudGFza3MudjEuVXBkYXRlVGFza1Jlc3BvbnNlEl8KDENvbXBsZXRlVGFzaxImLnRhc2ttZXNoLnRhc2tzLnYxLkNvbXBsZXRlVGFza1JlcXVlc3QaJy50YXNrbWVzaC50YXNrcy52MS5Db21wbGV0ZVRhc2tSZXNwb25zZRJZCgpSZW9wZW5UYXNrEiQudGFza21lc2gudGFza3MudjEuUmVvcGVuVGFza1JlcXVlc3QaJS50YXNrbWVzaC50YXNrcy52MS5SZW9wZW5UYXNrUmVzcG9uc2USWQoKRGVsZXRlVGFzaxIkLnRhc2ttZXNoLnRhc2tzLnYxLkRlbGV0ZVRhc2tSZXF1ZXN0GiUudGFza21lc2gudGFza3MudjEuRGVsZXRlVGFza1Jlc3BvbnNlElwKC1Jlc3RvcmVUYXNrEiUudGFza21lc2gudGFza3MudjEuUmVzdG9yZVRhc2tSZXF1ZXN0GiYudGFza21lc2gudGFza3MudjEuUmVzdG9yZVRhc2tSZXNwb25zZRJTCghNb3ZlVGFzaxIiLnRhc2ttZXNoLnRhc2tzLnYxLk1vdmVUYXNrUmVxdWVzdBojLnRhc2ttZXNoLnRhc2tzLnYxLk1vdmVUYXNrUmVzcG9uc2USWQoKQWRkQ29tbWVudBIkLnRhc2ttZXNoLnRhc2tzLnYxLkFkZENvbW1lbnRSZXF1ZXN0GiUudGFza21lc2gudGFza3MudjEuQWRkQ29tbWVudFJlc3BvbnNlElwKC0VkaXRDb21tZW50EiUudGFza21lc2gudGFza3MudjEuRWRpdENvbW1lbnRSZXF1ZXN0GiYudGFza21lc2gudGFza3MudjEuRWRpdENvbW1lbnRSZXNwb25zZRJiCg1EZWxldGVDb21tZW50EicudGFza21lc2gudGFza3MudjEuRGVsZXRlQ29tbWVudFJlcXVlc3QaKC50YXNrbWVzaC50YXNrcy52MS5EZWxldGVDb21tZW50UmVzcG9uc2USZAoMTGlzdENvbW1lbnRzEiYudGFza21lc2gudGFza3MudjEuTGlzdENvbW1lbnRzUmVxdWVzdBonLnRhc2ttZXNoLnRhc2tzLnYxLkxpc3RDb21tZW50c1Jlc3BvbnNlIgOQAgESWwoJTGlzdFRhc2tzEiMudGFza21lc2gudGFza3MudjEuTGlzdFRhc2tzUmVxdWVzdBokLnRhc2ttZXNoLnRhc2tzLnYxLkxpc3RUYXNrc1Jlc3BvbnNlIgOQAgESWAoITGlzdFRhZ3MSIi50YXNrbWVzaC50YXNrcy52MS5MaXN0VGFnc1JlcXVlc3QaIy50YXNrbWVzaC50YXNrcy52MS5MaXN0VGFnc1Jlc3BvbnNlIgOQAgEScAoQTGlzdFNhdmVkRmlsdGVycxIqLnRhc2ttZXNoLnRhc2tzLnYxLkxpc3RTYXZlZEZpbHRlcnNSZXF1ZXN0GisudGFza21lc2gudGFza3MudjEuTGlzdFNhdmVkRmlsdGVyc1Jlc3BvbnNlIgOQAgESWQoKU2F2ZUZpbHRlchIkLnRhc2ttZXNoLnRhc2tzLnYxLlNhdmVGaWx0ZXJSZXF1ZXN0GiUudGFza21lc2gudGFza3MudjEuU2F2ZUZpbHRlclJlc3BvbnNlEm4KEURlbGV0ZVNhdmVkRmlsdGVyEisudGFza21lc2gudGFza3MudjEuRGVsZXRlU2F2ZWRGaWx0ZXJSZXF1ZXN0GiwudGFza21lc2gudGFza3MudjEuRGVsZXRlU2F2ZWRGaWx0ZXJSZXNwb25zZRJgCgpXYXRjaFRhc2tzEiQudGFza21lc2gudGFza3MudjEuV2F0Y2hUYXNrc1JlcXVlc3QaJS50YXNrbWVzaC50YXNrcy52MS5XYXRjaFRhc2tzUmVzcG9uc2UiA5ACATABYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_taskmesh_tasks_v1_task]);
 
 /**
  * @generated from message taskmesh.tasks.v1.CreateTaskRequest
@@ -385,6 +385,40 @@ export const DeleteTaskResponseSchema: GenMessage<DeleteTaskResponse> = /*@__PUR
   messageDesc(file_taskmesh_tasks_v1_task_service, 12);
 
 /**
+ * @generated from message taskmesh.tasks.v1.RestoreTaskRequest
+ */
+export type RestoreTaskRequest = Message<"taskmesh.tasks.v1.RestoreTaskRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message taskmesh.tasks.v1.RestoreTaskRequest.
+ * Use `create(RestoreTaskRequestSchema)` to create a new message.
+ */
+export const RestoreTaskRequestSchema: GenMessage<RestoreTaskRequest> = /*@__PURE__*/
+  messageDesc(file_taskmesh_tasks_v1_task_service, 13);
+
+/**
+ * @generated from message taskmesh.tasks.v1.RestoreTaskResponse
+ */
+export type RestoreTaskResponse = Message<"taskmesh.tasks.v1.RestoreTaskResponse"> & {
+  /**
+   * @generated from field: taskmesh.tasks.v1.Task task = 1;
+   */
+  task?: Task | undefined;
+};
+
+/**
+ * Describes the message taskmesh.tasks.v1.RestoreTaskResponse.
+ * Use `create(RestoreTaskResponseSchema)` to create a new message.
+ */
+export const RestoreTaskResponseSchema: GenMessage<RestoreTaskResponse> = /*@__PURE__*/
+  messageDesc(file_taskmesh_tasks_v1_task_service, 14);
+
+/**
  * @generated from message taskmesh.tasks.v1.MoveTaskRequest
  */
 export type MoveTaskRequest = Message<"taskmesh.tasks.v1.MoveTaskRequest"> & {
@@ -420,7 +454,7 @@ export type MoveTaskRequest = Message<"taskmesh.tasks.v1.MoveTaskRequest"> & {
  * Use `create(MoveTaskRequestSchema)` to create a new message.
  */
 export const MoveTaskRequestSchema: GenMessage<MoveTaskRequest> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 13);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 15);
 
 /**
  * @generated from message taskmesh.tasks.v1.MoveTaskResponse
@@ -437,7 +471,7 @@ export type MoveTaskResponse = Message<"taskmesh.tasks.v1.MoveTaskResponse"> & {
  * Use `create(MoveTaskResponseSchema)` to create a new message.
  */
 export const MoveTaskResponseSchema: GenMessage<MoveTaskResponse> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 14);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 16);
 
 /**
  * @generated from message taskmesh.tasks.v1.AddCommentRequest
@@ -466,7 +500,7 @@ export type AddCommentRequest = Message<"taskmesh.tasks.v1.AddCommentRequest"> &
  * Use `create(AddCommentRequestSchema)` to create a new message.
  */
 export const AddCommentRequestSchema: GenMessage<AddCommentRequest> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 15);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 17);
 
 /**
  * @generated from message taskmesh.tasks.v1.AddCommentResponse
@@ -483,7 +517,7 @@ export type AddCommentResponse = Message<"taskmesh.tasks.v1.AddCommentResponse">
  * Use `create(AddCommentResponseSchema)` to create a new message.
  */
 export const AddCommentResponseSchema: GenMessage<AddCommentResponse> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 16);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 18);
 
 /**
  * @generated from message taskmesh.tasks.v1.EditCommentRequest
@@ -510,7 +544,7 @@ export type EditCommentRequest = Message<"taskmesh.tasks.v1.EditCommentRequest">
  * Use `create(EditCommentRequestSchema)` to create a new message.
  */
 export const EditCommentRequestSchema: GenMessage<EditCommentRequest> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 17);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 19);
 
 /**
  * @generated from message taskmesh.tasks.v1.EditCommentResponse
@@ -527,7 +561,7 @@ export type EditCommentResponse = Message<"taskmesh.tasks.v1.EditCommentResponse
  * Use `create(EditCommentResponseSchema)` to create a new message.
  */
 export const EditCommentResponseSchema: GenMessage<EditCommentResponse> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 18);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 20);
 
 /**
  * @generated from message taskmesh.tasks.v1.DeleteCommentRequest
@@ -549,7 +583,7 @@ export type DeleteCommentRequest = Message<"taskmesh.tasks.v1.DeleteCommentReque
  * Use `create(DeleteCommentRequestSchema)` to create a new message.
  */
 export const DeleteCommentRequestSchema: GenMessage<DeleteCommentRequest> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 19);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 21);
 
 /**
  * @generated from message taskmesh.tasks.v1.DeleteCommentResponse
@@ -562,7 +596,7 @@ export type DeleteCommentResponse = Message<"taskmesh.tasks.v1.DeleteCommentResp
  * Use `create(DeleteCommentResponseSchema)` to create a new message.
  */
 export const DeleteCommentResponseSchema: GenMessage<DeleteCommentResponse> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 20);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 22);
 
 /**
  * @generated from message taskmesh.tasks.v1.ListCommentsRequest
@@ -593,7 +627,7 @@ export type ListCommentsRequest = Message<"taskmesh.tasks.v1.ListCommentsRequest
  * Use `create(ListCommentsRequestSchema)` to create a new message.
  */
 export const ListCommentsRequestSchema: GenMessage<ListCommentsRequest> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 21);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 23);
 
 /**
  * @generated from message taskmesh.tasks.v1.ListCommentsResponse
@@ -617,7 +651,7 @@ export type ListCommentsResponse = Message<"taskmesh.tasks.v1.ListCommentsRespon
  * Use `create(ListCommentsResponseSchema)` to create a new message.
  */
 export const ListCommentsResponseSchema: GenMessage<ListCommentsResponse> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 22);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 24);
 
 /**
  * @generated from message taskmesh.tasks.v1.ListTasksRequest
@@ -665,7 +699,7 @@ export type ListTasksRequest = Message<"taskmesh.tasks.v1.ListTasksRequest"> & {
  * Use `create(ListTasksRequestSchema)` to create a new message.
  */
 export const ListTasksRequestSchema: GenMessage<ListTasksRequest> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 23);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 25);
 
 /**
  * @generated from message taskmesh.tasks.v1.ListTasksResponse
@@ -694,7 +728,7 @@ export type ListTasksResponse = Message<"taskmesh.tasks.v1.ListTasksResponse"> &
  * Use `create(ListTasksResponseSchema)` to create a new message.
  */
 export const ListTasksResponseSchema: GenMessage<ListTasksResponse> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 24);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 26);
 
 /**
  * @generated from message taskmesh.tasks.v1.QueryExplanation
@@ -720,7 +754,7 @@ export type QueryExplanation = Message<"taskmesh.tasks.v1.QueryExplanation"> & {
  * Use `create(QueryExplanationSchema)` to create a new message.
  */
 export const QueryExplanationSchema: GenMessage<QueryExplanation> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 25);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 27);
 
 /**
  * @generated from message taskmesh.tasks.v1.ListTagsRequest
@@ -733,7 +767,7 @@ export type ListTagsRequest = Message<"taskmesh.tasks.v1.ListTagsRequest"> & {
  * Use `create(ListTagsRequestSchema)` to create a new message.
  */
 export const ListTagsRequestSchema: GenMessage<ListTagsRequest> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 26);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 28);
 
 /**
  * @generated from message taskmesh.tasks.v1.ListTagsResponse
@@ -750,7 +784,7 @@ export type ListTagsResponse = Message<"taskmesh.tasks.v1.ListTagsResponse"> & {
  * Use `create(ListTagsResponseSchema)` to create a new message.
  */
 export const ListTagsResponseSchema: GenMessage<ListTagsResponse> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 27);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 29);
 
 /**
  * @generated from message taskmesh.tasks.v1.TagSummary
@@ -777,7 +811,7 @@ export type TagSummary = Message<"taskmesh.tasks.v1.TagSummary"> & {
  * Use `create(TagSummarySchema)` to create a new message.
  */
 export const TagSummarySchema: GenMessage<TagSummary> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 28);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 30);
 
 /**
  * @generated from message taskmesh.tasks.v1.WatchTasksRequest
@@ -804,7 +838,7 @@ export type WatchTasksRequest = Message<"taskmesh.tasks.v1.WatchTasksRequest"> &
  * Use `create(WatchTasksRequestSchema)` to create a new message.
  */
 export const WatchTasksRequestSchema: GenMessage<WatchTasksRequest> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 29);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 31);
 
 /**
  * @generated from message taskmesh.tasks.v1.WatchTasksResponse
@@ -860,7 +894,7 @@ export type WatchTasksResponse = Message<"taskmesh.tasks.v1.WatchTasksResponse">
  * Use `create(WatchTasksResponseSchema)` to create a new message.
  */
 export const WatchTasksResponseSchema: GenMessage<WatchTasksResponse> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 30);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 32);
 
 /**
  * @generated from message taskmesh.tasks.v1.ResyncRequired
@@ -873,7 +907,7 @@ export type ResyncRequired = Message<"taskmesh.tasks.v1.ResyncRequired"> & {
  * Use `create(ResyncRequiredSchema)` to create a new message.
  */
 export const ResyncRequiredSchema: GenMessage<ResyncRequired> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 31);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 33);
 
 /**
  * @generated from message taskmesh.tasks.v1.CaughtUp
@@ -886,7 +920,7 @@ export type CaughtUp = Message<"taskmesh.tasks.v1.CaughtUp"> & {
  * Use `create(CaughtUpSchema)` to create a new message.
  */
 export const CaughtUpSchema: GenMessage<CaughtUp> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 32);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 34);
 
 /**
  * Error detail of ABORTED from UpdateTask: who won, so the client can show the conflict.
@@ -912,7 +946,7 @@ export type TaskConflict = Message<"taskmesh.tasks.v1.TaskConflict"> & {
  * Use `create(TaskConflictSchema)` to create a new message.
  */
 export const TaskConflictSchema: GenMessage<TaskConflict> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 33);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 35);
 
 /**
  * Error detail of INVALID_ARGUMENT for a malformed ListTasks query.
@@ -943,7 +977,7 @@ export type QueryError = Message<"taskmesh.tasks.v1.QueryError"> & {
  * Use `create(QueryErrorSchema)` to create a new message.
  */
 export const QueryErrorSchema: GenMessage<QueryError> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 34);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 36);
 
 /**
  * A filter the user kept, to choose again with one click.
@@ -979,7 +1013,7 @@ export type SavedFilter = Message<"taskmesh.tasks.v1.SavedFilter"> & {
  * Use `create(SavedFilterSchema)` to create a new message.
  */
 export const SavedFilterSchema: GenMessage<SavedFilter> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 35);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 37);
 
 /**
  * @generated from message taskmesh.tasks.v1.ListSavedFiltersRequest
@@ -992,7 +1026,7 @@ export type ListSavedFiltersRequest = Message<"taskmesh.tasks.v1.ListSavedFilter
  * Use `create(ListSavedFiltersRequestSchema)` to create a new message.
  */
 export const ListSavedFiltersRequestSchema: GenMessage<ListSavedFiltersRequest> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 36);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 38);
 
 /**
  * @generated from message taskmesh.tasks.v1.ListSavedFiltersResponse
@@ -1009,7 +1043,7 @@ export type ListSavedFiltersResponse = Message<"taskmesh.tasks.v1.ListSavedFilte
  * Use `create(ListSavedFiltersResponseSchema)` to create a new message.
  */
 export const ListSavedFiltersResponseSchema: GenMessage<ListSavedFiltersResponse> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 37);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 39);
 
 /**
  * @generated from message taskmesh.tasks.v1.SaveFilterRequest
@@ -1033,7 +1067,7 @@ export type SaveFilterRequest = Message<"taskmesh.tasks.v1.SaveFilterRequest"> &
  * Use `create(SaveFilterRequestSchema)` to create a new message.
  */
 export const SaveFilterRequestSchema: GenMessage<SaveFilterRequest> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 38);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 40);
 
 /**
  * @generated from message taskmesh.tasks.v1.SaveFilterResponse
@@ -1050,7 +1084,7 @@ export type SaveFilterResponse = Message<"taskmesh.tasks.v1.SaveFilterResponse">
  * Use `create(SaveFilterResponseSchema)` to create a new message.
  */
 export const SaveFilterResponseSchema: GenMessage<SaveFilterResponse> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 39);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 41);
 
 /**
  * @generated from message taskmesh.tasks.v1.DeleteSavedFilterRequest
@@ -1067,7 +1101,7 @@ export type DeleteSavedFilterRequest = Message<"taskmesh.tasks.v1.DeleteSavedFil
  * Use `create(DeleteSavedFilterRequestSchema)` to create a new message.
  */
 export const DeleteSavedFilterRequestSchema: GenMessage<DeleteSavedFilterRequest> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 40);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 42);
 
 /**
  * @generated from message taskmesh.tasks.v1.DeleteSavedFilterResponse
@@ -1080,7 +1114,7 @@ export type DeleteSavedFilterResponse = Message<"taskmesh.tasks.v1.DeleteSavedFi
  * Use `create(DeleteSavedFilterResponseSchema)` to create a new message.
  */
 export const DeleteSavedFilterResponseSchema: GenMessage<DeleteSavedFilterResponse> = /*@__PURE__*/
-  messageDesc(file_taskmesh_tasks_v1_task_service, 41);
+  messageDesc(file_taskmesh_tasks_v1_task_service, 43);
 
 /**
  * Tasks of the projects the calling user may see: their own, and those shared with them
@@ -1137,6 +1171,7 @@ export const TaskService: GenService<{
   },
   /**
    * Deletes the task; its subtasks stay, moved up to the task's own parent (or to the top level).
+   * It is kept, with its comments, for RestoreTask as long as the change feed (30 days by default).
    *
    * @generated from rpc taskmesh.tasks.v1.TaskService.DeleteTask
    */
@@ -1144,6 +1179,19 @@ export const TaskService: GenService<{
     methodKind: "unary";
     input: typeof DeleteTaskRequestSchema;
     output: typeof DeleteTaskResponseSchema;
+  },
+  /**
+   * Brings a deleted task back under its id, as it was (open or completed, its dates, reminders,
+   * repeat rule and comments), at the end of its list: in its project, section and parent where
+   * they still exist and the caller may still edit there, else the caller's Inbox at the top level.
+   * NOT_FOUND when there is nothing to restore (never deleted, restored already, or kept no longer).
+   *
+   * @generated from rpc taskmesh.tasks.v1.TaskService.RestoreTask
+   */
+  restoreTask: {
+    methodKind: "unary";
+    input: typeof RestoreTaskRequestSchema;
+    output: typeof RestoreTaskResponseSchema;
   },
   /**
    * Places the task right before or after a sibling (see Task.order_key): it alone gets a new
