@@ -88,11 +88,16 @@ export async function startRemindersModule(options: RemindersModuleOptions) {
     await scheduler.start(engine.onDue);
     stops.push(() => scheduler.stop());
     const sweep = options.overdueSweep ?? { intervalMs: 15_000, graceMs: 30_000 };
+    let sweeping: Promise<unknown> = Promise.resolve();
     const sweeper = setInterval(() => {
-      engine.rearmOverdue(sweep.graceMs).catch((err: unknown) => logger.warn({ err }, "re-arming overdue timers failed; next sweep retries"));
+      sweeping = engine.rearmOverdue(sweep.graceMs).catch((err: unknown) => logger.warn({ err }, "re-arming overdue timers failed; next sweep retries"));
     }, sweep.intervalMs);
     sweeper.unref();
-    stops.push(() => clearInterval(sweeper));
+    // A sweep still running finishes before the scheduler and the database it uses are closed.
+    stops.push(async () => {
+      clearInterval(sweeper);
+      await sweeping;
+    });
     if (options.events) {
       const consumer = await startTaskEventsConsumer(options.events, engine);
       stops.push(() => consumer.stop());
