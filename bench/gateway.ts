@@ -23,7 +23,7 @@
 //
 // BENCH_APP_ROOT runs the app of another checkout (its dist/ built), to compare commits run after run.
 // BENCH_CALLS (4,000) calls at 16 callers, a quarter of that at 1; BENCH_SCENARIOS (comma-separated
-// of get, list-open, list-deep, create, update, complete) runs a subset; the app runs with npm start's node options
+// of get, list-open, list-deep, create, update, complete, delete) runs a subset; the app runs with npm start's node options
 // and environment (scripts/app-node.mjs), BENCH_NODE_ARGS added as for `embedded` (e.g.
 // "--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the app; the profile is
 // written when it stops; `node --import tsx bench/tools/cpuprofile-top.ts <profile> <window>` lists its
@@ -143,7 +143,7 @@ async function measure(mode: string): Promise<string[]> {
       // What autovacuum would do a minute later, done before anything is timed.
       await db.query("VACUUM ANALYZE tasks.tasks");
       const small = Math.max(1, Math.floor(CALLS / 4));
-      const open = (await db.query<{ id: string }>(`SELECT id FROM tasks.tasks WHERE user_id = $1 AND status = 1 LIMIT ${2 * (small + CALLS)}`, [user.id])).rows.map((r) => r.id);
+      const open = (await db.query<{ id: string }>(`SELECT id FROM tasks.tasks WHERE user_id = $1 AND status = 1 LIMIT ${3 * (small + CALLS)}`, [user.id])).rows.map((r) => r.id);
       await db.end();
       // Updates of tasks.tasks and how many were HOT (no index entries, the new version on the same page).
       const stats = new pg.Client({ connectionString: databaseUrl });
@@ -162,11 +162,13 @@ async function measure(mode: string): Promise<string[]> {
       for (let p = 0; p < 20; p++) {
         pageToken = (await call<{ nextPageToken: string }>(app.url, `${TASK_SERVICE}/ListTasks`, { orderBy: "due", pageSize: 50, pageToken }, token)).nextPageToken;
       }
-      // Updates and completes each take tasks of their own: the first ones for c=1, the next for c=16.
+      // Updates, completes and deletes each take tasks of their own: the first ones for c=1, the next for c=16.
       const toUpdate = open.slice(0, small + CALLS);
-      const toComplete = open.slice(small + CALLS);
+      const toComplete = open.slice(small + CALLS, 2 * (small + CALLS));
+      const toDelete = open.slice(2 * (small + CALLS));
       let updateFrom = 0;
       let completeFrom = 0;
+      let deleteFrom = 0;
       const fixed = (method: string, body: unknown) => (n: number) => Array.from({ length: n }, () => ({ method: `${TASK_SERVICE}/${method}`, body }));
       const scenarios: Scenario[] = [
         { key: "get", label: "GetTask", write: false, requests: fixed("GetTask", { id: open[0] }) },
@@ -198,6 +200,17 @@ async function measure(mode: string): Promise<string[]> {
             const from = completeFrom;
             completeFrom += n;
             return toComplete.slice(from, completeFrom).map((id) => ({ method: `${TASK_SERVICE}/CompleteTask`, body: { id } }));
+          },
+        },
+        {
+          // A deletion also keeps the task and its comments for RestoreTask.
+          key: "delete",
+          label: "DeleteTask",
+          write: true,
+          requests: (n) => {
+            const from = deleteFrom;
+            deleteFrom += n;
+            return toDelete.slice(from, deleteFrom).map((id) => ({ method: `${TASK_SERVICE}/DeleteTask`, body: { id } }));
           },
         },
       ];
