@@ -272,7 +272,8 @@ export class TaskStore {
    * restore that stopped before this finds the task there and does only this.
    */
   async restoreComments(id: string): Promise<void> {
-    await this.read(
+    await this.db.query(
+      this.db.em(),
       `WITH gone AS (DELETE FROM tasks.deleted_tasks WHERE id = $1 RETURNING comments)
        INSERT INTO tasks.comments (id, task_id, author_id, body, created_at, updated_at)
        SELECT c.id, c.task_id, c.author_id, c.body, c.created_at, c.updated_at
