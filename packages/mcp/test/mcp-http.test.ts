@@ -487,6 +487,19 @@ test("get_activity shows an agent's change; undo reverts it, and refuses to over
 
   const missing = await call(bob, "undo", { taskId: added!.task.id, entryId: update.id });
   assert.equal(JSON.parse(text(missing)).error.code, "not_found", "another user's history stays out of reach");
+
+  // A deletion undone: the same task, under its id.
+  const current = (await call(alice, "find_tasks", { query: '"Book flights"' })).structuredContent!.tasks as Json[];
+  await call(alice, "delete_tasks", { tasks: [{ id: added!.task.id, version: current[0]!.version }] });
+  let deletion: Json | undefined;
+  for (const deadline = Date.now() + 15_000; !deletion; await new Promise((r) => setTimeout(r, 100))) {
+    const history = await call(alice, "get_activity", { taskId: added!.task.id });
+    deletion = (history.structuredContent!.entries as Json[]).find((e) => e.kind === "task_deleted");
+    assert.ok(deletion || Date.now() < deadline, "the deletion in the history");
+  }
+  const restored = await call(alice, "undo", { taskId: added!.task.id, entryId: deletion.id });
+  assert.equal(restored.isError, undefined, text(restored));
+  assert.deepEqual([restored.structuredContent!.task.id, restored.structuredContent!.task.title], [added!.task.id, "Book flights"]);
 });
 
 test("repeat rules: preview a phrase, skip an occurrence, end the series", async () => {
