@@ -1,6 +1,7 @@
 import { ConnectError, type Client } from "@connectrpc/connect";
 import { commentOut, PRIORITIES, reminderStatusOut, taskOut, type TaskOutput } from "@taskmesh/mcp/shapes";
 import { translateQuestion } from "@taskmesh/filter";
+import { ProjectNames } from "@taskmesh/mcp/project-names";
 import { sendUndo } from "@taskmesh/mcp/undo";
 import { ActivityKind } from "@taskmesh/proto/taskmesh/audit/v1/activity_pb.js";
 import type { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
@@ -173,23 +174,14 @@ program
   .action(async (idArg: string, _opts: unknown, cmd: Command) => {
     const api = clients(requireLogin());
     const { task } = await api.tasks.getTask({ id: await resolveId(api.tasks, idArg, "status:all") });
-    const t = task!;
-    const [projects, sections, members, rule] = await Promise.all([
-      api.projects.listProjects({ includeArchived: true }),
-      t.sectionId ? api.projects.listSections({ projectId: t.projectId }) : undefined,
-      t.assigneeId ? api.projects.listMembers({ projectId: t.projectId }) : undefined,
-      t.recurrence ? api.recurrence.parseRecurrence({ text: t.recurrence.rrule }).catch(() => undefined) : undefined,
+    const out = taskOut(task!);
+    const [rule] = await Promise.all([
+      task!.recurrence ? api.recurrence.parseRecurrence({ text: task!.recurrence.rrule }).catch(() => undefined) : undefined,
+      // Names as the MCP tools give them (the same task shape for --json).
+      new ProjectNames(api.projects).nameTask(out),
     ]);
-    const names = {
-      project: projects.projects.find((p) => p.id === t.projectId)?.name,
-      section: sections?.sections.find((s) => s.id === t.sectionId)?.name,
-      assignee: members?.members.find((m) => m.userId === t.assigneeId)?.email,
-      repeats: rule?.summary,
-    };
-    const out = taskOut(t);
-    if (json(cmd))
-      return print({ task: { ...out, projectName: names.project, sectionName: names.section, assigneeEmail: names.assignee }, ...(names.repeats ? { recurrenceSummary: names.repeats } : {}) });
-    process.stdout.write(describeTask(out, names, localTimeZone()));
+    if (json(cmd)) return print({ task: out, ...(rule ? { recurrenceSummary: rule.summary } : {}) });
+    process.stdout.write(describeTask(out, rule?.summary, localTimeZone()));
   });
 
 program

@@ -1,16 +1,7 @@
 // `taskmesh show <id>`: one task with everything it carries, as names (project, section, the
-// assignee's e-mail, the repeat rule in words) rather than the ids `ls` leaves out.
+// assignee's e-mail, the repeat rule in words) rather than ids.
 import type { TaskOutput } from "@taskmesh/mcp/shapes";
 import { localDateTime } from "./format.js";
-
-/** What the ids of a task name, looked up by the caller. */
-export interface TaskNames {
-  project?: string;
-  section?: string;
-  assignee?: string;
-  /** The repeat rule in words ("every month on the 1st"). */
-  repeats?: string;
-}
 
 /** "30 min", "2 h", "1 day 3 h": a reminder's distance from the due. */
 function span(minutes: number): string {
@@ -29,7 +20,8 @@ function beforeDay(minutes: number): string {
   return days === 0 ? `on the day at ${time}` : `${days} day${days === 1 ? "" : "s"} before at ${time}`;
 }
 
-export function describeTask(t: TaskOutput, names: TaskNames, zone: string): string {
+/** `repeats`: the task's rule in words ("every month on the 1st"), when the service read it. */
+export function describeTask(t: TaskOutput, repeats: string | undefined, zone: string): string {
   const taskZone = t.timeZone ?? zone;
   const due = t.dueDate ?? (t.dueTime ? `${localDateTime(t.dueTime, taskZone)} ${taskZone}` : undefined);
   const reminders = t.reminders
@@ -41,9 +33,9 @@ export function describeTask(t: TaskOutput, names: TaskNames, zone: string): str
     ["due", due],
     ["priority", t.priority === "none" ? undefined : t.priority],
     ["tags", t.tags.length > 0 ? t.tags.map((tag) => `#${tag}`).join(" ") : undefined],
-    ["project", names.project && (names.section ? `${names.project} › ${names.section}` : names.project)],
-    ["assigned", names.assignee],
-    ["repeats", t.recurrence && `${names.repeats ?? t.recurrence.rrule}${t.recurrence.afterCompletion ? ", counted from each completion" : ""}`],
+    ["project", t.projectName && (t.sectionName ? `${t.projectName} › ${t.sectionName}` : t.projectName)],
+    ["assigned", t.assigneeEmail],
+    ["repeats", t.recurrence && `${repeats ?? t.recurrence.rrule}${t.recurrence.afterCompletion ? ", counted from each completion" : ""}`],
     ["reminders", reminders.length > 0 ? reminders.join(", ") : undefined],
     ["created", t.createTime && localDateTime(t.createTime, zone)],
     ["updated", t.updateTime && localDateTime(t.updateTime, zone)],

@@ -5,7 +5,7 @@ import type { Client } from "@connectrpc/connect";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 
-interface NamedTask {
+export interface NamedTask {
   projectId?: string;
   projectName?: string;
   sectionId?: string;
@@ -27,16 +27,19 @@ export class ProjectNames {
     const tasks = tasksIn(result.structuredContent);
     if (tasks.length === 0) return result;
     try {
-      for (const task of tasks) {
-        if (task.projectId) task.projectName = (await this.#projectNames()).get(task.projectId);
-        if (task.projectId && task.sectionId) task.sectionName = (await this.#sectionNames(task.projectId)).get(task.sectionId);
-        if (task.projectId && task.assigneeId) task.assigneeEmail = (await this.#memberEmails(task.projectId)).get(task.assigneeId);
-      }
+      for (const task of tasks) await this.nameTask(task);
     } catch {
       // The ids are there; a name the project service could not give is left out rather than fail a change already made.
       return result;
     }
     return { ...result, content: [{ type: "text", text: JSON.stringify(result.structuredContent) }] };
+  }
+
+  /** Sets projectName, sectionName and assigneeEmail beside the task's ids. */
+  async nameTask(task: NamedTask): Promise<void> {
+    if (task.projectId) task.projectName = (await this.#projectNames()).get(task.projectId);
+    if (task.projectId && task.sectionId) task.sectionName = (await this.#sectionNames(task.projectId)).get(task.sectionId);
+    if (task.projectId && task.assigneeId) task.assigneeEmail = (await this.#memberEmails(task.projectId)).get(task.assigneeId);
   }
 
   #projectNames() {
