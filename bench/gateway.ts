@@ -163,12 +163,11 @@ async function measure(mode: string): Promise<string[]> {
         pageToken = (await call<{ nextPageToken: string }>(app.url, `${TASK_SERVICE}/ListTasks`, { orderBy: "due", pageSize: 50, pageToken }, token)).nextPageToken;
       }
       // Updates, completes and deletes each take tasks of their own: the first ones for c=1, the next for c=16.
-      const toUpdate = open.slice(0, small + CALLS);
-      const toComplete = open.slice(small + CALLS, 2 * (small + CALLS));
-      const toDelete = open.slice(2 * (small + CALLS));
-      let updateFrom = 0;
-      let completeFrom = 0;
-      let deleteFrom = 0;
+      const takes = (part: number) => {
+        const ids = open.slice(part * (small + CALLS), (part + 1) * (small + CALLS));
+        return (n: number) => ids.splice(0, n);
+      };
+      const [toUpdate, toComplete, toDelete] = [takes(0), takes(1), takes(2)];
       const fixed = (method: string, body: unknown) => (n: number) => Array.from({ length: n }, () => ({ method: `${TASK_SERVICE}/${method}`, body }));
       const scenarios: Scenario[] = [
         { key: "get", label: "GetTask", write: false, requests: fixed("GetTask", { id: open[0] }) },
@@ -184,34 +183,20 @@ async function measure(mode: string): Promise<string[]> {
           key: "update",
           label: "UpdateTask (title)",
           write: true,
-          requests: (n) => {
-            const from = updateFrom;
-            updateFrom += n;
-            return toUpdate
-              .slice(from, updateFrom)
-              .map((id, i) => ({ method: `${TASK_SERVICE}/UpdateTask`, body: { task: { id, title: `Renamed ${i}` }, updateMask: "title", expectedVersion: "1" } }));
-          },
+          requests: (n) => toUpdate(n).map((id, i) => ({ method: `${TASK_SERVICE}/UpdateTask`, body: { task: { id, title: `Renamed ${i}` }, updateMask: "title", expectedVersion: "1" } })),
         },
         {
           key: "complete",
           label: "CompleteTask",
           write: true,
-          requests: (n) => {
-            const from = completeFrom;
-            completeFrom += n;
-            return toComplete.slice(from, completeFrom).map((id) => ({ method: `${TASK_SERVICE}/CompleteTask`, body: { id } }));
-          },
+          requests: (n) => toComplete(n).map((id) => ({ method: `${TASK_SERVICE}/CompleteTask`, body: { id } })),
         },
         {
           // A deletion also keeps the task and its comments for RestoreTask.
           key: "delete",
           label: "DeleteTask",
           write: true,
-          requests: (n) => {
-            const from = deleteFrom;
-            deleteFrom += n;
-            return toDelete.slice(from, deleteFrom).map((id) => ({ method: `${TASK_SERVICE}/DeleteTask`, body: { id } }));
-          },
+          requests: (n) => toDelete(n).map((id) => ({ method: `${TASK_SERVICE}/DeleteTask`, body: { id } })),
         },
       ];
 
