@@ -236,12 +236,18 @@ async function createTask({ store, projects, now, creates }: Deps, req: CreateTa
       // A recurring task starts its own series unless it continues one.
       seriesId: req.seriesId || (fields.recurrence ? id : null),
       now: at,
-      events: (created) => [taskEventRecord(origin, created.userId, taskFromRow(created), { case: "created", value: { task: taskFromRow(created) } }, at)],
+      events: createdEvents(origin, at),
     },
   ]);
   if (row instanceof Error) throw row;
   return { task: taskFromRow(row!) };
 }
+
+/** The event of a task's creation (or restoring), from the row as stored. */
+const createdEvents = (origin: ChangeOrigin, at: Date) => (created: TaskRow) => {
+  const task = taskFromRow(created);
+  return [taskEventRecord(origin, created.userId, task, { case: "created", value: { task } }, at)];
+};
 
 async function getTask({ store, projects }: Deps, req: GetTaskRequest, ctx: HandlerContext) {
   const row = await store.get(req.id);
@@ -405,7 +411,7 @@ async function restoreTask({ store, projects, now, creates }: Deps, req: Restore
         version: Number(last.version) + 1,
         commentCount: last.commentCount,
       },
-      events: (created) => [taskEventRecord(origin, created.userId, taskFromRow(created), { case: "created", value: { task: taskFromRow(created) } }, at)],
+      events: createdEvents(origin, at),
     },
   ]);
   if (row instanceof Error) throw row;
