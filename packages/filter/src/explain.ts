@@ -1,5 +1,5 @@
 import { nextDays, type Comparison, type FilterNode } from "./ast.js";
-import { readDatePhrase } from "./date-phrases.js";
+import { readPhrase } from "./phrases.js";
 import { FilterSyntaxError } from "./errors.js";
 import { tokenize } from "./lexer.js";
 import { classifyWord } from "./parser.js";
@@ -20,7 +20,9 @@ export function normalizeFilter(node: FilterNode): string {
     case "not":
       return `NOT ${node.child.kind === "and" || node.child.kind === "or" ? `(${normalizeFilter(node.child)})` : nested(node.child)}`;
     case "text":
-      return !node.phrase && isBareWord(node.value) ? node.value : `"${node.value.replace(/["\\]/g, "\\$&")}"`;
+      if (node.phrase) return quoted(node.value);
+      // A word that reads as a term when bare (`today`, `@home`) is searched for as a word with `search:`.
+      return isBareWord(node.value) ? node.value : isSearchWord(node.value) ? `search:${node.value}` : quoted(node.value);
     case "tag":
       return `tag:${node.tag ?? "none"}`;
     case "priority":
@@ -90,14 +92,25 @@ function op(o: Comparison): string {
   return o === "=" ? ":" : o;
 }
 
-/** True when `value` written bare reads back as exactly this word (otherwise it must be quoted). */
+const quoted = (value: string) => `"${value.replace(/["\\]/g, "\\$&")}"`;
+
+/** True when `value` written bare reads back as exactly this word. */
 function isBareWord(value: string): boolean {
+  return readsAsWord(value, value);
+}
+
+/** True when `search:value` reads back as exactly this word. */
+function isSearchWord(value: string): boolean {
+  return readsAsWord(`search:${value}`, value);
+}
+
+function readsAsWord(written: string, value: string): boolean {
   try {
-    const tokens = tokenize(value);
+    const tokens = tokenize(written);
     const t = tokens[0];
-    if (tokens.length !== 1 || t?.type !== "word" || t.text !== value) return false;
-    const node = classifyWord(value, 0);
-    return node.kind === "text" && !node.phrase && node.value === value && readDatePhrase(tokens, 0) === undefined;
+    if (tokens.length !== 1 || t?.type !== "word" || t.text !== written) return false;
+    const node = classifyWord(written, 0);
+    return node.kind === "text" && !node.phrase && node.value === value && readPhrase(tokens, 0) === undefined;
   } catch (e) {
     if (e instanceof FilterSyntaxError) return false;
     throw e;

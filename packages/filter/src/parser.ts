@@ -1,5 +1,5 @@
 import { FIELDS, PRIORITY_LEVELS, nameKey, type Comparison, type DateField, type FilterNode, type PriorityLevel } from "./ast.js";
-import { readDatePhrase } from "./date-phrases.js";
+import { readPhrase } from "./phrases.js";
 import { dateTerm } from "./date-term.js";
 import { FilterSyntaxError, LIMITS } from "./errors.js";
 import { tokenize, type Token } from "./lexer.js";
@@ -117,7 +117,7 @@ class Parser {
     if (t.type === "word" || t.type === "phrase" || t.type === "priority") {
       this.#i++;
       if (++this.#terms > LIMITS.maxTerms) throw at(t, `the query has more than ${LIMITS.maxTerms} terms: split it up`);
-      const phrase = readDatePhrase(this.tokens, this.#i - 1);
+      const phrase = readPhrase(this.tokens, this.#i - 1);
       if (phrase) {
         this.#i += phrase.taken - 1;
         return phrase.node;
@@ -127,11 +127,14 @@ class Parser {
         if (t.text.trim() === "") throw at(t, "empty quotes: put the words to search for between them, or remove them");
         return { kind: "text", value: t.text, phrase: true };
       }
-      // `project:"Home reno"`: a quoted value right after the field.
-      const quoted = this.#peek();
-      if (t.text.endsWith(":") && quoted?.type === "phrase" && quoted.pos === t.pos + t.len) {
+      // `project:"Home reno"`: a quoted value right after the field; `created: today`, `search: milk`
+      // (Todoist's habit): its value after a space.
+      const value = this.#peek();
+      const glued = value?.type === "phrase" && t.text.endsWith(":") && value.pos === t.pos + t.len;
+      if (value && (value.type === "word" || value.type === "phrase") && (glued || isSpacedField(t.text))) {
         this.#i++;
-        return classifyWord(t.text + quoted.text, t.pos);
+        if (t.text.toLowerCase() === "search:") return { kind: "text", value: value.text, phrase: value.type === "phrase" };
+        return classifyWord(t.text + value.text, t.pos, glued ? undefined : value.type === "phrase" ? value.pos + 1 : value.pos);
       }
       return classifyWord(t.text, t.pos);
     }
@@ -167,9 +170,20 @@ function describe(t: Token): string {
   }
 }
 
-/** What a bare word means: a field term, `#tag`, or a word to search for. `pos` is its offset for errors. */
-export function classifyWord(text: string, pos: number): FilterNode {
+/** Whether the word is a field's name and colon (`due:`, or Todoist's `search:`), its value after a space. */
+function isSpacedField(word: string): boolean {
+  const name = /^([A-Za-z_]+):$/.exec(word)?.[1]?.toLowerCase();
+  return name !== undefined && (name === "search" || (FIELDS as readonly string[]).includes(name) || name in ALIASES);
+}
+
+/**
+ * What a bare word means: a field term, `#tag`, Todoist's `@label`, or a word to search for. `pos` is
+ * its offset for errors, and `at` its value's when a space comes between (`due: friday`).
+ */
+export function classifyWord(text: string, pos: number, at?: number): FilterNode {
   if (text.startsWith("#")) return { kind: "tag", tag: tagValue(text.slice(1), pos + 1, "#") };
+  // `@` is also in addresses and handles people search for: only a valid tag name makes it a label.
+  if (text.startsWith("@") && TAG.test(text.slice(1).toLowerCase())) return { kind: "tag", tag: tagValue(text.slice(1), pos + 1, "@") };
   const todoist = TODOIST_PRIORITY.exec(text);
   if (todoist) return { kind: "priority", op: "=", level: PRIORITY_LEVELS[4 - Number(todoist[1])]! };
   const m = FIELD_TERM.exec(text);
@@ -183,6 +197,10 @@ export function classifyWord(text: string, pos: number): FilterNode {
     if (!DATE_FIELDS.includes(name)) return { kind: "text", value: text, phrase: false };
     return modified(name as DateField, m[2], rawOp, value, pos, m[0].length);
   }
+  if (name === "search" && rawOp === ":") {
+    if (value === "") throw new FilterSyntaxError('"search:" needs the words to search for, e.g. search: milk', pos, m[0].length);
+    return { kind: "text", value, phrase: /\s/u.test(value) };
+  }
   if (!field) {
     // `a<b`, `x=1` and URLs (`https://…`) are plain words; `foo:bar` is most likely a mistyped field.
     if (rawOp !== ":" || value.startsWith("//")) return { kind: "text", value: text, phrase: false };
@@ -194,7 +212,7 @@ export function classifyWord(text: string, pos: number): FilterNode {
     );
   }
   const op: Comparison = rawOp === ":" ? "=" : (rawOp as Comparison);
-  const valuePos = pos + m[0].length;
+  const valuePos = at ?? pos + m[0].length;
   const bad = (message: string) => new FilterSyntaxError(message, valuePos, Math.max(1, value.length));
   if (value === "") {
     const example = {

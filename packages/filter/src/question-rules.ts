@@ -116,11 +116,12 @@ export const RULES: Rule[] = [
   },
   { pattern: re(`(?:(?:in|for|from|of) )?(?:the |my )?${NAME} (project|section)`), apply: (m) => `${m[2]!.toLowerCase()}:${nameKey(m[1]!)}` },
   { pattern: re("(?:tagged|labell?ed|with (?:the )?(?:tag|label)|(?:tag|label)) #?([\\p{L}\\p{N}_./-]+)"), apply: (m) => `tag:${m[1]!.toLowerCase()}` },
-  { pattern: re("(?:without|with no|no) tags?|untagged"), apply: () => "tag:none" },
+  { pattern: re("(?:without|with no|no) (?:tags?|labels?)|untagged|unlabell?ed"), apply: () => "tag:none" },
   // GTD's contexts: "at home", "@work", "at the office".
   { pattern: re("(?:at |@)(?:the )?(?!(?:least|all|any|once|some|night|noon|midnight)(?:\\s|$))(\\p{L}[\\p{L}\\p{N}_]*)"), apply: (m) => `tag:${m[1]!.toLowerCase()}` },
   { pattern: re("(?:assigned to me|my assigned)"), apply: () => "assignee:me" },
   { pattern: re("(?:unassigned|not assigned|assigned to (?:nobody|no one|noone))"), apply: () => "assignee:none" },
+  { pattern: re("assigned to (?:others|someone else|somebody else)"), apply: () => ["-assignee:me", "-assignee:none"] },
 
   // How terms combine.
   { pattern: re("(?:not|except|excluding|but not|without|other than)"), apply: (_, state) => void Object.assign(state, { negate: true }) },
@@ -134,7 +135,7 @@ export const FILLER = new Set(
     "have has had do does did to todo todos to-do tasks task items item things thing stuff that those these with of in on at and " +
     "any there please can could you would will should need must still up got for from about anything something everything ones one " +
     "left so far yet again just only also right now currently ever by it its them then than how many much lot lots recent recently new " +
-    "latest mentioning containing contain contains called named titled regarding some"
+    "latest mentioning containing contain contains called named titled regarding some search"
   ).split(" "),
 );
 /** Nouns for tasks: the word before one is a tag ("work tasks", "garden chores"). */

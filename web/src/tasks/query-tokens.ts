@@ -15,7 +15,7 @@ export function hasTerm(query: string, term: string): boolean {
   return query.split(/\s+/).some((t) => t.toLowerCase() === lower);
 }
 
-/** The tags every task the query lists must have (its top-level `#tag` terms): a task added on that list gets them, so it shows there. */
+/** The tags every task the query lists must have (its top-level `#tag` and `@tag` terms): a task added on that list gets them, so it shows there. */
 export function requiredTags(query: string): string[] {
   let root: FilterNode;
   try {

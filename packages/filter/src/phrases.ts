@@ -5,12 +5,27 @@ import type { Token } from "./lexer.js";
 
 const FIELD_WORDS: Record<string, DateField> = { due: "due", date: "due", created: "created", updated: "updated", completed: "completed" };
 
+/** Whom Todoist's `assigned to:` names, as assignee terms. */
+const ASSIGNED_TO: Record<string, FilterNode> = {
+  me: { kind: "assignee", who: "me" },
+  none: { kind: "assignee", who: "none" },
+  nobody: { kind: "assignee", who: "none" },
+  others: {
+    kind: "and",
+    children: [
+      { kind: "not", child: { kind: "assignee", who: "me" } },
+      { kind: "not", child: { kind: "assignee", who: "none" } },
+    ],
+  },
+};
+
 /**
- * Todoist's date filters, written as bare words: `today`, `tomorrow`, `yesterday`, `overdue`,
- * `no date`, `no due date`, `7 days`, `next 7 days`, `due before: friday`, `created after: 2025-01-31`.
+ * Todoist's filters written as bare words: the dates `today`, `tomorrow`, `yesterday`, `overdue`,
+ * `no date`, `no due date`, `7 days`, `next 7 days`, `due before: friday`, `created after: 2025-01-31`,
+ * and `no labels`, `assigned to: me` (`others`, `nobody`).
  * Reads the one starting at `tokens[i]`; `taken` is the number of tokens it spans.
  */
-export function readDatePhrase(tokens: readonly Token[], i: number): { node: FilterNode; taken: number } | undefined {
+export function readPhrase(tokens: readonly Token[], i: number): { node: FilterNode; taken: number } | undefined {
   const word = (k: number): string | undefined => {
     const t = tokens[i + k];
     return t?.type === "word" ? t.text.toLowerCase() : undefined;
@@ -21,6 +36,8 @@ export function readDatePhrase(tokens: readonly Token[], i: number): { node: Fil
   if (first === "overdue") return { node: { kind: "due", state: "overdue" }, taken: 1 };
   if (first === "no" && word(1) === "date") return { node: { kind: "due", state: "none" }, taken: 2 };
   if (first === "no" && word(1) === "due" && word(2) === "date") return { node: { kind: "due", state: "none" }, taken: 3 };
+  if (first === "no" && word(1) === "labels") return { node: { kind: "tag", tag: null }, taken: 2 };
+  if (first === "assigned") return readAssignedTo(tokens, i);
   const skip = first === "next" ? 1 : 0;
   const span = `next-${word(skip)}-days`;
   if (/^days?$/.test(word(skip + 1) ?? "") && nextDays(span) !== undefined) {
@@ -37,4 +54,19 @@ export function readDatePhrase(tokens: readonly Token[], i: number): { node: Fil
     throw new FilterSyntaxError(`"${first} ${compare[1]}:" needs a date after it, e.g. ${first} ${compare[1]}: friday`, tokens[i]!.pos, written.pos + written.len - tokens[i]!.pos);
   }
   return { node: dateTerm(field, op, value.text, value.pos), taken: 3 };
+}
+
+/** `assigned to: me`, `assigned to:others`; `assigned` alone is a word to search for. */
+function readAssignedTo(tokens: readonly Token[], i: number): { node: FilterNode; taken: number } | undefined {
+  const to = tokens[i + 1];
+  if (to?.type !== "word" || !/^to:/i.test(to.text)) return undefined;
+  const glued = to.text.slice(3);
+  const value = glued === "" ? tokens[i + 2] : to;
+  const who = value?.type === "word" ? (glued || value.text).toLowerCase() : undefined;
+  const node = who === undefined ? undefined : ASSIGNED_TO[who];
+  if (!node) {
+    const at = glued === "" && value ? value : to;
+    throw new FilterSyntaxError('"assigned to:" takes me, others or nobody (e.g. assigned to: me)', at.pos, at.len);
+  }
+  return { node, taken: glued === "" ? 3 : 2 };
 }
