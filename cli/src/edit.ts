@@ -6,7 +6,7 @@ import { priorityOf, type PriorityName } from "@taskmesh/mcp/shapes";
 import type { Project } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import type { RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurrence_service_pb.js";
 import { ReminderSchema, TaskSchema, type Reminder, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
-import { parseQuickAdd, pickProject, resolveQuickAdd, toCreateRequest } from "@taskmesh/quick-add";
+import { parseQuickAdd, pickProject, resolveQuickAdd, taggedWith, toCreateRequest } from "@taskmesh/quick-add";
 import type { Client } from "@connectrpc/connect";
 import { UsageError } from "./usage-error.js";
 
@@ -72,10 +72,11 @@ export async function readEdit(
       task.priority = read.priority;
       set("priority", "priority");
     }
-    if (read.tags.length > 0) {
-      // A line's #tags add to the task's; --tag replaces them.
-      task.tags = [...new Set([...current.tags, ...read.tags])];
-      set("tags", read.tags.map((t) => `+#${t}`).join(" "));
+    const added = taggedWith(read);
+    if (added.length > 0) {
+      // A line's #tags and @labels add to the task's; --tag replaces them.
+      task.tags = [...new Set([...current.tags, ...added])];
+      set("tags", added.map((t) => `+#${t}`).join(" "));
     }
     if (read.recurrence) {
       task.recurrence = read.recurrence;

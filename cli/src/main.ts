@@ -190,7 +190,7 @@ program
     'change a task: what a quick-add line names ("tomorrow 5pm !high #work"; words left become the title), or the options; only those fields are sent, and a change made meanwhile elsewhere is reported, not overwritten',
   )
   .argument("<id>", "the task (a unique start of its id, as `taskmesh ls` shows)")
-  .argument("[line...]", "a quick-add line: a due, !priority, #tags (added), a repeat, remind me …, #project")
+  .argument("[line...]", "a quick-add line: a due, !priority, #tags or @labels (added), a repeat, remind me …, #project")
   .option("--title <title>", "the new title")
   .option("--due <when>", 'a date or time as quick add reads it ("fri 5pm", "2027-01-31"), or none')
   .addOption(new Option("--priority <priority>", "the priority").choices(PRIORITIES))

@@ -103,6 +103,23 @@ test("add puts a task into the project its #name names; any other #name stays a 
   await taskmesh("done", listed.tasks[0].id.slice(0, 8));
 });
 
+test("Todoist's @labels: add tags a task with them (an @label is never a project), ls finds it by @label or search:", async () => {
+  const added = await taskmesh("add", "Seed the beds @garden @errands #garden");
+  assert.equal(added.code, 0, added.stderr);
+  assert.match(added.stdout, /Seed the beds\s+#garden #errands\s+in Garden$/m);
+  const byLabel = JSON.parse((await taskmesh("--json", "ls", "@errands")).stdout);
+  assert.deepEqual(
+    byLabel.tasks.map((t: { title: string; tags: string[] }) => [t.title, [...t.tags].sort()]),
+    [["Seed the beds", ["errands", "garden"]]],
+  );
+  const searched = JSON.parse((await taskmesh("--json", "ls", "search: beds @garden")).stdout);
+  assert.deepEqual(
+    searched.tasks.map((t: { title: string }) => t.title),
+    ["Seed the beds"],
+  );
+  await taskmesh("done", byLabel.tasks[0].id.slice(0, 8));
+});
+
 test("add reads a quick-add line; ls filters and shows how the filter was read; done completes by a short id", async () => {
   const added = await taskmesh("add", "Pay rent every month on the 1st at 9am #home !high");
   assert.equal(added.code, 0, added.stderr);

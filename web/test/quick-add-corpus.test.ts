@@ -9,7 +9,7 @@ import { Temporal } from "temporal-polyfill";
 import { RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurrence_service_pb.js";
 import { Priority, RecurrenceMode } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { createRecurrenceServiceImpl } from "../../services/recurrence/src/recurrence-service.js";
-import { parseQuickAdd, resolveQuickAdd, type Due, type ReminderDraft, type ResolvedQuickAdd } from "@taskmesh/quick-add";
+import { parseQuickAdd, resolveQuickAdd, taggedWith, type Due, type ReminderDraft, type ResolvedQuickAdd } from "@taskmesh/quick-add";
 import { CORPUS, REFERENCE_NOW, REFERENCE_ZONE, type Reading } from "./quick-add-corpus.js";
 
 const client = createClient(
@@ -39,7 +39,7 @@ export async function read(text: string): Promise<Required<Omit<Reading, "gap">>
     rrule: resolved.recurrence?.rrule,
     after: resolved.recurrence?.mode === RecurrenceMode.AFTER_COMPLETION ? true : undefined,
     priority: resolved.priority === undefined ? undefined : PRIORITY_NAMES[resolved.priority],
-    tags: resolved.tags,
+    tags: taggedWith(resolved),
     reminder: showReminder(resolved.reminder, zone),
     ruleNotUnderstood: resolved.recurrenceError ? true : undefined,
   };

@@ -100,7 +100,7 @@ export const CORPUS: Array<[text: string, reading: Reading]> = [
   ["Return library books 1 dec", { title: "Return library books", due: "2026-12-01" }],
   ["Haircut this saturday 10am", { title: "Haircut", due: "2026-11-28 10:00" }],
 
-  // Priorities and tags (tags are #words here; @ is kept as typed)
+  // Priorities and tags (#words, and Todoist's @labels; an address's @ is text)
   ["Fix login bug p1", { title: "Fix login bug", priority: "high" }],
   ["Fix login bug p2 #work", { title: "Fix login bug", priority: "medium", tags: ["work"] }],
   ["Fix typo p3", { title: "Fix typo", priority: "low" }],
@@ -117,7 +117,9 @@ export const CORPUS: Array<[text: string, reading: Reading]> = [
   ["Call plumber p1 tomorrow 8am #home", { title: "Call plumber", due: "2026-11-26 08:00", priority: "high", tags: ["home"] }],
   ["Book flights #travel/2027 next month", { title: "Book flights", due: "2026-12-01", tags: ["travel/2027"] }],
   ["#errands buy stamps", { title: "buy stamps", tags: ["errands"] }],
-  ["Groceries @store", { title: "Groceries @store" }],
+  ["Groceries @store", { title: "Groceries", tags: ["store"] }],
+  ["Buy batteries @errands @Home #home", { title: "Buy batteries", tags: ["home", "errands"] }],
+  ["Meet @ the cafe", { title: "Meet @ the cafe" }],
   ["Email anna@example.com tomorrow", { title: "Email anna@example.com", due: "2026-11-26" }],
   ["Update v2.1 docs !medium", { title: "Update v2.1 docs", priority: "medium" }],
   ["Prepare quarterly report by friday #work !medium", { title: "Prepare quarterly report", due: "2026-11-27", priority: "medium", tags: ["work"] }],

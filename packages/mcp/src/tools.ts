@@ -68,7 +68,7 @@ const addItem = z
       .optional()
       .describe(
         "one line as typed in quick add: 'Pay rent every month on the 1st at 9am #home !high remind me 1 day before'. Dates and times " +
-          "in the user's zone (or one named: 'at 3pm PST'), #tags, !high/!medium/!low or p1–p4, 'every …' repeats, 'remind me …'",
+          "in the user's zone (or one named: 'at 3pm PST'), #tags or @labels, !high/!medium/!low or p1–p4, 'every …' repeats, 'remind me …'",
       ),
     title: z.string().min(1).max(500).optional(),
     notes: z.string().max(20_000).optional(),
@@ -167,7 +167,7 @@ const ADD_TASKS = {
 const FIND_TASKS = {
   title: "Find tasks",
   description:
-    "Lists tasks matching a filter-language query: words search title and notes; #tag or tag:x; priority:high, !high, priority>=medium; " +
+    "Lists tasks matching a filter-language query: words search title and notes; #tag, @tag or tag:x; priority:high, !high, priority>=medium; " +
     "status:open|completed|all; due:today|tomorrow|overdue|this-week|next-7-days|none|2026-12-01, due<2026-12-01, due>=today; " +
     "created…/updated… alike; project:<name>; AND (default), OR, NOT/-, parentheses. Empty query: every task. Or ask a question in plain " +
     "English instead (question: 'high-priority work tasks due this week'): it is read into a query, returned with how it was understood. " +

@@ -3,6 +3,7 @@ export {
   isTimeZone,
   localDate,
   parseQuickAdd,
+  taggedWith,
   toWall,
   type Due,
   type QuickAddDraft,

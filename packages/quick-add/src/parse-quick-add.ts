@@ -1,5 +1,5 @@
 // Reads one line of quick-add text: "Pay rent every month on the 1st at 9am #home !high remind me 1 day before".
-// Tags, priority, the reminder and a time zone are found here; dates and times by chrono-node, read
+// Tags (`#home`, and Todoist's `@home`), priority, the reminder and a time zone are found here; dates and times by chrono-node, read
 // in the task's time zone; the recurrence phrase is gathered here (also the parts of it typed before
 // "every": "meeting on the 31st every month", "gym 7am every tuesday") and understood by
 // RecurrenceService.ParseRecurrence, which also gives the first due (see resolve-quick-add.ts).
@@ -36,6 +36,8 @@ export interface QuickAddDraft {
   source?: string;
   /** "remind me at 8am" on a recurring task: read once its first due is known. */
   reminderAtText?: string;
+  /** Tags typed as Todoist's `@label`: unlike a `#name`, never taken for a project. */
+  labels?: string[];
   /** A `#name` that names one of the user's projects (see pick-project.ts). */
   project?: { id: string; name: string };
   /** A `+name` that names a member of that project (see pick-assignee.ts). */
@@ -43,6 +45,7 @@ export interface QuickAddDraft {
 }
 
 const TAG = /(^|\s)#([\p{L}\p{N}_./-]{1,64})(?=\s|$)/gu;
+const LABEL = /(^|\s)@([\p{L}\p{N}_./-]{1,64})(?=\s|$)/gu;
 const PRIORITY = /(^|\s)(?:!(high|hi|medium|med|low|lo|none|[123])|(p[1-4]))(?=\s|$)/iu;
 const PRIORITIES: Record<string, Priority> = {
   high: Priority.HIGH,
@@ -114,6 +117,11 @@ const ZONE_ABBREVIATIONS: Record<string, string> = {
 };
 const ZONE_AFTER_TIME = new RegExp(String.raw`(\d\s?(?:am|pm|a\.m\.|p\.m\.)|\d:\d{2}|\bnoon|\bmidnight)\s+(${Object.keys(ZONE_ABBREVIATIONS).join("|")})(?=\s|$|,)`, "iu");
 
+/** Every tag a line gives its task: its `#tags` and `@labels`. */
+export function taggedWith(draft: Pick<QuickAddDraft, "tags" | "labels">): string[] {
+  return draft.labels ? [...new Set([...draft.tags, ...draft.labels])] : draft.tags;
+}
+
 export function defaultTimeZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone;
 }
@@ -125,6 +133,11 @@ export function parseQuickAdd(text: string, now: Date = new Date(), timeZone: st
   rest = rest.replace(TAG, (_m, lead: string, tag: string) => {
     const name = tag.toLowerCase();
     if (!draft.tags.includes(name)) draft.tags.push(name);
+    return lead;
+  });
+  rest = rest.replace(LABEL, (_m, lead: string, label: string) => {
+    const name = label.toLowerCase();
+    draft.labels = [...new Set([...(draft.labels ?? []), name])];
     return lead;
   });
   rest = rest.replace(PRIORITY, (_m, lead: string, level: string | undefined, p: string | undefined) => {

@@ -8,7 +8,7 @@ import type { RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/r
 import { RecurrenceMode, RecurrenceSchema, ReminderSchema, type Recurrence } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { create } from "@bufbuild/protobuf";
 import { CreateTaskRequestSchema, type CreateTaskRequest } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
-import { cleanTitle, finishReminder, parseQuickAdd, takeDue, toWall, type Due, type QuickAddDraft } from "./parse-quick-add.js";
+import { cleanTitle, finishReminder, parseQuickAdd, taggedWith, takeDue, toWall, type Due, type QuickAddDraft } from "./parse-quick-add.js";
 
 export interface ResolvedQuickAdd extends QuickAddDraft {
   recurrence?: Recurrence;
@@ -148,7 +148,7 @@ export function toCreateRequest(draft: ResolvedQuickAdd, timeZone: string): Crea
   const reminder = draft.reminder;
   return create(CreateTaskRequestSchema, {
     title: draft.title,
-    tags: draft.tags,
+    tags: taggedWith(draft),
     ...(draft.priority !== undefined ? { priority: draft.priority } : {}),
     due: !draft.due ? { case: undefined } : draft.due.kind === "date" ? { case: "dueDate", value: draft.due.date } : { case: "dueTime", value: timestampFromDate(draft.due.time) },
     timeZone: draft.timeZone ?? timeZone,

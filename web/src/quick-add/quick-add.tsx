@@ -18,6 +18,7 @@ import {
   pickAssignee,
   pickProject,
   resolveQuickAdd,
+  taggedWith,
   toCreateRequest,
   toWall,
   type Due,
@@ -197,7 +198,7 @@ export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ 
                 <b>Assigned</b> {draft.assignee.email}
               </span>
             )}
-            {draft.tags.map((tag) => (
+            {taggedWith(draft).map((tag) => (
               <span key={tag} className="chip chip-tag" data-kind="tag">
                 #{tag}
               </span>
