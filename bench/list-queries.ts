@@ -95,6 +95,11 @@ const SHAPES: Shape[] = [
   { label: "text OR due: zebra OR due:today", query: "zebra OR due:today" },
   { label: "tag:home priority>=high due:next-7-days", query: "tag:home priority>=high due:next-7-days" },
   { label: "status:open", query: "status:open" },
+  { label: "tag, ~14,000 tasks: tag:home", query: "tag:home" },
+  { label: "tag, no task: tag:nothing", query: "tag:nothing" },
+  { label: "no tags, no task: tag:none", query: "tag:none" },
+  { label: "no due, ~25,000 tasks: due:none", query: "due:none" },
+  { label: "completed today, no task: completed:today", query: "completed:today" },
   // The pages that read the index of updated_at (tasks_by_updated): the web app's "Recently changed"
   // order, and the filter language's `updated` field.
   { label: "Recently changed (updated desc)", query: "", orderBy: "updated desc" },

@@ -71,7 +71,12 @@ export function nextDays(day: string): number | undefined {
 
 /** Whether the filter has a term of this kind (e.g. to look up sections only when asked for). */
 export function mentions(n: FilterNode, kind: FilterNode["kind"]): boolean {
-  if (n.kind === kind) return true;
-  if (n.kind === "and" || n.kind === "or") return n.children.some((c) => mentions(c, kind));
-  return n.kind === "not" && mentions(n.child, kind);
+  return hasTerm(n, (term) => term.kind === kind);
+}
+
+/** Whether a term of the filter, however deep, passes `test`. */
+export function hasTerm(n: FilterNode, test: (term: FilterNode) => boolean): boolean {
+  if (test(n)) return true;
+  if (n.kind === "and" || n.kind === "or") return n.children.some((c) => hasTerm(c, test));
+  return n.kind === "not" && hasTerm(n.child, test);
 }

@@ -1,4 +1,4 @@
-import { nameKey, PRIORITY_RANK, STATUS_CODE, type FilterNode } from "./ast.js";
+import { hasTerm, mentions, nameKey, PRIORITY_RANK, STATUS_CODE, type FilterNode } from "./ast.js";
 import { dayRange, todayIn } from "./dates.js";
 
 export interface SqlContext {
@@ -36,6 +36,8 @@ const fold = (pattern: string) => `public.unaccent('public.unaccent'::regdiction
  * punctuation ("e-mail", "it's", "v1.2", "done?") joins or ends words and the words still match.
  */
 const LITERAL_SYMBOL = /[+#%&@*=<>~^|\\\p{Sc}\p{Sm}]/u;
+/** A task's due as the list orders it (tasks_by_due): tasks without one last. */
+const NO_DUE = "coalesce(due_at, 'infinity'::timestamptz)";
 const DATE_COLUMNS = { due: "due_at", created: "created_at", updated: "updated_at", completed: "completed_at" } as const;
 
 /**
@@ -74,7 +76,8 @@ export function compileFilterToSql(node: FilterNode, ctx: SqlContext): CompiledF
       }
       case "tag":
         columns.add("tags");
-        return n.tag === null ? "(cardinality(tags) = 0)" : `(tags @> ARRAY[${p(n.tag)}]::text[])`;
+        // `= '{}'`, an operator of the tags' GIN index: found through it when untagged tasks are few.
+        return n.tag === null ? "(tags = '{}'::text[])" : `(tags @> ARRAY[${p(n.tag)}]::text[])`;
       case "priority":
         columns.add("priority");
         return `(priority ${n.op} ${p(PRIORITY_RANK[n.level])})`;
@@ -84,7 +87,9 @@ export function compileFilterToSql(node: FilterNode, ctx: SqlContext): CompiledF
         return `(status = ${p(STATUS_CODE[n.status])})`;
       case "due":
         columns.add("due_at");
-        if (n.state === "none") return "(due_at IS NULL)";
+        // No due is the last key of tasks_by_due, written as that index's expression: a page of them
+        // by due starts there instead of walking every task with a due first.
+        if (n.state === "none") return `(${NO_DUE} = 'infinity'::timestamptz)`;
         if (n.state === "any") return "(due_at IS NOT NULL)";
         columns.add("status");
         return `(due_at < ${p(ctx.now)} AND status = ${p(STATUS_CODE.open)})`;
@@ -118,18 +123,28 @@ export function compileFilterToSql(node: FilterNode, ctx: SqlContext): CompiledF
     }
   };
   const sql = compile(node);
-  return { sql, params, searchesText: searchesText(node), columns: [...columns].sort(), impliesDue: impliesDue(node) };
+  return {
+    sql,
+    params,
+    searchesText: mentions(node, "text"),
+    unestimated: hasTerm(node, (term) => term.kind === "text" || (term.kind === "tag" && term.tag === null)),
+    columns: [...columns].sort(),
+    impliesDue: impliesDue(node),
+  };
 }
 
 export interface CompiledFilter {
   sql: string;
   params: unknown[];
-  /**
-   * The filter has a text term. PostgreSQL cannot estimate how many of one user's tasks a word
-   * matches (its statistics are per table, and a substring match has hardly any), so the caller
-   * should not let the planner bet a LIMIT on it: see the task store's list statement.
-   */
+  /** The filter has a text term. */
   searchesText: boolean;
+  /**
+   * The filter has a term whose share of one user's tasks PostgreSQL cannot estimate: a word (a
+   * substring match has hardly any statistics) or no tags (its statistics are every user's
+   * together, and users differ most there: some never tag, others always do). The caller should not
+   * let the planner bet a LIMIT on it: see the task store's list statement.
+   */
+  unestimated: boolean;
   /** The columns of `tasks` the SQL reads, sorted. */
   columns: string[];
   /** Every task the filter selects has a due (due_at is not null): an index of dues alone serves it. */
@@ -147,20 +162,6 @@ function impliesDue(n: FilterNode): boolean {
       return n.field === "due";
     case "due":
       return n.state !== "none";
-    default:
-      return false;
-  }
-}
-
-function searchesText(n: FilterNode): boolean {
-  switch (n.kind) {
-    case "text":
-      return true;
-    case "and":
-    case "or":
-      return n.children.some(searchesText);
-    case "not":
-      return searchesText(n.child);
     default:
       return false;
   }

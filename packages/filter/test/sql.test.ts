@@ -36,14 +36,14 @@ const CASES: [string, keyof typeof CTX, string, unknown[]][] = [
   ],
   ['"%%"', "utc", `(${TEXT} ILIKE public.unaccent('public.unaccent'::regdictionary, $1))`, ["%\\%\\%%"]],
   ["tag:Home", "utc", "(tags @> ARRAY[$1]::text[])", ["home"]],
-  ["tag:none", "utc", "(cardinality(tags) = 0)", []],
+  ["tag:none", "utc", "(tags = '{}'::text[])", []],
   ["priority:high", "utc", "(priority = $1)", [4]],
   ["priority>=medium", "utc", "(priority >= $1)", [3]],
   ["priority<low", "utc", "(priority < $1)", [2]],
   ["priority>none", "utc", "(priority > $1)", [1]],
   ["status:open", "utc", "(status = $1)", [1]],
   ["status:completed", "utc", "(status = $1)", [2]],
-  ["due:none", "utc", "(due_at IS NULL)", []],
+  ["due:none", "utc", "(coalesce(due_at, 'infinity'::timestamptz) = 'infinity'::timestamptz)", []],
   ["due:any", "utc", "(due_at IS NOT NULL)", []],
   ["due:overdue", "utc", "(due_at < $1 AND status = $2)", ["2025-01-15T12:00:00.000Z", 1]],
   ["due:today", "utc", "(due_at >= $1 AND due_at < $2)", ["2025-01-15T00:00:00.000Z", "2025-01-16T00:00:00.000Z"]],
@@ -90,7 +90,7 @@ const CASES: [string, keyof typeof CTX, string, unknown[]][] = [
   ["NOT due:today", "utc", "((due_at >= $1 AND due_at < $2) IS NOT TRUE)", ["2025-01-15T00:00:00.000Z", "2025-01-16T00:00:00.000Z"]],
   ["-due:overdue", "utc", "((due_at < $1 AND status = $2) IS NOT TRUE)", ["2025-01-15T12:00:00.000Z", 1]],
   ["NOT (#a OR due<today)", "utc", "(((tags @> ARRAY[$1]::text[]) OR (due_at < $2)) IS NOT TRUE)", ["a", "2025-01-15T00:00:00.000Z"]],
-  ["NOT due:none", "utc", "(NOT (due_at IS NULL))", []],
+  ["NOT due:none", "utc", "(NOT (coalesce(due_at, 'infinity'::timestamptz) = 'infinity'::timestamptz))", []],
   ["-tag:work", "utc", "(NOT (tags @> ARRAY[$1]::text[]))", ["work"]],
   ["-created:today", "utc", "(NOT (created_at >= $1 AND created_at < $2))", ["2025-01-15T00:00:00.000Z", "2025-01-16T00:00:00.000Z"]],
   [
@@ -154,6 +154,13 @@ test("searchesText says whether any text term is in the tree, however deep", () 
   assert.equal(searches("milk"), true);
   assert.equal(searches('"%%"'), true);
   assert.equal(searches("#home (due:today OR NOT (!high milk))"), true);
+});
+
+test("unestimated says whether a word or tag:none is in the tree, however deep", () => {
+  const unestimated = (query: string) => compileFilterToSql(parseFilter(query), CTX.utc).unestimated;
+  assert.equal(unestimated("#home !high due:none"), false);
+  assert.equal(unestimated("milk"), true);
+  assert.equal(unestimated("due:today OR NOT (!high no labels)"), true);
 });
 
 test("the README names the text-search configuration the compiler uses", () => {

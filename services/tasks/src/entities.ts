@@ -31,6 +31,7 @@ export const Task = defineEntity({
       expression: `CREATE INDEX tasks_by_project ON tasks.tasks USING btree (project_id, COALESCE(due_at, 'infinity'::timestamp with time zone), id)`,
     },
     { name: "tasks_by_assignee", properties: ["assigneeId"], where: "assignee_id IS NOT NULL" },
+    { name: "tasks_by_completed", properties: ["userId", "completedAt"], where: "completed_at IS NOT NULL" },
     { name: "tasks_by_parent", properties: ["parentId"], where: "parent_id IS NOT NULL" },
     { name: "tasks_by_manual", properties: ["userId", "orderKey", "id"] },
   ],

@@ -136,7 +136,7 @@ export interface ListQuery {
    */
   scopes: string[];
   /** The compiled filter: boolean SQL over the columns of tasks.tasks, and what it reads. */
-  filter: Pick<CompiledFilter, "sql" | "searchesText" | "columns" | "impliesDue">;
+  filter: Pick<CompiledFilter, "sql" | "searchesText" | "unestimated" | "columns" | "impliesDue">;
   /** `afterToken`'s condition, for a page after the first. */
   after: string | null;
   /** Values of `$2`, `$3`, … */
@@ -168,24 +168,25 @@ export const TEXT_SEARCH_CONTINUE = 25;
 const DUE_INDEX_COLUMNS = new Set(["due_at", "priority", "status", "tags", "id"]);
 
 /**
- * The page's statement. Without a text term: the filter, the order and a LIMIT, as the planner
- * sees fit; when the filter selects only tasks with a due and reads nothing the covering index of
- * dues lacks (a due range with tags, priority, status), the page's ids are found in that index
- * alone and only the page's rows are read from the table.
+ * The page's statement. When the filter selects only tasks with a due and reads nothing the
+ * covering index of dues lacks (a due range with tags, priority, status), the page's ids are found
+ * in that index alone and only the page's rows are read from the table. Without a text term or
+ * `tag:none`: the filter, the order and a LIMIT, as the planner sees fit.
  *
- * With a text term, the planner's choice is a bet it cannot win: to fill a page it either walks
- * the order's index and tests every row (cheap when the word is common, a scan of all the user's
- * tasks when it is rare or absent), or fetches every match through the text indexes and sorts
- * them (cheap when rare, every match when common), and which one is right depends on how many of
- * this user's tasks match, which its per-table statistics cannot tell (a substring match has
- * hardly any). So the statement decides from what it finds, each step bounded:
+ * With a text term or `tag:none`, the planner's choice is a bet it cannot win: to fill a page it
+ * either walks the order's index and tests every row (cheap when matches are common, a scan of all
+ * the user's tasks when they are rare or absent), or fetches every match through the text or tag
+ * indexes and sorts them (cheap when rare, every match when common), and which one is right
+ * depends on how many of this user's tasks match, which its per-table statistics cannot tell (a
+ * substring match has hardly any; untagged tasks are counted over every user, and users differ
+ * most there). So the statement decides from what it finds, each step bounded:
  *
  * - `head` walks the first TEXT_SEARCH_WINDOW rows of the list (from the page token on) and keeps
  *   the matches. When they fill the page, they are the answer and nothing else runs.
  * - `cont`, when the window held at least TEXT_SEARCH_CONTINUE matches, walks on from the last of
  *   them for up to twice the window; if the page fills, head's and cont's matches are the answer.
  * - Otherwise `hits` takes every match after the page token by whichever plan is cheapest in total
- *   (no LIMIT to bet on: the text indexes for a rare word), `top` keeps the page's ids in order,
+ *   (no LIMIT to bet on: the text or tags' indexes for rare matches), `top` keeps the page's ids in order,
  *   and only those rows are read in full.
  *
  * Every branch returns the filter's first `limit` rows in list order, exactly as the plain
@@ -199,13 +200,14 @@ export function listStatement(q: ListQuery, columns: string): string {
   const order = orderBySql(q.order);
   const limit = Number(q.limit);
   const filter = q.filter.sql;
-  if (!q.filter.searchesText || !q.order.indexed) {
-    const covered = q.filter.impliesDue && [...q.filter.columns, ...q.order.keys.map((k) => k.column)].every((c) => DUE_INDEX_COLUMNS.has(c));
-    if (covered) {
-      return `SELECT ${columns}, ${keys} FROM tasks.tasks
-               WHERE ${visible} AND id IN (SELECT id FROM tasks.tasks WHERE ${scope} AND ${filter} ORDER BY ${order} LIMIT ${limit})
-               ORDER BY ${order}`;
-    }
+  // A due range bounds the scan of the covering index whatever else the filter asks.
+  const covered = q.filter.impliesDue && [...q.filter.columns, ...q.order.keys.map((k) => k.column)].every((c) => DUE_INDEX_COLUMNS.has(c));
+  if (covered) {
+    return `SELECT ${columns}, ${keys} FROM tasks.tasks
+             WHERE ${visible} AND id IN (SELECT id FROM tasks.tasks WHERE ${scope} AND ${filter} ORDER BY ${order} LIMIT ${limit})
+             ORDER BY ${order}`;
+  }
+  if (!q.filter.unestimated || !q.order.indexed) {
     return `SELECT ${columns}, ${keys} FROM tasks.tasks WHERE ${scope} AND ${filter} ORDER BY ${order} LIMIT ${limit}`;
   }
   const W = TEXT_SEARCH_WINDOW;

@@ -91,6 +91,10 @@ const QUERIES = [
   "due:this-week status:open",
   "(due<today OR due>=tomorrow) tag:work -priority:low",
   "due:any -tag:home",
+  // Written as index conditions (no due, no tags, a completion day).
+  "due:none",
+  "tag:none priority>=medium",
+  "completed:this-month OR due:none",
 ];
 const ORDERS = ["due", "due desc", "priority", "priority asc", "created", "created asc", "updated", "updated asc", "title", "title desc"];
 
@@ -222,6 +226,21 @@ describe("ListTasks statements", () => {
       if (order.indexed) assert.doesNotMatch(text, /Sort Key/, `${orderBy}\n${text}`);
       else assert.match(text, /Sort Key/, `${orderBy} has an index now: mark it indexed\n${text}`);
     }
+  });
+
+  test("a page of tasks without a due, or completed on a day, reads no task that is not one", async () => {
+    // None of the planner's tasks is completed; a quarter have no due, last in due order.
+    for (const query of ["due:none", "completed:today", "completed:last-week"]) {
+      const text = await plan(query);
+      assert.ok(Math.max(0, ...rowsRemoved(text)) < 100, `${query}: no scan tests the user's other tasks\n${text}`);
+      assert.doesNotMatch(text, /Seq Scan/, `${query}\n${text}`);
+    }
+  });
+
+  test("tasks without tags, common in the table and absent among the user's, read at most the window, then the tags' index", async () => {
+    const text = await plan("tag:none");
+    assert.ok(Math.max(0, ...rowsRemoved(text)) <= TEXT_SEARCH_WINDOW, `no scan tests more than the window\n${text}`);
+    assert.match(text, /Bitmap Index Scan on tasks_tags_by_user \(actual rows=0 loops=1\)/, `the tags' index answers\n${text}`);
   });
 
   test("tag + priority + due range finds its page's ids in the covering index of dues", async () => {

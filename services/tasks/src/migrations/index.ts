@@ -13,6 +13,7 @@ import { Migration20261204190000_comment_edits } from "./Migration20261204190000
 import { Migration20261204200000_month_end_rules } from "./Migration20261204200000_month_end_rules.js";
 import { Migration20261205220000_folded_search } from "./Migration20261205220000_folded_search.js";
 import { Migration20261206100000_deleted_tasks } from "./Migration20261206100000_deleted_tasks.js";
+import { Migration20261206130000_completed_index } from "./Migration20261206130000_completed_index.js";
 
 /** In order; committed migrations are never edited, only appended. */
 export const migrations = [
@@ -31,4 +32,5 @@ export const migrations = [
   { name: "Migration20261204200000_month_end_rules", class: Migration20261204200000_month_end_rules },
   { name: "Migration20261205220000_folded_search", class: Migration20261205220000_folded_search },
   { name: "Migration20261206100000_deleted_tasks", class: Migration20261206100000_deleted_tasks },
+  { name: "Migration20261206130000_completed_index", class: Migration20261206130000_completed_index },
 ];
