@@ -21,7 +21,9 @@ export type FilterNode =
   /** A project or a section by name: lower-case, runs of spaces, '-' and '_' as one '-'. */
   | { kind: "project" | "section"; name: string }
   /** `me`: assigned to the caller; `none`: to nobody. */
-  | { kind: "assignee"; who: "me" | "none" };
+  | { kind: "assignee"; who: "me" | "none" }
+  /** A repeating task; a subtask (one with a parent). */
+  | { kind: "is"; what: IsValue };
 
 export type Comparison = "=" | "<" | "<=" | ">" | ">=";
 export type DateField = "due" | "created" | "updated" | "completed";
@@ -49,7 +51,10 @@ export type StatusValue = (typeof STATUS_VALUES)[number];
 /** Stored smallint values of tasks.status. */
 export const STATUS_CODE = { open: 1, completed: 2 } as const;
 
-export const FIELDS = ["tag", "priority", "status", "due", "created", "updated", "project", "section", "assignee", "completed"] as const;
+export const FIELDS = ["tag", "priority", "status", "due", "created", "updated", "project", "section", "assignee", "completed", "is"] as const;
+
+export const IS_VALUES = ["recurring", "subtask"] as const;
+export type IsValue = (typeof IS_VALUES)[number];
 
 /** How `project:` and `section:` compare names: "Home  Reno", "home-reno" and "home_reno" are one. */
 export function nameKey(name: string): string {

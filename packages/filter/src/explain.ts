@@ -38,6 +38,8 @@ export function normalizeFilter(node: FilterNode): string {
       return `${node.kind}:${node.name}`;
     case "assignee":
       return `assignee:${node.who}`;
+    case "is":
+      return `is:${node.what}`;
   }
 }
 
@@ -72,6 +74,8 @@ export function explainFilter(node: FilterNode): string {
       return `${node.kind} is ${JSON.stringify(node.name)}`;
     case "assignee":
       return node.who === "me" ? "assigned to me" : "assigned to nobody";
+    case "is":
+      return node.what === "recurring" ? "repeats" : "is a subtask";
     case "date": {
       const iso = /^\d/.test(node.day);
       const span = nextDays(node.day) !== undefined;

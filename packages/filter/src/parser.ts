@@ -1,4 +1,4 @@
-import { FIELDS, PRIORITY_LEVELS, nameKey, type Comparison, type DateField, type FilterNode, type PriorityLevel } from "./ast.js";
+import { FIELDS, IS_VALUES, PRIORITY_LEVELS, nameKey, type Comparison, type DateField, type FilterNode, type IsValue, type PriorityLevel } from "./ast.js";
 import { readPhrase } from "./phrases.js";
 import { dateTerm } from "./date-term.js";
 import { FilterSyntaxError, LIMITS } from "./errors.js";
@@ -226,6 +226,7 @@ export function classifyWord(text: string, pos: number, at?: number): FilterNode
       project: 'project:inbox or project:"Home reno"',
       section: "section:next",
       assignee: "assignee:me",
+      is: "is:recurring",
     }[field];
     throw new FilterSyntaxError(`"${m[0]}" needs a value, e.g. ${example}`, pos, m[0].length);
   }
@@ -253,6 +254,9 @@ export function classifyWord(text: string, pos: number, at?: number): FilterNode
     case "assignee":
       if (op !== "=" || (lower !== "me" && lower !== "none")) throw bad(`use assignee:me (assigned to you) or assignee:none (to nobody)`);
       return { kind: "assignee", who: lower };
+    case "is":
+      if (op !== "=" || !(IS_VALUES as readonly string[]).includes(lower)) throw bad(`use is:recurring (repeating tasks) or is:subtask (tasks with a parent)`);
+      return { kind: "is", what: lower as IsValue };
     default:
       return dateTerm(field, op, value, valuePos);
   }

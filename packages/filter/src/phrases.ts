@@ -22,7 +22,7 @@ const ASSIGNED_TO: Record<string, FilterNode> = {
 /**
  * Todoist's filters written as bare words: the dates `today`, `tomorrow`, `yesterday`, `overdue`,
  * `no date`, `no due date`, `7 days`, `next 7 days`, `due before: friday`, `created after: 2025-01-31`,
- * and `no labels`, `assigned to: me` (`others`, `nobody`).
+ * and `no labels`, `assigned to: me` (`others`, `nobody`), `recurring`, `subtask`.
  * Reads the one starting at `tokens[i]`; `taken` is the number of tokens it spans.
  */
 export function readPhrase(tokens: readonly Token[], i: number): { node: FilterNode; taken: number } | undefined {
@@ -38,6 +38,7 @@ export function readPhrase(tokens: readonly Token[], i: number): { node: FilterN
   if (first === "no" && word(1) === "due" && word(2) === "date") return { node: { kind: "due", state: "none" }, taken: 3 };
   if (first === "no" && word(1) === "labels") return { node: { kind: "tag", tag: null }, taken: 2 };
   if (first === "assigned") return readAssignedTo(tokens, i);
+  if (first === "recurring" || first === "subtask") return { node: { kind: "is", what: first }, taken: 1 };
   const skip = first === "next" ? 1 : 0;
   const span = `next-${word(skip)}-days`;
   if (/^days?$/.test(word(skip + 1) ?? "") && nextDays(span) !== undefined) {

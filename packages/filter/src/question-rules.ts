@@ -107,6 +107,10 @@ export const RULES: Rule[] = [
     },
   },
 
+  // What kind of task.
+  { pattern: re("(?:recurring|repeating)"), apply: () => "is:recurring" },
+  { pattern: re("sub-?tasks?"), apply: () => "is:subtask" },
+
   // Where: projects, sections, tags, assignees.
   { pattern: re("(?:in |from |of )?(?:the |my )?inbox"), apply: () => "project:inbox" },
   // A quoted name, else the capitalised words that follow ("project Home Reno due today"), else one word.

@@ -103,6 +103,11 @@ export function compileFilterToSql(node: FilterNode, ctx: SqlContext): CompiledF
       case "assignee":
         columns.add("assignee_id");
         return n.who === "none" ? "(assignee_id IS NULL)" : `(assignee_id = ${p(ctx.userId ?? "")})`;
+      case "is": {
+        const column = n.what === "recurring" ? "recurrence" : "parent_id";
+        columns.add(column);
+        return `(${column} IS NOT NULL)`;
+      }
       case "date": {
         const column = DATE_COLUMNS[n.field];
         columns.add(column);

@@ -42,6 +42,7 @@ const CASES: [string, number, number, string][] = [
   ["due before:soon", 11, 4, 'due needs a date, not "soon"'],
   ["due: someday", 5, 7, 'due needs a date, not "someday"'],
   ['tag: "a b"', 6, 3, "is not a tag name"],
+  ["is:done", 3, 4, "use is:recurring (repeating tasks) or is:subtask"],
   ["search:", 0, 7, '"search:" needs the words to search for'],
   ["assigned to: bob", 13, 3, '"assigned to:" takes me, others or nobody'],
   ["assigned to:", 9, 3, '"assigned to:" takes me, others or nobody'],

@@ -120,6 +120,9 @@ const CASES: [string, string, string][] = [
   ["assigned to: me", "assignee:me", "assigned to me"],
   ["assigned to:nobody", "assignee:none", "assigned to nobody"],
   ["assigned to: others | today", "NOT assignee:me AND NOT assignee:none OR due:today", "(NOT assigned to me AND NOT assigned to nobody) OR due today"],
+  ["recurring & !subtask", "is:recurring AND NOT is:subtask", "repeats AND NOT is a subtask"],
+  ["is: subtask", "is:subtask", "is a subtask"],
+  ['"recurring" payment', '"recurring" AND payment', 'title/notes contain the phrase "recurring" AND title/notes contain "payment"'],
   ["assigned work", "assigned AND work", 'title/notes contain "assigned" AND title/notes contain "work"'],
   // The words themselves, quoted, are text.
   ['"today" "no date"', '"today" AND "no date"', 'title/notes contain the phrase "today" AND title/notes contain the phrase "no date"'],

@@ -58,6 +58,8 @@ export const QUESTIONS: [question: string, query: string][] = [
   ["unlabeled", "tag:none"],
   ["tasks assigned to someone else", "-assignee:me -assignee:none"],
   ["search for harbor", "harbor"],
+  ["recurring tasks due this week", "is:recurring due:this-week"],
+  ["subtasks at home", "is:subtask tag:home"],
   ["due before: friday", "due<friday"],
   ["due before eow", "due<=this-week"],
   ["tasks due tonight", "due:today"],

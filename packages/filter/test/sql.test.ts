@@ -37,6 +37,7 @@ const CASES: [string, keyof typeof CTX, string, unknown[]][] = [
   ['"%%"', "utc", `(${TEXT} ILIKE public.unaccent('public.unaccent'::regdictionary, $1))`, ["%\\%\\%%"]],
   ["tag:Home", "utc", "(tags @> ARRAY[$1]::text[])", ["home"]],
   ["tag:none", "utc", "(tags = '{}'::text[])", []],
+  ["recurring -subtask", "utc", "((recurrence IS NOT NULL) AND (NOT (parent_id IS NOT NULL)))", []],
   ["priority:high", "utc", "(priority = $1)", [4]],
   ["priority>=medium", "utc", "(priority >= $1)", [3]],
   ["priority<low", "utc", "(priority < $1)", [2]],

@@ -95,6 +95,7 @@ const QUERIES = [
   "due:none",
   "tag:none priority>=medium",
   "completed:this-month OR due:none",
+  "recurring OR NOT subtask",
 ];
 const ORDERS = ["due", "due desc", "priority", "priority asc", "created", "created asc", "updated", "updated asc", "title", "title desc"];
 

@@ -73,6 +73,18 @@ describe("subtasks", () => {
     assert.deepEqual(event!.event.case === "updated" && event!.event.value.changedFields, ["parent_id"]);
   });
 
+  test("Todoist's filters subtask and recurring pick subtasks and repeating tasks, and their negations the others", async () => {
+    const ann = newUser("ann");
+    const home = (await service.projects.createProject({ name: "Home" }, as(ann))).project!;
+    const [parent, child] = await chain(ann, home.id, ["parent", "child"]);
+    const daily = (await service.tasks.createTask({ title: "daily", due: { case: "dueDate", value: "2026-12-01" }, recurrence: { rrule: "FREQ=DAILY" } }, as(ann))).task!;
+    const titles = async (query: string) => (await service.tasks.listTasks({ query, orderBy: "title" }, as(ann))).tasks.map((t) => t.title);
+    assert.deepEqual(await titles("subtask"), [child!.title]);
+    assert.deepEqual(await titles("!subtask"), [daily.title, parent!.title]);
+    assert.deepEqual(await titles("recurring"), [daily.title]);
+    assert.deepEqual(await titles("is:subtask OR is:recurring"), [child!.title, daily.title]);
+  });
+
   test("moving a parent takes its whole subtree to the new project; a subtask moved alone leaves its parent", async () => {
     const ann = newUser("ann");
     const [home, work] = [(await service.projects.createProject({ name: "Home" }, as(ann))).project!, (await service.projects.createProject({ name: "Work" }, as(ann))).project!];
