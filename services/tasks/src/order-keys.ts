@@ -71,6 +71,13 @@ function neighbourKeyStatement(owner: string, moving: Siblings & { id: string },
   };
 }
 
+/** Whether no sibling has `key`. */
+export async function keyIsFree(read: Sql, owner: string, siblings: Siblings, key: string): Promise<boolean> {
+  const where = siblingsSql(siblings, 3);
+  const taken = await read(`SELECT 1 FROM tasks.tasks WHERE user_id = $1 AND order_key = $2 AND ${where.text} LIMIT 1`, [owner, key, ...where.params]);
+  return taken.length === 0;
+}
+
 /** `n` keys after every sibling's, in order. */
 export async function keysAtEnd(read: Sql, owner: string, siblings: Siblings, n: number): Promise<string[]> {
   const { text, params } = lastKeyStatement(owner, siblings);

@@ -393,13 +393,15 @@ async function restoreTask({ store, projects, now, creates }: Deps, req: Restore
   const assigneeId = there && last.assigneeId && (await projects.member(there.id, last.assigneeId)) ? last.assigneeId : "";
   const { owner, placement } = await placementOf(projects, origin.userId, there?.id ?? (await projects.inbox(origin.userId, emailOf(ctx))), sectionId, assigneeId, "");
   const parent = there && last.parentId ? await store.get(last.parentId) : undefined;
+  const parentId = parent?.projectId === placement.projectId ? parent.id : null;
+  const samePlace = placement.projectId === (last.projectId || null) && placement.sectionId === (last.sectionId || null) && parentId === (last.parentId || null);
   const at = now();
   const [row] = await creates.submit([
     {
       id: req.id,
       userId: owner,
       fields: fieldsOrThrow(last, ctx, ""),
-      placement: { ...placement, parentId: parent?.projectId === placement.projectId ? parent.id : null },
+      placement: { ...placement, parentId },
       requestId: null,
       seriesId: last.seriesId || null,
       now: at,
@@ -410,6 +412,7 @@ async function restoreTask({ store, projects, now, creates }: Deps, req: Restore
         // Versions of a task keep increasing across its deletion.
         version: Number(last.version) + 1,
         commentCount: last.commentCount,
+        ...(samePlace && last.orderKey ? { orderKey: last.orderKey } : {}),
       },
       events: createdEvents(origin, at),
     },

@@ -3,7 +3,7 @@ import { PLANNED_EACH_CALL, type Database, type EntityManager } from "@taskmesh/
 import { writeOutbox, type Outbox } from "@taskmesh/events";
 import { lockAudience, writeFeed, type FeedChange } from "./feed-writer.js";
 import { listStatement, ownPageStatement, type ListQuery } from "./list-query.js";
-import { keysAtEnd, sameSiblings, type Siblings } from "./order-keys.js";
+import { keyIsFree, keysAtEnd, sameSiblings, type Siblings } from "./order-keys.js";
 import { lockTrees, treeOf } from "./subtasks.js";
 import type { OutboxRecord } from "./task-events.js";
 import { TASK_COLUMNS, taskFromRow, type TaskRow } from "./task-row.js";
@@ -38,7 +38,15 @@ export interface NewTask {
   seriesId: string | null;
   now: Date;
   /** A deleted task brought back (RestoreTask) keeps these; a new one starts open, at version 1. */
-  restored?: { status: number; completedAt: Date | null; createdAt: Date; version: number; commentCount: number };
+  restored?: {
+    status: number;
+    completedAt: Date | null;
+    createdAt: Date;
+    version: number;
+    commentCount: number;
+    /** Its key among the same siblings as before: taken back while no sibling has it, which puts it back in its place. */
+    orderKey?: string;
+  };
   /** The events its creation publishes, from the row as stored. */
   events(row: TaskRow): OutboxRecord[];
 }
@@ -152,7 +160,8 @@ export class TaskStore {
       // The owners' write locks, and their projects' members' (see task_changes), before anything
       // is written, in one order for every transaction, so that two batches never deadlock.
       const locked = await lockAudience(this.db, em, [...new Set(unique.map((i) => i.userId))]);
-      // Each new task goes after its siblings, those of one batch in call order.
+      // Each new task goes after its siblings, those of one batch in call order; a restored one
+      // back to its key when that is free.
       const orderKeys = new Map<string, string>();
       const bySiblings = new Map<string, NewTask[]>();
       for (const item of unique) {
@@ -160,8 +169,20 @@ export class TaskStore {
         bySiblings.set(siblings, [...(bySiblings.get(siblings) ?? []), item]);
       }
       for (const group of bySiblings.values()) {
-        const keys = await keysAtEnd(sql, group[0]!.userId, group[0]!.placement, group.length);
-        for (const [n, item] of group.entries()) orderKeys.set(item.id, keys[n]!);
+        const atEnd: NewTask[] = [];
+        const taken = new Set<string>();
+        for (const item of group) {
+          const key = item.restored?.orderKey;
+          if (key && !taken.has(key) && (await keyIsFree(sql, item.userId, item.placement, key))) {
+            orderKeys.set(item.id, key);
+            taken.add(key);
+          } else {
+            atEnd.push(item);
+          }
+        }
+        if (atEnd.length === 0) continue;
+        const keys = await keysAtEnd(sql, group[0]!.userId, group[0]!.placement, atEnd.length);
+        for (const [n, item] of atEnd.entries()) orderKeys.set(item.id, keys[n]!);
       }
       const inserted = await sql<TaskRow>(
         `INSERT INTO tasks.tasks (id, user_id, title, notes, priority, tags, due_time, due_date, due_at, time_zone,

@@ -51,6 +51,25 @@ describe("restoring a deleted task", () => {
     assert.equal((await service.tasks.restoreTask({ id: task!.id }, as(ann))).task!.commentCount, 2);
   });
 
+  test("back between the tasks it was between, when its place is free; after the others when a task took it", async () => {
+    const cy = newUser("cy");
+    const project = (await service.projects.createProject({ name: "Week" }, as(cy))).project!;
+    const titles = async () => (await service.tasks.listTasks({ query: "project:week", orderBy: "manual" }, as(cy))).tasks.map((t) => t.title);
+    const made = [];
+    for (const title of ["Mon", "Tue", "Wed"]) made.push((await service.tasks.createTask({ title, projectId: project.id }, as(cy))).task!);
+    const tue = made[1]!;
+    await service.tasks.deleteTask({ id: tue.id }, as(cy));
+    const thu = (await service.tasks.createTask({ title: "Thu", projectId: project.id }, as(cy))).task!;
+    await service.tasks.restoreTask({ id: tue.id }, as(cy));
+    assert.deepEqual(await titles(), ["Mon", "Tue", "Wed", "Thu"]);
+    // Its key given to another task in the meantime: it comes back last.
+    await service.tasks.deleteTask({ id: tue.id }, as(cy));
+    await service.tasks.moveTask({ id: thu.id, place: { case: "beforeId", value: made[2]!.id } }, as(cy));
+    assert.equal((await service.tasks.getTask({ id: thu.id }, as(cy))).task!.orderKey, tue.orderKey, "a move between Mon and Wed made Tue's key again");
+    await service.tasks.restoreTask({ id: tue.id }, as(cy));
+    assert.deepEqual(await titles(), ["Mon", "Thu", "Wed", "Tue"]);
+  });
+
   test("where its project, section or parent is gone it comes back to the top level of the caller's Inbox", async () => {
     const bo = newUser("bo");
     const project = (await service.projects.createProject({ name: "Trip" }, as(bo))).project!;

@@ -1182,8 +1182,9 @@ export const TaskService: GenService<{
   },
   /**
    * Brings a deleted task back under its id, as it was (open or completed, its dates, reminders,
-   * repeat rule and comments), at the end of its list: in its project, section and parent where
-   * they still exist and the caller may still edit there, else the caller's Inbox at the top level.
+   * repeat rule and comments): in its project, section and parent where they still exist and the
+   * caller may still edit there, else the caller's Inbox at the top level; in its place among its
+   * siblings (its order_key) unless another task has taken it since, else at the end of the list.
    * NOT_FOUND when there is nothing to restore (never deleted, restored already, or kept no longer).
    *
    * @generated from rpc taskmesh.tasks.v1.TaskService.RestoreTask
