@@ -32,6 +32,10 @@ export const Task = defineEntity({
     },
     { name: "tasks_by_assignee", properties: ["assigneeId"], where: "assignee_id IS NOT NULL" },
     { name: "tasks_by_completed", properties: ["userId", "completedAt"], where: "completed_at IS NOT NULL" },
+    {
+      name: "tasks_open_by_due",
+      expression: `CREATE INDEX tasks_open_by_due ON tasks.tasks USING btree (user_id, COALESCE(due_at, 'infinity'::timestamp with time zone), id) WHERE (status = 1)`,
+    },
     { name: "tasks_by_parent", properties: ["parentId"], where: "parent_id IS NOT NULL" },
     { name: "tasks_by_manual", properties: ["userId", "orderKey", "id"] },
   ],

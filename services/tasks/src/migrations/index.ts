@@ -14,6 +14,7 @@ import { Migration20261204200000_month_end_rules } from "./Migration202612042000
 import { Migration20261205220000_folded_search } from "./Migration20261205220000_folded_search.js";
 import { Migration20261206100000_deleted_tasks } from "./Migration20261206100000_deleted_tasks.js";
 import { Migration20261206130000_completed_index } from "./Migration20261206130000_completed_index.js";
+import { Migration20261206140000_open_by_due } from "./Migration20261206140000_open_by_due.js";
 
 /** In order; committed migrations are never edited, only appended. */
 export const migrations = [
@@ -33,4 +34,5 @@ export const migrations = [
   { name: "Migration20261205220000_folded_search", class: Migration20261205220000_folded_search },
   { name: "Migration20261206100000_deleted_tasks", class: Migration20261206100000_deleted_tasks },
   { name: "Migration20261206130000_completed_index", class: Migration20261206130000_completed_index },
+  { name: "Migration20261206140000_open_by_due", class: Migration20261206140000_open_by_due },
 ];
