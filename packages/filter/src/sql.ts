@@ -1,4 +1,4 @@
-import { hasTerm, mentions, nameKey, PRIORITY_RANK, STATUS_CODE, type FilterNode } from "./ast.js";
+import { hasTerm, nameKey, PRIORITY_RANK, STATUS_CODE, type FilterNode } from "./ast.js";
 import { dayRange, todayIn } from "./dates.js";
 
 export interface SqlContext {
@@ -131,7 +131,6 @@ export function compileFilterToSql(node: FilterNode, ctx: SqlContext): CompiledF
   return {
     sql,
     params,
-    searchesText: mentions(node, "text"),
     unestimated: hasTerm(node, (term) => term.kind === "text" || (term.kind === "tag" && term.tag === null)),
     columns: [...columns].sort(),
     impliesDue: impliesDue(node),
@@ -141,8 +140,6 @@ export function compileFilterToSql(node: FilterNode, ctx: SqlContext): CompiledF
 export interface CompiledFilter {
   sql: string;
   params: unknown[];
-  /** The filter has a text term. */
-  searchesText: boolean;
   /**
    * The filter has a term whose share of one user's tasks PostgreSQL cannot estimate: a word (a
    * substring match has hardly any statistics) or no tags (its statistics are every user's

@@ -136,7 +136,7 @@ export interface ListQuery {
    */
   scopes: string[];
   /** The compiled filter: boolean SQL over the columns of tasks.tasks, and what it reads. */
-  filter: Pick<CompiledFilter, "sql" | "searchesText" | "unestimated" | "columns" | "impliesDue">;
+  filter: Pick<CompiledFilter, "sql" | "unestimated" | "columns" | "impliesDue">;
   /** `afterToken`'s condition, for a page after the first. */
   after: string | null;
   /** Values of `$2`, `$3`, … */
@@ -193,7 +193,7 @@ const DUE_INDEX_COLUMNS = new Set(["due_at", "priority", "status", "tags", "id"]
  * statement does. The rows carry the sort keys ("o0", …) beside the task's columns.
  */
 export function listStatement(q: ListQuery, columns: string): string {
-  if (q.scopes.length > 1 && !q.filter.searchesText) return mergedStatement(q, columns);
+  const several = q.scopes.length > 1;
   const visible = q.scopes.length > 1 ? `(${q.scopes.join(" OR ")})` : q.scopes[0]!;
   const scope = q.after ? `${visible} AND ${q.after}` : visible;
   const keys = keySelect(q.order);
@@ -201,13 +201,14 @@ export function listStatement(q: ListQuery, columns: string): string {
   const limit = Number(q.limit);
   const filter = q.filter.sql;
   // A due range bounds the scan of the covering index whatever else the filter asks.
-  const covered = q.filter.impliesDue && [...q.filter.columns, ...q.order.keys.map((k) => k.column)].every((c) => DUE_INDEX_COLUMNS.has(c));
+  const covered = !several && q.filter.impliesDue && [...q.filter.columns, ...q.order.keys.map((k) => k.column)].every((c) => DUE_INDEX_COLUMNS.has(c));
   if (covered) {
     return `SELECT ${columns}, ${keys} FROM tasks.tasks
              WHERE ${visible} AND id IN (SELECT id FROM tasks.tasks WHERE ${scope} AND ${filter} ORDER BY ${order} LIMIT ${limit})
              ORDER BY ${order}`;
   }
   if (!q.filter.unestimated || !q.order.indexed) {
+    if (several) return mergedStatement(q, columns);
     return `SELECT ${columns}, ${keys} FROM tasks.tasks WHERE ${scope} AND ${filter} ORDER BY ${order} LIMIT ${limit}`;
   }
   const W = TEXT_SEARCH_WINDOW;
@@ -221,15 +222,22 @@ export function listStatement(q: ListQuery, columns: string): string {
   // Rows after head's last match, in list order.
   const lastMatch = `(SELECT ${sortNames} FROM head ORDER BY ${q.order.keys.map((_, i) => `"o${i}" ${back}`).join(", ")} LIMIT 1)`;
   const afterLastMatch = `(${q.order.keys.map((k) => k.sql).join(", ")}) ${q.order.descending ? "<" : ">"} (${q.order.keys.map((_, i) => `(SELECT "o${i}" FROM ${lastMatch} AS last)`).join(", ")})`;
+  // The first `n` rows of the list: each scope's first `n` by its own index, then the first `n` of
+  // those (the scopes' rows ORed would be every row of every scope, sorted).
+  const firstRows = (where: string, n: number) => {
+    const firstOf = (s: string) => `SELECT *, ${sortColumns} FROM tasks.tasks WHERE ${s}${q.after ? ` AND ${q.after}` : ""}${where} ORDER BY ${order} LIMIT ${n}`;
+    if (q.scopes.length === 1) return `(${firstOf(q.scopes[0]!)})`;
+    return `(SELECT * FROM (${q.scopes.map((s) => `(${firstOf(s)})`).join(" UNION ALL ")}) AS scopes ORDER BY ${bySortColumns} LIMIT ${n})`;
+  };
   return `WITH head AS MATERIALIZED (
       SELECT ${columns}, ${keys}, ${sortNames}
-        FROM (SELECT *, ${sortColumns} FROM tasks.tasks WHERE ${scope} ORDER BY ${order} LIMIT ${W}) AS tasks
+        FROM ${firstRows("", W)} AS tasks
        WHERE ${filter} ORDER BY ${bySortColumns} LIMIT ${limit}
     ), found AS (
       SELECT count(*) AS n FROM head
     ), cont AS MATERIALIZED (
       SELECT ${columns}, ${keys}, ${sortNames}
-        FROM (SELECT *, ${sortColumns} FROM tasks.tasks WHERE ${scope} AND ${afterLastMatch} ORDER BY ${order} LIMIT ${2 * W}) AS tasks
+        FROM ${firstRows(` AND ${afterLastMatch}`, 2 * W)} AS tasks
        WHERE (SELECT n < ${limit} AND n >= ${TEXT_SEARCH_CONTINUE} FROM found) AND ${filter}
        ORDER BY ${bySortColumns} LIMIT (SELECT ${limit} - n FROM found)
     ), answer AS (

@@ -253,6 +253,35 @@ describe("ListTasks statements", () => {
     assert.ok(Math.max(0, ...rowsRemoved(text)) < 100, `no completed task is read on the way\n${text}`);
   });
 
+  test("over several scopes (one's own tasks and shared projects), a search's first page holds every scope's first matches in order, each scope read by its own index", async () => {
+    const scopes = ["user_id = $1", "user_id = $2"];
+    for (const query of ["harbor", "kettle", "zebra", "edge", "tag:none"]) {
+      for (const orderBy of ["due", "updated", "title desc"]) {
+        const compiled = compileFilterToSql(parseFilter(query), { now: NOW, timeZone: "UTC", placeholder: (i) => `$${i}`, firstIndex: 3 });
+        const order = parseOrderBy(orderBy);
+        const statement = listStatement({ scopes, filter: compiled, after: null, params: compiled.params, order, limit: 51 }, TASK_COLUMNS);
+        const page = await sql<{ id: string }>(statement, [USER, PLANNER, ...compiled.params]);
+        const all = await sql<{ id: string }>(`SELECT id FROM tasks.tasks WHERE (${scopes.join(" OR ")}) AND ${compiled.sql} ORDER BY ${orderBySql(order)} LIMIT 51`, [
+          USER,
+          PLANNER,
+          ...compiled.params,
+        ]);
+        assert.deepEqual(
+          page.map((r) => r.id),
+          all.map((r) => r.id),
+          `${query} by ${orderBy}`,
+        );
+        if (orderBy !== "due") continue;
+        const text = (await sql<{ "QUERY PLAN": string }>(`EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) ${statement}`, [USER, PLANNER, ...compiled.params])).map((r) => r["QUERY PLAN"]).join("\n");
+        // Each scope's first rows come from its own index: no walk returns more than a window's rows
+        // (the matches taken through the text or tags' indexes are the other part's).
+        const returned = [...text.matchAll(/(?<!Bitmap )Index Scan[^\n]*\(actual rows=(\d+)/g)].map((m) => Number(m[1]));
+        assert.ok(Math.max(...returned) <= 2 * TEXT_SEARCH_WINDOW, `${query}: no scope is read whole\n${text}`);
+        assert.doesNotMatch(text, /Seq Scan/, `${query}\n${text}`);
+      }
+    }
+  });
+
   test("tasks without tags, common in the table and absent among the user's, read at most the window, then the tags' index", async () => {
     const text = await plan("tag:none");
     assert.ok(Math.max(0, ...rowsRemoved(text)) <= TEXT_SEARCH_WINDOW, `no scan tests more than the window\n${text}`);
