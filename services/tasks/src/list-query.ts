@@ -186,15 +186,18 @@ const DUE_INDEX_COLUMNS = new Set(["due_at", "priority", "status", "tags", "id"]
  * - `cont`, when the window held at least TEXT_SEARCH_CONTINUE matches, walks on from the last of
  *   them for up to twice the window; if the page fills, head's and cont's matches are the answer.
  * - Otherwise `hits` takes every match after the page token by whichever plan is cheapest in total
- *   (no LIMIT to bet on: the text or tags' indexes for rare matches), `top` keeps the page's ids in order,
- *   and only those rows are read in full.
+ *   (no LIMIT to bet on: the text or tags' indexes for rare matches), `top` keeps the page's ids in
+ *   order, and only those rows are read in full.
+ *
+ * Over several scopes (the caller's tasks and shared projects) each walk takes each scope's first
+ * rows by its own index, then the first of those.
  *
  * Every branch returns the filter's first `limit` rows in list order, exactly as the plain
  * statement does. The rows carry the sort keys ("o0", …) beside the task's columns.
  */
 export function listStatement(q: ListQuery, columns: string): string {
   const several = q.scopes.length > 1;
-  const visible = q.scopes.length > 1 ? `(${q.scopes.join(" OR ")})` : q.scopes[0]!;
+  const visible = several ? `(${q.scopes.join(" OR ")})` : q.scopes[0]!;
   const scope = q.after ? `${visible} AND ${q.after}` : visible;
   const keys = keySelect(q.order);
   const order = orderBySql(q.order);
@@ -222,8 +225,8 @@ export function listStatement(q: ListQuery, columns: string): string {
   // Rows after head's last match, in list order.
   const lastMatch = `(SELECT ${sortNames} FROM head ORDER BY ${q.order.keys.map((_, i) => `"o${i}" ${back}`).join(", ")} LIMIT 1)`;
   const afterLastMatch = `(${q.order.keys.map((k) => k.sql).join(", ")}) ${q.order.descending ? "<" : ">"} (${q.order.keys.map((_, i) => `(SELECT "o${i}" FROM ${lastMatch} AS last)`).join(", ")})`;
-  // The first `n` rows of the list: each scope's first `n` by its own index, then the first `n` of
-  // those (the scopes' rows ORed would be every row of every scope, sorted).
+  // The first `n` rows of the list: each scope's first `n`, then the first `n` of those (the scopes
+  // ORed would read every row of every scope and sort them).
   const firstRows = (where: string, n: number) => {
     const firstOf = (s: string) => `SELECT *, ${sortColumns} FROM tasks.tasks WHERE ${s}${q.after ? ` AND ${q.after}` : ""}${where} ORDER BY ${order} LIMIT ${n}`;
     if (q.scopes.length === 1) return `(${firstOf(q.scopes[0]!)})`;
