@@ -1,8 +1,9 @@
 // Reads one line of quick-add text: "Pay rent every month on the 1st at 9am #home !high remind me 1 day before".
-// Tags (`#home`, and Todoist's `@home`), priority, the reminder and a time zone are found here; dates and times by chrono-node, read
-// in the task's time zone; the recurrence phrase is gathered here (also the parts of it typed before
-// "every": "meeting on the 31st every month", "gym 7am every tuesday") and understood by
-// RecurrenceService.ParseRecurrence, which also gives the first due (see resolve-quick-add.ts).
+// Tags (`#home`, and Todoist's `@home`), priority, the reminder and a time zone are found here; dates
+// and times by chrono-node, read in the task's time zone; the recurrence phrase is gathered here
+// (also the parts of it typed before "every": "meeting on the 31st every month", "gym 7am every
+// tuesday") and understood by RecurrenceService.ParseRecurrence, which also gives the first due (see
+// resolve-quick-add.ts).
 import * as chrono from "chrono-node/en";
 import { Temporal } from "temporal-polyfill";
 import { Priority } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
