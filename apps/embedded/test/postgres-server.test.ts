@@ -28,13 +28,15 @@ test("a page of status:open walks the due index within seconds of a bulk import,
       const page = `SELECT * FROM tasks.tasks WHERE user_id = $1 AND (status = $2)
                      ORDER BY coalesce(due_at, 'infinity'::timestamptz) ASC, id ASC LIMIT 51`;
       let plan = "";
-      while (!/Index Scan using tasks_by_due/.test(plan) || /Sort Key/.test(plan)) {
-        assert.ok(Date.now() - imported < 45_000, `still no plan on the due index 45 s after the import:\n${plan}`);
+      let analyzed = false;
+      // An index in due order (the open tasks' own, or all tasks'), and statistics autovacuum made.
+      while (!/Index Scan using tasks_(open_)?by_due/.test(plan) || /Sort Key/.test(plan) || !analyzed) {
+        assert.ok(Date.now() - imported < 45_000, `45 s after the import, analyzed: ${analyzed}, plan:\n${plan}`);
         await new Promise((resolve) => setTimeout(resolve, 1_000));
         plan = (await sql<{ "QUERY PLAN": string }>(`EXPLAIN ${page}`, ["importer", 1])).map((r) => r["QUERY PLAN"]).join("\n");
+        const [stats] = await sql<{ analyzed: boolean }>(`SELECT last_autoanalyze IS NOT NULL AS analyzed FROM pg_stat_user_tables WHERE relid = 'tasks.tasks'::regclass`);
+        analyzed = stats!.analyzed;
       }
-      const [stats] = await sql<{ analyzed: boolean }>(`SELECT last_autoanalyze IS NOT NULL AS analyzed FROM pg_stat_user_tables WHERE relid = 'tasks.tasks'::regclass`);
-      assert.ok(stats!.analyzed, "autovacuum analyzed the table");
     } finally {
       await tasks.stop();
     }
