@@ -5,18 +5,18 @@ import type { Token } from "./lexer.js";
 
 const FIELD_WORDS: Record<string, DateField> = { due: "due", date: "due", created: "created", updated: "updated", completed: "completed" };
 
-/** Whom Todoist's `assigned to:` names, as assignee terms. */
-const ASSIGNED_TO: Record<string, FilterNode> = {
-  me: { kind: "assignee", who: "me" },
-  none: { kind: "assignee", who: "none" },
-  nobody: { kind: "assignee", who: "none" },
-  others: {
+/** Whom Todoist's `assigned to:` names, as assignee terms (a new tree each time: callers may own it). */
+const ASSIGNED_TO: Record<string, () => FilterNode> = {
+  me: () => ({ kind: "assignee", who: "me" }),
+  none: () => ({ kind: "assignee", who: "none" }),
+  nobody: () => ({ kind: "assignee", who: "none" }),
+  others: () => ({
     kind: "and",
     children: [
       { kind: "not", child: { kind: "assignee", who: "me" } },
       { kind: "not", child: { kind: "assignee", who: "none" } },
     ],
-  },
+  }),
 };
 
 /**
@@ -64,7 +64,7 @@ function readAssignedTo(tokens: readonly Token[], i: number): { node: FilterNode
   const glued = to.text.slice(3);
   const value = glued === "" ? tokens[i + 2] : to;
   const who = value?.type === "word" ? (glued || value.text).toLowerCase() : undefined;
-  const node = who === undefined ? undefined : ASSIGNED_TO[who];
+  const node = who !== undefined && Object.hasOwn(ASSIGNED_TO, who) ? ASSIGNED_TO[who]!() : undefined;
   if (!node) {
     const at = glued === "" && value ? value : to;
     throw new FilterSyntaxError('"assigned to:" takes me, others or nobody (e.g. assigned to: me)', at.pos, at.len);

@@ -45,6 +45,7 @@ const CASES: [string, number, number, string][] = [
   ["is:done", 3, 4, "use is:recurring (repeating tasks) or is:subtask"],
   ["search:", 0, 7, '"search:" needs the words to search for'],
   ["assigned to: bob", 13, 3, '"assigned to:" takes me, others or nobody'],
+  ["assigned to: constructor", 13, 11, '"assigned to:" takes me, others or nobody'],
   ["assigned to:", 9, 3, '"assigned to:" takes me, others or nobody'],
   ["completed:none", 10, 4, "use status:open or status:completed"],
   ["foo:bar", 0, 4, 'unknown field "foo:": the fields are tag, priority, status, due, created, updated'],
