@@ -44,7 +44,7 @@ const ENDS = { eod: "today", eow: "this-week", eom: "this-month" } as const;
  */
 function instantWord(word: string, op: Comparison): { op: Comparison; day: RelativeDay } | "out of range" | undefined {
   const after = op === ">" || op === ">=";
-  if (word in ENDS) return { op: after ? ">" : "<=", day: ENDS[word as keyof typeof ENDS] };
+  if (Object.hasOwn(ENDS, word)) return { op: after ? ">" : "<=", day: ENDS[word as keyof typeof ENDS] };
   const span = /^(\d{1,4})([dw])$/.exec(word);
   if (!span) return undefined;
   const day = `next-${Number(span[1]) * (span[2] === "w" ? 7 : 1)}-days`;

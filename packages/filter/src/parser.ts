@@ -173,7 +173,7 @@ function describe(t: Token): string {
 /** Whether the word is a field's name and colon (`due:`, or Todoist's `search:`), its value after a space. */
 function isSpacedField(word: string): boolean {
   const name = /^([A-Za-z_]+):$/.exec(word)?.[1]?.toLowerCase();
-  return name !== undefined && (name === "search" || (FIELDS as readonly string[]).includes(name) || name in ALIASES);
+  return name !== undefined && (name === "search" || (FIELDS as readonly string[]).includes(name) || Object.hasOwn(ALIASES, name));
 }
 
 /**
@@ -189,7 +189,7 @@ export function classifyWord(text: string, pos: number, at?: number): FilterNode
   const m = FIELD_TERM.exec(text);
   if (!m) return { kind: "text", value: text, phrase: false };
   const name = m[1]!.toLowerCase();
-  const field = (FIELDS as readonly string[]).includes(name) ? (name as Field) : ALIASES[name];
+  const field = (FIELDS as readonly string[]).includes(name) ? (name as Field) : Object.hasOwn(ALIASES, name) ? ALIASES[name] : undefined;
   const rawOp = m[3]!;
   const value = text.slice(m[0].length);
   if (m[2] !== undefined) {
@@ -264,7 +264,7 @@ export function classifyWord(text: string, pos: number, at?: number): FilterNode
 
 /** `due.before:eow`, `due.none:`, `due.not:today`. */
 function modified(field: DateField, modifier: string, rawOp: string, value: string, pos: number, length: number): FilterNode {
-  const meaning = MODIFIERS[modifier.toLowerCase()];
+  const meaning = Object.hasOwn(MODIFIERS, modifier.toLowerCase()) ? MODIFIERS[modifier.toLowerCase()] : undefined;
   const valuePos = pos + length;
   if (meaning === undefined || rawOp !== ":") {
     throw new FilterSyntaxError(

@@ -44,7 +44,7 @@ export function readPhrase(tokens: readonly Token[], i: number): { node: FilterN
   if (/^days?$/.test(word(skip + 1) ?? "") && nextDays(span) !== undefined) {
     return { node: { kind: "date", field: "due", op: "=", day: span as RelativeDay }, taken: skip + 2 };
   }
-  const field = FIELD_WORDS[first];
+  const field = Object.hasOwn(FIELD_WORDS, first) ? FIELD_WORDS[first] : undefined;
   const compare = /^(before|after):(.*)$/.exec(word(1) ?? "");
   if (field === undefined || !compare) return undefined;
   const op = compare[1] === "before" ? "<" : ">";

@@ -46,6 +46,12 @@ const CASES: [string, number, number, string][] = [
   ["search:", 0, 7, '"search:" needs the words to search for'],
   ["assigned to: bob", 13, 3, '"assigned to:" takes me, others or nobody'],
   ["assigned to: constructor", 13, 11, '"assigned to:" takes me, others or nobody'],
+  // Names of Object's prototype are no field, modifier or date word.
+  ["due:constructor", 4, 11, 'due needs a date, not "constructor"'],
+  ["constructor before: friday", 12, 7, 'unknown field "before:"'],
+  ["constructor:x", 0, 12, 'unknown field "constructor:"'],
+  ["__proto__: x", 0, 10, 'unknown field "__proto__:"'],
+  ["due.constructor:x", 0, 16, '"due.constructor:" is not a date comparison'],
   ["assigned to:", 9, 3, '"assigned to:" takes me, others or nobody'],
   ["completed:none", 10, 4, "use status:open or status:completed"],
   ["foo:bar", 0, 4, 'unknown field "foo:": the fields are tag, priority, status, due, created, updated'],

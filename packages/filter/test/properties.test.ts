@@ -72,7 +72,7 @@ const FRAGMENTS = [
   "(", ")", '"', "\\", " ", " ", "AND", "or", "NOT", "&", "|", "!", "-", "#", ":", "tag:", "tags:", "priority", "priority>=",
   "!high", "status:", "due:", "due<", "due:before:", "created>=", "updated:", "today", "next-7-days", "2025-02-30", "2025-01-31",
   "none", "high", "urgent", "foo:", "x", "milk", "é", "\ud83d", "'", ";", "%", "no", "date", "next", "7", "days", "before:", "due.",
-  ".before:", "eow", "7d", "friday", "this-month", "completed",
+  ".before:", "eow", "7d", "friday", "this-month", "completed", "constructor", "__proto__", "toString", "constructor:",
 ];
 const soup = fc.array(fc.constantFrom(...FRAGMENTS), { maxLength: 40 }).map((parts) => parts.join(""));
 const anyQuery = fc.oneof(soup, fc.string({ unit: "binary", maxLength: 120 }), fc.string({ maxLength: 120 }));
