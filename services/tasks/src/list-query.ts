@@ -57,7 +57,7 @@ export function parseOrderBy(orderBy: string): ListOrder {
   const text = orderBy.trim().toLowerCase();
   const match = /^([a-z_]+)(?:\s+(asc|desc))?$/.exec(text || "due");
   const field = match?.[1]?.replace(/_time$/, "");
-  const spec = field ? ORDERS[field] : undefined;
+  const spec = field && Object.hasOwn(ORDERS, field) ? ORDERS[field] : undefined;
   if (!match || !spec) {
     throw new ListRequestError("order_by", `cannot order by "${orderBy}": use one of ${Object.keys(ORDERS).join(", ")}, optionally followed by " asc" or " desc"`);
   }

@@ -288,8 +288,13 @@ describe("TaskService", () => {
     assert.deepEqual(violatedFields(err), ["query"]);
     err = await expectCode(client.listTasks({ query: "priority:urgent" }, as(alice)), Code.InvalidArgument);
     assert.match(err.message, /high/);
-    err = await expectCode(client.listTasks({ orderBy: "colour" }, as(alice)), Code.InvalidArgument);
-    assert.deepEqual(violatedFields(err), ["order_by"]);
+    for (const orderBy of ["colour", "constructor", "__proto__ desc"]) {
+      err = await expectCode(client.listTasks({ orderBy }, as(alice)), Code.InvalidArgument);
+      assert.deepEqual(violatedFields(err), ["order_by"], orderBy);
+    }
+    // Names of Object's prototype are no field of the query language either.
+    err = await expectCode(client.listTasks({ query: "due:constructor" }, as(alice)), Code.InvalidArgument);
+    assert.deepEqual(violatedFields(err), ["query"]);
     err = await expectCode(client.listTasks({ pageToken: "garbage!" }, as(alice)), Code.InvalidArgument);
     assert.deepEqual(violatedFields(err), ["page_token"]);
   });
