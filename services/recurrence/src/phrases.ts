@@ -39,7 +39,10 @@ class PhraseError extends Error {
   }
 }
 
-const WEEKDAY_WORDS: Record<string, Weekday> = {};
+/** A table of words without Object's prototype, so that a typed "constructor" or "toString" is no entry. */
+const words = <T>(entries: Record<string, T>): Record<string, T> => Object.assign(Object.create(null) as Record<string, T>, entries);
+
+const WEEKDAY_WORDS = words<Weekday>({});
 for (const [code, names] of Object.entries({
   MO: ["mo", "mon", "monday"],
   TU: ["tu", "tue", "tues", "tuesday"],
@@ -60,14 +63,14 @@ const ALL_DAYS: Weekday[] = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
 const PART_OF_DAY = new Set(["morning", "afternoon", "evening", "night"]);
 const WEEKEND: Weekday[] = ["SA", "SU"];
 
-const MONTH_WORDS: Record<string, number> = {};
+const MONTH_WORDS = words<number>({});
 ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"].forEach((m, i) => {
   MONTH_WORDS[m] = i + 1;
   MONTH_WORDS[m.slice(0, 3)] = i + 1;
 });
 MONTH_WORDS.sept = 9;
 
-const NUMBER_WORDS: Record<string, number> = {
+const NUMBER_WORDS = words<number>({
   one: 1,
   two: 2,
   three: 3,
@@ -80,16 +83,16 @@ const NUMBER_WORDS: Record<string, number> = {
   ten: 10,
   eleven: 11,
   twelve: 12,
-};
+});
 // biome-ignore format: a table of short entries, several to a line
-const ORDINAL_WORDS: Record<string, number> = {
+const ORDINAL_WORDS = words<number>({
   first: 1, second: 2, third: 3, fourth: 4, fifth: 5, sixth: 6, seventh: 7, eighth: 8, ninth: 9, tenth: 10,
   eleventh: 11, twelfth: 12, thirteenth: 13, fourteenth: 14, fifteenth: 15, sixteenth: 16, seventeenth: 17,
   eighteenth: 18, nineteenth: 19, twentieth: 20, "twenty-first": 21, "twenty-second": 22, "twenty-third": 23,
   thirtieth: 30, "thirty-first": 31, last: -1, penultimate: -2,
-};
+});
 
-const UNITS: Record<string, { freq: Freq; mult: number }> = {
+const UNITS = words<{ freq: Freq; mult: number }>({
   day: { freq: "DAILY", mult: 1 },
   week: { freq: "WEEKLY", mult: 1 },
   month: { freq: "MONTHLY", mult: 1 },
@@ -97,9 +100,9 @@ const UNITS: Record<string, { freq: Freq; mult: number }> = {
   year: { freq: "YEARLY", mult: 1 },
   hour: { freq: "HOURLY", mult: 1 },
   minute: { freq: "MINUTELY", mult: 1 },
-};
+});
 /** "biweekly": every 2 weeks — a unit of UNITS, and how many of it. */
-const ADVERBS: Record<string, [unit: string, n: number]> = {
+const ADVERBS = words<[unit: string, n: number]>({
   daily: ["day", 1],
   weekly: ["week", 1],
   biweekly: ["week", 2],
@@ -110,7 +113,7 @@ const ADVERBS: Record<string, [unit: string, n: number]> = {
   yearly: ["year", 1],
   annually: ["year", 1],
   hourly: ["hour", 1],
-};
+});
 
 function unitOf(tok: string | undefined): { freq: Freq; mult: number } | undefined {
   if (!tok) return undefined;

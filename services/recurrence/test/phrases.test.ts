@@ -139,3 +139,11 @@ describe("phrases that are not understood", () => {
     });
   }
 });
+
+test("names of Object's prototype are words it does not know, not entries of its tables", () => {
+  for (const text of ["constructor", "every constructor", "every 2 __proto__", "every toString", "every month on the valueOf"]) {
+    const parsed = parseRecurrenceText(text);
+    assert.ok(isParseError(parsed), `${text}: ${JSON.stringify(parsed)}`);
+    assert.match(parsed.error, /could not understand/, text);
+  }
+});
