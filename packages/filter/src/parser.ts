@@ -132,9 +132,16 @@ class Parser {
       const value = this.#peek();
       const glued = value?.type === "phrase" && t.text.endsWith(":") && value.pos === t.pos + t.len;
       if (value && (value.type === "word" || value.type === "phrase") && (glued || isSpacedField(t.text))) {
-        this.#i++;
-        if (t.text.toLowerCase() === "search:") return { kind: "text", value: value.text, phrase: value.type === "phrase" };
-        return classifyWord(t.text + value.text, t.pos, glued ? undefined : value.type === "phrase" ? value.pos + 1 : value.pos);
+        if (t.text.toLowerCase() === "search:") {
+          this.#i++;
+          return { kind: "text", value: value.text, phrase: value.type === "phrase" };
+        }
+        const term = classifyWord(t.text + value.text, t.pos, glued ? undefined : value.type === "phrase" ? value.pos + 1 : value.pos);
+        // A word that is no field (`http://a:"b c"`) stays a word, and the phrase after it a phrase.
+        if (term.kind !== "text") {
+          this.#i++;
+          return term;
+        }
       }
       return classifyWord(t.text, t.pos);
     }

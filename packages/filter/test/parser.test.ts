@@ -127,6 +127,12 @@ const CASES: [string, string, string][] = [
   // The words themselves, quoted, are text.
   ['"today" "no date"', '"today" AND "no date"', 'title/notes contain the phrase "today" AND title/notes contain the phrase "no date"'],
   ['"@home"', '"@home"', 'title/notes contain the phrase "@home"'],
+  // A quote right after a word that is no field: the word, then the phrase.
+  [
+    '\\due:before:"(" http://a:"b c"',
+    '\\due:before: AND "(" AND http://a: AND "b c"',
+    'title/notes contain "\\\\due:before:" AND title/notes contain the phrase "(" AND title/notes contain "http://a:" AND title/notes contain the phrase "b c"',
+  ],
   // What Taskwarrior users type.
   ["due.before:eow", "due<=this-week", "due on or before this week"],
   ["due.after:eom", "due>this-month", "due after this month"],
