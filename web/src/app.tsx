@@ -4,7 +4,7 @@ import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { QueryErrorSchema, TaskService, type MoveTaskRequest } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { keepPreviousData } from "@tanstack/react-query";
 import { translateQuestion } from "@taskmesh/filter";
-import { useEffect, useMemo, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { authClient, onSessionChange, resumeSession, setSession, type Session } from "./api/auth-client.js";
 import { Consent, CONSENT_PATH } from "./auth/consent.js";
 import { EmailLink, RESET_PASSWORD_PATH, VERIFY_EMAIL_PATH } from "./auth/email-link.js";
@@ -28,7 +28,7 @@ import { DayView } from "./views/day-view.js";
 import { MonthCalendar } from "./views/month-calendar.js";
 import { ProjectBoard } from "./views/project-board.js";
 import { dayViewOf, VIEWS, type View } from "./views/view.js";
-import { useDebounced } from "./ui/use-debounced.js";
+import { useSettling } from "./ui/use-debounced.js";
 import { typing, useShortcuts } from "./ui/use-shortcuts.js";
 
 export function App() {
@@ -86,7 +86,15 @@ function Workspace({ session }: { session: Session }) {
   const pending = useOfflineSync();
   const quickAddRef = useRef<HTMLInputElement>(null);
   const filterRef = useRef<HTMLInputElement>(null);
-  const settledQuery = useDebounced(query, 200);
+  const [settledQuery, settleQuery] = useSettling(query, 200);
+  // Typing waits for a pause; a chip, a sidebar entry or Back shows its list at once.
+  const chooseQuery = useCallback(
+    (next: string) => {
+      setQuery(next);
+      settleQuery(next);
+    },
+    [settleQuery],
+  );
   // A question in the filter box ("what's overdue at home") is read as a query; one with nothing
   // a filter could use stays the plain text search it always was.
   const asked = useMemo(() => translateQuestion(settledQuery), [settledQuery]);
@@ -114,13 +122,13 @@ function Workspace({ session }: { session: Session }) {
     const onPop = () => {
       const { query, orderBy, view } = readListAddress();
       choice.current = false;
-      setQuery(query);
+      chooseQuery(query);
       setOrderBy(orderBy);
       setView(view);
     };
     window.addEventListener("popstate", onPop);
     return () => window.removeEventListener("popstate", onPop);
-  }, []);
+  }, [chooseQuery]);
 
   const list = useInfiniteQuery(
     TaskService.method.listTasks,
@@ -171,7 +179,7 @@ function Workspace({ session }: { session: Session }) {
   // A sidebar entry or the project's List / Board switch: a query and the view that shows it.
   const show = (next: string, nextView: View = "list") => {
     choice.current = true;
-    setQuery(next);
+    chooseQuery(next);
     setView(nextView);
   };
   const dayView = view === "list" ? dayViewOf(listQuery) : undefined;
@@ -247,7 +255,7 @@ function Workspace({ session }: { session: Session }) {
               choice.current = false;
               setQuery(typed);
             }}
-            onChoose={choose(setQuery)}
+            onChoose={choose(chooseQuery)}
             orderBy={orderBy}
             onOrderBy={choose(setOrderBy)}
             {...(summary ? { summary } : {})}
