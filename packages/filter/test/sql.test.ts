@@ -22,19 +22,14 @@ const TEXT = "search_text";
 const CASES: [string, keyof typeof CTX, string, unknown[]][] = [
   ["", "utc", "TRUE", []],
   ["status:all", "utc", "TRUE", []],
-  ["milk", "utc", `(search @@ to_tsquery('tasks.folded', $1) OR ${TEXT} ILIKE public.unaccent('public.unaccent'::regdictionary, $2))`, ["milk:*", "%milk%"]],
-  ["e-mail", "utc", `(search @@ to_tsquery('tasks.folded', $1) OR ${TEXT} ILIKE public.unaccent('public.unaccent'::regdictionary, $2))`, ["e:* & mail:*", "%e-mail%"]],
-  ['"Buy  fresh milk"', "utc", `(search @@ to_tsquery('tasks.folded', $1) OR ${TEXT} ILIKE public.unaccent('public.unaccent'::regdictionary, $2))`, ["Buy <-> fresh <-> milk", "%Buy  fresh milk%"]],
-  ["100%_done\\", "utc", `(${TEXT} ILIKE public.unaccent('public.unaccent'::regdictionary, $1))`, ["%100\\%\\_done\\\\%"]],
-  ["C++", "utc", `(${TEXT} ILIKE public.unaccent('public.unaccent'::regdictionary, $1))`, ["%C++%"]],
-  ["it's", "utc", `(search @@ to_tsquery('tasks.folded', $1) OR ${TEXT} ILIKE public.unaccent('public.unaccent'::regdictionary, $2))`, ["it:* & s:*", "%it's%"]],
-  [
-    '"\'; DROP TABLE tasks; --"',
-    "utc",
-    `(search @@ to_tsquery('tasks.folded', $1) OR ${TEXT} ILIKE public.unaccent('public.unaccent'::regdictionary, $2))`,
-    ["DROP <-> TABLE <-> tasks", "%'; DROP TABLE tasks; --%"],
-  ],
-  ['"%%"', "utc", `(${TEXT} ILIKE public.unaccent('public.unaccent'::regdictionary, $1))`, ["%\\%\\%%"]],
+  ["milk", "utc", `(search @@ to_tsquery('tasks.folded', $1) OR ${TEXT} LIKE tasks.folded_pattern($2))`, ["milk:*", "%milk%"]],
+  ["e-mail", "utc", `(search @@ to_tsquery('tasks.folded', $1) OR ${TEXT} LIKE tasks.folded_pattern($2))`, ["e:* & mail:*", "%e-mail%"]],
+  ['"Buy  fresh milk"', "utc", `(search @@ to_tsquery('tasks.folded', $1) OR ${TEXT} LIKE tasks.folded_pattern($2))`, ["Buy <-> fresh <-> milk", "%Buy  fresh milk%"]],
+  ["100%_done\\", "utc", `(${TEXT} LIKE tasks.folded_pattern($1))`, ["%100\\%\\_done\\\\%"]],
+  ["C++", "utc", `(${TEXT} LIKE tasks.folded_pattern($1))`, ["%C++%"]],
+  ["it's", "utc", `(search @@ to_tsquery('tasks.folded', $1) OR ${TEXT} LIKE tasks.folded_pattern($2))`, ["it:* & s:*", "%it's%"]],
+  ['"\'; DROP TABLE tasks; --"', "utc", `(search @@ to_tsquery('tasks.folded', $1) OR ${TEXT} LIKE tasks.folded_pattern($2))`, ["DROP <-> TABLE <-> tasks", "%'; DROP TABLE tasks; --%"]],
+  ['"%%"', "utc", `(${TEXT} LIKE tasks.folded_pattern($1))`, ["%\\%\\%%"]],
   ["tag:Home", "utc", "(tags @> ARRAY[$1]::text[])", ["home"]],
   ["tag:none", "utc", "(tags = '{}'::text[])", []],
   ["recurring -subtask", "utc", "((recurrence IS NOT NULL) AND (NOT (parent_id IS NOT NULL)))", []],
@@ -116,9 +111,9 @@ for (const [query, ctx, sql, params] of CASES) {
 test("placeholder style and first index are the caller's", () => {
   const node = parseFilter("#a !high milk");
   const q = compileFilterToSql(node, { ...CTX.utc, placeholder: () => "?" });
-  assert.equal(q.sql, `((tags @> ARRAY[?]::text[]) AND (priority = ?) AND (search @@ to_tsquery('tasks.folded', ?) OR ${TEXT} ILIKE public.unaccent('public.unaccent'::regdictionary, ?)))`);
+  assert.equal(q.sql, `((tags @> ARRAY[?]::text[]) AND (priority = ?) AND (search @@ to_tsquery('tasks.folded', ?) OR ${TEXT} LIKE tasks.folded_pattern(?)))`);
   const shifted = compileFilterToSql(node, { ...CTX.utc, firstIndex: 2 });
-  assert.equal(shifted.sql, `((tags @> ARRAY[$2]::text[]) AND (priority = $3) AND (search @@ to_tsquery('tasks.folded', $4) OR ${TEXT} ILIKE public.unaccent('public.unaccent'::regdictionary, $5)))`);
+  assert.equal(shifted.sql, `((tags @> ARRAY[$2]::text[]) AND (priority = $3) AND (search @@ to_tsquery('tasks.folded', $4) OR ${TEXT} LIKE tasks.folded_pattern($5)))`);
   assert.deepEqual(shifted.params, ["a", 4, "milk:*", "%milk%"]);
 });
 

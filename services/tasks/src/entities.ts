@@ -69,7 +69,7 @@ export const Task = defineEntity({
     updatedAt: p.datetime(),
     completedAt: p.datetime().strictNullable(),
     search: p.string().columnType("tsvector").generated(`(setweight(to_tsvector('tasks.folded', title), 'A') || setweight(to_tsvector('tasks.folded', notes), 'B')) stored`).lazy(),
-    searchText: p.string().columnType("text").generated(`(tasks.folded(title || ' ' || notes)) stored`).lazy(),
+    searchText: p.string().columnType("text").generated(`(lower(tasks.folded(title || ' ' || notes))) stored`).lazy(),
     titleKey: p.string().columnType("text").generated(`(lower(tasks.folded(title))) stored`).lazy(),
     projectId: p.uuid().strictNullable(),
     sectionId: p.uuid().strictNullable(),
@@ -245,6 +245,18 @@ const Folded = new Routine({
   body: "SELECT public.unaccent('public.unaccent'::regdictionary, value)",
 });
 
-export const routines = [Folded];
+/** A substring pattern folded as search_text is (the lowered_search_text migration): evaluated once while a search is planned. */
+const FoldedPattern = new Routine({
+  name: "folded_pattern",
+  schema: "tasks",
+  type: "function",
+  language: "plpgsql",
+  deterministic: true,
+  params: { pattern: { type: "text" } },
+  returns: { runtimeType: "string", columnType: "text" },
+  body: "BEGIN RETURN lower(public.unaccent('public.unaccent'::regdictionary, pattern)); END",
+});
+
+export const routines = [Folded, FoldedPattern];
 
 export const entities = [Task, TaskChange, ChangeHorizon, ServerKey, Project, ProjectMember, Invitation, Section, SavedFilter, Comment, DeletedTask, OutboxEntry];
