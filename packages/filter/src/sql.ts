@@ -26,10 +26,10 @@ const TS_CONFIG = "tasks.folded";
 const TEXT = "search_text";
 /**
  * Folds a pattern as TEXT is folded, so that it is matched with LIKE (ILIKE lowers each row it tests,
- * five times LIKE's cost). tasks.folded_pattern is evaluated once, while the statement is planned;
+ * five times LIKE's cost). tasks.search_folded is evaluated once, while the statement is planned;
  * the same expression written out here would be evaluated again for each row tested.
  */
-const fold = (pattern: string) => `tasks.folded_pattern(${pattern})`;
+const fold = (pattern: string) => `tasks.search_folded(${pattern})`;
 /**
  * Symbols that make a term what it is: as words, "C++" is "c" (every word starting with c), "100%"
  * is 100 (and 1000), "a<b" is a and b. A term with one is matched only as written; other
@@ -69,10 +69,19 @@ export function compileFilterToSql(node: FilterNode, ctx: SqlContext): CompiledF
         return nullable(n.child) ? `(${compile(n.child)} IS NOT TRUE)` : `(NOT ${compile(n.child)})`;
       case "text": {
         columns.add("search").add("search_text");
-        const words = LITERAL_SYMBOL.test(n.value) ? [] : (n.value.match(/[\p{L}\p{M}\p{N}]+/gu) ?? []);
+        // A function: each parameter is numbered where it is written, in the statement's order.
+        const substring = () => `${TEXT} LIKE ${fold(p(`%${escapeLike(n.value)}%`))}`;
+        if (LITERAL_SYMBOL.test(n.value)) {
+          // The symbols' neighbourhoods in the search column find the tasks that may contain the
+          // term (tasks.symbol_query); a term with none to look up ("+") is the substring alone.
+          // Both calls are evaluated while planning, and the test folds away.
+          const near = `(tasks.symbol_query(${p(n.value)}) IS NULL OR search @@ tasks.symbol_query(${p(n.value)}))`;
+          return `(${near} AND ${substring()})`;
+        }
+        const words = n.value.match(/[\p{L}\p{M}\p{N}]+/gu) ?? [];
         const tsquery = words.length === 0 ? null : n.phrase ? words.join(" <-> ") : words.map((w) => `${w}:*`).join(" & ");
         const fts = tsquery === null ? "" : `search @@ to_tsquery('${TS_CONFIG}', ${p(tsquery)}) OR `;
-        return `(${fts}${TEXT} LIKE ${fold(p(`%${escapeLike(n.value)}%`))})`;
+        return `(${fts}${substring()})`;
       }
       case "tag":
         columns.add("tags");

@@ -18,18 +18,20 @@ const CTX = {
 } satisfies Record<string, SqlContext>;
 
 const TEXT = "search_text";
+/** A term with a symbol: its neighbourhoods looked up in the search column, parameters $i and $i+1. */
+const NEAR = (i: number) => `(tasks.symbol_query($${i}) IS NULL OR search @@ tasks.symbol_query($${i + 1}))`;
 // [query, context, sql, params (Dates as ISO strings)]
 const CASES: [string, keyof typeof CTX, string, unknown[]][] = [
   ["", "utc", "TRUE", []],
   ["status:all", "utc", "TRUE", []],
-  ["milk", "utc", `(search @@ to_tsquery('tasks.folded', $1) OR ${TEXT} LIKE tasks.folded_pattern($2))`, ["milk:*", "%milk%"]],
-  ["e-mail", "utc", `(search @@ to_tsquery('tasks.folded', $1) OR ${TEXT} LIKE tasks.folded_pattern($2))`, ["e:* & mail:*", "%e-mail%"]],
-  ['"Buy  fresh milk"', "utc", `(search @@ to_tsquery('tasks.folded', $1) OR ${TEXT} LIKE tasks.folded_pattern($2))`, ["Buy <-> fresh <-> milk", "%Buy  fresh milk%"]],
-  ["100%_done\\", "utc", `(${TEXT} LIKE tasks.folded_pattern($1))`, ["%100\\%\\_done\\\\%"]],
-  ["C++", "utc", `(${TEXT} LIKE tasks.folded_pattern($1))`, ["%C++%"]],
-  ["it's", "utc", `(search @@ to_tsquery('tasks.folded', $1) OR ${TEXT} LIKE tasks.folded_pattern($2))`, ["it:* & s:*", "%it's%"]],
-  ['"\'; DROP TABLE tasks; --"', "utc", `(search @@ to_tsquery('tasks.folded', $1) OR ${TEXT} LIKE tasks.folded_pattern($2))`, ["DROP <-> TABLE <-> tasks", "%'; DROP TABLE tasks; --%"]],
-  ['"%%"', "utc", `(${TEXT} LIKE tasks.folded_pattern($1))`, ["%\\%\\%%"]],
+  ["milk", "utc", `(search @@ to_tsquery('tasks.folded', $1) OR ${TEXT} LIKE tasks.search_folded($2))`, ["milk:*", "%milk%"]],
+  ["e-mail", "utc", `(search @@ to_tsquery('tasks.folded', $1) OR ${TEXT} LIKE tasks.search_folded($2))`, ["e:* & mail:*", "%e-mail%"]],
+  ['"Buy  fresh milk"', "utc", `(search @@ to_tsquery('tasks.folded', $1) OR ${TEXT} LIKE tasks.search_folded($2))`, ["Buy <-> fresh <-> milk", "%Buy  fresh milk%"]],
+  ["100%_done\\", "utc", `(${NEAR(1)} AND ${TEXT} LIKE tasks.search_folded($3))`, ["100%_done\\", "100%_done\\", "%100\\%\\_done\\\\%"]],
+  ["C++", "utc", `(${NEAR(1)} AND ${TEXT} LIKE tasks.search_folded($3))`, ["C++", "C++", "%C++%"]],
+  ["it's", "utc", `(search @@ to_tsquery('tasks.folded', $1) OR ${TEXT} LIKE tasks.search_folded($2))`, ["it:* & s:*", "%it's%"]],
+  ['"\'; DROP TABLE tasks; --"', "utc", `(search @@ to_tsquery('tasks.folded', $1) OR ${TEXT} LIKE tasks.search_folded($2))`, ["DROP <-> TABLE <-> tasks", "%'; DROP TABLE tasks; --%"]],
+  ['"%%"', "utc", `(${NEAR(1)} AND ${TEXT} LIKE tasks.search_folded($3))`, ["%%", "%%", "%\\%\\%%"]],
   ["tag:Home", "utc", "(tags @> ARRAY[$1]::text[])", ["home"]],
   ["tag:none", "utc", "(tags = '{}'::text[])", []],
   ["recurring -subtask", "utc", "((recurrence IS NOT NULL) AND (NOT (parent_id IS NOT NULL)))", []],
@@ -111,9 +113,9 @@ for (const [query, ctx, sql, params] of CASES) {
 test("placeholder style and first index are the caller's", () => {
   const node = parseFilter("#a !high milk");
   const q = compileFilterToSql(node, { ...CTX.utc, placeholder: () => "?" });
-  assert.equal(q.sql, `((tags @> ARRAY[?]::text[]) AND (priority = ?) AND (search @@ to_tsquery('tasks.folded', ?) OR ${TEXT} LIKE tasks.folded_pattern(?)))`);
+  assert.equal(q.sql, `((tags @> ARRAY[?]::text[]) AND (priority = ?) AND (search @@ to_tsquery('tasks.folded', ?) OR ${TEXT} LIKE tasks.search_folded(?)))`);
   const shifted = compileFilterToSql(node, { ...CTX.utc, firstIndex: 2 });
-  assert.equal(shifted.sql, `((tags @> ARRAY[$2]::text[]) AND (priority = $3) AND (search @@ to_tsquery('tasks.folded', $4) OR ${TEXT} LIKE tasks.folded_pattern($5)))`);
+  assert.equal(shifted.sql, `((tags @> ARRAY[$2]::text[]) AND (priority = $3) AND (search @@ to_tsquery('tasks.folded', $4) OR ${TEXT} LIKE tasks.search_folded($5)))`);
   assert.deepEqual(shifted.params, ["a", 4, "milk:*", "%milk%"]);
 });
 

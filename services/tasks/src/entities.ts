@@ -68,7 +68,11 @@ export const Task = defineEntity({
     createdAt: p.datetime(),
     updatedAt: p.datetime(),
     completedAt: p.datetime().strictNullable(),
-    search: p.string().columnType("tsvector").generated(`(setweight(to_tsvector('tasks.folded', title), 'A') || setweight(to_tsvector('tasks.folded', notes), 'B')) stored`).lazy(),
+    search: p
+      .string()
+      .columnType("tsvector")
+      .generated(`(setweight(to_tsvector('tasks.folded', title), 'A') || setweight(to_tsvector('tasks.folded', notes), 'B') || array_to_tsvector(tasks.symbol_grams(title || ' ' || notes))) stored`)
+      .lazy(),
     searchText: p.string().columnType("text").generated(`(lower(tasks.folded(title || ' ' || notes))) stored`).lazy(),
     titleKey: p.string().columnType("text").generated(`(lower(tasks.folded(title))) stored`).lazy(),
     projectId: p.uuid().strictNullable(),
@@ -245,18 +249,58 @@ const Folded = new Routine({
   body: "SELECT public.unaccent('public.unaccent'::regdictionary, value)",
 });
 
-/** A substring pattern folded as search_text is (the lowered_search_text migration): evaluated once while a search is planned. */
-const FoldedPattern = new Routine({
-  name: "folded_pattern",
+const SYMBOLS = "+#%&@*=<>~^|\\\\$€£¥¢±×÷";
+const text = { type: "text" } as const;
+/** A term folded as search_text is (the symbol_search migration), evaluated once while a search is planned. */
+const SearchFolded = new Routine({
+  name: "search_folded",
   schema: "tasks",
   type: "function",
   language: "plpgsql",
   deterministic: true,
-  params: { pattern: { type: "text" } },
+  params: { value: text },
   returns: { runtimeType: "string", columnType: "text" },
-  body: "BEGIN RETURN lower(public.unaccent('public.unaccent'::regdictionary, pattern)); END",
+  body: "BEGIN RETURN lower(public.unaccent('public.unaccent'::regdictionary, value)); END",
+});
+/** Every two and three characters with a symbol among them, within a run of non-blanks (the symbol_search migration). */
+/** Every two and three characters with a symbol among them, within a run of non-blanks of the folded text (the symbol_search migration). */
+const SymbolGrams = new Routine({
+  name: "symbol_grams",
+  schema: "tasks",
+  type: "function",
+  language: "plpgsql",
+  deterministic: true,
+  params: { value: text },
+  returns: { runtimeType: "object", columnType: "text[]" },
+  body: `
+      DECLARE folded text := tasks.search_folded(value);
+      BEGIN
+        IF folded !~ '[${SYMBOLS}]' THEN RETURN '{}'; END IF;
+        RETURN ARRAY(
+          SELECT DISTINCT w.gram
+            FROM regexp_matches(folded, '\\S*[${SYMBOLS}]\\S*', 'g') AS run,
+                 LATERAL generate_series(1, length(run[1]) - 1) AS at,
+                 LATERAL (VALUES (substr(run[1], at, 2)), (substr(run[1], at, 3))) AS w(gram)
+           WHERE w.gram ~ '[${SYMBOLS}]');
+      END `,
+});
+/** The tsquery of a term's symbol_grams; NULL when it has none. */
+const SymbolQuery = new Routine({
+  name: "symbol_query",
+  schema: "tasks",
+  type: "function",
+  language: "plpgsql",
+  deterministic: true,
+  params: { term: text },
+  returns: { runtimeType: "string", columnType: "tsquery" },
+  body: `
+      DECLARE grams text[] := tasks.symbol_grams(term);
+      BEGIN
+        IF cardinality(grams) = 0 THEN RETURN NULL; END IF;
+        RETURN array_to_string(ARRAY(SELECT '''' || replace(replace(g, '\\', '\\\\'), '''', '''''') || '''' FROM unnest(grams) AS g), ' & ')::tsquery;
+      END `,
 });
 
-export const routines = [Folded, FoldedPattern];
+export const routines = [Folded, SearchFolded, SymbolGrams, SymbolQuery];
 
 export const entities = [Task, TaskChange, ChangeHorizon, ServerKey, Project, ProjectMember, Invitation, Section, SavedFilter, Comment, DeletedTask, OutboxEntry];

@@ -30,7 +30,8 @@ const PLANTED = `
   CASE WHEN g <= 120 THEN ' early' ELSE '' END ||
   CASE WHEN g > ${WINDOW_END + 80} AND g % 7 = 0 THEN ' late' ELSE '' END ||
   CASE WHEN g BETWEEN ${WINDOW_END - 6} AND ${WINDOW_END + 7} THEN ' edge' ELSE '' END ||
-  CASE WHEN g = ${ROWS - 3} THEN ' xylophone' ELSE '' END`;
+  CASE WHEN g = ${ROWS - 3} THEN ' xylophone' ELSE '' END ||
+  CASE WHEN g % 400 = 7 THEN ' libc++' ELSE '' END`;
 // For the plans: enough tasks, over two years, with a vocabulary of a thousand words (as real
 // notes have, so the planner's text statistics are those of real data).
 const PLANNER = "planner";
@@ -88,6 +89,8 @@ const QUERIES = [
   "early", // only at the front
   "harbor", // fills a page from the window
   "harb", // part of a word
+  "C++", // a symbol: its neighbourhoods, then as written
+  "c++ OR kettle",
   '"notes 1"', // a phrase
   "harbor tag:home",
   "NOT harbor",
@@ -213,6 +216,15 @@ describe("ListTasks statements", () => {
       const text = await plan(word);
       assert.ok(Math.max(0, ...rowsRemoved(text)) <= TEXT_SEARCH_WINDOW, `${word}: no scan tests more than the window\n${text}`);
       assert.match(text, /Bitmap Index Scan on tasks_(search|text_trgm)_by_user \(actual rows=[\d.]+ loops=1\)/, `${word}: the text indexes answer\n${text}`);
+    }
+  });
+
+  // "c++", "c#" and "a+" have no trigram: the symbols' neighbourhoods in the search column find them.
+  test("a term made by its symbols reads at most the window in list order, then the search column's index", async () => {
+    for (const term of ["c#", "a+", "c++"]) {
+      const text = await plan(term);
+      assert.ok(Math.max(0, ...rowsRemoved(text)) <= TEXT_SEARCH_WINDOW, `${term}: no scan tests more than the window\n${text}`);
+      assert.match(text, /Bitmap Index Scan on tasks_search_by_user \(actual rows=[\d.]+ loops=1\)/, `${term}: the search column's index answers\n${text}`);
     }
   });
 

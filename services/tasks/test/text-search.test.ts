@@ -42,5 +42,21 @@ describe("text search", () => {
     assert.deepEqual(await found("e-mail"), ["e-mail Alice"]);
     assert.deepEqual(await found("mail alice"), ["e-mail Alice"]);
     assert.deepEqual(await found("it's"), ["it's late"]);
+    assert.deepEqual(await found("+"), ["C++ refactor", "Got an A+", "libc++ upgrade"], "a symbol alone");
+    assert.deepEqual(await found("c+"), ["C++ refactor", "libc++ upgrade"]);
+    assert.deepEqual(await found('"++ r"'), ["C++ refactor"], "a phrase across a blank");
+  });
+
+  test("a symbol term finds what is written in the notes, in any case and accent, and follows edits", async () => {
+    const { task } = await service.tasks.createTask({ title: "Maths", notes: "Solve X^2 = 4 for €5 by Thursday" }, as("editor"));
+    const search = async (query: string) => (await service.tasks.listTasks({ query }, as("editor"))).tasks.map((t) => t.title);
+    assert.deepEqual(await search("x^2"), ["Maths"]);
+    assert.deepEqual(await search("€5"), ["Maths"]);
+    assert.deepEqual(await search("= 4"), ["Maths"]);
+    assert.deepEqual(await search("ÉQ=x"), []);
+    await service.tasks.updateTask({ task: { id: task!.id, title: "Learn F# and C#", notes: "" }, updateMask: { paths: ["title", "notes"] }, expectedVersion: task!.version }, as("editor"));
+    assert.deepEqual(await search("x^2"), []);
+    assert.deepEqual(await search("f#"), ["Learn F# and C#"]);
+    assert.deepEqual(await search("c#"), ["Learn F# and C#"]);
   });
 });

@@ -15,7 +15,7 @@ import { Migration20261205220000_folded_search } from "./Migration20261205220000
 import { Migration20261206100000_deleted_tasks } from "./Migration20261206100000_deleted_tasks.js";
 import { Migration20261206130000_completed_index } from "./Migration20261206130000_completed_index.js";
 import { Migration20261206140000_open_by_due } from "./Migration20261206140000_open_by_due.js";
-import { Migration20261206160000_lowered_search_text } from "./Migration20261206160000_lowered_search_text.js";
+import { Migration20261206160000_symbol_search } from "./Migration20261206160000_symbol_search.js";
 
 /** In order; committed migrations are never edited, only appended. */
 export const migrations = [
@@ -36,5 +36,5 @@ export const migrations = [
   { name: "Migration20261206100000_deleted_tasks", class: Migration20261206100000_deleted_tasks },
   { name: "Migration20261206130000_completed_index", class: Migration20261206130000_completed_index },
   { name: "Migration20261206140000_open_by_due", class: Migration20261206140000_open_by_due },
-  { name: "Migration20261206160000_lowered_search_text", class: Migration20261206160000_lowered_search_text },
+  { name: "Migration20261206160000_symbol_search", class: Migration20261206160000_symbol_search },
 ];
