@@ -73,7 +73,7 @@ export const Task = defineEntity({
       .columnType("tsvector")
       .generated(`(setweight(to_tsvector('tasks.folded', title), 'A') || setweight(to_tsvector('tasks.folded', notes), 'B') || array_to_tsvector(tasks.symbol_grams(title || ' ' || notes))) stored`)
       .lazy(),
-    searchText: p.string().columnType("text").generated(`(lower(tasks.folded(title || ' ' || notes))) stored`).lazy(),
+    searchText: p.string().columnType("text").generated(`(tasks.search_folded(title || ' ' || notes)) stored`).lazy(),
     titleKey: p.string().columnType("text").generated(`(lower(tasks.folded(title))) stored`).lazy(),
     projectId: p.uuid().strictNullable(),
     sectionId: p.uuid().strictNullable(),
@@ -251,7 +251,7 @@ const Folded = new Routine({
 
 const SYMBOLS = "+#%&@*=<>~^|\\\\$€£¥¢±×÷";
 const text = { type: "text" } as const;
-/** A term folded as search_text is (the symbol_search migration), evaluated once while a search is planned. */
+/** search_text, and a term folded as it is (the symbol_search migration): evaluated once while a search is planned. */
 const SearchFolded = new Routine({
   name: "search_folded",
   schema: "tasks",
@@ -260,7 +260,7 @@ const SearchFolded = new Routine({
   deterministic: true,
   params: { value: text },
   returns: { runtimeType: "string", columnType: "text" },
-  body: "BEGIN RETURN lower(public.unaccent('public.unaccent'::regdictionary, value)); END",
+  body: "BEGIN RETURN translate(lower(public.unaccent('public.unaccent'::regdictionary, value)), 'ς', 'σ'); END",
 });
 /** Every two and three characters with a symbol among them, within a run of non-blanks (the symbol_search migration). */
 /** Every two and three characters with a symbol among them, within a run of non-blanks of the folded text (the symbol_search migration). */

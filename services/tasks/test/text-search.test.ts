@@ -9,7 +9,13 @@ import { tasksUnderTest } from "./fixtures.js";
 const as = (user: string) => ({ headers: { "x-user-id": user, "x-time-zone": "UTC" } });
 
 describe("text search", () => {
-  const service = tasksUnderTest();
+  const service = tasksUnderTest({
+    storedBefore: {
+      migration: "Migration20261206160000_symbol_search",
+      sql: `INSERT INTO tasks.tasks (id, user_id, title, notes, created_at, updated_at) VALUES
+         ('00000000-0000-4000-8000-000000000001', 'before-symbols', 'Port the C++ parser', 'then the C# one', now(), now())`,
+    },
+  });
   const found = async (query: string) => (await service.tasks.listTasks({ query, orderBy: "title" }, as("searcher"))).tasks.map((t) => t.title);
 
   test("a term with a symbol matches as written; words joined by other punctuation still match as words", async () => {
@@ -45,6 +51,13 @@ describe("text search", () => {
     assert.deepEqual(await found("+"), ["C++ refactor", "Got an A+", "libc++ upgrade"], "a symbol alone");
     assert.deepEqual(await found("c+"), ["C++ refactor", "libc++ upgrade"]);
     assert.deepEqual(await found('"++ r"'), ["C++ refactor"], "a phrase across a blank");
+  });
+
+  test("a task stored before the symbols' neighbourhoods were indexed is found by its symbols", async () => {
+    const search = async (query: string) => (await service.tasks.listTasks({ query }, as("before-symbols"))).tasks.map((t) => t.title);
+    assert.deepEqual(await search("c++"), ["Port the C++ parser"]);
+    assert.deepEqual(await search("C#"), ["Port the C++ parser"], "in the notes");
+    assert.deepEqual(await search("PARSER"), ["Port the C++ parser"]);
   });
 
   test("a symbol term finds what is written in the notes, in any case and accent, and follows edits", async () => {

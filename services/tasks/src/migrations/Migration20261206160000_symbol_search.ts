@@ -4,8 +4,11 @@ import { Migration } from "@mikro-orm/migrations";
 // the list for every word, every task of the user for a term without a trigram: "c++", "c#", "a+"):
 // - ILIKE lowers every row it tests (1.1 µs a row against LIKE's 0.2 on this 2-core machine), and a
 //   pattern folded in the statement is folded again for every row (0.26 µs). search_text is now
-//   stored lower-cased and matched with LIKE against tasks.search_folded(pattern), an immutable
-//   function of a constant that PostgreSQL evaluates once while planning (plpgsql: not inlined).
+//   tasks.search_folded(title || ' ' || notes), lower-cased as well as without accents, and matched
+//   with LIKE against tasks.search_folded(pattern), an immutable function of a constant that
+//   PostgreSQL evaluates once while planning (plpgsql: not inlined). Lower case alone leaves a
+//   word's final sigma apart from its capital ("ΟΔΟΣ" lowers to "οδοσ", typed "οδος"): it is
+//   folded to σ, as Unicode's case folding does.
 // - pg_trgm keeps letters and digits only, so a term made by its symbols has no trigram to look up.
 //   The search column now also holds each symbol's neighbourhood: every two and three characters
 //   with a symbol among them, within a run of non-blanks of the folded text (tasks.symbol_grams). A
@@ -25,7 +28,7 @@ const FOLDED = `tasks.folded(title || ' ' || notes)`;
 export class Migration20261206160000_symbol_search extends Migration {
   override up(): void {
     this.addSql(`CREATE FUNCTION tasks.search_folded(value text) RETURNS text LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE STRICT
-      AS $$ BEGIN RETURN lower(public.unaccent('public.unaccent'::regdictionary, value)); END $$`);
+      AS $$ BEGIN RETURN translate(lower(public.unaccent('public.unaccent'::regdictionary, value)), 'ς', 'σ'); END $$`);
     // Most tasks have no symbol: the test costs them ~3 µs, the grams ~80 µs a task that has some.
     this.addSql(`CREATE FUNCTION tasks.symbol_grams(value text) RETURNS text[] LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE STRICT AS $$
       DECLARE folded text := tasks.search_folded(value);
@@ -44,7 +47,7 @@ export class Migration20261206160000_symbol_search extends Migration {
         IF cardinality(grams) = 0 THEN RETURN NULL; END IF;
         RETURN array_to_string(ARRAY(SELECT '''' || replace(replace(g, '\\', '\\\\'), '''', '''''') || '''' FROM unnest(grams) AS g), ' & ')::tsquery;
       END $$`);
-    this.#rebuild(`${WORDS} || array_to_tsvector(tasks.symbol_grams(title || ' ' || notes))`, `lower(${FOLDED})`);
+    this.#rebuild(`${WORDS} || array_to_tsvector(tasks.symbol_grams(title || ' ' || notes))`, `tasks.search_folded(title || ' ' || notes)`);
   }
 
   override down(): void {
