@@ -237,42 +237,30 @@ export const DeletedTask = defineEntity({
   },
 });
 
-/** Text without its accents: in search_text and title_key (the folded_search migration; the filter compiler folds a pattern with the same dictionary). */
-const Folded = new Routine({
-  name: "folded",
-  schema: "tasks",
-  type: "function",
-  language: "sql",
-  deterministic: true,
-  params: { value: { type: "text" } },
-  returns: { runtimeType: "string", columnType: "text" },
-  body: "SELECT public.unaccent('public.unaccent'::regdictionary, value)",
-});
+/** An immutable function of one text in the tasks schema, as its migration made it. */
+function textFunction(name: string, param: string, language: "sql" | "plpgsql", returns: { runtimeType: "string" | "object"; columnType: string }, body: string) {
+  return new Routine({ name, schema: "tasks", type: "function", language, deterministic: true, params: { [param]: { type: "text" } }, returns, body });
+}
 
 const SYMBOLS = "+#%&@*=<>~^|\\\\$€£¥¢±×÷";
-const text = { type: "text" } as const;
+
+/** Text without its accents: title_key (the folded_search migration). */
+const Folded = textFunction("folded", "value", "sql", { runtimeType: "string", columnType: "text" }, "SELECT public.unaccent('public.unaccent'::regdictionary, value)");
 /** search_text, and a term folded as it is (the symbol_search migration): evaluated once while a search is planned. */
-const SearchFolded = new Routine({
-  name: "search_folded",
-  schema: "tasks",
-  type: "function",
-  language: "plpgsql",
-  deterministic: true,
-  params: { value: text },
-  returns: { runtimeType: "string", columnType: "text" },
-  body: "BEGIN RETURN translate(lower(public.unaccent('public.unaccent'::regdictionary, value)), 'ς', 'σ'); END",
-});
-/** Every two and three characters with a symbol among them, within a run of non-blanks (the symbol_search migration). */
+const SearchFolded = textFunction(
+  "search_folded",
+  "value",
+  "plpgsql",
+  { runtimeType: "string", columnType: "text" },
+  "BEGIN RETURN translate(lower(public.unaccent('public.unaccent'::regdictionary, value)), 'ς', 'σ'); END",
+);
 /** Every two and three characters with a symbol among them, within a run of non-blanks of the folded text (the symbol_search migration). */
-const SymbolGrams = new Routine({
-  name: "symbol_grams",
-  schema: "tasks",
-  type: "function",
-  language: "plpgsql",
-  deterministic: true,
-  params: { value: text },
-  returns: { runtimeType: "object", columnType: "text[]" },
-  body: `
+const SymbolGrams = textFunction(
+  "symbol_grams",
+  "value",
+  "plpgsql",
+  { runtimeType: "object", columnType: "text[]" },
+  `
       DECLARE folded text := tasks.search_folded(value);
       BEGIN
         IF folded !~ '[${SYMBOLS}]' THEN RETURN '{}'; END IF;
@@ -283,23 +271,20 @@ const SymbolGrams = new Routine({
                  LATERAL (VALUES (substr(run[1], at, 2)), (substr(run[1], at, 3))) AS w(gram)
            WHERE w.gram ~ '[${SYMBOLS}]');
       END `,
-});
+);
 /** The tsquery of a term's symbol_grams; NULL when it has none. */
-const SymbolQuery = new Routine({
-  name: "symbol_query",
-  schema: "tasks",
-  type: "function",
-  language: "plpgsql",
-  deterministic: true,
-  params: { term: text },
-  returns: { runtimeType: "string", columnType: "tsquery" },
-  body: `
+const SymbolQuery = textFunction(
+  "symbol_query",
+  "term",
+  "plpgsql",
+  { runtimeType: "string", columnType: "tsquery" },
+  `
       DECLARE grams text[] := tasks.symbol_grams(term);
       BEGIN
         IF cardinality(grams) = 0 THEN RETURN NULL; END IF;
         RETURN array_to_string(ARRAY(SELECT '''' || replace(replace(g, '\\', '\\\\'), '''', '''''') || '''' FROM unnest(grams) AS g), ' & ')::tsquery;
       END `,
-});
+);
 
 export const routines = [Folded, SearchFolded, SymbolGrams, SymbolQuery];
 
