@@ -1,11 +1,12 @@
 import { FIELDS, IS_VALUES, PRIORITY_LEVELS, nameKey, type Comparison, type DateField, type FilterNode, type IsValue, type PriorityLevel } from "./ast.js";
-import { readPhrase } from "./phrases.js";
+import { readPhrase, spacedDay } from "./phrases.js";
 import { dateTerm } from "./date-term.js";
 import { FilterSyntaxError, LIMITS } from "./errors.js";
 import { tokenize, type Token } from "./lexer.js";
 
 type Field = (typeof FIELDS)[number];
-const ALIASES: Record<string, Field> = { tags: "tag" };
+// Todoist writes a due as `date:` (`date: today`, `date before: friday`).
+const ALIASES: Record<string, Field> = { tags: "tag", date: "due" };
 /** `field:value`, `field>=value`, and Taskwarrior's `field.modifier:value` (`due.before:eow`). */
 const FIELD_TERM = /^([A-Za-z_]+)(?:\.([A-Za-z]+))?(:|<=|>=|<|>|=)/;
 const DATE_FIELDS: readonly string[] = ["due", "created", "updated", "completed"] satisfies DateField[];
@@ -130,6 +131,11 @@ class Parser {
       // `project:"Home reno"`: a quoted value right after the field; `created: today`, `search: milk`
       // (Todoist's habit): its value after a space.
       const value = this.#peek();
+      const days = isSpacedField(t.text, DATE_FIELDS) ? spacedDay(this.tokens, this.#i) : undefined;
+      if (days) {
+        this.#i += days.taken;
+        return classifyWord(t.text + days.text, t.pos, days.pos);
+      }
       const glued = value?.type === "phrase" && t.text.endsWith(":") && value.pos === t.pos + t.len;
       if (value && (value.type === "word" || value.type === "phrase") && (glued || isSpacedField(t.text))) {
         if (t.text.toLowerCase() === "search:") {
@@ -177,10 +183,12 @@ function describe(t: Token): string {
   }
 }
 
-/** Whether the word is a field's name and colon (`due:`, or Todoist's `search:`), its value after a space. */
-function isSpacedField(word: string): boolean {
+/** Whether the word is a field's name and colon (`due:`, or Todoist's `search:`), its value after a space; one of `among` when given. */
+function isSpacedField(word: string, among: readonly string[] = [...FIELDS, "search"]): boolean {
   const name = /^([A-Za-z_]+):$/.exec(word)?.[1]?.toLowerCase();
-  return name !== undefined && (name === "search" || (FIELDS as readonly string[]).includes(name) || Object.hasOwn(ALIASES, name));
+  if (name === undefined) return false;
+  const field = Object.hasOwn(ALIASES, name) ? ALIASES[name]! : name;
+  return among.includes(field);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { nextDays, type DateField, type FilterNode, type RelativeDay } from "./ast.js";
+import { isRelativeDay, nextDays, type DateField, type FilterNode, type RelativeDay } from "./ast.js";
 import { dateTerm } from "./date-term.js";
 import { FilterSyntaxError } from "./errors.js";
 import type { Token } from "./lexer.js";
@@ -50,11 +50,28 @@ export function readPhrase(tokens: readonly Token[], i: number): { node: FilterN
   const op = compare[1] === "before" ? "<" : ">";
   const written = tokens[i + 1] as Token & { text: string };
   if (compare[2] !== "") return { node: dateTerm(field, op, written.text.slice(compare[1]!.length + 1), written.pos + compare[1]!.length + 1), taken: 2 };
+  const days = spacedDay(tokens, i + 2);
+  if (days) return { node: dateTerm(field, op, days.text, days.pos), taken: 2 + days.taken };
   const value = tokens[i + 2];
   if (value?.type !== "word") {
     throw new FilterSyntaxError(`"${first} ${compare[1]}:" needs a date after it, e.g. ${first} ${compare[1]}: friday`, tokens[i]!.pos, written.pos + written.len - tokens[i]!.pos);
   }
   return { node: dateTerm(field, op, value.text, value.pos), taken: 3 };
+}
+
+/**
+ * A day in words after a date field, as Todoist users type it: `due: next week`, `due before: this
+ * month`, `due: next 7 days` (the filter's `next-week`, `this-month`, `next-7-days`). Reads the words
+ * from `tokens[k]`; undefined when they name no such day.
+ */
+export function spacedDay(tokens: readonly Token[], k: number): { text: string; pos: number; taken: number } | undefined {
+  for (const taken of [3, 2]) {
+    const words = tokens.slice(k, k + taken);
+    if (words.length < taken) continue;
+    const text = words.map((t) => (t.type === "word" ? t.text.toLowerCase() : "")).join("-");
+    if (isRelativeDay(text)) return { text, pos: words[0]!.pos, taken };
+  }
+  return undefined;
 }
 
 /** `assigned to: me`, `assigned to:others`; `assigned` alone is a word to search for. */
