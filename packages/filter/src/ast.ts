@@ -35,9 +35,15 @@ export const RELATIVE_DAYS = [
   "today", "tomorrow", "yesterday", "this-week", "next-week", "last-week", "next-7-days", "this-month", "next-month", "last-month",
   "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
 ] as const;
-/** A named day or range, or `next-N-days` (today and the N - 1 days after it, N from 1 to 366). */
-export type RelativeDay = (typeof RELATIVE_DAYS)[number] | `next-${number}-days`;
+export const MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"] as const;
+/** A day of the year without its year (`dec-20`, as Todoist's `date: Dec 20`): the one nearest today. */
+export type MonthDay = `${(typeof MONTHS)[number]}-${number}`;
+/** A named day or range, `next-N-days` (today and the N - 1 days after it, N from 1 to 366), or a month's day. */
+export type RelativeDay = (typeof RELATIVE_DAYS)[number] | `next-${number}-days` | MonthDay;
 const NEXT_DAYS = /^next-([1-9]\d{0,2})-days$/;
+const MONTH_DAY = /^([a-z]{3})-([1-9]|[12]\d|3[01])$/;
+/** The longest each month is (February in a leap year). */
+const MONTH_LENGTHS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 export const PRIORITY_LEVELS = ["none", "low", "medium", "high"] as const;
 export type PriorityLevel = (typeof PRIORITY_LEVELS)[number];
@@ -65,7 +71,15 @@ export function nameKey(name: string): string {
 }
 
 export function isRelativeDay(day: string): day is RelativeDay {
-  return (RELATIVE_DAYS as readonly string[]).includes(day) || nextDays(day) !== undefined;
+  return (RELATIVE_DAYS as readonly string[]).includes(day) || nextDays(day) !== undefined || monthDay(day) !== undefined;
+}
+
+/** Month (1–12) and day of `dec-20`; undefined for any other text or a day no year has (`feb-30`). */
+export function monthDay(day: string): { month: number; day: number } | undefined {
+  const m = MONTH_DAY.exec(day);
+  const month = m ? (MONTHS as readonly string[]).indexOf(m[1]!) + 1 : 0;
+  if (month === 0 || Number(m![2]) > MONTH_LENGTHS[month - 1]!) return undefined;
+  return { month, day: Number(m![2]) };
 }
 
 /** N of `next-N-days`, undefined for any other text. */

@@ -4,9 +4,10 @@ import { FilterSyntaxError } from "./errors.js";
 
 /**
  * A date term's value (`today`, `before:friday`, `2025-01-31`, `eow`, `7d`), compared with `op`.
- * `value` is as written; `valuePos` its offset in the query, for errors.
+ * `value` is as written, or read from words (`Dec 20` as `dec-20`); `valuePos` its offset in the
+ * query and `written` its length there, for errors.
  */
-export function dateTerm(field: DateField, op: Comparison, value: string, valuePos: number): FilterNode {
+export function dateTerm(field: DateField, op: Comparison, value: string, valuePos: number, written = value.length): FilterNode {
   let day = value.toLowerCase();
   let dayPos = valuePos;
   const prefixed = op === "=" ? /^(before|after):/.exec(day) : null;
@@ -16,7 +17,7 @@ export function dateTerm(field: DateField, op: Comparison, value: string, valueP
     dayPos += prefixed[0].length;
     if (day === "") throw new FilterSyntaxError(`"${field}:${prefixed[0]}" needs a date after it, e.g. ${field}:${prefixed[0]}2025-01-31`, valuePos, value.length);
   }
-  const bad = (message: string) => new FilterSyntaxError(message, dayPos, value.length - (dayPos - valuePos));
+  const bad = (message: string) => new FilterSyntaxError(message, dayPos, written - (dayPos - valuePos));
   if (day === "overdue" || day === "none" || day === "any") {
     if (field === "completed") throw bad(`completed:${day} is not available: use status:open or status:completed, or a date such as completed:today`);
     if (field !== "due") throw bad(`${field}:${day} is not available: every task has a ${field} time; use a date such as ${field}:today`);
@@ -30,8 +31,8 @@ export function dateTerm(field: DateField, op: Comparison, value: string, valueP
   if (instant === "out of range") throw bad(`"${day}" is too far: durations run from 1d to 366d (or 1w to 52w)`);
   if (instant) return { kind: "date", field, ...instant };
   const words = `${RELATIVE_DAYS.join(", ")}, next-N-days, eod, eow, eom, 7d, 2w${field === "due" && !prefixed && op === "=" ? ", overdue, none, any" : ""}`;
-  const what = /^\d{4}-\d{2}-\d{2}$/.test(day) ? `a valid date ("${day}" does not exist)` : `a date, not "${day}"`;
-  throw bad(`${field} needs ${what}: use YYYY-MM-DD (e.g. 2025-01-31) or one of ${words}`);
+  const what = /^(\d{4}-\d{2}-\d{2}|[a-z]{3}-\d{1,2})$/.test(day) ? `a valid date ("${day}" does not exist)` : `a date, not "${day}"`;
+  throw bad(`${field} needs ${what}: use YYYY-MM-DD (e.g. 2025-01-31), a month's day (dec-20, or after a space Dec 20) or one of ${words}`);
 }
 
 const ENDS = { eod: "today", eow: "this-week", eom: "this-month" } as const;

@@ -1,5 +1,5 @@
 import { Temporal } from "temporal-polyfill";
-import { isRelativeDay, nextDays, type IsoDate, type RelativeDay } from "./ast.js";
+import { isRelativeDay, monthDay, nextDays, type IsoDate, type RelativeDay } from "./ast.js";
 
 /**
  * The instants [start, end) covered by whole calendar days in `timeZone`, as seen at `now`.
@@ -28,6 +28,8 @@ function relative(day: RelativeDay, today: Temporal.PlainDate): [Temporal.PlainD
   if (weekday > 0) return [today.add({ days: (weekday - today.dayOfWeek + 7) % 7 }), 1];
   const n = nextDays(day);
   if (n !== undefined) return [today, n];
+  const md = monthDay(day);
+  if (md) return [nearest(md, today), 1];
   switch (day) {
     case "today":
       return [today, 1];
@@ -49,6 +51,22 @@ function relative(day: RelativeDay, today: Temporal.PlainDate): [Temporal.PlainD
       return [first.subtract({ months: 1 }), first.subtract({ months: 1 }).daysInMonth];
   }
   throw new RangeError(`not a relative day: ${day}`);
+}
+
+/**
+ * The date with that month and day nearest `today`, last year's, this year's or next year's (the
+ * later of two as near): `dec-20` said in early December is this December's, `jan-3` next
+ * January's, `nov-20` the one just past. Feb 29 is looked for in the years that have one.
+ */
+function nearest(md: { month: number; day: number }, today: Temporal.PlainDate): Temporal.PlainDate {
+  let best: Temporal.PlainDate | undefined;
+  for (let year = today.year - 4; year <= today.year + 4; year++) {
+    const date = Temporal.PlainDate.from({ year, ...md }, { overflow: "constrain" });
+    if (date.month !== md.month || date.day !== md.day) continue;
+    const distance = Math.abs(today.until(date).total("days"));
+    if (!best || distance <= Math.abs(today.until(best).total("days"))) best = date;
+  }
+  return best!;
 }
 
 function startOfDay(date: Temporal.PlainDate, timeZone: string): Date {

@@ -1,4 +1,4 @@
-import { nextDays, type Comparison, type FilterNode } from "./ast.js";
+import { monthDay, nextDays, type Comparison, type FilterNode } from "./ast.js";
 import { readPhrase } from "./phrases.js";
 import { FilterSyntaxError } from "./errors.js";
 import { tokenize } from "./lexer.js";
@@ -79,9 +79,10 @@ export function explainFilter(node: FilterNode): string {
     case "date": {
       const iso = /^\d/.test(node.day);
       const span = nextDays(node.day) !== undefined;
-      const day = iso ? node.day : node.day.replaceAll("-", " ");
+      const md = monthDay(node.day);
+      const day = iso ? node.day : md ? `${MONTH_LABELS[md.month - 1]} ${md.day}` : node.day.replaceAll("-", " ");
       const when = {
-        "=": iso ? `on ${day}` : span ? `in ${day}` : day,
+        "=": iso || md ? `on ${day}` : span ? `in ${day}` : day,
         "<": `before ${day}`,
         "<=": `on or before ${day}`,
         ">": `after ${day}`,
@@ -96,6 +97,7 @@ function op(o: Comparison): string {
   return o === "=" ? ":" : o;
 }
 
+const MONTH_LABELS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 const quoted = (value: string) => `"${value.replace(/["\\]/g, "\\$&")}"`;
 
 /** True when `value` written bare reads back as exactly this word. */

@@ -131,13 +131,14 @@ class Parser {
       // `project:"Home reno"`: a quoted value right after the field; `created: today`, `search: milk`
       // (Todoist's habit): its value after a space.
       const value = this.#peek();
-      const days = isSpacedField(t.text, DATE_FIELDS) ? spacedDay(this.tokens, this.#i) : undefined;
+      const dateField = spacedField(t.text);
+      const days = dateField && DATE_FIELDS.includes(dateField) ? spacedDay(this.tokens, this.#i) : undefined;
       if (days) {
         this.#i += days.taken;
-        return classifyWord(t.text + days.text, t.pos, days.pos);
+        return dateTerm(dateField as DateField, "=", days.text, days.pos, days.len);
       }
       const glued = value?.type === "phrase" && t.text.endsWith(":") && value.pos === t.pos + t.len;
-      if (value && (value.type === "word" || value.type === "phrase") && (glued || isSpacedField(t.text))) {
+      if (value && (value.type === "word" || value.type === "phrase") && (glued || spacedField(t.text) !== undefined)) {
         if (t.text.toLowerCase() === "search:") {
           this.#i++;
           return { kind: "text", value: value.text, phrase: value.type === "phrase" };
@@ -183,12 +184,12 @@ function describe(t: Token): string {
   }
 }
 
-/** Whether the word is a field's name and colon (`due:`, or Todoist's `search:`), its value after a space; one of `among` when given. */
-function isSpacedField(word: string, among: readonly string[] = [...FIELDS, "search"]): boolean {
+/** The field a word names with its colon (`due:`, `date:`, or Todoist's `search:`), its value after a space. */
+function spacedField(word: string): Field | "search" | undefined {
   const name = /^([A-Za-z_]+):$/.exec(word)?.[1]?.toLowerCase();
-  if (name === undefined) return false;
-  const field = Object.hasOwn(ALIASES, name) ? ALIASES[name]! : name;
-  return among.includes(field);
+  if (name === undefined) return undefined;
+  if (Object.hasOwn(ALIASES, name)) return ALIASES[name];
+  return name === "search" || (FIELDS as readonly string[]).includes(name) ? (name as Field | "search") : undefined;
 }
 
 /**

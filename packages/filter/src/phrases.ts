@@ -1,4 +1,4 @@
-import { isRelativeDay, nextDays, type DateField, type FilterNode, type RelativeDay } from "./ast.js";
+import { isRelativeDay, MONTHS, nextDays, type DateField, type FilterNode, type RelativeDay } from "./ast.js";
 import { dateTerm } from "./date-term.js";
 import { FilterSyntaxError } from "./errors.js";
 import type { Token } from "./lexer.js";
@@ -51,7 +51,7 @@ export function readPhrase(tokens: readonly Token[], i: number): { node: FilterN
   const written = tokens[i + 1] as Token & { text: string };
   if (compare[2] !== "") return { node: dateTerm(field, op, written.text.slice(compare[1]!.length + 1), written.pos + compare[1]!.length + 1), taken: 2 };
   const days = spacedDay(tokens, i + 2);
-  if (days) return { node: dateTerm(field, op, days.text, days.pos), taken: 2 + days.taken };
+  if (days) return { node: dateTerm(field, op, days.text, days.pos, days.len), taken: 2 + days.taken };
   const value = tokens[i + 2];
   if (value?.type !== "word") {
     throw new FilterSyntaxError(`"${first} ${compare[1]}:" needs a date after it, e.g. ${first} ${compare[1]}: friday`, tokens[i]!.pos, written.pos + written.len - tokens[i]!.pos);
@@ -61,17 +61,40 @@ export function readPhrase(tokens: readonly Token[], i: number): { node: FilterN
 
 /**
  * A day in words after a date field, as Todoist users type it: `due: next week`, `due before: this
- * month`, `due: next 7 days` (the filter's `next-week`, `this-month`, `next-7-days`). Reads the words
- * from `tokens[k]`; undefined when they name no such day.
+ * month`, `due: next 7 days` (the filter's `next-week`, `this-month`, `next-7-days`), `date: Dec 20`,
+ * `due before: 3 January` (`dec-20`, `jan-3`: the one nearest today), `due: Dec 20 2027`
+ * (`2027-12-20`), `due: 7 days`. Reads the words from `tokens[k]`; undefined when they name no such day.
  */
-export function spacedDay(tokens: readonly Token[], k: number): { text: string; pos: number; taken: number } | undefined {
+export function spacedDay(tokens: readonly Token[], k: number): { text: string; pos: number; len: number; taken: number } | undefined {
+  const word = (j: number) => {
+    const t = tokens[k + j];
+    return t?.type === "word" ? t.text.toLowerCase() : "";
+  };
+  const read = (text: string, taken: number) => {
+    const last = tokens[k + taken - 1]!;
+    return { text, pos: tokens[k]!.pos, len: last.pos + last.len - tokens[k]!.pos, taken };
+  };
+  const calendar = calendarDay(word(0), word(1), word(2));
+  if (calendar) return read(calendar.text, calendar.taken);
   for (const taken of [3, 2]) {
-    const words = tokens.slice(k, k + taken);
-    if (words.length < taken) continue;
-    const text = words.map((t) => (t.type === "word" ? t.text.toLowerCase() : "")).join("-");
-    if (isRelativeDay(text)) return { text, pos: words[0]!.pos, taken };
+    const text = [0, 1, 2].slice(0, taken).map(word).join("-");
+    if (isRelativeDay(text)) return read(text, taken);
   }
+  const span = `next-${word(0)}-days`;
+  if (/^days?$/.test(word(1)) && nextDays(span) !== undefined) return read(span, 2);
   return undefined;
+}
+
+const MONTH_NAMES = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"];
+
+/** `dec 20`, `20 december`, `20th dec`, then maybe a year; the date checked later (`feb 30` is a mistake said as one). */
+function calendarDay(a: string, b: string, c: string): { text: string; taken: number } | undefined {
+  const month = (w: string) => MONTH_NAMES.findIndex((name) => w.length >= 3 && (name.startsWith(w) || (w === "sept" && name === "september"))) + 1;
+  const day = (w: string) => Number(/^([1-9]|[0-2]\d|3[01])(st|nd|rd|th)?$/.exec(w)?.[1] ?? 0);
+  const [m, d] = month(a) > 0 ? [month(a), day(b)] : [month(b), day(a)];
+  if (m === 0 || d === 0) return undefined;
+  if (/^\d{4}$/.test(c)) return { text: `${c}-${String(m).padStart(2, "0")}-${String(d).padStart(2, "0")}`, taken: 3 };
+  return { text: `${MONTHS[m - 1]}-${d}`, taken: 2 };
 }
 
 /** `assigned to: me`, `assigned to:others`; `assigned` alone is a word to search for. */

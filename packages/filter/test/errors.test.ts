@@ -71,6 +71,8 @@ const CASES: [string, number, number, string][] = [
   ["a !", 2, 1, "'!' needs a term after it"],
   ["(!)", 1, 1, "'!' needs a term after it"],
   ["-)", 1, 1, "unexpected ')'"], // a lone '-' is a word
+  ["due: Feb 30", 5, 6, '"feb-30" does not exist'],
+  ["due before: 31 april", 12, 8, '"apr-31" does not exist'],
   ["milk\u0000", 4, 1, "NUL character"],
   ["a".repeat(LIMITS.maxLength + 5), LIMITS.maxLength, 5, `longer than ${LIMITS.maxLength} characters`],
   [`${"(".repeat(33)}a${")".repeat(33)}`, 32, 1, `more than ${LIMITS.maxDepth} levels`],

@@ -124,6 +124,17 @@ test("an unknown time zone or invalid now is a RangeError, not a syntax error", 
   assert.throws(() => compileFilterToSql(parseFilter("#a"), { ...CTX.utc, now: new Date(Number.NaN) }), RangeError);
 });
 
+test("a month's day without its year is the one nearest today: this December's, next January's, the November just past", () => {
+  const now = new Date("2026-12-06T12:00:00Z");
+  const day = (d: Parameters<typeof dayRange>[0], at = now) => dayRange(d, at, "Europe/Berlin").start.toISOString();
+  assert.equal(day("dec-20"), "2026-12-19T23:00:00.000Z");
+  assert.equal(day("jan-3"), "2027-01-02T23:00:00.000Z");
+  assert.equal(day("nov-20"), "2026-11-19T23:00:00.000Z");
+  assert.equal(day("jun-6"), "2027-06-05T22:00:00.000Z", "half a year either way: the later");
+  assert.equal(day("feb-29"), "2028-02-28T23:00:00.000Z", "in a year that has one");
+  assert.equal(day("dec-6"), "2026-12-05T23:00:00.000Z", "today");
+});
+
 test("a day whose midnight is skipped starts at its first instant (São Paulo, 2018-11-04)", () => {
   const { start, end } = dayRange("2018-11-04", new Date("2018-11-04T12:00:00Z"), "America/Sao_Paulo");
   assert.deepEqual([start.toISOString(), end.toISOString()], ["2018-11-04T03:00:00.000Z", "2018-11-05T02:00:00.000Z"]);
