@@ -22,7 +22,7 @@ export interface SqlContext {
  * after unaccent (the tasks migrations).
  */
 const TS_CONFIG = "tasks.folded";
-/** Title and notes without accents and lower-cased, trigram-indexed (tasks.folded, the tasks migrations). */
+/** Title and notes folded by tasks.search_folded (no accents, lower case), trigram-indexed (the tasks migrations). */
 const TEXT = "search_text";
 /**
  * Folds a pattern as TEXT is folded, so that it is matched with LIKE (ILIKE lowers each row it tests,
