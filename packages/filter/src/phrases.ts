@@ -88,7 +88,7 @@ export function spacedDay(tokens: readonly Token[], k: number): { text: string; 
 const MONTH_NAMES = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"];
 
 /** `dec 20`, `20 december`, `20th dec`, then maybe a year; the date checked later (`feb 30` is a mistake said as one). */
-function calendarDay(a: string, b: string, c: string): { text: string; taken: number } | undefined {
+export function calendarDay(a: string, b: string, c: string): { text: string; taken: number } | undefined {
   const month = (w: string) => MONTH_NAMES.findIndex((name) => w.length >= 3 && (name.startsWith(w) || (w === "sept" && name === "september"))) + 1;
   const day = (w: string) => Number(/^([1-9]|[0-2]\d|3[01])(st|nd|rd|th)?$/.exec(w)?.[1] ?? 0);
   const [m, d] = month(a) > 0 ? [month(a), day(b)] : [month(b), day(a)];

@@ -1,6 +1,7 @@
 // The words questions are read with: each rule a pattern and the terms it stands for, tried in
 // order at each word by translate-question.ts.
-import { nameKey, type DateField } from "./ast.js";
+import { isRelativeDay, nameKey, type DateField } from "./ast.js";
+import { calendarDay } from "./phrases.js";
 
 /** What the words read so far say about the next term: the day it is about ("created yesterday", "finished last week"), NOT, OR. */
 export interface State {
@@ -25,8 +26,10 @@ const WEEKDAY_NAMES: Record<string, string> = {
   fri: "friday", sat: "saturday", sun: "sunday",
 };
 const WEEKDAY = `(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|${Object.keys(WEEKDAY_NAMES).join("|")})`;
+const MONTH = "(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)";
+const MONTH_DAY = `(?:${MONTH} \\d{1,2}(?:st|nd|rd|th)?|(?:the )?\\d{1,2}(?:st|nd|rd|th)? (?:of )?${MONTH})(?: \\d{4})?`;
 /** A day or range the language names, as written in a question. */
-const DAY = `(today|tonight|tomorrow|tmrw|yesterday|(?:this|next|last|past|previous|the coming) (?:week|month)|(?:the )?end of (?:the |this )?(?:week|month|day)|eo[dwm]|(?:this |next |on )?${WEEKDAY}|\\d{4}-\\d{2}-\\d{2})`;
+const DAY = `(today|tonight|tomorrow|tmrw|yesterday|(?:this|next|last|past|previous|the coming) (?:week|month)|(?:the )?end of (?:the |this )?(?:week|month|day)|eo[dwm]|(?:this |next |on )?${WEEKDAY}|\\d{4}-\\d{2}-\\d{2}|${MONTH_DAY})`;
 
 function count(word: string): number {
   return NUMBERS[word.toLowerCase()] ?? Number(word);
@@ -37,11 +40,18 @@ function dayWord(written: string, state: State): { day: string; end: boolean } |
   const w = words(written).replace(/^(the|on) /, "");
   if (w === "tonight") return { day: "today", end: false };
   if (w === "tmrw") return { day: "tomorrow", end: false };
-  if (/^\d/.test(w) || /^(today|tomorrow|yesterday)$/.test(w)) return { day: w, end: false };
+  if (/^\d{4}-\d{2}-\d{2}$/.test(w) || /^(today|tomorrow|yesterday)$/.test(w)) return { day: w, end: false };
   const end = /^(?:end of (?:the |this )?|eo)(week|w|month|m|day|d)$/.exec(w);
   if (end) return { day: { w: "this-week", week: "this-week", m: "this-month", month: "this-month", d: "today", day: "today" }[end[1]!]!, end: true };
   const span = /^(this|next|last|past|previous|coming) (week|month)$/.exec(w.replace(/^the /, ""));
   if (span) return { day: `${{ this: "this", next: "next", coming: "next", last: "last", past: "last", previous: "last" }[span[1]!]}-${span[2]}`, end: false };
+  // "dec 20", "the 3rd of january 2027": the month's day nearest today, or that date.
+  const parts = w
+    .replace(/^the /, "")
+    .split(" ")
+    .filter((part) => part !== "of");
+  const calendar = calendarDay(parts[0] ?? "", parts[1] ?? "", parts[2] ?? "");
+  if (calendar) return isRelativeDay(calendar.text) || /^\d/.test(calendar.text) ? { day: calendar.text, end: false } : null;
   // The language's weekday is the next one: a past event's ("created on monday") has no word.
   if (state.field !== "due") return null;
   const weekday = w.replace(/^(this|next) /, "");
