@@ -35,6 +35,8 @@ export const RELATIVE_DAYS = [
   "today", "tomorrow", "yesterday", "this-week", "next-week", "last-week", "next-7-days", "this-month", "next-month", "last-month",
   "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
 ] as const;
+export const MONTH_NAMES = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"];
+/** The months as a month's day writes them (`dec-20`): their names' first three letters. */
 export const MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"] as const;
 /** A day of the year without its year (`dec-20`, as Todoist's `date: Dec 20`): the one nearest today. */
 export type MonthDay = `${(typeof MONTHS)[number]}-${number}`;

@@ -1,4 +1,4 @@
-import { monthDay, nextDays, type Comparison, type FilterNode } from "./ast.js";
+import { monthDay, MONTHS, nextDays, type Comparison, type FilterNode } from "./ast.js";
 import { readPhrase } from "./phrases.js";
 import { FilterSyntaxError } from "./errors.js";
 import { tokenize } from "./lexer.js";
@@ -80,7 +80,8 @@ export function explainFilter(node: FilterNode): string {
       const iso = /^\d/.test(node.day);
       const span = nextDays(node.day) !== undefined;
       const md = monthDay(node.day);
-      const day = iso ? node.day : md ? `${MONTH_LABELS[md.month - 1]} ${md.day}` : node.day.replaceAll("-", " ");
+      const month = md && MONTHS[md.month - 1]!;
+      const day = iso ? node.day : month ? `${month[0]!.toUpperCase()}${month.slice(1)} ${md.day}` : node.day.replaceAll("-", " ");
       const when = {
         "=": iso || md ? `on ${day}` : span ? `in ${day}` : day,
         "<": `before ${day}`,
@@ -97,7 +98,6 @@ function op(o: Comparison): string {
   return o === "=" ? ":" : o;
 }
 
-const MONTH_LABELS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 const quoted = (value: string) => `"${value.replace(/["\\]/g, "\\$&")}"`;
 
 /** True when `value` written bare reads back as exactly this word. */

@@ -131,14 +131,14 @@ class Parser {
       // `project:"Home reno"`: a quoted value right after the field; `created: today`, `search: milk`
       // (Todoist's habit): its value after a space.
       const value = this.#peek();
-      const dateField = spacedField(t.text);
-      const days = dateField && DATE_FIELDS.includes(dateField) ? spacedDay(this.tokens, this.#i) : undefined;
+      const spaced = spacedField(t.text);
+      const days = spaced && DATE_FIELDS.includes(spaced) ? spacedDay(this.tokens, this.#i) : undefined;
       if (days) {
         this.#i += days.taken;
-        return dateTerm(dateField as DateField, "=", days.text, days.pos, days.len);
+        return dateTerm(spaced as DateField, "=", days.text, days.pos, days.len);
       }
       const glued = value?.type === "phrase" && t.text.endsWith(":") && value.pos === t.pos + t.len;
-      if (value && (value.type === "word" || value.type === "phrase") && (glued || spacedField(t.text) !== undefined)) {
+      if (value && (value.type === "word" || value.type === "phrase") && (glued || spaced !== undefined)) {
         if (t.text.toLowerCase() === "search:") {
           this.#i++;
           return { kind: "text", value: value.text, phrase: value.type === "phrase" };

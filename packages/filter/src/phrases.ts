@@ -1,4 +1,4 @@
-import { isRelativeDay, MONTHS, nextDays, type DateField, type FilterNode, type RelativeDay } from "./ast.js";
+import { isRelativeDay, MONTH_NAMES, MONTHS, nextDays, type DateField, type FilterNode, type RelativeDay } from "./ast.js";
 import { dateTerm } from "./date-term.js";
 import { FilterSyntaxError } from "./errors.js";
 import type { Token } from "./lexer.js";
@@ -40,10 +40,8 @@ export function readPhrase(tokens: readonly Token[], i: number): { node: FilterN
   if (first === "assigned") return readAssignedTo(tokens, i);
   if (first === "recurring" || first === "subtask") return { node: { kind: "is", what: first }, taken: 1 };
   const skip = first === "next" ? 1 : 0;
-  const span = `next-${word(skip)}-days`;
-  if (/^days?$/.test(word(skip + 1) ?? "") && nextDays(span) !== undefined) {
-    return { node: { kind: "date", field: "due", op: "=", day: span as RelativeDay }, taken: skip + 2 };
-  }
+  const span = daysSpan(word(skip), word(skip + 1));
+  if (span) return { node: { kind: "date", field: "due", op: "=", day: span }, taken: skip + 2 };
   const field = Object.hasOwn(FIELD_WORDS, first) ? FIELD_WORDS[first] : undefined;
   const compare = /^(before|after):(.*)$/.exec(word(1) ?? "");
   if (field === undefined || !compare) return undefined;
@@ -80,12 +78,15 @@ export function spacedDay(tokens: readonly Token[], k: number): { text: string; 
     const text = [0, 1, 2].slice(0, taken).map(word).join("-");
     if (isRelativeDay(text)) return read(text, taken);
   }
-  const span = `next-${word(0)}-days`;
-  if (/^days?$/.test(word(1)) && nextDays(span) !== undefined) return read(span, 2);
-  return undefined;
+  const span = daysSpan(word(0), word(1));
+  return span && read(span, 2);
 }
 
-const MONTH_NAMES = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"];
+/** `7 days` (or `1 day`) as the language's `next-7-days`; undefined for other words or a count out of range. */
+function daysSpan(count: string | undefined, unit: string | undefined): RelativeDay | undefined {
+  const span = `next-${count}-days`;
+  return /^days?$/.test(unit ?? "") && nextDays(span) !== undefined ? (span as RelativeDay) : undefined;
+}
 
 /** `dec 20`, `20 december`, `20th dec`, then maybe a year; the date checked later (`feb 30` is a mistake said as one). */
 export function calendarDay(a: string, b: string, c: string): { text: string; taken: number } | undefined {

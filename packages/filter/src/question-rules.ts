@@ -1,6 +1,6 @@
 // The words questions are read with: each rule a pattern and the terms it stands for, tried in
 // order at each word by translate-question.ts.
-import { isRelativeDay, nameKey, type DateField } from "./ast.js";
+import { isRelativeDay, MONTH_NAMES, nameKey, type DateField } from "./ast.js";
 import { calendarDay } from "./phrases.js";
 
 /** What the words read so far say about the next term: the day it is about ("created yesterday", "finished last week"), NOT, OR. */
@@ -26,7 +26,8 @@ const WEEKDAY_NAMES: Record<string, string> = {
   fri: "friday", sat: "saturday", sun: "sunday",
 };
 const WEEKDAY = `(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|${Object.keys(WEEKDAY_NAMES).join("|")})`;
-const MONTH = "(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)";
+/** A month by its name or its first three letters ("sept" too). */
+const MONTH = `(?:${MONTH_NAMES.map((name) => `${name.slice(0, 3)}(?:${name.slice(3)})?`).join("|")}|sept)`;
 const MONTH_DAY = `(?:${MONTH} \\d{1,2}(?:st|nd|rd|th)?|(?:the )?\\d{1,2}(?:st|nd|rd|th)? (?:of )?${MONTH})(?: \\d{4})?`;
 /** A day or range the language names, as written in a question. */
 const DAY = `(today|tonight|tomorrow|tmrw|yesterday|(?:this|next|last|past|previous|the coming) (?:week|month)|(?:the )?end of (?:the |this )?(?:week|month|day)|eo[dwm]|(?:this |next |on )?${WEEKDAY}|\\d{4}-\\d{2}-\\d{2}|${MONTH_DAY})`;
