@@ -72,6 +72,8 @@ export const RULES: Rule[] = [
     ["(?:i |we )?(?:created|create|added|add|made|wrote|entered)", "created"],
     ["(?:i |we )?(?:changed|updated|modified|edited|touched)", "updated"],
     ["due|deadline", "due"],
+    // Todoist's `date: Dec 20`, `date before: friday`; "date" before anything else is a word ("date night").
+    [`date(?= (?:before |after |until |since |by |on )?${DAY})`, "due"],
   ].map(([pattern, field]): Rule => ({ pattern: re(pattern!), apply: (_, state) => void Object.assign(state, { field: field as DateField }) })),
   {
     pattern: re("(?:did (?:i|we)|have (?:i|we)|i've|we've|i have|we have) (?:finish|finished|complete|completed|do|done|close|closed|check off|checked off|tick off|ticked off|get done|got done)"),

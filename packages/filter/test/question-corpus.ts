@@ -31,6 +31,12 @@ export const QUESTIONS: [question: string, query: string][] = [
   ["what's due on the 3rd of january 2027", "due:2027-01-03"],
   ["what did I complete on 1 Dec", "completed:dec-1"],
   ["due between dec 1 and dec 24", "due>=dec-1 due<=dec-24"],
+  // Todoist's filters with `date:`, typed where questions are read (the web's filter box, `taskmesh ls`).
+  ["date: Dec 20", "due:dec-20"],
+  ["date: 20 dec", "due:dec-20"],
+  ["date before: Jan 3", "due<jan-3"],
+  ["date: today", "due:today"],
+  ["plan date night", "plan date night"],
   ["due by monday", "due<=monday"],
   ["due after 2026-12-25", "due>2026-12-25"],
   ["due since yesterday", "due>=yesterday"],
