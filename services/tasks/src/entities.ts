@@ -1,6 +1,7 @@
 import { defineEntity, p, Routine, type InferEntity } from "@mikro-orm/core";
 import { OutboxEntry } from "@taskmesh/events";
 import type { RecurrenceJson, ReminderJson } from "./task-row.js";
+import { SEARCH_FUNCTION_BODIES } from "./migrations/Migration20261206160000_symbol_search.js";
 
 // The tables of the tasks schema as its migrations leave them. Indexes on expressions, and the GIN
 // ones with their storage option, are written as PostgreSQL prints them back (pg_indexes), which
@@ -242,49 +243,14 @@ function textFunction(name: string, param: string, language: "sql" | "plpgsql", 
   return new Routine({ name, schema: "tasks", type: "function", language, deterministic: true, params: { [param]: { type: "text" } }, returns, body });
 }
 
-const SYMBOLS = "+#%&@*=<>~^|\\\\$€£¥¢±×÷";
-
 /** Text without its accents: title_key (the folded_search migration). */
 const Folded = textFunction("folded", "value", "sql", { runtimeType: "string", columnType: "text" }, "SELECT public.unaccent('public.unaccent'::regdictionary, value)");
-/** search_text, and a term folded as it is (the symbol_search migration): evaluated once while a search is planned. */
-const SearchFolded = textFunction(
-  "search_folded",
-  "value",
-  "plpgsql",
-  { runtimeType: "string", columnType: "text" },
-  "BEGIN RETURN translate(lower(public.unaccent('public.unaccent'::regdictionary, value)), 'ς', 'σ'); END",
-);
-/** Every two and three characters with a symbol among them, within a run of non-blanks of the folded text (the symbol_search migration). */
-const SymbolGrams = textFunction(
-  "symbol_grams",
-  "value",
-  "plpgsql",
-  { runtimeType: "object", columnType: "text[]" },
-  `
-      DECLARE folded text := tasks.search_folded(value);
-      BEGIN
-        IF folded !~ '[${SYMBOLS}]' THEN RETURN '{}'; END IF;
-        RETURN ARRAY(
-          SELECT DISTINCT w.gram
-            FROM regexp_matches(folded, '\\S*[${SYMBOLS}]\\S*', 'g') AS run,
-                 LATERAL generate_series(1, length(run[1]) - 1) AS at,
-                 LATERAL (VALUES (substr(run[1], at, 2)), (substr(run[1], at, 3))) AS w(gram)
-           WHERE w.gram ~ '[${SYMBOLS}]');
-      END `,
-);
+/** search_text, and a term folded as it is: evaluated once while a search is planned. */
+const SearchFolded = textFunction("search_folded", "value", "plpgsql", { runtimeType: "string", columnType: "text" }, SEARCH_FUNCTION_BODIES.search_folded);
+/** Every two and three characters with a symbol among them, within a run of non-blanks of the folded text. */
+const SymbolGrams = textFunction("symbol_grams", "value", "plpgsql", { runtimeType: "object", columnType: "text[]" }, SEARCH_FUNCTION_BODIES.symbol_grams);
 /** The tsquery of a term's symbol_grams; NULL when it has none. */
-const SymbolQuery = textFunction(
-  "symbol_query",
-  "term",
-  "plpgsql",
-  { runtimeType: "string", columnType: "tsquery" },
-  `
-      DECLARE grams text[] := tasks.symbol_grams(term);
-      BEGIN
-        IF cardinality(grams) = 0 THEN RETURN NULL; END IF;
-        RETURN array_to_string(ARRAY(SELECT '''' || replace(replace(g, '\\', '\\\\'), '''', '''''') || '''' FROM unnest(grams) AS g), ' & ')::tsquery;
-      END `,
-);
+const SymbolQuery = textFunction("symbol_query", "term", "plpgsql", { runtimeType: "string", columnType: "tsquery" }, SEARCH_FUNCTION_BODIES.symbol_query);
 
 export const routines = [Folded, SearchFolded, SymbolGrams, SymbolQuery];
 

@@ -25,12 +25,11 @@ const SYMBOLS = "+#%&@*=<>~^|\\\\$€£¥¢±×÷";
 const WORDS = `setweight(to_tsvector('tasks.folded', title), 'A') || setweight(to_tsvector('tasks.folded', notes), 'B')`;
 const FOLDED = `tasks.folded(title || ' ' || notes)`;
 
-export class Migration20261206160000_symbol_search extends Migration {
-  override up(): void {
-    this.addSql(`CREATE FUNCTION tasks.search_folded(value text) RETURNS text LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE STRICT
-      AS $$ BEGIN RETURN translate(lower(public.unaccent('public.unaccent'::regdictionary, value)), 'ς', 'σ'); END $$`);
-    // Most tasks have no symbol: the test costs them ~3 µs, the grams ~80 µs a task that has some.
-    this.addSql(`CREATE FUNCTION tasks.symbol_grams(value text) RETURNS text[] LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE STRICT AS $$
+/** The functions' bodies as this migration defines them; the entities describe the schema with these. */
+export const SEARCH_FUNCTION_BODIES = {
+  search_folded: ` BEGIN RETURN translate(lower(public.unaccent('public.unaccent'::regdictionary, value)), 'ς', 'σ'); END `,
+  // Most tasks have no symbol: the test costs them ~3 µs, the grams ~80 µs a task that has some.
+  symbol_grams: `
       DECLARE folded text := tasks.search_folded(value);
       BEGIN
         IF folded !~ '[${SYMBOLS}]' THEN RETURN '{}'; END IF;
@@ -40,13 +39,21 @@ export class Migration20261206160000_symbol_search extends Migration {
                  LATERAL generate_series(1, length(run[1]) - 1) AS at,
                  LATERAL (VALUES (substr(run[1], at, 2)), (substr(run[1], at, 3))) AS w(gram)
            WHERE w.gram ~ '[${SYMBOLS}]');
-      END $$`);
-    this.addSql(`CREATE FUNCTION tasks.symbol_query(term text) RETURNS tsquery LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE STRICT AS $$
+      END `,
+  symbol_query: `
       DECLARE grams text[] := tasks.symbol_grams(term);
       BEGIN
         IF cardinality(grams) = 0 THEN RETURN NULL; END IF;
         RETURN array_to_string(ARRAY(SELECT '''' || replace(replace(g, '\\', '\\\\'), '''', '''''') || '''' FROM unnest(grams) AS g), ' & ')::tsquery;
-      END $$`);
+      END `,
+};
+
+export class Migration20261206160000_symbol_search extends Migration {
+  override up(): void {
+    const { search_folded, symbol_grams, symbol_query } = SEARCH_FUNCTION_BODIES;
+    this.addSql(`CREATE FUNCTION tasks.search_folded(value text) RETURNS text LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE STRICT AS $$${search_folded}$$`);
+    this.addSql(`CREATE FUNCTION tasks.symbol_grams(value text) RETURNS text[] LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE STRICT AS $$${symbol_grams}$$`);
+    this.addSql(`CREATE FUNCTION tasks.symbol_query(term text) RETURNS tsquery LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE STRICT AS $$${symbol_query}$$`);
     this.#rebuild(`${WORDS} || array_to_tsvector(tasks.symbol_grams(title || ' ' || notes))`, `tasks.search_folded(title || ' ' || notes)`);
   }
 
