@@ -32,6 +32,8 @@ import { startTasksModule } from "../services/tasks/src/index.js";
 import { benchDatabase, call, SEED_WORDS, startApp, summarize, vegeta } from "./lib.js";
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 300);
+/** BENCH_SHAPES: a regular expression; only the shapes whose label it matches run. */
+const ONLY = process.env.BENCH_SHAPES ? new RegExp(process.env.BENCH_SHAPES) : undefined;
 const EXPLAINS = 30;
 const modes = process.argv.slice(2).length ? process.argv.slice(2) : ["statements"];
 
@@ -108,6 +110,12 @@ const SHAPES: Shape[] = [
   { label: "text, page 2: harbor", query: "harbor", secondPage: true },
   { label: "text with a symbol, no task: c++", query: "c++" },
   { label: "text with a symbol, no task: 100%", query: "100%" },
+  { label: "a symbol alone, no task: +", query: "+" },
+  // The second keypress of a search typed in the web app.
+  { label: "two characters, no task: qz", query: "qz" },
+  { label: "two characters, one task: xy", query: "xy" },
+  { label: "one character, no task: q", query: "q" },
+  { label: "two characters, ~40,000 tasks: ke", query: "ke" },
   { label: "text + tag: lantern tag:home", query: "lantern tag:home" },
   { label: "text OR due: zebra OR due:today", query: "zebra OR due:today" },
   { label: "tag:home priority>=high due:next-7-days", query: "tag:home priority>=high due:next-7-days" },
@@ -153,7 +161,7 @@ async function statements(): Promise<void> {
       console.log(`\n## ListTasks statements, one user with 100,000 tasks (PostgreSQL ${version}), page of 50 by due\n`);
       console.log("| shape | matches | page p50 / p99 (ms) | statement: execution + planning (ms) | shared buffers | scans that ran → rows |");
       console.log("|---|---|---|---|---|---|");
-      for (const shape of SHAPES) {
+      for (const shape of SHAPES.filter((s) => !ONLY || ONLY.test(s.label))) {
         const compiled = compileFilterToSql(parseFilter(shape.query), { now: new Date(), timeZone: "UTC", placeholder: (i) => `$${i}`, firstIndex: 2 });
         const who = shape.veteran ? VETERAN : USER;
         const matches = (await raw.query<{ n: number }>(`SELECT count(*)::int AS n FROM tasks.tasks WHERE user_id = $1 AND ${compiled.sql}`, [who, ...compiled.params])).rows[0]!.n;

@@ -58,6 +58,33 @@ describe("text search", () => {
     assert.deepEqual(await search("c++"), ["Port the C++ parser"]);
     assert.deepEqual(await search("C#"), ["Port the C++ parser"], "in the notes");
     assert.deepEqual(await search("PARSER"), ["Port the C++ parser"]);
+    assert.deepEqual(await search("rs"), ["Port the C++ parser"], "two characters");
+    assert.deepEqual(await search("+"), ["Port the C++ parser"], "a symbol alone");
+  });
+
+  test("a term of one or two characters finds every task that contains it, in any case and accent, and follows edits", async () => {
+    const titles = ["Quiz night", "Jazz", "Zürich trip", "Die Straße fegen", "日本語 homework", "Call at 9pm", "Œuvre list"];
+    const created = new Map<string, { id: string; version: bigint }>();
+    for (const title of titles) created.set(title, (await service.tasks.createTask({ title, notes: title === "Call at 9pm" ? "then\nsleep" : "" }, as("typist"))).task!);
+    const search = async (query: string) => (await service.tasks.listTasks({ query, orderBy: "title" }, as("typist"))).tasks.map((t) => t.title);
+    assert.deepEqual(await search("qu"), ["Quiz night"], "a word's start");
+    assert.deepEqual(await search("IZ"), ["Quiz night"], "inside a word, in another case");
+    assert.deepEqual(await search("zz"), ["Jazz"]);
+    assert.deepEqual(await search('"zz"'), ["Jazz"], "a phrase");
+    assert.deepEqual(await search("z"), ["Jazz", "Quiz night", "Zürich trip"]);
+    assert.deepEqual(await search("ZÜ"), ["Zürich trip"], "an accent");
+    assert.deepEqual(await search("zu"), ["Zürich trip"], "without its accent");
+    assert.deepEqual(await search("ß"), ["Die Straße fegen"], "a letter folded to two");
+    assert.deepEqual(await search("oe"), ["Œuvre list"], "a ligature folded to two letters");
+    assert.deepEqual(await search("本語"), ["日本語 homework"]);
+    assert.deepEqual(await search("9p"), ["Call at 9pm"]);
+    assert.deepEqual(await search("ns"), [], "not across a line break in the notes");
+    assert.deepEqual(await search("ns OR sl"), ["Call at 9pm"], "in the notes");
+    assert.deepEqual(await search("qz"), []);
+    const quiz = created.get("Quiz night")!;
+    await service.tasks.updateTask({ task: { id: quiz.id, title: "Puzzle night" }, updateMask: { paths: ["title"] }, expectedVersion: quiz.version }, as("typist"));
+    assert.deepEqual(await search("qu"), []);
+    assert.deepEqual(await search("zz"), ["Jazz", "Puzzle night"]);
   });
 
   test("a symbol term finds what is written in the notes, in any case and accent, and follows edits", async () => {
