@@ -115,7 +115,7 @@ const SHAPES: Shape[] = [
   { label: "two characters, no task: qz", query: "qz" },
   { label: "two characters, one task: xy", query: "xy" },
   { label: "one character, no task: q", query: "q" },
-  { label: "two characters, ~40,000 tasks: ke", query: "ke" },
+  { label: "two characters, ~16,000 tasks: ke", query: "ke" },
   { label: "text + tag: lantern tag:home", query: "lantern tag:home" },
   { label: "text OR due: zebra OR due:today", query: "zebra OR due:today" },
   { label: "tag:home priority>=high due:next-7-days", query: "tag:home priority>=high due:next-7-days" },

@@ -36,11 +36,6 @@ const fold = (pattern: string) => `tasks.search_folded(${pattern})`;
  * punctuation ("e-mail", "it's", "v1.2", "done?") joins or ends words and the words still match.
  */
 const LITERAL_SYMBOL = /[+#%&@*=<>~^|\\\p{Sc}\p{Sm}]/u;
-/**
- * Whether a term may fold to one or two characters (tasks.short_gram decides): folding drops
- * combining marks ("é" written as e and U+0301) and turns every other character into one or more.
- */
-const mayBeShort = (term: string) => [...term.replace(/\p{M}/gu, "")].length <= 2;
 /** A task's due as the list orders it (tasks_by_due): tasks without one last. */
 const NO_DUE = "coalesce(due_at, 'infinity'::timestamptz)";
 const DATE_COLUMNS = { due: "due_at", created: "created_at", updated: "updated_at", completed: "completed_at" } as const;
@@ -75,18 +70,11 @@ export function compileFilterToSql(node: FilterNode, ctx: SqlContext): CompiledF
       case "text": {
         columns.add("search").add("search_text");
         // A function: each parameter is numbered where it is written, in the statement's order.
-        // A term of one or two characters, which no trigram or word finds, is looked up among the
-        // indexed grams (tasks.short_grams); tasks.short_gram is NULL for any other term. The calls
-        // of the term are evaluated while planning, and the test of a longer term folds away. The
-        // grams are tested after the substring: where both test a row, only a match computes them.
-        const substring = () => {
-          const like = `${TEXT} LIKE ${fold(p(`%${escapeLike(n.value)}%`))}`;
-          if (!mayBeShort(n.value)) return like;
-          return `(${like} AND (tasks.short_gram(${p(n.value)}) IS NULL OR tasks.short_grams(${TEXT}) @> tasks.short_gram(${p(n.value)})))`;
-        };
+        const substring = () => `${TEXT} LIKE ${fold(p(`%${escapeLike(n.value)}%`))}`;
         if (LITERAL_SYMBOL.test(n.value)) {
           // The symbols' neighbourhoods in the search column find the tasks that may contain the
-          // term (tasks.symbol_query), or, for a symbol alone ("+"), its gram.
+          // term (tasks.symbol_query); a term with none to look up ("+") is the substring alone.
+          // Both calls are evaluated while planning, and the test folds away.
           const near = `(tasks.symbol_query(${p(n.value)}) IS NULL OR search @@ tasks.symbol_query(${p(n.value)}))`;
           return `(${near} AND ${substring()})`;
         }

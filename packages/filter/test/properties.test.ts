@@ -81,7 +81,7 @@ const anyQuery = fc.oneof(soup, fc.string({ unit: "binary", maxLength: 120 }), f
 
 // biome-ignore format: a table of short entries, several to a line
 const ALLOWED_SQL = new Set([
-  "TRUE", "AND", "OR", "NOT", "IS", "NULL", "search", "search_text", "to_tsquery", "'tasks.folded'", ".", ":", "LIKE", "tasks", "search_folded", "symbol_query", "short_gram", "short_grams", "tags", "ARRAY",
+  "TRUE", "AND", "OR", "NOT", "IS", "NULL", "search", "search_text", "to_tsquery", "'tasks.folded'", ".", ":", "LIKE", "tasks", "search_folded", "symbol_query", "tags", "ARRAY",
   "::text[]", "'{}'", "coalesce", "recurrence", "parent_id", "'infinity'", "timestamptz", "priority", "status", "due_at", "created_at", "updated_at", "completed_at",
   "(", ")", ",", "[", "]", "=", "<", ">", "<=", ">=", "@@", "@>", "||",
 ]);
@@ -167,10 +167,10 @@ test("hostile text reaches the database only as parameters, with LIKE wildcards 
       (value) => {
         const { sql, params } = compileFilterToSql({ kind: "text", value, phrase: true }, CTX);
         assertSafeSql(sql, params, 1);
-        const like = params[Number(/LIKE tasks\.search_folded\(\$(\d+)\)/.exec(sql)![1]) - 1] as string;
+        const like = params.at(-1) as string;
         assert.equal(like.slice(1, -1).replace(/\\(.)/gs, "$1"), value);
         assert.ok(!/(^|[^\\])(\\\\)*[%_]/.test(like.slice(1, -1)), `unescaped wildcard in ${JSON.stringify(like)}`);
-        if (sql.startsWith("(search @@ to_tsquery")) assert.match(params[0] as string, /^[\p{L}\p{M}\p{N}]+( <-> [\p{L}\p{M}\p{N}]+)*$/u);
+        if (params.length === 2) assert.match(params[0] as string, /^[\p{L}\p{M}\p{N}]+( <-> [\p{L}\p{M}\p{N}]+)*$/u);
       },
     ),
     RUNS,

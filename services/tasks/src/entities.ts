@@ -2,7 +2,6 @@ import { defineEntity, p, Routine, type InferEntity } from "@mikro-orm/core";
 import { OutboxEntry } from "@taskmesh/events";
 import type { RecurrenceJson, ReminderJson } from "./task-row.js";
 import { SEARCH_FUNCTION_BODIES } from "./migrations/Migration20261206160000_symbol_search.js";
-import { SHORT_GRAM_FUNCTION_BODIES } from "./migrations/Migration20261206190000_short_grams.js";
 
 // The tables of the tasks schema as its migrations leave them. Indexes on expressions, and the GIN
 // ones with their storage option, are written as PostgreSQL prints them back (pg_indexes), which
@@ -25,10 +24,6 @@ export const Task = defineEntity({
     {
       name: "tasks_text_trgm_by_user",
       expression: `CREATE INDEX tasks_text_trgm_by_user ON tasks.tasks USING gin (user_id, search_text gin_trgm_ops) WITH (gin_pending_list_limit='256')`,
-    },
-    {
-      name: "tasks_short_grams_by_user",
-      expression: `CREATE INDEX tasks_short_grams_by_user ON tasks.tasks USING gin (user_id, tasks.short_grams(search_text)) WITH (gin_pending_list_limit='256')`,
     },
     { name: "tasks_tags_by_user", expression: `CREATE INDEX tasks_tags_by_user ON tasks.tasks USING gin (user_id, tags) WITH (gin_pending_list_limit='256')` },
     { name: "tasks_due_covering", properties: ["userId", "dueAt", "priority"], include: ["status", "tags", "id"], where: "due_at IS NOT NULL" },
@@ -257,11 +252,6 @@ const SymbolGrams = textFunction("symbol_grams", "value", "plpgsql", { runtimeTy
 /** The tsquery of a term's symbol_grams; NULL when it has none. */
 const SymbolQuery = textFunction("symbol_query", "term", "plpgsql", { runtimeType: "string", columnType: "tsquery" }, SEARCH_FUNCTION_BODIES.symbol_query);
 
-/** Every character and every two characters within a run of non-blanks of a folded text. */
-const ShortGrams = textFunction("short_grams", "folded", "sql", { runtimeType: "object", columnType: "text[]" }, SHORT_GRAM_FUNCTION_BODIES.short_grams);
-/** A term of one or two non-blank characters, folded, as the one gram to look up; NULL for any other. */
-const ShortGram = textFunction("short_gram", "term", "sql", { runtimeType: "object", columnType: "text[]" }, SHORT_GRAM_FUNCTION_BODIES.short_gram);
-
-export const routines = [Folded, SearchFolded, SymbolGrams, SymbolQuery, ShortGrams, ShortGram];
+export const routines = [Folded, SearchFolded, SymbolGrams, SymbolQuery];
 
 export const entities = [Task, TaskChange, ChangeHorizon, ServerKey, Project, ProjectMember, Invitation, Section, SavedFilter, Comment, DeletedTask, OutboxEntry];

@@ -90,7 +90,7 @@ const QUERIES = [
   "harbor", // fills a page from the window
   "harb", // part of a word
   "C++", // a symbol: its neighbourhoods, then as written
-  "+", // a symbol alone: its gram
+  "+", // a symbol alone
   "ke", // two characters, within the window
   "xy", // two characters, past the window
   "c++ OR kettle",
@@ -228,15 +228,6 @@ describe("ListTasks statements", () => {
       const text = await plan(term);
       assert.ok(Math.max(0, ...rowsRemoved(text)) <= TEXT_SEARCH_WINDOW, `${term}: no scan tests more than the window\n${text}`);
       assert.match(text, /Bitmap Index Scan on tasks_search_by_user \(actual rows=[\d.]+ loops=1\)/, `${term}: the search column's index answers\n${text}`);
-    }
-  });
-
-  // One or two characters have no trigram: the second keypress of a search typed in the web app.
-  test("a term of one or two characters, or a symbol alone, reads at most the window in list order, then the grams' index", async () => {
-    for (const term of ["qz", "xy", "q", "+"]) {
-      const text = await plan(term);
-      assert.ok(Math.max(0, ...rowsRemoved(text)) <= TEXT_SEARCH_WINDOW, `${term}: no scan tests more than the window\n${text}`);
-      assert.match(text, /Bitmap Index Scan on tasks_short_grams_by_user \(actual rows=[\d.]+ loops=1\)/, `${term}: the grams' index answers\n${text}`);
     }
   });
 

@@ -16,7 +16,6 @@ import { Migration20261206100000_deleted_tasks } from "./Migration20261206100000
 import { Migration20261206130000_completed_index } from "./Migration20261206130000_completed_index.js";
 import { Migration20261206140000_open_by_due } from "./Migration20261206140000_open_by_due.js";
 import { Migration20261206160000_symbol_search } from "./Migration20261206160000_symbol_search.js";
-import { Migration20261206190000_short_grams } from "./Migration20261206190000_short_grams.js";
 
 /** In order; committed migrations are never edited, only appended. */
 export const migrations = [
@@ -38,5 +37,4 @@ export const migrations = [
   { name: "Migration20261206130000_completed_index", class: Migration20261206130000_completed_index },
   { name: "Migration20261206140000_open_by_due", class: Migration20261206140000_open_by_due },
   { name: "Migration20261206160000_symbol_search", class: Migration20261206160000_symbol_search },
-  { name: "Migration20261206190000_short_grams", class: Migration20261206190000_short_grams },
 ];
