@@ -17,6 +17,8 @@
 // gateway-postgres: the same app on a PostgreSQL of the bench's own (DATABASE_URL; durable, as
 // packages/infra/src/postgres.ts starts it, default memory settings).
 //
+// BENCH_SHAPES=<regular expression> runs the shapes whose label it matches (`character|symbol`).
+//
 // Figures are noisy on a shared machine: compare runs taken under the same load, interleaved.
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -32,8 +34,9 @@ import { startTasksModule } from "../services/tasks/src/index.js";
 import { benchDatabase, call, SEED_WORDS, startApp, summarize, vegeta } from "./lib.js";
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 300);
-/** BENCH_SHAPES: a regular expression; only the shapes whose label it matches run. */
+/** BENCH_SHAPES: a regular expression; only the shapes whose label it matches run, in every mode. */
 const ONLY = process.env.BENCH_SHAPES ? new RegExp(process.env.BENCH_SHAPES) : undefined;
+const chosen = (shape: Shape) => !ONLY || ONLY.test(shape.label);
 const EXPLAINS = 30;
 const modes = process.argv.slice(2).length ? process.argv.slice(2) : ["statements"];
 
@@ -161,7 +164,7 @@ async function statements(): Promise<void> {
       console.log(`\n## ListTasks statements, one user with 100,000 tasks (PostgreSQL ${version}), page of 50 by due\n`);
       console.log("| shape | matches | page p50 / p99 (ms) | statement: execution + planning (ms) | shared buffers | scans that ran → rows |");
       console.log("|---|---|---|---|---|---|");
-      for (const shape of SHAPES.filter((s) => !ONLY || ONLY.test(s.label))) {
+      for (const shape of SHAPES.filter(chosen)) {
         const compiled = compileFilterToSql(parseFilter(shape.query), { now: new Date(), timeZone: "UTC", placeholder: (i) => `$${i}`, firstIndex: 2 });
         const who = shape.veteran ? VETERAN : USER;
         const matches = (await raw.query<{ n: number }>(`SELECT count(*)::int AS n FROM tasks.tasks WHERE user_id = $1 AND ${compiled.sql}`, [who, ...compiled.params])).rows[0]!.n;
@@ -235,7 +238,7 @@ async function gateway(external: boolean): Promise<void> {
     console.log(`\n## ListTasks through the gateway of npm start's app on ${engine} (Connect JSON, HTTP/1.1, API token), one user with 100,000 tasks, page of 50 by due\n`);
     console.log("| shape | 1 caller: p50 / p99 (ms) | 16 callers: calls/s, p50 / p99 (ms) |");
     console.log("|---|---|---|");
-    for (const shape of SHAPES.filter((s) => !s.veteran)) {
+    for (const shape of SHAPES.filter((s) => !s.veteran && chosen(s))) {
       const orderBy = shape.orderBy ?? "due";
       const pageToken = shape.secondPage ? (await call<{ nextPageToken: string }>(app.url, method, { query: shape.query, orderBy, pageSize: 50 }, token)).nextPageToken : "";
       const requests = (n: number) => Array.from({ length: n }, () => ({ method, body: { query: shape.query, orderBy, pageSize: 50, pageToken } }));
