@@ -2,13 +2,27 @@ import { Temporal } from "temporal-polyfill";
 import { isRelativeDay, monthDay, nextDays, type IsoDate, type RelativeDay } from "./ast.js";
 
 /**
- * The instants [start, end) covered by whole calendar days in `timeZone`, as seen at `now`.
- * `today` is [start of today, start of tomorrow): 23 or 25 hours long on DST-change days. All
- * zone math is Temporal's; a day whose midnight is skipped starts at its first existing instant.
+ * The whole calendar days in `timeZone` that `day` names as seen at `now`: the instants [start,
+ * end) they cover, and the dates [firstDate, endDate) (ISO, YYYY-MM-DD). `today` is [start of
+ * today, start of tomorrow): 23 or 25 hours long on DST-change days. All zone math is Temporal's; a
+ * day whose midnight is skipped starts at its first existing instant.
  */
-export function dayRange(day: RelativeDay | IsoDate, now: Date, timeZone: string): { start: Date; end: Date } {
+export function dayRange(day: RelativeDay | IsoDate, now: Date, timeZone: string): { start: Date; end: Date; firstDate: string; endDate: string } {
   const [first, days] = isRelativeDay(day) ? relative(day, todayIn(now, timeZone)) : [Temporal.PlainDate.from(day), 1];
-  return { start: startOfDay(first, timeZone), end: startOfDay(first.add({ days }), timeZone) };
+  const after = first.add({ days });
+  return { start: startOfDay(first, timeZone), end: startOfDay(after, timeZone), firstDate: first.toString(), endDate: after.toString() };
+}
+
+/**
+ * How far from UTC a clock has ever been, rounded up: Manila's local mean time before 1845 was
+ * 15 h 56 min behind.
+ */
+const MAX_ZONE_OFFSET_MS = 16 * 3_600_000;
+
+/** [from, until): the instants at which a date (YYYY-MM-DD) starts in one zone or another. */
+export function zoneMidnights(date: string): { from: Date; until: Date } {
+  const utc = Date.parse(`${date}T00:00:00Z`);
+  return { from: new Date(utc - MAX_ZONE_OFFSET_MS), until: new Date(utc + MAX_ZONE_OFFSET_MS) };
 }
 
 /** Throws RangeError for an unknown IANA zone or an invalid `now`. */

@@ -1,5 +1,5 @@
 import { hasTerm, nameKey, PRIORITY_RANK, STATUS_CODE, type FilterNode } from "./ast.js";
-import { dayRange, todayIn } from "./dates.js";
+import { dayRange, todayIn, zoneMidnights } from "./dates.js";
 
 export interface SqlContext {
   /** The instant relative days and `overdue` are evaluated at. */
@@ -94,14 +94,18 @@ export function compileFilterToSql(node: FilterNode, ctx: SqlContext): CompiledF
         if (n.status === "all") return "TRUE";
         columns.add("status");
         return `(status = ${p(STATUS_CODE[n.status])})`;
-      case "due":
+      case "due": {
         columns.add("due_at");
         // No due is the last key of tasks_by_due, written as that index's expression: a page of them
         // by due starts there instead of walking every task with a due first.
         if (n.state === "none") return `(${NO_DUE} = 'infinity'::timestamptz)`;
         if (n.state === "any") return "(due_at IS NOT NULL)";
-        columns.add("status");
-        return `(due_at < ${p(ctx.now)} AND status = ${p(STATUS_CODE.open)})`;
+        columns.add("status").add("due_date");
+        // An all-day task is overdue once its date is past where the viewer is, not at its midnight.
+        const today = todayIn(ctx.now, ctx.timeZone).toString();
+        const bound = later(ctx.now, dayBefore(zoneMidnights(today).until));
+        return `(due_at < ${p(bound)} AND status = ${p(STATUS_CODE.open)} AND ${byKind(`due_at < ${p(ctx.now)}`, `due_date < ${p(today)}`)})`;
+      }
       case "project":
       case "section": {
         const column = `${n.kind}_id`;
@@ -120,7 +124,29 @@ export function compileFilterToSql(node: FilterNode, ctx: SqlContext): CompiledF
       case "date": {
         const column = DATE_COLUMNS[n.field];
         columns.add(column);
-        const { start, end } = dayRange(n.day, ctx.now, ctx.timeZone);
+        const { start, end, firstDate, endDate } = dayRange(n.day, ctx.now, ctx.timeZone);
+        if (n.field === "due") {
+          columns.add("due_date");
+          // An all-day task is due on its date wherever the viewer is: its due_at (its midnight in
+          // its own zone) may be in the viewer's previous or next day. Its date is compared instead,
+          // inside due_at bounds that also hold every zone's midnight of the dates it may be, which
+          // is what an index of dues looks up. An all-day due before a date D has due_at before the
+          // latest midnight of D's previous day.
+          const first = zoneMidnights(firstDate);
+          const after = zoneMidnights(endDate);
+          switch (n.op) {
+            case "=":
+              return `(due_at >= ${p(earlier(start, first.from))} AND due_at < ${p(later(end, dayBefore(after.until)))} AND ${byKind(`due_at >= ${p(start)} AND due_at < ${p(end)}`, `due_date >= ${p(firstDate)} AND due_date < ${p(endDate)}`)})`;
+            case "<":
+              return `(due_at < ${p(later(start, dayBefore(first.until)))} AND ${byKind(`due_at < ${p(start)}`, `due_date < ${p(firstDate)}`)})`;
+            case "<=":
+              return `(due_at < ${p(later(end, dayBefore(after.until)))} AND ${byKind(`due_at < ${p(end)}`, `due_date < ${p(endDate)}`)})`;
+            case ">":
+              return `(due_at >= ${p(earlier(end, after.from))} AND ${byKind(`due_at >= ${p(end)}`, `due_date >= ${p(endDate)}`)})`;
+            case ">=":
+              return `(due_at >= ${p(earlier(start, first.from))} AND ${byKind(`due_at >= ${p(start)}`, `due_date >= ${p(firstDate)}`)})`;
+          }
+        }
         switch (n.op) {
           case "=":
             return `(${column} >= ${p(start)} AND ${column} < ${p(end)})`;
@@ -196,6 +222,16 @@ function nullable(n: FilterNode): boolean {
     default:
       return false;
   }
+}
+
+const earlier = (a: Date, b: Date) => (a < b ? a : b);
+const later = (a: Date, b: Date) => (a > b ? a : b);
+/** The same instant a day earlier: the bound of the previous date's midnights. */
+const dayBefore = (instant: Date) => new Date(instant.getTime() - 86_400_000);
+
+/** A test of a task's due: `timed` for a due time, `allDay` for a due date (due_date is set). */
+function byKind(timed: string, allDay: string): string {
+  return `CASE WHEN due_date IS NULL THEN ${timed} ELSE ${allDay} END`;
 }
 
 /** LIKE pattern text matching `value` literally (backslash is PostgreSQL's default LIKE escape). */

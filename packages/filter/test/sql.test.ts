@@ -20,6 +20,17 @@ const CTX = {
 const TEXT = "search_text";
 /** A term with a symbol: its neighbourhoods looked up in the search column, parameters $i and $i+1. */
 const NEAR = (i: number) => `(tasks.symbol_query($${i}) IS NULL OR search @@ tasks.symbol_query($${i + 1}))`;
+/**
+ * Dues on days, from parameter $i: due_at bounds that hold the viewer's days and every zone's
+ * midnight of their dates (what the index of dues looks up), then a due time's instant on the
+ * viewer's days or a due date's date.
+ */
+const ON = (i: number) =>
+  `(due_at >= $${i} AND due_at < $${i + 1} AND CASE WHEN due_date IS NULL THEN due_at >= $${i + 2} AND due_at < $${i + 3} ELSE due_date >= $${i + 4} AND due_date < $${i + 5} END)`;
+/** Dues before a day: a bound, then the instant or the date. */
+const BEFORE = (i: number) => `(due_at < $${i} AND CASE WHEN due_date IS NULL THEN due_at < $${i + 1} ELSE due_date < $${i + 2} END)`;
+/** Dues from a day on. */
+const FROM = (i: number) => `(due_at >= $${i} AND CASE WHEN due_date IS NULL THEN due_at >= $${i + 1} ELSE due_date >= $${i + 2} END)`;
 // [query, context, sql, params (Dates as ISO strings)]
 const CASES: [string, keyof typeof CTX, string, unknown[]][] = [
   ["", "utc", "TRUE", []],
@@ -43,59 +54,69 @@ const CASES: [string, keyof typeof CTX, string, unknown[]][] = [
   ["status:completed", "utc", "(status = $1)", [2]],
   ["due:none", "utc", "(coalesce(due_at, 'infinity'::timestamptz) = 'infinity'::timestamptz)", []],
   ["due:any", "utc", "(due_at IS NOT NULL)", []],
-  ["due:overdue", "utc", "(due_at < $1 AND status = $2)", ["2025-01-15T12:00:00.000Z", 1]],
-  ["due:today", "utc", "(due_at >= $1 AND due_at < $2)", ["2025-01-15T00:00:00.000Z", "2025-01-16T00:00:00.000Z"]],
+  [
+    "due:overdue",
+    "utc",
+    "(due_at < $1 AND status = $2 AND CASE WHEN due_date IS NULL THEN due_at < $3 ELSE due_date < $4 END)",
+    ["2025-01-15T12:00:00.000Z", 1, "2025-01-15T12:00:00.000Z", "2025-01-15"],
+  ],
+  ["due:today", "utc", ON(1), ["2025-01-14T08:00:00.000Z", "2025-01-16T00:00:00.000Z", "2025-01-15T00:00:00.000Z", "2025-01-16T00:00:00.000Z", "2025-01-15", "2025-01-16"]],
   // Whole days on DST-change days: 23 and 25 hours.
-  ["due:today", "berlinSpring", "(due_at >= $1 AND due_at < $2)", ["2025-03-29T23:00:00.000Z", "2025-03-30T22:00:00.000Z"]],
-  ["due:today", "berlinFall", "(due_at >= $1 AND due_at < $2)", ["2025-10-25T22:00:00.000Z", "2025-10-26T23:00:00.000Z"]],
-  ["due:tomorrow", "berlinSpring", "(due_at >= $1 AND due_at < $2)", ["2025-03-30T22:00:00.000Z", "2025-03-31T22:00:00.000Z"]],
-  ["due:yesterday", "berlinSpring", "(due_at >= $1 AND due_at < $2)", ["2025-03-28T23:00:00.000Z", "2025-03-29T23:00:00.000Z"]],
+  ["due:today", "berlinSpring", ON(1), ["2025-03-29T08:00:00.000Z", "2025-03-30T22:00:00.000Z", "2025-03-29T23:00:00.000Z", "2025-03-30T22:00:00.000Z", "2025-03-30", "2025-03-31"]],
+  ["due:today", "berlinFall", ON(1), ["2025-10-25T08:00:00.000Z", "2025-10-26T23:00:00.000Z", "2025-10-25T22:00:00.000Z", "2025-10-26T23:00:00.000Z", "2025-10-26", "2025-10-27"]],
+  ["due:tomorrow", "berlinSpring", ON(1), ["2025-03-30T08:00:00.000Z", "2025-03-31T22:00:00.000Z", "2025-03-30T22:00:00.000Z", "2025-03-31T22:00:00.000Z", "2025-03-31", "2025-04-01"]],
+  ["due:yesterday", "berlinSpring", ON(1), ["2025-03-28T08:00:00.000Z", "2025-03-29T23:00:00.000Z", "2025-03-28T23:00:00.000Z", "2025-03-29T23:00:00.000Z", "2025-03-29", "2025-03-30"]],
   // Today is a Sunday: this week is Monday 03-24 .. Sunday 03-30.
-  ["due:this-week", "berlinSpring", "(due_at >= $1 AND due_at < $2)", ["2025-03-23T23:00:00.000Z", "2025-03-30T22:00:00.000Z"]],
-  ["due:next-week", "berlinSpring", "(due_at >= $1 AND due_at < $2)", ["2025-03-30T22:00:00.000Z", "2025-04-06T22:00:00.000Z"]],
-  ["due:last-week", "berlinSpring", "(due_at >= $1 AND due_at < $2)", ["2025-03-16T23:00:00.000Z", "2025-03-23T23:00:00.000Z"]],
-  ["due:next-7-days", "berlinSpring", "(due_at >= $1 AND due_at < $2)", ["2025-03-29T23:00:00.000Z", "2025-04-05T22:00:00.000Z"]],
+  ["due:this-week", "berlinSpring", ON(1), ["2025-03-23T08:00:00.000Z", "2025-03-30T22:00:00.000Z", "2025-03-23T23:00:00.000Z", "2025-03-30T22:00:00.000Z", "2025-03-24", "2025-03-31"]],
+  ["due:next-week", "berlinSpring", ON(1), ["2025-03-30T08:00:00.000Z", "2025-04-06T22:00:00.000Z", "2025-03-30T22:00:00.000Z", "2025-04-06T22:00:00.000Z", "2025-03-31", "2025-04-07"]],
+  ["due:last-week", "berlinSpring", ON(1), ["2025-03-16T08:00:00.000Z", "2025-03-23T23:00:00.000Z", "2025-03-16T23:00:00.000Z", "2025-03-23T23:00:00.000Z", "2025-03-17", "2025-03-24"]],
+  ["due:next-7-days", "berlinSpring", ON(1), ["2025-03-29T08:00:00.000Z", "2025-04-05T22:00:00.000Z", "2025-03-29T23:00:00.000Z", "2025-04-05T22:00:00.000Z", "2025-03-30", "2025-04-06"]],
   // Weekdays from today on (a Sunday): "sunday" is today, "friday" the coming one.
-  ["due:sunday", "berlinSpring", "(due_at >= $1 AND due_at < $2)", ["2025-03-29T23:00:00.000Z", "2025-03-30T22:00:00.000Z"]],
-  ["due<friday", "berlinSpring", "(due_at < $1)", ["2025-04-03T22:00:00.000Z"]],
-  ["due:monday", "utc", "(due_at >= $1 AND due_at < $2)", ["2025-01-20T00:00:00.000Z", "2025-01-21T00:00:00.000Z"]],
-  ["due:wednesday", "utc", "(due_at >= $1 AND due_at < $2)", ["2025-01-15T00:00:00.000Z", "2025-01-16T00:00:00.000Z"]],
+  ["due:sunday", "berlinSpring", ON(1), ["2025-03-29T08:00:00.000Z", "2025-03-30T22:00:00.000Z", "2025-03-29T23:00:00.000Z", "2025-03-30T22:00:00.000Z", "2025-03-30", "2025-03-31"]],
+  ["due<friday", "berlinSpring", BEFORE(1), ["2025-04-03T22:00:00.000Z", "2025-04-03T22:00:00.000Z", "2025-04-04"]],
+  ["due:monday", "utc", ON(1), ["2025-01-19T08:00:00.000Z", "2025-01-21T00:00:00.000Z", "2025-01-20T00:00:00.000Z", "2025-01-21T00:00:00.000Z", "2025-01-20", "2025-01-21"]],
+  ["due:wednesday", "utc", ON(1), ["2025-01-14T08:00:00.000Z", "2025-01-16T00:00:00.000Z", "2025-01-15T00:00:00.000Z", "2025-01-16T00:00:00.000Z", "2025-01-15", "2025-01-16"]],
   // Months are calendar months in the zone; spans of days start today.
-  ["due:this-month", "berlinSpring", "(due_at >= $1 AND due_at < $2)", ["2025-02-28T23:00:00.000Z", "2025-03-31T22:00:00.000Z"]],
-  ["due:next-month", "utc", "(due_at >= $1 AND due_at < $2)", ["2025-02-01T00:00:00.000Z", "2025-03-01T00:00:00.000Z"]],
-  ["due:last-month", "utc", "(due_at >= $1 AND due_at < $2)", ["2024-12-01T00:00:00.000Z", "2025-01-01T00:00:00.000Z"]],
-  ["due:next-3-days", "utc", "(due_at >= $1 AND due_at < $2)", ["2025-01-15T00:00:00.000Z", "2025-01-18T00:00:00.000Z"]],
-  ["due<7d", "utc", "(due_at < $1)", ["2025-01-22T00:00:00.000Z"]],
-  ["due.before:eow", "utc", "(due_at < $1)", ["2025-01-20T00:00:00.000Z"]],
+  ["due:this-month", "berlinSpring", ON(1), ["2025-02-28T08:00:00.000Z", "2025-03-31T22:00:00.000Z", "2025-02-28T23:00:00.000Z", "2025-03-31T22:00:00.000Z", "2025-03-01", "2025-04-01"]],
+  ["due:next-month", "utc", ON(1), ["2025-01-31T08:00:00.000Z", "2025-03-01T00:00:00.000Z", "2025-02-01T00:00:00.000Z", "2025-03-01T00:00:00.000Z", "2025-02-01", "2025-03-01"]],
+  ["due:last-month", "utc", ON(1), ["2024-11-30T08:00:00.000Z", "2025-01-01T00:00:00.000Z", "2024-12-01T00:00:00.000Z", "2025-01-01T00:00:00.000Z", "2024-12-01", "2025-01-01"]],
+  ["due:next-3-days", "utc", ON(1), ["2025-01-14T08:00:00.000Z", "2025-01-18T00:00:00.000Z", "2025-01-15T00:00:00.000Z", "2025-01-18T00:00:00.000Z", "2025-01-15", "2025-01-18"]],
+  ["due<7d", "utc", BEFORE(1), ["2025-01-22T00:00:00.000Z", "2025-01-22T00:00:00.000Z", "2025-01-22"]],
+  ["due.before:eow", "utc", BEFORE(1), ["2025-01-20T00:00:00.000Z", "2025-01-20T00:00:00.000Z", "2025-01-20"]],
   ["completed:yesterday", "utc", "(completed_at >= $1 AND completed_at < $2)", ["2025-01-14T00:00:00.000Z", "2025-01-15T00:00:00.000Z"]],
   // completed_at is NULL for open tasks: NOT keeps them.
   ["NOT completed:today", "utc", "((completed_at >= $1 AND completed_at < $2) IS NOT TRUE)", ["2025-01-15T00:00:00.000Z", "2025-01-16T00:00:00.000Z"]],
-  ["due:today", "kiritimati", "(due_at >= $1 AND due_at < $2)", ["2025-01-15T10:00:00.000Z", "2025-01-16T10:00:00.000Z"]],
-  ["due:this-week", "kiritimati", "(due_at >= $1 AND due_at < $2)", ["2025-01-12T10:00:00.000Z", "2025-01-19T10:00:00.000Z"]],
+  ["due:today", "kiritimati", ON(1), ["2025-01-15T08:00:00.000Z", "2025-01-16T16:00:00.000Z", "2025-01-15T10:00:00.000Z", "2025-01-16T10:00:00.000Z", "2025-01-16", "2025-01-17"]],
+  ["due:this-week", "kiritimati", ON(1), ["2025-01-12T08:00:00.000Z", "2025-01-19T16:00:00.000Z", "2025-01-12T10:00:00.000Z", "2025-01-19T10:00:00.000Z", "2025-01-13", "2025-01-20"]],
   // 1994-12-31 never happened on Kiritimati (the date line moved): an empty range.
-  ["due:1994-12-31", "kiritimati", "(due_at >= $1 AND due_at < $2)", ["1994-12-31T10:00:00.000Z", "1994-12-31T10:00:00.000Z"]],
-  ["due:today", "stJohns", "(due_at >= $1 AND due_at < $2)", ["2025-01-14T03:30:00.000Z", "2025-01-15T03:30:00.000Z"]],
-  ["due:2025-07-01", "stJohns", "(due_at >= $1 AND due_at < $2)", ["2025-07-01T02:30:00.000Z", "2025-07-02T02:30:00.000Z"]],
-  ["due<today", "stJohns", "(due_at < $1)", ["2025-01-14T03:30:00.000Z"]],
-  ["due<=today", "stJohns", "(due_at < $1)", ["2025-01-15T03:30:00.000Z"]],
-  ["due>today", "stJohns", "(due_at >= $1)", ["2025-01-15T03:30:00.000Z"]],
-  ["due>=today", "stJohns", "(due_at >= $1)", ["2025-01-14T03:30:00.000Z"]],
-  ["due:before:2025-01-31", "utc", "(due_at < $1)", ["2025-01-31T00:00:00.000Z"]],
-  ["due:after:2025-01-31", "utc", "(due_at >= $1)", ["2025-02-01T00:00:00.000Z"]],
+  ["due:1994-12-31", "kiritimati", ON(1), ["1994-12-30T08:00:00.000Z", "1994-12-31T16:00:00.000Z", "1994-12-31T10:00:00.000Z", "1994-12-31T10:00:00.000Z", "1994-12-31", "1995-01-01"]],
+  ["due:today", "stJohns", ON(1), ["2025-01-13T08:00:00.000Z", "2025-01-15T03:30:00.000Z", "2025-01-14T03:30:00.000Z", "2025-01-15T03:30:00.000Z", "2025-01-14", "2025-01-15"]],
+  ["due:2025-07-01", "stJohns", ON(1), ["2025-06-30T08:00:00.000Z", "2025-07-02T02:30:00.000Z", "2025-07-01T02:30:00.000Z", "2025-07-02T02:30:00.000Z", "2025-07-01", "2025-07-02"]],
+  ["due<today", "stJohns", BEFORE(1), ["2025-01-14T03:30:00.000Z", "2025-01-14T03:30:00.000Z", "2025-01-14"]],
+  ["due<=today", "stJohns", BEFORE(1), ["2025-01-15T03:30:00.000Z", "2025-01-15T03:30:00.000Z", "2025-01-15"]],
+  ["due>today", "stJohns", FROM(1), ["2025-01-14T08:00:00.000Z", "2025-01-15T03:30:00.000Z", "2025-01-15"]],
+  ["due>=today", "stJohns", FROM(1), ["2025-01-13T08:00:00.000Z", "2025-01-14T03:30:00.000Z", "2025-01-14"]],
+  ["due:before:2025-01-31", "utc", BEFORE(1), ["2025-01-31T00:00:00.000Z", "2025-01-31T00:00:00.000Z", "2025-01-31"]],
+  ["due:after:2025-01-31", "utc", FROM(1), ["2025-01-31T08:00:00.000Z", "2025-02-01T00:00:00.000Z", "2025-02-01"]],
   ["created>=2025-01-01", "berlinSpring", "(created_at >= $1)", ["2024-12-31T23:00:00.000Z"]],
   ["updated:today", "utc", "(updated_at >= $1 AND updated_at < $2)", ["2025-01-15T00:00:00.000Z", "2025-01-16T00:00:00.000Z"]],
   // NOT of a comparison on the nullable due_at keeps tasks without a due.
-  ["NOT due:today", "utc", "((due_at >= $1 AND due_at < $2) IS NOT TRUE)", ["2025-01-15T00:00:00.000Z", "2025-01-16T00:00:00.000Z"]],
-  ["-due:overdue", "utc", "((due_at < $1 AND status = $2) IS NOT TRUE)", ["2025-01-15T12:00:00.000Z", 1]],
-  ["NOT (#a OR due<today)", "utc", "(((tags @> ARRAY[$1]::text[]) OR (due_at < $2)) IS NOT TRUE)", ["a", "2025-01-15T00:00:00.000Z"]],
+  ["NOT due:today", "utc", `(${ON(1)} IS NOT TRUE)`, ["2025-01-14T08:00:00.000Z", "2025-01-16T00:00:00.000Z", "2025-01-15T00:00:00.000Z", "2025-01-16T00:00:00.000Z", "2025-01-15", "2025-01-16"]],
+  [
+    "-due:overdue",
+    "utc",
+    "((due_at < $1 AND status = $2 AND CASE WHEN due_date IS NULL THEN due_at < $3 ELSE due_date < $4 END) IS NOT TRUE)",
+    ["2025-01-15T12:00:00.000Z", 1, "2025-01-15T12:00:00.000Z", "2025-01-15"],
+  ],
+  ["NOT (#a OR due<today)", "utc", `(((tags @> ARRAY[$1]::text[]) OR ${BEFORE(2)}) IS NOT TRUE)`, ["a", "2025-01-15T00:00:00.000Z", "2025-01-15T00:00:00.000Z", "2025-01-15"]],
   ["NOT due:none", "utc", "(NOT (coalesce(due_at, 'infinity'::timestamptz) = 'infinity'::timestamptz))", []],
   ["-tag:work", "utc", "(NOT (tags @> ARRAY[$1]::text[]))", ["work"]],
   ["-created:today", "utc", "(NOT (created_at >= $1 AND created_at < $2))", ["2025-01-15T00:00:00.000Z", "2025-01-16T00:00:00.000Z"]],
   [
     "#home !high | (due:today -#work)",
     "utc",
-    "(((tags @> ARRAY[$1]::text[]) AND (priority = $2)) OR ((due_at >= $3 AND due_at < $4) AND (NOT (tags @> ARRAY[$5]::text[]))))",
-    ["home", 4, "2025-01-15T00:00:00.000Z", "2025-01-16T00:00:00.000Z", "work"],
+    `(((tags @> ARRAY[$1]::text[]) AND (priority = $2)) OR (${ON(3)} AND (NOT (tags @> ARRAY[$9]::text[]))))`,
+    ["home", 4, "2025-01-14T08:00:00.000Z", "2025-01-16T00:00:00.000Z", "2025-01-15T00:00:00.000Z", "2025-01-16T00:00:00.000Z", "2025-01-15", "2025-01-16", "work"],
   ],
 ];
 
@@ -174,18 +195,18 @@ test("the README names the text-search configuration the compiler uses", () => {
 });
 
 test("columns lists every column the SQL reads; impliesDue holds when no task without a due can match", () => {
-  const known = ["search", "search_text", "tags", "priority", "status", "due_at", "created_at", "updated_at", "completed_at"];
+  const known = ["search", "search_text", "tags", "priority", "status", "due_at", "due_date", "created_at", "updated_at", "completed_at"];
   const cases: [string, string[], boolean][] = [
     ["", [], false],
     ["milk", ["search", "search_text"], false],
-    ["#home !high due:next-7-days", ["due_at", "priority", "tags"], true],
+    ["#home !high due:next-7-days", ["due_at", "due_date", "priority", "tags"], true],
     ["status:all due:any", ["due_at"], true],
-    ["due:overdue", ["due_at", "status"], true],
+    ["due:overdue", ["due_at", "due_date", "status"], true],
     ["due:none", ["due_at"], false],
-    ["NOT due:today", ["due_at"], false],
-    ["due:today OR due<yesterday", ["due_at"], true],
-    ["due:today OR #home", ["due_at", "tags"], false],
-    ["(due:today OR due:tomorrow) #home", ["due_at", "tags"], true],
+    ["NOT due:today", ["due_at", "due_date"], false],
+    ["due:today OR due<yesterday", ["due_at", "due_date"], true],
+    ["due:today OR #home", ["due_at", "due_date", "tags"], false],
+    ["(due:today OR due:tomorrow) #home", ["due_at", "due_date", "tags"], true],
     ["created:today updated>=yesterday", ["created_at", "updated_at"], false],
   ];
   for (const [query, columns, impliesDue] of cases) {

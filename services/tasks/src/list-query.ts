@@ -165,7 +165,7 @@ export const TEXT_SEARCH_WINDOW = 3000;
 export const TEXT_SEARCH_CONTINUE = 25;
 
 /** What tasks_due_covering holds besides user_id (see the tasks migrations). */
-const DUE_INDEX_COLUMNS = new Set(["due_at", "priority", "status", "tags", "id"]);
+const DUE_INDEX_COLUMNS = new Set(["due_at", "priority", "status", "tags", "id", "due_date"]);
 
 /**
  * The page's statement. When the filter selects only tasks with a due and reads nothing the

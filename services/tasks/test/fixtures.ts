@@ -24,6 +24,8 @@ export interface TasksUnderTest {
 export interface TasksUnderTestOptions {
   /** Rows stored before `migration` existed: the migrations before it run, then `sql`, then the module runs the rest. */
   storedBefore?: { migration: string; sql: string };
+  /** The service's clock, for relative days (`due:today`) that must be exact. */
+  now?: () => Date;
 }
 
 /** Starts the module before the tests of the suite that calls it (a file or a describe) and stops it after them. */
@@ -36,7 +38,7 @@ export function tasksUnderTest(options: TasksUnderTestOptions = {}): TasksUnderT
   beforeAll(async () => {
     const db = await freshDatabase();
     if (options.storedBefore) await storeBefore(db.url, options.storedBefore);
-    const module = await startTasksModule({ databaseUrl: db.url });
+    const module = await startTasksModule({ databaseUrl: db.url, now: options.now });
     const transport = createRouterTransport(module.routes, { router: { interceptors: [createValidateInterceptor()] } });
     started = { module, tasks: createClient(TaskService, transport), projects: createClient(ProjectService, transport), drop: db.drop };
   });
