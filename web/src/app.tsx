@@ -183,7 +183,7 @@ function Workspace({ session }: { session: Session }) {
     setView(nextView);
   };
   const dayView = view === "list" ? dayViewOf(listQuery) : undefined;
-  const viewTags = useMemo(() => requiredTags(listQuery), [listQuery]);
+  const viewTags = useMemo(() => requiredTags(listQuery, projects), [listQuery, projects]);
   const rowHandlers = {
     ...(selectedId ? { selectedId } : {}),
     pendingIds: new Set(pending.map((c) => c.taskId)),

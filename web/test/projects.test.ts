@@ -75,6 +75,15 @@ test("projects in the sidebar, sections, #project in quick add, moving a task", 
   await sidebar(page).getByLabel("Rename Home reno").fill("House");
   await sidebar(page).getByRole("button", { name: "Save" }).click();
   await sidebar(page).getByRole("button", { name: "House", exact: true }).waitFor();
+
+  // In the filter too, #name is the project of that name (as Todoist users type it), and a line
+  // added there goes into it; a #word that names no project is a tag.
+  await page.getByLabel("Filter tasks").fill("#house");
+  await listShows(page, ["Paint the hall", "Buy rollers", "Call the plumber", "Buy brushes"]);
+  await quickAdd(page, "Sand the door");
+  await listShows(page, ["Paint the hall", "Buy rollers", "Call the plumber", "Buy brushes", "Sand the door"]);
+  await page.getByLabel("Filter tasks").fill("#errands");
+  await listShows(page, ["Call the plumber"]);
   await createProject(page, "Old stuff");
   await sidebar(page).getByLabel("Actions for Old stuff").click();
   await sidebar(page).getByRole("button", { name: "Archive" }).click();

@@ -11,8 +11,11 @@ export type FilterNode =
   | { kind: "not"; child: FilterNode }
   /** Words (`phrase: false`, one bare word) or a "quoted phrase" in the title or notes. */
   | { kind: "text"; value: string; phrase: boolean }
-  /** Lower-case tag; `null` = the task has no tags. */
-  | { kind: "tag"; tag: string | null }
+  /**
+   * Lower-case tag; `null` = the task has no tags. `hash`: written `#name`, which Todoist users type
+   * for a project: it is the project when the user has one of that name (`resolveHashes`).
+   */
+  | { kind: "tag"; tag: string | null; hash?: true }
   | { kind: "priority"; op: Comparison; level: PriorityLevel }
   | { kind: "status"; status: StatusValue }
   /** A whole-day range in the caller's zone: a relative day word or an ISO date (YYYY-MM-DD). */
@@ -93,6 +96,27 @@ export function nextDays(day: string): number | undefined {
 /** Whether the filter has a term of this kind (e.g. to look up sections only when asked for). */
 export function mentions(n: FilterNode, kind: FilterNode["kind"]): boolean {
   return hasTerm(n, (term) => term.kind === kind);
+}
+
+/**
+ * The filter with each `#name` that names one of `projects` (as `project:` compares names) read as
+ * that project, as quick add places a task, and the other `#name`s as the tags they then are.
+ */
+export function resolveHashes(n: FilterNode, projects: readonly { name: string }[]): FilterNode {
+  switch (n.kind) {
+    case "and":
+    case "or":
+      return { kind: n.kind, children: n.children.map((c) => resolveHashes(c, projects)) };
+    case "not":
+      return { kind: "not", child: resolveHashes(n.child, projects) };
+    case "tag": {
+      const tag = n.tag;
+      if (!n.hash || tag === null) return n;
+      return projects.some((p) => nameKey(p.name) === nameKey(tag)) ? { kind: "project", name: nameKey(tag) } : { kind: "tag", tag };
+    }
+    default:
+      return n;
+  }
 }
 
 /** Whether a term of the filter, however deep, passes `test`. */

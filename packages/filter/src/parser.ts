@@ -197,7 +197,10 @@ function spacedField(word: string): Field | "search" | undefined {
  * its offset for errors, and `at` its value's when a space comes between (`due: friday`).
  */
 export function classifyWord(text: string, pos: number, at?: number): FilterNode {
-  if (text.startsWith("#")) return { kind: "tag", tag: tagValue(text.slice(1), pos + 1, "#") };
+  if (text.startsWith("#")) {
+    const tag = tagValue(text.slice(1), pos + 1, "#");
+    return tag === null ? { kind: "tag", tag } : { kind: "tag", tag, hash: true };
+  }
   // `@` is also in addresses and handles people search for: only a valid tag name makes it a label.
   if (text.startsWith("@") && TAG.test(text.slice(1).toLowerCase())) return { kind: "tag", tag: tagValue(text.slice(1), pos + 1, "@") };
   const todoist = TODOIST_PRIORITY.exec(text);

@@ -1,6 +1,6 @@
 import { test } from "vitest";
 import assert from "node:assert/strict";
-import { explainFilter, normalizeFilter, parseFilter, type FilterNode } from "@taskmesh/filter";
+import { explainFilter, normalizeFilter, parseFilter, type FilterNode, resolveHashes } from "@taskmesh/filter";
 
 // query → [canonical text (normalizeFilter), explanation (explainFilter)]
 const CASES: [string, string, string][] = [
@@ -18,11 +18,11 @@ const CASES: [string, string, string][] = [
   ["https://example.com/a", "https://example.com/a", 'title/notes contain "https://example.com/a"'],
   ["10:30", "10:30", 'title/notes contain "10:30"'],
   ["tag:home", "tag:home", "tag:home"],
-  ["#Home", "tag:home", "tag:home"],
+  ["#Home", "#home", "tag:home"],
   ["TAGS:Work/Client.A", "tag:work/client.a", "tag:work/client.a"],
   ["tag:none", "tag:none", "no tags"],
   ["#none", "tag:none", "no tags"],
-  ["#über", "tag:über", "tag:über"],
+  ["#über", "#über", "tag:über"],
   ["priority:high", "priority:high", "priority = high"],
   ["priority=LOW", "priority:low", "priority = low"],
   ["priority>=medium", "priority>=medium", "priority >= medium"],
@@ -65,25 +65,25 @@ const CASES: [string, string, string][] = [
   ["created:after:yesterday", "created>yesterday", "created after yesterday"],
   ["tag:home priority>=medium due:next-7-days", "tag:home AND priority>=medium AND due:next-7-days", "tag:home AND priority >= medium AND due in next 7 days"],
   ["a AND b", "a AND b", 'title/notes contain "a" AND title/notes contain "b"'],
-  ["#a & #b && #c", "tag:a AND tag:b AND tag:c", "tag:a AND tag:b AND tag:c"],
-  ["#a and #b Or #c", "tag:a AND tag:b OR tag:c", "(tag:a AND tag:b) OR tag:c"],
-  ["#a | #b || #c", "tag:a OR tag:b OR tag:c", "tag:a OR tag:b OR tag:c"],
-  ["#a OR #b #c", "tag:a OR tag:b AND tag:c", "tag:a OR (tag:b AND tag:c)"],
-  ["(#a OR #b) #c", "(tag:a OR tag:b) AND tag:c", "(tag:a OR tag:b) AND tag:c"],
-  ["#a (#b (#c #d))", "tag:a AND tag:b AND tag:c AND tag:d", "tag:a AND tag:b AND tag:c AND tag:d"],
-  ["((#a))", "tag:a", "tag:a"],
-  ["NOT #a #b", "NOT tag:a AND tag:b", "NOT tag:a AND tag:b"],
-  ["not (#a #b)", "NOT (tag:a AND tag:b)", "NOT (tag:a AND tag:b)"],
+  ["#a & #b && #c", "#a AND #b AND #c", "tag:a AND tag:b AND tag:c"],
+  ["#a and #b Or #c", "#a AND #b OR #c", "(tag:a AND tag:b) OR tag:c"],
+  ["#a | #b || #c", "#a OR #b OR #c", "tag:a OR tag:b OR tag:c"],
+  ["#a OR #b #c", "#a OR #b AND #c", "tag:a OR (tag:b AND tag:c)"],
+  ["(#a OR #b) #c", "(#a OR #b) AND #c", "(tag:a OR tag:b) AND tag:c"],
+  ["#a (#b (#c #d))", "#a AND #b AND #c AND #d", "tag:a AND tag:b AND tag:c AND tag:d"],
+  ["((#a))", "#a", "tag:a"],
+  ["NOT #a #b", "NOT #a AND #b", "NOT tag:a AND tag:b"],
+  ["not (#a #b)", "NOT (#a AND #b)", "NOT (tag:a AND tag:b)"],
   ["-tag:work", "NOT tag:work", "NOT tag:work"],
   ['-"a b"', 'NOT "a b"', 'NOT title/notes contain the phrase "a b"'],
-  ["-(#a | #b)", "NOT (tag:a OR tag:b)", "NOT (tag:a OR tag:b)"],
-  ["NOT NOT #a", "tag:a", "tag:a"],
-  ["--#a", "tag:a", "tag:a"],
+  ["-(#a | #b)", "NOT (#a OR #b)", "NOT (tag:a OR tag:b)"],
+  ["NOT NOT #a", "#a", "tag:a"],
+  ["--#a", "#a", "tag:a"],
   ["a - b", "a AND - AND b", 'title/notes contain "a" AND title/notes contain "-" AND title/notes contain "b"'],
   ["-", "-", 'title/notes contain "-"'],
   ['"and" "OR"', '"and" AND "OR"', 'title/notes contain the phrase "and" AND title/notes contain the phrase "OR"'],
   ['tag:x"y"', 'tag:x AND "y"', 'tag:x AND title/notes contain the phrase "y"'],
-  ["#a(#b|#c)", "tag:a AND (tag:b OR tag:c)", "tag:a AND (tag:b OR tag:c)"],
+  ["#a(#b|#c)", "#a AND (#b OR #c)", "tag:a AND (tag:b OR tag:c)"],
   ["NOT due:today OR !high", "NOT due:today OR priority:high", "NOT due today OR priority = high"],
   // Weekdays, months, spans of days, completion days.
   ["due<friday", "due<friday", "due before friday"],
@@ -96,7 +96,7 @@ const CASES: [string, string, string][] = [
   // What Todoist users type.
   ["today", "due:today", "due today"],
   ["Tomorrow | yesterday", "due:tomorrow OR due:yesterday", "due tomorrow OR due yesterday"],
-  ["overdue & #home", "due:overdue AND tag:home", "overdue AND tag:home"],
+  ["overdue & #home", "due:overdue AND #home", "overdue AND tag:home"],
   ["no date", "due:none", "no due date"],
   ["today & p1", "due:today AND priority:high", "due today AND priority = high"],
   ["P2 | p3 | p4", "priority:medium OR priority:low OR priority:none", "priority = medium OR priority = low OR priority = none"],
@@ -117,11 +117,11 @@ const CASES: [string, string, string][] = [
   ["due: next week", "due:next-week", "due next week"],
   ["date before: next week & created: last week", "due<next-week AND created:last-week", "due before next week AND created last week"],
   ["due after: this month", "due>this-month", "due after this month"],
-  ["due: next 7 days #home", "due:next-7-days AND tag:home", "due in next 7 days AND tag:home"],
+  ["due: next 7 days #home", "due:next-7-days AND #home", "due in next 7 days AND tag:home"],
   ["next week", "next AND week", 'title/notes contain "next" AND title/notes contain "week"'],
   ["date: Dec 20", "due:dec-20", "due on Dec 20"],
   ["due before: 3 January & created: 1st may", "due<jan-3 AND created:may-1", "due before Jan 3 AND created on May 1"],
-  ["date after: 20th Sept #home", "due>sep-20 AND tag:home", "due after Sep 20 AND tag:home"],
+  ["date after: 20th Sept #home", "due>sep-20 AND #home", "due after Sep 20 AND tag:home"],
   ["due: Dec 20 2027", "due:2027-12-20", "due on 2027-12-20"],
   ["due: 7 days", "due:next-7-days", "due in next 7 days"],
   ["dec 20", "dec AND 20", 'title/notes contain "dec" AND title/notes contain "20"'],
@@ -183,11 +183,11 @@ const TREES: [string, FilterNode][] = [
         {
           kind: "and",
           children: [
-            { kind: "tag", tag: "a" },
-            { kind: "tag", tag: "b" },
+            { kind: "tag", tag: "a", hash: true },
+            { kind: "tag", tag: "b", hash: true },
           ],
         },
-        { kind: "not", child: { kind: "tag", tag: "c" } },
+        { kind: "not", child: { kind: "tag", tag: "c", hash: true } },
       ],
     },
   ],
@@ -219,4 +219,15 @@ for (const [query, tree] of TREES) {
 test("hand-built trees that the parser never makes still normalize to equivalent text", () => {
   assert.equal(normalizeFilter({ kind: "text", value: "two words", phrase: false }), '"two words"');
   assert.equal(normalizeFilter({ kind: "and", children: [{ kind: "all" }, { kind: "tag", tag: "a" }] }), "status:all AND tag:a");
+});
+
+test("#name is the project of that name when there is one, as quick add reads it; other #names, tag: and @ are tags", () => {
+  const projects = [{ name: "Home  Reno" }, { name: "Errands" }];
+  const resolved = (query: string) => normalizeFilter(resolveHashes(parseFilter(query), projects));
+  assert.equal(resolved("#home-reno"), "project:home-reno");
+  assert.equal(resolved("#Home_Reno !high"), "project:home-reno AND priority:high");
+  assert.equal(resolved("#errands OR -(#garden #home-reno)"), "project:errands OR NOT (tag:garden AND project:home-reno)");
+  assert.equal(resolved("tag:errands @errands #none"), "tag:errands AND tag:errands AND tag:none");
+  assert.equal(resolved("#garden"), "tag:garden");
+  assert.equal(explainFilter(resolveHashes(parseFilter("#errands #garden"), projects)), 'project is "errands" AND tag:garden');
 });

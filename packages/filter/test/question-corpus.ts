@@ -156,7 +156,7 @@ export const QUESTIONS: [question: string, query: string][] = [
   ["tagged errands", "tag:errands"],
   ["with the tag shopping", "tag:shopping"],
   ["label groceries", "tag:groceries"],
-  ["#shopping due today", "tag:shopping due:today"],
+  ["#shopping due today", "#shopping due:today"],
   ["@work", "tag:work"],
   ["at the office", "tag:office"],
   ["tasks at school", "tag:school"],

@@ -1,7 +1,7 @@
 import { clone, create, fromJson, type JsonValue } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { createValidator, type Validator } from "@bufbuild/protovalidate";
-import { compileFilterToSql, explainFilter, FilterSyntaxError, mentions, normalizeFilter, parseFilter, type FilterNode } from "@taskmesh/filter";
+import { compileFilterToSql, explainFilter, FilterSyntaxError, hasTerm, mentions, normalizeFilter, parseFilter, resolveHashes, type FilterNode } from "@taskmesh/filter";
 import { ProjectRole } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { canonicalTimeZone, currentTraceparent, GroupCommit, idForRequest, invalidArgument, KeyedGroupCommit, pageSizeOf, requireUser, TIME_ZONE_HEADER } from "@taskmesh/kit";
 import { CommentSchema, TaskSchema, TaskStatus, type Comment, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
@@ -536,12 +536,15 @@ async function listTasks({ store, projects, pageTokenKey, now, sharingMembers }:
   }
   try {
     const order = parseOrderBy(req.orderBy);
+    // A `#name` is the caller's project of that name if they have one, as in quick add.
+    let visible = hasTerm(filter, (t) => t.kind === "tag" && t.hash === true) ? await projects.list(userId) : undefined;
+    if (visible) filter = resolveHashes(filter, visible);
     const fp = fingerprint(normalizeFilter(filter), order);
     const pageSize = pageSizeOf(req.pageSize, PAGE_SIZE);
     // The page's statement for the projects the caller is a member of.
-    const query = async (visible: readonly ProjectRow[]): Promise<ListQuery> => {
+    const query = async (members: readonly ProjectRow[]): Promise<ListQuery> => {
       // Projects shared with the caller: their tasks are in their owners' partitions.
-      const shared = visible.filter((p) => p.ownerId !== userId).map((p) => p.id);
+      const shared = members.filter((p) => p.ownerId !== userId).map((p) => p.id);
       const params: unknown[] = [...shared];
       const scopes = ["user_id = $1", ...shared.map((_, i) => `project_id = $${i + 2}::uuid`)];
       // $1 is the user id, then the shared projects if any; the filter's parameters follow.
@@ -551,8 +554,8 @@ async function listTasks({ store, projects, pageTokenKey, now, sharingMembers }:
         placeholder: (i) => `$${i}`,
         firstIndex: params.length + 2,
         userId,
-        projects: visible,
-        sections: mentions(filter, "section") ? await projects.sectionsOf(visible.map((p) => p.id)) : [],
+        projects: members,
+        sections: mentions(filter, "section") ? await projects.sectionsOf(members.map((p) => p.id)) : [],
       });
       params.push(...compiled.params);
       const after = req.pageToken
@@ -566,9 +569,9 @@ async function listTasks({ store, projects, pageTokenKey, now, sharingMembers }:
     // A filter naming no project or section needs the caller's projects only for those shared with
     // them: one statement reads the page of the caller's own tasks and whether any are shared.
     const byName = mentions(filter, "project") || mentions(filter, "section");
-    let rows = byName || sharingMembers.has(userId) ? undefined : await store.ownList(userId, await query([]));
+    let rows = byName || visible || sharingMembers.has(userId) ? undefined : await store.ownList(userId, await query([]));
     if (!rows) {
-      const visible = await projects.list(userId);
+      visible ??= await projects.list(userId);
       sharingMembers.note(
         userId,
         visible.some((p) => p.ownerId !== userId),

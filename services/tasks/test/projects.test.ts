@@ -162,6 +162,29 @@ describe("projects and sharing", () => {
     await expectCode(service.tasks.getTask({ id: wall.id }, as(ann)), Code.NotFound);
   });
 
+  test("#name in a filter is the caller's project of that name, their own or shared with them; any other #name is a tag", async () => {
+    const [ann, bob] = [newUser("ann"), newUser("bob")];
+    const reno = (await service.projects.createProject({ name: "Home reno" }, as(ann))).project!;
+    await service.tasks.createTask({ title: "paint wall", projectId: reno.id }, as(ann));
+    await service.tasks.createTask({ title: "tagged like the project", tags: ["home-reno", "garden"] }, as(ann));
+    await service.tasks.createTask({ title: "dig", tags: ["garden"] }, as(ann));
+    const list = async (query: string, user = ann) => {
+      const page = await service.tasks.listTasks({ query, orderBy: "title", explain: true }, as(user));
+      return { titles: page.tasks.map((t) => t.title), readAs: page.explanation!.normalizedQuery };
+    };
+    assert.deepEqual(await list("#home-reno"), { titles: ["paint wall"], readAs: "project:home-reno" });
+    assert.deepEqual(await list("#Home_Reno OR #garden"), { titles: ["dig", "paint wall", "tagged like the project"], readAs: "project:home-reno OR tag:garden" });
+    assert.deepEqual(await list("tag:home-reno"), { titles: ["tagged like the project"], readAs: "tag:home-reno" });
+    assert.deepEqual(await list("@home-reno"), { titles: ["tagged like the project"], readAs: "tag:home-reno" });
+    assert.deepEqual(await list("-#home-reno #garden"), { titles: ["dig", "tagged like the project"], readAs: "NOT project:home-reno AND tag:garden" });
+    assert.deepEqual((await list("#inbox")).titles, ["dig", "tagged like the project"]);
+    // Bob has no project of that name until Ann shares hers; then it is hers.
+    assert.deepEqual(await list("#home-reno", bob), { titles: [], readAs: "tag:home-reno" });
+    const { invitation } = await service.projects.inviteMember({ projectId: reno.id, email: `${bob}@example.com`, role: ProjectRole.VIEWER }, as(ann));
+    await service.projects.acceptInvitation({ id: invitation!.id }, as(bob));
+    assert.deepEqual(await list("#home-reno", bob), { titles: ["paint wall"], readAs: "project:home-reno" });
+  });
+
   test("a member's list merges their own tasks and each shared project's, page by page, in every order", async () => {
     const [owner, other, member] = [newUser("owner"), newUser("other"), newUser("member")];
     const shared = [(await service.projects.createProject({ name: "One" }, as(owner))).project!, (await service.projects.createProject({ name: "Two" }, as(other))).project!];

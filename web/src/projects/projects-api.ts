@@ -39,12 +39,20 @@ export function nameTerm(field: "project" | "section", name: string): string {
   return /^[\p{L}\p{N}][\p{L}\p{N}._/-]*$/u.test(key) ? `${field}:${key}` : `${field}:"${name.replace(/["\\]/g, "\\$&")}"`;
 }
 
-/** The project (or section) a filter query selects with `project:` (`section:`), if it names one of `named`. */
+/**
+ * The project (or section) a filter query selects with `project:` (`section:`), if it names one of
+ * `named`; a project also with `#name`, which the server reads as the project of that name.
+ */
 export function namedInQuery<T extends { name: string }>(query: string, field: "project" | "section", named: readonly T[]): T | undefined {
+  const find = (name: string) => named.find((p) => nameKey(p.name) === nameKey(name));
   const m = new RegExp(`(?:^|\\s)${field}:(?:"((?:[^"\\\\]|\\\\.)*)"|(\\S+))`, "u").exec(query);
-  if (!m) return undefined;
-  const key = nameKey(m[1] !== undefined ? m[1].replace(/\\(.)/g, "$1") : m[2]!);
-  return named.find((p) => nameKey(p.name) === key);
+  if (m) return find(m[1] !== undefined ? m[1].replace(/\\(.)/g, "$1") : m[2]!);
+  if (field !== "project") return undefined;
+  for (const hash of query.matchAll(/(?:^|\s)#(\S+)/gu)) {
+    const project = find(hash[1]!);
+    if (project) return project;
+  }
+  return undefined;
 }
 
 export const ROLE_NAMES: Record<number, string> = { 1: "Viewer", 2: "Editor", 3: "Admin" };

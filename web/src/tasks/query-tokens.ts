@@ -1,5 +1,5 @@
 // Clickable filters edit the query text itself, so the box always shows exactly what is applied.
-import { parseFilter, type FilterNode } from "@taskmesh/filter";
+import { parseFilter, resolveHashes, type FilterNode } from "@taskmesh/filter";
 
 /** Adds the term, or removes it when present; terms in `exclusive` replace each other (one status). */
 export function toggleTerm(query: string, term: string, exclusive: readonly string[] = []): string {
@@ -15,11 +15,15 @@ export function hasTerm(query: string, term: string): boolean {
   return query.split(/\s+/).some((t) => t.toLowerCase() === lower);
 }
 
-/** The tags every task the query lists must have (its top-level `#tag` and `@tag` terms): a task added on that list gets them, so it shows there. */
-export function requiredTags(query: string): string[] {
+/**
+ * The tags every task the query lists must have (its top-level `#tag` and `@tag` terms, but a
+ * `#name` that names one of `projects`, which is that project): a task added on that list gets
+ * them, so it shows there.
+ */
+export function requiredTags(query: string, projects: readonly { name: string }[]): string[] {
   let root: FilterNode;
   try {
-    root = parseFilter(query);
+    root = resolveHashes(parseFilter(query), projects);
   } catch {
     return [];
   }
