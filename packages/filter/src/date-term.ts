@@ -32,7 +32,7 @@ export function dateTerm(field: DateField, op: Comparison, value: string, valueP
   if (instant) return { kind: "date", field, ...instant };
   const words = `${RELATIVE_DAYS.join(", ")}, next-N-days, eod, eow, eom, 7d, 2w${field === "due" && !prefixed && op === "=" ? ", overdue, none, any" : ""}`;
   const what = /^(\d{4}-\d{2}-\d{2}|[a-z]{3}-\d{1,2})$/.test(day) ? `a valid date ("${day}" does not exist)` : `a date, not "${day}"`;
-  throw bad(`${field} needs ${what}: use YYYY-MM-DD (e.g. 2025-01-31), a month's day (dec-20, or after a space Dec 20) or one of ${words}`);
+  throw bad(`${field} needs ${what}: use YYYY-MM-DD (e.g. 2025-01-31), a month's day (dec-20 or Dec 20) or one of ${words}`);
 }
 
 const ENDS = { eod: "today", eow: "this-week", eom: "this-month" } as const;

@@ -150,6 +150,11 @@ class Parser {
           return term;
         }
       }
+      const wordsOn = gluedDay(this.tokens, this.#i - 1);
+      if (wordsOn) {
+        this.#i += wordsOn.taken - 1;
+        return wordsOn.node;
+      }
       return classifyWord(t.text, t.pos);
     }
     throw at(t, `${describe(t)} needs a term before it, e.g. \`tag:home ${describe(t)} tag:work\``);
@@ -182,6 +187,25 @@ function describe(t: Token): string {
     default:
       return JSON.stringify(t.text);
   }
+}
+
+/**
+ * A date field with a day in words glued to it, as people type it: `due:next 7 days`, `date:Dec 20`,
+ * `due<next week` (read as `due: Dec 20` is after a space). Only a value of several words is read
+ * on: `due:friday 20` stays `due:friday` and a word to search for.
+ */
+function gluedDay(tokens: readonly Token[], i: number): { node: FilterNode; taken: number } | undefined {
+  const t = tokens[i]!;
+  const m = t.type === "word" ? /^([A-Za-z]+)(:|<=|>=|<|>)(.+)$/.exec(t.text) : null;
+  if (!m) return undefined;
+  const name = m[1]!.toLowerCase();
+  const field = name === "date" ? "due" : name;
+  if (!DATE_FIELDS.includes(field)) return undefined;
+  const head = m[1]!.length + m[2]!.length;
+  const days = spacedDay([{ type: "word", text: m[3]!, pos: t.pos + head, len: t.len - head }, ...tokens.slice(i + 1)], 0);
+  if (!days || days.taken < 2) return undefined;
+  const op: Comparison = m[2] === ":" ? "=" : (m[2] as Comparison);
+  return { node: dateTerm(field as DateField, op, days.text, days.pos, days.len), taken: days.taken };
 }
 
 /** The field a word names with its colon (`due:`, `date:`, or Todoist's `search:`), its value after a space. */

@@ -121,6 +121,12 @@ const CASES: [string, string, string][] = [
   ["next week", "next AND week", 'title/notes contain "next" AND title/notes contain "week"'],
   ["date: Dec 20", "due:dec-20", "due on Dec 20"],
   ["due before: 3 January & created: 1st may", "due<jan-3 AND created:may-1", "due before Jan 3 AND created on May 1"],
+  // A day in words glued to its field, as typed without the space.
+  ["due:next 7 days", "due:next-7-days", "due in next 7 days"],
+  ["(#a OR @b) date:Dec 20 milk", "(#a OR tag:b) AND due:dec-20 AND milk", '(tag:a OR tag:b) AND due on Dec 20 AND title/notes contain "milk"'],
+  ["due<next week", "due<next-week", "due before next week"],
+  ["created>=20 december 2027", "created>=2027-12-20", "created on or after 2027-12-20"],
+  ["due:friday 20", "due:friday AND 20", 'due friday AND title/notes contain "20"'],
   ["date after: 20th Sept #home", "due>sep-20 AND #home", "due after Sep 20 AND tag:home"],
   ["due: Dec 20 2027", "due:2027-12-20", "due on 2027-12-20"],
   ["due: 7 days", "due:next-7-days", "due in next 7 days"],
