@@ -677,9 +677,6 @@ export function createTaskmeshMcpServer(backend: TaskmeshBackend): McpServer {
         scan("status:open due:today"),
         scan(`status:open due>today due<=${today.add({ days: 7 })}`),
       ]);
-      // As the web app shows it: an all-day task is overdue once its day is over (due:overdue
-      // counts it from the day's first minute).
-      overdue.found = overdue.found.filter((t) => !(t.due.case === "dueDate" && t.due.value >= today.toString()));
       const byPriority = { high: 0, medium: 0, low: 0, none: 0 };
       let noDue = 0;
       for (const t of open.found) {
