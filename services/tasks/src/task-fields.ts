@@ -65,7 +65,7 @@ export function toTaskFields(input: WritableTask, defaultZone: string, prefix: s
     try {
       const date = Temporal.PlainDate.from(input.due.value, { overflow: "reject" });
       dueDate = date.toString();
-      // All-day tasks sort and filter from the start of their day in the task's zone.
+      // All-day tasks sort from the start of their day in the task's zone; due filters test their date.
       if (timeZone) dueAt = new Date(date.toZonedDateTime({ timeZone }).epochMilliseconds);
       if (date.year < 1 || date.year > 9999 || (dueAt && (dueAt.getTime() < MIN_INSTANT_MS || dueAt.getTime() > MAX_INSTANT_MS))) {
         dueDate = null;
