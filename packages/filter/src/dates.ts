@@ -3,14 +3,15 @@ import { isRelativeDay, monthDay, nextDays, type IsoDate, type RelativeDay } fro
 
 /**
  * The whole calendar days in `timeZone` that `day` names as seen at `now`: the instants [start,
- * end) they cover, and the dates [firstDate, endDate) (ISO, YYYY-MM-DD). `today` is [start of
+ * end) they cover, and the first and last of the dates (ISO, YYYY-MM-DD; the day after the last
+ * may be past 9999-12-31, which PostgreSQL's dates do not reach). `today` is [start of
  * today, start of tomorrow): 23 or 25 hours long on DST-change days. All zone math is Temporal's; a
  * day whose midnight is skipped starts at its first existing instant.
  */
-export function dayRange(day: RelativeDay | IsoDate, now: Date, timeZone: string): { start: Date; end: Date; firstDate: string; endDate: string } {
+export function dayRange(day: RelativeDay | IsoDate, now: Date, timeZone: string): { start: Date; end: Date; firstDate: string; lastDate: string } {
   const [first, days] = isRelativeDay(day) ? relative(day, todayIn(now, timeZone)) : [Temporal.PlainDate.from(day), 1];
   const after = first.add({ days });
-  return { start: startOfDay(first, timeZone), end: startOfDay(after, timeZone), firstDate: first.toString(), endDate: after.toString() };
+  return { start: startOfDay(first, timeZone), end: startOfDay(after, timeZone), firstDate: first.toString(), lastDate: after.subtract({ days: 1 }).toString() };
 }
 
 /**

@@ -124,7 +124,7 @@ export function compileFilterToSql(node: FilterNode, ctx: SqlContext): CompiledF
       case "date": {
         const column = DATE_COLUMNS[n.field];
         columns.add(column);
-        const { start, end, firstDate, endDate } = dayRange(n.day, ctx.now, ctx.timeZone);
+        const { start, end, firstDate, lastDate } = dayRange(n.day, ctx.now, ctx.timeZone);
         if (n.field === "due") {
           columns.add("due_date");
           // An all-day task is due on its date wherever the viewer is: its due_at (its midnight in
@@ -133,16 +133,16 @@ export function compileFilterToSql(node: FilterNode, ctx: SqlContext): CompiledF
           // is what an index of dues looks up. An all-day due before a date D has due_at before the
           // latest midnight of D's previous day.
           const first = zoneMidnights(firstDate);
-          const after = zoneMidnights(endDate);
+          const last = zoneMidnights(lastDate);
           switch (n.op) {
             case "=":
-              return `(due_at >= ${p(earlier(start, first.from))} AND due_at < ${p(later(end, dayBefore(after.until)))} AND ${byKind(`due_at >= ${p(start)} AND due_at < ${p(end)}`, `due_date >= ${p(firstDate)} AND due_date < ${p(endDate)}`)})`;
+              return `(due_at >= ${p(earlier(start, first.from))} AND due_at < ${p(later(end, last.until))} AND ${byKind(`due_at >= ${p(start)} AND due_at < ${p(end)}`, `due_date >= ${p(firstDate)} AND due_date <= ${p(lastDate)}`)})`;
             case "<":
               return `(due_at < ${p(later(start, dayBefore(first.until)))} AND ${byKind(`due_at < ${p(start)}`, `due_date < ${p(firstDate)}`)})`;
             case "<=":
-              return `(due_at < ${p(later(end, dayBefore(after.until)))} AND ${byKind(`due_at < ${p(end)}`, `due_date < ${p(endDate)}`)})`;
+              return `(due_at < ${p(later(end, last.until))} AND ${byKind(`due_at < ${p(end)}`, `due_date <= ${p(lastDate)}`)})`;
             case ">":
-              return `(due_at >= ${p(earlier(end, after.from))} AND ${byKind(`due_at >= ${p(end)}`, `due_date >= ${p(endDate)}`)})`;
+              return `(due_at >= ${p(earlier(end, dayAfter(last.from)))} AND ${byKind(`due_at >= ${p(end)}`, `due_date > ${p(lastDate)}`)})`;
             case ">=":
               return `(due_at >= ${p(earlier(start, first.from))} AND ${byKind(`due_at >= ${p(start)}`, `due_date >= ${p(firstDate)}`)})`;
           }
@@ -226,8 +226,9 @@ function nullable(n: FilterNode): boolean {
 
 const earlier = (a: Date, b: Date) => (a < b ? a : b);
 const later = (a: Date, b: Date) => (a > b ? a : b);
-/** The same instant a day earlier: the bound of the previous date's midnights. */
+/** The same instant a day earlier (later): the bound of the previous (next) date's midnights. */
 const dayBefore = (instant: Date) => new Date(instant.getTime() - 86_400_000);
+const dayAfter = (instant: Date) => new Date(instant.getTime() + 86_400_000);
 
 /** A test of a task's due: `timed` for a due time, `allDay` for a due date (due_date is set). */
 function byKind(timed: string, allDay: string): string {

@@ -81,6 +81,19 @@ describe("due filters over all-day and timed tasks, seen from every zone", () =>
     });
   }
 
+  test("the first and the last date there are filter like any other (the day after the last is no date)", async () => {
+    const user = { headers: { "x-user-id": `${USER}-edges`, "x-time-zone": "UTC" } };
+    for (const value of ["0001-01-01", "9999-12-31"]) await service.tasks.createTask({ title: value, timeZone: "UTC", due: { case: "dueDate", value } }, user);
+    const titles = async (query: string) => (await service.tasks.listTasks({ query, orderBy: "due" }, user)).tasks.map((t) => t.title);
+    assert.deepEqual(await titles("due:9999-12-31"), ["9999-12-31"]);
+    assert.deepEqual(await titles("due>9999-12-31"), []);
+    assert.deepEqual(await titles("due<=9999-12-31"), ["0001-01-01", "9999-12-31"]);
+    assert.deepEqual(await titles("due>=9999-12-31"), ["9999-12-31"]);
+    assert.deepEqual(await titles("due:0001-01-01"), ["0001-01-01"]);
+    assert.deepEqual(await titles("due<0001-01-01"), []);
+    assert.deepEqual(await titles("due>0001-01-01"), ["9999-12-31"]);
+  });
+
   test("Berlin's all-day task of Dec 20 is due Dec 20 from New York, and not Dec 19", async () => {
     assert.ok((await listed(`due:${D}`, "America/New_York", "due")).includes(`${D} all day in Europe/Berlin`));
     assert.ok(!(await listed("due:2026-12-19", "America/New_York", "due")).includes(`${D} all day in Europe/Berlin`));
