@@ -84,6 +84,11 @@ test("projects in the sidebar, sections, #project in quick add, moving a task", 
   await listShows(page, ["Paint the hall", "Buy rollers", "Call the plumber", "Buy brushes", "Sand the door"]);
   await page.getByLabel("Filter tasks").fill("#errands");
   await listShows(page, ["Call the plumber"]);
+  // Todoist's /section: a line added there goes into the project's section.
+  await page.getByLabel("Filter tasks").fill("#house /paint");
+  await listShows(page, ["Call the plumber", "Buy brushes"]);
+  await quickAdd(page, "Buy tape");
+  await listShows(page, ["Call the plumber", "Buy brushes", "Buy tape"]);
   await createProject(page, "Old stuff");
   await sidebar(page).getByLabel("Actions for Old stuff").click();
   await sidebar(page).getByRole("button", { name: "Archive" }).click();

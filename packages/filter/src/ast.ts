@@ -13,7 +13,7 @@ export type FilterNode =
   | { kind: "text"; value: string; phrase: boolean }
   /**
    * Lower-case tag; `null` = the task has no tags. `hash`: written `#name`, which Todoist users type
-   * for a project: it is the project when the user has one of that name (`resolveHashes`).
+   * for a project: it is the project when the user has one of that name (`resolveNames`).
    */
   | { kind: "tag"; tag: string | null; hash?: true }
   | { kind: "priority"; op: Comparison; level: PriorityLevel }
@@ -98,21 +98,44 @@ export function mentions(n: FilterNode, kind: FilterNode["kind"]): boolean {
   return hasTerm(n, (term) => term.kind === kind);
 }
 
+/** The caller's projects and sections, by name, for the terms only they can read. */
+export interface Names {
+  projects: readonly { name: string }[];
+  sections: readonly { name: string }[];
+}
+
+/** A bare `/name`: Todoist's section of that name, when the caller has one (else a word to search for). */
+const SECTION_WORD = /^\/([\p{L}\p{N}][^/]*)$/u;
+
+/** Which of the caller's names the filter needs to be read: projects for `#name`, sections for `/name`. */
+export function namesNeeded(n: FilterNode): { projects: boolean; sections: boolean } {
+  return {
+    projects: hasTerm(n, (t) => t.kind === "tag" && t.hash === true),
+    sections: hasTerm(n, (t) => t.kind === "text" && !t.phrase && SECTION_WORD.test(t.value)),
+  };
+}
+
 /**
- * The filter with each `#name` that names one of `projects` (as `project:` compares names) read as
- * that project, as quick add places a task, and the other `#name`s as the tags they then are.
+ * The filter with each `#name` that names one of the projects (as `project:` compares names) read as
+ * that project, as quick add places a task, and the other `#name`s as the tags they then are; and
+ * each `/name` that names one of the sections as that section (the others stay words).
  */
-export function resolveHashes(n: FilterNode, projects: readonly { name: string }[]): FilterNode {
+export function resolveNames(n: FilterNode, names: Names): FilterNode {
   switch (n.kind) {
     case "and":
     case "or":
-      return { kind: n.kind, children: n.children.map((c) => resolveHashes(c, projects)) };
+      return { kind: n.kind, children: n.children.map((c) => resolveNames(c, names)) };
     case "not":
-      return { kind: "not", child: resolveHashes(n.child, projects) };
+      return { kind: "not", child: resolveNames(n.child, names) };
     case "tag": {
       const tag = n.tag;
       if (!n.hash || tag === null) return n;
-      return projects.some((p) => nameKey(p.name) === nameKey(tag)) ? { kind: "project", name: nameKey(tag) } : { kind: "tag", tag };
+      return names.projects.some((p) => nameKey(p.name) === nameKey(tag)) ? { kind: "project", name: nameKey(tag) } : { kind: "tag", tag };
+    }
+    case "text": {
+      const section = n.phrase ? undefined : SECTION_WORD.exec(n.value)?.[1];
+      if (section === undefined || !names.sections.some((s) => nameKey(s.name) === nameKey(section))) return n;
+      return { kind: "section", name: nameKey(section) };
     }
     default:
       return n;

@@ -24,7 +24,7 @@ export function normalizeFilter(node: FilterNode): string {
       // A word that reads as a term when bare (`today`, `@home`) is searched for as a word with `search:`.
       return isBareWord(node.value) ? node.value : isSearchWord(node.value) ? `search:${node.value}` : quoted(node.value);
     case "tag":
-      // `#name` stays as written: it may name a project (resolveHashes).
+      // `#name` stays as written: it may name a project (resolveNames).
       return node.hash ? `#${node.tag}` : `tag:${node.tag ?? "none"}`;
     case "priority":
       return `priority${op(node.op)}${node.level}`;

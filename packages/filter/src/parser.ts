@@ -221,6 +221,11 @@ function spacedField(word: string): Field | "search" | undefined {
  * its offset for errors, and `at` its value's when a space comes between (`due: friday`).
  */
 export function classifyWord(text: string, pos: number, at?: number): FilterNode {
+  // Todoist's `##name`: the project with its subprojects, which are none here.
+  if (text.startsWith("##")) {
+    if (text.length === 2) throw new FilterSyntaxError('"##" needs a project name, e.g. ##home or project:home', pos, 2);
+    return { kind: "project", name: nameKey(text.slice(2)) };
+  }
   if (text.startsWith("#")) {
     const tag = tagValue(text.slice(1), pos + 1, "#");
     return tag === null ? { kind: "tag", tag } : { kind: "tag", tag, hash: true };

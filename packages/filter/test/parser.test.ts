@@ -1,6 +1,6 @@
 import { test } from "vitest";
 import assert from "node:assert/strict";
-import { explainFilter, normalizeFilter, parseFilter, type FilterNode, resolveHashes } from "@taskmesh/filter";
+import { explainFilter, normalizeFilter, parseFilter, type FilterNode, resolveNames } from "@taskmesh/filter";
 
 // query → [canonical text (normalizeFilter), explanation (explainFilter)]
 const CASES: [string, string, string][] = [
@@ -228,12 +228,22 @@ test("hand-built trees that the parser never makes still normalize to equivalent
 });
 
 test("#name is the project of that name when there is one, as quick add reads it; other #names, tag: and @ are tags", () => {
-  const projects = [{ name: "Home  Reno" }, { name: "Errands" }];
-  const resolved = (query: string) => normalizeFilter(resolveHashes(parseFilter(query), projects));
+  const names = { projects: [{ name: "Home  Reno" }, { name: "Errands" }], sections: [] };
+  const resolved = (query: string) => normalizeFilter(resolveNames(parseFilter(query), names));
   assert.equal(resolved("#home-reno"), "project:home-reno");
   assert.equal(resolved("#Home_Reno !high"), "project:home-reno AND priority:high");
   assert.equal(resolved("#errands OR -(#garden #home-reno)"), "project:errands OR NOT (tag:garden AND project:home-reno)");
   assert.equal(resolved("tag:errands @errands #none"), "tag:errands AND tag:errands AND tag:none");
   assert.equal(resolved("#garden"), "tag:garden");
-  assert.equal(explainFilter(resolveHashes(parseFilter("#errands #garden"), projects)), 'project is "errands" AND tag:garden');
+  assert.equal(explainFilter(resolveNames(parseFilter("#errands #garden"), names)), 'project is "errands" AND tag:garden');
+});
+
+test("Todoist's ##project is always the project; /section is the caller's section of that name, else a word", () => {
+  const names = { projects: [], sections: [{ name: "Paint jobs" }, { name: "Calls" }] };
+  const resolved = (query: string) => normalizeFilter(resolveNames(parseFilter(query), names));
+  assert.equal(resolved("##Home_Reno"), "project:home-reno");
+  assert.equal(resolved("/paint-jobs OR /Calls"), "section:paint-jobs OR section:calls");
+  assert.equal(resolved("/etc and/or"), "/etc AND and/or");
+  assert.equal(resolved('"/calls"'), '"/calls"', "quoted, a phrase to search for");
+  assert.throws(() => parseFilter("##"), /needs a project name/);
 });

@@ -1,7 +1,7 @@
 import { clone, create, fromJson, type JsonValue } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { createValidator, type Validator } from "@bufbuild/protovalidate";
-import { compileFilterToSql, explainFilter, FilterSyntaxError, hasTerm, mentions, normalizeFilter, parseFilter, resolveHashes, type FilterNode } from "@taskmesh/filter";
+import { compileFilterToSql, explainFilter, FilterSyntaxError, mentions, namesNeeded, normalizeFilter, parseFilter, resolveNames, type FilterNode } from "@taskmesh/filter";
 import { ProjectRole } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { canonicalTimeZone, currentTraceparent, GroupCommit, idForRequest, invalidArgument, KeyedGroupCommit, pageSizeOf, requireUser, TIME_ZONE_HEADER } from "@taskmesh/kit";
 import { CommentSchema, TaskSchema, TaskStatus, type Comment, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
@@ -536,9 +536,12 @@ async function listTasks({ store, projects, pageTokenKey, now, sharingMembers }:
   }
   try {
     const order = parseOrderBy(req.orderBy);
-    // A `#name` is the caller's project of that name if they have one, as in quick add.
-    let visible = hasTerm(filter, (t) => t.kind === "tag" && t.hash === true) ? await projects.list(userId) : undefined;
-    if (visible) filter = resolveHashes(filter, visible);
+    // A `#name` is the caller's project of that name if they have one, as in quick add; a `/name`
+    // their section of that name.
+    const needed = namesNeeded(filter);
+    let visible = needed.projects || needed.sections ? await projects.list(userId) : undefined;
+    let sections = visible && needed.sections ? await projects.sectionsOf(visible.map((p) => p.id)) : undefined;
+    if (visible) filter = resolveNames(filter, { projects: visible, sections: sections ?? [] });
     const fp = fingerprint(normalizeFilter(filter), order);
     const pageSize = pageSizeOf(req.pageSize, PAGE_SIZE);
     // The page's statement for the projects the caller is a member of.
@@ -547,6 +550,7 @@ async function listTasks({ store, projects, pageTokenKey, now, sharingMembers }:
       const shared = members.filter((p) => p.ownerId !== userId).map((p) => p.id);
       const params: unknown[] = [...shared];
       const scopes = ["user_id = $1", ...shared.map((_, i) => `project_id = $${i + 2}::uuid`)];
+      if (mentions(filter, "section")) sections ??= await projects.sectionsOf(members.map((p) => p.id));
       // $1 is the user id, then the shared projects if any; the filter's parameters follow.
       const compiled = compileFilterToSql(filter, {
         now: now(),
@@ -555,7 +559,7 @@ async function listTasks({ store, projects, pageTokenKey, now, sharingMembers }:
         firstIndex: params.length + 2,
         userId,
         projects: members,
-        sections: mentions(filter, "section") ? await projects.sectionsOf(members.map((p) => p.id)) : [],
+        sections: sections ?? [],
       });
       params.push(...compiled.params);
       const after = req.pageToken

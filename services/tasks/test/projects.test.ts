@@ -162,7 +162,7 @@ describe("projects and sharing", () => {
     await expectCode(service.tasks.getTask({ id: wall.id }, as(ann)), Code.NotFound);
   });
 
-  test("#name in a filter is the caller's project of that name, their own or shared with them; any other #name is a tag", async () => {
+  test("#name in a filter is the caller's project of that name, their own or shared with them, any other #name a tag; /name their section", async () => {
     const [ann, bob] = [newUser("ann"), newUser("bob")];
     const reno = (await service.projects.createProject({ name: "Home reno" }, as(ann))).project!;
     await service.tasks.createTask({ title: "paint wall", projectId: reno.id }, as(ann));
@@ -178,11 +178,20 @@ describe("projects and sharing", () => {
     assert.deepEqual(await list("@home-reno"), { titles: ["tagged like the project"], readAs: "tag:home-reno" });
     assert.deepEqual(await list("-#home-reno #garden"), { titles: ["dig", "tagged like the project"], readAs: "NOT project:home-reno AND tag:garden" });
     assert.deepEqual((await list("#inbox")).titles, ["dig", "tagged like the project"]);
+    // Todoist's ##project is the project whatever its tags; /section the caller's section of that name.
+    assert.deepEqual(await list("##home-reno"), { titles: ["paint wall"], readAs: "project:home-reno" });
+    assert.deepEqual(await list("##garden"), { titles: [], readAs: "project:garden" });
+    const walls = (await service.projects.createSection({ projectId: reno.id, name: "Walls" }, as(ann))).section!;
+    await service.tasks.createTask({ title: "sand the wall", projectId: reno.id, sectionId: walls.id }, as(ann));
+    await service.tasks.createTask({ title: "walls / floors" }, as(ann));
+    assert.deepEqual(await list("#home-reno /walls"), { titles: ["sand the wall"], readAs: "project:home-reno AND section:walls" });
+    assert.deepEqual(await list("/floors"), { titles: ["walls / floors"], readAs: "/floors" });
     // Bob has no project of that name until Ann shares hers; then it is hers.
     assert.deepEqual(await list("#home-reno", bob), { titles: [], readAs: "tag:home-reno" });
     const { invitation } = await service.projects.inviteMember({ projectId: reno.id, email: `${bob}@example.com`, role: ProjectRole.VIEWER }, as(ann));
     await service.projects.acceptInvitation({ id: invitation!.id }, as(bob));
-    assert.deepEqual(await list("#home-reno", bob), { titles: ["paint wall"], readAs: "project:home-reno" });
+    assert.deepEqual(await list("#home-reno", bob), { titles: ["paint wall", "sand the wall"], readAs: "project:home-reno" });
+    assert.deepEqual(await list("/walls", bob), { titles: ["sand the wall"], readAs: "section:walls" });
   });
 
   test("a member's list merges their own tasks and each shared project's, page by page, in every order", async () => {

@@ -41,16 +41,15 @@ export function nameTerm(field: "project" | "section", name: string): string {
 
 /**
  * The project (or section) a filter query selects with `project:` (`section:`), if it names one of
- * `named`; a project also with `#name`, which the server reads as the project of that name.
+ * `named`; also with Todoist's `#name` or `##name` (`/name`), which the server reads the same way.
  */
 export function namedInQuery<T extends { name: string }>(query: string, field: "project" | "section", named: readonly T[]): T | undefined {
   const find = (name: string) => named.find((p) => nameKey(p.name) === nameKey(name));
   const m = new RegExp(`(?:^|\\s)${field}:(?:"((?:[^"\\\\]|\\\\.)*)"|(\\S+))`, "u").exec(query);
   if (m) return find(m[1] !== undefined ? m[1].replace(/\\(.)/g, "$1") : m[2]!);
-  if (field !== "project") return undefined;
-  for (const hash of query.matchAll(/(?:^|\s)#(\S+)/gu)) {
-    const project = find(hash[1]!);
-    if (project) return project;
+  for (const short of query.matchAll(field === "project" ? /(?:^|\s)##?(\S+)/gu : /(?:^|\s)\/(\S+)/gu)) {
+    const found = find(short[1]!);
+    if (found) return found;
   }
   return undefined;
 }

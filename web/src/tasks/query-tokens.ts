@@ -1,5 +1,5 @@
 // Clickable filters edit the query text itself, so the box always shows exactly what is applied.
-import { parseFilter, resolveHashes, type FilterNode } from "@taskmesh/filter";
+import { parseFilter, resolveNames, type FilterNode } from "@taskmesh/filter";
 
 /** Adds the term, or removes it when present; terms in `exclusive` replace each other (one status). */
 export function toggleTerm(query: string, term: string, exclusive: readonly string[] = []): string {
@@ -23,7 +23,7 @@ export function hasTerm(query: string, term: string): boolean {
 export function requiredTags(query: string, projects: readonly { name: string }[]): string[] {
   let root: FilterNode;
   try {
-    root = resolveHashes(parseFilter(query), projects);
+    root = resolveNames(parseFilter(query), { projects, sections: [] });
   } catch {
     return [];
   }
