@@ -1,4 +1,3 @@
-export type { Names } from "./ast.js";
 export type { Comparison, DateField, FilterNode, IsoDate, PriorityLevel, RelativeDay, StatusValue } from "./ast.js";
 export { FIELDS, mentions, nameKey, namesNeeded, resolveNames, PRIORITY_LEVELS, PRIORITY_RANK, priorityLevel, RELATIVE_DAYS, STATUS_CODE } from "./ast.js";
 export { parseFilter } from "./parser.js";

@@ -15,8 +15,8 @@ import { Migration20261205220000_folded_search } from "./Migration20261205220000
 import { Migration20261206100000_deleted_tasks } from "./Migration20261206100000_deleted_tasks.js";
 import { Migration20261206130000_completed_index } from "./Migration20261206130000_completed_index.js";
 import { Migration20261206140000_open_by_due } from "./Migration20261206140000_open_by_due.js";
-import { Migration20261206210000_due_dates_covered } from "./Migration20261206210000_due_dates_covered.js";
 import { Migration20261206160000_symbol_search } from "./Migration20261206160000_symbol_search.js";
+import { Migration20261206210000_due_dates_covered } from "./Migration20261206210000_due_dates_covered.js";
 
 /** In order; committed migrations are never edited, only appended. */
 export const migrations = [
