@@ -10,6 +10,21 @@ const SPACE = /\s/u;
 export function isBreak(c: string): boolean {
   return SPACE.test(c) || c === "(" || c === ")" || c === '"' || c === "&" || c === "|";
 }
+/**
+ * A comma that ends a word or stands alone separates Todoist's lists (`today, overdue`), which one
+ * list shows together: an OR. A comma inside a word (`1,000`) is part of it; one at the end, as
+ * the next list is being typed, separates nothing.
+ */
+function separates(input: string, i: number): boolean {
+  if (input[i] !== ",") return false;
+  const next = input[commasEnd(input, i)];
+  return next === undefined || isBreak(next);
+}
+/** The index after the run of commas that starts at `i`. */
+function commasEnd(input: string, i: number): number {
+  while (input[i] === ",") i++;
+  return i;
+}
 /** `!high`, `!medium`, `!low` as a whole word; any other `!` negates. */
 const SHORTHAND = /!(high|medium|low)(?=$|[\s()"&|])/iuy;
 
@@ -28,6 +43,10 @@ export function tokenize(input: string): Token[] {
     } else if (c === "(" || c === ")") {
       tokens.push({ type: c, pos: i, len: 1 });
       i++;
+    } else if (separates(input, i)) {
+      const end = commasEnd(input, i);
+      if (input.slice(end).trim() !== "") tokens.push({ type: "or", pos: i, len: end - i });
+      i = end;
     } else if (c === "&" || c === "|") {
       const len = input[i + 1] === c ? 2 : 1; // `&&` and `||` too
       tokens.push({ type: c === "&" ? "and" : "or", pos: i, len });
@@ -59,7 +78,7 @@ export function tokenize(input: string): Token[] {
       i++;
     } else {
       const start = i;
-      while (i < input.length && !isBreak(input[i]!)) i++;
+      while (i < input.length && !isBreak(input[i]!) && !separates(input, i)) i++;
       const text = input.slice(start, i);
       const keyword = text.toLowerCase();
       if (keyword === "and" || keyword === "or" || keyword === "not") tokens.push({ type: keyword, pos: start, len: text.length });

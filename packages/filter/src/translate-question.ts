@@ -1,4 +1,4 @@
-import type { FilterNode } from "./ast.js";
+import { hasTerm, type FilterNode } from "./ast.js";
 import { FilterSyntaxError } from "./errors.js";
 import { explainFilter, normalizeFilter } from "./explain.js";
 import { parseFilter } from "./parser.js";
@@ -150,9 +150,13 @@ function wordEnd(text: string, from: number): number {
   return i;
 }
 
-/** Filter syntax already: operators and grouping, every word a field term, or a field term with a mistake. */
+/**
+ * Filter syntax already: operators and grouping, every word a field term, a field term with a
+ * mistake, or Todoist's lists separated by commas (`today, overdue`, `p1, p2`), each all terms.
+ */
 function isFilterQuery(text: string): boolean {
   if (/[()|&]|:"|\b(AND|OR|NOT)\b/.test(text)) return true;
+  if (/,(\s|$)/.test(text) && text.split(/,(?:\s+|$)/).every(allTerms)) return true;
   const words = text.split(/\s+/);
   return words.some(mistakenFieldTerm) || words.every((w) => /[:#<>=]|^!/.test(w) && filterTerm(w) !== undefined);
 }
@@ -168,6 +172,16 @@ function mistakenFieldTerm(word: string): boolean {
     return false;
   } catch (e) {
     if (e instanceof FilterSyntaxError) return true;
+    throw e;
+  }
+}
+
+/** Parses to terms only, no word to search for (`today`, `#work`, `p1`); an empty part too. */
+function allTerms(text: string): boolean {
+  try {
+    return !hasTerm(parseFilter(text), (t) => t.kind === "text");
+  } catch (e) {
+    if (e instanceof FilterSyntaxError) return false;
     throw e;
   }
 }

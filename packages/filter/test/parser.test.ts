@@ -121,6 +121,12 @@ const CASES: [string, string, string][] = [
   ["next week", "next AND week", 'title/notes contain "next" AND title/notes contain "week"'],
   ["date: Dec 20", "due:dec-20", "due on Dec 20"],
   ["due before: 3 January & created: 1st may", "due<jan-3 AND created:may-1", "due before Jan 3 AND created on May 1"],
+  // Todoist's lists separated by commas, shown together: OR. A comma inside a word stays; one at the end is the next list being typed.
+  ["today, overdue", "due:today OR due:overdue", "due today OR overdue"],
+  ["#a & p1, overdue", "#a AND priority:high OR due:overdue", "(tag:a AND priority = high) OR overdue"],
+  ["date: yesterday, today, tomorrow", "due:yesterday OR due:today OR due:tomorrow", "due yesterday OR due today OR due tomorrow"],
+  ["1,000 bricks", "1,000 AND bricks", 'title/notes contain "1,000" AND title/notes contain "bricks"'],
+  ["today,", "due:today", "due today"],
   // A day in words glued to its field, as typed without the space.
   ["due:next 7 days", "due:next-7-days", "due in next 7 days"],
   ["(#a OR @b) date:Dec 20 milk", "(#a OR tag:b) AND due:dec-20 AND milk", '(tag:a OR tag:b) AND due on Dec 20 AND title/notes contain "milk"'],

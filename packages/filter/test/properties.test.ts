@@ -24,7 +24,8 @@ const HOSTILE = ["'", '"', ";", "\\", "--", "/*", "*/", "%", "_", "$1", "?", "')
 const hostileString = fc.array(fc.oneof(fc.constantFrom(...HOSTILE), fc.string({ unit: "binary", maxLength: 4 })), { minLength: 1, maxLength: 6 }).map((parts) => parts.join(""));
 
 const BARE_CHARS = [..."abcxyzABCXYZ0189üßé._%'\\;/*$?,", "'"];
-const bareWord = fc.string({ unit: fc.constantFrom(...BARE_CHARS), minLength: 1, maxLength: 8 }).filter((w) => !/^(and|or|not)$/i.test(w));
+// A comma that ends a word separates lists: no bare word ends with one.
+const bareWord = fc.string({ unit: fc.constantFrom(...BARE_CHARS), minLength: 1, maxLength: 8 }).filter((w) => !/^(and|or|not)$/i.test(w) && !w.endsWith(","));
 const tagName = fc.string({ unit: fc.constantFrom(..."abz09_./-üß"), minLength: 1, maxLength: 10 }).filter((t) => t !== "none");
 const op = fc.constantFrom<Comparison>("=", "<", "<=", ">", ">=");
 const nextDays = fc.integer({ min: 1, max: 366 }).map((n) => `next-${n}-days` as const);
@@ -82,7 +83,7 @@ const anyQuery = fc.oneof(soup, fc.string({ unit: "binary", maxLength: 120 }), f
 // biome-ignore format: a table of short entries, several to a line
 const ALLOWED_SQL = new Set([
   "TRUE", "AND", "OR", "NOT", "IS", "NULL", "search", "search_text", "to_tsquery", "'tasks.folded'", ".", ":", "LIKE", "tasks", "search_folded", "symbol_query", "tags", "ARRAY",
-  "::text[]", "'{}'", "coalesce", "recurrence", "parent_id", "'infinity'", "timestamptz", "priority", "status", "due_at", "created_at", "updated_at", "completed_at", "due_date", "CASE", "WHEN", "THEN", "ELSE", "END",
+  "::text[]", "'{}'", "coalesce", "recurrence", "parent_id", "'infinity'", "timestamptz", "priority", "status", "due_at", "created_at", "updated_at", "completed_at", "due_date", "CASE", "WHEN", "THEN", "ELSE", "END", "project_id", "ANY", "uuid",
   "(", ")", ",", "[", "]", "=", "<", ">", "<=", ">=", "@@", "@>", "||",
 ]);
 

@@ -157,6 +157,10 @@ export const QUESTIONS: [question: string, query: string][] = [
   ["with the tag shopping", "tag:shopping"],
   ["label groceries", "tag:groceries"],
   ["#shopping due today", "#shopping due:today"],
+  // Todoist's lists separated by commas are a query already; a comma in a sentence is not.
+  ["today, overdue", "today, overdue"],
+  ["p1, p2", "p1, p2"],
+  ["#work, #home", "#work, #home"],
   ["@work", "tag:work"],
   ["at the office", "tag:office"],
   ["tasks at school", "tag:school"],
