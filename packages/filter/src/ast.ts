@@ -20,7 +20,8 @@ export type FilterNode =
   | { kind: "status"; status: StatusValue }
   /** A whole-day range in the caller's zone: a relative day word or an ISO date (YYYY-MM-DD). */
   | { kind: "date"; field: DateField; op: Comparison; day: RelativeDay | IsoDate }
-  | { kind: "due"; state: "none" | "any" | "overdue" }
+  /** `all-day`: due on a date, without a time (Todoist's `no time`). */
+  | { kind: "due"; state: "none" | "any" | "overdue" | "all-day" }
   /** A project or a section by name: lower-case, runs of spaces, '-' and '_' as one '-'. */
   | { kind: "project" | "section"; name: string }
   /** `me`: assigned to the caller; `none`: to nobody. */

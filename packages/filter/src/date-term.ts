@@ -18,7 +18,7 @@ export function dateTerm(field: DateField, op: Comparison, value: string, valueP
     if (day === "") throw new FilterSyntaxError(`"${field}:${prefixed[0]}" needs a date after it, e.g. ${field}:${prefixed[0]}2025-01-31`, valuePos, value.length);
   }
   const bad = (message: string) => new FilterSyntaxError(message, dayPos, written - (dayPos - valuePos));
-  if (day === "overdue" || day === "none" || day === "any") {
+  if (day === "overdue" || day === "none" || day === "any" || day === "all-day") {
     if (field === "completed") throw bad(`completed:${day} is not available: use status:open or status:completed, or a date such as completed:today`);
     if (field !== "due") throw bad(`${field}:${day} is not available: every task has a ${field} time; use a date such as ${field}:today`);
     if (op !== "=") throw bad(`due:${day} cannot be combined with a comparison: write due:${day}`);
@@ -30,7 +30,7 @@ export function dateTerm(field: DateField, op: Comparison, value: string, valueP
   const instant = instantWord(day, op);
   if (instant === "out of range") throw bad(`"${day}" is too far: durations run from 1d to 366d (or 1w to 52w)`);
   if (instant) return { kind: "date", field, ...instant };
-  const words = `${RELATIVE_DAYS.join(", ")}, next-N-days, eod, eow, eom, 7d, 2w${field === "due" && !prefixed && op === "=" ? ", overdue, none, any" : ""}`;
+  const words = `${RELATIVE_DAYS.join(", ")}, next-N-days, eod, eow, eom, 7d, 2w${field === "due" && !prefixed && op === "=" ? ", overdue, none, any, all-day" : ""}`;
   const what = /^(\d{4}-\d{2}-\d{2}|[a-z]{3}-\d{1,2})$/.test(day) ? `a valid date ("${day}" does not exist)` : `a date, not "${day}"`;
   throw bad(`${field} needs ${what}: use YYYY-MM-DD (e.g. 2025-01-31), a month's day (dec-20 or Dec 20) or one of ${words}`);
 }

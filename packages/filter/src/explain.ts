@@ -69,7 +69,7 @@ export function explainFilter(node: FilterNode): string {
     case "status":
       return node.status === "all" ? "any status" : `status = ${node.status}`;
     case "due":
-      return { none: "no due date", any: "has a due date", overdue: "overdue" }[node.state];
+      return { none: "no due date", any: "has a due date", overdue: "overdue", "all-day": "due on a date, no time" }[node.state];
     case "project":
     case "section":
       return `${node.kind} is ${JSON.stringify(node.name)}`;

@@ -21,7 +21,7 @@ const ASSIGNED_TO: Record<string, () => FilterNode> = {
 
 /**
  * Todoist's filters written as bare words: the dates `today`, `tomorrow`, `yesterday`, `overdue`,
- * `no date`, `no due date`, `7 days`, `next 7 days`, `due before: friday`, `created after: 2025-01-31`,
+ * `no date`, `no due date`, `no time` (all day), `7 days`, `next 7 days`, `due before: friday`, `created after: 2025-01-31`,
  * and `no labels`, `assigned to: me` (`others`, `nobody`), `recurring`, `subtask`.
  * Reads the one starting at `tokens[i]`; `taken` is the number of tokens it spans.
  */
@@ -37,6 +37,7 @@ export function readPhrase(tokens: readonly Token[], i: number): { node: FilterN
   if (first === "no" && word(1) === "date") return { node: { kind: "due", state: "none" }, taken: 2 };
   if (first === "no" && word(1) === "due" && word(2) === "date") return { node: { kind: "due", state: "none" }, taken: 3 };
   if (first === "no" && word(1) === "labels") return { node: { kind: "tag", tag: null }, taken: 2 };
+  if (first === "no" && word(1) === "time") return { node: { kind: "due", state: "all-day" }, taken: 2 };
   if (first === "assigned") return readAssignedTo(tokens, i);
   if (first === "recurring" || first === "subtask") return { node: { kind: "is", what: first }, taken: 1 };
   const skip = first === "next" ? 1 : 0;

@@ -100,6 +100,11 @@ export function compileFilterToSql(node: FilterNode, ctx: SqlContext): CompiledF
         // by due starts there instead of walking every task with a due first.
         if (n.state === "none") return `(${NO_DUE} = 'infinity'::timestamptz)`;
         if (n.state === "any") return "(due_at IS NOT NULL)";
+        if (n.state === "all-day") {
+          columns.add("due_date");
+          // due_at is set too: said, it lets the partial index of dues serve the page.
+          return "(due_at IS NOT NULL AND due_date IS NOT NULL)";
+        }
         columns.add("status").add("due_date");
         // An all-day task is overdue once its date is past where the viewer is, not at its midnight.
         const today = todayIn(ctx.now, ctx.timeZone).toString();

@@ -121,6 +121,10 @@ const CASES: [string, string, string][] = [
   ["next week", "next AND week", 'title/notes contain "next" AND title/notes contain "week"'],
   ["date: Dec 20", "due:dec-20", "due on Dec 20"],
   ["due before: 3 January & created: 1st may", "due<jan-3 AND created:may-1", "due before Jan 3 AND created on May 1"],
+  // Todoist's "no time": a date without a time.
+  ["no time", "due:all-day", "due on a date, no time"],
+  ["!no time & today", "NOT due:all-day AND due:today", "NOT due on a date, no time AND due today"],
+  ["due:All-Day", "due:all-day", "due on a date, no time"],
   // Todoist's lists separated by commas, shown together: OR. A comma inside a word stays; one at the end is the next list being typed.
   ["today, overdue", "due:today OR due:overdue", "due today OR overdue"],
   ["#a & p1, overdue", "#a AND priority:high OR due:overdue", "(tag:a AND priority = high) OR overdue"],

@@ -41,7 +41,7 @@ function leaf(text: fc.Arbitrary<string>, phrase: fc.Arbitrary<string>, tag: fc.
     fc
       .record({ field: fc.constantFrom("due", "created", "updated", "completed"), op, day: fc.oneof(fc.constantFrom(...RELATIVE_DAYS), nextDays, isoDate) })
       .map((r): FilterNode => ({ kind: "date", ...r })),
-    fc.constantFrom("none", "any", "overdue").map((state): FilterNode => ({ kind: "due", state })),
+    fc.constantFrom("none", "any", "overdue", "all-day").map((state): FilterNode => ({ kind: "due", state })),
   );
 }
 

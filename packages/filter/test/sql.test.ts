@@ -57,6 +57,7 @@ const CASES: [string, keyof typeof CTX, string, unknown[]][] = [
   ["status:completed", "utc", "(status = $1)", [2]],
   ["due:none", "utc", "(coalesce(due_at, 'infinity'::timestamptz) = 'infinity'::timestamptz)", []],
   ["due:any", "utc", "(due_at IS NOT NULL)", []],
+  ["due:all-day", "utc", "(due_at IS NOT NULL AND due_date IS NOT NULL)", []],
   [
     "due:overdue",
     "utc",
@@ -206,6 +207,7 @@ test("columns lists every column the SQL reads; impliesDue holds when no task wi
     ["status:all due:any", ["due_at"], true],
     ["due:overdue", ["due_at", "due_date", "status"], true],
     ["due:none", ["due_at"], false],
+    ["no time", ["due_at", "due_date"], true],
     ["NOT due:today", ["due_at", "due_date"], false],
     ["due:today OR due<yesterday", ["due_at", "due_date"], true],
     ["due:today OR #home", ["due_at", "due_date", "tags"], false],

@@ -61,6 +61,7 @@ describe("due filters over all-day and timed tasks, seen from every zone", () =>
     [`due>=${D}`, () => (day) => day !== undefined && day >= D],
     [`NOT due:${D}`, () => (day) => day !== D],
     ["due:today", (viewer) => (day) => day === today(viewer)],
+    ["no time", () => (_day, task) => task.due.case === "dueDate"],
     ["due:tomorrow tag:none", (viewer) => (day) => day === Temporal.PlainDate.from(today(viewer)).add({ days: 1 }).toString()],
     [
       "due:overdue",

@@ -106,6 +106,8 @@ const QUERIES = [
   "due:this-week status:open",
   "(due<today OR due>=tomorrow) tag:work -priority:low",
   "due:any -tag:home",
+  "no time tag:home",
+  "due:overdue OR no time",
   // Written as index conditions (no due, no tags, a completion day).
   "due:none",
   "tag:none priority>=medium",
