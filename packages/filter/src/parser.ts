@@ -62,7 +62,7 @@ class Parser {
     const extra = this.#peek();
     if (extra) {
       // #or stops only before ')' or a binary operator that has nothing before it.
-      throw extra.type === ")" ? at(extra, "unexpected ')': there is no '(' for it to close; remove it or add a '(' earlier") : at(extra, `unexpected ${describe(extra)}`);
+      throw extra.type === ")" ? at(extra, "unexpected ')': there is no '(' for it to close; remove it or add a '(' earlier") : at(extra, `unexpected ${describe(extra, this.input)}`);
     }
     return node;
   }
@@ -75,7 +75,9 @@ class Parser {
     const children = [this.#and(depth)];
     while (this.#peek()?.type === "or") {
       const op = this.tokens[this.#i++]!;
-      if (!startsTerm(this.#peek())) throw at(op, "OR needs a term after it, e.g. `tag:home OR tag:work`");
+      if (!startsTerm(this.#peek())) {
+        throw at(op, this.input[op.pos] === "," ? "',' needs a term after it, e.g. `today, overdue`" : "OR needs a term after it, e.g. `tag:home OR tag:work`");
+      }
       children.push(this.#and(depth));
     }
     return children.length === 1 ? children[0]! : { kind: "or", children: children.flatMap((c) => (c.kind === "or" ? c.children : [c])) };
@@ -157,7 +159,8 @@ class Parser {
       }
       return classifyWord(t.text, t.pos);
     }
-    throw at(t, `${describe(t)} needs a term before it, e.g. \`tag:home ${describe(t)} tag:work\``);
+    const written = describe(t, this.input);
+    throw at(t, `${written} needs a term before it, e.g. ${written === "','" ? "`today, overdue`" : `\`tag:home ${written} tag:work\``}`);
   }
 
   #deeper(t: Token, depth: number): void {
@@ -173,12 +176,12 @@ function at(t: Token, message: string): FilterSyntaxError {
   return new FilterSyntaxError(message, t.pos, t.len);
 }
 
-function describe(t: Token): string {
+function describe(t: Token, input: string): string {
   switch (t.type) {
     case "and":
       return "AND";
     case "or":
-      return "OR";
+      return input[t.pos] === "," ? "','" : "OR";
     case "not":
       return "NOT";
     case "(":
