@@ -52,6 +52,7 @@ const UNIT = [
   "services/reminders/test/webhook-target.test.ts",
   "web/test/days.test.ts",
   "web/test/parse-quick-add.test.ts",
+  "web/test/query-tokens.test.ts",
   "web/test/quick-add-corpus.test.ts",
   "web/test/task-form.test.ts",
   "web/test/task-tree.test.ts",

@@ -39,19 +39,4 @@ export function nameTerm(field: "project" | "section", name: string): string {
   return /^[\p{L}\p{N}][\p{L}\p{N}._/-]*$/u.test(key) ? `${field}:${key}` : `${field}:"${name.replace(/["\\]/g, "\\$&")}"`;
 }
 
-/**
- * The project (or section) a filter query selects with `project:` (`section:`), if it names one of
- * `named`; also with Todoist's `#name` or `##name` (`/name`), which the server reads the same way.
- */
-export function namedInQuery<T extends { name: string }>(query: string, field: "project" | "section", named: readonly T[]): T | undefined {
-  const find = (name: string) => named.find((p) => nameKey(p.name) === nameKey(name));
-  const m = new RegExp(`(?:^|\\s)${field}:(?:"((?:[^"\\\\]|\\\\.)*)"|(\\S+))`, "u").exec(query);
-  if (m) return find(m[1] !== undefined ? m[1].replace(/\\(.)/g, "$1") : m[2]!);
-  for (const short of query.matchAll(field === "project" ? /(?:^|\s)##?(\S+)/gu : /(?:^|\s)\/(\S+)/gu)) {
-    const found = find(short[1]!);
-    if (found) return found;
-  }
-  return undefined;
-}
-
 export const ROLE_NAMES: Record<number, string> = { 1: "Viewer", 2: "Editor", 3: "Admin" };

@@ -1,5 +1,5 @@
 // Clickable filters edit the query text itself, so the box always shows exactly what is applied.
-import { parseFilter, resolveNames, type FilterNode } from "@taskmesh/filter";
+import { nameKey, parseFilter, resolveNames, type FilterNode } from "@taskmesh/filter";
 
 /** Adds the term, or removes it when present; terms in `exclusive` replace each other (one status). */
 export function toggleTerm(query: string, term: string, exclusive: readonly string[] = []): string {
@@ -15,18 +15,38 @@ export function hasTerm(query: string, term: string): boolean {
   return query.split(/\s+/).some((t) => t.toLowerCase() === lower);
 }
 
+type Named = readonly { name: string }[];
+
 /**
- * The tags every task the query lists must have (its top-level `#tag` and `@tag` terms, but a
- * `#name` that names one of `projects`, which is that project): a task added on that list gets
- * them, so it shows there.
+ * The terms every task the query lists meets (its top-level ANDed terms), `#name` and `/name` read
+ * against these projects and sections as the server reads them; none while the query does not parse.
  */
-export function requiredTags(query: string, projects: readonly { name: string }[]): string[] {
+function requiredTerms(query: string, projects: Named, sections: Named): FilterNode[] {
   let root: FilterNode;
   try {
-    root = resolveNames(parseFilter(query), { projects, sections: [] });
+    root = resolveNames(parseFilter(query), { projects, sections });
   } catch {
     return [];
   }
-  const terms = root.kind === "and" ? root.children : [root];
-  return terms.flatMap((t) => (t.kind === "tag" && t.tag !== null ? [t.tag] : []));
+  return root.kind === "and" ? root.children : [root];
+}
+
+/**
+ * The tags every task the query lists must have (`#tag`, `@tag`, `tag:`; a `#name` of one of
+ * `projects` is that project): a task added on that list gets them, so it shows there.
+ */
+export function requiredTags(query: string, projects: Named): string[] {
+  return requiredTerms(query, projects, []).flatMap((t) => (t.kind === "tag" && t.tag !== null ? [t.tag] : []));
+}
+
+/**
+ * The project (or section) of `named` every task the query lists is in (`project:`, `#name`,
+ * `##name`; `section:`, `/name`): where a task added on that list goes, so it shows there.
+ */
+export function namedInQuery<T extends { name: string }>(query: string, field: "project" | "section", named: readonly T[]): T | undefined {
+  for (const term of requiredTerms(query, field === "project" ? named : [], field === "section" ? named : [])) {
+    const found = term.kind === field ? named.find((n) => nameKey(n.name) === term.name) : undefined;
+    if (found) return found;
+  }
+  return undefined;
 }
