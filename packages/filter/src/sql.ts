@@ -47,7 +47,8 @@ const DATE_COLUMNS = { due: "due_at", created: "created_at", updated: "updated_a
  * RangeError for an unknown time zone.
  */
 export function compileFilterToSql(node: FilterNode, ctx: SqlContext): CompiledFilter {
-  todayIn(ctx.now, ctx.timeZone); // fail fast on a bad zone or now, even when no term needs them
+  // Fails fast on a bad zone or now, even when no term needs them.
+  const today = todayIn(ctx.now, ctx.timeZone).toString();
   const params: unknown[] = [];
   const columns = new Set<string>();
   const first = ctx.firstIndex ?? 1;
@@ -107,7 +108,6 @@ export function compileFilterToSql(node: FilterNode, ctx: SqlContext): CompiledF
         }
         columns.add("status").add("due_date");
         // An all-day task is overdue once its date is past where the viewer is, not at its midnight.
-        const today = todayIn(ctx.now, ctx.timeZone).toString();
         const bound = later(ctx.now, dayBefore(zoneMidnights(today).until));
         return `(due_at < ${p(bound)} AND status = ${p(STATUS_CODE.open)} AND ${byKind(`due_at < ${p(ctx.now)}`, `due_date < ${p(today)}`)})`;
       }
