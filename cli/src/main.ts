@@ -7,7 +7,7 @@ import { ActivityKind } from "@taskmesh/proto/taskmesh/audit/v1/activity_pb.js";
 import type { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
 import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { OpenSubtasksSchema, type TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
-import { mentionsSomeone, parseQuickAdd, pickAssignee, pickProject, resolveQuickAdd, toCreateRequest } from "@taskmesh/quick-add";
+import { parseQuickAdd, placeLine, resolveQuickAdd, toCreateRequest } from "@taskmesh/quick-add";
 import { Argument, Command, InvalidArgumentError, Option } from "commander";
 import { clients, explain, localTimeZone } from "./api.js";
 import { completionScript, SHELLS, type Shell } from "./completion.js";
@@ -68,18 +68,13 @@ program
     const zone = localTimeZone();
     const now = new Date();
     const [read, { projects }] = await Promise.all([resolveQuickAdd(parseQuickAdd(words.join(" "), now, zone), api.recurrence, zone, now), api.projects.listProjects({})]);
-    // `#name` is the project when one has that name, and `+name` one of its members, as in the web app.
-    const placed = pickProject(
-      read,
-      projects.filter((p) => !p.archived),
-    );
-    const resolved = placed.project && mentionsSomeone(placed.title) ? pickAssignee(placed, (await api.projects.listMembers({ projectId: placed.project.id })).members) : placed;
+    const resolved = await placeLine(read, projects, api.projects);
     if (!resolved.title) throw new UsageError("the line has no title left once its dates, tags and priority are read: add a few words saying what to do");
     const { task } = await api.tasks.createTask(toCreateRequest(resolved, zone));
     const out = taskOut(task!);
     if (json(cmd)) return print({ task: out, ...(resolved.recurrenceSummary ? { recurrenceSummary: resolved.recurrenceSummary } : {}) });
     process.stdout.write(
-      `Added ${row(out, zone).join("  ").replace(/\s+$/, "")}${resolved.project ? `  in ${resolved.project.name}` : ""}${resolved.assignee ? `  → ${resolved.assignee.email}` : ""}${resolved.recurrenceSummary ? `  (repeats ${resolved.recurrenceSummary})` : ""}\n`,
+      `Added ${row(out, zone).join("  ").replace(/\s+$/, "")}${resolved.project ? `  in ${resolved.project.name}${resolved.section ? ` / ${resolved.section.name}` : ""}` : ""}${resolved.assignee ? `  → ${resolved.assignee.email}` : ""}${resolved.recurrenceSummary ? `  (repeats ${resolved.recurrenceSummary})` : ""}\n`,
     );
     if (resolved.recurrenceError) process.stderr.write(`note: "${resolved.recurrenceError}": the repeat phrase was not understood and stayed in the title\n`);
   });

@@ -120,6 +120,28 @@ test("Todoist's @labels: add tags a task with them (an @label is never a project
   await taskmesh("done", byLabel.tasks[0].id.slice(0, 8));
 });
 
+test("add files a task in the section its /name names, of the project the line goes to (the Inbox when it names none)", async () => {
+  const projects = createClient(ProjectService, createConnectTransport({ baseUrl: app.server.url, httpVersion: "1.1" }));
+  const auth = { headers: { authorization: `Bearer ${token}` } };
+  const garden = (await projects.listProjects({}, auth)).projects.find((p) => p.name === "Garden")!;
+  const inbox = (await projects.listProjects({}, auth)).projects.find((p) => p.inbox)!;
+  const { section: beds } = await projects.createSection({ projectId: garden.id, name: "Raised beds" }, auth);
+  const { section: later } = await projects.createSection({ projectId: inbox.id, name: "Later" }, auth);
+  const added = await taskmesh("add", "Weed #garden /raised-beds tomorrow");
+  assert.equal(added.code, 0, added.stderr);
+  assert.match(added.stdout, /Weed\s+in Garden \/ Raised beds$/m);
+  const { task: filed } = JSON.parse((await taskmesh("--json", "add", "Read the seed catalogue /later")).stdout);
+  assert.deepEqual([filed.title, filed.projectId, filed.sectionId], ["Read the seed catalogue", inbox.id, later!.id]);
+  const { task: kept } = JSON.parse((await taskmesh("--json", "add", "Compare and /or order #garden /later")).stdout);
+  assert.deepEqual([kept.title, kept.projectId, kept.sectionId ?? ""], ["Compare and /or order /later", garden.id, ""]);
+  const listed = JSON.parse((await taskmesh("--json", "ls", "##garden /raised-beds")).stdout);
+  assert.deepEqual(
+    listed.tasks.map((t: { title: string; sectionId: string }) => [t.title, t.sectionId]),
+    [["Weed", beds!.id]],
+  );
+  for (const t of [...listed.tasks, filed, kept]) await taskmesh("done", t.id.slice(0, 8));
+});
+
 test("add reads a quick-add line; ls filters and shows how the filter was read; done completes by a short id", async () => {
   const added = await taskmesh("add", "Pay rent every month on the 1st at 9am #home !high");
   assert.equal(added.code, 0, added.stderr);

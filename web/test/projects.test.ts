@@ -89,6 +89,15 @@ test("projects in the sidebar, sections, #project in quick add, moving a task", 
   await listShows(page, ["Call the plumber", "Buy brushes"]);
   await quickAdd(page, "Buy tape");
   await listShows(page, ["Call the plumber", "Buy brushes", "Buy tape"]);
+  // Quick add reads /section as Todoist's does: from the Inbox, a line naming the project and its
+  // section goes there, as the chips say before it is saved.
+  await sidebar(page).getByRole("button", { name: "Inbox", exact: true }).click();
+  await page.getByLabel("Quick add a task").fill("Buy a scraper #house /paint");
+  await page.locator('.understood [data-kind="section"]', { hasText: "Paint" }).waitFor();
+  assert.equal(await page.locator('.understood [data-kind="title"]').textContent(), "Buy a scraper");
+  await page.getByLabel("Quick add a task").press("Enter");
+  await page.getByLabel("Filter tasks").fill("#house /paint");
+  await listShows(page, ["Call the plumber", "Buy brushes", "Buy tape", "Buy a scraper"]);
   await createProject(page, "Old stuff");
   await sidebar(page).getByLabel("Actions for Old stuff").click();
   await sidebar(page).getByRole("button", { name: "Archive" }).click();

@@ -11,7 +11,7 @@ import type { ReminderService } from "@taskmesh/proto/taskmesh/reminders/v1/remi
 import { TaskSchema, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import type { CreateTaskRequest, TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { nameKey, translateQuestion } from "@taskmesh/filter";
-import { isTimeZone, parseQuickAdd, resolveQuickAdd, toCreateRequest, type QuickAddDraft, type ResolvedQuickAdd } from "@taskmesh/quick-add";
+import { isTimeZone, parseQuickAdd, placeLine, resolveQuickAdd, toCreateRequest, type QuickAddDraft, type ResolvedQuickAdd } from "@taskmesh/quick-add";
 import { Temporal } from "temporal-polyfill";
 import * as z from "zod";
 import { errorOf, inputError, itemError, type ItemError } from "./errors.js";
@@ -68,7 +68,8 @@ const addItem = z
       .optional()
       .describe(
         "one line as typed in quick add: 'Pay rent every month on the 1st at 9am #home !high remind me 1 day before'. Dates and times " +
-          "in the user's zone (or one named: 'at 3pm PST'), #tags or @labels, !high/!medium/!low or p1–p4, 'every …' repeats, 'remind me …'",
+          "in the user's zone (or one named: 'at 3pm PST'), #project (the project of that name, else a tag) or @labels, /section (of that project, " +
+          "else of the Inbox), +member (of that project: e-mail or its part before @), !high/!medium/!low or p1–p4, 'every …' repeats, 'remind me …'",
       ),
     title: z.string().min(1).max(500).optional(),
     notes: z.string().max(20_000).optional(),
@@ -469,7 +470,8 @@ export function createTaskmeshMcpServer(backend: TaskmeshBackend): McpServer {
     let resolved: ResolvedQuickAdd;
     let request: CreateTaskRequest;
     if (item.text !== undefined) {
-      resolved = await resolveQuickAdd(parseQuickAdd(item.text, at0, zone), recurrence, zone, at0);
+      const [read, { projects }] = await Promise.all([resolveQuickAdd(parseQuickAdd(item.text, at0, zone), recurrence, zone, at0), backend.projects.listProjects({})]);
+      resolved = await placeLine(read, projects, backend.projects);
       if (!resolved.title) throw new ItemFailure(inputError(`${at}.text`, "the line has no title left once dates, tags and the like are read"));
       request = toCreateRequest(resolved, zone);
     } else {

@@ -292,6 +292,13 @@ test("update_tasks moves a task to a project by name and assigns it to a member 
       ["Road trip", "editor", 2],
     ],
   );
+
+  // A line names the project, its section and a member as the web app's quick add reads them.
+  const [line] = (await call(alice, "add_tasks", { tasks: [{ text: "Buy snacks #road-trip /packing +bob-mcp !low" }] })).structuredContent!.results as Json[];
+  assert.deepEqual(
+    [line!.task.title, line!.task.projectName, line!.task.sectionName, line!.task.assigneeEmail, line!.task.tags ?? []],
+    ["Buy snacks", "Road trip", "Packing", "bob-mcp@example.com", []],
+  );
 });
 
 test("complete, reopen and delete in batches; each item reports its own outcome", async () => {

@@ -12,3 +12,5 @@ export {
 export { lastDayRule, resolveQuickAdd, toCreateRequest, type ResolvedQuickAdd } from "./resolve-quick-add.js";
 export { pickProject, type ProjectChoice } from "./pick-project.js";
 export { mentionsSomeone, pickAssignee, type MemberChoice } from "./pick-assignee.js";
+export { namesSection, pickSection, type SectionChoice } from "./pick-section.js";
+export { placeLine, placeWithin } from "./place-line.js";

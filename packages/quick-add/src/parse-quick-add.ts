@@ -41,6 +41,8 @@ export interface QuickAddDraft {
   labels?: string[];
   /** A `#name` that names one of the user's projects (see pick-project.ts). */
   project?: { id: string; name: string };
+  /** A `/name` that names a section of that project (see pick-section.ts). */
+  section?: { id: string; name: string };
   /** A `+name` that names a member of that project (see pick-assignee.ts). */
   assignee?: { id: string; email: string };
 }
@@ -402,6 +404,11 @@ export function finishReminder(draft: QuickAddDraft, now: Date, zone: string): v
 /** The title with spaces tidied. */
 export function cleanTitle(text: string): string {
   return text.replace(/\s+/g, " ").trim();
+}
+
+/** The title without the word a `(^|\s)word` pattern matched in it. */
+export function withoutWord(title: string, match: RegExpMatchArray): string {
+  return cleanTitle(`${title.slice(0, match.index)}${match[1]}${title.slice(match.index! + match[0].length)}`);
 }
 
 // A word that only introduced the date cut out after it: "Submit report by friday" → "Submit report".

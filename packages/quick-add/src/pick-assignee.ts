@@ -2,7 +2,7 @@
 // member's e-mail, or the part of it before the @, assigns the task to that member and leaves the
 // title; any other `+word` (a typo, someone not in the project) stays in the title as typed, where
 // the missing "Assigned" in what was understood shows it.
-import type { QuickAddDraft } from "./parse-quick-add.js";
+import { withoutWord, type QuickAddDraft } from "./parse-quick-add.js";
 
 export interface MemberChoice {
   userId: string;
@@ -25,8 +25,7 @@ export function pickAssignee<D extends QuickAddDraft>(draft: D, members: readonl
       return email === name || email.slice(0, email.lastIndexOf("@")) === name;
     });
     if (named.length !== 1) continue;
-    const title = `${draft.title.slice(0, match.index)}${match[1]}${draft.title.slice(match.index + match[0].length)}`.replace(/\s{2,}/g, " ").trim();
-    return { ...draft, title, assignee: { id: named[0]!.userId, email: named[0]!.email } };
+    return { ...draft, title: withoutWord(draft.title, match), assignee: { id: named[0]!.userId, email: named[0]!.email } };
   }
   return draft;
 }

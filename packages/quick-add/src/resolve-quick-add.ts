@@ -162,6 +162,7 @@ export function toCreateRequest(draft: ResolvedQuickAdd, timeZone: string): Crea
       : [],
     requestId: crypto.randomUUID(),
     projectId: draft.project?.id ?? "",
+    sectionId: draft.section?.id ?? "",
     assigneeId: draft.assignee?.id ?? "",
   });
 }

@@ -14,9 +14,12 @@ import {
   ALL_DAY_REMINDER_TIME,
   localDate,
   mentionsSomeone,
+  namesSection,
   parseQuickAdd,
   pickAssignee,
   pickProject,
+  pickSection,
+  placeWithin,
   resolveQuickAdd,
   taggedWith,
   toCreateRequest,
@@ -34,9 +37,6 @@ function describeDue(due: Due, zone: string | undefined): string {
   const shown = new Date(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute);
   return `${formatDay(shown)} ${formatTime(shown)} ${zone}`;
 }
-
-/** A line as read, with the section on screen when it goes to that project. */
-type Line = ResolvedQuickAdd & { section?: { id: string; name: string } };
 
 interface Props {
   /** Where `#name` may point (see pickProject). */
@@ -69,7 +69,7 @@ export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ 
   });
   const understood = useQuery({ ...resolveQuery(typed), enabled: typed.length > 0 });
   // What can be read without the server shows at once; the recurrence joins when it is understood.
-  const read = (line: ResolvedQuickAdd): Line => {
+  const read = (line: ResolvedQuickAdd): ResolvedQuickAdd => {
     const dated = dueToday && !line.due && !line.recurrenceText ? { ...line, due: { kind: "date", date: localDate(new Date()) } as const } : line;
     const chosen = pickProject(
       dated,
@@ -81,8 +81,13 @@ export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ 
     return { ...picked, project: { id: project.id, name: project.name }, ...(section ? { section: { id: section.id, name: section.name } } : {}) };
   };
   const typedDraft = text.trim() ? (text.trim() === typed && understood.data) || parseQuickAdd(text.trim(), new Date(), timeZone) : undefined;
-  const placed = typedDraft && read(typedDraft);
-  // `+name` is looked for among the members of the project the line goes to.
+  const withProject = typedDraft && read(typedDraft);
+  // `/name` is looked for among the sections of the project the line goes to (the Inbox when none),
+  // `+name` among its members; save() places the line the same way (placeWithin).
+  const target = withProject && (withProject.project ?? projects.find((p) => p.inbox));
+  const sectionsOf = target && namesSection(withProject.title) ? target : undefined;
+  const sections = useRpcQuery(ProjectService.method.listSections, { projectId: sectionsOf?.id ?? "" }, { enabled: sectionsOf !== undefined, staleTime: 30_000 });
+  const placed = withProject && sectionsOf && sections.data ? pickSection(withProject, sectionsOf, sections.data.sections) : withProject;
   const naming = placed?.project && mentionsSomeone(placed.title) ? placed.project.id : "";
   const members = useRpcQuery(ProjectService.method.listMembers, { projectId: naming }, { enabled: naming !== "", staleTime: 30_000 });
   const draft = placed && members.data && naming ? pickAssignee(placed, members.data.members) : placed;
@@ -96,10 +101,9 @@ export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ 
     setSaving((n) => n + 1);
     setError(undefined);
     try {
-      const placed = read(await queryClient.fetchQuery(resolveQuery(line)));
-      const resolved = placed.project && mentionsSomeone(placed.title) ? pickAssignee(placed, (await projectsClient.listMembers({ projectId: placed.project.id })).members) : placed;
+      const resolved = await placeWithin(read(await queryClient.fetchQuery(resolveQuery(line))), projects, projectsClient);
       if (!resolved.title) throw new Error("Give the task a title");
-      const { task } = await tasksClient.createTask({ ...toCreateRequest(resolved, timeZone), sectionId: resolved.section?.id ?? "" });
+      const { task } = await tasksClient.createTask(toCreateRequest(resolved, timeZone));
       toast({ text: `Added “${task?.title}”` }, 3000);
       await queryClient.invalidateQueries({ queryKey: createConnectQueryKey({ schema: TaskService, cardinality: undefined }) });
     } catch (err) {

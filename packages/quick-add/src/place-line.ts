@@ -1,0 +1,33 @@
+// Where a line goes, read as the web app's quick add reads it, for the clients that ask the
+// server as they go (the CLI, the MCP tools): `#name` is the project of that name (else a tag),
+// `/name` a section of the project the line goes to (the Inbox when it names none), `+name` a member
+// of that project.
+import type { Client } from "@connectrpc/connect";
+import type { ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
+import type { QuickAddDraft } from "./parse-quick-add.js";
+import { mentionsSomeone, pickAssignee } from "./pick-assignee.js";
+import { pickProject, type ProjectChoice } from "./pick-project.js";
+import { namesSection, pickSection } from "./pick-section.js";
+
+/** The caller's projects as ListProjects gives them (archived ones are never picked). */
+type Projects = readonly (ProjectChoice & { inbox: boolean; archived: boolean })[];
+type Lookups = Pick<Client<typeof ProjectService>, "listSections" | "listMembers">;
+
+/** The draft placed: its project, then the section and member named within it. */
+export async function placeLine<D extends QuickAddDraft>(draft: D, projects: Projects, client: Lookups): Promise<D> {
+  return placeWithin(
+    pickProject(
+      draft,
+      projects.filter((p) => !p.archived),
+    ),
+    projects,
+    client,
+  );
+}
+
+/** The section and member a draft names, within the project it goes to (already chosen: the Inbox when none). */
+export async function placeWithin<D extends QuickAddDraft>(draft: D, projects: Projects, client: Lookups): Promise<D> {
+  const target = draft.project ?? projects.find((p) => p.inbox);
+  const placed = target && namesSection(draft.title) ? pickSection(draft, target, (await client.listSections({ projectId: target.id })).sections) : draft;
+  return placed.project && mentionsSomeone(placed.title) ? pickAssignee(placed, (await client.listMembers({ projectId: placed.project.id })).members) : placed;
+}
