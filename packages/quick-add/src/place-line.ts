@@ -2,19 +2,21 @@
 // server as they go (the CLI, the MCP tools): `#name` is the project of that name (else a tag),
 // `/name` a section of the project the line goes to (the Inbox when it names none), `+name` a member
 // of that project.
-import type { Client } from "@connectrpc/connect";
-import type { ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import type { QuickAddDraft } from "./parse-quick-add.js";
-import { mentionsSomeone, pickAssignee } from "./pick-assignee.js";
+import { mentionsSomeone, pickAssignee, type MemberChoice } from "./pick-assignee.js";
 import { pickProject, type ProjectChoice } from "./pick-project.js";
-import { namesSection, pickSection } from "./pick-section.js";
+import { namesSection, pickSection, type SectionChoice } from "./pick-section.js";
 
 /** The caller's projects as ListProjects gives them (archived ones are never picked). */
 type Projects = readonly (ProjectChoice & { inbox: boolean; archived: boolean })[];
-type Lookups = Pick<Client<typeof ProjectService>, "listSections" | "listMembers">;
+/** What is read of the project service (its client, or one that answers "none" when it cannot be reached). */
+export interface PlacementLookups {
+  listSections(req: { projectId: string }): Promise<{ sections: readonly SectionChoice[] }>;
+  listMembers(req: { projectId: string }): Promise<{ members: readonly MemberChoice[] }>;
+}
 
 /** The draft placed: its project, then the section and member named within it. */
-export async function placeLine<D extends QuickAddDraft>(draft: D, projects: Projects, client: Lookups): Promise<D> {
+export async function placeLine<D extends QuickAddDraft>(draft: D, projects: Projects, client: PlacementLookups): Promise<D> {
   return placeWithin(
     pickProject(
       draft,
@@ -26,7 +28,7 @@ export async function placeLine<D extends QuickAddDraft>(draft: D, projects: Pro
 }
 
 /** The section and member a draft names, within the project it goes to (already chosen: the Inbox when none). */
-export async function placeWithin<D extends QuickAddDraft>(draft: D, projects: Projects, client: Lookups): Promise<D> {
+export async function placeWithin<D extends QuickAddDraft>(draft: D, projects: Projects, client: PlacementLookups): Promise<D> {
   const target = draft.project ?? projects.find((p) => p.inbox);
   const placed = target && namesSection(draft.title) ? pickSection(draft, target, (await client.listSections({ projectId: target.id })).sections) : draft;
   return placed.project && mentionsSomeone(placed.title) ? pickAssignee(placed, (await client.listMembers({ projectId: placed.project.id })).members) : placed;

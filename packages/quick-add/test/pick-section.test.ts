@@ -22,18 +22,17 @@ function lookups() {
   const asked: string[] = [];
   return {
     asked,
-    listSections: async ({ projectId }: { projectId?: string }) => {
+    listSections: async ({ projectId }: { projectId: string }) => {
       asked.push(`sections ${projectId}`);
-      return { sections: SECTIONS[projectId!] ?? [] };
+      return { sections: SECTIONS[projectId] ?? [] };
     },
-    listMembers: async ({ projectId }: { projectId?: string }) => {
+    listMembers: async ({ projectId }: { projectId: string }) => {
       asked.push(`members ${projectId}`);
-      return { members: MEMBERS[projectId!] ?? [] };
+      return { members: MEMBERS[projectId] ?? [] };
     },
   };
 }
-// The fakes give what placeLine reads of the responses.
-const place = (line: string, client = lookups()) => placeLine(parseQuickAdd(line, NOW, "UTC"), [INBOX, WORK, OLD], client as never);
+const place = (line: string, client = lookups()) => placeLine(parseQuickAdd(line, NOW, "UTC"), [INBOX, WORK, OLD], client);
 
 test("/name is a section of the project the line names; the word leaves the title", async () => {
   const draft = await place("Agenda for the review #work /meetings");

@@ -6,6 +6,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { forwardRef, useState } from "react";
 import { recurrenceClient, tasksClient } from "../api/clients.js";
 import { isQueuedOffline } from "../offline/offline-queue.js";
+import { isNetworkFailure } from "../offline/offline-session.js";
 import { useDebounced } from "../ui/use-debounced.js";
 import { useNotifications } from "../notifications/notifications.js";
 import { browserTimeZone, formatDay, formatDuration, formatTime, PRIORITY_LABELS } from "../tasks/format.js";
@@ -20,6 +21,7 @@ import {
   pickProject,
   pickSection,
   placeWithin,
+  type PlacementLookups,
   resolveQuickAdd,
   taggedWith,
   toCreateRequest,
@@ -51,6 +53,22 @@ interface Props {
   tags?: readonly string[];
 }
 
+/**
+ * The sections and members a line may name; offline, none: its `/name` and `+name` stay in the
+ * title and the line is kept on this device as typed, like any other.
+ */
+const placementLookups: PlacementLookups = {
+  listSections: (req) => projectsClient.listSections(req).catch(noneOffline({ sections: [] })),
+  listMembers: (req) => projectsClient.listMembers(req).catch(noneOffline({ members: [] })),
+};
+
+function noneOffline<T>(none: T): (err: unknown) => T {
+  return (err) => {
+    if (isNetworkFailure(err)) return none;
+    throw err;
+  };
+}
+
 /** One line, natural language; shows what was understood before it is saved. */
 export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ projects, project, section, dueToday = false, tags = [] }, ref) {
   const [text, setText] = useState("");
@@ -66,6 +84,9 @@ export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ 
     queryKey: ["quick-add", line, timeZone],
     queryFn: ({ signal }: { signal: AbortSignal }) => resolveQuickAdd(parseQuickAdd(line, new Date(), timeZone), recurrenceClient, timeZone, new Date(), signal),
     staleTime: 30_000,
+    // Reading a line needs the server only for a repeat phrase. Paused while offline instead, a line
+    // saved then was cancelled (CancelledError) once its query lost its observer, and never queued.
+    networkMode: "always" as const,
   });
   const understood = useQuery({ ...resolveQuery(typed), enabled: typed.length > 0 });
   // What can be read without the server shows at once; the recurrence joins when it is understood.
@@ -101,7 +122,7 @@ export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ 
     setSaving((n) => n + 1);
     setError(undefined);
     try {
-      const resolved = await placeWithin(read(await queryClient.fetchQuery(resolveQuery(line))), projects, projectsClient);
+      const resolved = await placeWithin(read(await queryClient.fetchQuery(resolveQuery(line))), projects, placementLookups);
       if (!resolved.title) throw new Error("Give the task a title");
       const { task } = await tasksClient.createTask(toCreateRequest(resolved, timeZone));
       toast({ text: `Added “${task?.title}”` }, 3000);
