@@ -15,6 +15,7 @@ import { ProjectHeader } from "./projects/project-header.js";
 import { ProjectSidebar } from "./projects/project-sidebar.js";
 import { useProjects } from "./projects/projects-api.js";
 import { SettingsButton } from "./settings/settings-dialog.js";
+import { isNetworkFailure } from "./offline/offline-session.js";
 import { PendingChanges, useOfflineSync } from "./offline/pending-changes.js";
 import { Toasts } from "./notifications/notifications.js";
 import { QuickAdd } from "./quick-add/quick-add.js";
@@ -144,7 +145,12 @@ function Workspace({ session }: { session: Session }) {
   }, [list.data, list.error]);
   const summary = list.data?.pages[0]?.explanation?.summary;
   const queryError = list.error?.findDetails(QueryErrorSchema)[0];
-  const listProblem = list.error && !queryError ? list.error.rawMessage : undefined;
+  const listProblem =
+    list.error && !queryError
+      ? isNetworkFailure(list.error)
+        ? "You are offline, and this list was not read on this device before: it shows once the server answers again."
+        : list.error.rawMessage
+      : undefined;
   const selectedIndex = tasks.findIndex((t) => t.id === selectedId);
 
   const move = (step: number) => {

@@ -333,13 +333,14 @@ test("a task the editor cannot show (a time zone this browser does not know) lea
   await signUp(page);
   await quickAdd(page, "Call Lisbon tomorrow at 10am", { due: "Tomorrow" });
   await quickAdd(page, "Water plants");
-  // As when the server's time-zone database is newer than the browser's.
-  await page.route("**/taskmesh.tasks.v1.TaskService/GetTask", async (route) => {
+  // As when the server's time-zone database is newer than the browser's: in every answer.
+  await page.route(/TaskService\/(GetTask|ListTasks)$/, async (route) => {
     const response = await route.fetch();
     const body = await response.json();
-    if (body.task?.title.startsWith("Call Lisbon")) body.task.timeZone = "Atlantis/Capital";
+    for (const task of [body.task, ...(body.tasks ?? [])]) if (task?.title.startsWith("Call Lisbon")) task.timeZone = "Atlantis/Capital";
     await route.fulfill({ response, json: body });
   });
+  await page.reload();
   const consoleErrors: string[] = [];
   page.on("console", (message) => message.type() === "error" && consoleErrors.push(message.text()));
 

@@ -50,6 +50,10 @@ test("offline: the app opens from its cache, changes wait in order and are sent 
   await page.getByLabel("Quick add a task").fill("Call dad /asap");
   await page.getByLabel("Quick add a task").press("Enter");
   await page.locator(".toast-info", { hasText: "Added “Call dad /asap” on this device" }).waitFor();
+  // A task never opened before opens from the list on screen (GetTask waits for the server).
+  await taskRow(page, "Pay rent").getByRole("button", { name: "Pay rent", exact: true }).click();
+  assert.equal(await editor(page).getByLabel("Title").inputValue(), "Pay rent");
+  await page.getByRole("button", { name: "Close details" }).click();
   await page.reload();
   await taskRow(page, "Pay rent").waitFor();
   await taskRow(page, "Buy milk").waitFor();
@@ -74,6 +78,11 @@ test("offline: the app opens from its cache, changes wait in order and are sent 
   // Kept across a reload (IndexedDB), still without the server.
   await page.reload();
   await pending(page).getByText("4 changes waiting to be sent").waitFor();
+  // A list never read on this device says why it is missing, and what will bring it.
+  await page.getByLabel("Filter tasks").fill("plumber");
+  await page.getByRole("alert").filter({ hasText: "You are offline, and this list was not read on this device before" }).waitFor();
+  await page.getByLabel("Filter tasks").fill("status:open");
+  await taskRow(page, "Pay rent").waitFor();
 
   // Meanwhile another device, online, renames the same task.
   const other = await suite.page();

@@ -1,14 +1,13 @@
 // The changes waiting to be sent, above the list, and the hook that sends them when the server
 // answers again (on the browser's `online`, at start, and every 5 s while something waits).
 import { createClient } from "@connectrpc/connect";
-import { createConnectQueryKey } from "@connectrpc/connect-query";
-import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { currentSession } from "../api/auth-client.js";
 import { directTransport } from "../api/transport.js";
 import { useNotifications } from "../notifications/notifications.js";
+import { cachedTask } from "../tasks/cached-task.js";
 import { useTaskActions } from "../tasks/task-actions.js";
 import { flush, flushSoon, onFlushed, onQueueChange, setFlusher, setTitleLookup } from "./offline-queue.js";
 import { queuedChanges, type QueuedChange } from "./offline-store.js";
@@ -27,14 +26,7 @@ export function useOfflineSync(): QueuedChange[] {
       setPending((await queuedChanges()).filter((c) => c.userId === userId));
     };
     setFlusher(() => flush(client));
-    setTitleLookup((id) => {
-      for (const [, data] of queryClient.getQueriesData<{ pages?: { tasks: Task[] }[]; task?: Task }>({ queryKey: createConnectQueryKey({ schema: TaskService, cardinality: undefined }) })) {
-        const tasks = data?.pages?.flatMap((p) => p.tasks) ?? (data?.task ? [data.task] : []);
-        const found = tasks.find((t) => t.id === id);
-        if (found) return found.title;
-      }
-      return undefined;
-    });
+    setTitleLookup((id) => cachedTask(queryClient, id)?.title);
     const offQueue = onQueueChange(() => void load());
     const offFlushed = onFlushed(({ refused }) => {
       for (const r of refused) toast({ text: `Not applied: ${r.label} — ${r.reason}`, tone: "error" }, 15_000);

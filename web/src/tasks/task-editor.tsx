@@ -1,8 +1,9 @@
+import { create } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { createConnectQueryKey, useQuery } from "@connectrpc/connect-query";
 import { Priority, TaskStatus, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
-import { TaskConflictSchema, TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
+import { GetTaskResponseSchema, TaskConflictSchema, TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useId, useState } from "react";
 import { tasksClient } from "../api/clients.js";
@@ -12,6 +13,7 @@ import { useViewOnly } from "../projects/projects-api.js";
 import { TaskProjectField } from "../projects/task-project-field.js";
 import { ActivityPanel } from "./activity-panel.js";
 import { CommentsSection } from "./comments.js";
+import { cachedTask } from "./cached-task.js";
 import { browserTimeZone, PRIORITY_LABELS } from "./format.js";
 import { RecurrencePicker } from "./recurrence-picker.js";
 import { RemindersEditor } from "./reminders-editor.js";
@@ -33,7 +35,19 @@ interface Props {
 }
 
 export function TaskEditor({ taskId, onClose }: Props) {
-  const { data, error } = useQuery(TaskService.method.getTask, { id: taskId });
+  const queryClient = useQueryClient();
+  const { data, error } = useQuery(
+    TaskService.method.getTask,
+    { id: taskId },
+    {
+      // The task as a list on screen has it opens the editor at once, and while the server is out
+      // of reach, where GetTask waits for it; the server's answer replaces it when it comes.
+      placeholderData: () => {
+        const task = cachedTask(queryClient, taskId);
+        return task && create(GetTaskResponseSchema, { task });
+      },
+    },
+  );
   const task = data?.task;
   return (
     <aside className="editor" aria-label="Task details">
