@@ -53,6 +53,9 @@ test("offline: the app opens from its cache, changes wait in order and are sent 
   // A task never opened before opens from the list on screen (GetTask waits for the server).
   await taskRow(page, "Pay rent").getByRole("button", { name: "Pay rent", exact: true }).click();
   assert.equal(await editor(page).getByLabel("Title").inputValue(), "Pay rent");
+  // Its comments and history cannot be read now, which is not the same as having none.
+  await editor(page).getByText("You are offline: the comments show once the server answers again.").waitFor();
+  await editor(page).getByText("You are offline: the changes show once the server answers again.").waitFor();
   await page.getByRole("button", { name: "Close details" }).click();
   await page.reload();
   await taskRow(page, "Pay rent").waitFor();

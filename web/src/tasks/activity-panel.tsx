@@ -5,6 +5,7 @@ import { createConnectQueryKey, useQuery } from "@connectrpc/connect-query";
 import type { ActivityEntry } from "@taskmesh/proto/taskmesh/audit/v1/activity_pb.js";
 import { AuditService } from "@taskmesh/proto/taskmesh/audit/v1/audit_service_pb.js";
 import { useQueries, useQueryClient } from "@tanstack/react-query";
+import { emptyNote } from "../ui/empty-note.js";
 import { useEffect } from "react";
 import { recurrenceClient, tasksClient } from "../api/clients.js";
 import { currentSession } from "../api/auth-client.js";
@@ -88,7 +89,7 @@ export function ActivityPanel({ task, timeZone }: { task: Task; timeZone: string
     <section className="activity" aria-label="Activity">
       <h3>Activity</h3>
       {activity.error && <p className="muted">History is not available: {activity.error.rawMessage}</p>}
-      {!activity.error && entries.length === 0 && <p className="muted">{activity.isLoading ? "Loading…" : "Nothing yet."}</p>}
+      {!activity.error && entries.length === 0 && <p className="muted">{emptyNote(activity, "changes", "Nothing yet.")}</p>}
       <ol className="activity-list">
         {entries.map((entry) => {
           const when = entry.occurTime ? timestampDate(entry.occurTime) : undefined;

@@ -8,6 +8,7 @@ import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/valid
 import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { useQueryClient } from "@tanstack/react-query";
+import { emptyNote } from "../ui/empty-note.js";
 import { useEffect, useId, useState } from "react";
 import { currentSession } from "../api/auth-client.js";
 import { tasksClient } from "../api/clients.js";
@@ -95,7 +96,7 @@ export function CommentsSection({ task }: { task: Task }) {
     <section className="comments" aria-labelledby={`${ids}-title`}>
       <h3 id={`${ids}-title`}>Comments{list.length > 0 ? ` (${list.length})` : ""}</h3>
       {comments.error && <p className="muted">Comments are not available: {comments.error.rawMessage}</p>}
-      {!comments.error && list.length === 0 && <p className="muted">{comments.isLoading ? "Loading…" : "No comments yet."}</p>}
+      {!comments.error && list.length === 0 && <p className="muted">{emptyNote(comments, "comments", "No comments yet.")}</p>}
       <ol className="comment-list">
         {list.map((c) => {
           const at = c.createTime ? timestampDate(c.createTime) : undefined;
