@@ -145,9 +145,11 @@ function Workspace({ session }: { session: Session }) {
   }, [list.data, list.error]);
   const summary = list.data?.pages[0]?.explanation?.summary;
   const queryError = list.error?.findDetails(QueryErrorSchema)[0];
+  // Offline, a list not read before fails (or, with the last list kept on screen, waits).
+  const unread = list.isPaused && list.isPlaceholderData;
   const listProblem =
-    list.error && !queryError
-      ? isNetworkFailure(list.error)
+    (list.error && !queryError) || unread
+      ? !list.error || isNetworkFailure(list.error)
         ? "You are offline, and this list was not read on this device before: it shows once the server answers again."
         : list.error.rawMessage
       : undefined;
@@ -283,7 +285,7 @@ function Workspace({ session }: { session: Session }) {
               <DayView kind={dayView} tasks={tasks} {...rowHandlers} onUpdate={(request, said) => void actions.update(request, said)} {...paging} />
             ) : (
               <TaskList
-                stale={list.error ? (queryError ? "filter" : "load") : undefined}
+                stale={list.error ? (queryError ? "filter" : "load") : unread ? "load" : undefined}
                 onFixFilter={() => {
                   const input = filterRef.current;
                   if (!input) return;

@@ -57,6 +57,12 @@ test("offline: the app opens from its cache, changes wait in order and are sent 
   await editor(page).getByText("You are offline: the comments show once the server answers again.").waitFor();
   await editor(page).getByText("You are offline: the changes show once the server answers again.").waitFor();
   await page.getByRole("button", { name: "Close details" }).click();
+  // A filter not read before cannot be: said, with the last list kept on screen, marked as such.
+  await page.getByLabel("Filter tasks").fill("plumber");
+  await page.getByRole("alert").filter({ hasText: "You are offline, and this list was not read on this device before" }).waitFor();
+  await page.getByText("The last results: the list could not be refreshed.").waitFor();
+  await page.getByLabel("Filter tasks").fill("status:open");
+  await page.getByRole("alert").waitFor({ state: "detached" });
   await page.reload();
   await taskRow(page, "Pay rent").waitFor();
   await taskRow(page, "Buy milk").waitFor();
