@@ -108,11 +108,16 @@ export interface Names {
 /** A bare `/name`: Todoist's section of that name, when the caller has one (else a word to search for). */
 const SECTION_WORD = /^\/([\p{L}\p{N}][^/]*)$/u;
 
+/** Whether a word is written as a section (`/meetings`): a filter term, though its meaning waits for the caller's names. */
+export function isSectionWord(word: string): boolean {
+  return SECTION_WORD.test(word);
+}
+
 /** Which of the caller's names the filter needs to be read: projects for `#name`, sections for `/name`. */
 export function namesNeeded(n: FilterNode): { projects: boolean; sections: boolean } {
   return {
     projects: hasTerm(n, (t) => t.kind === "tag" && t.hash === true),
-    sections: hasTerm(n, (t) => t.kind === "text" && !t.phrase && SECTION_WORD.test(t.value)),
+    sections: hasTerm(n, (t) => t.kind === "text" && !t.phrase && isSectionWord(t.value)),
   };
 }
 

@@ -1,4 +1,4 @@
-import { hasTerm, type FilterNode } from "./ast.js";
+import { hasTerm, isSectionWord, type FilterNode } from "./ast.js";
 import { FilterSyntaxError } from "./errors.js";
 import { explainFilter, normalizeFilter } from "./explain.js";
 import { parseFilter } from "./parser.js";
@@ -158,7 +158,7 @@ function isFilterQuery(text: string): boolean {
   if (/[()|&]|:"|\b(AND|OR|NOT)\b/.test(text)) return true;
   if (/,(\s|$)/.test(text) && text.split(/,(?:\s+|$)/).every(allTerms)) return true;
   const words = text.split(/\s+/);
-  return words.some(mistakenFieldTerm) || words.every((w) => /[:#<>=]|^!/.test(w) && filterTerm(w) !== undefined);
+  return words.some(mistakenFieldTerm) || words.every((w) => (/[:#<>=]|^!/.test(w) && filterTerm(w) !== undefined) || isSectionWord(w));
 }
 
 /**

@@ -48,6 +48,8 @@ test("a filter query is left as it is", () => {
     "status:open priority:urgent",
     "#nothing-here priority:urgent",
     "remind me staus:open",
+    "##garden /raised-beds",
+    "#work /meetings !high",
   ]) {
     const t = translateQuestion(query);
     assert.equal(t.query, query);
