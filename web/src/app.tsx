@@ -150,7 +150,7 @@ function Workspace({ session }: { session: Session }) {
   const listProblem =
     (list.error && !queryError) || unread
       ? !list.error || isNetworkFailure(list.error)
-        ? "You are offline, and this list was not read on this device before: it shows once the server answers again."
+        ? "The server cannot be reached, and this list was not read on this device before: it shows once the server answers again."
         : list.error.rawMessage
       : undefined;
   const selectedIndex = tasks.findIndex((t) => t.id === selectedId);

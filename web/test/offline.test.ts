@@ -56,10 +56,14 @@ test("offline: the app opens from its cache, changes wait in order and are sent 
   // Its comments and history cannot be read now, which is not the same as having none.
   await editor(page).getByText("You are offline: the comments show once the server answers again.").waitFor();
   await editor(page).getByText("You are offline: the changes show once the server answers again.").waitFor();
+  // A comment is not kept offline: it fails saying why, in words, not the browser's "Failed to fetch".
+  await editor(page).getByLabel("Add a comment").fill("Ask the landlord");
+  await editor(page).getByLabel("Add a comment").press("Control+Enter");
+  await editor(page).getByRole("alert").filter({ hasText: "The server cannot be reached: check the connection, then try again" }).waitFor();
   await page.getByRole("button", { name: "Close details" }).click();
   // A filter not read before cannot be: said, with the last list kept on screen, marked as such.
   await page.getByLabel("Filter tasks").fill("plumber");
-  await page.getByRole("alert").filter({ hasText: "You are offline, and this list was not read on this device before" }).waitFor();
+  await page.getByRole("alert").filter({ hasText: "The server cannot be reached, and this list was not read on this device before" }).waitFor();
   await page.getByText("The last results: the list could not be refreshed.").waitFor();
   await page.getByLabel("Filter tasks").fill("status:open");
   await page.getByRole("alert").waitFor({ state: "detached" });
@@ -89,7 +93,7 @@ test("offline: the app opens from its cache, changes wait in order and are sent 
   await pending(page).getByText("4 changes waiting to be sent").waitFor();
   // A list never read on this device says why it is missing, and what will bring it.
   await page.getByLabel("Filter tasks").fill("plumber");
-  await page.getByRole("alert").filter({ hasText: "You are offline, and this list was not read on this device before" }).waitFor();
+  await page.getByRole("alert").filter({ hasText: "The server cannot be reached, and this list was not read on this device before" }).waitFor();
   await page.getByLabel("Filter tasks").fill("status:open");
   await taskRow(page, "Pay rent").waitFor();
 

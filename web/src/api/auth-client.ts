@@ -3,7 +3,7 @@
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
 import { AuthService, type User } from "@taskmesh/proto/taskmesh/auth/v1/auth_service_pb.js";
-import { isNetworkFailure, offlineSession, rememberUser } from "../offline/offline-session.js";
+import { isNetworkFailure, offlineSession, rememberUser, sayUnreachable } from "../offline/offline-session.js";
 
 export interface Session {
   accessToken: string;
@@ -13,7 +13,7 @@ export interface Session {
 type Listener = (session: Session | undefined) => void;
 
 /** AuthService calls that carry no bearer token (the cookie or the password is the credential). */
-export const authClient = createClient(AuthService, createConnectTransport({ baseUrl: location.origin }));
+export const authClient = createClient(AuthService, createConnectTransport({ baseUrl: location.origin, interceptors: [sayUnreachable] }));
 
 let current: Session | undefined;
 let refreshing: Promise<Session | undefined> | undefined;

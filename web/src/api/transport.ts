@@ -1,6 +1,7 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
 import { offlineQueue } from "../offline/offline-queue.js";
+import { sayUnreachable } from "../offline/offline-session.js";
 import { currentSession, refreshSession } from "./auth-client.js";
 
 /**
@@ -29,6 +30,6 @@ export const bearerAuth: Interceptor = (next) => async (req) => {
   }
 };
 
-export const transport = createConnectTransport({ baseUrl: location.origin, interceptors: [offlineQueue, bearerAuth] });
+export const transport = createConnectTransport({ baseUrl: location.origin, interceptors: [offlineQueue, sayUnreachable, bearerAuth] });
 /** Past the offline queue: what sends the queued changes. */
-export const directTransport = createConnectTransport({ baseUrl: location.origin, interceptors: [bearerAuth] });
+export const directTransport = createConnectTransport({ baseUrl: location.origin, interceptors: [sayUnreachable, bearerAuth] });
