@@ -314,6 +314,15 @@ test("edit --assign gives a task of a shared project to a member by e-mail, to m
     (await createClient(TaskService, transport).listTasks({ query: "assignee:me" }, { headers: { authorization: `Bearer ${accessToken}` } })).tasks.map((t) => t.title),
     ["Sweep the yard"],
   );
+
+  // Todoist's `assigned to: Dora`: a member by name (the e-mail's part before the @) or e-mail, for the owner and for her.
+  const assignedTo = async (query: string, who = mine) => (await createClient(TaskService, transport).listTasks({ query }, who)).tasks.map((t) => t.title);
+  const listed = JSON.parse((await taskmesh("--json", "ls", "assigned to: Dora")).stdout);
+  assert.deepEqual([listed.tasks.map((t: { title: string }) => t.title), listed.explanation.summary], [["Sweep the yard"], "assigned to dora"]);
+  assert.deepEqual(await assignedTo("assignee:dora@example.com"), ["Sweep the yard"]);
+  assert.deepEqual(await assignedTo("assignee:dora", { headers: { authorization: `Bearer ${accessToken}` } }), ["Sweep the yard"]);
+  assert.deepEqual((await assignedTo("#chores -assignee:dora")).sort(), ["Ask +eve about the bins", "Take out the bins"]);
+  assert.deepEqual(await assignedTo("assignee:eve"), []);
 });
 
 test("show names what a task carries; reopen and rm act by the id's start, and undo brings a deleted task back by the id rm printed", async () => {

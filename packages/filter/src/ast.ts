@@ -24,8 +24,11 @@ export type FilterNode =
   | { kind: "due"; state: "none" | "any" | "overdue" | "all-day" }
   /** A project or a section by name: lower-case, runs of spaces, '-' and '_' as one '-'. */
   | { kind: "project" | "section"; name: string }
-  /** `me`: assigned to the caller; `none`: to nobody. */
-  | { kind: "assignee"; who: "me" | "none" }
+  /**
+   * `me`: assigned to the caller; `none`: to nobody; any other value a member of the caller's
+   * projects, by e-mail or by the part of it before the @ (lower case), as quick add's `+name`.
+   */
+  | { kind: "assignee"; who: string }
   /** A repeating task; a subtask (one with a parent). */
   | { kind: "is"; what: IsValue };
 
@@ -113,11 +116,29 @@ export function isSectionWord(word: string): boolean {
   return SECTION_WORD.test(word);
 }
 
-/** Which of the caller's names the filter needs to be read: projects for `#name`, sections for `/name`. */
-export function namesNeeded(n: FilterNode): { projects: boolean; sections: boolean } {
+/** How `assignee:` and `assigned to:` name a member: an e-mail, or its part before the @. */
+export const MEMBER_NAME = /^[\p{L}\p{N}][\p{L}\p{N}._%+'-]*(?:@[\p{L}\p{N}][\p{L}\p{N}.-]*)?$/u;
+
+/** An assignee term that names a member (`assignee:bob`), not the caller or nobody. */
+export function namesMember(n: FilterNode): boolean {
+  return n.kind === "assignee" && n.who !== "me" && n.who !== "none";
+}
+
+/** Whether a member's e-mail is the one `who` names: the whole address, or its part before the @. */
+export function isNamedMember(email: string, who: string): boolean {
+  const lower = email.toLowerCase();
+  return lower === who || lower.slice(0, lower.lastIndexOf("@")) === who;
+}
+
+/**
+ * Which of the caller's names the filter needs to be read: projects for `#name`, sections for
+ * `/name`, the members of their projects for `assignee:name`.
+ */
+export function namesNeeded(n: FilterNode): { projects: boolean; sections: boolean; members: boolean } {
   return {
     projects: hasTerm(n, (t) => t.kind === "tag" && t.hash === true),
     sections: hasTerm(n, (t) => t.kind === "text" && !t.phrase && isSectionWord(t.value)),
+    members: hasTerm(n, namesMember),
   };
 }
 

@@ -74,7 +74,7 @@ export function explainFilter(node: FilterNode): string {
     case "section":
       return `${node.kind} is ${JSON.stringify(node.name)}`;
     case "assignee":
-      return node.who === "me" ? "assigned to me" : "assigned to nobody";
+      return node.who === "me" ? "assigned to me" : node.who === "none" ? "assigned to nobody" : `assigned to ${node.who}`;
     case "is":
       return node.what === "recurring" ? "repeats" : "is a subtask";
     case "date": {

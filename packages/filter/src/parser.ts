@@ -1,4 +1,4 @@
-import { FIELDS, IS_VALUES, PRIORITY_LEVELS, nameKey, type Comparison, type DateField, type FilterNode, type IsValue, type PriorityLevel } from "./ast.js";
+import { FIELDS, IS_VALUES, MEMBER_NAME, PRIORITY_LEVELS, nameKey, type Comparison, type DateField, type FilterNode, type IsValue, type PriorityLevel } from "./ast.js";
 import { readPhrase, spacedDay } from "./phrases.js";
 import { dateTerm } from "./date-term.js";
 import { FilterSyntaxError, LIMITS } from "./errors.js";
@@ -303,7 +303,7 @@ export function classifyWord(text: string, pos: number, at?: number): FilterNode
       if (!/[\p{L}\p{N}]/u.test(value)) throw bad(`"${value}" is not a ${field} name: write ${field}:name, or ${field}:"two words"`);
       return { kind: field, name: nameKey(value) };
     case "assignee":
-      if (op !== "=" || (lower !== "me" && lower !== "none")) throw bad(`use assignee:me (assigned to you) or assignee:none (to nobody)`);
+      if (op !== "=" || !MEMBER_NAME.test(lower)) throw bad(`use assignee:me (assigned to you), assignee:none (to nobody), or a member's e-mail or its part before the @ (assignee:bob)`);
       return { kind: "assignee", who: lower };
     case "is":
       if (op !== "=" || !(IS_VALUES as readonly string[]).includes(lower)) throw bad(`use is:recurring (repeating tasks) or is:subtask (tasks with a parent)`);

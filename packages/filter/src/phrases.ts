@@ -1,4 +1,4 @@
-import { isRelativeDay, MONTH_NAMES, MONTHS, nextDays, type DateField, type FilterNode, type RelativeDay } from "./ast.js";
+import { isRelativeDay, MEMBER_NAME, MONTH_NAMES, MONTHS, nextDays, type DateField, type FilterNode, type RelativeDay } from "./ast.js";
 import { dateTerm } from "./date-term.js";
 import { FilterSyntaxError } from "./errors.js";
 import type { Token } from "./lexer.js";
@@ -99,17 +99,17 @@ export function calendarDay(a: string, b: string, c: string): { text: string; ta
   return { text: `${MONTHS[m - 1]}-${d}`, taken: 2 };
 }
 
-/** `assigned to: me`, `assigned to:others`; `assigned` alone is a word to search for. */
+/** `assigned to: me`, `assigned to:others`, `assigned to: bob`; `assigned` alone is a word to search for. */
 function readAssignedTo(tokens: readonly Token[], i: number): { node: FilterNode; taken: number } | undefined {
   const to = tokens[i + 1];
   if (to?.type !== "word" || !/^to:/i.test(to.text)) return undefined;
   const glued = to.text.slice(3);
   const value = glued === "" ? tokens[i + 2] : to;
   const who = value?.type === "word" ? (glued || value.text).toLowerCase() : undefined;
-  const node = who !== undefined && Object.hasOwn(ASSIGNED_TO, who) ? ASSIGNED_TO[who]!() : undefined;
+  const node = who === undefined ? undefined : Object.hasOwn(ASSIGNED_TO, who) ? ASSIGNED_TO[who]!() : MEMBER_NAME.test(who) ? ({ kind: "assignee", who } as const) : undefined;
   if (!node) {
     const at = glued === "" && value ? value : to;
-    throw new FilterSyntaxError('"assigned to:" takes me, others or nobody (e.g. assigned to: me)', at.pos, at.len);
+    throw new FilterSyntaxError('"assigned to:" takes me, others, nobody or a member (e.g. assigned to: me, assigned to: bob)', at.pos, at.len);
   }
   return { node, taken: glued === "" ? 3 : 2 };
 }

@@ -1,4 +1,4 @@
-import { hasTerm, nameKey, PRIORITY_RANK, STATUS_CODE, type FilterNode } from "./ast.js";
+import { hasTerm, isNamedMember, nameKey, PRIORITY_RANK, STATUS_CODE, type FilterNode } from "./ast.js";
 import { dayRange, todayIn, zoneMidnights } from "./dates.js";
 
 export interface SqlContext {
@@ -15,6 +15,8 @@ export interface SqlContext {
   /** The projects and sections the caller may see, for `project:` and `section:` (by name). */
   projects?: readonly { id: string; name: string }[];
   sections?: readonly { id: string; name: string }[];
+  /** The members of those projects, for `assignee:name` (by e-mail). */
+  members?: readonly { userId: string; email: string }[];
 }
 
 /**
@@ -120,7 +122,9 @@ export function compileFilterToSql(node: FilterNode, ctx: SqlContext): CompiledF
       }
       case "assignee":
         columns.add("assignee_id");
-        return n.who === "none" ? "(assignee_id IS NULL)" : `(assignee_id = ${p(ctx.userId ?? "")})`;
+        if (n.who === "none") return "(assignee_id IS NULL)";
+        if (n.who === "me") return `(assignee_id = ${p(ctx.userId ?? "")})`;
+        return `(assignee_id = ANY(${p([...new Set(ctx.members?.filter((m) => isNamedMember(m.email, n.who)).map((m) => m.userId))])}::text[]))`;
       case "is": {
         const column = n.what === "recurring" ? "recurrence" : "parent_id";
         columns.add(column);
@@ -216,7 +220,7 @@ function nullable(n: FilterNode): boolean {
     case "section":
       return true;
     case "assignee":
-      return n.who === "me";
+      return n.who !== "none";
     case "and":
     case "or":
       return n.children.some(nullable);

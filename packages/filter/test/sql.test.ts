@@ -135,6 +135,21 @@ for (const [query, ctx, sql, params] of CASES) {
   });
 }
 
+test("assignee:name is any member of the caller's projects that e-mail, or its part before the @, names", () => {
+  const members = [
+    { userId: "u-bob", email: "Bob@example.com" },
+    { userId: "u-bob2", email: "bob@elsewhere.org" },
+    { userId: "u-bobby", email: "bobby@example.com" },
+  ];
+  const named = (query: string) => compileFilterToSql(parseFilter(query), { ...CTX.utc, userId: "u-me", members });
+  assert.equal(named("assignee:bob").sql, "(assignee_id = ANY($1::text[]))");
+  assert.deepEqual(named("assignee:bob").params, [["u-bob", "u-bob2"]]);
+  assert.deepEqual(named("assigned to: bob@example.com").params, [["u-bob"]]);
+  assert.deepEqual(named("assignee:carol").params, [[]]);
+  // Unassigned tasks are not anyone's: NOT selects them too.
+  assert.equal(named("-assignee:bob").sql, "((assignee_id = ANY($1::text[])) IS NOT TRUE)");
+});
+
 test("placeholder style and first index are the caller's", () => {
   const node = parseFilter("#a !high milk");
   const q = compileFilterToSql(node, { ...CTX.utc, placeholder: () => "?" });

@@ -205,6 +205,12 @@ export class ProjectStore {
     return memberRows(this.db.em()).where("project_id", "=", projectId).orderBy("created_at").orderBy("user_id").execute();
   }
 
+  /** The members of any of these projects, each once. */
+  async membersOf(projectIds: string[]): Promise<{ userId: string; email: string }[]> {
+    if (projectIds.length === 0) return [];
+    return tables(this.db.em()).selectFrom("project_members").select(["user_id as userId", "email"]).distinct().where("project_id", "in", projectIds).execute();
+  }
+
   async member(projectId: string, userId: string, em = this.db.em()): Promise<MemberRow | undefined> {
     return memberRows(em).where("project_id", "=", projectId).where("user_id", "=", userId).executeTakeFirst();
   }

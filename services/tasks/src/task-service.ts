@@ -537,7 +537,7 @@ async function listTasks({ store, projects, pageTokenKey, now, sharingMembers }:
   try {
     const order = parseOrderBy(req.orderBy);
     // A `#name` is the caller's project of that name if they have one, as in quick add; a `/name`
-    // their section of that name.
+    // their section of that name; `assignee:bob` a member of their projects.
     const needed = namesNeeded(filter);
     let visible = needed.projects || needed.sections ? await projects.list(userId) : undefined;
     let sections = visible && needed.sections ? await projects.sectionsOf(visible.map((p) => p.id)) : undefined;
@@ -551,6 +551,8 @@ async function listTasks({ store, projects, pageTokenKey, now, sharingMembers }:
       const params: unknown[] = [...shared];
       const scopes = ["user_id = $1", ...shared.map((_, i) => `project_id = $${i + 2}::uuid`)];
       if (mentions(filter, "section")) sections ??= await projects.sectionsOf(members.map((p) => p.id));
+      // `assignee:bob`: the members of those projects, by e-mail.
+      const people = needed.members ? await projects.membersOf(members.map((p) => p.id)) : [];
       // $1 is the user id, then the shared projects if any; the filter's parameters follow.
       const compiled = compileFilterToSql(filter, {
         now: now(),
@@ -560,6 +562,7 @@ async function listTasks({ store, projects, pageTokenKey, now, sharingMembers }:
         userId,
         projects: members,
         sections: sections ?? [],
+        members: people,
       });
       params.push(...compiled.params);
       const after = req.pageToken
@@ -572,7 +575,7 @@ async function listTasks({ store, projects, pageTokenKey, now, sharingMembers }:
     };
     // A filter naming no project or section needs the caller's projects only for those shared with
     // them: one statement reads the page of the caller's own tasks and whether any are shared.
-    const byName = mentions(filter, "project") || mentions(filter, "section");
+    const byName = mentions(filter, "project") || mentions(filter, "section") || needed.members;
     let rows = byName || visible || sharingMembers.has(userId) ? undefined : await store.ownList(userId, await query([]));
     if (!rows) {
       visible ??= await projects.list(userId);
