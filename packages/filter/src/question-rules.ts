@@ -139,6 +139,11 @@ export const RULES: Rule[] = [
   { pattern: re("(?:assigned to me|my assigned)"), apply: () => "assignee:me" },
   { pattern: re("(?:unassigned|not assigned|assigned to (?:nobody|no one|noone))"), apply: () => "assignee:none" },
   { pattern: re("assigned to (?:others|someone else|somebody else)"), apply: () => ["-assignee:me", "-assignee:none"] },
+  // A member, by e-mail or the part of it before the @ ("assigned to Bob", "assigned to: bob@example.com").
+  {
+    pattern: re("assigned to:? (?!(?:the|my|a|an|any|anyone|anybody|someone|somebody|everyone|everybody)(?:\\s|$))([\\p{L}\\p{N}][\\p{L}\\p{N}._%+'-]*(?:@[\\p{L}\\p{N}.-]+)?)"),
+    apply: (m) => `assignee:${m[1]!.toLowerCase()}`,
+  },
 
   // How terms combine.
   { pattern: re("(?:not|except|excluding|but not|without|other than)"), apply: (_, state) => void Object.assign(state, { negate: true }) },
