@@ -5,7 +5,7 @@
 import { describe, test } from "vitest";
 import assert from "node:assert/strict";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { durationFromMs, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ReminderEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
 import { FiredReminderSchema, ReadySchema, RefetchSchema } from "@taskmesh/proto/taskmesh/live/v1/live_pb.js";
 import { TaskStatus } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
@@ -30,7 +30,7 @@ describe("live sync", () => {
     const laptop = await LiveClient.open(mesh.url, hello(u.token));
     const ready = await phone.next("ready");
     assert.equal(phone.frames[0]?.case, "ready", "ready first");
-    assert.match(phone.texts[0]!, /^\{"ready":\{"cursor":"c1\.[\w-]{22}"\}\}$/, "proto3 JSON of a ServerFrame");
+    assert.match(phone.texts[0]!, /^\{"ready":\{"cursor":"c1\.[\w-]{22}","pingInterval":"0\.500s"\}\}$/, "proto3 JSON of a ServerFrame");
     await laptop.next("ready");
 
     const { task } = await mesh.taskClient.createTask({ title: "Buy milk", tags: ["home"] }, { headers: u.headers });
@@ -75,7 +75,7 @@ describe("live sync", () => {
 
     const again = await LiveClient.open(mesh.url, hello(u.token, seen.cursor));
     const ready = await again.next();
-    assert.deepEqual(ready, { case: "ready", value: create(ReadySchema, { cursor: seen.cursor }) });
+    assert.deepEqual(ready, { case: "ready", value: create(ReadySchema, { cursor: seen.cursor, pingInterval: durationFromMs(500) }) });
     const missed = [await again.next(), await again.next(), await again.next()];
     assert.deepEqual(
       missed.map((f) => (f.case === "task" ? `${title(f)}:${TaskStatus[f.value.task!.status]}` : f.case === "deleted" ? `deleted:${f.value.taskId}` : f.case)),

@@ -129,3 +129,59 @@ test("every kind of frame the gateway sends reaches the web app's client, which 
   const kinds = new Set(network.sockets.flatMap((s) => s.received).map((text) => parseServerFrame(text)?.frame.case));
   assert.deepEqual([...kinds].sort(), ServerFrameSchema.oneofs[0]!.fields.map((f) => f.localName).sort(), "every kind of ServerFrame, each read by the web's code");
 });
+
+/** A socket whose path can go dead without a word, as a lost network leaves it: nothing arrives, not even the close. */
+class SeveredSocket extends RecordingSocket {
+  severed = false;
+  override set onmessage(handler: ((event: MessageEvent) => void) | null) {
+    super.onmessage = handler && ((event) => !this.severed && handler(event));
+  }
+  override get onmessage() {
+    return super.onmessage;
+  }
+  override set onclose(handler: ((event: CloseEvent) => void) | null) {
+    super.onclose = handler && ((event) => !this.severed && handler(event));
+  }
+  override get onclose() {
+    return super.onclose;
+  }
+  override send(data: string): void {
+    if (!this.severed) super.send(data);
+  }
+}
+
+test("a connection gone silent is taken for dead after two pings unheard, and the client comes back with its cursor, missing nothing", async () => {
+  const u = await mesh.user("web-client-severed");
+  const statuses: LiveStatus[] = [];
+  const tasks: Task[] = [];
+  const live = new LiveConnection({
+    url: liveUrl(mesh.url),
+    token: () => u.token,
+    renew: async () => false,
+    handlers: { status: (s) => statuses.push(s), task: (t) => tasks.push(t), deleted: () => {}, refetch: () => {}, reminder: () => {} },
+    WebSocket: SeveredSocket,
+    minDelayMs: 100,
+    maxDelayMs: 100,
+  });
+  live.start();
+  try {
+    await until("live", () => statuses.includes("live"));
+    const first = network.sockets.at(-1) as SeveredSocket;
+    assert.ok(
+      first.received.some((text) => parseServerFrame(text)?.frame.case === "ready" && JSON.parse(text).ready.pingInterval === "0.300s"),
+      "ready says how often the gateway pings",
+    );
+    first.severed = true;
+    const severedAt = Date.now();
+    const { task } = await mesh.taskClient.createTask({ title: "made while the path was dead" }, { headers: u.headers });
+    await until("offline", () => statuses.includes("offline"), 5_000);
+    const noticedMs = Date.now() - severedAt;
+    assert.ok(noticedMs >= 2 * PING_MS, `not before two pings went unheard (${noticedMs} ms)`);
+    await until("live again", () => statuses.at(-1) === "live");
+    assert.notEqual(network.sockets.at(-1), first, "on a new socket");
+    await until("the change made meanwhile", () => tasks.some((t) => t.id === task!.id));
+    assert.deepEqual(statuses, ["connecting", "live", "offline", "connecting", "live"]);
+  } finally {
+    live.stop();
+  }
+});

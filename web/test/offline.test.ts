@@ -45,6 +45,8 @@ test("offline: the app opens from its cache, changes wait in order and are sent 
   await page.getByRole("button", { name: "Close details" }).click();
 
   await context.setOffline(true);
+  // The browser says the network went: live sync says so at once, not when TCP notices.
+  await page.getByText("Offline — reconnecting").waitFor();
   // The projects were read before the server went away: a /word is looked up among the Inbox's
   // sections, which cannot be read now, so it stays in the title and the line is kept as typed.
   await page.getByLabel("Quick add a task").fill("Call dad /asap");
@@ -107,6 +109,7 @@ test("offline: the app opens from its cache, changes wait in order and are sent 
   await context.setOffline(false);
   await page.evaluate("window.dispatchEvent(new Event('online'))");
   await pending(page).waitFor({ state: "detached", timeout: 20_000 });
+  await page.getByText("Live", { exact: true }).waitFor();
   await page.locator(".toast-error", { hasText: "Not applied: Edit “Buy oat milk” — changed on another device meanwhile (title)" }).waitFor();
   await taskRow(page, "Call mom").waitFor();
   await taskRow(page, "Call dad /asap").waitFor();

@@ -1,4 +1,5 @@
 import { create, toJsonString, type MessageInitShape } from "@bufbuild/protobuf";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import type { ReminderEvent, TaskUpdate } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
 import { CloseCode, ServerFrameSchema } from "@taskmesh/proto/taskmesh/live/v1/live_pb.js";
 import type { WatchTasksResponse } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
@@ -31,6 +32,8 @@ export class LiveConnection {
     private readonly socket: WebSocket,
     /** The cursor the user sees for a feed position (positions stay internal). */
     private readonly seal: (position: string) => string,
+    /** How often the socket is pinged once ready, told to the device in ready. */
+    private readonly pingIntervalMs: number,
   ) {}
 
   /** Past hello and catch-up: pinged from now on. */
@@ -42,7 +45,7 @@ export class LiveConnection {
   ready(position: string): void {
     const early = this.#beforeReady ?? [];
     this.#beforeReady = undefined;
-    this.send(serverFrame({ case: "ready", value: { cursor: this.seal(position) } }));
+    this.send(serverFrame({ case: "ready", value: { cursor: this.seal(position), pingInterval: durationFromMs(this.pingIntervalMs) } }));
     for (const frame of early) this.send(frame);
   }
 

@@ -62,6 +62,10 @@ export class LiveSync {
 
   constructor(private readonly options: LiveSyncOptions) {}
 
+  get #pingIntervalMs(): number {
+    return this.options.pingIntervalMs ?? PING_INTERVAL_MS;
+  }
+
   get connections(): number {
     let n = 0;
     for (const set of this.#byUser.values()) n += set.size;
@@ -84,7 +88,7 @@ export class LiveSync {
       const set = this.#byUser.get(userId);
       if (set) void this.#recheck([set]);
     });
-    this.#heartbeat = setInterval(() => this.#ping(), this.options.pingIntervalMs ?? PING_INTERVAL_MS);
+    this.#heartbeat = setInterval(() => this.#ping(), this.#pingIntervalMs);
     this.#heartbeat.unref();
   }
 
@@ -160,7 +164,7 @@ export class LiveSync {
     if (ws.readyState !== ws.OPEN) return;
     const { cursors } = this.options;
     const userId = identity.userId;
-    const conn = new LiveConnection(userId, ws, (position) => cursors.seal(userId, position));
+    const conn = new LiveConnection(userId, ws, (position) => cursors.seal(userId, position), this.#pingIntervalMs);
     this.#credentials.set(conn, hello.token);
     // Registered before the catch-up read, so nothing committed meanwhile falls between the two.
     this.#add(conn);

@@ -44,11 +44,18 @@ export function parseServerFrame(text: string): ServerFrame | undefined {
   }
 }
 
+/** What the gateway pings at when its ready does not say (an older gateway). */
+const DEFAULT_PING_INTERVAL_MS = 25_000;
+
 export class LiveConnection {
   private socket: WebSocket | undefined;
+  /** Set by ready: until then (hello, catch-up) silence is not a sign of a dead connection. */
+  private pingIntervalMs: number | undefined;
   private cursor: string | undefined;
   private attempt = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** Fires when the gateway has been silent too long (see Ready.ping_interval). */
+  private silence: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
   private readonly Socket: typeof WebSocket;
 
@@ -64,8 +71,28 @@ export class LiveConnection {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.silence);
     this.socket?.close(1000);
     this.socket = undefined;
+  }
+
+  /**
+   * The device lost its network (the browser's `offline`): the socket is given up now rather than
+   * when TCP notices, and the next attempt waits as after any drop.
+   */
+  networkLost(): void {
+    if (this.socket) this.drop(this.socket);
+  }
+
+  /**
+   * Connect now, not after the backoff, unless connected: the device has a network again (the
+   * browser's `online`), or a token now (a session renewed after a start without one).
+   */
+  reconnectNow(): void {
+    if (this.stopped || this.socket) return;
+    clearTimeout(this.timer);
+    this.attempt = 0;
+    this.connect();
   }
 
   /** Drop the connection and start over without a cursor (another user signed in). */
@@ -82,6 +109,7 @@ export class LiveConnection {
     const token = this.options.token();
     if (!token) return void this.options.handlers.status("offline");
     this.options.handlers.status("connecting");
+    this.pingIntervalMs = undefined;
     const socket = new this.Socket(this.options.url);
     this.socket = socket;
     let fresh = this.cursor === undefined;
@@ -90,6 +118,7 @@ export class LiveConnection {
     };
     socket.onmessage = (event) => {
       if (socket !== this.socket) return;
+      this.listen(socket);
       const frame = parseServerFrame(String(event.data));
       if (!frame) return;
       this.handle(frame, socket);
@@ -103,6 +132,7 @@ export class LiveConnection {
     socket.onclose = (event) => {
       if (socket !== this.socket) return;
       this.socket = undefined;
+      clearTimeout(this.silence);
       if (this.stopped) return;
       this.options.handlers.status("offline");
       if (event.code === CloseCode.UNAUTHENTICATED) {
@@ -122,6 +152,8 @@ export class LiveConnection {
       case "ready":
         this.attempt = 0;
         this.cursor = frame.value.cursor;
+        this.pingIntervalMs = frame.value.pingInterval ? Number(frame.value.pingInterval.seconds) * 1000 + frame.value.pingInterval.nanos / 1e6 : DEFAULT_PING_INTERVAL_MS;
+        this.listen(socket);
         handlers.status("live");
         return;
       case "task":
@@ -140,6 +172,27 @@ export class LiveConnection {
         handlers.reminder(frame.value);
         return;
     }
+  }
+
+  /**
+   * Once ready, a frame comes at least every ping interval: two without one and the connection is
+   * taken for dead, as a network gone without a word (no close ever arrives) leaves it.
+   */
+  private listen(socket: WebSocket): void {
+    clearTimeout(this.silence);
+    if (this.pingIntervalMs === undefined) return;
+    // A second of slack for timers that fire late.
+    this.silence = setTimeout(() => this.drop(socket), 2 * this.pingIntervalMs + 1000);
+  }
+
+  /** Gives up the socket: offline until the next attempt, which comes as after any drop. */
+  private drop(socket: WebSocket): void {
+    if (socket !== this.socket) return;
+    this.socket = undefined;
+    clearTimeout(this.silence);
+    socket.close();
+    this.options.handlers.status("offline");
+    this.scheduleReconnect();
   }
 
   private scheduleReconnect(): void {

@@ -63,10 +63,20 @@ export function useLiveSync(openTask: (taskId: string) => void): LiveStatus {
       if (session?.user?.id !== user) {
         user = session?.user?.id;
         connection.restart();
+      } else if (session?.accessToken) {
+        // Opened offline, the page had no token to say hello with.
+        connection.reconnectNow();
       }
     });
+    // The browser knows first when the network goes or comes back.
+    const lost = () => connection.networkLost();
+    const back = () => connection.reconnectNow();
+    window.addEventListener("offline", lost);
+    window.addEventListener("online", back);
     return () => {
       unsubscribe();
+      window.removeEventListener("offline", lost);
+      window.removeEventListener("online", back);
       clearTimeout(pending);
       connection.stop();
     };

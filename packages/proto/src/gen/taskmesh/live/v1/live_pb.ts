@@ -5,8 +5,8 @@
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_buf_validate_validate } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Task } from "../../tasks/v1/task_pb.js";
 import { file_taskmesh_tasks_v1_task } from "../../tasks/v1/task_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file taskmesh/live/v1/live.proto.
  */
 export const file_taskmesh_live_v1_live: GenFile = /*@__PURE__*/
-  fileDesc("Cht0YXNrbWVzaC9saXZlL3YxL2xpdmUucHJvdG8SEHRhc2ttZXNoLmxpdmUudjEilwEKC0NsaWVudEZyYW1lEigKBWhlbGxvGAEgASgLMhcudGFza21lc2gubGl2ZS52MS5IZWxsb0gAEiYKBHBpbmcYAiABKAsyFi50YXNrbWVzaC5saXZlLnYxLlBpbmdIABImCgRwb25nGAMgASgLMhYudGFza21lc2gubGl2ZS52MS5Qb25nSABCDgoFZnJhbWUSBbpIAggBItQCCgtTZXJ2ZXJGcmFtZRIoCgVyZWFkeRgBIAEoCzIXLnRhc2ttZXNoLmxpdmUudjEuUmVhZHlIABItCgR0YXNrGAIgASgLMh0udGFza21lc2gubGl2ZS52MS5UYXNrQ2hhbmdlZEgAEjAKB2RlbGV0ZWQYAyABKAsyHS50YXNrbWVzaC5saXZlLnYxLlRhc2tEZWxldGVkSAASLAoHcmVmZXRjaBgEIAEoCzIZLnRhc2ttZXNoLmxpdmUudjEuUmVmZXRjaEgAEjMKCHJlbWluZGVyGAUgASgLMh8udGFza21lc2gubGl2ZS52MS5GaXJlZFJlbWluZGVySAASJgoEcGluZxgGIAEoCzIWLnRhc2ttZXNoLmxpdmUudjEuUGluZ0gAEiYKBHBvbmcYByABKAsyFi50YXNrbWVzaC5saXZlLnYxLlBvbmdIAEIHCgVmcmFtZSJRCgVIZWxsbxIZCgV0b2tlbhgBIAEoCUIKukgHcgUQARiAIBItCgZjdXJzb3IYAiABKAlCHbpIGnIYMhZeW0EtWmEtejAtOV8uLV17MCw2NH0kIhcKBVJlYWR5Eg4KBmN1cnNvchgBIAEoCSJECgtUYXNrQ2hhbmdlZBIOCgZjdXJzb3IYASABKAkSJQoEdGFzaxgCIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2siLgoLVGFza0RlbGV0ZWQSDgoGY3Vyc29yGAEgASgJEg8KB3Rhc2tfaWQYAiABKAkiGQoHUmVmZXRjaBIOCgZjdXJzb3IYASABKAkipQEKDUZpcmVkUmVtaW5kZXISDwoHdGFza19pZBgBIAEoCRITCgtyZW1pbmRlcl9pZBgCIAEoCRINCgV0aXRsZRgDIAEoCRIxCg1zY2hlZHVsZWRfZm9yGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghmaXJlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiBgoEUGluZyIGCgRQb25nKqQBCglDbG9zZUNvZGUSGgoWQ0xPU0VfQ09ERV9VTlNQRUNJRklFRBAAEhoKFUNMT1NFX0NPREVfR09JTkdfQVdBWRDpBxIfChpDTE9TRV9DT0RFX01BTEZPUk1FRF9GUkFNRRCwIhIfChpDTE9TRV9DT0RFX1VOQVVUSEVOVElDQVRFRBCxIhIdChhDTE9TRV9DT0RFX1NMT1dfQ09OU1VNRVIQuCJiBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_timestamp, file_taskmesh_tasks_v1_task]);
+  fileDesc("Cht0YXNrbWVzaC9saXZlL3YxL2xpdmUucHJvdG8SEHRhc2ttZXNoLmxpdmUudjEilwEKC0NsaWVudEZyYW1lEigKBWhlbGxvGAEgASgLMhcudGFza21lc2gubGl2ZS52MS5IZWxsb0gAEiYKBHBpbmcYAiABKAsyFi50YXNrbWVzaC5saXZlLnYxLlBpbmdIABImCgRwb25nGAMgASgLMhYudGFza21lc2gubGl2ZS52MS5Qb25nSABCDgoFZnJhbWUSBbpIAggBItQCCgtTZXJ2ZXJGcmFtZRIoCgVyZWFkeRgBIAEoCzIXLnRhc2ttZXNoLmxpdmUudjEuUmVhZHlIABItCgR0YXNrGAIgASgLMh0udGFza21lc2gubGl2ZS52MS5UYXNrQ2hhbmdlZEgAEjAKB2RlbGV0ZWQYAyABKAsyHS50YXNrbWVzaC5saXZlLnYxLlRhc2tEZWxldGVkSAASLAoHcmVmZXRjaBgEIAEoCzIZLnRhc2ttZXNoLmxpdmUudjEuUmVmZXRjaEgAEjMKCHJlbWluZGVyGAUgASgLMh8udGFza21lc2gubGl2ZS52MS5GaXJlZFJlbWluZGVySAASJgoEcGluZxgGIAEoCzIWLnRhc2ttZXNoLmxpdmUudjEuUGluZ0gAEiYKBHBvbmcYByABKAsyFi50YXNrbWVzaC5saXZlLnYxLlBvbmdIAEIHCgVmcmFtZSJRCgVIZWxsbxIZCgV0b2tlbhgBIAEoCUIKukgHcgUQARiAIBItCgZjdXJzb3IYAiABKAlCHbpIGnIYMhZeW0EtWmEtejAtOV8uLV17MCw2NH0kIkkKBVJlYWR5Eg4KBmN1cnNvchgBIAEoCRIwCg1waW5nX2ludGVydmFsGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIkQKC1Rhc2tDaGFuZ2VkEg4KBmN1cnNvchgBIAEoCRIlCgR0YXNrGAIgASgLMhcudGFza21lc2gudGFza3MudjEuVGFzayIuCgtUYXNrRGVsZXRlZBIOCgZjdXJzb3IYASABKAkSDwoHdGFza19pZBgCIAEoCSIZCgdSZWZldGNoEg4KBmN1cnNvchgBIAEoCSKlAQoNRmlyZWRSZW1pbmRlchIPCgd0YXNrX2lkGAEgASgJEhMKC3JlbWluZGVyX2lkGAIgASgJEg0KBXRpdGxlGAMgASgJEjEKDXNjaGVkdWxlZF9mb3IYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGZpcmVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIGCgRQaW5nIgYKBFBvbmcqpAEKCUNsb3NlQ29kZRIaChZDTE9TRV9DT0RFX1VOU1BFQ0lGSUVEEAASGgoVQ0xPU0VfQ09ERV9HT0lOR19BV0FZEOkHEh8KGkNMT1NFX0NPREVfTUFMRk9STUVEX0ZSQU1FELAiEh8KGkNMT1NFX0NPREVfVU5BVVRIRU5USUNBVEVEELEiEh0KGENMT1NFX0NPREVfU0xPV19DT05TVU1FUhC4ImIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp, file_taskmesh_tasks_v1_task]);
 
 /**
  * What a device sends.
@@ -176,6 +176,15 @@ export type Ready = Message<"taskmesh.live.v1.Ready"> & {
    * @generated from field: string cursor = 1;
    */
   cursor: string;
+
+  /**
+   * How often the gateway pings from now on. A device that hears nothing for two of these takes
+   * the connection for dead (a network gone without a word: a laptop woken from sleep, another
+   * Wi-Fi) and reconnects with its cursor; unset: 25 s.
+   *
+   * @generated from field: google.protobuf.Duration ping_interval = 2;
+   */
+  pingInterval?: Duration | undefined;
 };
 
 /**
