@@ -2,6 +2,7 @@
 // real server. Resumes from the last cursor after any drop, so a device that reconnects receives
 // exactly what it missed (or a refetch when the gap is too old).
 import { create, fromJsonString, toJsonString, type MessageInitShape } from "@bufbuild/protobuf";
+import { durationMs } from "@bufbuild/protobuf/wkt";
 import { ClientFrameSchema, CloseCode, ServerFrameSchema, type FiredReminder, type ServerFrame } from "@taskmesh/proto/taskmesh/live/v1/live_pb.js";
 import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 
@@ -152,7 +153,7 @@ export class LiveConnection {
       case "ready":
         this.attempt = 0;
         this.cursor = frame.value.cursor;
-        this.pingIntervalMs = frame.value.pingInterval ? Number(frame.value.pingInterval.seconds) * 1000 + frame.value.pingInterval.nanos / 1e6 : DEFAULT_PING_INTERVAL_MS;
+        this.pingIntervalMs = frame.value.pingInterval ? durationMs(frame.value.pingInterval) : DEFAULT_PING_INTERVAL_MS;
         this.listen(socket);
         handlers.status("live");
         return;
