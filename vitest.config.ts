@@ -14,6 +14,7 @@ import { defineConfig } from "vitest/config";
 
 const UNIT = [
   "apps/embedded/test/config.test.ts",
+  "cli/test/watch.test.ts",
   "apps/embedded/test/first-use-loading.test.ts",
   "deploy/test/images.test.ts",
   "gateway/test/config.test.ts",

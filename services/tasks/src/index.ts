@@ -35,6 +35,8 @@ export interface TasksModuleOptions {
   feedRetentionMs?: number;
   /** Time between prunings of the feed (default 1 h). */
   pruneIntervalMs?: number;
+  /** Silence after which a caught-up WatchTasks stream gets a heartbeat (default 25 s). */
+  watchHeartbeatMs?: number;
 }
 
 /** The task and project services with their database, ready to mount on a server (embedded or standalone). */
@@ -45,7 +47,7 @@ export async function startTasksModule(options: TasksModuleOptions) {
   const store = new TaskStore(db);
   const pageTokenKey = options.pageTokenKey ?? (await store.serverKey("page-token"));
   const projects = new ProjectStore(db);
-  const impl = createTaskServiceImpl({ store, projects, hub, pageTokenKey, now: options.now });
+  const impl = createTaskServiceImpl({ store, projects, hub, pageTokenKey, now: options.now, watchHeartbeatMs: options.watchHeartbeatMs });
   const projectImpl = createProjectServiceImpl({ store, projects, now: options.now });
   const relay = options.events ? new OutboxRelay(db, options.events, options.logger ?? createLogger("tasks-outbox")) : undefined;
   await relay?.start();

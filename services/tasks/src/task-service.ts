@@ -5,7 +5,7 @@ import { compileFilterToSql, explainFilter, FilterSyntaxError, mentions, namesNe
 import { ProjectRole } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { canonicalTimeZone, currentTraceparent, GroupCommit, idForRequest, invalidArgument, KeyedGroupCommit, pageSizeOf, requireUser, TIME_ZONE_HEADER } from "@taskmesh/kit";
 import { CommentSchema, TaskSchema, TaskStatus, type Comment, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
-import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { durationFromMs, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
   type AddCommentRequest,
   type CompleteTaskRequest,
@@ -50,6 +50,8 @@ const COMMENT_PAGE_SIZE = { default: 100, max: 500 };
 const FEED_BATCH = 500;
 const CREATE_BATCH = 256;
 const WRITE_BATCH = 64;
+/** A caught-up change feed silent this long gets a heartbeat: under the 60 s after which proxies (nginx) end a silent stream. */
+const WATCH_HEARTBEAT_MS = 25_000;
 
 const asError = (err: unknown) => (err instanceof Error ? err : new Error(String(err)));
 
@@ -60,6 +62,8 @@ export interface TaskServiceDeps {
   /** HMAC key of page tokens (default: one for this process only). */
   pageTokenKey?: Uint8Array;
   now?: () => Date;
+  /** Silence after which a caught-up WatchTasks stream gets a heartbeat (default 25 s). */
+  watchHeartbeatMs?: number | undefined;
 }
 
 /** What the handlers share. */
@@ -74,6 +78,7 @@ interface Deps {
   /** `locksTree`: the task whose tree `work` locks (Tx.lockTree), locked with those of the other writes of its batch. */
   write: <T>(userId: string, work: (tx: Tx) => Promise<T>, locksTree?: string) => Promise<T>;
   sharingMembers: SharingMembers;
+  watchHeartbeatMs: number;
 }
 
 const SHARING_MEMBERS_MAX = 10_000;
@@ -102,7 +107,14 @@ class SharingMembers {
 }
 
 /** Every TaskService method but the saved filters' (saved-filters.ts). */
-export function createTaskServiceImpl({ store, projects, hub, pageTokenKey = randomBytes(32), now = () => new Date() }: TaskServiceDeps): Omit<ServiceImpl<typeof TaskService>, SavedFilterMethod> {
+export function createTaskServiceImpl({
+  store,
+  projects,
+  hub,
+  pageTokenKey = randomBytes(32),
+  now = () => new Date(),
+  watchHeartbeatMs = WATCH_HEARTBEAT_MS,
+}: TaskServiceDeps): Omit<ServiceImpl<typeof TaskService>, SavedFilterMethod> {
   // Concurrent creates share one transaction (TaskStore.createMany): under load, one commit per
   // batch instead of one per task. A batch that fails is retried item by item, so that one bad
   // create fails alone.
@@ -127,7 +139,7 @@ export function createTaskServiceImpl({ store, projects, hub, pageTokenKey = ran
     return result as T;
   };
 
-  const deps: Deps = { store, projects, hub, pageTokenKey, now, validator: createValidator(), creates, write, sharingMembers: new SharingMembers() };
+  const deps: Deps = { store, projects, hub, pageTokenKey, now, validator: createValidator(), creates, write, sharingMembers: new SharingMembers(), watchHeartbeatMs };
   return {
     createTask: (req, ctx) => createTask(deps, req, ctx),
     getTask: (req, ctx) => getTask(deps, req, ctx),
@@ -602,7 +614,7 @@ async function listTags({ store }: Deps, ctx: HandlerContext) {
   return { tags: tags.map((t) => ({ name: t.name, openTaskCount: t.open, taskCount: t.total })) };
 }
 
-async function* watchTasks({ store, hub }: Deps, req: WatchTasksRequest, ctx: HandlerContext) {
+async function* watchTasks({ store, hub, watchHeartbeatMs }: Deps, req: WatchTasksRequest, ctx: HandlerContext) {
   const userId = requireUser(ctx);
   const bounds = await store.feedBounds();
   let cursor = bounds.latest;
@@ -629,7 +641,16 @@ async function* watchTasks({ store, hub }: Deps, req: WatchTasksRequest, ctx: Ha
   try {
     let caughtUp = false;
     while (!ctx.signal.aborted) {
-      if (!pending) await Promise.race([new Promise<void>((resolve) => (wake = resolve)), aborted]);
+      if (!pending) {
+        let beat: NodeJS.Timeout | undefined;
+        const silent = caughtUp ? [new Promise<"silent">((resolve) => (beat = setTimeout(() => resolve("silent"), watchHeartbeatMs)))] : [];
+        const woke = await Promise.race([new Promise<void>((resolve) => (wake = resolve)), aborted, ...silent]);
+        clearTimeout(beat);
+        if (woke === "silent" && !pending && !ctx.signal.aborted) {
+          yield create(WatchTasksResponseSchema, { cursor: cursor.toString(), change: { case: "heartbeat", value: { interval: durationFromMs(watchHeartbeatMs) } } });
+          continue;
+        }
+      }
       if (ctx.signal.aborted) break;
       pending = false;
       const rows = await store.changesAfter(userId, cursor, FEED_BATCH);
