@@ -6,7 +6,7 @@ import { priorityOf, type PriorityName } from "@taskmesh/mcp/shapes";
 import type { Project } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import type { RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurrence_service_pb.js";
 import { ReminderSchema, TaskSchema, type Reminder, type Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
-import { parseQuickAdd, pickProject, resolveQuickAdd, taggedWith, toCreateRequest } from "@taskmesh/quick-add";
+import { namesSection, parseQuickAdd, pickProject, pickSection, resolveQuickAdd, taggedWith, toCreateRequest, type SectionChoice } from "@taskmesh/quick-add";
 import type { Client } from "@connectrpc/connect";
 import { UsageError } from "./usage-error.js";
 
@@ -21,8 +21,13 @@ export interface EditOptions {
   assign?: string;
 }
 
-/** The user id `--assign` names among the members of the task's project (at `projectId`). */
-export type FindAssignee = (who: string, projectId: string) => Promise<string>;
+/** What an edit reads of the project service. */
+export interface EditLookups {
+  /** The user id `--assign` names among the members of the task's project (at `projectId`). */
+  assignee(who: string, projectId: string): Promise<string>;
+  /** The sections of a project, for a line's `/name`. */
+  sections(projectId: string): Promise<readonly SectionChoice[]>;
+}
 
 export interface Edit {
   task: Task;
@@ -37,7 +42,7 @@ export async function readEdit(
   opts: EditOptions,
   recurrence: Client<typeof RecurrenceService>,
   projects: Project[],
-  findAssignee: FindAssignee,
+  lookups: EditLookups,
   zone: string,
   now: Date,
 ): Promise<Edit> {
@@ -50,10 +55,13 @@ export async function readEdit(
   };
 
   if (words.length > 0) {
-    const read = pickProject(
+    const named = pickProject(
       await resolveQuickAdd(parseQuickAdd(words.join(" "), now, zone), recurrence, zone, now),
       projects.filter((p) => !p.archived),
     );
+    // `/name`: a section of the project the task ends up in.
+    const target = named.project ?? projects.find((p) => p.id === current.projectId);
+    const read = target && namesSection(named.title) ? pickSection(named, target, await lookups.sections(target.id)) : named;
     if (read.recurrenceError) throw new UsageError(`"${read.recurrenceError}": the repeat phrase was not understood; try e.g. "every monday" or "every 2 weeks on friday"`);
     const asCreate = toCreateRequest(read, zone);
     if (read.title) {
@@ -86,9 +94,14 @@ export async function readEdit(
       task.reminders = [...current.reminders, ...asCreate.reminders.map((r) => create(ReminderSchema, { id: freeReminderId(current.reminders), trigger: r.trigger }))];
       set("reminders", `reminder ${read.reminderText ?? ""}`.trim());
     }
-    if (read.project) {
+    // A section of the task's own project leaves the project as it is.
+    if (read.project && (named.project || read.project.id !== current.projectId)) {
       task.projectId = read.project.id;
       set("project_id", `project ${read.project.name}`);
+    }
+    if (read.section) {
+      task.sectionId = read.section.id;
+      set("section_id", `section ${read.section.name}`);
     }
   }
   if (opts.title !== undefined) {
@@ -119,7 +132,7 @@ export async function readEdit(
   }
   if (opts.assign !== undefined) {
     // Among the members where the task ends up: a #project in the line moves it first.
-    task.assigneeId = opts.assign === "none" ? "" : await findAssignee(opts.assign, task.projectId || current.projectId);
+    task.assigneeId = opts.assign === "none" ? "" : await lookups.assignee(opts.assign, task.projectId || current.projectId);
     set("assignee_id", opts.assign === "none" ? "unassigned" : `assigned to ${opts.assign}`);
   }
   if (mask.size === 0) throw new UsageError('nothing to change: give a quick-add line ("tomorrow 5pm !high") or --title, --due, --priority, --tag, --notes, --assign');

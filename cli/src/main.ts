@@ -185,7 +185,7 @@ program
     'change a task: what a quick-add line names ("tomorrow 5pm !high #work"; words left become the title), or the options; only those fields are sent, and a change made meanwhile elsewhere is reported, not overwritten',
   )
   .argument("<id>", "the task (a unique start of its id, as `taskmesh ls` shows)")
-  .argument("[line...]", "a quick-add line: a due, !priority, #tags or @labels (added), a repeat, remind me …, #project")
+  .argument("[line...]", "a quick-add line: a due, !priority, #tags or @labels (added), a repeat, remind me …, #project, /section")
   .option("--title <title>", "the new title")
   .option("--due <when>", 'a date or time as quick add reads it ("fri 5pm", "2027-01-31"), or none')
   .addOption(new Option("--priority <priority>", "the priority").choices(PRIORITIES))
@@ -197,14 +197,17 @@ program
     const api = clients(requireLogin());
     const id = await resolveId(api.tasks, idArg, "status:all");
     const [{ task: current }, { projects }] = await Promise.all([api.tasks.getTask({ id }), api.projects.listProjects({})]);
-    const findAssignee = async (who: string, projectId: string) => {
-      const [{ members }, { user }] = await Promise.all([api.projects.listMembers({ projectId }), api.auth.getAccount({})]);
-      const email = who.toLowerCase() === "me" ? user?.email : who;
-      const member = members.find((m) => m.email.toLowerCase() === email?.toLowerCase());
-      if (!member) throw new UsageError(`--assign ${who}: not a member of the task's project; its members: ${members.map((m) => m.email).join(", ")} (or --assign none)`);
-      return member.userId;
+    const lookups = {
+      async assignee(who: string, projectId: string) {
+        const [{ members }, { user }] = await Promise.all([api.projects.listMembers({ projectId }), api.auth.getAccount({})]);
+        const email = who.toLowerCase() === "me" ? user?.email : who;
+        const member = members.find((m) => m.email.toLowerCase() === email?.toLowerCase());
+        if (!member) throw new UsageError(`--assign ${who}: not a member of the task's project; its members: ${members.map((m) => m.email).join(", ")} (or --assign none)`);
+        return member.userId;
+      },
+      sections: async (projectId: string) => (await api.projects.listSections({ projectId })).sections,
     };
-    const edit = await readEdit(current!, words, opts, api.recurrence, projects, findAssignee, current!.timeZone || localTimeZone(), new Date());
+    const edit = await readEdit(current!, words, opts, api.recurrence, projects, lookups, current!.timeZone || localTimeZone(), new Date());
     const { task } = await api.tasks.updateTask({ task: edit.task, updateMask: { paths: edit.mask }, expectedVersion: opts.expectedVersion ?? current!.version });
     const out = taskOut(task!);
     if (json(cmd)) return print({ task: out, changed: edit.mask });

@@ -139,6 +139,14 @@ test("add files a task in the section its /name names, of the project the line g
     listed.tasks.map((t: { title: string; sectionId: string }) => [t.title, t.sectionId]),
     [["Weed", beds!.id]],
   );
+  // edit reads /name too: another section of the task's project, or one of the project a #name moves it to.
+  const { section: herbs } = await projects.createSection({ projectId: garden.id, name: "Herbs" }, auth);
+  const weed = listed.tasks[0].id.slice(0, 8);
+  const moved = await taskmesh("edit", weed, "/herbs");
+  assert.equal(moved.code, 0, moved.stderr);
+  assert.match(moved.stdout, /Weed .*\(section Herbs\)$/m);
+  const refiled = JSON.parse((await taskmesh("--json", "edit", filed.id.slice(0, 8), "#garden /herbs")).stdout);
+  assert.deepEqual([refiled.task.title, refiled.task.projectId, refiled.task.sectionId, refiled.changed], ["Read the seed catalogue", garden.id, herbs!.id, ["project_id", "section_id"]]);
   for (const t of [...listed.tasks, filed, kept]) await taskmesh("done", t.id.slice(0, 8));
 });
 
