@@ -99,8 +99,9 @@ const WEEKDAYS_BEFORE = new RegExp(String.raw`(^|\s)((?:on\s+)?(?:${WEEKDAY})s?(
 const TIME_BEFORE = new RegExp(String.raw`(^|\s)((?:at\s+)?${TIME})\s*$`, "iu");
 // "on the 3rd" with no month (chrono does not read it): the next 3rd.
 const MONTH_DAY = /(^|\s)(?:on\s+)?the\s+(\d{1,2})(?:st|nd|rd|th)(?=\s|$)/iu;
-// chrono reads "Morning run" as this morning; a part of the day alone is not a due.
-const PART_OF_DAY = /^(?:morning|afternoon|evening|night)$/iu;
+// chrono reads "Morning run" as this morning and "Plan the week" as a week from now: a part of the
+// day alone, or the day, week, month or year without next, this or a number, is not a due.
+const NOT_A_DUE = /^(?:morning|afternoon|evening|night|the\s+(?:day|week|month|year))$/iu;
 // Read here rather than by chrono, which gives "a week from now" and "a month from now".
 const NEXT_WEEK = /(^|\s)(?:next\s+week|next\s+month)(?=\s|$)/iu;
 
@@ -358,7 +359,7 @@ export function takeDue(text: string, now: Date, zone: string = defaultTimeZone(
 /** chrono's reading, and the few it reads otherwise or not: "next week" (Monday), "next month" (the 1st), "on the 3rd". */
 function readDate(text: string, now: Date, zone: string): { due: Due; index: number; length: number; result?: ChronoResult } | undefined {
   const today = toWall(now, zone).toPlainDate();
-  const found = chronoParse(text, now, zone).find((r) => !PART_OF_DAY.test(r.text));
+  const found = chronoParse(text, now, zone).find((r) => !NOT_A_DUE.test(r.text));
   const next = NEXT_WEEK.exec(text);
   if (next && (!found || next.index + next[1]!.length <= found.index)) {
     const words = next[0].slice(next[1]!.length);
