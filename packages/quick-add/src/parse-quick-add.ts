@@ -97,11 +97,24 @@ const ORDINALS_BEFORE = new RegExp(
 );
 const WEEKDAYS_BEFORE = new RegExp(String.raw`(^|\s)((?:on\s+)?(?:${WEEKDAY})s?(?:\s*(?:,|and|&)\s*(?:${WEEKDAY})s?)*)\s*$`, "iu");
 const TIME_BEFORE = new RegExp(String.raw`(^|\s)((?:at\s+)?${TIME})\s*$`, "iu");
-// "on the 3rd" with no month (chrono does not read it): the next 3rd.
-const MONTH_DAY = /(^|\s)(?:on\s+)?the\s+(\d{1,2})(?:st|nd|rd|th)(?=\s|$)/iu;
-// chrono reads "Morning run" as this morning and "Plan the week" as a week from now: a part of the
-// day alone, or the day, week, month or year without next, this or a number, is not a due.
-const NOT_A_DUE = /^(?:morning|afternoon|evening|night|the\s+(?:day|week|month|year))$/iu;
+// "on the 3rd" with no month (chrono does not read it): the next 3rd. Without "on" or "by" only at
+// the end ("Call mum the 3rd") or before "of": "the 2nd draft", "the 3rd floor" are no dates.
+const MONTH_DAY = /(^|\s)(?:(?:on|by)\s+the\s+(\d{1,2})(?:st|nd|rd|th)(?=\s|$)|the\s+(\d{1,2})(?:st|nd|rd|th)(?=\s*$|\s+of\s))/iu;
+// chrono reads "Morning run" as this morning, "Plan the week" as a week from now and "Last day of
+// school" as yesterday: a part of the day alone, the day, week, month or year without next, this or
+// a number, and "last day" are not dues.
+const NOT_A_DUE = /^(?:morning|afternoon|evening|night|the\s+(?:day|week|month|year)|last\s+day)$/iu;
+// Weekdays short as everyday words ("sun cream", "sat down"): a day only after a word that says so.
+const WORD_LIKE_DAY = /^(?:sun|sat|wed)$/u;
+const BEFORE_A_DAY = /(?:^|\s)(?:on|by|next|this|every|until|till|before|after|from|due)\s+$/iu;
+
+/** Whether chrono's reading of part of `text` is a due as people write one. */
+function readsAsDue(r: ChronoResult, text: string): boolean {
+  if (NOT_A_DUE.test(r.text)) return false;
+  // "Tonight's dinner" names a dinner, not a day.
+  if (/^['’]s\b/u.test(text.slice(r.index + r.text.length))) return false;
+  return !WORD_LIKE_DAY.test(r.text) || BEFORE_A_DAY.test(text.slice(0, r.index));
+}
 // Read here rather than by chrono, which gives "a week from now" and "a month from now".
 const NEXT_WEEK = /(^|\s)(?:next\s+week|next\s+month)(?=\s|$)/iu;
 
@@ -359,7 +372,7 @@ export function takeDue(text: string, now: Date, zone: string = defaultTimeZone(
 /** chrono's reading, and the few it reads otherwise or not: "next week" (Monday), "next month" (the 1st), "on the 3rd". */
 function readDate(text: string, now: Date, zone: string): { due: Due; index: number; length: number; result?: ChronoResult } | undefined {
   const today = toWall(now, zone).toPlainDate();
-  const found = chronoParse(text, now, zone).find((r) => !NOT_A_DUE.test(r.text));
+  const found = chronoParse(text, now, zone).find((r) => readsAsDue(r, text));
   const next = NEXT_WEEK.exec(text);
   if (next && (!found || next.index + next[1]!.length <= found.index)) {
     const words = next[0].slice(next[1]!.length);
@@ -368,7 +381,7 @@ function readDate(text: string, now: Date, zone: string): { due: Due; index: num
   }
   if (found) return { due: dueOf(found, zone), index: found.index, length: found.text.length, result: found };
   const day = MONTH_DAY.exec(text);
-  const n = Number(day?.[2]);
+  const n = Number(day?.[2] ?? day?.[3]);
   if (!day || n < 1 || n > 31) return undefined;
   let month = today.with({ day: 1 });
   if (n < today.day) month = month.add({ months: 1 });
