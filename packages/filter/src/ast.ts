@@ -116,8 +116,9 @@ export function isSectionWord(word: string): boolean {
   return SECTION_WORD.test(word);
 }
 
-/** How `assignee:` and `assigned to:` name a member: an e-mail, or its part before the @. */
-export const MEMBER_NAME = /^[\p{L}\p{N}][\p{L}\p{N}._%+'-]*(?:@[\p{L}\p{N}][\p{L}\p{N}.-]*)?$/u;
+/** How `assignee:` and `assigned to:` name a member: an e-mail, or its part before the @ (a pattern to build on). */
+export const MEMBER_NAME_SOURCE = String.raw`[\p{L}\p{N}][\p{L}\p{N}._%+'-]*(?:@[\p{L}\p{N}][\p{L}\p{N}.-]*)?`;
+export const MEMBER_NAME = new RegExp(`^${MEMBER_NAME_SOURCE}$`, "u");
 
 /** An assignee term that names a member (`assignee:bob`), not the caller or nobody. */
 export function namesMember(n: FilterNode): boolean {

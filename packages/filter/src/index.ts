@@ -1,5 +1,5 @@
 export type { Comparison, DateField, FilterNode, IsoDate, PriorityLevel, RelativeDay, StatusValue } from "./ast.js";
-export { FIELDS, mentions, nameKey, namesNeeded, resolveNames, PRIORITY_LEVELS, PRIORITY_RANK, priorityLevel, RELATIVE_DAYS, STATUS_CODE } from "./ast.js";
+export { FIELDS, isNamedMember, mentions, nameKey, namesNeeded, resolveNames, PRIORITY_LEVELS, PRIORITY_RANK, priorityLevel, RELATIVE_DAYS, STATUS_CODE } from "./ast.js";
 export { parseFilter } from "./parser.js";
 export { explainFilter, normalizeFilter } from "./explain.js";
 export { compileFilterToSql } from "./sql.js";

@@ -1,6 +1,6 @@
 // The words questions are read with: each rule a pattern and the terms it stands for, tried in
 // order at each word by translate-question.ts.
-import { isRelativeDay, MONTH_NAMES, nameKey, type DateField } from "./ast.js";
+import { isRelativeDay, MEMBER_NAME_SOURCE, MONTH_NAMES, nameKey, type DateField } from "./ast.js";
 import { calendarDay } from "./phrases.js";
 
 /** What the words read so far say about the next term: the day it is about ("created yesterday", "finished last week"), NOT, OR. */
@@ -141,7 +141,7 @@ export const RULES: Rule[] = [
   { pattern: re("assigned to (?:others|someone else|somebody else)"), apply: () => ["-assignee:me", "-assignee:none"] },
   // A member, by e-mail or the part of it before the @ ("assigned to Bob", "assigned to: bob@example.com").
   {
-    pattern: re("assigned to:? (?!(?:the|my|a|an|any|anyone|anybody|someone|somebody|everyone|everybody)(?:\\s|$))([\\p{L}\\p{N}][\\p{L}\\p{N}._%+'-]*(?:@[\\p{L}\\p{N}.-]+)?)"),
+    pattern: re(`assigned to:? (?!(?:the|my|a|an|any|anyone|anybody|someone|somebody|everyone|everybody)(?:\\s|$))(${MEMBER_NAME_SOURCE})`),
     apply: (m) => `assignee:${m[1]!.toLowerCase()}`,
   },
 

@@ -13,4 +13,4 @@ export { lastDayRule, resolveQuickAdd, toCreateRequest, type ResolvedQuickAdd } 
 export { pickProject, type ProjectChoice } from "./pick-project.js";
 export { mentionsSomeone, pickAssignee, type MemberChoice } from "./pick-assignee.js";
 export { namesSection, pickSection, type SectionChoice } from "./pick-section.js";
-export { placeLine, placeWithin, type PlacementLookups } from "./place-line.js";
+export { lineProject, placeLine, placeWithin, type PlacementLookups } from "./place-line.js";

@@ -2,6 +2,7 @@
 // member's e-mail, or the part of it before the @, assigns the task to that member and leaves the
 // title; any other `+word` (a typo, someone not in the project) stays in the title as typed, where
 // the missing "Assigned" in what was understood shows it.
+import { isNamedMember } from "@taskmesh/filter";
 import { withoutWord, type QuickAddDraft } from "./parse-quick-add.js";
 
 export interface MemberChoice {
@@ -20,10 +21,7 @@ export function mentionsSomeone(title: string): boolean {
 export function pickAssignee<D extends QuickAddDraft>(draft: D, members: readonly MemberChoice[]): D {
   for (const match of draft.title.matchAll(MENTION)) {
     const name = match[2]!.toLowerCase();
-    const named = members.filter((m) => {
-      const email = m.email.toLowerCase();
-      return email === name || email.slice(0, email.lastIndexOf("@")) === name;
-    });
+    const named = members.filter((m) => isNamedMember(m.email, name));
     if (named.length !== 1) continue;
     return { ...draft, title: withoutWord(draft.title, match), assignee: { id: named[0]!.userId, email: named[0]!.email } };
   }

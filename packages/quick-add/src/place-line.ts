@@ -27,9 +27,14 @@ export async function placeLine<D extends QuickAddDraft>(draft: D, projects: Pro
   );
 }
 
+/** The project a draft goes to, whose sections its `/name` is looked for among: the one it names, else the Inbox. */
+export function lineProject(draft: QuickAddDraft, projects: Projects): ProjectChoice | undefined {
+  return draft.project ?? projects.find((p) => p.inbox);
+}
+
 /** The section and member a draft names, within the project it goes to (already chosen: the Inbox when none). */
 export async function placeWithin<D extends QuickAddDraft>(draft: D, projects: Projects, client: PlacementLookups): Promise<D> {
-  const target = draft.project ?? projects.find((p) => p.inbox);
+  const target = lineProject(draft, projects);
   const placed = target && namesSection(draft.title) ? pickSection(draft, target, (await client.listSections({ projectId: target.id })).sections) : draft;
   return placed.project && mentionsSomeone(placed.title) ? pickAssignee(placed, (await client.listMembers({ projectId: placed.project.id })).members) : placed;
 }

@@ -13,6 +13,7 @@ import { browserTimeZone, formatDay, formatDuration, formatTime, PRIORITY_LABELS
 import { ProjectRole, ProjectService, type Project, type Section } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import {
   ALL_DAY_REMINDER_TIME,
+  lineProject,
   localDate,
   mentionsSomeone,
   namesSection,
@@ -105,7 +106,7 @@ export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ 
   const withProject = typedDraft && read(typedDraft);
   // `/name` is looked for among the sections of the project the line goes to (the Inbox when none),
   // `+name` among its members; save() places the line the same way (placeWithin).
-  const target = withProject && (withProject.project ?? projects.find((p) => p.inbox));
+  const target = withProject && lineProject(withProject, projects);
   const sectionsOf = target && namesSection(withProject.title) ? target : undefined;
   const sections = useRpcQuery(ProjectService.method.listSections, { projectId: sectionsOf?.id ?? "" }, { enabled: sectionsOf !== undefined, staleTime: 30_000 });
   const placed = withProject && sectionsOf && sections.data ? pickSection(withProject, sectionsOf, sections.data.sections) : withProject;
