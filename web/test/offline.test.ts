@@ -69,6 +69,8 @@ test("offline: the app opens from its cache, changes wait in order and are sent 
   await page.getByText("The last results: the list could not be refreshed.").waitFor();
   await page.getByLabel("Filter tasks").fill("status:open");
   await page.getByRole("alert").waitFor({ state: "detached" });
+  // The address follows the filter box once typing settles: reloaded before, it is the unread list.
+  await page.waitForURL((url) => !url.search.includes("plumber"));
   await page.reload();
   await taskRow(page, "Pay rent").waitFor();
   await taskRow(page, "Buy milk").waitFor();
