@@ -109,6 +109,20 @@ export function rssOf(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
 }
 
+/**
+ * A process's peak resident memory since `resetPeakRss` (or its start), in MiB: the kernel's own
+ * high-water mark, exact where a sampler would miss a spike and free where walking smaps every
+ * fraction of a second costs the machine a tenth of a core.
+ */
+export function peakRss(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+export function resetPeakRss(pid: number): void {
+  writeFileSync(`/proc/${pid}/clear_refs`, "5");
+}
+
 /** The vocabulary of seeded tasks, as a WITH clause: `w`, 34 words for titles and notes, and `t`, 10 tags. */
 export const SEED_WORDS = `WITH words AS (SELECT ARRAY['buy','groceries','call','mum','file','taxes','renew','passport','book','dentist','fix','bike',
                                 'plan','trip','rome','pay','rent','water','plants','write','report','review','budget','clean',
