@@ -20,16 +20,22 @@ export type FilterNode =
   | { kind: "status"; status: StatusValue }
   /** A whole-day range in the caller's zone: a relative day word or an ISO date (YYYY-MM-DD). */
   | { kind: "date"; field: DateField; op: Comparison; day: RelativeDay | IsoDate }
+  /**
+   * Before or after the instant `hours` from now (negative: ago), Todoist's `due before: +4 hours`,
+   * written `due<in-4-hours`. An all-day task is due until its date ends where the viewer is.
+   */
+  | { kind: "moment"; field: DateField; op: "<" | ">"; hours: number }
   /** `all-day`: due on a date, without a time (Todoist's `no time`). */
   | { kind: "due"; state: "none" | "any" | "overdue" | "all-day" }
   /** A project or a section by name: lower-case, runs of spaces, '-' and '_' as one '-'. */
   | { kind: "project" | "section"; name: string }
   /**
-   * `me`: assigned to the caller; `none`: to nobody; any other value a member of the caller's
-   * projects, by e-mail or by the part of it before the @ (lower case), as quick add's `+name`.
+   * Whom a task is assigned to (`assignee`), or who assigned it (`assigner`, Todoist's `assigned by:`):
+   * `me`: the caller; `none`: nobody; any other value a member of the caller's projects, by e-mail
+   * or by the part of it before the @ (lower case), as quick add's `+name`.
    */
-  | { kind: "assignee"; who: string }
-  /** A repeating task; a subtask (one with a parent). */
+  | { kind: "assignee" | "assigner"; who: string }
+  /** See IS_VALUES. */
   | { kind: "is"; what: IsValue };
 
 export type Comparison = "=" | "<" | "<=" | ">" | ">=";
@@ -37,19 +43,48 @@ export type DateField = "due" | "created" | "updated" | "completed";
 /** `YYYY-MM-DD`, a valid calendar date. */
 export type IsoDate = `${number}-${number}-${number}`;
 
+export const WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+/** The weekdays as people shorten them. */
+// biome-ignore format: a table of short entries, several to a line
+export const WEEKDAY_SHORT: Record<string, Weekday> = {
+  mon: "monday", tue: "tuesday", tues: "tuesday", wed: "wednesday", thu: "thursday", thur: "thursday", thurs: "thursday",
+  fri: "friday", sat: "saturday", sun: "sunday",
+};
+
+/** A day word with its weekday written out: `fri` → `friday`, `next-fri` → `next-friday`; any other word as it is. */
+export function fullWeekday(day: string): string {
+  const m = /^(next-)?([a-z]+)$/.exec(day);
+  const full = m && Object.hasOwn(WEEKDAY_SHORT, m[2]!) ? WEEKDAY_SHORT[m[2]!] : undefined;
+  return full ? `${m![1] ?? ""}${full}` : day;
+}
+
 // biome-ignore format: a table of short entries, several to a line
 export const RELATIVE_DAYS = [
   "today", "tomorrow", "yesterday", "this-week", "next-week", "last-week", "next-7-days", "this-month", "next-month", "last-month",
-  "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+  ...WEEKDAYS,
 ] as const;
 export const MONTH_NAMES = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"];
 /** The months as a month's day writes them (`dec-20`): their names' first three letters. */
 export const MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"] as const;
 /** A day of the year without its year (`dec-20`, as Todoist's `date: Dec 20`): the one nearest today. */
 export type MonthDay = `${(typeof MONTHS)[number]}-${number}`;
-/** A named day or range, `next-N-days` (today and the N - 1 days after it, N from 1 to 366), or a month's day. */
-export type RelativeDay = (typeof RELATIVE_DAYS)[number] | `next-${number}-days` | MonthDay;
+/**
+ * A named day or range, `next-N-days` (today and the N - 1 days after it, N from 1 to 366), a month's
+ * day, a day of next week (`next-friday`, as quick add reads "next friday"), or a day counted from
+ * today (`N-days-ago`, `in-N-days`, N from 1 to 3,660: Todoist's `-365 days` and `+7 days`).
+ */
+export type RelativeDay = (typeof RELATIVE_DAYS)[number] | `next-${number}-days` | MonthDay | `next-${Weekday}` | `${number}-days-ago` | `in-${number}-days`;
 const NEXT_DAYS = /^next-([1-9]\d{0,2})-days$/;
+const NEXT_WEEKDAY = new RegExp(`^next-(${WEEKDAYS.join("|")})$`);
+const DAYS_AWAY = /^(?:in-([1-9]\d{0,3})-days|([1-9]\d{0,3})-days-ago)$/;
+/** The most days a day can be counted from today (ten years). */
+export const DAYS_AWAY_MAX = 3660;
+const HOURS_AWAY = /^(?:in-([1-9]\d{0,3})-hours|([1-9]\d{0,3})-hours-ago)$/;
+/** The most hours an instant can be counted from now (a leap year). */
+export const HOURS_AWAY_MAX = 8784;
+/** What to write for a day or an instant counted from now, for errors. */
+export const COUNTED_HINT = `write +N or -N with days, weeks or hours after it (e.g. created before: -365 days, due before: +4 hours): up to ${DAYS_AWAY_MAX} days or ${HOURS_AWAY_MAX} hours`;
 const MONTH_DAY = /^([a-z]{3})-([1-9]|[12]\d|3[01])$/;
 /** The longest each month is (February in a leap year). */
 const MONTH_LENGTHS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
@@ -66,9 +101,10 @@ export type StatusValue = (typeof STATUS_VALUES)[number];
 /** Stored smallint values of tasks.status. */
 export const STATUS_CODE = { open: 1, completed: 2 } as const;
 
-export const FIELDS = ["tag", "priority", "status", "due", "created", "updated", "project", "section", "assignee", "completed", "is"] as const;
+export const FIELDS = ["tag", "priority", "status", "due", "created", "updated", "project", "section", "assignee", "assigner", "completed", "is"] as const;
 
-export const IS_VALUES = ["recurring", "subtask"] as const;
+/** A repeating task; a subtask (one with a parent); a task of a project shared with anyone (Todoist's `shared`). */
+export const IS_VALUES = ["recurring", "subtask", "shared"] as const;
 export type IsValue = (typeof IS_VALUES)[number];
 
 /** How `project:` and `section:` compare names: "Home  Reno", "home-reno" and "home_reno" are one. */
@@ -80,7 +116,29 @@ export function nameKey(name: string): string {
 }
 
 export function isRelativeDay(day: string): day is RelativeDay {
-  return (RELATIVE_DAYS as readonly string[]).includes(day) || nextDays(day) !== undefined || monthDay(day) !== undefined;
+  return (RELATIVE_DAYS as readonly string[]).includes(day) || nextDays(day) !== undefined || monthDay(day) !== undefined || nextWeekday(day) !== undefined || daysAway(day) !== undefined;
+}
+
+/** The weekday of `next-friday`, undefined for any other text. */
+export function nextWeekday(day: string): Weekday | undefined {
+  return NEXT_WEEKDAY.exec(day)?.[1] as Weekday | undefined;
+}
+
+/** How many days from today `in-N-days` (N) and `N-days-ago` (-N) are; undefined for any other text. */
+export function daysAway(day: string): number | undefined {
+  return signedCount(DAYS_AWAY.exec(day), DAYS_AWAY_MAX);
+}
+
+/** How many hours from now `in-N-hours` (N) and `N-hours-ago` (-N) are; undefined for any other text. */
+export function hoursAway(word: string): number | undefined {
+  return signedCount(HOURS_AWAY.exec(word), HOURS_AWAY_MAX);
+}
+
+/** `in-N-…` (group 1) as N, `N-…-ago` (group 2) as -N, up to `max`. */
+function signedCount(m: RegExpExecArray | null, max: number): number | undefined {
+  const n = Number(m?.[1] ?? m?.[2]);
+  if (!m || n > max) return undefined;
+  return m[1] ? n : -n;
 }
 
 /** Month (1–12) and day of `dec-20`; undefined for any other text or a day no year has (`feb-30`). */
@@ -120,9 +178,9 @@ export function isSectionWord(word: string): boolean {
 export const MEMBER_NAME_SOURCE = String.raw`[\p{L}\p{N}][\p{L}\p{N}._%+'-]*(?:@[\p{L}\p{N}][\p{L}\p{N}.-]*)?`;
 export const MEMBER_NAME = new RegExp(`^${MEMBER_NAME_SOURCE}$`, "u");
 
-/** An assignee term that names a member (`assignee:bob`), not the caller or nobody. */
+/** An assignee or assigner term that names a member (`assignee:bob`), not the caller or nobody. */
 export function namesMember(n: FilterNode): boolean {
-  return n.kind === "assignee" && n.who !== "me" && n.who !== "none";
+  return (n.kind === "assignee" || n.kind === "assigner") && n.who !== "me" && n.who !== "none";
 }
 
 /** Whether a member's e-mail is the one `who` names: the whole address, or its part before the @. */
@@ -132,12 +190,12 @@ export function isNamedMember(email: string, who: string): boolean {
 }
 
 /**
- * Which of the caller's names the filter needs to be read: projects for `#name`, sections for
- * `/name`, the members of their projects for `assignee:name`.
+ * What of the caller's the filter needs to be read: their projects for `#name` and `is:shared`,
+ * sections for `/name`, the members of their projects for `assignee:name`.
  */
 export function namesNeeded(n: FilterNode): { projects: boolean; sections: boolean; members: boolean } {
   return {
-    projects: hasTerm(n, (t) => t.kind === "tag" && t.hash === true),
+    projects: hasTerm(n, (t) => (t.kind === "tag" && t.hash === true) || (t.kind === "is" && t.what === "shared")),
     sections: hasTerm(n, (t) => t.kind === "text" && !t.phrase && isSectionWord(t.value)),
     members: hasTerm(n, namesMember),
   };

@@ -1,5 +1,5 @@
 import { Temporal } from "temporal-polyfill";
-import { isRelativeDay, nextDays, RELATIVE_DAYS, type Comparison, type DateField, type FilterNode, type IsoDate, type RelativeDay } from "./ast.js";
+import { COUNTED_HINT, fullWeekday, hoursAway, isRelativeDay, nextDays, RELATIVE_DAYS, type Comparison, type DateField, type FilterNode, type IsoDate, type RelativeDay } from "./ast.js";
 import { FilterSyntaxError } from "./errors.js";
 
 /**
@@ -8,7 +8,7 @@ import { FilterSyntaxError } from "./errors.js";
  * query and `written` its length there, for errors.
  */
 export function dateTerm(field: DateField, op: Comparison, value: string, valuePos: number, written = value.length): FilterNode {
-  let day = value.toLowerCase();
+  let day = fullWeekday(value.toLowerCase());
   let dayPos = valuePos;
   const prefixed = op === "=" ? /^(before|after):/.exec(day) : null;
   if (prefixed) {
@@ -24,13 +24,19 @@ export function dateTerm(field: DateField, op: Comparison, value: string, valueP
     if (op !== "=") throw bad(`due:${day} cannot be combined with a comparison: write due:${day}`);
     return { kind: "due", state: day };
   }
+  const hours = hoursAway(day);
+  if (hours !== undefined) {
+    if (op === "=") throw bad(`${field}:${day} is an instant, not a day: compare with it, e.g. ${field}<${day} or ${field}>${day}`);
+    return { kind: "moment", field, op: op === "<" || op === "<=" ? "<" : ">", hours };
+  }
   if (isRelativeDay(day)) return { kind: "date", field, op, day: day satisfies RelativeDay };
   const iso = isoDate(day);
   if (iso) return { kind: "date", field, op, day: iso };
   const instant = instantWord(day, op);
   if (instant === "out of range") throw bad(`"${day}" is too far: durations run from 1d to 366d (or 1w to 52w)`);
   if (instant) return { kind: "date", field, ...instant };
-  const words = `${RELATIVE_DAYS.join(", ")}, next-N-days, eod, eow, eom, 7d, 2w${field === "due" && !prefixed && op === "=" ? ", overdue, none, any, all-day" : ""}`;
+  const words = `${RELATIVE_DAYS.join(", ")}, next-N-days, N-days-ago, in-N-days, N-hours-ago, in-N-hours, eod, eow, eom, 7d, 2w${field === "due" && !prefixed && op === "=" ? ", overdue, none, any, all-day" : ""}`;
+  if (/^[+-]\d+$/.test(day)) throw bad(`"${day}" counts from now: ${COUNTED_HINT}`);
   const what = /^(\d{4}-\d{2}-\d{2}|[a-z]{3}-\d{1,2})$/.test(day) ? `a valid date ("${day}" does not exist)` : `a date, not "${day}"`;
   throw bad(`${field} needs ${what}: use YYYY-MM-DD (e.g. 2025-01-31), a month's day (dec-20 or Dec 20) or one of ${words}`);
 }

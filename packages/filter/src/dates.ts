@@ -1,5 +1,5 @@
 import { Temporal } from "temporal-polyfill";
-import { isRelativeDay, monthDay, nextDays, type IsoDate, type RelativeDay } from "./ast.js";
+import { daysAway, isRelativeDay, monthDay, nextDays, nextWeekday, WEEKDAYS, type IsoDate, type RelativeDay } from "./ast.js";
 
 /**
  * The whole calendar days in `timeZone` that `day` names as seen at `now`: the instants [start,
@@ -33,18 +33,20 @@ export function todayIn(now: Date, timeZone: string): Temporal.PlainDate {
   return Temporal.Instant.fromEpochMilliseconds(ms).toZonedDateTimeISO(timeZone).toPlainDate();
 }
 
-const WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
-
 function relative(day: RelativeDay, today: Temporal.PlainDate): [Temporal.PlainDate, number] {
   const monday = today.subtract({ days: today.dayOfWeek - 1 }); // ISO weeks: Monday..Sunday
   const first = today.with({ day: 1 });
-  const weekday = WEEKDAYS.indexOf(day) + 1;
+  const weekday = (WEEKDAYS as readonly string[]).indexOf(day) + 1;
   // A weekday is the next one from today on, today included: "friday" on a Friday is today.
   if (weekday > 0) return [today.add({ days: (weekday - today.dayOfWeek + 7) % 7 }), 1];
   const n = nextDays(day);
   if (n !== undefined) return [today, n];
   const md = monthDay(day);
   if (md) return [nearest(md, today), 1];
+  const nextWeeks = nextWeekday(day);
+  if (nextWeeks) return [monday.add({ days: 7 + WEEKDAYS.indexOf(nextWeeks) }), 1];
+  const away = daysAway(day);
+  if (away !== undefined) return [today.add({ days: away }), 1];
   switch (day) {
     case "today":
       return [today, 1];

@@ -1,4 +1,4 @@
-import { monthDay, MONTHS, nextDays, type Comparison, type FilterNode } from "./ast.js";
+import { daysAway, monthDay, MONTHS, nextDays, type Comparison, type FilterNode } from "./ast.js";
 import { readPhrase } from "./phrases.js";
 import { FilterSyntaxError } from "./errors.js";
 import { tokenize } from "./lexer.js";
@@ -32,13 +32,16 @@ export function normalizeFilter(node: FilterNode): string {
       return `status:${node.status}`;
     case "date":
       return `${node.field}${op(node.op)}${node.day}`;
+    case "moment":
+      return `${node.field}${node.op}${node.hours > 0 ? `in-${node.hours}-hours` : `${-node.hours}-hours-ago`}`;
     case "due":
       return `due:${node.state}`;
     case "project":
     case "section":
       return `${node.kind}:${node.name}`;
     case "assignee":
-      return `assignee:${node.who}`;
+    case "assigner":
+      return `${node.kind}:${node.who}`;
     case "is":
       return `is:${node.what}`;
   }
@@ -74,15 +77,27 @@ export function explainFilter(node: FilterNode): string {
     case "section":
       return `${node.kind} is ${JSON.stringify(node.name)}`;
     case "assignee":
-      return node.who === "me" ? "assigned to me" : node.who === "none" ? "assigned to nobody" : `assigned to ${node.who}`;
+    case "assigner":
+      return `assigned ${node.kind === "assignee" ? "to" : "by"} ${node.who === "none" ? "nobody" : node.who}`;
     case "is":
-      return node.what === "recurring" ? "repeats" : "is a subtask";
+      return { recurring: "repeats", subtask: "is a subtask", shared: "in a shared project" }[node.what];
+    case "moment":
+      return `${node.field} ${node.op === "<" ? "before" : "after"} ${node.hours > 0 ? `${counted(node.hours, "hour")} from now` : `${counted(-node.hours, "hour")} ago`}`;
     case "date": {
-      const iso = /^\d/.test(node.day);
+      const iso = /^\d{4}-\d{2}-\d{2}$/.test(node.day);
       const span = nextDays(node.day) !== undefined;
       const md = monthDay(node.day);
       const month = md && MONTHS[md.month - 1]!;
-      const day = iso ? node.day : month ? `${month[0]!.toUpperCase()}${month.slice(1)} ${md.day}` : node.day.replaceAll("-", " ");
+      const ahead = daysAway(node.day);
+      const day = iso
+        ? node.day
+        : month
+          ? `${month[0]!.toUpperCase()}${month.slice(1)} ${md.day}`
+          : ahead !== undefined
+            ? ahead > 0
+              ? `${counted(ahead, "day")} from today`
+              : `${counted(-ahead, "day")} ago`
+            : node.day.replaceAll("-", " ");
       const when = {
         "=": iso || md ? `on ${day}` : span ? `in ${day}` : day,
         "<": `before ${day}`,
@@ -94,6 +109,9 @@ export function explainFilter(node: FilterNode): string {
     }
   }
 }
+
+/** "1 day", "3 days". */
+const counted = (n: number, unit: string) => `${n} ${unit}${n === 1 ? "" : "s"}`;
 
 function op(o: Comparison): string {
   return o === "=" ? ":" : o;

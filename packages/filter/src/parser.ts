@@ -227,6 +227,8 @@ export function classifyWord(text: string, pos: number, at?: number): FilterNode
   // Todoist's `##name`: the project with its subprojects, which are none here.
   if (text.startsWith("##")) {
     if (text.length === 2) throw new FilterSyntaxError('"##" needs a project name, e.g. ##home or project:home', pos, 2);
+    // As project: takes it: a name with a letter or digit, which the canonical query writes back.
+    if (!/[\p{L}\p{N}]/u.test(text)) throw new FilterSyntaxError(`"${text}" is not a project name: write ##home, or project:"two words"`, pos, text.length);
     return { kind: "project", name: nameKey(text.slice(2)) };
   }
   if (text.startsWith("#")) {
@@ -277,6 +279,7 @@ export function classifyWord(text: string, pos: number, at?: number): FilterNode
       project: 'project:inbox or project:"Home reno"',
       section: "section:next",
       assignee: "assignee:me",
+      assigner: "assigner:me",
       is: "is:recurring",
     }[field];
     throw new FilterSyntaxError(`"${m[0]}" needs a value, e.g. ${example}`, pos, m[0].length);
@@ -303,10 +306,13 @@ export function classifyWord(text: string, pos: number, at?: number): FilterNode
       if (!/[\p{L}\p{N}]/u.test(value)) throw bad(`"${value}" is not a ${field} name: write ${field}:name, or ${field}:"two words"`);
       return { kind: field, name: nameKey(value) };
     case "assignee":
-      if (op !== "=" || !MEMBER_NAME.test(lower)) throw bad(`use assignee:me (assigned to you), assignee:none (to nobody), or a member's e-mail or its part before the @ (assignee:bob)`);
-      return { kind: "assignee", who: lower };
+    case "assigner": {
+      const by = field === "assignee" ? "to" : "by";
+      if (op !== "=" || !MEMBER_NAME.test(lower)) throw bad(`use ${field}:me (assigned ${by} you), ${field}:none (${by} nobody), or a member's e-mail or its part before the @ (${field}:bob)`);
+      return { kind: field, who: lower };
+    }
     case "is":
-      if (op !== "=" || !(IS_VALUES as readonly string[]).includes(lower)) throw bad(`use is:recurring (repeating tasks) or is:subtask (tasks with a parent)`);
+      if (op !== "=" || !(IS_VALUES as readonly string[]).includes(lower)) throw bad(`use is:recurring (repeating tasks), is:subtask (tasks with a parent) or is:shared (tasks of shared projects)`);
       return { kind: "is", what: lower as IsValue };
     default:
       return dateTerm(field, op, value, valuePos);

@@ -1,6 +1,6 @@
 // The words questions are read with: each rule a pattern and the terms it stands for, tried in
 // order at each word by translate-question.ts.
-import { isRelativeDay, MEMBER_NAME_SOURCE, MONTH_NAMES, nameKey, type DateField } from "./ast.js";
+import { isRelativeDay, MEMBER_NAME_SOURCE, MONTH_NAMES, nameKey, WEEKDAY_SHORT, WEEKDAYS, type DateField } from "./ast.js";
 import { calendarDay } from "./phrases.js";
 
 /** What the words read so far say about the next term: the day it is about ("created yesterday", "finished last week"), NOT, OR. */
@@ -20,12 +20,7 @@ const NUMBERS: Record<string, number> = {
   thirteen: 13, fourteen: 14, fifteen: 15, twenty: 20, thirty: 30, a: 1,
 };
 const NUMBER = `(\\d{1,3}|${Object.keys(NUMBERS).join("|")})`;
-// biome-ignore format: a table of short entries, several to a line
-const WEEKDAY_NAMES: Record<string, string> = {
-  mon: "monday", tue: "tuesday", tues: "tuesday", wed: "wednesday", thu: "thursday", thur: "thursday", thurs: "thursday",
-  fri: "friday", sat: "saturday", sun: "sunday",
-};
-const WEEKDAY = `(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|${Object.keys(WEEKDAY_NAMES).join("|")})`;
+const WEEKDAY = `(?:${[...WEEKDAYS, ...Object.keys(WEEKDAY_SHORT)].join("|")})`;
 /** A month by its name or its first three letters ("sept" too). */
 const MONTH = `(?:${MONTH_NAMES.map((name) => `${name.slice(0, 3)}(?:${name.slice(3)})?`).join("|")}|sept)`;
 const MONTH_DAY = `(?:${MONTH} \\d{1,2}(?:st|nd|rd|th)?|(?:the )?\\d{1,2}(?:st|nd|rd|th)? (?:of )?${MONTH})(?: \\d{4})?`;
@@ -55,8 +50,10 @@ function dayWord(written: string, state: State): { day: string; end: boolean } |
   if (calendar) return isRelativeDay(calendar.text) || /^\d/.test(calendar.text) ? { day: calendar.text, end: false } : null;
   // The language's weekday is the next one: a past event's ("created on monday") has no word.
   if (state.field !== "due") return null;
-  const weekday = w.replace(/^(this|next) /, "");
-  return { day: WEEKDAY_NAMES[weekday] ?? weekday, end: false };
+  // "next friday" is Friday of next week, as quick add reads it; "this friday" the coming one.
+  const [, next, weekday = w] = /^(?:(this|next) )?(.*)$/.exec(w) ?? [];
+  const day = WEEKDAY_SHORT[weekday] ?? weekday;
+  return { day: next === "next" ? `next-${day}` : day, end: false };
 }
 
 /** A one-word project or section name: not a word that says something else ("project tasks"). */

@@ -10,12 +10,12 @@ export interface SqlContext {
   placeholder: (index: number) => string;
   /** Number of the first parameter (default 1), for appending to a statement that has some already. */
   firstIndex?: number;
-  /** The caller (`assignee:me`). */
+  /** The caller (`assignee:me`, `assigner:me`). */
   userId?: string;
-  /** The projects and sections the caller may see, for `project:` and `section:` (by name). */
-  projects?: readonly { id: string; name: string }[];
+  /** The projects and sections the caller may see, for `project:` and `section:` (by name); `is:shared` (a project of more than one member). */
+  projects?: readonly { id: string; name: string; memberCount?: number }[];
   sections?: readonly { id: string; name: string }[];
-  /** The members of those projects, for `assignee:name` (by e-mail). */
+  /** The members of those projects, for `assignee:name` and `assigner:name` (by e-mail). */
   members?: readonly { userId: string; email: string }[];
 }
 
@@ -121,14 +121,36 @@ export function compileFilterToSql(node: FilterNode, ctx: SqlContext): CompiledF
         return `(${column} = ANY(${p(ids)}::uuid[]))`;
       }
       case "assignee":
-        columns.add("assignee_id");
-        if (n.who === "none") return "(assignee_id IS NULL)";
-        if (n.who === "me") return `(assignee_id = ${p(ctx.userId ?? "")})`;
-        return `(assignee_id = ANY(${p([...new Set(ctx.members?.filter((m) => isNamedMember(m.email, n.who)).map((m) => m.userId))])}::text[]))`;
+      case "assigner": {
+        const column = n.kind === "assignee" ? "assignee_id" : "assigned_by";
+        columns.add(column);
+        if (n.who === "none") return `(${column} IS NULL)`;
+        if (n.who === "me") return `(${column} = ${p(ctx.userId ?? "")})`;
+        return `(${column} = ANY(${p([...new Set(ctx.members?.filter((m) => isNamedMember(m.email, n.who)).map((m) => m.userId))])}::text[]))`;
+      }
       case "is": {
+        if (n.what === "shared") {
+          columns.add("project_id");
+          const shared = ctx.projects?.filter((x) => (x.memberCount ?? 1) > 1).map((x) => x.id) ?? [];
+          return `(project_id = ANY(${p(shared)}::uuid[]))`;
+        }
         const column = n.what === "recurring" ? "recurrence" : "parent_id";
         columns.add(column);
         return `(${column} IS NOT NULL)`;
+      }
+      case "moment": {
+        const column = DATE_COLUMNS[n.field];
+        columns.add(column);
+        const at = new Date(ctx.now.getTime() + n.hours * 3_600_000);
+        if (n.field !== "due") return n.op === "<" ? `(${column} < ${p(at)})` : `(${column} >= ${p(at)})`;
+        columns.add("due_date");
+        // An all-day task is due until its date ends where the viewer is: before the instant when
+        // its date is before the instant's date. The due_at bounds are as for a day's (see below).
+        const date = todayIn(at, ctx.timeZone).toString();
+        const midnights = zoneMidnights(date);
+        return n.op === "<"
+          ? `(due_at < ${p(later(at, dayBefore(midnights.until)))} AND ${byKind(`due_at < ${p(at)}`, `due_date < ${p(date)}`)})`
+          : `(due_at >= ${p(earlier(at, midnights.from))} AND ${byKind(`due_at >= ${p(at)}`, `due_date >= ${p(date)}`)})`;
       }
       case "date": {
         const column = DATE_COLUMNS[n.field];
@@ -204,6 +226,7 @@ function impliesDue(n: FilterNode): boolean {
     case "or":
       return n.children.every(impliesDue);
     case "date":
+    case "moment":
       // Every comparison with due_at is NULL, so false, for a task without a due.
       return n.field === "due";
     case "due":
@@ -220,11 +243,15 @@ function nullable(n: FilterNode): boolean {
     case "section":
       return true;
     case "assignee":
+    case "assigner":
       return n.who !== "none";
+    case "is":
+      return n.what === "shared";
     case "and":
     case "or":
       return n.children.some(nullable);
     case "date":
+    case "moment":
       return n.field === "due" || n.field === "completed";
     case "due":
       return n.state === "overdue";

@@ -130,12 +130,12 @@ function matchRule(text: string, at: number, state: State): { terms: Term[]; end
   return undefined;
 }
 
-/** A word written in the filter language itself (`#home`, `due<7d`, `!high`): kept as it is. */
+/** A word written in the filter language itself (`#home`, `due<7d`, `!high`, `search:today`): kept as it is. */
 function filterTerm(word: string): string | undefined {
   if (!/[:#<>=!]/.test(word)) return undefined;
   try {
     const node = parseFilter(word);
-    return node.kind === "text" ? undefined : normalizeFilter(node);
+    return node.kind === "text" && !/^search:/i.test(word) ? undefined : normalizeFilter(node);
   } catch (e) {
     if (e instanceof FilterSyntaxError) return undefined;
     throw e;

@@ -29,6 +29,12 @@ const bareWord = fc.string({ unit: fc.constantFrom(...BARE_CHARS), minLength: 1,
 const tagName = fc.string({ unit: fc.constantFrom(..."abz09_./-üß"), minLength: 1, maxLength: 10 }).filter((t) => t !== "none");
 const op = fc.constantFrom<Comparison>("=", "<", "<=", ">", ">=");
 const nextDays = fc.integer({ min: 1, max: 366 }).map((n) => `next-${n}-days` as const);
+const countedDays = fc.oneof(
+  fc.integer({ min: 1, max: 3660 }).map((n) => `in-${n}-days` as const),
+  fc.integer({ min: 1, max: 3660 }).map((n) => `${n}-days-ago` as const),
+  fc.constantFrom("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday").map((d) => `next-${d}` as const),
+);
+const member = fc.constantFrom("me", "none", "bob", "bob@example.com", "o'neil");
 const isoDate = fc.date({ min: new Date("1900-01-01T00:00:00Z"), max: new Date("2199-12-31T00:00:00Z"), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10) as IsoDate);
 
 function leaf(text: fc.Arbitrary<string>, phrase: fc.Arbitrary<string>, tag: fc.Arbitrary<string>): fc.Arbitrary<FilterNode> {
@@ -39,8 +45,13 @@ function leaf(text: fc.Arbitrary<string>, phrase: fc.Arbitrary<string>, tag: fc.
     fc.record({ op, level: fc.constantFrom(...PRIORITY_LEVELS) }).map((r): FilterNode => ({ kind: "priority", ...r })),
     fc.constantFrom("open", "completed", "all").map((status): FilterNode => ({ kind: "status", status })),
     fc
-      .record({ field: fc.constantFrom("due", "created", "updated", "completed"), op, day: fc.oneof(fc.constantFrom(...RELATIVE_DAYS), nextDays, isoDate) })
+      .record({ field: fc.constantFrom("due", "created", "updated", "completed"), op, day: fc.oneof(fc.constantFrom(...RELATIVE_DAYS), nextDays, countedDays, isoDate) })
       .map((r): FilterNode => ({ kind: "date", ...r })),
+    fc
+      .record({ field: fc.constantFrom("due", "created", "updated", "completed"), op: fc.constantFrom<"<" | ">">("<", ">"), hours: fc.integer({ min: -8784, max: 8784 }).filter((h) => h !== 0) })
+      .map((r): FilterNode => ({ kind: "moment", ...r })),
+    fc.record({ kind: fc.constantFrom<"assignee" | "assigner">("assignee", "assigner"), who: member }).map(({ kind, who }): FilterNode => ({ kind, who })),
+    fc.constantFrom("recurring", "subtask", "shared").map((what): FilterNode => ({ kind: "is", what })),
     fc.constantFrom("none", "any", "overdue", "all-day").map((state): FilterNode => ({ kind: "due", state })),
   );
 }
@@ -83,7 +94,7 @@ const anyQuery = fc.oneof(soup, fc.string({ unit: "binary", maxLength: 120 }), f
 // biome-ignore format: a table of short entries, several to a line
 const ALLOWED_SQL = new Set([
   "TRUE", "AND", "OR", "NOT", "IS", "NULL", "search", "search_text", "to_tsquery", "'tasks.folded'", ".", ":", "LIKE", "tasks", "search_folded", "symbol_query", "tags", "ARRAY",
-  "::text[]", "'{}'", "coalesce", "recurrence", "parent_id", "'infinity'", "timestamptz", "priority", "status", "due_at", "created_at", "updated_at", "completed_at", "due_date", "CASE", "WHEN", "THEN", "ELSE", "END", "project_id", "ANY", "uuid",
+  "::text[]", "'{}'", "coalesce", "recurrence", "parent_id", "'infinity'", "timestamptz", "priority", "status", "due_at", "created_at", "updated_at", "completed_at", "due_date", "CASE", "WHEN", "THEN", "ELSE", "END", "project_id", "ANY", "uuid", "assignee_id", "assigned_by",
   "(", ")", ",", "[", "]", "=", "<", ">", "<=", ">=", "@@", "@>", "||",
 ]);
 

@@ -97,6 +97,11 @@ const CASES: [string, keyof typeof CTX, string, unknown[]][] = [
   ["due:today", "stJohns", ON(1), ["2025-01-13T08:00:00.000Z", "2025-01-15T03:30:00.000Z", "2025-01-14T03:30:00.000Z", "2025-01-15T03:30:00.000Z", "2025-01-14", "2025-01-14"]],
   ["due:2025-07-01", "stJohns", ON(1), ["2025-06-30T08:00:00.000Z", "2025-07-02T02:30:00.000Z", "2025-07-01T02:30:00.000Z", "2025-07-02T02:30:00.000Z", "2025-07-01", "2025-07-01"]],
   ["due<today", "stJohns", BEFORE(1), ["2025-01-14T03:30:00.000Z", "2025-01-14T03:30:00.000Z", "2025-01-14"]],
+  // Hours from now: an instant; an all-day task by its date against the instant's date where the viewer is.
+  ["due<in-4-hours", "utc", BEFORE(1), ["2025-01-15T16:00:00.000Z", "2025-01-15T16:00:00.000Z", "2025-01-15"]],
+  ["due<in-4-hours", "kiritimati", BEFORE(1), ["2025-01-15T16:00:00.000Z", "2025-01-15T16:00:00.000Z", "2025-01-16"]],
+  ["due>3-hours-ago", "stJohns", FROM(1), ["2025-01-13T08:00:00.000Z", "2025-01-15T00:00:00.000Z", "2025-01-14"]],
+  ["created>12-hours-ago", "utc", "(created_at >= $1)", ["2025-01-15T00:00:00.000Z"]],
   ["due<=today", "stJohns", UP_TO(1), ["2025-01-15T03:30:00.000Z", "2025-01-15T03:30:00.000Z", "2025-01-14"]],
   ["due>today", "stJohns", AFTER(1), ["2025-01-14T08:00:00.000Z", "2025-01-15T03:30:00.000Z", "2025-01-14"]],
   ["due>=today", "stJohns", FROM(1), ["2025-01-13T08:00:00.000Z", "2025-01-14T03:30:00.000Z", "2025-01-14"]],
@@ -148,6 +153,21 @@ test("assignee:name is any member of the caller's projects that e-mail, or its p
   assert.deepEqual(named("assignee:carol").params, [[]]);
   // Unassigned tasks are not anyone's: NOT selects them too.
   assert.equal(named("-assignee:bob").sql, "((assignee_id = ANY($1::text[])) IS NOT TRUE)");
+  // Who assigned it (Todoist's `assigned by:`), by the same names.
+  assert.deepEqual([named("assigned by: bob").sql, named("assigned by: bob").params], ["(assigned_by = ANY($1::text[]))", [["u-bob", "u-bob2"]]]);
+  assert.deepEqual([named("assigner:me").sql, named("assigner:me").params], ["(assigned_by = $1)", ["u-me"]]);
+});
+
+test("is:shared is a task of any of the caller's projects with more than one member; NOT selects the others and tasks of no project", () => {
+  const projects = [
+    { id: "p-mine", name: "Mine", memberCount: 1 },
+    { id: "p-chores", name: "Chores", memberCount: 2 },
+    { id: "p-theirs", name: "Theirs", memberCount: 3 },
+  ];
+  const shared = (query: string) => compileFilterToSql(parseFilter(query), { ...CTX.utc, projects });
+  assert.deepEqual([shared("shared").sql, shared("shared").params], ["(project_id = ANY($1::uuid[]))", [["p-chores", "p-theirs"]]]);
+  assert.equal(shared("!shared").sql, "((project_id = ANY($1::uuid[])) IS NOT TRUE)");
+  assert.deepEqual(compileFilterToSql(parseFilter("is:shared"), CTX.utc).params, [[]]);
 });
 
 test("placeholder style and first index are the caller's", () => {
@@ -173,6 +193,18 @@ test("a month's day without its year is the one nearest today: this December's, 
   assert.equal(day("jun-6"), "2027-06-05T22:00:00.000Z", "half a year either way: the later");
   assert.equal(day("feb-29"), "2028-02-28T23:00:00.000Z", "in a year that has one");
   assert.equal(day("dec-6"), "2026-12-05T23:00:00.000Z", "today");
+});
+
+test("days counted from today and next week's weekdays: N days ago, in N days, next friday (the one of next week, as quick add reads it)", () => {
+  const thursday = new Date("2026-12-03T12:00:00Z");
+  const day = (d: Parameters<typeof dayRange>[0], at = thursday) => dayRange(d, at, "Europe/Berlin").firstDate;
+  assert.equal(day("365-days-ago"), "2025-12-03");
+  assert.equal(day("in-3-days"), "2026-12-06");
+  assert.equal(day("next-friday"), "2026-12-11", "not tomorrow: Friday of next week");
+  assert.equal(day("next-monday"), "2026-12-07");
+  assert.equal(day("next-sunday"), "2026-12-13");
+  assert.equal(day("next-monday", new Date("2026-12-06T12:00:00Z")), "2026-12-07", "on a Sunday: tomorrow, the Monday of next week");
+  assert.equal(day("friday"), "2026-12-04", "without next: the coming one");
 });
 
 test("a day whose midnight is skipped starts at its first instant (São Paulo, 2018-11-04)", () => {
