@@ -28,6 +28,7 @@ const rows = Array.from(
     seriesId: null,
     requestId: null,
     projectId: "0193a0c4-7d1e-7c2b-9f00-aaaaaaaaaaaa",
+    assignedBy: null,
     sectionId: null,
     assigneeId: null,
     parentId: null,

@@ -34,7 +34,7 @@ export function describeTask(t: TaskOutput, repeats: string | undefined, zone: s
     ["priority", t.priority === "none" ? undefined : t.priority],
     ["tags", t.tags.length > 0 ? t.tags.map((tag) => `#${tag}`).join(" ") : undefined],
     ["project", t.projectName && (t.sectionName ? `${t.projectName} › ${t.sectionName}` : t.projectName)],
-    ["assigned", t.assigneeEmail],
+    ["assigned", t.assigneeEmail && (t.assignerEmail && t.assignerId !== t.assigneeId ? `${t.assigneeEmail} (by ${t.assignerEmail})` : t.assigneeEmail)],
     ["repeats", t.recurrence && `${repeats ?? t.recurrence.rrule}${t.recurrence.afterCompletion ? ", counted from each completion" : ""}`],
     ["reminders", reminders.length > 0 ? reminders.join(", ") : undefined],
     ["created", t.createTime && localDateTime(t.createTime, zone)],

@@ -331,6 +331,18 @@ test("edit --assign gives a task of a shared project to a member by e-mail, to m
   assert.deepEqual(await assignedTo("assignee:dora", { headers: { authorization: `Bearer ${accessToken}` } }), ["Sweep the yard"]);
   assert.deepEqual((await assignedTo("#chores -assignee:dora")).sort(), ["Ask +eve about the bins", "Take out the bins"]);
   assert.deepEqual(await assignedTo("assignee:eve"), []);
+  // Todoist's `assigned` (to anyone) and `shared` (a task of a project with other members), for the owner and for a member.
+  assert.deepEqual(await assignedTo("assigned"), ["Sweep the yard"]);
+  assert.deepEqual((await assignedTo("shared & !assigned")).sort(), ["Ask +eve about the bins", "Take out the bins"]);
+  assert.deepEqual((await assignedTo("shared", { headers: { authorization: `Bearer ${accessToken}` } })).sort(), ["Ask +eve about the bins", "Sweep the yard", "Take out the bins"]);
+  assert.ok((await assignedTo("!shared")).every((title) => !/bins|yard/.test(title)));
+  assert.deepEqual(await assignedTo("!shared", { headers: { authorization: `Bearer ${accessToken}` } }), []);
+  // Who assigned it (Todoist's `assigned by:`): the owner gave Dora the yard when adding it.
+  assert.deepEqual(await assignedTo("assigned by: me"), ["Sweep the yard"]);
+  assert.deepEqual(await assignedTo("assigned by: cli", { headers: { authorization: `Bearer ${accessToken}` } }), ["Sweep the yard"]);
+  assert.deepEqual(await assignedTo("assigned by: me", { headers: { authorization: `Bearer ${accessToken}` } }), []);
+  const yard = (await createClient(TaskService, transport).listTasks({ query: '"Sweep the yard"' }, mine)).tasks[0]!;
+  assert.match((await taskmesh("show", yard.id.slice(0, 8))).stdout, /assigned\s+dora@example\.com \(by cli@example\.com\)/);
 });
 
 test("show names what a task carries; reopen and rm act by the id's start, and undo brings a deleted task back by the id rm printed", async () => {

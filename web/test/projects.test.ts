@@ -158,6 +158,7 @@ test("a project shared by e-mail: invite, accept, changes live both ways, remova
     .locator(".assignee", { hasText: `→ ${guestName}` })
     .waitFor();
   await taskRow(guest.page, "Book the flights").locator(".assignee", { hasText: "→ you" }).waitFor();
+  await taskRow(guest.page, "Book the flights").locator(`.assignee[title="Assigned to you by ${ownerEmail}"]`).waitFor();
   await editor.getByRole("region", { name: "Activity" }).getByText(`assigned to ${guestEmail}`).waitFor();
   await screenshot(owner.page, "projects-05b-assigned");
   await guest.page.getByRole("button", { name: "Assigned to me" }).click();

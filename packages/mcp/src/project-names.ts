@@ -12,6 +12,8 @@ export interface NamedTask {
   sectionName?: string;
   assigneeId?: string;
   assigneeEmail?: string;
+  assignerId?: string;
+  assignerEmail?: string;
 }
 
 export class ProjectNames {
@@ -21,7 +23,7 @@ export class ProjectNames {
 
   constructor(private readonly projects: Client<typeof ProjectService>) {}
 
-  /** The result with projectName, sectionName and assigneeEmail beside every task's ids (its text repeats the JSON). */
+  /** The result with projectName, sectionName, assigneeEmail and assignerEmail beside every task's ids (its text repeats the JSON). */
   async name(result: CallToolResult): Promise<CallToolResult> {
     if (!result.structuredContent) return result;
     const tasks = tasksIn(result.structuredContent);
@@ -35,11 +37,12 @@ export class ProjectNames {
     return { ...result, content: [{ type: "text", text: JSON.stringify(result.structuredContent) }] };
   }
 
-  /** Sets projectName, sectionName and assigneeEmail beside the task's ids. */
+  /** Sets projectName, sectionName, assigneeEmail and assignerEmail beside the task's ids. */
   async nameTask(task: NamedTask): Promise<void> {
     if (task.projectId) task.projectName = (await this.#projectNames()).get(task.projectId);
     if (task.projectId && task.sectionId) task.sectionName = (await this.#sectionNames(task.projectId)).get(task.sectionId);
     if (task.projectId && task.assigneeId) task.assigneeEmail = (await this.#memberEmails(task.projectId)).get(task.assigneeId);
+    if (task.projectId && task.assignerId) task.assignerEmail = (await this.#memberEmails(task.projectId)).get(task.assignerId);
   }
 
   #projectNames() {

@@ -32,6 +32,7 @@ export const Task = defineEntity({
       expression: `CREATE INDEX tasks_by_project ON tasks.tasks USING btree (project_id, COALESCE(due_at, 'infinity'::timestamp with time zone), id)`,
     },
     { name: "tasks_by_assignee", properties: ["assigneeId"], where: "assignee_id IS NOT NULL" },
+    { name: "tasks_by_assigner", properties: ["assignedBy"], where: "assigned_by IS NOT NULL" },
     { name: "tasks_by_completed", properties: ["userId", "completedAt"], where: "completed_at IS NOT NULL" },
     {
       name: "tasks_open_by_due",
@@ -79,6 +80,7 @@ export const Task = defineEntity({
     projectId: p.uuid().strictNullable(),
     sectionId: p.uuid().strictNullable(),
     assigneeId: p.text().strictNullable(),
+    assignedBy: p.text().strictNullable(),
     parentId: p.uuid().strictNullable(),
     // As PostgreSQL prints the migration's default back, which is what the schema generator compares.
     orderKey: p.text().collation("C").defaultRaw(`('z'::text || substr(md5(((random())::text || (clock_timestamp())::text)), 1, 26))`),

@@ -43,6 +43,8 @@ export interface TaskRow {
   projectId: string | null;
   sectionId: string | null;
   assigneeId: string | null;
+  /** Who gave the task to its assignee; null while it has none. */
+  assignedBy: string | null;
   parentId: string | null;
   orderKey: string;
   commentCount: number;
@@ -61,7 +63,7 @@ export const TASK_COLUMNS = `id, user_id AS "userId", title, notes, status, prio
   recurrence, reminders, series_id AS "seriesId", request_id AS "requestId", version,
   field_versions AS "fieldVersions", created_at AS "createdAt", updated_at AS "updatedAt",
   completed_at AS "completedAt", project_id AS "projectId", section_id AS "sectionId", assignee_id AS "assigneeId",
-  parent_id AS "parentId", order_key AS "orderKey", comment_count AS "commentCount"`;
+  assigned_by AS "assignedBy", parent_id AS "parentId", order_key AS "orderKey", comment_count AS "commentCount"`;
 
 export function taskFromRow(row: TaskRow): Task {
   const init: MessageInitShape<typeof TaskSchema> = {
@@ -80,6 +82,7 @@ export function taskFromRow(row: TaskRow): Task {
     projectId: row.projectId ?? "",
     sectionId: row.sectionId ?? "",
     assigneeId: row.assigneeId ?? "",
+    assignerId: row.assignedBy ?? "",
     parentId: row.parentId ?? "",
     orderKey: row.orderKey,
     commentCount: row.commentCount,

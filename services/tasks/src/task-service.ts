@@ -245,6 +245,7 @@ async function createTask({ store, projects, now, creates }: Deps, req: CreateTa
       fields,
       placement: { ...placement, parentId: parent?.id ?? null },
       requestId: req.requestId || null,
+      assigner: origin.userId,
       // A recurring task starts its own series unless it continues one.
       seriesId: req.seriesId || (fields.recurrence ? id : null),
       now: at,
@@ -316,7 +317,7 @@ async function updateTask(deps: Deps, req: UpdateTaskRequest, ctx: HandlerContex
     // Saving what is already there is not a change: no new version, no event.
     if (changed.length === 0) return current;
     const at = now();
-    const updated = await tx.updateFields(current, owner, fields, placement, bumpFields(current.fieldVersions, touchedBy(changed), current.version + 1), at);
+    const updated = await tx.updateFields(current, owner, fields, placement, bumpFields(current.fieldVersions, touchedBy(changed), current.version + 1), at, origin.userId);
     const after = taskFromRow(updated);
     await tx.emit(taskEventRecord(origin, owner, after, { case: "updated", value: { before, after, changedFields: changed } }, at));
     // Its subtasks go with it, into no section, keeping an assignee only if a member there.
@@ -415,6 +416,8 @@ async function restoreTask({ store, projects, now, creates }: Deps, req: Restore
       fields: fieldsOrThrow(last, ctx, ""),
       placement: { ...placement, parentId },
       requestId: null,
+      // Back with its assignee, it keeps who gave it to them.
+      assigner: last.assignerId || origin.userId,
       seriesId: last.seriesId || null,
       now: at,
       restored: {
@@ -695,7 +698,7 @@ export async function replace(tx: Tx, origin: ChangeOrigin, row: TaskRow, owner:
   const before = taskFromRow(row);
   const changed = changedPaths(before, taskFromRow({ ...row, ...placementColumns(placement) }), ["project_id", "section_id", "assignee_id", "parent_id"]);
   if (changed.length === 0) return;
-  const moved = await tx.place(row, owner, placement, bumpFields(row.fieldVersions, touchedBy(changed), row.version + 1), at);
+  const moved = await tx.place(row, owner, placement, bumpFields(row.fieldVersions, touchedBy(changed), row.version + 1), at, origin.userId);
   const after = taskFromRow(moved);
   await tx.emit(taskEventRecord(origin, owner, after, { case: "updated", value: { before, after, changedFields: changed } }, at));
 }

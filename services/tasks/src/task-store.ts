@@ -19,6 +19,12 @@ export const OUTBOX_CHANNEL = "tasks_outbox";
 /** The lock key relays of tasks.outbox have always used (running old and new relays side by side keeps one at a time). */
 export const TASKS_OUTBOX: Outbox = { schema: "tasks", channel: OUTBOX_CHANNEL, lockKey: 7_140_501 };
 
+/**
+ * Who assigned a task, as an UPDATE sets it with the new assignee (parameter `assignee`) by `actor`:
+ * the actor when the assignee changes to someone, nobody without one, else as it was.
+ */
+const ASSIGNED_BY = (assignee: string, actor: string) => `CASE WHEN ${assignee}::text IS NULL THEN NULL WHEN assignee_id IS DISTINCT FROM ${assignee}::text THEN ${actor}::text ELSE assigned_by END`;
+
 /** Where a task sits: its project (whose owner is the task's user_id), section, assignee and parent task. */
 export interface Placement {
   projectId: string;
@@ -36,6 +42,8 @@ export interface NewTask {
   placement: Placement;
   requestId: string | null;
   seriesId: string | null;
+  /** Who gives it to its assignee, if it has one. */
+  assigner: string;
   now: Date;
   /** A deleted task brought back (RestoreTask) keeps these; a new one starts open, at version 1. */
   restored?: {
@@ -186,20 +194,20 @@ export class TaskStore {
       }
       const inserted = await sql<TaskRow>(
         `INSERT INTO tasks.tasks (id, user_id, title, notes, priority, tags, due_time, due_date, due_at, time_zone,
-           recurrence, reminders, series_id, request_id, created_at, updated_at, project_id, section_id, assignee_id, parent_id, order_key,
-           status, completed_at, version, comment_count)
+           recurrence, reminders, series_id, request_id, created_at, updated_at, project_id, section_id, assignee_id, assigned_by, parent_id,
+           order_key, status, completed_at, version, comment_count)
          SELECT r.id, r.user_id, r.title, r.notes, r.priority, ARRAY(SELECT jsonb_array_elements_text(r.tags)), r.due_time,
                 r.due_date, r.due_at, r.time_zone, r.recurrence, r.reminders, r.series_id, r.request_id, r.created_at, r.at,
-                r.project_id, r.section_id, r.assignee_id, r.parent_id, r.order_key, r.status, r.completed_at, r.version, r.comment_count
+                r.project_id, r.section_id, r.assignee_id, r.assigned_by, r.parent_id, r.order_key, r.status, r.completed_at, r.version, r.comment_count
            FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, user_id text, title text, notes text, priority smallint, tags jsonb,
                 due_time timestamptz, due_date date, due_at timestamptz, time_zone text, recurrence jsonb, reminders jsonb,
-                series_id uuid, request_id text, at timestamptz, project_id uuid, section_id uuid, assignee_id text, parent_id uuid,
+                series_id uuid, request_id text, at timestamptz, project_id uuid, section_id uuid, assignee_id text, assigned_by text, parent_id uuid,
                 order_key text, status smallint, completed_at timestamptz, version integer, comment_count integer, created_at timestamptz)
          ON CONFLICT DO NOTHING
          RETURNING ${TASK_COLUMNS}`,
         [
           json(
-            unique.map(({ id, userId, fields: f, placement: pl, seriesId, requestId, now, restored }) => ({
+            unique.map(({ id, userId, fields: f, placement: pl, seriesId, requestId, assigner, now, restored }) => ({
               id,
               user_id: userId,
               title: f.title,
@@ -218,6 +226,7 @@ export class TaskStore {
               project_id: pl.projectId,
               section_id: pl.sectionId,
               assignee_id: pl.assigneeId,
+              assigned_by: pl.assigneeId ? assigner : null,
               parent_id: pl.parentId,
               order_key: orderKeys.get(id),
               status: restored?.status ?? 1,
@@ -522,17 +531,18 @@ export class Tx {
   }
 
   /**
-   * Writes the fields and the placement. A task moved to a project of another owner changes
-   * partition (user_id): that owner's feed locks and its members' are taken too, after this
-   * batch's own (PostgreSQL reports a deadlock with a concurrent opposite move; one of them fails).
+   * Writes the fields and the placement (`actor` becomes who assigned it when the assignee changes).
+   * A task moved to a project of another owner changes partition (user_id): that owner's feed locks
+   * and its members' are taken too, after this batch's own (PostgreSQL reports a deadlock with a
+   * concurrent opposite move; one of them fails).
    */
-  async updateFields(current: TaskRow, owner: string, f: TaskFields, pl: Placement, fieldVersions: Record<string, number>, now: Date): Promise<TaskRow> {
+  async updateFields(current: TaskRow, owner: string, f: TaskFields, pl: Placement, fieldVersions: Record<string, number>, now: Date, actor: string): Promise<TaskRow> {
     await this.#lockOwner(owner);
     const [row] = await this.sql<TaskRow>(
       `UPDATE tasks.tasks SET title = $3, notes = $4, priority = $5, tags = $6::text[], due_time = $7, due_date = $8::date,
          due_at = $9, time_zone = $10, recurrence = $11::jsonb, reminders = $12::jsonb, field_versions = $13::jsonb,
          version = version + 1, updated_at = $14, user_id = $15, project_id = $16, section_id = $17, assignee_id = $18,
-         parent_id = $19, order_key = $20
+         assigned_by = ${ASSIGNED_BY("$18", "$21")}, parent_id = $19, order_key = $20
        WHERE user_id = $1 AND id = $2 RETURNING ${TASK_COLUMNS}`,
       [
         this.userId,
@@ -555,20 +565,21 @@ export class Tx {
         pl.assigneeId,
         pl.parentId,
         await this.#orderKeyAt(current, owner, pl),
+        actor,
       ],
     );
     this.#placed(current, row!);
     return row!;
   }
 
-  /** Writes the placement alone (a subtask following its parent, a child of a deleted task moving up). */
-  async place(current: TaskRow, owner: string, pl: Placement, fieldVersions: Record<string, number>, now: Date): Promise<TaskRow> {
+  /** Writes the placement alone (a subtask following its parent, a child of a deleted task moving up, a removed member's tasks unassigned). */
+  async place(current: TaskRow, owner: string, pl: Placement, fieldVersions: Record<string, number>, now: Date, actor: string): Promise<TaskRow> {
     await this.#lockOwner(owner);
     const [row] = await this.sql<TaskRow>(
-      `UPDATE tasks.tasks SET user_id = $3, project_id = $4, section_id = $5, assignee_id = $6, parent_id = $7,
-         field_versions = $8::jsonb, version = version + 1, updated_at = $9, order_key = $10
+      `UPDATE tasks.tasks SET user_id = $3, project_id = $4, section_id = $5, assignee_id = $6, assigned_by = ${ASSIGNED_BY("$6", "$11")},
+         parent_id = $7, field_versions = $8::jsonb, version = version + 1, updated_at = $9, order_key = $10
        WHERE user_id = $1 AND id = $2 RETURNING ${TASK_COLUMNS}`,
-      [this.userId, current.id, owner, pl.projectId, pl.sectionId, pl.assigneeId, pl.parentId, json(fieldVersions), now, await this.#orderKeyAt(current, owner, pl)],
+      [this.userId, current.id, owner, pl.projectId, pl.sectionId, pl.assigneeId, pl.parentId, json(fieldVersions), now, await this.#orderKeyAt(current, owner, pl), actor],
     );
     this.#placed(current, row!);
     return row!;

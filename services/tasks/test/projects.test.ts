@@ -133,6 +133,9 @@ describe("projects and sharing", () => {
     assert.deepEqual(await titles("section:paint_jobs"), ["paint wall"]);
     assert.deepEqual(await titles("project:inbox"), ["call mum"]);
     assert.deepEqual(await titles("assignee:me"), ["paint wall"]);
+    assert.equal(wall.assignerId, ann, "created assigned: its creator assigned it");
+    assert.deepEqual(await titles("assigned by: me"), ["paint wall"]);
+    assert.equal(inboxed.assignerId, "");
     assert.deepEqual(await titles("NOT assignee:me"), ["call mum"]);
     assert.deepEqual(await titles("-section:paint-jobs"), ["call mum"], "a task without a section is not in it");
     assert.deepEqual(await titles("project:nowhere"), []);
@@ -358,9 +361,18 @@ describe("projects and sharing", () => {
         await check("UpdateTask assignee", canEdit(role), () =>
           service.tasks.updateTask({ task: { id: taskId, assigneeId: user }, updateMask: { paths: ["assignee_id"] }, expectedVersion: version }, as(user)),
         );
-        if (canEdit(role)) assert.ok((await service.tasks.listTasks({ query: "assignee:me" }, as(user))).tasks.some((t) => t.id === taskId));
+        if (canEdit(role)) {
+          assert.ok((await service.tasks.listTasks({ query: "assignee:me" }, as(user))).tasks.some((t) => t.id === taskId));
+          // Who assigned it (Todoist's `assigned by:`), kept while only other fields change.
+          const given = (await service.tasks.getTask({ id: taskId }, as(owner))).task!;
+          await service.tasks.updateTask({ task: { id: taskId, title: "shared task" }, updateMask: { paths: ["title"] }, expectedVersion: given.version }, as(owner));
+          assert.equal((await service.tasks.getTask({ id: taskId }, as(owner))).task!.assignerId, user);
+          assert.ok((await service.tasks.listTasks({ query: "assigned by: me" }, as(user))).tasks.some((t) => t.id === taskId));
+          assert.ok(!(await service.tasks.listTasks({ query: "assigned by: me" }, as(owner))).tasks.some((t) => t.id === taskId));
+        }
         const latest = (await service.tasks.getTask({ id: taskId }, as(owner))).task!.version;
         await service.tasks.updateTask({ task: { id: taskId, assigneeId: "" }, updateMask: { paths: ["assignee_id"] }, expectedVersion: latest }, as(owner));
+        assert.equal((await service.tasks.getTask({ id: taskId }, as(owner))).task!.assignerId, "", "unassigned: nobody assigned it");
       });
 
       test(`${role}: ProjectService`, async () => {

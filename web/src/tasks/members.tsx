@@ -20,13 +20,16 @@ export function useMemberEmails(task: Task, seen: readonly string[] = []): Map<s
   return emails;
 }
 
-/** Who a task of a shared project is assigned to, in its row: "you", or the member's e-mail name. */
+/** Who a task of a shared project is assigned to, in its row: "you", or the member's e-mail name; who assigned it in its title. */
 export function AssigneeBadge({ task }: { task: Task }) {
-  const email = useMemberEmails(task, [task.assigneeId]).get(task.assigneeId);
-  const mine = task.assigneeId === currentSession()?.user?.id;
-  const name = mine ? "you" : (email?.split("@")[0] ?? "a member");
+  const emails = useMemberEmails(task, [task.assigneeId, task.assignerId]);
+  const me = currentSession()?.user?.id;
+  const full = (id: string) => (id === me ? "you" : (emails.get(id) ?? "a member"));
+  const mine = task.assigneeId === me;
+  const name = mine ? "you" : (emails.get(task.assigneeId)?.split("@")[0] ?? "a member");
+  const by = task.assignerId && task.assignerId !== task.assigneeId ? ` by ${full(task.assignerId)}` : "";
   return (
-    <span className="assignee" title={mine ? "Assigned to you" : `Assigned to ${email ?? "a member"}`}>
+    <span className="assignee" title={`Assigned to ${full(task.assigneeId)}${by}`}>
       {`→ ${name}`}
     </span>
   );

@@ -17,6 +17,7 @@ import { Migration20261206130000_completed_index } from "./Migration202612061300
 import { Migration20261206140000_open_by_due } from "./Migration20261206140000_open_by_due.js";
 import { Migration20261206160000_symbol_search } from "./Migration20261206160000_symbol_search.js";
 import { Migration20261206210000_due_dates_covered } from "./Migration20261206210000_due_dates_covered.js";
+import { Migration20261207030000_assigned_by } from "./Migration20261207030000_assigned_by.js";
 
 /** In order; committed migrations are never edited, only appended. */
 export const migrations = [
@@ -39,4 +40,5 @@ export const migrations = [
   { name: "Migration20261206140000_open_by_due", class: Migration20261206140000_open_by_due },
   { name: "Migration20261206160000_symbol_search", class: Migration20261206160000_symbol_search },
   { name: "Migration20261206210000_due_dates_covered", class: Migration20261206210000_due_dates_covered },
+  { name: "Migration20261207030000_assigned_by", class: Migration20261207030000_assigned_by },
 ];
