@@ -103,7 +103,14 @@ const MONTH_DAY = /(^|\s)(?:(?:on|by)\s+the\s+(\d{1,2})(?:st|nd|rd|th)(?=\s|$)|t
 // chrono reads "Morning run" as this morning, "Plan the week" as a week from now and "Last day of
 // school" as yesterday: a part of the day alone, the day, week, month or year without next, this or
 // a number, and "last day" are not dues.
-const NOT_A_DUE = /^(?:morning|afternoon|evening|night|the\s+(?:day|week|month|year)|last\s+day)$/iu;
+const NOT_A_DUE = /^(?:now|morning|afternoon|evening|night|the\s+(?:day|week|month|year)|last\s+day|24\/7|\d+\s*(?:minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?))$/iu;
+// A month alone names a person ("Call April") or a thing ("March invoice") unless a word before it
+// says it is when: "in April", "by March".
+const MONTH_ALONE = /^(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?$/iu;
+const BEFORE_A_MONTH = /(?:^|\s)(?:in|on|by|next|this|until|till|before|after|from|due|since|early|mid|late|end\s+of)\s+$/iu;
+// "3/4 inch", "1/2 cup": a fraction before a unit, not the 4th of March.
+const FRACTION = /^\d{1,2}\/\d{1,2}$/u;
+const UNIT_AFTER = /^\s+(?:inch(?:es)?|cups?|tsp|tbsp|teaspoons?|tablespoons?|miles?|lbs?|pounds?|oz|ounces?|yards?|feet|foot|ft|mm|cm|m|km|kg|g|l|ml|gallons?|pints?|quarts?|liters?|litres?)\b/iu;
 // Weekdays short as everyday words ("sun cream", "sat down"): a day only after a word that says so.
 const WORD_LIKE_DAY = /^(?:sun|sat|wed)$/u;
 const BEFORE_A_DAY = /(?:^|\s)(?:on|by|next|this|every|until|till|before|after|from|due)\s+$/iu;
@@ -111,8 +118,11 @@ const BEFORE_A_DAY = /(?:^|\s)(?:on|by|next|this|every|until|till|before|after|f
 /** Whether chrono's reading of part of `text` is a due as people write one. */
 function readsAsDue(r: ChronoResult, text: string): boolean {
   if (NOT_A_DUE.test(r.text)) return false;
+  const after = text.slice(r.index + r.text.length);
   // "Tonight's dinner" names a dinner, not a day.
-  if (/^['’]s\b/u.test(text.slice(r.index + r.text.length))) return false;
+  if (/^['’]s\b/u.test(after)) return false;
+  if (MONTH_ALONE.test(r.text) && !BEFORE_A_MONTH.test(text.slice(0, r.index))) return false;
+  if (FRACTION.test(r.text) && UNIT_AFTER.test(after)) return false;
   return !WORD_LIKE_DAY.test(r.text) || BEFORE_A_DAY.test(text.slice(0, r.index));
 }
 // Read here rather than by chrono, which gives "a week from now" and "a month from now".
@@ -348,12 +358,30 @@ function wallTime(result: ChronoResult): string {
   return `${result.start.get("hour")}:${String(result.start.get("minute") ?? 0).padStart(2, "0")}`;
 }
 
-/** A chrono result as a due in `zone`: a time when the hour was given, else a date. */
-function dueOf(result: ChronoResult, zone: string): Due {
+// "04:30" is a 24-hour clock's: the morning.
+const LEADING_ZERO = /(?:^|\D)0\d[:.h]/u;
+// Words that put an hour from 1 to 6 without am or pm in the morning ("Morning run at 6").
+const EARLY = /(?:^|\s)(?:morning|dawn|sunrise|early)(?=\s|$)/iu;
+
+/**
+ * A chrono result as a due in `zone`: a time when the hour was given, else a date. An hour from 1
+ * to 6 without am or pm ("at 3") is the afternoon's unless it is written 03:00 or `text` says morning; without a day,
+ * today's while it is ahead (chrono takes the next 3 o'clock at night).
+ */
+function dueOf(result: ChronoResult, zone: string, now: Date, text: string): Due {
   const c = result.start;
-  const date = Temporal.PlainDate.from({ year: c.get("year")!, month: c.get("month")!, day: c.get("day")! });
+  let date = Temporal.PlainDate.from({ year: c.get("year")!, month: c.get("month")!, day: c.get("day")! });
   if (!c.isCertain("hour")) return { kind: "date", date: date.toString() };
-  const time = date.toPlainDateTime({ hour: c.get("hour")!, minute: c.get("minute") ?? 0 });
+  let hour = c.get("hour")!;
+  const minute = c.get("minute") ?? 0;
+  if (hour >= 1 && hour <= 6 && !c.isCertain("meridiem") && !LEADING_ZERO.test(result.text) && !EARLY.test(text)) {
+    hour += 12;
+    if (!c.isCertain("day") && !c.isCertain("weekday")) {
+      const wall = toWall(now, zone);
+      date = Temporal.PlainTime.compare(wall.toPlainTime(), new Temporal.PlainTime(hour, minute)) < 0 ? wall.toPlainDate() : wall.toPlainDate().add({ days: 1 });
+    }
+  }
+  const time = date.toPlainDateTime({ hour, minute });
   return { kind: "time", time: new Date(time.toZonedDateTime(zone).epochMilliseconds) };
 }
 
@@ -379,7 +407,7 @@ function readDate(text: string, now: Date, zone: string): { due: Due; index: num
     const date = /week/iu.test(words) ? today.add({ days: 8 - today.dayOfWeek }) : today.with({ day: 1 }).add({ months: 1 });
     return { due: { kind: "date", date: date.toString() }, index: next.index + next[1]!.length, length: words.length };
   }
-  if (found) return { due: dueOf(found, zone), index: found.index, length: found.text.length, result: found };
+  if (found) return { due: dueOf(found, zone, now, text), index: found.index, length: found.text.length, result: found };
   const day = MONTH_DAY.exec(text);
   const n = Number(day?.[2] ?? day?.[3]);
   if (!day || n < 1 || n > 31) return undefined;
@@ -402,7 +430,7 @@ export function finishReminder(draft: QuickAddDraft, now: Date, zone: string): v
     const reference = dueDay && !dated ? new Date(dueDay.toZonedDateTime(zone).epochMilliseconds) : now;
     const when = chronoParse(draft.reminderAtText, reference, zone)[0];
     if (when) {
-      const due = dueOf(when, zone);
+      const due = dueOf(when, zone, reference, draft.reminderAtText);
       draft.reminder = { kind: "at", time: due.kind === "time" ? due.time : new Date(Temporal.PlainDate.from(due.date).toPlainDateTime({ hour: 9 }).toZonedDateTime(zone).epochMilliseconds) };
     }
     delete draft.reminderAtText;
