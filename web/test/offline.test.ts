@@ -83,18 +83,23 @@ test("offline: the app opens from its cache, changes wait in order and are sent 
   await page.getByLabel("Quick add a task").press("Enter");
   await page.locator(".toast-info", { hasText: "Added “Call mom” on this device" }).waitFor();
   assert.equal(await page.getByLabel("Quick add a task").inputValue(), "", "the line is taken");
+  // A repeat phrase is read in the page, as the server reads it: its chip shows, and the line is kept.
+  await page.getByLabel("Quick add a task").fill("Water the ferns every monday");
+  await page.locator('.understood [data-kind="recurrence"]', { hasText: "every Monday" }).waitFor();
+  await page.getByLabel("Quick add a task").press("Enter");
+  await page.locator(".toast-info", { hasText: "Added “Water the ferns every monday” on this device" }).waitFor();
   await rename(page, "Buy milk", "Buy oat milk");
   await editor(page).waitFor({ state: "detached" });
   assert.equal(await page.locator(".toast-error").count(), 0, "nothing reported as failed");
-  await pending(page).getByText("4 changes waiting to be sent").waitFor();
-  assert.deepEqual(await pending(page).locator("li").allTextContents(), ["Add “Call dad /asap”", "Complete “Pay rent”", "Add “Call mom”", "Edit “Buy oat milk”"]);
+  await pending(page).getByText("5 changes waiting to be sent").waitFor();
+  assert.deepEqual(await pending(page).locator("li").allTextContents(), ["Add “Call dad /asap”", "Complete “Pay rent”", "Add “Call mom”", "Add “Water the ferns”", "Edit “Buy oat milk”"]);
   await taskRow(page, "Pay rent").getByText("waiting to be sent").waitFor();
   await screenshot(page, "offline-2-changes-waiting");
   const findings = await axeViolations(page, "changes waiting offline");
   assert.equal(findings.length, 0, formatFindings(findings));
   // Kept across a reload (IndexedDB), still without the server.
   await page.reload();
-  await pending(page).getByText("4 changes waiting to be sent").waitFor();
+  await pending(page).getByText("5 changes waiting to be sent").waitFor();
   // A list never read on this device says why it is missing, and what will bring it.
   await page.getByLabel("Filter tasks").fill("plumber");
   await page.getByRole("alert").filter({ hasText: "The server cannot be reached, and this list was not read on this device before" }).waitFor();
@@ -115,6 +120,7 @@ test("offline: the app opens from its cache, changes wait in order and are sent 
   await page.locator(".toast-error", { hasText: "Not applied: Edit “Buy oat milk” — changed on another device meanwhile (title)" }).waitFor();
   await taskRow(page, "Call mom").waitFor();
   await taskRow(page, "Call dad /asap").waitFor();
+  await taskRow(page, "Water the ferns").getByText("↻").first().waitFor();
   await taskRow(page, "Buy whole milk").waitFor();
   await taskRow(page, "Pay rent").waitFor({ state: "detached" });
   assert.equal(await taskRow(page, "Buy oat milk").count(), 0, "the other device's title is kept");

@@ -85,8 +85,9 @@ export const QuickAdd = forwardRef<HTMLInputElement, Props>(function QuickAdd({ 
     queryKey: ["quick-add", line, timeZone],
     queryFn: ({ signal }: { signal: AbortSignal }) => resolveQuickAdd(parseQuickAdd(line, new Date(), timeZone), recurrenceClient, timeZone, new Date(), signal),
     staleTime: 30_000,
-    // Reading a line needs the server only for a repeat phrase. Paused while offline, a line saved
-    // then would be cancelled (CancelledError) once its query lost its observer, never queued.
+    // Reading a line needs no server (a repeat phrase is read in the page: recurrenceClient). Paused
+    // while offline, a line saved then would be cancelled (CancelledError) once its query lost its
+    // observer, never queued.
     networkMode: "always" as const,
   });
   const understood = useQuery({ ...resolveQuery(typed), enabled: typed.length > 0 });

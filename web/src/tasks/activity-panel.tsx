@@ -64,6 +64,7 @@ export function ActivityPanel({ task, timeZone }: { task: Task; timeZone: string
       queryFn: async () => (await recurrenceClient.parseRecurrence({ text: rrule })).summary,
       staleTime: Infinity,
       retry: false,
+      networkMode: "always" as const,
     })),
   });
   const summaries = new Map(rulesOf(entries).map((rrule, i) => [rrule, rules[i]?.data]));

@@ -7,7 +7,7 @@ import { skipToken, useQuery } from "@connectrpc/connect-query";
 import { RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurrence_service_pb.js";
 import { RecurrenceMode } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { useState } from "react";
-import { recurrenceClient } from "../api/clients.js";
+import { recurrenceClient, recurrenceTransport } from "../api/clients.js";
 import { Temporal } from "temporal-polyfill";
 import { browserTimeZone, formatDate, formatInstant } from "./format.js";
 import type { RuleValue } from "./task-form.js";
@@ -59,7 +59,12 @@ export function RecurrencePicker({ value, onChange, start, timeZone: typed }: Pr
   const options = presets(firstDate);
   const rule = value ? { rrule: value.rrule, mode: value.mode } : undefined;
   const previewStart = start?.case === "startTime" ? { case: "startTime" as const, value: timestampFromDate(start.value) } : { case: "startDate" as const, value: start?.value ?? firstDate };
-  const preview = useQuery(RecurrenceService.method.previewOccurrences, rule ? { recurrence: rule, start: previewStart, timeZone, count: 5 } : skipToken, { retry: false });
+  // Read in the page (recurrenceTransport): it needs no network, offline included.
+  const preview = useQuery(RecurrenceService.method.previewOccurrences, rule ? { recurrence: rule, start: previewStart, timeZone, count: 5 } : skipToken, {
+    retry: false,
+    transport: recurrenceTransport,
+    networkMode: "always",
+  });
 
   async function applyPhrase() {
     if (!phrase.trim()) return;
