@@ -8,6 +8,7 @@ import { Code, ConnectError, createClient, createRouterTransport, type Client, t
 import { createValidateInterceptor } from "@connectrpc/validate";
 import { TaskEventSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
 import { RecurrenceService } from "@taskmesh/proto/taskmesh/recurrence/v1/recurrence_service_pb.js";
+import { ProjectRole, ProjectService } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { RecurrenceMode } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { startTasksModule } from "@taskmesh/tasks";
@@ -37,12 +38,14 @@ describe("series edits", () => {
   let stop: () => Promise<void>;
   let tasks: Client<typeof TaskService>;
   let recurrence: Client<typeof RecurrenceService>;
+  let projects: Client<typeof ProjectService>;
 
   beforeAll(async () => {
     const db = await freshDatabase();
     drop = db.drop;
     const tasksModule = await startTasksModule({ databaseUrl: db.url, now: () => now });
     tasks = createClient(TaskService, inProcess(tasksModule.routes));
+    projects = createClient(ProjectService, inProcess(tasksModule.routes));
     const recurrenceModule = await startRecurrenceModule({ tasks, now: () => now });
     recurrence = createClient(RecurrenceService, inProcess(recurrenceModule.routes));
     stop = async () => {
@@ -138,6 +141,25 @@ describe("series edits", () => {
     assert.equal(planNextOccurrence(completion), undefined, "completing the ended series creates no next occurrence");
     const beforeEnd = create(TaskEventSchema, { userId: "alice", taskId: task!.id, event: { case: "completed", value: { task: { ...done!, recurrence: task!.recurrence } } } });
     assert.ok(planNextOccurrence(beforeEnd), "the same completion before EndSeries would have continued the series");
+  });
+
+  test("the next occurrence of a shared task stays given by the member who assigned it, not by its owner", async () => {
+    const member = (user: string) => ({ headers: { "x-user-id": user, "x-user-email": `${user}@example.com` } });
+    const { project } = await projects.createProject({ name: "Flat" }, member("alice"));
+    const { invitation } = await projects.inviteMember({ projectId: project!.id, email: "bob@example.com", role: ProjectRole.EDITOR }, member("alice"));
+    await projects.acceptInvitation({ id: invitation!.id }, member("bob"));
+    const { task } = await tasks.createTask({ title: "Take out the bins", projectId: project!.id, due: { case: "dueDate", value: "2027-01-21" }, recurrence: { rrule: "FREQ=WEEKLY" } }, alice);
+    const given = await tasks.updateTask({ task: { id: task!.id, assigneeId: "alice" }, updateMask: { paths: ["assignee_id"] }, expectedVersion: task!.version }, bob);
+    assert.equal(given.task?.assignerId, "bob");
+    const { task: done } = await tasks.completeTask({ id: task!.id }, alice);
+    // What the recurrence consumer sends on the completion event, as the owner.
+    const next = planNextOccurrence(create(TaskEventSchema, { userId: "alice", taskId: done!.id, event: { case: "completed", value: { task: done } } }))!;
+    const { task: following } = await tasks.createTask(next, { headers: { ...alice.headers, "x-device": "recurrence" } });
+    assert.deepEqual(following?.due, { case: "dueDate", value: "2027-01-28" });
+    assert.equal(following?.assigneeId, "alice");
+    assert.equal(following?.assignerId, "bob", "alice did not assign it to herself: bob did");
+    const toBob = await tasks.createTask({ ...next, requestId: "", assigneeId: "bob" }, alice);
+    assert.equal(toBob.task?.assignerId, "alice", "given to someone else than the series was: by its creator");
   });
 
   test("callers edit only their own tasks, at the version they saw, with valid ids", async () => {

@@ -245,7 +245,8 @@ async function createTask({ store, projects, now, creates }: Deps, req: CreateTa
       fields,
       placement: { ...placement, parentId: parent?.id ?? null },
       requestId: req.requestId || null,
-      assigner: origin.userId,
+      // The next occurrence of a series stays given by whoever gave the series to its assignee.
+      assigner: (req.seriesId && placement.assigneeId && (await store.seriesAssigner(req.seriesId, placement.projectId, placement.assigneeId))) || origin.userId,
       // A recurring task starts its own series unless it continues one.
       seriesId: req.seriesId || (fields.recurrence ? id : null),
       now: at,

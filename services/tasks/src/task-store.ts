@@ -291,6 +291,15 @@ export class TaskStore {
     return rows[0];
   }
 
+  /** Who gave the series' latest occurrence in that project to that assignee, if anyone did. */
+  async seriesAssigner(seriesId: string, projectId: string, assigneeId: string): Promise<string | undefined> {
+    const rows = await this.read<{ assignedBy: string | null }>(
+      `SELECT assigned_by AS "assignedBy" FROM tasks.tasks WHERE assignee_id = $1 AND series_id = $2 AND project_id = $3 ORDER BY created_at DESC LIMIT 1`,
+      [assigneeId, seriesId, projectId],
+    );
+    return rows[0]?.assignedBy ?? undefined;
+  }
+
   /** A deleted task kept for RestoreTask (its last state, proto3 JSON), whoever owned it: the caller checks access. */
   async deleted(id: string): Promise<{ userId: string; task: JsonValue } | undefined> {
     const rows = await this.read<{ userId: string; task: JsonValue }>(`SELECT user_id AS "userId", task FROM tasks.deleted_tasks WHERE id = $1`, [id]);
