@@ -23,6 +23,12 @@ export function translateQuestion(text: string): Translation {
   const question = text.trim();
   if (question === "") return { query: "", explanation: "all tasks", translated: false };
   if (isFilterQuery(question)) return { query: question, explanation: alreadyQuery(question), translated: false };
+  // Terms the language reads without a word to search for (`p1`, `due: in 3 days`, `shared`) mean
+  // what they mean to every other client: shown in the language's own spelling.
+  if (allTerms(question)) {
+    const ast = parseFilter(question);
+    return { query: normalizeFilter(ast), explanation: explain(ast, { terms: [], searched: [], notes: [] }), translated: true };
+  }
   const reading = read(question);
   const query = reading.terms.join(" ");
   try {

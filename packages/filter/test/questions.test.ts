@@ -38,6 +38,13 @@ test("the explanation reads the query back and names the words searched as text"
   assert.deepEqual(translateQuestion("show me everything"), { query: "", explanation: "Showing all tasks", translated: true });
 });
 
+test("terms the language reads without a word to search for mean the same asked as a question", () => {
+  for (const typed of ["due: in 3 days", "shared", "assigned", "!assigned", "assigned by: me", "created before: -365 days", "due before: +4 hours", "date: next Monday", "friday", "p1 or p2"]) {
+    const t = translateQuestion(typed);
+    assert.deepEqual(parseFilter(t.query), parseFilter(typed), `${typed} read as ${t.query}`);
+  }
+});
+
 test("a filter query is left as it is", () => {
   for (const query of [
     "#home !high due:today",
