@@ -98,6 +98,10 @@ export const RULES: Rule[] = [
   { pattern: re("(?:overdue|past due|late|missed(?: deadlines?)?|behind(?: schedule)?)"), apply: () => "due:overdue" },
   { pattern: re("(?:no|without(?: a)?|with no|missing(?: a)?) (?:due )?(?:date|deadline)s?|undated|unscheduled|not scheduled"), apply: () => "due:none" },
   { pattern: re("(?:with|has|having)(?: a)? (?:due )?(?:date|deadline)|scheduled|dated"), apply: () => "due:any" },
+  { pattern: re(`(?:(?:in|within|over|for|during) )?(?:the )?(?:last|past|previous) ${NUMBER} (days?|weeks?)`), apply: (m, state) => lastDays(state, m[1]!, m[2]!) },
+  { pattern: re(`${NUMBER} (days?|weeks?) ago`), apply: (m, state) => daysAgo(state, m[1]!, m[2]!) },
+  { pattern: re(`(?:(?:in|within|over|for|during) )?(?:the )?(?:last|past|previous) (?:${NUMBER} hours?|day)`), apply: (m, state) => hoursAgo(state, m[1] ?? "24") },
+  { pattern: re(`(?:in|within) (?:the )?(?:(?:next|coming) )?${NUMBER} hours?`), apply: (m, state) => nextHours(state, m[1]!) },
   { pattern: re(`(?:(?:in|within|over|for|during) )?(?:the )?(?:next|coming|upcoming) ${NUMBER} (days?|weeks?)`), apply: (m, state) => nextDays(state, m[1]!, m[2]!) },
   { pattern: re(`(?:(?:in|within) )?${NUMBER} (days?|weeks?)(?: from now)?`), apply: (m, state) => nextDays(state, m[1]!, m[2]!) },
   { pattern: re("(?:soon|upcoming|coming up|in the coming days)"), apply: (_, state) => ifDue(state, "due:next-7-days") },
@@ -120,6 +124,7 @@ export const RULES: Rule[] = [
   // What kind of task.
   { pattern: re("(?:recurring|repeating)"), apply: () => "is:recurring" },
   { pattern: re("sub-?tasks?"), apply: () => "is:subtask" },
+  { pattern: re("shared"), apply: () => "is:shared" },
 
   // Where: projects, sections, tags, assignees.
   { pattern: re("(?:in |from |of )?(?:the |my )?inbox"), apply: () => "project:inbox" },
@@ -133,14 +138,23 @@ export const RULES: Rule[] = [
   { pattern: re("(?:without|with no|no) (?:tags?|labels?)|untagged|unlabell?ed"), apply: () => "tag:none" },
   // GTD's contexts: "at home", "@work", "at the office".
   { pattern: re("(?:at |@)(?:the )?(?!(?:least|all|any|once|some|night|noon|midnight)(?:\\s|$))(\\p{L}[\\p{L}\\p{N}_]*)"), apply: (m) => `tag:${m[1]!.toLowerCase()}` },
-  { pattern: re("(?:assigned to me|my assigned)"), apply: () => "assignee:me" },
+  { pattern: re("my assigned"), apply: () => "assignee:me" },
   { pattern: re("(?:unassigned|not assigned|assigned to (?:nobody|no one|noone))"), apply: () => "assignee:none" },
-  { pattern: re("assigned to (?:others|someone else|somebody else)"), apply: () => ["-assignee:me", "-assignee:none"] },
-  // A member, by e-mail or the part of it before the @ ("assigned to Bob", "assigned to: bob@example.com").
-  {
-    pattern: re(`assigned to:? (?!(?:the|my|a|an|any|anyone|anybody|someone|somebody|everyone|everybody)(?:\\s|$))(${MEMBER_NAME_SOURCE})`),
-    apply: (m) => `assignee:${m[1]!.toLowerCase()}`,
-  },
+  // "assigned to …" is about the assignee, Todoist's "assigned by …" about who gave the task to them.
+  ...(["to", "by"] as const).flatMap((word): Rule[] => {
+    const field = word === "to" ? "assignee" : "assigner";
+    return [
+      { pattern: re(`assigned ${word}:? me`), apply: () => `${field}:me` },
+      { pattern: re(`assigned ${word}:? (?:others|someone else|somebody else)`), apply: () => [`-${field}:me`, `-${field}:none`] },
+      // A member, by e-mail or the part of it before the @ ("assigned to Bob", "assigned by: bob@example.com").
+      {
+        pattern: re(`assigned ${word}:? (?!(?:the|my|a|an|any|anyone|anybody|someone|somebody|everyone|everybody)(?:\\s|$))(${MEMBER_NAME_SOURCE})`),
+        apply: (m) => `${field}:${m[1]!.toLowerCase()}`,
+      },
+    ];
+  }),
+  // Assigned to anyone.
+  { pattern: re("assigned(?!\\s+(?:to|by)(?:\\s|:|$))"), apply: () => "-assignee:none" },
 
   // How terms combine.
   { pattern: re("(?:not|except|excluding|but not|without|other than)"), apply: (_, state) => void Object.assign(state, { negate: true }) },
@@ -186,6 +200,30 @@ function nextDays(state: State, n: string, unit: string): Term {
   const days = count(n) * (unit.startsWith("week") ? 7 : 1);
   if (days < 1 || days > 366) return { term: ifDue(state, "due:next-366-days"), note: "at most 366 days ahead" };
   return ifDue(state, `due:next-${days}-days`);
+}
+
+/** "the last 3 days": today and the days before it, as "the next 3 days" are today and the days after. */
+function lastDays(state: State, n: string, unit: string): Term | Term[] | null {
+  const days = count(n) * (unit.startsWith("week") ? 7 : 1);
+  if (days < 1 || days > 3661) return null;
+  const since = days === 1 ? "today" : `${days - 1}-days-ago`;
+  return state.field === "due" ? [`due>=${since}`, "due<=today"] : `${state.field}>=${since}`;
+}
+
+function daysAgo(state: State, n: string, unit: string): Term | null {
+  const days = count(n) * (unit.startsWith("week") ? 7 : 1);
+  return days >= 1 && days <= 3660 ? `${state.field}:${days}-days-ago` : null;
+}
+
+function hoursAgo(state: State, n: string): Term | null {
+  const hours = count(n);
+  return hours >= 1 && hours <= 8784 ? `${state.field}>${hours}-hours-ago` : null;
+}
+
+/** Due from now until then: not what is already overdue. Nothing else is "in the next hours". */
+function nextHours(state: State, n: string): Term[] | null {
+  const hours = count(n);
+  return state.field === "due" && hours >= 1 && hours <= 8784 ? [`due<in-${hours}-hours`, "-due:overdue"] : null;
 }
 
 function compare(state: State, written: string, dayWritten: string): string | null {
