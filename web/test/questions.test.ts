@@ -54,5 +54,16 @@ test("a question in the filter box lists what it asks for, with the query it bec
   await feedback.getByText('Showing tasks where title/notes contain "water" AND title/notes contain "plants"', { exact: true }).waitFor();
   await taskRow(page, "Water plants").waitFor();
   assert.equal(await feedback.locator("code").count(), 0);
+
+  // Todoist's terms mean what the filter language says, for the box as for every other client:
+  // "due: in 3 days" is that day, not the next three.
+  await quickAdd(page, "Renew passport in 3 days");
+  await quickAdd(page, "Book dentist in 2 days");
+  await filter.fill("due: in 3 days");
+  await feedback.locator("code", { hasText: "due:in-3-days" }).waitFor();
+  await taskRow(page, "Book dentist").waitFor({ state: "detached" });
+  await taskRow(page, "Renew passport").waitFor();
+  assert.equal(await page.locator("li.task").count(), 1);
+  await screenshot(page, "question-todoist-term");
   await context.close();
 });
