@@ -1,5 +1,5 @@
 import { FIELDS, IS_VALUES, MEMBER_NAME, PRIORITY_LEVELS, nameKey, type Comparison, type DateField, type FilterNode, type IsValue, type PriorityLevel } from "./ast.js";
-import { readPhrase, spacedDay } from "./phrases.js";
+import { pastDays, readPhrase, spacedDay } from "./phrases.js";
 import { dateTerm } from "./date-term.js";
 import { FilterSyntaxError, LIMITS } from "./errors.js";
 import { tokenize, type Token } from "./lexer.js";
@@ -101,6 +101,12 @@ class Parser {
   #unary(depth: number): FilterNode {
     const t = this.#peek();
     if (!t) throw new FilterSyntaxError("the query ends where a term was expected", this.input.length, 0);
+    const past = this.input[t.pos] === "-" ? pastDays(this.tokens, this.#i) : undefined;
+    if (past) {
+      if (++this.#terms > LIMITS.maxTerms) throw at(t, `the query has more than ${LIMITS.maxTerms} terms: split it up`);
+      this.#i += past.taken;
+      return past.node;
+    }
     if (t.type === "not") {
       this.#deeper(t, depth);
       this.#i++;

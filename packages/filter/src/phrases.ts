@@ -36,7 +36,7 @@ const ASSIGNED: Record<string, (kind: "assignee" | "assigner") => FilterNode> = 
 /**
  * Todoist's filters written as bare words: the dates `today`, `tomorrow`, `yesterday`, `friday` (any
  * weekday: the coming one), `overdue`,
- * `no date`, `no due date`, `no time` (all day), `7 days`, `next 7 days`, `due before: friday`, `created after: 2025-01-31`,
+ * `no date`, `no due date`, `no time` (all day), `no priority`, `7 days`, `next 7 days`, `due before: friday`, `created after: 2025-01-31`,
  * and `no labels`, `assigned` (to anyone), `assigned to: me` (`others`, `nobody`), `recurring`, `subtask`, `shared`.
  * Reads the one starting at `tokens[i]`; `taken` is the number of tokens it spans.
  */
@@ -55,6 +55,7 @@ export function readPhrase(tokens: readonly Token[], i: number): { node: FilterN
   if (first === "no" && word(1) === "due" && word(2) === "date") return { node: { kind: "due", state: "none" }, taken: 3 };
   if (first === "no" && word(1) === "labels") return { node: { kind: "tag", tag: null }, taken: 2 };
   if (first === "no" && word(1) === "time") return { node: { kind: "due", state: "all-day" }, taken: 2 };
+  if (first === "no" && word(1) === "priority") return { node: { kind: "priority", op: "=", level: "none" }, taken: 2 };
   if (first === "assigned") return readAssignedTo(tokens, i);
   if (first === "recurring" || first === "subtask" || first === "shared") return { node: { kind: "is", what: first }, taken: 1 };
   const skip = first === "next" ? 1 : 0;
@@ -82,6 +83,25 @@ export function readPhrase(tokens: readonly Token[], i: number): { node: FilterN
     throw new FilterSyntaxError(`"${first} ${compare[1]}:" needs a date after it, e.g. ${first} ${compare[1]}: friday`, tokens[i]!.pos, written.pos + written.len - tokens[i]!.pos);
   }
   return { node: dateTerm(field, op, value.text, value.pos), taken: 3 };
+}
+
+/**
+ * Todoist's `-7 days` (`-2 weeks`): due in the days before today, as `7 days` is today and the days
+ * after. The lexer reads the `-` as NOT: `minus` is the token, touching the number after it.
+ */
+export function pastDays(tokens: readonly Token[], minus: number): { node: FilterNode; taken: number } | undefined {
+  const [sign, number, unit] = [tokens[minus], tokens[minus + 1], tokens[minus + 2]];
+  if (sign?.type !== "not" || number?.type !== "word" || number.pos !== sign.pos + sign.len || unit?.type !== "word" || !/^\d{1,4}$/.test(number.text)) return undefined;
+  const days = Number(number.text) * (/^days?$/i.test(unit.text) ? 1 : /^weeks?$/i.test(unit.text) ? 7 : 0);
+  if (days < 1 || days > DAYS_AWAY_MAX) return undefined;
+  const node: FilterNode = {
+    kind: "and",
+    children: [
+      { kind: "date", field: "due", op: ">=", day: `${days}-days-ago` },
+      { kind: "date", field: "due", op: "<", day: "today" },
+    ],
+  };
+  return { node, taken: 3 };
 }
 
 /**

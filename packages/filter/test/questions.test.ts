@@ -73,7 +73,7 @@ const PIECES = [
   "project", "section", "Garden", "Home", "Reno", "\"Big plan\"", "\"", "tagged", "at", "@", "@home", "#x", "#", "tag:", "due:", "due<7d",
   "due.before:eow", "overdue", "no", "date", "without", "a", "not", "or", "and", "or or", "created", "finished", "did", "I", "finish",
   "open", "completed", "assigned", "to", "me", "unassigned", "inbox", "end", "of", "the", "eow", "2026-12-25", "2026-02-30", "?", ",", ":",
-  "-", "—", "é", "İstanbul", "'", "’", "(", ")", "|", "&", "AND", "NOT", "next-7-days", "milk",
+  "-", "—", "é", "İstanbul", "'", "’", "(", ")", "|", "&", "AND", "NOT", "next-7-days", "milk", "shared", "hours", "ago", "past", "-7",
 ];
 const question = fc.oneof(
   fc.array(fc.constantFrom(...PIECES), { maxLength: 14 }).map((p) => p.join(" ")),
@@ -94,7 +94,7 @@ test("every translation of a question that is not already a query parses, and sa
         return;
       }
       const ast = parseFilter(t.query);
-      const filters = /"kind":"(all|tag|priority|status|date|due|project|section|assignee)"/.test(JSON.stringify(ast));
+      const filters = /"kind":"(all|tag|priority|status|date|due|project|section|assignee|assigner|moment|is)"/.test(JSON.stringify(ast));
       if (q.trim() !== "") assert.equal(t.translated, filters, `translated says whether ${JSON.stringify(t.query)} is more than a text search`);
     }),
     { numRuns: Number(process.env.FILTER_FUZZ_RUNS ?? 3000) },
