@@ -12,8 +12,9 @@ export type FilterNode =
   /** Words (`phrase: false`, one bare word) or a "quoted phrase" in the title or notes. */
   | { kind: "text"; value: string; phrase: boolean }
   /**
-   * Lower-case tag; `null` = the task has no tags. `hash`: written `#name`, which Todoist users type
-   * for a project: it is the project when the user has one of that name (`resolveNames`).
+   * Lower-case tag; `null` = the task has no tags; a `*` in it matches any run of characters
+   * (Todoist's `@home*`). `hash`: written `#name`, which Todoist users type for a project: it is the
+   * project when the user has one of that name (`resolveNames`).
    */
   | { kind: "tag"; tag: string | null; hash?: true }
   | { kind: "priority"; op: Comparison; level: PriorityLevel }
@@ -27,7 +28,7 @@ export type FilterNode =
   | { kind: "moment"; field: DateField; op: "<" | ">"; hours: number }
   /** `all-day`: due on a date, without a time (Todoist's `no time`). */
   | { kind: "due"; state: "none" | "any" | "overdue" | "all-day" }
-  /** A project or a section by name: lower-case, runs of spaces, '-' and '_' as one '-'. */
+  /** A project or a section by name: lower-case, runs of spaces, '-' and '_' as one '-'; a `*` matches any run of characters. */
   | { kind: "project" | "section"; name: string }
   /**
    * Whom a task is assigned to (`assignee`), or who assigned it (`assigner`, Todoist's `assigned by:`):
@@ -115,6 +116,19 @@ export function nameKey(name: string): string {
     .replace(/[\s_-]+/gu, "-");
 }
 
+/**
+ * Whether a name key (`nameKey`) is the one a term names: the same, or, where the term has a `*`
+ * (Todoist's wildcard: `#work*`, `/meet*`), any run of characters there.
+ */
+export function namesMatch(key: string, term: string): boolean {
+  if (!term.includes("*")) return key === term;
+  const pattern = term
+    .split("*")
+    .map((part) => part.replace(/[\\^$.|?+()[\]{}]/g, "\\$&"))
+    .join(".*");
+  return new RegExp(`^${pattern}$`, "u").test(key);
+}
+
 export function isRelativeDay(day: string): day is RelativeDay {
   return (RELATIVE_DAYS as readonly string[]).includes(day) || nextDays(day) !== undefined || monthDay(day) !== undefined || nextWeekday(day) !== undefined || daysAway(day) !== undefined;
 }
@@ -166,8 +180,8 @@ export interface Names {
   sections: readonly { name: string }[];
 }
 
-/** A bare `/name`: Todoist's section of that name, when the caller has one (else a word to search for). */
-const SECTION_WORD = /^\/([\p{L}\p{N}][^/]*)$/u;
+/** A bare `/name`: Todoist's section of that name (`/*ing` any name ending so), when the caller has one (else a word to search for). */
+const SECTION_WORD = /^\/([\p{L}\p{N}*][^/]*)$/u;
 
 /** Whether a word is written as a section (`/meetings`): a filter term, though its meaning waits for the caller's names. */
 export function isSectionWord(word: string): boolean {
@@ -216,11 +230,11 @@ export function resolveNames(n: FilterNode, names: Names): FilterNode {
     case "tag": {
       const tag = n.tag;
       if (!n.hash || tag === null) return n;
-      return names.projects.some((p) => nameKey(p.name) === nameKey(tag)) ? { kind: "project", name: nameKey(tag) } : { kind: "tag", tag };
+      return names.projects.some((p) => namesMatch(nameKey(p.name), nameKey(tag))) ? { kind: "project", name: nameKey(tag) } : { kind: "tag", tag };
     }
     case "text": {
       const section = n.phrase ? undefined : SECTION_WORD.exec(n.value)?.[1];
-      if (section === undefined || !names.sections.some((s) => nameKey(s.name) === nameKey(section))) return n;
+      if (section === undefined || !names.sections.some((s) => namesMatch(nameKey(s.name), nameKey(section)))) return n;
       return { kind: "section", name: nameKey(section) };
     }
     default:

@@ -28,7 +28,8 @@ const MODIFIERS: Record<string, Comparison | "none" | "any" | "not"> = {
 /** Todoist's priorities, as quick add reads them: p1 is high, p4 none. */
 const TODOIST_PRIORITY = /^p([1-4])$/i;
 /** Same alphabet as stored tags (task.proto), plus combining marks that lower-casing can produce. */
-const TAG = /^[\p{L}\p{M}\p{N}_./-]{1,64}$/u;
+/** A tag name, or with `*` as Todoist's wildcard (`@home*`: any tag starting "home"). */
+const TAG = /^[\p{L}\p{M}\p{N}_./*-]{1,64}$/u;
 
 /**
  * Parses a filter query into its AST. Grammar (NOT binds tighter than AND, AND tighter than OR):
@@ -351,7 +352,7 @@ function tagValue(raw: string, pos: number, written: string): string | null {
   if (tag === "none") return null;
   if (!TAG.test(tag)) {
     throw new FilterSyntaxError(
-      raw === "" ? `"${written}" needs a tag name, e.g. #home or tag:home` : `"${raw}" is not a tag name: tags are 1-64 letters, digits, '-', '_', '.' or '/'`,
+      raw === "" ? `"${written}" needs a tag name, e.g. #home or tag:home` : `"${raw}" is not a tag name: tags are 1-64 letters, digits, '-', '_', '.' or '/' (and '*' matches any of them)`,
       raw === "" ? pos - written.length : pos,
       raw === "" ? written.length : raw.length,
     );

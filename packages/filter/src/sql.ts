@@ -1,4 +1,4 @@
-import { hasTerm, isNamedMember, nameKey, PRIORITY_RANK, STATUS_CODE, type FilterNode } from "./ast.js";
+import { hasTerm, isNamedMember, nameKey, namesMatch, PRIORITY_RANK, STATUS_CODE, type FilterNode } from "./ast.js";
 import { dayRange, todayIn, zoneMidnights } from "./dates.js";
 
 export interface SqlContext {
@@ -89,7 +89,10 @@ export function compileFilterToSql(node: FilterNode, ctx: SqlContext): CompiledF
       case "tag":
         columns.add("tags");
         // `= '{}'`, an operator of the tags' GIN index: found through it when untagged tasks are few.
-        return n.tag === null ? "(tags = '{}'::text[])" : `(tags @> ARRAY[${p(n.tag)}]::text[])`;
+        if (n.tag === null) return "(tags = '{}'::text[])";
+        // A wildcard cannot use the GIN index: each of the task's tags is compared with LIKE.
+        if (n.tag.includes("*")) return `EXISTS (SELECT 1 FROM unnest(tags) AS g(tag) WHERE g.tag LIKE ${p(escapeLike(n.tag).replaceAll("*", "%"))})`;
+        return `(tags @> ARRAY[${p(n.tag)}]::text[])`;
       case "priority":
         columns.add("priority");
         return `(priority ${n.op} ${p(PRIORITY_RANK[n.level])})`;
@@ -117,7 +120,7 @@ export function compileFilterToSql(node: FilterNode, ctx: SqlContext): CompiledF
       case "section": {
         const column = `${n.kind}_id`;
         columns.add(column);
-        const ids = (n.kind === "project" ? ctx.projects : ctx.sections)?.filter((x) => nameKey(x.name) === n.name).map((x) => x.id) ?? [];
+        const ids = (n.kind === "project" ? ctx.projects : ctx.sections)?.filter((x) => namesMatch(nameKey(x.name), n.name)).map((x) => x.id) ?? [];
         return `(${column} = ANY(${p(ids)}::uuid[]))`;
       }
       case "assignee":

@@ -137,8 +137,18 @@ describe("projects and sharing", () => {
     assert.deepEqual(await titles("assigned by: me"), ["paint wall"]);
     assert.equal(inboxed.assignerId, "");
     assert.deepEqual(await titles("NOT assignee:me"), ["call mum"]);
+    // Todoist's wildcard: any run of characters where the `*` is, in project, section and tag names.
+    assert.deepEqual(await titles("#home*"), ["paint wall"], "#: the project whose name starts so");
+    assert.deepEqual(await titles("/*jobs"), ["paint wall"]);
+    assert.deepEqual(await titles("project:*reno"), ["paint wall"]);
     assert.deepEqual(await titles("-section:paint-jobs"), ["call mum"], "a task without a section is not in it");
     assert.deepEqual(await titles("project:nowhere"), []);
+    await service.tasks.createTask({ title: "essay", tags: ["homework"] }, as(ann));
+    await service.tasks.createTask({ title: "sweep", tags: ["x", "home_chores"] }, as(ann));
+    await service.tasks.createTask({ title: "hoover", tags: ["homexchores"] }, as(ann));
+    assert.deepEqual(await titles("@home*"), ["essay", "hoover", "sweep"]);
+    assert.deepEqual(await titles("tag:home_*"), ["sweep"], "'_' is itself, not LIKE's any character");
+    assert.deepEqual(await titles("@*chores -@x"), ["hoover"]);
     const explained = await service.tasks.listTasks({ query: "project:inbox assignee:me", explain: true }, as(ann));
     assert.equal(explained.explanation!.summary, 'project is "inbox" AND assigned to me');
 
