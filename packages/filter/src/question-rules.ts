@@ -1,6 +1,6 @@
 // The words questions are read with: each rule a pattern and the terms it stands for, tried in
 // order at each word by translate-question.ts.
-import { isRelativeDay, MEMBER_NAME_SOURCE, MONTH_NAMES, nameKey, WEEKDAY_SHORT, WEEKDAYS, type DateField } from "./ast.js";
+import { DAYS_AWAY_MAX, HOURS_AWAY_MAX, isRelativeDay, MEMBER_NAME_SOURCE, MONTH_NAMES, nameKey, WEEKDAY_SHORT, WEEKDAYS, type DateField } from "./ast.js";
 import { calendarDay } from "./phrases.js";
 
 /** What the words read so far say about the next term: the day it is about ("created yesterday", "finished last week"), NOT, OR. */
@@ -205,25 +205,25 @@ function nextDays(state: State, n: string, unit: string): Term {
 /** "the last 3 days": today and the days before it, as "the next 3 days" are today and the days after. */
 function lastDays(state: State, n: string, unit: string): Term | Term[] | null {
   const days = count(n) * (unit.startsWith("week") ? 7 : 1);
-  if (days < 1 || days > 3661) return null;
+  if (days < 1 || days - 1 > DAYS_AWAY_MAX) return null;
   const since = days === 1 ? "today" : `${days - 1}-days-ago`;
   return state.field === "due" ? [`due>=${since}`, "due<=today"] : `${state.field}>=${since}`;
 }
 
 function daysAgo(state: State, n: string, unit: string): Term | null {
   const days = count(n) * (unit.startsWith("week") ? 7 : 1);
-  return days >= 1 && days <= 3660 ? `${state.field}:${days}-days-ago` : null;
+  return days >= 1 && days <= DAYS_AWAY_MAX ? `${state.field}:${days}-days-ago` : null;
 }
 
 function hoursAgo(state: State, n: string): Term | null {
   const hours = count(n);
-  return hours >= 1 && hours <= 8784 ? `${state.field}>${hours}-hours-ago` : null;
+  return hours >= 1 && hours <= HOURS_AWAY_MAX ? `${state.field}>${hours}-hours-ago` : null;
 }
 
 /** Due from now until then: not what is already overdue. Nothing else is "in the next hours". */
 function nextHours(state: State, n: string): Term[] | null {
   const hours = count(n);
-  return state.field === "due" && hours >= 1 && hours <= 8784 ? [`due<in-${hours}-hours`, "-due:overdue"] : null;
+  return state.field === "due" && hours >= 1 && hours <= HOURS_AWAY_MAX ? [`due<in-${hours}-hours`, "-due:overdue"] : null;
 }
 
 function compare(state: State, written: string, dayWritten: string): string | null {
