@@ -168,9 +168,9 @@ const ADD_TASKS = {
 const FIND_TASKS = {
   title: "Find tasks",
   description:
-    "Lists tasks matching a filter-language query: words search title and notes; @tag or tag:x; #name (the project of that name if there is one, else the tag), ##project, /section; priority:high, !high, priority>=medium; " +
+    "Lists tasks matching a filter-language query: words search title and notes; @tag or tag:x; #name (the project of that name if there is one, else the tag), ##project, /section; a * in a name matches anything (@home*); priority:high, !high, priority>=medium; " +
     "status:open|completed|all; due:today|tomorrow|overdue|friday|next-friday|this-week|next-7-days|in-3-days|none|all-day|2026-12-01, due<2026-12-01, due>=today, due<in-4-hours; " +
-    "created…/updated… alike (created>7-days-ago); project:<name>; assignee:me|none|<member e-mail>; is:recurring, is:subtask, is:shared; AND (default), OR (or a comma), NOT/-, parentheses. Empty query: every task. Or ask a question in plain " +
+    "created…/updated… alike (created>7-days-ago); project:<name>; assignee:me|none|<member e-mail>, assigner:me (who assigned it); is:recurring, is:subtask, is:shared; AND (default), OR (or a comma), NOT/-, parentheses. Empty query: every task. Or ask a question in plain " +
     "English instead (question: 'high-priority work tasks due this week'): it is read into a query, returned with how it was understood. " +
     "Returns how the query was understood.",
   inputSchema: z
