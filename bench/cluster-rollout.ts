@@ -236,8 +236,16 @@ async function underLoad(): Promise<void> {
   const workers = Array.from({ length: WORKERS }, async (_, w) => {
     const user = users[w % users.length]!;
     while (running) {
-      const create = await rpc<{ task: Task }>("taskmesh.tasks.v1.TaskService/CreateTask", { title: `load ${w}`, requestId: randomUUID() }, user.token);
+      const request = { title: `load ${w}`, requestId: randomUUID() };
+      let create = await rpc<{ task: Task }>("taskmesh.tasks.v1.TaskService/CreateTask", request, user.token);
       record(create);
+      // A create left unanswered (its pod killed) may have committed: sent again with its request id,
+      // as the web app's queue sends it, it is answered with the task it made, or makes it now.
+      for (let attempt = 0; !create.value && attempt < 30; attempt++) {
+        await new Promise((r) => setTimeout(r, 1_000));
+        create = await rpc<{ task: Task }>("taskmesh.tasks.v1.TaskService/CreateTask", request, user.token);
+        record(create);
+      }
       if (create.value) user.created.add(create.value.task.id);
       record(await rpc("taskmesh.tasks.v1.TaskService/ListTasks", { query: "status:open", pageSize: 20 }, user.token));
       if (create.value) record(await rpc("taskmesh.tasks.v1.TaskService/GetTask", { id: create.value.task.id }, user.token));
@@ -272,8 +280,9 @@ async function underLoad(): Promise<void> {
     await helm(["rollback", RELEASE, "-n", NAMESPACE, "--wait", "--timeout", "12m"], "helm rollback");
   });
   const postgresLateMs = await checkReminder("the PostgreSQL scheduler");
-  // A pod killed without its drain: calls in flight on it fail (never acknowledged), and callers'
-  // sidecars keep its address for the DNS records' 30 s; the phase lasts until that has passed.
+  // A pod killed without its drain: calls in flight on it fail (a create among them may have
+  // committed: it is sent again until answered), and callers' sidecars keep its address for the DNS
+  // records' 30 s; the phase lasts until that has passed.
   await timed(KILLED, async () => {
     for (const app of ["gateway", "tasks"]) {
       const victim = pods().find((p) => p.app === app)!;
