@@ -125,6 +125,8 @@ const SHAPES: Shape[] = [
   { label: "status:open", query: "status:open" },
   { label: "tag, ~14,000 tasks: tag:home", query: "tag:home" },
   { label: "tag, no task: tag:nothing", query: "tag:nothing" },
+  { label: "tag wildcard, ~14,000 tasks: @hom*", query: "@hom*" },
+  { label: "tag wildcard, no task: @noth*", query: "@noth*" },
   { label: "no tags, no task: tag:none", query: "tag:none" },
   { label: "no due, ~25,000 tasks: due:none", query: "due:none" },
   { label: "completed today, no task: completed:today", query: "completed:today" },
