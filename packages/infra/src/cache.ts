@@ -307,16 +307,46 @@ function ephemeralRangeStart(): number {
 // of Kubernetes' NodePort range (30000-32767).
 const HANDED_OUT = { low: 20000, high: 29999 };
 
-/** n distinct free ports below the ephemeral range (all held open simultaneously while picking, so they differ). */
+/**
+ * A port handed out stays reserved this long for every process of this user: its taker binds it
+ * only once what it starts first is up (a minute or more on a loaded machine), and another test
+ * picking the same free port meanwhile would bind it first.
+ */
+const RESERVED_MS = 5 * 60_000;
+
+/** Reserves `port` for this process unless another took it within RESERVED_MS (a file per port, created exclusively). */
+function reservePort(port: number): boolean {
+  const dir = path.join(os.tmpdir(), `taskmesh-ports-${os.userInfo().uid}`);
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, String(port));
+  try {
+    if (Date.now() - fs.statSync(file).mtimeMs < RESERVED_MS) return false;
+    fs.rmSync(file, { force: true });
+  } catch {
+    // not reserved yet
+  }
+  try {
+    fs.closeSync(fs.openSync(file, 'wx'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * n distinct free ports below the ephemeral range (all held open simultaneously while picking, so they
+ * differ), none handed out to another process in the last RESERVED_MS.
+ */
 export async function freePorts(n: number): Promise<number[]> {
   const low = HANDED_OUT.low;
   const high = Math.min(HANDED_OUT.high, ephemeralRangeStart() - 1);
   const servers: net.Server[] = [];
   try {
     const ports: number[] = [];
-    while (ports.length < n) {
+    for (let tries = 0; ports.length < n; tries++) {
+      if (tries > 20 * (high - low)) throw new InfraError(`no free port left in ${low}-${high}: stop what holds them, or wait ${RESERVED_MS / 60_000} min`);
       const port = low + Math.floor(Math.random() * (high - low + 1));
-      if (ports.includes(port)) continue;
+      if (ports.includes(port) || !reservePort(port)) continue;
       const srv = net.createServer();
       const bound = await new Promise<boolean>((resolve) => {
         srv.once('error', () => resolve(false));
