@@ -38,6 +38,9 @@ const fold = (pattern: string) => `tasks.search_folded(${pattern})`;
  * punctuation ("e-mail", "it's", "v1.2", "done?") joins or ends words and the words still match.
  */
 const LITERAL_SYMBOL = /[+#%&@*=<>~^|\\\p{Sc}\p{Sm}]/u;
+/** A task's tags as one text, each between two TAG_SEPARATORs, trigram-indexed (the tasks migrations). */
+const TAG_TEXT = "tasks.tag_text(tags)";
+const TAG_SEPARATOR = "\x1f";
 /** A task's due as the list orders it (tasks_by_due): tasks without one last. */
 const NO_DUE = "coalesce(due_at, 'infinity'::timestamptz)";
 const DATE_COLUMNS = { due: "due_at", created: "created_at", updated: "updated_at", completed: "completed_at" } as const;
@@ -90,8 +93,12 @@ export function compileFilterToSql(node: FilterNode, ctx: SqlContext): CompiledF
         columns.add("tags");
         // `= '{}'`, an operator of the tags' GIN index: found through it when untagged tasks are few.
         if (n.tag === null) return "(tags = '{}'::text[])";
-        // A wildcard cannot use the GIN index: each of the task's tags is compared with LIKE.
-        if (n.tag.includes("*")) return `EXISTS (SELECT 1 FROM unnest(tags) AS g(tag) WHERE g.tag LIKE ${p(escapeLike(n.tag).replaceAll("*", "%"))})`;
+        if (n.tag.includes("*")) {
+          // The tags' text finds, through its trigram index, the tasks that may have a matching tag
+          // (a `*` there may also span two tags); each of those tags is then compared on its own.
+          const like = escapeLike(n.tag).replaceAll("*", "%");
+          return `(${TAG_TEXT} LIKE ${p(`%${TAG_SEPARATOR}${like}${TAG_SEPARATOR}%`)} AND EXISTS (SELECT 1 FROM unnest(tags) AS g(tag) WHERE g.tag LIKE ${p(like)}))`;
+        }
         return `(tags @> ARRAY[${p(n.tag)}]::text[])`;
       case "priority":
         columns.add("priority");

@@ -93,7 +93,7 @@ const anyQuery = fc.oneof(soup, fc.string({ unit: "binary", maxLength: 120 }), f
 
 // biome-ignore format: a table of short entries, several to a line
 const ALLOWED_SQL = new Set([
-  "TRUE", "AND", "OR", "NOT", "IS", "NULL", "search", "search_text", "to_tsquery", "'tasks.folded'", ".", ":", "LIKE", "tasks", "search_folded", "symbol_query", "tags", "ARRAY",
+  "TRUE", "AND", "OR", "NOT", "IS", "NULL", "search", "search_text", "to_tsquery", "'tasks.folded'", ".", ":", "LIKE", "tasks", "search_folded", "symbol_query", "tag_text", "tags", "ARRAY",
   "::text[]", "'{}'", "coalesce", "recurrence", "parent_id", "'infinity'", "timestamptz", "priority", "status", "due_at", "created_at", "updated_at", "completed_at", "due_date", "CASE", "WHEN", "THEN", "ELSE", "END", "project_id", "ANY", "uuid", "assignee_id", "assigned_by",
   "EXISTS", "SELECT", "FROM", "unnest", "AS", "g", "tag", "WHERE", "1",
   "(", ")", ",", "[", "]", "=", "<", ">", "<=", ">=", "@@", "@>", "||",

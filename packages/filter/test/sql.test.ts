@@ -48,7 +48,7 @@ const CASES: [string, keyof typeof CTX, string, unknown[]][] = [
   ['"%%"', "utc", `(${NEAR(1)} AND ${TEXT} LIKE tasks.search_folded($3))`, ["%%", "%%", "%\\%\\%%"]],
   ["tag:Home", "utc", "(tags @> ARRAY[$1]::text[])", ["home"]],
   ["tag:none", "utc", "(tags = '{}'::text[])", []],
-  ["@home_*", "utc", "EXISTS (SELECT 1 FROM unnest(tags) AS g(tag) WHERE g.tag LIKE $1)", ["home\\_%"]],
+  ["@home_*", "utc", "(tasks.tag_text(tags) LIKE $1 AND EXISTS (SELECT 1 FROM unnest(tags) AS g(tag) WHERE g.tag LIKE $2))", ["%\x1fhome\\_%\x1f%", "home\\_%"]],
   ["recurring -subtask", "utc", "((recurrence IS NOT NULL) AND (NOT (parent_id IS NOT NULL)))", []],
   ["priority:high", "utc", "(priority = $1)", [4]],
   ["priority>=medium", "utc", "(priority >= $1)", [3]],

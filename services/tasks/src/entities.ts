@@ -2,6 +2,7 @@ import { defineEntity, p, Routine, type InferEntity } from "@mikro-orm/core";
 import { OutboxEntry } from "@taskmesh/events";
 import type { RecurrenceJson, ReminderJson } from "./task-row.js";
 import { SEARCH_FUNCTION_BODIES } from "./migrations/Migration20261206160000_symbol_search.js";
+import { TAG_TEXT_BODY } from "./migrations/Migration20261207090000_tag_wildcards.js";
 
 // The tables of the tasks schema as its migrations leave them. Indexes on expressions, and the GIN
 // ones with their storage option, are written as PostgreSQL prints them back (pg_indexes), which
@@ -24,6 +25,10 @@ export const Task = defineEntity({
     {
       name: "tasks_text_trgm_by_user",
       expression: `CREATE INDEX tasks_text_trgm_by_user ON tasks.tasks USING gin (user_id, search_text gin_trgm_ops) WITH (gin_pending_list_limit='256')`,
+    },
+    {
+      name: "tasks_tag_text_trgm_by_user",
+      expression: `CREATE INDEX tasks_tag_text_trgm_by_user ON tasks.tasks USING gin (user_id, tasks.tag_text(tags) gin_trgm_ops) WITH (gin_pending_list_limit='256')`,
     },
     { name: "tasks_tags_by_user", expression: `CREATE INDEX tasks_tags_by_user ON tasks.tasks USING gin (user_id, tags) WITH (gin_pending_list_limit='256')` },
     { name: "tasks_due_covering", properties: ["userId", "dueAt", "priority"], include: ["status", "tags", "id", "dueDate"], where: "due_at IS NOT NULL" },
@@ -240,9 +245,9 @@ export const DeletedTask = defineEntity({
   },
 });
 
-/** An immutable function of one text in the tasks schema, as its migration made it. */
-function textFunction(name: string, param: string, language: "sql" | "plpgsql", returns: { runtimeType: "string" | "object"; columnType: string }, body: string) {
-  return new Routine({ name, schema: "tasks", type: "function", language, deterministic: true, params: { [param]: { type: "text" } }, returns, body });
+/** An immutable function of one value in the tasks schema, as its migration made it. */
+function textFunction(name: string, param: string, language: "sql" | "plpgsql", returns: { runtimeType: "string" | "object"; columnType: string }, body: string, type: "text" | "text[]" = "text") {
+  return new Routine({ name, schema: "tasks", type: "function", language, deterministic: true, params: { [param]: { type } }, returns, body });
 }
 
 /** Text without its accents: title_key (the folded_search migration). */
@@ -254,6 +259,9 @@ const SymbolGrams = textFunction("symbol_grams", "value", "plpgsql", { runtimeTy
 /** The tsquery of a term's symbol_grams; NULL when it has none. */
 const SymbolQuery = textFunction("symbol_query", "term", "plpgsql", { runtimeType: "string", columnType: "tsquery" }, SEARCH_FUNCTION_BODIES.symbol_query);
 
-export const routines = [Folded, SearchFolded, SymbolGrams, SymbolQuery];
+/** A task's tags as one text for the trigram index of tag wildcards. */
+const TagText = textFunction("tag_text", "tags", "sql", { runtimeType: "string", columnType: "text" }, TAG_TEXT_BODY, "text[]");
+
+export const routines = [Folded, SearchFolded, SymbolGrams, SymbolQuery, TagText];
 
 export const entities = [Task, TaskChange, ChangeHorizon, ServerKey, Project, ProjectMember, Invitation, Section, SavedFilter, Comment, DeletedTask, OutboxEntry];

@@ -111,6 +111,9 @@ const QUERIES = [
   // Written as index conditions (no due, no tags, a completion day).
   "due:none",
   "tag:none priority>=medium",
+  // Tag wildcards: through the tags' text.
+  "@hom*",
+  "@*or* -tag:home",
   "completed:this-month OR due:none",
   "recurring OR NOT subtask",
 ];
@@ -303,6 +306,14 @@ describe("ListTasks statements", () => {
     const text = await plan("tag:none");
     assert.ok(Math.max(0, ...rowsRemoved(text)) <= TEXT_SEARCH_WINDOW, `no scan tests more than the window\n${text}`);
     assert.match(text, /Bitmap Index Scan on tasks_tags_by_user \(actual rows=0 loops=1\)/, `the tags' index answers\n${text}`);
+  });
+
+  test("a tag wildcard that no tag matches reads at most the window, then the trigram index of the tags' text", async () => {
+    for (const query of ["@noth*", "@*zzle", "tag:gard*ning"]) {
+      const text = await plan(query);
+      assert.ok(Math.max(0, ...rowsRemoved(text)) <= TEXT_SEARCH_WINDOW, `${query}: no scan tests more than the window\n${text}`);
+      assert.match(text, /Bitmap Index Scan on tasks_tag_text_trgm_by_user \(actual rows=0 loops=1\)/, `${query}: the tags' text index answers\n${text}`);
+    }
   });
 
   test("tag + priority + due range finds its page's ids in the covering index of dues", async () => {

@@ -18,6 +18,7 @@ import { Migration20261206140000_open_by_due } from "./Migration20261206140000_o
 import { Migration20261206160000_symbol_search } from "./Migration20261206160000_symbol_search.js";
 import { Migration20261206210000_due_dates_covered } from "./Migration20261206210000_due_dates_covered.js";
 import { Migration20261207030000_assigned_by } from "./Migration20261207030000_assigned_by.js";
+import { Migration20261207090000_tag_wildcards } from "./Migration20261207090000_tag_wildcards.js";
 
 /** In order; committed migrations are never edited, only appended. */
 export const migrations = [
@@ -41,4 +42,5 @@ export const migrations = [
   { name: "Migration20261206160000_symbol_search", class: Migration20261206160000_symbol_search },
   { name: "Migration20261206210000_due_dates_covered", class: Migration20261206210000_due_dates_covered },
   { name: "Migration20261207030000_assigned_by", class: Migration20261207030000_assigned_by },
+  { name: "Migration20261207090000_tag_wildcards", class: Migration20261207090000_tag_wildcards },
 ];
