@@ -316,6 +316,13 @@ describe("ListTasks statements", () => {
     }
   });
 
+  test("a tag wildcard that many tasks match is answered from the front of the list alone", async () => {
+    const text = await plan("@hom*");
+    assert.match(text, /Index Scan using tasks_by_due/);
+    assert.doesNotMatch(text, /Bitmap Index Scan on tasks_tag_text_trgm_by_user \(actual rows/, `the tags' text index is not read\n${text}`);
+    assert.ok(Math.max(0, ...rowsRemoved(text)) < 300, text);
+  });
+
   test("tag + priority + due range finds its page's ids in the covering index of dues", async () => {
     await sql(`VACUUM tasks.tasks`);
     // A week away from the lister's dues, which crowd the days around NOW in the table's statistics.
