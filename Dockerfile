@@ -51,7 +51,7 @@ RUN --mount=type=cache,target=/root/.npm \
     npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
       --workspace=packages/db --workspace=packages/events --workspace=packages/filter \
       --workspace=packages/interchange --workspace=packages/kit --workspace=packages/mcp \
-      --workspace=packages/proto --workspace=packages/quick-add --workspace=packages/transport \
+      --workspace=packages/proto --workspace=packages/quick-add --workspace=packages/rrule --workspace=packages/transport \
       --workspace=services/tasks --workspace=services/recurrence --workspace=services/reminders \
       --workspace=services/audit --workspace=gateway \
  && npm exec --yes --package=patch-package@8.0.1 -- patch-package --error-on-fail \

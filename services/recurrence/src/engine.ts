@@ -20,11 +20,11 @@
 import { RRuleTemporal } from "rrule-temporal";
 import { Temporal } from "temporal-polyfill";
 import { RecurrenceMode } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
-import { formatRRule, isCalendarDate, parseRRule, RRuleSyntaxError, type Freq, type RRuleParts, type Until } from "./rrule.js";
+import { formatRRule, isCalendarDate, parseRRule, repeatsAtTimesOfDay, RRuleSyntaxError, TIMES_OF_DAY_ON_ALL_DAY, type Freq, type RRuleParts, type Until } from "@taskmesh/rrule";
 
 export { RecurrenceMode };
-export { parseRRule, normalizeRRule, formatRRule, RRuleSyntaxError } from "./rrule.js";
-export type { RRuleParts, ByDay, Until, Freq, Weekday } from "./rrule.js";
+export { parseRRule, normalizeRRule, formatRRule, RRuleSyntaxError } from "@taskmesh/rrule";
+export type { RRuleParts, ByDay, Until, Freq, Weekday } from "@taskmesh/rrule";
 export { summarize } from "./summary.js";
 export { parseRecurrenceText, isParseError } from "./phrases.js";
 export type { ParsedRecurrence, ParseError } from "./phrases.js";
@@ -144,9 +144,7 @@ function parseRule(rrule: string): RRuleParts {
 }
 
 function checkAllDay(parts: RRuleParts): void {
-  if (parts.freq === "HOURLY" || parts.freq === "MINUTELY" || parts.byHour || parts.byMinute || parts.bySecond) {
-    throw new RecurrenceError("rrule", "rrule.time_on_all_day", "an all-day task cannot repeat at times of day: give it a due time, or drop FREQ=HOURLY/MINUTELY and BYHOUR/BYMINUTE/BYSECOND");
-  }
+  if (repeatsAtTimesOfDay(parts)) throw new RecurrenceError("rrule", "rrule.time_on_all_day", TIMES_OF_DAY_ON_ALL_DAY);
 }
 
 /** UNTIL is left out of the library's rule: it is applied here, where its three forms are understood. */

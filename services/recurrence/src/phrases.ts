@@ -1,7 +1,7 @@
 // English recurrence phrases → RRULE. A small hand-written parser over words; calendar math is not
 // done here. Also accepts raw RRULE text ("FREQ=WEEKLY;BYDAY=MO") and validates it.
 import { RecurrenceMode } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
-import { formatRRule, isCalendarDate, parseRRule, RRuleSyntaxError, type ByDay, type Freq, type RRuleParts, type Until, type Weekday } from "./rrule.js";
+import { formatRRule, isCalendarDate, parseRRule, RRuleSyntaxError, type ByDay, type Freq, type RRuleParts, type Until, type Weekday } from "@taskmesh/rrule";
 
 export interface ParsedRecurrence {
   /** Canonical RRULE body, e.g. "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,FR". */

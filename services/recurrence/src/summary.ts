@@ -1,7 +1,7 @@
 // Readable English for an RRULE: "every 2 weeks on Monday and Friday", "monthly on the last Friday".
 // Every summary of a rule the phrase parser produces parses back to the same rule (tested).
 import { RecurrenceMode } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
-import { parseRRule, type ByDay, type RRuleParts, type Weekday } from "./rrule.js";
+import { parseRRule, type ByDay, type RRuleParts, type Weekday } from "@taskmesh/rrule";
 
 export const DAY_NAMES: Record<Weekday, string> = {
   MO: "Monday",

@@ -4,6 +4,7 @@ import { Temporal } from "temporal-polyfill";
 import { randomUUID } from "node:crypto";
 import { canonicalTimeZone, type FieldViolation } from "@taskmesh/kit";
 import { Priority, RecurrenceMode, type Recurrence, type Reminder } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
+import { parseRRule, repeatsAtTimesOfDay, RRuleSyntaxError, TIMES_OF_DAY_ON_ALL_DAY } from "@taskmesh/rrule";
 import { reminderToJson, type RecurrenceJson, type ReminderJson } from "./task-row.js";
 
 /** The user-writable fields, as CreateTaskRequest and Task both carry them. */
@@ -101,8 +102,17 @@ export function toTaskFields(input: WritableTask, defaultZone: string, prefix: s
     else if (given.case === "startDate") start = { date: given.value };
     else if (dueTime) start = { time: dueTime.toISOString() };
     else if (dueDate) start = { date: dueDate };
+    const rrule = input.recurrence.rrule.trim();
+    // A rule stored unread would fail only when the task is completed, and the series would end
+    // there without a word to anyone.
+    try {
+      if (repeatsAtTimesOfDay(parseRRule(rrule)) && start && "date" in start) bad("recurrence.rrule", "rrule.time_on_all_day", TIMES_OF_DAY_ON_ALL_DAY);
+    } catch (e) {
+      if (!(e instanceof RRuleSyntaxError)) throw e;
+      bad("recurrence.rrule", "rrule.invalid", e.message);
+    }
     recurrence = {
-      rrule: input.recurrence.rrule.trim(),
+      rrule,
       mode,
       floating: input.recurrence.floating,
       ...(start ? { start } : {}),

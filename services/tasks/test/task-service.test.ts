@@ -73,6 +73,10 @@ describe("TaskService", () => {
       [{ title: "ok", due: { case: "dueDate", value: "2026-02-30" } }, "due_date"],
       [{ title: "ok", reminders: [{ trigger: { case: "beforeDue", value: durationFromMs(600_000) } }] }, "reminders[0].before_due"],
       [{ title: "ok", recurrence: { rrule: "FREQ=DAILY", mode: RecurrenceMode.SCHEDULE } }, "recurrence"],
+      // A rule the recurrence service could not read would end the series at the first completion.
+      [{ title: "ok", due: { case: "dueDate", value: "2026-12-10" }, recurrence: { rrule: "FREQ=SOMETIMES" } }, "recurrence.rrule"],
+      [{ title: "ok", due: { case: "dueDate", value: "2026-12-10" }, recurrence: { rrule: "FREQ=WEEKLY;BYDAY=XX" } }, "recurrence.rrule"],
+      [{ title: "ok", due: { case: "dueDate", value: "2026-12-10" }, recurrence: { rrule: "FREQ=HOURLY" } }, "recurrence.rrule"],
     ];
     for (const [input, field] of cases) {
       const err = await expectCode(client.createTask(input, as(alice)), Code.InvalidArgument);
@@ -210,6 +214,12 @@ describe("TaskService", () => {
     await expectCode(client.updateTask({ task: { id, title: "x" }, updateMask: { paths: ["title"] }, expectedVersion: 7n }, as(alice)), Code.FailedPrecondition);
     const { task: unchanged } = await client.getTask({ id }, as(alice));
     assert.equal(unchanged!.title, "Valid");
+    const dated = (await client.createTask({ title: "Dated", due: { case: "dueDate", value: "2026-12-10" } }, as(alice))).task!;
+    err = await expectCode(
+      client.updateTask({ task: { id: dated.id, recurrence: { rrule: "FREQ=WEEKLY;BYDAY=MO;BYSETPOS=0" } }, updateMask: { paths: ["recurrence"] }, expectedVersion: dated.version }, as(alice)),
+      Code.InvalidArgument,
+    );
+    assert.deepEqual(violatedFields(err), ["task.recurrence.rrule"]);
   });
 
   test('update_mask "*" replaces every updatable field (AIP-134): the task as read, changed, and sent back', async () => {

@@ -1,5 +1,6 @@
 // RFC 5545 RRULE text: parse into parts, validate, and print in one canonical order.
-// Evaluation is done by rrule-temporal (see engine.ts); this module only checks and normalizes text.
+// Evaluation is the recurrence service's (its engine, on rrule-temporal); this module only checks and
+// normalizes text, so that the task service refuses a rule it cannot read instead of storing it.
 
 export const FREQS = ["YEARLY", "MONTHLY", "WEEKLY", "DAILY", "HOURLY", "MINUTELY"] as const;
 export type Freq = (typeof FREQS)[number];
@@ -246,3 +247,10 @@ export function formatUntil(u: Until): string {
 export function normalizeRRule(text: string): string {
   return formatRRule(parseRRule(text));
 }
+
+/** Whether the rule repeats within a day (FREQ=HOURLY/MINUTELY, BYHOUR/BYMINUTE/BYSECOND): not for an all-day series. */
+export function repeatsAtTimesOfDay(p: RRuleParts): boolean {
+  return p.freq === "HOURLY" || p.freq === "MINUTELY" || p.byHour !== undefined || p.byMinute !== undefined || p.bySecond !== undefined;
+}
+
+export const TIMES_OF_DAY_ON_ALL_DAY = "an all-day task cannot repeat at times of day: give it a due time, or drop FREQ=HOURLY/MINUTELY and BYHOUR/BYMINUTE/BYSECOND";
