@@ -44,10 +44,10 @@ export function startNextOccurrenceConsumer(
         });
         return;
       }
-      const request = planNextOccurrence(value, (task, due) =>
+      const request = planNextOccurrence(value, (task, why, due) =>
         logger.warn(
-          { taskId: task.id, seriesId: task.seriesId || task.id, userId: value.userId, rrule: task.recurrence?.rrule, nextDue: "time" in due ? due.time.getTime() : due.date },
-          "series ended: its next occurrence falls after 9999-12-31, beyond what can be stored",
+          { taskId: task.id, seriesId: task.seriesId || task.id, userId: value.userId, rrule: task.recurrence?.rrule, nextDue: due && ("time" in due ? due.time.getTime() : due.date) },
+          `series ended: ${why}`,
         ),
       );
       if (!request) return;

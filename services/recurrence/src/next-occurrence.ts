@@ -5,7 +5,7 @@ import { RecurrenceSchema, ReminderSchema, type Recurrence, type Reminder, type 
 import type { CreateTaskRequestSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { idForRequest } from "@taskmesh/kit";
 import { Temporal } from "temporal-polyfill";
-import { dueWithinRange, nextOccurrence, type Due } from "./engine.js";
+import { dueWithinRange, nextOccurrence, RecurrenceError, type Due } from "./engine.js";
 
 export type CreateTaskInit = MessageInitShape<typeof CreateTaskRequestSchema>;
 
@@ -17,16 +17,20 @@ export function nextOccurrenceKey(task: Task): string {
   return `recurrence:next-of:${task.id}`;
 }
 
+/** Why a series ended other than by its COUNT or UNTIL, with the due it would have had if there is one. */
+export type SeriesEnded = (task: Task, why: string, nextDue?: Due) => void;
+
 /**
  * The CreateTask request for the next occurrence of a completed recurring task, or undefined when
- * the event is not a completion, the task does not repeat, or the series has ended (COUNT, UNTIL).
+ * the event is not a completion, the task does not repeat, or the series has ended (COUNT, UNTIL,
+ * or as reported to `onEnded`).
  */
-export function planNextOccurrence(event: TaskEvent, onBeyondRange?: (task: Task, due: Due) => void): CreateTaskInit | undefined {
+export function planNextOccurrence(event: TaskEvent, onEnded?: SeriesEnded): CreateTaskInit | undefined {
   if (event.event.case !== "completed") return undefined;
   const task = event.event.value.task;
   if (!task?.recurrence) return undefined;
   const completedAt = task.completeTime ? timestampDate(task.completeTime) : event.occurredAt ? timestampDate(event.occurredAt) : new Date();
-  const following = followingOccurrence(task, completedAt, (due) => onBeyondRange?.(task, due));
+  const following = followingOccurrence(task, completedAt, (why, due) => onEnded?.(task, why, due));
   if (!following) return undefined;
   return {
     title: task.title,
@@ -67,31 +71,40 @@ export interface FollowingOccurrence {
 
 /**
  * The occurrence after the one `task` stands for, as if it were done at `doneAt` (which only
- * matters for rules that repeat after completion); undefined when the series has ended (COUNT,
- * UNTIL, or a next due past 9999-12-31, reported to `onBeyondRange`).
+ * matters for rules that repeat after completion); undefined when the series has ended: by COUNT or
+ * UNTIL, or as reported to `onEnded` (a next due past 9999-12-31, a rule that gives no further date).
  */
-export function followingOccurrence(task: Task, doneAt: Date, onBeyondRange?: (due: Due) => void): FollowingOccurrence | undefined {
+export function followingOccurrence(task: Task, doneAt: Date, onEnded?: (why: string, nextDue?: Due) => void): FollowingOccurrence | undefined {
   const recurrence = task.recurrence;
   if (!recurrence) return undefined;
   const previous = dueOf(task);
   const start: Due | undefined =
     recurrence.start.case === "startTime" ? { time: timestampDate(recurrence.start.value) } : recurrence.start.case === "startDate" ? { date: recurrence.start.value } : previous;
   const occurrence = Math.max(1, recurrence.occurrence);
-  const next = nextOccurrence({
-    rrule: recurrence.rrule,
-    mode: recurrence.mode,
-    floating: recurrence.floating,
-    start: start ?? { time: doneAt },
-    previous,
-    timeZone: task.timeZone || "UTC",
-    completedAt: doneAt,
-    exdates: recurrence.exdates,
-    completedCount: occurrence,
-  });
+  let next: Due | undefined;
+  try {
+    next = nextOccurrence({
+      rrule: recurrence.rrule,
+      mode: recurrence.mode,
+      floating: recurrence.floating,
+      start: start ?? { time: doneAt },
+      previous,
+      timeZone: task.timeZone || "UTC",
+      completedAt: doneAt,
+      exdates: recurrence.exdates,
+      completedCount: occurrence,
+    });
+  } catch (err) {
+    // What the task itself holds (a rule that matches no later date, one stored before rules were
+    // checked) gives the same answer however often it is asked: the series ends here.
+    if (!(err instanceof RecurrenceError)) throw err;
+    onEnded?.(`${err.field}: ${err.message}`);
+    return undefined;
+  }
   if (!next) return undefined;
   // Past 9999-12-31 nothing can hold the due: the series ends there, as with COUNT or UNTIL.
   if (!dueWithinRange(next)) {
-    onBeyondRange?.(next);
+    onEnded?.("its next occurrence falls after 9999-12-31, beyond what can be stored", next);
     return undefined;
   }
   return {

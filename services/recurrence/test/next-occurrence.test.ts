@@ -94,3 +94,17 @@ test("COUNT ends the series", () => {
   });
   assert.equal(planNextOccurrence(last), undefined);
 });
+
+test("a rule that gives no further date, or one that cannot be read, ends the series with its reason instead of failing each delivery", () => {
+  for (const rrule of ["FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", "FREQ=SOMETIMES"]) {
+    const reasons: string[] = [];
+    const event = completed({ due: { case: "dueDate", value: "2027-01-02" }, recurrence: { rrule, start: { case: "startDate", value: "2027-01-02" } } });
+    assert.equal(
+      planNextOccurrence(event, (_task, why) => reasons.push(why)),
+      undefined,
+      rrule,
+    );
+    assert.equal(reasons.length, 1, rrule);
+    assert.match(reasons[0]!, /^rrule: /);
+  }
+});
