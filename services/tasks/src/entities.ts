@@ -27,8 +27,8 @@ export const Task = defineEntity({
       expression: `CREATE INDEX tasks_text_trgm_by_user ON tasks.tasks USING gin (user_id, search_text gin_trgm_ops) WITH (gin_pending_list_limit='256')`,
     },
     {
-      name: "tasks_tag_text_trgm_by_user",
-      expression: `CREATE INDEX tasks_tag_text_trgm_by_user ON tasks.tasks USING gin (user_id, tasks.tag_text(tags) gin_trgm_ops) WITH (gin_pending_list_limit='256')`,
+      name: "tasks_tag_text_trgm",
+      expression: `CREATE INDEX tasks_tag_text_trgm ON tasks.tasks USING gin (tasks.tag_text(tags) gin_trgm_ops) WITH (gin_pending_list_limit='256')`,
     },
     { name: "tasks_tags_by_user", expression: `CREATE INDEX tasks_tags_by_user ON tasks.tasks USING gin (user_id, tags) WITH (gin_pending_list_limit='256')` },
     { name: "tasks_due_covering", properties: ["userId", "dueAt", "priority"], include: ["status", "tags", "id", "dueDate"], where: "due_at IS NOT NULL" },
