@@ -36,6 +36,7 @@ const UNIT = [
   "packages/kit/test/wire.test.ts",
   "packages/quick-add/test/pick-project.test.ts",
   "packages/quick-add/test/pick-section.test.ts",
+  "packages/rrule/test/set-positions.test.ts",
   "packages/transport/test/http2-sessions.test.ts",
   "packages/transport/test/in-process.test.ts",
   "packages/transport/test/passed-deadlines.test.ts",

@@ -248,6 +248,31 @@ export function normalizeRRule(text: string): string {
   return formatRRule(parseRRule(text));
 }
 
+/**
+ * Why BYSETPOS selects nothing in any period of the rule, or undefined when it may select something:
+ * each of its positions lies beyond the most dates one period can hold (RFC 5545 3.3.10: the set a
+ * position counts in is the period's dates after the other BYxxx parts; those that only filter,
+ * BYMONTH in a week, can make it smaller, never larger). "Every Tuesday, the second of them each
+ * week" names a date no week has. Not worked out for FREQ=YEARLY, whose periods are as large as
+ * BYYEARDAY and BYWEEKNO make them.
+ */
+export function setPositionsBeyondPeriod(p: RRuleParts): string | undefined {
+  if (!p.bySetPos || p.freq === "YEARLY") return undefined;
+  const times = (p.byHour?.length ?? 1) * (p.byMinute?.length ?? 1) * (p.bySecond?.length ?? 1);
+  const perPeriod: Record<Exclude<Freq, "YEARLY">, number> = {
+    MINUTELY: p.bySecond?.length ?? 1,
+    HOURLY: (p.byMinute?.length ?? 1) * (p.bySecond?.length ?? 1),
+    DAILY: times,
+    WEEKLY: (p.byDay?.length ?? 1) * times,
+    // A weekday without an ordinal falls on a month's dates four or five times, with one once.
+    MONTHLY: (p.byMonthDay?.length ?? (p.byDay ? p.byDay.reduce((n, d) => n + (d.n === undefined ? 5 : 1), 0) : 1)) * times,
+  };
+  const most = perPeriod[p.freq];
+  if (p.bySetPos.some((pos) => Math.abs(pos) <= most)) return undefined;
+  const period = { MINUTELY: "minute", HOURLY: "hour", DAILY: "day", WEEKLY: "week", MONTHLY: "month" }[p.freq];
+  return `BYSETPOS=${list(p.bySetPos)} selects nothing: each ${period} of this rule has at most ${most} date${most === 1 ? "" : "s"} to choose from`;
+}
+
 /** Whether the rule repeats within a day (FREQ=HOURLY/MINUTELY, BYHOUR/BYMINUTE/BYSECOND): not for an all-day series. */
 export function repeatsAtTimesOfDay(p: RRuleParts): boolean {
   return p.freq === "HOURLY" || p.freq === "MINUTELY" || p.byHour !== undefined || p.byMinute !== undefined || p.bySecond !== undefined;

@@ -20,7 +20,18 @@
 import { RRuleTemporal } from "rrule-temporal";
 import { Temporal } from "temporal-polyfill";
 import { RecurrenceMode } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
-import { formatRRule, isCalendarDate, parseRRule, repeatsAtTimesOfDay, RRuleSyntaxError, TIMES_OF_DAY_ON_ALL_DAY, type Freq, type RRuleParts, type Until } from "@taskmesh/rrule";
+import {
+  formatRRule,
+  isCalendarDate,
+  parseRRule,
+  repeatsAtTimesOfDay,
+  RRuleSyntaxError,
+  setPositionsBeyondPeriod,
+  TIMES_OF_DAY_ON_ALL_DAY,
+  type Freq,
+  type RRuleParts,
+  type Until,
+} from "@taskmesh/rrule";
 
 export { RecurrenceMode };
 export { parseRRule, normalizeRRule, formatRRule, RRuleSyntaxError } from "@taskmesh/rrule";
@@ -442,6 +453,9 @@ export function previewOccurrences(rule: RecurrenceRule, start: Due, timeZone: s
 export function validateRRule(rrule: string): string {
   const parts = parseRule(rrule);
   const text = formatRRule(parts);
+  // Known without evaluating: the probe below would look through thousands of periods first.
+  const selectsNothing = setPositionsBeyondPeriod(parts);
+  if (selectsNothing) throw new RecurrenceError("rrule", "rrule.no_occurrence", selectsNothing);
   const probe = Temporal.PlainDateTime.from("2024-01-01T09:00");
   try {
     const lib = buildLibRule(parts, probe, false);

@@ -1,5 +1,6 @@
 import { describe, test } from "vitest";
 import assert from "node:assert/strict";
+import { parseRRule, setPositionsBeyondPeriod } from "@taskmesh/rrule";
 import { nextOccurrence, previewOccurrences, RecurrenceError, RecurrenceMode, type Due, type NextOccurrenceInput } from "../src/engine.js";
 
 const T = (iso: string): Due => ({ time: new Date(iso) });
@@ -289,4 +290,19 @@ describe("bad input", () => {
   test("invalid start date", () => {
     assert.throws(() => preview("FREQ=DAILY", D("2026-02-30"), "UTC", 2), isErr("start"));
   });
+});
+
+// The write paths refuse a rule whose BYSETPOS no period reaches without evaluating it
+// (@taskmesh/rrule's setPositionsBeyondPeriod); evaluated, such rules must indeed give nothing
+// after DTSTART, and the ones it lets through must give dates.
+test("what setPositionsBeyondPeriod refuses gives no date after the start, what it lets through does", () => {
+  const start = T("2026-12-01T09:00:00Z");
+  for (const rrule of ["FREQ=WEEKLY;BYDAY=TU;BYSETPOS=2", "FREQ=DAILY;BYHOUR=9;BYSETPOS=-2", "FREQ=MONTHLY;BYMONTHDAY=1,15;BYSETPOS=3"]) {
+    assert.ok(setPositionsBeyondPeriod(parseRRule(rrule)), rrule);
+    assert.deepEqual(preview(rrule, start, "UTC", 3), ["2026-12-01T09:00:00Z"], rrule);
+  }
+  for (const rrule of ["FREQ=WEEKLY;BYDAY=TU,TH;BYSETPOS=2", "FREQ=MONTHLY;BYDAY=MO;BYSETPOS=5", "FREQ=DAILY;BYHOUR=9,17;BYSETPOS=2", "FREQ=MONTHLY;BYMONTHDAY=28,29,30,31;BYSETPOS=-1"]) {
+    assert.equal(setPositionsBeyondPeriod(parseRRule(rrule)), undefined, rrule);
+    assert.equal(preview(rrule, start, "UTC", 3).length, 3, rrule);
+  }
 });

@@ -4,7 +4,7 @@ import { Temporal } from "temporal-polyfill";
 import { randomUUID } from "node:crypto";
 import { canonicalTimeZone, type FieldViolation } from "@taskmesh/kit";
 import { Priority, RecurrenceMode, type Recurrence, type Reminder } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
-import { parseRRule, repeatsAtTimesOfDay, RRuleSyntaxError, TIMES_OF_DAY_ON_ALL_DAY } from "@taskmesh/rrule";
+import { parseRRule, repeatsAtTimesOfDay, RRuleSyntaxError, setPositionsBeyondPeriod, TIMES_OF_DAY_ON_ALL_DAY } from "@taskmesh/rrule";
 import { reminderToJson, type RecurrenceJson, type ReminderJson } from "./task-row.js";
 
 /** The user-writable fields, as CreateTaskRequest and Task both carry them. */
@@ -106,7 +106,10 @@ export function toTaskFields(input: WritableTask, defaultZone: string, prefix: s
     // A rule stored unread would fail only when the task is completed, and the series would end
     // there without a word to anyone.
     try {
-      if (repeatsAtTimesOfDay(parseRRule(rrule)) && start && "date" in start) bad("recurrence.rrule", "rrule.time_on_all_day", TIMES_OF_DAY_ON_ALL_DAY);
+      const parts = parseRRule(rrule);
+      const selectsNothing = setPositionsBeyondPeriod(parts);
+      if (selectsNothing) bad("recurrence.rrule", "rrule.no_occurrence", selectsNothing);
+      if (repeatsAtTimesOfDay(parts) && start && "date" in start) bad("recurrence.rrule", "rrule.time_on_all_day", TIMES_OF_DAY_ON_ALL_DAY);
     } catch (e) {
       if (!(e instanceof RRuleSyntaxError)) throw e;
       bad("recurrence.rrule", "rrule.invalid", e.message);

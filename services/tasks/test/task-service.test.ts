@@ -77,6 +77,8 @@ describe("TaskService", () => {
       [{ title: "ok", due: { case: "dueDate", value: "2026-12-10" }, recurrence: { rrule: "FREQ=SOMETIMES" } }, "recurrence.rrule"],
       [{ title: "ok", due: { case: "dueDate", value: "2026-12-10" }, recurrence: { rrule: "FREQ=WEEKLY;BYDAY=XX" } }, "recurrence.rrule"],
       [{ title: "ok", due: { case: "dueDate", value: "2026-12-10" }, recurrence: { rrule: "FREQ=HOURLY" } }, "recurrence.rrule"],
+      // Every Tuesday, the second of them each week: a date no week has.
+      [{ title: "ok", due: { case: "dueDate", value: "2026-12-10" }, recurrence: { rrule: "FREQ=WEEKLY;BYDAY=TU;BYSETPOS=2" } }, "recurrence.rrule"],
     ];
     for (const [input, field] of cases) {
       const err = await expectCode(client.createTask(input, as(alice)), Code.InvalidArgument);
