@@ -253,6 +253,8 @@ interface Series {
   startWall: Temporal.PlainDateTime;
   lib: RRuleTemporal;
   ex: Exclusions;
+  /** Why no date follows DTSTART, when that is known from the rule's text (setPositionsBeyondPeriod). */
+  endsAtStart?: string;
 }
 
 function openSeries(rrule: string, start: Due, zone: string, readZone: string, exdates: readonly string[] | undefined): Series {
@@ -261,7 +263,7 @@ function openSeries(rrule: string, start: Due, zone: string, readZone: string, e
   const allDay = dueKind(start) === "date";
   if (allDay) checkAllDay(parts);
   const startWall = wallOfDue(start, readZone);
-  return { parts, allDay, zone, startWall, lib: buildLibRule(parts, startWall, true), ex: parseExdates(exdates, zone, allDay) };
+  return { parts, allDay, zone, startWall, lib: buildLibRule(parts, startWall, true), ex: parseExdates(exdates, zone, allDay), endsAtStart: setPositionsBeyondPeriod(parts) };
 }
 
 /** Wall-clock occurrences of the rule in order, from DTSTART (inclusive) or after `afterWallMs`. */
@@ -269,6 +271,13 @@ function* walk(s: Series, afterWallMs?: number): Generator<Occ> {
   const startMs = wallMsOf(s.startWall);
   let cursor = afterWallMs === undefined || afterWallMs < startMs ? startMs : afterWallMs;
   let inclusive = afterWallMs === undefined || afterWallMs < startMs;
+  if (s.endsAtStart !== undefined) {
+    // DTSTART, always the first occurrence, and nothing after it: the library would look through
+    // thousands of periods to find that.
+    const start = makeOcc(startMs, s.zone, s.allDay);
+    if (inclusive && !beyondUntil(start, s.parts.until, s.zone, s.allDay)) yield start;
+    return;
+  }
   for (let i = 0; i < MAX_SCAN; i++) {
     const next = s.lib.next(new Date(cursor), inclusive);
     if (!next) return;
@@ -295,6 +304,7 @@ function nextScheduled(s: Series, prevWall: Temporal.PlainDateTime, prevInstant:
     }
     throw e;
   }
+  if (s.endsAtStart !== undefined) throw new RecurrenceError("rrule", "rrule.no_occurrence", s.endsAtStart);
   return undefined;
 }
 
