@@ -225,7 +225,14 @@ test("each image runs as the cluster runs it: prepare migrates, services reach /
   }
 });
 
-async function until<T>(what: string, name: string, fn: () => Promise<T | undefined | false>, timeoutMs = 120_000): Promise<number> {
+/** A probe's request: one that hangs is a "not yet", not the end of the wait. */
+const probe = (url: string) => fetch(url, { signal: AbortSignal.timeout(2000) });
+
+/**
+ * Five minutes, as the test harness waits for the same images: a JVM's start (Kafka, the registry)
+ * takes about a minute on this 2-core machine when idle and over two beside CI's other suites.
+ */
+async function until<T>(what: string, name: string, fn: () => Promise<T | undefined | false>, timeoutMs = 300_000): Promise<number> {
   const t0 = Date.now();
   for (;;) {
     try {
@@ -339,10 +346,10 @@ test("the infrastructure images serve: PostgreSQL (pg_trgm), Kafka in KRaft mode
         }
       }),
       until("Kafka ApiVersions + Metadata", kafka, async () => (await kafkaProbe("127.0.0.1", kafkaPort!)).brokers >= 1),
-      until("the registry's ccompat API", registry, async () => (await fetch(`http://127.0.0.1:${registryPort}/apis/ccompat/v7/subjects`)).status === 200),
-      until("daprd outbound health", daprd, async () => (await fetch(`http://127.0.0.1:${daprHttp}/v1.0/healthz/outbound`)).status === 204),
-      until("scheduler health", scheduler, async () => (await fetch(`http://127.0.0.1:${schedHealth}/healthz`)).ok),
-      until("placement health", placement, async () => (await fetch(`http://127.0.0.1:${placeHealth}/healthz`)).ok),
+      until("the registry's ccompat API", registry, async () => (await probe(`http://127.0.0.1:${registryPort}/apis/ccompat/v7/subjects`)).status === 200),
+      until("daprd outbound health", daprd, async () => (await probe(`http://127.0.0.1:${daprHttp}/v1.0/healthz/outbound`)).status === 204),
+      until("scheduler health", scheduler, async () => (await probe(`http://127.0.0.1:${schedHealth}/healthz`)).ok),
+      until("placement health", placement, async () => (await probe(`http://127.0.0.1:${placeHealth}/healthz`)).ok),
     ]);
     console.log(`# infra ready after: ${["postgres", "kafka", "registry", "daprd", "scheduler", "placement"].map((n, i) => `${n} ${times[i]!.toFixed(1)}s`).join(", ")}`);
 
