@@ -494,6 +494,41 @@ function contextHash(base: BaseImages): string {
 }
 
 /**
+ * Which build context each app image was last built from, with the image's id: a label cannot say
+ * it, as podman's layer cache hands back an earlier identical build, labels and all, so every check
+ * of a label saw an old context and built every image again.
+ */
+const builtFromFile = () => path.join(cacheDir('images'), 'app-contexts.json');
+
+function builtRecords(): Record<string, { context: string; id: string }> {
+  try {
+    return JSON.parse(fs.readFileSync(builtFromFile(), 'utf8')) as Record<string, { context: string; id: string }>;
+  } catch {
+    return {};
+  }
+}
+
+const imageId = (ref: string) => podmanSync(['image', 'inspect', '--format', '{{.Id}}', ref]).stdout.trim();
+
+/** Whether `ref` is the image last built from `context` (and still that image). */
+function builtFrom(ref: string, context: string): boolean {
+  const known = builtRecords()[ref];
+  return known?.context === context && known.id === imageId(ref);
+}
+
+function noteBuilt(ref: string, context: string): void {
+  const records = { ...builtRecords(), [ref]: { context, id: imageId(ref) } };
+  const tmp = `${builtFromFile()}.${process.pid}`;
+  fs.writeFileSync(tmp, JSON.stringify(records, null, 2));
+  fs.renameSync(tmp, builtFromFile());
+}
+
+/** Whether the app image of `target` is built from the tree as it is now (nothing to rebuild). */
+export function appImageCurrent(target: string, tag = 'local'): boolean {
+  return builtFrom(appImageTag(target, tag), contextHash(baseImageTags()));
+}
+
+/**
  * Every target of the Dockerfile on the local bases (podman's layer cache makes a rebuild without
  * changes a few seconds per target). Returns seconds per target.
  */
@@ -504,7 +539,7 @@ export async function buildAppImages(targets: readonly string[] = APP_TARGETS, t
   for (const target of targets) {
     const t0 = Date.now();
     const ref = appImageTag(target, tag);
-    if (!opts.force && !infraSettings.imagesRebuild && podmanSync(['image', 'inspect', '--format', '{{index .Labels "taskmesh.context"}}', ref]).stdout.trim() === context) {
+    if (!opts.force && !infraSettings.imagesRebuild && builtFrom(ref, context)) {
       times[target] = (Date.now() - t0) / 1000;
       log(C, `${ref}: up to date (build context unchanged)`);
       continue;
@@ -516,8 +551,6 @@ export async function buildAppImages(targets: readonly string[] = APP_TARGETS, t
         '--network',
         'host',
         '--layers',
-        '--label',
-        `taskmesh.context=${context}`,
         '--build-arg',
         `NODE_IMAGE=${base.node}`,
         '--build-arg',
@@ -532,6 +565,7 @@ export async function buildAppImages(targets: readonly string[] = APP_TARGETS, t
       ],
       { component: C, what: `podman build --target ${target}`, logFile: path.join(cacheDir('logs'), `image-app-${target}.log`) },
     );
+    noteBuilt(ref, context);
     times[target] = (Date.now() - t0) / 1000;
     log(C, `${appImageTag(target, tag)}: ${elapsed(t0)}, ${imageSize(appImageTag(target, tag))}`);
   }
