@@ -233,11 +233,7 @@ test("each image runs as the cluster runs it: prepare migrates, services reach /
 /** A probe's request: one that hangs is a "not yet", not the end of the wait. */
 const probe = (url: string) => fetch(url, { signal: AbortSignal.timeout(2000) });
 
-/**
- * Five minutes, as the test harness waits for the same images: a JVM's start (Kafka, the registry)
- * takes about a minute on this 2-core machine when idle and over two beside CI's other suites.
- */
-async function until<T>(what: string, name: string, fn: () => Promise<T | undefined | false>, timeoutMs = 300_000): Promise<number> {
+async function until<T>(what: string, name: string, fn: () => Promise<T | undefined | false>, timeoutMs = 120_000): Promise<number> {
   const t0 = Date.now();
   for (;;) {
     try {
@@ -252,41 +248,69 @@ async function until<T>(what: string, name: string, fn: () => Promise<T | undefi
   }
 }
 
+/** Whether a running container of `image` was started for `port` (its command or environment names it). */
+function servedByImage(image: string, port: string): boolean {
+  const ids = podman(["ps", "--filter", `ancestor=${image}`, "--format", "{{.ID}}"])
+    .split("\n")
+    .filter(Boolean);
+  return ids.some((id) => {
+    const [config] = JSON.parse(podman(["inspect", id])) as { Config: { Cmd?: string[]; Env?: string[] } }[];
+    return [...(config!.Config.Cmd ?? []), ...(config!.Config.Env ?? [])].some((arg) => new RegExp(`(^|[=:])${port}$`).test(arg));
+  });
+}
+
+// PostgreSQL, Kafka and the registry are the ones every integration test of the run uses (npm test
+// starts them from these images): checked here for what the other tests take for granted, not started
+// a second time. The Dapr image's three programs are started as the chart starts them.
 test("the infrastructure images serve: PostgreSQL (pg_trgm), Kafka in KRaft mode, the schema registry, daprd, the Dapr scheduler and placement", { timeout: 10 * 60_000 }, async (ctx) => {
   const skipped = skip || (!infraImages && "TASKMESH_TEST_INFRA_IMAGES is not set");
   if (skipped) ctx.skip(skipped);
+  const databaseUrl = new URL(process.env.TASKMESH_TEST_POSTGRES_URL!);
+  const [brokerHost, brokerPort] = process.env.TASKMESH_TEST_KAFKA_BROKERS!.split(",")[0]!.split(":") as [string, string];
+  const registryUrl = new URL(process.env.TASKMESH_TEST_SCHEMA_REGISTRY_URL!);
+  for (const [name, image, port] of [
+    ["PostgreSQL", infraImages!.postgres!, databaseUrl.port],
+    ["Kafka", infraImages!.kafka!, brokerPort],
+    ["the schema registry", infraImages!.registry!, registryUrl.port],
+  ] as const) {
+    assert.ok(servedByImage(image, port), `${name} on port ${port} is a container of ${image}`);
+  }
+  const database = await freshDatabase();
+  const client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  try {
+    await client.query("CREATE EXTENSION IF NOT EXISTS pg_trgm");
+    assert.equal((await client.query("SELECT similarity('taskmesh', 'taskmash') > 0.3 AS ok")).rows[0].ok, true);
+  } finally {
+    await client.end();
+    await database.drop();
+  }
+  assert.ok((await kafkaProbe(brokerHost, Number(brokerPort))).brokers >= 1, "Kafka answers ApiVersions + Metadata");
+  const topic = `images-test-${runPrefix("imgtest")}`.replace(/[^a-zA-Z0-9._-]/g, "-");
+  const k = new Kafka({ brokers: [`${brokerHost}:${brokerPort}`], clientId: "images-test", logLevel: logLevel.NOTHING });
+  const producer = k.producer({ allowAutoTopicCreation: true });
+  await producer.connect();
+  await producer.send({ topic, messages: [{ value: "hello" }] });
+  await producer.disconnect();
+  const schema = await fetch(`${registryUrl}/subjects/${topic}-value/versions`, {
+    method: "POST",
+    headers: { "content-type": "application/vnd.schemaregistry.v1+json" },
+    body: JSON.stringify({ schemaType: "PROTOBUF", schema: 'syntax = "proto3"; message Ping { string text = 1; }' }),
+  });
+  assert.equal(schema.status, 200, await schema.text());
+
   sweepStaleContainers("imgtest");
   const prefix = runPrefix("imgtest");
   const started: string[] = [];
-  const run = (name: string, image: string, flags: string[], args: string[] = []) => {
+  const run = (name: string, flags: string[], args: string[]) => {
     started.push(`${prefix}${name}`);
-    podman(["run", "-d", "--name", `${prefix}${name}`, "--network", "host", ...flags, image, ...args]);
+    podman(["run", "-d", "--name", `${prefix}${name}`, "--network", "host", ...flags, infraImages!.dapr!, ...args]);
     return `${prefix}${name}`;
   };
   try {
-    const [
-      pgPort,
-      kafkaPort,
-      controllerPort,
-      registryPort,
-      daprHttp,
-      daprGrpc,
-      daprMetrics,
-      daprInternal,
-      schedPort,
-      schedHealth,
-      schedMetrics,
-      etcdClient,
-      etcdPeer,
-      placePort,
-      placeHealth,
-      placeMetrics,
-    ] = await freePorts(16);
-    const postgres = run("postgres", infraImages!.postgres!, ["-e", "POSTGRES_DB=taskmesh", "-e", "POSTGRES_PASSWORD=images-test"], ["-c", `port=${pgPort}`, "-c", "listen_addresses=127.0.0.1"]);
-    const kafka = run("kafka", infraImages!.kafka!, ["-e", `KAFKA_PORT=${kafkaPort}`, "-e", `KAFKA_CONTROLLER_PORT=${controllerPort}`, "-e", "KAFKA_HEAP_OPTS=-Xms128m -Xmx512m"]);
-    const registry = run("registry", infraImages!.registry!, ["--read-only", "--tmpfs", "/tmp", "-e", `QUARKUS_HTTP_PORT=${registryPort}`, "-e", "QUARKUS_HTTP_HOST=127.0.0.1"]);
+    const [daprHttp, daprGrpc, daprMetrics, daprInternal, schedPort, schedHealth, schedMetrics, etcdClient, etcdPeer, placePort, placeHealth, placeMetrics] = await freePorts(12);
     const secure = ["--read-only", "--tmpfs", "/tmp", "--user", "65532:65532", "--cap-drop", "ALL"];
-    const daprd = run("daprd", infraImages!.dapr!, secure, [
+    const daprd = run("daprd", secure, [
       "--app-id",
       "images-test",
       "--mode",
@@ -306,7 +330,6 @@ test("the infrastructure images serve: PostgreSQL (pg_trgm), Kafka in KRaft mode
     ]);
     const scheduler = run(
       "scheduler",
-      infraImages!.dapr!,
       [...secure, "--tmpfs", "/data:rw,mode=1777", "--entrypoint", "/scheduler"],
       [
         "--mode",
@@ -333,52 +356,25 @@ test("the infrastructure images serve: PostgreSQL (pg_trgm), Kafka in KRaft mode
     );
     const placement = run(
       "placement",
-      infraImages!.dapr!,
       [...secure, "--entrypoint", "/placement"],
       ["--mode", "standalone", "--port", String(placePort), "--healthz-port", String(placeHealth), "--metrics-port", String(placeMetrics)],
     );
 
-    const url = `postgres://postgres:images-test@127.0.0.1:${pgPort}/taskmesh`;
     const times = await Promise.all([
-      until("a PostgreSQL connection with pg_trgm", postgres, async () => {
-        const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-        await client.connect();
-        try {
-          await client.query("CREATE EXTENSION IF NOT EXISTS pg_trgm");
-          return (await client.query("SELECT similarity('taskmesh', 'taskmash') > 0.3 AS ok")).rows[0].ok as boolean;
-        } finally {
-          await client.end();
-        }
-      }),
-      until("Kafka ApiVersions + Metadata", kafka, async () => (await kafkaProbe("127.0.0.1", kafkaPort!)).brokers >= 1),
-      until("the registry's ccompat API", registry, async () => (await probe(`http://127.0.0.1:${registryPort}/apis/ccompat/v7/subjects`)).status === 200),
       until("daprd outbound health", daprd, async () => (await probe(`http://127.0.0.1:${daprHttp}/v1.0/healthz/outbound`)).status === 204),
       until("scheduler health", scheduler, async () => (await probe(`http://127.0.0.1:${schedHealth}/healthz`)).ok),
       until("placement health", placement, async () => (await probe(`http://127.0.0.1:${placeHealth}/healthz`)).ok),
     ]);
-    console.log(`# infra ready after: ${["postgres", "kafka", "registry", "daprd", "scheduler", "placement"].map((n, i) => `${n} ${times[i]!.toFixed(1)}s`).join(", ")}`);
-
-    // a real use of each: a topic round trip through the broker, a schema through the registry
-    const k = new Kafka({ brokers: [`127.0.0.1:${kafkaPort}`], clientId: "images-test", logLevel: logLevel.NOTHING });
-    const producer = k.producer({ allowAutoTopicCreation: true });
-    await producer.connect();
-    await producer.send({ topic: "images-test", messages: [{ value: "hello" }] });
-    await producer.disconnect();
-    const schema = await fetch(`http://127.0.0.1:${registryPort}/apis/ccompat/v7/subjects/images-test-value/versions`, {
-      method: "POST",
-      headers: { "content-type": "application/vnd.schemaregistry.v1+json" },
-      body: JSON.stringify({ schemaType: "PROTOBUF", schema: 'syntax = "proto3"; message Ping { string text = 1; }' }),
-    });
-    assert.equal(schema.status, 200, await schema.text());
-
+    console.log(`# Dapr ready after: ${["daprd", "scheduler", "placement"].map((n, i) => `${n} ${times[i]!.toFixed(1)}s`).join(", ")}`);
     const stops = await Promise.all(
       started.map(async (name) => {
         const t = Date.now();
         await podmanAsync(["stop", "-t", "30", name]);
-        return `${name.slice(prefix.length)} ${((Date.now() - t) / 1000).toFixed(1)}s (exit ${podman(["inspect", "--format", "{{.State.ExitCode}}", name])})`;
+        return { name: name.slice(prefix.length), seconds: (Date.now() - t) / 1000, exit: podman(["inspect", "--format", "{{.State.ExitCode}}", name]) };
       }),
     );
-    console.log(`# infra stopped: ${stops.join(", ")}`);
+    console.log(`# Dapr stopped: ${stops.map((s) => `${s.name} ${s.seconds.toFixed(1)}s (exit ${s.exit})`).join(", ")}`);
+    for (const s of stops) assert.equal(s.exit, "0", `${s.name} exit code after SIGTERM`);
   } finally {
     removeContainers(prefix);
   }
