@@ -71,16 +71,25 @@ export class RetentionJob {
  */
 export function processedEventsPruned(db: Database, schema: string, retentionMs: number): Pruned {
   const table = `"${schema.replaceAll('"', '""')}".processed_events`;
+  return prunedByStatement(
+    db,
+    `${schema}.processed_events`,
+    retentionMs,
+    `WITH gone AS (DELETE FROM ${table} WHERE ctid IN (SELECT ctid FROM ${table} WHERE processed_at < $1 LIMIT $2) RETURNING 1)
+     SELECT count(*)::int AS n FROM gone`,
+  );
+}
+
+/**
+ * Rows past retention deleted by one statement: `$1` is the cutoff, `$2` the most rows to delete,
+ * and it answers how many it deleted as `n`.
+ */
+export function prunedByStatement(db: Database, what: string, retentionMs: number, sql: string): Pruned {
   return {
-    what: `${schema}.processed_events`,
+    what,
     retentionMs,
     async prune(cutoff, limit) {
-      const [row] = await db.query<{ n: number }>(
-        db.em(),
-        `WITH gone AS (DELETE FROM ${table} WHERE ctid IN (SELECT ctid FROM ${table} WHERE processed_at < $1 LIMIT $2) RETURNING 1)
-         SELECT count(*)::int AS n FROM gone`,
-        [cutoff, limit],
-      );
+      const [row] = await db.query<{ n: number }>(db.em(), sql, [cutoff, limit]);
       return row!.n;
     },
   };

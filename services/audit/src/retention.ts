@@ -1,9 +1,8 @@
-import type { Pruned } from "@taskmesh/events";
+import { DAY_MS, type Pruned } from "@taskmesh/events";
 import type { ActivityStore } from "./activity-store.js";
 import { auditMetrics } from "./metrics.js";
 
 export const DEFAULT_RETENTION_DAYS = 90;
-const DAY_MS = 86_400_000;
 
 /**
  * The activity history past its retention, for the shared RetentionJob: the entries, then the ids
