@@ -56,7 +56,7 @@ async function until(what: string, done: () => boolean, timeoutMs = 15_000): Pro
 
 test("every kind of frame the gateway sends reaches the web app's client, which answers in frames the gateway reads", async () => {
   const u = await mesh.user("web-client");
-  const seen = { statuses: [] as LiveStatus[], tasks: [] as Task[], deleted: [] as string[], refetches: 0, reminders: [] as FiredReminder[] };
+  const seen = { statuses: [] as LiveStatus[], tasks: [] as Task[], deleted: [] as string[], refetches: 0, reminders: [] as FiredReminder[], inboxes: 0 };
   const live = new LiveConnection({
     url: liveUrl(mesh.url),
     token: () => u.token,
@@ -67,6 +67,7 @@ test("every kind of frame the gateway sends reaches the web app's client, which 
       deleted: (id) => seen.deleted.push(id),
       refetch: () => seen.refetches++,
       reminder: (r) => seen.reminders.push(r),
+      inbox: () => seen.inboxes++,
     },
     WebSocket: RecordingSocket,
     minDelayMs: 100,
@@ -100,6 +101,10 @@ test("every kind of frame the gateway sends reaches the web app's client, which 
     await mesh.bus.publish([{ topic: "reminders", key: taskId, payload: toBinary(ReminderEventSchema, fired), headers: {} }]);
     await until("the reminder", () => seen.reminders.length === 1);
     assert.deepEqual(seen.reminders[0], create(FiredReminderSchema, { taskId, reminderId: "r1", title: "Call the plumber", scheduledFor, firedAt }));
+    // Read on another device: this one lists its inbox again.
+    const read = create(ReminderEventSchema, { eventId: randomUUID(), occurredAt: firedAt, userId: u.id, taskId, reminderId: "r1", event: { case: "read", value: { notificationId: "1" } } });
+    await mesh.bus.publish([{ topic: "reminders", key: taskId, payload: toBinary(ReminderEventSchema, read), headers: {} }]);
+    await until("the inbox changed", () => seen.inboxes === 1);
 
     // The gateway drops a socket that stays silent between two pings: this one answers them.
     await until("three pings", () => current().received.filter((text) => parseServerFrame(text)?.frame.case === "ping").length >= 3);
@@ -119,6 +124,8 @@ test("every kind of frame the gateway sends reaches the web app's client, which 
     assert.ok((await mesh.tasks.retention.runOnce())["tasks.task_changes"]! >= 1, "the feed pruned");
     network.offline = false;
     await until("a refetch", () => seen.refetches === 2);
+    // Nothing replays what the inbox went through meanwhile: it is listed again.
+    await until("the inbox listed again", () => seen.inboxes === 2);
     assert.equal(seen.statuses.at(-1), "live");
     const { task: after } = await mesh.taskClient.createTask({ title: "after the refetch" }, { headers: u.headers });
     await until("live changes again", () => seen.tasks.some((t) => t.id === after!.id));
@@ -158,7 +165,7 @@ test("a connection gone silent is taken for dead after two pings unheard, and th
     url: liveUrl(mesh.url),
     token: () => u.token,
     renew: async () => false,
-    handlers: { status: (s) => statuses.push(s), task: (t) => tasks.push(t), deleted: () => {}, refetch: () => {}, reminder: () => {} },
+    handlers: { status: (s) => statuses.push(s), task: (t) => tasks.push(t), deleted: () => {}, refetch: () => {}, reminder: () => {}, inbox: () => {} },
     WebSocket: SeveredSocket,
     minDelayMs: 100,
     maxDelayMs: 100,

@@ -24,7 +24,7 @@ function recorder() {
     seen.push({ kind, value });
     for (const wake of waiters.splice(0)) wake();
   };
-  const handlers: LiveHandlers = { task: push("task"), deleted: push("deleted"), refetch: push("refetch"), reminder: push("reminder"), status: push("status") };
+  const handlers: LiveHandlers = { task: push("task"), deleted: push("deleted"), refetch: push("refetch"), reminder: push("reminder"), inbox: push("inbox"), status: push("status") };
   async function next<T>(kind: keyof LiveHandlers, match: (value: T) => boolean = () => true, timeoutMs = 10_000): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {

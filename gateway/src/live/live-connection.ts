@@ -123,8 +123,21 @@ export function liveFrame(update: TaskUpdate, cursor: string): string {
   return serverFrame({ case: "deleted", value: { cursor, taskId: change.value ?? "" } });
 }
 
+const INBOX_CHANGED = serverFrame({ case: "inbox", value: {} });
+
+/** The frame a reminder event makes for the devices of whoever it reminds, if any. */
 export function reminderFrame(event: ReminderEvent): string | undefined {
-  if (event.event.case !== "fired") return undefined;
-  const { taskTitle, scheduledFor, firedAt } = event.event.value;
-  return serverFrame({ case: "reminder", value: { taskId: event.taskId, reminderId: event.reminderId, title: taskTitle, scheduledFor, firedAt } });
+  switch (event.event.case) {
+    case "fired": {
+      const { taskTitle, scheduledFor, firedAt } = event.event.value;
+      return serverFrame({ case: "reminder", value: { taskId: event.taskId, reminderId: event.reminderId, title: taskTitle, scheduledFor, firedAt } });
+    }
+    // Snoozing, dismissing (a cancel) and reading mark the notification read on every device.
+    case "snoozed":
+    case "cancelled":
+    case "read":
+      return INBOX_CHANGED;
+    default:
+      return undefined;
+  }
 }

@@ -88,7 +88,8 @@ function taskActivity(event: TaskEvent, eventId: string): ActivityRecord | undef
 
 function reminderActivity(event: ReminderEvent, eventId: string): ActivityRecord | undefined {
   const { case: which, value } = event.event;
-  if (!which) return undefined;
+  // Reading a notification changes the reader's inbox, not the task.
+  if (!which || which === "read") return undefined;
   const iso = (t: Timestamp | undefined) => (t ? timestampDate(t).toISOString() : undefined);
   const [kind, reminder]: [ActivityKind, StoredReminder] =
     which === "scheduled"

@@ -213,6 +213,10 @@ test("reminder events: summaries in the task's zone, the system as the one who f
   const cancelled = entryOf(reminderEvent("alice", TASK, "r1", { case: "cancelled", value: { reason: "task completed" } }, AT), last);
   assert.equal(cancelled.summary, "reminder cancelled (task completed)");
   assert.equal(cancelled.reminder?.reason, "task completed");
+
+  // Reading the notification changes the reader's inbox, not the task's history.
+  const read = reminderEvent("alice", TASK, "r1", { case: "read", value: { notificationId: "7" } }, AT);
+  assert.equal(activityOf(read, read.eventId), undefined);
 });
 
 test("an event without changed_fields is compared field by field; unknown kinds are skipped", () => {

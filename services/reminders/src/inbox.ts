@@ -3,9 +3,10 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import { invalidArgument, pageSizeOf, requireUser } from "@taskmesh/kit";
+import { currentTraceparent, invalidArgument, pageSizeOf, requireUser } from "@taskmesh/kit";
 import { NotificationSchema, ReminderState, type ReminderService } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
 import type { VapidKeys } from "./push.js";
+import { reminderEventRecord } from "./reminder-events.js";
 import type { ReminderStore } from "./reminder-store.js";
 import { WebhookTargetRefused, type WebhookTargetPolicy } from "./webhook-target.js";
 
@@ -60,7 +61,13 @@ export function inboxHandlers(store: ReminderStore, targets: WebhookTargetPolicy
       const userId = requireUser(ctx);
       const bad = req.ids.findIndex((id) => !/^[1-9][0-9]{0,17}$/.test(id));
       if (bad >= 0) throw invalidArgument([{ field: `ids[${bad}]`, ruleId: "ids.notification", message: `"${req.ids[bad]}" is not a notification id from ListNotifications` }]);
-      await store.markRead(userId, req.all, req.ids);
+      const traceparent = currentTraceparent(ctx.requestHeader);
+      // An event per notification read: the user's other devices clear it (live sync).
+      await store.markRead(userId, req.all, req.ids, (fires) =>
+        fires.map((f) =>
+          reminderEventRecord({ userId: f.owner_id, recipientId: userId, taskId: f.task_id, reminderId: f.reminder_id, traceparent }, { case: "read", value: { notificationId: f.id } }, new Date()),
+        ),
+      );
       return { unreadCount: await store.unreadCount(userId) };
     },
   };

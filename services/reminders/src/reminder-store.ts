@@ -10,6 +10,14 @@ import { loadPreferences, savePreferences, type Preferences } from "./preference
 /** owner_id: the task's owner, whose history its reminder events go to. */
 export type ReminderStatusRow = ReminderRow & { title: string; owner_id: string };
 
+/** A fire just marked read: its notification, reminder, and the task's owner. */
+export interface ReadFire {
+  id: string;
+  task_id: string;
+  reminder_id: string;
+  owner_id: string;
+}
+
 /** A fire in a user's inbox, with its reminder's state now (null when the reminder was removed since). */
 export interface FireRow {
   id: string;
@@ -81,8 +89,20 @@ export class ReminderStore {
   }
 
   /** Marks the user's unread fires read: all of them, or those of `ids`. */
-  async markRead(userId: string, all: boolean, ids: string[]): Promise<void> {
-    await this.db.query(this.db.em(), `UPDATE ${SCHEMA}.fires SET read_at = now() WHERE user_id = $1 AND read_at IS NULL AND ($2 OR id = ANY($3::bigint[]))`, [userId, all, ids]);
+  /**
+   * Marks the user's unread fires read (all of them, or those of `ids`) and writes the events
+   * `events` makes of the fires it marked, in the same transaction.
+   */
+  async markRead(userId: string, all: boolean, ids: string[], events: (fires: ReadFire[]) => EventRecord[]): Promise<void> {
+    await this.db.em().transactional(async (em) => {
+      const fires = await this.db.query<ReadFire>(
+        em,
+        `UPDATE ${SCHEMA}.fires f SET read_at = now() WHERE f.user_id = $1 AND f.read_at IS NULL AND ($2 OR f.id = ANY($3::bigint[]))
+         RETURNING f.id::text AS id, f.task_id, f.reminder_id, coalesce((SELECT t.user_id FROM ${SCHEMA}.tasks t WHERE t.task_id = f.task_id), f.user_id) AS owner_id`,
+        [userId, all, ids],
+      );
+      if (fires.length > 0) await writeOutbox(this.db, em, OUTBOX, events(fires));
+    });
   }
 
   /** One browser, one subscription: signing in as someone else there moves it to them. */

@@ -131,18 +131,29 @@ describe("Web Push and the notification inbox", () => {
     assert.equal(after.notifications[0]!.state, ReminderState.SNOOZED);
   });
 
-  test("marking read: some ids or all; an id that is not one is a field error", async () => {
+  test("marking read: some ids or all, each read published for the reader's other devices; an id that is not one is a field error", async () => {
     const user = as("reader");
     for (const title of ["One", "Two", "Three"]) await stack.tasks.createTask({ title, reminders: [{ id: "r", trigger: { case: "absoluteTime", value: inMs(500) } }] }, user);
     const inbox = await eventually("three fired", async () => {
       const list = await stack.reminders.listNotifications({}, user);
       return list.unreadCount === 3 ? list : undefined;
     });
-    assert.equal((await stack.reminders.markNotificationsRead({ ids: [inbox.notifications[0]!.id] }, user)).unreadCount, 2);
+    const [first, second, third] = inbox.notifications;
+    // The notifications whose reading the bus carried, with the task and reminder of each.
+    const reads = (recipient: string) =>
+      stack.events.flatMap((e) => (e.recipientId === recipient && e.event.case === "read" ? [[e.event.value.notificationId, e.taskId, e.reminderId].join(" ")] : []));
+    const of = (n: typeof first) => [n!.id, n!.taskId, n!.reminderId].join(" ");
+    assert.equal((await stack.reminders.markNotificationsRead({ ids: [first!.id] }, user)).unreadCount, 2);
+    await eventually("the first read published", () => (reads("reader").length === 1 ? true : undefined));
+    assert.deepEqual(reads("reader"), [of(first)]);
     // Another user's ids change nothing of theirs.
-    assert.equal((await stack.reminders.markNotificationsRead({ ids: [inbox.notifications[1]!.id] }, as("intruder"))).unreadCount, 0);
+    assert.equal((await stack.reminders.markNotificationsRead({ ids: [second!.id] }, as("intruder"))).unreadCount, 0);
     assert.equal((await stack.reminders.listNotifications({}, user)).unreadCount, 2);
     assert.equal((await stack.reminders.markNotificationsRead({ all: true }, user)).unreadCount, 0);
+    // `all` publishes the two it marked, not the one read before.
+    await eventually("all three reads published", () => (reads("reader").length === 3 ? true : undefined));
+    assert.deepEqual(reads("reader").sort(), [of(first), of(second), of(third)].sort());
+    assert.deepEqual(reads("intruder"), []);
     const err = await stack.reminders.markNotificationsRead({ ids: ["1; DROP TABLE"] }, user).catch((e: unknown) => ConnectError.from(e));
     assert.equal((err as ConnectError).code, Code.InvalidArgument);
     assert.match((err as ConnectError).rawMessage, /ids\[0\]|not a notification id/);

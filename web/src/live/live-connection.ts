@@ -14,6 +14,8 @@ export interface LiveHandlers {
   /** The server could not replay the gap, or this is a fresh connection: reload the lists. */
   refetch(): void;
   reminder(reminder: FiredReminder): void;
+  /** The notification inbox changed on some device, or may have while this one was not connected: list it again. */
+  inbox(): void;
   status(status: LiveStatus): void;
 }
 
@@ -54,6 +56,8 @@ export class LiveConnection {
   private pingIntervalMs: number | undefined;
   private cursor: string | undefined;
   private attempt = 0;
+  /** Whether a connection was ready before: the inbox's changes since are not replayed. */
+  private wasReady = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** Fires when the gateway has been silent too long (see Ready.ping_interval). */
   private silence: ReturnType<typeof setTimeout> | undefined;
@@ -156,6 +160,8 @@ export class LiveConnection {
         this.pingIntervalMs = frame.value.pingInterval ? durationMs(frame.value.pingInterval) : DEFAULT_PING_INTERVAL_MS;
         this.listen(socket);
         handlers.status("live");
+        if (this.wasReady) handlers.inbox();
+        this.wasReady = true;
         return;
       case "task":
         this.cursor = frame.value.cursor;
@@ -171,6 +177,9 @@ export class LiveConnection {
         return;
       case "reminder":
         handlers.reminder(frame.value);
+        return;
+      case "inbox":
+        handlers.inbox();
         return;
     }
   }

@@ -22,6 +22,7 @@ export function useLiveSync(openTask: (taskId: string) => void): LiveStatus {
   useEffect(() => {
     // Bursts of changes (a bulk edit, a replay after reconnect) refetch once.
     let pending: ReturnType<typeof setTimeout> | undefined;
+    let inboxPending: ReturnType<typeof setTimeout> | undefined;
     const refetchTasks = () => {
       clearTimeout(pending);
       pending = setTimeout(() => void queryClient.invalidateQueries({ queryKey: createConnectQueryKey({ schema: TaskService, cardinality: undefined }) }), 50);
@@ -53,6 +54,10 @@ export function useLiveSync(openTask: (taskId: string) => void): LiveStatus {
             12_000,
           );
         },
+        inbox: () => {
+          clearTimeout(inboxPending);
+          inboxPending = setTimeout(() => void notify.current.inbox.refresh(), 50);
+        },
         status: setStatus,
       },
     });
@@ -78,6 +83,7 @@ export function useLiveSync(openTask: (taskId: string) => void): LiveStatus {
       window.removeEventListener("offline", lost);
       window.removeEventListener("online", back);
       clearTimeout(pending);
+      clearTimeout(inboxPending);
       connection.stop();
     };
   }, [queryClient]);

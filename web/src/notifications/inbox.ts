@@ -1,6 +1,7 @@
 // The notification inbox kept by the server: fired reminders with their read state, the same on
-// every device. Read changes made elsewhere arrive by polling (and at once after a live reminder
-// event or a push, which refresh it); snooze and dismiss answer a reminder and mark it read.
+// every device. Live sync refreshes it when a reminder fires or a device reads, snoozes or dismisses
+// one (and after a reconnect, which replays none of that), as does a push or the tab regaining
+// focus; snooze and dismiss answer a reminder and mark it read.
 import { createConnectQueryKey, useQuery } from "@connectrpc/connect-query";
 import { ReminderService, type Notification } from "@taskmesh/proto/taskmesh/reminders/v1/reminder_service_pb.js";
 import { useQueryClient } from "@tanstack/react-query";
@@ -8,13 +9,12 @@ import { useMemo } from "react";
 import { remindersClient } from "../api/clients.js";
 
 export const SNOOZE_MINUTES = 10;
-const POLL_MS = 20_000;
 
 export type ReminderRef = Pick<Notification, "taskId" | "reminderId">;
 
 export function useInbox() {
   const queryClient = useQueryClient();
-  const inbox = useQuery(ReminderService.method.listNotifications, { pageSize: 30 }, { refetchInterval: POLL_MS, refetchOnWindowFocus: true });
+  const inbox = useQuery(ReminderService.method.listNotifications, { pageSize: 30 }, { refetchOnWindowFocus: true });
   return useMemo(() => {
     const queryKey = createConnectQueryKey({ schema: ReminderService.method.listNotifications, cardinality: undefined });
     // A read still in flight may have started before the change it should show: it is cancelled and

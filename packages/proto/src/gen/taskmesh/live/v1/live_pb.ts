@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file taskmesh/live/v1/live.proto.
  */
 export const file_taskmesh_live_v1_live: GenFile = /*@__PURE__*/
-  fileDesc("Cht0YXNrbWVzaC9saXZlL3YxL2xpdmUucHJvdG8SEHRhc2ttZXNoLmxpdmUudjEilwEKC0NsaWVudEZyYW1lEigKBWhlbGxvGAEgASgLMhcudGFza21lc2gubGl2ZS52MS5IZWxsb0gAEiYKBHBpbmcYAiABKAsyFi50YXNrbWVzaC5saXZlLnYxLlBpbmdIABImCgRwb25nGAMgASgLMhYudGFza21lc2gubGl2ZS52MS5Qb25nSABCDgoFZnJhbWUSBbpIAggBItQCCgtTZXJ2ZXJGcmFtZRIoCgVyZWFkeRgBIAEoCzIXLnRhc2ttZXNoLmxpdmUudjEuUmVhZHlIABItCgR0YXNrGAIgASgLMh0udGFza21lc2gubGl2ZS52MS5UYXNrQ2hhbmdlZEgAEjAKB2RlbGV0ZWQYAyABKAsyHS50YXNrbWVzaC5saXZlLnYxLlRhc2tEZWxldGVkSAASLAoHcmVmZXRjaBgEIAEoCzIZLnRhc2ttZXNoLmxpdmUudjEuUmVmZXRjaEgAEjMKCHJlbWluZGVyGAUgASgLMh8udGFza21lc2gubGl2ZS52MS5GaXJlZFJlbWluZGVySAASJgoEcGluZxgGIAEoCzIWLnRhc2ttZXNoLmxpdmUudjEuUGluZ0gAEiYKBHBvbmcYByABKAsyFi50YXNrbWVzaC5saXZlLnYxLlBvbmdIAEIHCgVmcmFtZSJRCgVIZWxsbxIZCgV0b2tlbhgBIAEoCUIKukgHcgUQARiAIBItCgZjdXJzb3IYAiABKAlCHbpIGnIYMhZeW0EtWmEtejAtOV8uLV17MCw2NH0kIkkKBVJlYWR5Eg4KBmN1cnNvchgBIAEoCRIwCg1waW5nX2ludGVydmFsGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIkQKC1Rhc2tDaGFuZ2VkEg4KBmN1cnNvchgBIAEoCRIlCgR0YXNrGAIgASgLMhcudGFza21lc2gudGFza3MudjEuVGFzayIuCgtUYXNrRGVsZXRlZBIOCgZjdXJzb3IYASABKAkSDwoHdGFza19pZBgCIAEoCSIZCgdSZWZldGNoEg4KBmN1cnNvchgBIAEoCSKlAQoNRmlyZWRSZW1pbmRlchIPCgd0YXNrX2lkGAEgASgJEhMKC3JlbWluZGVyX2lkGAIgASgJEg0KBXRpdGxlGAMgASgJEjEKDXNjaGVkdWxlZF9mb3IYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGZpcmVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIGCgRQaW5nIgYKBFBvbmcqpAEKCUNsb3NlQ29kZRIaChZDTE9TRV9DT0RFX1VOU1BFQ0lGSUVEEAASGgoVQ0xPU0VfQ09ERV9HT0lOR19BV0FZEOkHEh8KGkNMT1NFX0NPREVfTUFMRk9STUVEX0ZSQU1FELAiEh8KGkNMT1NFX0NPREVfVU5BVVRIRU5USUNBVEVEELEiEh0KGENMT1NFX0NPREVfU0xPV19DT05TVU1FUhC4ImIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp, file_taskmesh_tasks_v1_task]);
+  fileDesc("Cht0YXNrbWVzaC9saXZlL3YxL2xpdmUucHJvdG8SEHRhc2ttZXNoLmxpdmUudjEilwEKC0NsaWVudEZyYW1lEigKBWhlbGxvGAEgASgLMhcudGFza21lc2gubGl2ZS52MS5IZWxsb0gAEiYKBHBpbmcYAiABKAsyFi50YXNrbWVzaC5saXZlLnYxLlBpbmdIABImCgRwb25nGAMgASgLMhYudGFza21lc2gubGl2ZS52MS5Qb25nSABCDgoFZnJhbWUSBbpIAggBIoUDCgtTZXJ2ZXJGcmFtZRIoCgVyZWFkeRgBIAEoCzIXLnRhc2ttZXNoLmxpdmUudjEuUmVhZHlIABItCgR0YXNrGAIgASgLMh0udGFza21lc2gubGl2ZS52MS5UYXNrQ2hhbmdlZEgAEjAKB2RlbGV0ZWQYAyABKAsyHS50YXNrbWVzaC5saXZlLnYxLlRhc2tEZWxldGVkSAASLAoHcmVmZXRjaBgEIAEoCzIZLnRhc2ttZXNoLmxpdmUudjEuUmVmZXRjaEgAEjMKCHJlbWluZGVyGAUgASgLMh8udGFza21lc2gubGl2ZS52MS5GaXJlZFJlbWluZGVySAASJgoEcGluZxgGIAEoCzIWLnRhc2ttZXNoLmxpdmUudjEuUGluZ0gAEiYKBHBvbmcYByABKAsyFi50YXNrbWVzaC5saXZlLnYxLlBvbmdIABIvCgVpbmJveBgIIAEoCzIeLnRhc2ttZXNoLmxpdmUudjEuSW5ib3hDaGFuZ2VkSABCBwoFZnJhbWUiUQoFSGVsbG8SGQoFdG9rZW4YASABKAlCCrpIB3IFEAEYgCASLQoGY3Vyc29yGAIgASgJQh26SBpyGDIWXltBLVphLXowLTlfLi1dezAsNjR9JCJJCgVSZWFkeRIOCgZjdXJzb3IYASABKAkSMAoNcGluZ19pbnRlcnZhbBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJECgtUYXNrQ2hhbmdlZBIOCgZjdXJzb3IYASABKAkSJQoEdGFzaxgCIAEoCzIXLnRhc2ttZXNoLnRhc2tzLnYxLlRhc2siLgoLVGFza0RlbGV0ZWQSDgoGY3Vyc29yGAEgASgJEg8KB3Rhc2tfaWQYAiABKAkiGQoHUmVmZXRjaBIOCgZjdXJzb3IYASABKAkipQEKDUZpcmVkUmVtaW5kZXISDwoHdGFza19pZBgBIAEoCRITCgtyZW1pbmRlcl9pZBgCIAEoCRINCgV0aXRsZRgDIAEoCRIxCg1zY2hlZHVsZWRfZm9yGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghmaXJlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiBgoEUGluZyIGCgRQb25nIg4KDEluYm94Q2hhbmdlZCqkAQoJQ2xvc2VDb2RlEhoKFkNMT1NFX0NPREVfVU5TUEVDSUZJRUQQABIaChVDTE9TRV9DT0RFX0dPSU5HX0FXQVkQ6QcSHwoaQ0xPU0VfQ09ERV9NQUxGT1JNRURfRlJBTUUQsCISHwoaQ0xPU0VfQ09ERV9VTkFVVEhFTlRJQ0FURUQQsSISHQoYQ0xPU0VfQ09ERV9TTE9XX0NPTlNVTUVSELgiYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp, file_taskmesh_tasks_v1_task]);
 
 /**
  * What a device sends.
@@ -126,6 +126,14 @@ export type ServerFrame = Message<"taskmesh.live.v1.ServerFrame"> & {
      */
     value: Pong;
     case: "pong";
+  } | {
+    /**
+     * The user's notification inbox changed on some device (read, snoozed, dismissed): list it again.
+     *
+     * @generated from field: taskmesh.live.v1.InboxChanged inbox = 8;
+     */
+    value: InboxChanged;
+    case: "inbox";
   } | { case: undefined; value?: undefined };
 };
 
@@ -327,6 +335,21 @@ export type Pong = Message<"taskmesh.live.v1.Pong"> & {
  */
 export const PongSchema: GenMessage<Pong> = /*@__PURE__*/
   messageDesc(file_taskmesh_live_v1_live, 9);
+
+/**
+ * Carries nothing: ReminderService.ListNotifications has the inbox as it is now.
+ *
+ * @generated from message taskmesh.live.v1.InboxChanged
+ */
+export type InboxChanged = Message<"taskmesh.live.v1.InboxChanged"> & {
+};
+
+/**
+ * Describes the message taskmesh.live.v1.InboxChanged.
+ * Use `create(InboxChangedSchema)` to create a new message.
+ */
+export const InboxChangedSchema: GenMessage<InboxChanged> = /*@__PURE__*/
+  messageDesc(file_taskmesh_live_v1_live, 10);
 
 /**
  * Close codes of the socket: 4000-4999 are the application's, the others WebSocket's own.
