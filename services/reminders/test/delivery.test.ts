@@ -167,7 +167,8 @@ describe("reminder deliveries", () => {
     assert.match(mail.from!.text, /reminders@taskmesh\.test/);
     assert.match(mail.text ?? "", /Renew passport/);
     assert.equal(mail.headers.get("auto-submitted"), "auto-generated", "RFC 3834: no auto-reply to it");
-    assert.equal((await stack.deliveries("mail-user"))[0]!.status, "delivered");
+    // The server has the mail before the sender hears its answer and records the delivery.
+    await firstDelivery(stack, "mail-user", "delivered");
   });
 
   test("quiet hours defer webhook and e-mail to their end; the in-app event goes out at once", async () => {
