@@ -96,7 +96,15 @@ export function confluentSchemaRegistry(url: string): SchemaRegistryClient {
   const subjectPath = (subject: string) => `/subjects/${encodeURIComponent(subject)}`;
   return {
     async setCompatibility(subject, level) {
-      await call("PUT", `/config/${encodeURIComponent(subject)}`, { compatibility: level });
+      const put = () => call("PUT", `/config/${encodeURIComponent(subject)}`, { compatibility: level });
+      try {
+        await put();
+      } catch (err) {
+        // Of two first settings of a subject made at once (services starting together), Apicurio
+        // refuses the second: "A rule named 'COMPATIBILITY' already exists". Set again, it updates.
+        if (!(err instanceof RegistryHttpError && err.status === 409)) throw err;
+        await put();
+      }
     },
     async register(subject, { schema, references }) {
       const body = { schemaType: "PROTOBUF", schema, references };
