@@ -88,7 +88,6 @@ export class ReminderStore {
     return this.db.em().count(Fire, { userId, readAt: null });
   }
 
-  /** Marks the user's unread fires read: all of them, or those of `ids`. */
   /**
    * Marks the user's unread fires read (all of them, or those of `ids`) and writes the events
    * `events` makes of the fires it marked, in the same transaction.
