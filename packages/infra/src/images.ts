@@ -494,9 +494,9 @@ function contextHash(base: BaseImages): string {
 }
 
 /**
- * Which build context each app image was last built from, with the image's id: a label cannot say
- * it, as podman's layer cache hands back an earlier identical build, labels and all, so every check
- * of a label saw an old context and built every image again.
+ * Which build context each app image was last built from, with the image's id. A label on the
+ * image cannot say it: podman's layer cache hands back an earlier identical build, labels and all,
+ * so the label names a context older than the tree it was just built from.
  */
 const builtFromFile = () => path.join(cacheDir('images'), 'app-contexts.json');
 
