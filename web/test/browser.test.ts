@@ -359,6 +359,8 @@ test("a task the editor cannot show (a time zone this browser does not know) lea
   await page.locator("li.task.selected").waitFor();
   await quickAdd(page, "Still works");
   await rowCount(page, 3);
+  // A list read still being rewritten would otherwise fail its route.fetch when the context closes.
+  await page.unrouteAll({ behavior: "ignoreErrors" });
   await context.close();
 });
 
