@@ -29,9 +29,10 @@ test("a page of status:open walks the due index within seconds of a bulk import,
                      ORDER BY coalesce(due_at, 'infinity'::timestamptz) ASC, id ASC LIMIT 51`;
       let plan = "";
       let analyzed = false;
-      // An index in due order (the open tasks' own, or all tasks'), and statistics autovacuum made.
+      // An index in due order (the open tasks' own, or all tasks'), and statistics autovacuum made:
+      // ~20 s after the import on a quiet machine; beside CI's other suites its worker has come later than 45 s.
       while (!/Index Scan using tasks_(open_)?by_due/.test(plan) || /Sort Key/.test(plan) || !analyzed) {
-        assert.ok(Date.now() - imported < 45_000, `45 s after the import, analyzed: ${analyzed}, plan:\n${plan}`);
+        assert.ok(Date.now() - imported < 90_000, `90 s after the import, analyzed: ${analyzed}, plan:\n${plan}`);
         await new Promise((resolve) => setTimeout(resolve, 1_000));
         plan = (await sql<{ "QUERY PLAN": string }>(`EXPLAIN ${page}`, ["importer", 1])).map((r) => r["QUERY PLAN"]).join("\n");
         const [stats] = await sql<{ analyzed: boolean }>(`SELECT last_autoanalyze IS NOT NULL AS analyzed FROM pg_stat_user_tables WHERE relid = 'tasks.tasks'::regclass`);
