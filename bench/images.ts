@@ -21,7 +21,7 @@ const root = path.resolve(import.meta.dirname, "..");
 interface BuildReport {
   base: Record<string, StepResult>;
   infra: Record<string, StepResult>;
-  apps: Record<string, number>;
+  apps: Record<string, { seconds: number; built: boolean }>;
   total: number;
 }
 
@@ -64,13 +64,14 @@ const warm = await buildAll(); // first: whatever the tree needs now
 const unchanged = await buildAll();
 const layered = await buildAll(true); // app targets through podman's layer cache, as after a source change
 
-const s = (r: StepResult | number | undefined) => (r === undefined ? "–" : `${(typeof r === "number" ? r : r.seconds).toFixed(1)} s`);
+const s = (r: { seconds: number } | undefined) => (r === undefined ? "–" : `${r.seconds.toFixed(1)} s`);
 const rows: string[] = [];
-const imageRows: [string, string, number | StepResult | undefined, number | StepResult | undefined, number | StepResult | undefined][] = [
-  ...Object.entries(unchanged.base).map(([k, v]) => [k, v.tag, cold?.base[k], v.seconds, undefined] as const),
+type Timed = { seconds: number } | undefined;
+const imageRows: (readonly [string, string, Timed, Timed, Timed])[] = [
+  ...Object.entries(unchanged.base).map(([k, v]) => [k, v.tag, cold?.base[k], v, undefined] as const),
   ...APP_TARGETS.map((t) => [t, appImageTag(t), cold?.apps[t], unchanged.apps[t], layered.apps[t]] as const),
-  ...Object.entries(unchanged.infra).map(([k, v]) => [k, v.tag, cold?.infra[k], v.seconds, undefined] as const),
-] as never;
+  ...Object.entries(unchanged.infra).map(([k, v]) => [k, v.tag, cold?.infra[k], v, undefined] as const),
+];
 rows.push("| image | size | cold build | warm, unchanged | warm, layer cache |", "|---|---:|---:|---:|---:|");
 for (const [name, tag, c, w, l] of imageRows) rows.push(`| ${name} (\`${tag.replace("localhost/", "")}\`) | ${mb(imageBytes(tag))} | ${s(c)} | ${s(w)} | ${s(l)} |`);
 rows.push(`| **all** | | ${cold ? `${cold.total.toFixed(0)} s` : "–"} | ${unchanged.total.toFixed(1)} s | ${layered.total.toFixed(0)} s |`);

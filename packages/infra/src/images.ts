@@ -523,24 +523,20 @@ function noteBuilt(ref: string, context: string): void {
   fs.renameSync(tmp, builtFromFile());
 }
 
-/** Whether the app image of `target` is built from the tree as it is now (nothing to rebuild). */
-export function appImageCurrent(target: string, tag = 'local'): boolean {
-  return builtFrom(appImageTag(target, tag), contextHash(baseImageTags()));
-}
-
 /**
  * Every target of the Dockerfile on the local bases (podman's layer cache makes a rebuild without
- * changes a few seconds per target). Returns seconds per target.
+ * changes a few seconds per target). Returns per target the seconds it took and whether it was built
+ * (false: already built from this tree).
  */
-export async function buildAppImages(targets: readonly string[] = APP_TARGETS, tag = 'local', opts: { force?: boolean } = {}): Promise<Record<string, number>> {
+export async function buildAppImages(targets: readonly string[] = APP_TARGETS, tag = 'local', opts: { force?: boolean } = {}): Promise<Record<string, { seconds: number; built: boolean }>> {
   const { tags: base } = await ensureBaseImages();
-  const times: Record<string, number> = {};
+  const times: Record<string, { seconds: number; built: boolean }> = {};
   const context = contextHash(base);
   for (const target of targets) {
     const t0 = Date.now();
     const ref = appImageTag(target, tag);
     if (!opts.force && !infraSettings.imagesRebuild && builtFrom(ref, context)) {
-      times[target] = (Date.now() - t0) / 1000;
+      times[target] = { seconds: (Date.now() - t0) / 1000, built: false };
       log(C, `${ref}: up to date (build context unchanged)`);
       continue;
     }
@@ -566,7 +562,7 @@ export async function buildAppImages(targets: readonly string[] = APP_TARGETS, t
       { component: C, what: `podman build --target ${target}`, logFile: path.join(cacheDir('logs'), `image-app-${target}.log`) },
     );
     noteBuilt(ref, context);
-    times[target] = (Date.now() - t0) / 1000;
+    times[target] = { seconds: (Date.now() - t0) / 1000, built: true };
     log(C, `${appImageTag(target, tag)}: ${elapsed(t0)}, ${imageSize(appImageTag(target, tag))}`);
   }
   return times;
@@ -603,7 +599,7 @@ export async function imagesForTests(): Promise<Record<string, string>> {
   log(
     C,
     `images ready in ${elapsed(t0)} (apps ${Object.entries(apps)
-      .map(([k, v]) => `${k} ${v.toFixed(0)}s`)
+      .map(([k, v]) => `${k} ${v.seconds.toFixed(0)}s`)
       .join(', ')})`,
   );
   return {

@@ -5,7 +5,7 @@ export { cacheDir, freePort, freePorts, InfraError, log, run, which, withLock } 
 export { startTestMesh } from "@taskmesh/infra/dapr";
 export type { DaprMesh, Sidecar } from "@taskmesh/infra/dapr";
 export { GO_TOOLS } from "@taskmesh/infra/go-tools";
-export { appImageCurrent } from "@taskmesh/infra/images";
+export { buildAppImages } from "@taskmesh/infra/images";
 export { startJaeger } from "@taskmesh/infra/jaeger";
 export type { JaegerHandle } from "@taskmesh/infra/jaeger";
 export { KUBERNETES_VERSION, schemaLocation } from "@taskmesh/infra/k8s-schemas";
