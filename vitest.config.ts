@@ -21,6 +21,7 @@ const UNIT = [
   "gateway/test/mesh.test.ts",
   "packages/events/test/handle-by-key.test.ts",
   "packages/events/test/leaders-elected.test.ts",
+  "packages/events/test/shared-log.test.ts",
   "packages/events/test/wire-format.test.ts",
   "packages/db/test/statement-preparation.test.ts",
   "packages/filter/test/errors.test.ts",

@@ -7,6 +7,7 @@ import { busMetrics } from "../metrics.js";
 import { DAY_MS, eventLogPruned, RetentionJob } from "../retention.js";
 import { registerSchemas } from "../schema-registry.js";
 import { TOPICS, type TopicContract } from "../topics.js";
+import { SharedLog } from "./shared-log.js";
 import { TopicReader, type ReaderSettings } from "./topic-reader.js";
 import { localSchemaRegistry } from "./local-registry.js";
 import { EVENTS_SCHEMA, eventLogMigrations } from "./migrations.js";
@@ -59,6 +60,7 @@ class EmbeddedBus implements EventBus {
   readonly #subscriptions = new Set<Subscription>();
   readonly #append: GroupCommit<EventRecord>;
   readonly #readerSettings: ReaderSettings;
+  readonly #log: SharedLog;
   #unlisten: (() => Promise<void>) | undefined;
 
   constructor(
@@ -69,6 +71,10 @@ class EmbeddedBus implements EventBus {
   ) {
     this.#append = new GroupCommit((records) => this.#appendNow(records));
     this.#readerSettings = { ...options, logger: options.logger ?? createLogger("events") };
+    this.#log = new SharedLog(
+      (sql, params) => db.query(db.em(), sql, params),
+      (topic) => this.#wakeup(topic),
+    );
   }
 
   async listen(): Promise<void> {
@@ -114,7 +120,8 @@ class EmbeddedBus implements EventBus {
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
-    const readers = options.topics.map((topic) => new TopicReader(this.db, this.codec, topic, options, this.#wakeup(topic), this.#readerSettings, (r) => this.#append.submit(r).then(() => undefined)));
+    const deadLetter = (records: EventRecord[]) => this.#append.submit(records).then(() => undefined);
+    const readers = options.topics.map((topic) => new TopicReader(this.db, this.codec, topic, options, this.#wakeup(topic), this.#readerSettings, this.#log, deadLetter));
     if (options.delivery === "broadcast") await Promise.all(readers.map((r) => r.seekToEnd()));
     const running = readers.map((r) => r.run());
     const subscription: Subscription = {

@@ -5,14 +5,8 @@ import type { EventRecord, SubscribeOptions } from "../bus.js";
 import type { EventCodec } from "../codec.js";
 import { deliverAll, type DeliveryContext } from "../deliver.js";
 import { busMetrics } from "../metrics.js";
+import type { SharedLog } from "./shared-log.js";
 import type { Wakeup } from "./wakeup.js";
-
-interface LogRow {
-  offset: string;
-  key: string;
-  value: Uint8Array;
-  headers: Record<string, string>;
-}
 
 export interface ReaderSettings {
   batchSize?: number;
@@ -43,6 +37,7 @@ export class TopicReader {
     private readonly options: SubscribeOptions,
     private readonly wakeup: Wakeup,
     private readonly settings: ReaderSettings,
+    private readonly log: SharedLog,
     private readonly deadLetter: (records: EventRecord[]) => Promise<void>,
   ) {}
 
@@ -70,7 +65,7 @@ export class TopicReader {
             await this.wakeup.wait(seen, this.#leaseMs() / 2);
             continue;
           }
-          const { handled, drained } = await this.#readBatch(position);
+          const { handled, drained } = await this.#readBatch(position, seen);
           failures = 0;
           // Drained: the read found the topic's end and everything read was handled, so another
           // read now would find nothing unless a signal came since `seen` (then wait returns at once).
@@ -91,14 +86,13 @@ export class TopicReader {
     }
   }
 
-  /** Reads and handles a batch from `position`: how many were handled, and whether that was all there was. */
-  async #readBatch(position: bigint): Promise<{ handled: number; drained: boolean }> {
+  /**
+   * Reads and handles a batch from `position` (`seen`: the wake-up generation before looking): how
+   * many were handled, and whether that was all there was.
+   */
+  async #readBatch(position: bigint, seen: number): Promise<{ handled: number; drained: boolean }> {
     const limit = this.settings.batchSize ?? 500;
-    const rows = await this.db.query<LogRow>(
-      this.db.em(),
-      `SELECT "offset"::text AS "offset", key, value, headers FROM events.log l WHERE l.topic = $1 AND l."offset" >= $2 ORDER BY l."offset" LIMIT $3`,
-      [this.topic, position.toString(), limit],
-    );
+    const rows = await this.log.read(this.topic, position, limit, seen);
     const context: DeliveryContext = {
       system: "taskmesh_event_log",
       codec: this.codec,
@@ -120,21 +114,14 @@ export class TopicReader {
       this.#position = next;
       return { handled, drained };
     }
-    const committed = await this.db.query<{ lag: string }>(
-      this.db.em(),
-      `UPDATE events.group_offsets g SET next_offset = $4, lease_until = now() + make_interval(secs => $5)
-       FROM events.topics t
-       WHERE g.group_id = $1 AND g.topic = $2 AND g.owner = $3 AND t.topic = g.topic
-       RETURNING (t.next_offset - $4)::text AS lag`,
-      [this.options.group, this.topic, this.#owner, next.toString(), this.#leaseMs() / 1000],
-    );
+    const lag = await this.log.commit({ group: this.options.group, topic: this.topic, owner: this.#owner, next, leaseSeconds: this.#leaseMs() / 1000 });
     const labels = { bus: "embedded", group: this.options.group, topic: this.topic };
     busMetrics.consumed().inc(labels, run.handled);
     busMetrics.deadLettered().inc(labels, run.deadLettered);
     // No row: the lease ran out while handling and another member took over; it redelivers
     // from the last committed position (at least once).
-    if (committed[0]) {
-      busMetrics.lag().set({ ...labels, partition: "0" }, Number(committed[0].lag));
+    if (lag !== undefined) {
+      busMetrics.lag().set({ ...labels, partition: "0" }, Number(lag));
       this.#committed = next;
       this.#lastRenewal = Date.now();
     } else this.#committed = undefined;
