@@ -1,9 +1,9 @@
-// The statements the readers of one process share: one log read for readers asking for the same
-// rows while it runs (never one begun before a signal the asker saw), one statement for the
-// position moves made while one is under way. The database is a fake that records statements.
+// The log reads the readers of one process share: one read for readers asking for the same rows
+// while it runs, never one begun before a signal the asker saw. The database is a fake that
+// records statements.
 import { test } from "vitest";
 import assert from "node:assert/strict";
-import { SharedLog, type LogRow, type OffsetCommit } from "../src/embedded/shared-log.js";
+import { SharedLog, type LogRow } from "../src/embedded/shared-log.js";
 import { Wakeup } from "../src/embedded/wakeup.js";
 
 interface Statement {
@@ -68,30 +68,4 @@ test("a failed read fails the readers that shared it, and the next read is a new
   assert.equal(reads(db.statements).length, 2);
   db.statements[1]!.answer([row(0)]);
   assert.deepEqual(await c, [row(0)]);
-});
-
-test("position moves made while one is under way go together in the next statement, each with its lag or undefined when not held", async () => {
-  const db = fakeDatabase();
-  const log = new SharedLog(db.query, () => new Wakeup());
-  const move = (group: string, next: number): OffsetCommit => ({ group, topic: "t", owner: `owner-${group}`, next: BigInt(next), leaseSeconds: 15 });
-  const audit = log.commit(move("audit", 10));
-  assert.equal(db.statements.length, 1, "the first move goes at once");
-  const reminders = log.commit(move("reminders", 10));
-  const recurrence = log.commit(move("recurrence", 9));
-  assert.equal(db.statements.length, 1, "the others wait for it");
-  db.statements[0]!.answer([{ i: 1, lag: "2" }]);
-  assert.equal(await audit, 2n);
-  await new Promise((r) => setImmediate(r));
-  assert.equal(db.statements.length, 2);
-  const together = db.statements[1]!;
-  assert.deepEqual(together.params.slice(0, 4), [
-    ["reminders", "recurrence"],
-    ["t", "t"],
-    ["owner-reminders", "owner-recurrence"],
-    ["10", "9"],
-  ]);
-  // The recurrence group's lease was taken over: the statement moves only the reminders group.
-  together.answer([{ i: 1, lag: "2" }]);
-  assert.equal(await reminders, 2n);
-  assert.equal(await recurrence, undefined);
 });

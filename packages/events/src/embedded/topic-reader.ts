@@ -114,14 +114,21 @@ export class TopicReader {
       this.#position = next;
       return { handled, drained };
     }
-    const lag = await this.log.commit({ group: this.options.group, topic: this.topic, owner: this.#owner, next, leaseSeconds: this.#leaseMs() / 1000 });
+    const committed = await this.db.query<{ lag: string }>(
+      this.db.em(),
+      `UPDATE events.group_offsets g SET next_offset = $4, lease_until = now() + make_interval(secs => $5)
+       FROM events.topics t
+       WHERE g.group_id = $1 AND g.topic = $2 AND g.owner = $3 AND t.topic = g.topic
+       RETURNING (t.next_offset - $4)::text AS lag`,
+      [this.options.group, this.topic, this.#owner, next.toString(), this.#leaseMs() / 1000],
+    );
     const labels = { bus: "embedded", group: this.options.group, topic: this.topic };
     busMetrics.consumed().inc(labels, run.handled);
     busMetrics.deadLettered().inc(labels, run.deadLettered);
     // No row: the lease ran out while handling and another member took over; it redelivers
     // from the last committed position (at least once).
-    if (lag !== undefined) {
-      busMetrics.lag().set({ ...labels, partition: "0" }, Number(lag));
+    if (committed[0]) {
+      busMetrics.lag().set({ ...labels, partition: "0" }, Number(committed[0].lag));
       this.#committed = next;
       this.#lastRenewal = Date.now();
     } else this.#committed = undefined;
