@@ -162,7 +162,7 @@ export class OutboxRelay {
 
   /** Publishes one batch; returns how many records went out (0: empty, or another relay holds the lock). */
   async publishBatch(): Promise<number> {
-    const limit = this.options.batchSize ?? 500;
+    const limit = this.#limit();
     return this.db.em().transactional(async (em) => {
       // The lock in a statement of its own, before the read: a statement's snapshot is taken as it
       // starts, so a read that tried the lock itself could see the rows a relay committing just
@@ -192,6 +192,10 @@ export class OutboxRelay {
     });
   }
 
+  #limit(): number {
+    return this.options.batchSize ?? 500;
+  }
+
   async #run(): Promise<void> {
     let failures = 0;
     while (this.#running) {
@@ -207,8 +211,10 @@ export class OutboxRelay {
         await new Promise((r) => setTimeout(r, delay));
         continue;
       }
+      // A batch short of the limit took all its read saw; whatever was written since notified (a
+      // writer notifies at commit), so without a notification another read would find nothing.
       // Stopped during the batch: its wake-up came before there was a wait to end.
-      if (sent > 0 || this.#notified || !this.#running) continue;
+      if (sent >= this.#limit() || this.#notified || !this.#running) continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, this.options.idlePollMs ?? 2_000);
         this.#wake = () => {

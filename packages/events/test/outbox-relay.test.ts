@@ -116,3 +116,72 @@ test("two relays on one outbox, each publishing one record a batch as fast as it
     assert.deepEqual(twice, [], "published twice");
     assert.deepEqual([...published].sort(), [...keys].sort());
   }));
+
+/** `db` with every read of the outbox counted, and `during` run after the first read that found rows. */
+function countingReads(db: Database, during?: () => Promise<void>): { db: Database; reads: () => number } {
+  let reads = 0;
+  let staged = false;
+  const counted: Database = Object.create(db, {
+    query: {
+      value: async <Row>(em: Parameters<Database["query"]>[0], sql: string, params?: readonly unknown[]) => {
+        const rows = await db.query<Row>(em, sql, params);
+        if (/^SELECT[\s\S]*FROM relay_test\.outbox o/.test(sql)) {
+          reads++;
+          if (during && !staged && rows.length > 0) {
+            staged = true;
+            await during();
+          }
+        }
+        return rows;
+      },
+    },
+  });
+  return { db: counted, reads: () => reads };
+}
+
+async function until(what: string, done: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`not within 5 s: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+test("after a batch short of the limit the relay waits for the next notification instead of reading the outbox again to find nothing", () =>
+  withOutbox(async (db) => {
+    const published: string[] = [];
+    const counting = countingReads(db);
+    const relay = new OutboxRelay(counting.db, outbox, { send: async (records) => void published.push(...records.map((r) => r.key)) }, logger, { idlePollMs: 60_000 });
+    await relay.start();
+    try {
+      await db.em().transactional(async (tx) => writeOutbox(db, tx as never, outbox, [record, { ...record, key: "k2" }]));
+      await until("both published", () => published.length === 2);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const readsAfterBatch = counting.reads();
+      // The start's read of the empty outbox, then the batch's read; no empty read after it.
+      assert.ok(readsAfterBatch <= 2, `${readsAfterBatch} reads of the outbox for one batch`);
+      await db.em().transactional(async (tx) => writeOutbox(db, tx as never, outbox, [{ ...record, key: "k3" }]));
+      await until("the next record published", () => published.length === 3);
+    } finally {
+      await relay.stop();
+    }
+    assert.deepEqual(published, ["k", "k2", "k3"]);
+  }));
+
+test("a record committed while the relay publishes a batch short of the limit is published at once, not after the idle poll", () =>
+  withOutbox(async (db) => {
+    const published: string[] = [];
+    const counting = countingReads(db, async () => {
+      await db.em().transactional(async (tx) => writeOutbox(db, tx as never, outbox, [{ ...record, key: "during" }]));
+      await new Promise((resolve) => setTimeout(resolve, 200)); // the NOTIFY arrives
+    });
+    const relay = new OutboxRelay(counting.db, outbox, { send: async (records) => void published.push(...records.map((r) => r.key)) }, logger, { idlePollMs: 60_000 });
+    await relay.start();
+    try {
+      await db.em().transactional(async (tx) => writeOutbox(db, tx as never, outbox, [record]));
+      await until("the record written during the batch published", () => published.length === 2);
+    } finally {
+      await relay.stop();
+    }
+    assert.deepEqual(published, ["k", "during"]);
+  }));
