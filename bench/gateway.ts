@@ -7,7 +7,7 @@
 //
 // embedded: the app's own PostgreSQL (its child process); postgres: app mode on an external
 // PostgreSQL (DATABASE_URL, a server of the bench's own, durable). There BENCH_STATEMENTS=1 lists
-// each row's statements from pg_stat_statements, and BENCH_CEILING=1 adds the ceiling of each read:
+// each row's statements from pg_stat_statements (how many per call, the costliest; =40 the top 40), and BENCH_CEILING=1 adds the ceiling of each read:
 // the statements one call issued (captured from the server's log, with their parameters) run
 // straight through pg (Node) at the same concurrency, and the gateway's share of that rate.
 //
@@ -42,6 +42,8 @@ const TASKS = Number(process.env.BENCH_GATEWAY_TASKS ?? 100_000);
 const CALLS = Number(process.env.BENCH_CALLS ?? 4_000);
 const nodeArgs = [...appNodeArgs(), ...(process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean)];
 const only = (process.env.BENCH_SCENARIOS ?? "").split(",").filter(Boolean);
+/** BENCH_STATEMENTS=1 lists the 12 costliest statements of each row, a larger number that many. */
+const TOP_STATEMENTS = Math.max(12, Number(process.env.BENCH_STATEMENTS) || 0);
 const modes = process.argv.slice(2).length ? process.argv.slice(2) : ["embedded"];
 const appRoot = process.env.BENCH_APP_ROOT;
 const TASK_SERVICE = "taskmesh.tasks.v1.TaskService";
@@ -257,9 +259,13 @@ async function measure(mode: string): Promise<string[]> {
           if (statements) {
             const top = await statements.query<{ calls: string; ms: number; plan: number; query: string }>(
               `SELECT calls::text, total_exec_time + total_plan_time AS ms, total_plan_time AS plan, regexp_replace(query, '\\s+', ' ', 'g') AS query
-                 FROM pg_stat_statements ORDER BY total_exec_time + total_plan_time DESC LIMIT 12`,
+                 FROM pg_stat_statements ORDER BY total_exec_time + total_plan_time DESC LIMIT $1`,
+              [TOP_STATEMENTS],
             );
-            process.stderr.write(`  statements of ${scenario.key} c=${c} (ms per call of the scenario, of which planning, calls):\n`);
+            const [all] = (await statements.query<{ calls: string }>("SELECT sum(calls)::text AS calls FROM pg_stat_statements")).rows;
+            process.stderr.write(
+              `  statements of ${scenario.key} c=${c}: ${f(Number(all?.calls ?? 0) / n, 1)} per call, BEGIN and COMMIT included; the top ${TOP_STATEMENTS} (ms per call of the scenario, of which planning, calls):\n`,
+            );
             for (const t of top.rows) process.stderr.write(`    ${f(t.ms / n, 3).padStart(7)} ${f(t.plan / n, 3).padStart(7)}  ${t.calls.padStart(6)}  ${t.query.slice(0, 160)}\n`);
           }
           let ceiling = "";
