@@ -109,26 +109,29 @@ export interface TaskChange {
  * completed or deleted task and those the task dropped, re-arms on reopen the ones still ahead of
  * `ref`. Writes the scheduled/cancelled events. Ignores a snapshot not newer than the one applied
  * last. The statements every task needs (its row, its reminders' rows) are made once for a run of
- * distinct tasks: a task seen again starts the next run.
+ * distinct tasks: a task seen again starts the next run. Returns the tasks that have reminders
+ * (rows or definitions): those whose timers may have to change.
  */
-export async function applyTaskStates(db: Database, em: EntityManager, changes: readonly TaskChange[]): Promise<void> {
+export async function applyTaskStates(db: Database, em: EntityManager, changes: readonly TaskChange[]): Promise<Set<string>> {
+  const withReminders = new Set<string>();
   let run: TaskChange[] = [];
   const inRun = new Set<string>();
   for (const change of changes) {
     // uuid text as PostgreSQL returns it, whatever case the event used
     const taskId = change.snap.task.id.toLowerCase();
     if (inRun.has(taskId)) {
-      await applyRun(db, em, run);
+      await applyRun(db, em, run, withReminders);
       run = [];
       inRun.clear();
     }
     run.push(change);
     inRun.add(taskId);
   }
-  if (run.length > 0) await applyRun(db, em, run);
+  if (run.length > 0) await applyRun(db, em, run, withReminders);
+  return withReminders;
 }
 
-async function applyRun(db: Database, em: EntityManager, run: readonly TaskChange[]): Promise<void> {
+async function applyRun(db: Database, em: EntityManager, run: readonly TaskChange[], withReminders: Set<string>): Promise<void> {
   const snaps = run.map((c) => c.snap);
   const applied = await db.query<{ task_id: string; creator_id: string | null }>(
     em,
@@ -157,6 +160,7 @@ async function applyRun(db: Database, em: EntityManager, run: readonly TaskChang
   for (const { snap, ref } of run) {
     const taskId = snap.task.id.toLowerCase();
     if (!creators.has(taskId)) continue;
+    if (rowsByTask.has(taskId) || snap.task.reminders.length > 0) withReminders.add(taskId);
     await armTask(db, em, snap, ref, creators.get(taskId) ?? null, rowsByTask.get(taskId) ?? [], events);
   }
   await writeOutbox(db, em, OUTBOX, events);

@@ -45,8 +45,9 @@ export class ReminderEngine {
 
   /**
    * Task-events messages, each applied once per event id, in order, in one transaction (a commit
-   * per event could not keep up with the writes); the tasks' timers are synced after it, also for
-   * a duplicate: its first delivery may have committed and then failed to schedule.
+   * per event could not keep up with the writes); the timers of the tasks with reminders are synced
+   * after it, and those of a duplicate's task: its first delivery may have committed and then
+   * failed to schedule.
    */
   async applyTaskEvents(events: readonly TaskEvent[]): Promise<void> {
     const applicable = events.flatMap((event) => {
@@ -57,22 +58,28 @@ export class ReminderEngine {
     const taskIds = [...new Set(applicable.map(({ snap }) => snap.task.id))];
     const attributes = applicable.length === 1 ? { "taskmesh.task_id": taskIds[0]!, "taskmesh.reminders": applicable[0]!.snap.task.reminders.length } : { "taskmesh.tasks": taskIds.length };
     await withSpan("reminders arm", { attributes }, async () => {
-      await this.db.em().transactional(async (em) => {
+      const toSync = await this.db.em().transactional(async (em) => {
         const fresh = await claimEventIds(
           this.db,
           em,
           { schema: SCHEMA, consumer: TOPIC.taskEvents },
           applicable.map(({ event }) => event.eventId),
         );
+        const changes: typeof applicable = [];
+        const duplicates: string[] = [];
         // delete: an event id twice in the batch is applied once.
-        const changes = applicable.filter(({ event }) => fresh.delete(event.eventId));
-        await applyTaskStates(
+        for (const item of applicable) {
+          if (fresh.delete(item.event.eventId)) changes.push(item);
+          else duplicates.push(item.snap.task.id);
+        }
+        const withReminders = await applyTaskStates(
           this.db,
           em,
           changes.map(({ event, snap }) => ({ snap, ref: event.occurredAt ? timestampDate(event.occurredAt) : new Date() })),
         );
+        return [...withReminders, ...duplicates];
       });
-      await this.syncTasks(taskIds);
+      await this.syncTasks(toSync);
     });
   }
 
@@ -84,6 +91,7 @@ export class ReminderEngine {
 
   /** Puts the tasks' timers in line with the reminders table. */
   async syncTasks(taskIds: readonly string[]): Promise<void> {
+    if (taskIds.length === 0) return;
     const rows = await this.db.query<{ task_id: string; reminder_id: string; fire_at: Date | null }>(
       this.db.em(),
       `SELECT task_id, reminder_id, fire_at FROM ${SCHEMA}.reminders WHERE task_id = ANY($1::uuid[])`,
