@@ -133,14 +133,14 @@ export async function applyTaskStates(db: Database, em: EntityManager, changes: 
 
 async function applyRun(db: Database, em: EntityManager, run: readonly TaskChange[], withReminders: Set<string>): Promise<void> {
   const snaps = run.map((c) => c.snap);
-  const applied = await db.query<{ task_id: string; creator_id: string | null }>(
+  const applied = await db.query<{ task_id: string; creator_id: string | null; inserted: boolean }>(
     em,
     `INSERT INTO ${SCHEMA}.tasks (task_id, user_id, title, version, deleted, creator_id)
      SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::boolean[], $6::text[])
      ON CONFLICT (task_id) DO UPDATE SET title = EXCLUDED.title, version = EXCLUDED.version, deleted = EXCLUDED.deleted,
        creator_id = coalesce(tasks.creator_id, EXCLUDED.creator_id)
      WHERE tasks.version < EXCLUDED.version AND tasks.user_id = EXCLUDED.user_id
-     RETURNING task_id, creator_id`,
+     RETURNING task_id, creator_id, xmax = 0 AS inserted`,
     [
       snaps.map((s) => s.task.id),
       snaps.map((s) => s.userId),
@@ -152,8 +152,10 @@ async function applyRun(db: Database, em: EntityManager, run: readonly TaskChang
   );
   if (applied.length === 0) return;
   const creators = new Map(applied.map((r) => [r.task_id, r.creator_id]));
+  // A task new to this table has no reminder rows yet (they are written after its row, here).
+  const known = applied.filter((r) => !r.inserted).map((r) => r.task_id);
   // In task order: concurrent writers lock a task's rows in the same order.
-  const rows = await db.query<ReminderRow>(em, `SELECT * FROM ${SCHEMA}.reminders WHERE task_id = ANY($1::uuid[]) ORDER BY task_id, reminder_id FOR UPDATE`, [[...creators.keys()]]);
+  const rows = known.length === 0 ? [] : await db.query<ReminderRow>(em, `SELECT * FROM ${SCHEMA}.reminders WHERE task_id = ANY($1::uuid[]) ORDER BY task_id, reminder_id FOR UPDATE`, [known]);
   const rowsByTask = new Map<string, ReminderRow[]>();
   for (const row of rows) rowsByTask.set(row.task_id, [...(rowsByTask.get(row.task_id) ?? []), row]);
   const events: EventRecord[] = [];

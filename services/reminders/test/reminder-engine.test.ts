@@ -1,7 +1,8 @@
 // Which timers a batch of task events syncs: those of the tasks with reminders, and those of a
 // duplicate's task (its first delivery may have committed and failed to schedule); a task without
-// reminders costs no read of the reminders table and no call to the scheduler. Real PostgreSQL; the
-// scheduler records its calls.
+// reminders costs no read of the reminders table and no call to the scheduler, and a task new to
+// the service no read of its (not yet written) reminder rows. Real PostgreSQL; the scheduler
+// records its calls.
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
@@ -38,23 +39,25 @@ function engineWithRecorders() {
     stop: async () => {},
   };
   let timerReads = 0;
+  let rowLocks = 0;
   const counted: Database = Object.create(db, {
     query: {
       value: <Row>(em: Parameters<Database["query"]>[0], sql: string, params?: readonly unknown[]) => {
         if (/^SELECT task_id, reminder_id, fire_at FROM/.test(sql)) timerReads++;
+        if (/FROM reminders\.reminders .*FOR UPDATE$/.test(sql)) rowLocks++;
         return db.query<Row>(em, sql, params);
       },
     },
   });
   const engine = new ReminderEngine(counted, scheduler, {}, logger);
-  return { engine, scheduled, cancelled, timerReads: () => timerReads };
+  return { engine, scheduled, cancelled, timerReads: () => timerReads, rowLocks: () => rowLocks };
 }
 
 function createdEvent(userId: string, reminders: { id: string; beforeDueMs: number }[]): TaskEvent {
   const due = new Date(Date.now() + 86_400_000);
   const task = create(TaskSchema, {
     id: randomUUID(),
-    title: `water the plants of ${userId}`,
+    title: "water the plants",
     version: 1n,
     due: { case: "dueTime", value: timestampFromDate(due) },
     timeZone: "UTC",
@@ -63,6 +66,7 @@ function createdEvent(userId: string, reminders: { id: string; beforeDueMs: numb
   return create(TaskEventSchema, {
     eventId: randomUUID(),
     occurredAt: timestampFromDate(new Date()),
+    userId,
     taskId: task.id,
     version: 1n,
     event: { case: "created", value: { task } },
@@ -91,4 +95,26 @@ test("a duplicate of an applied event syncs its task's timers again, even for a 
   await engine.applyTaskEvents([withReminder, without]);
   expect(timerReads()).toBe(2);
   expect(scheduled.map((jobs) => jobs.map((job) => job.id))).toEqual([[expect.stringContaining(withReminder.taskId)], [expect.stringContaining(withReminder.taskId)]]);
+});
+
+test("a task new to the service is armed without reading its reminder rows; a change of a known task reads and locks them, and cancels what it dropped", async () => {
+  const { engine, scheduled, cancelled, rowLocks } = engineWithRecorders();
+  const created = createdEvent("cat", [{ id: "r1", beforeDueMs: 60_000 }]);
+  await engine.applyTaskEvents([created]);
+  expect(rowLocks()).toBe(0);
+  expect(scheduled.flat().map((job) => job.id)).toEqual([expect.stringContaining(created.taskId)]);
+
+  const before = created.event.case === "created" ? created.event.value.task! : undefined;
+  const after = create(TaskSchema, { ...before, $typeName: undefined, version: 2n, reminders: [] });
+  const updated = create(TaskEventSchema, {
+    eventId: randomUUID(),
+    occurredAt: timestampFromDate(new Date()),
+    userId: "cat",
+    taskId: created.taskId,
+    version: 2n,
+    event: { case: "updated", value: { before, after, changedFields: ["reminders"] } },
+  });
+  await engine.applyTaskEvents([updated]);
+  expect(rowLocks()).toBe(1);
+  expect(cancelled.flat()).toEqual([expect.stringContaining(created.taskId)]);
 });
