@@ -1,6 +1,8 @@
 import type { Database, EntityManager } from "@taskmesh/db";
+import { claimEventIds, claimEventIdsStatement } from "@taskmesh/events";
 import type { ActivityKind } from "@taskmesh/proto/taskmesh/audit/v1/activity_pb.js";
 import type { ActivityRecord } from "./activity-record.js";
+import { AUDIT_SCHEMA } from "./migrations/index.js";
 
 /** An audit.activity row as read back: the entry as stored, without the owner every read filters by. */
 export interface ActivityRow extends Omit<ActivityRecord, "userId" | "taskVersion"> {
@@ -22,6 +24,28 @@ const LAST_TASK_STATE = `SELECT task_title, time_zone FROM audit.activity
   WHERE (r.task_title = '' OR r.time_zone = '') AND user_id = r.user_id AND task_id = r.task_id AND kind <= ${LAST_TASK_KIND}
   ORDER BY occurred_at DESC, seq DESC LIMIT 1`;
 
+/**
+ * `records` cut where an entry without a title or zone follows a task entry of the same task: it
+ * must read that entry's row, which its own statement does not see.
+ */
+function statementChunks(records: readonly ActivityRecord[]): ActivityRecord[][] {
+  const chunks: ActivityRecord[][] = [];
+  let chunk: ActivityRecord[] = [];
+  const tasksInChunk = new Set<string>();
+  for (const r of records) {
+    const task = `${r.userId}/${r.taskId}`;
+    if ((r.taskTitle === "" || r.timeZone === "") && tasksInChunk.has(task)) {
+      chunks.push(chunk);
+      chunk = [];
+      tasksInChunk.clear();
+    }
+    chunk.push(r);
+    if (r.kind <= LAST_TASK_KIND) tasksInChunk.add(task);
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
+}
+
 export interface ListFilter {
   /** Undefined: every user's entries of `taskId` (for a caller the task service let see the task). */
   userId: string | undefined;
@@ -37,27 +61,37 @@ export class ActivityStore {
   constructor(private readonly db: Database) {}
 
   /**
-   * Appends entries in the caller's transaction, in order. An entry without a title or zone (a
-   * reminder's, a comment's) inherits the task's last known ones, so the entries of one statement
-   * must not need another of its rows: a new statement starts where one would.
+   * Records, in order, the entries of the events `consumer` has not recorded before (by event id,
+   * claimed in audit.processed_events with them) and returns those it recorded. An entry without a
+   * title or zone (a reminder's, a comment's) inherits the task's last known ones, so the entries of
+   * one statement must not need another of its rows: a new statement starts where one would. Those
+   * that fit one statement are claimed and written in that statement; more go in one transaction.
    */
-  async insertMany(em: EntityManager, records: readonly ActivityRecord[]): Promise<void> {
-    let chunk: ActivityRecord[] = [];
-    const tasksInChunk = new Set<string>();
-    for (const r of records) {
-      const task = `${r.userId}/${r.taskId}`;
-      if ((r.taskTitle === "" || r.timeZone === "") && tasksInChunk.has(task)) {
-        await this.#insertChunk(em, chunk);
-        chunk = [];
-        tasksInChunk.clear();
-      }
-      chunk.push(r);
-      if (r.kind <= LAST_TASK_KIND) tasksInChunk.add(task);
-    }
-    if (chunk.length > 0) await this.#insertChunk(em, chunk);
+  async recordOnce(consumer: string, records: readonly ActivityRecord[]): Promise<ActivityRecord[]> {
+    const chunks = statementChunks(records);
+    if (chunks.length <= 1) return this.#insert(this.db.em(), chunks[0] ?? [], consumer);
+    return this.db.em().transactional(async (em) => {
+      const fresh = await claimEventIds(
+        this.db,
+        em,
+        { schema: AUDIT_SCHEMA, consumer },
+        records.map((r) => r.eventId),
+      );
+      const recorded: ActivityRecord[] = [];
+      for (const chunk of chunks)
+        recorded.push(
+          ...(await this.#insert(
+            em,
+            chunk.filter((r) => fresh.has(r.eventId)),
+          )),
+        );
+      return recorded;
+    });
   }
 
-  async #insertChunk(em: EntityManager, records: readonly ActivityRecord[]): Promise<void> {
+  /** Inserts `records` in one statement, those whose event ids it claims for `consumer` when one is given. */
+  async #insert(em: EntityManager, records: readonly ActivityRecord[], consumer?: string): Promise<ActivityRecord[]> {
+    if (records.length === 0) return [];
     const rows = records.map((r, ord) => ({
       ord,
       event_id: r.eventId,
@@ -75,9 +109,9 @@ export class ActivityStore {
       snapshot: r.snapshot,
       comment: r.comment,
     }));
-    await this.db.query(
+    const inserted = await this.db.query<{ event_id: string }>(
       em,
-      `INSERT INTO audit.activity (event_id, user_id, task_id, kind, occurred_at, actor, device, task_version,
+      `${consumer ? `WITH claimed AS (${claimEventIdsStatement(AUDIT_SCHEMA, "$2", "$3")}) ` : ""}INSERT INTO audit.activity (event_id, user_id, task_id, kind, occurred_at, actor, device, task_version,
          task_title, time_zone, changes, reminder, snapshot, comment)
        SELECT r.event_id, r.user_id, r.task_id, r.kind, r.occurred_at, r.actor, r.device, r.task_version,
          coalesce(nullif(r.task_title, ''), last.task_title, ''), coalesce(nullif(r.time_zone, ''), last.time_zone, 'UTC'),
@@ -86,10 +120,14 @@ export class ActivityStore {
          occurred_at timestamptz, actor text, device text, task_version bigint, task_title text, time_zone text,
          changes jsonb, reminder jsonb, snapshot jsonb, comment jsonb)
        LEFT JOIN LATERAL (${LAST_TASK_STATE}) AS last ON true
-       ORDER BY r.ord`,
+       ${consumer ? "WHERE r.event_id IN (SELECT event_id FROM claimed)" : ""}
+       ORDER BY r.ord
+       RETURNING event_id`,
       // jsonb goes as text: drivers would otherwise turn JS arrays into Postgres arrays.
-      [JSON.stringify(rows)],
+      consumer ? [JSON.stringify(rows), consumer, records.map((r) => r.eventId)] : [JSON.stringify(rows)],
     );
+    const recorded = new Set(inserted.map((r) => r.event_id));
+    return records.filter((r) => recorded.has(r.eventId));
   }
 
   async list(filter: ListFilter): Promise<ActivityRow[]> {

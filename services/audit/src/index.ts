@@ -39,7 +39,7 @@ export async function startAuditModule(options: AuditModuleOptions) {
   const db = await openDatabase({ url: options.databaseUrl, schema: AUDIT_SCHEMA, entities, migrations, poolSize: options.poolSize });
   try {
     const log = new ActivityStore(db);
-    const consumer = options.events ? await startActivityConsumer(options.events, db, log) : undefined;
+    const consumer = options.events ? await startActivityConsumer(options.events, log) : undefined;
     const retention = new RetentionJob(activityPruned(log, retentionDays), {
       intervalMs: options.purgeIntervalMs,
       batchSize: options.purgeBatchSize,

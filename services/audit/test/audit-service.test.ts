@@ -118,7 +118,7 @@ describe("AuditService", () => {
     );
   });
 
-  test("events read in one batch: an entry without a title inherits it from its task's creation in the same batch", async () => {
+  test("events read in one batch: an entry without a title inherits it from its task's creation in the same batch, and the batch redelivered adds nothing", async () => {
     const alice = newUser();
     const taskId = crypto.randomUUID();
     const occurredAt = new Date();
@@ -131,6 +131,15 @@ describe("AuditService", () => {
     const [second, first] = await entriesOf(alice, taskId, 2);
     assert.deepEqual([first!.kind, second!.kind], [ActivityKind.TASK_CREATED, ActivityKind.COMMENT_ADDED]);
     assert.equal(second!.taskTitle, "Water plants");
+    // The same batch again (two statements in one transaction then): nothing is recorded twice.
+    await bus.publish([recordOf(created), recordOf(commented)]);
+    const marker = taskEvent(alice, taskId, 2, { case: "completed", value: { task: { id: taskId, title: "Water plants" } } }, new Date(occurredAt.getTime() + 2));
+    await bus.publish([recordOf(marker)]);
+    const entries = await entriesOf(alice, taskId, 3);
+    assert.deepEqual(
+      entries.map((e) => e.id),
+      [marker.eventId, commented.eventId, created.eventId],
+    );
   });
 
   test("keyset pages cover the history exactly once, newest first; kinds filter; per task and per user", async () => {
