@@ -27,17 +27,18 @@ export async function processOnce(db: Database, em: EntityManager, name: Consume
  * of the list. The caller does the work of the fresh ones only, in the same transaction.
  */
 export async function claimEventIds(db: Database, em: EntityManager, name: ConsumerName, eventIds: readonly string[]): Promise<Set<string>> {
-  const rows = await db.query<{ event_id: string }>(em, claimEventIdsStatement(name.schema, "$1", "$2"), [name.consumer, eventIds]);
+  const rows = await db.query<{ event_id: string }>(em, claimEventIdsStatement(name.schema, "$1", "$2::text[]"), [name.consumer, eventIds]);
   return new Set(rows.map((r) => r.event_id));
 }
 
 /**
  * The statement that records event ids as processed and returns (`event_id`) those recorded now,
- * the consumer's name and the ids (text[]) being the parameters named: for a consumer whose work is
- * one statement, to claim in a CTE of that same statement (atomic without a transaction).
+ * for the consumer named by the parameter `consumerParam` and the ids of the text[] expression
+ * `eventIds`: for a consumer whose work is one statement, to claim in a CTE of that same statement
+ * (atomic without a transaction).
  */
-export function claimEventIdsStatement(schema: string, consumerParam: string, eventIdsParam: string): string {
-  return `INSERT INTO ${quoteIdent(schema)}.processed_events (consumer, event_id) SELECT ${consumerParam}, unnest(${eventIdsParam}::text[]) ON CONFLICT DO NOTHING RETURNING event_id`;
+export function claimEventIdsStatement(schema: string, consumerParam: string, eventIds: string): string {
+  return `INSERT INTO ${quoteIdent(schema)}.processed_events (consumer, event_id) SELECT ${consumerParam}, unnest(${eventIds}) ON CONFLICT DO NOTHING RETURNING event_id`;
 }
 
 /** Add to a consuming service's migrations: creates `<schema>.processed_events`. */

@@ -111,7 +111,9 @@ export class ActivityStore {
     }));
     const inserted = await this.db.query<{ event_id: string }>(
       em,
-      `${consumer ? `WITH claimed AS (${claimEventIdsStatement(AUDIT_SCHEMA, "$2", "$3")}) ` : ""}INSERT INTO audit.activity (event_id, user_id, task_id, kind, occurred_at, actor, device, task_version,
+      // The ids claimed are read from the rows, not passed as an array of their own: a constant array
+      // tells the planner its length, so it would plan every call anew instead of keeping one plan.
+      `${consumer ? `WITH claimed AS (${claimEventIdsStatement(AUDIT_SCHEMA, "$2", "ARRAY(SELECT e.event_id FROM jsonb_to_recordset($1::jsonb) AS e(event_id text))")}) ` : ""}INSERT INTO audit.activity (event_id, user_id, task_id, kind, occurred_at, actor, device, task_version,
          task_title, time_zone, changes, reminder, snapshot, comment)
        SELECT r.event_id, r.user_id, r.task_id, r.kind, r.occurred_at, r.actor, r.device, r.task_version,
          coalesce(nullif(r.task_title, ''), last.task_title, ''), coalesce(nullif(r.time_zone, ''), last.time_zone, 'UTC'),
@@ -124,7 +126,7 @@ export class ActivityStore {
        ORDER BY r.ord
        RETURNING event_id`,
       // jsonb goes as text: drivers would otherwise turn JS arrays into Postgres arrays.
-      consumer ? [JSON.stringify(rows), consumer, records.map((r) => r.eventId)] : [JSON.stringify(rows)],
+      consumer ? [JSON.stringify(rows), consumer] : [JSON.stringify(rows)],
     );
     const recorded = new Set(inserted.map((r) => r.event_id));
     return records.filter((r) => recorded.has(r.eventId));
