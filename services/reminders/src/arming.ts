@@ -162,7 +162,9 @@ async function applyRun(db: Database, em: EntityManager, run: readonly TaskChang
   for (const { snap, ref } of run) {
     const taskId = snap.task.id.toLowerCase();
     if (!creators.has(taskId)) continue;
-    if (rowsByTask.has(taskId) || snap.task.reminders.length > 0) withReminders.add(taskId);
+    // Neither defined nor stored: nothing to arm or cancel.
+    if (!rowsByTask.has(taskId) && snap.task.reminders.length === 0) continue;
+    withReminders.add(taskId);
     await armTask(db, em, snap, ref, creators.get(taskId) ?? null, rowsByTask.get(taskId) ?? [], events);
   }
   await writeOutbox(db, em, OUTBOX, events);
