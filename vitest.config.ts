@@ -46,6 +46,7 @@ const UNIT = [
   "scripts/test/app-node.test.ts",
   "scripts/test/settings-table.test.ts",
   "services/recurrence/test/beyond-9999.test.ts",
+  "services/tasks/test/due-day.test.ts",
   "services/recurrence/test/engine.test.ts",
   "services/recurrence/test/next-occurrence.test.ts",
   "services/recurrence/test/phrases.test.ts",

@@ -33,6 +33,34 @@ export interface TaskFields {
   reminders: ReminderJson[];
 }
 
+/** A due date's calendar day: its ISO text, its year, and the instant it starts in the task's zone (none without a zone). */
+interface DueDay {
+  iso: string;
+  year: number;
+  startMs: number | undefined;
+}
+
+// Temporal's polyfill parsing the date and walking the zone's rules was 2–3 % of a create's CPU;
+// days and zones repeat (today, tomorrow, a user's zone), so the answers are remembered (bounded).
+const dueDays = new Map<string, DueDay | null>();
+
+/** The day `value` names, or null when it is not a calendar date. */
+function dueDay(value: string, timeZone: string | undefined): DueDay | null {
+  const key = `${value}\u0000${timeZone ?? ""}`;
+  let day = dueDays.get(key);
+  if (day === undefined) {
+    try {
+      const date = Temporal.PlainDate.from(value, { overflow: "reject" });
+      day = { iso: date.toString(), year: date.year, startMs: timeZone ? date.toZonedDateTime({ timeZone }).epochMilliseconds : undefined };
+    } catch {
+      day = null;
+    }
+    if (dueDays.size >= 10_000) dueDays.clear();
+    dueDays.set(key, day);
+  }
+  return day;
+}
+
 /**
  * Normalises and checks what protovalidate cannot: IANA zones, calendar dates, reminders and
  * recurrence that need a due. `prefix` is prepended to field paths ("" or "task.").
@@ -63,12 +91,13 @@ export function toTaskFields(input: WritableTask, defaultZone: string, prefix: s
     dueTime = timestampDate(input.due.value);
     dueAt = dueTime;
   } else if (input.due.case === "dueDate") {
-    try {
-      const date = Temporal.PlainDate.from(input.due.value, { overflow: "reject" });
-      dueDate = date.toString();
+    const day = dueDay(input.due.value, timeZone);
+    if (!day) bad("due_date", "due_date.calendar", `"${input.due.value}" is not a calendar date (YYYY-MM-DD)`);
+    else {
+      dueDate = day.iso;
       // All-day tasks sort from the start of their day in the task's zone; due filters test their date.
-      if (timeZone) dueAt = new Date(date.toZonedDateTime({ timeZone }).epochMilliseconds);
-      if (date.year < 1 || date.year > 9999 || (dueAt && (dueAt.getTime() < MIN_INSTANT_MS || dueAt.getTime() > MAX_INSTANT_MS))) {
+      if (day.startMs !== undefined) dueAt = new Date(day.startMs);
+      if (day.year < 1 || day.year > 9999 || (dueAt && (dueAt.getTime() < MIN_INSTANT_MS || dueAt.getTime() > MAX_INSTANT_MS))) {
         dueDate = null;
         dueAt = null;
         bad(
@@ -77,8 +106,6 @@ export function toTaskFields(input: WritableTask, defaultZone: string, prefix: s
           `"${input.due.value}" is outside the supported range: its day must start between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z in ${timeZone ?? "the time zone"}`,
         );
       }
-    } catch {
-      bad("due_date", "due_date.calendar", `"${input.due.value}" is not a calendar date (YYYY-MM-DD)`);
     }
   }
   const hasDue = input.due.case !== undefined;
