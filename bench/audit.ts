@@ -1,8 +1,8 @@
 // Audit benchmark: how fast the activity log takes events in, and how fast ListActivity reads it.
 //   npm run bench -- audit [postgres|kafka]
 // Ingest: a backlog of TaskEvents (updates with before/after snapshots, completions) is published,
-// then the audit module starts and its consumer (group "audit", one transaction per event with
-// processOnce) records them; events/s until the last one is in the log. postgres uses the embedded
+// then the audit module starts and its consumer (group "audit", each batch's ids claimed in the
+// statement that records them) records them; events/s until the last one is in the log. postgres uses the embedded
 // bus on the same database, as the embedded app does; kafka: Kafka + Apicurio, log on PostgreSQL.
 // ListActivity: 100,000 entries for one user (1,000 tasks × 100) plus 1,000 users × 100, read over
 // gRPC (h2c) from the audit service running as its own process (services/audit/src/main.ts).

@@ -17,7 +17,7 @@ export interface ConsumedEvent {
   headers: Record<string, string>;
   /** The topic's envelope message (TaskEvent, ReminderEvent, TaskUpdate), decoded. */
   value: Message;
-  /** The message's event_id: the key consumers deduplicate redeliveries by (see processOnce). */
+  /** The message's event_id: the key consumers deduplicate redeliveries by (see claimEventIds). */
   eventId: string;
 }
 

@@ -8,20 +8,6 @@ export interface ConsumerName {
 }
 
 /**
- * Applies `work` at most once per (consumer, event id): the event id is recorded in the same
- * transaction as the work, so a redelivered event (at-least-once bus) finds it and is skipped,
- * and a failed work leaves no record. Resolves true when the work ran, false for a duplicate.
- */
-export async function processOnce(db: Database, em: EntityManager, name: ConsumerName, eventId: string, work: (em: EntityManager) => Promise<void>): Promise<boolean> {
-  return em.transactional(async (txEm) => {
-    const fresh = await claimEventIds(db, txEm, name, [eventId]);
-    if (fresh.size === 0) return false;
-    await work(txEm);
-    return true;
-  });
-}
-
-/**
  * Records event ids as processed in the caller's transaction (for a batch's work in one commit)
  * and resolves to those recorded now: the others were processed before, or repeat an earlier id
  * of the list. The caller does the work of the fresh ones only, in the same transaction.
@@ -33,12 +19,12 @@ export async function claimEventIds(db: Database, em: EntityManager, name: Consu
 
 /**
  * The statement that records event ids as processed and returns (`event_id`) those recorded now,
- * for the consumer named by the parameter `consumerParam` and the ids of the text[] expression
- * `eventIds`: for a consumer whose work is one statement, to claim in a CTE of that same statement
- * (atomic without a transaction).
+ * for the consumer and the ids (text[]) the SQL expressions `consumer` and `eventIds` give: for a
+ * consumer whose work is one statement, to claim in a CTE of that same statement (atomic without a
+ * transaction).
  */
-export function claimEventIdsStatement(schema: string, consumerParam: string, eventIds: string): string {
-  return `INSERT INTO ${quoteIdent(schema)}.processed_events (consumer, event_id) SELECT ${consumerParam}, unnest(${eventIds}) ON CONFLICT DO NOTHING RETURNING event_id`;
+export function claimEventIdsStatement(schema: string, consumer: string, eventIds: string): string {
+  return `INSERT INTO ${quoteIdent(schema)}.processed_events (consumer, event_id) SELECT ${consumer}, unnest(${eventIds}) ON CONFLICT DO NOTHING RETURNING event_id`;
 }
 
 /** Add to a consuming service's migrations: creates `<schema>.processed_events`. */

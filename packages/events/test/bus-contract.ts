@@ -293,7 +293,7 @@ export function busContract(fixture: BusFixture): void {
       assert.match(letter!.headers[DLQ_HEADERS.error]!, /handler cannot apply this event/);
     });
 
-    test("a redelivered event is applied once (processOnce)", async () => {
+    test("a redelivered event is applied once (its id claimed with its effect)", async () => {
       const t = freshTopics();
       const bus = await open(t.table);
       const records = Array.from({ length: 20 }, (_, i) => taskEventRecord(t.taskEvents, randomUUID(), i + 1));

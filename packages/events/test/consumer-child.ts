@@ -1,4 +1,4 @@
-// A consumer process for the crash test of the bus contract: applies events once (processOnce)
+// A consumer process for the crash test of the bus contract: applies events once (by event id)
 // slowly, printing "applied" per event, until the test SIGKILLs it.
 import { openBusFromEnv } from "./child-bus.js";
 import { openEffects, requireEnv } from "./fixtures.js";

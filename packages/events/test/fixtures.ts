@@ -5,10 +5,10 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { create, isMessage, toBinary, type Message } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { Migration } from "@mikro-orm/migrations";
-import { openDatabase, type Database, type EntityManager } from "@taskmesh/db";
+import { openDatabase, type Database } from "@taskmesh/db";
 import { ReminderEventSchema, TaskEventSchema, TaskUpdateSchema } from "@taskmesh/proto/taskmesh/events/v1/events_pb.js";
 import { TaskSchema } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
-import { processOnce, processedEventsMigration, type ConsumedEvent, type EventRecord, type TopicContract } from "../src/index.js";
+import { claimEventIdsStatement, processedEventsMigration, type ConsumedEvent, type EventRecord, type TopicContract } from "../src/index.js";
 
 export function requireEnv(name: string): string {
   const value = process.env[name];
@@ -80,7 +80,7 @@ class AppliedTable extends Migration {
 /** A consuming service's database: its processed_events table and the effects of its handler. */
 export interface Effects {
   db: Database;
-  /** Handler body: applies the event once (processOnce) by inserting into `applied`. */
+  /** Handler body: applies the event once (its id claimed in the statement that inserts into `applied`). */
   applyOnce(event: ConsumedEvent): Promise<boolean>;
   counts(): Promise<{ rows: number; distinct: number }>;
   close(): Promise<void>;
@@ -95,10 +95,15 @@ export async function openEffects(url: string): Promise<Effects> {
   });
   return {
     db,
-    applyOnce: (event) =>
-      processOnce(db, db.em(), { schema: EFFECTS_SCHEMA, consumer: "contract" }, event.eventId, async (em: EntityManager) => {
-        await db.query(em, `INSERT INTO ${EFFECTS_SCHEMA}.applied (event_id, key) VALUES ($1, $2)`, [event.eventId, event.key]);
-      }),
+    applyOnce: async (event) => {
+      const applied = await db.query(
+        db.em(),
+        `WITH claimed AS (${claimEventIdsStatement(EFFECTS_SCHEMA, "'contract'", "ARRAY[$1::text]")})
+         INSERT INTO ${EFFECTS_SCHEMA}.applied (event_id, key) SELECT event_id, $2 FROM claimed RETURNING event_id`,
+        [event.eventId, event.key],
+      );
+      return applied.length > 0;
+    },
     async counts() {
       const [row] = await db.query<{ rows: number; distinct: number }>(db.em(), `SELECT count(*)::int AS rows, count(DISTINCT event_id)::int AS distinct FROM ${EFFECTS_SCHEMA}.applied`);
       return row!;
