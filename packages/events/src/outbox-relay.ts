@@ -172,7 +172,10 @@ export class OutboxRelay {
       const rows = await this.db.query<{ id: string; topic: string; key: string; payload: Uint8Array; headers: Record<string, string> }>(
         em,
         // Qualified: a bare "id" in ORDER BY names the text output column (and sorts "10" before "9").
-        `SELECT o.id::text AS id, o.topic, o.key, o.payload, o.headers FROM ${this.outbox.schema}.outbox o ORDER BY o.id LIMIT ${Number(limit)}`,
+        // The limit is a parameter: a statement without any is not prepared (prepared-statements.ts)
+        // and would be planned on every read.
+        `SELECT o.id::text AS id, o.topic, o.key, o.payload, o.headers FROM ${this.outbox.schema}.outbox o ORDER BY o.id LIMIT $1`,
+        [limit],
       );
       if (rows.length === 0) return 0;
       const records = rows.map(({ topic, key, payload, headers }) => ({ topic, key, payload: new Uint8Array(payload), headers }));
