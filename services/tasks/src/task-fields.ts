@@ -40,8 +40,8 @@ interface DueDay {
   startMs: number | undefined;
 }
 
-// Temporal's polyfill parsing the date and walking the zone's rules was 2–3 % of a create's CPU;
-// days and zones repeat (today, tomorrow, a user's zone), so the answers are remembered (bounded).
+// Parsing the date and walking the zone's rules with Temporal's polyfill costs 2–3 % of a create's
+// CPU; days and zones repeat (today, tomorrow, a user's zone), so the answers are remembered (bounded).
 const dueDays = new Map<string, DueDay | null>();
 
 /** The day `value` names, or null when it is not a calendar date. */
