@@ -41,7 +41,10 @@ const LITERAL_SYMBOL = /[+#%&@*=<>~^|\\\p{Sc}\p{Sm}]/u;
 /** A task's tags as one text, each between two TAG_SEPARATORs, trigram-indexed (the tasks migrations). */
 const TAG_TEXT = "tasks.tag_text(tags)";
 const TAG_SEPARATOR = "\x1f";
-/** A task's due as the list orders it (tasks_by_due): tasks without one last. */
+/**
+ * A task's due as the list orders it (tasks_by_due): tasks without one last. A due range's outer
+ * bounds are written on it, so that they bound a scan of that index whatever the page's order.
+ */
 const NO_DUE = "coalesce(due_at, 'infinity'::timestamptz)";
 const DATE_COLUMNS = { due: "due_at", created: "created_at", updated: "updated_at", completed: "completed_at" } as const;
 
@@ -121,7 +124,7 @@ export function compileFilterToSql(node: FilterNode, ctx: SqlContext): CompiledF
         columns.add("status").add("due_date");
         // An all-day task is overdue once its date is past where the viewer is, not at its midnight.
         const bound = later(ctx.now, dayBefore(zoneMidnights(today).until));
-        return `(due_at < ${p(bound)} AND status = ${p(STATUS_CODE.open)} AND ${byKind(`due_at < ${p(ctx.now)}`, `due_date < ${p(today)}`)})`;
+        return `(${NO_DUE} < ${p(bound)} AND status = ${p(STATUS_CODE.open)} AND ${byKind(`due_at < ${p(ctx.now)}`, `due_date < ${p(today)}`)})`;
       }
       case "project":
       case "section": {
@@ -159,8 +162,8 @@ export function compileFilterToSql(node: FilterNode, ctx: SqlContext): CompiledF
         const date = todayIn(at, ctx.timeZone).toString();
         const midnights = zoneMidnights(date);
         return n.op === "<"
-          ? `(due_at < ${p(later(at, dayBefore(midnights.until)))} AND ${byKind(`due_at < ${p(at)}`, `due_date < ${p(date)}`)})`
-          : `(due_at >= ${p(earlier(at, midnights.from))} AND ${byKind(`due_at >= ${p(at)}`, `due_date >= ${p(date)}`)})`;
+          ? `(${NO_DUE} < ${p(later(at, dayBefore(midnights.until)))} AND ${byKind(`due_at < ${p(at)}`, `due_date < ${p(date)}`)})`
+          : `(${NO_DUE} >= ${p(earlier(at, midnights.from))} AND ${byKind(`due_at >= ${p(at)}`, `due_date >= ${p(date)}`)})`;
       }
       case "date": {
         const column = DATE_COLUMNS[n.field];
@@ -177,15 +180,15 @@ export function compileFilterToSql(node: FilterNode, ctx: SqlContext): CompiledF
           const last = zoneMidnights(lastDate);
           switch (n.op) {
             case "=":
-              return `(due_at >= ${p(earlier(start, first.from))} AND due_at < ${p(later(end, last.until))} AND ${byKind(`due_at >= ${p(start)} AND due_at < ${p(end)}`, `due_date >= ${p(firstDate)} AND due_date <= ${p(lastDate)}`)})`;
+              return `(${NO_DUE} >= ${p(earlier(start, first.from))} AND ${NO_DUE} < ${p(later(end, last.until))} AND ${byKind(`due_at >= ${p(start)} AND due_at < ${p(end)}`, `due_date >= ${p(firstDate)} AND due_date <= ${p(lastDate)}`)})`;
             case "<":
-              return `(due_at < ${p(later(start, dayBefore(first.until)))} AND ${byKind(`due_at < ${p(start)}`, `due_date < ${p(firstDate)}`)})`;
+              return `(${NO_DUE} < ${p(later(start, dayBefore(first.until)))} AND ${byKind(`due_at < ${p(start)}`, `due_date < ${p(firstDate)}`)})`;
             case "<=":
-              return `(due_at < ${p(later(end, last.until))} AND ${byKind(`due_at < ${p(end)}`, `due_date <= ${p(lastDate)}`)})`;
+              return `(${NO_DUE} < ${p(later(end, last.until))} AND ${byKind(`due_at < ${p(end)}`, `due_date <= ${p(lastDate)}`)})`;
             case ">":
-              return `(due_at >= ${p(earlier(end, dayAfter(last.from)))} AND ${byKind(`due_at >= ${p(end)}`, `due_date > ${p(lastDate)}`)})`;
+              return `(${NO_DUE} >= ${p(earlier(end, dayAfter(last.from)))} AND ${byKind(`due_at >= ${p(end)}`, `due_date > ${p(lastDate)}`)})`;
             case ">=":
-              return `(due_at >= ${p(earlier(start, first.from))} AND ${byKind(`due_at >= ${p(start)}`, `due_date >= ${p(firstDate)}`)})`;
+              return `(${NO_DUE} >= ${p(earlier(start, first.from))} AND ${byKind(`due_at >= ${p(start)}`, `due_date >= ${p(firstDate)}`)})`;
           }
         }
         switch (n.op) {

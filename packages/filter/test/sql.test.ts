@@ -21,15 +21,15 @@ const TEXT = "search_text";
 /** A term with a symbol: its neighbourhoods looked up in the search column, parameters $i and $i+1. */
 const NEAR = (i: number) => `(tasks.symbol_query($${i}) IS NULL OR search @@ tasks.symbol_query($${i + 1}))`;
 /**
- * Dues on days, from parameter $i: due_at bounds that hold the viewer's days and every zone's
+ * Dues on days, from parameter $i: bounds of the list's due (tasks without one last) that hold the viewer's days and every zone's
  * midnight of their dates (what the index of dues looks up), then a due time's instant on the
  * viewer's days or a due date between the first and the last date.
  */
 const ON = (i: number) =>
-  `(due_at >= $${i} AND due_at < $${i + 1} AND CASE WHEN due_date IS NULL THEN due_at >= $${i + 2} AND due_at < $${i + 3} ELSE due_date >= $${i + 4} AND due_date <= $${i + 5} END)`;
+  `(coalesce(due_at, 'infinity'::timestamptz) >= $${i} AND coalesce(due_at, 'infinity'::timestamptz) < $${i + 1} AND CASE WHEN due_date IS NULL THEN due_at >= $${i + 2} AND due_at < $${i + 3} ELSE due_date >= $${i + 4} AND due_date <= $${i + 5} END)`;
 /** Dues before, up to, after or from a day on: a bound, then the instant or the date ($i, $i+1, $i+2). */
 const SIDE = (bound: string, instant: string, date: string) => (i: number) =>
-  `(due_at ${bound} $${i} AND CASE WHEN due_date IS NULL THEN due_at ${instant} $${i + 1} ELSE due_date ${date} $${i + 2} END)`;
+  `(coalesce(due_at, 'infinity'::timestamptz) ${bound} $${i} AND CASE WHEN due_date IS NULL THEN due_at ${instant} $${i + 1} ELSE due_date ${date} $${i + 2} END)`;
 const BEFORE = SIDE("<", "<", "<");
 const UP_TO = SIDE("<", "<", "<=");
 const AFTER = SIDE(">=", ">=", ">");
@@ -62,7 +62,7 @@ const CASES: [string, keyof typeof CTX, string, unknown[]][] = [
   [
     "due:overdue",
     "utc",
-    "(due_at < $1 AND status = $2 AND CASE WHEN due_date IS NULL THEN due_at < $3 ELSE due_date < $4 END)",
+    "(coalesce(due_at, 'infinity'::timestamptz) < $1 AND status = $2 AND CASE WHEN due_date IS NULL THEN due_at < $3 ELSE due_date < $4 END)",
     ["2025-01-15T12:00:00.000Z", 1, "2025-01-15T12:00:00.000Z", "2025-01-15"],
   ],
   ["due:today", "utc", ON(1), ["2025-01-14T08:00:00.000Z", "2025-01-16T00:00:00.000Z", "2025-01-15T00:00:00.000Z", "2025-01-16T00:00:00.000Z", "2025-01-15", "2025-01-15"]],
@@ -115,7 +115,7 @@ const CASES: [string, keyof typeof CTX, string, unknown[]][] = [
   [
     "-due:overdue",
     "utc",
-    "((due_at < $1 AND status = $2 AND CASE WHEN due_date IS NULL THEN due_at < $3 ELSE due_date < $4 END) IS NOT TRUE)",
+    "((coalesce(due_at, 'infinity'::timestamptz) < $1 AND status = $2 AND CASE WHEN due_date IS NULL THEN due_at < $3 ELSE due_date < $4 END) IS NOT TRUE)",
     ["2025-01-15T12:00:00.000Z", 1, "2025-01-15T12:00:00.000Z", "2025-01-15"],
   ],
   ["NOT (#a OR due<today)", "utc", `(((tags @> ARRAY[$1]::text[]) OR ${BEFORE(2)}) IS NOT TRUE)`, ["a", "2025-01-15T00:00:00.000Z", "2025-01-15T00:00:00.000Z", "2025-01-15"]],

@@ -31,7 +31,10 @@ export const Task = defineEntity({
       expression: `CREATE INDEX tasks_tag_text_trgm ON tasks.tasks USING gin (tasks.tag_text(tags) gin_trgm_ops) WITH (gin_pending_list_limit='256')`,
     },
     { name: "tasks_tags_by_user", expression: `CREATE INDEX tasks_tags_by_user ON tasks.tasks USING gin (user_id, tags) WITH (gin_pending_list_limit='256')` },
-    { name: "tasks_due_covering", properties: ["userId", "dueAt", "priority"], include: ["status", "tags", "id", "dueDate"], where: "due_at IS NOT NULL" },
+    {
+      name: "tasks_due_covering",
+      expression: `CREATE INDEX tasks_due_covering ON tasks.tasks USING btree (user_id, COALESCE(due_at, 'infinity'::timestamp with time zone), id, priority) INCLUDE (due_at, status, tags, due_date) WHERE (due_at IS NOT NULL)`,
+    },
     {
       name: "tasks_by_project",
       expression: `CREATE INDEX tasks_by_project ON tasks.tasks USING btree (project_id, COALESCE(due_at, 'infinity'::timestamp with time zone), id)`,

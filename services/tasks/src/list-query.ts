@@ -170,7 +170,8 @@ const DUE_INDEX_COLUMNS = new Set(["due_at", "priority", "status", "tags", "id",
 /**
  * The page's statement. When the filter selects only tasks with a due and reads nothing the
  * covering index of dues lacks (a due range with tags, priority, status), the page's ids are found
- * in that index alone and only the page's rows are read from the table. Without a text term or
+ * in that index alone, walked in list order from the range's start (the filter bounds the list's
+ * due), and only the page's rows are read from the table. Without a text term or
  * `tag:none`: the filter, the order and a LIMIT, as the planner sees fit.
  *
  * With a text term or `tag:none`, the planner's choice is a bet it cannot win: to fill a page it
@@ -203,11 +204,12 @@ export function listStatement(q: ListQuery, columns: string): string {
   const order = orderBySql(q.order);
   const limit = Number(q.limit);
   const filter = q.filter.sql;
-  // A due range bounds the scan of the covering index whatever else the filter asks.
+  // A due range bounds the scan of the covering index whatever else the filter asks; the index
+  // holds only tasks with a due, which the planner must be told to use it.
   const covered = !several && q.filter.impliesDue && [...q.filter.columns, ...q.order.keys.map((k) => k.column)].every((c) => DUE_INDEX_COLUMNS.has(c));
   if (covered) {
     return `SELECT ${columns}, ${keys} FROM tasks.tasks
-             WHERE ${visible} AND id IN (SELECT id FROM tasks.tasks WHERE ${scope} AND ${filter} ORDER BY ${order} LIMIT ${limit})
+             WHERE ${visible} AND id IN (SELECT id FROM tasks.tasks WHERE ${scope} AND due_at IS NOT NULL AND ${filter} ORDER BY ${order} LIMIT ${limit})
              ORDER BY ${order}`;
   }
   if (!q.filter.unestimated || !q.order.indexed) {

@@ -323,15 +323,17 @@ describe("ListTasks statements", () => {
     assert.ok(Math.max(0, ...rowsRemoved(text)) < 300, text);
   });
 
-  test("tag + priority + due range finds its page's ids in the covering index of dues", async () => {
+  test("tag + priority + due range walks the covering index of dues from the range's start, tests each entry there and stops at the page's end", async () => {
     await sql(`VACUUM tasks.tasks`);
     // A week away from the lister's dues, which crowd the days around NOW in the table's statistics.
     const text = await plan("tag:home priority>=high due>=2026-09-01 due<2026-09-08");
     // An index-only scan where the visibility map vouches for the pages (a vacuum that ran beside
     // autovacuum's ANALYZE of the new rows may not have set it yet): then no other task is read.
-    const scan = /Index (?:Only )?Scan using tasks_due_covering on tasks \w+ \(actual rows=(\d+) loops=1\)\n\s+Index Cond: (.*)/.exec(text);
+    const scan = /Index (?:Only )?Scan using tasks_due_covering on tasks \w+ \(actual rows=(\d+) loops=1\)\n\s+Index Cond: (.*)\n\s+Filter: (.*)/.exec(text);
     assert.ok(scan, `the dues' index is read\n${text}`);
-    assert.ok(Number(scan[1]) > 0, `the data has matches\n${text}`);
-    assert.match(scan[2]!, /priority >=/, `the priority bound in the index condition\n${text}`);
+    assert.ok(Number(scan[1]) > 0 && Number(scan[1]) <= 51, `the data has matches, and the walk ends with the page\n${text}`);
+    assert.match(scan[2]!, /COALESCE\(due_at, 'infinity'::timestamp with time zone\)\) >=/, `the range's start in the index condition\n${text}`);
+    assert.match(scan[2]!, /priority >=/, `the priority tested before the table's visibility\n${text}`);
+    assert.match(scan[3]!, /tags @>/, `the tag tested in the index\n${text}`);
   });
 });

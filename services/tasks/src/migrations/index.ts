@@ -19,6 +19,7 @@ import { Migration20261206160000_symbol_search } from "./Migration20261206160000
 import { Migration20261206210000_due_dates_covered } from "./Migration20261206210000_due_dates_covered.js";
 import { Migration20261207030000_assigned_by } from "./Migration20261207030000_assigned_by.js";
 import { Migration20261207090000_tag_wildcards } from "./Migration20261207090000_tag_wildcards.js";
+import { Migration20261207180000_due_covering_in_list_order } from "./Migration20261207180000_due_covering_in_list_order.js";
 
 /** In order; committed migrations are never edited, only appended. */
 export const migrations = [
@@ -43,4 +44,5 @@ export const migrations = [
   { name: "Migration20261206210000_due_dates_covered", class: Migration20261206210000_due_dates_covered },
   { name: "Migration20261207030000_assigned_by", class: Migration20261207030000_assigned_by },
   { name: "Migration20261207090000_tag_wildcards", class: Migration20261207090000_tag_wildcards },
+  { name: "Migration20261207180000_due_covering_in_list_order", class: Migration20261207180000_due_covering_in_list_order },
 ];
