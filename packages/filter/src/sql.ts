@@ -49,10 +49,12 @@ const NO_DUE = "coalesce(due_at, 'infinity'::timestamptz)";
 const DATE_COLUMNS = { due: "due_at", created: "created_at", updated: "updated_at", completed: "completed_at" } as const;
 
 /**
- * Compiles to a parenthesised boolean SQL expression over the columns of `tasks`. Every value is a
- * parameter (user text never becomes SQL): strings, numbers (smallint priority/status codes) and
- * JS `Date` objects for timestamptz bounds (node-postgres sends them as instants). Throws
- * RangeError for an unknown time zone.
+ * Compiles to a parenthesised boolean SQL expression over the columns of `tasks`. Every value the
+ * user typed is a parameter (user text never becomes SQL): strings, arrays and JS `Date` objects for
+ * timestamptz bounds (node-postgres sends them as instants). Priority and status codes, the
+ * language's own small integers, are written in: a filter of them alone has no parameters, so its
+ * statement can be planned once, and a generic plan still sees `status = 1` (the open tasks'
+ * index). Throws RangeError for an unknown time zone.
  */
 export function compileFilterToSql(node: FilterNode, ctx: SqlContext): CompiledFilter {
   // Fails fast on a bad zone or now, even when no term needs them.
@@ -105,11 +107,11 @@ export function compileFilterToSql(node: FilterNode, ctx: SqlContext): CompiledF
         return `(tags @> ARRAY[${p(n.tag)}]::text[])`;
       case "priority":
         columns.add("priority");
-        return `(priority ${n.op} ${p(PRIORITY_RANK[n.level])})`;
+        return `(priority ${n.op} ${PRIORITY_RANK[n.level]})`;
       case "status":
         if (n.status === "all") return "TRUE";
         columns.add("status");
-        return `(status = ${p(STATUS_CODE[n.status])})`;
+        return `(status = ${STATUS_CODE[n.status]})`;
       case "due": {
         columns.add("due_at");
         // No due is the last key of tasks_by_due, written as that index's expression: a page of them
@@ -124,7 +126,7 @@ export function compileFilterToSql(node: FilterNode, ctx: SqlContext): CompiledF
         columns.add("status").add("due_date");
         // An all-day task is overdue once its date is past where the viewer is, not at its midnight.
         const bound = later(ctx.now, dayBefore(zoneMidnights(today).until));
-        return `(${NO_DUE} < ${p(bound)} AND status = ${p(STATUS_CODE.open)} AND ${byKind(`due_at < ${p(ctx.now)}`, `due_date < ${p(today)}`)})`;
+        return `(${NO_DUE} < ${p(bound)} AND status = ${STATUS_CODE.open} AND ${byKind(`due_at < ${p(ctx.now)}`, `due_date < ${p(today)}`)})`;
       }
       case "project":
       case "section": {

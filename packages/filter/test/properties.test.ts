@@ -5,7 +5,9 @@ import {
   FilterSyntaxError,
   LIMITS,
   PRIORITY_LEVELS,
+  PRIORITY_RANK,
   RELATIVE_DAYS,
+  STATUS_CODE,
   compileFilterToSql,
   explainFilter,
   normalizeFilter,
@@ -97,6 +99,8 @@ const ALLOWED_SQL = new Set([
   "::text[]", "'{}'", "coalesce", "recurrence", "parent_id", "'infinity'", "timestamptz", "priority", "status", "due_at", "created_at", "updated_at", "completed_at", "due_date", "CASE", "WHEN", "THEN", "ELSE", "END", "project_id", "ANY", "uuid", "assignee_id", "assigned_by",
   "EXISTS", "SELECT", "FROM", "unnest", "AS", "g", "tag", "WHERE", "1",
   "(", ")", ",", "[", "]", "=", "<", ">", "<=", ">=", "@@", "@>", "||",
+  // The codes of priorities and statuses, written in (one digit each).
+  ...[...Object.values(PRIORITY_RANK), ...Object.values(STATUS_CODE)].map(String),
 ]);
 
 /** The SQL is made only of the compiler's own vocabulary plus placeholders $first..$first+n-1, each once, in order. */

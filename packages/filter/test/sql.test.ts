@@ -50,20 +50,20 @@ const CASES: [string, keyof typeof CTX, string, unknown[]][] = [
   ["tag:none", "utc", "(tags = '{}'::text[])", []],
   ["@home_*", "utc", "(tasks.tag_text(tags) LIKE $1 AND EXISTS (SELECT 1 FROM unnest(tags) AS g(tag) WHERE g.tag LIKE $2))", ["%\x1fhome\\_%\x1f%", "home\\_%"]],
   ["recurring -subtask", "utc", "((recurrence IS NOT NULL) AND (NOT (parent_id IS NOT NULL)))", []],
-  ["priority:high", "utc", "(priority = $1)", [4]],
-  ["priority>=medium", "utc", "(priority >= $1)", [3]],
-  ["priority<low", "utc", "(priority < $1)", [2]],
-  ["priority>none", "utc", "(priority > $1)", [1]],
-  ["status:open", "utc", "(status = $1)", [1]],
-  ["status:completed", "utc", "(status = $1)", [2]],
+  ["priority:high", "utc", "(priority = 4)", []],
+  ["priority>=medium", "utc", "(priority >= 3)", []],
+  ["priority<low", "utc", "(priority < 2)", []],
+  ["priority>none", "utc", "(priority > 1)", []],
+  ["status:open", "utc", "(status = 1)", []],
+  ["status:completed", "utc", "(status = 2)", []],
   ["due:none", "utc", "(coalesce(due_at, 'infinity'::timestamptz) = 'infinity'::timestamptz)", []],
   ["due:any", "utc", "(due_at IS NOT NULL)", []],
   ["due:all-day", "utc", "(due_at IS NOT NULL AND due_date IS NOT NULL)", []],
   [
     "due:overdue",
     "utc",
-    "(coalesce(due_at, 'infinity'::timestamptz) < $1 AND status = $2 AND CASE WHEN due_date IS NULL THEN due_at < $3 ELSE due_date < $4 END)",
-    ["2025-01-15T12:00:00.000Z", 1, "2025-01-15T12:00:00.000Z", "2025-01-15"],
+    "(coalesce(due_at, 'infinity'::timestamptz) < $1 AND status = 1 AND CASE WHEN due_date IS NULL THEN due_at < $2 ELSE due_date < $3 END)",
+    ["2025-01-15T12:00:00.000Z", "2025-01-15T12:00:00.000Z", "2025-01-15"],
   ],
   ["due:today", "utc", ON(1), ["2025-01-14T08:00:00.000Z", "2025-01-16T00:00:00.000Z", "2025-01-15T00:00:00.000Z", "2025-01-16T00:00:00.000Z", "2025-01-15", "2025-01-15"]],
   // Whole days on DST-change days: 23 and 25 hours.
@@ -115,8 +115,8 @@ const CASES: [string, keyof typeof CTX, string, unknown[]][] = [
   [
     "-due:overdue",
     "utc",
-    "((coalesce(due_at, 'infinity'::timestamptz) < $1 AND status = $2 AND CASE WHEN due_date IS NULL THEN due_at < $3 ELSE due_date < $4 END) IS NOT TRUE)",
-    ["2025-01-15T12:00:00.000Z", 1, "2025-01-15T12:00:00.000Z", "2025-01-15"],
+    "((coalesce(due_at, 'infinity'::timestamptz) < $1 AND status = 1 AND CASE WHEN due_date IS NULL THEN due_at < $2 ELSE due_date < $3 END) IS NOT TRUE)",
+    ["2025-01-15T12:00:00.000Z", "2025-01-15T12:00:00.000Z", "2025-01-15"],
   ],
   ["NOT (#a OR due<today)", "utc", `(((tags @> ARRAY[$1]::text[]) OR ${BEFORE(2)}) IS NOT TRUE)`, ["a", "2025-01-15T00:00:00.000Z", "2025-01-15T00:00:00.000Z", "2025-01-15"]],
   ["NOT due:none", "utc", "(NOT (coalesce(due_at, 'infinity'::timestamptz) = 'infinity'::timestamptz))", []],
@@ -125,8 +125,8 @@ const CASES: [string, keyof typeof CTX, string, unknown[]][] = [
   [
     "#home !high | (due:today -#work)",
     "utc",
-    `(((tags @> ARRAY[$1]::text[]) AND (priority = $2)) OR (${ON(3)} AND (NOT (tags @> ARRAY[$9]::text[]))))`,
-    ["home", 4, "2025-01-14T08:00:00.000Z", "2025-01-16T00:00:00.000Z", "2025-01-15T00:00:00.000Z", "2025-01-16T00:00:00.000Z", "2025-01-15", "2025-01-15", "work"],
+    `(((tags @> ARRAY[$1]::text[]) AND (priority = 4)) OR (${ON(2)} AND (NOT (tags @> ARRAY[$8]::text[]))))`,
+    ["home", "2025-01-14T08:00:00.000Z", "2025-01-16T00:00:00.000Z", "2025-01-15T00:00:00.000Z", "2025-01-16T00:00:00.000Z", "2025-01-15", "2025-01-15", "work"],
   ],
 ];
 
@@ -174,10 +174,10 @@ test("is:shared is a task of any of the caller's projects with more than one mem
 test("placeholder style and first index are the caller's", () => {
   const node = parseFilter("#a !high milk");
   const q = compileFilterToSql(node, { ...CTX.utc, placeholder: () => "?" });
-  assert.equal(q.sql, `((tags @> ARRAY[?]::text[]) AND (priority = ?) AND (search @@ to_tsquery('tasks.folded', ?) OR ${TEXT} LIKE tasks.search_folded(?)))`);
+  assert.equal(q.sql, `((tags @> ARRAY[?]::text[]) AND (priority = 4) AND (search @@ to_tsquery('tasks.folded', ?) OR ${TEXT} LIKE tasks.search_folded(?)))`);
   const shifted = compileFilterToSql(node, { ...CTX.utc, firstIndex: 2 });
-  assert.equal(shifted.sql, `((tags @> ARRAY[$2]::text[]) AND (priority = $3) AND (search @@ to_tsquery('tasks.folded', $4) OR ${TEXT} LIKE tasks.search_folded($5)))`);
-  assert.deepEqual(shifted.params, ["a", 4, "milk:*", "%milk%"]);
+  assert.equal(shifted.sql, `((tags @> ARRAY[$2]::text[]) AND (priority = 4) AND (search @@ to_tsquery('tasks.folded', $3) OR ${TEXT} LIKE tasks.search_folded($4)))`);
+  assert.deepEqual(shifted.params, ["a", "milk:*", "%milk%"]);
 });
 
 test("an unknown time zone or invalid now is a RangeError, not a syntax error", () => {

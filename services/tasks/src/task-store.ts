@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { PLANNED_EACH_CALL, type Database, type EntityManager } from "@taskmesh/db";
 import { writeOutbox, type Outbox } from "@taskmesh/events";
 import { lockAudience, writeFeed, type FeedChange } from "./feed-writer.js";
-import { listStatement, ownPageStatement, type ListQuery } from "./list-query.js";
+import { listStatement, ownPageStatement, plannedEachCall, type ListQuery } from "./list-query.js";
 import { keyIsFree, keysAtEnd, sameSiblings, type Siblings } from "./order-keys.js";
 import { lockTrees, treeOf } from "./subtasks.js";
 import type { OutboxRecord } from "./task-events.js";
@@ -324,7 +324,7 @@ export class TaskStore {
 
   /** A page of ListTasks: rows with the order's keys as "k0", "k1", … (see list-query.ts). */
   async list(userId: string, query: ListQuery): Promise<(TaskRow & Record<string, unknown>)[]> {
-    return this.db.query(this.db.em(), PLANNED_EACH_CALL + listStatement(query, TASK_COLUMNS), [userId, ...query.params]);
+    return this.db.query(this.db.em(), planning(query) + listStatement(query, TASK_COLUMNS), [userId, ...query.params]);
   }
 
   /**
@@ -332,7 +332,7 @@ export class TaskStore {
    * undefined when a project of someone else is shared with them, whose tasks the page would miss.
    */
   async ownList(userId: string, query: ListQuery): Promise<(TaskRow & Record<string, unknown>)[] | undefined> {
-    const rows = await this.db.query<TaskRow & { sharedWithCaller: boolean } & Record<string, unknown>>(this.db.em(), PLANNED_EACH_CALL + ownPageStatement(query, TASK_COLUMNS), [
+    const rows = await this.db.query<TaskRow & { sharedWithCaller: boolean } & Record<string, unknown>>(this.db.em(), planning(query) + ownPageStatement(query, TASK_COLUMNS), [
       userId,
       ...query.params,
     ]);
@@ -742,4 +742,9 @@ export class Tx {
 // jsonb parameters go as text: drivers would otherwise turn JS arrays into Postgres arrays.
 function json(value: unknown): string | null {
   return value === null ? null : JSON.stringify(value);
+}
+
+/** The start of a page's statement: PLANNED_EACH_CALL where its best plan follows its values. */
+function planning(query: ListQuery): string {
+  return plannedEachCall(query) ? PLANNED_EACH_CALL : "";
 }

@@ -10,7 +10,7 @@ import { compileFilterToSql, parseFilter } from "@taskmesh/filter";
 import { freshDatabase } from "@taskmesh/testing";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { startTasksModule } from "../src/index.js";
-import { listStatement, orderBySql, parseOrderBy, TEXT_SEARCH_WINDOW } from "../src/list-query.js";
+import { listStatement, orderBySql, ownPageStatement, parseOrderBy, plannedEachCall, TEXT_SEARCH_WINDOW } from "../src/list-query.js";
 import { TASK_COLUMNS } from "../src/task-row.js";
 
 // Wednesday 2026-03-11 10:00 UTC; the seeded dues lie around it.
@@ -123,10 +123,11 @@ describe("ListTasks statements", () => {
   let client: Client<typeof TaskService>;
   let sql: <Row>(text: string, params?: unknown[]) => Promise<Row[]>;
   let stop: () => Promise<void>;
+  let tasks: Awaited<ReturnType<typeof startTasksModule>>;
 
   beforeAll(async () => {
     const db = await freshDatabase();
-    const tasks = await startTasksModule({ databaseUrl: db.url, now: () => NOW });
+    tasks = await startTasksModule({ databaseUrl: db.url, now: () => NOW });
     client = createClient(TaskService, createRouterTransport(tasks.routes));
     sql = (text, params = []) => tasks.db.query(tasks.db.em(), text, params);
     stop = async () => {
@@ -269,6 +270,23 @@ describe("ListTasks statements", () => {
 
   test("the open tasks of someone whose tasks are nearly all completed are read from the open tasks' index alone", async () => {
     const text = await plan("status:open", "due", VETERAN);
+    assert.match(text, /Index Scan using tasks_open_by_due/, text);
+    assert.ok(Math.max(0, ...rowsRemoved(text)) < 100, `no completed task is read on the way\n${text}`);
+  });
+
+  test("a filter without parameters is prepared, and its generic plan still reads the veteran's open tasks from the open tasks' index alone", async () => {
+    const compiled = compileFilterToSql(parseFilter("status:open"), { now: NOW, timeZone: "UTC", placeholder: (i) => `$${i}`, firstIndex: 2 });
+    const q = { scopes: ["user_id = $1"], filter: compiled, after: null, params: compiled.params, order: parseOrderBy("due"), limit: 51 };
+    assert.equal(plannedEachCall(q), false);
+    const statement = ownPageStatement(q, TASK_COLUMNS);
+    assert.doesNotMatch(statement, /\.\*|SELECT \*/, "no column follows a table's definition, so the statement is prepared");
+    const text = await tasks.db.em().transactional(async (em) => {
+      await tasks.db.query(em, `PREPARE open_page AS ${statement}`);
+      await tasks.db.query(em, "SET LOCAL plan_cache_mode = force_generic_plan");
+      const rows = await tasks.db.query<{ "QUERY PLAN": string }>(em, `EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) EXECUTE open_page('${VETERAN}')`);
+      await tasks.db.query(em, "DEALLOCATE open_page");
+      return rows.map((r) => r["QUERY PLAN"]).join("\n");
+    });
     assert.match(text, /Index Scan using tasks_open_by_due/, text);
     assert.ok(Math.max(0, ...rowsRemoved(text)) < 100, `no completed task is read on the way\n${text}`);
   });
