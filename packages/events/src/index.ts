@@ -6,7 +6,7 @@ export { localSchemaRegistry } from "./embedded/local-registry.js";
 export { eventLogMigrations, EVENTS_SCHEMA } from "./embedded/migrations.js";
 export { OutboxEntry, ProcessedEvent } from "./entities.js";
 export type { KafkaBusOptions, KafkaTopicsOptions } from "./kafka-bus.js";
-export { claimEventIds, claimEventIdsStatement, processedEventsMigration, type ConsumerName } from "./process-once.js";
+export { claimEventIds, claimEventIdsStatement, processedEventsMigration, type ConsumerName } from "./processed-events.js";
 export { DAY_MS, eventLogPruned, processedEventsPruned, prunedByStatement, RetentionJob, type Pruned, type RetentionOptions } from "./retention.js";
 export { DEFAULT_PROTO_ROOTS } from "./proto-sources.js";
 export {
