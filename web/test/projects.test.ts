@@ -3,7 +3,7 @@
 // test-artifacts/web (projects-*.png).
 import { test } from "vitest";
 import assert from "node:assert/strict";
-import type { Page } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
 import { appInBrowser } from "./support/suite.js";
 import { axeViolations, formatFindings } from "./support/axe.js";
 import { screenshot } from "./support/browser.js";
@@ -114,6 +114,74 @@ test("projects in the sidebar, sections, #project in quick add, moving a task", 
 
   const findings = await axeViolations(page, "projects sidebar");
   assert.deepEqual(findings, [], formatFindings(findings));
+  await context.close();
+});
+
+/** Holds the page's answers to `rpc` back until `release()`, which resolves once they are sent on. */
+async function holdAnswers(page: Page, rpc: RegExp): Promise<{ release(): Promise<void> }> {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  const held: Promise<void>[] = [];
+  const hold = (route: Parameters<Parameters<Page["route"]>[1]>[0]) => {
+    held.push(opened.then(() => route.continue()));
+  };
+  await page.route(rpc, hold);
+  return {
+    async release() {
+      open();
+      await Promise.all(held);
+      await page.unroute(rpc, hold);
+    },
+  };
+}
+
+/** The field still holds `value` a second later. */
+async function keeps(field: Locator, value: string): Promise<void> {
+  for (let i = 0; i < 10; i++) {
+    assert.equal(await field.inputValue(), value);
+    await field.page().waitForTimeout(100);
+  }
+}
+
+test("what is typed next while the last entry is still being saved stays typed: a section, an invitation, a subtask", async () => {
+  // Answers are held back by page.route, which the service worker's own fetches would bypass.
+  const { context, page } = await suite.page({ serviceWorkers: "block" });
+  await signUp(page);
+  await createProject(page, "Garden");
+  const header = page.getByRole("region", { name: "Sections of Garden" });
+  const sectionName = header.getByLabel("New section name");
+  // The lists refreshed after each addition answer late, as on a busy server.
+  let lists = await holdAnswers(page, /TaskService\/ListTasks$/);
+  await sectionName.fill("Doing");
+  await header.getByRole("button", { name: "Add" }).click();
+  await header.getByRole("button", { name: "Doing", exact: true }).waitFor();
+  await sectionName.fill("Done");
+  await lists.release();
+  await keeps(sectionName, "Done");
+  await header.getByRole("button", { name: "Add" }).click();
+  await header.getByRole("button", { name: "Done", exact: true }).waitFor();
+  assert.equal(await sectionName.inputValue(), "");
+
+  lists = await holdAnswers(page, /TaskService\/ListTasks$/);
+  const dialog = await invite(page, "Garden", "first@example.com", "Viewer");
+  const address = dialog.getByLabel("Invite by e-mail");
+  await address.fill("second@example.com");
+  await lists.release();
+  await keeps(address, "second@example.com");
+  await dialog.getByRole("button", { name: "Close sharing" }).click();
+
+  await quickAdd(page, "Plant tulips");
+  await taskRow(page, "Plant tulips").getByRole("button", { name: "Plant tulips", exact: true }).click();
+  const subtask = page.getByRole("complementary", { name: "Task details" }).getByLabel("Add a subtask");
+  const creates = await holdAnswers(page, /TaskService\/CreateTask$/);
+  await subtask.fill("Buy bulbs");
+  await subtask.press("Enter");
+  await subtask.fill("Dig holes");
+  await creates.release();
+  await taskRow(page, "Buy bulbs").waitFor();
+  await keeps(subtask, "Dig holes");
   await context.close();
 });
 

@@ -3,6 +3,7 @@ import { ProjectRole, ProjectService, type Project } from "@taskmesh/proto/taskm
 import { useId, useState } from "react";
 import type { View } from "../views/view.js";
 import { FieldError } from "../ui/field-error.js";
+import { emptiedIfStill } from "../ui/sent-draft.js";
 import { useAttempt } from "../ui/use-attempt.js";
 import { nameTerm, projectsClient, useRefreshProjects } from "./projects-api.js";
 
@@ -67,7 +68,11 @@ export function ProjectHeader({ project, query, view, onChoose }: Props) {
             className="name-form inline"
             onSubmit={(e) => {
               e.preventDefault();
-              void run(() => projectsClient.createSection({ projectId: project.id, name: name.trim() })).then((ok) => ok && setName(""));
+              const sent = name.trim();
+              void run(async () => {
+                await projectsClient.createSection({ projectId: project.id, name: sent });
+                setName(emptiedIfStill(sent));
+              });
             }}
           >
             <input aria-label="New section name" placeholder="+ Section" value={name} maxLength={120} onChange={(e) => setName(e.target.value)} />

@@ -2,6 +2,7 @@ import { useQuery } from "@connectrpc/connect-query";
 import { ProjectRole, ProjectService, type Project } from "@taskmesh/proto/taskmesh/projects/v1/project_service_pb.js";
 import { useEffect, useId, useRef, useState } from "react";
 import { FieldError } from "../ui/field-error.js";
+import { emptiedIfStill } from "../ui/sent-draft.js";
 import { useAttempt } from "../ui/use-attempt.js";
 import { projectsClient, ROLE_NAMES, useRefreshProjects } from "./projects-api.js";
 
@@ -37,7 +38,11 @@ export function ShareDialog({ project, userId, onClose }: { project: Project; us
           className="invite-form"
           onSubmit={(e) => {
             e.preventDefault();
-            void run(() => projectsClient.inviteMember({ projectId: project.id, email: email.trim(), role })).then((ok) => ok && setEmail(""));
+            const sent = email.trim();
+            void run(async () => {
+              await projectsClient.inviteMember({ projectId: project.id, email: sent, role });
+              setEmail(emptiedIfStill(sent));
+            });
           }}
         >
           <label htmlFor={`${ids}-email`}>Invite by e-mail</label>

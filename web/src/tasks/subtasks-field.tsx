@@ -4,6 +4,7 @@ import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.j
 import { useId, useState } from "react";
 import { tasksClient } from "../api/clients.js";
 import { FieldError } from "../ui/field-error.js";
+import { emptiedIfStill } from "../ui/sent-draft.js";
 import { useAttempt } from "../ui/use-attempt.js";
 import { useTaskActions } from "./task-actions.js";
 
@@ -16,7 +17,7 @@ export function SubtasksField({ task }: { task: Task }) {
   const { problem, attempt } = useAttempt(actions.refresh);
 
   const add = () => {
-    if (title.trim()) void attempt(() => tasksClient.createTask({ title, parentId: task.id }).then(() => setTitle("")));
+    if (title.trim()) void attempt(() => tasksClient.createTask({ title, parentId: task.id }).then(() => setTitle(emptiedIfStill(title))));
   };
 
   return (
