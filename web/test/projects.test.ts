@@ -145,7 +145,7 @@ async function keeps(field: Locator, value: string): Promise<void> {
   }
 }
 
-test("what is typed next while the last entry is still being saved stays typed: a section, an invitation, a subtask", async () => {
+test("what is typed next while the last entry is still being saved stays typed: a section, an invitation, a subtask, a comment", async () => {
   // Answers are held back by page.route, which the service worker's own fetches would bypass.
   const { context, page } = await suite.page({ serviceWorkers: "block" });
   await signUp(page);
@@ -182,6 +182,16 @@ test("what is typed next while the last entry is still being saved stays typed: 
   await creates.release();
   await taskRow(page, "Buy bulbs").waitFor();
   await keeps(subtask, "Dig holes");
+
+  const comments = page.getByRole("complementary", { name: "Task details" }).getByRole("region", { name: /^Comments/ });
+  const comment = comments.getByLabel("Add a comment");
+  const added = await holdAnswers(page, /TaskService\/AddComment$/);
+  await comment.fill("Tulips want sun");
+  await comment.press("Control+Enter");
+  await comment.fill("And well-drained soil");
+  await added.release();
+  await comments.locator(".comment-body", { hasText: "Tulips want sun" }).waitFor();
+  await keeps(comment, "And well-drained soil");
   await context.close();
 });
 

@@ -8,6 +8,7 @@ import { useId, useState } from "react";
 import { accountClient } from "../api/clients.js";
 import { formatDay } from "../tasks/format.js";
 import { FieldError } from "../ui/field-error.js";
+import { emptiedIfStill } from "../ui/sent-draft.js";
 import { useAttempt } from "../ui/use-attempt.js";
 
 const LIFETIMES: [string, string][] = [
@@ -31,9 +32,10 @@ export function ApiTokens() {
 
   const create = () =>
     attempt(async () => {
-      const res = await accountClient.createApiToken({ name: name.trim(), validDays: Number(days), scopes: readOnly ? [ApiTokenScope.READ] : [ApiTokenScope.READ, ApiTokenScope.WRITE] });
+      const sent = name.trim();
+      const res = await accountClient.createApiToken({ name: sent, validDays: Number(days), scopes: readOnly ? [ApiTokenScope.READ] : [ApiTokenScope.READ, ApiTokenScope.WRITE] });
       setMade({ name: res.token!.name, secret: res.secret });
-      setName("");
+      setName(emptiedIfStill(sent));
     });
 
   return (

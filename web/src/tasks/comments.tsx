@@ -9,6 +9,7 @@ import type { Task } from "@taskmesh/proto/taskmesh/tasks/v1/task_pb.js";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { useQueryClient } from "@tanstack/react-query";
 import { emptyNote } from "../ui/empty-note.js";
+import { emptiedIfStill } from "../ui/sent-draft.js";
 import { useEffect, useId, useState } from "react";
 import { currentSession } from "../api/auth-client.js";
 import { tasksClient } from "../api/clients.js";
@@ -81,7 +82,7 @@ export function CommentsSection({ task }: { task: Task }) {
   async function send() {
     if (!body.trim() || sending) return;
     if (await change(() => tasksClient.addComment({ taskId: task.id, body, requestId }))) {
-      setBody("");
+      setBody(emptiedIfStill(body));
       setRequestId(crypto.randomUUID());
     }
   }
