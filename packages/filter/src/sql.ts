@@ -28,8 +28,9 @@ const TS_CONFIG = "tasks.folded";
 const TEXT = "search_text";
 /**
  * Folds a pattern as TEXT is folded, so that it is matched with LIKE (ILIKE lowers each row it tests,
- * five times LIKE's cost). tasks.search_folded is evaluated once, while the statement is planned;
- * the same expression written out here would be evaluated again for each row tested.
+ * five times LIKE's cost). tasks.search_folded of a value is evaluated once, while the statement is
+ * planned (or once per call as a sub-select); the same expression written out here would be
+ * evaluated again for each row tested.
  */
 const fold = (pattern: string) => `tasks.search_folded(${pattern})`;
 /**
@@ -66,6 +67,11 @@ export function compileFilterToSql(node: FilterNode, ctx: SqlContext): CompiledF
     params.push(value);
     return ctx.placeholder(first + params.length - 1);
   };
+  let wordParams = 0;
+  const word = (value: string): string => {
+    wordParams++;
+    return p(value);
+  };
 
   const compile = (n: FilterNode): string => {
     switch (n.kind) {
@@ -80,19 +86,22 @@ export function compileFilterToSql(node: FilterNode, ctx: SqlContext): CompiledF
         return nullable(n.child) ? `(${compile(n.child)} IS NOT TRUE)` : `(NOT ${compile(n.child)})`;
       case "text": {
         columns.add("search").add("search_text");
-        // A function: each parameter is numbered where it is written, in the statement's order.
-        const substring = () => `${TEXT} LIKE ${fold(p(`%${escapeLike(n.value)}%`))}`;
+        const pattern = `%${escapeLike(n.value)}%`;
         if (LITERAL_SYMBOL.test(n.value)) {
           // The symbols' neighbourhoods in the search column find the tasks that may contain the
           // term (tasks.symbol_query); a term with none to look up ("+") is the substring alone.
-          // Both calls are evaluated while planning, and the test folds away.
+          // Both calls are evaluated while planning, and the test folds away: such a statement is
+          // planned for its values.
           const near = `(tasks.symbol_query(${p(n.value)}) IS NULL OR search @@ tasks.symbol_query(${p(n.value)}))`;
-          return `(${near} AND ${substring()})`;
+          return `(${near} AND ${TEXT} LIKE ${fold(p(pattern))})`;
         }
+        // The words' query and pattern as values of their own (sub-selects: evaluated once per
+        // statement, not per row tested, even in a plan made for any words), so that a search's
+        // statement can be planned once for every search (see onlyWords).
         const words = n.value.match(/[\p{L}\p{M}\p{N}]+/gu) ?? [];
         const tsquery = words.length === 0 ? null : n.phrase ? words.join(" <-> ") : words.map((w) => `${w}:*`).join(" & ");
-        const fts = tsquery === null ? "" : `search @@ to_tsquery('${TS_CONFIG}', ${p(tsquery)}) OR `;
-        return `(${fts}${substring()})`;
+        const fts = tsquery === null ? "" : `search @@ (SELECT to_tsquery('${TS_CONFIG}', ${word(tsquery)})) OR `;
+        return `(${fts}${TEXT} LIKE (SELECT ${fold(word(pattern))}))`;
       }
       case "tag":
         columns.add("tags");
@@ -213,6 +222,7 @@ export function compileFilterToSql(node: FilterNode, ctx: SqlContext): CompiledF
     sql,
     params,
     unestimated: hasTerm(node, (term) => term.kind === "text" || (term.kind === "tag" && term.tag === null)),
+    onlyWords: params.length > 0 && wordParams === params.length,
     columns: [...columns].sort(),
     impliesDue: impliesDue(node),
   };
@@ -228,6 +238,11 @@ export interface CompiledFilter {
    * let the planner bet a LIMIT on it: see the task store's list statement.
    */
   unestimated: boolean;
+  /**
+   * Every parameter is a searched word's (no tag, date, name or symbol): the filter's SQL reads
+   * each one once per statement, so one plan serves any words.
+   */
+  onlyWords: boolean;
   /** The columns of `tasks` the SQL reads, sorted. */
   columns: string[];
   /** Every task the filter selects has a due (due_at is not null): an index of dues alone serves it. */

@@ -38,13 +38,18 @@ const FROM = SIDE(">=", ">=", ">=");
 const CASES: [string, keyof typeof CTX, string, unknown[]][] = [
   ["", "utc", "TRUE", []],
   ["status:all", "utc", "TRUE", []],
-  ["milk", "utc", `(search @@ to_tsquery('tasks.folded', $1) OR ${TEXT} LIKE tasks.search_folded($2))`, ["milk:*", "%milk%"]],
-  ["e-mail", "utc", `(search @@ to_tsquery('tasks.folded', $1) OR ${TEXT} LIKE tasks.search_folded($2))`, ["e:* & mail:*", "%e-mail%"]],
-  ['"Buy  fresh milk"', "utc", `(search @@ to_tsquery('tasks.folded', $1) OR ${TEXT} LIKE tasks.search_folded($2))`, ["Buy <-> fresh <-> milk", "%Buy  fresh milk%"]],
+  ["milk", "utc", `(search @@ (SELECT to_tsquery('tasks.folded', $1)) OR ${TEXT} LIKE (SELECT tasks.search_folded($2)))`, ["milk:*", "%milk%"]],
+  ["e-mail", "utc", `(search @@ (SELECT to_tsquery('tasks.folded', $1)) OR ${TEXT} LIKE (SELECT tasks.search_folded($2)))`, ["e:* & mail:*", "%e-mail%"]],
+  ['"Buy  fresh milk"', "utc", `(search @@ (SELECT to_tsquery('tasks.folded', $1)) OR ${TEXT} LIKE (SELECT tasks.search_folded($2)))`, ["Buy <-> fresh <-> milk", "%Buy  fresh milk%"]],
   ["100%_done\\", "utc", `(${NEAR(1)} AND ${TEXT} LIKE tasks.search_folded($3))`, ["100%_done\\", "100%_done\\", "%100\\%\\_done\\\\%"]],
   ["C++", "utc", `(${NEAR(1)} AND ${TEXT} LIKE tasks.search_folded($3))`, ["C++", "C++", "%C++%"]],
-  ["it's", "utc", `(search @@ to_tsquery('tasks.folded', $1) OR ${TEXT} LIKE tasks.search_folded($2))`, ["it:* & s:*", "%it's%"]],
-  ['"\'; DROP TABLE tasks; --"', "utc", `(search @@ to_tsquery('tasks.folded', $1) OR ${TEXT} LIKE tasks.search_folded($2))`, ["DROP <-> TABLE <-> tasks", "%'; DROP TABLE tasks; --%"]],
+  ["it's", "utc", `(search @@ (SELECT to_tsquery('tasks.folded', $1)) OR ${TEXT} LIKE (SELECT tasks.search_folded($2)))`, ["it:* & s:*", "%it's%"]],
+  [
+    '"\'; DROP TABLE tasks; --"',
+    "utc",
+    `(search @@ (SELECT to_tsquery('tasks.folded', $1)) OR ${TEXT} LIKE (SELECT tasks.search_folded($2)))`,
+    ["DROP <-> TABLE <-> tasks", "%'; DROP TABLE tasks; --%"],
+  ],
   ['"%%"', "utc", `(${NEAR(1)} AND ${TEXT} LIKE tasks.search_folded($3))`, ["%%", "%%", "%\\%\\%%"]],
   ["tag:Home", "utc", "(tags @> ARRAY[$1]::text[])", ["home"]],
   ["tag:none", "utc", "(tags = '{}'::text[])", []],
@@ -174,9 +179,9 @@ test("is:shared is a task of any of the caller's projects with more than one mem
 test("placeholder style and first index are the caller's", () => {
   const node = parseFilter("#a !high milk");
   const q = compileFilterToSql(node, { ...CTX.utc, placeholder: () => "?" });
-  assert.equal(q.sql, `((tags @> ARRAY[?]::text[]) AND (priority = 4) AND (search @@ to_tsquery('tasks.folded', ?) OR ${TEXT} LIKE tasks.search_folded(?)))`);
+  assert.equal(q.sql, `((tags @> ARRAY[?]::text[]) AND (priority = 4) AND (search @@ (SELECT to_tsquery('tasks.folded', ?)) OR ${TEXT} LIKE (SELECT tasks.search_folded(?))))`);
   const shifted = compileFilterToSql(node, { ...CTX.utc, firstIndex: 2 });
-  assert.equal(shifted.sql, `((tags @> ARRAY[$2]::text[]) AND (priority = 4) AND (search @@ to_tsquery('tasks.folded', $3) OR ${TEXT} LIKE tasks.search_folded($4)))`);
+  assert.equal(shifted.sql, `((tags @> ARRAY[$2]::text[]) AND (priority = 4) AND (search @@ (SELECT to_tsquery('tasks.folded', $3)) OR ${TEXT} LIKE (SELECT tasks.search_folded($4))))`);
   assert.deepEqual(shifted.params, ["a", "milk:*", "%milk%"]);
 });
 
@@ -237,6 +242,14 @@ test("unestimated says whether a word or tag:none is in the tree, however deep",
   assert.equal(unestimated('"%%"'), true);
   assert.equal(unestimated("#home (due:today OR NOT (!high milk))"), true);
   assert.equal(unestimated("due:today OR NOT (!high no labels)"), true);
+});
+
+test("onlyWords says whether every parameter is a searched word's: no tag, date, name or symbol", () => {
+  const onlyWords = (query: string) => compileFilterToSql(parseFilter(query), CTX.utc).onlyWords;
+  assert.equal(onlyWords("milk"), true);
+  assert.equal(onlyWords('"fresh milk" OR bread !high status:open'), true);
+  assert.equal(onlyWords("status:open"), false, "no parameter at all");
+  for (const query of ["milk #home", "milk due:today", "C++", "milk @hom*", "milk 100%"]) assert.equal(onlyWords(query), false, query);
 });
 
 test("the README names the text-search configuration the compiler uses", () => {

@@ -291,6 +291,58 @@ describe("ListTasks statements", () => {
     assert.ok(Math.max(0, ...rowsRemoved(text)) < 100, `no completed task is read on the way\n${text}`);
   });
 
+  test("a word search is prepared, and one generic plan serves a word no task has, a rare one and a common one: the rare through the text indexes, the common from the list's first rows", async () => {
+    const compiledFor = (query: string) => compileFilterToSql(parseFilter(query), { now: NOW, timeZone: "UTC", placeholder: (i) => `$${i}`, firstIndex: 2 });
+    const q = (compiled: ReturnType<typeof compiledFor>) => ({ scopes: ["user_id = $1"], filter: compiled, after: null, params: compiled.params, order: parseOrderBy("due"), limit: 51 });
+    const statement = ownPageStatement(q(compiledFor("zebra")), TASK_COLUMNS);
+    for (const query of ["zebra", "xylophone", "harbor", "w7", '"w1 w2"']) {
+      assert.equal(plannedEachCall(q(compiledFor(query))), false, query);
+      assert.equal(ownPageStatement(q(compiledFor(query)), TASK_COLUMNS), statement, `${query}: one statement for every word`);
+    }
+    // Tags, dates, symbols and other orders keep a plan for their values.
+    for (const [query, orderBy] of [
+      ["harbor tag:home", "due"],
+      ["harbor due:today", "due"],
+      ["c++", "due"],
+      ["harbor", "due desc"],
+    ] as const) {
+      const compiled = compiledFor(query);
+      assert.equal(plannedEachCall({ ...q(compiled), order: parseOrderBy(orderBy) }), true, `${query} by ${orderBy}`);
+    }
+    const generic = await tasks.db.em().transactional(async (em) => {
+      await tasks.db.query(em, `PREPARE word_page AS ${statement}`);
+      await tasks.db.query(em, "SET LOCAL plan_cache_mode = force_generic_plan");
+      const found: Record<string, { ids: string[]; plan: string }> = {};
+      for (const query of ["zebra", "xylophone", "harbor"]) {
+        const literals = [PLANNER, ...compiledFor(query).params].map((v) => `'${String(v).replaceAll("'", "''")}'`);
+        const execute = `EXECUTE word_page(${literals.join(", ")})`;
+        const rows = await tasks.db.query<{ id: string | null }>(em, execute);
+        const plan = await tasks.db.query<{ "QUERY PLAN": string }>(em, `EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) ${execute}`);
+        found[query] = { ids: rows.flatMap((r) => (r.id ? [r.id] : [])), plan: plan.map((r) => r["QUERY PLAN"]).join("\n") };
+      }
+      await tasks.db.query(em, "DEALLOCATE word_page");
+      return found;
+    });
+    for (const [query, { ids, plan }] of Object.entries(generic)) {
+      const all = await sql<{ id: string }>(`SELECT id FROM tasks.tasks WHERE user_id = $1 AND ${compiledFor(query).sql} ORDER BY ${orderBySql(parseOrderBy("due"))} LIMIT 51`, [
+        PLANNER,
+        ...compiledFor(query).params,
+      ]);
+      assert.deepEqual(
+        ids,
+        all.map((r) => r.id),
+        query,
+      );
+      assert.match(plan, /Generic|InitPlan/, plan);
+      assert.doesNotMatch(plan, /Seq Scan/, `${query}\n${plan}`);
+      const walked = [...plan.matchAll(/(?<!Bitmap )Index Scan using tasks_by_due[^\n]*\(actual rows=(\d+)/g)].map((m) => Number(m[1]));
+      assert.ok(Math.max(...walked) <= TEXT_SEARCH_WINDOW, `${query}: the walk stops at the window\n${plan}`);
+    }
+    // The rare words' matches come through the text indexes; the common word's from the walk alone.
+    assert.match(generic.xylophone!.plan, /Bitmap Index Scan on tasks_search_by_user \(actual rows=1\b/, generic.xylophone!.plan);
+    assert.doesNotMatch(generic.harbor!.plan, /Bitmap Index Scan on tasks_search_by_user \(actual rows=[1-9]/, generic.harbor!.plan);
+  });
+
   test("over several scopes (one's own tasks and shared projects), a search's first page holds every scope's first matches in order, each scope read by its own index", async () => {
     const scopes = ["user_id = $1", "user_id = $2"];
     for (const query of ["harbor", "kettle", "zebra", "edge", "tag:none"]) {
