@@ -155,6 +155,10 @@ export interface ListQuery {
  */
 export const TEXT_SEARCH_WINDOW = 3000;
 
+/** Every column of tasks.tasks, for the rows a search walks (the migrations add them; a test compares). */
+export const TABLE_COLUMNS =
+  "id, user_id, title, notes, status, priority, tags, due_time, due_date, due_at, time_zone, recurrence, reminders, series_id, request_id, version, field_versions, created_at, updated_at, completed_at, project_id, section_id, assignee_id, parent_id, order_key, comment_count, title_key, search, search_text, assigned_by";
+
 /**
  * How many matches a window must hold, short of a page, for the search to walk on from the last
  * of them (up to twice the window) rather than take every match through the text indexes. The window
@@ -230,10 +234,12 @@ export function listStatement(q: ListQuery, columns: string): string {
   // The first `n` rows of the list: each scope's first `n`, then the first `n` of those (the scopes
   // ORed would read every row of every scope and sort them).
   const firstRows = (where: string, n: number) => {
-    const firstOf = (s: string) => `SELECT *, ${sortColumns} FROM tasks.tasks WHERE ${s}${q.after ? ` AND ${q.after}` : ""}${where} ORDER BY ${order} LIMIT ${n}`;
+    const firstOf = (s: string) => `SELECT ${TABLE_COLUMNS}, ${sortColumns} FROM tasks.tasks WHERE ${s}${q.after ? ` AND ${q.after}` : ""}${where} ORDER BY ${order} LIMIT ${n}`;
     if (q.scopes.length === 1) return `(${firstOf(q.scopes[0]!)})`;
-    return `(SELECT * FROM (${q.scopes.map((s) => `(${firstOf(s)})`).join(" UNION ALL ")}) AS scopes ORDER BY ${bySortColumns} LIMIT ${n})`;
+    return `(SELECT ${TABLE_COLUMNS}, ${sortNames} FROM (${q.scopes.map((s) => `(${firstOf(s)})`).join(" UNION ALL ")}) AS scopes ORDER BY ${bySortColumns} LIMIT ${n})`;
   };
+  // Columns named, not `*`: the statement's columns cannot follow the table's, so it may be prepared.
+  const headColumns = selectNames(`${columns}, ${keys}, ${sortNames}`).join(", ");
   return `WITH head AS MATERIALIZED (
       SELECT ${columns}, ${keys}, ${sortNames}
         FROM ${firstRows("", W)} AS tasks
@@ -254,9 +260,9 @@ export function listStatement(q: ListQuery, columns: string): string {
     ), top AS (
       SELECT id FROM hits WHERE (SELECT NOT (head OR cont) FROM answer) ORDER BY ${bySortColumns} LIMIT ${limit}
     )
-    SELECT * FROM head WHERE (SELECT head OR cont FROM answer)
+    SELECT ${headColumns} FROM head WHERE (SELECT head OR cont FROM answer)
     UNION ALL
-    SELECT * FROM cont WHERE (SELECT cont FROM answer)
+    SELECT ${headColumns} FROM cont WHERE (SELECT cont FROM answer)
     UNION ALL
     SELECT ${columns}, ${keys}, ${sortColumns} FROM tasks.tasks WHERE ${visible} AND id IN (SELECT id FROM top)
     ORDER BY ${bySortColumns} LIMIT ${limit}`;

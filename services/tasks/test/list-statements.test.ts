@@ -10,7 +10,7 @@ import { compileFilterToSql, parseFilter } from "@taskmesh/filter";
 import { freshDatabase } from "@taskmesh/testing";
 import { TaskService } from "@taskmesh/proto/taskmesh/tasks/v1/task_service_pb.js";
 import { startTasksModule } from "../src/index.js";
-import { listStatement, orderBySql, ownPageStatement, parseOrderBy, plannedEachCall, TEXT_SEARCH_WINDOW } from "../src/list-query.js";
+import { listStatement, orderBySql, ownPageStatement, parseOrderBy, plannedEachCall, TABLE_COLUMNS, TEXT_SEARCH_WINDOW } from "../src/list-query.js";
 import { TASK_COLUMNS } from "../src/task-row.js";
 
 // Wednesday 2026-03-11 10:00 UTC; the seeded dues lie around it.
@@ -295,6 +295,13 @@ describe("ListTasks statements", () => {
     const compiledFor = (query: string) => compileFilterToSql(parseFilter(query), { now: NOW, timeZone: "UTC", placeholder: (i) => `$${i}`, firstIndex: 2 });
     const q = (compiled: ReturnType<typeof compiledFor>) => ({ scopes: ["user_id = $1"], filter: compiled, after: null, params: compiled.params, order: parseOrderBy("due"), limit: 51 });
     const statement = ownPageStatement(q(compiledFor("zebra")), TASK_COLUMNS);
+    assert.doesNotMatch(statement, /\.\*|SELECT \*/, "no column follows a table's definition, so the statement is prepared");
+    const columns = await sql<{ name: string }>(`SELECT column_name AS name FROM information_schema.columns WHERE table_schema = 'tasks' AND table_name = 'tasks' ORDER BY ordinal_position`);
+    assert.deepEqual(
+      TABLE_COLUMNS.split(", "),
+      columns.map((c) => c.name),
+      "a search walks rows with every column of the table",
+    );
     for (const query of ["zebra", "xylophone", "harbor", "w7", '"w1 w2"']) {
       assert.equal(plannedEachCall(q(compiledFor(query))), false, query);
       assert.equal(ownPageStatement(q(compiledFor(query)), TASK_COLUMNS), statement, `${query}: one statement for every word`);
